@@ -1,0 +1,24 @@
+package dev.fluxbot.core;
+
+import java.util.Optional;
+
+/**
+ * Where images come from: the BFL API, a local klein worker. The {@link BackendRouter} asks each
+ * in order and uses the first that serves a request.
+ */
+public interface ImageBackend {
+
+  /** A short name for logs and for "tried: …" messages ({@code bfl}, {@code local-klein}). */
+  String name();
+
+  /** Empty when this backend can run the request; otherwise why not, in words a user can act on. */
+  Optional<String> refusal(GenerationRequest request);
+
+  /**
+   * Runs the job to the end, blocking (call it on a virtual thread), reporting progress on the way.
+   *
+   * @throws UserError for every failure a user should hear about: moderation, a refusal by the
+   *     API, a time-out, cancellation (interruption)
+   */
+  GenerationResult generate(GenerationJob job, ProgressListener progress);
+}

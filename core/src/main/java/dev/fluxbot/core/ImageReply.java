@@ -1,0 +1,45 @@
+package dev.fluxbot.core;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A delivered image and what to show with it.
+ *
+ * @param request the request as run: its seed and size are set
+ * @param cached true when it came from the seed cache (then it cost nothing)
+ * @param actions the follow-up buttons to offer
+ */
+public record ImageReply(String jobId, GenerationRequest request, GenerationResult result, boolean cached,
+    List<FollowUp> actions) {
+  public ImageReply {
+    Objects.requireNonNull(jobId, "jobId");
+    Objects.requireNonNull(request, "request");
+    Objects.requireNonNull(result, "result");
+    actions = List.copyOf(actions);
+  }
+
+  /** The buttons under an image; the id goes into button data as {@code fx:<id>:<jobId>}. */
+  public enum FollowUp {
+    REROLL("reroll", "Reroll"),
+    VARY("vary", "Vary"),
+    UPSCALE_2K("2k", "2K"),
+    USE_AS_REFERENCE("ref", "Use as reference");
+
+    private final String id;
+    private final String label;
+
+    FollowUp(String id, String label) {
+      this.id = id;
+      this.label = label;
+    }
+
+    public String id() {
+      return id;
+    }
+
+    public String label() {
+      return label;
+    }
+  }
+}

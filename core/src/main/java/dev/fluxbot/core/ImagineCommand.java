@@ -1,0 +1,22 @@
+package dev.fluxbot.core;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * One {@code /imagine} as a platform hands it to the core.
+ *
+ * @param text the prompt with any flags, as typed
+ * @param options platform-native options by name; they win over flags in the text
+ * @param attachments reference images in order, not yet fetched
+ */
+public record ImagineCommand(Requester requester, String text, Map<String, String> options,
+    List<ImageSource> attachments) {
+  public ImagineCommand {
+    Objects.requireNonNull(requester, "requester");
+    Objects.requireNonNull(text, "text");
+    options = Map.copyOf(options);
+    attachments = List.copyOf(attachments);
+  }
+}

@@ -1,0 +1,32 @@
+package dev.fluxbot.core;
+
+import java.util.Objects;
+
+/**
+ * How far a job has come.
+ *
+ * @param fraction 0..1, or NaN where the backend does not say
+ * @param detail a short word for the user ("Pending", "waiting for a free BFL slot"); never secret
+ */
+public record Progress(Stage stage, double fraction, String detail) {
+  public enum Stage {
+    WAITING_FOR_SLOT,
+    SUBMITTED,
+    QUEUED,
+    REASONING,
+    GENERATING,
+    DOWNLOADING
+  }
+
+  public Progress {
+    Objects.requireNonNull(stage, "stage");
+    Objects.requireNonNull(detail, "detail");
+    if (!Double.isNaN(fraction) && (fraction < 0 || fraction > 1)) {
+      throw new IllegalArgumentException("fraction must be in 0..1 or NaN: " + fraction);
+    }
+  }
+
+  public static Progress of(Stage stage, String detail) {
+    return new Progress(stage, Double.NaN, detail);
+  }
+}

@@ -1,0 +1,9 @@
+package dev.fluxbot.core;
+
+/** Receives a job's progress. Called from the job's thread; must not block for long. */
+@FunctionalInterface
+public interface ProgressListener {
+  ProgressListener NONE = p -> {};
+
+  void onProgress(Progress progress);
+}

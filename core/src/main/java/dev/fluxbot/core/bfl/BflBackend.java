@@ -1,0 +1,568 @@
+package dev.fluxbot.core.bfl;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.fluxbot.core.GenerationJob;
+import dev.fluxbot.core.GenerationRequest;
+import dev.fluxbot.core.GenerationResult;
+import dev.fluxbot.core.ImageBackend;
+import dev.fluxbot.core.Progress;
+import dev.fluxbot.core.ProgressListener;
+import dev.fluxbot.core.ReferenceImage;
+import dev.fluxbot.core.Sleeper;
+import dev.fluxbot.core.UserError;
+import dev.fluxbot.core.UserError.Code;
+import dev.fluxbot.core.image.ImageInfo;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.math.BigDecimal;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.random.RandomGenerator;
+import okhttp3.HttpUrl;
+import okhttp3.MediaType;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The BFL FLUX.2 API: submit, poll the returned {@code polling_url}, download the result at once.
+ *
+ * <p>Retries follow BFL's own SDK: a 429 always (after {@code Retry-After}); a GET after a 5xx or
+ * an I/O error; a POST only when the connection never opened — never after a 5xx or a read
+ * time-out, since BFL may already have accepted and billed it. At most {@code maxActiveTasks}
+ * tasks are in flight per key; the rest wait for a slot.
+ */
+public final class BflBackend implements ImageBackend {
+  private static final Logger log = LoggerFactory.getLogger(BflBackend.class);
+  private static final MediaType JSON = MediaType.get("application/json");
+  private static final int MAX_TASK_NOT_FOUND = 3;
+  private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+
+  private final BflConfig config;
+  private final OkHttpClient http;
+  private final OkHttpClient submitHttp;
+  private final InstantSource clock;
+  private final Sleeper sleeper;
+  private final RandomGenerator random;
+  private final Semaphore slots;
+  private final ObjectMapper mapper = new ObjectMapper();
+
+  public BflBackend(BflConfig config, OkHttpClient http, InstantSource clock, Sleeper sleeper, RandomGenerator random) {
+    this.config = Objects.requireNonNull(config, "config");
+    this.http = http.newBuilder().followRedirects(false).build();
+    // A fresh connection for every submit: a stale pooled one could fail after the POST was sent,
+    // and OkHttp's silent retry would then send it twice.
+    this.submitHttp = this.http.newBuilder()
+        .retryOnConnectionFailure(false)
+        .connectionPool(new okhttp3.ConnectionPool(0, 1, TimeUnit.SECONDS))
+        .build();
+    this.clock = Objects.requireNonNull(clock, "clock");
+    this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
+    this.random = Objects.requireNonNull(random, "random");
+    this.slots = new Semaphore(config.maxActiveTasks(), true);
+  }
+
+  /** With the system clock, real sleeps and a client with sensible time-outs. */
+  public static BflBackend create(BflConfig config) {
+    OkHttpClient http = new OkHttpClient.Builder()
+        .connectTimeout(Duration.ofSeconds(10))
+        .readTimeout(Duration.ofSeconds(60))
+        .writeTimeout(Duration.ofSeconds(60))
+        .build();
+    return new BflBackend(config, http, InstantSource.system(), Sleeper.SYSTEM, new java.util.Random());
+  }
+
+  public BflConfig config() {
+    return config;
+  }
+
+  @Override
+  public String name() {
+    return "bfl";
+  }
+
+  @Override
+  public Optional<String> refusal(GenerationRequest request) {
+    if (config.apiKey() == null) {
+      return Optional.of("no API key is configured; set BFL_API_KEY (create a key at https://dashboard.bfl.ai)");
+    }
+    return Optional.empty();
+  }
+
+  @Override
+  public GenerationResult generate(GenerationJob job, ProgressListener progress) {
+    if (config.apiKey() == null) {
+      throw new UserError(Code.BACKEND_UNAVAILABLE, "The BFL API has no key; set BFL_API_KEY.");
+    }
+    Instant start = clock.instant();
+    Deadline deadline = new Deadline(start.plus(config.waitLimit()));
+    try {
+      acquireSlot(deadline, progress);
+      try {
+        Submitted task = submit(job, deadline);
+        log.info("job {}: BFL task {} submitted to {}", job.id(), task.id(), job.request().model().endpoint());
+        progress.onProgress(Progress.of(Progress.Stage.SUBMITTED, "submitted"));
+        Ready ready = poll(task, deadline, progress);
+        progress.onProgress(Progress.of(Progress.Stage.DOWNLOADING, "downloading"));
+        byte[] bytes = download(ready.sample(), task.id(), deadline);
+        ImageInfo info = ImageInfo.probe(bytes).orElseThrow(() -> new UserError(Code.BACKEND_FAILED,
+            "BFL task " + task.id() + " returned something that is not a PNG, JPEG or WebP image; try again."));
+        long seed = ready.seed() != null ? ready.seed() : job.seed();
+        Duration elapsed = Duration.between(start, clock.instant());
+        log.info("job {}: BFL task {} ready, {}x{} {}, cost {}, {} ms", job.id(), task.id(), info.width(),
+            info.height(), info.type().apiName(), task.cost(), elapsed.toMillis());
+        return new GenerationResult(bytes, info.type(), info.width(), info.height(), seed, task.cost(), name(),
+            task.id(), elapsed);
+      } finally {
+        slots.release();
+      }
+    } catch (InterruptedException | InterruptedIOException e) {
+      if (e instanceof SocketTimeoutException ste) {
+        throw new UserError(Code.BACKEND_FAILED, "BFL did not answer in time (" + ste.getMessage() + "); try again.", e);
+      }
+      Thread.currentThread().interrupt();
+      throw new UserError(Code.CANCELLED, "The job was cancelled before BFL finished it.", e);
+    }
+  }
+
+  private void acquireSlot(Deadline deadline, ProgressListener progress) throws InterruptedException {
+    boolean told = false;
+    while (!slots.tryAcquire(config.pollInterval().toMillis(), TimeUnit.MILLISECONDS)) {
+      if (!told) {
+        progress.onProgress(Progress.of(Progress.Stage.WAITING_FOR_SLOT,
+            "waiting for a free BFL slot (" + config.maxActiveTasks() + " in flight)"));
+        told = true;
+      }
+      deadline.check(clock, "waiting for a free BFL slot");
+    }
+  }
+
+  // --- submit ---
+
+  record Submitted(String id, HttpUrl pollingUrl, BigDecimal cost) {}
+
+  private Submitted submit(GenerationJob job, Deadline deadline) throws InterruptedException, InterruptedIOException {
+    HttpUrl url = HttpUrl.get(config.baseUrl().resolve(job.request().model().endpoint()).toString());
+    Request request = new Request.Builder()
+        .url(url)
+        .header("x-key", config.apiKey().reveal())
+        .header("accept", "application/json")
+        .post(RequestBody.create(body(job), JSON))
+        .build();
+    int connectFailures = 0;
+    int rateLimited = 0;
+    while (true) {
+      deadline.check(clock, "submitting to BFL");
+      try (Response response = submitHttp.newCall(request).execute()) {
+        String text = response.body().string();
+        if (response.code() == 200) {
+          return submitted(text);
+        }
+        if (response.code() == 429) {
+          sleepBefore(deadline, retryAfter(response, ++rateLimited), "BFL is busy (429)");
+          continue;
+        }
+        throw submitError(response.code(), text, job);
+      } catch (InterruptedIOException e) {
+        if (e instanceof SocketTimeoutException && isConnectTimeout(e) && connectFailures < config.maxRetries()) {
+          sleepBefore(deadline, backoff(++connectFailures), "connecting to BFL");
+          continue;
+        }
+        if (e instanceof SocketTimeoutException) {
+          throw new UserError(Code.BACKEND_FAILED, "BFL did not answer the " + job.request().model().id()
+              + " submit in time. Not retried, since BFL may already have accepted and billed it; "
+              + "check your images at BFL and try again.", e);
+        }
+        throw e;
+      } catch (ConnectException | UnknownHostException | NoRouteToHostException e) {
+        if (connectFailures >= config.maxRetries()) {
+          throw new UserError(Code.BACKEND_UNAVAILABLE, "Could not reach the BFL API at " + url.host()
+              + " (" + e.getClass().getSimpleName() + ", " + (connectFailures + 1) + " tries). Check the "
+              + "network or the BFL base URL, then try again.", e);
+        }
+        sleepBefore(deadline, backoff(++connectFailures), "connecting to BFL");
+      } catch (IOException e) {
+        throw new UserError(Code.BACKEND_FAILED, "The connection to BFL broke during the submit ("
+            + redact(e.getMessage()) + "). Not retried, since BFL may already have accepted it; try again.", e);
+      }
+    }
+  }
+
+  private static boolean isConnectTimeout(IOException e) {
+    return e.getMessage() != null && e.getMessage().toLowerCase(Locale.ROOT).contains("connect");
+  }
+
+  byte[] body(GenerationJob job) {
+    GenerationRequest r = job.request();
+    ObjectNode body = mapper.createObjectNode();
+    body.put("prompt", r.prompt());
+    List<ReferenceImage> refs = job.references();
+    for (int i = 0; i < refs.size(); i++) {
+      body.put(i == 0 ? "input_image" : "input_image_" + (i + 1), refs.get(i).base64());
+    }
+    body.put("seed", r.seed());
+    body.put("width", r.size().width());
+    body.put("height", r.size().height());
+    body.put("safety_tolerance", r.safetyTolerance());
+    body.put("output_format", r.format().apiName());
+    if (r.steps() != null) {
+      body.put("steps", r.steps());
+    }
+    if (r.guidance() != null) {
+      body.put("guidance", r.guidance());
+    }
+    try {
+      return mapper.writeValueAsBytes(body);
+    } catch (IOException e) {
+      throw new IllegalStateException("writing JSON", e);
+    }
+  }
+
+  private Submitted submitted(String text) {
+    JsonNode node = json(text);
+    String id = node.path("id").asText("");
+    String polling = node.path("polling_url").asText("");
+    HttpUrl pollingUrl = HttpUrl.parse(polling);
+    if (id.isEmpty() || pollingUrl == null) {
+      throw new UserError(Code.BACKEND_FAILED, "BFL accepted the task but sent no usable id and polling_url ("
+          + shorten(redact(text)) + "); try again.");
+    }
+    BigDecimal cost = node.hasNonNull("cost") && node.get("cost").isNumber() ? node.get("cost").decimalValue() : null;
+    return new Submitted(id, pollingUrl, cost);
+  }
+
+  private UserError submitError(int code, String text, GenerationJob job) {
+    String detail = detail(text);
+    String model = job.request().model().id();
+    return switch (code) {
+      case 400 -> new UserError(Code.BACKEND_REJECTED, "BFL refused the " + model + " request (400): " + detail + ".");
+      case 401, 403 -> new UserError(Code.BACKEND_AUTH, "BFL refused the API key (" + code + ": " + detail
+          + "). An admin should check BFL_API_KEY and the key's access to " + model + ".");
+      case 402 -> new UserError(Code.BACKEND_CREDITS, "The BFL account is out of credits (402: " + detail
+          + "). An admin must add credits at https://dashboard.bfl.ai; nothing was charged.");
+      case 404 -> new UserError(Code.BACKEND_REJECTED, "BFL has no endpoint " + job.request().model().endpoint()
+          + " (404); check the BFL base URL.");
+      case 422 -> new UserError(Code.BACKEND_REJECTED, "BFL rejected the " + model + " request: " + detail + ".");
+      default -> code >= 500
+          ? new UserError(Code.BACKEND_FAILED, "BFL answered " + code + " to the " + model + " submit (" + detail
+              + "). Not retried, since BFL may already have billed it; try again in a minute.")
+          : new UserError(Code.BACKEND_FAILED, "BFL answered " + code + " to the submit (" + detail + ").");
+    };
+  }
+
+  // --- poll ---
+
+  record Ready(HttpUrl sample, Long seed) {}
+
+  private Ready poll(Submitted task, Deadline deadline, ProgressListener progress)
+      throws InterruptedException, InterruptedIOException {
+    Request request = new Request.Builder()
+        .url(task.pollingUrl())
+        .header("x-key", config.apiKey().reveal())
+        .header("accept", "application/json")
+        .get()
+        .build();
+    Duration interval = config.pollInterval();
+    int failures = 0;
+    int notFound = 0;
+    int rateLimited = 0;
+    Progress last = null;
+    while (true) {
+      sleepBefore(deadline, interval, "waiting for BFL task " + task.id());
+      interval = grow(interval);
+      JsonNode node;
+      try (Response response = http.newCall(request).execute()) {
+        String text = response.body().string();
+        if (response.code() == 429) {
+          sleepBefore(deadline, retryAfter(response, ++rateLimited), "BFL is busy (429)");
+          continue;
+        }
+        if (response.code() >= 500) {
+          failures = pollFailed(task, failures, deadline, "HTTP " + response.code());
+          continue;
+        }
+        if (response.code() == 404) {
+          node = mapper.createObjectNode().put("status", "Task not found");
+        } else if (response.code() != 200) {
+          throw new UserError(Code.BACKEND_FAILED, "BFL answered " + response.code() + " when asked about task "
+              + task.id() + " (" + detail(text) + ").");
+        } else {
+          node = json(text);
+        }
+      } catch (InterruptedIOException e) {
+        if (!(e instanceof SocketTimeoutException)) {
+          throw e;
+        }
+        failures = pollFailed(task, failures, deadline, "time-out");
+        continue;
+      } catch (IOException e) {
+        failures = pollFailed(task, failures, deadline, e.getClass().getSimpleName());
+        continue;
+      }
+      failures = 0;
+      String status = node.path("status").asText("");
+      switch (status) {
+        case "Ready" -> {
+          return ready(task, node);
+        }
+        case "Request Moderated", "Content Moderated" -> throw moderated(status, node);
+        case "Error" -> throw new UserError(Code.BACKEND_FAILED, "BFL could not make the image (task " + task.id()
+            + "): " + errorDetail(node) + ". You were not charged for it; try again.");
+        case "Task not found" -> {
+          if (++notFound >= MAX_TASK_NOT_FOUND) {
+            throw new UserError(Code.BACKEND_FAILED, "BFL no longer knows task " + task.id()
+                + " (Task not found); try again.");
+          }
+        }
+        default -> last = report(progress, last, status, node);
+      }
+    }
+  }
+
+  private int pollFailed(Submitted task, int failures, Deadline deadline, String what) throws InterruptedException {
+    if (failures >= config.maxRetries()) {
+      throw new UserError(Code.BACKEND_FAILED, "Lost contact with BFL while waiting for task " + task.id() + " ("
+          + what + ", " + (failures + 1) + " times in a row); try again later.");
+    }
+    log.warn("BFL poll for task {} failed ({}); retrying", task.id(), what);
+    sleepBefore(deadline, backoff(failures + 1), "retrying the poll of task " + task.id());
+    return failures + 1;
+  }
+
+  private Progress report(ProgressListener listener, Progress last, String status, JsonNode node) {
+    Progress.Stage stage = switch (status) {
+      case "Reasoning" -> Progress.Stage.REASONING;
+      case "Generating" -> Progress.Stage.GENERATING;
+      default -> Progress.Stage.QUEUED; // Pending, and any status newer than this client
+    };
+    double fraction = Double.NaN;
+    JsonNode p = node.get("progress");
+    if (p != null && p.isNumber()) {
+      double v = p.asDouble();
+      fraction = Math.max(0, Math.min(1, v > 1 ? v / 100 : v));
+    }
+    Progress now = new Progress(stage, fraction, status.isEmpty() ? "waiting" : status);
+    if (!now.equals(last)) {
+      listener.onProgress(now);
+    }
+    return now;
+  }
+
+  private Ready ready(Submitted task, JsonNode node) {
+    JsonNode result = node.path("result");
+    HttpUrl sample = HttpUrl.parse(result.path("sample").asText(""));
+    if (sample == null) {
+      throw new UserError(Code.BACKEND_FAILED, "BFL said task " + task.id() + " is ready but sent no image URL; try again.");
+    }
+    Long seed = result.path("seed").canConvertToLong() && result.path("seed").isIntegralNumber()
+        ? result.path("seed").asLong() : null;
+    return new Ready(sample, seed);
+  }
+
+  private UserError moderated(String status, JsonNode node) {
+    String what = status.equals("Request Moderated")
+        ? "BFL's moderation blocked the request (the prompt or a reference image)"
+        : "BFL's moderation blocked the generated image";
+    String reasons = moderationReasons(node);
+    return new UserError(Code.MODERATED, what + (reasons.isEmpty() ? "" : ": " + reasons)
+        + ". You were not charged. Rephrase the prompt or use other references.");
+  }
+
+  private static String moderationReasons(JsonNode node) {
+    JsonNode details = node.path("details");
+    JsonNode reasons = details.path("Moderation Reasons");
+    if (reasons.isArray() && !reasons.isEmpty()) {
+      StringBuilder sb = new StringBuilder();
+      reasons.forEach(r -> sb.append(sb.isEmpty() ? "" : ", ").append(r.asText()));
+      return sb.toString();
+    }
+    return details.isTextual() ? details.asText() : "";
+  }
+
+  private String errorDetail(JsonNode node) {
+    JsonNode details = node.path("details");
+    if (details.isTextual()) {
+      return shorten(redact(details.asText()));
+    }
+    if (details.isObject() && !details.isEmpty()) {
+      JsonNode first = details.elements().next();
+      return shorten(redact(first.isTextual() ? first.asText() : details.toString()));
+    }
+    JsonNode error = node.path("result").path("error");
+    return error.isMissingNode() || error.isNull() ? "no reason given" : shorten(redact(error.asText()));
+  }
+
+  // --- download ---
+
+  private byte[] download(HttpUrl sample, String taskId, Deadline deadline)
+      throws InterruptedException, InterruptedIOException {
+    Request request = new Request.Builder().url(sample).get().build(); // no x-key: a delivery host
+    int failures = 0;
+    while (true) {
+      deadline.check(clock, "downloading the result of task " + taskId);
+      try (Response response = http.newCall(request).execute()) {
+        if (response.code() == 200) {
+          long declared = response.body().contentLength();
+          if (declared > config.maxResultBytes()) {
+            throw tooBig(taskId);
+          }
+          byte[] bytes = readAtMost(response, config.maxResultBytes());
+          if (bytes == null) {
+            throw tooBig(taskId);
+          }
+          return bytes;
+        }
+        if (response.code() < 500 && response.code() != 429) {
+          throw new UserError(Code.BACKEND_FAILED, "The image of BFL task " + taskId + " could not be downloaded ("
+              + response.code() + "; the link lasts 10 minutes). Try again.");
+        }
+      } catch (InterruptedIOException e) {
+        if (!(e instanceof SocketTimeoutException)) {
+          throw e;
+        }
+      } catch (IOException e) {
+        log.warn("download of task {} failed: {}", taskId, e.getClass().getSimpleName());
+      }
+      if (++failures > config.maxRetries()) {
+        throw new UserError(Code.BACKEND_FAILED, "The image of BFL task " + taskId + " could not be downloaded after "
+            + failures + " tries; try again.");
+      }
+      sleepBefore(deadline, backoff(failures), "retrying the download of task " + taskId);
+    }
+  }
+
+  private static byte[] readAtMost(Response response, long max) throws IOException {
+    okio.BufferedSource source = response.body().source();
+    okio.Buffer buffer = new okio.Buffer();
+    while (buffer.size() <= max) {
+      if (source.read(buffer, 64 * 1024) == -1) {
+        return buffer.readByteArray();
+      }
+    }
+    return null;
+  }
+
+  private UserError tooBig(String taskId) {
+    return new UserError(Code.BACKEND_FAILED, "The image of BFL task " + taskId + " is larger than "
+        + config.maxResultBytes() / (1024 * 1024) + " MiB; fluxbot refused to download it.");
+  }
+
+  // --- time ---
+
+  /** The moment a job gives up; all waiting goes through it. */
+  private final class Deadline {
+    private final Instant at;
+
+    Deadline(Instant at) {
+      this.at = at;
+    }
+
+    void check(InstantSource clock, String doing) {
+      if (!clock.instant().isBefore(at)) {
+        throw new UserError(Code.TIMED_OUT, "BFL did not finish within " + config.waitLimit().toSeconds()
+            + " s (gave up while " + doing + "). Try again later, or use a faster model.");
+      }
+    }
+
+    Duration remaining(InstantSource clock) {
+      return Duration.between(clock.instant(), at);
+    }
+  }
+
+  private void sleepBefore(Deadline deadline, Duration wait, String doing) throws InterruptedException {
+    deadline.check(clock, doing);
+    Duration remaining = deadline.remaining(clock);
+    sleeper.sleep(wait.compareTo(remaining) > 0 ? remaining : wait);
+    deadline.check(clock, doing);
+  }
+
+  private Duration grow(Duration interval) {
+    Duration next = interval.multipliedBy(3).dividedBy(2);
+    return next.compareTo(config.maxPollInterval()) > 0 ? config.maxPollInterval() : next;
+  }
+
+  /** 0.5·2^(n−1) s with full jitter, capped at 30 s: BFL's SDK policy. */
+  Duration backoff(int attempt) {
+    double capSeconds = Math.min(MAX_BACKOFF.toMillis() / 1000.0, 0.5 * Math.pow(2, attempt - 1));
+    return Duration.ofMillis((long) (random.nextDouble() * capSeconds * 1000));
+  }
+
+  /** {@code Retry-After} in seconds or as an HTTP date; without one, the backoff. */
+  private Duration retryAfter(Response response, int attempt) {
+    String header = response.header("Retry-After");
+    if (header != null) {
+      try {
+        return Duration.ofSeconds(Math.max(0, Long.parseLong(header.trim())));
+      } catch (NumberFormatException e) {
+        try {
+          Instant date = java.time.ZonedDateTime.parse(header.trim(),
+              java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+          Duration d = Duration.between(clock.instant(), date);
+          return d.isNegative() ? Duration.ZERO : d;
+        } catch (java.time.format.DateTimeParseException ignored) {
+          // neither seconds nor a date: use the backoff
+        }
+      }
+    }
+    return backoff(attempt);
+  }
+
+  // --- text ---
+
+  private JsonNode json(String text) {
+    try {
+      return mapper.readTree(text);
+    } catch (IOException e) {
+      throw new UserError(Code.BACKEND_FAILED, "BFL sent an answer that is not JSON (" + shorten(redact(text)) + ").");
+    }
+  }
+
+  /** The message of a {@code {"detail": …}} body (FastAPI's 422 list included), or the text itself. */
+  String detail(String text) {
+    try {
+      JsonNode detail = mapper.readTree(text).path("detail");
+      if (detail.isTextual()) {
+        return shorten(redact(detail.asText()));
+      }
+      if (detail.isArray() && !detail.isEmpty()) {
+        StringBuilder sb = new StringBuilder();
+        for (JsonNode d : detail) {
+          JsonNode loc = d.path("loc");
+          String field = loc.isArray() && !loc.isEmpty() ? loc.get(loc.size() - 1).asText() : "request";
+          sb.append(sb.isEmpty() ? "" : "; ").append(field).append(": ").append(d.path("msg").asText("invalid"));
+        }
+        return shorten(redact(sb.toString()));
+      }
+    } catch (IOException e) {
+      // not JSON: fall through to the text
+    }
+    return text.isBlank() ? "no details" : shorten(redact(text.strip()));
+  }
+
+  private String redact(String text) {
+    if (text == null) {
+      return "";
+    }
+    return config.apiKey() == null ? text : text.replace(config.apiKey().reveal(), "[redacted]");
+  }
+
+  private static String shorten(String text) {
+    return text.length() <= 300 ? text : text.substring(0, 300) + "…";
+  }
+}
