@@ -1,0 +1,47 @@
+package dev.fluxbot.app;
+
+import dev.fluxbot.core.Secret;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+
+/** The process environment, read in one place: secrets, base URLs, the config path. */
+record Environment(Map<String, String> vars) {
+  static final String BFL_API_KEY = "BFL_API_KEY";
+  static final String BFL_BASE_URL = "FLUXBOT_BFL_BASE_URL";
+  static final String CONFIG = "FLUXBOT_CONFIG";
+
+  Environment {
+    vars = Map.copyOf(vars);
+  }
+
+  static Environment system() {
+    return new Environment(System.getenv());
+  }
+
+  Optional<String> get(String name) {
+    String v = vars.get(name);
+    return v == null || v.isBlank() ? Optional.empty() : Optional.of(v.strip());
+  }
+
+  /** The BFL key: {@code BFL_API_KEY}, else the file {@code bfl.api_key_file} names. */
+  Optional<Secret> bflKey(FluxbotConfig config) {
+    Optional<String> env = get(BFL_API_KEY);
+    if (env.isPresent()) {
+      return env.map(Secret::of);
+    }
+    String file = config.bfl().apiKeyFile();
+    if (file == null) {
+      return Optional.empty();
+    }
+    try {
+      String text = Files.readString(Path.of(file));
+      return text.isBlank() ? Optional.empty() : Optional.of(Secret.of(text));
+    } catch (IOException e) {
+      throw new FluxbotConfig.ConfigException("bfl.api_key_file: cannot read " + file + " (" + e.getClass().getSimpleName()
+          + "); fix the path or set BFL_API_KEY instead.");
+    }
+  }
+}

@@ -1,0 +1,134 @@
+package dev.fluxbot.app;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Collectors;
+
+/**
+ * {@code fluxbot.yaml}. Every field has a default, so an empty file (or none) runs. Secrets are
+ * never in this file: they come from the environment or from a file the config points at.
+ */
+public record FluxbotConfig(Bfl bfl, Imagine imagine, References references) {
+
+  public FluxbotConfig {
+    bfl = bfl == null ? Bfl.DEFAULTS : bfl;
+    imagine = imagine == null ? Imagine.DEFAULTS : imagine;
+    references = references == null ? References.DEFAULTS : references;
+  }
+
+  public static final FluxbotConfig DEFAULTS = new FluxbotConfig(null, null, null);
+
+  /**
+   * @param region {@code global}, {@code eu} or {@code us}
+   * @param baseUrl overrides the region's host (env {@code FLUXBOT_BFL_BASE_URL} overrides both)
+   * @param apiKeyFile a file holding the key (env {@code BFL_API_KEY} wins)
+   */
+  public record Bfl(String region, String baseUrl, String apiKeyFile, Integer maxActiveTasks,
+      Integer waitLimitSeconds) {
+    static final Bfl DEFAULTS = new Bfl(null, null, null, null, null);
+
+    public Bfl {
+      region = region == null ? "global" : region;
+      maxActiveTasks = maxActiveTasks == null ? 24 : maxActiveTasks;
+      waitLimitSeconds = waitLimitSeconds == null ? 600 : waitLimitSeconds;
+      positive("bfl.max_active_tasks", maxActiveTasks);
+      positive("bfl.wait_limit_seconds", waitLimitSeconds);
+    }
+  }
+
+  /**
+   * @param defaultModel the model when a command names none
+   * @param maxSafetyTolerance the highest {@code --safety} users may ask for (0..5)
+   */
+  public record Imagine(String defaultModel, Integer maxPromptLength, Integer maxSafetyTolerance,
+      String defaultFormat) {
+    static final Imagine DEFAULTS = new Imagine(null, null, null, null);
+
+    public Imagine {
+      defaultModel = defaultModel == null ? "klein-4b" : defaultModel;
+      maxPromptLength = maxPromptLength == null ? 4000 : maxPromptLength;
+      maxSafetyTolerance = maxSafetyTolerance == null ? 5 : maxSafetyTolerance;
+      defaultFormat = defaultFormat == null ? "jpeg" : defaultFormat;
+      positive("imagine.max_prompt_length", maxPromptLength);
+      if (maxSafetyTolerance < 0 || maxSafetyTolerance > 5) {
+        throw new IllegalArgumentException("imagine.max_safety_tolerance: must be 0..5; got " + maxSafetyTolerance);
+      }
+    }
+  }
+
+  /** Limits on reference images. */
+  public record References(Integer maxMegabytes, Integer maxSourceMegapixels, Integer maxRedirects) {
+    static final References DEFAULTS = new References(null, null, null);
+
+    public References {
+      maxMegabytes = maxMegabytes == null ? 20 : maxMegabytes;
+      maxSourceMegapixels = maxSourceMegapixels == null ? 64 : maxSourceMegapixels;
+      maxRedirects = maxRedirects == null ? 5 : maxRedirects;
+      positive("references.max_megabytes", maxMegabytes);
+      positive("references.max_source_megapixels", maxSourceMegapixels);
+      if (maxRedirects < 0) {
+        throw new IllegalArgumentException("references.max_redirects: must be >= 0; got " + maxRedirects);
+      }
+    }
+  }
+
+  private static void positive(String field, int value) {
+    if (value <= 0) {
+      throw new IllegalArgumentException(field + ": must be a positive number; got " + value);
+    }
+  }
+
+  static ObjectMapper yaml() {
+    return new ObjectMapper(new YAMLFactory())
+        .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+        .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+  }
+
+  /** Reads a config file; every problem becomes a {@link ConfigException} naming the file and field. */
+  public static FluxbotConfig load(Path file) {
+    if (!Files.isRegularFile(file)) {
+      throw new ConfigException("Config file " + file + " does not exist or is not a file.");
+    }
+    try {
+      String text = Files.readString(file);
+      if (text.isBlank()) {
+        return DEFAULTS;
+      }
+      FluxbotConfig config = yaml().readValue(text, FluxbotConfig.class);
+      return config == null ? DEFAULTS : config;
+    } catch (UnrecognizedPropertyException e) {
+      String known = e.getKnownPropertyIds().stream().map(Object::toString).sorted().collect(Collectors.joining(", "));
+      throw new ConfigException(file + ": unknown setting '" + path(e) + "'; known here: " + known + ".");
+    } catch (JsonMappingException e) {
+      Throwable root = e;
+      while (root.getCause() != null) {
+        root = root.getCause();
+      }
+      String why = root instanceof IllegalArgumentException ? root.getMessage() : e.getOriginalMessage();
+      throw new ConfigException(file + ": " + (path(e).isEmpty() ? "" : path(e) + ": ") + why);
+    } catch (IOException e) {
+      throw new ConfigException(file + ": cannot be read (" + e.getMessage() + ").");
+    }
+  }
+
+  private static String path(JsonMappingException e) {
+    return e.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+        .collect(Collectors.joining("."));
+  }
+
+  /** A configuration problem: the message says which file and field, and what is wrong. */
+  public static final class ConfigException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    public ConfigException(String message) {
+      super(message);
+    }
+  }
+}

@@ -1,0 +1,226 @@
+package dev.fluxbot.app;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.fluxbot.core.ChatReply;
+import dev.fluxbot.core.GenerationRequest;
+import dev.fluxbot.core.GenerationResult;
+import dev.fluxbot.core.ImageReply;
+import dev.fluxbot.core.ImageSource;
+import dev.fluxbot.core.ImagineCommand;
+import dev.fluxbot.core.Progress;
+import dev.fluxbot.core.Requester;
+import dev.fluxbot.core.UserError;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code fluxbot imagine "<prompt and flags>"}: one image, written to a file. */
+@Command(name = "imagine", mixinStandardHelpOptions = true,
+    description = {"Generates one image with the chat grammar and writes it to a file.",
+        "Example: fluxbot imagine \"a red fox in snow --ar 16:9 --seed 7\" -o fox.jpg"})
+final class ImagineCli implements Callable<Integer> {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @CommandLine.ParentCommand
+  Main main;
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  Environment environment = Environment.system();
+
+  @Parameters(index = "0", paramLabel = "COMMAND", description = "The prompt with any flags, as typed in chat.")
+  String text;
+
+  @Option(names = {"-o", "--output"}, paramLabel = "FILE",
+      description = "Where to write the image (default: fluxbot-<job id>.<format> here).")
+  Path output;
+
+  @Option(names = "--image", paramLabel = "PATH|URL", description = "A reference image (repeatable, in order).")
+  List<String> images = new ArrayList<>();
+
+  @Option(names = "--user", paramLabel = "ID", defaultValue = "cli", description = "Who the image is for (default: cli).")
+  String user;
+
+  @Option(names = "--dry-run", description = "Print the normalized request and its estimated cost; send nothing.")
+  boolean dryRun;
+
+  @Option(names = "--json", description = "Print one JSON object instead of text.")
+  boolean json;
+
+  @Override
+  public Integer call() {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    Wiring wiring;
+    try {
+      wiring = new Wiring(main.loadConfig(environment), environment);
+    } catch (FluxbotConfig.ConfigException e) {
+      err.println("fluxbot: " + e.getMessage());
+      return Main.USER_ERROR;
+    }
+    try {
+      ImagineCommand command = new ImagineCommand(Requester.cli(user), text, Map.of(), sources());
+      if (dryRun) {
+        GenerationRequest request = wiring.imagine.plan(command);
+        out.println(json ? JSON.writeValueAsString(describe(request)) : summary(request));
+        return Main.OK;
+      }
+      if (wiring.bfl.config().apiKey() == null) {
+        err.println("fluxbot: no BFL API key. Create one at https://dashboard.bfl.ai (API keys), then run with "
+            + "BFL_API_KEY=<key> in the environment, or put it in a file and set bfl.api_key_file in fluxbot.yaml.");
+        return Main.BACKEND_FAILURE;
+      }
+      ImageReply reply = wiring.imagine.imagine(command, new StderrReply(err, !json));
+      Path file = write(reply);
+      out.println(json ? JSON.writeValueAsString(describe(reply, file)) : summary(reply, file));
+      return Main.OK;
+    } catch (UserError e) {
+      err.println("fluxbot: " + e.getMessage());
+      return e.code().kind() == UserError.Kind.INPUT ? Main.USER_ERROR : Main.BACKEND_FAILURE;
+    } catch (IOException e) {
+      err.println("fluxbot: " + e.getMessage());
+      return Main.BACKEND_FAILURE;
+    }
+  }
+
+  private List<ImageSource> sources() throws IOException {
+    List<ImageSource> sources = new ArrayList<>();
+    for (int i = 0; i < images.size(); i++) {
+      String image = images.get(i);
+      String lower = image.toLowerCase(Locale.ROOT);
+      if (lower.startsWith("http://") || lower.startsWith("https://")) {
+        sources.add(ImageSource.url("image" + (i + 1), URI.create(image)));
+        continue;
+      }
+      Path path = Path.of(image);
+      try {
+        sources.add(ImageSource.bytes(path.getFileName().toString(), Files.readAllBytes(path)));
+      } catch (NoSuchFileException e) {
+        throw new UserError(UserError.Code.INVALID_REFERENCE, "--image: no such file: " + image
+            + ". Give a file path or an http(s) URL.");
+      }
+    }
+    return sources;
+  }
+
+  private Path write(ImageReply reply) throws IOException {
+    GenerationResult r = reply.result();
+    Path file = output != null ? output : Path.of("fluxbot-" + reply.jobId() + "." + r.type().extension());
+    Path dir = file.toAbsolutePath().getParent();
+    Files.createDirectories(dir);
+    Path tmp = Files.createTempFile(dir, ".fluxbot-", ".part");
+    try {
+      Files.write(tmp, r.image());
+      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+    return file;
+  }
+
+  static ObjectNode describe(GenerationRequest r) {
+    ObjectNode o = JSON.createObjectNode();
+    o.put("model", r.model().id());
+    o.put("endpoint", r.model().endpoint());
+    o.put("prompt", r.prompt());
+    o.put("width", r.size() == null ? null : r.size().width());
+    o.put("height", r.size() == null ? null : r.size().height());
+    if (r.seedFromLast()) {
+      o.put("seed", "last");
+    } else {
+      o.put("seed", r.seed());
+    }
+    o.put("steps", r.steps());
+    o.put("guidance", r.guidance());
+    o.put("safety_tolerance", r.safetyTolerance());
+    o.put("output_format", r.format().apiName());
+    o.put("references", r.referenceCount());
+    o.put("estimated_cost_credits", r.estimatedCost(List.of()));
+    return o;
+  }
+
+  private static String summary(GenerationRequest r) {
+    return "Would send to " + r.model().endpoint() + ": " + r.model().id() + ", "
+        + (r.size() == null ? "size of the first reference" + (r.hiRes() ? " at 2k" : "") : r.size())
+        + ", seed " + (r.seedFromLast() ? "last" : r.seed() == null ? "drawn at random" : r.seed())
+        + ", " + r.format().apiName() + ", safety " + r.safetyTolerance()
+        + (r.steps() == null ? "" : ", steps " + r.steps()) + (r.guidance() == null ? "" : ", guidance " + r.guidance())
+        + ", " + r.referenceCount() + " reference(s), about " + r.estimatedCost(List.of()).toPlainString()
+        + " credits\nPrompt: " + r.prompt();
+  }
+
+  private static ObjectNode describe(ImageReply reply, Path file) {
+    GenerationResult r = reply.result();
+    ObjectNode o = JSON.createObjectNode();
+    o.put("file", file.toString());
+    o.put("job_id", reply.jobId());
+    o.put("model", reply.request().model().id());
+    o.put("width", r.width());
+    o.put("height", r.height());
+    o.put("seed", r.seed());
+    o.put("format", r.type().apiName());
+    o.put("cost_credits", r.cost());
+    o.put("cached", reply.cached());
+    o.put("backend", r.backend());
+    o.put("task_id", r.taskId());
+    o.put("elapsed_ms", r.elapsed().toMillis());
+    return o;
+  }
+
+  private static String summary(ImageReply reply, Path file) {
+    GenerationResult r = reply.result();
+    String cost = reply.cached() ? "cached, free" : r.cost() == null ? "cost not reported"
+        : r.cost().toPlainString() + " credits";
+    return "Saved " + file + "\n  model " + reply.request().model().id() + ", " + r.width() + "x" + r.height()
+        + ", seed " + r.seed() + ", " + cost + ", " + String.format(Locale.ROOT, "%.1f s", r.elapsed().toMillis() / 1000.0)
+        + "\n  repeat with: --seed " + r.seed();
+  }
+
+  /** Progress lines on stderr, so stdout stays the result alone. */
+  private record StderrReply(PrintWriter err, boolean chatty) implements ChatReply {
+    @Override
+    public void accepted(String jobId, GenerationRequest request) {
+      if (chatty) {
+        err.println("Job " + jobId + ": " + request.model().id() + ", " + (request.size() == null ? "auto size"
+            : request.size()) + ", seed " + request.seed());
+      }
+    }
+
+    @Override
+    public void queued(int position) {
+      if (chatty) {
+        err.println("Queued #" + position);
+      }
+    }
+
+    @Override
+    public void progress(Progress p) {
+      if (chatty) {
+        err.println(p.stage().name().toLowerCase(Locale.ROOT).replace('_', ' ')
+            + (Double.isNaN(p.fraction()) ? "" : String.format(Locale.ROOT, " %.0f%%", p.fraction() * 100))
+            + (p.detail().isEmpty() ? "" : " (" + p.detail() + ")"));
+      }
+    }
+
+    @Override
+    public void image(ImageReply reply) {}
+
+    @Override
+    public void failed(UserError error) {}
+  }
+}

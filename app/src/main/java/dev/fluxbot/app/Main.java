@@ -1,0 +1,75 @@
+package dev.fluxbot.app;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.LoggerContext;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code fluxbot}: the command line. */
+@Command(name = "fluxbot", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+    description = "Self-hosted FLUX.2 image bot.",
+    subcommands = {ImagineCli.class, CommandLine.HelpCommand.class})
+public final class Main {
+  /** 0: done. */
+  static final int OK = 0;
+  /** 1: a backend failed, or moderation blocked the image. */
+  static final int BACKEND_FAILURE = 1;
+  /** 2: the user's input or the configuration is wrong. */
+  static final int USER_ERROR = 2;
+
+  @Option(names = "--config", paramLabel = "FILE", scope = CommandLine.ScopeType.INHERIT,
+      description = "Config file (default: $FLUXBOT_CONFIG, else ./fluxbot.yaml if present, else built-in defaults).")
+  Path config;
+
+  @Option(names = {"-v", "--verbose"}, scope = CommandLine.ScopeType.INHERIT, description = "Log what happens.")
+  boolean verbose;
+
+  public static void main(String[] args) {
+    System.exit(run(args, Environment.system(), new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+  }
+
+  static int run(String[] args, Environment env, PrintWriter out, PrintWriter err) {
+    CommandLine cli = new CommandLine(new Main());
+    cli.setOut(out);
+    cli.setErr(err);
+    cli.setExecutionStrategy(parsed -> {
+      Main main = parsed.asCommandLineList().get(0).getCommand();
+      logLevel(main.verbose ? Level.INFO : Level.WARN);
+      return new CommandLine.RunLast().execute(parsed);
+    });
+    for (CommandLine sub : cli.getSubcommands().values()) {
+      if (sub.getCommand() instanceof ImagineCli imagine) {
+        imagine.environment = env;
+      }
+    }
+    return cli.execute(args);
+  }
+
+  /** The config the flags, the environment and the working folder point at. */
+  FluxbotConfig loadConfig(Environment env) {
+    Optional<Path> file = Optional.ofNullable(config)
+        .or(() -> env.get(Environment.CONFIG).map(Path::of))
+        .or(() -> Optional.of(Path.of("fluxbot.yaml")).filter(Files::isRegularFile));
+    return file.map(FluxbotConfig::load).orElse(FluxbotConfig.DEFAULTS);
+  }
+
+  private static void logLevel(Level level) {
+    if (LoggerFactory.getILoggerFactory() instanceof LoggerContext ctx) {
+      ctx.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).setLevel(level);
+    }
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"fluxbot " + (v == null ? "(development build)" : v)};
+    }
+  }
+}
