@@ -57,7 +57,7 @@ final class TestImages {
   /**
    * A lossless WebP of one colour: VP8L header, no transform, no colour cache, no meta prefix
    * codes, then five "simple" prefix codes of one symbol each (green, red, blue, alpha, distance),
-   * so every pixel takes zero bits and the image data is empty.
+   * so every pixel takes zero bits and the image data is empty (a few zero bytes pad it).
    */
   static byte[] webpSolid(int width, int height, int argb) {
     int alpha = argb >>> 24;
@@ -72,6 +72,7 @@ final class TestImages {
     ByteArrayOutputStream data = new ByteArrayOutputStream();
     data.write(0x2f);
     data.writeBytes(bits.toBytes());
+    data.writeBytes(new byte[8]); // zero padding: TwelveMonkeys' bit reader refills 8 bytes at a time
     return riff("VP8L", data.toByteArray());
   }
 
