@@ -17,6 +17,10 @@ final class ExifOrientation {
       int pos = 2;
       while (pos + 4 <= jpeg.length && (jpeg[pos] & 0xff) == 0xff) {
         int marker = jpeg[pos + 1] & 0xff;
+        if (marker == 0xff) {
+          pos++; // fill byte
+          continue;
+        }
         int length = u16(jpeg, pos + 2, false);
         if (marker == 0xda || marker == 0xd9 || length < 2) {
           return NORMAL; // scan data: EXIF comes before it or not at all

@@ -68,6 +68,24 @@ public record ImageInfo(ImageType type, int width, int height) {
     return "starts with bytes " + HexFormat.ofDelimiter(" ").formatHex(bytes, 0, n);
   }
 
+  /** The type the magic bytes claim, header unchecked: tells a damaged PNG from something else. */
+  static Optional<ImageType> claimedType(byte[] bytes) {
+    if (bytes == null) {
+      return Optional.empty();
+    }
+    Header h = new Header(bytes);
+    if (h.startsWith(PNG_MAGIC)) {
+      return Optional.of(ImageType.PNG);
+    }
+    if (h.startsWith(JPEG_MAGIC)) {
+      return Optional.of(ImageType.JPEG);
+    }
+    if (h.startsWith(RIFF) && h.matches(8, WEBP)) {
+      return Optional.of(ImageType.WEBP);
+    }
+    return Optional.empty();
+  }
+
   /**
    * Names a few common types that are not ours ("a GIF", "a HEIC/HEIF image"), so a refusal can
    * say what was sent; empty when the bytes are not recognised.
@@ -93,9 +111,6 @@ public record ImageInfo(ImageType type, int width, int height) {
         case "heic", "heix", "hevc", "hevx", "heim", "heis", "mif1", "msf1" -> "a HEIC/HEIF image";
         default -> "a video or other ISO media file";
       });
-    }
-    if (h.startsWith(RIFF) && h.matches(8, WEBP)) {
-      return Optional.of("a WebP file with an unreadable header");
     }
     if (h.startsWith(ascii("%PDF"))) {
       return Optional.of("a PDF");

@@ -151,7 +151,9 @@ public final class ReferenceLoader {
     if (bytes.length == 0) {
       throw Refusals.empty(label);
     }
-    ImageInfo info = ImageInfo.probe(bytes).orElseThrow(() -> Refusals.notAnImage(label, bytes));
+    ImageInfo info = ImageInfo.probe(bytes).orElseThrow(() -> ImageInfo.claimedType(bytes)
+        .map(type -> Refusals.unreadableHeader(label, type))
+        .orElseGet(() -> Refusals.notAnImage(label, bytes)));
     if (info.pixels() > limits.maxSourcePixels()) {
       throw Refusals.tooManyPixels(label, info.width(), info.height(), limits.maxSourcePixels());
     }

@@ -8,6 +8,8 @@ import dev.fluxbot.core.ImageType;
 import dev.fluxbot.core.UserError;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Set;
+import java.util.function.LongFunction;
 
 /**
  * Every message a reference can be refused with, in one place. Each names the source's label, the
@@ -15,13 +17,15 @@ import java.util.Locale;
  * hold bot tokens), so nothing here accepts one.
  */
 final class Refusals {
+  private static final Set<String> KNOWN_SCHEMES = Set.of("file", "ftp", "ftps", "sftp", "data",
+      "blob", "javascript", "mailto", "jar", "gopher", "ws", "wss", "ssh", "smb", "content", "tg", "about");
   private static final String RETRY = "try again or attach the image directly";
   private static final String CHECK_LINK = "check the link or attach the image directly";
 
   private Refusals() {}
 
   static UserError notHttp(String label, String scheme) {
-    String got = scheme == null ? "a URL without a scheme" : "a " + safeScheme(scheme) + ": URL";
+    String got = scheme == null ? "a URL without a scheme" : "a " + safeScheme(scheme) + " URL";
     return invalid(label, "only http(s) URLs can be used as references; got " + got);
   }
 
@@ -35,7 +39,7 @@ final class Refusals {
   }
 
   static UserError redirectNotHttp(String label, String scheme) {
-    String to = scheme == null ? "an invalid URL" : "a " + safeScheme(scheme) + ": URL";
+    String to = scheme == null ? "an invalid URL" : "a " + safeScheme(scheme) + " URL";
     return invalid(label, "the link redirected to " + to + ", and only http(s) URLs can be used as references; "
         + "attach the image directly");
   }
@@ -66,7 +70,8 @@ final class Refusals {
   }
 
   static UserError unexpected(String label, Throwable t) {
-    return invalid(label, "the image could not be loaded (internal error: " + t.getClass().getSimpleName()
+    String name = t.getClass().getSimpleName().isEmpty() ? t.getClass().getName() : t.getClass().getSimpleName();
+    return invalid(label, "the image could not be loaded (internal error: " + name
         + "); " + RETRY);
   }
 
@@ -89,6 +94,11 @@ final class Refusals {
         + "; convert it to PNG or JPEG and send it again");
   }
 
+  static UserError unreadableHeader(String label, ImageType type) {
+    return invalid(label, "the " + typeName(type) + " header could not be read (the file is cut off or damaged); "
+        + "re-save or re-upload it");
+  }
+
   static UserError tooManyPixels(String label, int width, int height, long maxPixels) {
     long pixels = (long) width * height;
     return tooLarge(label, width + "×" + height + " is " + moreThan(megapixels(pixels), pixels, maxPixels, Refusals::megapixels)
@@ -101,7 +111,7 @@ final class Refusals {
   }
 
   /** A value over a limit must not read as equal to it ("20 MB, over the 20 MB limit"). */
-  private static String moreThan(String shown, long value, long max, java.util.function.LongFunction<String> format) {
+  private static String moreThan(String shown, long value, long max, LongFunction<String> format) {
     return value > max && shown.equals(format.apply(max)) ? "more than " + shown : shown;
   }
 
@@ -121,10 +131,13 @@ final class Refusals {
     };
   }
 
-  /** A URI scheme as the URL spells it, cut to what a scheme may hold. */
+  /**
+   * A well-known scheme by name; anything else stays unnamed, since a malformed link can put part
+   * of a token where the scheme goes ({@code bot123:SECRET/...}).
+   */
   private static String safeScheme(String scheme) {
-    String s = scheme.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9+.-]", "");
-    return s.length() > 16 ? s.substring(0, 16) : s;
+    String s = scheme.toLowerCase(Locale.ROOT);
+    return KNOWN_SCHEMES.contains(s) ? s + ":" : "non-http(s)";
   }
 
   /** 1 MB = 1024 × 1024 bytes, as the chat platforms count. */
