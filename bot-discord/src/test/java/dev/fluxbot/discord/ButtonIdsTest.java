@@ -3,6 +3,7 @@ package dev.fluxbot.discord;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.fluxbot.core.ActionRef;
 import dev.fluxbot.core.ImageReply.FollowUp;
 import dev.fluxbot.core.JobIds;
 import java.time.Instant;
@@ -24,7 +25,7 @@ class ButtonIdsTest {
     for (FollowUp f : FollowUp.values()) {
       String id = ButtonIds.format(f, jobId);
       assertThat(id).hasSizeLessThanOrEqualTo(100);
-      assertThat(ButtonIds.parse(id)).isEqualTo(new ButtonIds.Pressed(f, jobId));
+      assertThat(ButtonIds.parse(id)).isEqualTo(new ActionRef(f, jobId));
     }
   }
 

@@ -3,6 +3,7 @@ package dev.fluxbot.slack;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.fluxbot.core.ActionRef;
 import dev.fluxbot.core.ImageReply.FollowUp;
 import dev.fluxbot.core.JobIds;
 import java.time.Instant;
@@ -21,7 +22,7 @@ class ActionIdsTest {
   @Test
   void everyFollowUpRoundTripsWithARealJobId() {
     for (FollowUp f : FollowUp.values()) {
-      assertThat(ActionIds.parse(ActionIds.format(f, jobId))).isEqualTo(new ActionIds.Pressed(f, jobId));
+      assertThat(ActionIds.parse(ActionIds.format(f, jobId))).isEqualTo(new ActionRef(f, jobId));
     }
   }
 

@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.fluxbot.core.ActionRef;
 import dev.fluxbot.core.ImageReply.FollowUp;
 import dev.fluxbot.core.JobIds;
 import java.time.Instant;
@@ -24,7 +25,7 @@ class CallbackDataTest {
     for (FollowUp f : FollowUp.values()) {
       String data = CallbackData.encode(f, jobId);
       assertThat(data.getBytes(UTF_8)).hasSizeLessThanOrEqualTo(64);
-      assertThat(CallbackData.decode(data)).isEqualTo(new CallbackData.Pressed(f, jobId));
+      assertThat(CallbackData.decode(data)).isEqualTo(new ActionRef(f, jobId));
     }
   }
 

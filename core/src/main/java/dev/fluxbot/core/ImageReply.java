@@ -19,7 +19,7 @@ public record ImageReply(String jobId, GenerationRequest request, GenerationResu
     actions = List.copyOf(actions);
   }
 
-  /** The buttons under an image; the id goes into button data as {@code fx:<id>:<jobId>}. */
+  /** The buttons under an image; {@link ActionRef} carries one with its job as {@code fx:<id>:<jobId>}. */
   public enum FollowUp {
     REROLL("reroll", "Reroll"),
     VARY("vary", "Vary"),
@@ -40,6 +40,15 @@ public record ImageReply(String jobId, GenerationRequest request, GenerationResu
 
     public String label() {
       return label;
+    }
+
+    public static java.util.Optional<FollowUp> byId(String id) {
+      for (FollowUp f : values()) {
+        if (f.id.equals(id)) {
+          return java.util.Optional.of(f);
+        }
+      }
+      return java.util.Optional.empty();
     }
   }
 }

@@ -38,6 +38,11 @@ public final class ModelCatalog {
     }
   }
 
+  /** A catalog of these models (ids and aliases must be unique, ignoring case). */
+  public static ModelCatalog of(List<ModelSpec> models) {
+    return new ModelCatalog(models);
+  }
+
   /** The catalog shipped with fluxbot. */
   public static ModelCatalog builtIn() {
     try (InputStream in = ModelCatalog.class.getResourceAsStream("models.json")) {
