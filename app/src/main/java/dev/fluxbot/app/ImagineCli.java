@@ -211,9 +211,17 @@ final class ImagineCli implements Callable<Integer> {
     @Override
     public void progress(Progress p) {
       if (chatty) {
-        err.println(p.stage().name().toLowerCase(Locale.ROOT).replace('_', ' ')
-            + (Double.isNaN(p.fraction()) ? "" : String.format(Locale.ROOT, " %.0f%%", p.fraction() * 100))
-            + (p.detail().isEmpty() ? "" : " (" + p.detail() + ")"));
+        String label = switch (p.stage()) {
+          case WAITING_FOR_SLOT -> "Waiting for a free slot";
+          case SUBMITTED -> "Submitted";
+          case QUEUED -> "Queued";
+          case REASONING -> "Reasoning";
+          case GENERATING -> "Generating";
+          case DOWNLOADING -> "Downloading";
+        };
+        String percent = Double.isNaN(p.fraction()) ? "" : String.format(Locale.ROOT, " %.0f%%", p.fraction() * 100);
+        String detail = p.detail().isEmpty() || p.detail().equalsIgnoreCase(label) ? "" : " (" + p.detail() + ")";
+        err.println(label + percent + detail);
       }
     }
 

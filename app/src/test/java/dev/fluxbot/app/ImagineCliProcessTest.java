@@ -75,7 +75,7 @@ class ImagineCliProcessTest {
     assertThat(image.getWidth()).isEqualTo(1344);
     assertThat(image.getHeight()).isEqualTo(768);
     assertThat(run.out()).contains("Saved fox.png").contains("model klein-4b, 1344x768, seed 7, 1.4 credits");
-    assertThat(run.err()).contains("generating");
+    assertThat(run.err()).contains("Generating");
     assertThat(run.all()).doesNotContain(KEY);
     assertThat(fake.takeSubmit().body().get("seed").asLong()).isEqualTo(7);
     assertThat(fake.validationErrors()).isEmpty();

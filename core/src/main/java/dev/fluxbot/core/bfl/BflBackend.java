@@ -117,9 +117,9 @@ public final class BflBackend implements ImageBackend {
       try {
         Submitted task = submit(job, deadline);
         log.info("job {}: BFL task {} submitted to {}", job.id(), task.id(), job.request().model().endpoint());
-        progress.onProgress(Progress.of(Progress.Stage.SUBMITTED, "submitted"));
+        progress.onProgress(Progress.of(Progress.Stage.SUBMITTED, "task " + task.id()));
         Ready ready = poll(task, deadline, progress);
-        progress.onProgress(Progress.of(Progress.Stage.DOWNLOADING, "downloading"));
+        progress.onProgress(Progress.of(Progress.Stage.DOWNLOADING, ""));
         byte[] bytes = download(ready.sample(), task.id(), deadline);
         ImageInfo info = ImageInfo.probe(bytes).orElseThrow(() -> new UserError(Code.BACKEND_FAILED,
             "BFL task " + task.id() + " returned something that is not a PNG, JPEG or WebP image; try again."));
