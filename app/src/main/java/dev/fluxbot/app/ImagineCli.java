@@ -18,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -75,8 +76,8 @@ final class ImagineCli implements Callable<Integer> {
     }
     try {
       ImagineCommand command = new ImagineCommand(Requester.cli(user), text, Map.of(), sources());
+      GenerationRequest request = wiring.imagine.plan(command); // input errors first, before any key check
       if (dryRun) {
-        GenerationRequest request = wiring.imagine.plan(command);
         out.println(json ? JSON.writeValueAsString(describe(request)) : summary(request));
         return Main.OK;
       }
@@ -123,9 +124,10 @@ final class ImagineCli implements Callable<Integer> {
     Path file = output != null ? output : Path.of("fluxbot-" + reply.jobId() + "." + r.type().extension());
     Path dir = file.toAbsolutePath().getParent();
     Files.createDirectories(dir);
-    Path tmp = Files.createTempFile(dir, ".fluxbot-", ".part");
+    // Written beside the target, then moved: a reader never sees half an image. Files.write keeps the umask's mode.
+    Path tmp = dir.resolve("." + file.getFileName() + "." + reply.jobId() + ".part");
     try {
-      Files.write(tmp, r.image());
+      Files.write(tmp, r.image(), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
       Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } finally {
       Files.deleteIfExists(tmp);

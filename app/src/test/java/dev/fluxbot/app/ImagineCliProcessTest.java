@@ -74,6 +74,12 @@ class ImagineCliProcessTest {
     BufferedImage image = ImageIO.read(dir.resolve("fox.png").toFile());
     assertThat(image.getWidth()).isEqualTo(1344);
     assertThat(image.getHeight()).isEqualTo(768);
+    Path plain = Files.writeString(dir.resolve("plain.txt"), "made under the same umask");
+    assertThat(Files.getPosixFilePermissions(dir.resolve("fox.png"))).as("the umask applies, not a temp file's 0600")
+        .isEqualTo(Files.getPosixFilePermissions(plain));
+    try (var leftovers = Files.list(dir)) {
+      assertThat(leftovers.map(p -> p.getFileName().toString())).noneMatch(n -> n.endsWith(".part"));
+    }
     assertThat(run.out()).contains("Saved fox.png").contains("model klein-4b, 1344x768, seed 7, 1.4 credits");
     assertThat(run.err()).contains("Generating");
     assertThat(run.all()).doesNotContain(KEY);
@@ -109,6 +115,9 @@ class ImagineCliProcessTest {
          "estimated_cost_credits":15}"""));
     assertThat(fake.requests()).isEmpty();
 
+    Run wide = fluxbot(Map.of(), "imagine", "a fox --model flex --ar 21:9", "--dry-run", "--json");
+    assertThat(wide.out()).contains("\"width\":1568,\"height\":672").contains("\"estimated_cost_credits\":10}");
+
     Run absent = fluxbot(Map.of(), "imagine", "a fox", "--image", "https://example.invalid/a.png", "--dry-run", "--json");
     JsonNode r = JSON.readTree(absent.out());
     assertThat(r.get("seed").isNull()).isTrue();
@@ -129,6 +138,10 @@ class ImagineCliProcessTest {
     for (String name : List.of("a.png", "b.png", "c.png", "d.png", "e.png")) {
       ImageIO.write(new BufferedImage(64, 64, BufferedImage.TYPE_INT_RGB), "png", dir.resolve(name).toFile());
     }
+    Run keyless = fluxbot(Map.of(), "imagine", "a fox --v 6");
+    assertThat(keyless.exit()).as("input is checked before the key").isEqualTo(2);
+    assertThat(keyless.err()).contains("Unknown option --v;");
+
     Run tooMany = fluxbot(env(), "imagine", "a fox", "--image", "a.png", "--image", "b.png", "--image", "c.png",
         "--image", "d.png", "--image", "e.png");
     assertThat(tooMany.exit()).isEqualTo(2);

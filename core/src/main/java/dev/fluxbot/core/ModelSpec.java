@@ -90,7 +90,8 @@ public record ModelSpec(
       for (long px : inputPixels) {
         total = total.add(inputMp.multiply(BigDecimal.valueOf(megapixelsRoundedUp(px))));
       }
-      return total.setScale(2, RoundingMode.HALF_UP).stripTrailingZeros();
+      BigDecimal rounded = total.setScale(2, RoundingMode.HALF_UP).stripTrailingZeros();
+      return rounded.scale() < 0 ? rounded.setScale(0) : rounded; // 10, not 1E+1
     }
 
     static long megapixelsRoundedUp(long pixels) {

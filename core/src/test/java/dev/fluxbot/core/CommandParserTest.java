@@ -328,6 +328,8 @@ class CommandParserTest {
     assertThat(parse("fox --model max --res 2k").estimatedCost(java.util.List.of())).isEqualByComparingTo("16");
     assertThat(parser.parse("fox --model flex", Map.of(), 2).estimatedCost(java.util.List.of()))
         .isEqualByComparingTo(BigDecimal.valueOf(15));
+    assertThat(parse("fox --model flex --ar 21:9").estimatedCost(java.util.List.of()).toString()).isEqualTo("10");
+    assertThat(parse("fox --model klein-9b --res 2k").estimatedCost(java.util.List.of()).toString()).isEqualTo("2.1");
   }
 
   /** Property: whatever the text, the parser answers a request or a UserError, nothing else. */
