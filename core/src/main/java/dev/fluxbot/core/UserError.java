@@ -19,6 +19,7 @@ public final class UserError extends RuntimeException {
     INVALID_REFERENCE(Kind.INPUT),
     IMAGE_TOO_LARGE(Kind.INPUT),
     QUOTA_EXCEEDED(Kind.INPUT),
+    BANNED(Kind.INPUT),
     MODERATED(Kind.OUTCOME),
     BACKEND_UNAVAILABLE(Kind.BACKEND),
     BACKEND_REJECTED(Kind.BACKEND),

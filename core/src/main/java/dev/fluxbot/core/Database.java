@@ -1,0 +1,230 @@
+package dev.fluxbot.core;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Set;
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The database: embedded SQLite by default (one file, WAL), PostgreSQL for several bot instances,
+ * the same schema on both (Flyway migrations in {@code db/migration}).
+ *
+ * <p>Writes go through {@link #transaction}: on SQLite every transaction begins IMMEDIATE (it takes
+ * the write lock first, so two writers never deadlock on an upgrade); on PostgreSQL the code locks
+ * the rows it changes. A transaction that loses a race (SQLITE_BUSY past the timeout, a
+ * serialization failure or deadlock on PostgreSQL) is run again, a few times.
+ */
+public final class Database implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Database.class);
+  private static final int MAX_ATTEMPTS = 5;
+  private static final Set<String> RETRYABLE_STATES = Set.of("40001", "40P01");
+
+  /** The SQL dialects fluxbot speaks. */
+  public enum Dialect {
+    SQLITE,
+    POSTGRESQL
+  }
+
+  /** Work inside one connection; the connection is not to be kept. */
+  @FunctionalInterface
+  public interface Work<T> {
+    T run(Connection connection) throws SQLException;
+  }
+
+  private final HikariDataSource dataSource;
+  private final Dialect dialect;
+  private final String description;
+
+  private Database(HikariDataSource dataSource, Dialect dialect, String description) {
+    this.dataSource = dataSource;
+    this.dialect = dialect;
+    this.description = description;
+  }
+
+  /** The embedded default: {@code <dataDir>/fluxbot.db}, created (with its folder) on first use. */
+  public static Database sqlite(Path file) {
+    try {
+      Path parent = file.toAbsolutePath().getParent();
+      Files.createDirectories(parent);
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("cannot create the data folder for " + file + ": " + e.getMessage(), e);
+    }
+    return open("jdbc:sqlite:" + file.toAbsolutePath(), null, null);
+  }
+
+  /**
+   * Opens {@code jdbc:sqlite:…} or {@code jdbc:postgresql:…} and brings the schema up to date.
+   *
+   * @param password may be null (SQLite, or trust/peer authentication)
+   */
+  public static Database open(String jdbcUrl, String user, Secret password) {
+    Objects.requireNonNull(jdbcUrl, "jdbcUrl");
+    Dialect dialect = dialectOf(jdbcUrl);
+    HikariConfig config = new HikariConfig();
+    config.setJdbcUrl(jdbcUrl);
+    config.setPoolName("fluxbot-db");
+    config.setConnectionTimeout(Duration.ofSeconds(30).toMillis());
+    if (user != null) {
+      config.setUsername(user);
+    }
+    if (password != null) {
+      config.setPassword(password.reveal());
+    }
+    if (dialect == Dialect.SQLITE) {
+      config.setMaximumPoolSize(4);
+      config.addDataSourceProperty("journal_mode", "WAL");
+      config.addDataSourceProperty("synchronous", "NORMAL");
+      config.addDataSourceProperty("busy_timeout", "30000");
+      config.addDataSourceProperty("foreign_keys", "true");
+      config.addDataSourceProperty("transaction_mode", "IMMEDIATE");
+    } else {
+      config.setMaximumPoolSize(16);
+    }
+    HikariDataSource ds;
+    try {
+      ds = new HikariDataSource(config);
+    } catch (RuntimeException e) {
+      throw new IllegalStateException("cannot open the database " + redact(jdbcUrl) + ": " + rootMessage(e), e);
+    }
+    Database db = new Database(ds, dialect, redact(jdbcUrl));
+    try {
+      db.migrate();
+    } catch (RuntimeException e) {
+      ds.close();
+      throw new IllegalStateException("cannot migrate the database " + redact(jdbcUrl) + ": " + rootMessage(e), e);
+    }
+    return db;
+  }
+
+  static Dialect dialectOf(String jdbcUrl) {
+    String url = jdbcUrl.toLowerCase(Locale.ROOT);
+    if (url.startsWith("jdbc:sqlite:")) {
+      return Dialect.SQLITE;
+    }
+    if (url.startsWith("jdbc:postgresql:")) {
+      return Dialect.POSTGRESQL;
+    }
+    throw new IllegalArgumentException("database URL: must start with jdbc:sqlite: or jdbc:postgresql:; got \""
+        + redact(jdbcUrl) + "\"");
+  }
+
+  private void migrate() {
+    var result = Flyway.configure(getClass().getClassLoader())
+        .dataSource(dataSource)
+        .locations("classpath:db/migration")
+        .load()
+        .migrate();
+    if (result.migrationsExecuted > 0) {
+      log.info("database {}: applied {} migration(s), now at version {}", description, result.migrationsExecuted,
+          result.targetSchemaVersion);
+    }
+  }
+
+  public Dialect dialect() {
+    return dialect;
+  }
+
+  public DataSource dataSource() {
+    return dataSource;
+  }
+
+  /** Runs {@code work} in one transaction, committed if it returns, rolled back if it throws. */
+  public <T> T transaction(Work<T> work) {
+    SQLException last = null;
+    for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      try (Connection c = dataSource.getConnection()) {
+        c.setAutoCommit(false);
+        try {
+          T result = work.run(c);
+          c.commit();
+          return result;
+        } catch (SQLException | RuntimeException e) {
+          rollbackQuietly(c);
+          throw e;
+        }
+      } catch (SQLException e) {
+        if (!isRetryable(e) || attempt == MAX_ATTEMPTS) {
+          throw new StoreException("database " + description + ": " + e.getMessage(), e);
+        }
+        last = e;
+        log.debug("transaction lost a race ({}); attempt {} of {}", e.getSQLState(), attempt + 1, MAX_ATTEMPTS);
+        Thread.onSpinWait();
+      }
+    }
+    throw new StoreException("database " + description + ": " + last.getMessage(), last);
+  }
+
+  /** Runs {@code work} with auto-commit, for reads and single statements. */
+  public <T> T read(Work<T> work) {
+    try (Connection c = dataSource.getConnection()) {
+      return work.run(c);
+    } catch (SQLException e) {
+      throw new StoreException("database " + description + ": " + e.getMessage(), e);
+    }
+  }
+
+  private boolean isRetryable(SQLException e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SQLException s) {
+        if (s.getSQLState() != null && RETRYABLE_STATES.contains(s.getSQLState())) {
+          return true;
+        }
+        String m = s.getMessage() == null ? "" : s.getMessage();
+        if (dialect == Dialect.SQLITE && (m.contains("SQLITE_BUSY") || m.contains("database is locked"))) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  private static void rollbackQuietly(Connection c) {
+    try {
+      c.rollback();
+    } catch (SQLException ignored) {
+      // the original failure matters more
+    }
+  }
+
+  /** The URL without a password, for messages. */
+  static String redact(String jdbcUrl) {
+    return jdbcUrl.replaceAll("(?i)(password=)[^&;]*", "$1***");
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+  }
+
+  @Override
+  public void close() {
+    dataSource.close();
+  }
+
+  @Override
+  public String toString() {
+    return "Database[" + dialect + " " + description + "]";
+  }
+
+  /** A storage failure: not the user's fault; the message names the database, never a password. */
+  public static final class StoreException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    public StoreException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+}
