@@ -12,6 +12,8 @@ record Environment(Map<String, String> vars) {
   static final String BFL_API_KEY = "BFL_API_KEY";
   static final String BFL_BASE_URL = "FLUXBOT_BFL_BASE_URL";
   static final String CONFIG = "FLUXBOT_CONFIG";
+  static final String DATABASE_URL = "FLUXBOT_DATABASE_URL";
+  static final String DATABASE_PASSWORD = "FLUXBOT_DATABASE_PASSWORD";
 
   Environment {
     vars = Map.copyOf(vars);

@@ -15,15 +15,90 @@ import java.util.stream.Collectors;
  * {@code fluxbot.yaml}. Every field has a default, so an empty file (or none) runs. Secrets are
  * never in this file: they come from the environment or from a file the config points at.
  */
-public record FluxbotConfig(Bfl bfl, Imagine imagine, References references) {
+public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Storage storage, Quotas quotas,
+    Cache cache, Scheduler scheduler) {
 
   public FluxbotConfig {
     bfl = bfl == null ? Bfl.DEFAULTS : bfl;
     imagine = imagine == null ? Imagine.DEFAULTS : imagine;
     references = references == null ? References.DEFAULTS : references;
+    storage = storage == null ? Storage.DEFAULTS : storage;
+    quotas = quotas == null ? Quotas.DEFAULTS : quotas;
+    cache = cache == null ? Cache.DEFAULTS : cache;
+    scheduler = scheduler == null ? Scheduler.DEFAULTS : scheduler;
   }
 
-  public static final FluxbotConfig DEFAULTS = new FluxbotConfig(null, null, null);
+  public static final FluxbotConfig DEFAULTS = new FluxbotConfig(null, null, null, null, null, null, null);
+
+  /**
+   * @param dataDir the database (SQLite) and the image store live here
+   * @param databaseUrl {@code jdbc:postgresql://…} for several instances; default SQLite in {@code data_dir}
+   * @param databasePasswordFile a file holding the database password (env {@code FLUXBOT_DATABASE_PASSWORD} wins)
+   */
+  public record Storage(String dataDir, String databaseUrl, String databaseUser, String databasePasswordFile) {
+    static final Storage DEFAULTS = new Storage(null, null, null, null);
+
+    public Storage {
+      dataDir = dataDir == null ? "data" : dataDir;
+    }
+  }
+
+  /**
+   * @param zone the time zone of the calendar windows
+   * @param period day, week or month: the default window
+   * @param credits each user's credits per window when no rule says otherwise
+   * @param monthlyBflBudgetDollars what the whole installation may spend on BFL per month; null for no cap
+   * @param localImageCredits what an image from a local backend costs
+   * @param cacheHitCredits what an answer from the seed cache costs (0: free)
+   */
+  public record Quotas(String zone, String period, Double credits, Integer maxConcurrentJobs,
+      Double monthlyBflBudgetDollars, Double localImageCredits, Double cacheHitCredits) {
+    static final Quotas DEFAULTS = new Quotas(null, null, null, null, null, null, null);
+
+    public Quotas {
+      zone = zone == null ? "UTC" : zone;
+      period = period == null ? "day" : period;
+      credits = credits == null ? 50.0 : credits;
+      maxConcurrentJobs = maxConcurrentJobs == null ? 2 : maxConcurrentJobs;
+      localImageCredits = localImageCredits == null ? 1.0 : localImageCredits;
+      cacheHitCredits = cacheHitCredits == null ? 0.0 : cacheHitCredits;
+      nonNegative("quotas.credits", credits);
+      positive("quotas.max_concurrent_jobs", maxConcurrentJobs);
+      nonNegative("quotas.local_image_credits", localImageCredits);
+      nonNegative("quotas.cache_hit_credits", cacheHitCredits);
+      if (monthlyBflBudgetDollars != null) {
+        nonNegative("quotas.monthly_bfl_budget_dollars", monthlyBflBudgetDollars);
+      }
+    }
+  }
+
+  /** The seed cache's bounds. */
+  public record Cache(Integer memoryMegabytes, Integer diskMegabytes) {
+    static final Cache DEFAULTS = new Cache(null, null);
+
+    public Cache {
+      memoryMegabytes = memoryMegabytes == null ? 256 : memoryMegabytes;
+      diskMegabytes = diskMegabytes == null ? 10240 : diskMegabytes;
+      positive("cache.memory_megabytes", memoryMegabytes);
+      positive("cache.disk_megabytes", diskMegabytes);
+    }
+  }
+
+  /** The fair queue: jobs a user may run at once (more wait their turn). */
+  public record Scheduler(Integer perUser) {
+    static final Scheduler DEFAULTS = new Scheduler(null);
+
+    public Scheduler {
+      perUser = perUser == null ? 2 : perUser;
+      positive("scheduler.per_user", perUser);
+    }
+  }
+
+  private static void nonNegative(String field, double value) {
+    if (!(value >= 0) || Double.isInfinite(value)) {
+      throw new IllegalArgumentException(field + ": must be a number >= 0; got " + value);
+    }
+  }
 
   /**
    * @param region {@code global}, {@code eu} or {@code us}

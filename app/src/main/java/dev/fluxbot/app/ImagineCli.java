@@ -2,27 +2,25 @@ package dev.fluxbot.app;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.fluxbot.core.ChatReply;
 import dev.fluxbot.core.GenerationRequest;
 import dev.fluxbot.core.GenerationResult;
 import dev.fluxbot.core.ImageReply;
 import dev.fluxbot.core.ImageSource;
 import dev.fluxbot.core.ImagineCommand;
-import dev.fluxbot.core.Progress;
 import dev.fluxbot.core.Requester;
 import dev.fluxbot.core.UserError;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -42,8 +40,6 @@ final class ImagineCli implements Callable<Integer> {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
-  Environment environment = Environment.system();
-
   @Parameters(index = "0", paramLabel = "COMMAND", description = "The prompt with any flags, as typed in chat.")
   String text;
 
@@ -54,7 +50,8 @@ final class ImagineCli implements Callable<Integer> {
   @Option(names = "--image", paramLabel = "PATH|URL", description = "A reference image (repeatable, in order).")
   List<String> images = new ArrayList<>();
 
-  @Option(names = "--user", paramLabel = "ID", defaultValue = "cli", description = "Who the image is for (default: cli).")
+  @Option(names = "--user", paramLabel = "PLATFORM:ID[@SCOPE]",
+      description = "Debit this user's quota (a bare ID is a CLI user). Without it the operator's image is not debited.")
   String user;
 
   @Option(names = "--dry-run", description = "Print the normalized request and its estimated cost; send nothing.")
@@ -67,15 +64,17 @@ final class ImagineCli implements Callable<Integer> {
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    Wiring wiring;
+    Requester who;
+    FluxbotConfig config;
     try {
-      wiring = new Wiring(main.loadConfig(environment), environment);
-    } catch (FluxbotConfig.ConfigException e) {
+      who = user == null ? Requester.operator() : UserSpec.parse("--user", user).requester(Set.of());
+      config = main.loadConfig(main.environment);
+    } catch (FluxbotConfig.ConfigException | IllegalArgumentException e) {
       err.println("fluxbot: " + e.getMessage());
       return Main.USER_ERROR;
     }
-    try {
-      ImagineCommand command = new ImagineCommand(Requester.cli(user), text, Map.of(), sources());
+    try (Wiring wiring = new Wiring(config, main.environment)) {
+      ImagineCommand command = new ImagineCommand(who, text, Map.of(), sources());
       GenerationRequest request = wiring.imagine.plan(command); // input errors first, before any key check
       if (dryRun) {
         out.println(json ? JSON.writeValueAsString(describe(request)) : summary(request));
@@ -86,14 +85,18 @@ final class ImagineCli implements Callable<Integer> {
             + "BFL_API_KEY=<key> in the environment, or put it in a file and set bfl.api_key_file in fluxbot.yaml.");
         return Main.BACKEND_FAILURE;
       }
-      ImageReply reply = wiring.imagine.imagine(command, new StderrReply(err, !json));
-      Path file = write(reply);
-      out.println(json ? JSON.writeValueAsString(describe(reply, file)) : summary(reply, file));
+      FileReply reply = FileReply.to(output, err, !json);
+      ImageReply done = wiring.imagine.imagine(command, reply, reply.address());
+      Path file = Path.of("").toAbsolutePath().relativize(reply.written().toAbsolutePath());
+      out.println(json ? JSON.writeValueAsString(describe(done, file)) : summary(done, file));
       return Main.OK;
     } catch (UserError e) {
       err.println("fluxbot: " + e.getMessage());
       return e.code().kind() == UserError.Kind.INPUT ? Main.USER_ERROR : Main.BACKEND_FAILURE;
-    } catch (IOException e) {
+    } catch (FluxbotConfig.ConfigException e) {
+      err.println("fluxbot: " + e.getMessage());
+      return Main.USER_ERROR;
+    } catch (IOException | UncheckedIOException e) {
       err.println("fluxbot: " + e.getMessage());
       return Main.BACKEND_FAILURE;
     }
@@ -117,22 +120,6 @@ final class ImagineCli implements Callable<Integer> {
       }
     }
     return sources;
-  }
-
-  private Path write(ImageReply reply) throws IOException {
-    GenerationResult r = reply.result();
-    Path file = output != null ? output : Path.of("fluxbot-" + reply.jobId() + "." + r.type().extension());
-    Path dir = file.toAbsolutePath().getParent();
-    Files.createDirectories(dir);
-    // Written beside the target, then moved: a reader never sees half an image. Files.write keeps the umask's mode.
-    Path tmp = dir.resolve("." + file.getFileName() + "." + reply.jobId() + ".part");
-    try {
-      Files.write(tmp, r.image(), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
-    return file;
   }
 
   static ObjectNode describe(GenerationRequest r) {
@@ -186,51 +173,10 @@ final class ImagineCli implements Callable<Integer> {
 
   private static String summary(ImageReply reply, Path file) {
     GenerationResult r = reply.result();
-    String cost = reply.cached() ? "cached, free" : r.cost() == null ? "cost not reported"
-        : r.cost().toPlainString() + " credits";
+    String cost = reply.cached() ? "cached (" + (r.cost() == null || r.cost().signum() == 0 ? "free" : r.cost().toPlainString() + " credits") + ")"
+        : r.cost() == null ? "cost not reported" : r.cost().toPlainString() + " credits";
     return "Saved " + file + "\n  model " + reply.request().model().id() + ", " + r.width() + "x" + r.height()
         + ", seed " + r.seed() + ", " + cost + ", " + String.format(Locale.ROOT, "%.1f s", r.elapsed().toMillis() / 1000.0)
         + "\n  repeat with: --seed " + r.seed();
-  }
-
-  /** Progress lines on stderr, so stdout stays the result alone. */
-  private record StderrReply(PrintWriter err, boolean chatty) implements ChatReply {
-    @Override
-    public void accepted(String jobId, GenerationRequest request) {
-      if (chatty) {
-        err.println("Job " + jobId + ": " + request.model().id() + ", " + (request.size() == null ? "auto size"
-            : request.size()) + ", seed " + request.seed());
-      }
-    }
-
-    @Override
-    public void queued(int position) {
-      if (chatty) {
-        err.println("Queued #" + position);
-      }
-    }
-
-    @Override
-    public void progress(Progress p) {
-      if (chatty) {
-        String label = switch (p.stage()) {
-          case WAITING_FOR_SLOT -> "Waiting for a free slot";
-          case SUBMITTED -> "Submitted";
-          case QUEUED -> "Queued";
-          case REASONING -> "Reasoning";
-          case GENERATING -> "Generating";
-          case DOWNLOADING -> "Downloading";
-        };
-        String percent = Double.isNaN(p.fraction()) ? "" : String.format(Locale.ROOT, " %.0f%%", p.fraction() * 100);
-        String detail = p.detail().isEmpty() || p.detail().equalsIgnoreCase(label) ? "" : " (" + p.detail() + ")";
-        err.println(label + percent + detail);
-      }
-    }
-
-    @Override
-    public void image(ImageReply reply) {}
-
-    @Override
-    public void failed(UserError error) {}
   }
 }

@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
 /** {@code fluxbot}: the command line. */
 @Command(name = "fluxbot", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Self-hosted FLUX.2 image bot.",
-    subcommands = {ImagineCli.class, CommandLine.HelpCommand.class})
+    subcommands = {ImagineCli.class, QuotaCli.class, JobsCli.class, CommandLine.HelpCommand.class})
 public final class Main {
   /** 0: done. */
   static final int OK = 0;
@@ -30,24 +30,23 @@ public final class Main {
   @Option(names = {"-v", "--verbose"}, scope = CommandLine.ScopeType.INHERIT, description = "Log what happens.")
   boolean verbose;
 
+  /** The process environment (tests give their own). */
+  Environment environment = Environment.system();
+
   public static void main(String[] args) {
     System.exit(run(args, Environment.system(), new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
   }
 
   static int run(String[] args, Environment env, PrintWriter out, PrintWriter err) {
-    CommandLine cli = new CommandLine(new Main());
+    Main main = new Main();
+    main.environment = env;
+    CommandLine cli = new CommandLine(main);
     cli.setOut(out);
     cli.setErr(err);
     cli.setExecutionStrategy(parsed -> {
-      Main main = parsed.asCommandLineList().get(0).getCommand();
       logLevel(main.verbose ? Level.INFO : Level.WARN);
       return new CommandLine.RunLast().execute(parsed);
     });
-    for (CommandLine sub : cli.getSubcommands().values()) {
-      if (sub.getCommand() instanceof ImagineCli imagine) {
-        imagine.environment = env;
-      }
-    }
     return cli.execute(args);
   }
 

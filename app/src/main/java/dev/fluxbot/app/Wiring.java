@@ -2,26 +2,49 @@ package dev.fluxbot.app;
 
 import dev.fluxbot.core.BackendRouter;
 import dev.fluxbot.core.CommandParser;
+import dev.fluxbot.core.Database;
+import dev.fluxbot.core.ImageStore;
 import dev.fluxbot.core.ImageType;
 import dev.fluxbot.core.ImagineService;
+import dev.fluxbot.core.JobScheduler;
+import dev.fluxbot.core.JobStore;
 import dev.fluxbot.core.ModelCatalog;
+import dev.fluxbot.core.QuotaService;
+import dev.fluxbot.core.SeedCache;
 import dev.fluxbot.core.SeedHistory;
+import dev.fluxbot.core.Secret;
 import dev.fluxbot.core.Sleeper;
 import dev.fluxbot.core.bfl.BflBackend;
 import dev.fluxbot.core.bfl.BflConfig;
 import dev.fluxbot.core.image.ReferenceLoader;
+import java.io.IOException;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.InstantSource;
+import java.time.ZoneId;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Executors;
 import okhttp3.OkHttpClient;
 
 /** Builds the core's parts from the config and the environment; the one place that wires them. */
-final class Wiring {
+final class Wiring implements AutoCloseable {
+  static final long MILLI = 1000;
+
   final FluxbotConfig config;
   final ModelCatalog catalog;
   final BflBackend bfl;
+  final Database db;
+  final JobStore jobs;
+  final QuotaService quota;
+  final ImageStore images;
+  final SeedCache cache;
+  final JobScheduler scheduler;
   final ImagineService imagine;
 
   Wiring(FluxbotConfig config, Environment env) {
@@ -34,6 +57,7 @@ final class Wiring {
       throw new FluxbotConfig.ConfigException("imagine.default_model: unknown model \"" + config.imagine().defaultModel()
           + "\"; known: " + String.join(", ", catalog.names()));
     }
+    QuotaService.Settings quotaSettings = quotaSettings(config.quotas());
     CommandParser parser = new CommandParser(catalog, new CommandParser.Settings(config.imagine().defaultModel(),
         config.imagine().maxPromptLength(), config.imagine().maxSafetyTolerance(), format));
     OkHttpClient http = new OkHttpClient.Builder()
@@ -41,14 +65,72 @@ final class Wiring {
         .readTimeout(Duration.ofSeconds(60))
         .writeTimeout(Duration.ofSeconds(60))
         .build();
-    this.bfl = new BflBackend(bflConfig(config, env), http, InstantSource.system(), Sleeper.SYSTEM, new SecureRandom());
+    InstantSource clock = InstantSource.system();
+    this.bfl = new BflBackend(bflConfig(config, env), http, clock, Sleeper.SYSTEM, new SecureRandom());
     FluxbotConfig.References r = config.references();
     ReferenceLoader.Limits d = ReferenceLoader.Limits.defaults();
     ReferenceLoader loader = new ReferenceLoader(http, new ReferenceLoader.Limits(r.maxMegabytes() * 1024L * 1024L,
         r.maxSourceMegapixels() * 1024L * 1024L, d.maxOutputPixels(), r.maxRedirects(), d.connectTimeout(),
         d.readTimeout(), d.callTimeout()));
-    this.imagine = new ImagineService(parser, loader, new BackendRouter(List.of(bfl)), SeedHistory.inMemory(),
-        InstantSource.system(), new SecureRandom());
+
+    Path dataDir = Path.of(config.storage().dataDir());
+    this.db = database(config.storage(), env, dataDir);
+    try {
+      this.jobs = new JobStore(db, catalog, clock);
+      this.quota = new QuotaService(db, quotaSettings, clock);
+      this.images = ImageStore.onDisk(dataDir.resolve("images"));
+      this.cache = new SeedCache(db, images, new SeedCache.Settings(config.cache().memoryMegabytes() * 1024L * 1024L,
+          config.cache().diskMegabytes() * 1024L * 1024L), clock);
+      this.scheduler = new JobScheduler(Executors.newVirtualThreadPerTaskExecutor(), new JobScheduler.Settings(
+          config.scheduler().perUser(), Map.of(bfl.name(), config.bfl().maxActiveTasks()), 10_000));
+      this.imagine = new ImagineService(new ImagineService.Parts(parser, loader, new BackendRouter(List.of(bfl)),
+          SeedHistory.inDatabase(db, clock), jobs, quota, cache, images, scheduler),
+          new ImagineService.Settings(Math.round(config.quotas().localImageCredits() * MILLI),
+              Math.round(config.quotas().cacheHitCredits() * MILLI)), clock, new SecureRandom());
+    } catch (RuntimeException e) {
+      db.close();
+      throw e;
+    }
+  }
+
+  private static Database database(FluxbotConfig.Storage s, Environment env, Path dataDir) {
+    String url = env.get(Environment.DATABASE_URL).orElse(s.databaseUrl());
+    try {
+      if (url == null) {
+        return Database.sqlite(dataDir.resolve("fluxbot.db"));
+      }
+      Secret password = env.get(Environment.DATABASE_PASSWORD).map(Secret::of).orElse(null);
+      if (password == null && s.databasePasswordFile() != null) {
+        password = Secret.of(Files.readString(Path.of(s.databasePasswordFile())));
+      }
+      return Database.open(url, s.databaseUser(), password);
+    } catch (IOException e) {
+      throw new FluxbotConfig.ConfigException("storage.database_password_file: cannot read " + s.databasePasswordFile()
+          + " (" + e.getClass().getSimpleName() + ")");
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      throw new FluxbotConfig.ConfigException("storage: " + e.getMessage());
+    }
+  }
+
+  static QuotaService.Settings quotaSettings(FluxbotConfig.Quotas q) {
+    ZoneId zone;
+    try {
+      zone = ZoneId.of(q.zone());
+    } catch (DateTimeException e) {
+      throw new FluxbotConfig.ConfigException("quotas.zone: not a time zone; got \"" + q.zone()
+          + "\". Use a name like UTC or Europe/Berlin.");
+    }
+    QuotaService.Period period = period(q.period(), "quotas.period");
+    Long cap = q.monthlyBflBudgetDollars() == null ? null : Math.round(q.monthlyBflBudgetDollars() * 100 * MILLI);
+    return new QuotaService.Settings(zone, period, Math.round(q.credits() * MILLI), q.maxConcurrentJobs(), cap);
+  }
+
+  static QuotaService.Period period(String name, String field) {
+    try {
+      return QuotaService.Period.valueOf(name.trim().toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new FluxbotConfig.ConfigException(field + ": must be day, week or month; got \"" + name + "\"");
+    }
   }
 
   static BflConfig bflConfig(FluxbotConfig config, Environment env) {
@@ -68,5 +150,20 @@ final class Wiring {
     } catch (IllegalArgumentException e) {
       throw new FluxbotConfig.ConfigException(e.getMessage());
     }
+  }
+
+  /** Lets running jobs finish (up to {@code grace}); queued ones stay QUEUED in the database for the next start. */
+  void shutdown(Duration grace) {
+    try {
+      scheduler.shutdown(grace);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public void close() {
+    shutdown(Duration.ofSeconds(30));
+    db.close();
   }
 }

@@ -21,4 +21,24 @@ public interface ImageBackend {
    *     API, a time-out, cancellation (interruption)
    */
   GenerationResult generate(GenerationJob job, ProgressListener progress);
+
+  /** Whether its images are paid in BFL credits (and so count toward the monthly BFL budget). */
+  default boolean spendsBflCredits() {
+    return false;
+  }
+
+  /** Whether {@link #resume} can pick up a task this backend started before a restart. */
+  default boolean canResume() {
+    return false;
+  }
+
+  /**
+   * Picks up a task started before a restart (reported through {@link ProgressListener#onTask})
+   * and runs it to the end without starting it again.
+   *
+   * @throws UnsupportedOperationException where {@link #canResume()} is false
+   */
+  default GenerationResult resume(GenerationJob job, BackendTask task, ProgressListener progress) {
+    throw new UnsupportedOperationException(name() + " cannot resume tasks");
+  }
 }

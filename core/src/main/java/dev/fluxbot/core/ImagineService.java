@@ -1,89 +1,418 @@
 package dev.fluxbot.core;
 
 import dev.fluxbot.core.image.ReferenceLoader;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.time.Duration;
 import java.time.InstantSource;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The imagine pipeline every platform shares: parse, draw or recall the seed, load the
- * references, pick a backend, run the job, reply. Quotas, the seed cache and the fair queue slot
- * in here too, so adapters stay thin.
+ * The imagine pipeline every platform shares: parse, recall or draw the seed, load the
+ * references, answer from the seed cache when it can, reserve credits, store the job, queue it
+ * fairly, run it on the first backend that serves it, store the image, settle the credits, reply.
+ *
+ * <p>Nothing is lost on a crash: the job row is written before the job is queued, the backend's
+ * task is written as soon as it exists, and {@link #resumeUnfinished} picks up both after a
+ * restart. Credits are held before a job runs and settled exactly once when it ends (a settle is
+ * idempotent), so a crash between the two is settled on the next start.
  */
 public final class ImagineService {
   private static final Logger log = LoggerFactory.getLogger(ImagineService.class);
+  private static final BigDecimal MILLI = BigDecimal.valueOf(1000);
 
-  private final CommandParser parser;
-  private final ReferenceLoader references;
-  private final BackendRouter router;
-  private final SeedHistory seeds;
-  private final JobIds jobIds;
+  /**
+   * Prices that are not BFL's.
+   *
+   * @param localImageMilli what an image from a local backend costs the user (default 1 credit)
+   * @param cacheHitMilli what an answer from the seed cache costs (default 0: free)
+   */
+  public record Settings(long localImageMilli, long cacheHitMilli) {
+    public static Settings defaults() {
+      return new Settings(1000, 0);
+    }
+  }
+
+  /** Everything the pipeline uses; one seam each. */
+  public record Parts(CommandParser parser, ReferenceLoader references, BackendRouter router, SeedHistory seeds,
+      JobStore jobs, QuotaService quota, SeedCache cache, ImageStore images, JobScheduler scheduler) {
+    public Parts {
+      Objects.requireNonNull(parser, "parser");
+      Objects.requireNonNull(references, "references");
+      Objects.requireNonNull(router, "router");
+      Objects.requireNonNull(seeds, "seeds");
+      Objects.requireNonNull(jobs, "jobs");
+      Objects.requireNonNull(quota, "quota");
+      Objects.requireNonNull(cache, "cache");
+      Objects.requireNonNull(images, "images");
+      Objects.requireNonNull(scheduler, "scheduler");
+    }
+  }
+
+  /** A reply that tells nobody: for a resumed job whose address this process cannot serve. */
+  private static final ChatReply SILENT = new ChatReply() {
+    @Override
+    public void accepted(String jobId, GenerationRequest request) {}
+
+    @Override
+    public void queued(int position) {}
+
+    @Override
+    public void progress(Progress progress) {}
+
+    @Override
+    public void image(ImageReply reply) {}
+
+    @Override
+    public void failed(UserError error) {}
+  };
+
+  private final Parts p;
+  private final Settings settings;
+  private final InstantSource clock;
   private final RandomGenerator random;
+  private final JobIds jobIds;
 
-  public ImagineService(CommandParser parser, ReferenceLoader references, BackendRouter router, SeedHistory seeds,
-      InstantSource clock, RandomGenerator random) {
-    this.parser = Objects.requireNonNull(parser, "parser");
-    this.references = Objects.requireNonNull(references, "references");
-    this.router = Objects.requireNonNull(router, "router");
-    this.seeds = Objects.requireNonNull(seeds, "seeds");
+  public ImagineService(Parts parts, Settings settings, InstantSource clock, RandomGenerator random) {
+    this.p = Objects.requireNonNull(parts, "parts");
+    this.settings = Objects.requireNonNull(settings, "settings");
+    this.clock = Objects.requireNonNull(clock, "clock");
     this.random = Objects.requireNonNull(random, "random");
     this.jobIds = new JobIds(clock, random);
   }
 
   /** Parses without running anything: for {@code --dry-run} and for checking a command early. */
   public GenerationRequest plan(ImagineCommand command) {
-    return parser.parse(command.text(), command.options(), command.attachments().size());
+    return p.parser().parse(command.text(), command.options(), command.attachments().size());
   }
 
   /**
-   * Runs one command to the end, blocking (call it on a virtual thread). Every outcome goes to
-   * {@code reply}; a failure is also thrown, so a caller such as the CLI can set its exit code.
+   * Runs one command to the end, blocking: for the CLI.
    *
    * @throws UserError after {@link ChatReply#failed} was told
    */
-  public ImageReply imagine(ImagineCommand command, ChatReply reply) {
+  public ImageReply imagine(ImagineCommand command, ChatReply reply, String replyAddress) {
+    return join(submit(command, reply, replyAddress));
+  }
+
+  /**
+   * Starts one command. Every outcome goes to {@code reply}; the future completes with the image,
+   * or exceptionally with the {@link UserError} the reply was told.
+   *
+   * @param replyAddress the adapter's own JSON saying where the answer goes, kept with the job so
+   *     it can be delivered after a restart
+   */
+  public CompletableFuture<ImageReply> submit(ImagineCommand command, ChatReply reply, String replyAddress) {
     String jobId = jobIds.next();
     try {
       GenerationRequest request = withSeed(plan(command), command.requester());
-      reply.accepted(jobId, request);
-      List<ReferenceImage> refs = references.fetchAll(command.attachments());
-      request = withSize(request, refs);
-      ImageBackend backend = router.route(request);
-      GenerationJob job = new GenerationJob(jobId, request, refs);
-      log.info("job {}: {} {} {} seed {} on {}", jobId, command.requester().key(), request.model().id(),
-          request.size(), request.seed(), backend.name());
-      GenerationResult result = backend.generate(job, reply::progress);
-      seeds.remember(command.requester(), result.seed());
-      ImageReply done = new ImageReply(jobId, request, result, false, List.of(ImageReply.FollowUp.values()));
-      reply.image(done);
-      return done;
-    } catch (UserError e) {
-      log.info("job {}: {} {}", jobId, e.code(), e.getMessage());
-      reply.failed(e);
-      throw e;
+      return start(jobId, command.requester(), command.text(), request, command.attachments(), reply, replyAddress,
+          null, null);
     } catch (RuntimeException e) {
-      log.error("job {} failed unexpectedly", jobId, e);
-      UserError error = new UserError(UserError.Code.BACKEND_FAILED,
-          "Something went wrong on our side (job " + jobId + "); try again, and tell the admin if it repeats.", e);
-      reply.failed(error);
-      throw error;
+      return failed(jobId, e, reply);
     }
+  }
+
+  /**
+   * A button under an image: derives a new job from a stored one (the presser pays for it).
+   *
+   * @param prompt the new prompt for {@code VARY} and {@code USE_AS_REFERENCE}; ignored otherwise
+   */
+  public CompletableFuture<ImageReply> followUp(Requester who, String parentJobId, ImageReply.FollowUp action,
+      String prompt, ChatReply reply, String replyAddress) {
+    String jobId = jobIds.next();
+    try {
+      JobStore.Job parent = p.jobs().find(parentJobId).orElseThrow(() -> new UserError(UserError.Code.INVALID_OPTION,
+          "job: no job " + parentJobId + " is known here; it may have been removed. Start a new /imagine."));
+      GenerationRequest base = parent.request();
+      List<ImageSource> refs = storedImages(parent.referenceHashes(), "reference");
+      GenerationRequest request = switch (action) {
+        case REROLL -> base.withSeed(drawSeed());
+        case VARY -> base.withPrompt(promptFor(action, prompt));
+        case UPSCALE_2K -> base.hiRes() ? base : upscaled(base);
+        case USE_AS_REFERENCE -> {
+          if (parent.imageHash() == null) {
+            throw new UserError(UserError.Code.INVALID_REFERENCE, "Use as reference: job " + parentJobId
+                + " has no image (it ended " + parent.state().name().toLowerCase(java.util.Locale.ROOT) + ").");
+          }
+          refs = storedImages(List.of(parent.imageHash()), "image");
+          yield p.parser().parse(promptFor(action, prompt), java.util.Map.of("model", base.model().id()), 1)
+              .withSeed(drawSeed());
+        }
+      };
+      return start(jobId, who, request.prompt(), request, refs, reply, replyAddress, parentJobId, action);
+    } catch (RuntimeException e) {
+      return failed(jobId, e, reply);
+    }
+  }
+
+  private CompletableFuture<ImageReply> start(String jobId, Requester who, String text, GenerationRequest planned,
+      List<ImageSource> sources, ChatReply reply, String replyAddress, String parentJobId, ImageReply.FollowUp followUp) {
+    if (!who.isOperator() && p.quota().isBanned(who)) {
+      throw new UserError(UserError.Code.BANNED, "You are banned from using this bot here; ask an admin if that is a mistake.");
+    }
+    reply.accepted(jobId, planned);
+    List<ReferenceImage> refs = p.references().fetchAll(sources);
+    GenerationRequest request = withSize(planned, refs);
+    List<String> refHashes = refs.stream().map(ReferenceImage::sha256).toList();
+    String fingerprint = request.model().preview() ? null : SeedCache.fingerprint(request, refHashes);
+    if (fingerprint != null && !request.noCache()) {
+      Optional<SeedCache.CachedImage> hit = p.cache().lookup(fingerprint);
+      if (hit.isPresent()) {
+        return CompletableFuture.completedFuture(
+            deliverCached(jobId, who, text, request, refHashes, replyAddress, parentJobId, followUp, hit.get(), reply));
+      }
+    }
+    ImageBackend backend = p.router().route(request);
+    long estimate = estimateMilli(request, refs, backend);
+    if (!who.isOperator()) {
+      p.quota().reserve(who, jobId, request.model().id(), estimate, backend.spendsBflCredits());
+    }
+    try {
+      refs.forEach(r -> p.images().put(r.bytes()));
+      JobStore.Job job = JobStore.Job.queued(jobId, who, text, request, refHashes, replyAddress, fingerprint, estimate,
+          parentJobId, followUp, clock.instant());
+      p.jobs().create(job);
+      return enqueue(job, new GenerationJob(jobId, request, refs), backend, null, reply);
+    } catch (RuntimeException e) {
+      p.quota().refund(jobId);
+      throw e;
+    }
+  }
+
+  private CompletableFuture<ImageReply> enqueue(JobStore.Job job, GenerationJob work, ImageBackend backend,
+      BackendTask resumeTask, ChatReply reply) {
+    CompletableFuture<ImageReply> done = new CompletableFuture<>();
+    JobScheduler.Listener listener = new JobScheduler.Listener() {
+      @Override
+      public void queued(int position) {
+        reply.queued(position);
+      }
+
+      @Override
+      public void started() {}
+
+      @Override
+      public void finished() {}
+    };
+    try {
+      p.scheduler().submit(job.id(), job.requester().key(), backend.name(),
+          () -> run(job, work, backend, resumeTask, reply, done), listener);
+    } catch (IllegalStateException e) {
+      UserError error = new UserError(UserError.Code.BACKEND_UNAVAILABLE,
+          "The bot cannot take new images right now (" + e.getMessage() + "); try again in a minute.", e);
+      settleFailure(job.id(), error);
+      reply.failed(error);
+      done.completeExceptionally(error);
+    }
+    return done;
+  }
+
+  private void run(JobStore.Job job, GenerationJob work, ImageBackend backend, BackendTask resumeTask, ChatReply reply,
+      CompletableFuture<ImageReply> done) {
+    String id = job.id();
+    try {
+      if (!p.jobs().markRunning(id, backend.name())) {
+        throw new UserError(UserError.Code.CANCELLED, "The job was cancelled before it started.");
+      }
+      ProgressListener listener = new ProgressListener() {
+        @Override
+        public void onProgress(Progress progress) {
+          reply.progress(progress);
+        }
+
+        @Override
+        public void onTask(BackendTask task) {
+          p.jobs().recordTask(id, task);
+        }
+      };
+      log.info("job {}: {} {} {} seed {} on {}{}", id, job.requester().key(), work.request().model().id(),
+          work.request().size(), work.seed(), backend.name(), resumeTask == null ? "" : " (resumed)");
+      GenerationResult result = resumeTask == null
+          ? backend.generate(work, listener)
+          : backend.resume(work, resumeTask, listener);
+      String hash = p.images().put(result.image());
+      if (job.fingerprint() != null) {
+        p.cache().put(job.fingerprint(), id, result.type(), result.width(), result.height(), result.image());
+      }
+      long cost = result.cost() == null ? job.estimateMilli()
+          : result.cost().multiply(MILLI).setScale(0, RoundingMode.HALF_UP).longValueExact();
+      if (!backend.spendsBflCredits()) {
+        cost = job.estimateMilli();
+      }
+      p.quota().commit(id, cost);
+      p.jobs().succeed(id, cost, hash, result.type(), result.width(), result.height(), false);
+      p.seeds().remember(job.requester(), result.seed());
+      ImageReply image = new ImageReply(id, work.request(), result, false, List.of(ImageReply.FollowUp.values()));
+      reply.image(image);
+      done.complete(image);
+    } catch (RuntimeException e) {
+      UserError error = asUserError(id, e);
+      settleFailure(id, error);
+      reply.failed(error);
+      done.completeExceptionally(error);
+    }
+  }
+
+  private ImageReply deliverCached(String jobId, Requester who, String text, GenerationRequest request,
+      List<String> refHashes, String replyAddress, String parentJobId, ImageReply.FollowUp followUp,
+      SeedCache.CachedImage hit, ChatReply reply) {
+    long price = who.isOperator() ? 0 : settings.cacheHitMilli();
+    if (price > 0) {
+      p.quota().reserve(who, jobId, request.model().id(), price, false);
+    }
+    JobStore.Job job = JobStore.Job.queued(jobId, who, text, request, refHashes, replyAddress, hit.fingerprint(), price,
+        parentJobId, followUp, clock.instant());
+    p.jobs().create(job);
+    p.jobs().succeed(jobId, price, hit.imageHash(), hit.type(), hit.width(), hit.height(), true);
+    if (price > 0) {
+      p.quota().commit(jobId, price);
+    }
+    p.seeds().remember(who, request.seed());
+    GenerationResult result = new GenerationResult(hit.bytes(), hit.type(), hit.width(), hit.height(), request.seed(),
+        BigDecimal.valueOf(price).divide(MILLI), "cache", null, Duration.ZERO);
+    ImageReply image = new ImageReply(jobId, request, result, true, List.of(ImageReply.FollowUp.values()));
+    log.info("job {}: {} answered from the seed cache", jobId, who.key());
+    reply.image(image);
+    return image;
+  }
+
+  /**
+   * After a restart: settles the credits of jobs that ended while nobody was looking, then picks up
+   * every unfinished job: a backend task that was started is resumed (polled, not started again),
+   * a queued job is queued again.
+   *
+   * @param which the jobs this process should take (the CLI takes its own; the bot takes all)
+   * @param replies rebuilds each job's reply from its stored address (null: deliver nowhere)
+   * @return one future per resumed job
+   */
+  public List<CompletableFuture<ImageReply>> resumeUnfinished(Predicate<JobStore.Job> which,
+      Function<JobStore.Job, ChatReply> replies) {
+    settleOrphanedReservations();
+    List<CompletableFuture<ImageReply>> resumed = new ArrayList<>();
+    for (JobStore.Job job : p.jobs().unfinished()) {
+      if (!which.test(job)) {
+        continue;
+      }
+      ChatReply reply = Objects.requireNonNullElse(replies.apply(job), SILENT);
+      try {
+        List<ReferenceImage> refs = p.references().fetchAll(storedImages(job.referenceHashes(), "reference"));
+        ImageBackend backend = p.router().route(job.request());
+        BackendTask task = job.state() == JobStore.State.RUNNING && job.task() != null && backend.canResume()
+            && backend.name().equals(job.task().backend()) ? job.task() : null;
+        log.info("job {}: resuming ({}, {})", job.id(), job.state(), task == null ? "queued again" : "task " + task.taskId());
+        resumed.add(enqueue(job, new GenerationJob(job.id(), job.request(), refs), backend, task, reply));
+      } catch (RuntimeException e) {
+        resumed.add(failed(job.id(), e, reply));
+      }
+    }
+    return resumed;
+  }
+
+  private void settleOrphanedReservations() {
+    for (QuotaService.Reservation r : p.quota().held()) {
+      Optional<JobStore.Job> job = p.jobs().find(r.jobId());
+      if (job.isEmpty()) {
+        p.quota().refund(r.jobId());
+      } else if (job.get().state() == JobStore.State.SUCCEEDED) {
+        p.quota().commit(r.jobId(), job.get().costMilli() == null ? r.amountMilli() : job.get().costMilli());
+      } else if (job.get().state().isTerminal()) {
+        p.quota().refund(r.jobId());
+      }
+    }
+  }
+
+  /** Cancels a queued or running job; its credits come back. */
+  public boolean cancel(String jobId) {
+    boolean known = p.scheduler().cancel(jobId);
+    Optional<JobStore.Job> job = p.jobs().find(jobId);
+    if (job.isPresent() && job.get().state() == JobStore.State.QUEUED) {
+      settleFailure(jobId, new UserError(UserError.Code.CANCELLED, "The job was cancelled."));
+      return true;
+    }
+    return known;
+  }
+
+  private CompletableFuture<ImageReply> failed(String jobId, RuntimeException e, ChatReply reply) {
+    UserError error = asUserError(jobId, e);
+    log.info("job {}: {} {}", jobId, error.code(), error.getMessage());
+    p.quota().refund(jobId);
+    p.jobs().fail(jobId, error);
+    reply.failed(error);
+    return CompletableFuture.failedFuture(error);
+  }
+
+  private void settleFailure(String jobId, UserError error) {
+    p.quota().refund(jobId);
+    p.jobs().fail(jobId, error);
+  }
+
+  private static UserError asUserError(String jobId, RuntimeException e) {
+    if (e instanceof UserError u) {
+      return u;
+    }
+    log.error("job {} failed unexpectedly", jobId, e);
+    return new UserError(UserError.Code.BACKEND_FAILED,
+        "Something went wrong on our side (job " + jobId + "); try again, and tell the admin if it repeats.", e);
+  }
+
+  private long estimateMilli(GenerationRequest request, List<ReferenceImage> refs, ImageBackend backend) {
+    if (!backend.spendsBflCredits()) {
+      return settings.localImageMilli();
+    }
+    return request.estimatedCost(refs).multiply(MILLI).setScale(0, RoundingMode.HALF_UP).longValueExact();
+  }
+
+  private List<ImageSource> storedImages(List<String> hashes, String what) {
+    List<ImageSource> sources = new ArrayList<>();
+    for (int i = 0; i < hashes.size(); i++) {
+      String hash = hashes.get(i);
+      byte[] bytes = p.images().get(hash).orElseThrow(() -> new UserError(UserError.Code.INVALID_REFERENCE,
+          "The stored " + what + " images of that job are gone (the image store was cleaned); start a new /imagine."));
+      sources.add(ImageSource.bytes(what + (i + 1), bytes));
+    }
+    return sources;
+  }
+
+  private static String promptFor(ImageReply.FollowUp action, String prompt) {
+    if (prompt == null || prompt.isBlank()) {
+      throw new UserError(UserError.Code.EMPTY_PROMPT, "prompt: " + action.label() + " needs a prompt; got nothing. "
+          + "Type what should change.");
+    }
+    return prompt.strip();
+  }
+
+  private static GenerationRequest upscaled(GenerationRequest base) {
+    ImageSize size = base.size() == null ? null : Sizes.twoK(base.size(), base.model().sizeRules());
+    return new GenerationRequest(base.model(), base.prompt(), size, true, base.seed(), false, base.steps(),
+        base.guidance(), base.safetyTolerance(), base.format(), base.referenceCount(), base.noCache());
+  }
+
+  private long drawSeed() {
+    return random.nextLong(GenerationRequest.MAX_SEED + 1);
   }
 
   private GenerationRequest withSeed(GenerationRequest request, Requester requester) {
     if (request.seedFromLast()) {
-      OptionalLong last = seeds.lastSeed(requester);
+      OptionalLong last = p.seeds().lastSeed(requester);
       if (last.isEmpty()) {
         throw new UserError(UserError.Code.INVALID_OPTION,
             "--seed last: you have no earlier image to take the seed from; got last. Give a number, e.g. --seed 42.");
       }
       return request.withSeed(last.getAsLong());
     }
-    return request.seed() != null ? request : request.withSeed(random.nextLong(GenerationRequest.MAX_SEED + 1));
+    return request.seed() != null ? request : request.withSeed(drawSeed());
   }
 
   /** Without --ar or --size, the output takes the first reference's ratio at about 1 MP. */
@@ -101,5 +430,16 @@ public final class ImagineService {
       size = Sizes.ofRatio(w, h, rules);
     }
     return request.withSize(request.hiRes() ? Sizes.twoK(size, rules) : size);
+  }
+
+  private static ImageReply join(CompletableFuture<ImageReply> future) {
+    try {
+      return future.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof UserError u) {
+        throw u;
+      }
+      throw e;
+    }
   }
 }

@@ -6,4 +6,7 @@ public interface ProgressListener {
   ProgressListener NONE = p -> {};
 
   void onProgress(Progress progress);
+
+  /** The backend started a task it can resume: store it before anything else can go wrong. */
+  default void onTask(BackendTask task) {}
 }

@@ -25,8 +25,20 @@ public record Requester(String platform, String userId, String displayName, Stri
     return platform + ":" + userId;
   }
 
-  /** The operator at the command line. */
+  /** The user id of the operator at the command line, whose images no quota debits. */
+  public static final String OPERATOR = "operator";
+
+  /** The operator at the command line: not debited, never banned. */
+  public static Requester operator() {
+    return new Requester("cli", OPERATOR, OPERATOR, null, Set.of(), true);
+  }
+
+  /** A named user at the command line ({@code fluxbot imagine --user ID}), debited like anyone. */
   public static Requester cli(String userId) {
-    return new Requester("cli", userId, userId, null, Set.of(), true);
+    return new Requester("cli", userId, userId, null, Set.of(), false);
+  }
+
+  public boolean isOperator() {
+    return platform.equals("cli") && userId.equals(OPERATOR);
   }
 }

@@ -8,137 +8,250 @@ import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.math.BigDecimal;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
 import okhttp3.OkHttpClient;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+/** The whole pipeline on a real SQLite database and image store, with an in-process backend. */
 class ImagineServiceTest {
-  private final Requester alice = Requester.cli("alice");
-  private final RecordingBackend backend = new RecordingBackend();
+  private final Requester alice = new Requester("discord", "alice", "Alice", "guild1", java.util.Set.of(), false);
+  private final Requester bob = new Requester("discord", "bob", "Bob", "guild1", java.util.Set.of(), false);
+  private final InstantSource clock = InstantSource.fixed(Instant.parse("2026-11-21T12:00:00Z"));
   private final RecordingReply reply = new RecordingReply();
-  private final ImagineService service = service(List.of(backend));
 
-  private static ImagineService service(List<ImageBackend> backends) {
-    return new ImagineService(new CommandParser(ModelCatalog.builtIn(), CommandParser.Settings.defaults()),
-        new ReferenceLoader(new OkHttpClient(), ReferenceLoader.Limits.defaults()), new BackendRouter(backends),
-        SeedHistory.inMemory(), InstantSource.fixed(Instant.parse("2026-11-21T12:00:00Z")), new Random(7));
+  @TempDir
+  Path dir;
+
+  private Database db;
+  private int services;
+  private final List<AutoCloseable> open = new ArrayList<>();
+
+  @BeforeEach
+  void open() {
+    db = Database.sqlite(dir.resolve("fluxbot.db"));
   }
 
-  private ImagineCommand command(String text, ImageSource... refs) {
-    return new ImagineCommand(alice, text, Map.of(), List.of(refs));
-  }
-
-  @Test
-  void aSeedIsDrawnRememberedAndReusedBySeedLast() {
-    ImageReply first = service.imagine(command("a fox"), reply);
-    long seed = first.request().seed();
-    assertThat(seed).isBetween(0L, GenerationRequest.MAX_SEED);
-    assertThat(first.result().seed()).isEqualTo(seed);
-    ImageReply again = service.imagine(command("a fox in snow --seed last"), reply);
-    assertThat(again.request().seed()).isEqualTo(seed);
-    assertThat(backend.jobs).hasSize(2);
-    assertThat(backend.jobs.get(1).seed()).isEqualTo(seed);
-  }
-
-  @Test
-  void seedLastWithoutHistoryIsAClearError() {
-    UserError e = catchThrowableOfType(UserError.class, () -> service.imagine(command("fox --seed last"), reply));
-    assertThat(e.getMessage()).startsWith("--seed last: you have no earlier image");
-    assertThat(reply.events).containsExactly("failed INVALID_OPTION");
-    assertThat(backend.jobs).isEmpty();
-  }
-
-  @Test
-  void repliesArriveInOrder() {
-    ImageReply done = service.imagine(command("a fox --seed 5 --ar 16:9"), reply);
-    assertThat(reply.events).containsExactly("accepted " + done.jobId(), "progress GENERATING", "image " + done.jobId());
-    assertThat(done.actions()).containsExactly(ImageReply.FollowUp.values());
-    assertThat(done.request().size()).isEqualTo(new ImageSize(1344, 768));
-    assertThat(done.jobId()).hasSize(26);
-  }
-
-  @Test
-  void withoutASizeTheOutputTakesTheFirstReferencesRatio() throws IOException {
-    service.imagine(command("the same fox", ImageSource.bytes("a.png", png(1600, 900)), ImageSource.bytes("b.png", png(10, 30))), reply);
-    GenerationJob job = backend.jobs.get(0);
-    assertThat(job.request().size()).isEqualTo(new ImageSize(1344, 768));
-    assertThat(job.references()).extracting(ReferenceImage::label).containsExactly("a.png", "b.png");
-
-    service.imagine(command("tall fox --res 2k", ImageSource.bytes("t.png", png(300, 400))), reply);
-    assertThat(backend.jobs.get(1).request().size()).isEqualTo(new ImageSize(1536, 2048));
-
-    service.imagine(command("a ratio past 1:4 is clamped", ImageSource.bytes("s.png", png(100, 1000))), reply);
-    assertThat(backend.jobs.get(2).request().size()).isEqualTo(new ImageSize(512, 2048));
-  }
-
-  @Test
-  void noBackendMeansAnErrorListingWhatWasTried() {
-    ImageBackend off = new RecordingBackend() {
-      @Override
-      public String name() {
-        return "local-klein";
-      }
-
-      @Override
-      public Optional<String> refusal(GenerationRequest request) {
-        return Optional.of("no healthy worker");
-      }
-    };
-    ImagineService none = service(List.of(off));
-    UserError e = catchThrowableOfType(UserError.class, () -> none.imagine(command("fox"), reply));
-    assertThat(e.code()).isEqualTo(UserError.Code.BACKEND_UNAVAILABLE);
-    assertThat(e.getMessage()).isEqualTo("No image backend can run klein-4b right now. Tried: local-klein: no healthy worker.");
-    UserError empty = catchThrowableOfType(UserError.class, () -> service(List.of()).imagine(command("fox"), reply));
-    assertThat(empty.getMessage()).endsWith("Tried: none are configured.");
-  }
-
-  @Test
-  void theFirstBackendThatServesWins() {
-    RecordingBackend second = new RecordingBackend();
-    ImageBackend declines = new RecordingBackend() {
-      @Override
-      public Optional<String> refusal(GenerationRequest request) {
-        return request.model().local() ? Optional.of("busy") : Optional.empty();
-      }
-    };
-    ImagineService s = service(List.of(declines, second));
-    s.imagine(command("fox --model klein"), reply);
-    assertThat(second.jobs).hasSize(1);
-  }
-
-  @Test
-  void anUnexpectedCrashBecomesAPoliteErrorWithTheJobId() {
-    ImageBackend broken = new RecordingBackend() {
-      @Override
-      public GenerationResult generate(GenerationJob job, ProgressListener progress) {
-        throw new IllegalStateException("boom");
-      }
-    };
-    UserError e = catchThrowableOfType(UserError.class, () -> service(List.of(broken)).imagine(command("fox"), reply));
-    assertThat(e.code()).isEqualTo(UserError.Code.BACKEND_FAILED);
-    assertThat(e.getMessage()).startsWith("Something went wrong on our side (job ").doesNotContain("boom");
-    assertThat(reply.events).last().isEqualTo("failed BACKEND_FAILED");
-  }
-
-  @Test
-  void jobIdsSortByTime() {
-    Instant[] now = {Instant.parse("2026-01-01T00:00:00Z")};
-    JobIds ids = new JobIds(() -> now[0], new Random(1));
-    List<String> made = new ArrayList<>();
-    for (int i = 0; i < 200; i++) {
-      made.add(ids.next());
-      now[0] = now[0].plus(Duration.ofMillis(1 + i % 3));
+  @AfterEach
+  void close() throws Exception {
+    for (AutoCloseable c : open) {
+      c.close();
     }
-    assertThat(made).isSorted().doesNotHaveDuplicates().allMatch(id -> id.matches("[0-9A-HJKMNP-TV-Z]{26}"));
+    db.close();
+  }
+
+  private ImagineService service(ImageBackend backend, Executor executor) {
+    JobScheduler scheduler = new JobScheduler(executor, JobScheduler.Settings.defaults());
+    open.add(scheduler);
+    ImageStore images = ImageStore.onDisk(dir.resolve("images"));
+    QuotaService quota = quota();
+    return new ImagineService(new ImagineService.Parts(
+        new CommandParser(ModelCatalog.builtIn(), CommandParser.Settings.defaults()),
+        new ReferenceLoader(new OkHttpClient(), ReferenceLoader.Limits.defaults()), new BackendRouter(List.of(backend)),
+        SeedHistory.inDatabase(db, clock), new JobStore(db, ModelCatalog.builtIn(), clock), quota,
+        new SeedCache(db, images, SeedCache.Settings.defaults(), clock), images, scheduler),
+        ImagineService.Settings.defaults(), clock, new Random(7 + services++));
+  }
+
+  private QuotaService quota() {
+    return new QuotaService(db, new QuotaService.Settings(ZoneOffset.UTC, QuotaService.Period.DAY, 50_000, 2, null), clock);
+  }
+
+  private ImagineService service(ImageBackend backend) {
+    return service(backend, Executors.newVirtualThreadPerTaskExecutor());
+  }
+
+  private ImageReply imagine(ImagineService s, Requester who, String text, ImageSource... refs) {
+    return s.imagine(new ImagineCommand(who, text, Map.of(), List.of(refs)), reply, "{\"kind\":\"test\"}");
+  }
+
+  private JobStore jobs() {
+    return new JobStore(db, ModelCatalog.builtIn(), clock);
+  }
+
+  @Test
+  void theSameRequestWithTheSameSeedComesFromTheCacheForFree() {
+    FakeBackend backend = new FakeBackend();
+    ImagineService s = service(backend);
+    ImageReply first = imagine(s, alice, "a fox --seed 7 --model pro");
+    assertThat(first.cached()).isFalse();
+    assertThat(quota().status(alice).spentMilli()).isEqualTo(3_000);
+
+    ImageReply again = imagine(s, alice, "a fox --seed 7 --model pro");
+    assertThat(again.cached()).isTrue();
+    assertThat(again.result().image()).isEqualTo(first.result().image());
+    assertThat(again.result().backend()).isEqualTo("cache");
+    assertThat(backend.generated).hasSize(1);
+    assertThat(quota().status(alice).spentMilli()).as("a hit is free").isEqualTo(3_000);
+    JobStore.Job cachedJob = jobs().find(again.jobId()).orElseThrow();
+    assertThat(cachedJob.cached()).isTrue();
+    assertThat(cachedJob.state()).isEqualTo(JobStore.State.SUCCEEDED);
+    assertThat(cachedJob.costMilli()).isZero();
+  }
+
+  @Test
+  void noCacheAndPreviewModelsAlwaysRun() {
+    FakeBackend backend = new FakeBackend();
+    ImagineService s = service(backend);
+    imagine(s, alice, "a fox --seed 7");
+    assertThat(imagine(s, alice, "a fox --seed 7 --no-cache").cached()).isFalse();
+    imagine(s, alice, "a fox --seed 7 --model pro-preview");
+    assertThat(imagine(s, alice, "a fox --seed 7 --model pro-preview").cached()).isFalse();
+    assertThat(backend.generated).hasSize(4);
+  }
+
+  @Test
+  void theActualCostIsChargedAndAFailureIsRefunded() {
+    FakeBackend backend = new FakeBackend();
+    backend.cost = new BigDecimal("2.5");
+    ImagineService s = service(backend);
+    imagine(s, alice, "a fox");
+    assertThat(quota().status(alice).spentMilli()).isEqualTo(2_500);
+
+    backend.failWith = new UserError(UserError.Code.MODERATED, "blocked");
+    UserError e = catchThrowableOfType(UserError.class, () -> imagine(s, alice, "a fox again"));
+    assertThat(e.code()).isEqualTo(UserError.Code.MODERATED);
+    QuotaService.Status status = quota().status(alice);
+    assertThat(status.spentMilli()).isEqualTo(2_500);
+    assertThat(status.reservedMilli()).isZero();
+    assertThat(jobs().list("discord", "alice", 10)).extracting(JobStore.Job::state)
+        .containsExactly(JobStore.State.MODERATED, JobStore.State.SUCCEEDED);
+  }
+
+  @Test
+  void overQuotaIsRefusedBeforeAnythingRuns() {
+    FakeBackend backend = new FakeBackend();
+    ImagineService s = service(backend);
+    quota().setRule(QuotaService.Subject.user("discord", "guild1", "alice"), QuotaService.Period.DAY, 5_000);
+    imagine(s, alice, "a fox --model pro");
+    UserError e = catchThrowableOfType(UserError.class, () -> imagine(s, alice, "a fox --model pro --seed 1"));
+    assertThat(e.code()).isEqualTo(UserError.Code.QUOTA_EXCEEDED);
+    assertThat(e.getMessage()).contains("2 of 5 credits left today").contains("needs 3");
+    assertThat(backend.generated).hasSize(1);
+    assertThat(reply.events).last().isEqualTo("failed QUOTA_EXCEEDED");
+  }
+
+  @Test
+  void aBannedUserIsRefused() {
+    ImagineService s = service(new FakeBackend());
+    quota().ban("discord", "*", "bob", "spam");
+    assertThat(catchThrowableOfType(UserError.class, () -> imagine(s, bob, "a fox")).code())
+        .isEqualTo(UserError.Code.BANNED);
+  }
+
+  @Test
+  void seedLastSurvivesARestart() {
+    FakeBackend backend = new FakeBackend();
+    long seed = imagine(service(backend), alice, "a fox").request().seed();
+    ImageReply again = imagine(service(backend), alice, "a fox in snow --seed last");
+    assertThat(again.request().seed()).isEqualTo(seed);
+  }
+
+  @Test
+  void followUpsDeriveFromTheStoredJob() throws IOException {
+    FakeBackend backend = new FakeBackend();
+    ImagineService s = service(backend);
+    ImageReply parent = imagine(s, alice, "a red fox --ar 16:9 --seed 7", ImageSource.bytes("cat.png", png(400, 300)));
+
+    ImageReply reroll = join(s.followUp(bob, parent.jobId(), ImageReply.FollowUp.REROLL, null, reply, null));
+    assertThat(reroll.request().seed()).isNotEqualTo(7);
+    assertThat(reroll.request().prompt()).isEqualTo("a red fox");
+    assertThat(backend.generated.get(1).references()).hasSize(1);
+
+    ImageReply vary = join(s.followUp(bob, parent.jobId(), ImageReply.FollowUp.VARY, "a blue fox", reply, null));
+    assertThat(vary.request().seed()).isEqualTo(7);
+    assertThat(vary.request().prompt()).isEqualTo("a blue fox");
+
+    ImageReply big = join(s.followUp(bob, parent.jobId(), ImageReply.FollowUp.UPSCALE_2K, null, reply, null));
+    assertThat(big.request().seed()).isEqualTo(7);
+    assertThat(big.request().size()).isEqualTo(new ImageSize(2048, 1168));
+
+    ImageReply ref = join(s.followUp(bob, parent.jobId(), ImageReply.FollowUp.USE_AS_REFERENCE, "in watercolour", reply, null));
+    assertThat(backend.generated.get(4).references().get(0).bytes()).isEqualTo(parent.result().image());
+    assertThat(ref.request().prompt()).isEqualTo("in watercolour");
+    assertThat(jobs().find(ref.jobId()).orElseThrow().parentJobId()).isEqualTo(parent.jobId());
+    assertThat(quota().status(bob).spentMilli()).as("the presser pays").isPositive();
+  }
+
+  @Test
+  void aTaskStartedBeforeACrashIsResumedNotStartedAgain() throws Exception {
+    CountDownLatch crashed = new CountDownLatch(1);
+    FakeBackend dying = new FakeBackend();
+    dying.hangAfterTask = crashed;
+    ImagineService before = service(dying);
+    CompletableFuture<ImageReply> lost = before.submit(
+        new ImagineCommand(alice, "a fox --model pro --seed 3", Map.of(), List.of()), reply, "{\"kind\":\"test\"}");
+    assertThat(dying.taskStarted.await(10, TimeUnit.SECONDS)).isTrue();
+    String jobId = jobs().unfinished().get(0).id();
+    assertThat(jobs().find(jobId).orElseThrow().task().taskId()).isEqualTo("task-1");
+
+    FakeBackend after = new FakeBackend();
+    RecordingReply resumedReply = new RecordingReply();
+    List<CompletableFuture<ImageReply>> resumed = service(after).resumeUnfinished(j -> true, j -> resumedReply);
+    ImageReply done = join(resumed.get(0));
+    assertThat(done.jobId()).isEqualTo(jobId);
+    assertThat(after.resumedTasks).containsExactly("task-1");
+    assertThat(after.generated).isEmpty();
+    assertThat(jobs().find(jobId).orElseThrow().state()).isEqualTo(JobStore.State.SUCCEEDED);
+    assertThat(quota().status(alice).spentMilli()).isEqualTo(3_000);
+    assertThat(quota().held()).isEmpty();
+
+    crashed.countDown(); // the "dead" first process wakes up late: nothing is charged or changed twice
+    assertThat(catchThrowableOfType(java.util.concurrent.CompletionException.class, lost::join)).isNotNull();
+    assertThat(quota().status(alice).spentMilli()).isEqualTo(3_000);
+    assertThat(jobs().find(jobId).orElseThrow().state()).isEqualTo(JobStore.State.SUCCEEDED);
+  }
+
+  @Test
+  void aQueuedJobRunsAfterARestart() {
+    List<Runnable> neverRun = new CopyOnWriteArrayList<>();
+    FakeBackend backend = new FakeBackend();
+    ImagineService before = service(backend, neverRun::add);
+    before.submit(new ImagineCommand(alice, "a fox --seed 5", Map.of(), List.of()), reply, "{\"kind\":\"test\"}");
+    assertThat(jobs().unfinished()).hasSize(1).allMatch(j -> j.state() == JobStore.State.QUEUED);
+
+    List<CompletableFuture<ImageReply>> resumed = service(backend).resumeUnfinished(j -> true, j -> null);
+    assertThat(join(resumed.get(0)).request().seed()).isEqualTo(5);
+    assertThat(backend.generated).hasSize(1);
+    assertThat(jobs().unfinished()).isEmpty();
+  }
+
+  @Test
+  void aReservationWithoutAJobIsRefundedOnStart() {
+    quota().reserve(alice, "01ORPHAN000000000000000000", "pro", 3_000, true);
+    assertThat(quota().status(alice).reservedMilli()).isEqualTo(3_000);
+    service(new FakeBackend()).resumeUnfinished(j -> true, j -> null);
+    assertThat(quota().status(alice).reservedMilli()).isZero();
+  }
+
+  @Test
+  void theOperatorIsNotDebited() {
+    ImagineService s = service(new FakeBackend());
+    imagine(s, Requester.operator(), "a fox --model max");
+    assertThat(quota().held()).isEmpty();
+    assertThat(quota().usage(Instant.EPOCH, Instant.parse("2030-01-01T00:00:00Z"))).isEmpty();
+  }
+
+  private static ImageReply join(CompletableFuture<ImageReply> f) {
+    return f.orTimeout(30, TimeUnit.SECONDS).join();
   }
 
   static byte[] png(int w, int h) throws IOException {
@@ -147,12 +260,18 @@ class ImagineServiceTest {
     return out.toByteArray();
   }
 
-  static class RecordingBackend implements ImageBackend {
-    final List<GenerationJob> jobs = new CopyOnWriteArrayList<>();
+  /** An instant in-process backend that can fail, cost something, or "crash" after starting a task. */
+  static final class FakeBackend implements ImageBackend {
+    final List<GenerationJob> generated = new CopyOnWriteArrayList<>();
+    final List<String> resumedTasks = new CopyOnWriteArrayList<>();
+    final CountDownLatch taskStarted = new CountDownLatch(1);
+    volatile BigDecimal cost;
+    volatile UserError failWith;
+    volatile CountDownLatch hangAfterTask;
 
     @Override
     public String name() {
-      return "test";
+      return "fake";
     }
 
     @Override
@@ -161,13 +280,46 @@ class ImagineServiceTest {
     }
 
     @Override
+    public boolean spendsBflCredits() {
+      return true;
+    }
+
+    @Override
+    public boolean canResume() {
+      return true;
+    }
+
+    @Override
     public GenerationResult generate(GenerationJob job, ProgressListener progress) {
-      jobs.add(job);
-      progress.onProgress(new Progress(Progress.Stage.GENERATING, 0.5, "Generating"));
+      generated.add(job);
+      progress.onTask(new BackendTask(name(), "task-" + generated.size(), "http://127.0.0.1:1/poll"));
+      taskStarted.countDown();
+      if (hangAfterTask != null) {
+        try {
+          hangAfterTask.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        throw new UserError(UserError.Code.CANCELLED, "the process died");
+      }
+      if (failWith != null) {
+        throw failWith;
+      }
+      return result(job);
+    }
+
+    @Override
+    public GenerationResult resume(GenerationJob job, BackendTask task, ProgressListener progress) {
+      resumedTasks.add(task.taskId());
+      return result(job);
+    }
+
+    private GenerationResult result(GenerationJob job) {
       try {
-        byte[] image = png(job.request().size().width(), job.request().size().height());
-        return new GenerationResult(image, ImageType.PNG, job.request().size().width(), job.request().size().height(),
-            job.seed(), BigDecimal.ONE, name(), "t-" + jobs.size(), Duration.ofMillis(5));
+        ImageSize size = job.request().size();
+        byte[] image = png(size.width(), size.height());
+        return new GenerationResult(image, ImageType.PNG, size.width(), size.height(), job.seed(), cost, name(),
+            "task", Duration.ofMillis(1));
       } catch (IOException e) {
         throw new AssertionError(e);
       }
@@ -179,7 +331,7 @@ class ImagineServiceTest {
 
     @Override
     public void accepted(String jobId, GenerationRequest request) {
-      events.add("accepted " + jobId);
+      events.add("accepted");
     }
 
     @Override
@@ -194,7 +346,7 @@ class ImagineServiceTest {
 
     @Override
     public void image(ImageReply r) {
-      events.add("image " + r.jobId());
+      events.add("image " + r.cached());
     }
 
     @Override

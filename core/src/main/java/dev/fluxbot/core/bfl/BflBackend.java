@@ -3,6 +3,7 @@ package dev.fluxbot.core.bfl;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.fluxbot.core.BackendTask;
 import dev.fluxbot.core.GenerationJob;
 import dev.fluxbot.core.GenerationRequest;
 import dev.fluxbot.core.GenerationResult;
@@ -117,28 +118,74 @@ public final class BflBackend implements ImageBackend {
       try {
         Submitted task = submit(job, deadline);
         log.info("job {}: BFL task {} submitted to {}", job.id(), task.id(), job.request().model().endpoint());
+        progress.onTask(new BackendTask(name(), task.id(), task.pollingUrl().toString()));
         progress.onProgress(Progress.of(Progress.Stage.SUBMITTED, "task " + task.id()));
-        Ready ready = poll(task, deadline, progress);
-        progress.onProgress(Progress.of(Progress.Stage.DOWNLOADING, ""));
-        byte[] bytes = download(ready.sample(), task.id(), deadline);
-        ImageInfo info = ImageInfo.probe(bytes).orElseThrow(() -> new UserError(Code.BACKEND_FAILED,
-            "BFL task " + task.id() + " returned something that is not a PNG, JPEG or WebP image; try again."));
-        long seed = ready.seed() != null ? ready.seed() : job.seed();
-        Duration elapsed = Duration.between(start, clock.instant());
-        log.info("job {}: BFL task {} ready, {}x{} {}, cost {}, {} ms", job.id(), task.id(), info.width(),
-            info.height(), info.type().apiName(), task.cost(), elapsed.toMillis());
-        return new GenerationResult(bytes, info.type(), info.width(), info.height(), seed, task.cost(), name(),
-            task.id(), elapsed);
+        return finish(job, task, start, deadline, progress);
       } finally {
         slots.release();
       }
     } catch (InterruptedException | InterruptedIOException e) {
-      if (e instanceof SocketTimeoutException ste) {
-        throw new UserError(Code.BACKEND_FAILED, "BFL did not answer in time (" + ste.getMessage() + "); try again.", e);
-      }
-      Thread.currentThread().interrupt();
-      throw new UserError(Code.CANCELLED, "The job was cancelled before BFL finished it.", e);
+      throw interrupted(e);
     }
+  }
+
+  @Override
+  public boolean spendsBflCredits() {
+    return true;
+  }
+
+  @Override
+  public boolean canResume() {
+    return true;
+  }
+
+  /**
+   * Polls a task submitted before a restart from its stored polling URL; a new wait limit starts
+   * now. The cost is not known again (BFL reports it at submit), so the result's cost is null.
+   */
+  @Override
+  public GenerationResult resume(GenerationJob job, BackendTask task, ProgressListener progress) {
+    HttpUrl pollingUrl = task.resumeUrl() == null ? null : HttpUrl.parse(task.resumeUrl());
+    if (config.apiKey() == null || pollingUrl == null) {
+      throw new UserError(Code.BACKEND_UNAVAILABLE, "BFL task " + task.taskId()
+          + " cannot be resumed (" + (pollingUrl == null ? "no polling URL was stored" : "no API key") + ").");
+    }
+    Instant start = clock.instant();
+    Deadline deadline = new Deadline(start.plus(config.waitLimit()));
+    try {
+      acquireSlot(deadline, progress);
+      try {
+        log.info("job {}: resuming BFL task {}", job.id(), task.taskId());
+        return finish(job, new Submitted(task.taskId(), pollingUrl, null), start, deadline, progress);
+      } finally {
+        slots.release();
+      }
+    } catch (InterruptedException | InterruptedIOException e) {
+      throw interrupted(e);
+    }
+  }
+
+  private GenerationResult finish(GenerationJob job, Submitted task, Instant start, Deadline deadline,
+      ProgressListener progress) throws InterruptedException, InterruptedIOException {
+    Ready ready = poll(task, deadline, progress);
+    progress.onProgress(Progress.of(Progress.Stage.DOWNLOADING, ""));
+    byte[] bytes = download(ready.sample(), task.id(), deadline);
+    ImageInfo info = ImageInfo.probe(bytes).orElseThrow(() -> new UserError(Code.BACKEND_FAILED,
+        "BFL task " + task.id() + " returned something that is not a PNG, JPEG or WebP image; try again."));
+    long seed = ready.seed() != null ? ready.seed() : job.seed();
+    Duration elapsed = Duration.between(start, clock.instant());
+    log.info("job {}: BFL task {} ready, {}x{} {}, cost {}, {} ms", job.id(), task.id(), info.width(),
+        info.height(), info.type().apiName(), task.cost(), elapsed.toMillis());
+    return new GenerationResult(bytes, info.type(), info.width(), info.height(), seed, task.cost(), name(),
+        task.id(), elapsed);
+  }
+
+  private static UserError interrupted(Exception e) {
+    if (e instanceof SocketTimeoutException ste) {
+      return new UserError(Code.BACKEND_FAILED, "BFL did not answer in time (" + ste.getMessage() + "); try again.", e);
+    }
+    Thread.currentThread().interrupt();
+    return new UserError(Code.CANCELLED, "The job was cancelled before BFL finished it.", e);
   }
 
   private void acquireSlot(Deadline deadline, ProgressListener progress) throws InterruptedException {

@@ -1,0 +1,169 @@
+package dev.fluxbot.core.cache;
+
+import dev.fluxbot.core.Database;
+import dev.fluxbot.core.ImageType;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The SQL of the seed cache's index ({@code seed_cache}), one statement per method, on a connection
+ * the caller holds. Not API: {@link dev.fluxbot.core.SeedCache} is.
+ *
+ * <p>On PostgreSQL, where several bot instances may share the index, writers take a shared
+ * advisory lock and the evictor an exclusive one, so a file is never deleted between a writer's
+ * check that it exists and its commit. On SQLite every write transaction already holds the
+ * database's one write lock.
+ */
+public final class SeedIndex {
+  private static final long LOCK_KEY = 0x666c_7578_7365_6564L; // "fluxseed"
+  private static final String COLUMNS =
+      "fingerprint, image_hash, image_type, width, height, size_bytes, job_id, created_at, last_hit_at, hits";
+
+  /** One row; {@code type} is stored as its API name ({@code jpeg}, {@code png}, {@code webp}). */
+  public record Entry(String fingerprint, String imageHash, ImageType type, int width, int height, long sizeBytes,
+      String jobId, long createdAt, long lastHitAt, long hits) {}
+
+  /** How many rows, and the sum of their sizes (a shared file counts once per row). */
+  public record Totals(long entries, long bytes) {}
+
+  private final Database.Dialect dialect;
+
+  public SeedIndex(Database.Dialect dialect) {
+    this.dialect = dialect;
+  }
+
+  public void lockForWrite(Connection c) throws SQLException {
+    advisoryLock(c, "pg_advisory_xact_lock_shared");
+  }
+
+  public void lockForEviction(Connection c) throws SQLException {
+    advisoryLock(c, "pg_advisory_xact_lock");
+  }
+
+  private void advisoryLock(Connection c, String function) throws SQLException {
+    if (dialect != Database.Dialect.POSTGRESQL) {
+      return;
+    }
+    try (PreparedStatement st = c.prepareStatement("SELECT " + function + "(?)")) {
+      st.setLong(1, LOCK_KEY);
+      st.execute();
+    }
+  }
+
+  public Optional<Entry> find(Connection c, String fingerprint) throws SQLException {
+    try (PreparedStatement st = c.prepareStatement("SELECT " + COLUMNS + " FROM seed_cache WHERE fingerprint = ?")) {
+      st.setString(1, fingerprint);
+      try (ResultSet rs = st.executeQuery()) {
+        return rs.next() ? Optional.of(entry(rs)) : Optional.empty();
+      }
+    }
+  }
+
+  /** Inserts or replaces the row for {@code e.fingerprint()} (keeping its hit count); returns the hash it had. */
+  public Optional<String> upsert(Connection c, Entry e) throws SQLException {
+    Optional<String> previous = find(c, e.fingerprint()).map(Entry::imageHash);
+    try (PreparedStatement st = c.prepareStatement("INSERT INTO seed_cache (" + COLUMNS + ")"
+        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (fingerprint) DO UPDATE SET"
+        + " image_hash = excluded.image_hash, image_type = excluded.image_type, width = excluded.width,"
+        + " height = excluded.height, size_bytes = excluded.size_bytes, job_id = excluded.job_id,"
+        + " created_at = excluded.created_at, last_hit_at = excluded.last_hit_at")) {
+      st.setString(1, e.fingerprint());
+      st.setString(2, e.imageHash());
+      st.setString(3, e.type().apiName());
+      st.setInt(4, e.width());
+      st.setInt(5, e.height());
+      st.setLong(6, e.sizeBytes());
+      if (e.jobId() == null) {
+        st.setNull(7, Types.VARCHAR);
+      } else {
+        st.setString(7, e.jobId());
+      }
+      st.setLong(8, e.createdAt());
+      st.setLong(9, e.lastHitAt());
+      st.setLong(10, e.hits());
+      st.executeUpdate();
+    }
+    return previous;
+  }
+
+  /** Counts a hit on the row, if it still holds {@code imageHash}; false where it is gone or replaced. */
+  public boolean recordHit(Connection c, String fingerprint, String imageHash, long now) throws SQLException {
+    try (PreparedStatement st = c.prepareStatement(
+        "UPDATE seed_cache SET last_hit_at = ?, hits = hits + 1 WHERE fingerprint = ? AND image_hash = ?")) {
+      st.setLong(1, now);
+      st.setString(2, fingerprint);
+      st.setString(3, imageHash);
+      return st.executeUpdate() > 0;
+    }
+  }
+
+  /** Deletes the row, if it still holds {@code imageHash}. */
+  public boolean delete(Connection c, String fingerprint, String imageHash) throws SQLException {
+    try (PreparedStatement st = c.prepareStatement(
+        "DELETE FROM seed_cache WHERE fingerprint = ? AND image_hash = ?")) {
+      st.setString(1, fingerprint);
+      st.setString(2, imageHash);
+      return st.executeUpdate() > 0;
+    }
+  }
+
+  /** Whether a cache row or a job still refers to the image. */
+  public boolean isReferenced(Connection c, String imageHash) throws SQLException {
+    try (PreparedStatement st = c.prepareStatement("SELECT 1 FROM seed_cache WHERE image_hash = ?"
+        + " UNION ALL SELECT 1 FROM jobs WHERE image_hash = ?")) {
+      st.setString(1, imageHash);
+      st.setString(2, imageHash);
+      st.setMaxRows(1);
+      try (ResultSet rs = st.executeQuery()) {
+        return rs.next();
+      }
+    }
+  }
+
+  public Totals totals(Connection c) throws SQLException {
+    try (PreparedStatement st = c.prepareStatement("SELECT COUNT(*), COALESCE(SUM(size_bytes), 0) FROM seed_cache");
+         ResultSet rs = st.executeQuery()) {
+      rs.next();
+      return new Totals(rs.getLong(1), rs.getLong(2));
+    }
+  }
+
+  /**
+   * The rows to remove so that the total size is at most {@code budget}: least recently hit
+   * first (ties: oldest, then by fingerprint), {@code keepLast} only if the others are not enough.
+   */
+  public List<Entry> overBudget(Connection c, long budget, String keepLast) throws SQLException {
+    long excess = totals(c).bytes() - budget;
+    List<Entry> victims = new ArrayList<>();
+    if (excess <= 0) {
+      return victims;
+    }
+    try (PreparedStatement st = c.prepareStatement("SELECT " + COLUMNS + " FROM seed_cache"
+        + " ORDER BY CASE WHEN fingerprint = ? THEN 1 ELSE 0 END, last_hit_at, created_at, fingerprint")) {
+      st.setString(1, keepLast);
+      st.setFetchSize(256);
+      try (ResultSet rs = st.executeQuery()) {
+        while (excess > 0 && rs.next()) {
+          Entry e = entry(rs);
+          victims.add(e);
+          excess -= e.sizeBytes();
+        }
+      }
+    }
+    return victims;
+  }
+
+  private static Entry entry(ResultSet rs) throws SQLException {
+    String type = rs.getString("image_type");
+    return new Entry(rs.getString("fingerprint"), rs.getString("image_hash"),
+        ImageType.fromName(type).orElseThrow(() -> new SQLException("seed_cache.image_type: unknown \"" + type + "\"")),
+        rs.getInt("width"), rs.getInt("height"), rs.getLong("size_bytes"), rs.getString("job_id"),
+        rs.getLong("created_at"), rs.getLong("last_hit_at"), rs.getLong("hits"));
+  }
+}
