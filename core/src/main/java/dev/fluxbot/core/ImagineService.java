@@ -159,8 +159,8 @@ public final class ImagineService {
 
   private CompletableFuture<ImageReply> start(String jobId, Requester who, String text, GenerationRequest planned,
       List<ImageSource> sources, ChatReply reply, String replyAddress, String parentJobId, ImageReply.FollowUp followUp) {
-    if (!who.isOperator() && p.quota().isBanned(who)) {
-      throw new UserError(UserError.Code.BANNED, "You are banned from using this bot here; ask an admin if that is a mistake.");
+    if (!who.isOperator()) {
+      p.quota().reserve(who, jobId, planned.model().id(), 0, false); // holds nothing; refuses a banned user early
     }
     reply.accepted(jobId, planned);
     List<ReferenceImage> refs = p.references().fetchAll(sources);
@@ -253,6 +253,7 @@ public final class ImagineService {
       }
       p.quota().commit(id, cost);
       p.jobs().succeed(id, cost, hash, result.type(), result.width(), result.height(), false);
+      p.images().put(result.image()); // a no-op unless a cache eviction removed it before the row above existed
       p.seeds().remember(job.requester(), result.seed());
       ImageReply image = new ImageReply(id, work.request(), result, false, List.of(ImageReply.FollowUp.values()));
       reply.image(image);
