@@ -153,6 +153,10 @@ final class ImagineCli implements Callable<Integer> {
         + " credits\nPrompt: " + r.prompt();
   }
 
+  private static String credits(java.math.BigDecimal c) {
+    return c.stripTrailingZeros().toPlainString();
+  }
+
   private static ObjectNode describe(ImageReply reply, Path file) {
     GenerationResult r = reply.result();
     ObjectNode o = JSON.createObjectNode();
@@ -173,8 +177,9 @@ final class ImagineCli implements Callable<Integer> {
 
   private static String summary(ImageReply reply, Path file) {
     GenerationResult r = reply.result();
-    String cost = reply.cached() ? "cached (" + (r.cost() == null || r.cost().signum() == 0 ? "free" : r.cost().toPlainString() + " credits") + ")"
-        : r.cost() == null ? "cost not reported" : r.cost().toPlainString() + " credits";
+    String cost = reply.cached()
+        ? "cached (" + (r.cost() == null || r.cost().signum() == 0 ? "free" : credits(r.cost()) + " credits") + ")"
+        : r.cost() == null ? "cost not reported" : credits(r.cost()) + " credits";
     return "Saved " + file + "\n  model " + reply.request().model().id() + ", " + r.width() + "x" + r.height()
         + ", seed " + r.seed() + ", " + cost + ", " + String.format(Locale.ROOT, "%.1f s", r.elapsed().toMillis() / 1000.0)
         + "\n  repeat with: --seed " + r.seed();
