@@ -366,6 +366,44 @@ class BflBackendTest {
   }
 
   @Test
+  void aTaskSubmittedBeforeARestartIsResumedFromItsPollingUrlWithoutASecondSubmit() throws Exception {
+    fake.enqueue(Scenario.statuses("Pending", "Generating", "Ready").withSeed(9));
+    java.util.concurrent.atomic.AtomicReference<dev.fluxbot.core.BackendTask> started = new java.util.concurrent.atomic.AtomicReference<>();
+    // The first process submits, stores the task, and dies before the first poll (the listener throws).
+    catchThrowableOfType(IllegalStateException.class, () -> backend(config()).generate(job("a fox --seed 9", List.of()),
+        new dev.fluxbot.core.ProgressListener() {
+          @Override
+          public void onProgress(Progress p) {}
+
+          @Override
+          public void onTask(dev.fluxbot.core.BackendTask task) {
+            started.set(task);
+            throw new IllegalStateException("process killed");
+          }
+        }));
+    dev.fluxbot.core.BackendTask task = started.get();
+    assertThat(task.backend()).isEqualTo("bfl");
+    assertThat(task.resumeUrl()).startsWith(fake.pollingBaseUrl());
+
+    BflBackend afterRestart = backend(config());
+    assertThat(afterRestart.canResume()).isTrue();
+    GenerationResult r = afterRestart.resume(job("a fox --seed 9", List.of()), task, progress::add);
+    assertThat(r.width()).isEqualTo(1024);
+    assertThat(r.seed()).isEqualTo(9);
+    assertThat(r.taskId()).isEqualTo(task.taskId());
+    assertThat(fake.submits()).hasSize(1);
+    assertThat(fake.polls()).isNotEmpty();
+  }
+
+  @Test
+  void resumeWithoutAPollingUrlSaysWhy() {
+    UserError e = catchThrowableOfType(UserError.class, () -> backend(config()).resume(job("fox", List.of()),
+        new dev.fluxbot.core.BackendTask("bfl", "t-1", null), progress::add));
+    assertThat(e.code()).isEqualTo(Code.BACKEND_UNAVAILABLE);
+    assertThat(e.getMessage()).isEqualTo("BFL task t-1 cannot be resumed (no polling URL was stored).");
+  }
+
+  @Test
   void backoffFollowsBflsPolicy() {
     BflBackend b = backend(config());
     for (int attempt = 1; attempt <= 10; attempt++) {
