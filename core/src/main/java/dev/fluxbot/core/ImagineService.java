@@ -78,6 +78,10 @@ public final class ImagineService {
     public void failed(UserError error) {}
   };
 
+  /** A queued or running job's listeners, so a cancel can answer them. */
+  private record Pending(ChatReply reply, CompletableFuture<ImageReply> done) {}
+
+  private final java.util.concurrent.ConcurrentMap<String, Pending> pending = new java.util.concurrent.ConcurrentHashMap<>();
   private final Parts p;
   private final Settings settings;
   private final InstantSource clock;
@@ -194,6 +198,8 @@ public final class ImagineService {
   private CompletableFuture<ImageReply> enqueue(JobStore.Job job, GenerationJob work, ImageBackend backend,
       BackendTask resumeTask, ChatReply reply) {
     CompletableFuture<ImageReply> done = new CompletableFuture<>();
+    pending.put(job.id(), new Pending(reply, done));
+    done.whenComplete((r, e) -> pending.remove(job.id()));
     JobScheduler.Listener listener = new JobScheduler.Listener() {
       @Override
       public void queued(int position) {
@@ -334,15 +340,30 @@ public final class ImagineService {
     }
   }
 
-  /** Cancels a queued or running job; its credits come back. */
+  /**
+   * Cancels a queued or running job; its credits come back. A running job's thread is interrupted
+   * and the job ends as the backend stops; a queued one ends at once.
+   *
+   * @return false where the job is unknown or has already ended
+   */
   public boolean cancel(String jobId) {
-    boolean known = p.scheduler().cancel(jobId);
     Optional<JobStore.Job> job = p.jobs().find(jobId);
-    if (job.isPresent() && job.get().state() == JobStore.State.QUEUED) {
-      settleFailure(jobId, new UserError(UserError.Code.CANCELLED, "The job was cancelled."));
+    if (job.isEmpty() || job.get().state().isTerminal()) {
+      return false;
+    }
+    boolean wasScheduled = p.scheduler().cancel(jobId);
+    if (job.get().state() == JobStore.State.QUEUED) {
+      UserError error = new UserError(UserError.Code.CANCELLED, "The job was cancelled before it started; "
+          + "its credits were returned.");
+      settleFailure(jobId, error);
+      Pending waiting = pending.remove(jobId);
+      if (waiting != null) {
+        waiting.reply().failed(error);
+        waiting.done().completeExceptionally(error);
+      }
       return true;
     }
-    return known;
+    return wasScheduled;
   }
 
   private CompletableFuture<ImageReply> failed(String jobId, RuntimeException e, ChatReply reply) {

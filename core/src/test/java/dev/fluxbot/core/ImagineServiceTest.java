@@ -235,6 +235,23 @@ class ImagineServiceTest {
   }
 
   @Test
+  void aQueuedJobCanBeCancelledAndItsCreditsComeBack() {
+    List<Runnable> neverRun = new CopyOnWriteArrayList<>();
+    ImagineService s = service(new FakeBackend(), neverRun::add);
+    CompletableFuture<ImageReply> job = s.submit(new ImagineCommand(alice, "a fox --model pro", Map.of(), List.of()),
+        reply, null);
+    String id = jobs().unfinished().get(0).id();
+    assertThat(quota().status(alice).reservedMilli()).isEqualTo(3_000);
+    assertThat(s.cancel(id)).isTrue();
+    UserError e = (UserError) catchThrowableOfType(java.util.concurrent.CompletionException.class, job::join).getCause();
+    assertThat(e.code()).isEqualTo(UserError.Code.CANCELLED);
+    assertThat(reply.events).last().isEqualTo("failed CANCELLED");
+    assertThat(quota().status(alice).reservedMilli()).isZero();
+    assertThat(jobs().find(id).orElseThrow().state()).isEqualTo(JobStore.State.CANCELLED);
+    assertThat(s.cancel(id)).as("an ended job cannot be cancelled again").isFalse();
+  }
+
+  @Test
   void aReservationWithoutAJobIsRefundedOnStart() {
     quota().reserve(alice, "01ORPHAN000000000000000000", "pro", 3_000, true);
     assertThat(quota().status(alice).reservedMilli()).isEqualTo(3_000);
