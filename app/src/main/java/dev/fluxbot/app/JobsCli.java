@@ -107,7 +107,7 @@ final class JobsCli {
     }
   }
 
-  @Command(name = "cancel", description = "Cancels a queued job and returns its credits.")
+  @Command(name = "cancel", description = "Cancels a job that has not started yet and returns its credits.")
   static final class Cancel extends Base {
     @Parameters(paramLabel = "JOB_ID")
     String id;
@@ -123,7 +123,11 @@ final class JobsCli {
         err.println("fluxbot: job " + id + " has already ended (" + job.get().state() + ").");
         return Main.USER_ERROR;
       }
-      wiring.imagine.cancel(id);
+      if (!wiring.imagine.cancel(id)) {
+        err.println("fluxbot: job " + id + " is running in another process (the bot); it finishes there, or is "
+            + "resumed after a restart.");
+        return Main.USER_ERROR;
+      }
       out.println("Cancelled " + id + "; its credits were returned.");
       return Main.OK;
     }
