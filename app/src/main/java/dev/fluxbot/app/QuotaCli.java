@@ -217,7 +217,11 @@ final class QuotaCli {
 
   static void print(QuotaService.Status s, UserSpec u, PrintWriter out) {
     out.println(u + ": " + credits(s.leftMilli()) + " of " + credits(s.limitMilli() + s.grantedMilli())
-        + " credits left this " + s.period().name().toLowerCase(Locale.ROOT) + " (spent " + credits(s.spentMilli())
+        + " credits left " + switch (s.period()) {
+          case DAY -> "today";
+          case WEEK -> "this week";
+          case MONTH -> "this month";
+        } + " (spent " + credits(s.spentMilli())
         + ", held by running jobs " + credits(s.reservedMilli()) + ", granted " + credits(s.grantedMilli())
         + "; limit from " + s.source() + ")" + (s.banned() ? "; BANNED" : ""));
     out.println("  window " + DateTimeFormatter.ISO_INSTANT.format(s.windowStart()) + " to "

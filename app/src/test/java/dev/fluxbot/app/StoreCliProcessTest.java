@@ -93,7 +93,7 @@ class StoreCliProcessTest {
     assertThat(fake.submits()).hasSize(1);
 
     Run show = fluxbot("quota", "show", "--user", "alice");
-    assertThat(show.out()).contains("cli:alice: 2 of 5 credits left this day (spent 3");
+    assertThat(show.out()).contains("cli:alice: 2 of 5 credits left today (spent 3");
 
     assertThat(fluxbot("quota", "grant", "--user", "alice", "--credits", "10").exit()).isZero();
     assertThat(fluxbot("imagine", "a fox --model pro --seed 1", "--user", "alice", "-o", "2.jpg").exit()).isZero();
