@@ -121,6 +121,7 @@ final class FileReply implements ChatReply {
       }
       written = target;
     } catch (IOException e) {
+      err.println("fluxbot: cannot write " + target + ": " + e.getMessage());
       throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
     }
   }

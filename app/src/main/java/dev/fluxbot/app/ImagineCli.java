@@ -87,6 +87,11 @@ final class ImagineCli implements Callable<Integer> {
       }
       FileReply reply = FileReply.to(output, err, !json);
       ImageReply done = wiring.imagine.imagine(command, reply, reply.address());
+      if (reply.written() == null) {
+        err.println("fluxbot: the image of job " + done.jobId() + " is made and kept, but could not be written (see above);"
+            + " fix the cause and run: fluxbot jobs resume");
+        return Main.BACKEND_FAILURE;
+      }
       Path file = Path.of("").toAbsolutePath().relativize(reply.written().toAbsolutePath());
       out.println(json ? JSON.writeValueAsString(describe(done, file)) : summary(done, file));
       return Main.OK;

@@ -38,11 +38,26 @@ public final class ImagineService {
    * @param localImageMilli what an image from a local backend costs the user (default 1 credit)
    * @param cacheHitMilli what an answer from the seed cache costs (default 0: free)
    */
-  public record Settings(long localImageMilli, long cacheHitMilli) {
+  public record Settings(long localImageMilli, long cacheHitMilli, List<Duration> deliveryRetries) {
+    /** Waits before each new try of a failed delivery; after the last, the next start tries again. */
+    public static final List<Duration> DEFAULT_DELIVERY_RETRIES =
+        List.of(Duration.ofSeconds(2), Duration.ofSeconds(10), Duration.ofSeconds(60));
+
+    public Settings {
+      deliveryRetries = List.copyOf(deliveryRetries);
+    }
+
+    public Settings(long localImageMilli, long cacheHitMilli) {
+      this(localImageMilli, cacheHitMilli, DEFAULT_DELIVERY_RETRIES);
+    }
+
     public static Settings defaults() {
       return new Settings(1000, 0);
     }
   }
+
+  /** How many deliveries a finished job gets across restarts before it is left alone. */
+  static final int MAX_DELIVERY_ATTEMPTS = 20;
 
   /** Everything the pipeline uses; one seam each. */
   public record Parts(CommandParser parser, ReferenceLoader references, BackendRouter router, SeedHistory seeds,
@@ -262,7 +277,7 @@ public final class ImagineService {
       p.images().put(result.image()); // a no-op unless a cache eviction removed it before the row above existed
       p.seeds().remember(job.requester(), result.seed());
       ImageReply image = new ImageReply(id, work.request(), result, false, List.of(ImageReply.FollowUp.values()));
-      reply.image(image);
+      deliver(image, reply, true);
       done.complete(image);
     } catch (RuntimeException e) {
       UserError error = asUserError(id, e);
@@ -291,8 +306,61 @@ public final class ImagineService {
         BigDecimal.valueOf(price).divide(MILLI), "cache", null, Duration.ZERO);
     ImageReply image = new ImageReply(jobId, request, result, true, List.of(ImageReply.FollowUp.values()));
     log.info("job {}: {} answered from the seed cache", jobId, who.key());
-    reply.image(image);
+    deliver(image, reply, false);
     return image;
+  }
+
+  /**
+   * Hands a finished job's image to its reply. A failure there (a platform's error or rate limit)
+   * loses nothing: the job keeps its image, the delivery is tried again a few times on its own
+   * thread, and after a restart {@link #resumeUnfinished} tries once more.
+   *
+   * @return whether this first try reached the user
+   */
+  private boolean deliver(ImageReply image, ChatReply reply, boolean retryLater) {
+    if (deliverOnce(image, reply)) {
+      return true;
+    }
+    if (retryLater && !settings.deliveryRetries().isEmpty()) {
+      Thread.ofVirtual().name("deliver-" + image.jobId()).start(() -> {
+        for (Duration wait : settings.deliveryRetries()) {
+          try {
+            Thread.sleep(wait);
+          } catch (InterruptedException e) {
+            return;
+          }
+          if (deliverOnce(image, reply)) {
+            return;
+          }
+        }
+      });
+    }
+    return false;
+  }
+
+  private boolean deliverOnce(ImageReply image, ChatReply reply) {
+    try {
+      reply.image(image);
+      p.jobs().markDelivered(image.jobId());
+      return true;
+    } catch (RuntimeException e) {
+      p.jobs().deliveryFailed(image.jobId());
+      log.warn("job {}: delivery failed ({}); the image is kept and delivery will be retried", image.jobId(), e.toString());
+      return false;
+    }
+  }
+
+  /** Rebuilds a stored, finished job's answer from its row and the image store. */
+  private Optional<ImageReply> storedAnswer(JobStore.Job job) {
+    if (job.imageHash() == null) {
+      return Optional.empty();
+    }
+    return p.images().get(job.imageHash()).map(bytes -> new ImageReply(job.id(), job.request(),
+        new GenerationResult(bytes, job.imageType(), job.width(), job.height(), job.request().seed(),
+            job.costMilli() == null ? null : BigDecimal.valueOf(job.costMilli()).divide(MILLI),
+            job.cached() ? "cache" : Objects.requireNonNullElse(job.backend(), "unknown"),
+            job.task() == null ? null : job.task().taskId(), Duration.ZERO),
+        job.cached(), List.of(ImageReply.FollowUp.values())));
   }
 
   /**
@@ -308,6 +376,15 @@ public final class ImagineService {
       Function<JobStore.Job, ChatReply> replies) {
     settleOrphanedReservations();
     List<CompletableFuture<ImageReply>> resumed = new ArrayList<>();
+    for (JobStore.Job job : p.jobs().undelivered(MAX_DELIVERY_ATTEMPTS)) {
+      ChatReply reply = which.test(job) ? replies.apply(job) : null;
+      Optional<ImageReply> answer = reply == null ? Optional.empty() : storedAnswer(job);
+      if (answer.isPresent()) {
+        log.info("job {}: delivering the image a restart left undelivered", job.id());
+        deliver(answer.get(), reply, false);
+        resumed.add(CompletableFuture.completedFuture(answer.get()));
+      }
+    }
     for (JobStore.Job job : p.jobs().unfinished()) {
       if (!which.test(job)) {
         continue;

@@ -168,6 +168,22 @@ public final class JobStore {
     return query("SELECT * FROM jobs WHERE platform = ? AND user_id = ? ORDER BY id DESC LIMIT ?", platform, userId, limit);
   }
 
+  /** The answer reached the user. */
+  public void markDelivered(String id) {
+    update("UPDATE jobs SET delivered_at = ? WHERE id = ?", clock.millis(), id);
+  }
+
+  /** One more failed attempt to deliver a finished job's answer. */
+  public void deliveryFailed(String id) {
+    update("UPDATE jobs SET delivery_attempts = delivery_attempts + 1 WHERE id = ?", id);
+  }
+
+  /** Finished jobs whose image never reached the user, oldest first (at most {@code maxAttempts} tries each). */
+  public List<Job> undelivered(int maxAttempts) {
+    return query("SELECT * FROM jobs WHERE state = 'SUCCEEDED' AND delivered_at IS NULL AND reply_address IS NOT NULL"
+        + " AND delivery_attempts < ? ORDER BY id", maxAttempts);
+  }
+
   /** QUEUED and RUNNING jobs, oldest first: what a restart picks up. */
   public List<Job> unfinished() {
     return query("SELECT * FROM jobs WHERE state IN ('QUEUED', 'RUNNING') ORDER BY id");

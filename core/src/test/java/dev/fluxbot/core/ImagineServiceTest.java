@@ -68,7 +68,7 @@ class ImagineServiceTest {
         new ReferenceLoader(new OkHttpClient(), ReferenceLoader.Limits.defaults()), new BackendRouter(List.of(backend)),
         SeedHistory.inDatabase(db, clock), new JobStore(db, ModelCatalog.builtIn(), clock), quota,
         new SeedCache(db, images, SeedCache.Settings.defaults(), clock), images, scheduler),
-        ImagineService.Settings.defaults(), clock, new Random(7 + services++));
+        new ImagineService.Settings(1000, 0, List.of()), clock, new Random(7 + services++));
   }
 
   private QuotaService quota() {
@@ -252,6 +252,30 @@ class ImagineServiceTest {
   }
 
   @Test
+  void anImageThatCouldNotBeDeliveredIsKeptAndDeliveredAfterARestart() {
+    FakeBackend backend = new FakeBackend();
+    RecordingReply broken = new RecordingReply() {
+      @Override
+      public void image(ImageReply r) {
+        throw new IllegalStateException("Discord said 500");
+      }
+    };
+    ImageReply made = service(backend).imagine(new ImagineCommand(alice, "a fox --model pro", Map.of(), List.of()), broken,
+        "{\"kind\":\"test\"}");
+    assertThat(jobs().find(made.jobId()).orElseThrow().state()).isEqualTo(JobStore.State.SUCCEEDED);
+    assertThat(jobs().undelivered(20)).extracting(JobStore.Job::id).containsExactly(made.jobId());
+    assertThat(quota().status(alice).spentMilli()).as("charged, not refunded").isEqualTo(3_000);
+
+    RecordingReply working = new RecordingReply();
+    List<CompletableFuture<ImageReply>> again = service(backend).resumeUnfinished(j -> true, j -> working);
+    assertThat(join(again.get(0)).result().image()).isEqualTo(made.result().image());
+    assertThat(working.events).containsExactly("image false");
+    assertThat(jobs().undelivered(20)).isEmpty();
+    assertThat(backend.generated).hasSize(1);
+    assertThat(quota().status(alice).spentMilli()).isEqualTo(3_000);
+  }
+
+  @Test
   void aReservationWithoutAJobIsRefundedOnStart() {
     quota().reserve(alice, "01ORPHAN000000000000000000", "pro", 3_000, true);
     assertThat(quota().status(alice).reservedMilli()).isEqualTo(3_000);
@@ -343,7 +367,7 @@ class ImagineServiceTest {
     }
   }
 
-  static final class RecordingReply implements ChatReply {
+  static class RecordingReply implements ChatReply {
     final List<String> events = new CopyOnWriteArrayList<>();
 
     @Override

@@ -1,0 +1,348 @@
+package dev.fluxbot.discord;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.fluxbot.core.ActionRef;
+import dev.fluxbot.core.ChatReply;
+import dev.fluxbot.core.ImageReply.FollowUp;
+import dev.fluxbot.core.ImageSource;
+import dev.fluxbot.core.ImagineCommand;
+import dev.fluxbot.core.ImagineService;
+import dev.fluxbot.core.JobStore;
+import dev.fluxbot.core.ModelCatalog;
+import dev.fluxbot.core.QuotaService;
+import dev.fluxbot.core.Requester;
+import dev.fluxbot.core.Secret;
+import java.net.URI;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.TreeSet;
+import net.dv8tion.jda.api.JDA;
+import net.dv8tion.jda.api.JDABuilder;
+import net.dv8tion.jda.api.Permission;
+import net.dv8tion.jda.api.components.label.Label;
+import net.dv8tion.jda.api.components.textinput.TextInput;
+import net.dv8tion.jda.api.components.textinput.TextInputStyle;
+import net.dv8tion.jda.api.entities.Member;
+import net.dv8tion.jda.api.entities.Message;
+import net.dv8tion.jda.api.entities.Role;
+import net.dv8tion.jda.api.entities.User;
+import net.dv8tion.jda.api.events.RawGatewayEvent;
+import net.dv8tion.jda.api.events.interaction.ModalInteractionEvent;
+import net.dv8tion.jda.api.events.interaction.command.MessageContextInteractionEvent;
+import net.dv8tion.jda.api.events.interaction.command.SlashCommandInteractionEvent;
+import net.dv8tion.jda.api.events.interaction.component.ButtonInteractionEvent;
+import net.dv8tion.jda.api.exceptions.InvalidTokenException;
+import net.dv8tion.jda.api.hooks.ListenerAdapter;
+import net.dv8tion.jda.api.interactions.callbacks.IReplyCallback;
+import net.dv8tion.jda.api.interactions.commands.OptionMapping;
+import net.dv8tion.jda.api.interactions.commands.build.Commands;
+import net.dv8tion.jda.api.modals.Modal;
+import net.dv8tion.jda.api.requests.GatewayIntent;
+import net.dv8tion.jda.api.requests.RestConfig;
+import net.dv8tion.jda.api.utils.Compression;
+import net.dv8tion.jda.api.utils.SessionControllerAdapter;
+import org.jspecify.annotations.NonNull;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Discord adapter: {@code /imagine}, {@code /quota}, the buttons under each image and the
+ * "Imagine with this image" message command, as a thin layer over the core. Every interaction is
+ * acknowledged at once (deferred) and the work runs on a virtual thread.
+ */
+public final class DiscordBot implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(DiscordBot.class);
+  static final String CONTEXT_MENU = "Imagine with this image";
+  static final long DEFAULT_UPLOAD_LIMIT = 10L * 1024 * 1024;
+  private static final String MESSAGE_MODAL = "fxmsg:";
+
+  /**
+   * @param restBaseUrl Discord's REST base ({@code …/api/v10/}); null for Discord itself
+   * @param gatewayUrl the gateway's WebSocket URL; null to ask Discord
+   * @param adminRoleIds roles whose members may administer the bot, besides Manage Server
+   */
+  public record Config(Secret token, String restBaseUrl, String gatewayUrl, Set<String> adminRoleIds, boolean allowDms) {
+    public Config {
+      Objects.requireNonNull(token, "token");
+      adminRoleIds = Set.copyOf(adminRoleIds);
+    }
+  }
+
+  /** The core services the adapter talks to. */
+  public record Services(ImagineService imagine, QuotaService quota, JobStore jobs, ModelCatalog catalog,
+      InstantSource clock) {}
+
+  private final Config config;
+  private final Services services;
+  private final Cache<Long, Long> uploadLimits = Caffeine.newBuilder().maximumSize(10_000)
+      .expireAfterWrite(Duration.ofMinutes(20)).build();
+  private JDA jda;
+
+  public DiscordBot(Config config, Services services) {
+    this.config = Objects.requireNonNull(config, "config");
+    this.services = Objects.requireNonNull(services, "services");
+  }
+
+  /**
+   * Logs in, waits until ready and registers the commands (blocking).
+   *
+   * @throws IllegalStateException with a clear message when Discord refuses the token
+   */
+  public void start() throws InterruptedException {
+    JDABuilder builder = JDABuilder.createLight(config.token().reveal(), EnumSet.noneOf(GatewayIntent.class))
+        .setEventPassthrough(true)
+        .addEventListeners(new Listener());
+    if (config.restBaseUrl() != null) {
+      builder.setRestConfig(new RestConfig().setBaseUrl(config.restBaseUrl()));
+    }
+    if (config.gatewayUrl() != null) {
+      String url = config.gatewayUrl();
+      builder.setCompression(Compression.NONE).setSessionController(new SessionControllerAdapter() {
+        @Override
+        public @NonNull String getGateway() {
+          return url;
+        }
+      });
+    }
+    try {
+      jda = builder.build();
+    } catch (InvalidTokenException e) {
+      throw new IllegalStateException("Discord refused the bot token (FLUXBOT_DISCORD_TOKEN): " + e.getMessage()
+          + ". Copy the token again from the Developer Portal (Bot → Reset Token).", e);
+    }
+    jda.awaitReady();
+    jda.updateCommands().addCommands(
+        ImagineCommandDefinition.create(services.catalog()),
+        Commands.slash("quota", "Your credits, usage and when they reset"),
+        Commands.message(CONTEXT_MENU)).complete();
+    log.info("discord: logged in as {} ({} guild(s))", jda.getSelfUser().getName(), jda.getGuilds().size());
+  }
+
+  /** Rebuilds a stored job's reply, for delivery after a restart; empty if it is not Discord's. */
+  public Optional<ChatReply> replyFor(JobStore.Job job) {
+    return DiscordAddress.parse(job.replyAddress())
+        .map(a -> new DiscordReply(jda, a, services.clock(), DEFAULT_UPLOAD_LIMIT));
+  }
+
+  @Override
+  public void close() {
+    if (jda != null) {
+      jda.shutdown();
+      try {
+        if (!jda.awaitShutdown(Duration.ofSeconds(10))) {
+          jda.shutdownNow();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        jda.shutdownNow();
+      }
+    }
+  }
+
+  private Requester requester(User user, Member member, String guildId) {
+    Set<String> roles = new TreeSet<>();
+    boolean admin = false;
+    if (member != null) {
+      for (Role r : member.getRoles()) {
+        roles.add(r.getId());
+      }
+      admin = member.hasPermission(Permission.MANAGE_SERVER) || roles.stream().anyMatch(config.adminRoleIds()::contains);
+    }
+    String name = member != null ? member.getEffectiveName() : user.getEffectiveName();
+    return new Requester("discord", user.getId(), name, guildId, roles, admin);
+  }
+
+  private DiscordReply reply(IReplyCallback event) {
+    DiscordAddress address = new DiscordAddress(event.getHook().getInteraction().getToken(),
+        event.getChannelId(), event.getUser().getId(), event.getTimeCreated().toInstant());
+    long limit = Optional.ofNullable(uploadLimits.getIfPresent(event.getIdLong())).orElse(DEFAULT_UPLOAD_LIMIT);
+    return new DiscordReply(jda, address, services.clock(), limit);
+  }
+
+  private boolean refuseDm(IReplyCallback event) {
+    if (event.getGuild() == null && !config.allowDms()) {
+      event.reply("⚠️ This bot works in servers only; its admin turned DMs off.").setEphemeral(true).queue();
+      return true;
+    }
+    return false;
+  }
+
+  private void run(String what, Runnable work) {
+    Thread.ofVirtual().name("discord-" + what).start(() -> {
+      try {
+        work.run();
+      } catch (RuntimeException e) {
+        log.warn("discord: {} failed", what, e);
+      }
+    });
+  }
+
+  private final class Listener extends ListenerAdapter {
+    @Override
+    public void onRawGateway(@NonNull RawGatewayEvent event) {
+      if ("INTERACTION_CREATE".equals(event.getType())) {
+        var data = event.getPayload();
+        if (data.hasKey("attachment_size_limit")) {
+          uploadLimits.put(data.getUnsignedLong("id"), data.getLong("attachment_size_limit"));
+        }
+      }
+    }
+
+    @Override
+    public void onSlashCommandInteraction(@NonNull SlashCommandInteractionEvent event) {
+      switch (event.getName()) {
+        case ImagineCommandDefinition.NAME -> imagine(event);
+        case "quota" -> quota(event);
+        default -> event.reply("⚠️ Unknown command /" + event.getName() + ".").setEphemeral(true).queue();
+      }
+    }
+
+    private void imagine(SlashCommandInteractionEvent event) {
+      if (refuseDm(event)) {
+        return;
+      }
+      event.deferReply().queue();
+      Requester who = requester(event.getUser(), event.getMember(), event.getGuild() == null ? null : event.getGuild().getId());
+      String text = Optional.ofNullable(event.getOption(ImagineCommandDefinition.PROMPT)).map(OptionMapping::getAsString).orElse("");
+      Map<String, String> options = new LinkedHashMap<>();
+      for (String name : List.of("model", "aspect", "resolution", "seed", "format")) {
+        OptionMapping o = event.getOption(name);
+        if (o != null) {
+          options.put(name, o.getAsString());
+        }
+      }
+      List<ImageSource> refs = new ArrayList<>();
+      for (int n = 1; n <= 8; n++) {
+        OptionMapping o = event.getOption(ImagineCommandDefinition.IMAGE_PREFIX + n);
+        if (o != null) {
+          Message.Attachment a = o.getAsAttachment();
+          refs.add(new ImageSource.Remote("image" + n + " (" + a.getFileName() + ")", URI.create(a.getUrl()), Map.of(),
+              OptionalLong.of(a.getSize())));
+        }
+      }
+      DiscordReply reply = reply(event);
+      String address = reply.address().toJson();
+      run("imagine", () -> services.imagine().submit(new ImagineCommand(who, text, options, refs), reply, address));
+    }
+
+    private void quota(SlashCommandInteractionEvent event) {
+      Requester who = requester(event.getUser(), event.getMember(), event.getGuild() == null ? null : event.getGuild().getId());
+      QuotaService.Status s = services.quota().status(who);
+      String when = DateTimeFormatter.ofPattern("EEE d MMM HH:mm 'UTC'", Locale.ROOT).withZone(ZoneOffset.UTC)
+          .format(s.resetsAt());
+      String text = s.banned() ? "🚫 You are banned from making images here."
+          : "You have **" + milli(s.leftMilli()) + "** of " + milli(s.limitMilli() + s.grantedMilli()) + " credits left "
+              + switch (s.period()) {
+                case DAY -> "today";
+                case WEEK -> "this week";
+                case MONTH -> "this month";
+              } + " (spent " + milli(s.spentMilli()) + (s.reservedMilli() > 0 ? ", " + milli(s.reservedMilli())
+              + " held by images in progress" : "") + "). Resets <t:" + s.resetsAt().getEpochSecond() + ":R> (" + when + ").";
+      event.reply(text).setEphemeral(true).queue();
+    }
+
+    @Override
+    public void onButtonInteraction(@NonNull ButtonInteractionEvent event) {
+      ActionRef ref;
+      try {
+        ref = ButtonIds.parse(event.getComponentId());
+      } catch (IllegalArgumentException e) {
+        event.reply("⚠️ This button is not fluxbot's, or comes from an older version.").setEphemeral(true).queue();
+        return;
+      }
+      if (ref.followUp() == FollowUp.VARY || ref.followUp() == FollowUp.USE_AS_REFERENCE) {
+        String prefill = ref.followUp() == FollowUp.VARY
+            ? services.jobs().find(ref.jobId()).map(j -> j.request().prompt()).orElse("") : "";
+        event.replyModal(promptModal(ButtonIds.format(ref.followUp(), ref.jobId()),
+            ref.followUp() == FollowUp.VARY ? "Vary: edit the prompt" : "Use as reference: what to make", prefill)).queue();
+        return;
+      }
+      event.deferReply().queue();
+      followUp(event, ref, null);
+    }
+
+    @Override
+    public void onModalInteraction(@NonNull ModalInteractionEvent event) {
+      String prompt = Optional.ofNullable(event.getValue("prompt")).map(m -> m.getAsString()).orElse("");
+      if (event.getModalId().startsWith(MESSAGE_MODAL)) {
+        imagineWithMessage(event, prompt);
+        return;
+      }
+      ActionRef ref;
+      try {
+        ref = ButtonIds.parse(event.getModalId());
+      } catch (IllegalArgumentException e) {
+        event.reply("⚠️ This form is not fluxbot's.").setEphemeral(true).queue();
+        return;
+      }
+      event.deferReply().queue();
+      followUp(event, ref, prompt);
+    }
+
+    private void followUp(IReplyCallback event, ActionRef ref, String prompt) {
+      Requester who = requester(event.getUser(), event.getMember(), event.getGuild() == null ? null : event.getGuild().getId());
+      DiscordReply reply = reply(event);
+      String address = reply.address().toJson();
+      run("follow-up", () -> services.imagine().followUp(who, ref.jobId(), ref.followUp(), prompt, reply, address));
+    }
+
+    @Override
+    public void onMessageContextInteraction(@NonNull MessageContextInteractionEvent event) {
+      if (!CONTEXT_MENU.equals(event.getName()) || refuseDm(event)) {
+        return;
+      }
+      Message target = event.getTarget();
+      if (target.getAttachments().stream().noneMatch(Message.Attachment::isImage)) {
+        event.reply("⚠️ That message has no images to use as references.").setEphemeral(true).queue();
+        return;
+      }
+      event.replyModal(promptModal(MESSAGE_MODAL + target.getChannelId() + ":" + target.getId(),
+          "Imagine with this image", "")).queue();
+    }
+
+    private void imagineWithMessage(ModalInteractionEvent event, String prompt) {
+      String[] parts = event.getModalId().substring(MESSAGE_MODAL.length()).split(":");
+      event.deferReply().queue();
+      Requester who = requester(event.getUser(), event.getMember(), event.getGuild() == null ? null : event.getGuild().getId());
+      DiscordReply reply = reply(event);
+      String address = reply.address().toJson();
+      run("imagine-with-message", () -> {
+        Message message = event.getMessageChannel().retrieveMessageById(parts[1]).complete();
+        List<ImageSource> refs = new ArrayList<>();
+        for (Message.Attachment a : message.getAttachments()) {
+          if (a.isImage()) {
+            refs.add(new ImageSource.Remote("image" + (refs.size() + 1) + " (" + a.getFileName() + ")",
+                URI.create(a.getUrl()), Map.of(), OptionalLong.of(a.getSize())));
+          }
+        }
+        services.imagine().submit(new ImagineCommand(who, prompt, Map.of(), refs), reply, address);
+      });
+    }
+  }
+
+  private static Modal promptModal(String id, String title, String prefill) {
+    TextInput.Builder input = TextInput.create("prompt", TextInputStyle.PARAGRAPH).setRequired(true)
+        .setMaxLength(4000).setPlaceholder("a red fox in snow --ar 16:9");
+    if (!prefill.isEmpty()) {
+      input.setValue(prefill.length() > 4000 ? prefill.substring(0, 4000) : prefill);
+    }
+    return Modal.create(id, title).addComponents(Label.of("Prompt", input.build())).build();
+  }
+
+  static String milli(long milli) {
+    return java.math.BigDecimal.valueOf(milli).movePointLeft(3).stripTrailingZeros().toPlainString();
+  }
+}

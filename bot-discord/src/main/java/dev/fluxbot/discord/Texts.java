@@ -1,0 +1,69 @@
+package dev.fluxbot.discord;
+
+import dev.fluxbot.core.GenerationRequest;
+import dev.fluxbot.core.GenerationResult;
+import dev.fluxbot.core.ImageReply;
+import dev.fluxbot.core.Progress;
+import dev.fluxbot.core.UserError;
+import java.math.BigDecimal;
+import java.util.Locale;
+
+/** The words fluxbot shows on Discord. Message content is at most 2000 characters. */
+final class Texts {
+  static final int MAX_CONTENT = 2000;
+
+  private Texts() {}
+
+  static String describe(GenerationRequest r) {
+    return r.model().id() + ", " + (r.size() == null ? "size of the first reference" : r.size().width() + "×" + r.size().height())
+        + ", seed " + r.seed();
+  }
+
+  static String progress(Progress p) {
+    String label = switch (p.stage()) {
+      case WAITING_FOR_SLOT -> "Waiting for a free slot";
+      case SUBMITTED -> "Submitted";
+      case QUEUED -> "Queued at the backend";
+      case REASONING -> "Reasoning about the prompt";
+      case GENERATING -> "Generating";
+      case DOWNLOADING -> "Almost there";
+    };
+    return label + (Double.isNaN(p.fraction()) ? "…" : String.format(Locale.ROOT, " %.0f%%…", p.fraction() * 100));
+  }
+
+  /** Prompt, who asked, model, size, seed, cost or "cached", and a note when only a preview fits. */
+  static String caption(ImageReply reply, String userId, Previews.Fitted fitted) {
+    GenerationResult r = reply.result();
+    String cost = reply.cached() ? "cached" + (r.cost() == null || r.cost().signum() == 0 ? " (free)" : " (" + credits(r.cost()) + " credits)")
+        : r.cost() == null ? "cost not reported" : credits(r.cost()) + " credits";
+    String line = reply.request().model().id() + " · " + r.width() + "×" + r.height() + " · seed " + r.seed() + " · " + cost;
+    String note = fitted.preview()
+        ? "\n-# The original (" + mb(r.image().length) + ") is over this channel's upload limit, so this is a JPEG preview. "
+            + "The original is kept with job " + reply.jobId() + "."
+        : "";
+    String head = " — <@" + userId + ">\n" + line + note;
+    String prompt = reply.request().prompt().replace("**", "");
+    int room = MAX_CONTENT - head.length() - 4;
+    if (prompt.length() > room) {
+      prompt = prompt.substring(0, Math.max(0, room - 1)) + "…";
+    }
+    return "**" + prompt + "**" + head;
+  }
+
+  static String error(UserError e) {
+    String text = switch (e.code().kind()) {
+      case INPUT -> "⚠️ " + e.getMessage();
+      case OUTCOME -> "🚫 " + e.getMessage();
+      case BACKEND -> "❌ " + e.getMessage();
+    };
+    return text.length() <= MAX_CONTENT ? text : text.substring(0, MAX_CONTENT - 1) + "…";
+  }
+
+  static String credits(BigDecimal c) {
+    return c.stripTrailingZeros().toPlainString();
+  }
+
+  static String mb(long bytes) {
+    return String.format(Locale.ROOT, "%.1f MB", bytes / (1024.0 * 1024.0));
+  }
+}
