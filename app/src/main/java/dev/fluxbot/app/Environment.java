@@ -13,6 +13,9 @@ record Environment(Map<String, String> vars) {
   static final String BFL_BASE_URL = "FLUXBOT_BFL_BASE_URL";
   static final String CONFIG = "FLUXBOT_CONFIG";
   static final String DATABASE_URL = "FLUXBOT_DATABASE_URL";
+  static final String DISCORD_TOKEN = "FLUXBOT_DISCORD_TOKEN";
+  static final String DISCORD_REST_URL = "FLUXBOT_DISCORD_REST_URL";
+  static final String DISCORD_GATEWAY_URL = "FLUXBOT_DISCORD_GATEWAY_URL";
   static final String DATABASE_PASSWORD = "FLUXBOT_DATABASE_PASSWORD";
 
   Environment {
@@ -28,13 +31,12 @@ record Environment(Map<String, String> vars) {
     return v == null || v.isBlank() ? Optional.empty() : Optional.of(v.strip());
   }
 
-  /** The BFL key: {@code BFL_API_KEY}, else the file {@code bfl.api_key_file} names. */
-  Optional<Secret> bflKey(FluxbotConfig config) {
-    Optional<String> env = get(BFL_API_KEY);
+  /** A secret from the environment, else from the file a setting names; empty if neither is set. */
+  Optional<Secret> secret(String variable, String file, String setting) {
+    Optional<String> env = get(variable);
     if (env.isPresent()) {
       return env.map(Secret::of);
     }
-    String file = config.bfl().apiKeyFile();
     if (file == null) {
       return Optional.empty();
     }
@@ -42,8 +44,14 @@ record Environment(Map<String, String> vars) {
       String text = Files.readString(Path.of(file));
       return text.isBlank() ? Optional.empty() : Optional.of(Secret.of(text));
     } catch (IOException e) {
-      throw new FluxbotConfig.ConfigException("bfl.api_key_file: cannot read " + file + " (" + e.getClass().getSimpleName()
-          + "); fix the path or set BFL_API_KEY instead.");
+      throw new FluxbotConfig.ConfigException(setting + ": cannot read " + file + " (" + e.getClass().getSimpleName()
+          + "); fix the path or set " + variable + " instead.");
     }
   }
+
+  /** The BFL key: {@code BFL_API_KEY}, else the file {@code bfl.api_key_file} names. */
+  Optional<Secret> bflKey(FluxbotConfig config) {
+    return secret(BFL_API_KEY, config.bfl().apiKeyFile(), "bfl.api_key_file");
+  }
+
 }

@@ -16,7 +16,7 @@ import java.util.stream.Collectors;
  * never in this file: they come from the environment or from a file the config points at.
  */
 public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Storage storage, Quotas quotas,
-    Cache cache, Scheduler scheduler) {
+    Cache cache, Scheduler scheduler, Discord discord) {
 
   public FluxbotConfig {
     bfl = bfl == null ? Bfl.DEFAULTS : bfl;
@@ -26,9 +26,28 @@ public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Sto
     quotas = quotas == null ? Quotas.DEFAULTS : quotas;
     cache = cache == null ? Cache.DEFAULTS : cache;
     scheduler = scheduler == null ? Scheduler.DEFAULTS : scheduler;
+    discord = discord == null ? Discord.DEFAULTS : discord;
   }
 
-  public static final FluxbotConfig DEFAULTS = new FluxbotConfig(null, null, null, null, null, null, null);
+  public static final FluxbotConfig DEFAULTS = new FluxbotConfig(null, null, null, null, null, null, null, null);
+
+  /**
+   * Discord: on when a token is given ({@code FLUXBOT_DISCORD_TOKEN}, or the file {@code token_file} names).
+   *
+   * @param restBaseUrl Discord's REST base, {@code …/api/v10/} (env {@code FLUXBOT_DISCORD_REST_URL}); null for Discord
+   * @param gatewayUrl the gateway's WebSocket URL (env {@code FLUXBOT_DISCORD_GATEWAY_URL}); null to ask Discord
+   * @param adminRoles role ids whose members may administer the bot, besides those with Manage Server
+   * @param allowDms whether /imagine works in direct messages
+   */
+  public record Discord(String tokenFile, String restBaseUrl, String gatewayUrl, java.util.List<String> adminRoles,
+      Boolean allowDms) {
+    static final Discord DEFAULTS = new Discord(null, null, null, null, null);
+
+    public Discord {
+      adminRoles = adminRoles == null ? java.util.List.of() : java.util.List.copyOf(adminRoles);
+      allowDms = allowDms == null ? Boolean.TRUE : allowDms;
+    }
+  }
 
   /**
    * @param dataDir the database (SQLite) and the image store live here

@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
 /** {@code fluxbot}: the command line. */
 @Command(name = "fluxbot", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Self-hosted FLUX.2 image bot.",
-    subcommands = {ImagineCli.class, QuotaCli.class, JobsCli.class, CommandLine.HelpCommand.class})
+    subcommands = {RunCli.class, ImagineCli.class, QuotaCli.class, JobsCli.class, CommandLine.HelpCommand.class})
 public final class Main {
   /** 0: done. */
   static final int OK = 0;
@@ -56,6 +56,11 @@ public final class Main {
         .or(() -> env.get(Environment.CONFIG).map(Path::of))
         .or(() -> Optional.of(Path.of("fluxbot.yaml")).filter(Files::isRegularFile));
     return file.map(FluxbotConfig::load).orElse(FluxbotConfig.DEFAULTS);
+  }
+
+  /** The bot logs what it does (a line per platform and backend) unless told to be quieter. */
+  void logLevelAtLeastInfo() {
+    logLevel(Level.INFO);
   }
 
   private static void logLevel(Level level) {
