@@ -1,0 +1,127 @@
+package dev.fluxbot.testkit.discord;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.fluxbot.testkit.DiscordCallback;
+import dev.fluxbot.testkit.DiscordMessage;
+import dev.fluxbot.testkit.DiscordRequest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * Everything the fake received and accepted, for tests to read and await; each record lands
+ * before its response leaves.
+ */
+final class Recorder {
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition changed = lock.newCondition();
+  private final List<DiscordRequest> requests = new ArrayList<>();
+  private final List<DiscordCallback> callbacks = new ArrayList<>();
+  private final List<DiscordMessage> messages = new ArrayList<>();
+  private final List<JsonNode> gatewayFrames = new ArrayList<>();
+  private long version; // guarded by lock; counts additions
+
+  void request(DiscordRequest request) {
+    add(requests, request);
+  }
+
+  void callback(DiscordCallback callback) {
+    add(callbacks, callback);
+  }
+
+  void message(DiscordMessage message) {
+    add(messages, message);
+  }
+
+  void gatewayFrame(JsonNode frame) {
+    add(gatewayFrames, frame);
+  }
+
+  List<DiscordRequest> requests() {
+    return copy(requests);
+  }
+
+  List<DiscordCallback> callbacks() {
+    return copy(callbacks);
+  }
+
+  List<DiscordMessage> messages() {
+    return copy(messages);
+  }
+
+  List<JsonNode> gatewayFrames() {
+    return copy(gatewayFrames).stream().<JsonNode>map(JsonNode::deepCopy).toList();
+  }
+
+  /**
+   * Waits until {@code find} finds something in what was recorded, or throws with {@code what}
+   * and a listing of the records that {@code listing} names. {@code find} runs without the lock
+   * held, on a snapshot, so it may call back into the fake.
+   */
+  <T> T await(Function<Recorder, Optional<T>> find, Duration timeout, String what,
+      Function<Recorder, List<?>> listing) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    try {
+      while (true) {
+        long seen = version();
+        Optional<T> found = find.apply(this);
+        if (found.isPresent()) return found.get();
+        lock.lock();
+        try {
+          long left = deadline - System.nanoTime();
+          if (left <= 0) throw new AssertionError(failure(what, timeout, listing.apply(this)));
+          if (version == seen) changed.await(left, TimeUnit.NANOSECONDS);
+        } finally {
+          lock.unlock();
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("Interrupted while waiting for " + what, e);
+    }
+  }
+
+  private long version() {
+    lock.lock();
+    try {
+      return version;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private String failure(String what, Duration timeout, List<?> recorded) {
+    String records = recorded.isEmpty() ? " (none)"
+        : recorded.stream().map(r -> "\n  " + r).collect(Collectors.joining());
+    String recent = requests.subList(Math.max(0, requests.size() - 15), requests.size()).stream()
+        .map(r -> "\n  " + r).collect(Collectors.joining());
+    return "No " + what + " within " + timeout.toMillis() + " ms. Recorded" + records
+        + "\nLast REST requests (" + requests.size() + " in all):" + (recent.isEmpty() ? " (none)" : recent);
+  }
+
+  private <T> void add(List<T> list, T item) {
+    lock.lock();
+    try {
+      list.add(item);
+      version++;
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private <T> List<T> copy(List<T> list) {
+    lock.lock();
+    try {
+      return List.copyOf(list);
+    } finally {
+      lock.unlock();
+    }
+  }
+}

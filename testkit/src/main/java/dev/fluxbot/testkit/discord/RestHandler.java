@@ -1,0 +1,95 @@
+package dev.fluxbot.testkit.discord;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.MissingNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import dev.fluxbot.testkit.DiscordPart;
+import java.io.IOException;
+import java.net.URI;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * The fake's one HTTP server: REST below {@code /api/v10}, the CDN below {@code /attachments}.
+ * Parses each request once, answers it, records it with its status, then sends the answer.
+ */
+final class RestHandler implements HttpHandler {
+  static final String API_PREFIX = "/api/v10";
+
+  private final World world;
+  private final Recorder recorder;
+  private final RestApi api;
+
+  RestHandler(World world, Recorder recorder, RestApi api) {
+    this.world = world;
+    this.recorder = recorder;
+    this.api = api;
+  }
+
+  @Override
+  public void handle(HttpExchange exchange) throws IOException {
+    try (exchange) {
+      byte[] body = exchange.getRequestBody().readAllBytes();
+      Incoming in = parse(exchange, body);
+      Reply reply = respond(in);
+      recorder.request(in.record(reply.status()));
+      reply.send(exchange, in.method().equals("HEAD"));
+    }
+  }
+
+  private Reply respond(Incoming in) {
+    try {
+      String path = in.path();
+      if (path.startsWith(API_PREFIX + "/")) {
+        Optional<Reply> scripted = world.locked(() -> world.takeScripted(in.method(), in.route()));
+        return scripted.orElseGet(() -> api.respond(in));
+      }
+      if (path.startsWith("/attachments/") || path.startsWith("/media/attachments/")) return cdn(in, path);
+      return Reply.notFound();
+    } catch (RuntimeException e) {
+      // A bug in the fake: answer like a crashed server, and leave the trace in the test output.
+      System.err.println("FakeDiscord failed on " + in.method() + " " + in.target());
+      e.printStackTrace();
+      return Reply.error(500, "500: Internal Server Error", 0);
+    }
+  }
+
+  private Reply cdn(Incoming in, String path) {
+    if (!in.method().equals("GET") && !in.method().equals("HEAD")) return Reply.methodNotAllowed();
+    String key = path.startsWith("/media/") ? path.substring("/media".length()) : path;
+    World.CdnFile file = world.locked(() -> world.cdn.get(key));
+    return file == null ? Reply.notFound() : Reply.bytes(file.contentType(), file.bytes());
+  }
+
+  private Incoming parse(HttpExchange exchange, byte[] body) {
+    URI uri = exchange.getRequestURI();
+    String target = uri.getRawQuery() == null ? uri.getRawPath() : uri.getRawPath() + "?" + uri.getRawQuery();
+    String path = uri.getPath();
+    String route = path.startsWith(API_PREFIX + "/") ? path.substring(API_PREFIX.length()) : path;
+    String contentType = exchange.getRequestHeaders().getFirst("Content-Type");
+    List<DiscordPart> parts = List.of();
+    JsonNode json = MissingNode.getInstance();
+    boolean bad = false;
+    try {
+      Optional<String> boundary = Multipart.boundary(contentType);
+      if (boundary.isPresent()) {
+        parts = Multipart.parse(body, boundary.get());
+        Optional<DiscordPart> payload = parts.stream().filter(p -> p.name().equals("payload_json")).findFirst();
+        if (payload.isPresent()) json = Json.parse(payload.get().bytes());
+      } else if (isJson(contentType) || (contentType == null && body.length > 0)) {
+        json = Json.parse(body);
+      }
+    } catch (JsonProcessingException | IllegalArgumentException e) {
+      bad = true;
+    }
+    return new Incoming(exchange.getRequestMethod().toUpperCase(Locale.ROOT), target, route,
+        exchange.getRequestHeaders(), body, json, parts, bad, world.clock.instant());
+  }
+
+  private static boolean isJson(String contentType) {
+    return contentType != null && contentType.toLowerCase(Locale.ROOT).startsWith("application/json");
+  }
+}
