@@ -1,7 +1,5 @@
 package dev.fluxbot.discord;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.fluxbot.core.ActionRef;
 import dev.fluxbot.core.ChatReply;
 import dev.fluxbot.core.ImageReply.FollowUp;
@@ -39,7 +37,7 @@ import net.dv8tion.jda.api.entities.Member;
 import net.dv8tion.jda.api.entities.Message;
 import net.dv8tion.jda.api.entities.Role;
 import net.dv8tion.jda.api.entities.User;
-import net.dv8tion.jda.api.events.RawGatewayEvent;
+import net.dv8tion.jda.api.events.interaction.GenericInteractionCreateEvent;
 import net.dv8tion.jda.api.events.interaction.ModalInteractionEvent;
 import net.dv8tion.jda.api.events.interaction.command.MessageContextInteractionEvent;
 import net.dv8tion.jda.api.events.interaction.command.SlashCommandInteractionEvent;
@@ -54,6 +52,7 @@ import net.dv8tion.jda.api.requests.GatewayIntent;
 import net.dv8tion.jda.api.requests.RestConfig;
 import net.dv8tion.jda.api.utils.Compression;
 import net.dv8tion.jda.api.utils.SessionControllerAdapter;
+import net.dv8tion.jda.api.utils.data.DataObject;
 import org.jspecify.annotations.NonNull;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -87,8 +86,6 @@ public final class DiscordBot implements AutoCloseable {
 
   private final Config config;
   private final Services services;
-  private final Cache<Long, Long> uploadLimits = Caffeine.newBuilder().maximumSize(10_000)
-      .expireAfterWrite(Duration.ofMinutes(20)).build();
   private JDA jda;
 
   public DiscordBot(Config config, Services services) {
@@ -134,7 +131,7 @@ public final class DiscordBot implements AutoCloseable {
   /** Rebuilds a stored job's reply, for delivery after a restart; empty if it is not Discord's. */
   public Optional<ChatReply> replyFor(JobStore.Job job) {
     return DiscordAddress.parse(job.replyAddress())
-        .map(a -> new DiscordReply(jda, a, services.clock(), DEFAULT_UPLOAD_LIMIT));
+        .map(a -> new DiscordReply(jda, a, services.clock(), () -> DEFAULT_UPLOAD_LIMIT));
   }
 
   @Override
@@ -165,11 +162,22 @@ public final class DiscordBot implements AutoCloseable {
     return new Requester("discord", user.getId(), name, guildId, roles, admin);
   }
 
-  private DiscordReply reply(IReplyCallback event) {
-    DiscordAddress address = new DiscordAddress(event.getHook().getInteraction().getToken(),
-        event.getChannelId(), event.getUser().getId(), event.getTimeCreated().toInstant());
-    long limit = Optional.ofNullable(uploadLimits.getIfPresent(event.getIdLong())).orElse(DEFAULT_UPLOAD_LIMIT);
-    return new DiscordReply(jda, address, services.clock(), limit);
+  private DiscordReply reply(GenericInteractionCreateEvent event) {
+    DiscordAddress address = new DiscordAddress(event.getToken(), event.getChannelId(), event.getUser().getId(),
+        event.getTimeCreated().toInstant());
+    long limit = uploadLimit(event.getRawData());
+    return new DiscordReply(jda, address, services.clock(), () -> limit);
+  }
+
+  /** The interaction's {@code attachment_size_limit} (raw data, which JDA does not expose otherwise). */
+  static long uploadLimit(DataObject raw) {
+    if (raw != null) {
+      DataObject d = raw.optObject("d").orElse(raw);
+      if (d.hasKey("attachment_size_limit") && !d.isNull("attachment_size_limit")) {
+        return d.getLong("attachment_size_limit");
+      }
+    }
+    return DEFAULT_UPLOAD_LIMIT;
   }
 
   private boolean refuseDm(IReplyCallback event) {
@@ -191,16 +199,6 @@ public final class DiscordBot implements AutoCloseable {
   }
 
   private final class Listener extends ListenerAdapter {
-    @Override
-    public void onRawGateway(@NonNull RawGatewayEvent event) {
-      if ("INTERACTION_CREATE".equals(event.getType())) {
-        var data = event.getPayload();
-        if (data.hasKey("attachment_size_limit")) {
-          uploadLimits.put(data.getUnsignedLong("id"), data.getLong("attachment_size_limit"));
-        }
-      }
-    }
-
     @Override
     public void onSlashCommandInteraction(@NonNull SlashCommandInteractionEvent event) {
       switch (event.getName()) {
@@ -292,7 +290,7 @@ public final class DiscordBot implements AutoCloseable {
       followUp(event, ref, prompt);
     }
 
-    private void followUp(IReplyCallback event, ActionRef ref, String prompt) {
+    private void followUp(GenericInteractionCreateEvent event, ActionRef ref, String prompt) {
       Requester who = requester(event.getUser(), event.getMember(), event.getGuild() == null ? null : event.getGuild().getId());
       DiscordReply reply = reply(event);
       String address = reply.address().toJson();

@@ -15,6 +15,8 @@ import net.dv8tion.jda.api.JDA;
 import net.dv8tion.jda.api.components.actionrow.ActionRow;
 import net.dv8tion.jda.api.components.buttons.Button;
 import net.dv8tion.jda.api.entities.channel.middleman.MessageChannel;
+import net.dv8tion.jda.api.exceptions.ErrorResponseException;
+import net.dv8tion.jda.api.requests.ErrorResponse;
 import net.dv8tion.jda.api.interactions.InteractionHook;
 import net.dv8tion.jda.api.utils.FileUpload;
 import net.dv8tion.jda.api.utils.messages.MessageCreateBuilder;
@@ -36,11 +38,12 @@ final class DiscordReply implements ChatReply {
   private final JDA jda;
   private final DiscordAddress address;
   private final InstantSource clock;
-  private final long uploadLimit;
+  private final java.util.function.LongSupplier uploadLimit;
   private volatile Instant lastEdit = Instant.EPOCH;
   private volatile String lastText = "";
 
-  DiscordReply(JDA jda, DiscordAddress address, InstantSource clock, long uploadLimit) {
+  /** @param uploadLimit read when the image is ready (the interaction's own limit arrives with its raw event) */
+  DiscordReply(JDA jda, DiscordAddress address, InstantSource clock, java.util.function.LongSupplier uploadLimit) {
     this.jda = jda;
     this.address = address;
     this.clock = clock;
@@ -86,8 +89,25 @@ final class DiscordReply implements ChatReply {
 
   @Override
   public void image(ImageReply reply) {
+    long limit = uploadLimit.getAsLong();
+    for (int attempt = 0; ; attempt++) {
+      Previews.Fitted fitted = Previews.fit(reply.result().image(), reply.result().type(), limit);
+      try {
+        send(reply, fitted);
+        return;
+      } catch (ErrorResponseException e) {
+        if (e.getErrorResponse() != ErrorResponse.REQUEST_ENTITY_TOO_LARGE || attempt >= 3) {
+          throw new DeliveryException("job " + reply.jobId() + ": Discord refused the image (" + e.getMeaning() + ")", e);
+        }
+        limit = Math.min(limit, fitted.bytes().length) / 2; // the real limit is lower than we were told
+      } catch (RuntimeException e) {
+        throw new DeliveryException("job " + reply.jobId() + ": the image could not be sent (" + e.getMessage() + ")", e);
+      }
+    }
+  }
+
+  private void send(ImageReply reply, Previews.Fitted fitted) {
     GenerationResult r = reply.result();
-    Previews.Fitted fitted = Previews.fit(r.image(), r.type(), uploadLimit);
     String caption = Texts.caption(reply, address.userId(), fitted);
     String file = "fluxbot-" + r.seed() + "." + fitted.type().extension();
     List<Button> buttons = new ArrayList<>();
@@ -95,18 +115,14 @@ final class DiscordReply implements ChatReply {
       String id = ButtonIds.format(f, reply.jobId());
       buttons.add(f == ImageReply.FollowUp.REROLL ? Button.primary(id, f.label()) : Button.secondary(id, f.label()));
     }
-    try {
-      if (tokenAlive()) {
-        hook().editOriginal(new MessageEditBuilder().setContent(caption)
-                .setFiles(FileUpload.fromData(fitted.bytes(), file)).setComponents(ActionRow.of(buttons)).build())
-            .complete();
-      } else {
-        channel().sendMessage(new MessageCreateBuilder().setContent(caption)
-                .addFiles(FileUpload.fromData(fitted.bytes(), file)).setComponents(ActionRow.of(buttons)).build())
-            .complete();
-      }
-    } catch (RuntimeException e) {
-      throw new DeliveryException("job " + reply.jobId() + ": Discord refused the image (" + e.getMessage() + ")", e);
+    if (tokenAlive()) {
+      hook().editOriginal(new MessageEditBuilder().setContent(caption)
+              .setFiles(FileUpload.fromData(fitted.bytes(), file)).setComponents(ActionRow.of(buttons)).build())
+          .complete();
+    } else {
+      channel().sendMessage(new MessageCreateBuilder().setContent(caption)
+              .addFiles(FileUpload.fromData(fitted.bytes(), file)).setComponents(ActionRow.of(buttons)).build())
+          .complete();
     }
   }
 

@@ -1,0 +1,203 @@
+package dev.fluxbot.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.fluxbot.testkit.DiscordAttachment;
+import dev.fluxbot.testkit.DiscordCallback;
+import dev.fluxbot.testkit.DiscordContext;
+import dev.fluxbot.testkit.DiscordInteraction;
+import dev.fluxbot.testkit.DiscordMessage;
+import dev.fluxbot.testkit.FakeBflApi;
+import dev.fluxbot.testkit.FakeDiscord;
+import dev.fluxbot.testkit.Scenario;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The real app ({@code fluxbot run}, a child process) against the fake Discord and the fake BFL API. */
+class DiscordRunProcessTest {
+  private static final String BFL_KEY = "sk-discord-e2e";
+
+  private final FakeBflApi bfl = FakeBflApi.builder().key(BFL_KEY).start();
+  private final FakeDiscord discord = FakeDiscord.builder().awaitTimeout(Duration.ofSeconds(30)).start();
+  private final DiscordContext alice = discord.inGuild(FakeDiscord.DEFAULT_USER_ID);
+  private Process app;
+
+  @TempDir
+  Path dir;
+
+  @BeforeEach
+  void start() throws Exception {
+    app = startApp();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    stopApp();
+    discord.close();
+    bfl.close();
+  }
+
+  private ProcessBuilder fluxbot(String... args) {
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+    cmd.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile());
+    Map<String, String> env = pb.environment();
+    env.keySet().removeIf(k -> k.startsWith("FLUXBOT_") || k.equals("BFL_API_KEY"));
+    env.put("BFL_API_KEY", BFL_KEY);
+    env.put("FLUXBOT_BFL_BASE_URL", bfl.baseUrl());
+    env.put("FLUXBOT_DISCORD_TOKEN", discord.token());
+    env.put("FLUXBOT_DISCORD_REST_URL", discord.restBaseUrl());
+    env.put("FLUXBOT_DISCORD_GATEWAY_URL", discord.gatewayUrl());
+    return pb;
+  }
+
+  private Process startApp() throws Exception {
+    int sessions = discord.liveGatewaySessions();
+    Process p = fluxbot("run", "--grace", "5").redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("app.log").toFile())).start();
+    discord.awaitLiveGatewaySessions(sessions + 1);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (discord.registeredCommands().isEmpty() && System.nanoTime() < deadline && p.isAlive()) {
+      Thread.sleep(50); // waiting for another process, bounded
+    }
+    assertThat(discord.registeredCommands()).as(log()).isNotEmpty();
+    return p;
+  }
+
+  private void stopApp() throws Exception {
+    if (app != null && app.isAlive()) {
+      app.destroy(); // SIGTERM: the graceful path
+      if (!app.waitFor(30, TimeUnit.SECONDS)) {
+        app.destroyForcibly();
+      }
+    }
+  }
+
+  private String log() {
+    try {
+      return Files.exists(dir.resolve("app.log")) ? Files.readString(dir.resolve("app.log")) : "";
+    } catch (IOException e) {
+      return e.toString();
+    }
+  }
+
+  private static byte[] png(int w, int h, long seed) throws IOException {
+    BufferedImage image = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+    Random random = new Random(seed);
+    for (int y = 0; y < h; y++) {
+      for (int x = 0; x < w; x++) {
+        image.setRGB(x, y, random.nextInt(0xFFFFFF));
+      }
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ImageIO.write(image, "png", out);
+    return out.toByteArray();
+  }
+
+  private DiscordMessage imageOf(DiscordInteraction i) {
+    return discord.awaitOriginalEdit(i.token(), m -> !m.files().isEmpty());
+  }
+
+  @Test
+  void imagineWithTwoAttachmentsDefersShowsProgressAndDeliversTheImageWithFourButtons() throws Exception {
+    byte[] one = png(64, 48, 1);
+    byte[] two = png(32, 32, 2);
+    DiscordAttachment a1 = discord.addAttachment(one, "fox.png", "image/png");
+    DiscordAttachment a2 = discord.addAttachment(two, "snow.png", "image/png");
+    DiscordInteraction imagine = discord.slashCommand(alice, "imagine",
+        Map.of("prompt", "a fox in the snow --seed 7", "aspect", "widescreen_16_9", "image1", a1, "image2", a2));
+
+    assertThat(discord.awaitCallback(imagine.id()).type()).isEqualTo(DiscordCallback.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE);
+    DiscordMessage image = imageOf(imagine);
+    assertThat(image.content()).contains("a fox in the snow").contains("klein-4b · 1344×768 · seed 7").contains("credits");
+    assertThat(image.customIds()).hasSize(4).allMatch(id -> id.startsWith("fx:"));
+    assertThat(image.customIds().get(0)).startsWith("fx:reroll:");
+    BufferedImage delivered = ImageIO.read(new ByteArrayInputStream(image.files().get(0).bytes()));
+    assertThat(delivered.getWidth()).isEqualTo(1344);
+    assertThat(discord.messages()).anyMatch(m -> m.kind() == DiscordMessage.Kind.ORIGINAL_EDIT && m.files().isEmpty()
+        && m.token().equals(imagine.token()));
+
+    JsonNode submit = bfl.takeSubmit().body();
+    assertThat(submit.get("input_image").asText()).isEqualTo(Base64.getEncoder().encodeToString(one));
+    assertThat(submit.get("input_image_2").asText()).isEqualTo(Base64.getEncoder().encodeToString(two));
+    assertThat(submit.get("prompt").asText()).isEqualTo("a fox in the snow");
+    assertThat(log()).doesNotContain(discord.token()).doesNotContain(BFL_KEY);
+  }
+
+  @Test
+  void rerollMakesANewSeedAndOldButtonsWorkAfterARestart() throws Exception {
+    DiscordInteraction imagine = discord.slashCommand(alice, "imagine", Map.of("prompt", "a lighthouse --seed 11"));
+    DiscordMessage first = imageOf(imagine);
+    String reroll = first.customIds().get(0);
+
+    DiscordInteraction press = discord.button(alice, first.messageId(), reroll);
+    assertThat(discord.awaitCallback(press.id()).type()).isEqualTo(DiscordCallback.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE);
+    DiscordMessage rerolled = imageOf(press);
+    assertThat(rerolled.content()).contains("a lighthouse").doesNotContain("seed 11 ·");
+
+    stopApp();
+    app = startApp();
+    DiscordInteraction later = discord.button(alice, first.messageId(), reroll);
+    DiscordMessage afterRestart = imageOf(later);
+    assertThat(afterRestart.content()).contains("a lighthouse");
+    assertThat(bfl.submits()).hasSize(3);
+
+    String vary = first.customIds().get(1);
+    DiscordInteraction varyPress = discord.button(alice, first.messageId(), vary);
+    DiscordCallback modal = discord.awaitCallback(varyPress.id());
+    assertThat(modal.type()).isEqualTo(DiscordCallback.MODAL);
+    assertThat(modal.data().toString()).contains("a lighthouse");
+    DiscordInteraction submitted = discord.modalSubmit(alice, vary, Map.of("prompt", "a lighthouse at night"));
+    DiscordMessage varied = imageOf(submitted);
+    assertThat(varied.content()).contains("a lighthouse at night").contains("seed 11");
+  }
+
+  @Test
+  void overQuotaIsRefusedEphemerallyWithTheResetTime() throws Exception {
+    Process set = fluxbot("quota", "set", "--user", "discord:" + FakeDiscord.DEFAULT_USER_ID + "@" + FakeDiscord.DEFAULT_GUILD_ID,
+        "--credits", "1").redirectErrorStream(true).redirectOutput(dir.resolve("quota.log").toFile()).start();
+    assertThat(set.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(set.exitValue()).as(Files.readString(dir.resolve("quota.log"))).isZero();
+
+    DiscordInteraction imagine = discord.slashCommand(alice, "imagine", Map.of("prompt", "a fox"));
+    DiscordMessage refusal = discord.awaitFollowup(imagine.token(), DiscordMessage::isEphemeral);
+    assertThat(refusal.content()).contains("You have 1 of 1 credits left today; this image needs 1.4 (klein-4b). Resets at 00:00 UTC");
+    assertThat(bfl.submits()).isEmpty();
+
+    DiscordInteraction quota = discord.slashCommand(alice, "quota", Map.of());
+    DiscordCallback shown = discord.awaitCallback(quota.id());
+    assertThat(shown.isEphemeral()).isTrue();
+    assertThat(shown.data().path("content").asText()).contains("You have **1** of 1 credits left today");
+  }
+
+  @Test
+  void anImageOverTheUploadLimitArrivesAsAPreviewThatFits() throws Exception {
+    byte[] big = png(1024, 1024, 3);
+    assertThat(big.length).isGreaterThan(2_000_000);
+    bfl.enqueue(Scenario.ready().withImage(big, "png"));
+    discord.setAttachmentSizeLimit(400_000);
+    DiscordInteraction imagine = discord.slashCommand(alice, "imagine", Map.of("prompt", "static --format png"));
+    DiscordMessage image = imageOf(imagine);
+    assertThat(image.files().get(0).bytes().length).isLessThanOrEqualTo(400_000);
+    assertThat(image.files().get(0).filename()).endsWith(".jpg");
+    assertThat(image.content()).contains("over this channel's upload limit, so this is a JPEG preview");
+  }
+}
