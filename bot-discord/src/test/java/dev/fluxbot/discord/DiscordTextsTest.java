@@ -1,0 +1,95 @@
+package dev.fluxbot.discord;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.fluxbot.core.CommandParser;
+import dev.fluxbot.core.GenerationRequest;
+import dev.fluxbot.core.GenerationResult;
+import dev.fluxbot.core.ImageReply;
+import dev.fluxbot.core.ImageType;
+import dev.fluxbot.core.ModelCatalog;
+import dev.fluxbot.core.UserError;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import javax.imageio.ImageIO;
+import net.dv8tion.jda.api.utils.data.DataObject;
+import org.junit.jupiter.api.Test;
+
+class DiscordTextsTest {
+  private final CommandParser parser = new CommandParser(ModelCatalog.builtIn(), CommandParser.Settings.defaults());
+
+  private ImageReply reply(String text, BigDecimal cost, boolean cached) {
+    GenerationRequest r = parser.parse(text, Map.of(), 0).withSeed(7);
+    return new ImageReply("01JOB000000000000000000001", r, new GenerationResult(new byte[10], ImageType.JPEG,
+        r.size().width(), r.size().height(), 7, cost, "bfl", "t", Duration.ZERO), cached, List.of(ImageReply.FollowUp.values()));
+  }
+
+  @Test
+  void theCaptionShowsPromptUserModelSizeSeedAndCost() {
+    String caption = Texts.caption(reply("a **bold** fox --ar 16:9", new BigDecimal("1.40"), false), "42",
+        new Previews.Fitted(new byte[1], ImageType.JPEG, false));
+    assertThat(caption).isEqualTo("**a bold fox** — <@42>\nklein-4b · 1344×768 · seed 7 · 1.4 credits");
+    assertThat(Texts.caption(reply("a fox", BigDecimal.ZERO, true), "42", new Previews.Fitted(new byte[1], ImageType.JPEG, false)))
+        .endsWith("seed 7 · cached (free)");
+  }
+
+  @Test
+  void aLongPromptIsCutToFitDiscordsLimit() {
+    String caption = Texts.caption(reply("x".repeat(3900), BigDecimal.ONE, false), "42",
+        new Previews.Fitted(new byte[1], ImageType.JPEG, true));
+    assertThat(caption).hasSizeLessThanOrEqualTo(Texts.MAX_CONTENT).contains("…**").contains("JPEG preview");
+  }
+
+  @Test
+  void errorsAreMarkedByWhoseSideTheyAreOn() {
+    assertThat(Texts.error(new UserError(UserError.Code.INVALID_OPTION, "--seed: bad"))).isEqualTo("⚠️ --seed: bad");
+    assertThat(Texts.error(new UserError(UserError.Code.MODERATED, "blocked"))).isEqualTo("🚫 blocked");
+    assertThat(Texts.error(new UserError(UserError.Code.BACKEND_FAILED, "down"))).isEqualTo("❌ down");
+  }
+
+  @Test
+  void aPreviewFitsTheLimitAndTheOriginalPassesWhenItFits() throws IOException {
+    BufferedImage noise = new BufferedImage(800, 600, BufferedImage.TYPE_INT_RGB);
+    Random random = new Random(1);
+    for (int y = 0; y < 600; y++) {
+      for (int x = 0; x < 800; x++) {
+        noise.setRGB(x, y, random.nextInt(0xFFFFFF));
+      }
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ImageIO.write(noise, "png", out);
+    byte[] png = out.toByteArray();
+    assertThat(Previews.fit(png, ImageType.PNG, png.length).preview()).isFalse();
+    Previews.Fitted fitted = Previews.fit(png, ImageType.PNG, 100_000);
+    assertThat(fitted.preview()).isTrue();
+    assertThat(fitted.type()).isEqualTo(ImageType.JPEG);
+    assertThat(fitted.bytes().length).isLessThanOrEqualTo(100_000);
+    assertThat(ImageIO.read(new ByteArrayInputStream(fitted.bytes())).getWidth() * 3)
+        .isEqualTo(ImageIO.read(new ByteArrayInputStream(fitted.bytes())).getHeight() * 4);
+  }
+
+  @Test
+  void theAddressRoundTripsAndOthersAreNotDiscords() {
+    DiscordAddress a = new DiscordAddress("tok", "123", "42", Instant.parse("2026-11-21T12:00:00Z"));
+    assertThat(DiscordAddress.parse(a.toJson())).contains(a);
+    assertThat(DiscordAddress.parse("{\"kind\":\"file\",\"path\":\"/tmp/x\"}")).isEmpty();
+    assertThat(DiscordAddress.parse("not json")).isEmpty();
+    assertThat(DiscordAddress.parse(null)).isEmpty();
+  }
+
+  @Test
+  void theUploadLimitComesFromTheRawInteraction() {
+    assertThat(DiscordBot.uploadLimit(DataObject.fromJson("{\"op\":0,\"d\":{\"attachment_size_limit\":26214400}}")))
+        .isEqualTo(26_214_400L);
+    assertThat(DiscordBot.uploadLimit(DataObject.fromJson("{\"op\":0,\"d\":{}}"))).isEqualTo(DiscordBot.DEFAULT_UPLOAD_LIMIT);
+    assertThat(DiscordBot.uploadLimit(null)).isEqualTo(DiscordBot.DEFAULT_UPLOAD_LIMIT);
+  }
+}
