@@ -39,6 +39,18 @@ public final class CommandParser {
     }
   }
 
+  /**
+   * Where a command comes from: the user's defaults (weaker than anything typed), and the scope's
+   * default model and safety cap (each null where the scope sets none).
+   */
+  public record Context(Map<String, String> defaults, String defaultModel, Integer maxSafety) {
+    public static final Context NONE = new Context(Map.of(), null, null);
+
+    public Context {
+      defaults = Map.copyOf(defaults);
+    }
+  }
+
   private static final Pattern RATIO = Pattern.compile("(\\d{1,5})\\s*[:x×/]\\s*(\\d{1,5})");
   private static final Pattern SIZE = Pattern.compile("(\\d{1,6})\\s*[x×*]\\s*(\\d{1,6})");
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -66,7 +78,13 @@ public final class CommandParser {
    * @throws UserError for anything a user can get wrong
    */
   public GenerationRequest parse(String text, Map<String, String> nativeOptions, int referenceCount) {
+    return parse(text, nativeOptions, referenceCount, Context.NONE);
+  }
+
+  /** Like {@link #parse(String, Map, int)}, with the user's defaults and the scope's settings. */
+  public GenerationRequest parse(String text, Map<String, String> nativeOptions, int referenceCount, Context context) {
     Objects.requireNonNull(text, "text");
+    Objects.requireNonNull(context, "context");
     Objects.requireNonNull(nativeOptions, "nativeOptions");
     if (text.length() > 4L * settings.maxPromptLength() + 1000) {
       throw new UserError(UserError.Code.PROMPT_TOO_LONG, "prompt: at most " + settings.maxPromptLength()
@@ -90,13 +108,18 @@ public final class CommandParser {
         values.put(option, new Value(option.id(), value));
       }
     });
-    return build(scanned.prompt(), values, referenceCount);
+    context.defaults().forEach((name, value) -> CommandOption.byName(name)
+        .ifPresent(option -> values.putIfAbsent(option, new Value("your default " + option.id(), value))));
+    return build(scanned.prompt(), values, referenceCount, context);
   }
 
   private record Value(String field, String raw) {}
 
-  private GenerationRequest build(String prompt, Map<CommandOption, Value> v, int referenceCount) {
-    ModelSpec model = v.containsKey(CommandOption.MODEL) ? model(v.get(CommandOption.MODEL)) : defaultModel;
+  private GenerationRequest build(String prompt, Map<CommandOption, Value> v, int referenceCount, Context context) {
+    ModelSpec scopeModel = context.defaultModel() == null ? defaultModel : catalog.find(context.defaultModel()).orElse(defaultModel);
+    ModelSpec model = v.containsKey(CommandOption.MODEL) ? model(v.get(CommandOption.MODEL)) : scopeModel;
+    int maxSafety = context.maxSafety() == null ? settings.maxSafetyTolerance()
+        : Math.min(settings.maxSafetyTolerance(), context.maxSafety());
     checkPrompt(prompt);
     if (referenceCount > model.maxReferences()) {
       String more = catalog.models().stream()
@@ -124,8 +147,8 @@ public final class CommandParser {
     Integer steps = v.containsKey(CommandOption.STEPS) ? steps(v.get(CommandOption.STEPS), model) : null;
     Double guidance = v.containsKey(CommandOption.GUIDANCE) ? guidance(v.get(CommandOption.GUIDANCE), model) : null;
     int safety = v.containsKey(CommandOption.SAFETY)
-        ? safety(v.get(CommandOption.SAFETY))
-        : Math.min(Settings.DEFAULT_SAFETY, settings.maxSafetyTolerance());
+        ? safety(v.get(CommandOption.SAFETY), maxSafety)
+        : Math.min(Settings.DEFAULT_SAFETY, maxSafety);
     ImageType format = v.containsKey(CommandOption.FORMAT) ? format(v.get(CommandOption.FORMAT)) : settings.defaultFormat();
     boolean noCache = v.containsKey(CommandOption.NO_CACHE) && flag(v.get(CommandOption.NO_CACHE));
     return new GenerationRequest(model, prompt, size, hiRes, seed, seedFromLast, steps, guidance, safety,
@@ -245,15 +268,14 @@ public final class CommandParser {
         "Example: --guidance 4.5");
   }
 
-  private int safety(Value v) {
+  private static int safety(Value v, int max) {
     String s = v.raw().trim();
     if (!s.matches("[0-5]")) {
       throw invalid(v, "must be a whole number from 0 (strict) to 5 (permissive)", "Example: --safety 2");
     }
     int safety = Integer.parseInt(s);
-    if (safety > settings.maxSafetyTolerance()) {
-      throw invalid(v, "this bot allows at most " + settings.maxSafetyTolerance(),
-          "Use --safety " + settings.maxSafetyTolerance() + " or lower");
+    if (safety > max) {
+      throw invalid(v, "this bot allows at most " + max + " here", "Use --safety " + max + " or lower");
     }
     return safety;
   }

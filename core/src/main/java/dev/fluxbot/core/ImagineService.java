@@ -113,7 +113,7 @@ public final class ImagineService {
 
   /** Parses without running anything: for {@code --dry-run} and for checking a command early. */
   public GenerationRequest plan(ImagineCommand command) {
-    return p.parser().parse(command.text(), command.options(), command.attachments().size());
+    return p.parser().parse(command.text(), command.options(), command.attachments().size(), command.context());
   }
 
   /**

@@ -182,7 +182,7 @@ class CommandParserTest {
     CommandParser strict = new CommandParser(catalog, new CommandParser.Settings("klein", 4000, 1, ImageType.JPEG));
     assertThat(strict.parse("fox", Map.of(), 0).safetyTolerance()).isEqualTo(1);
     UserError e = catchThrowableOfType(UserError.class, () -> strict.parse("fox --safety 3", Map.of(), 0));
-    assertThat(e.getMessage()).isEqualTo("--safety: this bot allows at most 1; got \"3\". Use --safety 1 or lower.");
+    assertThat(e.getMessage()).isEqualTo("--safety: this bot allows at most 1 here; got \"3\". Use --safety 1 or lower.");
   }
 
   @Test
@@ -310,6 +310,30 @@ class CommandParserTest {
     assertThat(r.model().id()).isEqualTo("pro");
     assertThat(r.format()).isEqualTo(ImageType.PNG);
     assertThat(r.prompt()).isEqualTo("fox");
+  }
+
+  @Test
+  void userDefaultsAreWeakerThanAnythingTypedAndScopeSettingsApply() {
+    CommandParser.Context context = new CommandParser.Context(
+        Map.of("model", "pro", "aspect", "16:9", "format", "png"), "max", 1);
+    GenerationRequest defaults = parser.parse("a fox", Map.of(), 0, context);
+    assertThat(defaults.model().id()).isEqualTo("pro");
+    assertThat(defaults.size()).isEqualTo(new ImageSize(1344, 768));
+    assertThat(defaults.format()).isEqualTo(ImageType.PNG);
+    assertThat(defaults.safetyTolerance()).isEqualTo(1);
+
+    GenerationRequest typed = parser.parse("a fox --model flex --ar 1:1", Map.of("format", "jpeg"), 0, context);
+    assertThat(typed.model().id()).isEqualTo("flex");
+    assertThat(typed.size()).isEqualTo(new ImageSize(1024, 1024));
+    assertThat(typed.format()).isEqualTo(ImageType.JPEG);
+
+    CommandParser.Context scopeOnly = new CommandParser.Context(Map.of(), "max", 1);
+    assertThat(parser.parse("a fox", Map.of(), 0, scopeOnly).model().id()).isEqualTo("max");
+    assertThat(catchThrowableOfType(UserError.class, () -> parser.parse("a fox --safety 2", Map.of(), 0, scopeOnly))
+        .getMessage()).isEqualTo("--safety: this bot allows at most 1 here; got \"2\". Use --safety 1 or lower.");
+    assertThat(catchThrowableOfType(UserError.class,
+        () -> parser.parse("a fox", Map.of(), 0, new CommandParser.Context(Map.of("model", "gone"), null, null)))
+        .getMessage()).startsWith("your default model: must be one of");
   }
 
   @Test
