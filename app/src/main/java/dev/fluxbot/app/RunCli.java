@@ -65,7 +65,8 @@ final class RunCli implements Callable<Integer> {
           main.environment.get(Environment.DISCORD_REST_URL).orElse(config.discord().restBaseUrl()),
           main.environment.get(Environment.DISCORD_GATEWAY_URL).orElse(config.discord().gatewayUrl()),
           new HashSet<>(config.discord().adminRoles()), config.discord().allowDms()),
-          new DiscordBot.Services(wiring.imagine, wiring.quota, wiring.jobs, wiring.catalog, InstantSource.system()));
+          new DiscordBot.Services(wiring.imagine, wiring.quota, wiring.jobs, wiring.settings, wiring.catalog,
+              InstantSource.system()));
       try {
         discord.start();
       } catch (IllegalStateException e) {

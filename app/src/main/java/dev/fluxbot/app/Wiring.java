@@ -12,6 +12,7 @@ import dev.fluxbot.core.ModelCatalog;
 import dev.fluxbot.core.QuotaService;
 import dev.fluxbot.core.SeedCache;
 import dev.fluxbot.core.SeedHistory;
+import dev.fluxbot.core.SettingsStore;
 import dev.fluxbot.core.Secret;
 import dev.fluxbot.core.Sleeper;
 import dev.fluxbot.core.bfl.BflBackend;
@@ -42,6 +43,7 @@ final class Wiring implements AutoCloseable {
   final Database db;
   final JobStore jobs;
   final QuotaService quota;
+  final SettingsStore settings;
   final ImageStore images;
   final SeedCache cache;
   final JobScheduler scheduler;
@@ -78,6 +80,7 @@ final class Wiring implements AutoCloseable {
     try {
       this.jobs = new JobStore(db, catalog, clock);
       this.quota = new QuotaService(db, quotaSettings, clock);
+      this.settings = new SettingsStore(db, clock);
       this.images = ImageStore.onDisk(dataDir.resolve("images"));
       this.cache = new SeedCache(db, images, new SeedCache.Settings(config.cache().memoryMegabytes() * 1024L * 1024L,
           config.cache().diskMegabytes() * 1024L * 1024L), clock);

@@ -7,6 +7,7 @@ import dev.fluxbot.testkit.DiscordAttachment;
 import dev.fluxbot.testkit.DiscordCallback;
 import dev.fluxbot.testkit.DiscordContext;
 import dev.fluxbot.testkit.DiscordInteraction;
+import dev.fluxbot.testkit.DiscordMention;
 import dev.fluxbot.testkit.DiscordMessage;
 import dev.fluxbot.testkit.FakeBflApi;
 import dev.fluxbot.testkit.FakeDiscord;
@@ -69,16 +70,22 @@ class DiscordRunProcessTest {
     return pb;
   }
 
+  private long registrations() {
+    return discord.requests().stream().filter(r -> r.method().equals("PUT") && r.path().endsWith("/commands")).count();
+  }
+
+  /** Starts the app and waits until it has registered its commands: it is then ready for interactions. */
   private Process startApp() throws Exception {
     int sessions = discord.liveGatewaySessions();
+    long registered = registrations();
     Process p = fluxbot("run", "--grace", "5").redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("app.log").toFile())).start();
     discord.awaitLiveGatewaySessions(sessions + 1);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (discord.registeredCommands().isEmpty() && System.nanoTime() < deadline && p.isAlive()) {
+    while (registrations() == registered && System.nanoTime() < deadline && p.isAlive()) {
       Thread.sleep(50); // waiting for another process, bounded
     }
-    assertThat(discord.registeredCommands()).as(log()).isNotEmpty();
+    assertThat(registrations()).as(log()).isGreaterThan(registered);
     return p;
   }
 
@@ -113,7 +120,11 @@ class DiscordRunProcessTest {
   }
 
   private DiscordMessage imageOf(DiscordInteraction i) {
-    return discord.awaitOriginalEdit(i.token(), m -> !m.files().isEmpty());
+    try {
+      return discord.awaitOriginalEdit(i.token(), m -> !m.files().isEmpty());
+    } catch (AssertionError e) {
+      throw new AssertionError(e.getMessage() + "\nThe app's log:\n" + log(), e);
+    }
   }
 
   @Test
@@ -186,6 +197,39 @@ class DiscordRunProcessTest {
     DiscordCallback shown = discord.awaitCallback(quota.id());
     assertThat(shown.isEphemeral()).isTrue();
     assertThat(shown.data().path("content").asText()).contains("You have **1** of 1 credits left today");
+  }
+
+  @Test
+  void fluxbotAdminIsForAdminsAndItsSettingsApply() throws Exception {
+    DiscordInteraction refused = discord.slashCommand(alice, "fluxbot-admin quota show",
+        Map.of("user", DiscordMention.user(FakeDiscord.DEFAULT_USER_ID)));
+    DiscordCallback no = discord.awaitCallback(refused.id());
+    assertThat(no.isEphemeral()).isTrue();
+    assertThat(no.data().path("content").asText()).startsWith("⛔ /fluxbot-admin is for members with Manage Server");
+
+    DiscordContext mod = discord.inGuild(FakeDiscord.DEFAULT_MODERATOR_ID);
+    DiscordInteraction set = discord.slashCommand(mod, "fluxbot-admin quota set",
+        Map.of("user", DiscordMention.user(FakeDiscord.DEFAULT_USER_ID), "credits", 2.0));
+    assertThat(discord.awaitFollowup(set.token(), DiscordMessage::isEphemeral).content())
+        .isEqualTo("Set <@" + FakeDiscord.DEFAULT_USER_ID + "> to 2 credits per day.");
+    DiscordInteraction model = discord.slashCommand(mod, "fluxbot-admin server default-model", Map.of("model", "klein-9b"));
+    assertThat(discord.awaitFollowup(model.token(), DiscordMessage::isEphemeral).content()).contains("klein-9b");
+
+    DiscordInteraction prefs = discord.slashCommand(alice, "settings", Map.of("aspect", "social_story_9_16"));
+    assertThat(discord.awaitCallback(prefs.id()).data().path("content").asText()).contains("aspect **social_story_9_16**");
+
+    DiscordMessage image = imageOf(discord.slashCommand(alice, "imagine", Map.of("prompt", "a tall fox")));
+    assertThat(image.content()).contains("klein-9b · 768×1344");
+    DiscordInteraction quota = discord.slashCommand(alice, "quota", Map.of());
+    assertThat(discord.awaitCallback(quota.id()).data().path("content").asText()).contains("of 2 credits left today");
+
+    DiscordInteraction only = discord.slashCommand(mod, "fluxbot-admin server channels",
+        Map.of("mode", "allow", "channel", DiscordMention.channel("1200000000000000999")));
+    assertThat(discord.awaitFollowup(only.token(), DiscordMessage::isEphemeral).content()).contains("only in <#1200000000000000999>");
+    DiscordInteraction elsewhere = discord.slashCommand(alice, "imagine", Map.of("prompt", "a fox"));
+    DiscordCallback off = discord.awaitCallback(elsewhere.id());
+    assertThat(off.isEphemeral()).isTrue();
+    assertThat(off.data().path("content").asText()).contains("not on in this channel").contains("<#1200000000000000999>");
   }
 
   @Test

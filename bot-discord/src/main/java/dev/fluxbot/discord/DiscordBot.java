@@ -11,6 +11,7 @@ import dev.fluxbot.core.ModelCatalog;
 import dev.fluxbot.core.QuotaService;
 import dev.fluxbot.core.Requester;
 import dev.fluxbot.core.Secret;
+import dev.fluxbot.core.SettingsStore;
 import java.net.URI;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -81,16 +82,18 @@ public final class DiscordBot implements AutoCloseable {
   }
 
   /** The core services the adapter talks to. */
-  public record Services(ImagineService imagine, QuotaService quota, JobStore jobs, ModelCatalog catalog,
-      InstantSource clock) {}
+  public record Services(ImagineService imagine, QuotaService quota, JobStore jobs, SettingsStore settings,
+      ModelCatalog catalog, InstantSource clock) {}
 
   private final Config config;
   private final Services services;
+  private final AdminCommands admin;
   private JDA jda;
 
   public DiscordBot(Config config, Services services) {
     this.config = Objects.requireNonNull(config, "config");
     this.services = Objects.requireNonNull(services, "services");
+    this.admin = new AdminCommands(services.quota(), services.settings(), services.catalog());
   }
 
   /**
@@ -124,6 +127,8 @@ public final class DiscordBot implements AutoCloseable {
     jda.updateCommands().addCommands(
         ImagineCommandDefinition.create(services.catalog()),
         Commands.slash("quota", "Your credits, usage and when they reset"),
+        AdminCommands.settingsCommand(services.catalog()),
+        AdminCommands.adminCommand(services.catalog()),
         Commands.message(CONTEXT_MENU)).complete();
     log.info("discord: logged in as {} ({} guild(s))", jda.getSelfUser().getName(), jda.getGuilds().size());
   }
@@ -180,12 +185,39 @@ public final class DiscordBot implements AutoCloseable {
     return DEFAULT_UPLOAD_LIMIT;
   }
 
+  private static String guildId(IReplyCallback event) {
+    return event.getGuild() == null ? null : event.getGuild().getId();
+  }
+
+  private boolean refuseChannel(IReplyCallback event) {
+    if (event.getGuild() == null) {
+      return false;
+    }
+    SettingsStore.ScopeSettings s = services.settings().scope("discord", event.getGuild().getId());
+    if (s.allows(event.getChannelId())) {
+      return false;
+    }
+    event.reply("⚠️ /imagine is not on in this channel; use " + String.join(", ",
+        s.allowedChannels().stream().sorted().map(c -> "<#" + c + ">").toList()) + ".").setEphemeral(true).queue();
+    return true;
+  }
+
   private boolean refuseDm(IReplyCallback event) {
     if (event.getGuild() == null && !config.allowDms()) {
       event.reply("⚠️ This bot works in servers only; its admin turned DMs off.").setEphemeral(true).queue();
       return true;
     }
     return false;
+  }
+
+  /**
+   * Defers the reply (Discord's 3 seconds), then runs the work once Discord has taken the
+   * acknowledgement: an interaction that cannot be acknowledged (expired, or already answered) starts
+   * nothing.
+   */
+  private void acknowledged(IReplyCallback event, String what, Runnable work) {
+    event.deferReply().queue(ok -> run(what, work),
+        e -> log.warn("discord: could not acknowledge {} interaction {}: {}", what, event.getId(), e.toString()));
   }
 
   private void run(String what, Runnable work) {
@@ -204,16 +236,37 @@ public final class DiscordBot implements AutoCloseable {
       switch (event.getName()) {
         case ImagineCommandDefinition.NAME -> imagine(event);
         case "quota" -> quota(event);
+        case AdminCommands.SETTINGS -> event.reply(admin.settings(requester(event.getUser(), event.getMember(),
+            guildId(event)), event)).setEphemeral(true).queue();
+        case AdminCommands.ADMIN -> administer(event);
         default -> event.reply("⚠️ Unknown command /" + event.getName() + ".").setEphemeral(true).queue();
       }
     }
 
-    private void imagine(SlashCommandInteractionEvent event) {
-      if (refuseDm(event)) {
+    private void administer(SlashCommandInteractionEvent event) {
+      Requester who = requester(event.getUser(), event.getMember(), guildId(event));
+      if (event.getGuild() == null || !who.admin()) {
+        event.reply("⛔ /fluxbot-admin is for members with Manage Server or a fluxbot admin role.").setEphemeral(true).queue();
         return;
       }
-      event.deferReply().queue();
-      Requester who = requester(event.getUser(), event.getMember(), event.getGuild() == null ? null : event.getGuild().getId());
+      event.deferReply(true).queue();
+      run("admin", () -> {
+        String answer;
+        try {
+          answer = admin.admin(event.getGuild().getId(), event);
+        } catch (RuntimeException e) {
+          log.warn("discord: admin command failed", e);
+          answer = "❌ That did not work (" + e.getMessage() + ").";
+        }
+        event.getHook().sendMessage(answer).setEphemeral(true).queue();
+      });
+    }
+
+    private void imagine(SlashCommandInteractionEvent event) {
+      if (refuseDm(event) || refuseChannel(event)) {
+        return;
+      }
+      Requester who = requester(event.getUser(), event.getMember(), guildId(event));
       String text = Optional.ofNullable(event.getOption(ImagineCommandDefinition.PROMPT)).map(OptionMapping::getAsString).orElse("");
       Map<String, String> options = new LinkedHashMap<>();
       for (String name : List.of("model", "aspect", "resolution", "seed", "format")) {
@@ -233,7 +286,8 @@ public final class DiscordBot implements AutoCloseable {
       }
       DiscordReply reply = reply(event);
       String address = reply.address().toJson();
-      run("imagine", () -> services.imagine().submit(new ImagineCommand(who, text, options, refs), reply, address));
+      acknowledged(event, "imagine", () -> services.imagine().submit(
+          new ImagineCommand(who, text, options, refs, services.settings().contextFor(who)), reply, address));
     }
 
     private void quota(SlashCommandInteractionEvent event) {
@@ -268,7 +322,6 @@ public final class DiscordBot implements AutoCloseable {
             ref.followUp() == FollowUp.VARY ? "Vary: edit the prompt" : "Use as reference: what to make", prefill)).queue();
         return;
       }
-      event.deferReply().queue();
       followUp(event, ref, null);
     }
 
@@ -286,15 +339,15 @@ public final class DiscordBot implements AutoCloseable {
         event.reply("⚠️ This form is not fluxbot's.").setEphemeral(true).queue();
         return;
       }
-      event.deferReply().queue();
       followUp(event, ref, prompt);
     }
 
-    private void followUp(GenericInteractionCreateEvent event, ActionRef ref, String prompt) {
+    private <E extends GenericInteractionCreateEvent & IReplyCallback> void followUp(E event, ActionRef ref, String prompt) {
       Requester who = requester(event.getUser(), event.getMember(), event.getGuild() == null ? null : event.getGuild().getId());
       DiscordReply reply = reply(event);
       String address = reply.address().toJson();
-      run("follow-up", () -> services.imagine().followUp(who, ref.jobId(), ref.followUp(), prompt, reply, address));
+      acknowledged(event, "follow-up",
+          () -> services.imagine().followUp(who, ref.jobId(), ref.followUp(), prompt, reply, address));
     }
 
     @Override
@@ -313,11 +366,10 @@ public final class DiscordBot implements AutoCloseable {
 
     private void imagineWithMessage(ModalInteractionEvent event, String prompt) {
       String[] parts = event.getModalId().substring(MESSAGE_MODAL.length()).split(":");
-      event.deferReply().queue();
       Requester who = requester(event.getUser(), event.getMember(), event.getGuild() == null ? null : event.getGuild().getId());
       DiscordReply reply = reply(event);
       String address = reply.address().toJson();
-      run("imagine-with-message", () -> {
+      acknowledged(event, "imagine-with-message", () -> {
         Message message = event.getMessageChannel().retrieveMessageById(parts[1]).complete();
         List<ImageSource> refs = new ArrayList<>();
         for (Message.Attachment a : message.getAttachments()) {
@@ -326,7 +378,8 @@ public final class DiscordBot implements AutoCloseable {
                 URI.create(a.getUrl()), Map.of(), OptionalLong.of(a.getSize())));
           }
         }
-        services.imagine().submit(new ImagineCommand(who, prompt, Map.of(), refs), reply, address);
+        services.imagine().submit(new ImagineCommand(who, prompt, Map.of(), refs, services.settings().contextFor(who)),
+            reply, address);
       });
     }
   }

@@ -1,0 +1,226 @@
+package dev.fluxbot.discord;
+
+import dev.fluxbot.core.AspectPreset;
+import dev.fluxbot.core.ImageType;
+import dev.fluxbot.core.ModelCatalog;
+import dev.fluxbot.core.ModelSpec;
+import dev.fluxbot.core.QuotaService;
+import dev.fluxbot.core.Requester;
+import dev.fluxbot.core.SettingsStore;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import net.dv8tion.jda.api.Permission;
+import net.dv8tion.jda.api.events.interaction.command.SlashCommandInteractionEvent;
+import net.dv8tion.jda.api.interactions.InteractionContextType;
+import net.dv8tion.jda.api.interactions.commands.DefaultMemberPermissions;
+import net.dv8tion.jda.api.interactions.commands.OptionMapping;
+import net.dv8tion.jda.api.interactions.commands.OptionType;
+import net.dv8tion.jda.api.interactions.commands.build.Commands;
+import net.dv8tion.jda.api.interactions.commands.build.OptionData;
+import net.dv8tion.jda.api.interactions.commands.build.SlashCommandData;
+import net.dv8tion.jda.api.interactions.commands.build.SubcommandData;
+import net.dv8tion.jda.api.interactions.commands.build.SubcommandGroupData;
+
+/**
+ * {@code /fluxbot-admin} (quotas, bans and this server's settings; Manage Server or an admin role
+ * only) and {@code /settings} (a user's own defaults). Every answer is ephemeral.
+ */
+final class AdminCommands {
+  static final String ADMIN = "fluxbot-admin";
+  static final String SETTINGS = "settings";
+
+  private final QuotaService quota;
+  private final SettingsStore settings;
+  private final ModelCatalog catalog;
+
+  AdminCommands(QuotaService quota, SettingsStore settings, ModelCatalog catalog) {
+    this.quota = quota;
+    this.settings = settings;
+    this.catalog = catalog;
+  }
+
+  static SlashCommandData adminCommand(ModelCatalog catalog) {
+    OptionData period = new OptionData(OptionType.STRING, "period", "The window (default: day)")
+        .addChoice("day", "day").addChoice("week", "week").addChoice("month", "month");
+    OptionData credits = new OptionData(OptionType.NUMBER, "credits", "Credits (1 credit = $0.01)", true).setMinValue(0);
+    return Commands.slash(ADMIN, "Administer fluxbot on this server")
+        .setDefaultPermissions(DefaultMemberPermissions.enabledFor(Permission.MANAGE_SERVER))
+        .setContexts(InteractionContextType.GUILD)
+        .addSubcommandGroups(
+            new SubcommandGroupData("quota", "Credits and bans").addSubcommands(
+                new SubcommandData("set", "Credits per period for a user, a role, or (with neither) everyone here")
+                    .addOptions(credits, period)
+                    .addOption(OptionType.USER, "user", "A user")
+                    .addOption(OptionType.ROLE, "role", "A role"),
+                new SubcommandData("grant", "Extra credits for a user in the current window")
+                    .addOption(OptionType.USER, "user", "The user", true).addOptions(credits),
+                new SubcommandData("reset", "Clears a user's spending in the current window")
+                    .addOption(OptionType.USER, "user", "The user", true),
+                new SubcommandData("show", "A user's credits and usage")
+                    .addOption(OptionType.USER, "user", "The user", true),
+                new SubcommandData("ban", "Stops a user from making images here")
+                    .addOption(OptionType.USER, "user", "The user", true)
+                    .addOption(OptionType.STRING, "reason", "Kept with the ban"),
+                new SubcommandData("unban", "Lifts a ban").addOption(OptionType.USER, "user", "The user", true)),
+            new SubcommandGroupData("server", "This server's settings").addSubcommands(
+                new SubcommandData("default-model", "The model when a command names none")
+                    .addOptions(modelOption(catalog, true)),
+                new SubcommandData("max-safety", "The highest --safety users may ask for (0 strict … 5)")
+                    .addOptions(new OptionData(OptionType.INTEGER, "value", "0 to 5", true).setRequiredRange(0, 5)),
+                new SubcommandData("channels", "Where /imagine answers")
+                    .addOptions(new OptionData(OptionType.STRING, "mode", "allow a channel, remove one, or everywhere", true)
+                        .addChoice("allow", "allow").addChoice("remove", "remove").addChoice("everywhere", "everywhere"))
+                    .addOption(OptionType.CHANNEL, "channel", "The channel (for allow and remove)")));
+  }
+
+  static SlashCommandData settingsCommand(ModelCatalog catalog) {
+    OptionData aspect = new OptionData(OptionType.STRING, "aspect", "Your default aspect");
+    for (AspectPreset p : AspectPreset.values()) {
+      aspect.addChoice(p.ratio(), p.id());
+    }
+    OptionData format = new OptionData(OptionType.STRING, "format", "Your default file format");
+    for (ImageType t : ImageType.values()) {
+      format.addChoice(t.apiName(), t.apiName());
+    }
+    return Commands.slash(SETTINGS, "Your own defaults for /imagine (model, aspect, format)")
+        .addOptions(modelOption(catalog, false), aspect, format,
+            new OptionData(OptionType.BOOLEAN, "reset", "Forget your defaults"));
+  }
+
+  private static OptionData modelOption(ModelCatalog catalog, boolean required) {
+    OptionData model = new OptionData(OptionType.STRING, "model", "A FLUX.2 model", required);
+    for (ModelSpec m : catalog.models()) {
+      if (!m.preview()) {
+        model.addChoice(m.id(), m.id());
+      }
+    }
+    return model;
+  }
+
+  /** {@code /settings}: with no options it shows the user's defaults. */
+  String settings(Requester who, SlashCommandInteractionEvent event) {
+    SettingsStore.UserDefaults current = settings.user(who.platform(), who.userId());
+    if (option(event, "reset").map(OptionMapping::getAsBoolean).orElse(false)) {
+      current = SettingsStore.UserDefaults.NONE;
+    }
+    SettingsStore.UserDefaults next = new SettingsStore.UserDefaults(
+        option(event, "model").map(OptionMapping::getAsString).orElse(current.model()),
+        option(event, "aspect").map(OptionMapping::getAsString).orElse(current.aspect()),
+        option(event, "format").map(OptionMapping::getAsString).orElse(current.format()));
+    if (!next.equals(settings.user(who.platform(), who.userId()))) {
+      settings.setUser(who.platform(), who.userId(), next);
+    }
+    return "Your defaults: model **" + orDefault(next.model()) + "**, aspect **" + orDefault(next.aspect())
+        + "**, format **" + orDefault(next.format()) + "**. Anything you type in /imagine wins over them.";
+  }
+
+  /** {@code /fluxbot-admin …}; the caller has checked the member's rights. */
+  String admin(String guildId, SlashCommandInteractionEvent event) {
+    String sub = event.getSubcommandGroup() + " " + event.getSubcommandName();
+    return switch (sub) {
+      case "quota set" -> quotaSet(guildId, event);
+      case "quota grant" -> {
+        String user = event.getOption("user").getAsUser().getId();
+        quota.grant("discord", guildId, user, milli(event.getOption("credits").getAsDouble()));
+        yield "Granted " + credits(event.getOption("credits").getAsDouble()) + " credits to <@" + user + ">. " + show(guildId, user);
+      }
+      case "quota reset" -> {
+        String user = event.getOption("user").getAsUser().getId();
+        quota.reset("discord", guildId, user);
+        yield "Reset <@" + user + ">'s spending in this window. " + show(guildId, user);
+      }
+      case "quota show" -> show(guildId, event.getOption("user").getAsUser().getId());
+      case "quota ban" -> {
+        String user = event.getOption("user").getAsUser().getId();
+        String reason = option(event, "reason").map(OptionMapping::getAsString).orElse(null);
+        quota.ban("discord", guildId, user, reason);
+        yield "Banned <@" + user + "> from making images here" + (reason == null ? "" : " (" + reason + ")") + ".";
+      }
+      case "quota unban" -> {
+        String user = event.getOption("user").getAsUser().getId();
+        quota.unban("discord", guildId, user);
+        yield "Unbanned <@" + user + ">.";
+      }
+      case "server default-model" -> {
+        String model = event.getOption("model").getAsString();
+        SettingsStore.ScopeSettings s = settings.scope("discord", guildId);
+        settings.setScope("discord", guildId, new SettingsStore.ScopeSettings(model, s.maxSafety(), s.allowedChannels()));
+        yield "This server's default model is now **" + model + "**.";
+      }
+      case "server max-safety" -> {
+        int value = (int) event.getOption("value").getAsLong();
+        SettingsStore.ScopeSettings s = settings.scope("discord", guildId);
+        settings.setScope("discord", guildId, new SettingsStore.ScopeSettings(s.defaultModel(), value, s.allowedChannels()));
+        yield "Users here may now ask for --safety up to **" + value + "**.";
+      }
+      case "server channels" -> channels(guildId, event);
+      default -> "⚠️ Unknown admin command " + sub + ".";
+    };
+  }
+
+  private String quotaSet(String guildId, SlashCommandInteractionEvent event) {
+    double credits = event.getOption("credits").getAsDouble();
+    QuotaService.Period period = QuotaService.Period.valueOf(
+        option(event, "period").map(OptionMapping::getAsString).orElse("day").toUpperCase(Locale.ROOT));
+    Optional<OptionMapping> user = option(event, "user");
+    Optional<OptionMapping> role = option(event, "role");
+    if (user.isPresent() && role.isPresent()) {
+      return "⚠️ user and role: give one of them, not both.";
+    }
+    QuotaService.Subject subject = user.map(u -> QuotaService.Subject.user("discord", guildId, u.getAsUser().getId()))
+        .or(() -> role.map(r -> QuotaService.Subject.role("discord", guildId, r.getAsRole().getId())))
+        .orElse(QuotaService.Subject.scope("discord", guildId));
+    quota.setRule(subject, period, milli(credits));
+    String who = user.map(u -> "<@" + u.getAsUser().getId() + ">")
+        .or(() -> role.map(r -> "role <@&" + r.getAsRole().getId() + ">")).orElse("everyone on this server");
+    return "Set " + who + " to " + credits(credits) + " credits per " + period.name().toLowerCase(Locale.ROOT) + ".";
+  }
+
+  private String channels(String guildId, SlashCommandInteractionEvent event) {
+    String mode = event.getOption("mode").getAsString();
+    SettingsStore.ScopeSettings s = settings.scope("discord", guildId);
+    Set<String> allowed = s.allowedChannels() == null ? new TreeSet<>() : new TreeSet<>(s.allowedChannels());
+    Optional<String> channel = option(event, "channel").map(OptionMapping::getAsString); // the id, cached or not
+    if (!mode.equals("everywhere") && channel.isEmpty()) {
+      return "⚠️ channel: " + mode + " needs a channel; got nothing. Pick one in the channel option.";
+    }
+    switch (mode) {
+      case "allow" -> allowed.add(channel.get());
+      case "remove" -> allowed.remove(channel.get());
+      default -> allowed = null;
+    }
+    Set<String> next = allowed == null || allowed.isEmpty() ? null : allowed;
+    settings.setScope("discord", guildId, new SettingsStore.ScopeSettings(s.defaultModel(), s.maxSafety(), next));
+    return next == null ? "/imagine now answers in every channel here."
+        : "/imagine now answers only in " + String.join(", ", next.stream().map(c -> "<#" + c + ">").toList()) + ".";
+  }
+
+  private String show(String guildId, String userId) {
+    QuotaService.Status s = quota.show("discord", guildId, userId, Set.of());
+    return "<@" + userId + "> has " + DiscordBot.milli(s.leftMilli()) + " of " + DiscordBot.milli(s.limitMilli() + s.grantedMilli())
+        + " credits left (spent " + DiscordBot.milli(s.spentMilli()) + ", limit from " + s.source() + ")"
+        + (s.banned() ? "; banned" : "") + "; resets <t:" + s.resetsAt().getEpochSecond() + ":R>.";
+  }
+
+  private static Optional<OptionMapping> option(SlashCommandInteractionEvent event, String name) {
+    return Optional.ofNullable(event.getOption(name));
+  }
+
+  private static String orDefault(String value) {
+    return value == null ? "(the server's default)" : value;
+  }
+
+  static long milli(double credits) {
+    return BigDecimal.valueOf(credits).movePointRight(3).setScale(0, RoundingMode.HALF_UP).longValueExact();
+  }
+
+  private static String credits(double credits) {
+    return BigDecimal.valueOf(credits).stripTrailingZeros().toPlainString();
+  }
+
+}
