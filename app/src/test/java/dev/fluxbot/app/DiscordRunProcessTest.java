@@ -233,6 +233,26 @@ class DiscordRunProcessTest {
   }
 
   @Test
+  void aBadTokenFailsFastWithAClearMessage() throws Exception {
+    ProcessBuilder pb = fluxbot("run");
+    pb.environment().put("FLUXBOT_DISCORD_TOKEN", "MTIz.not-the-token.xyz");
+    Process p = pb.redirectErrorStream(true).redirectOutput(dir.resolve("bad.log").toFile()).start();
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).isEqualTo(2);
+    assertThat(Files.readString(dir.resolve("bad.log"))).contains("Discord refused the bot token (FLUXBOT_DISCORD_TOKEN)")
+        .doesNotContain("not-the-token");
+  }
+
+  @Test
+  void aRateLimitOnTheImageEditLosesNothing() throws Exception {
+    discord.rateLimitNext("PATCH /webhooks/{app}/{token}/messages/@original", 1.0);
+    DiscordInteraction imagine = discord.slashCommand(alice, "imagine", Map.of("prompt", "a patient fox --seed 5"));
+    DiscordMessage image = imageOf(imagine);
+    assertThat(image.content()).contains("seed 5");
+    assertThat(bfl.submits()).hasSize(1);
+  }
+
+  @Test
   void anImageOverTheUploadLimitArrivesAsAPreviewThatFits() throws Exception {
     byte[] big = png(1024, 1024, 3);
     assertThat(big.length).isGreaterThan(2_000_000);
