@@ -3,7 +3,9 @@ package dev.fluxbot.core;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.fluxbot.core.cache.CanonicalHash;
+import dev.fluxbot.core.cache.DiskTotal;
 import dev.fluxbot.core.cache.Hashes;
+import dev.fluxbot.core.cache.HitRecorder;
 import dev.fluxbot.core.cache.SeedIndex;
 import java.io.UncheckedIOException;
 import java.sql.Connection;
@@ -14,7 +16,9 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,13 +32,24 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Previews are not cached, but that is the caller's rule ({@link ModelSpec#preview()}). The
  * memory layer does its upkeep on the calling threads (it has no threads of its own). Every hit,
- * from memory too, is written to the index at once, so that eviction order and other instances
- * sharing the database see it. Every method but {@link #fingerprint} may block on the database
- * or the disk, and fails with {@link Database.StoreException} or {@link java.io.UncheckedIOException}.
+ * from memory too, is written to the index (its {@code last_hit_at} orders eviction) by a
+ * {@link HitRecorder}: in batches on the {@code hitWriter} executor, so a hit from memory touches
+ * no database; with {@code Runnable::run} before {@link #lookup} returns. An entry that another
+ * instance evicted or replaced is dropped from memory when a hit's write finds its row changed.
+ *
+ * <p>The disk budget is checked without summing the index on every put: a {@link DiskTotal} keeps
+ * the index's total, and the evictor runs when it passes the budget. It reads its victims in
+ * {@code last_hit_at} order and stops when it has enough, so a full cache's puts stay cheap. With
+ * one instance the total never passes the budget; several sharing a database each sum the index
+ * again every {@value #RECOUNT_MILLIS} ms, so it may pass it by what the others stored meanwhile.
+ *
+ * <p>Every method but {@link #fingerprint} may block on the database or the disk, and fails with
+ * {@link Database.StoreException} or {@link java.io.UncheckedIOException}.
  */
 public final class SeedCache {
   private static final Logger log = LoggerFactory.getLogger(SeedCache.class);
   private static final String FINGERPRINT_VERSION = "fluxbot/seed-cache/v1";
+  private static final long RECOUNT_MILLIS = 10_000;
 
   /**
    * @param maxMemoryBytes the in-memory layer's bound: the sum of its images' sizes
@@ -110,10 +125,21 @@ public final class SeedCache {
   private final InstantSource clock;
   private final SeedIndex index;
   private final Cache<String, CachedImage> memory;
+  private final HitRecorder hitLog;
   private final LongAdder hits = new LongAdder();
   private final LongAdder misses = new LongAdder();
+  private final DiskTotal diskTotal;
 
+  /** Writes each hit to the index before {@link #lookup} returns; see the other constructor. */
   public SeedCache(Database db, ImageStore store, Settings settings, InstantSource clock) {
+    this(db, store, settings, clock, Runnable::run);
+  }
+
+  /**
+   * @param hitWriter runs the batched writes of hits to the index, off the caller's thread (e.g.
+   *     a virtual-thread-per-task executor); {@code Runnable::run} writes each hit as it happens
+   */
+  public SeedCache(Database db, ImageStore store, Settings settings, InstantSource clock, Executor hitWriter) {
     this.db = Objects.requireNonNull(db, "db");
     this.store = Objects.requireNonNull(store, "store");
     this.settings = Objects.requireNonNull(settings, "settings");
@@ -124,6 +150,13 @@ public final class SeedCache {
         .weigher((String fingerprint, CachedImage image) -> image.bytes().length)
         .executor(Runnable::run)
         .build();
+    this.hitLog = new HitRecorder(db, index, hitWriter, this::forget);
+    this.diskTotal = new DiskTotal(clock, RECOUNT_MILLIS);
+  }
+
+  /** Drops the memory entry of a row that is gone or now holds another image. */
+  private void forget(String fingerprint, String imageHash) {
+    memory.asMap().computeIfPresent(fingerprint, (k, held) -> held.imageHash().equals(imageHash) ? null : held);
   }
 
   /**
@@ -160,8 +193,9 @@ public final class SeedCache {
 
   /**
    * The image stored for {@code fingerprint}: from memory if it is there, else from the index and
-   * the disk (and then kept in memory). A hit moves the entry's {@code last_hit_at} and counts in
-   * {@code hits}. An index row whose file is gone is dropped, and the lookup is a miss.
+   * the disk (and then kept in memory). A hit moves the entry's {@code last_hit_at} (through the
+   * hit writer) and counts in {@code hits}. An index row whose file is gone is dropped, and the
+   * lookup is a miss.
    */
   public Optional<CachedImage> lookup(String fingerprint) {
     Hashes.requireSha256Hex("fingerprint", fingerprint);
@@ -175,9 +209,9 @@ public final class SeedCache {
     if (held == null) {
       return Optional.empty();
     }
-    if (!recordHit(fingerprint, held.imageHash())) {
-      memory.invalidate(fingerprint); // evicted or replaced, perhaps by another instance
-      return Optional.empty();
+    hitLog.record(fingerprint, held.imageHash(), clock.millis());
+    if (memory.getIfPresent(fingerprint) != held) {
+      return Optional.empty(); // a hit's write found its row evicted or replaced, perhaps by another instance
     }
     return Optional.of(held.copy(true));
   }
@@ -192,24 +226,19 @@ public final class SeedCache {
     if (bytes.isEmpty()) {
       log.warn("seed cache: image {} of entry {} is missing from the store; dropping the entry", e.imageHash(),
           fingerprint);
-      db.read(c -> index.delete(c, fingerprint, e.imageHash()));
-      return Optional.empty();
-    }
-    if (!recordHit(fingerprint, e.imageHash())) {
+      diskTotal.change(() -> db.read(c -> index.delete(c, fingerprint, e.imageHash())) ? -e.sizeBytes() : 0);
       return Optional.empty();
     }
     CachedImage image = new CachedImage(fingerprint, e.imageHash(), e.type(), e.width(), e.height(), bytes.get(), true);
     memory.put(fingerprint, image);
+    hitLog.record(fingerprint, e.imageHash(), clock.millis());
     return Optional.of(image.copy(false));
-  }
-
-  private boolean recordHit(String fingerprint, String imageHash) {
-    return db.read(c -> index.recordHit(c, fingerprint, imageHash, clock.millis()));
   }
 
   /**
    * Stores the image a request produced under its fingerprint (replacing any earlier one), keeps
-   * it in memory, then evicts least recently hit entries while the index is over the disk budget.
+   * it in memory, then, when the index may be over the disk budget, evicts least recently hit
+   * entries until it is not.
    * A file is deleted only when no other entry and no job refers to it.
    *
    * @param jobId the job that made the image, or null
@@ -224,45 +253,63 @@ public final class SeedCache {
     byte[] own = bytes.clone();
     String hash = store.put(own);
     long now = clock.millis();
-    index(new SeedIndex.Entry(fingerprint, hash, type, width, height, own.length, jobId, now, now, 0), own);
+    SeedIndex.Entry entry = new SeedIndex.Entry(fingerprint, hash, type, width, height, own.length, jobId, now, now, 0);
+    diskTotal.change(() -> index(entry, own));
     memory.put(fingerprint, new CachedImage(fingerprint, hash, type, width, height, own, true));
-    evictOverBudget(fingerprint);
+    if (diskTotal.mayExceed(settings.maxDiskBytes())) {
+      evictOverBudget(fingerprint);
+    }
     return new CachedImage(fingerprint, hash, type, width, height, own.clone(), false);
   }
 
-  private void index(SeedIndex.Entry entry, byte[] bytes) {
-    db.transaction(c -> {
+  /** Writes the row; returns how many bytes the index grew by. */
+  private long index(SeedIndex.Entry entry, byte[] bytes) {
+    return db.transaction(c -> {
       index.lockForWrite(c);
-      Optional<String> replaced = index.upsert(c, entry);
+      Optional<SeedIndex.Entry> replaced = index.upsert(c, entry);
       if (!store.contains(entry.imageHash())) {
         store.put(bytes); // an evictor deleted the file between our write and our lock
       }
-      if (replaced.isPresent() && !replaced.get().equals(entry.imageHash())) {
-        deleteIfUnused(c, replaced.get());
+      if (replaced.isPresent() && !replaced.get().imageHash().equals(entry.imageHash())) {
+        deleteIfUnused(c, replaced.get().imageHash());
       }
-      return null;
+      return entry.sizeBytes() - replaced.map(SeedIndex.Entry::sizeBytes).orElse(0L);
     });
   }
 
+  /** Evicts down to the budget, after writing the hits that wait (they order the victims). */
   private void evictOverBudget(String justPut) {
-    List<String> evicted = db.transaction(c -> {
-      index.lockForEviction(c);
-      List<SeedIndex.Entry> victims = index.overBudget(c, settings.maxDiskBytes(), justPut);
-      Set<String> images = new LinkedHashSet<>();
-      for (SeedIndex.Entry v : victims) {
-        index.delete(c, v.fingerprint(), v.imageHash());
-        images.add(v.imageHash());
-      }
-      for (String image : images) {
-        deleteIfUnused(c, image);
-      }
-      return victims.stream().map(SeedIndex.Entry::fingerprint).toList();
-    });
-    if (!evicted.isEmpty()) {
-      memory.invalidateAll(evicted);
-      log.debug("seed cache: evicted {} entries to stay within {} bytes", evicted.size(), settings.maxDiskBytes());
+    List<HitRecorder.Hit> waiting = hitLog.drain();
+    Eviction done = diskTotal.recount(known -> db.transaction(c -> evict(c, known, waiting, justPut)));
+    done.gone().forEach(h -> forget(h.fingerprint(), h.imageHash()));
+    if (!done.evicted().isEmpty()) {
+      memory.invalidateAll(done.evicted());
+      log.debug("seed cache: evicted {} entries to stay within {} bytes", done.evicted().size(),
+          settings.maxDiskBytes());
     }
   }
+
+  private Eviction evict(Connection c, OptionalLong known, List<HitRecorder.Hit> waiting, String justPut)
+      throws SQLException {
+    index.lockForEviction(c);
+    List<HitRecorder.Hit> gone = hitLog.write(c, waiting);
+    long total = known.isPresent() ? known.getAsLong() : index.totals(c).bytes();
+    List<SeedIndex.Entry> victims = index.overBudget(c, total - settings.maxDiskBytes(), justPut);
+    Set<String> images = new LinkedHashSet<>();
+    for (SeedIndex.Entry v : victims) {
+      if (index.delete(c, v.fingerprint(), v.imageHash())) {
+        total -= v.sizeBytes();
+      }
+      images.add(v.imageHash());
+    }
+    for (String image : images) {
+      deleteIfUnused(c, image);
+    }
+    return new Eviction(victims.stream().map(SeedIndex.Entry::fingerprint).toList(), gone, total, known.isEmpty());
+  }
+
+  private record Eviction(List<String> evicted, List<HitRecorder.Hit> gone, long bytesAfter, boolean summed)
+      implements DiskTotal.Counted {}
 
   private void deleteIfUnused(Connection c, String imageHash) throws SQLException {
     if (index.isReferenced(c, imageHash)) {

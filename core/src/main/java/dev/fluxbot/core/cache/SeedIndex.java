@@ -65,9 +65,9 @@ public final class SeedIndex {
     }
   }
 
-  /** Inserts or replaces the row for {@code e.fingerprint()} (keeping its hit count); returns the hash it had. */
-  public Optional<String> upsert(Connection c, Entry e) throws SQLException {
-    Optional<String> previous = find(c, e.fingerprint()).map(Entry::imageHash);
+  /** Inserts or replaces the row for {@code e.fingerprint()} (keeping its hit count); returns the row it replaced. */
+  public Optional<Entry> upsert(Connection c, Entry e) throws SQLException {
+    Optional<Entry> previous = find(c, e.fingerprint());
     try (PreparedStatement st = c.prepareStatement("INSERT INTO seed_cache (" + COLUMNS + ")"
         + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (fingerprint) DO UPDATE SET"
         + " image_hash = excluded.image_hash, image_type = excluded.image_type, width = excluded.width,"
@@ -92,14 +92,31 @@ public final class SeedIndex {
     return previous;
   }
 
-  /** Counts a hit on the row, if it still holds {@code imageHash}; false where it is gone or replaced. */
-  public boolean recordHit(Connection c, String fingerprint, String imageHash, long now) throws SQLException {
-    try (PreparedStatement st = c.prepareStatement(
-        "UPDATE seed_cache SET last_hit_at = ?, hits = hits + 1 WHERE fingerprint = ? AND image_hash = ?")) {
-      st.setLong(1, now);
-      st.setString(2, fingerprint);
-      st.setString(3, imageHash);
-      return st.executeUpdate() > 0;
+  /**
+   * Counts each hit on its row, if the row still holds the hit's image, moving {@code last_hit_at}
+   * forward only (hits from several instances arrive out of order); returns the hits whose row is
+   * gone or replaced.
+   */
+  public List<HitRecorder.Hit> recordHits(Connection c, List<HitRecorder.Hit> hits) throws SQLException {
+    try (PreparedStatement st = c.prepareStatement("UPDATE seed_cache SET"
+        + " last_hit_at = CASE WHEN last_hit_at < ? THEN ? ELSE last_hit_at END, hits = hits + ?"
+        + " WHERE fingerprint = ? AND image_hash = ?")) {
+      for (HitRecorder.Hit h : hits) {
+        st.setLong(1, h.at());
+        st.setLong(2, h.at());
+        st.setLong(3, h.count());
+        st.setString(4, h.fingerprint());
+        st.setString(5, h.imageHash());
+        st.addBatch();
+      }
+      int[] counts = st.executeBatch();
+      List<HitRecorder.Hit> gone = new ArrayList<>();
+      for (int i = 0; i < counts.length; i++) {
+        if (counts[i] == 0) { // not SUCCESS_NO_INFO (-2): a driver that cannot tell counts nothing as gone
+          gone.add(hits.get(i));
+        }
+      }
+      return gone;
     }
   }
 
@@ -135,26 +152,30 @@ public final class SeedIndex {
   }
 
   /**
-   * The rows to remove so that the total size is at most {@code budget}: least recently hit
-   * first (ties: oldest, then by fingerprint), {@code keepLast} only if the others are not enough.
+   * The rows to remove to free {@code excess} bytes: least recently hit first (ties: oldest, then
+   * by fingerprint), {@code keepLast} only if the others are not enough. None where excess <= 0.
+   * Reads rows in the order of the {@code last_hit_at} index and stops when it has enough.
    */
-  public List<Entry> overBudget(Connection c, long budget, String keepLast) throws SQLException {
-    long excess = totals(c).bytes() - budget;
+  public List<Entry> overBudget(Connection c, long excess, String keepLast) throws SQLException {
     List<Entry> victims = new ArrayList<>();
-    if (excess <= 0) {
+    long left = excess;
+    if (left <= 0) {
       return victims;
     }
-    try (PreparedStatement st = c.prepareStatement("SELECT " + COLUMNS + " FROM seed_cache"
-        + " ORDER BY CASE WHEN fingerprint = ? THEN 1 ELSE 0 END, last_hit_at, created_at, fingerprint")) {
+    try (PreparedStatement st = c.prepareStatement("SELECT " + COLUMNS + " FROM seed_cache WHERE fingerprint <> ?"
+        + " ORDER BY last_hit_at, created_at, fingerprint")) {
       st.setString(1, keepLast);
-      st.setFetchSize(256);
+      st.setFetchSize(64);
       try (ResultSet rs = st.executeQuery()) {
-        while (excess > 0 && rs.next()) {
+        while (left > 0 && rs.next()) {
           Entry e = entry(rs);
           victims.add(e);
-          excess -= e.sizeBytes();
+          left -= e.sizeBytes();
         }
       }
+    }
+    if (left > 0) {
+      find(c, keepLast).ifPresent(victims::add);
     }
     return victims;
   }
