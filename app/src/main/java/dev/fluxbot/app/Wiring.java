@@ -83,7 +83,7 @@ final class Wiring implements AutoCloseable {
       this.settings = new SettingsStore(db, clock);
       this.images = ImageStore.onDisk(dataDir.resolve("images"));
       this.cache = new SeedCache(db, images, new SeedCache.Settings(config.cache().memoryMegabytes() * 1024L * 1024L,
-          config.cache().diskMegabytes() * 1024L * 1024L), clock);
+          config.cache().diskMegabytes() * 1024L * 1024L), clock, Executors.newVirtualThreadPerTaskExecutor());
       this.scheduler = new JobScheduler(Executors.newVirtualThreadPerTaskExecutor(), new JobScheduler.Settings(
           config.scheduler().perUser(), Map.of(bfl.name(), config.bfl().maxActiveTasks()), 10_000));
       this.imagine = new ImagineService(new ImagineService.Parts(parser, loader, new BackendRouter(List.of(bfl)),

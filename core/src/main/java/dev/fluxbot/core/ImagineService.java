@@ -263,9 +263,9 @@ public final class ImagineService {
       GenerationResult result = resumeTask == null
           ? backend.generate(work, listener)
           : backend.resume(work, resumeTask, listener);
-      String hash = p.images().put(result.image());
+      String hash = p.images().put(result.image()); // hashed once; the cache reuses it
       if (job.fingerprint() != null) {
-        p.cache().put(job.fingerprint(), id, result.type(), result.width(), result.height(), result.image());
+        p.cache().put(job.fingerprint(), id, result.type(), result.width(), result.height(), result.image(), hash);
       }
       long cost = result.cost() == null ? job.estimateMilli()
           : result.cost().multiply(MILLI).setScale(0, RoundingMode.HALF_UP).longValueExact();
@@ -274,7 +274,9 @@ public final class ImagineService {
       }
       p.quota().commit(id, cost);
       p.jobs().succeed(id, cost, hash, result.type(), result.width(), result.height(), false);
-      p.images().put(result.image()); // a no-op unless a cache eviction removed it before the row above existed
+      if (!p.images().contains(hash)) {
+        p.images().put(result.image()); // a cache eviction removed it before the row above existed
+      }
       p.seeds().remember(job.requester(), result.seed());
       ImageReply image = new ImageReply(id, work.request(), result, false, List.of(ImageReply.FollowUp.values()));
       deliver(image, reply, true);

@@ -244,6 +244,17 @@ public final class SeedCache {
    * @param jobId the job that made the image, or null
    */
   public CachedImage put(String fingerprint, String jobId, ImageType type, int width, int height, byte[] bytes) {
+    return put(fingerprint, jobId, type, width, height, bytes, null);
+  }
+
+  /**
+   * Like {@link #put(String, String, ImageType, int, int, byte[])} for an image the caller has
+   * just stored: with its hash (from {@link ImageStore#put}) the bytes are not hashed again.
+   *
+   * @param storedHash the image's hash in the store, or null to store and hash it here
+   */
+  public CachedImage put(String fingerprint, String jobId, ImageType type, int width, int height, byte[] bytes,
+      String storedHash) {
     Hashes.requireSha256Hex("fingerprint", fingerprint);
     Objects.requireNonNull(type, "type");
     Objects.requireNonNull(bytes, "bytes");
@@ -251,7 +262,7 @@ public final class SeedCache {
       throw new IllegalArgumentException("width and height must be positive: " + width + "x" + height);
     }
     byte[] own = bytes.clone();
-    String hash = store.put(own);
+    String hash = storedHash != null && store.contains(storedHash) ? storedHash : store.put(own);
     long now = clock.millis();
     SeedIndex.Entry entry = new SeedIndex.Entry(fingerprint, hash, type, width, height, own.length, jobId, now, now, 0);
     diskTotal.change(() -> index(entry, own));
