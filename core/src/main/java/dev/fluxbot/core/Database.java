@@ -21,9 +21,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Writes go through {@link #transaction}: on SQLite every transaction begins IMMEDIATE (it takes
  * the write lock first, so two writers never deadlock on an upgrade), and writers of this process
- * queue on a fair in-process lock first: SQLite allows one writer anyway, and its own busy handler
+ * queue on an in-process lock first: SQLite allows one writer anyway, and its own busy handler
  * waits by sleeping (1, 2, 5, 10 ms…), so the next writer would start late (docs/benchmarks.md).
- * WAL checkpoints run on a background thread instead of on whichever commit crosses the threshold.
  * On PostgreSQL the code locks the rows it changes. A transaction that loses a race (SQLITE_BUSY past the timeout, a
  * serialization failure or deadlock on PostgreSQL) is run again, a few times.
  */
@@ -44,40 +43,18 @@ public final class Database implements AutoCloseable {
     T run(Connection connection) throws SQLException;
   }
 
-  private static final Duration CHECKPOINT_EVERY = Duration.ofSeconds(1);
-
   private final HikariDataSource dataSource;
   private final Dialect dialect;
   private final String description;
-  private final java.util.concurrent.locks.ReentrantLock writer = new java.util.concurrent.locks.ReentrantLock(true);
-  private final Thread checkpointer;
+  private final java.util.concurrent.locks.ReentrantLock writer = new java.util.concurrent.locks.ReentrantLock();
 
   private Database(HikariDataSource dataSource, Dialect dialect, String description) {
     this.dataSource = dataSource;
     this.dialect = dialect;
     this.description = description;
-    this.checkpointer = dialect == Dialect.SQLITE
-        ? Thread.ofVirtual().name("fluxbot-db-checkpoint").unstarted(this::checkpointLoop) : null;
   }
 
-  /** SQLite: copies the WAL into the database now and then, off the request path (PASSIVE: never blocks a writer). */
-  private void checkpointLoop() {
-    while (!Thread.currentThread().isInterrupted()) {
-      try {
-        Thread.sleep(CHECKPOINT_EVERY);
-        try (Connection c = dataSource.getConnection(); var st = c.createStatement()) {
-          st.execute("PRAGMA wal_checkpoint(PASSIVE)");
-        }
-      } catch (InterruptedException e) {
-        return;
-      } catch (SQLException | RuntimeException e) {
-        if (dataSource.isClosed()) {
-          return;
-        }
-        log.debug("WAL checkpoint failed: {}", e.toString());
-      }
-    }
-  }
+
 
   /** The embedded default: {@code <dataDir>/fluxbot.db}, created (with its folder) on first use. */
   public static Database sqlite(Path file) {
@@ -115,7 +92,6 @@ public final class Database implements AutoCloseable {
       config.addDataSourceProperty("busy_timeout", "30000");
       config.addDataSourceProperty("foreign_keys", "true");
       config.addDataSourceProperty("transaction_mode", "IMMEDIATE");
-      config.setConnectionInitSql("PRAGMA wal_autocheckpoint=0"); // checkpoints run in the background
     } else {
       config.setMaximumPoolSize(16);
     }
@@ -131,9 +107,6 @@ public final class Database implements AutoCloseable {
     } catch (RuntimeException e) {
       ds.close();
       throw new IllegalStateException("cannot migrate the database " + redact(jdbcUrl) + ": " + rootMessage(e), e);
-    }
-    if (db.checkpointer != null) {
-      db.checkpointer.start();
     }
     return db;
   }
@@ -255,9 +228,6 @@ public final class Database implements AutoCloseable {
 
   @Override
   public void close() {
-    if (checkpointer != null) {
-      checkpointer.interrupt();
-    }
     dataSource.close();
   }
 
