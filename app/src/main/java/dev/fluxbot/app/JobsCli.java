@@ -30,17 +30,18 @@ final class JobsCli {
 
     @Override
     public final Integer call() {
-      PrintWriter out = spec.commandLine().getOut();
-      PrintWriter err = spec.commandLine().getErr();
-      try (Wiring wiring = new Wiring(parent.main.loadConfig(parent.main.environment), parent.main.environment)) {
-        return run(wiring, out, err);
-      } catch (FluxbotConfig.ConfigException | IllegalArgumentException e) {
-        err.println("fluxbot: " + e.getMessage());
-        return Main.USER_ERROR;
-      }
+      return parent.main.withStore(spec, this::run);
     }
 
     abstract int run(Wiring wiring, PrintWriter out, PrintWriter err);
+
+    static java.util.Optional<JobStore.Job> find(Wiring wiring, String id, PrintWriter err) {
+      var job = wiring.jobs.find(id);
+      if (job.isEmpty()) {
+        err.println("fluxbot: no job " + id + "; see fluxbot jobs list.");
+      }
+      return job;
+    }
   }
 
   @Command(name = "list", description = "The newest jobs.")
@@ -77,9 +78,8 @@ final class JobsCli {
 
     @Override
     int run(Wiring wiring, PrintWriter out, PrintWriter err) {
-      var job = wiring.jobs.find(id);
+      var job = find(wiring, id, err);
       if (job.isEmpty()) {
-        err.println("fluxbot: no job " + id + "; see fluxbot jobs list.");
         return Main.USER_ERROR;
       }
       JobStore.Job j = job.get();
@@ -114,9 +114,8 @@ final class JobsCli {
 
     @Override
     int run(Wiring wiring, PrintWriter out, PrintWriter err) {
-      var job = wiring.jobs.find(id);
+      var job = find(wiring, id, err);
       if (job.isEmpty()) {
-        err.println("fluxbot: no job " + id + "; see fluxbot jobs list.");
         return Main.USER_ERROR;
       }
       if (job.get().state().isTerminal()) {

@@ -50,6 +50,27 @@ public final class Main {
     return cli.execute(args);
   }
 
+  /** Work on the store the bot uses; returns an exit code. */
+  @FunctionalInterface
+  interface StoreWork {
+    int run(Wiring wiring, PrintWriter out, PrintWriter err);
+  }
+
+  /**
+   * Opens the configured store, runs {@code work}, closes it; a configuration or input problem
+   * becomes a message on stderr and exit code 2.
+   */
+  int withStore(CommandLine.Model.CommandSpec spec, StoreWork work) {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    try (Wiring wiring = new Wiring(loadConfig(environment), environment)) {
+      return work.run(wiring, out, err);
+    } catch (FluxbotConfig.ConfigException | IllegalArgumentException e) {
+      err.println("fluxbot: " + e.getMessage());
+      return USER_ERROR;
+    }
+  }
+
   /** The config the flags, the environment and the working folder point at. */
   FluxbotConfig loadConfig(Environment env) {
     Optional<Path> file = Optional.ofNullable(config)

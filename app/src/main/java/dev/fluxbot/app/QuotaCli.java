@@ -37,15 +37,10 @@ final class QuotaCli {
 
     @Override
     public final Integer call() {
-      PrintWriter out = spec.commandLine().getOut();
-      PrintWriter err = spec.commandLine().getErr();
-      try (Wiring wiring = new Wiring(parent.main.loadConfig(parent.main.environment), parent.main.environment)) {
+      return parent.main.withStore(spec, (wiring, out, err) -> {
         run(wiring.quota, out);
         return Main.OK;
-      } catch (FluxbotConfig.ConfigException | IllegalArgumentException e) {
-        err.println("fluxbot: " + e.getMessage());
-        return Main.USER_ERROR;
-      }
+      });
     }
 
     abstract void run(QuotaService quota, PrintWriter out);

@@ -140,7 +140,7 @@ public class PipelineBench {
   @BenchmarkMode(Mode.SampleTime)
   @Threads(1)
   public ImageReply imagineOne(Pipeline pipeline, User user) {
-    return pipeline.service.imagine(user.command, Silent.REPLY, "{\"kind\":\"bench\"}");
+    return pipeline.service.imagine(user.command, ChatReply.silent(), "{\"kind\":\"bench\"}");
   }
 
   /** Jobs per second with four submitting threads (two per core here). */
@@ -149,7 +149,7 @@ public class PipelineBench {
   @OutputTimeUnit(TimeUnit.SECONDS)
   @Threads(4)
   public ImageReply imagineFourThreads(Pipeline pipeline, User user) {
-    return pipeline.service.imagine(user.command, Silent.REPLY, "{\"kind\":\"bench\"}");
+    return pipeline.service.imagine(user.command, ChatReply.silent(), "{\"kind\":\"bench\"}");
   }
 
   /** The floor, single-threaded: one single-row write transaction, same settings, its own database. */
@@ -169,23 +169,4 @@ public class PipelineBench {
     Fixtures.insertOneRow(floor.database);
   }
 
-  /** A reply that drops every event: the platform's cost is not the pipeline's. */
-  enum Silent implements ChatReply {
-    REPLY;
-
-    @Override
-    public void accepted(String jobId, GenerationRequest request) {}
-
-    @Override
-    public void queued(int position) {}
-
-    @Override
-    public void progress(Progress progress) {}
-
-    @Override
-    public void image(ImageReply reply) {}
-
-    @Override
-    public void failed(UserError error) {}
-  }
 }

@@ -6,6 +6,31 @@ package dev.fluxbot.core;
  */
 public interface ChatReply {
 
+  /** A reply that tells nobody: for work whose answer goes nowhere (a benchmark, a job this process cannot deliver). */
+  static ChatReply silent() {
+    return Silent.INSTANCE;
+  }
+
+  /** The one silent reply. */
+  enum Silent implements ChatReply {
+    INSTANCE;
+
+    @Override
+    public void accepted(String jobId, GenerationRequest request) {}
+
+    @Override
+    public void queued(int position) {}
+
+    @Override
+    public void progress(Progress progress) {}
+
+    @Override
+    public void image(ImageReply reply) {}
+
+    @Override
+    public void failed(UserError error) {}
+  }
+
   /** The command parsed; the job is on its way. */
   void accepted(String jobId, GenerationRequest request);
 

@@ -75,23 +75,6 @@ public final class ImagineService {
     }
   }
 
-  /** A reply that tells nobody: for a resumed job whose address this process cannot serve. */
-  private static final ChatReply SILENT = new ChatReply() {
-    @Override
-    public void accepted(String jobId, GenerationRequest request) {}
-
-    @Override
-    public void queued(int position) {}
-
-    @Override
-    public void progress(Progress progress) {}
-
-    @Override
-    public void image(ImageReply reply) {}
-
-    @Override
-    public void failed(UserError error) {}
-  };
 
   /** A queued or running job's listeners, so a cancel can answer them. */
   private record Pending(ChatReply reply, CompletableFuture<ImageReply> done) {}
@@ -391,7 +374,7 @@ public final class ImagineService {
       if (!which.test(job)) {
         continue;
       }
-      ChatReply reply = Objects.requireNonNullElse(replies.apply(job), SILENT);
+      ChatReply reply = Objects.requireNonNullElse(replies.apply(job), ChatReply.silent());
       try {
         List<ReferenceImage> refs = p.references().fetchAll(storedImages(job.referenceHashes(), "reference"));
         ImageBackend backend = p.router().route(job.request());
