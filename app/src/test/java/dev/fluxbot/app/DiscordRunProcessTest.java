@@ -19,9 +19,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Base64;
-import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -56,18 +54,9 @@ class DiscordRunProcessTest {
   }
 
   private ProcessBuilder fluxbot(String... args) {
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
-    cmd.addAll(List.of(args));
-    ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile());
-    Map<String, String> env = pb.environment();
-    env.keySet().removeIf(k -> k.startsWith("FLUXBOT_") || k.equals("BFL_API_KEY"));
-    env.put("BFL_API_KEY", BFL_KEY);
-    env.put("FLUXBOT_BFL_BASE_URL", bfl.baseUrl());
-    env.put("FLUXBOT_DISCORD_TOKEN", discord.token());
-    env.put("FLUXBOT_DISCORD_REST_URL", discord.restBaseUrl());
-    env.put("FLUXBOT_DISCORD_GATEWAY_URL", discord.gatewayUrl());
-    return pb;
+    return FluxbotProcess.builder(dir, Map.of("BFL_API_KEY", BFL_KEY, "FLUXBOT_BFL_BASE_URL", bfl.baseUrl(),
+        "FLUXBOT_DISCORD_TOKEN", discord.token(), "FLUXBOT_DISCORD_REST_URL", discord.restBaseUrl(),
+        "FLUXBOT_DISCORD_GATEWAY_URL", discord.gatewayUrl()), args);
   }
 
   private long registrations() {

@@ -10,7 +10,6 @@ import java.awt.image.BufferedImage;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,15 +41,7 @@ class ImagineCliProcessTest {
   }
 
   private Run fluxbot(Map<String, String> env, String... args) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
-    cmd.addAll(List.of(args));
-    ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile());
-    Map<String, String> e = pb.environment();
-    e.remove("BFL_API_KEY");
-    e.remove("FLUXBOT_CONFIG");
-    e.remove("FLUXBOT_BFL_BASE_URL");
-    e.putAll(env);
+    ProcessBuilder pb = FluxbotProcess.builder(dir, env, args);
     Path out = dir.resolve("stdout.txt");
     Path err = dir.resolve("stderr.txt");
     Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();

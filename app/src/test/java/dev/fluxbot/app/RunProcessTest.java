@@ -4,9 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -18,13 +15,7 @@ class RunProcessTest {
   Path dir;
 
   private ProcessBuilder fluxbot(Map<String, String> env, String... args) {
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
-    Collections.addAll(cmd, args);
-    ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile());
-    pb.environment().keySet().removeIf(k -> k.startsWith("FLUXBOT_") || k.equals("BFL_API_KEY"));
-    pb.environment().putAll(env);
-    return pb;
+    return FluxbotProcess.builder(dir, env, args);
   }
 
   @Test

@@ -40,16 +40,7 @@ class StoreCliProcessTest {
   }
 
   private ProcessBuilder builder(String... args) {
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
-    Collections.addAll(cmd, args);
-    ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile());
-    Map<String, String> e = pb.environment();
-    e.remove("FLUXBOT_CONFIG");
-    e.remove("FLUXBOT_DATABASE_URL");
-    e.put("BFL_API_KEY", KEY);
-    e.put("FLUXBOT_BFL_BASE_URL", fake.baseUrl());
-    return pb;
+    return FluxbotProcess.builder(dir, Map.of("BFL_API_KEY", KEY, "FLUXBOT_BFL_BASE_URL", fake.baseUrl()), args);
   }
 
   private Run fluxbot(String... args) throws Exception {

@@ -2,7 +2,6 @@ package dev.fluxbot.testkit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.fluxbot.testkit.bfl.BflEngine;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -254,22 +253,12 @@ public final class FakeBflApi implements AutoCloseable {
 
     /** The path, without the query. */
     public String path() {
-      int q = target.indexOf('?');
-      return q < 0 ? target : target.substring(0, q);
+      return RequestTargets.path(target);
     }
 
     /** The first value of a query parameter, decoded. */
     public Optional<String> queryParameter(String name) {
-      int q = target.indexOf('?');
-      if (q < 0) return Optional.empty();
-      for (String pair : target.substring(q + 1).split("&")) {
-        int eq = pair.indexOf('=');
-        String key = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
-        if (key.equals(name)) {
-          return Optional.of(eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
-        }
-      }
-      return Optional.empty();
+      return RequestTargets.queryParameter(target, name);
     }
 
     /** The first value of a header. */

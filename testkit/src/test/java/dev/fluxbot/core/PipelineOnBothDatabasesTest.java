@@ -127,7 +127,7 @@ class PipelineOnBothDatabasesTest {
         int seed = i;
         submitted.add(pool.submit(() -> {
           go.await();
-          return s.submit(new ImagineCommand(alice, "a fox --seed " + seed, Map.of(), List.of()), NoReply.INSTANCE, null);
+          return s.submit(new ImagineCommand(alice, "a fox --seed " + seed, Map.of(), List.of()), ChatReply.silent(), null);
         }));
       }
       go.countDown();
@@ -161,11 +161,11 @@ class PipelineOnBothDatabasesTest {
     InstantBackend dying = new InstantBackend();
     dying.hang = new CountDownLatch(1);
     CompletableFuture<ImageReply> lost = service(db, dying).submit(
-        new ImagineCommand(alice, "a fox --seed 3", Map.of(), List.of()), NoReply.INSTANCE, null);
+        new ImagineCommand(alice, "a fox --seed 3", Map.of(), List.of()), ChatReply.silent(), null);
     assertThat(dying.taskStarted.await(30, TimeUnit.SECONDS)).isTrue();
 
     InstantBackend after = new InstantBackend();
-    List<CompletableFuture<ImageReply>> resumed = service(db, after).resumeUnfinished(j -> true, j -> NoReply.INSTANCE);
+    List<CompletableFuture<ImageReply>> resumed = service(db, after).resumeUnfinished(j -> true, j -> ChatReply.silent());
     assertThat(resumed).hasSize(1);
     ImageReply done = resumed.get(0).get(30, TimeUnit.SECONDS);
     assertThat(done.request().seed()).isEqualTo(3);
@@ -245,23 +245,5 @@ class PipelineOnBothDatabasesTest {
     }
   }
 
-  enum NoReply implements ChatReply {
-    INSTANCE;
-
-    @Override
-    public void accepted(String jobId, GenerationRequest request) {}
-
-    @Override
-    public void queued(int position) {}
-
-    @Override
-    public void progress(Progress progress) {}
-
-    @Override
-    public void image(ImageReply reply) {}
-
-    @Override
-    public void failed(UserError error) {}
-  }
 
 }
