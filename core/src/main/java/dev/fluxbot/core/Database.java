@@ -25,6 +25,15 @@ import org.slf4j.LoggerFactory;
  * waits by sleeping (1, 2, 5, 10 ms…), so the next writer would start late (docs/benchmarks.md).
  * On PostgreSQL the code locks the rows it changes. A transaction that loses a race (SQLITE_BUSY past the timeout, a
  * serialization failure or deadlock on PostgreSQL) is run again, a few times.
+ *
+ * <p>Transactions nest by joining: a {@link #transaction} or {@link #read} called on a thread that is
+ * already inside a transaction of this database runs on that transaction's connection, and commits or
+ * rolls back with it. That is how one job's writes in several stores (the job row and its credit
+ * reservation; the charge, the SUCCEEDED row and the last seed) become one transaction each. Work that
+ * must only happen once the data is committed (a memory cache update) goes to {@link #afterCommit}.
+ *
+ * <p>On SQLite each pooled connection keeps its prepared statements ({@link StatementCache}), and
+ * connections are not retired by age (a local file needs no recycling).
  */
 public final class Database implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Database.class);
@@ -47,13 +56,25 @@ public final class Database implements AutoCloseable {
   private final Dialect dialect;
   private final String description;
   private final java.util.concurrent.locks.ReentrantLock writer = new java.util.concurrent.locks.ReentrantLock();
+  private final ThreadLocal<Open> current = new ThreadLocal<>();
+  private final StatementCache statements;
+
+  /** The transaction a thread is in: its connection and what waits for its commit. */
+  private static final class Open {
+    final Connection connection;
+    final java.util.List<Runnable> afterCommit = new java.util.ArrayList<>(2);
+
+    Open(Connection connection) {
+      this.connection = connection;
+    }
+  }
 
   private Database(HikariDataSource dataSource, Dialect dialect, String description) {
     this.dataSource = dataSource;
     this.dialect = dialect;
     this.description = description;
+    this.statements = dialect == Dialect.SQLITE ? new StatementCache() : null;
   }
-
 
 
   /** The embedded default: {@code <dataDir>/fluxbot.db}, created (with its folder) on first use. */
@@ -92,6 +113,9 @@ public final class Database implements AutoCloseable {
       config.addDataSourceProperty("busy_timeout", "30000");
       config.addDataSourceProperty("foreign_keys", "true");
       config.addDataSourceProperty("transaction_mode", "IMMEDIATE");
+      config.addDataSourceProperty("jdbc.get_generated_keys", "false"); // else every INSERT runs a second query
+      config.setMaxLifetime(0); // keep connections (and their cached statements); a local file needs no recycling
+      config.setMinimumIdle(4);
     } else {
       config.setMaximumPoolSize(16);
     }
@@ -143,8 +167,16 @@ public final class Database implements AutoCloseable {
     return dataSource;
   }
 
-  /** Runs {@code work} in one transaction, committed if it returns, rolled back if it throws. */
+  /**
+   * Runs {@code work} in one transaction, committed if it returns, rolled back if it throws. Inside
+   * another transaction of this database on the same thread, it joins that one instead: what it
+   * throws then rolls back the whole transaction, so the caller must let it through, not swallow it.
+   */
   public <T> T transaction(Work<T> work) {
+    Open open = current.get();
+    if (open != null) {
+      return joined(open, work);
+    }
     if (dialect != Dialect.SQLITE) {
       return attempts(work);
     }
@@ -156,19 +188,57 @@ public final class Database implements AutoCloseable {
     }
   }
 
+  /**
+   * Runs {@code action} once the current transaction commits (never if it rolls back), or at once
+   * when the thread is in no transaction of this database.
+   */
+  public void afterCommit(Runnable action) {
+    Objects.requireNonNull(action, "action");
+    Open open = current.get();
+    if (open == null) {
+      action.run();
+    } else {
+      open.afterCommit.add(action);
+    }
+  }
+
+  /** Whether this thread is inside a transaction of this database. */
+  public boolean inTransaction() {
+    return current.get() != null;
+  }
+
+  private <T> T joined(Open open, Work<T> work) {
+    try {
+      return work.run(open.connection);
+    } catch (SQLException e) {
+      throw new NestedFailure(e);
+    }
+  }
+
   private <T> T attempts(Work<T> work) {
     SQLException last = null;
     for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-      try (Connection c = dataSource.getConnection()) {
+      Open open = null;
+      try (Connection pooled = dataSource.getConnection()) {
+        Connection c = statements == null ? pooled : statements.wrap(pooled);
         c.setAutoCommit(false);
+        open = new Open(c);
+        current.set(open);
+        T result;
         try {
-          T result = work.run(c);
+          result = work.run(c);
           c.commit();
-          return result;
+        } catch (NestedFailure e) {
+          rollbackQuietly(c);
+          throw e.getCause();
         } catch (SQLException | RuntimeException e) {
           rollbackQuietly(c);
           throw e;
+        } finally {
+          current.remove();
         }
+        open.afterCommit.forEach(Runnable::run);
+        return result;
       } catch (SQLException e) {
         if (!isRetryable(e) || attempt == MAX_ATTEMPTS) {
           throw new StoreException("database " + description + ": " + e.getMessage(), e);
@@ -181,12 +251,30 @@ public final class Database implements AutoCloseable {
     throw new StoreException("database " + description + ": " + last.getMessage(), last);
   }
 
-  /** Runs {@code work} with auto-commit, for reads and single statements. */
+  /** Runs {@code work} with auto-commit, for reads and single statements; inside a transaction, in it. */
   public <T> T read(Work<T> work) {
-    try (Connection c = dataSource.getConnection()) {
-      return work.run(c);
+    Open open = current.get();
+    if (open != null) {
+      return joined(open, work);
+    }
+    try (Connection pooled = dataSource.getConnection()) {
+      return work.run(statements == null ? pooled : statements.wrap(pooled));
     } catch (SQLException e) {
       throw new StoreException("database " + description + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Carries a joined transaction's SQL failure out to the outermost one, which decides on a retry. */
+  private static final class NestedFailure extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    NestedFailure(SQLException cause) {
+      super(cause);
+    }
+
+    @Override
+    public synchronized SQLException getCause() {
+      return (SQLException) super.getCause();
     }
   }
 

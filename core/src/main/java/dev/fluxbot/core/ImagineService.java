@@ -178,19 +178,17 @@ public final class ImagineService {
     }
     ImageBackend backend = p.router().route(request);
     long estimate = estimateMilli(request, refs, backend);
-    if (!who.isOperator()) {
-      p.quota().reserve(who, jobId, request.model().id(), estimate, backend.spendsBflCredits());
-    }
-    try {
-      refs.forEach(r -> p.images().put(r.bytes()));
-      JobStore.Job job = JobStore.Job.queued(jobId, who, text, request, refHashes, replyAddress, fingerprint, estimate,
-          parentJobId, followUp, clock.instant());
+    refs.forEach(r -> p.images().put(r.bytes()));
+    JobStore.Job job = JobStore.Job.queued(jobId, who, text, request, refHashes, replyAddress, fingerprint, estimate,
+        parentJobId, followUp, clock.instant());
+    p.jobs().atomically(() -> { // the hold and the job row: both or neither
+      if (!who.isOperator()) {
+        p.quota().reserve(who, jobId, request.model().id(), estimate, backend.spendsBflCredits());
+      }
       p.jobs().create(job);
-      return enqueue(job, new GenerationJob(jobId, request, refs), backend, null, reply);
-    } catch (RuntimeException e) {
-      p.quota().refund(jobId);
-      throw e;
-    }
+      return null;
+    });
+    return enqueue(job, new GenerationJob(jobId, request, refs), backend, null, reply);
   }
 
   private CompletableFuture<ImageReply> enqueue(JobStore.Job job, GenerationJob work, ImageBackend backend,
@@ -255,12 +253,16 @@ public final class ImagineService {
       if (!backend.spendsBflCredits()) {
         cost = job.estimateMilli();
       }
-      p.quota().commit(id, cost);
-      p.jobs().succeed(id, cost, hash, result.type(), result.width(), result.height(), false);
+      long charged = cost;
+      p.jobs().atomically(() -> { // the charge, the image's row and the last seed: all or none
+        p.quota().commit(id, charged);
+        p.jobs().succeed(id, charged, hash, result.type(), result.width(), result.height(), false);
+        p.seeds().remember(job.requester(), result.seed());
+        return null;
+      });
       if (!p.images().contains(hash)) {
         p.images().put(result.image()); // a cache eviction removed it before the row above existed
       }
-      p.seeds().remember(job.requester(), result.seed());
       ImageReply image = new ImageReply(id, work.request(), result, false, List.of(ImageReply.FollowUp.values()));
       deliver(image, reply, true);
       done.complete(image);
@@ -281,12 +283,15 @@ public final class ImagineService {
     }
     JobStore.Job job = JobStore.Job.queued(jobId, who, text, request, refHashes, replyAddress, hit.fingerprint(), price,
         parentJobId, followUp, clock.instant());
-    p.jobs().create(job);
-    p.jobs().succeed(jobId, price, hit.imageHash(), hit.type(), hit.width(), hit.height(), true);
-    if (price > 0) {
-      p.quota().commit(jobId, price);
-    }
-    p.seeds().remember(who, request.seed());
+    p.jobs().atomically(() -> {
+      p.jobs().create(job);
+      p.jobs().succeed(jobId, price, hit.imageHash(), hit.type(), hit.width(), hit.height(), true);
+      if (price > 0) {
+        p.quota().commit(jobId, price);
+      }
+      p.seeds().remember(who, request.seed());
+      return null;
+    });
     GenerationResult result = new GenerationResult(hit.bytes(), hit.type(), hit.width(), hit.height(), request.seed(),
         BigDecimal.valueOf(price).divide(MILLI), "cache", null, Duration.ZERO);
     ImageReply image = new ImageReply(jobId, request, result, true, List.of(ImageReply.FollowUp.values()));

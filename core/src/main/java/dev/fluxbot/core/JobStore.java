@@ -79,6 +79,16 @@ public final class JobStore {
     this.clock = Objects.requireNonNull(clock, "clock");
   }
 
+  /**
+   * Runs {@code work} in one transaction of this store's database: the job store's calls in it, and
+   * those of the quota ledger and the seed history where they share the database, commit together
+   * or not at all. What {@code work} throws rolls all of it back and is thrown here.
+   */
+  public <T> T atomically(java.util.function.Supplier<T> work) {
+    Objects.requireNonNull(work, "work");
+    return db.transaction(c -> work.get());
+  }
+
   public void create(Job job) {
     db.transaction(c -> {
       try (PreparedStatement st = c.prepareStatement("""

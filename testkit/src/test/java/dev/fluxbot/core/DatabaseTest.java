@@ -91,4 +91,109 @@ class DatabaseTest {
     assertThat(e.getMessage()).isEqualTo(
         "database URL: must start with jdbc:sqlite: or jdbc:postgresql:; got \"jdbc:mysql://db/x?password=***\"");
   }
+
+  private static int count(Database db, String table) {
+    return db.read(c -> {
+      try (var st = c.prepareStatement("SELECT COUNT(*) FROM " + table); var rs = st.executeQuery()) {
+        rs.next();
+        return rs.getInt(1);
+      }
+    });
+  }
+
+  private static void ban(Database db, String user) {
+    db.transaction(c -> {
+      try (var st = c.prepareStatement(
+          "INSERT INTO bans (platform, scope_id, user_id, created_at) VALUES ('cli', '*', ?, 1)")) {
+        st.setString(1, user);
+        return st.executeUpdate();
+      }
+    });
+  }
+
+  private static java.util.stream.Stream<Database> bothDatabases(Path dir) {
+    List<Database> dbs = new ArrayList<>(List.of(Database.sqlite(dir.resolve("nest.db"))));
+    if (PostgresServer.isRequired() || PostgresServer.isAvailable()) {
+      dbs.add(postgres());
+    }
+    return dbs.stream();
+  }
+
+  @Test
+  void aTransactionInsideAnotherJoinsItAndCommitsWithIt() {
+    bothDatabases(dir).forEach(db -> {
+      try (db) {
+        List<String> seen = new ArrayList<>();
+        db.transaction(outer -> {
+          ban(db, "a");
+          db.afterCommit(() -> seen.add("committed with " + count(db, "bans") + " bans"));
+          assertThat(db.inTransaction()).isTrue();
+          assertThat(count(db, "bans")).as("a read inside sees the transaction's own writes").isEqualTo(1);
+          ban(db, "b");
+          assertThat(seen).as("not before the commit").isEmpty();
+          return null;
+        });
+        assertThat(db.inTransaction()).isFalse();
+        assertThat(seen).containsExactly("committed with 2 bans");
+        assertThat(count(db, "bans")).isEqualTo(2);
+      }
+    });
+  }
+
+  @Test
+  void aFailureInsideAJoinedTransactionRollsBackAllOfItAndSkipsItsAfterCommitWork() {
+    bothDatabases(dir).forEach(db -> {
+      try (db) {
+        List<String> seen = new ArrayList<>();
+        IllegalStateException e = catchThrowableOfType(IllegalStateException.class, () -> db.transaction(outer -> {
+          ban(db, "a");
+          db.afterCommit(() -> seen.add("ran"));
+          return db.transaction(inner -> {
+            ban(db, "b");
+            throw new IllegalStateException("over quota");
+          });
+        }));
+        assertThat(e).hasMessage("over quota");
+        assertThat(count(db, "bans")).isZero();
+        assertThat(seen).isEmpty();
+        db.afterCommit(() -> seen.add("outside any transaction: at once"));
+        assertThat(seen).containsExactly("outside any transaction: at once");
+      }
+    });
+  }
+
+  @Test
+  void anSqlErrorInsideAJoinedTransactionIsReportedByTheOutermostOneNamingTheDatabase() {
+    try (Database db = Database.sqlite(dir.resolve("e.db"))) {
+      Database.StoreException e = catchThrowableOfType(Database.StoreException.class, () -> db.transaction(outer -> {
+        ban(db, "a");
+        return db.read(inner -> {
+          try (var st = inner.prepareStatement("SELECT user_id FROM nowhere")) {
+            return st.executeQuery();
+          }
+        });
+      }));
+      assertThat(e.getMessage()).startsWith("database jdbc:sqlite:").contains("no such table: nowhere");
+      assertThat(count(db, "bans")).isZero();
+    }
+  }
+
+  @Test
+  void sqliteKeepsPreparedStatementsPerConnectionAndLeavesNoReadOpenBehind() {
+    try (Database db = Database.sqlite(dir.resolve("s.db"))) {
+      for (int i = 0; i < 50; i++) {
+        ban(db, "user" + i);
+        assertThat(count(db, "bans")).isEqualTo(i + 1);
+      }
+      // a statement closed by its caller stays compiled, but it holds no read snapshot: a full
+      // checkpoint that must wait for every reader finishes at once
+      int busy = db.read(c -> {
+        try (var st = c.createStatement(); var rs = st.executeQuery("PRAGMA wal_checkpoint(TRUNCATE)")) {
+          rs.next();
+          return rs.getInt(1);
+        }
+      });
+      assertThat(busy).as("checkpoint blocked by a reader").isZero();
+    }
+  }
 }

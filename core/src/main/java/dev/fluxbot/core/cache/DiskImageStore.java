@@ -17,9 +17,21 @@ import java.util.Optional;
 /**
  * {@link ImageStore#onDisk}: {@code dir/ab/cdef…}, the first two hex digits of the SHA-256 as the
  * folder. A write goes to a temporary file in that folder ({@code .tmp-…}, never a valid hash, so
- * never read as an image), is forced to disk, then renamed over the final name in one step.
+ * never read as an image), then is renamed over the final name in one step: a reader, or this
+ * process after a crash, sees the whole image or none.
+ *
+ * <p>Durability is shared, like SQLite's in WAL mode with {@code synchronous=NORMAL} (the setting
+ * the database uses): {@code put} returns once the file has its name, and one background thread
+ * forces every new file and its folder to disk, as many as have come in since its last round (group
+ * commit). A power cut can therefore lose the last moments' images, never corrupt one unseen: each
+ * read checks the bytes against their name (the SHA-256), a file that fails is dropped and reads as
+ * missing, and a {@code put} over a file of the wrong length writes it again. {@link #flush} waits
+ * until everything written so far is on disk. (A forced write per image, on the job's own thread,
+ * was most of the pipeline's added latency: docs/benchmarks.md.)
  */
 public final class DiskImageStore implements ImageStore {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(DiskImageStore.class);
+
   static final String TEMP_PREFIX = ".tmp-";
 
   /** A seam for tests: runs between writing the temporary file and moving it into place. */
@@ -30,6 +42,11 @@ public final class DiskImageStore implements ImageStore {
 
   private final Path dir;
   private final BeforeMove beforeMove;
+  private final java.util.concurrent.ConcurrentLinkedQueue<Path> unsynced = new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private final java.util.concurrent.atomic.AtomicBoolean syncing = new java.util.concurrent.atomic.AtomicBoolean();
+  private final java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
+  private final Object syncedMonitor = new Object();
+  private long synced; // guarded by syncedMonitor
 
   public DiskImageStore(Path dir) {
     this(dir, temp -> {});
@@ -45,10 +62,80 @@ public final class DiskImageStore implements ImageStore {
     Objects.requireNonNull(bytes, "bytes");
     String hash = Hashes.sha256Hex(bytes);
     Path target = pathOf(hash);
-    if (!Files.isRegularFile(target)) {
+    if (sizeOf(target) != bytes.length) { // absent, or cut short by a power loss before its sync
       write(target, bytes);
     }
     return hash;
+  }
+
+  private static long sizeOf(Path file) {
+    try {
+      return Files.size(file);
+    } catch (IOException e) {
+      return -1;
+    }
+  }
+
+  /** Waits until every image written before this call is forced to disk. */
+  public void flush() {
+    long target = written.get();
+    synchronized (syncedMonitor) {
+      boolean interrupted = false;
+      while (synced < target) {
+        try {
+          syncedMonitor.wait();
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /** How many written images are not yet forced to disk. */
+  long pending() {
+    synchronized (syncedMonitor) {
+      return written.get() - synced;
+    }
+  }
+
+  private void syncLater(Path file) {
+    unsynced.add(file);
+    written.incrementAndGet();
+    if (syncing.compareAndSet(false, true)) {
+      Thread.ofVirtual().name("image-store-sync").start(this::syncAll);
+    }
+  }
+
+  /** The group commit: forces every waiting file, then their folders, then counts them done. */
+  private void syncAll() {
+    do {
+      java.util.Set<Path> folders = new java.util.LinkedHashSet<>();
+      long done = 0;
+      for (Path file = unsynced.poll(); file != null; file = unsynced.poll()) {
+        force(file);
+        folders.add(file.getParent());
+        done++;
+      }
+      folders.forEach(DiskImageStore::force); // the renames
+      synchronized (syncedMonitor) {
+        synced += done;
+        syncedMonitor.notifyAll();
+      }
+      syncing.set(false);
+    } while (!unsynced.isEmpty() && syncing.compareAndSet(false, true));
+  }
+
+  private static void force(Path path) {
+    try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
+      channel.force(true);
+    } catch (NoSuchFileException e) {
+      // deleted (evicted) before its turn: nothing to keep
+    } catch (IOException e) {
+      log.warn("image store: cannot force {} to disk: {}", path, e.toString());
+    }
   }
 
   private void write(Path target, byte[] bytes) {
@@ -61,10 +148,10 @@ public final class DiskImageStore implements ImageStore {
         while (buffer.hasRemaining()) {
           out.write(buffer);
         }
-        out.force(true);
       }
       beforeMove.run(temp);
       move(temp, target);
+      syncLater(target);
     } catch (IOException e) {
       deleteQuietly(temp);
       throw new UncheckedIOException("image store " + dir + ": cannot write " + target.getFileName() + ": " + e, e);
@@ -90,11 +177,19 @@ public final class DiskImageStore implements ImageStore {
     }
   }
 
+  /** The bytes, checked against their name; a file that fails the check is dropped and reads as missing. */
   @Override
   public Optional<byte[]> get(String hash) {
     Path file = pathOf(hash);
     try {
-      return Optional.of(Files.readAllBytes(file));
+      byte[] bytes = Files.readAllBytes(file);
+      if (!Hashes.sha256Hex(bytes).equals(hash)) {
+        log.warn("image store {}: {} does not hold the image its name says ({} bytes; cut short by a power loss?);"
+            + " dropping it", dir, hash, bytes.length);
+        Files.deleteIfExists(file);
+        return Optional.empty();
+      }
+      return Optional.of(bytes);
     } catch (NoSuchFileException e) {
       return Optional.empty();
     } catch (IOException e) {

@@ -122,4 +122,39 @@ class DiskImageStoreTest {
     assertThat(Hashes.sha256Hex("abc".getBytes(UTF_8)))
         .isEqualTo("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   }
+
+  @Test
+  void aFileCutShortByAPowerLossReadsAsMissingAndIsWrittenAgainByTheNextPut() throws IOException {
+    DiskImageStore store = new DiskImageStore(images());
+    String hash = store.put(FOX);
+    Path file = store.pathOf(hash);
+    Files.write(file, new byte[0]); // what a new file can be after a power cut before its sync
+    assertThat(store.get(hash)).isEmpty();
+    assertThat(file).doesNotExist();
+    assertThat(store.put(FOX)).isEqualTo(hash);
+    assertThat(store.get(hash)).hasValueSatisfying(bytes -> assertThat(bytes).isEqualTo(FOX));
+
+    Files.write(file, java.util.Arrays.copyOf(FOX, 3));
+    assertThat(store.put(FOX)).as("a put over a file of the wrong length").isEqualTo(hash);
+    assertThat(file).hasBinaryContent(FOX);
+  }
+
+  @Test
+  void flushWaitsForTheBackgroundSyncOfEveryImageWrittenBeforeIt() throws Exception {
+    DiskImageStore store = new DiskImageStore(images());
+    List<String> hashes = new java.util.ArrayList<>();
+    try (var pool = java.util.concurrent.Executors.newFixedThreadPool(4)) {
+      List<java.util.concurrent.Future<String>> puts = new java.util.ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        byte[] image = ("image " + i).getBytes(UTF_8);
+        puts.add(pool.submit(() -> store.put(image)));
+      }
+      for (var put : puts) {
+        hashes.add(put.get());
+      }
+    }
+    store.flush();
+    assertThat(store.pending()).isZero();
+    assertThat(hashes).doesNotHaveDuplicates().allSatisfy(h -> assertThat(store.contains(h)).isTrue());
+  }
 }
