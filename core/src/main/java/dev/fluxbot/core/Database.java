@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
  * must only happen once the data is committed (a memory cache update) goes to {@link #afterCommit}.
  *
  * <p>On SQLite each pooled connection keeps its prepared statements ({@link StatementCache}), and
- * connections are not retired by age (a local file needs no recycling).
+ * connections are not retired by age (a local file needs no recycling). WAL checkpoints run on a
+ * background thread ({@link Checkpointer}), not on whichever commit crosses SQLite's threshold.
  */
 public final class Database implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Database.class);
@@ -58,6 +59,7 @@ public final class Database implements AutoCloseable {
   private final java.util.concurrent.locks.ReentrantLock writer = new java.util.concurrent.locks.ReentrantLock();
   private final ThreadLocal<Open> current = new ThreadLocal<>();
   private final StatementCache statements;
+  private final Checkpointer checkpointer;
 
   /** The transaction a thread is in: its connection and what waits for its commit. */
   private static final class Open {
@@ -74,6 +76,7 @@ public final class Database implements AutoCloseable {
     this.dialect = dialect;
     this.description = description;
     this.statements = dialect == Dialect.SQLITE ? new StatementCache() : null;
+    this.checkpointer = dialect == Dialect.SQLITE ? new Checkpointer(dataSource, writer, description) : null;
   }
 
 
@@ -116,6 +119,7 @@ public final class Database implements AutoCloseable {
       config.addDataSourceProperty("jdbc.get_generated_keys", "false"); // else every INSERT runs a second query
       config.setMaxLifetime(0); // keep connections (and their cached statements); a local file needs no recycling
       config.setMinimumIdle(4);
+      config.addDataSourceProperty("wal_autocheckpoint", "0"); // the Checkpointer does it, off the writers' path
     } else {
       config.setMaximumPoolSize(16);
     }
@@ -128,6 +132,9 @@ public final class Database implements AutoCloseable {
     Database db = new Database(ds, dialect, redact(jdbcUrl));
     try {
       db.migrate();
+      if (db.checkpointer != null) {
+        db.checkpointer.start();
+      }
     } catch (RuntimeException e) {
       ds.close();
       throw new IllegalStateException("cannot migrate the database " + redact(jdbcUrl) + ": " + rootMessage(e), e);
@@ -237,6 +244,9 @@ public final class Database implements AutoCloseable {
         } finally {
           current.remove();
         }
+        if (checkpointer != null) {
+          checkpointer.committed();
+        }
         open.afterCommit.forEach(Runnable::run);
         return result;
       } catch (SQLException e) {
@@ -316,6 +326,9 @@ public final class Database implements AutoCloseable {
 
   @Override
   public void close() {
+    if (checkpointer != null) {
+      checkpointer.close();
+    }
     dataSource.close();
   }
 

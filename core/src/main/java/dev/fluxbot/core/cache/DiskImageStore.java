@@ -22,8 +22,8 @@ import java.util.Optional;
  *
  * <p>Durability is shared, like SQLite's in WAL mode with {@code synchronous=NORMAL} (the setting
  * the database uses): {@code put} returns once the file has its name, and one background thread
- * forces every new file and its folder to disk, as many as have come in since its last round (group
- * commit). A power cut can therefore lose the last moments' images, never corrupt one unseen: each
+ * forces every new file and its folder to disk, as many as have come in during its last
+ * {@link #GATHER_MILLIS} (group commit). A power cut can therefore lose the last moments' images, never corrupt one unseen: each
  * read checks the bytes against their name (the SHA-256), a file that fails is dropped and reads as
  * missing, and a {@code put} over a file of the wrong length writes it again. {@link #flush} waits
  * until everything written so far is on disk. (A forced write per image, on the job's own thread,
@@ -33,6 +33,13 @@ public final class DiskImageStore implements ImageStore {
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(DiskImageStore.class);
 
   static final String TEMP_PREFIX = ".tmp-";
+
+  /**
+   * How long a sync round waits for more images before it forces them. Each round makes the file
+   * system commit its journal, and new files wait for that; back-to-back rounds made image writes
+   * slower (docs/benchmarks.md). An image is on disk within about this long plus the forced writes.
+   */
+  static final long GATHER_MILLIS = 50;
 
   /** A seam for tests: runs between writing the temporary file and moving it into place. */
   @FunctionalInterface
@@ -112,6 +119,11 @@ public final class DiskImageStore implements ImageStore {
   /** The group commit: forces every waiting file, then their folders, then counts them done. */
   private void syncAll() {
     do {
+      try {
+        Thread.sleep(GATHER_MILLIS); // let the images of jobs finishing together join one round
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt(); // sync this round at once, then stop waiting
+      }
       java.util.Set<Path> folders = new java.util.LinkedHashSet<>();
       long done = 0;
       for (Path file = unsynced.poll(); file != null; file = unsynced.poll()) {

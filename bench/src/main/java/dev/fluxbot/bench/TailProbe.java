@@ -1,0 +1,143 @@
+package dev.fluxbot.bench;
+
+import dev.fluxbot.core.BackendRouter;
+import dev.fluxbot.core.ChatReply;
+import dev.fluxbot.core.CommandParser;
+import dev.fluxbot.core.Database;
+import dev.fluxbot.core.ImageStore;
+import dev.fluxbot.core.ImagineCommand;
+import dev.fluxbot.core.ImagineService;
+import dev.fluxbot.core.JobScheduler;
+import dev.fluxbot.core.JobStore;
+import dev.fluxbot.core.ModelCatalog;
+import dev.fluxbot.core.QuotaService;
+import dev.fluxbot.core.Requester;
+import dev.fluxbot.core.SeedCache;
+import dev.fluxbot.core.SeedHistory;
+import dev.fluxbot.core.image.ReferenceLoader;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.InstantSource;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.locks.LockSupport;
+import okhttp3.OkHttpClient;
+
+/**
+ * A diagnostic, not a benchmark: where the slowest jobs spend their time. Runs the pipeline as
+ * {@link PipelineBench} wires it, one job at a time, on one platform job thread (so its stack can
+ * be sampled), samples the job thread's and the submitting thread's stacks every 0.2 ms, and
+ * prints the percentiles and, for the jobs over 2 ms, the most frequent pairs of top frames with
+ * the first fluxbot frame that is not plumbing.
+ *
+ * <p>{@code java -cp bench/target/benchmarks.jar dev.fluxbot.bench.TailProbe [shared|unique] [jobs]}
+ */
+public final class TailProbe {
+  public static void main(String[] args) throws Exception {
+    boolean unique = args.length > 0 && args[0].equals("unique");
+    int jobs = args.length > 1 ? Integer.parseInt(args[1]) : 20000;
+    Path dir = Fixtures.tempDir("probe");
+    Database database = Fixtures.open("sqlite", dir);
+    InstantSource clock = InstantSource.system();
+    ModelCatalog catalog = ModelCatalog.builtIn();
+    ImageStore store = ImageStore.onDisk(dir.resolve("images"));
+    ExecutorService executor = Executors.newSingleThreadExecutor(r -> new Thread(r, "job"));
+    Thread[] jobThread = new Thread[1];
+    executor.submit(() -> jobThread[0] = Thread.currentThread()).get();
+    JobScheduler scheduler = new JobScheduler(executor, JobScheduler.Settings.defaults());
+    QuotaService quota = new QuotaService(database,
+        new QuotaService.Settings(ZoneOffset.UTC, QuotaService.Period.DAY, Long.MAX_VALUE / 4, 2, null), clock);
+    ImagineService service = new ImagineService(new ImagineService.Parts(
+        new CommandParser(catalog, CommandParser.Settings.defaults()),
+        new ReferenceLoader(new OkHttpClient(), ReferenceLoader.Limits.defaults()),
+        new BackendRouter(List.of(new InstantBackend(unique))),
+        SeedHistory.inDatabase(database, clock), new JobStore(database, catalog, clock), quota,
+        new SeedCache(database, store, SeedCache.Settings.defaults(), clock), store, scheduler),
+        ImagineService.Settings.defaults(), clock, new SecureRandom());
+    Requester who = new Requester("discord", "u1", "u1", "guild1", Set.of(), false);
+    ImagineCommand command = new ImagineCommand(who, "a red fox in the snow --no-cache", Map.of(), List.of());
+    Thread main = Thread.currentThread();
+    ConcurrentLinkedQueue<Object[]> samples = new ConcurrentLinkedQueue<>();
+    Thread sampler = new Thread(() -> {
+      while (!Thread.interrupted()) {
+        long t = System.nanoTime();
+        StackTraceElement[] js = jobThread[0].getStackTrace();
+        StackTraceElement[] ms = main.getStackTrace();
+        samples.add(new Object[] {t, js, ms});
+        LockSupport.parkNanos(200_000);
+      }
+    });
+    sampler.setDaemon(true);
+    long[] start = new long[jobs];
+    long[] end = new long[jobs];
+    for (int i = 0; i < 3000; i++) service.imagine(command, ChatReply.silent(), "{}");
+    sampler.start();
+    for (int i = 0; i < jobs; i++) {
+      start[i] = System.nanoTime();
+      service.imagine(command, ChatReply.silent(), "{}");
+      end[i] = System.nanoTime();
+    }
+    sampler.interrupt();
+    long[] d = new long[jobs];
+    for (int i = 0; i < jobs; i++) d[i] = end[i] - start[i];
+    long[] sorted = d.clone();
+    Arrays.sort(sorted);
+    System.out.printf("p50 %d us, p90 %d, p99 %d, p99.9 %d%n", sorted[jobs / 2] / 1000, sorted[jobs * 9 / 10] / 1000,
+        sorted[jobs * 99 / 100] / 1000, sorted[jobs * 999 / 1000] / 1000);
+    long threshold = 2_000_000;
+    Map<String, Integer> slowFrames = new HashMap<>();
+    Map<String, Integer> allFrames = new HashMap<>();
+    List<Object[]> list = new ArrayList<>(samples);
+    int slowSamples = 0;
+    int idx = 0;
+    for (Object[] s : list) {
+      long t = (long) s[0];
+      while (idx < jobs && end[idx] < t) idx++;
+      if (idx >= jobs || start[idx] > t) continue;
+      String key = describe((StackTraceElement[]) s[1]) + " | main: " + describe((StackTraceElement[]) s[2]);
+      allFrames.merge(key, 1, Integer::sum);
+      if (d[idx] > threshold) {
+        slowFrames.merge(key, 1, Integer::sum);
+        slowSamples++;
+      }
+    }
+    System.out.println("samples in slow jobs: " + slowSamples + " of " + list.size());
+    slowFrames.entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed()).limit(25)
+        .forEach(e -> System.out.println(e.getValue() + "  " + e.getKey()));
+    System.out.println("--- all");
+    allFrames.entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed()).limit(15)
+        .forEach(e -> System.out.println(e.getValue() + "  " + e.getKey()));
+    System.out.println("WAL bytes at the end: " + java.nio.file.Files.size(dir.resolve("fluxbot.db-wal")));
+    scheduler.close();
+    executor.shutdownNow();
+    database.close();
+    Fixtures.deleteTree(dir);
+    System.exit(0);
+  }
+
+  private static String describe(StackTraceElement[] st) {
+    StringBuilder b = new StringBuilder();
+    int n = 0;
+    String firstFlux = null;
+    for (StackTraceElement e : st) {
+      if (n < 2) {
+        b.append(e.getClassName().replaceAll(".*\\.", "")).append('.').append(e.getMethodName()).append(' ');
+        n++;
+      }
+      if (firstFlux == null && e.getClassName().startsWith("dev.fluxbot") && !e.getClassName().endsWith("StatementCache")
+          && !e.getClassName().endsWith("Database") && !e.getMethodName().startsWith("lambda") && !e.getMethodName().equals("update")
+          && !e.getMethodName().equals("reservations") && !e.getMethodName().equals("query")) {
+        firstFlux = e.getClassName().replaceAll(".*\\.", "") + "." + e.getMethodName() + ":" + e.getLineNumber();
+      }
+    }
+    return b + "@" + firstFlux;
+  }
+}
