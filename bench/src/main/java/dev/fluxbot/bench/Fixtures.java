@@ -21,7 +21,7 @@ final class Fixtures {
   /** {@code sqlite}: a new file in {@code dir}; {@code postgresql}: a new database on the testkit's server. */
   static Database open(String kind, Path dir) {
     return switch (kind) {
-      case "sqlite" -> Database.open("jdbc:sqlite:" + dir.resolve("fluxbot.db") + System.getProperty("exp.suffix", ""), null, null);
+      case "sqlite" -> Database.sqlite(dir.resolve("fluxbot.db"));
       case "postgresql" -> Database.open(PostgresServer.newDatabaseUrl(), null, null);
       default -> throw new IllegalArgumentException("db must be sqlite or postgresql; got \"" + kind + "\"");
     };
