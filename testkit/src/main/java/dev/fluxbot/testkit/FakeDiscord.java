@@ -309,9 +309,32 @@ public final class FakeDiscord implements AutoCloseable {
     engine.rateLimitNext(route, retryAfterSeconds);
   }
 
+  /** The same 429 as {@link #rateLimitNext(String, double)}, for each of the next {@code times} requests on {@code route}. */
+  public void rateLimitNext(String route, double retryAfterSeconds, int times) {
+    checkTimes(times);
+    for (int i = 0; i < times; i++) {
+      engine.rateLimitNext(route, retryAfterSeconds);
+    }
+  }
+
   /** Answers the next request on {@code route} with {@code status} and {@code {"message", "code"}}, once. */
   public void failNext(String route, int status, int code, String message) {
     engine.failNext(route, status, code, message);
+  }
+
+  /**
+   * Answers each of the next {@code times} requests on {@code route} with {@code status} and
+   * {@code {"message", "code"}}, e.g. a 503 that outlasts JDA's own retries of a 5xx.
+   */
+  public void failNext(String route, int status, int code, String message, int times) {
+    checkTimes(times);
+    for (int i = 0; i < times; i++) {
+      engine.failNext(route, status, code, message);
+    }
+  }
+
+  private static void checkTimes(int times) {
+    if (times < 1) throw new IllegalArgumentException("times must be at least 1. Provided: " + times);
   }
 
   /** Each uploaded file must be at most this big, or the request gets 413 (code 40005). */
