@@ -262,6 +262,22 @@ class FakeDiscordWireTest {
   }
 
   @Test
+  void aFailureScriptedForUploadsLetsOtherRequestsOnTheRoutePass() throws Exception {
+    discord.failNextUpload("POST /channels/{channel}/messages", 502, 0, "502: Bad Gateway", 1);
+    String url = discord.restBaseUrl() + "channels/" + FakeDiscord.DEFAULT_CHANNEL_ID + "/messages";
+    byte[] hello = "hello".getBytes(StandardCharsets.UTF_8);
+
+    HttpResponse<String> plain = post(url, "{\"content\":\"no file\"}");
+    HttpResponse<String> upload = multipart("POST", url, "{\"content\":\"with a file\"}", "a.txt", hello);
+    HttpResponse<String> again = multipart("POST", url, "{\"content\":\"with a file\"}", "a.txt", hello);
+
+    assertThat(plain.statusCode()).isEqualTo(200);
+    assertThat(upload.statusCode()).isEqualTo(502);
+    assertThat(again.statusCode()).isEqualTo(200);
+    assertThat(discord.messages()).extracting(DiscordMessage::content).containsExactly("no file", "with a file");
+  }
+
+  @Test
   void aLinkButtonNeedsAWellFormedUrlOfAtMost512Characters() throws Exception {
     String url = discord.restBaseUrl() + "channels/" + FakeDiscord.DEFAULT_CHANNEL_ID + "/messages";
     String button = "{\"content\":\"x\",\"components\":[{\"type\":1,\"components\":[{\"type\":2,\"style\":5,"
