@@ -17,6 +17,8 @@ record Environment(Map<String, String> vars) {
   static final String DISCORD_REST_URL = "FLUXBOT_DISCORD_REST_URL";
   static final String DISCORD_GATEWAY_URL = "FLUXBOT_DISCORD_GATEWAY_URL";
   static final String DATABASE_PASSWORD = "FLUXBOT_DATABASE_PASSWORD";
+  /** The key that signs download links of the web server; else one is kept in the data folder. */
+  static final String WEB_SECRET = "FLUXBOT_WEB_SECRET";
 
   Environment {
     vars = Map.copyOf(vars);

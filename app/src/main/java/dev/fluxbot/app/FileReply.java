@@ -109,16 +109,7 @@ final class FileReply implements ChatReply {
   public void image(ImageReply reply) {
     Path target = file != null ? file : dir.resolve("fluxbot-" + reply.jobId() + "." + reply.result().type().extension());
     try {
-      Path parent = target.toAbsolutePath().getParent();
-      Files.createDirectories(parent);
-      // Written beside the target, then moved: a reader never sees half an image. Files.write keeps the umask's mode.
-      Path tmp = parent.resolve("." + target.getFileName() + "." + reply.jobId() + ".part");
-      try {
-        Files.write(tmp, reply.result().image(), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-      } finally {
-        Files.deleteIfExists(tmp);
-      }
+      write(target, reply.result().image(), reply.jobId());
       written = target;
     } catch (IOException e) {
       err.println("fluxbot: cannot write " + target + ": " + e.getMessage());
@@ -128,4 +119,22 @@ final class FileReply implements ChatReply {
 
   @Override
   public void failed(UserError error) {}
+
+  /**
+   * Writes {@code bytes} beside {@code target}, then moves them there: a reader never sees half an
+   * image. The file gets the umask's mode.
+   *
+   * @param tag makes the temporary name unique, e.g. the job id
+   */
+  static void write(Path target, byte[] bytes, String tag) throws IOException {
+    Path parent = target.toAbsolutePath().getParent();
+    Files.createDirectories(parent);
+    Path tmp = parent.resolve("." + target.getFileName() + "." + tag + ".part");
+    try {
+      Files.write(tmp, bytes, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
 }

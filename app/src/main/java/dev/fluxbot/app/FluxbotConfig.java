@@ -7,6 +7,9 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Collectors;
@@ -16,7 +19,7 @@ import java.util.stream.Collectors;
  * never in this file: they come from the environment or from a file the config points at.
  */
 public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Storage storage, Quotas quotas,
-    Cache cache, Scheduler scheduler, Discord discord) {
+    Cache cache, Scheduler scheduler, Discord discord, Web web) {
 
   public FluxbotConfig {
     bfl = bfl == null ? Bfl.DEFAULTS : bfl;
@@ -27,9 +30,84 @@ public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Sto
     cache = cache == null ? Cache.DEFAULTS : cache;
     scheduler = scheduler == null ? Scheduler.DEFAULTS : scheduler;
     discord = discord == null ? Discord.DEFAULTS : discord;
+    web = web == null ? Web.DEFAULTS : web;
   }
 
-  public static final FluxbotConfig DEFAULTS = new FluxbotConfig(null, null, null, null, null, null, null, null);
+  public static final FluxbotConfig DEFAULTS = new FluxbotConfig(null, null, null, null, null, null, null, null, null);
+
+  /**
+   * The bot's own web server, which serves the originals of images that reached a chat only as a
+   * preview, at signed links that expire. On when {@code public_url} is set; the signing key is
+   * {@code FLUXBOT_WEB_SECRET}, else a key made once in {@code <data_dir>/web-secret}.
+   *
+   * @param listen {@code HOST:PORT} the server binds; default {@code 127.0.0.1:8787}, behind a reverse proxy with TLS
+   * @param publicUrl how users' browsers reach the server, e.g. {@code https://bot.example.com}; links start with it
+   * @param linkDays how many days a link works
+   */
+  public record Web(String listen, String publicUrl, Integer linkDays) {
+    static final Web DEFAULTS = new Web(null, null, null);
+    static final String DEFAULT_LISTEN = "127.0.0.1:8787";
+
+    public Web {
+      if (listen != null && publicUrl == null) {
+        throw new IllegalArgumentException("web.public_url: required when web.listen is set; it is the address users' "
+            + "browsers reach this server at (e.g. https://bot.example.com), and download links start with it");
+      }
+      listen = listen == null ? DEFAULT_LISTEN : listen.strip();
+      linkDays = linkDays == null ? 7 : linkDays;
+      address(listen);
+      if (publicUrl != null) {
+        publicUrl = checkedPublicUrl(publicUrl.strip());
+      }
+      if (linkDays < 1 || linkDays > 365) {
+        throw new IllegalArgumentException("web.link_days: must be 1..365; got " + linkDays);
+      }
+    }
+
+    /** Whether the server runs: only a public URL makes links anyone can open. */
+    public boolean enabled() {
+      return publicUrl != null;
+    }
+
+    /** {@code listen} as a socket address (the host is not looked up until the server binds). */
+    public InetSocketAddress address() {
+      return address(listen);
+    }
+
+    private static InetSocketAddress address(String listen) {
+      int colon = listen.lastIndexOf(':');
+      String host = colon <= 0 ? "" : listen.substring(0, colon);
+      if (host.startsWith("[") && host.endsWith("]")) {
+        host = host.substring(1, host.length() - 1);
+      }
+      int port = -1;
+      try {
+        port = Integer.parseInt(listen.substring(colon + 1));
+      } catch (NumberFormatException e) {
+        // reported below
+      }
+      if (host.isEmpty() || port < 1 || port > 65535) {
+        throw new IllegalArgumentException("web.listen: must be HOST:PORT with a port 1..65535, e.g. " + DEFAULT_LISTEN
+            + " (or 0.0.0.0:8787 for every interface); got \"" + listen + "\"");
+      }
+      return InetSocketAddress.createUnresolved(host, port);
+    }
+
+    private static String checkedPublicUrl(String url) {
+      URI uri;
+      try {
+        uri = new URI(url);
+      } catch (URISyntaxException e) {
+        uri = null;
+      }
+      if (uri == null || uri.getHost() == null || uri.getRawQuery() != null || uri.getRawFragment() != null
+          || !("http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme()))) {
+        throw new IllegalArgumentException("web.public_url: must be an http:// or https:// URL with a host and no query, "
+            + "e.g. https://bot.example.com or https://example.com/fluxbot; got \"" + url + "\"");
+      }
+      return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+    }
+  }
 
   /**
    * Discord: on when a token is given ({@code FLUXBOT_DISCORD_TOKEN}, or the file {@code token_file} names).

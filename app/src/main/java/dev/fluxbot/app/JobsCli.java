@@ -2,7 +2,9 @@ package dev.fluxbot.app;
 
 import dev.fluxbot.core.ImageReply;
 import dev.fluxbot.core.JobStore;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Locale;
@@ -71,10 +73,14 @@ final class JobsCli {
     }
   }
 
-  @Command(name = "show", description = "One job in full.")
+  @Command(name = "show", description = {"One job in full.",
+      "With -o, also writes its image (the original, also where chat got a preview) to a file."})
   static final class Show extends Base {
     @Parameters(paramLabel = "JOB_ID")
     String id;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write the job's image to FILE.")
+    Path output;
 
     @Override
     int run(Wiring wiring, PrintWriter out, PrintWriter err) {
@@ -103,6 +109,28 @@ final class JobsCli {
       if (j.parentJobId() != null) {
         out.println("follow-up:   " + j.followUp().label() + " of " + j.parentJobId());
       }
+      return output == null ? Main.OK : writeImage(wiring, j, out, err);
+    }
+
+    private int writeImage(Wiring wiring, JobStore.Job j, PrintWriter out, PrintWriter err) {
+      if (j.imageHash() == null) {
+        err.println("fluxbot: job " + j.id() + " has no image (it is " + j.state() + "); only a job that succeeded has one.");
+        return Main.USER_ERROR;
+      }
+      var bytes = wiring.images.get(j.imageHash());
+      if (bytes.isEmpty()) {
+        err.println("fluxbot: the image of job " + j.id() + " (" + j.imageHash() + ") is no longer in the image store "
+            + "under " + Path.of(wiring.config.storage().dataDir(), "images") + ".");
+        return Main.BACKEND_FAILURE;
+      }
+      try {
+        FileReply.write(output, bytes.get(), j.id());
+      } catch (IOException e) {
+        err.println("fluxbot: cannot write " + output + " (" + e.getClass().getSimpleName() + ": " + e.getMessage()
+            + "); pick another path with -o.");
+        return Main.USER_ERROR;
+      }
+      out.println("Wrote " + output + " (" + j.imageType().apiName() + ", " + bytes.get().length + " bytes).");
       return Main.OK;
     }
   }

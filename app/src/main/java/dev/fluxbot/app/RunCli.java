@@ -2,7 +2,9 @@ package dev.fluxbot.app;
 
 import dev.fluxbot.core.Secret;
 import dev.fluxbot.discord.DiscordBot;
+import dev.fluxbot.discord.OriginalLinks;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.HashSet;
@@ -22,7 +24,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "run", mixinStandardHelpOptions = true,
     description = {"Runs the bot on every configured chat platform until stopped (SIGTERM or Ctrl-C).",
-        "Discord: set FLUXBOT_DISCORD_TOKEN. Images: BFL_API_KEY."})
+        "Discord: set FLUXBOT_DISCORD_TOKEN. Images: BFL_API_KEY.",
+        "Download links to originals: web.public_url in the config (key: FLUXBOT_WEB_SECRET or data/web-secret)."})
 final class RunCli implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(RunCli.class);
 
@@ -50,6 +53,7 @@ final class RunCli implements Callable<Integer> {
       return Main.USER_ERROR;
     }
     DiscordBot discord = null;
+    OriginalsServer web = null;
     try {
       Optional<Secret> discordToken = main.environment.secret(Environment.DISCORD_TOKEN, config.discord().tokenFile(),
           "discord.token_file");
@@ -61,15 +65,25 @@ final class RunCli implements Callable<Integer> {
       }
       log.info("backend bfl: {} ({})", wiring.bfl.config().baseUrl(),
           wiring.bfl.config().apiKey() == null ? "NO KEY: set BFL_API_KEY" : "key set");
+      SignedLinks links;
+      try {
+        links = signedLinks(config);
+      } catch (FluxbotConfig.ConfigException e) {
+        err.println("fluxbot: " + e.getMessage());
+        wiring.close();
+        return Main.USER_ERROR;
+      }
+      OriginalLinks originals = links == null ? OriginalLinks.NONE : jobId -> Optional.of(links.linkFor(jobId));
       discord = new DiscordBot(new DiscordBot.Config(discordToken.get(),
           main.environment.get(Environment.DISCORD_REST_URL).orElse(config.discord().restBaseUrl()),
           main.environment.get(Environment.DISCORD_GATEWAY_URL).orElse(config.discord().gatewayUrl()),
           new HashSet<>(config.discord().adminRoles()), config.discord().allowDms()),
           new DiscordBot.Services(wiring.imagine, wiring.quota, wiring.jobs, wiring.settings, wiring.catalog,
-              InstantSource.system()));
+              InstantSource.system(), originals));
       try {
-        discord.start();
-      } catch (IllegalStateException e) {
+        discord.start(); // a bad token fails before any port is taken
+        web = links == null ? null : startWeb(config.web(), links, wiring);
+      } catch (IllegalStateException | FluxbotConfig.ConfigException e) {
         err.println("fluxbot: " + e.getMessage());
         discord.close();
         wiring.close();
@@ -98,6 +112,7 @@ final class RunCli implements Callable<Integer> {
       log.info("stopping: running jobs get {} s to finish; queued ones wait for the next start", graceSeconds);
       wiring.shutdown(Duration.ofSeconds(graceSeconds));
       discord.close();
+      closeWeb(web);
       wiring.close();
       done.countDown();
       return Main.OK;
@@ -105,8 +120,34 @@ final class RunCli implements Callable<Integer> {
       if (discord != null) {
         discord.close();
       }
+      closeWeb(web);
       wiring.close();
       throw e;
+    }
+  }
+
+  /** The signer of links to originals where {@code web.public_url} is set, else null; reads or makes its key. */
+  private SignedLinks signedLinks(FluxbotConfig config) {
+    FluxbotConfig.Web w = config.web();
+    if (!w.enabled()) {
+      log.info("web: off; a preview names the job whose original an admin can save (set web.public_url for links)");
+      return null;
+    }
+    WebSecret.Key key = WebSecret.load(main.environment, Path.of(config.storage().dataDir()));
+    log.info("web: download links signed with the key from {}, good for {} days", key.source(), w.linkDays());
+    return new SignedLinks(key.bytes(), w.publicUrl(), Duration.ofDays(w.linkDays()), InstantSource.system());
+  }
+
+  private static OriginalsServer startWeb(FluxbotConfig.Web w, SignedLinks links, Wiring wiring) {
+    OriginalsServer web = OriginalsServer.start(w.address(), links, wiring.jobs, wiring.images, InstantSource.system());
+    log.info("web: serving originals on {}:{} as {}{}…", web.address().getHostString(), web.address().getPort(),
+        w.publicUrl(), SignedLinks.PATH);
+    return web;
+  }
+
+  private static void closeWeb(OriginalsServer web) {
+    if (web != null) {
+      web.close();
     }
   }
 

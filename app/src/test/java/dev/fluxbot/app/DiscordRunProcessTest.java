@@ -9,6 +9,7 @@ import dev.fluxbot.testkit.DiscordContext;
 import dev.fluxbot.testkit.DiscordInteraction;
 import dev.fluxbot.testkit.DiscordMention;
 import dev.fluxbot.testkit.DiscordMessage;
+import dev.fluxbot.testkit.DiscordRequest;
 import dev.fluxbot.testkit.FakeBflApi;
 import dev.fluxbot.testkit.FakeDiscord;
 import dev.fluxbot.testkit.Scenario;
@@ -16,10 +17,18 @@ import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -29,20 +38,33 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The real app ({@code fluxbot run}, a child process) against the fake Discord and the fake BFL API. */
+/**
+ * The real app ({@code fluxbot run}, a child process) against the fake Discord and the fake BFL API,
+ * with its web server for originals on a free loopback port.
+ */
 class DiscordRunProcessTest {
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+  private static final String UPLOAD = "PATCH /webhooks/{app}/{token}/messages/@original";
   private static final String BFL_KEY = "sk-discord-e2e";
 
   private final FakeBflApi bfl = FakeBflApi.builder().key(BFL_KEY).start();
   private final FakeDiscord discord = FakeDiscord.builder().awaitTimeout(Duration.ofSeconds(30)).start();
   private final DiscordContext alice = discord.inGuild(FakeDiscord.DEFAULT_USER_ID);
   private Process app;
+  private String webBase;
 
   @TempDir
   Path dir;
 
   @BeforeEach
   void start() throws Exception {
+    int port;
+    try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      port = free.getLocalPort();
+    }
+    webBase = "http://127.0.0.1:" + port;
+    Files.writeString(dir.resolve("fluxbot.yaml"), "web:\n  listen: 127.0.0.1:" + port + "\n  public_url: " + webBase
+        + "\n");
     app = startApp();
   }
 
@@ -233,24 +255,75 @@ class DiscordRunProcessTest {
   }
 
   @Test
-  void aRateLimitOnTheImageEditLosesNothing() throws Exception {
-    discord.rateLimitNext("PATCH /webhooks/{app}/{token}/messages/@original", 1.0);
+  void aRateLimitOnTheImageUploadLosesNothing() throws Exception {
+    discord.rateLimitNextUpload(UPLOAD, 1.0, 1);
     DiscordInteraction imagine = discord.slashCommand(alice, "imagine", Map.of("prompt", "a patient fox --seed 5"));
     DiscordMessage image = imageOf(imagine);
     assertThat(image.content()).contains("seed 5");
+    assertThat(uploadStatuses()).containsExactly(429, 200);
     assertThat(bfl.submits()).hasSize(1);
   }
 
+  /** The statuses Discord gave the edits of {@code @original} that carried the image, up to the one it took. */
+  private List<Integer> uploadStatuses() {
+    discord.awaitRequest(UPLOAD, r -> r.isMultipart() && r.status() == 200);
+    return discord.requests(UPLOAD).stream().filter(DiscordRequest::isMultipart).map(DiscordRequest::status).toList();
+  }
+
   @Test
-  void anImageOverTheUploadLimitArrivesAsAPreviewThatFits() throws Exception {
+  void anImageOverTheUploadLimitArrivesAsAPreviewWithALinkToTheExactOriginal() throws Exception {
     byte[] big = png(1024, 1024, 3);
     assertThat(big.length).isGreaterThan(2_000_000);
     bfl.enqueue(Scenario.ready().withImage(big, "png"));
     discord.setAttachmentSizeLimit(400_000);
-    DiscordInteraction imagine = discord.slashCommand(alice, "imagine", Map.of("prompt", "static --format png"));
+    DiscordInteraction imagine = discord.slashCommand(alice, "imagine", Map.of("prompt", "static --format png --seed 21"));
     DiscordMessage image = imageOf(imagine);
     assertThat(image.files().get(0).bytes().length).isLessThanOrEqualTo(400_000);
     assertThat(image.files().get(0).filename()).endsWith(".jpg");
-    assertThat(image.content()).contains("over this channel's upload limit, so this is a JPEG preview");
+    assertThat(image.content()).containsPattern("Preview: the original is \\d\\.\\d MB \\(PNG\\), over this channel's upload limit")
+        .contains("The **Original** button downloads the full image.");
+    JsonNode button = image.components().get(0).path("components").get(4);
+    assertThat(button.path("style").asInt()).isEqualTo(5);
+    assertThat(button.path("label").asText()).isEqualTo("Original");
+    String jobId = image.customIds().get(0).substring("fx:reroll:".length());
+    URI link = URI.create(button.path("url").asText());
+    assertThat(link.toString()).startsWith(webBase + "/originals/" + jobId + "?exp=");
+
+    HttpResponse<byte[]> original = HTTP.send(HttpRequest.newBuilder(link).build(), HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(original.statusCode()).isEqualTo(200);
+    assertThat(original.body()).as("exactly the original's bytes").isEqualTo(big);
+    assertThat(original.headers().firstValue("Content-Type")).contains("image/png");
+    assertThat(original.headers().firstValue("Content-Disposition")).contains("attachment; filename=\"fluxbot-21.png\"");
+
+    String tampered = link.toString().replaceFirst("exp=(\\d+)", "exp=9$1");
+    HttpResponse<String> refused = HTTP.send(HttpRequest.newBuilder(URI.create(tampered)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(refused.statusCode()).isEqualTo(403);
+    assertThat(refused.body()).startsWith("This link is not valid: its signature does not match.");
+
+    Path key = dir.resolve("data").resolve("web-secret");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(key))).isEqualTo("rw-------");
+    assertThat(log()).contains("web: serving originals on 127.0.0.1:" + link.getPort() + " as " + webBase + "/originals/…")
+        .doesNotContain(Files.readString(key).strip()).doesNotContain(link.getRawQuery());
+
+    Process show = fluxbot("jobs", "show", jobId, "-o", "original.png").redirectErrorStream(true)
+        .redirectOutput(dir.resolve("show.log").toFile()).start();
+    assertThat(show.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(show.exitValue()).as(Files.readString(dir.resolve("show.log"))).isZero();
+    assertThat(Files.readAllBytes(dir.resolve("original.png"))).isEqualTo(big);
+  }
+
+  @Test
+  void serverErrorsOnTheImageUploadAreOutlastedAndTheImageIsChargedOnce() throws Exception {
+    // 5 x 503: JDA tries 4 times, then the core's delivery retry, after 2 s, meets the last one and JDA tries again.
+    discord.failNextUpload(UPLOAD, 503, 0, "503: Service Unavailable", 5);
+    DiscordInteraction imagine = discord.slashCommand(alice, "imagine", Map.of("prompt", "a stubborn fox --seed 5"));
+    DiscordMessage image = imageOf(imagine);
+    assertThat(image.content()).contains("seed 5");
+    assertThat(uploadStatuses()).containsExactly(503, 503, 503, 503, 503, 200);
+    assertThat(discord.messages()).filteredOn(m -> !m.files().isEmpty()).containsExactly(image);
+    assertThat(bfl.submits()).hasSize(1);
+    DiscordInteraction quota = discord.slashCommand(alice, "quota", Map.of());
+    assertThat(discord.awaitCallback(quota.id()).data().path("content").asText()).contains("(spent 1.4).");
   }
 }

@@ -119,6 +119,28 @@ class StoreCliProcessTest {
   }
 
   @Test
+  void jobsShowWritesTheStoredImageWithDashO() throws Exception {
+    Run made = fluxbot("imagine", "a lighthouse --seed 3 --format png", "--json", "-o", "l.png");
+    String id = made.out().replaceAll("(?s).*\"job_id\":\"([0-9A-Z]{26})\".*", "$1").trim();
+    Run show = fluxbot("jobs", "show", id, "-o", "copies/again.png");
+    assertThat(show.exit()).as(show.all()).isZero();
+    byte[] original = Files.readAllBytes(dir.resolve("l.png"));
+    assertThat(show.out()).contains("state:       SUCCEEDED")
+        .contains("Wrote copies/again.png (png, " + original.length + " bytes).");
+    assertThat(Files.readAllBytes(dir.resolve("copies/again.png"))).isEqualTo(original);
+
+    fake.enqueue(Scenario.moderated("Content Moderated", "Derivative Works Filter"));
+    assertThat(fluxbot("imagine", "a blocked thing --seed 4", "-o", "b.jpg").exit()).isEqualTo(1);
+    String blocked = fluxbot("jobs", "list").out().lines().filter(l -> l.contains("MODERATED")).findFirst().orElseThrow()
+        .substring(0, 26);
+    Run none = fluxbot("jobs", "show", blocked, "-o", "none.jpg");
+    assertThat(none.exit()).isEqualTo(2);
+    assertThat(none.err()).contains("fluxbot: job " + blocked + " has no image (it is MODERATED); only a job that "
+        + "succeeded has one.");
+    assertThat(dir.resolve("none.jpg")).doesNotExist();
+  }
+
+  @Test
   void aProcessKilledMidJobIsFinishedByResumeWithoutASecondSubmitOrCharge() throws Exception {
     List<String> walk = new ArrayList<>(Collections.nCopies(10, "Pending"));
     walk.addAll(List.of("Generating", "Ready"));

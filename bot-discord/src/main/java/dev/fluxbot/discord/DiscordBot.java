@@ -38,6 +38,7 @@ import net.dv8tion.jda.api.entities.Member;
 import net.dv8tion.jda.api.entities.Message;
 import net.dv8tion.jda.api.entities.Role;
 import net.dv8tion.jda.api.entities.User;
+import net.dv8tion.jda.api.entities.channel.ChannelType;
 import net.dv8tion.jda.api.events.interaction.GenericInteractionCreateEvent;
 import net.dv8tion.jda.api.events.interaction.ModalInteractionEvent;
 import net.dv8tion.jda.api.events.interaction.command.MessageContextInteractionEvent;
@@ -81,9 +82,24 @@ public final class DiscordBot implements AutoCloseable {
     }
   }
 
-  /** The core services the adapter talks to. */
+  /**
+   * The core services the adapter talks to.
+   *
+   * @param clock decides when an interaction token is too old to use (Discord's 15 minutes)
+   * @param originals links to the originals of images that only fit as a preview; {@link OriginalLinks#NONE} for none
+   */
   public record Services(ImagineService imagine, QuotaService quota, JobStore jobs, SettingsStore settings,
-      ModelCatalog catalog, InstantSource clock) {}
+      ModelCatalog catalog, InstantSource clock, OriginalLinks originals) {
+    public Services {
+      Objects.requireNonNull(originals, "originals");
+    }
+
+    /** Without links to originals: a preview's message says how an admin gets the original. */
+    public Services(ImagineService imagine, QuotaService quota, JobStore jobs, SettingsStore settings,
+        ModelCatalog catalog, InstantSource clock) {
+      this(imagine, quota, jobs, settings, catalog, clock, OriginalLinks.NONE);
+    }
+  }
 
   private final Config config;
   private final Services services;
@@ -136,7 +152,7 @@ public final class DiscordBot implements AutoCloseable {
   /** Rebuilds a stored job's reply, for delivery after a restart; empty if it is not Discord's. */
   public Optional<ChatReply> replyFor(JobStore.Job job) {
     return DiscordAddress.parse(job.replyAddress())
-        .map(a -> new DiscordReply(jda, a, services.clock(), () -> DEFAULT_UPLOAD_LIMIT));
+        .map(a -> new DiscordReply(jda, a, services.clock(), () -> DEFAULT_UPLOAD_LIMIT, services.originals()));
   }
 
   @Override
@@ -169,9 +185,9 @@ public final class DiscordBot implements AutoCloseable {
 
   private DiscordReply reply(GenericInteractionCreateEvent event) {
     DiscordAddress address = new DiscordAddress(event.getToken(), event.getChannelId(), event.getUser().getId(),
-        event.getTimeCreated().toInstant());
+        event.getTimeCreated().toInstant(), event.getChannelType() == ChannelType.PRIVATE);
     long limit = uploadLimit(event.getRawData());
-    return new DiscordReply(jda, address, services.clock(), () -> limit);
+    return new DiscordReply(jda, address, services.clock(), () -> limit, services.originals());
   }
 
   /** The interaction's {@code attachment_size_limit} (raw data, which JDA does not expose otherwise). */

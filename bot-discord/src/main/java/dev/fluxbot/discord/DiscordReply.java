@@ -6,11 +6,13 @@ import dev.fluxbot.core.GenerationResult;
 import dev.fluxbot.core.ImageReply;
 import dev.fluxbot.core.Progress;
 import dev.fluxbot.core.UserError;
+import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import net.dv8tion.jda.api.JDA;
 import net.dv8tion.jda.api.components.actionrow.ActionRow;
 import net.dv8tion.jda.api.components.buttons.Button;
@@ -27,7 +29,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One job's answer on Discord: the deferred reply is edited with the queue position and progress,
  * then with the image and its buttons. Past the interaction token's 15 minutes the image goes to
- * the channel as a new message. Errors are ephemeral follow-ups.
+ * the channel as a new message. An image over the upload limit goes as a JPEG preview, with a link
+ * button to the original where the app serves one. Errors are ephemeral follow-ups.
  */
 final class DiscordReply implements ChatReply {
   private static final Logger log = LoggerFactory.getLogger(DiscordReply.class);
@@ -39,15 +42,18 @@ final class DiscordReply implements ChatReply {
   private final DiscordAddress address;
   private final InstantSource clock;
   private final java.util.function.LongSupplier uploadLimit;
+  private final OriginalLinks originals;
   private volatile Instant lastEdit = Instant.EPOCH;
   private volatile String lastText = "";
 
   /** @param uploadLimit read when the image is ready (the interaction's own limit arrives with its raw event) */
-  DiscordReply(JDA jda, DiscordAddress address, InstantSource clock, java.util.function.LongSupplier uploadLimit) {
+  DiscordReply(JDA jda, DiscordAddress address, InstantSource clock, java.util.function.LongSupplier uploadLimit,
+      OriginalLinks originals) {
     this.jda = jda;
     this.address = address;
     this.clock = clock;
     this.uploadLimit = uploadLimit;
+    this.originals = originals;
   }
 
   DiscordAddress address() {
@@ -108,13 +114,15 @@ final class DiscordReply implements ChatReply {
 
   private void send(ImageReply reply, Previews.Fitted fitted) {
     GenerationResult r = reply.result();
-    String caption = Texts.caption(reply, address.userId(), fitted);
+    Optional<URI> original = fitted.preview() ? originals.linkFor(reply.jobId()) : Optional.empty();
+    String caption = Texts.caption(reply, address.userId(), fitted, original.isPresent());
     String file = "fluxbot-" + r.seed() + "." + fitted.type().extension();
     List<Button> buttons = new ArrayList<>();
     for (ImageReply.FollowUp f : reply.actions()) {
       String id = ButtonIds.format(f, reply.jobId());
       buttons.add(f == ImageReply.FollowUp.REROLL ? Button.primary(id, f.label()) : Button.secondary(id, f.label()));
     }
+    original.ifPresent(link -> buttons.add(Button.link(link.toString(), "Original")));
     if (tokenAlive()) {
       hook().editOriginal(new MessageEditBuilder().setContent(caption)
               .setFiles(FileUpload.fromData(fitted.bytes(), file)).setComponents(ActionRow.of(buttons)).build())
@@ -137,10 +145,14 @@ final class DiscordReply implements ChatReply {
     }
   }
 
+  /** The interaction's channel; a DM this JDA session has not seen (after a restart) is reopened through its user, blocking. */
   private MessageChannel channel() {
     MessageChannel channel = jda.getChannelById(MessageChannel.class, address.channelId());
     if (channel == null) {
       channel = jda.getPrivateChannelById(address.channelId());
+    }
+    if (channel == null && address.dm()) {
+      channel = jda.openPrivateChannelById(address.userId()).complete();
     }
     if (channel == null) {
       throw new DeliveryException("channel " + address.channelId() + " is not visible to the bot", null);

@@ -31,16 +31,17 @@ final class Texts {
     return label + (Double.isNaN(p.fraction()) ? "…" : String.format(Locale.ROOT, " %.0f%%…", p.fraction() * 100));
   }
 
-  /** Prompt, who asked, model, size, seed, cost or "cached", and a note when only a preview fits. */
-  static String caption(ImageReply reply, String userId, Previews.Fitted fitted) {
+  /**
+   * Prompt, who asked, model, size, seed, cost or "cached", and, when only a preview fits, a note
+   * that says so and where the original is: behind the Original button when {@code hasLink}, else
+   * with an admin.
+   */
+  static String caption(ImageReply reply, String userId, Previews.Fitted fitted, boolean hasLink) {
     GenerationResult r = reply.result();
     String cost = reply.cached() ? "cached" + (r.cost() == null || r.cost().signum() == 0 ? " (free)" : " (" + credits(r.cost()) + " credits)")
         : r.cost() == null ? "cost not reported" : credits(r.cost()) + " credits";
     String line = reply.request().model().id() + " · " + r.width() + "×" + r.height() + " · seed " + r.seed() + " · " + cost;
-    String note = fitted.preview()
-        ? "\n-# The original (" + mb(r.image().length) + ") is over this channel's upload limit, so this is a JPEG preview. "
-            + "The original is kept with job " + reply.jobId() + "."
-        : "";
+    String note = fitted.preview() ? "\n-# " + previewNote(reply, hasLink) : "";
     String head = " — <@" + userId + ">\n" + line + note;
     String prompt = reply.request().prompt().replace("**", "");
     int room = MAX_CONTENT - head.length() - 4;
@@ -48,6 +49,16 @@ final class Texts {
       prompt = prompt.substring(0, Math.max(0, room - 1)) + "…";
     }
     return "**" + prompt + "**" + head;
+  }
+
+  /** Why the image shown is a preview, and how to get the original. */
+  private static String previewNote(ImageReply reply, boolean hasLink) {
+    GenerationResult r = reply.result();
+    String head = "Preview: the original is " + mb(r.image().length) + " (" + r.type().name() + "), over this channel's "
+        + "upload limit, so this is a smaller JPEG.";
+    return hasLink ? head + " The **Original** button downloads the full image."
+        : head + " The original is kept with job " + reply.jobId() + "; an admin can save it with `fluxbot jobs show "
+            + reply.jobId() + " -o FILE`.";
   }
 
   static String error(UserError e) {

@@ -35,17 +35,32 @@ class DiscordTextsTest {
   @Test
   void theCaptionShowsPromptUserModelSizeSeedAndCost() {
     String caption = Texts.caption(reply("a **bold** fox --ar 16:9", new BigDecimal("1.40"), false), "42",
-        new Previews.Fitted(new byte[1], ImageType.JPEG, false));
+        new Previews.Fitted(new byte[1], ImageType.JPEG, false), false);
     assertThat(caption).isEqualTo("**a bold fox** — <@42>\nklein-4b · 1344×768 · seed 7 · 1.4 credits");
-    assertThat(Texts.caption(reply("a fox", BigDecimal.ZERO, true), "42", new Previews.Fitted(new byte[1], ImageType.JPEG, false)))
+    assertThat(Texts.caption(reply("a fox", BigDecimal.ZERO, true), "42", new Previews.Fitted(new byte[1], ImageType.JPEG, false),
+        false))
         .endsWith("seed 7 · cached (free)");
   }
 
   @Test
   void aLongPromptIsCutToFitDiscordsLimit() {
     String caption = Texts.caption(reply("x".repeat(3900), BigDecimal.ONE, false), "42",
-        new Previews.Fitted(new byte[1], ImageType.JPEG, true));
-    assertThat(caption).hasSizeLessThanOrEqualTo(Texts.MAX_CONTENT).contains("…**").contains("JPEG preview");
+        new Previews.Fitted(new byte[1], ImageType.JPEG, true), false);
+    assertThat(caption).hasSizeLessThanOrEqualTo(Texts.MAX_CONTENT).contains("…**").contains("smaller JPEG");
+  }
+
+  @Test
+  void aPreviewSaysWhereTheOriginalIs() {
+    GenerationRequest r = parser.parse("a fox --format png", Map.of(), 0).withSeed(7);
+    ImageReply big = new ImageReply("01JOB000000000000000000001", r, new GenerationResult(new byte[3 * 1024 * 1024],
+        ImageType.PNG, 1024, 1024, 7, BigDecimal.ONE, "bfl", "t", Duration.ZERO), false, List.of(ImageReply.FollowUp.values()));
+    Previews.Fitted preview = new Previews.Fitted(new byte[1], ImageType.JPEG, true);
+    assertThat(Texts.caption(big, "42", preview, true)).endsWith(
+        "\n-# Preview: the original is 3.0 MB (PNG), over this channel's upload limit, so this is a smaller JPEG. "
+            + "The **Original** button downloads the full image.");
+    assertThat(Texts.caption(big, "42", preview, false)).endsWith(
+        "so this is a smaller JPEG. The original is kept with job 01JOB000000000000000000001; an admin can save it "
+            + "with `fluxbot jobs show 01JOB000000000000000000001 -o FILE`.");
   }
 
   @Test
@@ -78,8 +93,12 @@ class DiscordTextsTest {
 
   @Test
   void theAddressRoundTripsAndOthersAreNotDiscords() {
-    DiscordAddress a = new DiscordAddress("tok", "123", "42", Instant.parse("2026-11-21T12:00:00Z"));
+    DiscordAddress a = new DiscordAddress("tok", "123", "42", Instant.parse("2026-11-21T12:00:00Z"), false);
     assertThat(DiscordAddress.parse(a.toJson())).contains(a);
+    DiscordAddress dm = new DiscordAddress("tok", "124", "42", Instant.parse("2026-11-21T12:00:00Z"), true);
+    assertThat(DiscordAddress.parse(dm.toJson())).contains(dm);
+    assertThat(DiscordAddress.parse("{\"kind\":\"discord\",\"token\":\"t\",\"channel\":\"1\",\"user\":\"2\",\"created\":0}"))
+        .as("an address stored before DMs were marked").contains(new DiscordAddress("t", "1", "2", Instant.EPOCH, false));
     assertThat(DiscordAddress.parse("{\"kind\":\"file\",\"path\":\"/tmp/x\"}")).isEmpty();
     assertThat(DiscordAddress.parse("not json")).isEmpty();
     assertThat(DiscordAddress.parse(null)).isEmpty();

@@ -272,6 +272,15 @@ public final class FakeDiscord implements AutoCloseable {
     return engine.requests(route);
   }
 
+  /**
+   * The first REST request on {@code route} that matches, with the status it got, e.g. the upload
+   * Discord finally took after scripted failures. A request is recorded just before its answer
+   * leaves, so it may land after the message it wrote: await it rather than read {@link #requests}.
+   */
+  public DiscordRequest awaitRequest(String route, Predicate<DiscordRequest> predicate) {
+    return engine.awaitRequest(route, predicate);
+  }
+
   /** Every interaction response the fake accepted, in order. */
   public List<DiscordCallback> callbacks() {
     return engine.callbacks();
@@ -306,12 +315,58 @@ public final class FakeDiscord implements AutoCloseable {
    * @param route {@code [METHOD ]/path} below {@code /api/v10}; {@code {name}} matches any one segment
    */
   public void rateLimitNext(String route, double retryAfterSeconds) {
-    engine.rateLimitNext(route, retryAfterSeconds);
+    engine.rateLimitNext(route, retryAfterSeconds, false);
+  }
+
+  /** The same 429 as {@link #rateLimitNext(String, double)}, for each of the next {@code times} requests on {@code route}. */
+  public void rateLimitNext(String route, double retryAfterSeconds, int times) {
+    checkTimes(times);
+    for (int i = 0; i < times; i++) {
+      engine.rateLimitNext(route, retryAfterSeconds, false);
+    }
+  }
+
+  /**
+   * The same 429 for each of the next {@code times} requests on {@code route} that upload files
+   * (multipart with {@code files[n]}); other requests on the route pass, e.g. a bot's progress edits
+   * of the message its image goes into.
+   */
+  public void rateLimitNextUpload(String route, double retryAfterSeconds, int times) {
+    checkTimes(times);
+    for (int i = 0; i < times; i++) {
+      engine.rateLimitNext(route, retryAfterSeconds, true);
+    }
   }
 
   /** Answers the next request on {@code route} with {@code status} and {@code {"message", "code"}}, once. */
   public void failNext(String route, int status, int code, String message) {
-    engine.failNext(route, status, code, message);
+    engine.failNext(route, status, code, message, false);
+  }
+
+  /**
+   * Answers each of the next {@code times} requests on {@code route} with {@code status} and
+   * {@code {"message", "code"}}, e.g. a 503 that outlasts JDA's own retries of a 5xx.
+   */
+  public void failNext(String route, int status, int code, String message, int times) {
+    checkTimes(times);
+    for (int i = 0; i < times; i++) {
+      engine.failNext(route, status, code, message, false);
+    }
+  }
+
+  /**
+   * Fails each of the next {@code times} requests on {@code route} that upload files, as
+   * {@link #failNext(String, int, int, String, int)} does; other requests on the route pass.
+   */
+  public void failNextUpload(String route, int status, int code, String message, int times) {
+    checkTimes(times);
+    for (int i = 0; i < times; i++) {
+      engine.failNext(route, status, code, message, true);
+    }
+  }
+
+  private static void checkTimes(int times) {
+    if (times < 1) throw new IllegalArgumentException("times must be at least 1. Provided: " + times);
   }
 
   /** Each uploaded file must be at most this big, or the request gets 413 (code 40005). */

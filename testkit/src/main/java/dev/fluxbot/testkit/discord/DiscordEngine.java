@@ -168,7 +168,7 @@ public final class DiscordEngine implements AutoCloseable {
 
   // --- scripting ---
 
-  public void rateLimitNext(String route, double retryAfterSeconds) {
+  public void rateLimitNext(String route, double retryAfterSeconds, boolean uploadsOnly) {
     RouteTemplate template = RouteTemplate.parse(route);
     if (!(retryAfterSeconds >= 0)) {
       throw new IllegalArgumentException("retryAfterSeconds must not be negative. Provided: " + retryAfterSeconds);
@@ -183,12 +183,12 @@ public final class DiscordEngine implements AutoCloseable {
         .withHeader("X-RateLimit-Reset-After", String.format(Locale.ROOT, "%.3f", retryAfterSeconds))
         .withHeader("X-RateLimit-Bucket", Integer.toHexString(template.text().hashCode()))
         .withHeader("X-RateLimit-Scope", "user");
-    world.locked(() -> world.scripted.add(new World.Scripted(template, reply)));
+    world.locked(() -> world.scripted.add(new World.Scripted(template, reply, uploadsOnly)));
   }
 
-  public void failNext(String route, int status, int code, String message) {
+  public void failNext(String route, int status, int code, String message, boolean uploadsOnly) {
     RouteTemplate template = RouteTemplate.parse(route);
-    world.locked(() -> world.scripted.add(new World.Scripted(template, Reply.error(status, message, code))));
+    world.locked(() -> world.scripted.add(new World.Scripted(template, Reply.error(status, message, code), uploadsOnly)));
   }
 
   public void setAttachmentSizeLimit(long bytes) {
@@ -221,6 +221,11 @@ public final class DiscordEngine implements AutoCloseable {
     RouteTemplate template = RouteTemplate.parse(route);
     return recorder.requests().stream().filter(r -> r.path().startsWith(RestHandler.API_PREFIX + "/"))
         .filter(r -> template.matches(r.method(), r.path().substring(RestHandler.API_PREFIX.length()))).toList();
+  }
+
+  public DiscordRequest awaitRequest(String route, Predicate<DiscordRequest> predicate) {
+    return recorder.await(r -> requests(route).stream().filter(predicate).findFirst(), world.config.awaitTimeout(),
+        "matching request on " + route, Recorder::requests);
   }
 
   public <T> T await(Function<List<DiscordCallback>, Optional<T>> inCallbacks, String what) {

@@ -100,6 +100,10 @@ final class MessageRules {
     maxText(button.path("label"), 80, plus(at, "label"), errors);
     if (style == 5) {
       if (!button.hasNonNull("url")) errors.add(plus(at, "url"), "BASE_TYPE_REQUIRED", "This field is required");
+      maxText(button.path("url"), 512, plus(at, "url"), errors);
+      if (button.hasNonNull("url") && !button.get("url").asText().matches("(?i)(https?|discord)://.+")) {
+        errors.add(plus(at, "url"), "URL_TYPE_INVALID_URL", "Not a well formed URL.");
+      }
       if (button.hasNonNull("custom_id")) {
         errors.add(plus(at, "custom_id"), "BUTTON_COMPONENT_CUSTOM_ID_NOT_ALLOWED", "A link button cannot have a custom id");
       }

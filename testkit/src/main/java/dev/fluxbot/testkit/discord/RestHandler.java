@@ -44,7 +44,7 @@ final class RestHandler implements HttpHandler {
     try {
       String path = in.path();
       if (path.startsWith(API_PREFIX + "/")) {
-        Optional<Reply> scripted = world.locked(() -> world.takeScripted(in.method(), in.route()));
+        Optional<Reply> scripted = world.locked(() -> world.takeScripted(in.method(), in.route(), !in.files().isEmpty()));
         return scripted.orElseGet(() -> api.respond(in));
       }
       if (path.startsWith("/attachments/") || path.startsWith("/media/attachments/")) return cdn(in, path);

@@ -19,8 +19,8 @@ final class World {
   /** A file on the CDN. */
   record CdnFile(byte[] bytes, String contentType) {}
 
-  /** A scripted answer for the next request that matches a route. */
-  record Scripted(RouteTemplate route, Reply reply) {}
+  /** A scripted answer for the next request that matches a route (and uploads files, where {@code uploadsOnly}). */
+  record Scripted(RouteTemplate route, Reply reply, boolean uploadsOnly) {}
 
   final EngineConfig config;
   final Snowflakes ids;
@@ -94,10 +94,10 @@ final class World {
   }
 
   /** The first scripted answer for this request, taken off the queue. Lock held. */
-  Optional<Reply> takeScripted(String method, String route) {
+  Optional<Reply> takeScripted(String method, String route, boolean uploads) {
     for (var it = scripted.iterator(); it.hasNext(); ) {
       Scripted s = it.next();
-      if (s.route().matches(method, route)) {
+      if (s.route().matches(method, route) && (uploads || !s.uploadsOnly())) {
         it.remove();
         return Optional.of(s.reply());
       }

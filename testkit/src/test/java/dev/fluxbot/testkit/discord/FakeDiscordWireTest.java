@@ -244,6 +244,57 @@ class FakeDiscordWireTest {
   }
 
   @Test
+  void aScriptedFailureAnswersTheNextNRequestsOnTheRouteThenStops() throws Exception {
+    discord.failNext("POST /channels/{channel}/messages", 503, 0, "503: Service Unavailable", 2);
+    String url = discord.restBaseUrl() + "channels/" + FakeDiscord.DEFAULT_CHANNEL_ID + "/messages";
+
+    HttpResponse<String> first = post(url, "{\"content\":\"one\"}");
+    HttpResponse<String> second = post(url, "{\"content\":\"two\"}");
+    HttpResponse<String> third = post(url, "{\"content\":\"three\"}");
+
+    assertThat(first.statusCode()).isEqualTo(503);
+    assertThat(json(first).path("message").asText()).isEqualTo("503: Service Unavailable");
+    assertThat(second.statusCode()).isEqualTo(503);
+    assertThat(third.statusCode()).isEqualTo(200);
+    assertThat(discord.messages()).extracting(DiscordMessage::content).containsExactly("three");
+    assertThatThrownBy(() -> discord.failNext("POST /channels/{channel}/messages", 500, 0, "x", 0))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("times must be at least 1. Provided: 0");
+  }
+
+  @Test
+  void aFailureScriptedForUploadsLetsOtherRequestsOnTheRoutePass() throws Exception {
+    discord.failNextUpload("POST /channels/{channel}/messages", 502, 0, "502: Bad Gateway", 1);
+    String url = discord.restBaseUrl() + "channels/" + FakeDiscord.DEFAULT_CHANNEL_ID + "/messages";
+    byte[] hello = "hello".getBytes(StandardCharsets.UTF_8);
+
+    HttpResponse<String> plain = post(url, "{\"content\":\"no file\"}");
+    HttpResponse<String> upload = multipart("POST", url, "{\"content\":\"with a file\"}", "a.txt", hello);
+    HttpResponse<String> again = multipart("POST", url, "{\"content\":\"with a file\"}", "a.txt", hello);
+
+    assertThat(plain.statusCode()).isEqualTo(200);
+    assertThat(upload.statusCode()).isEqualTo(502);
+    assertThat(again.statusCode()).isEqualTo(200);
+    assertThat(discord.messages()).extracting(DiscordMessage::content).containsExactly("no file", "with a file");
+  }
+
+  @Test
+  void aLinkButtonNeedsAWellFormedUrlOfAtMost512Characters() throws Exception {
+    String url = discord.restBaseUrl() + "channels/" + FakeDiscord.DEFAULT_CHANNEL_ID + "/messages";
+    String button = "{\"content\":\"x\",\"components\":[{\"type\":1,\"components\":[{\"type\":2,\"style\":5,"
+        + "\"label\":\"Original\",\"url\":\"%s\"}]}]}";
+
+    HttpResponse<String> tooLong = post(url, button.formatted("https://example.com/" + "a".repeat(500)));
+    HttpResponse<String> notUrl = post(url, button.formatted("example.com/x"));
+    HttpResponse<String> fine = post(url, button.formatted("https://example.com/originals/1?sig=x"));
+
+    JsonNode at = json(tooLong).path("errors").path("components").path("0").path("components").path("0").path("url");
+    assertThat(at.path("_errors").get(0).path("code").asText()).isEqualTo("BASE_TYPE_MAX_LENGTH");
+    assertThat(json(notUrl).path("errors").path("components").path("0").path("components").path("0").path("url")
+        .path("_errors").get(0).path("code").asText()).isEqualTo("URL_TYPE_INVALID_URL");
+    assertThat(fine.statusCode()).isEqualTo(200);
+  }
+
+  @Test
   void aCommandListWithARequiredOptionAfterAnOptionalOneIsRefused() throws Exception {
     String commands = "[{\"name\":\"imagine\",\"description\":\"d\",\"options\":["
         + "{\"type\":3,\"name\":\"style\",\"description\":\"d\"},"

@@ -1,0 +1,447 @@
+package dev.fluxbot.discord;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.fluxbot.core.BackendRouter;
+import dev.fluxbot.core.CommandParser;
+import dev.fluxbot.core.Database;
+import dev.fluxbot.core.GenerationJob;
+import dev.fluxbot.core.GenerationResult;
+import dev.fluxbot.core.ImageBackend;
+import dev.fluxbot.core.ImageStore;
+import dev.fluxbot.core.ImageType;
+import dev.fluxbot.core.ImagineService;
+import dev.fluxbot.core.JobScheduler;
+import dev.fluxbot.core.JobStore;
+import dev.fluxbot.core.ModelCatalog;
+import dev.fluxbot.core.ProgressListener;
+import dev.fluxbot.core.QuotaService;
+import dev.fluxbot.core.Secret;
+import dev.fluxbot.core.SeedCache;
+import dev.fluxbot.core.SeedHistory;
+import dev.fluxbot.core.SettingsStore;
+import dev.fluxbot.core.UserError;
+import dev.fluxbot.core.image.ReferenceLoader;
+import dev.fluxbot.testkit.DiscordCallback;
+import dev.fluxbot.testkit.DiscordContext;
+import dev.fluxbot.testkit.DiscordInteraction;
+import dev.fluxbot.testkit.DiscordMessage;
+import dev.fluxbot.testkit.DiscordRequest;
+import dev.fluxbot.testkit.FakeDiscord;
+import dev.fluxbot.testkit.MutableClock;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.imageio.ImageIO;
+import okhttp3.OkHttpClient;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The adapter in-process, on the real JDA logged into the fake Discord, over the real core (SQLite,
+ * the disk image store, quotas). The backend is a gate the test opens, so each test decides what
+ * happens before the image is ready: the interaction token ages (on a clock the bot and the fake
+ * share), or Discord's answers to the upload fail.
+ */
+class DiscordBotDeliveryTest {
+  private static final String EDIT_ORIGINAL = "PATCH /webhooks/{app}/{token}/messages/@original";
+  private static final Duration WAIT = Duration.ofSeconds(30);
+
+  /** Discord's time, for the fake and for the bot's token-life decisions; starts now because JDA reads ids on the real clock. */
+  private final MutableClock clock = new MutableClock(Instant.now());
+  private final FakeDiscord discord = FakeDiscord.builder().clock(clock).awaitTimeout(WAIT).start();
+  private final DiscordContext alice = discord.inGuild(FakeDiscord.DEFAULT_USER_ID);
+  private final GatedBackend backend = new GatedBackend();
+  private final List<AutoCloseable> open = new ArrayList<>();
+  private JobStore jobs;
+  private ImagineService imagine;
+  private DiscordBot.Config config;
+  private DiscordBot.Services services;
+  private DiscordBot bot;
+
+  @TempDir
+  Path dir;
+
+  @AfterEach
+  void stop() throws Exception {
+    if (bot != null) {
+      bot.close();
+    }
+    for (int i = open.size() - 1; i >= 0; i--) {
+      open.get(i).close();
+    }
+    discord.close();
+  }
+
+  private void startBot(OriginalLinks links, boolean allowDms) throws InterruptedException {
+    InstantSource system = InstantSource.system();
+    Database db = Database.sqlite(dir.resolve("fluxbot.db"));
+    open.add(db);
+    ModelCatalog catalog = ModelCatalog.builtIn();
+    jobs = new JobStore(db, catalog, system);
+    QuotaService quota = new QuotaService(db, QuotaService.Settings.defaults(), system);
+    SettingsStore settings = new SettingsStore(db, system);
+    ImageStore images = ImageStore.onDisk(dir.resolve("images"));
+    JobScheduler scheduler = new JobScheduler(Executors.newVirtualThreadPerTaskExecutor(), JobScheduler.Settings.defaults());
+    open.add(scheduler);
+    imagine = new ImagineService(new ImagineService.Parts(
+        new CommandParser(catalog, CommandParser.Settings.defaults()),
+        new ReferenceLoader(new OkHttpClient(), ReferenceLoader.Limits.defaults()), new BackendRouter(List.of(backend)),
+        SeedHistory.inDatabase(db, system), jobs, quota, new SeedCache(db, images, SeedCache.Settings.defaults(), system),
+        images, scheduler),
+        new ImagineService.Settings(1000, 0, List.of(Duration.ofMillis(100), Duration.ofMillis(200), Duration.ofMillis(400))),
+        system, new Random(1));
+    config = new DiscordBot.Config(Secret.of(discord.token()), discord.restBaseUrl(), discord.gatewayUrl(), Set.of(),
+        allowDms);
+    services = new DiscordBot.Services(imagine, quota, jobs, settings, catalog, clock, links);
+    bot = new DiscordBot(config, services);
+    bot.start();
+  }
+
+  /** A new JDA session on the same store, as after {@code fluxbot run} restarted: nothing cached from before. */
+  private void restartBot() throws InterruptedException {
+    bot.close();
+    discord.awaitLiveGatewaySessions(0);
+    bot = new DiscordBot(config, services);
+    bot.start();
+    DiscordBot restarted = bot;
+    imagine.resumeUnfinished(j -> true, j -> restarted.replyFor(j).orElse(null));
+  }
+
+  /** The fake's upload limit can be set at any time; the interaction carries it. */
+  private DiscordInteraction imagine(DiscordContext where, String prompt) {
+    DiscordInteraction imagine = discord.slashCommand(where, "imagine", Map.of("prompt", prompt));
+    assertThat(discord.awaitCallback(imagine.id()).type()).isEqualTo(DiscordCallback.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE);
+    return imagine;
+  }
+
+  /** Waits until the backend runs the job and Discord shows "Working on it": nothing else is in flight. */
+  private void awaitWorking(DiscordInteraction imagine) throws InterruptedException {
+    assertThat(backend.started.tryAcquire(WAIT.toSeconds(), TimeUnit.SECONDS)).as("the backend was asked").isTrue();
+    discord.awaitOriginalEdit(imagine.token(), m -> m.content().startsWith("Working on it"));
+  }
+
+  private static List<JsonNode> buttons(DiscordMessage m) {
+    List<JsonNode> out = new ArrayList<>();
+    m.components().forEach(row -> row.path("components").forEach(out::add));
+    return out;
+  }
+
+  private List<DiscordMessage> imagesSent() {
+    return discord.messages().stream().filter(m -> !m.files().isEmpty()).toList();
+  }
+
+  private String quotaText(DiscordContext who) {
+    DiscordInteraction quota = discord.slashCommand(who, "quota", Map.of());
+    return discord.awaitCallback(quota.id()).data().path("content").asText();
+  }
+
+  /**
+   * Waits (bounded) until the core has marked the image's job delivered, which it does once
+   * Discord answered the upload; by then the fake has recorded every request of the delivery.
+   */
+  private void awaitDelivered(DiscordMessage image) throws InterruptedException {
+    String jobId = jobIdOf(image);
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (jobs.undelivered(20).stream().anyMatch(j -> j.id().equals(jobId))) {
+      assertThat(System.nanoTime()).as("job %s marked delivered within %s", jobId, WAIT).isLessThan(deadline);
+      Thread.sleep(20); // the core marks it on its own thread, right after Discord's answer
+    }
+    assertThat(jobs.find(jobId).orElseThrow().state()).isEqualTo(JobStore.State.SUCCEEDED);
+  }
+
+  private String jobIdOf(DiscordMessage image) {
+    return image.customIds().get(0).substring(image.customIds().get(0).lastIndexOf(':') + 1);
+  }
+
+  @Test
+  void anImageOverTheUploadLimitGoesAsAPreviewThatFitsWithALinkButtonToTheOriginal() throws Exception {
+    startBot(jobId -> Optional.of(URI.create("https://bot.example.com/originals/" + jobId + "?exp=1&sig=abc")), true);
+    byte[] big = noisePng(1024, 1024, 3);
+    discord.setAttachmentSizeLimit(400_000);
+    DiscordInteraction imagine = imagine(alice, "static --format png --seed 3");
+    awaitWorking(imagine);
+    backend.images.add(big);
+
+    DiscordMessage image = discord.awaitOriginalEdit(imagine.token(), m -> !m.files().isEmpty());
+    awaitDelivered(image);
+    byte[] sent = image.files().get(0).bytes();
+    assertThat(sent.length).isLessThanOrEqualTo(400_000);
+    assertThat(image.files().get(0).filename()).isEqualTo("fluxbot-3.jpg");
+    assertThat(ImageIO.read(new ByteArrayInputStream(sent)).getWidth()).isPositive();
+    String jobId = jobIdOf(image);
+    assertThat(image.content()).contains("Preview: the original is " + Texts.mb(big.length) + " (PNG), over this "
+        + "channel's upload limit").contains("The **Original** button downloads the full image.");
+    List<JsonNode> buttons = buttons(image);
+    assertThat(buttons).hasSize(5);
+    assertThat(image.customIds()).hasSize(4);
+    JsonNode link = buttons.get(4);
+    assertThat(link.path("style").asInt()).as("a link button").isEqualTo(5);
+    assertThat(link.path("label").asText()).isEqualTo("Original");
+    assertThat(link.path("url").asText()).isEqualTo("https://bot.example.com/originals/" + jobId + "?exp=1&sig=abc");
+    assertThat(jobs.find(jobId).orElseThrow().imageType()).isEqualTo(ImageType.PNG);
+  }
+
+  @Test
+  void withoutLinksAPreviewSaysHowAnAdminGetsTheOriginal() throws Exception {
+    startBot(OriginalLinks.NONE, true);
+    discord.setAttachmentSizeLimit(400_000);
+    DiscordInteraction imagine = imagine(alice, "static --format png --seed 4");
+    awaitWorking(imagine);
+    backend.images.add(noisePng(1024, 1024, 4));
+
+    DiscordMessage image = discord.awaitOriginalEdit(imagine.token(), m -> !m.files().isEmpty());
+    awaitDelivered(image);
+    String jobId = jobIdOf(image);
+    assertThat(image.content()).contains("The original is kept with job " + jobId + "; an admin can save it with "
+        + "`fluxbot jobs show " + jobId + " -o FILE`.");
+    assertThat(buttons(image)).hasSize(4);
+  }
+
+  @Test
+  void anImageThatFitsHasNoLinkButtonEvenWhereLinksAreServed() throws Exception {
+    startBot(jobId -> Optional.of(URI.create("https://bot.example.com/originals/" + jobId)), true);
+    DiscordInteraction imagine = imagine(alice, "small --format png --seed 5");
+    awaitWorking(imagine);
+    byte[] small = noisePng(64, 64, 5);
+    backend.images.add(small);
+
+    DiscordMessage image = discord.awaitOriginalEdit(imagine.token(), m -> !m.files().isEmpty());
+    awaitDelivered(image);
+    assertThat(image.files().get(0).bytes()).isEqualTo(small);
+    assertThat(image.content()).doesNotContain("Preview");
+    assertThat(buttons(image)).hasSize(4).noneMatch(b -> b.path("style").asInt() == 5);
+  }
+
+  @Test
+  void pastTheTokensLifeTheImageGoesToTheChannelAsANewMessage() throws Exception {
+    startBot(OriginalLinks.NONE, true);
+    DiscordInteraction imagine = imagine(alice, "a slow fox --format png --seed 6");
+    awaitWorking(imagine);
+    clock.advance(Duration.ofMinutes(15)); // the job took a quarter of an hour: the token is dead on both sides
+    byte[] png = noisePng(64, 64, 6);
+    backend.images.add(png);
+
+    DiscordMessage image = discord.awaitChannelMessage(FakeDiscord.DEFAULT_CHANNEL_ID, m -> !m.files().isEmpty());
+    awaitDelivered(image);
+    assertThat(image.content()).contains("a slow fox").contains("<@" + FakeDiscord.DEFAULT_USER_ID + ">").contains("seed 6");
+    assertThat(image.files().get(0).bytes()).isEqualTo(png);
+    assertThat(image.customIds()).hasSize(4).allMatch(id -> id.startsWith("fx:"));
+    assertThat(imagesSent()).containsExactly(image);
+    assertThat(discord.requests(EDIT_ORIGINAL)).as("no edit through the dead token").allMatch(r -> r.status() == 200)
+        .noneMatch(DiscordRequest::isMultipart);
+  }
+
+  @Test
+  void imagineInADmIsAnsweredInTheDm() throws Exception {
+    startBot(OriginalLinks.NONE, true);
+    DiscordContext dm = discord.inDm(FakeDiscord.DEFAULT_USER_ID);
+    DiscordInteraction imagine = imagine(dm, "a fox in a letter --format png --seed 8");
+    assertThat(imagine.guildId()).isNull();
+    awaitWorking(imagine);
+    byte[] png = noisePng(64, 64, 8);
+    backend.images.add(png);
+
+    DiscordMessage image = discord.awaitOriginalEdit(imagine.token(), m -> !m.files().isEmpty());
+    awaitDelivered(image);
+    assertThat(image.channelId()).isEqualTo(discord.dmChannelId(FakeDiscord.DEFAULT_USER_ID));
+    assertThat(image.content()).contains("a fox in a letter").contains("seed 8");
+    assertThat(image.files().get(0).bytes()).isEqualTo(png);
+    assertThat(image.customIds()).hasSize(4);
+    JobStore.Job job = jobs.find(jobIdOf(image)).orElseThrow();
+    assertThat(job.requester().scopeId()).as("a DM has no guild scope").isNull();
+  }
+
+  @Test
+  void aDmPastTheTokensLifeGetsTheImageAsANewDmMessage() throws Exception {
+    startBot(OriginalLinks.NONE, true);
+    DiscordContext dm = discord.inDm(FakeDiscord.DEFAULT_USER_ID);
+    DiscordInteraction imagine = imagine(dm, "a late letter --format png --seed 9");
+    awaitWorking(imagine);
+    clock.advance(Duration.ofMinutes(20));
+    backend.images.add(noisePng(64, 64, 9));
+
+    String dmChannel = discord.dmChannelId(FakeDiscord.DEFAULT_USER_ID);
+    DiscordMessage image = discord.awaitChannelMessage(dmChannel, m -> !m.files().isEmpty());
+    awaitDelivered(image);
+    assertThat(image.content()).contains("a late letter").contains("seed 9");
+    assertThat(image.customIds()).hasSize(4);
+  }
+
+  @Test
+  void aDmImageThatCouldNotBeSentIsSentAfterARestartThroughTheReopenedDm() throws Exception {
+    startBot(OriginalLinks.NONE, true);
+    DiscordContext dm = discord.inDm(FakeDiscord.DEFAULT_USER_ID);
+    String dmChannel = discord.dmChannelId(FakeDiscord.DEFAULT_USER_ID);
+    DiscordInteraction imagine = imagine(dm, "a letter after a restart --format png --seed 13");
+    awaitWorking(imagine);
+    clock.advance(Duration.ofMinutes(15));
+    discord.failNext("POST /channels/{channel}/messages", 500, 0, "500: Internal Server Error", 4); // the try and 3 retries
+    byte[] png = noisePng(64, 64, 13);
+    backend.images.add(png);
+    JobStore.Job job = awaitUndeliverableJob();
+
+    restartBot();
+
+    DiscordMessage image = discord.awaitChannelMessage(dmChannel, m -> !m.files().isEmpty());
+    awaitDelivered(image);
+    assertThat(jobIdOf(image)).isEqualTo(job.id());
+    assertThat(image.files().get(0).bytes()).isEqualTo(png);
+    assertThat(discord.requests("POST /users/@me/channels")).as("the new session reopened the DM through its user")
+        .extracting(r -> r.json().path("recipient_id").asText()).containsExactly(FakeDiscord.DEFAULT_USER_ID);
+    assertThat(discord.requests("POST /channels/{channel}/messages")).extracting(DiscordRequest::status)
+        .containsExactly(500, 500, 500, 500, 200);
+    assertThat(backend.runs.get()).isEqualTo(1);
+  }
+
+  /** Waits (bounded) until the one job's delivery has failed on every retry of this run. */
+  private JobStore.Job awaitUndeliverableJob() throws InterruptedException {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (discord.requests("POST /channels/{channel}/messages").size() < 4) {
+      assertThat(System.nanoTime()).as("4 failed deliveries within %s", WAIT).isLessThan(deadline);
+      Thread.sleep(20); // the core retries on its own thread
+    }
+    List<JobStore.Job> undelivered = jobs.undelivered(20);
+    assertThat(undelivered).hasSize(1);
+    return undelivered.get(0);
+  }
+
+  @Test
+  void withDmsOffADmIsRefusedEphemerallyAndNothingRuns() throws Exception {
+    startBot(OriginalLinks.NONE, false);
+    DiscordInteraction imagine = discord.slashCommand(discord.inDm(FakeDiscord.DEFAULT_USER_ID), "imagine",
+        Map.of("prompt", "a fox"));
+
+    DiscordCallback refusal = discord.awaitCallback(imagine.id());
+    assertThat(refusal.isEphemeral()).isTrue();
+    assertThat(refusal.data().path("content").asText()).isEqualTo("⚠️ This bot works in servers only; its admin turned DMs off.");
+    assertThat(backend.runs.get()).isZero();
+  }
+
+  @Test
+  void serverErrorsOnTheImageUploadAreRetriedUntilItArrivesOnceAndIsChargedOnce() throws Exception {
+    startBot(OriginalLinks.NONE, true);
+    DiscordInteraction imagine = imagine(alice, "a stubborn fox --format png --seed 10");
+    awaitWorking(imagine);
+    // A 500 JDA does not retry (the core's delivery retry does); 503s JDA retries on its own.
+    discord.failNext(EDIT_ORIGINAL, 500, 0, "500: Internal Server Error");
+    discord.failNext(EDIT_ORIGINAL, 503, 0, "503: Service Unavailable", 2);
+    byte[] png = noisePng(64, 64, 10);
+    backend.images.add(png);
+
+    DiscordMessage image = discord.awaitOriginalEdit(imagine.token(), m -> !m.files().isEmpty());
+    awaitDelivered(image);
+    assertThat(image.files().get(0).bytes()).isEqualTo(png);
+    List<DiscordRequest> uploads = discord.requests(EDIT_ORIGINAL).stream().filter(DiscordRequest::isMultipart).toList();
+    assertThat(uploads).extracting(DiscordRequest::status).containsExactly(500, 503, 503, 200);
+    assertThat(imagesSent()).containsExactly(image);
+    assertThat(backend.runs.get()).as("the image is made once").isEqualTo(1);
+    assertThat(quotaText(alice)).contains("(spent 1).");
+  }
+
+  @Test
+  void aRateLimitOnTheImageUploadIsWaitedOutAndTheImageArrivesOnce() throws Exception {
+    startBot(OriginalLinks.NONE, true);
+    DiscordInteraction imagine = imagine(alice, "a patient fox --format png --seed 11");
+    awaitWorking(imagine);
+    discord.rateLimitNext(EDIT_ORIGINAL, 1.0, 2);
+    backend.images.add(noisePng(64, 64, 11));
+
+    DiscordMessage image = discord.awaitOriginalEdit(imagine.token(), m -> !m.files().isEmpty());
+    awaitDelivered(image);
+    assertThat(image.content()).contains("seed 11");
+    List<DiscordRequest> uploads = discord.requests(EDIT_ORIGINAL).stream().filter(DiscordRequest::isMultipart).toList();
+    assertThat(uploads).extracting(DiscordRequest::status).containsExactly(429, 429, 200);
+    assertThat(imagesSent()).containsExactly(image);
+    assertThat(backend.runs.get()).isEqualTo(1);
+    assertThat(quotaText(alice)).contains("(spent 1).");
+  }
+
+  @Test
+  void aServerErrorOnTheChannelMessagePastTheTokensLifeIsRetriedByTheCore() throws Exception {
+    startBot(OriginalLinks.NONE, true);
+    DiscordInteraction imagine = imagine(alice, "a very slow fox --format png --seed 12");
+    awaitWorking(imagine);
+    clock.advance(Duration.ofMinutes(16));
+    discord.failNext("POST /channels/{channel}/messages", 500, 0, "500: Internal Server Error");
+    backend.images.add(noisePng(64, 64, 12));
+
+    DiscordMessage image = discord.awaitChannelMessage(FakeDiscord.DEFAULT_CHANNEL_ID, m -> !m.files().isEmpty());
+    awaitDelivered(image);
+    assertThat(image.content()).contains("seed 12");
+    assertThat(discord.requests("POST /channels/{channel}/messages")).extracting(DiscordRequest::status)
+        .containsExactly(500, 200);
+    assertThat(imagesSent()).containsExactly(image);
+  }
+
+  private static byte[] noisePng(int w, int h, long seed) throws IOException {
+    BufferedImage image = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+    Random random = new Random(seed);
+    for (int y = 0; y < h; y++) {
+      for (int x = 0; x < w; x++) {
+        image.setRGB(x, y, random.nextInt(0xFFFFFF));
+      }
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ImageIO.write(image, "png", out);
+    return out.toByteArray();
+  }
+
+  /** A backend whose images the test hands over one by one: a job waits in {@link #generate} until it gets one. */
+  private static final class GatedBackend implements ImageBackend {
+    final BlockingQueue<byte[]> images = new LinkedBlockingQueue<>();
+    final Semaphore started = new Semaphore(0);
+    final AtomicInteger runs = new AtomicInteger();
+
+    @Override
+    public String name() {
+      return "gate";
+    }
+
+    @Override
+    public Optional<String> refusal(dev.fluxbot.core.GenerationRequest request) {
+      return Optional.empty();
+    }
+
+    @Override
+    public GenerationResult generate(GenerationJob job, ProgressListener progress) {
+      int run = runs.incrementAndGet();
+      started.release();
+      try {
+        byte[] png = images.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
+        if (png == null) {
+          throw new UserError(UserError.Code.BACKEND_FAILED, "the test handed the gate no image");
+        }
+        BufferedImage decoded = ImageIO.read(new ByteArrayInputStream(png));
+        return new GenerationResult(png, ImageType.PNG, decoded.getWidth(), decoded.getHeight(), job.seed(),
+            BigDecimal.ONE, name(), "gate-" + run, Duration.ZERO);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new UserError(UserError.Code.CANCELLED, "interrupted");
+      } catch (IOException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+}
