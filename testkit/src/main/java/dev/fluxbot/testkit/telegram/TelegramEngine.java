@@ -234,10 +234,14 @@ public final class TelegramEngine implements AutoCloseable {
     return Optional.ofNullable(messages.getOrDefault(chatId, Map.of()).get(messageId));
   }
 
-  /** The thumbnail (when the image decodes) and the full image, smallest first, as Telegram lists them. */
+  /**
+   * A thumbnail (for an image over 90 px that decodes) and the full image, smallest first, as
+   * Telegram lists a photo's sizes.
+   */
   private ArrayNode photoSizes(byte[] bytes) {
     ArrayNode sizes = Shapes.F.arrayNode();
-    byte[] thumb = Shapes.thumbnail(bytes);
+    int[] d = Shapes.dimensions(bytes);
+    byte[] thumb = Math.max(d[0], d[1]) > Shapes.THUMB_SIDE ? Shapes.thumbnail(bytes) : null;
     if (thumb != null) {
       sizes.add(photoSize(thumb));
     }

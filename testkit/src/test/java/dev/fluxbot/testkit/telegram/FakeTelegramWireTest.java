@@ -133,9 +133,12 @@ class FakeTelegramWireTest {
 
   @Test
   void filesDownloadFromTheFakesBaseUrlAfterGetFile() throws Exception {
-    byte[] image = png(64, 48, 0xABCDEF);
+    byte[] image = png(200, 150, 0xABCDEF);
     var sent = telegram.sendPhotos(FakeTelegram.privateChat(FakeTelegram.ALICE), "look", image);
-    String fileId = sent.get(0).path("photo").get(1).path("file_id").asText();
+    var sizes = sent.get(0).path("photo");
+    assertThat(sizes).as("a thumbnail, then the image").hasSize(2);
+    assertThat(sizes.get(0).path("width").asInt()).isEqualTo(90);
+    String fileId = sizes.get(1).path("file_id").asText();
     var file = client.execute(new GetFile(fileId));
     assertThat(file.getFileSize()).isEqualTo(image.length);
     try (Response r = http.newCall(new Request.Builder()
