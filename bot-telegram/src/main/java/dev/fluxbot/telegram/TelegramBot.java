@@ -1,0 +1,519 @@
+package dev.fluxbot.telegram;
+
+import dev.fluxbot.core.ChatReply;
+import dev.fluxbot.core.ImageReply.FollowUp;
+import dev.fluxbot.core.ImageSource;
+import dev.fluxbot.core.ImageStore;
+import dev.fluxbot.core.ImagineCommand;
+import dev.fluxbot.core.ImagineService;
+import dev.fluxbot.core.JobStore;
+import dev.fluxbot.core.ModelCatalog;
+import dev.fluxbot.core.QuotaService;
+import dev.fluxbot.core.Requester;
+import dev.fluxbot.core.Secret;
+import dev.fluxbot.core.SettingsStore;
+import dev.fluxbot.core.Sleeper;
+import dev.fluxbot.core.UserError;
+import java.net.URI;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import okhttp3.OkHttpClient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.telegram.telegrambots.longpolling.TelegramBotsLongPollingApplication;
+import org.telegram.telegrambots.longpolling.interfaces.LongPollingUpdateConsumer;
+import org.telegram.telegrambots.meta.api.methods.AnswerCallbackQuery;
+import org.telegram.telegrambots.meta.api.methods.GetMe;
+import org.telegram.telegrambots.meta.api.methods.commands.SetMyCommands;
+import org.telegram.telegrambots.meta.api.methods.groupadministration.GetChatMember;
+import org.telegram.telegrambots.meta.api.methods.send.SendMessage;
+import org.telegram.telegrambots.meta.api.methods.updates.GetUpdates;
+import org.telegram.telegrambots.meta.api.objects.CallbackQuery;
+import org.telegram.telegrambots.meta.api.objects.Document;
+import org.telegram.telegrambots.meta.api.objects.Update;
+import org.telegram.telegrambots.meta.api.objects.User;
+import org.telegram.telegrambots.meta.api.objects.commands.BotCommand;
+import org.telegram.telegrambots.meta.api.objects.message.MaybeInaccessibleMessage;
+import org.telegram.telegrambots.meta.api.objects.message.Message;
+import org.telegram.telegrambots.meta.api.objects.photo.PhotoSize;
+import org.telegram.telegrambots.meta.api.objects.replykeyboard.ForceReplyKeyboard;
+import org.telegram.telegrambots.meta.exceptions.TelegramApiException;
+
+/**
+ * The Telegram adapter over the core: {@code /imagine} (also {@code /imagine@bot} in groups) with
+ * references from the photo or image file it captions, from every image of an album, or from the
+ * message it replies to; {@code /quota}, {@code /settings}, {@code /admin}; and the buttons under
+ * each image. Vary and Use as reference ask for the new prompt with a ForceReply message; the
+ * user's reply to it runs the job (its text names the job, so it works across restarts).
+ *
+ * <p>Updates arrive by long polling. Every update is handled on its own virtual thread; the
+ * items of an album are gathered first ({@link Albums}).
+ */
+public final class TelegramBot implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(TelegramBot.class);
+  static final String PLATFORM = ChatCommands.PLATFORM;
+  private static final Pattern PROMPT_REQUEST = Pattern.compile("^✏️ (Vary|Use as reference) job ([A-Za-z0-9]+):");
+  static final String HELP = """
+      Send /imagine and a prompt, e.g. /imagine a red fox in snow --ar 16:9
+      Flags: --model klein|klein-9b|pro|max|flex, --ar 16:9, --size 1024x768, --res 2k, --seed 42|last, --format png, --safety 0-5, --no-cache.
+      References: put /imagine … in the caption of a photo, an image file or an album, or reply /imagine … to a message with images.
+      Under each image: Reroll, Vary (reply with the new prompt), 2K, Original as file, Use as reference.
+      /quota: your credits · /settings: your defaults · /admin: for admins""";
+
+  /**
+   * @param apiBaseUrl the Bot API's base, {@code scheme://host[:port]}; null for {@code https://api.telegram.org}
+   * @param adminUserIds users who may use {@code /admin} everywhere (group administrators may in their group)
+   * @param albumQuiet how long an album waits for more items after its last
+   * @param pollTimeoutSeconds how long one {@code getUpdates} may be held (Telegram allows up to 50)
+   * @param quotaZone the time zone of the quota windows, for the reset times users see
+   */
+  public record Config(Secret token, URI apiBaseUrl, Set<Long> adminUserIds, Duration albumQuiet, int pollTimeoutSeconds,
+      ZoneId quotaZone) {
+    public Config {
+      Objects.requireNonNull(token, "token");
+      adminUserIds = Set.copyOf(adminUserIds);
+      Objects.requireNonNull(albumQuiet, "albumQuiet");
+      if (pollTimeoutSeconds < 0 || pollTimeoutSeconds > 50) {
+        throw new IllegalArgumentException("pollTimeoutSeconds: must be 0 to 50 (Telegram's limit); got " + pollTimeoutSeconds);
+      }
+      Objects.requireNonNull(quotaZone, "quotaZone");
+    }
+
+    /** Telegram itself, no admins, albums closed after 1.5 s, 50-second polls, UTC. */
+    public static Config of(Secret token) {
+      return new Config(token, null, Set.of(), Duration.ofMillis(1500), 50, ZoneOffset.UTC);
+    }
+
+    public Config withApiBaseUrl(URI base) {
+      return new Config(token, base, adminUserIds, albumQuiet, pollTimeoutSeconds, quotaZone);
+    }
+
+    public Config withAdmins(Set<Long> ids) {
+      return new Config(token, apiBaseUrl, ids, albumQuiet, pollTimeoutSeconds, quotaZone);
+    }
+
+    public Config withAlbumQuiet(Duration quiet) {
+      return new Config(token, apiBaseUrl, adminUserIds, quiet, pollTimeoutSeconds, quotaZone);
+    }
+
+    public Config withPollTimeoutSeconds(int seconds) {
+      return new Config(token, apiBaseUrl, adminUserIds, albumQuiet, seconds, quotaZone);
+    }
+
+    public Config withQuotaZone(ZoneId zone) {
+      return new Config(token, apiBaseUrl, adminUserIds, albumQuiet, pollTimeoutSeconds, zone);
+    }
+  }
+
+  /** The core services the adapter talks to; the sleeper waits out Telegram's pace and 429s. */
+  public record Services(ImagineService imagine, QuotaService quota, JobStore jobs, SettingsStore settings,
+      ImageStore images, ModelCatalog catalog, InstantSource clock, Sleeper sleeper) {
+    public Services {
+      Objects.requireNonNull(imagine, "imagine");
+      Objects.requireNonNull(quota, "quota");
+      Objects.requireNonNull(jobs, "jobs");
+      Objects.requireNonNull(settings, "settings");
+      Objects.requireNonNull(images, "images");
+      Objects.requireNonNull(catalog, "catalog");
+      Objects.requireNonNull(clock, "clock");
+      Objects.requireNonNull(sleeper, "sleeper");
+    }
+  }
+
+  private final Config config;
+  private final Services services;
+  private final OkHttpClient http;
+  private final BotApi api;
+  private final Pacer pacer;
+  private final ChatCommands commands;
+  private final Albums albums;
+  private volatile CommandText commandText;
+  private volatile String username;
+  private TelegramBotsLongPollingApplication polling;
+
+  public TelegramBot(Config config, Services services) {
+    this.config = Objects.requireNonNull(config, "config");
+    this.services = Objects.requireNonNull(services, "services");
+    this.http = new OkHttpClient.Builder().connectTimeout(Duration.ofSeconds(10)).readTimeout(Duration.ofSeconds(60))
+        .writeTimeout(Duration.ofSeconds(60)).build();
+    this.api = new BotApi(config.token(), config.apiBaseUrl(), http, services.sleeper());
+    this.pacer = new Pacer(services.clock());
+    this.commands = new ChatCommands(services.quota(), services.settings(), services.catalog(), config.quotaZone(),
+        services.clock());
+    this.albums = new Albums(config.albumQuiet(), Sleeper.SYSTEM, this::album);
+  }
+
+  /**
+   * Checks the token ({@code getMe}), registers the command list and starts long polling.
+   *
+   * @throws IllegalStateException with a clear message when Telegram refuses the token or cannot be reached
+   */
+  public void start() {
+    User me;
+    try {
+      me = api.call("getMe", () -> api.client().execute(new GetMe()));
+    } catch (BotApi.Failure e) {
+      throw new IllegalStateException(e.errorCode() == 401 || e.errorCode() == 404
+          ? "Telegram refused the bot token (FLUXBOT_TELEGRAM_TOKEN): " + e.getMessage()
+              + ". Copy it again from @BotFather (/mybots → your bot → API Token)."
+          : "Telegram's Bot API did not answer getMe (" + e.getMessage() + "); check telegram.api_base_url and the network.");
+    }
+    username = me.getUserName();
+    commandText = new CommandText(username);
+    try {
+      api.call("setMyCommands", () -> api.client().execute(SetMyCommands.builder().commands(List.of(
+          new BotCommand("imagine", "Make an image: /imagine a red fox --ar 16:9"),
+          new BotCommand("quota", "Your credits and when they reset"),
+          new BotCommand("settings", "Your defaults: --model, --ar, --format"),
+          new BotCommand("admin", "Quotas and this group's settings (admins)"),
+          new BotCommand("help", "How to use fluxbot"))).build()));
+    } catch (BotApi.Failure e) {
+      log.warn("telegram: could not register the command list: {}", e.getMessage());
+    }
+    OkHttpClient pollingHttp = new OkHttpClient.Builder().connectTimeout(Duration.ofSeconds(10))
+        .readTimeout(Duration.ofSeconds(config.pollTimeoutSeconds() + 15L)).build();
+    polling = new TelegramBotsLongPollingApplication(com.fasterxml.jackson.databind.ObjectMapper::new, () -> pollingHttp);
+    int timeout = config.pollTimeoutSeconds();
+    try {
+      polling.registerBot(config.token().reveal(), () -> BotApi.telegramUrl(
+              config.apiBaseUrl() == null ? BotApi.DEFAULT_BASE : config.apiBaseUrl()),
+          last -> GetUpdates.builder().offset(last + 1).timeout(timeout).limit(100)
+              .allowedUpdates(List.of("message", "callback_query")).build(),
+          (LongPollingUpdateConsumer) this::consume);
+    } catch (TelegramApiException e) {
+      throw new IllegalStateException("Telegram long polling did not start (" + e.getClass().getSimpleName() + ")");
+    }
+    log.info("telegram: polling as @{}", username);
+  }
+
+  /** The bot's username, as {@code getMe} said; null before {@link #start}. */
+  public String username() {
+    return username;
+  }
+
+  /** Rebuilds a stored job's reply, for delivery after a restart; empty if it is not Telegram's. */
+  public Optional<ChatReply> replyFor(JobStore.Job job) {
+    return ReplyAddress.parse(job.replyAddress()).map(a -> new TelegramReply(api, pacer, a));
+  }
+
+  @Override
+  public void close() {
+    if (polling != null) {
+      try {
+        polling.close();
+      } catch (Exception e) {
+        log.debug("telegram: stopping the poller: {}", e.toString());
+      }
+    }
+    http.dispatcher().executorService().shutdown();
+    http.connectionPool().evictAll();
+  }
+
+  // --- updates ---
+
+  private void consume(List<Update> updates) {
+    for (Update u : updates) {
+      if (u.hasMessage() && u.getMessage().getMediaGroupId() != null) {
+        albums.add(u.getMessage()); // gathered first, in arrival order
+      } else {
+        Thread.ofVirtual().name("telegram-update-" + u.getUpdateId()).start(() -> handle(u));
+      }
+    }
+  }
+
+  private void handle(Update u) {
+    try {
+      if (u.hasCallbackQuery()) {
+        button(u.getCallbackQuery());
+      } else if (u.hasMessage()) {
+        message(u.getMessage(), List.of(u.getMessage()));
+      }
+    } catch (RuntimeException e) {
+      log.warn("telegram: update {} failed: {}", u.getUpdateId(), e.toString());
+    }
+  }
+
+  private void album(List<Message> items) {
+    Thread.ofVirtual().name("telegram-album").start(() -> {
+      try {
+        for (Message m : items) {
+          if (commandText.argumentsOf("imagine", m).isPresent()) {
+            message(m, items);
+            return;
+          }
+        }
+      } catch (RuntimeException e) {
+        log.warn("telegram: album failed: {}", e.toString());
+      }
+    });
+  }
+
+  /** @param withImages the messages whose images the command uses: the message itself, or its whole album */
+  private void message(Message m, List<Message> withImages) {
+    if (m.getFrom() == null || Boolean.TRUE.equals(m.getFrom().getIsBot())) {
+      return;
+    }
+    CommandText ct = commandText;
+    Optional<String> imagine = ct.argumentsOf("imagine", m);
+    if (imagine.isPresent()) {
+      imagine(m, imagine.get(), withImages);
+      return;
+    }
+    Optional<String> quota = ct.argumentsOf("quota", m);
+    if (quota.isPresent()) {
+      send(m, commands.quota(requester(m.getFrom(), m.getChat().getId(), !m.getChat().isUserChat())));
+      return;
+    }
+    Optional<String> settings = ct.argumentsOf("settings", m);
+    if (settings.isPresent()) {
+      send(m, commands.settings(requester(m.getFrom(), m.getChat().getId(), !m.getChat().isUserChat()), settings.get()));
+      return;
+    }
+    Optional<String> admin = ct.argumentsOf("admin", m);
+    if (admin.isPresent()) {
+      admin(m, admin.get());
+      return;
+    }
+    if (ct.argumentsOf("help", m).isPresent() || ct.argumentsOf("start", m).isPresent()) {
+      send(m, HELP);
+      return;
+    }
+    promptReply(m);
+  }
+
+  // --- /imagine ---
+
+  private void imagine(Message m, String text, List<Message> withImages) {
+    boolean group = !m.getChat().isUserChat();
+    Requester who = requester(m.getFrom(), m.getChat().getId(), group);
+    List<Message> sources = new ArrayList<>(withImages.stream().filter(TelegramBot::hasImage).toList());
+    if (sources.isEmpty() && m.getReplyToMessage() != null && hasImage(m.getReplyToMessage())) {
+      Message target = m.getReplyToMessage();
+      sources.addAll(target.getMediaGroupId() == null ? List.of(target)
+          : albums.recent(target.getMediaGroupId()).orElse(List.of(target)));
+    }
+    Message status = send(m, "⏳ Working on it…");
+    ReplyAddress address = new ReplyAddress(m.getChat().getId(), status.getMessageId(), m.getMessageId(),
+        m.getFrom().getId(), group);
+    TelegramReply reply = new TelegramReply(api, pacer, address);
+    List<ImageSource> refs;
+    try {
+      refs = references(sources);
+    } catch (UserError e) {
+      reply.failed(e);
+      return;
+    }
+    services.imagine().submit(new ImagineCommand(who, text, Map.of(), refs, services.settings().contextFor(who)), reply,
+        address.toJson());
+  }
+
+  static boolean hasImage(Message m) {
+    return m.hasPhoto() || (m.hasDocument() && isImage(m.getDocument()));
+  }
+
+  private static boolean isImage(Document d) {
+    return d.getMimeType() != null && d.getMimeType().startsWith("image/");
+  }
+
+  /** Downloads each message's image (a photo's largest size, or an image file), in order, as inline bytes. */
+  private List<ImageSource> references(List<Message> sources) {
+    List<ImageSource> refs = new ArrayList<>();
+    for (Message s : sources) {
+      int n = refs.size() + 1;
+      String fileId;
+      Long size;
+      String label;
+      if (s.hasPhoto()) {
+        PhotoSize largest = largest(s.getPhoto());
+        fileId = largest.getFileId();
+        size = largest.getFileSize() == null ? null : largest.getFileSize().longValue();
+        label = "image" + n + " (photo)";
+      } else {
+        fileId = s.getDocument().getFileId();
+        size = s.getDocument().getFileSize();
+        label = "image" + n + " (" + (s.getDocument().getFileName() == null ? "file" : s.getDocument().getFileName()) + ")";
+      }
+      if (size != null && size > BotApi.MAX_DOWNLOAD) {
+        throw new UserError(UserError.Code.IMAGE_TOO_LARGE, label + ": Telegram lets bots fetch files up to 20 MB; this one is "
+            + Texts.mb(size) + ". Send it as a photo (Telegram compresses it) or a smaller file.");
+      }
+      try {
+        refs.add(ImageSource.bytes(label, api.download(fileId, BotApi.MAX_DOWNLOAD)));
+      } catch (BotApi.Failure e) {
+        throw new UserError(UserError.Code.INVALID_REFERENCE, label + ": Telegram would not hand the file over ("
+            + e.getMessage() + "). Send the image again.");
+      }
+    }
+    return refs;
+  }
+
+  /** The photo's largest size; on a tie the later one (Telegram lists sizes smallest first). */
+  static PhotoSize largest(List<PhotoSize> sizes) {
+    PhotoSize best = sizes.get(0);
+    for (PhotoSize p : sizes) {
+      if (pixels(p) >= pixels(best)) {
+        best = p;
+      }
+    }
+    return best;
+  }
+
+  private static long pixels(PhotoSize p) {
+    return (long) (p.getWidth() == null ? 0 : p.getWidth()) * (p.getHeight() == null ? 0 : p.getHeight());
+  }
+
+  // --- buttons and the prompts they ask for ---
+
+  private void button(CallbackQuery q) {
+    String data = q.getData() == null ? "" : q.getData();
+    MaybeInaccessibleMessage under = q.getMessage();
+    if (under == null) {
+      answer(q, "⚠️ That message is too old for its buttons; start a new /imagine.");
+      return;
+    }
+    long chatId = under.getChatId();
+    boolean group = !under.getChat().isUserChat();
+    Requester who = requester(q.getFrom(), chatId, group);
+    Optional<String> original = CallbackData.originalJobId(data);
+    if (original.isPresent()) {
+      answer(q, null);
+      sendOriginal(original.get(), chatId, under.getMessageId(), q.getFrom().getId(), group);
+      return;
+    }
+    dev.fluxbot.core.ActionRef ref;
+    try {
+      ref = CallbackData.decode(data);
+    } catch (IllegalArgumentException e) {
+      answer(q, "⚠️ This button is not fluxbot's, or comes from an older version.");
+      return;
+    }
+    answer(q, null);
+    if (ref.followUp() == FollowUp.VARY || ref.followUp() == FollowUp.USE_AS_REFERENCE) {
+      String was = ref.followUp() == FollowUp.VARY
+          ? services.jobs().find(ref.jobId()).map(j -> "\nThe prompt was: " + j.request().prompt()).orElse("") : "";
+      api.call("sendMessage", () -> api.client().execute(SendMessage.builder().chatId(chatId)
+          .text(Texts.cut("✏️ " + ref.followUp().label() + " job " + ref.jobId() + ": reply to this message with the "
+              + (ref.followUp() == FollowUp.VARY ? "new prompt." : "prompt for a new image made from this one.") + was,
+              Texts.MAX_TEXT))
+          .replyMarkup(ForceReplyKeyboard.builder().forceReply(true).selective(true)
+              .inputFieldPlaceholder(ref.followUp() == FollowUp.VARY ? "the new prompt" : "what to make").build())
+          .replyParameters(TelegramReply.replyTo(under.getMessageId())).build()));
+      return;
+    }
+    followUp(who, ref.jobId(), ref.followUp(), null, chatId, under.getMessageId(), q.getFrom().getId(), group);
+  }
+
+  /** A reply to one of the bot's "reply with the new prompt" messages runs that follow-up. */
+  private void promptReply(Message m) {
+    Message asked = m.getReplyToMessage();
+    if (asked == null || asked.getFrom() == null || !Boolean.TRUE.equals(asked.getFrom().getIsBot()) || !m.hasText()
+        || asked.getText() == null) {
+      return;
+    }
+    Matcher match = PROMPT_REQUEST.matcher(asked.getText());
+    if (!match.find()) {
+      return;
+    }
+    FollowUp action = match.group(1).equals("Vary") ? FollowUp.VARY : FollowUp.USE_AS_REFERENCE;
+    boolean group = !m.getChat().isUserChat();
+    followUp(requester(m.getFrom(), m.getChat().getId(), group), match.group(2), action, m.getText(), m.getChat().getId(),
+        m.getMessageId(), m.getFrom().getId(), group);
+  }
+
+  private void followUp(Requester who, String jobId, FollowUp action, String prompt, long chatId, int answerTo, long userId,
+      boolean group) {
+    Message status = api.call("sendMessage", () -> api.client().execute(SendMessage.builder().chatId(chatId)
+        .text("⏳ " + action.label() + ": working on it…").replyParameters(TelegramReply.replyTo(answerTo)).build()));
+    ReplyAddress address = new ReplyAddress(chatId, status.getMessageId(), answerTo, userId, group);
+    services.imagine().followUp(who, jobId, action, prompt, new TelegramReply(api, pacer, address), address.toJson());
+  }
+
+  private void sendOriginal(String jobId, long chatId, int under, long userId, boolean group) {
+    TelegramReply reply = new TelegramReply(api, pacer, new ReplyAddress(chatId, null, under, userId, group));
+    Optional<JobStore.Job> job = services.jobs().find(jobId);
+    Optional<byte[]> bytes = job.filter(j -> j.imageHash() != null).flatMap(j -> services.images().get(j.imageHash()));
+    if (bytes.isEmpty()) {
+      reply.failed(new UserError(UserError.Code.INVALID_REFERENCE, "Original as file: job " + jobId
+          + " has no stored image (it was removed, or the job did not finish). Start a new /imagine."));
+      return;
+    }
+    JobStore.Job j = job.get();
+    String ext = j.imageType() == null ? "jpg" : j.imageType().extension();
+    reply.sendDocument(bytes.get(), "fluxbot-" + j.request().seed() + "." + ext, "The original, " + j.width() + "×"
+        + j.height() + ", " + Texts.mb(bytes.get().length) + ".", under, null);
+  }
+
+  private void answer(CallbackQuery q, String text) {
+    try {
+      api.call("answerCallbackQuery", () -> api.client().execute(AnswerCallbackQuery.builder().callbackQueryId(q.getId())
+          .text(text).showAlert(text != null).build()));
+    } catch (BotApi.Failure e) {
+      log.debug("telegram: answerCallbackQuery: {}", e.getMessage());
+    }
+  }
+
+  // --- /admin ---
+
+  private void admin(Message m, String args) {
+    long chatId = m.getChat().getId();
+    boolean group = !m.getChat().isUserChat();
+    if (!mayAdminister(m.getFrom().getId(), chatId, group)) {
+      send(m, "⛔ /admin is for " + (group ? "this group's administrators and " : "") + "the bot's admins (set in "
+          + "telegram.admin_user_ids); you are neither. Your user id is " + m.getFrom().getId() + ".");
+      return;
+    }
+    Message replied = m.getReplyToMessage();
+    Long repliedUser = replied == null || replied.getFrom() == null || Boolean.TRUE.equals(replied.getFrom().getIsBot())
+        ? null : replied.getFrom().getId();
+    String answer;
+    try {
+      answer = commands.admin(group ? Long.toString(chatId) : null, args, repliedUser);
+    } catch (RuntimeException e) {
+      log.warn("telegram: admin command failed", e);
+      answer = "❌ That did not work (" + e.getMessage() + ").";
+    }
+    send(m, answer);
+  }
+
+  /** A configured admin anywhere; in a group also its creator and administrators ({@code getChatMember}). */
+  private boolean mayAdminister(long userId, long chatId, boolean group) {
+    if (config.adminUserIds().contains(userId)) {
+      return true;
+    }
+    if (!group) {
+      return false;
+    }
+    try {
+      String status = api.call("getChatMember", () -> api.client().execute(
+          new GetChatMember(Long.toString(chatId), userId))).getStatus();
+      return status.equals("creator") || status.equals("administrator");
+    } catch (BotApi.Failure e) {
+      log.info("telegram: getChatMember in {} failed: {}", chatId, e.getMessage());
+      return false;
+    }
+  }
+
+  // --- helpers ---
+
+  private Requester requester(User user, long chatId, boolean group) {
+    String name = user.getUserName() != null ? user.getUserName()
+        : (user.getFirstName() + (user.getLastName() == null ? "" : " " + user.getLastName())).strip();
+    return new Requester(PLATFORM, Long.toString(user.getId()), name, group ? Long.toString(chatId) : null, Set.of(),
+        config.adminUserIds().contains(user.getId()));
+  }
+
+  private Message send(Message to, String text) {
+    return api.call("sendMessage", () -> api.client().execute(SendMessage.builder().chatId(to.getChatId())
+        .text(Texts.cut(text, Texts.MAX_TEXT)).replyParameters(TelegramReply.replyTo(to.getMessageId())).build()));
+  }
+}
