@@ -399,18 +399,28 @@ public final class TelegramBot implements AutoCloseable {
     }
     answer(q, null);
     if (ref.followUp() == FollowUp.VARY || ref.followUp() == FollowUp.USE_AS_REFERENCE) {
-      String was = ref.followUp() == FollowUp.VARY
-          ? services.jobs().find(ref.jobId()).map(j -> "\nThe prompt was: " + j.request().prompt()).orElse("") : "";
-      api.call("sendMessage", () -> api.client().execute(SendMessage.builder().chatId(chatId)
-          .text(Texts.cut("✏️ " + ref.followUp().label() + " job " + ref.jobId() + ": reply to this message with the "
-              + (ref.followUp() == FollowUp.VARY ? "new prompt." : "prompt for a new image made from this one.") + was,
-              Texts.MAX_TEXT))
-          .replyMarkup(ForceReplyKeyboard.builder().forceReply(true).selective(true)
-              .inputFieldPlaceholder(ref.followUp() == FollowUp.VARY ? "the new prompt" : "what to make").build())
-          .replyParameters(TelegramReply.replyTo(under.getMessageId())).build()));
+      askForPrompt(ref, chatId, under.getMessageId(), q.getFrom());
       return;
     }
     followUp(who, ref.jobId(), ref.followUp(), null, chatId, under.getMessageId(), q.getFrom().getId(), group);
+  }
+
+  /**
+   * Asks for the prompt of a Vary or Use as reference with a ForceReply message. Its text names
+   * the job, so the reply works after a restart; in a group it mentions the presser, whose client
+   * alone then opens the reply (selective).
+   */
+  private void askForPrompt(dev.fluxbot.core.ActionRef ref, long chatId, int under, User presser) {
+    boolean vary = ref.followUp() == FollowUp.VARY;
+    String was = vary ? services.jobs().find(ref.jobId()).map(j -> "\nThe prompt was: " + j.request().prompt()).orElse("") : "";
+    String mention = presser.getUserName() == null ? "" : "\n@" + presser.getUserName();
+    String text = Texts.cut("✏️ " + ref.followUp().label() + " job " + ref.jobId() + ": reply to this message with the "
+        + (vary ? "new prompt." : "prompt for a new image made from this one.") + was, Texts.MAX_TEXT - mention.length())
+        + mention;
+    api.call("sendMessage", () -> api.client().execute(SendMessage.builder().chatId(chatId).text(text)
+        .replyMarkup(ForceReplyKeyboard.builder().forceReply(true).selective(!mention.isEmpty())
+            .inputFieldPlaceholder(vary ? "the new prompt" : "what to make").build())
+        .replyParameters(TelegramReply.replyTo(under)).build()));
   }
 
   /** A reply to one of the bot's "reply with the new prompt" messages runs that follow-up. */

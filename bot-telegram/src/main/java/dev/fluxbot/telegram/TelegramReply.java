@@ -114,6 +114,7 @@ final class TelegramReply implements ChatReply {
       String caption = Texts.caption(reply, !fits);
       byte[] bytes = photo.get();
       String photoName = fits ? name : "fluxbot-" + r.seed() + "-preview.jpg";
+      pace();
       sent = api.call("sendPhoto", () -> api.client().execute(SendPhoto.builder().chatId(address.chatId())
           .photo(new InputFile(new ByteArrayInputStream(bytes), photoName)).caption(caption).replyMarkup(keyboard)
           .replyParameters(replyTo(answerTo)).build()));
@@ -134,14 +135,21 @@ final class TelegramReply implements ChatReply {
           under);
       return;
     }
+    pace();
     api.call("sendDocument", () -> api.client().execute(SendDocument.builder().chatId(address.chatId())
         .document(new InputFile(new ByteArrayInputStream(bytes), name)).caption(Texts.cut(caption, Texts.MAX_CAPTION))
         .replyMarkup(keyboard).replyParameters(replyTo(under)).build()));
   }
 
   private Message text(String text, Integer under) {
+    pace();
     return api.call("sendMessage", () -> api.client().execute(SendMessage.builder().chatId(address.chatId())
         .text(Texts.cut(text, Texts.MAX_TEXT)).replyParameters(replyTo(under)).build()));
+  }
+
+  /** Waits for the chat's next slot: new messages count toward Telegram's per-chat limit as edits do. */
+  private void pace() {
+    api.sleep(pacer.book(address.chatId(), address.group()));
   }
 
   static ReplyParameters replyTo(Integer messageId) {

@@ -277,4 +277,61 @@ class TelegramBotEndToEndTest {
     assertThat(sleeper.waits).contains(Duration.ofSeconds(3));
     assertThat(bfl.submits()).as("the image was not made again").hasSize(1);
   }
+
+  @Test
+  void anOriginalOverTenMegabytesComesAsACompressedPhotoAndTheOriginalAsAFile() throws Exception {
+    byte[] huge = png(2048, 2048, 77); // random pixels: about 12.6 MB as PNG
+    assertThat(huge.length).isGreaterThan(10_000_000);
+    bfl.enqueue(dev.fluxbot.testkit.Scenario.ready().withImage(huge, "png"));
+    startApp();
+    telegram.sendText(alice, "/imagine static noise --size 2048x2048 --format png --seed 1");
+
+    TelegramCall photo = photoIn(FakeTelegram.ALICE, 1);
+    var preview = photo.file("photo").orElseThrow();
+    assertThat(preview.bytes().length).isLessThanOrEqualTo(10_000_000);
+    assertThat(preview.filename()).isEqualTo("fluxbot-1-preview.jpg");
+    assertThat(photo.param("caption").orElseThrow()).contains("A compressed preview; the original (12.6 MB) follows as a file.");
+    assertThat(photo.buttonData()).hasSize(5);
+    TelegramCall doc = telegram.awaitCall("sendDocument", c -> true);
+    assertThat(sha256(doc.file("document").orElseThrow().bytes())).isEqualTo(sha256(huge));
+    assertThat(doc.file("document").orElseThrow().filename()).isEqualTo("fluxbot-1.png");
+    assertThat(replyTo(doc)).as("the file answers the preview").isEqualTo(messageId(photo));
+  }
+
+  @Test
+  void anImageSentAsAFileWithTheCommandInItsCaptionIsTheReference() throws Exception {
+    startApp();
+    byte[] logo = png(120, 60, 5);
+    telegram.sendDocument(alice, "/imagine a logo like this, in gold", logo, "logo.png", "image/png");
+    TelegramCall photo = photoIn(FakeTelegram.ALICE, 1);
+    assertThat(photo.param("caption").orElseThrow()).startsWith("a logo like this, in gold\n");
+    assertThat(sha256(Base64.getDecoder().decode(bflRef(1)))).isEqualTo(sha256(logo));
+  }
+
+  @Test
+  void personalSettingsAndTheGroupsDefaultModelShapeTheNextImage() throws Exception {
+    startApp();
+    TelegramContext aliceInGroup = FakeTelegram.inGroup(FakeTelegram.ALICE);
+    JsonNode settings = telegram.sendText(aliceInGroup, "/settings --format png --ar 16:9");
+    assertThat(telegram.awaitCall("sendMessage", c -> replyTo(c) == settings.path("message_id").asLong())
+        .param("text").orElseThrow()).startsWith("Your defaults: model (the chat's default), aspect widescreen_16_9, format png.");
+    JsonNode model = telegram.sendText(FakeTelegram.inGroup(FakeTelegram.OWNER), "/admin model pro");
+    assertThat(telegram.awaitCall("sendMessage", c -> replyTo(c) == model.path("message_id").asLong())
+        .param("text").orElseThrow()).isEqualTo("This group's default model is now pro.");
+
+    telegram.sendText(aliceInGroup, "/imagine@" + telegram.botUsername() + " a heron");
+    TelegramCall photo = photoIn(FakeTelegram.GROUP, 1);
+    assertThat(photo.param("caption").orElseThrow()).startsWith("a heron\npro · 1344×768 · ");
+    assertThat(bfl.submits()).singleElement().satisfies(s -> {
+      assertThat(s.endpoint()).isEqualTo("flux-2-pro");
+      assertThat(s.body().path("output_format").asText()).isEqualTo("png");
+    });
+
+    JsonNode other = telegram.sendText(aliceInGroup, "/imagine@SomeOtherBot a heron");
+    JsonNode bad = telegram.sendText(aliceInGroup, "/settings --model nope");
+    assertThat(telegram.awaitCall("sendMessage", c -> replyTo(c) == bad.path("message_id").asLong())
+        .param("text").orElseThrow()).startsWith("⚠️ --model: unknown model \"nope\"; known: ");
+    assertThat(telegram.calls("sendMessage")).as("a command for another bot is not ours")
+        .noneMatch(c -> replyTo(c) == other.path("message_id").asLong());
+  }
 }
