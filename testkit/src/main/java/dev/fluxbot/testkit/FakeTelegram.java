@@ -187,6 +187,15 @@ public final class FakeTelegram implements AutoCloseable {
     return engine.file(fileId);
   }
 
+  /**
+   * The webhook {@code setWebhook} set, if any. While one is set, updates are POSTed to it with the
+   * {@code X-Telegram-Bot-Api-Secret-Token} header (recorded as method {@code webhook}, with the
+   * status the bot answered), an update it refuses is sent again, and {@code getUpdates} answers 409.
+   */
+  public Optional<String> webhookUrl() {
+    return engine.webhookUrl();
+  }
+
   /** Updates not yet confirmed by a later {@code getUpdates} offset. */
   public int pendingUpdates() {
     return engine.pendingUpdates();

@@ -51,6 +51,12 @@ public final class TelegramEngine implements AutoCloseable {
 
   private record Failure(int status, String description, Integer retryAfter) {}
 
+  /** A webhook as {@code setWebhook} set it. */
+  record Webhook(String url, String secretToken) {}
+
+  static final String WEBHOOK_ACTIVE = "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to"
+      + " delete the webhook first";
+
   private final Config config;
   private final HttpServer http;
   private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
@@ -71,6 +77,9 @@ public final class TelegramEngine implements AutoCloseable {
   private long nextFile = 1;
   private long nextMediaGroup = 13_000_000_000_000_000L;
   private long nextQuery = 4_000_000_000_000_000_000L;
+  private volatile Webhook webhook;
+  private final java.net.http.HttpClient pusher = java.net.http.HttpClient.newBuilder()
+      .connectTimeout(Duration.ofSeconds(5)).executor(executor).build();
 
   private TelegramEngine(Config config) throws IOException {
     this.config = config;
@@ -78,6 +87,7 @@ public final class TelegramEngine implements AutoCloseable {
     http.createContext("/", this::handle);
     http.setExecutor(executor);
     http.start();
+    executor.execute(this::pushLoop);
   }
 
   public static TelegramEngine start(Config config) {
@@ -436,6 +446,9 @@ public final class TelegramEngine implements AutoCloseable {
   }
 
   private Answer getUpdates(FormData form) throws InterruptedException {
+    if (webhook != null) {
+      return new Answer(409, error(409, WEBHOOK_ACTIVE, null));
+    }
     long offset = Long.parseLong(form.params().getOrDefault("offset", "0"));
     int limit = Integer.parseInt(form.params().getOrDefault("limit", "100"));
     int timeout = Integer.parseInt(form.params().getOrDefault("timeout", "0"));
@@ -448,7 +461,18 @@ public final class TelegramEngine implements AutoCloseable {
     return switch (method.toLowerCase(Locale.ROOT)) {
       case "getme" -> Answer.ok(botNode().put("can_join_groups", true).put("can_read_all_group_messages", false)
           .put("supports_inline_queries", false));
-      case "deletewebhook", "setmycommands", "deletemycommands", "sendchataction" -> Answer.ok(Shapes.F.booleanNode(true));
+      case "setmycommands", "deletemycommands", "sendchataction" -> Answer.ok(Shapes.F.booleanNode(true));
+      case "setwebhook" -> setWebhook(form);
+      case "deletewebhook" -> {
+        webhook = null;
+        updates.nudge();
+        yield Answer.ok(Shapes.F.booleanNode(true));
+      }
+      case "getwebhookinfo" -> {
+        Webhook w = webhook;
+        yield Answer.ok(Shapes.F.objectNode().put("url", w == null ? "" : w.url()).put("has_custom_certificate", false)
+            .put("pending_update_count", updates.pendingCount()));
+      }
       case "sendmessage" -> Answer.ok(m.sendMessage());
       case "editmessagetext" -> Answer.ok(m.editMessageText());
       case "editmessagereplymarkup" -> Answer.ok(m.editMessageReplyMarkup());
@@ -461,6 +485,76 @@ public final class TelegramEngine implements AutoCloseable {
       case "getchatmember" -> Answer.ok(m.getChatMember());
       default -> Answer.fail(404, "Not Found: method not found");
     };
+  }
+
+  private Answer setWebhook(FormData form) {
+    String url = form.params().getOrDefault("url", "");
+    if (url.isEmpty()) {
+      webhook = null;
+      updates.nudge();
+      return Answer.ok(Shapes.F.booleanNode(true));
+    }
+    if (!url.startsWith("http://") && !url.startsWith("https://")) {
+      return Answer.fail(400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook");
+    }
+    String secret = form.params().get("secret_token");
+    if (secret != null && !secret.matches("[A-Za-z0-9_-]{1,256}")) {
+      return Answer.fail(400, "Bad Request: bad webhook: secret token contains unallowed characters");
+    }
+    webhook = new Webhook(url, secret);
+    updates.nudge();
+    return Answer.ok(Shapes.F.booleanNode(true));
+  }
+
+  /**
+   * Sends each pending update to the webhook, oldest first, with the secret token header; one the
+   * bot does not take with a 2xx is sent again shortly, as Telegram does. Recorded as method
+   * {@code webhook} with the status the bot answered (0 when it could not be reached).
+   */
+  private void pushLoop() {
+    try {
+      while (!updates.isClosed()) {
+        Webhook hook = webhook;
+        ObjectNode update = hook == null ? null : updates.first(TimeUnit.MILLISECONDS.toNanos(200));
+        if (hook == null) {
+          Thread.sleep(20); // no webhook: getUpdates serves the queue
+          continue;
+        }
+        if (update == null || webhook != hook) {
+          continue;
+        }
+        int status = push(hook, update);
+        record(new TelegramCall("webhook", Map.of("url", hook.url(), "update_id", update.path("update_id").asText()),
+            List.of(), status, update.toString()));
+        if (status >= 200 && status < 300) {
+          updates.delivered(update.path("update_id").asLong());
+        } else {
+          Thread.sleep(100); // Telegram tries again later
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private int push(Webhook hook, ObjectNode update) throws InterruptedException {
+    var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(hook.url())).timeout(Duration.ofSeconds(10))
+        .header("Content-Type", "application/json")
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofString(update.toString(), StandardCharsets.UTF_8));
+    if (hook.secretToken() != null) {
+      request.header("X-Telegram-Bot-Api-Secret-Token", hook.secretToken());
+    }
+    try {
+      return pusher.send(request.build(), java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
+  /** The webhook's URL, if one is set. */
+  public Optional<String> webhookUrl() {
+    Webhook w = webhook;
+    return Optional.ofNullable(w == null ? null : w.url());
   }
 
   // --- for BotMethods, called with the lock held ---
@@ -550,6 +644,7 @@ public final class TelegramEngine implements AutoCloseable {
   @Override
   public void close() {
     updates.close();
+    pusher.shutdownNow();
     http.stop(0);
     executor.shutdownNow();
     try {

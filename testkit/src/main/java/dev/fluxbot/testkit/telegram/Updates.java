@@ -83,6 +83,54 @@ final class Updates {
     }
   }
 
+  /** The oldest update not yet delivered, waiting up to {@code maxWait} for one; null if none came. */
+  ObjectNode first(long maxWaitNanos) throws InterruptedException {
+    lock.lock();
+    try {
+      long deadline = System.nanoTime() + maxWaitNanos;
+      while (pending.isEmpty() && !closed) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return null;
+        }
+        changed.awaitNanos(left);
+      }
+      return pending.isEmpty() ? null : pending.get(0).deepCopy();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** A webhook took the update: it is not sent again. */
+  void delivered(long updateId) {
+    lock.lock();
+    try {
+      pending.removeIf(u -> u.path("update_id").asLong() == updateId);
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Wakes waiting polls and pushes (the webhook changed). */
+  void nudge() {
+    lock.lock();
+    try {
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  boolean isClosed() {
+    lock.lock();
+    try {
+      return closed;
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Updates not yet confirmed by an offset. */
   int pendingCount() {
     lock.lock();

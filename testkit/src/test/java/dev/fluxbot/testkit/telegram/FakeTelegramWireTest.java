@@ -265,4 +265,46 @@ class FakeTelegramWireTest {
     assertThat(first.get(10, TimeUnit.SECONDS)).startsWith("409").contains("terminated by other getUpdates request");
     assertThat(telegram.calls("getUpdates")).extracting(c -> c.status()).containsExactlyInAnyOrder(200, 409);
   }
+
+  @Test
+  void aWebhookGetsEachUpdateWithTheSecretHeaderAgainUntilItTakesItAndBlocksGetUpdates() throws Exception {
+    BlockingQueue<String> bodies = new LinkedBlockingQueue<>();
+    BlockingQueue<String> secrets = new LinkedBlockingQueue<>();
+    java.util.concurrent.atomic.AtomicInteger answers = new java.util.concurrent.atomic.AtomicInteger();
+    var receiver = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    receiver.createContext("/hook", exchange -> {
+      secrets.add(String.valueOf(exchange.getRequestHeaders().getFirst("X-Telegram-Bot-Api-Secret-Token")));
+      bodies.add(new String(exchange.getRequestBody().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+      exchange.sendResponseHeaders(answers.getAndIncrement() == 0 ? 500 : 200, -1);
+      exchange.close();
+    });
+    receiver.start();
+    try {
+      String hook = "http://127.0.0.1:" + receiver.getAddress().getPort() + "/hook";
+      assertThat(client.execute(org.telegram.telegrambots.meta.api.methods.updates.SetWebhook.builder().url(hook)
+          .secretToken("s3cret_TOKEN").build())).isTrue();
+      assertThat(telegram.webhookUrl()).contains(hook);
+      telegram.sendText(FakeTelegram.privateChat(FakeTelegram.ALICE), "/imagine by webhook");
+
+      String first = bodies.poll(10, TimeUnit.SECONDS);
+      String again = bodies.poll(10, TimeUnit.SECONDS);
+      assertThat(again).as("refused with 500, so sent again").isEqualTo(first);
+      assertThat(secrets.poll()).isEqualTo("s3cret_TOKEN");
+      Update update = new com.fasterxml.jackson.databind.ObjectMapper().readValue(again, Update.class);
+      assertThat(update.getMessage().getText()).isEqualTo("/imagine by webhook");
+      assertThat(telegram.calls("webhook")).extracting(TelegramCall::status).startsWith(500, 200);
+
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (telegram.pendingUpdates() > 0 && System.nanoTime() < deadline) {
+        Thread.sleep(20); // the push loop confirms the update, bounded
+      }
+      assertThat(telegram.pendingUpdates()).isZero();
+      assertThatThrownBy(() -> client.execute(new org.telegram.telegrambots.meta.api.methods.updates.GetUpdates()))
+          .hasMessageContaining("can't use getUpdates method while webhook is active");
+      client.execute(new org.telegram.telegrambots.meta.api.methods.updates.DeleteWebhook());
+      assertThat(telegram.webhookUrl()).isEmpty();
+    } finally {
+      receiver.stop(0);
+    }
+  }
 }
