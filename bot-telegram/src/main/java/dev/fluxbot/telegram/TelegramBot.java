@@ -14,6 +14,7 @@ import dev.fluxbot.core.Secret;
 import dev.fluxbot.core.SettingsStore;
 import dev.fluxbot.core.Sleeper;
 import dev.fluxbot.core.UserError;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -38,6 +39,7 @@ import org.telegram.telegrambots.meta.api.methods.commands.SetMyCommands;
 import org.telegram.telegrambots.meta.api.methods.groupadministration.GetChatMember;
 import org.telegram.telegrambots.meta.api.methods.send.SendMessage;
 import org.telegram.telegrambots.meta.api.methods.updates.GetUpdates;
+import org.telegram.telegrambots.meta.api.methods.updates.SetWebhook;
 import org.telegram.telegrambots.meta.api.objects.CallbackQuery;
 import org.telegram.telegrambots.meta.api.objects.Document;
 import org.telegram.telegrambots.meta.api.objects.Update;
@@ -56,7 +58,7 @@ import org.telegram.telegrambots.meta.exceptions.TelegramApiException;
  * each image. Vary and Use as reference ask for the new prompt with a ForceReply message; the
  * user's reply to it runs the job (its text names the job, so it works across restarts).
  *
- * <p>Updates arrive by long polling. Every update is handled on its own virtual thread; the
+ * <p>Updates arrive by long polling, or by webhook ({@link Webhook}). Every update is handled on its own virtual thread; the
  * items of an album are gathered first ({@link Albums}).
  */
 public final class TelegramBot implements AutoCloseable {
@@ -78,7 +80,7 @@ public final class TelegramBot implements AutoCloseable {
    * @param quotaZone the time zone of the quota windows, for the reset times users see
    */
   public record Config(Secret token, URI apiBaseUrl, Set<Long> adminUserIds, Duration albumQuiet, int pollTimeoutSeconds,
-      ZoneId quotaZone) {
+      ZoneId quotaZone, Webhook webhook) {
     public Config {
       Objects.requireNonNull(token, "token");
       adminUserIds = Set.copyOf(adminUserIds);
@@ -89,29 +91,57 @@ public final class TelegramBot implements AutoCloseable {
       Objects.requireNonNull(quotaZone, "quotaZone");
     }
 
-    /** Telegram itself, no admins, albums closed after 1.5 s, 50-second polls, UTC. */
+    /** Telegram itself, no admins, albums closed after 1.5 s, long polling with 50-second polls, UTC. */
     public static Config of(Secret token) {
-      return new Config(token, null, Set.of(), Duration.ofMillis(1500), 50, ZoneOffset.UTC);
+      return new Config(token, null, Set.of(), Duration.ofMillis(1500), 50, ZoneOffset.UTC, null);
     }
 
     public Config withApiBaseUrl(URI base) {
-      return new Config(token, base, adminUserIds, albumQuiet, pollTimeoutSeconds, quotaZone);
+      return new Config(token, base, adminUserIds, albumQuiet, pollTimeoutSeconds, quotaZone, webhook);
     }
 
     public Config withAdmins(Set<Long> ids) {
-      return new Config(token, apiBaseUrl, ids, albumQuiet, pollTimeoutSeconds, quotaZone);
+      return new Config(token, apiBaseUrl, ids, albumQuiet, pollTimeoutSeconds, quotaZone, webhook);
     }
 
     public Config withAlbumQuiet(Duration quiet) {
-      return new Config(token, apiBaseUrl, adminUserIds, quiet, pollTimeoutSeconds, quotaZone);
+      return new Config(token, apiBaseUrl, adminUserIds, quiet, pollTimeoutSeconds, quotaZone, webhook);
     }
 
     public Config withPollTimeoutSeconds(int seconds) {
-      return new Config(token, apiBaseUrl, adminUserIds, albumQuiet, seconds, quotaZone);
+      return new Config(token, apiBaseUrl, adminUserIds, albumQuiet, seconds, quotaZone, webhook);
     }
 
     public Config withQuotaZone(ZoneId zone) {
-      return new Config(token, apiBaseUrl, adminUserIds, albumQuiet, pollTimeoutSeconds, zone);
+      return new Config(token, apiBaseUrl, adminUserIds, albumQuiet, pollTimeoutSeconds, zone, webhook);
+    }
+
+    /** Updates by webhook instead of long polling; null for long polling. */
+    public Config withWebhook(Webhook hook) {
+      return new Config(token, apiBaseUrl, adminUserIds, albumQuiet, pollTimeoutSeconds, quotaZone, hook);
+    }
+  }
+
+  /**
+   * Webhook mode: the bot listens on {@code listen} at {@code path} and tells Telegram to POST
+   * updates to {@code publicUrl} with {@code secretToken}, which every request must carry.
+   *
+   * @param publicUrl the HTTPS URL Telegram reaches (a reverse proxy in front of {@code listen});
+   *     null to use {@code http://<listen host>:<bound port><path>}, for a Bot API server on the same host
+   * @param secretToken 1 to 256 of {@code A-Z a-z 0-9 _ -}, as Telegram allows
+   */
+  public record Webhook(URI publicUrl, InetSocketAddress listen, String path, Secret secretToken) {
+    public Webhook {
+      Objects.requireNonNull(listen, "listen");
+      Objects.requireNonNull(secretToken, "secretToken");
+      if (path == null || !path.startsWith("/")) {
+        throw new IllegalArgumentException("telegram.webhook.path: must start with /; got " + (path == null ? "nothing" : "\"" + path + "\""));
+      }
+      if (!secretToken.reveal().matches("[A-Za-z0-9_-]{1,256}")) {
+        throw new IllegalArgumentException("telegram.webhook secret token (FLUXBOT_TELEGRAM_WEBHOOK_SECRET): Telegram allows 1 to 256"
+            + " of A-Z, a-z, 0-9, _ and -; the one given has " + secretToken.reveal().length()
+            + " characters, some of them others. Generate one with: openssl rand -hex 32");
+      }
     }
   }
 
@@ -140,6 +170,8 @@ public final class TelegramBot implements AutoCloseable {
   private volatile CommandText commandText;
   private volatile String username;
   private TelegramBotsLongPollingApplication polling;
+  private WebhookServer webhookServer;
+  private volatile InetSocketAddress webhookAddress;
 
   public TelegramBot(Config config, Services services) {
     this.config = Objects.requireNonNull(config, "config");
@@ -180,6 +212,10 @@ public final class TelegramBot implements AutoCloseable {
     } catch (BotApi.Failure e) {
       log.warn("telegram: could not register the command list: {}", e.getMessage());
     }
+    if (config.webhook() != null) {
+      startWebhook(config.webhook());
+      return;
+    }
     OkHttpClient pollingHttp = new OkHttpClient.Builder().connectTimeout(Duration.ofSeconds(10))
         .readTimeout(Duration.ofSeconds(config.pollTimeoutSeconds() + 15L)).build();
     polling = new TelegramBotsLongPollingApplication(com.fasterxml.jackson.databind.ObjectMapper::new, () -> pollingHttp);
@@ -196,6 +232,27 @@ public final class TelegramBot implements AutoCloseable {
     log.info("telegram: polling as @{}", username);
   }
 
+  private void startWebhook(Webhook hook) {
+    webhookServer = new WebhookServer(hook, this::consume);
+    webhookAddress = webhookServer.start();
+    String url = hook.publicUrl() != null ? hook.publicUrl().toString()
+        : "http://" + webhookAddress.getHostString() + ":" + webhookAddress.getPort() + hook.path();
+    try {
+      api.call("setWebhook", () -> api.client().execute(SetWebhook.builder().url(url).secretToken(hook.secretToken().reveal())
+          .allowedUpdates(List.of("message", "callback_query")).build()));
+    } catch (BotApi.Failure e) {
+      webhookServer.close();
+      throw new IllegalStateException("Telegram refused the webhook " + url + " (" + e.getMessage()
+          + "); check telegram.webhook.public_url: Telegram needs HTTPS on port 443, 80, 88 or 8443.");
+    }
+    log.info("telegram: receiving updates for @{} by webhook at {}", username, url);
+  }
+
+  /** Where the webhook listens, once started in webhook mode. */
+  public Optional<InetSocketAddress> webhookAddress() {
+    return Optional.ofNullable(webhookAddress);
+  }
+
   /** The bot's username, as {@code getMe} said; null before {@link #start}. */
   public String username() {
     return username;
@@ -208,6 +265,9 @@ public final class TelegramBot implements AutoCloseable {
 
   @Override
   public void close() {
+    if (webhookServer != null) {
+      webhookServer.close();
+    }
     if (polling != null) {
       try {
         polling.close();

@@ -57,6 +57,11 @@ final class Harness implements AutoCloseable {
   final TelegramBot bot;
 
   Harness(Path dir, FakeTelegram telegram, FakeBflApi bfl, RecordingSleeper sleeper, QuotaService.Settings quotaSettings) {
+    this(dir, telegram, bfl, sleeper, quotaSettings, c -> c);
+  }
+
+  Harness(Path dir, FakeTelegram telegram, FakeBflApi bfl, RecordingSleeper sleeper, QuotaService.Settings quotaSettings,
+      java.util.function.UnaryOperator<TelegramBot.Config> tweak) {
     InstantSource clock = InstantSource.system();
     ModelCatalog catalog = ModelCatalog.builtIn();
     db = Database.sqlite(dir.resolve("fluxbot.db"));
@@ -72,8 +77,9 @@ final class Harness implements AutoCloseable {
         new ReferenceLoader(http, ReferenceLoader.Limits.defaults()), new BackendRouter(List.of(backend)),
         SeedHistory.inDatabase(db, clock), jobs, quota, new SeedCache(db, images, SeedCache.Settings.defaults(), clock),
         images, scheduler), new ImagineService.Settings(1000, 0, List.of(Duration.ofMillis(50))), clock, new SecureRandom());
-    bot = new TelegramBot(TelegramBot.Config.of(Secret.of(telegram.token())).withApiBaseUrl(URI.create(telegram.baseUrl()))
-        .withAdmins(ADMINS).withAlbumQuiet(Duration.ofMillis(300)).withPollTimeoutSeconds(1),
+    bot = new TelegramBot(tweak.apply(TelegramBot.Config.of(Secret.of(telegram.token()))
+        .withApiBaseUrl(URI.create(telegram.baseUrl())).withAdmins(ADMINS).withAlbumQuiet(Duration.ofMillis(300))
+        .withPollTimeoutSeconds(1)),
         new TelegramBot.Services(imagine, quota, jobs, settings, images, catalog, clock, sleeper));
     bot.start();
   }

@@ -334,4 +334,35 @@ class TelegramBotEndToEndTest {
     assertThat(telegram.calls("sendMessage")).as("a command for another bot is not ours")
         .noneMatch(c -> replyTo(c) == other.path("message_id").asLong());
   }
+
+  @Test
+  void inWebhookModeUpdatesComeByPostAndARequestWithoutTheSecretIsRefused() throws Exception {
+    app = new Harness(dir, telegram, bfl, sleeper, QuotaService.Settings.defaults(), c -> c.withWebhook(
+        new TelegramBot.Webhook(null, new java.net.InetSocketAddress("127.0.0.1", 0), "/telegram",
+            dev.fluxbot.core.Secret.of("hook_secret-123"))));
+    var address = app.bot.webhookAddress().orElseThrow();
+    String hook = "http://127.0.0.1:" + address.getPort() + "/telegram";
+    assertThat(telegram.webhookUrl()).contains(hook);
+    assertThat(telegram.calls("getUpdates")).as("no long polling").isEmpty();
+
+    telegram.sendText(alice, "/imagine a kite by webhook --seed 2");
+    TelegramCall photo = photoIn(FakeTelegram.ALICE, 1);
+    assertThat(photo.param("caption").orElseThrow()).startsWith("a kite by webhook\n");
+    assertThat(telegram.calls("webhook")).first().satisfies(c -> assertThat(c.status()).isEqualTo(200));
+
+    var http = java.net.http.HttpClient.newHttpClient();
+    String forged = "{\"update_id\":999,\"message\":{\"message_id\":1,\"date\":1,\"chat\":{\"id\":1001,\"type\":\"private\"},"
+        + "\"from\":{\"id\":1001,\"is_bot\":false,\"first_name\":\"Mallory\"},\"text\":\"/imagine forged\"}}";
+    for (String secret : new String[] {null, "wrong"}) {
+      var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(hook))
+          .POST(java.net.http.HttpRequest.BodyPublishers.ofString(forged));
+      if (secret != null) {
+        request.header("X-Telegram-Bot-Api-Secret-Token", secret);
+      }
+      assertThat(http.send(request.build(), java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode())
+          .as("secret " + secret).isEqualTo(401);
+    }
+    assertThat(bfl.submits()).as("a refused request is dropped before it is read").singleElement().satisfies(s -> assertThat(s.body().path("prompt").asText())
+        .isEqualTo("a kite by webhook"));
+  }
 }

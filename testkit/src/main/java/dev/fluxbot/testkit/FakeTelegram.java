@@ -196,6 +196,11 @@ public final class FakeTelegram implements AutoCloseable {
     return engine.webhookUrl();
   }
 
+  /** {@code getUpdates} calls held open right now, waiting for an update. */
+  public int heldPolls() {
+    return engine.heldPolls();
+  }
+
   /** Updates not yet confirmed by a later {@code getUpdates} offset. */
   public int pendingUpdates() {
     return engine.pendingUpdates();

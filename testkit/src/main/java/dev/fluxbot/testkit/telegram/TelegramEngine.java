@@ -307,6 +307,10 @@ public final class TelegramEngine implements AutoCloseable {
     return locked(() -> Optional.ofNullable(callbackQueries.get(queryId)));
   }
 
+  public int heldPolls() {
+    return updates.heldPolls();
+  }
+
   public int pendingUpdates() {
     return updates.pendingCount();
   }

@@ -24,6 +24,7 @@ final class Updates {
   private long nextId = 1;
   private long generation; // the newest poll; older held polls end with a conflict
   private boolean closed;
+  private int held; // polls waiting for an update now
 
   /** Queues an update (the {@code update_id} is set here) and wakes the held poll. */
   long add(ObjectNode update) {
@@ -65,15 +66,20 @@ final class Updates {
         pending.removeIf(u -> u.path("update_id").asLong() < offset);
       }
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(Math.max(0, timeoutSeconds));
-      while (pending.isEmpty() && !closed) {
-        long left = deadline - System.nanoTime();
-        if (left <= 0) {
-          break;
+      held++;
+      try {
+        while (pending.isEmpty() && !closed) {
+          long left = deadline - System.nanoTime();
+          if (left <= 0) {
+            break;
+          }
+          changed.awaitNanos(left);
+          if (generation != mine) {
+            return null;
+          }
         }
-        changed.awaitNanos(left);
-        if (generation != mine) {
-          return null;
-        }
+      } finally {
+        held--;
       }
       ArrayNode out = JsonNodeFactory.instance.arrayNode();
       pending.stream().limit(Math.max(1, Math.min(100, limit))).forEach(u -> out.add(u.deepCopy()));
@@ -126,6 +132,16 @@ final class Updates {
     lock.lock();
     try {
       return closed;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** {@code getUpdates} calls being held now, waiting for an update. */
+  int heldPolls() {
+    lock.lock();
+    try {
+      return held;
     } finally {
       lock.unlock();
     }

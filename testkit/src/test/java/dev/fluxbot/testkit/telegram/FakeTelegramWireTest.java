@@ -257,7 +257,11 @@ class FakeTelegramWireTest {
         throw new java.io.UncheckedIOException(e);
       }
     });
-    Thread.sleep(300); // let the first poll be held before the second arrives
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (telegram.heldPolls() == 0 && System.nanoTime() < deadline) {
+      Thread.sleep(10); // until the first poll is held, bounded
+    }
+    assertThat(telegram.heldPolls()).isEqualTo(1);
     try (Response second = slow.newCall(new Request.Builder().url(telegram.baseUrl() + "/bot" + telegram.token()
         + "/getUpdates?timeout=0").build()).execute()) {
       assertThat(second.code()).isEqualTo(200);
