@@ -356,6 +356,16 @@ public final class TelegramBot implements AutoCloseable {
   private void imagine(Message m, String text, List<Message> withImages) {
     boolean group = !m.getChat().isUserChat();
     Requester who = requester(m.getFrom(), m.getChat().getId(), group);
+    Optional<Document> notImage = withImages.stream().filter(x -> x.hasDocument() && !isImage(x.getDocument()))
+        .map(Message::getDocument).findFirst();
+    if (notImage.isPresent()) {
+      Document d = notImage.get();
+      send(m, Texts.error(new UserError(UserError.Code.INVALID_REFERENCE, "reference: the file "
+          + (d.getFileName() == null ? "" : "\"" + d.getFileName() + "\" ") + "is "
+          + (d.getMimeType() == null ? "of an unknown type" : d.getMimeType()) + ", not an image. Send a PNG, JPEG or WebP,"
+          + " as a photo or as a file.")));
+      return;
+    }
     List<Message> sources = new ArrayList<>(withImages.stream().filter(TelegramBot::hasImage).toList());
     if (sources.isEmpty() && m.getReplyToMessage() != null && hasImage(m.getReplyToMessage())) {
       Message target = m.getReplyToMessage();

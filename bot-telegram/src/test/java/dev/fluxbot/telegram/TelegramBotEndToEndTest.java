@@ -169,6 +169,12 @@ class TelegramBotEndToEndTest {
     assertThat(sha256(Base64.getDecoder().decode(bflRef(3)))).as("reference 3").isEqualTo(sha256(c));
     assertThat(bflRef(4)).isNull();
     assertThat(telegram.calls("file")).as("each photo's largest size fetched once").hasSize(3);
+
+    telegram.replyText(bob, album.get(0).path("message_id").asLong(), "/imagine the same three, at night");
+    photoIn(FakeTelegram.GROUP, 2);
+    assertThat(bfl.submits()).hasSize(2);
+    assertThat(sha256(Base64.getDecoder().decode(bflRef(3)))).as("a reply to one item uses the whole album")
+        .isEqualTo(sha256(c));
   }
 
   @Test
@@ -364,5 +370,55 @@ class TelegramBotEndToEndTest {
     }
     assertThat(bfl.submits()).as("a refused request is dropped before it is read").singleElement().satisfies(s -> assertThat(s.body().path("prompt").asText())
         .isEqualTo("a kite by webhook"));
+  }
+
+  @Test
+  void adminsGrantBanAndUnbanByReplyOrIdAndAConfiguredAdminRulesEveryChatFromPrivate() throws Exception {
+    startApp();
+    TelegramContext owner = FakeTelegram.inGroup(FakeTelegram.OWNER);
+    TelegramContext aliceInGroup = FakeTelegram.inGroup(FakeTelegram.ALICE);
+    JsonNode hello = telegram.sendText(aliceInGroup, "hello");
+    String grant = answer(telegram.replyText(owner, hello.path("message_id").asLong(), "/admin quota grant 5"));
+    assertThat(grant).startsWith("Granted 5 credits to user " + FakeTelegram.ALICE + ". User " + FakeTelegram.ALICE
+        + " has 55 of 55 credits left");
+    assertThat(answer(telegram.sendText(owner, "/admin quota ban " + FakeTelegram.ALICE + " too many dragons")))
+        .isEqualTo("Banned user " + FakeTelegram.ALICE + " from making images in this group (too many dragons).");
+
+    JsonNode refused = telegram.sendText(aliceInGroup, "/imagine a dragon");
+    TelegramCall status = telegram.awaitCall("sendMessage", c -> replyTo(c) == refused.path("message_id").asLong());
+    TelegramCall banned = telegram.awaitCall("editMessageText", c -> c.param("message_id").orElse("")
+        .equals(Long.toString(messageId(status))) && c.param("text").orElse("").startsWith("⚠️"));
+    assertThat(banned.param("text").orElseThrow()).contains("too many dragons");
+    assertThat(bfl.submits()).isEmpty();
+
+    assertThat(answer(telegram.sendText(owner, "/admin quota unban " + FakeTelegram.ALICE)))
+        .isEqualTo("Unbanned user " + FakeTelegram.ALICE + " in this group.");
+    assertThat(answer(telegram.sendText(owner, "/admin quota grant lots " + FakeTelegram.ALICE)))
+        .isEqualTo("⚠️ /admin quota grant: credits: must be a number of 0 or more (1 credit = $0.01); got \"lots\".");
+    assertThat(answer(telegram.sendText(owner, "/admin quota show"))).startsWith("⚠️ /admin quota show: which user?");
+
+    long admin = Harness.ADMINS.iterator().next();
+    assertThat(answer(telegram.sendText(FakeTelegram.privateChat(admin), "/admin quota set 10 week " + FakeTelegram.BOB)))
+        .isEqualTo("Set user " + FakeTelegram.BOB + " in every chat to 10 credits per week.");
+    assertThat(answer(telegram.sendText(FakeTelegram.privateChat(FakeTelegram.BOB), "/admin quota set 99")))
+        .startsWith("⛔ /admin is for the bot's admins");
+    JsonNode quota = telegram.sendText(FakeTelegram.privateChat(FakeTelegram.BOB), "/quota");
+    assertThat(answer(quota)).startsWith("You have 10 of 10 credits left this week");
+  }
+
+  @Test
+  void aFileThatIsNotAnImageIsRefusedWithWhatItIs() throws Exception {
+    startApp();
+    JsonNode doc = telegram.sendDocument(alice, "/imagine from this", "hello".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+        "notes.txt", "text/plain");
+    assertThat(answer(doc)).isEqualTo("⚠️ reference: the file \"notes.txt\" is text/plain, not an image. Send a PNG,"
+        + " JPEG or WebP, as a photo or as a file.");
+    assertThat(bfl.submits()).isEmpty();
+  }
+
+  /** The bot's text answer to a message. */
+  private String answer(JsonNode message) {
+    return telegram.awaitCall("sendMessage", c -> replyTo(c) == message.path("message_id").asLong())
+        .param("text").orElseThrow();
   }
 }
