@@ -469,7 +469,7 @@ public final class TelegramBot implements AutoCloseable {
     }
     answer(q, null);
     if (ref.followUp() == FollowUp.VARY || ref.followUp() == FollowUp.USE_AS_REFERENCE) {
-      askForPrompt(ref, chatId, under.getMessageId(), q.getFrom());
+      askForPrompt(ref, chatId, under.getMessageId(), q.getFrom(), group);
       return;
     }
     followUp(who, ref.jobId(), ref.followUp(), null, chatId, under.getMessageId(), q.getFrom().getId(), group);
@@ -480,10 +480,10 @@ public final class TelegramBot implements AutoCloseable {
    * the job, so the reply works after a restart; in a group it mentions the presser, whose client
    * alone then opens the reply (selective).
    */
-  private void askForPrompt(dev.fluxbot.core.ActionRef ref, long chatId, int under, User presser) {
+  private void askForPrompt(dev.fluxbot.core.ActionRef ref, long chatId, int under, User presser, boolean group) {
     boolean vary = ref.followUp() == FollowUp.VARY;
     String was = vary ? services.jobs().find(ref.jobId()).map(j -> "\nThe prompt was: " + j.request().prompt()).orElse("") : "";
-    String mention = presser.getUserName() == null ? "" : "\n@" + presser.getUserName();
+    String mention = !group || presser.getUserName() == null ? "" : "\n@" + presser.getUserName();
     String text = Texts.cut("✏️ " + ref.followUp().label() + " job " + ref.jobId() + ": reply to this message with the "
         + (vary ? "new prompt." : "prompt for a new image made from this one.") + was, Texts.MAX_TEXT - mention.length())
         + mention;
