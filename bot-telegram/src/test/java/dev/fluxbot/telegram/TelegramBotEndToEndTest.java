@@ -205,6 +205,14 @@ class TelegramBotEndToEndTest {
     app = null;
     startApp(); // a new bot on the same database: nothing in memory survives
 
+    String jobId = reroll.substring("fx:reroll:".length());
+    var job = app.jobs.find(jobId).orElseThrow();
+    assertThat(app.bot.replyFor(job)).as("a stored job's reply can be rebuilt for delivery after a restart").isPresent();
+    assertThat(ReplyAddress.parse(job.replyAddress())).hasValueSatisfying(a -> {
+      assertThat(a.chatId()).isEqualTo(FakeTelegram.ALICE);
+      assertThat(a.replyToMessageId()).isNotNull();
+    });
+
     String query = telegram.pressButton(alice, imageMessage, reroll);
     TelegramCall second = photoIn(FakeTelegram.ALICE, 2);
     assertThat(telegram.callbackAnswered(query)).contains(true);
