@@ -1,7 +1,6 @@
 package dev.fluxbot.telegram;
 
 import dev.fluxbot.core.ChatReply;
-import dev.fluxbot.core.ImageReply.FollowUp;
 import dev.fluxbot.core.ImageSource;
 import dev.fluxbot.core.ImageStore;
 import dev.fluxbot.core.ImagineCommand;
@@ -26,29 +25,21 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import okhttp3.OkHttpClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.telegram.telegrambots.longpolling.TelegramBotsLongPollingApplication;
 import org.telegram.telegrambots.longpolling.interfaces.LongPollingUpdateConsumer;
-import org.telegram.telegrambots.meta.api.methods.AnswerCallbackQuery;
 import org.telegram.telegrambots.meta.api.methods.GetMe;
 import org.telegram.telegrambots.meta.api.methods.commands.SetMyCommands;
 import org.telegram.telegrambots.meta.api.methods.groupadministration.GetChatMember;
 import org.telegram.telegrambots.meta.api.methods.send.SendMessage;
 import org.telegram.telegrambots.meta.api.methods.updates.GetUpdates;
 import org.telegram.telegrambots.meta.api.methods.updates.SetWebhook;
-import org.telegram.telegrambots.meta.api.objects.CallbackQuery;
-import org.telegram.telegrambots.meta.api.objects.Document;
 import org.telegram.telegrambots.meta.api.objects.Update;
 import org.telegram.telegrambots.meta.api.objects.User;
 import org.telegram.telegrambots.meta.api.objects.commands.BotCommand;
-import org.telegram.telegrambots.meta.api.objects.message.MaybeInaccessibleMessage;
 import org.telegram.telegrambots.meta.api.objects.message.Message;
-import org.telegram.telegrambots.meta.api.objects.photo.PhotoSize;
-import org.telegram.telegrambots.meta.api.objects.replykeyboard.ForceReplyKeyboard;
 import org.telegram.telegrambots.meta.exceptions.TelegramApiException;
 
 /**
@@ -64,7 +55,6 @@ import org.telegram.telegrambots.meta.exceptions.TelegramApiException;
 public final class TelegramBot implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TelegramBot.class);
   static final String PLATFORM = ChatCommands.PLATFORM;
-  private static final Pattern PROMPT_REQUEST = Pattern.compile("^✏️ (Vary|Use as reference) job ([A-Za-z0-9]+):");
   static final String HELP = """
       Send /imagine and a prompt, e.g. /imagine a red fox in snow --ar 16:9
       Flags: --model klein|klein-9b|pro|max|flex, --ar 16:9, --size 1024x768, --res 2k, --seed 42|last, --format png, --safety 0-5, --no-cache.
@@ -167,6 +157,8 @@ public final class TelegramBot implements AutoCloseable {
   private final Pacer pacer;
   private final ChatCommands commands;
   private final Albums albums;
+  private final References references;
+  private final Buttons buttons;
   private volatile CommandText commandText;
   private volatile String username;
   private TelegramBotsLongPollingApplication polling;
@@ -183,6 +175,8 @@ public final class TelegramBot implements AutoCloseable {
     this.commands = new ChatCommands(services.quota(), services.settings(), services.catalog(), config.quotaZone(),
         services.clock());
     this.albums = new Albums(config.albumQuiet(), Sleeper.SYSTEM, this::album);
+    this.references = new References(api);
+    this.buttons = new Buttons(api, pacer, services, config.adminUserIds());
   }
 
   /**
@@ -294,7 +288,7 @@ public final class TelegramBot implements AutoCloseable {
   private void handle(Update u) {
     try {
       if (u.hasCallbackQuery()) {
-        button(u.getCallbackQuery());
+        buttons.press(u.getCallbackQuery());
       } else if (u.hasMessage()) {
         message(u.getMessage(), List.of(u.getMessage()));
       }
@@ -348,7 +342,7 @@ public final class TelegramBot implements AutoCloseable {
       send(m, HELP);
       return;
     }
-    promptReply(m);
+    buttons.promptReply(m);
   }
 
   // --- /imagine ---
@@ -356,18 +350,13 @@ public final class TelegramBot implements AutoCloseable {
   private void imagine(Message m, String text, List<Message> withImages) {
     boolean group = !m.getChat().isUserChat();
     Requester who = requester(m.getFrom(), m.getChat().getId(), group);
-    Optional<Document> notImage = withImages.stream().filter(x -> x.hasDocument() && !isImage(x.getDocument()))
-        .map(Message::getDocument).findFirst();
+    Optional<UserError> notImage = References.notAnImage(withImages);
     if (notImage.isPresent()) {
-      Document d = notImage.get();
-      send(m, Texts.error(new UserError(UserError.Code.INVALID_REFERENCE, "reference: the file "
-          + (d.getFileName() == null ? "" : "\"" + d.getFileName() + "\" ") + "is "
-          + (d.getMimeType() == null ? "of an unknown type" : d.getMimeType()) + ", not an image. Send a PNG, JPEG or WebP,"
-          + " as a photo or as a file.")));
+      send(m, Texts.error(notImage.get()));
       return;
     }
-    List<Message> sources = new ArrayList<>(withImages.stream().filter(TelegramBot::hasImage).toList());
-    if (sources.isEmpty() && m.getReplyToMessage() != null && hasImage(m.getReplyToMessage())) {
+    List<Message> sources = new ArrayList<>(withImages.stream().filter(References::hasImage).toList());
+    if (sources.isEmpty() && m.getReplyToMessage() != null && References.hasImage(m.getReplyToMessage())) {
       Message target = m.getReplyToMessage();
       sources.addAll(target.getMediaGroupId() == null ? List.of(target)
           : albums.recent(target.getMediaGroupId()).orElse(List.of(target)));
@@ -378,168 +367,13 @@ public final class TelegramBot implements AutoCloseable {
     TelegramReply reply = new TelegramReply(api, pacer, address);
     List<ImageSource> refs;
     try {
-      refs = references(sources);
+      refs = references.download(sources);
     } catch (UserError e) {
       reply.failed(e);
       return;
     }
     services.imagine().submit(new ImagineCommand(who, text, Map.of(), refs, services.settings().contextFor(who)), reply,
         address.toJson());
-  }
-
-  static boolean hasImage(Message m) {
-    return m.hasPhoto() || (m.hasDocument() && isImage(m.getDocument()));
-  }
-
-  private static boolean isImage(Document d) {
-    return d.getMimeType() != null && d.getMimeType().startsWith("image/");
-  }
-
-  /** Downloads each message's image (a photo's largest size, or an image file), in order, as inline bytes. */
-  private List<ImageSource> references(List<Message> sources) {
-    List<ImageSource> refs = new ArrayList<>();
-    for (Message s : sources) {
-      int n = refs.size() + 1;
-      String fileId;
-      Long size;
-      String label;
-      if (s.hasPhoto()) {
-        PhotoSize largest = largest(s.getPhoto());
-        fileId = largest.getFileId();
-        size = largest.getFileSize() == null ? null : largest.getFileSize().longValue();
-        label = "image" + n + " (photo)";
-      } else {
-        fileId = s.getDocument().getFileId();
-        size = s.getDocument().getFileSize();
-        label = "image" + n + " (" + (s.getDocument().getFileName() == null ? "file" : s.getDocument().getFileName()) + ")";
-      }
-      if (size != null && size > BotApi.MAX_DOWNLOAD) {
-        throw new UserError(UserError.Code.IMAGE_TOO_LARGE, label + ": Telegram lets bots fetch files up to 20 MB; this one is "
-            + Texts.mb(size) + ". Send it as a photo (Telegram compresses it) or a smaller file.");
-      }
-      try {
-        refs.add(ImageSource.bytes(label, api.download(fileId, BotApi.MAX_DOWNLOAD)));
-      } catch (BotApi.Failure e) {
-        throw new UserError(UserError.Code.INVALID_REFERENCE, label + ": Telegram would not hand the file over ("
-            + e.getMessage() + "). Send the image again.");
-      }
-    }
-    return refs;
-  }
-
-  /** The photo's largest size; on a tie the later one (Telegram lists sizes smallest first). */
-  static PhotoSize largest(List<PhotoSize> sizes) {
-    PhotoSize best = sizes.get(0);
-    for (PhotoSize p : sizes) {
-      if (pixels(p) >= pixels(best)) {
-        best = p;
-      }
-    }
-    return best;
-  }
-
-  private static long pixels(PhotoSize p) {
-    return (long) (p.getWidth() == null ? 0 : p.getWidth()) * (p.getHeight() == null ? 0 : p.getHeight());
-  }
-
-  // --- buttons and the prompts they ask for ---
-
-  private void button(CallbackQuery q) {
-    String data = q.getData() == null ? "" : q.getData();
-    MaybeInaccessibleMessage under = q.getMessage();
-    if (under == null) {
-      answer(q, "⚠️ That message is too old for its buttons; start a new /imagine.");
-      return;
-    }
-    long chatId = under.getChatId();
-    boolean group = !under.getChat().isUserChat();
-    Requester who = requester(q.getFrom(), chatId, group);
-    Optional<String> original = CallbackData.originalJobId(data);
-    if (original.isPresent()) {
-      answer(q, null);
-      sendOriginal(original.get(), chatId, under.getMessageId(), q.getFrom().getId(), group);
-      return;
-    }
-    dev.fluxbot.core.ActionRef ref;
-    try {
-      ref = CallbackData.decode(data);
-    } catch (IllegalArgumentException e) {
-      answer(q, "⚠️ This button is not fluxbot's, or comes from an older version.");
-      return;
-    }
-    answer(q, null);
-    if (ref.followUp() == FollowUp.VARY || ref.followUp() == FollowUp.USE_AS_REFERENCE) {
-      askForPrompt(ref, chatId, under.getMessageId(), q.getFrom(), group);
-      return;
-    }
-    followUp(who, ref.jobId(), ref.followUp(), null, chatId, under.getMessageId(), q.getFrom().getId(), group);
-  }
-
-  /**
-   * Asks for the prompt of a Vary or Use as reference with a ForceReply message. Its text names
-   * the job, so the reply works after a restart; in a group it mentions the presser, whose client
-   * alone then opens the reply (selective).
-   */
-  private void askForPrompt(dev.fluxbot.core.ActionRef ref, long chatId, int under, User presser, boolean group) {
-    boolean vary = ref.followUp() == FollowUp.VARY;
-    String was = vary ? services.jobs().find(ref.jobId()).map(j -> "\nThe prompt was: " + j.request().prompt()).orElse("") : "";
-    String mention = !group || presser.getUserName() == null ? "" : "\n@" + presser.getUserName();
-    String text = Texts.cut("✏️ " + ref.followUp().label() + " job " + ref.jobId() + ": reply to this message with the "
-        + (vary ? "new prompt." : "prompt for a new image made from this one.") + was, Texts.MAX_TEXT - mention.length())
-        + mention;
-    api.call("sendMessage", () -> api.client().execute(SendMessage.builder().chatId(chatId).text(text)
-        .replyMarkup(ForceReplyKeyboard.builder().forceReply(true).selective(!mention.isEmpty())
-            .inputFieldPlaceholder(vary ? "the new prompt" : "what to make").build())
-        .replyParameters(TelegramReply.replyTo(under)).build()));
-  }
-
-  /** A reply to one of the bot's "reply with the new prompt" messages runs that follow-up. */
-  private void promptReply(Message m) {
-    Message asked = m.getReplyToMessage();
-    if (asked == null || asked.getFrom() == null || !Boolean.TRUE.equals(asked.getFrom().getIsBot()) || !m.hasText()
-        || asked.getText() == null) {
-      return;
-    }
-    Matcher match = PROMPT_REQUEST.matcher(asked.getText());
-    if (!match.find()) {
-      return;
-    }
-    FollowUp action = match.group(1).equals("Vary") ? FollowUp.VARY : FollowUp.USE_AS_REFERENCE;
-    boolean group = !m.getChat().isUserChat();
-    followUp(requester(m.getFrom(), m.getChat().getId(), group), match.group(2), action, m.getText(), m.getChat().getId(),
-        m.getMessageId(), m.getFrom().getId(), group);
-  }
-
-  private void followUp(Requester who, String jobId, FollowUp action, String prompt, long chatId, int answerTo, long userId,
-      boolean group) {
-    Message status = api.call("sendMessage", () -> api.client().execute(SendMessage.builder().chatId(chatId)
-        .text("⏳ " + action.label() + ": working on it…").replyParameters(TelegramReply.replyTo(answerTo)).build()));
-    ReplyAddress address = new ReplyAddress(chatId, status.getMessageId(), answerTo, userId, group);
-    services.imagine().followUp(who, jobId, action, prompt, new TelegramReply(api, pacer, address), address.toJson());
-  }
-
-  private void sendOriginal(String jobId, long chatId, int under, long userId, boolean group) {
-    TelegramReply reply = new TelegramReply(api, pacer, new ReplyAddress(chatId, null, under, userId, group));
-    Optional<JobStore.Job> job = services.jobs().find(jobId);
-    Optional<byte[]> bytes = job.filter(j -> j.imageHash() != null).flatMap(j -> services.images().get(j.imageHash()));
-    if (bytes.isEmpty()) {
-      reply.failed(new UserError(UserError.Code.INVALID_REFERENCE, "Original as file: job " + jobId
-          + " has no stored image (it was removed, or the job did not finish). Start a new /imagine."));
-      return;
-    }
-    JobStore.Job j = job.get();
-    String ext = j.imageType() == null ? "jpg" : j.imageType().extension();
-    reply.sendDocument(bytes.get(), "fluxbot-" + j.request().seed() + "." + ext, "The original, " + j.width() + "×"
-        + j.height() + ", " + Texts.mb(bytes.get().length) + ".", under, null);
-  }
-
-  private void answer(CallbackQuery q, String text) {
-    try {
-      api.call("answerCallbackQuery", () -> api.client().execute(AnswerCallbackQuery.builder().callbackQueryId(q.getId())
-          .text(text).showAlert(text != null).build()));
-    } catch (BotApi.Failure e) {
-      log.debug("telegram: answerCallbackQuery: {}", e.getMessage());
-    }
   }
 
   // --- /admin ---
@@ -586,10 +420,15 @@ public final class TelegramBot implements AutoCloseable {
   // --- helpers ---
 
   private Requester requester(User user, long chatId, boolean group) {
+    return requester(user, chatId, group, config.adminUserIds());
+  }
+
+  /** Who acts: the user, in the group's scope (none in a private chat); configured admins are admins everywhere. */
+  static Requester requester(User user, long chatId, boolean group, Set<Long> admins) {
     String name = user.getUserName() != null ? user.getUserName()
         : (user.getFirstName() + (user.getLastName() == null ? "" : " " + user.getLastName())).strip();
     return new Requester(PLATFORM, Long.toString(user.getId()), name, group ? Long.toString(chatId) : null, Set.of(),
-        config.adminUserIds().contains(user.getId()));
+        admins.contains(user.getId()));
   }
 
   private Message send(Message to, String text) {
