@@ -58,4 +58,17 @@ class CallbackDataTest {
     assertThatThrownBy(() -> CallbackData.decode("fx:vary:01-JD"))
         .hasMessage("job id: must be 1 or more ASCII letters and digits; got \"01-JD\"");
   }
+
+  @Test
+  void originalAsFileCarriesOnlyTheJobIdAndOtherDataIsNotIt() {
+    String data = CallbackData.encodeOriginal(jobId);
+    assertThat(data).isEqualTo("fx:file:" + jobId);
+    assertThat(data.getBytes(UTF_8)).hasSizeLessThanOrEqualTo(64);
+    assertThat(CallbackData.originalJobId(data)).contains(jobId);
+    for (String other : new String[] {"fx:reroll:" + jobId, "fx:file:", "fx:file:01-JD", "fx:file:" + "A".repeat(57), ""}) {
+      assertThat(CallbackData.originalJobId(other)).as(other).isEmpty();
+    }
+    assertThatThrownBy(() -> CallbackData.encodeOriginal("A".repeat(57)))
+        .hasMessageStartingWith("callback_data: at most 64 bytes (UTF-8); got 65");
+  }
 }

@@ -1,0 +1,213 @@
+package dev.fluxbot.telegram;
+
+import dev.fluxbot.core.ChatReply;
+import dev.fluxbot.core.GenerationRequest;
+import dev.fluxbot.core.GenerationResult;
+import dev.fluxbot.core.ImageReply;
+import dev.fluxbot.core.Progress;
+import dev.fluxbot.core.UserError;
+import java.io.ByteArrayInputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.telegram.telegrambots.meta.api.methods.send.SendDocument;
+import org.telegram.telegrambots.meta.api.methods.send.SendMessage;
+import org.telegram.telegrambots.meta.api.methods.send.SendPhoto;
+import org.telegram.telegrambots.meta.api.methods.updatingmessages.DeleteMessage;
+import org.telegram.telegrambots.meta.api.methods.updatingmessages.EditMessageText;
+import org.telegram.telegrambots.meta.api.objects.InputFile;
+import org.telegram.telegrambots.meta.api.objects.ReplyParameters;
+import org.telegram.telegrambots.meta.api.objects.message.Message;
+import org.telegram.telegrambots.meta.api.objects.replykeyboard.InlineKeyboardMarkup;
+import org.telegram.telegrambots.meta.api.objects.replykeyboard.buttons.InlineKeyboardButton;
+import org.telegram.telegrambots.meta.api.objects.replykeyboard.buttons.InlineKeyboardRow;
+
+/**
+ * One job's answer on Telegram. The status message is edited as the job moves, the latest text
+ * winning and no faster than the chat's pace; the image is a photo answering the command (a
+ * compressed preview plus the original as a file when the original breaks the photo rules), with
+ * the buttons under it; then the status message goes. An error replaces the status text.
+ */
+final class TelegramReply implements ChatReply {
+  private static final Logger log = LoggerFactory.getLogger(TelegramReply.class);
+
+  private final BotApi api;
+  private final Pacer pacer;
+  private final ReplyAddress address;
+  private final AtomicReference<String> pending = new AtomicReference<>();
+  private final AtomicBoolean flushing = new AtomicBoolean();
+  private final AtomicBoolean finished = new AtomicBoolean();
+  private volatile String shown = "";
+
+  TelegramReply(BotApi api, Pacer pacer, ReplyAddress address) {
+    this.api = api;
+    this.pacer = pacer;
+    this.address = address;
+  }
+
+  ReplyAddress address() {
+    return address;
+  }
+
+  @Override
+  public void accepted(String jobId, GenerationRequest request) {
+    status(Texts.working(request));
+  }
+
+  @Override
+  public void queued(int position) {
+    status(Texts.queued(position));
+  }
+
+  @Override
+  public void progress(Progress progress) {
+    status(Texts.progress(progress));
+  }
+
+  /** Shows {@code text} on the status message when the chat's pace allows; a newer text replaces a waiting one. */
+  private void status(String text) {
+    if (address.statusMessageId() == null || finished.get()) {
+      return;
+    }
+    pending.set(text);
+    if (flushing.compareAndSet(false, true)) {
+      Thread.ofVirtual().name("telegram-status-" + address.chatId()).start(this::flush);
+    }
+  }
+
+  private void flush() {
+    do {
+      try {
+        api.sleep(pacer.book(address.chatId(), address.group()));
+        String text = pending.getAndSet(null);
+        if (text != null && !finished.get() && !text.equals(shown)) {
+          edit(text);
+        }
+      } catch (RuntimeException e) {
+        log.debug("telegram: status edit in chat {} failed: {}", address.chatId(), e.getMessage());
+      } finally {
+        flushing.set(false);
+      }
+    } while (pending.get() != null && !finished.get() && flushing.compareAndSet(false, true));
+  }
+
+  private void edit(String text) {
+    shown = text;
+    api.call("editMessageText", () -> api.client().execute(EditMessageText.builder().chatId(address.chatId())
+        .messageId(address.statusMessageId()).text(text).build()));
+  }
+
+  @Override
+  public void image(ImageReply reply) {
+    GenerationResult r = reply.result();
+    String name = "fluxbot-" + r.seed() + "." + r.type().extension();
+    boolean fits = Photos.fits(r);
+    Optional<byte[]> photo = fits ? Optional.of(r.image()) : Photos.preview(r.image());
+    InlineKeyboardMarkup keyboard = keyboard(reply);
+    Integer answerTo = address.replyToMessageId();
+    Message sent = null;
+    if (photo.isPresent()) {
+      String caption = Texts.caption(reply, !fits);
+      byte[] bytes = photo.get();
+      String photoName = fits ? name : "fluxbot-" + r.seed() + "-preview.jpg";
+      pace();
+      sent = api.call("sendPhoto", () -> api.client().execute(SendPhoto.builder().chatId(address.chatId())
+          .photo(new InputFile(new ByteArrayInputStream(bytes), photoName)).caption(caption).replyMarkup(keyboard)
+          .replyParameters(replyTo(answerTo)).build()));
+    }
+    if (!fits) {
+      Integer under = sent == null ? answerTo : sent.getMessageId();
+      String caption = sent == null ? Texts.caption(reply, false) : "The original, " + r.width() + "×" + r.height() + ", "
+          + Texts.mb(r.image().length) + ".";
+      sendDocument(r.image(), name, caption, under, sent == null ? keyboard : null);
+    }
+    finish();
+  }
+
+  /** Sends a file; one over Telegram's 50 MB gets a note instead. */
+  void sendDocument(byte[] bytes, String name, String caption, Integer under, InlineKeyboardMarkup keyboard) {
+    if (bytes.length > Photos.MAX_DOCUMENT_BYTES) {
+      text("⚠️ The original (" + Texts.mb(bytes.length) + ") is over Telegram's 50 MB for bots' files, so it cannot be sent here.",
+          under);
+      return;
+    }
+    pace();
+    api.call("sendDocument", () -> api.client().execute(SendDocument.builder().chatId(address.chatId())
+        .document(new InputFile(new ByteArrayInputStream(bytes), name)).caption(Texts.cut(caption, Texts.MAX_CAPTION))
+        .replyMarkup(keyboard).replyParameters(replyTo(under)).build()));
+  }
+
+  private Message text(String text, Integer under) {
+    pace();
+    return api.call("sendMessage", () -> api.client().execute(SendMessage.builder().chatId(address.chatId())
+        .text(Texts.cut(text, Texts.MAX_TEXT)).replyParameters(replyTo(under)).build()));
+  }
+
+  /** Waits for the chat's next slot: new messages count toward Telegram's per-chat limit as edits do. */
+  private void pace() {
+    api.sleep(pacer.book(address.chatId(), address.group()));
+  }
+
+  static ReplyParameters replyTo(Integer messageId) {
+    return messageId == null ? null : ReplyParameters.builder().messageId(messageId).allowSendingWithoutReply(true).build();
+  }
+
+  static InlineKeyboardMarkup keyboard(ImageReply reply) {
+    List<InlineKeyboardButton> buttons = new ArrayList<>();
+    for (ImageReply.FollowUp f : reply.actions()) {
+      if (f != ImageReply.FollowUp.USE_AS_REFERENCE) {
+        buttons.add(button(f.label(), CallbackData.encode(f, reply.jobId())));
+      }
+    }
+    List<InlineKeyboardButton> second = new ArrayList<>();
+    second.add(button("Original as file", CallbackData.encodeOriginal(reply.jobId())));
+    if (reply.actions().contains(ImageReply.FollowUp.USE_AS_REFERENCE)) {
+      second.add(button(ImageReply.FollowUp.USE_AS_REFERENCE.label(),
+          CallbackData.encode(ImageReply.FollowUp.USE_AS_REFERENCE, reply.jobId())));
+    }
+    List<InlineKeyboardRow> rows = new ArrayList<>();
+    if (!buttons.isEmpty()) {
+      rows.add(new InlineKeyboardRow(buttons));
+    }
+    rows.add(new InlineKeyboardRow(second));
+    return new InlineKeyboardMarkup(rows);
+  }
+
+  private static InlineKeyboardButton button(String text, String data) {
+    return InlineKeyboardButton.builder().text(text).callbackData(data).build();
+  }
+
+  @Override
+  public void failed(UserError error) {
+    String text = Texts.error(error);
+    if (!finished.compareAndSet(false, true)) {
+      return;
+    }
+    if (address.statusMessageId() != null) {
+      try {
+        edit(text);
+        return;
+      } catch (BotApi.Failure e) {
+        log.debug("telegram: could not put the error on the status message: {}", e.getMessage());
+      }
+    }
+    text(text, address.replyToMessageId());
+  }
+
+  /** No more status edits; the status message goes. */
+  private void finish() {
+    finished.set(true);
+    if (address.statusMessageId() != null) {
+      try {
+        api.call("deleteMessage", () -> api.client().execute(DeleteMessage.builder().chatId(address.chatId())
+            .messageId(address.statusMessageId()).build()));
+      } catch (BotApi.Failure e) {
+        log.debug("telegram: could not delete the status message: {}", e.getMessage());
+      }
+    }
+  }
+}

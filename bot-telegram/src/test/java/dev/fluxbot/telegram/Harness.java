@@ -1,0 +1,97 @@
+package dev.fluxbot.telegram;
+
+import dev.fluxbot.core.BackendRouter;
+import dev.fluxbot.core.CommandParser;
+import dev.fluxbot.core.Database;
+import dev.fluxbot.core.ImageStore;
+import dev.fluxbot.core.ImagineService;
+import dev.fluxbot.core.JobScheduler;
+import dev.fluxbot.core.JobStore;
+import dev.fluxbot.core.ModelCatalog;
+import dev.fluxbot.core.QuotaService;
+import dev.fluxbot.core.Secret;
+import dev.fluxbot.core.SeedCache;
+import dev.fluxbot.core.SeedHistory;
+import dev.fluxbot.core.SettingsStore;
+import dev.fluxbot.core.Sleeper;
+import dev.fluxbot.core.bfl.BflBackend;
+import dev.fluxbot.core.bfl.BflConfig;
+import dev.fluxbot.core.image.ReferenceLoader;
+import dev.fluxbot.testkit.FakeBflApi;
+import dev.fluxbot.testkit.FakeTelegram;
+import java.net.URI;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import okhttp3.OkHttpClient;
+
+/**
+ * One running bot as {@code fluxbot run} wires it: the core on SQLite in {@code dir} with the BFL
+ * backend pointed at the fake BFL API, and the Telegram adapter pointed at the fake Bot API.
+ * Closing it and opening another on the same folder is a restart.
+ */
+final class Harness implements AutoCloseable {
+  static final Set<Long> ADMINS = Set.of(4242L);
+
+  /** Records every wait the bot asks for (Telegram's pace, a 429's retry_after) and returns at once. */
+  static final class RecordingSleeper implements Sleeper {
+    final List<Duration> waits = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void sleep(Duration duration) {
+      waits.add(duration);
+    }
+  }
+
+  final Database db;
+  final JobScheduler scheduler;
+  final QuotaService quota;
+  final JobStore jobs;
+  final ImagineService imagine;
+  final TelegramBot bot;
+
+  Harness(Path dir, FakeTelegram telegram, FakeBflApi bfl, RecordingSleeper sleeper, QuotaService.Settings quotaSettings) {
+    this(dir, telegram, bfl, sleeper, quotaSettings, c -> c);
+  }
+
+  Harness(Path dir, FakeTelegram telegram, FakeBflApi bfl, RecordingSleeper sleeper, QuotaService.Settings quotaSettings,
+      java.util.function.UnaryOperator<TelegramBot.Config> tweak) {
+    InstantSource clock = InstantSource.system();
+    ModelCatalog catalog = ModelCatalog.builtIn();
+    db = Database.sqlite(dir.resolve("fluxbot.db"));
+    OkHttpClient http = new OkHttpClient();
+    BflBackend backend = new BflBackend(BflConfig.defaults(Secret.of(bfl.key())).withBaseUrl(URI.create(bfl.baseUrl()))
+        .withPolling(Duration.ofMillis(20), Duration.ofMillis(100)), http, clock, Sleeper.SYSTEM, new SecureRandom());
+    scheduler = new JobScheduler(Executors.newVirtualThreadPerTaskExecutor(), new JobScheduler.Settings(4, Map.of(), 1_000));
+    ImageStore images = ImageStore.onDisk(dir.resolve("images"));
+    jobs = new JobStore(db, catalog, clock);
+    quota = new QuotaService(db, quotaSettings, clock);
+    SettingsStore settings = new SettingsStore(db, clock);
+    imagine = new ImagineService(new ImagineService.Parts(new CommandParser(catalog, CommandParser.Settings.defaults()),
+        new ReferenceLoader(http, ReferenceLoader.Limits.defaults()), new BackendRouter(List.of(backend)),
+        SeedHistory.inDatabase(db, clock), jobs, quota, new SeedCache(db, images, SeedCache.Settings.defaults(), clock),
+        images, scheduler), new ImagineService.Settings(1000, 0, List.of(Duration.ofMillis(50))), clock, new SecureRandom());
+    bot = new TelegramBot(tweak.apply(TelegramBot.Config.of(Secret.of(telegram.token()))
+        .withApiBaseUrl(URI.create(telegram.baseUrl())).withAdmins(ADMINS).withAlbumQuiet(Duration.ofMillis(300))
+        .withPollTimeoutSeconds(1)),
+        new TelegramBot.Services(imagine, quota, jobs, settings, images, catalog, clock, sleeper));
+    bot.start();
+  }
+
+  Harness(Path dir, FakeTelegram telegram, FakeBflApi bfl, RecordingSleeper sleeper) {
+    this(dir, telegram, bfl, sleeper, QuotaService.Settings.defaults());
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    bot.close();
+    scheduler.shutdown(Duration.ofSeconds(10));
+    db.close();
+  }
+}

@@ -1,0 +1,92 @@
+package dev.fluxbot.telegram;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.fluxbot.core.CommandParser;
+import dev.fluxbot.core.GenerationRequest;
+import dev.fluxbot.core.GenerationResult;
+import dev.fluxbot.core.ImageReply;
+import dev.fluxbot.core.ImageType;
+import dev.fluxbot.core.ModelCatalog;
+import dev.fluxbot.testkit.MutableClock;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+
+/** The adapter's small parts: photo rules, captions, the per-chat pace, the stored reply address. */
+class PiecesTest {
+  private static ImageReply reply(String prompt, byte[] image, int w, int h, boolean cached) {
+    GenerationRequest request = new CommandParser(ModelCatalog.builtIn(), CommandParser.Settings.defaults())
+        .parse(prompt, Map.of(), 0).withSeed(42);
+    GenerationResult result = new GenerationResult(image, ImageType.PNG, w, h, 42, new BigDecimal("1.40"), "bfl", "t1",
+        Duration.ofSeconds(3));
+    return new ImageReply("01JOB", request, result, cached, List.of(ImageReply.FollowUp.values()));
+  }
+
+  @Test
+  void photosFollowTelegramsSizeSumAndRatioRules() {
+    assertThat(Photos.fits(10_000_000, 2048, 2048)).isTrue();
+    assertThat(Photos.fits(10_000_001, 2048, 2048)).isFalse();
+    assertThat(Photos.dimensionsFit(5000, 5000)).isTrue();
+    assertThat(Photos.dimensionsFit(5000, 5001)).as("width + height over 10000").isFalse();
+    assertThat(Photos.dimensionsFit(2000, 100)).isTrue();
+    assertThat(Photos.dimensionsFit(2001, 100)).as("a ratio over 20").isFalse();
+  }
+
+  @Test
+  void aPreviewOfAnImageTooThinForAPhotoIsPaddedToTwentyToOne() throws Exception {
+    BufferedImage thin = new BufferedImage(2100, 50, BufferedImage.TYPE_INT_RGB);
+    var out = new java.io.ByteArrayOutputStream();
+    ImageIO.write(thin, "png", out);
+    byte[] preview = Photos.preview(out.toByteArray()).orElseThrow();
+    BufferedImage read = ImageIO.read(new ByteArrayInputStream(preview));
+    assertThat(Photos.dimensionsFit(read.getWidth(), read.getHeight())).isTrue();
+    assertThat(read.getWidth()).isEqualTo(2100);
+    assertThat(Photos.preview(new byte[] {1, 2, 3})).as("bytes that do not decode").isEmpty();
+  }
+
+  @Test
+  void aCaptionCutsTheLongPromptAndKeepsModelSizeSeedAndCost() {
+    String caption = Texts.caption(reply("a fox " + "very ".repeat(400), new byte[10], 1024, 768, false), false);
+    assertThat(caption).hasSizeLessThanOrEqualTo(Texts.MAX_CAPTION).endsWith("…\nklein-4b · 1024×768 · seed 42 · 1.4 credits");
+    assertThat(Texts.caption(reply("a fox", new byte[2_500_000], 1024, 768, true), true))
+        .isEqualTo("a fox\nklein-4b · 1024×768 · seed 42 · cached (1.4 credits)\n"
+            + "A compressed preview; the original (2.5 MB) follows as a file.");
+  }
+
+  @Test
+  void thePaceBooksOneSlotASecondInPrivateAndEveryThreeSecondsInAGroup() {
+    MutableClock clock = new MutableClock();
+    Pacer pacer = new Pacer(clock);
+    assertThat(pacer.book(1, false)).isZero();
+    assertThat(pacer.book(1, false)).isEqualTo(Duration.ofSeconds(1));
+    assertThat(pacer.book(1, false)).isEqualTo(Duration.ofSeconds(2));
+    assertThat(pacer.book(2, false)).as("another chat has its own pace").isZero();
+    assertThat(pacer.book(-5, true)).isZero();
+    assertThat(pacer.book(-5, true)).isEqualTo(Duration.ofSeconds(3));
+    clock.advance(Duration.ofSeconds(10));
+    assertThat(pacer.book(1, false)).as("a chat that was quiet is free again").isZero();
+  }
+
+  @Test
+  void theReplyAddressRoundTripsAndRefusesOtherPlatforms() {
+    ReplyAddress a = new ReplyAddress(-1001234567890L, 17, 16, 1001, true);
+    assertThat(ReplyAddress.parse(a.toJson())).contains(a);
+    ReplyAddress none = new ReplyAddress(1001, null, null, 1001, false);
+    assertThat(ReplyAddress.parse(none.toJson())).contains(none);
+    assertThat(ReplyAddress.parse("{\"token\":\"x\",\"channel\":\"1\"}")).isEmpty();
+    assertThat(ReplyAddress.parse("not json")).isEmpty();
+    assertThat(ReplyAddress.parse(null)).isEmpty();
+  }
+
+  @Test
+  void errorsKeepTheirKindMarkAndFitAMessage() {
+    var error = new dev.fluxbot.core.UserError(dev.fluxbot.core.UserError.Code.QUOTA_EXCEEDED, "x".repeat(5000));
+    assertThat(Texts.error(error)).startsWith("⚠️ ").hasSize(Texts.MAX_TEXT).endsWith("…");
+  }
+}
