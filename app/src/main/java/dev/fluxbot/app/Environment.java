@@ -19,6 +19,9 @@ record Environment(Map<String, String> vars) {
   static final String DATABASE_PASSWORD = "FLUXBOT_DATABASE_PASSWORD";
   /** The key that signs download links of the web server; else one is kept in the data folder. */
   static final String WEB_SECRET = "FLUXBOT_WEB_SECRET";
+  static final String TELEGRAM_TOKEN = "FLUXBOT_TELEGRAM_TOKEN";
+  static final String TELEGRAM_API_URL = "FLUXBOT_TELEGRAM_API_URL";
+  static final String TELEGRAM_WEBHOOK_SECRET = "FLUXBOT_TELEGRAM_WEBHOOK_SECRET";
 
   Environment {
     vars = Map.copyOf(vars);

@@ -12,6 +12,7 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.stream.Collectors;
 
 /**
@@ -19,7 +20,7 @@ import java.util.stream.Collectors;
  * never in this file: they come from the environment or from a file the config points at.
  */
 public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Storage storage, Quotas quotas,
-    Cache cache, Scheduler scheduler, Discord discord, Web web) {
+    Cache cache, Scheduler scheduler, Discord discord, Web web, Telegram telegram) {
 
   public FluxbotConfig {
     bfl = bfl == null ? Bfl.DEFAULTS : bfl;
@@ -31,9 +32,10 @@ public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Sto
     scheduler = scheduler == null ? Scheduler.DEFAULTS : scheduler;
     discord = discord == null ? Discord.DEFAULTS : discord;
     web = web == null ? Web.DEFAULTS : web;
+    telegram = telegram == null ? Telegram.DEFAULTS : telegram;
   }
 
-  public static final FluxbotConfig DEFAULTS = new FluxbotConfig(null, null, null, null, null, null, null, null, null);
+  public static final FluxbotConfig DEFAULTS = new FluxbotConfig(null, null, null, null, null, null, null, null, null, null);
 
   /**
    * The bot's own web server, which serves the originals of images that reached a chat only as a
@@ -74,7 +76,11 @@ public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Sto
       return address(listen);
     }
 
-    private static InetSocketAddress address(String listen) {
+    static InetSocketAddress address(String listen) {
+      return address("web.listen", listen);
+    }
+
+    static InetSocketAddress address(String field, String listen) {
       int colon = listen.lastIndexOf(':');
       String host = colon <= 0 ? "" : listen.substring(0, colon);
       if (host.startsWith("[") && host.endsWith("]")) {
@@ -87,7 +93,7 @@ public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Sto
         // reported below
       }
       if (host.isEmpty() || port < 1 || port > 65535) {
-        throw new IllegalArgumentException("web.listen: must be HOST:PORT with a port 1..65535, e.g. " + DEFAULT_LISTEN
+        throw new IllegalArgumentException(field + ": must be HOST:PORT with a port 1..65535, e.g. " + DEFAULT_LISTEN
             + " (or 0.0.0.0:8787 for every interface); got \"" + listen + "\"");
       }
       return InetSocketAddress.createUnresolved(host, port);
@@ -124,6 +130,58 @@ public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Sto
     public Discord {
       adminRoles = adminRoles == null ? java.util.List.of() : java.util.List.copyOf(adminRoles);
       allowDms = allowDms == null ? Boolean.TRUE : allowDms;
+    }
+  }
+
+  /**
+   * Telegram: on when a token is given ({@code FLUXBOT_TELEGRAM_TOKEN}, or the file {@code token_file}
+   * names). Long polling unless {@code webhook} is set.
+   *
+   * @param apiBaseUrl the Bot API's base, {@code scheme://host[:port]} (env {@code FLUXBOT_TELEGRAM_API_URL});
+   *     null for {@code https://api.telegram.org}
+   * @param adminUserIds Telegram user ids that may administer the bot everywhere (a group's
+   *     administrators may also administer it in that group)
+   */
+  public record Telegram(String tokenFile, String apiBaseUrl, List<Long> adminUserIds, TelegramWebhook webhook) {
+    static final Telegram DEFAULTS = new Telegram(null, null, null, null);
+
+    public Telegram {
+      adminUserIds = adminUserIds == null ? List.of() : List.copyOf(adminUserIds);
+      if (apiBaseUrl != null) {
+        apiBaseUrl = apiBaseUrl.strip();
+        URI uri;
+        try {
+          uri = new URI(apiBaseUrl);
+        } catch (URISyntaxException e) {
+          uri = URI.create("invalid:x");
+        }
+        if (uri.getHost() == null || !("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))) {
+          throw new IllegalArgumentException("telegram.api_base_url: must be http(s)://host[:port], e.g. "
+              + "https://api.telegram.org; got \"" + apiBaseUrl + "\"");
+        }
+      }
+    }
+  }
+
+  /**
+   * Telegram's webhook mode: Telegram POSTs updates to {@code public_url}, which must reach
+   * {@code listen}{@code path} (through a reverse proxy with TLS); each request must carry the
+   * secret token ({@code FLUXBOT_TELEGRAM_WEBHOOK_SECRET}, or the file {@code secret_file} names).
+   */
+  public record TelegramWebhook(String publicUrl, String listen, String path, String secretFile) {
+    public TelegramWebhook {
+      if (publicUrl == null || publicUrl.isBlank()) {
+        throw new IllegalArgumentException("telegram.webhook.public_url: required for webhook mode, the https:// URL "
+            + "Telegram sends updates to; remove the webhook section for long polling");
+      }
+      listen = listen == null ? "127.0.0.1:8443" : listen.strip();
+      path = path == null ? "/telegram" : path;
+      Web.address("telegram.webhook.listen", listen);
+    }
+
+    public InetSocketAddress address() {
+      InetSocketAddress a = Web.address("telegram.webhook.listen", listen);
+      return new InetSocketAddress(a.getHostString(), a.getPort());
     }
   }
 

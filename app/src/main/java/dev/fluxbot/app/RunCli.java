@@ -1,14 +1,23 @@
 package dev.fluxbot.app;
 
+import dev.fluxbot.core.ChatReply;
+import dev.fluxbot.core.JobStore;
 import dev.fluxbot.core.Secret;
+import dev.fluxbot.core.Sleeper;
 import dev.fluxbot.discord.DiscordBot;
 import dev.fluxbot.discord.OriginalLinks;
+import dev.fluxbot.telegram.TelegramBot;
 import java.io.PrintWriter;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
+import java.time.ZoneId;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
@@ -24,7 +33,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "run", mixinStandardHelpOptions = true,
     description = {"Runs the bot on every configured chat platform until stopped (SIGTERM or Ctrl-C).",
-        "Discord: set FLUXBOT_DISCORD_TOKEN. Images: BFL_API_KEY.",
+        "Discord: set FLUXBOT_DISCORD_TOKEN. Telegram: set FLUXBOT_TELEGRAM_TOKEN. Images: BFL_API_KEY.",
         "Download links to originals: web.public_url in the config (key: FLUXBOT_WEB_SECRET or data/web-secret)."})
 final class RunCli implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(RunCli.class);
@@ -52,14 +61,17 @@ final class RunCli implements Callable<Integer> {
       err.println("fluxbot: " + e.getMessage());
       return Main.USER_ERROR;
     }
-    DiscordBot discord = null;
+    List<Platform> platforms = new ArrayList<>();
     OriginalsServer web = null;
     try {
       Optional<Secret> discordToken = main.environment.secret(Environment.DISCORD_TOKEN, config.discord().tokenFile(),
           "discord.token_file");
-      if (discordToken.isEmpty()) {
+      Optional<Secret> telegramToken = main.environment.secret(Environment.TELEGRAM_TOKEN,
+          config.telegram().tokenFile(), "telegram.token_file");
+      if (discordToken.isEmpty() && telegramToken.isEmpty()) {
         err.println("fluxbot: no chat platform is configured. For Discord, set FLUXBOT_DISCORD_TOKEN to the bot's token "
-            + "(Developer Portal → your app → Bot → Reset Token) and run again.");
+            + "(Developer Portal → your app → Bot → Reset Token); for Telegram, set FLUXBOT_TELEGRAM_TOKEN to the token "
+            + "@BotFather gave you. Then run again.");
         wiring.close();
         return Main.USER_ERROR;
       }
@@ -68,35 +80,32 @@ final class RunCli implements Callable<Integer> {
       SignedLinks links;
       try {
         links = signedLinks(config);
-      } catch (FluxbotConfig.ConfigException e) {
-        err.println("fluxbot: " + e.getMessage());
-        wiring.close();
-        return Main.USER_ERROR;
-      }
-      OriginalLinks originals = links == null ? OriginalLinks.NONE : jobId -> Optional.of(links.linkFor(jobId));
-      discord = new DiscordBot(new DiscordBot.Config(discordToken.get(),
-          main.environment.get(Environment.DISCORD_REST_URL).orElse(config.discord().restBaseUrl()),
-          main.environment.get(Environment.DISCORD_GATEWAY_URL).orElse(config.discord().gatewayUrl()),
-          new HashSet<>(config.discord().adminRoles()), config.discord().allowDms()),
-          new DiscordBot.Services(wiring.imagine, wiring.quota, wiring.jobs, wiring.settings, wiring.catalog,
-              InstantSource.system(), originals));
-      try {
-        discord.start(); // a bad token fails before any port is taken
+        if (discordToken.isPresent()) {
+          platforms.add(discord(config, discordToken.get(), links, wiring));
+        }
+        if (telegramToken.isPresent()) {
+          platforms.add(telegram(config, telegramToken.get(), wiring));
+        }
+        for (Platform platform : platforms) {
+          platform.start(); // a bad token fails before any port is taken
+          log.info("platform {}: ready", platform.name());
+        }
         web = links == null ? null : startWeb(config.web(), links, wiring);
-      } catch (IllegalStateException | FluxbotConfig.ConfigException e) {
+      } catch (IllegalStateException | IllegalArgumentException | FluxbotConfig.ConfigException e) {
         err.println("fluxbot: " + e.getMessage());
-        discord.close();
+        platforms.forEach(Platform::close);
+        closeWeb(web);
         wiring.close();
         return Main.USER_ERROR;
       }
-      log.info("platform discord: ready");
-      DiscordBot bot = discord;
       var resumed = wiring.imagine.resumeUnfinished(j -> !"cli".equals(j.requester().platform()),
-          j -> bot.replyFor(j).orElse(null));
+          j -> platforms.stream().map(platform -> platform.replyFor(j)).flatMap(Optional::stream).findFirst()
+              .orElse(null));
       if (!resumed.isEmpty()) {
         log.info("resumed {} job(s) left from the last run", resumed.size());
       }
-      err.println("fluxbot: running (discord). Stop with Ctrl-C or SIGTERM.");
+      err.println("fluxbot: running (" + String.join(", ", platforms.stream().map(Platform::name).toList())
+          + "). Stop with Ctrl-C or SIGTERM.");
       err.flush();
       CountDownLatch stopped = new CountDownLatch(1);
       CountDownLatch done = new CountDownLatch(1);
@@ -111,19 +120,103 @@ final class RunCli implements Callable<Integer> {
       stopped.await();
       log.info("stopping: running jobs get {} s to finish; queued ones wait for the next start", graceSeconds);
       wiring.shutdown(Duration.ofSeconds(graceSeconds));
-      discord.close();
+      platforms.forEach(Platform::close);
       closeWeb(web);
       wiring.close();
       done.countDown();
       return Main.OK;
     } catch (RuntimeException e) {
-      if (discord != null) {
-        discord.close();
-      }
+      platforms.forEach(Platform::close);
       closeWeb(web);
       wiring.close();
       throw e;
     }
+  }
+
+  /** One chat platform as {@code run} drives it. */
+  private interface Platform {
+    String name();
+
+    void start() throws InterruptedException;
+
+    /** The stored job's reply where the job came from this platform. */
+    Optional<ChatReply> replyFor(JobStore.Job job);
+
+    void close();
+  }
+
+  private Platform discord(FluxbotConfig config, Secret token, SignedLinks links, Wiring wiring) {
+    OriginalLinks originals = links == null ? OriginalLinks.NONE : jobId -> Optional.of(links.linkFor(jobId));
+    DiscordBot bot = new DiscordBot(new DiscordBot.Config(token,
+        main.environment.get(Environment.DISCORD_REST_URL).orElse(config.discord().restBaseUrl()),
+        main.environment.get(Environment.DISCORD_GATEWAY_URL).orElse(config.discord().gatewayUrl()),
+        new HashSet<>(config.discord().adminRoles()), config.discord().allowDms()),
+        new DiscordBot.Services(wiring.imagine, wiring.quota, wiring.jobs, wiring.settings, wiring.catalog,
+            InstantSource.system(), originals));
+    return new Platform() {
+      @Override
+      public String name() {
+        return "discord";
+      }
+
+      @Override
+      public void start() throws InterruptedException {
+        bot.start();
+      }
+
+      @Override
+      public Optional<ChatReply> replyFor(JobStore.Job job) {
+        return bot.replyFor(job);
+      }
+
+      @Override
+      public void close() {
+        bot.close();
+      }
+    };
+  }
+
+  private Platform telegram(FluxbotConfig config, Secret token, Wiring wiring) {
+    FluxbotConfig.Telegram t = config.telegram();
+    TelegramBot.Config tc = TelegramBot.Config.of(token)
+        .withAdmins(Set.copyOf(t.adminUserIds()))
+        .withQuotaZone(ZoneId.of(config.quotas().zone()));
+    Optional<String> base = main.environment.get(Environment.TELEGRAM_API_URL).or(() -> Optional.ofNullable(t.apiBaseUrl()));
+    if (base.isPresent()) {
+      tc = tc.withApiBaseUrl(URI.create(base.get().strip()));
+    }
+    if (t.webhook() != null) {
+      Secret secret = main.environment.secret(Environment.TELEGRAM_WEBHOOK_SECRET, t.webhook().secretFile(),
+          "telegram.webhook.secret_file").orElseThrow(() -> new FluxbotConfig.ConfigException(
+              "telegram.webhook: needs a secret token Telegram will send with each update: set "
+                  + Environment.TELEGRAM_WEBHOOK_SECRET + " (e.g. the output of openssl rand -hex 32) or "
+                  + "telegram.webhook.secret_file"));
+      tc = tc.withWebhook(new TelegramBot.Webhook(URI.create(t.webhook().publicUrl()), t.webhook().address(),
+          t.webhook().path(), secret));
+    }
+    TelegramBot bot = new TelegramBot(tc, new TelegramBot.Services(wiring.imagine, wiring.quota, wiring.jobs,
+        wiring.settings, wiring.images, wiring.catalog, InstantSource.system(), Sleeper.SYSTEM));
+    return new Platform() {
+      @Override
+      public String name() {
+        return "telegram";
+      }
+
+      @Override
+      public void start() {
+        bot.start();
+      }
+
+      @Override
+      public Optional<ChatReply> replyFor(JobStore.Job job) {
+        return bot.replyFor(job);
+      }
+
+      @Override
+      public void close() {
+        bot.close();
+      }
+    };
   }
 
   /** The signer of links to originals where {@code web.public_url} is set, else null; reads or makes its key. */

@@ -162,6 +162,7 @@ public final class TelegramBot implements AutoCloseable {
   private volatile CommandText commandText;
   private volatile String username;
   private TelegramBotsLongPollingApplication polling;
+  private OkHttpClient pollingHttp;
   private WebhookServer webhookServer;
   private volatile InetSocketAddress webhookAddress;
 
@@ -212,6 +213,7 @@ public final class TelegramBot implements AutoCloseable {
     }
     OkHttpClient pollingHttp = new OkHttpClient.Builder().connectTimeout(Duration.ofSeconds(10))
         .readTimeout(Duration.ofSeconds(config.pollTimeoutSeconds() + 15L)).build();
+    this.pollingHttp = pollingHttp;
     polling = new TelegramBotsLongPollingApplication(com.fasterxml.jackson.databind.ObjectMapper::new, () -> pollingHttp);
     int timeout = config.pollTimeoutSeconds();
     try {
@@ -263,11 +265,26 @@ public final class TelegramBot implements AutoCloseable {
       webhookServer.close();
     }
     if (polling != null) {
+      TelegramBotsLongPollingApplication app = polling;
+      Thread stopper = Thread.ofVirtual().name("telegram-stop").start(() -> {
+        try {
+          app.close();
+        } catch (Exception e) {
+          log.debug("telegram: stopping the poller: {}", e.toString());
+        }
+      });
+      // the poller waits for its held getUpdates (up to 50 s) unless that call is cut short
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
       try {
-        polling.close();
-      } catch (Exception e) {
-        log.debug("telegram: stopping the poller: {}", e.toString());
+        while (stopper.isAlive() && System.nanoTime() < deadline) {
+          pollingHttp.dispatcher().cancelAll();
+          stopper.join(Duration.ofMillis(100));
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       }
+      pollingHttp.dispatcher().executorService().shutdown();
+      pollingHttp.connectionPool().evictAll();
     }
     http.dispatcher().executorService().shutdown();
     http.connectionPool().evictAll();

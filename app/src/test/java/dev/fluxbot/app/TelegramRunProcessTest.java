@@ -1,0 +1,194 @@
+package dev.fluxbot.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.fluxbot.testkit.FakeBflApi;
+import dev.fluxbot.testkit.FakeTelegram;
+import dev.fluxbot.testkit.telegram.TelegramCall;
+import dev.fluxbot.testkit.telegram.TelegramContext;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The real app ({@code fluxbot run}, a child process) against the fake Bot API and the fake BFL API. */
+class TelegramRunProcessTest {
+  private static final String BFL_KEY = "sk-telegram-process";
+
+  private final FakeBflApi bfl = FakeBflApi.builder().key(BFL_KEY).start();
+  private final FakeTelegram telegram = FakeTelegram.builder().awaitTimeout(Duration.ofSeconds(30)).start();
+  private final TelegramContext alice = FakeTelegram.privateChat(FakeTelegram.ALICE);
+  private Process app;
+
+  @TempDir
+  Path dir;
+
+  @AfterEach
+  void stop() throws Exception {
+    stopApp();
+    telegram.close();
+    bfl.close();
+    String secretPart = telegram.token().substring(telegram.token().indexOf(':') + 1);
+    assertThat(log()).as("the bot token never reaches the log").doesNotContain(secretPart);
+    bfl.requests().forEach(r -> assertThat(r.bodyText() + r.target()).doesNotContain(secretPart));
+  }
+
+  private ProcessBuilder fluxbot(String token, String... args) {
+    return FluxbotProcess.builder(dir, Map.of("BFL_API_KEY", BFL_KEY, "FLUXBOT_BFL_BASE_URL", bfl.baseUrl(),
+        "FLUXBOT_TELEGRAM_TOKEN", token, "FLUXBOT_TELEGRAM_API_URL", telegram.baseUrl()), args);
+  }
+
+  /** Starts the app and waits until its long poll is held by the fake: it then takes updates at once. */
+  private void startApp() throws Exception {
+    int before = telegram.calls("getMe").size();
+    app = fluxbot(telegram.token(), "run", "--grace", "5").redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("app.log").toFile())).start();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while ((telegram.calls("getMe").size() == before || telegram.heldPolls() == 0) && System.nanoTime() < deadline
+        && app.isAlive()) {
+      Thread.sleep(50); // waiting for another process, bounded
+    }
+    assertThat(telegram.heldPolls()).as(log()).isPositive();
+  }
+
+  private void stopApp() throws Exception {
+    if (app != null && app.isAlive()) {
+      app.destroy(); // SIGTERM: the graceful path
+      if (!app.waitFor(30, TimeUnit.SECONDS)) {
+        app.destroyForcibly();
+      }
+    }
+  }
+
+  private String log() {
+    try {
+      return Files.exists(dir.resolve("app.log")) ? Files.readString(dir.resolve("app.log")) : "";
+    } catch (IOException e) {
+      return e.toString();
+    }
+  }
+
+  private static byte[] png(int w, int h, long seed) throws IOException {
+    BufferedImage image = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+    Random random = new Random(seed);
+    for (int y = 0; y < h; y++) {
+      for (int x = 0; x < w; x++) {
+        image.setRGB(x, y, random.nextInt(0xFFFFFF));
+      }
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ImageIO.write(image, "png", out);
+    return out.toByteArray();
+  }
+
+  private static String sha256(byte[] bytes) throws NoSuchAlgorithmException {
+    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+  }
+
+  private static long replyTo(TelegramCall c) {
+    return c.json("reply_parameters").path("message_id").asLong();
+  }
+
+  /** The photo the bot sent in answer to {@code message}. */
+  private TelegramCall photoFor(JsonNode message) {
+    long id = message.path("message_id").asLong();
+    long chat = message.path("chat").path("id").asLong();
+    try {
+      return telegram.awaitCall("sendPhoto", c -> c.ok() && replyTo(c) == id
+          && c.param("chat_id").orElse("").equals(Long.toString(chat)));
+    } catch (AssertionError e) {
+      throw new AssertionError(e.getMessage() + "\nThe app's log:\n" + log(), e);
+    }
+  }
+
+  private String bflReference(int index) {
+    JsonNode submit = bfl.submits().get(bfl.submits().size() - 1).body();
+    return submit.path(index == 1 ? "input_image" : "input_image_" + index).asText(null);
+  }
+
+  @Test
+  void imaginePrivatelyWithAnAlbumAndAReplyThroughA429AndAButtonAfterARestart() throws Exception {
+    startApp();
+    telegram.rateLimitNext("sendPhoto", 1);
+    JsonNode command = telegram.sendText(alice, "/imagine a red fox in snow --seed 7");
+    TelegramCall first = photoFor(command);
+    assertThat(first.param("caption").orElseThrow()).startsWith("a red fox in snow\n").contains("seed 7");
+    assertThat(telegram.calls("sendPhoto")).extracting(TelegramCall::status).containsExactly(429, 200);
+    assertThat(first.buttonData()).hasSize(5).allSatisfy(data -> assertThat(data).startsWith("fx:"));
+    assertThat(bfl.submits()).as("the 429 did not make the image again").hasSize(1);
+
+    byte[] a = png(64, 48, 1);
+    byte[] b = png(48, 64, 2);
+    byte[] c = png(56, 56, 3);
+    TelegramContext bob = FakeTelegram.inGroup(FakeTelegram.BOB);
+    List<JsonNode> album = telegram.sendPhotos(bob, "/imagine@" + telegram.botUsername() + " blend these --ar 1:1", 1,
+        List.of(a, b, c));
+    photoFor(album.get(1));
+    assertThat(bfl.submits()).hasSize(2);
+    assertThat(sha256(Base64.getDecoder().decode(bflReference(1)))).isEqualTo(sha256(a));
+    assertThat(sha256(Base64.getDecoder().decode(bflReference(2)))).isEqualTo(sha256(b));
+    assertThat(sha256(Base64.getDecoder().decode(bflReference(3)))).isEqualTo(sha256(c));
+
+    byte[] cat = png(80, 40, 9);
+    JsonNode photo = telegram.sendPhotos(alice, null, cat).get(0);
+    JsonNode reply = telegram.replyText(alice, photo.path("message_id").asLong(), "/imagine the same cat, but blue");
+    photoFor(reply);
+    assertThat(sha256(Base64.getDecoder().decode(bflReference(1)))).isEqualTo(sha256(cat));
+    assertThat(bflReference(2)).isNull();
+
+    stopApp();
+    startApp(); // a new process on the same data folder
+    long imageMessage = first.result().path("message_id").asLong();
+    String reroll = first.buttonData().get(0);
+    String query = telegram.pressButton(alice, imageMessage, reroll);
+    TelegramCall again = telegram.awaitCall("sendPhoto", p -> p.ok() && replyTo(p) == imageMessage);
+    assertThat(telegram.callbackAnswered(query)).contains(true);
+    assertThat(again.param("caption").orElseThrow()).startsWith("a red fox in snow\n").doesNotContain("seed 7 ");
+    assertThat(bfl.submits()).hasSize(4);
+    assertThat(bfl.submits().get(3).body().path("seed").asLong()).isNotEqualTo(7);
+  }
+
+  @Test
+  void aMemberIsRefusedAdminCommandsAndOverQuotaIsRefusedWithTheResetTime() throws Exception {
+    Files.writeString(dir.resolve("fluxbot.yaml"), "quotas:\n  credits: 1\n");
+    startApp();
+    JsonNode attempt = telegram.sendText(FakeTelegram.inGroup(FakeTelegram.ALICE), "/admin quota set 1000");
+    TelegramCall refusal = telegram.awaitCall("sendMessage", m -> replyTo(m) == attempt.path("message_id").asLong());
+    assertThat(refusal.param("text").orElseThrow()).startsWith("⛔ /admin is for this group's administrators");
+
+    JsonNode command = telegram.sendText(alice, "/imagine a castle");
+    TelegramCall status = telegram.awaitCall("sendMessage", m -> replyTo(m) == command.path("message_id").asLong());
+    String statusId = Long.toString(status.result().path("message_id").asLong());
+    TelegramCall refused = telegram.awaitCall("editMessageText", m -> m.param("message_id").orElse("").equals(statusId)
+        && m.param("text").orElse("").startsWith("⚠️"));
+    assertThat(refused.param("text").orElseThrow())
+        .startsWith("⚠️ You have 1 of 1 credits left today; this image needs 1.4 (klein-4b).")
+        .contains("Resets at 00:00 UTC (in ");
+    assertThat(bfl.submits()).isEmpty();
+  }
+
+  @Test
+  void aTokenTelegramRefusesFailsFastWithAClearMessage() throws Exception {
+    Process p = fluxbot("42:not-the-fakes-token", "run").redirectErrorStream(true)
+        .redirectOutput(dir.resolve("app.log").toFile()).start();
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(log()).isEqualTo(2);
+    assertThat(log()).contains("Telegram refused the bot token (FLUXBOT_TELEGRAM_TOKEN)")
+        .doesNotContain("not-the-fakes-token");
+  }
+}
