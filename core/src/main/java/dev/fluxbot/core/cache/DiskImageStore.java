@@ -23,9 +23,11 @@ import java.util.Optional;
  * <p>Durability is shared, like SQLite's in WAL mode with {@code synchronous=NORMAL} (the setting
  * the database uses): {@code put} returns once the file has its name, and one background thread
  * forces every new file and its folder to disk, as many as have come in during its last
- * {@link #GATHER_MILLIS} (group commit). A power cut can therefore lose the last moments' images, never corrupt one unseen: each
- * read checks the bytes against their name (the SHA-256), a file that fails is dropped and reads as
- * missing, and a {@code put} over a file of the wrong length writes it again. {@link #flush} waits
+ * {@link #GATHER_MILLIS} (group commit). A power cut can therefore lose the last moments' images,
+ * never corrupt one unseen: the first read in a process of a file it did not write checks the
+ * bytes against their name (the SHA-256; files this process wrote or already checked are
+ * remembered, up to {@link #CHECKED_ENTRIES}), a file that fails is dropped and reads as missing,
+ * and a {@code put} over a file of the wrong length writes it again. {@link #flush} waits
  * until everything written so far is on disk. (A forced write per image, on the job's own thread,
  * was most of the pipeline's added latency: docs/benchmarks.md.)
  */
@@ -41,6 +43,9 @@ public final class DiskImageStore implements ImageStore {
    */
   static final long GATHER_MILLIS = 50;
 
+  /** How many images' names are remembered as checked (about 150 bytes each). */
+  static final long CHECKED_ENTRIES = 100_000;
+
   /** A seam for tests: runs between writing the temporary file and moving it into place. */
   @FunctionalInterface
   interface BeforeMove {
@@ -54,6 +59,9 @@ public final class DiskImageStore implements ImageStore {
   private final java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
   private final Object syncedMonitor = new Object();
   private long synced; // guarded by syncedMonitor
+  /** Images this process wrote or has read back whole: a later read need not hash them again. */
+  private final com.github.benmanes.caffeine.cache.Cache<String, Boolean> whole =
+      com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(CHECKED_ENTRIES).build();
 
   public DiskImageStore(Path dir) {
     this(dir, temp -> {});
@@ -71,6 +79,7 @@ public final class DiskImageStore implements ImageStore {
     Path target = pathOf(hash);
     if (sizeOf(target) != bytes.length) { // absent, or cut short by a power loss before its sync
       write(target, bytes);
+      whole.put(hash, Boolean.TRUE);
     }
     return hash;
   }
@@ -195,12 +204,16 @@ public final class DiskImageStore implements ImageStore {
     Path file = pathOf(hash);
     try {
       byte[] bytes = Files.readAllBytes(file);
+      if (whole.getIfPresent(hash) != null) {
+        return Optional.of(bytes);
+      }
       if (!Hashes.sha256Hex(bytes).equals(hash)) {
         log.warn("image store {}: {} does not hold the image its name says ({} bytes; cut short by a power loss?);"
             + " dropping it", dir, hash, bytes.length);
         Files.deleteIfExists(file);
         return Optional.empty();
       }
+      whole.put(hash, Boolean.TRUE);
       return Optional.of(bytes);
     } catch (NoSuchFileException e) {
       return Optional.empty();
@@ -212,6 +225,7 @@ public final class DiskImageStore implements ImageStore {
   @Override
   public boolean delete(String hash) {
     Path file = pathOf(hash);
+    whole.invalidate(hash);
     try {
       return Files.deleteIfExists(file);
     } catch (IOException e) {

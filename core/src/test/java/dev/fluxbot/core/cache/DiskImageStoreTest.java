@@ -125,8 +125,8 @@ class DiskImageStoreTest {
 
   @Test
   void aFileCutShortByAPowerLossReadsAsMissingAndIsWrittenAgainByTheNextPut() throws IOException {
-    DiskImageStore store = new DiskImageStore(images());
-    String hash = store.put(FOX);
+    String hash = new DiskImageStore(images()).put(FOX);
+    DiskImageStore store = new DiskImageStore(images()); // the next process, after the power came back
     Path file = store.pathOf(hash);
     Files.write(file, new byte[0]); // what a new file can be after a power cut before its sync
     assertThat(store.get(hash)).isEmpty();
@@ -137,6 +137,12 @@ class DiskImageStoreTest {
     Files.write(file, java.util.Arrays.copyOf(FOX, 3));
     assertThat(store.put(FOX)).as("a put over a file of the wrong length").isEqualTo(hash);
     assertThat(file).hasBinaryContent(FOX);
+
+    String torn = new String(FOX, UTF_8).replace('f', 'g'); // same length, other bytes
+    Files.writeString(file, torn);
+    DiskImageStore later = new DiskImageStore(images());
+    assertThat(later.get(hash)).as("checked against its name on a process's first read").isEmpty();
+    assertThat(file).doesNotExist();
   }
 
   @Test
