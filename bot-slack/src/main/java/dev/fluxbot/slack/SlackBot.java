@@ -33,6 +33,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import okhttp3.OkHttpClient;
@@ -95,9 +96,15 @@ public final class SlackBot implements AutoCloseable {
     }
   }
 
-  /** The core services the adapter talks to; {@code sleeper} waits out Slack's rate limits. */
+  /**
+   * The core services the adapter talks to.
+   *
+   * @param sleeper waits out Slack's rate limits
+   * @param http downloads users' files and posts to response URLs
+   * @param waiting how many jobs wait for a slot now ({@code JobScheduler::queued}), for the first answer's queue number
+   */
   public record Services(ImagineService imagine, QuotaService quota, JobStore jobs, SettingsStore settings,
-      ModelCatalog catalog, InstantSource clock, Sleeper sleeper, OkHttpClient http) {
+      ModelCatalog catalog, InstantSource clock, Sleeper sleeper, OkHttpClient http, IntSupplier waiting) {
     public Services {
       Objects.requireNonNull(imagine, "imagine");
       Objects.requireNonNull(quota, "quota");
@@ -107,6 +114,7 @@ public final class SlackBot implements AutoCloseable {
       Objects.requireNonNull(clock, "clock");
       Objects.requireNonNull(sleeper, "sleeper");
       Objects.requireNonNull(http, "http");
+      Objects.requireNonNull(waiting, "waiting");
     }
   }
 
@@ -268,8 +276,9 @@ public final class SlackBot implements AutoCloseable {
       }
       Requester who = requester(p.getUserId(), p.getUserName(), p.getTeamId());
       SlackAddress address = new SlackAddress(p.getTeamId(), p.getChannelId(), null, p.getUserId(), p.getResponseUrl());
+      int position = services.waiting().getAsInt() + 1;
       run("imagine", () -> submit(who, text, List::of, address));
-      return ctx.ack(r -> r.responseType("ephemeral").text("Queued: " + Texts.shortPrompt(text)
+      return ctx.ack(r -> r.responseType("ephemeral").text("Queued #" + position + ": " + Texts.shortPrompt(text)
           + ". Progress shows in the channel."));
     });
 

@@ -1,6 +1,7 @@
 package dev.fluxbot.slack;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.fluxbot.core.BackendRouter;
@@ -29,6 +30,10 @@ import dev.fluxbot.testkit.slack.SlackEnvelope;
 import dev.fluxbot.testkit.slack.SlackFile;
 import dev.fluxbot.testkit.slack.SlackMessage;
 import dev.fluxbot.testkit.slack.SlackView;
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
@@ -51,6 +56,7 @@ import javax.imageio.ImageIO;
 import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -117,7 +123,7 @@ class SlackBotEndToEndTest {
         mode == SlackBot.Mode.SOCKET ? Secret.of(slack.appToken()) : null,
         mode == SlackBot.Mode.HTTP ? Secret.of(slack.signingSecret()) : null, slack.apiUrl(),
         new InetSocketAddress("127.0.0.1", 0), admins),
-        new SlackBot.Services(imagine, quota, jobs, settings, catalog, clock, recordingSleeper, http));
+        new SlackBot.Services(imagine, quota, jobs, settings, catalog, clock, recordingSleeper, http, scheduler::queued));
     bot.start();
     SlackBot started = bot;
     imagine.resumeUnfinished(j -> true, j -> started.replyFor(j).orElse(null));
@@ -163,7 +169,7 @@ class SlackBotEndToEndTest {
 
     JsonNode ack = slack.awaitAck(imagine);
     assertThat(ack.path("response_type").asText()).isEqualTo("ephemeral");
-    assertThat(ack.path("text").asText()).isEqualTo("Queued: a red fox &amp; a hen --seed 7. Progress shows in the channel.");
+    assertThat(ack.path("text").asText()).isEqualTo("Queued #1: a red fox &amp; a hen --seed 7. Progress shows in the channel.");
     SlackMessage buttons = buttonsOf(slack, 0);
     String jobId = jobIdOf(buttons);
     assertThat(buttons.actionIds()).containsExactly("fx:reroll:" + jobId, "fx:vary:" + jobId, "fx:2k:" + jobId,
@@ -268,7 +274,7 @@ class SlackBotEndToEndTest {
     assertThat(unsigned.status()).isEqualTo(401);
     assertThat(forged.status()).isEqualTo(401);
     assertThat(signed.status()).isEqualTo(200);
-    assertThat(signed.body()).contains("Queued: signed fox");
+    assertThat(signed.body()).contains("Queued #1: signed fox");
     buttonsOf(slack, 0);
     assertThat(bfl.submits()).singleElement().satisfies(s -> assertThat(s.body().path("prompt").asText()).isEqualTo("signed fox"));
     assertThat(slack.socketConnections()).isZero();
@@ -349,5 +355,84 @@ class SlackBotEndToEndTest {
     JsonNode submit = bfl.submits().get(0).body();
     assertThat(submit.path("prompt").asText()).isEqualTo("a frog this colour");
     assertThat(submit.path("input_image").asText()).isEqualTo(Base64.getEncoder().encodeToString(green));
+  }
+
+  @Test
+  void aReplyInAThreadStaysInTheThread() throws Exception {
+    startBot();
+    SlackMessage top = slack.postAsUser(FakeSlack.ALICE, FakeSlack.CHANNEL, null, "ideas", List.of());
+    SlackMessage mention = slack.postAsUser(FakeSlack.ALICE, FakeSlack.CHANNEL, top.ts(),
+        "<@" + FakeSlack.BOT_USER_ID + "> a kite", List.of());
+
+    slack.awaitAck(slack.appMention(mention));
+
+    SlackMessage buttons = buttonsOf(slack, 0);
+    assertThat(buttons.threadTs()).isEqualTo(top.ts());
+    assertThat(imageMessages()).singleElement().satisfies(m -> assertThat(m.threadTs()).isEqualTo(top.ts()));
+    assertThat(slack.calls("files.completeUploadExternal").get(0).param("thread_ts")).isEqualTo(top.ts());
+  }
+
+  @Test
+  void aRefusedBotTokenFailsTheStartWithAClearMessageThatDoesNotEchoIt() throws Exception {
+    String wrong = "xoxb-0000-not-this-workspaces-token";
+    Database db = Database.sqlite(dir.resolve("fluxbot.db"));
+    open.add(db);
+    ModelCatalog catalog = ModelCatalog.builtIn();
+    InstantSource clock = InstantSource.system();
+    JobScheduler scheduler = new JobScheduler(Executors.newVirtualThreadPerTaskExecutor(), JobScheduler.Settings.defaults());
+    open.add(scheduler);
+    ImageStore store = ImageStore.onDisk(dir.resolve("images"));
+    QuotaService quota = new QuotaService(db, QuotaService.Settings.defaults(), clock);
+    JobStore jobStore = new JobStore(db, catalog, clock);
+    OkHttpClient http = new OkHttpClient();
+    ImagineService imagine = new ImagineService(new ImagineService.Parts(
+        new CommandParser(catalog, CommandParser.Settings.defaults()),
+        new ReferenceLoader(http, ReferenceLoader.Limits.defaults()), new BackendRouter(List.of()),
+        SeedHistory.inDatabase(db, clock), jobStore, quota, new SeedCache(db, store, SeedCache.Settings.defaults(), clock),
+        store, scheduler), ImagineService.Settings.defaults(), clock, new Random(1));
+    SlackBot refused = new SlackBot(new SlackBot.Config(SlackBot.Mode.SOCKET, Secret.of(wrong), Secret.of(slack.appToken()),
+        null, slack.apiUrl(), null, Set.of()), new SlackBot.Services(imagine, quota, jobStore,
+        new SettingsStore(db, clock), catalog, clock, recordingSleeper, http, scheduler::queued));
+
+    assertThatThrownBy(refused::start).isInstanceOf(IllegalStateException.class)
+        .hasMessage("Slack refused the bot token (FLUXBOT_SLACK_BOT_TOKEN): Slack answered auth.test with invalid_auth. "
+            + "Copy the Bot User OAuth Token (xoxb-…) again from OAuth & Permissions.")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain(wrong));
+    refused.close();
+    assertThat(slack.socketConnections()).isZero();
+  }
+
+  @Test
+  void noTokenOrSecretReachesALogLineOrAMessage() throws Exception {
+    Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    Level before = root.getLevel();
+    ListAppender<ILoggingEvent> lines = new ListAppender<>();
+    lines.start();
+    root.addAppender(lines);
+    root.setLevel(Level.DEBUG);
+    try {
+      startBot();
+      slack.rateLimitNext("chat.update", 1, 2);
+      slack.slashCommand(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine", "a quiet owl");
+      SlackFile f = slack.addUserFile(FakeSlack.BOB, png(Color.GRAY), "grey.png");
+      SlackMessage shared = slack.postAsUser(FakeSlack.BOB, FakeSlack.CHANNEL, null, "grey", List.of(f));
+      slack.awaitAck(slack.messageShortcut(FakeSlack.ALICE, shared, SlackBot.SHORTCUT));
+      slack.awaitAck(slack.submitView(FakeSlack.ALICE, slack.awaitView(v -> v.callbackId().equals(SlackBot.MESSAGE_VIEW)),
+          Map.of("prompt", "an owl this grey")));
+      buttonsOf(slack, 1);
+    } finally {
+      root.detachAppender(lines);
+      root.setLevel(before);
+    }
+
+    assertThat(lines.list).isNotEmpty();
+    List<String> logged = lines.list.stream().map(e -> e.getFormattedMessage()
+        + (e.getThrowableProxy() == null ? "" : " " + e.getThrowableProxy().getMessage())).toList();
+    for (String secret : List.of(slack.botToken(), slack.appToken(), slack.signingSecret())) {
+      assertThat(logged).noneMatch(line -> line.contains(secret));
+      assertThat(slack.messages()).noneMatch(m -> m.allText().contains(secret));
+      assertThat(slack.ephemerals()).noneMatch(m -> m.allText().contains(secret));
+    }
+    assertThat(bfl.submits().get(1).body().toString()).doesNotContain(slack.baseUrl());
   }
 }
