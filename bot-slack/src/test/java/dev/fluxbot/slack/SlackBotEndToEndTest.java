@@ -260,6 +260,43 @@ class SlackBotEndToEndTest {
   }
 
   @Test
+  void useAsReferenceSendsTheImageBackAsTheFirstReference() throws Exception {
+    startBot();
+    slack.slashCommand(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine", "a teapot --seed 9");
+    SlackMessage buttons = buttonsOf(slack, 0);
+    String parent = jobIdOf(buttons);
+    byte[] parentImage = images.get(jobs.find(parent).orElseThrow().imageHash()).orElseThrow();
+
+    slack.awaitAck(slack.clickButton(FakeSlack.ALICE, buttons, "fx:ref:" + parent));
+    SlackView form = slack.awaitView(v -> v.callbackId().equals(SlackBot.FOLLOW_UP_VIEW));
+    assertThat(form.view().path("title").path("text").asText()).isEqualTo("Use as reference");
+    slack.awaitAck(slack.submitView(FakeSlack.ALICE, form, Map.of("prompt", "the teapot in a garden")));
+
+    buttonsOf(slack, 1);
+    JsonNode submit = bfl.submits().get(1).body();
+    assertThat(submit.path("prompt").asText()).isEqualTo("the teapot in a garden");
+    assertThat(Base64.getDecoder().decode(submit.path("input_image").asText())).isEqualTo(parentImage);
+  }
+
+  @Test
+  void anAdminsDefaultModelAndSafetyCapApplyToTheWorkspace() throws Exception {
+    startBot(SlackBot.Mode.SOCKET, Set.of());
+    slack.slashCommand(FakeSlack.OWNER, FakeSlack.CHANNEL, "/imagine-admin", "default-model pro");
+    assertThat(slack.awaitEphemeral(m -> m.visibleTo().equals(FakeSlack.OWNER)).text())
+        .isEqualTo("This workspace's default model is now *pro*.");
+    slack.slashCommand(FakeSlack.OWNER, FakeSlack.CHANNEL, "/imagine-admin", "max-safety 1");
+    slack.awaitEphemeral(m -> m.visibleTo().equals(FakeSlack.OWNER) && m.text().contains("--safety"));
+
+    slack.slashCommand(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine", "a lamp --safety 4");
+    SlackMessage refusal = slack.awaitEphemeral(m -> m.visibleTo().equals(FakeSlack.ALICE));
+    slack.slashCommand(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine", "a lamp");
+    buttonsOf(slack, 0);
+
+    assertThat(refusal.text()).startsWith("⚠️").contains("safety").contains("4");
+    assertThat(bfl.submits()).singleElement().satisfies(s -> assertThat(s.endpoint()).isEqualTo("flux-2-pro"));
+  }
+
+  @Test
   void httpModeRefusesUnsignedAndWronglySignedRequestsAndServesSignedOnes() throws Exception {
     startBot(SlackBot.Mode.HTTP, Set.of());
     URI url = bot.requestUrl().orElseThrow();
