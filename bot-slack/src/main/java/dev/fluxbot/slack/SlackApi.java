@@ -3,6 +3,7 @@ package dev.fluxbot.slack;
 import com.slack.api.methods.MethodsClient;
 import com.slack.api.methods.SlackApiException;
 import com.slack.api.methods.SlackApiTextResponse;
+import com.slack.api.methods.SlackFilesUploadV2Exception;
 import dev.fluxbot.core.Sleeper;
 import java.io.IOException;
 import java.time.Duration;
@@ -62,6 +63,9 @@ final class SlackApi {
         log.info("slack: {} rate limited; waiting {} s as Slack asked (try {} of {})", method, wait.toSeconds(),
             attempt, MAX_RATE_LIMITED_TRIES);
         sleep(wait);
+      } catch (SlackFilesUploadV2Exception e) {
+        String error = uploadError(e);
+        throw new SlackCallException("Slack answered " + method + " with " + error, error, e);
       } catch (IOException e) {
         throw new SlackCallException("could not reach Slack for " + method + ": " + e.getMessage(), null, e);
       } catch (SlackCallException | IllegalArgumentException e) {
@@ -70,6 +74,24 @@ final class SlackApi {
         throw new SlackCallException(method + " failed: " + e, null, e);
       }
     }
+  }
+
+  /** The step of a file upload that Slack refused, as its error code (or the upload's HTTP status). */
+  static String uploadError(SlackFilesUploadV2Exception e) {
+    if (e.getCompleteResponse() != null && e.getCompleteResponse().getError() != null) {
+      return e.getCompleteResponse().getError();
+    }
+    for (var r : e.getGetURLResponses()) {
+      if (!r.isOk()) {
+        return r.getError();
+      }
+    }
+    for (var r : e.getUploadResponses().values()) {
+      if (r.getCode() != 200) {
+        return "upload HTTP " + r.getCode();
+      }
+    }
+    return "an upload error";
   }
 
   /** Slack's {@code Retry-After} (seconds); a missing or odd one waits a second, a huge one two minutes. */

@@ -37,6 +37,9 @@ final class SlackReply implements ChatReply {
   private static final Logger log = LoggerFactory.getLogger(SlackReply.class);
   static final Duration PROGRESS_EVERY = Duration.ofSeconds(1);
   private static final MediaType JSON = MediaType.get("application/json; charset=utf-8");
+  /** Slack's answers when the bot may not post in a channel. */
+  private static final java.util.Set<String> NOT_MEMBER = java.util.Set.of("not_in_channel", "channel_not_found",
+      "is_archived", "restricted_action");
 
   private final SlackApi api;
   private final SlackAddress address;
@@ -49,6 +52,8 @@ final class SlackReply implements ChatReply {
   private volatile boolean positionSent;
   private volatile boolean uploaded;
   private volatile boolean buttonsPosted;
+  private volatile boolean toldNotMember;
+  private volatile boolean cannotPost;
 
   SlackReply(SlackApi api, SlackAddress address, InstantSource clock, OkHttpClient http) {
     this.api = api;
@@ -70,7 +75,7 @@ final class SlackReply implements ChatReply {
   public void queued(int position) {
     if (!positionSent && address.responseUrl() != null) {
       positionSent = true;
-      respond("Queued #" + position + ": " + Texts.shortPrompt(prompt) + ". Progress shows in the channel.");
+      respond("Queued #" + position + ": " + Texts.shortPrompt(prompt) + ". Progress shows in the channel.", true);
     }
     status("⏳ Queued #" + position + ": " + Texts.shortPrompt(prompt) + " — <@" + address.userId() + ">", true);
   }
@@ -93,6 +98,13 @@ final class SlackReply implements ChatReply {
             .blocks(buttons(reply))));
         buttonsPosted = true;
       }
+    } catch (SlackApi.SlackCallException e) {
+      if (e.error != null && NOT_MEMBER.contains(e.error) && !toldNotMember) {
+        toldNotMember = true;
+        tellUser("⚠️ fluxbot is not in this channel, so it cannot post your image. Invite it (`/invite @fluxbot`); "
+            + "the image (job " + reply.jobId() + ") is kept and follows on the next try.");
+      }
+      throw new DeliveryException("job " + reply.jobId() + ": the image could not be sent to Slack (" + e.getMessage() + ")", e);
     } catch (RuntimeException e) {
       throw new DeliveryException("job " + reply.jobId() + ": the image could not be sent to Slack (" + e.getMessage() + ")", e);
     }
@@ -123,16 +135,20 @@ final class SlackReply implements ChatReply {
 
   @Override
   public void failed(UserError error) {
-    String text = Texts.error(error);
+    tellUser(Texts.error(error));
+    finish("✖️ " + Texts.shortPrompt(prompt) + " — <@" + address.userId() + ">: not made (the reason went to them).");
+  }
+
+  /** A message only the user sees: {@code chat.postEphemeral}, else (the bot not in the channel) the response_url. */
+  private void tellUser(String text) {
     try {
       api.call("chat.postEphemeral", () -> api.methods().chatPostEphemeral(r -> r.channel(address.channel())
           .user(address.userId()).threadTs(address.threadTs()).text(text)));
     } catch (RuntimeException e) {
-      if (address.responseUrl() == null || !respond(text)) {
-        log.warn("slack: could not tell {} why their job failed: {}", address, e.getMessage());
+      if (address.responseUrl() == null || !respond(text, false)) {
+        log.warn("slack: could not tell {}: {}", address, e.getMessage());
       }
     }
-    finish("✖️ " + Texts.shortPrompt(prompt) + " — <@" + address.userId() + ">: not made (the reason went to them).");
   }
 
   /** Posts or edits the progress message; edits wait {@link #PROGRESS_EVERY} unless forced. Never fails the job. */
@@ -143,6 +159,9 @@ final class SlackReply implements ChatReply {
     }
     lastEdit = now;
     lastText = text;
+    if (cannotPost) {
+      return;
+    }
     try {
       if (progressTs == null) {
         progressTs = api.call("chat.postMessage", () -> api.methods().chatPostMessage(r -> r.channel(address.channel())
@@ -151,6 +170,9 @@ final class SlackReply implements ChatReply {
         String ts = progressTs;
         api.call("chat.update", () -> api.methods().chatUpdate(r -> r.channel(address.channel()).ts(ts).text(text)));
       }
+    } catch (SlackApi.SlackCallException e) {
+      cannotPost = e.error != null && NOT_MEMBER.contains(e.error); // the image's delivery tells the user why
+      log.debug("slack: progress not shown: {}", e.getMessage());
     } catch (RuntimeException e) {
       log.debug("slack: progress not shown: {}", e.getMessage());
     }
@@ -169,9 +191,9 @@ final class SlackReply implements ChatReply {
     }
   }
 
-  /** Replaces the command's ephemeral answer through its response_url; false where Slack refused. */
-  private boolean respond(String text) {
-    String body = SlackBot.JSON.createObjectNode().put("response_type", "ephemeral").put("replace_original", true)
+  /** Answers through the command's response_url (replacing its first answer, or not); false where Slack refused. */
+  private boolean respond(String text, boolean replace) {
+    String body = SlackBot.JSON.createObjectNode().put("response_type", "ephemeral").put("replace_original", replace)
         .put("text", text).toString();
     try (Response r = http.newCall(new Request.Builder().url(address.responseUrl()).post(RequestBody.create(body, JSON))
         .build()).execute()) {

@@ -100,6 +100,11 @@ class SlackBotEndToEndTest {
 
   /** The core on the database in {@code dir}, and a bot on it: what {@code fluxbot run} wires. */
   private void startBot(SlackBot.Mode mode, Set<String> admins) throws Exception {
+    startBot(mode, admins, List.of(Duration.ofMillis(100), Duration.ofMillis(200)));
+  }
+
+  /** @param deliveryRetries the core's waits before trying a failed delivery again (none: at the next start) */
+  private void startBot(SlackBot.Mode mode, Set<String> admins, List<Duration> deliveryRetries) throws Exception {
     InstantSource clock = InstantSource.system();
     Database db = Database.sqlite(dir.resolve("fluxbot.db"));
     open.add(db);
@@ -118,7 +123,7 @@ class SlackBotEndToEndTest {
         new ReferenceLoader(http, ReferenceLoader.Limits.defaults()), new BackendRouter(List.of(backend)),
         SeedHistory.inDatabase(db, clock), jobs, quota, new SeedCache(db, images, SeedCache.Settings.defaults(), clock),
         images, scheduler),
-        new ImagineService.Settings(1000, 0, List.of(Duration.ofMillis(100), Duration.ofMillis(200))), clock, new Random(1));
+        new ImagineService.Settings(1000, 0, deliveryRetries), clock, new Random(1));
     bot = new SlackBot(new SlackBot.Config(mode, Secret.of(slack.botToken()),
         mode == SlackBot.Mode.SOCKET ? Secret.of(slack.appToken()) : null,
         mode == SlackBot.Mode.HTTP ? Secret.of(slack.signingSecret()) : null, slack.apiUrl(),
@@ -294,6 +299,35 @@ class SlackBotEndToEndTest {
 
     assertThat(refusal.text()).startsWith("⚠️").contains("safety").contains("4");
     assertThat(bfl.submits()).singleElement().satisfies(s -> assertThat(s.endpoint()).isEqualTo("flux-2-pro"));
+  }
+
+  @Test
+  void anImageForAChannelTheBotIsNotInIsKeptAndFollowsOnceItIsInvited() throws Exception {
+    startBot(SlackBot.Mode.SOCKET, Set.of(), List.of());
+    slack.setBotInChannel(FakeSlack.CHANNEL, false);
+
+    SlackEnvelope imagine = slack.slashCommand(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine", "a shy badger");
+
+    JsonNode told = slack.awaitResponsePost(imagine, p -> p.path("text").asText().contains("not in this channel"));
+    assertThat(told.path("response_type").asText()).isEqualTo("ephemeral");
+    assertThat(told.path("text").asText()).startsWith("⚠️ fluxbot is not in this channel, so it cannot post your image. "
+        + "Invite it (`/invite @fluxbot`); the image (job ");
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (jobs.undelivered(20).isEmpty()) {
+      assertThat(System.nanoTime()).as("the job is kept undelivered").isLessThan(deadline);
+      Thread.sleep(20); // the core records the failed delivery on the job's thread
+    }
+    assertThat(imageMessages()).isEmpty();
+
+    slack.setBotInChannel(FakeSlack.CHANNEL, true);
+    closeBot();
+    slack.awaitSocketConnections(0);
+    startBot();
+
+    buttonsOf(slack, 0);
+    assertThat(imageMessages()).hasSize(1);
+    assertThat(jobs.undelivered(20)).isEmpty();
+    assertThat(bfl.submits()).as("made once, delivered later").hasSize(1);
   }
 
   @Test

@@ -163,6 +163,14 @@ public final class FakeSlack implements AutoCloseable {
     engine.rateLimitNext(method, times, retryAfterSeconds);
   }
 
+  /**
+   * Puts the bot in {@code channel} or takes it out (it starts in every channel); outside, posting
+   * and sharing files there answer {@code not_in_channel}, as on Slack.
+   */
+  public void setBotInChannel(String channel, boolean member) {
+    engine.setBotInChannel(channel, member);
+  }
+
   // --- what the fake saw ---
 
   public List<SlackCall> calls() {

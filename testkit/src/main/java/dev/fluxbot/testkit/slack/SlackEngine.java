@@ -343,6 +343,17 @@ public final class SlackEngine implements AutoCloseable {
 
   // --- scripting ---
 
+  public void setBotInChannel(String channel, boolean member) {
+    requireChannel(channel);
+    state.run(() -> {
+      if (member) {
+        state.botAbsent.remove(channel);
+      } else {
+        state.botAbsent.add(channel);
+      }
+    });
+  }
+
   public void rateLimitNext(String method, int times, int retryAfterSeconds) {
     state.run(() -> state.rateLimits.put(method, new SlackState.RateLimit(times, retryAfterSeconds)));
   }

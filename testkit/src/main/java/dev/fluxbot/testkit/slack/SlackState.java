@@ -60,6 +60,7 @@ final class SlackState {
   private final Duration awaitTimeout;
   final Map<String, SlackUser> users = new LinkedHashMap<>();
   final List<String> channels = new ArrayList<>();
+  final java.util.Set<String> botAbsent = new java.util.HashSet<>(); // channels the bot is not a member of
   final Map<String, SlackMessage> messages = new LinkedHashMap<>(); // channel/ts → newest version
   final List<SlackMessage> ephemerals = new ArrayList<>();
   final Map<String, FileEntry> files = new LinkedHashMap<>();

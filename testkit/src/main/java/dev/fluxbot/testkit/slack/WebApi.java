@@ -154,7 +154,7 @@ final class WebApi implements HttpHandler {
   }
 
   private ObjectNode postMessage(ObjectNode p) {
-    String channel = channel(p, "channel");
+    String channel = member(channel(p, "channel"));
     JsonNode blocks = blocks(p);
     String text = p.path("text").asText("");
     if (text.isEmpty() && blocks.isMissingNode()) {
@@ -196,7 +196,7 @@ final class WebApi implements HttpHandler {
   }
 
   private ObjectNode postEphemeral(ObjectNode p) {
-    String channel = channel(p, "channel");
+    String channel = member(channel(p, "channel"));
     String user = user(required(p, "user"));
     JsonNode blocks = blocks(p);
     String text = p.path("text").asText("");
@@ -264,7 +264,7 @@ final class WebApi implements HttpHandler {
 
   private ObjectNode completeUpload(ObjectNode p) {
     JsonNode files = json(p, "files");
-    String channel = p.hasNonNull("channel_id") ? channel(p, "channel_id") : null;
+    String channel = p.hasNonNull("channel_id") ? member(channel(p, "channel_id")) : null;
     String thread = p.hasNonNull("thread_ts") ? p.get("thread_ts").asText() : null;
     String comment = p.hasNonNull("initial_comment") ? p.get("initial_comment").asText() : null;
     if (!files.isArray() || files.isEmpty()) {
@@ -408,6 +408,14 @@ final class WebApi implements HttpHandler {
       throw new Refusal("channel_not_found");
     }
     return c;
+  }
+
+  /** The bot must be in a channel to post there, as on Slack. */
+  private String member(String channel) {
+    if (state.read(() -> state.botAbsent.contains(channel))) {
+      throw new Refusal("not_in_channel");
+    }
+    return channel;
   }
 
   private String user(String id) {

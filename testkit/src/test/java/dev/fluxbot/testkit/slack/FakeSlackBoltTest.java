@@ -118,6 +118,8 @@ class FakeSlackBoltTest {
     assertThat(methods().chatUpdate(r -> r.channel(FakeSlack.CHANNEL).ts("1.000001").text("x")).getError())
         .isEqualTo("message_not_found");
     assertThat(methods().chatPostMessage(r -> r.channel("C0NOWHERE").text("x")).getError()).isEqualTo("channel_not_found");
+    slack.setBotInChannel(FakeSlack.CHANNEL, false);
+    assertThat(methods().chatPostMessage(r -> r.channel(FakeSlack.CHANNEL).text("x")).getError()).isEqualTo("not_in_channel");
   }
 
   @Test
