@@ -2,6 +2,17 @@ package dev.fluxbot.slack;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.slack.api.app_backend.events.payload.EventsApiPayload;
+import com.slack.api.app_backend.interactive_components.payload.BlockActionPayload;
+import com.slack.api.app_backend.interactive_components.payload.MessageShortcutPayload;
+import com.slack.api.app_backend.slash_commands.payload.SlashCommandPayload;
+import com.slack.api.app_backend.views.payload.ViewSubmissionPayload;
+import com.slack.api.bolt.context.builtin.ActionContext;
+import com.slack.api.bolt.context.builtin.EventContext;
+import com.slack.api.bolt.context.builtin.MessageShortcutContext;
+import com.slack.api.bolt.context.builtin.SlashCommandContext;
+import com.slack.api.bolt.context.builtin.ViewSubmissionContext;
+import com.slack.api.bolt.response.Response;
 import com.slack.api.Slack;
 import com.slack.api.SlackConfig;
 import com.slack.api.bolt.App;
@@ -263,148 +274,158 @@ public final class SlackBot implements AutoCloseable {
   }
 
   private void register(App app) {
-    app.command(IMAGINE, (req, ctx) -> {
-      var p = req.getPayload();
-      String refusal = channelRefusal(p.getTeamId(), p.getChannelId());
+    app.command(IMAGINE, (req, ctx) -> imagine(req.getPayload(), ctx));
+    app.command(QUOTA, (req, ctx) -> quota(req.getPayload(), ctx));
+    app.command(AdminCommands.COMMAND, (req, ctx) -> administer(req.getPayload(), ctx));
+    app.blockAction(Pattern.compile("^fx:.*"), (req, ctx) -> button(req.getPayload(), ctx));
+    app.viewSubmission(FOLLOW_UP_VIEW, (req, ctx) -> followUpForm(req.getPayload(), ctx));
+    app.messageShortcut(SHORTCUT, (req, ctx) -> shortcut(req.getPayload(), ctx));
+    app.viewSubmission(MESSAGE_VIEW, (req, ctx) -> shortcutForm(req.getPayload(), ctx));
+    app.event(AppMentionEvent.class, (req, ctx) -> mention(req, ctx));
+  }
+
+  /** /imagine: acknowledged at once with the queue number; the job starts on its own thread. */
+  private Response imagine(SlashCommandPayload p, SlashCommandContext ctx) {
+    String refusal = channelRefusal(p.getTeamId(), p.getChannelId());
+    if (refusal != null) {
+      return ctx.ack(r -> r.responseType("ephemeral").text(refusal));
+    }
+    String text = SlackText.unescape(p.getText() == null ? "" : p.getText());
+    if (text.isBlank()) {
+      return ctx.ack(r -> r.responseType("ephemeral").text("⚠️ prompt: missing. Type what to make after the command, "
+          + "e.g. `/imagine a red fox in snow --ar 16:9`."));
+    }
+    Requester who = requester(p.getUserId(), p.getUserName(), p.getTeamId());
+    SlackAddress address = new SlackAddress(p.getTeamId(), p.getChannelId(), null, p.getUserId(), p.getResponseUrl());
+    int position = services.waiting().getAsInt() + 1;
+    run("imagine", () -> submit(who, text, List::of, address));
+    return ctx.ack(r -> r.responseType("ephemeral").text("Queued #" + position + ": " + Texts.shortPrompt(text)
+        + ". Progress shows in the channel."));
+  }
+
+  /** /imagine-quota: the user's credits, answered in the acknowledgement. */
+  private Response quota(SlashCommandPayload p, SlashCommandContext ctx) {
+    String text = Texts.quota(services.quota().status(requester(p.getUserId(), p.getUserName(), p.getTeamId())));
+    return ctx.ack(r -> r.responseType("ephemeral").text(text));
+  }
+
+  /** /imagine-admin: acknowledged at once; the rights check (users.info) and the answer follow. */
+  private Response administer(SlashCommandPayload p, SlashCommandContext ctx) {
+    String text = p.getText() == null ? "" : p.getText();
+    run("admin", () -> {
+      String answer;
+      try {
+        answer = retrieveIsAdmin(p.getUserId()) ? admin.run(p.getTeamId(), text)
+            : "⛔ " + AdminCommands.COMMAND + " is for workspace admins and owners and the bot's admins; you are none of these.";
+      } catch (RuntimeException e) {
+        log.warn("slack: admin command failed: {}", e.toString());
+        answer = "❌ That did not work (" + e.getMessage() + ").";
+      }
+      ephemeral(new SlackAddress(p.getTeamId(), p.getChannelId(), null, p.getUserId(), p.getResponseUrl()), answer);
+    });
+    return ctx.ack();
+  }
+
+  /** A button under an image: Reroll and 2K start at once; Vary and Use as reference open a prompt form first. */
+  private Response button(BlockActionPayload p, ActionContext ctx) {
+    var action = p.getActions().get(0);
+    String channel = p.getContainer() != null && p.getContainer().getChannelId() != null
+        ? p.getContainer().getChannelId() : p.getChannel().getId();
+    String thread = p.getContainer() == null ? null : p.getContainer().getThreadTs();
+    SlackAddress address = new SlackAddress(p.getTeam().getId(), channel, thread, p.getUser().getId(), p.getResponseUrl());
+    ActionRef ref;
+    try {
+      ref = ActionIds.parse(action.getActionId());
+    } catch (IllegalArgumentException e) {
+      run("button", () -> ephemeral(address, "⚠️ This button is not fluxbot's, or comes from an older version."));
+      return ctx.ack();
+    }
+    if (ref.followUp() == FollowUp.VARY || ref.followUp() == FollowUp.USE_AS_REFERENCE) {
+      String prefill = ref.followUp() == FollowUp.VARY
+          ? services.jobs().find(ref.jobId()).map(j -> j.request().prompt()).orElse("") : "";
+      String metadata = JSON.createObjectNode().put("ref", ActionIds.format(ref.followUp(), ref.jobId()))
+          .put("channel", channel).put("thread", thread).toString();
+      openModal(p.getTriggerId(), Modals.prompt(FOLLOW_UP_VIEW, ref.followUp() == FollowUp.VARY ? "Vary" : "Use as reference",
+          prefill, metadata), address);
+      return ctx.ack();
+    }
+    Requester who = requester(p.getUser().getId(), p.getUser().getUsername(), p.getTeam().getId());
+    run("follow-up", () -> services.imagine().followUp(who, ref.jobId(), ref.followUp(), null, reply(address),
+        address.toJson()));
+    return ctx.ack();
+  }
+
+  /** The prompt form of Vary or Use as reference, submitted. */
+  private Response followUpForm(ViewSubmissionPayload p, ViewSubmissionContext ctx) {
+    String prompt = Modals.value(p.getView());
+    JsonNode meta = Modals.metadata(p.getView());
+    ActionRef ref;
+    try {
+      ref = ActionIds.parse(meta.path("ref").asText());
+    } catch (IllegalArgumentException e) {
+      return ctx.ack(r -> r.responseAction("errors").errors(Map.of(Modals.PROMPT, "This form is not fluxbot's.")));
+    }
+    SlackAddress address = new SlackAddress(p.getTeam().getId(), meta.path("channel").asText(),
+        meta.hasNonNull("thread") ? meta.path("thread").asText() : null, p.getUser().getId(), null);
+    Requester who = requester(p.getUser().getId(), p.getUser().getUsername(), p.getTeam().getId());
+    run("follow-up", () -> services.imagine().followUp(who, ref.jobId(), ref.followUp(), prompt, reply(address),
+        address.toJson()));
+    return ctx.ack();
+  }
+
+  /** "Imagine with these images" on a message: its image files wait in memory while the prompt form is open. */
+  private Response shortcut(MessageShortcutPayload p, MessageShortcutContext ctx) {
+    var message = p.getMessage();
+    String thread = message.getThreadTs();
+    SlackAddress address = new SlackAddress(p.getTeam().getId(), p.getChannel().getId(), thread, p.getUser().getId(),
+        p.getResponseUrl());
+    List<SlackFiles.FileRef> images = SlackFiles.images(message.getFiles());
+    if (images.isEmpty()) {
+      run("shortcut", () -> ephemeral(address, "⚠️ That message has no image files to use as references. Run "
+          + "\"Imagine with these images\" on a message with images attached."));
+      return ctx.ack();
+    }
+    String token = shortcuts.put(new PendingShortcuts.Pending(images, p.getChannel().getId(), thread));
+    String metadata = JSON.createObjectNode().put("refs", token).toString();
+    openModal(p.getTriggerId(), Modals.prompt(MESSAGE_VIEW, "Imagine with images", "", metadata), address);
+    return ctx.ack();
+  }
+
+  /** The shortcut's prompt form, submitted: the files are downloaded and the job starts. */
+  private Response shortcutForm(ViewSubmissionPayload p, ViewSubmissionContext ctx) {
+    String prompt = Modals.value(p.getView());
+    Optional<PendingShortcuts.Pending> pending = shortcuts.take(Modals.metadata(p.getView()).path("refs").asText());
+    if (pending.isEmpty()) {
+      return ctx.ack(r -> r.responseAction("errors").errors(Map.of(Modals.PROMPT, "This form expired (the bot "
+          + "restarted, or it was open over " + PendingShortcuts.LIFE.toMinutes() + " minutes). Close it and run "
+          + "the shortcut again.")));
+    }
+    PendingShortcuts.Pending s = pending.get();
+    SlackAddress address = new SlackAddress(p.getTeam().getId(), s.channel(), s.threadTs(), p.getUser().getId(), null);
+    Requester who = requester(p.getUser().getId(), p.getUser().getUsername(), p.getTeam().getId());
+    run("shortcut", () -> submit(who, prompt, () -> files.download(s.files()), address));
+    return ctx.ack();
+  }
+
+  /** A mention of the bot: the text (without the mention) is the prompt, image files are references. */
+  private Response mention(EventsApiPayload<AppMentionEvent> req, EventContext ctx) {
+    AppMentionEvent e = req.getEvent();
+    String teamId = req.getTeamId();
+    String text = SlackText.unescape(e.getText() == null ? "" : e.getText()
+        .replaceAll("<@" + Pattern.quote(ctx.getBotUserId() == null ? "" : ctx.getBotUserId()) + "(\\|[^>]*)?>", ""))
+        .strip();
+    SlackAddress address = new SlackAddress(teamId, e.getChannel(), e.getThreadTs(), e.getUser(), null);
+    String refusal = channelRefusal(teamId, e.getChannel());
+    List<SlackFiles.FileRef> images = SlackFiles.images(e.getFiles());
+    Requester who = requester(e.getUser(), null, teamId);
+    run("mention", () -> {
       if (refusal != null) {
-        return ctx.ack(r -> r.responseType("ephemeral").text(refusal));
+        ephemeral(address, refusal);
+      } else {
+        submit(who, text, () -> files.download(images), address);
       }
-      String text = SlackText.unescape(p.getText() == null ? "" : p.getText());
-      if (text.isBlank()) {
-        return ctx.ack(r -> r.responseType("ephemeral").text("⚠️ prompt: missing. Type what to make after the command, "
-            + "e.g. `/imagine a red fox in snow --ar 16:9`."));
-      }
-      Requester who = requester(p.getUserId(), p.getUserName(), p.getTeamId());
-      SlackAddress address = new SlackAddress(p.getTeamId(), p.getChannelId(), null, p.getUserId(), p.getResponseUrl());
-      int position = services.waiting().getAsInt() + 1;
-      run("imagine", () -> submit(who, text, List::of, address));
-      return ctx.ack(r -> r.responseType("ephemeral").text("Queued #" + position + ": " + Texts.shortPrompt(text)
-          + ". Progress shows in the channel."));
     });
-
-    app.command(QUOTA, (req, ctx) -> {
-      var p = req.getPayload();
-      String text = Texts.quota(services.quota().status(requester(p.getUserId(), p.getUserName(), p.getTeamId())));
-      return ctx.ack(r -> r.responseType("ephemeral").text(text));
-    });
-
-    app.command(AdminCommands.COMMAND, (req, ctx) -> {
-      var p = req.getPayload();
-      String text = p.getText() == null ? "" : p.getText();
-      run("admin", () -> {
-        String answer;
-        try {
-          answer = retrieveIsAdmin(p.getUserId()) ? admin.run(p.getTeamId(), text)
-              : "⛔ " + AdminCommands.COMMAND + " is for workspace admins and owners and the bot's admins; you are none of these.";
-        } catch (RuntimeException e) {
-          log.warn("slack: admin command failed: {}", e.toString());
-          answer = "❌ That did not work (" + e.getMessage() + ").";
-        }
-        ephemeral(new SlackAddress(p.getTeamId(), p.getChannelId(), null, p.getUserId(), p.getResponseUrl()), answer);
-      });
-      return ctx.ack();
-    });
-
-    app.blockAction(Pattern.compile("^fx:.*"), (req, ctx) -> {
-      var p = req.getPayload();
-      var action = p.getActions().get(0);
-      String channel = p.getContainer() != null && p.getContainer().getChannelId() != null
-          ? p.getContainer().getChannelId() : p.getChannel().getId();
-      String thread = p.getContainer() == null ? null : p.getContainer().getThreadTs();
-      SlackAddress address = new SlackAddress(p.getTeam().getId(), channel, thread, p.getUser().getId(), p.getResponseUrl());
-      ActionRef ref;
-      try {
-        ref = ActionIds.parse(action.getActionId());
-      } catch (IllegalArgumentException e) {
-        run("button", () -> ephemeral(address, "⚠️ This button is not fluxbot's, or comes from an older version."));
-        return ctx.ack();
-      }
-      if (ref.followUp() == FollowUp.VARY || ref.followUp() == FollowUp.USE_AS_REFERENCE) {
-        String prefill = ref.followUp() == FollowUp.VARY
-            ? services.jobs().find(ref.jobId()).map(j -> j.request().prompt()).orElse("") : "";
-        String metadata = JSON.createObjectNode().put("ref", ActionIds.format(ref.followUp(), ref.jobId()))
-            .put("channel", channel).put("thread", thread).toString();
-        openModal(p.getTriggerId(), Modals.prompt(FOLLOW_UP_VIEW, ref.followUp() == FollowUp.VARY ? "Vary" : "Use as reference",
-            prefill, metadata), address);
-        return ctx.ack();
-      }
-      Requester who = requester(p.getUser().getId(), p.getUser().getUsername(), p.getTeam().getId());
-      run("follow-up", () -> services.imagine().followUp(who, ref.jobId(), ref.followUp(), null, reply(address),
-          address.toJson()));
-      return ctx.ack();
-    });
-
-    app.viewSubmission(FOLLOW_UP_VIEW, (req, ctx) -> {
-      var p = req.getPayload();
-      String prompt = Modals.value(p.getView());
-      JsonNode meta = Modals.metadata(p.getView());
-      ActionRef ref;
-      try {
-        ref = ActionIds.parse(meta.path("ref").asText());
-      } catch (IllegalArgumentException e) {
-        return ctx.ack(r -> r.responseAction("errors").errors(Map.of(Modals.PROMPT, "This form is not fluxbot's.")));
-      }
-      SlackAddress address = new SlackAddress(p.getTeam().getId(), meta.path("channel").asText(),
-          meta.hasNonNull("thread") ? meta.path("thread").asText() : null, p.getUser().getId(), null);
-      Requester who = requester(p.getUser().getId(), p.getUser().getUsername(), p.getTeam().getId());
-      run("follow-up", () -> services.imagine().followUp(who, ref.jobId(), ref.followUp(), prompt, reply(address),
-          address.toJson()));
-      return ctx.ack();
-    });
-
-    app.messageShortcut(SHORTCUT, (req, ctx) -> {
-      var p = req.getPayload();
-      var message = p.getMessage();
-      String thread = message.getThreadTs();
-      SlackAddress address = new SlackAddress(p.getTeam().getId(), p.getChannel().getId(), thread, p.getUser().getId(),
-          p.getResponseUrl());
-      List<SlackFiles.FileRef> images = SlackFiles.images(message.getFiles());
-      if (images.isEmpty()) {
-        run("shortcut", () -> ephemeral(address, "⚠️ That message has no image files to use as references. Run "
-            + "\"Imagine with these images\" on a message with images attached."));
-        return ctx.ack();
-      }
-      String token = shortcuts.put(new PendingShortcuts.Pending(images, p.getChannel().getId(), thread));
-      String metadata = JSON.createObjectNode().put("refs", token).toString();
-      openModal(p.getTriggerId(), Modals.prompt(MESSAGE_VIEW, "Imagine with images", "", metadata), address);
-      return ctx.ack();
-    });
-
-    app.viewSubmission(MESSAGE_VIEW, (req, ctx) -> {
-      var p = req.getPayload();
-      String prompt = Modals.value(p.getView());
-      Optional<PendingShortcuts.Pending> pending = shortcuts.take(Modals.metadata(p.getView()).path("refs").asText());
-      if (pending.isEmpty()) {
-        return ctx.ack(r -> r.responseAction("errors").errors(Map.of(Modals.PROMPT, "This form expired (the bot "
-            + "restarted, or it was open over " + PendingShortcuts.LIFE.toMinutes() + " minutes). Close it and run "
-            + "the shortcut again.")));
-      }
-      PendingShortcuts.Pending s = pending.get();
-      SlackAddress address = new SlackAddress(p.getTeam().getId(), s.channel(), s.threadTs(), p.getUser().getId(), null);
-      Requester who = requester(p.getUser().getId(), p.getUser().getUsername(), p.getTeam().getId());
-      run("shortcut", () -> submit(who, prompt, () -> files.download(s.files()), address));
-      return ctx.ack();
-    });
-
-    app.event(AppMentionEvent.class, (req, ctx) -> {
-      AppMentionEvent e = req.getEvent();
-      String teamId = req.getTeamId();
-      String text = SlackText.unescape(e.getText() == null ? "" : e.getText()
-          .replaceAll("<@" + Pattern.quote(ctx.getBotUserId() == null ? "" : ctx.getBotUserId()) + "(\\|[^>]*)?>", ""))
-          .strip();
-      SlackAddress address = new SlackAddress(teamId, e.getChannel(), e.getThreadTs(), e.getUser(), null);
-      String refusal = channelRefusal(teamId, e.getChannel());
-      List<SlackFiles.FileRef> images = SlackFiles.images(e.getFiles());
-      Requester who = requester(e.getUser(), null, teamId);
-      run("mention", () -> {
-        if (refusal != null) {
-          ephemeral(address, refusal);
-        } else {
-          submit(who, text, () -> files.download(images), address);
-        }
-      });
-      return ctx.ack();
-    });
+    return ctx.ack();
   }
 
   private void openModal(String triggerId, com.slack.api.model.view.View view, SlackAddress address) {
