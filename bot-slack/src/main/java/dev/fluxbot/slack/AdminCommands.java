@@ -88,7 +88,7 @@ final class AdminCommands {
       case "show" -> show(teamId, user(arg(w, 2, "user", "quota show @alice"), "quota show @alice"));
       case "ban" -> {
         String user = user(arg(w, 2, "user", "quota ban @alice spamming"), "quota ban @alice spamming");
-        String reason = w.size() > 3 ? String.join(" ", w.subList(3, w.size())) : null;
+        String reason = w.size() > 3 ? SlackText.unescape(String.join(" ", w.subList(3, w.size()))) : null;
         quota.ban("slack", teamId, user, reason);
         yield "Banned <@" + user + "> from making images here" + (reason == null ? "" : " (" + Texts.escape(reason) + ")") + ".";
       }

@@ -331,6 +331,25 @@ class SlackBotEndToEndTest {
   }
 
   @Test
+  void aBannedUserIsRefusedUntilUnbannedAndAdminsSeeTheirQuota() throws Exception {
+    startBot(SlackBot.Mode.SOCKET, Set.of());
+    slack.slashCommand(FakeSlack.ADMIN, FakeSlack.CHANNEL, "/imagine-admin", "quota ban <@U0BOB|bob> spam &amp; noise");
+    assertThat(slack.awaitEphemeral(m -> m.visibleTo().equals(FakeSlack.ADMIN)).text())
+        .isEqualTo("Banned <@U0BOB> from making images here (spam &amp; noise).");
+
+    slack.slashCommand(FakeSlack.BOB, FakeSlack.CHANNEL, "/imagine", "a boat");
+    SlackMessage refusal = slack.awaitEphemeral(m -> m.visibleTo().equals(FakeSlack.BOB));
+    slack.slashCommand(FakeSlack.ADMIN, FakeSlack.CHANNEL, "/imagine-admin", "quota unban <@U0BOB|bob>");
+    slack.awaitEphemeral(m -> m.text().equals("Unbanned <@U0BOB>."));
+    slack.slashCommand(FakeSlack.ADMIN, FakeSlack.CHANNEL, "/imagine-admin", "quota grant <@U0BOB|bob> 2.5");
+    SlackMessage granted = slack.awaitEphemeral(m -> m.text().startsWith("Granted"));
+
+    assertThat(refusal.text()).startsWith("⚠️").containsIgnoringCase("banned");
+    assertThat(granted.text()).startsWith("Granted 2.5 credits to <@U0BOB>. <@U0BOB> has 52.5 of 52.5 credits left (spent 0");
+    assertThat(bfl.submits()).isEmpty();
+  }
+
+  @Test
   void httpModeRefusesUnsignedAndWronglySignedRequestsAndServesSignedOnes() throws Exception {
     startBot(SlackBot.Mode.HTTP, Set.of());
     URI url = bot.requestUrl().orElseThrow();
