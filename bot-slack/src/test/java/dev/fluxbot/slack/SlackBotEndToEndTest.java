@@ -24,8 +24,8 @@ import dev.fluxbot.core.image.ReferenceLoader;
 import dev.fluxbot.testkit.FakeBflApi;
 import dev.fluxbot.testkit.FakeSlack;
 import dev.fluxbot.testkit.slack.HttpDelivery;
+import dev.fluxbot.testkit.slack.Signing;
 import dev.fluxbot.testkit.slack.SlackCall;
-import dev.fluxbot.testkit.slack.SlackEngine;
 import dev.fluxbot.testkit.slack.SlackEnvelope;
 import dev.fluxbot.testkit.slack.SlackFile;
 import dev.fluxbot.testkit.slack.SlackMessage;
@@ -355,11 +355,11 @@ class SlackBotEndToEndTest {
     URI url = bot.requestUrl().orElseThrow();
 
     HttpDelivery unsigned = slack.sendOverHttp(url,
-        slack.slashCommandEnvelope(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine", "unsigned fox"), SlackEngine.Signing.UNSIGNED);
+        slack.slashCommandEnvelope(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine", "unsigned fox"), Signing.UNSIGNED);
     HttpDelivery forged = slack.sendOverHttp(url,
-        slack.slashCommandEnvelope(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine", "forged fox"), SlackEngine.Signing.WRONG_SECRET);
+        slack.slashCommandEnvelope(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine", "forged fox"), Signing.WRONG_SECRET);
     HttpDelivery signed = slack.sendOverHttp(url,
-        slack.slashCommandEnvelope(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine", "signed fox"), SlackEngine.Signing.SIGNED);
+        slack.slashCommandEnvelope(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine", "signed fox"), Signing.SIGNED);
 
     assertThat(unsigned.status()).isEqualTo(401);
     assertThat(forged.status()).isEqualTo(401);

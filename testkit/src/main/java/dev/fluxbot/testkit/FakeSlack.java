@@ -2,6 +2,7 @@ package dev.fluxbot.testkit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.fluxbot.testkit.slack.HttpDelivery;
+import dev.fluxbot.testkit.slack.Signing;
 import dev.fluxbot.testkit.slack.SlackCall;
 import dev.fluxbot.testkit.slack.SlackEngine;
 import dev.fluxbot.testkit.slack.SlackEnvelope;
@@ -147,7 +148,7 @@ public final class FakeSlack implements AutoCloseable {
   }
 
   /** Posts {@code envelope} to an app's Request URL, signed as asked; returns the app's answer. */
-  public HttpDelivery sendOverHttp(URI requestUrl, SlackEnvelope envelope, SlackEngine.Signing signing) {
+  public HttpDelivery sendOverHttp(URI requestUrl, SlackEnvelope envelope, Signing signing) {
     return engine.sendOverHttp(requestUrl, envelope, signing);
   }
 

@@ -1,7 +1,6 @@
 package dev.fluxbot.testkit.slack;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
@@ -35,16 +34,6 @@ import javax.crypto.spec.SecretKeySpec;
  */
 public final class SlackEngine implements AutoCloseable {
   static final InetAddress LOOPBACK = loopback();
-
-  /** How a request to an app's Request URL is signed. */
-  public enum Signing {
-    /** With the app's signing secret, as Slack does. */
-    SIGNED,
-    /** Without the signature headers. */
-    UNSIGNED,
-    /** With a secret that is not the app's. */
-    WRONG_SECRET
-  }
 
   /** Everything fixed when the fake starts. */
   public record Config(String botToken, String appToken, String signingSecret, String teamId, String teamDomain,
@@ -486,12 +475,6 @@ public final class SlackEngine implements AutoCloseable {
       String id = responseUrl.substring(responseUrl.indexOf("/response/") + "/response/".length());
       SlackState.ResponseUrl r = s.responseUrls.get(id);
       return r == null ? List.<JsonNode>of() : r.posts.stream().<JsonNode>map(JsonNode::deepCopy).toList();
-    }
-
-    public ArrayNode callsJson() {
-      ArrayNode a = WebApi.JSON.createArrayNode();
-      s.calls.forEach(c -> a.add(c.toString()));
-      return a;
     }
   }
 }

@@ -12,8 +12,6 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Function;
-import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
@@ -135,13 +133,5 @@ final class SlackState {
     } finally {
       lock.unlock();
     }
-  }
-
-  <T> Optional<T> first(List<T> list, Predicate<? super T> test) {
-    return list.stream().filter(test).findFirst();
-  }
-
-  static <K, V> Function<Map<K, V>, List<V>> values() {
-    return m -> List.copyOf(m.values());
   }
 }

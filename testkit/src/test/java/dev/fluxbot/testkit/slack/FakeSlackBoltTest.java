@@ -282,9 +282,9 @@ class FakeSlackBoltTest {
     URI url = URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/slack/events");
     SlackEnvelope e = slack.slashCommandEnvelope(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine", "a fox & a hen");
 
-    HttpDelivery signed = slack.sendOverHttp(url, e, SlackEngine.Signing.SIGNED);
-    HttpDelivery unsigned = slack.sendOverHttp(url, e, SlackEngine.Signing.UNSIGNED);
-    HttpDelivery wrong = slack.sendOverHttp(url, e, SlackEngine.Signing.WRONG_SECRET);
+    HttpDelivery signed = slack.sendOverHttp(url, e, Signing.SIGNED);
+    HttpDelivery unsigned = slack.sendOverHttp(url, e, Signing.UNSIGNED);
+    HttpDelivery wrong = slack.sendOverHttp(url, e, Signing.WRONG_SECRET);
 
     assertThat(signed.status()).isEqualTo(200);
     assertThat(signed.body()).contains("Queued #1");
