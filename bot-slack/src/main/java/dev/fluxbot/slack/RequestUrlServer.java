@@ -41,8 +41,8 @@ final class RequestUrlServer implements AutoCloseable {
     try {
       server = HttpServer.create(listen, 64);
     } catch (IOException e) {
-      throw new UncheckedIOException("slack.http_listen: cannot listen on " + listen + " (" + e.getMessage()
-          + "); pick a free port or stop what holds it", e);
+      throw new UncheckedIOException("FLUXBOT_SLACK_HTTP_LISTEN: Slack's HTTP mode cannot listen on " + listen + " ("
+          + e.getMessage() + "); pick a free port or stop what holds it", e);
     }
     server.createContext(PATH, this::handle);
     server.setExecutor(executor);

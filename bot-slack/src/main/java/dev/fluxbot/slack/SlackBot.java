@@ -152,8 +152,9 @@ public final class SlackBot implements AutoCloseable {
    * Request URL (HTTP mode); blocking.
    *
    * @throws IllegalStateException with a clear message when Slack refuses a token
+   * @throws java.io.UncheckedIOException when HTTP mode cannot listen where configured
    */
-  public void start() throws Exception {
+  public void start() {
     SlackConfig sc = new SlackConfig();
     if (config.apiBaseUrl() != null) {
       sc.setMethodsEndpointUrlPrefix(config.apiBaseUrl());
@@ -175,8 +176,8 @@ public final class SlackBot implements AutoCloseable {
     app = new App(ac.build());
     register(app);
     if (config.mode() == Mode.SOCKET) {
-      socket = new SocketModeApp(config.appToken().reveal(), SocketModeClient.Backend.JavaWebSocket, app);
       try {
+        socket = new SocketModeApp(config.appToken().reveal(), SocketModeClient.Backend.JavaWebSocket, app);
         socket.startAsync();
       } catch (Exception e) {
         throw new IllegalStateException("Slack refused Socket Mode with the app token (FLUXBOT_SLACK_APP_TOKEN): "
@@ -201,19 +202,24 @@ public final class SlackBot implements AutoCloseable {
     return SlackAddress.parse(job.replyAddress()).map(this::reply);
   }
 
+  /** Disconnects (Socket Mode) or stops serving the Request URL; running jobs go on in the core. */
   @Override
-  public void close() throws Exception {
+  public void close() {
     if (server != null) {
       server.close();
     }
-    if (socket != null) {
-      socket.close();
-    }
-    if (app != null && config.mode() == Mode.HTTP) {
-      app.stop();
-    }
-    if (slack != null) {
-      slack.close();
+    try {
+      if (socket != null) {
+        socket.close();
+      }
+      if (app != null && config.mode() == Mode.HTTP) {
+        app.stop();
+      }
+      if (slack != null) {
+        slack.close();
+      }
+    } catch (Exception e) {
+      log.warn("slack: did not close cleanly: {}", e.toString());
     }
   }
 

@@ -462,9 +462,8 @@ class SlackBotEndToEndTest {
     assertThat(slack.calls("files.completeUploadExternal").get(0).param("thread_ts")).isEqualTo(top.ts());
   }
 
-  @Test
-  void aRefusedBotTokenFailsTheStartWithAClearMessageThatDoesNotEchoIt() throws Exception {
-    String wrong = "xoxb-0000-not-this-workspaces-token";
+  /** A bot on a core with no backend: for starts that must fail before any job. */
+  private SlackBot botWith(SlackBot.Config config) {
     Database db = Database.sqlite(dir.resolve("fluxbot.db"));
     open.add(db);
     ModelCatalog catalog = ModelCatalog.builtIn();
@@ -480,9 +479,15 @@ class SlackBotEndToEndTest {
         new ReferenceLoader(http, ReferenceLoader.Limits.defaults()), new BackendRouter(List.of()),
         SeedHistory.inDatabase(db, clock), jobStore, quota, new SeedCache(db, store, SeedCache.Settings.defaults(), clock),
         store, scheduler), ImagineService.Settings.defaults(), clock, new Random(1));
-    SlackBot refused = new SlackBot(new SlackBot.Config(SlackBot.Mode.SOCKET, Secret.of(wrong), Secret.of(slack.appToken()),
-        null, slack.apiUrl(), null, Set.of()), new SlackBot.Services(imagine, quota, jobStore,
-        new SettingsStore(db, clock), catalog, clock, recordingSleeper, http, scheduler::queued));
+    return new SlackBot(config, new SlackBot.Services(imagine, quota, jobStore, new SettingsStore(db, clock), catalog,
+        clock, recordingSleeper, http, scheduler::queued));
+  }
+
+  @Test
+  void aRefusedBotTokenFailsTheStartWithAClearMessageThatDoesNotEchoIt() {
+    String wrong = "xoxb-0000-not-this-workspaces-token";
+    SlackBot refused = botWith(new SlackBot.Config(SlackBot.Mode.SOCKET, Secret.of(wrong), Secret.of(slack.appToken()),
+        null, slack.apiUrl(), null, Set.of()));
 
     assertThatThrownBy(refused::start).isInstanceOf(IllegalStateException.class)
         .hasMessage("Slack refused the bot token (FLUXBOT_SLACK_BOT_TOKEN): Slack answered auth.test with invalid_auth. "
@@ -490,6 +495,22 @@ class SlackBotEndToEndTest {
         .satisfies(e -> assertThat(e.getMessage()).doesNotContain(wrong));
     refused.close();
     assertThat(slack.socketConnections()).isZero();
+  }
+
+  @Test
+  void aRefusedAppTokenFailsTheStartWithAClearMessageThatDoesNotEchoIt() {
+    String wrong = "xapp-1-A0OTHER-0000-not-this-apps-token";
+    SlackBot refused = botWith(new SlackBot.Config(SlackBot.Mode.SOCKET, Secret.of(slack.botToken()), Secret.of(wrong),
+        null, slack.apiUrl(), null, Set.of()));
+
+    assertThatThrownBy(refused::start).isInstanceOf(IllegalStateException.class)
+        .hasMessageStartingWith("Slack refused Socket Mode with the app token (FLUXBOT_SLACK_APP_TOKEN): ")
+        .hasMessageContaining("invalid_auth")
+        .hasMessageEndingWith(". Make an app-level token with connections:write under Basic Information and turn "
+            + "Socket Mode on.")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain(wrong));
+    refused.close();
+    assertThat(slack.calls("apps.connections.open")).extracting(SlackCall::error).containsOnly("invalid_auth");
   }
 
   @Test
