@@ -1,0 +1,119 @@
+package dev.fluxbot.slack;
+
+import com.slack.api.methods.MethodsClient;
+import com.slack.api.methods.SlackApiException;
+import com.slack.api.methods.SlackApiTextResponse;
+import com.slack.api.methods.SlackFilesUploadV2Exception;
+import dev.fluxbot.core.Sleeper;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Web API as the adapter calls it: a 429 waits the {@code Retry-After} Slack asked for and
+ * tries again (a few times), an answer with {@code ok: false} becomes a {@link SlackCallException}
+ * that names the method and Slack's error code. Tokens never appear in messages.
+ */
+final class SlackApi {
+  private static final Logger log = LoggerFactory.getLogger(SlackApi.class);
+  static final int MAX_RATE_LIMITED_TRIES = 6;
+  private static final Duration DEFAULT_RETRY_AFTER = Duration.ofSeconds(1);
+  private static final Duration MAX_RETRY_AFTER = Duration.ofMinutes(2);
+
+  /** A call to Slack that did not work; {@link #error} is Slack's code where it gave one. */
+  static final class SlackCallException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    final String error;
+
+    SlackCallException(String message, String error, Throwable cause) {
+      super(message, cause);
+      this.error = error;
+    }
+  }
+
+  private final MethodsClient methods;
+  private final Sleeper sleeper;
+
+  SlackApi(MethodsClient methods, Sleeper sleeper) {
+    this.methods = methods;
+    this.sleeper = sleeper;
+  }
+
+  MethodsClient methods() {
+    return methods;
+  }
+
+  /** Runs one Web API call, waiting out rate limits; blocking. */
+  <T extends SlackApiTextResponse> T call(String method, Callable<T> call) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        T response = call.call();
+        if (!response.isOk()) {
+          throw new SlackCallException("Slack answered " + method + " with " + response.getError(), response.getError(), null);
+        }
+        return response;
+      } catch (SlackApiException e) {
+        if (e.getResponse().code() != 429 || attempt >= MAX_RATE_LIMITED_TRIES) {
+          throw new SlackCallException("Slack answered " + method + " with HTTP " + e.getResponse().code()
+              + (e.getError() == null ? "" : " (" + e.getError().getError() + ")"), null, e);
+        }
+        Duration wait = retryAfter(e.getResponse().header("Retry-After"));
+        log.info("slack: {} rate limited; waiting {} s as Slack asked (try {} of {})", method, wait.toSeconds(),
+            attempt, MAX_RATE_LIMITED_TRIES);
+        sleep(wait);
+      } catch (SlackFilesUploadV2Exception e) {
+        String error = uploadError(e);
+        throw new SlackCallException("Slack answered " + method + " with " + error, error, e);
+      } catch (IOException e) {
+        throw new SlackCallException("could not reach Slack for " + method + ": " + e.getMessage(), null, e);
+      } catch (SlackCallException | IllegalArgumentException e) {
+        throw e;
+      } catch (Exception e) {
+        throw new SlackCallException(method + " failed: " + e, null, e);
+      }
+    }
+  }
+
+  /** The step of a file upload that Slack refused, as its error code (or the upload's HTTP status). */
+  static String uploadError(SlackFilesUploadV2Exception e) {
+    if (e.getCompleteResponse() != null && e.getCompleteResponse().getError() != null) {
+      return e.getCompleteResponse().getError();
+    }
+    for (var r : e.getGetURLResponses()) {
+      if (!r.isOk()) {
+        return r.getError();
+      }
+    }
+    for (var r : e.getUploadResponses().values()) {
+      if (r.getCode() != 200) {
+        return "upload HTTP " + r.getCode();
+      }
+    }
+    return "an upload error";
+  }
+
+  /** Slack's {@code Retry-After} (seconds); a missing or odd one waits a second, a huge one two minutes. */
+  static Duration retryAfter(String header) {
+    if (header == null) {
+      return DEFAULT_RETRY_AFTER;
+    }
+    try {
+      long seconds = Long.parseLong(header.strip());
+      Duration d = Duration.ofSeconds(Math.max(1, seconds));
+      return d.compareTo(MAX_RETRY_AFTER) > 0 ? MAX_RETRY_AFTER : d;
+    } catch (NumberFormatException e) {
+      return DEFAULT_RETRY_AFTER;
+    }
+  }
+
+  private void sleep(Duration d) {
+    try {
+      sleeper.sleep(d);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new SlackCallException("interrupted while waiting out Slack's rate limit", null, e);
+    }
+  }
+}

@@ -1,0 +1,215 @@
+package dev.fluxbot.slack;
+
+import com.slack.api.model.block.Blocks;
+import com.slack.api.model.block.LayoutBlock;
+import com.slack.api.model.block.composition.BlockCompositions;
+import com.slack.api.model.block.element.BlockElements;
+import com.slack.api.model.block.element.ButtonElement;
+import dev.fluxbot.core.ChatReply;
+import dev.fluxbot.core.GenerationRequest;
+import dev.fluxbot.core.ImageReply;
+import dev.fluxbot.core.Progress;
+import dev.fluxbot.core.UserError;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import okhttp3.MediaType;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One job's answer on Slack. The queue position goes to the command's ephemeral answer through its
+ * {@code response_url} (which takes only five posts, so once); progress goes to one channel message,
+ * posted on the first news and edited with {@code chat.update} at most once a second; the image is
+ * uploaded into the channel or thread (getUploadURLExternal, the upload, completeUploadExternal),
+ * followed by a message with the four buttons. Errors go to the user alone ({@code chat.postEphemeral}).
+ *
+ * <p>Each step is done once: a delivery the core tries again (after Slack failed it) skips the
+ * steps that already worked, so a retry never posts the image twice.
+ */
+final class SlackReply implements ChatReply {
+  private static final Logger log = LoggerFactory.getLogger(SlackReply.class);
+  static final Duration PROGRESS_EVERY = Duration.ofSeconds(1);
+  private static final MediaType JSON = MediaType.get("application/json; charset=utf-8");
+  /** Slack's answers when the bot may not post in a channel. */
+  private static final java.util.Set<String> NOT_MEMBER = java.util.Set.of("not_in_channel", "channel_not_found",
+      "is_archived", "restricted_action");
+
+  private final SlackApi api;
+  private final SlackAddress address;
+  private final InstantSource clock;
+  private final OkHttpClient http;
+  private volatile String prompt = "";
+  private volatile String progressTs;
+  private volatile Instant lastEdit = Instant.EPOCH;
+  private volatile String lastText = "";
+  private volatile boolean positionSent;
+  private volatile boolean uploaded;
+  private volatile boolean buttonsPosted;
+  private volatile boolean toldNotMember;
+  private volatile boolean cannotPost;
+
+  SlackReply(SlackApi api, SlackAddress address, InstantSource clock, OkHttpClient http) {
+    this.api = api;
+    this.address = address;
+    this.clock = clock;
+    this.http = http;
+  }
+
+  SlackAddress address() {
+    return address;
+  }
+
+  @Override
+  public void accepted(String jobId, GenerationRequest request) {
+    prompt = request.prompt();
+  }
+
+  @Override
+  public void queued(int position) {
+    if (!positionSent && address.responseUrl() != null) {
+      positionSent = true;
+      respond("Queued #" + position + ": " + Texts.shortPrompt(prompt) + ". Progress shows in the channel.", true);
+    }
+    status("⏳ Queued #" + position + ": " + Texts.shortPrompt(prompt) + " — <@" + address.userId() + ">", true);
+  }
+
+  @Override
+  public void progress(Progress p) {
+    status("🎨 " + Texts.progress(p) + " " + Texts.shortPrompt(prompt) + " — <@" + address.userId() + ">", false);
+  }
+
+  @Override
+  public void image(ImageReply reply) {
+    try {
+      if (!uploaded) {
+        upload(reply);
+        uploaded = true;
+      }
+      if (!buttonsPosted) {
+        api.call("chat.postMessage", () -> api.methods().chatPostMessage(r -> r.channel(address.channel())
+            .threadTs(address.threadTs()).text("Reroll, Vary, 2K or Use as reference (job " + reply.jobId() + ")")
+            .blocks(buttons(reply))));
+        buttonsPosted = true;
+      }
+    } catch (SlackApi.SlackCallException e) {
+      if (e.error != null && NOT_MEMBER.contains(e.error) && !toldNotMember) {
+        toldNotMember = true;
+        tellUser("⚠️ fluxbot is not in this channel, so it cannot post your image. Invite it (`/invite @fluxbot`); "
+            + "the image (job " + reply.jobId() + ") is kept and follows on the next try.");
+      }
+      throw new DeliveryException("job " + reply.jobId() + ": the image could not be sent to Slack (" + e.getMessage() + ")", e);
+    } catch (RuntimeException e) {
+      throw new DeliveryException("job " + reply.jobId() + ": the image could not be sent to Slack (" + e.getMessage() + ")", e);
+    }
+    finish("✅ " + Texts.shortPrompt(prompt) + " — <@" + address.userId() + ">: done, seed " + reply.result().seed() + ".");
+  }
+
+  private void upload(ImageReply reply) {
+    String file = "fluxbot-" + reply.result().seed() + "." + reply.result().type().extension();
+    String title = reply.request().prompt().strip();
+    String caption = Texts.caption(reply, address.userId());
+    api.call("files.uploadV2", () -> api.methods().filesUploadV2(r -> r.channel(address.channel())
+        .threadTs(address.threadTs()).fileData(reply.result().image()).filename(file)
+        .title(title.length() > 200 ? title.substring(0, 199) + "…" : title).initialComment(caption)));
+  }
+
+  /** The four buttons, each carrying its job as {@code fx:<id>:<jobId>} in both action_id and value. */
+  static List<LayoutBlock> buttons(ImageReply reply) {
+    List<ButtonElement> buttons = new ArrayList<>();
+    for (ImageReply.FollowUp f : reply.actions()) {
+      String id = ActionIds.format(f, reply.jobId());
+      buttons.add(BlockElements.button(b -> {
+        b.actionId(id).value(id).text(BlockCompositions.plainText(f.label()));
+        return f == ImageReply.FollowUp.REROLL ? b.style("primary") : b;
+      }));
+    }
+    return List.of(Blocks.actions(a -> a.blockId("fx-" + reply.jobId()).elements(new ArrayList<>(buttons))));
+  }
+
+  @Override
+  public void failed(UserError error) {
+    tellUser(Texts.error(error));
+    finish("✖️ " + Texts.shortPrompt(prompt) + " — <@" + address.userId() + ">: not made (the reason went to them).");
+  }
+
+  /** A message only the user sees: {@code chat.postEphemeral}, else (the bot not in the channel) the response_url. */
+  private void tellUser(String text) {
+    try {
+      api.call("chat.postEphemeral", () -> api.methods().chatPostEphemeral(r -> r.channel(address.channel())
+          .user(address.userId()).threadTs(address.threadTs()).text(text)));
+    } catch (RuntimeException e) {
+      if (address.responseUrl() == null || !respond(text, false)) {
+        log.warn("slack: could not tell {}: {}", address, e.getMessage());
+      }
+    }
+  }
+
+  /** Posts or edits the progress message; edits wait {@link #PROGRESS_EVERY} unless forced. Never fails the job. */
+  private void status(String text, boolean force) {
+    Instant now = clock.instant();
+    if (text.equals(lastText) || (!force && progressTs != null && now.isBefore(lastEdit.plus(PROGRESS_EVERY)))) {
+      return;
+    }
+    lastEdit = now;
+    lastText = text;
+    if (cannotPost) {
+      return;
+    }
+    try {
+      if (progressTs == null) {
+        progressTs = api.call("chat.postMessage", () -> api.methods().chatPostMessage(r -> r.channel(address.channel())
+            .threadTs(address.threadTs()).text(text))).getTs();
+      } else {
+        String ts = progressTs;
+        api.call("chat.update", () -> api.methods().chatUpdate(r -> r.channel(address.channel()).ts(ts).text(text)));
+      }
+    } catch (SlackApi.SlackCallException e) {
+      cannotPost = e.error != null && NOT_MEMBER.contains(e.error); // the image's delivery tells the user why
+      log.debug("slack: progress not shown: {}", e.getMessage());
+    } catch (RuntimeException e) {
+      log.debug("slack: progress not shown: {}", e.getMessage());
+    }
+  }
+
+  /** The progress message's last word, where there is one. */
+  private void finish(String text) {
+    String ts = progressTs;
+    if (ts == null) {
+      return;
+    }
+    try {
+      api.call("chat.update", () -> api.methods().chatUpdate(r -> r.channel(address.channel()).ts(ts).text(text)));
+    } catch (RuntimeException e) {
+      log.debug("slack: progress message not finished: {}", e.getMessage());
+    }
+  }
+
+  /** Answers through the command's response_url (replacing its first answer, or not); false where Slack refused. */
+  private boolean respond(String text, boolean replace) {
+    String body = SlackBot.JSON.createObjectNode().put("response_type", "ephemeral").put("replace_original", replace)
+        .put("text", text).toString();
+    try (Response r = http.newCall(new Request.Builder().url(address.responseUrl()).post(RequestBody.create(body, JSON))
+        .build()).execute()) {
+      return r.isSuccessful();
+    } catch (java.io.IOException | RuntimeException e) {
+      log.debug("slack: response_url post failed: {}", e.getMessage());
+      return false;
+    }
+  }
+
+  /** Delivery to Slack failed: the job keeps its image and the core delivers it again later. */
+  static final class DeliveryException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    DeliveryException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+}

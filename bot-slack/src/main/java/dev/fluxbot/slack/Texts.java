@@ -1,0 +1,103 @@
+package dev.fluxbot.slack;
+
+import dev.fluxbot.core.GenerationRequest;
+import dev.fluxbot.core.GenerationResult;
+import dev.fluxbot.core.ImageReply;
+import dev.fluxbot.core.Progress;
+import dev.fluxbot.core.QuotaService;
+import dev.fluxbot.core.UserError;
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.Locale;
+
+/** The words fluxbot shows on Slack, in Slack's mrkdwn (user text escaped: {@code & < >}). */
+final class Texts {
+  /** Slack shows up to 40,000 characters; a caption and a message stay far shorter. */
+  static final int MAX_TEXT = 3000;
+  private static final DateTimeFormatter FALLBACK_TIME =
+      DateTimeFormatter.ofPattern("EEE d MMM HH:mm 'UTC'", Locale.ROOT).withZone(ZoneOffset.UTC);
+
+  private Texts() {}
+
+  /** Escapes the three characters Slack reads as markup. */
+  static String escape(String s) {
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
+  }
+
+  static String shortPrompt(String prompt) {
+    String p = prompt.strip().replace('\n', ' ');
+    return escape(p.length() > 80 ? p.substring(0, 79) + "…" : p);
+  }
+
+  static String describe(GenerationRequest r) {
+    return r.model().id() + ", " + (r.size() == null ? "size of the first reference" : r.size().width() + "×" + r.size().height())
+        + ", seed " + r.seed();
+  }
+
+  static String progress(Progress p) {
+    String label = switch (p.stage()) {
+      case WAITING_FOR_SLOT -> "Waiting for a free slot";
+      case SUBMITTED -> "Submitted";
+      case QUEUED -> "Queued at the backend";
+      case REASONING -> "Reasoning about the prompt";
+      case GENERATING -> "Generating";
+      case DOWNLOADING -> "Almost there";
+    };
+    return label + (Double.isNaN(p.fraction()) ? "…" : String.format(Locale.ROOT, " %.0f%%…", p.fraction() * 100));
+  }
+
+  /** The image's comment: the prompt in bold, who asked, model, size, seed, cost or "cached". */
+  static String caption(ImageReply reply, String userId) {
+    GenerationResult r = reply.result();
+    String cost = reply.cached() ? "cached" + (r.cost() == null || r.cost().signum() == 0 ? " (free)" : " (" + credits(r.cost()) + " credits)")
+        : r.cost() == null ? "cost not reported" : credits(r.cost()) + " credits";
+    String tail = " — <@" + userId + ">\n" + reply.request().model().id() + " · " + r.width() + "×" + r.height()
+        + " · seed " + r.seed() + " · " + cost;
+    String prompt = escape(reply.request().prompt().replace("*", "").strip());
+    int room = MAX_TEXT - tail.length() - 2;
+    if (prompt.length() > room) {
+      prompt = prompt.substring(0, Math.max(0, room - 1)) + "…";
+    }
+    return "*" + prompt + "*" + tail;
+  }
+
+  static String error(UserError e) {
+    String text = switch (e.code().kind()) {
+      case INPUT -> "⚠️ " + e.getMessage();
+      case OUTCOME -> "🚫 " + e.getMessage();
+      case BACKEND -> "❌ " + e.getMessage();
+    };
+    return text.length() <= MAX_TEXT ? text : text.substring(0, MAX_TEXT - 1) + "…";
+  }
+
+  /** {@code /imagine-quota}: credits left, spent, held, and when the window resets (in the reader's time zone). */
+  static String quota(QuotaService.Status s) {
+    if (s.banned()) {
+      return "🚫 You are banned from making images in this workspace; ask an admin.";
+    }
+    String window = switch (s.period()) {
+      case DAY -> "today";
+      case WEEK -> "this week";
+      case MONTH -> "this month";
+    };
+    return "You have *" + milli(s.leftMilli()) + "* of " + milli(s.limitMilli() + s.grantedMilli()) + " credits left "
+        + window + " (spent " + milli(s.spentMilli())
+        + (s.reservedMilli() > 0 ? ", " + milli(s.reservedMilli()) + " held by images in progress" : "")
+        + "). Resets " + date(s.resetsAt()) + ".";
+  }
+
+  /** A time Slack shows in the reader's zone, with a UTC fallback. */
+  static String date(Instant at) {
+    return "<!date^" + at.getEpochSecond() + "^{date_short_pretty} at {time}|" + FALLBACK_TIME.format(at) + ">";
+  }
+
+  static String credits(BigDecimal c) {
+    return c.stripTrailingZeros().toPlainString();
+  }
+
+  static String milli(long milli) {
+    return BigDecimal.valueOf(milli).movePointLeft(3).stripTrailingZeros().toPlainString();
+  }
+}

@@ -1,0 +1,549 @@
+package dev.fluxbot.slack;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.fluxbot.core.BackendRouter;
+import dev.fluxbot.core.CommandParser;
+import dev.fluxbot.core.Database;
+import dev.fluxbot.core.ImageStore;
+import dev.fluxbot.core.ImagineService;
+import dev.fluxbot.core.JobScheduler;
+import dev.fluxbot.core.JobStore;
+import dev.fluxbot.core.ModelCatalog;
+import dev.fluxbot.core.QuotaService;
+import dev.fluxbot.core.Secret;
+import dev.fluxbot.core.SeedCache;
+import dev.fluxbot.core.SeedHistory;
+import dev.fluxbot.core.SettingsStore;
+import dev.fluxbot.core.Sleeper;
+import dev.fluxbot.core.bfl.BflBackend;
+import dev.fluxbot.core.bfl.BflConfig;
+import dev.fluxbot.core.image.ReferenceLoader;
+import dev.fluxbot.testkit.FakeBflApi;
+import dev.fluxbot.testkit.FakeSlack;
+import dev.fluxbot.testkit.slack.HttpDelivery;
+import dev.fluxbot.testkit.slack.Signing;
+import dev.fluxbot.testkit.slack.SlackCall;
+import dev.fluxbot.testkit.slack.SlackEnvelope;
+import dev.fluxbot.testkit.slack.SlackFile;
+import dev.fluxbot.testkit.slack.SlackMessage;
+import dev.fluxbot.testkit.slack.SlackView;
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import javax.imageio.ImageIO;
+import okhttp3.OkHttpClient;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The adapter in-process, end to end: the real Bolt connected to the fake Slack (Socket Mode, or
+ * HTTP mode with signed requests), the real core (SQLite, the disk image store, quotas) and the
+ * real BFL client against the fake BFL API. Slack's rate limits are waited out on a sleeper that
+ * records instead of sleeping.
+ */
+class SlackBotEndToEndTest {
+  private static final Duration WAIT = Duration.ofSeconds(30);
+
+  private final FakeSlack slack = FakeSlack.builder().awaitTimeout(WAIT).start();
+  private final FakeBflApi bfl = FakeBflApi.start();
+  private final List<Duration> slackWaits = new CopyOnWriteArrayList<>();
+  private final Sleeper recordingSleeper = slackWaits::add;
+  private final List<AutoCloseable> open = new ArrayList<>();
+  private JobStore jobs;
+  private ImageStore images;
+  private SlackBot bot;
+
+  @TempDir
+  Path dir;
+
+  @AfterEach
+  void stop() throws Exception {
+    closeBot();
+    bfl.close();
+    slack.close();
+  }
+
+  private void closeBot() throws Exception {
+    if (bot != null) {
+      bot.close();
+      bot = null;
+    }
+    for (int i = open.size() - 1; i >= 0; i--) {
+      open.get(i).close();
+    }
+    open.clear();
+  }
+
+  /** The core on the database in {@code dir}, and a bot on it: what {@code fluxbot run} wires. */
+  private void startBot(SlackBot.Mode mode, Set<String> admins) throws Exception {
+    startBot(mode, admins, List.of(Duration.ofMillis(100), Duration.ofMillis(200)));
+  }
+
+  /** @param deliveryRetries the core's waits before trying a failed delivery again (none: at the next start) */
+  private void startBot(SlackBot.Mode mode, Set<String> admins, List<Duration> deliveryRetries) throws Exception {
+    InstantSource clock = InstantSource.system();
+    Database db = Database.sqlite(dir.resolve("fluxbot.db"));
+    open.add(db);
+    ModelCatalog catalog = ModelCatalog.builtIn();
+    jobs = new JobStore(db, catalog, clock);
+    QuotaService quota = new QuotaService(db, QuotaService.Settings.defaults(), clock);
+    SettingsStore settings = new SettingsStore(db, clock);
+    images = ImageStore.onDisk(dir.resolve("images"));
+    JobScheduler scheduler = new JobScheduler(Executors.newVirtualThreadPerTaskExecutor(), JobScheduler.Settings.defaults());
+    open.add(scheduler);
+    OkHttpClient http = new OkHttpClient();
+    BflBackend backend = new BflBackend(BflConfig.defaults(Secret.of(bfl.key())).withBaseUrl(URI.create(bfl.baseUrl()))
+        .withPolling(Duration.ofMillis(10), Duration.ofMillis(50)), http, clock, Sleeper.SYSTEM, new Random(3));
+    ImagineService imagine = new ImagineService(new ImagineService.Parts(
+        new CommandParser(catalog, CommandParser.Settings.defaults()),
+        new ReferenceLoader(http, ReferenceLoader.Limits.defaults()), new BackendRouter(List.of(backend)),
+        SeedHistory.inDatabase(db, clock), jobs, quota, new SeedCache(db, images, SeedCache.Settings.defaults(), clock),
+        images, scheduler),
+        new ImagineService.Settings(1000, 0, deliveryRetries), clock, new Random(1));
+    bot = new SlackBot(new SlackBot.Config(mode, Secret.of(slack.botToken()),
+        mode == SlackBot.Mode.SOCKET ? Secret.of(slack.appToken()) : null,
+        mode == SlackBot.Mode.HTTP ? Secret.of(slack.signingSecret()) : null, slack.apiUrl(),
+        new InetSocketAddress("127.0.0.1", 0), admins),
+        new SlackBot.Services(imagine, quota, jobs, settings, catalog, clock, recordingSleeper, http, scheduler::queued));
+    bot.start();
+    SlackBot started = bot;
+    imagine.resumeUnfinished(j -> true, j -> started.replyFor(j).orElse(null));
+    if (mode == SlackBot.Mode.SOCKET) {
+      slack.awaitSocketConnections(1);
+    }
+  }
+
+  private void startBot() throws Exception {
+    startBot(SlackBot.Mode.SOCKET, Set.of());
+  }
+
+  private static SlackMessage buttonsOf(FakeSlack slack, int nth) {
+    return slack.awaitMessage(m -> m.actionIds().size() == 4 && slack.messages().stream()
+        .filter(x -> x.actionIds().size() == 4).toList().indexOf(m) == nth);
+  }
+
+  private List<SlackMessage> imageMessages() {
+    return slack.messages().stream().filter(m -> !m.files().isEmpty() && m.user().equals(FakeSlack.BOT_USER_ID)).toList();
+  }
+
+  private static String jobIdOf(SlackMessage buttons) {
+    String id = buttons.actionIds().get(0);
+    return id.substring(id.lastIndexOf(':') + 1);
+  }
+
+  private static byte[] png(Color color) throws IOException {
+    BufferedImage img = new BufferedImage(64, 48, BufferedImage.TYPE_INT_RGB);
+    Graphics2D g = img.createGraphics();
+    g.setColor(color);
+    g.fillRect(0, 0, 64, 48);
+    g.dispose();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ImageIO.write(img, "png", out);
+    return out.toByteArray();
+  }
+
+  @Test
+  void imagineIsAckedAtOnceShowsProgressAndPostsTheImageWithFourButtons() throws Exception {
+    startBot();
+
+    SlackEnvelope imagine = slack.slashCommand(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine", "a red fox &amp; a hen --seed 7");
+
+    JsonNode ack = slack.awaitAck(imagine);
+    assertThat(ack.path("response_type").asText()).isEqualTo("ephemeral");
+    assertThat(ack.path("text").asText()).isEqualTo("Queued #1: a red fox &amp; a hen --seed 7. Progress shows in the channel.");
+    SlackMessage buttons = buttonsOf(slack, 0);
+    String jobId = jobIdOf(buttons);
+    assertThat(buttons.actionIds()).containsExactly("fx:reroll:" + jobId, "fx:vary:" + jobId, "fx:2k:" + jobId,
+        "fx:ref:" + jobId);
+    assertThat(buttons.buttons()).extracting(b -> b.path("text").path("text").asText())
+        .containsExactly("Reroll", "Vary", "2K", "Use as reference");
+    SlackMessage image = imageMessages().get(0);
+    assertThat(image.channel()).isEqualTo(FakeSlack.CHANNEL);
+    assertThat(image.text()).startsWith("*a red fox &amp; a hen*").contains("<@" + FakeSlack.ALICE + ">")
+        .contains("seed 7");
+    SlackFile file = image.files().get(0);
+    JobStore.Job job = jobs.find(jobId).orElseThrow();
+    assertThat(job.request().prompt()).isEqualTo("a red fox & a hen");
+    assertThat(file.bytes()).isEqualTo(images.get(job.imageHash()).orElseThrow());
+    assertThat(file.name()).isEqualTo("fluxbot-7." + job.imageType().extension());
+    SlackMessage progress = slack.awaitMessage(m -> m.text().startsWith("✅"));
+    assertThat(progress.edits()).as("the progress message was edited with chat.update").isPositive();
+    assertThat(progress.text()).contains("a red fox &amp; a hen").contains("seed 7");
+    List<String> order = slack.calls().stream().map(SlackCall::method).toList();
+    assertThat(order).containsSubsequence("chat.postMessage", "files.getUploadURLExternal", SlackCall.UPLOAD,
+        "files.completeUploadExternal", "chat.postMessage", "chat.update");
+    assertThat(slack.calls()).allSatisfy(c -> assertThat(c.params().toString()).doesNotContain(slack.botToken()));
+    assertThat(bfl.submits()).hasSize(1);
+  }
+
+  @Test
+  void theMessageShortcutSendsBothImagesToBflInOrder() throws Exception {
+    startBot();
+    byte[] red = png(Color.RED);
+    byte[] blue = png(Color.BLUE);
+    SlackFile a = slack.addUserFile(FakeSlack.BOB, red, "red.png");
+    SlackFile b = slack.addUserFile(FakeSlack.BOB, blue, "blue.png");
+    SlackMessage shared = slack.postAsUser(FakeSlack.BOB, FakeSlack.CHANNEL, null, "two swatches", List.of(a, b));
+
+    slack.awaitAck(slack.messageShortcut(FakeSlack.ALICE, shared, SlackBot.SHORTCUT));
+    SlackView form = slack.awaitView(v -> v.callbackId().equals(SlackBot.MESSAGE_VIEW));
+    assertThat(form.privateMetadata()).doesNotContain("files-pri").doesNotContain(slack.baseUrl());
+    slack.awaitAck(slack.submitView(FakeSlack.ALICE, form, Map.of("prompt", "a flag in these two colours")));
+
+    buttonsOf(slack, 0);
+    JsonNode submit = bfl.submits().get(0).body();
+    assertThat(submit.path("input_image").asText()).isEqualTo(Base64.getEncoder().encodeToString(red));
+    assertThat(submit.path("input_image_2").asText()).isEqualTo(Base64.getEncoder().encodeToString(blue));
+    assertThat(submit.path("prompt").asText()).isEqualTo("a flag in these two colours");
+    assertThat(submit.toString()).doesNotContain("files-pri");
+    assertThat(slack.calls(SlackCall.DOWNLOAD)).hasSize(2).allSatisfy(c -> assertThat(c.authorized()).isTrue());
+  }
+
+  @Test
+  void aButtonWorksAfterARestart() throws Exception {
+    startBot();
+    slack.slashCommand(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine", "a lighthouse --seed 11");
+    SlackMessage buttons = buttonsOf(slack, 0);
+    String parent = jobIdOf(buttons);
+
+    closeBot();
+    slack.awaitSocketConnections(0);
+    startBot();
+    SlackEnvelope click = slack.clickButton(FakeSlack.BOB, buttons, "fx:reroll:" + parent);
+
+    slack.awaitAck(click);
+    SlackMessage second = buttonsOf(slack, 1);
+    String child = jobIdOf(second);
+    JobStore.Job rerolled = jobs.find(child).orElseThrow();
+    assertThat(rerolled.state()).isEqualTo(JobStore.State.SUCCEEDED);
+    assertThat(rerolled.request().prompt()).isEqualTo("a lighthouse");
+    assertThat(rerolled.request().seed()).isNotEqualTo(11);
+    assertThat(rerolled.requester().userId()).as("the presser's job").isEqualTo(FakeSlack.BOB);
+    assertThat(imageMessages()).hasSize(2);
+    assertThat(bfl.submits()).hasSize(2);
+  }
+
+  @Test
+  void varyOpensAFormWithThePromptAndRunsTheEditedOne() throws Exception {
+    startBot();
+    slack.slashCommand(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine", "a castle --seed 5");
+    SlackMessage buttons = buttonsOf(slack, 0);
+    String parent = jobIdOf(buttons);
+
+    slack.awaitAck(slack.clickButton(FakeSlack.ALICE, buttons, "fx:vary:" + parent));
+    SlackView form = slack.awaitView(v -> v.callbackId().equals(SlackBot.FOLLOW_UP_VIEW));
+    assertThat(form.initialValue("prompt")).isEqualTo("a castle");
+    slack.awaitAck(slack.submitView(FakeSlack.ALICE, form, Map.of("prompt", "a castle at night")));
+
+    JobStore.Job varied = jobs.find(jobIdOf(buttonsOf(slack, 1))).orElseThrow();
+    assertThat(varied.request().prompt()).isEqualTo("a castle at night");
+    assertThat(varied.request().seed()).isEqualTo(5);
+  }
+
+  @Test
+  void useAsReferenceSendsTheImageBackAsTheFirstReference() throws Exception {
+    startBot();
+    slack.slashCommand(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine", "a teapot --seed 9");
+    SlackMessage buttons = buttonsOf(slack, 0);
+    String parent = jobIdOf(buttons);
+    byte[] parentImage = images.get(jobs.find(parent).orElseThrow().imageHash()).orElseThrow();
+
+    slack.awaitAck(slack.clickButton(FakeSlack.ALICE, buttons, "fx:ref:" + parent));
+    SlackView form = slack.awaitView(v -> v.callbackId().equals(SlackBot.FOLLOW_UP_VIEW));
+    assertThat(form.view().path("title").path("text").asText()).isEqualTo("Use as reference");
+    slack.awaitAck(slack.submitView(FakeSlack.ALICE, form, Map.of("prompt", "the teapot in a garden")));
+
+    buttonsOf(slack, 1);
+    JsonNode submit = bfl.submits().get(1).body();
+    assertThat(submit.path("prompt").asText()).isEqualTo("the teapot in a garden");
+    assertThat(Base64.getDecoder().decode(submit.path("input_image").asText())).isEqualTo(parentImage);
+  }
+
+  @Test
+  void anAdminsDefaultModelAndSafetyCapApplyToTheWorkspace() throws Exception {
+    startBot(SlackBot.Mode.SOCKET, Set.of());
+    slack.slashCommand(FakeSlack.OWNER, FakeSlack.CHANNEL, "/imagine-admin", "default-model pro");
+    assertThat(slack.awaitEphemeral(m -> m.visibleTo().equals(FakeSlack.OWNER)).text())
+        .isEqualTo("This workspace's default model is now *pro*.");
+    slack.slashCommand(FakeSlack.OWNER, FakeSlack.CHANNEL, "/imagine-admin", "max-safety 1");
+    slack.awaitEphemeral(m -> m.visibleTo().equals(FakeSlack.OWNER) && m.text().contains("--safety"));
+
+    slack.slashCommand(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine", "a lamp --safety 4");
+    SlackMessage refusal = slack.awaitEphemeral(m -> m.visibleTo().equals(FakeSlack.ALICE));
+    slack.slashCommand(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine", "a lamp");
+    buttonsOf(slack, 0);
+
+    assertThat(refusal.text()).startsWith("⚠️").contains("safety").contains("4");
+    assertThat(bfl.submits()).singleElement().satisfies(s -> assertThat(s.endpoint()).isEqualTo("flux-2-pro"));
+  }
+
+  @Test
+  void anImageForAChannelTheBotIsNotInIsKeptAndFollowsOnceItIsInvited() throws Exception {
+    startBot(SlackBot.Mode.SOCKET, Set.of(), List.of());
+    slack.setBotInChannel(FakeSlack.CHANNEL, false);
+
+    SlackEnvelope imagine = slack.slashCommand(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine", "a shy badger");
+
+    JsonNode told = slack.awaitResponsePost(imagine, p -> p.path("text").asText().contains("not in this channel"));
+    assertThat(told.path("response_type").asText()).isEqualTo("ephemeral");
+    assertThat(told.path("text").asText()).startsWith("⚠️ fluxbot is not in this channel, so it cannot post your image. "
+        + "Invite it (`/invite @fluxbot`); the image (job ");
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (jobs.undelivered(20).isEmpty()) {
+      assertThat(System.nanoTime()).as("the job is kept undelivered").isLessThan(deadline);
+      Thread.sleep(20); // the core records the failed delivery on the job's thread
+    }
+    assertThat(imageMessages()).isEmpty();
+
+    slack.setBotInChannel(FakeSlack.CHANNEL, true);
+    closeBot();
+    slack.awaitSocketConnections(0);
+    startBot();
+
+    buttonsOf(slack, 0);
+    assertThat(imageMessages()).hasSize(1);
+    assertThat(jobs.undelivered(20)).isEmpty();
+    assertThat(bfl.submits()).as("made once, delivered later").hasSize(1);
+  }
+
+  @Test
+  void aBannedUserIsRefusedUntilUnbannedAndAdminsSeeTheirQuota() throws Exception {
+    startBot(SlackBot.Mode.SOCKET, Set.of());
+    slack.slashCommand(FakeSlack.ADMIN, FakeSlack.CHANNEL, "/imagine-admin", "quota ban <@U0BOB|bob> spam &amp; noise");
+    assertThat(slack.awaitEphemeral(m -> m.visibleTo().equals(FakeSlack.ADMIN)).text())
+        .isEqualTo("Banned <@U0BOB> from making images here (spam &amp; noise).");
+
+    slack.slashCommand(FakeSlack.BOB, FakeSlack.CHANNEL, "/imagine", "a boat");
+    SlackMessage refusal = slack.awaitEphemeral(m -> m.visibleTo().equals(FakeSlack.BOB));
+    slack.slashCommand(FakeSlack.ADMIN, FakeSlack.CHANNEL, "/imagine-admin", "quota unban <@U0BOB|bob>");
+    slack.awaitEphemeral(m -> m.text().equals("Unbanned <@U0BOB>."));
+    slack.slashCommand(FakeSlack.ADMIN, FakeSlack.CHANNEL, "/imagine-admin", "quota grant <@U0BOB|bob> 2.5");
+    SlackMessage granted = slack.awaitEphemeral(m -> m.text().startsWith("Granted"));
+
+    assertThat(refusal.text()).startsWith("⚠️").containsIgnoringCase("banned");
+    assertThat(granted.text()).startsWith("Granted 2.5 credits to <@U0BOB>. <@U0BOB> has 52.5 of 52.5 credits left (spent 0");
+    assertThat(bfl.submits()).isEmpty();
+  }
+
+  @Test
+  void httpModeRefusesUnsignedAndWronglySignedRequestsAndServesSignedOnes() throws Exception {
+    startBot(SlackBot.Mode.HTTP, Set.of());
+    URI url = bot.requestUrl().orElseThrow();
+
+    HttpDelivery unsigned = slack.sendOverHttp(url,
+        slack.slashCommandEnvelope(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine", "unsigned fox"), Signing.UNSIGNED);
+    HttpDelivery forged = slack.sendOverHttp(url,
+        slack.slashCommandEnvelope(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine", "forged fox"), Signing.WRONG_SECRET);
+    HttpDelivery signed = slack.sendOverHttp(url,
+        slack.slashCommandEnvelope(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine", "signed fox"), Signing.SIGNED);
+
+    assertThat(unsigned.status()).isEqualTo(401);
+    assertThat(forged.status()).isEqualTo(401);
+    assertThat(signed.status()).isEqualTo(200);
+    assertThat(signed.body()).contains("Queued #1: signed fox");
+    buttonsOf(slack, 0);
+    assertThat(bfl.submits()).singleElement().satisfies(s -> assertThat(s.body().path("prompt").asText()).isEqualTo("signed fox"));
+    assertThat(slack.socketConnections()).isZero();
+  }
+
+  @Test
+  void aNonAdminIsRefusedAndAWorkspaceAdminIsServed() throws Exception {
+    startBot();
+
+    slack.slashCommand(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine-admin", "quota set 0 day <@U0BOB|bob>");
+    SlackMessage refused = slack.awaitEphemeral(m -> m.visibleTo().equals(FakeSlack.ALICE));
+    slack.slashCommand(FakeSlack.ADMIN, FakeSlack.CHANNEL, "/imagine-admin", "quota set 3 week <@U0BOB|bob>");
+    SlackMessage served = slack.awaitEphemeral(m -> m.visibleTo().equals(FakeSlack.ADMIN));
+
+    assertThat(refused.text()).isEqualTo("⛔ /imagine-admin is for workspace admins and owners and the bot's admins; "
+        + "you are none of these.");
+    assertThat(served.text()).isEqualTo("Set <@U0BOB> to 3 credits per week.");
+    assertThat(slack.calls("users.info")).extracting(c -> c.param("user")).containsExactly(FakeSlack.ALICE, FakeSlack.ADMIN);
+  }
+
+  @Test
+  void aConfiguredAdminNeedsNoWorkspaceRoleAndMistakesSayTheFieldAndTheValue() throws Exception {
+    startBot(SlackBot.Mode.SOCKET, Set.of(FakeSlack.BOB));
+
+    slack.slashCommand(FakeSlack.BOB, FakeSlack.CHANNEL, "/imagine-admin", "max-safety 9");
+    SlackMessage mistake = slack.awaitEphemeral(m -> m.visibleTo().equals(FakeSlack.BOB));
+
+    assertThat(mistake.text()).isEqualTo("⚠️ max-safety: must be a whole number from 0 (strict) to 5; got \"9\". "
+        + "Example: `/imagine-admin max-safety 2`.");
+    assertThat(slack.calls("users.info")).isEmpty();
+  }
+
+  @Test
+  void overQuotaIsRefusedOnlyToTheUserWithTheResetTime() throws Exception {
+    startBot(SlackBot.Mode.SOCKET, Set.of(FakeSlack.ADMIN));
+    slack.slashCommand(FakeSlack.ADMIN, FakeSlack.CHANNEL, "/imagine-admin", "quota set 0 day <@U0ALICE>");
+    slack.awaitEphemeral(m -> m.visibleTo().equals(FakeSlack.ADMIN));
+
+    SlackEnvelope imagine = slack.slashCommand(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine", "a fox");
+    slack.awaitAck(imagine);
+    SlackMessage refusal = slack.awaitEphemeral(m -> m.visibleTo().equals(FakeSlack.ALICE));
+
+    assertThat(refusal.text()).startsWith("⚠️ You have 0 of 0 credits left today; this image needs")
+        .contains("Resets at 00:00 UTC (in ");
+    assertThat(bfl.submits()).isEmpty();
+    assertThat(imageMessages()).isEmpty();
+    slack.awaitAck(slack.slashCommand(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine-quota", ""));
+    assertThat(slack.awaitAck(slack.slashCommand(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine-quota", ""))
+        .path("text").asText()).startsWith("You have *0* of 0 credits left today (spent 0). Resets <!date^");
+  }
+
+  @Test
+  void rateLimitsAreWaitedOutAsSlackAsksAndTheImageArrivesOnce() throws Exception {
+    startBot();
+    slack.rateLimitNext("files.getUploadURLExternal", 2, 7);
+    slack.rateLimitNext("files.completeUploadExternal", 1, 3);
+
+    slack.slashCommand(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine", "a patient heron");
+
+    buttonsOf(slack, 0);
+    assertThat(imageMessages()).hasSize(1);
+    assertThat(slack.calls("files.getUploadURLExternal")).extracting(SlackCall::status).contains(429, 429, 200);
+    assertThat(slackWaits).contains(Duration.ofSeconds(7), Duration.ofSeconds(7), Duration.ofSeconds(3));
+    assertThat(bfl.submits()).hasSize(1);
+  }
+
+  @Test
+  void aMentionWithAFileAndAPromptUsesTheFileAsReference() throws Exception {
+    startBot();
+    byte[] green = png(Color.GREEN);
+    SlackFile f = slack.addUserFile(FakeSlack.ALICE, green, "green.png");
+    SlackMessage mention = slack.postAsUser(FakeSlack.ALICE, FakeSlack.CHANNEL, null,
+        "<@" + FakeSlack.BOT_USER_ID + "> a frog this colour", List.of(f));
+
+    slack.awaitAck(slack.appMention(mention));
+
+    buttonsOf(slack, 0);
+    JsonNode submit = bfl.submits().get(0).body();
+    assertThat(submit.path("prompt").asText()).isEqualTo("a frog this colour");
+    assertThat(submit.path("input_image").asText()).isEqualTo(Base64.getEncoder().encodeToString(green));
+  }
+
+  @Test
+  void aReplyInAThreadStaysInTheThread() throws Exception {
+    startBot();
+    SlackMessage top = slack.postAsUser(FakeSlack.ALICE, FakeSlack.CHANNEL, null, "ideas", List.of());
+    SlackMessage mention = slack.postAsUser(FakeSlack.ALICE, FakeSlack.CHANNEL, top.ts(),
+        "<@" + FakeSlack.BOT_USER_ID + "> a kite", List.of());
+
+    slack.awaitAck(slack.appMention(mention));
+
+    SlackMessage buttons = buttonsOf(slack, 0);
+    assertThat(buttons.threadTs()).isEqualTo(top.ts());
+    assertThat(imageMessages()).singleElement().satisfies(m -> assertThat(m.threadTs()).isEqualTo(top.ts()));
+    assertThat(slack.calls("files.completeUploadExternal").get(0).param("thread_ts")).isEqualTo(top.ts());
+  }
+
+  /** A bot on a core with no backend: for starts that must fail before any job. */
+  private SlackBot botWith(SlackBot.Config config) {
+    Database db = Database.sqlite(dir.resolve("fluxbot.db"));
+    open.add(db);
+    ModelCatalog catalog = ModelCatalog.builtIn();
+    InstantSource clock = InstantSource.system();
+    JobScheduler scheduler = new JobScheduler(Executors.newVirtualThreadPerTaskExecutor(), JobScheduler.Settings.defaults());
+    open.add(scheduler);
+    ImageStore store = ImageStore.onDisk(dir.resolve("images"));
+    QuotaService quota = new QuotaService(db, QuotaService.Settings.defaults(), clock);
+    JobStore jobStore = new JobStore(db, catalog, clock);
+    OkHttpClient http = new OkHttpClient();
+    ImagineService imagine = new ImagineService(new ImagineService.Parts(
+        new CommandParser(catalog, CommandParser.Settings.defaults()),
+        new ReferenceLoader(http, ReferenceLoader.Limits.defaults()), new BackendRouter(List.of()),
+        SeedHistory.inDatabase(db, clock), jobStore, quota, new SeedCache(db, store, SeedCache.Settings.defaults(), clock),
+        store, scheduler), ImagineService.Settings.defaults(), clock, new Random(1));
+    return new SlackBot(config, new SlackBot.Services(imagine, quota, jobStore, new SettingsStore(db, clock), catalog,
+        clock, recordingSleeper, http, scheduler::queued));
+  }
+
+  @Test
+  void aRefusedBotTokenFailsTheStartWithAClearMessageThatDoesNotEchoIt() {
+    String wrong = "xoxb-0000-not-this-workspaces-token";
+    SlackBot refused = botWith(new SlackBot.Config(SlackBot.Mode.SOCKET, Secret.of(wrong), Secret.of(slack.appToken()),
+        null, slack.apiUrl(), null, Set.of()));
+
+    assertThatThrownBy(refused::start).isInstanceOf(IllegalStateException.class)
+        .hasMessage("Slack refused the bot token (FLUXBOT_SLACK_BOT_TOKEN): Slack answered auth.test with invalid_auth. "
+            + "Copy the Bot User OAuth Token (xoxb-…) again from OAuth & Permissions.")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain(wrong));
+    refused.close();
+    assertThat(slack.socketConnections()).isZero();
+  }
+
+  @Test
+  void aRefusedAppTokenFailsTheStartWithAClearMessageThatDoesNotEchoIt() {
+    String wrong = "xapp-1-A0OTHER-0000-not-this-apps-token";
+    SlackBot refused = botWith(new SlackBot.Config(SlackBot.Mode.SOCKET, Secret.of(slack.botToken()), Secret.of(wrong),
+        null, slack.apiUrl(), null, Set.of()));
+
+    assertThatThrownBy(refused::start).isInstanceOf(IllegalStateException.class)
+        .hasMessageStartingWith("Slack refused Socket Mode with the app token (FLUXBOT_SLACK_APP_TOKEN): ")
+        .hasMessageContaining("invalid_auth")
+        .hasMessageEndingWith(". Make an app-level token with connections:write under Basic Information and turn "
+            + "Socket Mode on.")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain(wrong));
+    refused.close();
+    assertThat(slack.calls("apps.connections.open")).extracting(SlackCall::error).containsOnly("invalid_auth");
+  }
+
+  @Test
+  void noTokenOrSecretReachesALogLineOrAMessage() throws Exception {
+    Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    Level before = root.getLevel();
+    ListAppender<ILoggingEvent> lines = new ListAppender<>();
+    lines.start();
+    root.addAppender(lines);
+    root.setLevel(Level.DEBUG);
+    try {
+      startBot();
+      slack.rateLimitNext("chat.update", 1, 2);
+      slack.slashCommand(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine", "a quiet owl");
+      SlackFile f = slack.addUserFile(FakeSlack.BOB, png(Color.GRAY), "grey.png");
+      SlackMessage shared = slack.postAsUser(FakeSlack.BOB, FakeSlack.CHANNEL, null, "grey", List.of(f));
+      slack.awaitAck(slack.messageShortcut(FakeSlack.ALICE, shared, SlackBot.SHORTCUT));
+      slack.awaitAck(slack.submitView(FakeSlack.ALICE, slack.awaitView(v -> v.callbackId().equals(SlackBot.MESSAGE_VIEW)),
+          Map.of("prompt", "an owl this grey")));
+      buttonsOf(slack, 1);
+    } finally {
+      root.detachAppender(lines);
+      root.setLevel(before);
+    }
+
+    assertThat(lines.list).isNotEmpty();
+    List<String> logged = lines.list.stream().map(e -> e.getFormattedMessage()
+        + (e.getThrowableProxy() == null ? "" : " " + e.getThrowableProxy().getMessage())).toList();
+    for (String secret : List.of(slack.botToken(), slack.appToken(), slack.signingSecret())) {
+      assertThat(logged).noneMatch(line -> line.contains(secret));
+      assertThat(slack.messages()).noneMatch(m -> m.allText().contains(secret));
+      assertThat(slack.ephemerals()).noneMatch(m -> m.allText().contains(secret));
+    }
+    assertThat(bfl.submits().get(1).body().toString()).doesNotContain(slack.baseUrl());
+  }
+}

@@ -1,0 +1,39 @@
+package dev.fluxbot.slack;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class SlackPartsTest {
+
+  @Test
+  void address_roundTripsWithoutTheResponseUrl() {
+    SlackAddress a = new SlackAddress("T1", "C1", "1700000000.000100", "U1", "https://hooks.slack.com/commands/x");
+    SlackAddress back = SlackAddress.parse(a.toJson()).orElseThrow();
+    assertThat(back).isEqualTo(new SlackAddress("T1", "C1", "1700000000.000100", "U1", null));
+    assertThat(a.toJson()).doesNotContain("hooks.slack.com");
+  }
+
+  @Test
+  void address_otherPlatformsAndJunkAreNotSlacks() {
+    assertThat(SlackAddress.parse("{\"kind\":\"discord\",\"channel\":\"1\",\"user\":\"2\"}")).isEmpty();
+    assertThat(SlackAddress.parse("not json")).isEmpty();
+    assertThat(SlackAddress.parse(null)).isEmpty();
+  }
+
+  @Test
+  void retryAfter_secondsAsSlackSaysWithinBounds() {
+    assertThat(SlackApi.retryAfter("7")).isEqualTo(Duration.ofSeconds(7));
+    assertThat(SlackApi.retryAfter("0")).isEqualTo(Duration.ofSeconds(1));
+    assertThat(SlackApi.retryAfter(null)).isEqualTo(Duration.ofSeconds(1));
+    assertThat(SlackApi.retryAfter("soon")).isEqualTo(Duration.ofSeconds(1));
+    assertThat(SlackApi.retryAfter("3600")).isEqualTo(Duration.ofMinutes(2));
+  }
+
+  @Test
+  void texts_escapeSlackMarkupInUserText() {
+    assertThat(Texts.escape("<!channel> & <@U1>")).isEqualTo("&lt;!channel&gt; &amp; &lt;@U1&gt;");
+    assertThat(Texts.shortPrompt("x".repeat(100))).hasSize(80).endsWith("…");
+  }
+}

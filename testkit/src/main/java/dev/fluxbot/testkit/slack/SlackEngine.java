@@ -1,0 +1,480 @@
+package dev.fluxbot.testkit.slack;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.UnknownHostException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * The machinery behind {@code FakeSlack}: one HTTP server (Web API, uploads, file downloads,
+ * response URLs) and one WebSocket server (Socket Mode) on loopback, over one {@link SlackState}.
+ * Tests use {@code FakeSlack}; this class is public only for it.
+ */
+public final class SlackEngine implements AutoCloseable {
+  static final InetAddress LOOPBACK = loopback();
+
+  /** Everything fixed when the fake starts. */
+  public record Config(String botToken, String appToken, String signingSecret, String teamId, String teamDomain,
+      String botUserId, String botId, String appId, List<SlackUser> users, List<String> channels,
+      InstantSource clock, Duration awaitTimeout) {
+    public Config {
+      Objects.requireNonNull(botToken, "botToken");
+      Objects.requireNonNull(appToken, "appToken");
+      Objects.requireNonNull(signingSecret, "signingSecret");
+      users = List.copyOf(users);
+      channels = List.copyOf(channels);
+      Objects.requireNonNull(clock, "clock");
+      Objects.requireNonNull(awaitTimeout, "awaitTimeout");
+    }
+  }
+
+  private final Config config;
+  private final SlackState state;
+  private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+  private final HttpServer http;
+  private final SocketModeServer socket;
+  private final Map<String, String> triggerUsers = new HashMap<>(); // guarded by state's lock
+  private final HttpClient outbound = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  public SlackEngine(Config config) {
+    this.config = config;
+    this.state = new SlackState(config.awaitTimeout());
+    state.run(() -> {
+      config.users().forEach(u -> state.users.put(u.id(), u));
+      state.channels.addAll(config.channels());
+    });
+    try {
+      http = HttpServer.create(new InetSocketAddress(LOOPBACK, 0), 256);
+    } catch (IOException e) {
+      throw new UncheckedIOException("FakeSlack could not listen on loopback", e);
+    }
+    http.createContext("/", new WebApi(this));
+    http.setExecutor(executor);
+    http.start();
+    socket = new SocketModeServer(this);
+    socket.startAndWait();
+  }
+
+  // --- configuration, for the fake's parts and FakeSlack ---
+
+  public Config config() {
+    return config;
+  }
+
+  SlackState state() {
+    return state;
+  }
+
+  InstantSource clock() {
+    return config.clock();
+  }
+
+  public String baseUrl() {
+    return "http://127.0.0.1:" + http.getAddress().getPort();
+  }
+
+  String socketUrl() {
+    return socket.url();
+  }
+
+  String botToken() {
+    return config.botToken();
+  }
+
+  String appToken() {
+    return config.appToken();
+  }
+
+  String teamId() {
+    return config.teamId();
+  }
+
+  String teamDomain() {
+    return config.teamDomain();
+  }
+
+  String botUserId() {
+    return config.botUserId();
+  }
+
+  String botId() {
+    return config.botId();
+  }
+
+  String appId() {
+    return config.appId();
+  }
+
+  /** A message timestamp: the clock's seconds and a unique six-digit suffix, as Slack's {@code 1700000000.000100}. */
+  String nextTs() {
+    return config.clock().instant().getEpochSecond() + "." + String.format("%06d", state.next() % 1_000_000);
+  }
+
+  String nextFileId() {
+    return "F" + String.format("%010d", state.next());
+  }
+
+  String triggerUser(String trigger) {
+    return state.read(() -> triggerUsers.get(trigger));
+  }
+
+  SlackFile file(SlackState.FileEntry e) {
+    return new SlackFile(e.id, e.name, e.title, e.mimetype, e.bytes == null ? new byte[0] : e.bytes,
+        baseUrl() + "/files-pri/" + config.teamId() + "-" + e.id + "/" + URLEncoder.encode(e.name, StandardCharsets.UTF_8),
+        e.user, e.channel, e.threadTs, e.initialComment);
+  }
+
+  // --- what users do ---
+
+  /** A file a user uploaded (not yet shared anywhere). */
+  public SlackFile addUserFile(String userId, byte[] bytes, String name) {
+    requireUser(userId);
+    String id = nextFileId();
+    return state.update(() -> {
+      SlackState.FileEntry e = new SlackState.FileEntry(id, name, bytes.length, userId);
+      e.bytes = bytes.clone();
+      e.mimetype = Payloads.sniff(bytes);
+      e.title = name;
+      state.files.put(id, e);
+      return file(e);
+    });
+  }
+
+  /** A message a user posts, with files they uploaded before. */
+  public SlackMessage postAsUser(String userId, String channel, String threadTs, String text, List<SlackFile> files) {
+    requireUser(userId);
+    requireChannel(channel);
+    return state.update(() -> {
+      List<SlackFile> shared = files.stream().map(f -> {
+        SlackState.FileEntry e = state.files.get(f.id());
+        e.channel = channel;
+        e.threadTs = threadTs;
+        return file(e);
+      }).toList();
+      SlackMessage m = new SlackMessage(channel, nextTs(), threadTs, userId, text, null, shared, null, 0);
+      state.messages.put(channel + "/" + m.ts(), m);
+      return m;
+    });
+  }
+
+  public SlackEnvelope slashCommand(String userId, String channel, String command, String text) {
+    requireUser(userId);
+    requireChannel(channel);
+    String trigger = trigger(userId);
+    String responseUrl = responseUrl();
+    ObjectNode p = WebApi.JSON.createObjectNode().put("token", "verification-token-unused")
+        .put("team_id", config.teamId()).put("team_domain", config.teamDomain()).put("channel_id", channel)
+        .put("channel_name", "general").put("user_id", userId).put("user_name", userName(userId))
+        .put("command", command).put("text", text).put("api_app_id", config.appId())
+        .put("is_enterprise_install", "false").put("response_url", responseUrl).put("trigger_id", trigger);
+    return new SlackEnvelope(envelopeId(), "slash_commands", p, trigger, responseUrl);
+  }
+
+  /** A click on the button with {@code actionId} in {@code message}, as it is now. */
+  public SlackEnvelope blockAction(String userId, SlackMessage message, String actionId) {
+    requireUser(userId);
+    SlackMessage current = state.read(() -> state.messages.get(message.channel() + "/" + message.ts()));
+    if (current == null) {
+      throw new IllegalArgumentException("FakeSlack: no message " + message.channel() + "/" + message.ts());
+    }
+    JsonNode button = current.buttons().stream().filter(b -> actionId.equals(b.path("action_id").asText())).findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("FakeSlack: message " + current.ts() + " has no button "
+            + actionId + "; it has " + current.actionIds()));
+    String blockId = blockIdOf(current, actionId);
+    String trigger = trigger(userId);
+    String responseUrl = responseUrl();
+    ObjectNode p = interactive("block_actions", userId, trigger);
+    ObjectNode container = p.putObject("container").put("type", "message").put("message_ts", current.ts())
+        .put("channel_id", current.channel()).put("is_ephemeral", false);
+    if (current.threadTs() != null) {
+      container.put("thread_ts", current.threadTs());
+    }
+    p.putObject("channel").put("id", current.channel()).put("name", "general");
+    p.set("message", Payloads.message(current));
+    p.put("response_url", responseUrl);
+    ObjectNode action = p.putArray("actions").addObject().put("action_id", actionId).put("block_id", blockId)
+        .put("type", "button").put("action_ts", nextTs());
+    action.set("text", button.path("text"));
+    if (button.hasNonNull("value")) {
+      action.put("value", button.get("value").asText());
+    }
+    return new SlackEnvelope(envelopeId(), "interactive", p, trigger, responseUrl);
+  }
+
+  /** A message shortcut ({@code callbackId}) run on {@code message}. */
+  public SlackEnvelope messageShortcut(String userId, SlackMessage message, String callbackId) {
+    requireUser(userId);
+    String trigger = trigger(userId);
+    String responseUrl = responseUrl();
+    ObjectNode p = interactive("message_action", userId, trigger).put("callback_id", callbackId)
+        .put("action_ts", nextTs()).put("message_ts", message.ts()).put("response_url", responseUrl);
+    p.putObject("channel").put("id", message.channel()).put("name", "general");
+    p.set("message", Payloads.message(message));
+    return new SlackEnvelope(envelopeId(), "interactive", p, trigger, responseUrl);
+  }
+
+  /** Submits a modal the bot opened, with input values by {@code action_id}. */
+  public SlackEnvelope viewSubmission(String userId, SlackView view, Map<String, String> values) {
+    requireUser(userId);
+    ObjectNode v = (ObjectNode) view.view();
+    ObjectNode stateValues = v.putObject("state").putObject("values");
+    for (JsonNode block : v.path("blocks")) {
+      JsonNode element = block.path("element");
+      String actionId = element.path("action_id").asText();
+      if (values.containsKey(actionId)) {
+        stateValues.putObject(block.path("block_id").asText()).putObject(actionId)
+            .put("type", element.path("type").asText()).put("value", values.get(actionId));
+      }
+    }
+    v.put("hash", "h" + state.next());
+    String trigger = trigger(userId);
+    ObjectNode p = interactive("view_submission", userId, trigger);
+    p.set("view", v);
+    p.putArray("response_urls");
+    return new SlackEnvelope(envelopeId(), "interactive", p, trigger, null);
+  }
+
+  /** An {@code app_mention} event: the user mentioned the bot in {@code message}. */
+  public SlackEnvelope appMention(SlackMessage message) {
+    ObjectNode event = Payloads.message(message).put("type", "app_mention").put("channel", message.channel())
+        .put("event_ts", message.ts());
+    ObjectNode p = WebApi.JSON.createObjectNode().put("token", "verification-token-unused")
+        .put("team_id", config.teamId()).put("api_app_id", config.appId()).put("type", "event_callback")
+        .put("event_id", "Ev" + state.next()).put("event_time", config.clock().instant().getEpochSecond());
+    p.set("event", event);
+    p.putArray("authorizations").addObject().put("team_id", config.teamId()).put("user_id", config.botUserId())
+        .put("is_bot", true).put("is_enterprise_install", false);
+    return new SlackEnvelope(envelopeId(), "events_api", p, null, null);
+  }
+
+  // --- delivering to the app ---
+
+  public void sendOverSocket(SlackEnvelope envelope) {
+    socket.send(envelope);
+  }
+
+  public int socketConnections() {
+    return socket.connections();
+  }
+
+  /**
+   * Posts {@code envelope} to the app's Request URL as Slack does over HTTP: a slash command as a
+   * form, interactivity as a form with {@code payload}, events as JSON; signed as asked.
+   */
+  public HttpDelivery sendOverHttp(URI requestUrl, SlackEnvelope envelope, Signing signing) {
+    String body;
+    String type;
+    if (envelope.type().equals("slash_commands")) {
+      StringBuilder b = new StringBuilder();
+      for (Iterator<Map.Entry<String, JsonNode>> it = envelope.payload().fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> f = it.next();
+        b.append(b.isEmpty() ? "" : "&").append(enc(f.getKey())).append('=').append(enc(f.getValue().asText()));
+      }
+      body = b.toString();
+      type = "application/x-www-form-urlencoded";
+    } else if (envelope.type().equals("interactive")) {
+      body = "payload=" + enc(envelope.payload().toString());
+      type = "application/x-www-form-urlencoded";
+    } else {
+      body = envelope.payload().toString();
+      type = "application/json";
+    }
+    String ts = String.valueOf(config.clock().instant().getEpochSecond());
+    HttpRequest.Builder request = HttpRequest.newBuilder(requestUrl).timeout(config.awaitTimeout())
+        .header("Content-Type", type).POST(HttpRequest.BodyPublishers.ofString(body));
+    if (signing != Signing.UNSIGNED) {
+      String secret = signing == Signing.SIGNED ? config.signingSecret() : config.signingSecret() + "-not-the-app's";
+      request.header("X-Slack-Request-Timestamp", ts).header("X-Slack-Signature", sign(secret, ts, body));
+    }
+    try {
+      HttpResponse<String> response = outbound.send(request.build(), HttpResponse.BodyHandlers.ofString());
+      return new HttpDelivery(response.statusCode(), response.body());
+    } catch (IOException e) {
+      throw new UncheckedIOException("FakeSlack: could not reach the app at " + requestUrl, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+
+  /** {@code v0=} and the hex HMAC-SHA256 of {@code v0:<ts>:<body>}, as Slack signs requests. */
+  static String sign(String secret, String ts, String body) {
+    try {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+      return "v0=" + HexFormat.of().formatHex(mac.doFinal(("v0:" + ts + ":" + body).getBytes(StandardCharsets.UTF_8)));
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  // --- scripting ---
+
+  public void setBotInChannel(String channel, boolean member) {
+    requireChannel(channel);
+    state.run(() -> {
+      if (member) {
+        state.botAbsent.remove(channel);
+      } else {
+        state.botAbsent.add(channel);
+      }
+    });
+  }
+
+  public void rateLimitNext(String method, int times, int retryAfterSeconds) {
+    state.run(() -> state.rateLimits.put(method, new SlackState.RateLimit(times, retryAfterSeconds)));
+  }
+
+  @Override
+  public void close() {
+    try {
+      socket.stop(1000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    http.stop(0);
+    executor.shutdownNow();
+  }
+
+  // --- helpers ---
+
+  private ObjectNode interactive(String type, String userId, String trigger) {
+    ObjectNode p = WebApi.JSON.createObjectNode().put("type", type).put("token", "verification-token-unused")
+        .put("api_app_id", config.appId()).put("trigger_id", trigger).put("is_enterprise_install", false);
+    p.putObject("team").put("id", config.teamId()).put("domain", config.teamDomain());
+    p.putObject("user").put("id", userId).put("username", userName(userId)).put("name", userName(userId))
+        .put("team_id", config.teamId());
+    return p;
+  }
+
+  private String trigger(String userId) {
+    String t = state.next() + "." + config.teamId().hashCode() + ".fake" + Long.toHexString(state.next());
+    state.run(() -> {
+      state.triggers.put(t, config.clock().instant());
+      triggerUsers.put(t, userId);
+    });
+    return t;
+  }
+
+  private String responseUrl() {
+    String id = config.teamId() + "/" + state.next() + "/fake" + Long.toHexString(System.identityHashCode(this));
+    state.run(() -> state.responseUrls.put(id, new SlackState.ResponseUrl(config.clock().instant())));
+    return baseUrl() + "/response/" + id;
+  }
+
+  private String envelopeId() {
+    return java.util.UUID.randomUUID().toString();
+  }
+
+  private static String blockIdOf(SlackMessage m, String actionId) {
+    for (JsonNode block : m.blocks()) {
+      for (JsonNode e : block.path("elements")) {
+        if (actionId.equals(e.path("action_id").asText())) {
+          return block.path("block_id").asText("b" + Math.abs(block.hashCode()));
+        }
+      }
+    }
+    return "";
+  }
+
+  private String userName(String userId) {
+    return state.read(() -> state.users.get(userId).name());
+  }
+
+  private void requireUser(String userId) {
+    if (!state.read(() -> state.users.containsKey(userId))) {
+      throw new IllegalArgumentException("FakeSlack: no user " + userId + " in the workspace");
+    }
+  }
+
+  private void requireChannel(String channel) {
+    if (!state.read(() -> state.channels.contains(channel))) {
+      throw new IllegalArgumentException("FakeSlack: no channel " + channel);
+    }
+  }
+
+  private static String enc(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8);
+  }
+
+  private static InetAddress loopback() {
+    try {
+      return InetAddress.getByName("127.0.0.1");
+    } catch (UnknownHostException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  // --- reading records, for FakeSlack ---
+
+  public <T> T read(java.util.function.Function<Records, T> read) {
+    return state.read(() -> read.apply(new Records(state)));
+  }
+
+  /**
+   * Waits until {@code find} answers from the records, at most the await timeout.
+   *
+   * @throws AssertionError naming {@code what} and listing the calls recorded instead
+   */
+  public <T> T await(String what, java.util.function.Function<Records, java.util.Optional<T>> find) {
+    return state.await(what, () -> find.apply(new Records(state)), () -> state.calls);
+  }
+
+  /** A read-only look at the records, valid inside {@link #read} and {@link #await}. */
+  public static final class Records {
+    private final SlackState s;
+
+    Records(SlackState s) {
+      this.s = s;
+    }
+
+    public List<SlackCall> calls() {
+      return List.copyOf(s.calls);
+    }
+
+    public List<SlackMessage> messages() {
+      return List.copyOf(s.messages.values());
+    }
+
+    public List<SlackMessage> ephemerals() {
+      return List.copyOf(s.ephemerals);
+    }
+
+    public List<SlackView> views() {
+      return List.copyOf(s.views.values());
+    }
+
+    public JsonNode ack(String envelopeId) {
+      JsonNode a = s.acks.get(envelopeId);
+      return a == null ? null : a.deepCopy();
+    }
+
+    public List<JsonNode> responsePosts(String responseUrl) {
+      String id = responseUrl.substring(responseUrl.indexOf("/response/") + "/response/".length());
+      SlackState.ResponseUrl r = s.responseUrls.get(id);
+      return r == null ? List.<JsonNode>of() : r.posts.stream().<JsonNode>map(JsonNode::deepCopy).toList();
+    }
+  }
+}

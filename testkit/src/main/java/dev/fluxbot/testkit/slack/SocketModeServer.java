@@ -1,0 +1,110 @@
+package dev.fluxbot.testkit.slack;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.java_websocket.WebSocket;
+import org.java_websocket.handshake.ClientHandshake;
+import org.java_websocket.server.WebSocketServer;
+
+/**
+ * Socket Mode: a connection opened with a ticket from {@code apps.connections.open} gets
+ * {@code hello}; envelopes go to the newest open connection; the app's acks
+ * ({@code {"envelope_id": …, "payload": …}}) are recorded.
+ */
+final class SocketModeServer extends WebSocketServer {
+  private final SlackEngine engine;
+  private final SlackState state;
+  private final CountDownLatch started = new CountDownLatch(1);
+  private final List<WebSocket> open = new ArrayList<>(); // guarded by state's lock
+
+  SocketModeServer(SlackEngine engine) {
+    super(new InetSocketAddress(SlackEngine.LOOPBACK, 0));
+    this.engine = engine;
+    this.state = engine.state();
+    setReuseAddr(true);
+    setDaemon(true);
+    setConnectionLostTimeout(0);
+  }
+
+  void startAndWait() {
+    start();
+    try {
+      if (!started.await(10, TimeUnit.SECONDS)) {
+        throw new IllegalStateException("The fake Slack Socket Mode server did not start");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("Interrupted while starting the fake Slack Socket Mode server", e);
+    }
+  }
+
+  String url() {
+    return "ws://127.0.0.1:" + getPort() + "/link/";
+  }
+
+  @Override
+  public void onStart() {
+    started.countDown();
+  }
+
+  @Override
+  public void onOpen(WebSocket conn, ClientHandshake handshake) {
+    if (!handshake.getResourceDescriptor().contains("ticket=")) {
+      conn.close(1008, "FakeSlack: open Socket Mode with the URL apps.connections.open returns");
+      return;
+    }
+    ObjectNode hello = WebApi.JSON.createObjectNode().put("type", "hello").put("num_connections", 1);
+    hello.putObject("debug_info").put("host", "fake-slack").put("build_number", 1)
+        .put("approximate_connection_time", 18060);
+    hello.putObject("connection_info").put("app_id", engine.appId());
+    conn.send(hello.toString());
+    state.run(() -> open.add(conn));
+  }
+
+  @Override
+  public void onClose(WebSocket conn, int code, String reason, boolean remote) {
+    state.run(() -> open.remove(conn));
+  }
+
+  @Override
+  public void onMessage(WebSocket conn, String message) {
+    JsonNode frame;
+    try {
+      frame = WebApi.JSON.readTree(message);
+    } catch (IOException e) {
+      return;
+    }
+    if (frame.hasNonNull("envelope_id")) {
+      JsonNode payload = frame.has("payload") ? frame.get("payload") : WebApi.JSON.createObjectNode();
+      state.run(() -> state.acks.put(frame.get("envelope_id").asText(), payload));
+    }
+  }
+
+  @Override
+  public void onError(WebSocket conn, Exception ex) {
+    if (conn == null) {
+      started.countDown();
+    }
+  }
+
+  int connections() {
+    return state.read(open::size);
+  }
+
+  /** Sends to the newest connection, waiting (bounded) for one. */
+  void send(SlackEnvelope envelope) {
+    ObjectNode frame = WebApi.JSON.createObjectNode().put("envelope_id", envelope.envelopeId())
+        .put("type", envelope.type()).put("accepts_response_payload", !envelope.type().equals("events_api"));
+    frame.set("payload", envelope.payload());
+    WebSocket conn = state.await("open Socket Mode connection",
+        () -> open.isEmpty() ? Optional.empty() : Optional.of(open.get(open.size() - 1)), () -> "none open");
+    conn.send(frame.toString());
+  }
+}
