@@ -6,6 +6,7 @@ import dev.fluxbot.core.Secret;
 import dev.fluxbot.core.Sleeper;
 import dev.fluxbot.discord.DiscordBot;
 import dev.fluxbot.discord.OriginalLinks;
+import dev.fluxbot.slack.SlackBot;
 import dev.fluxbot.telegram.TelegramBot;
 import java.io.PrintWriter;
 import java.net.URI;
@@ -33,7 +34,9 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "run", mixinStandardHelpOptions = true,
     description = {"Runs the bot on every configured chat platform until stopped (SIGTERM or Ctrl-C).",
-        "Discord: set FLUXBOT_DISCORD_TOKEN. Telegram: set FLUXBOT_TELEGRAM_TOKEN. Images: BFL_API_KEY.",
+        "Discord: set FLUXBOT_DISCORD_TOKEN. Telegram: set FLUXBOT_TELEGRAM_TOKEN.",
+        "Slack: set FLUXBOT_SLACK_BOT_TOKEN and FLUXBOT_SLACK_APP_TOKEN (Socket Mode), or FLUXBOT_SLACK_MODE=http with"
+            + " FLUXBOT_SLACK_SIGNING_SECRET. Images: BFL_API_KEY.",
         "Download links to originals: web.public_url in the config (key: FLUXBOT_WEB_SECRET or data/web-secret)."})
 final class RunCli implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(RunCli.class);
@@ -68,10 +71,19 @@ final class RunCli implements Callable<Integer> {
           "discord.token_file");
       Optional<Secret> telegramToken = main.environment.secret(Environment.TELEGRAM_TOKEN,
           config.telegram().tokenFile(), "telegram.token_file");
-      if (discordToken.isEmpty() && telegramToken.isEmpty()) {
+      Optional<SlackBot.Config> slackConfig;
+      try {
+        slackConfig = SlackPlatform.config(main.environment);
+      } catch (FluxbotConfig.ConfigException e) {
+        err.println("fluxbot: " + e.getMessage());
+        wiring.close();
+        return Main.USER_ERROR;
+      }
+      if (discordToken.isEmpty() && telegramToken.isEmpty() && slackConfig.isEmpty()) {
         err.println("fluxbot: no chat platform is configured. For Discord, set FLUXBOT_DISCORD_TOKEN to the bot's token "
             + "(Developer Portal → your app → Bot → Reset Token); for Telegram, set FLUXBOT_TELEGRAM_TOKEN to the token "
-            + "@BotFather gave you. Then run again.");
+            + "@BotFather gave you; for Slack, set FLUXBOT_SLACK_BOT_TOKEN (xoxb-…) and FLUXBOT_SLACK_APP_TOKEN (xapp-…, "
+            + "Socket Mode). Then run again.");
         wiring.close();
         return Main.USER_ERROR;
       }
@@ -86,12 +98,16 @@ final class RunCli implements Callable<Integer> {
         if (telegramToken.isPresent()) {
           platforms.add(telegram(config, telegramToken.get(), wiring));
         }
+        if (slackConfig.isPresent()) {
+          platforms.add(slack(slackConfig.get(), wiring));
+        }
         for (Platform platform : platforms) {
           platform.start(); // a bad token fails before any port is taken
           log.info("platform {}: ready", platform.name());
         }
         web = links == null ? null : startWeb(config.web(), links, wiring);
-      } catch (IllegalStateException | IllegalArgumentException | FluxbotConfig.ConfigException e) {
+      } catch (IllegalStateException | IllegalArgumentException | java.io.UncheckedIOException
+          | FluxbotConfig.ConfigException e) {
         err.println("fluxbot: " + e.getMessage());
         platforms.forEach(Platform::close);
         closeWeb(web);
@@ -161,6 +177,31 @@ final class RunCli implements Callable<Integer> {
 
       @Override
       public void start() throws InterruptedException {
+        bot.start();
+      }
+
+      @Override
+      public Optional<ChatReply> replyFor(JobStore.Job job) {
+        return bot.replyFor(job);
+      }
+
+      @Override
+      public void close() {
+        bot.close();
+      }
+    };
+  }
+
+  private static Platform slack(SlackBot.Config config, Wiring wiring) {
+    SlackBot bot = SlackPlatform.bot(config, wiring);
+    return new Platform() {
+      @Override
+      public String name() {
+        return "slack";
+      }
+
+      @Override
+      public void start() {
         bot.start();
       }
 

@@ -1,0 +1,195 @@
+package dev.fluxbot.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.fluxbot.testkit.FakeBflApi;
+import dev.fluxbot.testkit.FakeSlack;
+import dev.fluxbot.testkit.slack.HttpDelivery;
+import dev.fluxbot.testkit.slack.Signing;
+import dev.fluxbot.testkit.slack.SlackEnvelope;
+import dev.fluxbot.testkit.slack.SlackFile;
+import dev.fluxbot.testkit.slack.SlackMessage;
+import dev.fluxbot.testkit.slack.SlackView;
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The real app ({@code fluxbot run}, a child process) against the fake Slack and the fake BFL API. */
+class SlackRunProcessTest {
+  private static final String BFL_KEY = "sk-slack-process";
+
+  private final FakeBflApi bfl = FakeBflApi.builder().key(BFL_KEY).start();
+  private final FakeSlack slack = FakeSlack.builder().awaitTimeout(Duration.ofSeconds(30)).start();
+  private Process app;
+
+  @TempDir
+  Path dir;
+
+  @AfterEach
+  void stop() throws Exception {
+    stopApp();
+    slack.close();
+    bfl.close();
+    assertThat(log()).as("no token or secret in the log").doesNotContain(slack.botToken())
+        .doesNotContain(slack.appToken()).doesNotContain(slack.signingSecret());
+  }
+
+  private ProcessBuilder fluxbot(Map<String, String> extra, String... args) {
+    Map<String, String> env = new HashMap<>(Map.of("BFL_API_KEY", BFL_KEY, "FLUXBOT_BFL_BASE_URL", bfl.baseUrl(),
+        "FLUXBOT_SLACK_BOT_TOKEN", slack.botToken(), "FLUXBOT_SLACK_API_URL", slack.apiUrl()));
+    env.putAll(extra);
+    return FluxbotProcess.builder(dir, env, args);
+  }
+
+  /** Socket Mode: starts the app and waits for its WebSocket. */
+  private void startApp() throws Exception {
+    int before = slack.socketConnections();
+    app = fluxbot(Map.of("FLUXBOT_SLACK_APP_TOKEN", slack.appToken()), "run", "--grace", "5")
+        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("app.log").toFile()))
+        .start();
+    awaitLog(() -> slack.socketConnections() > before);
+  }
+
+  private void awaitLog(java.util.function.BooleanSupplier ready) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!ready.getAsBoolean() && System.nanoTime() < deadline && app.isAlive()) {
+      Thread.sleep(50); // waiting for another process, bounded
+    }
+    assertThat(ready.getAsBoolean()).as(log()).isTrue();
+  }
+
+  private void stopApp() throws Exception {
+    if (app != null && app.isAlive()) {
+      app.destroy(); // SIGTERM: the graceful path
+      if (!app.waitFor(30, TimeUnit.SECONDS)) {
+        app.destroyForcibly();
+      }
+    }
+  }
+
+  private String log() {
+    try {
+      return Files.exists(dir.resolve("app.log")) ? Files.readString(dir.resolve("app.log")) : "";
+    } catch (IOException e) {
+      return e.toString();
+    }
+  }
+
+  private static byte[] png(Color color) throws IOException {
+    BufferedImage img = new BufferedImage(64, 48, BufferedImage.TYPE_INT_RGB);
+    Graphics2D g = img.createGraphics();
+    g.setColor(color);
+    g.fillRect(0, 0, 64, 48);
+    g.dispose();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ImageIO.write(img, "png", out);
+    return out.toByteArray();
+  }
+
+  /** The {@code nth} (from 0) message with the four buttons. */
+  private SlackMessage buttons(int nth) {
+    try {
+      return slack.awaitMessage(m -> m.actionIds().size() == 4
+          && slack.messages().stream().filter(x -> x.actionIds().size() == 4).toList().indexOf(m) == nth);
+    } catch (AssertionError e) {
+      throw new AssertionError(e.getMessage() + "\nThe app's log:\n" + log(), e);
+    }
+  }
+
+  @Test
+  void imagineTheShortcutWithTwoImagesAndAButtonAfterARestart() throws Exception {
+    startApp();
+    SlackEnvelope imagine = slack.slashCommand(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine", "a red fox --seed 7");
+    JsonNode ack = slack.awaitAck(imagine);
+    assertThat(ack.path("text").asText()).startsWith("Queued #1: a red fox --seed 7");
+    SlackMessage first = buttons(0);
+    assertThat(first.actionIds()).allSatisfy(id -> assertThat(id).startsWith("fx:"));
+    assertThat(slack.messages()).anySatisfy(m -> {
+      assertThat(m.files()).isNotEmpty();
+      assertThat(m.text()).contains("seed 7");
+    });
+    assertThat(slack.awaitMessage(m -> m.text().startsWith("✅")).edits()).as("progress by chat.update").isPositive();
+
+    byte[] red = png(Color.RED);
+    byte[] blue = png(Color.BLUE);
+    SlackFile a = slack.addUserFile(FakeSlack.BOB, red, "red.png");
+    SlackFile b = slack.addUserFile(FakeSlack.BOB, blue, "blue.png");
+    SlackMessage shared = slack.postAsUser(FakeSlack.BOB, FakeSlack.CHANNEL, null, "two swatches", List.of(a, b));
+    slack.awaitAck(slack.messageShortcut(FakeSlack.ALICE, shared, "imagine_with_images"));
+    SlackView form = slack.awaitView(v -> true);
+    slack.awaitAck(slack.submitView(FakeSlack.ALICE, form, Map.of("prompt", "a flag in these two colours")));
+    buttons(1);
+    JsonNode submit = bfl.submits().get(1).body();
+    assertThat(submit.path("input_image").asText()).isEqualTo(Base64.getEncoder().encodeToString(red));
+    assertThat(submit.path("input_image_2").asText()).isEqualTo(Base64.getEncoder().encodeToString(blue));
+    assertThat(submit.toString()).doesNotContain(slack.baseUrl());
+
+    stopApp();
+    startApp(); // a new process on the same data folder
+    String reroll = first.actionIds().get(0);
+    slack.awaitAck(slack.clickButton(FakeSlack.BOB, first, reroll));
+    buttons(2);
+    assertThat(bfl.submits()).hasSize(3);
+    assertThat(bfl.submits().get(2).body().path("prompt").asText()).isEqualTo("a red fox");
+    assertThat(bfl.submits().get(2).body().path("seed").asLong()).isNotEqualTo(7);
+  }
+
+  @Test
+  void aNonAdminIsRefusedAndOverQuotaIsRefusedWithTheResetTime() throws Exception {
+    Files.writeString(dir.resolve("fluxbot.yaml"), "quotas:\n  credits: 1\n");
+    startApp();
+    slack.slashCommand(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine-admin", "quota set 100 day <@U0BOB|bob>");
+    SlackMessage refused = slack.awaitEphemeral(m -> m.visibleTo().equals(FakeSlack.ALICE));
+    assertThat(refused.text()).startsWith("⛔ /imagine-admin is for workspace admins and owners");
+
+    slack.awaitAck(slack.slashCommand(FakeSlack.BOB, FakeSlack.CHANNEL, "/imagine", "a castle"));
+    SlackMessage refusal = slack.awaitEphemeral(m -> m.visibleTo().equals(FakeSlack.BOB));
+    assertThat(refusal.text()).startsWith("⚠️ You have 1 of 1 credits left today; this image needs 1.4 (klein-4b).")
+        .contains("Resets at 00:00 UTC (in ");
+    assertThat(bfl.submits()).isEmpty();
+  }
+
+  @Test
+  void inHttpModeUnsignedAndWronglySignedRequestsAreRefused() throws Exception {
+    int port;
+    try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      port = free.getLocalPort();
+    }
+    app = fluxbot(Map.of("FLUXBOT_SLACK_MODE", "http", "FLUXBOT_SLACK_SIGNING_SECRET", slack.signingSecret(),
+        "FLUXBOT_SLACK_HTTP_LISTEN", "127.0.0.1:" + port), "run", "--grace", "5").redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("app.log").toFile())).start();
+    awaitLog(() -> log().contains("running (slack)"));
+    URI url = URI.create("http://127.0.0.1:" + port + "/slack/events");
+
+    HttpDelivery unsigned = slack.sendOverHttp(url,
+        slack.slashCommandEnvelope(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine", "unsigned fox"), Signing.UNSIGNED);
+    HttpDelivery forged = slack.sendOverHttp(url,
+        slack.slashCommandEnvelope(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine", "forged fox"), Signing.WRONG_SECRET);
+    HttpDelivery signed = slack.sendOverHttp(url,
+        slack.slashCommandEnvelope(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine", "signed fox"), Signing.SIGNED);
+    assertThat(unsigned.status()).isEqualTo(401);
+    assertThat(forged.status()).isEqualTo(401);
+    assertThat(signed.status()).as(log()).isEqualTo(200);
+    buttons(0);
+    assertThat(bfl.submits()).singleElement()
+        .satisfies(s -> assertThat(s.body().path("prompt").asText()).isEqualTo("signed fox"));
+  }
+}
