@@ -19,6 +19,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
@@ -149,16 +150,25 @@ final class RunCli implements Callable<Integer> {
     }
   }
 
-  /** One chat platform as {@code run} drives it. */
-  private interface Platform {
-    String name();
+  /** One chat platform as {@code run} drives it: its name, how it starts, its stored jobs' replies, its stop. */
+  private record Platform(String name, Starter starter, Function<JobStore.Job, Optional<ChatReply>> replies,
+      Runnable closer) {
+    /** Starts the bot; a refused token or a taken port is an {@link IllegalStateException} with the reason. */
+    interface Starter {
+      void start() throws InterruptedException;
+    }
 
-    void start() throws InterruptedException;
+    void start() throws InterruptedException {
+      starter.start();
+    }
 
-    /** The stored job's reply where the job came from this platform. */
-    Optional<ChatReply> replyFor(JobStore.Job job);
+    Optional<ChatReply> replyFor(JobStore.Job job) {
+      return replies.apply(job);
+    }
 
-    void close();
+    void close() {
+      closer.run();
+    }
   }
 
   private Platform discord(FluxbotConfig config, Secret token, SignedLinks links, Wiring wiring) {
@@ -169,52 +179,12 @@ final class RunCli implements Callable<Integer> {
         new HashSet<>(config.discord().adminRoles()), config.discord().allowDms()),
         new DiscordBot.Services(wiring.imagine, wiring.quota, wiring.jobs, wiring.settings, wiring.catalog,
             InstantSource.system(), originals));
-    return new Platform() {
-      @Override
-      public String name() {
-        return "discord";
-      }
-
-      @Override
-      public void start() throws InterruptedException {
-        bot.start();
-      }
-
-      @Override
-      public Optional<ChatReply> replyFor(JobStore.Job job) {
-        return bot.replyFor(job);
-      }
-
-      @Override
-      public void close() {
-        bot.close();
-      }
-    };
+    return new Platform("discord", bot::start, bot::replyFor, bot::close);
   }
 
   private static Platform slack(SlackBot.Config config, Wiring wiring) {
     SlackBot bot = SlackPlatform.bot(config, wiring);
-    return new Platform() {
-      @Override
-      public String name() {
-        return "slack";
-      }
-
-      @Override
-      public void start() {
-        bot.start();
-      }
-
-      @Override
-      public Optional<ChatReply> replyFor(JobStore.Job job) {
-        return bot.replyFor(job);
-      }
-
-      @Override
-      public void close() {
-        bot.close();
-      }
-    };
+    return new Platform("slack", bot::start, bot::replyFor, bot::close);
   }
 
   private Platform telegram(FluxbotConfig config, Secret token, Wiring wiring) {
@@ -237,27 +207,7 @@ final class RunCli implements Callable<Integer> {
     }
     TelegramBot bot = new TelegramBot(tc, new TelegramBot.Services(wiring.imagine, wiring.quota, wiring.jobs,
         wiring.settings, wiring.images, wiring.catalog, InstantSource.system(), Sleeper.SYSTEM));
-    return new Platform() {
-      @Override
-      public String name() {
-        return "telegram";
-      }
-
-      @Override
-      public void start() {
-        bot.start();
-      }
-
-      @Override
-      public Optional<ChatReply> replyFor(JobStore.Job job) {
-        return bot.replyFor(job);
-      }
-
-      @Override
-      public void close() {
-        bot.close();
-      }
-    };
+    return new Platform("telegram", bot::start, bot::replyFor, bot::close);
   }
 
   /** The signer of links to originals where {@code web.public_url} is set, else null; reads or makes its key. */

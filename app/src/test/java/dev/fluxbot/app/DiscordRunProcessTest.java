@@ -3,6 +3,7 @@ package dev.fluxbot.app;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.fluxbot.testkit.TestImages;
 import dev.fluxbot.testkit.DiscordAttachment;
 import dev.fluxbot.testkit.DiscordCallback;
 import dev.fluxbot.testkit.DiscordContext;
@@ -15,8 +16,6 @@ import dev.fluxbot.testkit.FakeDiscord;
 import dev.fluxbot.testkit.Scenario;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -30,7 +29,6 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterEach;
@@ -50,7 +48,7 @@ class DiscordRunProcessTest {
   private final FakeBflApi bfl = FakeBflApi.builder().key(BFL_KEY).start();
   private final FakeDiscord discord = FakeDiscord.builder().awaitTimeout(Duration.ofSeconds(30)).start();
   private final DiscordContext alice = discord.inGuild(FakeDiscord.DEFAULT_USER_ID);
-  private Process app;
+  private RunningApp app;
   private String webBase;
 
   @TempDir
@@ -86,48 +84,21 @@ class DiscordRunProcessTest {
   }
 
   /** Starts the app and waits until it has registered its commands: it is then ready for interactions. */
-  private Process startApp() throws Exception {
+  private RunningApp startApp() throws Exception {
     int sessions = discord.liveGatewaySessions();
     long registered = registrations();
-    Process p = fluxbot("run", "--grace", "5").redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("app.log").toFile())).start();
-    discord.awaitLiveGatewaySessions(sessions + 1);
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (registrations() == registered && System.nanoTime() < deadline && p.isAlive()) {
-      Thread.sleep(50); // waiting for another process, bounded
-    }
-    assertThat(registrations()).as(log()).isGreaterThan(registered);
-    return p;
+    return RunningApp.start(fluxbot("run", "--grace", "5"), dir,
+        () -> discord.liveGatewaySessions() > sessions && registrations() > registered);
   }
 
   private void stopApp() throws Exception {
-    if (app != null && app.isAlive()) {
-      app.destroy(); // SIGTERM: the graceful path
-      if (!app.waitFor(30, TimeUnit.SECONDS)) {
-        app.destroyForcibly();
-      }
+    if (app != null) {
+      app.stop();
     }
   }
 
   private String log() {
-    try {
-      return Files.exists(dir.resolve("app.log")) ? Files.readString(dir.resolve("app.log")) : "";
-    } catch (IOException e) {
-      return e.toString();
-    }
-  }
-
-  private static byte[] png(int w, int h, long seed) throws IOException {
-    BufferedImage image = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-    Random random = new Random(seed);
-    for (int y = 0; y < h; y++) {
-      for (int x = 0; x < w; x++) {
-        image.setRGB(x, y, random.nextInt(0xFFFFFF));
-      }
-    }
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ImageIO.write(image, "png", out);
-    return out.toByteArray();
+    return RunningApp.read(dir.resolve("app.log"));
   }
 
   private DiscordMessage imageOf(DiscordInteraction i) {
@@ -140,8 +111,8 @@ class DiscordRunProcessTest {
 
   @Test
   void imagineWithTwoAttachmentsDefersShowsProgressAndDeliversTheImageWithFourButtons() throws Exception {
-    byte[] one = png(64, 48, 1);
-    byte[] two = png(32, 32, 2);
+    byte[] one = TestImages.noisePng(64, 48, 1);
+    byte[] two = TestImages.noisePng(32, 32, 2);
     DiscordAttachment a1 = discord.addAttachment(one, "fox.png", "image/png");
     DiscordAttachment a2 = discord.addAttachment(two, "snow.png", "image/png");
     DiscordInteraction imagine = discord.slashCommand(alice, "imagine",
@@ -272,7 +243,7 @@ class DiscordRunProcessTest {
 
   @Test
   void anImageOverTheUploadLimitArrivesAsAPreviewWithALinkToTheExactOriginal() throws Exception {
-    byte[] big = png(1024, 1024, 3);
+    byte[] big = TestImages.noisePng(1024, 1024, 3);
     assertThat(big.length).isGreaterThan(2_000_000);
     bfl.enqueue(Scenario.ready().withImage(big, "png"));
     discord.setAttachmentSizeLimit(400_000);

@@ -3,6 +3,7 @@ package dev.fluxbot.app;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.fluxbot.testkit.TestImages;
 import dev.fluxbot.testkit.FakeBflApi;
 import dev.fluxbot.testkit.FakeSlack;
 import dev.fluxbot.testkit.slack.HttpDelivery;
@@ -12,10 +13,6 @@ import dev.fluxbot.testkit.slack.SlackFile;
 import dev.fluxbot.testkit.slack.SlackMessage;
 import dev.fluxbot.testkit.slack.SlackView;
 import java.awt.Color;
-import java.awt.Graphics2D;
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -26,8 +23,6 @@ import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,7 +33,7 @@ class SlackRunProcessTest {
 
   private final FakeBflApi bfl = FakeBflApi.builder().key(BFL_KEY).start();
   private final FakeSlack slack = FakeSlack.builder().awaitTimeout(Duration.ofSeconds(30)).start();
-  private Process app;
+  private RunningApp app;
 
   @TempDir
   Path dir;
@@ -62,46 +57,18 @@ class SlackRunProcessTest {
   /** Socket Mode: starts the app and waits for its WebSocket. */
   private void startApp() throws Exception {
     int before = slack.socketConnections();
-    app = fluxbot(Map.of("FLUXBOT_SLACK_APP_TOKEN", slack.appToken()), "run", "--grace", "5")
-        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("app.log").toFile()))
-        .start();
-    awaitLog(() -> slack.socketConnections() > before);
-  }
-
-  private void awaitLog(java.util.function.BooleanSupplier ready) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (!ready.getAsBoolean() && System.nanoTime() < deadline && app.isAlive()) {
-      Thread.sleep(50); // waiting for another process, bounded
-    }
-    assertThat(ready.getAsBoolean()).as(log()).isTrue();
+    app = RunningApp.start(fluxbot(Map.of("FLUXBOT_SLACK_APP_TOKEN", slack.appToken()), "run", "--grace", "5"), dir,
+        () -> slack.socketConnections() > before);
   }
 
   private void stopApp() throws Exception {
-    if (app != null && app.isAlive()) {
-      app.destroy(); // SIGTERM: the graceful path
-      if (!app.waitFor(30, TimeUnit.SECONDS)) {
-        app.destroyForcibly();
-      }
+    if (app != null) {
+      app.stop();
     }
   }
 
   private String log() {
-    try {
-      return Files.exists(dir.resolve("app.log")) ? Files.readString(dir.resolve("app.log")) : "";
-    } catch (IOException e) {
-      return e.toString();
-    }
-  }
-
-  private static byte[] png(Color color) throws IOException {
-    BufferedImage img = new BufferedImage(64, 48, BufferedImage.TYPE_INT_RGB);
-    Graphics2D g = img.createGraphics();
-    g.setColor(color);
-    g.fillRect(0, 0, 64, 48);
-    g.dispose();
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ImageIO.write(img, "png", out);
-    return out.toByteArray();
+    return RunningApp.read(dir.resolve("app.log"));
   }
 
   /** The {@code nth} (from 0) message with the four buttons. */
@@ -128,8 +95,8 @@ class SlackRunProcessTest {
     });
     assertThat(slack.awaitMessage(m -> m.text().startsWith("✅")).edits()).as("progress by chat.update").isPositive();
 
-    byte[] red = png(Color.RED);
-    byte[] blue = png(Color.BLUE);
+    byte[] red = TestImages.solidPng(64, 48, Color.RED);
+    byte[] blue = TestImages.solidPng(64, 48, Color.BLUE);
     SlackFile a = slack.addUserFile(FakeSlack.BOB, red, "red.png");
     SlackFile b = slack.addUserFile(FakeSlack.BOB, blue, "blue.png");
     SlackMessage shared = slack.postAsUser(FakeSlack.BOB, FakeSlack.CHANNEL, null, "two swatches", List.of(a, b));
@@ -173,10 +140,9 @@ class SlackRunProcessTest {
     try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       port = free.getLocalPort();
     }
-    app = fluxbot(Map.of("FLUXBOT_SLACK_MODE", "http", "FLUXBOT_SLACK_SIGNING_SECRET", slack.signingSecret(),
-        "FLUXBOT_SLACK_HTTP_LISTEN", "127.0.0.1:" + port), "run", "--grace", "5").redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("app.log").toFile())).start();
-    awaitLog(() -> log().contains("running (slack)"));
+    app = RunningApp.start(fluxbot(Map.of("FLUXBOT_SLACK_MODE", "http", "FLUXBOT_SLACK_SIGNING_SECRET",
+        slack.signingSecret(), "FLUXBOT_SLACK_HTTP_LISTEN", "127.0.0.1:" + port), "run", "--grace", "5"), dir,
+        () -> log().contains("running (slack)"));
     URI url = URI.create("http://127.0.0.1:" + port + "/slack/events");
 
     HttpDelivery unsigned = slack.sendOverHttp(url,

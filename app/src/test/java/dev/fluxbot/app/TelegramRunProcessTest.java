@@ -3,13 +3,11 @@ package dev.fluxbot.app;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.fluxbot.testkit.TestImages;
 import dev.fluxbot.testkit.FakeBflApi;
 import dev.fluxbot.testkit.FakeTelegram;
 import dev.fluxbot.testkit.telegram.TelegramCall;
 import dev.fluxbot.testkit.telegram.TelegramContext;
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -19,9 +17,7 @@ import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,7 +29,7 @@ class TelegramRunProcessTest {
   private final FakeBflApi bfl = FakeBflApi.builder().key(BFL_KEY).start();
   private final FakeTelegram telegram = FakeTelegram.builder().awaitTimeout(Duration.ofSeconds(30)).start();
   private final TelegramContext alice = FakeTelegram.privateChat(FakeTelegram.ALICE);
-  private Process app;
+  private RunningApp app;
 
   @TempDir
   Path dir;
@@ -56,44 +52,18 @@ class TelegramRunProcessTest {
   /** Starts the app and waits until its long poll is held by the fake: it then takes updates at once. */
   private void startApp() throws Exception {
     int before = telegram.calls("getMe").size();
-    app = fluxbot(telegram.token(), "run", "--grace", "5").redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("app.log").toFile())).start();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while ((telegram.calls("getMe").size() == before || telegram.heldPolls() == 0) && System.nanoTime() < deadline
-        && app.isAlive()) {
-      Thread.sleep(50); // waiting for another process, bounded
-    }
-    assertThat(telegram.heldPolls()).as(log()).isPositive();
+    app = RunningApp.start(fluxbot(telegram.token(), "run", "--grace", "5"), dir,
+        () -> telegram.calls("getMe").size() > before && telegram.heldPolls() > 0);
   }
 
   private void stopApp() throws Exception {
-    if (app != null && app.isAlive()) {
-      app.destroy(); // SIGTERM: the graceful path
-      if (!app.waitFor(30, TimeUnit.SECONDS)) {
-        app.destroyForcibly();
-      }
+    if (app != null) {
+      app.stop();
     }
   }
 
   private String log() {
-    try {
-      return Files.exists(dir.resolve("app.log")) ? Files.readString(dir.resolve("app.log")) : "";
-    } catch (IOException e) {
-      return e.toString();
-    }
-  }
-
-  private static byte[] png(int w, int h, long seed) throws IOException {
-    BufferedImage image = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-    Random random = new Random(seed);
-    for (int y = 0; y < h; y++) {
-      for (int x = 0; x < w; x++) {
-        image.setRGB(x, y, random.nextInt(0xFFFFFF));
-      }
-    }
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ImageIO.write(image, "png", out);
-    return out.toByteArray();
+    return RunningApp.read(dir.resolve("app.log"));
   }
 
   private static String sha256(byte[] bytes) throws NoSuchAlgorithmException {
@@ -132,9 +102,9 @@ class TelegramRunProcessTest {
     assertThat(first.buttonData()).hasSize(5).allSatisfy(data -> assertThat(data).startsWith("fx:"));
     assertThat(bfl.submits()).as("the 429 did not make the image again").hasSize(1);
 
-    byte[] a = png(64, 48, 1);
-    byte[] b = png(48, 64, 2);
-    byte[] c = png(56, 56, 3);
+    byte[] a = TestImages.noisePng(64, 48, 1);
+    byte[] b = TestImages.noisePng(48, 64, 2);
+    byte[] c = TestImages.noisePng(56, 56, 3);
     TelegramContext bob = FakeTelegram.inGroup(FakeTelegram.BOB);
     List<JsonNode> album = telegram.sendPhotos(bob, "/imagine@" + telegram.botUsername() + " blend these --ar 1:1", 1,
         List.of(a, b, c));
@@ -144,7 +114,7 @@ class TelegramRunProcessTest {
     assertThat(sha256(Base64.getDecoder().decode(bflReference(2)))).isEqualTo(sha256(b));
     assertThat(sha256(Base64.getDecoder().decode(bflReference(3)))).isEqualTo(sha256(c));
 
-    byte[] cat = png(80, 40, 9);
+    byte[] cat = TestImages.noisePng(80, 40, 9);
     JsonNode photo = telegram.sendPhotos(alice, null, cat).get(0);
     JsonNode reply = telegram.replyText(alice, photo.path("message_id").asLong(), "/imagine the same cat, but blue");
     photoFor(reply);

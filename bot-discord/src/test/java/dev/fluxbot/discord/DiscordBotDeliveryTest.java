@@ -23,6 +23,7 @@ import dev.fluxbot.core.SeedHistory;
 import dev.fluxbot.core.SettingsStore;
 import dev.fluxbot.core.UserError;
 import dev.fluxbot.core.image.ReferenceLoader;
+import dev.fluxbot.testkit.TestImages;
 import dev.fluxbot.testkit.DiscordCallback;
 import dev.fluxbot.testkit.DiscordContext;
 import dev.fluxbot.testkit.DiscordInteraction;
@@ -32,7 +33,6 @@ import dev.fluxbot.testkit.FakeDiscord;
 import dev.fluxbot.testkit.MutableClock;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.net.URI;
@@ -178,7 +178,7 @@ class DiscordBotDeliveryTest {
   @Test
   void anImageOverTheUploadLimitGoesAsAPreviewThatFitsWithALinkButtonToTheOriginal() throws Exception {
     startBot(jobId -> Optional.of(URI.create("https://bot.example.com/originals/" + jobId + "?exp=1&sig=abc")), true);
-    byte[] big = noisePng(1024, 1024, 3);
+    byte[] big = TestImages.noisePng(1024, 1024, 3);
     discord.setAttachmentSizeLimit(400_000);
     DiscordInteraction imagine = imagine(alice, "static --format png --seed 3");
     awaitWorking(imagine);
@@ -209,7 +209,7 @@ class DiscordBotDeliveryTest {
     discord.setAttachmentSizeLimit(400_000);
     DiscordInteraction imagine = imagine(alice, "static --format png --seed 4");
     awaitWorking(imagine);
-    backend.images.add(noisePng(1024, 1024, 4));
+    backend.images.add(TestImages.noisePng(1024, 1024, 4));
 
     DiscordMessage image = discord.awaitOriginalEdit(imagine.token(), m -> !m.files().isEmpty());
     awaitDelivered(image);
@@ -224,7 +224,7 @@ class DiscordBotDeliveryTest {
     startBot(jobId -> Optional.of(URI.create("https://bot.example.com/originals/" + jobId)), true);
     DiscordInteraction imagine = imagine(alice, "small --format png --seed 5");
     awaitWorking(imagine);
-    byte[] small = noisePng(64, 64, 5);
+    byte[] small = TestImages.noisePng(64, 64, 5);
     backend.images.add(small);
 
     DiscordMessage image = discord.awaitOriginalEdit(imagine.token(), m -> !m.files().isEmpty());
@@ -240,7 +240,7 @@ class DiscordBotDeliveryTest {
     DiscordInteraction imagine = imagine(alice, "a slow fox --format png --seed 6");
     awaitWorking(imagine);
     clock.advance(Duration.ofMinutes(15)); // the job took a quarter of an hour: the token is dead on both sides
-    byte[] png = noisePng(64, 64, 6);
+    byte[] png = TestImages.noisePng(64, 64, 6);
     backend.images.add(png);
 
     DiscordMessage image = discord.awaitChannelMessage(FakeDiscord.DEFAULT_CHANNEL_ID, m -> !m.files().isEmpty());
@@ -260,7 +260,7 @@ class DiscordBotDeliveryTest {
     DiscordInteraction imagine = imagine(dm, "a fox in a letter --format png --seed 8");
     assertThat(imagine.guildId()).isNull();
     awaitWorking(imagine);
-    byte[] png = noisePng(64, 64, 8);
+    byte[] png = TestImages.noisePng(64, 64, 8);
     backend.images.add(png);
 
     DiscordMessage image = discord.awaitOriginalEdit(imagine.token(), m -> !m.files().isEmpty());
@@ -280,7 +280,7 @@ class DiscordBotDeliveryTest {
     DiscordInteraction imagine = imagine(dm, "a late letter --format png --seed 9");
     awaitWorking(imagine);
     clock.advance(Duration.ofMinutes(20));
-    backend.images.add(noisePng(64, 64, 9));
+    backend.images.add(TestImages.noisePng(64, 64, 9));
 
     String dmChannel = discord.dmChannelId(FakeDiscord.DEFAULT_USER_ID);
     DiscordMessage image = discord.awaitChannelMessage(dmChannel, m -> !m.files().isEmpty());
@@ -298,7 +298,7 @@ class DiscordBotDeliveryTest {
     awaitWorking(imagine);
     clock.advance(Duration.ofMinutes(15));
     discord.failNext("POST /channels/{channel}/messages", 500, 0, "500: Internal Server Error", 4); // the try and 3 retries
-    byte[] png = noisePng(64, 64, 13);
+    byte[] png = TestImages.noisePng(64, 64, 13);
     backend.images.add(png);
     JobStore.Job job = awaitUndeliverableJob();
 
@@ -347,7 +347,7 @@ class DiscordBotDeliveryTest {
     // A 500 JDA does not retry (the core's delivery retry does); 503s JDA retries on its own.
     discord.failNext(EDIT_ORIGINAL, 500, 0, "500: Internal Server Error");
     discord.failNext(EDIT_ORIGINAL, 503, 0, "503: Service Unavailable", 2);
-    byte[] png = noisePng(64, 64, 10);
+    byte[] png = TestImages.noisePng(64, 64, 10);
     backend.images.add(png);
 
     DiscordMessage image = discord.awaitOriginalEdit(imagine.token(), m -> !m.files().isEmpty());
@@ -366,7 +366,7 @@ class DiscordBotDeliveryTest {
     DiscordInteraction imagine = imagine(alice, "a patient fox --format png --seed 11");
     awaitWorking(imagine);
     discord.rateLimitNext(EDIT_ORIGINAL, 1.0, 2);
-    backend.images.add(noisePng(64, 64, 11));
+    backend.images.add(TestImages.noisePng(64, 64, 11));
 
     DiscordMessage image = discord.awaitOriginalEdit(imagine.token(), m -> !m.files().isEmpty());
     awaitDelivered(image);
@@ -385,7 +385,7 @@ class DiscordBotDeliveryTest {
     awaitWorking(imagine);
     clock.advance(Duration.ofMinutes(16));
     discord.failNext("POST /channels/{channel}/messages", 500, 0, "500: Internal Server Error");
-    backend.images.add(noisePng(64, 64, 12));
+    backend.images.add(TestImages.noisePng(64, 64, 12));
 
     DiscordMessage image = discord.awaitChannelMessage(FakeDiscord.DEFAULT_CHANNEL_ID, m -> !m.files().isEmpty());
     awaitDelivered(image);
@@ -395,18 +395,6 @@ class DiscordBotDeliveryTest {
     assertThat(imagesSent()).containsExactly(image);
   }
 
-  private static byte[] noisePng(int w, int h, long seed) throws IOException {
-    BufferedImage image = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-    Random random = new Random(seed);
-    for (int y = 0; y < h; y++) {
-      for (int x = 0; x < w; x++) {
-        image.setRGB(x, y, random.nextInt(0xFFFFFF));
-      }
-    }
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ImageIO.write(image, "png", out);
-    return out.toByteArray();
-  }
 
   /** A backend whose images the test hands over one by one: a job waits in {@link #generate} until it gets one. */
   private static final class GatedBackend implements ImageBackend {

@@ -21,6 +21,7 @@ import dev.fluxbot.core.Sleeper;
 import dev.fluxbot.core.bfl.BflBackend;
 import dev.fluxbot.core.bfl.BflConfig;
 import dev.fluxbot.core.image.ReferenceLoader;
+import dev.fluxbot.testkit.TestImages;
 import dev.fluxbot.testkit.FakeBflApi;
 import dev.fluxbot.testkit.FakeSlack;
 import dev.fluxbot.testkit.slack.HttpDelivery;
@@ -35,10 +36,6 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import java.awt.Color;
-import java.awt.Graphics2D;
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
@@ -52,7 +49,6 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
-import javax.imageio.ImageIO;
 import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -155,16 +151,6 @@ class SlackBotEndToEndTest {
     return id.substring(id.lastIndexOf(':') + 1);
   }
 
-  private static byte[] png(Color color) throws IOException {
-    BufferedImage img = new BufferedImage(64, 48, BufferedImage.TYPE_INT_RGB);
-    Graphics2D g = img.createGraphics();
-    g.setColor(color);
-    g.fillRect(0, 0, 64, 48);
-    g.dispose();
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ImageIO.write(img, "png", out);
-    return out.toByteArray();
-  }
 
   @Test
   void imagineIsAckedAtOnceShowsProgressAndPostsTheImageWithFourButtons() throws Exception {
@@ -203,8 +189,8 @@ class SlackBotEndToEndTest {
   @Test
   void theMessageShortcutSendsBothImagesToBflInOrder() throws Exception {
     startBot();
-    byte[] red = png(Color.RED);
-    byte[] blue = png(Color.BLUE);
+    byte[] red = TestImages.solidPng(64, 48, Color.RED);
+    byte[] blue = TestImages.solidPng(64, 48, Color.BLUE);
     SlackFile a = slack.addUserFile(FakeSlack.BOB, red, "red.png");
     SlackFile b = slack.addUserFile(FakeSlack.BOB, blue, "blue.png");
     SlackMessage shared = slack.postAsUser(FakeSlack.BOB, FakeSlack.CHANNEL, null, "two swatches", List.of(a, b));
@@ -434,7 +420,7 @@ class SlackBotEndToEndTest {
   @Test
   void aMentionWithAFileAndAPromptUsesTheFileAsReference() throws Exception {
     startBot();
-    byte[] green = png(Color.GREEN);
+    byte[] green = TestImages.solidPng(64, 48, Color.GREEN);
     SlackFile f = slack.addUserFile(FakeSlack.ALICE, green, "green.png");
     SlackMessage mention = slack.postAsUser(FakeSlack.ALICE, FakeSlack.CHANNEL, null,
         "<@" + FakeSlack.BOT_USER_ID + "> a frog this colour", List.of(f));
@@ -525,7 +511,7 @@ class SlackBotEndToEndTest {
       startBot();
       slack.rateLimitNext("chat.update", 1, 2);
       slack.slashCommand(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine", "a quiet owl");
-      SlackFile f = slack.addUserFile(FakeSlack.BOB, png(Color.GRAY), "grey.png");
+      SlackFile f = slack.addUserFile(FakeSlack.BOB, TestImages.solidPng(64, 48, Color.GRAY), "grey.png");
       SlackMessage shared = slack.postAsUser(FakeSlack.BOB, FakeSlack.CHANNEL, null, "grey", List.of(f));
       slack.awaitAck(slack.messageShortcut(FakeSlack.ALICE, shared, SlackBot.SHORTCUT));
       slack.awaitAck(slack.submitView(FakeSlack.ALICE, slack.awaitView(v -> v.callbackId().equals(SlackBot.MESSAGE_VIEW)),

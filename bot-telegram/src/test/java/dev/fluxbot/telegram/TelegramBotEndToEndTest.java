@@ -7,19 +7,15 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.fluxbot.core.QuotaService;
+import dev.fluxbot.testkit.TestImages;
 import dev.fluxbot.testkit.FakeBflApi;
 import dev.fluxbot.testkit.FakeTelegram;
 import dev.fluxbot.testkit.telegram.TelegramCall;
 import dev.fluxbot.testkit.telegram.TelegramContext;
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
-import java.util.Random;
-import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -85,18 +81,6 @@ class TelegramBotEndToEndTest {
     }
   }
 
-  static byte[] png(int w, int h, long seed) throws IOException {
-    BufferedImage image = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-    Random random = new Random(seed);
-    for (int y = 0; y < h; y++) {
-      for (int x = 0; x < w; x++) {
-        image.setRGB(x, y, random.nextInt(0xFFFFFF));
-      }
-    }
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ImageIO.write(image, "png", out);
-    return out.toByteArray();
-  }
 
   private TelegramCall photoIn(long chatId, int nth) {
     return telegram.awaitCall("sendPhoto", c -> c.param("chat_id").orElse("").equals(Long.toString(chatId))
@@ -154,9 +138,9 @@ class TelegramBotEndToEndTest {
   @Test
   void anAlbumOfThreePhotosWithTheCaptionOnItsSecondItemSendsAllThreeInOrder() throws Exception {
     startApp();
-    byte[] a = png(64, 48, 1);
-    byte[] b = png(48, 64, 2);
-    byte[] c = png(56, 56, 3);
+    byte[] a = TestImages.noisePng(64, 48, 1);
+    byte[] b = TestImages.noisePng(48, 64, 2);
+    byte[] c = TestImages.noisePng(56, 56, 3);
     TelegramContext bob = FakeTelegram.inGroup(FakeTelegram.BOB);
     List<JsonNode> album = telegram.sendPhotos(bob, "/imagine@" + telegram.botUsername() + " blend these --ar 1:1", 1,
         List.of(a, b, c));
@@ -180,7 +164,7 @@ class TelegramBotEndToEndTest {
   @Test
   void aReplyToAPhotoUsesItAsTheReference() throws Exception {
     startApp();
-    byte[] cat = png(80, 40, 9);
+    byte[] cat = TestImages.noisePng(80, 40, 9);
     JsonNode photoMessage = telegram.sendPhotos(alice, null, cat).get(0);
     telegram.replyText(alice, photoMessage.path("message_id").asLong(), "/imagine the same cat, but blue");
 
@@ -294,7 +278,7 @@ class TelegramBotEndToEndTest {
 
   @Test
   void anOriginalOverTenMegabytesComesAsACompressedPhotoAndTheOriginalAsAFile() throws Exception {
-    byte[] huge = png(2048, 2048, 77); // random pixels: about 12.6 MB as PNG
+    byte[] huge = TestImages.noisePng(2048, 2048, 77); // random pixels: about 12.6 MB as PNG
     assertThat(huge.length).isGreaterThan(10_000_000);
     bfl.enqueue(dev.fluxbot.testkit.Scenario.ready().withImage(huge, "png"));
     startApp();
@@ -315,7 +299,7 @@ class TelegramBotEndToEndTest {
   @Test
   void anImageSentAsAFileWithTheCommandInItsCaptionIsTheReference() throws Exception {
     startApp();
-    byte[] logo = png(120, 60, 5);
+    byte[] logo = TestImages.noisePng(120, 60, 5);
     telegram.sendDocument(alice, "/imagine a logo like this, in gold", logo, "logo.png", "image/png");
     TelegramCall photo = photoIn(FakeTelegram.ALICE, 1);
     assertThat(photo.param("caption").orElseThrow()).startsWith("a logo like this, in gold\n");
