@@ -32,21 +32,13 @@ final class Texts {
   }
 
   static String describe(GenerationRequest r) {
-    return r.model().id() + ", " + (r.size() == null ? "size of the first reference" : r.size().width() + "×" + r.size().height())
-        + ", seed " + r.seed();
+    return r.summary();
   }
 
   static String progress(Progress p) {
-    String label = switch (p.stage()) {
-      case WAITING_FOR_SLOT -> "Waiting for a free slot";
-      case SUBMITTED -> "Submitted";
-      case QUEUED -> "Queued at the backend";
-      case REASONING -> "Reasoning about the prompt";
-      case GENERATING -> "Generating";
-      case DOWNLOADING -> "Almost there";
-    };
-    return label + (Double.isNaN(p.fraction()) ? "…" : String.format(Locale.ROOT, " %.0f%%…", p.fraction() * 100));
+    return p.text();
   }
+
 
   /** The image's comment: the prompt in bold, who asked, model, size, seed, cost or "cached". */
   static String caption(ImageReply reply, String userId) {

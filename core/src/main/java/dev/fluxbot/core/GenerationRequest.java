@@ -84,4 +84,10 @@ public record GenerationRequest(
     }
     return model.price().estimate(sizeOrEstimate().pixels(), inputs);
   }
+
+  /** For a chat's status line: "klein-4b, 1024×1024, seed 7". */
+  public String summary() {
+    return model().id() + ", " + (size() == null ? "size of the first reference" : size().width() + "×" + size().height())
+        + ", seed " + seed();
+  }
 }

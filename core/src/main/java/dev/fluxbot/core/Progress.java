@@ -29,4 +29,17 @@ public record Progress(Stage stage, double fraction, String detail) {
   public static Progress of(Stage stage, String detail) {
     return new Progress(stage, Double.NaN, detail);
   }
+
+  /** For a chat's status line: "Generating 40%…", "Reasoning about the prompt…". */
+  public String text() {
+    String label = switch (stage) {
+      case WAITING_FOR_SLOT -> "Waiting for a free slot";
+      case SUBMITTED -> "Submitted";
+      case QUEUED -> "Queued at the backend";
+      case REASONING -> "Reasoning about the prompt";
+      case GENERATING -> "Generating";
+      case DOWNLOADING -> "Almost there";
+    };
+    return label + (Double.isNaN(fraction) ? "…" : String.format(java.util.Locale.ROOT, " %.0f%%…", fraction * 100));
+  }
 }
