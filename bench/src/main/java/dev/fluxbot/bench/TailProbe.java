@@ -36,9 +36,10 @@ import okhttp3.OkHttpClient;
  * {@link PipelineBench} wires it, one job at a time, on one platform job thread (so its stack can
  * be sampled), samples the job thread's and the submitting thread's stacks every 0.2 ms, and
  * prints the percentiles and, for the jobs over 2 ms, the most frequent pairs of top frames with
- * the first fluxbot frame that is not plumbing.
+ * the first fluxbot frame that is not plumbing. With {@code virtual}, jobs run on virtual threads
+ * as in the app (then only the submitting thread is sampled).
  *
- * <p>{@code java -cp bench/target/benchmarks.jar dev.fluxbot.bench.TailProbe [shared|unique] [jobs]}
+ * <p>{@code java -cp bench/target/benchmarks.jar dev.fluxbot.bench.TailProbe [shared|unique] [jobs] [platform|virtual]}
  */
 public final class TailProbe {
   public static void main(String[] args) throws Exception {
@@ -49,7 +50,9 @@ public final class TailProbe {
     InstantSource clock = InstantSource.system();
     ModelCatalog catalog = ModelCatalog.builtIn();
     ImageStore store = ImageStore.onDisk(dir.resolve("images"));
-    ExecutorService executor = Executors.newSingleThreadExecutor(r -> new Thread(r, "job"));
+    boolean virtual = args.length > 2 && args[2].equals("virtual");
+    ExecutorService executor = virtual ? Executors.newVirtualThreadPerTaskExecutor()
+        : Executors.newSingleThreadExecutor(r -> new Thread(r, "job"));
     Thread[] jobThread = new Thread[1];
     executor.submit(() -> jobThread[0] = Thread.currentThread()).get();
     JobScheduler scheduler = new JobScheduler(executor, JobScheduler.Settings.defaults());
@@ -69,7 +72,7 @@ public final class TailProbe {
     Thread sampler = new Thread(() -> {
       while (!Thread.interrupted()) {
         long t = System.nanoTime();
-        StackTraceElement[] js = jobThread[0].getStackTrace();
+        StackTraceElement[] js = virtual ? new StackTraceElement[0] : jobThread[0].getStackTrace();
         StackTraceElement[] ms = main.getStackTrace();
         samples.add(new Object[] {t, js, ms});
         LockSupport.parkNanos(200_000);

@@ -184,16 +184,28 @@ public final class Database implements AutoCloseable {
     if (open != null) {
       return joined(open, work);
     }
+    Committed<T> done;
     if (dialect != Dialect.SQLITE) {
-      return attempts(work);
+      done = attempts(work);
+    } else {
+      writer.lock();
+      try {
+        done = attempts(work);
+      } finally {
+        writer.unlock();
+      }
     }
-    writer.lock();
-    try {
-      return attempts(work);
-    } finally {
-      writer.unlock();
+    // only now: the connection is back in the pool (sqlite-jdbc opens the next transaction on it at
+    // once, holding SQLite's write lock until then) and this process's writer lock is free
+    if (checkpointer != null) {
+      checkpointer.committed();
     }
+    done.open().afterCommit.forEach(Runnable::run);
+    return done.result();
   }
+
+  /** A committed transaction's result and what waits for it. */
+  private record Committed<T>(T result, Open open) {}
 
   /**
    * Runs {@code action} once the current transaction commits (never if it rolls back), or at once
@@ -222,10 +234,10 @@ public final class Database implements AutoCloseable {
     }
   }
 
-  private <T> T attempts(Work<T> work) {
+  private <T> Committed<T> attempts(Work<T> work) {
     SQLException last = null;
     for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-      Open open = null;
+      Open open;
       try (Connection pooled = dataSource.getConnection()) {
         Connection c = statements == null ? pooled : statements.wrap(pooled);
         c.setAutoCommit(false);
@@ -244,11 +256,7 @@ public final class Database implements AutoCloseable {
         } finally {
           current.remove();
         }
-        if (checkpointer != null) {
-          checkpointer.committed();
-        }
-        open.afterCommit.forEach(Runnable::run);
-        return result;
+        return new Committed<>(result, open);
       } catch (SQLException e) {
         if (!isRetryable(e) || attempt == MAX_ATTEMPTS) {
           throw new StoreException("database " + description + ": " + e.getMessage(), e);

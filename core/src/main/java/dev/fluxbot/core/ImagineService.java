@@ -245,16 +245,16 @@ public final class ImagineService {
           ? backend.generate(work, listener)
           : backend.resume(work, resumeTask, listener);
       String hash = p.images().put(result.image()); // hashed once; the cache reuses it
-      if (job.fingerprint() != null) {
-        p.cache().put(job.fingerprint(), id, result.type(), result.width(), result.height(), result.image(), hash);
-      }
       long cost = result.cost() == null ? job.estimateMilli()
           : result.cost().multiply(MILLI).setScale(0, RoundingMode.HALF_UP).longValueExact();
       if (!backend.spendsBflCredits()) {
         cost = job.estimateMilli();
       }
       long charged = cost;
-      p.jobs().atomically(() -> { // the charge, the image's row and the last seed: all or none
+      p.jobs().atomically(() -> { // the cache entry, the charge, the image's row and the last seed: all or none
+        if (job.fingerprint() != null) {
+          p.cache().put(job.fingerprint(), id, result.type(), result.width(), result.height(), result.image(), hash);
+        }
         p.quota().commit(id, charged);
         p.jobs().succeed(id, charged, hash, result.type(), result.width(), result.height(), false);
         p.seeds().remember(job.requester(), result.seed());

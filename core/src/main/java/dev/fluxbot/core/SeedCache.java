@@ -265,12 +265,31 @@ public final class SeedCache {
     String hash = storedHash != null && store.contains(storedHash) ? storedHash : store.put(own);
     long now = clock.millis();
     SeedIndex.Entry entry = new SeedIndex.Entry(fingerprint, hash, type, width, height, own.length, jobId, now, now, 0);
-    diskTotal.change(() -> index(entry, own));
-    memory.put(fingerprint, new CachedImage(fingerprint, hash, type, width, height, own, true));
-    if (diskTotal.mayExceed(settings.maxDiskBytes())) {
-      evictOverBudget(fingerprint);
+    CachedImage held = new CachedImage(fingerprint, hash, type, width, height, own, true);
+    if (db.inTransaction()) {
+      // Joined to the caller's transaction (the job's last one): the row commits with it, and the
+      // running total, the memory entry and any eviction follow the commit. No lock of the total is
+      // taken while the transaction holds the database, so an evictor (total first, then database)
+      // cannot deadlock with it; a recount between that commit and the addition below counts this
+      // entry twice until the next recount, which can only make an eviction come early.
+      long grew = index(entry, own);
+      db.afterCommit(() -> {
+        diskTotal.change(() -> grew);
+        remember(held);
+      });
+    } else {
+      diskTotal.change(() -> index(entry, own));
+      remember(held);
     }
     return new CachedImage(fingerprint, hash, type, width, height, own.clone(), false);
+  }
+
+  /** Keeps a stored entry in memory, then evicts if the index may be over its disk budget. */
+  private void remember(CachedImage held) {
+    memory.put(held.fingerprint(), held);
+    if (diskTotal.mayExceed(settings.maxDiskBytes())) {
+      evictOverBudget(held.fingerprint());
+    }
   }
 
   /** Writes the row; returns how many bytes the index grew by. */
