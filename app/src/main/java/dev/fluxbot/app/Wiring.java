@@ -167,6 +167,7 @@ final class Wiring implements AutoCloseable {
   @Override
   public void close() {
     shutdown(Duration.ofSeconds(30));
+    jobs.flushDeliveries();
     db.close();
   }
 }
