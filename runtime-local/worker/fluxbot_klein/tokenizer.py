@@ -76,6 +76,7 @@ class Tokenizer:
             self.pad_id = self._vocab[PAD_TOKEN]
         else:
             _fail(source, f"no {PAD_TOKEN} token to pad with; use the tokenizer shipped with the model")
+        self._max_token_bytes = max(len(t) for t in self._vocab)
         ids = list(self._vocab.values()) + list(self._added_ids)
         self.vocab_size = max(ids) + 1
         self._cache = {}
@@ -284,6 +285,13 @@ class Tokenizer:
 
         Returns (ids of length max_length, mask with 1 for real tokens, real token count).
         """
+        size = len(prompt.encode("utf-8", errors="replace"))
+        if size > max_length * self._max_token_bytes:
+            raise RequestError(
+                "prompt_too_long",
+                f"the prompt is at least {-(-size // self._max_token_bytes)} tokens ({size} bytes), more "
+                f"than the limit of {max_length}; shorten the prompt",
+                field="prompt")
         ids = self.encode(CHAT_TEMPLATE.format(prompt=prompt))
         count = len(ids)
         if count > max_length:

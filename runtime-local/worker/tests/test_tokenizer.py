@@ -132,7 +132,7 @@ class TinyTokenizerTest(unittest.TestCase):
         self.assertEqual(sum(mask), count)
 
     def test_too_long_prompt(self):
-        prompt = "a photograph of a very long prompt " * 200
+        prompt = "a photograph of a very long prompt " * 80
         real = len(self.tok.encode(TEMPLATE_TEXT.format(prompt)))
         with self.assertRaises(RequestError) as cm:
             self.tok.chat_ids(prompt, max_length=512)
@@ -142,6 +142,16 @@ class TinyTokenizerTest(unittest.TestCase):
         self.assertIn(str(real), err.message)
         self.assertIn("512", err.message)
         self.assertIn("shorten", err.message)
+
+    def test_huge_prompt_refused_before_encoding(self):
+        prompt = "x" * 2_000_000
+        with self.assertRaises(RequestError) as cm:
+            self.tok.chat_ids(prompt, max_length=512)
+        self.assertEqual(cm.exception.code, "prompt_too_long")
+        self.assertIn("2000000 bytes", cm.exception.message)
+        self.assertIn(f"at least {-(-2_000_000 // max(len(t) for t in self.data['model']['vocab']))} tokens",
+                      cm.exception.message)
+        self.assertIn("512", cm.exception.message)
 
 
 class MergeOrderTest(unittest.TestCase):
