@@ -102,6 +102,29 @@ class VaeLatentTest(unittest.TestCase):
         self.assertFalse(torch.allclose(down(x), symmetric, atol=1e-3))
         self.assertEqual(tuple(down(x).shape), (1, 32, 4, 4))
 
+    def test_mid_attention_is_single_head_over_positions(self):
+        _, _, vae = _tiny()
+        attn = vae.encoder.mid.attn_1
+        x = torch.randn(2, 32, 3, 5)
+        n = F.group_norm(x, 32, attn.norm.weight, attn.norm.bias, eps=1e-6)
+
+        def proj(conv):
+            return torch.einsum("oc,bchw->bohw", conv.weight[:, :, 0, 0], n) + conv.bias.view(1, -1, 1, 1)
+
+        q, k, v = (proj(m).flatten(2) for m in (attn.q, attn.k, attn.v))  # [B, C, N]
+        w = torch.softmax(torch.einsum("bcn,bcm->bnm", q, k) / 32 ** 0.5, dim=-1)
+        a = torch.einsum("bnm,bcm->bcn", w, v).reshape(2, 32, 3, 5)
+        out = x + torch.einsum("oc,bchw->bohw", attn.proj_out.weight[:, :, 0, 0], a) + attn.proj_out.bias.view(1, -1, 1, 1)
+        self.assertTrue(torch.allclose(attn(x), out, atol=1e-5))
+
+    def test_bfloat16_build_keeps_stats_float32(self):
+        config, state, vae = _tiny()
+        half = build_vae(state, config, dtype=torch.bfloat16)
+        self.assertEqual(half.dtype, torch.bfloat16)
+        self.assertEqual(half.bn.running_var.dtype, torch.float32)
+        x = torch.rand(1, 3, 32, 32) * 2 - 1
+        self.assertLess(float((half.encode(x) - vae.encode(x)).abs().max()), 0.5)
+
     def test_decoder_structure(self):
         config, _, vae = _tiny()
         self.assertEqual(len(vae.decoder.up), 4)
