@@ -96,8 +96,8 @@ class ResnetBlock(nn.Module):
 def _attention(q, k, v):
     """Single-head attention over [B, N, C]; softmax(q k^T / sqrt(C)) v."""
     sdpa = getattr(F, "scaled_dot_product_attention", None)
-    if sdpa is not None:
-        return sdpa(q, k, v)
+    if sdpa is not None:  # 4-D [B, 1, N, C] lets PyTorch 2.x pick a fused kernel
+        return sdpa(q.unsqueeze(1), k.unsqueeze(1), v.unsqueeze(1)).squeeze(1)
     scale = 1.0 / math.sqrt(q.shape[-1])
     out = torch.empty_like(q)
     chunk = 1024  # queries per step: bounds the score matrix for large images

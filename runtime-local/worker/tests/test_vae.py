@@ -1,4 +1,5 @@
 import unittest
+from unittest import mock
 
 import torch
 import torch.nn.functional as F
@@ -105,7 +106,7 @@ class VaeLatentTest(unittest.TestCase):
     def test_mid_attention_is_single_head_over_positions(self):
         _, _, vae = _tiny()
         attn = vae.encoder.mid.attn_1
-        x = torch.randn(2, 32, 3, 5)
+        x = torch.randn(2, 32, 36, 30)  # 1080 positions: more than one chunk of the plain path
         n = F.group_norm(x, 32, attn.norm.weight, attn.norm.bias, eps=1e-6)
 
         def proj(conv):
@@ -113,9 +114,27 @@ class VaeLatentTest(unittest.TestCase):
 
         q, k, v = (proj(m).flatten(2) for m in (attn.q, attn.k, attn.v))  # [B, C, N]
         w = torch.softmax(torch.einsum("bcn,bcm->bnm", q, k) / 32 ** 0.5, dim=-1)
-        a = torch.einsum("bnm,bcm->bcn", w, v).reshape(2, 32, 3, 5)
+        a = torch.einsum("bnm,bcm->bcn", w, v).reshape(2, 32, 36, 30)
         out = x + torch.einsum("oc,bchw->bohw", attn.proj_out.weight[:, :, 0, 0], a) + attn.proj_out.bias.view(1, -1, 1, 1)
         self.assertTrue(torch.allclose(attn(x), out, atol=1e-5))
+
+    def test_fused_attention_path_matches_fallback(self):
+        _, _, vae = _tiny()
+        attn = vae.decoder.mid.attn_1
+        x = torch.randn(2, 32, 4, 3)
+        seen = []
+
+        def fake_sdpa(q, k, v):
+            seen.append(q.dim())
+            w = torch.softmax(q @ k.transpose(-1, -2) / q.shape[-1] ** 0.5, dim=-1)
+            return w @ v
+
+        with mock.patch.object(F, "scaled_dot_product_attention", fake_sdpa, create=True):
+            fused = attn(x)
+        self.assertEqual(seen, [4])
+        with mock.patch.object(F, "scaled_dot_product_attention", None, create=True):
+            plain = attn(x)
+        self.assertTrue(torch.allclose(fused, plain, atol=1e-5))
 
     def test_bfloat16_build_keeps_stats_float32(self):
         config, state, vae = _tiny()
@@ -185,8 +204,11 @@ class VaeNamesTest(unittest.TestCase):
         self.assertEqual(real["decoder.up.0.block.0.nin_shortcut.weight"], (128, 256, 1, 1))
         self.assertEqual(real["decoder.up.3.block.2.conv2.weight"], (512, 512, 3, 3))
         self.assertEqual(real["bn.running_mean"], (128,))
+        # the Hugging Face vae/ file: 250 float tensors (plus an int64 bn.num_batches_tracked),
+        # 84,046,115 parameters besides the 2 x 128 BatchNorm statistics
+        self.assertEqual(len(real), 250)
         params = sum(torch.Size(s).numel() for s in real.values())
-        self.assertTrue(80_000_000 < params < 90_000_000, params)
+        self.assertEqual(params - 256, 84_046_115)
         self.assertEqual(infer_vae_config(real), VaeConfig.klein())
         diff = expected_shapes(VaeConfig.klein(), "diffusers")
         self.assertEqual(diff["encoder.mid_block.attentions.0.to_k.weight"], (512, 512))
