@@ -251,7 +251,8 @@ def _read_tensor(f, path, name, info, data_start, device, dtype):
             raise CheckpointError(f"{path}: tensor {name!r} is truncated (expected {nbytes} bytes, "
                                   f"read {got}); download the file again")
         # frombuffer shares the bytearray, which the tensor then owns; nothing refers to the file.
-        t = torch.frombuffer(buf, dtype=tdtype).reshape(info.shape)
+        # Read as bytes and reinterpret: works for every dtype, float8 included.
+        t = torch.frombuffer(buf, dtype=torch.uint8).view(tdtype).reshape(info.shape)
     if dtype is not None and t.is_floating_point() and t.dtype != dtype:
         if str(t.dtype).startswith("torch.float8") and torch.device(device).type != "cpu":
             t = t.to(device).to(dtype)
