@@ -168,7 +168,7 @@ def denoise(model, img, img_ids, txt, txt_ids, schedule, ref=None, ref_ids=None,
     for step, (t_curr, t_next) in enumerate(zip(schedule[:-1], schedule[1:]), start=1):
         t_vec = torch.full((b,), float(t_curr), device=device, dtype=torch.float32)
         pred = predict(x.to(img.dtype), t_vec)
-        x = x + (float(t_next) - float(t_curr)) * pred.float()
+        x = x + (float(t_next) - float(t_curr)) * pred.float().to(device)
         if on_step is not None:
             on_step(step, steps)
     return x.to(img.dtype)
