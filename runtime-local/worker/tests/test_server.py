@@ -1,11 +1,18 @@
 """The HTTP server over a real socket, with a fast test double in place of the model."""
 
 import base64
+import contextlib
 import hashlib
 import http.client
 import io
 import json
+import os
+import shutil
+import signal
 import socket
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 import types
@@ -14,6 +21,7 @@ import unittest
 import torch
 from PIL import Image
 
+from fluxbot_klein.__main__ import main
 from fluxbot_klein.errors import RequestError
 from fluxbot_klein.pipeline import GeneratedImage
 from fluxbot_klein.server import WorkerServer, parse_request
@@ -133,6 +141,8 @@ class ServerTest(unittest.TestCase):
             self.assertIsNotNone(event, f"stream ended before {name}: {seen}")
             seen.append(event)
             if event["event"] == name:
+                if name in ("image", "error"):  # the last line: the stream must end here
+                    self.assertEqual(resp.read(), b"")
                 return seen
 
     def health(self, server=None):
@@ -392,6 +402,82 @@ class ServerTest(unittest.TestCase):
         with self.assertRaises(OSError):
             self.conn().request("GET", "/v1/health")
             self.conn().getresponse()
+
+
+WORKER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class CommandLineTest(unittest.TestCase):
+    """python -m fluxbot_klein as the Java backend runs it: a real child process."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="klein-cli-")
+        self.addCleanup(shutil.rmtree, self.dir)
+
+    def spawn(self, *args):
+        env = dict(os.environ, PYTHONPATH=WORKER_DIR, PYTHONUNBUFFERED="1")
+        proc = subprocess.Popen([sys.executable, "-m", "fluxbot_klein", *args], cwd=self.dir, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(self.reap, proc)
+        return proc
+
+    @staticmethod
+    def reap(proc):
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate(timeout=10)
+
+    def test_tiny_then_serve_then_sigterm(self):
+        tiny = self.spawn("tiny", os.path.join(self.dir, "ckpt"), "--layout", "bfl")
+        out, err = tiny.communicate(timeout=60)
+        self.assertEqual(tiny.returncode, 0, err)
+        checkpoint = out.strip()
+        self.assertTrue(checkpoint.endswith(".safetensors"), out)
+        proc = self.spawn("serve", "--checkpoint", checkpoint, "--device", "cpu", "--listen", "127.0.0.1:0",
+                          "--warmup", "64x64")
+        line = proc.stdout.readline()
+        if not line.startswith("listening on http://127.0.0.1:"):
+            proc.kill()
+            self.fail(f"no listening line: {line!r}; stderr: {proc.communicate(timeout=10)[1]}")
+        port = int(line.strip().rsplit(":", 1)[1])
+        self.assertNotEqual(port, 0)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        conn.request("GET", "/v1/health")
+        health = json.loads(conn.getresponse().read())
+        self.assertEqual((health["status"], health["model"], health["variant"], health["device"], health["dtype"]),
+                         ("ok", "custom", "distilled", "cpu", "float32"))
+        body = {"id": "cli-1", "prompt": "a red fox in snow", "width": 64, "height": 96, "seed": 5, "steps": 2}
+        conn.request("POST", "/v1/generate", body=json.dumps(body), headers={"Content-Type": "application/json"})
+        resp = conn.getresponse()
+        events = [json.loads(x) for x in resp.read().decode().splitlines()]
+        conn.close()
+        self.assertEqual([e["event"] for e in events], ["queued", "started", "progress", "progress", "image"])
+        png = Image.open(io.BytesIO(base64.b64decode(events[-1]["data"])))
+        self.assertEqual((png.format, png.size), ("PNG", (64, 96)))
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+        self.assertEqual(proc.returncode, 0, err)
+        self.assertIn('id="cli-1" size=64x96 steps=2 batch=1', err)
+        self.assertNotIn("Traceback", err)
+
+    def test_bad_checkpoint_exits_2_without_traceback(self):
+        proc = self.spawn("serve", "--checkpoint", os.path.join(self.dir, "missing"), "--device", "cpu",
+                          "--listen", "127.0.0.1:0")
+        out, err = proc.communicate(timeout=60)
+        self.assertEqual(proc.returncode, 2, err)
+        self.assertIn("error:", err)
+        self.assertIn("missing", err)
+        self.assertNotIn("Traceback", err)
+        self.assertNotIn("listening", out)
+
+    def test_bench_quick(self):
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            self.assertEqual(main(["bench", "--quick", "--batches", "1,2"]), 0)
+        text = buf.getvalue()
+        self.assertIn("| end-to-end, 1 image (new prompt) |", text)
+        self.assertIn("| transformer only (all steps) |", text)
+        self.assertIn("| throughput, batch 2 |", text)
 
 
 if __name__ == "__main__":
