@@ -55,11 +55,19 @@ class Components:
 def resolve_device(device):
     """"auto" -> cuda when available, else cpu; returns a torch.device."""
     if device is None or device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise CheckpointError(f"--device {device}: this PyTorch ({torch.__version__}) sees no CUDA GPU; "
-                              "use --device cpu or auto")
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise CheckpointError(f"--device {device!r} is not a device; use cuda, cuda:N, cpu or auto") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise CheckpointError(f"--device {device}: this PyTorch ({torch.__version__}) sees no CUDA GPU; "
+                                  "use --device cpu or auto")
+        if dev.index is None:
+            dev = torch.device("cuda", torch.cuda.current_device())
+        elif dev.index >= torch.cuda.device_count():
+            raise CheckpointError(f"--device {device}: there are only {torch.cuda.device_count()} CUDA devices")
     return dev
 
 

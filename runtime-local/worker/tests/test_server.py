@@ -105,7 +105,9 @@ class ServerTest(unittest.TestCase):
     # helpers ---------------------------------------------------------------------------------
     def conn(self, server=None):
         host, port = (server or self.server).address
-        return http.client.HTTPConnection(host, port, timeout=20)
+        conn = http.client.HTTPConnection(host, port, timeout=20)
+        self.addCleanup(conn.close)
+        return conn
 
     def post(self, body, server=None, raw=None):
         conn = self.conn(server)
