@@ -1,0 +1,407 @@
+"""Byte-level BPE from a Hugging Face ``tokenizer.json`` (Qwen2/Qwen3 layout), no ``tokenizers``.
+
+Reads the normalizer (NFC), the pre-tokenizer (a regex Split, then ByteLevel without a prefix
+space), the BPE model (vocab and ranked merges), the added tokens (matched verbatim before BPE)
+and the ByteLevel decoder. ``chat_ids`` applies Qwen3's chat template with thinking disabled and
+pads to a fixed length on the right, as FLUX.2 [klein] prompts are encoded.
+"""
+
+import json
+import os
+import unicodedata
+from collections import Counter
+
+import regex
+
+from .errors import CheckpointError, RequestError
+
+CHAT_TEMPLATE = "<|im_start|>user\n{prompt}<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n"
+PAD_TOKEN = "<|endoftext|>"
+QWEN_SPLIT_PATTERN = (
+    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*"
+    r"|\s*[\r\n]+|\s+(?!\S)|\s+"
+)
+_CACHE_LIMIT = 50000
+
+
+def bytes_to_unicode():
+    """GPT-2's reversible map from the 256 byte values to printable characters."""
+    keep = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(
+        range(ord("®"), ord("ÿ") + 1))
+    chars = list(keep)
+    extra = 0
+    for b in range(256):
+        if b not in keep:
+            keep.append(b)
+            chars.append(256 + extra)
+            extra += 1
+    return {b: chr(c) for b, c in zip(keep, chars)}
+
+
+_BYTE_TO_CHAR = bytes_to_unicode()
+_CHAR_TO_BYTE = {c: b for b, c in _BYTE_TO_CHAR.items()}
+
+
+def _fail(path, what):
+    raise CheckpointError(f"tokenizer file {path}: {what}")
+
+
+class Tokenizer:
+    """Byte-level BPE tokenizer with verbatim added tokens; see the module docstring."""
+
+    def __init__(self, vocab, merges, added_tokens, split_pattern, normalizer="NFC",
+                 ignore_merges=False, source="<memory>"):
+        self.source = source
+        self._vocab = dict(vocab)
+        self._id_to_token = {i: t for t, i in self._vocab.items()}
+        self._ranks = {}
+        for rank, (a, b) in enumerate(merges):
+            self._ranks.setdefault((a, b), rank)
+        self._ignore_merges = ignore_merges
+        self._normalizer = normalizer
+        self._split = regex.compile(split_pattern) if split_pattern else None
+        self._added = {}
+        self._added_ids = {}
+        for tok in added_tokens:
+            self._added[tok["content"]] = tok
+            self._added_ids[tok["id"]] = tok
+        self._added_re, self._added_groups = self._compile_added(added_tokens)
+        for ch in _CHAR_TO_BYTE:
+            if ch not in self._vocab:
+                _fail(source, f"byte-level token {ch!r} (byte {_CHAR_TO_BYTE[ch]}) is missing from "
+                              "model.vocab; this is not a byte-level BPE vocabulary")
+        if PAD_TOKEN in self._added:
+            self.pad_id = self._added[PAD_TOKEN]["id"]
+        elif PAD_TOKEN in self._vocab:
+            self.pad_id = self._vocab[PAD_TOKEN]
+        else:
+            _fail(source, f"no {PAD_TOKEN} token to pad with; use the tokenizer shipped with the model")
+        self._max_token_bytes = max(len(t) for t in self._vocab)
+        ids = list(self._vocab.values()) + list(self._added_ids)
+        self.vocab_size = max(ids) + 1
+        self._cache = {}
+
+    @staticmethod
+    def _compile_added(added_tokens):
+        if not added_tokens:
+            return None, []
+        parts = []
+        for tok in sorted(added_tokens, key=lambda t: -len(t["content"])):
+            body = "(" + regex.escape(tok["content"]) + ")"
+            if tok.get("single_word"):
+                body = r"(?<!\w)" + body + r"(?!\w)"
+            if tok.get("lstrip"):
+                body = r"\s*" + body
+            if tok.get("rstrip"):
+                body = body + r"\s*"
+            parts.append(f"(?:{body})")
+        return regex.compile("|".join(parts)), [None] + [t["content"] for t in sorted(
+            added_tokens, key=lambda t: -len(t["content"]))]
+
+    @classmethod
+    def from_file(cls, path):
+        """Reads a Hugging Face ``tokenizer.json`` (a file, or a folder holding one)."""
+        if os.path.isdir(path):
+            path = os.path.join(path, "tokenizer.json")
+        try:
+            with open(path, "r", encoding="utf-8") as f:
+                data = json.load(f)
+        except FileNotFoundError:
+            raise CheckpointError(f"tokenizer file {path} does not exist; the checkpoint needs "
+                                  "tokenizer/tokenizer.json") from None
+        except (ValueError, UnicodeDecodeError) as e:
+            raise CheckpointError(f"tokenizer file {path} is not valid JSON ({e})") from None
+        return cls.from_dict(data, source=path)
+
+    @classmethod
+    def from_dict(cls, data, source="<memory>"):
+        """Builds a tokenizer from the parsed JSON of a ``tokenizer.json``."""
+        model = data.get("model") or {}
+        if model.get("type", "BPE") != "BPE":
+            _fail(source, f"model.type is {model.get('type')!r}, only BPE is supported")
+        for key in ("continuing_subword_prefix", "end_of_word_suffix"):
+            if model.get(key):
+                _fail(source, f"model.{key} is {model[key]!r}; only byte-level BPE without it is supported")
+        vocab = model.get("vocab")
+        if not isinstance(vocab, dict) or not vocab:
+            _fail(source, "model.vocab is missing or empty")
+        merges = []
+        for i, m in enumerate(model.get("merges") or []):
+            if isinstance(m, str):
+                pair = m.split(" ")
+            else:
+                pair = list(m)
+            if len(pair) != 2:
+                _fail(source, f"merge {i} is {m!r}, expected two tokens")
+            merges.append((pair[0], pair[1]))
+        normalizer = cls._read_normalizer(data.get("normalizer"), source)
+        pattern = cls._read_pre_tokenizer(data.get("pre_tokenizer"), source)
+        added = []
+        for tok in data.get("added_tokens") or []:
+            if "content" not in tok or "id" not in tok:
+                _fail(source, f"added token {tok!r} lacks content or id")
+            added.append(tok)
+        return cls(vocab, merges, added, pattern, normalizer=normalizer,
+                   ignore_merges=bool(model.get("ignore_merges", False)), source=source)
+
+    @staticmethod
+    def _read_normalizer(spec, source):
+        if spec is None:
+            return None
+        kind = spec.get("type")
+        if kind in ("NFC", "NFD", "NFKC", "NFKD"):
+            return kind
+        if kind == "Sequence" and not spec.get("normalizers"):
+            return None
+        _fail(source, f"normalizer {kind!r} is not supported (Qwen uses NFC)")
+
+    @staticmethod
+    def _read_pre_tokenizer(spec, source):
+        if spec is None:
+            _fail(source, "pre_tokenizer is missing; a byte-level BPE needs ByteLevel")
+        steps = spec.get("pretokenizers") if spec.get("type") == "Sequence" else [spec]
+        pattern = None
+        byte_level = False
+        for step in steps:
+            kind = step.get("type")
+            if kind == "Split":
+                if step.get("behavior", "Isolated") != "Isolated" or step.get("invert"):
+                    _fail(source, f"Split behavior {step.get('behavior')!r} invert={step.get('invert')} "
+                                  "is not supported (Qwen uses Isolated, not inverted)")
+                pat = step.get("pattern") or {}
+                if "Regex" in pat:
+                    pattern = pat["Regex"]
+                elif "String" in pat:
+                    pattern = regex.escape(pat["String"])
+                else:
+                    _fail(source, f"Split pattern {pat!r} has neither Regex nor String")
+            elif kind == "ByteLevel":
+                if step.get("add_prefix_space"):
+                    _fail(source, "ByteLevel add_prefix_space=true is not supported (Qwen has false)")
+                if step.get("use_regex", True) and pattern is None:
+                    pattern = QWEN_SPLIT_PATTERN
+                byte_level = True
+            else:
+                _fail(source, f"pre-tokenizer {kind!r} is not supported (Qwen uses Split + ByteLevel)")
+        if not byte_level:
+            _fail(source, "pre_tokenizer has no ByteLevel step; only byte-level BPE is supported")
+        return pattern
+
+    # encoding
+
+    def _bpe(self, word):
+        """Token ids of one pre-tokenized word (already mapped to byte-level characters)."""
+        hit = self._cache.get(word)
+        if hit is not None:
+            return hit
+        if self._ignore_merges and word in self._vocab:
+            out = (self._vocab[word],)
+        else:
+            parts = list(word)
+            ranks = self._ranks
+            while len(parts) > 1:
+                best = None
+                best_rank = None
+                for pair in zip(parts, parts[1:]):
+                    r = ranks.get(pair)
+                    if r is not None and (best_rank is None or r < best_rank):
+                        best, best_rank = pair, r
+                if best is None:
+                    break
+                a, b = best
+                merged = []
+                i = 0
+                n = len(parts)
+                while i < n:
+                    if i + 1 < n and parts[i] == a and parts[i + 1] == b:
+                        merged.append(a + b)
+                        i += 2
+                    else:
+                        merged.append(parts[i])
+                        i += 1
+                parts = merged
+            try:
+                out = tuple(self._vocab[p] for p in parts)
+            except KeyError as e:
+                raise CheckpointError(f"tokenizer file {self.source}: merge result {e.args[0]!r} is not "
+                                      "in model.vocab; the file is inconsistent") from None
+        if len(self._cache) >= _CACHE_LIMIT:
+            self._cache.clear()
+        self._cache[word] = out
+        return out
+
+    def _encode_plain(self, text, out):
+        if not text:
+            return
+        if self._normalizer:
+            text = unicodedata.normalize(self._normalizer, text)
+        if self._split is None:
+            pieces = [text]
+        else:
+            pieces = []
+            pos = 0
+            for m in self._split.finditer(text):
+                if m.start() > pos:
+                    pieces.append(text[pos:m.start()])
+                if m.end() > m.start():
+                    pieces.append(m.group())
+                pos = m.end()
+            if pos < len(text):
+                pieces.append(text[pos:])
+        for piece in pieces:
+            word = "".join(_BYTE_TO_CHAR[b] for b in piece.encode("utf-8"))
+            out.extend(self._bpe(word))
+
+    def encode(self, text):
+        """Token ids of text; added tokens (``<|im_start|>``…) are matched verbatim, never split."""
+        out = []
+        pos = 0
+        if self._added_re is not None:
+            for m in self._added_re.finditer(text):
+                self._encode_plain(text[pos:m.start()], out)
+                out.append(self._added[self._added_groups[m.lastindex]]["id"])
+                pos = m.end()
+        self._encode_plain(text[pos:], out)
+        return out
+
+    def decode(self, ids, skip_special_tokens=False):
+        """Text of token ids (invalid UTF-8 byte runs become U+FFFD)."""
+        buf = bytearray()
+        for i in ids:
+            i = int(i)
+            tok = self._added_ids.get(i)
+            if tok is not None:
+                if not (skip_special_tokens and tok.get("special")):
+                    buf.extend(tok["content"].encode("utf-8"))
+                continue
+            token = self._id_to_token.get(i)
+            if token is None:
+                raise ValueError(f"token id {i} is not in the vocabulary (size {self.vocab_size})")
+            buf.extend(_CHAR_TO_BYTE[c] for c in token)
+        return buf.decode("utf-8", errors="replace")
+
+    def chat_ids(self, prompt, max_length=512):
+        """Qwen3 chat template (one user turn, generation prompt, thinking off), right-padded.
+
+        Returns (ids of length max_length, mask with 1 for real tokens, real token count).
+        """
+        size = len(prompt.encode("utf-8", errors="replace"))
+        if size > max_length * self._max_token_bytes:
+            raise RequestError(
+                "prompt_too_long",
+                f"the prompt is at least {-(-size // self._max_token_bytes)} tokens ({size} bytes), more "
+                f"than the limit of {max_length}; shorten the prompt",
+                field="prompt")
+        ids = self.encode(CHAT_TEMPLATE.format(prompt=prompt))
+        count = len(ids)
+        if count > max_length:
+            raise RequestError(
+                "prompt_too_long",
+                f"the prompt is {count} tokens with the chat template, more than the limit of "
+                f"{max_length}; shorten the prompt",
+                field="prompt")
+        pad = max_length - count
+        return ids + [self.pad_id] * pad, [1] * count + [0] * pad, count
+
+
+# The tiny tokenizer for tests: Qwen3's added tokens, merges learned from this text.
+
+QWEN3_ADDED_TOKENS = [
+    ("<|endoftext|>", True), ("<|im_start|>", True), ("<|im_end|>", True),
+    ("<|object_ref_start|>", True), ("<|object_ref_end|>", True), ("<|box_start|>", True),
+    ("<|box_end|>", True), ("<|quad_start|>", True), ("<|quad_end|>", True),
+    ("<|vision_start|>", True), ("<|vision_end|>", True), ("<|vision_pad|>", True),
+    ("<|image_pad|>", True), ("<|video_pad|>", True), ("<tool_call>", False),
+    ("</tool_call>", False), ("<|fim_prefix|>", True), ("<|fim_middle|>", True),
+    ("<|fim_suffix|>", True), ("<|fim_pad|>", True), ("<|repo_name|>", True),
+    ("<|file_sep|>", True), ("<tool_response>", False), ("</tool_response>", False),
+    ("<think>", False), ("</think>", False),
+]
+
+_TRAINING_TEXT = """\
+A photograph of a red fox sitting in the snow at sunrise, soft light, shallow depth of field.
+An oil painting of a lighthouse on a rocky coast during a storm, dramatic waves and clouds.
+A watercolor illustration of a small village with colorful houses along a quiet river.
+The cat is sleeping on the window sill while the rain is falling on the garden outside.
+A portrait of an old sailor with a white beard and a blue hat, looking at the sea.
+A futuristic city at night with neon lights, flying cars and tall glass towers.
+A bowl of fresh fruit on a wooden table: apples, oranges, grapes and a banana.
+The mountains are covered with green forests and the sky is clear and bright.
+A child is reading a book under a large tree in the park on a sunny afternoon.
+Make the image brighter and add a rainbow in the sky above the lake.
+user assistant think the and of in on with a an is are at to for this that there
+"""
+
+
+def _learn_merges(text, count):
+    """Learns up to count merges from text with the standard pair-frequency BPE procedure."""
+    split = regex.compile(QWEN_SPLIT_PATTERN)
+    words = Counter("".join(_BYTE_TO_CHAR[b] for b in w.encode("utf-8")) for w in split.findall(text))
+    seqs = {w: list(w) for w in words}
+    merges = []
+    while len(merges) < count:
+        pairs = Counter()
+        for w, n in words.items():
+            s = seqs[w]
+            for p in zip(s, s[1:]):
+                pairs[p] += n
+        if not pairs:
+            break
+        best = max(pairs.items(), key=lambda kv: (kv[1], -len(kv[0][0] + kv[0][1]), kv[0]))[0]
+        merges.append(best)
+        a, b = best
+        for w in seqs:
+            s = seqs[w]
+            out, i = [], 0
+            while i < len(s):
+                if i + 1 < len(s) and s[i] == a and s[i + 1] == b:
+                    out.append(a + b)
+                    i += 2
+                else:
+                    out.append(s[i])
+                    i += 1
+            seqs[w] = out
+    return merges
+
+
+def tiny_tokenizer_json(merge_count=300):
+    """A small tokenizer.json (as a dict) in Qwen3's exact structure."""
+    vocab = {}
+    for ch in sorted(_BYTE_TO_CHAR.values()):
+        vocab[ch] = len(vocab)
+    merges = []
+    for a, b in _learn_merges(_TRAINING_TEXT, merge_count):
+        if a + b not in vocab:
+            vocab[a + b] = len(vocab)
+        merges.append([a, b])
+    added = [{"id": len(vocab) + i, "content": c, "single_word": False, "lstrip": False,
+              "rstrip": False, "normalized": False, "special": special}
+             for i, (c, special) in enumerate(QWEN3_ADDED_TOKENS)]
+    byte_level = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": False, "use_regex": False}
+    return {
+        "version": "1.0",
+        "truncation": None,
+        "padding": None,
+        "added_tokens": added,
+        "normalizer": {"type": "NFC"},
+        "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
+            {"type": "Split", "pattern": {"Regex": QWEN_SPLIT_PATTERN}, "behavior": "Isolated",
+             "invert": False},
+            dict(byte_level),
+        ]},
+        "post_processor": dict(byte_level),
+        "decoder": dict(byte_level),
+        "model": {"type": "BPE", "dropout": None, "unk_token": None, "continuing_subword_prefix": "",
+                  "end_of_word_suffix": "", "fuse_unk": False, "byte_fallback": False,
+                  "ignore_merges": False, "vocab": vocab, "merges": merges},
+    }
+
+
+def write_tiny_tokenizer(path):
+    """Writes a tiny Qwen3-structured tokenizer.json to path (a file, or a folder) and returns its vocab size."""
+    if os.path.isdir(path):
+        path = os.path.join(path, "tokenizer.json")
+    data = tiny_tokenizer_json()
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(data, f, ensure_ascii=False, indent=2)
+    return max(t["id"] for t in data["added_tokens"]) + 1
