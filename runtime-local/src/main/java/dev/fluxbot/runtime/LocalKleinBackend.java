@@ -212,12 +212,13 @@ public final class LocalKleinBackend implements ImageBackend, BackendRouter.Clai
     ObjectNode body = body(job);
     String model = job.request().model().id();
     String lost = null;
+    java.net.URI lostOn = null;
     try {
       for (int attempt = 1; attempt <= config.maxAttempts(); attempt++) {
         if (lost != null) {
           progress.onProgress(Progress.of(Progress.Stage.QUEUED, "worker restarted, retrying"));
         }
-        try (WorkerPool.Lease lease = awaitWorker(model, lost != null)) {
+        try (WorkerPool.Lease lease = awaitWorker(model, lostOn)) {
           WorkerClient worker = lease.client();
           log.info("job {}: {} on local worker {} (attempt {})", job.id(), model, worker.url(), attempt);
           try {
@@ -241,6 +242,7 @@ public final class LocalKleinBackend implements ImageBackend, BackendRouter.Clai
             lost = "worker " + worker.url() + " " + why;
             pool.markLost(worker.url(), why);
           }
+          lostOn = worker.url();
           log.warn("job {}: {} (attempt {} of {})", job.id(), lost, attempt, config.maxAttempts());
         }
       }
@@ -252,9 +254,12 @@ public final class LocalKleinBackend implements ImageBackend, BackendRouter.Clai
         + " times (last: " + lost + "). You were not charged; try again in a minute, and tell an admin if it repeats.");
   }
 
-  /** A healthy worker now, else one that becomes healthy within {@code requeueWait}. */
-  private WorkerPool.Lease awaitWorker(String model, boolean afterLoss) throws InterruptedException {
-    Optional<WorkerPool.Lease> lease = afterLoss ? Optional.empty() : pool.acquire(model);
+  /**
+   * A healthy worker now, else one that becomes healthy within {@code requeueWait}; after a loss
+   * (on {@code lostOn}), health is asked again first and another worker is preferred.
+   */
+  private WorkerPool.Lease awaitWorker(String model, java.net.URI lostOn) throws InterruptedException {
+    Optional<WorkerPool.Lease> lease = lostOn != null ? Optional.empty() : pool.acquire(model);
     if (lease.isPresent()) {
       return lease.get();
     }
@@ -262,7 +267,7 @@ public final class LocalKleinBackend implements ImageBackend, BackendRouter.Clai
     Duration wait = FIRST_RETRY_WAIT;
     while (true) {
       refreshHealth();
-      lease = pool.acquire(model);
+      lease = pool.acquire(model, lostOn);
       if (lease.isPresent()) {
         return lease.get();
       }

@@ -137,9 +137,19 @@ public final class WorkerPool {
 
   /** Takes a slot on the least loaded healthy worker serving {@code model}; no I/O. */
   public Optional<Lease> acquire(String model) {
+    return acquire(model, null);
+  }
+
+  /**
+   * Like {@link #acquire(String)}, preferring any other worker to {@code avoid} (the one that
+   * just lost the job); {@code avoid} is taken only when no other is healthy.
+   */
+  public Optional<Lease> acquire(String model, URI avoid) {
+    Comparator<Member> order = Comparator.<Member>comparingInt(m -> m.client.url().equals(avoid) ? 1 : 0)
+        .thenComparingDouble(Member::load);
     Optional<Member> best = members.stream()
         .filter(m -> m.healthy() && model.equals(m.seen.get().health.model()))
-        .min(Comparator.comparingDouble(Member::load));
+        .min(order);
     best.ifPresent(m -> m.inFlight.incrementAndGet());
     return best.map(Lease::new);
   }
