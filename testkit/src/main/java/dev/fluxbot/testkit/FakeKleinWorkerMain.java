@@ -10,7 +10,8 @@ import java.util.concurrent.CountDownLatch;
  *
  * <p>Fake options: {@code --model M}, {@code --variant V}, {@code --step-delay-ms N},
  * {@code --load-ms N} (health says loading that long after the start), {@code --die-after-step K}
- * (the first generate halts the whole process after step K). It prints one line when it listens,
+ * (the first generate halts the whole process after step K), {@code --die-once FILE} (only when FILE
+ * does not exist yet; dying creates it, so a restarted process serves). It prints one line when it listens,
  * serves until stopped, and exits on SIGTERM.
  */
 public final class FakeKleinWorkerMain {
@@ -24,6 +25,7 @@ public final class FakeKleinWorkerMain {
     long stepDelayMs = 0;
     long loadMs = 0;
     int dieAfterStep = -1;
+    java.nio.file.Path dieOnce = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "serve" -> {
@@ -37,12 +39,14 @@ public final class FakeKleinWorkerMain {
         case "--step-delay-ms" -> stepDelayMs = Long.parseLong(args[++i]);
         case "--load-ms" -> loadMs = Long.parseLong(args[++i]);
         case "--die-after-step" -> dieAfterStep = Integer.parseInt(args[++i]);
+        case "--die-once" -> dieOnce = java.nio.file.Path.of(args[++i]);
         default -> {
           System.err.println("fake klein worker: unknown argument " + args[i]);
           System.exit(2);
         }
       }
     }
+    java.nio.file.Path marker = dieOnce;
     int colon = listen.lastIndexOf(':');
     FakeKleinWorker worker = FakeKleinWorker.builder()
         .listen(listen.substring(0, colon), Integer.parseInt(listen.substring(colon + 1)))
@@ -51,12 +55,19 @@ public final class FakeKleinWorkerMain {
         .stepDelay(Duration.ofMillis(stepDelayMs))
         .status(loadMs > 0 ? "loading" : "ok")
         .onDie(() -> {
+          if (marker != null) {
+            try {
+              java.nio.file.Files.writeString(marker, "died");
+            } catch (java.io.IOException e) {
+              throw new java.io.UncheckedIOException(e);
+            }
+          }
           System.out.println("fake klein worker: dying as scripted");
           System.out.flush();
           Runtime.getRuntime().halt(137);
         })
         .start();
-    if (dieAfterStep >= 0) {
+    if (dieAfterStep >= 0 && (marker == null || !java.nio.file.Files.exists(marker))) {
       worker.enqueue(KleinScenario.dieAfterStep(dieAfterStep));
     }
     CountDownLatch stopped = new CountDownLatch(1);
