@@ -63,8 +63,10 @@ public final class LocalKleinBackend implements ImageBackend, BackendRouter.Clai
   private final InstantSource clock;
   private final Sleeper sleeper;
   private final Executor executor;
+  private final OkHttpClient http;
   private final WorkerPool pool;
-  private final WorkerSupervisor supervisor;
+  private volatile WorkerSupervisor supervisor;
+  private volatile boolean started;
   private final ObjectMapper mapper = new ObjectMapper();
   private volatile boolean closed;
 
@@ -79,11 +81,9 @@ public final class LocalKleinBackend implements ImageBackend, BackendRouter.Clai
     this.clock = Objects.requireNonNull(clock, "clock");
     this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
     this.executor = Objects.requireNonNull(executor, "executor");
+    this.http = Objects.requireNonNull(http, "http");
     List<WorkerClient> clients = config.allWorkers().stream().map(url -> new WorkerClient(url, http)).toList();
     this.pool = new WorkerPool(clients, executor);
-    LocalRuntimeConfig.Spawn spawn = config.spawn();
-    this.supervisor = spawn == null ? null : new WorkerSupervisor(spawn, WorkerPackage.extract(spawn.dataDir()),
-        new WorkerClient(spawn.url(), http), clock, sleeper, executor, Backoff.defaults(), WorkerSupervisor.DEFAULT_GRACE);
   }
 
   /** With the system clock, real sleeps, virtual threads and a client with loopback time-outs. */
@@ -108,9 +108,17 @@ public final class LocalKleinBackend implements ImageBackend, BackendRouter.Clai
   /**
    * Starts the spawned worker (if any), asks every worker's health once, then keeps asking every
    * {@code healthInterval} on the executor. Blocks only for the first round of health checks.
+   * The worker package is extracted into the data folder first where a worker is spawned.
    */
   public void start() {
-    if (supervisor != null) {
+    if (started) {
+      throw new IllegalStateException("the local klein runtime was already started");
+    }
+    started = true;
+    LocalRuntimeConfig.Spawn spawn = config.spawn();
+    if (spawn != null) {
+      supervisor = new WorkerSupervisor(spawn, WorkerPackage.extract(spawn.dataDir()), new WorkerClient(spawn.url(), http),
+          clock, sleeper, executor, Backoff.defaults(), WorkerSupervisor.DEFAULT_GRACE);
       supervisor.start();
     }
     refreshHealth();
@@ -146,7 +154,7 @@ public final class LocalKleinBackend implements ImageBackend, BackendRouter.Clai
     return workers();
   }
 
-  /** The supervisor of the worker fluxbot starts itself, if the config has one. */
+  /** The supervisor of the worker fluxbot starts itself, once {@link #start} started it. */
   public Optional<WorkerSupervisor> supervisor() {
     return Optional.ofNullable(supervisor);
   }
@@ -360,8 +368,9 @@ public final class LocalKleinBackend implements ImageBackend, BackendRouter.Clai
   @Override
   public void close() {
     closed = true;
-    if (supervisor != null) {
-      supervisor.close();
+    WorkerSupervisor s = supervisor;
+    if (s != null) {
+      s.close();
     }
   }
 }
