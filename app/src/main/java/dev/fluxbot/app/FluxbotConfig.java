@@ -120,7 +120,7 @@ public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Sto
         throw new IllegalArgumentException("local.spawn.device: must be auto, cpu, cuda, cuda:N or mps; got \""
             + device + "\"");
       }
-      Web.address("local.spawn.listen", listen);
+      Web.address("local.spawn.listen", listen, DEFAULT_LISTEN);
       duration("local.spawn.health_timeout", healthTimeout);
     }
 
@@ -133,7 +133,7 @@ public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Sto
     }
 
     public InetSocketAddress address() {
-      return Web.address("local.spawn.listen", listen);
+      return Web.address("local.spawn.listen", listen, DEFAULT_LISTEN);
     }
   }
 
@@ -195,6 +195,10 @@ public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Sto
     }
 
     static InetSocketAddress address(String field, String listen) {
+      return address(field, listen, DEFAULT_LISTEN);
+    }
+
+    static InetSocketAddress address(String field, String listen, String example) {
       int colon = listen.lastIndexOf(':');
       String host = colon <= 0 ? "" : listen.substring(0, colon);
       if (host.startsWith("[") && host.endsWith("]")) {
@@ -207,8 +211,9 @@ public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Sto
         // reported below
       }
       if (host.isEmpty() || port < 1 || port > 65535) {
-        throw new IllegalArgumentException(field + ": must be HOST:PORT with a port 1..65535, e.g. " + DEFAULT_LISTEN
-            + " (or 0.0.0.0:8787 for every interface); got \"" + listen + "\"");
+        throw new IllegalArgumentException(field + ": must be HOST:PORT with a port 1..65535, e.g. " + example
+            + " (or 0.0.0.0:" + example.substring(example.lastIndexOf(':') + 1) + " for every interface); got \""
+            + listen + "\"");
       }
       return InetSocketAddress.createUnresolved(host, port);
     }
