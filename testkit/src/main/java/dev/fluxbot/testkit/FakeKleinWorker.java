@@ -47,9 +47,10 @@ public final class FakeKleinWorker implements AutoCloseable {
     return new Builder();
   }
 
-  /** {@code http://127.0.0.1:<port>}. */
+  /** {@code http://127.0.0.1:<port>} (the host it was told to listen on). */
   public URI url() {
-    return URI.create("http://127.0.0.1:" + engine.port());
+    String host = engine.host().contains(":") ? "[" + engine.host() + "]" : engine.host();
+    return URI.create("http://" + host + ":" + engine.port());
   }
 
   public String baseUrl() {

@@ -29,6 +29,8 @@ public final class WorkerPool {
 
   private final List<Member> members;
   private final Executor executor;
+  /** Makes choosing a worker and counting the job on it one step; held for no I/O. */
+  private final java.util.concurrent.locks.ReentrantLock choosing = new java.util.concurrent.locks.ReentrantLock();
 
   public WorkerPool(List<WorkerClient> clients, Executor executor) {
     this.members = clients.stream().map(Member::new).toList();
@@ -147,11 +149,16 @@ public final class WorkerPool {
   public Optional<Lease> acquire(String model, URI avoid) {
     Comparator<Member> order = Comparator.<Member>comparingInt(m -> m.client.url().equals(avoid) ? 1 : 0)
         .thenComparingDouble(Member::load);
-    Optional<Member> best = members.stream()
-        .filter(m -> m.healthy() && model.equals(m.seen.get().health.model()))
-        .min(order);
-    best.ifPresent(m -> m.inFlight.incrementAndGet());
-    return best.map(Lease::new);
+    choosing.lock();
+    try {
+      Optional<Member> best = members.stream()
+          .filter(m -> m.healthy() && model.equals(m.seen.get().health.model()))
+          .min(order);
+      best.ifPresent(m -> m.inFlight.incrementAndGet());
+      return best.map(Lease::new);
+    } finally {
+      choosing.unlock();
+    }
   }
 
   /** A worker broke off a job: it takes none until its health answers again. */

@@ -14,7 +14,6 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.util.Objects;
 import java.util.OptionalLong;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -47,7 +46,6 @@ public final class WorkerSupervisor implements AutoCloseable {
   private final AtomicReference<Process> current = new AtomicReference<>();
   private final AtomicInteger starts = new AtomicInteger();
   private final AtomicInteger healthyStarts = new AtomicInteger();
-  private final CountDownLatch loopDone = new CountDownLatch(1);
   private volatile boolean closed;
   private volatile boolean started;
 
@@ -107,8 +105,6 @@ public final class WorkerSupervisor implements AutoCloseable {
       Thread.currentThread().interrupt();
     } catch (RuntimeException e) {
       log.error("worker {}: the supervisor stopped", spawn.listenPort(), e);
-    } finally {
-      loopDone.countDown();
     }
   }
 
@@ -179,25 +175,6 @@ public final class WorkerSupervisor implements AutoCloseable {
       sleeper.sleep(HEALTH_POLL);
     }
     return null;
-  }
-
-  /** Waits until the worker's health answered 200 since its last start, or {@code timeout} passed. */
-  public boolean awaitHealthy(Duration timeout) throws InterruptedException {
-    Instant deadline = clock.instant().plus(timeout);
-    while (clock.instant().isBefore(deadline) && loopDone.getCount() > 0) {
-      Process p = current.get();
-      if (p != null && p.isAlive()) {
-        try {
-          if (client.retrieveHealth().ok()) {
-            return true;
-          }
-        } catch (IOException e) {
-          // still starting
-        }
-      }
-      sleeper.sleep(HEALTH_POLL);
-    }
-    return false;
   }
 
   private void stop(Process process) throws InterruptedException {

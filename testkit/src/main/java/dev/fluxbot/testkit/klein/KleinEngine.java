@@ -91,6 +91,11 @@ public final class KleinEngine {
     return port;
   }
 
+  /** The address it listens on, as given ({@code 127.0.0.1} by default). */
+  public String host() {
+    return host;
+  }
+
   public State state() {
     return state;
   }
@@ -304,7 +309,7 @@ public final class KleinEngine {
     if (hook != null) {
       hook.run();
     } else {
-      executor.execute(this::refuse); // not on this exchange's thread: stop() waits for exchanges
+      refuse(); // before the cut, so that no health check sees it alive afterwards
     }
   }
 
