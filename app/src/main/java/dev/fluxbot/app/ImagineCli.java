@@ -80,10 +80,11 @@ final class ImagineCli implements Callable<Integer> {
         out.println(json ? JSON.writeValueAsString(describe(request)) : summary(request));
         return Main.OK;
       }
-      wiring.startLocal();
-      if (wiring.local != null && wiring.local.config().spawn() != null && request.model().local()
-          && !awaitLocal(wiring, err)) {
-        return Main.BACKEND_FAILURE;
+      if (request.model().local()) { // a pro image starts no klein worker
+        wiring.startLocal();
+        if (wiring.local != null && wiring.local.config().spawn() != null && !awaitLocal(wiring, err)) {
+          return Main.BACKEND_FAILURE;
+        }
       }
       if (wiring.bfl.config().apiKey() == null && (wiring.local == null || !request.model().local())) {
         err.println("fluxbot: no BFL API key. Create one at https://dashboard.bfl.ai (API keys), then run with "

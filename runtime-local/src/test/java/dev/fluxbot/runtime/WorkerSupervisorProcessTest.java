@@ -51,11 +51,15 @@ class WorkerSupervisorProcessTest {
   }
 
   private LocalKleinBackend start(String... fakeOptions) throws Exception {
+    return start(freePort(), fakeOptions);
+  }
+
+  private LocalKleinBackend start(int port, String... fakeOptions) throws Exception {
     List<String> launcher = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"), FakeKleinWorkerMain.class.getName()));
     launcher.addAll(List.of(fakeOptions));
     LocalRuntimeConfig.Spawn spawn = new LocalRuntimeConfig.Spawn(launcher, dir.resolve("klein-4b"), "cpu",
-        "127.0.0.1", freePort(), Duration.ofSeconds(60), dir.resolve("data"));
+        "127.0.0.1", port, Duration.ofSeconds(60), dir.resolve("data"));
     Sleeper shortened = d -> Thread.sleep(Math.min(d.toMillis(), 50)); // backoff and retry waits, shortened
     backend = new LocalKleinBackend(LocalRuntimeConfig.of(List.of(), spawn, false)
         .withHealthInterval(Duration.ofMillis(200)).withRequeueWait(Duration.ofSeconds(60)),
@@ -120,6 +124,17 @@ class WorkerSupervisorProcessTest {
       assertThat(dirs).hasSize(1);
       assertThat(dirs.get(0).resolve("fluxbot_klein").resolve("__init__.py")).isRegularFile();
       assertThat(dirs.get(0).resolve("fluxbot_klein").resolve("errors.py")).isRegularFile();
+    }
+  }
+
+  @Test
+  void aWorkerLeftOnThePortIsUsedAndNoSecondOneIsStarted() throws Exception {
+    try (dev.fluxbot.testkit.FakeKleinWorker leftover = dev.fluxbot.testkit.FakeKleinWorker.start()) {
+      LocalKleinBackend b = start(leftover.port());
+
+      assertThat(b.generate(LocalKleinBackendTest.job(), p -> {}).width()).isEqualTo(768);
+      assertThat(leftover.generates()).hasSize(1);
+      assertThat(b.supervisor().orElseThrow().starts()).isZero();
     }
   }
 }

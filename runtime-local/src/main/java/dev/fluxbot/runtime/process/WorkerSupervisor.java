@@ -28,11 +28,13 @@ import org.slf4j.LoggerFactory;
  * {@code worker <port>:} prefix, waits for {@code /v1/health} to answer 200 (killing a start that
  * takes longer than the health timeout), and when the process exits waits {@link Backoff} before
  * starting it again. {@link #close} ends the loop, asks the process to stop (SIGTERM) and kills it
- * after the grace period. The loop never holds a lock while it waits.
+ * after the grace period. While another worker already answers on the port (one an earlier run
+ * left behind), it starts none and uses that one. The loop never holds a lock while it waits.
  */
 public final class WorkerSupervisor implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WorkerSupervisor.class);
   private static final Duration HEALTH_POLL = Duration.ofMillis(250);
+  private static final Duration OCCUPIED_RECHECK = Duration.ofSeconds(5);
   public static final Duration DEFAULT_GRACE = Duration.ofSeconds(10);
 
   private final LocalRuntimeConfig.Spawn spawn;
@@ -91,7 +93,18 @@ public final class WorkerSupervisor implements AutoCloseable {
 
   private void loop() {
     try {
+      boolean toldOccupied = false;
       while (!closed) {
+        if (occupied()) {
+          if (!toldOccupied) {
+            log.warn("worker {}: a worker already answers on {} (one left from an earlier run?); using it, and "
+                + "starting none while it answers", spawn.listenPort(), spawn.url());
+            toldOccupied = true;
+          }
+          sleeper.sleep(OCCUPIED_RECHECK);
+          continue;
+        }
+        toldOccupied = false;
         Instant healthySince = runOnce();
         if (closed) {
           break;
@@ -138,6 +151,16 @@ public final class WorkerSupervisor implements AutoCloseable {
       log.warn("worker {}: exited with status {}", spawn.listenPort(), code);
     }
     return healthySince;
+  }
+
+  /** Whether something already answers {@code /v1/health} on our port: then starting another would fail to bind. */
+  private boolean occupied() {
+    try {
+      client.retrieveHealth();
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   private Process launch() throws IOException {
