@@ -57,6 +57,7 @@ public final class LocalKleinBackend implements ImageBackend, BackendRouter.Clai
   public static final String NAME = "local-klein";
   private static final Duration FIRST_RETRY_WAIT = Duration.ofMillis(250);
   private static final Duration MAX_RETRY_WAIT = Duration.ofSeconds(5);
+  private static final Duration BUSY_WAIT = Duration.ofSeconds(1);
 
   private final LocalRuntimeConfig config;
   private final BigDecimal imageCredits;
@@ -214,52 +215,62 @@ public final class LocalKleinBackend implements ImageBackend, BackendRouter.Clai
         .collect(Collectors.joining("; "));
   }
 
+  /** Why a try of a job ended without an answer; {@code busy}: the worker's queue was full. */
+  private record Loss(java.net.URI worker, String why, boolean busy) {
+    String text() {
+      return "worker " + worker + " " + why;
+    }
+  }
+
   @Override
   public GenerationResult generate(GenerationJob job, ProgressListener progress) {
     Instant start = clock.instant();
     ObjectNode body = body(job);
     String model = job.request().model().id();
-    String lost = null;
-    java.net.URI lostOn = null;
+    Loss loss = null;
     try {
       for (int attempt = 1; attempt <= config.maxAttempts(); attempt++) {
-        if (lost != null) {
-          progress.onProgress(Progress.of(Progress.Stage.QUEUED, "worker restarted, retrying"));
+        if (loss != null) {
+          progress.onProgress(Progress.of(Progress.Stage.QUEUED,
+              loss.busy() ? "local worker busy, retrying" : "worker restarted, retrying"));
+          if (loss.busy()) {
+            sleeper.sleep(BUSY_WAIT.multipliedBy(attempt - 1)); // a full queue empties in seconds
+          }
         }
-        try (WorkerPool.Lease lease = awaitWorker(model, lostOn)) {
+        try (WorkerPool.Lease lease = awaitWorker(model, loss == null ? null : loss.worker())) {
           WorkerClient worker = lease.client();
           log.info("job {}: {} on local worker {} (attempt {})", job.id(), model, worker.url(), attempt);
           try {
-            Generated image = worker.generate(body, event -> report(event, progress));
-            return result(job, worker, image, start);
+            return result(job, worker, worker.generate(body, event -> report(event, progress)), start);
           } catch (WorkerError e) {
             if (!e.elsewhere()) {
               throw userError(job, worker, e);
             }
-            String why = e.code().equals("busy") ? "is full (busy)" : "is shutting down";
-            lost = "worker " + worker.url() + " " + why;
-            pool.markLost(worker.url(), why);
+            boolean busy = e.code().equals("busy");
+            loss = new Loss(worker.url(), busy ? "is full (busy)" : "is shutting down", busy);
           } catch (InterruptedIOException e) {
             if (!(e instanceof SocketTimeoutException)) {
               throw e;
             }
-            lost = "worker " + worker.url() + " stopped answering";
-            pool.markLost(worker.url(), "is not answering (timed out)");
+            loss = new Loss(worker.url(), "is not answering (timed out)", false);
           } catch (IOException e) {
-            String why = WorkerPool.describe(e);
-            lost = "worker " + worker.url() + " " + why;
-            pool.markLost(worker.url(), why);
+            loss = new Loss(worker.url(), WorkerPool.describe(e), false);
           }
-          lostOn = worker.url();
-          log.warn("job {}: {} (attempt {} of {})", job.id(), lost, attempt, config.maxAttempts());
+          pool.markLost(loss.worker(), loss.why());
+          log.warn("job {}: {} (attempt {} of {})", job.id(), loss.text(), attempt, config.maxAttempts());
         }
       }
     } catch (InterruptedException | InterruptedIOException e) {
       Thread.currentThread().interrupt();
       throw new UserError(Code.CANCELLED, "The job was cancelled before the local worker finished it.", e);
     }
+    if (loss.busy()) {
+      throw new UserError(Code.BACKEND_UNAVAILABLE, "The local klein workers are busy (last: " + loss.text()
+          + "). You were not charged; try again in a minute.");
+    }
     throw new UserError(Code.BACKEND_FAILED, "The local klein runtime lost this image " + config.maxAttempts()
-        + " times (last: " + lost + "). You were not charged; try again in a minute, and tell an admin if it repeats.");
+        + " times (last: " + loss.text() + "). You were not charged; try again in a minute, and tell an admin if it "
+        + "repeats.");
   }
 
   /**

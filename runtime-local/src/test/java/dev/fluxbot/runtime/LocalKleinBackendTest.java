@@ -279,6 +279,36 @@ class LocalKleinBackendTest {
   }
 
   @Test
+  void aFullWorkerIsAskedAgainAfterAWait() {
+    FakeKleinWorker w = worker(FakeKleinWorker.builder());
+    w.enqueue(KleinScenario.refuse("busy", "the queue is full (64 waiting)"));
+    LocalKleinBackend backend = backend(false, w);
+
+    GenerationResult result = generate(backend, job());
+
+    assertThat(result.width()).isEqualTo(768);
+    assertThat(w.generates()).extracting(FakeKleinWorker.RecordedGenerate::outcome).containsExactly("busy", "succeed");
+    assertThat(progress).extracting(Progress::detail).contains("local worker busy, retrying");
+    assertThat(clock.instant()).isAfterOrEqualTo(MutableClock.DEFAULT_START.plusSeconds(1));
+  }
+
+  @Test
+  void workersThatStayFullEndTheJobAsUnavailable() {
+    FakeKleinWorker w = worker(FakeKleinWorker.builder());
+    for (int i = 0; i < 3; i++) {
+      w.enqueue(KleinScenario.refuse("busy", "the queue is full (64 waiting)"));
+    }
+    LocalKleinBackend backend = backend(false, w);
+
+    assertThatThrownBy(() -> generate(backend, job()))
+        .isInstanceOfSatisfying(UserError.class, e -> {
+          assertThat(e.code()).isEqualTo(UserError.Code.BACKEND_UNAVAILABLE);
+          assertThat(e.getMessage()).isEqualTo("The local klein workers are busy (last: worker " + w.url()
+              + " is full (busy)). You were not charged; try again in a minute.");
+        });
+  }
+
+  @Test
   void aJobLostThreeTimesFailsWithoutAFourthTry() {
     FakeKleinWorker w = worker(FakeKleinWorker.builder());
     w.enqueue(KleinScenario.dropAfterStep(1), KleinScenario.dropAfterStep(0), KleinScenario.dropAfterStep(3));
