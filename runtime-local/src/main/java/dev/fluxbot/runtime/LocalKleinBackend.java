@@ -28,6 +28,7 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.math.BigDecimal;
 import java.net.SocketTimeoutException;
+import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -216,7 +217,7 @@ public final class LocalKleinBackend implements ImageBackend, BackendRouter.Clai
   }
 
   /** Why a try of a job ended without an answer; {@code busy}: the worker's queue was full. */
-  private record Loss(java.net.URI worker, String why, boolean busy) {
+  private record Loss(URI worker, String why, boolean busy) {
     String text() {
       return "worker " + worker + " " + why;
     }
@@ -277,7 +278,7 @@ public final class LocalKleinBackend implements ImageBackend, BackendRouter.Clai
    * A healthy worker now, else one that becomes healthy within {@code requeueWait}; after a loss
    * (on {@code lostOn}), health is asked again first and another worker is preferred.
    */
-  private WorkerPool.Lease awaitWorker(String model, java.net.URI lostOn) throws InterruptedException {
+  private WorkerPool.Lease awaitWorker(String model, URI lostOn) throws InterruptedException {
     Optional<WorkerPool.Lease> lease = lostOn != null ? Optional.empty() : pool.acquire(model);
     if (lease.isPresent()) {
       return lease.get();
