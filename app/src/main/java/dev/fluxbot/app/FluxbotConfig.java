@@ -20,7 +20,7 @@ import java.util.stream.Collectors;
  * never in this file: they come from the environment or from a file the config points at.
  */
 public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Storage storage, Quotas quotas,
-    Cache cache, Scheduler scheduler, Discord discord, Web web, Telegram telegram) {
+    Cache cache, Scheduler scheduler, Discord discord, Web web, Telegram telegram, Local local) {
 
   public FluxbotConfig {
     bfl = bfl == null ? Bfl.DEFAULTS : bfl;
@@ -33,9 +33,123 @@ public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Sto
     discord = discord == null ? Discord.DEFAULTS : discord;
     web = web == null ? Web.DEFAULTS : web;
     telegram = telegram == null ? Telegram.DEFAULTS : telegram;
+    local = local == null ? Local.DEFAULTS : local;
   }
 
-  public static final FluxbotConfig DEFAULTS = new FluxbotConfig(null, null, null, null, null, null, null, null, null, null);
+  public static final FluxbotConfig DEFAULTS = new FluxbotConfig(null, null, null, null, null, null, null, null, null, null,
+      null);
+
+  /**
+   * The local FLUX.2 [klein] runtime: on when {@code workers} lists a worker or {@code spawn} is set.
+   * Klein requests then go to the least loaded healthy worker; other models go to BFL.
+   *
+   * @param workers base URLs of workers that run on their own, e.g. {@code http://127.0.0.1:8188}
+   * @param spawn a worker fluxbot starts itself (and restarts when it dies)
+   * @param fallbackToBfl whether klein requests go to the BFL API while no worker is healthy (default false:
+   *     the user hears that the local runtime is unavailable)
+   */
+  public record Local(List<String> workers, LocalSpawn spawn, Boolean fallbackToBfl) {
+    static final Local DEFAULTS = new Local(null, null, null);
+
+    public Local {
+      workers = workers == null ? List.of() : List.copyOf(workers);
+      fallbackToBfl = fallbackToBfl == null ? Boolean.FALSE : fallbackToBfl;
+      for (int i = 0; i < workers.size(); i++) {
+        workerUrl("local.workers[" + i + "]", workers.get(i));
+      }
+    }
+
+    public boolean enabled() {
+      return !workers.isEmpty() || spawn != null;
+    }
+
+    /** The workers' URLs, checked. */
+    public List<URI> workerUrls() {
+      List<URI> urls = new java.util.ArrayList<>();
+      for (int i = 0; i < workers.size(); i++) {
+        urls.add(workerUrl("local.workers[" + i + "]", workers.get(i)));
+      }
+      return urls;
+    }
+
+    private static URI workerUrl(String field, String url) {
+      URI uri;
+      try {
+        uri = url == null ? null : new URI(url.strip());
+      } catch (URISyntaxException e) {
+        uri = null;
+      }
+      if (uri == null || uri.getHost() == null || uri.getRawQuery() != null || !"http".equalsIgnoreCase(uri.getScheme())) {
+        throw new IllegalArgumentException(field + ": must be a worker's http://HOST:PORT URL, e.g. http://127.0.0.1:8188; "
+            + "got \"" + url + "\"");
+      }
+      return uri;
+    }
+  }
+
+  /**
+   * A klein worker fluxbot starts as a child process:
+   * {@code <python> -m fluxbot_klein serve --checkpoint … --device … --listen …}.
+   *
+   * @param python the Python with PyTorch; default {@code /usr/bin/python3} where it exists, else {@code python3}
+   * @param checkpoint the klein checkpoint: a Hugging Face folder or BFL's single {@code .safetensors} file (required)
+   * @param device {@code auto} (default), {@code cuda}, {@code cuda:N}, {@code cpu} or {@code mps}
+   * @param listen {@code HOST:PORT} the worker listens on; default {@code 127.0.0.1:8188}
+   * @param healthTimeout how long loading the model may take, e.g. {@code 600s}, {@code 10m} (default 10m)
+   * @param command the program and arguments to run instead of {@code <python> -m fluxbot_klein}; for tests
+   */
+  public record LocalSpawn(String python, String checkpoint, String device, String listen, String healthTimeout,
+      List<String> command) {
+    static final String DEFAULT_LISTEN = "127.0.0.1:8188";
+
+    public LocalSpawn {
+      python = python == null ? defaultPython() : python.strip();
+      device = device == null ? "auto" : device.strip();
+      listen = listen == null ? DEFAULT_LISTEN : listen.strip();
+      healthTimeout = healthTimeout == null ? "10m" : healthTimeout.strip();
+      command = command == null ? List.of() : List.copyOf(command);
+      if (checkpoint == null || checkpoint.isBlank()) {
+        throw new IllegalArgumentException("local.spawn.checkpoint: required; the klein checkpoint to load, a Hugging "
+            + "Face folder or BFL's single .safetensors file, e.g. /models/FLUX.2-klein-4B; got nothing");
+      }
+      if (python.isEmpty()) {
+        throw new IllegalArgumentException("local.spawn.python: must name a Python 3 program, e.g. /usr/bin/python3; "
+            + "got \"\"");
+      }
+      if (!device.matches("auto|cpu|cuda|cuda:\\d+|mps")) {
+        throw new IllegalArgumentException("local.spawn.device: must be auto, cpu, cuda, cuda:N or mps; got \""
+            + device + "\"");
+      }
+      Web.address("local.spawn.listen", listen, DEFAULT_LISTEN);
+      duration("local.spawn.health_timeout", healthTimeout);
+    }
+
+    static String defaultPython() {
+      return Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
+    }
+
+    public java.time.Duration healthTimeoutDuration() {
+      return duration("local.spawn.health_timeout", healthTimeout);
+    }
+
+    public InetSocketAddress address() {
+      return Web.address("local.spawn.listen", listen, DEFAULT_LISTEN);
+    }
+  }
+
+  /** {@code 90s}, {@code 10m}, {@code 1h} or a bare number of seconds; positive. */
+  static java.time.Duration duration(String field, String text) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,9})\\s*(s|m|h)?").matcher(text);
+    if (!m.matches() || Long.parseLong(m.group(1)) == 0) {
+      throw new IllegalArgumentException(field + ": must be a positive duration like 90s, 10m or 1h; got \"" + text + "\"");
+    }
+    long n = Long.parseLong(m.group(1));
+    return switch (m.group(2) == null ? "s" : m.group(2)) {
+      case "m" -> java.time.Duration.ofMinutes(n);
+      case "h" -> java.time.Duration.ofHours(n);
+      default -> java.time.Duration.ofSeconds(n);
+    };
+  }
 
   /**
    * The bot's own web server, which serves the originals of images that reached a chat only as a
@@ -81,6 +195,10 @@ public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Sto
     }
 
     static InetSocketAddress address(String field, String listen) {
+      return address(field, listen, DEFAULT_LISTEN);
+    }
+
+    static InetSocketAddress address(String field, String listen, String example) {
       int colon = listen.lastIndexOf(':');
       String host = colon <= 0 ? "" : listen.substring(0, colon);
       if (host.startsWith("[") && host.endsWith("]")) {
@@ -93,8 +211,9 @@ public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Sto
         // reported below
       }
       if (host.isEmpty() || port < 1 || port > 65535) {
-        throw new IllegalArgumentException(field + ": must be HOST:PORT with a port 1..65535, e.g. " + DEFAULT_LISTEN
-            + " (or 0.0.0.0:8787 for every interface); got \"" + listen + "\"");
+        throw new IllegalArgumentException(field + ": must be HOST:PORT with a port 1..65535, e.g. " + example
+            + " (or 0.0.0.0:" + example.substring(example.lastIndexOf(':') + 1) + " for every interface); got \""
+            + listen + "\"");
       }
       return InetSocketAddress.createUnresolved(host, port);
     }

@@ -80,7 +80,13 @@ final class ImagineCli implements Callable<Integer> {
         out.println(json ? JSON.writeValueAsString(describe(request)) : summary(request));
         return Main.OK;
       }
-      if (wiring.bfl.config().apiKey() == null) {
+      if (request.model().local()) { // a pro image starts no klein worker
+        wiring.startLocal();
+        if (wiring.local != null && wiring.local.config().spawn() != null && !awaitLocal(wiring, err)) {
+          return Main.BACKEND_FAILURE;
+        }
+      }
+      if (wiring.bfl.config().apiKey() == null && (wiring.local == null || !request.model().local())) {
         err.println("fluxbot: no BFL API key. Create one at https://dashboard.bfl.ai (API keys), then run with "
             + "BFL_API_KEY=<key> in the environment, or put it in a file and set bfl.api_key_file in fluxbot.yaml.");
         return Main.BACKEND_FAILURE;
@@ -105,6 +111,27 @@ final class ImagineCli implements Callable<Integer> {
       err.println("fluxbot: " + e.getMessage());
       return Main.BACKEND_FAILURE;
     }
+  }
+
+  /** Waits for the spawned worker to load its model; false (after saying why) when it did not in time. */
+  static boolean awaitLocal(Wiring wiring, PrintWriter err) {
+    if (wiring.local.workers().stream().anyMatch(dev.fluxbot.runtime.WorkerReport::healthy)) {
+      return true;
+    }
+    java.time.Duration timeout = wiring.local.config().spawn().healthTimeout();
+    err.println("fluxbot: waiting for the local klein worker to load its model (up to " + timeout.toSeconds() + " s)…");
+    err.flush();
+    try {
+      if (wiring.local.awaitHealthy(timeout)) {
+        return true;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    err.println("fluxbot: the local klein worker did not become healthy: " + wiring.local.workers().stream()
+        .map(w -> w.url() + " " + w.problem()).collect(java.util.stream.Collectors.joining("; "))
+        + ". Run fluxbot -v imagine … to see its log, or fluxbot doctor.");
+    return false;
   }
 
   private List<ImageSource> sources() throws IOException {

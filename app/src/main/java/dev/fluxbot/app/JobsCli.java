@@ -165,6 +165,11 @@ final class JobsCli {
   static final class Resume extends Base {
     @Override
     int run(Wiring wiring, PrintWriter out, PrintWriter err) {
+      wiring.startLocal();
+      if (wiring.local != null && wiring.local.config().spawn() != null
+          && !ImagineCli.awaitLocal(wiring, err)) {
+        return Main.BACKEND_FAILURE;
+      }
       List<CompletableFuture<ImageReply>> resumed = wiring.imagine.resumeUnfinished(
           j -> "cli".equals(j.requester().platform()), j -> FileReply.fromAddress(j.replyAddress(), err));
       int failed = 0;

@@ -14,7 +14,8 @@ import picocli.CommandLine.Option;
 /** {@code fluxbot}: the command line. */
 @Command(name = "fluxbot", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Self-hosted FLUX.2 image bot.",
-    subcommands = {RunCli.class, ImagineCli.class, QuotaCli.class, JobsCli.class, CommandLine.HelpCommand.class})
+    subcommands = {RunCli.class, ImagineCli.class, QuotaCli.class, JobsCli.class, DoctorCli.class,
+        CommandLine.HelpCommand.class})
 public final class Main {
   /** 0: done. */
   static final int OK = 0;
@@ -73,10 +74,14 @@ public final class Main {
 
   /** The config the flags, the environment and the working folder point at. */
   FluxbotConfig loadConfig(Environment env) {
-    Optional<Path> file = Optional.ofNullable(config)
+    return configFile(env).map(FluxbotConfig::load).orElse(FluxbotConfig.DEFAULTS);
+  }
+
+  /** The config file: {@code --config}, else {@code $FLUXBOT_CONFIG}, else {@code ./fluxbot.yaml} if present. */
+  Optional<Path> configFile(Environment env) {
+    return Optional.ofNullable(config)
         .or(() -> env.get(Environment.CONFIG).map(Path::of))
         .or(() -> Optional.of(Path.of("fluxbot.yaml")).filter(Files::isRegularFile));
-    return file.map(FluxbotConfig::load).orElse(FluxbotConfig.DEFAULTS);
   }
 
   /** The bot logs what it does (a line per platform and backend) unless told to be quieter. */

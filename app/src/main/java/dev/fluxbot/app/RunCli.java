@@ -65,6 +65,13 @@ final class RunCli implements Callable<Integer> {
       err.println("fluxbot: " + e.getMessage());
       return Main.USER_ERROR;
     }
+    try {
+      wiring.startLocal();
+    } catch (FluxbotConfig.ConfigException | IllegalStateException | java.io.UncheckedIOException e) {
+      err.println("fluxbot: " + e.getMessage());
+      wiring.close();
+      return Main.USER_ERROR;
+    }
     List<Platform> platforms = new ArrayList<>();
     OriginalsServer web = null;
     try {
@@ -90,6 +97,14 @@ final class RunCli implements Callable<Integer> {
       }
       log.info("backend bfl: {} ({})", wiring.bfl.config().baseUrl(),
           wiring.bfl.config().apiKey() == null ? "NO KEY: set BFL_API_KEY" : "key set");
+      if (wiring.local != null) {
+        for (var w : wiring.local.workers()) {
+          log.info("backend local-klein: worker {} {}", w.url(), w.healthy() ? "healthy, " + w.health().describe()
+              : w.problem() + (wiring.local.config().spawn() != null ? " (the spawned worker may still be loading)" : ""));
+        }
+        log.info("backend local-klein: klein requests go local first; fallback to BFL {}",
+            wiring.local.config().fallbackToBfl() ? "on" : "off");
+      }
       SignedLinks links;
       try {
         links = signedLinks(config);

@@ -18,6 +18,8 @@ import dev.fluxbot.core.Sleeper;
 import dev.fluxbot.core.bfl.BflBackend;
 import dev.fluxbot.core.bfl.BflConfig;
 import dev.fluxbot.core.image.ReferenceLoader;
+import dev.fluxbot.runtime.LocalKleinBackend;
+import dev.fluxbot.runtime.LocalRuntimeConfig;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -40,6 +42,8 @@ final class Wiring implements AutoCloseable {
   final FluxbotConfig config;
   final ModelCatalog catalog;
   final BflBackend bfl;
+  /** The local klein runtime; null where {@code local:} configures none. Not started until {@link #startLocal}. */
+  final LocalKleinBackend local;
   final Database db;
   final JobStore jobs;
   final QuotaService quota;
@@ -52,13 +56,7 @@ final class Wiring implements AutoCloseable {
   Wiring(FluxbotConfig config, Environment env) {
     this.config = config;
     this.catalog = ModelCatalog.builtIn();
-    ImageType format = ImageType.fromName(config.imagine().defaultFormat()).orElseThrow(() ->
-        new FluxbotConfig.ConfigException("imagine.default_format: must be jpeg, png or webp; got \""
-            + config.imagine().defaultFormat() + "\""));
-    if (catalog.find(config.imagine().defaultModel()).isEmpty()) {
-      throw new FluxbotConfig.ConfigException("imagine.default_model: unknown model \"" + config.imagine().defaultModel()
-          + "\"; known: " + String.join(", ", catalog.names()));
-    }
+    ImageType format = check(config, catalog);
     QuotaService.Settings quotaSettings = quotaSettings(config.quotas());
     CommandParser parser = new CommandParser(catalog, new CommandParser.Settings(config.imagine().defaultModel(),
         config.imagine().maxPromptLength(), config.imagine().maxSafetyTolerance(), format));
@@ -76,6 +74,8 @@ final class Wiring implements AutoCloseable {
         d.readTimeout(), d.callTimeout()));
 
     Path dataDir = Path.of(config.storage().dataDir());
+    this.local = config.local().enabled() ? LocalKleinBackend.create(localConfig(config.local(), dataDir),
+        java.math.BigDecimal.valueOf(config.quotas().localImageCredits())) : null;
     this.db = database(config.storage(), env, dataDir);
     try {
       this.jobs = new JobStore(db, catalog, clock);
@@ -86,7 +86,7 @@ final class Wiring implements AutoCloseable {
           config.cache().diskMegabytes() * 1024L * 1024L), clock, Executors.newVirtualThreadPerTaskExecutor());
       this.scheduler = new JobScheduler(Executors.newVirtualThreadPerTaskExecutor(), new JobScheduler.Settings(
           config.scheduler().perUser(), Map.of(bfl.name(), config.bfl().maxActiveTasks()), 10_000));
-      this.imagine = new ImagineService(new ImagineService.Parts(parser, loader, new BackendRouter(List.of(bfl)),
+      this.imagine = new ImagineService(new ImagineService.Parts(parser, loader, new BackendRouter(local == null ? List.of(bfl) : List.of(local, bfl)),
           SeedHistory.inDatabase(db, clock), jobs, quota, cache, images, scheduler),
           new ImagineService.Settings(Math.round(config.quotas().localImageCredits() * MILLI),
               Math.round(config.quotas().cacheHitCredits() * MILLI)), clock, new SecureRandom());
@@ -96,7 +96,60 @@ final class Wiring implements AutoCloseable {
     }
   }
 
-  private static Database database(FluxbotConfig.Storage s, Environment env, Path dataDir) {
+  /**
+   * The rules the config's records cannot check alone (names from the catalog, the time zone);
+   * returns the default format.
+   *
+   * @throws FluxbotConfig.ConfigException naming the field, the rule and the value
+   */
+  static ImageType check(FluxbotConfig config, ModelCatalog catalog) {
+    ImageType format = ImageType.fromName(config.imagine().defaultFormat()).orElseThrow(() ->
+        new FluxbotConfig.ConfigException("imagine.default_format: must be jpeg, png or webp; got \""
+            + config.imagine().defaultFormat() + "\""));
+    if (catalog.find(config.imagine().defaultModel()).isEmpty()) {
+      throw new FluxbotConfig.ConfigException("imagine.default_model: unknown model \"" + config.imagine().defaultModel()
+          + "\"; known: " + String.join(", ", catalog.names()));
+    }
+    quotaSettings(config.quotas());
+    if (config.local().enabled()) {
+      localConfig(config.local(), Path.of(config.storage().dataDir()));
+    }
+    return format;
+  }
+
+  /** The runtime's config from {@code local:}; its spawned worker's package goes under {@code data_dir}. */
+  static LocalRuntimeConfig localConfig(FluxbotConfig.Local l, Path dataDir) {
+    LocalRuntimeConfig.Spawn spawn = null;
+    try {
+      if (l.spawn() != null) {
+        FluxbotConfig.LocalSpawn s = l.spawn();
+        List<String> launcher = s.command().isEmpty() ? LocalRuntimeConfig.Spawn.pythonLauncher(s.python()) : s.command();
+        spawn = new LocalRuntimeConfig.Spawn(launcher, Path.of(s.checkpoint()), s.device(), s.address().getHostString(),
+            s.address().getPort(), s.healthTimeoutDuration(), dataDir);
+      }
+      return LocalRuntimeConfig.of(l.workerUrls(), spawn, l.fallbackToBfl());
+    } catch (IllegalArgumentException e) {
+      throw new FluxbotConfig.ConfigException(e.getMessage());
+    }
+  }
+
+  /**
+   * Starts the local runtime where one is configured: the spawned worker, and the health checks
+   * (the first round before this returns).
+   */
+  void startLocal() {
+    if (local == null) {
+      return;
+    }
+    LocalRuntimeConfig.Spawn spawn = local.config().spawn();
+    if (spawn != null && !Files.exists(spawn.checkpoint())) {
+      throw new FluxbotConfig.ConfigException("local.spawn.checkpoint: no such file or folder: " + spawn.checkpoint()
+          + "; point it at the klein checkpoint (a Hugging Face folder or BFL's single .safetensors file)");
+    }
+    local.start();
+  }
+
+  static Database database(FluxbotConfig.Storage s, Environment env, Path dataDir) {
     String url = env.get(Environment.DATABASE_URL).orElse(s.databaseUrl());
     try {
       if (url == null) {
@@ -168,6 +221,9 @@ final class Wiring implements AutoCloseable {
   public void close() {
     shutdown(Duration.ofSeconds(30));
     jobs.flushDeliveries();
+    if (local != null) {
+      local.close();
+    }
     db.close();
   }
 }

@@ -13,12 +13,12 @@ import java.util.Arrays;
  * empty, whatever the size. Eight zero bytes follow the bitstream inside the chunk: decoders
  * ignore them, and readers that prefetch 64 bits (TwelveMonkeys') need them.
  */
-final class WebpLossless {
+public final class WebpLossless {
   static final int MAX_SIDE = 1 << 14;
 
   private WebpLossless() {}
 
-  static byte[] solid(int width, int height, int argb) {
+  public static byte[] solid(int width, int height, int argb) {
     if (width < 1 || height < 1 || width > MAX_SIDE || height > MAX_SIDE) {
       throw new IllegalArgumentException("A lossless WebP is 1 to " + MAX_SIDE + " pixels a side. Provided: "
           + width + " × " + height);

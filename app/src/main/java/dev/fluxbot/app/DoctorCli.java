@@ -1,0 +1,243 @@
+package dev.fluxbot.app;
+
+import dev.fluxbot.core.Database;
+import dev.fluxbot.core.Secret;
+import dev.fluxbot.runtime.LocalKleinBackend;
+import dev.fluxbot.runtime.LocalRuntimeConfig;
+import dev.fluxbot.runtime.WorkerHealth;
+import dev.fluxbot.runtime.pool.WorkerPool;
+import dev.fluxbot.runtime.worker.WorkerClient;
+import java.io.File;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import okhttp3.OkHttpClient;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * {@code fluxbot doctor}: checks what {@code run} needs, one line each (what is wrong and what to do),
+ * without starting anything: the config, the database, the chat tokens and the BFL key (never
+ * printed), and each local klein worker's health.
+ */
+@Command(name = "doctor", mixinStandardHelpOptions = true,
+    description = {"Checks the config, the database, the chat tokens, the BFL key and the local klein workers.",
+        "Exit status 0 when all is well, 1 otherwise; each line says what is wrong and what to do."})
+final class DoctorCli implements Callable<Integer> {
+  private static final String OK = "ok    ";
+  private static final String NOTE = "--    ";
+  private static final String FAIL = "FAIL  ";
+
+  @CommandLine.ParentCommand
+  Main main;
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  private final List<String> failures = new ArrayList<>();
+  private PrintWriter out;
+
+  @Override
+  public Integer call() {
+    out = spec.commandLine().getOut();
+    Environment env = main.environment;
+    FluxbotConfig config;
+    Optional<Path> file;
+    try {
+      file = main.configFile(env);
+      config = main.loadConfig(env);
+      Wiring.check(config, dev.fluxbot.core.ModelCatalog.builtIn());
+      Wiring.bflConfig(config, env);
+      line(OK, "config: " + file.map(Path::toString).orElse("none found; using the built-in defaults"));
+    } catch (FluxbotConfig.ConfigException | IllegalArgumentException e) {
+      line(FAIL, "config: " + e.getMessage());
+      return summary();
+    }
+    database(config, env);
+    secrets(config, env);
+    if (config.local().enabled()) {
+      local(config);
+    } else {
+      line(NOTE, "local klein: not configured; klein runs on BFL (add a local: section to run it on your own GPU)");
+    }
+    return summary();
+  }
+
+  private int summary() {
+    out.println(failures.isEmpty() ? "All is well." : failures.size() + " problem(s) found; fix the FAIL lines above.");
+    out.flush();
+    return failures.isEmpty() ? Main.OK : Main.BACKEND_FAILURE;
+  }
+
+  private void line(String status, String text) {
+    if (status.equals(FAIL)) {
+      failures.add(text);
+    }
+    out.println(status + text);
+  }
+
+  private void database(FluxbotConfig config, Environment env) {
+    Path dataDir = Path.of(config.storage().dataDir());
+    String url = env.get(Environment.DATABASE_URL).orElse(config.storage().databaseUrl());
+    String where = url == null ? "SQLite " + dataDir.resolve("fluxbot.db") : redactedJdbc(url);
+    try (Database db = Wiring.database(config.storage(), env, dataDir)) {
+      line(OK, "database: " + where + " opens, schema up to date");
+    } catch (RuntimeException e) {
+      line(FAIL, "database: " + where + " does not open (" + e.getMessage() + "); check storage.data_dir, "
+          + "storage.database_url and the password");
+    }
+  }
+
+  private static String redactedJdbc(String url) {
+    return url.replaceAll("(?i)(password=)[^&;]*", "$1…");
+  }
+
+  private void secrets(FluxbotConfig config, Environment env) {
+    int platforms = 0;
+    platforms += present("discord", () -> env.secret(Environment.DISCORD_TOKEN, config.discord().tokenFile(),
+        "discord.token_file"), Environment.DISCORD_TOKEN + " (or discord.token_file)");
+    platforms += present("telegram", () -> env.secret(Environment.TELEGRAM_TOKEN, config.telegram().tokenFile(),
+        "telegram.token_file"), Environment.TELEGRAM_TOKEN + " (or telegram.token_file)");
+    try {
+      if (SlackPlatform.config(env).isPresent()) {
+        line(OK, "slack: token set (" + SlackPlatform.BOT_TOKEN + ")");
+        platforms++;
+      } else {
+        line(NOTE, "slack: not configured; set " + SlackPlatform.BOT_TOKEN + " and " + SlackPlatform.APP_TOKEN
+            + " to use Slack");
+      }
+    } catch (FluxbotConfig.ConfigException e) {
+      line(FAIL, "slack: " + e.getMessage());
+    }
+    if (platforms == 0) {
+      line(FAIL, "chat platforms: none configured, so fluxbot run has nothing to serve; set "
+          + Environment.DISCORD_TOKEN + ", " + Environment.TELEGRAM_TOKEN + " or the Slack tokens");
+    }
+    Optional<Secret> key;
+    try {
+      key = env.bflKey(config);
+    } catch (FluxbotConfig.ConfigException e) {
+      line(FAIL, "bfl: " + e.getMessage());
+      return;
+    }
+    if (key.isPresent()) {
+      line(OK, "bfl: API key set");
+    } else if (config.local().enabled() && !config.local().fallbackToBfl()) {
+      line(NOTE, "bfl: no API key; only the local klein models can run (set " + Environment.BFL_API_KEY
+          + " for pro, max and flex)");
+    } else {
+      line(FAIL, "bfl: no API key; set " + Environment.BFL_API_KEY + " or bfl.api_key_file (create a key at "
+          + "https://dashboard.bfl.ai)");
+    }
+  }
+
+  private interface SecretLookup {
+    Optional<Secret> get();
+  }
+
+  private int present(String platform, SecretLookup lookup, String how) {
+    try {
+      if (lookup.get().isPresent()) {
+        line(OK, platform + ": token set");
+        return 1;
+      }
+      line(NOTE, platform + ": not configured; set " + how + " to use " + capitalized(platform));
+    } catch (FluxbotConfig.ConfigException e) {
+      line(FAIL, platform + ": " + e.getMessage());
+    }
+    return 0;
+  }
+
+  private static String capitalized(String s) {
+    return s.substring(0, 1).toUpperCase(Locale.ROOT) + s.substring(1);
+  }
+
+  private void local(FluxbotConfig config) {
+    LocalRuntimeConfig rc;
+    try {
+      rc = Wiring.localConfig(config.local(), Path.of(config.storage().dataDir()));
+    } catch (FluxbotConfig.ConfigException e) {
+      line(FAIL, "local: " + e.getMessage());
+      return;
+    }
+    OkHttpClient http = LocalKleinBackend.defaultHttp();
+    for (URI url : rc.workers()) {
+      worker(new WorkerClient(url, http), false);
+    }
+    if (rc.spawn() != null) {
+      spawn(config.local().spawn(), rc.spawn());
+      worker(new WorkerClient(rc.spawn().url(), http), true);
+    }
+    line(NOTE, "local klein: fallback to BFL is " + (rc.fallbackToBfl() ? "on" : "off (local.fallback_to_bfl)"));
+  }
+
+  private void spawn(FluxbotConfig.LocalSpawn s, LocalRuntimeConfig.Spawn spawn) {
+    if (s.command().isEmpty() && !executable(s.python())) {
+      line(FAIL, "local.spawn.python: " + s.python() + " is not an executable program here; install Python 3 with "
+          + "PyTorch or point local.spawn.python at it");
+    } else {
+      line(OK, "local.spawn: starts " + String.join(" ", spawn.command()));
+    }
+    if (!Files.exists(spawn.checkpoint())) {
+      line(FAIL, "local.spawn.checkpoint: no such file or folder: " + spawn.checkpoint() + "; point it at the klein "
+          + "checkpoint (a Hugging Face folder or BFL's single .safetensors file)");
+    }
+  }
+
+  private static boolean executable(String program) {
+    if (program.contains(File.separator)) {
+      return Files.isExecutable(Path.of(program));
+    }
+    String path = System.getenv("PATH");
+    if (path == null) {
+      return false;
+    }
+    for (String dir : path.split(File.pathSeparator)) {
+      if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, program))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void worker(WorkerClient client, boolean spawned) {
+    String name = "local worker " + client.url();
+    WorkerHealth h;
+    try {
+      h = client.retrieveHealth();
+    } catch (IOException e) {
+      if (spawned) {
+        line(NOTE, name + ": " + WorkerPool.describe(e) + "; fluxbot run starts it (the spawned worker)");
+      } else {
+        line(FAIL, name + ": " + WorkerPool.describe(e) + "; start the worker there (PYTHONPATH=runtime-local/worker "
+            + "python3 -m fluxbot_klein serve --checkpoint … --listen HOST:PORT) or fix local.workers");
+      }
+      return;
+    }
+    String facts = h.describe() + ", " + memory(h.memory()) + ", queue " + h.waiting() + " waiting, " + h.running()
+        + " running (batch " + h.batchCapacity() + ")";
+    if (h.protocol() != 1) {
+      line(FAIL, name + ": speaks protocol " + h.protocol() + ", this fluxbot speaks 1; update the worker or fluxbot");
+    } else if (h.ok()) {
+      line(OK, name + ": ok, " + facts);
+    } else {
+      line(FAIL, name + ": " + h.status() + ", " + facts + "; wait until it has loaded the model, then run doctor again");
+    }
+  }
+
+  private static String memory(WorkerHealth.Memory m) {
+    String used = gib(m.allocatedBytes());
+    return m.totalBytes() > 0 ? "memory " + used + " of " + gib(m.totalBytes()) + " GiB" : "memory " + used + " GiB";
+  }
+
+  private static String gib(long bytes) {
+    return String.format(Locale.ROOT, "%.1f", bytes / (1024.0 * 1024 * 1024));
+  }
+}

@@ -1,0 +1,154 @@
+package dev.fluxbot.runtime;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.fluxbot.core.BackendRouter;
+import dev.fluxbot.core.ChatReply;
+import dev.fluxbot.core.CommandParser;
+import dev.fluxbot.core.Database;
+import dev.fluxbot.core.ImageReply;
+import dev.fluxbot.core.ImageStore;
+import dev.fluxbot.core.ImagineCommand;
+import dev.fluxbot.core.ImagineService;
+import dev.fluxbot.core.JobScheduler;
+import dev.fluxbot.core.JobStore;
+import dev.fluxbot.core.ModelCatalog;
+import dev.fluxbot.core.QuotaService;
+import dev.fluxbot.core.Requester;
+import dev.fluxbot.core.Secret;
+import dev.fluxbot.core.SeedCache;
+import dev.fluxbot.core.SeedHistory;
+import dev.fluxbot.core.Sleeper;
+import dev.fluxbot.core.UserError;
+import dev.fluxbot.core.bfl.BflBackend;
+import dev.fluxbot.core.bfl.BflConfig;
+import dev.fluxbot.core.image.ReferenceLoader;
+import dev.fluxbot.testkit.FakeBflApi;
+import dev.fluxbot.testkit.FakeKleinWorker;
+import dev.fluxbot.testkit.KleinScenario;
+import dev.fluxbot.testkit.MutableClock;
+import dev.fluxbot.testkit.Scenario;
+import java.math.BigDecimal;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import okhttp3.OkHttpClient;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The whole imagine pipeline with the local runtime first and the fake BFL API behind it. */
+class LocalRoutingTest {
+  private static final long LOCAL_PRICE_MILLI = 1_500;
+
+  private final MutableClock clock = new MutableClock();
+  private final Sleeper sleeper = clock::advance;
+  private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+  private final FakeBflApi bfl = FakeBflApi.builder().clock(clock).start();
+  private final FakeKleinWorker worker = FakeKleinWorker.start();
+  private final Requester alice = new Requester("telegram", "alice", "Alice", "chat9", Set.of(), false);
+  private final List<AutoCloseable> open = new ArrayList<>();
+  private QuotaService quota;
+
+  @TempDir
+  Path dir;
+
+  @AfterEach
+  void close() throws Exception {
+    for (AutoCloseable c : open.reversed()) {
+      c.close();
+    }
+    worker.close();
+    bfl.close();
+    executor.shutdownNow();
+  }
+
+  private ImagineService service(boolean fallbackToBfl) {
+    Database db = Database.sqlite(dir.resolve("fluxbot.db"));
+    open.add(db);
+    ModelCatalog catalog = ModelCatalog.builtIn();
+    LocalKleinBackend local = new LocalKleinBackend(LocalRuntimeConfig.of(List.of(worker.url()), null, fallbackToBfl),
+        BigDecimal.valueOf(LOCAL_PRICE_MILLI, 3), LocalKleinBackend.defaultHttp(), clock, sleeper, executor);
+    open.add(local);
+    local.refreshHealth();
+    BflBackend remote = new BflBackend(BflConfig.defaults(Secret.of(bfl.key())).withBaseUrl(URI.create(bfl.baseUrl())),
+        new OkHttpClient(), clock, sleeper, new Random(1));
+    JobScheduler scheduler = new JobScheduler(executor, new JobScheduler.Settings(4, Map.of(), 100));
+    open.add(scheduler);
+    quota = new QuotaService(db, new QuotaService.Settings(ZoneOffset.UTC, QuotaService.Period.DAY, 50_000, 4, null),
+        clock);
+    ImageStore images = ImageStore.onDisk(dir.resolve("images"));
+    return new ImagineService(new ImagineService.Parts(new CommandParser(catalog, CommandParser.Settings.defaults()),
+        new ReferenceLoader(new OkHttpClient(), ReferenceLoader.Limits.defaults()),
+        new BackendRouter(List.of(local, remote)), SeedHistory.inDatabase(db, clock), new JobStore(db, catalog, clock),
+        quota, new SeedCache(db, images, SeedCache.Settings.defaults(), clock), images, scheduler),
+        new ImagineService.Settings(LOCAL_PRICE_MILLI, 0), clock, new Random(7));
+  }
+
+  private ImageReply imagine(ImagineService service, String text) {
+    return service.imagine(new ImagineCommand(alice, text, Map.of(), List.of()), ChatReply.silent(), null);
+  }
+
+  @Test
+  void kleinRunsLocallyAndIsChargedTheLocalPriceOnceEvenAfterARetry() {
+    ImagineService service = service(false);
+    worker.enqueue(KleinScenario.dropAfterStep(2));
+
+    ImageReply reply = imagine(service, "a red fox --ar 16:9 --seed 7 --format png");
+
+    assertThat(reply.result().backend()).isEqualTo("local-klein");
+    assertThat(reply.result().width()).isEqualTo(1344);
+    assertThat(reply.result().cost()).isEqualByComparingTo("1.5");
+    assertThat(worker.generates()).hasSize(2);
+    assertThat(quota.status(alice).spentMilli()).isEqualTo(LOCAL_PRICE_MILLI);
+    assertThat(bfl.submits()).isEmpty();
+  }
+
+  @Test
+  void otherModelsGoToBfl() {
+    ImagineService service = service(false);
+
+    ImageReply reply = imagine(service, "a red fox --model pro --seed 7");
+
+    assertThat(reply.result().backend()).isEqualTo("bfl");
+    assertThat(worker.generates()).isEmpty();
+  }
+
+  @Test
+  void withNoHealthyWorkerKleinFallsBackToBflWhenAllowed() {
+    worker.refuseConnections();
+    ImagineService service = service(true);
+    bfl.enqueue(Scenario.ready().withCost(1.4));
+
+    ImageReply reply = imagine(service, "a red fox --seed 7");
+
+    assertThat(reply.result().backend()).isEqualTo("bfl");
+    assertThat(bfl.takeSubmit().body().get("seed").asLong()).isEqualTo(7);
+    assertThat(quota.status(alice).spentMilli()).isEqualTo(1_400);
+  }
+
+  @Test
+  void withNoHealthyWorkerAndNoFallbackTheUserHearsTheLocalRuntimeIsUnavailable() {
+    worker.refuseConnections();
+    ImagineService service = service(false);
+
+    assertThatThrownBy(() -> imagine(service, "a red fox --seed 7"))
+        .isInstanceOfSatisfying(UserError.class, e -> {
+          assertThat(e.code()).isEqualTo(UserError.Code.BACKEND_UNAVAILABLE);
+          assertThat(e.getMessage()).isEqualTo("Local runtime unavailable: worker " + worker.url()
+              + " is not answering (connection refused). No other backend runs klein-4b here; try again in a minute,"
+              + " or tell an admin if it lasts.");
+        });
+    assertThat(bfl.submits()).isEmpty();
+    assertThat(quota.status(alice).spentMilli()).isZero();
+    assertThat(quota.status(alice).reservedMilli()).isZero();
+  }
+}
