@@ -216,6 +216,29 @@ def plan(path):
     return Plan(c, tlayout, tconfig, teconfig, vlayout, vconfig, has_fp8)
 
 
+DECLARED_MODEL_KEY = "fluxbot.model"
+CATALOG_MODELS = ("klein-4b", "klein-9b")
+
+
+def model_name(p):
+    """The catalog model the checkpoint serves: klein-4b or klein-9b by the transformer's shapes.
+
+    A transformer of other shapes (a test's tiny random checkpoint, a pruned model) is "custom",
+    unless its file declares in its safetensors metadata (key "fluxbot.model") which catalog model
+    it stands in for.
+    """
+    name = p.transformer_config.model_name
+    if name != "custom":
+        return name
+    declared = safetensors_io.read_header(p.components.transformer[0])[1].get(DECLARED_MODEL_KEY)
+    if declared is None:
+        return name
+    if declared not in CATALOG_MODELS:
+        raise CheckpointError(f"{p.components.transformer[0]}: metadata {DECLARED_MODEL_KEY} must be one of "
+                              f"{', '.join(CATALOG_MODELS)}; got {declared!r}")
+    return declared
+
+
 def load_klein(path, device="cpu", dtype=None, variant=None):
     """Load a klein checkpoint (Hugging Face folder or BFL single file) onto device in dtype."""
     device = resolve_device(device)
@@ -250,5 +273,5 @@ def load_klein(path, device="cpu", dtype=None, variant=None):
     del state
     if device.type == "cuda":
         torch.cuda.empty_cache()
-    return KleinModel(name=p.transformer_config.model_name, variant=variant, transformer=transformer,
+    return KleinModel(name=model_name(p), variant=variant, transformer=transformer,
                       text_encoder=text_encoder, tokenizer=tokenizer, vae=vae, device=device, dtype=dtype)

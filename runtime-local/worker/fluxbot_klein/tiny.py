@@ -94,15 +94,17 @@ def write_tiny_checkpoint(folder, layout="hf"):
     v_config = VaeConfig.tiny()
     v_state = tiny_vae_state(v_config, seed=3)
     meta = {"format": "pt"}
+    # the tiny transformer stands in for klein-4b: workers on it serve klein-4b requests
+    t_meta = {"format": "pt", "fluxbot.model": "klein-4b"}
     if layout == "bfl":
         path = os.path.join(folder, BFL_FILE)
-        safetensors_io.save(t_state, path, metadata=meta)
+        safetensors_io.save(t_state, path, metadata=t_meta)
         safetensors_io.save(v_state, os.path.join(folder, "ae.safetensors"), metadata=meta)
         return path
     tdir = os.path.join(folder, "transformer")
     os.makedirs(tdir, exist_ok=True)
     safetensors_io.save(to_diffusers_names(t_state), os.path.join(tdir, "diffusion_pytorch_model.safetensors"),
-                        metadata=meta)
+                        metadata=t_meta)
     _write_json(os.path.join(tdir, "config.json"), _transformer_config_json(t_config))
     vdir = os.path.join(folder, "vae")
     os.makedirs(vdir, exist_ok=True)

@@ -40,7 +40,8 @@ class LoaderTest(unittest.TestCase):
         hf = load_klein(os.path.join(ROOT, "hf"))
         bfl = load_klein(os.path.join(ROOT, "bfl", BFL_FILE))
         for m in (hf, bfl):
-            self.assertEqual((m.name, m.variant, m.device.type, m.dtype), ("custom", "distilled", "cpu", torch.float32))
+            # tiny shapes are "custom"; the tiny file declares that it stands in for klein-4b
+            self.assertEqual((m.name, m.variant, m.device.type, m.dtype), ("klein-4b", "distilled", "cpu", torch.float32))
         self.assertEqual(hf.transformer.config, bfl.transformer.config)
         self.assertEqual(hf.text_encoder.config, bfl.text_encoder.config)
         self.assertEqual(hf.vae.config, bfl.vae.config)
@@ -55,6 +56,23 @@ class LoaderTest(unittest.TestCase):
         b = KleinPipeline(bfl).generate([request])[0]
         self.assertEqual(a.data, b.data)
         self.assertEqual((a.width, a.height, a.format), (64, 64, "png"))
+
+    def test_a_custom_transformer_is_custom_unless_it_declares_a_catalog_model(self):
+        for declared, expected in ((None, "custom"), ("klein-9b", "klein-9b"), ("flux-dev", None)):
+            broken = copy_of("bfl")
+            try:
+                path = os.path.join(broken, BFL_FILE)
+                state = safetensors_io.load(path)
+                meta = {"format": "pt"} if declared is None else {"format": "pt", "fluxbot.model": declared}
+                safetensors_io.save(state, path, metadata=meta)
+                if expected is None:
+                    with self.assertRaises(CheckpointError) as caught:
+                        load_klein(path)
+                    self.assertIn("fluxbot.model must be one of klein-4b, klein-9b; got 'flux-dev'", str(caught.exception))
+                else:
+                    self.assertEqual(load_klein(path).name, expected)
+            finally:
+                shutil.rmtree(broken)
 
     def test_folder_with_only_the_single_file(self):
         self.assertEqual(find_components(os.path.join(ROOT, "bfl")).layout, "bfl")

@@ -447,7 +447,7 @@ class CommandLineTest(unittest.TestCase):
         conn.request("GET", "/v1/health")
         health = json.loads(conn.getresponse().read())
         self.assertEqual((health["status"], health["model"], health["variant"], health["device"], health["dtype"]),
-                         ("ok", "custom", "distilled", "cpu", "float32"))
+                         ("ok", "klein-4b", "distilled", "cpu", "float32"))
         body = {"id": "cli-1", "prompt": "a red fox in snow", "width": 64, "height": 96, "seed": 5, "steps": 2}
         conn.request("POST", "/v1/generate", body=json.dumps(body), headers={"Content-Type": "application/json"})
         resp = conn.getresponse()
