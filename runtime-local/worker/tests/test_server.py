@@ -452,10 +452,21 @@ class CommandLineTest(unittest.TestCase):
         conn.request("POST", "/v1/generate", body=json.dumps(body), headers={"Content-Type": "application/json"})
         resp = conn.getresponse()
         events = [json.loads(x) for x in resp.read().decode().splitlines()]
-        conn.close()
         self.assertEqual([e["event"] for e in events], ["queued", "started", "progress", "progress", "image"])
         png = Image.open(io.BytesIO(base64.b64decode(events[-1]["data"])))
         self.assertEqual((png.format, png.size), ("PNG", (64, 96)))
+        # an edit: one reference image in, a JPEG out
+        body.update(references=[{"data": base64.b64encode(png_bytes(80, 48)).decode()}], output_format="jpeg",
+                    width=64, height=64)
+        conn.request("POST", "/v1/generate", body=json.dumps(body), headers={"Content-Type": "application/json"})
+        events = [json.loads(x) for x in conn.getresponse().read().decode().splitlines()]
+        self.assertEqual(events[-1]["event"], "image", events[-1])
+        jpeg = Image.open(io.BytesIO(base64.b64decode(events[-1]["data"])))
+        self.assertEqual((jpeg.format, jpeg.size), ("JPEG", (64, 64)))
+        conn.request("POST", "/v1/generate", body=json.dumps({"prompt": "x", "width": 70}))
+        resp = conn.getresponse()
+        self.assertEqual((resp.status, json.loads(resp.read())["field"]), (400, "width"))
+        conn.close()
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=30)
         self.assertEqual(proc.returncode, 0, err)
