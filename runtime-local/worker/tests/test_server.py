@@ -86,6 +86,27 @@ class FakePipeline:
         return out
 
 
+class RenderingPipeline(FakePipeline):
+    """Like KleinPipeline: render() does the device part and returns per-image encoders."""
+
+    def __init__(self):
+        super().__init__()
+        self.rendered = []
+
+    def render(self, requests, on_progress):
+        images = self.generate(requests, on_progress)
+        self.rendered.append([r.prompt for r in requests])
+
+        def finisher(request, image):
+            def finish():
+                if "FAIL_ENCODE" in request.prompt:
+                    raise OSError("encoder broke")
+                return image
+            return finish
+
+        return [finisher(r, i) for r, i in zip(requests, images)]
+
+
 class ServerTest(unittest.TestCase):
     def setUp(self):
         self.pipeline = FakePipeline()
@@ -364,6 +385,24 @@ class ServerTest(unittest.TestCase):
         self.assertNotIn("Traceback", json.dumps(events))
         self.assertIn("Traceback", self.log.getvalue())
         self.assertEqual(self.events(self.base())[-1]["event"], "image")
+
+    def test_encoding_runs_beside_the_next_batch_and_fails_alone(self):
+        pipeline = RenderingPipeline()
+        server = self.make_server(pipeline)
+        self.server = server
+        pipeline.gate = threading.Event()
+        c0, r0 = self.open_stream(self.base(prompt="blocker", width=128, height=128))
+        self.wait_for(r0, "started")
+        c1, r1 = self.open_stream(self.base(prompt="FAIL_ENCODE one"))
+        c2, r2 = self.open_stream(self.base(prompt="two", seed=2))
+        self.next_event(r1), self.next_event(r2)
+        pipeline.gate.set()
+        e1, e2 = self.wait_for(r1, "error"), self.wait_for(r2, "image")
+        self.assertEqual(e1[0], {"event": "started", "batch": 2})
+        self.assertEqual(e1[-1]["code"], "internal")
+        self.assertIn("encoder broke", e1[-1]["message"])
+        self.assertEqual(Image.open(io.BytesIO(base64.b64decode(e2[-1]["data"]))).size, (64, 96))
+        self.assertEqual(pipeline.rendered, [["blocker"], ["FAIL_ENCODE one", "two"]])
 
     def test_disconnects_do_not_break_the_loop(self):
         self.pipeline.gate = threading.Event()
