@@ -418,6 +418,7 @@ class WorkerServer:
             for job in batch:
                 job.put(event)
 
+        error = None
         try:
             if hasattr(pipeline, "render"):
                 finishers = pipeline.render([job.request for job in batch], on_progress)
@@ -428,7 +429,6 @@ class WorkerServer:
                 raise RuntimeError(f"the pipeline returned {len(finishers)} images for {len(batch)} requests")
         except Exception as exc:  # one failed batch never stops the worker
             if _is_oom(exc):
-                self._free_memory()
                 r = batch[0].request
                 error = RequestError(
                     "out_of_memory",
@@ -438,6 +438,9 @@ class WorkerServer:
                                f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
             else:
                 error = self._internal(exc)
+        if error is not None:
+            if error.code == "out_of_memory":
+                self._free_memory()  # outside the except block: the traceback no longer holds tensors
             ms = int((time.monotonic() - started) * 1000)
             for job in batch:
                 job.put(error.to_event())
