@@ -309,6 +309,27 @@ class ServerTest(unittest.TestCase):
         # the same connection (keep-alive) and the server still work
         self.assertEqual(self.events(self.base())[-1]["event"], "image")
 
+    def test_chunked_body_and_missing_length(self):
+        conn = self.conn()
+        data = json.dumps(self.base(prompt="chunked")).encode()
+        conn.request("POST", "/v1/generate", body=iter([data[:10], data[10:]]), encode_chunked=True,
+                     headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"})
+        resp = conn.getresponse()
+        events = [json.loads(x) for x in resp.read().decode().splitlines()]
+        self.assertEqual(events[-1]["event"], "image")
+        host, port = self.server.address
+        with socket.create_connection((host, port)) as raw:
+            raw.sendall(b"POST /v1/generate HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            reply = b""
+            while True:
+                part = raw.recv(65536)
+                if not part:
+                    break
+                reply += part
+        head, _, body = reply.partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.1 400"), head)
+        self.assertIn("Content-Length", json.loads(body)["message"])
+
     def test_reference_accepted(self):
         ref = {"data": "data:image/png;base64," + base64.b64encode(png_bytes(48, 32)).decode()}
         self.assertEqual(self.events(self.base(references=[ref]))[-1]["event"], "image")
