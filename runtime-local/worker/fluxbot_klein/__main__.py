@@ -93,6 +93,9 @@ def serve(args):
     except CheckpointError as e:
         _log(f"error: {e}")
         return 2
+    if device.type == "cuda":
+        import torch
+        torch.cuda.set_device(device)
     try:
         server = WorkerServer(None, host=host, port=port, batch_capacity=args.batch_capacity,
                               queue_size=args.queue, device=device, dtype=dtype)

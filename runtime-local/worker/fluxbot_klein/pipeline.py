@@ -166,6 +166,12 @@ class KleinPipeline:
     def generate(self, requests, on_progress=None):
         """Images for requests, in order. Same-size requests (and same reference shapes) run as one
         batch; on_progress(step, steps) counts steps over all the batches."""
+        jobs = [_ENCODERS.submit(finish) for finish in self.render(requests, on_progress)]
+        return [j.result() for j in jobs]
+
+    def render(self, requests, on_progress=None):
+        """The device part of generate: per request, in order, a callable that encodes its image on
+        the CPU and returns the GeneratedImage (the server runs these beside the next batch)."""
         for r in requests:
             if r.width % self.downscale or r.height % self.downscale:
                 raise ValueError(f"{r.width}x{r.height} is not a multiple of {self.downscale}")
@@ -183,12 +189,12 @@ class KleinPipeline:
         with torch.inference_mode():
             for idx in groups.values():
                 batch = [requests[i] for i in idx]
-                for i, image in zip(idx, self._generate_batch(batch, step_done)):
-                    results[i] = image
+                for i, finish in zip(idx, self._render_batch(batch, step_done)):
+                    results[i] = finish
                 done[0] += batch[0].steps
         return results
 
-    def _generate_batch(self, batch, on_step):
+    def _render_batch(self, batch, on_step):
         m = self.model
         started = time.monotonic()
         first = batch[0]
@@ -214,11 +220,15 @@ class KleinPipeline:
                             guidance_scale=guidance, uncond_txt=uncond,
                             uncond_txt_ids=txt_ids if uncond is not None else None, on_step=on_step)
         pixels = m.vae.decode(sampler.unpack(x, h, w)).to("cpu", torch.float32)
-        jobs = [_ENCODERS.submit(images.encode_image, pixels[i], r.output_format) for i, r in enumerate(batch)]
-        data = [j.result() for j in jobs]
-        elapsed = int((time.monotonic() - started) * 1000)
-        return [GeneratedImage(d, r.output_format, r.width, r.height, r.seed, elapsed)
-                for d, r in zip(data, batch)]
+
+        def finisher(x, r):
+            def finish():
+                data = images.encode_image(x, r.output_format)
+                elapsed = int((time.monotonic() - started) * 1000)
+                return GeneratedImage(data, r.output_format, r.width, r.height, r.seed, elapsed)
+            return finish
+
+        return [finisher(pixels[i], r) for i, r in enumerate(batch)]
 
     def warmup(self, sizes, steps=None):
         """Run one request per (width, height) so later requests at these sizes pay no one-off costs."""

@@ -25,6 +25,7 @@ import sys
 import threading
 import time
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from . import PROTOCOL
@@ -252,6 +253,8 @@ class WorkerServer:
         self.httpd.app = self
         self._http_thread = None
         self._gpu_thread = None
+        self._encoders = ThreadPoolExecutor(max_workers=max(2, min(8, batch_capacity)),
+                                            thread_name_prefix="klein-encode")
         if pipeline is not None:
             self.set_pipeline(pipeline)
 
@@ -301,6 +304,7 @@ class WorkerServer:
         deadline = time.monotonic() + timeout
         if self._gpu_thread is not None:
             self._gpu_thread.join(max(0.0, deadline - time.monotonic()))
+        self._encoders.shutdown(wait=True)
         with self._cond:
             active = list(self._active)
         for job in active:
@@ -414,13 +418,17 @@ class WorkerServer:
             for job in batch:
                 job.put(event)
 
+        error = None
         try:
-            images = pipeline.generate([job.request for job in batch], on_progress)
-            if len(images) != len(batch):
-                raise RuntimeError(f"the pipeline returned {len(images)} images for {len(batch)} requests")
+            if hasattr(pipeline, "render"):
+                finishers = pipeline.render([job.request for job in batch], on_progress)
+            else:
+                finishers = [(lambda image=image: image)
+                             for image in pipeline.generate([job.request for job in batch], on_progress)]
+            if len(finishers) != len(batch):
+                raise RuntimeError(f"the pipeline returned {len(finishers)} images for {len(batch)} requests")
         except Exception as exc:  # one failed batch never stops the worker
             if _is_oom(exc):
-                self._free_memory()
                 r = batch[0].request
                 error = RequestError(
                     "out_of_memory",
@@ -429,21 +437,41 @@ class WorkerServer:
                 self._log_text(f"batch of {len(batch)} at {r.width}x{r.height} ran out of memory: "
                                f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
             else:
-                error = RequestError("internal", f"generation failed: {type(exc).__name__}: {exc}")
-                with self._log_lock:
-                    traceback.print_exc(file=self.log_stream)
-                    self.log_stream.flush()
+                error = self._internal(exc)
+        if error is not None:
+            if error.code == "out_of_memory":
+                self._free_memory()  # outside the except block: the traceback no longer holds tensors
             ms = int((time.monotonic() - started) * 1000)
             for job in batch:
                 job.put(error.to_event())
                 job.put(_END)
                 self._log(job, len(batch), error.code, ms)
             return
-        ms = int((time.monotonic() - started) * 1000)
-        for job, image in zip(batch, images):
-            job.put(image)
+        # images are encoded on CPU threads while the next batch runs
+        for job, finish in zip(batch, finishers):
+            try:
+                self._encoders.submit(self._finish, job, finish, len(batch), started)
+            except RuntimeError:  # closing: the encoder threads are gone, finish here
+                self._finish(job, finish, len(batch), started)
+
+    def _internal(self, exc):
+        with self._log_lock:
+            traceback.print_exception(type(exc), exc, exc.__traceback__, file=self.log_stream)
+            self.log_stream.flush()
+        return RequestError("internal", f"generation failed: {type(exc).__name__}: {exc}")
+
+    def _finish(self, job, finish, batch_size, started):
+        try:
+            image = finish()
+        except Exception as exc:
+            error = self._internal(exc)
+            job.put(error.to_event())
             job.put(_END)
-            self._log(job, len(batch), "ok", ms)
+            self._log(job, batch_size, error.code, int((time.monotonic() - started) * 1000))
+            return
+        job.put(image)
+        job.put(_END)
+        self._log(job, batch_size, "ok", int((time.monotonic() - started) * 1000))
 
     @staticmethod
     def _free_memory():

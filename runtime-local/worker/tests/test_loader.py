@@ -1,7 +1,9 @@
 """load_klein on tiny checkpoints in both layouts, and the errors for broken ones."""
 
+import json
 import os
 import shutil
+import struct
 import tempfile
 import unittest
 
@@ -175,6 +177,42 @@ class LoaderTest(unittest.TestCase):
         shutil.copy(os.path.join(folder, "ae.safetensors"), path)
         with self.assertRaisesRegex(CheckpointError, "transformer"):
             load_klein(path)
+
+    def test_fp8_single_file(self):
+        """An FP8 file loads on a PyTorch with float8 (scale folded in); older ones refuse it by name."""
+        folder = copy_of("bfl")
+        self.addCleanup(shutil.rmtree, folder)
+        path = os.path.join(folder, BFL_FILE)
+        state = safetensors_io.load(path)
+        fp8 = "double_blocks.0.img_attn.proj.weight"
+        header, blobs, offset = {}, [], 0
+        for name in sorted(state):
+            t = state[name]
+            if name == fp8:
+                data, dtype = bytes(t.numel()), "F8_E4M3"  # all zeros in E4M3
+            else:
+                data, dtype = t.numpy().tobytes(), "F32"
+            header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
+            blobs.append(data)
+            offset += len(data)
+        scale = struct.pack("<f", 2.0)
+        header[fp8 + "_scale"] = {"dtype": "F32", "shape": [], "data_offsets": [offset, offset + 4]}
+        blobs.append(scale)
+        raw = json.dumps(header).encode()
+        raw += b" " * (-len(raw) % 8)
+        with open(path, "wb") as f:
+            f.write(struct.pack("<Q", len(raw)) + raw + b"".join(blobs))
+        self.assertTrue(plan(path).has_fp8)
+        if hasattr(torch, "float8_e4m3fn"):
+            m = load_klein(path)
+            w = dict(m.transformer.named_parameters())[fp8]
+            self.assertEqual(w.dtype, torch.float32)
+            self.assertTrue(torch.equal(w, torch.zeros_like(w)))
+        else:
+            with self.assertRaises(CheckpointError) as cm:
+                load_klein(path)
+            self.assertIn("FP8", str(cm.exception))
+            self.assertIn(fp8, str(cm.exception))
 
 
 if __name__ == "__main__":

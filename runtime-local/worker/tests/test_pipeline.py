@@ -146,13 +146,13 @@ class PipelineTest(unittest.TestCase):
 
     def test_warmup_runs_once_per_size(self):
         calls = []
-        original = self.pipe._generate_batch
+        original = self.pipe._render_batch
 
         def counting(batch, on_step):
             calls.append((batch[0].width, batch[0].height, batch[0].steps))
             return original(batch, on_step)
 
-        self.pipe._generate_batch = counting
+        self.pipe._render_batch = counting
         self.pipe.warmup([(64, 64), (96, 64)], steps=1)
         self.assertEqual(calls, [(64, 64, 1), (96, 64, 1)])
 

@@ -86,6 +86,27 @@ class FakePipeline:
         return out
 
 
+class RenderingPipeline(FakePipeline):
+    """Like KleinPipeline: render() does the device part and returns per-image encoders."""
+
+    def __init__(self):
+        super().__init__()
+        self.rendered = []
+
+    def render(self, requests, on_progress):
+        images = self.generate(requests, on_progress)
+        self.rendered.append([r.prompt for r in requests])
+
+        def finisher(request, image):
+            def finish():
+                if "FAIL_ENCODE" in request.prompt:
+                    raise OSError("encoder broke")
+                return image
+            return finish
+
+        return [finisher(r, i) for r, i in zip(requests, images)]
+
+
 class ServerTest(unittest.TestCase):
     def setUp(self):
         self.pipeline = FakePipeline()
@@ -288,6 +309,27 @@ class ServerTest(unittest.TestCase):
         # the same connection (keep-alive) and the server still work
         self.assertEqual(self.events(self.base())[-1]["event"], "image")
 
+    def test_chunked_body_and_missing_length(self):
+        conn = self.conn()
+        data = json.dumps(self.base(prompt="chunked")).encode()
+        conn.request("POST", "/v1/generate", body=iter([data[:10], data[10:]]), encode_chunked=True,
+                     headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"})
+        resp = conn.getresponse()
+        events = [json.loads(x) for x in resp.read().decode().splitlines()]
+        self.assertEqual(events[-1]["event"], "image")
+        host, port = self.server.address
+        with socket.create_connection((host, port)) as raw:
+            raw.sendall(b"POST /v1/generate HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            reply = b""
+            while True:
+                part = raw.recv(65536)
+                if not part:
+                    break
+                reply += part
+        head, _, body = reply.partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.1 400"), head)
+        self.assertIn("Content-Length", json.loads(body)["message"])
+
     def test_reference_accepted(self):
         ref = {"data": "data:image/png;base64," + base64.b64encode(png_bytes(48, 32)).decode()}
         self.assertEqual(self.events(self.base(references=[ref]))[-1]["event"], "image")
@@ -364,6 +406,24 @@ class ServerTest(unittest.TestCase):
         self.assertNotIn("Traceback", json.dumps(events))
         self.assertIn("Traceback", self.log.getvalue())
         self.assertEqual(self.events(self.base())[-1]["event"], "image")
+
+    def test_encoding_runs_beside_the_next_batch_and_fails_alone(self):
+        pipeline = RenderingPipeline()
+        server = self.make_server(pipeline)
+        self.server = server
+        pipeline.gate = threading.Event()
+        c0, r0 = self.open_stream(self.base(prompt="blocker", width=128, height=128))
+        self.wait_for(r0, "started")
+        c1, r1 = self.open_stream(self.base(prompt="FAIL_ENCODE one"))
+        c2, r2 = self.open_stream(self.base(prompt="two", seed=2))
+        self.next_event(r1), self.next_event(r2)
+        pipeline.gate.set()
+        e1, e2 = self.wait_for(r1, "error"), self.wait_for(r2, "image")
+        self.assertEqual(e1[0], {"event": "started", "batch": 2})
+        self.assertEqual(e1[-1]["code"], "internal")
+        self.assertIn("encoder broke", e1[-1]["message"])
+        self.assertEqual(Image.open(io.BytesIO(base64.b64decode(e2[-1]["data"]))).size, (64, 96))
+        self.assertEqual(pipeline.rendered, [["blocker"], ["FAIL_ENCODE one", "two"]])
 
     def test_disconnects_do_not_break_the_loop(self):
         self.pipeline.gate = threading.Event()
@@ -452,10 +512,21 @@ class CommandLineTest(unittest.TestCase):
         conn.request("POST", "/v1/generate", body=json.dumps(body), headers={"Content-Type": "application/json"})
         resp = conn.getresponse()
         events = [json.loads(x) for x in resp.read().decode().splitlines()]
-        conn.close()
         self.assertEqual([e["event"] for e in events], ["queued", "started", "progress", "progress", "image"])
         png = Image.open(io.BytesIO(base64.b64decode(events[-1]["data"])))
         self.assertEqual((png.format, png.size), ("PNG", (64, 96)))
+        # an edit: one reference image in, a JPEG out
+        body.update(references=[{"data": base64.b64encode(png_bytes(80, 48)).decode()}], output_format="jpeg",
+                    width=64, height=64)
+        conn.request("POST", "/v1/generate", body=json.dumps(body), headers={"Content-Type": "application/json"})
+        events = [json.loads(x) for x in conn.getresponse().read().decode().splitlines()]
+        self.assertEqual(events[-1]["event"], "image", events[-1])
+        jpeg = Image.open(io.BytesIO(base64.b64decode(events[-1]["data"])))
+        self.assertEqual((jpeg.format, jpeg.size), ("JPEG", (64, 64)))
+        conn.request("POST", "/v1/generate", body=json.dumps({"prompt": "x", "width": 70}))
+        resp = conn.getresponse()
+        self.assertEqual((resp.status, json.loads(resp.read())["field"]), (400, "width"))
+        conn.close()
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=30)
         self.assertEqual(proc.returncode, 0, err)
