@@ -34,7 +34,7 @@ public final class WorkerPackage {
    */
   public static Path extract(Path dataDir) {
     Map<String, byte[]> files = read();
-    Path root = dataDir.resolve("worker").resolve(hash(files));
+    Path root = dataDir.toAbsolutePath().resolve("worker").resolve(hash(files)); // PYTHONPATH must not depend on the cwd
     if (Files.isRegularFile(root.resolve(NAME).resolve("__init__.py"))) {
       return root;
     }
