@@ -64,6 +64,7 @@ SECTIONS = ("transformer", "vae", "text_encoder", "tokenizer")
 STEPS = 4
 TEXT_TOKENS = 512
 FORWARD_T = 0.7
+EXACT_T = 0.5
 SEED = 1234
 
 # Prompts for the tokenizer and text encoder: plain text, punctuation, digits, contractions,
@@ -446,17 +447,20 @@ def compare_transformer(args, section, tol):
         def dev(x):
             return x.to(device)
 
-        # one forward pass: image + reference tokens, each side with its own packing and ids
-        t = torch.full((b,), FORWARD_T, device=device, dtype=dtype)
+        # one forward pass: image + reference tokens, each side with its own packing and ids; at
+        # FORWARD_T, and at EXACT_T, where 1000·t is exact in bf16 (BFL scales t by 1000 in the model
+        # dtype, we in float32: in bf16 that alone changes the time embedding at t = 0.7)
         x_in = dev(torch.cat((img_tok, ref_tok), dim=1)).to(dtype)
         x_ids = dev(torch.cat((img_ids, ref_ids), dim=1))
-        theirs = reference.forward(x_in, x_ids, t, dev(txt).to(dtype), dev(txt_ids))
         o_x = dev(torch.cat((sm.pack(noise), o_ref_tok.expand(b, -1, -1)), dim=1)).to(dtype)
         o_ids = dev(torch.cat((sm.image_ids(h, w), o_ref_ids), dim=0))
-        mine = ours(o_x, o_ids, dev(txt).to(dtype), dev(sm.text_ids(TEXT_TOKENS)), t)
-        section.rows.append(_row(f"forward (t={FORWARD_T}, {h * w} image + {rh * rw} reference + "
-                                 f"{TEXT_TOKENS} text tokens, batch {b})", mine, theirs, tol))
-        del theirs, mine
+        for t_value in (FORWARD_T, EXACT_T):
+            t = torch.full((b,), t_value, device=device, dtype=dtype)
+            theirs = reference.forward(x_in, x_ids, t, dev(txt).to(dtype), dev(txt_ids))
+            mine = ours(o_x, o_ids, dev(txt).to(dtype), dev(sm.text_ids(TEXT_TOKENS)), t)
+            section.rows.append(_row(f"forward (t={t_value}, {h * w} image + {rh * rw} reference + "
+                                     f"{TEXT_TOKENS} text tokens, batch {b})", mine, theirs, tol))
+            del theirs, mine
 
         # a full denoise from the same noise with the same (reference) schedule
         theirs = reference.denoise(dev(img_tok).to(dtype), dev(img_ids), dev(txt).to(dtype), dev(txt_ids),
@@ -466,6 +470,12 @@ def compare_transformer(args, section, tol):
                           ref_ids=dev(o_ref_ids))
         section.rows.append(_row(f"denoise ({STEPS} Euler steps with the reference's schedule)", mine, theirs, tol))
     section.notes.append(f"weights: tiny_transformer_state(seed=2) at {_describe(config)}, {args.dtype} on {device}")
+    if args.dtype != "float32" and not args.self_reference:
+        t_low = torch.tensor(FORWARD_T, dtype=dtype)
+        section.notes.append(f"known difference in {args.dtype}: BFL multiplies t by 1000 in the model dtype "
+                             f"(t={FORWARD_T}, stored as {float(t_low):g}, gives {float(t_low * 1000):g}), we in "
+                             f"float32 ({float(t_low.float() * 1000):g}): a different time embedding; the "
+                             f"t={EXACT_T} row, where both agree, shows the rest")
 
 
 def _describe(config):
@@ -637,7 +647,8 @@ def _version(package):
 def compare_tokenizer(args, section, path):
     import tokenizers
 
-    section.reference = f"tokenizers {tokenizers.__version__} on {path}"
+    where = "our tiny tokenizer.json" if getattr(args, "_tiny_tokenizer", False) else path
+    section.reference = f"tokenizers {tokenizers.__version__} on {where}"
     ours = Tokenizer.from_file(path)
     theirs = tokenizers.Tokenizer.from_file(path)
     for i, prompt in enumerate(PROMPTS):
@@ -712,6 +723,7 @@ def run(args):
             tmp = tempfile.TemporaryDirectory(prefix="fluxbot-compare-")
             path = os.path.join(tmp.name, "tokenizer.json")
             write_tiny_tokenizer(path)
+            args._tiny_tokenizer = True
         elif os.path.isdir(path):
             path = os.path.join(path, "tokenizer.json")
         if "text_encoder" in wanted:
