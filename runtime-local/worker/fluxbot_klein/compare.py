@@ -204,6 +204,12 @@ def _sdpa_available(notes):
         del F.scaled_dot_product_attention
 
 
+def _build_on(device):
+    """A context that makes new modules on device (torch 2.x), or nothing (torch 1.x builds on CPU)."""
+    d = torch.device(device)
+    return d if hasattr(d, "__enter__") else contextlib.nullcontext()
+
+
 def load_flux2(src, notes):
     """Import flux2.model, flux2.sampling and flux2.autoencoder from a checkout's src folder."""
     src = os.path.abspath(os.fspath(src))
@@ -351,8 +357,10 @@ class _Flux2TransformerReference:
             notes.append(f"Flux2Params.{guidance_fields[0]}={bool(config.guidance_embed)} (klein has no "
                          f"guidance embedding)")
         params = params_cls(**kwargs)
-        with torch.device("meta") if hasattr(torch, "device") and hasattr(torch.device, "__enter__") \
-                else contextlib.nullcontext():
+        try:  # no random init of 4B parameters where torch can build on the meta device
+            with _build_on("meta"):
+                model = self.model_mod.Flux2(params)
+        except (RuntimeError, NotImplementedError):
             model = self.model_mod.Flux2(params)
         theirs = model.state_dict()
         extra = sorted(set(theirs) - set(state))
@@ -590,11 +598,15 @@ def _hf_qwen3(state, config, device, dtype):
                   num_attention_heads=config.num_heads, num_key_value_heads=config.num_kv_heads,
                   head_dim=config.head_dim, rms_norm_eps=config.rms_eps, rope_theta=config.rope_theta,
                   max_position_embeddings=40960, attention_bias=False, tie_word_embeddings=False)
+    if "rope_parameters" in getattr(transformers.Qwen3Config, "__dataclass_fields__", {}):
+        kwargs["rope_parameters"] = {"rope_type": "default", "rope_theta": config.rope_theta}  # transformers 5
+        del kwargs["rope_theta"]
     hf_config = transformers.Qwen3Config(**kwargs)
     rope = getattr(hf_config, "rope_parameters", None)
     if isinstance(rope, dict) and rope.get("rope_theta") != config.rope_theta:
         hf_config.rope_parameters = dict(rope, rope_type="default", rope_theta=config.rope_theta)
-    model = transformers.Qwen3Model(hf_config)
+    with _build_on(device):  # random init on the GPU, not 3 billion parameters on the CPU
+        model = transformers.Qwen3Model(hf_config)
     bare = {k[len("model."):] if k.startswith("model.") else k: v for k, v in state.items()}
     theirs = model.state_dict()
     missing = sorted(set(theirs) - set(bare))
@@ -727,8 +739,16 @@ def run(args):
         elif os.path.isdir(path):
             path = os.path.join(path, "tokenizer.json")
         if "text_encoder" in wanted:
-            if not args.self_reference and not _installed("transformers"):
+            transformers = None if args.self_reference else _import_optional("transformers")
+            if args.self_reference:
+                attempt("text_encoder", lambda s: compare_text_encoder(args, s, tol, Tokenizer.from_file(path)))
+            elif transformers is None:
                 skip("text_encoder", "skipped: transformers not installed")
+            elif isinstance(transformers, str):
+                skip("text_encoder", f"skipped: transformers is installed but does not import ({transformers})")
+            elif not transformers.utils.is_torch_available():
+                skip("text_encoder", f"skipped: transformers {transformers.__version__} cannot use torch "
+                                     f"{torch.__version__} (it needs a newer PyTorch)")
             else:
                 attempt("text_encoder", lambda s: compare_text_encoder(args, s, tol, Tokenizer.from_file(path)))
         if "tokenizer" in wanted:
