@@ -372,20 +372,20 @@ class _Flux2TransformerReference:
         guidance_zeroed = []
         for name in extra:
             if name.startswith("guidance_in.") and not config.guidance_embed:
-                # guidance_in is out_layer(silu(in_layer(g))) without biases: a zero out_layer adds 0.
-                fill = torch.zeros if name.startswith("guidance_in.out_layer.") else torch.randn
-                full[name] = fill(tuple(theirs[name].shape))
+                # guidance_in is out_layer(silu(in_layer(g))) without biases: zero weights add exactly 0.
+                full[name] = torch.zeros(tuple(theirs[name].shape))
                 guidance_zeroed.append(name)
             else:
                 raise CompareError(f"flux2's Flux2 has tensors ours lacks: {', '.join(extra[:5])}; "
                                    f"this checkout builds a different model")
         if guidance_zeroed:
             notes.append("this flux2 checkout always builds a guidance embedding (Flux2Params has no switch): "
-                         "guidance_in.out_layer was set to zero, so it adds exactly 0 as klein has none")
+                         "its weights were set to zero, so it adds exactly 0 as klein has none")
         if any(p.is_meta for p in model.parameters()):
             model = model.to_empty(device=device)
-        model.load_state_dict({k: v.to(torch.float32) for k, v in full.items()}, strict=True)
-        self.model = model.to(device=device, dtype=dtype).eval().requires_grad_(False)
+        model = model.to(device=device, dtype=dtype)
+        model.load_state_dict(full, strict=True)  # copies round float32 to dtype as our build does
+        self.model = model.eval().requires_grad_(False)
         self.takes_guidance = "guidance" in inspect.signature(self.model.forward).parameters
         self.description = (f"BFL flux2 ({os.path.dirname(os.path.dirname(self.model_mod.__file__))}): "
                             f"flux2.model.Flux2, flux2.sampling.get_schedule / denoise")
