@@ -182,6 +182,12 @@ class Flux2ReferenceTest(unittest.TestCase):
                 self.assertTrue(r["ok"], r)
                 self.assertLessEqual(r["max_rel"], 1e-4, r)
 
+    def test_perturbed_flux2_fails(self):
+        code, out = run_cli("--flux2-src", os.environ["FLUX2_SRC"], "--sections", "transformer",
+                            "--perturb-reference", "1e-2", missing=("diffusers",))
+        self.assertEqual(code, 1, out)
+        self.assertRegex(out, r"FAIL +forward \(t=0\.7")
+
 
 if __name__ == "__main__":
     unittest.main()
