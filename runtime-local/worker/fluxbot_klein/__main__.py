@@ -1,4 +1,4 @@
-"""`python -m fluxbot_klein serve | tiny | bench`."""
+"""`python -m fluxbot_klein serve | tiny | bench | compare`."""
 
 import argparse
 import signal
@@ -73,6 +73,10 @@ def build_parser():
     bench = sub.add_parser("bench", help="benchmark at the real 4B shapes with random weights (GPU)")
     from .bench import add_arguments
     add_arguments(bench)
+
+    compare = sub.add_parser("compare", help="compare with reference implementations on the same random weights")
+    from .compare import add_arguments as add_compare_arguments
+    add_compare_arguments(compare)
     return parser
 
 
@@ -153,6 +157,9 @@ def main(argv=None):
         from .tiny import write_tiny_checkpoint
         print(write_tiny_checkpoint(args.folder, args.layout))
         return 0
+    if args.command == "compare":
+        from .compare import main as compare_main
+        return compare_main(args)
     from .bench import run
     return run(args)
 
