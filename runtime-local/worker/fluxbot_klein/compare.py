@@ -478,12 +478,6 @@ def compare_transformer(args, section, tol):
                           ref_ids=dev(o_ref_ids))
         section.rows.append(_row(f"denoise ({STEPS} Euler steps with the reference's schedule)", mine, theirs, tol))
     section.notes.append(f"weights: tiny_transformer_state(seed=2) at {_describe(config)}, {args.dtype} on {device}")
-    if args.dtype != "float32" and not args.self_reference:
-        t_low = torch.tensor(FORWARD_T, dtype=dtype)
-        section.notes.append(f"known difference in {args.dtype}: BFL multiplies t by 1000 in the model dtype "
-                             f"(t={FORWARD_T}, stored as {float(t_low):g}, gives {float(t_low * 1000):g}), we in "
-                             f"float32 ({float(t_low.float() * 1000):g}): a different time embedding; the "
-                             f"t={EXACT_T} row, where both agree, shows the rest")
 
 
 def _describe(config):

@@ -426,8 +426,12 @@ def infer_transformer_config(shapes, layout="bfl"):
 
 
 def timestep_embedding(t, dim=TIME_EMBED_DIM, max_period=MAX_PERIOD, time_factor=TIME_FACTOR):
-    """Sinusoidal embedding of t (B,) in 0..1: [cos, sin] of 1000·t times geometric frequencies."""
-    t = t.float() * time_factor
+    """Sinusoidal embedding of t (B,) in 0..1: [cos, sin] of 1000·t times geometric frequencies.
+
+    1000·t is computed in t's own dtype, as BFL's reference does with the model's dtype (in bf16,
+    t = 0.7 becomes 700, not 699.2); the sines and cosines in float32.
+    """
+    t = (t * time_factor).float()
     half = dim // 2
     freqs = torch.exp(-math.log(max_period) * torch.arange(half, dtype=torch.float32, device=t.device) / half)
     args = t[:, None] * freqs[None]
@@ -640,12 +644,12 @@ class Flux2Transformer(nn.Module):
             dtype, device = self.dtype, self.device
             b = img.shape[0]
             timesteps = torch.as_tensor(timesteps, device=device).reshape(-1).expand(b)
-            vec = self.time_in(timestep_embedding(timesteps).to(dtype))
+            vec = self.time_in(timestep_embedding(timesteps.to(dtype)).to(dtype))
             if self.config.guidance_embed:
                 if guidance is None:
                     raise ValueError("this transformer has a guidance embedding; pass guidance [B]")
                 g = torch.as_tensor(guidance, device=device).reshape(-1).expand(b)
-                vec = vec + self.guidance_in(timestep_embedding(g).to(dtype))
+                vec = vec + self.guidance_in(timestep_embedding(g.to(dtype)).to(dtype))
             mod_img = self.double_stream_modulation_img(vec)
             mod_txt = self.double_stream_modulation_txt(vec)
             mod_single, _ = self.single_stream_modulation(vec)

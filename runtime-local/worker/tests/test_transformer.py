@@ -70,10 +70,20 @@ class ForwardTest(unittest.TestCase):
         model = tr.build_transformer(Fixture.state, Fixture.config, dtype=torch.bfloat16)
         self.assertEqual(model.img_in.weight.dtype, torch.bfloat16)
         img, ids, txt, tids, t = Fixture.inputs(b=1)
+        # 1000·t is computed in the model dtype (as BFL does); at t = 0.5 that is exact in bf16 too
+        t = torch.full_like(t, 0.5)
         out = model(img, ids, txt, tids, t)
         self.assertEqual(out.dtype, torch.bfloat16)
         ref = Fixture.model(img, ids, txt, tids, t)
         self.assertLess((out.float() - ref).abs().mean().item(), 0.1 * ref.abs().mean().item())
+
+    def test_time_is_scaled_in_the_model_dtype(self):
+        t = torch.tensor([0.7])
+        self.assertEqual(tr.timestep_embedding(t.to(torch.bfloat16)).shape, (1, tr.TIME_EMBED_DIM))
+        low = tr.timestep_embedding(t.to(torch.bfloat16))
+        exact = tr.timestep_embedding(torch.tensor([700.0 / tr.TIME_FACTOR], dtype=torch.float64).float())
+        # bf16: 0.7 -> 0.69921875, times 1000 in bf16 -> 700 (BFL's reference), not 699.22
+        self.assertTrue(torch.allclose(low, exact, atol=1e-3))
 
     def test_eval_no_grad(self):
         self.assertFalse(Fixture.model.training)

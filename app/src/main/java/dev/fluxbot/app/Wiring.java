@@ -220,7 +220,6 @@ final class Wiring implements AutoCloseable {
   @Override
   public void close() {
     shutdown(Duration.ofSeconds(30));
-    jobs.flushDeliveries();
     if (local != null) {
       local.close();
     }

@@ -60,6 +60,7 @@ public final class Database implements AutoCloseable {
   private final ThreadLocal<Open> current = new ThreadLocal<>();
   private final StatementCache statements;
   private final Checkpointer checkpointer;
+  private final java.util.List<Runnable> beforeClose = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   /** The transaction a thread is in: its connection and what waits for its commit. */
   private static final class Open {
@@ -334,10 +335,22 @@ public final class Database implements AutoCloseable {
 
   @Override
   public void close() {
+    for (Runnable hook : beforeClose) {
+      try {
+        hook.run();
+      } catch (RuntimeException e) {
+        org.slf4j.LoggerFactory.getLogger(Database.class).warn("{}: work before close failed: {}", this, e.toString());
+      }
+    }
     if (checkpointer != null) {
       checkpointer.close();
     }
     dataSource.close();
+  }
+
+  /** Runs {@code hook} when {@link #close} begins, while the database still takes writes (e.g. pending write-behind work). */
+  public void beforeClose(Runnable hook) {
+    beforeClose.add(java.util.Objects.requireNonNull(hook, "hook"));
   }
 
   @Override

@@ -100,6 +100,7 @@ public final class JobStore {
     this.catalog = Objects.requireNonNull(catalog, "catalog");
     this.clock = Objects.requireNonNull(clock, "clock");
     this.markWriter = Objects.requireNonNull(markWriter, "markWriter");
+    db.beforeClose(this::flushDeliveries);
   }
 
   /**
@@ -229,7 +230,7 @@ public final class JobStore {
 
   /**
    * Writes the delivered marks still pending: once it returns, every {@link #markDelivered} that
-   * returned before the call is in the database. Call it before the database closes.
+   * returned before the call is in the database. Closing the database calls it.
    */
   public void flushDeliveries() {
     markWriting.lock();

@@ -102,4 +102,17 @@ class JobStoreDeliveredMarksTest {
     }
     assertThat(undelivered(jobs)).isEmpty();
   }
+
+  @Test
+  void closingTheDatabaseWritesTheMarksStillPending() {
+    JobStore jobs = new JobStore(db, ModelCatalog.builtIn(), CLOCK, writes::add);
+    List<String> ids = finishedJobs(jobs, 2);
+    jobs.markDelivered(ids.get(0));
+    jobs.markDelivered(ids.get(1));
+    db.close();
+
+    db = Database.sqlite(dir.resolve("fluxbot.db"));
+    assertThat(undelivered(new JobStore(db, ModelCatalog.builtIn(), CLOCK))).as("nothing delivered twice after a restart")
+        .isEmpty();
+  }
 }
