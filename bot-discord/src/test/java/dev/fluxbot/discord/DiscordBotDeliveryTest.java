@@ -104,7 +104,7 @@ class DiscordBotDeliveryTest {
     SettingsStore settings = new SettingsStore(db, system);
     ImageStore images = ImageStore.onDisk(dir.resolve("images"));
     JobScheduler scheduler = new JobScheduler(Executors.newVirtualThreadPerTaskExecutor(), JobScheduler.Settings.defaults());
-    open.add(scheduler);
+    open.add(() -> scheduler.shutdown(Duration.ofSeconds(10))); // running jobs finish, as fluxbot run lets them
     imagine = new ImagineService(new ImagineService.Parts(
         new CommandParser(catalog, CommandParser.Settings.defaults()),
         new ReferenceLoader(new OkHttpClient(), ReferenceLoader.Limits.defaults()), new BackendRouter(List.of(backend)),

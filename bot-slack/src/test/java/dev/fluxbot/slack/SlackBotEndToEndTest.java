@@ -110,7 +110,7 @@ class SlackBotEndToEndTest {
     SettingsStore settings = new SettingsStore(db, clock);
     images = ImageStore.onDisk(dir.resolve("images"));
     JobScheduler scheduler = new JobScheduler(Executors.newVirtualThreadPerTaskExecutor(), JobScheduler.Settings.defaults());
-    open.add(scheduler);
+    open.add(() -> scheduler.shutdown(Duration.ofSeconds(10))); // running jobs finish, as fluxbot run lets them
     OkHttpClient http = new OkHttpClient();
     BflBackend backend = new BflBackend(BflConfig.defaults(Secret.of(bfl.key())).withBaseUrl(URI.create(bfl.baseUrl()))
         .withPolling(Duration.ofMillis(10), Duration.ofMillis(50)), http, clock, Sleeper.SYSTEM, new Random(3));
@@ -455,7 +455,7 @@ class SlackBotEndToEndTest {
     ModelCatalog catalog = ModelCatalog.builtIn();
     InstantSource clock = InstantSource.system();
     JobScheduler scheduler = new JobScheduler(Executors.newVirtualThreadPerTaskExecutor(), JobScheduler.Settings.defaults());
-    open.add(scheduler);
+    open.add(() -> scheduler.shutdown(Duration.ofSeconds(10))); // running jobs finish, as fluxbot run lets them
     ImageStore store = ImageStore.onDisk(dir.resolve("images"));
     QuotaService quota = new QuotaService(db, QuotaService.Settings.defaults(), clock);
     JobStore jobStore = new JobStore(db, catalog, clock);

@@ -61,6 +61,7 @@ public final class Database implements AutoCloseable {
   private final StatementCache statements;
   private final Checkpointer checkpointer;
   private final java.util.List<Runnable> beforeClose = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private volatile boolean closed;
 
   /** The transaction a thread is in: its connection and what waits for its commit. */
   private static final class Open {
@@ -187,10 +188,12 @@ public final class Database implements AutoCloseable {
     }
     Committed<T> done;
     if (dialect != Dialect.SQLITE) {
+      requireOpen();
       done = attempts(work);
     } else {
       writer.lock();
       try {
+        requireOpen(); // under the writer lock: close() takes it, so no write runs while the pool closes
         done = attempts(work);
       } finally {
         writer.unlock();
@@ -276,6 +279,7 @@ public final class Database implements AutoCloseable {
     if (open != null) {
       return joined(open, work);
     }
+    requireOpen();
     try (Connection pooled = dataSource.getConnection()) {
       return work.run(statements == null ? pooled : statements.wrap(pooled));
     } catch (SQLException e) {
@@ -335,6 +339,9 @@ public final class Database implements AutoCloseable {
 
   @Override
   public void close() {
+    if (closed) {
+      return;
+    }
     for (Runnable hook : beforeClose) {
       try {
         hook.run();
@@ -345,7 +352,21 @@ public final class Database implements AutoCloseable {
     if (checkpointer != null) {
       checkpointer.close();
     }
-    dataSource.close();
+    // A write that began waits for its end (its connection goes back to the pool, so none is left
+    // holding SQLite's write lock for the next opener); later ones fail with "closed".
+    writer.lock();
+    try {
+      closed = true;
+      dataSource.close();
+    } finally {
+      writer.unlock();
+    }
+  }
+
+  private void requireOpen() {
+    if (closed) {
+      throw new StoreException("database " + description + " is closed", null);
+    }
   }
 
   /** Runs {@code hook} when {@link #close} begins, while the database still takes writes (e.g. pending write-behind work). */
