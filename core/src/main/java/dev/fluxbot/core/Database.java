@@ -60,7 +60,6 @@ public final class Database implements AutoCloseable {
   private final ThreadLocal<Open> current = new ThreadLocal<>();
   private final StatementCache statements;
   private final Checkpointer checkpointer;
-  private final java.util.List<Runnable> beforeClose = new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile boolean closed;
 
   /** The transaction a thread is in: its connection and what waits for its commit. */
@@ -342,13 +341,6 @@ public final class Database implements AutoCloseable {
     if (closed) {
       return;
     }
-    for (Runnable hook : beforeClose) {
-      try {
-        hook.run();
-      } catch (RuntimeException e) {
-        org.slf4j.LoggerFactory.getLogger(Database.class).warn("{}: work before close failed: {}", this, e.toString());
-      }
-    }
     if (checkpointer != null) {
       checkpointer.close();
     }
@@ -367,11 +359,6 @@ public final class Database implements AutoCloseable {
     if (closed) {
       throw new StoreException("database " + description + " is closed", null);
     }
-  }
-
-  /** Runs {@code hook} when {@link #close} begins, while the database still takes writes (e.g. pending write-behind work). */
-  public void beforeClose(Runnable hook) {
-    beforeClose.add(java.util.Objects.requireNonNull(hook, "hook"));
   }
 
   @Override

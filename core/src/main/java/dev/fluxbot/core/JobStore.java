@@ -16,19 +16,12 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.Executor;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.ReentrantLock;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Every job as a row: what was asked, by whom, where the answer goes, how far it got. A restart
  * reads the unfinished ones back from here.
  */
 public final class JobStore {
-  private static final Logger log = LoggerFactory.getLogger(JobStore.class);
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** A job's life: {@code QUEUED → RUNNING → SUCCEEDED | FAILED | MODERATED | CANCELLED}. */
@@ -79,28 +72,11 @@ public final class JobStore {
   private final Database db;
   private final ModelCatalog catalog;
   private final InstantSource clock;
-  private final Executor markWriter;
-  private final ConcurrentLinkedQueue<Delivered> deliveredMarks = new ConcurrentLinkedQueue<>();
-  private final AtomicBoolean markWriterScheduled = new AtomicBoolean();
-  private final ReentrantLock markWriting = new ReentrantLock();
 
-  private record Delivered(String jobId, long at) {}
-
-  /** Writes delivered marks on virtual threads; see the other constructor. */
   public JobStore(Database db, ModelCatalog catalog, InstantSource clock) {
-    this(db, catalog, clock, task -> Thread.ofVirtual().name("delivered-marks").start(task));
-  }
-
-  /**
-   * @param markWriter runs the writes of {@link #markDelivered} marks, off the delivering thread;
-   *     {@code Runnable::run} writes each mark before {@code markDelivered} returns
-   */
-  public JobStore(Database db, ModelCatalog catalog, InstantSource clock, Executor markWriter) {
     this.db = Objects.requireNonNull(db, "db");
     this.catalog = Objects.requireNonNull(catalog, "catalog");
     this.clock = Objects.requireNonNull(clock, "clock");
-    this.markWriter = Objects.requireNonNull(markWriter, "markWriter");
-    db.beforeClose(this::flushDeliveries);
   }
 
   /**
@@ -202,62 +178,9 @@ public final class JobStore {
     return query("SELECT * FROM jobs WHERE platform = ? AND user_id = ? ORDER BY id DESC LIMIT ?", platform, userId, limit);
   }
 
-  /**
-   * The answer reached the user. Written behind, off the caller's thread, in one transaction with
-   * the marks that arrive while the previous group is written (a group commit: no waiting for
-   * company, so a mark is as late as one write at most). A process that dies before the write
-   * delivers that answer again after its restart, as it would had it died just before the reply.
-   */
+  /** The answer reached the user. */
   public void markDelivered(String id) {
-    Objects.requireNonNull(id, "id");
-    deliveredMarks.add(new Delivered(id, clock.millis()));
-    if (markWriterScheduled.compareAndSet(false, true)) {
-      markWriter.execute(this::writeMarksBehind);
-    }
-  }
-
-  private void writeMarksBehind() {
-    do {
-      try {
-        flushDeliveries();
-      } catch (RuntimeException e) {
-        log.warn("delivered marks not written ({}); those answers may be delivered again after a restart", e.toString());
-      } finally {
-        markWriterScheduled.set(false);
-      }
-    } while (!deliveredMarks.isEmpty() && markWriterScheduled.compareAndSet(false, true));
-  }
-
-  /**
-   * Writes the delivered marks still pending: once it returns, every {@link #markDelivered} that
-   * returned before the call is in the database. Closing the database calls it.
-   */
-  public void flushDeliveries() {
-    markWriting.lock();
-    try {
-      List<Delivered> group = new ArrayList<>();
-      for (Delivered d; (d = deliveredMarks.poll()) != null; ) {
-        group.add(d);
-      }
-      if (group.isEmpty()) {
-        return;
-      }
-      db.transaction(c -> {
-        try (PreparedStatement st = c.prepareStatement("UPDATE jobs SET delivered_at = ? WHERE id = ?")) {
-          for (Delivered d : group) {
-            st.setLong(1, d.at());
-            st.setString(2, d.jobId());
-            if (group.size() == 1) {
-              return st.executeUpdate();
-            }
-            st.addBatch();
-          }
-          return st.executeBatch().length;
-        }
-      });
-    } finally {
-      markWriting.unlock();
-    }
+    update("UPDATE jobs SET delivered_at = ? WHERE id = ?", clock.millis(), id);
   }
 
   /** One more failed attempt to deliver a finished job's answer. */
@@ -267,7 +190,6 @@ public final class JobStore {
 
   /** Finished jobs whose image never reached the user, oldest first (at most {@code maxAttempts} tries each). */
   public List<Job> undelivered(int maxAttempts) {
-    flushDeliveries();
     return query("SELECT * FROM jobs WHERE state = 'SUCCEEDED' AND delivered_at IS NULL AND reply_address IS NOT NULL"
         + " AND delivery_attempts < ? ORDER BY id", maxAttempts);
   }

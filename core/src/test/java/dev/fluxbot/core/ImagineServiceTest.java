@@ -66,7 +66,7 @@ class ImagineServiceTest {
     return new ImagineService(new ImagineService.Parts(
         new CommandParser(ModelCatalog.builtIn(), CommandParser.Settings.defaults()),
         new ReferenceLoader(new OkHttpClient(), ReferenceLoader.Limits.defaults()), new BackendRouter(List.of(backend)),
-        SeedHistory.inDatabase(db, clock), new JobStore(db, ModelCatalog.builtIn(), clock, Runnable::run), quota,
+        SeedHistory.inDatabase(db, clock), new JobStore(db, ModelCatalog.builtIn(), clock), quota,
         new SeedCache(db, images, SeedCache.Settings.defaults(), clock), images, scheduler),
         new ImagineService.Settings(1000, 0, List.of()), clock, new Random(7 + services++));
   }

@@ -196,4 +196,37 @@ class DatabaseTest {
       assertThat(busy).as("checkpoint blocked by a reader").isZero();
     }
   }
+
+  @Test
+  void closeWaitsForAWriteInProgressAndRefusesLaterOnes() throws Exception {
+    Path file = dir.resolve("closing.db");
+    Database db = Database.sqlite(file);
+    java.util.concurrent.CountDownLatch inside = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch finish = new java.util.concurrent.CountDownLatch(1);
+    Thread writer = Thread.ofVirtual().start(() -> db.transaction(c -> {
+      try (var st = c.createStatement()) {
+        st.executeUpdate("CREATE TABLE t (x INTEGER)");
+      }
+      inside.countDown();
+      try {
+        finish.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return null;
+    }));
+    inside.await();
+    Thread closer = Thread.ofVirtual().start(db::close);
+    closer.join(300);
+    assertThat(closer.isAlive()).as("close waits for the write in progress").isTrue();
+    finish.countDown();
+    writer.join();
+    closer.join();
+
+    Database.StoreException refused = catchThrowableOfType(Database.StoreException.class, () -> db.transaction(c -> 1));
+    assertThat(refused).hasMessageContaining("is closed");
+    try (Database again = Database.sqlite(file)) {
+      assertThat(tables(again)).as("the write committed and nothing holds the file's lock").contains("t");
+    }
+  }
 }
