@@ -3,6 +3,7 @@ package dev.fluxbot.core;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.fluxbot.core.cache.CanonicalHash;
+import dev.fluxbot.core.cache.DiskTotal;
 import dev.fluxbot.core.cache.Hashes;
 import dev.fluxbot.core.cache.HitRecorder;
 import dev.fluxbot.core.cache.SeedIndex;
@@ -15,6 +16,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.LongAdder;
@@ -35,10 +37,11 @@ import org.slf4j.LoggerFactory;
  * no database; with {@code Runnable::run} before {@link #lookup} returns. An entry that another
  * instance evicted or replaced is dropped from memory when a hit's write finds its row changed.
  *
- * <p>The disk budget is checked without summing the index: the database keeps the index's total
- * in one row, changed in the transaction of each write, so a put learns the exact total (with
- * other instances' puts too) and the evictor runs once it passes the budget. It reads its victims
- * in {@code last_hit_at} order and stops when it has enough, so a full cache's puts stay cheap.
+ * <p>The disk budget is checked without summing the index on every put: a {@link DiskTotal} keeps
+ * the index's total, and the evictor runs when it passes the budget. It reads its victims in
+ * {@code last_hit_at} order and stops when it has enough, so a full cache's puts stay cheap. With
+ * one instance the total never passes the budget; several sharing a database each sum the index
+ * again every {@value #RECOUNT_MILLIS} ms, so it may pass it by what the others stored meanwhile.
  *
  * <p>Every method but {@link #fingerprint} may block on the database or the disk, and fails with
  * {@link Database.StoreException} or {@link java.io.UncheckedIOException}.
@@ -46,6 +49,7 @@ import org.slf4j.LoggerFactory;
 public final class SeedCache {
   private static final Logger log = LoggerFactory.getLogger(SeedCache.class);
   private static final String FINGERPRINT_VERSION = "fluxbot/seed-cache/v1";
+  private static final long RECOUNT_MILLIS = 10_000;
 
   /**
    * @param maxMemoryBytes the in-memory layer's bound: the sum of its images' sizes
@@ -124,6 +128,7 @@ public final class SeedCache {
   private final HitRecorder hitLog;
   private final LongAdder hits = new LongAdder();
   private final LongAdder misses = new LongAdder();
+  private final DiskTotal diskTotal;
 
   /** Writes each hit to the index before {@link #lookup} returns; see the other constructor. */
   public SeedCache(Database db, ImageStore store, Settings settings, InstantSource clock) {
@@ -146,6 +151,7 @@ public final class SeedCache {
         .executor(Runnable::run)
         .build();
     this.hitLog = new HitRecorder(db, index, hitWriter, this::forget);
+    this.diskTotal = new DiskTotal(clock, RECOUNT_MILLIS);
   }
 
   /** Drops the memory entry of a row that is gone or now holds another image. */
@@ -220,10 +226,7 @@ public final class SeedCache {
     if (bytes.isEmpty()) {
       log.warn("seed cache: image {} of entry {} is missing from the store; dropping the entry", e.imageHash(),
           fingerprint);
-      db.transaction(c -> {
-        index.lockForWrite(c);
-        return index.delete(c, e);
-      });
+      diskTotal.change(() -> db.read(c -> index.delete(c, fingerprint, e.imageHash())) ? -e.sizeBytes() : 0);
       return Optional.empty();
     }
     CachedImage image = new CachedImage(fingerprint, e.imageHash(), e.type(), e.width(), e.height(), bytes.get(), true);
@@ -263,26 +266,33 @@ public final class SeedCache {
     long now = clock.millis();
     SeedIndex.Entry entry = new SeedIndex.Entry(fingerprint, hash, type, width, height, own.length, jobId, now, now, 0);
     CachedImage held = new CachedImage(fingerprint, hash, type, width, height, own, true);
-    long total = index(entry, own);
     if (db.inTransaction()) {
       // Joined to the caller's transaction (the job's last one): the row commits with it, and the
-      // memory entry and any eviction follow the commit.
-      db.afterCommit(() -> remember(held, total));
+      // running total, the memory entry and any eviction follow the commit. No lock of the total is
+      // taken while the transaction holds the database, so an evictor (total first, then database)
+      // cannot deadlock with it; a recount between that commit and the addition below counts this
+      // entry twice until the next recount, which can only make an eviction come early.
+      long grew = index(entry, own);
+      db.afterCommit(() -> {
+        diskTotal.change(() -> grew);
+        remember(held);
+      });
     } else {
-      remember(held, total);
+      diskTotal.change(() -> index(entry, own));
+      remember(held);
     }
     return new CachedImage(fingerprint, hash, type, width, height, own.clone(), false);
   }
 
-  /** Keeps a stored entry in memory, then evicts if its put left the index over the disk budget. */
-  private void remember(CachedImage held, long totalAfterPut) {
+  /** Keeps a stored entry in memory, then evicts if the index may be over its disk budget. */
+  private void remember(CachedImage held) {
     memory.put(held.fingerprint(), held);
-    if (totalAfterPut > settings.maxDiskBytes()) {
+    if (diskTotal.mayExceed(settings.maxDiskBytes())) {
       evictOverBudget(held.fingerprint());
     }
   }
 
-  /** Writes the row; returns the index's total size after it. */
+  /** Writes the row; returns how many bytes the index grew by. */
   private long index(SeedIndex.Entry entry, byte[] bytes) {
     return db.transaction(c -> {
       index.lockForWrite(c);
@@ -293,14 +303,14 @@ public final class SeedCache {
       if (replaced.isPresent() && !replaced.get().imageHash().equals(entry.imageHash())) {
         deleteIfUnused(c, replaced.get().imageHash());
       }
-      return index.totalBytes(c);
+      return entry.sizeBytes() - replaced.map(SeedIndex.Entry::sizeBytes).orElse(0L);
     });
   }
 
   /** Evicts down to the budget, after writing the hits that wait (they order the victims). */
   private void evictOverBudget(String justPut) {
     List<HitRecorder.Hit> waiting = hitLog.drain();
-    Eviction done = db.transaction(c -> evict(c, waiting, justPut));
+    Eviction done = diskTotal.recount(known -> db.transaction(c -> evict(c, known, waiting, justPut)));
     done.gone().forEach(h -> forget(h.fingerprint(), h.imageHash()));
     if (!done.evicted().isEmpty()) {
       memory.invalidateAll(done.evicted());
@@ -309,23 +319,27 @@ public final class SeedCache {
     }
   }
 
-  private Eviction evict(Connection c, List<HitRecorder.Hit> waiting, String justPut) throws SQLException {
+  private Eviction evict(Connection c, OptionalLong known, List<HitRecorder.Hit> waiting, String justPut)
+      throws SQLException {
     index.lockForEviction(c);
     List<HitRecorder.Hit> gone = hitLog.write(c, waiting);
-    long excess = index.totalBytes(c) - settings.maxDiskBytes();
-    List<SeedIndex.Entry> victims = index.overBudget(c, excess, justPut);
+    long total = known.isPresent() ? known.getAsLong() : index.totals(c).bytes();
+    List<SeedIndex.Entry> victims = index.overBudget(c, total - settings.maxDiskBytes(), justPut);
     Set<String> images = new LinkedHashSet<>();
     for (SeedIndex.Entry v : victims) {
-      index.delete(c, v);
+      if (index.delete(c, v.fingerprint(), v.imageHash())) {
+        total -= v.sizeBytes();
+      }
       images.add(v.imageHash());
     }
     for (String image : images) {
       deleteIfUnused(c, image);
     }
-    return new Eviction(victims.stream().map(SeedIndex.Entry::fingerprint).toList(), gone);
+    return new Eviction(victims.stream().map(SeedIndex.Entry::fingerprint).toList(), gone, total, known.isEmpty());
   }
 
-  private record Eviction(List<String> evicted, List<HitRecorder.Hit> gone) {}
+  private record Eviction(List<String> evicted, List<HitRecorder.Hit> gone, long bytesAfter, boolean summed)
+      implements DiskTotal.Counted {}
 
   private void deleteIfUnused(Connection c, String imageHash) throws SQLException {
     if (index.isReferenced(c, imageHash)) {

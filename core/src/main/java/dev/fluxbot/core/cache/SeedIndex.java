@@ -19,9 +19,6 @@ import java.util.Optional;
  * advisory lock and the evictor an exclusive one, so a file is never deleted between a writer's
  * check that it exists and its commit. On SQLite every write transaction already holds the
  * database's one write lock.
- *
- * <p>{@link #upsert} and {@link #delete} keep {@code seed_cache_total} (the sum of the rows'
- * {@code size_bytes}) in the same transaction; nothing else writes rows or sizes.
  */
 public final class SeedIndex {
   private static final long LOCK_KEY = 0x666c_7578_7365_6564L; // "fluxseed"
@@ -68,10 +65,7 @@ public final class SeedIndex {
     }
   }
 
-  /**
-   * Inserts or replaces the row for {@code e.fingerprint()} (keeping its hit count) and moves the
-   * total by the difference; returns the row it replaced.
-   */
+  /** Inserts or replaces the row for {@code e.fingerprint()} (keeping its hit count); returns the row it replaced. */
   public Optional<Entry> upsert(Connection c, Entry e) throws SQLException {
     Optional<Entry> previous = find(c, e.fingerprint());
     try (PreparedStatement st = c.prepareStatement("INSERT INTO seed_cache (" + COLUMNS + ")"
@@ -95,29 +89,7 @@ public final class SeedIndex {
       st.setLong(10, e.hits());
       st.executeUpdate();
     }
-    addToTotal(c, e.sizeBytes() - previous.map(Entry::sizeBytes).orElse(0L));
     return previous;
-  }
-
-  /** The sum of the rows' {@code size_bytes}, as kept by the writes. */
-  public long totalBytes(Connection c) throws SQLException {
-    try (PreparedStatement st = c.prepareStatement("SELECT bytes FROM seed_cache_total WHERE id = 1");
-         ResultSet rs = st.executeQuery()) {
-      if (!rs.next()) {
-        throw new SQLException("seed_cache_total has no row: the V5 migration did not run");
-      }
-      return rs.getLong(1);
-    }
-  }
-
-  private void addToTotal(Connection c, long delta) throws SQLException {
-    if (delta == 0) {
-      return;
-    }
-    try (PreparedStatement st = c.prepareStatement("UPDATE seed_cache_total SET bytes = bytes + ? WHERE id = 1")) {
-      st.setLong(1, delta);
-      st.executeUpdate();
-    }
   }
 
   /**
@@ -148,22 +120,14 @@ public final class SeedIndex {
     }
   }
 
-  /**
-   * Deletes the row, if it still holds {@code e.imageHash()}, and takes its size off the total (a
-   * row's size follows from its image, so {@code e}'s is the row's).
-   */
-  public boolean delete(Connection c, Entry e) throws SQLException {
-    boolean deleted;
+  /** Deletes the row, if it still holds {@code imageHash}. */
+  public boolean delete(Connection c, String fingerprint, String imageHash) throws SQLException {
     try (PreparedStatement st = c.prepareStatement(
         "DELETE FROM seed_cache WHERE fingerprint = ? AND image_hash = ?")) {
-      st.setString(1, e.fingerprint());
-      st.setString(2, e.imageHash());
-      deleted = st.executeUpdate() > 0;
+      st.setString(1, fingerprint);
+      st.setString(2, imageHash);
+      return st.executeUpdate() > 0;
     }
-    if (deleted) {
-      addToTotal(c, -e.sizeBytes());
-    }
-    return deleted;
   }
 
   /** Whether a cache row or a job still refers to the image. */

@@ -355,48 +355,4 @@ abstract class SeedCacheContract {
       assertThat(restarted.lookup(fingerprint)).as("row %s", fingerprint).isPresent();
     }
   }
-
-  /** The total the database keeps, and the sum it stands for. */
-  private long[] keptTotalAndSum() {
-    return db.read(c -> {
-      try (PreparedStatement st = c.prepareStatement("SELECT (SELECT bytes FROM seed_cache_total WHERE id = 1),"
-          + " (SELECT COALESCE(SUM(size_bytes), 0) FROM seed_cache)");
-           ResultSet rs = st.executeQuery()) {
-        rs.next();
-        return new long[] {rs.getLong(1), rs.getLong(2)};
-      }
-    });
-  }
-
-  @Test
-  void twoInstancesPuttingAtOnceKeepTheTotalExactAndTheBudget() throws Exception {
-    SeedCache first = cache(new Settings(2_000, 1_000));
-    SeedCache second = cache(new Settings(2_000, 1_000));
-    try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
-      List<Future<?>> done = new ArrayList<>();
-      for (int t = 0; t < 6; t++) {
-        int thread = t;
-        SeedCache cache = t % 2 == 0 ? first : second;
-        done.add(threads.submit(() -> {
-          for (int i = 0; i < 15; i++) {
-            put(cache, "t" + thread + "-" + i, image(thread * 20 + i, 90 + i)); // sizes differ, so a lost change shows
-            put(cache, "t" + thread + "-" + (i / 2), image(i, 100)); // replaces an entry of another size
-          }
-          return null;
-        }));
-      }
-      for (Future<?> f : done) {
-        f.get();
-      }
-    }
-    long[] kept = keptTotalAndSum();
-    assertThat(kept[0]).as("kept total").isEqualTo(kept[1]);
-    assertThat(kept[1]).as("the budget holds with both instances writing").isLessThanOrEqualTo(1_000);
-
-    store.delete(first.lookup(rows().keySet().iterator().next()).map(CachedImage::imageHash).orElseThrow());
-    SeedCache restarted = restart(ROOMY);
-    rows().keySet().forEach(restarted::lookup); // the row whose file is gone is dropped
-    kept = keptTotalAndSum();
-    assertThat(kept[0]).as("kept total after a dropped row").isEqualTo(kept[1]);
-  }
 }
