@@ -77,7 +77,11 @@ final class ImagineCli implements Callable<Integer> {
       ImagineCommand command = new ImagineCommand(who, text, Map.of(), sources());
       GenerationRequest request = wiring.imagine.plan(command); // input errors first, before any key check
       if (dryRun) {
-        out.println(json ? JSON.writeValueAsString(describe(request)) : summary(request));
+        // klein with a local runtime configured runs there, at the local price
+        boolean local = wiring.local != null && request.model().local();
+        java.math.BigDecimal estimate = local ? java.math.BigDecimal.valueOf(config.quotas().localImageCredits())
+            : request.estimatedCost(List.of());
+        out.println(json ? JSON.writeValueAsString(describe(request, local, estimate)) : summary(request, local, estimate));
         return Main.OK;
       }
       if (request.model().local()) { // a pro image starts no klein worker
@@ -154,10 +158,11 @@ final class ImagineCli implements Callable<Integer> {
     return sources;
   }
 
-  static ObjectNode describe(GenerationRequest r) {
+  static ObjectNode describe(GenerationRequest r, boolean local, java.math.BigDecimal estimate) {
     ObjectNode o = JSON.createObjectNode();
     o.put("model", r.model().id());
-    o.put("endpoint", r.model().endpoint());
+    o.put("backend", local ? "local-klein" : "bfl");
+    o.put("endpoint", local ? null : r.model().endpoint());
     o.put("prompt", r.prompt());
     o.put("width", r.size() == null ? null : r.size().width());
     o.put("height", r.size() == null ? null : r.size().height());
@@ -171,17 +176,18 @@ final class ImagineCli implements Callable<Integer> {
     o.put("safety_tolerance", r.safetyTolerance());
     o.put("output_format", r.format().apiName());
     o.put("references", r.referenceCount());
-    o.put("estimated_cost_credits", r.estimatedCost(List.of()));
+    o.put("estimated_cost_credits", estimate);
     return o;
   }
 
-  private static String summary(GenerationRequest r) {
-    return "Would send to " + r.model().endpoint() + ": " + r.model().id() + ", "
+  private static String summary(GenerationRequest r, boolean local, java.math.BigDecimal estimate) {
+    return (local ? "Would run on the local klein runtime: " : "Would send to " + r.model().endpoint() + ": ")
+        + r.model().id() + ", "
         + (r.size() == null ? "size of the first reference" + (r.hiRes() ? " at 2k" : "") : r.size())
         + ", seed " + (r.seedFromLast() ? "last" : r.seed() == null ? "drawn at random" : r.seed())
         + ", " + r.format().apiName() + ", safety " + r.safetyTolerance()
         + (r.steps() == null ? "" : ", steps " + r.steps()) + (r.guidance() == null ? "" : ", guidance " + r.guidance())
-        + ", " + r.referenceCount() + " reference(s), about " + r.estimatedCost(List.of()).toPlainString()
+        + ", " + r.referenceCount() + " reference(s), about " + estimate.stripTrailingZeros().toPlainString()
         + " credits\nPrompt: " + r.prompt();
   }
 

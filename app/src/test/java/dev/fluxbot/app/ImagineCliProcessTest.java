@@ -101,7 +101,7 @@ class ImagineCliProcessTest {
         "--dry-run", "--json");
     assertThat(run.exit()).as(run.all()).isZero();
     assertThat(JSON.readTree(run.out())).isEqualTo(JSON.readTree("""
-        {"model":"flex","endpoint":"/v1/flux-2-flex","prompt":"a fox","width":2048,"height":1168,"seed":7,
+        {"model":"flex","backend":"bfl","endpoint":"/v1/flux-2-flex","prompt":"a fox","width":2048,"height":1168,"seed":7,
          "steps":28,"guidance":4.5,"safety_tolerance":2,"output_format":"jpeg","references":0,
          "estimated_cost_credits":15}"""));
     assertThat(fake.requests()).isEmpty();

@@ -139,6 +139,22 @@ class LocalRuntimeProcessTest {
   }
 
   @Test
+  void dryRunForKleinQuotesTheLocalRuntimeAndItsPrice() throws Exception {
+    config("local:\n  workers: [" + worker.url() + "]\nquotas:\n  local_image_credits: 2\n");
+
+    Run klein = fluxbot(Map.of(), "imagine", "a red fox --model klein --seed 7", "--dry-run", "--json");
+    Run pro = fluxbot(Map.of(), "imagine", "a red fox --model pro --seed 7", "--dry-run");
+
+    assertThat(klein.exit()).as(klein.all()).isZero();
+    JsonNode plan = JSON.readTree(klein.out());
+    assertThat(plan.get("backend").asText()).isEqualTo("local-klein");
+    assertThat(plan.get("endpoint").isNull()).isTrue();
+    assertThat(plan.get("estimated_cost_credits").decimalValue()).isEqualByComparingTo("2");
+    assertThat(pro.out()).startsWith("Would send to /v1/flux-2-pro: pro,");
+    assertThat(worker.generates()).as("a dry run sends nothing").isEmpty();
+  }
+
+  @Test
   void imagineWithADeadWorkerAndNoFallbackSaysTheLocalRuntimeIsUnavailable() throws Exception {
     int port = closedPort();
     config("local:\n  workers: [http://127.0.0.1:" + port + "]\n");
