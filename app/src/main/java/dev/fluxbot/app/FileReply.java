@@ -99,6 +99,7 @@ final class FileReply implements ChatReply {
       case REASONING -> "Reasoning";
       case GENERATING -> "Generating";
       case DOWNLOADING -> "Downloading";
+      case RETRYING -> "Retrying";
     };
     String percent = Double.isNaN(p.fraction()) ? "" : String.format(Locale.ROOT, " %.0f%%", p.fraction() * 100);
     String detail = p.detail().isEmpty() || p.detail().equalsIgnoreCase(label) ? "" : " (" + p.detail() + ")";

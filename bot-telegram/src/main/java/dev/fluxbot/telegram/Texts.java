@@ -37,6 +37,8 @@ final class Texts {
       case REASONING -> "🧠 Reasoning about the prompt";
       case GENERATING -> "🎨 Generating";
       case DOWNLOADING -> "📥 Almost there";
+      case RETRYING -> "🔁 " + (p.detail().isEmpty() ? "Retrying" : Character.toUpperCase(p.detail().charAt(0))
+          + p.detail().substring(1));
     };
     return label + (Double.isNaN(p.fraction()) ? "…" : String.format(Locale.ROOT, " %.0f%%…", p.fraction() * 100));
   }

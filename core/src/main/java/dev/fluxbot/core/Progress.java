@@ -15,7 +15,9 @@ public record Progress(Stage stage, double fraction, String detail) {
     QUEUED,
     REASONING,
     GENERATING,
-    DOWNLOADING
+    DOWNLOADING,
+    /** The backend lost the job (a local worker died, or was full) and runs it again; the detail says why. */
+    RETRYING
   }
 
   public Progress {
@@ -39,6 +41,7 @@ public record Progress(Stage stage, double fraction, String detail) {
       case REASONING -> "Reasoning about the prompt";
       case GENERATING -> "Generating";
       case DOWNLOADING -> "Almost there";
+      case RETRYING -> detail.isEmpty() ? "Retrying" : Character.toUpperCase(detail.charAt(0)) + detail.substring(1);
     };
     return label + (Double.isNaN(fraction) ? "…" : String.format(java.util.Locale.ROOT, " %.0f%%…", fraction * 100));
   }

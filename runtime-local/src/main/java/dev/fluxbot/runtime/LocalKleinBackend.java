@@ -232,7 +232,7 @@ public final class LocalKleinBackend implements ImageBackend, BackendRouter.Clai
     try {
       for (int attempt = 1; attempt <= config.maxAttempts(); attempt++) {
         if (loss != null) {
-          progress.onProgress(Progress.of(Progress.Stage.QUEUED,
+          progress.onProgress(Progress.of(Progress.Stage.RETRYING,
               loss.busy() ? "local worker busy, retrying" : "worker restarted, retrying"));
           if (loss.busy()) {
             sleeper.sleep(BUSY_WAIT.multipliedBy(attempt - 1)); // a full queue empties in seconds

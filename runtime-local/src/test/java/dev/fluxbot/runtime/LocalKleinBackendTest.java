@@ -264,6 +264,7 @@ class LocalKleinBackendTest {
     assertThat(result.width()).isEqualTo(768);
     assertThat(w.generates()).extracting(FakeKleinWorker.RecordedGenerate::outcome).containsExactly("drop", "succeed");
     assertThat(progress).extracting(Progress::detail).contains("worker restarted, retrying");
+    assertThat(progress).extracting(Progress::text).as("what a chat shows").contains("Worker restarted, retrying…");
   }
 
   @Test
