@@ -37,6 +37,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import okhttp3.OkHttpClient;
 import org.slf4j.Logger;
@@ -56,7 +57,8 @@ import org.slf4j.LoggerFactory;
 public final class LocalKleinBackend implements ImageBackend, BackendRouter.Claiming, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LocalKleinBackend.class);
   public static final String NAME = "local-klein";
-  private static final Duration FIRST_RETRY_WAIT = Duration.ofMillis(250);
+  private static final long FIRST_RETRY_MILLIS = 250;
+  private static final Duration FIRST_RETRY_WAIT = Duration.ofMillis(FIRST_RETRY_MILLIS);
   private static final Duration MAX_RETRY_WAIT = Duration.ofSeconds(5);
   private static final Duration BUSY_WAIT = Duration.ofSeconds(1);
 
@@ -168,16 +170,25 @@ public final class LocalKleinBackend implements ImageBackend, BackendRouter.Clai
    * @return whether one is healthy
    */
   public boolean awaitHealthy(Duration timeout) throws InterruptedException {
+    return poll(timeout, () -> workers().stream().filter(WorkerReport::healthy).findAny()).isPresent();
+  }
+
+  /**
+   * Asks every worker's health, then {@code attempt}, until it gives a value or {@code timeout}
+   * has passed; waits {@value #FIRST_RETRY_MILLIS} ms between rounds, doubling up to 5 s.
+   */
+  private <T> Optional<T> poll(Duration timeout, Supplier<Optional<T>> attempt) throws InterruptedException {
     Instant deadline = clock.instant().plus(timeout);
     Duration wait = FIRST_RETRY_WAIT;
     while (true) {
       refreshHealth();
-      if (workers().stream().anyMatch(WorkerReport::healthy)) {
-        return true;
+      Optional<T> found = attempt.get();
+      if (found.isPresent()) {
+        return found;
       }
       Duration left = Duration.between(clock.instant(), deadline);
       if (left.isNegative() || left.isZero()) {
-        return false;
+        return Optional.empty();
       }
       sleeper.sleep(wait.compareTo(left) > 0 ? left : wait);
       wait = wait.multipliedBy(2).compareTo(MAX_RETRY_WAIT) > 0 ? MAX_RETRY_WAIT : wait.multipliedBy(2);
@@ -283,22 +294,9 @@ public final class LocalKleinBackend implements ImageBackend, BackendRouter.Clai
     if (lease.isPresent()) {
       return lease.get();
     }
-    Instant deadline = clock.instant().plus(config.requeueWait());
-    Duration wait = FIRST_RETRY_WAIT;
-    while (true) {
-      refreshHealth();
-      lease = pool.acquire(model, lostOn);
-      if (lease.isPresent()) {
-        return lease.get();
-      }
-      Duration left = Duration.between(clock.instant(), deadline);
-      if (left.isNegative() || left.isZero()) {
-        throw new UserError(Code.BACKEND_UNAVAILABLE, "Local runtime unavailable: " + whyUnavailable()
-            + ". You were not charged; try again in a minute, and tell an admin if it lasts.");
-      }
-      sleeper.sleep(wait.compareTo(left) > 0 ? left : wait);
-      wait = wait.multipliedBy(2).compareTo(MAX_RETRY_WAIT) > 0 ? MAX_RETRY_WAIT : wait.multipliedBy(2);
-    }
+    return poll(config.requeueWait(), () -> pool.acquire(model, lostOn)).orElseThrow(() -> new UserError(
+        Code.BACKEND_UNAVAILABLE, "Local runtime unavailable: " + whyUnavailable()
+            + ". You were not charged; try again in a minute, and tell an admin if it lasts."));
   }
 
   private static void report(StreamEvent event, ProgressListener progress) {
