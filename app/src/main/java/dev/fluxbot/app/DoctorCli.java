@@ -86,17 +86,13 @@ final class DoctorCli implements Callable<Integer> {
   private void database(FluxbotConfig config, Environment env) {
     Path dataDir = Path.of(config.storage().dataDir());
     String url = env.get(Environment.DATABASE_URL).orElse(config.storage().databaseUrl());
-    String where = url == null ? "SQLite " + dataDir.resolve("fluxbot.db") : redactedJdbc(url);
+    String where = url == null ? "SQLite " + dataDir.resolve("fluxbot.db") : Database.redact(url);
     try (Database db = Wiring.database(config.storage(), env, dataDir)) {
       line(OK, "database: " + where + " opens, schema up to date");
     } catch (RuntimeException e) {
       line(FAIL, "database: " + where + " does not open (" + e.getMessage() + "); check storage.data_dir, "
           + "storage.database_url and the password");
     }
-  }
-
-  private static String redactedJdbc(String url) {
-    return url.replaceAll("(?i)(password=)[^&;]*", "$1…");
   }
 
   private void secrets(FluxbotConfig config, Environment env) {

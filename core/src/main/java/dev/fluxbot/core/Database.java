@@ -324,7 +324,8 @@ public final class Database implements AutoCloseable {
   }
 
   /** The URL without a password, for messages. */
-  static String redact(String jdbcUrl) {
+  /** The JDBC URL with any {@code password=} value masked, for logs and messages. */
+  public static String redact(String jdbcUrl) {
     return jdbcUrl.replaceAll("(?i)(password=)[^&;]*", "$1***");
   }
 
