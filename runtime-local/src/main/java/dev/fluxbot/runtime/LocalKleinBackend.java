@@ -260,12 +260,10 @@ public final class LocalKleinBackend implements ImageBackend, BackendRouter.Clai
             }
             boolean busy = e.code().equals("busy");
             loss = new Loss(worker.url(), busy ? "is full (busy)" : "is shutting down", busy);
-          } catch (InterruptedIOException e) {
-            if (!(e instanceof SocketTimeoutException)) {
-              throw e;
-            }
-            loss = new Loss(worker.url(), "is not answering (timed out)", false);
           } catch (IOException e) {
+            if (e instanceof InterruptedIOException && !(e instanceof SocketTimeoutException)) {
+              throw (InterruptedIOException) e; // cancelled, not lost
+            }
             loss = new Loss(worker.url(), WorkerPool.describe(e), false);
           }
           pool.markLost(loss.worker(), loss.why());
