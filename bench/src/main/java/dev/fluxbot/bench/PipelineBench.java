@@ -143,6 +143,18 @@ public class PipelineBench {
     return pipeline.service.imagine(user.command, ChatReply.silent(), "{\"kind\":\"bench\"}");
   }
 
+  /**
+   * The same job through the asynchronous {@code submit} (what Telegram's adapter and the follow-up
+   * buttons use): the job runs on a scheduler thread and this thread waits for its future, so two
+   * thread hand-offs more than {@link #imagineOne}, where the job runs on the calling thread.
+   */
+  @Benchmark
+  @BenchmarkMode(Mode.SampleTime)
+  @Threads(1)
+  public ImageReply submitOne(Pipeline pipeline, User user) {
+    return pipeline.service.submit(user.command, ChatReply.silent(), "{\"kind\":\"bench\"}").join();
+  }
+
   /** Jobs per second with four submitting threads (two per core here). */
   @Benchmark
   @BenchmarkMode(Mode.Throughput)

@@ -302,7 +302,7 @@ public final class DiscordBot implements AutoCloseable {
       }
       DiscordReply reply = reply(event);
       String address = reply.address().toJson();
-      acknowledged(event, "imagine", () -> services.imagine().submit(
+      acknowledged(event, "imagine", () -> services.imagine().runOrSubmit(
           new ImagineCommand(who, text, options, refs, services.settings().contextFor(who)), reply, address));
     }
 
@@ -394,7 +394,7 @@ public final class DiscordBot implements AutoCloseable {
                 URI.create(a.getUrl()), Map.of(), OptionalLong.of(a.getSize())));
           }
         }
-        services.imagine().submit(new ImagineCommand(who, prompt, Map.of(), refs, services.settings().contextFor(who)),
+        services.imagine().runOrSubmit(new ImagineCommand(who, prompt, Map.of(), refs, services.settings().contextFor(who)),
             reply, address);
       });
     }

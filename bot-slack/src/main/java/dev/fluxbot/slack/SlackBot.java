@@ -268,7 +268,7 @@ public final class SlackBot implements AutoCloseable {
       reply.failed(e);
       return;
     }
-    services.imagine().submit(new ImagineCommand(who, text, Map.of(), sources, services.settings().contextFor(who)),
+    services.imagine().runOrSubmit(new ImagineCommand(who, text, Map.of(), sources, services.settings().contextFor(who)),
         reply, address.toJson());
   }
 

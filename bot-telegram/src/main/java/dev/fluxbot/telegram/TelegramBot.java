@@ -389,7 +389,7 @@ public final class TelegramBot implements AutoCloseable {
       reply.failed(e);
       return;
     }
-    services.imagine().submit(new ImagineCommand(who, text, Map.of(), refs, services.settings().contextFor(who)), reply,
+    services.imagine().runOrSubmit(new ImagineCommand(who, text, Map.of(), refs, services.settings().contextFor(who)), reply,
         address.toJson());
   }
 

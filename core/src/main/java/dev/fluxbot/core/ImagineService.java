@@ -100,12 +100,23 @@ public final class ImagineService {
   }
 
   /**
-   * Runs one command to the end, blocking: for the CLI.
+   * Runs one command to the end, blocking: for the CLI. A job that can start at once runs on the
+   * calling thread (see {@link #runOrSubmit}); one that must wait is queued fairly and waited for.
    *
    * @throws UserError after {@link ChatReply#failed} was told
    */
   public ImageReply imagine(ImagineCommand command, ChatReply reply, String replyAddress) {
-    return join(submit(command, reply, replyAddress));
+    return join(runOrSubmit(command, reply, replyAddress));
+  }
+
+  /**
+   * {@link #submit} for a caller that has a thread of its own for this command (each platform
+   * gives every command one): a job that can start at once runs on the calling thread, and the
+   * future is complete when this returns; a job that must wait is queued fairly and this returns at
+   * once. Saves a queue-free job the two thread hand-offs of {@link #submit}.
+   */
+  public CompletableFuture<ImageReply> runOrSubmit(ImagineCommand command, ChatReply reply, String replyAddress) {
+    return submit(command, reply, replyAddress, true);
   }
 
   /**
@@ -116,11 +127,16 @@ public final class ImagineService {
    *     it can be delivered after a restart
    */
   public CompletableFuture<ImageReply> submit(ImagineCommand command, ChatReply reply, String replyAddress) {
+    return submit(command, reply, replyAddress, false);
+  }
+
+  private CompletableFuture<ImageReply> submit(ImagineCommand command, ChatReply reply, String replyAddress,
+      boolean callerRuns) {
     String jobId = jobIds.next();
     try {
       GenerationRequest request = withSeed(plan(command), command.requester());
       return start(jobId, command.requester(), command.text(), request, command.attachments(), reply, replyAddress,
-          null, null);
+          null, null, callerRuns);
     } catch (RuntimeException e) {
       return failed(jobId, e, reply);
     }
@@ -153,14 +169,15 @@ public final class ImagineService {
               .withSeed(drawSeed());
         }
       };
-      return start(jobId, who, request.prompt(), request, refs, reply, replyAddress, parentJobId, action);
+      return start(jobId, who, request.prompt(), request, refs, reply, replyAddress, parentJobId, action, false);
     } catch (RuntimeException e) {
       return failed(jobId, e, reply);
     }
   }
 
   private CompletableFuture<ImageReply> start(String jobId, Requester who, String text, GenerationRequest planned,
-      List<ImageSource> sources, ChatReply reply, String replyAddress, String parentJobId, ImageReply.FollowUp followUp) {
+      List<ImageSource> sources, ChatReply reply, String replyAddress, String parentJobId, ImageReply.FollowUp followUp,
+      boolean callerRuns) {
     if (!who.isOperator()) {
       p.quota().reserve(who, jobId, planned.model().id(), 0, false); // holds nothing; refuses a banned user early
     }
@@ -188,11 +205,11 @@ public final class ImagineService {
       p.jobs().create(job);
       return null;
     });
-    return enqueue(job, new GenerationJob(jobId, request, refs), backend, null, reply);
+    return enqueue(job, new GenerationJob(jobId, request, refs), backend, null, reply, callerRuns);
   }
 
   private CompletableFuture<ImageReply> enqueue(JobStore.Job job, GenerationJob work, ImageBackend backend,
-      BackendTask resumeTask, ChatReply reply) {
+      BackendTask resumeTask, ChatReply reply, boolean callerRuns) {
     CompletableFuture<ImageReply> done = new CompletableFuture<>();
     pending.put(job.id(), new Pending(reply, done));
     done.whenComplete((r, e) -> pending.remove(job.id()));
@@ -209,8 +226,12 @@ public final class ImagineService {
       public void finished() {}
     };
     try {
-      p.scheduler().submit(job.id(), job.requester().key(), backend.name(),
-          () -> run(job, work, backend, resumeTask, reply, done), listener);
+      Runnable task = () -> run(job, work, backend, resumeTask, reply, done);
+      if (callerRuns) {
+        p.scheduler().runOrSubmit(job.id(), job.requester().key(), backend.name(), task, listener);
+      } else {
+        p.scheduler().submit(job.id(), job.requester().key(), backend.name(), task, listener);
+      }
     } catch (IllegalStateException e) {
       UserError error = new UserError(UserError.Code.BACKEND_UNAVAILABLE,
           "The bot cannot take new images right now (" + e.getMessage() + "); try again in a minute.", e);
@@ -386,7 +407,7 @@ public final class ImagineService {
         BackendTask task = job.state() == JobStore.State.RUNNING && job.task() != null && backend.canResume()
             && backend.name().equals(job.task().backend()) ? job.task() : null;
         log.info("job {}: resuming ({}, {})", job.id(), job.state(), task == null ? "queued again" : "task " + task.taskId());
-        resumed.add(enqueue(job, new GenerationJob(job.id(), job.request(), refs), backend, task, reply));
+        resumed.add(enqueue(job, new GenerationJob(job.id(), job.request(), refs), backend, task, reply, false));
       } catch (RuntimeException e) {
         resumed.add(failed(job.id(), e, reply));
       }

@@ -131,6 +131,25 @@ public final class JobScheduler implements AutoCloseable {
    *     with this id is already queued or running
    */
   public Ticket submit(String jobId, String userKey, String backend, Runnable task, Listener listener) {
+    return submit(jobId, userKey, backend, task, listener, false);
+  }
+
+  /**
+   * Like {@link #submit}, but a job that can start at once runs on the calling thread, and this
+   * returns after its task ended: for a caller that would only wait for the job anyway (the
+   * blocking {@code imagine}, a platform's per-command thread). It saves the two thread hand-offs
+   * of a job that is not queued. A job that must wait is queued as by {@link #submit} and this
+   * returns at once. Caps, fairness, cancellation (the calling thread is interrupted) and shutdown
+   * (it waits for this job) are as for any job.
+   *
+   * @throws IllegalStateException as {@link #submit} does
+   */
+  public Ticket runOrSubmit(String jobId, String userKey, String backend, Runnable task, Listener listener) {
+    return submit(jobId, userKey, backend, task, listener, true);
+  }
+
+  private Ticket submit(String jobId, String userKey, String backend, Runnable task, Listener listener,
+      boolean callerRuns) {
     Job job = new Job(Objects.requireNonNull(jobId, "jobId"), Objects.requireNonNull(userKey, "userKey"),
         Objects.requireNonNull(backend, "backend"), Objects.requireNonNull(task, "task"),
         Objects.requireNonNull(listener, "listener"));
@@ -150,7 +169,11 @@ public final class JobScheduler implements AutoCloseable {
     } finally {
       lock.unlock();
     }
+    boolean here = callerRuns && launches.remove(job);
     deliverThenLaunch(launches);
+    if (here) {
+      run(job);
+    }
     return new Ticket(jobId, initialPosition);
   }
 

@@ -59,7 +59,11 @@ class ImagineServiceTest {
   }
 
   private ImagineService service(ImageBackend backend, Executor executor) {
-    JobScheduler scheduler = new JobScheduler(executor, JobScheduler.Settings.defaults());
+    return service(backend, executor, JobScheduler.Settings.defaults());
+  }
+
+  private ImagineService service(ImageBackend backend, Executor executor, JobScheduler.Settings settings) {
+    JobScheduler scheduler = new JobScheduler(executor, settings);
     open.add(scheduler);
     ImageStore images = ImageStore.onDisk(dir.resolve("images"));
     QuotaService quota = quota();
@@ -252,6 +256,32 @@ class ImagineServiceTest {
   }
 
   @Test
+  void runOrSubmitRunsAJobThatCanStartOnTheCallingThreadAndQueuesOneThatMustWait() {
+    List<Runnable> executorTasks = new CopyOnWriteArrayList<>();
+    FakeBackend backend = new FakeBackend();
+    ImagineService s = service(backend, executorTasks::add, new JobScheduler.Settings(2, Map.of("fake", 2), 100));
+
+    CompletableFuture<ImageReply> first = s.runOrSubmit(new ImagineCommand(alice, "a fox", Map.of(), List.of()),
+        reply, null);
+    assertThat(first).isCompleted();
+    assertThat(backend.threads).containsExactly(Thread.currentThread());
+    assertThat(executorTasks).isEmpty();
+
+    CompletableFuture<ImageReply> sent = s.submit(new ImagineCommand(alice, "a hare", Map.of(), List.of()), reply, null);
+    CompletableFuture<ImageReply> second = s.submit(new ImagineCommand(bob, "an owl", Map.of(), List.of()), reply, null);
+    CompletableFuture<ImageReply> third = s.runOrSubmit(new ImagineCommand(bob, "a lynx", Map.of(), List.of()),
+        reply, null);
+    assertThat(third).as("two jobs run on the backend (its cap): the third waits").isNotDone();
+    assertThat(reply.events).contains("queued 1");
+    while (!executorTasks.isEmpty()) {
+      executorTasks.remove(0).run();
+    }
+    assertThat(List.of(sent, second, third)).allMatch(CompletableFuture::isDone);
+    assertThat(third.join().jobId()).isNotEqualTo(first.join().jobId());
+    assertThat(backend.generated).hasSize(4);
+  }
+
+  @Test
   void anImageThatCouldNotBeDeliveredIsKeptAndDeliveredAfterARestart() {
     FakeBackend backend = new FakeBackend();
     RecordingReply broken = new RecordingReply() {
@@ -304,6 +334,7 @@ class ImagineServiceTest {
   /** An instant in-process backend that can fail, cost something, or "crash" after starting a task. */
   static final class FakeBackend implements ImageBackend {
     final List<GenerationJob> generated = new CopyOnWriteArrayList<>();
+    final List<Thread> threads = new CopyOnWriteArrayList<>();
     final List<String> resumedTasks = new CopyOnWriteArrayList<>();
     final CountDownLatch taskStarted = new CountDownLatch(1);
     volatile BigDecimal cost;
@@ -333,6 +364,7 @@ class ImagineServiceTest {
     @Override
     public GenerationResult generate(GenerationJob job, ProgressListener progress) {
       generated.add(job);
+      threads.add(Thread.currentThread());
       progress.onTask(new BackendTask(name(), "task-" + generated.size(), "http://127.0.0.1:1/poll"));
       taskStarted.countDown();
       if (hangAfterTask != null) {

@@ -351,6 +351,92 @@ class JobSchedulerTest {
   }
 
   @Test
+  void runOrSubmitRunsAJobThatCanStartOnTheCallingThreadAndReturnsWhenItEnded() {
+    Thread caller = Thread.currentThread();
+    List<Thread> ranOn = new CopyOnWriteArrayList<>();
+    RecordingListener listener = new RecordingListener(() -> startOrder.add("a1"), () -> {});
+    Ticket ticket = scheduler.runOrSubmit("a1", "alice", "bfl", () -> ranOn.add(Thread.currentThread()), listener);
+
+    assertThat(ticket.initialPosition()).isZero();
+    assertThat(ranOn).containsExactly(caller);
+    assertThat(listener.events()).containsExactly("started", "finished");
+    assertThat(executor.pending()).isZero();
+    assertThat(scheduler.running()).isZero();
+  }
+
+  @Test
+  void runOrSubmitQueuesAJobThatMustWaitAndReturnsAtOnce() {
+    submit("a1", "alice", "bfl"); // holds alice's one slot and the backend's
+    RecordingListener listener = new RecordingListener(() -> startOrder.add("a2"), () -> {});
+    Ticket ticket = scheduler.runOrSubmit("a2", "alice", "bfl", () -> ran.add("a2"), listener);
+
+    assertThat(ticket.initialPosition()).isEqualTo(1);
+    assertThat(ran).isEmpty();
+    executor.runAll(); // a1 ends; a2 starts on the executor, not on the thread that submitted it
+    assertThat(ran).containsExactly("a1", "a2");
+    assertThat(listener.events()).containsExactly("queued 1", "started", "finished");
+  }
+
+  @Test
+  void jobsStartedWhileARunOrSubmitJobRunsGoToTheExecutor() {
+    scheduler = new JobScheduler(executor, new Settings(1, Map.of(), 100));
+    submit("a1", "alice", "local");
+    submit("a2", "alice", "local"); // waits for a1
+    scheduler.runOrSubmit("b1", "bob", "local", () -> {
+      ran.add("b1");
+      executor.runNext(); // a1 ends while b1 runs here; a2 goes to the executor
+    }, new RecordingListener(() -> {}, () -> {}));
+
+    assertThat(ran).containsExactly("b1", "a1");
+    executor.runAll();
+    assertThat(ran).containsExactly("b1", "a1", "a2");
+    assertThat(scheduler.running()).isZero();
+  }
+
+  @Test
+  void cancellingAJobRunningOnTheCallingThreadInterruptsItOnceAndClearsTheFlag() throws InterruptedException {
+    CountDownLatch inTask = new CountDownLatch(1);
+    AtomicBoolean interrupted = new AtomicBoolean();
+    AtomicBoolean flagAfter = new AtomicBoolean(true);
+    Thread caller = Thread.ofVirtual().start(() -> {
+      scheduler.runOrSubmit("a1", "alice", "bfl", () -> {
+        inTask.countDown();
+        try {
+          new CountDownLatch(1).await();
+        } catch (InterruptedException e) {
+          interrupted.set(true);
+        }
+      }, new RecordingListener(() -> {}, () -> {}));
+      flagAfter.set(Thread.currentThread().isInterrupted());
+    });
+    assertThat(inTask.await(10, SECONDS)).isTrue();
+
+    assertThat(scheduler.cancel("a1")).isTrue();
+    caller.join(SECONDS.toMillis(10));
+    assertThat(interrupted).isTrue();
+    assertThat(flagAfter).isFalse();
+    assertThat(scheduler.running()).isZero();
+  }
+
+  @Test
+  void shutdownWaitsForAJobRunningOnTheCallingThread() throws InterruptedException {
+    CountDownLatch inTask = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    Thread caller = Thread.ofVirtual().start(() -> scheduler.runOrSubmit("a1", "alice", "bfl", () -> {
+      inTask.countDown();
+      awaitUninterruptibly(release);
+    }, new RecordingListener(() -> {}, () -> {})));
+    assertThat(inTask.await(10, SECONDS)).isTrue();
+
+    assertThat(scheduler.shutdown(Duration.ofMillis(50))).isEmpty();
+    assertThat(scheduler.running()).isEqualTo(1); // the grace ran out; the job is still running
+    release.countDown();
+    caller.join(SECONDS.toMillis(10));
+    assertThat(scheduler.shutdown(Duration.ofSeconds(10))).isEmpty();
+    assertThat(scheduler.running()).isZero();
+  }
+
+  @Test
   void settingsNameTheFieldAndValueTheyRefuse() {
     assertThatThrownBy(() -> new Settings(0, Map.of(), 1))
         .hasMessage("perUserCap must be at least 1. Provided: 0");
