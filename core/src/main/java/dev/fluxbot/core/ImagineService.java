@@ -274,7 +274,8 @@ public final class ImagineService {
       long charged = cost;
       p.jobs().atomically(() -> { // the cache entry, the charge, the image's row and the last seed: all or none
         if (job.fingerprint() != null) {
-          p.cache().put(job.fingerprint(), id, result.type(), result.width(), result.height(), result.image(), hash);
+          p.cache().putStored(job.fingerprint(), id, result.type(), result.width(), result.height(), result.image(),
+              hash);
         }
         p.quota().commit(id, charged);
         p.jobs().succeed(id, charged, hash, result.type(), result.width(), result.height(), false);

@@ -244,16 +244,25 @@ public final class SeedCache {
    * @param jobId the job that made the image, or null
    */
   public CachedImage put(String fingerprint, String jobId, ImageType type, int width, int height, byte[] bytes) {
-    return put(fingerprint, jobId, type, width, height, bytes, null);
+    CachedImage held = insert(fingerprint, jobId, type, width, height, bytes, null);
+    return held.copy(false);
   }
 
   /**
    * Like {@link #put(String, String, ImageType, int, int, byte[])} for an image the caller has
-   * just stored: with its hash (from {@link ImageStore#put}) the bytes are not hashed again.
+   * just stored: with its hash (from {@link ImageStore#put}) the bytes are not hashed again, and
+   * nothing is returned, so they are copied once (for the memory layer), not twice.
    *
-   * @param storedHash the image's hash in the store, or null to store and hash it here
+   * @param storedHash the image's hash in the store
    */
-  public CachedImage put(String fingerprint, String jobId, ImageType type, int width, int height, byte[] bytes,
+  public void putStored(String fingerprint, String jobId, ImageType type, int width, int height, byte[] bytes,
+      String storedHash) {
+    Hashes.requireSha256Hex("storedHash", storedHash);
+    insert(fingerprint, jobId, type, width, height, bytes, storedHash);
+  }
+
+  /** Stores and indexes the entry; returns what the memory layer holds (never the caller's to keep). */
+  private CachedImage insert(String fingerprint, String jobId, ImageType type, int width, int height, byte[] bytes,
       String storedHash) {
     Hashes.requireSha256Hex("fingerprint", fingerprint);
     Objects.requireNonNull(type, "type");
@@ -281,7 +290,7 @@ public final class SeedCache {
       diskTotal.change(() -> index(entry, own));
       remember(held);
     }
-    return new CachedImage(fingerprint, hash, type, width, height, own.clone(), false);
+    return held;
   }
 
   /** Keeps a stored entry in memory, then evicts if the index may be over its disk budget. */

@@ -16,8 +16,8 @@ import java.util.Optional;
 
 /**
  * {@link ImageStore#onDisk}: {@code dir/ab/cdef…}, the first two hex digits of the SHA-256 as the
- * folder. A write goes to a temporary file in that folder ({@code .tmp-…}, never a valid hash, so
- * never read as an image), then is renamed over the final name in one step: a reader, or this
+ * folder. A write goes to a new temporary file in that folder ({@code .tmp-…}, never a valid hash,
+ * so never read as an image; owner-only, opened with one call), then is renamed over the final name in one step: a reader, or this
  * process after a crash, sees the whole image or none.
  *
  * <p>Durability is shared, like SQLite's in WAL mode with {@code synchronous=NORMAL} (the setting
@@ -52,8 +52,19 @@ public final class DiskImageStore implements ImageStore {
     void run(Path temp) throws IOException;
   }
 
+  private static final java.util.Set<StandardOpenOption> NEW_FILE =
+      java.util.EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+  private static final java.nio.file.attribute.FileAttribute<?>[] OWNER_ONLY =
+      java.nio.file.FileSystems.getDefault().supportedFileAttributeViews().contains("posix")
+          ? new java.nio.file.attribute.FileAttribute<?>[] {java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+              java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"))}
+          : new java.nio.file.attribute.FileAttribute<?>[0];
+
   private final Path dir;
   private final BeforeMove beforeMove;
+  /** Temporary names: this store's random prefix and a counter, so no two writers (or a crashed one's leftovers) meet. */
+  private final String tempPrefix = Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong()) + "-";
+  private final java.util.concurrent.atomic.AtomicLong tempIds = new java.util.concurrent.atomic.AtomicLong();
   private final java.util.concurrent.ConcurrentLinkedQueue<Path> unsynced = new java.util.concurrent.ConcurrentLinkedQueue<>();
   private final java.util.concurrent.atomic.AtomicBoolean syncing = new java.util.concurrent.atomic.AtomicBoolean();
   private final java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
@@ -162,9 +173,9 @@ public final class DiskImageStore implements ImageStore {
   private void write(Path target, byte[] bytes) {
     Path temp = null;
     try {
-      Files.createDirectories(target.getParent());
-      temp = Files.createTempFile(target.getParent(), TEMP_PREFIX, ".part");
-      try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+      temp = target.resolveSibling(TEMP_PREFIX + target.getFileName() + "." + tempPrefix + tempIds.incrementAndGet()
+          + ".part");
+      try (FileChannel out = createNew(temp)) {
         ByteBuffer buffer = ByteBuffer.wrap(bytes);
         while (buffer.hasRemaining()) {
           out.write(buffer);
@@ -176,6 +187,19 @@ public final class DiskImageStore implements ImageStore {
     } catch (IOException e) {
       deleteQuietly(temp);
       throw new UncheckedIOException("image store " + dir + ": cannot write " + target.getFileName() + ": " + e, e);
+    }
+  }
+
+  /**
+   * Opens a new file for writing, readable by its owner only (as {@code createTempFile} makes it),
+   * in one system call where the folder exists; the folder is made on the first write into it.
+   */
+  private static FileChannel createNew(Path file) throws IOException {
+    try {
+      return FileChannel.open(file, NEW_FILE, OWNER_ONLY);
+    } catch (NoSuchFileException e) {
+      Files.createDirectories(file.getParent());
+      return FileChannel.open(file, NEW_FILE, OWNER_ONLY);
     }
   }
 

@@ -44,6 +44,31 @@ class DiskImageStoreTest {
   }
 
   @Test
+  void anImageIsReadableByItsOwnerOnly() throws IOException {
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        java.nio.file.FileSystems.getDefault().supportedFileAttributeViews().contains("posix"));
+    String hash = ImageStore.onDisk(images()).put(FOX);
+    assertThat(java.nio.file.attribute.PosixFilePermissions.toString(
+        Files.getPosixFilePermissions(images().resolve(hash.substring(0, 2)).resolve(hash.substring(2)))))
+        .isEqualTo("rw-------");
+  }
+
+  @Test
+  void aFolderRemovedWhileTheStoreIsOpenIsMadeAgainByTheNextPut() throws IOException {
+    ImageStore store = ImageStore.onDisk(images());
+    String hash = store.put(FOX);
+    ((DiskImageStore) store).flush();
+    try (Stream<Path> all = Files.walk(images())) {
+      for (Path path : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(path);
+      }
+    }
+    assertThat(store.put(FOX)).isEqualTo(hash);
+    assertThat(store.get(hash)).hasValueSatisfying(bytes -> assertThat(bytes).isEqualTo(FOX));
+    assertThat(filesUnder(images())).hasSize(1);
+  }
+
+  @Test
   void putIsIdempotent() throws IOException {
     ImageStore store = ImageStore.onDisk(images());
     String first = store.put(FOX);
