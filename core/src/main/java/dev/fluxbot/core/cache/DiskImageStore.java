@@ -6,19 +6,26 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.EnumSet;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * {@link ImageStore#onDisk}: {@code dir/ab/cdef…}, the first two hex digits of the SHA-256 as the
  * folder. A write goes to a new temporary file in that folder ({@code .tmp-…}, never a valid hash,
- * so never read as an image; owner-only, opened with one call), then is renamed over the final name in one step: a reader, or this
- * process after a crash, sees the whole image or none.
+ * so never read as an image; owner-only, opened with one call), then is renamed over the final
+ * name in one step: a reader, or this process after a crash, sees the whole image or none.
  *
  * <p>Durability is shared, like SQLite's in WAL mode with {@code synchronous=NORMAL} (the setting
  * the database uses): {@code put} returns once the file has its name, and one background thread
@@ -52,19 +59,18 @@ public final class DiskImageStore implements ImageStore {
     void run(Path temp) throws IOException;
   }
 
-  private static final java.util.Set<StandardOpenOption> NEW_FILE =
-      java.util.EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-  private static final java.nio.file.attribute.FileAttribute<?>[] OWNER_ONLY =
-      java.nio.file.FileSystems.getDefault().supportedFileAttributeViews().contains("posix")
-          ? new java.nio.file.attribute.FileAttribute<?>[] {java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-              java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"))}
-          : new java.nio.file.attribute.FileAttribute<?>[0];
+  private static final Set<StandardOpenOption> NEW_FILE = EnumSet.of(StandardOpenOption.CREATE_NEW,
+      StandardOpenOption.WRITE);
+  private static final FileAttribute<?>[] OWNER_ONLY =
+      FileSystems.getDefault().supportedFileAttributeViews().contains("posix")
+          ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))}
+          : new FileAttribute<?>[0];
 
   private final Path dir;
   private final BeforeMove beforeMove;
-  /** Temporary names: this store's random prefix and a counter, so no two writers (or a crashed one's leftovers) meet. */
-  private final String tempPrefix = Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong()) + "-";
-  private final java.util.concurrent.atomic.AtomicLong tempIds = new java.util.concurrent.atomic.AtomicLong();
+  /** Temporary names: a random prefix per store and a counter, so no two writers (nor leftovers) meet. */
+  private final String tempPrefix = Long.toHexString(ThreadLocalRandom.current().nextLong()) + "-";
+  private final AtomicLong tempIds = new AtomicLong();
   private final java.util.concurrent.ConcurrentLinkedQueue<Path> unsynced = new java.util.concurrent.ConcurrentLinkedQueue<>();
   private final java.util.concurrent.atomic.AtomicBoolean syncing = new java.util.concurrent.atomic.AtomicBoolean();
   private final java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
