@@ -274,8 +274,8 @@ public final class FakeDiscord implements AutoCloseable {
 
   /**
    * The first REST request on {@code route} that matches, with the status it got, e.g. the upload
-   * Discord finally took after scripted failures. A request is recorded just before its answer
-   * leaves, so it may land after the message it wrote: await it rather than read {@link #requests}.
+   * Discord finally took after scripted failures. A request is recorded together with its effect:
+   * once a test sees the message a request wrote, {@link #requests} lists that request.
    */
   public DiscordRequest awaitRequest(String route, Predicate<DiscordRequest> predicate) {
     return engine.awaitRequest(route, predicate);

@@ -152,7 +152,10 @@ public final class FakeTelegram implements AutoCloseable {
 
   // --- what the bot did ---
 
-  /** Every request, in arrival order (file downloads as method {@code file}). */
+  /**
+   * Every request, in arrival order (file downloads as method {@code file}). A call is recorded
+   * together with its effect: once a test sees an edited message, the edit is listed here.
+   */
   public List<TelegramCall> calls() {
     return engine.calls();
   }

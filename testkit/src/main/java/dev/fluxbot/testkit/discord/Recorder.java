@@ -16,7 +16,8 @@ import java.util.stream.Collectors;
 
 /**
  * Everything the fake received and accepted, for tests to read and await; each record lands
- * before its response leaves.
+ * before its response leaves, and a REST request's record is made under the same hold of the
+ * world's lock as its effect.
  */
 final class Recorder {
   private final ReentrantLock lock = new ReentrantLock();

@@ -34,8 +34,13 @@ final class RestHandler implements HttpHandler {
     try (exchange) {
       byte[] body = exchange.getRequestBody().readAllBytes();
       Incoming in = parse(exchange, body);
-      Reply reply = respond(in);
-      recorder.request(in.record(reply.status()));
+      // The request's effect and its record are made under one hold of the world's lock, so a test
+      // that sees the effect (an edited message) also sees the request in requests().
+      Reply reply = world.locked(() -> {
+        Reply r = respond(in);
+        recorder.request(in.record(r.status()));
+        return r;
+      });
       reply.send(exchange, in.method().equals("HEAD"));
     }
   }

@@ -16,8 +16,9 @@ import java.util.function.Supplier;
 
 /**
  * The fake workspace's state and its records, behind one lock: messages, files, views, trigger
- * ids, response URLs, envelope acks and every call. Each record lands before its answer leaves,
- * and every change wakes the awaiting tests.
+ * ids, response URLs, envelope acks and every call. A Web API call's effect and its record are
+ * made under one hold of the lock, before its answer leaves, and every change wakes the awaiting
+ * tests.
  */
 final class SlackState {
   /** A file as uploading goes: announced, bytes posted, then shared. */

@@ -93,25 +93,29 @@ final class WebApi implements HttpHandler {
       return;
     }
     boolean authorized = authorized(method, token);
-    ObjectNode answer;
-    String error = null;
-    try {
-      if (token == null) {
-        throw new Refusal("not_authed");
+    String presented = token;
+    // The call's effect and its record are made under one hold of the lock, so a test that sees the
+    // effect (an edited message) also sees the call in calls().
+    ObjectNode out = state.update(() -> {
+      ObjectNode answer;
+      String error = null;
+      try {
+        if (presented == null) {
+          throw new Refusal("not_authed");
+        }
+        if (!authorized) {
+          throw new Refusal(presented.equals(engine.appToken()) || presented.equals(engine.botToken())
+              ? "not_allowed_token_type" : "invalid_auth");
+        }
+        answer = call(method, params);
+        answer.put("ok", true);
+      } catch (Refusal r) {
+        error = r.code;
+        answer = JSON.createObjectNode().put("ok", false).put("error", r.code);
       }
-      if (!authorized) {
-        throw new Refusal(token.equals(engine.appToken()) || token.equals(engine.botToken()) ? "not_allowed_token_type"
-            : "invalid_auth");
-      }
-      answer = call(method, params);
-      answer.put("ok", true);
-    } catch (Refusal r) {
-      error = r.code;
-      answer = JSON.createObjectNode().put("ok", false).put("error", r.code);
-    }
-    ObjectNode out = answer;
-    String err = error;
-    state.run(() -> state.calls.add(new SlackCall(method, params, authorized, 200, err, engine.clock().instant())));
+      state.calls.add(new SlackCall(method, params, authorized, 200, error, engine.clock().instant()));
+      return answer;
+    });
     sendJson(exchange, 200, out);
   }
 

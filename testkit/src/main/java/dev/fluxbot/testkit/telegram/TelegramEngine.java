@@ -381,9 +381,25 @@ public final class TelegramEngine implements AutoCloseable {
         respond(exchange, method, form, failure.status(), error(failure.status(), failure.description(), failure.retryAfter()));
         return;
       }
+      if (!method.equalsIgnoreCase("getUpdates")) {
+        // The call's effect and its record are made under one hold of the lock, so a test that sees
+        // the effect (an edited message) also sees the call in calls().
+        Answer answer = locked(() -> {
+          Answer a;
+          try {
+            a = call(method, form);
+          } catch (BadRequest e) {
+            a = Answer.fail(400, "Bad Request: " + e.getMessage());
+          }
+          record(method, form, a);
+          return a;
+        });
+        send(exchange, answer);
+        return;
+      }
       Answer answer;
       try {
-        answer = method.equalsIgnoreCase("getUpdates") ? getUpdates(form) : locked(() -> call(method, form));
+        answer = getUpdates(form);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         answer = Answer.fail(500, "Internal Server Error: the fake was interrupted");
@@ -405,10 +421,19 @@ public final class TelegramEngine implements AutoCloseable {
   }
 
   private void respond(HttpExchange exchange, String method, FormData form, int status, ObjectNode body) throws IOException {
-    byte[] bytes = JSON.writeValueAsBytes(body);
-    record(new TelegramCall(method, form.params(), form.parts(), status, new String(bytes, StandardCharsets.UTF_8)));
+    Answer answer = new Answer(status, body);
+    record(method, form, answer);
+    send(exchange, answer);
+  }
+
+  private void record(String method, FormData form, Answer answer) {
+    record(new TelegramCall(method, form.params(), form.parts(), answer.status(), answer.body().toString()));
+  }
+
+  private static void send(HttpExchange exchange, Answer answer) throws IOException {
+    byte[] bytes = JSON.writeValueAsBytes(answer.body());
     exchange.getResponseHeaders().set("Content-Type", "application/json");
-    exchange.sendResponseHeaders(status, bytes.length);
+    exchange.sendResponseHeaders(answer.status(), bytes.length);
     exchange.getResponseBody().write(bytes);
   }
 

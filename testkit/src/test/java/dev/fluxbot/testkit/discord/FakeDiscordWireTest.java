@@ -23,6 +23,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -309,6 +311,31 @@ class FakeDiscordWireTest {
     assertThat(json(reply).path("errors").path("0").path("options").path("1").path("_errors").get(0).path("code")
         .asText()).isEqualTo("APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID_ORDER");
     assertThat(discord.registeredCommands()).isEmpty();
+  }
+
+  @Test
+  void anEditThatCanBeSeenIsAlreadyAmongTheRecordedRequests() throws Exception {
+    String channel = discord.restBaseUrl() + "channels/" + FakeDiscord.DEFAULT_CHANNEL_ID + "/messages";
+    String id = json(post(channel, "{\"content\":\"0\"}")).path("id").asText();
+    String route = "PATCH /channels/{channel}/messages/{message}";
+    int edits = 300;
+    CompletableFuture<Void> editor = CompletableFuture.runAsync(() -> {
+      for (int i = 1; i <= edits; i++) {
+        try {
+          assertThat(patch(channel + "/" + id, "{\"content\":\"" + i + "\"}").statusCode()).isEqualTo(200);
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      }
+    });
+    int seen;
+    do {
+      seen = discord.message(id).orElseThrow().path("content").asInt();
+      assertThat(discord.requests(route)).as("%s requests once edit %d is visible", route, seen)
+          .hasSizeGreaterThanOrEqualTo(seen);
+    } while (!editor.isDone());
+    editor.get(30, TimeUnit.SECONDS);
+    assertThat(discord.requests(route)).hasSize(edits);
   }
 
   @Test

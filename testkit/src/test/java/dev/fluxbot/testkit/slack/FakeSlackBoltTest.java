@@ -38,7 +38,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -96,6 +98,30 @@ class FakeSlackBoltTest {
     SlackCall open = slack.calls("apps.connections.open").get(0);
     assertThat(open.authorized()).isTrue();
     assertThat(open.params().has("token")).as("tokens are not recorded").isFalse();
+  }
+
+  @Test
+  void anEditThatCanBeSeenIsAlreadyAmongTheRecordedCalls() throws Exception {
+    String ts = methods().chatPostMessage(r -> r.channel(FakeSlack.CHANNEL).text("0")).getTs();
+    int edits = 300;
+    CompletableFuture<Void> editor = CompletableFuture.runAsync(() -> {
+      for (int i = 1; i <= edits; i++) {
+        String text = String.valueOf(i);
+        try {
+          assertThat(methods().chatUpdate(r -> r.channel(FakeSlack.CHANNEL).ts(ts).text(text)).isOk()).isTrue();
+        } catch (IOException | SlackApiException e) {
+          throw new IllegalStateException(e);
+        }
+      }
+    });
+    int seen;
+    do {
+      seen = slack.messages().stream().filter(m -> m.ts().equals(ts)).findFirst().orElseThrow().edits();
+      assertThat(slack.calls("chat.update")).as("chat.update calls once %d edits are visible", seen)
+          .hasSizeGreaterThanOrEqualTo(seen);
+    } while (!editor.isDone());
+    editor.get(30, TimeUnit.SECONDS);
+    assertThat(slack.calls("chat.update")).hasSize(edits);
   }
 
   @Test

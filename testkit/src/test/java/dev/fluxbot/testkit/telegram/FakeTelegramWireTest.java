@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
@@ -40,6 +41,7 @@ import org.telegram.telegrambots.meta.api.objects.photo.PhotoSize;
 import org.telegram.telegrambots.meta.api.objects.replykeyboard.InlineKeyboardMarkup;
 import org.telegram.telegrambots.meta.api.objects.replykeyboard.buttons.InlineKeyboardButton;
 import org.telegram.telegrambots.meta.api.objects.replykeyboard.buttons.InlineKeyboardRow;
+import org.telegram.telegrambots.meta.exceptions.TelegramApiException;
 import org.telegram.telegrambots.meta.exceptions.TelegramApiRequestException;
 
 /** The real telegrambots client (OkHttp client and long polling) against the fake Bot API. */
@@ -149,6 +151,31 @@ class FakeTelegramWireTest {
     assertThat(telegram.calls("file")).singleElement().satisfies(c -> assertThat(c.ok()).isTrue());
     assertThatThrownBy(() -> client.execute(new GetFile("nope"))).isInstanceOf(TelegramApiRequestException.class)
         .hasMessageContaining("invalid file_id");
+  }
+
+  @Test
+  void anEditThatCanBeSeenIsAlreadyAmongTheRecordedCalls() throws Exception {
+    telegram.sendText(FakeTelegram.privateChat(FakeTelegram.ALICE), "hi");
+    Message sent = client.execute(SendMessage.builder().chatId(FakeTelegram.ALICE).text("0").build());
+    int edits = 300;
+    CompletableFuture<Void> editor = CompletableFuture.runAsync(() -> {
+      for (int i = 1; i <= edits; i++) {
+        try {
+          client.execute(EditMessageText.builder().chatId(FakeTelegram.ALICE).messageId(sent.getMessageId())
+              .text(String.valueOf(i)).build());
+        } catch (TelegramApiException e) {
+          throw new IllegalStateException(e);
+        }
+      }
+    });
+    int seen;
+    do {
+      seen = telegram.message(FakeTelegram.ALICE, sent.getMessageId()).orElseThrow().path("text").asInt();
+      assertThat(telegram.calls("editMessageText")).as("editMessageText calls once edit %d is visible", seen)
+          .hasSizeGreaterThanOrEqualTo(seen);
+    } while (!editor.isDone());
+    editor.get(30, TimeUnit.SECONDS);
+    assertThat(telegram.calls("editMessageText")).hasSize(edits);
   }
 
   @Test
