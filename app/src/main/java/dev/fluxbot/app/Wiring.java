@@ -223,6 +223,7 @@ final class Wiring implements AutoCloseable {
     if (local != null) {
       local.close();
     }
+    images.close();
     db.close();
   }
 }

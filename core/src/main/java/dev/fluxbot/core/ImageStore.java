@@ -1,6 +1,6 @@
 package dev.fluxbot.core;
 
-import dev.fluxbot.core.cache.DiskImageStore;
+import dev.fluxbot.core.cache.PackImageStore;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -10,7 +10,7 @@ import java.util.Optional;
  * may block on disk I/O; a hash that is not 64 lowercase hex digits is refused
  * ({@link IllegalArgumentException}) before anything is touched.
  */
-public interface ImageStore {
+public interface ImageStore extends AutoCloseable {
   /**
    * Stores {@code bytes} and returns their hash. Idempotent. Atomic: a reader, or a process that
    * starts after a crash, sees the whole image under its name or nothing.
@@ -25,8 +25,15 @@ public interface ImageStore {
 
   boolean contains(String hash);
 
-  /** The production store: {@code dir/ab/cdef…} (first two hex digits as the folder), created as needed. */
+  /** Forces what was written to disk and releases the store's files; reads may still work after it. */
+  @Override
+  default void close() {}
+
+  /**
+   * The production store: pack files under {@code dir/packs/}, created as needed; images from the
+   * older layout ({@code dir/ab/cdef…}) are still read where they are.
+   */
   static ImageStore onDisk(Path dir) {
-    return new DiskImageStore(dir);
+    return new PackImageStore(dir);
   }
 }

@@ -22,8 +22,8 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * {@link ImageStore#onDisk}: {@code dir/ab/cdef…}, the first two hex digits of the SHA-256 as the
- * folder. A write goes to a new temporary file in that folder ({@code .tmp-…}, never a valid hash,
+ * A file per image, {@code dir/ab/cdef…}, the first two hex digits of the SHA-256 as the folder:
+ * the store's layout before {@link PackImageStore}, which still reads and deletes images here. A write goes to a new temporary file in that folder ({@code .tmp-…}, never a valid hash,
  * so never read as an image; owner-only, opened with one call), then is renamed over the final
  * name in one step: a reader, or this process after a crash, sees the whole image or none.
  *

@@ -34,7 +34,7 @@ class DiskImageStoreTest {
 
   @Test
   void putReturnsTheSha256AndFilesTheImageUnderItsFirstTwoDigits() throws IOException {
-    ImageStore store = ImageStore.onDisk(images());
+    ImageStore store = new DiskImageStore(images());
     String hash = store.put(FOX);
     assertThat(hash).isEqualTo(Hashes.sha256Hex(FOX)).matches("[0-9a-f]{64}");
     assertThat(filesUnder(images())).containsExactly(Path.of(hash.substring(0, 2), hash.substring(2)));
@@ -47,7 +47,7 @@ class DiskImageStoreTest {
   void anImageIsReadableByItsOwnerOnly() throws IOException {
     org.junit.jupiter.api.Assumptions.assumeTrue(
         java.nio.file.FileSystems.getDefault().supportedFileAttributeViews().contains("posix"));
-    String hash = ImageStore.onDisk(images()).put(FOX);
+    String hash = new DiskImageStore(images()).put(FOX);
     assertThat(java.nio.file.attribute.PosixFilePermissions.toString(
         Files.getPosixFilePermissions(images().resolve(hash.substring(0, 2)).resolve(hash.substring(2)))))
         .isEqualTo("rw-------");
@@ -55,7 +55,7 @@ class DiskImageStoreTest {
 
   @Test
   void aFolderRemovedWhileTheStoreIsOpenIsMadeAgainByTheNextPut() throws IOException {
-    ImageStore store = ImageStore.onDisk(images());
+    ImageStore store = new DiskImageStore(images());
     String hash = store.put(FOX);
     ((DiskImageStore) store).flush();
     try (Stream<Path> all = Files.walk(images())) {
@@ -70,7 +70,7 @@ class DiskImageStoreTest {
 
   @Test
   void putIsIdempotent() throws IOException {
-    ImageStore store = ImageStore.onDisk(images());
+    ImageStore store = new DiskImageStore(images());
     String first = store.put(FOX);
     String second = store.put(FOX.clone());
     assertThat(second).isEqualTo(first);
@@ -79,7 +79,7 @@ class DiskImageStoreTest {
 
   @Test
   void anUnknownHashIsEmptyNotAnError() {
-    ImageStore store = ImageStore.onDisk(images());
+    ImageStore store = new DiskImageStore(images());
     assertThat(store.get("0".repeat(64))).isEmpty();
     assertThat(store.contains("0".repeat(64))).isFalse();
     assertThat(store.delete("0".repeat(64))).isFalse();
@@ -87,7 +87,7 @@ class DiskImageStoreTest {
 
   @Test
   void deleteRemovesTheImageAndSaysWhetherThereWasOne() {
-    ImageStore store = ImageStore.onDisk(images());
+    ImageStore store = new DiskImageStore(images());
     String hash = store.put(FOX);
     assertThat(store.delete(hash)).isTrue();
     assertThat(store.contains(hash)).isFalse();
@@ -119,7 +119,7 @@ class DiskImageStoreTest {
     String hash = Hashes.sha256Hex(FOX);
     Path folder = Files.createDirectories(images().resolve(hash.substring(0, 2)));
     Files.write(folder.resolve(DiskImageStore.TEMP_PREFIX + "123.part"), new byte[] {1, 2});
-    ImageStore store = ImageStore.onDisk(images());
+    ImageStore store = new DiskImageStore(images());
     assertThat(store.contains(hash)).isFalse();
     assertThat(store.put(FOX)).isEqualTo(hash);
     assertThat(store.get(hash)).hasValueSatisfying(bytes -> assertThat(bytes).isEqualTo(FOX));
@@ -133,7 +133,7 @@ class DiskImageStoreTest {
       "ee0f4f6d7e3a2b2d67f1ef08f5ff9ab09c2d0d9e5e1c1d1b1d44bd7cb4a8d6ff0"})
   void aStringThatIsNotAHashIsRefusedBeforeAnyFileIsTouched(String bad) throws IOException {
     Path secret = Files.writeString(root.resolve("secret"), "keep");
-    ImageStore store = ImageStore.onDisk(images());
+    ImageStore store = new DiskImageStore(images());
     for (Runnable call : List.<Runnable>of(() -> store.get(bad), () -> store.contains(bad), () -> store.delete(bad))) {
       IllegalArgumentException e = catchThrowableOfType(IllegalArgumentException.class, call::run);
       assertThat(e).hasMessage("image hash must be 64 lowercase hex digits (a SHA-256); got \"" + bad + "\"");
