@@ -173,7 +173,10 @@ public final class PackImageStore implements ImageStore, AutoCloseable {
       try {
         bytes = loc.pack.read(loc.offset + HEADER_BYTES, loc.length);
       } catch (NoSuchFileException | ClosedChannelException e) {
-        continue; // compacted away meanwhile: its new place is in the index
+        if (!loc.pack.own && !loc.pack.gone) {
+          rescan(); // its writer compacted it away: its new place is in that writer's newer records
+        }
+        continue; // this store compacted it meanwhile: its new place is in the index
       } catch (IOException e) {
         throw new UncheckedIOException("image store " + dir + ": cannot read " + hash + " from " + loc.pack.name
             + ": " + e, e);
@@ -460,7 +463,7 @@ public final class PackImageStore implements ImageStore, AutoCloseable {
       }
       if (channel != null) {
         try {
-          channel.force(true);
+          channel.force(false); // fdatasync: the bytes and the file's new length, not its times
         } catch (ClosedChannelException e) {
           // sealed meanwhile, which forced it
         } catch (IOException e) {
@@ -587,16 +590,13 @@ public final class PackImageStore implements ImageStore, AutoCloseable {
       }
     }
     flush(); // the copies are on disk before the originals go
-    pack.gone = true;
     try {
       Files.deleteIfExists(pack.file);
     } catch (IOException e) {
       log.warn("image store {}: cannot delete the compacted {}: {}", dir, pack.name, e.toString());
       return;
     }
-    packs.remove(pack.name, pack);
-    pack.closeChannel();
-    deadAhead.removeIf(k -> k.startsWith(pack.name + "@"));
+    forget(pack);
     forceFolder(packsDir);
     log.debug("image store {}: compacted {} ({} records)", dir, pack.name, records.size());
   }
@@ -614,11 +614,18 @@ public final class PackImageStore implements ImageStore, AutoCloseable {
       } catch (IOException e) {
         throw new UncheckedIOException("image store " + dir + ": cannot list " + packsDir + ": " + e, e);
       }
+      Set<String> listed = new java.util.HashSet<>();
       for (Path file : files) {
         String name = file.getFileName().toString();
         Matcher m = PACK_NAME.matcher(name);
         if (m.matches()) {
+          listed.add(name);
           packs.computeIfAbsent(name, n -> new Pack(n, file, Integer.parseInt(m.group(1))));
+        }
+      }
+      for (Pack pack : List.copyOf(packs.values())) {
+        if (!pack.own && !listed.contains(pack.name)) {
+          forget(pack); // compacted by its writer, which appended the live records again first
         }
       }
       List<Record> tombstones = new ArrayList<>();
@@ -630,9 +637,7 @@ public final class PackImageStore implements ImageStore, AutoCloseable {
         try {
           scan = pack.records(pack.scanned, Long.MAX_VALUE);
         } catch (NoSuchFileException e) {
-          pack.gone = true; // compacted by its writer
-          packs.remove(pack.name, pack);
-          pack.closeChannel();
+          forget(pack); // compacted by its writer, which appended the live records again first
           continue;
         } catch (IOException e) {
           log.warn("image store {}: cannot read {}: {}", dir, pack.name, e.toString());
@@ -672,6 +677,30 @@ public final class PackImageStore implements ImageStore, AutoCloseable {
         }
       }
     }
+  }
+
+  /** A pack that no longer exists: its records leave the index (their copies are in newer records). */
+  private void forget(Pack pack) {
+    pack.gone = true;
+    packs.remove(pack.name, pack);
+    pack.closeChannel();
+    for (Map.Entry<String, Loc[]> e : index.entrySet()) {
+      for (Loc l : e.getValue()) {
+        if (l.pack == pack) {
+          index.computeIfPresent(e.getKey(), (k, locs) -> {
+            Loc[] rest = locs;
+            for (Loc x : locs) {
+              if (x.pack == pack) {
+                rest = without(rest, x);
+              }
+            }
+            return rest.length == 0 ? null : rest;
+          });
+          break;
+        }
+      }
+    }
+    deadAhead.removeIf(k -> k.startsWith(pack.name + "@"));
   }
 
   private static boolean hasLegacyFolders(Path dir) {

@@ -282,6 +282,32 @@ class PackImageStoreTest {
   }
 
   @Test
+  void anotherStoreFollowsACompactionToTheImagesNewPlace() throws Exception {
+    int size = 1000;
+    long packBytes = 4 * (PackImageStore.HEADER_BYTES + size);
+    PackImageStore a = open(packBytes);
+    List<String> hashes = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      hashes.add(a.put(image(i, size)));
+    }
+    Path first = packFiles().get(0);
+    PackImageStore b = open(packBytes);
+    assertThat(b.get(hashes.get(3))).isPresent();
+
+    a.delete(hashes.get(0));
+    a.delete(hashes.get(1));
+    awaitTrue("a compacts its first pack", () -> !Files.exists(first));
+    b.rescan();
+
+    assertThat(b.get(hashes.get(0))).isEmpty();
+    assertThat(b.get(hashes.get(1))).isEmpty();
+    for (int i = 2; i < 10; i++) {
+      byte[] expected = image(i, size);
+      assertThat(b.get(hashes.get(i))).as("image %d", i).hasValueSatisfying(x -> assertThat(x).isEqualTo(expected));
+    }
+  }
+
+  @Test
   void concurrentPutsGetsAndDeletesLeaveExactlyTheImagesNotDeleted() throws Exception {
     int size = 700;
     PackImageStore store = open(8 * (PackImageStore.HEADER_BYTES + size)); // many packs, many compactions
