@@ -112,19 +112,7 @@ public final class DiskImageStore implements ImageStore {
   /** Waits until every image written before this call is forced to disk. */
   public void flush() {
     long target = written.get();
-    synchronized (syncedMonitor) {
-      boolean interrupted = false;
-      while (synced < target) {
-        try {
-          syncedMonitor.wait();
-        } catch (InterruptedException e) {
-          interrupted = true;
-        }
-      }
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
-    }
+    Monitors.awaitUninterruptibly(syncedMonitor, () -> synced >= target);
   }
 
   /** How many written images are not yet forced to disk. */

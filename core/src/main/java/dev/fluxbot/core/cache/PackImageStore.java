@@ -227,19 +227,7 @@ public final class PackImageStore implements ImageStore, AutoCloseable {
   /** Waits until every record appended before this call is forced to disk. */
   public void flush() {
     long target = appended.get();
-    synchronized (syncedMonitor) {
-      boolean interrupted = false;
-      while (synced < target) {
-        try {
-          syncedMonitor.wait();
-        } catch (InterruptedException e) {
-          interrupted = true;
-        }
-      }
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
-    }
+    Monitors.awaitUninterruptibly(syncedMonitor, () -> synced >= target);
   }
 
   /** How many appended bytes are not yet forced to disk. */
@@ -254,19 +242,7 @@ public final class PackImageStore implements ImageStore, AutoCloseable {
   @Override
   public void close() {
     closing = true;
-    synchronized (compactMonitor) {
-      boolean interrupted = false;
-      while (compacting.get()) {
-        try {
-          compactMonitor.wait();
-        } catch (InterruptedException e) {
-          interrupted = true;
-        }
-      }
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
-    }
+    Monitors.awaitUninterruptibly(compactMonitor, () -> !compacting.get());
     flush();
     appendLock.lock();
     try {
