@@ -72,10 +72,7 @@ public final class DiskImageStore implements ImageStore {
   private final String tempPrefix = Long.toHexString(ThreadLocalRandom.current().nextLong()) + "-";
   private final AtomicLong tempIds = new AtomicLong();
   private final java.util.concurrent.ConcurrentLinkedQueue<Path> unsynced = new java.util.concurrent.ConcurrentLinkedQueue<>();
-  private final java.util.concurrent.atomic.AtomicBoolean syncing = new java.util.concurrent.atomic.AtomicBoolean();
-  private final java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
-  private final Object syncedMonitor = new Object();
-  private long synced; // guarded by syncedMonitor
+  private final GroupCommit sync = new GroupCommit("image-store-sync", GATHER_MILLIS, this::syncWaiting);
   /** Images this process wrote or has read back whole: a later read need not hash them again. */
   private final com.github.benmanes.caffeine.cache.Cache<String, Boolean> whole =
       com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(CHECKED_ENTRIES).build();
@@ -111,47 +108,27 @@ public final class DiskImageStore implements ImageStore {
 
   /** Waits until every image written before this call is forced to disk. */
   public void flush() {
-    long target = written.get();
-    Monitors.awaitUninterruptibly(syncedMonitor, () -> synced >= target);
+    sync.flush();
   }
 
   /** How many written images are not yet forced to disk. */
   long pending() {
-    synchronized (syncedMonitor) {
-      return written.get() - synced;
-    }
+    return sync.pending();
   }
 
   private void syncLater(Path file) {
     unsynced.add(file);
-    written.incrementAndGet();
-    if (syncing.compareAndSet(false, true)) {
-      Thread.ofVirtual().name("image-store-sync").start(this::syncAll);
-    }
+    sync.added(1);
   }
 
-  /** The group commit: forces every waiting file, then their folders, then counts them done. */
-  private void syncAll() {
-    do {
-      try {
-        Thread.sleep(GATHER_MILLIS); // let the images of jobs finishing together join one round
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt(); // sync this round at once, then stop waiting
-      }
-      java.util.Set<Path> folders = new java.util.LinkedHashSet<>();
-      long done = 0;
-      for (Path file = unsynced.poll(); file != null; file = unsynced.poll()) {
-        force(file);
-        folders.add(file.getParent());
-        done++;
-      }
-      folders.forEach(DiskImageStore::force); // the renames
-      synchronized (syncedMonitor) {
-        synced += done;
-        syncedMonitor.notifyAll();
-      }
-      syncing.set(false);
-    } while (!unsynced.isEmpty() && syncing.compareAndSet(false, true));
+  /** One round of the group commit: forces every waiting file, then their folders (the renames). */
+  private void syncWaiting() {
+    java.util.Set<Path> folders = new java.util.LinkedHashSet<>();
+    for (Path file = unsynced.poll(); file != null; file = unsynced.poll()) {
+      force(file);
+      folders.add(file.getParent());
+    }
+    folders.forEach(DiskImageStore::force);
   }
 
   private static void force(Path path) {

@@ -111,10 +111,8 @@ public final class PackImageStore implements ImageStore, AutoCloseable {
   private volatile boolean closed; // written under appendLock
   private volatile boolean folderDirty;
 
-  private final AtomicLong appended = new AtomicLong(); // records' bytes appended by this store
-  private final Object syncedMonitor = new Object();
-  private long synced; // guarded by syncedMonitor
-  private final AtomicBoolean syncing = new AtomicBoolean();
+  /** Counts the records' bytes this store appended, and forces them in rounds. */
+  private final GroupCommit sync = new GroupCommit("image-store-sync", GATHER_MILLIS, this::syncActive);
   private final AtomicBoolean compacting = new AtomicBoolean();
   private final Object compactMonitor = new Object();
   private volatile boolean closing;
@@ -226,13 +224,12 @@ public final class PackImageStore implements ImageStore, AutoCloseable {
 
   /** Waits until every record appended before this call is forced to disk. */
   public void flush() {
-    long target = appended.get();
-    Monitors.awaitUninterruptibly(syncedMonitor, () -> synced >= target);
+    sync.flush();
   }
 
   /** How many appended bytes are not yet forced to disk. */
   long pendingBytes() {
-    return appended.get() - syncedNow();
+    return sync.pending();
   }
 
   /**
@@ -301,14 +298,13 @@ public final class PackImageStore implements ImageStore, AutoCloseable {
       if (kind == IMAGE) {
         pack.liveBytes.addAndGet(size);
       }
-      appended.addAndGet(size);
+      sync.added(size); // after the write, so the round that counts it forces it
       return new Loc(pack, offset, length);
     } finally {
       appendLock.unlock();
       if (interrupted) {
         Thread.currentThread().interrupt();
       }
-      syncLater();
     }
   }
 
@@ -414,53 +410,27 @@ public final class PackImageStore implements ImageStore, AutoCloseable {
 
   // --- the background sync ---
 
-  private void syncLater() {
-    if (syncing.compareAndSet(false, true)) {
-      Thread.ofVirtual().name("image-store-sync").start(this::syncAll);
+  /** One round of the group commit: forces the current pack (a sealed one was forced when sealed), and the folder after a new pack. */
+  private void syncActive() {
+    FileChannel channel;
+    appendLock.lock();
+    try {
+      channel = active == null ? null : active.writeChannel;
+    } finally {
+      appendLock.unlock();
     }
-  }
-
-  /** The group commit: forces the current pack (and the folder, after a new pack) once per round. */
-  private void syncAll() {
-    do {
+    if (channel != null) {
       try {
-        Thread.sleep(GATHER_MILLIS); // let the images of jobs finishing together join one round
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+        channel.force(false); // fdatasync: the bytes and the file's new length, not its times
+      } catch (ClosedChannelException e) {
+        // sealed meanwhile, which forced it
+      } catch (IOException e) {
+        log.warn("image store {}: cannot force a pack to disk: {}", dir, e.toString());
       }
-      long target;
-      FileChannel channel;
-      appendLock.lock();
-      try {
-        target = appended.get();
-        channel = active == null ? null : active.writeChannel;
-      } finally {
-        appendLock.unlock();
-      }
-      if (channel != null) {
-        try {
-          channel.force(false); // fdatasync: the bytes and the file's new length, not its times
-        } catch (ClosedChannelException e) {
-          // sealed meanwhile, which forced it
-        } catch (IOException e) {
-          log.warn("image store {}: cannot force a pack to disk: {}", dir, e.toString());
-        }
-      }
-      if (folderDirty) {
-        folderDirty = false;
-        forceFolder(packsDir);
-      }
-      synchronized (syncedMonitor) {
-        synced = Math.max(synced, target);
-        syncedMonitor.notifyAll();
-      }
-      syncing.set(false);
-    } while (appended.get() > syncedNow() && syncing.compareAndSet(false, true));
-  }
-
-  private long syncedNow() {
-    synchronized (syncedMonitor) {
-      return synced;
+    }
+    if (folderDirty) {
+      folderDirty = false;
+      forceFolder(packsDir);
     }
   }
 
