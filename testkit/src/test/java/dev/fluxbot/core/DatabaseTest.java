@@ -56,12 +56,124 @@ class DatabaseTest {
     }
   }
 
+  private static String pragma(Database db, String name) {
+    return db.read(c -> {
+      try (var st = c.createStatement(); var rs = st.executeQuery("PRAGMA " + name)) {
+        rs.next();
+        return rs.getString(1);
+      }
+    });
+  }
+
+  @Test
+  void aNewSqliteFileGetsSmallPagesAndAnExistingOneKeepsItsOwn() throws Exception {
+    Path fresh = dir.resolve("fresh.db");
+    try (Database db = Database.sqlite(fresh)) {
+      assertThat(pragma(db, "page_size")).isEqualTo(String.valueOf(Database.SQLITE_PAGE_BYTES)).isEqualTo("2048");
+      assertThat(pragma(db, "journal_mode")).isEqualToIgnoringCase("wal");
+    }
+    Path byUrl = dir.resolve("by-url.db");
+    try (Database db = Database.open("jdbc:sqlite:" + byUrl, null, null)) {
+      assertThat(pragma(db, "page_size")).isEqualTo("2048");
+    }
+    // a file made by an earlier fluxbot: SQLite's default 4 KiB pages, the schema up to V4, a job in it
+    Path old = dir.resolve("old.db");
+    try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + old); var st = c.createStatement()) {
+      st.execute("PRAGMA page_size = 4096");
+      st.execute("PRAGMA journal_mode = WAL");
+    }
+    org.flywaydb.core.Flyway.configure(getClass().getClassLoader()).dataSource("jdbc:sqlite:" + old, null, null)
+        .locations("classpath:db/migration").target("4").load().migrate();
+    try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + old); var st = c.createStatement()) {
+      st.execute("""
+          INSERT INTO jobs (id, platform, user_id, scope_id, requester, command_text, request, reference_hashes, state,
+            model, seed, estimate_milli, image_hash, created_at)
+          VALUES ('01OLDJOB000000000000000001', 'discord', 'u1', 'g1', '{}', 'a fox', '{}', '[]', 'SUCCEEDED',
+            'klein-4b', 7, 1000, '%s', 1), ('01OLDJOB000000000000000002', 'discord', 'u1', 'g1', '{}', 'a fox', '{}',
+            '[]', 'FAILED', 'klein-4b', 8, 1000, NULL, 2)""".formatted("cd".repeat(32)));
+    }
+    try (Database db = Database.sqlite(old)) {
+      assertThat(pragma(db, "page_size")).isEqualTo("4096");
+      long entries = db.read(c -> {
+        try (var st = c.createStatement();
+            var rs = st.executeQuery("SELECT COUNT(*) FROM jobs INDEXED BY jobs_by_image WHERE image_hash IS NOT NULL")) {
+          rs.next();
+          return rs.getLong(1);
+        }
+      });
+      assertThat(entries).as("V5 rebuilt the index with the old job that has an image").isEqualTo(1);
+      long jobs = db.read(c -> {
+        try (var st = c.createStatement(); var rs = st.executeQuery("SELECT COUNT(*) FROM jobs")) {
+          rs.next();
+          return rs.getLong(1);
+        }
+      });
+      assertThat(jobs).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void onlyJobsWithAnImageAreIndexedByItAndTheInUseCheckStillFindsThemThroughTheIndex() {
+    try (Database db = Database.sqlite(dir.resolve("fluxbot.db"))) {
+      ModelCatalog catalog = ModelCatalog.builtIn();
+      JobStore jobs = new JobStore(db, catalog, java.time.InstantSource.system());
+      Requester who = new Requester("discord", "u1", "u1", "g1", java.util.Set.of(), false);
+      GenerationRequest request = new CommandParser(catalog, CommandParser.Settings.defaults())
+          .parse("a fox --seed 7", java.util.Map.of(), 1);
+      String hash = "ab".repeat(32);
+      for (String id : List.of("01JOBWITHIMAGE000000000001", "01JOBWITHOUTIMAGE000000002")) {
+        jobs.create(JobStore.Job.queued(id, who, "a fox", request, List.of(), null, null, 1000, null, null,
+            java.time.Instant.now()));
+      }
+      jobs.succeed("01JOBWITHIMAGE000000000001", 1000, hash, ImageType.PNG, 1024, 1024, false);
+      String plan = db.read(c -> {
+        StringBuilder b = new StringBuilder();
+        try (var st = c.prepareStatement("EXPLAIN QUERY PLAN SELECT 1 FROM jobs WHERE image_hash = ?")) {
+          st.setString(1, hash);
+          try (var rs = st.executeQuery()) {
+            while (rs.next()) {
+              b.append(rs.getString("detail")).append('\n');
+            }
+          }
+        }
+        return b.toString();
+      });
+      assertThat(plan).contains("USING COVERING INDEX jobs_by_image");
+      long indexed = db.read(c -> {
+        try (var st = c.createStatement();
+            var rs = st.executeQuery("SELECT COUNT(*) FROM jobs INDEXED BY jobs_by_image WHERE image_hash IS NOT NULL")) {
+          rs.next();
+          return rs.getLong(1);
+        }
+      });
+      assertThat(indexed).isEqualTo(1);
+      String definition = db.read(c -> {
+        try (var st = c.createStatement();
+            var rs = st.executeQuery("SELECT sql FROM sqlite_master WHERE name = 'jobs_by_image'")) {
+          rs.next();
+          return rs.getString(1);
+        }
+      });
+      assertThat(definition).as("a job without an image (the one still queued) has no entry")
+          .endsWith("WHERE image_hash IS NOT NULL");
+      assertThat(jobs.find("01JOBWITHIMAGE000000000001").orElseThrow().imageHash()).isEqualTo(hash);
+    }
+  }
+
   @Test
   void postgresGetsTheSameSchema() {
     try (Database db = postgres()) {
       assertThat(db.dialect()).isEqualTo(Database.Dialect.POSTGRESQL);
       assertThat(tables(db)).contains("jobs", "quota_rules", "quota_usage", "quota_reservations", "bans",
           "seed_cache", "user_state");
+      String definition = db.read(c -> {
+        try (var st = c.createStatement();
+            var rs = st.executeQuery("SELECT indexdef FROM pg_indexes WHERE indexname = 'jobs_by_image'")) {
+          rs.next();
+          return rs.getString(1);
+        }
+      });
+      assertThat(definition).endsWith("WHERE (image_hash IS NOT NULL)");
     }
   }
 
