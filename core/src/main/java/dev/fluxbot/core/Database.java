@@ -62,6 +62,7 @@ public final class Database implements AutoCloseable {
   private final StatementCache statements;
   private final Checkpointer checkpointer;
   private volatile boolean closed;
+  private final java.util.concurrent.atomic.LongAdder commits = new java.util.concurrent.atomic.LongAdder();
 
   /** The transaction a thread is in: its connection and what waits for its commit. */
   private static final class Open {
@@ -237,11 +238,17 @@ public final class Database implements AutoCloseable {
     }
     // only now: the connection is back in the pool (sqlite-jdbc opens the next transaction on it at
     // once, holding SQLite's write lock until then) and this process's writer lock is free
+    commits.increment();
     if (checkpointer != null) {
       checkpointer.committed();
     }
     done.open().afterCommit.forEach(Runnable::run);
     return done.result();
+  }
+
+  /** Write transactions this object committed (joined ones count once, with the one they joined). */
+  public long commits() {
+    return commits.sum();
   }
 
   /** A committed transaction's result and what waits for it. */

@@ -198,21 +198,66 @@ public final class ImagineService {
     refs.forEach(r -> p.images().put(r.bytes()));
     JobStore.Job job = JobStore.Job.queued(jobId, who, text, request, refHashes, replyAddress, fingerprint, estimate,
         parentJobId, followUp, clock.instant());
-    p.jobs().atomically(() -> { // the hold and the job row: both or neither
-      if (!who.isOperator()) {
-        p.quota().reserve(who, jobId, request.model().id(), estimate, backend.spendsBflCredits());
+    // A caller that waits for the job anyway runs it here if it can start now; then the job row is
+    // created already RUNNING, one commit fewer than QUEUED and then RUNNING.
+    JobScheduler.Slot here = callerRuns ? startHere(jobId, who, backend) : null;
+    try {
+      p.jobs().atomically(() -> { // the hold and the job row: both or neither
+        if (!who.isOperator()) {
+          p.quota().reserve(who, jobId, request.model().id(), estimate, backend.spendsBflCredits());
+        }
+        p.jobs().create(job);
+        if (here != null) {
+          p.jobs().markRunning(jobId, backend.name());
+        }
+        return null;
+      });
+    } catch (RuntimeException e) {
+      if (here != null) {
+        here.release();
       }
-      p.jobs().create(job);
+      throw e;
+    }
+    GenerationJob work = new GenerationJob(jobId, request, refs);
+    if (here == null) {
+      return enqueue(job, work, backend, null, reply, callerRuns);
+    }
+    CompletableFuture<ImageReply> done = track(job, reply);
+    here.run(() -> run(job, work, backend, null, reply, done, true));
+    return done;
+  }
+
+  /** A slot for the job on this thread if it can start at once; null if it must queue (or the scheduler refuses it: then queueing reports why). */
+  private JobScheduler.Slot startHere(String jobId, Requester who, ImageBackend backend) {
+    try {
+      return p.scheduler().tryStart(jobId, who.key(), backend.name(), NO_EVENTS).orElse(null);
+    } catch (IllegalStateException e) {
       return null;
-    });
-    return enqueue(job, new GenerationJob(jobId, request, refs), backend, null, reply, callerRuns);
+    }
+  }
+
+  private static final JobScheduler.Listener NO_EVENTS = new JobScheduler.Listener() {
+    @Override
+    public void queued(int position) {}
+
+    @Override
+    public void started() {}
+
+    @Override
+    public void finished() {}
+  };
+
+  /** Registers a job's reply and future, so that cancelling it while queued can tell its user. */
+  private CompletableFuture<ImageReply> track(JobStore.Job job, ChatReply reply) {
+    CompletableFuture<ImageReply> done = new CompletableFuture<>();
+    pending.put(job.id(), new Pending(reply, done));
+    done.whenComplete((r, e) -> pending.remove(job.id()));
+    return done;
   }
 
   private CompletableFuture<ImageReply> enqueue(JobStore.Job job, GenerationJob work, ImageBackend backend,
       BackendTask resumeTask, ChatReply reply, boolean callerRuns) {
-    CompletableFuture<ImageReply> done = new CompletableFuture<>();
-    pending.put(job.id(), new Pending(reply, done));
-    done.whenComplete((r, e) -> pending.remove(job.id()));
+    CompletableFuture<ImageReply> done = track(job, reply);
     JobScheduler.Listener listener = new JobScheduler.Listener() {
       @Override
       public void queued(int position) {
@@ -226,7 +271,7 @@ public final class ImagineService {
       public void finished() {}
     };
     try {
-      Runnable task = () -> run(job, work, backend, resumeTask, reply, done);
+      Runnable task = () -> run(job, work, backend, resumeTask, reply, done, false);
       if (callerRuns) {
         p.scheduler().runOrSubmit(job.id(), job.requester().key(), backend.name(), task, listener);
       } else {
@@ -242,11 +287,12 @@ public final class ImagineService {
     return done;
   }
 
+  /** @param markedRunning whether the job's row already says RUNNING (created so, by a job started at once) */
   private void run(JobStore.Job job, GenerationJob work, ImageBackend backend, BackendTask resumeTask, ChatReply reply,
-      CompletableFuture<ImageReply> done) {
+      CompletableFuture<ImageReply> done, boolean markedRunning) {
     String id = job.id();
     try {
-      if (!p.jobs().markRunning(id, backend.name())) {
+      if (!markedRunning && !p.jobs().markRunning(id, backend.name())) {
         throw new UserError(UserError.Code.CANCELLED, "The job was cancelled before it started.");
       }
       ProgressListener listener = new ProgressListener() {

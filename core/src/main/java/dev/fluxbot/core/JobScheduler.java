@@ -148,6 +148,96 @@ public final class JobScheduler implements AutoCloseable {
     return submit(jobId, userKey, backend, task, listener, true);
   }
 
+  /**
+   * Starts a job on the calling thread if it can start at once: its user has nothing waiting and is
+   * under the per-user cap, and its backend is under its cap (so no waiting job is passed over). The
+   * job then counts as running, and its listener hears {@code started}, until the returned slot runs
+   * its task ({@link Slot#run}) or is given back ({@link Slot#release}). Otherwise this returns empty
+   * and changes nothing; the caller {@link #submit}s the job instead.
+   *
+   * <p>For a caller that must know before the job starts whether it starts now: the imagine service
+   * records such a job as running in the same transaction that creates it, one commit fewer than
+   * creating it queued and marking it running when it starts.
+   *
+   * @throws IllegalStateException after shutdown, or when a job with this id is already queued or
+   *     running
+   */
+  public java.util.Optional<Slot> tryStart(String jobId, String userKey, String backend, Listener listener) {
+    Job job = new Job(Objects.requireNonNull(jobId, "jobId"), Objects.requireNonNull(userKey, "userKey"),
+        Objects.requireNonNull(backend, "backend"), null, Objects.requireNonNull(listener, "listener"));
+    lock.lock();
+    try {
+      if (!accepting) {
+        throw new IllegalStateException("The job scheduler is shut down; job " + jobId + " was not accepted.");
+      }
+      if (jobs.containsKey(jobId)) {
+        throw new IllegalStateException("Job id " + jobId + " is already queued or running; job ids must be unique.");
+      }
+      UserQueue user = users.get(userKey);
+      Integer cap = settings.backendCaps().get(backend);
+      if (user != null && (!user.waiting.isEmpty() || user.running >= settings.perUserCap())
+          || cap != null && runningByBackend.getOrDefault(backend, 0) >= cap) {
+        return java.util.Optional.empty();
+      }
+      if (user == null) {
+        user = new UserQueue(userKey);
+        users.put(userKey, user);
+      }
+      jobs.put(jobId, job);
+      runningCount++;
+      user.running++;
+      runningByBackend.merge(backend, 1, Integer::sum);
+      job.state = State.RUNNING;
+      job.thread = Thread.currentThread();
+      outbox.add(listener::started);
+    } finally {
+      lock.unlock();
+    }
+    deliver();
+    return java.util.Optional.of(new Slot(job));
+  }
+
+  /**
+   * A job {@link #tryStart} started on the calling thread. Exactly one of {@link #run} and
+   * {@link #release} frees it, on the thread that started it; a later call does nothing.
+   * {@link JobScheduler#cancel} interrupts that thread, as for any running job, and a slot cancelled
+   * before {@link #run} skips its task.
+   */
+  public final class Slot {
+    private final Job job;
+    private boolean ended;
+
+    private Slot(Job job) {
+      this.job = job;
+    }
+
+    /** Runs the job's task here, then frees its slots (waiting jobs may start) and tells its listener {@code finished}. */
+    public void run(Runnable task) {
+      Objects.requireNonNull(task, "task");
+      if (ended) {
+        return;
+      }
+      ended = true;
+      try {
+        if (begin(job)) {
+          task.run();
+        }
+      } catch (RuntimeException e) {
+        log.warn("Job {} on backend {} failed: its task threw", job.id, job.backend, e);
+      } finally {
+        end(job, true);
+      }
+    }
+
+    /** Frees the job's slots without running anything (the caller could not go on with it). */
+    public void release() {
+      if (!ended) {
+        ended = true;
+        end(job, true);
+      }
+    }
+  }
+
   private Ticket submit(String jobId, String userKey, String backend, Runnable task, Listener listener,
       boolean callerRuns) {
     Job job = new Job(Objects.requireNonNull(jobId, "jobId"), Objects.requireNonNull(userKey, "userKey"),

@@ -256,6 +256,61 @@ class ImagineServiceTest {
   }
 
   @Test
+  void aJobThatStartsAtOnceIsCreatedRunningInOneCommitAndOneThatWaitsIsMarkedRunningWhenItStarts() {
+    List<Runnable> executorTasks = new CopyOnWriteArrayList<>();
+    FakeBackend backend = new FakeBackend();
+    ImagineService s = service(backend, executorTasks::add, new JobScheduler.Settings(1, Map.of("fake", 1), 100));
+    List<JobStore.Job> seenWhileGenerating = new CopyOnWriteArrayList<>();
+    backend.onGenerate = job -> seenWhileGenerating.add(jobs().find(job.id()).orElseThrow());
+
+    imagine(s, alice, "a first fox --no-cache"); // the seed cache's first write also counts its disk total
+    seenWhileGenerating.clear();
+    long before = db.commits();
+    ImageReply now = imagine(s, alice, "a fox --no-cache");
+    assertThat(db.commits() - before).as("created RUNNING with its hold; the backend's task; the result; the delivery")
+        .isEqualTo(4);
+    assertThat(seenWhileGenerating).singleElement().satisfies(j -> {
+      assertThat(j.state()).isEqualTo(JobStore.State.RUNNING);
+      assertThat(j.backend()).isEqualTo("fake");
+      assertThat(j.startedAt()).isNotNull();
+    });
+    assertThat(jobs().find(now.jobId()).orElseThrow().state()).isEqualTo(JobStore.State.SUCCEEDED);
+
+    CompletableFuture<ImageReply> holder = s.submit(new ImagineCommand(bob, "an owl --no-cache", Map.of(), List.of()),
+        reply, null); // started: its task, not yet run, holds the backend's one slot
+    long queuedBefore = db.commits();
+    CompletableFuture<ImageReply> waits = s.runOrSubmit(new ImagineCommand(alice, "a hare --no-cache", Map.of(),
+        List.of()), reply, null);
+    assertThat(waits).as("the backend is full: queued, not run here").isNotDone();
+    assertThat(db.commits() - queuedBefore).as("created QUEUED with its hold").isEqualTo(1);
+    executorTasks.remove(0).run(); // bob's job; its end starts alice's
+    holder.join();
+    long startedBefore = db.commits();
+    executorTasks.remove(0).run();
+    assertThat(waits.join().jobId()).isNotNull();
+    assertThat(db.commits() - startedBefore).as("marked RUNNING; the backend's task; the result; the delivery")
+        .isEqualTo(4);
+    assertThat(seenWhileGenerating).last().satisfies(j -> assertThat(j.state()).isEqualTo(JobStore.State.RUNNING));
+  }
+
+  @Test
+  void aJobThatCouldStartButIsRefusedByItsQuotaGivesItsSlotBack() {
+    FakeBackend backend = new FakeBackend();
+    List<Runnable> executorTasks = new CopyOnWriteArrayList<>();
+    JobScheduler.Settings one = new JobScheduler.Settings(1, Map.of("fake", 1), 100);
+    ImagineService s = service(backend, executorTasks::add, one);
+    quota().setRule(QuotaService.Subject.user("discord", "guild1", "alice"), QuotaService.Period.DAY, 2_000);
+    UserError refused = catchThrowableOfType(UserError.class, () -> imagine(s, alice, "a fox --model pro --no-cache"));
+    assertThat(refused.code()).as("refused in the transaction that would have created the job")
+        .isEqualTo(UserError.Code.QUOTA_EXCEEDED);
+    ImageReply next = imagine(s, bob, "an owl --no-cache");
+    assertThat(backend.threads).as("the backend's one slot was free again, for a job run here")
+        .containsExactly(Thread.currentThread());
+    assertThat(next.jobId()).isNotNull();
+    assertThat(executorTasks).isEmpty();
+  }
+
+  @Test
   void runOrSubmitRunsAJobThatCanStartOnTheCallingThreadAndQueuesOneThatMustWait() {
     List<Runnable> executorTasks = new CopyOnWriteArrayList<>();
     FakeBackend backend = new FakeBackend();
@@ -340,6 +395,7 @@ class ImagineServiceTest {
     volatile BigDecimal cost;
     volatile UserError failWith;
     volatile CountDownLatch hangAfterTask;
+    volatile java.util.function.Consumer<GenerationJob> onGenerate = job -> {};
 
     @Override
     public String name() {
@@ -365,6 +421,7 @@ class ImagineServiceTest {
     public GenerationResult generate(GenerationJob job, ProgressListener progress) {
       generated.add(job);
       threads.add(Thread.currentThread());
+      onGenerate.accept(job);
       progress.onTask(new BackendTask(name(), "task-" + generated.size(), "http://127.0.0.1:1/poll"));
       taskStarted.countDown();
       if (hangAfterTask != null) {

@@ -437,6 +437,85 @@ class JobSchedulerTest {
   }
 
   @Test
+  void tryStartHoldsTheSlotsUntilTheTaskRanAndPassesNoWaitingJob() {
+    RecordingListener listener = new RecordingListener(() -> startOrder.add("a1"), () -> {});
+    JobScheduler.Slot slot = scheduler.tryStart("a1", "alice", "bfl", listener).orElseThrow();
+    assertThat(listener.events()).containsExactly("started");
+    assertThat(scheduler.running("bfl")).isOne();
+
+    submit("b1", "bob", "bfl"); // the backend's one slot is a1's: b1 waits
+    assertThat(scheduler.queued()).isOne();
+    assertThat(scheduler.tryStart("c1", "carol", "bfl", listener)).as("backend full").isEmpty();
+    assertThat(scheduler.tryStart("a2", "alice", "local", listener)).as("alice at her cap").isEmpty();
+    assertThatThrownBy(() -> scheduler.tryStart("a1", "alice", "local", listener))
+        .hasMessageContaining("a1 is already queued or running");
+
+    Thread caller = Thread.currentThread();
+    List<Thread> ranOn = new CopyOnWriteArrayList<>();
+    slot.run(() -> ranOn.add(Thread.currentThread()));
+    assertThat(ranOn).containsExactly(caller);
+    assertThat(listener.events()).containsExactly("started", "finished");
+    assertThat(startOrder).containsExactly("a1", "b1"); // a1's end started the waiting b1
+    slot.run(() -> ranOn.add(Thread.currentThread()));
+    slot.release();
+    assertThat(ranOn).as("a slot runs once").hasSize(1);
+
+    executor.runAll();
+    assertThat(scheduler.running()).isZero();
+    submit("d1", "dave", "bfl"); // starts at once and runs below; then bfl is free for a tryStart again
+    executor.runAll();
+    assertThat(scheduler.tryStart("e1", "erin", "bfl", listener)).isPresent();
+  }
+
+  @Test
+  void aUserWithAJobWaitingCannotJumpTheQueueWithTryStart() {
+    scheduler = new JobScheduler(executor, new Settings(1, Map.of(), 100));
+    submit("a1", "alice", "local");
+    submit("a2", "alice", "local"); // waits for a1
+    executor.runNext(); // a1 ends, a2 starts (on the executor, still pending there)
+    assertThat(scheduler.tryStart("a3", "alice", "local", new RecordingListener(() -> {}, () -> {}))).isEmpty();
+    assertThat(scheduler.tryStart("b1", "bob", "local", new RecordingListener(() -> {}, () -> {}))).isPresent();
+  }
+
+  @Test
+  void aReleasedSlotFreesItsPlaceAndACancelledOneSkipsItsTask() {
+    RecordingListener listener = new RecordingListener(() -> {}, () -> {});
+    JobScheduler.Slot slot = scheduler.tryStart("a1", "alice", "bfl", listener).orElseThrow();
+    submit("b1", "bob", "bfl");
+    slot.release();
+    assertThat(listener.events()).containsExactly("started", "finished");
+    assertThat(startOrder).containsExactly("b1");
+    executor.runAll();
+
+    JobScheduler.Slot cancelled = scheduler.tryStart("a2", "alice", "bfl", listener).orElseThrow();
+    assertThat(scheduler.cancel("a2")).isTrue();
+    assertThat(Thread.interrupted()).as("cancel interrupts the thread that holds the slot").isTrue();
+    cancelled.run(() -> ran.add("a2"));
+    assertThat(ran).doesNotContain("a2");
+    assertThat(scheduler.running()).isZero();
+  }
+
+  @Test
+  void tryStartIsRefusedAfterShutdownAndShutdownWaitsForAStartedSlot() throws InterruptedException {
+    CountDownLatch started = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    Thread caller = Thread.ofVirtual().start(() -> {
+      JobScheduler.Slot slot = scheduler.tryStart("a1", "alice", "bfl", new RecordingListener(() -> {}, () -> {}))
+          .orElseThrow();
+      started.countDown();
+      slot.run(() -> awaitUninterruptibly(release));
+    });
+    assertThat(started.await(10, SECONDS)).isTrue();
+    assertThat(scheduler.shutdown(Duration.ofMillis(50))).isEmpty();
+    assertThat(scheduler.running()).isOne();
+    assertThatThrownBy(() -> scheduler.tryStart("b1", "bob", "local", new RecordingListener(() -> {}, () -> {})))
+        .hasMessageContaining("shut down");
+    release.countDown();
+    caller.join(SECONDS.toMillis(10));
+    assertThat(scheduler.running()).isZero();
+  }
+
+  @Test
   void settingsNameTheFieldAndValueTheyRefuse() {
     assertThatThrownBy(() -> new Settings(0, Map.of(), 1))
         .hasMessage("perUserCap must be at least 1. Provided: 0");
