@@ -143,7 +143,10 @@ public final class ImagineService {
   }
 
   /**
-   * A button under an image: derives a new job from a stored one (the presser pays for it).
+   * A button under an image: derives a new job from a stored one (the presser pays for it). Like
+   * {@link #runOrSubmit}, for a caller with a thread of its own for this press (each platform gives
+   * every interaction one): a job that can start at once runs on the calling thread, and the future
+   * is complete when this returns; one that must wait is queued fairly and this returns at once.
    *
    * @param prompt the new prompt for {@code VARY} and {@code USE_AS_REFERENCE}; ignored otherwise
    */
@@ -169,7 +172,7 @@ public final class ImagineService {
               .withSeed(drawSeed());
         }
       };
-      return start(jobId, who, request.prompt(), request, refs, reply, replyAddress, parentJobId, action, false);
+      return start(jobId, who, request.prompt(), request, refs, reply, replyAddress, parentJobId, action, true);
     } catch (RuntimeException e) {
       return failed(jobId, e, reply);
     }

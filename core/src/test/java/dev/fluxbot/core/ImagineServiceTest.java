@@ -175,7 +175,10 @@ class ImagineServiceTest {
     ImagineService s = service(backend);
     ImageReply parent = imagine(s, alice, "a red fox --ar 16:9 --seed 7", ImageSource.bytes("cat.png", png(400, 300)));
 
-    ImageReply reroll = join(s.followUp(bob, parent.jobId(), ImageReply.FollowUp.REROLL, null, reply, null));
+    CompletableFuture<ImageReply> pressed = s.followUp(bob, parent.jobId(), ImageReply.FollowUp.REROLL, null, reply, null);
+    assertThat(pressed).as("nothing waits: it ran on the thread that pressed").isCompleted();
+    assertThat(backend.threads).last().isEqualTo(Thread.currentThread());
+    ImageReply reroll = join(pressed);
     assertThat(reroll.request().seed()).isNotEqualTo(7);
     assertThat(reroll.request().prompt()).isEqualTo("a red fox");
     assertThat(backend.generated.get(1).references()).hasSize(1);
