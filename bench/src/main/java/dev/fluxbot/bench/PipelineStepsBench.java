@@ -55,16 +55,7 @@ import org.openjdk.jmh.annotations.Warmup;
 public class PipelineStepsBench {
   private final Requester alice = new Requester("discord", "alice", "Alice", "guild1", Set.of(), false);
   private final AtomicLong seeds = new AtomicLong();
-  private final JobScheduler.Listener quiet = new JobScheduler.Listener() {
-    @Override
-    public void queued(int position) {}
-
-    @Override
-    public void started() {}
-
-    @Override
-    public void finished() {}
-  };
+  private final JobScheduler.Listener quiet = JobScheduler.Listener.NONE;
 
   private Path dir;
   private Database database;

@@ -233,22 +233,11 @@ public final class ImagineService {
   /** A slot for the job on this thread if it can start at once; null if it must queue (or the scheduler refuses it: then queueing reports why). */
   private JobScheduler.Slot startHere(String jobId, Requester who, ImageBackend backend) {
     try {
-      return p.scheduler().tryStart(jobId, who.key(), backend.name(), NO_EVENTS).orElse(null);
+      return p.scheduler().tryStart(jobId, who.key(), backend.name(), JobScheduler.Listener.NONE).orElse(null);
     } catch (IllegalStateException e) {
       return null;
     }
   }
-
-  private static final JobScheduler.Listener NO_EVENTS = new JobScheduler.Listener() {
-    @Override
-    public void queued(int position) {}
-
-    @Override
-    public void started() {}
-
-    @Override
-    public void finished() {}
-  };
 
   /** Registers a job's reply and future, so that cancelling it while queued can tell its user. */
   private CompletableFuture<ImageReply> track(JobStore.Job job, ChatReply reply) {

@@ -99,6 +99,18 @@ public final class JobScheduler implements AutoCloseable {
 
     /** After the task returned or threw, also when it was cancelled while running. */
     void finished();
+
+    /** A listener that ignores every event. */
+    Listener NONE = new Listener() {
+      @Override
+      public void queued(int position) {}
+
+      @Override
+      public void started() {}
+
+      @Override
+      public void finished() {}
+    };
   }
 
   /** @param initialPosition the job's first queue position, or 0 when it started at once */
