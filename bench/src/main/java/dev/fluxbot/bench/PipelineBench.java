@@ -144,9 +144,10 @@ public class PipelineBench {
   }
 
   /**
-   * The same job through the asynchronous {@code submit} (what Telegram's adapter and the follow-up
-   * buttons use): the job runs on a scheduler thread and this thread waits for its future, so two
-   * thread hand-offs more than {@link #imagineOne}, where the job runs on the calling thread.
+   * The same job through the asynchronous {@code submit}, the queued path (in the app: a job that
+   * had to wait, or one resumed after a restart): the job runs on a scheduler thread and this thread
+   * waits for its future, so two thread hand-offs and one commit more than {@link #imagineOne},
+   * where the job runs on the calling thread.
    */
   @Benchmark
   @BenchmarkMode(Mode.SampleTime)

@@ -5,12 +5,15 @@ import com.zaxxer.hikari.HikariDataSource;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.LongAdder;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.slf4j.Logger;
@@ -62,7 +65,7 @@ public final class Database implements AutoCloseable {
   private final StatementCache statements;
   private final Checkpointer checkpointer;
   private volatile boolean closed;
-  private final java.util.concurrent.atomic.LongAdder commits = new java.util.concurrent.atomic.LongAdder();
+  private final LongAdder commits = new LongAdder();
 
   /** The transaction a thread is in: its connection and what waits for its commit. */
   private static final class Open {
@@ -109,7 +112,7 @@ public final class Database implements AutoCloseable {
     if (Files.exists(file)) {
       return;
     }
-    try (Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + file);
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
         Statement st = c.createStatement()) {
       st.execute("PRAGMA page_size = " + SQLITE_PAGE_BYTES);
       st.execute("PRAGMA journal_mode = WAL"); // writes the header, which fixes the page size
@@ -173,12 +176,12 @@ public final class Database implements AutoCloseable {
   }
 
   /** The file of a {@code jdbc:sqlite:<path>} URL; empty for in-memory databases and URLs with options. */
-  static java.util.Optional<Path> sqliteFile(String jdbcUrl) {
+  static Optional<Path> sqliteFile(String jdbcUrl) {
     String rest = jdbcUrl.substring("jdbc:sqlite:".length());
     if (rest.isEmpty() || rest.contains("?") || rest.startsWith(":") || rest.startsWith("file:")) {
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
-    return java.util.Optional.of(Path.of(rest).toAbsolutePath());
+    return Optional.of(Path.of(rest).toAbsolutePath());
   }
 
   static Dialect dialectOf(String jdbcUrl) {

@@ -9,6 +9,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -174,39 +175,29 @@ public final class JobScheduler implements AutoCloseable {
    * @throws IllegalStateException after shutdown, or when a job with this id is already queued or
    *     running
    */
-  public java.util.Optional<Slot> tryStart(String jobId, String userKey, String backend, Listener listener) {
+  public Optional<Slot> tryStart(String jobId, String userKey, String backend, Listener listener) {
     Job job = new Job(Objects.requireNonNull(jobId, "jobId"), Objects.requireNonNull(userKey, "userKey"),
         Objects.requireNonNull(backend, "backend"), null, Objects.requireNonNull(listener, "listener"));
     lock.lock();
     try {
-      if (!accepting) {
-        throw new IllegalStateException("The job scheduler is shut down; job " + jobId + " was not accepted.");
-      }
-      if (jobs.containsKey(jobId)) {
-        throw new IllegalStateException("Job id " + jobId + " is already queued or running; job ids must be unique.");
-      }
+      checkOpen(jobId);
       UserQueue user = users.get(userKey);
-      Integer cap = settings.backendCaps().get(backend);
-      if (user != null && (!user.waiting.isEmpty() || user.running >= settings.perUserCap())
-          || cap != null && runningByBackend.getOrDefault(backend, 0) >= cap) {
-        return java.util.Optional.empty();
+      boolean room = user == null ? backendHasRoom(backend) : user.waiting.isEmpty() && hasRoom(user, backend);
+      if (!room) {
+        return Optional.empty();
       }
       if (user == null) {
         user = new UserQueue(userKey);
         users.put(userKey, user);
       }
       jobs.put(jobId, job);
-      runningCount++;
-      user.running++;
-      runningByBackend.merge(backend, 1, Integer::sum);
-      job.state = State.RUNNING;
+      markStarted(user, job);
       job.thread = Thread.currentThread();
-      outbox.add(listener::started);
     } finally {
       lock.unlock();
     }
     deliver();
-    return java.util.Optional.of(new Slot(job));
+    return Optional.of(new Slot(job));
   }
 
   /**
@@ -230,15 +221,7 @@ public final class JobScheduler implements AutoCloseable {
         return;
       }
       ended = true;
-      try {
-        if (begin(job)) {
-          task.run();
-        }
-      } catch (RuntimeException e) {
-        log.warn("Job {} on backend {} failed: its task threw", job.id, job.backend, e);
-      } finally {
-        end(job, true);
-      }
+      runToEnd(job, task);
     }
 
     /** Frees the job's slots without running anything (the caller could not go on with it). */
@@ -280,15 +263,20 @@ public final class JobScheduler implements AutoCloseable {
   }
 
   private void checkAccepts(String jobId) {
+    checkOpen(jobId);
+    if (queuedCount >= settings.maxQueued()) {
+      throw new IllegalStateException("The job queue is full: " + queuedCount + " jobs wait (maxQueued "
+          + settings.maxQueued() + "); job " + jobId + " was not accepted. Try again when some have finished.");
+    }
+  }
+
+  /** Refuses a job after shutdown, and a second job with an id already queued or running. */
+  private void checkOpen(String jobId) {
     if (!accepting) {
       throw new IllegalStateException("The job scheduler is shut down; job " + jobId + " was not accepted.");
     }
     if (jobs.containsKey(jobId)) {
       throw new IllegalStateException("Job id " + jobId + " is already queued or running; job ids must be unique.");
-    }
-    if (queuedCount >= settings.maxQueued()) {
-      throw new IllegalStateException("The job queue is full: " + queuedCount + " jobs wait (maxQueued "
-          + settings.maxQueued() + "); job " + jobId + " was not accepted. Try again when some have finished.");
     }
   }
 
@@ -437,10 +425,17 @@ public final class JobScheduler implements AutoCloseable {
   }
 
   private boolean canStartHead(UserQueue user) {
-    Job head = user.waiting.peek();
-    Integer cap = settings.backendCaps().get(head.backend);
-    return user.running < settings.perUserCap()
-        && (cap == null || runningByBackend.getOrDefault(head.backend, 0) < cap);
+    return hasRoom(user, user.waiting.peek().backend);
+  }
+
+  /** Whether the user is under the per-user cap and {@code backend} under its own. */
+  private boolean hasRoom(UserQueue user, String backend) {
+    return user.running < settings.perUserCap() && backendHasRoom(backend);
+  }
+
+  private boolean backendHasRoom(String backend) {
+    Integer cap = settings.backendCaps().get(backend);
+    return cap == null || runningByBackend.getOrDefault(backend, 0) < cap;
   }
 
   private Job startHead(UserQueue user) {
@@ -450,13 +445,18 @@ public final class JobScheduler implements AutoCloseable {
       rotation.add(user);
     }
     queuedCount--;
+    markStarted(user, job);
+    return job;
+  }
+
+  /** Counts the job as running for its user and backend, and queues its {@code started} event. */
+  private void markStarted(UserQueue user, Job job) {
     runningCount++;
     user.running++;
     runningByBackend.merge(job.backend, 1, Integer::sum);
     job.state = State.RUNNING;
     job.position = 0;
     outbox.add(job.listener::started);
-    return job;
   }
 
   private void refreshPositions() {
@@ -512,9 +512,14 @@ public final class JobScheduler implements AutoCloseable {
   }
 
   private void run(Job job) {
+    runToEnd(job, job.task);
+  }
+
+  /** Runs {@code task} for a started job unless it was cancelled first, then frees the job's slots. */
+  private void runToEnd(Job job, Runnable task) {
     try {
       if (begin(job)) {
-        job.task.run();
+        task.run();
       }
     } catch (RuntimeException e) {
       log.warn("Job {} on backend {} failed: its task threw", job.id, job.backend, e);

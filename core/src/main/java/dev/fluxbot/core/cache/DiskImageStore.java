@@ -61,7 +61,8 @@ public final class DiskImageStore implements ImageStore {
 
   private static final Set<StandardOpenOption> NEW_FILE = EnumSet.of(StandardOpenOption.CREATE_NEW,
       StandardOpenOption.WRITE);
-  private static final FileAttribute<?>[] OWNER_ONLY =
+  /** Read and write for the owner only, where the file system has POSIX permissions (also used by {@link PackImageStore}). */
+  static final FileAttribute<?>[] OWNER_ONLY =
       FileSystems.getDefault().supportedFileAttributeViews().contains("posix")
           ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))}
           : new FileAttribute<?>[0];

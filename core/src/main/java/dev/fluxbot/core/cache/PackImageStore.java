@@ -11,13 +11,10 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.FileAttribute;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -81,10 +78,6 @@ public final class PackImageStore implements ImageStore, AutoCloseable {
 
   private static final Pattern PACK_NAME = Pattern.compile("(\\d{1,9})-(\\d{1,18})\\.pack");
   private static final HexFormat HEX = HexFormat.of();
-  private static final FileAttribute<?>[] OWNER_ONLY =
-      FileSystems.getDefault().supportedFileAttributeViews().contains("posix")
-          ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))}
-          : new FileAttribute<?>[0];
 
   private final Path dir;
   private final Path packsDir;
@@ -324,7 +317,7 @@ public final class PackImageStore implements ImageStore, AutoCloseable {
         FileChannel channel;
         try {
           channel = FileChannel.open(file, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-              StandardOpenOption.WRITE), OWNER_ONLY);
+              StandardOpenOption.WRITE), DiskImageStore.OWNER_ONLY);
         } catch (java.nio.file.FileAlreadyExistsException e) {
           continue; // left by an earlier run of this writer number that we did not see listed
         }
@@ -348,7 +341,7 @@ public final class PackImageStore implements ImageStore, AutoCloseable {
     Files.createDirectories(packsDir);
     for (int n = 0; ; n++) {
       FileChannel lockFile = FileChannel.open(packsDir.resolve("w" + n + ".lock"),
-          Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE), OWNER_ONLY);
+          Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE), DiskImageStore.OWNER_ONLY);
       FileLock lock;
       try {
         lock = lockFile.tryLock();

@@ -61,6 +61,22 @@ class PackImageStoreTest {
     }
   }
 
+  /** Changes a pack file in place, as a crash or a bad disk would. */
+  private interface Damage {
+    void apply(RandomAccessFile pack) throws IOException;
+  }
+
+  /** Stores {@code images} in a new store, closes it, damages its one pack, and returns the images' names. */
+  private List<String> storeThenDamage(Damage damage, byte[]... images) throws IOException {
+    PackImageStore store = open();
+    List<String> names = java.util.Arrays.stream(images).map(store::put).toList();
+    store.close();
+    try (RandomAccessFile file = new RandomAccessFile(packFiles().get(0).toFile(), "rw")) {
+      damage.apply(file);
+    }
+    return names;
+  }
+
   private static byte[] image(int i, int size) {
     byte[] bytes = new byte[size];
     new SplittableRandom(i).nextBytes(bytes);
@@ -134,14 +150,10 @@ class PackImageStoreTest {
 
   @Test
   void aPackCutShortByACrashKeepsItsWholeRecordsAndLosesOnlyTheTail() throws IOException {
-    PackImageStore store = open();
-    String fox = store.put(FOX);
-    String hen = store.put(HEN);
-    store.close();
-    Path pack = packFiles().get(0);
-    try (RandomAccessFile file = new RandomAccessFile(pack.toFile(), "rw")) {
-      file.setLength(file.length() - 3); // the hen's last bytes never reached the disk
-    }
+    // the hen's last bytes never reached the disk
+    List<String> names = storeThenDamage(file -> file.setLength(file.length() - 3), FOX, HEN);
+    String fox = names.get(0);
+    String hen = names.get(1);
 
     PackImageStore next = open();
     assertThat(next.get(fox)).hasValueSatisfying(b -> assertThat(b).isEqualTo(FOX));
@@ -156,15 +168,12 @@ class PackImageStoreTest {
 
   @Test
   void aHeaderThatDoesNotCheckOutEndsThePackThere() throws IOException {
-    PackImageStore store = open();
-    String fox = store.put(FOX);
-    String hen = store.put(HEN);
-    store.close();
-    Path pack = packFiles().get(0);
-    try (RandomAccessFile file = new RandomAccessFile(pack.toFile(), "rw")) {
+    List<String> names = storeThenDamage(file -> {
       file.seek(PackImageStore.HEADER_BYTES + FOX.length + 30); // inside the hen's header: its hash
       file.write(0x5a);
-    }
+    }, FOX, HEN);
+    String fox = names.get(0);
+    String hen = names.get(1);
 
     PackImageStore next = open();
     assertThat(next.get(fox)).isPresent();
@@ -173,14 +182,10 @@ class PackImageStoreTest {
 
   @Test
   void anImageWhoseBytesDoNotMatchItsNameIsDroppedOnTheFirstReadAndStaysDropped() throws IOException {
-    PackImageStore store = open();
-    String fox = store.put(FOX);
-    store.close();
-    Path pack = packFiles().get(0);
-    try (RandomAccessFile file = new RandomAccessFile(pack.toFile(), "rw")) {
+    String fox = storeThenDamage(file -> {
       file.seek(PackImageStore.HEADER_BYTES); // the payload: a power cut kept the header, not the bytes
       file.write(new byte[FOX.length]);
-    }
+    }, FOX).get(0);
 
     PackImageStore next = open();
     assertThat(next.contains(fox)).as("not read yet").isTrue();
