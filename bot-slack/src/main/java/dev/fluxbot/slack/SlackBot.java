@@ -44,6 +44,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
@@ -192,6 +194,24 @@ public final class SlackBot implements AutoCloseable {
         config.mode() == Mode.SOCKET ? "Socket Mode" : "HTTP mode at " + server.requestUrl());
   }
 
+  /**
+   * Closes the Socket Mode client itself, then the app. Bolt's {@code SocketModeApp.close} alone
+   * disconnects only if a ping is answered within 3 s, and never stops the client's threads: on a
+   * loaded machine the connection stayed open, and Slack went on sending events to a closed bot.
+   */
+  private static void closeSocketMode(SocketModeApp socket) throws Exception {
+    SocketModeClient client = socket.getClient();
+    if (client != null) {
+      client.close(); // no more reconnects; disconnects; stops the session monitor and the message threads
+      Optional<ScheduledExecutorService> monitor = client.getSessionMonitorExecutor();
+      if (monitor.isPresent() && !monitor.get().awaitTermination(5, TimeUnit.SECONDS)) {
+        log.warn("slack: the Socket Mode session monitor did not stop within 5 s");
+      }
+      client.disconnect(); // a reconnection the monitor had begun before it stopped
+    }
+    socket.close();
+  }
+
   /** HTTP mode's Request URL on this machine; empty in Socket Mode. */
   public Optional<URI> requestUrl() {
     return Optional.ofNullable(server).map(RequestUrlServer::requestUrl);
@@ -210,7 +230,7 @@ public final class SlackBot implements AutoCloseable {
     }
     try {
       if (socket != null) {
-        socket.close();
+        closeSocketMode(socket);
       }
       if (app != null && config.mode() == Mode.HTTP) {
         app.stop();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.slack.api.socket_mode.SocketModeClient;
 import dev.fluxbot.core.BackendRouter;
 import dev.fluxbot.core.CommandParser;
 import dev.fluxbot.core.Database;
@@ -285,6 +286,23 @@ class SlackBotEndToEndTest {
 
     assertThat(refusal.text()).startsWith("⚠️").contains("safety").contains("4");
     assertThat(bfl.submits()).singleElement().satisfies(s -> assertThat(s.endpoint()).isEqualTo("flux-2-pro"));
+  }
+
+  @Test
+  void closingDisconnectsEvenWhenSlackDoesNotAnswerPings() throws Exception {
+    startBot();
+    slack.answerSocketPings(false); // Bolt's own close disconnects only after a pong: it left this connection open
+
+    closeBot();
+
+    slack.awaitSocketConnections(0);
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (Thread.getAllStackTraces().keySet().stream()
+        .anyMatch(t -> t.getName().contains(SocketModeClient.EXECUTOR_GROUP_NAME_PREFIX))) {
+      assertThat(System.nanoTime()).as("Bolt's Socket Mode threads (session monitor, message processors) stop")
+          .isLessThan(deadline);
+      Thread.sleep(20);
+    }
   }
 
   @Test

@@ -172,6 +172,15 @@ public final class FakeSlack implements AutoCloseable {
     engine.setBotInChannel(channel, member);
   }
 
+  /**
+   * Whether the Socket Mode server answers pings with pongs (it does, as Slack does). Off, every
+   * connection stays open but looks dead to a client that pings: a stalled network, or a loaded
+   * machine where the pong comes too late.
+   */
+  public void answerSocketPings(boolean answer) {
+    engine.answerSocketPings(answer);
+  }
+
   // --- what the fake saw ---
 
   public List<SlackCall> calls() {

@@ -279,6 +279,10 @@ public final class SlackEngine implements AutoCloseable {
     return socket.connections();
   }
 
+  public void answerSocketPings(boolean answer) {
+    socket.answerPings(answer);
+  }
+
   /**
    * Posts {@code envelope} to the app's Request URL as Slack does over HTTP: a slash command as a
    * form, interactivity as a form with {@code payload}, events as JSON; signed as asked.

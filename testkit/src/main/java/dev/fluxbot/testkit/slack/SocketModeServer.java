@@ -10,6 +10,7 @@ import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.java_websocket.WebSocket;
+import org.java_websocket.framing.Framedata;
 import org.java_websocket.handshake.ClientHandshake;
 import org.java_websocket.server.WebSocketServer;
 
@@ -23,6 +24,7 @@ final class SocketModeServer extends WebSocketServer {
   private final SlackState state;
   private final CountDownLatch started = new CountDownLatch(1);
   private final List<WebSocket> open = new ArrayList<>(); // guarded by state's lock
+  private volatile boolean answerPings = true;
 
   SocketModeServer(SlackEngine engine) {
     super(new InetSocketAddress(SlackEngine.LOOPBACK, 0));
@@ -85,6 +87,19 @@ final class SocketModeServer extends WebSocketServer {
       JsonNode payload = frame.has("payload") ? frame.get("payload") : WebApi.JSON.createObjectNode();
       state.run(() -> state.acks.put(frame.get("envelope_id").asText(), payload));
     }
+  }
+
+  /** Answers a ping with a pong, as Slack does, unless told not to ({@link #answerPings(boolean)}). */
+  @Override
+  public void onWebsocketPing(WebSocket conn, Framedata ping) {
+    if (answerPings) {
+      super.onWebsocketPing(conn, ping);
+    }
+  }
+
+  /** Whether pings get pongs: off, the connections stay open but look dead to a client that checks. */
+  void answerPings(boolean answer) {
+    answerPings = answer;
   }
 
   @Override
