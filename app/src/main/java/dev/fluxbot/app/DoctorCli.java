@@ -102,12 +102,12 @@ final class DoctorCli implements Callable<Integer> {
     platforms += present("telegram", () -> env.secret(Environment.TELEGRAM_TOKEN, config.telegram().tokenFile(),
         "telegram.token_file"), Environment.TELEGRAM_TOKEN + " (or telegram.token_file)");
     try {
-      if (SlackPlatform.config(env).isPresent()) {
-        line(OK, "slack: token set (" + SlackPlatform.BOT_TOKEN + ")");
+      if (SlackPlatform.config(env, config.slack()).isPresent()) {
+        line(OK, "slack: token set (" + SlackPlatform.BOT_TOKEN + " or slack.bot_token_file)");
         platforms++;
       } else {
         line(NOTE, "slack: not configured; set " + SlackPlatform.BOT_TOKEN + " and " + SlackPlatform.APP_TOKEN
-            + " to use Slack");
+            + " (or slack.bot_token_file and slack.app_token_file) to use Slack");
       }
     } catch (FluxbotConfig.ConfigException e) {
       line(FAIL, "slack: " + e.getMessage());

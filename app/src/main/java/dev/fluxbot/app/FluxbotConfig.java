@@ -20,7 +20,7 @@ import java.util.stream.Collectors;
  * never in this file: they come from the environment or from a file the config points at.
  */
 public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Storage storage, Quotas quotas,
-    Cache cache, Scheduler scheduler, Discord discord, Web web, Telegram telegram, Local local) {
+    Cache cache, Scheduler scheduler, Discord discord, Web web, Telegram telegram, Slack slack, Local local) {
 
   public FluxbotConfig {
     bfl = bfl == null ? Bfl.DEFAULTS : bfl;
@@ -33,11 +33,12 @@ public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Sto
     discord = discord == null ? Discord.DEFAULTS : discord;
     web = web == null ? Web.DEFAULTS : web;
     telegram = telegram == null ? Telegram.DEFAULTS : telegram;
+    slack = slack == null ? Slack.DEFAULTS : slack;
     local = local == null ? Local.DEFAULTS : local;
   }
 
   public static final FluxbotConfig DEFAULTS = new FluxbotConfig(null, null, null, null, null, null, null, null, null, null,
-      null);
+      null, null);
 
   /**
    * The local FLUX.2 [klein] runtime: on when {@code workers} lists a worker or {@code spawn} is set.
@@ -279,6 +280,28 @@ public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Sto
               + "https://api.telegram.org; got \"" + apiBaseUrl + "\"");
         }
       }
+    }
+  }
+
+  /**
+   * Slack: on when a bot token is given ({@code FLUXBOT_SLACK_BOT_TOKEN}, or the file
+   * {@code bot_token_file} names). Each setting's environment variable wins over it (see
+   * {@link SlackPlatform}); the values are checked there, naming where each came from.
+   *
+   * @param mode {@code socket} (default; needs the app-level token) or {@code http} (needs the signing secret)
+   * @param httpListen HTTP mode's {@code HOST:PORT} (default {@code 127.0.0.1:3000}); the Request URL's path is
+   *     {@code /slack/events}
+   * @param adminUserIds user ids that may use {@code /imagine-admin} besides the workspace's admins and owners
+   * @param apiBaseUrl the Web API's prefix; null for {@code https://slack.com/api/}
+   */
+  public record Slack(String botTokenFile, String appTokenFile, String signingSecretFile, String mode,
+      String httpListen, List<String> adminUserIds, String apiBaseUrl) {
+    static final Slack DEFAULTS = new Slack(null, null, null, null, null, null, null);
+
+    public Slack {
+      mode = mode == null ? "socket" : mode;
+      httpListen = httpListen == null ? SlackPlatform.DEFAULT_LISTEN : httpListen;
+      adminUserIds = adminUserIds == null ? List.of() : List.copyOf(adminUserIds);
     }
   }
 

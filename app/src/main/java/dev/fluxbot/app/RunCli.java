@@ -81,7 +81,7 @@ final class RunCli implements Callable<Integer> {
           config.telegram().tokenFile(), "telegram.token_file");
       Optional<SlackBot.Config> slackConfig;
       try {
-        slackConfig = SlackPlatform.config(main.environment);
+        slackConfig = SlackPlatform.config(main.environment, config.slack());
       } catch (FluxbotConfig.ConfigException e) {
         err.println("fluxbot: " + e.getMessage());
         wiring.close();

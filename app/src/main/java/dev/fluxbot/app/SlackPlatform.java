@@ -8,22 +8,30 @@ import java.time.Duration;
 import java.time.InstantSource;
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 import okhttp3.OkHttpClient;
 
 /**
- * Slack for {@code fluxbot run}, from the environment; on when {@value #BOT_TOKEN} is set.
+ * Slack for {@code fluxbot run}: the {@code slack} section of {@code fluxbot.yaml}, where each
+ * setting's environment variable wins. On when a bot token is given ({@value #BOT_TOKEN}, or the file
+ * {@code slack.bot_token_file} names).
  *
  * <ul>
- *   <li>{@value #MODE}: {@code socket} (the default; needs {@value #APP_TOKEN}) or {@code http}
- *       (needs {@value #SIGNING_SECRET}; listens on {@value #HTTP_LISTEN}, default {@value #DEFAULT_LISTEN},
- *       at {@code /slack/events})
- *   <li>{@value #API_URL}: the Web API's prefix, default Slack's ({@code https://slack.com/api/})
- *   <li>{@value #ADMINS}: user ids (comma-separated) who may run {@code /imagine-admin} besides the
- *       workspace's admins and owners
+ *   <li>{@value #MODE} ({@code slack.mode}): {@code socket} (the default; needs {@value #APP_TOKEN} or
+ *       {@code slack.app_token_file}) or {@code http} (needs {@value #SIGNING_SECRET} or
+ *       {@code slack.signing_secret_file}; listens on {@value #HTTP_LISTEN} ({@code slack.http_listen}),
+ *       default {@value #DEFAULT_LISTEN}, at {@code /slack/events})
+ *   <li>{@value #API_URL} ({@code slack.api_base_url}): the Web API's prefix, default Slack's
+ *       ({@code https://slack.com/api/})
+ *   <li>{@value #ADMINS} (comma-separated; {@code slack.admin_user_ids}): user ids who may run
+ *       {@code /imagine-admin} besides the workspace's admins and owners
  * </ul>
+ *
+ * <p>A mistake is reported under the name it came from: the variable if it is set, else the
+ * setting.
  */
 final class SlackPlatform {
   static final String BOT_TOKEN = "FLUXBOT_SLACK_BOT_TOKEN";
@@ -37,34 +45,61 @@ final class SlackPlatform {
 
   private SlackPlatform() {}
 
+  /** A value and the name it was given under: a variable, or a setting of {@code fluxbot.yaml}. */
+  private record Named(String name, String value) {}
+
+  /** The variable's value if it is set, else the setting's (null if neither is). */
+  private static Named pick(Environment env, String variable, String setting, String configured) {
+    Optional<String> fromEnv = env.get(variable);
+    if (fromEnv.isPresent()) {
+      return new Named(variable, fromEnv.get());
+    }
+    return new Named(setting, configured == null || configured.isBlank() ? null : configured.strip());
+  }
+
   /**
    * The bot's settings, or empty where Slack is not configured.
    *
-   * @throws FluxbotConfig.ConfigException naming the variable, the rule, the value and the fix
+   * @throws FluxbotConfig.ConfigException naming the variable or setting, the rule, the value and the fix
    */
-  static Optional<SlackBot.Config> config(Environment env) {
-    Optional<String> bot = env.get(BOT_TOKEN);
+  static Optional<SlackBot.Config> config(Environment env, FluxbotConfig.Slack yaml) {
+    Optional<Secret> bot = env.secret(BOT_TOKEN, yaml.botTokenFile(), "slack.bot_token_file");
     if (bot.isEmpty()) {
       return Optional.empty();
     }
-    String mode = env.get(MODE).orElse("socket").toLowerCase(Locale.ROOT);
-    SlackBot.Mode m = switch (mode) {
+    Named mode = pick(env, MODE, "slack.mode", yaml.mode());
+    SlackBot.Mode m = switch (Objects.requireNonNullElse(mode.value(), "socket").toLowerCase(Locale.ROOT)) {
       case "socket" -> SlackBot.Mode.SOCKET;
       case "http" -> SlackBot.Mode.HTTP;
-      default -> throw new FluxbotConfig.ConfigException(MODE + ": must be socket or http; got \"" + mode
+      default -> throw new FluxbotConfig.ConfigException(mode.name() + ": must be socket or http; got \"" + mode.value()
           + "\". Leave it unset for Socket Mode.");
     };
-    String apiUrl = env.get(API_URL).orElse(null);
-    if (apiUrl != null && !(apiUrl.startsWith("https://") || apiUrl.startsWith("http://"))) {
-      throw new FluxbotConfig.ConfigException(API_URL + ": must be an http(s) URL such as https://slack.com/api/; got \""
-          + apiUrl + "\".");
+    Secret app = env.secret(APP_TOKEN, yaml.appTokenFile(), "slack.app_token_file").orElse(null);
+    if (m == SlackBot.Mode.SOCKET && app == null) {
+      throw new FluxbotConfig.ConfigException(APP_TOKEN + " (or slack.app_token_file): Socket Mode needs an app-level "
+          + "token (xapp-…) with connections:write; none is set. Make one under Basic Information → App-Level Tokens, "
+          + "or use HTTP mode.");
     }
-    Set<String> admins = Arrays.stream(env.get(ADMINS).orElse("").split(",")).map(String::strip)
-        .filter(s -> !s.isEmpty()).collect(Collectors.toUnmodifiableSet());
+    Secret signing = env.secret(SIGNING_SECRET, yaml.signingSecretFile(), "slack.signing_secret_file").orElse(null);
+    if (m == SlackBot.Mode.HTTP && signing == null) {
+      throw new FluxbotConfig.ConfigException(SIGNING_SECRET + " (or slack.signing_secret_file): HTTP mode checks "
+          + "every request with the app's signing secret; none is set. Copy it from Basic Information → App "
+          + "Credentials.");
+    }
+    Named apiUrl = pick(env, API_URL, "slack.api_base_url", yaml.apiBaseUrl());
+    if (apiUrl.value() != null && !(apiUrl.value().startsWith("https://") || apiUrl.value().startsWith("http://"))) {
+      throw new FluxbotConfig.ConfigException(apiUrl.name() + ": must be an http(s) URL such as https://slack.com/api/; "
+          + "got \"" + apiUrl.value() + "\".");
+    }
+    Set<String> admins = env.get(ADMINS)
+        .map(list -> Arrays.stream(list.split(",")).map(String::strip).filter(s -> !s.isEmpty())
+            .collect(Collectors.toUnmodifiableSet()))
+        .orElseGet(() -> yaml.adminUserIds().stream().map(String::strip).filter(s -> !s.isEmpty())
+            .collect(Collectors.toUnmodifiableSet()));
+    Named listen = pick(env, HTTP_LISTEN, "slack.http_listen", yaml.httpListen());
     try {
-      return Optional.of(new SlackBot.Config(m, Secret.of(bot.get()), env.get(APP_TOKEN).map(Secret::of).orElse(null),
-          env.get(SIGNING_SECRET).map(Secret::of).orElse(null), apiUrl,
-          listen(env.get(HTTP_LISTEN).orElse(DEFAULT_LISTEN)), admins));
+      return Optional.of(new SlackBot.Config(m, bot.get(), app, signing, apiUrl.value(),
+          listen(listen.name(), Objects.requireNonNullElse(listen.value(), DEFAULT_LISTEN)), admins));
     } catch (IllegalArgumentException e) {
       throw new FluxbotConfig.ConfigException(e.getMessage());
     }
@@ -78,17 +113,9 @@ final class SlackPlatform {
         wiring.catalog, InstantSource.system(), Sleeper.SYSTEM, http, wiring.scheduler::queued));
   }
 
-  static InetSocketAddress listen(String hostPort) {
-    int colon = hostPort.lastIndexOf(':');
-    try {
-      int port = Integer.parseInt(hostPort.substring(colon + 1));
-      if (colon <= 0 || port < 0 || port > 65535) {
-        throw new NumberFormatException();
-      }
-      return new InetSocketAddress(hostPort.substring(0, colon), port);
-    } catch (NumberFormatException e) {
-      throw new FluxbotConfig.ConfigException(HTTP_LISTEN + ": must be host:port, such as " + DEFAULT_LISTEN
-          + " or 0.0.0.0:3000; got \"" + hostPort + "\".");
-    }
+  /** {@code HOST:PORT} as {@code web.listen} takes it; port 0 is refused (Slack needs to know the port). */
+  static InetSocketAddress listen(String name, String hostPort) {
+    InetSocketAddress a = FluxbotConfig.Web.address(name, hostPort, DEFAULT_LISTEN);
+    return new InetSocketAddress(a.getHostString(), a.getPort());
   }
 }

@@ -135,13 +135,16 @@ class SlackRunProcessTest {
   }
 
   @Test
-  void inHttpModeUnsignedAndWronglySignedRequestsAreRefused() throws Exception {
+  void inHttpModeConfiguredByTheFileUnsignedAndWronglySignedRequestsAreRefused() throws Exception {
     int port;
     try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       port = free.getLocalPort();
     }
-    app = RunningApp.start(fluxbot(Map.of("FLUXBOT_SLACK_MODE", "http", "FLUXBOT_SLACK_SIGNING_SECRET",
-        slack.signingSecret(), "FLUXBOT_SLACK_HTTP_LISTEN", "127.0.0.1:" + port), "run", "--grace", "5"), dir,
+    Path botToken = Files.writeString(dir.resolve("slack-bot-token"), slack.botToken() + "\n");
+    Path signingSecret = Files.writeString(dir.resolve("slack-signing-secret"), slack.signingSecret() + "\n");
+    Files.writeString(dir.resolve("fluxbot.yaml"), "slack:\n  bot_token_file: " + botToken + "\n  signing_secret_file: "
+        + signingSecret + "\n  mode: http\n  http_listen: 127.0.0.1:" + port + "\n");
+    app = RunningApp.start(fluxbot(Map.of("FLUXBOT_SLACK_BOT_TOKEN", ""), "run", "--grace", "5"), dir,
         () -> log().contains("running (slack)"));
     URI url = URI.create("http://127.0.0.1:" + port + "/slack/events");
 
