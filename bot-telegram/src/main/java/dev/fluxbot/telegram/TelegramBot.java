@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Stream;
 import okhttp3.OkHttpClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -331,7 +332,14 @@ public final class TelegramBot implements AutoCloseable {
 
   /** @param withImages the messages whose images the command uses: the message itself, or its whole album */
   private void message(Message m, List<Message> withImages) {
-    if (m.getFrom() == null || Boolean.TRUE.equals(m.getFrom().getIsBot())) {
+    if (m.getFrom() == null) {
+      return;
+    }
+    if (m.getSenderChat() != null) {
+      sentAsChat(m);
+      return;
+    }
+    if (Boolean.TRUE.equals(m.getFrom().getIsBot())) {
       return;
     }
     CommandText ct = commandText;
@@ -393,6 +401,34 @@ public final class TelegramBot implements AutoCloseable {
         address.toJson());
   }
 
+  /**
+   * A message sent as a chat rather than as a person: by an administrator of this group who
+   * remains anonymous ({@code sender_chat} is the group; Telegram lets only its administrators), or
+   * by someone posting as their channel. {@code /admin} works for the first; the commands that
+   * spend or show a person's credits are refused with what to do; a channel's post that Telegram
+   * copies into its discussion group is ignored.
+   */
+  private void sentAsChat(Message m) {
+    if (Boolean.TRUE.equals(m.getIsAutomaticForward())) {
+      return;
+    }
+    CommandText ct = commandText;
+    boolean asThisGroup = m.getSenderChat().getId().equals(m.getChat().getId());
+    Optional<String> admin = ct.argumentsOf("admin", m);
+    if (admin.isPresent() && asThisGroup) {
+      runAdmin(m, admin.get());
+      return;
+    }
+    if (Stream.of("imagine", "quota", "settings", "admin").anyMatch(c -> ct.argumentsOf(c, m).isPresent())) {
+      send(m, asThisGroup
+          ? "🕶 You are posting anonymously, as the group, so I cannot tell whose credits to use. Send it as yourself "
+              + "(turn off \"Remain anonymous\" in your administrator rights) or in a private chat with me; /admin "
+              + "works anonymously."
+          : "🕶 You are posting as a channel, so I cannot tell whose credits to use. Choose to post as yourself and "
+              + "send it again.");
+    }
+  }
+
   // --- /admin ---
 
   private void admin(Message m, String args) {
@@ -403,6 +439,13 @@ public final class TelegramBot implements AutoCloseable {
           + "telegram.admin_user_ids); you are neither. Your user id is " + m.getFrom().getId() + ".");
       return;
     }
+    runAdmin(m, args);
+  }
+
+  /** Runs {@code /admin} for someone allowed to: in a group, for that group's scope. */
+  private void runAdmin(Message m, String args) {
+    long chatId = m.getChat().getId();
+    boolean group = !m.getChat().isUserChat();
     Message replied = m.getReplyToMessage();
     Long repliedUser = replied == null || replied.getFrom() == null || Boolean.TRUE.equals(replied.getFrom().getIsBot())
         ? null : replied.getFrom().getId();

@@ -365,6 +365,26 @@ class TelegramBotEndToEndTest {
   }
 
   @Test
+  void anAnonymousGroupAdministratorMayAdministerButNotSpendCredits() throws Exception {
+    startApp();
+    telegram.setAdministrator(FakeTelegram.GROUP, FakeTelegram.BOB, true);
+    TelegramContext bob = FakeTelegram.inGroup(FakeTelegram.BOB);
+
+    String set = answer(telegram.sendTextAnonymously(bob, "/admin quota set 7 day " + FakeTelegram.ALICE));
+    String imagine = answer(telegram.sendTextAnonymously(bob, "/imagine a crown"));
+    String quota = answer(telegram.sendTextAnonymously(bob, "/quota"));
+
+    assertThat(set).isEqualTo("Set user " + FakeTelegram.ALICE + " in this group to 7 credits per day.");
+    assertThat(telegram.calls("getChatMember")).as("Telegram lets only the group's administrators post as it").isEmpty();
+    assertThat(imagine).startsWith("🕶 You are posting anonymously, as the group, so I cannot tell whose credits to use.")
+        .contains("Remain anonymous");
+    assertThat(quota).isEqualTo(imagine);
+    assertThat(bfl.submits()).isEmpty();
+    assertThat(app.quota.show("telegram", Long.toString(FakeTelegram.GROUP), Long.toString(FakeTelegram.ALICE),
+        java.util.Set.of()).limitMilli()).isEqualTo(7_000);
+  }
+
+  @Test
   void adminsGrantBanAndUnbanByReplyOrIdAndAConfiguredAdminRulesEveryChatFromPrivate() throws Exception {
     startApp();
     TelegramContext owner = FakeTelegram.inGroup(FakeTelegram.OWNER);

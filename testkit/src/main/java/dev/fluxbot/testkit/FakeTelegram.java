@@ -118,6 +118,15 @@ public final class FakeTelegram implements AutoCloseable {
     return engine.userMessage(where, Objects.requireNonNull(text, "text"), null);
   }
 
+  /**
+   * A text message from a group administrator who remains anonymous (Telegram's "Remain
+   * anonymous" right): from {@code GroupAnonymousBot}, with the group as {@code sender_chat}.
+   * The user must be an administrator of the group ({@link #setAdministrator}).
+   */
+  public JsonNode sendTextAnonymously(TelegramContext where, String text) {
+    return engine.anonymousAdminMessage(where, text);
+  }
+
   /** A text message replying to {@code messageId} (the reply carries that message, as Telegram nests it). */
   public JsonNode replyText(TelegramContext where, long messageId, String text) {
     return engine.userMessage(where, Objects.requireNonNull(text, "text"), messageId);

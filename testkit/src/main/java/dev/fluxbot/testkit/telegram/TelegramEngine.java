@@ -22,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
@@ -69,6 +70,8 @@ public final class TelegramEngine implements AutoCloseable {
   private final Map<Long, Map<Long, ObjectNode>> messages = new HashMap<>();
   private final Map<String, StoredFile> filesById = new HashMap<>();
   private final Map<String, StoredFile> filesByPath = new HashMap<>();
+  /** The user Telegram sends an anonymous group administrator's messages from. */
+  public static final long ANONYMOUS_ADMIN_BOT_ID = 1087968824L;
   private final Map<Long, Set<Long>> administrators = new HashMap<>();
   private final Map<Long, Long> creators = new HashMap<>();
   private final Map<String, Boolean> callbackQueries = new LinkedHashMap<>(); // id -> answered
@@ -143,12 +146,27 @@ public final class TelegramEngine implements AutoCloseable {
     return locked(() -> {
       ObjectNode m = newUserMessage(where, replyToMessageId);
       if (text != null) {
-        m.put("text", text);
-        ArrayNode entities = Shapes.commandEntities(text);
-        if (!entities.isEmpty()) {
-          m.set("entities", entities);
-        }
+        texted(m, text);
       }
+      return enqueueMessage(m);
+    });
+  }
+
+  /**
+   * A message from a group administrator who remains anonymous: Telegram sends it from its
+   * {@code GroupAnonymousBot} user with the group itself as {@code sender_chat}. Only the group's
+   * administrators (and its creator) can post so.
+   */
+  public ObjectNode anonymousAdminMessage(TelegramContext where, String text) {
+    return locked(() -> {
+      if (where.isPrivate() || memberStatus(where.chatId(), where.userId()).equals("member")) {
+        throw new IllegalArgumentException("only a group's administrators can post anonymously (as the group); user "
+            + where.userId() + " is not one in chat " + where.chatId() + " (setAdministrator first)");
+      }
+      ObjectNode m = newUserMessage(where, null);
+      m.set("from", Shapes.user(ANONYMOUS_ADMIN_BOT_ID, "Group", "GroupAnonymousBot", true));
+      m.set("sender_chat", chatNode(where));
+      texted(m, Objects.requireNonNull(text, "text"));
       return enqueueMessage(m);
     });
   }
@@ -219,6 +237,14 @@ public final class TelegramEngine implements AutoCloseable {
       m.set("reply_to_message", copy);
     }
     return m;
+  }
+
+  private static void texted(ObjectNode m, String text) {
+    m.put("text", text);
+    ArrayNode entities = Shapes.commandEntities(text);
+    if (!entities.isEmpty()) {
+      m.set("entities", entities);
+    }
   }
 
   private static void captioned(ObjectNode m, String caption) {
