@@ -48,16 +48,43 @@ public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Sto
    * @param spawn a worker fluxbot starts itself (and restarts when it dies)
    * @param fallbackToBfl whether klein requests go to the BFL API while no worker is healthy (default false:
    *     the user hears that the local runtime is unavailable)
+   * @param healthInterval how often each worker's health is asked (default {@code 5s})
+   * @param requeueWait how long a job whose worker was lost waits for a healthy one (default {@code 3m};
+   *     {@code 0s}: it fails at once when no other worker is healthy)
+   * @param maxAttempts how many workers one job may be tried on, 1..10 (default 3)
    */
-  public record Local(List<String> workers, LocalSpawn spawn, Boolean fallbackToBfl) {
-    static final Local DEFAULTS = new Local(null, null, null);
+  public record Local(List<String> workers, LocalSpawn spawn, Boolean fallbackToBfl, String healthInterval,
+      String requeueWait, Integer maxAttempts) {
+    static final Local DEFAULTS = new Local(null, null, null, null, null, null);
 
     public Local {
       workers = workers == null ? List.of() : List.copyOf(workers);
       fallbackToBfl = fallbackToBfl == null ? Boolean.FALSE : fallbackToBfl;
+      healthInterval = healthInterval == null ? "5s" : healthInterval.strip();
+      requeueWait = requeueWait == null ? "3m" : requeueWait.strip();
+      maxAttempts = maxAttempts == null ? 3 : maxAttempts;
       for (int i = 0; i < workers.size(); i++) {
         workerUrl("local.workers[" + i + "]", workers.get(i));
       }
+      duration("local.health_interval", healthInterval);
+      wait("local.requeue_wait", requeueWait);
+      if (maxAttempts < 1 || maxAttempts > 10) {
+        throw new IllegalArgumentException("local.max_attempts: must be 1..10 (a lost worker costs one); got "
+            + maxAttempts);
+      }
+    }
+
+    public java.time.Duration healthIntervalDuration() {
+      return duration("local.health_interval", healthInterval);
+    }
+
+    public java.time.Duration requeueWaitDuration() {
+      return wait("local.requeue_wait", requeueWait);
+    }
+
+    /** As {@link FluxbotConfig#duration}, or zero ({@code 0s}). */
+    private static java.time.Duration wait(String field, String text) {
+      return text.matches("0+\\s*[smh]?") ? java.time.Duration.ZERO : duration(field, text);
     }
 
     public boolean enabled() {

@@ -127,7 +127,8 @@ final class Wiring implements AutoCloseable {
         spawn = new LocalRuntimeConfig.Spawn(launcher, Path.of(s.checkpoint()), s.device(), s.address().getHostString(),
             s.address().getPort(), s.healthTimeoutDuration(), dataDir);
       }
-      return LocalRuntimeConfig.of(l.workerUrls(), spawn, l.fallbackToBfl());
+      return new LocalRuntimeConfig(l.workerUrls(), spawn, l.fallbackToBfl(), l.healthIntervalDuration(),
+          l.requeueWaitDuration(), l.maxAttempts());
     } catch (IllegalArgumentException e) {
       throw new FluxbotConfig.ConfigException(e.getMessage());
     }

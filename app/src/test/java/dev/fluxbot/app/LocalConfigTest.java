@@ -84,7 +84,27 @@ class LocalConfigTest {
         + "interface); got \"8188\"");
     assertThat(error("local:\n  spawn:\n    checkpoint: /m\n    health_timeout: soon\n")).isEqualTo("local.spawn: "
         + "local.spawn.health_timeout: must be a positive duration like 90s, 10m or 1h; got \"soon\"");
+    assertThat(error("local:\n  health_interval: 0s\n")).isEqualTo("local: local.health_interval: must be a "
+        + "positive duration like 90s, 10m or 1h; got \"0s\"");
+    assertThat(error("local:\n  requeue_wait: a while\n")).isEqualTo("local: local.requeue_wait: must be a "
+        + "positive duration like 90s, 10m or 1h; got \"a while\"");
+    assertThat(error("local:\n  max_attempts: 0\n")).isEqualTo("local: local.max_attempts: must be 1..10 (a lost "
+        + "worker costs one); got 0");
     assertThat(error("local:\n  fallback: true\n")).startsWith("unknown setting 'local.fallback'; known here: "
-        + "fallback_to_bfl, spawn, workers");
+        + "fallback_to_bfl, health_interval, max_attempts, requeue_wait, spawn, workers");
+  }
+
+  @Test
+  void retryAndHealthSettingsHaveDefaultsAndAreRead() throws Exception {
+    LocalRuntimeConfig defaults = Wiring.localConfig(load("local:\n  workers: [http://127.0.0.1:8188]\n").local(), dir);
+    LocalRuntimeConfig set = Wiring.localConfig(load("local:\n  workers: [http://127.0.0.1:8188]\n"
+        + "  health_interval: 2s\n  requeue_wait: 0s\n  max_attempts: 5\n").local(), dir);
+
+    assertThat(defaults.healthInterval()).isEqualTo(LocalRuntimeConfig.DEFAULT_HEALTH_INTERVAL);
+    assertThat(defaults.requeueWait()).isEqualTo(LocalRuntimeConfig.DEFAULT_REQUEUE_WAIT);
+    assertThat(defaults.maxAttempts()).isEqualTo(LocalRuntimeConfig.DEFAULT_MAX_ATTEMPTS);
+    assertThat(set.healthInterval()).isEqualTo(Duration.ofSeconds(2));
+    assertThat(set.requeueWait()).as("0s: no waiting for a lost worker's return").isZero();
+    assertThat(set.maxAttempts()).isEqualTo(5);
   }
 }
