@@ -59,7 +59,11 @@ public final class FakeDiscord implements AutoCloseable {
   /** The default guild's "Moderators" role: Manage Server. */
   public static final String DEFAULT_MODERATOR_ROLE_ID = "1200000000000000300";
   public static final long DEFAULT_ATTACHMENT_SIZE_LIMIT = 10L * 1024 * 1024;
-  public static final Duration DEFAULT_AWAIT_TIMEOUT = Duration.ofSeconds(10);
+  /**
+   * How long an {@code await…} waits before it fails: generous, because CI machines are shared and
+   * slow; a passing test never waits it out.
+   */
+  public static final Duration DEFAULT_AWAIT_TIMEOUT = Duration.ofSeconds(30);
 
   private final DiscordEngine engine;
 

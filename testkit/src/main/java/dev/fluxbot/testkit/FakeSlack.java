@@ -65,7 +65,11 @@ public final class FakeSlack implements AutoCloseable {
   public static final String ADMIN = "U0ADA";
   /** The workspace owner, {@code olivia} ({@code is_owner}). */
   public static final String OWNER = "U0OLIVIA";
-  public static final Duration DEFAULT_AWAIT_TIMEOUT = Duration.ofSeconds(10);
+  /**
+   * How long an {@code await…} waits before it fails: generous, because CI machines are shared and
+   * slow; a passing test never waits it out.
+   */
+  public static final Duration DEFAULT_AWAIT_TIMEOUT = Duration.ofSeconds(30);
 
   private final SlackEngine engine;
 

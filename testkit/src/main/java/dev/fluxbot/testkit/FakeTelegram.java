@@ -39,7 +39,11 @@ public final class FakeTelegram implements AutoCloseable {
   public static final String DEFAULT_TOKEN = "123456789:AAFakeTelegramTestkitToken-0123456789ab";
   public static final long DEFAULT_BOT_ID = 123456789L;
   public static final String DEFAULT_BOT_USERNAME = "fluxbot_test_bot";
-  public static final Duration DEFAULT_AWAIT_TIMEOUT = Duration.ofSeconds(10);
+  /**
+   * How long an {@code await…} waits before it fails: generous, because CI machines are shared and
+   * slow; a passing test never waits it out.
+   */
+  public static final Duration DEFAULT_AWAIT_TIMEOUT = Duration.ofSeconds(30);
   /** A user, first name {@code Alice}, username {@code alice}. */
   public static final long ALICE = 1001;
   /** A user, first name {@code Bob}, username {@code bob}. */

@@ -40,7 +40,7 @@ class FakeDiscordWireTest {
 
   @BeforeEach
   void start() throws Exception {
-    discord = FakeDiscord.builder().clock(clock).awaitTimeout(Duration.ofSeconds(5)).start();
+    discord = FakeDiscord.builder().clock(clock).start();
     gateway = new GatewayClient(discord.gatewayUrl());
   }
 
