@@ -528,7 +528,9 @@ public final class ImagineService {
     for (int i = 0; i < hashes.size(); i++) {
       String hash = hashes.get(i);
       byte[] bytes = p.images().get(hash).orElseThrow(() -> new UserError(UserError.Code.INVALID_REFERENCE,
-          "The stored " + what + " images of that job are gone (the image store was cleaned); start a new /imagine."));
+          (what.equals("image") ? "That job's image is" : "That job's reference images are") + " no longer stored "
+              + "(the image store keeps within its size limit by removing what was used least recently). Attach the "
+              + (what.equals("image") ? "image" : "images") + " to a new /imagine instead."));
       sources.add(ImageSource.bytes(what + (i + 1), bytes));
     }
     return sources;

@@ -351,7 +351,7 @@ public final class SeedCache {
       implements DiskTotal.Counted {}
 
   private void deleteIfUnused(Connection c, String imageHash) throws SQLException {
-    if (index.isReferenced(c, imageHash)) {
+    if (index.isNeeded(c, imageHash)) {
       return;
     }
     try {

@@ -63,6 +63,11 @@ class ImagineServiceTest {
   }
 
   private ImagineService service(ImageBackend backend, Executor executor, JobScheduler.Settings settings) {
+    return service(backend, executor, settings, SeedCache.Settings.defaults());
+  }
+
+  private ImagineService service(ImageBackend backend, Executor executor, JobScheduler.Settings settings,
+      SeedCache.Settings cacheSettings) {
     JobScheduler scheduler = new JobScheduler(executor, settings);
     open.add(scheduler);
     ImageStore images = ImageStore.onDisk(dir.resolve("images"));
@@ -71,7 +76,7 @@ class ImagineServiceTest {
         new CommandParser(ModelCatalog.builtIn(), CommandParser.Settings.defaults()),
         new ReferenceLoader(new OkHttpClient(), ReferenceLoader.Limits.defaults()), new BackendRouter(List.of(backend)),
         SeedHistory.inDatabase(db, clock), new JobStore(db, ModelCatalog.builtIn(), clock), quota,
-        new SeedCache(db, images, SeedCache.Settings.defaults(), clock), images, scheduler),
+        new SeedCache(db, images, cacheSettings, clock), images, scheduler),
         new ImagineService.Settings(1000, 0, List.of()), clock, new Random(7 + services++));
   }
 
@@ -196,6 +201,28 @@ class ImagineServiceTest {
     assertThat(ref.request().prompt()).isEqualTo("in watercolour");
     assertThat(jobs().find(ref.jobId()).orElseThrow().parentJobId()).isEqualTo(parent.jobId());
     assertThat(quota().status(bob).spentMilli()).as("the presser pays").isPositive();
+  }
+
+  @Test
+  void aButtonWhoseImageTheCacheBudgetRemovedSaysSoAndTheOthersStillWork() throws IOException {
+    long oneImage = Math.max(png(1344, 768).length, png(1024, 1024).length);
+    FakeBackend backend = new FakeBackend();
+    ImagineService s = service(backend, Executors.newVirtualThreadPerTaskExecutor(), JobScheduler.Settings.defaults(),
+        new SeedCache.Settings(1L << 20, oneImage + 1));
+    ImageReply parent = imagine(s, alice, "a red fox --ar 16:9 --seed 7");
+    imagine(s, alice, "a green owl --ar 1:1"); // the delivered fox leaves the budget, and its file with it
+
+    CompletableFuture<ImageReply> asReference = s.followUp(bob, parent.jobId(), ImageReply.FollowUp.USE_AS_REFERENCE,
+        "in watercolour", reply, null);
+    ImageReply reroll = join(s.followUp(bob, parent.jobId(), ImageReply.FollowUp.REROLL, null, reply, null));
+
+    UserError gone = (UserError) catchThrowableOfType(java.util.concurrent.CompletionException.class, asReference::join)
+        .getCause();
+    assertThat(gone.code()).isEqualTo(UserError.Code.INVALID_REFERENCE);
+    assertThat(gone.getMessage()).isEqualTo("That job's image is no longer stored (the image store keeps within its "
+        + "size limit by removing what was used least recently). Attach the image to a new /imagine instead.");
+    assertThat(reroll.request().prompt()).isEqualTo("a red fox");
+    assertThat(backend.generated).hasSize(3);
   }
 
   @Test

@@ -130,12 +130,21 @@ public final class SeedIndex {
     }
   }
 
-  /** Whether a cache row or a job still refers to the image. */
-  public boolean isReferenced(Connection c, String imageHash) throws SQLException {
+  /**
+   * Whether the image must stay: another cache row holds it, a job's answer with it is still to
+   * be delivered, or a job not yet finished uses it as a reference. The image of a job already
+   * delivered may go: its buttons that need it ("use as reference", the original) then say it is
+   * no longer stored. Without this the budget bounded the index but no file ever left the disk,
+   * since every cached image is some job's.
+   */
+  public boolean isNeeded(Connection c, String imageHash) throws SQLException {
     try (PreparedStatement st = c.prepareStatement("SELECT 1 FROM seed_cache WHERE image_hash = ?"
-        + " UNION ALL SELECT 1 FROM jobs WHERE image_hash = ?")) {
+        + " UNION ALL SELECT 1 FROM jobs WHERE image_hash = ? AND state = 'SUCCEEDED' AND delivered_at IS NULL"
+        + " AND reply_address IS NOT NULL"
+        + " UNION ALL SELECT 1 FROM jobs WHERE state IN ('QUEUED', 'RUNNING') AND reference_hashes LIKE ?")) {
       st.setString(1, imageHash);
       st.setString(2, imageHash);
+      st.setString(3, "%\"" + imageHash + "\"%");
       st.setMaxRows(1);
       try (ResultSet rs = st.executeQuery()) {
         return rs.next();

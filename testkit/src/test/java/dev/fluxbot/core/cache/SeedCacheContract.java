@@ -113,13 +113,20 @@ abstract class SeedCacheContract {
     });
   }
 
-  private void insertJobUsing(String imageHash) {
+  /** A job row as the pipeline leaves it: {@code state}, its image, its references (JSON), where its answer goes and when it got there. */
+  private void insertJob(String id, String state, String imageHash, String referenceHashes, String replyAddress,
+      Long deliveredAt) {
     db.transaction(c -> {
       try (PreparedStatement st = c.prepareStatement("INSERT INTO jobs (id, platform, user_id, scope_id, requester,"
-          + " command_text, request, reference_hashes, state, model, seed, estimate_milli, created_at, image_hash)"
-          + " VALUES ('01JOB0000000000000000000AA', 'cli', 'alice', '*', '{}', 'a fox', '{}', '[]', 'SUCCEEDED',"
-          + " 'klein-4b', 42, 1000, 0, ?)")) {
-        st.setString(1, imageHash);
+          + " command_text, request, reference_hashes, state, model, seed, estimate_milli, created_at, image_hash,"
+          + " reply_address, delivered_at) VALUES (?, 'cli', 'alice', '*', '{}', 'a fox', '{}', ?, ?, 'klein-4b', 42,"
+          + " 1000, 0, ?, ?, ?)")) {
+        st.setString(1, id);
+        st.setString(2, referenceHashes);
+        st.setString(3, state);
+        st.setString(4, imageHash);
+        st.setString(5, replyAddress);
+        st.setObject(6, deliveredAt, java.sql.Types.BIGINT);
         return st.executeUpdate();
       }
     });
@@ -220,19 +227,50 @@ abstract class SeedCacheContract {
     assertThat(stats.diskBytes()).isEqualTo(300);
   }
 
-  @Test
-  void anImageThatAJobStillUsesSurvivesEviction() {
-    SeedCache cache = cache(new Settings(1L << 20, 200));
+  /** Puts a, then b and c, which push a out of a budget of two; returns a. */
+  private CachedImage putThenEvict(SeedCache cache, Runnable afterA) {
     CachedImage a = put(cache, "a", image(1, 100));
-    insertJobUsing(a.imageHash());
+    afterA.run();
     clock.advance(Duration.ofSeconds(1));
     put(cache, "b", image(2, 100));
     clock.advance(Duration.ofSeconds(1));
     put(cache, "c", image(3, 100));
-
     assertThat(rows().keySet()).containsExactlyInAnyOrder(fp("b"), fp("c"));
     assertThat(cache.lookup(fp("a"))).isEmpty();
+    return a;
+  }
+
+  @Test
+  void anImageWhoseAnswerIsStillToBeDeliveredSurvivesEviction() {
+    SeedCache cache = cache(new Settings(1L << 20, 200));
+    String hash = Hashes.sha256Hex(image(1, 100));
+    CachedImage a = putThenEvict(cache, () -> insertJob("01JOB0000000000000000000AA", "SUCCEEDED", hash, "[]",
+        "{\"chat\":1}", null));
+
     assertThat(store.get(a.imageHash())).hasValueSatisfying(bytes -> assertThat(bytes).isEqualTo(image(1, 100)));
+  }
+
+  @Test
+  void anImageThatAnUnfinishedJobUsesAsAReferenceSurvivesEviction() {
+    SeedCache cache = cache(new Settings(1L << 20, 200));
+    String hash = Hashes.sha256Hex(image(1, 100));
+    CachedImage a = putThenEvict(cache, () -> insertJob("01JOB0000000000000000000AB", "QUEUED", null,
+        "[\"" + "0".repeat(64) + "\",\"" + hash + "\"]", "{\"chat\":1}", null));
+
+    assertThat(store.contains(a.imageHash())).isTrue();
+  }
+
+  @Test
+  void theImageOfADeliveredJobLeavesWithItsEntry() {
+    SeedCache cache = cache(new Settings(1L << 20, 200));
+    String hash = Hashes.sha256Hex(image(1, 100));
+    CachedImage a = putThenEvict(cache, () -> {
+      insertJob("01JOB0000000000000000000AC", "SUCCEEDED", hash, "[]", "{\"chat\":1}", 5L);
+      insertJob("01JOB0000000000000000000AD", "SUCCEEDED", hash, "[]", null, null); // the CLI's: no reply to deliver
+      insertJob("01JOB0000000000000000000AE", "FAILED", null, "[\"" + hash + "\"]", "{\"chat\":1}", null);
+    });
+
+    assertThat(store.contains(a.imageHash())).as("the budget bounds the disk, not only the index").isFalse();
   }
 
   @Test
