@@ -67,7 +67,7 @@ public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Sto
         workerUrl("local.workers[" + i + "]", workers.get(i));
       }
       duration("local.health_interval", healthInterval);
-      wait("local.requeue_wait", requeueWait);
+      durationOrZero("local.requeue_wait", requeueWait);
       if (maxAttempts < 1 || maxAttempts > 10) {
         throw new IllegalArgumentException("local.max_attempts: must be 1..10 (a lost worker costs one); got "
             + maxAttempts);
@@ -79,11 +79,11 @@ public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Sto
     }
 
     public java.time.Duration requeueWaitDuration() {
-      return wait("local.requeue_wait", requeueWait);
+      return durationOrZero("local.requeue_wait", requeueWait);
     }
 
     /** As {@link FluxbotConfig#duration}, or zero ({@code 0s}). */
-    private static java.time.Duration wait(String field, String text) {
+    private static java.time.Duration durationOrZero(String field, String text) {
       return text.matches("0+\\s*[smh]?") ? java.time.Duration.ZERO : duration(field, text);
     }
 

@@ -7,6 +7,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
@@ -91,11 +92,9 @@ final class SlackPlatform {
       throw new FluxbotConfig.ConfigException(apiUrl.name() + ": must be an http(s) URL such as https://slack.com/api/; "
           + "got \"" + apiUrl.value() + "\".");
     }
-    Set<String> admins = env.get(ADMINS)
-        .map(list -> Arrays.stream(list.split(",")).map(String::strip).filter(s -> !s.isEmpty())
-            .collect(Collectors.toUnmodifiableSet()))
-        .orElseGet(() -> yaml.adminUserIds().stream().map(String::strip).filter(s -> !s.isEmpty())
-            .collect(Collectors.toUnmodifiableSet()));
+    List<String> adminList = env.get(ADMINS).map(list -> Arrays.asList(list.split(","))).orElse(yaml.adminUserIds());
+    Set<String> admins = adminList.stream().map(String::strip).filter(s -> !s.isEmpty())
+        .collect(Collectors.toUnmodifiableSet());
     Named listen = pick(env, HTTP_LISTEN, "slack.http_listen", yaml.httpListen());
     try {
       return Optional.of(new SlackBot.Config(m, bot.get(), app, signing, apiUrl.value(),

@@ -48,6 +48,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import okhttp3.OkHttpClient;
@@ -136,6 +137,15 @@ class SlackBotEndToEndTest {
 
   private void startBot() throws Exception {
     startBot(SlackBot.Mode.SOCKET, Set.of());
+  }
+
+  /** Polls {@code condition} every 20 ms until it holds; fails, saying {@code what}, after {@link #WAIT}. */
+  private static void awaitTrue(String what, BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (!condition.getAsBoolean()) {
+      assertThat(System.nanoTime()).as(what).isLessThan(deadline);
+      Thread.sleep(20);
+    }
   }
 
   private static SlackMessage buttonsOf(FakeSlack slack, int nth) {
@@ -296,13 +306,8 @@ class SlackBotEndToEndTest {
     closeBot();
 
     slack.awaitSocketConnections(0);
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (Thread.getAllStackTraces().keySet().stream()
-        .anyMatch(t -> t.getName().contains(SocketModeClient.EXECUTOR_GROUP_NAME_PREFIX))) {
-      assertThat(System.nanoTime()).as("Bolt's Socket Mode threads (session monitor, message processors) stop")
-          .isLessThan(deadline);
-      Thread.sleep(20);
-    }
+    awaitTrue("Bolt's Socket Mode threads (session monitor, message processors) stop", () -> Thread.getAllStackTraces()
+        .keySet().stream().noneMatch(t -> t.getName().contains(SocketModeClient.EXECUTOR_GROUP_NAME_PREFIX)));
   }
 
   @Test
@@ -316,11 +321,8 @@ class SlackBotEndToEndTest {
     assertThat(told.path("response_type").asText()).isEqualTo("ephemeral");
     assertThat(told.path("text").asText()).startsWith("⚠️ fluxbot is not in this channel, so it cannot post your image. "
         + "Invite it (`/invite @fluxbot`); the image (job ");
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (jobs.undelivered(20).isEmpty()) {
-      assertThat(System.nanoTime()).as("the job is kept undelivered").isLessThan(deadline);
-      Thread.sleep(20); // the core records the failed delivery on the job's thread
-    }
+    // the core records the failed delivery on the job's thread
+    awaitTrue("the job is kept undelivered", () -> !jobs.undelivered(20).isEmpty());
     assertThat(imageMessages()).isEmpty();
 
     slack.setBotInChannel(FakeSlack.CHANNEL, true);

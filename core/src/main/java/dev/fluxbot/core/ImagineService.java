@@ -525,12 +525,13 @@ public final class ImagineService {
 
   private List<ImageSource> storedImages(List<String> hashes, String what) {
     List<ImageSource> sources = new ArrayList<>();
+    boolean itsImage = what.equals("image");
     for (int i = 0; i < hashes.size(); i++) {
       String hash = hashes.get(i);
       byte[] bytes = p.images().get(hash).orElseThrow(() -> new UserError(UserError.Code.INVALID_REFERENCE,
-          (what.equals("image") ? "That job's image is" : "That job's reference images are") + " no longer stored "
-              + "(the image store keeps within its size limit by removing what was used least recently). Attach the "
-              + (what.equals("image") ? "image" : "images") + " to a new /imagine instead."));
+          (itsImage ? "That job's image is" : "That job's reference images are") + " no longer stored (the image "
+              + "store keeps within its size limit by removing what was used least recently). Attach the "
+              + (itsImage ? "image" : "images") + " to a new /imagine instead."));
       sources.add(ImageSource.bytes(what + (i + 1), bytes));
     }
     return sources;
