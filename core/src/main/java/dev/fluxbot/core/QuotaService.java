@@ -164,7 +164,19 @@ public final class QuotaService {
    * @param source which rule set the limit: {@code user}, {@code role <id>}, {@code scope}, {@code default}
    */
   public record Status(Period period, long limitMilli, long spentMilli, long reservedMilli, long grantedMilli,
-      long leftMilli, Instant windowStart, Instant resetsAt, String source, boolean banned) {}
+      long leftMilli, Instant windowStart, Instant resetsAt, String source, boolean banned) {
+
+    /**
+     * The words {@code /quota} and an admin's {@code quota show} share on every platform:
+     * "3.5 of 10 credits left today (spent 5.5, 1 held by images in progress)". Held credits are
+     * named only when some are held; the total is the rule's limit plus grants.
+     */
+    public String summary() {
+      return credits(leftMilli) + " of " + credits(limitMilli + grantedMilli) + " credits left " + period.phrase
+          + " (spent " + credits(spentMilli)
+          + (reservedMilli > 0 ? ", " + credits(reservedMilli) + " held by images in progress" : "") + ")";
+    }
+  }
 
   /**
    * Whom a rule is for. Platform and scope {@code "*"} mean every one; a scope rule's id is {@code "*"}.
