@@ -86,20 +86,9 @@ public final class CommandParser {
     Objects.requireNonNull(text, "text");
     Objects.requireNonNull(context, "context");
     Objects.requireNonNull(nativeOptions, "nativeOptions");
-    if (text.length() > 4L * settings.maxPromptLength() + 1000) {
-      throw new UserError(UserError.Code.PROMPT_TOO_LONG, "prompt: at most " + settings.maxPromptLength()
-          + " characters; got " + text.length() + ". Shorten it.");
-    }
+    checkLength(text);
     CommandScanner.Result scanned = CommandScanner.scan(text);
-    Map<CommandOption, Value> values = new EnumMap<>(CommandOption.class);
-    for (CommandScanner.Flag f : scanned.flags()) {
-      Value old = values.put(f.option(), new Value(f.option().flag(), f.value()));
-      if (old != null) {
-        throw new UserError(UserError.Code.INVALID_OPTION, f.option().flag()
-            + " was given twice (" + Text.quote(old.raw()) + " and " + Text.quote(f.value())
-            + "); keep one.");
-      }
-    }
+    Map<CommandOption, Value> values = flagValues(scanned);
     nativeOptions.forEach((name, value) -> {
       CommandOption option = CommandOption.byName(name).orElseThrow(() -> new UserError(
           UserError.Code.UNKNOWN_OPTION, "Unknown option " + Text.quote(name) + "; known options: "
@@ -111,6 +100,73 @@ public final class CommandParser {
     context.defaults().forEach((name, value) -> CommandOption.byName(name)
         .ifPresent(option -> values.putIfAbsent(option, new Value("your default " + option.id(), value))));
     return build(scanned.prompt(), values, referenceCount, context);
+  }
+
+  /**
+   * The text typed for Vary: parsed with the same grammar and rules as {@code /imagine}, where each
+   * flag typed wins and every option not typed keeps the original job's value (its seed too, unless
+   * {@code --seed} is given). The size stays unless {@code --ar}, {@code --size} or {@code --res} is typed.
+   *
+   * @throws UserError for anything {@code /imagine} would refuse
+   */
+  public GenerationRequest vary(GenerationRequest original, String text) {
+    Objects.requireNonNull(original, "original");
+    Objects.requireNonNull(text, "text");
+    checkLength(text);
+    CommandScanner.Result scanned = CommandScanner.scan(text);
+    Map<CommandOption, Value> values = flagValues(scanned);
+    boolean sizeTyped = values.containsKey(CommandOption.AR) || values.containsKey(CommandOption.SIZE);
+    boolean resTyped = values.containsKey(CommandOption.RES);
+    inherit(values, CommandOption.MODEL, original.model().id());
+    ModelSpec model = model(values.get(CommandOption.MODEL));
+    if (original.seed() != null) {
+      inherit(values, CommandOption.SEED, Long.toString(original.seed()));
+    }
+    if (original.steps() != null && model.takesSteps()) {
+      inherit(values, CommandOption.STEPS, Integer.toString(original.steps()));
+    }
+    if (original.guidance() != null && model.takesGuidance()) {
+      inherit(values, CommandOption.GUIDANCE, Text.number(original.guidance()));
+    }
+    inherit(values, CommandOption.SAFETY, Integer.toString(original.safetyTolerance()));
+    inherit(values, CommandOption.FORMAT, original.format().name());
+    inherit(values, CommandOption.NO_CACHE, Boolean.toString(original.noCache()));
+    inherit(values, CommandOption.RES, original.hiRes() ? "2k" : "1k");
+    if (!sizeTyped && resTyped && original.size() != null) {
+      inherit(values, CommandOption.AR, original.size().width() + ":" + original.size().height());
+    }
+    GenerationRequest varied = build(scanned.prompt(), values, original.referenceCount(), Context.NONE);
+    if (!sizeTyped && !resTyped && original.size() != null && !model.equals(original.model())) {
+      exactSize(new Value("the original image's size", original.size().width() + "x" + original.size().height()),
+          model.sizeRules()); // the kept size must suit the newly typed model
+    }
+    return sizeTyped || resTyped ? varied : new GenerationRequest(varied.model(), varied.prompt(), original.size(),
+        original.hiRes(), varied.seed(), varied.seedFromLast(), varied.steps(), varied.guidance(),
+        varied.safetyTolerance(), varied.format(), varied.referenceCount(), varied.noCache());
+  }
+
+  private static void inherit(Map<CommandOption, Value> values, CommandOption option, String raw) {
+    values.putIfAbsent(option, new Value("the original image's " + option.id(), raw));
+  }
+
+  private void checkLength(String text) {
+    if (text.length() > 4L * settings.maxPromptLength() + 1000) {
+      throw new UserError(UserError.Code.PROMPT_TOO_LONG, "prompt: at most " + settings.maxPromptLength()
+          + " characters; got " + text.length() + ". Shorten it.");
+    }
+  }
+
+  private static Map<CommandOption, Value> flagValues(CommandScanner.Result scanned) {
+    Map<CommandOption, Value> values = new EnumMap<>(CommandOption.class);
+    for (CommandScanner.Flag f : scanned.flags()) {
+      Value old = values.put(f.option(), new Value(f.option().flag(), f.value()));
+      if (old != null) {
+        throw new UserError(UserError.Code.INVALID_OPTION, f.option().flag()
+            + " was given twice (" + Text.quote(old.raw()) + " and " + Text.quote(f.value())
+            + "); keep one.");
+      }
+    }
+    return values;
   }
 
   private record Value(String field, String raw) {}

@@ -160,7 +160,7 @@ public final class ImagineService {
       List<ImageSource> refs = storedImages(parent.referenceHashes(), "reference");
       GenerationRequest request = switch (action) {
         case REROLL -> base.withSeed(drawSeed());
-        case VARY -> base.withPrompt(promptFor(action, prompt));
+        case VARY -> withSeed(p.parser().vary(base, promptFor(action, prompt)), who);
         case UPSCALE_2K -> base.hiRes() ? base : upscaled(base);
         case USE_AS_REFERENCE -> {
           if (parent.imageHash() == null) {
@@ -168,8 +168,9 @@ public final class ImagineService {
                 + " has no image (it ended " + parent.state().name().toLowerCase(java.util.Locale.ROOT) + ").");
           }
           refs = storedImages(List.of(parent.imageHash()), "image");
-          yield p.parser().parse(promptFor(action, prompt), java.util.Map.of("model", base.model().id()), 1)
-              .withSeed(drawSeed());
+          GenerationRequest asked = p.parser().parse(promptFor(action, prompt), java.util.Map.of(), 1,
+              new CommandParser.Context(java.util.Map.of("model", base.model().id()), null, null));
+          yield withSeed(asked, who);
         }
       };
       return start(jobId, who, request.prompt(), request, refs, reply, replyAddress, parentJobId, action, true);

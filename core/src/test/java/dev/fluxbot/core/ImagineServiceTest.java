@@ -204,6 +204,59 @@ class ImagineServiceTest {
   }
 
   @Test
+  void varyReadsTheEditedTextWithTheImagineGrammarAndKeepsWhatIsNotTyped() {
+    FakeBackend backend = new FakeBackend();
+    ImagineService s = service(backend);
+    ImageReply parent = imagine(s, alice, "a red fox --ar 16:9 --seed 7 --model pro --format png");
+
+    ImageReply flagged = join(s.followUp(bob, parent.jobId(), ImageReply.FollowUp.VARY, "a red fox at dawn --ar 1:1",
+        reply, null));
+    assertThat(flagged.request().prompt()).isEqualTo("a red fox at dawn");
+    assertThat(backend.generated.get(1).request().prompt()).isEqualTo("a red fox at dawn");
+    assertThat(flagged.request().size()).isEqualTo(new ImageSize(1024, 1024));
+    assertThat(flagged.request().seed()).isEqualTo(7);
+    assertThat(flagged.request().model().id()).isEqualTo("pro");
+    assertThat(flagged.request().format()).isEqualTo(ImageType.PNG);
+
+    ImageReply plain = join(s.followUp(bob, parent.jobId(), ImageReply.FollowUp.VARY, "a red fox at night", reply, null));
+    assertThat(plain.request().size()).isEqualTo(parent.request().size());
+    assertThat(plain.request().seed()).isEqualTo(7);
+
+    ImageReply reseeded = join(s.followUp(bob, parent.jobId(), ImageReply.FollowUp.VARY,
+        "--model flex --steps 20 --seed 9 a fox", reply, null));
+    assertThat(reseeded.request().seed()).isEqualTo(9);
+    assertThat(reseeded.request().model().id()).isEqualTo("flex");
+    assertThat(reseeded.request().steps()).isEqualTo(20);
+    assertThat(reseeded.request().prompt()).isEqualTo("a fox");
+    long spent = quota().status(bob).spentMilli();
+
+    UserError badSeed = (UserError) catchThrowableOfType(java.util.concurrent.CompletionException.class,
+        () -> s.followUp(bob, parent.jobId(), ImageReply.FollowUp.VARY, "a fox --seed -1", reply, null).join())
+        .getCause();
+    assertThat(badSeed.code()).isEqualTo(UserError.Code.INVALID_OPTION);
+    assertThat(badSeed.getMessage()).startsWith("--seed: must be a whole number");
+    UserError tooLong = (UserError) catchThrowableOfType(java.util.concurrent.CompletionException.class,
+        () -> s.followUp(bob, parent.jobId(), ImageReply.FollowUp.VARY, "a fox " + "x".repeat(4000), reply, null)
+            .join()).getCause();
+    assertThat(tooLong.code()).isEqualTo(UserError.Code.PROMPT_TOO_LONG);
+    assertThat(quota().status(bob).spentMilli()).as("nothing charged for a refusal").isEqualTo(spent);
+    assertThat(backend.generated).hasSize(4);
+  }
+
+  @Test
+  void useAsReferenceTakesTypedFlagsOverTheOriginalModel() {
+    FakeBackend backend = new FakeBackend();
+    ImagineService s = service(backend);
+    ImageReply parent = imagine(s, alice, "a red fox --seed 7 --model pro");
+    ImageReply ref = join(s.followUp(bob, parent.jobId(), ImageReply.FollowUp.USE_AS_REFERENCE,
+        "in watercolour --model flex --seed 11", reply, null));
+    assertThat(ref.request().model().id()).isEqualTo("flex");
+    assertThat(ref.request().seed()).isEqualTo(11);
+    ImageReply plain = join(s.followUp(bob, parent.jobId(), ImageReply.FollowUp.USE_AS_REFERENCE, "in ink", reply, null));
+    assertThat(plain.request().model().id()).isEqualTo("pro");
+  }
+
+  @Test
   void aButtonWhoseImageTheCacheBudgetRemovedSaysSoAndTheOthersStillWork() throws IOException {
     long oneImage = Math.max(png(1344, 768).length, png(1024, 1024).length);
     FakeBackend backend = new FakeBackend();
