@@ -305,8 +305,9 @@ public final class ImagineService {
           ? backend.generate(work, listener)
           : backend.resume(work, resumeTask, listener);
       String hash = p.images().put(result.image()); // hashed once; the cache reuses it
-      long cost = result.cost() == null ? job.estimateMilli()
-          : result.cost().multiply(MILLI).setScale(0, RoundingMode.HALF_UP).longValueExact();
+      BigDecimal reported = result.cost() != null ? result.cost() : resumeTask == null ? null : resumeTask.cost();
+      long cost = reported == null ? job.estimateMilli()
+          : reported.multiply(MILLI).setScale(0, RoundingMode.HALF_UP).longValueExact();
       if (!backend.spendsBflCredits()) {
         cost = job.estimateMilli();
       }
@@ -324,8 +325,10 @@ public final class ImagineService {
       if (!p.images().contains(hash)) {
         p.images().put(result.image()); // a cache eviction removed it before the row above existed
       }
-      ImageReply image = new ImageReply(id, work.request(), result, false, List.of(ImageReply.FollowUp.values()));
-      deliver(image, reply, true);
+      GenerationResult shown = new GenerationResult(result.image(), result.type(), result.width(), result.height(),
+          result.seed(), BigDecimal.valueOf(charged, 3), result.backend(), result.taskId(), result.elapsed());
+      ImageReply image = new ImageReply(id, work.request(), shown, false, List.of(ImageReply.FollowUp.values()));
+      deliver(image, reply, true); // the caption shows what was charged
       done.complete(image);
     } catch (RuntimeException e) {
       UserError error = asUserError(id, e);

@@ -145,7 +145,10 @@ public final class JobStore {
 
   /** Stores the backend's task, so a restart polls it instead of starting it again. */
   public void recordTask(String id, BackendTask task) {
-    update("UPDATE jobs SET task_id = ?, polling_url = ? WHERE id = ?", task.taskId(), task.resumeUrl(), id);
+    Long costMilli = task.cost() == null ? null
+        : task.cost().movePointRight(3).setScale(0, java.math.RoundingMode.HALF_UP).longValueExact();
+    update("UPDATE jobs SET task_id = ?, polling_url = ?, task_cost_milli = ? WHERE id = ?", task.taskId(),
+        task.resumeUrl(), costMilli, id);
   }
 
   public void succeed(String id, long costMilli, String imageHash, ImageType type, int width, int height, boolean cached) {
@@ -229,6 +232,11 @@ public final class JobStore {
     }
   }
 
+  private static BackendTask task(String backend, String taskId, String pollingUrl, Long costMilli) {
+    return new BackendTask(backend == null ? "unknown" : backend, taskId, pollingUrl,
+        costMilli == null ? null : java.math.BigDecimal.valueOf(costMilli, 3));
+  }
+
   private Job read(ResultSet rs) throws SQLException {
     try {
       String taskId = rs.getString("task_id");
@@ -241,7 +249,7 @@ public final class JobStore {
       return new Job(rs.getString("id"), requester(JSON.readTree(rs.getString("requester"))),
           rs.getString("command_text"), request(JSON.readTree(rs.getString("request"))), hashes,
           rs.getString("reply_address"), State.valueOf(rs.getString("state")), rs.getString("fingerprint"), backend,
-          taskId == null ? null : new BackendTask(backend == null ? "unknown" : backend, taskId, rs.getString("polling_url")),
+          taskId == null ? null : task(backend, taskId, rs.getString("polling_url"), getLong(rs, "task_cost_milli")),
           rs.getLong("estimate_milli"), getLong(rs, "cost_milli"), rs.getInt("cached") == 1, rs.getString("image_hash"),
           type == null ? null : ImageType.fromName(type).orElse(null), getInt(rs, "width"), getInt(rs, "height"),
           rs.getString("parent_job_id"), followUp == null ? null : ImageReply.FollowUp.byId(followUp).orElse(null),

@@ -308,6 +308,36 @@ class ImagineServiceTest {
   }
 
   @Test
+  void aResumedTaskIsChargedTheCostStatedAtSubmitAndItsCaptionShowsWhatWasCharged() throws Exception {
+    CountDownLatch crashed = new CountDownLatch(1);
+    FakeBackend dying = new FakeBackend();
+    dying.hangAfterTask = crashed;
+    dying.taskCost = new BigDecimal("2.4");
+    ImagineService before = service(dying);
+    before.submit(new ImagineCommand(alice, "a fox --model pro --seed 3", Map.of(), List.of()), reply,
+        "{\"kind\":\"test\"}");
+    assertThat(dying.taskStarted.await(10, TimeUnit.SECONDS)).isTrue();
+    String jobId = jobs().unfinished().get(0).id();
+    assertThat(jobs().find(jobId).orElseThrow().task().cost()).isEqualByComparingTo("2.4");
+
+    FakeBackend after = new FakeBackend(); // reports no cost on resume, as BFL's polling answer does not
+    RecordingReply resumedReply = new RecordingReply();
+    ImageReply done = join(service(after).resumeUnfinished(j -> true, j -> resumedReply).get(0));
+    assertThat(quota().status(alice).spentMilli()).as("the stated cost, not pro's estimate of 3").isEqualTo(2_400);
+    assertThat(jobs().find(jobId).orElseThrow().costMilli()).isEqualTo(2_400);
+    assertThat(done.result().cost()).as("the caption's cost").isEqualByComparingTo("2.4");
+    crashed.countDown();
+  }
+
+  @Test
+  void theCaptionShowsTheChargeWhenTheBackendReportsNoCost() {
+    FakeBackend backend = new FakeBackend(); // cost null: the estimate is charged and shown
+    ImageReply r = imagine(service(backend), alice, "a fox --model pro");
+    assertThat(quota().status(alice).spentMilli()).isEqualTo(3_000);
+    assertThat(r.result().cost()).isEqualByComparingTo("3");
+  }
+
+  @Test
   void aQueuedJobRunsAfterARestart() {
     List<Runnable> neverRun = new CopyOnWriteArrayList<>();
     FakeBackend backend = new FakeBackend();
@@ -476,6 +506,7 @@ class ImagineServiceTest {
     final List<String> resumedTasks = new CopyOnWriteArrayList<>();
     final CountDownLatch taskStarted = new CountDownLatch(1);
     volatile BigDecimal cost;
+    volatile BigDecimal taskCost;
     volatile UserError failWith;
     volatile CountDownLatch hangAfterTask;
     volatile java.util.function.Consumer<GenerationJob> onGenerate = job -> {};
@@ -505,7 +536,7 @@ class ImagineServiceTest {
       generated.add(job);
       threads.add(Thread.currentThread());
       onGenerate.accept(job);
-      progress.onTask(new BackendTask(name(), "task-" + generated.size(), "http://127.0.0.1:1/poll"));
+      progress.onTask(new BackendTask(name(), "task-" + generated.size(), "http://127.0.0.1:1/poll", taskCost));
       taskStarted.countDown();
       if (hangAfterTask != null) {
         try {

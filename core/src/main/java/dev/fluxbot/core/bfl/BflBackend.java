@@ -118,7 +118,7 @@ public final class BflBackend implements ImageBackend {
       try {
         Submitted task = submit(job, deadline);
         log.info("job {}: BFL task {} submitted to {}", job.id(), task.id(), job.request().model().endpoint());
-        progress.onTask(new BackendTask(name(), task.id(), task.pollingUrl().toString()));
+        progress.onTask(new BackendTask(name(), task.id(), task.pollingUrl().toString(), task.cost()));
         progress.onProgress(Progress.of(Progress.Stage.SUBMITTED, "task " + task.id()));
         return finish(job, task, start, deadline, progress);
       } finally {
@@ -141,7 +141,8 @@ public final class BflBackend implements ImageBackend {
 
   /**
    * Polls a task submitted before a restart from its stored polling URL; a new wait limit starts
-   * now. The cost is not known again (BFL reports it at submit), so the result's cost is null.
+   * now. BFL reports the cost only at submit: the result carries the cost stored with the task
+   * (null for a task stored without one).
    */
   @Override
   public GenerationResult resume(GenerationJob job, BackendTask task, ProgressListener progress) {
@@ -156,7 +157,7 @@ public final class BflBackend implements ImageBackend {
       acquireSlot(deadline, progress);
       try {
         log.info("job {}: resuming BFL task {}", job.id(), task.taskId());
-        return finish(job, new Submitted(task.taskId(), pollingUrl, null), start, deadline, progress);
+        return finish(job, new Submitted(task.taskId(), pollingUrl, task.cost()), start, deadline, progress);
       } finally {
         slots.release();
       }

@@ -391,6 +391,8 @@ class BflBackendTest {
     assertThat(r.width()).isEqualTo(1024);
     assertThat(r.seed()).isEqualTo(9);
     assertThat(r.taskId()).isEqualTo(task.taskId());
+    assertThat(task.cost()).as("BFL's submit answer states the cost; it is kept with the task").isPositive();
+    assertThat(r.cost()).as("the resumed result carries the cost stated at submit").isEqualTo(task.cost());
     assertThat(fake.submits()).hasSize(1);
     assertThat(fake.polls()).isNotEmpty();
   }
