@@ -1,6 +1,7 @@
 package dev.fluxbot.app;
 
 import dev.fluxbot.core.ChatReply;
+import dev.fluxbot.core.ImagineService;
 import dev.fluxbot.core.JobStore;
 import dev.fluxbot.core.Secret;
 import dev.fluxbot.core.Sleeper;
@@ -105,6 +106,7 @@ final class RunCli implements Callable<Integer> {
         log.info("backend local-klein: klein requests go local first; fallback to BFL {}",
             wiring.local.config().fallbackToBfl() ? "on" : "off");
       }
+      ImagineService.Leftovers leftovers = wiring.imagine.leftovers(); // before any platform can make a job
       SignedLinks links;
       try {
         links = signedLinks(config);
@@ -130,7 +132,7 @@ final class RunCli implements Callable<Integer> {
         wiring.close();
         return Main.USER_ERROR;
       }
-      var resumed = wiring.imagine.resumeUnfinished(j -> !"cli".equals(j.requester().platform()),
+      var resumed = wiring.imagine.resumeUnfinished(leftovers, j -> !"cli".equals(j.requester().platform()),
           j -> platforms.stream().map(platform -> platform.replyFor(j)).flatMap(Optional::stream).findFirst()
               .orElse(null));
       if (!resumed.isEmpty()) {

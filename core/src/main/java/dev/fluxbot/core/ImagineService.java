@@ -6,10 +6,12 @@ import java.math.RoundingMode;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Function;
@@ -271,8 +273,9 @@ public final class ImagineService {
         p.scheduler().submit(job.id(), job.requester().key(), backend.name(), task, listener);
       }
     } catch (IllegalStateException e) {
+      log.warn("job {}: the scheduler refused it: {}", job.id(), e.getMessage());
       UserError error = new UserError(UserError.Code.BACKEND_UNAVAILABLE,
-          "The bot cannot take new images right now (" + e.getMessage() + "); try again in a minute.", e);
+          "The bot cannot take new images right now; try again in a minute.", e);
       settleFailure(job.id(), error);
       reply.failed(error);
       done.completeExceptionally(error);
@@ -428,10 +431,36 @@ public final class ImagineService {
    */
   public List<CompletableFuture<ImageReply>> resumeUnfinished(Predicate<JobStore.Job> which,
       Function<JobStore.Job, ChatReply> replies) {
+    return resumeUnfinished(leftovers(), which, replies);
+  }
+
+  /**
+   * The jobs a previous run left unfinished or undelivered. A bot reads them before it takes new
+   * work and resumes them once its platforms can answer: a job made in between (a button pressed
+   * right after a restart) is this process's own and is never taken for one of them.
+   */
+  public Leftovers leftovers() {
+    Set<String> ids = new HashSet<>();
+    p.jobs().undelivered(MAX_DELIVERY_ATTEMPTS).forEach(j -> ids.add(j.id()));
+    p.jobs().unfinished().forEach(j -> ids.add(j.id()));
+    return new Leftovers(ids);
+  }
+
+  /** Job ids found unfinished or undelivered when this process started; see {@link #leftovers()}. */
+  public record Leftovers(Set<String> jobIds) {
+    public Leftovers {
+      jobIds = Set.copyOf(jobIds);
+    }
+  }
+
+  /** {@link #resumeUnfinished(Predicate, Function)} for the jobs read earlier by {@link #leftovers()}. */
+  public List<CompletableFuture<ImageReply>> resumeUnfinished(Leftovers leftovers, Predicate<JobStore.Job> which,
+      Function<JobStore.Job, ChatReply> replies) {
+    Predicate<JobStore.Job> mine = j -> leftovers.jobIds().contains(j.id()) && which.test(j);
     settleOrphanedReservations();
     List<CompletableFuture<ImageReply>> resumed = new ArrayList<>();
     for (JobStore.Job job : p.jobs().undelivered(MAX_DELIVERY_ATTEMPTS)) {
-      ChatReply reply = which.test(job) ? replies.apply(job) : null;
+      ChatReply reply = mine.test(job) ? replies.apply(job) : null;
       Optional<ImageReply> answer = reply == null ? Optional.empty() : storedAnswer(job);
       if (answer.isPresent()) {
         log.info("job {}: delivering the image a restart left undelivered", job.id());
@@ -440,7 +469,7 @@ public final class ImagineService {
       }
     }
     for (JobStore.Job job : p.jobs().unfinished()) {
-      if (!which.test(job)) {
+      if (!mine.test(job)) {
         continue;
       }
       ChatReply reply = Objects.requireNonNullElse(replies.apply(job), ChatReply.silent());

@@ -352,6 +352,30 @@ class ImagineServiceTest {
   }
 
   @Test
+  void aJobMadeAfterTheLeftoversWereReadIsNotTakenForOneOfThem() {
+    List<Runnable> neverRun = new CopyOnWriteArrayList<>();
+    FakeBackend backend = new FakeBackend();
+    service(backend, neverRun::add).submit(new ImagineCommand(alice, "a fox --seed 5", Map.of(), List.of()), reply,
+        "{\"kind\":\"test\"}");
+    String leftover = jobs().unfinished().get(0).id();
+
+    List<Runnable> queued = new CopyOnWriteArrayList<>();
+    ImagineService restarted = service(backend, queued::add);
+    ImagineService.Leftovers left = restarted.leftovers(); // read before the platforms start
+    RecordingReply pressed = new RecordingReply(); // a button pressed between start and resume
+    restarted.submit(new ImagineCommand(bob, "an owl --seed 6", Map.of(), List.of()), pressed, "{\"kind\":\"test\"}");
+    List<CompletableFuture<ImageReply>> resumed = restarted.resumeUnfinished(left, j -> true, j -> null);
+
+    assertThat(resumed).hasSize(1);
+    assertThat(queued).as("the leftover and the new job each queued once").hasSize(2);
+    queued.forEach(Runnable::run);
+    assertThat(join(resumed.get(0)).jobId()).isEqualTo(leftover);
+    assertThat(pressed.events).noneMatch(e -> e.startsWith("failed"));
+    assertThat(jobs().unfinished()).isEmpty();
+    assertThat(backend.generated).extracting(j -> j.request().prompt()).containsExactlyInAnyOrder("a fox", "an owl");
+  }
+
+  @Test
   void aQueuedJobCanBeCancelledAndItsCreditsComeBack() {
     List<Runnable> neverRun = new CopyOnWriteArrayList<>();
     ImagineService s = service(new FakeBackend(), neverRun::add);
