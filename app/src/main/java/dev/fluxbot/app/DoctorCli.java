@@ -87,7 +87,7 @@ final class DoctorCli implements Callable<Integer> {
     Path dataDir = Path.of(config.storage().dataDir());
     String url = env.get(Environment.DATABASE_URL).orElse(config.storage().databaseUrl());
     String where = url == null ? "SQLite " + dataDir.resolve("fluxbot.db") : Database.redact(url);
-    try (Database db = Wiring.database(config.storage(), env, dataDir)) {
+    try (Database db = Wiring.database(config.storage(), env, dataDir, true)) {
       line(OK, "database: " + where + " opens, schema up to date");
     } catch (RuntimeException e) {
       line(FAIL, "database: " + where + " does not open (" + e.getMessage() + "); check storage.data_dir, "

@@ -358,12 +358,20 @@ public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Sto
    * @param dataDir the database (SQLite) and the image store live here
    * @param databaseUrl {@code jdbc:postgresql://…} for several instances; default SQLite in {@code data_dir}
    * @param databasePasswordFile a file holding the database password (env {@code FLUXBOT_DATABASE_PASSWORD} wins)
+   * @param databasePoolSize the most database connections one process keeps; null: 4 on SQLite, and on
+   *     PostgreSQL 10 for {@code run} and 2 for one-shot commands
    */
-  public record Storage(String dataDir, String databaseUrl, String databaseUser, String databasePasswordFile) {
-    static final Storage DEFAULTS = new Storage(null, null, null, null);
+  public record Storage(String dataDir, String databaseUrl, String databaseUser, String databasePasswordFile,
+      Integer databasePoolSize) {
+    static final Storage DEFAULTS = new Storage(null, null, null, null, null);
+    static final int MAX_POOL_SIZE = 100;
 
     public Storage {
       dataDir = dataDir == null ? "data" : dataDir;
+      if (databasePoolSize != null && (databasePoolSize < 2 || databasePoolSize > MAX_POOL_SIZE)) {
+        throw new ConfigException("storage.database_pool_size: must be from 2 to " + MAX_POOL_SIZE + "; got "
+            + databasePoolSize + ". Leave it out for the defaults (10 for run and 2 for other commands on PostgreSQL)");
+      }
     }
   }
 

@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -73,17 +74,12 @@ final class ImagineCli implements Callable<Integer> {
       err.println("fluxbot: " + e.getMessage());
       return Main.USER_ERROR;
     }
-    try (Wiring wiring = new Wiring(config, main.environment)) {
+    if (dryRun) {
+      return dryRun(config, who, out, err);
+    }
+    try (Wiring wiring = new Wiring(config, main.environment, true)) {
       ImagineCommand command = new ImagineCommand(who, text, Map.of(), sources());
       GenerationRequest request = wiring.imagine.plan(command); // input errors first, before any key check
-      if (dryRun) {
-        // klein with a local runtime configured runs there, at the local price
-        boolean local = wiring.local != null && request.model().local();
-        java.math.BigDecimal estimate = local ? java.math.BigDecimal.valueOf(config.quotas().localImageCredits())
-            : request.estimatedCost(List.of());
-        out.println(json ? JSON.writeValueAsString(describe(request, local, estimate)) : summary(request, local, estimate));
-        return Main.OK;
-      }
       if (request.model().local()) { // a pro image starts no klein worker
         wiring.startLocal();
         if (wiring.local != null && wiring.local.config().spawn() != null && !awaitLocal(wiring, err)) {
@@ -117,6 +113,26 @@ final class ImagineCli implements Callable<Integer> {
     }
   }
 
+  /** {@code --dry-run}: parses and prices the request with the config alone; opens no database and writes nothing. */
+  private int dryRun(FluxbotConfig config, Requester who, PrintWriter out, PrintWriter err) {
+    try {
+      var parser = Wiring.parser(config, dev.fluxbot.core.ModelCatalog.builtIn());
+      GenerationRequest request = parser.parse(text, Map.of(), sources().size());
+      // klein with a local runtime configured runs there, at the local price
+      boolean local = config.local().enabled() && request.model().local();
+      java.math.BigDecimal estimate = local ? java.math.BigDecimal.valueOf(config.quotas().localImageCredits())
+          : request.estimatedCost(List.of());
+      out.println(json ? JSON.writeValueAsString(describe(request, local, estimate)) : summary(request, local, estimate));
+      return Main.OK;
+    } catch (UserError | FluxbotConfig.ConfigException e) {
+      err.println("fluxbot: " + e.getMessage());
+      return Main.USER_ERROR;
+    } catch (IOException e) {
+      err.println("fluxbot: " + e.getMessage());
+      return Main.BACKEND_FAILURE;
+    }
+  }
+
   /** Waits for the spawned worker to load its model; false (after saying why) when it did not in time. */
   static boolean awaitLocal(Wiring wiring, PrintWriter err) {
     if (wiring.local.workers().stream().anyMatch(dev.fluxbot.runtime.WorkerReport::healthy)) {
@@ -144,18 +160,53 @@ final class ImagineCli implements Callable<Integer> {
       String image = images.get(i);
       String lower = image.toLowerCase(Locale.ROOT);
       if (lower.startsWith("http://") || lower.startsWith("https://")) {
-        sources.add(ImageSource.url("image" + (i + 1), URI.create(image)));
+        sources.add(ImageSource.url("image" + (i + 1), url(image)));
         continue;
       }
-      Path path = Path.of(image);
-      try {
-        sources.add(ImageSource.bytes(path.getFileName().toString(), Files.readAllBytes(path)));
-      } catch (NoSuchFileException e) {
-        throw new UserError(UserError.Code.INVALID_REFERENCE, "--image: no such file: " + image
-            + ". Give a file path or an http(s) URL.");
-      }
+      sources.add(file(image));
     }
     return sources;
+  }
+
+  private static URI url(String image) {
+    try {
+      URI uri = new URI(image);
+      if (uri.getHost() == null) {
+        throw new URISyntaxException(image, "no host name");
+      }
+      return uri;
+    } catch (URISyntaxException e) {
+      throw new UserError(UserError.Code.INVALID_REFERENCE, "--image: not a valid URL (" + e.getReason()
+          + (e.getIndex() >= 0 ? " at character " + (e.getIndex() + 1) : "") + "); got " + quoted(image)
+          + ". Give an http(s) URL like https://example.com/fox.png (spaces written as %20), or a file path.");
+    }
+  }
+
+  private static ImageSource file(String image) throws IOException {
+    Path path;
+    try {
+      path = Path.of(image);
+    } catch (java.nio.file.InvalidPathException e) {
+      throw new UserError(UserError.Code.INVALID_REFERENCE, "--image: not a valid file path (" + e.getReason() + "); got "
+          + quoted(image) + ". Give an image file's path or an http(s) URL.");
+    }
+    if (Files.isDirectory(path)) {
+      throw new UserError(UserError.Code.INVALID_REFERENCE, "--image: must be an image file, not a folder; got "
+          + quoted(image) + ". Name a file inside it, e.g. --image " + path.resolve("fox.png") + ".");
+    }
+    try {
+      return ImageSource.bytes(String.valueOf(path.getFileName()), Files.readAllBytes(path));
+    } catch (NoSuchFileException e) {
+      throw new UserError(UserError.Code.INVALID_REFERENCE, "--image: no such file: " + image
+          + ". Give a file path or an http(s) URL.");
+    } catch (java.nio.file.AccessDeniedException e) {
+      throw new UserError(UserError.Code.INVALID_REFERENCE, "--image: cannot read " + quoted(image)
+          + " (permission denied). Make it readable by this user, or copy it somewhere that is.");
+    }
+  }
+
+  private static String quoted(String value) {
+    return "\"" + (value.length() > 200 ? value.substring(0, 199) + "…" : value) + "\"";
   }
 
   static ObjectNode describe(GenerationRequest r, boolean local, java.math.BigDecimal estimate) {

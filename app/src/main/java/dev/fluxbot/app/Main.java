@@ -48,7 +48,34 @@ public final class Main {
       logLevel(main.verbose ? Level.INFO : Level.WARN);
       return new CommandLine.RunLast().execute(parsed);
     });
+    // The prompt may begin with a flag ("--ar 16:9 a fox"): it is the COMMAND, not an unknown option.
+    cli.getSubcommands().get("imagine").setUnmatchedOptionsArePositionalParams(true);
+    cli.setExecutionExceptionHandler((e, commandLine, parsed) -> lastResort(e, main.verbose, err));
     return cli.execute(args);
+  }
+
+  /**
+   * What no command caught: one line on stderr (the stack trace only with {@code -v}). A database
+   * that refuses or does not answer is exit 1, like a backend; anything else is a defect of ours.
+   */
+  static int lastResort(Exception e, boolean verbose, PrintWriter err) {
+    if (e instanceof dev.fluxbot.core.Database.UnavailableException unavailable) {
+      err.println("fluxbot: " + unavailable.getMessage());
+    } else {
+      err.println("fluxbot: unexpected error (" + e.getClass().getSimpleName()
+          + (e.getMessage() == null ? "" : ": " + firstLine(e.getMessage())) + ")"
+          + (verbose ? "" : "; run again with -v to see where it happened, and report it if it persists"));
+    }
+    if (verbose) {
+      e.printStackTrace(err);
+    }
+    err.flush();
+    return BACKEND_FAILURE;
+  }
+
+  private static String firstLine(String message) {
+    int end = message.indexOf('\n');
+    return end < 0 ? message : message.substring(0, end);
   }
 
   /** Work on the store the bot uses; returns an exit code. */
@@ -64,7 +91,7 @@ public final class Main {
   int withStore(CommandLine.Model.CommandSpec spec, StoreWork work) {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    try (Wiring wiring = new Wiring(loadConfig(environment), environment)) {
+    try (Wiring wiring = new Wiring(loadConfig(environment), environment, true)) {
       return work.run(wiring, out, err);
     } catch (FluxbotConfig.ConfigException | IllegalArgumentException e) {
       err.println("fluxbot: " + e.getMessage());

@@ -53,13 +53,20 @@ final class Wiring implements AutoCloseable {
   final JobScheduler scheduler;
   final ImagineService imagine;
 
+  /** How many database connections a one-shot command's PostgreSQL pool may hold when the config names none. */
+  static final int ONE_SHOT_POOL = 2;
+
+  /** The parts for {@code run}: a long-lived bot. */
   Wiring(FluxbotConfig config, Environment env) {
+    this(config, env, false);
+  }
+
+  /** @param oneShot a command that does one thing and exits: a small database pool */
+  Wiring(FluxbotConfig config, Environment env, boolean oneShot) {
     this.config = config;
     this.catalog = ModelCatalog.builtIn();
-    ImageType format = check(config, catalog);
     QuotaService.Settings quotaSettings = quotaSettings(config.quotas());
-    CommandParser parser = new CommandParser(catalog, new CommandParser.Settings(config.imagine().defaultModel(),
-        config.imagine().maxPromptLength(), config.imagine().maxSafetyTolerance(), format));
+    CommandParser parser = parser(config, catalog);
     OkHttpClient http = new OkHttpClient.Builder()
         .connectTimeout(Duration.ofSeconds(10))
         .readTimeout(Duration.ofSeconds(60))
@@ -76,7 +83,7 @@ final class Wiring implements AutoCloseable {
     Path dataDir = Path.of(config.storage().dataDir());
     this.local = config.local().enabled() ? LocalKleinBackend.create(localConfig(config.local(), dataDir),
         java.math.BigDecimal.valueOf(config.quotas().localImageCredits())) : null;
-    this.db = database(config.storage(), env, dataDir);
+    this.db = database(config.storage(), env, dataDir, oneShot);
     try {
       this.jobs = new JobStore(db, catalog, clock);
       this.quota = new QuotaService(db, quotaSettings, clock);
@@ -94,6 +101,13 @@ final class Wiring implements AutoCloseable {
       db.close();
       throw e;
     }
+  }
+
+  /** The grammar with the config's defaults and limits; touches no database or file (a dry run uses it alone). */
+  static CommandParser parser(FluxbotConfig config, ModelCatalog catalog) {
+    ImageType format = check(config, catalog);
+    return new CommandParser(catalog, new CommandParser.Settings(config.imagine().defaultModel(),
+        config.imagine().maxPromptLength(), config.imagine().maxSafetyTolerance(), format));
   }
 
   /**
@@ -150,20 +164,23 @@ final class Wiring implements AutoCloseable {
     local.start();
   }
 
-  static Database database(FluxbotConfig.Storage s, Environment env, Path dataDir) {
+  static Database database(FluxbotConfig.Storage s, Environment env, Path dataDir, boolean oneShot) {
     String url = env.get(Environment.DATABASE_URL).orElse(s.databaseUrl());
+    int pool = s.databasePoolSize() != null ? s.databasePoolSize() : 0;
     try {
       if (url == null) {
-        return Database.sqlite(dataDir.resolve("fluxbot.db"));
+        return Database.sqlite(dataDir.resolve("fluxbot.db"), pool);
       }
       Secret password = env.get(Environment.DATABASE_PASSWORD).map(Secret::of).orElse(null);
       if (password == null && s.databasePasswordFile() != null) {
         password = Secret.of(Files.readString(Path.of(s.databasePasswordFile())));
       }
-      return Database.open(url, s.databaseUser(), password);
+      return Database.open(url, s.databaseUser(), password, pool == 0 && oneShot ? ONE_SHOT_POOL : pool);
     } catch (IOException e) {
       throw new FluxbotConfig.ConfigException("storage.database_password_file: cannot read " + s.databasePasswordFile()
           + " (" + e.getClass().getSimpleName() + ")");
+    } catch (Database.UnavailableException e) {
+      throw e; // not a mistake in the settings: the server refused or did not answer
     } catch (IllegalArgumentException | IllegalStateException e) {
       throw new FluxbotConfig.ConfigException("storage: " + e.getMessage());
     }

@@ -88,13 +88,18 @@ public final class Database implements AutoCloseable {
 
   /** The embedded default: {@code <dataDir>/fluxbot.db}, created (with its folder) on first use. */
   public static Database sqlite(Path file) {
+    return sqlite(file, 0);
+  }
+
+  /** {@link #sqlite(Path)} with at most {@code maxConnections} pooled connections (0: the default). */
+  public static Database sqlite(Path file, int maxConnections) {
     try {
       Path parent = file.toAbsolutePath().getParent();
       Files.createDirectories(parent);
     } catch (java.io.IOException e) {
       throw new IllegalStateException("cannot create the data folder for " + file + ": " + e.getMessage(), e);
     }
-    return open("jdbc:sqlite:" + file.toAbsolutePath(), null, null);
+    return open("jdbc:sqlite:" + file.toAbsolutePath(), null, null, maxConnections);
   }
 
   /** The page size of a database file this class creates; an existing file keeps its own. */
@@ -127,7 +132,27 @@ public final class Database implements AutoCloseable {
    * @param password may be null (SQLite, or trust/peer authentication)
    */
   public static Database open(String jdbcUrl, String user, Secret password) {
+    return open(jdbcUrl, user, password, 0);
+  }
+
+  /** The pool size where none is asked for: SQLite's writers and readers, and a bot's share of a PostgreSQL server. */
+  static final int SQLITE_POOL = 4;
+  static final int POSTGRES_POOL = 10;
+
+  /**
+   * Like {@link #open(String, String, Secret)} with at most {@code maxConnections} pooled connections
+   * (0: the default, {@value #SQLITE_POOL} on SQLite and {@value #POSTGRES_POOL} on PostgreSQL). A
+   * PostgreSQL pool opens connections as they are needed, not all of them up front.
+   *
+   * @throws UnavailableException when the server refuses the connection or does not answer
+   * @throws IllegalStateException when the database cannot be opened or migrated for another reason
+   */
+  public static Database open(String jdbcUrl, String user, Secret password, int maxConnections) {
     Objects.requireNonNull(jdbcUrl, "jdbcUrl");
+    if (maxConnections < 0 || maxConnections == 1) {
+      throw new IllegalArgumentException("database pool size: must be 0 (the default) or at least 2 (a migration holds "
+          + "two connections); got " + maxConnections);
+    }
     Dialect dialect = dialectOf(jdbcUrl);
     if (dialect == Dialect.SQLITE) {
       sqliteFile(jdbcUrl).ifPresent(Database::createSqliteFile);
@@ -143,7 +168,7 @@ public final class Database implements AutoCloseable {
       config.setPassword(password.reveal());
     }
     if (dialect == Dialect.SQLITE) {
-      config.setMaximumPoolSize(4);
+      config.setMaximumPoolSize(maxConnections == 0 ? SQLITE_POOL : maxConnections);
       config.addDataSourceProperty("journal_mode", "WAL");
       config.addDataSourceProperty("synchronous", "NORMAL");
       config.addDataSourceProperty("busy_timeout", "30000");
@@ -151,15 +176,19 @@ public final class Database implements AutoCloseable {
       config.addDataSourceProperty("transaction_mode", "IMMEDIATE");
       config.addDataSourceProperty("jdbc.get_generated_keys", "false"); // else every INSERT runs a second query
       config.setMaxLifetime(0); // keep connections (and their cached statements); a local file needs no recycling
-      config.setMinimumIdle(4);
+      config.setMinimumIdle(config.getMaximumPoolSize());
       config.addDataSourceProperty("wal_autocheckpoint", "0"); // the Checkpointer does it, off the writers' path
     } else {
-      config.setMaximumPoolSize(16);
+      config.setMaximumPoolSize(maxConnections == 0 ? POSTGRES_POOL : maxConnections);
+      config.setMinimumIdle(1);
     }
     HikariDataSource ds;
     try {
       ds = new HikariDataSource(config);
     } catch (RuntimeException e) {
+      if (UnavailableException.isUnavailable(e)) {
+        throw new UnavailableException(redact(jdbcUrl), rootMessage(e), e);
+      }
       throw new IllegalStateException("cannot open the database " + redact(jdbcUrl) + ": " + rootMessage(e), e);
     }
     Database db = new Database(ds, dialect, redact(jdbcUrl));
@@ -372,16 +401,52 @@ public final class Database implements AutoCloseable {
 
   /** The URL without a password, for messages. */
   /** The JDBC URL with any {@code password=} value masked, for logs and messages. */
+  /** The URL with any password masked: {@code password=…} parameters and {@code //user:password@host}. */
   public static String redact(String jdbcUrl) {
-    return jdbcUrl.replaceAll("(?i)(password=)[^&;]*", "$1***");
+    return jdbcUrl.replaceAll("(?i)(password=)[^&;]*", "$1***").replaceAll("(//[^/:@?#]*):[^/@?#]*@", "$1:***@");
   }
 
+  /**
+   * The server refused the connection or did not answer: nothing in the settings is wrong (a wrong
+   * password or database name is not this). The message says what to try.
+   */
+  public static final class UnavailableException extends IllegalStateException {
+    UnavailableException(String url, String reason, Throwable cause) {
+      super("the database " + url + " " + (tooManyClients(cause)
+          ? "refused the connection because it has too many clients (" + reason + "). Run fewer fluxbot processes at "
+              + "once, lower storage.database_pool_size, or raise the server's max_connections."
+          : "did not accept a connection (" + reason + "). Check that it is running and reachable, then try again."),
+          cause);
+    }
+
+    /** SQLSTATE class 08 (connection exception), 53300 (too many connections) or 57P03 (cannot connect now). */
+    static boolean isUnavailable(Throwable e) {
+      String state = sqlState(e);
+      return state != null && (state.startsWith("08") || state.equals("53300") || state.equals("57P03"));
+    }
+
+    private static boolean tooManyClients(Throwable e) {
+      return "53300".equals(sqlState(e));
+    }
+
+    private static String sqlState(Throwable e) {
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        if (t instanceof java.sql.SQLException sql && sql.getSQLState() != null) {
+          return sql.getSQLState();
+        }
+      }
+      return null;
+    }
+  }
+
+  /** The innermost cause's message, with any {@code user:password@} in it masked (a driver may repeat the URL's host part). */
   private static String rootMessage(Throwable e) {
     Throwable t = e;
     while (t.getCause() != null) {
       t = t.getCause();
     }
-    return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+    return t.getMessage() == null ? t.getClass().getSimpleName()
+        : t.getMessage().replaceAll("([^\\s/:@()\"']+):[^\\s/@()\"']+@", "$1:***@");
   }
 
   @Override

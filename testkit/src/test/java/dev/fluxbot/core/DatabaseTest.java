@@ -35,6 +35,99 @@ class DatabaseTest {
     });
   }
 
+  /** A role on a new database of the shared server that may hold at most {@code limit} connections: its URL. */
+  private static String limitedRole(String role, int limit) {
+    String url;
+    try (Database admin = postgres()) {
+      url = PostgresServer.newDatabaseUrl();
+      admin.transaction(c -> {
+        try (var st = c.createStatement()) {
+          st.execute("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '" + role + "') THEN CREATE ROLE "
+              + role + " LOGIN CONNECTION LIMIT " + limit + "; END IF; END $$");
+          String name = url.substring(url.lastIndexOf('/') + 1, url.indexOf('?'));
+          st.execute("ALTER DATABASE " + name + " OWNER TO " + role); // its public schema is the owner's to use
+        }
+        return null;
+      });
+    }
+    return url.replace("?user=fluxbot", "?user=" + role);
+  }
+
+  private static int connectionsOf(Database db, String role) {
+    return db.read(c -> {
+      try (var st = c.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE usename = ?")) {
+        st.setString(1, role);
+        try (ResultSet rs = st.executeQuery()) {
+          rs.next();
+          return rs.getInt(1);
+        }
+      }
+    });
+  }
+
+  @Test
+  void aPostgresPoolHoldsNoMoreConnectionsThanAskedAndOpensThemAsNeeded() throws Exception {
+    String url = limitedRole("pool_two", 2);
+    try (Database db = Database.open(url, null, null, 2); Database watcher = postgres()) {
+      var pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+      List<java.util.concurrent.Future<Integer>> reads = new ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        reads.add(pool.submit(() -> db.read(c -> {
+          try (var st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT 1, pg_sleep(0.01)")) {
+            rs.next();
+            return rs.getInt(1);
+          }
+        })));
+      }
+      for (var r : reads) {
+        assertThat(r.get()).isEqualTo(1);
+      }
+      pool.shutdown();
+      assertThat(connectionsOf(watcher, "pool_two")).isBetween(1, 2);
+    }
+  }
+
+  @Test
+  void aPoolOfOneIsRefusedBecauseMigrationsHoldTwo() {
+    IllegalArgumentException e = catchThrowableOfType(IllegalArgumentException.class,
+        () -> Database.open("jdbc:sqlite:" + dir.resolve("one.db"), null, null, 1));
+    assertThat(e).hasMessageContaining("at least 2");
+  }
+
+  @Test
+  void aServerThatRefusesForTooManyClientsIsReportedAsUnavailableNotAsASettingsMistake() throws Exception {
+    String url = limitedRole("pool_full", 2);
+    try (var one = java.sql.DriverManager.getConnection(url); var two = java.sql.DriverManager.getConnection(url)) {
+      Database.UnavailableException e = catchThrowableOfType(Database.UnavailableException.class,
+          () -> Database.open(url, null, null, 2).close());
+      assertThat(e).isNotNull();
+      assertThat(e.getMessage()).contains("refused the connection because it has too many clients")
+          .contains("lower storage.database_pool_size");
+    }
+  }
+
+  @Test
+  void aServerThatDoesNotAnswerIsUnavailableAndNoPasswordIsShown() throws Exception {
+    int port;
+    try (var socket = new java.net.ServerSocket(0)) {
+      port = socket.getLocalPort(); // closed again: nothing listens there
+    }
+    String url = "jdbc:postgresql://127.0.0.1:" + port + "/x?user=bob&password=hunter2";
+    Database.UnavailableException e = catchThrowableOfType(Database.UnavailableException.class,
+        () -> Database.open(url, null, null, 2).close());
+    assertThat(e.getMessage()).contains("did not accept a connection").contains("password=***")
+        .doesNotContain("hunter2");
+  }
+
+  @Test
+  void redactMasksPasswordsInParametersAndInUserInfo() {
+    assertThat(Database.redact("jdbc:postgresql://bob:hunter2@db.example/fluxbot?ssl=true"))
+        .isEqualTo("jdbc:postgresql://bob:***@db.example/fluxbot?ssl=true");
+    assertThat(Database.redact("jdbc:postgresql://db.example:5432/fluxbot?user=bob&password=hunter2&ssl=true"))
+        .isEqualTo("jdbc:postgresql://db.example:5432/fluxbot?user=bob&password=***&ssl=true");
+    assertThat(Database.redact("jdbc:postgresql://db.example:5432/fluxbot")).isEqualTo("jdbc:postgresql://db.example:5432/fluxbot");
+  }
+
   @Test
   void sqliteIsCreatedOnFirstUseWithTheSchema() {
     Path file = dir.resolve("data/fluxbot.db");
