@@ -60,7 +60,30 @@ final class Downscaler {
     }
   }
 
-  /** Reads the first image, checking the decoder's own idea of the size against the cap first. */
+  /**
+   * Decodes an image that passes through unchanged, to the last pixel, so that a file cut short or
+   * damaged in its image data is refused here rather than sent on (headers alone pass such files).
+   * Bounded like {@link #downscale}: the image is at most the output cap, and few decode at once.
+   */
+  void verify(String label, byte[] bytes, ImageType type) {
+    try {
+      decodes.acquire();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw Refusals.cancelled(label);
+    }
+    try {
+      decode(label, bytes, type);
+    } finally {
+      decodes.release();
+    }
+  }
+
+  /**
+   * Reads the first image, checking the decoder's own idea of the size against the cap first. A
+   * decoder that warns of a premature end (the JPEG reader fills the missing rows with grey and
+   * only warns) is a refusal like one that throws.
+   */
   private BufferedImage decode(String label, byte[] bytes, ImageType type) {
     Iterator<ImageReader> readers = ImageIO.getImageReadersByFormatName(type.apiName());
     if (!readers.hasNext()) {
@@ -69,6 +92,12 @@ final class Downscaler {
     ImageReader reader = readers.next();
     try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
       reader.setInput(in, true, true);
+      StringBuilder cutShort = new StringBuilder();
+      reader.addIIOReadWarningListener((source, warning) -> {
+        if (cutShort.isEmpty() && warning != null && warning.toLowerCase(java.util.Locale.ROOT).contains("premature end")) {
+          cutShort.append(warning);
+        }
+      });
       int w = reader.getWidth(0);
       int h = reader.getHeight(0);
       if ((long) w * h > maxSourcePixels) {
@@ -77,6 +106,9 @@ final class Downscaler {
       BufferedImage image = reader.read(0);
       if (image == null || image.getWidth() <= 0 || image.getHeight() <= 0) {
         throw Refusals.undecodable(label, type, "the decoder returned no image");
+      }
+      if (!cutShort.isEmpty()) {
+        throw Refusals.undecodable(label, type, "the file ends before its image data does: " + cutShort.toString().strip());
       }
       return image;
     } catch (UserError e) {

@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Turns the images a user attached into references BFL accepts: fetched (http(s) only, capped in
  * size, time and redirects), sniffed from the bytes (PNG, JPEG, WebP), refused when the header
- * claims too many pixels, and shrunk to at most 4 MP. The result goes to BFL as base64, never as
+ * claims too many pixels, decoded in full (a file cut short is refused), and shrunk to at most 4 MP. The result goes to BFL as base64, never as
  * the platform's URL: a Telegram file URL holds the bot token.
  */
 public final class ReferenceLoader {
@@ -158,6 +158,7 @@ public final class ReferenceLoader {
       throw Refusals.tooManyPixels(label, info.width(), info.height(), limits.maxSourcePixels());
     }
     if (info.pixels() <= limits.maxOutputPixels()) {
+      downscaler.verify(label, bytes, info.type()); // a damaged file must not reach the backend
       return ReferenceImage.of(label, info.type(), info.width(), info.height(), bytes);
     }
     Downscaler.Encoded out = downscaler.downscale(label, bytes, info);

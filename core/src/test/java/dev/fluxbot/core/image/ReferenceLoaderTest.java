@@ -146,6 +146,21 @@ class ReferenceLoaderTest {
   // ---- what is refused, and how it is said
 
   @Test
+  void anImageCutShortInItsPixelDataIsRefusedThoughItsHeaderIsWhole() {
+    byte[][] whole = {TestImages.jpeg(600, 400), TestImages.png(600, 400), TestImages.webpSolid(600, 400, 0xff2080c0)};
+    String[] names = {"JPEG", "PNG", "WebP"};
+    for (int i = 0; i < whole.length; i++) {
+      byte[] cut = java.util.Arrays.copyOf(whole[i], whole[i].length * 2 / 3);
+      assertThat(ImageInfo.probe(cut)).as("the header still reads").isPresent();
+      String label = "upload" + i;
+      UserError error = refusal(() -> loader().fetch(ImageSource.bytes(label, cut)));
+      assertThat(error.code()).isEqualTo(UserError.Code.INVALID_REFERENCE);
+      assertThat(error.getMessage()).as(names[i]).contains("could not be decoded").contains("re-save or re-upload it");
+      assertThat(loader().fetch(ImageSource.bytes("whole" + i, whole[i])).bytes()).isEqualTo(whole[i]);
+    }
+  }
+
+  @Test
   void gifIsRefusedNamingItsMagic() {
     server.enqueue(ok(TestImages.gif(10, 10)));
     UserError error = refusal(() -> loader().fetch(remote("image1")));
