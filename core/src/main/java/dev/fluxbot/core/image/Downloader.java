@@ -29,15 +29,18 @@ import okhttp3.ResponseBody;
  * reading, and one deadline over all hops. No URL, query or header value reaches a message.
  */
 final class Downloader {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Downloader.class);
   private static final Pattern SCHEME = Pattern.compile("^\\s*([A-Za-z][A-Za-z0-9+.-]*):");
 
   private final OkHttpClient http;
   private final ReferenceLoader.Limits limits;
+  private final AddressPolicy addresses;
 
-  /** {@code http} must not follow redirects itself; the loader builds it so. */
-  Downloader(OkHttpClient http, ReferenceLoader.Limits limits) {
+  /** {@code http} must not follow redirects itself and must enforce {@code addresses}; the loader builds it so. */
+  Downloader(OkHttpClient http, ReferenceLoader.Limits limits, AddressPolicy addresses) {
     this.http = http;
     this.limits = limits;
+    this.addresses = addresses;
   }
 
   byte[] download(ImageSource.Remote source) {
@@ -54,6 +57,9 @@ final class Downloader {
       if (remaining <= 0) {
         throw Refusals.timedOut(label, limits.callTimeout());
       }
+      addresses.refusalOfLiteral(url.host()).ifPresent(r -> {
+        throw refusedAddress(label, r); // an IP literal, first hop or redirect: refused before connecting
+      });
       Call call = http.newCall(request(label, url, headers));
       call.timeout().timeout(remaining, TimeUnit.NANOSECONDS);
       try (Response response = call.execute()) {
@@ -136,6 +142,10 @@ final class Downloader {
     if (Thread.currentThread().isInterrupted()) {
       return Refusals.cancelled(label);
     }
+    AddressPolicy.Refused refused = refused(e);
+    if (refused != null) {
+      return refusedAddress(label, refused);
+    }
     if (e instanceof SocketTimeoutException) {
       String message = String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT);
       Duration which = message.contains("connect") ? limits.connectTimeout() : limits.readTimeout();
@@ -145,6 +155,26 @@ final class Downloader {
       return Refusals.timedOut(label, limits.callTimeout()); // OkHttp's call timeout
     }
     return Refusals.network(label, what(e));
+  }
+
+  private static UserError refusedAddress(String label, AddressPolicy.Refused refused) {
+    log.warn("reference {}: not fetched from {}, {}", label, refused.address(), refused.kind());
+    return Refusals.refusedAddress(label, refused.kind());
+  }
+
+  /** The address refusal behind a failure, also where OkHttp kept it as a suppressed or a cause. */
+  private static AddressPolicy.Refused refused(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof AddressPolicy.Refused r) {
+        return r;
+      }
+      for (Throwable s : t.getSuppressed()) {
+        if (s instanceof AddressPolicy.Refused r) {
+          return r;
+        }
+      }
+    }
+    return null;
   }
 
   /** Names the kind of failure only: exception messages can hold the host or the URL. */

@@ -71,17 +71,28 @@ public final class ReferenceLoader {
   private final Downloader downloader;
   private final Downscaler downscaler;
 
-  /** Derives its own client from {@code http}: no automatic redirects, the limits' timeouts. */
+  /** Fetches from public addresses only; see {@link #ReferenceLoader(OkHttpClient, Limits, AddressPolicy)}. */
   public ReferenceLoader(OkHttpClient http, Limits limits) {
+    this(http, limits, AddressPolicy.publicOnly());
+  }
+
+  /**
+   * Derives its own client from {@code http}: no automatic redirects, the limits' timeouts, and
+   * {@code addresses} enforced on every lookup, connection and hop.
+   */
+  public ReferenceLoader(OkHttpClient http, Limits limits, AddressPolicy addresses) {
     this.limits = Objects.requireNonNull(limits, "limits");
+    Objects.requireNonNull(addresses, "addresses");
     OkHttpClient client = Objects.requireNonNull(http, "http").newBuilder()
+        .dns(addresses.dns(http.dns()))
+        .addNetworkInterceptor(addresses.interceptor())
         .followRedirects(false)
         .followSslRedirects(false)
         .connectTimeout(limits.connectTimeout())
         .readTimeout(limits.readTimeout())
         .callTimeout(limits.callTimeout())
         .build();
-    this.downloader = new Downloader(client, limits);
+    this.downloader = new Downloader(client, limits, addresses);
     this.downscaler = new Downscaler(limits.maxSourcePixels(), limits.maxOutputPixels());
   }
 

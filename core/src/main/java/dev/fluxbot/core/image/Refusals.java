@@ -61,6 +61,13 @@ final class Refusals {
     return invalid(label, "the download timed out after " + duration(after) + "; " + RETRY);
   }
 
+  /** The address itself is logged, not shown: it is part of the link. */
+  static UserError refusedAddress(String label, String kind) {
+    return invalid(label, "the link leads to " + kind + ", and references are fetched from public "
+        + "addresses only (an admin can permit a host or network with references.permitted_hosts); attach the image "
+        + "directly");
+  }
+
   static UserError network(String label, String what) {
     return invalid(label, "the download failed (" + what + "); " + RETRY);
   }

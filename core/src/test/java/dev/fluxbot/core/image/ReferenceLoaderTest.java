@@ -479,6 +479,95 @@ class ReferenceLoaderTest {
     assertThat(Downscaler.targetSize(64_000_000, 1, 4L * 1024 * 1024)).containsExactly(4 * 1024 * 1024, 1);
   }
 
+  // ---- where a link may lead
+
+  /** A client whose lookups answer from this map (as a DNS server an attacker controls could). */
+  private static OkHttpClient resolving(Map<String, String> names) {
+    return HTTP.newBuilder().dns(host -> {
+      String address = names.get(host);
+      if (address == null) {
+        throw new java.net.UnknownHostException(host);
+      }
+      return List.of(java.net.InetAddress.getByName(address));
+    }).build();
+  }
+
+  private ImageSource link(String label, String url) {
+    return ImageSource.url(label, URI.create(url));
+  }
+
+  @Test
+  void aLinkToTheBotsOwnMachineIsRefusedAndNothingIsSentThere() {
+    server.enqueue(ok(TestImages.png(8, 8)));
+    ReferenceLoader strict = new ReferenceLoader(HTTP, Limits.defaults());
+    int port = server.getPort();
+    for (String url : List.of("http://127.0.0.1:" + port + "/a.png", "http://localhost:" + port + "/a.png",
+        "http://[::1]:" + port + "/a.png", "http://[::ffff:127.0.0.1]:" + port + "/a.png",
+        "http://[0:0:0:0:0:ffff:7f00:1]:" + port + "/a.png")) {
+      UserError error = refusal(() -> strict.fetch(link("image1", url)));
+      assertThat(error.code()).as(url).isEqualTo(UserError.Code.INVALID_REFERENCE);
+      assertThat(error.getMessage()).as(url).isEqualTo("image1: the link leads to a loopback address, and references "
+          + "are fetched from public addresses only (an admin can permit a host or network with "
+          + "references.permitted_hosts); attach the image directly");
+    }
+    assertThat(server.getRequestCount()).isZero();
+  }
+
+  @Test
+  void aNameThatResolvesToAPrivateAddressIsRefusedBeforeAnyConnection() {
+    ReferenceLoader strict = new ReferenceLoader(resolving(Map.of("lan.example", "10.1.2.3",
+        "metadata.example", "169.254.169.254", "six.example", "fd00::5", "mapped.example", "::ffff:192.168.1.1")),
+        Limits.defaults());
+    assertThat(refusal(() -> strict.fetch(link("image1", "http://lan.example/a.png"))).getMessage())
+        .contains("leads to a private network address");
+    assertThat(refusal(() -> strict.fetch(link("image1", "http://metadata.example/latest/meta-data/"))).getMessage())
+        .contains("leads to a link-local address (cloud metadata services live there)");
+    assertThat(refusal(() -> strict.fetch(link("image1", "http://six.example/a.png"))).getMessage())
+        .contains("leads to a private network address");
+    assertThat(refusal(() -> strict.fetch(link("image1", "http://mapped.example/a.png"))).getMessage())
+        .contains("leads to a private network address");
+  }
+
+  @Test
+  void aRedirectToAPrivateAddressIsRefusedWhetherByAddressOrByName() {
+    int port = server.getPort();
+    AddressPolicy onlyThisHost = AddressPolicy.permitting("references.permitted_hosts", List.of("images.example"));
+    ReferenceLoader loader = new ReferenceLoader(resolving(Map.of("images.example", "127.0.0.1",
+        "internal.example", "127.0.0.1")), Limits.defaults(), onlyThisHost);
+    server.enqueue(new MockResponse.Builder().code(302).addHeader("Location", "http://127.0.0.1:" + port + "/x.png")
+        .build());
+    server.enqueue(new MockResponse.Builder().code(302).addHeader("Location", "http://internal.example:" + port
+        + "/x.png").build());
+    server.enqueue(ok(TestImages.png(8, 8)));
+    assertThat(refusal(() -> loader.fetch(link("image1", "http://images.example:" + port + "/a.png"))).getMessage())
+        .contains("leads to a loopback address");
+    assertThat(refusal(() -> loader.fetch(link("image1", "http://images.example:" + port + "/b.png"))).getMessage())
+        .contains("leads to a loopback address");
+    assertThat(server.getRequestCount()).as("only the permitted host's two redirects were asked for").isEqualTo(2);
+    assertThat(loader.fetch(link("image1", "http://images.example:" + port + "/c.png")).width()).isEqualTo(8);
+  }
+
+  @Test
+  void anAdminMayPermitANetwork() {
+    server.enqueue(ok(TestImages.png(8, 8)));
+    ReferenceLoader permitted = new ReferenceLoader(HTTP, Limits.defaults(),
+        AddressPolicy.permitting("references.permitted_hosts", List.of("127.0.0.0/8")));
+    assertThat(permitted.fetch(link("image1", "http://127.0.0.1:" + server.getPort() + "/a.png")).width()).isEqualTo(8);
+  }
+
+  @Test
+  void theAddressActuallyConnectedToIsCheckedEvenWhenALookupLetItThrough() throws Exception {
+    OkHttpClient unfiltered = HTTP.newBuilder().addNetworkInterceptor(AddressPolicy.publicOnly().interceptor()).build();
+    server.enqueue(ok(TestImages.png(8, 8)));
+    try (okhttp3.Response r = unfiltered.newCall(new okhttp3.Request.Builder().url(server.url("/a.png")).build())
+        .execute()) {
+      org.assertj.core.api.Assertions.fail("connected to loopback: " + r.code());
+    } catch (AddressPolicy.Refused e) {
+      assertThat(e.kind()).isEqualTo("a loopback address");
+    }
+    assertThat(server.getRequestCount()).isZero();
+  }
+
   // ---- helpers
 
   /** Runs a call that must be refused; checks that the message leaks nothing from the URL or headers. */
@@ -496,9 +585,12 @@ class ReferenceLoaderTest {
     return loader(Limits.defaults());
   }
 
+  /** The tests' server is on loopback, which a real bot refuses: these loaders permit it as an admin could. */
   private ReferenceLoader loader(Limits limits) {
-    return new ReferenceLoader(HTTP, limits);
+    return new ReferenceLoader(HTTP, limits, LOOPBACK);
   }
+
+  private static final AddressPolicy LOOPBACK = AddressPolicy.permitting("test", List.of("127.0.0.0/8", "::1"));
 
   private static Limits limits(long maxBytes) {
     Limits d = Limits.defaults();
