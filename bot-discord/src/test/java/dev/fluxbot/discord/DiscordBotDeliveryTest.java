@@ -412,6 +412,18 @@ class DiscordBotDeliveryTest {
     assertThat(backend.runs.get()).isZero();
   }
 
+  @Test
+  void whenDiscordWillNotDeleteTheThinkingMessageTheErrorReplacesIt() throws Exception {
+    startBot(OriginalLinks.NONE, true);
+    discord.failNext("DELETE /webhooks/{app}/{token}/messages/@original", 500, 0, "500: Internal Server Error");
+    DiscordInteraction imagine = imagine(alice, "a fox --ar 99:1");
+
+    DiscordMessage error = discord.awaitOriginalEdit(imagine.token(), m -> m.content().startsWith("⚠️"));
+    assertThat(error.content()).contains("99:1");
+    assertThat(discord.message(error.messageId())).as("public, but there").isPresent();
+    assertThat(discord.messages()).noneMatch(m -> m.kind() == DiscordMessage.Kind.FOLLOWUP);
+  }
+
   /** A user's message with a PNG, and the form "Imagine with this image" opened on it. */
   private String openImagineWithImageForm(byte[] png) {
     DiscordAttachment photo = discord.addAttachment(png, "cat.png", "image/png");
