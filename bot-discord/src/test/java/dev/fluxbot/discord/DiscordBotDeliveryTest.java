@@ -249,6 +249,9 @@ class DiscordBotDeliveryTest {
     assertThat(image.content()).contains("a slow fox").contains("<@" + FakeDiscord.DEFAULT_USER_ID + ">").contains("seed 6");
     assertThat(image.files().get(0).bytes()).isEqualTo(png);
     assertThat(image.customIds()).hasSize(4).allMatch(id -> id.startsWith("fx:"));
+    JsonNode allowed = image.payload().path("allowed_mentions");
+    assertThat(allowed.path("parse")).as("a new message pings its user only").isEmpty();
+    assertThat(allowed.path("users")).extracting(JsonNode::asText).containsExactly(FakeDiscord.DEFAULT_USER_ID);
     assertThat(imagesSent()).containsExactly(image);
     assertThat(discord.requests(EDIT_ORIGINAL)).as("no edit through the dead token").allMatch(r -> r.status() == 200)
         .noneMatch(DiscordRequest::isMultipart);
