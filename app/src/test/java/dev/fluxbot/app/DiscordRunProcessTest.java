@@ -178,7 +178,7 @@ class DiscordRunProcessTest {
     DiscordInteraction quota = discord.slashCommand(alice, "quota", Map.of());
     DiscordCallback shown = discord.awaitCallback(quota.id());
     assertThat(shown.isEphemeral()).isTrue();
-    assertThat(shown.data().path("content").asText()).contains("You have **1** of 1 credits left today");
+    assertThat(shown.data().path("content").asText()).contains("You have 1 of 1 credits left today");
   }
 
   @Test

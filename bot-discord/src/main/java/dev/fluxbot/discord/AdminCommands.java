@@ -202,9 +202,8 @@ final class AdminCommands {
 
   private String show(String guildId, String userId) {
     QuotaService.Status s = quota.show("discord", guildId, userId, Set.of());
-    return "<@" + userId + "> has " + DiscordBot.milli(s.leftMilli()) + " of " + DiscordBot.milli(s.limitMilli() + s.grantedMilli())
-        + " credits left (spent " + DiscordBot.milli(s.spentMilli()) + ", limit from " + s.source() + ")"
-        + (s.banned() ? "; banned" : "") + "; resets <t:" + s.resetsAt().getEpochSecond() + ":R>.";
+    return "<@" + userId + "> has " + s.summary() + "; limit from " + s.source() + (s.banned() ? "; banned" : "")
+        + "; resets <t:" + s.resetsAt().getEpochSecond() + ":R>.";
   }
 
   private static Optional<OptionMapping> option(SlashCommandInteractionEvent event, String name) {

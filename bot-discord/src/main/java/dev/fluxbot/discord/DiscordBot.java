@@ -104,12 +104,14 @@ public final class DiscordBot implements AutoCloseable {
   private final Config config;
   private final Services services;
   private final AdminCommands admin;
+  private final FormImages forms;
   private JDA jda;
 
   public DiscordBot(Config config, Services services) {
     this.config = Objects.requireNonNull(config, "config");
     this.services = Objects.requireNonNull(services, "services");
     this.admin = new AdminCommands(services.quota(), services.settings(), services.catalog());
+    this.forms = new FormImages(services.clock());
   }
 
   /**
@@ -312,13 +314,7 @@ public final class DiscordBot implements AutoCloseable {
       String when = DateTimeFormatter.ofPattern("EEE d MMM HH:mm 'UTC'", Locale.ROOT).withZone(ZoneOffset.UTC)
           .format(s.resetsAt());
       String text = s.banned() ? "🚫 You are banned from making images here."
-          : "You have **" + milli(s.leftMilli()) + "** of " + milli(s.limitMilli() + s.grantedMilli()) + " credits left "
-              + switch (s.period()) {
-                case DAY -> "today";
-                case WEEK -> "this week";
-                case MONTH -> "this month";
-              } + " (spent " + milli(s.spentMilli()) + (s.reservedMilli() > 0 ? ", " + milli(s.reservedMilli())
-              + " held by images in progress" : "") + "). Resets <t:" + s.resetsAt().getEpochSecond() + ":R> (" + when + ").";
+          : "You have " + s.summary() + ". Resets <t:" + s.resetsAt().getEpochSecond() + ":R> (" + when + ").";
       event.reply(text).setEphemeral(true).queue();
     }
 
@@ -371,32 +367,35 @@ public final class DiscordBot implements AutoCloseable {
       if (!CONTEXT_MENU.equals(event.getName()) || refuseDm(event)) {
         return;
       }
-      Message target = event.getTarget();
-      if (target.getAttachments().stream().noneMatch(Message.Attachment::isImage)) {
+      // The target as this interaction carries it is complete; read again later it may not be (see FormImages).
+      List<ImageSource> refs = new ArrayList<>();
+      for (Message.Attachment a : event.getTarget().getAttachments()) {
+        if (a.isImage()) {
+          refs.add(new ImageSource.Remote("image" + (refs.size() + 1) + " (" + a.getFileName() + ")",
+              URI.create(a.getUrl()), Map.of(), OptionalLong.of(a.getSize())));
+        }
+      }
+      if (refs.isEmpty()) {
         event.reply("⚠️ That message has no images to use as references.").setEphemeral(true).queue();
         return;
       }
-      event.replyModal(promptModal(MESSAGE_MODAL + target.getChannelId() + ":" + target.getId(),
-          "Imagine with this image", "")).queue();
+      forms.put(event.getId(), refs);
+      event.replyModal(promptModal(MESSAGE_MODAL + event.getId(), "Imagine with this image", "")).queue();
     }
 
     private void imagineWithMessage(ModalInteractionEvent event, String prompt) {
-      String[] parts = event.getModalId().substring(MESSAGE_MODAL.length()).split(":");
+      Optional<List<ImageSource>> refs = forms.take(event.getModalId().substring(MESSAGE_MODAL.length()));
+      if (refs.isEmpty()) {
+        event.reply("⚠️ The images of that message are no longer at hand (a form keeps them for "
+            + FormImages.KEEP.toMinutes() + " minutes, and not across a restart of the bot), so nothing was made or "
+            + "charged. Use \"" + CONTEXT_MENU + "\" on the message again.").setEphemeral(true).queue();
+        return;
+      }
       Requester who = requester(event.getUser(), event.getMember(), event.getGuild() == null ? null : event.getGuild().getId());
       DiscordReply reply = reply(event);
       String address = reply.address().toJson();
-      acknowledged(event, "imagine-with-message", () -> {
-        Message message = event.getMessageChannel().retrieveMessageById(parts[1]).complete();
-        List<ImageSource> refs = new ArrayList<>();
-        for (Message.Attachment a : message.getAttachments()) {
-          if (a.isImage()) {
-            refs.add(new ImageSource.Remote("image" + (refs.size() + 1) + " (" + a.getFileName() + ")",
-                URI.create(a.getUrl()), Map.of(), OptionalLong.of(a.getSize())));
-          }
-        }
-        services.imagine().runOrSubmit(new ImagineCommand(who, prompt, Map.of(), refs, services.settings().contextFor(who)),
-            reply, address);
-      });
+      acknowledged(event, "imagine-with-message", () -> services.imagine().runOrSubmit(
+          new ImagineCommand(who, prompt, Map.of(), refs.get(), services.settings().contextFor(who)), reply, address));
     }
   }
 
@@ -407,9 +406,5 @@ public final class DiscordBot implements AutoCloseable {
       input.setValue(prefill.length() > 4000 ? prefill.substring(0, 4000) : prefill);
     }
     return Modal.create(id, title).addComponents(Label.of("Prompt", input.build())).build();
-  }
-
-  static String milli(long milli) {
-    return java.math.BigDecimal.valueOf(milli).movePointLeft(3).stripTrailingZeros().toPlainString();
   }
 }

@@ -11,11 +11,14 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
 import net.dv8tion.jda.api.JDA;
 import net.dv8tion.jda.api.components.actionrow.ActionRow;
 import net.dv8tion.jda.api.components.buttons.Button;
+import net.dv8tion.jda.api.entities.Message;
+import net.dv8tion.jda.api.entities.Message.MentionType;
 import net.dv8tion.jda.api.entities.channel.middleman.MessageChannel;
 import net.dv8tion.jda.api.exceptions.ErrorResponseException;
 import net.dv8tion.jda.api.requests.ErrorResponse;
@@ -30,13 +33,16 @@ import org.slf4j.LoggerFactory;
  * One job's answer on Discord: the deferred reply is edited with the queue position and progress,
  * then with the image and its buttons. Past the interaction token's 15 minutes the image goes to
  * the channel as a new message. An image over the upload limit goes as a JPEG preview, with a link
- * button to the original where the app serves one. Errors are ephemeral follow-ups.
+ * button to the original where the app serves one; a job that took over a minute pings its user in
+ * a follow-up. Errors are ephemeral follow-ups.
  */
 final class DiscordReply implements ChatReply {
   private static final Logger log = LoggerFactory.getLogger(DiscordReply.class);
   /** Interaction tokens live 15 minutes; past this, deliver as a channel message instead. */
   static final Duration TOKEN_LIFE = Duration.ofMinutes(14);
   private static final Duration PROGRESS_EVERY = Duration.ofSeconds(1);
+  /** A job that took longer than this pings its user when the image is there. */
+  static final Duration PING_AFTER = Duration.ofMinutes(1);
 
   private final JDA jda;
   private final DiscordAddress address;
@@ -124,25 +130,64 @@ final class DiscordReply implements ChatReply {
     }
     original.ifPresent(link -> buttons.add(Button.link(link.toString(), "Original")));
     if (tokenAlive()) {
-      hook().editOriginal(new MessageEditBuilder().setContent(caption)
+      Message image = hook().editOriginal(new MessageEditBuilder().setContent(caption)
               .setFiles(FileUpload.fromData(fitted.bytes(), file)).setComponents(ActionRow.of(buttons)).build())
           .complete();
+      pingIfLong(image);
     } else {
+      // A new message notifies: only its user, whatever the prompt says (@everyone, roles).
       channel().sendMessage(new MessageCreateBuilder().setContent(caption)
-              .addFiles(FileUpload.fromData(fitted.bytes(), file)).setComponents(ActionRow.of(buttons)).build())
+              .addFiles(FileUpload.fromData(fitted.bytes(), file)).setComponents(ActionRow.of(buttons))
+              .setAllowedMentions(EnumSet.noneOf(MentionType.class)).mentionUsers(address.userId()).build())
           .complete();
     }
   }
 
+  /**
+   * An edit notifies nobody, so past {@link #PING_AFTER} the user, who may have looked away, gets a
+   * short new message that pings only them and links to the image. Best effort: the image is
+   * delivered either way, and sending it again for a lost ping would duplicate it.
+   */
+  private void pingIfLong(Message image) {
+    if (clock.instant().isBefore(address.created().plus(PING_AFTER))) {
+      return;
+    }
+    try {
+      hook().sendMessage("<@" + address.userId() + "> your image is ready: " + image.getJumpUrl())
+          .setAllowedMentions(EnumSet.noneOf(MentionType.class)).mentionUsers(address.userId()).complete();
+    } catch (RuntimeException e) {
+      log.debug("ping for a finished image failed: {}", e.toString());
+    }
+  }
+
+  /**
+   * The error, for its user only. The deferred reply is public, and while it is deferred Discord
+   * makes the first follow-up into it, public too; JDA sends a delete and a follow-up in parallel,
+   * so a follow-up that landed first would be shown to all and then deleted. So the follow-up
+   * waits for Discord's answer to the delete: then it is a message of its own, ephemeral. If the
+   * delete fails for any other reason than the message being gone, the error replaces the deferred
+   * reply instead (public, but seen).
+   */
   @Override
   public void failed(UserError error) {
     String text = Texts.error(error);
-    if (tokenAlive()) {
-      hook().deleteOriginal().queue(ok -> {}, e -> {});
-      hook().sendMessage(text).setEphemeral(true).queue(ok -> {}, e -> log.debug("error reply failed: {}", e.toString()));
-    } else {
-      channel().sendMessage("<@" + address.userId() + "> " + text).queue(ok -> {}, e -> {});
+    if (!tokenAlive()) {
+      channel().sendMessage("<@" + address.userId() + "> " + text).setAllowedMentions(EnumSet.noneOf(MentionType.class))
+          .mentionUsers(address.userId()).queue(ok -> {}, e -> log.debug("error message failed: {}", e.toString()));
+      return;
     }
+    InteractionHook hook = hook();
+    hook.deleteOriginal().queue(ok -> privately(hook, text), e -> {
+      if (e instanceof ErrorResponseException r && r.getErrorResponse() == ErrorResponse.UNKNOWN_MESSAGE) {
+        privately(hook, text);
+      } else {
+        hook.editOriginal(text).queue(ok -> {}, again -> log.debug("error reply failed: {}", again.toString()));
+      }
+    });
+  }
+
+  private static void privately(InteractionHook hook, String text) {
+    hook.sendMessage(text).setEphemeral(true).queue(ok -> {}, e -> log.debug("error reply failed: {}", e.toString()));
   }
 
   /** The interaction's channel; a DM this JDA session has not seen (after a restart) is reopened through its user, blocking. */

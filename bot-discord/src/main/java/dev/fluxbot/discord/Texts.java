@@ -3,6 +3,7 @@ package dev.fluxbot.discord;
 import dev.fluxbot.core.GenerationRequest;
 import dev.fluxbot.core.GenerationResult;
 import dev.fluxbot.core.ImageReply;
+import dev.fluxbot.core.ImageType;
 import dev.fluxbot.core.Progress;
 import dev.fluxbot.core.UserError;
 import java.math.BigDecimal;
@@ -25,8 +26,8 @@ final class Texts {
 
   /**
    * Prompt, who asked, model, size, seed, cost or "cached", and, when only a preview fits, a note
-   * that says so and where the original is: behind the Original button when {@code hasLink}, else
-   * with an admin.
+   * that says so and how the user gets the full image: the Original button when {@code hasLink},
+   * else the same prompt and seed again in a format (or size) that fits.
    */
   static String caption(ImageReply reply, String userId, Previews.Fitted fitted, boolean hasLink) {
     GenerationResult r = reply.result();
@@ -43,14 +44,19 @@ final class Texts {
     return "**" + prompt + "**" + head;
   }
 
-  /** Why the image shown is a preview, and how to get the original. */
+  /**
+   * Why the image shown is a preview, and what the user can do about it themselves. Without a
+   * link, the same prompt and seed make the same picture, and a JPEG (or, already a JPEG, 1k)
+   * fits Discord's limits; it is a new image, so it says that it is charged.
+   */
   private static String previewNote(ImageReply reply, boolean hasLink) {
     GenerationResult r = reply.result();
     String head = "Preview: the original is " + mb(r.image().length) + " (" + r.type().name() + "), over this channel's "
         + "upload limit, so this is a smaller JPEG.";
+    String flags = "--seed " + r.seed() + (r.type() == ImageType.JPEG ? " --res 1k" : " --format jpeg");
     return hasLink ? head + " The **Original** button downloads the full image."
-        : head + " The original is kept with job " + reply.jobId() + "; an admin can save it with `fluxbot jobs show "
-            + reply.jobId() + " -o FILE`.";
+        : head + " For the full image in a file that fits here, run /imagine again with the same prompt and `" + flags
+            + "` (charged as a new image).";
   }
 
   static String error(UserError e) {

@@ -24,9 +24,11 @@ import dev.fluxbot.core.SettingsStore;
 import dev.fluxbot.core.UserError;
 import dev.fluxbot.core.image.ReferenceLoader;
 import dev.fluxbot.testkit.TestImages;
+import dev.fluxbot.testkit.DiscordAttachment;
 import dev.fluxbot.testkit.DiscordCallback;
 import dev.fluxbot.testkit.DiscordContext;
 import dev.fluxbot.testkit.DiscordInteraction;
+import dev.fluxbot.testkit.DiscordMention;
 import dev.fluxbot.testkit.DiscordMessage;
 import dev.fluxbot.testkit.DiscordRequest;
 import dev.fluxbot.testkit.FakeDiscord;
@@ -204,7 +206,7 @@ class DiscordBotDeliveryTest {
   }
 
   @Test
-  void withoutLinksAPreviewSaysHowAnAdminGetsTheOriginal() throws Exception {
+  void withoutLinksAPreviewSaysWhatTheUserCanDoForAFullImageThatFits() throws Exception {
     startBot(OriginalLinks.NONE, true);
     discord.setAttachmentSizeLimit(400_000);
     DiscordInteraction imagine = imagine(alice, "static --format png --seed 4");
@@ -213,9 +215,8 @@ class DiscordBotDeliveryTest {
 
     DiscordMessage image = discord.awaitOriginalEdit(imagine.token(), m -> !m.files().isEmpty());
     awaitDelivered(image);
-    String jobId = jobIdOf(image);
-    assertThat(image.content()).contains("The original is kept with job " + jobId + "; an admin can save it with "
-        + "`fluxbot jobs show " + jobId + " -o FILE`.");
+    assertThat(image.content()).contains("For the full image in a file that fits here, run /imagine again with the "
+        + "same prompt and `--seed 4 --format jpeg`").doesNotContain(jobIdOf(image)).doesNotContain("admin");
     assertThat(buttons(image)).hasSize(4);
   }
 
@@ -248,6 +249,9 @@ class DiscordBotDeliveryTest {
     assertThat(image.content()).contains("a slow fox").contains("<@" + FakeDiscord.DEFAULT_USER_ID + ">").contains("seed 6");
     assertThat(image.files().get(0).bytes()).isEqualTo(png);
     assertThat(image.customIds()).hasSize(4).allMatch(id -> id.startsWith("fx:"));
+    JsonNode allowed = image.payload().path("allowed_mentions");
+    assertThat(allowed.path("parse")).as("a new message pings its user only").isEmpty();
+    assertThat(allowed.path("users")).extracting(JsonNode::asText).containsExactly(FakeDiscord.DEFAULT_USER_ID);
     assertThat(imagesSent()).containsExactly(image);
     assertThat(discord.requests(EDIT_ORIGINAL)).as("no edit through the dead token").allMatch(r -> r.status() == 200)
         .noneMatch(DiscordRequest::isMultipart);
@@ -396,11 +400,136 @@ class DiscordBotDeliveryTest {
   }
 
 
+  @Test
+  void anErrorBeforeTheJobStartsIsShownPrivatelyEvenWhenDiscordTakesTheDeleteOfTheThinkingMessageLate() throws Exception {
+    startBot(OriginalLinks.NONE, true);
+    discord.delayNext("DELETE /webhooks/{app}/{token}/messages/@original", Duration.ofMillis(500));
+    DiscordInteraction imagine = imagine(alice, "a fox --ar 99:1");
+
+    DiscordMessage error = discord.awaitFollowup(imagine.token(), m -> m.content().startsWith("⚠️"));
+    discord.awaitRequest("DELETE /webhooks/{app}/{token}/messages/@original", r -> r.path().contains(imagine.token()));
+    assertThat(error.content()).contains("--ar").contains("99:1");
+    assertThat(error.isEphemeral()).as("only its user sees the error").isTrue();
+    assertThat(discord.message(error.messageId())).as("the error is still there once the thinking message is gone")
+        .hasValueSatisfying(m -> assertThat(m.path("content").asText()).isEqualTo(error.content()));
+    assertThat(backend.runs.get()).isZero();
+  }
+
+  @Test
+  void whenDiscordWillNotDeleteTheThinkingMessageTheErrorReplacesIt() throws Exception {
+    startBot(OriginalLinks.NONE, true);
+    discord.failNext("DELETE /webhooks/{app}/{token}/messages/@original", 500, 0, "500: Internal Server Error");
+    DiscordInteraction imagine = imagine(alice, "a fox --ar 99:1");
+
+    DiscordMessage error = discord.awaitOriginalEdit(imagine.token(), m -> m.content().startsWith("⚠️"));
+    assertThat(error.content()).contains("99:1");
+    assertThat(discord.message(error.messageId())).as("public, but there").isPresent();
+    assertThat(discord.messages()).noneMatch(m -> m.kind() == DiscordMessage.Kind.FOLLOWUP);
+  }
+
+  /** A user's message with a PNG, and the form "Imagine with this image" opened on it. */
+  private String openImagineWithImageForm(byte[] png) {
+    DiscordAttachment photo = discord.addAttachment(png, "cat.png", "image/png");
+    DiscordMessage posted = discord.postMessageAsUser(alice, "my cat", photo);
+    DiscordInteraction menu = discord.messageContextMenu(alice, DiscordBot.CONTEXT_MENU, posted.messageId());
+    DiscordCallback form = discord.awaitCallback(menu.id());
+    assertThat(form.type()).isEqualTo(DiscordCallback.MODAL);
+    return form.data().path("custom_id").asText();
+  }
+
+  @Test
+  void imagineWithThisImageUsesTheMessagesImageWhichDiscordShowsEmptyOverRestWithoutTheContentIntent() throws Exception {
+    startBot(OriginalLinks.NONE, true);
+    byte[] cat = TestImages.noisePng(96, 64, 20);
+    String form = openImagineWithImageForm(cat);
+
+    DiscordInteraction submit = discord.modalSubmit(alice, form, Map.of("prompt", "the cat as a painting --seed 20"));
+    assertThat(discord.awaitCallback(submit.id()).type()).isEqualTo(DiscordCallback.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE);
+    assertThat(backend.started.tryAcquire(WAIT.toSeconds(), TimeUnit.SECONDS)).as("the backend was asked").isTrue();
+    backend.images.add(TestImages.noisePng(64, 64, 20));
+
+    DiscordMessage image = discord.awaitOriginalEdit(submit.token(), m -> !m.files().isEmpty());
+    awaitDelivered(image);
+    GenerationJob job = backend.jobs.get(0);
+    assertThat(job.request().prompt()).isEqualTo("the cat as a painting");
+    assertThat(job.references()).singleElement().satisfies(r -> assertThat(r.bytes()).isEqualTo(cat));
+  }
+
+  @Test
+  void aFormWhoseImagesAreNoLongerAtHandIsRefusedAndCostsNothing() throws Exception {
+    startBot(OriginalLinks.NONE, true);
+    String expired = openImagineWithImageForm(TestImages.noisePng(96, 64, 21));
+    String beforeRestart = openImagineWithImageForm(TestImages.noisePng(96, 64, 22));
+    clock.advance(Duration.ofMinutes(16)); // a form is good for 15 minutes
+    DiscordInteraction late = discord.modalSubmit(alice, expired, Map.of("prompt", "the cat, later"));
+    DiscordCallback lateAnswer = discord.awaitCallback(late.id());
+    restartBot();
+    DiscordInteraction afterRestart = discord.modalSubmit(alice, beforeRestart, Map.of("prompt", "the cat, again"));
+    DiscordCallback restartAnswer = discord.awaitCallback(afterRestart.id());
+
+    for (DiscordCallback answer : List.of(lateAnswer, restartAnswer)) {
+      assertThat(answer.type()).isEqualTo(DiscordCallback.CHANNEL_MESSAGE_WITH_SOURCE);
+      assertThat(answer.isEphemeral()).isTrue();
+      assertThat(answer.data().path("content").asText()).isEqualTo("⚠️ The images of that message are no longer at "
+          + "hand (a form keeps them for 15 minutes, and not across a restart of the bot), so nothing was made or "
+          + "charged. Use \"Imagine with this image\" on the message again.");
+    }
+    assertThat(backend.runs.get()).isZero();
+    assertThat(quotaText(alice)).contains("(spent 0)");
+  }
+
+  @Test
+  void aLongJobsImagePingsOnlyItsUserInANewMessageThatLinksToIt() throws Exception {
+    startBot(OriginalLinks.NONE, true);
+    DiscordInteraction quick = imagine(alice, "a quick fox --seed 30");
+    awaitWorking(quick);
+    backend.images.add(TestImages.noisePng(64, 64, 30));
+    awaitDelivered(discord.awaitOriginalEdit(quick.token(), m -> !m.files().isEmpty()));
+    DiscordInteraction slow = imagine(alice, "a slow fox --seed 31");
+    awaitWorking(slow);
+    clock.advance(Duration.ofMinutes(3)); // long enough to look away, short of the token's 15 minutes
+    backend.images.add(TestImages.noisePng(64, 64, 31));
+
+    DiscordMessage image = discord.awaitOriginalEdit(slow.token(), m -> !m.files().isEmpty());
+    awaitDelivered(image);
+    DiscordMessage ping = discord.awaitFollowup(slow.token(), m -> true);
+    assertThat(ping.messageId()).as("a new message: an edit notifies nobody").isNotEqualTo(image.messageId());
+    assertThat(ping.isEphemeral()).isFalse();
+    assertThat(ping.content()).isEqualTo("<@" + FakeDiscord.DEFAULT_USER_ID + "> your image is ready: https://discord.com/channels/"
+        + FakeDiscord.DEFAULT_GUILD_ID + "/" + FakeDiscord.DEFAULT_CHANNEL_ID + "/" + image.messageId());
+    JsonNode allowed = ping.payload().path("allowed_mentions");
+    assertThat(allowed.path("parse")).as("no @everyone, no roles, no names in the prompt").isEmpty();
+    assertThat(allowed.path("users")).extracting(JsonNode::asText).containsExactly(FakeDiscord.DEFAULT_USER_ID);
+    assertThat(discord.messages()).as("a quick job pings nobody")
+        .noneMatch(m -> m.kind() == DiscordMessage.Kind.FOLLOWUP && quick.token().equals(m.token()));
+  }
+
+  @Test
+  void adminQuotaShowCountsTheCreditsHeldByAnImageInProgressAsQuotaDoes() throws Exception {
+    startBot(OriginalLinks.NONE, true);
+    DiscordInteraction imagine = imagine(alice, "a fox on credit --seed 40");
+    awaitWorking(imagine);
+    String summary = services.quota().show("discord", FakeDiscord.DEFAULT_GUILD_ID, FakeDiscord.DEFAULT_USER_ID, Set.of())
+        .summary();
+    assertThat(summary).contains("held by images in progress");
+
+    String own = quotaText(alice);
+    DiscordInteraction show = discord.slashCommand(discord.inGuild(FakeDiscord.DEFAULT_MODERATOR_ID),
+        "fluxbot-admin quota show", Map.of("user", DiscordMention.user(FakeDiscord.DEFAULT_USER_ID)));
+    String admin = discord.awaitFollowup(show.token(), m -> true).content();
+
+    assertThat(admin).startsWith("<@" + FakeDiscord.DEFAULT_USER_ID + "> has " + summary + ";");
+    assertThat(own).isEqualTo("You have " + summary + ". " + own.substring(own.indexOf("Resets")));
+    backend.images.add(TestImages.noisePng(64, 64, 40));
+    awaitDelivered(discord.awaitOriginalEdit(imagine.token(), m -> !m.files().isEmpty()));
+  }
+
   /** A backend whose images the test hands over one by one: a job waits in {@link #generate} until it gets one. */
   private static final class GatedBackend implements ImageBackend {
     final BlockingQueue<byte[]> images = new LinkedBlockingQueue<>();
     final Semaphore started = new Semaphore(0);
     final AtomicInteger runs = new AtomicInteger();
+    final List<GenerationJob> jobs = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     @Override
     public String name() {
@@ -415,6 +544,7 @@ class DiscordBotDeliveryTest {
     @Override
     public GenerationResult generate(GenerationJob job, ProgressListener progress) {
       int run = runs.incrementAndGet();
+      jobs.add(job);
       started.release();
       try {
         byte[] png = images.poll(WAIT.toSeconds(), TimeUnit.SECONDS);

@@ -50,7 +50,7 @@ class DiscordTextsTest {
   }
 
   @Test
-  void aPreviewSaysWhereTheOriginalIs() {
+  void aPreviewSaysHowTheUserGetsTheFullImage() {
     GenerationRequest r = parser.parse("a fox --format png", Map.of(), 0).withSeed(7);
     ImageReply big = new ImageReply("01JOB000000000000000000001", r, new GenerationResult(new byte[3 * 1024 * 1024],
         ImageType.PNG, 1024, 1024, 7, BigDecimal.ONE, "bfl", "t", Duration.ZERO), false, List.of(ImageReply.FollowUp.values()));
@@ -59,8 +59,8 @@ class DiscordTextsTest {
         "\n-# Preview: the original is 3.0 MB (PNG), over this channel's upload limit, so this is a smaller JPEG. "
             + "The **Original** button downloads the full image.");
     assertThat(Texts.caption(big, "42", preview, false)).endsWith(
-        "so this is a smaller JPEG. The original is kept with job 01JOB000000000000000000001; an admin can save it "
-            + "with `fluxbot jobs show 01JOB000000000000000000001 -o FILE`.");
+        "so this is a smaller JPEG. For the full image in a file that fits here, run /imagine again with the same "
+            + "prompt and `--seed 7 --format jpeg` (charged as a new image).");
   }
 
   @Test

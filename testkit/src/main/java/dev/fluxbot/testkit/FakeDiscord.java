@@ -24,7 +24,9 @@ import java.util.function.Predicate;
  * are recorded and can be awaited ({@link #awaitCallback}, {@link #awaitOriginalEdit},
  * {@link #awaitChannelMessage}). Discord's rules are played: the 3-second window to respond,
  * the 15-minute interaction token (on the injected clock), the upload limit, message and command
- * limits, Discord's error codes; rate limits are scripted with {@link #rateLimitNext}. Every
+ * limits, Discord's error codes, the first follow-up after a deferral taking the place (and the
+ * visibility) of the "thinking" message, and the Message Content intent for messages read over
+ * REST; rate limits are scripted with {@link #rateLimitNext}, latency with {@link #delayNext}. Every
  * {@code await…} method and every event send waits at most the builder's await timeout, then
  * throws an {@link AssertionError} that lists what was recorded instead.
  *
@@ -373,6 +375,17 @@ public final class FakeDiscord implements AutoCloseable {
     if (times < 1) throw new IllegalArgumentException("times must be at least 1. Provided: " + times);
   }
 
+  /**
+   * Holds the next request on {@code route} for {@code delay} before it takes effect, as network
+   * and Discord's own queues do: a request the client sends after it, on another route, may take
+   * effect first. {@link #requests} lists requests in the order they took effect.
+   *
+   * @param route {@code [METHOD ]/path} below {@code /api/v10}; {@code {name}} matches any one segment
+   */
+  public void delayNext(String route, Duration delay) {
+    engine.delayNext(route, Objects.requireNonNull(delay, "delay"));
+  }
+
   /** Each uploaded file must be at most this big, or the request gets 413 (code 40005). */
   public void setAttachmentSizeLimit(long bytes) {
     if (bytes <= 0) throw new IllegalArgumentException("The attachment size limit must be positive. Provided: " + bytes);
@@ -405,6 +418,7 @@ public final class FakeDiscord implements AutoCloseable {
     private Duration awaitTimeout = DEFAULT_AWAIT_TIMEOUT;
     private Duration heartbeatInterval = Duration.ofMillis(41_250);
     private long attachmentSizeLimit = DEFAULT_ATTACHMENT_SIZE_LIMIT;
+    private boolean messageContentIntent;
 
     private Builder() {}
 
@@ -458,11 +472,23 @@ public final class FakeDiscord implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Whether the application has the privileged Message Content intent (off by default, as for a
+     * bot that never asked for it). Without it, a user's message fetched over REST comes with
+     * empty {@code content}, {@code embeds}, {@code attachments} and {@code components}, unless it
+     * is in a DM or mentions the bot; a message command's target in the interaction is complete
+     * either way.
+     */
+    public Builder messageContentIntent(boolean enabled) {
+      this.messageContentIntent = enabled;
+      return this;
+    }
+
     public FakeDiscord start() {
       List<DiscordGuild> configured = guilds.isEmpty() ? List.of(defaultGuild()) : List.copyOf(guilds);
       String botId = botUserId == null ? applicationId : botUserId;
       return new FakeDiscord(DiscordEngine.start(new EngineConfig(token, applicationId, botId, botUsername, configured,
-          clock, awaitTimeout, (int) heartbeatInterval.toMillis(), attachmentSizeLimit)));
+          clock, awaitTimeout, (int) heartbeatInterval.toMillis(), attachmentSizeLimit, messageContentIntent)));
     }
   }
 }

@@ -51,7 +51,7 @@ final class ChannelRoutes {
     }
     boolean own = message.path("author").path("id").asText().equals(world.config.botUserId());
     return switch (in.method()) {
-      case "GET" -> Reply.ok(message.deepCopy());
+      case "GET" -> Reply.ok(asSeen(message, own));
       case "DELETE" -> {
         world.messages.remove(messageId);
         yield Reply.noContent();
@@ -59,6 +59,26 @@ final class ChannelRoutes {
       case "PATCH" -> own ? edit(in, message) : Reply.error(403, "Cannot edit a message authored by another user", 50005);
       default -> Reply.methodNotAllowed();
     };
+  }
+
+  /**
+   * A message as the bot may read it. Without the privileged Message Content intent Discord
+   * empties the content, embeds, attachments and components of other users' messages, except in
+   * DMs and where the bot is mentioned.
+   */
+  private ObjectNode asSeen(ObjectNode message, boolean own) {
+    ObjectNode copy = message.deepCopy();
+    boolean dm = world.dmUserByChannel.containsKey(message.path("channel_id").asText());
+    boolean mentioned = false;
+    for (var user : message.path("mentions")) {
+      mentioned |= user.path("id").asText().equals(world.config.botUserId());
+    }
+    if (world.config.messageContentIntent() || own || dm || mentioned) return copy;
+    copy.put("content", "");
+    copy.putArray("embeds");
+    copy.putArray("attachments");
+    copy.putArray("components");
+    return copy;
   }
 
   private Reply edit(Incoming in, ObjectNode message) {

@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -23,6 +24,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The machinery behind {@code FakeDiscord}; internal, use that class. A JDK HTTP server on
@@ -31,6 +34,7 @@ import java.util.function.Predicate;
  */
 public final class DiscordEngine implements AutoCloseable {
   static final InetAddress LOOPBACK = loopback();
+  private static final Pattern USER_MENTION = Pattern.compile("<@!?([1-9][0-9]{0,19})>");
 
   private final World world;
   private final Recorder recorder = new Recorder();
@@ -155,6 +159,9 @@ public final class DiscordEngine implements AutoCloseable {
       ObjectNode json = store.create(channelId, where.userId(), 0, Json.object().put("content", content), List.of());
       var list = json.putArray("attachments");
       attachments.forEach(a -> list.add(a.json()));
+      var mentions = json.putArray("mentions");
+      Matcher m = USER_MENTION.matcher(content);
+      while (m.find()) mentions.add(world.shapes.user(m.group(1)));
       return new DiscordMessage(DiscordMessage.Kind.USER_MESSAGE, json.get("id").asText(), channelId, null, json,
           List.of(), json);
     });
@@ -189,6 +196,12 @@ public final class DiscordEngine implements AutoCloseable {
   public void failNext(String route, int status, int code, String message, boolean uploadsOnly) {
     RouteTemplate template = RouteTemplate.parse(route);
     world.locked(() -> world.scripted.add(new World.Scripted(template, Reply.error(status, message, code), uploadsOnly)));
+  }
+
+  public void delayNext(String route, Duration delay) {
+    RouteTemplate template = RouteTemplate.parse(route);
+    if (delay.isNegative()) throw new IllegalArgumentException("delay must not be negative. Provided: " + delay);
+    world.locked(() -> world.delays.add(new World.Delay(template, delay)));
   }
 
   public void setAttachmentSizeLimit(long bytes) {

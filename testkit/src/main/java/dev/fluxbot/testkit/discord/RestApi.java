@@ -12,6 +12,8 @@ import java.util.Map;
  * {@link ChannelRoutes}; users, the gateway, the application and its commands are here.
  */
 final class RestApi {
+  /** The application flag of an unverified app with the Message Content intent switched on in the portal. */
+  private static final int GATEWAY_MESSAGE_CONTENT_LIMITED = 1 << 19;
   private final World world;
   private final InteractionRoutes interactions;
   private final ChannelRoutes channels;
@@ -83,7 +85,8 @@ final class RestApi {
     var config = world.config;
     ObjectNode app = Json.object().put("id", config.applicationId()).put("name", config.botUsername()).putNull("icon")
         .put("description", "").put("summary", "").putNull("type").put("bot_public", true)
-        .put("bot_require_code_grant", false).put("verify_key", "0".repeat(64)).put("flags", 0)
+        .put("bot_require_code_grant", false).put("verify_key", "0".repeat(64))
+        .put("flags", config.messageContentIntent() ? GATEWAY_MESSAGE_CONTENT_LIMITED : 0)
         .put("hook", true).put("is_monetized", false).put("approximate_guild_count", world.guilds.all().size());
     app.set("owner", world.shapes.user(world.guilds.all().isEmpty() ? config.botUserId()
         : world.guilds.all().get(0).config().ownerId()));

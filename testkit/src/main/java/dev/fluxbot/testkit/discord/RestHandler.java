@@ -8,6 +8,7 @@ import com.sun.net.httpserver.HttpHandler;
 import dev.fluxbot.testkit.DiscordPart;
 import java.io.IOException;
 import java.net.URI;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -34,6 +35,7 @@ final class RestHandler implements HttpHandler {
     try (exchange) {
       byte[] body = exchange.getRequestBody().readAllBytes();
       Incoming in = parse(exchange, body);
+      hold(in);
       // The request's effect and its record are made under one hold of the world's lock, so a test
       // that sees the effect (an edited message) also sees the request in requests().
       Reply reply = world.locked(() -> {
@@ -42,6 +44,21 @@ final class RestHandler implements HttpHandler {
         return r;
       });
       reply.send(exchange, in.method().equals("HEAD"));
+    }
+  }
+
+  /**
+   * Sleeps out the latency a test scripted for this request, before it takes effect: requests the
+   * client sent later may take effect first, as on Discord, where each is processed on its own.
+   */
+  private void hold(Incoming in) {
+    if (!in.path().startsWith(API_PREFIX + "/")) return;
+    Duration delay = world.locked(() -> world.takeDelay(in.method(), in.route()));
+    if (delay.isZero()) return;
+    try {
+      Thread.sleep(delay);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.fluxbot.testkit.discord;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -22,6 +23,9 @@ final class World {
   /** A scripted answer for the next request that matches a route (and uploads files, where {@code uploadsOnly}). */
   record Scripted(RouteTemplate route, Reply reply, boolean uploadsOnly) {}
 
+  /** Latency scripted for the next request that matches a route: it is held this long before it is processed. */
+  record Delay(RouteTemplate route, Duration delay) {}
+
   final EngineConfig config;
   final Snowflakes ids;
   final InstantSource clock;
@@ -39,6 +43,7 @@ final class World {
   final Map<String, String> commandIds = new HashMap<>();
   final Map<String, CdnFile> cdn = new HashMap<>();
   final Deque<Scripted> scripted = new ArrayDeque<>();
+  final Deque<Delay> delays = new ArrayDeque<>();
   long attachmentSizeLimit;
   String baseUrl;
 
@@ -103,5 +108,17 @@ final class World {
       }
     }
     return Optional.empty();
+  }
+
+  /** How long to hold this request before processing it, taken off the queue; zero when none is scripted. Lock held. */
+  Duration takeDelay(String method, String route) {
+    for (var it = delays.iterator(); it.hasNext(); ) {
+      Delay d = it.next();
+      if (d.route().matches(method, route)) {
+        it.remove();
+        return d.delay();
+      }
+    }
+    return Duration.ZERO;
   }
 }

@@ -168,6 +168,83 @@ class FakeDiscordWireTest {
   }
 
   @Test
+  void theFirstFollowUpAfterADeferralKeepsTheDeferralsVisibilityWhateverItAsks() throws Exception {
+    login();
+    DiscordInteraction loud = discord.slashCommand(discord.inGuild(FakeDiscord.DEFAULT_USER_ID), "imagine", Map.of());
+    DiscordInteraction quiet = discord.slashCommand(discord.inGuild(FakeDiscord.DEFAULT_USER_ID), "imagine", Map.of());
+    post(callback(loud), "{\"type\":5}");
+    post(callback(quiet), "{\"type\":5,\"data\":{\"flags\":64}}");
+
+    JsonNode secret = json(post(webhook(loud), "{\"content\":\"only you should see this\",\"flags\":64}"));
+    JsonNode open = json(post(webhook(quiet), "{\"content\":\"everyone should see this\"}"));
+    JsonNode second = json(post(webhook(loud), "{\"content\":\"now only you\",\"flags\":64}"));
+
+    assertThat(secret.path("flags").asInt() & 64).as("the public deferral's message, public").isZero();
+    assertThat(open.path("flags").asInt() & 64).as("the ephemeral deferral's message, ephemeral").isEqualTo(64);
+    assertThat(second.path("flags").asInt() & 64).as("a later follow-up is its own message").isEqualTo(64);
+  }
+
+  @Test
+  void aDelayedRequestTakesEffectAfterOneTheClientSentLater() throws Exception {
+    login();
+    DiscordInteraction sent = discord.slashCommand(discord.inGuild(FakeDiscord.DEFAULT_USER_ID), "imagine", Map.of());
+    String thinkingId = json(post(callback(sent) + "?with_response=true", "{\"type\":5}"))
+        .path("resource").path("message").path("id").asText();
+    String deleteOriginal = "DELETE /webhooks/{app}/{token}/messages/@original";
+    discord.delayNext(deleteOriginal, Duration.ofMillis(300));
+
+    CompletableFuture<HttpResponse<String>> delete = CompletableFuture.supplyAsync(() -> {
+      try {
+        return send("DELETE", webhook(sent) + "/messages/@original", "application/json", new byte[0]);
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    JsonNode error = json(post(webhook(sent), "{\"content\":\"that flag is wrong\",\"flags\":64}"));
+    assertThat(delete.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(204);
+
+    assertThat(error.path("id").asText()).as("the follow-up took the thinking message's place").isEqualTo(thinkingId);
+    assertThat(discord.requests()).extracting(r -> r.method() + " " + r.path())
+        .filteredOn(r -> r.contains("/webhooks/"))
+        .containsExactly("POST /api/v10/webhooks/" + discord.applicationId() + "/" + sent.token(),
+            "DELETE /api/v10/webhooks/" + discord.applicationId() + "/" + sent.token() + "/messages/@original");
+    assertThat(discord.message(thinkingId)).as("the delete removed the error with it").isEmpty();
+    assertThatThrownBy(() -> discord.delayNext(deleteOriginal, Duration.ofMillis(-1)))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void withoutTheMessageContentIntentAUsersMessageReadOverRestIsEmptiedUnlessItMentionsTheBot() throws Exception {
+    DiscordContext alice = discord.inGuild(FakeDiscord.DEFAULT_USER_ID);
+    DiscordAttachment photo = discord.addAttachment(new byte[] {1, 2, 3}, "a.txt", "text/plain");
+    DiscordMessage plain = discord.postMessageAsUser(alice, "look", photo);
+    DiscordMessage mention = discord.postMessageAsUser(alice, "<@" + discord.botUserId() + "> look", photo);
+    DiscordMessage dm = discord.postMessageAsUser(discord.inDm(FakeDiscord.DEFAULT_USER_ID), "look", photo);
+    JsonNode own = json(post(discord.restBaseUrl() + "channels/" + alice.channelId() + "/messages", "{\"content\":\"mine\"}"));
+
+    JsonNode readPlain = json(get(messageUrl(plain.channelId(), plain.messageId())));
+    assertThat(readPlain.path("content").asText()).isEmpty();
+    assertThat(readPlain.path("attachments")).isEmpty();
+    assertThat(readPlain.path("embeds")).isEmpty();
+    assertThat(readPlain.path("author").path("id").asText()).as("the rest stays").isEqualTo(FakeDiscord.DEFAULT_USER_ID);
+    assertThat(json(get(messageUrl(mention.channelId(), mention.messageId()))).path("attachments")).hasSize(1);
+    assertThat(json(get(messageUrl(dm.channelId(), dm.messageId()))).path("content").asText()).isEqualTo("look");
+    assertThat(json(get(messageUrl(alice.channelId(), own.path("id").asText()))).path("content").asText()).isEqualTo("mine");
+    assertThat(discord.message(plain.messageId()).orElseThrow().path("content").asText()).as("the test sees it all")
+        .isEqualTo("look");
+    assertThat(json(get(discord.restBaseUrl() + "applications/@me")).path("flags").asInt()).isZero();
+
+    try (FakeDiscord granted = FakeDiscord.builder().messageContentIntent(true).start()) {
+      DiscordMessage posted = granted.postMessageAsUser(granted.inGuild(FakeDiscord.DEFAULT_USER_ID), "look",
+          granted.addAttachment(new byte[] {1, 2, 3}, "a.txt", "text/plain"));
+      JsonNode read = json(send("GET", granted.restBaseUrl() + "channels/" + posted.channelId() + "/messages/"
+          + posted.messageId(), "application/json", new byte[0]));
+      assertThat(read.path("content").asText()).isEqualTo("look");
+      assertThat(read.path("attachments")).hasSize(1);
+    }
+  }
+
+  @Test
   void sixButtonsInARowAreAnInvalidFormBody() throws Exception {
     login();
     DiscordInteraction sent = discord.slashCommand(discord.inGuild(FakeDiscord.DEFAULT_USER_ID), "imagine", Map.of());
@@ -386,6 +463,14 @@ class FakeDiscordWireTest {
 
   private HttpResponse<String> post(String url, String json) throws Exception {
     return send("POST", url, "application/json", json.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private HttpResponse<String> get(String url) throws Exception {
+    return send("GET", url, "application/json", new byte[0]);
+  }
+
+  private String messageUrl(String channelId, String messageId) {
+    return discord.restBaseUrl() + "channels/" + channelId + "/messages/" + messageId;
   }
 
   private HttpResponse<String> patch(String url, String json) throws Exception {
