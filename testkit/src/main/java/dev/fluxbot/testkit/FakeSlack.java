@@ -154,6 +154,11 @@ public final class FakeSlack implements AutoCloseable {
     return engine.slashCommand(userId, channel, command, text);
   }
 
+  /** The {@code app_mention} event of {@code message}, to send over HTTP with {@link #sendOverHttp}. */
+  public SlackEnvelope appMentionEnvelope(SlackMessage message) {
+    return engine.appMention(message);
+  }
+
   /** Posts {@code envelope} to an app's Request URL, signed as asked; returns the app's answer. */
   public HttpDelivery sendOverHttp(URI requestUrl, SlackEnvelope envelope, Signing signing) {
     return engine.sendOverHttp(requestUrl, envelope, signing);
