@@ -600,7 +600,9 @@ class SlackBotEndToEndTest {
     awaitTrue("the later command's image", () -> imageMessages().size() >= 2);
 
     assertThat(first.status()).isEqualTo(200);
+    assertThat(first.timedOut()).isFalse();
     assertThat(again.status()).as("a resend is acknowledged, so Slack stops sending it").isEqualTo(200);
+    assertThat(again.timedOut()).isFalse();
     assertThat(submittedPrompts()).containsExactly("a quiet vole", "a later lark");
   }
 
