@@ -48,6 +48,7 @@ final class SlackReply implements ChatReply {
       "is_archived", "restricted_action");
 
   private final SlackApi api;
+  private final Secret botToken; // files.completeUploadExternal is posted as a form, which names the token
   private final SlackAddress address;
   private final InstantSource clock;
   private final OkHttpClient http;
@@ -61,8 +62,6 @@ final class SlackReply implements ChatReply {
   private volatile boolean toldNotMember;
   private volatile boolean cannotPost;
   private volatile boolean ended;
-
-  private final Secret botToken;
 
   SlackReply(SlackApi api, Secret botToken, SlackAddress address, InstantSource clock, OkHttpClient http) {
     this.api = api;
