@@ -153,9 +153,8 @@ final class AdminCommands {
 
   private String show(String teamId, String userId) {
     QuotaService.Status s = quota.show("slack", teamId, userId, Set.of());
-    return "<@" + userId + "> has " + Texts.milli(s.leftMilli()) + " of " + Texts.milli(s.limitMilli() + s.grantedMilli())
-        + " credits left (spent " + Texts.milli(s.spentMilli()) + ", limit from " + s.source() + ")"
-        + (s.banned() ? "; banned" : "") + "; resets " + Texts.date(s.resetsAt()) + ".";
+    return "<@" + userId + "> has " + s.summary() + "; limit from " + s.source() + (s.banned() ? "; banned" : "")
+        + "; resets " + Texts.date(s.resetsAt()) + ".";
   }
 
   private static String arg(List<String> w, int i, String field, String example) {

@@ -19,6 +19,8 @@ import org.slf4j.LoggerFactory;
 final class SlackApi {
   private static final Logger log = LoggerFactory.getLogger(SlackApi.class);
   static final int MAX_RATE_LIMITED_TRIES = 6;
+  /** Slack's error code for a 429, where the answer named none. */
+  static final String RATE_LIMITED = "ratelimited";
   private static final Duration DEFAULT_RETRY_AFTER = Duration.ofSeconds(1);
   private static final Duration MAX_RETRY_AFTER = Duration.ofMinutes(2);
 
@@ -47,6 +49,18 @@ final class SlackApi {
 
   /** Runs one Web API call, waiting out rate limits; blocking. */
   <T extends SlackApiTextResponse> T call(String method, Callable<T> call) {
+    return call(method, call, MAX_RATE_LIMITED_TRIES);
+  }
+
+  /**
+   * Runs one Web API call once: a 429 is a {@link SlackCallException} with error {@link #RATE_LIMITED}
+   * at once. For calls not worth waiting for, such as {@code views.open} on a trigger id that lives 3 s.
+   */
+  <T extends SlackApiTextResponse> T callOnce(String method, Callable<T> call) {
+    return call(method, call, 1);
+  }
+
+  private <T extends SlackApiTextResponse> T call(String method, Callable<T> call, int maxTries) {
     for (int attempt = 1; ; attempt++) {
       try {
         T response = call.call();
@@ -55,13 +69,14 @@ final class SlackApi {
         }
         return response;
       } catch (SlackApiException e) {
-        if (e.getResponse().code() != 429 || attempt >= MAX_RATE_LIMITED_TRIES) {
-          throw new SlackCallException("Slack answered " + method + " with HTTP " + e.getResponse().code()
-              + (e.getError() == null ? "" : " (" + e.getError().getError() + ")"), null, e);
+        int status = e.getResponse().code();
+        if (status != 429 || attempt >= maxTries) {
+          throw new SlackCallException("Slack answered " + method + " with HTTP " + status
+              + (e.getError() == null ? "" : " (" + e.getError().getError() + ")"), status == 429 ? RATE_LIMITED : null, e);
         }
         Duration wait = retryAfter(e.getResponse().header("Retry-After"));
         log.info("slack: {} rate limited; waiting {} s as Slack asked (try {} of {})", method, wait.toSeconds(),
-            attempt, MAX_RATE_LIMITED_TRIES);
+            attempt, maxTries);
         sleep(wait);
       } catch (SlackFilesUploadV2Exception e) {
         String error = uploadError(e);

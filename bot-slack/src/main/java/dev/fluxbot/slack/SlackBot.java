@@ -12,6 +12,8 @@ import com.slack.api.bolt.context.builtin.EventContext;
 import com.slack.api.bolt.context.builtin.MessageShortcutContext;
 import com.slack.api.bolt.context.builtin.SlashCommandContext;
 import com.slack.api.bolt.context.builtin.ViewSubmissionContext;
+import com.slack.api.bolt.middleware.MiddlewareChain;
+import com.slack.api.bolt.request.Request;
 import com.slack.api.bolt.response.Response;
 import com.slack.api.Slack;
 import com.slack.api.SlackConfig;
@@ -135,6 +137,7 @@ public final class SlackBot implements AutoCloseable {
   private final Services services;
   private final AdminCommands admin;
   private final PendingShortcuts shortcuts;
+  private final Deliveries deliveries;
   private Slack slack;
   private SlackApi api;
   private SlackFiles files;
@@ -147,6 +150,7 @@ public final class SlackBot implements AutoCloseable {
     this.services = Objects.requireNonNull(services, "services");
     this.admin = new AdminCommands(services.quota(), services.settings(), services.catalog());
     this.shortcuts = new PendingShortcuts(services.clock());
+    this.deliveries = new Deliveries(services.clock());
   }
 
   /**
@@ -252,7 +256,7 @@ public final class SlackBot implements AutoCloseable {
   }
 
   private SlackReply reply(SlackAddress address) {
-    return new SlackReply(api, address, services.clock(), services.http());
+    return new SlackReply(api, config.botToken(), address, services.clock(), services.http());
   }
 
   private Requester requester(String userId, String name, String teamId) {
@@ -300,6 +304,7 @@ public final class SlackBot implements AutoCloseable {
   }
 
   private void register(App app) {
+    app.use(this::once);
     app.command(IMAGINE, (req, ctx) -> imagine(req.getPayload(), ctx));
     app.command(QUOTA, (req, ctx) -> quota(req.getPayload(), ctx));
     app.command(AdminCommands.COMMAND, (req, ctx) -> administer(req.getPayload(), ctx));
@@ -310,7 +315,24 @@ public final class SlackBot implements AutoCloseable {
     app.event(AppMentionEvent.class, (req, ctx) -> mention(req, ctx));
   }
 
-  /** /imagine: acknowledged at once with the queue number; the job starts on its own thread. */
+  /**
+   * Runs each delivery once: a resent event (its ack was lost or late) or an interaction that comes
+   * twice is acknowledged, so Slack stops sending it, and not run again: no second job, no second charge.
+   */
+  private Response once(Request<?> req, Response resp, MiddlewareChain chain) throws Exception {
+    String key = Deliveries.key(req);
+    if (key != null && !deliveries.first(key)) {
+      log.info("slack: {} came again (retry {}, {}); acknowledged, not run twice", key,
+          req.getHeaders().getFirstValue("X-Slack-Retry-Num"), req.getHeaders().getFirstValue("X-Slack-Retry-Reason"));
+      return Response.ok();
+    }
+    return chain.next(req);
+  }
+
+  /**
+   * /imagine: the text is parsed first, so a mistake is the acknowledgement itself (only the user
+   * sees it); else acknowledged with the queue number and the job starts on its own thread.
+   */
   private Response imagine(SlashCommandPayload p, SlashCommandContext ctx) {
     String refusal = channelRefusal(p.getTeamId(), p.getChannelId());
     if (refusal != null) {
@@ -322,6 +344,11 @@ public final class SlackBot implements AutoCloseable {
           + "e.g. `/imagine a red fox in snow --ar 16:9`."));
     }
     Requester who = requester(p.getUserId(), p.getUserName(), p.getTeamId());
+    try {
+      services.imagine().plan(new ImagineCommand(who, text, Map.of(), List.of(), services.settings().contextFor(who)));
+    } catch (UserError e) {
+      return ctx.ack(r -> r.responseType("ephemeral").text(Texts.error(e)));
+    }
     SlackAddress address = new SlackAddress(p.getTeamId(), p.getChannelId(), null, p.getUserId(), p.getResponseUrl());
     int position = services.waiting().getAsInt() + 1;
     run("imagine", () -> submit(who, text, List::of, address));
@@ -352,7 +379,10 @@ public final class SlackBot implements AutoCloseable {
     return ctx.ack();
   }
 
-  /** A button under an image: Reroll and 2K start at once; Vary and Use as reference open a prompt form first. */
+  /**
+   * A button under an image: Reroll and 2K start at once; Vary and Use as reference open a prompt
+   * form, after the acknowledgement, so that nothing the form waits for can delay it.
+   */
   private Response button(BlockActionPayload p, ActionContext ctx) {
     var action = p.getActions().get(0);
     String channel = p.getContainer() != null && p.getContainer().getChannelId() != null
@@ -367,12 +397,15 @@ public final class SlackBot implements AutoCloseable {
       return ctx.ack();
     }
     if (ref.followUp() == FollowUp.VARY || ref.followUp() == FollowUp.USE_AS_REFERENCE) {
-      String prefill = ref.followUp() == FollowUp.VARY
-          ? services.jobs().find(ref.jobId()).map(j -> j.request().prompt()).orElse("") : "";
       String metadata = JSON.createObjectNode().put("ref", ActionIds.format(ref.followUp(), ref.jobId()))
           .put("channel", channel).put("thread", thread).toString();
-      openModal(p.getTriggerId(), Modals.prompt(FOLLOW_UP_VIEW, ref.followUp() == FollowUp.VARY ? "Vary" : "Use as reference",
-          prefill, metadata), address);
+      String trigger = p.getTriggerId();
+      run("form", () -> {
+        String prefill = ref.followUp() == FollowUp.VARY
+            ? services.jobs().find(ref.jobId()).map(j -> j.request().prompt()).orElse("") : "";
+        openModal(trigger, Modals.prompt(FOLLOW_UP_VIEW, ref.followUp().label(), prefill, metadata), address,
+            ref.followUp().label());
+      });
       return ctx.ack();
     }
     Requester who = requester(p.getUser().getId(), p.getUser().getUsername(), p.getTeam().getId());
@@ -413,7 +446,9 @@ public final class SlackBot implements AutoCloseable {
     }
     String token = shortcuts.put(new PendingShortcuts.Pending(images, p.getChannel().getId(), thread));
     String metadata = JSON.createObjectNode().put("refs", token).toString();
-    openModal(p.getTriggerId(), Modals.prompt(MESSAGE_VIEW, "Imagine with images", "", metadata), address);
+    String trigger = p.getTriggerId();
+    run("form", () -> openModal(trigger, Modals.prompt(MESSAGE_VIEW, "Imagine with images", "", metadata), address,
+        "Imagine with these images"));
     return ctx.ack();
   }
 
@@ -454,13 +489,27 @@ public final class SlackBot implements AutoCloseable {
     return ctx.ack();
   }
 
-  private void openModal(String triggerId, com.slack.api.model.view.View view, SlackAddress address) {
+  /**
+   * Opens a form; called on a thread of its own, after the acknowledgement. A trigger id is good
+   * once and for 3 seconds, so a 429 is not waited out: the user is asked to press {@code what} again.
+   */
+  private void openModal(String triggerId, com.slack.api.model.view.View view, SlackAddress address, String what) {
     try {
-      api.call("views.open", () -> api.methods().viewsOpen(r -> r.triggerId(triggerId).view(view)));
-    } catch (RuntimeException e) {
+      api.callOnce("views.open", () -> api.methods().viewsOpen(r -> r.triggerId(triggerId).view(view)));
+    } catch (SlackApi.SlackCallException e) {
       log.warn("slack: could not open a form: {}", e.getMessage());
-      run("modal", () -> ephemeral(address, "❌ Slack did not open the form (" + e.getMessage() + "); try again."));
+      ephemeral(address, formRefusal(e.error, what));
     }
+  }
+
+  /** What the user reads when Slack did not open a form; {@code error} is Slack's code, or null. */
+  static String formRefusal(String error, String what) {
+    if (SlackApi.RATE_LIMITED.equals(error) || "expired_trigger_id".equals(error) || "invalid_trigger_id".equals(error)) {
+      return "⏳ Slack did not open the *" + what + "* form: it must open within 3 seconds of your press, and Slack "
+          + "was busy. Press *" + what + "* again in a few seconds.";
+    }
+    return "❌ Slack did not open the *" + what + "* form (Slack said: " + (error == null ? "no answer" : error)
+        + "). Press *" + what + "* again; if it keeps failing, ask an admin to look at the bot's log.";
   }
 
   /** A message only the user sees: {@code chat.postEphemeral}, else the response_url. */

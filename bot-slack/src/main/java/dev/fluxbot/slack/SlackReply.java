@@ -5,10 +5,14 @@ import com.slack.api.model.block.LayoutBlock;
 import com.slack.api.model.block.composition.BlockCompositions;
 import com.slack.api.model.block.element.BlockElements;
 import com.slack.api.model.block.element.ButtonElement;
+import com.slack.api.methods.response.files.FilesCompleteUploadExternalResponse;
+import com.slack.api.methods.response.files.FilesGetUploadURLExternalResponse;
+import com.slack.api.util.json.GsonFactory;
 import dev.fluxbot.core.ChatReply;
 import dev.fluxbot.core.GenerationRequest;
 import dev.fluxbot.core.ImageReply;
 import dev.fluxbot.core.Progress;
+import dev.fluxbot.core.Secret;
 import dev.fluxbot.core.UserError;
 import java.time.Duration;
 import java.time.Instant;
@@ -27,8 +31,10 @@ import org.slf4j.LoggerFactory;
  * One job's answer on Slack. The queue position goes to the command's ephemeral answer through its
  * {@code response_url} (which takes only five posts, so once); progress goes to one channel message,
  * posted on the first news and edited with {@code chat.update} at most once a second; the image is
- * uploaded into the channel or thread (getUploadURLExternal, the upload, completeUploadExternal),
- * followed by a message with the four buttons. Errors go to the user alone ({@code chat.postEphemeral}).
+ * uploaded into the channel or thread (getUploadURLExternal, the upload, completeUploadExternal)
+ * as one message that carries the caption and the four buttons as blocks, and the progress message
+ * is then deleted, so each image leaves one message however many run at once. Errors go to the
+ * user alone ({@code chat.postEphemeral}).
  *
  * <p>Each step is done once: a delivery the core tries again (after Slack failed it) skips the
  * steps that already worked, so a retry never posts the image twice.
@@ -42,6 +48,7 @@ final class SlackReply implements ChatReply {
       "is_archived", "restricted_action");
 
   private final SlackApi api;
+  private final Secret botToken; // files.completeUploadExternal is posted as a form, which names the token
   private final SlackAddress address;
   private final InstantSource clock;
   private final OkHttpClient http;
@@ -50,13 +57,15 @@ final class SlackReply implements ChatReply {
   private volatile Instant lastEdit = Instant.EPOCH;
   private volatile String lastText = "";
   private volatile boolean positionSent;
-  private volatile boolean uploaded;
-  private volatile boolean buttonsPosted;
+  private volatile String uploadedFileId;
+  private volatile boolean shared;
   private volatile boolean toldNotMember;
   private volatile boolean cannotPost;
+  private volatile boolean ended;
 
-  SlackReply(SlackApi api, SlackAddress address, InstantSource clock, OkHttpClient http) {
+  SlackReply(SlackApi api, Secret botToken, SlackAddress address, InstantSource clock, OkHttpClient http) {
     this.api = api;
+    this.botToken = botToken;
     this.address = address;
     this.clock = clock;
     this.http = http;
@@ -88,40 +97,63 @@ final class SlackReply implements ChatReply {
   @Override
   public void image(ImageReply reply) {
     try {
-      if (!uploaded) {
-        upload(reply);
-        uploaded = true;
-      }
-      if (!buttonsPosted) {
-        api.call("chat.postMessage", () -> api.methods().chatPostMessage(r -> r.channel(address.channel())
-            .threadTs(address.threadTs()).text("Reroll, Vary, 2K or Use as reference (job " + reply.jobId() + ")")
-            .blocks(buttons(reply))));
-        buttonsPosted = true;
+      if (!shared) {
+        share(reply, uploadedFileId != null ? uploadedFileId : upload(reply));
+        shared = true;
       }
     } catch (SlackApi.SlackCallException e) {
       if (e.error != null && NOT_MEMBER.contains(e.error) && !toldNotMember) {
         toldNotMember = true;
         tellUser("⚠️ fluxbot is not in this channel, so it cannot post your image. Invite it (`/invite @fluxbot`); "
-            + "the image (job " + reply.jobId() + ") is kept and follows on the next try.");
+            + "the image is kept and follows on the next try.");
       }
       throw new DeliveryException("job " + reply.jobId() + ": the image could not be sent to Slack (" + e.getMessage() + ")", e);
     } catch (RuntimeException e) {
       throw new DeliveryException("job " + reply.jobId() + ": the image could not be sent to Slack (" + e.getMessage() + ")", e);
     }
-    finish("✅ " + Texts.shortPrompt(prompt) + " — <@" + address.userId() + ">: done, seed " + reply.result().seed() + ".");
+    removeProgress();
   }
 
-  private void upload(ImageReply reply) {
-    String file = "fluxbot-" + reply.result().seed() + "." + reply.result().type().extension();
+  /** The first two steps of an upload: an upload URL, then the bytes to it; returns the file's id. */
+  private String upload(ImageReply reply) {
+    byte[] image = reply.result().image();
+    String name = "fluxbot-" + reply.result().seed() + "." + reply.result().type().extension();
+    FilesGetUploadURLExternalResponse url = api.call("files.getUploadURLExternal",
+        () -> api.methods().filesGetUploadURLExternal(r -> r.filename(name).length(image.length)));
+    Request post = new Request.Builder().url(url.getUploadUrl())
+        .post(RequestBody.create(image, MediaType.get("application/octet-stream"))).build();
+    try (Response r = http.newCall(post).execute()) {
+      if (!r.isSuccessful()) {
+        throw new SlackApi.SlackCallException("Slack refused the upload with HTTP " + r.code(), null, null);
+      }
+    } catch (java.io.IOException e) {
+      throw new SlackApi.SlackCallException("could not reach Slack for the upload: " + e.getMessage(), null, e);
+    }
+    uploadedFileId = url.getFileId();
+    return uploadedFileId;
+  }
+
+  /**
+   * The last step: shares the file into the channel or thread as one message with the caption and
+   * the buttons as blocks. The SDK's request has no blocks, so the form is made here; no
+   * {@code initial_comment}, since Slack ignores blocks next to one.
+   */
+  private void share(ImageReply reply, String fileId) {
     String title = reply.request().prompt().strip();
-    String caption = Texts.caption(reply, address.userId());
-    api.call("files.uploadV2", () -> api.methods().filesUploadV2(r -> r.channel(address.channel())
-        .threadTs(address.threadTs()).fileData(reply.result().image()).filename(file)
-        .title(title.length() > 200 ? title.substring(0, 199) + "…" : title).initialComment(caption)));
+    String files = SlackBot.JSON.createArrayNode().add(SlackBot.JSON.createObjectNode().put("id", fileId)
+        .put("title", title.length() > 200 ? title.substring(0, 199) + "…" : title)).toString();
+    String blocks = GsonFactory.createSnakeCase().toJson(blocks(reply, address.userId()));
+    api.call("files.completeUploadExternal", () -> api.methods().postFormWithTokenAndParseResponse(form -> {
+      form.add("files", files).add("channel_id", address.channel()).add("blocks", blocks);
+      return address.threadTs() == null ? form : form.add("thread_ts", address.threadTs());
+    }, "files.completeUploadExternal", botToken.reveal(), FilesCompleteUploadExternalResponse.class));
   }
 
-  /** The four buttons, each carrying its job as {@code fx:<id>:<jobId>} in both action_id and value. */
-  static List<LayoutBlock> buttons(ImageReply reply) {
+  /**
+   * The image message's blocks: the caption, then the four buttons, each carrying its job as
+   * {@code fx:<id>:<jobId>} in both action_id and value (read back after a restart too).
+   */
+  static List<LayoutBlock> blocks(ImageReply reply, String userId) {
     List<ButtonElement> buttons = new ArrayList<>();
     for (ImageReply.FollowUp f : reply.actions()) {
       String id = ActionIds.format(f, reply.jobId());
@@ -130,13 +162,14 @@ final class SlackReply implements ChatReply {
         return f == ImageReply.FollowUp.REROLL ? b.style("primary") : b;
       }));
     }
-    return List.of(Blocks.actions(a -> a.blockId("fx-" + reply.jobId()).elements(new ArrayList<>(buttons))));
+    return List.of(Blocks.section(s -> s.text(BlockCompositions.markdownText(Texts.caption(reply, userId)))),
+        Blocks.actions(a -> a.elements(new ArrayList<>(buttons))));
   }
 
   @Override
   public void failed(UserError error) {
     tellUser(Texts.error(error));
-    finish("✖️ " + Texts.shortPrompt(prompt) + " — <@" + address.userId() + ">: not made (the reason went to them).");
+    removeProgress();
   }
 
   /** A message only the user sees: {@code chat.postEphemeral}, else (the bot not in the channel) the response_url. */
@@ -159,7 +192,7 @@ final class SlackReply implements ChatReply {
     }
     lastEdit = now;
     lastText = text;
-    if (cannotPost) {
+    if (cannotPost || ended) {
       return;
     }
     try {
@@ -178,16 +211,21 @@ final class SlackReply implements ChatReply {
     }
   }
 
-  /** The progress message's last word, where there is one. */
-  private void finish(String text) {
+  /**
+   * Deletes the progress message, where there is one: the image's own message (or the user's
+   * private answer) says it all, and parallel jobs would otherwise leave a pile of them.
+   */
+  private void removeProgress() {
+    ended = true; // no status after the end
     String ts = progressTs;
     if (ts == null) {
       return;
     }
+    progressTs = null;
     try {
-      api.call("chat.update", () -> api.methods().chatUpdate(r -> r.channel(address.channel()).ts(ts).text(text)));
+      api.call("chat.delete", () -> api.methods().chatDelete(r -> r.channel(address.channel()).ts(ts)));
     } catch (RuntimeException e) {
-      log.debug("slack: progress message not finished: {}", e.getMessage());
+      log.debug("slack: progress message not deleted: {}", e.getMessage());
     }
   }
 

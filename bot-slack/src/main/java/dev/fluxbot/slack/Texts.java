@@ -64,20 +64,12 @@ final class Texts {
     return text.length() <= MAX_TEXT ? text : text.substring(0, MAX_TEXT - 1) + "…";
   }
 
-  /** {@code /imagine-quota}: credits left, spent, held, and when the window resets (in the reader's time zone). */
+  /** {@code /imagine-quota}: core's summary (left, total, spent, held), and when the window resets (in the reader's time zone). */
   static String quota(QuotaService.Status s) {
     if (s.banned()) {
       return "🚫 You are banned from making images in this workspace; ask an admin.";
     }
-    String window = switch (s.period()) {
-      case DAY -> "today";
-      case WEEK -> "this week";
-      case MONTH -> "this month";
-    };
-    return "You have *" + milli(s.leftMilli()) + "* of " + milli(s.limitMilli() + s.grantedMilli()) + " credits left "
-        + window + " (spent " + milli(s.spentMilli())
-        + (s.reservedMilli() > 0 ? ", " + milli(s.reservedMilli()) + " held by images in progress" : "")
-        + "). Resets " + date(s.resetsAt()) + ".";
+    return "You have " + s.summary() + ". Resets " + date(s.resetsAt()) + ".";
   }
 
   /** A time Slack shows in the reader's zone, with a UTC fallback. */

@@ -25,6 +25,7 @@ import dev.fluxbot.core.image.ReferenceLoader;
 import dev.fluxbot.testkit.TestImages;
 import dev.fluxbot.testkit.FakeBflApi;
 import dev.fluxbot.testkit.FakeSlack;
+import dev.fluxbot.testkit.Scenario;
 import dev.fluxbot.testkit.slack.HttpDelivery;
 import dev.fluxbot.testkit.slack.Signing;
 import dev.fluxbot.testkit.slack.SlackCall;
@@ -70,6 +71,8 @@ class SlackBotEndToEndTest {
   private final FakeBflApi bfl = FakeBflApi.start();
   private final List<Duration> slackWaits = new CopyOnWriteArrayList<>();
   private final Sleeper recordingSleeper = slackWaits::add;
+  /** What the bot waits out Slack's rate limits with: recording by default, really sleeping where timing is the test. */
+  private Sleeper slackSleeper = recordingSleeper;
   private final List<AutoCloseable> open = new ArrayList<>();
   private JobStore jobs;
   private ImageStore images;
@@ -126,7 +129,7 @@ class SlackBotEndToEndTest {
         mode == SlackBot.Mode.SOCKET ? Secret.of(slack.appToken()) : null,
         mode == SlackBot.Mode.HTTP ? Secret.of(slack.signingSecret()) : null, slack.apiUrl(),
         new InetSocketAddress("127.0.0.1", 0), admins),
-        new SlackBot.Services(imagine, quota, jobs, settings, catalog, clock, recordingSleeper, http, scheduler::queued));
+        new SlackBot.Services(imagine, quota, jobs, settings, catalog, clock, slackSleeper, http, scheduler::queued));
     bot.start();
     SlackBot started = bot;
     imagine.resumeUnfinished(j -> true, j -> started.replyFor(j).orElse(null));
@@ -164,7 +167,7 @@ class SlackBotEndToEndTest {
 
 
   @Test
-  void imagineIsAckedAtOnceShowsProgressAndPostsTheImageWithFourButtons() throws Exception {
+  void imagineIsAckedAtOnceShowsProgressThenLeavesOneMessageTheImageWithItsCaptionAndFourButtons() throws Exception {
     startBot();
 
     SlackEnvelope imagine = slack.slashCommand(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine", "a red fox &amp; a hen --seed 7");
@@ -179,20 +182,24 @@ class SlackBotEndToEndTest {
     assertThat(buttons.buttons()).extracting(b -> b.path("text").path("text").asText())
         .containsExactly("Reroll", "Vary", "2K", "Use as reference");
     SlackMessage image = imageMessages().get(0);
+    assertThat(image.ts()).as("the buttons are on the image's own message").isEqualTo(buttons.ts());
     assertThat(image.channel()).isEqualTo(FakeSlack.CHANNEL);
-    assertThat(image.text()).startsWith("*a red fox &amp; a hen*").contains("<@" + FakeSlack.ALICE + ">")
-        .contains("seed 7");
+    assertThat(image.blocks().get(0).path("text").path("text").asText()).startsWith("*a red fox &amp; a hen*")
+        .contains("<@" + FakeSlack.ALICE + ">").contains("seed 7");
     SlackFile file = image.files().get(0);
     JobStore.Job job = jobs.find(jobId).orElseThrow();
     assertThat(job.request().prompt()).isEqualTo("a red fox & a hen");
     assertThat(file.bytes()).isEqualTo(images.get(job.imageHash()).orElseThrow());
     assertThat(file.name()).isEqualTo("fluxbot-7." + job.imageType().extension());
-    SlackMessage progress = slack.awaitMessage(m -> m.text().startsWith("✅"));
-    assertThat(progress.edits()).as("the progress message was edited with chat.update").isPositive();
-    assertThat(progress.text()).contains("a red fox &amp; a hen").contains("seed 7");
+    SlackCall progress = slack.calls("chat.postMessage").get(0);
+    assertThat(progress.param("text")).contains("a red fox &amp; a hen");
+    SlackCall deleted = slack.awaitCall("chat.delete", SlackCall::ok);
+    assertThat(slack.messages()).as("the progress message is gone; the image's message stays").containsExactly(image);
+    assertThat(slack.calls("chat.postMessage")).as("no message besides the progress one").hasSize(1);
     List<String> order = slack.calls().stream().map(SlackCall::method).toList();
     assertThat(order).containsSubsequence("chat.postMessage", "files.getUploadURLExternal", SlackCall.UPLOAD,
-        "files.completeUploadExternal", "chat.postMessage", "chat.update");
+        "files.completeUploadExternal", "chat.delete");
+    assertThat(deleted.param("ts")).isNotEqualTo(image.ts());
     assertThat(slack.calls()).allSatisfy(c -> assertThat(c.params().toString()).doesNotContain(slack.botToken()));
     assertThat(bfl.submits()).hasSize(1);
   }
@@ -289,12 +296,12 @@ class SlackBotEndToEndTest {
     slack.slashCommand(FakeSlack.OWNER, FakeSlack.CHANNEL, "/imagine-admin", "max-safety 1");
     slack.awaitEphemeral(m -> m.visibleTo().equals(FakeSlack.OWNER) && m.text().contains("--safety"));
 
-    slack.slashCommand(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine", "a lamp --safety 4");
-    SlackMessage refusal = slack.awaitEphemeral(m -> m.visibleTo().equals(FakeSlack.ALICE));
+    String refusal = slack.awaitAck(slack.slashCommand(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine", "a lamp --safety 4"))
+        .path("text").asText();
     slack.slashCommand(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine", "a lamp");
     buttonsOf(slack, 0);
 
-    assertThat(refusal.text()).startsWith("⚠️").contains("safety").contains("4");
+    assertThat(refusal).startsWith("⚠️").contains("safety").contains("4");
     assertThat(bfl.submits()).singleElement().satisfies(s -> assertThat(s.endpoint()).isEqualTo("flux-2-pro"));
   }
 
@@ -319,8 +326,8 @@ class SlackBotEndToEndTest {
 
     JsonNode told = slack.awaitResponsePost(imagine, p -> p.path("text").asText().contains("not in this channel"));
     assertThat(told.path("response_type").asText()).isEqualTo("ephemeral");
-    assertThat(told.path("text").asText()).startsWith("⚠️ fluxbot is not in this channel, so it cannot post your image. "
-        + "Invite it (`/invite @fluxbot`); the image (job ");
+    assertThat(told.path("text").asText()).isEqualTo("⚠️ fluxbot is not in this channel, so it cannot post your image. "
+        + "Invite it (`/invite @fluxbot`); the image is kept and follows on the next try.");
     // the core records the failed delivery on the job's thread
     awaitTrue("the job is kept undelivered", () -> !jobs.undelivered(20).isEmpty());
     assertThat(imageMessages()).isEmpty();
@@ -351,7 +358,8 @@ class SlackBotEndToEndTest {
     SlackMessage granted = slack.awaitEphemeral(m -> m.text().startsWith("Granted"));
 
     assertThat(refusal.text()).startsWith("⚠️").containsIgnoringCase("banned");
-    assertThat(granted.text()).startsWith("Granted 2.5 credits to <@U0BOB>. <@U0BOB> has 52.5 of 52.5 credits left (spent 0");
+    assertThat(granted.text()).startsWith("Granted 2.5 credits to <@U0BOB>. <@U0BOB> has 52.5 of 52.5 credits left today "
+        + "(spent 0); limit from ");
     assertThat(bfl.submits()).isEmpty();
   }
 
@@ -419,7 +427,7 @@ class SlackBotEndToEndTest {
     assertThat(imageMessages()).isEmpty();
     slack.awaitAck(slack.slashCommand(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine-quota", ""));
     assertThat(slack.awaitAck(slack.slashCommand(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine-quota", ""))
-        .path("text").asText()).startsWith("You have *0* of 0 credits left today (spent 0). Resets <!date^");
+        .path("text").asText()).startsWith("You have 0 of 0 credits left today (spent 0). Resets <!date^");
   }
 
   @Test
@@ -551,5 +559,145 @@ class SlackBotEndToEndTest {
       assertThat(slack.ephemerals()).noneMatch(m -> m.allText().contains(secret));
     }
     assertThat(bfl.submits().get(1).body().toString()).doesNotContain(slack.baseUrl());
+  }
+
+  private List<String> submittedPrompts() {
+    return bfl.submits().stream().map(x -> x.body().path("prompt").asText()).toList();
+  }
+
+  @Test
+  void aMentionThatSlackResendsAfterAReconnectRunsOnce() throws Exception {
+    startBot();
+    SlackMessage mention = slack.postAsUser(FakeSlack.ALICE, FakeSlack.CHANNEL, null,
+        "<@" + FakeSlack.BOT_USER_ID + "> a wading heron --seed 3", List.of());
+    SlackEnvelope first = slack.appMention(mention);
+    slack.awaitAck(first);
+    slack.refreshSocket(); // Slack moves the app to a new connection now and then
+
+    SlackEnvelope resent = slack.resend(first); // the first ack was lost: the same event_id again, retry_attempt 1
+    slack.awaitAck(resent);
+    buttonsOf(slack, 0);
+    slack.awaitAck(slack.slashCommand(FakeSlack.BOB, FakeSlack.CHANNEL, "/imagine", "a later lark --seed 4"));
+    awaitTrue("the later command's image", () -> imageMessages().size() >= 2);
+
+    assertThat(submittedPrompts()).containsExactly("a wading heron", "a later lark");
+    assertThat(imageMessages()).hasSize(2);
+  }
+
+  @Test
+  void aMentionResentOverHttpRunsOnce() throws Exception {
+    startBot(SlackBot.Mode.HTTP, Set.of());
+    URI url = bot.requestUrl().orElseThrow();
+    SlackMessage mention = slack.postAsUser(FakeSlack.ALICE, FakeSlack.CHANNEL, null,
+        "<@" + FakeSlack.BOT_USER_ID + "> a quiet vole --seed 8", List.of());
+    SlackEnvelope event = slack.appMentionEnvelope(mention);
+
+    HttpDelivery first = slack.sendOverHttp(url, event, Signing.SIGNED);
+    HttpDelivery again = slack.sendOverHttp(url, slack.resentEnvelope(event), Signing.SIGNED);
+    buttonsOf(slack, 0);
+    slack.sendOverHttp(url, slack.slashCommandEnvelope(FakeSlack.BOB, FakeSlack.CHANNEL, "/imagine", "a later lark"),
+        Signing.SIGNED);
+    awaitTrue("the later command's image", () -> imageMessages().size() >= 2);
+
+    assertThat(first.status()).isEqualTo(200);
+    assertThat(first.timedOut()).isFalse();
+    assertThat(again.status()).as("a resend is acknowledged, so Slack stops sending it").isEqualTo(200);
+    assertThat(again.timedOut()).isFalse();
+    assertThat(submittedPrompts()).containsExactly("a quiet vole", "a later lark");
+  }
+
+  @Test
+  void aButtonPressDeliveredTwiceRunsOnce() throws Exception {
+    startBot();
+    slack.slashCommand(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine", "a red kite --seed 12");
+    SlackMessage buttons = buttonsOf(slack, 0);
+    SlackEnvelope press = slack.clickButton(FakeSlack.BOB, buttons, "fx:reroll:" + jobIdOf(buttons));
+    slack.awaitAck(press);
+
+    slack.awaitAck(slack.resend(press)); // the same press (same trigger id) once more
+    buttonsOf(slack, 1);
+    slack.awaitAck(slack.slashCommand(FakeSlack.BOB, FakeSlack.CHANNEL, "/imagine", "a later lark"));
+    awaitTrue("the later command's image", () -> imageMessages().size() >= 3);
+
+    assertThat(submittedPrompts()).containsExactly("a red kite", "a red kite", "a later lark");
+  }
+
+  @Test
+  void aRateLimitedFormIsNotWaitedForTheAckComesAtOnceAndTheUserIsToldToPressAgain() throws Exception {
+    slackSleeper = Sleeper.SYSTEM; // Slack's Retry-After really waited out, as in production
+    startBot();
+    slack.slashCommand(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine", "a castle --seed 5");
+    SlackMessage buttons = buttonsOf(slack, 0);
+    String vary = "fx:vary:" + jobIdOf(buttons);
+    slack.rateLimitNext("views.open", 1, 4);
+
+    slack.awaitAck(slack.clickButton(FakeSlack.ALICE, buttons, vary)); // within Slack's 3 s
+
+    SlackMessage told = slack.awaitEphemeral(m -> m.visibleTo().equals(FakeSlack.ALICE));
+    assertThat(told.text()).startsWith("⏳").contains("Vary").contains("press").contains("again")
+        .doesNotContain("trigger");
+    assertThat(slack.calls("views.open")).as("a trigger id is not worth waiting for").hasSize(1);
+    slack.awaitAck(slack.clickButton(FakeSlack.ALICE, buttons, vary));
+    assertThat(slack.awaitView(v -> v.callbackId().equals(SlackBot.FOLLOW_UP_VIEW)).initialValue("prompt"))
+        .isEqualTo("a castle");
+  }
+
+  @Test
+  void aMistakeInTheCommandIsTheAcksOwnEphemeralAnswerAndNothingIsQueued() throws Exception {
+    startBot();
+
+    SlackEnvelope imagine = slack.slashCommand(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine", "a fox --seed -1");
+
+    JsonNode ack = slack.awaitAck(imagine);
+    assertThat(ack.path("response_type").asText()).isEqualTo("ephemeral");
+    assertThat(ack.path("text").asText()).startsWith("⚠️").contains("seed").contains("-1").doesNotContain("Queued");
+    slack.awaitAck(slack.slashCommand(FakeSlack.BOB, FakeSlack.CHANNEL, "/imagine", "a later lark"));
+    buttonsOf(slack, 0);
+    assertThat(slack.responsePosts(imagine)).isEmpty();
+    assertThat(slack.ephemerals()).isEmpty();
+    assertThat(submittedPrompts()).containsExactly("a later lark");
+  }
+
+  @Test
+  void parallelJobsLeaveOneMessageEachTheImageWithCaptionAndButtonsAndNoJobId() throws Exception {
+    startBot();
+
+    slack.slashCommand(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine", "an otter");
+    slack.slashCommand(FakeSlack.BOB, FakeSlack.CHANNEL, "/imagine", "a stoat");
+    slack.slashCommand(FakeSlack.OWNER, FakeSlack.CHANNEL, "/imagine", "a mink");
+
+    awaitTrue("three images", () -> imageMessages().size() == 3);
+    awaitTrue("the progress messages are gone", () -> slack.messages().size() == 3);
+    assertThat(slack.messages()).allSatisfy(m -> {
+      assertThat(m.files()).hasSize(1);
+      assertThat(m.buttons()).extracting(b -> b.path("text").path("text").asText())
+          .containsExactly("Reroll", "Vary", "2K", "Use as reference");
+      assertThat(m.allText()).containsPattern("\\*(an otter|a stoat|a mink)\\* — <@U0[A-Z]+>").contains("seed");
+    });
+    List<String> jobIds = slack.messages().stream().map(SlackBotEndToEndTest::jobIdOf).toList();
+    assertThat(slack.calls("chat.delete")).hasSize(3).allSatisfy(c -> assertThat(c.ok()).isTrue());
+    for (String id : jobIds) {
+      assertThat(slack.messages()).noneMatch(m -> m.allText().contains(id));
+      assertThat(slack.ephemerals()).noneMatch(m -> m.allText().contains(id));
+      assertThat(slack.calls()).filteredOn(c -> c.method().startsWith("chat.") || c.method().equals(SlackCall.RESPONSE_URL))
+          .noneMatch(c -> String.valueOf(c.param("text")).contains(id));
+    }
+  }
+
+  @Test
+  void anAdminsQuotaShowSaysWhatImagineQuotaSaysCreditsHeldByAJobInProgressIncluded() throws Exception {
+    startBot(SlackBot.Mode.SOCKET, Set.of(FakeSlack.ADMIN));
+    bfl.enqueue(Scenario.neverFinishes());
+    slack.slashCommand(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine", "a slow snail");
+    awaitTrue("the job is at BFL", () -> bfl.submits().size() == 1);
+
+    String own = slack.awaitAck(slack.slashCommand(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine-quota", ""))
+        .path("text").asText();
+    slack.slashCommand(FakeSlack.ADMIN, FakeSlack.CHANNEL, "/imagine-admin", "quota show <@U0ALICE|alice>");
+    String shown = slack.awaitEphemeral(m -> m.visibleTo().equals(FakeSlack.ADMIN)).text();
+
+    assertThat(own).startsWith("You have ").contains("held by images in progress");
+    String summary = own.substring("You have ".length(), own.indexOf(". Resets"));
+    assertThat(shown).startsWith("<@" + FakeSlack.ALICE + "> has " + summary);
   }
 }

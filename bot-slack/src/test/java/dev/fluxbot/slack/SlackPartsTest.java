@@ -2,6 +2,7 @@ package dev.fluxbot.slack;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.fluxbot.testkit.MutableClock;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
@@ -35,5 +36,37 @@ class SlackPartsTest {
   void texts_escapeSlackMarkupInUserText() {
     assertThat(Texts.escape("<!channel> & <@U1>")).isEqualTo("&lt;!channel&gt; &amp; &lt;@U1&gt;");
     assertThat(Texts.shortPrompt("x".repeat(100))).hasSize(80).endsWith("…");
+  }
+
+  @Test
+  void deliveries_aRepeatWithinTheHourIsNotFirstAndTheOldestGoFirst() {
+    MutableClock clock = new MutableClock();
+    Deliveries d = new Deliveries(clock);
+
+    assertThat(d.first("event Ev1")).isTrue();
+    assertThat(d.first("event Ev1")).as("Slack's retry").isFalse();
+    assertThat(d.first("trigger 1.2.abc")).isTrue();
+    clock.advance(Deliveries.LIFE.plusSeconds(1));
+    assertThat(d.first("event Ev1")).as("forgotten after its hour").isTrue();
+  }
+
+  @Test
+  void deliveries_atMostMaxAreKept() {
+    Deliveries d = new Deliveries(new MutableClock());
+    for (int i = 0; i <= Deliveries.MAX; i++) {
+      assertThat(d.first("event Ev" + i)).isTrue();
+    }
+    assertThat(d.first("event Ev" + Deliveries.MAX)).isFalse();
+    assertThat(d.first("event Ev0")).as("the oldest made room").isTrue();
+  }
+
+  @Test
+  void formRefusal_aBusyOrExpiredTriggerAsksToPressAgainWithoutSlacksCode() {
+    for (String error : new String[] {SlackApi.RATE_LIMITED, "expired_trigger_id", "invalid_trigger_id"}) {
+      assertThat(SlackBot.formRefusal(error, "Vary")).startsWith("⏳").contains("within 3 seconds")
+          .contains("Press *Vary* again").doesNotContain(error);
+    }
+    assertThat(SlackBot.formRefusal("not_allowed", "Use as reference")).startsWith("❌")
+        .contains("Slack said: not_allowed").contains("Press *Use as reference* again");
   }
 }

@@ -23,17 +23,20 @@ import java.util.function.Predicate;
 /**
  * A scriptable loopback fake of Slack that the real Bolt and slack-api-client talk to: the Web
  * API methods a bot uses ({@code auth.test}, {@code apps.connections.open}, {@code chat.postMessage},
- * {@code chat.update}, {@code chat.postEphemeral}, {@code views.open}, {@code users.info},
- * {@code files.getUploadURLExternal}, the upload URL it hands out, {@code files.completeUploadExternal}),
+ * {@code chat.update}, {@code chat.delete}, {@code chat.postEphemeral}, {@code views.open}, {@code users.info},
+ * {@code files.getUploadURLExternal}, the upload URL it hands out, {@code files.completeUploadExternal}
+ * with its {@code blocks}),
  * private file downloads that need the bot token in the Authorization header, response URLs
  * (five posts in 30 minutes), and Socket Mode (a WebSocket that says {@code hello}, sends
  * envelopes and records the acks). Requests to an app's Request URL (HTTP mode) are signed as
  * Slack signs them, or not, as a test asks.
  *
- * <p>Slack's rules are played where a bot could break them: trigger ids are good once, for 3
- * seconds on the injected clock; blocks are checked (unique action ids of at most 255
- * characters); an upload must post as many bytes as it announced; a 429 with {@code Retry-After}
- * is scripted with {@link #rateLimitNext}. Every call is recorded ({@link #calls}); every
+ * <p>Slack's rules are played where a bot could break them: an ack later than 3 seconds after its
+ * envelope was sent is a timeout ({@link #awaitAck} fails); trigger ids are good once, for 3
+ * seconds from their envelope's sending, on the injected clock; blocks are checked as Slack
+ * checks them; an upload must post as many bytes as it announced; a 429 with {@code Retry-After}
+ * is scripted with {@link #rateLimitNext}; an event is resent as Slack resends it with
+ * {@link #resend} (same {@code event_id}, {@code retry_attempt} 1). Every call is recorded ({@link #calls}); every
  * {@code await…} waits at most the await timeout, then throws an {@link AssertionError} that
  * lists the calls recorded instead.
  *
@@ -151,9 +154,41 @@ public final class FakeSlack implements AutoCloseable {
     return engine.slashCommand(userId, channel, command, text);
   }
 
+  /** The {@code app_mention} event of {@code message}, to send over HTTP with {@link #sendOverHttp}. */
+  public SlackEnvelope appMentionEnvelope(SlackMessage message) {
+    return engine.appMention(message);
+  }
+
   /** Posts {@code envelope} to an app's Request URL, signed as asked; returns the app's answer. */
   public HttpDelivery sendOverHttp(URI requestUrl, SlackEnvelope envelope, Signing signing) {
     return engine.sendOverHttp(requestUrl, envelope, signing);
+  }
+
+  /** Sends an envelope made earlier (e.g. {@link #slashCommandEnvelope}) over Socket Mode; its 3 seconds start now. */
+  public SlackEnvelope sendOverSocket(SlackEnvelope envelope) {
+    return send(envelope);
+  }
+
+  /**
+   * Sends {@code envelope} again over Socket Mode as Slack does when an event's ack was lost or
+   * late: the same payload (the same {@code event_id}) in a new envelope, with {@code retry_attempt}
+   * one higher and {@code retry_reason} {@code timeout}. Returns the envelope sent.
+   */
+  public SlackEnvelope resend(SlackEnvelope envelope) {
+    return send(engine.resent(envelope));
+  }
+
+  /** {@code envelope} as a resend, to post with {@link #sendOverHttp} (it adds {@code X-Slack-Retry-Num} and {@code -Reason}). */
+  public SlackEnvelope resentEnvelope(SlackEnvelope envelope) {
+    return engine.resent(envelope);
+  }
+
+  /**
+   * Asks the app to reconnect, as Slack does every few hours ({@code disconnect},
+   * {@code refresh_requested}), and waits until it has opened its new connection.
+   */
+  public void refreshSocket() {
+    engine.refreshSocket();
   }
 
   private SlackEnvelope send(SlackEnvelope envelope) {
@@ -212,10 +247,27 @@ public final class FakeSlack implements AutoCloseable {
     return engine.socketConnections();
   }
 
-  /** The app's ack of an envelope: its response payload, or an empty object. */
+  /**
+   * The app's ack of an envelope: its response payload, or an empty object.
+   *
+   * @throws AssertionError also when the ack came over 3 seconds (the fake's clock) after the
+   *     envelope was sent: Slack had given up on it, shown the user a timeout, and drops its answer
+   */
   public JsonNode awaitAck(SlackEnvelope envelope) {
-    return engine.await("ack of envelope " + envelope.envelopeId() + " (" + envelope.type() + ")",
+    JsonNode ack = engine.await("ack of envelope " + envelope.envelopeId() + " (" + envelope.type() + ")",
         r -> Optional.ofNullable(r.ack(envelope.envelopeId())));
+    Duration after = ackDelay(envelope).orElseThrow();
+    if (after.compareTo(SlackEnvelope.ACK_WITHIN) > 0) {
+      throw new AssertionError("FakeSlack: envelope " + envelope.envelopeId() + " (" + envelope.type() + ") was acked "
+          + after.toMillis() + " ms after it was sent; Slack waits " + SlackEnvelope.ACK_WITHIN.toSeconds() + " s, then shows the "
+          + "user a timeout and drops the answer: " + ack);
+    }
+    return ack;
+  }
+
+  /** How long after it was sent the app acked {@code envelope} (the fake's clock); empty while it has not. */
+  public Optional<Duration> ackDelay(SlackEnvelope envelope) {
+    return engine.read(r -> Optional.ofNullable(r.ackDelay(envelope.envelopeId())));
   }
 
   /** The first call of {@code method} that passes {@code test}. */

@@ -275,6 +275,30 @@ public final class SlackEngine implements AutoCloseable {
     socket.send(envelope);
   }
 
+  /** {@code envelope} as Slack resends an event whose ack was lost or late: same payload (event_id), new envelope id. */
+  public SlackEnvelope resent(SlackEnvelope envelope) {
+    return envelope.resent(envelopeId(), "timeout");
+  }
+
+  /** The envelope leaves now: its ack's 3 seconds start, and so do its trigger id's. */
+  void markSent(SlackEnvelope envelope) {
+    java.time.Instant now = config.clock().instant();
+    state.run(() -> {
+      state.sent.put(envelope.envelopeId(), now);
+      if (envelope.triggerId() != null) {
+        state.triggers.computeIfPresent(envelope.triggerId(), (t, issued) -> now);
+      }
+    });
+  }
+
+  /** Sends Slack's {@code disconnect} (refresh_requested) and waits until the app has opened a new connection. */
+  public void refreshSocket() {
+    int before = socket.opened();
+    socket.refresh();
+    await("a new Socket Mode connection after disconnect", r -> socket.opened() > before
+        ? java.util.Optional.of(true) : java.util.Optional.empty());
+  }
+
   public int socketConnections() {
     return socket.connections();
   }
@@ -312,9 +336,16 @@ public final class SlackEngine implements AutoCloseable {
       String secret = signing == Signing.SIGNED ? config.signingSecret() : config.signingSecret() + "-not-the-app's";
       request.header("X-Slack-Request-Timestamp", ts).header("X-Slack-Signature", sign(secret, ts, body));
     }
+    if (envelope.retryAttempt() > 0) { // over HTTP a resend says so in headers; the reason is http_timeout
+      request.header("X-Slack-Retry-Num", String.valueOf(envelope.retryAttempt()))
+          .header("X-Slack-Retry-Reason", "http_timeout");
+    }
     try {
+      markSent(envelope);
+      java.time.Instant sent = config.clock().instant();
       HttpResponse<String> response = outbound.send(request.build(), HttpResponse.BodyHandlers.ofString());
-      return new HttpDelivery(response.statusCode(), response.body());
+      return new HttpDelivery(response.statusCode(), response.body(),
+          Duration.between(sent, config.clock().instant()));
     } catch (IOException e) {
       throw new UncheckedIOException("FakeSlack: could not reach the app at " + requestUrl, e);
     } catch (InterruptedException e) {
@@ -470,9 +501,16 @@ public final class SlackEngine implements AutoCloseable {
       return List.copyOf(s.views.values());
     }
 
+    /** The app's ack of an envelope (its payload), or null while there is none. */
     public JsonNode ack(String envelopeId) {
-      JsonNode a = s.acks.get(envelopeId);
-      return a == null ? null : a.deepCopy();
+      SlackState.Ack a = s.acks.get(envelopeId);
+      return a == null ? null : a.payload().deepCopy();
+    }
+
+    /** How long after it was sent the app acked an envelope; null while it has not. */
+    public Duration ackDelay(String envelopeId) {
+      SlackState.Ack a = s.acks.get(envelopeId);
+      return a == null ? null : a.after();
     }
 
     public List<JsonNode> responsePosts(String responseUrl) {

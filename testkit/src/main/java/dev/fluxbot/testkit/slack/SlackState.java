@@ -54,6 +54,9 @@ final class SlackState {
 
   record RateLimit(int remaining, int retryAfterSeconds) {}
 
+  /** An app's ack of an envelope: what it answered, and how long after the envelope was sent (fake clock). */
+  record Ack(JsonNode payload, Duration after) {}
+
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed = lock.newCondition();
   private final Duration awaitTimeout;
@@ -66,7 +69,8 @@ final class SlackState {
   final Map<String, SlackView> views = new LinkedHashMap<>();
   final Map<String, Instant> triggers = new HashMap<>(); // issued, not yet used
   final Map<String, ResponseUrl> responseUrls = new HashMap<>();
-  final Map<String, JsonNode> acks = new LinkedHashMap<>();
+  final Map<String, Ack> acks = new LinkedHashMap<>();
+  final Map<String, Instant> sent = new HashMap<>(); // envelope id → when it went to the app
   final List<SlackCall> calls = new ArrayList<>();
   final Map<String, RateLimit> rateLimits = new HashMap<>();
   private long sequence;

@@ -25,6 +25,7 @@ final class SocketModeServer extends WebSocketServer {
   private final CountDownLatch started = new CountDownLatch(1);
   private final List<WebSocket> open = new ArrayList<>(); // guarded by state's lock
   private volatile boolean answerPings = true;
+  private int opened; // guarded by state's lock: connections ever opened
 
   SocketModeServer(SlackEngine engine) {
     super(new InetSocketAddress(SlackEngine.LOOPBACK, 0));
@@ -67,7 +68,10 @@ final class SocketModeServer extends WebSocketServer {
         .put("approximate_connection_time", 18060);
     hello.putObject("connection_info").put("app_id", engine.appId());
     conn.send(hello.toString());
-    state.run(() -> open.add(conn));
+    state.run(() -> {
+      open.add(conn);
+      opened++;
+    });
   }
 
   @Override
@@ -85,7 +89,13 @@ final class SocketModeServer extends WebSocketServer {
     }
     if (frame.hasNonNull("envelope_id")) {
       JsonNode payload = frame.has("payload") ? frame.get("payload") : WebApi.JSON.createObjectNode();
-      state.run(() -> state.acks.put(frame.get("envelope_id").asText(), payload));
+      String id = frame.get("envelope_id").asText();
+      java.time.Instant now = engine.clock().instant();
+      state.run(() -> {
+        java.time.Instant sent = state.sent.get(id);
+        state.acks.put(id, new SlackState.Ack(payload, sent == null ? java.time.Duration.ZERO
+            : java.time.Duration.between(sent, now)));
+      });
     }
   }
 
@@ -109,17 +119,39 @@ final class SocketModeServer extends WebSocketServer {
     }
   }
 
+  int opened() {
+    return state.read(() -> opened);
+  }
+
   int connections() {
     return state.read(open::size);
   }
 
-  /** Sends to the newest connection, waiting (bounded) for one. */
+  /**
+   * Sends to the newest connection, waiting (bounded) for one. The 3 seconds of the ack and of the
+   * envelope's trigger id start now, as on Slack.
+   */
   void send(SlackEnvelope envelope) {
     ObjectNode frame = WebApi.JSON.createObjectNode().put("envelope_id", envelope.envelopeId())
         .put("type", envelope.type()).put("accepts_response_payload", !envelope.type().equals("events_api"));
+    if (envelope.retryAttempt() > 0) {
+      frame.put("retry_attempt", envelope.retryAttempt()).put("retry_reason", envelope.retryReason());
+    }
     frame.set("payload", envelope.payload());
     WebSocket conn = state.await("open Socket Mode connection",
         () -> open.isEmpty() ? Optional.empty() : Optional.of(open.get(open.size() - 1)), () -> "none open");
+    engine.markSent(envelope);
+    conn.send(frame.toString());
+  }
+
+  /** Asks the app to reconnect, as Slack does now and then: a {@code disconnect} frame to the newest connection. */
+  void refresh() {
+    WebSocket conn = state.read(() -> open.isEmpty() ? null : open.get(open.size() - 1));
+    if (conn == null) {
+      throw new IllegalStateException("FakeSlack: no open Socket Mode connection to refresh");
+    }
+    ObjectNode frame = WebApi.JSON.createObjectNode().put("type", "disconnect").put("reason", "refresh_requested");
+    frame.putObject("debug_info").put("host", "fake-slack");
     conn.send(frame.toString());
   }
 }

@@ -148,6 +148,7 @@ final class WebApi implements HttpHandler {
       case "apps.connections.open" -> JSON.createObjectNode().put("url", engine.socketUrl() + "?ticket=t" + state.next());
       case "chat.postMessage" -> postMessage(p);
       case "chat.update" -> update(p);
+      case "chat.delete" -> delete(p);
       case "chat.postEphemeral" -> postEphemeral(p);
       case "views.open" -> viewsOpen(p);
       case "users.info" -> usersInfo(p);
@@ -197,6 +198,23 @@ final class WebApi implements HttpHandler {
     });
     return JSON.createObjectNode().put("channel", channel).put("ts", ts).put("text", m.text())
         .set("message", Payloads.message(m));
+  }
+
+  /** A bot may delete its own messages; a user's answers {@code cant_delete_message}. */
+  private ObjectNode delete(ObjectNode p) {
+    String channel = channel(p, "channel");
+    String ts = required(p, "ts");
+    state.run(() -> {
+      SlackMessage old = state.messages.get(channel + "/" + ts);
+      if (old == null) {
+        throw new Refusal("message_not_found");
+      }
+      if (!old.user().equals(engine.botUserId())) {
+        throw new Refusal("cant_delete_message");
+      }
+      state.messages.remove(channel + "/" + ts);
+    });
+    return JSON.createObjectNode().put("channel", channel).put("ts", ts);
   }
 
   private ObjectNode postEphemeral(ObjectNode p) {
@@ -266,11 +284,18 @@ final class WebApi implements HttpHandler {
     return JSON.createObjectNode().put("upload_url", engine.baseUrl() + "/upload/v1/" + id).put("file_id", id);
   }
 
+  /**
+   * Shares uploaded files. With {@code channel_id} the share is a message: its text is
+   * {@code initial_comment}, or, without one, it carries {@code blocks} (checked like any message's);
+   * Slack ignores blocks next to an initial comment, and a file shared nowhere has no message.
+   */
   private ObjectNode completeUpload(ObjectNode p) {
     JsonNode files = json(p, "files");
     String channel = p.hasNonNull("channel_id") ? member(channel(p, "channel_id")) : null;
     String thread = p.hasNonNull("thread_ts") ? p.get("thread_ts").asText() : null;
     String comment = p.hasNonNull("initial_comment") ? p.get("initial_comment").asText() : null;
+    JsonNode checked = blocks(p);
+    JsonNode blocks = comment == null ? checked : MissingNode.getInstance();
     if (!files.isArray() || files.isEmpty()) {
       throw new Refusal("invalid_arguments");
     }
@@ -294,7 +319,7 @@ final class WebApi implements HttpHandler {
         out.add(Payloads.file(file));
       }
       if (channel != null) {
-        SlackMessage m = new SlackMessage(channel, engine.nextTs(), thread, engine.botUserId(), comment, null, shared,
+        SlackMessage m = new SlackMessage(channel, engine.nextTs(), thread, engine.botUserId(), comment, blocks, shared,
             null, 0);
         state.messages.put(channel + "/" + m.ts(), m);
       }
@@ -445,7 +470,17 @@ final class WebApi implements HttpHandler {
     }
   }
 
-  /** Blocks as Slack checks them: at most 50, 25 elements an actions block, unique action ids of at most 255 characters. */
+  /** The block types a message may carry. */
+  private static final Set<String> MESSAGE_BLOCKS = Set.of("section", "actions", "context", "divider", "header",
+      "image", "rich_text", "file", "video", "markdown");
+
+  /**
+   * Blocks as Slack checks them ({@code invalid_blocks} otherwise): at most 50, of a type a message
+   * may carry; block ids unique, at most 255 characters; a section's text at most 3,000 characters
+   * and at most 10 fields; an actions block 1 to 25 elements; action ids unique in the message, at
+   * most 255 characters; a button's text plain, at most 75 characters, its value at most 2,000; a
+   * header at most 150 characters; a context block at most 10 elements.
+   */
   private static JsonNode blocks(ObjectNode p) {
     if (!p.hasNonNull("blocks")) {
       return MissingNode.getInstance();
@@ -454,24 +489,44 @@ final class WebApi implements HttpHandler {
     if (!blocks.isArray() || blocks.size() > 50) {
       throw new Refusal("invalid_blocks");
     }
-    Set<String> ids = new HashSet<>();
+    Set<String> blockIds = new HashSet<>();
+    Set<String> actionIds = new HashSet<>();
     for (JsonNode b : blocks) {
-      if (!b.hasNonNull("type")) {
+      String type = b.path("type").asText("");
+      String blockId = b.path("block_id").asText("");
+      if (!MESSAGE_BLOCKS.contains(type) || blockId.length() > 255 || (!blockId.isEmpty() && !blockIds.add(blockId))) {
         throw new Refusal("invalid_blocks");
       }
-      if (b.path("type").asText().equals("actions")) {
-        if (b.path("elements").size() > 25) {
-          throw new Refusal("invalid_blocks");
-        }
-        for (JsonNode e : b.path("elements")) {
-          String id = e.path("action_id").asText("");
-          if (id.length() > 255 || (!id.isEmpty() && !ids.add(id)) || e.path("value").asText("").length() > 2000) {
-            throw new Refusal("invalid_blocks");
-          }
-        }
+      boolean ok = switch (type) {
+        case "section" -> (b.has("text") || b.has("fields")) && b.path("text").path("text").asText("").length() <= 3000
+            && b.path("fields").size() <= 10;
+        case "actions" -> !b.path("elements").isEmpty() && b.path("elements").size() <= 25
+            && elementsOk(b.path("elements"), actionIds);
+        case "header" -> "plain_text".equals(b.path("text").path("type").asText())
+            && b.path("text").path("text").asText("").length() <= 150;
+        case "context" -> !b.path("elements").isEmpty() && b.path("elements").size() <= 10;
+        default -> true;
+      };
+      if (!ok) {
+        throw new Refusal("invalid_blocks");
       }
     }
     return blocks;
+  }
+
+  private static boolean elementsOk(JsonNode elements, Set<String> actionIds) {
+    for (JsonNode e : elements) {
+      String id = e.path("action_id").asText("");
+      if (id.length() > 255 || (!id.isEmpty() && !actionIds.add(id))) {
+        return false;
+      }
+      if ("button".equals(e.path("type").asText()) && (!"plain_text".equals(e.path("text").path("type").asText())
+          || e.path("text").path("text").asText("").isEmpty() || e.path("text").path("text").asText().length() > 75
+          || e.path("value").asText("").length() > 2000)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   // --- answering ---

@@ -317,4 +317,116 @@ class FakeSlackBoltTest {
     assertThat(unsigned.status()).isEqualTo(401);
     assertThat(wrong.status()).isEqualTo(401);
   }
+
+  @Test
+  void aResentEventCarriesTheSameEventIdWithItsRetryAttemptOverSocketModeAndHttp() throws Exception {
+    App app = app();
+    List<String> seen = new CopyOnWriteArrayList<>();
+    app.event(AppMentionEvent.class, (req, ctx) -> {
+      seen.add(req.getEventId() + " retry " + ctx.getRetryNum() + " " + ctx.getRetryReason());
+      return ctx.ack();
+    });
+    socketMode(app);
+    SlackMessage mention = slack.postAsUser(FakeSlack.ALICE, FakeSlack.CHANNEL, null, "<@" + FakeSlack.BOT_USER_ID
+        + "> a cat", List.of());
+    SlackEnvelope first = slack.appMention(mention);
+    slack.awaitAck(first);
+
+    SlackEnvelope again = slack.resend(first);
+    slack.awaitAck(again);
+
+    String eventId = first.payload().path("event_id").asText();
+    assertThat(again.envelopeId()).isNotEqualTo(first.envelopeId());
+    assertThat(again.payload().path("event_id").asText()).isEqualTo(eventId);
+    assertThat(seen).containsExactly(eventId + " retry null null", eventId + " retry 1 timeout");
+    assertThat(slack.resentEnvelope(again).retryAttempt()).isEqualTo(2);
+  }
+
+  @Test
+  void anAckOverThreeSecondsIsATimeoutAndATriggerExpiresThreeSecondsAfterItsEnvelopeWasSent() throws Exception {
+    dev.fluxbot.testkit.MutableClock clock = new dev.fluxbot.testkit.MutableClock();
+    try (FakeSlack slow = FakeSlack.builder().clock(clock).start()) {
+      SlackConfig c = new SlackConfig();
+      c.setMethodsEndpointUrlPrefix(slow.apiUrl());
+      Slack own = Slack.getInstance(c);
+      App app = new App(AppConfig.builder().singleTeamBotToken(slow.botToken()).slack(own).build());
+      List<String> opened = new CopyOnWriteArrayList<>();
+      app.command("/imagine", (req, ctx) -> {
+        clock.advance(java.time.Duration.ofMillis(3100)); // a handler that waited before acking
+        opened.add(own.methods(slow.botToken()).viewsOpen(r -> r.triggerId(req.getPayload().getTriggerId())
+            .view(Views.view(v -> v.type("modal").callbackId("x").title(Views.viewTitle(t -> t.type("plain_text")
+                .text("Late")))))).getError());
+        return ctx.ack("Queued #1");
+      });
+      SocketModeApp socket = new SocketModeApp(slow.appToken(), SocketModeClient.Backend.JavaWebSocket, app);
+      open.add(socket::close);
+      socket.startAsync();
+      slow.awaitSocketConnections(1);
+      SlackEnvelope e = slow.slashCommandEnvelope(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine", "a fox");
+      clock.advance(java.time.Duration.ofSeconds(10)); // made long before it is sent: the 3 s start at sending
+
+      SlackEnvelope sent = slow.sendOverSocket(e);
+
+      assertThatThrownBy(() -> slow.awaitAck(sent)).isInstanceOf(AssertionError.class)
+          .hasMessageContaining("was acked 3100 ms after it was sent");
+      assertThat(slow.ackDelay(sent)).contains(java.time.Duration.ofMillis(3100));
+      assertThat(opened).containsExactly("expired_trigger_id");
+    }
+  }
+
+  @Test
+  void completeUploadExternalSharesTheFileWithBlocksCheckedAsSlackChecksThem() throws Exception {
+    byte[] png = {(byte) 0x89, 'P', 'N', 'G', 13, 10, 26, 10, 1, 2, 3};
+    String button = "{\"type\":\"button\",\"action_id\":\"fx:reroll:1\",\"value\":\"fx:reroll:1\","
+        + "\"text\":{\"type\":\"plain_text\",\"text\":\"Reroll\"}}";
+    String section = "{\"type\":\"section\",\"text\":{\"type\":\"mrkdwn\",\"text\":\"*a fox*\"}}";
+    String buttons = "[" + section + ",{\"type\":\"actions\",\"block_id\":\"fx\",\"elements\":[" + button + "]}]";
+    String twice = "[" + section + ",{\"type\":\"actions\",\"elements\":[" + button + "," + button + "]}]";
+
+    assertThat(complete(upload(png), buttons, null).isOk()).isTrue();
+    assertThat(complete(upload(png), twice, null).getError()).as("action ids repeat").isEqualTo("invalid_blocks");
+    assertThat(complete(upload(png), buttons.replace("\"actions\"", "\"buttons\""), null).getError())
+        .as("no such block type").isEqualTo("invalid_blocks");
+    assertThat(complete(upload(png), buttons.replace("*a fox*", "x".repeat(3001)), null).getError())
+        .as("a section's text over 3,000 characters").isEqualTo("invalid_blocks");
+    assertThat(complete(upload(png), buttons, "a comment").isOk()).isTrue();
+
+    List<SlackMessage> shared = slack.messages().stream().filter(m -> !m.files().isEmpty()).toList();
+    assertThat(shared).hasSize(2);
+    assertThat(shared.get(0).actionIds()).containsExactly("fx:reroll:1");
+    assertThat(shared.get(0).allText()).contains("*a fox*");
+    assertThat(shared.get(1).text()).isEqualTo("a comment");
+    assertThat(shared.get(1).actionIds()).as("Slack ignores blocks next to an initial comment").isEmpty();
+    assertThat(slack.calls("files.completeUploadExternal").get(0).param("blocks")).contains("fx:reroll:1");
+  }
+
+  @Test
+  void chatDeleteRemovesTheBotsOwnMessagesOnly() throws Exception {
+    String ts = methods().chatPostMessage(r -> r.channel(FakeSlack.CHANNEL).text("Generating…")).getTs();
+    SlackMessage users = slack.postAsUser(FakeSlack.ALICE, FakeSlack.CHANNEL, null, "mine", List.of());
+
+    assertThat(methods().chatDelete(r -> r.channel(FakeSlack.CHANNEL).ts(ts)).isOk()).isTrue();
+    assertThat(methods().chatDelete(r -> r.channel(FakeSlack.CHANNEL).ts(ts)).getError()).isEqualTo("message_not_found");
+    assertThat(methods().chatDelete(r -> r.channel(FakeSlack.CHANNEL).ts(users.ts())).getError())
+        .isEqualTo("cant_delete_message");
+    assertThat(slack.messages()).extracting(SlackMessage::ts).containsExactly(users.ts());
+  }
+
+  private String upload(byte[] bytes) throws Exception {
+    var url = methods().filesGetUploadURLExternal(r -> r.filename("f.png").length(bytes.length));
+    HttpResponse<String> up = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url.getUploadUrl()))
+        .POST(HttpRequest.BodyPublishers.ofByteArray(bytes)).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(up.statusCode()).isEqualTo(200);
+    return url.getFileId();
+  }
+
+  private com.slack.api.methods.response.files.FilesCompleteUploadExternalResponse complete(String fileId, String blocks,
+      String comment) throws Exception {
+    return methods().postFormWithTokenAndParseResponse(f -> {
+      f.add("files", "[{\"id\":\"" + fileId + "\",\"title\":\"a fox\"}]").add("channel_id", FakeSlack.CHANNEL)
+          .add("blocks", blocks);
+      return comment == null ? f : f.add("initial_comment", comment);
+    }, "files.completeUploadExternal", slack.botToken(),
+        com.slack.api.methods.response.files.FilesCompleteUploadExternalResponse.class);
+  }
 }
