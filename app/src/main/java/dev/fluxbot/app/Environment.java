@@ -17,6 +17,8 @@ record Environment(Map<String, String> vars) {
   static final String DISCORD_REST_URL = "FLUXBOT_DISCORD_REST_URL";
   static final String DISCORD_GATEWAY_URL = "FLUXBOT_DISCORD_GATEWAY_URL";
   static final String DATABASE_PASSWORD = "FLUXBOT_DATABASE_PASSWORD";
+  /** Comma-separated hosts or networks that references may come from although not public. */
+  static final String REFERENCES_PERMITTED_HOSTS = "FLUXBOT_REFERENCES_PERMITTED_HOSTS";
   /** The key that signs download links of the web server; else one is kept in the data folder. */
   static final String WEB_SECRET = "FLUXBOT_WEB_SECRET";
   static final String TELEGRAM_TOKEN = "FLUXBOT_TELEGRAM_TOKEN";

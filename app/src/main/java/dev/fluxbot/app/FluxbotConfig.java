@@ -470,11 +470,18 @@ public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Sto
     }
   }
 
-  /** Limits on reference images. */
-  public record References(Integer maxMegabytes, Integer maxSourceMegapixels, Integer maxRedirects) {
-    static final References DEFAULTS = new References(null, null, null);
+  /**
+   * Limits on reference images.
+   *
+   * @param permittedHosts host names, addresses or networks (CIDR) on a private, loopback or
+   *     link-local address that references may still be downloaded from; none by default
+   */
+  public record References(Integer maxMegabytes, Integer maxSourceMegapixels, Integer maxRedirects,
+      List<String> permittedHosts) {
+    static final References DEFAULTS = new References(null, null, null, null);
 
     public References {
+      permittedHosts = permittedHosts == null ? List.of() : List.copyOf(permittedHosts);
       maxMegabytes = maxMegabytes == null ? 20 : maxMegabytes;
       maxSourceMegapixels = maxSourceMegapixels == null ? 64 : maxSourceMegapixels;
       maxRedirects = maxRedirects == null ? 5 : maxRedirects;

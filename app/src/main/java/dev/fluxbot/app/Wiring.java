@@ -5,6 +5,7 @@ import dev.fluxbot.core.CommandParser;
 import dev.fluxbot.core.Database;
 import dev.fluxbot.core.ImageStore;
 import dev.fluxbot.core.ImageType;
+import dev.fluxbot.core.image.AddressPolicy;
 import dev.fluxbot.core.ImagineService;
 import dev.fluxbot.core.JobScheduler;
 import dev.fluxbot.core.JobStore;
@@ -29,9 +30,11 @@ import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.time.ZoneId;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import okhttp3.OkHttpClient;
 
@@ -78,7 +81,7 @@ final class Wiring implements AutoCloseable {
     ReferenceLoader.Limits d = ReferenceLoader.Limits.defaults();
     ReferenceLoader loader = new ReferenceLoader(http, new ReferenceLoader.Limits(r.maxMegabytes() * 1024L * 1024L,
         r.maxSourceMegapixels() * 1024L * 1024L, d.maxOutputPixels(), r.maxRedirects(), d.connectTimeout(),
-        d.readTimeout(), d.callTimeout()));
+        d.readTimeout(), d.callTimeout()), permittedAddresses(r, env));
 
     Path dataDir = Path.of(config.storage().dataDir());
     this.local = config.local().enabled() ? LocalKleinBackend.create(localConfig(config.local(), dataDir),
@@ -100,6 +103,22 @@ final class Wiring implements AutoCloseable {
     } catch (RuntimeException e) {
       db.close();
       throw e;
+    }
+  }
+
+  /**
+   * Where references may come from: public addresses, and what {@code references.permitted_hosts}
+   * names; {@code FLUXBOT_REFERENCES_PERMITTED_HOSTS} (comma-separated), when set, replaces that list.
+   */
+  static AddressPolicy permittedAddresses(FluxbotConfig.References r, Environment env) {
+    Optional<String> variable = env.get(Environment.REFERENCES_PERMITTED_HOSTS);
+    String field = variable.isPresent() ? Environment.REFERENCES_PERMITTED_HOSTS : "references.permitted_hosts";
+    List<String> entries = variable.map(v -> Arrays.stream(v.split(",")).map(String::strip)
+        .filter(e -> !e.isEmpty()).toList()).orElse(r.permittedHosts());
+    try {
+      return AddressPolicy.permitting(field, entries);
+    } catch (IllegalArgumentException e) {
+      throw new FluxbotConfig.ConfigException(e.getMessage());
     }
   }
 

@@ -124,6 +124,36 @@ class CliBadInputTest {
   }
 
   @Test
+  void aReferenceOnTheBotsOwnMachineIsRefusedUnlessAnAdminPermitsIt() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger requests = new java.util.concurrent.atomic.AtomicInteger();
+    com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(
+        new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    server.createContext("/", exchange -> {
+      requests.incrementAndGet();
+      exchange.sendResponseHeaders(404, -1);
+      exchange.close();
+    });
+    server.start();
+    try {
+      String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/ok.png";
+      Map<String, String> env = Map.of("BFL_API_KEY", "test-key", "FLUXBOT_BFL_BASE_URL", "http://127.0.0.1:9");
+      Run run = fluxbot(env, "imagine", "a fox", "--image", url);
+      assertThat(run.exit()).as(run.err()).isEqualTo(2);
+      assertThat(run.err()).contains("image1: the link leads to a loopback address");
+      assertThat(requests.get()).isZero();
+
+      Files.writeString(config, "storage:\n  data_dir: " + dir.resolve("data") + "\nreferences:\n  permitted_hosts: "
+          + "[10.0.0.0/33]\n");
+      Run bad = fluxbot(env, "imagine", "a fox", "--image", url);
+      assertThat(bad.exit()).isEqualTo(2);
+      assertThat(bad.err()).contains("references.permitted_hosts: the prefix length after / must be 0 to 32; got "
+          + "\"10.0.0.0/33\"");
+    } finally {
+      server.stop(0);
+    }
+  }
+
+  @Test
   void anUnexpectedExceptionBecomesOneLineAndItsTraceOnlyWithVerbose() {
     StringWriter quiet = new StringWriter();
     int exit = Main.lastResort(new IllegalStateException("the widget broke\nsecond line"), false,

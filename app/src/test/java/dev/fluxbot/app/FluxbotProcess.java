@@ -20,6 +20,8 @@ final class FluxbotProcess {
     Collections.addAll(cmd, args);
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile());
     pb.environment().keySet().removeIf(k -> k.startsWith("FLUXBOT_") || k.equals("BFL_API_KEY"));
+    // the fakes serve their files on loopback, which a real bot refuses to fetch references from
+    pb.environment().put(Environment.REFERENCES_PERMITTED_HOSTS, "127.0.0.0/8,::1");
     pb.environment().putAll(env);
     return pb;
   }

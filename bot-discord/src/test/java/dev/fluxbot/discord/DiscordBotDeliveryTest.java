@@ -22,6 +22,7 @@ import dev.fluxbot.core.SeedCache;
 import dev.fluxbot.core.SeedHistory;
 import dev.fluxbot.core.SettingsStore;
 import dev.fluxbot.core.UserError;
+import dev.fluxbot.core.image.AddressPolicy;
 import dev.fluxbot.core.image.ReferenceLoader;
 import dev.fluxbot.testkit.TestImages;
 import dev.fluxbot.testkit.DiscordAttachment;
@@ -67,6 +68,9 @@ import org.junit.jupiter.api.io.TempDir;
  * share), or Discord's answers to the upload fail.
  */
 class DiscordBotDeliveryTest {
+  /** The fakes serve their files on loopback, which a real bot refuses to fetch references from. */
+  private static final AddressPolicy FAKES_ON_LOOPBACK = AddressPolicy.permitting("test", List.of("127.0.0.0/8"));
+
   private static final String EDIT_ORIGINAL = "PATCH /webhooks/{app}/{token}/messages/@original";
   private static final Duration WAIT = Duration.ofSeconds(30);
 
@@ -109,7 +113,7 @@ class DiscordBotDeliveryTest {
     open.add(() -> scheduler.shutdown(Duration.ofSeconds(10))); // running jobs finish, as fluxbot run lets them
     imagine = new ImagineService(new ImagineService.Parts(
         new CommandParser(catalog, CommandParser.Settings.defaults()),
-        new ReferenceLoader(new OkHttpClient(), ReferenceLoader.Limits.defaults()), new BackendRouter(List.of(backend)),
+        new ReferenceLoader(new OkHttpClient(), ReferenceLoader.Limits.defaults(), FAKES_ON_LOOPBACK), new BackendRouter(List.of(backend)),
         SeedHistory.inDatabase(db, system), jobs, quota, new SeedCache(db, images, SeedCache.Settings.defaults(), system),
         images, scheduler),
         new ImagineService.Settings(1000, 0, List.of(Duration.ofMillis(100), Duration.ofMillis(200), Duration.ofMillis(400))),

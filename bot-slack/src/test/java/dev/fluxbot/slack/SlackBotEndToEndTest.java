@@ -21,6 +21,7 @@ import dev.fluxbot.core.SettingsStore;
 import dev.fluxbot.core.Sleeper;
 import dev.fluxbot.core.bfl.BflBackend;
 import dev.fluxbot.core.bfl.BflConfig;
+import dev.fluxbot.core.image.AddressPolicy;
 import dev.fluxbot.core.image.ReferenceLoader;
 import dev.fluxbot.testkit.TestImages;
 import dev.fluxbot.testkit.FakeBflApi;
@@ -65,6 +66,9 @@ import org.junit.jupiter.api.io.TempDir;
  * records instead of sleeping.
  */
 class SlackBotEndToEndTest {
+  /** The fakes serve their files on loopback, which a real bot refuses to fetch references from. */
+  private static final AddressPolicy FAKES_ON_LOOPBACK = AddressPolicy.permitting("test", List.of("127.0.0.0/8"));
+
   private static final Duration WAIT = Duration.ofSeconds(30);
 
   private final FakeSlack slack = FakeSlack.builder().awaitTimeout(WAIT).start();
@@ -121,7 +125,7 @@ class SlackBotEndToEndTest {
         .withPolling(Duration.ofMillis(10), Duration.ofMillis(50)), http, clock, Sleeper.SYSTEM, new Random(3));
     ImagineService imagine = new ImagineService(new ImagineService.Parts(
         new CommandParser(catalog, CommandParser.Settings.defaults()),
-        new ReferenceLoader(http, ReferenceLoader.Limits.defaults()), new BackendRouter(List.of(backend)),
+        new ReferenceLoader(http, ReferenceLoader.Limits.defaults(), FAKES_ON_LOOPBACK), new BackendRouter(List.of(backend)),
         SeedHistory.inDatabase(db, clock), jobs, quota, new SeedCache(db, images, SeedCache.Settings.defaults(), clock),
         images, scheduler),
         new ImagineService.Settings(1000, 0, deliveryRetries), clock, new Random(1));
@@ -490,7 +494,7 @@ class SlackBotEndToEndTest {
     OkHttpClient http = new OkHttpClient();
     ImagineService imagine = new ImagineService(new ImagineService.Parts(
         new CommandParser(catalog, CommandParser.Settings.defaults()),
-        new ReferenceLoader(http, ReferenceLoader.Limits.defaults()), new BackendRouter(List.of()),
+        new ReferenceLoader(http, ReferenceLoader.Limits.defaults(), FAKES_ON_LOOPBACK), new BackendRouter(List.of()),
         SeedHistory.inDatabase(db, clock), jobStore, quota, new SeedCache(db, store, SeedCache.Settings.defaults(), clock),
         store, scheduler), ImagineService.Settings.defaults(), clock, new Random(1));
     return new SlackBot(config, new SlackBot.Services(imagine, quota, jobStore, new SettingsStore(db, clock), catalog,
