@@ -157,14 +157,18 @@ public final class JobStore {
         costMilli, imageHash, type.apiName(), width, height, cached ? 1 : 0, clock.millis(), id);
   }
 
-  /** Ends a job without an image; the state follows from the error (moderated, cancelled, failed). */
+  /**
+   * Ends a job without an image; the state follows from the error (moderated, cancelled, failed).
+   * Its user is told at once, so its reply address (a possible credential) is dropped.
+   */
   public void fail(String id, UserError error) {
     State state = switch (error.code()) {
       case MODERATED -> State.MODERATED;
       case CANCELLED -> State.CANCELLED;
       default -> State.FAILED;
     };
-    update("UPDATE jobs SET state = ?, finished_at = ?, error_code = ?, error_message = ? WHERE id = ? AND state IN ('QUEUED', 'RUNNING')",
+    update("UPDATE jobs SET state = ?, finished_at = ?, error_code = ?, error_message = ?, reply_address = NULL"
+            + " WHERE id = ? AND state IN ('QUEUED', 'RUNNING')",
         state.name(), clock.millis(), error.code().name(), error.getMessage(), id);
   }
 
@@ -181,9 +185,12 @@ public final class JobStore {
     return query("SELECT * FROM jobs WHERE platform = ? AND user_id = ? ORDER BY id DESC LIMIT ?", platform, userId, limit);
   }
 
-  /** The answer reached the user. */
+  /**
+   * The answer reached the user. The reply address goes with it: it can hold a credential (a
+   * Discord interaction token acts for the bot for 15 minutes) and nothing reads it once delivered.
+   */
   public void markDelivered(String id) {
-    update("UPDATE jobs SET delivered_at = ? WHERE id = ?", clock.millis(), id);
+    update("UPDATE jobs SET delivered_at = ?, reply_address = NULL WHERE id = ?", clock.millis(), id);
   }
 
   /** One more failed attempt to deliver a finished job's answer. */

@@ -474,6 +474,28 @@ class ImagineServiceTest {
   }
 
   @Test
+  void aReplyAddressWhichMayHoldATokenIsKeptOnlyUntilTheAnswerIsDeliveredOrTheJobFailed() {
+    FakeBackend backend = new FakeBackend();
+    ImagineService s = service(backend);
+    String address = "{\"kind\":\"discord\",\"token\":\"interaction-token\"}";
+    ImageReply made = s.imagine(new ImagineCommand(alice, "a fox", Map.of(), List.of()), reply, address);
+    assertThat(jobs().find(made.jobId()).orElseThrow().replyAddress()).isNull();
+
+    backend.failWith = new UserError(UserError.Code.MODERATED, "blocked");
+    catchThrowableOfType(UserError.class, () -> s.imagine(new ImagineCommand(alice, "a fox again", Map.of(), List.of()),
+        reply, address));
+    assertThat(jobs().list("discord", "alice", 10)).extracting(JobStore.Job::replyAddress).containsOnlyNulls();
+    int withToken = db.read(c -> {
+      try (var st = c.createStatement(); var rs = st.executeQuery("SELECT count(*) FROM jobs WHERE reply_address LIKE "
+          + "'%interaction-token%'")) {
+        rs.next();
+        return rs.getInt(1);
+      }
+    });
+    assertThat(withToken).isZero();
+  }
+
+  @Test
   void anImageThatCouldNotBeDeliveredIsKeptAndDeliveredAfterARestart() {
     FakeBackend backend = new FakeBackend();
     RecordingReply broken = new RecordingReply() {
@@ -486,6 +508,8 @@ class ImagineServiceTest {
         "{\"kind\":\"test\"}");
     assertThat(jobs().find(made.jobId()).orElseThrow().state()).isEqualTo(JobStore.State.SUCCEEDED);
     assertThat(jobs().undelivered(20)).extracting(JobStore.Job::id).containsExactly(made.jobId());
+    assertThat(jobs().find(made.jobId()).orElseThrow().replyAddress()).as("kept until delivered")
+        .isEqualTo("{\"kind\":\"test\"}");
     assertThat(quota().status(alice).spentMilli()).as("charged, not refunded").isEqualTo(3_000);
 
     RecordingReply working = new RecordingReply();
@@ -493,6 +517,7 @@ class ImagineServiceTest {
     assertThat(join(again.get(0)).result().image()).isEqualTo(made.result().image());
     assertThat(working.events).containsExactly("image false");
     assertThat(jobs().undelivered(20)).isEmpty();
+    assertThat(jobs().find(made.jobId()).orElseThrow().replyAddress()).as("dropped once delivered").isNull();
     assertThat(backend.generated).hasSize(1);
     assertThat(quota().status(alice).spentMilli()).isEqualTo(3_000);
   }
