@@ -163,7 +163,7 @@ public final class TelegramBot implements AutoCloseable {
   private volatile CommandText commandText;
   private volatile String username;
   private TelegramBotsLongPollingApplication polling;
-  private OkHttpClient pollingHttp;
+  private Polls polls;
   private WebhookServer webhookServer;
   private volatile InetSocketAddress webhookAddress;
 
@@ -173,12 +173,12 @@ public final class TelegramBot implements AutoCloseable {
     this.http = new OkHttpClient.Builder().connectTimeout(Duration.ofSeconds(10)).readTimeout(Duration.ofSeconds(60))
         .writeTimeout(Duration.ofSeconds(60)).build();
     this.api = new BotApi(config.token(), config.apiBaseUrl(), http, services.sleeper());
-    this.pacer = new Pacer(services.clock());
+    this.pacer = new Pacer(services.clock(), api);
     this.commands = new ChatCommands(services.quota(), services.settings(), services.catalog(), config.quotaZone(),
         services.clock());
     this.albums = new Albums(config.albumQuiet(), Sleeper.SYSTEM, this::album);
     this.references = new References(api);
-    this.buttons = new Buttons(api, pacer, services, config.adminUserIds());
+    this.buttons = new Buttons(api, pacer, services, config.adminUserIds(), () -> username);
   }
 
   /**
@@ -212,10 +212,9 @@ public final class TelegramBot implements AutoCloseable {
       startWebhook(config.webhook());
       return;
     }
-    OkHttpClient pollingHttp = new OkHttpClient.Builder().connectTimeout(Duration.ofSeconds(10))
-        .readTimeout(Duration.ofSeconds(config.pollTimeoutSeconds() + 15L)).build();
-    this.pollingHttp = pollingHttp;
-    polling = new TelegramBotsLongPollingApplication(com.fasterxml.jackson.databind.ObjectMapper::new, () -> pollingHttp);
+    Polls polls = new Polls(Duration.ofSeconds(config.pollTimeoutSeconds() + 15L));
+    this.polls = polls;
+    polling = new TelegramBotsLongPollingApplication(com.fasterxml.jackson.databind.ObjectMapper::new, polls::client);
     int timeout = config.pollTimeoutSeconds();
     try {
       polling.registerBot(config.token().reveal(), () -> BotApi.telegramUrl(
@@ -267,6 +266,7 @@ public final class TelegramBot implements AutoCloseable {
     }
     if (polling != null) {
       TelegramBotsLongPollingApplication app = polling;
+      polls.closing(); // the held poll ends with no updates, not as a failure telegrambots logs at ERROR
       Thread stopper = Thread.ofVirtual().name("telegram-stop").start(() -> {
         try {
           app.close();
@@ -278,14 +278,13 @@ public final class TelegramBot implements AutoCloseable {
       long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
       try {
         while (stopper.isAlive() && System.nanoTime() < deadline) {
-          pollingHttp.dispatcher().cancelAll();
+          polls.cutShort();
           stopper.join(Duration.ofMillis(100));
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
-      pollingHttp.dispatcher().executorService().shutdown();
-      pollingHttp.connectionPool().evictAll();
+      polls.shutdown();
     }
     http.dispatcher().executorService().shutdown();
     http.connectionPool().evictAll();
@@ -320,7 +319,11 @@ public final class TelegramBot implements AutoCloseable {
       try {
         for (Message m : items) {
           if (commandText.argumentsOf("imagine", m).isPresent()) {
-            message(m, items);
+            if (items.size() == 1 && m.getFrom() != null && m.getSenderChat() == null) {
+              send(m, loneAlbumItem(!m.getChat().isUserChat())); // an album has 2 to 10 items: never run with one
+            } else {
+              message(m, items);
+            }
             return;
           }
         }
@@ -328,6 +331,17 @@ public final class TelegramBot implements AutoCloseable {
         log.warn("telegram: album failed: {}", e.toString());
       }
     });
+  }
+
+  /** Why an album's command did not run when only its captioned item arrived, and what to do. */
+  static String loneAlbumItem(boolean group) {
+    return group
+        ? "⚠️ Only one image of this album reached me, so I did not start it. In a group, Telegram shows me only the"
+            + " messages meant for me: of an album, just the item with /imagine in its caption. Ask a group administrator"
+            + " to make me an administrator here (or whoever runs the bot to turn off its privacy mode: /setprivacy in"
+            + " @BotFather), then send the album again."
+        : "⚠️ Only one image of this album reached me, so I did not start it: the others did not arrive in time. Send the"
+            + " album again.";
   }
 
   /** @param withImages the messages whose images the command uses: the message itself, or its whole album */
@@ -386,19 +400,32 @@ public final class TelegramBot implements AutoCloseable {
       sources.addAll(target.getMediaGroupId() == null ? List.of(target)
           : albums.recent(target.getMediaGroupId()).orElse(List.of(target)));
     }
+    ImagineCommand command;
+    try {
+      command = new ImagineCommand(who, text, Map.of(), references.download(sources), services.settings().contextFor(who));
+      refuseEarly(command);
+    } catch (UserError e) {
+      send(m, Texts.error(e)); // refused before any status: no "Working on it…" that turns into an error
+      return;
+    }
     Message status = send(m, "⏳ Working on it…");
     ReplyAddress address = new ReplyAddress(m.getChat().getId(), status.getMessageId(), m.getMessageId(),
         m.getFrom().getId(), group);
-    TelegramReply reply = new TelegramReply(api, pacer, address);
-    List<ImageSource> refs;
-    try {
-      refs = references.download(sources);
-    } catch (UserError e) {
-      reply.failed(e);
-      return;
+    services.imagine().runOrSubmit(command, new TelegramReply(api, pacer, address), address.toJson());
+  }
+
+  /**
+   * Refuses what the core would refuse before the job starts, so that no status goes up first: a
+   * command that does not parse (flags, prompt, references), and a banned user (an estimate of
+   * nothing holds no credits and checks only the ban).
+   *
+   * @throws UserError with what the user sees
+   */
+  private void refuseEarly(ImagineCommand command) {
+    var planned = services.imagine().plan(command);
+    if (!command.requester().isOperator()) {
+      services.quota().reserve(command.requester(), "check-" + command.requester().key(), planned.model().id(), 0, false);
     }
-    services.imagine().runOrSubmit(new ImagineCommand(who, text, Map.of(), refs, services.settings().contextFor(who)), reply,
-        address.toJson());
   }
 
   /**
@@ -435,11 +462,20 @@ public final class TelegramBot implements AutoCloseable {
     long chatId = m.getChat().getId();
     boolean group = !m.getChat().isUserChat();
     if (!mayAdminister(m.getFrom().getId(), chatId, group)) {
-      send(m, "⛔ /admin is for " + (group ? "this group's administrators and " : "") + "the bot's admins (set in "
-          + "telegram.admin_user_ids); you are neither. Your user id is " + m.getFrom().getId() + ".");
+      send(m, refusedAdmin(m.getFrom().getId(), group));
       return;
     }
     runAdmin(m, args);
+  }
+
+  /** Why /admin was refused and what to do, in words for the user: no setting names. */
+  static String refusedAdmin(long userId, boolean group) {
+    return group
+        ? "⛔ /admin is for this group's administrators and the bot's own admins, and you are not one of them. Ask a"
+            + " group administrator to make you one, or ask whoever runs the bot to add you as its admin. Your user id is "
+            + userId + "."
+        : "⛔ /admin is for the bot's own admins, and you are not one. Ask whoever runs the bot to add you as its"
+            + " admin; they need your user id, " + userId + ". In a group, its administrators may use /admin there.";
   }
 
   /** Runs {@code /admin} for someone allowed to: in a group, for that group's scope. */
@@ -491,8 +527,10 @@ public final class TelegramBot implements AutoCloseable {
         admins.contains(user.getId()));
   }
 
+  /** Answers a message, in the chat's pace. */
   private Message send(Message to, String text) {
-    return api.call("sendMessage", () -> api.client().execute(SendMessage.builder().chatId(to.getChatId())
-        .text(Texts.cut(text, Texts.MAX_TEXT)).replyParameters(TelegramReply.replyTo(to.getMessageId())).build()));
+    return pacer.send(to.getChatId(), !to.getChat().isUserChat(), "sendMessage", () -> api.client().execute(
+        SendMessage.builder().chatId(to.getChatId()).text(Texts.cut(text, Texts.MAX_TEXT))
+            .replyParameters(TelegramReply.replyTo(to.getMessageId())).build()));
   }
 }

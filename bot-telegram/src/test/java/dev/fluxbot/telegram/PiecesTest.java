@@ -8,7 +8,6 @@ import dev.fluxbot.core.GenerationResult;
 import dev.fluxbot.core.ImageReply;
 import dev.fluxbot.core.ImageType;
 import dev.fluxbot.core.ModelCatalog;
-import dev.fluxbot.testkit.MutableClock;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.math.BigDecimal;
@@ -60,17 +59,29 @@ class PiecesTest {
   }
 
   @Test
-  void thePaceBooksOneSlotASecondInPrivateAndEveryThreeSecondsInAGroup() {
-    MutableClock clock = new MutableClock();
-    Pacer pacer = new Pacer(clock);
-    assertThat(pacer.book(1, false)).isZero();
-    assertThat(pacer.book(1, false)).isEqualTo(Duration.ofSeconds(1));
-    assertThat(pacer.book(1, false)).isEqualTo(Duration.ofSeconds(2));
-    assertThat(pacer.book(2, false)).as("another chat has its own pace").isZero();
-    assertThat(pacer.book(-5, true)).isZero();
-    assertThat(pacer.book(-5, true)).isEqualTo(Duration.ofSeconds(3));
-    clock.advance(Duration.ofSeconds(10));
-    assertThat(pacer.book(1, false)).as("a chat that was quiet is free again").isZero();
+  void eachChatSendsOneAtATimeASecondApartInPrivateAndThreeInAGroupCountedFromTheAnswer() {
+    Harness.RecordingSleeper time = new Harness.RecordingSleeper();
+    BotApi api = new BotApi(dev.fluxbot.core.Secret.of("1:x"), java.net.URI.create("http://127.0.0.1:9"),
+        new okhttp3.OkHttpClient(), time);
+    Pacer pacer = new Pacer(time, api);
+    java.time.Instant start = time.instant();
+    List<java.time.Instant> sent = new java.util.ArrayList<>();
+    BotApi.Call<Boolean> send = () -> sent.add(time.instant());
+    pacer.send(1, false, "sendMessage", send);
+    pacer.send(1, false, "sendMessage", send);
+    pacer.send(2, false, "sendMessage", send);
+    pacer.send(-5, true, "sendMessage", send);
+    pacer.send(-5, true, "sendMessage", send);
+    assertThat(sent).containsExactly(start, start.plusSeconds(1), start.plusSeconds(1), start.plusSeconds(1),
+        start.plusSeconds(4));
+    assertThat(pacer.sendIf(() -> false, -5, true, "editMessageText", send)).as("not wanted once its turn came").isEmpty();
+    assertThat(sent).hasSize(5);
+    pacer.send(1, false, "sendMessage", () -> {
+      time.sleep(Duration.ofSeconds(5)); // a slow upload: the next send waits a second after its answer
+      return sent.add(time.instant());
+    });
+    pacer.send(1, false, "sendMessage", send);
+    assertThat(sent.get(6)).isEqualTo(sent.get(5).plusSeconds(1));
   }
 
   @Test
