@@ -135,10 +135,36 @@ final class Buttons {
 
   private void followUp(Requester who, String jobId, FollowUp action, String prompt, long chatId, int answerTo, long userId,
       boolean group) {
+    Optional<UserError> refused = refusedEarly(who, jobId, action);
+    if (refused.isPresent()) { // before any status: no "working on it…" that turns into an error
+      new TelegramReply(api, pacer, new ReplyAddress(chatId, null, answerTo, userId, group)).failed(refused.get());
+      return;
+    }
     Message status = pacer.send(chatId, group, "sendMessage", () -> api.client().execute(SendMessage.builder().chatId(chatId)
         .text("⏳ " + action.label() + ": working on it…").replyParameters(TelegramReply.replyTo(answerTo)).build()));
     ReplyAddress address = new ReplyAddress(chatId, status.getMessageId(), answerTo, userId, group);
     services.imagine().followUp(who, jobId, action, prompt, new TelegramReply(api, pacer, address), address.toJson());
+  }
+
+  /**
+   * What the core would refuse before the follow-up starts, found without a status first: an image
+   * whose job is no longer stored (said without its internal id), and a banned presser (a hold of
+   * nothing checks only the ban).
+   */
+  private Optional<UserError> refusedEarly(Requester who, String jobId, FollowUp action) {
+    Optional<JobStore.Job> parent = services.jobs().find(jobId);
+    if (parent.isEmpty()) {
+      return Optional.of(new UserError(UserError.Code.INVALID_OPTION, action.label() + ": this image is no longer stored"
+          + " here (it was removed), so its buttons do nothing now. Start a new /imagine."));
+    }
+    try {
+      if (!who.isOperator()) {
+        services.quota().reserve(who, "check-" + who.key(), parent.get().request().model().id(), 0, false);
+      }
+      return Optional.empty();
+    } catch (UserError e) {
+      return Optional.of(e);
+    }
   }
 
   private void sendOriginal(String jobId, long chatId, int under, long userId, boolean group) {
@@ -146,8 +172,8 @@ final class Buttons {
     Optional<JobStore.Job> job = services.jobs().find(jobId);
     Optional<byte[]> bytes = job.filter(j -> j.imageHash() != null).flatMap(j -> services.images().get(j.imageHash()));
     if (bytes.isEmpty()) {
-      reply.failed(new UserError(UserError.Code.INVALID_REFERENCE, "Original as file: job " + jobId
-          + " has no stored image (it was removed, or the job did not finish). Start a new /imagine."));
+      reply.failed(new UserError(UserError.Code.INVALID_REFERENCE, "Original as file: this image's original is no"
+          + " longer stored (it was removed, or the job did not finish). Start a new /imagine."));
       return;
     }
     JobStore.Job j = job.get();

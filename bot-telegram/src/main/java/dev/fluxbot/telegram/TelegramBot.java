@@ -344,6 +344,15 @@ public final class TelegramBot implements AutoCloseable {
             + " album again.";
   }
 
+  /** Why a reply to an item of an album the bot never saw whole did not run, and what to do. */
+  static String unseenAlbum(boolean group) {
+    return "⚠️ That image is one of an album, and I do not have the album's other images"
+        + (group ? " (in a group, Telegram shows me only the messages meant for me, unless I am an administrator"
+            + " there; or I restarted since)" : " (I restarted since it was sent)")
+        + ", so I did not start it. Send the album again with /imagine in the caption of one of its images"
+        + (group ? ", after a group administrator makes me an administrator here" : "") + ".";
+  }
+
   /** @param withImages the messages whose images the command uses: the message itself, or its whole album */
   private void message(Message m, List<Message> withImages) {
     if (m.getFrom() == null) {
@@ -397,8 +406,13 @@ public final class TelegramBot implements AutoCloseable {
     List<Message> sources = new ArrayList<>(withImages.stream().filter(References::hasImage).toList());
     if (sources.isEmpty() && m.getReplyToMessage() != null && References.hasImage(m.getReplyToMessage())) {
       Message target = m.getReplyToMessage();
-      sources.addAll(target.getMediaGroupId() == null ? List.of(target)
-          : albums.recent(target.getMediaGroupId()).orElse(List.of(target)));
+      Optional<List<Message>> album = target.getMediaGroupId() == null ? Optional.of(List.of(target))
+          : albums.recent(target.getMediaGroupId());
+      if (album.isEmpty()) {
+        send(m, unseenAlbum(group)); // a reply to an album item means the whole album: never just the one item
+        return;
+      }
+      sources.addAll(album.get());
     }
     ImagineCommand command;
     try {

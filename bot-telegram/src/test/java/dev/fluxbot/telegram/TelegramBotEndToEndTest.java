@@ -513,6 +513,13 @@ class TelegramBotEndToEndTest {
     assertThat(replyTo(photo)).as("a single photo is not an album").isEqualTo(single.path("message_id").asLong());
     assertThat(sha256(Base64.getDecoder().decode(bflRef(1)))).isEqualTo(sha256(one));
 
+    List<JsonNode> unseen = telegram.sendPhotos(bob, null, 0, List.of(TestImages.noisePng(64, 48, 8),
+        TestImages.noisePng(48, 64, 9)));
+    JsonNode replyToItem = telegram.replyText(bob, unseen.get(0).path("message_id").asLong(), imagine + " the same, at dusk");
+    assertThat(answer(replyToItem)).as("a reply to an album item means the whole album, which never reached the bot")
+        .startsWith("⚠️ That image is one of an album, and I do not have the album's other images");
+    assertThat(bfl.submits()).hasSize(1);
+
     telegram.setAdministrator(FakeTelegram.GROUP, telegram.botId(), true); // an administrator sees every message
     telegram.sendPhotos(bob, imagine + " blend these", 2,
         List.of(TestImages.noisePng(64, 48, 5), TestImages.noisePng(48, 64, 6), TestImages.noisePng(56, 56, 7)));
@@ -534,6 +541,25 @@ class TelegramBotEndToEndTest {
     assertThat(show).startsWith("User " + FakeTelegram.ALICE + " has " + summary + ";");
     assertThat(answer(telegram.sendText(FakeTelegram.privateChat(admin), "/admin quota set 1 day " + FakeTelegram.BOB)))
         .isEqualTo("Set user " + FakeTelegram.BOB + " in every chat to 1 credit per day.");
+  }
+
+  @Test
+  void aButtonOfAnImageNoLongerStoredSaysSoAtOnceWithoutAnInternalId() throws Exception {
+    startApp();
+    JsonNode quota = telegram.sendText(alice, "/quota");
+    long answered = telegram.awaitCall("sendMessage", c -> replyTo(c) == quota.path("message_id").asLong())
+        .result().path("message_id").asLong();
+    String gone = "01JGONEGONEGONEGONEGONEGONE";
+    telegram.pressButton(alice, answered, "fx:reroll:" + gone);
+    TelegramCall refusal = telegram.awaitCall("sendMessage", c -> replyTo(c) == answered);
+    assertThat(refusal.param("text").orElseThrow()).startsWith("⚠️ Reroll: this image is no longer stored here")
+        .doesNotContain(gone);
+    telegram.pressButton(alice, answered, "fx:file:" + gone);
+    TelegramCall noFile = telegram.awaitCall("sendMessage", c -> replyTo(c) == answered && c != refusal
+        && c.param("text").orElse("").contains("Original as file"));
+    assertThat(noFile.param("text").orElseThrow()).doesNotContain(gone);
+    assertThat(telegram.calls("sendMessage")).as("no status first").noneMatch(c -> c.param("text").orElse("").contains("working on it"));
+    assertThat(telegram.calls("editMessageText")).isEmpty();
   }
 
   /** The bot's text answer to a message. */
