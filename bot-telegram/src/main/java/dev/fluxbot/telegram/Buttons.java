@@ -148,8 +148,7 @@ final class Buttons {
 
   /**
    * What the core would refuse before the follow-up starts, found without a status first: an image
-   * whose job is no longer stored (said without its internal id), and a banned presser (a hold of
-   * nothing checks only the ban).
+   * whose job is no longer stored (said without its internal id), and a banned presser.
    */
   private Optional<UserError> refusedEarly(Requester who, String jobId, FollowUp action) {
     Optional<JobStore.Job> parent = services.jobs().find(jobId);
@@ -158,9 +157,7 @@ final class Buttons {
           + " here (it was removed), so its buttons do nothing now. Start a new /imagine."));
     }
     try {
-      if (!who.isOperator()) {
-        services.quota().reserve(who, "check-" + who.key(), parent.get().request().model().id(), 0, false);
-      }
+      TelegramBot.refuseIfBanned(services.quota(), who, parent.get().request().model().id());
       return Optional.empty();
     } catch (UserError e) {
       return Optional.of(e);

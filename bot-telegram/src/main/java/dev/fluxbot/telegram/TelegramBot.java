@@ -1,7 +1,6 @@
 package dev.fluxbot.telegram;
 
 import dev.fluxbot.core.ChatReply;
-import dev.fluxbot.core.ImageSource;
 import dev.fluxbot.core.ImageStore;
 import dev.fluxbot.core.ImagineCommand;
 import dev.fluxbot.core.ImagineService;
@@ -430,15 +429,23 @@ public final class TelegramBot implements AutoCloseable {
 
   /**
    * Refuses what the core would refuse before the job starts, so that no status goes up first: a
-   * command that does not parse (flags, prompt, references), and a banned user (an estimate of
-   * nothing holds no credits and checks only the ban).
+   * command that does not parse (flags, prompt, references), and a banned user.
    *
    * @throws UserError with what the user sees
    */
   private void refuseEarly(ImagineCommand command) {
-    var planned = services.imagine().plan(command);
-    if (!command.requester().isOperator()) {
-      services.quota().reserve(command.requester(), "check-" + command.requester().key(), planned.model().id(), 0, false);
+    refuseIfBanned(services.quota(), command.requester(), services.imagine().plan(command).model().id());
+  }
+
+  /**
+   * Refuses a banned user as the core would when the job starts: a hold of nothing checks only the
+   * ban and holds no credits (the job id it names is never stored).
+   *
+   * @throws UserError {@code BANNED}, with the ban's reason
+   */
+  static void refuseIfBanned(QuotaService quota, Requester who, String modelId) {
+    if (!who.isOperator()) {
+      quota.reserve(who, "check-" + who.key(), modelId, 0, false);
     }
   }
 

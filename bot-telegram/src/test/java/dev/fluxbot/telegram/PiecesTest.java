@@ -85,6 +85,24 @@ class PiecesTest {
   }
 
   @Test
+  void aPromptQuestionNamesItsJobByItsHiddenLinkAndAnOlderQuestionByItsText() {
+    var asked = new org.telegram.telegrambots.meta.api.objects.message.Message();
+    asked.setText("\u200B✏️ Use as reference: reply to this message with the prompt for a new image made from this one.");
+    asked.setEntities(List.of(org.telegram.telegrambots.meta.api.objects.MessageEntity.builder().type("text_link")
+        .offset(0).length(1).url("https://t.me/fluxbot_test_bot?start=ref-01JABCDEF").build()));
+    assertThat(Buttons.askedFor(asked)).contains(new dev.fluxbot.core.ActionRef(ImageReply.FollowUp.USE_AS_REFERENCE,
+        "01JABCDEF"));
+    var older = new org.telegram.telegrambots.meta.api.objects.message.Message();
+    older.setText("✏️ Vary job 01JOLDER: reply to this message with the new prompt.");
+    assertThat(Buttons.askedFor(older)).contains(new dev.fluxbot.core.ActionRef(ImageReply.FollowUp.VARY, "01JOLDER"));
+    var other = new org.telegram.telegrambots.meta.api.objects.message.Message();
+    other.setText("a message of ours that asks nothing");
+    other.setEntities(List.of(org.telegram.telegrambots.meta.api.objects.MessageEntity.builder().type("text_link")
+        .offset(0).length(1).url("https://example.com/?start=vary-01X").build()));
+    assertThat(Buttons.askedFor(other)).isEmpty();
+  }
+
+  @Test
   void theReplyAddressRoundTripsAndRefusesOtherPlatforms() {
     ReplyAddress a = new ReplyAddress(-1001234567890L, 17, 16, 1001, true);
     assertThat(ReplyAddress.parse(a.toJson())).contains(a);
@@ -93,6 +111,15 @@ class PiecesTest {
     assertThat(ReplyAddress.parse("{\"token\":\"x\",\"channel\":\"1\"}")).isEmpty();
     assertThat(ReplyAddress.parse("not json")).isEmpty();
     assertThat(ReplyAddress.parse(null)).isEmpty();
+  }
+
+  @Test
+  void oneCreditIsSingular() {
+    assertThat(Texts.creditCount(1_000)).isEqualTo("1 credit");
+    assertThat(Texts.creditCount(500)).isEqualTo("0.5 credits");
+    assertThat(Texts.creditCount(0)).isEqualTo("0 credits");
+    assertThat(Texts.creditCount(new BigDecimal("1.000"))).isEqualTo("1 credit");
+    assertThat(Texts.creditCount(new BigDecimal("1.4"))).isEqualTo("1.4 credits");
   }
 
   @Test
