@@ -28,9 +28,9 @@ class TelegramRunProcessTest {
   private static final String BFL_KEY = "sk-telegram-process";
 
   private final FakeBflApi bfl = FakeBflApi.builder().key(BFL_KEY).start();
-  /** Telegram's pace, with a group's messages 3 s apart as README promises, on the real clock. */
+  /** Telegram's pace (a group's messages 3 s apart, as README promises) on the real clock, and privacy mode on. */
   private final FakeTelegram telegram = FakeTelegram.builder().awaitTimeout(Duration.ofSeconds(30))
-      .pace(Pace.TELEGRAM.withGroupGap(Duration.ofSeconds(3))).start();
+      .pace(Pace.TELEGRAM.withGroupGap(Duration.ofSeconds(3))).privacyMode(true).start();
   private final TelegramContext alice = FakeTelegram.privateChat(FakeTelegram.ALICE);
   private RunningApp app;
 
@@ -111,6 +111,7 @@ class TelegramRunProcessTest {
     byte[] b = TestImages.noisePng(48, 64, 2);
     byte[] c = TestImages.noisePng(56, 56, 3);
     TelegramContext bob = FakeTelegram.inGroup(FakeTelegram.BOB);
+    telegram.setAdministrator(FakeTelegram.GROUP, telegram.botId(), true); // albums in groups need it (privacy mode)
     List<JsonNode> album = telegram.sendPhotos(bob, "/imagine@" + telegram.botUsername() + " blend these --ar 1:1", 1,
         List.of(a, b, c));
     photoFor(album.get(1));
