@@ -434,7 +434,15 @@ public final class TelegramBot implements AutoCloseable {
    * @throws UserError with what the user sees
    */
   private void refuseEarly(ImagineCommand command) {
-    refuseIfBanned(services.quota(), command.requester(), services.imagine().plan(command).model().id());
+    String model;
+    try {
+      model = services.imagine().plan(command).model().id();
+    } catch (UserError e) {
+      throw e;
+    } catch (RuntimeException e) {
+      return; // not the user's doing: the core reports it, in its words, when the job starts
+    }
+    refuseIfBanned(services.quota(), command.requester(), model);
   }
 
   /**
