@@ -1,6 +1,7 @@
 package dev.fluxbot.telegram;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.time.Duration;
 import okhttp3.Call;
 import okhttp3.Interceptor;
@@ -20,6 +21,7 @@ import okhttp3.ResponseBody;
 final class Polls {
   private static final MediaType JSON = MediaType.get("application/json");
   private static final String NO_UPDATES = "{\"ok\":true,\"result\":[]}";
+  private static final Duration PAUSE_WHILE_CLOSING = Duration.ofMillis(20);
 
   private final OkHttpClient inner;
   private final OkHttpClient outer;
@@ -39,6 +41,7 @@ final class Polls {
   private Response poll(Interceptor.Chain chain) throws IOException {
     Request request = chain.request();
     if (closing) {
+      pause(); // telegrambots polls again at once until it has stopped: not in a tight loop
       return noUpdates(request);
     }
     Call call = inner.newCall(request);
@@ -49,6 +52,15 @@ final class Polls {
         return noUpdates(request);
       }
       throw e;
+    }
+  }
+
+  private static void pause() throws InterruptedIOException {
+    try {
+      Thread.sleep(PAUSE_WHILE_CLOSING);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while stopping");
     }
   }
 
