@@ -47,10 +47,10 @@ import org.telegram.telegrambots.meta.exceptions.TelegramApiException;
  * references from the photo or image file it captions, from every image of an album, or from the
  * message it replies to; {@code /quota}, {@code /settings}, {@code /admin}; and the buttons under
  * each image. Vary and Use as reference ask for the new prompt with a ForceReply message; the
- * user's reply to it runs the job (its text names the job, so it works across restarts).
+ * user's reply to it runs the job (it carries the job in a hidden link, so it works across restarts).
  *
  * <p>Updates arrive by long polling, or by webhook ({@link Webhook}). Every update is handled on its own virtual thread; the
- * items of an album are gathered first ({@link Albums}).
+ * items of an album are gathered first ({@link Albums}). Everything a chat receives goes through one {@link Pacer}.
  */
 public final class TelegramBot implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TelegramBot.class);

@@ -30,7 +30,8 @@ import org.telegram.telegrambots.meta.api.objects.replykeyboard.buttons.InlineKe
  * One job's answer on Telegram. The status message is edited as the job moves, the latest text
  * winning and no faster than the chat's pace; the image is a photo answering the command (a
  * compressed preview plus the original as a file when the original breaks the photo rules), with
- * the buttons under it; then the status message goes. An error replaces the status text.
+ * the buttons under it; then the status message goes. An error replaces the status text. Every
+ * send goes through the chat's {@link Pacer}, so the last answer asked for is the last one shown.
  */
 final class TelegramReply implements ChatReply {
   private static final Logger log = LoggerFactory.getLogger(TelegramReply.class);
