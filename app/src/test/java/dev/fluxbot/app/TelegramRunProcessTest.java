@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.fluxbot.testkit.TestImages;
 import dev.fluxbot.testkit.FakeBflApi;
 import dev.fluxbot.testkit.FakeTelegram;
+import dev.fluxbot.testkit.telegram.Pace;
 import dev.fluxbot.testkit.telegram.TelegramCall;
 import dev.fluxbot.testkit.telegram.TelegramContext;
 import java.nio.file.Files;
@@ -27,7 +28,9 @@ class TelegramRunProcessTest {
   private static final String BFL_KEY = "sk-telegram-process";
 
   private final FakeBflApi bfl = FakeBflApi.builder().key(BFL_KEY).start();
-  private final FakeTelegram telegram = FakeTelegram.builder().awaitTimeout(Duration.ofSeconds(30)).start();
+  /** Telegram's pace (a group's messages 3 s apart, as README promises) on the real clock, and privacy mode on. */
+  private final FakeTelegram telegram = FakeTelegram.builder().awaitTimeout(Duration.ofSeconds(30))
+      .pace(Pace.TELEGRAM.withGroupGap(Duration.ofSeconds(3))).privacyMode(true).start();
   private final TelegramContext alice = FakeTelegram.privateChat(FakeTelegram.ALICE);
   private RunningApp app;
 
@@ -41,6 +44,8 @@ class TelegramRunProcessTest {
     bfl.close();
     String secretPart = telegram.token().substring(telegram.token().indexOf(':') + 1);
     assertThat(log()).as("the bot token never reaches the log").doesNotContain(secretPart);
+    assertThat(log().lines().filter(l -> l.matches("\\S+ ERROR .*"))).as("stopping is normal: nothing at ERROR").isEmpty();
+    assertThat(telegram.paceViolations()).as("every chat's messages and edits kept the pace").isEmpty();
     bfl.requests().forEach(r -> assertThat(r.bodyText() + r.target()).doesNotContain(secretPart));
   }
 
@@ -106,6 +111,7 @@ class TelegramRunProcessTest {
     byte[] b = TestImages.noisePng(48, 64, 2);
     byte[] c = TestImages.noisePng(56, 56, 3);
     TelegramContext bob = FakeTelegram.inGroup(FakeTelegram.BOB);
+    telegram.setAdministrator(FakeTelegram.GROUP, telegram.botId(), true); // albums in groups need it (privacy mode)
     List<JsonNode> album = telegram.sendPhotos(bob, "/imagine@" + telegram.botUsername() + " blend these --ar 1:1", 1,
         List.of(a, b, c));
     photoFor(album.get(1));

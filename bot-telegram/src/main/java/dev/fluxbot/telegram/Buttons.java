@@ -5,8 +5,10 @@ import dev.fluxbot.core.ImageReply.FollowUp;
 import dev.fluxbot.core.JobStore;
 import dev.fluxbot.core.Requester;
 import dev.fluxbot.core.UserError;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -14,6 +16,8 @@ import org.slf4j.LoggerFactory;
 import org.telegram.telegrambots.meta.api.methods.AnswerCallbackQuery;
 import org.telegram.telegrambots.meta.api.methods.send.SendMessage;
 import org.telegram.telegrambots.meta.api.objects.CallbackQuery;
+import org.telegram.telegrambots.meta.api.objects.LinkPreviewOptions;
+import org.telegram.telegrambots.meta.api.objects.MessageEntity;
 import org.telegram.telegrambots.meta.api.objects.User;
 import org.telegram.telegrambots.meta.api.objects.message.MaybeInaccessibleMessage;
 import org.telegram.telegrambots.meta.api.objects.message.Message;
@@ -26,18 +30,24 @@ import org.telegram.telegrambots.meta.api.objects.replykeyboard.ForceReplyKeyboa
  */
 final class Buttons {
   private static final Logger log = LoggerFactory.getLogger(Buttons.class);
-  private static final Pattern PROMPT_REQUEST = Pattern.compile("^✏️ (Vary|Use as reference) job ([A-Za-z0-9]+):");
+  /** The question's job, in a link on its first character, which is invisible (a zero-width space). */
+  private static final Pattern JOB_LINK = Pattern.compile("^https://t\\.me/[A-Za-z0-9_]+\\?start=(vary|ref)-([A-Za-z0-9]+)$");
+  private static final String HIDDEN = "\u200B";
+  /** How the question named its job before the link: still answered after an upgrade. */
+  private static final Pattern OLD_PROMPT_REQUEST = Pattern.compile("^✏️ (Vary|Use as reference) job ([A-Za-z0-9]+):");
 
   private final BotApi api;
   private final Pacer pacer;
   private final TelegramBot.Services services;
   private final Set<Long> admins;
+  private final Supplier<String> botUsername;
 
-  Buttons(BotApi api, Pacer pacer, TelegramBot.Services services, Set<Long> admins) {
+  Buttons(BotApi api, Pacer pacer, TelegramBot.Services services, Set<Long> admins, Supplier<String> botUsername) {
     this.api = api;
     this.pacer = pacer;
     this.services = services;
     this.admins = admins;
+    this.botUsername = botUsername;
   }
 
   void press(CallbackQuery q) {
@@ -72,18 +82,22 @@ final class Buttons {
   }
 
   /**
-   * Asks for the prompt of a Vary or Use as reference with a ForceReply message. Its text names
-   * the job, so the reply works after a restart; in a group it mentions the presser, whose client
-   * alone then opens the reply (selective).
+   * Asks for the prompt of a Vary or Use as reference with a ForceReply message. The job it is for
+   * rides in a link on its invisible first character, so the reply works after a restart and
+   * nobody sees an internal id; in a group it mentions the presser, whose client alone then opens
+   * the reply (selective).
    */
   private void askForPrompt(ActionRef ref, long chatId, int under, User presser, boolean group) {
     boolean vary = ref.followUp() == FollowUp.VARY;
     String was = vary ? services.jobs().find(ref.jobId()).map(j -> "\nThe prompt was: " + j.request().prompt()).orElse("") : "";
     String mention = !group || presser.getUserName() == null ? "" : "\n@" + presser.getUserName();
-    String text = Texts.cut("✏️ " + ref.followUp().label() + " job " + ref.jobId() + ": reply to this message with the "
+    String text = Texts.cut(HIDDEN + "✏️ " + ref.followUp().label() + ": reply to this message with the "
         + (vary ? "new prompt." : "prompt for a new image made from this one.") + was, Texts.MAX_TEXT - mention.length())
         + mention;
-    api.call("sendMessage", () -> api.client().execute(SendMessage.builder().chatId(chatId).text(text)
+    String link = "https://t.me/" + botUsername.get() + "?start=" + (vary ? "vary" : "ref") + "-" + ref.jobId();
+    pacer.send(chatId, group, "sendMessage", () -> api.client().execute(SendMessage.builder().chatId(chatId).text(text)
+        .entities(List.of(MessageEntity.builder().type("text_link").offset(0).length(HIDDEN.length()).url(link).build()))
+        .linkPreviewOptions(LinkPreviewOptions.builder().isDisabled(true).build())
         .replyMarkup(ForceReplyKeyboard.builder().forceReply(true).selective(!mention.isEmpty())
             .inputFieldPlaceholder(vary ? "the new prompt" : "what to make").build())
         .replyParameters(TelegramReply.replyTo(under)).build()));
@@ -96,22 +110,58 @@ final class Buttons {
         || asked.getText() == null) {
       return;
     }
-    Matcher match = PROMPT_REQUEST.matcher(asked.getText());
-    if (!match.find()) {
+    Optional<ActionRef> ref = askedFor(asked);
+    if (ref.isEmpty()) {
       return;
     }
-    FollowUp action = match.group(1).equals("Vary") ? FollowUp.VARY : FollowUp.USE_AS_REFERENCE;
     boolean group = !m.getChat().isUserChat();
-    followUp(TelegramBot.requester(m.getFrom(), m.getChat().getId(), group, admins), match.group(2), action, m.getText(), m.getChat().getId(),
-        m.getMessageId(), m.getFrom().getId(), group);
+    followUp(TelegramBot.requester(m.getFrom(), m.getChat().getId(), group, admins), ref.get().jobId(),
+        ref.get().followUp(), m.getText(), m.getChat().getId(), m.getMessageId(), m.getFrom().getId(), group);
+  }
+
+  /** The follow-up a question of ours asked the prompt for: from its hidden link, or from an older question's text. */
+  static Optional<ActionRef> askedFor(Message asked) {
+    for (MessageEntity e : asked.getEntities() == null ? List.<MessageEntity>of() : asked.getEntities()) {
+      Matcher link = e.getUrl() == null ? null : JOB_LINK.matcher(e.getUrl());
+      if ("text_link".equals(e.getType()) && link != null && link.matches()) {
+        return Optional.of(new ActionRef(link.group(1).equals("vary") ? FollowUp.VARY : FollowUp.USE_AS_REFERENCE,
+            link.group(2)));
+      }
+    }
+    Matcher old = OLD_PROMPT_REQUEST.matcher(asked.getText());
+    return old.find() ? Optional.of(new ActionRef(old.group(1).equals("Vary") ? FollowUp.VARY : FollowUp.USE_AS_REFERENCE,
+        old.group(2))) : Optional.empty();
   }
 
   private void followUp(Requester who, String jobId, FollowUp action, String prompt, long chatId, int answerTo, long userId,
       boolean group) {
-    Message status = api.call("sendMessage", () -> api.client().execute(SendMessage.builder().chatId(chatId)
+    Optional<UserError> refused = refusedEarly(who, jobId, action);
+    if (refused.isPresent()) { // before any status: no "working on it…" that turns into an error
+      new TelegramReply(api, pacer, new ReplyAddress(chatId, null, answerTo, userId, group)).failed(refused.get());
+      return;
+    }
+    Message status = pacer.send(chatId, group, "sendMessage", () -> api.client().execute(SendMessage.builder().chatId(chatId)
         .text("⏳ " + action.label() + ": working on it…").replyParameters(TelegramReply.replyTo(answerTo)).build()));
     ReplyAddress address = new ReplyAddress(chatId, status.getMessageId(), answerTo, userId, group);
     services.imagine().followUp(who, jobId, action, prompt, new TelegramReply(api, pacer, address), address.toJson());
+  }
+
+  /**
+   * What the core would refuse before the follow-up starts, found without a status first: an image
+   * whose job is no longer stored (said without its internal id), and a banned presser.
+   */
+  private Optional<UserError> refusedEarly(Requester who, String jobId, FollowUp action) {
+    Optional<JobStore.Job> parent = services.jobs().find(jobId);
+    if (parent.isEmpty()) {
+      return Optional.of(new UserError(UserError.Code.INVALID_OPTION, action.label() + ": this image is no longer stored"
+          + " here (it was removed), so its buttons do nothing now. Start a new /imagine."));
+    }
+    try {
+      TelegramBot.refuseIfBanned(services.quota(), who, parent.get().request().model().id());
+      return Optional.empty();
+    } catch (UserError e) {
+      return Optional.of(e);
+    }
   }
 
   private void sendOriginal(String jobId, long chatId, int under, long userId, boolean group) {
@@ -119,8 +169,8 @@ final class Buttons {
     Optional<JobStore.Job> job = services.jobs().find(jobId);
     Optional<byte[]> bytes = job.filter(j -> j.imageHash() != null).flatMap(j -> services.images().get(j.imageHash()));
     if (bytes.isEmpty()) {
-      reply.failed(new UserError(UserError.Code.INVALID_REFERENCE, "Original as file: job " + jobId
-          + " has no stored image (it was removed, or the job did not finish). Start a new /imagine."));
+      reply.failed(new UserError(UserError.Code.INVALID_REFERENCE, "Original as file: this image's original is no"
+          + " longer stored (it was removed, or the job did not finish). Start a new /imagine."));
       return;
     }
     JobStore.Job j = job.get();

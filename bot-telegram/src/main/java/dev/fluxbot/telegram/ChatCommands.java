@@ -192,14 +192,14 @@ final class ChatCommands {
           QuotaService.Subject subject = user == null ? QuotaService.Subject.scope(PLATFORM, scopeId)
               : QuotaService.Subject.user(PLATFORM, scopeId, Long.toString(user));
           quota.setRule(subject, period, milli);
-          yield "Set " + (user == null ? "everyone " + where : "user " + user + " " + where) + " to " + Texts.milli(milli)
-              + " credits per " + period.name().toLowerCase(Locale.ROOT) + ".";
+          yield "Set " + (user == null ? "everyone " + where : "user " + user + " " + where) + " to "
+              + Texts.creditCount(milli) + " per " + period.name().toLowerCase(Locale.ROOT) + ".";
         }
         case "grant" -> {
           long milli = credits(take(rest, "credits"));
           long user = target(rest, replied);
           quota.grant(PLATFORM, scopeId, Long.toString(user), milli);
-          yield "Granted " + Texts.milli(milli) + " credits to user " + user + ". " + show(scopeId, user);
+          yield "Granted " + Texts.creditCount(milli) + " to user " + user + ". " + show(scopeId, user);
         }
         case "reset" -> {
           long user = target(rest, replied);
@@ -227,10 +227,8 @@ final class ChatCommands {
 
   private String show(String scopeId, long user) {
     QuotaService.Status s = quota.show(PLATFORM, scopeId, Long.toString(user), Set.of());
-    return "User " + user + " has " + Texts.milli(s.leftMilli()) + " of " + Texts.milli(s.limitMilli() + s.grantedMilli())
-        + " credits left (spent " + Texts.milli(s.spentMilli()) + ", limit from " + s.source() + ")"
-        + (s.banned() ? "; banned" : "") + "; resets in " + Texts.span(java.time.Duration.between(clock.instant(), s.resetsAt()))
-        + ".";
+    return "User " + user + " has " + s.summary() + "; limit from " + s.source() + (s.banned() ? "; banned" : "")
+        + "; resets in " + Texts.span(java.time.Duration.between(clock.instant(), s.resetsAt())) + ".";
   }
 
   private static String take(List<String> rest, String what) {

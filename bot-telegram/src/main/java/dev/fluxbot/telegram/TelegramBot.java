@@ -1,7 +1,6 @@
 package dev.fluxbot.telegram;
 
 import dev.fluxbot.core.ChatReply;
-import dev.fluxbot.core.ImageSource;
 import dev.fluxbot.core.ImageStore;
 import dev.fluxbot.core.ImagineCommand;
 import dev.fluxbot.core.ImagineService;
@@ -48,10 +47,10 @@ import org.telegram.telegrambots.meta.exceptions.TelegramApiException;
  * references from the photo or image file it captions, from every image of an album, or from the
  * message it replies to; {@code /quota}, {@code /settings}, {@code /admin}; and the buttons under
  * each image. Vary and Use as reference ask for the new prompt with a ForceReply message; the
- * user's reply to it runs the job (its text names the job, so it works across restarts).
+ * user's reply to it runs the job (it carries the job in a hidden link, so it works across restarts).
  *
  * <p>Updates arrive by long polling, or by webhook ({@link Webhook}). Every update is handled on its own virtual thread; the
- * items of an album are gathered first ({@link Albums}).
+ * items of an album are gathered first ({@link Albums}). Everything a chat receives goes through one {@link Pacer}.
  */
 public final class TelegramBot implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TelegramBot.class);
@@ -163,7 +162,7 @@ public final class TelegramBot implements AutoCloseable {
   private volatile CommandText commandText;
   private volatile String username;
   private TelegramBotsLongPollingApplication polling;
-  private OkHttpClient pollingHttp;
+  private Polls polls;
   private WebhookServer webhookServer;
   private volatile InetSocketAddress webhookAddress;
 
@@ -173,12 +172,12 @@ public final class TelegramBot implements AutoCloseable {
     this.http = new OkHttpClient.Builder().connectTimeout(Duration.ofSeconds(10)).readTimeout(Duration.ofSeconds(60))
         .writeTimeout(Duration.ofSeconds(60)).build();
     this.api = new BotApi(config.token(), config.apiBaseUrl(), http, services.sleeper());
-    this.pacer = new Pacer(services.clock());
+    this.pacer = new Pacer(services.clock(), api);
     this.commands = new ChatCommands(services.quota(), services.settings(), services.catalog(), config.quotaZone(),
         services.clock());
     this.albums = new Albums(config.albumQuiet(), Sleeper.SYSTEM, this::album);
     this.references = new References(api);
-    this.buttons = new Buttons(api, pacer, services, config.adminUserIds());
+    this.buttons = new Buttons(api, pacer, services, config.adminUserIds(), () -> username);
   }
 
   /**
@@ -212,10 +211,9 @@ public final class TelegramBot implements AutoCloseable {
       startWebhook(config.webhook());
       return;
     }
-    OkHttpClient pollingHttp = new OkHttpClient.Builder().connectTimeout(Duration.ofSeconds(10))
-        .readTimeout(Duration.ofSeconds(config.pollTimeoutSeconds() + 15L)).build();
-    this.pollingHttp = pollingHttp;
-    polling = new TelegramBotsLongPollingApplication(com.fasterxml.jackson.databind.ObjectMapper::new, () -> pollingHttp);
+    Polls polls = new Polls(Duration.ofSeconds(config.pollTimeoutSeconds() + 15L));
+    this.polls = polls;
+    polling = new TelegramBotsLongPollingApplication(com.fasterxml.jackson.databind.ObjectMapper::new, polls::client);
     int timeout = config.pollTimeoutSeconds();
     try {
       polling.registerBot(config.token().reveal(), () -> BotApi.telegramUrl(
@@ -267,6 +265,7 @@ public final class TelegramBot implements AutoCloseable {
     }
     if (polling != null) {
       TelegramBotsLongPollingApplication app = polling;
+      polls.closing(); // the held poll ends with no updates, not as a failure telegrambots logs at ERROR
       Thread stopper = Thread.ofVirtual().name("telegram-stop").start(() -> {
         try {
           app.close();
@@ -278,14 +277,13 @@ public final class TelegramBot implements AutoCloseable {
       long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
       try {
         while (stopper.isAlive() && System.nanoTime() < deadline) {
-          pollingHttp.dispatcher().cancelAll();
+          polls.cutShort();
           stopper.join(Duration.ofMillis(100));
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
-      pollingHttp.dispatcher().executorService().shutdown();
-      pollingHttp.connectionPool().evictAll();
+      polls.shutdown();
     }
     http.dispatcher().executorService().shutdown();
     http.connectionPool().evictAll();
@@ -320,7 +318,11 @@ public final class TelegramBot implements AutoCloseable {
       try {
         for (Message m : items) {
           if (commandText.argumentsOf("imagine", m).isPresent()) {
-            message(m, items);
+            if (items.size() == 1 && m.getFrom() != null && m.getSenderChat() == null) {
+              send(m, loneAlbumItem(!m.getChat().isUserChat())); // an album has 2 to 10 items: never run with one
+            } else {
+              message(m, items);
+            }
             return;
           }
         }
@@ -328,6 +330,26 @@ public final class TelegramBot implements AutoCloseable {
         log.warn("telegram: album failed: {}", e.toString());
       }
     });
+  }
+
+  /** Why an album's command did not run when only its captioned item arrived, and what to do. */
+  static String loneAlbumItem(boolean group) {
+    return group
+        ? "⚠️ Only one image of this album reached me, so I did not start it. In a group, Telegram shows me only the"
+            + " messages meant for me: of an album, just the item with /imagine in its caption. Ask a group administrator"
+            + " to make me an administrator here (or whoever runs the bot to turn off its privacy mode: /setprivacy in"
+            + " @BotFather), then send the album again."
+        : "⚠️ Only one image of this album reached me, so I did not start it: the others did not arrive in time. Send the"
+            + " album again.";
+  }
+
+  /** Why a reply to an item of an album the bot never saw whole did not run, and what to do. */
+  static String unseenAlbum(boolean group) {
+    return "⚠️ That image is one of an album, and I do not have the album's other images"
+        + (group ? " (in a group, Telegram shows me only the messages meant for me, unless I am an administrator"
+            + " there; or I restarted since)" : " (I restarted since it was sent)")
+        + ", so I did not start it. Send the album again with /imagine in the caption of one of its images"
+        + (group ? ", after a group administrator makes me an administrator here" : "") + ".";
   }
 
   /** @param withImages the messages whose images the command uses: the message itself, or its whole album */
@@ -383,22 +405,56 @@ public final class TelegramBot implements AutoCloseable {
     List<Message> sources = new ArrayList<>(withImages.stream().filter(References::hasImage).toList());
     if (sources.isEmpty() && m.getReplyToMessage() != null && References.hasImage(m.getReplyToMessage())) {
       Message target = m.getReplyToMessage();
-      sources.addAll(target.getMediaGroupId() == null ? List.of(target)
-          : albums.recent(target.getMediaGroupId()).orElse(List.of(target)));
+      Optional<List<Message>> album = target.getMediaGroupId() == null ? Optional.of(List.of(target))
+          : albums.recent(target.getMediaGroupId());
+      if (album.isEmpty()) {
+        send(m, unseenAlbum(group)); // a reply to an album item means the whole album: never just the one item
+        return;
+      }
+      sources.addAll(album.get());
+    }
+    ImagineCommand command;
+    try {
+      command = new ImagineCommand(who, text, Map.of(), references.download(sources), services.settings().contextFor(who));
+      refuseEarly(command);
+    } catch (UserError e) {
+      send(m, Texts.error(e)); // refused before any status: no "Working on it…" that turns into an error
+      return;
     }
     Message status = send(m, "⏳ Working on it…");
     ReplyAddress address = new ReplyAddress(m.getChat().getId(), status.getMessageId(), m.getMessageId(),
         m.getFrom().getId(), group);
-    TelegramReply reply = new TelegramReply(api, pacer, address);
-    List<ImageSource> refs;
+    services.imagine().runOrSubmit(command, new TelegramReply(api, pacer, address), address.toJson());
+  }
+
+  /**
+   * Refuses what the core would refuse before the job starts, so that no status goes up first: a
+   * command that does not parse (flags, prompt, references), and a banned user.
+   *
+   * @throws UserError with what the user sees
+   */
+  private void refuseEarly(ImagineCommand command) {
+    String model;
     try {
-      refs = references.download(sources);
+      model = services.imagine().plan(command).model().id();
     } catch (UserError e) {
-      reply.failed(e);
-      return;
+      throw e;
+    } catch (RuntimeException e) {
+      return; // not the user's doing: the core reports it, in its words, when the job starts
     }
-    services.imagine().runOrSubmit(new ImagineCommand(who, text, Map.of(), refs, services.settings().contextFor(who)), reply,
-        address.toJson());
+    refuseIfBanned(services.quota(), command.requester(), model);
+  }
+
+  /**
+   * Refuses a banned user as the core would when the job starts: a hold of nothing checks only the
+   * ban and holds no credits (the job id it names is never stored).
+   *
+   * @throws UserError {@code BANNED}, with the ban's reason
+   */
+  static void refuseIfBanned(QuotaService quota, Requester who, String modelId) {
+    if (!who.isOperator()) {
+      quota.reserve(who, "check-" + who.key(), modelId, 0, false);
+    }
   }
 
   /**
@@ -435,11 +491,20 @@ public final class TelegramBot implements AutoCloseable {
     long chatId = m.getChat().getId();
     boolean group = !m.getChat().isUserChat();
     if (!mayAdminister(m.getFrom().getId(), chatId, group)) {
-      send(m, "⛔ /admin is for " + (group ? "this group's administrators and " : "") + "the bot's admins (set in "
-          + "telegram.admin_user_ids); you are neither. Your user id is " + m.getFrom().getId() + ".");
+      send(m, refusedAdmin(m.getFrom().getId(), group));
       return;
     }
     runAdmin(m, args);
+  }
+
+  /** Why /admin was refused and what to do, in words for the user: no setting names. */
+  static String refusedAdmin(long userId, boolean group) {
+    return group
+        ? "⛔ /admin is for this group's administrators and the bot's own admins, and you are not one of them. Ask a"
+            + " group administrator to make you one, or ask whoever runs the bot to add you as its admin. Your user id is "
+            + userId + "."
+        : "⛔ /admin is for the bot's own admins, and you are not one. Ask whoever runs the bot to add you as its"
+            + " admin; they need your user id, " + userId + ". In a group, its administrators may use /admin there.";
   }
 
   /** Runs {@code /admin} for someone allowed to: in a group, for that group's scope. */
@@ -491,8 +556,10 @@ public final class TelegramBot implements AutoCloseable {
         admins.contains(user.getId()));
   }
 
+  /** Answers a message, in the chat's pace. */
   private Message send(Message to, String text) {
-    return api.call("sendMessage", () -> api.client().execute(SendMessage.builder().chatId(to.getChatId())
-        .text(Texts.cut(text, Texts.MAX_TEXT)).replyParameters(TelegramReply.replyTo(to.getMessageId())).build()));
+    return pacer.send(to.getChatId(), !to.getChat().isUserChat(), "sendMessage", () -> api.client().execute(
+        SendMessage.builder().chatId(to.getChatId()).text(Texts.cut(text, Texts.MAX_TEXT))
+            .replyParameters(TelegramReply.replyTo(to.getMessageId())).build()));
   }
 }

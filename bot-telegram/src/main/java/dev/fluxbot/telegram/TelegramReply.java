@@ -30,7 +30,8 @@ import org.telegram.telegrambots.meta.api.objects.replykeyboard.buttons.InlineKe
  * One job's answer on Telegram. The status message is edited as the job moves, the latest text
  * winning and no faster than the chat's pace; the image is a photo answering the command (a
  * compressed preview plus the original as a file when the original breaks the photo rules), with
- * the buttons under it; then the status message goes. An error replaces the status text.
+ * the buttons under it; then the status message goes. An error replaces the status text. Every
+ * send goes through the chat's {@link Pacer}, so the last answer asked for is the last one shown.
  */
 final class TelegramReply implements ChatReply {
   private static final Logger log = LoggerFactory.getLogger(TelegramReply.class);
@@ -82,11 +83,11 @@ final class TelegramReply implements ChatReply {
   private void flush() {
     do {
       try {
-        api.sleep(pacer.book(address.chatId(), address.group()));
-        String text = pending.getAndSet(null);
-        if (text != null && !finished.get() && !text.equals(shown)) {
-          edit(text);
-        }
+        // whether to edit is decided in the chat's turn, together with the edit: a final answer
+        // asked for before that turn came is never overwritten by a status text
+        AtomicReference<String> text = new AtomicReference<>();
+        pacer.sendIf(() -> takePending(text), address.chatId(), address.group(), "editMessageText",
+            () -> api.client().execute(editStatus(text.get())));
       } catch (RuntimeException e) {
         log.debug("telegram: status edit in chat {} failed: {}", address.chatId(), e.getMessage());
       } finally {
@@ -95,14 +96,24 @@ final class TelegramReply implements ChatReply {
     } while (pending.get() != null && !finished.get() && flushing.compareAndSet(false, true));
   }
 
-  private void edit(String text) {
+  /** Takes the waiting text into {@code into} if it is still to be shown: the job is not finished, and it is new. */
+  private boolean takePending(AtomicReference<String> into) {
+    String text = pending.getAndSet(null);
+    if (text == null || finished.get() || text.equals(shown)) {
+      return false;
+    }
     shown = text;
-    api.call("editMessageText", () -> api.client().execute(EditMessageText.builder().chatId(address.chatId())
-        .messageId(address.statusMessageId()).text(text).build()));
+    into.set(text);
+    return true;
+  }
+
+  private EditMessageText editStatus(String text) {
+    return EditMessageText.builder().chatId(address.chatId()).messageId(address.statusMessageId()).text(text).build();
   }
 
   @Override
   public void image(ImageReply reply) {
+    finished.set(true); // no status edit after this
     GenerationResult r = reply.result();
     String name = "fluxbot-" + r.seed() + "." + r.type().extension();
     boolean fits = Photos.fits(r);
@@ -114,8 +125,7 @@ final class TelegramReply implements ChatReply {
       String caption = Texts.caption(reply, !fits);
       byte[] bytes = photo.get();
       String photoName = fits ? name : "fluxbot-" + r.seed() + "-preview.jpg";
-      pace();
-      sent = api.call("sendPhoto", () -> api.client().execute(SendPhoto.builder().chatId(address.chatId())
+      sent = pacer.send(address.chatId(), address.group(), "sendPhoto", () -> api.client().execute(SendPhoto.builder().chatId(address.chatId())
           .photo(new InputFile(new ByteArrayInputStream(bytes), photoName)).caption(caption).replyMarkup(keyboard)
           .replyParameters(replyTo(answerTo)).build()));
     }
@@ -135,21 +145,14 @@ final class TelegramReply implements ChatReply {
           under);
       return;
     }
-    pace();
-    api.call("sendDocument", () -> api.client().execute(SendDocument.builder().chatId(address.chatId())
+    pacer.send(address.chatId(), address.group(), "sendDocument", () -> api.client().execute(SendDocument.builder().chatId(address.chatId())
         .document(new InputFile(new ByteArrayInputStream(bytes), name)).caption(Texts.cut(caption, Texts.MAX_CAPTION))
         .replyMarkup(keyboard).replyParameters(replyTo(under)).build()));
   }
 
   private Message text(String text, Integer under) {
-    pace();
-    return api.call("sendMessage", () -> api.client().execute(SendMessage.builder().chatId(address.chatId())
+    return pacer.send(address.chatId(), address.group(), "sendMessage", () -> api.client().execute(SendMessage.builder().chatId(address.chatId())
         .text(Texts.cut(text, Texts.MAX_TEXT)).replyParameters(replyTo(under)).build()));
-  }
-
-  /** Waits for the chat's next slot: new messages count toward Telegram's per-chat limit as edits do. */
-  private void pace() {
-    api.sleep(pacer.book(address.chatId(), address.group()));
   }
 
   static ReplyParameters replyTo(Integer messageId) {
@@ -189,7 +192,7 @@ final class TelegramReply implements ChatReply {
     }
     if (address.statusMessageId() != null) {
       try {
-        edit(text);
+        pacer.send(address.chatId(), address.group(), "editMessageText", () -> api.client().execute(editStatus(text)));
         return;
       } catch (BotApi.Failure e) {
         log.debug("telegram: could not put the error on the status message: {}", e.getMessage());
@@ -198,16 +201,17 @@ final class TelegramReply implements ChatReply {
     text(text, address.replyToMessageId());
   }
 
-  /** No more status edits; the status message goes. */
+  /** The status message goes, after any edit of it already under way. */
   private void finish() {
-    finished.set(true);
     if (address.statusMessageId() != null) {
-      try {
-        api.call("deleteMessage", () -> api.client().execute(DeleteMessage.builder().chatId(address.chatId())
-            .messageId(address.statusMessageId()).build()));
-      } catch (BotApi.Failure e) {
-        log.debug("telegram: could not delete the status message: {}", e.getMessage());
-      }
+      pacer.inTurn(address.chatId(), () -> {
+        try {
+          api.call("deleteMessage", () -> api.client().execute(DeleteMessage.builder().chatId(address.chatId())
+              .messageId(address.statusMessageId()).build()));
+        } catch (BotApi.Failure e) {
+          log.debug("telegram: could not delete the status message: {}", e.getMessage());
+        }
+      });
     }
   }
 }

@@ -47,8 +47,8 @@ final class Texts {
   static String caption(ImageReply reply, boolean preview) {
     GenerationResult r = reply.result();
     String cost = reply.cached()
-        ? "cached" + (r.cost() == null || r.cost().signum() == 0 ? " (free)" : " (" + credits(r.cost()) + " credits)")
-        : r.cost() == null ? "cost not reported" : credits(r.cost()) + " credits";
+        ? "cached" + (r.cost() == null || r.cost().signum() == 0 ? " (free)" : " (" + creditCount(r.cost()) + ")")
+        : r.cost() == null ? "cost not reported" : creditCount(r.cost());
     String tail = "\n" + reply.request().model().id() + " · " + r.width() + "×" + r.height() + " · seed " + r.seed() + " · "
         + cost + (preview ? "\nA compressed preview; the original (" + mb(r.image().length) + ") follows as a file." : "");
     return cut(reply.request().prompt(), MAX_CAPTION - tail.length()) + tail;
@@ -68,14 +68,8 @@ final class Texts {
       return "🚫 You are banned from making images here.";
     }
     String when = DateTimeFormatter.ofPattern("EEE d MMM HH:mm", Locale.ROOT).withZone(zone).format(s.resetsAt());
-    return "You have " + milli(s.leftMilli()) + " of " + milli(s.limitMilli() + s.grantedMilli()) + " credits left "
-        + switch (s.period()) {
-          case DAY -> "today";
-          case WEEK -> "this week";
-          case MONTH -> "this month";
-        } + " (spent " + milli(s.spentMilli())
-        + (s.reservedMilli() > 0 ? ", " + milli(s.reservedMilli()) + " held by images in progress" : "")
-        + "). Resets " + when + " " + zoneName(zone) + " (in " + span(Duration.between(now, s.resetsAt())) + ").";
+    return "You have " + s.summary() + ". Resets " + when + " " + zoneName(zone) + " (in "
+        + span(Duration.between(now, s.resetsAt())) + ").";
   }
 
   static String zoneName(ZoneId zone) {
@@ -102,8 +96,13 @@ final class Texts {
     return c.stripTrailingZeros().toPlainString();
   }
 
-  static String milli(long milli) {
-    return BigDecimal.valueOf(milli).movePointLeft(3).stripTrailingZeros().toPlainString();
+  /** "1 credit", "0.5 credits", "2 credits". */
+  static String creditCount(BigDecimal c) {
+    return credits(c) + (c.compareTo(BigDecimal.ONE) == 0 ? " credit" : " credits");
+  }
+
+  static String creditCount(long milli) {
+    return creditCount(BigDecimal.valueOf(milli).movePointLeft(3));
   }
 
   static String mb(long bytes) {

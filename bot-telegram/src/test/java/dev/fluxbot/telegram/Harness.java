@@ -23,12 +23,14 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicReference;
 import okhttp3.OkHttpClient;
 
 /**
@@ -39,13 +41,26 @@ import okhttp3.OkHttpClient;
 final class Harness implements AutoCloseable {
   static final Set<Long> ADMINS = Set.of(4242L);
 
-  /** Records every wait the bot asks for (Telegram's pace, a 429's retry_after) and returns at once. */
-  static final class RecordingSleeper implements Sleeper {
+  /**
+   * The bot's time for Telegram's pace: records every wait the bot asks for (the pace, a 429's
+   * retry_after) and, instead of sleeping, moves its clock to the wait's end (not past a later
+   * end another wait already reached). Give the same clock to the fake Telegram, and its pace
+   * sees exactly the gaps the bot kept.
+   */
+  static final class RecordingSleeper implements Sleeper, InstantSource {
     final List<Duration> waits = new CopyOnWriteArrayList<>();
+    private final AtomicReference<Instant> now = new AtomicReference<>(Instant.now());
 
     @Override
     public void sleep(Duration duration) {
       waits.add(duration);
+      Instant end = now.get().plus(duration);
+      now.accumulateAndGet(end, (a, b) -> a.isAfter(b) ? a : b);
+    }
+
+    @Override
+    public Instant instant() {
+      return now.get();
     }
   }
 
@@ -80,8 +95,13 @@ final class Harness implements AutoCloseable {
     bot = new TelegramBot(tweak.apply(TelegramBot.Config.of(Secret.of(telegram.token()))
         .withApiBaseUrl(URI.create(telegram.baseUrl())).withAdmins(ADMINS).withAlbumQuiet(Duration.ofMillis(300))
         .withPollTimeoutSeconds(1)),
-        new TelegramBot.Services(imagine, quota, jobs, settings, images, catalog, clock, sleeper));
+        new TelegramBot.Services(imagine, quota, jobs, settings, images, catalog, sleeper, sleeper));
     bot.start();
+  }
+
+  /** A user as the bot sees them in a private chat with it. */
+  static dev.fluxbot.core.Requester requester(long userId) {
+    return new dev.fluxbot.core.Requester("telegram", Long.toString(userId), "user" + userId, null, Set.of(), false);
   }
 
   Harness(Path dir, FakeTelegram telegram, FakeBflApi bfl, RecordingSleeper sleeper) {

@@ -8,7 +8,6 @@ import dev.fluxbot.core.GenerationResult;
 import dev.fluxbot.core.ImageReply;
 import dev.fluxbot.core.ImageType;
 import dev.fluxbot.core.ModelCatalog;
-import dev.fluxbot.testkit.MutableClock;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.math.BigDecimal;
@@ -60,17 +59,47 @@ class PiecesTest {
   }
 
   @Test
-  void thePaceBooksOneSlotASecondInPrivateAndEveryThreeSecondsInAGroup() {
-    MutableClock clock = new MutableClock();
-    Pacer pacer = new Pacer(clock);
-    assertThat(pacer.book(1, false)).isZero();
-    assertThat(pacer.book(1, false)).isEqualTo(Duration.ofSeconds(1));
-    assertThat(pacer.book(1, false)).isEqualTo(Duration.ofSeconds(2));
-    assertThat(pacer.book(2, false)).as("another chat has its own pace").isZero();
-    assertThat(pacer.book(-5, true)).isZero();
-    assertThat(pacer.book(-5, true)).isEqualTo(Duration.ofSeconds(3));
-    clock.advance(Duration.ofSeconds(10));
-    assertThat(pacer.book(1, false)).as("a chat that was quiet is free again").isZero();
+  void eachChatSendsOneAtATimeASecondApartInPrivateAndThreeInAGroupCountedFromTheAnswer() {
+    Harness.RecordingSleeper time = new Harness.RecordingSleeper();
+    BotApi api = new BotApi(dev.fluxbot.core.Secret.of("1:x"), java.net.URI.create("http://127.0.0.1:9"),
+        new okhttp3.OkHttpClient(), time);
+    Pacer pacer = new Pacer(time, api);
+    java.time.Instant start = time.instant();
+    List<java.time.Instant> sent = new java.util.ArrayList<>();
+    BotApi.Call<Boolean> send = () -> sent.add(time.instant());
+    pacer.send(1, false, "sendMessage", send);
+    pacer.send(1, false, "sendMessage", send);
+    pacer.send(2, false, "sendMessage", send);
+    pacer.send(-5, true, "sendMessage", send);
+    pacer.send(-5, true, "sendMessage", send);
+    assertThat(sent).containsExactly(start, start.plusSeconds(1), start.plusSeconds(1), start.plusSeconds(1),
+        start.plusSeconds(4));
+    assertThat(pacer.sendIf(() -> false, -5, true, "editMessageText", send)).as("not wanted once its turn came").isEmpty();
+    assertThat(sent).hasSize(5);
+    pacer.send(1, false, "sendMessage", () -> {
+      time.sleep(Duration.ofSeconds(5)); // a slow upload: the next send waits a second after its answer
+      return sent.add(time.instant());
+    });
+    pacer.send(1, false, "sendMessage", send);
+    assertThat(sent.get(6)).isEqualTo(sent.get(5).plusSeconds(1));
+  }
+
+  @Test
+  void aPromptQuestionNamesItsJobByItsHiddenLinkAndAnOlderQuestionByItsText() {
+    var asked = new org.telegram.telegrambots.meta.api.objects.message.Message();
+    asked.setText("\u200B✏️ Use as reference: reply to this message with the prompt for a new image made from this one.");
+    asked.setEntities(List.of(org.telegram.telegrambots.meta.api.objects.MessageEntity.builder().type("text_link")
+        .offset(0).length(1).url("https://t.me/fluxbot_test_bot?start=ref-01JABCDEF").build()));
+    assertThat(Buttons.askedFor(asked)).contains(new dev.fluxbot.core.ActionRef(ImageReply.FollowUp.USE_AS_REFERENCE,
+        "01JABCDEF"));
+    var older = new org.telegram.telegrambots.meta.api.objects.message.Message();
+    older.setText("✏️ Vary job 01JOLDER: reply to this message with the new prompt.");
+    assertThat(Buttons.askedFor(older)).contains(new dev.fluxbot.core.ActionRef(ImageReply.FollowUp.VARY, "01JOLDER"));
+    var other = new org.telegram.telegrambots.meta.api.objects.message.Message();
+    other.setText("a message of ours that asks nothing");
+    other.setEntities(List.of(org.telegram.telegrambots.meta.api.objects.MessageEntity.builder().type("text_link")
+        .offset(0).length(1).url("https://example.com/?start=vary-01X").build()));
+    assertThat(Buttons.askedFor(other)).isEmpty();
   }
 
   @Test
@@ -82,6 +111,15 @@ class PiecesTest {
     assertThat(ReplyAddress.parse("{\"token\":\"x\",\"channel\":\"1\"}")).isEmpty();
     assertThat(ReplyAddress.parse("not json")).isEmpty();
     assertThat(ReplyAddress.parse(null)).isEmpty();
+  }
+
+  @Test
+  void oneCreditIsSingular() {
+    assertThat(Texts.creditCount(1_000)).isEqualTo("1 credit");
+    assertThat(Texts.creditCount(500)).isEqualTo("0.5 credits");
+    assertThat(Texts.creditCount(0)).isEqualTo("0 credits");
+    assertThat(Texts.creditCount(new BigDecimal("1.000"))).isEqualTo("1 credit");
+    assertThat(Texts.creditCount(new BigDecimal("1.4"))).isEqualTo("1.4 credits");
   }
 
   @Test

@@ -10,6 +10,7 @@ import dev.fluxbot.core.QuotaService;
 import dev.fluxbot.testkit.TestImages;
 import dev.fluxbot.testkit.FakeBflApi;
 import dev.fluxbot.testkit.FakeTelegram;
+import dev.fluxbot.testkit.telegram.Pace;
 import dev.fluxbot.testkit.telegram.TelegramCall;
 import dev.fluxbot.testkit.telegram.TelegramContext;
 import java.nio.file.Path;
@@ -29,9 +30,14 @@ import org.slf4j.LoggerFactory;
 class TelegramBotEndToEndTest {
   private static final String BFL_KEY = "sk-telegram-e2e";
 
+  /** The pace README promises: Telegram's, with a group's messages at least 3 s apart. */
+  static final Pace README_PACE = Pace.TELEGRAM.withGroupGap(Duration.ofSeconds(3));
+
   private final FakeBflApi bfl = FakeBflApi.builder().key(BFL_KEY).start();
-  private final FakeTelegram telegram = FakeTelegram.builder().awaitTimeout(Duration.ofSeconds(20)).start();
   private final Harness.RecordingSleeper sleeper = new Harness.RecordingSleeper();
+  /** As Telegram sets up a new bot: privacy mode on, so a group shows it only what is meant for it. */
+  private final FakeTelegram telegram = FakeTelegram.builder().awaitTimeout(Duration.ofSeconds(20)).clock(sleeper)
+      .pace(README_PACE).privacyMode(true).start();
   private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
   private final TelegramContext alice = FakeTelegram.privateChat(FakeTelegram.ALICE);
   private Harness app;
@@ -54,6 +60,7 @@ class TelegramBotEndToEndTest {
     telegram.close();
     bfl.close();
     assertNoTokenLeaked();
+    assertThat(telegram.paceViolations()).as("every message and edit a chat received kept the pace").isEmpty();
   }
 
   private Harness startApp() {
@@ -142,6 +149,7 @@ class TelegramBotEndToEndTest {
     byte[] b = TestImages.noisePng(48, 64, 2);
     byte[] c = TestImages.noisePng(56, 56, 3);
     TelegramContext bob = FakeTelegram.inGroup(FakeTelegram.BOB);
+    telegram.setAdministrator(FakeTelegram.GROUP, telegram.botId(), true); // albums in groups need it (privacy mode)
     List<JsonNode> album = telegram.sendPhotos(bob, "/imagine@" + telegram.botUsername() + " blend these --ar 1:1", 1,
         List.of(a, b, c));
 
@@ -187,6 +195,7 @@ class TelegramBotEndToEndTest {
 
     app.close();
     app = null;
+    sleeper.sleep(Duration.ofSeconds(5)); // a restart takes a few seconds: the new bot's pace starts afresh
     startApp(); // a new bot on the same database: nothing in memory survives
 
     String jobId = reroll.substring("fx:reroll:".length());
@@ -206,9 +215,10 @@ class TelegramBotEndToEndTest {
     assertThat(bfl.submits().get(1).body().path("seed").asLong()).isNotEqualTo(11);
 
     telegram.pressButton(alice, imageMessage, vary);
-    TelegramCall ask = telegram.awaitCall("sendMessage", c -> c.param("text").orElse("").startsWith("✏️ Vary job "));
+    TelegramCall ask = telegram.awaitCall("sendMessage", c -> c.param("text").orElse("").contains("✏️ Vary: reply to "));
     assertThat(ask.json("reply_markup").path("force_reply").asBoolean()).isTrue();
-    assertThat(ask.param("text").orElseThrow()).contains("The prompt was: a lighthouse at dusk");
+    assertThat(ask.param("text").orElseThrow()).contains("The prompt was: a lighthouse at dusk")
+        .as("no internal job id shown").doesNotContain(jobId);
     telegram.replyText(alice, messageId(ask), "a lighthouse at dawn");
     TelegramCall third = photoIn(FakeTelegram.ALICE, 3);
     assertThat(third.param("caption").orElseThrow()).startsWith("a lighthouse at dawn\n").contains("seed 11 ");
@@ -397,10 +407,8 @@ class TelegramBotEndToEndTest {
         .isEqualTo("Banned user " + FakeTelegram.ALICE + " from making images in this group (too many dragons).");
 
     JsonNode refused = telegram.sendText(aliceInGroup, "/imagine a dragon");
-    TelegramCall status = telegram.awaitCall("sendMessage", c -> replyTo(c) == refused.path("message_id").asLong());
-    TelegramCall banned = telegram.awaitCall("editMessageText", c -> c.param("message_id").orElse("")
-        .equals(Long.toString(messageId(status))) && c.param("text").orElse("").startsWith("⚠️"));
-    assertThat(banned.param("text").orElseThrow()).contains("too many dragons");
+    assertThat(answer(refused)).as("refused at once, no status first").startsWith("⚠️").contains("too many dragons");
+    assertThat(telegram.calls("sendMessage")).filteredOn(c -> replyTo(c) == refused.path("message_id").asLong()).hasSize(1);
     assertThat(bfl.submits()).isEmpty();
 
     assertThat(answer(telegram.sendText(owner, "/admin quota unban " + FakeTelegram.ALICE)))
@@ -413,7 +421,8 @@ class TelegramBotEndToEndTest {
     assertThat(answer(telegram.sendText(FakeTelegram.privateChat(admin), "/admin quota set 10 week " + FakeTelegram.BOB)))
         .isEqualTo("Set user " + FakeTelegram.BOB + " in every chat to 10 credits per week.");
     assertThat(answer(telegram.sendText(FakeTelegram.privateChat(FakeTelegram.BOB), "/admin quota set 99")))
-        .startsWith("⛔ /admin is for the bot's admins");
+        .startsWith("⛔ /admin is for the bot's own admins, and you are not one.").doesNotContain("telegram.")
+        .doesNotContain("neither").contains("user id, " + FakeTelegram.BOB);
     JsonNode quota = telegram.sendText(FakeTelegram.privateChat(FakeTelegram.BOB), "/quota");
     assertThat(answer(quota)).startsWith("You have 10 of 10 credits left this week");
   }
@@ -426,6 +435,130 @@ class TelegramBotEndToEndTest {
     assertThat(answer(doc)).isEqualTo("⚠️ reference: the file \"notes.txt\" is text/plain, not an image. Send a PNG,"
         + " JPEG or WebP, as a photo or as a file.");
     assertThat(bfl.submits()).isEmpty();
+  }
+
+  @Test
+  void inAGroupEveryMessageAndEditKeepsThePaceFromTheCommandThroughVaryToAnError() throws Exception {
+    startApp();
+    TelegramContext bob = FakeTelegram.inGroup(FakeTelegram.BOB);
+    telegram.sendText(bob, "/imagine@" + telegram.botUsername() + " a harbour --seed 4");
+    TelegramCall first = photoIn(FakeTelegram.GROUP, 1);
+    telegram.pressButton(bob, messageId(first), first.buttonData().get(1)); // Vary: photo → question → status
+    TelegramCall ask = telegram.awaitCall("sendMessage", c -> c.json("reply_markup").path("force_reply").asBoolean());
+    telegram.replyText(bob, messageId(ask), "a harbour at night");
+    photoIn(FakeTelegram.GROUP, 2);
+
+    bfl.enqueue(dev.fluxbot.testkit.Scenario.moderated("Content Moderated", "Derivative Works Filter"));
+    JsonNode last = telegram.sendText(bob, "/imagine@" + telegram.botUsername() + " a famous mouse");
+    TelegramCall status = telegram.awaitCall("sendMessage", c -> replyTo(c) == last.path("message_id").asLong());
+    telegram.awaitCall("editMessageText", c -> c.param("message_id").orElse("").equals(Long.toString(messageId(status)))
+        && c.param("text").orElse("").startsWith("🚫"));
+
+    assertThat(telegram.paceViolations()).as("the group got one message or edit every 3 s at most").isEmpty();
+    assertThat(telegram.calls()).filteredOn(c -> c.status() == 429).isEmpty();
+  }
+
+  @Test
+  void aFlagErrorIsRefusedAtOnceWithoutAWorkingOnItFirst() throws Exception {
+    startApp();
+    JsonNode command = telegram.sendText(alice, "/imagine a fox --seed -1");
+    assertThat(answer(command)).startsWith("⚠️").contains("--seed");
+    JsonNode empty = telegram.sendText(alice, "/imagine");
+    assertThat(answer(empty)).startsWith("⚠️");
+    assertThat(telegram.calls("sendMessage")).as("one answer each, no status before it")
+        .filteredOn(c -> replyTo(c) == command.path("message_id").asLong() || replyTo(c) == empty.path("message_id").asLong())
+        .hasSize(2);
+    assertThat(telegram.calls("editMessageText")).isEmpty();
+    assertThat(bfl.submits()).isEmpty();
+  }
+
+  @Test
+  void aNormalShutdownLogsNothingAtError() throws Exception {
+    for (int i = 0; i < 4; i++) {
+      startApp();
+      answer(telegram.sendText(alice, "/quota"));
+      awaitHeldPoll();
+      app.close();
+      app = null;
+      sleeper.sleep(Duration.ofSeconds(5)); // a restart takes a few seconds: the new bot's pace starts afresh
+    }
+    assertThat(logs.list).filteredOn(e -> e.getLevel().isGreaterOrEqual(ch.qos.logback.classic.Level.ERROR))
+        .extracting(e -> e.getLoggerName() + ": " + e.getFormattedMessage())
+        .as("stopping while a poll is held is normal: nothing at ERROR").isEmpty();
+  }
+
+  private void awaitHeldPoll() throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (telegram.heldPolls() == 0) {
+      assertThat(System.nanoTime()).as("a getUpdates held").isLessThan(deadline);
+      Thread.sleep(10);
+    }
+  }
+
+  @Test
+  void withPrivacyModeAGroupAlbumThatReachesTheBotAsOneImageIsRefusedWithWhatToDo() throws Exception {
+    startApp();
+    TelegramContext bob = FakeTelegram.inGroup(FakeTelegram.BOB);
+    String imagine = "/imagine@" + telegram.botUsername();
+    List<JsonNode> album = telegram.sendPhotos(bob, imagine + " blend these", 0,
+        List.of(TestImages.noisePng(64, 48, 1), TestImages.noisePng(48, 64, 2), TestImages.noisePng(56, 56, 3)));
+    assertThat(answer(album.get(0))).startsWith("⚠️ Only one image of this album reached me, so I did not start it.")
+        .contains("/setprivacy in @BotFather").contains("administrator");
+    assertThat(bfl.submits()).as("not run with one of three images").isEmpty();
+
+    byte[] one = TestImages.noisePng(80, 40, 4);
+    JsonNode single = telegram.sendPhotos(bob, imagine + " this one, in blue", one).get(0);
+    TelegramCall photo = photoIn(FakeTelegram.GROUP, 1);
+    assertThat(replyTo(photo)).as("a single photo is not an album").isEqualTo(single.path("message_id").asLong());
+    assertThat(sha256(Base64.getDecoder().decode(bflRef(1)))).isEqualTo(sha256(one));
+
+    List<JsonNode> unseen = telegram.sendPhotos(bob, null, 0, List.of(TestImages.noisePng(64, 48, 8),
+        TestImages.noisePng(48, 64, 9)));
+    JsonNode replyToItem = telegram.replyText(bob, unseen.get(0).path("message_id").asLong(), imagine + " the same, at dusk");
+    assertThat(answer(replyToItem)).as("a reply to an album item means the whole album, which never reached the bot")
+        .startsWith("⚠️ That image is one of an album, and I do not have the album's other images");
+    assertThat(bfl.submits()).hasSize(1);
+
+    telegram.setAdministrator(FakeTelegram.GROUP, telegram.botId(), true); // an administrator sees every message
+    telegram.sendPhotos(bob, imagine + " blend these", 2,
+        List.of(TestImages.noisePng(64, 48, 5), TestImages.noisePng(48, 64, 6), TestImages.noisePng(56, 56, 7)));
+    photoIn(FakeTelegram.GROUP, 2);
+    assertThat(bflRef(3)).isNotNull();
+  }
+
+  @Test
+  void quotaAndAnAdminsQuotaShowSayTheSameIncludingCreditsHeldByImagesInProgress() throws Exception {
+    startApp();
+    var aliceHere = Harness.requester(FakeTelegram.ALICE);
+    app.quota.reserve(aliceHere, "01JHELDJOB0000000000000000", "klein-4b", 1_500, false);
+    String quota = answer(telegram.sendText(alice, "/quota"));
+    long admin = Harness.ADMINS.iterator().next();
+    String show = answer(telegram.sendText(FakeTelegram.privateChat(admin), "/admin quota show " + FakeTelegram.ALICE));
+    String summary = app.quota.status(aliceHere).summary();
+    assertThat(summary).contains("1.5 held by images in progress");
+    assertThat(quota).startsWith("You have " + summary + ". Resets ");
+    assertThat(show).startsWith("User " + FakeTelegram.ALICE + " has " + summary + ";");
+    assertThat(answer(telegram.sendText(FakeTelegram.privateChat(admin), "/admin quota set 1 day " + FakeTelegram.BOB)))
+        .isEqualTo("Set user " + FakeTelegram.BOB + " in every chat to 1 credit per day.");
+  }
+
+  @Test
+  void aButtonOfAnImageNoLongerStoredSaysSoAtOnceWithoutAnInternalId() throws Exception {
+    startApp();
+    JsonNode quota = telegram.sendText(alice, "/quota");
+    long answered = telegram.awaitCall("sendMessage", c -> replyTo(c) == quota.path("message_id").asLong())
+        .result().path("message_id").asLong();
+    String gone = "01JGONEGONEGONEGONEGONEGONE";
+    telegram.pressButton(alice, answered, "fx:reroll:" + gone);
+    TelegramCall refusal = telegram.awaitCall("sendMessage", c -> replyTo(c) == answered);
+    assertThat(refusal.param("text").orElseThrow()).startsWith("⚠️ Reroll: this image is no longer stored here")
+        .doesNotContain(gone);
+    telegram.pressButton(alice, answered, "fx:file:" + gone);
+    TelegramCall noFile = telegram.awaitCall("sendMessage", c -> replyTo(c) == answered && c != refusal
+        && c.param("text").orElse("").contains("Original as file"));
+    assertThat(noFile.param("text").orElseThrow()).doesNotContain(gone);
+    assertThat(telegram.calls("sendMessage")).as("no status first").noneMatch(c -> c.param("text").orElse("").contains("working on it"));
+    assertThat(telegram.calls("editMessageText")).isEmpty();
   }
 
   /** The bot's text answer to a message. */

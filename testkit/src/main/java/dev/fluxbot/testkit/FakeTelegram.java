@@ -1,6 +1,8 @@
 package dev.fluxbot.testkit;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.fluxbot.testkit.telegram.Hold;
+import dev.fluxbot.testkit.telegram.Pace;
 import dev.fluxbot.testkit.telegram.TelegramCall;
 import dev.fluxbot.testkit.telegram.TelegramContext;
 import dev.fluxbot.testkit.telegram.TelegramEngine;
@@ -24,7 +26,10 @@ import java.util.function.Predicate;
  * messages are kept, so edits, replies and button presses work on them. Telegram's limits are
  * played (text 4096, caption 1024, callback data 64 bytes, photos 10 MB and their dimensions,
  * documents 50 MB, downloads 20 MB, "message is not modified"); 429s are scripted with
- * {@link #rateLimitNext}.
+ * {@link #rateLimitNext}. Built with a {@link Pace}, it answers a message or edit that comes too
+ * soon after the chat's previous one with 429, as Telegram does, and lists it in
+ * {@link #paceViolations}; with {@link Builder#privacyMode}, a group shows the bot only the
+ * messages meant for it.
  *
  * <pre>{@code
  * try (FakeTelegram telegram = FakeTelegram.start()) {
@@ -222,7 +227,20 @@ public final class FakeTelegram implements AutoCloseable {
     return engine.pendingUpdates();
   }
 
+  /** Every message or edit the bot sent sooner than the fake's {@link Pace} allows; empty without a pace. */
+  public List<Pace.Violation> paceViolations() {
+    return engine.paceViolations();
+  }
+
   // --- scripting ---
+
+  /**
+   * Keeps the next request of {@code method} in flight (arrived, no effect, no answer) until the
+   * returned hold is released: for tests that force the order of two calls.
+   */
+  public Hold holdNext(String method) {
+    return engine.holdNext(method);
+  }
 
   /**
    * Answers the next call of {@code method} with 429 {@code Too Many Requests: retry after N} and
@@ -254,6 +272,8 @@ public final class FakeTelegram implements AutoCloseable {
     private String botUsername = DEFAULT_BOT_USERNAME;
     private Duration awaitTimeout = DEFAULT_AWAIT_TIMEOUT;
     private InstantSource clock = InstantSource.system();
+    private Pace pace;
+    private boolean privacyMode;
 
     private Builder() {}
 
@@ -276,14 +296,35 @@ public final class FakeTelegram implements AutoCloseable {
       return this;
     }
 
-    /** The clock that dates messages. */
+    /**
+     * Enforces Telegram's per-chat pace on the bot, measured on the fake's {@link #clock}: a
+     * message or edit too soon after the chat's previous one is answered 429 with
+     * {@code retry_after} and listed in {@link #paceViolations()}.
+     */
+    public Builder pace(Pace pace) {
+      this.pace = Objects.requireNonNull(pace, "pace");
+      return this;
+    }
+
+    /**
+     * Privacy mode, as Telegram sets it for new bots: in a group where the bot is not an
+     * administrator ({@link #setAdministrator} with {@link #botId()}), only commands and replies to
+     * the bot's messages reach it; of an album, only the item whose caption holds the command.
+     */
+    public Builder privacyMode(boolean on) {
+      this.privacyMode = on;
+      return this;
+    }
+
+    /** The clock that dates messages (and measures the pace). */
     public Builder clock(InstantSource clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
       return this;
     }
 
     public FakeTelegram start() {
-      return new FakeTelegram(TelegramEngine.start(new TelegramEngine.Config(token, botId, botUsername, awaitTimeout, clock)));
+      return new FakeTelegram(TelegramEngine.start(new TelegramEngine.Config(token, botId, botUsername, awaitTimeout, clock,
+          pace, privacyMode)));
     }
   }
 }

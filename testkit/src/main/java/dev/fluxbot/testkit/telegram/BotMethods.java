@@ -105,9 +105,33 @@ final class BotMethods {
     message.put("caption", caption);
   }
 
+  /**
+   * Attaches {@code entities}: each within the text (offsets in UTF-16 code units, as Telegram
+   * counts), a {@code text_link} with an http(s) or tg URL.
+   */
+  private void entities(ObjectNode message) {
+    JsonNode entities = json("entities");
+    if (entities.isMissingNode()) {
+      return;
+    }
+    int length = message.path("text").asText().length();
+    for (JsonNode e : entities) {
+      int offset = e.path("offset").asInt(-1);
+      int size = e.path("length").asInt(0);
+      if (!e.hasNonNull("type") || offset < 0 || size < 1 || offset + size > length) {
+        throw new BadRequest("can't parse entities: entity " + e + " is outside the text of " + length + " characters");
+      }
+      if (e.path("type").asText().equals("text_link") && !e.path("url").asText("").matches("(https?|tg)://\\S+")) {
+        throw new BadRequest("can't parse entities: wrong URL in a text_link entity: " + e.path("url").asText(""));
+      }
+    }
+    message.set("entities", entities);
+  }
+
   ObjectNode sendMessage() {
     ObjectNode m = engine.botMessage(chatId());
     text(m, required("text"));
+    entities(m);
     markup(m);
     engine.storeBotMessage(m, replyTo());
     return m.deepCopy();

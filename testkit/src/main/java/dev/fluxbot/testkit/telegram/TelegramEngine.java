@@ -45,8 +45,21 @@ public final class TelegramEngine implements AutoCloseable {
   static final long MAX_DOCUMENT_BYTES = 50L * 1024 * 1024;
   static final long MAX_DOWNLOAD_BYTES = 20L * 1024 * 1024;
 
-  /** What a fake is made with. */
-  public record Config(String token, long botId, String botUsername, Duration awaitTimeout, InstantSource clock) {}
+  /**
+   * What a fake is made with.
+   *
+   * @param pace the chats' pace the bot must keep (null: none enforced)
+   * @param privacyMode a group shows the bot only what is meant for it (commands, replies to the
+   *     bot), unless the bot is an administrator there, as Telegram does with privacy mode on
+   */
+  public record Config(String token, long botId, String botUsername, Duration awaitTimeout, InstantSource clock, Pace pace,
+      boolean privacyMode) {}
+
+  /** The methods that put a message in a chat or change one: what Telegram's per-chat pace counts. */
+  static final Set<String> PACED = Set.of("sendmessage", "editmessagetext", "editmessagecaption", "editmessagemedia",
+      "editmessagereplymarkup", "sendphoto", "senddocument", "sendmediagroup", "sendanimation", "sendvideo", "sendaudio",
+      "sendsticker", "sendpoll", "senddice", "sendlocation", "sendcontact", "sendvoice", "sendvideonote", "copymessage",
+      "forwardmessage");
 
   record StoredFile(String fileId, String uniqueId, String path, byte[] bytes) {}
 
@@ -76,6 +89,9 @@ public final class TelegramEngine implements AutoCloseable {
   private final Map<Long, Long> creators = new HashMap<>();
   private final Map<String, Boolean> callbackQueries = new LinkedHashMap<>(); // id -> answered
   private final Map<String, Deque<Failure>> scripted = new HashMap<>();
+  private final Map<String, Deque<Hold>> holds = new HashMap<>();
+  private final Map<Long, Deque<java.time.Instant>> paced = new HashMap<>(); // chat -> its messages of the last minute
+  private final List<Pace.Violation> violations = new ArrayList<>();
   private long nextMessageId = 100;
   private long nextFile = 1;
   private long nextMediaGroup = 13_000_000_000_000_000L;
@@ -189,7 +205,8 @@ public final class TelegramEngine implements AutoCloseable {
         store(m);
         album.add(m);
       }
-      updates.addAll(album.stream().map(m -> (ObjectNode) Shapes.F.objectNode().set("message", m.deepCopy())).toList());
+      updates.addAll(album.stream().filter(this::reachesBot)
+          .map(m -> (ObjectNode) Shapes.F.objectNode().set("message", m.deepCopy())).toList());
       return album;
     });
   }
@@ -257,8 +274,34 @@ public final class TelegramEngine implements AutoCloseable {
 
   private ObjectNode enqueueMessage(ObjectNode m) {
     store(m);
-    updates.add((ObjectNode) Shapes.F.objectNode().set("message", m.deepCopy()));
+    if (reachesBot(m)) {
+      updates.add((ObjectNode) Shapes.F.objectNode().set("message", m.deepCopy()));
+    }
     return m.deepCopy();
+  }
+
+  /**
+   * Whether the bot gets a user's message. With privacy mode on, in a group where the bot is not
+   * an administrator, only a command (for this bot, or for no bot in particular) and a reply to
+   * one of the bot's messages reach it; the other items of an album with a command in its caption
+   * do not.
+   */
+  private boolean reachesBot(ObjectNode m) {
+    long chatId = m.path("chat").path("id").asLong();
+    if (!config.privacyMode() || m.path("chat").path("type").asText().equals("private")
+        || !memberStatus(chatId, config.botId()).equals("member")) {
+      return true;
+    }
+    if (m.path("reply_to_message").path("from").path("id").asLong() == config.botId()) {
+      return true;
+    }
+    String text = m.has("text") ? m.path("text").asText() : m.path("caption").asText("");
+    if (!text.startsWith("/")) {
+      return false;
+    }
+    String command = text.split("\\s", 2)[0];
+    int at = command.indexOf('@');
+    return at < 0 || command.substring(at + 1).equalsIgnoreCase(config.botUsername());
   }
 
   private void store(ObjectNode m) {
@@ -408,14 +451,30 @@ public final class TelegramEngine implements AutoCloseable {
         return;
       }
       if (!method.equalsIgnoreCase("getUpdates")) {
+        Hold hold = locked(() -> {
+          Deque<Hold> queue = holds.get(method.toLowerCase(Locale.ROOT));
+          return queue == null ? null : queue.poll();
+        });
+        if (hold != null) {
+          try {
+            hold.arriveAndWait();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
         // The call's effect and its record are made under one hold of the lock, so a test that sees
         // the effect (an edited message) also sees the call in calls().
         Answer answer = locked(() -> {
-          Answer a;
-          try {
-            a = call(method, form);
-          } catch (BadRequest e) {
-            a = Answer.fail(400, "Bad Request: " + e.getMessage());
+          Answer a = tooSoon(method, form);
+          if (a == null) {
+            try {
+              a = call(method, form);
+            } catch (BadRequest e) {
+              a = Answer.fail(400, "Bad Request: " + e.getMessage());
+            }
+            if (a.status() == 200) {
+              countPaced(method, form);
+            }
           }
           record(method, form, a);
           return a;
@@ -500,6 +559,66 @@ public final class TelegramEngine implements AutoCloseable {
     }
   }
 
+  /** A 429 when this message or edit comes sooner than the pace allows; null when it is in time. */
+  private Answer tooSoon(String method, FormData form) {
+    Pace pace = config.pace();
+    Long chatId = pacedChat(method, form);
+    if (pace == null || chatId == null || !chats.containsKey(chatId)) {
+      return null;
+    }
+    boolean group = !chats.get(chatId).isPrivate();
+    java.time.Instant now = config.clock().instant();
+    Deque<java.time.Instant> recent = paced.getOrDefault(chatId, new ArrayDeque<>());
+    recent.removeIf(t -> !t.isAfter(now.minusSeconds(60)));
+    Duration gap = group ? pace.perGroup() : pace.perChat();
+    Duration since = recent.isEmpty() ? null : Duration.between(recent.peekLast(), now);
+    Pace.Violation v;
+    Duration wait;
+    if (since != null && since.compareTo(gap) < 0) {
+      v = new Pace.Violation(method, chatId, since, "at least " + gap.toMillis() + " ms apart in a "
+          + (group ? "group" : "private chat"));
+      wait = gap.minus(since);
+    } else if (group && recent.size() >= pace.groupPerMinute()) {
+      v = new Pace.Violation(method, chatId, null, "at most " + pace.groupPerMinute() + " a minute in a group");
+      wait = Duration.between(now, recent.peekFirst().plusSeconds(60));
+    } else {
+      return null;
+    }
+    violations.add(v);
+    int retryAfter = (int) Math.max(1, (wait.toMillis() + 999) / 1000);
+    return new Answer(429, error(429, "Too Many Requests: retry after " + retryAfter, retryAfter));
+  }
+
+  private void countPaced(String method, FormData form) {
+    Long chatId = pacedChat(method, form);
+    if (config.pace() != null && chatId != null) {
+      paced.computeIfAbsent(chatId, c -> new ArrayDeque<>()).addLast(config.clock().instant());
+    }
+  }
+
+  private static Long pacedChat(String method, FormData form) {
+    if (!PACED.contains(method.toLowerCase(Locale.ROOT))) {
+      return null;
+    }
+    try {
+      return Long.parseLong(form.params().getOrDefault("chat_id", ""));
+    } catch (NumberFormatException e) {
+      return null;
+    }
+  }
+
+  /** Every message or edit that came sooner than the pace allows (answered 429), oldest first. */
+  public List<Pace.Violation> paceViolations() {
+    return locked(() -> List.copyOf(violations));
+  }
+
+  /** Keeps the next request of {@code method} in flight, before its effect, until the hold is released. */
+  public Hold holdNext(String method) {
+    Hold hold = new Hold(config.awaitTimeout());
+    locked(() -> holds.computeIfAbsent(method.toLowerCase(Locale.ROOT), m -> new ArrayDeque<>()).add(hold));
+    return hold;
+  }
+
   private Answer getUpdates(FormData form) throws InterruptedException {
     if (webhook != null) {
       return new Answer(409, error(409, WEBHOOK_ACTIVE, null));
@@ -514,7 +633,7 @@ public final class TelegramEngine implements AutoCloseable {
   private Answer call(String method, FormData form) {
     BotMethods m = new BotMethods(this, form);
     return switch (method.toLowerCase(Locale.ROOT)) {
-      case "getme" -> Answer.ok(botNode().put("can_join_groups", true).put("can_read_all_group_messages", false)
+      case "getme" -> Answer.ok(botNode().put("can_join_groups", true).put("can_read_all_group_messages", !config.privacyMode())
           .put("supports_inline_queries", false));
       case "setmycommands", "deletemycommands", "sendchataction" -> Answer.ok(Shapes.F.booleanNode(true));
       case "setwebhook" -> setWebhook(form);
