@@ -113,7 +113,8 @@ class DiscordBotDeliveryTest {
     open.add(() -> scheduler.shutdown(Duration.ofSeconds(10))); // running jobs finish, as fluxbot run lets them
     imagine = new ImagineService(new ImagineService.Parts(
         new CommandParser(catalog, CommandParser.Settings.defaults()),
-        new ReferenceLoader(new OkHttpClient(), ReferenceLoader.Limits.defaults(), FAKES_ON_LOOPBACK), new BackendRouter(List.of(backend)),
+        new ReferenceLoader(new OkHttpClient(), ReferenceLoader.Limits.defaults(), FAKES_ON_LOOPBACK),
+        new BackendRouter(List.of(backend)),
         SeedHistory.inDatabase(db, system), jobs, quota, new SeedCache(db, images, SeedCache.Settings.defaults(), system),
         images, scheduler),
         new ImagineService.Settings(1000, 0, List.of(Duration.ofMillis(100), Duration.ofMillis(200), Duration.ofMillis(400))),

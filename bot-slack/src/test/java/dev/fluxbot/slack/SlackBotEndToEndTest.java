@@ -125,7 +125,8 @@ class SlackBotEndToEndTest {
         .withPolling(Duration.ofMillis(10), Duration.ofMillis(50)), http, clock, Sleeper.SYSTEM, new Random(3));
     ImagineService imagine = new ImagineService(new ImagineService.Parts(
         new CommandParser(catalog, CommandParser.Settings.defaults()),
-        new ReferenceLoader(http, ReferenceLoader.Limits.defaults(), FAKES_ON_LOOPBACK), new BackendRouter(List.of(backend)),
+        new ReferenceLoader(http, ReferenceLoader.Limits.defaults(), FAKES_ON_LOOPBACK),
+        new BackendRouter(List.of(backend)),
         SeedHistory.inDatabase(db, clock), jobs, quota, new SeedCache(db, images, SeedCache.Settings.defaults(), clock),
         images, scheduler),
         new ImagineService.Settings(1000, 0, deliveryRetries), clock, new Random(1));
@@ -494,7 +495,8 @@ class SlackBotEndToEndTest {
     OkHttpClient http = new OkHttpClient();
     ImagineService imagine = new ImagineService(new ImagineService.Parts(
         new CommandParser(catalog, CommandParser.Settings.defaults()),
-        new ReferenceLoader(http, ReferenceLoader.Limits.defaults(), FAKES_ON_LOOPBACK), new BackendRouter(List.of()),
+        new ReferenceLoader(http, ReferenceLoader.Limits.defaults(), FAKES_ON_LOOPBACK),
+        new BackendRouter(List.of()),
         SeedHistory.inDatabase(db, clock), jobStore, quota, new SeedCache(db, store, SeedCache.Settings.defaults(), clock),
         store, scheduler), ImagineService.Settings.defaults(), clock, new Random(1));
     return new SlackBot(config, new SlackBot.Services(imagine, quota, jobStore, new SettingsStore(db, clock), catalog,

@@ -16,6 +16,7 @@ import dev.fluxbot.core.SettingsStore;
 import dev.fluxbot.core.Sleeper;
 import dev.fluxbot.core.bfl.BflBackend;
 import dev.fluxbot.core.bfl.BflConfig;
+import dev.fluxbot.core.image.AddressPolicy;
 import dev.fluxbot.core.image.ReferenceLoader;
 import dev.fluxbot.testkit.FakeBflApi;
 import dev.fluxbot.testkit.FakeTelegram;
@@ -39,6 +40,8 @@ import okhttp3.OkHttpClient;
  * Closing it and opening another on the same folder is a restart.
  */
 final class Harness implements AutoCloseable {
+  /** The fake serves its files on loopback, which a real bot refuses to fetch references from. */
+  private static final AddressPolicy FAKES_ON_LOOPBACK = AddressPolicy.permitting("test", List.of("127.0.0.0/8"));
   static final Set<Long> ADMINS = Set.of(4242L);
 
   /**
@@ -89,7 +92,8 @@ final class Harness implements AutoCloseable {
     quota = new QuotaService(db, quotaSettings, clock);
     SettingsStore settings = new SettingsStore(db, clock);
     imagine = new ImagineService(new ImagineService.Parts(new CommandParser(catalog, CommandParser.Settings.defaults()),
-        new ReferenceLoader(http, ReferenceLoader.Limits.defaults()), new BackendRouter(List.of(backend)),
+        new ReferenceLoader(http, ReferenceLoader.Limits.defaults(), FAKES_ON_LOOPBACK),
+        new BackendRouter(List.of(backend)),
         SeedHistory.inDatabase(db, clock), jobs, quota, new SeedCache(db, images, SeedCache.Settings.defaults(), clock),
         images, scheduler), new ImagineService.Settings(1000, 0, List.of(Duration.ofMillis(50))), clock, new SecureRandom());
     bot = new TelegramBot(tweak.apply(TelegramBot.Config.of(Secret.of(telegram.token()))

@@ -172,7 +172,9 @@ public final class QuotaService {
      * named only when some are held; the total is the rule's limit plus grants.
      */
     public String summary() {
-      return credits(leftMilli) + " of " + credits(limitMilli + grantedMilli) + " credits left " + period.phrase
+      long total = limitMilli + grantedMilli;
+      return credits(leftMilli) + " of " + credits(total) + (total == 1000 ? " credit" : " credits") + " left "
+          + period.phrase
           + " (spent " + credits(spentMilli)
           + (reservedMilli > 0 ? ", " + credits(reservedMilli) + " held by images in progress" : "") + ")";
     }

@@ -42,6 +42,18 @@ final class Downscaler {
   }
 
   Encoded downscale(String label, byte[] bytes, ImageInfo info) {
+    return oneOfFewDecodes(label, () -> {
+      BufferedImage decoded = decode(label, bytes, info.type());
+      int orientation = info.type() == ImageType.JPEG ? ExifOrientation.read(bytes) : ExifOrientation.NORMAL;
+      int[] size = targetSize(decoded.getWidth(), decoded.getHeight(), maxOutputPixels);
+      BufferedImage scaled = ExifOrientation.apply(resize(decoded, size[0], size[1]), orientation);
+      ImageType outType = outputType(info.type(), scaled);
+      return new Encoded(outType, scaled.getWidth(), scaled.getHeight(), encode(scaled, outType));
+    });
+  }
+
+  /** Runs a decode once one of the few decode permits is free: a 64 MP image takes a few hundred MB. */
+  private <T> T oneOfFewDecodes(String label, java.util.function.Supplier<T> work) {
     try {
       decodes.acquire();
     } catch (InterruptedException e) {
@@ -49,12 +61,7 @@ final class Downscaler {
       throw Refusals.cancelled(label);
     }
     try {
-      BufferedImage decoded = decode(label, bytes, info.type());
-      int orientation = info.type() == ImageType.JPEG ? ExifOrientation.read(bytes) : ExifOrientation.NORMAL;
-      int[] size = targetSize(decoded.getWidth(), decoded.getHeight(), maxOutputPixels);
-      BufferedImage scaled = ExifOrientation.apply(resize(decoded, size[0], size[1]), orientation);
-      ImageType outType = outputType(info.type(), scaled);
-      return new Encoded(outType, scaled.getWidth(), scaled.getHeight(), encode(scaled, outType));
+      return work.get();
     } finally {
       decodes.release();
     }
@@ -66,17 +73,7 @@ final class Downscaler {
    * Bounded like {@link #downscale}: the image is at most the output cap, and few decode at once.
    */
   void verify(String label, byte[] bytes, ImageType type) {
-    try {
-      decodes.acquire();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw Refusals.cancelled(label);
-    }
-    try {
-      decode(label, bytes, type);
-    } finally {
-      decodes.release();
-    }
+    oneOfFewDecodes(label, () -> decode(label, bytes, type));
   }
 
   /**
