@@ -172,13 +172,13 @@ class DiscordRunProcessTest {
 
     DiscordInteraction imagine = discord.slashCommand(alice, "imagine", Map.of("prompt", "a fox"));
     DiscordMessage refusal = discord.awaitFollowup(imagine.token(), DiscordMessage::isEphemeral);
-    assertThat(refusal.content()).contains("You have 1 of 1 credits left today; this image needs 1.4 (klein-4b). Resets at 00:00 UTC");
+    assertThat(refusal.content()).contains("You have 1 of 1 credit left today; this image needs 1.4 (klein-4b). Resets at 00:00 UTC");
     assertThat(bfl.submits()).isEmpty();
 
     DiscordInteraction quota = discord.slashCommand(alice, "quota", Map.of());
     DiscordCallback shown = discord.awaitCallback(quota.id());
     assertThat(shown.isEphemeral()).isTrue();
-    assertThat(shown.data().path("content").asText()).contains("You have 1 of 1 credits left today");
+    assertThat(shown.data().path("content").asText()).contains("You have 1 of 1 credit left today");
   }
 
   @Test

@@ -129,7 +129,7 @@ class SlackRunProcessTest {
 
     slack.awaitAck(slack.slashCommand(FakeSlack.BOB, FakeSlack.CHANNEL, "/imagine", "a castle"));
     SlackMessage refusal = slack.awaitEphemeral(m -> m.visibleTo().equals(FakeSlack.BOB));
-    assertThat(refusal.text()).startsWith("⚠️ You have 1 of 1 credits left today; this image needs 1.4 (klein-4b).")
+    assertThat(refusal.text()).startsWith("⚠️ You have 1 of 1 credit left today; this image needs 1.4 (klein-4b).")
         .contains("Resets at 00:00 UTC (in ");
     assertThat(bfl.submits()).isEmpty();
   }

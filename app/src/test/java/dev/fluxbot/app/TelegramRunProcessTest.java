@@ -153,7 +153,7 @@ class TelegramRunProcessTest {
     TelegramCall refused = telegram.awaitCall("editMessageText", m -> m.param("message_id").orElse("").equals(statusId)
         && m.param("text").orElse("").startsWith("⚠️"));
     assertThat(refused.param("text").orElseThrow())
-        .startsWith("⚠️ You have 1 of 1 credits left today; this image needs 1.4 (klein-4b).")
+        .startsWith("⚠️ You have 1 of 1 credit left today; this image needs 1.4 (klein-4b).")
         .contains("Resets at 00:00 UTC (in ");
     assertThat(bfl.submits()).isEmpty();
   }

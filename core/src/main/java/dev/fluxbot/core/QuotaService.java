@@ -173,7 +173,7 @@ public final class QuotaService {
      */
     public String summary() {
       long total = limitMilli + grantedMilli;
-      return credits(leftMilli) + " of " + credits(total) + (total == 1000 ? " credit" : " credits") + " left "
+      return credits(leftMilli) + " of " + creditsNoun(total) + " left "
           + period.phrase
           + " (spent " + credits(spentMilli)
           + (reservedMilli > 0 ? ", " + credits(reservedMilli) + " held by images in progress" : "") + ")";
@@ -680,7 +680,7 @@ public final class QuotaService {
 
   /** "You have 3 of 50 credits left today; this image needs 7 (pro). Resets at 00:00 UTC (in 5 h 12 min)." */
   private String creditsRefusal(long left, long total, long needs, String modelId, Window window, Instant now) {
-    return "You have " + credits(left) + " of " + credits(total) + " credits left " + window.period().phrase
+    return "You have " + credits(left) + " of " + creditsNoun(total) + " left " + window.period().phrase
         + "; this image needs " + credits(needs) + " (" + modelId + "). " + resets(window, now) + ".";
   }
 
@@ -715,6 +715,11 @@ public final class QuotaService {
   }
 
   /** Millicredits as credits: 1400 → "1.4", 50000 → "50". */
+  /** "1 credit", "2.5 credits". */
+  static String creditsNoun(long milli) {
+    return credits(milli) + (milli == 1000 ? " credit" : " credits");
+  }
+
   static String credits(long milli) {
     return BigDecimal.valueOf(milli, 3).stripTrailingZeros().toPlainString();
   }
