@@ -157,7 +157,7 @@ public final class ImagineService {
     String jobId = jobIds.next();
     try {
       JobStore.Job parent = p.jobs().find(parentJobId).orElseThrow(() -> new UserError(UserError.Code.INVALID_OPTION,
-          "job: no job " + parentJobId + " is known here; it may have been removed. Start a new /imagine."));
+          "That image's job is not known here any more (it may have been removed). Start a new /imagine."));
       GenerationRequest base = parent.request();
       List<ImageSource> refs = storedImages(parent.referenceHashes(), "reference");
       GenerationRequest request = switch (action) {
@@ -166,8 +166,8 @@ public final class ImagineService {
         case UPSCALE_2K -> base.hiRes() ? base : upscaled(base);
         case USE_AS_REFERENCE -> {
           if (parent.imageHash() == null) {
-            throw new UserError(UserError.Code.INVALID_REFERENCE, "Use as reference: job " + parentJobId
-                + " has no image (it ended " + parent.state().name().toLowerCase(java.util.Locale.ROOT) + ").");
+            throw new UserError(UserError.Code.INVALID_REFERENCE, "Use as reference: that job made no image (it ended "
+                + parent.state().name().toLowerCase(java.util.Locale.ROOT) + "). Attach an image to a new /imagine.");
           }
           refs = storedImages(List.of(parent.imageHash()), "image");
           GenerationRequest asked = p.parser().parse(promptFor(action, prompt), java.util.Map.of(), 1,
