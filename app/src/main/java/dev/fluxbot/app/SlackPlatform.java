@@ -1,5 +1,6 @@
 package dev.fluxbot.app;
 
+import dev.fluxbot.core.DeliveryLog;
 import dev.fluxbot.core.Secret;
 import dev.fluxbot.core.Sleeper;
 import dev.fluxbot.slack.SlackBot;
@@ -109,7 +110,8 @@ final class SlackPlatform {
     OkHttpClient http = new OkHttpClient.Builder().connectTimeout(Duration.ofSeconds(10))
         .readTimeout(Duration.ofSeconds(60)).build();
     return new SlackBot(config, new SlackBot.Services(wiring.imagine, wiring.quota, wiring.jobs, wiring.settings,
-        wiring.catalog, InstantSource.system(), Sleeper.SYSTEM, http, wiring.scheduler::queued));
+        wiring.catalog, InstantSource.system(), Sleeper.SYSTEM, http, wiring.scheduler::queued,
+        new DeliveryLog(wiring.db, InstantSource.system(), SlackBot.DELIVERIES_KEPT)));
   }
 
   /** {@code HOST:PORT} as {@code web.listen} takes it; port 0 is refused (Slack needs to know the port). */

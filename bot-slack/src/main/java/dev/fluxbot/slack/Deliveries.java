@@ -7,6 +7,7 @@ import com.slack.api.bolt.request.builtin.EventRequest;
 import com.slack.api.bolt.request.builtin.MessageShortcutRequest;
 import com.slack.api.bolt.request.builtin.SlashCommandRequest;
 import com.slack.api.bolt.request.builtin.ViewSubmissionRequest;
+import dev.fluxbot.core.DeliveryLog;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
@@ -18,9 +19,10 @@ import java.util.Map;
 /**
  * What Slack has already delivered. Slack sends an event again, with the same {@code event_id},
  * when its ack was lost or late (at once, after a minute, after five), and an interaction that
- * comes twice carries the same {@code trigger_id}: each is run once. The ids are kept in this
- * process for {@link #LIFE} (at most {@link #MAX}), by the bot rather than by its connection, so a
- * Socket Mode reconnect keeps them; a restart forgets them.
+ * comes twice carries the same {@code trigger_id}: each is run once. The ids are kept for
+ * {@link #LIFE}: in this process (at most {@link #MAX}, by the bot rather than by its connection, so
+ * a Socket Mode reconnect keeps them) and in the database's {@link DeliveryLog}, so a restart in
+ * between does not run a resent event again.
  */
 final class Deliveries {
   /** Longer than Slack's last retry (about five minutes after the first delivery). */
@@ -28,14 +30,21 @@ final class Deliveries {
   static final int MAX = 100_000;
 
   private final InstantSource clock;
+  private final DeliveryLog durable;
   private final LinkedHashMap<String, Instant> expiries = new LinkedHashMap<>(); // oldest first
 
-  Deliveries(InstantSource clock) {
+  Deliveries(InstantSource clock, DeliveryLog durable) {
     this.clock = clock;
+    this.durable = durable;
   }
 
-  /** True the first time {@code key} is seen within {@link #LIFE}; false for a repeat. */
-  synchronized boolean first(String key) {
+  /** True the first time {@code key} is seen within {@link #LIFE}, here or before a restart; false for a repeat. */
+  boolean first(String key) {
+    return firstHere(key) && durable.first("slack " + key);
+  }
+
+  /** True the first time this process sees {@code key} within {@link #LIFE}. */
+  synchronized boolean firstHere(String key) {
     Instant now = clock.instant();
     for (Iterator<Map.Entry<String, Instant>> it = expiries.entrySet().iterator(); it.hasNext(); ) {
       if (it.next().getValue().isAfter(now)) {

@@ -29,6 +29,7 @@ import dev.fluxbot.core.ChatReply;
 import dev.fluxbot.core.ImageReply.FollowUp;
 import dev.fluxbot.core.ImageSource;
 import dev.fluxbot.core.ImagineCommand;
+import dev.fluxbot.core.DeliveryLog;
 import dev.fluxbot.core.ImagineService;
 import dev.fluxbot.core.JobStore;
 import dev.fluxbot.core.ModelCatalog;
@@ -63,6 +64,8 @@ import org.slf4j.LoggerFactory;
  * seconds); the work runs on a virtual thread.
  */
 public final class SlackBot implements AutoCloseable {
+  /** How long a delivery's id is remembered: past Slack's last retry, about five minutes after the first. */
+  public static final java.time.Duration DELIVERIES_KEPT = Deliveries.LIFE;
   private static final Logger log = LoggerFactory.getLogger(SlackBot.class);
   static final ObjectMapper JSON = new ObjectMapper();
   static final String IMAGINE = "/imagine";
@@ -118,8 +121,10 @@ public final class SlackBot implements AutoCloseable {
    * @param http downloads users' files and posts to response URLs
    * @param waiting how many jobs wait for a slot now ({@code JobScheduler::queued}), for the first answer's queue number
    */
+  /** @param deliveries what Slack delivered before, kept across restarts: a resent event runs once */
   public record Services(ImagineService imagine, QuotaService quota, JobStore jobs, SettingsStore settings,
-      ModelCatalog catalog, InstantSource clock, Sleeper sleeper, OkHttpClient http, IntSupplier waiting) {
+      ModelCatalog catalog, InstantSource clock, Sleeper sleeper, OkHttpClient http, IntSupplier waiting,
+      DeliveryLog deliveries) {
     public Services {
       Objects.requireNonNull(imagine, "imagine");
       Objects.requireNonNull(quota, "quota");
@@ -130,6 +135,7 @@ public final class SlackBot implements AutoCloseable {
       Objects.requireNonNull(sleeper, "sleeper");
       Objects.requireNonNull(http, "http");
       Objects.requireNonNull(waiting, "waiting");
+      Objects.requireNonNull(deliveries, "deliveries");
     }
   }
 
@@ -150,7 +156,7 @@ public final class SlackBot implements AutoCloseable {
     this.services = Objects.requireNonNull(services, "services");
     this.admin = new AdminCommands(services.quota(), services.settings(), services.catalog());
     this.shortcuts = new PendingShortcuts(services.clock());
-    this.deliveries = new Deliveries(services.clock());
+    this.deliveries = new Deliveries(services.clock(), services.deliveries());
   }
 
   /**

@@ -8,6 +8,7 @@ import com.slack.api.socket_mode.SocketModeClient;
 import dev.fluxbot.core.BackendRouter;
 import dev.fluxbot.core.CommandParser;
 import dev.fluxbot.core.Database;
+import dev.fluxbot.core.DeliveryLog;
 import dev.fluxbot.core.ImageStore;
 import dev.fluxbot.core.ImagineService;
 import dev.fluxbot.core.JobScheduler;
@@ -134,7 +135,8 @@ class SlackBotEndToEndTest {
         mode == SlackBot.Mode.SOCKET ? Secret.of(slack.appToken()) : null,
         mode == SlackBot.Mode.HTTP ? Secret.of(slack.signingSecret()) : null, slack.apiUrl(),
         new InetSocketAddress("127.0.0.1", 0), admins),
-        new SlackBot.Services(imagine, quota, jobs, settings, catalog, clock, slackSleeper, http, scheduler::queued));
+        new SlackBot.Services(imagine, quota, jobs, settings, catalog, clock, slackSleeper, http, scheduler::queued,
+            new DeliveryLog(db, clock, SlackBot.DELIVERIES_KEPT)));
     bot.start();
     SlackBot started = bot;
     imagine.resumeUnfinished(j -> true, j -> started.replyFor(j).orElse(null));
@@ -500,7 +502,7 @@ class SlackBotEndToEndTest {
         SeedHistory.inDatabase(db, clock), jobStore, quota, new SeedCache(db, store, SeedCache.Settings.defaults(), clock),
         store, scheduler), ImagineService.Settings.defaults(), clock, new Random(1));
     return new SlackBot(config, new SlackBot.Services(imagine, quota, jobStore, new SettingsStore(db, clock), catalog,
-        clock, recordingSleeper, http, scheduler::queued));
+        clock, recordingSleeper, http, scheduler::queued, new DeliveryLog(db, clock, SlackBot.DELIVERIES_KEPT)));
   }
 
   @Test
@@ -587,6 +589,31 @@ class SlackBotEndToEndTest {
     awaitTrue("the later command's image", () -> imageMessages().size() >= 2);
 
     assertThat(submittedPrompts()).containsExactly("a wading heron", "a later lark");
+    assertThat(imageMessages()).hasSize(2);
+  }
+
+  @Test
+  void aMentionThatSlackResendsAfterTheBotRestartedRunsOnce() throws Exception {
+    startBot();
+    SlackMessage mention = slack.postAsUser(FakeSlack.ALICE, FakeSlack.CHANNEL, null,
+        "<@" + FakeSlack.BOT_USER_ID + "> a sleeping otter --seed 5", List.of());
+    SlackEnvelope first = slack.appMention(mention);
+    slack.awaitAck(first);
+    buttonsOf(slack, 0);
+    closeBot(); // a deploy between Slack's first delivery and its retry a minute later
+    startBot();
+
+    SlackEnvelope resent = slack.resend(first);
+    slack.awaitAck(resent);
+    slack.awaitAck(slack.slashCommand(FakeSlack.BOB, FakeSlack.CHANNEL, "/imagine", "a later lark --seed 4"));
+    awaitTrue("the later command's image", () -> imageMessages().size() >= 2);
+    long until = System.nanoTime() + Duration.ofMillis(1500).toNanos(); // a second run would start within ms
+    while (System.nanoTime() < until) {
+      assertThat(jobs.list("slack", FakeSlack.ALICE, 10)).as("the resent mention made no second job").hasSize(1);
+      Thread.sleep(50);
+    }
+
+    assertThat(submittedPrompts()).containsExactly("a sleeping otter", "a later lark");
     assertThat(imageMessages()).hasSize(2);
   }
 

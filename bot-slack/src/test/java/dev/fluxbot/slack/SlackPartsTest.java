@@ -41,23 +41,23 @@ class SlackPartsTest {
   @Test
   void deliveries_aRepeatWithinTheHourIsNotFirstAndTheOldestGoFirst() {
     MutableClock clock = new MutableClock();
-    Deliveries d = new Deliveries(clock);
+    Deliveries d = new Deliveries(clock, null); // this process's memory alone; DeliveryLogTest covers the database's
 
-    assertThat(d.first("event Ev1")).isTrue();
-    assertThat(d.first("event Ev1")).as("Slack's retry").isFalse();
-    assertThat(d.first("trigger 1.2.abc")).isTrue();
+    assertThat(d.firstHere("event Ev1")).isTrue();
+    assertThat(d.firstHere("event Ev1")).as("Slack's retry").isFalse();
+    assertThat(d.firstHere("trigger 1.2.abc")).isTrue();
     clock.advance(Deliveries.LIFE.plusSeconds(1));
-    assertThat(d.first("event Ev1")).as("forgotten after its hour").isTrue();
+    assertThat(d.firstHere("event Ev1")).as("forgotten after its hour").isTrue();
   }
 
   @Test
   void deliveries_atMostMaxAreKept() {
-    Deliveries d = new Deliveries(new MutableClock());
+    Deliveries d = new Deliveries(new MutableClock(), null);
     for (int i = 0; i <= Deliveries.MAX; i++) {
-      assertThat(d.first("event Ev" + i)).isTrue();
+      assertThat(d.firstHere("event Ev" + i)).isTrue();
     }
-    assertThat(d.first("event Ev" + Deliveries.MAX)).isFalse();
-    assertThat(d.first("event Ev0")).as("the oldest made room").isTrue();
+    assertThat(d.firstHere("event Ev" + Deliveries.MAX)).isFalse();
+    assertThat(d.firstHere("event Ev0")).as("the oldest made room").isTrue();
   }
 
   @Test
