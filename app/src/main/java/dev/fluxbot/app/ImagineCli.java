@@ -75,7 +75,7 @@ final class ImagineCli implements Callable<Integer> {
       return Main.USER_ERROR;
     }
     if (dryRun) {
-      return dryRun(config, who, out, err);
+      return dryRun(config, out, err);
     }
     try (Wiring wiring = new Wiring(config, main.environment, true)) {
       ImagineCommand command = new ImagineCommand(who, text, Map.of(), sources());
@@ -114,7 +114,7 @@ final class ImagineCli implements Callable<Integer> {
   }
 
   /** {@code --dry-run}: parses and prices the request with the config alone; opens no database and writes nothing. */
-  private int dryRun(FluxbotConfig config, Requester who, PrintWriter out, PrintWriter err) {
+  private int dryRun(FluxbotConfig config, PrintWriter out, PrintWriter err) {
     try {
       var parser = Wiring.parser(config, dev.fluxbot.core.ModelCatalog.builtIn());
       GenerationRequest request = parser.parse(text, Map.of(), sources().size());

@@ -140,9 +140,7 @@ public final class CommandParser {
       exactSize(new Value("the original image's size", original.size().width() + "x" + original.size().height()),
           model.sizeRules()); // the kept size must suit the newly typed model
     }
-    return sizeTyped || resTyped ? varied : new GenerationRequest(varied.model(), varied.prompt(), original.size(),
-        original.hiRes(), varied.seed(), varied.seedFromLast(), varied.steps(), varied.guidance(),
-        varied.safetyTolerance(), varied.format(), varied.referenceCount(), varied.noCache());
+    return sizeTyped || resTyped ? varied : varied.withSize(original.size()); // its --res was inherited too
   }
 
   private static void inherit(Map<CommandOption, Value> values, CommandOption option, String raw) {

@@ -399,11 +399,14 @@ public final class Database implements AutoCloseable {
     }
   }
 
-  /** The URL without a password, for messages. */
-  /** The JDBC URL with any {@code password=} value masked, for logs and messages. */
-  /** The URL with any password masked: {@code password=…} parameters and {@code //user:password@host}. */
+  /** The JDBC URL with any password masked, for logs and messages: {@code password=…} and {@code user:password@}. */
   public static String redact(String jdbcUrl) {
-    return jdbcUrl.replaceAll("(?i)(password=)[^&;]*", "$1***").replaceAll("(//[^/:@?#]*):[^/@?#]*@", "$1:***@");
+    return maskUserInfo(jdbcUrl.replaceAll("(?i)(password=)[^&;]*", "$1***"));
+  }
+
+  /** Any {@code user:password@} in a URL or a message, the password masked. */
+  private static String maskUserInfo(String text) {
+    return text.replaceAll("([^\\s/:@()\"']+):[^\\s/@()\"']+@", "$1:***@");
   }
 
   /**
@@ -445,8 +448,7 @@ public final class Database implements AutoCloseable {
     while (t.getCause() != null) {
       t = t.getCause();
     }
-    return t.getMessage() == null ? t.getClass().getSimpleName()
-        : t.getMessage().replaceAll("([^\\s/:@()\"']+):[^\\s/@()\"']+@", "$1:***@");
+    return t.getMessage() == null ? t.getClass().getSimpleName() : maskUserInfo(t.getMessage());
   }
 
   @Override

@@ -20,6 +20,11 @@ public record GenerationResult(
     Objects.requireNonNull(elapsed, "elapsed");
   }
 
+  /** The same image with another cost: what the user was charged, for the caption. */
+  public GenerationResult withCost(BigDecimal newCost) {
+    return new GenerationResult(image, type, width, height, seed, newCost, backend, taskId, elapsed);
+  }
+
   @Override
   public String toString() {
     return "GenerationResult[" + type + " " + width + "x" + height + ", seed " + seed + ", cost " + cost

@@ -328,9 +328,8 @@ public final class ImagineService {
       if (!p.images().contains(hash)) {
         p.images().put(result.image()); // a cache eviction removed it before the row above existed
       }
-      GenerationResult shown = new GenerationResult(result.image(), result.type(), result.width(), result.height(),
-          result.seed(), BigDecimal.valueOf(charged, 3), result.backend(), result.taskId(), result.elapsed());
-      ImageReply image = new ImageReply(id, work.request(), shown, false, List.of(ImageReply.FollowUp.values()));
+      ImageReply image = new ImageReply(id, work.request(), result.withCost(BigDecimal.valueOf(charged, 3)), false,
+          List.of(ImageReply.FollowUp.values()));
       deliver(image, reply, true); // the caption shows what was charged
       done.complete(image);
     } catch (RuntimeException e) {

@@ -173,8 +173,7 @@ public final class QuotaService {
      */
     public String summary() {
       long total = limitMilli + grantedMilli;
-      return credits(leftMilli) + " of " + creditsNoun(total) + " left "
-          + period.phrase
+      return credits(leftMilli) + " of " + creditsNoun(total) + " left " + period.phrase
           + " (spent " + credits(spentMilli)
           + (reservedMilli > 0 ? ", " + credits(reservedMilli) + " held by images in progress" : "") + ")";
     }
@@ -714,12 +713,12 @@ public final class QuotaService {
     return mins + " min";
   }
 
-  /** Millicredits as credits: 1400 → "1.4", 50000 → "50". */
   /** "1 credit", "2.5 credits". */
   static String creditsNoun(long milli) {
     return credits(milli) + (milli == 1000 ? " credit" : " credits");
   }
 
+  /** Millicredits as credits: 1400 → "1.4", 50000 → "50". */
   static String credits(long milli) {
     return BigDecimal.valueOf(milli, 3).stripTrailingZeros().toPlainString();
   }

@@ -17,9 +17,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Turns the images a user attached into references BFL accepts: fetched (http(s) only, capped in
- * size, time and redirects), sniffed from the bytes (PNG, JPEG, WebP), refused when the header
- * claims too many pixels, decoded in full (a file cut short is refused), and shrunk to at most 4 MP. The result goes to BFL as base64, never as
- * the platform's URL: a Telegram file URL holds the bot token.
+ * size, time and redirects, from public addresses unless permitted), sniffed from the bytes (PNG,
+ * JPEG, WebP), refused when the header claims too many pixels, decoded in full (a file cut short is
+ * refused), and shrunk to at most 4 MP. The result goes to BFL as base64, never as the platform's
+ * URL: a Telegram file URL holds the bot token.
  */
 public final class ReferenceLoader {
   private static final Logger log = LoggerFactory.getLogger(ReferenceLoader.class);
