@@ -226,6 +226,23 @@ class DiscordRunProcessTest {
   }
 
   @Test
+  void aDiscordThatCannotBeReachedIsOneClearLine() throws Exception {
+    int port;
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+      port = socket.getLocalPort(); // closed again: nothing listens there
+    }
+    ProcessBuilder pb = FluxbotProcess.builder(dir, Map.of("BFL_API_KEY", BFL_KEY, "FLUXBOT_BFL_BASE_URL", bfl.baseUrl(),
+        "FLUXBOT_DISCORD_TOKEN", discord.token(), "FLUXBOT_DISCORD_REST_URL", "http://127.0.0.1:" + port + "/api/v10/",
+        "FLUXBOT_DISCORD_GATEWAY_URL", discord.gatewayUrl()), "run");
+    Process p = pb.redirectErrorStream(true).redirectOutput(dir.resolve("unreachable.log").toFile()).start();
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    String log = Files.readString(dir.resolve("unreachable.log"));
+    assertThat(p.exitValue()).as(log).isEqualTo(2);
+    assertThat(log).contains("fluxbot: Discord could not be reached to log in (ConnectException)")
+        .doesNotContain("unexpected error").doesNotContain(discord.token());
+  }
+
+  @Test
   void aRateLimitOnTheImageUploadLosesNothing() throws Exception {
     discord.rateLimitNextUpload(UPLOAD, 1.0, 1);
     DiscordInteraction imagine = discord.slashCommand(alice, "imagine", Map.of("prompt", "a patient fox --seed 5"));

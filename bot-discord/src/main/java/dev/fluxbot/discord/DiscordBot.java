@@ -12,6 +12,7 @@ import dev.fluxbot.core.QuotaService;
 import dev.fluxbot.core.Requester;
 import dev.fluxbot.core.Secret;
 import dev.fluxbot.core.SettingsStore;
+import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -119,6 +120,16 @@ public final class DiscordBot implements AutoCloseable {
    *
    * @throws IllegalStateException with a clear message when Discord refuses the token
    */
+  /** The network failure behind a failed login (JDA wraps it in an ErrorResponseException); null if none. */
+  private static IOException networkCause(Throwable e) {
+    for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
+      if (t instanceof IOException io) {
+        return io;
+      }
+    }
+    return null;
+  }
+
   public void start() throws InterruptedException {
     JDABuilder builder = JDABuilder.createLight(config.token().reveal(), EnumSet.noneOf(GatewayIntent.class))
         .setEventPassthrough(true)
@@ -140,6 +151,13 @@ public final class DiscordBot implements AutoCloseable {
     } catch (InvalidTokenException e) {
       throw new IllegalStateException("Discord refused the bot token (FLUXBOT_DISCORD_TOKEN): " + e.getMessage()
           + ". Copy the token again from the Developer Portal (Bot → Reset Token).", e);
+    } catch (RuntimeException e) {
+      IOException network = networkCause(e);
+      if (network == null) {
+        throw e;
+      }
+      throw new IllegalStateException("Discord could not be reached to log in (" + network.getClass().getSimpleName()
+          + "). Check this machine's network and DNS (discord.com must be reachable), then run again.", e);
     }
     jda.awaitReady();
     jda.updateCommands().addCommands(

@@ -168,6 +168,9 @@ public final class SlackBot implements AutoCloseable {
    */
   public void start() {
     SlackConfig sc = new SlackConfig();
+    // The SDK's call statistics look up the team with an auth.test of their own before each call and log
+    // its failure as an ERROR with a stack trace; the bot keeps no such statistics and says what failed itself.
+    sc.setStatsEnabled(false);
     if (config.apiBaseUrl() != null) {
       sc.setMethodsEndpointUrlPrefix(config.apiBaseUrl());
     }
@@ -177,6 +180,11 @@ public final class SlackBot implements AutoCloseable {
     try {
       auth = api.call("auth.test", () -> api.methods().authTest(r -> r));
     } catch (SlackApi.SlackCallException e) {
+      if (e.getCause() instanceof java.io.IOException network) {
+        throw new IllegalStateException("Slack could not be reached for auth.test (" + network.getClass().getSimpleName()
+            + "). Check this machine's network and DNS (slack.com, or slack.api_base_url, must be reachable), then run "
+            + "again.", e);
+      }
       throw new IllegalStateException("Slack refused the bot token (FLUXBOT_SLACK_BOT_TOKEN): " + e.getMessage()
           + ". Copy the Bot User OAuth Token (xoxb-…) again from OAuth & Permissions.", e);
     }

@@ -520,6 +520,21 @@ class SlackBotEndToEndTest {
   }
 
   @Test
+  void aSlackThatCannotBeReachedIsNamedAsSuchNotAsARefusedToken() throws Exception {
+    int port;
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+      port = socket.getLocalPort(); // closed again: nothing listens there
+    }
+    SlackBot unreachable = botWith(new SlackBot.Config(SlackBot.Mode.SOCKET, Secret.of(slack.botToken()),
+        Secret.of(slack.appToken()), null, "http://127.0.0.1:" + port + "/api/", null, Set.of()));
+
+    assertThatThrownBy(unreachable::start).isInstanceOf(IllegalStateException.class)
+        .hasMessage("Slack could not be reached for auth.test (ConnectException). Check this machine's network and DNS "
+            + "(slack.com, or slack.api_base_url, must be reachable), then run again.");
+    unreachable.close();
+  }
+
+  @Test
   void aRefusedAppTokenFailsTheStartWithAClearMessageThatDoesNotEchoIt() {
     String wrong = "xapp-1-A0OTHER-0000-not-this-apps-token";
     SlackBot refused = botWith(new SlackBot.Config(SlackBot.Mode.SOCKET, Secret.of(slack.botToken()), Secret.of(wrong),
