@@ -23,23 +23,25 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * {@code fluxbot doctor}: checks what {@code run} needs, one line each (what is wrong and what to do),
- * without starting anything: the config, the database, the chat tokens and the BFL key (never
+ * {@code fluxbot doctor}: checks what {@code run} needs, one line each (what is wrong and what to
+ * do), without starting anything: the config, the database, the chat tokens and the BFL key (never
  * printed), and each local klein worker's health.
  */
-@Command(name = "doctor", mixinStandardHelpOptions = true,
-    description = {"Checks the config, the database, the chat tokens, the BFL key and the local klein workers.",
-        "Exit status 0 when all is well, 1 otherwise; each line says what is wrong and what to do."})
+@Command(
+    name = "doctor",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Checks the config, the database, the chat tokens, the BFL key and the local klein workers.",
+      "Exit status 0 when all is well, 1 otherwise; each line says what is wrong and what to do."
+    })
 final class DoctorCli implements Callable<Integer> {
   private static final String OK = "ok    ";
   private static final String NOTE = "--    ";
   private static final String FAIL = "FAIL  ";
 
-  @CommandLine.ParentCommand
-  Main main;
+  @CommandLine.ParentCommand Main main;
 
-  @CommandLine.Spec
-  CommandLine.Model.CommandSpec spec;
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   private final List<String> failures = new ArrayList<>();
   private PrintWriter out;
@@ -55,7 +57,9 @@ final class DoctorCli implements Callable<Integer> {
       config = main.loadConfig(env);
       Wiring.check(config, dev.fluxbot.core.ModelCatalog.builtIn());
       Wiring.bflConfig(config, env);
-      line(OK, "config: " + file.map(Path::toString).orElse("none found; using the built-in defaults"));
+      line(
+          OK,
+          "config: " + file.map(Path::toString).orElse("none found; using the built-in defaults"));
     } catch (FluxbotConfig.ConfigException | IllegalArgumentException e) {
       line(FAIL, "config: " + e.getMessage());
       return summary();
@@ -65,13 +69,18 @@ final class DoctorCli implements Callable<Integer> {
     if (config.local().enabled()) {
       local(config);
     } else {
-      line(NOTE, "local klein: not configured; klein runs on BFL (add a local: section to run it on your own GPU)");
+      line(
+          NOTE,
+          "local klein: not configured; klein runs on BFL (add a local: section to run it on your own GPU)");
     }
     return summary();
   }
 
   private int summary() {
-    out.println(failures.isEmpty() ? "All is well." : failures.size() + " problem(s) found; fix the FAIL lines above.");
+    out.println(
+        failures.isEmpty()
+            ? "All is well."
+            : failures.size() + " problem(s) found; fix the FAIL lines above.");
     out.flush();
     return failures.isEmpty() ? Main.OK : Main.BACKEND_FAILURE;
   }
@@ -90,31 +99,59 @@ final class DoctorCli implements Callable<Integer> {
     try (Database db = Wiring.database(config.storage(), env, dataDir, true)) {
       line(OK, "database: " + where + " opens, schema up to date");
     } catch (RuntimeException e) {
-      line(FAIL, "database: " + where + " does not open (" + e.getMessage() + "); check storage.data_dir, "
-          + "storage.database_url and the password");
+      line(
+          FAIL,
+          "database: "
+              + where
+              + " does not open ("
+              + e.getMessage()
+              + "); check storage.data_dir, "
+              + "storage.database_url and the password");
     }
   }
 
   private void secrets(FluxbotConfig config, Environment env) {
     int platforms = 0;
-    platforms += present("discord", () -> env.secret(Environment.DISCORD_TOKEN, config.discord().tokenFile(),
-        "discord.token_file"), Environment.DISCORD_TOKEN + " (or discord.token_file)");
-    platforms += present("telegram", () -> env.secret(Environment.TELEGRAM_TOKEN, config.telegram().tokenFile(),
-        "telegram.token_file"), Environment.TELEGRAM_TOKEN + " (or telegram.token_file)");
+    platforms +=
+        present(
+            "discord",
+            () ->
+                env.secret(
+                    Environment.DISCORD_TOKEN, config.discord().tokenFile(), "discord.token_file"),
+            Environment.DISCORD_TOKEN + " (or discord.token_file)");
+    platforms +=
+        present(
+            "telegram",
+            () ->
+                env.secret(
+                    Environment.TELEGRAM_TOKEN,
+                    config.telegram().tokenFile(),
+                    "telegram.token_file"),
+            Environment.TELEGRAM_TOKEN + " (or telegram.token_file)");
     try {
       if (SlackPlatform.config(env, config.slack()).isPresent()) {
         line(OK, "slack: token set (" + SlackPlatform.BOT_TOKEN + " or slack.bot_token_file)");
         platforms++;
       } else {
-        line(NOTE, "slack: not configured; set " + SlackPlatform.BOT_TOKEN + " and " + SlackPlatform.APP_TOKEN
-            + " (or slack.bot_token_file and slack.app_token_file) to use Slack");
+        line(
+            NOTE,
+            "slack: not configured; set "
+                + SlackPlatform.BOT_TOKEN
+                + " and "
+                + SlackPlatform.APP_TOKEN
+                + " (or slack.bot_token_file and slack.app_token_file) to use Slack");
       }
     } catch (FluxbotConfig.ConfigException e) {
       line(FAIL, "slack: " + e.getMessage());
     }
     if (platforms == 0) {
-      line(FAIL, "chat platforms: none configured, so fluxbot run has nothing to serve; set "
-          + Environment.DISCORD_TOKEN + ", " + Environment.TELEGRAM_TOKEN + " or the Slack tokens");
+      line(
+          FAIL,
+          "chat platforms: none configured, so fluxbot run has nothing to serve; set "
+              + Environment.DISCORD_TOKEN
+              + ", "
+              + Environment.TELEGRAM_TOKEN
+              + " or the Slack tokens");
     }
     Optional<Secret> key;
     try {
@@ -126,11 +163,18 @@ final class DoctorCli implements Callable<Integer> {
     if (key.isPresent()) {
       line(OK, "bfl: API key set");
     } else if (config.local().enabled() && !config.local().fallbackToBfl()) {
-      line(NOTE, "bfl: no API key; only the local klein models can run (set " + Environment.BFL_API_KEY
-          + " for pro, max and flex)");
+      line(
+          NOTE,
+          "bfl: no API key; only the local klein models can run (set "
+              + Environment.BFL_API_KEY
+              + " for pro, max and flex)");
     } else {
-      line(FAIL, "bfl: no API key; set " + Environment.BFL_API_KEY + " or bfl.api_key_file (create a key at "
-          + "https://dashboard.bfl.ai)");
+      line(
+          FAIL,
+          "bfl: no API key; set "
+              + Environment.BFL_API_KEY
+              + " or bfl.api_key_file (create a key at "
+              + "https://dashboard.bfl.ai)");
     }
   }
 
@@ -171,19 +215,30 @@ final class DoctorCli implements Callable<Integer> {
       spawn(config.local().spawn(), rc.spawn());
       worker(new WorkerClient(rc.spawn().url(), http), true);
     }
-    line(NOTE, "local klein: fallback to BFL is " + (rc.fallbackToBfl() ? "on" : "off (local.fallback_to_bfl)"));
+    line(
+        NOTE,
+        "local klein: fallback to BFL is "
+            + (rc.fallbackToBfl() ? "on" : "off (local.fallback_to_bfl)"));
   }
 
   private void spawn(FluxbotConfig.LocalSpawn s, LocalRuntimeConfig.Spawn spawn) {
     if (s.command().isEmpty() && !executable(s.python())) {
-      line(FAIL, "local.spawn.python: " + s.python() + " is not an executable program here; install Python 3 with "
-          + "PyTorch or point local.spawn.python at it");
+      line(
+          FAIL,
+          "local.spawn.python: "
+              + s.python()
+              + " is not an executable program here; install Python 3 with "
+              + "PyTorch or point local.spawn.python at it");
     } else {
       line(OK, "local.spawn: starts " + String.join(" ", spawn.command()));
     }
     if (!Files.exists(spawn.checkpoint())) {
-      line(FAIL, "local.spawn.checkpoint: no such file or folder: " + spawn.checkpoint() + "; point it at the klein "
-          + "checkpoint (a Hugging Face folder or BFL's single .safetensors file)");
+      line(
+          FAIL,
+          "local.spawn.checkpoint: no such file or folder: "
+              + spawn.checkpoint()
+              + "; point it at the klein "
+              + "checkpoint (a Hugging Face folder or BFL's single .safetensors file)");
     }
   }
 
@@ -210,27 +265,57 @@ final class DoctorCli implements Callable<Integer> {
       h = client.retrieveHealth();
     } catch (IOException e) {
       if (spawned) {
-        line(NOTE, name + ": " + WorkerPool.describe(e) + "; fluxbot run starts it (the spawned worker)");
+        line(
+            NOTE,
+            name + ": " + WorkerPool.describe(e) + "; fluxbot run starts it (the spawned worker)");
       } else {
-        line(FAIL, name + ": " + WorkerPool.describe(e) + "; start the worker there (PYTHONPATH=runtime-local/worker "
-            + "python3 -m fluxbot_klein serve --checkpoint … --listen HOST:PORT) or fix local.workers");
+        line(
+            FAIL,
+            name
+                + ": "
+                + WorkerPool.describe(e)
+                + "; start the worker there (PYTHONPATH=runtime-local/worker "
+                + "python3 -m fluxbot_klein serve --checkpoint … --listen HOST:PORT) or fix local.workers");
       }
       return;
     }
-    String facts = h.describe() + ", " + memory(h.memory()) + ", queue " + h.waiting() + " waiting, " + h.running()
-        + " running (batch " + h.batchCapacity() + ")";
+    String facts =
+        h.describe()
+            + ", "
+            + memory(h.memory())
+            + ", queue "
+            + h.waiting()
+            + " waiting, "
+            + h.running()
+            + " running (batch "
+            + h.batchCapacity()
+            + ")";
     if (h.protocol() != 1) {
-      line(FAIL, name + ": speaks protocol " + h.protocol() + ", this fluxbot speaks 1; update the worker or fluxbot");
+      line(
+          FAIL,
+          name
+              + ": speaks protocol "
+              + h.protocol()
+              + ", this fluxbot speaks 1; update the worker or fluxbot");
     } else if (h.ok()) {
       line(OK, name + ": ok, " + facts);
     } else {
-      line(FAIL, name + ": " + h.status() + ", " + facts + "; wait until it has loaded the model, then run doctor again");
+      line(
+          FAIL,
+          name
+              + ": "
+              + h.status()
+              + ", "
+              + facts
+              + "; wait until it has loaded the model, then run doctor again");
     }
   }
 
   private static String memory(WorkerHealth.Memory m) {
     String used = gib(m.allocatedBytes());
-    return m.totalBytes() > 0 ? "memory " + used + " of " + gib(m.totalBytes()) + " GiB" : "memory " + used + " GiB";
+    return m.totalBytes() > 0
+        ? "memory " + used + " of " + gib(m.totalBytes()) + " GiB"
+        : "memory " + used + " GiB";
   }
 
   private static String gib(long bytes) {

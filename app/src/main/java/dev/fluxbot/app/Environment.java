@@ -17,10 +17,13 @@ record Environment(Map<String, String> vars) {
   static final String DISCORD_REST_URL = "FLUXBOT_DISCORD_REST_URL";
   static final String DISCORD_GATEWAY_URL = "FLUXBOT_DISCORD_GATEWAY_URL";
   static final String DATABASE_PASSWORD = "FLUXBOT_DATABASE_PASSWORD";
+
   /** Comma-separated hosts or networks that references may come from although not public. */
   static final String REFERENCES_PERMITTED_HOSTS = "FLUXBOT_REFERENCES_PERMITTED_HOSTS";
+
   /** The key that signs download links of the web server; else one is kept in the data folder. */
   static final String WEB_SECRET = "FLUXBOT_WEB_SECRET";
+
   static final String TELEGRAM_TOKEN = "FLUXBOT_TELEGRAM_TOKEN";
   static final String TELEGRAM_API_URL = "FLUXBOT_TELEGRAM_API_URL";
   static final String TELEGRAM_WEBHOOK_SECRET = "FLUXBOT_TELEGRAM_WEBHOOK_SECRET";
@@ -51,8 +54,15 @@ record Environment(Map<String, String> vars) {
       String text = Files.readString(Path.of(file));
       return text.isBlank() ? Optional.empty() : Optional.of(Secret.of(text));
     } catch (IOException e) {
-      throw new FluxbotConfig.ConfigException(setting + ": cannot read " + file + " (" + e.getClass().getSimpleName()
-          + "); fix the path or set " + variable + " instead.");
+      throw new FluxbotConfig.ConfigException(
+          setting
+              + ": cannot read "
+              + file
+              + " ("
+              + e.getClass().getSimpleName()
+              + "); fix the path or set "
+              + variable
+              + " instead.");
     }
   }
 
@@ -60,5 +70,4 @@ record Environment(Map<String, String> vars) {
   Optional<Secret> bflKey(FluxbotConfig config) {
     return secret(BFL_API_KEY, config.bfl().apiKeyFile(), "bfl.api_key_file");
   }
-
 }

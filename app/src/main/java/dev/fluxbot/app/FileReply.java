@@ -37,12 +37,17 @@ final class FileReply implements ChatReply {
     this.chatty = chatty;
   }
 
-  /** Into {@code file}, or {@code fluxbot-<job id>.<format>} in the working folder when it is null. */
+  /**
+   * Into {@code file}, or {@code fluxbot-<job id>.<format>} in the working folder when it is null.
+   */
   static FileReply to(Path file, PrintWriter err, boolean chatty) {
-    return new FileReply(file == null ? null : file.toAbsolutePath(), Path.of("").toAbsolutePath(), err, chatty);
+    return new FileReply(
+        file == null ? null : file.toAbsolutePath(), Path.of("").toAbsolutePath(), err, chatty);
   }
 
-  /** Rebuilt from a stored address; null where the address is not a file's (another platform's job). */
+  /**
+   * Rebuilt from a stored address; null where the address is not a file's (another platform's job).
+   */
   static FileReply fromAddress(String address, PrintWriter err) {
     if (address == null) {
       return null;
@@ -75,8 +80,15 @@ final class FileReply implements ChatReply {
   @Override
   public void accepted(String jobId, GenerationRequest request) {
     if (chatty) {
-      err.println("Job " + jobId + ": " + request.model().id() + ", " + (request.size() == null ? "size of the first reference"
-          : request.size()) + ", seed " + request.seed());
+      err.println(
+          "Job "
+              + jobId
+              + ": "
+              + request.model().id()
+              + ", "
+              + (request.size() == null ? "size of the first reference" : request.size())
+              + ", seed "
+              + request.seed());
     }
   }
 
@@ -92,23 +104,29 @@ final class FileReply implements ChatReply {
     if (!chatty) {
       return;
     }
-    String label = switch (p.stage()) {
-      case WAITING_FOR_SLOT -> "Waiting for a free slot";
-      case SUBMITTED -> "Submitted";
-      case QUEUED -> "Queued";
-      case REASONING -> "Reasoning";
-      case GENERATING -> "Generating";
-      case DOWNLOADING -> "Downloading";
-      case RETRYING -> "Retrying";
-    };
-    String percent = Double.isNaN(p.fraction()) ? "" : String.format(Locale.ROOT, " %.0f%%", p.fraction() * 100);
-    String detail = p.detail().isEmpty() || p.detail().equalsIgnoreCase(label) ? "" : " (" + p.detail() + ")";
+    String label =
+        switch (p.stage()) {
+          case WAITING_FOR_SLOT -> "Waiting for a free slot";
+          case SUBMITTED -> "Submitted";
+          case QUEUED -> "Queued";
+          case REASONING -> "Reasoning";
+          case GENERATING -> "Generating";
+          case DOWNLOADING -> "Downloading";
+          case RETRYING -> "Retrying";
+        };
+    String percent =
+        Double.isNaN(p.fraction()) ? "" : String.format(Locale.ROOT, " %.0f%%", p.fraction() * 100);
+    String detail =
+        p.detail().isEmpty() || p.detail().equalsIgnoreCase(label) ? "" : " (" + p.detail() + ")";
     err.println(label + percent + detail);
   }
 
   @Override
   public void image(ImageReply reply) {
-    Path target = file != null ? file : dir.resolve("fluxbot-" + reply.jobId() + "." + reply.result().type().extension());
+    Path target =
+        file != null
+            ? file
+            : dir.resolve("fluxbot-" + reply.jobId() + "." + reply.result().type().extension());
     try {
       write(target, reply.result().image(), reply.jobId());
       written = target;

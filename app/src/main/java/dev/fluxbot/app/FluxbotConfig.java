@@ -19,8 +19,19 @@ import java.util.stream.Collectors;
  * {@code fluxbot.yaml}. Every field has a default, so an empty file (or none) runs. Secrets are
  * never in this file: they come from the environment or from a file the config points at.
  */
-public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Storage storage, Quotas quotas,
-    Cache cache, Scheduler scheduler, Discord discord, Web web, Telegram telegram, Slack slack, Local local) {
+public record FluxbotConfig(
+    Bfl bfl,
+    Imagine imagine,
+    References references,
+    Storage storage,
+    Quotas quotas,
+    Cache cache,
+    Scheduler scheduler,
+    Discord discord,
+    Web web,
+    Telegram telegram,
+    Slack slack,
+    Local local) {
 
   public FluxbotConfig {
     bfl = bfl == null ? Bfl.DEFAULTS : bfl;
@@ -37,24 +48,29 @@ public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Sto
     local = local == null ? Local.DEFAULTS : local;
   }
 
-  public static final FluxbotConfig DEFAULTS = new FluxbotConfig(null, null, null, null, null, null, null, null, null, null,
-      null, null);
+  public static final FluxbotConfig DEFAULTS =
+      new FluxbotConfig(null, null, null, null, null, null, null, null, null, null, null, null);
 
   /**
-   * The local FLUX.2 [klein] runtime: on when {@code workers} lists a worker or {@code spawn} is set.
-   * Klein requests then go to the least loaded healthy worker; other models go to BFL.
+   * The local FLUX.2 [klein] runtime: on when {@code workers} lists a worker or {@code spawn} is
+   * set. Klein requests then go to the least loaded healthy worker; other models go to BFL.
    *
    * @param workers base URLs of workers that run on their own, e.g. {@code http://127.0.0.1:8188}
    * @param spawn a worker fluxbot starts itself (and restarts when it dies)
-   * @param fallbackToBfl whether klein requests go to the BFL API while no worker is healthy (default false:
-   *     the user hears that the local runtime is unavailable)
+   * @param fallbackToBfl whether klein requests go to the BFL API while no worker is healthy
+   *     (default false: the user hears that the local runtime is unavailable)
    * @param healthInterval how often each worker's health is asked (default {@code 5s})
-   * @param requeueWait how long a job whose worker was lost waits for a healthy one (default {@code 3m};
-   *     {@code 0s}: it fails at once when no other worker is healthy)
+   * @param requeueWait how long a job whose worker was lost waits for a healthy one (default {@code
+   *     3m}; {@code 0s}: it fails at once when no other worker is healthy)
    * @param maxAttempts how many workers one job may be tried on, 1..10 (default 3)
    */
-  public record Local(List<String> workers, LocalSpawn spawn, Boolean fallbackToBfl, String healthInterval,
-      String requeueWait, Integer maxAttempts) {
+  public record Local(
+      List<String> workers,
+      LocalSpawn spawn,
+      Boolean fallbackToBfl,
+      String healthInterval,
+      String requeueWait,
+      Integer maxAttempts) {
     static final Local DEFAULTS = new Local(null, null, null, null, null, null);
 
     public Local {
@@ -69,8 +85,8 @@ public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Sto
       duration("local.health_interval", healthInterval);
       durationOrZero("local.requeue_wait", requeueWait);
       if (maxAttempts < 1 || maxAttempts > 10) {
-        throw new IllegalArgumentException("local.max_attempts: must be 1..10 (a lost worker costs one); got "
-            + maxAttempts);
+        throw new IllegalArgumentException(
+            "local.max_attempts: must be 1..10 (a lost worker costs one); got " + maxAttempts);
       }
     }
 
@@ -107,26 +123,42 @@ public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Sto
       } catch (URISyntaxException e) {
         uri = null;
       }
-      if (uri == null || uri.getHost() == null || uri.getRawQuery() != null || !"http".equalsIgnoreCase(uri.getScheme())) {
-        throw new IllegalArgumentException(field + ": must be a worker's http://HOST:PORT URL, e.g. http://127.0.0.1:8188; "
-            + "got \"" + url + "\"");
+      if (uri == null
+          || uri.getHost() == null
+          || uri.getRawQuery() != null
+          || !"http".equalsIgnoreCase(uri.getScheme())) {
+        throw new IllegalArgumentException(
+            field
+                + ": must be a worker's http://HOST:PORT URL, e.g. http://127.0.0.1:8188; "
+                + "got \""
+                + url
+                + "\"");
       }
       return uri;
     }
   }
 
   /**
-   * A klein worker fluxbot starts as a child process:
-   * {@code <python> -m fluxbot_klein serve --checkpoint … --device … --listen …}.
+   * A klein worker fluxbot starts as a child process: {@code <python> -m fluxbot_klein serve
+   * --checkpoint … --device … --listen …}.
    *
-   * @param python the Python with PyTorch; default {@code /usr/bin/python3} where it exists, else {@code python3}
-   * @param checkpoint the klein checkpoint: a Hugging Face folder or BFL's single {@code .safetensors} file (required)
+   * @param python the Python with PyTorch; default {@code /usr/bin/python3} where it exists, else
+   *     {@code python3}
+   * @param checkpoint the klein checkpoint: a Hugging Face folder or BFL's single {@code
+   *     .safetensors} file (required)
    * @param device {@code auto} (default), {@code cuda}, {@code cuda:N}, {@code cpu} or {@code mps}
    * @param listen {@code HOST:PORT} the worker listens on; default {@code 127.0.0.1:8188}
-   * @param healthTimeout how long loading the model may take, e.g. {@code 600s}, {@code 10m} (default 10m)
-   * @param command the program and arguments to run instead of {@code <python> -m fluxbot_klein}; for tests
+   * @param healthTimeout how long loading the model may take, e.g. {@code 600s}, {@code 10m}
+   *     (default 10m)
+   * @param command the program and arguments to run instead of {@code <python> -m fluxbot_klein};
+   *     for tests
    */
-  public record LocalSpawn(String python, String checkpoint, String device, String listen, String healthTimeout,
+  public record LocalSpawn(
+      String python,
+      String checkpoint,
+      String device,
+      String listen,
+      String healthTimeout,
       List<String> command) {
     static final String DEFAULT_LISTEN = "127.0.0.1:8188";
 
@@ -137,16 +169,18 @@ public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Sto
       healthTimeout = healthTimeout == null ? "10m" : healthTimeout.strip();
       command = command == null ? List.of() : List.copyOf(command);
       if (checkpoint == null || checkpoint.isBlank()) {
-        throw new IllegalArgumentException("local.spawn.checkpoint: required; the klein checkpoint to load, a Hugging "
-            + "Face folder or BFL's single .safetensors file, e.g. /models/FLUX.2-klein-4B; got nothing");
+        throw new IllegalArgumentException(
+            "local.spawn.checkpoint: required; the klein checkpoint to load, a Hugging "
+                + "Face folder or BFL's single .safetensors file, e.g. /models/FLUX.2-klein-4B; got nothing");
       }
       if (python.isEmpty()) {
-        throw new IllegalArgumentException("local.spawn.python: must name a Python 3 program, e.g. /usr/bin/python3; "
-            + "got \"\"");
+        throw new IllegalArgumentException(
+            "local.spawn.python: must name a Python 3 program, e.g. /usr/bin/python3; "
+                + "got \"\"");
       }
       if (!device.matches("auto|cpu|cuda|cuda:\\d+|mps")) {
-        throw new IllegalArgumentException("local.spawn.device: must be auto, cpu, cuda, cuda:N or mps; got \""
-            + device + "\"");
+        throw new IllegalArgumentException(
+            "local.spawn.device: must be auto, cpu, cuda, cuda:N or mps; got \"" + device + "\"");
       }
       Web.address("local.spawn.listen", listen, DEFAULT_LISTEN);
       duration("local.spawn.health_timeout", healthTimeout);
@@ -167,9 +201,11 @@ public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Sto
 
   /** {@code 90s}, {@code 10m}, {@code 1h} or a bare number of seconds; positive. */
   static java.time.Duration duration(String field, String text) {
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,9})\\s*(s|m|h)?").matcher(text);
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("(\\d{1,9})\\s*(s|m|h)?").matcher(text);
     if (!m.matches() || Long.parseLong(m.group(1)) == 0) {
-      throw new IllegalArgumentException(field + ": must be a positive duration like 90s, 10m or 1h; got \"" + text + "\"");
+      throw new IllegalArgumentException(
+          field + ": must be a positive duration like 90s, 10m or 1h; got \"" + text + "\"");
     }
     long n = Long.parseLong(m.group(1));
     return switch (m.group(2) == null ? "s" : m.group(2)) {
@@ -184,8 +220,10 @@ public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Sto
    * preview, at signed links that expire. On when {@code public_url} is set; the signing key is
    * {@code FLUXBOT_WEB_SECRET}, else a key made once in {@code <data_dir>/web-secret}.
    *
-   * @param listen {@code HOST:PORT} the server binds; default {@code 127.0.0.1:8787}, behind a reverse proxy with TLS
-   * @param publicUrl how users' browsers reach the server, e.g. {@code https://bot.example.com}; links start with it
+   * @param listen {@code HOST:PORT} the server binds; default {@code 127.0.0.1:8787}, behind a
+   *     reverse proxy with TLS
+   * @param publicUrl how users' browsers reach the server, e.g. {@code https://bot.example.com};
+   *     links start with it
    * @param linkDays how many days a link works
    */
   public record Web(String listen, String publicUrl, Integer linkDays) {
@@ -194,8 +232,9 @@ public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Sto
 
     public Web {
       if (listen != null && publicUrl == null) {
-        throw new IllegalArgumentException("web.public_url: required when web.listen is set; it is the address users' "
-            + "browsers reach this server at (e.g. https://bot.example.com), and download links start with it");
+        throw new IllegalArgumentException(
+            "web.public_url: required when web.listen is set; it is the address users' "
+                + "browsers reach this server at (e.g. https://bot.example.com), and download links start with it");
       }
       listen = listen == null ? DEFAULT_LISTEN : listen.strip();
       linkDays = linkDays == null ? 7 : linkDays;
@@ -239,9 +278,15 @@ public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Sto
         // reported below
       }
       if (host.isEmpty() || port < 1 || port > 65535) {
-        throw new IllegalArgumentException(field + ": must be HOST:PORT with a port 1..65535, e.g. " + example
-            + " (or 0.0.0.0:" + example.substring(example.lastIndexOf(':') + 1) + " for every interface); got \""
-            + listen + "\"");
+        throw new IllegalArgumentException(
+            field
+                + ": must be HOST:PORT with a port 1..65535, e.g. "
+                + example
+                + " (or 0.0.0.0:"
+                + example.substring(example.lastIndexOf(':') + 1)
+                + " for every interface); got \""
+                + listen
+                + "\"");
       }
       return InetSocketAddress.createUnresolved(host, port);
     }
@@ -253,24 +298,39 @@ public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Sto
       } catch (URISyntaxException e) {
         uri = null;
       }
-      if (uri == null || uri.getHost() == null || uri.getRawQuery() != null || uri.getRawFragment() != null
-          || !("http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme()))) {
-        throw new IllegalArgumentException("web.public_url: must be an http:// or https:// URL with a host and no query, "
-            + "e.g. https://bot.example.com or https://example.com/fluxbot; got \"" + url + "\"");
+      if (uri == null
+          || uri.getHost() == null
+          || uri.getRawQuery() != null
+          || uri.getRawFragment() != null
+          || !("http".equalsIgnoreCase(uri.getScheme())
+              || "https".equalsIgnoreCase(uri.getScheme()))) {
+        throw new IllegalArgumentException(
+            "web.public_url: must be an http:// or https:// URL with a host and no query, "
+                + "e.g. https://bot.example.com or https://example.com/fluxbot; got \""
+                + url
+                + "\"");
       }
       return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
     }
   }
 
   /**
-   * Discord: on when a token is given ({@code FLUXBOT_DISCORD_TOKEN}, or the file {@code token_file} names).
+   * Discord: on when a token is given ({@code FLUXBOT_DISCORD_TOKEN}, or the file {@code
+   * token_file} names).
    *
-   * @param restBaseUrl Discord's REST base, {@code …/api/v10/} (env {@code FLUXBOT_DISCORD_REST_URL}); null for Discord
-   * @param gatewayUrl the gateway's WebSocket URL (env {@code FLUXBOT_DISCORD_GATEWAY_URL}); null to ask Discord
-   * @param adminRoles role ids whose members may administer the bot, besides those with Manage Server
+   * @param restBaseUrl Discord's REST base, {@code …/api/v10/} (env {@code
+   *     FLUXBOT_DISCORD_REST_URL}); null for Discord
+   * @param gatewayUrl the gateway's WebSocket URL (env {@code FLUXBOT_DISCORD_GATEWAY_URL}); null
+   *     to ask Discord
+   * @param adminRoles role ids whose members may administer the bot, besides those with Manage
+   *     Server
    * @param allowDms whether /imagine works in direct messages
    */
-  public record Discord(String tokenFile, String restBaseUrl, String gatewayUrl, java.util.List<String> adminRoles,
+  public record Discord(
+      String tokenFile,
+      String restBaseUrl,
+      String gatewayUrl,
+      java.util.List<String> adminRoles,
       Boolean allowDms) {
     static final Discord DEFAULTS = new Discord(null, null, null, null, null);
 
@@ -281,15 +341,16 @@ public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Sto
   }
 
   /**
-   * Telegram: on when a token is given ({@code FLUXBOT_TELEGRAM_TOKEN}, or the file {@code token_file}
-   * names). Long polling unless {@code webhook} is set.
+   * Telegram: on when a token is given ({@code FLUXBOT_TELEGRAM_TOKEN}, or the file {@code
+   * token_file} names). Long polling unless {@code webhook} is set.
    *
-   * @param apiBaseUrl the Bot API's base, {@code scheme://host[:port]} (env {@code FLUXBOT_TELEGRAM_API_URL});
-   *     null for {@code https://api.telegram.org}
+   * @param apiBaseUrl the Bot API's base, {@code scheme://host[:port]} (env {@code
+   *     FLUXBOT_TELEGRAM_API_URL}); null for {@code https://api.telegram.org}
    * @param adminUserIds Telegram user ids that may administer the bot everywhere (a group's
    *     administrators may also administer it in that group)
    */
-  public record Telegram(String tokenFile, String apiBaseUrl, List<Long> adminUserIds, TelegramWebhook webhook) {
+  public record Telegram(
+      String tokenFile, String apiBaseUrl, List<Long> adminUserIds, TelegramWebhook webhook) {
     static final Telegram DEFAULTS = new Telegram(null, null, null, null);
 
     public Telegram {
@@ -302,27 +363,39 @@ public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Sto
         } catch (URISyntaxException e) {
           uri = URI.create("invalid:x");
         }
-        if (uri.getHost() == null || !("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))) {
-          throw new IllegalArgumentException("telegram.api_base_url: must be http(s)://host[:port], e.g. "
-              + "https://api.telegram.org; got \"" + apiBaseUrl + "\"");
+        if (uri.getHost() == null
+            || !("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))) {
+          throw new IllegalArgumentException(
+              "telegram.api_base_url: must be http(s)://host[:port], e.g. "
+                  + "https://api.telegram.org; got \""
+                  + apiBaseUrl
+                  + "\"");
         }
       }
     }
   }
 
   /**
-   * Slack: on when a bot token is given ({@code FLUXBOT_SLACK_BOT_TOKEN}, or the file
-   * {@code bot_token_file} names). Each setting's environment variable wins over it (see
-   * {@link SlackPlatform}); the values are checked there, naming where each came from.
+   * Slack: on when a bot token is given ({@code FLUXBOT_SLACK_BOT_TOKEN}, or the file {@code
+   * bot_token_file} names). Each setting's environment variable wins over it (see {@link
+   * SlackPlatform}); the values are checked there, naming where each came from.
    *
-   * @param mode {@code socket} (default; needs the app-level token) or {@code http} (needs the signing secret)
-   * @param httpListen HTTP mode's {@code HOST:PORT} (default {@code 127.0.0.1:3000}); the Request URL's path is
-   *     {@code /slack/events}
-   * @param adminUserIds user ids that may use {@code /imagine-admin} besides the workspace's admins and owners
+   * @param mode {@code socket} (default; needs the app-level token) or {@code http} (needs the
+   *     signing secret)
+   * @param httpListen HTTP mode's {@code HOST:PORT} (default {@code 127.0.0.1:3000}); the Request
+   *     URL's path is {@code /slack/events}
+   * @param adminUserIds user ids that may use {@code /imagine-admin} besides the workspace's admins
+   *     and owners
    * @param apiBaseUrl the Web API's prefix; null for {@code https://slack.com/api/}
    */
-  public record Slack(String botTokenFile, String appTokenFile, String signingSecretFile, String mode,
-      String httpListen, List<String> adminUserIds, String apiBaseUrl) {
+  public record Slack(
+      String botTokenFile,
+      String appTokenFile,
+      String signingSecretFile,
+      String mode,
+      String httpListen,
+      List<String> adminUserIds,
+      String apiBaseUrl) {
     static final Slack DEFAULTS = new Slack(null, null, null, null, null, null, null);
 
     public Slack {
@@ -333,15 +406,16 @@ public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Sto
   }
 
   /**
-   * Telegram's webhook mode: Telegram POSTs updates to {@code public_url}, which must reach
-   * {@code listen}{@code path} (through a reverse proxy with TLS); each request must carry the
-   * secret token ({@code FLUXBOT_TELEGRAM_WEBHOOK_SECRET}, or the file {@code secret_file} names).
+   * Telegram's webhook mode: Telegram POSTs updates to {@code public_url}, which must reach {@code
+   * listen}{@code path} (through a reverse proxy with TLS); each request must carry the secret
+   * token ({@code FLUXBOT_TELEGRAM_WEBHOOK_SECRET}, or the file {@code secret_file} names).
    */
   public record TelegramWebhook(String publicUrl, String listen, String path, String secretFile) {
     public TelegramWebhook {
       if (publicUrl == null || publicUrl.isBlank()) {
-        throw new IllegalArgumentException("telegram.webhook.public_url: required for webhook mode, the https:// URL "
-            + "Telegram sends updates to; remove the webhook section for long polling");
+        throw new IllegalArgumentException(
+            "telegram.webhook.public_url: required for webhook mode, the https:// URL "
+                + "Telegram sends updates to; remove the webhook section for long polling");
       }
       listen = listen == null ? "127.0.0.1:8443" : listen.strip();
       path = path == null ? "/telegram" : path;
@@ -356,12 +430,18 @@ public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Sto
 
   /**
    * @param dataDir the database (SQLite) and the image store live here
-   * @param databaseUrl {@code jdbc:postgresql://…} for several instances; default SQLite in {@code data_dir}
-   * @param databasePasswordFile a file holding the database password (env {@code FLUXBOT_DATABASE_PASSWORD} wins)
-   * @param databasePoolSize the most database connections one process keeps; null: 4 on SQLite, and on
-   *     PostgreSQL 10 for {@code run} and 2 for one-shot commands
+   * @param databaseUrl {@code jdbc:postgresql://…} for several instances; default SQLite in {@code
+   *     data_dir}
+   * @param databasePasswordFile a file holding the database password (env {@code
+   *     FLUXBOT_DATABASE_PASSWORD} wins)
+   * @param databasePoolSize the most database connections one process keeps; null: 4 on SQLite, and
+   *     on PostgreSQL 10 for {@code run} and 2 for one-shot commands
    */
-  public record Storage(String dataDir, String databaseUrl, String databaseUser, String databasePasswordFile,
+  public record Storage(
+      String dataDir,
+      String databaseUrl,
+      String databaseUser,
+      String databasePasswordFile,
       Integer databasePoolSize) {
     static final Storage DEFAULTS = new Storage(null, null, null, null, null);
     static final int MAX_POOL_SIZE = 100;
@@ -369,8 +449,12 @@ public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Sto
     public Storage {
       dataDir = dataDir == null ? "data" : dataDir;
       if (databasePoolSize != null && (databasePoolSize < 2 || databasePoolSize > MAX_POOL_SIZE)) {
-        throw new ConfigException("storage.database_pool_size: must be from 2 to " + MAX_POOL_SIZE + "; got "
-            + databasePoolSize + ". Leave it out for the defaults (10 for run and 2 for other commands on PostgreSQL)");
+        throw new ConfigException(
+            "storage.database_pool_size: must be from 2 to "
+                + MAX_POOL_SIZE
+                + "; got "
+                + databasePoolSize
+                + ". Leave it out for the defaults (10 for run and 2 for other commands on PostgreSQL)");
       }
     }
   }
@@ -379,12 +463,19 @@ public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Sto
    * @param zone the time zone of the calendar windows
    * @param period day, week or month: the default window
    * @param credits each user's credits per window when no rule says otherwise
-   * @param monthlyBflBudgetDollars what the whole installation may spend on BFL per month; null for no cap
+   * @param monthlyBflBudgetDollars what the whole installation may spend on BFL per month; null for
+   *     no cap
    * @param localImageCredits what an image from a local backend costs
    * @param cacheHitCredits what an answer from the seed cache costs (0: free)
    */
-  public record Quotas(String zone, String period, Double credits, Integer maxConcurrentJobs,
-      Double monthlyBflBudgetDollars, Double localImageCredits, Double cacheHitCredits) {
+  public record Quotas(
+      String zone,
+      String period,
+      Double credits,
+      Integer maxConcurrentJobs,
+      Double monthlyBflBudgetDollars,
+      Double localImageCredits,
+      Double cacheHitCredits) {
     static final Quotas DEFAULTS = new Quotas(null, null, null, null, null, null, null);
 
     public Quotas {
@@ -437,7 +528,11 @@ public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Sto
    * @param baseUrl overrides the region's host (env {@code FLUXBOT_BFL_BASE_URL} overrides both)
    * @param apiKeyFile a file holding the key (env {@code BFL_API_KEY} wins)
    */
-  public record Bfl(String region, String baseUrl, String apiKeyFile, Integer maxActiveTasks,
+  public record Bfl(
+      String region,
+      String baseUrl,
+      String apiKeyFile,
+      Integer maxActiveTasks,
       Integer waitLimitSeconds) {
     static final Bfl DEFAULTS = new Bfl(null, null, null, null, null);
 
@@ -454,7 +549,10 @@ public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Sto
    * @param defaultModel the model when a command names none
    * @param maxSafetyTolerance the highest {@code --safety} users may ask for (0..5)
    */
-  public record Imagine(String defaultModel, Integer maxPromptLength, Integer maxSafetyTolerance,
+  public record Imagine(
+      String defaultModel,
+      Integer maxPromptLength,
+      Integer maxSafetyTolerance,
       String defaultFormat) {
     static final Imagine DEFAULTS = new Imagine(null, null, null, null);
 
@@ -465,7 +563,8 @@ public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Sto
       defaultFormat = defaultFormat == null ? "jpeg" : defaultFormat;
       positive("imagine.max_prompt_length", maxPromptLength);
       if (maxSafetyTolerance < 0 || maxSafetyTolerance > 5) {
-        throw new IllegalArgumentException("imagine.max_safety_tolerance: must be 0..5; got " + maxSafetyTolerance);
+        throw new IllegalArgumentException(
+            "imagine.max_safety_tolerance: must be 0..5; got " + maxSafetyTolerance);
       }
     }
   }
@@ -476,7 +575,10 @@ public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Sto
    * @param permittedHosts host names, addresses or networks (CIDR) on a private, loopback or
    *     link-local address that references may still be downloaded from; none by default
    */
-  public record References(Integer maxMegabytes, Integer maxSourceMegapixels, Integer maxRedirects,
+  public record References(
+      Integer maxMegabytes,
+      Integer maxSourceMegapixels,
+      Integer maxRedirects,
       List<String> permittedHosts) {
     static final References DEFAULTS = new References(null, null, null, null);
 
@@ -488,7 +590,8 @@ public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Sto
       positive("references.max_megabytes", maxMegabytes);
       positive("references.max_source_megapixels", maxSourceMegapixels);
       if (maxRedirects < 0) {
-        throw new IllegalArgumentException("references.max_redirects: must be >= 0; got " + maxRedirects);
+        throw new IllegalArgumentException(
+            "references.max_redirects: must be >= 0; got " + maxRedirects);
       }
     }
   }
@@ -505,7 +608,9 @@ public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Sto
         .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
   }
 
-  /** Reads a config file; every problem becomes a {@link ConfigException} naming the file and field. */
+  /**
+   * Reads a config file; every problem becomes a {@link ConfigException} naming the file and field.
+   */
   public static FluxbotConfig load(Path file) {
     if (!Files.isRegularFile(file)) {
       throw new ConfigException("Config file " + file + " does not exist or is not a file.");
@@ -518,14 +623,20 @@ public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Sto
       FluxbotConfig config = yaml().readValue(text, FluxbotConfig.class);
       return config == null ? DEFAULTS : config;
     } catch (UnrecognizedPropertyException e) {
-      String known = e.getKnownPropertyIds().stream().map(Object::toString).sorted().collect(Collectors.joining(", "));
-      throw new ConfigException(file + ": unknown setting '" + path(e) + "'; known here: " + known + ".");
+      String known =
+          e.getKnownPropertyIds().stream()
+              .map(Object::toString)
+              .sorted()
+              .collect(Collectors.joining(", "));
+      throw new ConfigException(
+          file + ": unknown setting '" + path(e) + "'; known here: " + known + ".");
     } catch (JsonMappingException e) {
       Throwable root = e;
       while (root.getCause() != null) {
         root = root.getCause();
       }
-      String why = root instanceof IllegalArgumentException ? root.getMessage() : e.getOriginalMessage();
+      String why =
+          root instanceof IllegalArgumentException ? root.getMessage() : e.getOriginalMessage();
       throw new ConfigException(file + ": " + (path(e).isEmpty() ? "" : path(e) + ": ") + why);
     } catch (IOException e) {
       throw new ConfigException(file + ": cannot be read (" + e.getMessage() + ").");
@@ -533,7 +644,8 @@ public record FluxbotConfig(Bfl bfl, Imagine imagine, References references, Sto
   }
 
   private static String path(JsonMappingException e) {
-    return e.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+    return e.getPath().stream()
+        .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
         .collect(Collectors.joining("."));
   }
 

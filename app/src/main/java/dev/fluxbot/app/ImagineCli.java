@@ -29,33 +29,48 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code fluxbot imagine "<prompt and flags>"}: one image, written to a file. */
-@Command(name = "imagine", mixinStandardHelpOptions = true,
-    description = {"Generates one image with the chat grammar and writes it to a file.",
-        "Example: fluxbot imagine \"a red fox in snow --ar 16:9 --seed 7\" -o fox.jpg"})
+@Command(
+    name = "imagine",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Generates one image with the chat grammar and writes it to a file.",
+      "Example: fluxbot imagine \"a red fox in snow --ar 16:9 --seed 7\" -o fox.jpg"
+    })
 final class ImagineCli implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  @CommandLine.ParentCommand
-  Main main;
+  @CommandLine.ParentCommand Main main;
 
-  @CommandLine.Spec
-  CommandLine.Model.CommandSpec spec;
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "COMMAND", description = "The prompt with any flags, as typed in chat.")
+  @Parameters(
+      index = "0",
+      paramLabel = "COMMAND",
+      description = "The prompt with any flags, as typed in chat.")
   String text;
 
-  @Option(names = {"-o", "--output"}, paramLabel = "FILE",
+  @Option(
+      names = {"-o", "--output"},
+      paramLabel = "FILE",
       description = "Where to write the image (default: fluxbot-<job id>.<format> here).")
   Path output;
 
-  @Option(names = "--image", paramLabel = "PATH|URL", description = "A reference image (repeatable, in order).")
+  @Option(
+      names = "--image",
+      paramLabel = "PATH|URL",
+      description = "A reference image (repeatable, in order).")
   List<String> images = new ArrayList<>();
 
-  @Option(names = "--user", paramLabel = "PLATFORM:ID[@SCOPE]",
-      description = "Debit this user's quota (a bare ID is a CLI user). Without it the operator's image is not debited.")
+  @Option(
+      names = "--user",
+      paramLabel = "PLATFORM:ID[@SCOPE]",
+      description =
+          "Debit this user's quota (a bare ID is a CLI user). Without it the operator's image is not debited.")
   String user;
 
-  @Option(names = "--dry-run", description = "Print the normalized request and its estimated cost; send nothing.")
+  @Option(
+      names = "--dry-run",
+      description = "Print the normalized request and its estimated cost; send nothing.")
   boolean dryRun;
 
   @Option(names = "--json", description = "Print one JSON object instead of text.")
@@ -68,7 +83,8 @@ final class ImagineCli implements Callable<Integer> {
     Requester who;
     FluxbotConfig config;
     try {
-      who = user == null ? Requester.operator() : UserSpec.parse("--user", user).requester(Set.of());
+      who =
+          user == null ? Requester.operator() : UserSpec.parse("--user", user).requester(Set.of());
       config = main.loadConfig(main.environment);
     } catch (FluxbotConfig.ConfigException | IllegalArgumentException e) {
       err.println("fluxbot: " + e.getMessage());
@@ -79,23 +95,31 @@ final class ImagineCli implements Callable<Integer> {
     }
     try (Wiring wiring = new Wiring(config, main.environment, true)) {
       ImagineCommand command = new ImagineCommand(who, text, Map.of(), sources());
-      GenerationRequest request = wiring.imagine.plan(command); // input errors first, before any key check
+      GenerationRequest request =
+          wiring.imagine.plan(command); // input errors first, before any key check
       if (request.model().local()) { // a pro image starts no klein worker
         wiring.startLocal();
-        if (wiring.local != null && wiring.local.config().spawn() != null && !awaitLocal(wiring, err)) {
+        if (wiring.local != null
+            && wiring.local.config().spawn() != null
+            && !awaitLocal(wiring, err)) {
           return Main.BACKEND_FAILURE;
         }
       }
-      if (wiring.bfl.config().apiKey() == null && (wiring.local == null || !request.model().local())) {
-        err.println("fluxbot: no BFL API key. Create one at https://dashboard.bfl.ai (API keys), then run with "
-            + "BFL_API_KEY=<key> in the environment, or put it in a file and set bfl.api_key_file in fluxbot.yaml.");
+      if (wiring.bfl.config().apiKey() == null
+          && (wiring.local == null || !request.model().local())) {
+        err.println(
+            "fluxbot: no BFL API key. Create one at https://dashboard.bfl.ai (API keys), then run with "
+                + "BFL_API_KEY=<key> in the environment, or put it in a file and set bfl.api_key_file in fluxbot.yaml.");
         return Main.BACKEND_FAILURE;
       }
       FileReply reply = FileReply.to(output, err, !json);
       ImageReply done = wiring.imagine.imagine(command, reply, reply.address());
       if (reply.written() == null) {
-        err.println("fluxbot: the image of job " + done.jobId() + " is made and kept, but could not be written (see above);"
-            + " fix the cause and run: fluxbot jobs resume");
+        err.println(
+            "fluxbot: the image of job "
+                + done.jobId()
+                + " is made and kept, but could not be written (see above);"
+                + " fix the cause and run: fluxbot jobs resume");
         return Main.BACKEND_FAILURE;
       }
       Path file = Path.of("").toAbsolutePath().relativize(reply.written().toAbsolutePath());
@@ -113,16 +137,24 @@ final class ImagineCli implements Callable<Integer> {
     }
   }
 
-  /** {@code --dry-run}: parses and prices the request with the config alone; opens no database and writes nothing. */
+  /**
+   * {@code --dry-run}: parses and prices the request with the config alone; opens no database and
+   * writes nothing.
+   */
   private int dryRun(FluxbotConfig config, PrintWriter out, PrintWriter err) {
     try {
       var parser = Wiring.parser(config, dev.fluxbot.core.ModelCatalog.builtIn());
       GenerationRequest request = parser.parse(text, Map.of(), sources().size());
       // klein with a local runtime configured runs there, at the local price
       boolean local = config.local().enabled() && request.model().local();
-      java.math.BigDecimal estimate = local ? java.math.BigDecimal.valueOf(config.quotas().localImageCredits())
-          : request.estimatedCost(List.of());
-      out.println(json ? JSON.writeValueAsString(describe(request, local, estimate)) : summary(request, local, estimate));
+      java.math.BigDecimal estimate =
+          local
+              ? java.math.BigDecimal.valueOf(config.quotas().localImageCredits())
+              : request.estimatedCost(List.of());
+      out.println(
+          json
+              ? JSON.writeValueAsString(describe(request, local, estimate))
+              : summary(request, local, estimate));
       return Main.OK;
     } catch (UserError | FluxbotConfig.ConfigException e) {
       err.println("fluxbot: " + e.getMessage());
@@ -133,13 +165,19 @@ final class ImagineCli implements Callable<Integer> {
     }
   }
 
-  /** Waits for the spawned worker to load its model; false (after saying why) when it did not in time. */
+  /**
+   * Waits for the spawned worker to load its model; false (after saying why) when it did not in
+   * time.
+   */
   static boolean awaitLocal(Wiring wiring, PrintWriter err) {
     if (wiring.local.workers().stream().anyMatch(dev.fluxbot.runtime.WorkerReport::healthy)) {
       return true;
     }
     java.time.Duration timeout = wiring.local.config().spawn().healthTimeout();
-    err.println("fluxbot: waiting for the local klein worker to load its model (up to " + timeout.toSeconds() + " s)…");
+    err.println(
+        "fluxbot: waiting for the local klein worker to load its model (up to "
+            + timeout.toSeconds()
+            + " s)…");
     err.flush();
     try {
       if (wiring.local.awaitHealthy(timeout)) {
@@ -148,9 +186,12 @@ final class ImagineCli implements Callable<Integer> {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    err.println("fluxbot: the local klein worker did not become healthy: " + wiring.local.workers().stream()
-        .map(w -> w.url() + " " + w.problem()).collect(java.util.stream.Collectors.joining("; "))
-        + ". Run fluxbot -v imagine … to see its log, or fluxbot doctor.");
+    err.println(
+        "fluxbot: the local klein worker did not become healthy: "
+            + wiring.local.workers().stream()
+                .map(w -> w.url() + " " + w.problem())
+                .collect(java.util.stream.Collectors.joining("; "))
+            + ". Run fluxbot -v imagine … to see its log, or fluxbot doctor.");
     return false;
   }
 
@@ -176,9 +217,14 @@ final class ImagineCli implements Callable<Integer> {
       }
       return uri;
     } catch (URISyntaxException e) {
-      throw new UserError(UserError.Code.INVALID_REFERENCE, "--image: not a valid URL (" + e.getReason()
-          + (e.getIndex() >= 0 ? " at character " + (e.getIndex() + 1) : "") + "); got " + quoted(image)
-          + ". Give an http(s) URL like https://example.com/fox.png (spaces written as %20), or a file path.");
+      throw new UserError(
+          UserError.Code.INVALID_REFERENCE,
+          "--image: not a valid URL ("
+              + e.getReason()
+              + (e.getIndex() >= 0 ? " at character " + (e.getIndex() + 1) : "")
+              + "); got "
+              + quoted(image)
+              + ". Give an http(s) URL like https://example.com/fox.png (spaces written as %20), or a file path.");
     }
   }
 
@@ -187,21 +233,35 @@ final class ImagineCli implements Callable<Integer> {
     try {
       path = Path.of(image);
     } catch (java.nio.file.InvalidPathException e) {
-      throw new UserError(UserError.Code.INVALID_REFERENCE, "--image: not a valid file path (" + e.getReason() + "); got "
-          + quoted(image) + ". Give an image file's path or an http(s) URL.");
+      throw new UserError(
+          UserError.Code.INVALID_REFERENCE,
+          "--image: not a valid file path ("
+              + e.getReason()
+              + "); got "
+              + quoted(image)
+              + ". Give an image file's path or an http(s) URL.");
     }
     if (Files.isDirectory(path)) {
-      throw new UserError(UserError.Code.INVALID_REFERENCE, "--image: must be an image file, not a folder; got "
-          + quoted(image) + ". Name a file inside it, e.g. --image " + path.resolve("fox.png") + ".");
+      throw new UserError(
+          UserError.Code.INVALID_REFERENCE,
+          "--image: must be an image file, not a folder; got "
+              + quoted(image)
+              + ". Name a file inside it, e.g. --image "
+              + path.resolve("fox.png")
+              + ".");
     }
     try {
       return ImageSource.bytes(String.valueOf(path.getFileName()), Files.readAllBytes(path));
     } catch (NoSuchFileException e) {
-      throw new UserError(UserError.Code.INVALID_REFERENCE, "--image: no such file: " + image
-          + ". Give a file path or an http(s) URL.");
+      throw new UserError(
+          UserError.Code.INVALID_REFERENCE,
+          "--image: no such file: " + image + ". Give a file path or an http(s) URL.");
     } catch (java.nio.file.AccessDeniedException e) {
-      throw new UserError(UserError.Code.INVALID_REFERENCE, "--image: cannot read " + quoted(image)
-          + " (permission denied). Make it readable by this user, or copy it somewhere that is.");
+      throw new UserError(
+          UserError.Code.INVALID_REFERENCE,
+          "--image: cannot read "
+              + quoted(image)
+              + " (permission denied). Make it readable by this user, or copy it somewhere that is.");
     }
   }
 
@@ -232,14 +292,28 @@ final class ImagineCli implements Callable<Integer> {
   }
 
   private static String summary(GenerationRequest r, boolean local, java.math.BigDecimal estimate) {
-    return (local ? "Would run on the local klein runtime: " : "Would send to " + r.model().endpoint() + ": ")
-        + r.model().id() + ", "
-        + (r.size() == null ? "size of the first reference" + (r.hiRes() ? " at 2k" : "") : r.size())
-        + ", seed " + (r.seedFromLast() ? "last" : r.seed() == null ? "drawn at random" : r.seed())
-        + ", " + r.format().apiName() + ", safety " + r.safetyTolerance()
-        + (r.steps() == null ? "" : ", steps " + r.steps()) + (r.guidance() == null ? "" : ", guidance " + r.guidance())
-        + ", " + r.referenceCount() + " reference(s), about " + estimate.stripTrailingZeros().toPlainString()
-        + " credits\nPrompt: " + r.prompt();
+    return (local
+            ? "Would run on the local klein runtime: "
+            : "Would send to " + r.model().endpoint() + ": ")
+        + r.model().id()
+        + ", "
+        + (r.size() == null
+            ? "size of the first reference" + (r.hiRes() ? " at 2k" : "")
+            : r.size())
+        + ", seed "
+        + (r.seedFromLast() ? "last" : r.seed() == null ? "drawn at random" : r.seed())
+        + ", "
+        + r.format().apiName()
+        + ", safety "
+        + r.safetyTolerance()
+        + (r.steps() == null ? "" : ", steps " + r.steps())
+        + (r.guidance() == null ? "" : ", guidance " + r.guidance())
+        + ", "
+        + r.referenceCount()
+        + " reference(s), about "
+        + estimate.stripTrailingZeros().toPlainString()
+        + " credits\nPrompt: "
+        + r.prompt();
   }
 
   private static String credits(java.math.BigDecimal c) {
@@ -266,11 +340,29 @@ final class ImagineCli implements Callable<Integer> {
 
   private static String summary(ImageReply reply, Path file) {
     GenerationResult r = reply.result();
-    String cost = reply.cached()
-        ? "cached (" + (r.cost() == null || r.cost().signum() == 0 ? "free" : credits(r.cost()) + " credits") + ")"
-        : r.cost() == null ? "cost not reported" : credits(r.cost()) + " credits";
-    return "Saved " + file + "\n  model " + reply.request().model().id() + ", " + r.width() + "x" + r.height()
-        + ", seed " + r.seed() + ", " + cost + ", " + String.format(Locale.ROOT, "%.1f s", r.elapsed().toMillis() / 1000.0)
-        + "\n  repeat with: --seed " + r.seed();
+    String cost =
+        reply.cached()
+            ? "cached ("
+                + (r.cost() == null || r.cost().signum() == 0
+                    ? "free"
+                    : credits(r.cost()) + " credits")
+                + ")"
+            : r.cost() == null ? "cost not reported" : credits(r.cost()) + " credits";
+    return "Saved "
+        + file
+        + "\n  model "
+        + reply.request().model().id()
+        + ", "
+        + r.width()
+        + "x"
+        + r.height()
+        + ", seed "
+        + r.seed()
+        + ", "
+        + cost
+        + ", "
+        + String.format(Locale.ROOT, "%.1f s", r.elapsed().toMillis() / 1000.0)
+        + "\n  repeat with: --seed "
+        + r.seed();
   }
 }

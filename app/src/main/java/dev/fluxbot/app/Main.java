@@ -12,30 +12,53 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code fluxbot}: the command line. */
-@Command(name = "fluxbot", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+@Command(
+    name = "fluxbot",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
     description = "Self-hosted FLUX.2 image bot.",
-    subcommands = {RunCli.class, ImagineCli.class, QuotaCli.class, JobsCli.class, DoctorCli.class,
-        CommandLine.HelpCommand.class})
+    subcommands = {
+      RunCli.class,
+      ImagineCli.class,
+      QuotaCli.class,
+      JobsCli.class,
+      DoctorCli.class,
+      CommandLine.HelpCommand.class
+    })
 public final class Main {
   /** 0: done. */
   static final int OK = 0;
+
   /** 1: a backend failed, or moderation blocked the image. */
   static final int BACKEND_FAILURE = 1;
+
   /** 2: the user's input or the configuration is wrong. */
   static final int USER_ERROR = 2;
 
-  @Option(names = "--config", paramLabel = "FILE", scope = CommandLine.ScopeType.INHERIT,
-      description = "Config file (default: $FLUXBOT_CONFIG, else ./fluxbot.yaml if present, else built-in defaults).")
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      scope = CommandLine.ScopeType.INHERIT,
+      description =
+          "Config file (default: $FLUXBOT_CONFIG, else ./fluxbot.yaml if present, else built-in defaults).")
   Path config;
 
-  @Option(names = {"-v", "--verbose"}, scope = CommandLine.ScopeType.INHERIT, description = "Log what happens.")
+  @Option(
+      names = {"-v", "--verbose"},
+      scope = CommandLine.ScopeType.INHERIT,
+      description = "Log what happens.")
   boolean verbose;
 
   /** The process environment (tests give their own). */
   Environment environment = Environment.system();
 
   public static void main(String[] args) {
-    System.exit(run(args, Environment.system(), new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    System.exit(
+        run(
+            args,
+            Environment.system(),
+            new PrintWriter(System.out, true),
+            new PrintWriter(System.err, true)));
   }
 
   static int run(String[] args, Environment env, PrintWriter out, PrintWriter err) {
@@ -44,11 +67,13 @@ public final class Main {
     CommandLine cli = new CommandLine(main);
     cli.setOut(out);
     cli.setErr(err);
-    cli.setExecutionStrategy(parsed -> {
-      logLevel(main.verbose ? Level.INFO : Level.WARN);
-      return new CommandLine.RunLast().execute(parsed);
-    });
-    // The prompt may begin with a flag ("--ar 16:9 a fox"): it is the COMMAND, not an unknown option.
+    cli.setExecutionStrategy(
+        parsed -> {
+          logLevel(main.verbose ? Level.INFO : Level.WARN);
+          return new CommandLine.RunLast().execute(parsed);
+        });
+    // The prompt may begin with a flag ("--ar 16:9 a fox"): it is the COMMAND, not an unknown
+    // option.
     cli.getSubcommands().get("imagine").setUnmatchedOptionsArePositionalParams(true);
     cli.setExecutionExceptionHandler((e, commandLine, parsed) -> lastResort(e, main.verbose, err));
     return cli.execute(args);
@@ -62,9 +87,14 @@ public final class Main {
     if (e instanceof dev.fluxbot.core.Database.UnavailableException unavailable) {
       err.println("fluxbot: " + unavailable.getMessage());
     } else {
-      err.println("fluxbot: unexpected error (" + e.getClass().getSimpleName()
-          + (e.getMessage() == null ? "" : ": " + firstLine(e.getMessage())) + ")"
-          + (verbose ? "" : "; run again with -v to see where it happened, and report it if it persists"));
+      err.println(
+          "fluxbot: unexpected error ("
+              + e.getClass().getSimpleName()
+              + (e.getMessage() == null ? "" : ": " + firstLine(e.getMessage()))
+              + ")"
+              + (verbose
+                  ? ""
+                  : "; run again with -v to see where it happened, and report it if it persists"));
     }
     if (verbose) {
       e.printStackTrace(err);
@@ -104,7 +134,10 @@ public final class Main {
     return configFile(env).map(FluxbotConfig::load).orElse(FluxbotConfig.DEFAULTS);
   }
 
-  /** The config file: {@code --config}, else {@code $FLUXBOT_CONFIG}, else {@code ./fluxbot.yaml} if present. */
+  /**
+   * The config file: {@code --config}, else {@code $FLUXBOT_CONFIG}, else {@code ./fluxbot.yaml} if
+   * present.
+   */
   Optional<Path> configFile(Environment env) {
     return Optional.ofNullable(config)
         .or(() -> env.get(Environment.CONFIG).map(Path::of))

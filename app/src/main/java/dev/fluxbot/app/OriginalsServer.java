@@ -25,9 +25,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The bot's small web server: {@code GET <base>/originals/<job id>?exp=…&sig=…} answers a job's
- * stored original image when the link's signature holds and its time is not over. It reads the
- * job row and the image store and changes nothing. Every refusal is a short text that says what
- * to do; no request path (which holds a signature) reaches the log.
+ * stored original image when the link's signature holds and its time is not over. It reads the job
+ * row and the image store and changes nothing. Every refusal is a short text that says what to do;
+ * no request path (which holds a signature) reaches the log.
  */
 final class OriginalsServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(OriginalsServer.class);
@@ -40,13 +40,21 @@ final class OriginalsServer implements AutoCloseable {
   private final ImageStore images;
   private final InstantSource clock;
 
-  private OriginalsServer(InetSocketAddress listen, SignedLinks links, JobStore jobs, ImageStore images,
-      InstantSource clock) throws IOException {
+  private OriginalsServer(
+      InetSocketAddress listen,
+      SignedLinks links,
+      JobStore jobs,
+      ImageStore images,
+      InstantSource clock)
+      throws IOException {
     this.links = links;
     this.jobs = jobs;
     this.images = images;
     this.clock = clock;
-    InetSocketAddress bind = listen.isUnresolved() ? new InetSocketAddress(listen.getHostString(), listen.getPort()) : listen;
+    InetSocketAddress bind =
+        listen.isUnresolved()
+            ? new InetSocketAddress(listen.getHostString(), listen.getPort())
+            : listen;
     if (bind.isUnresolved()) {
       throw new IOException("unknown host " + listen.getHostString());
     }
@@ -58,17 +66,28 @@ final class OriginalsServer implements AutoCloseable {
   /**
    * Binds {@code listen} and starts serving.
    *
-   * @throws FluxbotConfig.ConfigException when the address cannot be bound (in use, not this machine's)
+   * @throws FluxbotConfig.ConfigException when the address cannot be bound (in use, not this
+   *     machine's)
    */
-  static OriginalsServer start(InetSocketAddress listen, SignedLinks links, JobStore jobs, ImageStore images,
+  static OriginalsServer start(
+      InetSocketAddress listen,
+      SignedLinks links,
+      JobStore jobs,
+      ImageStore images,
       InstantSource clock) {
     try {
       OriginalsServer server = new OriginalsServer(listen, links, jobs, images, clock);
       server.http.start();
       return server;
     } catch (IOException e) {
-      throw new FluxbotConfig.ConfigException("web.listen: cannot listen on " + listen.getHostString() + ":"
-          + listen.getPort() + " (" + e.getMessage() + "); pick a free port, or an address of this machine.");
+      throw new FluxbotConfig.ConfigException(
+          "web.listen: cannot listen on "
+              + listen.getHostString()
+              + ":"
+              + listen.getPort()
+              + " ("
+              + e.getMessage()
+              + "); pick a free port, or an address of this machine.");
     }
   }
 
@@ -81,11 +100,16 @@ final class OriginalsServer implements AutoCloseable {
     try (exchange) {
       Reply reply;
       try {
-        reply = answer(exchange.getRequestMethod(), exchange.getRequestURI().getRawPath(),
-            exchange.getRequestURI().getRawQuery());
+        reply =
+            answer(
+                exchange.getRequestMethod(),
+                exchange.getRequestURI().getRawPath(),
+                exchange.getRequestURI().getRawQuery());
       } catch (RuntimeException e) {
         log.warn("web: an original could not be served ({})", e.toString());
-        reply = Reply.text(500, "The server could not read this image just now; try again in a minute.");
+        reply =
+            Reply.text(
+                500, "The server could not read this image just now; try again in a minute.");
       }
       reply.send(exchange, "HEAD".equals(exchange.getRequestMethod()));
     } catch (IOException | UncheckedIOException e) {
@@ -95,9 +119,12 @@ final class OriginalsServer implements AutoCloseable {
 
   private Reply answer(String method, String rawPath, String rawQuery) {
     String base = links.basePath();
-    String jobId = rawPath != null && rawPath.startsWith(base) ? rawPath.substring(base.length()) : null;
+    String jobId =
+        rawPath != null && rawPath.startsWith(base) ? rawPath.substring(base.length()) : null;
     if (jobId == null || !jobId.matches(JOB_ID)) {
-      return Reply.text(404, "Not found. This server only serves originals of fluxbot images, at the links under them.");
+      return Reply.text(
+          404,
+          "Not found. This server only serves originals of fluxbot images, at the links under them.");
     }
     if (!"GET".equals(method) && !"HEAD".equals(method)) {
       return Reply.text(405, "Only GET and HEAD work here.").withHeader("Allow", "GET, HEAD");
@@ -105,12 +132,23 @@ final class OriginalsServer implements AutoCloseable {
     Map<String, String> query = query(rawQuery);
     String exp = query.get("exp");
     return switch (links.check(jobId, exp, query.get("sig"))) {
-      case FORGED -> Reply.text(403, "This link is not valid: its signature does not match. Use the Original button "
-          + "under the image; a link that was changed or cut short does not work.");
-      case EXPIRED -> Reply.text(403, "This link expired at " + DateTimeFormatter.ISO_INSTANT.format(
-          Instant.ofEpochSecond(Long.parseLong(exp))) + "; links to originals work for " + links.life().toDays()
-          + " days. Ask the bot's admin for the original of job " + jobId + " (fluxbot jobs show " + jobId
-          + " -o FILE).");
+      case FORGED ->
+          Reply.text(
+              403,
+              "This link is not valid: its signature does not match. Use the Original button "
+                  + "under the image; a link that was changed or cut short does not work.");
+      case EXPIRED ->
+          Reply.text(
+              403,
+              "This link expired at "
+                  + DateTimeFormatter.ISO_INSTANT.format(Instant.ofEpochSecond(Long.parseLong(exp)))
+                  + "; links to originals work for "
+                  + links.life().toDays()
+                  + " days. Ask the bot's admin for the original of job "
+                  + jobId
+                  + " (fluxbot jobs show "
+                  + jobId
+                  + " -o FILE).");
       case VALID -> image(jobId, Long.parseLong(exp));
     };
   }
@@ -123,9 +161,11 @@ final class OriginalsServer implements AutoCloseable {
     JobStore.Job j = job.get();
     Optional<byte[]> bytes = images.get(j.imageHash());
     if (bytes.isEmpty()) {
-      return Reply.text(404, "The original of job " + jobId + " is no longer stored on this server.");
+      return Reply.text(
+          404, "The original of job " + jobId + " is no longer stored on this server.");
     }
-    long maxAge = Math.max(0, Duration.between(clock.instant(), Instant.ofEpochSecond(exp)).toSeconds());
+    long maxAge =
+        Math.max(0, Duration.between(clock.instant(), Instant.ofEpochSecond(exp)).toSeconds());
     String file = "fluxbot-" + j.request().seed() + "." + j.imageType().extension();
     return new Reply(200, j.imageType().mediaType(), bytes.get(), Map.of())
         .withHeader("Content-Disposition", "attachment; filename=\"" + file + "\"")
@@ -141,7 +181,8 @@ final class OriginalsServer implements AutoCloseable {
       int eq = pair.indexOf('=');
       if (eq > 0) {
         try {
-          out.putIfAbsent(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
+          out.putIfAbsent(
+              URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
               URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
         } catch (IllegalArgumentException e) {
           // a malformed escape: the parameter counts as absent, and the link as not valid
@@ -164,7 +205,11 @@ final class OriginalsServer implements AutoCloseable {
     }
 
     static Reply text(int status, String text) {
-      return new Reply(status, "text/plain; charset=utf-8", (text + "\n").getBytes(StandardCharsets.UTF_8), Map.of());
+      return new Reply(
+          status,
+          "text/plain; charset=utf-8",
+          (text + "\n").getBytes(StandardCharsets.UTF_8),
+          Map.of());
     }
 
     Reply withHeader(String name, String value) {

@@ -6,11 +6,9 @@ import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
@@ -18,29 +16,39 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code fluxbot quota …}: the admin operations, on the same store the bot uses. */
-@Command(name = "quota", mixinStandardHelpOptions = true,
-    description = {"Credits and bans, on the store the bot uses.",
-        "Users, roles and scopes are PLATFORM:ID[@SCOPE] (like discord:1234@5678); a bare ID is a CLI user."},
-    subcommands = {QuotaCli.Set.class, QuotaCli.Grant.class, QuotaCli.Show.class, QuotaCli.Reset.class,
-        QuotaCli.Ban.class, QuotaCli.Unban.class, QuotaCli.Usage.class})
+@Command(
+    name = "quota",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Credits and bans, on the store the bot uses.",
+      "Users, roles and scopes are PLATFORM:ID[@SCOPE] (like discord:1234@5678); a bare ID is a CLI user."
+    },
+    subcommands = {
+      QuotaCli.Set.class,
+      QuotaCli.Grant.class,
+      QuotaCli.Show.class,
+      QuotaCli.Reset.class,
+      QuotaCli.Ban.class,
+      QuotaCli.Unban.class,
+      QuotaCli.Usage.class
+    })
 final class QuotaCli {
-  @CommandLine.ParentCommand
-  Main main;
+  @CommandLine.ParentCommand Main main;
 
   /** The shared start of every quota command: open the store, run, report. */
   abstract static class Base implements Callable<Integer> {
-    @CommandLine.ParentCommand
-    QuotaCli parent;
+    @CommandLine.ParentCommand QuotaCli parent;
 
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
     @Override
     public final Integer call() {
-      return parent.main.withStore(spec, (wiring, out, err) -> {
-        run(wiring.quota, out);
-        return Main.OK;
-      });
+      return parent.main.withStore(
+          spec,
+          (wiring, out, err) -> {
+            run(wiring.quota, out);
+            return Main.OK;
+          });
     }
 
     abstract void run(QuotaService quota, PrintWriter out);
@@ -54,7 +62,10 @@ final class QuotaCli {
     @Option(names = "--role", paramLabel = "PLATFORM:ROLE[@SCOPE]", description = "A role.")
     String role;
 
-    @Option(names = "--scope", paramLabel = "PLATFORM:SCOPE", description = "A guild, workspace or chat ('*' for all).")
+    @Option(
+        names = "--scope",
+        paramLabel = "PLATFORM:SCOPE",
+        description = "A guild, workspace or chat ('*' for all).")
     String scope;
 
     QuotaService.Subject subject() {
@@ -71,15 +82,23 @@ final class QuotaCli {
     }
   }
 
-  @Command(name = "set", description = "Credits per period for a user, a role or a scope (the most specific wins).")
+  @Command(
+      name = "set",
+      description = "Credits per period for a user, a role or a scope (the most specific wins).")
   static final class Set extends Base {
     @ArgGroup(exclusive = true, multiplicity = "1")
     Target target;
 
-    @Option(names = "--credits", required = true, description = "Credits per period (1 credit = $0.01).")
+    @Option(
+        names = "--credits",
+        required = true,
+        description = "Credits per period (1 credit = $0.01).")
     BigDecimal credits;
 
-    @Option(names = "--period", defaultValue = "day", description = "day, week or month (default: day).")
+    @Option(
+        names = "--period",
+        defaultValue = "day",
+        description = "day, week or month (default: day).")
     String period;
 
     @Override
@@ -87,8 +106,14 @@ final class QuotaCli {
       QuotaService.Period p = Wiring.period(period, "--period");
       QuotaService.Subject subject = target.subject();
       quota.setRule(subject, p, milli("--credits", credits));
-      out.println("Set " + describe(subject) + " to " + credits.stripTrailingZeros().toPlainString() + " credits per "
-          + p.name().toLowerCase(Locale.ROOT) + ".");
+      out.println(
+          "Set "
+              + describe(subject)
+              + " to "
+              + credits.stripTrailingZeros().toPlainString()
+              + " credits per "
+              + p.name().toLowerCase(Locale.ROOT)
+              + ".");
     }
   }
 
@@ -104,7 +129,8 @@ final class QuotaCli {
     void run(QuotaService quota, PrintWriter out) {
       UserSpec u = UserSpec.parse("--user", user);
       quota.grant(u.platform(), u.scopeId(), u.id(), milli("--credits", credits));
-      out.println("Granted " + credits.stripTrailingZeros().toPlainString() + " credits to " + u + ".");
+      out.println(
+          "Granted " + credits.stripTrailingZeros().toPlainString() + " credits to " + u + ".");
       print(quota.show(u.platform(), u.scopeId(), u.id(), java.util.Set.of()), u, out);
     }
   }
@@ -114,7 +140,11 @@ final class QuotaCli {
     @Option(names = "--user", required = true, paramLabel = "PLATFORM:ID[@SCOPE]")
     String user;
 
-    @Option(names = "--roles", split = ",", paramLabel = "ROLE", description = "The user's roles in that scope.")
+    @Option(
+        names = "--roles",
+        split = ",",
+        paramLabel = "ROLE",
+        description = "The user's roles in that scope.")
     List<String> roles = List.of();
 
     @Override
@@ -124,7 +154,9 @@ final class QuotaCli {
     }
   }
 
-  @Command(name = "reset", description = "Clears a user's spending and grants in the current window.")
+  @Command(
+      name = "reset",
+      description = "Clears a user's spending and grants in the current window.")
   static final class Reset extends Base {
     @Option(names = "--user", required = true, paramLabel = "PLATFORM:ID[@SCOPE]")
     String user;
@@ -138,7 +170,9 @@ final class QuotaCli {
     }
   }
 
-  @Command(name = "ban", description = "Stops a user from making images (in one scope, or '*' for all).")
+  @Command(
+      name = "ban",
+      description = "Stops a user from making images (in one scope, or '*' for all).")
   static final class Ban extends Base {
     @Option(names = "--user", required = true, paramLabel = "PLATFORM:ID[@SCOPE]")
     String user;
@@ -169,7 +203,10 @@ final class QuotaCli {
 
   @Command(name = "usage", description = "Jobs and credits per user and model.")
   static final class Usage extends Base {
-    @Option(names = "--days", defaultValue = "30", description = "How many days back (default: 30).")
+    @Option(
+        names = "--days",
+        defaultValue = "30",
+        description = "How many days back (default: 30).")
     int days;
 
     @Override
@@ -181,8 +218,15 @@ final class QuotaCli {
       List<QuotaService.UsageRow> rows = quota.usage(to.minus(Duration.ofDays(days)), to);
       out.printf(Locale.ROOT, "%-40s %-18s %6s %10s%n", "user", "model", "jobs", "credits");
       for (QuotaService.UsageRow r : rows) {
-        String who = r.platform() + ":" + r.userId() + ("*".equals(r.scopeId()) ? "" : "@" + r.scopeId());
-        out.printf(Locale.ROOT, "%-40s %-18s %6d %10s%n", who, r.modelId(), r.jobs(), credits(r.creditsMilli()));
+        String who =
+            r.platform() + ":" + r.userId() + ("*".equals(r.scopeId()) ? "" : "@" + r.scopeId());
+        out.printf(
+            Locale.ROOT,
+            "%-40s %-18s %6d %10s%n",
+            who,
+            r.modelId(),
+            r.jobs(),
+            credits(r.creditsMilli()));
       }
       if (rows.isEmpty()) {
         out.println("(no jobs in the last " + days + " days)");
@@ -190,20 +234,30 @@ final class QuotaCli {
     }
   }
 
-  /** The most credits a rule or a grant may name: a billion ($10 million), far past any real budget. */
+  /**
+   * The most credits a rule or a grant may name: a billion ($10 million), far past any real budget.
+   */
   static final BigDecimal MAX_CREDITS = BigDecimal.valueOf(1_000_000_000);
 
   static long milli(String field, BigDecimal credits) {
     if (credits.signum() < 0 || credits.compareTo(MAX_CREDITS) > 0) {
-      throw new IllegalArgumentException(field + ": must be from 0 to " + MAX_CREDITS.toPlainString() + " credits; got "
-          + shown(credits) + ". Example: " + field + " 50");
+      throw new IllegalArgumentException(
+          field
+              + ": must be from 0 to "
+              + MAX_CREDITS.toPlainString()
+              + " credits; got "
+              + shown(credits)
+              + ". Example: "
+              + field
+              + " 50");
     }
     return credits.movePointRight(3).setScale(0, java.math.RoundingMode.HALF_UP).longValueExact();
   }
 
   /** A typed number as written, but never a thousand-digit expansion of 1e400. */
   private static String shown(BigDecimal value) {
-    String plain = value.abs().compareTo(MAX_CREDITS) > 0 ? value.toString() : value.toPlainString();
+    String plain =
+        value.abs().compareTo(MAX_CREDITS) > 0 ? value.toString() : value.toPlainString();
     return plain.length() > 40 ? plain.substring(0, 39) + "…" : plain;
   }
 
@@ -221,16 +275,32 @@ final class QuotaCli {
   }
 
   static void print(QuotaService.Status s, UserSpec u, PrintWriter out) {
-    out.println(u + ": " + credits(s.leftMilli()) + " of " + credits(s.limitMilli() + s.grantedMilli())
-        + " credits left " + switch (s.period()) {
-          case DAY -> "today";
-          case WEEK -> "this week";
-          case MONTH -> "this month";
-        } + " (spent " + credits(s.spentMilli())
-        + ", held by running jobs " + credits(s.reservedMilli()) + ", granted " + credits(s.grantedMilli())
-        + "; limit from " + s.source() + ")" + (s.banned() ? "; BANNED" : ""));
-    out.println("  window " + DateTimeFormatter.ISO_INSTANT.format(s.windowStart()) + " to "
-        + DateTimeFormatter.ISO_INSTANT.format(s.resetsAt()));
+    out.println(
+        u
+            + ": "
+            + credits(s.leftMilli())
+            + " of "
+            + credits(s.limitMilli() + s.grantedMilli())
+            + " credits left "
+            + switch (s.period()) {
+              case DAY -> "today";
+              case WEEK -> "this week";
+              case MONTH -> "this month";
+            }
+            + " (spent "
+            + credits(s.spentMilli())
+            + ", held by running jobs "
+            + credits(s.reservedMilli())
+            + ", granted "
+            + credits(s.grantedMilli())
+            + "; limit from "
+            + s.source()
+            + ")"
+            + (s.banned() ? "; BANNED" : ""));
+    out.println(
+        "  window "
+            + DateTimeFormatter.ISO_INSTANT.format(s.windowStart())
+            + " to "
+            + DateTimeFormatter.ISO_INSTANT.format(s.resetsAt()));
   }
-
 }

@@ -20,9 +20,9 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.Function;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -30,26 +30,31 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code fluxbot run}: the bot. Starts every configured platform on the embedded defaults, picks
- * up what a previous run left unfinished, and on SIGTERM lets running jobs finish (queued ones
- * stay queued in the database for the next start).
+ * {@code fluxbot run}: the bot. Starts every configured platform on the embedded defaults, picks up
+ * what a previous run left unfinished, and on SIGTERM lets running jobs finish (queued ones stay
+ * queued in the database for the next start).
  */
-@Command(name = "run", mixinStandardHelpOptions = true,
-    description = {"Runs the bot on every configured chat platform until stopped (SIGTERM or Ctrl-C).",
-        "Discord: set FLUXBOT_DISCORD_TOKEN. Telegram: set FLUXBOT_TELEGRAM_TOKEN.",
-        "Slack: set FLUXBOT_SLACK_BOT_TOKEN and FLUXBOT_SLACK_APP_TOKEN (Socket Mode), or FLUXBOT_SLACK_MODE=http with"
-            + " FLUXBOT_SLACK_SIGNING_SECRET. Images: BFL_API_KEY.",
-        "Download links to originals: web.public_url in the config (key: FLUXBOT_WEB_SECRET or data/web-secret)."})
+@Command(
+    name = "run",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Runs the bot on every configured chat platform until stopped (SIGTERM or Ctrl-C).",
+      "Discord: set FLUXBOT_DISCORD_TOKEN. Telegram: set FLUXBOT_TELEGRAM_TOKEN.",
+      "Slack: set FLUXBOT_SLACK_BOT_TOKEN and FLUXBOT_SLACK_APP_TOKEN (Socket Mode), or FLUXBOT_SLACK_MODE=http with"
+          + " FLUXBOT_SLACK_SIGNING_SECRET. Images: BFL_API_KEY.",
+      "Download links to originals: web.public_url in the config (key: FLUXBOT_WEB_SECRET or data/web-secret)."
+    })
 final class RunCli implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(RunCli.class);
 
-  @CommandLine.ParentCommand
-  Main main;
+  @CommandLine.ParentCommand Main main;
 
-  @CommandLine.Spec
-  CommandLine.Model.CommandSpec spec;
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--grace", defaultValue = "30", paramLabel = "SECONDS",
+  @Option(
+      names = "--grace",
+      defaultValue = "30",
+      paramLabel = "SECONDS",
       description = "On shutdown, how long running jobs may take to finish (default: 30).")
   int graceSeconds;
 
@@ -68,7 +73,9 @@ final class RunCli implements Callable<Integer> {
     }
     try {
       wiring.startLocal();
-    } catch (FluxbotConfig.ConfigException | IllegalStateException | java.io.UncheckedIOException e) {
+    } catch (FluxbotConfig.ConfigException
+        | IllegalStateException
+        | java.io.UncheckedIOException e) {
       err.println("fluxbot: " + e.getMessage());
       wiring.close();
       return Main.USER_ERROR;
@@ -76,10 +83,12 @@ final class RunCli implements Callable<Integer> {
     List<Platform> platforms = new ArrayList<>();
     OriginalsServer web = null;
     try {
-      Optional<Secret> discordToken = main.environment.secret(Environment.DISCORD_TOKEN, config.discord().tokenFile(),
-          "discord.token_file");
-      Optional<Secret> telegramToken = main.environment.secret(Environment.TELEGRAM_TOKEN,
-          config.telegram().tokenFile(), "telegram.token_file");
+      Optional<Secret> discordToken =
+          main.environment.secret(
+              Environment.DISCORD_TOKEN, config.discord().tokenFile(), "discord.token_file");
+      Optional<Secret> telegramToken =
+          main.environment.secret(
+              Environment.TELEGRAM_TOKEN, config.telegram().tokenFile(), "telegram.token_file");
       Optional<SlackBot.Config> slackConfig;
       try {
         slackConfig = SlackPlatform.config(main.environment, config.slack());
@@ -89,24 +98,36 @@ final class RunCli implements Callable<Integer> {
         return Main.USER_ERROR;
       }
       if (discordToken.isEmpty() && telegramToken.isEmpty() && slackConfig.isEmpty()) {
-        err.println("fluxbot: no chat platform is configured. For Discord, set FLUXBOT_DISCORD_TOKEN to the bot's token "
-            + "(Developer Portal → your app → Bot → Reset Token); for Telegram, set FLUXBOT_TELEGRAM_TOKEN to the token "
-            + "@BotFather gave you; for Slack, set FLUXBOT_SLACK_BOT_TOKEN (xoxb-…) and FLUXBOT_SLACK_APP_TOKEN (xapp-…, "
-            + "Socket Mode). Then run again.");
+        err.println(
+            "fluxbot: no chat platform is configured. For Discord, set FLUXBOT_DISCORD_TOKEN to the bot's token "
+                + "(Developer Portal → your app → Bot → Reset Token); for Telegram, set FLUXBOT_TELEGRAM_TOKEN to the token "
+                + "@BotFather gave you; for Slack, set FLUXBOT_SLACK_BOT_TOKEN (xoxb-…) and FLUXBOT_SLACK_APP_TOKEN (xapp-…, "
+                + "Socket Mode). Then run again.");
         wiring.close();
         return Main.USER_ERROR;
       }
-      log.info("backend bfl: {} ({})", wiring.bfl.config().baseUrl(),
+      log.info(
+          "backend bfl: {} ({})",
+          wiring.bfl.config().baseUrl(),
           wiring.bfl.config().apiKey() == null ? "NO KEY: set BFL_API_KEY" : "key set");
       if (wiring.local != null) {
         for (var w : wiring.local.workers()) {
-          log.info("backend local-klein: worker {} {}", w.url(), w.healthy() ? "healthy, " + w.health().describe()
-              : w.problem() + (wiring.local.config().spawn() != null ? " (the spawned worker may still be loading)" : ""));
+          log.info(
+              "backend local-klein: worker {} {}",
+              w.url(),
+              w.healthy()
+                  ? "healthy, " + w.health().describe()
+                  : w.problem()
+                      + (wiring.local.config().spawn() != null
+                          ? " (the spawned worker may still be loading)"
+                          : ""));
         }
-        log.info("backend local-klein: klein requests go local first; fallback to BFL {}",
+        log.info(
+            "backend local-klein: klein requests go local first; fallback to BFL {}",
             wiring.local.config().fallbackToBfl() ? "on" : "off");
       }
-      ImagineService.Leftovers leftovers = wiring.imagine.leftovers(); // before any platform can make a job
+      ImagineService.Leftovers leftovers =
+          wiring.imagine.leftovers(); // before any platform can make a job
       SignedLinks links;
       try {
         links = signedLinks(config);
@@ -124,7 +145,9 @@ final class RunCli implements Callable<Integer> {
           log.info("platform {}: ready", platform.name());
         }
         web = links == null ? null : startWeb(config.web(), links, wiring);
-      } catch (IllegalStateException | IllegalArgumentException | java.io.UncheckedIOException
+      } catch (IllegalStateException
+          | IllegalArgumentException
+          | java.io.UncheckedIOException
           | FluxbotConfig.ConfigException e) {
         err.println("fluxbot: " + e.getMessage());
         platforms.forEach(Platform::close);
@@ -132,27 +155,42 @@ final class RunCli implements Callable<Integer> {
         wiring.close();
         return Main.USER_ERROR;
       }
-      var resumed = wiring.imagine.resumeUnfinished(leftovers, j -> !"cli".equals(j.requester().platform()),
-          j -> platforms.stream().map(platform -> platform.replyFor(j)).flatMap(Optional::stream).findFirst()
-              .orElse(null));
+      var resumed =
+          wiring.imagine.resumeUnfinished(
+              leftovers,
+              j -> !"cli".equals(j.requester().platform()),
+              j ->
+                  platforms.stream()
+                      .map(platform -> platform.replyFor(j))
+                      .flatMap(Optional::stream)
+                      .findFirst()
+                      .orElse(null));
       if (!resumed.isEmpty()) {
         log.info("resumed {} job(s) left from the last run", resumed.size());
       }
-      err.println("fluxbot: running (" + String.join(", ", platforms.stream().map(Platform::name).toList())
-          + "). Stop with Ctrl-C or SIGTERM.");
+      err.println(
+          "fluxbot: running ("
+              + String.join(", ", platforms.stream().map(Platform::name).toList())
+              + "). Stop with Ctrl-C or SIGTERM.");
       err.flush();
       CountDownLatch stopped = new CountDownLatch(1);
       CountDownLatch done = new CountDownLatch(1);
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        stopped.countDown();
-        try {
-          done.await();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }, "fluxbot-shutdown"));
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    stopped.countDown();
+                    try {
+                      done.await();
+                    } catch (InterruptedException e) {
+                      Thread.currentThread().interrupt();
+                    }
+                  },
+                  "fluxbot-shutdown"));
       stopped.await();
-      log.info("stopping: running jobs get {} s to finish; queued ones wait for the next start", graceSeconds);
+      log.info(
+          "stopping: running jobs get {} s to finish; queued ones wait for the next start",
+          graceSeconds);
       wiring.shutdown(Duration.ofSeconds(graceSeconds));
       platforms.forEach(Platform::close);
       closeWeb(web);
@@ -167,10 +205,19 @@ final class RunCli implements Callable<Integer> {
     }
   }
 
-  /** One chat platform as {@code run} drives it: its name, how it starts, its stored jobs' replies, its stop. */
-  private record Platform(String name, Starter starter, Function<JobStore.Job, Optional<ChatReply>> replies,
+  /**
+   * One chat platform as {@code run} drives it: its name, how it starts, its stored jobs' replies,
+   * its stop.
+   */
+  private record Platform(
+      String name,
+      Starter starter,
+      Function<JobStore.Job, Optional<ChatReply>> replies,
       Runnable closer) {
-    /** Starts the bot; a refused token or a taken port is an {@link IllegalStateException} with the reason. */
+    /**
+     * Starts the bot; a refused token or a taken port is an {@link IllegalStateException} with the
+     * reason.
+     */
     interface Starter {
       void start() throws InterruptedException;
     }
@@ -189,13 +236,28 @@ final class RunCli implements Callable<Integer> {
   }
 
   private Platform discord(FluxbotConfig config, Secret token, SignedLinks links, Wiring wiring) {
-    OriginalLinks originals = links == null ? OriginalLinks.NONE : jobId -> Optional.of(links.linkFor(jobId));
-    DiscordBot bot = new DiscordBot(new DiscordBot.Config(token,
-        main.environment.get(Environment.DISCORD_REST_URL).orElse(config.discord().restBaseUrl()),
-        main.environment.get(Environment.DISCORD_GATEWAY_URL).orElse(config.discord().gatewayUrl()),
-        new HashSet<>(config.discord().adminRoles()), config.discord().allowDms()),
-        new DiscordBot.Services(wiring.imagine, wiring.quota, wiring.jobs, wiring.settings, wiring.catalog,
-            InstantSource.system(), originals));
+    OriginalLinks originals =
+        links == null ? OriginalLinks.NONE : jobId -> Optional.of(links.linkFor(jobId));
+    DiscordBot bot =
+        new DiscordBot(
+            new DiscordBot.Config(
+                token,
+                main.environment
+                    .get(Environment.DISCORD_REST_URL)
+                    .orElse(config.discord().restBaseUrl()),
+                main.environment
+                    .get(Environment.DISCORD_GATEWAY_URL)
+                    .orElse(config.discord().gatewayUrl()),
+                new HashSet<>(config.discord().adminRoles()),
+                config.discord().allowDms()),
+            new DiscordBot.Services(
+                wiring.imagine,
+                wiring.quota,
+                wiring.jobs,
+                wiring.settings,
+                wiring.catalog,
+                InstantSource.system(),
+                originals));
     return new Platform("discord", bot::start, bot::replyFor, bot::close);
   }
 
@@ -206,43 +268,84 @@ final class RunCli implements Callable<Integer> {
 
   private Platform telegram(FluxbotConfig config, Secret token, Wiring wiring) {
     FluxbotConfig.Telegram t = config.telegram();
-    TelegramBot.Config tc = TelegramBot.Config.of(token)
-        .withAdmins(Set.copyOf(t.adminUserIds()))
-        .withQuotaZone(ZoneId.of(config.quotas().zone()));
-    Optional<String> base = main.environment.get(Environment.TELEGRAM_API_URL).or(() -> Optional.ofNullable(t.apiBaseUrl()));
+    TelegramBot.Config tc =
+        TelegramBot.Config.of(token)
+            .withAdmins(Set.copyOf(t.adminUserIds()))
+            .withQuotaZone(ZoneId.of(config.quotas().zone()));
+    Optional<String> base =
+        main.environment
+            .get(Environment.TELEGRAM_API_URL)
+            .or(() -> Optional.ofNullable(t.apiBaseUrl()));
     if (base.isPresent()) {
       tc = tc.withApiBaseUrl(URI.create(base.get().strip()));
     }
     if (t.webhook() != null) {
-      Secret secret = main.environment.secret(Environment.TELEGRAM_WEBHOOK_SECRET, t.webhook().secretFile(),
-          "telegram.webhook.secret_file").orElseThrow(() -> new FluxbotConfig.ConfigException(
-              "telegram.webhook: needs a secret token Telegram will send with each update: set "
-                  + Environment.TELEGRAM_WEBHOOK_SECRET + " (e.g. the output of openssl rand -hex 32) or "
-                  + "telegram.webhook.secret_file"));
-      tc = tc.withWebhook(new TelegramBot.Webhook(URI.create(t.webhook().publicUrl()), t.webhook().address(),
-          t.webhook().path(), secret));
+      Secret secret =
+          main.environment
+              .secret(
+                  Environment.TELEGRAM_WEBHOOK_SECRET,
+                  t.webhook().secretFile(),
+                  "telegram.webhook.secret_file")
+              .orElseThrow(
+                  () ->
+                      new FluxbotConfig.ConfigException(
+                          "telegram.webhook: needs a secret token Telegram will send with each update: set "
+                              + Environment.TELEGRAM_WEBHOOK_SECRET
+                              + " (e.g. the output of openssl rand -hex 32) or "
+                              + "telegram.webhook.secret_file"));
+      tc =
+          tc.withWebhook(
+              new TelegramBot.Webhook(
+                  URI.create(t.webhook().publicUrl()),
+                  t.webhook().address(),
+                  t.webhook().path(),
+                  secret));
     }
-    TelegramBot bot = new TelegramBot(tc, new TelegramBot.Services(wiring.imagine, wiring.quota, wiring.jobs,
-        wiring.settings, wiring.images, wiring.catalog, InstantSource.system(), Sleeper.SYSTEM));
+    TelegramBot bot =
+        new TelegramBot(
+            tc,
+            new TelegramBot.Services(
+                wiring.imagine,
+                wiring.quota,
+                wiring.jobs,
+                wiring.settings,
+                wiring.images,
+                wiring.catalog,
+                InstantSource.system(),
+                Sleeper.SYSTEM));
     return new Platform("telegram", bot::start, bot::replyFor, bot::close);
   }
 
-  /** The signer of links to originals where {@code web.public_url} is set, else null; reads or makes its key. */
+  /**
+   * The signer of links to originals where {@code web.public_url} is set, else null; reads or makes
+   * its key.
+   */
   private SignedLinks signedLinks(FluxbotConfig config) {
     FluxbotConfig.Web w = config.web();
     if (!w.enabled()) {
-      log.info("web: off; a preview names the job whose original an admin can save (set web.public_url for links)");
+      log.info(
+          "web: off; a preview names the job whose original an admin can save (set web.public_url for links)");
       return null;
     }
     WebSecret.Key key = WebSecret.load(main.environment, Path.of(config.storage().dataDir()));
-    log.info("web: download links signed with the key from {}, good for {} days", key.source(), w.linkDays());
-    return new SignedLinks(key.bytes(), w.publicUrl(), Duration.ofDays(w.linkDays()), InstantSource.system());
+    log.info(
+        "web: download links signed with the key from {}, good for {} days",
+        key.source(),
+        w.linkDays());
+    return new SignedLinks(
+        key.bytes(), w.publicUrl(), Duration.ofDays(w.linkDays()), InstantSource.system());
   }
 
   private static OriginalsServer startWeb(FluxbotConfig.Web w, SignedLinks links, Wiring wiring) {
-    OriginalsServer web = OriginalsServer.start(w.address(), links, wiring.jobs, wiring.images, InstantSource.system());
-    log.info("web: serving originals on {}:{} as {}{}…", web.address().getHostString(), web.address().getPort(),
-        w.publicUrl(), SignedLinks.PATH);
+    OriginalsServer web =
+        OriginalsServer.start(
+            w.address(), links, wiring.jobs, wiring.images, InstantSource.system());
+    log.info(
+        "web: serving originals on {}:{} as {}{}…",
+        web.address().getHostString(),
+        web.address().getPort(),
+        w.publicUrl(),
+        SignedLinks.PATH);
     return web;
   }
 
@@ -251,5 +354,4 @@ final class RunCli implements Callable<Integer> {
       web.close();
     }
   }
-
 }

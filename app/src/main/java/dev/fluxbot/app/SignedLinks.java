@@ -21,6 +21,7 @@ import javax.crypto.spec.SecretKeySpec;
 final class SignedLinks {
   /** Below the public URL's own path. */
   static final String PATH = "/originals/";
+
   private static final String MAC = "HmacSHA256";
 
   /** What a presented link turned out to be. */
@@ -37,10 +38,13 @@ final class SignedLinks {
   private final Duration life;
   private final InstantSource clock;
 
-  /** @param publicUrl without a trailing slash, as {@link FluxbotConfig.Web} keeps it */
+  /**
+   * @param publicUrl without a trailing slash, as {@link FluxbotConfig.Web} keeps it
+   */
   SignedLinks(byte[] key, String publicUrl, Duration life, InstantSource clock) {
     if (key.length < 32) {
-      throw new IllegalArgumentException("the link key must be at least 32 bytes; got " + key.length);
+      throw new IllegalArgumentException(
+          "the link key must be at least 32 bytes; got " + key.length);
     }
     this.key = new SecretKeySpec(key, MAC);
     this.publicUrl = Objects.requireNonNull(publicUrl, "publicUrl");
@@ -74,14 +78,17 @@ final class SignedLinks {
     if (!MessageDigest.isEqual(expected, sig.getBytes(StandardCharsets.US_ASCII))) {
       return Verdict.FORGED;
     }
-    return clock.instant().isBefore(Instant.ofEpochSecond(seconds)) ? Verdict.VALID : Verdict.EXPIRED;
+    return clock.instant().isBefore(Instant.ofEpochSecond(seconds))
+        ? Verdict.VALID
+        : Verdict.EXPIRED;
   }
 
   private String sign(String jobId, long exp) {
     try {
       Mac mac = Mac.getInstance(MAC);
       mac.init(key);
-      byte[] sig = mac.doFinal(("fluxbot original\n" + jobId + "\n" + exp).getBytes(StandardCharsets.UTF_8));
+      byte[] sig =
+          mac.doFinal(("fluxbot original\n" + jobId + "\n" + exp).getBytes(StandardCharsets.UTF_8));
       return Base64.getUrlEncoder().withoutPadding().encodeToString(sig);
     } catch (NoSuchAlgorithmException | InvalidKeyException e) {
       throw new IllegalStateException("HMAC-SHA256 is not available in this JVM", e);

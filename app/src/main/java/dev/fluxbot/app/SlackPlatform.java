@@ -18,13 +18,13 @@ import okhttp3.OkHttpClient;
 
 /**
  * Slack for {@code fluxbot run}: the {@code slack} section of {@code fluxbot.yaml}, where each
- * setting's environment variable wins. On when a bot token is given ({@value #BOT_TOKEN}, or the file
- * {@code slack.bot_token_file} names).
+ * setting's environment variable wins. On when a bot token is given ({@value #BOT_TOKEN}, or the
+ * file {@code slack.bot_token_file} names).
  *
  * <ul>
- *   <li>{@value #MODE} ({@code slack.mode}): {@code socket} (the default; needs {@value #APP_TOKEN} or
- *       {@code slack.app_token_file}) or {@code http} (needs {@value #SIGNING_SECRET} or
- *       {@code slack.signing_secret_file}; listens on {@value #HTTP_LISTEN} ({@code slack.http_listen}),
+ *   <li>{@value #MODE} ({@code slack.mode}): {@code socket} (the default; needs {@value #APP_TOKEN}
+ *       or {@code slack.app_token_file}) or {@code http} (needs {@value #SIGNING_SECRET} or {@code
+ *       slack.signing_secret_file}; listens on {@value #HTTP_LISTEN} ({@code slack.http_listen}),
  *       default {@value #DEFAULT_LISTEN}, at {@code /slack/events})
  *   <li>{@value #API_URL} ({@code slack.api_base_url}): the Web API's prefix, default Slack's
  *       ({@code https://slack.com/api/})
@@ -56,13 +56,15 @@ final class SlackPlatform {
     if (fromEnv.isPresent()) {
       return new Named(variable, fromEnv.get());
     }
-    return new Named(setting, configured == null || configured.isBlank() ? null : configured.strip());
+    return new Named(
+        setting, configured == null || configured.isBlank() ? null : configured.strip());
   }
 
   /**
    * The bot's settings, or empty where Slack is not configured.
    *
-   * @throws FluxbotConfig.ConfigException naming the variable or setting, the rule, the value and the fix
+   * @throws FluxbotConfig.ConfigException naming the variable or setting, the rule, the value and
+   *     the fix
    */
   static Optional<SlackBot.Config> config(Environment env, FluxbotConfig.Slack yaml) {
     Optional<Secret> bot = env.secret(BOT_TOKEN, yaml.botTokenFile(), "slack.bot_token_file");
@@ -70,36 +72,63 @@ final class SlackPlatform {
       return Optional.empty();
     }
     Named mode = pick(env, MODE, "slack.mode", yaml.mode());
-    SlackBot.Mode m = switch (Objects.requireNonNullElse(mode.value(), "socket").toLowerCase(Locale.ROOT)) {
-      case "socket" -> SlackBot.Mode.SOCKET;
-      case "http" -> SlackBot.Mode.HTTP;
-      default -> throw new FluxbotConfig.ConfigException(mode.name() + ": must be socket or http; got \"" + mode.value()
-          + "\". Leave it unset for Socket Mode.");
-    };
+    SlackBot.Mode m =
+        switch (Objects.requireNonNullElse(mode.value(), "socket").toLowerCase(Locale.ROOT)) {
+          case "socket" -> SlackBot.Mode.SOCKET;
+          case "http" -> SlackBot.Mode.HTTP;
+          default ->
+              throw new FluxbotConfig.ConfigException(
+                  mode.name()
+                      + ": must be socket or http; got \""
+                      + mode.value()
+                      + "\". Leave it unset for Socket Mode.");
+        };
     Secret app = env.secret(APP_TOKEN, yaml.appTokenFile(), "slack.app_token_file").orElse(null);
     if (m == SlackBot.Mode.SOCKET && app == null) {
-      throw new FluxbotConfig.ConfigException(APP_TOKEN + " (or slack.app_token_file): Socket Mode needs an app-level "
-          + "token (xapp-…) with connections:write; none is set. Make one under Basic Information → App-Level Tokens, "
-          + "or use HTTP mode.");
+      throw new FluxbotConfig.ConfigException(
+          APP_TOKEN
+              + " (or slack.app_token_file): Socket Mode needs an app-level "
+              + "token (xapp-…) with connections:write; none is set. Make one under Basic Information → App-Level Tokens, "
+              + "or use HTTP mode.");
     }
-    Secret signing = env.secret(SIGNING_SECRET, yaml.signingSecretFile(), "slack.signing_secret_file").orElse(null);
+    Secret signing =
+        env.secret(SIGNING_SECRET, yaml.signingSecretFile(), "slack.signing_secret_file")
+            .orElse(null);
     if (m == SlackBot.Mode.HTTP && signing == null) {
-      throw new FluxbotConfig.ConfigException(SIGNING_SECRET + " (or slack.signing_secret_file): HTTP mode checks "
-          + "every request with the app's signing secret; none is set. Copy it from Basic Information → App "
-          + "Credentials.");
+      throw new FluxbotConfig.ConfigException(
+          SIGNING_SECRET
+              + " (or slack.signing_secret_file): HTTP mode checks "
+              + "every request with the app's signing secret; none is set. Copy it from Basic Information → App "
+              + "Credentials.");
     }
     Named apiUrl = pick(env, API_URL, "slack.api_base_url", yaml.apiBaseUrl());
-    if (apiUrl.value() != null && !(apiUrl.value().startsWith("https://") || apiUrl.value().startsWith("http://"))) {
-      throw new FluxbotConfig.ConfigException(apiUrl.name() + ": must be an http(s) URL such as https://slack.com/api/; "
-          + "got \"" + apiUrl.value() + "\".");
+    if (apiUrl.value() != null
+        && !(apiUrl.value().startsWith("https://") || apiUrl.value().startsWith("http://"))) {
+      throw new FluxbotConfig.ConfigException(
+          apiUrl.name()
+              + ": must be an http(s) URL such as https://slack.com/api/; "
+              + "got \""
+              + apiUrl.value()
+              + "\".");
     }
-    List<String> adminList = env.get(ADMINS).map(list -> Arrays.asList(list.split(","))).orElse(yaml.adminUserIds());
-    Set<String> admins = adminList.stream().map(String::strip).filter(s -> !s.isEmpty())
-        .collect(Collectors.toUnmodifiableSet());
+    List<String> adminList =
+        env.get(ADMINS).map(list -> Arrays.asList(list.split(","))).orElse(yaml.adminUserIds());
+    Set<String> admins =
+        adminList.stream()
+            .map(String::strip)
+            .filter(s -> !s.isEmpty())
+            .collect(Collectors.toUnmodifiableSet());
     Named listen = pick(env, HTTP_LISTEN, "slack.http_listen", yaml.httpListen());
     try {
-      return Optional.of(new SlackBot.Config(m, bot.get(), app, signing, apiUrl.value(),
-          listen(listen.name(), Objects.requireNonNullElse(listen.value(), DEFAULT_LISTEN)), admins));
+      return Optional.of(
+          new SlackBot.Config(
+              m,
+              bot.get(),
+              app,
+              signing,
+              apiUrl.value(),
+              listen(listen.name(), Objects.requireNonNullElse(listen.value(), DEFAULT_LISTEN)),
+              admins));
     } catch (IllegalArgumentException e) {
       throw new FluxbotConfig.ConfigException(e.getMessage());
     }
@@ -107,14 +136,30 @@ final class SlackPlatform {
 
   /** The bot on the app's core; start it with {@link SlackBot#start}. */
   static SlackBot bot(SlackBot.Config config, Wiring wiring) {
-    OkHttpClient http = new OkHttpClient.Builder().connectTimeout(Duration.ofSeconds(10))
-        .readTimeout(Duration.ofSeconds(60)).build();
-    return new SlackBot(config, new SlackBot.Services(wiring.imagine, wiring.quota, wiring.jobs, wiring.settings,
-        wiring.catalog, InstantSource.system(), Sleeper.SYSTEM, http, wiring.scheduler::queued,
-        new DeliveryLog(wiring.db, InstantSource.system(), SlackBot.DELIVERIES_KEPT)));
+    OkHttpClient http =
+        new OkHttpClient.Builder()
+            .connectTimeout(Duration.ofSeconds(10))
+            .readTimeout(Duration.ofSeconds(60))
+            .build();
+    return new SlackBot(
+        config,
+        new SlackBot.Services(
+            wiring.imagine,
+            wiring.quota,
+            wiring.jobs,
+            wiring.settings,
+            wiring.catalog,
+            InstantSource.system(),
+            Sleeper.SYSTEM,
+            http,
+            wiring.scheduler::queued,
+            new DeliveryLog(wiring.db, InstantSource.system(), SlackBot.DELIVERIES_KEPT)));
   }
 
-  /** {@code HOST:PORT} as {@code web.listen} takes it; port 0 is refused (Slack needs to know the port). */
+  /**
+   * {@code HOST:PORT} as {@code web.listen} takes it; port 0 is refused (Slack needs to know the
+   * port).
+   */
   static InetSocketAddress listen(String name, String hostPort) {
     InetSocketAddress a = FluxbotConfig.Web.address(name, hostPort, DEFAULT_LISTEN);
     return new InetSocketAddress(a.getHostString(), a.getPort());

@@ -10,10 +10,10 @@ import dev.fluxbot.core.JobScheduler;
 import dev.fluxbot.core.JobStore;
 import dev.fluxbot.core.ModelCatalog;
 import dev.fluxbot.core.QuotaService;
+import dev.fluxbot.core.Secret;
 import dev.fluxbot.core.SeedCache;
 import dev.fluxbot.core.SeedHistory;
 import dev.fluxbot.core.SettingsStore;
-import dev.fluxbot.core.Secret;
 import dev.fluxbot.core.Sleeper;
 import dev.fluxbot.core.bfl.BflBackend;
 import dev.fluxbot.core.bfl.BflConfig;
@@ -45,8 +45,13 @@ final class Wiring implements AutoCloseable {
   final FluxbotConfig config;
   final ModelCatalog catalog;
   final BflBackend bfl;
-  /** The local klein runtime; null where {@code local:} configures none. Not started until {@link #startLocal}. */
+
+  /**
+   * The local klein runtime; null where {@code local:} configures none. Not started until {@link
+   * #startLocal}.
+   */
   final LocalKleinBackend local;
+
   final Database db;
   final JobStore jobs;
   final QuotaService quota;
@@ -56,7 +61,10 @@ final class Wiring implements AutoCloseable {
   final JobScheduler scheduler;
   final ImagineService imagine;
 
-  /** How many database connections a one-shot command's PostgreSQL pool may hold when the config names none. */
+  /**
+   * How many database connections a one-shot command's PostgreSQL pool may hold when the config
+   * names none.
+   */
   static final int ONE_SHOT_POOL = 2;
 
   /** The parts for {@code run}: a long-lived bot. */
@@ -64,42 +72,84 @@ final class Wiring implements AutoCloseable {
     this(config, env, false);
   }
 
-  /** @param oneShot a command that does one thing and exits: a small database pool */
+  /**
+   * @param oneShot a command that does one thing and exits: a small database pool
+   */
   Wiring(FluxbotConfig config, Environment env, boolean oneShot) {
     this.config = config;
     this.catalog = ModelCatalog.builtIn();
     QuotaService.Settings quotaSettings = quotaSettings(config.quotas());
     CommandParser parser = parser(config, catalog);
-    OkHttpClient http = new OkHttpClient.Builder()
-        .connectTimeout(Duration.ofSeconds(10))
-        .readTimeout(Duration.ofSeconds(60))
-        .writeTimeout(Duration.ofSeconds(60))
-        .build();
+    OkHttpClient http =
+        new OkHttpClient.Builder()
+            .connectTimeout(Duration.ofSeconds(10))
+            .readTimeout(Duration.ofSeconds(60))
+            .writeTimeout(Duration.ofSeconds(60))
+            .build();
     InstantSource clock = InstantSource.system();
-    this.bfl = new BflBackend(bflConfig(config, env), http, clock, Sleeper.SYSTEM, new SecureRandom());
+    this.bfl =
+        new BflBackend(bflConfig(config, env), http, clock, Sleeper.SYSTEM, new SecureRandom());
     FluxbotConfig.References r = config.references();
     ReferenceLoader.Limits d = ReferenceLoader.Limits.defaults();
-    ReferenceLoader loader = new ReferenceLoader(http, new ReferenceLoader.Limits(r.maxMegabytes() * 1024L * 1024L,
-        r.maxSourceMegapixels() * 1024L * 1024L, d.maxOutputPixels(), r.maxRedirects(), d.connectTimeout(),
-        d.readTimeout(), d.callTimeout()), permittedAddresses(r, env));
+    ReferenceLoader loader =
+        new ReferenceLoader(
+            http,
+            new ReferenceLoader.Limits(
+                r.maxMegabytes() * 1024L * 1024L,
+                r.maxSourceMegapixels() * 1024L * 1024L,
+                d.maxOutputPixels(),
+                r.maxRedirects(),
+                d.connectTimeout(),
+                d.readTimeout(),
+                d.callTimeout()),
+            permittedAddresses(r, env));
 
     Path dataDir = Path.of(config.storage().dataDir());
-    this.local = config.local().enabled() ? LocalKleinBackend.create(localConfig(config.local(), dataDir),
-        java.math.BigDecimal.valueOf(config.quotas().localImageCredits())) : null;
+    this.local =
+        config.local().enabled()
+            ? LocalKleinBackend.create(
+                localConfig(config.local(), dataDir),
+                java.math.BigDecimal.valueOf(config.quotas().localImageCredits()))
+            : null;
     this.db = database(config.storage(), env, dataDir, oneShot);
     try {
       this.jobs = new JobStore(db, catalog, clock);
       this.quota = new QuotaService(db, quotaSettings, clock);
       this.settings = new SettingsStore(db, clock);
       this.images = ImageStore.onDisk(dataDir.resolve("images"));
-      this.cache = new SeedCache(db, images, new SeedCache.Settings(config.cache().memoryMegabytes() * 1024L * 1024L,
-          config.cache().diskMegabytes() * 1024L * 1024L), clock, Executors.newVirtualThreadPerTaskExecutor());
-      this.scheduler = new JobScheduler(Executors.newVirtualThreadPerTaskExecutor(), new JobScheduler.Settings(
-          config.scheduler().perUser(), Map.of(bfl.name(), config.bfl().maxActiveTasks()), 10_000));
-      this.imagine = new ImagineService(new ImagineService.Parts(parser, loader, new BackendRouter(local == null ? List.of(bfl) : List.of(local, bfl)),
-          SeedHistory.inDatabase(db, clock), jobs, quota, cache, images, scheduler),
-          new ImagineService.Settings(Math.round(config.quotas().localImageCredits() * MILLI),
-              Math.round(config.quotas().cacheHitCredits() * MILLI)), clock, new SecureRandom());
+      this.cache =
+          new SeedCache(
+              db,
+              images,
+              new SeedCache.Settings(
+                  config.cache().memoryMegabytes() * 1024L * 1024L,
+                  config.cache().diskMegabytes() * 1024L * 1024L),
+              clock,
+              Executors.newVirtualThreadPerTaskExecutor());
+      this.scheduler =
+          new JobScheduler(
+              Executors.newVirtualThreadPerTaskExecutor(),
+              new JobScheduler.Settings(
+                  config.scheduler().perUser(),
+                  Map.of(bfl.name(), config.bfl().maxActiveTasks()),
+                  10_000));
+      this.imagine =
+          new ImagineService(
+              new ImagineService.Parts(
+                  parser,
+                  loader,
+                  new BackendRouter(local == null ? List.of(bfl) : List.of(local, bfl)),
+                  SeedHistory.inDatabase(db, clock),
+                  jobs,
+                  quota,
+                  cache,
+                  images,
+                  scheduler),
+              new ImagineService.Settings(
+                  Math.round(config.quotas().localImageCredits() * MILLI),
+                  Math.round(config.quotas().cacheHitCredits() * MILLI)),
+              clock,
+              new SecureRandom());
     } catch (RuntimeException e) {
       db.close();
       throw e;
@@ -108,13 +158,24 @@ final class Wiring implements AutoCloseable {
 
   /**
    * Where references may come from: public addresses, and what {@code references.permitted_hosts}
-   * names; {@code FLUXBOT_REFERENCES_PERMITTED_HOSTS} (comma-separated), when set, replaces that list.
+   * names; {@code FLUXBOT_REFERENCES_PERMITTED_HOSTS} (comma-separated), when set, replaces that
+   * list.
    */
   static AddressPolicy permittedAddresses(FluxbotConfig.References r, Environment env) {
     Optional<String> variable = env.get(Environment.REFERENCES_PERMITTED_HOSTS);
-    String field = variable.isPresent() ? Environment.REFERENCES_PERMITTED_HOSTS : "references.permitted_hosts";
-    List<String> entries = variable.map(v -> Arrays.stream(v.split(",")).map(String::strip)
-        .filter(e -> !e.isEmpty()).toList()).orElse(r.permittedHosts());
+    String field =
+        variable.isPresent()
+            ? Environment.REFERENCES_PERMITTED_HOSTS
+            : "references.permitted_hosts";
+    List<String> entries =
+        variable
+            .map(
+                v ->
+                    Arrays.stream(v.split(","))
+                        .map(String::strip)
+                        .filter(e -> !e.isEmpty())
+                        .toList())
+            .orElse(r.permittedHosts());
     try {
       return AddressPolicy.permitting(field, entries);
     } catch (IllegalArgumentException e) {
@@ -122,11 +183,19 @@ final class Wiring implements AutoCloseable {
     }
   }
 
-  /** The grammar with the config's defaults and limits; touches no database or file (a dry run uses it alone). */
+  /**
+   * The grammar with the config's defaults and limits; touches no database or file (a dry run uses
+   * it alone).
+   */
   static CommandParser parser(FluxbotConfig config, ModelCatalog catalog) {
     ImageType format = check(config, catalog);
-    return new CommandParser(catalog, new CommandParser.Settings(config.imagine().defaultModel(),
-        config.imagine().maxPromptLength(), config.imagine().maxSafetyTolerance(), format));
+    return new CommandParser(
+        catalog,
+        new CommandParser.Settings(
+            config.imagine().defaultModel(),
+            config.imagine().maxPromptLength(),
+            config.imagine().maxSafetyTolerance(),
+            format));
   }
 
   /**
@@ -136,12 +205,20 @@ final class Wiring implements AutoCloseable {
    * @throws FluxbotConfig.ConfigException naming the field, the rule and the value
    */
   static ImageType check(FluxbotConfig config, ModelCatalog catalog) {
-    ImageType format = ImageType.fromName(config.imagine().defaultFormat()).orElseThrow(() ->
-        new FluxbotConfig.ConfigException("imagine.default_format: must be jpeg, png or webp; got \""
-            + config.imagine().defaultFormat() + "\""));
+    ImageType format =
+        ImageType.fromName(config.imagine().defaultFormat())
+            .orElseThrow(
+                () ->
+                    new FluxbotConfig.ConfigException(
+                        "imagine.default_format: must be jpeg, png or webp; got \""
+                            + config.imagine().defaultFormat()
+                            + "\""));
     if (catalog.find(config.imagine().defaultModel()).isEmpty()) {
-      throw new FluxbotConfig.ConfigException("imagine.default_model: unknown model \"" + config.imagine().defaultModel()
-          + "\"; known: " + String.join(", ", catalog.names()));
+      throw new FluxbotConfig.ConfigException(
+          "imagine.default_model: unknown model \""
+              + config.imagine().defaultModel()
+              + "\"; known: "
+              + String.join(", ", catalog.names()));
     }
     quotaSettings(config.quotas());
     if (config.local().enabled()) {
@@ -150,18 +227,36 @@ final class Wiring implements AutoCloseable {
     return format;
   }
 
-  /** The runtime's config from {@code local:}; its spawned worker's package goes under {@code data_dir}. */
+  /**
+   * The runtime's config from {@code local:}; its spawned worker's package goes under {@code
+   * data_dir}.
+   */
   static LocalRuntimeConfig localConfig(FluxbotConfig.Local l, Path dataDir) {
     LocalRuntimeConfig.Spawn spawn = null;
     try {
       if (l.spawn() != null) {
         FluxbotConfig.LocalSpawn s = l.spawn();
-        List<String> launcher = s.command().isEmpty() ? LocalRuntimeConfig.Spawn.pythonLauncher(s.python()) : s.command();
-        spawn = new LocalRuntimeConfig.Spawn(launcher, Path.of(s.checkpoint()), s.device(), s.address().getHostString(),
-            s.address().getPort(), s.healthTimeoutDuration(), dataDir);
+        List<String> launcher =
+            s.command().isEmpty()
+                ? LocalRuntimeConfig.Spawn.pythonLauncher(s.python())
+                : s.command();
+        spawn =
+            new LocalRuntimeConfig.Spawn(
+                launcher,
+                Path.of(s.checkpoint()),
+                s.device(),
+                s.address().getHostString(),
+                s.address().getPort(),
+                s.healthTimeoutDuration(),
+                dataDir);
       }
-      return new LocalRuntimeConfig(l.workerUrls(), spawn, l.fallbackToBfl(), l.healthIntervalDuration(),
-          l.requeueWaitDuration(), l.maxAttempts());
+      return new LocalRuntimeConfig(
+          l.workerUrls(),
+          spawn,
+          l.fallbackToBfl(),
+          l.healthIntervalDuration(),
+          l.requeueWaitDuration(),
+          l.maxAttempts());
     } catch (IllegalArgumentException e) {
       throw new FluxbotConfig.ConfigException(e.getMessage());
     }
@@ -177,13 +272,16 @@ final class Wiring implements AutoCloseable {
     }
     LocalRuntimeConfig.Spawn spawn = local.config().spawn();
     if (spawn != null && !Files.exists(spawn.checkpoint())) {
-      throw new FluxbotConfig.ConfigException("local.spawn.checkpoint: no such file or folder: " + spawn.checkpoint()
-          + "; point it at the klein checkpoint (a Hugging Face folder or BFL's single .safetensors file)");
+      throw new FluxbotConfig.ConfigException(
+          "local.spawn.checkpoint: no such file or folder: "
+              + spawn.checkpoint()
+              + "; point it at the klein checkpoint (a Hugging Face folder or BFL's single .safetensors file)");
     }
     local.start();
   }
 
-  static Database database(FluxbotConfig.Storage s, Environment env, Path dataDir, boolean oneShot) {
+  static Database database(
+      FluxbotConfig.Storage s, Environment env, Path dataDir, boolean oneShot) {
     String url = env.get(Environment.DATABASE_URL).orElse(s.databaseUrl());
     int pool = s.databasePoolSize() != null ? s.databasePoolSize() : 0;
     try {
@@ -194,10 +292,15 @@ final class Wiring implements AutoCloseable {
       if (password == null && s.databasePasswordFile() != null) {
         password = Secret.of(Files.readString(Path.of(s.databasePasswordFile())));
       }
-      return Database.open(url, s.databaseUser(), password, pool == 0 && oneShot ? ONE_SHOT_POOL : pool);
+      return Database.open(
+          url, s.databaseUser(), password, pool == 0 && oneShot ? ONE_SHOT_POOL : pool);
     } catch (IOException e) {
-      throw new FluxbotConfig.ConfigException("storage.database_password_file: cannot read " + s.databasePasswordFile()
-          + " (" + e.getClass().getSimpleName() + ")");
+      throw new FluxbotConfig.ConfigException(
+          "storage.database_password_file: cannot read "
+              + s.databasePasswordFile()
+              + " ("
+              + e.getClass().getSimpleName()
+              + ")");
     } catch (Database.UnavailableException e) {
       throw e; // not a mistake in the settings: the server refused or did not answer
     } catch (IllegalArgumentException | IllegalStateException e) {
@@ -210,19 +313,26 @@ final class Wiring implements AutoCloseable {
     try {
       zone = ZoneId.of(q.zone());
     } catch (DateTimeException e) {
-      throw new FluxbotConfig.ConfigException("quotas.zone: not a time zone; got \"" + q.zone()
-          + "\". Use a name like UTC or Europe/Berlin.");
+      throw new FluxbotConfig.ConfigException(
+          "quotas.zone: not a time zone; got \""
+              + q.zone()
+              + "\". Use a name like UTC or Europe/Berlin.");
     }
     QuotaService.Period period = period(q.period(), "quotas.period");
-    Long cap = q.monthlyBflBudgetDollars() == null ? null : Math.round(q.monthlyBflBudgetDollars() * 100 * MILLI);
-    return new QuotaService.Settings(zone, period, Math.round(q.credits() * MILLI), q.maxConcurrentJobs(), cap);
+    Long cap =
+        q.monthlyBflBudgetDollars() == null
+            ? null
+            : Math.round(q.monthlyBflBudgetDollars() * 100 * MILLI);
+    return new QuotaService.Settings(
+        zone, period, Math.round(q.credits() * MILLI), q.maxConcurrentJobs(), cap);
   }
 
   static QuotaService.Period period(String name, String field) {
     try {
       return QuotaService.Period.valueOf(name.trim().toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw new FluxbotConfig.ConfigException(field + ": must be day, week or month; got \"" + name + "\"");
+      throw new FluxbotConfig.ConfigException(
+          field + ": must be day, week or month; got \"" + name + "\"");
     }
   }
 
@@ -230,8 +340,14 @@ final class Wiring implements AutoCloseable {
     FluxbotConfig.Bfl b = config.bfl();
     URI base;
     try {
-      base = env.get(Environment.BFL_BASE_URL).map(URI::create)
-          .orElseGet(() -> b.baseUrl() != null ? URI.create(b.baseUrl()) : BflConfig.Region.parse(b.region()).baseUrl());
+      base =
+          env.get(Environment.BFL_BASE_URL)
+              .map(URI::create)
+              .orElseGet(
+                  () ->
+                      b.baseUrl() != null
+                          ? URI.create(b.baseUrl())
+                          : BflConfig.Region.parse(b.region()).baseUrl());
     } catch (IllegalArgumentException e) {
       throw new FluxbotConfig.ConfigException("BFL base URL: " + e.getMessage());
     }
@@ -245,7 +361,10 @@ final class Wiring implements AutoCloseable {
     }
   }
 
-  /** Lets running jobs finish (up to {@code grace}); queued ones stay QUEUED in the database for the next start. */
+  /**
+   * Lets running jobs finish (up to {@code grace}); queued ones stay QUEUED in the database for the
+   * next start.
+   */
   void shutdown(Duration grace) {
     try {
       scheduler.shutdown(grace);

@@ -6,7 +6,10 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 
-/** Starts {@code fluxbot} as a real child JVM on the test's classpath, with only the environment a test gives. */
+/**
+ * Starts {@code fluxbot} as a real child JVM on the test's classpath, with only the environment a
+ * test gives.
+ */
 final class FluxbotProcess {
   private FluxbotProcess() {}
 
@@ -15,8 +18,14 @@ final class FluxbotProcess {
    * variables are removed so that only {@code env} counts.
    */
   static ProcessBuilder builder(Path dir, Map<String, String> env, String... args) {
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED",
+                "-cp",
+                System.getProperty("java.class.path"),
+                Main.class.getName()));
     Collections.addAll(cmd, args);
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile());
     pb.environment().keySet().removeIf(k -> k.startsWith("FLUXBOT_") || k.equals("BFL_API_KEY"));

@@ -26,8 +26,7 @@ class ImagineCliProcessTest {
 
   private final FakeBflApi fake = FakeBflApi.builder().key(KEY).start();
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @AfterEach
   void stop() {
@@ -59,19 +58,25 @@ class ImagineCliProcessTest {
   @Test
   void imagineWritesTheImageAndPrintsModelSizeSeedAndCost() throws Exception {
     fake.enqueue(Scenario.ready().withCost(1.4));
-    Run run = fluxbot(env(), "imagine", "a red fox in snow --ar 16:9 --seed 7 --format png", "-o", "fox.png");
+    Run run =
+        fluxbot(
+            env(), "imagine", "a red fox in snow --ar 16:9 --seed 7 --format png", "-o", "fox.png");
 
     assertThat(run.exit()).as(run.all()).isZero();
     BufferedImage image = ImageIO.read(dir.resolve("fox.png").toFile());
     assertThat(image.getWidth()).isEqualTo(1344);
     assertThat(image.getHeight()).isEqualTo(768);
     Path plain = Files.writeString(dir.resolve("plain.txt"), "made under the same umask");
-    assertThat(Files.getPosixFilePermissions(dir.resolve("fox.png"))).as("the umask applies, not a temp file's 0600")
+    assertThat(Files.getPosixFilePermissions(dir.resolve("fox.png")))
+        .as("the umask applies, not a temp file's 0600")
         .isEqualTo(Files.getPosixFilePermissions(plain));
     try (var leftovers = Files.list(dir)) {
-      assertThat(leftovers.map(p -> p.getFileName().toString())).noneMatch(n -> n.endsWith(".part"));
+      assertThat(leftovers.map(p -> p.getFileName().toString()))
+          .noneMatch(n -> n.endsWith(".part"));
     }
-    assertThat(run.out()).contains("Saved fox.png").contains("model klein-4b, 1344x768, seed 7, 1.4 credits");
+    assertThat(run.out())
+        .contains("Saved fox.png")
+        .contains("model klein-4b, 1344x768, seed 7, 1.4 credits");
     assertThat(run.err()).contains("Generating");
     assertThat(run.all()).doesNotContain(KEY);
     assertThat(fake.takeSubmit().body().get("seed").asLong()).isEqualTo(7);
@@ -97,19 +102,37 @@ class ImagineCliProcessTest {
 
   @Test
   void dryRunJsonPrintsTheNormalizedRequestAndSendsNothing() throws Exception {
-    Run run = fluxbot(Map.of(), "imagine", "a fox --model flex --ar 16:9 --res 2k --seed 7 --steps 28 --guidance 4.5",
-        "--dry-run", "--json");
+    Run run =
+        fluxbot(
+            Map.of(),
+            "imagine",
+            "a fox --model flex --ar 16:9 --res 2k --seed 7 --steps 28 --guidance 4.5",
+            "--dry-run",
+            "--json");
     assertThat(run.exit()).as(run.all()).isZero();
-    assertThat(JSON.readTree(run.out())).isEqualTo(JSON.readTree("""
+    assertThat(JSON.readTree(run.out()))
+        .isEqualTo(
+            JSON.readTree(
+                """
         {"model":"flex","backend":"bfl","endpoint":"/v1/flux-2-flex","prompt":"a fox","width":2048,"height":1168,"seed":7,
          "steps":28,"guidance":4.5,"safety_tolerance":2,"output_format":"jpeg","references":0,
          "estimated_cost_credits":15}"""));
     assertThat(fake.requests()).isEmpty();
 
     Run wide = fluxbot(Map.of(), "imagine", "a fox --model flex --ar 21:9", "--dry-run", "--json");
-    assertThat(wide.out()).contains("\"width\":1568,\"height\":672").contains("\"estimated_cost_credits\":10}");
+    assertThat(wide.out())
+        .contains("\"width\":1568,\"height\":672")
+        .contains("\"estimated_cost_credits\":10}");
 
-    Run absent = fluxbot(Map.of(), "imagine", "a fox", "--image", "https://example.invalid/a.png", "--dry-run", "--json");
+    Run absent =
+        fluxbot(
+            Map.of(),
+            "imagine",
+            "a fox",
+            "--image",
+            "https://example.invalid/a.png",
+            "--dry-run",
+            "--json");
     JsonNode r = JSON.readTree(absent.out());
     assertThat(r.get("seed").isNull()).isTrue();
     assertThat(r.get("steps").isNull()).isTrue();
@@ -122,19 +145,24 @@ class ImagineCliProcessTest {
   void aUserErrorExitsWith2AndSaysWhatToDo() throws Exception {
     Run run = fluxbot(env(), "imagine", "a fox --seed -1");
     assertThat(run.exit()).isEqualTo(2);
-    assertThat(run.err()).contains("--seed: must be a whole number from 0 to 4294967295, or last; got \"-1\". Example: --seed 42.");
+    assertThat(run.err())
+        .contains(
+            "--seed: must be a whole number from 0 to 4294967295, or last; got \"-1\". Example: --seed 42.");
     assertThat(run.out()).isEmpty();
     assertThat(fake.requests()).isEmpty();
 
     for (String name : List.of("a.png", "b.png", "c.png", "d.png", "e.png")) {
-      ImageIO.write(new BufferedImage(64, 64, BufferedImage.TYPE_INT_RGB), "png", dir.resolve(name).toFile());
+      ImageIO.write(
+          new BufferedImage(64, 64, BufferedImage.TYPE_INT_RGB), "png", dir.resolve(name).toFile());
     }
     Run keyless = fluxbot(Map.of(), "imagine", "a fox --v 6");
     assertThat(keyless.exit()).as("input is checked before the key").isEqualTo(2);
     assertThat(keyless.err()).contains("Unknown option --v;");
 
-    Run tooMany = fluxbot(env(), "imagine", "a fox", "--image", "a.png", "--image", "b.png", "--image", "c.png",
-        "--image", "d.png", "--image", "e.png");
+    Run tooMany =
+        fluxbot(
+            env(), "imagine", "a fox", "--image", "a.png", "--image", "b.png", "--image", "c.png",
+            "--image", "d.png", "--image", "e.png");
     assertThat(tooMany.exit()).isEqualTo(2);
     assertThat(tooMany.err()).contains("klein-4b takes at most 4 reference images; got 5");
   }
@@ -159,7 +187,10 @@ class ImagineCliProcessTest {
   void aMissingKeySaysHowToGetOne() throws Exception {
     Run run = fluxbot(Map.of("FLUXBOT_BFL_BASE_URL", fake.baseUrl()), "imagine", "a fox");
     assertThat(run.exit()).isEqualTo(1);
-    assertThat(run.err()).contains("no BFL API key").contains("https://dashboard.bfl.ai").contains("BFL_API_KEY");
+    assertThat(run.err())
+        .contains("no BFL API key")
+        .contains("https://dashboard.bfl.ai")
+        .contains("BFL_API_KEY");
     assertThat(fake.requests()).isEmpty();
   }
 
@@ -167,11 +198,15 @@ class ImagineCliProcessTest {
   void aLocalReferenceImageIsSentAsBase64() throws Exception {
     BufferedImage ref = new BufferedImage(320, 240, BufferedImage.TYPE_INT_RGB);
     ImageIO.write(ref, "png", dir.resolve("cat.png").toFile());
-    Run run = fluxbot(env(), "imagine", "the same cat as a painting", "--image", "cat.png", "-o", "out.jpg");
+    Run run =
+        fluxbot(
+            env(), "imagine", "the same cat as a painting", "--image", "cat.png", "-o", "out.jpg");
     assertThat(run.exit()).as(run.all()).isZero();
     JsonNode body = fake.takeSubmit().body();
-    assertThat(body.get("input_image").asText()).isEqualTo(
-        java.util.Base64.getEncoder().encodeToString(Files.readAllBytes(dir.resolve("cat.png"))));
+    assertThat(body.get("input_image").asText())
+        .isEqualTo(
+            java.util.Base64.getEncoder()
+                .encodeToString(Files.readAllBytes(dir.resolve("cat.png"))));
     assertThat(body.get("width").asInt()).isEqualTo(1280);
     assertThat(body.get("height").asInt()).isEqualTo(960);
     assertThat(fake.validationErrors()).isEmpty();
@@ -183,27 +218,35 @@ class ImagineCliProcessTest {
 
   @Test
   void theConfigFileIsReadAndAnUnknownKeyIsNamed() throws Exception {
-    Files.writeString(dir.resolve("fluxbot.yaml"), "imagine:\n  default_model: pro\n  default_format: png\n");
+    Files.writeString(
+        dir.resolve("fluxbot.yaml"), "imagine:\n  default_model: pro\n  default_format: png\n");
     Run run = fluxbot(env(), "imagine", "a fox", "--dry-run", "--json");
     assertThat(run.exit()).as(run.all()).isZero();
     assertThat(JSON.readTree(run.out()).get("model").asText()).isEqualTo("pro");
     assertThat(JSON.readTree(run.out()).get("output_format").asText()).isEqualTo("png");
 
-    Files.writeString(dir.resolve("bad.yaml"), "imagine:\n  default_modle: pro\n", StandardCharsets.UTF_8);
+    Files.writeString(
+        dir.resolve("bad.yaml"), "imagine:\n  default_modle: pro\n", StandardCharsets.UTF_8);
     Run bad = fluxbot(env(), "--config", "bad.yaml", "imagine", "a fox", "--dry-run");
     assertThat(bad.exit()).isEqualTo(2);
-    assertThat(bad.err()).contains("bad.yaml: unknown setting 'imagine.default_modle'").contains("default_model");
+    assertThat(bad.err())
+        .contains("bad.yaml: unknown setting 'imagine.default_modle'")
+        .contains("default_model");
   }
 
   @Test
   void theKeyMayComeFromAFile() throws Exception {
     Files.writeString(dir.resolve("bfl.key"), KEY + "\n");
     Files.writeString(dir.resolve("cfg.yaml"), "bfl:\n  api_key_file: bfl.key\n");
-    Run run = fluxbot(Map.of("FLUXBOT_BFL_BASE_URL", fake.baseUrl(), "FLUXBOT_CONFIG", "cfg.yaml"),
-        "imagine", "a fox", "-o", "fox.jpg");
+    Run run =
+        fluxbot(
+            Map.of("FLUXBOT_BFL_BASE_URL", fake.baseUrl(), "FLUXBOT_CONFIG", "cfg.yaml"),
+            "imagine",
+            "a fox",
+            "-o",
+            "fox.jpg");
     assertThat(run.exit()).as(run.all()).isZero();
     assertThat(fake.takeSubmit().header("x-key")).contains(KEY);
     assertThat(run.all()).doesNotContain(KEY);
   }
-
 }

@@ -16,15 +16,18 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code fluxbot run} (a child process) on the fake Telegram, with klein on a fake local worker and no BFL key. */
+/**
+ * {@code fluxbot run} (a child process) on the fake Telegram, with klein on a fake local worker and
+ * no BFL key.
+ */
 class LocalRunProcessTest {
   private final FakeKleinWorker worker = FakeKleinWorker.start();
-  private final FakeTelegram telegram = FakeTelegram.builder().awaitTimeout(Duration.ofSeconds(30)).start();
+  private final FakeTelegram telegram =
+      FakeTelegram.builder().awaitTimeout(Duration.ofSeconds(30)).start();
   private final TelegramContext alice = FakeTelegram.privateChat(FakeTelegram.ALICE);
   private RunningApp app;
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @AfterEach
   void stop() throws Exception {
@@ -42,8 +45,8 @@ class LocalRunProcessTest {
   private TelegramCall answerTo(String method, JsonNode message) {
     long id = message.path("message_id").asLong();
     try {
-      return telegram.awaitCall(method, c -> c.ok()
-          && c.json("reply_parameters").path("message_id").asLong() == id);
+      return telegram.awaitCall(
+          method, c -> c.ok() && c.json("reply_parameters").path("message_id").asLong() == id);
     } catch (AssertionError e) {
       throw new AssertionError(e.getMessage() + "\nThe app's log:\n" + log(), e);
     }
@@ -54,17 +57,35 @@ class LocalRunProcessTest {
     Files.writeString(dir.resolve("fluxbot.yaml"), "local:\n  workers: [" + worker.url() + "]\n");
     worker.enqueue(KleinScenario.dropAfterStep(2));
     int before = telegram.calls("getMe").size();
-    app = RunningApp.start(FluxbotProcess.builder(dir, Map.of("FLUXBOT_TELEGRAM_TOKEN", telegram.token(),
-        "FLUXBOT_TELEGRAM_API_URL", telegram.baseUrl()), "run", "--grace", "5"), dir,
-        () -> telegram.calls("getMe").size() > before && telegram.heldPolls() > 0);
+    app =
+        RunningApp.start(
+            FluxbotProcess.builder(
+                dir,
+                Map.of(
+                    "FLUXBOT_TELEGRAM_TOKEN",
+                    telegram.token(),
+                    "FLUXBOT_TELEGRAM_API_URL",
+                    telegram.baseUrl()),
+                "run",
+                "--grace",
+                "5"),
+            dir,
+            () -> telegram.calls("getMe").size() > before && telegram.heldPolls() > 0);
 
     JsonNode command = telegram.sendText(alice, "/imagine a red fox in snow --seed 7");
     TelegramCall photo = answerTo("sendPhoto", command);
 
-    assertThat(photo.param("caption").orElseThrow()).startsWith("a red fox in snow\n").contains("seed 7");
-    assertThat(worker.generates()).as("the dropped stream was tried again").extracting(
-        FakeKleinWorker.RecordedGenerate::outcome).containsExactly("drop", "succeed");
-    assertThat(log()).contains("backend local-klein: worker " + worker.url() + " healthy, klein-4b distilled on cpu")
-        .contains("(attempt 1 of 3)").doesNotContain(telegram.token().substring(telegram.token().indexOf(':') + 1));
+    assertThat(photo.param("caption").orElseThrow())
+        .startsWith("a red fox in snow\n")
+        .contains("seed 7");
+    assertThat(worker.generates())
+        .as("the dropped stream was tried again")
+        .extracting(FakeKleinWorker.RecordedGenerate::outcome)
+        .containsExactly("drop", "succeed");
+    assertThat(log())
+        .contains(
+            "backend local-klein: worker " + worker.url() + " healthy, klein-4b distilled on cpu")
+        .contains("(attempt 1 of 3)")
+        .doesNotContain(telegram.token().substring(telegram.token().indexOf(':') + 1));
   }
 }

@@ -11,8 +11,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** {@code fluxbot run} as a real process. */
 class RunProcessTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private ProcessBuilder fluxbot(Map<String, String> env, String... args) {
     return FluxbotProcess.builder(dir, env, args);
@@ -21,11 +20,19 @@ class RunProcessTest {
   @Test
   void withoutAnyPlatformItSaysWhatToSetAndExits() throws Exception {
     Path err = dir.resolve("err.txt");
-    Process p = fluxbot(Map.of(), "run").redirectErrorStream(false).redirectError(err.toFile())
-        .redirectOutput(dir.resolve("out.txt").toFile()).start();
+    Process p =
+        fluxbot(Map.of(), "run")
+            .redirectErrorStream(false)
+            .redirectError(err.toFile())
+            .redirectOutput(dir.resolve("out.txt").toFile())
+            .start();
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
     assertThat(p.exitValue()).isEqualTo(2);
-    assertThat(Files.readString(err)).contains("no chat platform is configured").contains("FLUXBOT_DISCORD_TOKEN");
-    assertThat(dir.resolve("data/fluxbot.db")).as("the embedded database is created on first run").exists();
+    assertThat(Files.readString(err))
+        .contains("no chat platform is configured")
+        .contains("FLUXBOT_DISCORD_TOKEN");
+    assertThat(dir.resolve("data/fluxbot.db"))
+        .as("the embedded database is created on first run")
+        .exists();
   }
 }

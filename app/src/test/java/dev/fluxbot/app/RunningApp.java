@@ -18,11 +18,20 @@ final class RunningApp {
     this.log = log;
   }
 
-  /** Starts {@code builder} (from {@link FluxbotProcess#builder}) and waits, up to 60 s, until {@code ready}. */
-  static RunningApp start(ProcessBuilder builder, Path dir, BooleanSupplier ready) throws Exception {
+  /**
+   * Starts {@code builder} (from {@link FluxbotProcess#builder}) and waits, up to 60 s, until
+   * {@code ready}.
+   */
+  static RunningApp start(ProcessBuilder builder, Path dir, BooleanSupplier ready)
+      throws Exception {
     Path log = dir.resolve("app.log");
-    RunningApp app = new RunningApp(builder.redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start(), log);
+    RunningApp app =
+        new RunningApp(
+            builder
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .start(),
+            log);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (!ready.getAsBoolean() && System.nanoTime() < deadline && app.process.isAlive()) {
       Thread.sleep(50); // waiting for another process, bounded

@@ -19,14 +19,16 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Quotas, the seed cache, jobs and a crash, through the real CLI as child processes on one data folder. */
+/**
+ * Quotas, the seed cache, jobs and a crash, through the real CLI as child processes on one data
+ * folder.
+ */
 class StoreCliProcessTest {
   private static final String KEY = "sk-store-test-0000";
 
   private final FakeBflApi fake = FakeBflApi.builder().key(KEY).start();
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @AfterEach
   void stop() {
@@ -40,7 +42,8 @@ class StoreCliProcessTest {
   }
 
   private ProcessBuilder builder(String... args) {
-    return FluxbotProcess.builder(dir, Map.of("BFL_API_KEY", KEY, "FLUXBOT_BFL_BASE_URL", fake.baseUrl()), args);
+    return FluxbotProcess.builder(
+        dir, Map.of("BFL_API_KEY", KEY, "FLUXBOT_BFL_BASE_URL", fake.baseUrl()), args);
   }
 
   private Run fluxbot(String... args) throws Exception {
@@ -53,13 +56,16 @@ class StoreCliProcessTest {
 
   @Test
   void theSameSeedTwiceIsAnsweredFromTheCacheAndSaysSo() throws Exception {
-    Run first = fluxbot("imagine", "a red fox --seed 42 --model pro", "--user", "alice", "-o", "a.jpg");
+    Run first =
+        fluxbot("imagine", "a red fox --seed 42 --model pro", "--user", "alice", "-o", "a.jpg");
     assertThat(first.exit()).as(first.all()).isZero();
     assertThat(first.out()).contains("3 credits");
-    Run second = fluxbot("imagine", "a red fox --seed 42 --model pro", "--user", "alice", "-o", "b.jpg");
+    Run second =
+        fluxbot("imagine", "a red fox --seed 42 --model pro", "--user", "alice", "-o", "b.jpg");
     assertThat(second.exit()).as(second.all()).isZero();
     assertThat(second.out()).contains("cached (free)");
-    assertThat(Files.readAllBytes(dir.resolve("b.jpg"))).isEqualTo(Files.readAllBytes(dir.resolve("a.jpg")));
+    assertThat(Files.readAllBytes(dir.resolve("b.jpg")))
+        .isEqualTo(Files.readAllBytes(dir.resolve("a.jpg")));
     assertThat(fake.submits()).hasSize(1);
 
     Run json = fluxbot("imagine", "a red fox --seed 42 --model pro", "--json");
@@ -77,27 +83,36 @@ class StoreCliProcessTest {
     assertThat(set.exit()).as(set.all()).isZero();
     assertThat(set.out()).contains("Set user cli:alice in every scope to 5 credits per day.");
 
-    assertThat(fluxbot("imagine", "a fox --model pro", "--user", "alice", "-o", "1.jpg").exit()).isZero();
+    assertThat(fluxbot("imagine", "a fox --model pro", "--user", "alice", "-o", "1.jpg").exit())
+        .isZero();
     Run over = fluxbot("imagine", "a fox --model pro --seed 1", "--user", "alice", "-o", "2.jpg");
     assertThat(over.exit()).isEqualTo(2);
-    assertThat(over.err()).contains("You have 2 of 5 credits left today; this image needs 3 (pro). Resets at 00:00 UTC");
+    assertThat(over.err())
+        .contains(
+            "You have 2 of 5 credits left today; this image needs 3 (pro). Resets at 00:00 UTC");
     assertThat(fake.submits()).hasSize(1);
 
     Run show = fluxbot("quota", "show", "--user", "alice");
     assertThat(show.out()).contains("cli:alice: 2 of 5 credits left today (spent 3");
 
     assertThat(fluxbot("quota", "grant", "--user", "alice", "--credits", "10").exit()).isZero();
-    assertThat(fluxbot("imagine", "a fox --model pro --seed 1", "--user", "alice", "-o", "2.jpg").exit()).isZero();
+    assertThat(
+            fluxbot("imagine", "a fox --model pro --seed 1", "--user", "alice", "-o", "2.jpg")
+                .exit())
+        .isZero();
 
     Run usage = fluxbot("quota", "usage");
     assertThat(usage.out()).containsPattern("cli:alice\\s+pro\\s+2\\s+6");
 
-    assertThat(fluxbot("quota", "reset", "--user", "alice").out()).contains("Reset cli:alice.").contains("5 of 5");
+    assertThat(fluxbot("quota", "reset", "--user", "alice").out())
+        .contains("Reset cli:alice.")
+        .contains("5 of 5");
   }
 
   @Test
   void aBannedUserIsRefusedUntilUnbanned() throws Exception {
-    assertThat(fluxbot("quota", "ban", "--user", "mallory", "--reason", "spam").out()).contains("Banned cli:mallory (spam).");
+    assertThat(fluxbot("quota", "ban", "--user", "mallory", "--reason", "spam").out())
+        .contains("Banned cli:mallory (spam).");
     Run refused = fluxbot("imagine", "a fox", "--user", "mallory");
     assertThat(refused.exit()).isEqualTo(2);
     assertThat(refused.err()).contains("banned").contains("spam");
@@ -108,12 +123,20 @@ class StoreCliProcessTest {
 
   @Test
   void jobsAreListedAndShown() throws Exception {
-    Run made = fluxbot("imagine", "a lighthouse --seed 3", "--user", "alice", "--json", "-o", "l.jpg");
+    Run made =
+        fluxbot("imagine", "a lighthouse --seed 3", "--user", "alice", "--json", "-o", "l.jpg");
     String id = made.out().replaceAll("(?s).*\"job_id\":\"([0-9A-Z]{26})\".*", "$1").trim();
     Run list = fluxbot("jobs", "list");
-    assertThat(list.out()).contains(id).contains("SUCCEEDED").contains("cli:alice").contains("a lighthouse");
+    assertThat(list.out())
+        .contains(id)
+        .contains("SUCCEEDED")
+        .contains("cli:alice")
+        .contains("a lighthouse");
     Run show = fluxbot("jobs", "show", id);
-    assertThat(show.out()).contains("state:       SUCCEEDED").contains("seed:        3").contains("klein-4b");
+    assertThat(show.out())
+        .contains("state:       SUCCEEDED")
+        .contains("seed:        3")
+        .contains("klein-4b");
     assertThat(fluxbot("jobs", "show", "NOPE").exit()).isEqualTo(2);
     assertThat(fluxbot("jobs", "cancel", id).err()).contains("has already ended (SUCCEEDED)");
   }
@@ -125,18 +148,29 @@ class StoreCliProcessTest {
     Run show = fluxbot("jobs", "show", id, "-o", "copies/again.png");
     assertThat(show.exit()).as(show.all()).isZero();
     byte[] original = Files.readAllBytes(dir.resolve("l.png"));
-    assertThat(show.out()).contains("state:       SUCCEEDED")
+    assertThat(show.out())
+        .contains("state:       SUCCEEDED")
         .contains("Wrote copies/again.png (png, " + original.length + " bytes).");
     assertThat(Files.readAllBytes(dir.resolve("copies/again.png"))).isEqualTo(original);
 
     fake.enqueue(Scenario.moderated("Content Moderated", "Derivative Works Filter"));
     assertThat(fluxbot("imagine", "a blocked thing --seed 4", "-o", "b.jpg").exit()).isEqualTo(1);
-    String blocked = fluxbot("jobs", "list").out().lines().filter(l -> l.contains("MODERATED")).findFirst().orElseThrow()
-        .substring(0, 26);
+    String blocked =
+        fluxbot("jobs", "list")
+            .out()
+            .lines()
+            .filter(l -> l.contains("MODERATED"))
+            .findFirst()
+            .orElseThrow()
+            .substring(0, 26);
     Run none = fluxbot("jobs", "show", blocked, "-o", "none.jpg");
     assertThat(none.exit()).isEqualTo(2);
-    assertThat(none.err()).contains("fluxbot: job " + blocked + " has no image (it is MODERATED); only a job that "
-        + "succeeded has one.");
+    assertThat(none.err())
+        .contains(
+            "fluxbot: job "
+                + blocked
+                + " has no image (it is MODERATED); only a job that "
+                + "succeeded has one.");
     assertThat(dir.resolve("none.jpg")).doesNotExist();
   }
 
@@ -145,13 +179,18 @@ class StoreCliProcessTest {
     List<String> walk = new ArrayList<>(Collections.nCopies(10, "Pending"));
     walk.addAll(List.of("Generating", "Ready"));
     fake.enqueue(Scenario.statuses(walk.toArray(String[]::new)));
-    Process doomed = builder("imagine", "a fox in snow --seed 9 --model pro", "--user", "alice", "-o", "fox.png")
-        .redirectOutput(dir.resolve("doomed.out").toFile()).redirectError(dir.resolve("doomed.err").toFile()).start();
+    Process doomed =
+        builder("imagine", "a fox in snow --seed 9 --model pro", "--user", "alice", "-o", "fox.png")
+            .redirectOutput(dir.resolve("doomed.out").toFile())
+            .redirectError(dir.resolve("doomed.err").toFile())
+            .start();
     Instant until = Instant.now().plus(Duration.ofSeconds(60));
     while (fake.polls().size() < 2 && Instant.now().isBefore(until) && doomed.isAlive()) {
       Thread.sleep(50); // waiting on another process, bounded: not a timed assertion
     }
-    assertThat(fake.polls()).as(Files.readString(dir.resolve("doomed.err"))).hasSizeGreaterThanOrEqualTo(2);
+    assertThat(fake.polls())
+        .as(Files.readString(dir.resolve("doomed.err")))
+        .hasSizeGreaterThanOrEqualTo(2);
     doomed.destroyForcibly();
     assertThat(doomed.waitFor(30, TimeUnit.SECONDS)).isTrue();
     assertThat(dir.resolve("fox.png")).doesNotExist();
@@ -159,13 +198,17 @@ class StoreCliProcessTest {
 
     Run resume = fluxbot("jobs", "resume");
     assertThat(resume.exit()).as(resume.all()).isZero();
-    assertThat(resume.out()).contains("Finished").contains("seed 9").contains("Resumed 1 job(s), 0 failed.");
+    assertThat(resume.out())
+        .contains("Finished")
+        .contains("seed 9")
+        .contains("Resumed 1 job(s), 0 failed.");
     BufferedImage image = ImageIO.read(dir.resolve("fox.png").toFile());
     assertThat(image.getWidth()).isEqualTo(1024);
     assertThat(fake.submits()).as("the task was polled again, not submitted again").hasSize(1);
     assertThat(fluxbot("jobs", "list").out()).contains("SUCCEEDED").doesNotContain("RUNNING");
-    assertThat(fluxbot("quota", "show", "--user", "alice").out()).contains("spent 3,").contains("held by running jobs 0,");
+    assertThat(fluxbot("quota", "show", "--user", "alice").out())
+        .contains("spent 3,")
+        .contains("held by running jobs 0,");
     assertThat(fluxbot("jobs", "resume").out()).contains("Nothing to resume.");
   }
-
 }

@@ -12,18 +12,26 @@ import java.util.Comparator;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 
-/** Databases, folders and ids for the benchmarks; what every test fixture would do, minus the asserts. */
+/**
+ * Databases, folders and ids for the benchmarks; what every test fixture would do, minus the
+ * asserts.
+ */
 final class Fixtures {
   private static final AtomicLong IDS = new AtomicLong();
 
   private Fixtures() {}
 
-  /** {@code sqlite}: a new file in {@code dir}; {@code postgresql}: a new database on the testkit's server. */
+  /**
+   * {@code sqlite}: a new file in {@code dir}; {@code postgresql}: a new database on the testkit's
+   * server.
+   */
   static Database open(String kind, Path dir) {
     return switch (kind) {
       case "sqlite" -> Database.sqlite(dir.resolve("fluxbot.db"));
       case "postgresql" -> Database.open(PostgresServer.newDatabaseUrl(), null, null);
-      default -> throw new IllegalArgumentException("db must be sqlite or postgresql; got \"" + kind + "\"");
+      default ->
+          throw new IllegalArgumentException(
+              "db must be sqlite or postgresql; got \"" + kind + "\"");
     };
   }
 
@@ -50,23 +58,30 @@ final class Fixtures {
 
   /** The floor every store operation stands on: a table for {@link #insertOneRow}. */
   static void createFloorTable(Database db) {
-    db.transaction(c -> {
-      try (Statement st = c.createStatement()) {
-        st.execute("CREATE TABLE IF NOT EXISTS bench_floor (id BIGINT PRIMARY KEY, v BIGINT NOT NULL)");
-      }
-      return null;
-    });
+    db.transaction(
+        c -> {
+          try (Statement st = c.createStatement()) {
+            st.execute(
+                "CREATE TABLE IF NOT EXISTS bench_floor (id BIGINT PRIMARY KEY, v BIGINT NOT NULL)");
+          }
+          return null;
+        });
   }
 
-  /** One write transaction with one single-row INSERT, through the same pool and settings as the app. */
+  /**
+   * One write transaction with one single-row INSERT, through the same pool and settings as the
+   * app.
+   */
   static void insertOneRow(Database db) {
     long id = IDS.incrementAndGet();
-    db.transaction(c -> {
-      try (PreparedStatement st = c.prepareStatement("INSERT INTO bench_floor (id, v) VALUES (?, ?)")) {
-        st.setLong(1, id);
-        st.setLong(2, id);
-        return st.executeUpdate();
-      }
-    });
+    db.transaction(
+        c -> {
+          try (PreparedStatement st =
+              c.prepareStatement("INSERT INTO bench_floor (id, v) VALUES (?, ?)")) {
+            st.setLong(1, id);
+            st.setLong(2, id);
+            return st.executeUpdate();
+          }
+        });
   }
 }

@@ -26,15 +26,17 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * What the image store's write costs with each way of making it durable: a new 16 KB file written
  * to a temporary name in a two-level folder and renamed into place, as DiskImageStore does it,
- * forced with {@code force(true)} (fsync: what it does today), {@code force(false)} (fdatasync),
- * or not at all (the page cache only: the floor).
+ * forced with {@code force(true)} (fsync: what it does today), {@code force(false)} (fdatasync), or
+ * not at all (the page cache only: the floor).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 2, time = 2)
 @Measurement(iterations = 3, time = 3)
-@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
 public class ImageWriteBench {
   @Param({"fsync", "fdatasync", "none"})
   public String force;
@@ -69,7 +71,7 @@ public class ImageWriteBench {
       switch (force) {
         case "fsync" -> out.force(true);
         case "fdatasync" -> out.force(false);
-        default -> { }
+        default -> {}
       }
     }
     return Files.move(temp, folder.resolve(name), StandardCopyOption.ATOMIC_MOVE);

@@ -45,7 +45,15 @@ final class InstantBackend implements ImageBackend {
       bytes = image.clone();
       ByteBuffer.wrap(bytes).putLong(bytes.length - Long.BYTES, job.seed());
     }
-    return new GenerationResult(bytes, ImageType.JPEG, job.request().size().width(), job.request().size().height(),
-        job.seed(), null, name(), null, Duration.ZERO);
+    return new GenerationResult(
+        bytes,
+        ImageType.JPEG,
+        job.request().size().width(),
+        job.request().size().height(),
+        job.seed(),
+        null,
+        name(),
+        null,
+        Duration.ZERO);
   }
 }

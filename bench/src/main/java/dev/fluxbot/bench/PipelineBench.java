@@ -4,7 +4,6 @@ import dev.fluxbot.core.BackendRouter;
 import dev.fluxbot.core.ChatReply;
 import dev.fluxbot.core.CommandParser;
 import dev.fluxbot.core.Database;
-import dev.fluxbot.core.GenerationRequest;
 import dev.fluxbot.core.ImageReply;
 import dev.fluxbot.core.ImageStore;
 import dev.fluxbot.core.ImagineCommand;
@@ -12,12 +11,10 @@ import dev.fluxbot.core.ImagineService;
 import dev.fluxbot.core.JobScheduler;
 import dev.fluxbot.core.JobStore;
 import dev.fluxbot.core.ModelCatalog;
-import dev.fluxbot.core.Progress;
 import dev.fluxbot.core.QuotaService;
 import dev.fluxbot.core.Requester;
 import dev.fluxbot.core.SeedCache;
 import dev.fluxbot.core.SeedHistory;
-import dev.fluxbot.core.UserError;
 import dev.fluxbot.core.image.ReferenceLoader;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -47,21 +44,26 @@ import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The whole imagine pipeline on SQLite, wired as {@code app}'s Wiring does (real parser, job
- * store, quota ledger, seed cache, disk image store, fair scheduler on virtual threads), with an
- * {@link InstantBackend}, so the time measured is what the pipeline adds to a job. Every command
- * has {@code --no-cache} and a fresh random seed, so every job really runs (and is then stored in
- * the seed cache, as any job is). Each submitting thread is its own user, so no per-user cap bites.
+ * The whole imagine pipeline on SQLite, wired as {@code app}'s Wiring does (real parser, job store,
+ * quota ledger, seed cache, disk image store, fair scheduler on virtual threads), with an {@link
+ * InstantBackend}, so the time measured is what the pipeline adds to a job. Every command has
+ * {@code --no-cache} and a fresh random seed, so every job really runs (and is then stored in the
+ * seed cache, as any job is). Each submitting thread is its own user, so no per-user cap bites.
  */
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 2, time = 2)
 @Measurement(iterations = 3, time = 3)
-@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g", "--enable-native-access=ALL-UNNAMED"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xms1g", "-Xmx1g", "--enable-native-access=ALL-UNNAMED"})
 public class PipelineBench {
   /** The service, wired as the app wires it, on a new SQLite database. */
   @State(Scope.Benchmark)
   public static class Pipeline {
-    /** {@code unique}: every job's image is new (a file per job, forced to disk); {@code shared}: the same bytes every time. */
+    /**
+     * {@code unique}: every job's image is new (a file per job, forced to disk); {@code shared}:
+     * the same bytes every time.
+     */
     @Param({"unique", "shared"})
     public String images;
 
@@ -80,15 +82,27 @@ public class PipelineBench {
       ImageStore store = ImageStore.onDisk(dir.resolve("images"));
       executor = Executors.newVirtualThreadPerTaskExecutor();
       scheduler = new JobScheduler(executor, JobScheduler.Settings.defaults());
-      QuotaService quota = new QuotaService(database,
-          new QuotaService.Settings(ZoneOffset.UTC, QuotaService.Period.DAY, Long.MAX_VALUE / 4, 2, null), clock);
-      service = new ImagineService(new ImagineService.Parts(
-          new CommandParser(catalog, CommandParser.Settings.defaults()),
-          new ReferenceLoader(new OkHttpClient(), ReferenceLoader.Limits.defaults()),
-          new BackendRouter(List.of(new InstantBackend(images.equals("unique")))),
-          SeedHistory.inDatabase(database, clock), new JobStore(database, catalog, clock), quota,
-          new SeedCache(database, store, SeedCache.Settings.defaults(), clock), store, scheduler),
-          ImagineService.Settings.defaults(), clock, new SecureRandom());
+      QuotaService quota =
+          new QuotaService(
+              database,
+              new QuotaService.Settings(
+                  ZoneOffset.UTC, QuotaService.Period.DAY, Long.MAX_VALUE / 4, 2, null),
+              clock);
+      service =
+          new ImagineService(
+              new ImagineService.Parts(
+                  new CommandParser(catalog, CommandParser.Settings.defaults()),
+                  new ReferenceLoader(new OkHttpClient(), ReferenceLoader.Limits.defaults()),
+                  new BackendRouter(List.of(new InstantBackend(images.equals("unique")))),
+                  SeedHistory.inDatabase(database, clock),
+                  new JobStore(database, catalog, clock),
+                  quota,
+                  new SeedCache(database, store, SeedCache.Settings.defaults(), clock),
+                  store,
+                  scheduler),
+              ImagineService.Settings.defaults(),
+              clock,
+              new SecureRandom());
     }
 
     @TearDown(Level.Trial)
@@ -145,9 +159,9 @@ public class PipelineBench {
 
   /**
    * The same job through the asynchronous {@code submit}, the queued path (in the app: a job that
-   * had to wait, or one resumed after a restart): the job runs on a scheduler thread and this thread
-   * waits for its future, so two thread hand-offs and one commit more than {@link #imagineOne},
-   * where the job runs on the calling thread.
+   * had to wait, or one resumed after a restart): the job runs on a scheduler thread and this
+   * thread waits for its future, so two thread hand-offs and one commit more than {@link
+   * #imagineOne}, where the job runs on the calling thread.
    */
   @Benchmark
   @BenchmarkMode(Mode.SampleTime)
@@ -165,7 +179,9 @@ public class PipelineBench {
     return pipeline.service.imagine(user.command, ChatReply.silent(), "{\"kind\":\"bench\"}");
   }
 
-  /** The floor, single-threaded: one single-row write transaction, same settings, its own database. */
+  /**
+   * The floor, single-threaded: one single-row write transaction, same settings, its own database.
+   */
   @Benchmark
   @BenchmarkMode(Mode.SampleTime)
   @Threads(1)
@@ -181,5 +197,4 @@ public class PipelineBench {
   public void insertOneRowFourThreads(Floor floor) {
     Fixtures.insertOneRow(floor.database);
   }
-
 }

@@ -17,7 +17,6 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.InstantSource;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -43,17 +42,20 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * The steps one {@code imagine} runs on SQLite, each on its own, to say where the pipeline's time
  * goes (PipelineBench times them together). In pipeline order: the ban check, the credits (see
- * QuotaBench), the job row's three writes, the image file, the seed-cache entry, the last seed,
- * and the scheduler's hand-off to a virtual thread.
+ * QuotaBench), the job row's three writes, the image file, the seed-cache entry, the last seed, and
+ * the scheduler's hand-off to a virtual thread.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 2, time = 2)
 @Measurement(iterations = 3, time = 3)
-@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g", "--enable-native-access=ALL-UNNAMED"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xms1g", "-Xmx1g", "--enable-native-access=ALL-UNNAMED"})
 public class PipelineStepsBench {
-  private final Requester alice = new Requester("discord", "alice", "Alice", "guild1", Set.of(), false);
+  private final Requester alice =
+      new Requester("discord", "alice", "Alice", "guild1", Set.of(), false);
   private final AtomicLong seeds = new AtomicLong();
   private final JobScheduler.Listener quiet = JobScheduler.Listener.NONE;
 
@@ -82,8 +84,11 @@ public class PipelineStepsBench {
     history = SeedHistory.inDatabase(database, clock);
     executor = Executors.newVirtualThreadPerTaskExecutor();
     scheduler = new JobScheduler(executor, JobScheduler.Settings.defaults());
-    request = new CommandParser(catalog, CommandParser.Settings.defaults())
-        .parse("a red fox in the snow --no-cache", Map.of(), 0).withSeed(7).withSize(new ImageSize(1024, 1024));
+    request =
+        new CommandParser(catalog, CommandParser.Settings.defaults())
+            .parse("a red fox in the snow --no-cache", Map.of(), 0)
+            .withSeed(7)
+            .withSize(new ImageSize(1024, 1024));
     image = new byte[InstantBackend.IMAGE_BYTES];
     new SplittableRandom(42).nextBytes(image);
   }
@@ -112,8 +117,19 @@ public class PipelineStepsBench {
   @Benchmark
   public void jobRow() {
     String id = Fixtures.jobId();
-    jobs.create(JobStore.Job.queued(id, alice, request.prompt(), request, List.of(), "{}", null, 1_000, null, null,
-        Instant.now()));
+    jobs.create(
+        JobStore.Job.queued(
+            id,
+            alice,
+            request.prompt(),
+            request,
+            List.of(),
+            "{}",
+            null,
+            1_000,
+            null,
+            null,
+            Instant.now()));
     jobs.markRunning(id, "instant");
     jobs.succeed(id, 1_000, "0".repeat(64), ImageType.JPEG, 1024, 1024, false);
   }
@@ -133,7 +149,8 @@ public class PipelineStepsBench {
   /** A new seed-cache entry for an image already stored, as the pipeline puts every job's image. */
   @Benchmark
   public SeedCache.CachedImage cachePut() {
-    String fingerprint = SeedCache.fingerprint(request.withSeed(seeds.incrementAndGet()), List.of());
+    String fingerprint =
+        SeedCache.fingerprint(request.withSeed(seeds.incrementAndGet()), List.of());
     return cache.put(fingerprint, null, ImageType.JPEG, 1024, 1024, image);
   }
 
@@ -147,7 +164,8 @@ public class PipelineStepsBench {
   @Benchmark
   public void schedulerHandOff() {
     CompletableFuture<Void> done = new CompletableFuture<>();
-    scheduler.submit(Fixtures.jobId(), "discord:alice", "instant", () -> done.complete(null), quiet);
+    scheduler.submit(
+        Fixtures.jobId(), "discord:alice", "instant", () -> done.complete(null), quiet);
     done.join();
   }
 }

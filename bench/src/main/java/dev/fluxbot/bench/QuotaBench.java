@@ -31,14 +31,17 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 2, time = 2)
 @Measurement(iterations = 3, time = 3)
-@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g", "--enable-native-access=ALL-UNNAMED"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xms1g", "-Xmx1g", "--enable-native-access=ALL-UNNAMED"})
 public class QuotaBench {
   private static final long CREDIT = 1_000;
 
   @Param({"sqlite", "postgresql"})
   public String db;
 
-  private final Requester alice = new Requester("discord", "alice", "Alice", "guild1", Set.of(), false);
+  private final Requester alice =
+      new Requester("discord", "alice", "Alice", "guild1", Set.of(), false);
   private Path dir;
   private Database database;
   private QuotaService quota;
@@ -49,9 +52,12 @@ public class QuotaBench {
     database = Fixtures.open(db, dir);
     Fixtures.createFloorTable(database);
     // Enough credits that no run ever meets the limit; one job at a time, so the cap never bites.
-    quota = new QuotaService(database,
-        new QuotaService.Settings(ZoneOffset.UTC, QuotaService.Period.DAY, Long.MAX_VALUE / 4, 2, null),
-        InstantSource.system());
+    quota =
+        new QuotaService(
+            database,
+            new QuotaService.Settings(
+                ZoneOffset.UTC, QuotaService.Period.DAY, Long.MAX_VALUE / 4, 2, null),
+            InstantSource.system());
   }
 
   @TearDown(Level.Trial)

@@ -35,23 +35,26 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * A seed-cache hit for a 1.5 MB image on SQLite: from the memory layer, and from disk (a second
  * cache on the same database and folder whose memory bound is 0, so every lookup reads the index
- * and the file; the file is in the OS page cache after the first read). The {@code contended}
- * group looks up from memory while two threads write to the same database, as a busy bot's jobs
- * do. The floors: copying the image (a hit hands out the caller's own copy) and one hit's index
- * UPDATE in a transaction of its own.
+ * and the file; the file is in the OS page cache after the first read). The {@code contended} group
+ * looks up from memory while two threads write to the same database, as a busy bot's jobs do. The
+ * floors: copying the image (a hit hands out the caller's own copy) and one hit's index UPDATE in a
+ * transaction of its own.
  *
- * <p>{@code hitWriter}: {@code direct} writes each hit to the index before the lookup returns
- * (the 4-argument constructor, which the app uses today); {@code async} hands hits to a virtual
- * thread that writes them in batches.
+ * <p>{@code hitWriter}: {@code direct} writes each hit to the index before the lookup returns (the
+ * 4-argument constructor, which the app uses today); {@code async} hands hits to a virtual thread
+ * that writes them in batches.
  */
 @BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 2, time = 2)
 @Measurement(iterations = 3, time = 3)
-@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g", "--enable-native-access=ALL-UNNAMED"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xms1g", "-Xmx1g", "--enable-native-access=ALL-UNNAMED"})
 public class SeedCacheBench {
   static final int IMAGE_BYTES = 1_500_000;
-  static final String FINGERPRINT = Hashes.sha256Hex("a fox --seed 7".getBytes(StandardCharsets.UTF_8));
+  static final String FINGERPRINT =
+      Hashes.sha256Hex("a fox --seed 7".getBytes(StandardCharsets.UTF_8));
 
   /** A database and image folder holding one 1.5 MB entry. */
   abstract static class Stored {
@@ -68,8 +71,10 @@ public class SeedCacheBench {
       store = ImageStore.onDisk(dir.resolve("images"));
       image = new byte[IMAGE_BYTES];
       new SplittableRandom(7).nextBytes(image);
-      imageHash = new SeedCache(database, store, SeedCache.Settings.defaults(), InstantSource.system())
-          .put(FINGERPRINT, null, ImageType.PNG, 1024, 1024, image).imageHash();
+      imageHash =
+          new SeedCache(database, store, SeedCache.Settings.defaults(), InstantSource.system())
+              .put(FINGERPRINT, null, ImageType.PNG, 1024, 1024, image)
+              .imageHash();
     }
 
     void close() {
@@ -103,13 +108,18 @@ public class SeedCacheBench {
       return switch (hitWriter) {
         case "direct" -> new SeedCache(database, store, settings, InstantSource.system());
         case "async" -> new SeedCache(database, store, settings, InstantSource.system(), writer);
-        default -> throw new IllegalArgumentException("hitWriter must be direct or async; got \"" + hitWriter + "\"");
+        default ->
+            throw new IllegalArgumentException(
+                "hitWriter must be direct or async; got \"" + hitWriter + "\"");
       };
     }
 
     private static void check(Optional<SeedCache.CachedImage> hit, boolean fromMemory) {
-      if (hit.isEmpty() || hit.get().fromMemory() != fromMemory || hit.get().bytes().length != IMAGE_BYTES) {
-        throw new IllegalStateException("expected a hit " + (fromMemory ? "from memory" : "from disk") + "; got " + hit);
+      if (hit.isEmpty()
+          || hit.get().fromMemory() != fromMemory
+          || hit.get().bytes().length != IMAGE_BYTES) {
+        throw new IllegalStateException(
+            "expected a hit " + (fromMemory ? "from memory" : "from disk") + "; got " + hit);
       }
     }
 
@@ -168,10 +178,14 @@ public class SeedCacheBench {
     return floor.image.clone();
   }
 
-  /** What a direct hit writes: the row's {@code last_hit_at} and {@code hits}, one write transaction. */
+  /**
+   * What a direct hit writes: the row's {@code last_hit_at} and {@code hits}, one write
+   * transaction.
+   */
   @Benchmark
   public List<HitRecorder.Hit> recordHitRow(Floor floor) {
-    HitRecorder.Hit hit = new HitRecorder.Hit(FINGERPRINT, floor.imageHash, System.currentTimeMillis(), 1);
+    HitRecorder.Hit hit =
+        new HitRecorder.Hit(FINGERPRINT, floor.imageHash, System.currentTimeMillis(), 1);
     return floor.database.transaction(c -> floor.index.recordHits(c, List.of(hit)));
   }
 }

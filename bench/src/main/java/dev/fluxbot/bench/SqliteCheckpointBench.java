@@ -25,16 +25,18 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * Where a SQLite write transaction's tail comes from. The floor insert on one raw connection with
  * the app's settings (WAL, synchronous NORMAL, BEGIN IMMEDIATE), with SQLite's automatic WAL
- * checkpoint after every 1,000 pages (the default, which Database keeps) and with it off
- * ({@code 0}). In WAL with synchronous NORMAL a commit does not fsync; a checkpoint does, on the
- * thread whose commit crossed the threshold.
+ * checkpoint after every 1,000 pages (the default, which Database keeps) and with it off ({@code
+ * 0}). In WAL with synchronous NORMAL a commit does not fsync; a checkpoint does, on the thread
+ * whose commit crossed the threshold.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 2, time = 2)
 @Measurement(iterations = 3, time = 3)
-@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g", "--enable-native-access=ALL-UNNAMED"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xms1g", "-Xmx1g", "--enable-native-access=ALL-UNNAMED"})
 public class SqliteCheckpointBench {
   @Param({"1000", "0"})
   public int walAutocheckpoint;

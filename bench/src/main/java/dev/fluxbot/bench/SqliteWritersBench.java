@@ -40,7 +40,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 2, time = 2)
 @Measurement(iterations = 3, time = 3)
-@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g", "--enable-native-access=ALL-UNNAMED"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xms1g", "-Xmx1g", "--enable-native-access=ALL-UNNAMED"})
 public class SqliteWritersBench {
   @Param({"busy", "queued"})
   public String writers;
@@ -54,9 +56,12 @@ public class SqliteWritersBench {
   public void open() {
     dir = Fixtures.tempDir("writers");
     database = Fixtures.open("sqlite", dir);
-    quota = new QuotaService(database,
-        new QuotaService.Settings(ZoneOffset.UTC, QuotaService.Period.DAY, Long.MAX_VALUE / 4, 2, null),
-        InstantSource.system());
+    quota =
+        new QuotaService(
+            database,
+            new QuotaService.Settings(
+                ZoneOffset.UTC, QuotaService.Period.DAY, Long.MAX_VALUE / 4, 2, null),
+            InstantSource.system());
   }
 
   @TearDown(Level.Trial)
@@ -97,10 +102,11 @@ public class SqliteWritersBench {
     String job = Fixtures.jobId();
     write(() -> quota.reserve(user.who, job, "klein-4b", 1_000, false));
     LockSupport.parkNanos(200_000);
-    write(() -> {
-      quota.commit(job, 1_000);
-      return null;
-    });
+    write(
+        () -> {
+          quota.commit(job, 1_000);
+          return null;
+        });
     LockSupport.parkNanos(200_000);
   }
 }

@@ -34,12 +34,13 @@ import okhttp3.OkHttpClient;
 /**
  * A diagnostic, not a benchmark: where the slowest jobs spend their time. Runs the pipeline as
  * {@link PipelineBench} wires it, one job at a time, on one platform job thread (so its stack can
- * be sampled), samples the job thread's and the submitting thread's stacks every 0.2 ms, and
- * prints the percentiles and, for the jobs over 2 ms, the most frequent pairs of top frames with
- * the first fluxbot frame that is not plumbing. With {@code virtual}, jobs run on virtual threads
- * as in the app (then only the submitting thread is sampled).
+ * be sampled), samples the job thread's and the submitting thread's stacks every 0.2 ms, and prints
+ * the percentiles and, for the jobs over 2 ms, the most frequent pairs of top frames with the first
+ * fluxbot frame that is not plumbing. With {@code virtual}, jobs run on virtual threads as in the
+ * app (then only the submitting thread is sampled).
  *
- * <p>{@code java -cp bench/target/benchmarks.jar dev.fluxbot.bench.TailProbe [shared|unique] [jobs] [platform|virtual]}
+ * <p>{@code java -cp bench/target/benchmarks.jar dev.fluxbot.bench.TailProbe [shared|unique] [jobs]
+ * [platform|virtual]}
  */
 public final class TailProbe {
   public static void main(String[] args) throws Exception {
@@ -51,33 +52,51 @@ public final class TailProbe {
     ModelCatalog catalog = ModelCatalog.builtIn();
     ImageStore store = ImageStore.onDisk(dir.resolve("images"));
     boolean virtual = args.length > 2 && args[2].equals("virtual");
-    ExecutorService executor = virtual ? Executors.newVirtualThreadPerTaskExecutor()
-        : Executors.newSingleThreadExecutor(r -> new Thread(r, "job"));
+    ExecutorService executor =
+        virtual
+            ? Executors.newVirtualThreadPerTaskExecutor()
+            : Executors.newSingleThreadExecutor(r -> new Thread(r, "job"));
     Thread[] jobThread = new Thread[1];
     executor.submit(() -> jobThread[0] = Thread.currentThread()).get();
     JobScheduler scheduler = new JobScheduler(executor, JobScheduler.Settings.defaults());
-    QuotaService quota = new QuotaService(database,
-        new QuotaService.Settings(ZoneOffset.UTC, QuotaService.Period.DAY, Long.MAX_VALUE / 4, 2, null), clock);
-    ImagineService service = new ImagineService(new ImagineService.Parts(
-        new CommandParser(catalog, CommandParser.Settings.defaults()),
-        new ReferenceLoader(new OkHttpClient(), ReferenceLoader.Limits.defaults()),
-        new BackendRouter(List.of(new InstantBackend(unique))),
-        SeedHistory.inDatabase(database, clock), new JobStore(database, catalog, clock), quota,
-        new SeedCache(database, store, SeedCache.Settings.defaults(), clock), store, scheduler),
-        ImagineService.Settings.defaults(), clock, new SecureRandom());
+    QuotaService quota =
+        new QuotaService(
+            database,
+            new QuotaService.Settings(
+                ZoneOffset.UTC, QuotaService.Period.DAY, Long.MAX_VALUE / 4, 2, null),
+            clock);
+    ImagineService service =
+        new ImagineService(
+            new ImagineService.Parts(
+                new CommandParser(catalog, CommandParser.Settings.defaults()),
+                new ReferenceLoader(new OkHttpClient(), ReferenceLoader.Limits.defaults()),
+                new BackendRouter(List.of(new InstantBackend(unique))),
+                SeedHistory.inDatabase(database, clock),
+                new JobStore(database, catalog, clock),
+                quota,
+                new SeedCache(database, store, SeedCache.Settings.defaults(), clock),
+                store,
+                scheduler),
+            ImagineService.Settings.defaults(),
+            clock,
+            new SecureRandom());
     Requester who = new Requester("discord", "u1", "u1", "guild1", Set.of(), false);
-    ImagineCommand command = new ImagineCommand(who, "a red fox in the snow --no-cache", Map.of(), List.of());
+    ImagineCommand command =
+        new ImagineCommand(who, "a red fox in the snow --no-cache", Map.of(), List.of());
     Thread main = Thread.currentThread();
     ConcurrentLinkedQueue<Object[]> samples = new ConcurrentLinkedQueue<>();
-    Thread sampler = new Thread(() -> {
-      while (!Thread.interrupted()) {
-        long t = System.nanoTime();
-        StackTraceElement[] js = virtual ? new StackTraceElement[0] : jobThread[0].getStackTrace();
-        StackTraceElement[] ms = main.getStackTrace();
-        samples.add(new Object[] {t, js, ms});
-        LockSupport.parkNanos(200_000);
-      }
-    });
+    Thread sampler =
+        new Thread(
+            () -> {
+              while (!Thread.interrupted()) {
+                long t = System.nanoTime();
+                StackTraceElement[] js =
+                    virtual ? new StackTraceElement[0] : jobThread[0].getStackTrace();
+                StackTraceElement[] ms = main.getStackTrace();
+                samples.add(new Object[] {t, js, ms});
+                LockSupport.parkNanos(200_000);
+              }
+            });
     sampler.setDaemon(true);
     long[] start = new long[jobs];
     long[] end = new long[jobs];
@@ -93,8 +112,12 @@ public final class TailProbe {
     for (int i = 0; i < jobs; i++) d[i] = end[i] - start[i];
     long[] sorted = d.clone();
     Arrays.sort(sorted);
-    System.out.printf("p50 %d us, p90 %d, p99 %d, p99.9 %d%n", sorted[jobs / 2] / 1000, sorted[jobs * 9 / 10] / 1000,
-        sorted[jobs * 99 / 100] / 1000, sorted[jobs * 999 / 1000] / 1000);
+    System.out.printf(
+        "p50 %d us, p90 %d, p99 %d, p99.9 %d%n",
+        sorted[jobs / 2] / 1000,
+        sorted[jobs * 9 / 10] / 1000,
+        sorted[jobs * 99 / 100] / 1000,
+        sorted[jobs * 999 / 1000] / 1000);
     long threshold = 2_000_000;
     Map<String, Integer> slowFrames = new HashMap<>();
     Map<String, Integer> allFrames = new HashMap<>();
@@ -105,7 +128,8 @@ public final class TailProbe {
       long t = (long) s[0];
       while (idx < jobs && end[idx] < t) idx++;
       if (idx >= jobs || start[idx] > t) continue;
-      String key = describe((StackTraceElement[]) s[1]) + " | main: " + describe((StackTraceElement[]) s[2]);
+      String key =
+          describe((StackTraceElement[]) s[1]) + " | main: " + describe((StackTraceElement[]) s[2]);
       allFrames.merge(key, 1, Integer::sum);
       if (d[idx] > threshold) {
         slowFrames.merge(key, 1, Integer::sum);
@@ -113,12 +137,17 @@ public final class TailProbe {
       }
     }
     System.out.println("samples in slow jobs: " + slowSamples + " of " + list.size());
-    slowFrames.entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed()).limit(25)
+    slowFrames.entrySet().stream()
+        .sorted(Map.Entry.<String, Integer>comparingByValue().reversed())
+        .limit(25)
         .forEach(e -> System.out.println(e.getValue() + "  " + e.getKey()));
     System.out.println("--- all");
-    allFrames.entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed()).limit(15)
+    allFrames.entrySet().stream()
+        .sorted(Map.Entry.<String, Integer>comparingByValue().reversed())
+        .limit(15)
         .forEach(e -> System.out.println(e.getValue() + "  " + e.getKey()));
-    System.out.println("WAL bytes at the end: " + java.nio.file.Files.size(dir.resolve("fluxbot.db-wal")));
+    System.out.println(
+        "WAL bytes at the end: " + java.nio.file.Files.size(dir.resolve("fluxbot.db-wal")));
     scheduler.close();
     executor.shutdownNow();
     database.close();
@@ -132,13 +161,26 @@ public final class TailProbe {
     String firstFlux = null;
     for (StackTraceElement e : st) {
       if (n < 2) {
-        b.append(e.getClassName().replaceAll(".*\\.", "")).append('.').append(e.getMethodName()).append(' ');
+        b.append(e.getClassName().replaceAll(".*\\.", ""))
+            .append('.')
+            .append(e.getMethodName())
+            .append(' ');
         n++;
       }
-      if (firstFlux == null && e.getClassName().startsWith("dev.fluxbot") && !e.getClassName().endsWith("StatementCache")
-          && !e.getClassName().endsWith("Database") && !e.getMethodName().startsWith("lambda") && !e.getMethodName().equals("update")
-          && !e.getMethodName().equals("reservations") && !e.getMethodName().equals("query")) {
-        firstFlux = e.getClassName().replaceAll(".*\\.", "") + "." + e.getMethodName() + ":" + e.getLineNumber();
+      if (firstFlux == null
+          && e.getClassName().startsWith("dev.fluxbot")
+          && !e.getClassName().endsWith("StatementCache")
+          && !e.getClassName().endsWith("Database")
+          && !e.getMethodName().startsWith("lambda")
+          && !e.getMethodName().equals("update")
+          && !e.getMethodName().equals("reservations")
+          && !e.getMethodName().equals("query")) {
+        firstFlux =
+            e.getClassName().replaceAll(".*\\.", "")
+                + "."
+                + e.getMethodName()
+                + ":"
+                + e.getLineNumber();
       }
     }
     return b + "@" + firstFlux;

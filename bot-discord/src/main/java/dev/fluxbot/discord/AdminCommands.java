@@ -9,7 +9,6 @@ import dev.fluxbot.core.Requester;
 import dev.fluxbot.core.SettingsStore;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
-import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
@@ -45,37 +44,59 @@ final class AdminCommands {
   }
 
   static SlashCommandData adminCommand(ModelCatalog catalog) {
-    OptionData period = new OptionData(OptionType.STRING, "period", "The window (default: day)")
-        .addChoice("day", "day").addChoice("week", "week").addChoice("month", "month");
-    OptionData credits = new OptionData(OptionType.NUMBER, "credits", "Credits (1 credit = $0.01)", true).setMinValue(0);
+    OptionData period =
+        new OptionData(OptionType.STRING, "period", "The window (default: day)")
+            .addChoice("day", "day")
+            .addChoice("week", "week")
+            .addChoice("month", "month");
+    OptionData credits =
+        new OptionData(OptionType.NUMBER, "credits", "Credits (1 credit = $0.01)", true)
+            .setMinValue(0);
     return Commands.slash(ADMIN, "Administer fluxbot on this server")
         .setDefaultPermissions(DefaultMemberPermissions.enabledFor(Permission.MANAGE_SERVER))
         .setContexts(InteractionContextType.GUILD)
         .addSubcommandGroups(
-            new SubcommandGroupData("quota", "Credits and bans").addSubcommands(
-                new SubcommandData("set", "Credits per period for a user, a role, or (with neither) everyone here")
-                    .addOptions(credits, period)
-                    .addOption(OptionType.USER, "user", "A user")
-                    .addOption(OptionType.ROLE, "role", "A role"),
-                new SubcommandData("grant", "Extra credits for a user in the current window")
-                    .addOption(OptionType.USER, "user", "The user", true).addOptions(credits),
-                new SubcommandData("reset", "Clears a user's spending in the current window")
-                    .addOption(OptionType.USER, "user", "The user", true),
-                new SubcommandData("show", "A user's credits and usage")
-                    .addOption(OptionType.USER, "user", "The user", true),
-                new SubcommandData("ban", "Stops a user from making images here")
-                    .addOption(OptionType.USER, "user", "The user", true)
-                    .addOption(OptionType.STRING, "reason", "Kept with the ban"),
-                new SubcommandData("unban", "Lifts a ban").addOption(OptionType.USER, "user", "The user", true)),
-            new SubcommandGroupData("server", "This server's settings").addSubcommands(
-                new SubcommandData("default-model", "The model when a command names none")
-                    .addOptions(modelOption(catalog, true)),
-                new SubcommandData("max-safety", "The highest --safety users may ask for (0 strict … 5)")
-                    .addOptions(new OptionData(OptionType.INTEGER, "value", "0 to 5", true).setRequiredRange(0, 5)),
-                new SubcommandData("channels", "Where /imagine answers")
-                    .addOptions(new OptionData(OptionType.STRING, "mode", "allow a channel, remove one, or everywhere", true)
-                        .addChoice("allow", "allow").addChoice("remove", "remove").addChoice("everywhere", "everywhere"))
-                    .addOption(OptionType.CHANNEL, "channel", "The channel (for allow and remove)")));
+            new SubcommandGroupData("quota", "Credits and bans")
+                .addSubcommands(
+                    new SubcommandData(
+                            "set",
+                            "Credits per period for a user, a role, or (with neither) everyone here")
+                        .addOptions(credits, period)
+                        .addOption(OptionType.USER, "user", "A user")
+                        .addOption(OptionType.ROLE, "role", "A role"),
+                    new SubcommandData("grant", "Extra credits for a user in the current window")
+                        .addOption(OptionType.USER, "user", "The user", true)
+                        .addOptions(credits),
+                    new SubcommandData("reset", "Clears a user's spending in the current window")
+                        .addOption(OptionType.USER, "user", "The user", true),
+                    new SubcommandData("show", "A user's credits and usage")
+                        .addOption(OptionType.USER, "user", "The user", true),
+                    new SubcommandData("ban", "Stops a user from making images here")
+                        .addOption(OptionType.USER, "user", "The user", true)
+                        .addOption(OptionType.STRING, "reason", "Kept with the ban"),
+                    new SubcommandData("unban", "Lifts a ban")
+                        .addOption(OptionType.USER, "user", "The user", true)),
+            new SubcommandGroupData("server", "This server's settings")
+                .addSubcommands(
+                    new SubcommandData("default-model", "The model when a command names none")
+                        .addOptions(modelOption(catalog, true)),
+                    new SubcommandData(
+                            "max-safety", "The highest --safety users may ask for (0 strict … 5)")
+                        .addOptions(
+                            new OptionData(OptionType.INTEGER, "value", "0 to 5", true)
+                                .setRequiredRange(0, 5)),
+                    new SubcommandData("channels", "Where /imagine answers")
+                        .addOptions(
+                            new OptionData(
+                                    OptionType.STRING,
+                                    "mode",
+                                    "allow a channel, remove one, or everywhere",
+                                    true)
+                                .addChoice("allow", "allow")
+                                .addChoice("remove", "remove")
+                                .addChoice("everywhere", "everywhere"))
+                        .addOption(
+                            OptionType.CHANNEL, "channel", "The channel (for allow and remove)")));
   }
 
   static SlashCommandData settingsCommand(ModelCatalog catalog) {
@@ -88,7 +109,10 @@ final class AdminCommands {
       format.addChoice(t.apiName(), t.apiName());
     }
     return Commands.slash(SETTINGS, "Your own defaults for /imagine (model, aspect, format)")
-        .addOptions(modelOption(catalog, false), aspect, format,
+        .addOptions(
+            modelOption(catalog, false),
+            aspect,
+            format,
             new OptionData(OptionType.BOOLEAN, "reset", "Forget your defaults"));
   }
 
@@ -108,15 +132,21 @@ final class AdminCommands {
     if (option(event, "reset").map(OptionMapping::getAsBoolean).orElse(false)) {
       current = SettingsStore.UserDefaults.NONE;
     }
-    SettingsStore.UserDefaults next = new SettingsStore.UserDefaults(
-        option(event, "model").map(OptionMapping::getAsString).orElse(current.model()),
-        option(event, "aspect").map(OptionMapping::getAsString).orElse(current.aspect()),
-        option(event, "format").map(OptionMapping::getAsString).orElse(current.format()));
+    SettingsStore.UserDefaults next =
+        new SettingsStore.UserDefaults(
+            option(event, "model").map(OptionMapping::getAsString).orElse(current.model()),
+            option(event, "aspect").map(OptionMapping::getAsString).orElse(current.aspect()),
+            option(event, "format").map(OptionMapping::getAsString).orElse(current.format()));
     if (!next.equals(settings.user(who.platform(), who.userId()))) {
       settings.setUser(who.platform(), who.userId(), next);
     }
-    return "Your defaults: model **" + orDefault(next.model()) + "**, aspect **" + orDefault(next.aspect())
-        + "**, format **" + orDefault(next.format()) + "**. Anything you type in /imagine wins over them.";
+    return "Your defaults: model **"
+        + orDefault(next.model())
+        + "**, aspect **"
+        + orDefault(next.aspect())
+        + "**, format **"
+        + orDefault(next.format())
+        + "**. Anything you type in /imagine wins over them.";
   }
 
   /** {@code /fluxbot-admin …}; the caller has checked the member's rights. */
@@ -127,7 +157,12 @@ final class AdminCommands {
       case "quota grant" -> {
         String user = event.getOption("user").getAsUser().getId();
         quota.grant("discord", guildId, user, milli(event.getOption("credits").getAsDouble()));
-        yield "Granted " + credits(event.getOption("credits").getAsDouble()) + " credits to <@" + user + ">. " + show(guildId, user);
+        yield "Granted "
+            + credits(event.getOption("credits").getAsDouble())
+            + " credits to <@"
+            + user
+            + ">. "
+            + show(guildId, user);
       }
       case "quota reset" -> {
         String user = event.getOption("user").getAsUser().getId();
@@ -139,7 +174,11 @@ final class AdminCommands {
         String user = event.getOption("user").getAsUser().getId();
         String reason = option(event, "reason").map(OptionMapping::getAsString).orElse(null);
         quota.ban("discord", guildId, user, reason);
-        yield "Banned <@" + user + "> from making images here" + (reason == null ? "" : " (" + reason + ")") + ".";
+        yield "Banned <@"
+            + user
+            + "> from making images here"
+            + (reason == null ? "" : " (" + reason + ")")
+            + ".";
       }
       case "quota unban" -> {
         String user = event.getOption("user").getAsUser().getId();
@@ -149,13 +188,19 @@ final class AdminCommands {
       case "server default-model" -> {
         String model = event.getOption("model").getAsString();
         SettingsStore.ScopeSettings s = settings.scope("discord", guildId);
-        settings.setScope("discord", guildId, new SettingsStore.ScopeSettings(model, s.maxSafety(), s.allowedChannels()));
+        settings.setScope(
+            "discord",
+            guildId,
+            new SettingsStore.ScopeSettings(model, s.maxSafety(), s.allowedChannels()));
         yield "This server's default model is now **" + model + "**.";
       }
       case "server max-safety" -> {
         int value = (int) event.getOption("value").getAsLong();
         SettingsStore.ScopeSettings s = settings.scope("discord", guildId);
-        settings.setScope("discord", guildId, new SettingsStore.ScopeSettings(s.defaultModel(), value, s.allowedChannels()));
+        settings.setScope(
+            "discord",
+            guildId,
+            new SettingsStore.ScopeSettings(s.defaultModel(), value, s.allowedChannels()));
         yield "Users here may now ask for --safety up to **" + value + "**.";
       }
       case "server channels" -> channels(guildId, event);
@@ -165,29 +210,49 @@ final class AdminCommands {
 
   private String quotaSet(String guildId, SlashCommandInteractionEvent event) {
     double credits = event.getOption("credits").getAsDouble();
-    QuotaService.Period period = QuotaService.Period.valueOf(
-        option(event, "period").map(OptionMapping::getAsString).orElse("day").toUpperCase(Locale.ROOT));
+    QuotaService.Period period =
+        QuotaService.Period.valueOf(
+            option(event, "period")
+                .map(OptionMapping::getAsString)
+                .orElse("day")
+                .toUpperCase(Locale.ROOT));
     Optional<OptionMapping> user = option(event, "user");
     Optional<OptionMapping> role = option(event, "role");
     if (user.isPresent() && role.isPresent()) {
       return "⚠️ user and role: give one of them, not both.";
     }
-    QuotaService.Subject subject = user.map(u -> QuotaService.Subject.user("discord", guildId, u.getAsUser().getId()))
-        .or(() -> role.map(r -> QuotaService.Subject.role("discord", guildId, r.getAsRole().getId())))
-        .orElse(QuotaService.Subject.scope("discord", guildId));
+    QuotaService.Subject subject =
+        user.map(u -> QuotaService.Subject.user("discord", guildId, u.getAsUser().getId()))
+            .or(
+                () ->
+                    role.map(
+                        r -> QuotaService.Subject.role("discord", guildId, r.getAsRole().getId())))
+            .orElse(QuotaService.Subject.scope("discord", guildId));
     quota.setRule(subject, period, milli(credits));
-    String who = user.map(u -> "<@" + u.getAsUser().getId() + ">")
-        .or(() -> role.map(r -> "role <@&" + r.getAsRole().getId() + ">")).orElse("everyone on this server");
-    return "Set " + who + " to " + credits(credits) + " credits per " + period.name().toLowerCase(Locale.ROOT) + ".";
+    String who =
+        user.map(u -> "<@" + u.getAsUser().getId() + ">")
+            .or(() -> role.map(r -> "role <@&" + r.getAsRole().getId() + ">"))
+            .orElse("everyone on this server");
+    return "Set "
+        + who
+        + " to "
+        + credits(credits)
+        + " credits per "
+        + period.name().toLowerCase(Locale.ROOT)
+        + ".";
   }
 
   private String channels(String guildId, SlashCommandInteractionEvent event) {
     String mode = event.getOption("mode").getAsString();
     SettingsStore.ScopeSettings s = settings.scope("discord", guildId);
-    Set<String> allowed = s.allowedChannels() == null ? new TreeSet<>() : new TreeSet<>(s.allowedChannels());
-    Optional<String> channel = option(event, "channel").map(OptionMapping::getAsString); // the id, cached or not
+    Set<String> allowed =
+        s.allowedChannels() == null ? new TreeSet<>() : new TreeSet<>(s.allowedChannels());
+    Optional<String> channel =
+        option(event, "channel").map(OptionMapping::getAsString); // the id, cached or not
     if (!mode.equals("everywhere") && channel.isEmpty()) {
-      return "⚠️ channel: " + mode + " needs a channel; got nothing. Pick one in the channel option.";
+      return "⚠️ channel: "
+          + mode
+          + " needs a channel; got nothing. Pick one in the channel option.";
     }
     switch (mode) {
       case "allow" -> allowed.add(channel.get());
@@ -195,15 +260,27 @@ final class AdminCommands {
       default -> allowed = null;
     }
     Set<String> next = allowed == null || allowed.isEmpty() ? null : allowed;
-    settings.setScope("discord", guildId, new SettingsStore.ScopeSettings(s.defaultModel(), s.maxSafety(), next));
-    return next == null ? "/imagine now answers in every channel here."
-        : "/imagine now answers only in " + String.join(", ", next.stream().map(c -> "<#" + c + ">").toList()) + ".";
+    settings.setScope(
+        "discord", guildId, new SettingsStore.ScopeSettings(s.defaultModel(), s.maxSafety(), next));
+    return next == null
+        ? "/imagine now answers in every channel here."
+        : "/imagine now answers only in "
+            + String.join(", ", next.stream().map(c -> "<#" + c + ">").toList())
+            + ".";
   }
 
   private String show(String guildId, String userId) {
     QuotaService.Status s = quota.show("discord", guildId, userId, Set.of());
-    return "<@" + userId + "> has " + s.summary() + "; limit from " + s.source() + (s.banned() ? "; banned" : "")
-        + "; resets <t:" + s.resetsAt().getEpochSecond() + ":R>.";
+    return "<@"
+        + userId
+        + "> has "
+        + s.summary()
+        + "; limit from "
+        + s.source()
+        + (s.banned() ? "; banned" : "")
+        + "; resets <t:"
+        + s.resetsAt().getEpochSecond()
+        + ":R>.";
   }
 
   private static Optional<OptionMapping> option(SlashCommandInteractionEvent event, String name) {
@@ -215,11 +292,13 @@ final class AdminCommands {
   }
 
   static long milli(double credits) {
-    return BigDecimal.valueOf(credits).movePointRight(3).setScale(0, RoundingMode.HALF_UP).longValueExact();
+    return BigDecimal.valueOf(credits)
+        .movePointRight(3)
+        .setScale(0, RoundingMode.HALF_UP)
+        .longValueExact();
   }
 
   private static String credits(double credits) {
     return BigDecimal.valueOf(credits).stripTrailingZeros().toPlainString();
   }
-
 }

@@ -76,7 +76,12 @@ public final class DiscordBot implements AutoCloseable {
    * @param gatewayUrl the gateway's WebSocket URL; null to ask Discord
    * @param adminRoleIds roles whose members may administer the bot, besides Manage Server
    */
-  public record Config(Secret token, String restBaseUrl, String gatewayUrl, Set<String> adminRoleIds, boolean allowDms) {
+  public record Config(
+      Secret token,
+      String restBaseUrl,
+      String gatewayUrl,
+      Set<String> adminRoleIds,
+      boolean allowDms) {
     public Config {
       Objects.requireNonNull(token, "token");
       adminRoleIds = Set.copyOf(adminRoleIds);
@@ -87,17 +92,29 @@ public final class DiscordBot implements AutoCloseable {
    * The core services the adapter talks to.
    *
    * @param clock decides when an interaction token is too old to use (Discord's 15 minutes)
-   * @param originals links to the originals of images that only fit as a preview; {@link OriginalLinks#NONE} for none
+   * @param originals links to the originals of images that only fit as a preview; {@link
+   *     OriginalLinks#NONE} for none
    */
-  public record Services(ImagineService imagine, QuotaService quota, JobStore jobs, SettingsStore settings,
-      ModelCatalog catalog, InstantSource clock, OriginalLinks originals) {
+  public record Services(
+      ImagineService imagine,
+      QuotaService quota,
+      JobStore jobs,
+      SettingsStore settings,
+      ModelCatalog catalog,
+      InstantSource clock,
+      OriginalLinks originals) {
     public Services {
       Objects.requireNonNull(originals, "originals");
     }
 
     /** Without links to originals: a preview's message says how an admin gets the original. */
-    public Services(ImagineService imagine, QuotaService quota, JobStore jobs, SettingsStore settings,
-        ModelCatalog catalog, InstantSource clock) {
+    public Services(
+        ImagineService imagine,
+        QuotaService quota,
+        JobStore jobs,
+        SettingsStore settings,
+        ModelCatalog catalog,
+        InstantSource clock) {
       this(imagine, quota, jobs, settings, catalog, clock, OriginalLinks.NONE);
     }
   }
@@ -120,7 +137,10 @@ public final class DiscordBot implements AutoCloseable {
    *
    * @throws IllegalStateException with a clear message when Discord refuses the token
    */
-  /** The network failure behind a failed login (JDA wraps it in an ErrorResponseException); null if none. */
+  /**
+   * The network failure behind a failed login (JDA wraps it in an ErrorResponseException); null if
+   * none.
+   */
   private static IOException networkCause(Throwable e) {
     for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
       if (t instanceof IOException io) {
@@ -131,48 +151,66 @@ public final class DiscordBot implements AutoCloseable {
   }
 
   public void start() throws InterruptedException {
-    JDABuilder builder = JDABuilder.createLight(config.token().reveal(), EnumSet.noneOf(GatewayIntent.class))
-        .setEventPassthrough(true)
-        .addEventListeners(new Listener());
+    JDABuilder builder =
+        JDABuilder.createLight(config.token().reveal(), EnumSet.noneOf(GatewayIntent.class))
+            .setEventPassthrough(true)
+            .addEventListeners(new Listener());
     if (config.restBaseUrl() != null) {
       builder.setRestConfig(new RestConfig().setBaseUrl(config.restBaseUrl()));
     }
     if (config.gatewayUrl() != null) {
       String url = config.gatewayUrl();
-      builder.setCompression(Compression.NONE).setSessionController(new SessionControllerAdapter() {
-        @Override
-        public @NonNull String getGateway() {
-          return url;
-        }
-      });
+      builder
+          .setCompression(Compression.NONE)
+          .setSessionController(
+              new SessionControllerAdapter() {
+                @Override
+                public @NonNull String getGateway() {
+                  return url;
+                }
+              });
     }
     try {
       jda = builder.build();
     } catch (InvalidTokenException e) {
-      throw new IllegalStateException("Discord refused the bot token (FLUXBOT_DISCORD_TOKEN): " + e.getMessage()
-          + ". Copy the token again from the Developer Portal (Bot → Reset Token).", e);
+      throw new IllegalStateException(
+          "Discord refused the bot token (FLUXBOT_DISCORD_TOKEN): "
+              + e.getMessage()
+              + ". Copy the token again from the Developer Portal (Bot → Reset Token).",
+          e);
     } catch (RuntimeException e) {
       IOException network = networkCause(e);
       if (network == null) {
         throw e;
       }
-      throw new IllegalStateException("Discord could not be reached to log in (" + network.getClass().getSimpleName()
-          + "). Check this machine's network and DNS (discord.com must be reachable), then run again.", e);
+      throw new IllegalStateException(
+          "Discord could not be reached to log in ("
+              + network.getClass().getSimpleName()
+              + "). Check this machine's network and DNS (discord.com must be reachable), then run again.",
+          e);
     }
     jda.awaitReady();
-    jda.updateCommands().addCommands(
-        ImagineCommandDefinition.create(services.catalog()),
-        Commands.slash("quota", "Your credits, usage and when they reset"),
-        AdminCommands.settingsCommand(services.catalog()),
-        AdminCommands.adminCommand(services.catalog()),
-        Commands.message(CONTEXT_MENU)).complete();
-    log.info("discord: logged in as {} ({} guild(s))", jda.getSelfUser().getName(), jda.getGuilds().size());
+    jda.updateCommands()
+        .addCommands(
+            ImagineCommandDefinition.create(services.catalog()),
+            Commands.slash("quota", "Your credits, usage and when they reset"),
+            AdminCommands.settingsCommand(services.catalog()),
+            AdminCommands.adminCommand(services.catalog()),
+            Commands.message(CONTEXT_MENU))
+        .complete();
+    log.info(
+        "discord: logged in as {} ({} guild(s))",
+        jda.getSelfUser().getName(),
+        jda.getGuilds().size());
   }
 
   /** Rebuilds a stored job's reply, for delivery after a restart; empty if it is not Discord's. */
   public Optional<ChatReply> replyFor(JobStore.Job job) {
     return DiscordAddress.parse(job.replyAddress())
-        .map(a -> new DiscordReply(jda, a, services.clock(), () -> DEFAULT_UPLOAD_LIMIT, services.originals()));
+        .map(
+            a ->
+                new DiscordReply(
+                    jda, a, services.clock(), () -> DEFAULT_UPLOAD_LIMIT, services.originals()));
   }
 
   @Override
@@ -197,20 +235,30 @@ public final class DiscordBot implements AutoCloseable {
       for (Role r : member.getRoles()) {
         roles.add(r.getId());
       }
-      admin = member.hasPermission(Permission.MANAGE_SERVER) || roles.stream().anyMatch(config.adminRoleIds()::contains);
+      admin =
+          member.hasPermission(Permission.MANAGE_SERVER)
+              || roles.stream().anyMatch(config.adminRoleIds()::contains);
     }
     String name = member != null ? member.getEffectiveName() : user.getEffectiveName();
     return new Requester("discord", user.getId(), name, guildId, roles, admin);
   }
 
   private DiscordReply reply(GenericInteractionCreateEvent event) {
-    DiscordAddress address = new DiscordAddress(event.getToken(), event.getChannelId(), event.getUser().getId(),
-        event.getTimeCreated().toInstant(), event.getChannelType() == ChannelType.PRIVATE);
+    DiscordAddress address =
+        new DiscordAddress(
+            event.getToken(),
+            event.getChannelId(),
+            event.getUser().getId(),
+            event.getTimeCreated().toInstant(),
+            event.getChannelType() == ChannelType.PRIVATE);
     long limit = uploadLimit(event.getRawData());
     return new DiscordReply(jda, address, services.clock(), () -> limit, services.originals());
   }
 
-  /** The interaction's {@code attachment_size_limit} (raw data, which JDA does not expose otherwise). */
+  /**
+   * The interaction's {@code attachment_size_limit} (raw data, which JDA does not expose
+   * otherwise).
+   */
   static long uploadLimit(DataObject raw) {
     if (raw != null) {
       DataObject d = raw.optObject("d").orElse(raw);
@@ -233,14 +281,23 @@ public final class DiscordBot implements AutoCloseable {
     if (s.allows(event.getChannelId())) {
       return false;
     }
-    event.reply("⚠️ /imagine is not on in this channel; use " + String.join(", ",
-        s.allowedChannels().stream().sorted().map(c -> "<#" + c + ">").toList()) + ".").setEphemeral(true).queue();
+    event
+        .reply(
+            "⚠️ /imagine is not on in this channel; use "
+                + String.join(
+                    ", ", s.allowedChannels().stream().sorted().map(c -> "<#" + c + ">").toList())
+                + ".")
+        .setEphemeral(true)
+        .queue();
     return true;
   }
 
   private boolean refuseDm(IReplyCallback event) {
     if (event.getGuild() == null && !config.allowDms()) {
-      event.reply("⚠️ This bot works in servers only; its admin turned DMs off.").setEphemeral(true).queue();
+      event
+          .reply("⚠️ This bot works in servers only; its admin turned DMs off.")
+          .setEphemeral(true)
+          .queue();
       return true;
     }
     return false;
@@ -248,22 +305,33 @@ public final class DiscordBot implements AutoCloseable {
 
   /**
    * Defers the reply (Discord's 3 seconds), then runs the work once Discord has taken the
-   * acknowledgement: an interaction that cannot be acknowledged (expired, or already answered) starts
-   * nothing.
+   * acknowledgement: an interaction that cannot be acknowledged (expired, or already answered)
+   * starts nothing.
    */
   private void acknowledged(IReplyCallback event, String what, Runnable work) {
-    event.deferReply().queue(ok -> run(what, work),
-        e -> log.warn("discord: could not acknowledge {} interaction {}: {}", what, event.getId(), e.toString()));
+    event
+        .deferReply()
+        .queue(
+            ok -> run(what, work),
+            e ->
+                log.warn(
+                    "discord: could not acknowledge {} interaction {}: {}",
+                    what,
+                    event.getId(),
+                    e.toString()));
   }
 
   private void run(String what, Runnable work) {
-    Thread.ofVirtual().name("discord-" + what).start(() -> {
-      try {
-        work.run();
-      } catch (RuntimeException e) {
-        log.warn("discord: {} failed", what, e);
-      }
-    });
+    Thread.ofVirtual()
+        .name("discord-" + what)
+        .start(
+            () -> {
+              try {
+                work.run();
+              } catch (RuntimeException e) {
+                log.warn("discord: {} failed", what, e);
+              }
+            });
   }
 
   private final class Listener extends ListenerAdapter {
@@ -272,30 +340,41 @@ public final class DiscordBot implements AutoCloseable {
       switch (event.getName()) {
         case ImagineCommandDefinition.NAME -> imagine(event);
         case "quota" -> quota(event);
-        case AdminCommands.SETTINGS -> event.reply(admin.settings(requester(event.getUser(), event.getMember(),
-            guildId(event)), event)).setEphemeral(true).queue();
+        case AdminCommands.SETTINGS ->
+            event
+                .reply(
+                    admin.settings(
+                        requester(event.getUser(), event.getMember(), guildId(event)), event))
+                .setEphemeral(true)
+                .queue();
         case AdminCommands.ADMIN -> administer(event);
-        default -> event.reply("⚠️ Unknown command /" + event.getName() + ".").setEphemeral(true).queue();
+        default ->
+            event.reply("⚠️ Unknown command /" + event.getName() + ".").setEphemeral(true).queue();
       }
     }
 
     private void administer(SlashCommandInteractionEvent event) {
       Requester who = requester(event.getUser(), event.getMember(), guildId(event));
       if (event.getGuild() == null || !who.admin()) {
-        event.reply("⛔ /fluxbot-admin is for members with Manage Server or a fluxbot admin role.").setEphemeral(true).queue();
+        event
+            .reply("⛔ /fluxbot-admin is for members with Manage Server or a fluxbot admin role.")
+            .setEphemeral(true)
+            .queue();
         return;
       }
       event.deferReply(true).queue();
-      run("admin", () -> {
-        String answer;
-        try {
-          answer = admin.admin(event.getGuild().getId(), event);
-        } catch (RuntimeException e) {
-          log.warn("discord: admin command failed", e);
-          answer = "❌ That did not work (" + e.getMessage() + ").";
-        }
-        event.getHook().sendMessage(answer).setEphemeral(true).queue();
-      });
+      run(
+          "admin",
+          () -> {
+            String answer;
+            try {
+              answer = admin.admin(event.getGuild().getId(), event);
+            } catch (RuntimeException e) {
+              log.warn("discord: admin command failed", e);
+              answer = "❌ That did not work (" + e.getMessage() + ").";
+            }
+            event.getHook().sendMessage(answer).setEphemeral(true).queue();
+          });
     }
 
     private void imagine(SlashCommandInteractionEvent event) {
@@ -303,7 +382,10 @@ public final class DiscordBot implements AutoCloseable {
         return;
       }
       Requester who = requester(event.getUser(), event.getMember(), guildId(event));
-      String text = Optional.ofNullable(event.getOption(ImagineCommandDefinition.PROMPT)).map(OptionMapping::getAsString).orElse("");
+      String text =
+          Optional.ofNullable(event.getOption(ImagineCommandDefinition.PROMPT))
+              .map(OptionMapping::getAsString)
+              .orElse("");
       Map<String, String> options = new LinkedHashMap<>();
       for (String name : List.of("model", "aspect", "resolution", "seed", "format")) {
         OptionMapping o = event.getOption(name);
@@ -316,23 +398,50 @@ public final class DiscordBot implements AutoCloseable {
         OptionMapping o = event.getOption(ImagineCommandDefinition.IMAGE_PREFIX + n);
         if (o != null) {
           Message.Attachment a = o.getAsAttachment();
-          refs.add(new ImageSource.Remote("image" + n + " (" + a.getFileName() + ")", URI.create(a.getUrl()), Map.of(),
-              OptionalLong.of(a.getSize())));
+          refs.add(
+              new ImageSource.Remote(
+                  "image" + n + " (" + a.getFileName() + ")",
+                  URI.create(a.getUrl()),
+                  Map.of(),
+                  OptionalLong.of(a.getSize())));
         }
       }
       DiscordReply reply = reply(event);
       String address = reply.address().toJson();
-      acknowledged(event, "imagine", () -> services.imagine().runOrSubmit(
-          new ImagineCommand(who, text, options, refs, services.settings().contextFor(who)), reply, address));
+      acknowledged(
+          event,
+          "imagine",
+          () ->
+              services
+                  .imagine()
+                  .runOrSubmit(
+                      new ImagineCommand(
+                          who, text, options, refs, services.settings().contextFor(who)),
+                      reply,
+                      address));
     }
 
     private void quota(SlashCommandInteractionEvent event) {
-      Requester who = requester(event.getUser(), event.getMember(), event.getGuild() == null ? null : event.getGuild().getId());
+      Requester who =
+          requester(
+              event.getUser(),
+              event.getMember(),
+              event.getGuild() == null ? null : event.getGuild().getId());
       QuotaService.Status s = services.quota().status(who);
-      String when = DateTimeFormatter.ofPattern("EEE d MMM HH:mm 'UTC'", Locale.ROOT).withZone(ZoneOffset.UTC)
-          .format(s.resetsAt());
-      String text = s.banned() ? "🚫 You are banned from making images here."
-          : "You have " + s.summary() + ". Resets <t:" + s.resetsAt().getEpochSecond() + ":R> (" + when + ").";
+      String when =
+          DateTimeFormatter.ofPattern("EEE d MMM HH:mm 'UTC'", Locale.ROOT)
+              .withZone(ZoneOffset.UTC)
+              .format(s.resetsAt());
+      String text =
+          s.banned()
+              ? "🚫 You are banned from making images here."
+              : "You have "
+                  + s.summary()
+                  + ". Resets <t:"
+                  + s.resetsAt().getEpochSecond()
+                  + ":R> ("
+                  + when
+                  + ").";
       event.reply(text).setEphemeral(true).queue();
     }
 
@@ -342,14 +451,26 @@ public final class DiscordBot implements AutoCloseable {
       try {
         ref = ButtonIds.parse(event.getComponentId());
       } catch (IllegalArgumentException e) {
-        event.reply("⚠️ This button is not fluxbot's, or comes from an older version.").setEphemeral(true).queue();
+        event
+            .reply("⚠️ This button is not fluxbot's, or comes from an older version.")
+            .setEphemeral(true)
+            .queue();
         return;
       }
       if (ref.followUp() == FollowUp.VARY || ref.followUp() == FollowUp.USE_AS_REFERENCE) {
-        String prefill = ref.followUp() == FollowUp.VARY
-            ? services.jobs().find(ref.jobId()).map(j -> j.request().prompt()).orElse("") : "";
-        event.replyModal(promptModal(ButtonIds.format(ref.followUp(), ref.jobId()),
-            ref.followUp() == FollowUp.VARY ? "Vary: edit the prompt" : "Use as reference: what to make", prefill)).queue();
+        String prefill =
+            ref.followUp() == FollowUp.VARY
+                ? services.jobs().find(ref.jobId()).map(j -> j.request().prompt()).orElse("")
+                : "";
+        event
+            .replyModal(
+                promptModal(
+                    ButtonIds.format(ref.followUp(), ref.jobId()),
+                    ref.followUp() == FollowUp.VARY
+                        ? "Vary: edit the prompt"
+                        : "Use as reference: what to make",
+                    prefill))
+            .queue();
         return;
       }
       followUp(event, ref, null);
@@ -357,7 +478,8 @@ public final class DiscordBot implements AutoCloseable {
 
     @Override
     public void onModalInteraction(@NonNull ModalInteractionEvent event) {
-      String prompt = Optional.ofNullable(event.getValue("prompt")).map(m -> m.getAsString()).orElse("");
+      String prompt =
+          Optional.ofNullable(event.getValue("prompt")).map(m -> m.getAsString()).orElse("");
       if (event.getModalId().startsWith(MESSAGE_MODAL)) {
         imagineWithMessage(event, prompt);
         return;
@@ -372,12 +494,22 @@ public final class DiscordBot implements AutoCloseable {
       followUp(event, ref, prompt);
     }
 
-    private <E extends GenericInteractionCreateEvent & IReplyCallback> void followUp(E event, ActionRef ref, String prompt) {
-      Requester who = requester(event.getUser(), event.getMember(), event.getGuild() == null ? null : event.getGuild().getId());
+    private <E extends GenericInteractionCreateEvent & IReplyCallback> void followUp(
+        E event, ActionRef ref, String prompt) {
+      Requester who =
+          requester(
+              event.getUser(),
+              event.getMember(),
+              event.getGuild() == null ? null : event.getGuild().getId());
       DiscordReply reply = reply(event);
       String address = reply.address().toJson();
-      acknowledged(event, "follow-up",
-          () -> services.imagine().followUp(who, ref.jobId(), ref.followUp(), prompt, reply, address));
+      acknowledged(
+          event,
+          "follow-up",
+          () ->
+              services
+                  .imagine()
+                  .followUp(who, ref.jobId(), ref.followUp(), prompt, reply, address));
     }
 
     @Override
@@ -385,41 +517,75 @@ public final class DiscordBot implements AutoCloseable {
       if (!CONTEXT_MENU.equals(event.getName()) || refuseDm(event)) {
         return;
       }
-      // The target as this interaction carries it is complete; read again later it may not be (see FormImages).
+      // The target as this interaction carries it is complete; read again later it may not be (see
+      // FormImages).
       List<ImageSource> refs = new ArrayList<>();
       for (Message.Attachment a : event.getTarget().getAttachments()) {
         if (a.isImage()) {
-          refs.add(new ImageSource.Remote("image" + (refs.size() + 1) + " (" + a.getFileName() + ")",
-              URI.create(a.getUrl()), Map.of(), OptionalLong.of(a.getSize())));
+          refs.add(
+              new ImageSource.Remote(
+                  "image" + (refs.size() + 1) + " (" + a.getFileName() + ")",
+                  URI.create(a.getUrl()),
+                  Map.of(),
+                  OptionalLong.of(a.getSize())));
         }
       }
       if (refs.isEmpty()) {
-        event.reply("⚠️ That message has no images to use as references.").setEphemeral(true).queue();
+        event
+            .reply("⚠️ That message has no images to use as references.")
+            .setEphemeral(true)
+            .queue();
         return;
       }
       forms.put(event.getId(), refs);
-      event.replyModal(promptModal(MESSAGE_MODAL + event.getId(), "Imagine with this image", "")).queue();
+      event
+          .replyModal(promptModal(MESSAGE_MODAL + event.getId(), "Imagine with this image", ""))
+          .queue();
     }
 
     private void imagineWithMessage(ModalInteractionEvent event, String prompt) {
-      Optional<List<ImageSource>> refs = forms.take(event.getModalId().substring(MESSAGE_MODAL.length()));
+      Optional<List<ImageSource>> refs =
+          forms.take(event.getModalId().substring(MESSAGE_MODAL.length()));
       if (refs.isEmpty()) {
-        event.reply("⚠️ The images of that message are no longer at hand (a form keeps them for "
-            + FormImages.KEEP.toMinutes() + " minutes, and not across a restart of the bot), so nothing was made or "
-            + "charged. Use \"" + CONTEXT_MENU + "\" on the message again.").setEphemeral(true).queue();
+        event
+            .reply(
+                "⚠️ The images of that message are no longer at hand (a form keeps them for "
+                    + FormImages.KEEP.toMinutes()
+                    + " minutes, and not across a restart of the bot), so nothing was made or "
+                    + "charged. Use \""
+                    + CONTEXT_MENU
+                    + "\" on the message again.")
+            .setEphemeral(true)
+            .queue();
         return;
       }
-      Requester who = requester(event.getUser(), event.getMember(), event.getGuild() == null ? null : event.getGuild().getId());
+      Requester who =
+          requester(
+              event.getUser(),
+              event.getMember(),
+              event.getGuild() == null ? null : event.getGuild().getId());
       DiscordReply reply = reply(event);
       String address = reply.address().toJson();
-      acknowledged(event, "imagine-with-message", () -> services.imagine().runOrSubmit(
-          new ImagineCommand(who, prompt, Map.of(), refs.get(), services.settings().contextFor(who)), reply, address));
+      acknowledged(
+          event,
+          "imagine-with-message",
+          () ->
+              services
+                  .imagine()
+                  .runOrSubmit(
+                      new ImagineCommand(
+                          who, prompt, Map.of(), refs.get(), services.settings().contextFor(who)),
+                      reply,
+                      address));
     }
   }
 
   private static Modal promptModal(String id, String title, String prefill) {
-    TextInput.Builder input = TextInput.create("prompt", TextInputStyle.PARAGRAPH).setRequired(true)
-        .setMaxLength(4000).setPlaceholder("a red fox in snow --ar 16:9");
+    TextInput.Builder input =
+        TextInput.create("prompt", TextInputStyle.PARAGRAPH)
+            .setRequired(true)
+            .setMaxLength(4000)
+            .setPlaceholder("a red fox in snow --ar 16:9");
     if (!prefill.isEmpty()) {
       input.setValue(prefill.length() > 4000 ? prefill.substring(0, 4000) : prefill);
     }

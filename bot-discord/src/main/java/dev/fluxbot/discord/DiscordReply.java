@@ -21,8 +21,8 @@ import net.dv8tion.jda.api.entities.Message;
 import net.dv8tion.jda.api.entities.Message.MentionType;
 import net.dv8tion.jda.api.entities.channel.middleman.MessageChannel;
 import net.dv8tion.jda.api.exceptions.ErrorResponseException;
-import net.dv8tion.jda.api.requests.ErrorResponse;
 import net.dv8tion.jda.api.interactions.InteractionHook;
+import net.dv8tion.jda.api.requests.ErrorResponse;
 import net.dv8tion.jda.api.utils.FileUpload;
 import net.dv8tion.jda.api.utils.messages.MessageCreateBuilder;
 import net.dv8tion.jda.api.utils.messages.MessageEditBuilder;
@@ -38,9 +38,12 @@ import org.slf4j.LoggerFactory;
  */
 final class DiscordReply implements ChatReply {
   private static final Logger log = LoggerFactory.getLogger(DiscordReply.class);
+
   /** Interaction tokens live 15 minutes; past this, deliver as a channel message instead. */
   static final Duration TOKEN_LIFE = Duration.ofMinutes(14);
+
   private static final Duration PROGRESS_EVERY = Duration.ofSeconds(1);
+
   /** A job that took longer than this pings its user when the image is there. */
   static final Duration PING_AFTER = Duration.ofMinutes(1);
 
@@ -52,8 +55,15 @@ final class DiscordReply implements ChatReply {
   private volatile Instant lastEdit = Instant.EPOCH;
   private volatile String lastText = "";
 
-  /** @param uploadLimit read when the image is ready (the interaction's own limit arrives with its raw event) */
-  DiscordReply(JDA jda, DiscordAddress address, InstantSource clock, java.util.function.LongSupplier uploadLimit,
+  /**
+   * @param uploadLimit read when the image is ready (the interaction's own limit arrives with its
+   *     raw event)
+   */
+  DiscordReply(
+      JDA jda,
+      DiscordAddress address,
+      InstantSource clock,
+      java.util.function.LongSupplier uploadLimit,
       OriginalLinks originals) {
     this.jda = jda;
     this.address = address;
@@ -76,12 +86,16 @@ final class DiscordReply implements ChatReply {
 
   private void status(String text, boolean force) {
     Instant now = clock.instant();
-    if (!tokenAlive() || text.equals(lastText) || (!force && now.isBefore(lastEdit.plus(PROGRESS_EVERY)))) {
+    if (!tokenAlive()
+        || text.equals(lastText)
+        || (!force && now.isBefore(lastEdit.plus(PROGRESS_EVERY)))) {
       return;
     }
     lastEdit = now;
     lastText = text;
-    hook().editOriginal(text).queue(ok -> {}, e -> log.debug("status edit failed: {}", e.toString()));
+    hook()
+        .editOriginal(text)
+        .queue(ok -> {}, e -> log.debug("status edit failed: {}", e.toString()));
   }
 
   @Override
@@ -109,11 +123,14 @@ final class DiscordReply implements ChatReply {
         return;
       } catch (ErrorResponseException e) {
         if (e.getErrorResponse() != ErrorResponse.REQUEST_ENTITY_TOO_LARGE || attempt >= 3) {
-          throw new DeliveryException("job " + reply.jobId() + ": Discord refused the image (" + e.getMeaning() + ")", e);
+          throw new DeliveryException(
+              "job " + reply.jobId() + ": Discord refused the image (" + e.getMeaning() + ")", e);
         }
-        limit = Math.min(limit, fitted.bytes().length) / 2; // the real limit is lower than we were told
+        limit =
+            Math.min(limit, fitted.bytes().length) / 2; // the real limit is lower than we were told
       } catch (RuntimeException e) {
-        throw new DeliveryException("job " + reply.jobId() + ": the image could not be sent (" + e.getMessage() + ")", e);
+        throw new DeliveryException(
+            "job " + reply.jobId() + ": the image could not be sent (" + e.getMessage() + ")", e);
       }
     }
   }
@@ -126,19 +143,34 @@ final class DiscordReply implements ChatReply {
     List<Button> buttons = new ArrayList<>();
     for (ImageReply.FollowUp f : reply.actions()) {
       String id = ButtonIds.format(f, reply.jobId());
-      buttons.add(f == ImageReply.FollowUp.REROLL ? Button.primary(id, f.label()) : Button.secondary(id, f.label()));
+      buttons.add(
+          f == ImageReply.FollowUp.REROLL
+              ? Button.primary(id, f.label())
+              : Button.secondary(id, f.label()));
     }
     original.ifPresent(link -> buttons.add(Button.link(link.toString(), "Original")));
     if (tokenAlive()) {
-      Message image = hook().editOriginal(new MessageEditBuilder().setContent(caption)
-              .setFiles(FileUpload.fromData(fitted.bytes(), file)).setComponents(ActionRow.of(buttons)).build())
-          .complete();
+      Message image =
+          hook()
+              .editOriginal(
+                  new MessageEditBuilder()
+                      .setContent(caption)
+                      .setFiles(FileUpload.fromData(fitted.bytes(), file))
+                      .setComponents(ActionRow.of(buttons))
+                      .build())
+              .complete();
       pingIfLong(image);
     } else {
       // A new message notifies: only its user, whatever the prompt says (@everyone, roles).
-      channel().sendMessage(new MessageCreateBuilder().setContent(caption)
-              .addFiles(FileUpload.fromData(fitted.bytes(), file)).setComponents(ActionRow.of(buttons))
-              .setAllowedMentions(EnumSet.noneOf(MentionType.class)).mentionUsers(address.userId()).build())
+      channel()
+          .sendMessage(
+              new MessageCreateBuilder()
+                  .setContent(caption)
+                  .addFiles(FileUpload.fromData(fitted.bytes(), file))
+                  .setComponents(ActionRow.of(buttons))
+                  .setAllowedMentions(EnumSet.noneOf(MentionType.class))
+                  .mentionUsers(address.userId())
+                  .build())
           .complete();
     }
   }
@@ -153,8 +185,11 @@ final class DiscordReply implements ChatReply {
       return;
     }
     try {
-      hook().sendMessage("<@" + address.userId() + "> your image is ready: " + image.getJumpUrl())
-          .setAllowedMentions(EnumSet.noneOf(MentionType.class)).mentionUsers(address.userId()).complete();
+      hook()
+          .sendMessage("<@" + address.userId() + "> your image is ready: " + image.getJumpUrl())
+          .setAllowedMentions(EnumSet.noneOf(MentionType.class))
+          .mentionUsers(address.userId())
+          .complete();
     } catch (RuntimeException e) {
       log.debug("ping for a finished image failed: {}", e.toString());
     }
@@ -163,34 +198,48 @@ final class DiscordReply implements ChatReply {
   /**
    * The error, for its user only. The deferred reply is public, and while it is deferred Discord
    * makes the first follow-up into it, public too; JDA sends a delete and a follow-up in parallel,
-   * so a follow-up that landed first would be shown to all and then deleted. So the follow-up
-   * waits for Discord's answer to the delete: then it is a message of its own, ephemeral. If the
-   * delete fails for any other reason than the message being gone, the error replaces the deferred
-   * reply instead (public, but seen).
+   * so a follow-up that landed first would be shown to all and then deleted. So the follow-up waits
+   * for Discord's answer to the delete: then it is a message of its own, ephemeral. If the delete
+   * fails for any other reason than the message being gone, the error replaces the deferred reply
+   * instead (public, but seen).
    */
   @Override
   public void failed(UserError error) {
     String text = Texts.error(error);
     if (!tokenAlive()) {
-      channel().sendMessage("<@" + address.userId() + "> " + text).setAllowedMentions(EnumSet.noneOf(MentionType.class))
-          .mentionUsers(address.userId()).queue(ok -> {}, e -> log.debug("error message failed: {}", e.toString()));
+      channel()
+          .sendMessage("<@" + address.userId() + "> " + text)
+          .setAllowedMentions(EnumSet.noneOf(MentionType.class))
+          .mentionUsers(address.userId())
+          .queue(ok -> {}, e -> log.debug("error message failed: {}", e.toString()));
       return;
     }
     InteractionHook hook = hook();
-    hook.deleteOriginal().queue(ok -> privately(hook, text), e -> {
-      if (e instanceof ErrorResponseException r && r.getErrorResponse() == ErrorResponse.UNKNOWN_MESSAGE) {
-        privately(hook, text);
-      } else {
-        hook.editOriginal(text).queue(ok -> {}, again -> log.debug("error reply failed: {}", again.toString()));
-      }
-    });
+    hook.deleteOriginal()
+        .queue(
+            ok -> privately(hook, text),
+            e -> {
+              if (e instanceof ErrorResponseException r
+                  && r.getErrorResponse() == ErrorResponse.UNKNOWN_MESSAGE) {
+                privately(hook, text);
+              } else {
+                hook.editOriginal(text)
+                    .queue(
+                        ok -> {}, again -> log.debug("error reply failed: {}", again.toString()));
+              }
+            });
   }
 
   private static void privately(InteractionHook hook, String text) {
-    hook.sendMessage(text).setEphemeral(true).queue(ok -> {}, e -> log.debug("error reply failed: {}", e.toString()));
+    hook.sendMessage(text)
+        .setEphemeral(true)
+        .queue(ok -> {}, e -> log.debug("error reply failed: {}", e.toString()));
   }
 
-  /** The interaction's channel; a DM this JDA session has not seen (after a restart) is reopened through its user, blocking. */
+  /**
+   * The interaction's channel; a DM this JDA session has not seen (after a restart) is reopened
+   * through its user, blocking.
+   */
   private MessageChannel channel() {
     MessageChannel channel = jda.getChannelById(MessageChannel.class, address.channelId());
     if (channel == null) {
@@ -200,7 +249,8 @@ final class DiscordReply implements ChatReply {
       channel = jda.openPrivateChannelById(address.userId()).complete();
     }
     if (channel == null) {
-      throw new DeliveryException("channel " + address.channelId() + " is not visible to the bot", null);
+      throw new DeliveryException(
+          "channel " + address.channelId() + " is not visible to the bot", null);
     }
     return channel;
   }
@@ -213,6 +263,4 @@ final class DiscordReply implements ChatReply {
       super(message, cause);
     }
   }
-
-
 }

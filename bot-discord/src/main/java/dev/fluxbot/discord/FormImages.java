@@ -40,7 +40,10 @@ final class FormImages {
     }
   }
 
-  /** The form's images, once: empty when they expired, were pushed out, or were never kept by this process. */
+  /**
+   * The form's images, once: empty when they expired, were pushed out, or were never kept by this
+   * process.
+   */
   synchronized Optional<List<ImageSource>> take(String key) {
     prune();
     return Optional.ofNullable(entries.remove(key)).map(Entry::images);

@@ -13,6 +13,9 @@ public interface OriginalLinks {
   /** No links: nothing serves originals. */
   OriginalLinks NONE = jobId -> Optional.empty();
 
-  /** A link to the stored original image of {@code jobId} (cheap: signs, reads nothing); empty where there is none. */
+  /**
+   * A link to the stored original image of {@code jobId} (cheap: signs, reads nothing); empty where
+   * there is none.
+   */
   Optional<URI> linkFor(String jobId);
 }

@@ -24,7 +24,8 @@ final class Previews {
       if (source == null) {
         throw new IOException("the image could not be decoded for a preview");
       }
-      BufferedImage rgb = new BufferedImage(source.getWidth(), source.getHeight(), BufferedImage.TYPE_INT_RGB);
+      BufferedImage rgb =
+          new BufferedImage(source.getWidth(), source.getHeight(), BufferedImage.TYPE_INT_RGB);
       var g = rgb.createGraphics();
       g.drawImage(source, 0, 0, java.awt.Color.WHITE, null);
       g.dispose();
@@ -47,7 +48,8 @@ final class Previews {
     int h = Math.max(1, (int) (src.getHeight() * scale));
     BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
     var g = out.createGraphics();
-    g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+    g.setRenderingHint(
+        RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
     g.drawImage(src, 0, 0, w, h, null);
     g.dispose();
     return out;

@@ -23,7 +23,6 @@ final class Texts {
     return p.text();
   }
 
-
   /**
    * Prompt, who asked, model, size, seed, cost or "cached", and, when only a preview fits, a note
    * that says so and how the user gets the full image: the Original button when {@code hasLink},
@@ -31,9 +30,23 @@ final class Texts {
    */
   static String caption(ImageReply reply, String userId, Previews.Fitted fitted, boolean hasLink) {
     GenerationResult r = reply.result();
-    String cost = reply.cached() ? "cached" + (r.cost() == null || r.cost().signum() == 0 ? " (free)" : " (" + credits(r.cost()) + " credits)")
-        : r.cost() == null ? "cost not reported" : credits(r.cost()) + " credits";
-    String line = reply.request().model().id() + " · " + r.width() + "×" + r.height() + " · seed " + r.seed() + " · " + cost;
+    String cost =
+        reply.cached()
+            ? "cached"
+                + (r.cost() == null || r.cost().signum() == 0
+                    ? " (free)"
+                    : " (" + credits(r.cost()) + " credits)")
+            : r.cost() == null ? "cost not reported" : credits(r.cost()) + " credits";
+    String line =
+        reply.request().model().id()
+            + " · "
+            + r.width()
+            + "×"
+            + r.height()
+            + " · seed "
+            + r.seed()
+            + " · "
+            + cost;
     String note = fitted.preview() ? "\n-# " + previewNote(reply, hasLink) : "";
     String head = " — <@" + userId + ">\n" + line + note;
     String prompt = reply.request().prompt().replace("**", "");
@@ -45,26 +58,36 @@ final class Texts {
   }
 
   /**
-   * Why the image shown is a preview, and what the user can do about it themselves. Without a
-   * link, the same prompt and seed make the same picture, and a JPEG (or, already a JPEG, 1k)
-   * fits Discord's limits; it is a new image, so it says that it is charged.
+   * Why the image shown is a preview, and what the user can do about it themselves. Without a link,
+   * the same prompt and seed make the same picture, and a JPEG (or, already a JPEG, 1k) fits
+   * Discord's limits; it is a new image, so it says that it is charged.
    */
   private static String previewNote(ImageReply reply, boolean hasLink) {
     GenerationResult r = reply.result();
-    String head = "Preview: the original is " + mb(r.image().length) + " (" + r.type().name() + "), over this channel's "
-        + "upload limit, so this is a smaller JPEG.";
-    String flags = "--seed " + r.seed() + (r.type() == ImageType.JPEG ? " --res 1k" : " --format jpeg");
-    return hasLink ? head + " The **Original** button downloads the full image."
-        : head + " For the full image in a file that fits here, run /imagine again with the same prompt and `" + flags
+    String head =
+        "Preview: the original is "
+            + mb(r.image().length)
+            + " ("
+            + r.type().name()
+            + "), over this channel's "
+            + "upload limit, so this is a smaller JPEG.";
+    String flags =
+        "--seed " + r.seed() + (r.type() == ImageType.JPEG ? " --res 1k" : " --format jpeg");
+    return hasLink
+        ? head + " The **Original** button downloads the full image."
+        : head
+            + " For the full image in a file that fits here, run /imagine again with the same prompt and `"
+            + flags
             + "` (charged as a new image).";
   }
 
   static String error(UserError e) {
-    String text = switch (e.code().kind()) {
-      case INPUT -> "⚠️ " + e.getMessage();
-      case OUTCOME -> "🚫 " + e.getMessage();
-      case BACKEND -> "❌ " + e.getMessage();
-    };
+    String text =
+        switch (e.code().kind()) {
+          case INPUT -> "⚠️ " + e.getMessage();
+          case OUTCOME -> "🚫 " + e.getMessage();
+          case BACKEND -> "❌ " + e.getMessage();
+        };
     return text.length() <= MAX_CONTENT ? text : text.substring(0, MAX_CONTENT - 1) + "…";
   }
 

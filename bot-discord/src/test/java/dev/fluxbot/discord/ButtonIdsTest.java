@@ -12,7 +12,8 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class ButtonIdsTest {
-  private final String jobId = new JobIds(InstantSource.fixed(Instant.parse("2026-11-21T12:00:00Z")), new Random(7)).next();
+  private final String jobId =
+      new JobIds(InstantSource.fixed(Instant.parse("2026-11-21T12:00:00Z")), new Random(7)).next();
 
   @Test
   void formatsFollowUpAndJob() {
@@ -31,9 +32,19 @@ class ButtonIdsTest {
 
   @Test
   void idOfAnotherShapeIsRefused() {
-    for (String junk : new String[] {"", "fx", "fx:reroll", "fx:reroll:", "xx:reroll:01JD", "fx:reroll:01JD:extra",
-        "FX:reroll:01JD"}) {
-      assertThatThrownBy(() -> ButtonIds.parse(junk)).as(junk).isInstanceOf(IllegalArgumentException.class);
+    for (String junk :
+        new String[] {
+          "",
+          "fx",
+          "fx:reroll",
+          "fx:reroll:",
+          "xx:reroll:01JD",
+          "fx:reroll:01JD:extra",
+          "FX:reroll:01JD"
+        }) {
+      assertThatThrownBy(() -> ButtonIds.parse(junk))
+          .as(junk)
+          .isInstanceOf(IllegalArgumentException.class);
     }
     assertThatThrownBy(() -> ButtonIds.parse("fx:reroll"))
         .hasMessage("custom_id: expected fx:<followUpId>:<jobId>; got \"fx:reroll\"");
@@ -43,7 +54,8 @@ class ButtonIdsTest {
   void unknownFollowUpIsRefusedNamingTheKnownOnes() {
     assertThatThrownBy(() -> ButtonIds.parse("fx:upscale:01JD"))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("custom_id: unknown follow-up \"upscale\" in \"fx:upscale:01JD\"; known: reroll, vary, 2k, ref");
+        .hasMessage(
+            "custom_id: unknown follow-up \"upscale\" in \"fx:upscale:01JD\"; known: reroll, vary, 2k, ref");
   }
 
   @Test

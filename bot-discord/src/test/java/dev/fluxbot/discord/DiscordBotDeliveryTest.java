@@ -24,7 +24,6 @@ import dev.fluxbot.core.SettingsStore;
 import dev.fluxbot.core.UserError;
 import dev.fluxbot.core.image.AddressPolicy;
 import dev.fluxbot.core.image.ReferenceLoader;
-import dev.fluxbot.testkit.TestImages;
 import dev.fluxbot.testkit.DiscordAttachment;
 import dev.fluxbot.testkit.DiscordCallback;
 import dev.fluxbot.testkit.DiscordContext;
@@ -34,6 +33,7 @@ import dev.fluxbot.testkit.DiscordMessage;
 import dev.fluxbot.testkit.DiscordRequest;
 import dev.fluxbot.testkit.FakeDiscord;
 import dev.fluxbot.testkit.MutableClock;
+import dev.fluxbot.testkit.TestImages;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -69,13 +69,18 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class DiscordBotDeliveryTest {
   /** The fakes serve their files on loopback, which a real bot refuses to fetch references from. */
-  private static final AddressPolicy FAKES_ON_LOOPBACK = AddressPolicy.permitting("test", List.of("127.0.0.0/8"));
+  private static final AddressPolicy FAKES_ON_LOOPBACK =
+      AddressPolicy.permitting("test", List.of("127.0.0.0/8"));
 
   private static final String EDIT_ORIGINAL = "PATCH /webhooks/{app}/{token}/messages/@original";
   private static final Duration WAIT = Duration.ofSeconds(30);
 
-  /** Discord's time, for the fake and for the bot's token-life decisions; starts now because JDA reads ids on the real clock. */
+  /**
+   * Discord's time, for the fake and for the bot's token-life decisions; starts now because JDA
+   * reads ids on the real clock.
+   */
   private final MutableClock clock = new MutableClock(Instant.now());
+
   private final FakeDiscord discord = FakeDiscord.builder().clock(clock).awaitTimeout(WAIT).start();
   private final DiscordContext alice = discord.inGuild(FakeDiscord.DEFAULT_USER_ID);
   private final GatedBackend backend = new GatedBackend();
@@ -86,8 +91,7 @@ class DiscordBotDeliveryTest {
   private DiscordBot.Services services;
   private DiscordBot bot;
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @AfterEach
   void stop() throws Exception {
@@ -109,24 +113,48 @@ class DiscordBotDeliveryTest {
     QuotaService quota = new QuotaService(db, QuotaService.Settings.defaults(), system);
     SettingsStore settings = new SettingsStore(db, system);
     ImageStore images = ImageStore.onDisk(dir.resolve("images"));
-    JobScheduler scheduler = new JobScheduler(Executors.newVirtualThreadPerTaskExecutor(), JobScheduler.Settings.defaults());
-    open.add(() -> scheduler.shutdown(Duration.ofSeconds(10))); // running jobs finish, as fluxbot run lets them
-    imagine = new ImagineService(new ImagineService.Parts(
-        new CommandParser(catalog, CommandParser.Settings.defaults()),
-        new ReferenceLoader(new OkHttpClient(), ReferenceLoader.Limits.defaults(), FAKES_ON_LOOPBACK),
-        new BackendRouter(List.of(backend)),
-        SeedHistory.inDatabase(db, system), jobs, quota, new SeedCache(db, images, SeedCache.Settings.defaults(), system),
-        images, scheduler),
-        new ImagineService.Settings(1000, 0, List.of(Duration.ofMillis(100), Duration.ofMillis(200), Duration.ofMillis(400))),
-        system, new Random(1));
-    config = new DiscordBot.Config(Secret.of(discord.token()), discord.restBaseUrl(), discord.gatewayUrl(), Set.of(),
-        allowDms);
+    JobScheduler scheduler =
+        new JobScheduler(
+            Executors.newVirtualThreadPerTaskExecutor(), JobScheduler.Settings.defaults());
+    open.add(
+        () ->
+            scheduler.shutdown(
+                Duration.ofSeconds(10))); // running jobs finish, as fluxbot run lets them
+    imagine =
+        new ImagineService(
+            new ImagineService.Parts(
+                new CommandParser(catalog, CommandParser.Settings.defaults()),
+                new ReferenceLoader(
+                    new OkHttpClient(), ReferenceLoader.Limits.defaults(), FAKES_ON_LOOPBACK),
+                new BackendRouter(List.of(backend)),
+                SeedHistory.inDatabase(db, system),
+                jobs,
+                quota,
+                new SeedCache(db, images, SeedCache.Settings.defaults(), system),
+                images,
+                scheduler),
+            new ImagineService.Settings(
+                1000,
+                0,
+                List.of(Duration.ofMillis(100), Duration.ofMillis(200), Duration.ofMillis(400))),
+            system,
+            new Random(1));
+    config =
+        new DiscordBot.Config(
+            Secret.of(discord.token()),
+            discord.restBaseUrl(),
+            discord.gatewayUrl(),
+            Set.of(),
+            allowDms);
     services = new DiscordBot.Services(imagine, quota, jobs, settings, catalog, clock, links);
     bot = new DiscordBot(config, services);
     bot.start();
   }
 
-  /** A new JDA session on the same store, as after {@code fluxbot run} restarted: nothing cached from before. */
+  /**
+   * A new JDA session on the same store, as after {@code fluxbot run} restarted: nothing cached
+   * from before.
+   */
   private void restartBot() throws InterruptedException {
     bot.close();
     discord.awaitLiveGatewaySessions(0);
@@ -139,13 +167,19 @@ class DiscordBotDeliveryTest {
   /** The fake's upload limit can be set at any time; the interaction carries it. */
   private DiscordInteraction imagine(DiscordContext where, String prompt) {
     DiscordInteraction imagine = discord.slashCommand(where, "imagine", Map.of("prompt", prompt));
-    assertThat(discord.awaitCallback(imagine.id()).type()).isEqualTo(DiscordCallback.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE);
+    assertThat(discord.awaitCallback(imagine.id()).type())
+        .isEqualTo(DiscordCallback.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE);
     return imagine;
   }
 
-  /** Waits until the backend runs the job and Discord shows "Working on it": nothing else is in flight. */
+  /**
+   * Waits until the backend runs the job and Discord shows "Working on it": nothing else is in
+   * flight.
+   */
   private void awaitWorking(DiscordInteraction imagine) throws InterruptedException {
-    assertThat(backend.started.tryAcquire(WAIT.toSeconds(), TimeUnit.SECONDS)).as("the backend was asked").isTrue();
+    assertThat(backend.started.tryAcquire(WAIT.toSeconds(), TimeUnit.SECONDS))
+        .as("the backend was asked")
+        .isTrue();
     discord.awaitOriginalEdit(imagine.token(), m -> m.content().startsWith("Working on it"));
   }
 
@@ -165,14 +199,16 @@ class DiscordBotDeliveryTest {
   }
 
   /**
-   * Waits (bounded) until the core has marked the image's job delivered, which it does once
-   * Discord answered the upload; by then the fake has recorded every request of the delivery.
+   * Waits (bounded) until the core has marked the image's job delivered, which it does once Discord
+   * answered the upload; by then the fake has recorded every request of the delivery.
    */
   private void awaitDelivered(DiscordMessage image) throws InterruptedException {
     String jobId = jobIdOf(image);
     long deadline = System.nanoTime() + WAIT.toNanos();
     while (jobs.undelivered(20).stream().anyMatch(j -> j.id().equals(jobId))) {
-      assertThat(System.nanoTime()).as("job %s marked delivered within %s", jobId, WAIT).isLessThan(deadline);
+      assertThat(System.nanoTime())
+          .as("job %s marked delivered within %s", jobId, WAIT)
+          .isLessThan(deadline);
       Thread.sleep(20); // the core marks it on its own thread, right after Discord's answer
     }
     assertThat(jobs.find(jobId).orElseThrow().state()).isEqualTo(JobStore.State.SUCCEEDED);
@@ -183,8 +219,13 @@ class DiscordBotDeliveryTest {
   }
 
   @Test
-  void anImageOverTheUploadLimitGoesAsAPreviewThatFitsWithALinkButtonToTheOriginal() throws Exception {
-    startBot(jobId -> Optional.of(URI.create("https://bot.example.com/originals/" + jobId + "?exp=1&sig=abc")), true);
+  void anImageOverTheUploadLimitGoesAsAPreviewThatFitsWithALinkButtonToTheOriginal()
+      throws Exception {
+    startBot(
+        jobId ->
+            Optional.of(
+                URI.create("https://bot.example.com/originals/" + jobId + "?exp=1&sig=abc")),
+        true);
     byte[] big = TestImages.noisePng(1024, 1024, 3);
     discord.setAttachmentSizeLimit(400_000);
     DiscordInteraction imagine = imagine(alice, "static --format png --seed 3");
@@ -198,15 +239,21 @@ class DiscordBotDeliveryTest {
     assertThat(image.files().get(0).filename()).isEqualTo("fluxbot-3.jpg");
     assertThat(ImageIO.read(new ByteArrayInputStream(sent)).getWidth()).isPositive();
     String jobId = jobIdOf(image);
-    assertThat(image.content()).contains("Preview: the original is " + Texts.mb(big.length) + " (PNG), over this "
-        + "channel's upload limit").contains("The **Original** button downloads the full image.");
+    assertThat(image.content())
+        .contains(
+            "Preview: the original is "
+                + Texts.mb(big.length)
+                + " (PNG), over this "
+                + "channel's upload limit")
+        .contains("The **Original** button downloads the full image.");
     List<JsonNode> buttons = buttons(image);
     assertThat(buttons).hasSize(5);
     assertThat(image.customIds()).hasSize(4);
     JsonNode link = buttons.get(4);
     assertThat(link.path("style").asInt()).as("a link button").isEqualTo(5);
     assertThat(link.path("label").asText()).isEqualTo("Original");
-    assertThat(link.path("url").asText()).isEqualTo("https://bot.example.com/originals/" + jobId + "?exp=1&sig=abc");
+    assertThat(link.path("url").asText())
+        .isEqualTo("https://bot.example.com/originals/" + jobId + "?exp=1&sig=abc");
     assertThat(jobs.find(jobId).orElseThrow().imageType()).isEqualTo(ImageType.PNG);
   }
 
@@ -220,8 +267,12 @@ class DiscordBotDeliveryTest {
 
     DiscordMessage image = discord.awaitOriginalEdit(imagine.token(), m -> !m.files().isEmpty());
     awaitDelivered(image);
-    assertThat(image.content()).contains("For the full image in a file that fits here, run /imagine again with the "
-        + "same prompt and `--seed 4 --format jpeg`").doesNotContain(jobIdOf(image)).doesNotContain("admin");
+    assertThat(image.content())
+        .contains(
+            "For the full image in a file that fits here, run /imagine again with the "
+                + "same prompt and `--seed 4 --format jpeg`")
+        .doesNotContain(jobIdOf(image))
+        .doesNotContain("admin");
     assertThat(buttons(image)).hasSize(4);
   }
 
@@ -245,20 +296,30 @@ class DiscordBotDeliveryTest {
     startBot(OriginalLinks.NONE, true);
     DiscordInteraction imagine = imagine(alice, "a slow fox --format png --seed 6");
     awaitWorking(imagine);
-    clock.advance(Duration.ofMinutes(15)); // the job took a quarter of an hour: the token is dead on both sides
+    clock.advance(
+        Duration.ofMinutes(
+            15)); // the job took a quarter of an hour: the token is dead on both sides
     byte[] png = TestImages.noisePng(64, 64, 6);
     backend.images.add(png);
 
-    DiscordMessage image = discord.awaitChannelMessage(FakeDiscord.DEFAULT_CHANNEL_ID, m -> !m.files().isEmpty());
+    DiscordMessage image =
+        discord.awaitChannelMessage(FakeDiscord.DEFAULT_CHANNEL_ID, m -> !m.files().isEmpty());
     awaitDelivered(image);
-    assertThat(image.content()).contains("a slow fox").contains("<@" + FakeDiscord.DEFAULT_USER_ID + ">").contains("seed 6");
+    assertThat(image.content())
+        .contains("a slow fox")
+        .contains("<@" + FakeDiscord.DEFAULT_USER_ID + ">")
+        .contains("seed 6");
     assertThat(image.files().get(0).bytes()).isEqualTo(png);
     assertThat(image.customIds()).hasSize(4).allMatch(id -> id.startsWith("fx:"));
     JsonNode allowed = image.payload().path("allowed_mentions");
     assertThat(allowed.path("parse")).as("a new message pings its user only").isEmpty();
-    assertThat(allowed.path("users")).extracting(JsonNode::asText).containsExactly(FakeDiscord.DEFAULT_USER_ID);
+    assertThat(allowed.path("users"))
+        .extracting(JsonNode::asText)
+        .containsExactly(FakeDiscord.DEFAULT_USER_ID);
     assertThat(imagesSent()).containsExactly(image);
-    assertThat(discord.requests(EDIT_ORIGINAL)).as("no edit through the dead token").allMatch(r -> r.status() == 200)
+    assertThat(discord.requests(EDIT_ORIGINAL))
+        .as("no edit through the dead token")
+        .allMatch(r -> r.status() == 200)
         .noneMatch(DiscordRequest::isMultipart);
   }
 
@@ -306,7 +367,12 @@ class DiscordBotDeliveryTest {
     DiscordInteraction imagine = imagine(dm, "a letter after a restart --format png --seed 13");
     awaitWorking(imagine);
     clock.advance(Duration.ofMinutes(15));
-    discord.failNext("POST /channels/{channel}/messages", 500, 0, "500: Internal Server Error", 4); // the try and 3 retries
+    discord.failNext(
+        "POST /channels/{channel}/messages",
+        500,
+        0,
+        "500: Internal Server Error",
+        4); // the try and 3 retries
     byte[] png = TestImages.noisePng(64, 64, 13);
     backend.images.add(png);
     JobStore.Job job = awaitUndeliverableJob();
@@ -317,9 +383,12 @@ class DiscordBotDeliveryTest {
     awaitDelivered(image);
     assertThat(jobIdOf(image)).isEqualTo(job.id());
     assertThat(image.files().get(0).bytes()).isEqualTo(png);
-    assertThat(discord.requests("POST /users/@me/channels")).as("the new session reopened the DM through its user")
-        .extracting(r -> r.json().path("recipient_id").asText()).containsExactly(FakeDiscord.DEFAULT_USER_ID);
-    assertThat(discord.requests("POST /channels/{channel}/messages")).extracting(DiscordRequest::status)
+    assertThat(discord.requests("POST /users/@me/channels"))
+        .as("the new session reopened the DM through its user")
+        .extracting(r -> r.json().path("recipient_id").asText())
+        .containsExactly(FakeDiscord.DEFAULT_USER_ID);
+    assertThat(discord.requests("POST /channels/{channel}/messages"))
+        .extracting(DiscordRequest::status)
         .containsExactly(500, 500, 500, 500, 200);
     assertThat(backend.runs.get()).isEqualTo(1);
   }
@@ -339,12 +408,14 @@ class DiscordBotDeliveryTest {
   @Test
   void withDmsOffADmIsRefusedEphemerallyAndNothingRuns() throws Exception {
     startBot(OriginalLinks.NONE, false);
-    DiscordInteraction imagine = discord.slashCommand(discord.inDm(FakeDiscord.DEFAULT_USER_ID), "imagine",
-        Map.of("prompt", "a fox"));
+    DiscordInteraction imagine =
+        discord.slashCommand(
+            discord.inDm(FakeDiscord.DEFAULT_USER_ID), "imagine", Map.of("prompt", "a fox"));
 
     DiscordCallback refusal = discord.awaitCallback(imagine.id());
     assertThat(refusal.isEphemeral()).isTrue();
-    assertThat(refusal.data().path("content").asText()).isEqualTo("⚠️ This bot works in servers only; its admin turned DMs off.");
+    assertThat(refusal.data().path("content").asText())
+        .isEqualTo("⚠️ This bot works in servers only; its admin turned DMs off.");
     assertThat(backend.runs.get()).isZero();
   }
 
@@ -362,7 +433,8 @@ class DiscordBotDeliveryTest {
     DiscordMessage image = discord.awaitOriginalEdit(imagine.token(), m -> !m.files().isEmpty());
     awaitDelivered(image);
     assertThat(image.files().get(0).bytes()).isEqualTo(png);
-    List<DiscordRequest> uploads = discord.requests(EDIT_ORIGINAL).stream().filter(DiscordRequest::isMultipart).toList();
+    List<DiscordRequest> uploads =
+        discord.requests(EDIT_ORIGINAL).stream().filter(DiscordRequest::isMultipart).toList();
     assertThat(uploads).extracting(DiscordRequest::status).containsExactly(500, 503, 503, 200);
     assertThat(imagesSent()).containsExactly(image);
     assertThat(backend.runs.get()).as("the image is made once").isEqualTo(1);
@@ -380,7 +452,8 @@ class DiscordBotDeliveryTest {
     DiscordMessage image = discord.awaitOriginalEdit(imagine.token(), m -> !m.files().isEmpty());
     awaitDelivered(image);
     assertThat(image.content()).contains("seed 11");
-    List<DiscordRequest> uploads = discord.requests(EDIT_ORIGINAL).stream().filter(DiscordRequest::isMultipart).toList();
+    List<DiscordRequest> uploads =
+        discord.requests(EDIT_ORIGINAL).stream().filter(DiscordRequest::isMultipart).toList();
     assertThat(uploads).extracting(DiscordRequest::status).containsExactly(429, 429, 200);
     assertThat(imagesSent()).containsExactly(image);
     assertThat(backend.runs.get()).isEqualTo(1);
@@ -396,26 +469,33 @@ class DiscordBotDeliveryTest {
     discord.failNext("POST /channels/{channel}/messages", 500, 0, "500: Internal Server Error");
     backend.images.add(TestImages.noisePng(64, 64, 12));
 
-    DiscordMessage image = discord.awaitChannelMessage(FakeDiscord.DEFAULT_CHANNEL_ID, m -> !m.files().isEmpty());
+    DiscordMessage image =
+        discord.awaitChannelMessage(FakeDiscord.DEFAULT_CHANNEL_ID, m -> !m.files().isEmpty());
     awaitDelivered(image);
     assertThat(image.content()).contains("seed 12");
-    assertThat(discord.requests("POST /channels/{channel}/messages")).extracting(DiscordRequest::status)
+    assertThat(discord.requests("POST /channels/{channel}/messages"))
+        .extracting(DiscordRequest::status)
         .containsExactly(500, 200);
     assertThat(imagesSent()).containsExactly(image);
   }
 
-
   @Test
-  void anErrorBeforeTheJobStartsIsShownPrivatelyEvenWhenDiscordTakesTheDeleteOfTheThinkingMessageLate() throws Exception {
+  void
+      anErrorBeforeTheJobStartsIsShownPrivatelyEvenWhenDiscordTakesTheDeleteOfTheThinkingMessageLate()
+          throws Exception {
     startBot(OriginalLinks.NONE, true);
     discord.delayNext("DELETE /webhooks/{app}/{token}/messages/@original", Duration.ofMillis(500));
     DiscordInteraction imagine = imagine(alice, "a fox --ar 99:1");
 
-    DiscordMessage error = discord.awaitFollowup(imagine.token(), m -> m.content().startsWith("⚠️"));
-    discord.awaitRequest("DELETE /webhooks/{app}/{token}/messages/@original", r -> r.path().contains(imagine.token()));
+    DiscordMessage error =
+        discord.awaitFollowup(imagine.token(), m -> m.content().startsWith("⚠️"));
+    discord.awaitRequest(
+        "DELETE /webhooks/{app}/{token}/messages/@original",
+        r -> r.path().contains(imagine.token()));
     assertThat(error.content()).contains("--ar").contains("99:1");
     assertThat(error.isEphemeral()).as("only its user sees the error").isTrue();
-    assertThat(discord.message(error.messageId())).as("the error is still there once the thinking message is gone")
+    assertThat(discord.message(error.messageId()))
+        .as("the error is still there once the thinking message is gone")
         .hasValueSatisfying(m -> assertThat(m.path("content").asText()).isEqualTo(error.content()));
     assertThat(backend.runs.get()).isZero();
   }
@@ -423,10 +503,12 @@ class DiscordBotDeliveryTest {
   @Test
   void whenDiscordWillNotDeleteTheThinkingMessageTheErrorReplacesIt() throws Exception {
     startBot(OriginalLinks.NONE, true);
-    discord.failNext("DELETE /webhooks/{app}/{token}/messages/@original", 500, 0, "500: Internal Server Error");
+    discord.failNext(
+        "DELETE /webhooks/{app}/{token}/messages/@original", 500, 0, "500: Internal Server Error");
     DiscordInteraction imagine = imagine(alice, "a fox --ar 99:1");
 
-    DiscordMessage error = discord.awaitOriginalEdit(imagine.token(), m -> m.content().startsWith("⚠️"));
+    DiscordMessage error =
+        discord.awaitOriginalEdit(imagine.token(), m -> m.content().startsWith("⚠️"));
     assertThat(error.content()).contains("99:1");
     assertThat(discord.message(error.messageId())).as("public, but there").isPresent();
     assertThat(discord.messages()).noneMatch(m -> m.kind() == DiscordMessage.Kind.FOLLOWUP);
@@ -436,28 +518,37 @@ class DiscordBotDeliveryTest {
   private String openImagineWithImageForm(byte[] png) {
     DiscordAttachment photo = discord.addAttachment(png, "cat.png", "image/png");
     DiscordMessage posted = discord.postMessageAsUser(alice, "my cat", photo);
-    DiscordInteraction menu = discord.messageContextMenu(alice, DiscordBot.CONTEXT_MENU, posted.messageId());
+    DiscordInteraction menu =
+        discord.messageContextMenu(alice, DiscordBot.CONTEXT_MENU, posted.messageId());
     DiscordCallback form = discord.awaitCallback(menu.id());
     assertThat(form.type()).isEqualTo(DiscordCallback.MODAL);
     return form.data().path("custom_id").asText();
   }
 
   @Test
-  void imagineWithThisImageUsesTheMessagesImageWhichDiscordShowsEmptyOverRestWithoutTheContentIntent() throws Exception {
+  void
+      imagineWithThisImageUsesTheMessagesImageWhichDiscordShowsEmptyOverRestWithoutTheContentIntent()
+          throws Exception {
     startBot(OriginalLinks.NONE, true);
     byte[] cat = TestImages.noisePng(96, 64, 20);
     String form = openImagineWithImageForm(cat);
 
-    DiscordInteraction submit = discord.modalSubmit(alice, form, Map.of("prompt", "the cat as a painting --seed 20"));
-    assertThat(discord.awaitCallback(submit.id()).type()).isEqualTo(DiscordCallback.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE);
-    assertThat(backend.started.tryAcquire(WAIT.toSeconds(), TimeUnit.SECONDS)).as("the backend was asked").isTrue();
+    DiscordInteraction submit =
+        discord.modalSubmit(alice, form, Map.of("prompt", "the cat as a painting --seed 20"));
+    assertThat(discord.awaitCallback(submit.id()).type())
+        .isEqualTo(DiscordCallback.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE);
+    assertThat(backend.started.tryAcquire(WAIT.toSeconds(), TimeUnit.SECONDS))
+        .as("the backend was asked")
+        .isTrue();
     backend.images.add(TestImages.noisePng(64, 64, 20));
 
     DiscordMessage image = discord.awaitOriginalEdit(submit.token(), m -> !m.files().isEmpty());
     awaitDelivered(image);
     GenerationJob job = backend.jobs.get(0);
     assertThat(job.request().prompt()).isEqualTo("the cat as a painting");
-    assertThat(job.references()).singleElement().satisfies(r -> assertThat(r.bytes()).isEqualTo(cat));
+    assertThat(job.references())
+        .singleElement()
+        .satisfies(r -> assertThat(r.bytes()).isEqualTo(cat));
   }
 
   @Test
@@ -466,18 +557,22 @@ class DiscordBotDeliveryTest {
     String expired = openImagineWithImageForm(TestImages.noisePng(96, 64, 21));
     String beforeRestart = openImagineWithImageForm(TestImages.noisePng(96, 64, 22));
     clock.advance(Duration.ofMinutes(16)); // a form is good for 15 minutes
-    DiscordInteraction late = discord.modalSubmit(alice, expired, Map.of("prompt", "the cat, later"));
+    DiscordInteraction late =
+        discord.modalSubmit(alice, expired, Map.of("prompt", "the cat, later"));
     DiscordCallback lateAnswer = discord.awaitCallback(late.id());
     restartBot();
-    DiscordInteraction afterRestart = discord.modalSubmit(alice, beforeRestart, Map.of("prompt", "the cat, again"));
+    DiscordInteraction afterRestart =
+        discord.modalSubmit(alice, beforeRestart, Map.of("prompt", "the cat, again"));
     DiscordCallback restartAnswer = discord.awaitCallback(afterRestart.id());
 
     for (DiscordCallback answer : List.of(lateAnswer, restartAnswer)) {
       assertThat(answer.type()).isEqualTo(DiscordCallback.CHANNEL_MESSAGE_WITH_SOURCE);
       assertThat(answer.isEphemeral()).isTrue();
-      assertThat(answer.data().path("content").asText()).isEqualTo("⚠️ The images of that message are no longer at "
-          + "hand (a form keeps them for 15 minutes, and not across a restart of the bot), so nothing was made or "
-          + "charged. Use \"Imagine with this image\" on the message again.");
+      assertThat(answer.data().path("content").asText())
+          .isEqualTo(
+              "⚠️ The images of that message are no longer at "
+                  + "hand (a form keeps them for 15 minutes, and not across a restart of the bot), so nothing was made or "
+                  + "charged. Use \"Imagine with this image\" on the message again.");
     }
     assertThat(backend.runs.get()).isZero();
     assertThat(quotaText(alice)).contains("(spent 0)");
@@ -492,21 +587,38 @@ class DiscordBotDeliveryTest {
     awaitDelivered(discord.awaitOriginalEdit(quick.token(), m -> !m.files().isEmpty()));
     DiscordInteraction slow = imagine(alice, "a slow fox --seed 31");
     awaitWorking(slow);
-    clock.advance(Duration.ofMinutes(3)); // long enough to look away, short of the token's 15 minutes
+    clock.advance(
+        Duration.ofMinutes(3)); // long enough to look away, short of the token's 15 minutes
     backend.images.add(TestImages.noisePng(64, 64, 31));
 
     DiscordMessage image = discord.awaitOriginalEdit(slow.token(), m -> !m.files().isEmpty());
     awaitDelivered(image);
     DiscordMessage ping = discord.awaitFollowup(slow.token(), m -> true);
-    assertThat(ping.messageId()).as("a new message: an edit notifies nobody").isNotEqualTo(image.messageId());
+    assertThat(ping.messageId())
+        .as("a new message: an edit notifies nobody")
+        .isNotEqualTo(image.messageId());
     assertThat(ping.isEphemeral()).isFalse();
-    assertThat(ping.content()).isEqualTo("<@" + FakeDiscord.DEFAULT_USER_ID + "> your image is ready: https://discord.com/channels/"
-        + FakeDiscord.DEFAULT_GUILD_ID + "/" + FakeDiscord.DEFAULT_CHANNEL_ID + "/" + image.messageId());
+    assertThat(ping.content())
+        .isEqualTo(
+            "<@"
+                + FakeDiscord.DEFAULT_USER_ID
+                + "> your image is ready: https://discord.com/channels/"
+                + FakeDiscord.DEFAULT_GUILD_ID
+                + "/"
+                + FakeDiscord.DEFAULT_CHANNEL_ID
+                + "/"
+                + image.messageId());
     JsonNode allowed = ping.payload().path("allowed_mentions");
-    assertThat(allowed.path("parse")).as("no @everyone, no roles, no names in the prompt").isEmpty();
-    assertThat(allowed.path("users")).extracting(JsonNode::asText).containsExactly(FakeDiscord.DEFAULT_USER_ID);
-    assertThat(discord.messages()).as("a quick job pings nobody")
-        .noneMatch(m -> m.kind() == DiscordMessage.Kind.FOLLOWUP && quick.token().equals(m.token()));
+    assertThat(allowed.path("parse"))
+        .as("no @everyone, no roles, no names in the prompt")
+        .isEmpty();
+    assertThat(allowed.path("users"))
+        .extracting(JsonNode::asText)
+        .containsExactly(FakeDiscord.DEFAULT_USER_ID);
+    assertThat(discord.messages())
+        .as("a quick job pings nobody")
+        .noneMatch(
+            m -> m.kind() == DiscordMessage.Kind.FOLLOWUP && quick.token().equals(m.token()));
   }
 
   @Test
@@ -514,13 +626,19 @@ class DiscordBotDeliveryTest {
     startBot(OriginalLinks.NONE, true);
     DiscordInteraction imagine = imagine(alice, "a fox on credit --seed 40");
     awaitWorking(imagine);
-    String summary = services.quota().show("discord", FakeDiscord.DEFAULT_GUILD_ID, FakeDiscord.DEFAULT_USER_ID, Set.of())
-        .summary();
+    String summary =
+        services
+            .quota()
+            .show("discord", FakeDiscord.DEFAULT_GUILD_ID, FakeDiscord.DEFAULT_USER_ID, Set.of())
+            .summary();
     assertThat(summary).contains("held by images in progress");
 
     String own = quotaText(alice);
-    DiscordInteraction show = discord.slashCommand(discord.inGuild(FakeDiscord.DEFAULT_MODERATOR_ID),
-        "fluxbot-admin quota show", Map.of("user", DiscordMention.user(FakeDiscord.DEFAULT_USER_ID)));
+    DiscordInteraction show =
+        discord.slashCommand(
+            discord.inGuild(FakeDiscord.DEFAULT_MODERATOR_ID),
+            "fluxbot-admin quota show",
+            Map.of("user", DiscordMention.user(FakeDiscord.DEFAULT_USER_ID)));
     String admin = discord.awaitFollowup(show.token(), m -> true).content();
 
     assertThat(admin).startsWith("<@" + FakeDiscord.DEFAULT_USER_ID + "> has " + summary + ";");
@@ -529,7 +647,10 @@ class DiscordBotDeliveryTest {
     awaitDelivered(discord.awaitOriginalEdit(imagine.token(), m -> !m.files().isEmpty()));
   }
 
-  /** A backend whose images the test hands over one by one: a job waits in {@link #generate} until it gets one. */
+  /**
+   * A backend whose images the test hands over one by one: a job waits in {@link #generate} until
+   * it gets one.
+   */
   private static final class GatedBackend implements ImageBackend {
     final BlockingQueue<byte[]> images = new LinkedBlockingQueue<>();
     final Semaphore started = new Semaphore(0);
@@ -557,8 +678,16 @@ class DiscordBotDeliveryTest {
           throw new UserError(UserError.Code.BACKEND_FAILED, "the test handed the gate no image");
         }
         BufferedImage decoded = ImageIO.read(new ByteArrayInputStream(png));
-        return new GenerationResult(png, ImageType.PNG, decoded.getWidth(), decoded.getHeight(), job.seed(),
-            BigDecimal.ONE, name(), "gate-" + run, Duration.ZERO);
+        return new GenerationResult(
+            png,
+            ImageType.PNG,
+            decoded.getWidth(),
+            decoded.getHeight(),
+            job.seed(),
+            BigDecimal.ONE,
+            name(),
+            "gate-" + run,
+            Duration.ZERO);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new UserError(UserError.Code.CANCELLED, "interrupted");

@@ -24,50 +24,99 @@ import net.dv8tion.jda.api.utils.data.DataObject;
 import org.junit.jupiter.api.Test;
 
 class DiscordTextsTest {
-  private final CommandParser parser = new CommandParser(ModelCatalog.builtIn(), CommandParser.Settings.defaults());
+  private final CommandParser parser =
+      new CommandParser(ModelCatalog.builtIn(), CommandParser.Settings.defaults());
 
   private ImageReply reply(String text, BigDecimal cost, boolean cached) {
     GenerationRequest r = parser.parse(text, Map.of(), 0).withSeed(7);
-    return new ImageReply("01JOB000000000000000000001", r, new GenerationResult(new byte[10], ImageType.JPEG,
-        r.size().width(), r.size().height(), 7, cost, "bfl", "t", Duration.ZERO), cached, List.of(ImageReply.FollowUp.values()));
+    return new ImageReply(
+        "01JOB000000000000000000001",
+        r,
+        new GenerationResult(
+            new byte[10],
+            ImageType.JPEG,
+            r.size().width(),
+            r.size().height(),
+            7,
+            cost,
+            "bfl",
+            "t",
+            Duration.ZERO),
+        cached,
+        List.of(ImageReply.FollowUp.values()));
   }
 
   @Test
   void theCaptionShowsPromptUserModelSizeSeedAndCost() {
-    String caption = Texts.caption(reply("a **bold** fox --ar 16:9", new BigDecimal("1.40"), false), "42",
-        new Previews.Fitted(new byte[1], ImageType.JPEG, false), false);
-    assertThat(caption).isEqualTo("**a bold fox** — <@42>\nklein-4b · 1344×768 · seed 7 · 1.4 credits");
-    assertThat(Texts.caption(reply("a fox", BigDecimal.ZERO, true), "42", new Previews.Fitted(new byte[1], ImageType.JPEG, false),
-        false))
+    String caption =
+        Texts.caption(
+            reply("a **bold** fox --ar 16:9", new BigDecimal("1.40"), false),
+            "42",
+            new Previews.Fitted(new byte[1], ImageType.JPEG, false),
+            false);
+    assertThat(caption)
+        .isEqualTo("**a bold fox** — <@42>\nklein-4b · 1344×768 · seed 7 · 1.4 credits");
+    assertThat(
+            Texts.caption(
+                reply("a fox", BigDecimal.ZERO, true),
+                "42",
+                new Previews.Fitted(new byte[1], ImageType.JPEG, false),
+                false))
         .endsWith("seed 7 · cached (free)");
   }
 
   @Test
   void aLongPromptIsCutToFitDiscordsLimit() {
-    String caption = Texts.caption(reply("x".repeat(3900), BigDecimal.ONE, false), "42",
-        new Previews.Fitted(new byte[1], ImageType.JPEG, true), false);
-    assertThat(caption).hasSizeLessThanOrEqualTo(Texts.MAX_CONTENT).contains("…**").contains("smaller JPEG");
+    String caption =
+        Texts.caption(
+            reply("x".repeat(3900), BigDecimal.ONE, false),
+            "42",
+            new Previews.Fitted(new byte[1], ImageType.JPEG, true),
+            false);
+    assertThat(caption)
+        .hasSizeLessThanOrEqualTo(Texts.MAX_CONTENT)
+        .contains("…**")
+        .contains("smaller JPEG");
   }
 
   @Test
   void aPreviewSaysHowTheUserGetsTheFullImage() {
     GenerationRequest r = parser.parse("a fox --format png", Map.of(), 0).withSeed(7);
-    ImageReply big = new ImageReply("01JOB000000000000000000001", r, new GenerationResult(new byte[3 * 1024 * 1024],
-        ImageType.PNG, 1024, 1024, 7, BigDecimal.ONE, "bfl", "t", Duration.ZERO), false, List.of(ImageReply.FollowUp.values()));
+    ImageReply big =
+        new ImageReply(
+            "01JOB000000000000000000001",
+            r,
+            new GenerationResult(
+                new byte[3 * 1024 * 1024],
+                ImageType.PNG,
+                1024,
+                1024,
+                7,
+                BigDecimal.ONE,
+                "bfl",
+                "t",
+                Duration.ZERO),
+            false,
+            List.of(ImageReply.FollowUp.values()));
     Previews.Fitted preview = new Previews.Fitted(new byte[1], ImageType.JPEG, true);
-    assertThat(Texts.caption(big, "42", preview, true)).endsWith(
-        "\n-# Preview: the original is 3.0 MB (PNG), over this channel's upload limit, so this is a smaller JPEG. "
-            + "The **Original** button downloads the full image.");
-    assertThat(Texts.caption(big, "42", preview, false)).endsWith(
-        "so this is a smaller JPEG. For the full image in a file that fits here, run /imagine again with the same "
-            + "prompt and `--seed 7 --format jpeg` (charged as a new image).");
+    assertThat(Texts.caption(big, "42", preview, true))
+        .endsWith(
+            "\n-# Preview: the original is 3.0 MB (PNG), over this channel's upload limit, so this is a smaller JPEG. "
+                + "The **Original** button downloads the full image.");
+    assertThat(Texts.caption(big, "42", preview, false))
+        .endsWith(
+            "so this is a smaller JPEG. For the full image in a file that fits here, run /imagine again with the same "
+                + "prompt and `--seed 7 --format jpeg` (charged as a new image).");
   }
 
   @Test
   void errorsAreMarkedByWhoseSideTheyAreOn() {
-    assertThat(Texts.error(new UserError(UserError.Code.INVALID_OPTION, "--seed: bad"))).isEqualTo("⚠️ --seed: bad");
-    assertThat(Texts.error(new UserError(UserError.Code.MODERATED, "blocked"))).isEqualTo("🚫 blocked");
-    assertThat(Texts.error(new UserError(UserError.Code.BACKEND_FAILED, "down"))).isEqualTo("❌ down");
+    assertThat(Texts.error(new UserError(UserError.Code.INVALID_OPTION, "--seed: bad")))
+        .isEqualTo("⚠️ --seed: bad");
+    assertThat(Texts.error(new UserError(UserError.Code.MODERATED, "blocked")))
+        .isEqualTo("🚫 blocked");
+    assertThat(Texts.error(new UserError(UserError.Code.BACKEND_FAILED, "down")))
+        .isEqualTo("❌ down");
   }
 
   @Test
@@ -93,12 +142,17 @@ class DiscordTextsTest {
 
   @Test
   void theAddressRoundTripsAndOthersAreNotDiscords() {
-    DiscordAddress a = new DiscordAddress("tok", "123", "42", Instant.parse("2026-11-21T12:00:00Z"), false);
+    DiscordAddress a =
+        new DiscordAddress("tok", "123", "42", Instant.parse("2026-11-21T12:00:00Z"), false);
     assertThat(DiscordAddress.parse(a.toJson())).contains(a);
-    DiscordAddress dm = new DiscordAddress("tok", "124", "42", Instant.parse("2026-11-21T12:00:00Z"), true);
+    DiscordAddress dm =
+        new DiscordAddress("tok", "124", "42", Instant.parse("2026-11-21T12:00:00Z"), true);
     assertThat(DiscordAddress.parse(dm.toJson())).contains(dm);
-    assertThat(DiscordAddress.parse("{\"kind\":\"discord\",\"token\":\"t\",\"channel\":\"1\",\"user\":\"2\",\"created\":0}"))
-        .as("an address stored before DMs were marked").contains(new DiscordAddress("t", "1", "2", Instant.EPOCH, false));
+    assertThat(
+            DiscordAddress.parse(
+                "{\"kind\":\"discord\",\"token\":\"t\",\"channel\":\"1\",\"user\":\"2\",\"created\":0}"))
+        .as("an address stored before DMs were marked")
+        .contains(new DiscordAddress("t", "1", "2", Instant.EPOCH, false));
     assertThat(DiscordAddress.parse("{\"kind\":\"file\",\"path\":\"/tmp/x\"}")).isEmpty();
     assertThat(DiscordAddress.parse("not json")).isEmpty();
     assertThat(DiscordAddress.parse(null)).isEmpty();
@@ -106,9 +160,12 @@ class DiscordTextsTest {
 
   @Test
   void theUploadLimitComesFromTheRawInteraction() {
-    assertThat(DiscordBot.uploadLimit(DataObject.fromJson("{\"op\":0,\"d\":{\"attachment_size_limit\":26214400}}")))
+    assertThat(
+            DiscordBot.uploadLimit(
+                DataObject.fromJson("{\"op\":0,\"d\":{\"attachment_size_limit\":26214400}}")))
         .isEqualTo(26_214_400L);
-    assertThat(DiscordBot.uploadLimit(DataObject.fromJson("{\"op\":0,\"d\":{}}"))).isEqualTo(DiscordBot.DEFAULT_UPLOAD_LIMIT);
+    assertThat(DiscordBot.uploadLimit(DataObject.fromJson("{\"op\":0,\"d\":{}}")))
+        .isEqualTo(DiscordBot.DEFAULT_UPLOAD_LIMIT);
     assertThat(DiscordBot.uploadLimit(null)).isEqualTo(DiscordBot.DEFAULT_UPLOAD_LIMIT);
   }
 }

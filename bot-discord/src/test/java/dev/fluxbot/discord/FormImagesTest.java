@@ -17,8 +17,12 @@ class FormImagesTest {
   private final FormImages forms = new FormImages(clock);
 
   private static List<ImageSource> images(int n) {
-    return List.of(new ImageSource.Remote("image1 (cat" + n + ".png)", URI.create("https://cdn.example.com/" + n + ".png"),
-        Map.of(), OptionalLong.of(10)));
+    return List.of(
+        new ImageSource.Remote(
+            "image1 (cat" + n + ".png)",
+            URI.create("https://cdn.example.com/" + n + ".png"),
+            Map.of(),
+            OptionalLong.of(10)));
   }
 
   @Test

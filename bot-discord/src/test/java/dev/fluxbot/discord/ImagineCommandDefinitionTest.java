@@ -14,8 +14,9 @@ class ImagineCommandDefinitionTest {
   private static final int INTEGER = 4;
   private static final int ATTACHMENT = 11;
 
-  private final DataObject json = DataObject.fromJson(
-      ImagineCommandDefinition.create(ModelCatalog.builtIn()).toData().toString());
+  private final DataObject json =
+      DataObject.fromJson(
+          ImagineCommandDefinition.create(ModelCatalog.builtIn()).toData().toString());
   private final DataArray options = json.getArray("options");
 
   @Test
@@ -31,11 +32,22 @@ class ImagineCommandDefinitionTest {
       DataObject o = options.getObject(i);
       seen.add(o.getString("name") + ":" + o.getInt("type"));
     }
-    assertThat(seen).containsExactly(
-        "prompt:" + STRING, "model:" + STRING, "aspect:" + STRING, "resolution:" + STRING, "seed:" + INTEGER,
-        "format:" + STRING, "image1:" + ATTACHMENT, "image2:" + ATTACHMENT, "image3:" + ATTACHMENT,
-        "image4:" + ATTACHMENT, "image5:" + ATTACHMENT, "image6:" + ATTACHMENT, "image7:" + ATTACHMENT,
-        "image8:" + ATTACHMENT);
+    assertThat(seen)
+        .containsExactly(
+            "prompt:" + STRING,
+            "model:" + STRING,
+            "aspect:" + STRING,
+            "resolution:" + STRING,
+            "seed:" + INTEGER,
+            "format:" + STRING,
+            "image1:" + ATTACHMENT,
+            "image2:" + ATTACHMENT,
+            "image3:" + ATTACHMENT,
+            "image4:" + ATTACHMENT,
+            "image5:" + ATTACHMENT,
+            "image6:" + ATTACHMENT,
+            "image7:" + ATTACHMENT,
+            "image8:" + ATTACHMENT);
   }
 
   @Test
@@ -48,16 +60,25 @@ class ImagineCommandDefinitionTest {
 
   @Test
   void modelChoicesAreTheNonPreviewModels() {
-    assertThat(choices("model")).containsExactly(
-        "klein-4b=klein-4b", "klein-9b=klein-9b", "pro=pro", "max=max", "flex=flex");
+    assertThat(choices("model"))
+        .containsExactly(
+            "klein-4b=klein-4b", "klein-9b=klein-9b", "pro=pro", "max=max", "flex=flex");
   }
 
   @Test
   void aspectChoicesShowRatiosAndSendPresetIds() {
-    assertThat(choices("aspect")).containsExactly(
-        "1:1=square_1_1", "16:9=widescreen_16_9", "9:16=social_story_9_16", "2:3=portrait_2_3",
-        "3:4=traditional_3_4", "1:2=vertical_1_2", "2:1=horizontal_2_1", "4:5=social_post_4_5",
-        "3:2=standard_3_2", "4:3=classic_4_3");
+    assertThat(choices("aspect"))
+        .containsExactly(
+            "1:1=square_1_1",
+            "16:9=widescreen_16_9",
+            "9:16=social_story_9_16",
+            "2:3=portrait_2_3",
+            "3:4=traditional_3_4",
+            "1:2=vertical_1_2",
+            "2:1=horizontal_2_1",
+            "4:5=social_post_4_5",
+            "3:2=standard_3_2",
+            "4:3=classic_4_3");
   }
 
   @Test
@@ -77,7 +98,8 @@ class ImagineCommandDefinitionTest {
   @Test
   void referenceImagesBeyondKleinsFourNameTheModelsThatTakeThem() {
     assertThat(option("image4").getString("description")).isEqualTo("Reference image 4");
-    assertThat(option("image5").getString("description")).isEqualTo("Reference image 5 (pro, max, flex only)");
+    assertThat(option("image5").getString("description"))
+        .isEqualTo("Reference image 5 (pro, max, flex only)");
   }
 
   @Test
@@ -119,7 +141,8 @@ class ImagineCommandDefinitionTest {
     DataArray choices = option(name).getArray("choices");
     List<String> out = new ArrayList<>();
     for (int i = 0; i < choices.length(); i++) {
-      out.add(choices.getObject(i).getString("name") + "=" + choices.getObject(i).getString("value"));
+      out.add(
+          choices.getObject(i).getString("name") + "=" + choices.getObject(i).getString("value"));
     }
     return out;
   }

@@ -3,7 +3,10 @@ package dev.fluxbot.slack;
 import dev.fluxbot.core.ActionRef;
 import dev.fluxbot.core.ImageReply.FollowUp;
 
-/** Block Kit {@code action_id} (and button {@code value}) of the follow-up buttons, at most 255 characters as Slack allows. */
+/**
+ * Block Kit {@code action_id} (and button {@code value}) of the follow-up buttons, at most 255
+ * characters as Slack allows.
+ */
 public final class ActionIds {
   static final ActionRef.Carrier CARRIER = new ActionRef.Carrier("action_id", 255, false);
 

@@ -19,14 +19,15 @@ import java.util.Map;
 /**
  * What Slack has already delivered. Slack sends an event again, with the same {@code event_id},
  * when its ack was lost or late (at once, after a minute, after five), and an interaction that
- * comes twice carries the same {@code trigger_id}: each is run once. The ids are kept for
- * {@link #LIFE}: in this process (at most {@link #MAX}, by the bot rather than by its connection, so
- * a Socket Mode reconnect keeps them) and in the database's {@link DeliveryLog}, so a restart in
+ * comes twice carries the same {@code trigger_id}: each is run once. The ids are kept for {@link
+ * #LIFE}: in this process (at most {@link #MAX}, by the bot rather than by its connection, so a
+ * Socket Mode reconnect keeps them) and in the database's {@link DeliveryLog}, so a restart in
  * between does not run a resent event again.
  */
 final class Deliveries {
   /** Longer than Slack's last retry (about five minutes after the first delivery). */
   static final Duration LIFE = Duration.ofHours(1);
+
   static final int MAX = 100_000;
 
   private final InstantSource clock;
@@ -38,7 +39,10 @@ final class Deliveries {
     this.durable = durable;
   }
 
-  /** True the first time {@code key} is seen within {@link #LIFE}, here or before a restart; false for a repeat. */
+  /**
+   * True the first time {@code key} is seen within {@link #LIFE}, here or before a restart; false
+   * for a repeat.
+   */
   boolean first(String key) {
     return firstHere(key) && durable.first("slack " + key);
   }
@@ -62,7 +66,10 @@ final class Deliveries {
     return true;
   }
 
-  /** What makes {@code request} one delivery: an event's {@code event_id}, an interaction's {@code trigger_id}; else null. */
+  /**
+   * What makes {@code request} one delivery: an event's {@code event_id}, an interaction's {@code
+   * trigger_id}; else null.
+   */
   static String key(Request<?> request) {
     return switch (request) {
       case EventRequest e -> named("event ", eventId(e.getRequestBodyAsString()));

@@ -50,6 +50,8 @@ final class PendingShortcuts {
   /** The pending files for {@code key}, once; empty when unknown or expired. */
   Optional<Pending> take(String key) {
     Entry e = key == null ? null : entries.remove(key);
-    return e == null || e.expires().isBefore(clock.instant()) ? Optional.empty() : Optional.of(e.pending());
+    return e == null || e.expires().isBefore(clock.instant())
+        ? Optional.empty()
+        : Optional.of(e.pending());
   }
 }

@@ -41,8 +41,13 @@ final class RequestUrlServer implements AutoCloseable {
     try {
       server = HttpServer.create(listen, 64);
     } catch (IOException e) {
-      throw new UncheckedIOException("FLUXBOT_SLACK_HTTP_LISTEN: Slack's HTTP mode cannot listen on " + listen + " ("
-          + e.getMessage() + "); pick a free port or stop what holds it", e);
+      throw new UncheckedIOException(
+          "FLUXBOT_SLACK_HTTP_LISTEN: Slack's HTTP mode cannot listen on "
+              + listen
+              + " ("
+              + e.getMessage()
+              + "); pick a free port or stop what holds it",
+          e);
     }
     server.createContext(PATH, this::handle);
     server.setExecutor(executor);
@@ -73,16 +78,24 @@ final class RequestUrlServer implements AutoCloseable {
         return;
       }
       Map<String, List<String>> headers = new HashMap<>(exchange.getRequestHeaders());
-      Request<?> request = parser.parse(SlackRequestParser.HttpRequest.builder().requestUri(PATH)
-          .requestBody(new String(raw, StandardCharsets.UTF_8)).headers(new RequestHeaders(headers))
-          .remoteAddress(exchange.getRemoteAddress().getAddress().getHostAddress()).build());
+      Request<?> request =
+          parser.parse(
+              SlackRequestParser.HttpRequest.builder()
+                  .requestUri(PATH)
+                  .requestBody(new String(raw, StandardCharsets.UTF_8))
+                  .headers(new RequestHeaders(headers))
+                  .remoteAddress(exchange.getRemoteAddress().getAddress().getHostAddress())
+                  .build());
       if (request == null) {
         send(exchange, 400, "text/plain", "not a Slack request");
         return;
       }
       Response response = app.run(request);
       String body = response.getBody() == null ? "" : response.getBody();
-      send(exchange, response.getStatusCode(), response.getContentType() == null ? "text/plain" : response.getContentType(),
+      send(
+          exchange,
+          response.getStatusCode(),
+          response.getContentType() == null ? "text/plain" : response.getContentType(),
           body);
     } catch (Exception e) {
       log.warn("slack: a request to the Request URL failed: {}", e.toString());
@@ -90,7 +103,8 @@ final class RequestUrlServer implements AutoCloseable {
     }
   }
 
-  private static void send(HttpExchange exchange, int status, String type, String body) throws IOException {
+  private static void send(HttpExchange exchange, int status, String type, String body)
+      throws IOException {
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
     exchange.getResponseHeaders().set("Content-Type", type);
     exchange.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);

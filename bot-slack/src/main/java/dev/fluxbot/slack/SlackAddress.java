@@ -8,11 +8,12 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * Where a job's answer goes on Slack, stored with the job: the channel, the thread (or null for
- * the channel itself) and the user to mention and to tell errors to. The command's
- * {@code response_url} lives 30 minutes and is kept in memory only, never stored.
+ * Where a job's answer goes on Slack, stored with the job: the channel, the thread (or null for the
+ * channel itself) and the user to mention and to tell errors to. The command's {@code response_url}
+ * lives 30 minutes and is kept in memory only, never stored.
  */
-record SlackAddress(String teamId, String channel, String threadTs, String userId, String responseUrl) {
+record SlackAddress(
+    String teamId, String channel, String threadTs, String userId, String responseUrl) {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   SlackAddress {
@@ -21,8 +22,12 @@ record SlackAddress(String teamId, String channel, String threadTs, String userI
   }
 
   String toJson() {
-    ObjectNode o = JSON.createObjectNode().put("kind", "slack").put("team", teamId).put("channel", channel)
-        .put("user", userId);
+    ObjectNode o =
+        JSON.createObjectNode()
+            .put("kind", "slack")
+            .put("team", teamId)
+            .put("channel", channel)
+            .put("user", userId);
     if (threadTs != null) {
       o.put("thread", threadTs);
     }
@@ -35,11 +40,18 @@ record SlackAddress(String teamId, String channel, String threadTs, String userI
     }
     try {
       JsonNode a = JSON.readTree(json);
-      if (!"slack".equals(a.path("kind").asText()) || !a.hasNonNull("channel") || !a.hasNonNull("user")) {
+      if (!"slack".equals(a.path("kind").asText())
+          || !a.hasNonNull("channel")
+          || !a.hasNonNull("user")) {
         return Optional.empty();
       }
-      return Optional.of(new SlackAddress(a.path("team").asText(null), a.path("channel").asText(),
-          a.hasNonNull("thread") ? a.path("thread").asText() : null, a.path("user").asText(), null));
+      return Optional.of(
+          new SlackAddress(
+              a.path("team").asText(null),
+              a.path("channel").asText(),
+              a.hasNonNull("thread") ? a.path("thread").asText() : null,
+              a.path("user").asText(),
+              null));
     } catch (IOException e) {
       return Optional.empty();
     }
@@ -47,6 +59,11 @@ record SlackAddress(String teamId, String channel, String threadTs, String userI
 
   @Override
   public String toString() {
-    return "SlackAddress[" + channel + (threadTs == null ? "" : "/" + threadTs) + ", user " + userId + "]";
+    return "SlackAddress["
+        + channel
+        + (threadTs == null ? "" : "/" + threadTs)
+        + ", user "
+        + userId
+        + "]";
   }
 }

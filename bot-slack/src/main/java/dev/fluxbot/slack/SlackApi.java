@@ -19,8 +19,10 @@ import org.slf4j.LoggerFactory;
 final class SlackApi {
   private static final Logger log = LoggerFactory.getLogger(SlackApi.class);
   static final int MAX_RATE_LIMITED_TRIES = 6;
+
   /** Slack's error code for a 429, where the answer named none. */
   static final String RATE_LIMITED = "ratelimited";
+
   private static final Duration DEFAULT_RETRY_AFTER = Duration.ofSeconds(1);
   private static final Duration MAX_RETRY_AFTER = Duration.ofMinutes(2);
 
@@ -53,8 +55,9 @@ final class SlackApi {
   }
 
   /**
-   * Runs one Web API call once: a 429 is a {@link SlackCallException} with error {@link #RATE_LIMITED}
-   * at once. For calls not worth waiting for, such as {@code views.open} on a trigger id that lives 3 s.
+   * Runs one Web API call once: a 429 is a {@link SlackCallException} with error {@link
+   * #RATE_LIMITED} at once. For calls not worth waiting for, such as {@code views.open} on a
+   * trigger id that lives 3 s.
    */
   <T extends SlackApiTextResponse> T callOnce(String method, Callable<T> call) {
     return call(method, call, 1);
@@ -65,24 +68,38 @@ final class SlackApi {
       try {
         T response = call.call();
         if (!response.isOk()) {
-          throw new SlackCallException("Slack answered " + method + " with " + response.getError(), response.getError(), null);
+          throw new SlackCallException(
+              "Slack answered " + method + " with " + response.getError(),
+              response.getError(),
+              null);
         }
         return response;
       } catch (SlackApiException e) {
         int status = e.getResponse().code();
         if (status != 429 || attempt >= maxTries) {
-          throw new SlackCallException("Slack answered " + method + " with HTTP " + status
-              + (e.getError() == null ? "" : " (" + e.getError().getError() + ")"), status == 429 ? RATE_LIMITED : null, e);
+          throw new SlackCallException(
+              "Slack answered "
+                  + method
+                  + " with HTTP "
+                  + status
+                  + (e.getError() == null ? "" : " (" + e.getError().getError() + ")"),
+              status == 429 ? RATE_LIMITED : null,
+              e);
         }
         Duration wait = retryAfter(e.getResponse().header("Retry-After"));
-        log.info("slack: {} rate limited; waiting {} s as Slack asked (try {} of {})", method, wait.toSeconds(),
-            attempt, maxTries);
+        log.info(
+            "slack: {} rate limited; waiting {} s as Slack asked (try {} of {})",
+            method,
+            wait.toSeconds(),
+            attempt,
+            maxTries);
         sleep(wait);
       } catch (SlackFilesUploadV2Exception e) {
         String error = uploadError(e);
         throw new SlackCallException("Slack answered " + method + " with " + error, error, e);
       } catch (IOException e) {
-        throw new SlackCallException("could not reach Slack for " + method + ": " + e.getMessage(), null, e);
+        throw new SlackCallException(
+            "could not reach Slack for " + method + ": " + e.getMessage(), null, e);
       } catch (SlackCallException | IllegalArgumentException e) {
         throw e;
       } catch (Exception e) {
@@ -91,7 +108,9 @@ final class SlackApi {
     }
   }
 
-  /** The step of a file upload that Slack refused, as its error code (or the upload's HTTP status). */
+  /**
+   * The step of a file upload that Slack refused, as its error code (or the upload's HTTP status).
+   */
   static String uploadError(SlackFilesUploadV2Exception e) {
     if (e.getCompleteResponse() != null && e.getCompleteResponse().getError() != null) {
       return e.getCompleteResponse().getError();
@@ -109,7 +128,10 @@ final class SlackApi {
     return "an upload error";
   }
 
-  /** Slack's {@code Retry-After} (seconds); a missing or odd one waits a second, a huge one two minutes. */
+  /**
+   * Slack's {@code Retry-After} (seconds); a missing or odd one waits a second, a huge one two
+   * minutes.
+   */
   static Duration retryAfter(String header) {
     if (header == null) {
       return DEFAULT_RETRY_AFTER;

@@ -2,11 +2,15 @@ package dev.fluxbot.slack;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.slack.api.Slack;
+import com.slack.api.SlackConfig;
 import com.slack.api.app_backend.events.payload.EventsApiPayload;
 import com.slack.api.app_backend.interactive_components.payload.BlockActionPayload;
 import com.slack.api.app_backend.interactive_components.payload.MessageShortcutPayload;
 import com.slack.api.app_backend.slash_commands.payload.SlashCommandPayload;
 import com.slack.api.app_backend.views.payload.ViewSubmissionPayload;
+import com.slack.api.bolt.App;
+import com.slack.api.bolt.AppConfig;
 import com.slack.api.bolt.context.builtin.ActionContext;
 import com.slack.api.bolt.context.builtin.EventContext;
 import com.slack.api.bolt.context.builtin.MessageShortcutContext;
@@ -15,10 +19,6 @@ import com.slack.api.bolt.context.builtin.ViewSubmissionContext;
 import com.slack.api.bolt.middleware.MiddlewareChain;
 import com.slack.api.bolt.request.Request;
 import com.slack.api.bolt.response.Response;
-import com.slack.api.Slack;
-import com.slack.api.SlackConfig;
-import com.slack.api.bolt.App;
-import com.slack.api.bolt.AppConfig;
 import com.slack.api.bolt.socket_mode.SocketModeApp;
 import com.slack.api.methods.response.auth.AuthTestResponse;
 import com.slack.api.model.User;
@@ -26,10 +26,10 @@ import com.slack.api.model.event.AppMentionEvent;
 import com.slack.api.socket_mode.SocketModeClient;
 import dev.fluxbot.core.ActionRef;
 import dev.fluxbot.core.ChatReply;
+import dev.fluxbot.core.DeliveryLog;
 import dev.fluxbot.core.ImageReply.FollowUp;
 import dev.fluxbot.core.ImageSource;
 import dev.fluxbot.core.ImagineCommand;
-import dev.fluxbot.core.DeliveryLog;
 import dev.fluxbot.core.ImagineService;
 import dev.fluxbot.core.JobStore;
 import dev.fluxbot.core.ModelCatalog;
@@ -64,14 +64,20 @@ import org.slf4j.LoggerFactory;
  * seconds); the work runs on a virtual thread.
  */
 public final class SlackBot implements AutoCloseable {
-  /** How long a delivery's id is remembered: past Slack's last retry, about five minutes after the first. */
+  /**
+   * How long a delivery's id is remembered: past Slack's last retry, about five minutes after the
+   * first.
+   */
   public static final java.time.Duration DELIVERIES_KEPT = Deliveries.LIFE;
+
   private static final Logger log = LoggerFactory.getLogger(SlackBot.class);
   static final ObjectMapper JSON = new ObjectMapper();
   static final String IMAGINE = "/imagine";
   static final String QUOTA = "/imagine-quota";
+
   /** The message shortcut's callback id (set the same in the app's settings). */
   public static final String SHORTCUT = "imagine_with_images";
+
   static final String FOLLOW_UP_VIEW = "fx-followup";
   static final String MESSAGE_VIEW = "fx-message";
 
@@ -90,22 +96,33 @@ public final class SlackBot implements AutoCloseable {
    * @param httpListen where HTTP mode listens (the Request URL's path is {@code /slack/events})
    * @param adminUserIds users who may administer the bot besides the workspace's admins and owners
    */
-  public record Config(Mode mode, Secret botToken, Secret appToken, Secret signingSecret, String apiBaseUrl,
-      InetSocketAddress httpListen, Set<String> adminUserIds) {
+  public record Config(
+      Mode mode,
+      Secret botToken,
+      Secret appToken,
+      Secret signingSecret,
+      String apiBaseUrl,
+      InetSocketAddress httpListen,
+      Set<String> adminUserIds) {
     public Config {
       Objects.requireNonNull(mode, "mode");
-      Objects.requireNonNull(botToken, "botToken: FLUXBOT_SLACK_BOT_TOKEN is not set; copy the Bot User OAuth Token "
-          + "(xoxb-…) from the app's OAuth & Permissions page");
+      Objects.requireNonNull(
+          botToken,
+          "botToken: FLUXBOT_SLACK_BOT_TOKEN is not set; copy the Bot User OAuth Token "
+              + "(xoxb-…) from the app's OAuth & Permissions page");
       if (mode == Mode.SOCKET && appToken == null) {
-        throw new IllegalArgumentException("FLUXBOT_SLACK_APP_TOKEN: Socket Mode needs an app-level token (xapp-…) with "
-            + "connections:write; none is set. Make one under Basic Information → App-Level Tokens, or use HTTP mode.");
+        throw new IllegalArgumentException(
+            "FLUXBOT_SLACK_APP_TOKEN: Socket Mode needs an app-level token (xapp-…) with "
+                + "connections:write; none is set. Make one under Basic Information → App-Level Tokens, or use HTTP mode.");
       }
       if (mode == Mode.HTTP && signingSecret == null) {
-        throw new IllegalArgumentException("FLUXBOT_SLACK_SIGNING_SECRET: HTTP mode checks every request with the app's "
-            + "signing secret; none is set. Copy it from Basic Information → App Credentials.");
+        throw new IllegalArgumentException(
+            "FLUXBOT_SLACK_SIGNING_SECRET: HTTP mode checks every request with the app's "
+                + "signing secret; none is set. Copy it from Basic Information → App Credentials.");
       }
       if (mode == Mode.HTTP && httpListen == null) {
-        throw new IllegalArgumentException("slack http listen address: HTTP mode needs one (host and port); none is set.");
+        throw new IllegalArgumentException(
+            "slack http listen address: HTTP mode needs one (host and port); none is set.");
       }
       if (apiBaseUrl != null && !apiBaseUrl.endsWith("/")) {
         apiBaseUrl = apiBaseUrl + "/";
@@ -119,11 +136,22 @@ public final class SlackBot implements AutoCloseable {
    *
    * @param sleeper waits out Slack's rate limits
    * @param http downloads users' files and posts to response URLs
-   * @param waiting how many jobs wait for a slot now ({@code JobScheduler::queued}), for the first answer's queue number
+   * @param waiting how many jobs wait for a slot now ({@code JobScheduler::queued}), for the first
+   *     answer's queue number
    */
-  /** @param deliveries what Slack delivered before, kept across restarts: a resent event runs once */
-  public record Services(ImagineService imagine, QuotaService quota, JobStore jobs, SettingsStore settings,
-      ModelCatalog catalog, InstantSource clock, Sleeper sleeper, OkHttpClient http, IntSupplier waiting,
+  /**
+   * @param deliveries what Slack delivered before, kept across restarts: a resent event runs once
+   */
+  public record Services(
+      ImagineService imagine,
+      QuotaService quota,
+      JobStore jobs,
+      SettingsStore settings,
+      ModelCatalog catalog,
+      InstantSource clock,
+      Sleeper sleeper,
+      OkHttpClient http,
+      IntSupplier waiting,
       DeliveryLog deliveries) {
     public Services {
       Objects.requireNonNull(imagine, "imagine");
@@ -168,8 +196,10 @@ public final class SlackBot implements AutoCloseable {
    */
   public void start() {
     SlackConfig sc = new SlackConfig();
-    // The SDK's call statistics look up the team with an auth.test of their own before each call and log
-    // its failure as an ERROR with a stack trace; the bot keeps no such statistics and says what failed itself.
+    // The SDK's call statistics look up the team with an auth.test of their own before each call
+    // and log
+    // its failure as an ERROR with a stack trace; the bot keeps no such statistics and says what
+    // failed itself.
     sc.setStatsEnabled(false);
     if (config.apiBaseUrl() != null) {
       sc.setMethodsEndpointUrlPrefix(config.apiBaseUrl());
@@ -181,15 +211,22 @@ public final class SlackBot implements AutoCloseable {
       auth = api.call("auth.test", () -> api.methods().authTest(r -> r));
     } catch (SlackApi.SlackCallException e) {
       if (e.getCause() instanceof java.io.IOException network) {
-        throw new IllegalStateException("Slack could not be reached for auth.test (" + network.getClass().getSimpleName()
-            + "). Check this machine's network and DNS (slack.com, or slack.api_base_url, must be reachable), then run "
-            + "again.", e);
+        throw new IllegalStateException(
+            "Slack could not be reached for auth.test ("
+                + network.getClass().getSimpleName()
+                + "). Check this machine's network and DNS (slack.com, or slack.api_base_url, must be reachable), then run "
+                + "again.",
+            e);
       }
-      throw new IllegalStateException("Slack refused the bot token (FLUXBOT_SLACK_BOT_TOKEN): " + e.getMessage()
-          + ". Copy the Bot User OAuth Token (xoxb-…) again from OAuth & Permissions.", e);
+      throw new IllegalStateException(
+          "Slack refused the bot token (FLUXBOT_SLACK_BOT_TOKEN): "
+              + e.getMessage()
+              + ". Copy the Bot User OAuth Token (xoxb-…) again from OAuth & Permissions.",
+          e);
     }
     files = new SlackFiles(services.http(), config.botToken(), trustedHosts());
-    AppConfig.AppConfigBuilder ac = AppConfig.builder().singleTeamBotToken(config.botToken().reveal()).slack(slack);
+    AppConfig.AppConfigBuilder ac =
+        AppConfig.builder().singleTeamBotToken(config.botToken().reveal()).slack(slack);
     if (config.mode() == Mode.HTTP) {
       ac.signingSecret(config.signingSecret().reveal());
     }
@@ -197,18 +234,26 @@ public final class SlackBot implements AutoCloseable {
     register(app);
     if (config.mode() == Mode.SOCKET) {
       try {
-        socket = new SocketModeApp(config.appToken().reveal(), SocketModeClient.Backend.JavaWebSocket, app);
+        socket =
+            new SocketModeApp(
+                config.appToken().reveal(), SocketModeClient.Backend.JavaWebSocket, app);
         socket.startAsync();
       } catch (Exception e) {
-        throw new IllegalStateException("Slack refused Socket Mode with the app token (FLUXBOT_SLACK_APP_TOKEN): "
-            + e.getMessage() + ". Make an app-level token with connections:write under Basic Information and turn "
-            + "Socket Mode on.", e);
+        throw new IllegalStateException(
+            "Slack refused Socket Mode with the app token (FLUXBOT_SLACK_APP_TOKEN): "
+                + e.getMessage()
+                + ". Make an app-level token with connections:write under Basic Information and turn "
+                + "Socket Mode on.",
+            e);
       }
     } else {
       app.start();
       server = new RequestUrlServer(app, config.httpListen());
     }
-    log.info("slack: connected to {} as {} ({})", auth.getTeam(), auth.getUser(),
+    log.info(
+        "slack: connected to {} as {} ({})",
+        auth.getTeam(),
+        auth.getUser(),
         config.mode() == Mode.SOCKET ? "Socket Mode" : "HTTP mode at " + server.requestUrl());
   }
 
@@ -220,7 +265,8 @@ public final class SlackBot implements AutoCloseable {
   private static void closeSocketMode(SocketModeApp socket) throws Exception {
     SocketModeClient client = socket.getClient();
     if (client != null) {
-      client.close(); // no more reconnects; disconnects; stops the session monitor and the message threads
+      client.close(); // no more reconnects; disconnects; stops the session monitor and the message
+      // threads
       Optional<ScheduledExecutorService> monitor = client.getSessionMonitorExecutor();
       if (monitor.isPresent() && !monitor.get().awaitTermination(5, TimeUnit.SECONDS)) {
         log.warn("slack: the Socket Mode session monitor did not stop within 5 s");
@@ -266,7 +312,12 @@ public final class SlackBot implements AutoCloseable {
       return Set.of();
     }
     URI u = URI.create(config.apiBaseUrl());
-    return Set.of(u.getScheme() + "://" + u.getHost().toLowerCase(java.util.Locale.ROOT) + ":" + SlackFiles.port(u));
+    return Set.of(
+        u.getScheme()
+            + "://"
+            + u.getHost().toLowerCase(java.util.Locale.ROOT)
+            + ":"
+            + SlackFiles.port(u));
   }
 
   private SlackReply reply(SlackAddress address) {
@@ -274,7 +325,12 @@ public final class SlackBot implements AutoCloseable {
   }
 
   private Requester requester(String userId, String name, String teamId) {
-    return new Requester("slack", userId, name == null ? userId : name, teamId, Set.of(),
+    return new Requester(
+        "slack",
+        userId,
+        name == null ? userId : name,
+        teamId,
+        Set.of(),
         config.adminUserIds().contains(userId));
   }
 
@@ -288,16 +344,20 @@ public final class SlackBot implements AutoCloseable {
   }
 
   private void run(String what, Runnable work) {
-    Thread.ofVirtual().name("slack-" + what).start(() -> {
-      try {
-        work.run();
-      } catch (RuntimeException e) {
-        log.warn("slack: {} failed: {}", what, e.toString());
-      }
-    });
+    Thread.ofVirtual()
+        .name("slack-" + what)
+        .start(
+            () -> {
+              try {
+                work.run();
+              } catch (RuntimeException e) {
+                log.warn("slack: {} failed: {}", what, e.toString());
+              }
+            });
   }
 
-  private void submit(Requester who, String text, Supplier<List<ImageSource>> refs, SlackAddress address) {
+  private void submit(
+      Requester who, String text, Supplier<List<ImageSource>> refs, SlackAddress address) {
     SlackReply reply = reply(address);
     List<ImageSource> sources;
     try {
@@ -306,15 +366,23 @@ public final class SlackBot implements AutoCloseable {
       reply.failed(e);
       return;
     }
-    services.imagine().runOrSubmit(new ImagineCommand(who, text, Map.of(), sources, services.settings().contextFor(who)),
-        reply, address.toJson());
+    services
+        .imagine()
+        .runOrSubmit(
+            new ImagineCommand(who, text, Map.of(), sources, services.settings().contextFor(who)),
+            reply,
+            address.toJson());
   }
 
   /** Where /imagine may answer in this workspace; null when here is fine, else the refusal. */
   private String channelRefusal(String teamId, String channel) {
     SettingsStore.ScopeSettings s = services.settings().scope("slack", teamId);
-    return s.allows(channel) ? null : "⚠️ /imagine is not on in this channel; use "
-        + String.join(", ", s.allowedChannels().stream().sorted().map(c -> "<#" + c + ">").toList()) + ".";
+    return s.allows(channel)
+        ? null
+        : "⚠️ /imagine is not on in this channel; use "
+            + String.join(
+                ", ", s.allowedChannels().stream().sorted().map(c -> "<#" + c + ">").toList())
+            + ".";
   }
 
   private void register(App app) {
@@ -331,13 +399,17 @@ public final class SlackBot implements AutoCloseable {
 
   /**
    * Runs each delivery once: a resent event (its ack was lost or late) or an interaction that comes
-   * twice is acknowledged, so Slack stops sending it, and not run again: no second job, no second charge.
+   * twice is acknowledged, so Slack stops sending it, and not run again: no second job, no second
+   * charge.
    */
   private Response once(Request<?> req, Response resp, MiddlewareChain chain) throws Exception {
     String key = Deliveries.key(req);
     if (key != null && !deliveries.first(key)) {
-      log.info("slack: {} came again (retry {}, {}); acknowledged, not run twice", key,
-          req.getHeaders().getFirstValue("X-Slack-Retry-Num"), req.getHeaders().getFirstValue("X-Slack-Retry-Reason"));
+      log.info(
+          "slack: {} came again (retry {}, {}); acknowledged, not run twice",
+          key,
+          req.getHeaders().getFirstValue("X-Slack-Retry-Num"),
+          req.getHeaders().getFirstValue("X-Slack-Retry-Reason"));
       return Response.ok();
     }
     return chain.next(req);
@@ -354,42 +426,69 @@ public final class SlackBot implements AutoCloseable {
     }
     String text = SlackText.unescape(p.getText() == null ? "" : p.getText());
     if (text.isBlank()) {
-      return ctx.ack(r -> r.responseType("ephemeral").text("⚠️ prompt: missing. Type what to make after the command, "
-          + "e.g. `/imagine a red fox in snow --ar 16:9`."));
+      return ctx.ack(
+          r ->
+              r.responseType("ephemeral")
+                  .text(
+                      "⚠️ prompt: missing. Type what to make after the command, "
+                          + "e.g. `/imagine a red fox in snow --ar 16:9`."));
     }
     Requester who = requester(p.getUserId(), p.getUserName(), p.getTeamId());
     try {
-      services.imagine().plan(new ImagineCommand(who, text, Map.of(), List.of(), services.settings().contextFor(who)));
+      services
+          .imagine()
+          .plan(
+              new ImagineCommand(
+                  who, text, Map.of(), List.of(), services.settings().contextFor(who)));
     } catch (UserError e) {
       return ctx.ack(r -> r.responseType("ephemeral").text(Texts.error(e)));
     }
-    SlackAddress address = new SlackAddress(p.getTeamId(), p.getChannelId(), null, p.getUserId(), p.getResponseUrl());
+    SlackAddress address =
+        new SlackAddress(p.getTeamId(), p.getChannelId(), null, p.getUserId(), p.getResponseUrl());
     int position = services.waiting().getAsInt() + 1;
     run("imagine", () -> submit(who, text, List::of, address));
-    return ctx.ack(r -> r.responseType("ephemeral").text("Queued #" + position + ": " + Texts.shortPrompt(text)
-        + ". Progress shows in the channel."));
+    return ctx.ack(
+        r ->
+            r.responseType("ephemeral")
+                .text(
+                    "Queued #"
+                        + position
+                        + ": "
+                        + Texts.shortPrompt(text)
+                        + ". Progress shows in the channel."));
   }
 
   /** /imagine-quota: the user's credits, answered in the acknowledgement. */
   private Response quota(SlashCommandPayload p, SlashCommandContext ctx) {
-    String text = Texts.quota(services.quota().status(requester(p.getUserId(), p.getUserName(), p.getTeamId())));
+    String text =
+        Texts.quota(
+            services.quota().status(requester(p.getUserId(), p.getUserName(), p.getTeamId())));
     return ctx.ack(r -> r.responseType("ephemeral").text(text));
   }
 
   /** /imagine-admin: acknowledged at once; the rights check (users.info) and the answer follow. */
   private Response administer(SlashCommandPayload p, SlashCommandContext ctx) {
     String text = p.getText() == null ? "" : p.getText();
-    run("admin", () -> {
-      String answer;
-      try {
-        answer = retrieveIsAdmin(p.getUserId()) ? admin.run(p.getTeamId(), text)
-            : "⛔ " + AdminCommands.COMMAND + " is for workspace admins and owners and the bot's admins; you are none of these.";
-      } catch (RuntimeException e) {
-        log.warn("slack: admin command failed: {}", e.toString());
-        answer = "❌ That did not work (" + e.getMessage() + ").";
-      }
-      ephemeral(new SlackAddress(p.getTeamId(), p.getChannelId(), null, p.getUserId(), p.getResponseUrl()), answer);
-    });
+    run(
+        "admin",
+        () -> {
+          String answer;
+          try {
+            answer =
+                retrieveIsAdmin(p.getUserId())
+                    ? admin.run(p.getTeamId(), text)
+                    : "⛔ "
+                        + AdminCommands.COMMAND
+                        + " is for workspace admins and owners and the bot's admins; you are none of these.";
+          } catch (RuntimeException e) {
+            log.warn("slack: admin command failed: {}", e.toString());
+            answer = "❌ That did not work (" + e.getMessage() + ").";
+          }
+          ephemeral(
+              new SlackAddress(
+                  p.getTeamId(), p.getChannelId(), null, p.getUserId(), p.getResponseUrl()),
+              answer);
+        });
     return ctx.ack();
   }
 
@@ -399,32 +498,56 @@ public final class SlackBot implements AutoCloseable {
    */
   private Response button(BlockActionPayload p, ActionContext ctx) {
     var action = p.getActions().get(0);
-    String channel = p.getContainer() != null && p.getContainer().getChannelId() != null
-        ? p.getContainer().getChannelId() : p.getChannel().getId();
+    String channel =
+        p.getContainer() != null && p.getContainer().getChannelId() != null
+            ? p.getContainer().getChannelId()
+            : p.getChannel().getId();
     String thread = p.getContainer() == null ? null : p.getContainer().getThreadTs();
-    SlackAddress address = new SlackAddress(p.getTeam().getId(), channel, thread, p.getUser().getId(), p.getResponseUrl());
+    SlackAddress address =
+        new SlackAddress(
+            p.getTeam().getId(), channel, thread, p.getUser().getId(), p.getResponseUrl());
     ActionRef ref;
     try {
       ref = ActionIds.parse(action.getActionId());
     } catch (IllegalArgumentException e) {
-      run("button", () -> ephemeral(address, "⚠️ This button is not fluxbot's, or comes from an older version."));
+      run(
+          "button",
+          () ->
+              ephemeral(
+                  address, "⚠️ This button is not fluxbot's, or comes from an older version."));
       return ctx.ack();
     }
     if (ref.followUp() == FollowUp.VARY || ref.followUp() == FollowUp.USE_AS_REFERENCE) {
-      String metadata = JSON.createObjectNode().put("ref", ActionIds.format(ref.followUp(), ref.jobId()))
-          .put("channel", channel).put("thread", thread).toString();
+      String metadata =
+          JSON.createObjectNode()
+              .put("ref", ActionIds.format(ref.followUp(), ref.jobId()))
+              .put("channel", channel)
+              .put("thread", thread)
+              .toString();
       String trigger = p.getTriggerId();
-      run("form", () -> {
-        String prefill = ref.followUp() == FollowUp.VARY
-            ? services.jobs().find(ref.jobId()).map(j -> j.request().prompt()).orElse("") : "";
-        openModal(trigger, Modals.prompt(FOLLOW_UP_VIEW, ref.followUp().label(), prefill, metadata), address,
-            ref.followUp().label());
-      });
+      run(
+          "form",
+          () -> {
+            String prefill =
+                ref.followUp() == FollowUp.VARY
+                    ? services.jobs().find(ref.jobId()).map(j -> j.request().prompt()).orElse("")
+                    : "";
+            openModal(
+                trigger,
+                Modals.prompt(FOLLOW_UP_VIEW, ref.followUp().label(), prefill, metadata),
+                address,
+                ref.followUp().label());
+          });
       return ctx.ack();
     }
     Requester who = requester(p.getUser().getId(), p.getUser().getUsername(), p.getTeam().getId());
-    run("follow-up", () -> services.imagine().followUp(who, ref.jobId(), ref.followUp(), null, reply(address),
-        address.toJson()));
+    run(
+        "follow-up",
+        () ->
+            services
+                .imagine()
+                .followUp(
+                    who, ref.jobId(), ref.followUp(), null, reply(address), address.toJson()));
     return ctx.ack();
   }
 
@@ -436,80 +559,140 @@ public final class SlackBot implements AutoCloseable {
     try {
       ref = ActionIds.parse(meta.path("ref").asText());
     } catch (IllegalArgumentException e) {
-      return ctx.ack(r -> r.responseAction("errors").errors(Map.of(Modals.PROMPT, "This form is not fluxbot's.")));
+      return ctx.ack(
+          r ->
+              r.responseAction("errors")
+                  .errors(Map.of(Modals.PROMPT, "This form is not fluxbot's.")));
     }
-    SlackAddress address = new SlackAddress(p.getTeam().getId(), meta.path("channel").asText(),
-        meta.hasNonNull("thread") ? meta.path("thread").asText() : null, p.getUser().getId(), null);
+    SlackAddress address =
+        new SlackAddress(
+            p.getTeam().getId(),
+            meta.path("channel").asText(),
+            meta.hasNonNull("thread") ? meta.path("thread").asText() : null,
+            p.getUser().getId(),
+            null);
     Requester who = requester(p.getUser().getId(), p.getUser().getUsername(), p.getTeam().getId());
-    run("follow-up", () -> services.imagine().followUp(who, ref.jobId(), ref.followUp(), prompt, reply(address),
-        address.toJson()));
+    run(
+        "follow-up",
+        () ->
+            services
+                .imagine()
+                .followUp(
+                    who, ref.jobId(), ref.followUp(), prompt, reply(address), address.toJson()));
     return ctx.ack();
   }
 
-  /** "Imagine with these images" on a message: its image files wait in memory while the prompt form is open. */
+  /**
+   * "Imagine with these images" on a message: its image files wait in memory while the prompt form
+   * is open.
+   */
   private Response shortcut(MessageShortcutPayload p, MessageShortcutContext ctx) {
     var message = p.getMessage();
     String thread = message.getThreadTs();
-    SlackAddress address = new SlackAddress(p.getTeam().getId(), p.getChannel().getId(), thread, p.getUser().getId(),
-        p.getResponseUrl());
+    SlackAddress address =
+        new SlackAddress(
+            p.getTeam().getId(),
+            p.getChannel().getId(),
+            thread,
+            p.getUser().getId(),
+            p.getResponseUrl());
     List<SlackFiles.FileRef> images = SlackFiles.images(message.getFiles());
     if (images.isEmpty()) {
-      run("shortcut", () -> ephemeral(address, "⚠️ That message has no image files to use as references. Run "
-          + "\"Imagine with these images\" on a message with images attached."));
+      run(
+          "shortcut",
+          () ->
+              ephemeral(
+                  address,
+                  "⚠️ That message has no image files to use as references. Run "
+                      + "\"Imagine with these images\" on a message with images attached."));
       return ctx.ack();
     }
-    String token = shortcuts.put(new PendingShortcuts.Pending(images, p.getChannel().getId(), thread));
+    String token =
+        shortcuts.put(new PendingShortcuts.Pending(images, p.getChannel().getId(), thread));
     String metadata = JSON.createObjectNode().put("refs", token).toString();
     String trigger = p.getTriggerId();
-    run("form", () -> openModal(trigger, Modals.prompt(MESSAGE_VIEW, "Imagine with images", "", metadata), address,
-        "Imagine with these images"));
+    run(
+        "form",
+        () ->
+            openModal(
+                trigger,
+                Modals.prompt(MESSAGE_VIEW, "Imagine with images", "", metadata),
+                address,
+                "Imagine with these images"));
     return ctx.ack();
   }
 
   /** The shortcut's prompt form, submitted: the files are downloaded and the job starts. */
   private Response shortcutForm(ViewSubmissionPayload p, ViewSubmissionContext ctx) {
     String prompt = Modals.value(p.getView());
-    Optional<PendingShortcuts.Pending> pending = shortcuts.take(Modals.metadata(p.getView()).path("refs").asText());
+    Optional<PendingShortcuts.Pending> pending =
+        shortcuts.take(Modals.metadata(p.getView()).path("refs").asText());
     if (pending.isEmpty()) {
-      return ctx.ack(r -> r.responseAction("errors").errors(Map.of(Modals.PROMPT, "This form expired (the bot "
-          + "restarted, or it was open over " + PendingShortcuts.LIFE.toMinutes() + " minutes). Close it and run "
-          + "the shortcut again.")));
+      return ctx.ack(
+          r ->
+              r.responseAction("errors")
+                  .errors(
+                      Map.of(
+                          Modals.PROMPT,
+                          "This form expired (the bot "
+                              + "restarted, or it was open over "
+                              + PendingShortcuts.LIFE.toMinutes()
+                              + " minutes). Close it and run "
+                              + "the shortcut again.")));
     }
     PendingShortcuts.Pending s = pending.get();
-    SlackAddress address = new SlackAddress(p.getTeam().getId(), s.channel(), s.threadTs(), p.getUser().getId(), null);
+    SlackAddress address =
+        new SlackAddress(p.getTeam().getId(), s.channel(), s.threadTs(), p.getUser().getId(), null);
     Requester who = requester(p.getUser().getId(), p.getUser().getUsername(), p.getTeam().getId());
     run("shortcut", () -> submit(who, prompt, () -> files.download(s.files()), address));
     return ctx.ack();
   }
 
-  /** A mention of the bot: the text (without the mention) is the prompt, image files are references. */
+  /**
+   * A mention of the bot: the text (without the mention) is the prompt, image files are references.
+   */
   private Response mention(EventsApiPayload<AppMentionEvent> req, EventContext ctx) {
     AppMentionEvent e = req.getEvent();
     String teamId = req.getTeamId();
-    String text = SlackText.unescape(e.getText() == null ? "" : e.getText()
-        .replaceAll("<@" + Pattern.quote(ctx.getBotUserId() == null ? "" : ctx.getBotUserId()) + "(\\|[^>]*)?>", ""))
-        .strip();
-    SlackAddress address = new SlackAddress(teamId, e.getChannel(), e.getThreadTs(), e.getUser(), null);
+    String text =
+        SlackText.unescape(
+                e.getText() == null
+                    ? ""
+                    : e.getText()
+                        .replaceAll(
+                            "<@"
+                                + Pattern.quote(
+                                    ctx.getBotUserId() == null ? "" : ctx.getBotUserId())
+                                + "(\\|[^>]*)?>",
+                            ""))
+            .strip();
+    SlackAddress address =
+        new SlackAddress(teamId, e.getChannel(), e.getThreadTs(), e.getUser(), null);
     String refusal = channelRefusal(teamId, e.getChannel());
     List<SlackFiles.FileRef> images = SlackFiles.images(e.getFiles());
     Requester who = requester(e.getUser(), null, teamId);
-    run("mention", () -> {
-      if (refusal != null) {
-        ephemeral(address, refusal);
-      } else {
-        submit(who, text, () -> files.download(images), address);
-      }
-    });
+    run(
+        "mention",
+        () -> {
+          if (refusal != null) {
+            ephemeral(address, refusal);
+          } else {
+            submit(who, text, () -> files.download(images), address);
+          }
+        });
     return ctx.ack();
   }
 
   /**
    * Opens a form; called on a thread of its own, after the acknowledgement. A trigger id is good
-   * once and for 3 seconds, so a 429 is not waited out: the user is asked to press {@code what} again.
+   * once and for 3 seconds, so a 429 is not waited out: the user is asked to press {@code what}
+   * again.
    */
-  private void openModal(String triggerId, com.slack.api.model.view.View view, SlackAddress address, String what) {
+  private void openModal(
+      String triggerId, com.slack.api.model.view.View view, SlackAddress address, String what) {
     try {
-      api.callOnce("views.open", () -> api.methods().viewsOpen(r -> r.triggerId(triggerId).view(view)));
+      api.callOnce(
+          "views.open", () -> api.methods().viewsOpen(r -> r.triggerId(triggerId).view(view)));
     } catch (SlackApi.SlackCallException e) {
       log.warn("slack: could not open a form: {}", e.getMessage());
       ephemeral(address, formRefusal(e.error, what));
@@ -518,28 +701,55 @@ public final class SlackBot implements AutoCloseable {
 
   /** What the user reads when Slack did not open a form; {@code error} is Slack's code, or null. */
   static String formRefusal(String error, String what) {
-    if (SlackApi.RATE_LIMITED.equals(error) || "expired_trigger_id".equals(error) || "invalid_trigger_id".equals(error)) {
-      return "⏳ Slack did not open the *" + what + "* form: it must open within 3 seconds of your press, and Slack "
-          + "was busy. Press *" + what + "* again in a few seconds.";
+    if (SlackApi.RATE_LIMITED.equals(error)
+        || "expired_trigger_id".equals(error)
+        || "invalid_trigger_id".equals(error)) {
+      return "⏳ Slack did not open the *"
+          + what
+          + "* form: it must open within 3 seconds of your press, and Slack "
+          + "was busy. Press *"
+          + what
+          + "* again in a few seconds.";
     }
-    return "❌ Slack did not open the *" + what + "* form (Slack said: " + (error == null ? "no answer" : error)
-        + "). Press *" + what + "* again; if it keeps failing, ask an admin to look at the bot's log.";
+    return "❌ Slack did not open the *"
+        + what
+        + "* form (Slack said: "
+        + (error == null ? "no answer" : error)
+        + "). Press *"
+        + what
+        + "* again; if it keeps failing, ask an admin to look at the bot's log.";
   }
 
   /** A message only the user sees: {@code chat.postEphemeral}, else the response_url. */
   private void ephemeral(SlackAddress address, String text) {
     try {
-      api.call("chat.postEphemeral", () -> api.methods().chatPostEphemeral(r -> r.channel(address.channel())
-          .user(address.userId()).threadTs(address.threadTs()).text(text)));
+      api.call(
+          "chat.postEphemeral",
+          () ->
+              api.methods()
+                  .chatPostEphemeral(
+                      r ->
+                          r.channel(address.channel())
+                              .user(address.userId())
+                              .threadTs(address.threadTs())
+                              .text(text)));
     } catch (RuntimeException e) {
       if (address.responseUrl() == null) {
         log.warn("slack: could not answer {}: {}", address, e.getMessage());
         return;
       }
       try {
-        okhttp3.Request post = new okhttp3.Request.Builder().url(address.responseUrl()) // needs no token
-            .post(okhttp3.RequestBody.create(JSON.createObjectNode().put("response_type", "ephemeral").put("text", text)
-                .toString(), okhttp3.MediaType.get("application/json"))).build();
+        okhttp3.Request post =
+            new okhttp3.Request.Builder()
+                .url(address.responseUrl()) // needs no token
+                .post(
+                    okhttp3.RequestBody.create(
+                        JSON.createObjectNode()
+                            .put("response_type", "ephemeral")
+                            .put("text", text)
+                            .toString(),
+                        okhttp3.MediaType.get("application/json")))
+                .build();
         services.http().newCall(post).execute().close();
       } catch (java.io.IOException io) {
         log.warn("slack: could not answer {}: {}", address, io.getMessage());

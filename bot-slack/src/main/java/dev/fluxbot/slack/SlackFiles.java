@@ -51,14 +51,20 @@ final class SlackFiles {
     for (File f : files) {
       String type = f.getMimetype() == null ? "" : f.getMimetype().toLowerCase(Locale.ROOT);
       if (type.startsWith("image/") && f.getUrlPrivate() != null) {
-        out.add(new FileRef(f.getName() == null ? f.getId() : f.getName(), type, URI.create(f.getUrlPrivate()),
-            f.getSize() == null ? -1 : f.getSize()));
+        out.add(
+            new FileRef(
+                f.getName() == null ? f.getId() : f.getName(),
+                type,
+                URI.create(f.getUrlPrivate()),
+                f.getSize() == null ? -1 : f.getSize()));
       }
     }
     return out;
   }
 
-  /** Downloads every file, blocking; the labels are {@code image1 (name)}, … as the core shows them. */
+  /**
+   * Downloads every file, blocking; the labels are {@code image1 (name)}, … as the core shows them.
+   */
   List<ImageSource> download(List<FileRef> files) {
     List<ImageSource> out = new ArrayList<>();
     for (FileRef f : files) {
@@ -70,18 +76,28 @@ final class SlackFiles {
 
   private byte[] fetch(String label, FileRef f) {
     if (!trusted(f.urlPrivate())) {
-      throw new UserError(UserError.Code.INVALID_REFERENCE, label + ": the file is not on a Slack host, so the bot "
-          + "does not fetch it with its token. Upload the image to Slack and try again.");
+      throw new UserError(
+          UserError.Code.INVALID_REFERENCE,
+          label
+              + ": the file is not on a Slack host, so the bot "
+              + "does not fetch it with its token. Upload the image to Slack and try again.");
     }
     if (f.size() > MAX_BYTES) {
       throw tooLarge(label, f.size());
     }
-    Request request = new Request.Builder().url(f.urlPrivate().toString())
-        .header("Authorization", "Bearer " + botToken.reveal()).build();
+    Request request =
+        new Request.Builder()
+            .url(f.urlPrivate().toString())
+            .header("Authorization", "Bearer " + botToken.reveal())
+            .build();
     try (Response r = http.newCall(request).execute()) {
       if (!r.isSuccessful()) {
-        throw new UserError(UserError.Code.INVALID_REFERENCE, label + ": Slack would not hand over the file (HTTP "
-            + r.code() + "). The app needs the files:read scope; reinstall it after adding the scope.");
+        throw new UserError(
+            UserError.Code.INVALID_REFERENCE,
+            label
+                + ": Slack would not hand over the file (HTTP "
+                + r.code()
+                + "). The app needs the files:read scope; reinstall it after adding the scope.");
       }
       try (InputStream in = r.body().byteStream()) {
         byte[] bytes = in.readNBytes((int) MAX_BYTES + 1);
@@ -91,15 +107,22 @@ final class SlackFiles {
         return bytes;
       }
     } catch (IOException e) {
-      throw new UserError(UserError.Code.INVALID_REFERENCE, label + ": the download from Slack failed ("
-          + e.getClass().getSimpleName() + "). Try again in a moment.");
+      throw new UserError(
+          UserError.Code.INVALID_REFERENCE,
+          label
+              + ": the download from Slack failed ("
+              + e.getClass().getSimpleName()
+              + "). Try again in a moment.");
     }
   }
 
   private boolean trusted(URI url) {
     String host = url.getHost() == null ? "" : url.getHost().toLowerCase(Locale.ROOT);
-    boolean slack = "https".equals(url.getScheme()) && (host.equals("slack.com") || host.endsWith(".slack.com")
-        || host.endsWith(".slack-edge.com"));
+    boolean slack =
+        "https".equals(url.getScheme())
+            && (host.equals("slack.com")
+                || host.endsWith(".slack.com")
+                || host.endsWith(".slack-edge.com"));
     return slack || trustedHosts.contains(url.getScheme() + "://" + host + ":" + port(url));
   }
 
@@ -108,8 +131,13 @@ final class SlackFiles {
   }
 
   private static UserError tooLarge(String label, long size) {
-    return new UserError(UserError.Code.IMAGE_TOO_LARGE, label + ": at most " + MAX_BYTES / (1024 * 1024)
-        + " MB a reference; this one is " + String.format(Locale.ROOT, "%.1f", size / (1024.0 * 1024.0))
-        + " MB. Share a smaller image.");
+    return new UserError(
+        UserError.Code.IMAGE_TOO_LARGE,
+        label
+            + ": at most "
+            + MAX_BYTES / (1024 * 1024)
+            + " MB a reference; this one is "
+            + String.format(Locale.ROOT, "%.1f", size / (1024.0 * 1024.0))
+            + " MB. Share a smaller image.");
   }
 }

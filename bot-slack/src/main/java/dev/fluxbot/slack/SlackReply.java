@@ -1,12 +1,12 @@
 package dev.fluxbot.slack;
 
+import com.slack.api.methods.response.files.FilesCompleteUploadExternalResponse;
+import com.slack.api.methods.response.files.FilesGetUploadURLExternalResponse;
 import com.slack.api.model.block.Blocks;
 import com.slack.api.model.block.LayoutBlock;
 import com.slack.api.model.block.composition.BlockCompositions;
 import com.slack.api.model.block.element.BlockElements;
 import com.slack.api.model.block.element.ButtonElement;
-import com.slack.api.methods.response.files.FilesCompleteUploadExternalResponse;
-import com.slack.api.methods.response.files.FilesGetUploadURLExternalResponse;
 import com.slack.api.util.json.GsonFactory;
 import dev.fluxbot.core.ChatReply;
 import dev.fluxbot.core.GenerationRequest;
@@ -29,12 +29,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One job's answer on Slack. The queue position goes to the command's ephemeral answer through its
- * {@code response_url} (which takes only five posts, so once); progress goes to one channel message,
- * posted on the first news and edited with {@code chat.update} at most once a second; the image is
- * uploaded into the channel or thread (getUploadURLExternal, the upload, completeUploadExternal)
- * as one message that carries the caption and the four buttons as blocks, and the progress message
- * is then deleted, so each image leaves one message however many run at once. Errors go to the
- * user alone ({@code chat.postEphemeral}).
+ * {@code response_url} (which takes only five posts, so once); progress goes to one channel
+ * message, posted on the first news and edited with {@code chat.update} at most once a second; the
+ * image is uploaded into the channel or thread (getUploadURLExternal, the upload,
+ * completeUploadExternal) as one message that carries the caption and the four buttons as blocks,
+ * and the progress message is then deleted, so each image leaves one message however many run at
+ * once. Errors go to the user alone ({@code chat.postEphemeral}).
  *
  * <p>Each step is done once: a delivery the core tries again (after Slack failed it) skips the
  * steps that already worked, so a retry never posts the image twice.
@@ -43,12 +43,14 @@ final class SlackReply implements ChatReply {
   private static final Logger log = LoggerFactory.getLogger(SlackReply.class);
   static final Duration PROGRESS_EVERY = Duration.ofSeconds(1);
   private static final MediaType JSON = MediaType.get("application/json; charset=utf-8");
+
   /** Slack's answers when the bot may not post in a channel. */
-  private static final java.util.Set<String> NOT_MEMBER = java.util.Set.of("not_in_channel", "channel_not_found",
-      "is_archived", "restricted_action");
+  private static final java.util.Set<String> NOT_MEMBER =
+      java.util.Set.of("not_in_channel", "channel_not_found", "is_archived", "restricted_action");
 
   private final SlackApi api;
-  private final Secret botToken; // files.completeUploadExternal is posted as a form, which names the token
+  private final Secret
+      botToken; // files.completeUploadExternal is posted as a form, which names the token
   private final SlackAddress address;
   private final InstantSource clock;
   private final OkHttpClient http;
@@ -63,7 +65,8 @@ final class SlackReply implements ChatReply {
   private volatile boolean cannotPost;
   private volatile boolean ended;
 
-  SlackReply(SlackApi api, Secret botToken, SlackAddress address, InstantSource clock, OkHttpClient http) {
+  SlackReply(
+      SlackApi api, Secret botToken, SlackAddress address, InstantSource clock, OkHttpClient http) {
     this.api = api;
     this.botToken = botToken;
     this.address = address;
@@ -84,14 +87,36 @@ final class SlackReply implements ChatReply {
   public void queued(int position) {
     if (!positionSent && address.responseUrl() != null) {
       positionSent = true;
-      respond("Queued #" + position + ": " + Texts.shortPrompt(prompt) + ". Progress shows in the channel.", true);
+      respond(
+          "Queued #"
+              + position
+              + ": "
+              + Texts.shortPrompt(prompt)
+              + ". Progress shows in the channel.",
+          true);
     }
-    status("⏳ Queued #" + position + ": " + Texts.shortPrompt(prompt) + " — <@" + address.userId() + ">", true);
+    status(
+        "⏳ Queued #"
+            + position
+            + ": "
+            + Texts.shortPrompt(prompt)
+            + " — <@"
+            + address.userId()
+            + ">",
+        true);
   }
 
   @Override
   public void progress(Progress p) {
-    status("🎨 " + Texts.progress(p) + " " + Texts.shortPrompt(prompt) + " — <@" + address.userId() + ">", false);
+    status(
+        "🎨 "
+            + Texts.progress(p)
+            + " "
+            + Texts.shortPrompt(prompt)
+            + " — <@"
+            + address.userId()
+            + ">",
+        false);
   }
 
   @Override
@@ -104,30 +129,54 @@ final class SlackReply implements ChatReply {
     } catch (SlackApi.SlackCallException e) {
       if (e.error != null && NOT_MEMBER.contains(e.error) && !toldNotMember) {
         toldNotMember = true;
-        tellUser("⚠️ fluxbot is not in this channel, so it cannot post your image. Invite it (`/invite @fluxbot`); "
-            + "the image is kept and follows on the next try.");
+        tellUser(
+            "⚠️ fluxbot is not in this channel, so it cannot post your image. Invite it (`/invite @fluxbot`); "
+                + "the image is kept and follows on the next try.");
       }
-      throw new DeliveryException("job " + reply.jobId() + ": the image could not be sent to Slack (" + e.getMessage() + ")", e);
+      throw new DeliveryException(
+          "job "
+              + reply.jobId()
+              + ": the image could not be sent to Slack ("
+              + e.getMessage()
+              + ")",
+          e);
     } catch (RuntimeException e) {
-      throw new DeliveryException("job " + reply.jobId() + ": the image could not be sent to Slack (" + e.getMessage() + ")", e);
+      throw new DeliveryException(
+          "job "
+              + reply.jobId()
+              + ": the image could not be sent to Slack ("
+              + e.getMessage()
+              + ")",
+          e);
     }
     removeProgress();
   }
 
-  /** The first two steps of an upload: an upload URL, then the bytes to it; returns the file's id. */
+  /**
+   * The first two steps of an upload: an upload URL, then the bytes to it; returns the file's id.
+   */
   private String upload(ImageReply reply) {
     byte[] image = reply.result().image();
     String name = "fluxbot-" + reply.result().seed() + "." + reply.result().type().extension();
-    FilesGetUploadURLExternalResponse url = api.call("files.getUploadURLExternal",
-        () -> api.methods().filesGetUploadURLExternal(r -> r.filename(name).length(image.length)));
-    Request post = new Request.Builder().url(url.getUploadUrl())
-        .post(RequestBody.create(image, MediaType.get("application/octet-stream"))).build();
+    FilesGetUploadURLExternalResponse url =
+        api.call(
+            "files.getUploadURLExternal",
+            () ->
+                api.methods()
+                    .filesGetUploadURLExternal(r -> r.filename(name).length(image.length)));
+    Request post =
+        new Request.Builder()
+            .url(url.getUploadUrl())
+            .post(RequestBody.create(image, MediaType.get("application/octet-stream")))
+            .build();
     try (Response r = http.newCall(post).execute()) {
       if (!r.isSuccessful()) {
-        throw new SlackApi.SlackCallException("Slack refused the upload with HTTP " + r.code(), null, null);
+        throw new SlackApi.SlackCallException(
+            "Slack refused the upload with HTTP " + r.code(), null, null);
       }
     } catch (java.io.IOException e) {
-      throw new SlackApi.SlackCallException("could not reach Slack for the upload: " + e.getMessage(), null, e);
+      throw new SlackApi.SlackCallException(
+          "could not reach Slack for the upload: " + e.getMessage(), null, e);
     }
     uploadedFileId = url.getFileId();
     return uploadedFileId;
@@ -135,34 +184,56 @@ final class SlackReply implements ChatReply {
 
   /**
    * The last step: shares the file into the channel or thread as one message with the caption and
-   * the buttons as blocks. The SDK's request has no blocks, so the form is made here; no
-   * {@code initial_comment}, since Slack ignores blocks next to one.
+   * the buttons as blocks. The SDK's request has no blocks, so the form is made here; no {@code
+   * initial_comment}, since Slack ignores blocks next to one.
    */
   private void share(ImageReply reply, String fileId) {
     String title = reply.request().prompt().strip();
-    String files = SlackBot.JSON.createArrayNode().add(SlackBot.JSON.createObjectNode().put("id", fileId)
-        .put("title", title.length() > 200 ? title.substring(0, 199) + "…" : title)).toString();
+    String files =
+        SlackBot.JSON
+            .createArrayNode()
+            .add(
+                SlackBot.JSON
+                    .createObjectNode()
+                    .put("id", fileId)
+                    .put("title", title.length() > 200 ? title.substring(0, 199) + "…" : title))
+            .toString();
     String blocks = GsonFactory.createSnakeCase().toJson(blocks(reply, address.userId()));
-    api.call("files.completeUploadExternal", () -> api.methods().postFormWithTokenAndParseResponse(form -> {
-      form.add("files", files).add("channel_id", address.channel()).add("blocks", blocks);
-      return address.threadTs() == null ? form : form.add("thread_ts", address.threadTs());
-    }, "files.completeUploadExternal", botToken.reveal(), FilesCompleteUploadExternalResponse.class));
+    api.call(
+        "files.completeUploadExternal",
+        () ->
+            api.methods()
+                .postFormWithTokenAndParseResponse(
+                    form -> {
+                      form.add("files", files)
+                          .add("channel_id", address.channel())
+                          .add("blocks", blocks);
+                      return address.threadTs() == null
+                          ? form
+                          : form.add("thread_ts", address.threadTs());
+                    },
+                    "files.completeUploadExternal",
+                    botToken.reveal(),
+                    FilesCompleteUploadExternalResponse.class));
   }
 
   /**
-   * The image message's blocks: the caption, then the four buttons, each carrying its job as
-   * {@code fx:<id>:<jobId>} in both action_id and value (read back after a restart too).
+   * The image message's blocks: the caption, then the four buttons, each carrying its job as {@code
+   * fx:<id>:<jobId>} in both action_id and value (read back after a restart too).
    */
   static List<LayoutBlock> blocks(ImageReply reply, String userId) {
     List<ButtonElement> buttons = new ArrayList<>();
     for (ImageReply.FollowUp f : reply.actions()) {
       String id = ActionIds.format(f, reply.jobId());
-      buttons.add(BlockElements.button(b -> {
-        b.actionId(id).value(id).text(BlockCompositions.plainText(f.label()));
-        return f == ImageReply.FollowUp.REROLL ? b.style("primary") : b;
-      }));
+      buttons.add(
+          BlockElements.button(
+              b -> {
+                b.actionId(id).value(id).text(BlockCompositions.plainText(f.label()));
+                return f == ImageReply.FollowUp.REROLL ? b.style("primary") : b;
+              }));
     }
-    return List.of(Blocks.section(s -> s.text(BlockCompositions.markdownText(Texts.caption(reply, userId)))),
+    return List.of(
+        Blocks.section(s -> s.text(BlockCompositions.markdownText(Texts.caption(reply, userId)))),
         Blocks.actions(a -> a.elements(new ArrayList<>(buttons))));
   }
 
@@ -172,11 +243,22 @@ final class SlackReply implements ChatReply {
     removeProgress();
   }
 
-  /** A message only the user sees: {@code chat.postEphemeral}, else (the bot not in the channel) the response_url. */
+  /**
+   * A message only the user sees: {@code chat.postEphemeral}, else (the bot not in the channel) the
+   * response_url.
+   */
   private void tellUser(String text) {
     try {
-      api.call("chat.postEphemeral", () -> api.methods().chatPostEphemeral(r -> r.channel(address.channel())
-          .user(address.userId()).threadTs(address.threadTs()).text(text)));
+      api.call(
+          "chat.postEphemeral",
+          () ->
+              api.methods()
+                  .chatPostEphemeral(
+                      r ->
+                          r.channel(address.channel())
+                              .user(address.userId())
+                              .threadTs(address.threadTs())
+                              .text(text)));
     } catch (RuntimeException e) {
       if (address.responseUrl() == null || !respond(text, false)) {
         log.warn("slack: could not tell {}: {}", address, e.getMessage());
@@ -184,10 +266,14 @@ final class SlackReply implements ChatReply {
     }
   }
 
-  /** Posts or edits the progress message; edits wait {@link #PROGRESS_EVERY} unless forced. Never fails the job. */
+  /**
+   * Posts or edits the progress message; edits wait {@link #PROGRESS_EVERY} unless forced. Never
+   * fails the job.
+   */
   private void status(String text, boolean force) {
     Instant now = clock.instant();
-    if (text.equals(lastText) || (!force && progressTs != null && now.isBefore(lastEdit.plus(PROGRESS_EVERY)))) {
+    if (text.equals(lastText)
+        || (!force && progressTs != null && now.isBefore(lastEdit.plus(PROGRESS_EVERY)))) {
       return;
     }
     lastEdit = now;
@@ -197,14 +283,27 @@ final class SlackReply implements ChatReply {
     }
     try {
       if (progressTs == null) {
-        progressTs = api.call("chat.postMessage", () -> api.methods().chatPostMessage(r -> r.channel(address.channel())
-            .threadTs(address.threadTs()).text(text))).getTs();
+        progressTs =
+            api.call(
+                    "chat.postMessage",
+                    () ->
+                        api.methods()
+                            .chatPostMessage(
+                                r ->
+                                    r.channel(address.channel())
+                                        .threadTs(address.threadTs())
+                                        .text(text)))
+                .getTs();
       } else {
         String ts = progressTs;
-        api.call("chat.update", () -> api.methods().chatUpdate(r -> r.channel(address.channel()).ts(ts).text(text)));
+        api.call(
+            "chat.update",
+            () -> api.methods().chatUpdate(r -> r.channel(address.channel()).ts(ts).text(text)));
       }
     } catch (SlackApi.SlackCallException e) {
-      cannotPost = e.error != null && NOT_MEMBER.contains(e.error); // the image's delivery tells the user why
+      cannotPost =
+          e.error != null
+              && NOT_MEMBER.contains(e.error); // the image's delivery tells the user why
       log.debug("slack: progress not shown: {}", e.getMessage());
     } catch (RuntimeException e) {
       log.debug("slack: progress not shown: {}", e.getMessage());
@@ -223,18 +322,32 @@ final class SlackReply implements ChatReply {
     }
     progressTs = null;
     try {
-      api.call("chat.delete", () -> api.methods().chatDelete(r -> r.channel(address.channel()).ts(ts)));
+      api.call(
+          "chat.delete", () -> api.methods().chatDelete(r -> r.channel(address.channel()).ts(ts)));
     } catch (RuntimeException e) {
       log.debug("slack: progress message not deleted: {}", e.getMessage());
     }
   }
 
-  /** Answers through the command's response_url (replacing its first answer, or not); false where Slack refused. */
+  /**
+   * Answers through the command's response_url (replacing its first answer, or not); false where
+   * Slack refused.
+   */
   private boolean respond(String text, boolean replace) {
-    String body = SlackBot.JSON.createObjectNode().put("response_type", "ephemeral").put("replace_original", replace)
-        .put("text", text).toString();
-    try (Response r = http.newCall(new Request.Builder().url(address.responseUrl()).post(RequestBody.create(body, JSON))
-        .build()).execute()) {
+    String body =
+        SlackBot.JSON
+            .createObjectNode()
+            .put("response_type", "ephemeral")
+            .put("replace_original", replace)
+            .put("text", text)
+            .toString();
+    try (Response r =
+        http.newCall(
+                new Request.Builder()
+                    .url(address.responseUrl())
+                    .post(RequestBody.create(body, JSON))
+                    .build())
+            .execute()) {
       return r.isSuccessful();
     } catch (java.io.IOException | RuntimeException e) {
       log.debug("slack: response_url post failed: {}", e.getMessage());

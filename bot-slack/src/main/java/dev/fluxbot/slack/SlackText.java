@@ -3,10 +3,10 @@ package dev.fluxbot.slack;
 import java.util.Objects;
 
 /**
- * Slack's message text format read back into what the user typed. Slack escapes {@code &},
- * {@code <} and {@code >} as entities, so a bare {@code <…>} is always Slack's markup: a link
- * {@code <http://x|label>}, a user {@code <@U123>}, a channel {@code <#C1|name>} or a special
- * mention {@code <!here>}.
+ * Slack's message text format read back into what the user typed. Slack escapes {@code &}, {@code
+ * <} and {@code >} as entities, so a bare {@code <…>} is always Slack's markup: a link {@code
+ * <http://x|label>}, a user {@code <@U123>}, a channel {@code <#C1|name>} or a special mention
+ * {@code <!here>}.
  */
 public final class SlackText {
   private static final String[][] ENTITIES = {{"&amp;", "&"}, {"&lt;", "<"}, {"&gt;", ">"}};
@@ -14,10 +14,10 @@ public final class SlackText {
   private SlackText() {}
 
   /**
-   * The text as typed: entities decoded; a link becomes its label, which is the text the user
-   * typed (Slack sends a typed {@code example.com} as {@code <http://example.com|example.com>}),
-   * or its URL when it has none; mentions become {@code @name} / {@code #name}, or the id where
-   * Slack sent no name.
+   * The text as typed: entities decoded; a link becomes its label, which is the text the user typed
+   * (Slack sends a typed {@code example.com} as {@code <http://example.com|example.com>}), or its
+   * URL when it has none; mentions become {@code @name} / {@code #name}, or the id where Slack sent
+   * no name.
    */
   public static String unescape(String text) {
     Objects.requireNonNull(text, "text");
@@ -66,7 +66,10 @@ public final class SlackText {
     return out.toString();
   }
 
-  /** Appends the character or entity at {@code i}, decoded once (so {@code &amp;lt;} stays {@code &lt;}); returns the next index. */
+  /**
+   * Appends the character or entity at {@code i}, decoded once (so {@code &amp;lt;} stays {@code
+   * &lt;}); returns the next index.
+   */
   private static int appendDecoded(String s, int i, StringBuilder out) {
     for (String[] e : ENTITIES) {
       if (s.startsWith(e[0], i)) {

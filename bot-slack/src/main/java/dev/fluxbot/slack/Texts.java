@@ -16,6 +16,7 @@ import java.util.Locale;
 final class Texts {
   /** Slack shows up to 40,000 characters; a caption and a message stay far shorter. */
   static final int MAX_TEXT = 3000;
+
   private static final DateTimeFormatter FALLBACK_TIME =
       DateTimeFormatter.ofPattern("EEE d MMM HH:mm 'UTC'", Locale.ROOT).withZone(ZoneOffset.UTC);
 
@@ -39,14 +40,29 @@ final class Texts {
     return p.text();
   }
 
-
   /** The image's comment: the prompt in bold, who asked, model, size, seed, cost or "cached". */
   static String caption(ImageReply reply, String userId) {
     GenerationResult r = reply.result();
-    String cost = reply.cached() ? "cached" + (r.cost() == null || r.cost().signum() == 0 ? " (free)" : " (" + credits(r.cost()) + " credits)")
-        : r.cost() == null ? "cost not reported" : credits(r.cost()) + " credits";
-    String tail = " — <@" + userId + ">\n" + reply.request().model().id() + " · " + r.width() + "×" + r.height()
-        + " · seed " + r.seed() + " · " + cost;
+    String cost =
+        reply.cached()
+            ? "cached"
+                + (r.cost() == null || r.cost().signum() == 0
+                    ? " (free)"
+                    : " (" + credits(r.cost()) + " credits)")
+            : r.cost() == null ? "cost not reported" : credits(r.cost()) + " credits";
+    String tail =
+        " — <@"
+            + userId
+            + ">\n"
+            + reply.request().model().id()
+            + " · "
+            + r.width()
+            + "×"
+            + r.height()
+            + " · seed "
+            + r.seed()
+            + " · "
+            + cost;
     String prompt = escape(reply.request().prompt().replace("*", "").strip());
     int room = MAX_TEXT - tail.length() - 2;
     if (prompt.length() > room) {
@@ -56,15 +72,19 @@ final class Texts {
   }
 
   static String error(UserError e) {
-    String text = switch (e.code().kind()) {
-      case INPUT -> "⚠️ " + e.getMessage();
-      case OUTCOME -> "🚫 " + e.getMessage();
-      case BACKEND -> "❌ " + e.getMessage();
-    };
+    String text =
+        switch (e.code().kind()) {
+          case INPUT -> "⚠️ " + e.getMessage();
+          case OUTCOME -> "🚫 " + e.getMessage();
+          case BACKEND -> "❌ " + e.getMessage();
+        };
     return text.length() <= MAX_TEXT ? text : text.substring(0, MAX_TEXT - 1) + "…";
   }
 
-  /** {@code /imagine-quota}: core's summary (left, total, spent, held), and when the window resets (in the reader's time zone). */
+  /**
+   * {@code /imagine-quota}: core's summary (left, total, spent, held), and when the window resets
+   * (in the reader's time zone).
+   */
   static String quota(QuotaService.Status s) {
     if (s.banned()) {
       return "🚫 You are banned from making images in this workspace; ask an admin.";
@@ -74,7 +94,11 @@ final class Texts {
 
   /** A time Slack shows in the reader's zone, with a UTC fallback. */
   static String date(Instant at) {
-    return "<!date^" + at.getEpochSecond() + "^{date_short_pretty} at {time}|" + FALLBACK_TIME.format(at) + ">";
+    return "<!date^"
+        + at.getEpochSecond()
+        + "^{date_short_pretty} at {time}|"
+        + FALLBACK_TIME.format(at)
+        + ">";
   }
 
   static String credits(BigDecimal c) {

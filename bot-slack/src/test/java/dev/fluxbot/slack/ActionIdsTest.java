@@ -12,7 +12,8 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class ActionIdsTest {
-  private final String jobId = new JobIds(InstantSource.fixed(Instant.parse("2026-11-21T12:00:00Z")), new Random(7)).next();
+  private final String jobId =
+      new JobIds(InstantSource.fixed(Instant.parse("2026-11-21T12:00:00Z")), new Random(7)).next();
 
   @Test
   void formatsFollowUpAndJob() {
@@ -38,14 +39,19 @@ class ActionIdsTest {
 
   @Test
   void idsOfAnotherShapeAreRefused() {
-    for (String junk : new String[] {"", "fx", "fx:ref", "fx:ref:", "fx::01JD", "xx:ref:01JD", "fx:ref:01JD:1",
-        "fx:ref:01 JD"}) {
-      assertThatThrownBy(() -> ActionIds.parse(junk)).as(junk).isInstanceOf(IllegalArgumentException.class);
+    for (String junk :
+        new String[] {
+          "", "fx", "fx:ref", "fx:ref:", "fx::01JD", "xx:ref:01JD", "fx:ref:01JD:1", "fx:ref:01 JD"
+        }) {
+      assertThatThrownBy(() -> ActionIds.parse(junk))
+          .as(junk)
+          .isInstanceOf(IllegalArgumentException.class);
     }
     assertThatThrownBy(() -> ActionIds.parse("imagine_button"))
         .hasMessage("action_id: expected fx:<followUpId>:<jobId>; got \"imagine_button\"");
     assertThatThrownBy(() -> ActionIds.parse("fx:REROLL:01JD"))
-        .hasMessage("action_id: unknown follow-up \"REROLL\" in \"fx:REROLL:01JD\"; known: reroll, vary, 2k, ref");
+        .hasMessage(
+            "action_id: unknown follow-up \"REROLL\" in \"fx:REROLL:01JD\"; known: reroll, vary, 2k, ref");
     assertThatThrownBy(() -> ActionIds.parse("fx:ref:01 JD"))
         .hasMessage("job id: must be 1 or more ASCII letters and digits; got \"01 JD\"");
   }

@@ -17,9 +17,10 @@ class AdminCommandsTest {
   @Test
   void user_plainNameSaysHowToTurnOnEscaping() {
     assertThatThrownBy(() -> AdminCommands.user("@alice", "quota show @alice"))
-        .hasMessage("user: expected a mention like @alice that Slack sends as <@U…> (turn on \"Escape channels, users, "
-            + "and links\" for /imagine-admin in the app's Slash Commands settings), or a user id; got \"@alice\". "
-            + "Example: `/imagine-admin quota show @alice`.");
+        .hasMessage(
+            "user: expected a mention like @alice that Slack sends as <@U…> (turn on \"Escape channels, users, "
+                + "and links\" for /imagine-admin in the app's Slash Commands settings), or a user id; got \"@alice\". "
+                + "Example: `/imagine-admin quota show @alice`.");
   }
 
   @Test
@@ -33,8 +34,10 @@ class AdminCommandsTest {
   void credits_negativeOrTooPreciseOrText() {
     for (String bad : new String[] {"-1", "0.0001", "ten"}) {
       assertThatThrownBy(() -> AdminCommands.credits(bad, "quota grant @alice 10"))
-          .hasMessage("credits: must be a number, 0 or more, with at most 3 decimals (1 credit = $0.01); got \"" + bad
-              + "\". Example: `/imagine-admin quota grant @alice 10`.");
+          .hasMessage(
+              "credits: must be a number, 0 or more, with at most 3 decimals (1 credit = $0.01); got \""
+                  + bad
+                  + "\". Example: `/imagine-admin quota grant @alice 10`.");
     }
   }
 }

@@ -10,7 +10,9 @@ class SlackPartsTest {
 
   @Test
   void address_roundTripsWithoutTheResponseUrl() {
-    SlackAddress a = new SlackAddress("T1", "C1", "1700000000.000100", "U1", "https://hooks.slack.com/commands/x");
+    SlackAddress a =
+        new SlackAddress(
+            "T1", "C1", "1700000000.000100", "U1", "https://hooks.slack.com/commands/x");
     SlackAddress back = SlackAddress.parse(a.toJson()).orElseThrow();
     assertThat(back).isEqualTo(new SlackAddress("T1", "C1", "1700000000.000100", "U1", null));
     assertThat(a.toJson()).doesNotContain("hooks.slack.com");
@@ -18,7 +20,8 @@ class SlackPartsTest {
 
   @Test
   void address_otherPlatformsAndJunkAreNotSlacks() {
-    assertThat(SlackAddress.parse("{\"kind\":\"discord\",\"channel\":\"1\",\"user\":\"2\"}")).isEmpty();
+    assertThat(SlackAddress.parse("{\"kind\":\"discord\",\"channel\":\"1\",\"user\":\"2\"}"))
+        .isEmpty();
     assertThat(SlackAddress.parse("not json")).isEmpty();
     assertThat(SlackAddress.parse(null)).isEmpty();
   }
@@ -41,7 +44,9 @@ class SlackPartsTest {
   @Test
   void deliveries_aRepeatWithinTheHourIsNotFirstAndTheOldestGoFirst() {
     MutableClock clock = new MutableClock();
-    Deliveries d = new Deliveries(clock, null); // this process's memory alone; DeliveryLogTest covers the database's
+    Deliveries d =
+        new Deliveries(
+            clock, null); // this process's memory alone; DeliveryLogTest covers the database's
 
     assertThat(d.firstHere("event Ev1")).isTrue();
     assertThat(d.firstHere("event Ev1")).as("Slack's retry").isFalse();
@@ -62,11 +67,17 @@ class SlackPartsTest {
 
   @Test
   void formRefusal_aBusyOrExpiredTriggerAsksToPressAgainWithoutSlacksCode() {
-    for (String error : new String[] {SlackApi.RATE_LIMITED, "expired_trigger_id", "invalid_trigger_id"}) {
-      assertThat(SlackBot.formRefusal(error, "Vary")).startsWith("⏳").contains("within 3 seconds")
-          .contains("Press *Vary* again").doesNotContain(error);
+    for (String error :
+        new String[] {SlackApi.RATE_LIMITED, "expired_trigger_id", "invalid_trigger_id"}) {
+      assertThat(SlackBot.formRefusal(error, "Vary"))
+          .startsWith("⏳")
+          .contains("within 3 seconds")
+          .contains("Press *Vary* again")
+          .doesNotContain(error);
     }
-    assertThat(SlackBot.formRefusal("not_allowed", "Use as reference")).startsWith("❌")
-        .contains("Slack said: not_allowed").contains("Press *Use as reference* again");
+    assertThat(SlackBot.formRefusal("not_allowed", "Use as reference"))
+        .startsWith("❌")
+        .contains("Slack said: not_allowed")
+        .contains("Press *Use as reference* again");
   }
 }

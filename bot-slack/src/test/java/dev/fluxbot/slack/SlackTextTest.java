@@ -27,7 +27,8 @@ class SlackTextTest {
   void autoLinkedTextBecomesWhatWasTyped() {
     assertThat(SlackText.unescape("in the style of <http://example.com|example.com>"))
         .isEqualTo("in the style of example.com");
-    assertThat(SlackText.unescape("mail <mailto:ada@example.com|ada@example.com>")).isEqualTo("mail ada@example.com");
+    assertThat(SlackText.unescape("mail <mailto:ada@example.com|ada@example.com>"))
+        .isEqualTo("mail ada@example.com");
   }
 
   @Test
@@ -39,28 +40,33 @@ class SlackTextTest {
 
   @Test
   void escapedLabelsAreDecoded() {
-    assertThat(SlackText.unescape("<https://example.com|R&amp;D &lt;lab&gt;>")).isEqualTo("R&D <lab>");
+    assertThat(SlackText.unescape("<https://example.com|R&amp;D &lt;lab&gt;>"))
+        .isEqualTo("R&D <lab>");
   }
 
   @Test
   void userMentionsBecomeAtNames() {
-    assertThat(SlackText.unescape("a portrait of <@U0123ABC>")).isEqualTo("a portrait of @U0123ABC");
+    assertThat(SlackText.unescape("a portrait of <@U0123ABC>"))
+        .isEqualTo("a portrait of @U0123ABC");
     assertThat(SlackText.unescape("a portrait of <@U0123ABC|ada>")).isEqualTo("a portrait of @ada");
   }
 
   @Test
   void channelMentionsBecomeHashNames() {
-    assertThat(SlackText.unescape("poster for <#C024BE7LR|general>")).isEqualTo("poster for #general");
+    assertThat(SlackText.unescape("poster for <#C024BE7LR|general>"))
+        .isEqualTo("poster for #general");
     assertThat(SlackText.unescape("poster for <#C024BE7LR|>")).isEqualTo("poster for #C024BE7LR");
     assertThat(SlackText.unescape("poster for <#C024BE7LR>")).isEqualTo("poster for #C024BE7LR");
   }
 
   @Test
   void specialMentionsBecomeReadable() {
-    assertThat(SlackText.unescape("<!here> <!channel> <!everyone>")).isEqualTo("@here @channel @everyone");
+    assertThat(SlackText.unescape("<!here> <!channel> <!everyone>"))
+        .isEqualTo("@here @channel @everyone");
     assertThat(SlackText.unescape("<!subteam^SAZ94GDB8|@design> <!subteam^SAZ94GDB8>"))
         .isEqualTo("@design @SAZ94GDB8");
-    assertThat(SlackText.unescape("<!date^1392734382^{date_short}|Feb 18, 2014>")).isEqualTo("Feb 18, 2014");
+    assertThat(SlackText.unescape("<!date^1392734382^{date_short}|Feb 18, 2014>"))
+        .isEqualTo("Feb 18, 2014");
   }
 
   @Test
@@ -70,13 +76,15 @@ class SlackTextTest {
 
   @Test
   void structuredJsonPromptSurvives() {
-    assertThat(SlackText.unescape("{\"scene\": \"fox &amp; hound\", \"color\": \"#ff8800\"} --seed 4"))
+    assertThat(
+            SlackText.unescape("{\"scene\": \"fox &amp; hound\", \"color\": \"#ff8800\"} --seed 4"))
         .isEqualTo("{\"scene\": \"fox & hound\", \"color\": \"#ff8800\"} --seed 4");
   }
 
   @Test
   void plainTextIsUnchanged() {
     assertThat(SlackText.unescape("")).isEmpty();
-    assertThat(SlackText.unescape("a red fox in snow --ar 16:9")).isEqualTo("a red fox in snow --ar 16:9");
+    assertThat(SlackText.unescape("a red fox in snow --ar 16:9"))
+        .isEqualTo("a red fox in snow --ar 16:9");
   }
 }

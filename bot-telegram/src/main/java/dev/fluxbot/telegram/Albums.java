@@ -13,10 +13,10 @@ import java.util.function.Consumer;
 import org.telegram.telegrambots.meta.api.objects.message.Message;
 
 /**
- * Gathers an album: Telegram sends each of its items as its own update sharing a
- * {@code media_group_id}, usually together but not always. A group is handed on once no new item
- * came for {@code quiet}, its items in message order. The last few groups are remembered, so a
- * reply to one item of an album can use all of it.
+ * Gathers an album: Telegram sends each of its items as its own update sharing a {@code
+ * media_group_id}, usually together but not always. A group is handed on once no new item came for
+ * {@code quiet}, its items in message order. The last few groups are remembered, so a reply to one
+ * item of an album can use all of it.
  */
 final class Albums {
   static final int REMEMBERED = 256;
@@ -27,15 +27,19 @@ final class Albums {
   private final ReentrantLock lock = new ReentrantLock();
   private final Map<String, List<Message>> open = new LinkedHashMap<>();
   private final Map<String, Long> generation = new LinkedHashMap<>();
-  private final Map<String, List<Message>> recent = new LinkedHashMap<>(16, 0.75f, false) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<String, List<Message>> eldest) {
-      return size() > REMEMBERED;
-    }
-  };
+  private final Map<String, List<Message>> recent =
+      new LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, List<Message>> eldest) {
+          return size() > REMEMBERED;
+        }
+      };
   private long counter;
 
-  /** @param waiter waits for more items to arrive over the network: a real wait ({@link Sleeper#SYSTEM}) in production */
+  /**
+   * @param waiter waits for more items to arrive over the network: a real wait ({@link
+   *     Sleeper#SYSTEM}) in production
+   */
   Albums(Duration quiet, Sleeper waiter, Consumer<List<Message>> complete) {
     this.quiet = quiet;
     this.waiter = waiter;

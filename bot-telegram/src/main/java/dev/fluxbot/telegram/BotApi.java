@@ -22,14 +22,16 @@ import org.telegram.telegrambots.meta.exceptions.TelegramApiRequestException;
 
 /**
  * The Bot API as the adapter uses it: every call through {@link #call}, which waits out a 429 for
- * the {@code retry_after} Telegram names and tries again; file downloads from the configured
- * base. The token is in every URL, so no URL and no OkHttp message is ever logged or shown.
+ * the {@code retry_after} Telegram names and tries again; file downloads from the configured base.
+ * The token is in every URL, so no URL and no OkHttp message is ever logged or shown.
  */
 final class BotApi {
   private static final Logger log = LoggerFactory.getLogger(BotApi.class);
   static final URI DEFAULT_BASE = URI.create("https://api.telegram.org");
+
   /** How many 429s one call waits out before it gives up. */
   static final int MAX_RATE_LIMITED = 5;
+
   /** Bots may download files up to 20 MB. */
   static final long MAX_DOWNLOAD = 20L * 1024 * 1024;
 
@@ -54,7 +56,8 @@ final class BotApi {
     }
 
     boolean messageGone() {
-      return errorCode == 400 && (getMessage().contains("not found") || getMessage().contains("not modified"));
+      return errorCode == 400
+          && (getMessage().contains("not found") || getMessage().contains("not modified"));
     }
   }
 
@@ -74,10 +77,13 @@ final class BotApi {
 
   /** The base as telegrambots takes it: scheme, host and port (a path is not supported). */
   static TelegramUrl telegramUrl(URI base) {
-    if (base.getScheme() == null || base.getHost() == null || (base.getPath() != null && !base.getPath().isEmpty()
-        && !base.getPath().equals("/"))) {
-      throw new IllegalArgumentException("telegram.api_base_url: must be scheme://host[:port] with no path; got \"" + base
-          + "\". Use https://api.telegram.org or your Bot API server's address.");
+    if (base.getScheme() == null
+        || base.getHost() == null
+        || (base.getPath() != null && !base.getPath().isEmpty() && !base.getPath().equals("/"))) {
+      throw new IllegalArgumentException(
+          "telegram.api_base_url: must be scheme://host[:port] with no path; got \""
+              + base
+              + "\". Use https://api.telegram.org or your Bot API server's address.");
     }
     int port = base.getPort() > 0 ? base.getPort() : base.getScheme().equals("https") ? 443 : 80;
     return new TelegramUrl(base.getScheme(), base.getHost(), port, false);
@@ -99,7 +105,8 @@ final class BotApi {
         }
         Integer after = e.getParameters() == null ? null : e.getParameters().getRetryAfter();
         Duration wait = Duration.ofSeconds(after == null || after < 1 ? 1 : after);
-        log.info("telegram: {} rate-limited; waiting {} s as Telegram asks", what, wait.toSeconds());
+        log.info(
+            "telegram: {} rate-limited; waiting {} s as Telegram asks", what, wait.toSeconds());
         sleep(wait);
       } catch (TelegramApiException e) {
         throw new Failure(what, 0, "did not get through (" + e.getClass().getSimpleName() + ")");
@@ -125,28 +132,36 @@ final class BotApi {
   }
 
   /**
-   * Downloads a file by id: {@code getFile}, then the bytes from
-   * {@code <base>/file/bot<token>/<file_path>} (telegrambots' own download ignores a custom base).
+   * Downloads a file by id: {@code getFile}, then the bytes from {@code
+   * <base>/file/bot<token>/<file_path>} (telegrambots' own download ignores a custom base).
    *
    * @throws Failure when Telegram refuses or the file is over {@code maxBytes}
    */
   byte[] download(String fileId, long maxBytes) {
     File file = call("getFile", () -> client.execute(new GetFile(fileId)));
     if (file.getFileSize() != null && file.getFileSize() > maxBytes) {
-      throw new Failure("download", 0, "the file is " + file.getFileSize() + " bytes, over " + maxBytes);
+      throw new Failure(
+          "download", 0, "the file is " + file.getFileSize() + " bytes, over " + maxBytes);
     }
-    HttpUrl url = HttpUrl.get(base.toString()).newBuilder().addPathSegment("file").addPathSegment("bot" + token.reveal())
-        .addPathSegments(file.getFilePath()).build();
+    HttpUrl url =
+        HttpUrl.get(base.toString())
+            .newBuilder()
+            .addPathSegment("file")
+            .addPathSegment("bot" + token.reveal())
+            .addPathSegments(file.getFilePath())
+            .build();
     try (Response response = http.newCall(new Request.Builder().url(url).build()).execute()) {
       ResponseBody body = response.body();
       if (!response.isSuccessful()) {
-        throw new Failure("download", response.code(), "the file server answered " + response.code());
+        throw new Failure(
+            "download", response.code(), "the file server answered " + response.code());
       }
       long declared = body.contentLength();
       if (declared > maxBytes) {
         throw new Failure("download", 0, "the file is " + declared + " bytes, over " + maxBytes);
       }
-      byte[] bytes = body.byteStream().readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBytes + 1));
+      byte[] bytes =
+          body.byteStream().readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBytes + 1));
       if (bytes.length > maxBytes) {
         throw new Failure("download", 0, "the file is over " + maxBytes + " bytes");
       }
@@ -154,7 +169,10 @@ final class BotApi {
     } catch (InterruptedIOException e) {
       throw new Failure("download", 0, "timed out");
     } catch (IOException e) {
-      throw new Failure("download", 0, "failed (" + e.getClass().getSimpleName() + ")"); // the message may hold the URL
+      throw new Failure(
+          "download",
+          0,
+          "failed (" + e.getClass().getSimpleName() + ")"); // the message may hold the URL
     }
   }
 }

@@ -24,17 +24,24 @@ import org.telegram.telegrambots.meta.api.objects.message.Message;
 import org.telegram.telegrambots.meta.api.objects.replykeyboard.ForceReplyKeyboard;
 
 /**
- * The buttons under an image. Reroll and 2K start their job at once; Vary and Use as reference
- * ask for the prompt first (ForceReply), and the reply to that question starts it; Original as
- * file sends the stored original. Each press is answered at once, so the client stops waiting.
+ * The buttons under an image. Reroll and 2K start their job at once; Vary and Use as reference ask
+ * for the prompt first (ForceReply), and the reply to that question starts it; Original as file
+ * sends the stored original. Each press is answered at once, so the client stops waiting.
  */
 final class Buttons {
   private static final Logger log = LoggerFactory.getLogger(Buttons.class);
-  /** The question's job, in a link on its first character, which is invisible (a zero-width space). */
-  private static final Pattern JOB_LINK = Pattern.compile("^https://t\\.me/[A-Za-z0-9_]+\\?start=(vary|ref)-([A-Za-z0-9]+)$");
+
+  /**
+   * The question's job, in a link on its first character, which is invisible (a zero-width space).
+   */
+  private static final Pattern JOB_LINK =
+      Pattern.compile("^https://t\\.me/[A-Za-z0-9_]+\\?start=(vary|ref)-([A-Za-z0-9]+)$");
+
   private static final String HIDDEN = "\u200B";
+
   /** How the question named its job before the link: still answered after an upgrade. */
-  private static final Pattern OLD_PROMPT_REQUEST = Pattern.compile("^✏️ (Vary|Use as reference) job ([A-Za-z0-9]+):");
+  private static final Pattern OLD_PROMPT_REQUEST =
+      Pattern.compile("^✏️ (Vary|Use as reference) job ([A-Za-z0-9]+):");
 
   private final BotApi api;
   private final Pacer pacer;
@@ -42,7 +49,12 @@ final class Buttons {
   private final Set<Long> admins;
   private final Supplier<String> botUsername;
 
-  Buttons(BotApi api, Pacer pacer, TelegramBot.Services services, Set<Long> admins, Supplier<String> botUsername) {
+  Buttons(
+      BotApi api,
+      Pacer pacer,
+      TelegramBot.Services services,
+      Set<Long> admins,
+      Supplier<String> botUsername) {
     this.api = api;
     this.pacer = pacer;
     this.services = services;
@@ -78,35 +90,90 @@ final class Buttons {
       askForPrompt(ref, chatId, under.getMessageId(), q.getFrom(), group);
       return;
     }
-    followUp(who, ref.jobId(), ref.followUp(), null, chatId, under.getMessageId(), q.getFrom().getId(), group);
+    followUp(
+        who,
+        ref.jobId(),
+        ref.followUp(),
+        null,
+        chatId,
+        under.getMessageId(),
+        q.getFrom().getId(),
+        group);
   }
 
   /**
    * Asks for the prompt of a Vary or Use as reference with a ForceReply message. The job it is for
-   * rides in a link on its invisible first character, so the reply works after a restart and
-   * nobody sees an internal id; in a group it mentions the presser, whose client alone then opens
-   * the reply (selective).
+   * rides in a link on its invisible first character, so the reply works after a restart and nobody
+   * sees an internal id; in a group it mentions the presser, whose client alone then opens the
+   * reply (selective).
    */
   private void askForPrompt(ActionRef ref, long chatId, int under, User presser, boolean group) {
     boolean vary = ref.followUp() == FollowUp.VARY;
-    String was = vary ? services.jobs().find(ref.jobId()).map(j -> "\nThe prompt was: " + j.request().prompt()).orElse("") : "";
+    String was =
+        vary
+            ? services
+                .jobs()
+                .find(ref.jobId())
+                .map(j -> "\nThe prompt was: " + j.request().prompt())
+                .orElse("")
+            : "";
     String mention = !group || presser.getUserName() == null ? "" : "\n@" + presser.getUserName();
-    String text = Texts.cut(HIDDEN + "✏️ " + ref.followUp().label() + ": reply to this message with the "
-        + (vary ? "new prompt." : "prompt for a new image made from this one.") + was, Texts.MAX_TEXT - mention.length())
-        + mention;
-    String link = "https://t.me/" + botUsername.get() + "?start=" + (vary ? "vary" : "ref") + "-" + ref.jobId();
-    pacer.send(chatId, group, "sendMessage", () -> api.client().execute(SendMessage.builder().chatId(chatId).text(text)
-        .entities(List.of(MessageEntity.builder().type("text_link").offset(0).length(HIDDEN.length()).url(link).build()))
-        .linkPreviewOptions(LinkPreviewOptions.builder().isDisabled(true).build())
-        .replyMarkup(ForceReplyKeyboard.builder().forceReply(true).selective(!mention.isEmpty())
-            .inputFieldPlaceholder(vary ? "the new prompt" : "what to make").build())
-        .replyParameters(TelegramReply.replyTo(under)).build()));
+    String text =
+        Texts.cut(
+                HIDDEN
+                    + "✏️ "
+                    + ref.followUp().label()
+                    + ": reply to this message with the "
+                    + (vary ? "new prompt." : "prompt for a new image made from this one.")
+                    + was,
+                Texts.MAX_TEXT - mention.length())
+            + mention;
+    String link =
+        "https://t.me/"
+            + botUsername.get()
+            + "?start="
+            + (vary ? "vary" : "ref")
+            + "-"
+            + ref.jobId();
+    pacer.send(
+        chatId,
+        group,
+        "sendMessage",
+        () ->
+            api.client()
+                .execute(
+                    SendMessage.builder()
+                        .chatId(chatId)
+                        .text(text)
+                        .entities(
+                            List.of(
+                                MessageEntity.builder()
+                                    .type("text_link")
+                                    .offset(0)
+                                    .length(HIDDEN.length())
+                                    .url(link)
+                                    .build()))
+                        .linkPreviewOptions(LinkPreviewOptions.builder().isDisabled(true).build())
+                        .replyMarkup(
+                            ForceReplyKeyboard.builder()
+                                .forceReply(true)
+                                .selective(!mention.isEmpty())
+                                .inputFieldPlaceholder(vary ? "the new prompt" : "what to make")
+                                .build())
+                        .replyParameters(TelegramReply.replyTo(under))
+                        .build()));
   }
 
-  /** A reply to one of the bot's "reply with the new prompt" messages runs that follow-up; anything else is ignored. */
+  /**
+   * A reply to one of the bot's "reply with the new prompt" messages runs that follow-up; anything
+   * else is ignored.
+   */
   void promptReply(Message m) {
     Message asked = m.getReplyToMessage();
-    if (asked == null || asked.getFrom() == null || !Boolean.TRUE.equals(asked.getFrom().getIsBot()) || !m.hasText()
+    if (asked == null
+        || asked.getFrom() == null
+        || !Boolean.TRUE.equals(asked.getFrom().getIsBot())
+        || !m.hasText()
         || asked.getText() == null) {
       return;
     }
@@ -115,35 +182,74 @@ final class Buttons {
       return;
     }
     boolean group = !m.getChat().isUserChat();
-    followUp(TelegramBot.requester(m.getFrom(), m.getChat().getId(), group, admins), ref.get().jobId(),
-        ref.get().followUp(), m.getText(), m.getChat().getId(), m.getMessageId(), m.getFrom().getId(), group);
+    followUp(
+        TelegramBot.requester(m.getFrom(), m.getChat().getId(), group, admins),
+        ref.get().jobId(),
+        ref.get().followUp(),
+        m.getText(),
+        m.getChat().getId(),
+        m.getMessageId(),
+        m.getFrom().getId(),
+        group);
   }
 
-  /** The follow-up a question of ours asked the prompt for: from its hidden link, or from an older question's text. */
+  /**
+   * The follow-up a question of ours asked the prompt for: from its hidden link, or from an older
+   * question's text.
+   */
   static Optional<ActionRef> askedFor(Message asked) {
-    for (MessageEntity e : asked.getEntities() == null ? List.<MessageEntity>of() : asked.getEntities()) {
+    for (MessageEntity e :
+        asked.getEntities() == null ? List.<MessageEntity>of() : asked.getEntities()) {
       Matcher link = e.getUrl() == null ? null : JOB_LINK.matcher(e.getUrl());
       if ("text_link".equals(e.getType()) && link != null && link.matches()) {
-        return Optional.of(new ActionRef(link.group(1).equals("vary") ? FollowUp.VARY : FollowUp.USE_AS_REFERENCE,
-            link.group(2)));
+        return Optional.of(
+            new ActionRef(
+                link.group(1).equals("vary") ? FollowUp.VARY : FollowUp.USE_AS_REFERENCE,
+                link.group(2)));
       }
     }
     Matcher old = OLD_PROMPT_REQUEST.matcher(asked.getText());
-    return old.find() ? Optional.of(new ActionRef(old.group(1).equals("Vary") ? FollowUp.VARY : FollowUp.USE_AS_REFERENCE,
-        old.group(2))) : Optional.empty();
+    return old.find()
+        ? Optional.of(
+            new ActionRef(
+                old.group(1).equals("Vary") ? FollowUp.VARY : FollowUp.USE_AS_REFERENCE,
+                old.group(2)))
+        : Optional.empty();
   }
 
-  private void followUp(Requester who, String jobId, FollowUp action, String prompt, long chatId, int answerTo, long userId,
+  private void followUp(
+      Requester who,
+      String jobId,
+      FollowUp action,
+      String prompt,
+      long chatId,
+      int answerTo,
+      long userId,
       boolean group) {
     Optional<UserError> refused = refusedEarly(who, jobId, action);
     if (refused.isPresent()) { // before any status: no "working on it…" that turns into an error
-      new TelegramReply(api, pacer, new ReplyAddress(chatId, null, answerTo, userId, group)).failed(refused.get());
+      new TelegramReply(api, pacer, new ReplyAddress(chatId, null, answerTo, userId, group))
+          .failed(refused.get());
       return;
     }
-    Message status = pacer.send(chatId, group, "sendMessage", () -> api.client().execute(SendMessage.builder().chatId(chatId)
-        .text("⏳ " + action.label() + ": working on it…").replyParameters(TelegramReply.replyTo(answerTo)).build()));
+    Message status =
+        pacer.send(
+            chatId,
+            group,
+            "sendMessage",
+            () ->
+                api.client()
+                    .execute(
+                        SendMessage.builder()
+                            .chatId(chatId)
+                            .text("⏳ " + action.label() + ": working on it…")
+                            .replyParameters(TelegramReply.replyTo(answerTo))
+                            .build()));
     ReplyAddress address = new ReplyAddress(chatId, status.getMessageId(), answerTo, userId, group);
-    services.imagine().followUp(who, jobId, action, prompt, new TelegramReply(api, pacer, address), address.toJson());
+    services
+        .imagine()
+        .followUp(
+            who, jobId, action, prompt, new TelegramReply(api, pacer, address), address.toJson());
   }
 
   /**
@@ -153,8 +259,12 @@ final class Buttons {
   private Optional<UserError> refusedEarly(Requester who, String jobId, FollowUp action) {
     Optional<JobStore.Job> parent = services.jobs().find(jobId);
     if (parent.isEmpty()) {
-      return Optional.of(new UserError(UserError.Code.INVALID_OPTION, action.label() + ": this image is no longer stored"
-          + " here (it was removed), so its buttons do nothing now. Start a new /imagine."));
+      return Optional.of(
+          new UserError(
+              UserError.Code.INVALID_OPTION,
+              action.label()
+                  + ": this image is no longer stored"
+                  + " here (it was removed), so its buttons do nothing now. Start a new /imagine."));
     }
     try {
       TelegramBot.refuseIfBanned(services.quota(), who, parent.get().request().model().id());
@@ -165,24 +275,41 @@ final class Buttons {
   }
 
   private void sendOriginal(String jobId, long chatId, int under, long userId, boolean group) {
-    TelegramReply reply = new TelegramReply(api, pacer, new ReplyAddress(chatId, null, under, userId, group));
+    TelegramReply reply =
+        new TelegramReply(api, pacer, new ReplyAddress(chatId, null, under, userId, group));
     Optional<JobStore.Job> job = services.jobs().find(jobId);
-    Optional<byte[]> bytes = job.filter(j -> j.imageHash() != null).flatMap(j -> services.images().get(j.imageHash()));
+    Optional<byte[]> bytes =
+        job.filter(j -> j.imageHash() != null).flatMap(j -> services.images().get(j.imageHash()));
     if (bytes.isEmpty()) {
-      reply.failed(new UserError(UserError.Code.INVALID_REFERENCE, "Original as file: this image's original is no"
-          + " longer stored (it was removed, or the job did not finish). Start a new /imagine."));
+      reply.failed(
+          new UserError(
+              UserError.Code.INVALID_REFERENCE,
+              "Original as file: this image's original is no"
+                  + " longer stored (it was removed, or the job did not finish). Start a new /imagine."));
       return;
     }
     JobStore.Job j = job.get();
     String ext = j.imageType() == null ? "jpg" : j.imageType().extension();
-    reply.sendDocument(bytes.get(), "fluxbot-" + j.request().seed() + "." + ext, "The original, " + j.width() + "×"
-        + j.height() + ", " + Texts.mb(bytes.get().length) + ".", under, null);
+    reply.sendDocument(
+        bytes.get(),
+        "fluxbot-" + j.request().seed() + "." + ext,
+        "The original, " + j.width() + "×" + j.height() + ", " + Texts.mb(bytes.get().length) + ".",
+        under,
+        null);
   }
 
   private void answer(CallbackQuery q, String text) {
     try {
-      api.call("answerCallbackQuery", () -> api.client().execute(AnswerCallbackQuery.builder().callbackQueryId(q.getId())
-          .text(text).showAlert(text != null).build()));
+      api.call(
+          "answerCallbackQuery",
+          () ->
+              api.client()
+                  .execute(
+                      AnswerCallbackQuery.builder()
+                          .callbackQueryId(q.getId())
+                          .text(text)
+                          .showAlert(text != null)
+                          .build()));
     } catch (BotApi.Failure e) {
       log.debug("telegram: answerCallbackQuery: {}", e.getMessage());
     }

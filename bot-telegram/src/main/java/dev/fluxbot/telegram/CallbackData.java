@@ -32,7 +32,8 @@ public final class CallbackData {
     String data = ORIGINAL + jobId;
     int bytes = data.getBytes(StandardCharsets.UTF_8).length;
     if (bytes > CARRIER.maxLength()) {
-      throw new IllegalArgumentException("callback_data: at most 64 bytes (UTF-8); got " + bytes + " for job id " + jobId);
+      throw new IllegalArgumentException(
+          "callback_data: at most 64 bytes (UTF-8); got " + bytes + " for job id " + jobId);
     }
     return data;
   }

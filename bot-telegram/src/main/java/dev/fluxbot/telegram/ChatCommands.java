@@ -36,7 +36,8 @@ import java.util.stream.Collectors;
  */
 final class ChatCommands {
   static final String PLATFORM = "telegram";
-  static final String ADMIN_HELP = """
+  static final String ADMIN_HELP =
+      """
       Admin commands (reply to a user's message, or give their numeric id):
       /admin quota set CREDITS [day|week|month] [USER_ID]: credits per period (no user: everyone here)
       /admin quota grant CREDITS USER_ID: extra credits in this window
@@ -51,7 +52,12 @@ final class ChatCommands {
   private final ZoneId zone;
   private final InstantSource clock;
 
-  ChatCommands(QuotaService quota, SettingsStore settings, ModelCatalog catalog, ZoneId zone, InstantSource clock) {
+  ChatCommands(
+      QuotaService quota,
+      SettingsStore settings,
+      ModelCatalog catalog,
+      ZoneId zone,
+      InstantSource clock) {
     this.quota = quota;
     this.settings = settings;
     this.catalog = catalog;
@@ -63,7 +69,10 @@ final class ChatCommands {
     return Texts.quota(quota.status(who), zone, clock.instant());
   }
 
-  /** {@code /settings [--model M] [--ar A] [--format F] | reset}: with nothing, shows the user's defaults. */
+  /**
+   * {@code /settings [--model M] [--ar A] [--format F] | reset}: with nothing, shows the user's
+   * defaults.
+   */
   String settings(Requester who, String args) {
     SettingsStore.UserDefaults current = settings.user(PLATFORM, who.userId());
     List<String> words = words(args);
@@ -74,21 +83,34 @@ final class ChatCommands {
       for (int i = 0; i < words.size(); i += 2) {
         String flag = words.get(i).toLowerCase(Locale.ROOT);
         if (i + 1 >= words.size()) {
-          return "⚠️ " + flag + ": needs a value; got nothing. Example: /settings --model pro --ar 16:9 --format png";
+          return "⚠️ "
+              + flag
+              + ": needs a value; got nothing. Example: /settings --model pro --ar 16:9 --format png";
         }
         String value = words.get(i + 1);
         switch (flag) {
           case "--model" -> {
             if (catalog.find(value).isEmpty()) {
-              return "⚠️ --model: unknown model \"" + value + "\"; known: " + String.join(", ", catalog.names()) + ".";
+              return "⚠️ --model: unknown model \""
+                  + value
+                  + "\"; known: "
+                  + String.join(", ", catalog.names())
+                  + ".";
             }
-            next = new SettingsStore.UserDefaults(catalog.require(value).id(), next.aspect(), next.format());
+            next =
+                new SettingsStore.UserDefaults(
+                    catalog.require(value).id(), next.aspect(), next.format());
           }
           case "--ar" -> {
             var preset = aspect(value);
             if (preset == null) {
-              return "⚠️ --ar: \"" + value + "\" is not a preset; use one of " + Arrays.stream(AspectPreset.values())
-                  .map(p -> p.id() + " (" + p.ratio() + ")").collect(Collectors.joining(", ")) + ".";
+              return "⚠️ --ar: \""
+                  + value
+                  + "\" is not a preset; use one of "
+                  + Arrays.stream(AspectPreset.values())
+                      .map(p -> p.id() + " (" + p.ratio() + ")")
+                      .collect(Collectors.joining(", "))
+                  + ".";
             }
             next = new SettingsStore.UserDefaults(next.model(), preset.id(), next.format());
           }
@@ -97,10 +119,13 @@ final class ChatCommands {
             if (type.isEmpty()) {
               return "⚠️ --format: must be jpeg, png or webp; got \"" + value + "\".";
             }
-            next = new SettingsStore.UserDefaults(next.model(), next.aspect(), type.get().apiName());
+            next =
+                new SettingsStore.UserDefaults(next.model(), next.aspect(), type.get().apiName());
           }
           default -> {
-            return "⚠️ /settings: unknown option \"" + flag + "\"; use --model, --ar, --format, or reset.";
+            return "⚠️ /settings: unknown option \""
+                + flag
+                + "\"; use --model, --ar, --format, or reset.";
           }
         }
       }
@@ -108,8 +133,13 @@ final class ChatCommands {
     if (!next.equals(current)) {
       settings.setUser(PLATFORM, who.userId(), next);
     }
-    return "Your defaults: model " + orDefault(next.model()) + ", aspect " + orDefault(next.aspect()) + ", format "
-        + orDefault(next.format()) + ". What you type in /imagine wins over them. Change them with "
+    return "Your defaults: model "
+        + orDefault(next.model())
+        + ", aspect "
+        + orDefault(next.aspect())
+        + ", format "
+        + orDefault(next.format())
+        + ". What you type in /imagine wins over them. Change them with "
         + "/settings --model pro --ar 16:9 --format png, or /settings reset.";
   }
 
@@ -120,7 +150,9 @@ final class ChatCommands {
     }
     String[] wh = value.split(":");
     try {
-      return wh.length == 2 ? AspectPreset.byRatio(Long.parseLong(wh[0]), Long.parseLong(wh[1])).orElse(null) : null;
+      return wh.length == 2
+          ? AspectPreset.byRatio(Long.parseLong(wh[0]), Long.parseLong(wh[1])).orElse(null)
+          : null;
     } catch (NumberFormatException e) {
       return null;
     }
@@ -144,25 +176,39 @@ final class ChatCommands {
           return "⚠️ /admin model: sets a group's default, so send it in that group; got it in a private chat.";
         }
         if (w.size() != 2 || catalog.find(w.get(1)).isEmpty()) {
-          return "⚠️ /admin model: needs one known model; got \"" + String.join(" ", w.subList(1, w.size())) + "\". Known: "
-              + catalog.models().stream().filter(m -> !m.preview()).map(ModelSpec::id).collect(Collectors.joining(", ")) + ".";
+          return "⚠️ /admin model: needs one known model; got \""
+              + String.join(" ", w.subList(1, w.size()))
+              + "\". Known: "
+              + catalog.models().stream()
+                  .filter(m -> !m.preview())
+                  .map(ModelSpec::id)
+                  .collect(Collectors.joining(", "))
+              + ".";
         }
         String model = catalog.require(w.get(1)).id();
         SettingsStore.ScopeSettings s = settings.scope(PLATFORM, scopeId);
-        settings.setScope(PLATFORM, scopeId, new SettingsStore.ScopeSettings(model, s.maxSafety(), s.allowedChannels()));
+        settings.setScope(
+            PLATFORM,
+            scopeId,
+            new SettingsStore.ScopeSettings(model, s.maxSafety(), s.allowedChannels()));
         return "This group's default model is now " + model + ".";
       }
       case "max-safety" -> {
         if (scopeId == null) {
           return "⚠️ /admin max-safety: sets a group's cap, so send it in that group; got it in a private chat.";
         }
-        Integer value = w.size() == 2 && w.get(1).matches("[0-5]") ? Integer.parseInt(w.get(1)) : null;
+        Integer value =
+            w.size() == 2 && w.get(1).matches("[0-5]") ? Integer.parseInt(w.get(1)) : null;
         if (value == null) {
           return "⚠️ /admin max-safety: needs a whole number from 0 (strict) to 5; got \""
-              + String.join(" ", w.subList(1, w.size())) + "\".";
+              + String.join(" ", w.subList(1, w.size()))
+              + "\".";
         }
         SettingsStore.ScopeSettings s = settings.scope(PLATFORM, scopeId);
-        settings.setScope(PLATFORM, scopeId, new SettingsStore.ScopeSettings(s.defaultModel(), value, s.allowedChannels()));
+        settings.setScope(
+            PLATFORM,
+            scopeId,
+            new SettingsStore.ScopeSettings(s.defaultModel(), value, s.allowedChannels()));
         return "Users " + where + " may now ask for --safety up to " + value + ".";
       }
       case "quota" -> {
@@ -189,17 +235,29 @@ final class ChatCommands {
             period = QuotaService.Period.valueOf(rest.remove(0).toUpperCase(Locale.ROOT));
           }
           Long user = rest.isEmpty() ? replied : userId(take(rest, "user id"));
-          QuotaService.Subject subject = user == null ? QuotaService.Subject.scope(PLATFORM, scopeId)
-              : QuotaService.Subject.user(PLATFORM, scopeId, Long.toString(user));
+          QuotaService.Subject subject =
+              user == null
+                  ? QuotaService.Subject.scope(PLATFORM, scopeId)
+                  : QuotaService.Subject.user(PLATFORM, scopeId, Long.toString(user));
           quota.setRule(subject, period, milli);
-          yield "Set " + (user == null ? "everyone " + where : "user " + user + " " + where) + " to "
-              + Texts.creditCount(milli) + " per " + period.name().toLowerCase(Locale.ROOT) + ".";
+          yield "Set "
+              + (user == null ? "everyone " + where : "user " + user + " " + where)
+              + " to "
+              + Texts.creditCount(milli)
+              + " per "
+              + period.name().toLowerCase(Locale.ROOT)
+              + ".";
         }
         case "grant" -> {
           long milli = credits(take(rest, "credits"));
           long user = target(rest, replied);
           quota.grant(PLATFORM, scopeId, Long.toString(user), milli);
-          yield "Granted " + Texts.creditCount(milli) + " to user " + user + ". " + show(scopeId, user);
+          yield "Granted "
+              + Texts.creditCount(milli)
+              + " to user "
+              + user
+              + ". "
+              + show(scopeId, user);
         }
         case "reset" -> {
           long user = target(rest, replied);
@@ -211,14 +269,22 @@ final class ChatCommands {
           long user = target(rest, replied);
           String reason = rest.isEmpty() ? null : String.join(" ", rest);
           quota.ban(PLATFORM, scopeId, Long.toString(user), reason);
-          yield "Banned user " + user + " from making images " + where + (reason == null ? "" : " (" + reason + ")") + ".";
+          yield "Banned user "
+              + user
+              + " from making images "
+              + where
+              + (reason == null ? "" : " (" + reason + ")")
+              + ".";
         }
         case "unban" -> {
           long user = target(rest, replied);
           quota.unban(PLATFORM, scopeId, Long.toString(user));
           yield "Unbanned user " + user + " " + where + ".";
         }
-        default -> "⚠️ /admin quota: unknown command \"" + sub + "\"; use set, grant, reset, show, ban or unban.";
+        default ->
+            "⚠️ /admin quota: unknown command \""
+                + sub
+                + "\"; use set, grant, reset, show, ban or unban.";
       };
     } catch (IllegalArgumentException e) {
       return "⚠️ /admin quota " + sub + ": " + e.getMessage();
@@ -227,13 +293,22 @@ final class ChatCommands {
 
   private String show(String scopeId, long user) {
     QuotaService.Status s = quota.show(PLATFORM, scopeId, Long.toString(user), Set.of());
-    return "User " + user + " has " + s.summary() + "; limit from " + s.source() + (s.banned() ? "; banned" : "")
-        + "; resets in " + Texts.span(java.time.Duration.between(clock.instant(), s.resetsAt())) + ".";
+    return "User "
+        + user
+        + " has "
+        + s.summary()
+        + "; limit from "
+        + s.source()
+        + (s.banned() ? "; banned" : "")
+        + "; resets in "
+        + Texts.span(java.time.Duration.between(clock.instant(), s.resetsAt()))
+        + ".";
   }
 
   private static String take(List<String> rest, String what) {
     if (rest.isEmpty()) {
-      throw new IllegalArgumentException(what + " is missing. Example: /admin quota set 20 day 123456789");
+      throw new IllegalArgumentException(
+          what + " is missing. Example: /admin quota set 20 day 123456789");
     }
     return rest.remove(0);
   }
@@ -245,13 +320,16 @@ final class ChatCommands {
     if (replied != null) {
       return replied;
     }
-    throw new IllegalArgumentException("which user? Reply to one of their messages, or give their numeric user id.");
+    throw new IllegalArgumentException(
+        "which user? Reply to one of their messages, or give their numeric user id.");
   }
 
   private static long userId(String text) {
     if (!text.matches("\\d{1,19}")) {
-      throw new IllegalArgumentException("user id: must be the numeric Telegram id; got \"" + text
-          + "\". Reply to one of the user's messages instead if you do not know it.");
+      throw new IllegalArgumentException(
+          "user id: must be the numeric Telegram id; got \""
+              + text
+              + "\". Reply to one of the user's messages instead if you do not know it.");
     }
     return Long.parseLong(text);
   }
@@ -264,7 +342,8 @@ final class ChatCommands {
       }
       return credits.movePointRight(3).setScale(0, RoundingMode.HALF_UP).longValueExact();
     } catch (NumberFormatException | ArithmeticException e) {
-      throw new IllegalArgumentException("credits: must be a number of 0 or more (1 credit = $0.01); got \"" + text + "\".");
+      throw new IllegalArgumentException(
+          "credits: must be a number of 0 or more (1 credit = $0.01); got \"" + text + "\".");
     }
   }
 

@@ -34,17 +34,21 @@ final class Pacer {
     this.api = api;
   }
 
-  /** Sends in the chat's turn, once the chat's interval since its previous send has passed; Telegram's answer. */
+  /**
+   * Sends in the chat's turn, once the chat's interval since its previous send has passed;
+   * Telegram's answer.
+   */
   <T> T send(long chatId, boolean group, String what, BotApi.Call<T> call) {
     return sendIf(() -> true, chatId, group, what, call).orElse(null);
   }
 
   /**
-   * {@link #send}, unless {@code wanted} says no once the turn has come: then nothing is sent.
-   * What decides whether to send and the send itself are one step, so a later send in the chat
-   * (a final answer) cannot be overtaken by one that was decided before it.
+   * {@link #send}, unless {@code wanted} says no once the turn has come: then nothing is sent. What
+   * decides whether to send and the send itself are one step, so a later send in the chat (a final
+   * answer) cannot be overtaken by one that was decided before it.
    */
-  <T> Optional<T> sendIf(BooleanSupplier wanted, long chatId, boolean group, String what, BotApi.Call<T> call) {
+  <T> Optional<T> sendIf(
+      BooleanSupplier wanted, long chatId, boolean group, String what, BotApi.Call<T> call) {
     Chat chat = chats.computeIfAbsent(chatId, id -> new Chat());
     chat.turn.lock();
     try {
@@ -62,7 +66,10 @@ final class Pacer {
     }
   }
 
-  /** Runs {@code work} in the chat's turn without counting as a message (a delete keeps its place in the order). */
+  /**
+   * Runs {@code work} in the chat's turn without counting as a message (a delete keeps its place in
+   * the order).
+   */
   void inTurn(long chatId, Runnable work) {
     Chat chat = chats.computeIfAbsent(chatId, id -> new Chat());
     chat.turn.lock();

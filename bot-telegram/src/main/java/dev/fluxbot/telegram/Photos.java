@@ -10,7 +10,9 @@ import java.io.IOException;
 import java.util.Optional;
 import javax.imageio.ImageIO;
 
-/** Telegram's rules for {@code sendPhoto}, and a JPEG that keeps to them when the original does not. */
+/**
+ * Telegram's rules for {@code sendPhoto}, and a JPEG that keeps to them when the original does not.
+ */
 final class Photos {
   static final long MAX_PHOTO_BYTES = 10L * 1000 * 1000; // "10 MB": kept under both readings
   static final long MAX_DOCUMENT_BYTES = 50L * 1000 * 1000;
@@ -25,7 +27,10 @@ final class Photos {
   }
 
   static boolean dimensionsFit(long width, long height) {
-    return width > 0 && height > 0 && width + height <= MAX_SIDES && Math.max(width, height) <= (long) MAX_RATIO * Math.min(width, height);
+    return width > 0
+        && height > 0
+        && width + height <= MAX_SIDES
+        && Math.max(width, height) <= (long) MAX_RATIO * Math.min(width, height);
   }
 
   static boolean fits(GenerationResult r) {
@@ -66,7 +71,8 @@ final class Photos {
     Graphics2D g = out.createGraphics();
     g.setColor(Color.WHITE);
     g.fillRect(0, 0, canvasW, canvasH);
-    g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+    g.setRenderingHint(
+        RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
     g.drawImage(source, (canvasW - w) / 2, (canvasH - h) / 2, w, h, null);
     g.dispose();
     return out;

@@ -13,10 +13,10 @@ import okhttp3.Response;
 import okhttp3.ResponseBody;
 
 /**
- * The HTTP client telegrambots polls {@code getUpdates} with. Stopping must cut the held poll
- * short (it waits up to 50 s), but telegrambots logs a cancelled poll at ERROR with a stack
- * trace. So each poll runs as an inner call that {@link #cutShort} cancels, and once
- * {@link #closing} the poll telegrambots sees ends as a quiet poll ends: with no updates.
+ * The HTTP client telegrambots polls {@code getUpdates} with. Stopping must cut the held poll short
+ * (it waits up to 50 s), but telegrambots logs a cancelled poll at ERROR with a stack trace. So
+ * each poll runs as an inner call that {@link #cutShort} cancels, and once {@link #closing} the
+ * poll telegrambots sees ends as a quiet poll ends: with no updates.
  */
 final class Polls {
   private static final MediaType JSON = MediaType.get("application/json");
@@ -27,10 +27,19 @@ final class Polls {
   private final OkHttpClient outer;
   private volatile boolean closing;
 
-  /** @param readTimeout how long a held poll may stay silent: longer than the poll's own timeout */
+  /**
+   * @param readTimeout how long a held poll may stay silent: longer than the poll's own timeout
+   */
   Polls(Duration readTimeout) {
-    inner = new OkHttpClient.Builder().connectTimeout(Duration.ofSeconds(10)).readTimeout(readTimeout).build();
-    outer = new OkHttpClient.Builder().addInterceptor(this::poll).build(); // its own dispatcher: never cancelled
+    inner =
+        new OkHttpClient.Builder()
+            .connectTimeout(Duration.ofSeconds(10))
+            .readTimeout(readTimeout)
+            .build();
+    outer =
+        new OkHttpClient.Builder()
+            .addInterceptor(this::poll)
+            .build(); // its own dispatcher: never cancelled
   }
 
   /** The client to give telegrambots. */
@@ -65,8 +74,13 @@ final class Polls {
   }
 
   private static Response noUpdates(Request request) {
-    return new Response.Builder().request(request).protocol(Protocol.HTTP_1_1).code(200).message("OK")
-        .body(ResponseBody.create(NO_UPDATES, JSON)).build();
+    return new Response.Builder()
+        .request(request)
+        .protocol(Protocol.HTTP_1_1)
+        .code(200)
+        .message("OK")
+        .body(ResponseBody.create(NO_UPDATES, JSON))
+        .build();
   }
 
   /** From now on every poll ends with no updates, at once. */

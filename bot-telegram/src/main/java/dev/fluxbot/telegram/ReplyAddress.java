@@ -9,15 +9,22 @@ import java.util.Optional;
 /**
  * Where a job's answer goes on Telegram, kept with the job so a restart can deliver it.
  *
- * @param statusMessageId the bot's status message that is edited as the job moves; null when there is none
- * @param replyToMessageId the message the image answers (the user's command, or the image a button was under)
+ * @param statusMessageId the bot's status message that is edited as the job moves; null when there
+ *     is none
+ * @param replyToMessageId the message the image answers (the user's command, or the image a button
+ *     was under)
  */
-record ReplyAddress(long chatId, Integer statusMessageId, Integer replyToMessageId, long userId, boolean group) {
+record ReplyAddress(
+    long chatId, Integer statusMessageId, Integer replyToMessageId, long userId, boolean group) {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   String toJson() {
-    ObjectNode o = JSON.createObjectNode().put("platform", "telegram").put("chat", chatId).put("user", userId)
-        .put("group", group);
+    ObjectNode o =
+        JSON.createObjectNode()
+            .put("platform", "telegram")
+            .put("chat", chatId)
+            .put("user", userId)
+            .put("group", group);
     if (statusMessageId != null) {
       o.put("status", statusMessageId);
     }
@@ -37,8 +44,13 @@ record ReplyAddress(long chatId, Integer statusMessageId, Integer replyToMessage
       if (!"telegram".equals(o.path("platform").asText()) || !o.has("chat")) {
         return Optional.empty();
       }
-      return Optional.of(new ReplyAddress(o.get("chat").asLong(), o.has("status") ? o.get("status").asInt() : null,
-          o.has("reply_to") ? o.get("reply_to").asInt() : null, o.path("user").asLong(), o.path("group").asBoolean()));
+      return Optional.of(
+          new ReplyAddress(
+              o.get("chat").asLong(),
+              o.has("status") ? o.get("status").asInt() : null,
+              o.has("reply_to") ? o.get("reply_to").asInt() : null,
+              o.path("user").asLong(),
+              o.path("group").asBoolean()));
     } catch (IOException e) {
       return Optional.empty();
     }

@@ -30,8 +30,8 @@ import org.telegram.telegrambots.meta.api.objects.replykeyboard.buttons.InlineKe
  * One job's answer on Telegram. The status message is edited as the job moves, the latest text
  * winning and no faster than the chat's pace; the image is a photo answering the command (a
  * compressed preview plus the original as a file when the original breaks the photo rules), with
- * the buttons under it; then the status message goes. An error replaces the status text. Every
- * send goes through the chat's {@link Pacer}, so the last answer asked for is the last one shown.
+ * the buttons under it; then the status message goes. An error replaces the status text. Every send
+ * goes through the chat's {@link Pacer}, so the last answer asked for is the last one shown.
  */
 final class TelegramReply implements ChatReply {
   private static final Logger log = LoggerFactory.getLogger(TelegramReply.class);
@@ -69,7 +69,10 @@ final class TelegramReply implements ChatReply {
     status(Texts.progress(progress));
   }
 
-  /** Shows {@code text} on the status message when the chat's pace allows; a newer text replaces a waiting one. */
+  /**
+   * Shows {@code text} on the status message when the chat's pace allows; a newer text replaces a
+   * waiting one.
+   */
   private void status(String text) {
     if (address.statusMessageId() == null || finished.get()) {
       return;
@@ -86,7 +89,11 @@ final class TelegramReply implements ChatReply {
         // whether to edit is decided in the chat's turn, together with the edit: a final answer
         // asked for before that turn came is never overwritten by a status text
         AtomicReference<String> text = new AtomicReference<>();
-        pacer.sendIf(() -> takePending(text), address.chatId(), address.group(), "editMessageText",
+        pacer.sendIf(
+            () -> takePending(text),
+            address.chatId(),
+            address.group(),
+            "editMessageText",
             () -> api.client().execute(editStatus(text.get())));
       } catch (RuntimeException e) {
         log.debug("telegram: status edit in chat {} failed: {}", address.chatId(), e.getMessage());
@@ -96,7 +103,10 @@ final class TelegramReply implements ChatReply {
     } while (pending.get() != null && !finished.get() && flushing.compareAndSet(false, true));
   }
 
-  /** Takes the waiting text into {@code into} if it is still to be shown: the job is not finished, and it is new. */
+  /**
+   * Takes the waiting text into {@code into} if it is still to be shown: the job is not finished,
+   * and it is new.
+   */
   private boolean takePending(AtomicReference<String> into) {
     String text = pending.getAndSet(null);
     if (text == null || finished.get() || text.equals(shown)) {
@@ -108,7 +118,11 @@ final class TelegramReply implements ChatReply {
   }
 
   private EditMessageText editStatus(String text) {
-    return EditMessageText.builder().chatId(address.chatId()).messageId(address.statusMessageId()).text(text).build();
+    return EditMessageText.builder()
+        .chatId(address.chatId())
+        .messageId(address.statusMessageId())
+        .text(text)
+        .build();
   }
 
   @Override
@@ -125,38 +139,85 @@ final class TelegramReply implements ChatReply {
       String caption = Texts.caption(reply, !fits);
       byte[] bytes = photo.get();
       String photoName = fits ? name : "fluxbot-" + r.seed() + "-preview.jpg";
-      sent = pacer.send(address.chatId(), address.group(), "sendPhoto", () -> api.client().execute(SendPhoto.builder().chatId(address.chatId())
-          .photo(new InputFile(new ByteArrayInputStream(bytes), photoName)).caption(caption).replyMarkup(keyboard)
-          .replyParameters(replyTo(answerTo)).build()));
+      sent =
+          pacer.send(
+              address.chatId(),
+              address.group(),
+              "sendPhoto",
+              () ->
+                  api.client()
+                      .execute(
+                          SendPhoto.builder()
+                              .chatId(address.chatId())
+                              .photo(new InputFile(new ByteArrayInputStream(bytes), photoName))
+                              .caption(caption)
+                              .replyMarkup(keyboard)
+                              .replyParameters(replyTo(answerTo))
+                              .build()));
     }
     if (!fits) {
       Integer under = sent == null ? answerTo : sent.getMessageId();
-      String caption = sent == null ? Texts.caption(reply, false) : "The original, " + r.width() + "×" + r.height() + ", "
-          + Texts.mb(r.image().length) + ".";
+      String caption =
+          sent == null
+              ? Texts.caption(reply, false)
+              : "The original, "
+                  + r.width()
+                  + "×"
+                  + r.height()
+                  + ", "
+                  + Texts.mb(r.image().length)
+                  + ".";
       sendDocument(r.image(), name, caption, under, sent == null ? keyboard : null);
     }
     finish();
   }
 
   /** Sends a file; one over Telegram's 50 MB gets a note instead. */
-  void sendDocument(byte[] bytes, String name, String caption, Integer under, InlineKeyboardMarkup keyboard) {
+  void sendDocument(
+      byte[] bytes, String name, String caption, Integer under, InlineKeyboardMarkup keyboard) {
     if (bytes.length > Photos.MAX_DOCUMENT_BYTES) {
-      text("⚠️ The original (" + Texts.mb(bytes.length) + ") is over Telegram's 50 MB for bots' files, so it cannot be sent here.",
+      text(
+          "⚠️ The original ("
+              + Texts.mb(bytes.length)
+              + ") is over Telegram's 50 MB for bots' files, so it cannot be sent here.",
           under);
       return;
     }
-    pacer.send(address.chatId(), address.group(), "sendDocument", () -> api.client().execute(SendDocument.builder().chatId(address.chatId())
-        .document(new InputFile(new ByteArrayInputStream(bytes), name)).caption(Texts.cut(caption, Texts.MAX_CAPTION))
-        .replyMarkup(keyboard).replyParameters(replyTo(under)).build()));
+    pacer.send(
+        address.chatId(),
+        address.group(),
+        "sendDocument",
+        () ->
+            api.client()
+                .execute(
+                    SendDocument.builder()
+                        .chatId(address.chatId())
+                        .document(new InputFile(new ByteArrayInputStream(bytes), name))
+                        .caption(Texts.cut(caption, Texts.MAX_CAPTION))
+                        .replyMarkup(keyboard)
+                        .replyParameters(replyTo(under))
+                        .build()));
   }
 
   private Message text(String text, Integer under) {
-    return pacer.send(address.chatId(), address.group(), "sendMessage", () -> api.client().execute(SendMessage.builder().chatId(address.chatId())
-        .text(Texts.cut(text, Texts.MAX_TEXT)).replyParameters(replyTo(under)).build()));
+    return pacer.send(
+        address.chatId(),
+        address.group(),
+        "sendMessage",
+        () ->
+            api.client()
+                .execute(
+                    SendMessage.builder()
+                        .chatId(address.chatId())
+                        .text(Texts.cut(text, Texts.MAX_TEXT))
+                        .replyParameters(replyTo(under))
+                        .build()));
   }
 
   static ReplyParameters replyTo(Integer messageId) {
-    return messageId == null ? null : ReplyParameters.builder().messageId(messageId).allowSendingWithoutReply(true).build();
+    return messageId == null
+        ? null
+        : ReplyParameters.builder().messageId(messageId).allowSendingWithoutReply(true).build();
   }
 
   static InlineKeyboardMarkup keyboard(ImageReply reply) {
@@ -169,8 +230,10 @@ final class TelegramReply implements ChatReply {
     List<InlineKeyboardButton> second = new ArrayList<>();
     second.add(button("Original as file", CallbackData.encodeOriginal(reply.jobId())));
     if (reply.actions().contains(ImageReply.FollowUp.USE_AS_REFERENCE)) {
-      second.add(button(ImageReply.FollowUp.USE_AS_REFERENCE.label(),
-          CallbackData.encode(ImageReply.FollowUp.USE_AS_REFERENCE, reply.jobId())));
+      second.add(
+          button(
+              ImageReply.FollowUp.USE_AS_REFERENCE.label(),
+              CallbackData.encode(ImageReply.FollowUp.USE_AS_REFERENCE, reply.jobId())));
     }
     List<InlineKeyboardRow> rows = new ArrayList<>();
     if (!buttons.isEmpty()) {
@@ -192,7 +255,11 @@ final class TelegramReply implements ChatReply {
     }
     if (address.statusMessageId() != null) {
       try {
-        pacer.send(address.chatId(), address.group(), "editMessageText", () -> api.client().execute(editStatus(text)));
+        pacer.send(
+            address.chatId(),
+            address.group(),
+            "editMessageText",
+            () -> api.client().execute(editStatus(text)));
         return;
       } catch (BotApi.Failure e) {
         log.debug("telegram: could not put the error on the status message: {}", e.getMessage());
@@ -204,14 +271,23 @@ final class TelegramReply implements ChatReply {
   /** The status message goes, after any edit of it already under way. */
   private void finish() {
     if (address.statusMessageId() != null) {
-      pacer.inTurn(address.chatId(), () -> {
-        try {
-          api.call("deleteMessage", () -> api.client().execute(DeleteMessage.builder().chatId(address.chatId())
-              .messageId(address.statusMessageId()).build()));
-        } catch (BotApi.Failure e) {
-          log.debug("telegram: could not delete the status message: {}", e.getMessage());
-        }
-      });
+      pacer.inTurn(
+          address.chatId(),
+          () -> {
+            try {
+              api.call(
+                  "deleteMessage",
+                  () ->
+                      api.client()
+                          .execute(
+                              DeleteMessage.builder()
+                                  .chatId(address.chatId())
+                                  .messageId(address.statusMessageId())
+                                  .build()));
+            } catch (BotApi.Failure e) {
+              log.debug("telegram: could not delete the status message: {}", e.getMessage());
+            }
+          });
     }
   }
 }

@@ -13,7 +13,9 @@ import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 
-/** The words fluxbot shows on Telegram, as plain text (no parse mode, so nothing needs escaping). */
+/**
+ * The words fluxbot shows on Telegram, as plain text (no parse mode, so nothing needs escaping).
+ */
 final class Texts {
   static final int MAX_TEXT = 4096;
   static final int MAX_CAPTION = 1024;
@@ -21,8 +23,15 @@ final class Texts {
   private Texts() {}
 
   static String working(GenerationRequest r) {
-    return "🎨 Working on it: " + r.model().id() + ", "
-        + (r.size() == null ? "the first reference's shape" : r.size().width() + "×" + r.size().height()) + ", seed " + r.seed() + "…";
+    return "🎨 Working on it: "
+        + r.model().id()
+        + ", "
+        + (r.size() == null
+            ? "the first reference's shape"
+            : r.size().width() + "×" + r.size().height())
+        + ", seed "
+        + r.seed()
+        + "…";
   }
 
   static String queued(int position) {
@@ -30,36 +39,65 @@ final class Texts {
   }
 
   static String progress(Progress p) {
-    String label = switch (p.stage()) {
-      case WAITING_FOR_SLOT -> "⏳ Waiting for a free slot";
-      case SUBMITTED -> "📨 Submitted";
-      case QUEUED -> "⏳ Queued at the backend";
-      case REASONING -> "🧠 Reasoning about the prompt";
-      case GENERATING -> "🎨 Generating";
-      case DOWNLOADING -> "📥 Almost there";
-      case RETRYING -> "🔁 " + (p.detail().isEmpty() ? "Retrying" : Character.toUpperCase(p.detail().charAt(0))
-          + p.detail().substring(1));
-    };
-    return label + (Double.isNaN(p.fraction()) ? "…" : String.format(Locale.ROOT, " %.0f%%…", p.fraction() * 100));
+    String label =
+        switch (p.stage()) {
+          case WAITING_FOR_SLOT -> "⏳ Waiting for a free slot";
+          case SUBMITTED -> "📨 Submitted";
+          case QUEUED -> "⏳ Queued at the backend";
+          case REASONING -> "🧠 Reasoning about the prompt";
+          case GENERATING -> "🎨 Generating";
+          case DOWNLOADING -> "📥 Almost there";
+          case RETRYING ->
+              "🔁 "
+                  + (p.detail().isEmpty()
+                      ? "Retrying"
+                      : Character.toUpperCase(p.detail().charAt(0)) + p.detail().substring(1));
+        };
+    return label
+        + (Double.isNaN(p.fraction())
+            ? "…"
+            : String.format(Locale.ROOT, " %.0f%%…", p.fraction() * 100));
   }
 
-  /** Prompt (cut to fit), then model, size, seed and cost or "cached"; a note when the photo is a preview. */
+  /**
+   * Prompt (cut to fit), then model, size, seed and cost or "cached"; a note when the photo is a
+   * preview.
+   */
   static String caption(ImageReply reply, boolean preview) {
     GenerationResult r = reply.result();
-    String cost = reply.cached()
-        ? "cached" + (r.cost() == null || r.cost().signum() == 0 ? " (free)" : " (" + creditCount(r.cost()) + ")")
-        : r.cost() == null ? "cost not reported" : creditCount(r.cost());
-    String tail = "\n" + reply.request().model().id() + " · " + r.width() + "×" + r.height() + " · seed " + r.seed() + " · "
-        + cost + (preview ? "\nA compressed preview; the original (" + mb(r.image().length) + ") follows as a file." : "");
+    String cost =
+        reply.cached()
+            ? "cached"
+                + (r.cost() == null || r.cost().signum() == 0
+                    ? " (free)"
+                    : " (" + creditCount(r.cost()) + ")")
+            : r.cost() == null ? "cost not reported" : creditCount(r.cost());
+    String tail =
+        "\n"
+            + reply.request().model().id()
+            + " · "
+            + r.width()
+            + "×"
+            + r.height()
+            + " · seed "
+            + r.seed()
+            + " · "
+            + cost
+            + (preview
+                ? "\nA compressed preview; the original ("
+                    + mb(r.image().length)
+                    + ") follows as a file."
+                : "");
     return cut(reply.request().prompt(), MAX_CAPTION - tail.length()) + tail;
   }
 
   static String error(UserError e) {
-    String text = switch (e.code().kind()) {
-      case INPUT -> "⚠️ " + e.getMessage();
-      case OUTCOME -> "🚫 " + e.getMessage();
-      case BACKEND -> "❌ " + e.getMessage();
-    };
+    String text =
+        switch (e.code().kind()) {
+          case INPUT -> "⚠️ " + e.getMessage();
+          case OUTCOME -> "🚫 " + e.getMessage();
+          case BACKEND -> "❌ " + e.getMessage();
+        };
     return cut(text, MAX_TEXT);
   }
 
@@ -67,9 +105,19 @@ final class Texts {
     if (s.banned()) {
       return "🚫 You are banned from making images here.";
     }
-    String when = DateTimeFormatter.ofPattern("EEE d MMM HH:mm", Locale.ROOT).withZone(zone).format(s.resetsAt());
-    return "You have " + s.summary() + ". Resets " + when + " " + zoneName(zone) + " (in "
-        + span(Duration.between(now, s.resetsAt())) + ").";
+    String when =
+        DateTimeFormatter.ofPattern("EEE d MMM HH:mm", Locale.ROOT)
+            .withZone(zone)
+            .format(s.resetsAt());
+    return "You have "
+        + s.summary()
+        + ". Resets "
+        + when
+        + " "
+        + zoneName(zone)
+        + " (in "
+        + span(Duration.between(now, s.resetsAt()))
+        + ").";
   }
 
   static String zoneName(ZoneId zone) {

@@ -29,7 +29,8 @@ final class WebhookServer implements AutoCloseable {
 
   private final TelegramBot.Webhook config;
   private final Consumer<List<Update>> sink;
-  private final ObjectMapper json = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+  private final ObjectMapper json =
+      new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
   private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
   private HttpServer server;
 
@@ -43,7 +44,8 @@ final class WebhookServer implements AutoCloseable {
     try {
       server = HttpServer.create(config.listen(), 64);
     } catch (IOException e) {
-      throw new UncheckedIOException("telegram.webhook: cannot listen on " + config.listen() + " (" + e.getMessage() + ")", e);
+      throw new UncheckedIOException(
+          "telegram.webhook: cannot listen on " + config.listen() + " (" + e.getMessage() + ")", e);
     }
     server.createContext(config.path(), this::handle);
     server.setExecutor(executor);
@@ -58,9 +60,12 @@ final class WebhookServer implements AutoCloseable {
         return;
       }
       String given = exchange.getRequestHeaders().getFirst(SECRET_HEADER);
-      if (given == null || !MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8),
-          config.secretToken().reveal().getBytes(StandardCharsets.UTF_8))) {
-        log.info("telegram: refused a webhook request from {} without the right secret token",
+      if (given == null
+          || !MessageDigest.isEqual(
+              given.getBytes(StandardCharsets.UTF_8),
+              config.secretToken().reveal().getBytes(StandardCharsets.UTF_8))) {
+        log.info(
+            "telegram: refused a webhook request from {} without the right secret token",
             exchange.getRemoteAddress().getAddress().getHostAddress());
         exchange.sendResponseHeaders(401, -1);
         return;
@@ -73,7 +78,9 @@ final class WebhookServer implements AutoCloseable {
         }
         update = json.readValue(body, Update.class);
       } catch (IOException e) {
-        log.info("telegram: a webhook request did not hold an update ({})", e.getClass().getSimpleName());
+        log.info(
+            "telegram: a webhook request did not hold an update ({})",
+            e.getClass().getSimpleName());
         exchange.sendResponseHeaders(400, -1);
         return;
       }

@@ -13,7 +13,8 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class CallbackDataTest {
-  private final String jobId = new JobIds(InstantSource.fixed(Instant.parse("2026-11-21T12:00:00Z")), new Random(7)).next();
+  private final String jobId =
+      new JobIds(InstantSource.fixed(Instant.parse("2026-11-21T12:00:00Z")), new Random(7)).next();
 
   @Test
   void encodesFollowUpAndJob() {
@@ -34,7 +35,8 @@ class CallbackDataTest {
     assertThat(CallbackData.encode(FollowUp.REROLL, "A".repeat(54))).hasSize(64);
     assertThatThrownBy(() -> CallbackData.encode(FollowUp.REROLL, "A".repeat(55)))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageStartingWith("callback_data: at most 64 bytes (UTF-8); got 65 for job id \"AAAA");
+        .hasMessageStartingWith(
+            "callback_data: at most 64 bytes (UTF-8); got 65 for job id \"AAAA");
   }
 
   @Test
@@ -47,14 +49,27 @@ class CallbackDataTest {
 
   @Test
   void dataOfAnotherShapeIsRefused() {
-    for (String junk : new String[] {"", "fx", "fx:vary", "fx::01JD", "fx:vary:", "ab:vary:01JD", "fx:vary:01JD:x",
-        "fx:vary:01-JD", "fx:vary:é"}) {
-      assertThatThrownBy(() -> CallbackData.decode(junk)).as(junk).isInstanceOf(IllegalArgumentException.class);
+    for (String junk :
+        new String[] {
+          "",
+          "fx",
+          "fx:vary",
+          "fx::01JD",
+          "fx:vary:",
+          "ab:vary:01JD",
+          "fx:vary:01JD:x",
+          "fx:vary:01-JD",
+          "fx:vary:é"
+        }) {
+      assertThatThrownBy(() -> CallbackData.decode(junk))
+          .as(junk)
+          .isInstanceOf(IllegalArgumentException.class);
     }
     assertThatThrownBy(() -> CallbackData.decode("hello"))
         .hasMessage("callback_data: expected fx:<followUpId>:<jobId>; got \"hello\"");
     assertThatThrownBy(() -> CallbackData.decode("fx:zoom:01JD"))
-        .hasMessage("callback_data: unknown follow-up \"zoom\" in \"fx:zoom:01JD\"; known: reroll, vary, 2k, ref");
+        .hasMessage(
+            "callback_data: unknown follow-up \"zoom\" in \"fx:zoom:01JD\"; known: reroll, vary, 2k, ref");
     assertThatThrownBy(() -> CallbackData.decode("fx:vary:01-JD"))
         .hasMessage("job id: must be 1 or more ASCII letters and digits; got \"01-JD\"");
   }
@@ -65,7 +80,10 @@ class CallbackDataTest {
     assertThat(data).isEqualTo("fx:file:" + jobId);
     assertThat(data.getBytes(UTF_8)).hasSizeLessThanOrEqualTo(64);
     assertThat(CallbackData.originalJobId(data)).contains(jobId);
-    for (String other : new String[] {"fx:reroll:" + jobId, "fx:file:", "fx:file:01-JD", "fx:file:" + "A".repeat(57), ""}) {
+    for (String other :
+        new String[] {
+          "fx:reroll:" + jobId, "fx:file:", "fx:file:01-JD", "fx:file:" + "A".repeat(57), ""
+        }) {
       assertThat(CallbackData.originalJobId(other)).as(other).isEmpty();
     }
     assertThatThrownBy(() -> CallbackData.encodeOriginal("A".repeat(57)))

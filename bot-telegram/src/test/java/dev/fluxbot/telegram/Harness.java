@@ -41,14 +41,16 @@ import okhttp3.OkHttpClient;
  */
 final class Harness implements AutoCloseable {
   /** The fake serves its files on loopback, which a real bot refuses to fetch references from. */
-  private static final AddressPolicy FAKES_ON_LOOPBACK = AddressPolicy.permitting("test", List.of("127.0.0.0/8"));
+  private static final AddressPolicy FAKES_ON_LOOPBACK =
+      AddressPolicy.permitting("test", List.of("127.0.0.0/8"));
+
   static final Set<Long> ADMINS = Set.of(4242L);
 
   /**
    * The bot's time for Telegram's pace: records every wait the bot asks for (the pace, a 429's
-   * retry_after) and, instead of sleeping, moves its clock to the wait's end (not past a later
-   * end another wait already reached). Give the same clock to the fake Telegram, and its pace
-   * sees exactly the gaps the bot kept.
+   * retry_after) and, instead of sleeping, moves its clock to the wait's end (not past a later end
+   * another wait already reached). Give the same clock to the fake Telegram, and its pace sees
+   * exactly the gaps the bot kept.
    */
   static final class RecordingSleeper implements Sleeper, InstantSource {
     final List<Duration> waits = new CopyOnWriteArrayList<>();
@@ -74,38 +76,75 @@ final class Harness implements AutoCloseable {
   final ImagineService imagine;
   final TelegramBot bot;
 
-  Harness(Path dir, FakeTelegram telegram, FakeBflApi bfl, RecordingSleeper sleeper, QuotaService.Settings quotaSettings) {
+  Harness(
+      Path dir,
+      FakeTelegram telegram,
+      FakeBflApi bfl,
+      RecordingSleeper sleeper,
+      QuotaService.Settings quotaSettings) {
     this(dir, telegram, bfl, sleeper, quotaSettings, c -> c);
   }
 
-  Harness(Path dir, FakeTelegram telegram, FakeBflApi bfl, RecordingSleeper sleeper, QuotaService.Settings quotaSettings,
+  Harness(
+      Path dir,
+      FakeTelegram telegram,
+      FakeBflApi bfl,
+      RecordingSleeper sleeper,
+      QuotaService.Settings quotaSettings,
       java.util.function.UnaryOperator<TelegramBot.Config> tweak) {
     InstantSource clock = InstantSource.system();
     ModelCatalog catalog = ModelCatalog.builtIn();
     db = Database.sqlite(dir.resolve("fluxbot.db"));
     OkHttpClient http = new OkHttpClient();
-    BflBackend backend = new BflBackend(BflConfig.defaults(Secret.of(bfl.key())).withBaseUrl(URI.create(bfl.baseUrl()))
-        .withPolling(Duration.ofMillis(20), Duration.ofMillis(100)), http, clock, Sleeper.SYSTEM, new SecureRandom());
-    scheduler = new JobScheduler(Executors.newVirtualThreadPerTaskExecutor(), new JobScheduler.Settings(4, Map.of(), 1_000));
+    BflBackend backend =
+        new BflBackend(
+            BflConfig.defaults(Secret.of(bfl.key()))
+                .withBaseUrl(URI.create(bfl.baseUrl()))
+                .withPolling(Duration.ofMillis(20), Duration.ofMillis(100)),
+            http,
+            clock,
+            Sleeper.SYSTEM,
+            new SecureRandom());
+    scheduler =
+        new JobScheduler(
+            Executors.newVirtualThreadPerTaskExecutor(),
+            new JobScheduler.Settings(4, Map.of(), 1_000));
     ImageStore images = ImageStore.onDisk(dir.resolve("images"));
     jobs = new JobStore(db, catalog, clock);
     quota = new QuotaService(db, quotaSettings, clock);
     SettingsStore settings = new SettingsStore(db, clock);
-    imagine = new ImagineService(new ImagineService.Parts(new CommandParser(catalog, CommandParser.Settings.defaults()),
-        new ReferenceLoader(http, ReferenceLoader.Limits.defaults(), FAKES_ON_LOOPBACK),
-        new BackendRouter(List.of(backend)),
-        SeedHistory.inDatabase(db, clock), jobs, quota, new SeedCache(db, images, SeedCache.Settings.defaults(), clock),
-        images, scheduler), new ImagineService.Settings(1000, 0, List.of(Duration.ofMillis(50))), clock, new SecureRandom());
-    bot = new TelegramBot(tweak.apply(TelegramBot.Config.of(Secret.of(telegram.token()))
-        .withApiBaseUrl(URI.create(telegram.baseUrl())).withAdmins(ADMINS).withAlbumQuiet(Duration.ofMillis(300))
-        .withPollTimeoutSeconds(1)),
-        new TelegramBot.Services(imagine, quota, jobs, settings, images, catalog, sleeper, sleeper));
+    imagine =
+        new ImagineService(
+            new ImagineService.Parts(
+                new CommandParser(catalog, CommandParser.Settings.defaults()),
+                new ReferenceLoader(http, ReferenceLoader.Limits.defaults(), FAKES_ON_LOOPBACK),
+                new BackendRouter(List.of(backend)),
+                SeedHistory.inDatabase(db, clock),
+                jobs,
+                quota,
+                new SeedCache(db, images, SeedCache.Settings.defaults(), clock),
+                images,
+                scheduler),
+            new ImagineService.Settings(1000, 0, List.of(Duration.ofMillis(50))),
+            clock,
+            new SecureRandom());
+    bot =
+        new TelegramBot(
+            tweak.apply(
+                TelegramBot.Config.of(Secret.of(telegram.token()))
+                    .withApiBaseUrl(URI.create(telegram.baseUrl()))
+                    .withAdmins(ADMINS)
+                    .withAlbumQuiet(Duration.ofMillis(300))
+                    .withPollTimeoutSeconds(1)),
+            new TelegramBot.Services(
+                imagine, quota, jobs, settings, images, catalog, sleeper, sleeper));
     bot.start();
   }
 
   /** A user as the bot sees them in a private chat with it. */
   static dev.fluxbot.core.Requester requester(long userId) {
-    return new dev.fluxbot.core.Requester("telegram", Long.toString(userId), "user" + userId, null, Set.of(), false);
+    return new dev.fluxbot.core.Requester(
+        "telegram", Long.toString(userId), "user" + userId, null, Set.of(), false);
   }
 
   Harness(Path dir, FakeTelegram telegram, FakeBflApi bfl, RecordingSleeper sleeper) {

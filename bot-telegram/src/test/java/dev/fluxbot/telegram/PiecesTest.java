@@ -17,13 +17,26 @@ import java.util.Map;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 
-/** The adapter's small parts: photo rules, captions, the per-chat pace, the stored reply address. */
+/**
+ * The adapter's small parts: photo rules, captions, the per-chat pace, the stored reply address.
+ */
 class PiecesTest {
   private static ImageReply reply(String prompt, byte[] image, int w, int h, boolean cached) {
-    GenerationRequest request = new CommandParser(ModelCatalog.builtIn(), CommandParser.Settings.defaults())
-        .parse(prompt, Map.of(), 0).withSeed(42);
-    GenerationResult result = new GenerationResult(image, ImageType.PNG, w, h, 42, new BigDecimal("1.40"), "bfl", "t1",
-        Duration.ofSeconds(3));
+    GenerationRequest request =
+        new CommandParser(ModelCatalog.builtIn(), CommandParser.Settings.defaults())
+            .parse(prompt, Map.of(), 0)
+            .withSeed(42);
+    GenerationResult result =
+        new GenerationResult(
+            image,
+            ImageType.PNG,
+            w,
+            h,
+            42,
+            new BigDecimal("1.40"),
+            "bfl",
+            "t1",
+            Duration.ofSeconds(3));
     return new ImageReply("01JOB", request, result, cached, List.of(ImageReply.FollowUp.values()));
   }
 
@@ -51,18 +64,26 @@ class PiecesTest {
 
   @Test
   void aCaptionCutsTheLongPromptAndKeepsModelSizeSeedAndCost() {
-    String caption = Texts.caption(reply("a fox " + "very ".repeat(400), new byte[10], 1024, 768, false), false);
-    assertThat(caption).hasSizeLessThanOrEqualTo(Texts.MAX_CAPTION).endsWith("…\nklein-4b · 1024×768 · seed 42 · 1.4 credits");
+    String caption =
+        Texts.caption(reply("a fox " + "very ".repeat(400), new byte[10], 1024, 768, false), false);
+    assertThat(caption)
+        .hasSizeLessThanOrEqualTo(Texts.MAX_CAPTION)
+        .endsWith("…\nklein-4b · 1024×768 · seed 42 · 1.4 credits");
     assertThat(Texts.caption(reply("a fox", new byte[2_500_000], 1024, 768, true), true))
-        .isEqualTo("a fox\nklein-4b · 1024×768 · seed 42 · cached (1.4 credits)\n"
-            + "A compressed preview; the original (2.5 MB) follows as a file.");
+        .isEqualTo(
+            "a fox\nklein-4b · 1024×768 · seed 42 · cached (1.4 credits)\n"
+                + "A compressed preview; the original (2.5 MB) follows as a file.");
   }
 
   @Test
   void eachChatSendsOneAtATimeASecondApartInPrivateAndThreeInAGroupCountedFromTheAnswer() {
     Harness.RecordingSleeper time = new Harness.RecordingSleeper();
-    BotApi api = new BotApi(dev.fluxbot.core.Secret.of("1:x"), java.net.URI.create("http://127.0.0.1:9"),
-        new okhttp3.OkHttpClient(), time);
+    BotApi api =
+        new BotApi(
+            dev.fluxbot.core.Secret.of("1:x"),
+            java.net.URI.create("http://127.0.0.1:9"),
+            new okhttp3.OkHttpClient(),
+            time);
     Pacer pacer = new Pacer(time, api);
     java.time.Instant start = time.instant();
     List<java.time.Instant> sent = new java.util.ArrayList<>();
@@ -72,14 +93,27 @@ class PiecesTest {
     pacer.send(2, false, "sendMessage", send);
     pacer.send(-5, true, "sendMessage", send);
     pacer.send(-5, true, "sendMessage", send);
-    assertThat(sent).containsExactly(start, start.plusSeconds(1), start.plusSeconds(1), start.plusSeconds(1),
-        start.plusSeconds(4));
-    assertThat(pacer.sendIf(() -> false, -5, true, "editMessageText", send)).as("not wanted once its turn came").isEmpty();
+    assertThat(sent)
+        .containsExactly(
+            start,
+            start.plusSeconds(1),
+            start.plusSeconds(1),
+            start.plusSeconds(1),
+            start.plusSeconds(4));
+    assertThat(pacer.sendIf(() -> false, -5, true, "editMessageText", send))
+        .as("not wanted once its turn came")
+        .isEmpty();
     assertThat(sent).hasSize(5);
-    pacer.send(1, false, "sendMessage", () -> {
-      time.sleep(Duration.ofSeconds(5)); // a slow upload: the next send waits a second after its answer
-      return sent.add(time.instant());
-    });
+    pacer.send(
+        1,
+        false,
+        "sendMessage",
+        () -> {
+          time.sleep(
+              Duration.ofSeconds(
+                  5)); // a slow upload: the next send waits a second after its answer
+          return sent.add(time.instant());
+        });
     pacer.send(1, false, "sendMessage", send);
     assertThat(sent.get(6)).isEqualTo(sent.get(5).plusSeconds(1));
   }
@@ -87,18 +121,33 @@ class PiecesTest {
   @Test
   void aPromptQuestionNamesItsJobByItsHiddenLinkAndAnOlderQuestionByItsText() {
     var asked = new org.telegram.telegrambots.meta.api.objects.message.Message();
-    asked.setText("\u200B✏️ Use as reference: reply to this message with the prompt for a new image made from this one.");
-    asked.setEntities(List.of(org.telegram.telegrambots.meta.api.objects.MessageEntity.builder().type("text_link")
-        .offset(0).length(1).url("https://t.me/fluxbot_test_bot?start=ref-01JABCDEF").build()));
-    assertThat(Buttons.askedFor(asked)).contains(new dev.fluxbot.core.ActionRef(ImageReply.FollowUp.USE_AS_REFERENCE,
-        "01JABCDEF"));
+    asked.setText(
+        "\u200B✏️ Use as reference: reply to this message with the prompt for a new image made from this one.");
+    asked.setEntities(
+        List.of(
+            org.telegram.telegrambots.meta.api.objects.MessageEntity.builder()
+                .type("text_link")
+                .offset(0)
+                .length(1)
+                .url("https://t.me/fluxbot_test_bot?start=ref-01JABCDEF")
+                .build()));
+    assertThat(Buttons.askedFor(asked))
+        .contains(
+            new dev.fluxbot.core.ActionRef(ImageReply.FollowUp.USE_AS_REFERENCE, "01JABCDEF"));
     var older = new org.telegram.telegrambots.meta.api.objects.message.Message();
     older.setText("✏️ Vary job 01JOLDER: reply to this message with the new prompt.");
-    assertThat(Buttons.askedFor(older)).contains(new dev.fluxbot.core.ActionRef(ImageReply.FollowUp.VARY, "01JOLDER"));
+    assertThat(Buttons.askedFor(older))
+        .contains(new dev.fluxbot.core.ActionRef(ImageReply.FollowUp.VARY, "01JOLDER"));
     var other = new org.telegram.telegrambots.meta.api.objects.message.Message();
     other.setText("a message of ours that asks nothing");
-    other.setEntities(List.of(org.telegram.telegrambots.meta.api.objects.MessageEntity.builder().type("text_link")
-        .offset(0).length(1).url("https://example.com/?start=vary-01X").build()));
+    other.setEntities(
+        List.of(
+            org.telegram.telegrambots.meta.api.objects.MessageEntity.builder()
+                .type("text_link")
+                .offset(0)
+                .length(1)
+                .url("https://example.com/?start=vary-01X")
+                .build()));
     assertThat(Buttons.askedFor(other)).isEmpty();
   }
 
@@ -124,7 +173,9 @@ class PiecesTest {
 
   @Test
   void errorsKeepTheirKindMarkAndFitAMessage() {
-    var error = new dev.fluxbot.core.UserError(dev.fluxbot.core.UserError.Code.QUOTA_EXCEEDED, "x".repeat(5000));
+    var error =
+        new dev.fluxbot.core.UserError(
+            dev.fluxbot.core.UserError.Code.QUOTA_EXCEEDED, "x".repeat(5000));
     assertThat(Texts.error(error)).startsWith("⚠️ ").hasSize(Texts.MAX_TEXT).endsWith("…");
   }
 }

@@ -7,9 +7,9 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.fluxbot.core.QuotaService;
-import dev.fluxbot.testkit.TestImages;
 import dev.fluxbot.testkit.FakeBflApi;
 import dev.fluxbot.testkit.FakeTelegram;
+import dev.fluxbot.testkit.TestImages;
 import dev.fluxbot.testkit.telegram.Pace;
 import dev.fluxbot.testkit.telegram.TelegramCall;
 import dev.fluxbot.testkit.telegram.TelegramContext;
@@ -24,8 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
 /**
- * The Telegram adapter on the real core (SQLite, the BFL backend) against the fake Bot API and
- * the fake BFL API, through the real telegrambots client: every step goes over loopback sockets.
+ * The Telegram adapter on the real core (SQLite, the BFL backend) against the fake Bot API and the
+ * fake BFL API, through the real telegrambots client: every step goes over loopback sockets.
  */
 class TelegramBotEndToEndTest {
   private static final String BFL_KEY = "sk-telegram-e2e";
@@ -35,15 +35,23 @@ class TelegramBotEndToEndTest {
 
   private final FakeBflApi bfl = FakeBflApi.builder().key(BFL_KEY).start();
   private final Harness.RecordingSleeper sleeper = new Harness.RecordingSleeper();
-  /** As Telegram sets up a new bot: privacy mode on, so a group shows it only what is meant for it. */
-  private final FakeTelegram telegram = FakeTelegram.builder().awaitTimeout(Duration.ofSeconds(20)).clock(sleeper)
-      .pace(README_PACE).privacyMode(true).start();
+
+  /**
+   * As Telegram sets up a new bot: privacy mode on, so a group shows it only what is meant for it.
+   */
+  private final FakeTelegram telegram =
+      FakeTelegram.builder()
+          .awaitTimeout(Duration.ofSeconds(20))
+          .clock(sleeper)
+          .pace(README_PACE)
+          .privacyMode(true)
+          .start();
+
   private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
   private final TelegramContext alice = FakeTelegram.privateChat(FakeTelegram.ALICE);
   private Harness app;
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @BeforeEach
   void start() {
@@ -60,7 +68,9 @@ class TelegramBotEndToEndTest {
     telegram.close();
     bfl.close();
     assertNoTokenLeaked();
-    assertThat(telegram.paceViolations()).as("every message and edit a chat received kept the pace").isEmpty();
+    assertThat(telegram.paceViolations())
+        .as("every message and edit a chat received kept the pace")
+        .isEmpty();
   }
 
   private Harness startApp() {
@@ -68,14 +78,19 @@ class TelegramBotEndToEndTest {
     return app;
   }
 
-  /** The bot token is in every Bot API URL: it must never reach BFL, a log line or a chat message. */
+  /**
+   * The bot token is in every Bot API URL: it must never reach BFL, a log line or a chat message.
+   */
   private void assertNoTokenLeaked() {
     String token = telegram.token();
     String secretPart = token.substring(token.indexOf(':') + 1);
     for (ILoggingEvent e : logs.list) {
       assertThat(e.getFormattedMessage()).doesNotContain(secretPart);
       if (e.getThrowableProxy() != null) {
-        assertThat(e.getThrowableProxy().getMessage() == null ? "" : e.getThrowableProxy().getMessage())
+        assertThat(
+                e.getThrowableProxy().getMessage() == null
+                    ? ""
+                    : e.getThrowableProxy().getMessage())
             .doesNotContain(secretPart);
       }
     }
@@ -88,17 +103,27 @@ class TelegramBotEndToEndTest {
     }
   }
 
-
   private TelegramCall photoIn(long chatId, int nth) {
-    return telegram.awaitCall("sendPhoto", c -> c.param("chat_id").orElse("").equals(Long.toString(chatId))
-        && telegram.calls("sendPhoto").stream().filter(TelegramCall::ok)
-            .filter(p -> p.param("chat_id").orElse("").equals(Long.toString(chatId))).count() >= nth
-        && telegram.calls("sendPhoto").stream().filter(TelegramCall::ok)
-            .filter(p -> p.param("chat_id").orElse("").equals(Long.toString(chatId))).toList().indexOf(c) == nth - 1);
+    return telegram.awaitCall(
+        "sendPhoto",
+        c ->
+            c.param("chat_id").orElse("").equals(Long.toString(chatId))
+                && telegram.calls("sendPhoto").stream()
+                        .filter(TelegramCall::ok)
+                        .filter(p -> p.param("chat_id").orElse("").equals(Long.toString(chatId)))
+                        .count()
+                    >= nth
+                && telegram.calls("sendPhoto").stream()
+                        .filter(TelegramCall::ok)
+                        .filter(p -> p.param("chat_id").orElse("").equals(Long.toString(chatId)))
+                        .toList()
+                        .indexOf(c)
+                    == nth - 1);
   }
 
   static String sha256(byte[] bytes) throws java.security.NoSuchAlgorithmException {
-    return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+    return java.util.HexFormat.of()
+        .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
   }
 
   private static long messageId(TelegramCall c) {
@@ -119,27 +144,49 @@ class TelegramBotEndToEndTest {
     startApp();
     JsonNode command = telegram.sendText(alice, "/imagine a red fox in snow --seed 7");
 
-    TelegramCall status = telegram.awaitCall("sendMessage", c -> c.param("text").orElse("").startsWith("⏳ Working"));
+    TelegramCall status =
+        telegram.awaitCall("sendMessage", c -> c.param("text").orElse("").startsWith("⏳ Working"));
     assertThat(replyTo(status)).isEqualTo(command.path("message_id").asLong());
     TelegramCall photo = photoIn(FakeTelegram.ALICE, 1);
     assertThat(replyTo(photo)).isEqualTo(command.path("message_id").asLong());
     String caption = photo.param("caption").orElseThrow();
-    assertThat(caption).startsWith("a red fox in snow\n").contains("klein-4b · 1024×1024 · seed 7 · ").contains("credits");
-    assertThat(photo.file("photo")).hasValueSatisfying(p -> assertThat(p.filename()).isEqualTo("fluxbot-7.jpg"));
+    assertThat(caption)
+        .startsWith("a red fox in snow\n")
+        .contains("klein-4b · 1024×1024 · seed 7 · ")
+        .contains("credits");
+    assertThat(photo.file("photo"))
+        .hasValueSatisfying(p -> assertThat(p.filename()).isEqualTo("fluxbot-7.jpg"));
     String jobId = photo.buttonData().get(0).substring("fx:reroll:".length());
-    assertThat(photo.buttonData()).containsExactly("fx:reroll:" + jobId, "fx:vary:" + jobId, "fx:2k:" + jobId,
-        "fx:file:" + jobId, "fx:ref:" + jobId);
-    assertThat(photo.json("reply_markup").path("inline_keyboard").get(1).get(0).path("text").asText())
+    assertThat(photo.buttonData())
+        .containsExactly(
+            "fx:reroll:" + jobId,
+            "fx:vary:" + jobId,
+            "fx:2k:" + jobId,
+            "fx:file:" + jobId,
+            "fx:ref:" + jobId);
+    assertThat(
+            photo.json("reply_markup").path("inline_keyboard").get(1).get(0).path("text").asText())
         .isEqualTo("Original as file");
 
-    assertThat(bfl.submits()).singleElement().satisfies(s -> {
-      assertThat(s.body().path("prompt").asText()).isEqualTo("a red fox in snow");
-      assertThat(s.body().path("seed").asLong()).isEqualTo(7);
-    });
-    telegram.awaitCall("deleteMessage", c -> c.param("message_id").orElse("").equals(Long.toString(messageId(status))));
-    assertThat(telegram.message(FakeTelegram.ALICE, messageId(status))).as("the status message is gone").isEmpty();
-    assertThat(telegram.calls("editMessageText")).as("the status moved before the image came")
-        .anySatisfy(c -> assertThat(c.param("text").orElse("")).startsWith("🎨 Working on it: klein-4b, 1024×1024, seed 7"));
+    assertThat(bfl.submits())
+        .singleElement()
+        .satisfies(
+            s -> {
+              assertThat(s.body().path("prompt").asText()).isEqualTo("a red fox in snow");
+              assertThat(s.body().path("seed").asLong()).isEqualTo(7);
+            });
+    telegram.awaitCall(
+        "deleteMessage",
+        c -> c.param("message_id").orElse("").equals(Long.toString(messageId(status))));
+    assertThat(telegram.message(FakeTelegram.ALICE, messageId(status)))
+        .as("the status message is gone")
+        .isEmpty();
+    assertThat(telegram.calls("editMessageText"))
+        .as("the status moved before the image came")
+        .anySatisfy(
+            c ->
+                assertThat(c.param("text").orElse(""))
+                    .startsWith("🎨 Working on it: klein-4b, 1024×1024, seed 7"));
   }
 
   @Test
@@ -149,23 +196,36 @@ class TelegramBotEndToEndTest {
     byte[] b = TestImages.noisePng(48, 64, 2);
     byte[] c = TestImages.noisePng(56, 56, 3);
     TelegramContext bob = FakeTelegram.inGroup(FakeTelegram.BOB);
-    telegram.setAdministrator(FakeTelegram.GROUP, telegram.botId(), true); // albums in groups need it (privacy mode)
-    List<JsonNode> album = telegram.sendPhotos(bob, "/imagine@" + telegram.botUsername() + " blend these --ar 1:1", 1,
-        List.of(a, b, c));
+    telegram.setAdministrator(
+        FakeTelegram.GROUP, telegram.botId(), true); // albums in groups need it (privacy mode)
+    List<JsonNode> album =
+        telegram.sendPhotos(
+            bob,
+            "/imagine@" + telegram.botUsername() + " blend these --ar 1:1",
+            1,
+            List.of(a, b, c));
 
     TelegramCall photo = photoIn(FakeTelegram.GROUP, 1);
     assertThat(replyTo(photo)).isEqualTo(album.get(1).path("message_id").asLong());
     assertThat(bfl.submits()).hasSize(1);
-    assertThat(sha256(Base64.getDecoder().decode(bflRef(1)))).as("reference 1").isEqualTo(sha256(a));
-    assertThat(sha256(Base64.getDecoder().decode(bflRef(2)))).as("reference 2").isEqualTo(sha256(b));
-    assertThat(sha256(Base64.getDecoder().decode(bflRef(3)))).as("reference 3").isEqualTo(sha256(c));
+    assertThat(sha256(Base64.getDecoder().decode(bflRef(1))))
+        .as("reference 1")
+        .isEqualTo(sha256(a));
+    assertThat(sha256(Base64.getDecoder().decode(bflRef(2))))
+        .as("reference 2")
+        .isEqualTo(sha256(b));
+    assertThat(sha256(Base64.getDecoder().decode(bflRef(3))))
+        .as("reference 3")
+        .isEqualTo(sha256(c));
     assertThat(bflRef(4)).isNull();
     assertThat(telegram.calls("file")).as("each photo's largest size fetched once").hasSize(3);
 
-    telegram.replyText(bob, album.get(0).path("message_id").asLong(), "/imagine the same three, at night");
+    telegram.replyText(
+        bob, album.get(0).path("message_id").asLong(), "/imagine the same three, at night");
     photoIn(FakeTelegram.GROUP, 2);
     assertThat(bfl.submits()).hasSize(2);
-    assertThat(sha256(Base64.getDecoder().decode(bflRef(3)))).as("a reply to one item uses the whole album")
+    assertThat(sha256(Base64.getDecoder().decode(bflRef(3))))
+        .as("a reply to one item uses the whole album")
         .isEqualTo(sha256(c));
   }
 
@@ -174,13 +234,17 @@ class TelegramBotEndToEndTest {
     startApp();
     byte[] cat = TestImages.noisePng(80, 40, 9);
     JsonNode photoMessage = telegram.sendPhotos(alice, null, cat).get(0);
-    telegram.replyText(alice, photoMessage.path("message_id").asLong(), "/imagine the same cat, but blue");
+    telegram.replyText(
+        alice, photoMessage.path("message_id").asLong(), "/imagine the same cat, but blue");
 
     TelegramCall photo = photoIn(FakeTelegram.ALICE, 1);
     assertThat(photo.param("caption").orElseThrow()).startsWith("the same cat, but blue");
-    assertThat(sha256(Base64.getDecoder().decode(bflRef(1)))).as("reference 1").isEqualTo(sha256(cat));
+    assertThat(sha256(Base64.getDecoder().decode(bflRef(1))))
+        .as("reference 1")
+        .isEqualTo(sha256(cat));
     assertThat(bflRef(2)).isNull();
-    assertThat(bfl.submits().get(0).body().path("width").asInt()).as("the output takes the reference's 2:1 shape")
+    assertThat(bfl.submits().get(0).body().path("width").asInt())
+        .as("the output takes the reference's 2:1 shape")
         .isGreaterThan(bfl.submits().get(0).body().path("height").asInt());
   }
 
@@ -195,12 +259,15 @@ class TelegramBotEndToEndTest {
 
     app.close();
     app = null;
-    sleeper.sleep(Duration.ofSeconds(5)); // a restart takes a few seconds: the new bot's pace starts afresh
+    sleeper.sleep(
+        Duration.ofSeconds(5)); // a restart takes a few seconds: the new bot's pace starts afresh
     startApp(); // a new bot on the same database: nothing in memory survives
 
     String jobId = reroll.substring("fx:reroll:".length());
     var job = app.jobs.find(jobId).orElseThrow();
-    assertThat(job.replyAddress()).as("a delivered job keeps no reply address; its buttons need none").isNull();
+    assertThat(job.replyAddress())
+        .as("a delivered job keeps no reply address; its buttons need none")
+        .isNull();
     assertThat(app.bot.replyFor(job)).isEmpty();
 
     String query = telegram.pressButton(alice, imageMessage, reroll);
@@ -208,17 +275,24 @@ class TelegramBotEndToEndTest {
     assertThat(telegram.callbackAnswered(query)).contains(true);
     assertThat(replyTo(second)).isEqualTo(imageMessage);
     assertThat(bfl.submits()).hasSize(2);
-    assertThat(bfl.submits().get(1).body().path("prompt").asText()).isEqualTo("a lighthouse at dusk");
+    assertThat(bfl.submits().get(1).body().path("prompt").asText())
+        .isEqualTo("a lighthouse at dusk");
     assertThat(bfl.submits().get(1).body().path("seed").asLong()).isNotEqualTo(11);
 
     telegram.pressButton(alice, imageMessage, vary);
-    TelegramCall ask = telegram.awaitCall("sendMessage", c -> c.param("text").orElse("").contains("✏️ Vary: reply to "));
+    TelegramCall ask =
+        telegram.awaitCall(
+            "sendMessage", c -> c.param("text").orElse("").contains("✏️ Vary: reply to "));
     assertThat(ask.json("reply_markup").path("force_reply").asBoolean()).isTrue();
-    assertThat(ask.param("text").orElseThrow()).contains("The prompt was: a lighthouse at dusk")
-        .as("no internal job id shown").doesNotContain(jobId);
+    assertThat(ask.param("text").orElseThrow())
+        .contains("The prompt was: a lighthouse at dusk")
+        .as("no internal job id shown")
+        .doesNotContain(jobId);
     telegram.replyText(alice, messageId(ask), "a lighthouse at dawn");
     TelegramCall third = photoIn(FakeTelegram.ALICE, 3);
-    assertThat(third.param("caption").orElseThrow()).startsWith("a lighthouse at dawn\n").contains("seed 11 ");
+    assertThat(third.param("caption").orElseThrow())
+        .startsWith("a lighthouse at dawn\n")
+        .contains("seed 11 ");
   }
 
   @Test
@@ -239,35 +313,63 @@ class TelegramBotEndToEndTest {
     startApp();
     TelegramContext aliceInGroup = FakeTelegram.inGroup(FakeTelegram.ALICE);
     JsonNode attempt = telegram.sendText(aliceInGroup, "/admin quota set 1000");
-    TelegramCall refusal = telegram.awaitCall("sendMessage", c -> replyTo(c) == attempt.path("message_id").asLong());
-    assertThat(refusal.param("text").orElseThrow()).startsWith("⛔ /admin is for this group's administrators")
+    TelegramCall refusal =
+        telegram.awaitCall("sendMessage", c -> replyTo(c) == attempt.path("message_id").asLong());
+    assertThat(refusal.param("text").orElseThrow())
+        .startsWith("⛔ /admin is for this group's administrators")
         .contains("Your user id is " + FakeTelegram.ALICE);
-    assertThat(telegram.calls("getChatMember")).singleElement()
+    assertThat(telegram.calls("getChatMember"))
+        .singleElement()
         .satisfies(c -> assertThat(c.param("user_id")).contains(Long.toString(FakeTelegram.ALICE)));
 
-    JsonNode set = telegram.replyText(FakeTelegram.inGroup(FakeTelegram.OWNER), attempt.path("message_id").asLong(),
-        "/admin quota set 0 day");
-    TelegramCall done = telegram.awaitCall("sendMessage", c -> replyTo(c) == set.path("message_id").asLong());
-    assertThat(done.param("text").orElseThrow()).isEqualTo("Set user " + FakeTelegram.ALICE
-        + " in this group to 0 credits per day.");
-    assertThat(app.quota.show("telegram", Long.toString(FakeTelegram.GROUP), Long.toString(FakeTelegram.ALICE),
-        java.util.Set.of()).limitMilli()).isZero();
+    JsonNode set =
+        telegram.replyText(
+            FakeTelegram.inGroup(FakeTelegram.OWNER),
+            attempt.path("message_id").asLong(),
+            "/admin quota set 0 day");
+    TelegramCall done =
+        telegram.awaitCall("sendMessage", c -> replyTo(c) == set.path("message_id").asLong());
+    assertThat(done.param("text").orElseThrow())
+        .isEqualTo("Set user " + FakeTelegram.ALICE + " in this group to 0 credits per day.");
+    assertThat(
+            app.quota
+                .show(
+                    "telegram",
+                    Long.toString(FakeTelegram.GROUP),
+                    Long.toString(FakeTelegram.ALICE),
+                    java.util.Set.of())
+                .limitMilli())
+        .isZero();
   }
 
   @Test
   void overQuotaIsRefusedWithTheResetTimeAndNothingReachesBfl() throws Exception {
-    app = new Harness(dir, telegram, bfl, sleeper, new QuotaService.Settings(java.time.ZoneOffset.UTC,
-        QuotaService.Period.DAY, 0, 2, null));
+    app =
+        new Harness(
+            dir,
+            telegram,
+            bfl,
+            sleeper,
+            new QuotaService.Settings(
+                java.time.ZoneOffset.UTC, QuotaService.Period.DAY, 0, 2, null));
     JsonNode command = telegram.sendText(alice, "/imagine a castle");
-    TelegramCall status = telegram.awaitCall("sendMessage", c -> replyTo(c) == command.path("message_id").asLong());
-    TelegramCall refusal = telegram.awaitCall("editMessageText", c -> c.param("message_id").orElse("")
-        .equals(Long.toString(messageId(status))) && c.param("text").orElse("").startsWith("⚠️"));
-    assertThat(refusal.param("text").orElseThrow()).startsWith("⚠️ You have 0 of 0 credits left today")
+    TelegramCall status =
+        telegram.awaitCall("sendMessage", c -> replyTo(c) == command.path("message_id").asLong());
+    TelegramCall refusal =
+        telegram.awaitCall(
+            "editMessageText",
+            c ->
+                c.param("message_id").orElse("").equals(Long.toString(messageId(status)))
+                    && c.param("text").orElse("").startsWith("⚠️"));
+    assertThat(refusal.param("text").orElseThrow())
+        .startsWith("⚠️ You have 0 of 0 credits left today")
         .contains("Resets at 00:00 UTC (in ");
     assertThat(bfl.submits()).isEmpty();
 
     telegram.sendText(alice, "/quota");
-    TelegramCall quota = telegram.awaitCall("sendMessage", c -> c.param("text").orElse("").startsWith("You have 0 of 0"));
+    TelegramCall quota =
+        telegram.awaitCall(
+            "sendMessage", c -> c.param("text").orElse("").startsWith("You have 0 of 0"));
     assertThat(quota.param("text").orElseThrow()).contains("Resets ").contains(" UTC (in ");
   }
 
@@ -278,7 +380,9 @@ class TelegramBotEndToEndTest {
     telegram.sendText(alice, "/imagine a windmill --seed 3");
     TelegramCall photo = photoIn(FakeTelegram.ALICE, 1);
     assertThat(photo.param("caption").orElseThrow()).startsWith("a windmill");
-    assertThat(telegram.calls("sendPhoto")).extracting(TelegramCall::status).containsExactly(429, 200);
+    assertThat(telegram.calls("sendPhoto"))
+        .extracting(TelegramCall::status)
+        .containsExactly(429, 200);
     assertThat(sleeper.waits).contains(Duration.ofSeconds(3));
     assertThat(bfl.submits()).as("the image was not made again").hasSize(1);
   }
@@ -295,7 +399,8 @@ class TelegramBotEndToEndTest {
     var preview = photo.file("photo").orElseThrow();
     assertThat(preview.bytes().length).isLessThanOrEqualTo(10_000_000);
     assertThat(preview.filename()).isEqualTo("fluxbot-1-preview.jpg");
-    assertThat(photo.param("caption").orElseThrow()).contains("A compressed preview; the original (12.6 MB) follows as a file.");
+    assertThat(photo.param("caption").orElseThrow())
+        .contains("A compressed preview; the original (12.6 MB) follows as a file.");
     assertThat(photo.buttonData()).hasSize(5);
     TelegramCall doc = telegram.awaitCall("sendDocument", c -> true);
     assertThat(sha256(doc.file("document").orElseThrow().bytes())).isEqualTo(sha256(huge));
@@ -307,7 +412,8 @@ class TelegramBotEndToEndTest {
   void anImageSentAsAFileWithTheCommandInItsCaptionIsTheReference() throws Exception {
     startApp();
     byte[] logo = TestImages.noisePng(120, 60, 5);
-    telegram.sendDocument(alice, "/imagine a logo like this, in gold", logo, "logo.png", "image/png");
+    telegram.sendDocument(
+        alice, "/imagine a logo like this, in gold", logo, "logo.png", "image/png");
     TelegramCall photo = photoIn(FakeTelegram.ALICE, 1);
     assertThat(photo.param("caption").orElseThrow()).startsWith("a logo like this, in gold\n");
     assertThat(sha256(Base64.getDecoder().decode(bflRef(1)))).isEqualTo(sha256(logo));
@@ -318,33 +424,62 @@ class TelegramBotEndToEndTest {
     startApp();
     TelegramContext aliceInGroup = FakeTelegram.inGroup(FakeTelegram.ALICE);
     JsonNode settings = telegram.sendText(aliceInGroup, "/settings --format png --ar 16:9");
-    assertThat(telegram.awaitCall("sendMessage", c -> replyTo(c) == settings.path("message_id").asLong())
-        .param("text").orElseThrow()).startsWith("Your defaults: model (the chat's default), aspect widescreen_16_9, format png.");
-    JsonNode model = telegram.sendText(FakeTelegram.inGroup(FakeTelegram.OWNER), "/admin model pro");
-    assertThat(telegram.awaitCall("sendMessage", c -> replyTo(c) == model.path("message_id").asLong())
-        .param("text").orElseThrow()).isEqualTo("This group's default model is now pro.");
+    assertThat(
+            telegram
+                .awaitCall("sendMessage", c -> replyTo(c) == settings.path("message_id").asLong())
+                .param("text")
+                .orElseThrow())
+        .startsWith(
+            "Your defaults: model (the chat's default), aspect widescreen_16_9, format png.");
+    JsonNode model =
+        telegram.sendText(FakeTelegram.inGroup(FakeTelegram.OWNER), "/admin model pro");
+    assertThat(
+            telegram
+                .awaitCall("sendMessage", c -> replyTo(c) == model.path("message_id").asLong())
+                .param("text")
+                .orElseThrow())
+        .isEqualTo("This group's default model is now pro.");
 
     telegram.sendText(aliceInGroup, "/imagine@" + telegram.botUsername() + " a heron");
     TelegramCall photo = photoIn(FakeTelegram.GROUP, 1);
     assertThat(photo.param("caption").orElseThrow()).startsWith("a heron\npro · 1344×768 · ");
-    assertThat(bfl.submits()).singleElement().satisfies(s -> {
-      assertThat(s.endpoint()).isEqualTo("flux-2-pro");
-      assertThat(s.body().path("output_format").asText()).isEqualTo("png");
-    });
+    assertThat(bfl.submits())
+        .singleElement()
+        .satisfies(
+            s -> {
+              assertThat(s.endpoint()).isEqualTo("flux-2-pro");
+              assertThat(s.body().path("output_format").asText()).isEqualTo("png");
+            });
 
     JsonNode other = telegram.sendText(aliceInGroup, "/imagine@SomeOtherBot a heron");
     JsonNode bad = telegram.sendText(aliceInGroup, "/settings --model nope");
-    assertThat(telegram.awaitCall("sendMessage", c -> replyTo(c) == bad.path("message_id").asLong())
-        .param("text").orElseThrow()).startsWith("⚠️ --model: unknown model \"nope\"; known: ");
-    assertThat(telegram.calls("sendMessage")).as("a command for another bot is not ours")
+    assertThat(
+            telegram
+                .awaitCall("sendMessage", c -> replyTo(c) == bad.path("message_id").asLong())
+                .param("text")
+                .orElseThrow())
+        .startsWith("⚠️ --model: unknown model \"nope\"; known: ");
+    assertThat(telegram.calls("sendMessage"))
+        .as("a command for another bot is not ours")
         .noneMatch(c -> replyTo(c) == other.path("message_id").asLong());
   }
 
   @Test
   void inWebhookModeUpdatesComeByPostAndARequestWithoutTheSecretIsRefused() throws Exception {
-    app = new Harness(dir, telegram, bfl, sleeper, QuotaService.Settings.defaults(), c -> c.withWebhook(
-        new TelegramBot.Webhook(null, new java.net.InetSocketAddress("127.0.0.1", 0), "/telegram",
-            dev.fluxbot.core.Secret.of("hook_secret-123"))));
+    app =
+        new Harness(
+            dir,
+            telegram,
+            bfl,
+            sleeper,
+            QuotaService.Settings.defaults(),
+            c ->
+                c.withWebhook(
+                    new TelegramBot.Webhook(
+                        null,
+                        new java.net.InetSocketAddress("127.0.0.1", 0),
+                        "/telegram",
+                        dev.fluxbot.core.Secret.of("hook_secret-123"))));
     var address = app.bot.webhookAddress().orElseThrow();
     String hook = "http://127.0.0.1:" + address.getPort() + "/telegram";
     assertThat(telegram.webhookUrl()).contains(hook);
@@ -353,22 +488,32 @@ class TelegramBotEndToEndTest {
     telegram.sendText(alice, "/imagine a kite by webhook --seed 2");
     TelegramCall photo = photoIn(FakeTelegram.ALICE, 1);
     assertThat(photo.param("caption").orElseThrow()).startsWith("a kite by webhook\n");
-    assertThat(telegram.calls("webhook")).first().satisfies(c -> assertThat(c.status()).isEqualTo(200));
+    assertThat(telegram.calls("webhook"))
+        .first()
+        .satisfies(c -> assertThat(c.status()).isEqualTo(200));
 
     var http = java.net.http.HttpClient.newHttpClient();
-    String forged = "{\"update_id\":999,\"message\":{\"message_id\":1,\"date\":1,\"chat\":{\"id\":1001,\"type\":\"private\"},"
-        + "\"from\":{\"id\":1001,\"is_bot\":false,\"first_name\":\"Mallory\"},\"text\":\"/imagine forged\"}}";
+    String forged =
+        "{\"update_id\":999,\"message\":{\"message_id\":1,\"date\":1,\"chat\":{\"id\":1001,\"type\":\"private\"},"
+            + "\"from\":{\"id\":1001,\"is_bot\":false,\"first_name\":\"Mallory\"},\"text\":\"/imagine forged\"}}";
     for (String secret : new String[] {null, "wrong"}) {
-      var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(hook))
-          .POST(java.net.http.HttpRequest.BodyPublishers.ofString(forged));
+      var request =
+          java.net.http.HttpRequest.newBuilder(java.net.URI.create(hook))
+              .POST(java.net.http.HttpRequest.BodyPublishers.ofString(forged));
       if (secret != null) {
         request.header("X-Telegram-Bot-Api-Secret-Token", secret);
       }
-      assertThat(http.send(request.build(), java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode())
-          .as("secret " + secret).isEqualTo(401);
+      assertThat(
+              http.send(request.build(), java.net.http.HttpResponse.BodyHandlers.discarding())
+                  .statusCode())
+          .as("secret " + secret)
+          .isEqualTo(401);
     }
-    assertThat(bfl.submits()).as("a refused request is dropped before it is read").singleElement().satisfies(s -> assertThat(s.body().path("prompt").asText())
-        .isEqualTo("a kite by webhook"));
+    assertThat(bfl.submits())
+        .as("a refused request is dropped before it is read")
+        .singleElement()
+        .satisfies(
+            s -> assertThat(s.body().path("prompt").asText()).isEqualTo("a kite by webhook"));
   }
 
   @Test
@@ -377,49 +522,92 @@ class TelegramBotEndToEndTest {
     telegram.setAdministrator(FakeTelegram.GROUP, FakeTelegram.BOB, true);
     TelegramContext bob = FakeTelegram.inGroup(FakeTelegram.BOB);
 
-    String set = answer(telegram.sendTextAnonymously(bob, "/admin quota set 7 day " + FakeTelegram.ALICE));
+    String set =
+        answer(telegram.sendTextAnonymously(bob, "/admin quota set 7 day " + FakeTelegram.ALICE));
     String imagine = answer(telegram.sendTextAnonymously(bob, "/imagine a crown"));
     String quota = answer(telegram.sendTextAnonymously(bob, "/quota"));
 
-    assertThat(set).isEqualTo("Set user " + FakeTelegram.ALICE + " in this group to 7 credits per day.");
-    assertThat(telegram.calls("getChatMember")).as("Telegram lets only the group's administrators post as it").isEmpty();
-    assertThat(imagine).startsWith("🕶 You are posting anonymously, as the group, so I cannot tell whose credits to use.")
+    assertThat(set)
+        .isEqualTo("Set user " + FakeTelegram.ALICE + " in this group to 7 credits per day.");
+    assertThat(telegram.calls("getChatMember"))
+        .as("Telegram lets only the group's administrators post as it")
+        .isEmpty();
+    assertThat(imagine)
+        .startsWith(
+            "🕶 You are posting anonymously, as the group, so I cannot tell whose credits to use.")
         .contains("Remain anonymous");
     assertThat(quota).isEqualTo(imagine);
     assertThat(bfl.submits()).isEmpty();
-    assertThat(app.quota.show("telegram", Long.toString(FakeTelegram.GROUP), Long.toString(FakeTelegram.ALICE),
-        java.util.Set.of()).limitMilli()).isEqualTo(7_000);
+    assertThat(
+            app.quota
+                .show(
+                    "telegram",
+                    Long.toString(FakeTelegram.GROUP),
+                    Long.toString(FakeTelegram.ALICE),
+                    java.util.Set.of())
+                .limitMilli())
+        .isEqualTo(7_000);
   }
 
   @Test
-  void adminsGrantBanAndUnbanByReplyOrIdAndAConfiguredAdminRulesEveryChatFromPrivate() throws Exception {
+  void adminsGrantBanAndUnbanByReplyOrIdAndAConfiguredAdminRulesEveryChatFromPrivate()
+      throws Exception {
     startApp();
     TelegramContext owner = FakeTelegram.inGroup(FakeTelegram.OWNER);
     TelegramContext aliceInGroup = FakeTelegram.inGroup(FakeTelegram.ALICE);
     JsonNode hello = telegram.sendText(aliceInGroup, "hello");
-    String grant = answer(telegram.replyText(owner, hello.path("message_id").asLong(), "/admin quota grant 5"));
-    assertThat(grant).startsWith("Granted 5 credits to user " + FakeTelegram.ALICE + ". User " + FakeTelegram.ALICE
-        + " has 55 of 55 credits left");
-    assertThat(answer(telegram.sendText(owner, "/admin quota ban " + FakeTelegram.ALICE + " too many dragons")))
-        .isEqualTo("Banned user " + FakeTelegram.ALICE + " from making images in this group (too many dragons).");
+    String grant =
+        answer(
+            telegram.replyText(owner, hello.path("message_id").asLong(), "/admin quota grant 5"));
+    assertThat(grant)
+        .startsWith(
+            "Granted 5 credits to user "
+                + FakeTelegram.ALICE
+                + ". User "
+                + FakeTelegram.ALICE
+                + " has 55 of 55 credits left");
+    assertThat(
+            answer(
+                telegram.sendText(
+                    owner, "/admin quota ban " + FakeTelegram.ALICE + " too many dragons")))
+        .isEqualTo(
+            "Banned user "
+                + FakeTelegram.ALICE
+                + " from making images in this group (too many dragons).");
 
     JsonNode refused = telegram.sendText(aliceInGroup, "/imagine a dragon");
-    assertThat(answer(refused)).as("refused at once, no status first").startsWith("⚠️").contains("too many dragons");
-    assertThat(telegram.calls("sendMessage")).filteredOn(c -> replyTo(c) == refused.path("message_id").asLong()).hasSize(1);
+    assertThat(answer(refused))
+        .as("refused at once, no status first")
+        .startsWith("⚠️")
+        .contains("too many dragons");
+    assertThat(telegram.calls("sendMessage"))
+        .filteredOn(c -> replyTo(c) == refused.path("message_id").asLong())
+        .hasSize(1);
     assertThat(bfl.submits()).isEmpty();
 
     assertThat(answer(telegram.sendText(owner, "/admin quota unban " + FakeTelegram.ALICE)))
         .isEqualTo("Unbanned user " + FakeTelegram.ALICE + " in this group.");
     assertThat(answer(telegram.sendText(owner, "/admin quota grant lots " + FakeTelegram.ALICE)))
-        .isEqualTo("⚠️ /admin quota grant: credits: must be a number of 0 or more (1 credit = $0.01); got \"lots\".");
-    assertThat(answer(telegram.sendText(owner, "/admin quota show"))).startsWith("⚠️ /admin quota show: which user?");
+        .isEqualTo(
+            "⚠️ /admin quota grant: credits: must be a number of 0 or more (1 credit = $0.01); got \"lots\".");
+    assertThat(answer(telegram.sendText(owner, "/admin quota show")))
+        .startsWith("⚠️ /admin quota show: which user?");
 
     long admin = Harness.ADMINS.iterator().next();
-    assertThat(answer(telegram.sendText(FakeTelegram.privateChat(admin), "/admin quota set 10 week " + FakeTelegram.BOB)))
+    assertThat(
+            answer(
+                telegram.sendText(
+                    FakeTelegram.privateChat(admin),
+                    "/admin quota set 10 week " + FakeTelegram.BOB)))
         .isEqualTo("Set user " + FakeTelegram.BOB + " in every chat to 10 credits per week.");
-    assertThat(answer(telegram.sendText(FakeTelegram.privateChat(FakeTelegram.BOB), "/admin quota set 99")))
-        .startsWith("⛔ /admin is for the bot's own admins, and you are not one.").doesNotContain("telegram.")
-        .doesNotContain("neither").contains("user id, " + FakeTelegram.BOB);
+    assertThat(
+            answer(
+                telegram.sendText(
+                    FakeTelegram.privateChat(FakeTelegram.BOB), "/admin quota set 99")))
+        .startsWith("⛔ /admin is for the bot's own admins, and you are not one.")
+        .doesNotContain("telegram.")
+        .doesNotContain("neither")
+        .contains("user id, " + FakeTelegram.BOB);
     JsonNode quota = telegram.sendText(FakeTelegram.privateChat(FakeTelegram.BOB), "/quota");
     assertThat(answer(quota)).startsWith("You have 10 of 10 credits left this week");
   }
@@ -427,31 +615,50 @@ class TelegramBotEndToEndTest {
   @Test
   void aFileThatIsNotAnImageIsRefusedWithWhatItIs() throws Exception {
     startApp();
-    JsonNode doc = telegram.sendDocument(alice, "/imagine from this", "hello".getBytes(java.nio.charset.StandardCharsets.UTF_8),
-        "notes.txt", "text/plain");
-    assertThat(answer(doc)).isEqualTo("⚠️ reference: the file \"notes.txt\" is text/plain, not an image. Send a PNG,"
-        + " JPEG or WebP, as a photo or as a file.");
+    JsonNode doc =
+        telegram.sendDocument(
+            alice,
+            "/imagine from this",
+            "hello".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+            "notes.txt",
+            "text/plain");
+    assertThat(answer(doc))
+        .isEqualTo(
+            "⚠️ reference: the file \"notes.txt\" is text/plain, not an image. Send a PNG,"
+                + " JPEG or WebP, as a photo or as a file.");
     assertThat(bfl.submits()).isEmpty();
   }
 
   @Test
-  void inAGroupEveryMessageAndEditKeepsThePaceFromTheCommandThroughVaryToAnError() throws Exception {
+  void inAGroupEveryMessageAndEditKeepsThePaceFromTheCommandThroughVaryToAnError()
+      throws Exception {
     startApp();
     TelegramContext bob = FakeTelegram.inGroup(FakeTelegram.BOB);
     telegram.sendText(bob, "/imagine@" + telegram.botUsername() + " a harbour --seed 4");
     TelegramCall first = photoIn(FakeTelegram.GROUP, 1);
-    telegram.pressButton(bob, messageId(first), first.buttonData().get(1)); // Vary: photo → question → status
-    TelegramCall ask = telegram.awaitCall("sendMessage", c -> c.json("reply_markup").path("force_reply").asBoolean());
+    telegram.pressButton(
+        bob, messageId(first), first.buttonData().get(1)); // Vary: photo → question → status
+    TelegramCall ask =
+        telegram.awaitCall(
+            "sendMessage", c -> c.json("reply_markup").path("force_reply").asBoolean());
     telegram.replyText(bob, messageId(ask), "a harbour at night");
     photoIn(FakeTelegram.GROUP, 2);
 
-    bfl.enqueue(dev.fluxbot.testkit.Scenario.moderated("Content Moderated", "Derivative Works Filter"));
-    JsonNode last = telegram.sendText(bob, "/imagine@" + telegram.botUsername() + " a famous mouse");
-    TelegramCall status = telegram.awaitCall("sendMessage", c -> replyTo(c) == last.path("message_id").asLong());
-    telegram.awaitCall("editMessageText", c -> c.param("message_id").orElse("").equals(Long.toString(messageId(status)))
-        && c.param("text").orElse("").startsWith("🚫"));
+    bfl.enqueue(
+        dev.fluxbot.testkit.Scenario.moderated("Content Moderated", "Derivative Works Filter"));
+    JsonNode last =
+        telegram.sendText(bob, "/imagine@" + telegram.botUsername() + " a famous mouse");
+    TelegramCall status =
+        telegram.awaitCall("sendMessage", c -> replyTo(c) == last.path("message_id").asLong());
+    telegram.awaitCall(
+        "editMessageText",
+        c ->
+            c.param("message_id").orElse("").equals(Long.toString(messageId(status)))
+                && c.param("text").orElse("").startsWith("🚫"));
 
-    assertThat(telegram.paceViolations()).as("the group got one message or edit every 3 s at most").isEmpty();
+    assertThat(telegram.paceViolations())
+        .as("the group got one message or edit every 3 s at most")
+        .isEmpty();
     assertThat(telegram.calls()).filteredOn(c -> c.status() == 429).isEmpty();
   }
 
@@ -462,8 +669,12 @@ class TelegramBotEndToEndTest {
     assertThat(answer(command)).startsWith("⚠️").contains("--seed");
     JsonNode empty = telegram.sendText(alice, "/imagine");
     assertThat(answer(empty)).startsWith("⚠️");
-    assertThat(telegram.calls("sendMessage")).as("one answer each, no status before it")
-        .filteredOn(c -> replyTo(c) == command.path("message_id").asLong() || replyTo(c) == empty.path("message_id").asLong())
+    assertThat(telegram.calls("sendMessage"))
+        .as("one answer each, no status before it")
+        .filteredOn(
+            c ->
+                replyTo(c) == command.path("message_id").asLong()
+                    || replyTo(c) == empty.path("message_id").asLong())
         .hasSize(2);
     assertThat(telegram.calls("editMessageText")).isEmpty();
     assertThat(bfl.submits()).isEmpty();
@@ -477,11 +688,14 @@ class TelegramBotEndToEndTest {
       awaitHeldPoll();
       app.close();
       app = null;
-      sleeper.sleep(Duration.ofSeconds(5)); // a restart takes a few seconds: the new bot's pace starts afresh
+      sleeper.sleep(
+          Duration.ofSeconds(5)); // a restart takes a few seconds: the new bot's pace starts afresh
     }
-    assertThat(logs.list).filteredOn(e -> e.getLevel().isGreaterOrEqual(ch.qos.logback.classic.Level.ERROR))
+    assertThat(logs.list)
+        .filteredOn(e -> e.getLevel().isGreaterOrEqual(ch.qos.logback.classic.Level.ERROR))
         .extracting(e -> e.getLoggerName() + ": " + e.getFormattedMessage())
-        .as("stopping while a poll is held is normal: nothing at ERROR").isEmpty();
+        .as("stopping while a poll is held is normal: nothing at ERROR")
+        .isEmpty();
   }
 
   private void awaitHeldPoll() throws InterruptedException {
@@ -493,49 +707,79 @@ class TelegramBotEndToEndTest {
   }
 
   @Test
-  void withPrivacyModeAGroupAlbumThatReachesTheBotAsOneImageIsRefusedWithWhatToDo() throws Exception {
+  void withPrivacyModeAGroupAlbumThatReachesTheBotAsOneImageIsRefusedWithWhatToDo()
+      throws Exception {
     startApp();
     TelegramContext bob = FakeTelegram.inGroup(FakeTelegram.BOB);
     String imagine = "/imagine@" + telegram.botUsername();
-    List<JsonNode> album = telegram.sendPhotos(bob, imagine + " blend these", 0,
-        List.of(TestImages.noisePng(64, 48, 1), TestImages.noisePng(48, 64, 2), TestImages.noisePng(56, 56, 3)));
-    assertThat(answer(album.get(0))).startsWith("⚠️ Only one image of this album reached me, so I did not start it.")
-        .contains("/setprivacy in @BotFather").contains("administrator");
+    List<JsonNode> album =
+        telegram.sendPhotos(
+            bob,
+            imagine + " blend these",
+            0,
+            List.of(
+                TestImages.noisePng(64, 48, 1),
+                TestImages.noisePng(48, 64, 2),
+                TestImages.noisePng(56, 56, 3)));
+    assertThat(answer(album.get(0)))
+        .startsWith("⚠️ Only one image of this album reached me, so I did not start it.")
+        .contains("/setprivacy in @BotFather")
+        .contains("administrator");
     assertThat(bfl.submits()).as("not run with one of three images").isEmpty();
 
     byte[] one = TestImages.noisePng(80, 40, 4);
     JsonNode single = telegram.sendPhotos(bob, imagine + " this one, in blue", one).get(0);
     TelegramCall photo = photoIn(FakeTelegram.GROUP, 1);
-    assertThat(replyTo(photo)).as("a single photo is not an album").isEqualTo(single.path("message_id").asLong());
+    assertThat(replyTo(photo))
+        .as("a single photo is not an album")
+        .isEqualTo(single.path("message_id").asLong());
     assertThat(sha256(Base64.getDecoder().decode(bflRef(1)))).isEqualTo(sha256(one));
 
-    List<JsonNode> unseen = telegram.sendPhotos(bob, null, 0, List.of(TestImages.noisePng(64, 48, 8),
-        TestImages.noisePng(48, 64, 9)));
-    JsonNode replyToItem = telegram.replyText(bob, unseen.get(0).path("message_id").asLong(), imagine + " the same, at dusk");
-    assertThat(answer(replyToItem)).as("a reply to an album item means the whole album, which never reached the bot")
+    List<JsonNode> unseen =
+        telegram.sendPhotos(
+            bob, null, 0, List.of(TestImages.noisePng(64, 48, 8), TestImages.noisePng(48, 64, 9)));
+    JsonNode replyToItem =
+        telegram.replyText(
+            bob, unseen.get(0).path("message_id").asLong(), imagine + " the same, at dusk");
+    assertThat(answer(replyToItem))
+        .as("a reply to an album item means the whole album, which never reached the bot")
         .startsWith("⚠️ That image is one of an album, and I do not have the album's other images");
     assertThat(bfl.submits()).hasSize(1);
 
-    telegram.setAdministrator(FakeTelegram.GROUP, telegram.botId(), true); // an administrator sees every message
-    telegram.sendPhotos(bob, imagine + " blend these", 2,
-        List.of(TestImages.noisePng(64, 48, 5), TestImages.noisePng(48, 64, 6), TestImages.noisePng(56, 56, 7)));
+    telegram.setAdministrator(
+        FakeTelegram.GROUP, telegram.botId(), true); // an administrator sees every message
+    telegram.sendPhotos(
+        bob,
+        imagine + " blend these",
+        2,
+        List.of(
+            TestImages.noisePng(64, 48, 5),
+            TestImages.noisePng(48, 64, 6),
+            TestImages.noisePng(56, 56, 7)));
     photoIn(FakeTelegram.GROUP, 2);
     assertThat(bflRef(3)).isNotNull();
   }
 
   @Test
-  void quotaAndAnAdminsQuotaShowSayTheSameIncludingCreditsHeldByImagesInProgress() throws Exception {
+  void quotaAndAnAdminsQuotaShowSayTheSameIncludingCreditsHeldByImagesInProgress()
+      throws Exception {
     startApp();
     var aliceHere = Harness.requester(FakeTelegram.ALICE);
     app.quota.reserve(aliceHere, "01JHELDJOB0000000000000000", "klein-4b", 1_500, false);
     String quota = answer(telegram.sendText(alice, "/quota"));
     long admin = Harness.ADMINS.iterator().next();
-    String show = answer(telegram.sendText(FakeTelegram.privateChat(admin), "/admin quota show " + FakeTelegram.ALICE));
+    String show =
+        answer(
+            telegram.sendText(
+                FakeTelegram.privateChat(admin), "/admin quota show " + FakeTelegram.ALICE));
     String summary = app.quota.status(aliceHere).summary();
     assertThat(summary).contains("1.5 held by images in progress");
     assertThat(quota).startsWith("You have " + summary + ". Resets ");
     assertThat(show).startsWith("User " + FakeTelegram.ALICE + " has " + summary + ";");
-    assertThat(answer(telegram.sendText(FakeTelegram.privateChat(admin), "/admin quota set 1 day " + FakeTelegram.BOB)))
+    assertThat(
+            answer(
+                telegram.sendText(
+                    FakeTelegram.privateChat(admin), "/admin quota set 1 day " + FakeTelegram.BOB)))
         .isEqualTo("Set user " + FakeTelegram.BOB + " in every chat to 1 credit per day.");
   }
 
@@ -543,24 +787,38 @@ class TelegramBotEndToEndTest {
   void aButtonOfAnImageNoLongerStoredSaysSoAtOnceWithoutAnInternalId() throws Exception {
     startApp();
     JsonNode quota = telegram.sendText(alice, "/quota");
-    long answered = telegram.awaitCall("sendMessage", c -> replyTo(c) == quota.path("message_id").asLong())
-        .result().path("message_id").asLong();
+    long answered =
+        telegram
+            .awaitCall("sendMessage", c -> replyTo(c) == quota.path("message_id").asLong())
+            .result()
+            .path("message_id")
+            .asLong();
     String gone = "01JGONEGONEGONEGONEGONEGONE";
     telegram.pressButton(alice, answered, "fx:reroll:" + gone);
     TelegramCall refusal = telegram.awaitCall("sendMessage", c -> replyTo(c) == answered);
-    assertThat(refusal.param("text").orElseThrow()).startsWith("⚠️ Reroll: this image is no longer stored here")
+    assertThat(refusal.param("text").orElseThrow())
+        .startsWith("⚠️ Reroll: this image is no longer stored here")
         .doesNotContain(gone);
     telegram.pressButton(alice, answered, "fx:file:" + gone);
-    TelegramCall noFile = telegram.awaitCall("sendMessage", c -> replyTo(c) == answered && c != refusal
-        && c.param("text").orElse("").contains("Original as file"));
+    TelegramCall noFile =
+        telegram.awaitCall(
+            "sendMessage",
+            c ->
+                replyTo(c) == answered
+                    && c != refusal
+                    && c.param("text").orElse("").contains("Original as file"));
     assertThat(noFile.param("text").orElseThrow()).doesNotContain(gone);
-    assertThat(telegram.calls("sendMessage")).as("no status first").noneMatch(c -> c.param("text").orElse("").contains("working on it"));
+    assertThat(telegram.calls("sendMessage"))
+        .as("no status first")
+        .noneMatch(c -> c.param("text").orElse("").contains("working on it"));
     assertThat(telegram.calls("editMessageText")).isEmpty();
   }
 
   /** The bot's text answer to a message. */
   private String answer(JsonNode message) {
-    return telegram.awaitCall("sendMessage", c -> replyTo(c) == message.path("message_id").asLong())
-        .param("text").orElseThrow();
+    return telegram
+        .awaitCall("sendMessage", c -> replyTo(c) == message.path("message_id").asLong())
+        .param("text")
+        .orElseThrow();
   }
 }

@@ -9,9 +9,9 @@ import java.util.stream.Collectors;
 
 /**
  * What a follow-up button carries: {@code fx:<followUpId>:<jobId>}. Every platform puts it in its
- * own field (Discord's {@code custom_id}, Telegram's {@code callback_data}, Slack's
- * {@code action_id}) with its own length limit, described by a {@link Carrier}. Clients can send
- * any data back, so decoding refuses everything else.
+ * own field (Discord's {@code custom_id}, Telegram's {@code callback_data}, Slack's {@code
+ * action_id}) with its own length limit, described by a {@link Carrier}. Clients can send any data
+ * back, so decoding refuses everything else.
  */
 public record ActionRef(FollowUp followUp, String jobId) {
   private static final String PREFIX = "fx";
@@ -48,12 +48,16 @@ public record ActionRef(FollowUp followUp, String jobId) {
     String data = PREFIX + ":" + followUp.id() + ":" + jobId;
     int length = carrier.measure(data);
     if (length > carrier.maxLength()) {
-      throw new IllegalArgumentException(carrier.limit() + "; got " + length + " for job id " + Text.quote(jobId));
+      throw new IllegalArgumentException(
+          carrier.limit() + "; got " + length + " for job id " + Text.quote(jobId));
     }
     return data;
   }
 
-  /** Reads button data back; anything but {@code fx:<followUpId>:<jobId>} within the limit is refused. */
+  /**
+   * Reads button data back; anything but {@code fx:<followUpId>:<jobId>} within the limit is
+   * refused.
+   */
   public static ActionRef decode(Carrier carrier, String data) {
     Objects.requireNonNull(data, "data");
     int length = carrier.measure(data);
@@ -62,18 +66,31 @@ public record ActionRef(FollowUp followUp, String jobId) {
     }
     String[] parts = data.split(":", -1);
     if (parts.length != 3 || !parts[0].equals(PREFIX)) {
-      throw new IllegalArgumentException(carrier.field() + ": expected fx:<followUpId>:<jobId>; got " + Text.quote(data));
+      throw new IllegalArgumentException(
+          carrier.field() + ": expected fx:<followUpId>:<jobId>; got " + Text.quote(data));
     }
-    FollowUp followUp = FollowUp.byId(parts[1]).orElseThrow(() -> new IllegalArgumentException(carrier.field()
-        + ": unknown follow-up " + Text.quote(parts[1]) + " in " + Text.quote(data) + "; known: "
-        + Arrays.stream(FollowUp.values()).map(FollowUp::id).collect(Collectors.joining(", "))));
+    FollowUp followUp =
+        FollowUp.byId(parts[1])
+            .orElseThrow(
+                () ->
+                    new IllegalArgumentException(
+                        carrier.field()
+                            + ": unknown follow-up "
+                            + Text.quote(parts[1])
+                            + " in "
+                            + Text.quote(data)
+                            + "; known: "
+                            + Arrays.stream(FollowUp.values())
+                                .map(FollowUp::id)
+                                .collect(Collectors.joining(", "))));
     return new ActionRef(followUp, parts[2]);
   }
 
   private static void checkJobId(String jobId) {
     Objects.requireNonNull(jobId, "jobId");
     if (jobId.isEmpty() || !jobId.chars().allMatch(c -> c < 128 && Character.isLetterOrDigit(c))) {
-      throw new IllegalArgumentException("job id: must be 1 or more ASCII letters and digits; got " + Text.quote(jobId));
+      throw new IllegalArgumentException(
+          "job id: must be 1 or more ASCII letters and digits; got " + Text.quote(jobId));
     }
   }
 }

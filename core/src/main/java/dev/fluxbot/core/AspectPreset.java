@@ -3,7 +3,9 @@ package dev.fluxbot.core;
 import java.util.Locale;
 import java.util.Optional;
 
-/** The ten size presets of the klein product page, at 1k. Each answers to its name and its ratio. */
+/**
+ * The ten size presets of the klein product page, at 1k. Each answers to its name and its ratio.
+ */
 public enum AspectPreset {
   SQUARE_1_1(1, 1, 1024, 1024),
   WIDESCREEN_16_9(16, 9, 1344, 768),

@@ -5,8 +5,8 @@ import java.util.Optional;
 import java.util.StringJoiner;
 
 /**
- * Picks the first backend that serves a request. When none does, the error lists each one tried
- * and why it declined, so an admin sees what to fix.
+ * Picks the first backend that serves a request. When none does, the error lists each one tried and
+ * why it declined, so an admin sees what to fix.
  *
  * <p>A backend that implements {@link Claiming} keeps the requests it claims to itself: when it
  * declines one of them, no later backend is asked and its reason leads the error (a local runtime
@@ -15,7 +15,9 @@ import java.util.StringJoiner;
 public final class BackendRouter {
   private final List<ImageBackend> backends;
 
-  /** A backend that owns some requests: when it refuses one it claims, later backends are not asked. */
+  /**
+   * A backend that owns some requests: when it refuses one it claims, later backends are not asked.
+   */
   public interface Claiming {
     /** Whether {@code request} must run here or nowhere; a cheap check of local state, no I/O. */
     boolean claims(GenerationRequest request);
@@ -41,16 +43,21 @@ public final class BackendRouter {
         return backend;
       }
       if (backend instanceof Claiming claiming && claiming.claims(request)) {
-        throw new UserError(UserError.Code.BACKEND_UNAVAILABLE, capitalized(refusal.get()) + ". No other backend runs "
-            + request.model().id() + " here; try again in a minute, or tell an admin if it lasts.");
+        throw new UserError(
+            UserError.Code.BACKEND_UNAVAILABLE,
+            capitalized(refusal.get())
+                + ". No other backend runs "
+                + request.model().id()
+                + " here; try again in a minute, or tell an admin if it lasts.");
       }
       tried.add(backend.name() + ": " + refusal.get());
     }
     if (backends.isEmpty()) {
       tried.add("none are configured");
     }
-    throw new UserError(UserError.Code.BACKEND_UNAVAILABLE, "No image backend can run " + request.model().id()
-        + " right now. Tried: " + tried + ".");
+    throw new UserError(
+        UserError.Code.BACKEND_UNAVAILABLE,
+        "No image backend can run " + request.model().id() + " right now. Tried: " + tried + ".");
   }
 
   private static String capitalized(String text) {

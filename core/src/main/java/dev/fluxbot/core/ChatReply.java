@@ -6,7 +6,10 @@ package dev.fluxbot.core;
  */
 public interface ChatReply {
 
-  /** A reply that tells nobody: for work whose answer goes nowhere (a benchmark, a job this process cannot deliver). */
+  /**
+   * A reply that tells nobody: for work whose answer goes nowhere (a benchmark, a job this process
+   * cannot deliver).
+   */
   static ChatReply silent() {
     return Silent.INSTANCE;
   }

@@ -20,13 +20,13 @@ import org.slf4j.LoggerFactory;
  *
  * <ol>
  *   <li>a {@code PASSIVE} checkpoint, which copies what it can while writers go on (the slow part,
- *       with the forced writes), whenever {@link #EVERY_COMMITS} commits have happened or
- *       {@link #PERIOD_MILLIS} has passed with at least one;
+ *       with the forced writes), whenever {@link #EVERY_COMMITS} commits have happened or {@link
+ *       #PERIOD_MILLIS} has passed with at least one;
  *   <li>when the WAL is longer than {@link #CATCH_UP_PAGES} (writers never paused long enough for
- *       the checkpoint to reach the WAL's end, so SQLite could not start it over), a second
- *       {@code PASSIVE} checkpoint holding the process's writer lock. It has little left to copy,
- *       since the first one just ran, and no writer of this process adds to the WAL meanwhile, so
- *       it reaches the end and the next writer starts the WAL from its beginning: the WAL stays
+ *       the checkpoint to reach the WAL's end, so SQLite could not start it over), a second {@code
+ *       PASSIVE} checkpoint holding the process's writer lock. It has little left to copy, since
+ *       the first one just ran, and no writer of this process adds to the WAL meanwhile, so it
+ *       reaches the end and the next writer starts the WAL from its beginning: the WAL stays
  *       bounded under any load. ({@code RESTART} would do the same but waits for readers through
  *       SQLite's busy handler, which sleeps for milliseconds at a time, all of it under the lock.)
  * </ol>
@@ -110,7 +110,10 @@ final class Checkpointer {
         checkpointOnce();
       } catch (SQLException | RuntimeException e) {
         if (!closed) {
-          log.warn("database {}: WAL checkpoint failed ({}); trying again shortly", description, e.toString());
+          log.warn(
+              "database {}: WAL checkpoint failed ({}); trying again shortly",
+              description,
+              e.toString());
         }
       }
     }
@@ -118,7 +121,8 @@ final class Checkpointer {
 
   /** One round: PASSIVE, then RESTART if the WAL is still long. Returns the WAL pages left. */
   int checkpointOnce() throws SQLException {
-    try (Connection c = dataSource.getConnection(); Statement st = c.createStatement()) {
+    try (Connection c = dataSource.getConnection();
+        Statement st = c.createStatement()) {
       int pages = checkpoint(st, "PASSIVE");
       rounds.incrementAndGet();
       if (pages > catchUpPages) {
@@ -149,7 +153,8 @@ final class Checkpointer {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    try (Connection c = dataSource.getConnection(); Statement st = c.createStatement()) {
+    try (Connection c = dataSource.getConnection();
+        Statement st = c.createStatement()) {
       checkpoint(st, "TRUNCATE"); // leave a short WAL behind
     } catch (SQLException | RuntimeException e) {
       log.debug("database {}: final checkpoint skipped: {}", description, e.toString());

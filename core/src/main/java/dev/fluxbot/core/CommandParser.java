@@ -14,13 +14,14 @@ import java.util.regex.Pattern;
  *
  * <p>Flags ({@code --ar 16:9}, {@code --seed=7}, or with an em dash as phones type it) may stand
  * anywhere in the text; what is left is the prompt. A JSON object and a closed double-quoted span
- * are opaque: flags inside them are prompt text. Native options win over flags in the text.
- * Every refusal is a {@link UserError} naming the field, the rule and the value.
+ * are opaque: flags inside them are prompt text. Native options win over flags in the text. Every
+ * refusal is a {@link UserError} naming the field, the rule and the value.
  */
 public final class CommandParser {
 
   /** What an admin configures about parsing. */
-  public record Settings(String defaultModel, int maxPromptLength, int maxSafetyTolerance, ImageType defaultFormat) {
+  public record Settings(
+      String defaultModel, int maxPromptLength, int maxSafetyTolerance, ImageType defaultFormat) {
     public static final int DEFAULT_SAFETY = 2;
 
     public Settings {
@@ -30,7 +31,8 @@ public final class CommandParser {
         throw new IllegalArgumentException("maxPromptLength must be >= 1: " + maxPromptLength);
       }
       if (maxSafetyTolerance < 0 || maxSafetyTolerance > 5) {
-        throw new IllegalArgumentException("maxSafetyTolerance must be 0..5: " + maxSafetyTolerance);
+        throw new IllegalArgumentException(
+            "maxSafetyTolerance must be 0..5: " + maxSafetyTolerance);
       }
     }
 
@@ -77,35 +79,54 @@ public final class CommandParser {
    * @param referenceCount how many images are attached
    * @throws UserError for anything a user can get wrong
    */
-  public GenerationRequest parse(String text, Map<String, String> nativeOptions, int referenceCount) {
+  public GenerationRequest parse(
+      String text, Map<String, String> nativeOptions, int referenceCount) {
     return parse(text, nativeOptions, referenceCount, Context.NONE);
   }
 
   /** Like {@link #parse(String, Map, int)}, with the user's defaults and the scope's settings. */
-  public GenerationRequest parse(String text, Map<String, String> nativeOptions, int referenceCount, Context context) {
+  public GenerationRequest parse(
+      String text, Map<String, String> nativeOptions, int referenceCount, Context context) {
     Objects.requireNonNull(text, "text");
     Objects.requireNonNull(context, "context");
     Objects.requireNonNull(nativeOptions, "nativeOptions");
     checkLength(text);
     CommandScanner.Result scanned = CommandScanner.scan(text);
     Map<CommandOption, Value> values = flagValues(scanned);
-    nativeOptions.forEach((name, value) -> {
-      CommandOption option = CommandOption.byName(name).orElseThrow(() -> new UserError(
-          UserError.Code.UNKNOWN_OPTION, "Unknown option " + Text.quote(name) + "; known options: "
-          + CommandOption.knownNames() + "."));
-      if (value != null) {
-        values.put(option, new Value(option.id(), value));
-      }
-    });
-    context.defaults().forEach((name, value) -> CommandOption.byName(name)
-        .ifPresent(option -> values.putIfAbsent(option, new Value("your default " + option.id(), value))));
+    nativeOptions.forEach(
+        (name, value) -> {
+          CommandOption option =
+              CommandOption.byName(name)
+                  .orElseThrow(
+                      () ->
+                          new UserError(
+                              UserError.Code.UNKNOWN_OPTION,
+                              "Unknown option "
+                                  + Text.quote(name)
+                                  + "; known options: "
+                                  + CommandOption.knownNames()
+                                  + "."));
+          if (value != null) {
+            values.put(option, new Value(option.id(), value));
+          }
+        });
+    context
+        .defaults()
+        .forEach(
+            (name, value) ->
+                CommandOption.byName(name)
+                    .ifPresent(
+                        option ->
+                            values.putIfAbsent(
+                                option, new Value("your default " + option.id(), value))));
     return build(scanned.prompt(), values, referenceCount, context);
   }
 
   /**
    * The text typed for Vary: parsed with the same grammar and rules as {@code /imagine}, where each
    * flag typed wins and every option not typed keeps the original job's value (its seed too, unless
-   * {@code --seed} is given). The size stays unless {@code --ar}, {@code --size} or {@code --res} is typed.
+   * {@code --seed} is given). The size stays unless {@code --ar}, {@code --size} or {@code --res}
+   * is typed.
    *
    * @throws UserError for anything {@code /imagine} would refuse
    */
@@ -115,7 +136,8 @@ public final class CommandParser {
     checkLength(text);
     CommandScanner.Result scanned = CommandScanner.scan(text);
     Map<CommandOption, Value> values = flagValues(scanned);
-    boolean sizeTyped = values.containsKey(CommandOption.AR) || values.containsKey(CommandOption.SIZE);
+    boolean sizeTyped =
+        values.containsKey(CommandOption.AR) || values.containsKey(CommandOption.SIZE);
     boolean resTyped = values.containsKey(CommandOption.RES);
     inherit(values, CommandOption.MODEL, original.model().id());
     ModelSpec model = model(values.get(CommandOption.MODEL));
@@ -135,12 +157,18 @@ public final class CommandParser {
     if (!sizeTyped && resTyped && original.size() != null) {
       inherit(values, CommandOption.AR, original.size().width() + ":" + original.size().height());
     }
-    GenerationRequest varied = build(scanned.prompt(), values, original.referenceCount(), Context.NONE);
+    GenerationRequest varied =
+        build(scanned.prompt(), values, original.referenceCount(), Context.NONE);
     if (!sizeTyped && !resTyped && original.size() != null && !model.equals(original.model())) {
-      exactSize(new Value("the original image's size", original.size().width() + "x" + original.size().height()),
+      exactSize(
+          new Value(
+              "the original image's size",
+              original.size().width() + "x" + original.size().height()),
           model.sizeRules()); // the kept size must suit the newly typed model
     }
-    return sizeTyped || resTyped ? varied : varied.withSize(original.size()); // its --res was inherited too
+    return sizeTyped || resTyped
+        ? varied
+        : varied.withSize(original.size()); // its --res was inherited too
   }
 
   private static void inherit(Map<CommandOption, Value> values, CommandOption option, String raw) {
@@ -149,8 +177,13 @@ public final class CommandParser {
 
   private void checkLength(String text) {
     if (text.length() > 4L * settings.maxPromptLength() + 1000) {
-      throw new UserError(UserError.Code.PROMPT_TOO_LONG, "prompt: at most " + settings.maxPromptLength()
-          + " characters; got " + text.length() + ". Shorten it.");
+      throw new UserError(
+          UserError.Code.PROMPT_TOO_LONG,
+          "prompt: at most "
+              + settings.maxPromptLength()
+              + " characters; got "
+              + text.length()
+              + ". Shorten it.");
     }
   }
 
@@ -159,9 +192,14 @@ public final class CommandParser {
     for (CommandScanner.Flag f : scanned.flags()) {
       Value old = values.put(f.option(), new Value(f.option().flag(), f.value()));
       if (old != null) {
-        throw new UserError(UserError.Code.INVALID_OPTION, f.option().flag()
-            + " was given twice (" + Text.quote(old.raw()) + " and " + Text.quote(f.value())
-            + "); keep one.");
+        throw new UserError(
+            UserError.Code.INVALID_OPTION,
+            f.option().flag()
+                + " was given twice ("
+                + Text.quote(old.raw())
+                + " and "
+                + Text.quote(f.value())
+                + "); keep one.");
       }
     }
     return values;
@@ -169,22 +207,43 @@ public final class CommandParser {
 
   private record Value(String field, String raw) {}
 
-  private GenerationRequest build(String prompt, Map<CommandOption, Value> v, int referenceCount, Context context) {
-    ModelSpec scopeModel = context.defaultModel() == null ? defaultModel : catalog.find(context.defaultModel()).orElse(defaultModel);
-    ModelSpec model = v.containsKey(CommandOption.MODEL) ? model(v.get(CommandOption.MODEL)) : scopeModel;
-    int maxSafety = context.maxSafety() == null ? settings.maxSafetyTolerance()
-        : Math.min(settings.maxSafetyTolerance(), context.maxSafety());
+  private GenerationRequest build(
+      String prompt, Map<CommandOption, Value> v, int referenceCount, Context context) {
+    ModelSpec scopeModel =
+        context.defaultModel() == null
+            ? defaultModel
+            : catalog.find(context.defaultModel()).orElse(defaultModel);
+    ModelSpec model =
+        v.containsKey(CommandOption.MODEL) ? model(v.get(CommandOption.MODEL)) : scopeModel;
+    int maxSafety =
+        context.maxSafety() == null
+            ? settings.maxSafetyTolerance()
+            : Math.min(settings.maxSafetyTolerance(), context.maxSafety());
     checkPrompt(prompt);
     if (referenceCount > model.maxReferences()) {
-      String more = catalog.models().stream()
-          .filter(m -> m.maxReferences() >= referenceCount && !m.preview())
-          .map(ModelSpec::id).findFirst().map(id -> " or use --model " + id).orElse("");
-      throw new UserError(UserError.Code.TOO_MANY_REFERENCES, "references: " + model.id()
-          + " takes at most " + model.maxReferences() + " reference images; got " + referenceCount
-          + ". Remove " + (referenceCount - model.maxReferences()) + more + ".");
+      String more =
+          catalog.models().stream()
+              .filter(m -> m.maxReferences() >= referenceCount && !m.preview())
+              .map(ModelSpec::id)
+              .findFirst()
+              .map(id -> " or use --model " + id)
+              .orElse("");
+      throw new UserError(
+          UserError.Code.TOO_MANY_REFERENCES,
+          "references: "
+              + model.id()
+              + " takes at most "
+              + model.maxReferences()
+              + " reference images; got "
+              + referenceCount
+              + ". Remove "
+              + (referenceCount - model.maxReferences())
+              + more
+              + ".");
     }
     boolean hiRes = v.containsKey(CommandOption.RES) && resolution(v.get(CommandOption.RES));
-    ImageSize size = size(v.get(CommandOption.AR), v.get(CommandOption.SIZE), model, referenceCount);
+    ImageSize size =
+        size(v.get(CommandOption.AR), v.get(CommandOption.SIZE), model, referenceCount);
     if (size != null && hiRes) {
       size = Sizes.twoK(size, model.sizeRules());
     }
@@ -198,32 +257,65 @@ public final class CommandParser {
         seed = seed(s);
       }
     }
-    Integer steps = v.containsKey(CommandOption.STEPS) ? steps(v.get(CommandOption.STEPS), model) : null;
-    Double guidance = v.containsKey(CommandOption.GUIDANCE) ? guidance(v.get(CommandOption.GUIDANCE), model) : null;
-    int safety = v.containsKey(CommandOption.SAFETY)
-        ? safety(v.get(CommandOption.SAFETY), maxSafety)
-        : Math.min(Settings.DEFAULT_SAFETY, maxSafety);
-    ImageType format = v.containsKey(CommandOption.FORMAT) ? format(v.get(CommandOption.FORMAT)) : settings.defaultFormat();
+    Integer steps =
+        v.containsKey(CommandOption.STEPS) ? steps(v.get(CommandOption.STEPS), model) : null;
+    Double guidance =
+        v.containsKey(CommandOption.GUIDANCE)
+            ? guidance(v.get(CommandOption.GUIDANCE), model)
+            : null;
+    int safety =
+        v.containsKey(CommandOption.SAFETY)
+            ? safety(v.get(CommandOption.SAFETY), maxSafety)
+            : Math.min(Settings.DEFAULT_SAFETY, maxSafety);
+    ImageType format =
+        v.containsKey(CommandOption.FORMAT)
+            ? format(v.get(CommandOption.FORMAT))
+            : settings.defaultFormat();
     boolean noCache = v.containsKey(CommandOption.NO_CACHE) && flag(v.get(CommandOption.NO_CACHE));
-    return new GenerationRequest(model, prompt, size, hiRes, seed, seedFromLast, steps, guidance, safety,
-        format, referenceCount, noCache);
+    return new GenerationRequest(
+        model,
+        prompt,
+        size,
+        hiRes,
+        seed,
+        seedFromLast,
+        steps,
+        guidance,
+        safety,
+        format,
+        referenceCount,
+        noCache);
   }
 
   private void checkPrompt(String prompt) {
     if (prompt.isBlank()) {
-      throw new UserError(UserError.Code.EMPTY_PROMPT,
+      throw new UserError(
+          UserError.Code.EMPTY_PROMPT,
           "prompt: must not be empty. Describe the image, e.g. /imagine a red fox in snow --ar 16:9");
     }
     int length = prompt.codePointCount(0, prompt.length());
     if (length > settings.maxPromptLength()) {
-      throw new UserError(UserError.Code.PROMPT_TOO_LONG, "prompt: at most " + settings.maxPromptLength()
-          + " characters; got " + length + ". Shorten it by " + (length - settings.maxPromptLength()) + ".");
+      throw new UserError(
+          UserError.Code.PROMPT_TOO_LONG,
+          "prompt: at most "
+              + settings.maxPromptLength()
+              + " characters; got "
+              + length
+              + ". Shorten it by "
+              + (length - settings.maxPromptLength())
+              + ".");
     }
   }
 
   private ModelSpec model(Value v) {
-    return catalog.find(v.raw()).orElseThrow(() -> invalid(v, "must be one of " + String.join(", ", catalog.names()),
-        "Example: --model pro"));
+    return catalog
+        .find(v.raw())
+        .orElseThrow(
+            () ->
+                invalid(
+                    v,
+                    "must be one of " + String.join(", ", catalog.names()),
+                    "Example: --model pro"));
   }
 
   private static boolean resolution(Value v) {
@@ -236,8 +328,14 @@ public final class CommandParser {
 
   private ImageSize size(Value ar, Value size, ModelSpec model, int referenceCount) {
     if (ar != null && size != null) {
-      throw new UserError(UserError.Code.INVALID_OPTION, size.field() + ": cannot be combined with "
-          + ar.field() + " (" + Text.quote(ar.raw()) + "); keep one of them.");
+      throw new UserError(
+          UserError.Code.INVALID_OPTION,
+          size.field()
+              + ": cannot be combined with "
+              + ar.field()
+              + " ("
+              + Text.quote(ar.raw())
+              + "); keep one of them.");
     }
     if (size != null) {
       return exactSize(size, model.sizeRules());
@@ -255,12 +353,15 @@ public final class CommandParser {
     }
     Matcher m = RATIO.matcher(v.raw().trim());
     if (!m.matches()) {
-      throw invalid(v, "must be W:H (like 16:9) or a preset (" + presetNames() + ")", "Example: --ar 16:9");
+      throw invalid(
+          v, "must be W:H (like 16:9) or a preset (" + presetNames() + ")", "Example: --ar 16:9");
     }
     long w = Long.parseLong(m.group(1));
     long h = Long.parseLong(m.group(2));
     if (w == 0 || h == 0 || w > h * Sizes.MAX_RATIO || h > w * Sizes.MAX_RATIO) {
-      throw invalid(v, "the ratio must lie between 1:" + Sizes.MAX_RATIO + " and " + Sizes.MAX_RATIO + ":1",
+      throw invalid(
+          v,
+          "the ratio must lie between 1:" + Sizes.MAX_RATIO + " and " + Sizes.MAX_RATIO + ":1",
           "Example: --ar 3:2");
     }
     return Sizes.ofRatio(w, h, rules);
@@ -274,12 +375,24 @@ public final class CommandParser {
     int w = Sizes.roundSide(Long.parseLong(m.group(1)), rules);
     int h = Sizes.roundSide(Long.parseLong(m.group(2)), rules);
     if (w > rules.maxSide() || h > rules.maxSide()) {
-      throw invalid(v, "each side must be at most " + rules.maxSide() + " px",
+      throw invalid(
+          v,
+          "each side must be at most " + rules.maxSide() + " px",
           "Use --size with smaller sides, or --ar for a ratio");
     }
     if ((long) w * h > rules.maxPixels()) {
-      throw invalid(v, "must be at most " + rules.maxPixels() / Sizes.ONE_MP + " MP (" + w + "x" + h + " is "
-          + String.format(Locale.ROOT, "%.2f", (double) w * h / Sizes.ONE_MP) + " MP)", "Use smaller sides");
+      throw invalid(
+          v,
+          "must be at most "
+              + rules.maxPixels() / Sizes.ONE_MP
+              + " MP ("
+              + w
+              + "x"
+              + h
+              + " is "
+              + String.format(Locale.ROOT, "%.2f", (double) w * h / Sizes.ONE_MP)
+              + " MP)",
+          "Use smaller sides");
     }
     return new ImageSize(w, h);
   }
@@ -292,7 +405,9 @@ public final class CommandParser {
         return seed;
       }
     }
-    throw invalid(v, "must be a whole number from 0 to " + GenerationRequest.MAX_SEED + ", or last",
+    throw invalid(
+        v,
+        "must be a whole number from 0 to " + GenerationRequest.MAX_SEED + ", or last",
         "Example: --seed 42");
   }
 
@@ -305,7 +420,9 @@ public final class CommandParser {
     if (s.matches("\\d{1,4}") && r.contains(Integer.parseInt(s))) {
       return Integer.parseInt(s);
     }
-    throw invalid(v, "must be a whole number from " + (int) r.min() + " to " + (int) r.max(),
+    throw invalid(
+        v,
+        "must be a whole number from " + (int) r.min() + " to " + (int) r.max(),
         "Example: --steps 28");
   }
 
@@ -318,24 +435,29 @@ public final class CommandParser {
     if (s.matches("\\d{1,3}(\\.\\d{1,6})?") && r.contains(Double.parseDouble(s))) {
       return Double.parseDouble(s);
     }
-    throw invalid(v, "must be a number from " + Text.number(r.min()) + " to " + Text.number(r.max()),
+    throw invalid(
+        v,
+        "must be a number from " + Text.number(r.min()) + " to " + Text.number(r.max()),
         "Example: --guidance 4.5");
   }
 
   private static int safety(Value v, int max) {
     String s = v.raw().trim();
     if (!s.matches("[0-5]")) {
-      throw invalid(v, "must be a whole number from 0 (strict) to 5 (permissive)", "Example: --safety 2");
+      throw invalid(
+          v, "must be a whole number from 0 (strict) to 5 (permissive)", "Example: --safety 2");
     }
     int safety = Integer.parseInt(s);
     if (safety > max) {
-      throw invalid(v, "this bot allows at most " + max + " here", "Use --safety " + max + " or lower");
+      throw invalid(
+          v, "this bot allows at most " + max + " here", "Use --safety " + max + " or lower");
     }
     return safety;
   }
 
   private static ImageType format(Value v) {
-    return ImageType.fromName(v.raw()).orElseThrow(() -> invalid(v, "must be jpeg, png or webp", "Example: --format png"));
+    return ImageType.fromName(v.raw())
+        .orElseThrow(() -> invalid(v, "must be jpeg, png or webp", "Example: --format png"));
   }
 
   private static boolean flag(Value v) {
@@ -347,13 +469,22 @@ public final class CommandParser {
   }
 
   private static UserError notFor(Value v, ModelSpec model) {
-    return new UserError(UserError.Code.INVALID_OPTION, v.field() + ": only the flex model takes it, not "
-        + model.id() + "; got " + Text.quote(v.raw()) + ". Add --model flex or drop " + v.field() + ".");
+    return new UserError(
+        UserError.Code.INVALID_OPTION,
+        v.field()
+            + ": only the flex model takes it, not "
+            + model.id()
+            + "; got "
+            + Text.quote(v.raw())
+            + ". Add --model flex or drop "
+            + v.field()
+            + ".");
   }
 
   private static UserError invalid(Value v, String rule, String fix) {
-    return new UserError(UserError.Code.INVALID_OPTION, v.field() + ": " + rule + "; got " + Text.quote(v.raw())
-        + ". " + fix + ".");
+    return new UserError(
+        UserError.Code.INVALID_OPTION,
+        v.field() + ": " + rule + "; got " + Text.quote(v.raw()) + ". " + fix + ".");
   }
 
   private static String presetNames() {

@@ -5,7 +5,8 @@ import java.util.List;
 
 /**
  * Splits command text into flags and the prompt. Flags are read only outside JSON objects and
- * closed double-quoted spans; everything else is kept verbatim, with one space where a flag was cut.
+ * closed double-quoted spans; everything else is kept verbatim, with one space where a flag was
+ * cut.
  */
 final class CommandScanner {
   record Flag(CommandOption option, String value) {}
@@ -50,10 +51,14 @@ final class CommandScanner {
 
   /** Where the flag's name begins, or -1: {@code --x}, or an em dash before a known option. */
   private int flagNameStart(int i) {
-    if (text.startsWith("--", i) && i + 2 < text.length() && Character.isLetter(text.charAt(i + 2))) {
+    if (text.startsWith("--", i)
+        && i + 2 < text.length()
+        && Character.isLetter(text.charAt(i + 2))) {
       return i + 2;
     }
-    if (text.charAt(i) == '\u2014' && i + 1 < text.length() && Character.isLetter(text.charAt(i + 1))) {
+    if (text.charAt(i) == '\u2014'
+        && i + 1 < text.length()
+        && Character.isLetter(text.charAt(i + 1))) {
       String name = text.substring(i + 1, nameEnd(i + 1));
       return CommandOption.byName(name).isPresent() ? i + 1 : -1;
     }
@@ -63,10 +68,18 @@ final class CommandScanner {
   private int readFlag(int start, int nameStart) {
     int nameEnd = nameEnd(nameStart);
     String name = text.substring(nameStart, nameEnd);
-    CommandOption option = CommandOption.byName(name).orElseThrow(() -> new UserError(
-        UserError.Code.UNKNOWN_OPTION, "Unknown option --" + Text.quote(name).replace("\"", "")
-        + "; known options: " + CommandOption.knownNames() + ". To keep the text in the prompt, "
-        + "put it in double quotes."));
+    CommandOption option =
+        CommandOption.byName(name)
+            .orElseThrow(
+                () ->
+                    new UserError(
+                        UserError.Code.UNKNOWN_OPTION,
+                        "Unknown option --"
+                            + Text.quote(name).replace("\"", "")
+                            + "; known options: "
+                            + CommandOption.knownNames()
+                            + ". To keep the text in the prompt, "
+                            + "put it in double quotes."));
     int end = nameEnd;
     String value = "";
     if (end < text.length() && text.charAt(end) == '=') {
@@ -76,8 +89,9 @@ final class CommandScanner {
     } else if (option.takesValue()) {
       int valueStart = skipSpace(end);
       if (valueStart >= text.length() || flagNameStart(valueStart) > 0) {
-        throw new UserError(UserError.Code.INVALID_OPTION, option.flag() + ": needs a value; got nothing. "
-            + "Example: " + example(option) + ".");
+        throw new UserError(
+            UserError.Code.INVALID_OPTION,
+            option.flag() + ": needs a value; got nothing. " + "Example: " + example(option) + ".");
       }
       end = valueEnd(valueStart);
       value = unquote(text.substring(valueStart, end));
@@ -112,7 +126,10 @@ final class CommandScanner {
       while (!prompt.isEmpty() && isBlank(prompt.charAt(prompt.length() - 1))) {
         prompt.setLength(prompt.length() - 1);
       }
-      if (!piece.isEmpty() && !prompt.isEmpty() && piece.charAt(0) != '\n' && prompt.charAt(prompt.length() - 1) != '\n') {
+      if (!piece.isEmpty()
+          && !prompt.isEmpty()
+          && piece.charAt(0) != '\n'
+          && prompt.charAt(prompt.length() - 1) != '\n') {
         prompt.append(' ');
       }
     }
@@ -132,7 +149,10 @@ final class CommandScanner {
   }
 
   private int nameEnd(int i) {
-    while (i < text.length() && (Character.isLetterOrDigit(text.charAt(i)) || text.charAt(i) == '-' || text.charAt(i) == '_')) {
+    while (i < text.length()
+        && (Character.isLetterOrDigit(text.charAt(i))
+            || text.charAt(i) == '-'
+            || text.charAt(i) == '_')) {
       i++;
     }
     return i;
@@ -180,7 +200,9 @@ final class CommandScanner {
     return -1;
   }
 
-  /** The index after a JSON object that starts at {@code i}, or -1 if no valid object starts there. */
+  /**
+   * The index after a JSON object that starts at {@code i}, or -1 if no valid object starts there.
+   */
   private int jsonEnd(int i) {
     int depth = 0;
     boolean inString = false;

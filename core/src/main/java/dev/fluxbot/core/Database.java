@@ -26,15 +26,16 @@ import org.slf4j.LoggerFactory;
  * <p>Writes go through {@link #transaction}: on SQLite every transaction begins IMMEDIATE (it takes
  * the write lock first, so two writers never deadlock on an upgrade), and writers of this process
  * queue on an in-process lock first: SQLite allows one writer anyway, and its own busy handler
- * waits by sleeping (1, 2, 5, 10 ms…), so the next writer would start late (docs/benchmarks.md).
- * On PostgreSQL the code locks the rows it changes. A transaction that loses a race (SQLITE_BUSY past the timeout, a
- * serialization failure or deadlock on PostgreSQL) is run again, a few times.
+ * waits by sleeping (1, 2, 5, 10 ms…), so the next writer would start late (docs/benchmarks.md). On
+ * PostgreSQL the code locks the rows it changes. A transaction that loses a race (SQLITE_BUSY past
+ * the timeout, a serialization failure or deadlock on PostgreSQL) is run again, a few times.
  *
- * <p>Transactions nest by joining: a {@link #transaction} or {@link #read} called on a thread that is
- * already inside a transaction of this database runs on that transaction's connection, and commits or
- * rolls back with it. That is how one job's writes in several stores (the job row and its credit
- * reservation; the charge, the SUCCEEDED row and the last seed) become one transaction each. Work that
- * must only happen once the data is committed (a memory cache update) goes to {@link #afterCommit}.
+ * <p>Transactions nest by joining: a {@link #transaction} or {@link #read} called on a thread that
+ * is already inside a transaction of this database runs on that transaction's connection, and
+ * commits or rolls back with it. That is how one job's writes in several stores (the job row and
+ * its credit reservation; the charge, the SUCCEEDED row and the last seed) become one transaction
+ * each. Work that must only happen once the data is committed (a memory cache update) goes to
+ * {@link #afterCommit}.
  *
  * <p>On SQLite each pooled connection keeps its prepared statements ({@link StatementCache}), and
  * connections are not retired by age (a local file needs no recycling). WAL checkpoints run on a
@@ -60,7 +61,8 @@ public final class Database implements AutoCloseable {
   private final HikariDataSource dataSource;
   private final Dialect dialect;
   private final String description;
-  private final java.util.concurrent.locks.ReentrantLock writer = new java.util.concurrent.locks.ReentrantLock();
+  private final java.util.concurrent.locks.ReentrantLock writer =
+      new java.util.concurrent.locks.ReentrantLock();
   private final ThreadLocal<Open> current = new ThreadLocal<>();
   private final StatementCache statements;
   private final Checkpointer checkpointer;
@@ -82,22 +84,25 @@ public final class Database implements AutoCloseable {
     this.dialect = dialect;
     this.description = description;
     this.statements = dialect == Dialect.SQLITE ? new StatementCache() : null;
-    this.checkpointer = dialect == Dialect.SQLITE ? new Checkpointer(dataSource, writer, description) : null;
+    this.checkpointer =
+        dialect == Dialect.SQLITE ? new Checkpointer(dataSource, writer, description) : null;
   }
-
 
   /** The embedded default: {@code <dataDir>/fluxbot.db}, created (with its folder) on first use. */
   public static Database sqlite(Path file) {
     return sqlite(file, 0);
   }
 
-  /** {@link #sqlite(Path)} with at most {@code maxConnections} pooled connections (0: the default). */
+  /**
+   * {@link #sqlite(Path)} with at most {@code maxConnections} pooled connections (0: the default).
+   */
   public static Database sqlite(Path file, int maxConnections) {
     try {
       Path parent = file.toAbsolutePath().getParent();
       Files.createDirectories(parent);
     } catch (java.io.IOException e) {
-      throw new IllegalStateException("cannot create the data folder for " + file + ": " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "cannot create the data folder for " + file + ": " + e.getMessage(), e);
     }
     return open("jdbc:sqlite:" + file.toAbsolutePath(), null, null, maxConnections);
   }
@@ -109,9 +114,9 @@ public final class Database implements AutoCloseable {
    * Creates a new SQLite file with {@link #SQLITE_PAGE_BYTES}-byte pages, in WAL mode (does nothing
    * when the file exists). A commit writes every page it changed to the WAL in full, and the
    * checkpoints force all of it to disk; a job's rows and index entries are small, so with half the
-   * page size its commits write about half the bytes (docs/benchmarks.md §4e). The page size can only
-   * be chosen before the first table exists, and before the switch to WAL, so it is done here rather
-   * than by the pool's connection settings, which may apply {@code journal_mode} first.
+   * page size its commits write about half the bytes (docs/benchmarks.md §4e). The page size can
+   * only be chosen before the first table exists, and before the switch to WAL, so it is done here
+   * rather than by the pool's connection settings, which may apply {@code journal_mode} first.
    */
   static void createSqliteFile(Path file) {
     if (Files.exists(file)) {
@@ -122,7 +127,8 @@ public final class Database implements AutoCloseable {
       st.execute("PRAGMA page_size = " + SQLITE_PAGE_BYTES);
       st.execute("PRAGMA journal_mode = WAL"); // writes the header, which fixes the page size
     } catch (SQLException e) {
-      throw new IllegalStateException("cannot create the database " + file + ": " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "cannot create the database " + file + ": " + e.getMessage(), e);
     }
   }
 
@@ -135,14 +141,18 @@ public final class Database implements AutoCloseable {
     return open(jdbcUrl, user, password, 0);
   }
 
-  /** The pool size where none is asked for: SQLite's writers and readers, and a bot's share of a PostgreSQL server. */
+  /**
+   * The pool size where none is asked for: SQLite's writers and readers, and a bot's share of a
+   * PostgreSQL server.
+   */
   static final int SQLITE_POOL = 4;
+
   static final int POSTGRES_POOL = 10;
 
   /**
-   * Like {@link #open(String, String, Secret)} with at most {@code maxConnections} pooled connections
-   * (0: the default, {@value #SQLITE_POOL} on SQLite and {@value #POSTGRES_POOL} on PostgreSQL). A
-   * PostgreSQL pool opens connections as they are needed, not all of them up front.
+   * Like {@link #open(String, String, Secret)} with at most {@code maxConnections} pooled
+   * connections (0: the default, {@value #SQLITE_POOL} on SQLite and {@value #POSTGRES_POOL} on
+   * PostgreSQL). A PostgreSQL pool opens connections as they are needed, not all of them up front.
    *
    * @throws UnavailableException when the server refuses the connection or does not answer
    * @throws IllegalStateException when the database cannot be opened or migrated for another reason
@@ -150,8 +160,10 @@ public final class Database implements AutoCloseable {
   public static Database open(String jdbcUrl, String user, Secret password, int maxConnections) {
     Objects.requireNonNull(jdbcUrl, "jdbcUrl");
     if (maxConnections < 0 || maxConnections == 1) {
-      throw new IllegalArgumentException("database pool size: must be 0 (the default) or at least 2 (a migration holds "
-          + "two connections); got " + maxConnections);
+      throw new IllegalArgumentException(
+          "database pool size: must be 0 (the default) or at least 2 (a migration holds "
+              + "two connections); got "
+              + maxConnections);
     }
     Dialect dialect = dialectOf(jdbcUrl);
     if (dialect == Dialect.SQLITE) {
@@ -174,10 +186,13 @@ public final class Database implements AutoCloseable {
       config.addDataSourceProperty("busy_timeout", "30000");
       config.addDataSourceProperty("foreign_keys", "true");
       config.addDataSourceProperty("transaction_mode", "IMMEDIATE");
-      config.addDataSourceProperty("jdbc.get_generated_keys", "false"); // else every INSERT runs a second query
-      config.setMaxLifetime(0); // keep connections (and their cached statements); a local file needs no recycling
+      config.addDataSourceProperty(
+          "jdbc.get_generated_keys", "false"); // else every INSERT runs a second query
+      config.setMaxLifetime(
+          0); // keep connections (and their cached statements); a local file needs no recycling
       config.setMinimumIdle(config.getMaximumPoolSize());
-      config.addDataSourceProperty("wal_autocheckpoint", "0"); // the Checkpointer does it, off the writers' path
+      config.addDataSourceProperty(
+          "wal_autocheckpoint", "0"); // the Checkpointer does it, off the writers' path
     } else {
       config.setMaximumPoolSize(maxConnections == 0 ? POSTGRES_POOL : maxConnections);
       config.setMinimumIdle(1);
@@ -189,7 +204,8 @@ public final class Database implements AutoCloseable {
       if (UnavailableException.isUnavailable(e)) {
         throw new UnavailableException(redact(jdbcUrl), rootMessage(e), e);
       }
-      throw new IllegalStateException("cannot open the database " + redact(jdbcUrl) + ": " + rootMessage(e), e);
+      throw new IllegalStateException(
+          "cannot open the database " + redact(jdbcUrl) + ": " + rootMessage(e), e);
     }
     Database db = new Database(ds, dialect, redact(jdbcUrl));
     try {
@@ -199,12 +215,16 @@ public final class Database implements AutoCloseable {
       }
     } catch (RuntimeException e) {
       ds.close();
-      throw new IllegalStateException("cannot migrate the database " + redact(jdbcUrl) + ": " + rootMessage(e), e);
+      throw new IllegalStateException(
+          "cannot migrate the database " + redact(jdbcUrl) + ": " + rootMessage(e), e);
     }
     return db;
   }
 
-  /** The file of a {@code jdbc:sqlite:<path>} URL; empty for in-memory databases and URLs with options. */
+  /**
+   * The file of a {@code jdbc:sqlite:<path>} URL; empty for in-memory databases and URLs with
+   * options.
+   */
   static Optional<Path> sqliteFile(String jdbcUrl) {
     String rest = jdbcUrl.substring("jdbc:sqlite:".length());
     if (rest.isEmpty() || rest.contains("?") || rest.startsWith(":") || rest.startsWith("file:")) {
@@ -221,18 +241,24 @@ public final class Database implements AutoCloseable {
     if (url.startsWith("jdbc:postgresql:")) {
       return Dialect.POSTGRESQL;
     }
-    throw new IllegalArgumentException("database URL: must start with jdbc:sqlite: or jdbc:postgresql:; got \""
-        + redact(jdbcUrl) + "\"");
+    throw new IllegalArgumentException(
+        "database URL: must start with jdbc:sqlite: or jdbc:postgresql:; got \""
+            + redact(jdbcUrl)
+            + "\"");
   }
 
   private void migrate() {
-    var result = Flyway.configure(getClass().getClassLoader())
-        .dataSource(dataSource)
-        .locations("classpath:db/migration")
-        .load()
-        .migrate();
+    var result =
+        Flyway.configure(getClass().getClassLoader())
+            .dataSource(dataSource)
+            .locations("classpath:db/migration")
+            .load()
+            .migrate();
     if (result.migrationsExecuted > 0) {
-      log.info("database {}: applied {} migration(s), now at version {}", description, result.migrationsExecuted,
+      log.info(
+          "database {}: applied {} migration(s), now at version {}",
+          description,
+          result.migrationsExecuted,
           result.targetSchemaVersion);
     }
   }
@@ -248,7 +274,8 @@ public final class Database implements AutoCloseable {
   /**
    * Runs {@code work} in one transaction, committed if it returns, rolled back if it throws. Inside
    * another transaction of this database on the same thread, it joins that one instead: what it
-   * throws then rolls back the whole transaction, so the caller must let it through, not swallow it.
+   * throws then rolls back the whole transaction, so the caller must let it through, not swallow
+   * it.
    */
   public <T> T transaction(Work<T> work) {
     Open open = current.get();
@@ -262,7 +289,8 @@ public final class Database implements AutoCloseable {
     } else {
       writer.lock();
       try {
-        requireOpen(); // under the writer lock: close() takes it, so no write runs while the pool closes
+        requireOpen(); // under the writer lock: close() takes it, so no write runs while the pool
+        // closes
         done = attempts(work);
       } finally {
         writer.unlock();
@@ -278,7 +306,9 @@ public final class Database implements AutoCloseable {
     return done.result();
   }
 
-  /** Write transactions this object committed (joined ones count once, with the one they joined). */
+  /**
+   * Write transactions this object committed (joined ones count once, with the one they joined).
+   */
   public long commits() {
     return commits.sum();
   }
@@ -341,14 +371,21 @@ public final class Database implements AutoCloseable {
           throw new StoreException("database " + description + ": " + e.getMessage(), e);
         }
         last = e;
-        log.debug("transaction lost a race ({}); attempt {} of {}", e.getSQLState(), attempt + 1, MAX_ATTEMPTS);
+        log.debug(
+            "transaction lost a race ({}); attempt {} of {}",
+            e.getSQLState(),
+            attempt + 1,
+            MAX_ATTEMPTS);
         Thread.onSpinWait();
       }
     }
     throw new StoreException("database " + description + ": " + last.getMessage(), last);
   }
 
-  /** Runs {@code work} with auto-commit, for reads and single statements; inside a transaction, in it. */
+  /**
+   * Runs {@code work} with auto-commit, for reads and single statements; inside a transaction, in
+   * it.
+   */
   public <T> T read(Work<T> work) {
     Open open = current.get();
     if (open != null) {
@@ -362,7 +399,9 @@ public final class Database implements AutoCloseable {
     }
   }
 
-  /** Carries a joined transaction's SQL failure out to the outermost one, which decides on a retry. */
+  /**
+   * Carries a joined transaction's SQL failure out to the outermost one, which decides on a retry.
+   */
   private static final class NestedFailure extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
@@ -383,7 +422,8 @@ public final class Database implements AutoCloseable {
           return true;
         }
         String m = s.getMessage() == null ? "" : s.getMessage();
-        if (dialect == Dialect.SQLITE && (m.contains("SQLITE_BUSY") || m.contains("database is locked"))) {
+        if (dialect == Dialect.SQLITE
+            && (m.contains("SQLITE_BUSY") || m.contains("database is locked"))) {
           return true;
         }
       }
@@ -399,7 +439,10 @@ public final class Database implements AutoCloseable {
     }
   }
 
-  /** The JDBC URL with any password masked, for logs and messages: {@code password=…} and {@code user:password@}. */
+  /**
+   * The JDBC URL with any password masked, for logs and messages: {@code password=…} and {@code
+   * user:password@}.
+   */
   public static String redact(String jdbcUrl) {
     return maskUserInfo(jdbcUrl.replaceAll("(?i)(password=)[^&;]*", "$1***"));
   }
@@ -415,17 +458,29 @@ public final class Database implements AutoCloseable {
    */
   public static final class UnavailableException extends IllegalStateException {
     UnavailableException(String url, String reason, Throwable cause) {
-      super("the database " + url + " " + (tooManyClients(cause)
-          ? "refused the connection because it has too many clients (" + reason + "). Run fewer fluxbot processes at "
-              + "once, lower storage.database_pool_size, or raise the server's max_connections."
-          : "did not accept a connection (" + reason + "). Check that it is running and reachable, then try again."),
+      super(
+          "the database "
+              + url
+              + " "
+              + (tooManyClients(cause)
+                  ? "refused the connection because it has too many clients ("
+                      + reason
+                      + "). Run fewer fluxbot processes at "
+                      + "once, lower storage.database_pool_size, or raise the server's max_connections."
+                  : "did not accept a connection ("
+                      + reason
+                      + "). Check that it is running and reachable, then try again."),
           cause);
     }
 
-    /** SQLSTATE class 08 (connection exception), 53300 (too many connections) or 57P03 (cannot connect now). */
+    /**
+     * SQLSTATE class 08 (connection exception), 53300 (too many connections) or 57P03 (cannot
+     * connect now).
+     */
     static boolean isUnavailable(Throwable e) {
       String state = sqlState(e);
-      return state != null && (state.startsWith("08") || state.equals("53300") || state.equals("57P03"));
+      return state != null
+          && (state.startsWith("08") || state.equals("53300") || state.equals("57P03"));
     }
 
     private static boolean tooManyClients(Throwable e) {
@@ -442,7 +497,10 @@ public final class Database implements AutoCloseable {
     }
   }
 
-  /** The innermost cause's message, with any {@code user:password@} in it masked (a driver may repeat the URL's host part). */
+  /**
+   * The innermost cause's message, with any {@code user:password@} in it masked (a driver may
+   * repeat the URL's host part).
+   */
   private static String rootMessage(Throwable e) {
     Throwable t = e;
     while (t.getCause() != null) {

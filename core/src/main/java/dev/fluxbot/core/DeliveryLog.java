@@ -17,6 +17,7 @@ import org.slf4j.LoggerFactory;
 public final class DeliveryLog {
   private static final Logger log = LoggerFactory.getLogger(DeliveryLog.class);
   private static final int PRUNE_EVERY = 256;
+
   /** Ids longer than this are cut: platform ids are far shorter. */
   static final int MAX_ID = 200;
 
@@ -43,15 +44,19 @@ public final class DeliveryLog {
       if (sincePrune.incrementAndGet() % PRUNE_EVERY == 0) {
         prune(expired);
       }
-      int changed = db.transaction(c -> {
-        try (PreparedStatement st = c.prepareStatement("INSERT INTO delivery_log (id, seen_at) VALUES (?, ?)"
-            + " ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at WHERE delivery_log.seen_at < ?")) {
-          st.setString(1, key);
-          st.setLong(2, now);
-          st.setLong(3, expired);
-          return st.executeUpdate();
-        }
-      });
+      int changed =
+          db.transaction(
+              c -> {
+                try (PreparedStatement st =
+                    c.prepareStatement(
+                        "INSERT INTO delivery_log (id, seen_at) VALUES (?, ?)"
+                            + " ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at WHERE delivery_log.seen_at < ?")) {
+                  st.setString(1, key);
+                  st.setLong(2, now);
+                  st.setLong(3, expired);
+                  return st.executeUpdate();
+                }
+              });
       return changed > 0;
     } catch (RuntimeException e) {
       log.warn("delivery log: cannot check {} ({}); running it", key, e.getMessage());
@@ -60,11 +65,13 @@ public final class DeliveryLog {
   }
 
   private void prune(long before) {
-    db.transaction(c -> {
-      try (PreparedStatement st = c.prepareStatement("DELETE FROM delivery_log WHERE seen_at < ?")) {
-        st.setLong(1, before);
-        return st.executeUpdate();
-      }
-    });
+    db.transaction(
+        c -> {
+          try (PreparedStatement st =
+              c.prepareStatement("DELETE FROM delivery_log WHERE seen_at < ?")) {
+            st.setLong(1, before);
+            return st.executeUpdate();
+          }
+        });
   }
 }

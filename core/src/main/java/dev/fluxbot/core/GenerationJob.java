@@ -20,7 +20,8 @@ public record GenerationJob(String id, GenerationRequest request, List<Reference
       throw new IllegalArgumentException("a job needs a size");
     }
     if (references.size() != request.referenceCount()) {
-      throw new IllegalArgumentException("expected " + request.referenceCount() + " references, got " + references.size());
+      throw new IllegalArgumentException(
+          "expected " + request.referenceCount() + " references, got " + references.size());
     }
   }
 

@@ -51,29 +51,64 @@ public record GenerationRequest(
   }
 
   public GenerationRequest withSeed(long newSeed) {
-    return new GenerationRequest(model, prompt, size, hiRes, newSeed, false, steps, guidance,
-        safetyTolerance, format, referenceCount, noCache);
+    return new GenerationRequest(
+        model,
+        prompt,
+        size,
+        hiRes,
+        newSeed,
+        false,
+        steps,
+        guidance,
+        safetyTolerance,
+        format,
+        referenceCount,
+        noCache);
   }
 
   public GenerationRequest withSize(ImageSize newSize) {
-    return new GenerationRequest(model, prompt, newSize, hiRes, seed, seedFromLast, steps, guidance,
-        safetyTolerance, format, referenceCount, noCache);
+    return new GenerationRequest(
+        model,
+        prompt,
+        newSize,
+        hiRes,
+        seed,
+        seedFromLast,
+        steps,
+        guidance,
+        safetyTolerance,
+        format,
+        referenceCount,
+        noCache);
   }
 
   public GenerationRequest withPrompt(String newPrompt) {
-    return new GenerationRequest(model, newPrompt, size, hiRes, seed, seedFromLast, steps, guidance,
-        safetyTolerance, format, referenceCount, noCache);
+    return new GenerationRequest(
+        model,
+        newPrompt,
+        size,
+        hiRes,
+        seed,
+        seedFromLast,
+        steps,
+        guidance,
+        safetyTolerance,
+        format,
+        referenceCount,
+        noCache);
   }
 
   /**
-   * The size once known, else the size it will most likely get (1 MP, or 2 MP at {@code 2k}),
-   * for estimates made before the references are loaded.
+   * The size once known, else the size it will most likely get (1 MP, or 2 MP at {@code 2k}), for
+   * estimates made before the references are loaded.
    */
   public ImageSize sizeOrEstimate() {
     if (size != null) {
       return size;
     }
-    return hiRes ? Sizes.twoK(AspectPreset.SQUARE_1_1.size(), model.sizeRules()) : AspectPreset.SQUARE_1_1.size();
+    return hiRes
+        ? Sizes.twoK(AspectPreset.SQUARE_1_1.size(), model.sizeRules())
+        : AspectPreset.SQUARE_1_1.size();
   }
 
   /** The estimated price in credits; references of unknown size count as 1 MP each. */
@@ -87,7 +122,10 @@ public record GenerationRequest(
 
   /** For a chat's status line: "klein-4b, 1024×1024, seed 7". */
   public String summary() {
-    return model().id() + ", " + (size() == null ? "size of the first reference" : size().width() + "×" + size().height())
-        + ", seed " + seed();
+    return model().id()
+        + ", "
+        + (size() == null ? "size of the first reference" : size().width() + "×" + size().height())
+        + ", seed "
+        + seed();
   }
 }

@@ -11,8 +11,15 @@ import java.util.Objects;
  * @param taskId the backend's own id for the task (BFL's task id), for support requests
  */
 public record GenerationResult(
-    byte[] image, ImageType type, int width, int height, long seed, BigDecimal cost, String backend,
-    String taskId, Duration elapsed) {
+    byte[] image,
+    ImageType type,
+    int width,
+    int height,
+    long seed,
+    BigDecimal cost,
+    String backend,
+    String taskId,
+    Duration elapsed) {
   public GenerationResult {
     Objects.requireNonNull(image, "image");
     Objects.requireNonNull(type, "type");
@@ -22,12 +29,30 @@ public record GenerationResult(
 
   /** The same image with another cost: what the user was charged, for the caption. */
   public GenerationResult withCost(BigDecimal newCost) {
-    return new GenerationResult(image, type, width, height, seed, newCost, backend, taskId, elapsed);
+    return new GenerationResult(
+        image, type, width, height, seed, newCost, backend, taskId, elapsed);
   }
 
   @Override
   public String toString() {
-    return "GenerationResult[" + type + " " + width + "x" + height + ", seed " + seed + ", cost " + cost
-        + ", " + backend + " " + taskId + ", " + image.length + " bytes, " + elapsed.toMillis() + " ms]";
+    return "GenerationResult["
+        + type
+        + " "
+        + width
+        + "x"
+        + height
+        + ", seed "
+        + seed
+        + ", cost "
+        + cost
+        + ", "
+        + backend
+        + " "
+        + taskId
+        + ", "
+        + image.length
+        + " bytes, "
+        + elapsed.toMillis()
+        + " ms]";
   }
 }

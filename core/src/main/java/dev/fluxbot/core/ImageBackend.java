@@ -3,8 +3,8 @@ package dev.fluxbot.core;
 import java.util.Optional;
 
 /**
- * Where images come from: the BFL API, a local klein worker. The {@link BackendRouter} asks each
- * in order and uses the first that serves a request.
+ * Where images come from: the BFL API, a local klein worker. The {@link BackendRouter} asks each in
+ * order and uses the first that serves a request.
  */
 public interface ImageBackend {
 
@@ -17,8 +17,8 @@ public interface ImageBackend {
   /**
    * Runs the job to the end, blocking (call it on a virtual thread), reporting progress on the way.
    *
-   * @throws UserError for every failure a user should hear about: moderation, a refusal by the
-   *     API, a time-out, cancellation (interruption)
+   * @throws UserError for every failure a user should hear about: moderation, a refusal by the API,
+   *     a time-out, cancellation (interruption)
    */
   GenerationResult generate(GenerationJob job, ProgressListener progress);
 
@@ -33,8 +33,8 @@ public interface ImageBackend {
   }
 
   /**
-   * Picks up a task started before a restart (reported through {@link ProgressListener#onTask})
-   * and runs it to the end without starting it again.
+   * Picks up a task started before a restart (reported through {@link ProgressListener#onTask}) and
+   * runs it to the end without starting it again.
    *
    * @throws UnsupportedOperationException where {@link #canResume()} is false
    */

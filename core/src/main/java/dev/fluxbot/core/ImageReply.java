@@ -10,7 +10,11 @@ import java.util.Objects;
  * @param cached true when it came from the seed cache (then it cost nothing)
  * @param actions the follow-up buttons to offer
  */
-public record ImageReply(String jobId, GenerationRequest request, GenerationResult result, boolean cached,
+public record ImageReply(
+    String jobId,
+    GenerationRequest request,
+    GenerationResult result,
+    boolean cached,
     List<FollowUp> actions) {
   public ImageReply {
     Objects.requireNonNull(jobId, "jobId");
@@ -19,7 +23,10 @@ public record ImageReply(String jobId, GenerationRequest request, GenerationResu
     actions = List.copyOf(actions);
   }
 
-  /** The buttons under an image; {@link ActionRef} carries one with its job as {@code fx:<id>:<jobId>}. */
+  /**
+   * The buttons under an image; {@link ActionRef} carries one with its job as {@code
+   * fx:<id>:<jobId>}.
+   */
   public enum FollowUp {
     REROLL("reroll", "Reroll"),
     VARY("vary", "Vary"),

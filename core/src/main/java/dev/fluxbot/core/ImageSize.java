@@ -4,7 +4,8 @@ package dev.fluxbot.core;
 public record ImageSize(int width, int height) {
   public ImageSize {
     if (width <= 0 || height <= 0) {
-      throw new IllegalArgumentException("width and height must be positive: " + width + "x" + height);
+      throw new IllegalArgumentException(
+          "width and height must be positive: " + width + "x" + height);
     }
   }
 

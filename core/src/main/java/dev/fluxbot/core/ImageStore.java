@@ -5,10 +5,10 @@ import java.nio.file.Path;
 import java.util.Optional;
 
 /**
- * Content-addressed image bytes: an image's name is the lowercase hex SHA-256 of its bytes, so
- * the same image is stored once however many cache entries and jobs refer to it. Every method
- * may block on disk I/O; a hash that is not 64 lowercase hex digits is refused
- * ({@link IllegalArgumentException}) before anything is touched.
+ * Content-addressed image bytes: an image's name is the lowercase hex SHA-256 of its bytes, so the
+ * same image is stored once however many cache entries and jobs refer to it. Every method may block
+ * on disk I/O; a hash that is not 64 lowercase hex digits is refused ({@link
+ * IllegalArgumentException}) before anything is touched.
  */
 public interface ImageStore extends AutoCloseable {
   /**
@@ -25,7 +25,9 @@ public interface ImageStore extends AutoCloseable {
 
   boolean contains(String hash);
 
-  /** Forces what was written to disk and releases the store's files; reads may still work after it. */
+  /**
+   * Forces what was written to disk and releases the store's files; reads may still work after it.
+   */
   @Override
   default void close() {}
 

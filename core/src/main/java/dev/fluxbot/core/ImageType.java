@@ -33,7 +33,9 @@ public enum ImageType {
     return extension;
   }
 
-  /** Parses a user's format name: {@code jpeg}, {@code jpg}, {@code png}, {@code webp}, any case. */
+  /**
+   * Parses a user's format name: {@code jpeg}, {@code jpg}, {@code png}, {@code webp}, any case.
+   */
   public static Optional<ImageType> fromName(String name) {
     String n = name.trim().toLowerCase(Locale.ROOT);
     return switch (n) {

@@ -12,8 +12,12 @@ import java.util.Objects;
  * @param attachments reference images in order, not yet fetched
  * @param context the user's defaults and the scope's settings
  */
-public record ImagineCommand(Requester requester, String text, Map<String, String> options,
-    List<ImageSource> attachments, CommandParser.Context context) {
+public record ImagineCommand(
+    Requester requester,
+    String text,
+    Map<String, String> options,
+    List<ImageSource> attachments,
+    CommandParser.Context context) {
   public ImagineCommand {
     Objects.requireNonNull(requester, "requester");
     Objects.requireNonNull(text, "text");
@@ -23,7 +27,11 @@ public record ImagineCommand(Requester requester, String text, Map<String, Strin
   }
 
   /** A command with no user defaults and no scope settings. */
-  public ImagineCommand(Requester requester, String text, Map<String, String> options, List<ImageSource> attachments) {
+  public ImagineCommand(
+      Requester requester,
+      String text,
+      Map<String, String> options,
+      List<ImageSource> attachments) {
     this(requester, text, options, attachments, CommandParser.Context.NONE);
   }
 }

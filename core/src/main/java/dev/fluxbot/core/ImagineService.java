@@ -21,9 +21,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The imagine pipeline every platform shares: parse, recall or draw the seed, load the
- * references, answer from the seed cache when it can, reserve credits, store the job, queue it
- * fairly, run it on the first backend that serves it, store the image, settle the credits, reply.
+ * The imagine pipeline every platform shares: parse, recall or draw the seed, load the references,
+ * answer from the seed cache when it can, reserve credits, store the job, queue it fairly, run it
+ * on the first backend that serves it, store the image, settle the credits, reply.
  *
  * <p>Nothing is lost on a crash: the job row is written before the job is queued, the backend's
  * task is written as soon as it exists, and {@link #resumeUnfinished} picks up both after a
@@ -41,7 +41,9 @@ public final class ImagineService {
    * @param cacheHitMilli what an answer from the seed cache costs (default 0: free)
    */
   public record Settings(long localImageMilli, long cacheHitMilli, List<Duration> deliveryRetries) {
-    /** Waits before each new try of a failed delivery; after the last, the next start tries again. */
+    /**
+     * Waits before each new try of a failed delivery; after the last, the next start tries again.
+     */
     public static final List<Duration> DEFAULT_DELIVERY_RETRIES =
         List.of(Duration.ofSeconds(2), Duration.ofSeconds(10), Duration.ofSeconds(60));
 
@@ -62,8 +64,16 @@ public final class ImagineService {
   static final int MAX_DELIVERY_ATTEMPTS = 20;
 
   /** Everything the pipeline uses; one seam each. */
-  public record Parts(CommandParser parser, ReferenceLoader references, BackendRouter router, SeedHistory seeds,
-      JobStore jobs, QuotaService quota, SeedCache cache, ImageStore images, JobScheduler scheduler) {
+  public record Parts(
+      CommandParser parser,
+      ReferenceLoader references,
+      BackendRouter router,
+      SeedHistory seeds,
+      JobStore jobs,
+      QuotaService quota,
+      SeedCache cache,
+      ImageStore images,
+      JobScheduler scheduler) {
     public Parts {
       Objects.requireNonNull(parser, "parser");
       Objects.requireNonNull(references, "references");
@@ -77,18 +87,19 @@ public final class ImagineService {
     }
   }
 
-
   /** A queued or running job's listeners, so a cancel can answer them. */
   private record Pending(ChatReply reply, CompletableFuture<ImageReply> done) {}
 
-  private final java.util.concurrent.ConcurrentMap<String, Pending> pending = new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.concurrent.ConcurrentMap<String, Pending> pending =
+      new java.util.concurrent.ConcurrentHashMap<>();
   private final Parts p;
   private final Settings settings;
   private final InstantSource clock;
   private final RandomGenerator random;
   private final JobIds jobIds;
 
-  public ImagineService(Parts parts, Settings settings, InstantSource clock, RandomGenerator random) {
+  public ImagineService(
+      Parts parts, Settings settings, InstantSource clock, RandomGenerator random) {
     this.p = Objects.requireNonNull(parts, "parts");
     this.settings = Objects.requireNonNull(settings, "settings");
     this.clock = Objects.requireNonNull(clock, "clock");
@@ -98,7 +109,8 @@ public final class ImagineService {
 
   /** Parses without running anything: for {@code --dry-run} and for checking a command early. */
   public GenerationRequest plan(ImagineCommand command) {
-    return p.parser().parse(command.text(), command.options(), command.attachments().size(), command.context());
+    return p.parser()
+        .parse(command.text(), command.options(), command.attachments().size(), command.context());
   }
 
   /**
@@ -112,12 +124,13 @@ public final class ImagineService {
   }
 
   /**
-   * {@link #submit} for a caller that has a thread of its own for this command (each platform
-   * gives every command one): a job that can start at once runs on the calling thread, and the
-   * future is complete when this returns; a job that must wait is queued fairly and this returns at
-   * once. Saves a queue-free job the two thread hand-offs of {@link #submit}.
+   * {@link #submit} for a caller that has a thread of its own for this command (each platform gives
+   * every command one): a job that can start at once runs on the calling thread, and the future is
+   * complete when this returns; a job that must wait is queued fairly and this returns at once.
+   * Saves a queue-free job the two thread hand-offs of {@link #submit}.
    */
-  public CompletableFuture<ImageReply> runOrSubmit(ImagineCommand command, ChatReply reply, String replyAddress) {
+  public CompletableFuture<ImageReply> runOrSubmit(
+      ImagineCommand command, ChatReply reply, String replyAddress) {
     return submit(command, reply, replyAddress, true);
   }
 
@@ -128,17 +141,27 @@ public final class ImagineService {
    * @param replyAddress the adapter's own JSON saying where the answer goes, kept with the job so
    *     it can be delivered after a restart
    */
-  public CompletableFuture<ImageReply> submit(ImagineCommand command, ChatReply reply, String replyAddress) {
+  public CompletableFuture<ImageReply> submit(
+      ImagineCommand command, ChatReply reply, String replyAddress) {
     return submit(command, reply, replyAddress, false);
   }
 
-  private CompletableFuture<ImageReply> submit(ImagineCommand command, ChatReply reply, String replyAddress,
-      boolean callerRuns) {
+  private CompletableFuture<ImageReply> submit(
+      ImagineCommand command, ChatReply reply, String replyAddress, boolean callerRuns) {
     String jobId = jobIds.next();
     try {
       GenerationRequest request = withSeed(plan(command), command.requester());
-      return start(jobId, command.requester(), command.text(), request, command.attachments(), reply, replyAddress,
-          null, null, callerRuns);
+      return start(
+          jobId,
+          command.requester(),
+          command.text(),
+          request,
+          command.attachments(),
+          reply,
+          replyAddress,
+          null,
+          null,
+          callerRuns);
     } catch (RuntimeException e) {
       return failed(jobId, e, reply);
     }
@@ -152,72 +175,143 @@ public final class ImagineService {
    *
    * @param prompt the new prompt for {@code VARY} and {@code USE_AS_REFERENCE}; ignored otherwise
    */
-  public CompletableFuture<ImageReply> followUp(Requester who, String parentJobId, ImageReply.FollowUp action,
-      String prompt, ChatReply reply, String replyAddress) {
+  public CompletableFuture<ImageReply> followUp(
+      Requester who,
+      String parentJobId,
+      ImageReply.FollowUp action,
+      String prompt,
+      ChatReply reply,
+      String replyAddress) {
     String jobId = jobIds.next();
     try {
-      JobStore.Job parent = p.jobs().find(parentJobId).orElseThrow(() -> new UserError(UserError.Code.INVALID_OPTION,
-          "That image's job is not known here any more (it may have been removed). Start a new /imagine."));
+      JobStore.Job parent =
+          p.jobs()
+              .find(parentJobId)
+              .orElseThrow(
+                  () ->
+                      new UserError(
+                          UserError.Code.INVALID_OPTION,
+                          "That image's job is not known here any more (it may have been removed). Start a new /imagine."));
       GenerationRequest base = parent.request();
       List<ImageSource> refs = storedImages(parent.referenceHashes(), "reference");
-      GenerationRequest request = switch (action) {
-        case REROLL -> base.withSeed(drawSeed());
-        case VARY -> withSeed(p.parser().vary(base, promptFor(action, prompt)), who);
-        case UPSCALE_2K -> base.hiRes() ? base : upscaled(base);
-        case USE_AS_REFERENCE -> {
-          if (parent.imageHash() == null) {
-            throw new UserError(UserError.Code.INVALID_REFERENCE, "Use as reference: that job made no image (it ended "
-                + parent.state().name().toLowerCase(java.util.Locale.ROOT) + "). Attach an image to a new /imagine.");
-          }
-          refs = storedImages(List.of(parent.imageHash()), "image");
-          GenerationRequest asked = p.parser().parse(promptFor(action, prompt), java.util.Map.of(), 1,
-              new CommandParser.Context(java.util.Map.of("model", base.model().id()), null, null));
-          yield withSeed(asked, who);
-        }
-      };
-      return start(jobId, who, request.prompt(), request, refs, reply, replyAddress, parentJobId, action, true);
+      GenerationRequest request =
+          switch (action) {
+            case REROLL -> base.withSeed(drawSeed());
+            case VARY -> withSeed(p.parser().vary(base, promptFor(action, prompt)), who);
+            case UPSCALE_2K -> base.hiRes() ? base : upscaled(base);
+            case USE_AS_REFERENCE -> {
+              if (parent.imageHash() == null) {
+                throw new UserError(
+                    UserError.Code.INVALID_REFERENCE,
+                    "Use as reference: that job made no image (it ended "
+                        + parent.state().name().toLowerCase(java.util.Locale.ROOT)
+                        + "). Attach an image to a new /imagine.");
+              }
+              refs = storedImages(List.of(parent.imageHash()), "image");
+              GenerationRequest asked =
+                  p.parser()
+                      .parse(
+                          promptFor(action, prompt),
+                          java.util.Map.of(),
+                          1,
+                          new CommandParser.Context(
+                              java.util.Map.of("model", base.model().id()), null, null));
+              yield withSeed(asked, who);
+            }
+          };
+      return start(
+          jobId,
+          who,
+          request.prompt(),
+          request,
+          refs,
+          reply,
+          replyAddress,
+          parentJobId,
+          action,
+          true);
     } catch (RuntimeException e) {
       return failed(jobId, e, reply);
     }
   }
 
-  private CompletableFuture<ImageReply> start(String jobId, Requester who, String text, GenerationRequest planned,
-      List<ImageSource> sources, ChatReply reply, String replyAddress, String parentJobId, ImageReply.FollowUp followUp,
+  private CompletableFuture<ImageReply> start(
+      String jobId,
+      Requester who,
+      String text,
+      GenerationRequest planned,
+      List<ImageSource> sources,
+      ChatReply reply,
+      String replyAddress,
+      String parentJobId,
+      ImageReply.FollowUp followUp,
       boolean callerRuns) {
     if (!who.isOperator()) {
-      p.quota().reserve(who, jobId, planned.model().id(), 0, false); // holds nothing; refuses a banned user early
+      p.quota()
+          .reserve(
+              who,
+              jobId,
+              planned.model().id(),
+              0,
+              false); // holds nothing; refuses a banned user early
     }
     reply.accepted(jobId, planned);
     List<ReferenceImage> refs = p.references().fetchAll(sources);
     GenerationRequest request = withSize(planned, refs);
     List<String> refHashes = refs.stream().map(ReferenceImage::sha256).toList();
-    String fingerprint = request.model().preview() ? null : SeedCache.fingerprint(request, refHashes);
+    String fingerprint =
+        request.model().preview() ? null : SeedCache.fingerprint(request, refHashes);
     if (fingerprint != null && !request.noCache()) {
       Optional<SeedCache.CachedImage> hit = p.cache().lookup(fingerprint);
       if (hit.isPresent()) {
         return CompletableFuture.completedFuture(
-            deliverCached(jobId, who, text, request, refHashes, replyAddress, parentJobId, followUp, hit.get(), reply));
+            deliverCached(
+                jobId,
+                who,
+                text,
+                request,
+                refHashes,
+                replyAddress,
+                parentJobId,
+                followUp,
+                hit.get(),
+                reply));
       }
     }
     ImageBackend backend = p.router().route(request);
     long estimate = estimateMilli(request, refs, backend);
     refs.forEach(r -> p.images().put(r.bytes()));
-    JobStore.Job job = JobStore.Job.queued(jobId, who, text, request, refHashes, replyAddress, fingerprint, estimate,
-        parentJobId, followUp, clock.instant());
+    JobStore.Job job =
+        JobStore.Job.queued(
+            jobId,
+            who,
+            text,
+            request,
+            refHashes,
+            replyAddress,
+            fingerprint,
+            estimate,
+            parentJobId,
+            followUp,
+            clock.instant());
     // A caller that waits for the job anyway runs it here if it can start now; then the job row is
     // created already RUNNING, one commit fewer than QUEUED and then RUNNING.
     JobScheduler.Slot here = callerRuns ? startHere(jobId, who, backend) : null;
     try {
-      p.jobs().atomically(() -> { // the hold and the job row: both or neither
-        if (!who.isOperator()) {
-          p.quota().reserve(who, jobId, request.model().id(), estimate, backend.spendsBflCredits());
-        }
-        p.jobs().create(job);
-        if (here != null) {
-          p.jobs().markRunning(jobId, backend.name());
-        }
-        return null;
-      });
+      p.jobs()
+          .atomically(
+              () -> { // the hold and the job row: both or neither
+                if (!who.isOperator()) {
+                  p.quota()
+                      .reserve(
+                          who, jobId, request.model().id(), estimate, backend.spendsBflCredits());
+                }
+                p.jobs().create(job);
+                if (here != null) {
+                  p.jobs().markRunning(jobId, backend.name());
+                }
+                return null;
+              });
     } catch (RuntimeException e) {
       if (here != null) {
         here.release();
@@ -233,10 +327,15 @@ public final class ImagineService {
     return done;
   }
 
-  /** A slot for the job on this thread if it can start at once; null if it must queue (or the scheduler refuses it: then queueing reports why). */
+  /**
+   * A slot for the job on this thread if it can start at once; null if it must queue (or the
+   * scheduler refuses it: then queueing reports why).
+   */
   private JobScheduler.Slot startHere(String jobId, Requester who, ImageBackend backend) {
     try {
-      return p.scheduler().tryStart(jobId, who.key(), backend.name(), JobScheduler.Listener.NONE).orElse(null);
+      return p.scheduler()
+          .tryStart(jobId, who.key(), backend.name(), JobScheduler.Listener.NONE)
+          .orElse(null);
     } catch (IllegalStateException e) {
       return null;
     }
@@ -250,21 +349,27 @@ public final class ImagineService {
     return done;
   }
 
-  private CompletableFuture<ImageReply> enqueue(JobStore.Job job, GenerationJob work, ImageBackend backend,
-      BackendTask resumeTask, ChatReply reply, boolean callerRuns) {
+  private CompletableFuture<ImageReply> enqueue(
+      JobStore.Job job,
+      GenerationJob work,
+      ImageBackend backend,
+      BackendTask resumeTask,
+      ChatReply reply,
+      boolean callerRuns) {
     CompletableFuture<ImageReply> done = track(job, reply);
-    JobScheduler.Listener listener = new JobScheduler.Listener() {
-      @Override
-      public void queued(int position) {
-        reply.queued(position);
-      }
+    JobScheduler.Listener listener =
+        new JobScheduler.Listener() {
+          @Override
+          public void queued(int position) {
+            reply.queued(position);
+          }
 
-      @Override
-      public void started() {}
+          @Override
+          public void started() {}
 
-      @Override
-      public void finished() {}
-    };
+          @Override
+          public void finished() {}
+        };
     try {
       Runnable task = () -> run(job, work, backend, resumeTask, reply, done, false);
       if (callerRuns) {
@@ -274,8 +379,11 @@ public final class ImagineService {
       }
     } catch (IllegalStateException e) {
       log.warn("job {}: the scheduler refused it: {}", job.id(), e.getMessage());
-      UserError error = new UserError(UserError.Code.BACKEND_UNAVAILABLE,
-          "The bot cannot take new images right now; try again in a minute.", e);
+      UserError error =
+          new UserError(
+              UserError.Code.BACKEND_UNAVAILABLE,
+              "The bot cannot take new images right now; try again in a minute.",
+              e);
       settleFailure(job.id(), error);
       reply.failed(error);
       done.completeExceptionally(error);
@@ -283,53 +391,90 @@ public final class ImagineService {
     return done;
   }
 
-  /** @param markedRunning whether the job's row already says RUNNING (created so, by a job started at once) */
-  private void run(JobStore.Job job, GenerationJob work, ImageBackend backend, BackendTask resumeTask, ChatReply reply,
-      CompletableFuture<ImageReply> done, boolean markedRunning) {
+  /**
+   * @param markedRunning whether the job's row already says RUNNING (created so, by a job started
+   *     at once)
+   */
+  private void run(
+      JobStore.Job job,
+      GenerationJob work,
+      ImageBackend backend,
+      BackendTask resumeTask,
+      ChatReply reply,
+      CompletableFuture<ImageReply> done,
+      boolean markedRunning) {
     String id = job.id();
     try {
       if (!markedRunning && !p.jobs().markRunning(id, backend.name())) {
         throw new UserError(UserError.Code.CANCELLED, "The job was cancelled before it started.");
       }
-      ProgressListener listener = new ProgressListener() {
-        @Override
-        public void onProgress(Progress progress) {
-          reply.progress(progress);
-        }
+      ProgressListener listener =
+          new ProgressListener() {
+            @Override
+            public void onProgress(Progress progress) {
+              reply.progress(progress);
+            }
 
-        @Override
-        public void onTask(BackendTask task) {
-          p.jobs().recordTask(id, task);
-        }
-      };
-      log.info("job {}: {} {} {} seed {} on {}{}", id, job.requester().key(), work.request().model().id(),
-          work.request().size(), work.seed(), backend.name(), resumeTask == null ? "" : " (resumed)");
-      GenerationResult result = resumeTask == null
-          ? backend.generate(work, listener)
-          : backend.resume(work, resumeTask, listener);
+            @Override
+            public void onTask(BackendTask task) {
+              p.jobs().recordTask(id, task);
+            }
+          };
+      log.info(
+          "job {}: {} {} {} seed {} on {}{}",
+          id,
+          job.requester().key(),
+          work.request().model().id(),
+          work.request().size(),
+          work.seed(),
+          backend.name(),
+          resumeTask == null ? "" : " (resumed)");
+      GenerationResult result =
+          resumeTask == null
+              ? backend.generate(work, listener)
+              : backend.resume(work, resumeTask, listener);
       String hash = p.images().put(result.image()); // hashed once; the cache reuses it
-      BigDecimal reported = result.cost() != null ? result.cost() : resumeTask == null ? null : resumeTask.cost();
-      long cost = reported == null ? job.estimateMilli()
-          : reported.multiply(MILLI).setScale(0, RoundingMode.HALF_UP).longValueExact();
+      BigDecimal reported =
+          result.cost() != null ? result.cost() : resumeTask == null ? null : resumeTask.cost();
+      long cost =
+          reported == null
+              ? job.estimateMilli()
+              : reported.multiply(MILLI).setScale(0, RoundingMode.HALF_UP).longValueExact();
       if (!backend.spendsBflCredits()) {
         cost = job.estimateMilli();
       }
       long charged = cost;
-      p.jobs().atomically(() -> { // the cache entry, the charge, the image's row and the last seed: all or none
-        if (job.fingerprint() != null) {
-          p.cache().putStored(job.fingerprint(), id, result.type(), result.width(), result.height(), result.image(),
-              hash);
-        }
-        p.quota().commit(id, charged);
-        p.jobs().succeed(id, charged, hash, result.type(), result.width(), result.height(), false);
-        p.seeds().remember(job.requester(), result.seed());
-        return null;
-      });
+      p.jobs()
+          .atomically(
+              () -> { // the cache entry, the charge, the image's row and the last seed: all or none
+                if (job.fingerprint() != null) {
+                  p.cache()
+                      .putStored(
+                          job.fingerprint(),
+                          id,
+                          result.type(),
+                          result.width(),
+                          result.height(),
+                          result.image(),
+                          hash);
+                }
+                p.quota().commit(id, charged);
+                p.jobs()
+                    .succeed(
+                        id, charged, hash, result.type(), result.width(), result.height(), false);
+                p.seeds().remember(job.requester(), result.seed());
+                return null;
+              });
       if (!p.images().contains(hash)) {
         p.images().put(result.image()); // a cache eviction removed it before the row above existed
       }
-      ImageReply image = new ImageReply(id, work.request(), result.withCost(BigDecimal.valueOf(charged, 3)), false,
-          List.of(ImageReply.FollowUp.values()));
+      ImageReply image =
+          new ImageReply(
+              id,
+              work.request(),
+              result.withCost(BigDecimal.valueOf(charged, 3)),
+              false,
+              List.of(ImageReply.FollowUp.values()));
       deliver(image, reply, true); // the caption shows what was charged
       done.complete(image);
     } catch (RuntimeException e) {
@@ -340,27 +485,60 @@ public final class ImagineService {
     }
   }
 
-  private ImageReply deliverCached(String jobId, Requester who, String text, GenerationRequest request,
-      List<String> refHashes, String replyAddress, String parentJobId, ImageReply.FollowUp followUp,
-      SeedCache.CachedImage hit, ChatReply reply) {
+  private ImageReply deliverCached(
+      String jobId,
+      Requester who,
+      String text,
+      GenerationRequest request,
+      List<String> refHashes,
+      String replyAddress,
+      String parentJobId,
+      ImageReply.FollowUp followUp,
+      SeedCache.CachedImage hit,
+      ChatReply reply) {
     long price = who.isOperator() ? 0 : settings.cacheHitMilli();
     if (price > 0) {
       p.quota().reserve(who, jobId, request.model().id(), price, false);
     }
-    JobStore.Job job = JobStore.Job.queued(jobId, who, text, request, refHashes, replyAddress, hit.fingerprint(), price,
-        parentJobId, followUp, clock.instant());
-    p.jobs().atomically(() -> {
-      p.jobs().create(job);
-      p.jobs().succeed(jobId, price, hit.imageHash(), hit.type(), hit.width(), hit.height(), true);
-      if (price > 0) {
-        p.quota().commit(jobId, price);
-      }
-      p.seeds().remember(who, request.seed());
-      return null;
-    });
-    GenerationResult result = new GenerationResult(hit.bytes(), hit.type(), hit.width(), hit.height(), request.seed(),
-        BigDecimal.valueOf(price).divide(MILLI), "cache", null, Duration.ZERO);
-    ImageReply image = new ImageReply(jobId, request, result, true, List.of(ImageReply.FollowUp.values()));
+    JobStore.Job job =
+        JobStore.Job.queued(
+            jobId,
+            who,
+            text,
+            request,
+            refHashes,
+            replyAddress,
+            hit.fingerprint(),
+            price,
+            parentJobId,
+            followUp,
+            clock.instant());
+    p.jobs()
+        .atomically(
+            () -> {
+              p.jobs().create(job);
+              p.jobs()
+                  .succeed(
+                      jobId, price, hit.imageHash(), hit.type(), hit.width(), hit.height(), true);
+              if (price > 0) {
+                p.quota().commit(jobId, price);
+              }
+              p.seeds().remember(who, request.seed());
+              return null;
+            });
+    GenerationResult result =
+        new GenerationResult(
+            hit.bytes(),
+            hit.type(),
+            hit.width(),
+            hit.height(),
+            request.seed(),
+            BigDecimal.valueOf(price).divide(MILLI),
+            "cache",
+            null,
+            Duration.ZERO);
+    ImageReply image =
+        new ImageReply(jobId, request, result, true, List.of(ImageReply.FollowUp.values()));
     log.info("job {}: {} answered from the seed cache", jobId, who.key());
     deliver(image, reply, false);
     return image;
@@ -378,18 +556,21 @@ public final class ImagineService {
       return true;
     }
     if (retryLater && !settings.deliveryRetries().isEmpty()) {
-      Thread.ofVirtual().name("deliver-" + image.jobId()).start(() -> {
-        for (Duration wait : settings.deliveryRetries()) {
-          try {
-            Thread.sleep(wait);
-          } catch (InterruptedException e) {
-            return;
-          }
-          if (deliverOnce(image, reply)) {
-            return;
-          }
-        }
-      });
+      Thread.ofVirtual()
+          .name("deliver-" + image.jobId())
+          .start(
+              () -> {
+                for (Duration wait : settings.deliveryRetries()) {
+                  try {
+                    Thread.sleep(wait);
+                  } catch (InterruptedException e) {
+                    return;
+                  }
+                  if (deliverOnce(image, reply)) {
+                    return;
+                  }
+                }
+              });
     }
     return false;
   }
@@ -401,7 +582,10 @@ public final class ImagineService {
       return true;
     } catch (RuntimeException e) {
       p.jobs().deliveryFailed(image.jobId());
-      log.warn("job {}: delivery failed ({}); the image is kept and delivery will be retried", image.jobId(), e.toString());
+      log.warn(
+          "job {}: delivery failed ({}); the image is kept and delivery will be retried",
+          image.jobId(),
+          e.toString());
       return false;
     }
   }
@@ -411,25 +595,42 @@ public final class ImagineService {
     if (job.imageHash() == null) {
       return Optional.empty();
     }
-    return p.images().get(job.imageHash()).map(bytes -> new ImageReply(job.id(), job.request(),
-        new GenerationResult(bytes, job.imageType(), job.width(), job.height(), job.request().seed(),
-            job.costMilli() == null ? null : BigDecimal.valueOf(job.costMilli()).divide(MILLI),
-            job.cached() ? "cache" : Objects.requireNonNullElse(job.backend(), "unknown"),
-            job.task() == null ? null : job.task().taskId(), Duration.ZERO),
-        job.cached(), List.of(ImageReply.FollowUp.values())));
+    return p.images()
+        .get(job.imageHash())
+        .map(
+            bytes ->
+                new ImageReply(
+                    job.id(),
+                    job.request(),
+                    new GenerationResult(
+                        bytes,
+                        job.imageType(),
+                        job.width(),
+                        job.height(),
+                        job.request().seed(),
+                        job.costMilli() == null
+                            ? null
+                            : BigDecimal.valueOf(job.costMilli()).divide(MILLI),
+                        job.cached()
+                            ? "cache"
+                            : Objects.requireNonNullElse(job.backend(), "unknown"),
+                        job.task() == null ? null : job.task().taskId(),
+                        Duration.ZERO),
+                    job.cached(),
+                    List.of(ImageReply.FollowUp.values())));
   }
 
   /**
    * After a restart: settles the credits of jobs that ended while nobody was looking, then picks up
-   * every unfinished job: a backend task that was started is resumed (polled, not started again),
-   * a queued job is queued again.
+   * every unfinished job: a backend task that was started is resumed (polled, not started again), a
+   * queued job is queued again.
    *
    * @param which the jobs this process should take (the CLI takes its own; the bot takes all)
    * @param replies rebuilds each job's reply from its stored address (null: deliver nowhere)
    * @return one future per resumed job
    */
-  public List<CompletableFuture<ImageReply>> resumeUnfinished(Predicate<JobStore.Job> which,
-      Function<JobStore.Job, ChatReply> replies) {
+  public List<CompletableFuture<ImageReply>> resumeUnfinished(
+      Predicate<JobStore.Job> which, Function<JobStore.Job, ChatReply> replies) {
     return resumeUnfinished(leftovers(), which, replies);
   }
 
@@ -445,15 +646,22 @@ public final class ImagineService {
     return new Leftovers(ids);
   }
 
-  /** Job ids found unfinished or undelivered when this process started; see {@link #leftovers()}. */
+  /**
+   * Job ids found unfinished or undelivered when this process started; see {@link #leftovers()}.
+   */
   public record Leftovers(Set<String> jobIds) {
     public Leftovers {
       jobIds = Set.copyOf(jobIds);
     }
   }
 
-  /** {@link #resumeUnfinished(Predicate, Function)} for the jobs read earlier by {@link #leftovers()}. */
-  public List<CompletableFuture<ImageReply>> resumeUnfinished(Leftovers leftovers, Predicate<JobStore.Job> which,
+  /**
+   * {@link #resumeUnfinished(Predicate, Function)} for the jobs read earlier by {@link
+   * #leftovers()}.
+   */
+  public List<CompletableFuture<ImageReply>> resumeUnfinished(
+      Leftovers leftovers,
+      Predicate<JobStore.Job> which,
       Function<JobStore.Job, ChatReply> replies) {
     Predicate<JobStore.Job> mine = j -> leftovers.jobIds().contains(j.id()) && which.test(j);
     settleOrphanedReservations();
@@ -473,12 +681,29 @@ public final class ImagineService {
       }
       ChatReply reply = Objects.requireNonNullElse(replies.apply(job), ChatReply.silent());
       try {
-        List<ReferenceImage> refs = p.references().fetchAll(storedImages(job.referenceHashes(), "reference"));
+        List<ReferenceImage> refs =
+            p.references().fetchAll(storedImages(job.referenceHashes(), "reference"));
         ImageBackend backend = p.router().route(job.request());
-        BackendTask task = job.state() == JobStore.State.RUNNING && job.task() != null && backend.canResume()
-            && backend.name().equals(job.task().backend()) ? job.task() : null;
-        log.info("job {}: resuming ({}, {})", job.id(), job.state(), task == null ? "queued again" : "task " + task.taskId());
-        resumed.add(enqueue(job, new GenerationJob(job.id(), job.request(), refs), backend, task, reply, false));
+        BackendTask task =
+            job.state() == JobStore.State.RUNNING
+                    && job.task() != null
+                    && backend.canResume()
+                    && backend.name().equals(job.task().backend())
+                ? job.task()
+                : null;
+        log.info(
+            "job {}: resuming ({}, {})",
+            job.id(),
+            job.state(),
+            task == null ? "queued again" : "task " + task.taskId());
+        resumed.add(
+            enqueue(
+                job,
+                new GenerationJob(job.id(), job.request(), refs),
+                backend,
+                task,
+                reply,
+                false));
       } catch (RuntimeException e) {
         resumed.add(failed(job.id(), e, reply));
       }
@@ -492,7 +717,9 @@ public final class ImagineService {
       if (job.isEmpty()) {
         p.quota().refund(r.jobId());
       } else if (job.get().state() == JobStore.State.SUCCEEDED) {
-        p.quota().commit(r.jobId(), job.get().costMilli() == null ? r.amountMilli() : job.get().costMilli());
+        p.quota()
+            .commit(
+                r.jobId(), job.get().costMilli() == null ? r.amountMilli() : job.get().costMilli());
       } else if (job.get().state().isTerminal()) {
         p.quota().refund(r.jobId());
       }
@@ -512,8 +739,10 @@ public final class ImagineService {
     }
     boolean wasScheduled = p.scheduler().cancel(jobId);
     if (job.get().state() == JobStore.State.QUEUED) {
-      UserError error = new UserError(UserError.Code.CANCELLED, "The job was cancelled before it started; "
-          + "its credits were returned.");
+      UserError error =
+          new UserError(
+              UserError.Code.CANCELLED,
+              "The job was cancelled before it started; " + "its credits were returned.");
       settleFailure(jobId, error);
       Pending waiting = pending.remove(jobId);
       if (waiting != null) {
@@ -544,15 +773,24 @@ public final class ImagineService {
       return u;
     }
     log.error("job {} failed unexpectedly", jobId, e);
-    return new UserError(UserError.Code.BACKEND_FAILED,
-        "Something went wrong on our side (job " + jobId + "); try again, and tell the admin if it repeats.", e);
+    return new UserError(
+        UserError.Code.BACKEND_FAILED,
+        "Something went wrong on our side (job "
+            + jobId
+            + "); try again, and tell the admin if it repeats.",
+        e);
   }
 
-  private long estimateMilli(GenerationRequest request, List<ReferenceImage> refs, ImageBackend backend) {
+  private long estimateMilli(
+      GenerationRequest request, List<ReferenceImage> refs, ImageBackend backend) {
     if (!backend.spendsBflCredits()) {
       return settings.localImageMilli();
     }
-    return request.estimatedCost(refs).multiply(MILLI).setScale(0, RoundingMode.HALF_UP).longValueExact();
+    return request
+        .estimatedCost(refs)
+        .multiply(MILLI)
+        .setScale(0, RoundingMode.HALF_UP)
+        .longValueExact();
   }
 
   private List<ImageSource> storedImages(List<String> hashes, String what) {
@@ -560,10 +798,18 @@ public final class ImagineService {
     boolean itsImage = what.equals("image");
     for (int i = 0; i < hashes.size(); i++) {
       String hash = hashes.get(i);
-      byte[] bytes = p.images().get(hash).orElseThrow(() -> new UserError(UserError.Code.INVALID_REFERENCE,
-          (itsImage ? "That job's image is" : "That job's reference images are") + " no longer stored (the image "
-              + "store keeps within its size limit by removing what was used least recently). Attach the "
-              + (itsImage ? "image" : "images") + " to a new /imagine instead."));
+      byte[] bytes =
+          p.images()
+              .get(hash)
+              .orElseThrow(
+                  () ->
+                      new UserError(
+                          UserError.Code.INVALID_REFERENCE,
+                          (itsImage ? "That job's image is" : "That job's reference images are")
+                              + " no longer stored (the image "
+                              + "store keeps within its size limit by removing what was used least recently). Attach the "
+                              + (itsImage ? "image" : "images")
+                              + " to a new /imagine instead."));
       sources.add(ImageSource.bytes(what + (i + 1), bytes));
     }
     return sources;
@@ -571,16 +817,31 @@ public final class ImagineService {
 
   private static String promptFor(ImageReply.FollowUp action, String prompt) {
     if (prompt == null || prompt.isBlank()) {
-      throw new UserError(UserError.Code.EMPTY_PROMPT, "prompt: " + action.label() + " needs a prompt; got nothing. "
-          + "Type what should change.");
+      throw new UserError(
+          UserError.Code.EMPTY_PROMPT,
+          "prompt: "
+              + action.label()
+              + " needs a prompt; got nothing. "
+              + "Type what should change.");
     }
     return prompt.strip();
   }
 
   private static GenerationRequest upscaled(GenerationRequest base) {
     ImageSize size = base.size() == null ? null : Sizes.twoK(base.size(), base.model().sizeRules());
-    return new GenerationRequest(base.model(), base.prompt(), size, true, base.seed(), false, base.steps(),
-        base.guidance(), base.safetyTolerance(), base.format(), base.referenceCount(), base.noCache());
+    return new GenerationRequest(
+        base.model(),
+        base.prompt(),
+        size,
+        true,
+        base.seed(),
+        false,
+        base.steps(),
+        base.guidance(),
+        base.safetyTolerance(),
+        base.format(),
+        base.referenceCount(),
+        base.noCache());
   }
 
   private long drawSeed() {
@@ -591,7 +852,8 @@ public final class ImagineService {
     if (request.seedFromLast()) {
       OptionalLong last = p.seeds().lastSeed(requester);
       if (last.isEmpty()) {
-        throw new UserError(UserError.Code.INVALID_OPTION,
+        throw new UserError(
+            UserError.Code.INVALID_OPTION,
             "--seed last: you have no earlier image to take the seed from; got last. Give a number, e.g. --seed 42.");
       }
       return request.withSeed(last.getAsLong());

@@ -36,19 +36,19 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Dispatch invariant.</b> After every operation no user in the rotation could start its head
  * job. Only submit, cancel and completion can break that, so only they dispatch. Dispatch walks the
- * rotation from its front; a user who starts a job moves to the back, a user who cannot (at its cap,
- * or its head job's backend full) keeps its place, so it is first when its slot frees. It walks
- * again while a walk started something. The jobs it picks are handed to the executor after the lock
- * is released.
+ * rotation from its front; a user who starts a job moves to the back, a user who cannot (at its
+ * cap, or its head job's backend full) keeps its place, so it is first when its slot frees. It
+ * walks again while a walk started something. The jobs it picks are handed to the executor after
+ * the lock is released.
  *
  * <p><b>Listener events in order, outside the lock.</b> Events are appended to {@code outbox} while
  * the lock is held, so their order is the order of the state changes. After releasing the lock a
  * thread drains the outbox unless another thread already is (the {@code delivering} flag); the
  * draining thread re-checks the outbox after clearing the flag, so no event is stranded. So
- * callbacks never run under the lock and never concurrently, every job sees
- * {@code queued* started finished} in that order, and a callback may call back into the scheduler
- * (its events are delivered by the loop it is running in). Positions are recomputed, by simulating
- * the rotation with every cap free, after each change, and clamped so they never rise.
+ * callbacks never run under the lock and never concurrently, every job sees {@code queued* started
+ * finished} in that order, and a callback may call back into the scheduler (its events are
+ * delivered by the loop it is running in). Positions are recomputed, by simulating the rotation
+ * with every cap free, after each change, and clamped so they never rise.
  *
  * <p><b>Cancellation.</b> {@code cancel} interrupts a running job's thread while holding the lock,
  * and the runner clears {@code Job.thread} under the lock before it frees the job's slots, so an
@@ -71,20 +71,25 @@ public final class JobScheduler implements AutoCloseable {
   public record Settings(int perUserCap, Map<String, Integer> backendCaps, int maxQueued) {
     public Settings {
       if (perUserCap < 1) {
-        throw new IllegalArgumentException("perUserCap must be at least 1. Provided: " + perUserCap);
+        throw new IllegalArgumentException(
+            "perUserCap must be at least 1. Provided: " + perUserCap);
       }
       backendCaps = Map.copyOf(backendCaps);
-      backendCaps.forEach((backend, cap) -> {
-        if (cap < 1) {
-          throw new IllegalArgumentException("backendCaps[" + backend + "] must be at least 1. Provided: " + cap);
-        }
-      });
+      backendCaps.forEach(
+          (backend, cap) -> {
+            if (cap < 1) {
+              throw new IllegalArgumentException(
+                  "backendCaps[" + backend + "] must be at least 1. Provided: " + cap);
+            }
+          });
       if (maxQueued < 1) {
         throw new IllegalArgumentException("maxQueued must be at least 1. Provided: " + maxQueued);
       }
     }
 
-    /** Two jobs per user, 24 on {@code bfl} (one BFL key's limit of active tasks), 10,000 waiting. */
+    /**
+     * Two jobs per user, 24 on {@code bfl} (one BFL key's limit of active tasks), 10,000 waiting.
+     */
     public static Settings defaults() {
       return new Settings(2, Map.of("bfl", 24), 10_000);
     }
@@ -102,19 +107,22 @@ public final class JobScheduler implements AutoCloseable {
     void finished();
 
     /** A listener that ignores every event. */
-    Listener NONE = new Listener() {
-      @Override
-      public void queued(int position) {}
+    Listener NONE =
+        new Listener() {
+          @Override
+          public void queued(int position) {}
 
-      @Override
-      public void started() {}
+          @Override
+          public void started() {}
 
-      @Override
-      public void finished() {}
-    };
+          @Override
+          public void finished() {}
+        };
   }
 
-  /** @param initialPosition the job's first queue position, or 0 when it started at once */
+  /**
+   * @param initialPosition the job's first queue position, or 0 when it started at once
+   */
   public record Ticket(String jobId, int initialPosition) {}
 
   private final Executor executor;
@@ -143,7 +151,8 @@ public final class JobScheduler implements AutoCloseable {
    * @throws IllegalStateException after shutdown, when {@code maxQueued} jobs wait, or when a job
    *     with this id is already queued or running
    */
-  public Ticket submit(String jobId, String userKey, String backend, Runnable task, Listener listener) {
+  public Ticket submit(
+      String jobId, String userKey, String backend, Runnable task, Listener listener) {
     return submit(jobId, userKey, backend, task, listener, false);
   }
 
@@ -157,16 +166,17 @@ public final class JobScheduler implements AutoCloseable {
    *
    * @throws IllegalStateException as {@link #submit} does
    */
-  public Ticket runOrSubmit(String jobId, String userKey, String backend, Runnable task, Listener listener) {
+  public Ticket runOrSubmit(
+      String jobId, String userKey, String backend, Runnable task, Listener listener) {
     return submit(jobId, userKey, backend, task, listener, true);
   }
 
   /**
    * Starts a job on the calling thread if it can start at once: its user has nothing waiting and is
-   * under the per-user cap, and its backend is under its cap (so no waiting job is passed over). The
-   * job then counts as running, and its listener hears {@code started}, until the returned slot runs
-   * its task ({@link Slot#run}) or is given back ({@link Slot#release}). Otherwise this returns empty
-   * and changes nothing; the caller {@link #submit}s the job instead.
+   * under the per-user cap, and its backend is under its cap (so no waiting job is passed over).
+   * The job then counts as running, and its listener hears {@code started}, until the returned slot
+   * runs its task ({@link Slot#run}) or is given back ({@link Slot#release}). Otherwise this
+   * returns empty and changes nothing; the caller {@link #submit}s the job instead.
    *
    * <p>For a caller that must know before the job starts whether it starts now: the imagine service
    * records such a job as running in the same transaction that creates it, one commit fewer than
@@ -176,13 +186,19 @@ public final class JobScheduler implements AutoCloseable {
    *     running
    */
   public Optional<Slot> tryStart(String jobId, String userKey, String backend, Listener listener) {
-    Job job = new Job(Objects.requireNonNull(jobId, "jobId"), Objects.requireNonNull(userKey, "userKey"),
-        Objects.requireNonNull(backend, "backend"), null, Objects.requireNonNull(listener, "listener"));
+    Job job =
+        new Job(
+            Objects.requireNonNull(jobId, "jobId"),
+            Objects.requireNonNull(userKey, "userKey"),
+            Objects.requireNonNull(backend, "backend"),
+            null,
+            Objects.requireNonNull(listener, "listener"));
     lock.lock();
     try {
       checkOpen(jobId);
       UserQueue user = users.get(userKey);
-      boolean room = user == null ? backendHasRoom(backend) : user.waiting.isEmpty() && hasRoom(user, backend);
+      boolean room =
+          user == null ? backendHasRoom(backend) : user.waiting.isEmpty() && hasRoom(user, backend);
       if (!room) {
         return Optional.empty();
       }
@@ -201,9 +217,9 @@ public final class JobScheduler implements AutoCloseable {
   }
 
   /**
-   * A job {@link #tryStart} started on the calling thread. Exactly one of {@link #run} and
-   * {@link #release} frees it, on the thread that started it; a later call does nothing.
-   * {@link JobScheduler#cancel} interrupts that thread, as for any running job, and a slot cancelled
+   * A job {@link #tryStart} started on the calling thread. Exactly one of {@link #run} and {@link
+   * #release} frees it, on the thread that started it; a later call does nothing. {@link
+   * JobScheduler#cancel} interrupts that thread, as for any running job, and a slot cancelled
    * before {@link #run} skips its task.
    */
   public final class Slot {
@@ -214,7 +230,10 @@ public final class JobScheduler implements AutoCloseable {
       this.job = job;
     }
 
-    /** Runs the job's task here, then frees its slots (waiting jobs may start) and tells its listener {@code finished}. */
+    /**
+     * Runs the job's task here, then frees its slots (waiting jobs may start) and tells its
+     * listener {@code finished}.
+     */
     public void run(Runnable task) {
       Objects.requireNonNull(task, "task");
       if (ended) {
@@ -233,11 +252,20 @@ public final class JobScheduler implements AutoCloseable {
     }
   }
 
-  private Ticket submit(String jobId, String userKey, String backend, Runnable task, Listener listener,
+  private Ticket submit(
+      String jobId,
+      String userKey,
+      String backend,
+      Runnable task,
+      Listener listener,
       boolean callerRuns) {
-    Job job = new Job(Objects.requireNonNull(jobId, "jobId"), Objects.requireNonNull(userKey, "userKey"),
-        Objects.requireNonNull(backend, "backend"), Objects.requireNonNull(task, "task"),
-        Objects.requireNonNull(listener, "listener"));
+    Job job =
+        new Job(
+            Objects.requireNonNull(jobId, "jobId"),
+            Objects.requireNonNull(userKey, "userKey"),
+            Objects.requireNonNull(backend, "backend"),
+            Objects.requireNonNull(task, "task"),
+            Objects.requireNonNull(listener, "listener"));
     List<Job> launches;
     int initialPosition;
     lock.lock();
@@ -265,24 +293,32 @@ public final class JobScheduler implements AutoCloseable {
   private void checkAccepts(String jobId) {
     checkOpen(jobId);
     if (queuedCount >= settings.maxQueued()) {
-      throw new IllegalStateException("The job queue is full: " + queuedCount + " jobs wait (maxQueued "
-          + settings.maxQueued() + "); job " + jobId + " was not accepted. Try again when some have finished.");
+      throw new IllegalStateException(
+          "The job queue is full: "
+              + queuedCount
+              + " jobs wait (maxQueued "
+              + settings.maxQueued()
+              + "); job "
+              + jobId
+              + " was not accepted. Try again when some have finished.");
     }
   }
 
   /** Refuses a job after shutdown, and a second job with an id already queued or running. */
   private void checkOpen(String jobId) {
     if (!accepting) {
-      throw new IllegalStateException("The job scheduler is shut down; job " + jobId + " was not accepted.");
+      throw new IllegalStateException(
+          "The job scheduler is shut down; job " + jobId + " was not accepted.");
     }
     if (jobs.containsKey(jobId)) {
-      throw new IllegalStateException("Job id " + jobId + " is already queued or running; job ids must be unique.");
+      throw new IllegalStateException(
+          "Job id " + jobId + " is already queued or running; job ids must be unique.");
     }
   }
 
   /**
-   * Removes a queued job (its listener hears nothing more) or interrupts a running one (its listener
-   * hears {@code finished} when the task ends).
+   * Removes a queued job (its listener hears nothing more) or interrupts a running one (its
+   * listener hears {@code finished} when the task ends).
    *
    * @return false when no job with this id is queued or running
    */
@@ -327,7 +363,9 @@ public final class JobScheduler implements AutoCloseable {
     lock.lock();
     try {
       Job job = jobs.get(jobId);
-      return job == null || job.state != State.QUEUED ? OptionalInt.empty() : OptionalInt.of(job.position);
+      return job == null || job.state != State.QUEUED
+          ? OptionalInt.empty()
+          : OptionalInt.of(job.position);
     } finally {
       lock.unlock();
     }
@@ -364,8 +402,8 @@ public final class JobScheduler implements AutoCloseable {
   }
 
   /**
-   * Stops accepting jobs, takes the waiting ones out without starting them and waits up to
-   * {@code grace} for the running ones to finish. Running jobs are not interrupted.
+   * Stops accepting jobs, takes the waiting ones out without starting them and waits up to {@code
+   * grace} for the running ones to finish. Running jobs are not interrupted.
    *
    * @return the ids of the jobs that never started, in the order they would have started, so that
    *     submitting them again in this order rebuilds the same rotation
@@ -515,7 +553,9 @@ public final class JobScheduler implements AutoCloseable {
     runToEnd(job, job.task);
   }
 
-  /** Runs {@code task} for a started job unless it was cancelled first, then frees the job's slots. */
+  /**
+   * Runs {@code task} for a started job unless it was cancelled first, then frees the job's slots.
+   */
   private void runToEnd(Job job, Runnable task) {
     try {
       if (begin(job)) {
@@ -586,7 +626,10 @@ public final class JobScheduler implements AutoCloseable {
     }
   }
 
-  private enum State { QUEUED, RUNNING }
+  private enum State {
+    QUEUED,
+    RUNNING
+  }
 
   private static final class Job {
     final String id;

@@ -34,7 +34,8 @@ public final class ModelCatalog {
   private static void put(Map<String, ModelSpec> names, String name, ModelSpec model) {
     ModelSpec old = names.put(name.toLowerCase(Locale.ROOT), model);
     if (old != null) {
-      throw new IllegalArgumentException("model name '" + name + "' used by both " + old.id() + " and " + model.id());
+      throw new IllegalArgumentException(
+          "model name '" + name + "' used by both " + old.id() + " and " + model.id());
     }
   }
 
@@ -56,25 +57,34 @@ public final class ModelCatalog {
   }
 
   static ModelCatalog parse(JsonNode root) {
-    ObjectMapper mapper = new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
-    ModelSpec.SizeRules rules = mapper.convertValue(root.required("sizeRules"), ModelSpec.SizeRules.class);
+    ObjectMapper mapper =
+        new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    ModelSpec.SizeRules rules =
+        mapper.convertValue(root.required("sizeRules"), ModelSpec.SizeRules.class);
     List<ModelSpec> models = new ArrayList<>();
     for (JsonNode m : root.required("models")) {
       JsonNode price = m.required("price");
-      models.add(new ModelSpec(
-          m.required("id").asText(),
-          mapper.convertValue(m.path("aliases"), mapper.getTypeFactory().constructCollectionType(List.class, String.class)),
-          m.required("endpoint").asText(),
-          m.required("maxReferences").asInt(),
-          m.path("preview").asBoolean(false),
-          m.path("local").asBoolean(false),
-          new ModelSpec.Price(
-              new BigDecimal(price.required("firstMp").asText()),
-              new BigDecimal(price.required("furtherMp").asText()),
-              new BigDecimal(price.required("inputMp").asText())),
-          rules,
-          m.hasNonNull("steps") ? mapper.convertValue(m.get("steps"), ModelSpec.Range.class) : null,
-          m.hasNonNull("guidance") ? mapper.convertValue(m.get("guidance"), ModelSpec.Range.class) : null));
+      models.add(
+          new ModelSpec(
+              m.required("id").asText(),
+              mapper.convertValue(
+                  m.path("aliases"),
+                  mapper.getTypeFactory().constructCollectionType(List.class, String.class)),
+              m.required("endpoint").asText(),
+              m.required("maxReferences").asInt(),
+              m.path("preview").asBoolean(false),
+              m.path("local").asBoolean(false),
+              new ModelSpec.Price(
+                  new BigDecimal(price.required("firstMp").asText()),
+                  new BigDecimal(price.required("furtherMp").asText()),
+                  new BigDecimal(price.required("inputMp").asText())),
+              rules,
+              m.hasNonNull("steps")
+                  ? mapper.convertValue(m.get("steps"), ModelSpec.Range.class)
+                  : null,
+              m.hasNonNull("guidance")
+                  ? mapper.convertValue(m.get("guidance"), ModelSpec.Range.class)
+                  : null));
     }
     return new ModelCatalog(models);
   }
@@ -98,7 +108,10 @@ public final class ModelCatalog {
 
   /** Like {@link #find}, for names from configuration: an unknown one is a startup error. */
   public ModelSpec require(String name) {
-    return find(name).orElseThrow(() -> new IllegalArgumentException(
-        "unknown model '" + name + "'; known: " + String.join(", ", names())));
+    return find(name)
+        .orElseThrow(
+            () ->
+                new IllegalArgumentException(
+                    "unknown model '" + name + "'; known: " + String.join(", ", names())));
   }
 }

@@ -52,7 +52,8 @@ public record ModelSpec(
   public record Range(double min, double max, double defaultValue) {
     public Range {
       if (!(min <= defaultValue && defaultValue <= max)) {
-        throw new IllegalArgumentException("need min <= default <= max: " + min + ", " + defaultValue + ", " + max);
+        throw new IllegalArgumentException(
+            "need min <= default <= max: " + min + ", " + defaultValue + ", " + max);
       }
     }
 
@@ -65,7 +66,8 @@ public record ModelSpec(
   public record SizeRules(int minSide, int multiple, int maxSide, long maxPixels) {
     public SizeRules {
       if (minSide <= 0 || multiple <= 0 || maxSide < minSide || maxPixels <= 0) {
-        throw new IllegalArgumentException("bad size rules: " + minSide + ", " + multiple + ", " + maxSide + ", " + maxPixels);
+        throw new IllegalArgumentException(
+            "bad size rules: " + minSide + ", " + multiple + ", " + maxSide + ", " + maxPixels);
       }
     }
   }
@@ -83,7 +85,9 @@ public record ModelSpec(
       Objects.requireNonNull(inputMp, "inputMp");
     }
 
-    /** The estimate for one output of {@code outputPixels} and references of the given pixel counts. */
+    /**
+     * The estimate for one output of {@code outputPixels} and references of the given pixel counts.
+     */
     public BigDecimal estimate(long outputPixels, List<Long> inputPixels) {
       long outMp = Math.max(1, megapixelsRoundedUp(outputPixels));
       BigDecimal total = firstMp.add(furtherMp.multiply(BigDecimal.valueOf(outMp - 1)));

@@ -16,7 +16,10 @@ public record Progress(Stage stage, double fraction, String detail) {
     REASONING,
     GENERATING,
     DOWNLOADING,
-    /** The backend lost the job (a local worker died, or was full) and runs it again; the detail says why. */
+    /**
+     * The backend lost the job (a local worker died, or was full) and runs it again; the detail
+     * says why.
+     */
     RETRYING
   }
 
@@ -34,15 +37,22 @@ public record Progress(Stage stage, double fraction, String detail) {
 
   /** For a chat's status line: "Generating 40%…", "Reasoning about the prompt…". */
   public String text() {
-    String label = switch (stage) {
-      case WAITING_FOR_SLOT -> "Waiting for a free slot";
-      case SUBMITTED -> "Submitted";
-      case QUEUED -> "Queued at the backend";
-      case REASONING -> "Reasoning about the prompt";
-      case GENERATING -> "Generating";
-      case DOWNLOADING -> "Almost there";
-      case RETRYING -> detail.isEmpty() ? "Retrying" : Character.toUpperCase(detail.charAt(0)) + detail.substring(1);
-    };
-    return label + (Double.isNaN(fraction) ? "…" : String.format(java.util.Locale.ROOT, " %.0f%%…", fraction * 100));
+    String label =
+        switch (stage) {
+          case WAITING_FOR_SLOT -> "Waiting for a free slot";
+          case SUBMITTED -> "Submitted";
+          case QUEUED -> "Queued at the backend";
+          case REASONING -> "Reasoning about the prompt";
+          case GENERATING -> "Generating";
+          case DOWNLOADING -> "Almost there";
+          case RETRYING ->
+              detail.isEmpty()
+                  ? "Retrying"
+                  : Character.toUpperCase(detail.charAt(0)) + detail.substring(1);
+        };
+    return label
+        + (Double.isNaN(fraction)
+            ? "…"
+            : String.format(java.util.Locale.ROOT, " %.0f%%…", fraction * 100));
   }
 }

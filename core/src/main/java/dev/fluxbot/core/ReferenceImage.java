@@ -9,14 +9,16 @@ import java.util.Objects;
  *
  * @param sha256 hex SHA-256 of {@code bytes}: the content hash the seed cache fingerprints
  */
-public record ReferenceImage(String label, ImageType type, int width, int height, byte[] bytes, String sha256) {
+public record ReferenceImage(
+    String label, ImageType type, int width, int height, byte[] bytes, String sha256) {
   public ReferenceImage {
     Objects.requireNonNull(label, "label");
     Objects.requireNonNull(type, "type");
     Objects.requireNonNull(bytes, "bytes");
     Objects.requireNonNull(sha256, "sha256");
     if (width <= 0 || height <= 0) {
-      throw new IllegalArgumentException("width and height must be positive: " + width + "x" + height);
+      throw new IllegalArgumentException(
+          "width and height must be positive: " + width + "x" + height);
     }
   }
 
@@ -31,19 +33,31 @@ public record ReferenceImage(String label, ImageType type, int width, int height
 
   static String sha256Hex(byte[] bytes) {
     try {
-      return HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+      return HexFormat.of()
+          .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new AssertionError("SHA-256 is in every JDK", e);
     }
   }
 
   /** Builds one from checked bytes, computing the hash. */
-  public static ReferenceImage of(String label, ImageType type, int width, int height, byte[] bytes) {
+  public static ReferenceImage of(
+      String label, ImageType type, int width, int height, byte[] bytes) {
     return new ReferenceImage(label, type, width, height, bytes, sha256Hex(bytes));
   }
 
   @Override
   public String toString() {
-    return "ReferenceImage[" + label + ", " + type + " " + width + "x" + height + ", " + bytes.length + " bytes]";
+    return "ReferenceImage["
+        + label
+        + ", "
+        + type
+        + " "
+        + width
+        + "x"
+        + height
+        + ", "
+        + bytes.length
+        + " bytes]";
   }
 }

@@ -11,7 +11,12 @@ import java.util.Set;
  * @param roles the user's role ids in that scope
  * @param admin whether the platform says this user may administer the bot in that scope
  */
-public record Requester(String platform, String userId, String displayName, String scopeId, Set<String> roles,
+public record Requester(
+    String platform,
+    String userId,
+    String displayName,
+    String scopeId,
+    Set<String> roles,
     boolean admin) {
   public Requester {
     Objects.requireNonNull(platform, "platform");

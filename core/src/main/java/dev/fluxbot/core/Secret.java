@@ -2,7 +2,9 @@ package dev.fluxbot.core;
 
 import java.util.Objects;
 
-/** A token or key. Its {@code toString} never shows the value, so it cannot slip into a log line. */
+/**
+ * A token or key. Its {@code toString} never shows the value, so it cannot slip into a log line.
+ */
 public final class Secret {
   private final String value;
 

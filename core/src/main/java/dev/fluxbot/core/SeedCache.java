@@ -25,23 +25,23 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Identical requests are free and instant: the image a request produced, found again by the
- * request's {@link #fingerprint}. Three layers: a Caffeine map bounded in bytes, the
- * {@code seed_cache} index in the database, and the content-addressed {@link ImageStore}. It
- * survives restarts (the index and the files do) and keeps the index's total size within
- * {@link Settings#maxDiskBytes()}, evicting the least recently hit entries.
+ * request's {@link #fingerprint}. Three layers: a Caffeine map bounded in bytes, the {@code
+ * seed_cache} index in the database, and the content-addressed {@link ImageStore}. It survives
+ * restarts (the index and the files do) and keeps the index's total size within {@link
+ * Settings#maxDiskBytes()}, evicting the least recently hit entries.
  *
  * <p>Previews are not cached, but that is the caller's rule ({@link ModelSpec#preview()}). The
  * memory layer does its upkeep on the calling threads (it has no threads of its own). Every hit,
- * from memory too, is written to the index (its {@code last_hit_at} orders eviction) by a
- * {@link HitRecorder}: in batches on the {@code hitWriter} executor, so a hit from memory touches
- * no database; with {@code Runnable::run} before {@link #lookup} returns. An entry that another
+ * from memory too, is written to the index (its {@code last_hit_at} orders eviction) by a {@link
+ * HitRecorder}: in batches on the {@code hitWriter} executor, so a hit from memory touches no
+ * database; with {@code Runnable::run} before {@link #lookup} returns. An entry that another
  * instance evicted or replaced is dropped from memory when a hit's write finds its row changed.
  *
  * <p>The disk budget is checked without summing the index on every put: a {@link DiskTotal} keeps
- * the index's total, and the evictor runs when it passes the budget. It reads its victims in
- * {@code last_hit_at} order and stops when it has enough, so a full cache's puts stay cheap. With
- * one instance the total never passes the budget; several sharing a database each sum the index
- * again every {@value #RECOUNT_MILLIS} ms, so it may pass it by what the others stored meanwhile.
+ * the index's total, and the evictor runs when it passes the budget. It reads its victims in {@code
+ * last_hit_at} order and stops when it has enough, so a full cache's puts stay cheap. With one
+ * instance the total never passes the budget; several sharing a database each sum the index again
+ * every {@value #RECOUNT_MILLIS} ms, so it may pass it by what the others stored meanwhile.
  *
  * <p>Every method but {@link #fingerprint} may block on the database or the disk, and fails with
  * {@link Database.StoreException} or {@link java.io.UncheckedIOException}.
@@ -76,7 +76,13 @@ public final class SeedCache {
    *
    * @param fromMemory served by the in-memory layer (false: read from disk, or just stored)
    */
-  public record CachedImage(String fingerprint, String imageHash, ImageType type, int width, int height, byte[] bytes,
+  public record CachedImage(
+      String fingerprint,
+      String imageHash,
+      ImageType type,
+      int width,
+      int height,
+      byte[] bytes,
       boolean fromMemory) {
     public CachedImage {
       Objects.requireNonNull(fingerprint, "fingerprint");
@@ -84,18 +90,25 @@ public final class SeedCache {
       Objects.requireNonNull(type, "type");
       Objects.requireNonNull(bytes, "bytes");
       if (width <= 0 || height <= 0) {
-        throw new IllegalArgumentException("width and height must be positive: " + width + "x" + height);
+        throw new IllegalArgumentException(
+            "width and height must be positive: " + width + "x" + height);
       }
     }
 
     CachedImage copy(boolean servedFromMemory) {
-      return new CachedImage(fingerprint, imageHash, type, width, height, bytes.clone(), servedFromMemory);
+      return new CachedImage(
+          fingerprint, imageHash, type, width, height, bytes.clone(), servedFromMemory);
     }
 
     @Override
     public boolean equals(Object o) {
-      return o instanceof CachedImage c && fingerprint.equals(c.fingerprint) && imageHash.equals(c.imageHash)
-          && type == c.type && width == c.width && height == c.height && Arrays.equals(bytes, c.bytes)
+      return o instanceof CachedImage c
+          && fingerprint.equals(c.fingerprint)
+          && imageHash.equals(c.imageHash)
+          && type == c.type
+          && width == c.width
+          && height == c.height
+          && Arrays.equals(bytes, c.bytes)
           && fromMemory == c.fromMemory;
     }
 
@@ -106,8 +119,19 @@ public final class SeedCache {
 
     @Override
     public String toString() {
-      return "CachedImage[" + fingerprint + ", " + type + " " + width + "x" + height + ", " + bytes.length
-          + " bytes, image " + imageHash + (fromMemory ? ", from memory]" : "]");
+      return "CachedImage["
+          + fingerprint
+          + ", "
+          + type
+          + " "
+          + width
+          + "x"
+          + height
+          + ", "
+          + bytes.length
+          + " bytes, image "
+          + imageHash
+          + (fromMemory ? ", from memory]" : "]");
     }
   }
 
@@ -117,7 +141,8 @@ public final class SeedCache {
    * @param hits lookups answered by this instance since it was made
    * @param misses lookups this instance could not answer
    */
-  public record Stats(long entries, long diskBytes, long memoryEntries, long memoryBytes, long hits, long misses) {}
+  public record Stats(
+      long entries, long diskBytes, long memoryEntries, long memoryBytes, long hits, long misses) {}
 
   private final Database db;
   private final ImageStore store;
@@ -136,55 +161,74 @@ public final class SeedCache {
   }
 
   /**
-   * @param hitWriter runs the batched writes of hits to the index, off the caller's thread (e.g.
-   *     a virtual-thread-per-task executor); {@code Runnable::run} writes each hit as it happens
+   * @param hitWriter runs the batched writes of hits to the index, off the caller's thread (e.g. a
+   *     virtual-thread-per-task executor); {@code Runnable::run} writes each hit as it happens
    */
-  public SeedCache(Database db, ImageStore store, Settings settings, InstantSource clock, Executor hitWriter) {
+  public SeedCache(
+      Database db, ImageStore store, Settings settings, InstantSource clock, Executor hitWriter) {
     this.db = Objects.requireNonNull(db, "db");
     this.store = Objects.requireNonNull(store, "store");
     this.settings = Objects.requireNonNull(settings, "settings");
     this.clock = Objects.requireNonNull(clock, "clock");
     this.index = new SeedIndex(db.dialect());
-    this.memory = Caffeine.newBuilder()
-        .maximumWeight(settings.maxMemoryBytes())
-        .weigher((String fingerprint, CachedImage image) -> image.bytes().length)
-        .executor(Runnable::run)
-        .build();
+    this.memory =
+        Caffeine.newBuilder()
+            .maximumWeight(settings.maxMemoryBytes())
+            .weigher((String fingerprint, CachedImage image) -> image.bytes().length)
+            .executor(Runnable::run)
+            .build();
     this.hitLog = new HitRecorder(db, index, hitWriter, this::forget);
     this.diskTotal = new DiskTotal(clock, RECOUNT_MILLIS);
   }
 
   /** Drops the memory entry of a row that is gone or now holds another image. */
   private void forget(String fingerprint, String imageHash) {
-    memory.asMap().computeIfPresent(fingerprint, (k, held) -> held.imageHash().equals(imageHash) ? null : held);
+    memory
+        .asMap()
+        .computeIfPresent(
+            fingerprint, (k, held) -> held.imageHash().equals(imageHash) ? null : held);
   }
 
   /**
-   * The cache key of a request whose seed and size are set: SHA-256 over a length-prefixed
-   * encoding of the model (id and endpoint), prompt, width, height, seed, steps, guidance, safety
-   * tolerance, output format and the references' content hashes in order. Stable across runs.
+   * The cache key of a request whose seed and size are set: SHA-256 over a length-prefixed encoding
+   * of the model (id and endpoint), prompt, width, height, seed, steps, guidance, safety tolerance,
+   * output format and the references' content hashes in order. Stable across runs.
    *
-   * @param referenceHashes the SHA-256 of each reference image ({@link ReferenceImage#sha256()}), in order
+   * @param referenceHashes the SHA-256 of each reference image ({@link ReferenceImage#sha256()}),
+   *     in order
    */
   public static String fingerprint(GenerationRequest request, List<String> referenceHashes) {
     Objects.requireNonNull(request, "request");
     Objects.requireNonNull(referenceHashes, "referenceHashes");
     if (request.seed() == null) {
-      throw new IllegalArgumentException("fingerprint: the request needs its seed first; got seed null");
+      throw new IllegalArgumentException(
+          "fingerprint: the request needs its seed first; got seed null");
     }
     if (request.size() == null) {
-      throw new IllegalArgumentException("fingerprint: the request needs its size first; got size null");
+      throw new IllegalArgumentException(
+          "fingerprint: the request needs its size first; got size null");
     }
     if (referenceHashes.size() != request.referenceCount()) {
-      throw new IllegalArgumentException("fingerprint: need one hash per reference; the request has "
-          + request.referenceCount() + ", got " + referenceHashes.size());
+      throw new IllegalArgumentException(
+          "fingerprint: need one hash per reference; the request has "
+              + request.referenceCount()
+              + ", got "
+              + referenceHashes.size());
     }
-    CanonicalHash h = new CanonicalHash().text(FINGERPRINT_VERSION)
-        .text(request.model().id()).text(request.model().endpoint()).text(request.prompt())
-        .int32(request.size().width()).int32(request.size().height()).int64(request.seed())
-        .optionalInt64(request.steps() == null ? null : request.steps().longValue())
-        .optionalFloat64(request.guidance()).int32(request.safetyTolerance()).text(request.format().apiName())
-        .int32(referenceHashes.size());
+    CanonicalHash h =
+        new CanonicalHash()
+            .text(FINGERPRINT_VERSION)
+            .text(request.model().id())
+            .text(request.model().endpoint())
+            .text(request.prompt())
+            .int32(request.size().width())
+            .int32(request.size().height())
+            .int64(request.seed())
+            .optionalInt64(request.steps() == null ? null : request.steps().longValue())
+            .optionalFloat64(request.guidance())
+            .int32(request.safetyTolerance())
+            .text(request.format().apiName())
+            .int32(referenceHashes.size());
     for (String hash : referenceHashes) {
       h.text(Hashes.requireSha256Hex("reference hash", hash));
     }
@@ -211,7 +255,8 @@ public final class SeedCache {
     }
     hitLog.record(fingerprint, held.imageHash(), clock.millis());
     if (memory.getIfPresent(fingerprint) != held) {
-      return Optional.empty(); // a hit's write found its row evicted or replaced, perhaps by another instance
+      return Optional
+          .empty(); // a hit's write found its row evicted or replaced, perhaps by another instance
     }
     return Optional.of(held.copy(true));
   }
@@ -224,56 +269,77 @@ public final class SeedCache {
     SeedIndex.Entry e = row.get();
     Optional<byte[]> bytes = store.get(e.imageHash());
     if (bytes.isEmpty()) {
-      log.warn("seed cache: image {} of entry {} is missing from the store; dropping the entry", e.imageHash(),
+      log.warn(
+          "seed cache: image {} of entry {} is missing from the store; dropping the entry",
+          e.imageHash(),
           fingerprint);
-      diskTotal.change(() -> db.read(c -> index.delete(c, fingerprint, e.imageHash())) ? -e.sizeBytes() : 0);
+      diskTotal.change(
+          () -> db.read(c -> index.delete(c, fingerprint, e.imageHash())) ? -e.sizeBytes() : 0);
       return Optional.empty();
     }
-    CachedImage image = new CachedImage(fingerprint, e.imageHash(), e.type(), e.width(), e.height(), bytes.get(), true);
+    CachedImage image =
+        new CachedImage(
+            fingerprint, e.imageHash(), e.type(), e.width(), e.height(), bytes.get(), true);
     memory.put(fingerprint, image);
     hitLog.record(fingerprint, e.imageHash(), clock.millis());
     return Optional.of(image.copy(false));
   }
 
   /**
-   * Stores the image a request produced under its fingerprint (replacing any earlier one), keeps
-   * it in memory, then, when the index may be over the disk budget, evicts least recently hit
-   * entries until it is not.
-   * A file is deleted only when no other entry and no job refers to it.
+   * Stores the image a request produced under its fingerprint (replacing any earlier one), keeps it
+   * in memory, then, when the index may be over the disk budget, evicts least recently hit entries
+   * until it is not. A file is deleted only when no other entry and no job refers to it.
    *
    * @param jobId the job that made the image, or null
    */
-  public CachedImage put(String fingerprint, String jobId, ImageType type, int width, int height, byte[] bytes) {
+  public CachedImage put(
+      String fingerprint, String jobId, ImageType type, int width, int height, byte[] bytes) {
     CachedImage held = insert(fingerprint, jobId, type, width, height, bytes, null);
     return held.copy(false);
   }
 
   /**
-   * Like {@link #put(String, String, ImageType, int, int, byte[])} for an image the caller has
-   * just stored: with its hash (from {@link ImageStore#put}) the bytes are not hashed again, and
-   * nothing is returned, so they are copied once (for the memory layer), not twice.
+   * Like {@link #put(String, String, ImageType, int, int, byte[])} for an image the caller has just
+   * stored: with its hash (from {@link ImageStore#put}) the bytes are not hashed again, and nothing
+   * is returned, so they are copied once (for the memory layer), not twice.
    *
    * @param storedHash the image's hash in the store
    */
-  public void putStored(String fingerprint, String jobId, ImageType type, int width, int height, byte[] bytes,
+  public void putStored(
+      String fingerprint,
+      String jobId,
+      ImageType type,
+      int width,
+      int height,
+      byte[] bytes,
       String storedHash) {
     Hashes.requireSha256Hex("storedHash", storedHash);
     insert(fingerprint, jobId, type, width, height, bytes, storedHash);
   }
 
-  /** Stores and indexes the entry; returns what the memory layer holds (never the caller's to keep). */
-  private CachedImage insert(String fingerprint, String jobId, ImageType type, int width, int height, byte[] bytes,
+  /**
+   * Stores and indexes the entry; returns what the memory layer holds (never the caller's to keep).
+   */
+  private CachedImage insert(
+      String fingerprint,
+      String jobId,
+      ImageType type,
+      int width,
+      int height,
+      byte[] bytes,
       String storedHash) {
     Hashes.requireSha256Hex("fingerprint", fingerprint);
     Objects.requireNonNull(type, "type");
     Objects.requireNonNull(bytes, "bytes");
     if (width <= 0 || height <= 0) {
-      throw new IllegalArgumentException("width and height must be positive: " + width + "x" + height);
+      throw new IllegalArgumentException(
+          "width and height must be positive: " + width + "x" + height);
     }
     byte[] own = bytes.clone();
     String hash = storedHash != null && store.contains(storedHash) ? storedHash : store.put(own);
     long now = clock.millis();
-    SeedIndex.Entry entry = new SeedIndex.Entry(fingerprint, hash, type, width, height, own.length, jobId, now, now, 0);
+    SeedIndex.Entry entry =
+        new SeedIndex.Entry(fingerprint, hash, type, width, height, own.length, jobId, now, now, 0);
     CachedImage held = new CachedImage(fingerprint, hash, type, width, height, own, true);
     if (db.inTransaction()) {
       // Joined to the caller's transaction (the job's last one): the row commits with it, and the
@@ -282,10 +348,11 @@ public final class SeedCache {
       // cannot deadlock with it; a recount between that commit and the addition below counts this
       // entry twice until the next recount, which can only make an eviction come early.
       long grew = index(entry, own);
-      db.afterCommit(() -> {
-        diskTotal.change(() -> grew);
-        remember(held);
-      });
+      db.afterCommit(
+          () -> {
+            diskTotal.change(() -> grew);
+            remember(held);
+          });
     } else {
       diskTotal.change(() -> index(entry, own));
       remember(held);
@@ -303,32 +370,37 @@ public final class SeedCache {
 
   /** Writes the row; returns how many bytes the index grew by. */
   private long index(SeedIndex.Entry entry, byte[] bytes) {
-    return db.transaction(c -> {
-      index.lockForWrite(c);
-      Optional<SeedIndex.Entry> replaced = index.upsert(c, entry);
-      if (!store.contains(entry.imageHash())) {
-        store.put(bytes); // an evictor deleted the file between our write and our lock
-      }
-      if (replaced.isPresent() && !replaced.get().imageHash().equals(entry.imageHash())) {
-        deleteIfUnused(c, replaced.get().imageHash());
-      }
-      return entry.sizeBytes() - replaced.map(SeedIndex.Entry::sizeBytes).orElse(0L);
-    });
+    return db.transaction(
+        c -> {
+          index.lockForWrite(c);
+          Optional<SeedIndex.Entry> replaced = index.upsert(c, entry);
+          if (!store.contains(entry.imageHash())) {
+            store.put(bytes); // an evictor deleted the file between our write and our lock
+          }
+          if (replaced.isPresent() && !replaced.get().imageHash().equals(entry.imageHash())) {
+            deleteIfUnused(c, replaced.get().imageHash());
+          }
+          return entry.sizeBytes() - replaced.map(SeedIndex.Entry::sizeBytes).orElse(0L);
+        });
   }
 
   /** Evicts down to the budget, after writing the hits that wait (they order the victims). */
   private void evictOverBudget(String justPut) {
     List<HitRecorder.Hit> waiting = hitLog.drain();
-    Eviction done = diskTotal.recount(known -> db.transaction(c -> evict(c, known, waiting, justPut)));
+    Eviction done =
+        diskTotal.recount(known -> db.transaction(c -> evict(c, known, waiting, justPut)));
     done.gone().forEach(h -> forget(h.fingerprint(), h.imageHash()));
     if (!done.evicted().isEmpty()) {
       memory.invalidateAll(done.evicted());
-      log.debug("seed cache: evicted {} entries to stay within {} bytes", done.evicted().size(),
+      log.debug(
+          "seed cache: evicted {} entries to stay within {} bytes",
+          done.evicted().size(),
           settings.maxDiskBytes());
     }
   }
 
-  private Eviction evict(Connection c, OptionalLong known, List<HitRecorder.Hit> waiting, String justPut)
+  private Eviction evict(
+      Connection c, OptionalLong known, List<HitRecorder.Hit> waiting, String justPut)
       throws SQLException {
     index.lockForEviction(c);
     List<HitRecorder.Hit> gone = hitLog.write(c, waiting);
@@ -344,10 +416,12 @@ public final class SeedCache {
     for (String image : images) {
       deleteIfUnused(c, image);
     }
-    return new Eviction(victims.stream().map(SeedIndex.Entry::fingerprint).toList(), gone, total, known.isEmpty());
+    return new Eviction(
+        victims.stream().map(SeedIndex.Entry::fingerprint).toList(), gone, total, known.isEmpty());
   }
 
-  private record Eviction(List<String> evicted, List<HitRecorder.Hit> gone, long bytesAfter, boolean summed)
+  private record Eviction(
+      List<String> evicted, List<HitRecorder.Hit> gone, long bytesAfter, boolean summed)
       implements DiskTotal.Counted {}
 
   private void deleteIfUnused(Connection c, String imageHash) throws SQLException {
@@ -366,7 +440,13 @@ public final class SeedCache {
     SeedIndex.Totals totals = db.read(index::totals);
     memory.cleanUp();
     long memoryBytes = memory.policy().eviction().map(e -> e.weightedSize().orElse(0L)).orElse(0L);
-    return new Stats(totals.entries(), totals.bytes(), memory.estimatedSize(), memoryBytes, hits.sum(), misses.sum());
+    return new Stats(
+        totals.entries(),
+        totals.bytes(),
+        memory.estimatedSize(),
+        memoryBytes,
+        hits.sum(),
+        misses.sum());
   }
 
   @Override

@@ -15,35 +15,41 @@ public interface SeedHistory {
     return new SeedHistory() {
       @Override
       public OptionalLong lastSeed(Requester requester) {
-        return db.read(c -> {
-          try (var st = c.prepareStatement("SELECT last_seed FROM user_state WHERE platform = ? AND user_id = ?")) {
-            st.setString(1, requester.platform());
-            st.setString(2, requester.userId());
-            try (var rs = st.executeQuery()) {
-              if (rs.next()) {
-                long seed = rs.getLong(1);
-                return rs.wasNull() ? OptionalLong.empty() : OptionalLong.of(seed);
+        return db.read(
+            c -> {
+              try (var st =
+                  c.prepareStatement(
+                      "SELECT last_seed FROM user_state WHERE platform = ? AND user_id = ?")) {
+                st.setString(1, requester.platform());
+                st.setString(2, requester.userId());
+                try (var rs = st.executeQuery()) {
+                  if (rs.next()) {
+                    long seed = rs.getLong(1);
+                    return rs.wasNull() ? OptionalLong.empty() : OptionalLong.of(seed);
+                  }
+                  return OptionalLong.empty();
+                }
               }
-              return OptionalLong.empty();
-            }
-          }
-        });
+            });
       }
 
       @Override
       public void remember(Requester requester, long seed) {
-        db.transaction(c -> {
-          try (var st = c.prepareStatement("""
+        db.transaction(
+            c -> {
+              try (var st =
+                  c.prepareStatement(
+                      """
               INSERT INTO user_state (platform, user_id, last_seed, updated_at) VALUES (?, ?, ?, ?)
               ON CONFLICT (platform, user_id) DO UPDATE SET last_seed = excluded.last_seed,
                 updated_at = excluded.updated_at""")) {
-            st.setString(1, requester.platform());
-            st.setString(2, requester.userId());
-            st.setLong(3, seed);
-            st.setLong(4, clock.millis());
-            return st.executeUpdate();
-          }
-        });
+                st.setString(1, requester.platform());
+                st.setString(2, requester.userId());
+                st.setLong(3, seed);
+                st.setLong(4, clock.millis());
+                return st.executeUpdate();
+              }
+            });
       }
     };
   }

@@ -3,12 +3,15 @@ package dev.fluxbot.core;
 /** Size arithmetic of the grammar: ratios at about 1 MP, {@code --res 2k}, {@code --size}. */
 final class Sizes {
   static final long ONE_MP = 1024L * 1024L;
+
   /** The widest ratio {@code --ar} accepts, either way round. */
   static final int MAX_RATIO = 4;
 
   private Sizes() {}
 
-  /** About 1 MP at w:h, or the preset's size where w:h is a preset's ratio. Checked by the caller. */
+  /**
+   * About 1 MP at w:h, or the preset's size where w:h is a preset's ratio. Checked by the caller.
+   */
   static ImageSize ofRatio(long w, long h, ModelSpec.SizeRules rules) {
     var preset = AspectPreset.byRatio(w, h);
     if (preset.isPresent()) {

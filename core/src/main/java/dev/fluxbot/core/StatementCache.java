@@ -21,13 +21,14 @@ import java.util.concurrent.ConcurrentMap;
  * hands out a cached statement, itself behind a proxy whose {@code close()} clears the parameters
  * and keeps the statement for the next caller instead of finalizing it. Statements are prepared on
  * the physical connection, so the pool does not close them when the connection goes back. Each
- * connection keeps at most {@link #PER_CONNECTION} statements, least recently used dropped first.
- * A connection is used by one thread at a time (the pool's contract), so its map needs no lock.
+ * connection keeps at most {@link #PER_CONNECTION} statements, least recently used dropped first. A
+ * connection is used by one thread at a time (the pool's contract), so its map needs no lock.
  */
 final class StatementCache {
   static final int PER_CONNECTION = 64;
 
-  private final ConcurrentMap<Connection, Map<String, PreparedStatement>> byConnection = new ConcurrentHashMap<>();
+  private final ConcurrentMap<Connection, Map<String, PreparedStatement>> byConnection =
+      new ConcurrentHashMap<>();
 
   /** The pool's connection with cached statements; everything else passes straight through. */
   Connection wrap(Connection pooled) throws SQLException {
@@ -39,14 +40,16 @@ final class StatementCache {
       byConnection.put(physical, statements);
     }
     Map<String, PreparedStatement> cache = statements;
-    InvocationHandler handler = (proxy, method, args) -> {
-      if (method.getName().equals("prepareStatement") && args != null && args.length == 1) {
-        return cached(physical, cache, (String) args[0]);
-      }
-      return invoke(pooled, method, args);
-    };
-    return (Connection) Proxy.newProxyInstance(Connection.class.getClassLoader(), new Class<?>[] {Connection.class},
-        handler);
+    InvocationHandler handler =
+        (proxy, method, args) -> {
+          if (method.getName().equals("prepareStatement") && args != null && args.length == 1) {
+            return cached(physical, cache, (String) args[0]);
+          }
+          return invoke(pooled, method, args);
+        };
+    return (Connection)
+        Proxy.newProxyInstance(
+            Connection.class.getClassLoader(), new Class<?>[] {Connection.class}, handler);
   }
 
   /** How many statements are kept for this pool connection (for tests). */
@@ -55,8 +58,8 @@ final class StatementCache {
     return statements == null ? 0 : statements.size();
   }
 
-  private static PreparedStatement cached(Connection physical, Map<String, PreparedStatement> cache, String sql)
-      throws SQLException {
+  private static PreparedStatement cached(
+      Connection physical, Map<String, PreparedStatement> cache, String sql) throws SQLException {
     PreparedStatement statement = cache.get(sql);
     if (statement == null || statement.isClosed()) {
       statement = physical.prepareStatement(sql);
@@ -69,17 +72,21 @@ final class StatementCache {
       }
     }
     PreparedStatement target = statement;
-    InvocationHandler handler = (proxy, method, args) -> {
-      if (method.getName().equals("close") && method.getParameterCount() == 0) {
-        if (!target.isClosed()) {
-          target.clearParameters(); // the statement stays compiled for the next caller
-        }
-        return null;
-      }
-      return invoke(target, method, args);
-    };
-    return (PreparedStatement) Proxy.newProxyInstance(PreparedStatement.class.getClassLoader(),
-        new Class<?>[] {PreparedStatement.class}, handler);
+    InvocationHandler handler =
+        (proxy, method, args) -> {
+          if (method.getName().equals("close") && method.getParameterCount() == 0) {
+            if (!target.isClosed()) {
+              target.clearParameters(); // the statement stays compiled for the next caller
+            }
+            return null;
+          }
+          return invoke(target, method, args);
+        };
+    return (PreparedStatement)
+        Proxy.newProxyInstance(
+            PreparedStatement.class.getClassLoader(),
+            new Class<?>[] {PreparedStatement.class},
+            handler);
   }
 
   private static Object invoke(Object target, Method method, Object[] args) throws Throwable {

@@ -16,8 +16,7 @@ import org.sqlite.SQLiteConfig;
 import org.sqlite.SQLiteDataSource;
 
 class CheckpointerTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private SQLiteDataSource source;
 
@@ -29,7 +28,8 @@ class CheckpointerTest {
     config.setPragma(SQLiteConfig.Pragma.WAL_AUTOCHECKPOINT, "0");
     source = new SQLiteDataSource(config);
     source.setUrl("jdbc:sqlite:" + dir.resolve("c.db"));
-    try (Connection c = source.getConnection(); Statement st = c.createStatement()) {
+    try (Connection c = source.getConnection();
+        Statement st = c.createStatement()) {
       st.executeUpdate("CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB)");
     }
   }
@@ -44,7 +44,8 @@ class CheckpointerTest {
 
   /** The WAL's length in pages, as a no-op checkpoint reports it. */
   private int walPages(Connection c) throws SQLException {
-    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("PRAGMA wal_checkpoint(PASSIVE)")) {
+    try (Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("PRAGMA wal_checkpoint(PASSIVE)")) {
       rs.next();
       return rs.getInt(2);
     }
@@ -61,8 +62,11 @@ class CheckpointerTest {
       assertThat(checkpointer.rounds()).isOne();
       write(c, 5); // this writer finds the WAL fully copied and starts it over
       assertThat(walPages(c)).isLessThan(20);
-      assertThat(Files.size(dir.resolve("c.db-wal"))).as("the file is reused, not grown").isEqualTo(walBytes);
-      try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM t")) {
+      assertThat(Files.size(dir.resolve("c.db-wal")))
+          .as("the file is reused, not grown")
+          .isEqualTo(walBytes);
+      try (Statement st = c.createStatement();
+          ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM t")) {
         rs.next();
         assertThat(rs.getInt(1)).isEqualTo(305);
       }
@@ -85,7 +89,8 @@ class CheckpointerTest {
   }
 
   @Test
-  void theBackgroundThreadRunsARoundAfterEnoughCommitsAndLeavesAShortWalWhenClosed() throws Exception {
+  void theBackgroundThreadRunsARoundAfterEnoughCommitsAndLeavesAShortWalWhenClosed()
+      throws Exception {
     Checkpointer checkpointer = new Checkpointer(source, new ReentrantLock(), "test");
     checkpointer.start();
     try (Connection c = source.getConnection()) {
@@ -102,7 +107,8 @@ class CheckpointerTest {
       checkpointer.close();
     }
     Path wal = dir.resolve("c.db-wal");
-    assertThat(!Files.exists(wal) || Files.size(wal) == 0).as("a short WAL: truncated, or removed with the last connection")
+    assertThat(!Files.exists(wal) || Files.size(wal) == 0)
+        .as("a short WAL: truncated, or removed with the last connection")
         .isTrue();
   }
 }

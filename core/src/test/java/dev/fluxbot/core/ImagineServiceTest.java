@@ -33,13 +33,14 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The whole pipeline on a real SQLite database and image store, with an in-process backend. */
 class ImagineServiceTest {
-  private final Requester alice = new Requester("discord", "alice", "Alice", "guild1", java.util.Set.of(), false);
-  private final Requester bob = new Requester("discord", "bob", "Bob", "guild1", java.util.Set.of(), false);
+  private final Requester alice =
+      new Requester("discord", "alice", "Alice", "guild1", java.util.Set.of(), false);
+  private final Requester bob =
+      new Requester("discord", "bob", "Bob", "guild1", java.util.Set.of(), false);
   private final InstantSource clock = InstantSource.fixed(Instant.parse("2026-11-21T12:00:00Z"));
   private final RecordingReply reply = new RecordingReply();
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private Database db;
   private int services;
@@ -62,26 +63,41 @@ class ImagineServiceTest {
     return service(backend, executor, JobScheduler.Settings.defaults());
   }
 
-  private ImagineService service(ImageBackend backend, Executor executor, JobScheduler.Settings settings) {
+  private ImagineService service(
+      ImageBackend backend, Executor executor, JobScheduler.Settings settings) {
     return service(backend, executor, settings, SeedCache.Settings.defaults());
   }
 
-  private ImagineService service(ImageBackend backend, Executor executor, JobScheduler.Settings settings,
+  private ImagineService service(
+      ImageBackend backend,
+      Executor executor,
+      JobScheduler.Settings settings,
       SeedCache.Settings cacheSettings) {
     JobScheduler scheduler = new JobScheduler(executor, settings);
     open.add(scheduler);
     ImageStore images = ImageStore.onDisk(dir.resolve("images"));
     QuotaService quota = quota();
-    return new ImagineService(new ImagineService.Parts(
-        new CommandParser(ModelCatalog.builtIn(), CommandParser.Settings.defaults()),
-        new ReferenceLoader(new OkHttpClient(), ReferenceLoader.Limits.defaults()), new BackendRouter(List.of(backend)),
-        SeedHistory.inDatabase(db, clock), new JobStore(db, ModelCatalog.builtIn(), clock), quota,
-        new SeedCache(db, images, cacheSettings, clock), images, scheduler),
-        new ImagineService.Settings(1000, 0, List.of()), clock, new Random(7 + services++));
+    return new ImagineService(
+        new ImagineService.Parts(
+            new CommandParser(ModelCatalog.builtIn(), CommandParser.Settings.defaults()),
+            new ReferenceLoader(new OkHttpClient(), ReferenceLoader.Limits.defaults()),
+            new BackendRouter(List.of(backend)),
+            SeedHistory.inDatabase(db, clock),
+            new JobStore(db, ModelCatalog.builtIn(), clock),
+            quota,
+            new SeedCache(db, images, cacheSettings, clock),
+            images,
+            scheduler),
+        new ImagineService.Settings(1000, 0, List.of()),
+        clock,
+        new Random(7 + services++));
   }
 
   private QuotaService quota() {
-    return new QuotaService(db, new QuotaService.Settings(ZoneOffset.UTC, QuotaService.Period.DAY, 50_000, 2, null), clock);
+    return new QuotaService(
+        db,
+        new QuotaService.Settings(ZoneOffset.UTC, QuotaService.Period.DAY, 50_000, 2, null),
+        clock);
   }
 
   private ImagineService service(ImageBackend backend) {
@@ -89,7 +105,8 @@ class ImagineServiceTest {
   }
 
   private ImageReply imagine(ImagineService s, Requester who, String text, ImageSource... refs) {
-    return s.imagine(new ImagineCommand(who, text, Map.of(), List.of(refs)), reply, "{\"kind\":\"test\"}");
+    return s.imagine(
+        new ImagineCommand(who, text, Map.of(), List.of(refs)), reply, "{\"kind\":\"test\"}");
   }
 
   private JobStore jobs() {
@@ -141,7 +158,8 @@ class ImagineServiceTest {
     QuotaService.Status status = quota().status(alice);
     assertThat(status.spentMilli()).isEqualTo(2_500);
     assertThat(status.reservedMilli()).isZero();
-    assertThat(jobs().list("discord", "alice", 10)).extracting(JobStore.Job::state)
+    assertThat(jobs().list("discord", "alice", 10))
+        .extracting(JobStore.Job::state)
         .containsExactly(JobStore.State.MODERATED, JobStore.State.SUCCEEDED);
   }
 
@@ -149,9 +167,15 @@ class ImagineServiceTest {
   void overQuotaIsRefusedBeforeAnythingRuns() {
     FakeBackend backend = new FakeBackend();
     ImagineService s = service(backend);
-    quota().setRule(QuotaService.Subject.user("discord", "guild1", "alice"), QuotaService.Period.DAY, 5_000);
+    quota()
+        .setRule(
+            QuotaService.Subject.user("discord", "guild1", "alice"),
+            QuotaService.Period.DAY,
+            5_000);
     imagine(s, alice, "a fox --model pro");
-    UserError e = catchThrowableOfType(UserError.class, () -> imagine(s, alice, "a fox --model pro --seed 1"));
+    UserError e =
+        catchThrowableOfType(
+            UserError.class, () -> imagine(s, alice, "a fox --model pro --seed 1"));
     assertThat(e.code()).isEqualTo(UserError.Code.QUOTA_EXCEEDED);
     assertThat(e.getMessage()).contains("2 of 5 credits left today").contains("needs 3");
     assertThat(backend.generated).hasSize(1);
@@ -178,9 +202,12 @@ class ImagineServiceTest {
   void followUpsDeriveFromTheStoredJob() throws IOException {
     FakeBackend backend = new FakeBackend();
     ImagineService s = service(backend);
-    ImageReply parent = imagine(s, alice, "a red fox --ar 16:9 --seed 7", ImageSource.bytes("cat.png", png(400, 300)));
+    ImageReply parent =
+        imagine(
+            s, alice, "a red fox --ar 16:9 --seed 7", ImageSource.bytes("cat.png", png(400, 300)));
 
-    CompletableFuture<ImageReply> pressed = s.followUp(bob, parent.jobId(), ImageReply.FollowUp.REROLL, null, reply, null);
+    CompletableFuture<ImageReply> pressed =
+        s.followUp(bob, parent.jobId(), ImageReply.FollowUp.REROLL, null, reply, null);
     assertThat(pressed).as("nothing waits: it ran on the thread that pressed").isCompleted();
     assertThat(backend.threads).last().isEqualTo(Thread.currentThread());
     ImageReply reroll = join(pressed);
@@ -188,16 +215,27 @@ class ImagineServiceTest {
     assertThat(reroll.request().prompt()).isEqualTo("a red fox");
     assertThat(backend.generated.get(1).references()).hasSize(1);
 
-    ImageReply vary = join(s.followUp(bob, parent.jobId(), ImageReply.FollowUp.VARY, "a blue fox", reply, null));
+    ImageReply vary =
+        join(s.followUp(bob, parent.jobId(), ImageReply.FollowUp.VARY, "a blue fox", reply, null));
     assertThat(vary.request().seed()).isEqualTo(7);
     assertThat(vary.request().prompt()).isEqualTo("a blue fox");
 
-    ImageReply big = join(s.followUp(bob, parent.jobId(), ImageReply.FollowUp.UPSCALE_2K, null, reply, null));
+    ImageReply big =
+        join(s.followUp(bob, parent.jobId(), ImageReply.FollowUp.UPSCALE_2K, null, reply, null));
     assertThat(big.request().seed()).isEqualTo(7);
     assertThat(big.request().size()).isEqualTo(new ImageSize(2048, 1168));
 
-    ImageReply ref = join(s.followUp(bob, parent.jobId(), ImageReply.FollowUp.USE_AS_REFERENCE, "in watercolour", reply, null));
-    assertThat(backend.generated.get(4).references().get(0).bytes()).isEqualTo(parent.result().image());
+    ImageReply ref =
+        join(
+            s.followUp(
+                bob,
+                parent.jobId(),
+                ImageReply.FollowUp.USE_AS_REFERENCE,
+                "in watercolour",
+                reply,
+                null));
+    assertThat(backend.generated.get(4).references().get(0).bytes())
+        .isEqualTo(parent.result().image());
     assertThat(ref.request().prompt()).isEqualTo("in watercolour");
     assertThat(jobs().find(ref.jobId()).orElseThrow().parentJobId()).isEqualTo(parent.jobId());
     assertThat(quota().status(bob).spentMilli()).as("the presser pays").isPositive();
@@ -209,8 +247,15 @@ class ImagineServiceTest {
     ImagineService s = service(backend);
     ImageReply parent = imagine(s, alice, "a red fox --ar 16:9 --seed 7 --model pro --format png");
 
-    ImageReply flagged = join(s.followUp(bob, parent.jobId(), ImageReply.FollowUp.VARY, "a red fox at dawn --ar 1:1",
-        reply, null));
+    ImageReply flagged =
+        join(
+            s.followUp(
+                bob,
+                parent.jobId(),
+                ImageReply.FollowUp.VARY,
+                "a red fox at dawn --ar 1:1",
+                reply,
+                null));
     assertThat(flagged.request().prompt()).isEqualTo("a red fox at dawn");
     assertThat(backend.generated.get(1).request().prompt()).isEqualTo("a red fox at dawn");
     assertThat(flagged.request().size()).isEqualTo(new ImageSize(1024, 1024));
@@ -218,28 +263,62 @@ class ImagineServiceTest {
     assertThat(flagged.request().model().id()).isEqualTo("pro");
     assertThat(flagged.request().format()).isEqualTo(ImageType.PNG);
 
-    ImageReply plain = join(s.followUp(bob, parent.jobId(), ImageReply.FollowUp.VARY, "a red fox at night", reply, null));
+    ImageReply plain =
+        join(
+            s.followUp(
+                bob, parent.jobId(), ImageReply.FollowUp.VARY, "a red fox at night", reply, null));
     assertThat(plain.request().size()).isEqualTo(parent.request().size());
     assertThat(plain.request().seed()).isEqualTo(7);
 
-    ImageReply reseeded = join(s.followUp(bob, parent.jobId(), ImageReply.FollowUp.VARY,
-        "--model flex --steps 20 --seed 9 a fox", reply, null));
+    ImageReply reseeded =
+        join(
+            s.followUp(
+                bob,
+                parent.jobId(),
+                ImageReply.FollowUp.VARY,
+                "--model flex --steps 20 --seed 9 a fox",
+                reply,
+                null));
     assertThat(reseeded.request().seed()).isEqualTo(9);
     assertThat(reseeded.request().model().id()).isEqualTo("flex");
     assertThat(reseeded.request().steps()).isEqualTo(20);
     assertThat(reseeded.request().prompt()).isEqualTo("a fox");
     long spent = quota().status(bob).spentMilli();
 
-    UserError badSeed = (UserError) catchThrowableOfType(java.util.concurrent.CompletionException.class,
-        () -> s.followUp(bob, parent.jobId(), ImageReply.FollowUp.VARY, "a fox --seed -1", reply, null).join())
-        .getCause();
+    UserError badSeed =
+        (UserError)
+            catchThrowableOfType(
+                    java.util.concurrent.CompletionException.class,
+                    () ->
+                        s.followUp(
+                                bob,
+                                parent.jobId(),
+                                ImageReply.FollowUp.VARY,
+                                "a fox --seed -1",
+                                reply,
+                                null)
+                            .join())
+                .getCause();
     assertThat(badSeed.code()).isEqualTo(UserError.Code.INVALID_OPTION);
     assertThat(badSeed.getMessage()).startsWith("--seed: must be a whole number");
-    UserError tooLong = (UserError) catchThrowableOfType(java.util.concurrent.CompletionException.class,
-        () -> s.followUp(bob, parent.jobId(), ImageReply.FollowUp.VARY, "a fox " + "x".repeat(4000), reply, null)
-            .join()).getCause();
+    UserError tooLong =
+        (UserError)
+            catchThrowableOfType(
+                    java.util.concurrent.CompletionException.class,
+                    () ->
+                        s.followUp(
+                                bob,
+                                parent.jobId(),
+                                ImageReply.FollowUp.VARY,
+                                "a fox " + "x".repeat(4000),
+                                reply,
+                                null)
+                            .join())
+                .getCause();
     assertThat(tooLong.code()).isEqualTo(UserError.Code.PROMPT_TOO_LONG);
-    assertThat(quota().status(bob).spentMilli()).as("nothing charged for a refusal").isEqualTo(spent);
+    assertThat(quota().status(bob).spentMilli())
+        .as("nothing charged for a refusal")
+        .isEqualTo(spent);
     assertThat(backend.generated).hasSize(4);
   }
 
@@ -248,11 +327,21 @@ class ImagineServiceTest {
     FakeBackend backend = new FakeBackend();
     ImagineService s = service(backend);
     ImageReply parent = imagine(s, alice, "a red fox --seed 7 --model pro");
-    ImageReply ref = join(s.followUp(bob, parent.jobId(), ImageReply.FollowUp.USE_AS_REFERENCE,
-        "in watercolour --model flex --seed 11", reply, null));
+    ImageReply ref =
+        join(
+            s.followUp(
+                bob,
+                parent.jobId(),
+                ImageReply.FollowUp.USE_AS_REFERENCE,
+                "in watercolour --model flex --seed 11",
+                reply,
+                null));
     assertThat(ref.request().model().id()).isEqualTo("flex");
     assertThat(ref.request().seed()).isEqualTo(11);
-    ImageReply plain = join(s.followUp(bob, parent.jobId(), ImageReply.FollowUp.USE_AS_REFERENCE, "in ink", reply, null));
+    ImageReply plain =
+        join(
+            s.followUp(
+                bob, parent.jobId(), ImageReply.FollowUp.USE_AS_REFERENCE, "in ink", reply, null));
     assertThat(plain.request().model().id()).isEqualTo("pro");
   }
 
@@ -260,20 +349,38 @@ class ImagineServiceTest {
   void aButtonWhoseImageTheCacheBudgetRemovedSaysSoAndTheOthersStillWork() throws IOException {
     long oneImage = Math.max(png(1344, 768).length, png(1024, 1024).length);
     FakeBackend backend = new FakeBackend();
-    ImagineService s = service(backend, Executors.newVirtualThreadPerTaskExecutor(), JobScheduler.Settings.defaults(),
-        new SeedCache.Settings(1L << 20, oneImage + 1));
+    ImagineService s =
+        service(
+            backend,
+            Executors.newVirtualThreadPerTaskExecutor(),
+            JobScheduler.Settings.defaults(),
+            new SeedCache.Settings(1L << 20, oneImage + 1));
     ImageReply parent = imagine(s, alice, "a red fox --ar 16:9 --seed 7");
-    imagine(s, alice, "a green owl --ar 1:1"); // the delivered fox leaves the budget, and its file with it
+    imagine(
+        s,
+        alice,
+        "a green owl --ar 1:1"); // the delivered fox leaves the budget, and its file with it
 
-    CompletableFuture<ImageReply> asReference = s.followUp(bob, parent.jobId(), ImageReply.FollowUp.USE_AS_REFERENCE,
-        "in watercolour", reply, null);
-    ImageReply reroll = join(s.followUp(bob, parent.jobId(), ImageReply.FollowUp.REROLL, null, reply, null));
+    CompletableFuture<ImageReply> asReference =
+        s.followUp(
+            bob,
+            parent.jobId(),
+            ImageReply.FollowUp.USE_AS_REFERENCE,
+            "in watercolour",
+            reply,
+            null);
+    ImageReply reroll =
+        join(s.followUp(bob, parent.jobId(), ImageReply.FollowUp.REROLL, null, reply, null));
 
-    UserError gone = (UserError) catchThrowableOfType(java.util.concurrent.CompletionException.class, asReference::join)
-        .getCause();
+    UserError gone =
+        (UserError)
+            catchThrowableOfType(java.util.concurrent.CompletionException.class, asReference::join)
+                .getCause();
     assertThat(gone.code()).isEqualTo(UserError.Code.INVALID_REFERENCE);
-    assertThat(gone.getMessage()).isEqualTo("That job's image is no longer stored (the image store keeps within its "
-        + "size limit by removing what was used least recently). Attach the image to a new /imagine instead.");
+    assertThat(gone.getMessage())
+        .isEqualTo(
+            "That job's image is no longer stored (the image store keeps within its "
+                + "size limit by removing what was used least recently). Attach the image to a new /imagine instead.");
     assertThat(reroll.request().prompt()).isEqualTo("a red fox");
     assertThat(backend.generated).hasSize(3);
   }
@@ -284,15 +391,19 @@ class ImagineServiceTest {
     FakeBackend dying = new FakeBackend();
     dying.hangAfterTask = crashed;
     ImagineService before = service(dying);
-    CompletableFuture<ImageReply> lost = before.submit(
-        new ImagineCommand(alice, "a fox --model pro --seed 3", Map.of(), List.of()), reply, "{\"kind\":\"test\"}");
+    CompletableFuture<ImageReply> lost =
+        before.submit(
+            new ImagineCommand(alice, "a fox --model pro --seed 3", Map.of(), List.of()),
+            reply,
+            "{\"kind\":\"test\"}");
     assertThat(dying.taskStarted.await(10, TimeUnit.SECONDS)).isTrue();
     String jobId = jobs().unfinished().get(0).id();
     assertThat(jobs().find(jobId).orElseThrow().task().taskId()).isEqualTo("task-1");
 
     FakeBackend after = new FakeBackend();
     RecordingReply resumedReply = new RecordingReply();
-    List<CompletableFuture<ImageReply>> resumed = service(after).resumeUnfinished(j -> true, j -> resumedReply);
+    List<CompletableFuture<ImageReply>> resumed =
+        service(after).resumeUnfinished(j -> true, j -> resumedReply);
     ImageReply done = join(resumed.get(0));
     assertThat(done.jobId()).isEqualTo(jobId);
     assertThat(after.resumedTasks).containsExactly("task-1");
@@ -301,29 +412,37 @@ class ImagineServiceTest {
     assertThat(quota().status(alice).spentMilli()).isEqualTo(3_000);
     assertThat(quota().held()).isEmpty();
 
-    crashed.countDown(); // the "dead" first process wakes up late: nothing is charged or changed twice
-    assertThat(catchThrowableOfType(java.util.concurrent.CompletionException.class, lost::join)).isNotNull();
+    crashed
+        .countDown(); // the "dead" first process wakes up late: nothing is charged or changed twice
+    assertThat(catchThrowableOfType(java.util.concurrent.CompletionException.class, lost::join))
+        .isNotNull();
     assertThat(quota().status(alice).spentMilli()).isEqualTo(3_000);
     assertThat(jobs().find(jobId).orElseThrow().state()).isEqualTo(JobStore.State.SUCCEEDED);
   }
 
   @Test
-  void aResumedTaskIsChargedTheCostStatedAtSubmitAndItsCaptionShowsWhatWasCharged() throws Exception {
+  void aResumedTaskIsChargedTheCostStatedAtSubmitAndItsCaptionShowsWhatWasCharged()
+      throws Exception {
     CountDownLatch crashed = new CountDownLatch(1);
     FakeBackend dying = new FakeBackend();
     dying.hangAfterTask = crashed;
     dying.taskCost = new BigDecimal("2.4");
     ImagineService before = service(dying);
-    before.submit(new ImagineCommand(alice, "a fox --model pro --seed 3", Map.of(), List.of()), reply,
+    before.submit(
+        new ImagineCommand(alice, "a fox --model pro --seed 3", Map.of(), List.of()),
+        reply,
         "{\"kind\":\"test\"}");
     assertThat(dying.taskStarted.await(10, TimeUnit.SECONDS)).isTrue();
     String jobId = jobs().unfinished().get(0).id();
     assertThat(jobs().find(jobId).orElseThrow().task().cost()).isEqualByComparingTo("2.4");
 
-    FakeBackend after = new FakeBackend(); // reports no cost on resume, as BFL's polling answer does not
+    FakeBackend after =
+        new FakeBackend(); // reports no cost on resume, as BFL's polling answer does not
     RecordingReply resumedReply = new RecordingReply();
     ImageReply done = join(service(after).resumeUnfinished(j -> true, j -> resumedReply).get(0));
-    assertThat(quota().status(alice).spentMilli()).as("the stated cost, not pro's estimate of 3").isEqualTo(2_400);
+    assertThat(quota().status(alice).spentMilli())
+        .as("the stated cost, not pro's estimate of 3")
+        .isEqualTo(2_400);
     assertThat(jobs().find(jobId).orElseThrow().costMilli()).isEqualTo(2_400);
     assertThat(done.result().cost()).as("the caption's cost").isEqualByComparingTo("2.4");
     crashed.countDown();
@@ -342,10 +461,14 @@ class ImagineServiceTest {
     List<Runnable> neverRun = new CopyOnWriteArrayList<>();
     FakeBackend backend = new FakeBackend();
     ImagineService before = service(backend, neverRun::add);
-    before.submit(new ImagineCommand(alice, "a fox --seed 5", Map.of(), List.of()), reply, "{\"kind\":\"test\"}");
+    before.submit(
+        new ImagineCommand(alice, "a fox --seed 5", Map.of(), List.of()),
+        reply,
+        "{\"kind\":\"test\"}");
     assertThat(jobs().unfinished()).hasSize(1).allMatch(j -> j.state() == JobStore.State.QUEUED);
 
-    List<CompletableFuture<ImageReply>> resumed = service(backend).resumeUnfinished(j -> true, j -> null);
+    List<CompletableFuture<ImageReply>> resumed =
+        service(backend).resumeUnfinished(j -> true, j -> null);
     assertThat(join(resumed.get(0)).request().seed()).isEqualTo(5);
     assertThat(backend.generated).hasSize(1);
     assertThat(jobs().unfinished()).isEmpty();
@@ -355,16 +478,23 @@ class ImagineServiceTest {
   void aJobMadeAfterTheLeftoversWereReadIsNotTakenForOneOfThem() {
     List<Runnable> neverRun = new CopyOnWriteArrayList<>();
     FakeBackend backend = new FakeBackend();
-    service(backend, neverRun::add).submit(new ImagineCommand(alice, "a fox --seed 5", Map.of(), List.of()), reply,
-        "{\"kind\":\"test\"}");
+    service(backend, neverRun::add)
+        .submit(
+            new ImagineCommand(alice, "a fox --seed 5", Map.of(), List.of()),
+            reply,
+            "{\"kind\":\"test\"}");
     String leftover = jobs().unfinished().get(0).id();
 
     List<Runnable> queued = new CopyOnWriteArrayList<>();
     ImagineService restarted = service(backend, queued::add);
     ImagineService.Leftovers left = restarted.leftovers(); // read before the platforms start
     RecordingReply pressed = new RecordingReply(); // a button pressed between start and resume
-    restarted.submit(new ImagineCommand(bob, "an owl --seed 6", Map.of(), List.of()), pressed, "{\"kind\":\"test\"}");
-    List<CompletableFuture<ImageReply>> resumed = restarted.resumeUnfinished(left, j -> true, j -> null);
+    restarted.submit(
+        new ImagineCommand(bob, "an owl --seed 6", Map.of(), List.of()),
+        pressed,
+        "{\"kind\":\"test\"}");
+    List<CompletableFuture<ImageReply>> resumed =
+        restarted.resumeUnfinished(left, j -> true, j -> null);
 
     assertThat(resumed).hasSize(1);
     assertThat(queued).as("the leftover and the new job each queued once").hasSize(2);
@@ -372,19 +502,24 @@ class ImagineServiceTest {
     assertThat(join(resumed.get(0)).jobId()).isEqualTo(leftover);
     assertThat(pressed.events).noneMatch(e -> e.startsWith("failed"));
     assertThat(jobs().unfinished()).isEmpty();
-    assertThat(backend.generated).extracting(j -> j.request().prompt()).containsExactlyInAnyOrder("a fox", "an owl");
+    assertThat(backend.generated)
+        .extracting(j -> j.request().prompt())
+        .containsExactlyInAnyOrder("a fox", "an owl");
   }
 
   @Test
   void aQueuedJobCanBeCancelledAndItsCreditsComeBack() {
     List<Runnable> neverRun = new CopyOnWriteArrayList<>();
     ImagineService s = service(new FakeBackend(), neverRun::add);
-    CompletableFuture<ImageReply> job = s.submit(new ImagineCommand(alice, "a fox --model pro", Map.of(), List.of()),
-        reply, null);
+    CompletableFuture<ImageReply> job =
+        s.submit(new ImagineCommand(alice, "a fox --model pro", Map.of(), List.of()), reply, null);
     String id = jobs().unfinished().get(0).id();
     assertThat(quota().status(alice).reservedMilli()).isEqualTo(3_000);
     assertThat(s.cancel(id)).isTrue();
-    UserError e = (UserError) catchThrowableOfType(java.util.concurrent.CompletionException.class, job::join).getCause();
+    UserError e =
+        (UserError)
+            catchThrowableOfType(java.util.concurrent.CompletionException.class, job::join)
+                .getCause();
     assertThat(e.code()).isEqualTo(UserError.Code.CANCELLED);
     assertThat(reply.events).last().isEqualTo("failed CANCELLED");
     assertThat(quota().status(alice).reservedMilli()).isZero();
@@ -396,28 +531,40 @@ class ImagineServiceTest {
   void aJobThatStartsAtOnceIsCreatedRunningInOneCommitAndOneThatWaitsIsMarkedRunningWhenItStarts() {
     List<Runnable> executorTasks = new CopyOnWriteArrayList<>();
     FakeBackend backend = new FakeBackend();
-    ImagineService s = service(backend, executorTasks::add, new JobScheduler.Settings(1, Map.of("fake", 1), 100));
+    ImagineService s =
+        service(backend, executorTasks::add, new JobScheduler.Settings(1, Map.of("fake", 1), 100));
     List<JobStore.Job> seenWhileGenerating = new CopyOnWriteArrayList<>();
     backend.onGenerate = job -> seenWhileGenerating.add(jobs().find(job.id()).orElseThrow());
 
-    imagine(s, alice, "a first fox --no-cache"); // the seed cache's first write also counts its disk total
+    imagine(
+        s,
+        alice,
+        "a first fox --no-cache"); // the seed cache's first write also counts its disk total
     seenWhileGenerating.clear();
     long before = db.commits();
     ImageReply now = imagine(s, alice, "a fox --no-cache");
-    assertThat(db.commits() - before).as("created RUNNING with its hold; the backend's task; the result; the delivery")
+    assertThat(db.commits() - before)
+        .as("created RUNNING with its hold; the backend's task; the result; the delivery")
         .isEqualTo(4);
-    assertThat(seenWhileGenerating).singleElement().satisfies(j -> {
-      assertThat(j.state()).isEqualTo(JobStore.State.RUNNING);
-      assertThat(j.backend()).isEqualTo("fake");
-      assertThat(j.startedAt()).isNotNull();
-    });
+    assertThat(seenWhileGenerating)
+        .singleElement()
+        .satisfies(
+            j -> {
+              assertThat(j.state()).isEqualTo(JobStore.State.RUNNING);
+              assertThat(j.backend()).isEqualTo("fake");
+              assertThat(j.startedAt()).isNotNull();
+            });
     assertThat(jobs().find(now.jobId()).orElseThrow().state()).isEqualTo(JobStore.State.SUCCEEDED);
 
-    CompletableFuture<ImageReply> holder = s.submit(new ImagineCommand(bob, "an owl --no-cache", Map.of(), List.of()),
-        reply, null); // started: its task, not yet run, holds the backend's one slot
+    CompletableFuture<ImageReply> holder =
+        s.submit(
+            new ImagineCommand(bob, "an owl --no-cache", Map.of(), List.of()),
+            reply,
+            null); // started: its task, not yet run, holds the backend's one slot
     long queuedBefore = db.commits();
-    CompletableFuture<ImageReply> waits = s.runOrSubmit(new ImagineCommand(alice, "a hare --no-cache", Map.of(),
-        List.of()), reply, null);
+    CompletableFuture<ImageReply> waits =
+        s.runOrSubmit(
+            new ImagineCommand(alice, "a hare --no-cache", Map.of(), List.of()), reply, null);
     assertThat(waits).as("the backend is full: queued, not run here").isNotDone();
     assertThat(db.commits() - queuedBefore).as("created QUEUED with its hold").isEqualTo(1);
     executorTasks.remove(0).run(); // bob's job; its end starts alice's
@@ -425,9 +572,12 @@ class ImagineServiceTest {
     long startedBefore = db.commits();
     executorTasks.remove(0).run();
     assertThat(waits.join().jobId()).isNotNull();
-    assertThat(db.commits() - startedBefore).as("marked RUNNING; the backend's task; the result; the delivery")
+    assertThat(db.commits() - startedBefore)
+        .as("marked RUNNING; the backend's task; the result; the delivery")
         .isEqualTo(4);
-    assertThat(seenWhileGenerating).last().satisfies(j -> assertThat(j.state()).isEqualTo(JobStore.State.RUNNING));
+    assertThat(seenWhileGenerating)
+        .last()
+        .satisfies(j -> assertThat(j.state()).isEqualTo(JobStore.State.RUNNING));
   }
 
   @Test
@@ -436,12 +586,20 @@ class ImagineServiceTest {
     List<Runnable> executorTasks = new CopyOnWriteArrayList<>();
     JobScheduler.Settings one = new JobScheduler.Settings(1, Map.of("fake", 1), 100);
     ImagineService s = service(backend, executorTasks::add, one);
-    quota().setRule(QuotaService.Subject.user("discord", "guild1", "alice"), QuotaService.Period.DAY, 2_000);
-    UserError refused = catchThrowableOfType(UserError.class, () -> imagine(s, alice, "a fox --model pro --no-cache"));
-    assertThat(refused.code()).as("refused in the transaction that would have created the job")
+    quota()
+        .setRule(
+            QuotaService.Subject.user("discord", "guild1", "alice"),
+            QuotaService.Period.DAY,
+            2_000);
+    UserError refused =
+        catchThrowableOfType(
+            UserError.class, () -> imagine(s, alice, "a fox --model pro --no-cache"));
+    assertThat(refused.code())
+        .as("refused in the transaction that would have created the job")
         .isEqualTo(UserError.Code.QUOTA_EXCEEDED);
     ImageReply next = imagine(s, bob, "an owl --no-cache");
-    assertThat(backend.threads).as("the backend's one slot was free again, for a job run here")
+    assertThat(backend.threads)
+        .as("the backend's one slot was free again, for a job run here")
         .containsExactly(Thread.currentThread());
     assertThat(next.jobId()).isNotNull();
     assertThat(executorTasks).isEmpty();
@@ -451,18 +609,21 @@ class ImagineServiceTest {
   void runOrSubmitRunsAJobThatCanStartOnTheCallingThreadAndQueuesOneThatMustWait() {
     List<Runnable> executorTasks = new CopyOnWriteArrayList<>();
     FakeBackend backend = new FakeBackend();
-    ImagineService s = service(backend, executorTasks::add, new JobScheduler.Settings(2, Map.of("fake", 2), 100));
+    ImagineService s =
+        service(backend, executorTasks::add, new JobScheduler.Settings(2, Map.of("fake", 2), 100));
 
-    CompletableFuture<ImageReply> first = s.runOrSubmit(new ImagineCommand(alice, "a fox", Map.of(), List.of()),
-        reply, null);
+    CompletableFuture<ImageReply> first =
+        s.runOrSubmit(new ImagineCommand(alice, "a fox", Map.of(), List.of()), reply, null);
     assertThat(first).isCompleted();
     assertThat(backend.threads).containsExactly(Thread.currentThread());
     assertThat(executorTasks).isEmpty();
 
-    CompletableFuture<ImageReply> sent = s.submit(new ImagineCommand(alice, "a hare", Map.of(), List.of()), reply, null);
-    CompletableFuture<ImageReply> second = s.submit(new ImagineCommand(bob, "an owl", Map.of(), List.of()), reply, null);
-    CompletableFuture<ImageReply> third = s.runOrSubmit(new ImagineCommand(bob, "a lynx", Map.of(), List.of()),
-        reply, null);
+    CompletableFuture<ImageReply> sent =
+        s.submit(new ImagineCommand(alice, "a hare", Map.of(), List.of()), reply, null);
+    CompletableFuture<ImageReply> second =
+        s.submit(new ImagineCommand(bob, "an owl", Map.of(), List.of()), reply, null);
+    CompletableFuture<ImageReply> third =
+        s.runOrSubmit(new ImagineCommand(bob, "a lynx", Map.of(), List.of()), reply, null);
     assertThat(third).as("two jobs run on the backend (its cap): the third waits").isNotDone();
     assertThat(reply.events).contains("queued 1");
     while (!executorTasks.isEmpty()) {
@@ -478,46 +639,66 @@ class ImagineServiceTest {
     FakeBackend backend = new FakeBackend();
     ImagineService s = service(backend);
     String address = "{\"kind\":\"discord\",\"token\":\"interaction-token\"}";
-    ImageReply made = s.imagine(new ImagineCommand(alice, "a fox", Map.of(), List.of()), reply, address);
+    ImageReply made =
+        s.imagine(new ImagineCommand(alice, "a fox", Map.of(), List.of()), reply, address);
     assertThat(jobs().find(made.jobId()).orElseThrow().replyAddress()).isNull();
 
     backend.failWith = new UserError(UserError.Code.MODERATED, "blocked");
-    catchThrowableOfType(UserError.class, () -> s.imagine(new ImagineCommand(alice, "a fox again", Map.of(), List.of()),
-        reply, address));
-    assertThat(jobs().list("discord", "alice", 10)).extracting(JobStore.Job::replyAddress).containsOnlyNulls();
-    int withToken = db.read(c -> {
-      try (var st = c.createStatement(); var rs = st.executeQuery("SELECT count(*) FROM jobs WHERE reply_address LIKE "
-          + "'%interaction-token%'")) {
-        rs.next();
-        return rs.getInt(1);
-      }
-    });
+    catchThrowableOfType(
+        UserError.class,
+        () ->
+            s.imagine(
+                new ImagineCommand(alice, "a fox again", Map.of(), List.of()), reply, address));
+    assertThat(jobs().list("discord", "alice", 10))
+        .extracting(JobStore.Job::replyAddress)
+        .containsOnlyNulls();
+    int withToken =
+        db.read(
+            c -> {
+              try (var st = c.createStatement();
+                  var rs =
+                      st.executeQuery(
+                          "SELECT count(*) FROM jobs WHERE reply_address LIKE "
+                              + "'%interaction-token%'")) {
+                rs.next();
+                return rs.getInt(1);
+              }
+            });
     assertThat(withToken).isZero();
   }
 
   @Test
   void anImageThatCouldNotBeDeliveredIsKeptAndDeliveredAfterARestart() {
     FakeBackend backend = new FakeBackend();
-    RecordingReply broken = new RecordingReply() {
-      @Override
-      public void image(ImageReply r) {
-        throw new IllegalStateException("Discord said 500");
-      }
-    };
-    ImageReply made = service(backend).imagine(new ImagineCommand(alice, "a fox --model pro", Map.of(), List.of()), broken,
-        "{\"kind\":\"test\"}");
+    RecordingReply broken =
+        new RecordingReply() {
+          @Override
+          public void image(ImageReply r) {
+            throw new IllegalStateException("Discord said 500");
+          }
+        };
+    ImageReply made =
+        service(backend)
+            .imagine(
+                new ImagineCommand(alice, "a fox --model pro", Map.of(), List.of()),
+                broken,
+                "{\"kind\":\"test\"}");
     assertThat(jobs().find(made.jobId()).orElseThrow().state()).isEqualTo(JobStore.State.SUCCEEDED);
     assertThat(jobs().undelivered(20)).extracting(JobStore.Job::id).containsExactly(made.jobId());
-    assertThat(jobs().find(made.jobId()).orElseThrow().replyAddress()).as("kept until delivered")
+    assertThat(jobs().find(made.jobId()).orElseThrow().replyAddress())
+        .as("kept until delivered")
         .isEqualTo("{\"kind\":\"test\"}");
     assertThat(quota().status(alice).spentMilli()).as("charged, not refunded").isEqualTo(3_000);
 
     RecordingReply working = new RecordingReply();
-    List<CompletableFuture<ImageReply>> again = service(backend).resumeUnfinished(j -> true, j -> working);
+    List<CompletableFuture<ImageReply>> again =
+        service(backend).resumeUnfinished(j -> true, j -> working);
     assertThat(join(again.get(0)).result().image()).isEqualTo(made.result().image());
     assertThat(working.events).containsExactly("image false");
     assertThat(jobs().undelivered(20)).isEmpty();
-    assertThat(jobs().find(made.jobId()).orElseThrow().replyAddress()).as("dropped once delivered").isNull();
+    assertThat(jobs().find(made.jobId()).orElseThrow().replyAddress())
+        .as("dropped once delivered")
+        .isNull();
     assertThat(backend.generated).hasSize(1);
     assertThat(quota().status(alice).spentMilli()).isEqualTo(3_000);
   }
@@ -548,7 +729,9 @@ class ImagineServiceTest {
     return out.toByteArray();
   }
 
-  /** An instant in-process backend that can fail, cost something, or "crash" after starting a task. */
+  /**
+   * An instant in-process backend that can fail, cost something, or "crash" after starting a task.
+   */
   static final class FakeBackend implements ImageBackend {
     final List<GenerationJob> generated = new CopyOnWriteArrayList<>();
     final List<Thread> threads = new CopyOnWriteArrayList<>();
@@ -585,7 +768,8 @@ class ImagineServiceTest {
       generated.add(job);
       threads.add(Thread.currentThread());
       onGenerate.accept(job);
-      progress.onTask(new BackendTask(name(), "task-" + generated.size(), "http://127.0.0.1:1/poll", taskCost));
+      progress.onTask(
+          new BackendTask(name(), "task-" + generated.size(), "http://127.0.0.1:1/poll", taskCost));
       taskStarted.countDown();
       if (hangAfterTask != null) {
         try {
@@ -611,8 +795,16 @@ class ImagineServiceTest {
       try {
         ImageSize size = job.request().size();
         byte[] image = png(size.width(), size.height());
-        return new GenerationResult(image, ImageType.PNG, size.width(), size.height(), job.seed(), cost, name(),
-            "task", Duration.ofMillis(1));
+        return new GenerationResult(
+            image,
+            ImageType.PNG,
+            size.width(),
+            size.height(),
+            job.seed(),
+            cost,
+            name(),
+            "task",
+            Duration.ofMillis(1));
       } catch (IOException e) {
         throw new AssertionError(e);
       }

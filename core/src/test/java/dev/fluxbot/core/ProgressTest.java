@@ -7,8 +7,10 @@ import org.junit.jupiter.api.Test;
 class ProgressTest {
   @Test
   void aStageReadsAsItsLabelWithThePercentWhereKnown() {
-    assertThat(new Progress(Progress.Stage.GENERATING, 0.4, "Pending").text()).isEqualTo("Generating 40%…");
-    assertThat(Progress.of(Progress.Stage.SUBMITTED, "task 123").text()).as("a technical detail stays out")
+    assertThat(new Progress(Progress.Stage.GENERATING, 0.4, "Pending").text())
+        .isEqualTo("Generating 40%…");
+    assertThat(Progress.of(Progress.Stage.SUBMITTED, "task 123").text())
+        .as("a technical detail stays out")
         .isEqualTo("Submitted…");
   }
 

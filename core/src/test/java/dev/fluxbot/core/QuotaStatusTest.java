@@ -7,9 +7,19 @@ import org.junit.jupiter.api.Test;
 
 /** The one text of credits that /quota and an admin's quota show share on every platform. */
 class QuotaStatusTest {
-  private static QuotaService.Status status(QuotaService.Period period, long limit, long spent, long held, long granted) {
-    return new QuotaService.Status(period, limit, spent, held, granted, Math.max(0, limit + granted - spent - held),
-        Instant.EPOCH, Instant.EPOCH, "default", false);
+  private static QuotaService.Status status(
+      QuotaService.Period period, long limit, long spent, long held, long granted) {
+    return new QuotaService.Status(
+        period,
+        limit,
+        spent,
+        held,
+        granted,
+        Math.max(0, limit + granted - spent - held),
+        Instant.EPOCH,
+        Instant.EPOCH,
+        "default",
+        false);
   }
 
   @Test

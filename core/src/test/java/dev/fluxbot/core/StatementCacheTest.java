@@ -14,8 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class StatementCacheTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private Connection raw;
   private final StatementCache cache = new StatementCache();
@@ -53,7 +52,8 @@ class StatementCacheTest {
       ps.executeUpdate();
     }
     assertThat(first.isClosed()).isFalse();
-    try (PreparedStatement ps = cache.wrap(raw).prepareStatement("INSERT INTO t (k, v) VALUES (?, ?)")) {
+    try (PreparedStatement ps =
+        cache.wrap(raw).prepareStatement("INSERT INTO t (k, v) VALUES (?, ?)")) {
       assertThat(ps.unwrap(PreparedStatement.class)).isSameAs(first);
       ps.setInt(1, 2);
       ps.setString(2, "hare");
@@ -73,7 +73,8 @@ class StatementCacheTest {
       oldest = ps.unwrap(PreparedStatement.class);
     }
     for (int i = 1; i <= StatementCache.PER_CONNECTION; i++) {
-      try (PreparedStatement ps = c.prepareStatement("SELECT " + i); ResultSet rs = ps.executeQuery()) {
+      try (PreparedStatement ps = c.prepareStatement("SELECT " + i);
+          ResultSet rs = ps.executeQuery()) {
         assertThat(rs.next()).isTrue();
         assertThat(rs.getInt(1)).isEqualTo(i);
       }

@@ -46,15 +46,16 @@ import org.slf4j.LoggerFactory;
 /**
  * FLUX.2 [klein] on local workers ({@code runtime-local/worker}, HTTP protocol v1).
  *
- * <p>Routing asks no worker: {@link #refusal} reads the health the pool polled last. A job goes
- * to the least loaded healthy worker serving its model. When that worker breaks off the job (it
- * died, dropped the connection, is shutting down or full), the job goes to another healthy
- * worker, or waits up to {@code requeueWait} for one (the restarted one), at most
- * {@code maxAttempts} tries in all; the user hears "worker restarted, retrying". {@link #generate}
- * returns once, so the core charges once. A worker's own words reach the user only for errors
- * about the request or the GPU's memory; other failures get a general message and a log line.
+ * <p>Routing asks no worker: {@link #refusal} reads the health the pool polled last. A job goes to
+ * the least loaded healthy worker serving its model. When that worker breaks off the job (it died,
+ * dropped the connection, is shutting down or full), the job goes to another healthy worker, or
+ * waits up to {@code requeueWait} for one (the restarted one), at most {@code maxAttempts} tries in
+ * all; the user hears "worker restarted, retrying". {@link #generate} returns once, so the core
+ * charges once. A worker's own words reach the user only for errors about the request or the GPU's
+ * memory; other failures get a general message and a log line.
  */
-public final class LocalKleinBackend implements ImageBackend, BackendRouter.Claiming, AutoCloseable {
+public final class LocalKleinBackend
+    implements ImageBackend, BackendRouter.Claiming, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LocalKleinBackend.class);
   public static final String NAME = "local-klein";
   private static final long FIRST_RETRY_MILLIS = 250;
@@ -78,21 +79,32 @@ public final class LocalKleinBackend implements ImageBackend, BackendRouter.Clai
    * @param imageCredits the price the core charges for a local image, reported as the result's cost
    * @param executor runs the health checks, the polling loop and the supervisor (virtual threads)
    */
-  public LocalKleinBackend(LocalRuntimeConfig config, BigDecimal imageCredits, OkHttpClient http, InstantSource clock,
-      Sleeper sleeper, Executor executor) {
+  public LocalKleinBackend(
+      LocalRuntimeConfig config,
+      BigDecimal imageCredits,
+      OkHttpClient http,
+      InstantSource clock,
+      Sleeper sleeper,
+      Executor executor) {
     this.config = Objects.requireNonNull(config, "config");
     this.imageCredits = Objects.requireNonNull(imageCredits, "imageCredits");
     this.clock = Objects.requireNonNull(clock, "clock");
     this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
     this.executor = Objects.requireNonNull(executor, "executor");
     this.http = Objects.requireNonNull(http, "http");
-    List<WorkerClient> clients = config.allWorkers().stream().map(url -> new WorkerClient(url, http)).toList();
+    List<WorkerClient> clients =
+        config.allWorkers().stream().map(url -> new WorkerClient(url, http)).toList();
     this.pool = new WorkerPool(clients, executor);
   }
 
   /** With the system clock, real sleeps, virtual threads and a client with loopback time-outs. */
   public static LocalKleinBackend create(LocalRuntimeConfig config, BigDecimal imageCredits) {
-    return new LocalKleinBackend(config, imageCredits, defaultHttp(), InstantSource.system(), Sleeper.SYSTEM,
+    return new LocalKleinBackend(
+        config,
+        imageCredits,
+        defaultHttp(),
+        InstantSource.system(),
+        Sleeper.SYSTEM,
         Executors.newVirtualThreadPerTaskExecutor());
   }
 
@@ -111,8 +123,8 @@ public final class LocalKleinBackend implements ImageBackend, BackendRouter.Clai
 
   /**
    * Starts the spawned worker (if any), asks every worker's health once, then keeps asking every
-   * {@code healthInterval} on the executor. Blocks only for the first round of health checks.
-   * The worker package is extracted into the data folder first where a worker is spawned.
+   * {@code healthInterval} on the executor. Blocks only for the first round of health checks. The
+   * worker package is extracted into the data folder first where a worker is spawned.
    */
   public void start() {
     if (started) {
@@ -121,8 +133,16 @@ public final class LocalKleinBackend implements ImageBackend, BackendRouter.Clai
     started = true;
     LocalRuntimeConfig.Spawn spawn = config.spawn();
     if (spawn != null) {
-      supervisor = new WorkerSupervisor(spawn, WorkerPackage.extract(spawn.dataDir()), new WorkerClient(spawn.url(), http),
-          clock, sleeper, executor, Backoff.defaults(), WorkerSupervisor.DEFAULT_GRACE);
+      supervisor =
+          new WorkerSupervisor(
+              spawn,
+              WorkerPackage.extract(spawn.dataDir()),
+              new WorkerClient(spawn.url(), http),
+              clock,
+              sleeper,
+              executor,
+              Backoff.defaults(),
+              WorkerSupervisor.DEFAULT_GRACE);
       supervisor.start();
     }
     refreshHealth();
@@ -164,20 +184,22 @@ public final class LocalKleinBackend implements ImageBackend, BackendRouter.Clai
   }
 
   /**
-   * Waits until some worker is healthy (the spawned one may take minutes to load the model),
-   * asking every worker's health as it waits.
+   * Waits until some worker is healthy (the spawned one may take minutes to load the model), asking
+   * every worker's health as it waits.
    *
    * @return whether one is healthy
    */
   public boolean awaitHealthy(Duration timeout) throws InterruptedException {
-    return poll(timeout, () -> workers().stream().filter(WorkerReport::healthy).findAny()).isPresent();
+    return poll(timeout, () -> workers().stream().filter(WorkerReport::healthy).findAny())
+        .isPresent();
   }
 
   /**
-   * Asks every worker's health, then {@code attempt}, until it gives a value or {@code timeout}
-   * has passed; waits {@value #FIRST_RETRY_MILLIS} ms between rounds, doubling up to 5 s.
+   * Asks every worker's health, then {@code attempt}, until it gives a value or {@code timeout} has
+   * passed; waits {@value #FIRST_RETRY_MILLIS} ms between rounds, doubling up to 5 s.
    */
-  private <T> Optional<T> poll(Duration timeout, Supplier<Optional<T>> attempt) throws InterruptedException {
+  private <T> Optional<T> poll(Duration timeout, Supplier<Optional<T>> attempt)
+      throws InterruptedException {
     Instant deadline = clock.instant().plus(timeout);
     Duration wait = FIRST_RETRY_WAIT;
     while (true) {
@@ -191,7 +213,10 @@ public final class LocalKleinBackend implements ImageBackend, BackendRouter.Clai
         return Optional.empty();
       }
       sleeper.sleep(wait.compareTo(left) > 0 ? left : wait);
-      wait = wait.multipliedBy(2).compareTo(MAX_RETRY_WAIT) > 0 ? MAX_RETRY_WAIT : wait.multipliedBy(2);
+      wait =
+          wait.multipliedBy(2).compareTo(MAX_RETRY_WAIT) > 0
+              ? MAX_RETRY_WAIT
+              : wait.multipliedBy(2);
     }
   }
 
@@ -211,19 +236,31 @@ public final class LocalKleinBackend implements ImageBackend, BackendRouter.Clai
       return Optional.empty();
     }
     if (!served.isEmpty()) {
-      return Optional.of("no healthy local worker serves " + model + " (they serve " + String.join(", ", served) + ")");
+      return Optional.of(
+          "no healthy local worker serves "
+              + model
+              + " (they serve "
+              + String.join(", ", served)
+              + ")");
     }
     return Optional.of("local runtime unavailable: " + whyUnavailable());
   }
 
-  /** Klein requests stay local unless {@code fallback_to_bfl}: unless no worker serves that model at all. */
+  /**
+   * Klein requests stay local unless {@code fallback_to_bfl}: unless no worker serves that model at
+   * all.
+   */
   @Override
   public boolean claims(GenerationRequest request) {
-    return !config.fallbackToBfl() && request.model().local() && pool.mayServe(request.model().id());
+    return !config.fallbackToBfl()
+        && request.model().local()
+        && pool.mayServe(request.model().id());
   }
 
   private String whyUnavailable() {
-    return pool.reports().stream().map(r -> "worker " + r.url() + " " + (r.problem() == null ? "is not healthy" : r.problem()))
+    return pool.reports().stream()
+        .map(
+            r -> "worker " + r.url() + " " + (r.problem() == null ? "is not healthy" : r.problem()))
         .collect(Collectors.joining("; "));
   }
 
@@ -243,17 +280,21 @@ public final class LocalKleinBackend implements ImageBackend, BackendRouter.Clai
     try {
       for (int attempt = 1; attempt <= config.maxAttempts(); attempt++) {
         if (loss != null) {
-          progress.onProgress(Progress.of(Progress.Stage.RETRYING,
-              loss.busy() ? "local worker busy, retrying" : "worker restarted, retrying"));
+          progress.onProgress(
+              Progress.of(
+                  Progress.Stage.RETRYING,
+                  loss.busy() ? "local worker busy, retrying" : "worker restarted, retrying"));
           if (loss.busy()) {
             sleeper.sleep(BUSY_WAIT.multipliedBy(attempt - 1)); // a full queue empties in seconds
           }
         }
         try (WorkerPool.Lease lease = awaitWorker(model, loss == null ? null : loss.worker())) {
           WorkerClient worker = lease.client();
-          log.info("job {}: {} on local worker {} (attempt {})", job.id(), model, worker.url(), attempt);
+          log.info(
+              "job {}: {} on local worker {} (attempt {})", job.id(), model, worker.url(), attempt);
           try {
-            return result(job, worker, worker.generate(body, event -> report(event, progress)), start);
+            return result(
+                job, worker, worker.generate(body, event -> report(event, progress)), start);
           } catch (WorkerError e) {
             if (!e.elsewhere()) {
               throw userError(job, worker, e);
@@ -267,20 +308,34 @@ public final class LocalKleinBackend implements ImageBackend, BackendRouter.Clai
             loss = new Loss(worker.url(), WorkerPool.describe(e), false);
           }
           pool.markLost(loss.worker(), loss.why());
-          log.warn("job {}: {} (attempt {} of {})", job.id(), loss.text(), attempt, config.maxAttempts());
+          log.warn(
+              "job {}: {} (attempt {} of {})",
+              job.id(),
+              loss.text(),
+              attempt,
+              config.maxAttempts());
         }
       }
     } catch (InterruptedException | InterruptedIOException e) {
       Thread.currentThread().interrupt();
-      throw new UserError(Code.CANCELLED, "The job was cancelled before the local worker finished it.", e);
+      throw new UserError(
+          Code.CANCELLED, "The job was cancelled before the local worker finished it.", e);
     }
     if (loss.busy()) {
-      throw new UserError(Code.BACKEND_UNAVAILABLE, "The local klein workers are busy (last: " + loss.text()
-          + "). You were not charged; try again in a minute.");
+      throw new UserError(
+          Code.BACKEND_UNAVAILABLE,
+          "The local klein workers are busy (last: "
+              + loss.text()
+              + "). You were not charged; try again in a minute.");
     }
-    throw new UserError(Code.BACKEND_FAILED, "The local klein runtime lost this image " + config.maxAttempts()
-        + " times (last: " + loss.text() + "). You were not charged; try again in a minute, and tell an admin if it "
-        + "repeats.");
+    throw new UserError(
+        Code.BACKEND_FAILED,
+        "The local klein runtime lost this image "
+            + config.maxAttempts()
+            + " times (last: "
+            + loss.text()
+            + "). You were not charged; try again in a minute, and tell an admin if it "
+            + "repeats.");
   }
 
   /**
@@ -292,21 +347,38 @@ public final class LocalKleinBackend implements ImageBackend, BackendRouter.Clai
     if (lease.isPresent()) {
       return lease.get();
     }
-    return poll(config.requeueWait(), () -> pool.acquire(model, lostOn)).orElseThrow(() -> new UserError(
-        Code.BACKEND_UNAVAILABLE, "Local runtime unavailable: " + whyUnavailable()
-            + ". You were not charged; try again in a minute, and tell an admin if it lasts."));
+    return poll(config.requeueWait(), () -> pool.acquire(model, lostOn))
+        .orElseThrow(
+            () ->
+                new UserError(
+                    Code.BACKEND_UNAVAILABLE,
+                    "Local runtime unavailable: "
+                        + whyUnavailable()
+                        + ". You were not charged; try again in a minute, and tell an admin if it lasts."));
   }
 
   private static void report(StreamEvent event, ProgressListener progress) {
     switch (event) {
-      case StreamEvent.Queued q -> progress.onProgress(Progress.of(Progress.Stage.QUEUED,
-          q.position() == 0 ? "next at the local worker" : "position " + q.position() + " at the local worker"));
-      case StreamEvent.Started s -> progress.onProgress(new Progress(Progress.Stage.GENERATING, 0,
-          "started" + (s.batch() > 1 ? " in a batch of " + s.batch() : "")));
+      case StreamEvent.Queued q ->
+          progress.onProgress(
+              Progress.of(
+                  Progress.Stage.QUEUED,
+                  q.position() == 0
+                      ? "next at the local worker"
+                      : "position " + q.position() + " at the local worker"));
+      case StreamEvent.Started s ->
+          progress.onProgress(
+              new Progress(
+                  Progress.Stage.GENERATING,
+                  0,
+                  "started" + (s.batch() > 1 ? " in a batch of " + s.batch() : "")));
       case StreamEvent.Step s -> {
         if (s.steps() > 0 && s.step() >= 0 && s.step() <= s.steps()) {
-          progress.onProgress(new Progress(Progress.Stage.GENERATING, (double) s.step() / s.steps(),
-              "step " + s.step() + "/" + s.steps()));
+          progress.onProgress(
+              new Progress(
+                  Progress.Stage.GENERATING,
+                  (double) s.step() / s.steps(),
+                  "step " + s.step() + "/" + s.steps()));
         }
       }
     }
@@ -338,36 +410,73 @@ public final class LocalKleinBackend implements ImageBackend, BackendRouter.Clai
     return body;
   }
 
-  private GenerationResult result(GenerationJob job, WorkerClient worker, Generated image, Instant start) {
-    ImageInfo info = ImageInfo.probe(image.data()).orElseThrow(() -> new UserError(Code.BACKEND_FAILED,
-        "The local klein worker sent something that is not a PNG, JPEG or WebP image; try again."));
+  private GenerationResult result(
+      GenerationJob job, WorkerClient worker, Generated image, Instant start) {
+    ImageInfo info =
+        ImageInfo.probe(image.data())
+            .orElseThrow(
+                () ->
+                    new UserError(
+                        Code.BACKEND_FAILED,
+                        "The local klein worker sent something that is not a PNG, JPEG or WebP image; try again."));
     ImageType declared = ImageType.fromName(image.format()).orElse(null);
     if (declared != info.type()) {
-      log.warn("job {}: worker {} said {} but sent {}", job.id(), worker.url(), image.format(), info.type().apiName());
+      log.warn(
+          "job {}: worker {} said {} but sent {}",
+          job.id(),
+          worker.url(),
+          image.format(),
+          info.type().apiName());
     }
     long seed = image.seed() >= 0 ? image.seed() : job.seed();
     Duration elapsed = Duration.between(start, clock.instant());
-    log.info("job {}: local worker {} made {}x{} {} in {} ms (worker: {} ms)", job.id(), worker.url(), info.width(),
-        info.height(), info.type().apiName(), elapsed.toMillis(), image.elapsedMs());
+    log.info(
+        "job {}: local worker {} made {}x{} {} in {} ms (worker: {} ms)",
+        job.id(),
+        worker.url(),
+        info.width(),
+        info.height(),
+        info.type().apiName(),
+        elapsed.toMillis(),
+        image.elapsedMs());
     String task = worker.url().getHost() + ":" + worker.url().getPort() + "/" + job.id();
-    return new GenerationResult(image.data(), info.type(), info.width(), info.height(), seed, imageCredits, NAME, task,
+    return new GenerationResult(
+        image.data(),
+        info.type(),
+        info.width(),
+        info.height(),
+        seed,
+        imageCredits,
+        NAME,
+        task,
         elapsed);
   }
 
   private static UserError userError(GenerationJob job, WorkerClient worker, WorkerError e) {
     String said = e.getMessage().isBlank() ? "no reason given" : e.getMessage();
     return switch (e.code()) {
-      case "invalid_request" -> new UserError(Code.INVALID_OPTION, "The local klein worker refused the request: "
-          + said + (said.endsWith(".") ? "" : ".") + " Change that and try again.");
+      case "invalid_request" ->
+          new UserError(
+              Code.INVALID_OPTION,
+              "The local klein worker refused the request: "
+                  + said
+                  + (said.endsWith(".") ? "" : ".")
+                  + " Change that and try again.");
       case "too_many_references" -> new UserError(Code.TOO_MANY_REFERENCES, said);
       case "bad_image" -> new UserError(Code.INVALID_REFERENCE, said);
       case "prompt_too_long" -> new UserError(Code.PROMPT_TOO_LONG, said);
-      case "out_of_memory" -> new UserError(Code.BACKEND_FAILED, "The local klein worker ran out of GPU memory: "
-          + said + " You were not charged.");
+      case "out_of_memory" ->
+          new UserError(
+              Code.BACKEND_FAILED,
+              "The local klein worker ran out of GPU memory: " + said + " You were not charged.");
       default -> {
-        log.error("job {}: local worker {} failed ({}): {}", job.id(), worker.url(), e.code(), said);
-        yield new UserError(Code.BACKEND_FAILED, "The local klein worker could not make this image (job " + job.id()
-            + "). You were not charged; try again, and tell an admin if it repeats.");
+        log.error(
+            "job {}: local worker {} failed ({}): {}", job.id(), worker.url(), e.code(), said);
+        yield new UserError(
+            Code.BACKEND_FAILED,
+            "The local klein worker could not make this image (job "
+                + job.id()
+                + "). You were not charged; try again, and tell an admin if it repeats.");
       }
     };
   }

@@ -9,9 +9,21 @@ import java.util.Objects;
  * @param model {@code klein-4b} or {@code klein-9b}
  * @param variant {@code distilled} or {@code base}
  */
-public record WorkerHealth(String status, int protocol, String model, String variant, String device,
-    String deviceName, String dtype, Memory memory, int waiting, int running, int batchCapacity, int maxReferences,
-    int maxPromptTokens, int defaultSteps) {
+public record WorkerHealth(
+    String status,
+    int protocol,
+    String model,
+    String variant,
+    String device,
+    String deviceName,
+    String dtype,
+    Memory memory,
+    int waiting,
+    int running,
+    int batchCapacity,
+    int maxReferences,
+    int maxPromptTokens,
+    int defaultSteps) {
 
   /** Bytes of accelerator memory (the process's resident set on the CPU, as allocated). */
   public record Memory(long allocatedBytes, long reservedBytes, long totalBytes) {}
@@ -38,6 +50,11 @@ public record WorkerHealth(String status, int protocol, String model, String var
 
   /** "klein-4b distilled on cuda:0 (NVIDIA H100 80GB HBM3)". */
   public String describe() {
-    return model + " " + variant + " on " + device + (deviceName.isEmpty() ? "" : " (" + deviceName + ")");
+    return model
+        + " "
+        + variant
+        + " on "
+        + device
+        + (deviceName.isEmpty() ? "" : " (" + deviceName + ")");
   }
 }

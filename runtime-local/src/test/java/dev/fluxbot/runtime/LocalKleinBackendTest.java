@@ -63,16 +63,35 @@ class LocalKleinBackendTest {
   }
 
   private LocalKleinBackend backend(LocalRuntimeConfig config) {
-    LocalKleinBackend b = new LocalKleinBackend(config, new BigDecimal("1.5"), LocalKleinBackend.defaultHttp(), clock,
-        sleeper, executor);
+    LocalKleinBackend b =
+        new LocalKleinBackend(
+            config,
+            new BigDecimal("1.5"),
+            LocalKleinBackend.defaultHttp(),
+            clock,
+            sleeper,
+            executor);
     open.add(b);
     b.refreshHealth();
     return b;
   }
 
-  static GenerationJob job(String model, int width, int height, long seed, List<ReferenceImage> refs) {
-    GenerationRequest request = new GenerationRequest(CATALOG.require(model), "a red fox in snow",
-        new ImageSize(width, height), false, seed, false, null, null, 2, ImageType.PNG, refs.size(), false);
+  static GenerationJob job(
+      String model, int width, int height, long seed, List<ReferenceImage> refs) {
+    GenerationRequest request =
+        new GenerationRequest(
+            CATALOG.require(model),
+            "a red fox in snow",
+            new ImageSize(width, height),
+            false,
+            seed,
+            false,
+            null,
+            null,
+            2,
+            ImageType.PNG,
+            refs.size(),
+            false);
     return new GenerationJob("01JOBLOCAL0000000000000001", request, refs);
   }
 
@@ -91,14 +110,19 @@ class LocalKleinBackendTest {
 
     GenerationResult result = generate(backend, job());
 
-    assertThat(progress).extracting(Progress::stage, Progress::detail).containsExactly(
-        org.assertj.core.groups.Tuple.tuple(Progress.Stage.QUEUED, "position 2 at the local worker"),
-        org.assertj.core.groups.Tuple.tuple(Progress.Stage.GENERATING, "started"),
-        org.assertj.core.groups.Tuple.tuple(Progress.Stage.GENERATING, "step 1/4"),
-        org.assertj.core.groups.Tuple.tuple(Progress.Stage.GENERATING, "step 2/4"),
-        org.assertj.core.groups.Tuple.tuple(Progress.Stage.GENERATING, "step 3/4"),
-        org.assertj.core.groups.Tuple.tuple(Progress.Stage.GENERATING, "step 4/4"));
-    assertThat(progress.subList(1, 6)).extracting(Progress::fraction).containsExactly(0.0, 0.25, 0.5, 0.75, 1.0);
+    assertThat(progress)
+        .extracting(Progress::stage, Progress::detail)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple(
+                Progress.Stage.QUEUED, "position 2 at the local worker"),
+            org.assertj.core.groups.Tuple.tuple(Progress.Stage.GENERATING, "started"),
+            org.assertj.core.groups.Tuple.tuple(Progress.Stage.GENERATING, "step 1/4"),
+            org.assertj.core.groups.Tuple.tuple(Progress.Stage.GENERATING, "step 2/4"),
+            org.assertj.core.groups.Tuple.tuple(Progress.Stage.GENERATING, "step 3/4"),
+            org.assertj.core.groups.Tuple.tuple(Progress.Stage.GENERATING, "step 4/4"));
+    assertThat(progress.subList(1, 6))
+        .extracting(Progress::fraction)
+        .containsExactly(0.0, 0.25, 0.5, 0.75, 1.0);
     BufferedImage image = ImageIO.read(new ByteArrayInputStream(result.image()));
     assertThat(image.getWidth()).isEqualTo(768);
     assertThat(image.getHeight()).isEqualTo(512);
@@ -128,7 +152,8 @@ class LocalKleinBackendTest {
     byte[] png = TestImages.solidPng(32, 48, java.awt.Color.BLUE);
     ReferenceImage ref = ReferenceImage.of("ref1", ImageType.PNG, 32, 48, png);
 
-    GenerationResult result = generate(backend, job("klein-4b", 2048, 2048, 4_294_967_295L, List.of(ref, ref)));
+    GenerationResult result =
+        generate(backend, job("klein-4b", 2048, 2048, 4_294_967_295L, List.of(ref, ref)));
 
     assertThat(result.width()).isEqualTo(2048);
     assertThat(result.seed()).isEqualTo(4_294_967_295L);
@@ -138,70 +163,99 @@ class LocalKleinBackendTest {
   }
 
   @ParameterizedTest
-  @CsvSource(delimiter = '|', value = {
-      "invalid_request     | INVALID_OPTION      | width: must be a multiple of 16 in 64..2048; got 1000",
-      "too_many_references | TOO_MANY_REFERENCES | references: at most 4 reference images; got 5. Remove some.",
-      "bad_image           | INVALID_REFERENCE   | references[1]: not a decodable PNG, JPEG or WebP image. Attach another image.",
-      "prompt_too_long     | PROMPT_TOO_LONG     | prompt: must fit in 512 tokens with the chat template; got about 700.",
-      "out_of_memory       | BACKEND_FAILED      | CUDA out of memory at 2048x2048; try a smaller --size."})
-  void eachErrorCodeTellsTheUserTheWorkersWords(String code, UserError.Code expected, String message) {
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "invalid_request     | INVALID_OPTION      | width: must be a multiple of 16 in 64..2048; got 1000",
+        "too_many_references | TOO_MANY_REFERENCES | references: at most 4 reference images; got 5. Remove some.",
+        "bad_image           | INVALID_REFERENCE   | references[1]: not a decodable PNG, JPEG or WebP image. Attach another image.",
+        "prompt_too_long     | PROMPT_TOO_LONG     | prompt: must fit in 512 tokens with the chat template; got about 700.",
+        "out_of_memory       | BACKEND_FAILED      | CUDA out of memory at 2048x2048; try a smaller --size."
+      })
+  void eachErrorCodeTellsTheUserTheWorkersWords(
+      String code, UserError.Code expected, String message) {
     FakeKleinWorker w = worker(FakeKleinWorker.builder());
     w.enqueue(KleinScenario.error(2, code, message));
     LocalKleinBackend backend = backend(false, w);
 
     assertThatThrownBy(() -> generate(backend, job()))
-        .isInstanceOfSatisfying(UserError.class, e -> {
-          assertThat(e.code()).isEqualTo(expected);
-          assertThat(e.getMessage()).contains(message);
-        });
+        .isInstanceOfSatisfying(
+            UserError.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(expected);
+              assertThat(e.getMessage()).contains(message);
+            });
     assertThat(w.generates()).as("not retried: the request itself failed").hasSize(1);
   }
 
   @Test
   void errorMessagesReadAsSentences() {
     FakeKleinWorker w = worker(FakeKleinWorker.builder());
-    w.enqueue(KleinScenario.refuse("invalid_request", "width: must be a multiple of 16 in 64..2048; got 1000"),
+    w.enqueue(
+        KleinScenario.refuse(
+            "invalid_request", "width: must be a multiple of 16 in 64..2048; got 1000"),
         KleinScenario.error(1, "out_of_memory", "CUDA out of memory."));
     LocalKleinBackend backend = backend(false, w);
 
-    assertThatThrownBy(() -> generate(backend, job())).hasMessage("The local klein worker refused the request: "
-        + "width: must be a multiple of 16 in 64..2048; got 1000. Change that and try again.");
-    assertThatThrownBy(() -> generate(backend, job())).hasMessage("The local klein worker ran out of GPU memory: "
-        + "CUDA out of memory. You were not charged.");
+    assertThatThrownBy(() -> generate(backend, job()))
+        .hasMessage(
+            "The local klein worker refused the request: "
+                + "width: must be a multiple of 16 in 64..2048; got 1000. Change that and try again.");
+    assertThatThrownBy(() -> generate(backend, job()))
+        .hasMessage(
+            "The local klein worker ran out of GPU memory: "
+                + "CUDA out of memory. You were not charged.");
   }
 
   @Test
   void anInternalErrorGetsAGeneralMessageNotTheWorkersText() {
     FakeKleinWorker w = worker(FakeKleinWorker.builder());
-    w.enqueue(KleinScenario.error(3, "internal", "Traceback (most recent call last): /home/admin/secret.py"));
+    w.enqueue(
+        KleinScenario.error(
+            3, "internal", "Traceback (most recent call last): /home/admin/secret.py"));
     LocalKleinBackend backend = backend(false, w);
 
     assertThatThrownBy(() -> generate(backend, job()))
-        .isInstanceOfSatisfying(UserError.class, e -> {
-          assertThat(e.code()).isEqualTo(UserError.Code.BACKEND_FAILED);
-          assertThat(e.getMessage()).isEqualTo("The local klein worker could not make this image (job "
-              + "01JOBLOCAL0000000000000001). You were not charged; try again, and tell an admin if it repeats.")
-              .doesNotContain("Traceback");
-        });
+        .isInstanceOfSatisfying(
+            UserError.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(UserError.Code.BACKEND_FAILED);
+              assertThat(e.getMessage())
+                  .isEqualTo(
+                      "The local klein worker could not make this image (job "
+                          + "01JOBLOCAL0000000000000001). You were not charged; try again, and tell an admin if it repeats.")
+                  .doesNotContain("Traceback");
+            });
   }
 
   @Test
   void theWorkersOwnValidationRefusesReferencesItCannotTake() {
     FakeKleinWorker w = worker(FakeKleinWorker.builder().maxReferences(2));
     LocalKleinBackend backend = backend(false, w);
-    ReferenceImage good = ReferenceImage.of("a", ImageType.PNG, 16, 16, TestImages.solidPng(16, 16, java.awt.Color.RED));
-    ReferenceImage broken = ReferenceImage.of("b", ImageType.PNG, 16, 16, new byte[] {(byte) 0x89, 'P', 'N', 'G', 1, 2});
+    ReferenceImage good =
+        ReferenceImage.of(
+            "a", ImageType.PNG, 16, 16, TestImages.solidPng(16, 16, java.awt.Color.RED));
+    ReferenceImage broken =
+        ReferenceImage.of(
+            "b", ImageType.PNG, 16, 16, new byte[] {(byte) 0x89, 'P', 'N', 'G', 1, 2});
 
-    assertThatThrownBy(() -> generate(backend, job("klein-4b", 512, 512, 1, List.of(good, good, good))))
-        .isInstanceOfSatisfying(UserError.class, e -> {
-          assertThat(e.code()).isEqualTo(UserError.Code.TOO_MANY_REFERENCES);
-          assertThat(e.getMessage()).isEqualTo("references: at most 2 reference images; got 3. Remove some.");
-        });
+    assertThatThrownBy(
+            () -> generate(backend, job("klein-4b", 512, 512, 1, List.of(good, good, good))))
+        .isInstanceOfSatisfying(
+            UserError.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(UserError.Code.TOO_MANY_REFERENCES);
+              assertThat(e.getMessage())
+                  .isEqualTo("references: at most 2 reference images; got 3. Remove some.");
+            });
     assertThatThrownBy(() -> generate(backend, job("klein-4b", 512, 512, 1, List.of(good, broken))))
-        .isInstanceOfSatisfying(UserError.class, e -> {
-          assertThat(e.code()).isEqualTo(UserError.Code.INVALID_REFERENCE);
-          assertThat(e.getMessage()).startsWith("references[1]: not a decodable PNG, JPEG or WebP image");
-        });
+        .isInstanceOfSatisfying(
+            UserError.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(UserError.Code.INVALID_REFERENCE);
+              assertThat(e.getMessage())
+                  .startsWith("references[1]: not a decodable PNG, JPEG or WebP image");
+            });
   }
 
   @Test
@@ -223,16 +277,24 @@ class LocalKleinBackendTest {
 
   @Test
   void ourOwnJobsInFlightCountTowardAWorkersLoad() throws Exception {
-    FakeKleinWorker a = worker(FakeKleinWorker.builder().batchCapacity(1).stepDelay(Duration.ofMillis(300)));
-    FakeKleinWorker b = worker(FakeKleinWorker.builder().batchCapacity(1).stepDelay(Duration.ofMillis(300)));
+    FakeKleinWorker a =
+        worker(FakeKleinWorker.builder().batchCapacity(1).stepDelay(Duration.ofMillis(300)));
+    FakeKleinWorker b =
+        worker(FakeKleinWorker.builder().batchCapacity(1).stepDelay(Duration.ofMillis(300)));
     LocalKleinBackend backend = backend(false, a, b);
 
-    var first = java.util.concurrent.CompletableFuture.supplyAsync(() -> backend.generate(job(), p -> {}), executor);
-    var second = java.util.concurrent.CompletableFuture.supplyAsync(() -> backend.generate(job(), p -> {}), executor);
+    var first =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> backend.generate(job(), p -> {}), executor);
+    var second =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> backend.generate(job(), p -> {}), executor);
     first.get(30, java.util.concurrent.TimeUnit.SECONDS);
     second.get(30, java.util.concurrent.TimeUnit.SECONDS);
 
-    assertThat(a.generates()).as("no health refresh between them: only the in-flight count spread them").hasSize(1);
+    assertThat(a.generates())
+        .as("no health refresh between them: only the in-flight count spread them")
+        .hasSize(1);
     assertThat(b.generates()).hasSize(1);
   }
 
@@ -248,9 +310,12 @@ class LocalKleinBackendTest {
     assertThat(result.taskId()).startsWith("127.0.0.1:" + other.port() + "/");
     assertThat(dying.generates()).hasSize(1);
     assertThat(other.generates()).hasSize(1);
-    assertThat(progress).extracting(Progress::detail)
-        .containsSubsequence("step 1/4", "step 2/4", "worker restarted, retrying", "step 1/4", "step 4/4");
-    assertThat(backend.workers().get(0).problem()).isEqualTo("is not answering (connection refused)");
+    assertThat(progress)
+        .extracting(Progress::detail)
+        .containsSubsequence(
+            "step 1/4", "step 2/4", "worker restarted, retrying", "step 1/4", "step 4/4");
+    assertThat(backend.workers().get(0).problem())
+        .isEqualTo("is not answering (connection refused)");
   }
 
   @Test
@@ -262,9 +327,14 @@ class LocalKleinBackendTest {
     GenerationResult result = generate(backend, job());
 
     assertThat(result.width()).isEqualTo(768);
-    assertThat(w.generates()).extracting(FakeKleinWorker.RecordedGenerate::outcome).containsExactly("drop", "succeed");
+    assertThat(w.generates())
+        .extracting(FakeKleinWorker.RecordedGenerate::outcome)
+        .containsExactly("drop", "succeed");
     assertThat(progress).extracting(Progress::detail).contains("worker restarted, retrying");
-    assertThat(progress).extracting(Progress::text).as("what a chat shows").contains("Worker restarted, retrying…");
+    assertThat(progress)
+        .extracting(Progress::text)
+        .as("what a chat shows")
+        .contains("Worker restarted, retrying…");
   }
 
   @Test
@@ -288,7 +358,9 @@ class LocalKleinBackendTest {
     GenerationResult result = generate(backend, job());
 
     assertThat(result.width()).isEqualTo(768);
-    assertThat(w.generates()).extracting(FakeKleinWorker.RecordedGenerate::outcome).containsExactly("busy", "succeed");
+    assertThat(w.generates())
+        .extracting(FakeKleinWorker.RecordedGenerate::outcome)
+        .containsExactly("busy", "succeed");
     assertThat(progress).extracting(Progress::detail).contains("local worker busy, retrying");
     assertThat(clock.instant()).isAfterOrEqualTo(MutableClock.DEFAULT_START.plusSeconds(1));
   }
@@ -302,25 +374,40 @@ class LocalKleinBackendTest {
     LocalKleinBackend backend = backend(false, w);
 
     assertThatThrownBy(() -> generate(backend, job()))
-        .isInstanceOfSatisfying(UserError.class, e -> {
-          assertThat(e.code()).isEqualTo(UserError.Code.BACKEND_UNAVAILABLE);
-          assertThat(e.getMessage()).isEqualTo("The local klein workers are busy (last: worker " + w.url()
-              + " is full (busy)). You were not charged; try again in a minute.");
-        });
+        .isInstanceOfSatisfying(
+            UserError.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(UserError.Code.BACKEND_UNAVAILABLE);
+              assertThat(e.getMessage())
+                  .isEqualTo(
+                      "The local klein workers are busy (last: worker "
+                          + w.url()
+                          + " is full (busy)). You were not charged; try again in a minute.");
+            });
   }
 
   @Test
   void aJobLostThreeTimesFailsWithoutAFourthTry() {
     FakeKleinWorker w = worker(FakeKleinWorker.builder());
-    w.enqueue(KleinScenario.dropAfterStep(1), KleinScenario.dropAfterStep(0), KleinScenario.dropAfterStep(3));
+    w.enqueue(
+        KleinScenario.dropAfterStep(1),
+        KleinScenario.dropAfterStep(0),
+        KleinScenario.dropAfterStep(3));
     LocalKleinBackend backend = backend(false, w);
 
     assertThatThrownBy(() -> generate(backend, job()))
-        .isInstanceOfSatisfying(UserError.class, e -> {
-          assertThat(e.code()).isEqualTo(UserError.Code.BACKEND_FAILED);
-          assertThat(e.getMessage()).startsWith("The local klein runtime lost this image 3 times (last: worker "
-              + w.url() + " ").endsWith("You were not charged; try again in a minute, and tell an admin if it repeats.");
-        });
+        .isInstanceOfSatisfying(
+            UserError.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(UserError.Code.BACKEND_FAILED);
+              assertThat(e.getMessage())
+                  .startsWith(
+                      "The local klein runtime lost this image 3 times (last: worker "
+                          + w.url()
+                          + " ")
+                  .endsWith(
+                      "You were not charged; try again in a minute, and tell an admin if it repeats.");
+            });
     assertThat(w.generates()).hasSize(3);
   }
 
@@ -328,17 +415,25 @@ class LocalKleinBackendTest {
   void aLostWorkerThatNeverComesBackEndsTheJobAfterTheRequeueWait() {
     FakeKleinWorker w = worker(FakeKleinWorker.builder());
     w.enqueue(KleinScenario.dieAfterStep(1));
-    LocalKleinBackend backend = backend(LocalRuntimeConfig.of(List.of(w.url()), null, false)
-        .withRequeueWait(Duration.ofSeconds(30)));
+    LocalKleinBackend backend =
+        backend(
+            LocalRuntimeConfig.of(List.of(w.url()), null, false)
+                .withRequeueWait(Duration.ofSeconds(30)));
 
     assertThatThrownBy(() -> generate(backend, job()))
-        .isInstanceOfSatisfying(UserError.class, e -> {
-          assertThat(e.code()).isEqualTo(UserError.Code.BACKEND_UNAVAILABLE);
-          assertThat(e.getMessage()).isEqualTo("Local runtime unavailable: worker " + w.url()
-              + " is not answering (connection refused). You were not charged; try again in a minute, and tell an "
-              + "admin if it lasts.");
-        });
-    assertThat(clock.instant()).as("waited the requeue wait on the injected clock")
+        .isInstanceOfSatisfying(
+            UserError.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(UserError.Code.BACKEND_UNAVAILABLE);
+              assertThat(e.getMessage())
+                  .isEqualTo(
+                      "Local runtime unavailable: worker "
+                          + w.url()
+                          + " is not answering (connection refused). You were not charged; try again in a minute, and tell an "
+                          + "admin if it lasts.");
+            });
+    assertThat(clock.instant())
+        .as("waited the requeue wait on the injected clock")
         .isAfterOrEqualTo(MutableClock.DEFAULT_START.plusSeconds(30));
   }
 
@@ -346,26 +441,35 @@ class LocalKleinBackendTest {
   void aRestartedWorkerTakesTheRequeuedJob() {
     FakeKleinWorker w = worker(FakeKleinWorker.builder());
     w.enqueue(KleinScenario.dieAfterStep(1));
-    Sleeper restartAfterTwoWaits = new Sleeper() {
-      int waits;
+    Sleeper restartAfterTwoWaits =
+        new Sleeper() {
+          int waits;
 
-      @Override
-      public void sleep(Duration d) {
-        clock.advance(d);
-        if (++waits == 2) {
-          w.acceptConnections(); // the supervisor restarted it
-        }
-      }
-    };
-    LocalKleinBackend backend = new LocalKleinBackend(LocalRuntimeConfig.of(List.of(w.url()), null, false),
-        BigDecimal.ONE, LocalKleinBackend.defaultHttp(), clock, restartAfterTwoWaits, executor);
+          @Override
+          public void sleep(Duration d) {
+            clock.advance(d);
+            if (++waits == 2) {
+              w.acceptConnections(); // the supervisor restarted it
+            }
+          }
+        };
+    LocalKleinBackend backend =
+        new LocalKleinBackend(
+            LocalRuntimeConfig.of(List.of(w.url()), null, false),
+            BigDecimal.ONE,
+            LocalKleinBackend.defaultHttp(),
+            clock,
+            restartAfterTwoWaits,
+            executor);
     open.add(backend);
     backend.refreshHealth();
 
     GenerationResult result = generate(backend, job());
 
     assertThat(result.width()).isEqualTo(768);
-    assertThat(w.generates()).extracting(FakeKleinWorker.RecordedGenerate::outcome).containsExactly("die", "succeed");
+    assertThat(w.generates())
+        .extracting(FakeKleinWorker.RecordedGenerate::outcome)
+        .containsExactly("die", "succeed");
   }
 
   @Test
@@ -376,9 +480,13 @@ class LocalKleinBackendTest {
     LocalKleinBackend backend = backend(false, down, loading);
     GenerationRequest klein = job().request();
 
-    assertThat(backend.refusal(klein)).contains("local runtime unavailable: worker " + down.url()
-        + " is not answering (connection refused); worker " + loading.url()
-        + " is still loading the model (status loading)");
+    assertThat(backend.refusal(klein))
+        .contains(
+            "local runtime unavailable: worker "
+                + down.url()
+                + " is not answering (connection refused); worker "
+                + loading.url()
+                + " is still loading the model (status loading)");
     assertThat(backend.claims(klein)).isTrue();
 
     loading.setStatus("ok");
@@ -391,13 +499,27 @@ class LocalKleinBackendTest {
     FakeKleinWorker w = worker(FakeKleinWorker.builder().model("klein-4b", "distilled"));
     LocalKleinBackend backend = backend(false, w);
     GenerationRequest pro = job().request().withSeed(1);
-    pro = new GenerationRequest(CATALOG.require("pro"), "x", new ImageSize(512, 512), false, 1L, false, null, null, 2,
-        ImageType.PNG, 0, false);
+    pro =
+        new GenerationRequest(
+            CATALOG.require("pro"),
+            "x",
+            new ImageSize(512, 512),
+            false,
+            1L,
+            false,
+            null,
+            null,
+            2,
+            ImageType.PNG,
+            0,
+            false);
     GenerationRequest nine = job("klein-9b", 512, 512, 1, List.of()).request();
 
-    assertThat(backend.refusal(pro)).contains("runs only the klein models on local workers; pro is not one");
+    assertThat(backend.refusal(pro))
+        .contains("runs only the klein models on local workers; pro is not one");
     assertThat(backend.claims(pro)).isFalse();
-    assertThat(backend.refusal(nine)).contains("no healthy local worker serves klein-9b (they serve klein-4b)");
+    assertThat(backend.refusal(nine))
+        .contains("no healthy local worker serves klein-9b (they serve klein-4b)");
     assertThat(backend.claims(nine)).as("klein-9b may go to BFL: no worker serves it").isFalse();
   }
 
@@ -413,8 +535,13 @@ class LocalKleinBackendTest {
 
   @Test
   void retrieveWorkersReportsHealthForTheDoctor() {
-    FakeKleinWorker w = worker(FakeKleinWorker.builder().model("klein-9b", "base")
-        .device("cuda:0", "NVIDIA H100 80GB HBM3", 80L << 30).queue(1, 2).batchCapacity(8));
+    FakeKleinWorker w =
+        worker(
+            FakeKleinWorker.builder()
+                .model("klein-9b", "base")
+                .device("cuda:0", "NVIDIA H100 80GB HBM3", 80L << 30)
+                .queue(1, 2)
+                .batchCapacity(8));
     LocalKleinBackend backend = backend(false, w);
 
     WorkerReport report = backend.retrieveWorkers().get(0);

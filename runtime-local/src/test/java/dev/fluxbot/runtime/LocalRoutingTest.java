@@ -54,12 +54,12 @@ class LocalRoutingTest {
   private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
   private final FakeBflApi bfl = FakeBflApi.builder().clock(clock).start();
   private final FakeKleinWorker worker = FakeKleinWorker.start();
-  private final Requester alice = new Requester("telegram", "alice", "Alice", "chat9", Set.of(), false);
+  private final Requester alice =
+      new Requester("telegram", "alice", "Alice", "chat9", Set.of(), false);
   private final List<AutoCloseable> open = new ArrayList<>();
   private QuotaService quota;
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @AfterEach
   void close() throws Exception {
@@ -75,26 +75,51 @@ class LocalRoutingTest {
     Database db = Database.sqlite(dir.resolve("fluxbot.db"));
     open.add(db);
     ModelCatalog catalog = ModelCatalog.builtIn();
-    LocalKleinBackend local = new LocalKleinBackend(LocalRuntimeConfig.of(List.of(worker.url()), null, fallbackToBfl),
-        BigDecimal.valueOf(LOCAL_PRICE_MILLI, 3), LocalKleinBackend.defaultHttp(), clock, sleeper, executor);
+    LocalKleinBackend local =
+        new LocalKleinBackend(
+            LocalRuntimeConfig.of(List.of(worker.url()), null, fallbackToBfl),
+            BigDecimal.valueOf(LOCAL_PRICE_MILLI, 3),
+            LocalKleinBackend.defaultHttp(),
+            clock,
+            sleeper,
+            executor);
     open.add(local);
     local.refreshHealth();
-    BflBackend remote = new BflBackend(BflConfig.defaults(Secret.of(bfl.key())).withBaseUrl(URI.create(bfl.baseUrl())),
-        new OkHttpClient(), clock, sleeper, new Random(1));
-    JobScheduler scheduler = new JobScheduler(executor, new JobScheduler.Settings(4, Map.of(), 100));
+    BflBackend remote =
+        new BflBackend(
+            BflConfig.defaults(Secret.of(bfl.key())).withBaseUrl(URI.create(bfl.baseUrl())),
+            new OkHttpClient(),
+            clock,
+            sleeper,
+            new Random(1));
+    JobScheduler scheduler =
+        new JobScheduler(executor, new JobScheduler.Settings(4, Map.of(), 100));
     open.add(scheduler);
-    quota = new QuotaService(db, new QuotaService.Settings(ZoneOffset.UTC, QuotaService.Period.DAY, 50_000, 4, null),
-        clock);
+    quota =
+        new QuotaService(
+            db,
+            new QuotaService.Settings(ZoneOffset.UTC, QuotaService.Period.DAY, 50_000, 4, null),
+            clock);
     ImageStore images = ImageStore.onDisk(dir.resolve("images"));
-    return new ImagineService(new ImagineService.Parts(new CommandParser(catalog, CommandParser.Settings.defaults()),
-        new ReferenceLoader(new OkHttpClient(), ReferenceLoader.Limits.defaults()),
-        new BackendRouter(List.of(local, remote)), SeedHistory.inDatabase(db, clock), new JobStore(db, catalog, clock),
-        quota, new SeedCache(db, images, SeedCache.Settings.defaults(), clock), images, scheduler),
-        new ImagineService.Settings(LOCAL_PRICE_MILLI, 0), clock, new Random(7));
+    return new ImagineService(
+        new ImagineService.Parts(
+            new CommandParser(catalog, CommandParser.Settings.defaults()),
+            new ReferenceLoader(new OkHttpClient(), ReferenceLoader.Limits.defaults()),
+            new BackendRouter(List.of(local, remote)),
+            SeedHistory.inDatabase(db, clock),
+            new JobStore(db, catalog, clock),
+            quota,
+            new SeedCache(db, images, SeedCache.Settings.defaults(), clock),
+            images,
+            scheduler),
+        new ImagineService.Settings(LOCAL_PRICE_MILLI, 0),
+        clock,
+        new Random(7));
   }
 
   private ImageReply imagine(ImagineService service, String text) {
-    return service.imagine(new ImagineCommand(alice, text, Map.of(), List.of()), ChatReply.silent(), null);
+    return service.imagine(
+        new ImagineCommand(alice, text, Map.of(), List.of()), ChatReply.silent(), null);
   }
 
   @Test
@@ -141,12 +166,17 @@ class LocalRoutingTest {
     ImagineService service = service(false);
 
     assertThatThrownBy(() -> imagine(service, "a red fox --seed 7"))
-        .isInstanceOfSatisfying(UserError.class, e -> {
-          assertThat(e.code()).isEqualTo(UserError.Code.BACKEND_UNAVAILABLE);
-          assertThat(e.getMessage()).isEqualTo("Local runtime unavailable: worker " + worker.url()
-              + " is not answering (connection refused). No other backend runs klein-4b here; try again in a minute,"
-              + " or tell an admin if it lasts.");
-        });
+        .isInstanceOfSatisfying(
+            UserError.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(UserError.Code.BACKEND_UNAVAILABLE);
+              assertThat(e.getMessage())
+                  .isEqualTo(
+                      "Local runtime unavailable: worker "
+                          + worker.url()
+                          + " is not answering (connection refused). No other backend runs klein-4b here; try again in a minute,"
+                          + " or tell an admin if it lasts.");
+            });
     assertThat(bfl.submits()).isEmpty();
     assertThat(quota.status(alice).spentMilli()).isZero();
     assertThat(quota.status(alice).reservedMilli()).isZero();

@@ -15,13 +15,19 @@ import org.junit.jupiter.api.Test;
 class WorkerPythonTestsTest {
   @Test
   void theWorkersUnitTestsPass() {
-    assumeTrue(KleinPython.isAvailable() || KleinPython.isRequired(),
+    assumeTrue(
+        KleinPython.isAvailable() || KleinPython.isRequired(),
         "no Python with torch here (install python3-torch, or set FLUXBOT_REQUIRE_TORCH=1 to fail instead)");
-    assertThat(KleinPython.isAvailable()).as("%s imports torch, numpy, PIL and regex (apt-get install -y python3-torch"
-        + " python3-numpy python3-pil python3-regex)", KleinPython.interpreter()).isTrue();
+    assertThat(KleinPython.isAvailable())
+        .as(
+            "%s imports torch, numpy, PIL and regex (apt-get install -y python3-torch"
+                + " python3-numpy python3-pil python3-regex)",
+            KleinPython.interpreter())
+        .isTrue();
 
-    KleinPython.Result r = KleinPython.run(KleinPython.workerDir(), 900, "-m", "unittest", "discover", "-s", "tests",
-        "-t", ".");
+    KleinPython.Result r =
+        KleinPython.run(
+            KleinPython.workerDir(), 900, "-m", "unittest", "discover", "-s", "tests", "-t", ".");
     System.out.println(r.output());
 
     assertThat(r.exitCode()).as("unittest's exit code; its output:\n%s", r.output()).isZero();

@@ -25,16 +25,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The supervisor with {@link FakeKleinWorkerMain} as a real child process, started through the
- * same command line as the Python worker. These tests wait for real processes (bounded), and the
- * restart backoff's waits (checked in {@link BackoffAndPackageTest}) are shortened to 50 ms.
+ * The supervisor with {@link FakeKleinWorkerMain} as a real child process, started through the same
+ * command line as the Python worker. These tests wait for real processes (bounded), and the restart
+ * backoff's waits (checked in {@link BackoffAndPackageTest}) are shortened to 50 ms.
  */
 class WorkerSupervisorProcessTest {
   private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
   private LocalKleinBackend backend;
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @AfterEach
   void close() {
@@ -55,21 +54,44 @@ class WorkerSupervisorProcessTest {
   }
 
   private LocalKleinBackend start(int port, String... fakeOptions) throws Exception {
-    List<String> launcher = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), FakeKleinWorkerMain.class.getName()));
+    List<String> launcher =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                FakeKleinWorkerMain.class.getName()));
     launcher.addAll(List.of(fakeOptions));
-    LocalRuntimeConfig.Spawn spawn = new LocalRuntimeConfig.Spawn(launcher, dir.resolve("klein-4b"), "cpu",
-        "127.0.0.1", port, Duration.ofSeconds(60), dir.resolve("data"));
-    Sleeper shortened = d -> Thread.sleep(Math.min(d.toMillis(), 50)); // backoff and retry waits, shortened
-    backend = new LocalKleinBackend(LocalRuntimeConfig.of(List.of(), spawn, false)
-        .withHealthInterval(Duration.ofMillis(200)).withRequeueWait(Duration.ofSeconds(60)),
-        BigDecimal.ONE, LocalKleinBackend.defaultHttp(), InstantSource.system(), shortened, executor);
+    LocalRuntimeConfig.Spawn spawn =
+        new LocalRuntimeConfig.Spawn(
+            launcher,
+            dir.resolve("klein-4b"),
+            "cpu",
+            "127.0.0.1",
+            port,
+            Duration.ofSeconds(60),
+            dir.resolve("data"));
+    Sleeper shortened =
+        d -> Thread.sleep(Math.min(d.toMillis(), 50)); // backoff and retry waits, shortened
+    backend =
+        new LocalKleinBackend(
+            LocalRuntimeConfig.of(List.of(), spawn, false)
+                .withHealthInterval(Duration.ofMillis(200))
+                .withRequeueWait(Duration.ofSeconds(60)),
+            BigDecimal.ONE,
+            LocalKleinBackend.defaultHttp(),
+            InstantSource.system(),
+            shortened,
+            executor);
     backend.start();
-    assertThat(backend.awaitHealthy(Duration.ofSeconds(60))).as("the spawned worker became healthy").isTrue();
+    assertThat(backend.awaitHealthy(Duration.ofSeconds(60)))
+        .as("the spawned worker became healthy")
+        .isTrue();
     return backend;
   }
 
-  private static void await(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
+  private static void await(String what, java.util.function.BooleanSupplier condition)
+      throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
       Thread.sleep(50); // waiting for another process, bounded
@@ -83,12 +105,17 @@ class WorkerSupervisorProcessTest {
     WorkerSupervisor supervisor = b.supervisor().orElseThrow();
     long firstPid = supervisor.pid().orElseThrow();
     assertThat(ProcessHandle.of(firstPid).orElseThrow().info().commandLine().orElse(""))
-        .contains("serve --checkpoint " + dir.resolve("klein-4b") + " --device cpu --listen 127.0.0.1:");
+        .contains(
+            "serve --checkpoint " + dir.resolve("klein-4b") + " --device cpu --listen 127.0.0.1:");
     assertThat(b.generate(LocalKleinBackendTest.job(), p -> {}).width()).isEqualTo(768);
 
     ProcessHandle.of(firstPid).orElseThrow().destroyForcibly();
-    await("a new worker process was started", () -> supervisor.starts() == 2 && supervisor.pid().isPresent()
-        && supervisor.pid().getAsLong() != firstPid);
+    await(
+        "a new worker process was started",
+        () ->
+            supervisor.starts() == 2
+                && supervisor.pid().isPresent()
+                && supervisor.pid().getAsLong() != firstPid);
     GenerationResult again = b.generate(LocalKleinBackendTest.job(), p -> {});
     assertThat(again.width()).isEqualTo(768);
     assertThat(supervisor.healthyStarts()).isEqualTo(2);
@@ -112,7 +139,8 @@ class WorkerSupervisorProcessTest {
     assertThat(Files.exists(marker)).as("the first process died mid-stream").isTrue();
     assertThat(result.width()).isEqualTo(768);
     assertThat(b.supervisor().orElseThrow().starts()).isEqualTo(2);
-    assertThat(progress).extracting(Progress::detail)
+    assertThat(progress)
+        .extracting(Progress::detail)
         .containsSubsequence("step 2/4", "worker restarted, retrying", "step 4/4");
   }
 
@@ -129,7 +157,8 @@ class WorkerSupervisorProcessTest {
 
   @Test
   void aWorkerLeftOnThePortIsUsedAndNoSecondOneIsStarted() throws Exception {
-    try (dev.fluxbot.testkit.FakeKleinWorker leftover = dev.fluxbot.testkit.FakeKleinWorker.start()) {
+    try (dev.fluxbot.testkit.FakeKleinWorker leftover =
+        dev.fluxbot.testkit.FakeKleinWorker.start()) {
       LocalKleinBackend b = start(leftover.port());
 
       assertThat(b.generate(LocalKleinBackendTest.job(), p -> {}).width()).isEqualTo(768);

@@ -5,14 +5,19 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * An interaction response ({@code POST /interactions/{id}/{token}/callback}) that the fake
- * Discord accepted.
+ * An interaction response ({@code POST /interactions/{id}/{token}/callback}) that the fake Discord
+ * accepted.
  *
  * @param type Discord's response type, e.g. {@link #DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE}
  * @param data the response's {@code data}; a missing node when it had none
  * @param files the uploaded files of a multipart response
  */
-public record DiscordCallback(String interactionId, String token, int type, JsonNode data, List<DiscordPart> files,
+public record DiscordCallback(
+    String interactionId,
+    String token,
+    int type,
+    JsonNode data,
+    List<DiscordPart> files,
     DiscordRequest request) {
   public static final int CHANNEL_MESSAGE_WITH_SOURCE = 4;
   public static final int DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE = 5;
@@ -44,7 +49,13 @@ public record DiscordCallback(String interactionId, String token, int type, Json
 
   @Override
   public String toString() {
-    return "DiscordCallback[interaction " + interactionId + ", type " + type + ", data " + data
-        + (files.isEmpty() ? "" : ", files " + files) + "]";
+    return "DiscordCallback[interaction "
+        + interactionId
+        + ", type "
+        + type
+        + ", data "
+        + data
+        + (files.isEmpty() ? "" : ", files " + files)
+        + "]";
   }
 }

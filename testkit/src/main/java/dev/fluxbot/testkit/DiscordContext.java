@@ -1,8 +1,8 @@
 package dev.fluxbot.testkit;
 
 /**
- * Where an interaction of the fake Discord happens and who starts it: a member in a guild's
- * text channel, or a user in their DM with the bot.
+ * Where an interaction of the fake Discord happens and who starts it: a member in a guild's text
+ * channel, or a user in their DM with the bot.
  *
  * @param guildId null for a DM
  * @param channelId null for a DM: the fake opens (or reuses) the user's DM channel
@@ -11,8 +11,11 @@ public record DiscordContext(String guildId, String channelId, String userId) {
   public DiscordContext {
     DiscordRole.Snowflake.check("userId", userId);
     if ((guildId == null) != (channelId == null)) {
-      throw new IllegalArgumentException("A guild context needs both guildId and channelId, a DM neither. Provided: guildId="
-          + guildId + ", channelId=" + channelId);
+      throw new IllegalArgumentException(
+          "A guild context needs both guildId and channelId, a DM neither. Provided: guildId="
+              + guildId
+              + ", channelId="
+              + channelId);
     }
     if (guildId != null) {
       DiscordRole.Snowflake.check("guildId", guildId);

@@ -6,18 +6,25 @@ import java.util.Objects;
 
 /**
  * A server of the fake Discord, as its {@code GUILD_CREATE} describes it. The {@code @everyone}
- * role (whose id is the guild's id) gets {@link DiscordRole#EVERYONE_DEFAULT} unless
- * {@code roles} defines it; the bot joins every guild with a managed role of its own.
+ * role (whose id is the guild's id) gets {@link DiscordRole#EVERYONE_DEFAULT} unless {@code roles}
+ * defines it; the bot joins every guild with a managed role of its own.
  *
- * @param textChannelIds the guild's text channels; the first is where interactions happen by default
+ * @param textChannelIds the guild's text channels; the first is where interactions happen by
+ *     default
  */
-public record DiscordGuild(String id, String name, String ownerId, List<DiscordRole> roles, List<DiscordMember> members,
+public record DiscordGuild(
+    String id,
+    String name,
+    String ownerId,
+    List<DiscordRole> roles,
+    List<DiscordMember> members,
     List<String> textChannelIds) {
   public DiscordGuild {
     DiscordRole.Snowflake.check("id", id);
     Objects.requireNonNull(name, "name");
     if (name.length() < 2 || name.length() > 100) {
-      throw new IllegalArgumentException("A guild name must have 2 to 100 characters. Provided: \"" + name + "\"");
+      throw new IllegalArgumentException(
+          "A guild name must have 2 to 100 characters. Provided: \"" + name + "\"");
     }
     DiscordRole.Snowflake.check("ownerId", ownerId);
     roles = List.copyOf(roles);

@@ -6,7 +6,9 @@ import java.util.Objects;
 public record DiscordMention(Type type, String id) {
   /** The option types, with Discord's numbers. */
   public enum Type {
-    USER(6), CHANNEL(7), ROLE(8);
+    USER(6),
+    CHANNEL(7),
+    ROLE(8);
 
     private final int optionType;
 

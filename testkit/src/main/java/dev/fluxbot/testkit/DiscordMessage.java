@@ -17,8 +17,14 @@ import java.util.Optional;
  * @param files the uploaded {@code files[n]} parts of this write
  * @param message the full message object the fake answered with
  */
-public record DiscordMessage(Kind kind, String messageId, String channelId, String token, JsonNode payload,
-    List<DiscordPart> files, JsonNode message) {
+public record DiscordMessage(
+    Kind kind,
+    String messageId,
+    String channelId,
+    String token,
+    JsonNode payload,
+    List<DiscordPart> files,
+    JsonNode message) {
   /** How a message was written. */
   public enum Kind {
     /** An interaction response of type 4 (a reply) or 7 (an update of the component's message). */
@@ -111,9 +117,20 @@ public record DiscordMessage(Kind kind, String messageId, String channelId, Stri
 
   @Override
   public String toString() {
-    return kind + " message " + messageId + " in " + channelId + (token == null ? "" : " via token " + abbreviate(token))
-        + ": content=\"" + content() + "\", custom ids " + customIds() + ", files "
-        + files.stream().map(f -> f.filename() + " (" + f.size() + " bytes)").toList() + ", flags " + flags();
+    return kind
+        + " message "
+        + messageId
+        + " in "
+        + channelId
+        + (token == null ? "" : " via token " + abbreviate(token))
+        + ": content=\""
+        + content()
+        + "\", custom ids "
+        + customIds()
+        + ", files "
+        + files.stream().map(f -> f.filename() + " (" + f.size() + " bytes)").toList()
+        + ", flags "
+        + flags();
   }
 
   private static String abbreviate(String token) {

@@ -37,8 +37,11 @@ public record DiscordPart(String name, String filename, String contentType, byte
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof DiscordPart p && name.equals(p.name) && Objects.equals(filename, p.filename)
-        && Objects.equals(contentType, p.contentType) && Arrays.equals(bytes, p.bytes);
+    return o instanceof DiscordPart p
+        && name.equals(p.name)
+        && Objects.equals(filename, p.filename)
+        && Objects.equals(contentType, p.contentType)
+        && Arrays.equals(bytes, p.bytes);
   }
 
   @Override
@@ -48,7 +51,13 @@ public record DiscordPart(String name, String filename, String contentType, byte
 
   @Override
   public String toString() {
-    return "DiscordPart[" + name + (filename == null ? "" : ", " + filename) + ", " + contentType + ", " + bytes.length
+    return "DiscordPart["
+        + name
+        + (filename == null ? "" : ", " + filename)
+        + ", "
+        + contentType
+        + ", "
+        + bytes.length
         + " bytes]";
   }
 }

@@ -16,12 +16,20 @@ import java.util.stream.Stream;
  *
  * @param target the path and query, as sent, e.g. {@code /api/v10/users/@me}
  * @param headers names compare case-insensitively
- * @param json the JSON body, or a multipart request's {@code payload_json}; a missing node otherwise
+ * @param json the JSON body, or a multipart request's {@code payload_json}; a missing node
+ *     otherwise
  * @param parts every part of a multipart body, in order; empty for other bodies
  * @param receivedAt on the fake's clock
  */
-public record DiscordRequest(String method, String target, Map<String, List<String>> headers, byte[] body, JsonNode json,
-    List<DiscordPart> parts, int status, Instant receivedAt) {
+public record DiscordRequest(
+    String method,
+    String target,
+    Map<String, List<String>> headers,
+    byte[] body,
+    JsonNode json,
+    List<DiscordPart> parts,
+    int status,
+    Instant receivedAt) {
   public DiscordRequest {
     Objects.requireNonNull(method, "method");
     Objects.requireNonNull(target, "target");
@@ -69,8 +77,12 @@ public record DiscordRequest(String method, String target, Map<String, List<Stri
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof DiscordRequest r && method.equals(r.method) && target.equals(r.target)
-        && headers.equals(r.headers) && Arrays.equals(body, r.body) && status == r.status
+    return o instanceof DiscordRequest r
+        && method.equals(r.method)
+        && target.equals(r.target)
+        && headers.equals(r.headers)
+        && Arrays.equals(body, r.body)
+        && status == r.status
         && receivedAt.equals(r.receivedAt);
   }
 
@@ -81,14 +93,26 @@ public record DiscordRequest(String method, String target, Map<String, List<Stri
 
   @Override
   public String toString() {
-    return method + " " + target + " -> " + status + " (" + body.length + " bytes"
-        + (parts.isEmpty() ? "" : ", parts " + parts.stream().map(DiscordPart::name).toList()) + ")";
+    return method
+        + " "
+        + target
+        + " -> "
+        + status
+        + " ("
+        + body.length
+        + " bytes"
+        + (parts.isEmpty() ? "" : ", parts " + parts.stream().map(DiscordPart::name).toList())
+        + ")";
   }
 
   private static Map<String, List<String>> caseInsensitive(Map<String, List<String>> headers) {
     TreeMap<String, List<String>> copy = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
-    headers.forEach((name, values) -> copy.merge(name, List.copyOf(values),
-        (a, b) -> Stream.concat(a.stream(), b.stream()).toList()));
+    headers.forEach(
+        (name, values) ->
+            copy.merge(
+                name,
+                List.copyOf(values),
+                (a, b) -> Stream.concat(a.stream(), b.stream()).toList()));
     return Collections.unmodifiableMap(copy);
   }
 }

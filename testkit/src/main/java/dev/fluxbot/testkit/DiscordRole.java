@@ -12,8 +12,10 @@ public record DiscordRole(String id, String name, long permissions, int position
   public static final long CREATE_INSTANT_INVITE = 1L;
   public static final long ADMINISTRATOR = 1L << 3;
   public static final long MANAGE_CHANNELS = 1L << 4;
+
   /** "Manage Server" in Discord's client. */
   public static final long MANAGE_GUILD = 1L << 5;
+
   public static final long ADD_REACTIONS = 1L << 6;
   public static final long VIEW_CHANNEL = 1L << 10;
   public static final long SEND_MESSAGES = 1L << 11;
@@ -25,29 +27,49 @@ public record DiscordRole(String id, String name, long permissions, int position
   public static final long USE_APPLICATION_COMMANDS = 1L << 31;
   public static final long CREATE_PUBLIC_THREADS = 1L << 35;
   public static final long SEND_MESSAGES_IN_THREADS = 1L << 38;
+
   /** Every permission bit Discord defines today (through bit 51). */
   public static final long ALL = (1L << 52) - 1;
 
   /** What {@code @everyone} may do in a server Discord has just created. */
-  public static final long EVERYONE_DEFAULT = CREATE_INSTANT_INVITE | ADD_REACTIONS | VIEW_CHANNEL | SEND_MESSAGES
-      | EMBED_LINKS | ATTACH_FILES | READ_MESSAGE_HISTORY | USE_EXTERNAL_EMOJIS | CHANGE_NICKNAME
-      | USE_APPLICATION_COMMANDS | CREATE_PUBLIC_THREADS | SEND_MESSAGES_IN_THREADS;
+  public static final long EVERYONE_DEFAULT =
+      CREATE_INSTANT_INVITE
+          | ADD_REACTIONS
+          | VIEW_CHANNEL
+          | SEND_MESSAGES
+          | EMBED_LINKS
+          | ATTACH_FILES
+          | READ_MESSAGE_HISTORY
+          | USE_EXTERNAL_EMOJIS
+          | CHANGE_NICKNAME
+          | USE_APPLICATION_COMMANDS
+          | CREATE_PUBLIC_THREADS
+          | SEND_MESSAGES_IN_THREADS;
 
   /** What a bot's managed role gets when it is invited with the usual scopes. */
-  public static final long BOT_DEFAULT = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | ATTACH_FILES
-      | READ_MESSAGE_HISTORY | USE_EXTERNAL_EMOJIS | USE_APPLICATION_COMMANDS;
+  public static final long BOT_DEFAULT =
+      VIEW_CHANNEL
+          | SEND_MESSAGES
+          | EMBED_LINKS
+          | ATTACH_FILES
+          | READ_MESSAGE_HISTORY
+          | USE_EXTERNAL_EMOJIS
+          | USE_APPLICATION_COMMANDS;
 
   public DiscordRole {
     Snowflake.check("id", id);
     Objects.requireNonNull(name, "name");
     if (name.isBlank() || name.length() > 100) {
-      throw new IllegalArgumentException("A role name must have 1 to 100 characters. Provided: \"" + name + "\"");
+      throw new IllegalArgumentException(
+          "A role name must have 1 to 100 characters. Provided: \"" + name + "\"");
     }
     if (permissions < 0) {
-      throw new IllegalArgumentException("Permissions must not be negative. Provided: " + permissions);
+      throw new IllegalArgumentException(
+          "Permissions must not be negative. Provided: " + permissions);
     }
     if (position < 0) {
-      throw new IllegalArgumentException("A role position must not be negative. Provided: " + position);
+      throw new IllegalArgumentException(
+          "A role position must not be negative. Provided: " + position);
     }
   }
 
@@ -62,8 +84,10 @@ public record DiscordRole(String id, String name, long permissions, int position
 
     static void check(String field, String id) {
       Objects.requireNonNull(id, field);
-      if (!id.matches("[1-9][0-9]{0,19}") || Long.compareUnsigned(Long.parseUnsignedLong(id), 0) == 0) {
-        throw new IllegalArgumentException(field + " must be a Discord snowflake (a decimal number). Provided: \"" + id + "\"");
+      if (!id.matches("[1-9][0-9]{0,19}")
+          || Long.compareUnsigned(Long.parseUnsignedLong(id), 0) == 0) {
+        throw new IllegalArgumentException(
+            field + " must be a Discord snowflake (a decimal number). Provided: \"" + id + "\"");
       }
     }
   }

@@ -15,15 +15,15 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /**
- * A scriptable loopback fake of the Black Forest Labs FLUX.2 HTTP API, for tests that drive a
- * real client over real sockets.
+ * A scriptable loopback fake of the Black Forest Labs FLUX.2 HTTP API, for tests that drive a real
+ * client over real sockets.
  *
- * <p>Three servers, like BFL's: the API host ({@link #baseUrl()}, {@code http://localhost:…})
- * takes submits and answers {@code /v1/credits}; tasks are polled on a regional host
- * ({@code http://127.0.0.1:…}, another name and port), whose URL comes back as
- * {@code polling_url}; result images come from a delivery host behind signed URLs that expire.
- * Submits are validated against the request schemas of BFL's published OpenAPI document plus
- * the documented rules it does not express. Every request on every host is recorded.
+ * <p>Three servers, like BFL's: the API host ({@link #baseUrl()}, {@code http://localhost:…}) takes
+ * submits and answers {@code /v1/credits}; tasks are polled on a regional host ({@code
+ * http://127.0.0.1:…}, another name and port), whose URL comes back as {@code polling_url}; result
+ * images come from a delivery host behind signed URLs that expire. Submits are validated against
+ * the request schemas of BFL's published OpenAPI document plus the documented rules it does not
+ * express. Every request on every host is recorded.
  *
  * <pre>{@code
  * try (FakeBflApi bfl = FakeBflApi.start()) {
@@ -36,8 +36,10 @@ import java.util.stream.Stream;
  */
 public final class FakeBflApi implements AutoCloseable {
   public static final String DEFAULT_KEY = "test-key";
+
   /** BFL answers 429 once a key has this many tasks active. */
   public static final int DEFAULT_ACTIVE_TASK_LIMIT = 24;
+
   public static final Duration DEFAULT_DELIVERY_TTL = Duration.ofMinutes(10);
   public static final double DEFAULT_CREDITS = 100_000;
 
@@ -103,7 +105,9 @@ public final class FakeBflApi implements AutoCloseable {
     engine.setDeliveryTtl(ttl);
   }
 
-  /** Submits answer 429 while this many tasks are active; {@link Integer#MAX_VALUE} turns it off. */
+  /**
+   * Submits answer 429 while this many tasks are active; {@link Integer#MAX_VALUE} turns it off.
+   */
   public void setActiveTaskLimit(int limit) {
     engine.setActiveTaskLimit(limit);
   }
@@ -123,8 +127,8 @@ public final class FakeBflApi implements AutoCloseable {
   }
 
   /**
-   * The oldest submit not yet taken, waiting up to 10 seconds for one to arrive; like
-   * {@code MockWebServer.takeRequest()}.
+   * The oldest submit not yet taken, waiting up to 10 seconds for one to arrive; like {@code
+   * MockWebServer.takeRequest()}.
    *
    * @throws IllegalStateException when none arrives in time
    */
@@ -143,8 +147,8 @@ public final class FakeBflApi implements AutoCloseable {
   }
 
   /**
-   * Every validation problem the fake found in a request (one entry per problem), so a test
-   * can assert that a client never sent an invalid one. Scripted 422s are not included.
+   * Every validation problem the fake found in a request (one entry per problem), so a test can
+   * assert that a client never sent an invalid one. Scripted 422s are not included.
    */
   public List<ValidationError> validationErrors() {
     return engine.validationErrors();
@@ -173,7 +177,13 @@ public final class FakeBflApi implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "FakeBflApi[" + baseUrl() + ", polling " + pollingBaseUrl() + ", delivery " + deliveryBaseUrl() + "]";
+    return "FakeBflApi["
+        + baseUrl()
+        + ", polling "
+        + pollingBaseUrl()
+        + ", delivery "
+        + deliveryBaseUrl()
+        + "]";
   }
 
   /** Options for a fake; {@link #start()} binds the ports. */
@@ -191,7 +201,9 @@ public final class FakeBflApi implements AutoCloseable {
       return this;
     }
 
-    /** The clock for delivery URL expiry and the result's times; a {@link MutableClock} in tests. */
+    /**
+     * The clock for delivery URL expiry and the result's times; a {@link MutableClock} in tests.
+     */
     public Builder clock(InstantSource clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
       return this;
@@ -233,7 +245,8 @@ public final class FakeBflApi implements AutoCloseable {
    * @param target the path and query, as sent
    * @param headers header names compare case-insensitively
    */
-  public record RecordedRequest(Host host, String method, String target, Map<String, List<String>> headers, byte[] body) {
+  public record RecordedRequest(
+      Host host, String method, String target, Map<String, List<String>> headers, byte[] body) {
     public RecordedRequest {
       Objects.requireNonNull(host, "host");
       Objects.requireNonNull(method, "method");
@@ -268,8 +281,12 @@ public final class FakeBflApi implements AutoCloseable {
 
     @Override
     public boolean equals(Object o) {
-      return o instanceof RecordedRequest r && host == r.host && method.equals(r.method) && target.equals(r.target)
-          && headers.equals(r.headers) && Arrays.equals(body, r.body);
+      return o instanceof RecordedRequest r
+          && host == r.host
+          && method.equals(r.method)
+          && target.equals(r.target)
+          && headers.equals(r.headers)
+          && Arrays.equals(body, r.body);
     }
 
     @Override
@@ -320,8 +337,12 @@ public final class FakeBflApi implements AutoCloseable {
 
   private static Map<String, List<String>> caseInsensitive(Map<String, List<String>> headers) {
     TreeMap<String, List<String>> copy = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
-    headers.forEach((name, values) -> copy.merge(name, List.copyOf(values),
-        (a, b) -> Stream.concat(a.stream(), b.stream()).toList()));
+    headers.forEach(
+        (name, values) ->
+            copy.merge(
+                name,
+                List.copyOf(values),
+                (a, b) -> Stream.concat(a.stream(), b.stream()).toList()));
     return Collections.unmodifiableMap(copy);
   }
 

@@ -16,19 +16,19 @@ import java.util.function.Predicate;
  * A scriptable loopback fake of Discord (REST API v10, CDN and Gateway) that the real JDA logs
  * into, for tests that drive a bot over real sockets.
  *
- * <p>One HTTP server answers REST below {@link #restBaseUrl()} and serves files below
- * {@code /attachments}; a WebSocket server ({@link #gatewayUrl()}, JSON, no compression) sends
- * HELLO, READY and a GUILD_CREATE per guild, and then the events a test makes: the
- * {@code INTERACTION_CREATE}s of {@link #slashCommand}, {@link #button}, {@link #modalSubmit}
- * and {@link #messageContextMenu}. Each returns a {@link DiscordInteraction}; the bot's answers
- * are recorded and can be awaited ({@link #awaitCallback}, {@link #awaitOriginalEdit},
- * {@link #awaitChannelMessage}). Discord's rules are played: the 3-second window to respond,
- * the 15-minute interaction token (on the injected clock), the upload limit, message and command
- * limits, Discord's error codes, the first follow-up after a deferral taking the place (and the
- * visibility) of the "thinking" message, and the Message Content intent for messages read over
- * REST; rate limits are scripted with {@link #rateLimitNext}, latency with {@link #delayNext}. Every
- * {@code await…} method and every event send waits at most the builder's await timeout, then
- * throws an {@link AssertionError} that lists what was recorded instead.
+ * <p>One HTTP server answers REST below {@link #restBaseUrl()} and serves files below {@code
+ * /attachments}; a WebSocket server ({@link #gatewayUrl()}, JSON, no compression) sends HELLO,
+ * READY and a GUILD_CREATE per guild, and then the events a test makes: the {@code
+ * INTERACTION_CREATE}s of {@link #slashCommand}, {@link #button}, {@link #modalSubmit} and {@link
+ * #messageContextMenu}. Each returns a {@link DiscordInteraction}; the bot's answers are recorded
+ * and can be awaited ({@link #awaitCallback}, {@link #awaitOriginalEdit}, {@link
+ * #awaitChannelMessage}). Discord's rules are played: the 3-second window to respond, the 15-minute
+ * interaction token (on the injected clock), the upload limit, message and command limits,
+ * Discord's error codes, the first follow-up after a deferral taking the place (and the visibility)
+ * of the "thinking" message, and the Message Content intent for messages read over REST; rate
+ * limits are scripted with {@link #rateLimitNext}, latency with {@link #delayNext}. Every {@code
+ * await…} method and every event send waits at most the builder's await timeout, then throws an
+ * {@link AssertionError} that lists what was recorded instead.
  *
  * <pre>{@code
  * try (FakeDiscord discord = FakeDiscord.start()) {
@@ -46,21 +46,32 @@ import java.util.function.Predicate;
  * }</pre>
  */
 public final class FakeDiscord implements AutoCloseable {
-  public static final String DEFAULT_TOKEN = "MTIwMDAwMDAwMDAwMDAwMDAwMQ.GfAkE1.testkit-fake-discord-bot-token-0123456789";
+  public static final String DEFAULT_TOKEN =
+      "MTIwMDAwMDAwMDAwMDAwMDAwMQ.GfAkE1.testkit-fake-discord-bot-token-0123456789";
+
   /** The application, and the bot user: the same id, as for every application made today. */
   public static final String DEFAULT_APPLICATION_ID = "1200000000000000001";
+
   public static final String DEFAULT_BOT_USERNAME = "fluxbot";
   public static final String DEFAULT_GUILD_ID = "1200000000000000100";
   public static final String DEFAULT_CHANNEL_ID = "1200000000000000101";
+
   /** The default guild's owner, username {@code owner}: all permissions. */
   public static final String DEFAULT_OWNER_ID = "1200000000000000200";
+
   /** A member of the default guild with no role, username {@code alice}. */
   public static final String DEFAULT_USER_ID = "1200000000000000201";
-  /** A member of the default guild with {@link #DEFAULT_MODERATOR_ROLE_ID}, username {@code mod}. */
+
+  /**
+   * A member of the default guild with {@link #DEFAULT_MODERATOR_ROLE_ID}, username {@code mod}.
+   */
   public static final String DEFAULT_MODERATOR_ID = "1200000000000000202";
+
   /** The default guild's "Moderators" role: Manage Server. */
   public static final String DEFAULT_MODERATOR_ROLE_ID = "1200000000000000300";
+
   public static final long DEFAULT_ATTACHMENT_SIZE_LIMIT = 10L * 1024 * 1024;
+
   /**
    * How long an {@code await…} waits before it fails: generous, because CI machines are shared and
    * slow; a passing test never waits it out.
@@ -73,7 +84,9 @@ public final class FakeDiscord implements AutoCloseable {
     this.engine = engine;
   }
 
-  /** Starts a fake with the defaults: {@link #DEFAULT_TOKEN}, the default guild, the system clock. */
+  /**
+   * Starts a fake with the defaults: {@link #DEFAULT_TOKEN}, the default guild, the system clock.
+   */
   public static FakeDiscord start() {
     return builder().start();
   }
@@ -82,7 +95,9 @@ public final class FakeDiscord implements AutoCloseable {
     return new Builder();
   }
 
-  /** The default guild: an owner, a plain member, a moderator with Manage Server, one text channel. */
+  /**
+   * The default guild: an owner, a plain member, a moderator with Manage Server, one text channel.
+   */
   public static DiscordGuild defaultGuild() {
     return DiscordGuild.of(DEFAULT_GUILD_ID, "Fluxbot Test Server", DEFAULT_OWNER_ID)
         .withRole(DiscordRole.of(DEFAULT_MODERATOR_ROLE_ID, "Moderators", DiscordRole.MANAGE_GUILD))
@@ -94,12 +109,17 @@ public final class FakeDiscord implements AutoCloseable {
 
   // --- where to point the client ---
 
-  /** The REST base URL for JDA's {@code RestConfig#setBaseUrl}: {@code http://127.0.0.1:<port>/api/v10/}. */
+  /**
+   * The REST base URL for JDA's {@code RestConfig#setBaseUrl}: {@code
+   * http://127.0.0.1:<port>/api/v10/}.
+   */
   public String restBaseUrl() {
     return engine.baseUrl() + "/api/v10/";
   }
 
-  /** The host that serves attachments, {@code http://127.0.0.1:<port>}, without a trailing slash. */
+  /**
+   * The host that serves attachments, {@code http://127.0.0.1:<port>}, without a trailing slash.
+   */
   public String cdnBaseUrl() {
     return engine.baseUrl();
   }
@@ -121,7 +141,10 @@ public final class FakeDiscord implements AutoCloseable {
     return engine.config().botUserId();
   }
 
-  /** The guilds as the fake runs them: with {@code @everyone}, the bot and its role, a text channel each. */
+  /**
+   * The guilds as the fake runs them: with {@code @everyone}, the bot and its role, a text channel
+   * each.
+   */
   public List<DiscordGuild> guilds() {
     return engine.guilds();
   }
@@ -145,34 +168,39 @@ public final class FakeDiscord implements AutoCloseable {
   // --- what users do ---
 
   /**
-   * Stores a file on the CDN, as Discord does with a file a user attaches to a slash command.
-   * Pass the result as an option value of {@link #slashCommand} or to {@link #postMessageAsUser}.
+   * Stores a file on the CDN, as Discord does with a file a user attaches to a slash command. Pass
+   * the result as an option value of {@link #slashCommand} or to {@link #postMessageAsUser}.
    */
   public DiscordAttachment addAttachment(byte[] bytes, String filename, String contentType) {
     Objects.requireNonNull(bytes, "bytes");
     Objects.requireNonNull(filename, "filename");
-    return engine.addAttachment(bytes, filename, contentType, engine.guilds().get(0).textChannelIds().get(0));
+    return engine.addAttachment(
+        bytes, filename, contentType, engine.guilds().get(0).textChannelIds().get(0));
   }
 
   /** A message a user posted (no event is sent), e.g. the target of {@link #messageContextMenu}. */
-  public DiscordMessage postMessageAsUser(DiscordContext where, String content, DiscordAttachment... attachments) {
+  public DiscordMessage postMessageAsUser(
+      DiscordContext where, String content, DiscordAttachment... attachments) {
     return engine.postMessageAsUser(where, content, List.of(attachments));
   }
 
   /**
-   * Sends a slash command's {@code INTERACTION_CREATE}, waiting (bounded) for a client to be on
-   * the gateway. Options are typed by the registered command when there is one; otherwise by
-   * value: String 3, Integer/Long 4, Boolean 5, {@link DiscordMention} 6/7/8, Double 10,
-   * {@link DiscordAttachment} 11 (put into {@code resolved.attachments}).
+   * Sends a slash command's {@code INTERACTION_CREATE}, waiting (bounded) for a client to be on the
+   * gateway. Options are typed by the registered command when there is one; otherwise by value:
+   * String 3, Integer/Long 4, Boolean 5, {@link DiscordMention} 6/7/8, Double 10, {@link
+   * DiscordAttachment} 11 (put into {@code resolved.attachments}).
    *
    * @param command the command's full name: {@code imagine}, or {@code fluxbot-admin quota set}
    * @param options in the order the user typed them, when the map keeps an order
    */
-  public DiscordInteraction slashCommand(DiscordContext where, String command, Map<String, ?> options) {
+  public DiscordInteraction slashCommand(
+      DiscordContext where, String command, Map<String, ?> options) {
     return engine.slashCommand(where, command, options);
   }
 
-  /** A press of the button with {@code customId} on a message the fake knows (the bot's, usually). */
+  /**
+   * A press of the button with {@code customId} on a message the fake knows (the bot's, usually).
+   */
   public DiscordInteraction button(DiscordContext where, String messageId, String customId) {
     return engine.button(where, messageId, customId);
   }
@@ -182,18 +210,22 @@ public final class FakeDiscord implements AutoCloseable {
    * that id (labels or action rows); {@code fields} maps each text input's custom id to its value.
    * A modal shown from a button carries that button's message.
    */
-  public DiscordInteraction modalSubmit(DiscordContext where, String customId, Map<String, String> fields) {
+  public DiscordInteraction modalSubmit(
+      DiscordContext where, String customId, Map<String, String> fields) {
     return engine.modalSubmit(where, customId, fields);
   }
 
   /** A message context-menu command (type 2, {@code data.type} 3) on a message the fake knows. */
-  public DiscordInteraction messageContextMenu(DiscordContext where, String name, String targetMessageId) {
+  public DiscordInteraction messageContextMenu(
+      DiscordContext where, String name, String targetMessageId) {
     return engine.messageContextMenu(where, name, targetMessageId);
   }
 
   // --- the gateway ---
 
-  /** Sends op 0 with the next {@code s} to every live session, waiting (bounded) for one to exist. */
+  /**
+   * Sends op 0 with the next {@code s} to every live session, waiting (bounded) for one to exist.
+   */
   public void dispatch(String event, JsonNode data) {
     engine.dispatch(event, data);
   }
@@ -208,7 +240,10 @@ public final class FakeDiscord implements AutoCloseable {
     engine.invalidateSessions(resumable);
   }
 
-  /** Closes every gateway connection from the server's side with {@code code}; sessions stay resumable. */
+  /**
+   * Closes every gateway connection from the server's side with {@code code}; sessions stay
+   * resumable.
+   */
   public void disconnectGateway(int code) {
     engine.disconnectGateway(code, "closed by the test");
   }
@@ -223,7 +258,10 @@ public final class FakeDiscord implements AutoCloseable {
     return engine.gatewayFrames();
   }
 
-  /** The first frame a client sent on the gateway that matches, e.g. {@code f -> f.path("op").asInt() == 6}. */
+  /**
+   * The first frame a client sent on the gateway that matches, e.g. {@code f ->
+   * f.path("op").asInt() == 6}.
+   */
   public JsonNode awaitGatewayFrame(Predicate<JsonNode> predicate) {
     return engine.awaitGatewayFrame(predicate, "matching gateway frame from a client");
   }
@@ -235,28 +273,47 @@ public final class FakeDiscord implements AutoCloseable {
 
   // --- what the bot did ---
 
-  /** The response to an interaction; waits up to the await timeout, then fails with what was recorded. */
+  /**
+   * The response to an interaction; waits up to the await timeout, then fails with what was
+   * recorded.
+   */
   public DiscordCallback awaitCallback(String interactionId) {
-    return engine.await(callbacks -> callbacks.stream().filter(c -> c.interactionId().equals(interactionId)).findFirst(),
+    return engine.await(
+        callbacks ->
+            callbacks.stream().filter(c -> c.interactionId().equals(interactionId)).findFirst(),
         "callback for interaction " + interactionId);
   }
 
   /** The first edit of {@code @original} through {@code token} that matches. */
   public DiscordMessage awaitOriginalEdit(String token, Predicate<DiscordMessage> predicate) {
-    return awaitMessage(m -> m.kind() == DiscordMessage.Kind.ORIGINAL_EDIT && token.equals(m.token()) && predicate.test(m),
+    return awaitMessage(
+        m ->
+            m.kind() == DiscordMessage.Kind.ORIGINAL_EDIT
+                && token.equals(m.token())
+                && predicate.test(m),
         "matching edit of @original through token " + token);
   }
 
-  /** The first follow-up ({@code POST /webhooks/{app}/{token}}) through {@code token} that matches. */
+  /**
+   * The first follow-up ({@code POST /webhooks/{app}/{token}}) through {@code token} that matches.
+   */
   public DiscordMessage awaitFollowup(String token, Predicate<DiscordMessage> predicate) {
-    return awaitMessage(m -> m.kind() == DiscordMessage.Kind.FOLLOWUP && token.equals(m.token()) && predicate.test(m),
+    return awaitMessage(
+        m ->
+            m.kind() == DiscordMessage.Kind.FOLLOWUP
+                && token.equals(m.token())
+                && predicate.test(m),
         "matching follow-up through token " + token);
   }
 
   /** The first new message ({@code POST /channels/{id}/messages}) in the channel that matches. */
   public DiscordMessage awaitChannelMessage(String channelId, Predicate<DiscordMessage> predicate) {
-    return awaitMessage(m -> m.kind() == DiscordMessage.Kind.CHANNEL_MESSAGE && m.channelId().equals(channelId)
-        && predicate.test(m), "matching new message in channel " + channelId);
+    return awaitMessage(
+        m ->
+            m.kind() == DiscordMessage.Kind.CHANNEL_MESSAGE
+                && m.channelId().equals(channelId)
+                && predicate.test(m),
+        "matching new message in channel " + channelId);
   }
 
   /** The first message write of any kind that matches. */
@@ -314,17 +371,21 @@ public final class FakeDiscord implements AutoCloseable {
   // --- scripting ---
 
   /**
-   * Answers the next request on {@code route} with 429, {@code Retry-After}, the
-   * {@code X-RateLimit-*} headers and {@code {"message": "You are being rate limited.",
-   * "retry_after": …, "global": false}}, once. JDA rounds the wait up to whole seconds.
+   * Answers the next request on {@code route} with 429, {@code Retry-After}, the {@code
+   * X-RateLimit-*} headers and {@code {"message": "You are being rate limited.", "retry_after": …,
+   * "global": false}}, once. JDA rounds the wait up to whole seconds.
    *
-   * @param route {@code [METHOD ]/path} below {@code /api/v10}; {@code {name}} matches any one segment
+   * @param route {@code [METHOD ]/path} below {@code /api/v10}; {@code {name}} matches any one
+   *     segment
    */
   public void rateLimitNext(String route, double retryAfterSeconds) {
     engine.rateLimitNext(route, retryAfterSeconds, false);
   }
 
-  /** The same 429 as {@link #rateLimitNext(String, double)}, for each of the next {@code times} requests on {@code route}. */
+  /**
+   * The same 429 as {@link #rateLimitNext(String, double)}, for each of the next {@code times}
+   * requests on {@code route}.
+   */
   public void rateLimitNext(String route, double retryAfterSeconds, int times) {
     checkTimes(times);
     for (int i = 0; i < times; i++) {
@@ -334,8 +395,8 @@ public final class FakeDiscord implements AutoCloseable {
 
   /**
    * The same 429 for each of the next {@code times} requests on {@code route} that upload files
-   * (multipart with {@code files[n]}); other requests on the route pass, e.g. a bot's progress edits
-   * of the message its image goes into.
+   * (multipart with {@code files[n]}); other requests on the route pass, e.g. a bot's progress
+   * edits of the message its image goes into.
    */
   public void rateLimitNextUpload(String route, double retryAfterSeconds, int times) {
     checkTimes(times);
@@ -344,14 +405,17 @@ public final class FakeDiscord implements AutoCloseable {
     }
   }
 
-  /** Answers the next request on {@code route} with {@code status} and {@code {"message", "code"}}, once. */
+  /**
+   * Answers the next request on {@code route} with {@code status} and {@code {"message", "code"}},
+   * once.
+   */
   public void failNext(String route, int status, int code, String message) {
     engine.failNext(route, status, code, message, false);
   }
 
   /**
-   * Answers each of the next {@code times} requests on {@code route} with {@code status} and
-   * {@code {"message", "code"}}, e.g. a 503 that outlasts JDA's own retries of a 5xx.
+   * Answers each of the next {@code times} requests on {@code route} with {@code status} and {@code
+   * {"message", "code"}}, e.g. a 503 that outlasts JDA's own retries of a 5xx.
    */
   public void failNext(String route, int status, int code, String message, int times) {
     checkTimes(times);
@@ -361,8 +425,8 @@ public final class FakeDiscord implements AutoCloseable {
   }
 
   /**
-   * Fails each of the next {@code times} requests on {@code route} that upload files, as
-   * {@link #failNext(String, int, int, String, int)} does; other requests on the route pass.
+   * Fails each of the next {@code times} requests on {@code route} that upload files, as {@link
+   * #failNext(String, int, int, String, int)} does; other requests on the route pass.
    */
   public void failNextUpload(String route, int status, int code, String message, int times) {
     checkTimes(times);
@@ -372,7 +436,8 @@ public final class FakeDiscord implements AutoCloseable {
   }
 
   private static void checkTimes(int times) {
-    if (times < 1) throw new IllegalArgumentException("times must be at least 1. Provided: " + times);
+    if (times < 1)
+      throw new IllegalArgumentException("times must be at least 1. Provided: " + times);
   }
 
   /**
@@ -380,7 +445,8 @@ public final class FakeDiscord implements AutoCloseable {
    * and Discord's own queues do: a request the client sends after it, on another route, may take
    * effect first. {@link #requests} lists requests in the order they took effect.
    *
-   * @param route {@code [METHOD ]/path} below {@code /api/v10}; {@code {name}} matches any one segment
+   * @param route {@code [METHOD ]/path} below {@code /api/v10}; {@code {name}} matches any one
+   *     segment
    */
   public void delayNext(String route, Duration delay) {
     engine.delayNext(route, Objects.requireNonNull(delay, "delay"));
@@ -388,7 +454,9 @@ public final class FakeDiscord implements AutoCloseable {
 
   /** Each uploaded file must be at most this big, or the request gets 413 (code 40005). */
   public void setAttachmentSizeLimit(long bytes) {
-    if (bytes <= 0) throw new IllegalArgumentException("The attachment size limit must be positive. Provided: " + bytes);
+    if (bytes <= 0)
+      throw new IllegalArgumentException(
+          "The attachment size limit must be positive. Provided: " + bytes);
     engine.setAttachmentSizeLimit(bytes);
   }
 
@@ -434,7 +502,10 @@ public final class FakeDiscord implements AutoCloseable {
       return this;
     }
 
-    /** The bot user; by default its id is the application's and its name {@value #DEFAULT_BOT_USERNAME}. */
+    /**
+     * The bot user; by default its id is the application's and its name {@value
+     * #DEFAULT_BOT_USERNAME}.
+     */
     public Builder botUser(String userId, String username) {
       DiscordRole.Snowflake.check("userId", userId);
       this.botUserId = userId;
@@ -448,7 +519,10 @@ public final class FakeDiscord implements AutoCloseable {
       return this;
     }
 
-    /** The clock for interaction windows and tokens, and timestamps; a {@link MutableClock} in tests. */
+    /**
+     * The clock for interaction windows and tokens, and timestamps; a {@link MutableClock} in
+     * tests.
+     */
     public Builder clock(InstantSource clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
       return this;
@@ -467,17 +541,19 @@ public final class FakeDiscord implements AutoCloseable {
     }
 
     public Builder attachmentSizeLimit(long bytes) {
-      if (bytes <= 0) throw new IllegalArgumentException("The attachment size limit must be positive. Provided: " + bytes);
+      if (bytes <= 0)
+        throw new IllegalArgumentException(
+            "The attachment size limit must be positive. Provided: " + bytes);
       this.attachmentSizeLimit = bytes;
       return this;
     }
 
     /**
      * Whether the application has the privileged Message Content intent (off by default, as for a
-     * bot that never asked for it). Without it, a user's message fetched over REST comes with
-     * empty {@code content}, {@code embeds}, {@code attachments} and {@code components}, unless it
-     * is in a DM or mentions the bot; a message command's target in the interaction is complete
-     * either way.
+     * bot that never asked for it). Without it, a user's message fetched over REST comes with empty
+     * {@code content}, {@code embeds}, {@code attachments} and {@code components}, unless it is in
+     * a DM or mentions the bot; a message command's target in the interaction is complete either
+     * way.
      */
     public Builder messageContentIntent(boolean enabled) {
       this.messageContentIntent = enabled;
@@ -485,10 +561,22 @@ public final class FakeDiscord implements AutoCloseable {
     }
 
     public FakeDiscord start() {
-      List<DiscordGuild> configured = guilds.isEmpty() ? List.of(defaultGuild()) : List.copyOf(guilds);
+      List<DiscordGuild> configured =
+          guilds.isEmpty() ? List.of(defaultGuild()) : List.copyOf(guilds);
       String botId = botUserId == null ? applicationId : botUserId;
-      return new FakeDiscord(DiscordEngine.start(new EngineConfig(token, applicationId, botId, botUsername, configured,
-          clock, awaitTimeout, (int) heartbeatInterval.toMillis(), attachmentSizeLimit, messageContentIntent)));
+      return new FakeDiscord(
+          DiscordEngine.start(
+              new EngineConfig(
+                  token,
+                  applicationId,
+                  botId,
+                  botUsername,
+                  configured,
+                  clock,
+                  awaitTimeout,
+                  (int) heartbeatInterval.toMillis(),
+                  attachmentSizeLimit,
+                  messageContentIntent)));
     }
   }
 }

@@ -15,10 +15,10 @@ import java.util.Objects;
  * <p>{@code /v1/health} reports a scriptable status, model, variant, device, queue and batch
  * capacity. {@code /v1/generate} validates the request as the worker does (sizes, pixels, seed,
  * steps, guidance, references, prompt length) and answers a broken rule with 400 and one error
- * line; a valid request streams {@code queued}, {@code started}, one {@code progress} per step
- * and an {@code image} line with a real image of the requested size and format, unless a queued
- * {@link KleinScenario} says otherwise (an error line, a refusal, a cut connection, death).
- * Every generate is recorded.
+ * line; a valid request streams {@code queued}, {@code started}, one {@code progress} per step and
+ * an {@code image} line with a real image of the requested size and format, unless a queued {@link
+ * KleinScenario} says otherwise (an error line, a refusal, a cut connection, death). Every generate
+ * is recorded.
  *
  * <pre>{@code
  * try (FakeKleinWorker worker = FakeKleinWorker.start()) {
@@ -35,10 +35,15 @@ public final class FakeKleinWorker implements AutoCloseable {
     this.engine = engine;
   }
 
-  /** A request to {@code /v1/generate}: its JSON (null if unreadable), raw text, and what the fake did. */
+  /**
+   * A request to {@code /v1/generate}: its JSON (null if unreadable), raw text, and what the fake
+   * did.
+   */
   public record RecordedGenerate(JsonNode body, String raw, String outcome) {}
 
-  /** A fake with the defaults on a free loopback port: ok, klein-4b distilled on the CPU, 4 steps. */
+  /**
+   * A fake with the defaults on a free loopback port: ok, klein-4b distilled on the CPU, 4 steps.
+   */
   public static FakeKleinWorker start() {
     return builder().start();
   }
@@ -67,7 +72,10 @@ public final class FakeKleinWorker implements AutoCloseable {
     return this;
   }
 
-  /** The queue {@code /v1/health} reports; the fake's own running generates are added to {@code running}. */
+  /**
+   * The queue {@code /v1/health} reports; the fake's own running generates are added to {@code
+   * running}.
+   */
   public FakeKleinWorker setQueue(int waiting, int running) {
     engine.state().waiting = waiting;
     engine.state().running = running;
@@ -85,7 +93,9 @@ public final class FakeKleinWorker implements AutoCloseable {
     return this;
   }
 
-  /** Queues scenarios; each valid generate takes the oldest (FIFO); with none queued, it succeeds. */
+  /**
+   * Queues scenarios; each valid generate takes the oldest (FIFO); with none queued, it succeeds.
+   */
   public FakeKleinWorker enqueue(KleinScenario... scenarios) {
     for (KleinScenario s : scenarios) {
       engine.enqueue(Objects.requireNonNull(s, "scenario"));
@@ -152,7 +162,9 @@ public final class FakeKleinWorker implements AutoCloseable {
       return this;
     }
 
-    /** {@code klein-4b} or {@code klein-9b}; {@code distilled} (4 steps) or {@code base} (50 steps). */
+    /**
+     * {@code klein-4b} or {@code klein-9b}; {@code distilled} (4 steps) or {@code base} (50 steps).
+     */
     public Builder model(String model, String variant) {
       state.model = Objects.requireNonNull(model, "model");
       state.variant = Objects.requireNonNull(variant, "variant");
@@ -199,7 +211,10 @@ public final class FakeKleinWorker implements AutoCloseable {
       return this;
     }
 
-    /** What a {@code DIE} scenario does besides cutting the connection (default: refuse connections). */
+    /**
+     * What a {@code DIE} scenario does besides cutting the connection (default: refuse
+     * connections).
+     */
     public Builder onDie(Runnable hook) {
       state.onDie = hook;
       return this;

@@ -5,14 +5,14 @@ import java.util.concurrent.CountDownLatch;
 
 /**
  * {@link FakeKleinWorker} as a child process with the real worker's command line, so the runtime's
- * supervisor can start it in place of Python:
- * {@code FakeKleinWorkerMain [fake options] serve --checkpoint P --device D --listen HOST:PORT}.
+ * supervisor can start it in place of Python: {@code FakeKleinWorkerMain [fake options] serve
+ * --checkpoint P --device D --listen HOST:PORT}.
  *
- * <p>Fake options: {@code --model M}, {@code --variant V}, {@code --step-delay-ms N},
- * {@code --load-ms N} (health says loading that long after the start), {@code --die-after-step K}
- * (the first generate halts the whole process after step K), {@code --die-once FILE} (only when FILE
- * does not exist yet; dying creates it, so a restarted process serves). It prints one line when it listens,
- * serves until stopped, and exits on SIGTERM.
+ * <p>Fake options: {@code --model M}, {@code --variant V}, {@code --step-delay-ms N}, {@code
+ * --load-ms N} (health says loading that long after the start), {@code --die-after-step K} (the
+ * first generate halts the whole process after step K), {@code --die-once FILE} (only when FILE
+ * does not exist yet; dying creates it, so a restarted process serves). It prints one line when it
+ * listens, serves until stopped, and exits on SIGTERM.
  */
 public final class FakeKleinWorkerMain {
   private FakeKleinWorkerMain() {}
@@ -48,34 +48,44 @@ public final class FakeKleinWorkerMain {
     }
     java.nio.file.Path marker = dieOnce;
     int colon = listen.lastIndexOf(':');
-    FakeKleinWorker worker = FakeKleinWorker.builder()
-        .listen(listen.substring(0, colon), Integer.parseInt(listen.substring(colon + 1)))
-        .model(model, variant)
-        .device(device, "fake " + device, 0)
-        .stepDelay(Duration.ofMillis(stepDelayMs))
-        .status(loadMs > 0 ? "loading" : "ok")
-        .onDie(() -> {
-          if (marker != null) {
-            try {
-              java.nio.file.Files.writeString(marker, "died");
-            } catch (java.io.IOException e) {
-              throw new java.io.UncheckedIOException(e);
-            }
-          }
-          System.out.println("fake klein worker: dying as scripted");
-          System.out.flush();
-          Runtime.getRuntime().halt(137);
-        })
-        .start();
+    FakeKleinWorker worker =
+        FakeKleinWorker.builder()
+            .listen(listen.substring(0, colon), Integer.parseInt(listen.substring(colon + 1)))
+            .model(model, variant)
+            .device(device, "fake " + device, 0)
+            .stepDelay(Duration.ofMillis(stepDelayMs))
+            .status(loadMs > 0 ? "loading" : "ok")
+            .onDie(
+                () -> {
+                  if (marker != null) {
+                    try {
+                      java.nio.file.Files.writeString(marker, "died");
+                    } catch (java.io.IOException e) {
+                      throw new java.io.UncheckedIOException(e);
+                    }
+                  }
+                  System.out.println("fake klein worker: dying as scripted");
+                  System.out.flush();
+                  Runtime.getRuntime().halt(137);
+                })
+            .start();
     if (dieAfterStep >= 0 && (marker == null || !java.nio.file.Files.exists(marker))) {
       worker.enqueue(KleinScenario.dieAfterStep(dieAfterStep));
     }
     CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      worker.close();
-      stopped.countDown();
-    }));
-    System.out.println("fake klein worker: listening on " + worker.url() + " (pid " + ProcessHandle.current().pid() + ")");
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  worker.close();
+                  stopped.countDown();
+                }));
+    System.out.println(
+        "fake klein worker: listening on "
+            + worker.url()
+            + " (pid "
+            + ProcessHandle.current().pid()
+            + ")");
     System.out.flush();
     if (loadMs > 0) {
       Thread.sleep(loadMs); // the fake's stand-in for loading a model

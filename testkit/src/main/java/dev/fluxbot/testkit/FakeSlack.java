@@ -21,24 +21,23 @@ import java.util.Optional;
 import java.util.function.Predicate;
 
 /**
- * A scriptable loopback fake of Slack that the real Bolt and slack-api-client talk to: the Web
- * API methods a bot uses ({@code auth.test}, {@code apps.connections.open}, {@code chat.postMessage},
- * {@code chat.update}, {@code chat.delete}, {@code chat.postEphemeral}, {@code views.open}, {@code users.info},
- * {@code files.getUploadURLExternal}, the upload URL it hands out, {@code files.completeUploadExternal}
- * with its {@code blocks}),
- * private file downloads that need the bot token in the Authorization header, response URLs
- * (five posts in 30 minutes), and Socket Mode (a WebSocket that says {@code hello}, sends
- * envelopes and records the acks). Requests to an app's Request URL (HTTP mode) are signed as
- * Slack signs them, or not, as a test asks.
+ * A scriptable loopback fake of Slack that the real Bolt and slack-api-client talk to: the Web API
+ * methods a bot uses ({@code auth.test}, {@code apps.connections.open}, {@code chat.postMessage},
+ * {@code chat.update}, {@code chat.delete}, {@code chat.postEphemeral}, {@code views.open}, {@code
+ * users.info}, {@code files.getUploadURLExternal}, the upload URL it hands out, {@code
+ * files.completeUploadExternal} with its {@code blocks}), private file downloads that need the bot
+ * token in the Authorization header, response URLs (five posts in 30 minutes), and Socket Mode (a
+ * WebSocket that says {@code hello}, sends envelopes and records the acks). Requests to an app's
+ * Request URL (HTTP mode) are signed as Slack signs them, or not, as a test asks.
  *
  * <p>Slack's rules are played where a bot could break them: an ack later than 3 seconds after its
  * envelope was sent is a timeout ({@link #awaitAck} fails); trigger ids are good once, for 3
- * seconds from their envelope's sending, on the injected clock; blocks are checked as Slack
- * checks them; an upload must post as many bytes as it announced; a 429 with {@code Retry-After}
- * is scripted with {@link #rateLimitNext}; an event is resent as Slack resends it with
- * {@link #resend} (same {@code event_id}, {@code retry_attempt} 1). Every call is recorded ({@link #calls}); every
- * {@code await…} waits at most the await timeout, then throws an {@link AssertionError} that
- * lists the calls recorded instead.
+ * seconds from their envelope's sending, on the injected clock; blocks are checked as Slack checks
+ * them; an upload must post as many bytes as it announced; a 429 with {@code Retry-After} is
+ * scripted with {@link #rateLimitNext}; an event is resent as Slack resends it with {@link #resend}
+ * (same {@code event_id}, {@code retry_attempt} 1). Every call is recorded ({@link #calls}); every
+ * {@code await…} waits at most the await timeout, then throws an {@link AssertionError} that lists
+ * the calls recorded instead.
  *
  * <pre>{@code
  * try (FakeSlack slack = FakeSlack.start()) {
@@ -58,16 +57,22 @@ public final class FakeSlack implements AutoCloseable {
   public static final String TEAM_ID = "T0FAKETEAM";
   public static final String BOT_USER_ID = "U0FLUXBOT";
   public static final String APP_ID = "A0FAKEAPP01";
+
   /** The default channel, {@code #general}. */
   public static final String CHANNEL = "C0GENERAL";
+
   /** A plain member, {@code alice}. */
   public static final String ALICE = "U0ALICE";
+
   /** A second plain member, {@code bob}. */
   public static final String BOB = "U0BOB";
+
   /** A workspace admin, {@code ada} ({@code is_admin}). */
   public static final String ADMIN = "U0ADA";
+
   /** The workspace owner, {@code olivia} ({@code is_owner}). */
   public static final String OWNER = "U0OLIVIA";
+
   /**
    * How long an {@code await…} waits before it fails: generous, because CI machines are shared and
    * slow; a passing test never waits it out.
@@ -116,11 +121,16 @@ public final class FakeSlack implements AutoCloseable {
 
   /** A file {@code userId} uploaded, to share with {@link #postAsUser}. */
   public SlackFile addUserFile(String userId, byte[] bytes, String name) {
-    return engine.addUserFile(userId, Objects.requireNonNull(bytes, "bytes"), Objects.requireNonNull(name, "name"));
+    return engine.addUserFile(
+        userId, Objects.requireNonNull(bytes, "bytes"), Objects.requireNonNull(name, "name"));
   }
 
-  /** A message {@code userId} posts in {@code channel} (or a thread of it), with files they uploaded. */
-  public SlackMessage postAsUser(String userId, String channel, String threadTs, String text, List<SlackFile> files) {
+  /**
+   * A message {@code userId} posts in {@code channel} (or a thread of it), with files they
+   * uploaded.
+   */
+  public SlackMessage postAsUser(
+      String userId, String channel, String threadTs, String text, List<SlackFile> files) {
     return engine.postAsUser(userId, channel, threadTs, text, files);
   }
 
@@ -144,17 +154,23 @@ public final class FakeSlack implements AutoCloseable {
     return send(engine.viewSubmission(userId, view, values));
   }
 
-  /** Sends the {@code app_mention} event of {@code message} (which mentions the bot) over Socket Mode. */
+  /**
+   * Sends the {@code app_mention} event of {@code message} (which mentions the bot) over Socket
+   * Mode.
+   */
   public SlackEnvelope appMention(SlackMessage message) {
     return send(engine.appMention(message));
   }
 
   /** The envelope of a slash command, to send over HTTP with {@link #sendOverHttp}. */
-  public SlackEnvelope slashCommandEnvelope(String userId, String channel, String command, String text) {
+  public SlackEnvelope slashCommandEnvelope(
+      String userId, String channel, String command, String text) {
     return engine.slashCommand(userId, channel, command, text);
   }
 
-  /** The {@code app_mention} event of {@code message}, to send over HTTP with {@link #sendOverHttp}. */
+  /**
+   * The {@code app_mention} event of {@code message}, to send over HTTP with {@link #sendOverHttp}.
+   */
   public SlackEnvelope appMentionEnvelope(SlackMessage message) {
     return engine.appMention(message);
   }
@@ -164,28 +180,34 @@ public final class FakeSlack implements AutoCloseable {
     return engine.sendOverHttp(requestUrl, envelope, signing);
   }
 
-  /** Sends an envelope made earlier (e.g. {@link #slashCommandEnvelope}) over Socket Mode; its 3 seconds start now. */
+  /**
+   * Sends an envelope made earlier (e.g. {@link #slashCommandEnvelope}) over Socket Mode; its 3
+   * seconds start now.
+   */
   public SlackEnvelope sendOverSocket(SlackEnvelope envelope) {
     return send(envelope);
   }
 
   /**
    * Sends {@code envelope} again over Socket Mode as Slack does when an event's ack was lost or
-   * late: the same payload (the same {@code event_id}) in a new envelope, with {@code retry_attempt}
-   * one higher and {@code retry_reason} {@code timeout}. Returns the envelope sent.
+   * late: the same payload (the same {@code event_id}) in a new envelope, with {@code
+   * retry_attempt} one higher and {@code retry_reason} {@code timeout}. Returns the envelope sent.
    */
   public SlackEnvelope resend(SlackEnvelope envelope) {
     return send(engine.resent(envelope));
   }
 
-  /** {@code envelope} as a resend, to post with {@link #sendOverHttp} (it adds {@code X-Slack-Retry-Num} and {@code -Reason}). */
+  /**
+   * {@code envelope} as a resend, to post with {@link #sendOverHttp} (it adds {@code
+   * X-Slack-Retry-Num} and {@code -Reason}).
+   */
   public SlackEnvelope resentEnvelope(SlackEnvelope envelope) {
     return engine.resent(envelope);
   }
 
   /**
-   * Asks the app to reconnect, as Slack does every few hours ({@code disconnect},
-   * {@code refresh_requested}), and waits until it has opened its new connection.
+   * Asks the app to reconnect, as Slack does every few hours ({@code disconnect}, {@code
+   * refresh_requested}), and waits until it has opened its new connection.
    */
   public void refreshSocket() {
     engine.refreshSocket();
@@ -198,7 +220,10 @@ public final class FakeSlack implements AutoCloseable {
 
   // --- scripting ---
 
-  /** The next {@code times} calls of {@code method} (a Web API method) answer 429 with {@code Retry-After}. */
+  /**
+   * The next {@code times} calls of {@code method} (a Web API method) answer 429 with {@code
+   * Retry-After}.
+   */
   public void rateLimitNext(String method, int times, int retryAfterSeconds) {
     engine.rateLimitNext(method, times, retryAfterSeconds);
   }
@@ -254,35 +279,53 @@ public final class FakeSlack implements AutoCloseable {
    *     envelope was sent: Slack had given up on it, shown the user a timeout, and drops its answer
    */
   public JsonNode awaitAck(SlackEnvelope envelope) {
-    JsonNode ack = engine.await("ack of envelope " + envelope.envelopeId() + " (" + envelope.type() + ")",
-        r -> Optional.ofNullable(r.ack(envelope.envelopeId())));
+    JsonNode ack =
+        engine.await(
+            "ack of envelope " + envelope.envelopeId() + " (" + envelope.type() + ")",
+            r -> Optional.ofNullable(r.ack(envelope.envelopeId())));
     Duration after = ackDelay(envelope).orElseThrow();
     if (after.compareTo(SlackEnvelope.ACK_WITHIN) > 0) {
-      throw new AssertionError("FakeSlack: envelope " + envelope.envelopeId() + " (" + envelope.type() + ") was acked "
-          + after.toMillis() + " ms after it was sent; Slack waits " + SlackEnvelope.ACK_WITHIN.toSeconds() + " s, then shows the "
-          + "user a timeout and drops the answer: " + ack);
+      throw new AssertionError(
+          "FakeSlack: envelope "
+              + envelope.envelopeId()
+              + " ("
+              + envelope.type()
+              + ") was acked "
+              + after.toMillis()
+              + " ms after it was sent; Slack waits "
+              + SlackEnvelope.ACK_WITHIN.toSeconds()
+              + " s, then shows the "
+              + "user a timeout and drops the answer: "
+              + ack);
     }
     return ack;
   }
 
-  /** How long after it was sent the app acked {@code envelope} (the fake's clock); empty while it has not. */
+  /**
+   * How long after it was sent the app acked {@code envelope} (the fake's clock); empty while it
+   * has not.
+   */
   public Optional<Duration> ackDelay(SlackEnvelope envelope) {
     return engine.read(r -> Optional.ofNullable(r.ackDelay(envelope.envelopeId())));
   }
 
   /** The first call of {@code method} that passes {@code test}. */
   public SlackCall awaitCall(String method, Predicate<SlackCall> test) {
-    return engine.await(method + " call matching the test",
+    return engine.await(
+        method + " call matching the test",
         r -> r.calls().stream().filter(c -> c.method().equals(method) && test.test(c)).findFirst());
   }
 
   /** The first channel message (as it is now) that passes {@code test}. */
   public SlackMessage awaitMessage(Predicate<SlackMessage> test) {
-    return engine.await("channel message matching the test", r -> r.messages().stream().filter(test).findFirst());
+    return engine.await(
+        "channel message matching the test", r -> r.messages().stream().filter(test).findFirst());
   }
 
   public SlackMessage awaitEphemeral(Predicate<SlackMessage> test) {
-    return engine.await("ephemeral message matching the test", r -> r.ephemerals().stream().filter(test).findFirst());
+    return engine.await(
+        "ephemeral message matching the test",
+        r -> r.ephemerals().stream().filter(test).findFirst());
   }
 
   public SlackView awaitView(Predicate<SlackView> test) {
@@ -295,12 +338,14 @@ public final class FakeSlack implements AutoCloseable {
   }
 
   public JsonNode awaitResponsePost(SlackEnvelope envelope, Predicate<JsonNode> test) {
-    return engine.await("response_url post matching the test",
+    return engine.await(
+        "response_url post matching the test",
         r -> r.responsePosts(envelope.responseUrl()).stream().filter(test).findFirst());
   }
 
   public void awaitSocketConnections(int n) {
-    engine.await(n + " open Socket Mode connection(s)",
+    engine.await(
+        n + " open Socket Mode connection(s)",
         r -> engine.socketConnections() == n ? Optional.of(n) : Optional.empty());
   }
 
@@ -317,12 +362,20 @@ public final class FakeSlack implements AutoCloseable {
   public static final class Builder {
     private InstantSource clock = InstantSource.system();
     private Duration awaitTimeout = DEFAULT_AWAIT_TIMEOUT;
-    private final List<SlackUser> users = new ArrayList<>(List.of(SlackUser.member(ALICE, "alice"),
-        SlackUser.member(BOB, "bob"), new SlackUser(ADMIN, "ada", true, false), new SlackUser(OWNER, "olivia", true, true)));
+    private final List<SlackUser> users =
+        new ArrayList<>(
+            List.of(
+                SlackUser.member(ALICE, "alice"),
+                SlackUser.member(BOB, "bob"),
+                new SlackUser(ADMIN, "ada", true, false),
+                new SlackUser(OWNER, "olivia", true, true)));
 
     private Builder() {}
 
-    /** Slack's time: message timestamps, trigger ids (3 s), response URLs (30 min), request signatures. */
+    /**
+     * Slack's time: message timestamps, trigger ids (3 s), response URLs (30 min), request
+     * signatures.
+     */
     public Builder clock(InstantSource clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
       return this;
@@ -339,8 +392,21 @@ public final class FakeSlack implements AutoCloseable {
     }
 
     public FakeSlack start() {
-      return new FakeSlack(new SlackEngine(new SlackEngine.Config(BOT_TOKEN, APP_TOKEN, SIGNING_SECRET, TEAM_ID,
-          "fluxbot-test", BOT_USER_ID, "B0FLUXBOT", APP_ID, users, List.of(CHANNEL), clock, awaitTimeout)));
+      return new FakeSlack(
+          new SlackEngine(
+              new SlackEngine.Config(
+                  BOT_TOKEN,
+                  APP_TOKEN,
+                  SIGNING_SECRET,
+                  TEAM_ID,
+                  "fluxbot-test",
+                  BOT_USER_ID,
+                  "B0FLUXBOT",
+                  APP_ID,
+                  users,
+                  List.of(CHANNEL),
+                  clock,
+                  awaitTimeout)));
     }
   }
 }

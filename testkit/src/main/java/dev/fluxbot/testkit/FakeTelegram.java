@@ -17,19 +17,18 @@ import java.util.function.Predicate;
  * A scriptable loopback fake of the Telegram Bot API that the real telegrambots client talks to,
  * for tests that drive a bot over real sockets.
  *
- * <p>It answers {@code /bot<token>/<method>} (method names in any case) and serves files at
- * {@code /file/bot<token>/<file_path>}. Users act through {@link #sendText}, {@link #sendPhotos}
- * (one photo, or an album sharing a {@code media_group_id}), {@link #sendDocument} and
- * {@link #pressButton}; each queues updates that {@code getUpdates} hands out as Telegram does
- * (confirmed by {@code offset}, held up to {@code timeout}, a second poller ends the first with
- * 409). Every request is recorded with its parameters and multipart file parts; the bot's
- * messages are kept, so edits, replies and button presses work on them. Telegram's limits are
- * played (text 4096, caption 1024, callback data 64 bytes, photos 10 MB and their dimensions,
- * documents 50 MB, downloads 20 MB, "message is not modified"); 429s are scripted with
- * {@link #rateLimitNext}. Built with a {@link Pace}, it answers a message or edit that comes too
- * soon after the chat's previous one with 429, as Telegram does, and lists it in
- * {@link #paceViolations}; with {@link Builder#privacyMode}, a group shows the bot only the
- * messages meant for it.
+ * <p>It answers {@code /bot<token>/<method>} (method names in any case) and serves files at {@code
+ * /file/bot<token>/<file_path>}. Users act through {@link #sendText}, {@link #sendPhotos} (one
+ * photo, or an album sharing a {@code media_group_id}), {@link #sendDocument} and {@link
+ * #pressButton}; each queues updates that {@code getUpdates} hands out as Telegram does (confirmed
+ * by {@code offset}, held up to {@code timeout}, a second poller ends the first with 409). Every
+ * request is recorded with its parameters and multipart file parts; the bot's messages are kept, so
+ * edits, replies and button presses work on them. Telegram's limits are played (text 4096, caption
+ * 1024, callback data 64 bytes, photos 10 MB and their dimensions, documents 50 MB, downloads 20
+ * MB, "message is not modified"); 429s are scripted with {@link #rateLimitNext}. Built with a
+ * {@link Pace}, it answers a message or edit that comes too soon after the chat's previous one with
+ * 429, as Telegram does, and lists it in {@link #paceViolations}; with {@link Builder#privacyMode},
+ * a group shows the bot only the messages meant for it.
  *
  * <pre>{@code
  * try (FakeTelegram telegram = FakeTelegram.start()) {
@@ -44,17 +43,22 @@ public final class FakeTelegram implements AutoCloseable {
   public static final String DEFAULT_TOKEN = "123456789:AAFakeTelegramTestkitToken-0123456789ab";
   public static final long DEFAULT_BOT_ID = 123456789L;
   public static final String DEFAULT_BOT_USERNAME = "fluxbot_test_bot";
+
   /**
    * How long an {@code await…} waits before it fails: generous, because CI machines are shared and
    * slow; a passing test never waits it out.
    */
   public static final Duration DEFAULT_AWAIT_TIMEOUT = Duration.ofSeconds(30);
+
   /** A user, first name {@code Alice}, username {@code alice}. */
   public static final long ALICE = 1001;
+
   /** A user, first name {@code Bob}, username {@code bob}. */
   public static final long BOB = 1002;
+
   /** The default group; its creator is {@link #OWNER}. */
   public static final long GROUP = -1001234567890L;
+
   /** The creator of {@link #GROUP}, username {@code owner}. */
   public static final long OWNER = 1000;
 
@@ -115,51 +119,63 @@ public final class FakeTelegram implements AutoCloseable {
     engine.addUser(id, firstName, username);
   }
 
-  /** Makes a user an administrator of a group, or a plain member again; {@code getChatMember} says so. */
+  /**
+   * Makes a user an administrator of a group, or a plain member again; {@code getChatMember} says
+   * so.
+   */
   public void setAdministrator(long chatId, long userId, boolean admin) {
     engine.setAdministrator(chatId, userId, admin);
   }
 
   // --- what users do ---
 
-  /** A text message; a leading {@code /command} gets its {@code bot_command} entity. Returns the message. */
+  /**
+   * A text message; a leading {@code /command} gets its {@code bot_command} entity. Returns the
+   * message.
+   */
   public JsonNode sendText(TelegramContext where, String text) {
     return engine.userMessage(where, Objects.requireNonNull(text, "text"), null);
   }
 
   /**
-   * A text message from a group administrator who remains anonymous (Telegram's "Remain
-   * anonymous" right): from {@code GroupAnonymousBot}, with the group as {@code sender_chat}.
-   * The user must be an administrator of the group ({@link #setAdministrator}).
+   * A text message from a group administrator who remains anonymous (Telegram's "Remain anonymous"
+   * right): from {@code GroupAnonymousBot}, with the group as {@code sender_chat}. The user must be
+   * an administrator of the group ({@link #setAdministrator}).
    */
   public JsonNode sendTextAnonymously(TelegramContext where, String text) {
     return engine.anonymousAdminMessage(where, text);
   }
 
-  /** A text message replying to {@code messageId} (the reply carries that message, as Telegram nests it). */
+  /**
+   * A text message replying to {@code messageId} (the reply carries that message, as Telegram nests
+   * it).
+   */
   public JsonNode replyText(TelegramContext where, long messageId, String text) {
     return engine.userMessage(where, Objects.requireNonNull(text, "text"), messageId);
   }
 
   /**
    * Photos as a user sends them: one message, or for several an album (one update each, sharing a
-   * {@code media_group_id}, delivered together) with the caption on the first. Each photo lists
-   * a small JPEG thumbnail and then the image itself (the bytes given, kept as they are).
+   * {@code media_group_id}, delivered together) with the caption on the first. Each photo lists a
+   * small JPEG thumbnail and then the image itself (the bytes given, kept as they are).
    */
   public List<JsonNode> sendPhotos(TelegramContext where, String caption, byte[]... images) {
     return sendPhotos(where, caption, 0, List.of(images));
   }
 
   /** An album with the caption on item {@code captionIndex}. */
-  public List<JsonNode> sendPhotos(TelegramContext where, String caption, int captionIndex, List<byte[]> images) {
+  public List<JsonNode> sendPhotos(
+      TelegramContext where, String caption, int captionIndex, List<byte[]> images) {
     if (images.isEmpty() || images.size() > 10) {
-      throw new IllegalArgumentException("images: an album has 1 to 10 items; got " + images.size());
+      throw new IllegalArgumentException(
+          "images: an album has 1 to 10 items; got " + images.size());
     }
     return List.copyOf(engine.userPhotos(where, caption, captionIndex, images, null));
   }
 
   /** A file sent as a document (not compressed), with an optional caption. */
-  public JsonNode sendDocument(TelegramContext where, String caption, byte[] bytes, String filename, String mimeType) {
+  public JsonNode sendDocument(
+      TelegramContext where, String caption, byte[] bytes, String filename, String mimeType) {
     return engine.userDocument(where, caption, bytes, filename, mimeType);
   }
 
@@ -185,7 +201,8 @@ public final class FakeTelegram implements AutoCloseable {
 
   /** The first successful call of {@code method} that matches; waits up to the await timeout. */
   public TelegramCall awaitCall(String method, Predicate<TelegramCall> predicate) {
-    return engine.await(c -> c.is(method) && c.ok() && predicate.test(c), "successful " + method + " that matches");
+    return engine.await(
+        c -> c.is(method) && c.ok() && predicate.test(c), "successful " + method + " that matches");
   }
 
   /** The first call of any method and outcome that matches. */
@@ -211,7 +228,8 @@ public final class FakeTelegram implements AutoCloseable {
   /**
    * The webhook {@code setWebhook} set, if any. While one is set, updates are POSTed to it with the
    * {@code X-Telegram-Bot-Api-Secret-Token} header (recorded as method {@code webhook}, with the
-   * status the bot answered), an update it refuses is sent again, and {@code getUpdates} answers 409.
+   * status the bot answered), an update it refuses is sent again, and {@code getUpdates} answers
+   * 409.
    */
   public Optional<String> webhookUrl() {
     return engine.webhookUrl();
@@ -227,7 +245,10 @@ public final class FakeTelegram implements AutoCloseable {
     return engine.pendingUpdates();
   }
 
-  /** Every message or edit the bot sent sooner than the fake's {@link Pace} allows; empty without a pace. */
+  /**
+   * Every message or edit the bot sent sooner than the fake's {@link Pace} allows; empty without a
+   * pace.
+   */
   public List<Pace.Violation> paceViolations() {
     return engine.paceViolations();
   }
@@ -247,7 +268,8 @@ public final class FakeTelegram implements AutoCloseable {
    * {@code parameters.retry_after}, once.
    */
   public void rateLimitNext(String method, int retryAfterSeconds) {
-    engine.failNext(method, 429, "Too Many Requests: retry after " + retryAfterSeconds, retryAfterSeconds);
+    engine.failNext(
+        method, 429, "Too Many Requests: retry after " + retryAfterSeconds, retryAfterSeconds);
   }
 
   /** Answers the next call of {@code method} with {@code status} and {@code description}, once. */
@@ -279,7 +301,8 @@ public final class FakeTelegram implements AutoCloseable {
 
     public Builder token(String token) {
       if (!Objects.requireNonNull(token, "token").matches("\\d+:[\\w-]+")) {
-        throw new IllegalArgumentException("token: must look like <bot id>:<secret>; got a value of length " + token.length());
+        throw new IllegalArgumentException(
+            "token: must look like <bot id>:<secret>; got a value of length " + token.length());
       }
       this.token = token;
       this.botId = Long.parseLong(token.substring(0, token.indexOf(':')));
@@ -298,8 +321,8 @@ public final class FakeTelegram implements AutoCloseable {
 
     /**
      * Enforces Telegram's per-chat pace on the bot, measured on the fake's {@link #clock}: a
-     * message or edit too soon after the chat's previous one is answered 429 with
-     * {@code retry_after} and listed in {@link #paceViolations()}.
+     * message or edit too soon after the chat's previous one is answered 429 with {@code
+     * retry_after} and listed in {@link #paceViolations()}.
      */
     public Builder pace(Pace pace) {
       this.pace = Objects.requireNonNull(pace, "pace");
@@ -323,8 +346,10 @@ public final class FakeTelegram implements AutoCloseable {
     }
 
     public FakeTelegram start() {
-      return new FakeTelegram(TelegramEngine.start(new TelegramEngine.Config(token, botId, botUsername, awaitTimeout, clock,
-          pace, privacyMode)));
+      return new FakeTelegram(
+          TelegramEngine.start(
+              new TelegramEngine.Config(
+                  token, botId, botUsername, awaitTimeout, clock, pace, privacyMode)));
     }
   }
 }

@@ -11,8 +11,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The Python side of the klein worker, for tests that run the real worker on the CPU: the system
- * interpreter with Debian's PyTorch, the worker's source folder, and tiny random checkpoints in
- * the official layouts.
+ * interpreter with Debian's PyTorch, the worker's source folder, and tiny random checkpoints in the
+ * official layouts.
  *
  * <p>Where the interpreter cannot import torch, {@link #isAvailable()} is false and such tests
  * skip, unless {@code FLUXBOT_REQUIRE_TORCH=1} (CI sets it), which turns that into a failure.
@@ -22,7 +22,10 @@ public final class KleinPython {
 
   private KleinPython() {}
 
-  /** {@code FLUXBOT_PYTHON}, else the system {@code /usr/bin/python3} (where Debian's packages land), else {@code python3}. */
+  /**
+   * {@code FLUXBOT_PYTHON}, else the system {@code /usr/bin/python3} (where Debian's packages
+   * land), else {@code python3}.
+   */
   public static String interpreter() {
     String configured = System.getenv("FLUXBOT_PYTHON");
     if (configured != null && !configured.isBlank()) {
@@ -31,12 +34,17 @@ public final class KleinPython {
     return Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
   }
 
-  /** Whether the interpreter imports what the worker needs (torch, numpy, PIL, regex); asked once. */
+  /**
+   * Whether the interpreter imports what the worker needs (torch, numpy, PIL, regex); asked once.
+   */
   public static boolean isAvailable() {
     if (available == null) {
       try {
-        Process p = new ProcessBuilder(interpreter(), "-c", "import torch, numpy, PIL, regex")
-            .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        Process p =
+            new ProcessBuilder(interpreter(), "-c", "import torch, numpy, PIL, regex")
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start();
         available = p.waitFor(120, TimeUnit.SECONDS) && p.exitValue() == 0;
       } catch (IOException e) {
         available = false;
@@ -53,7 +61,9 @@ public final class KleinPython {
     return "1".equals(System.getenv("FLUXBOT_REQUIRE_TORCH"));
   }
 
-  /** {@code runtime-local/worker}, found from the working directory (a module's folder or the root). */
+  /**
+   * {@code runtime-local/worker}, found from the working directory (a module's folder or the root).
+   */
   public static Path workerDir() {
     for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
       Path worker = d.resolve("runtime-local").resolve("worker");
@@ -61,18 +71,23 @@ public final class KleinPython {
         return worker;
       }
     }
-    throw new IllegalStateException("runtime-local/worker/fluxbot_klein not found above " + Path.of("").toAbsolutePath());
+    throw new IllegalStateException(
+        "runtime-local/worker/fluxbot_klein not found above " + Path.of("").toAbsolutePath());
   }
 
   /** What a finished Python command printed and how it ended. */
   public record Result(int exitCode, String output) {}
 
-  /** Runs {@code python args…} in {@code workdir} with the worker on {@code PYTHONPATH}, output merged. */
+  /**
+   * Runs {@code python args…} in {@code workdir} with the worker on {@code PYTHONPATH}, output
+   * merged.
+   */
   public static Result run(Path workdir, long timeoutSeconds, String... args) {
     List<String> command = new ArrayList<>();
     command.add(interpreter());
     command.addAll(List.of(args));
-    ProcessBuilder pb = new ProcessBuilder(command).directory(workdir.toFile()).redirectErrorStream(true);
+    ProcessBuilder pb =
+        new ProcessBuilder(command).directory(workdir.toFile()).redirectErrorStream(true);
     pb.environment().put("PYTHONPATH", workerDir().toString());
     pb.environment().put("PYTHONDONTWRITEBYTECODE", "1");
     try {
@@ -81,7 +96,12 @@ public final class KleinPython {
         Process p = pb.redirectOutput(log.toFile()).start();
         if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
           p.destroyForcibly().waitFor();
-          return new Result(-1, Files.readString(log, StandardCharsets.UTF_8) + "\n(killed after " + timeoutSeconds + " s)");
+          return new Result(
+              -1,
+              Files.readString(log, StandardCharsets.UTF_8)
+                  + "\n(killed after "
+                  + timeoutSeconds
+                  + " s)");
         }
         return new Result(p.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
       } finally {
@@ -95,12 +115,24 @@ public final class KleinPython {
     }
   }
 
-  /** Writes a tiny random klein checkpoint ({@code hf} or {@code bfl} layout) into {@code dir}; returns what {@code --checkpoint} takes. */
+  /**
+   * Writes a tiny random klein checkpoint ({@code hf} or {@code bfl} layout) into {@code dir};
+   * returns what {@code --checkpoint} takes.
+   */
   public static Path tinyCheckpoint(Path dir, String layout) {
-    Result r = run(dir.getParent() == null ? dir : dir.getParent(), 300, "-m", "fluxbot_klein", "tiny", dir.toString(),
-        "--layout", layout);
+    Result r =
+        run(
+            dir.getParent() == null ? dir : dir.getParent(),
+            300,
+            "-m",
+            "fluxbot_klein",
+            "tiny",
+            dir.toString(),
+            "--layout",
+            layout);
     if (r.exitCode() != 0) {
-      throw new IllegalStateException("writing a tiny checkpoint failed (exit " + r.exitCode() + "):\n" + r.output());
+      throw new IllegalStateException(
+          "writing a tiny checkpoint failed (exit " + r.exitCode() + "):\n" + r.output());
     }
     String[] lines = r.output().strip().split("\n");
     Path printed = Path.of(lines[lines.length - 1].strip());

@@ -14,13 +14,21 @@ public record KleinScenario(Kind kind, int atStep, String code, String message) 
   public enum Kind {
     /** Queued, started, every step, the image. */
     SUCCEED,
-    /** An {@code error} line after step {@code atStep}, ending the stream; the worker keeps serving. */
+    /**
+     * An {@code error} line after step {@code atStep}, ending the stream; the worker keeps serving.
+     */
     ERROR,
-    /** A refusal before the stream: one error line with 400 ({@code 503} for busy and shutting_down). */
+    /**
+     * A refusal before the stream: one error line with 400 ({@code 503} for busy and
+     * shutting_down).
+     */
     REFUSE,
     /** The connection is cut after step {@code atStep}; the worker keeps serving. */
     DROP,
-    /** The connection is cut after step {@code atStep} and the worker stops answering, as if it died. */
+    /**
+     * The connection is cut after step {@code atStep} and the worker stops answering, as if it
+     * died.
+     */
     DIE
   }
 

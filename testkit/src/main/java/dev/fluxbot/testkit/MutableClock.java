@@ -30,7 +30,8 @@ public final class MutableClock implements InstantSource {
   public Instant advance(Duration step) {
     Objects.requireNonNull(step, "step");
     if (step.isNegative()) {
-      throw new IllegalArgumentException("A clock only advances; step must not be negative. Provided: " + step);
+      throw new IllegalArgumentException(
+          "A clock only advances; step must not be negative. Provided: " + step);
     }
     return now.updateAndGet(t -> t.plus(step));
   }

@@ -18,10 +18,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 /**
- * A real PostgreSQL server for tests, started from the machine's own binaries (Debian's
- * {@code postgresql} package: {@code /usr/lib/postgresql/<version>/bin}) in a temporary folder, on
- * a free loopback port, with fsync off. One server per test JVM, started on first use and
- * stopped at exit; each caller gets a fresh database of its own.
+ * A real PostgreSQL server for tests, started from the machine's own binaries (Debian's {@code
+ * postgresql} package: {@code /usr/lib/postgresql/<version>/bin}) in a temporary folder, on a free
+ * loopback port, with fsync off. One server per test JVM, started on first use and stopped at exit;
+ * each caller gets a fresh database of its own.
  *
  * <p>PostgreSQL refuses to run as root, so as root it runs as the {@code postgres} user (through
  * {@code runuser}). Where no binaries exist, {@link #isAvailable()} is false and tests skip, unless
@@ -64,15 +64,19 @@ public final class PostgresServer {
     return shared;
   }
 
-  /** A new, empty database on the shared server: its JDBC URL (user {@code fluxbot}, no password). */
+  /**
+   * A new, empty database on the shared server: its JDBC URL (user {@code fluxbot}, no password).
+   */
   public static String newDatabaseUrl() {
     PostgresServer s = shared();
-    String name = "fluxbot_test_" + ProcessHandle.current().pid() + "_" + DATABASES.incrementAndGet();
+    String name =
+        "fluxbot_test_" + ProcessHandle.current().pid() + "_" + DATABASES.incrementAndGet();
     try (Connection c = DriverManager.getConnection(s.url("postgres"), USER, "");
-         Statement st = c.createStatement()) {
+        Statement st = c.createStatement()) {
       st.execute("CREATE DATABASE " + name);
     } catch (SQLException e) {
-      throw new IllegalStateException("cannot create test database " + name + ": " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "cannot create test database " + name + ": " + e.getMessage(), e);
     }
     return s.url(name);
   }
@@ -87,8 +91,12 @@ public final class PostgresServer {
       return Optional.empty();
     }
     try (Stream<Path> versions = Files.list(root)) {
-      return versions.map(v -> v.resolve("bin"))
-          .filter(b -> Files.isExecutable(b.resolve("initdb")) && Files.isExecutable(b.resolve("pg_ctl")))
+      return versions
+          .map(v -> v.resolve("bin"))
+          .filter(
+              b ->
+                  Files.isExecutable(b.resolve("initdb"))
+                      && Files.isExecutable(b.resolve("pg_ctl")))
           .max(Comparator.comparing(b -> versionOf(b.getParent())));
     } catch (IOException e) {
       return Optional.empty();
@@ -104,8 +112,12 @@ public final class PostgresServer {
   }
 
   private static PostgresServer start() {
-    Path bin = findBin().orElseThrow(() -> new IllegalStateException(
-        "PostgreSQL server binaries not found under /usr/lib/postgresql; install them (apt-get install postgresql)"));
+    Path bin =
+        findBin()
+            .orElseThrow(
+                () ->
+                    new IllegalStateException(
+                        "PostgreSQL server binaries not found under /usr/lib/postgresql; install them (apt-get install postgresql)"));
     boolean root = "root".equals(System.getProperty("user.name"));
     try {
       Path dir = Files.createTempDirectory("fluxbot-pg-");
@@ -116,12 +128,38 @@ public final class PostgresServer {
         run(List.of("chown", "-R", "postgres:postgres", dir.toString()), dir);
         run(List.of("chmod", "755", dir.toString()), dir);
       }
-      server.pg(List.of(bin.resolve("initdb").toString(), "-D", data.toString(), "-U", USER, "--auth=trust",
-          "-E", "UTF8", "--no-sync", "--locale=C"), dir);
-      server.pg(List.of(bin.resolve("pg_ctl").toString(), "-D", data.toString(), "-w", "-t", "60",
-          "-l", dir.resolve("server.log").toString(), "-o",
-          "-p " + port + " -k " + dir + " -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"
-              + " -c full_page_writes=off -c max_connections=200", "start"), dir);
+      server.pg(
+          List.of(
+              bin.resolve("initdb").toString(),
+              "-D",
+              data.toString(),
+              "-U",
+              USER,
+              "--auth=trust",
+              "-E",
+              "UTF8",
+              "--no-sync",
+              "--locale=C"),
+          dir);
+      server.pg(
+          List.of(
+              bin.resolve("pg_ctl").toString(),
+              "-D",
+              data.toString(),
+              "-w",
+              "-t",
+              "60",
+              "-l",
+              dir.resolve("server.log").toString(),
+              "-o",
+              "-p "
+                  + port
+                  + " -k "
+                  + dir
+                  + " -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"
+                  + " -c full_page_writes=off -c max_connections=200",
+              "start"),
+          dir);
       return server;
     } catch (IOException e) {
       throw new IllegalStateException("cannot start PostgreSQL: " + e.getMessage(), e);
@@ -131,7 +169,14 @@ public final class PostgresServer {
   /** Stops the server at once and removes its files. */
   public void stop() {
     try {
-      pg(List.of(bin.resolve("pg_ctl").toString(), "-D", dataDir.toString(), "-m", "immediate", "stop"),
+      pg(
+          List.of(
+              bin.resolve("pg_ctl").toString(),
+              "-D",
+              dataDir.toString(),
+              "-m",
+              "immediate",
+              "stop"),
           dataDir.getParent());
     } catch (RuntimeException ignored) {
       // already gone
@@ -151,8 +196,12 @@ public final class PostgresServer {
   private static void run(List<String> command, Path dir) {
     try {
       Path log = Files.createTempFile("fluxbot-pg-cmd", ".log");
-      Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
-          .redirectOutput(log.toFile()).start();
+      Process p =
+          new ProcessBuilder(command)
+              .directory(dir.toFile())
+              .redirectErrorStream(true)
+              .redirectOutput(log.toFile())
+              .start();
       if (!p.waitFor(120, TimeUnit.SECONDS)) {
         p.destroyForcibly();
         throw new IllegalStateException("timed out: " + String.join(" ", command));
@@ -160,7 +209,8 @@ public final class PostgresServer {
       String out = Files.readString(log);
       Files.deleteIfExists(log);
       if (p.exitValue() != 0) {
-        throw new IllegalStateException("failed (" + p.exitValue() + "): " + String.join(" ", command) + "\n" + out);
+        throw new IllegalStateException(
+            "failed (" + p.exitValue() + "): " + String.join(" ", command) + "\n" + out);
       }
     } catch (IOException e) {
       throw new IllegalStateException("cannot run " + command.get(0) + ": " + e.getMessage(), e);

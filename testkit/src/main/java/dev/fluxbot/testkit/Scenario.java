@@ -15,12 +15,12 @@ import java.util.OptionalDouble;
 import java.util.OptionalLong;
 
 /**
- * What {@link FakeBflApi} does with one submit: fail it, or create a task whose polls walk a
- * list of statuses. Immutable; the {@code with…} methods return changed copies.
+ * What {@link FakeBflApi} does with one submit: fail it, or create a task whose polls walk a list
+ * of statuses. Immutable; the {@code with…} methods return changed copies.
  *
- * <p>Each submit takes the next queued scenario ({@link FakeBflApi#enqueue}); with none queued
- * it gets {@link #ready()}. A poll answers the next status of the walk; once the walk is used
- * up, every later poll answers its last status again.
+ * <p>Each submit takes the next queued scenario ({@link FakeBflApi#enqueue}); with none queued it
+ * gets {@link #ready()}. A poll answers the next status of the walk; once the walk is used up,
+ * every later poll answers its last status again.
  */
 public final class Scenario {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -67,34 +67,40 @@ public final class Scenario {
   }
 
   /**
-   * Polls answer these statuses in turn, then the last one forever. Any text is allowed, so a
-   * test can script an unknown status; in-progress statuses carry a {@code progress} number.
+   * Polls answer these statuses in turn, then the last one forever. Any text is allowed, so a test
+   * can script an unknown status; in-progress statuses carry a {@code progress} number.
    */
   public static Scenario statuses(String... walk) {
     Objects.requireNonNull(walk, "walk");
     if (walk.length == 0) {
-      throw new IllegalArgumentException("A status walk needs at least one status, e.g. statuses(\"Pending\", \"Ready\")");
+      throw new IllegalArgumentException(
+          "A status walk needs at least one status, e.g. statuses(\"Pending\", \"Ready\")");
     }
     for (int i = 0; i < walk.length; i++) {
       if (walk[i] == null || walk[i].isBlank()) {
-        throw new IllegalArgumentException("Status " + i + " of the walk is blank. Provided: " + Arrays.toString(walk));
+        throw new IllegalArgumentException(
+            "Status " + i + " of the walk is blank. Provided: " + Arrays.toString(walk));
       }
     }
     return walk(List.of(walk), Map.of());
   }
 
   /**
-   * The task ends moderated, with {@code details: {"Moderation Reasons": [reasons…]}}.
-   * {@code Request Moderated} is the first poll's answer; {@code Content Moderated} comes after
-   * {@code Pending} and {@code Generating}, as the output is checked after generation.
+   * The task ends moderated, with {@code details: {"Moderation Reasons": [reasons…]}}. {@code
+   * Request Moderated} is the first poll's answer; {@code Content Moderated} comes after {@code
+   * Pending} and {@code Generating}, as the output is checked after generation.
    */
   public static Scenario moderated(String status, String... reasons) {
-    List<String> walk = switch (String.valueOf(status)) {
-      case "Request Moderated" -> List.of("Request Moderated");
-      case "Content Moderated" -> List.of("Pending", "Generating", "Content Moderated");
-      default -> throw new IllegalArgumentException(
-          "status must be \"Request Moderated\" or \"Content Moderated\". Provided: \"" + status + "\"");
-    };
+    List<String> walk =
+        switch (String.valueOf(status)) {
+          case "Request Moderated" -> List.of("Request Moderated");
+          case "Content Moderated" -> List.of("Pending", "Generating", "Content Moderated");
+          default ->
+              throw new IllegalArgumentException(
+                  "status must be \"Request Moderated\" or \"Content Moderated\". Provided: \""
+                      + status
+                      + "\"");
+        };
     Map<String, Object> details = new LinkedHashMap<>();
     details.put("Moderation Reasons", List.of(reasons));
     return walk(walk, details);
@@ -107,12 +113,21 @@ public final class Scenario {
   }
 
   /**
-   * The older error shape: status {@code Error}, {@code details} null and the message in
-   * {@code result: {"error": message}}.
+   * The older error shape: status {@code Error}, {@code details} null and the message in {@code
+   * result: {"error": message}}.
    */
   public static Scenario legacyError(String message) {
     Objects.requireNonNull(message, "message");
-    return new Scenario(List.of("Pending", "Error"), Map.of(), Map.of("error", message), null, null, 0, 0, null, null);
+    return new Scenario(
+        List.of("Pending", "Error"),
+        Map.of(),
+        Map.of("error", message),
+        null,
+        null,
+        0,
+        0,
+        null,
+        null);
   }
 
   /** Every poll of the task answers {@code Task not found}. */
@@ -134,8 +149,8 @@ public final class Scenario {
   }
 
   /**
-   * The submit answers 422 with FastAPI's body for one problem at {@code ["body", field]};
-   * it creates no task and is not counted in {@link FakeBflApi#validationErrors()}.
+   * The submit answers 422 with FastAPI's body for one problem at {@code ["body", field]}; it
+   * creates no task and is not counted in {@link FakeBflApi#validationErrors()}.
    */
   public static Scenario validationError(String field, String message) {
     Objects.requireNonNull(field, "field");
@@ -152,11 +167,15 @@ public final class Scenario {
   /** The submit answers 429 with {@code Retry-After: retryAfterSeconds}; it creates no task. */
   public static Scenario rateLimited(int retryAfterSeconds) {
     if (retryAfterSeconds < 0) {
-      throw new IllegalArgumentException("retryAfterSeconds must be 0 or more. Provided: " + retryAfterSeconds);
+      throw new IllegalArgumentException(
+          "retryAfterSeconds must be 0 or more. Provided: " + retryAfterSeconds);
     }
-    ObjectNode body = JSON.createObjectNode()
-        .put("detail", "Rate limit exceeded. Retry after " + retryAfterSeconds + " seconds.");
-    return failing(new SubmitFailure(429, body.toString(), Map.of("Retry-After", Integer.toString(retryAfterSeconds))));
+    ObjectNode body =
+        JSON.createObjectNode()
+            .put("detail", "Rate limit exceeded. Retry after " + retryAfterSeconds + " seconds.");
+    return failing(
+        new SubmitFailure(
+            429, body.toString(), Map.of("Retry-After", Integer.toString(retryAfterSeconds))));
   }
 
   private static Scenario failing(SubmitFailure failure) {
@@ -166,9 +185,19 @@ public final class Scenario {
   /** The submit reports this {@code cost} instead of the one from the price table. */
   public Scenario withCost(double credits) {
     if (!Double.isFinite(credits) || credits < 0) {
-      throw new IllegalArgumentException("cost must be a finite number of credits, 0 or more. Provided: " + credits);
+      throw new IllegalArgumentException(
+          "cost must be a finite number of credits, 0 or more. Provided: " + credits);
     }
-    return new Scenario(statuses, details, errorResult, submitFailure, credits, pollFailureStatus, pollFailureCount, seed, image);
+    return new Scenario(
+        statuses,
+        details,
+        errorResult,
+        submitFailure,
+        credits,
+        pollFailureStatus,
+        pollFailureCount,
+        seed,
+        image);
   }
 
   /** The first {@code count} polls answer {@code httpStatus}; the walk starts after them. */
@@ -177,27 +206,53 @@ public final class Scenario {
     if (count < 0) {
       throw new IllegalArgumentException("count must be 0 or more. Provided: " + count);
     }
-    return new Scenario(statuses, details, errorResult, submitFailure, cost, httpStatus, count, seed, image);
+    return new Scenario(
+        statuses, details, errorResult, submitFailure, cost, httpStatus, count, seed, image);
   }
 
   /** {@code result.seed} when the request sent no seed of its own. */
   public Scenario withSeed(long seed) {
-    return new Scenario(statuses, details, errorResult, submitFailure, cost, pollFailureStatus, pollFailureCount, seed, image);
+    return new Scenario(
+        statuses,
+        details,
+        errorResult,
+        submitFailure,
+        cost,
+        pollFailureStatus,
+        pollFailureCount,
+        seed,
+        image);
   }
 
   /**
-   * The delivery host serves exactly these bytes, labelled as {@code format} ({@code jpeg},
-   * {@code png}, {@code webp} or anything else, served as {@code application/octet-stream}).
+   * The delivery host serves exactly these bytes, labelled as {@code format} ({@code jpeg}, {@code
+   * png}, {@code webp} or anything else, served as {@code application/octet-stream}).
    */
   public Scenario withImage(byte[] bytes, String format) {
-    return new Scenario(statuses, details, errorResult, submitFailure, cost, pollFailureStatus, pollFailureCount, seed,
+    return new Scenario(
+        statuses,
+        details,
+        errorResult,
+        submitFailure,
+        cost,
+        pollFailureStatus,
+        pollFailureCount,
+        seed,
         new Image(bytes, format));
   }
 
   /** Replaces the {@code details} object reported with the walk's terminal status. */
   public Scenario withDetails(Map<String, ?> details) {
-    return new Scenario(statuses, copy(details), errorResult, submitFailure, cost, pollFailureStatus, pollFailureCount,
-        seed, image);
+    return new Scenario(
+        statuses,
+        copy(details),
+        errorResult,
+        submitFailure,
+        cost,
+        pollFailureStatus,
+        pollFailureCount,
+        seed,
+        image);
   }
 
   /** The statuses that polls walk through; empty when the submit fails. */
@@ -245,13 +300,20 @@ public final class Scenario {
   public String toString() {
     StringBuilder s = new StringBuilder("Scenario[");
     if (submitFailure != null) {
-      s.append("submit fails with ").append(submitFailure.httpStatus()).append(' ').append(submitFailure.body());
+      s.append("submit fails with ")
+          .append(submitFailure.httpStatus())
+          .append(' ')
+          .append(submitFailure.body());
     } else {
       s.append("statuses=").append(statuses);
       if (!details.isEmpty()) s.append(", details=").append(details);
       if (!errorResult.isEmpty()) s.append(", result=").append(errorResult);
       if (cost != null) s.append(", cost=").append(cost);
-      if (pollFailureCount > 0) s.append(", first ").append(pollFailureCount).append(" polls answer ").append(pollFailureStatus);
+      if (pollFailureCount > 0)
+        s.append(", first ")
+            .append(pollFailureCount)
+            .append(" polls answer ")
+            .append(pollFailureStatus);
       if (seed != null) s.append(", seed=").append(seed);
       if (image != null) s.append(", image=").append(image);
     }
@@ -260,7 +322,8 @@ public final class Scenario {
 
   private static void requireErrorStatus(String name, int status) {
     if (status < 400 || status > 599) {
-      throw new IllegalArgumentException(name + " must be an HTTP error status, 400 to 599. Provided: " + status);
+      throw new IllegalArgumentException(
+          name + " must be an HTTP error status, 400 to 599. Provided: " + status);
     }
   }
 
@@ -285,9 +348,13 @@ public final class Scenario {
       if (bytes.length == 0) {
         throw new IllegalArgumentException("An image needs at least one byte");
       }
-      format = format.toLowerCase(Locale.ROOT).equals("jpg") ? "jpeg" : format.toLowerCase(Locale.ROOT);
+      format =
+          format.toLowerCase(Locale.ROOT).equals("jpg") ? "jpeg" : format.toLowerCase(Locale.ROOT);
       if (!format.matches("[a-z0-9]+")) {
-        throw new IllegalArgumentException("format must be a file extension such as jpeg, png or webp. Provided: \"" + format + "\"");
+        throw new IllegalArgumentException(
+            "format must be a file extension such as jpeg, png or webp. Provided: \""
+                + format
+                + "\"");
       }
       bytes = bytes.clone();
     }
@@ -299,7 +366,9 @@ public final class Scenario {
 
     @Override
     public boolean equals(Object o) {
-      return o instanceof Image other && format.equals(other.format) && Arrays.equals(bytes, other.bytes);
+      return o instanceof Image other
+          && format.equals(other.format)
+          && Arrays.equals(bytes, other.bytes);
     }
 
     @Override

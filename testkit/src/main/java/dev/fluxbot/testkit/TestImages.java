@@ -9,11 +9,15 @@ import java.io.UncheckedIOException;
 import java.util.Random;
 import javax.imageio.ImageIO;
 
-/** PNG images for tests: random noise (hard to compress, so its size is predictable) or one colour. */
+/**
+ * PNG images for tests: random noise (hard to compress, so its size is predictable) or one colour.
+ */
 public final class TestImages {
   private TestImages() {}
 
-  /** {@code w}×{@code h} pixels of random colours from {@code seed}: the same seed, the same bytes. */
+  /**
+   * {@code w}×{@code h} pixels of random colours from {@code seed}: the same seed, the same bytes.
+   */
   public static byte[] noisePng(int w, int h, long seed) {
     BufferedImage image = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
     Random random = new Random(seed);

@@ -8,10 +8,12 @@ import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The delivery log on SQLite and on a real PostgreSQL: a repeat within its life is caught, also by a new process. */
+/**
+ * The delivery log on SQLite and on a real PostgreSQL: a repeat within its life is caught, also by
+ * a new process.
+ */
 class DeliveryLogTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private static void remembersARepeatAcrossInstancesAndForgetsItAfterItsLife(Database db) {
     MutableClock clock = new MutableClock();

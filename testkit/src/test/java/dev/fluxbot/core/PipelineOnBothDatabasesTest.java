@@ -30,15 +30,18 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** The job store and the whole pipeline's concurrency and restart cases, on SQLite and on a real PostgreSQL. */
+/**
+ * The job store and the whole pipeline's concurrency and restart cases, on SQLite and on a real
+ * PostgreSQL.
+ */
 class PipelineOnBothDatabasesTest {
   private final MutableClock clock = new MutableClock(Instant.parse("2026-11-21T12:00:00Z"));
-  private final Requester alice = new Requester("telegram", "alice", "Alice", "chat9", Set.of("r1"), false);
+  private final Requester alice =
+      new Requester("telegram", "alice", "Alice", "chat9", Set.of("r1"), false);
   private final List<AutoCloseable> open = new ArrayList<>();
   private int services;
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @AfterEach
   void close() throws Exception {
@@ -48,26 +51,42 @@ class PipelineOnBothDatabasesTest {
   }
 
   private Database db(Database.Dialect dialect) {
-    Database db = dialect == Database.Dialect.SQLITE ? Database.sqlite(dir.resolve("fluxbot.db")) : DatabaseTest.postgres();
+    Database db =
+        dialect == Database.Dialect.SQLITE
+            ? Database.sqlite(dir.resolve("fluxbot.db"))
+            : DatabaseTest.postgres();
     open.add(db);
     return db;
   }
 
   private QuotaService quota(Database db) {
-    return new QuotaService(db, new QuotaService.Settings(ZoneOffset.UTC, QuotaService.Period.DAY, 50_000, 1_000, null), clock);
+    return new QuotaService(
+        db,
+        new QuotaService.Settings(ZoneOffset.UTC, QuotaService.Period.DAY, 50_000, 1_000, null),
+        clock);
   }
 
   private ImagineService service(Database db, ImageBackend backend) {
-    JobScheduler scheduler = new JobScheduler(Executors.newVirtualThreadPerTaskExecutor(),
-        new JobScheduler.Settings(4, Map.of(), 10_000));
+    JobScheduler scheduler =
+        new JobScheduler(
+            Executors.newVirtualThreadPerTaskExecutor(),
+            new JobScheduler.Settings(4, Map.of(), 10_000));
     open.add(scheduler);
     ImageStore images = ImageStore.onDisk(dir.resolve("images"));
-    return new ImagineService(new ImagineService.Parts(
-        new CommandParser(ModelCatalog.builtIn(), CommandParser.Settings.defaults()),
-        new ReferenceLoader(new OkHttpClient(), ReferenceLoader.Limits.defaults()), new BackendRouter(List.of(backend)),
-        SeedHistory.inDatabase(db, clock), new JobStore(db, ModelCatalog.builtIn(), clock), quota(db),
-        new SeedCache(db, images, SeedCache.Settings.defaults(), clock), images, scheduler),
-        ImagineService.Settings.defaults(), clock, new Random(100 + services++));
+    return new ImagineService(
+        new ImagineService.Parts(
+            new CommandParser(ModelCatalog.builtIn(), CommandParser.Settings.defaults()),
+            new ReferenceLoader(new OkHttpClient(), ReferenceLoader.Limits.defaults()),
+            new BackendRouter(List.of(backend)),
+            SeedHistory.inDatabase(db, clock),
+            new JobStore(db, ModelCatalog.builtIn(), clock),
+            quota(db),
+            new SeedCache(db, images, SeedCache.Settings.defaults(), clock),
+            images,
+            scheduler),
+        ImagineService.Settings.defaults(),
+        clock,
+        new Random(100 + services++));
   }
 
   @ParameterizedTest
@@ -75,22 +94,40 @@ class PipelineOnBothDatabasesTest {
   void aJobRowKeepsEverythingThroughItsLife(Database.Dialect dialect) {
     Database db = db(dialect);
     JobStore jobs = new JobStore(db, ModelCatalog.builtIn(), clock);
-    GenerationRequest request = new CommandParser(ModelCatalog.builtIn(), CommandParser.Settings.defaults())
-        .parse("a \"quoted\" fox 🦊 --model flex --steps 28 --guidance 4.5 --ar 16:9 --format png", Map.of(), 2)
-        .withSeed(4_294_967_295L);
-    JobStore.Job job = JobStore.Job.queued("01JOB000000000000000000001", alice, "/imagine a fox", request,
-        List.of("a".repeat(64), "b".repeat(64)), "{\"chat\":9,\"message\":17}", "f".repeat(64), 15_000,
-        "01PARENT000000000000000000", ImageReply.FollowUp.VARY, clock.instant());
+    GenerationRequest request =
+        new CommandParser(ModelCatalog.builtIn(), CommandParser.Settings.defaults())
+            .parse(
+                "a \"quoted\" fox 🦊 --model flex --steps 28 --guidance 4.5 --ar 16:9 --format png",
+                Map.of(),
+                2)
+            .withSeed(4_294_967_295L);
+    JobStore.Job job =
+        JobStore.Job.queued(
+            "01JOB000000000000000000001",
+            alice,
+            "/imagine a fox",
+            request,
+            List.of("a".repeat(64), "b".repeat(64)),
+            "{\"chat\":9,\"message\":17}",
+            "f".repeat(64),
+            15_000,
+            "01PARENT000000000000000000",
+            ImageReply.FollowUp.VARY,
+            clock.instant());
     jobs.create(job);
     assertThat(jobs.find(job.id())).contains(job);
     assertThat(jobs.unfinished()).containsExactly(job);
 
     clock.advance(Duration.ofSeconds(1));
     assertThat(jobs.markRunning(job.id(), "bfl")).isTrue();
-    jobs.recordTask(job.id(), new BackendTask("bfl", "task-7", "https://api.eu2.bfl.ai/v1/get_result?id=task-7"));
+    jobs.recordTask(
+        job.id(),
+        new BackendTask("bfl", "task-7", "https://api.eu2.bfl.ai/v1/get_result?id=task-7"));
     JobStore.Job running = jobs.find(job.id()).orElseThrow();
     assertThat(running.state()).isEqualTo(JobStore.State.RUNNING);
-    assertThat(running.task()).isEqualTo(new BackendTask("bfl", "task-7", "https://api.eu2.bfl.ai/v1/get_result?id=task-7"));
+    assertThat(running.task())
+        .isEqualTo(
+            new BackendTask("bfl", "task-7", "https://api.eu2.bfl.ai/v1/get_result?id=task-7"));
     assertThat(running.startedAt()).isEqualTo(clock.instant());
 
     jobs.succeed(job.id(), 14_500, "c".repeat(64), ImageType.PNG, 1344, 768, false);
@@ -102,19 +139,35 @@ class PipelineOnBothDatabasesTest {
     assertThat(done.requester()).isEqualTo(alice);
     assertThat(jobs.unfinished()).isEmpty();
 
-    JobStore.Job other = JobStore.Job.queued("01JOB000000000000000000002", alice, "x", request.withSeed(1),
-        List.of("a".repeat(64), "b".repeat(64)), null, null, 1_000, null, null, clock.instant());
+    JobStore.Job other =
+        JobStore.Job.queued(
+            "01JOB000000000000000000002",
+            alice,
+            "x",
+            request.withSeed(1),
+            List.of("a".repeat(64), "b".repeat(64)),
+            null,
+            null,
+            1_000,
+            null,
+            null,
+            clock.instant());
     jobs.create(other);
     jobs.fail(other.id(), new UserError(UserError.Code.MODERATED, "blocked"));
     assertThat(jobs.find(other.id()).orElseThrow().state()).isEqualTo(JobStore.State.MODERATED);
     jobs.fail(other.id(), new UserError(UserError.Code.BACKEND_FAILED, "late"));
-    assertThat(jobs.find(other.id()).orElseThrow().errorMessage()).as("an ended job stays ended").isEqualTo("blocked");
-    assertThat(jobs.list("telegram", "alice", 10)).extracting(JobStore.Job::id).containsExactly(other.id(), job.id());
+    assertThat(jobs.find(other.id()).orElseThrow().errorMessage())
+        .as("an ended job stays ended")
+        .isEqualTo("blocked");
+    assertThat(jobs.list("telegram", "alice", 10))
+        .extracting(JobStore.Job::id)
+        .containsExactly(other.id(), job.id());
   }
 
   @ParameterizedTest
   @EnumSource(Database.Dialect.class)
-  void twoHundredConcurrentJobsAgainstFiftyCreditsDeliverExactlyFifty(Database.Dialect dialect) throws Exception {
+  void twoHundredConcurrentJobsAgainstFiftyCreditsDeliverExactlyFifty(Database.Dialect dialect)
+      throws Exception {
     Database db = db(dialect);
     InstantBackend backend = new InstantBackend();
     ImagineService s = service(db, backend);
@@ -122,13 +175,19 @@ class PipelineOnBothDatabasesTest {
     CountDownLatch go = new CountDownLatch(1);
     List<CompletableFuture<ImageReply>> results = new ArrayList<>();
     try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
-      List<java.util.concurrent.Future<CompletableFuture<ImageReply>>> submitted = new ArrayList<>();
+      List<java.util.concurrent.Future<CompletableFuture<ImageReply>>> submitted =
+          new ArrayList<>();
       for (int i = 0; i < jobs; i++) {
         int seed = i;
-        submitted.add(pool.submit(() -> {
-          go.await();
-          return s.submit(new ImagineCommand(alice, "a fox --seed " + seed, Map.of(), List.of()), ChatReply.silent(), null);
-        }));
+        submitted.add(
+            pool.submit(
+                () -> {
+                  go.await();
+                  return s.submit(
+                      new ImagineCommand(alice, "a fox --seed " + seed, Map.of(), List.of()),
+                      ChatReply.silent(),
+                      null);
+                }));
       }
       go.countDown();
       for (var f : submitted) {
@@ -160,12 +219,17 @@ class PipelineOnBothDatabasesTest {
     Database db = db(dialect);
     InstantBackend dying = new InstantBackend();
     dying.hang = new CountDownLatch(1);
-    CompletableFuture<ImageReply> lost = service(db, dying).submit(
-        new ImagineCommand(alice, "a fox --seed 3", Map.of(), List.of()), ChatReply.silent(), null);
+    CompletableFuture<ImageReply> lost =
+        service(db, dying)
+            .submit(
+                new ImagineCommand(alice, "a fox --seed 3", Map.of(), List.of()),
+                ChatReply.silent(),
+                null);
     assertThat(dying.taskStarted.await(30, TimeUnit.SECONDS)).isTrue();
 
     InstantBackend after = new InstantBackend();
-    List<CompletableFuture<ImageReply>> resumed = service(db, after).resumeUnfinished(j -> true, j -> ChatReply.silent());
+    List<CompletableFuture<ImageReply>> resumed =
+        service(db, after).resumeUnfinished(j -> true, j -> ChatReply.silent());
     assertThat(resumed).hasSize(1);
     ImageReply done = resumed.get(0).get(30, TimeUnit.SECONDS);
     assertThat(done.request().seed()).isEqualTo(3);
@@ -181,7 +245,11 @@ class PipelineOnBothDatabasesTest {
       // the old process's late failure changes nothing
     }
     assertThat(quota(db).status(alice).spentMilli()).isEqualTo(1_000);
-    assertThat(new JobStore(db, ModelCatalog.builtIn(), clock).find(done.jobId()).orElseThrow().state())
+    assertThat(
+            new JobStore(db, ModelCatalog.builtIn(), clock)
+                .find(done.jobId())
+                .orElseThrow()
+                .state())
         .isEqualTo(JobStore.State.SUCCEEDED);
   }
 
@@ -195,7 +263,10 @@ class PipelineOnBothDatabasesTest {
     }
   }
 
-  /** A local-style backend (1 credit an image) that answers at once, or hangs after starting its task. */
+  /**
+   * A local-style backend (1 credit an image) that answers at once, or hangs after starting its
+   * task.
+   */
   static final class InstantBackend implements ImageBackend {
     final AtomicInteger runs = new AtomicInteger();
     final AtomicInteger resumed = new AtomicInteger();
@@ -240,10 +311,16 @@ class PipelineOnBothDatabasesTest {
     }
 
     private GenerationResult result(GenerationJob job) {
-      return new GenerationResult(png(64, 64), ImageType.PNG, 64, 64, job.seed(), BigDecimal.ZERO, name(), null,
+      return new GenerationResult(
+          png(64, 64),
+          ImageType.PNG,
+          64,
+          64,
+          job.seed(),
+          BigDecimal.ZERO,
+          name(),
+          null,
           Duration.ZERO);
     }
   }
-
-
 }

@@ -18,10 +18,13 @@ class FakeBflApiConcurrencyTest {
     List<Future<Reply>> replies = new ArrayList<>();
     try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
       for (int i = 0; i < count; i++) {
-        replies.add(threads.submit(() -> {
-          go.await();
-          return Wire.post(fake.baseUrl() + "/v1/flux-2-klein-4b", fake.key(), "{\"prompt\": \"a\"}");
-        }));
+        replies.add(
+            threads.submit(
+                () -> {
+                  go.await();
+                  return Wire.post(
+                      fake.baseUrl() + "/v1/flux-2-klein-4b", fake.key(), "{\"prompt\": \"a\"}");
+                }));
       }
       go.countDown();
       List<Reply> done = new ArrayList<>();
@@ -36,7 +39,9 @@ class FakeBflApiConcurrencyTest {
       List<Reply> replies = submitAtOnce(fake, 30);
 
       assertThat(replies).filteredOn(r -> r.status() == 200).hasSize(24);
-      assertThat(replies).filteredOn(r -> r.status() == 429).hasSize(6)
+      assertThat(replies)
+          .filteredOn(r -> r.status() == 429)
+          .hasSize(6)
           .allSatisfy(r -> assertThat(r.header("Retry-After")).isPresent());
       assertThat(fake.activeTasks()).isEqualTo(24);
       assertThat(fake.maxConcurrentActiveTasks()).isEqualTo(24);
@@ -55,7 +60,8 @@ class FakeBflApiConcurrencyTest {
 
       assertThat(fake.activeTasks()).isEqualTo(39);
       assertThat(fake.maxConcurrentActiveTasks()).isEqualTo(40);
-      Reply more = Wire.post(fake.baseUrl() + "/v1/flux-2-klein-4b", fake.key(), "{\"prompt\": \"a\"}");
+      Reply more =
+          Wire.post(fake.baseUrl() + "/v1/flux-2-klein-4b", fake.key(), "{\"prompt\": \"a\"}");
       assertThat(more.status()).isEqualTo(200);
       assertThat(fake.maxConcurrentActiveTasks()).isEqualTo(40);
     }
@@ -65,13 +71,17 @@ class FakeBflApiConcurrencyTest {
   void concurrentPollsOfOneTaskFinishItOnce() throws Exception {
     try (FakeBflApi fake = FakeBflApi.start()) {
       fake.enqueue(Scenario.statuses("Ready"));
-      String url = Wire.post(fake.baseUrl() + "/v1/flux-2-pro", fake.key(), "{\"prompt\": \"a\"}")
-          .json().get("polling_url").asText();
+      String url =
+          Wire.post(fake.baseUrl() + "/v1/flux-2-pro", fake.key(), "{\"prompt\": \"a\"}")
+              .json()
+              .get("polling_url")
+              .asText();
       List<Future<Reply>> polls = new ArrayList<>();
       try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
         for (int i = 0; i < 20; i++) polls.add(threads.submit(() -> Wire.get(url, fake.key())));
       }
-      for (Future<Reply> poll : polls) assertThat(poll.get().json().get("status").asText()).isEqualTo("Ready");
+      for (Future<Reply> poll : polls)
+        assertThat(poll.get().json().get("status").asText()).isEqualTo("Ready");
 
       assertThat(fake.activeTasks()).isZero();
     }

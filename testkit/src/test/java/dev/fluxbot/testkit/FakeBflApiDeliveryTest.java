@@ -33,7 +33,11 @@ class FakeBflApiDeliveryTest {
     fake.enqueue(Scenario.statuses("Ready"));
     Reply submitted = Wire.post(fake.baseUrl() + "/v1/" + endpoint, fake.key(), json);
     assertThat(submitted.status()).as(submitted.text()).isEqualTo(200);
-    return Wire.get(submitted.json().get("polling_url").asText(), fake.key()).json().get("result").get("sample").asText();
+    return Wire.get(submitted.json().get("polling_url").asText(), fake.key())
+        .json()
+        .get("result")
+        .get("sample")
+        .asText();
   }
 
   private static BufferedImage decode(byte[] bytes) throws IOException {
@@ -44,9 +48,13 @@ class FakeBflApiDeliveryTest {
 
   @ParameterizedTest
   @CsvSource({"png, image/png", "jpeg, image/jpeg", "webp, image/webp"})
-  void everyOutputFormatDecodesToTheRequestedSize(String format, String contentType) throws IOException {
-    String url = sampleUrl("flux-2-pro",
-        "{\"prompt\": \"a\", \"width\": 832, \"height\": 1216, \"output_format\": \"%s\"}".formatted(format));
+  void everyOutputFormatDecodesToTheRequestedSize(String format, String contentType)
+      throws IOException {
+    String url =
+        sampleUrl(
+            "flux-2-pro",
+            "{\"prompt\": \"a\", \"width\": 832, \"height\": 1216, \"output_format\": \"%s\"}"
+                .formatted(format));
 
     Reply image = Wire.get(url, null);
 
@@ -70,7 +78,10 @@ class FakeBflApiDeliveryTest {
 
   @Test
   void largestAllowedImageRenders() throws IOException {
-    String url = sampleUrl("flux-2-max", "{\"prompt\": \"a\", \"width\": 2048, \"height\": 2048, \"output_format\": \"png\"}");
+    String url =
+        sampleUrl(
+            "flux-2-max",
+            "{\"prompt\": \"a\", \"width\": 2048, \"height\": 2048, \"output_format\": \"png\"}");
 
     BufferedImage decoded = decode(Wire.get(url, null).body());
 
@@ -81,8 +92,11 @@ class FakeBflApiDeliveryTest {
   void scriptedImageIsServedAsIs() {
     byte[] bytes = {(byte) 0x89, 'P', 'N', 'G', 1, 2, 3};
     fake.enqueue(Scenario.statuses("Ready").withImage(bytes, "png"));
-    String polling = Wire.post(fake.baseUrl() + "/v1/flux-2-pro", fake.key(), "{\"prompt\": \"a\"}")
-        .json().get("polling_url").asText();
+    String polling =
+        Wire.post(fake.baseUrl() + "/v1/flux-2-pro", fake.key(), "{\"prompt\": \"a\"}")
+            .json()
+            .get("polling_url")
+            .asText();
     String url = Wire.get(polling, fake.key()).json().get("result").get("sample").asText();
 
     Reply image = Wire.get(url, null);
@@ -122,8 +136,12 @@ class FakeBflApiDeliveryTest {
     String sig = url.replaceAll(".*[?&]sig=([0-9a-f]+).*", "$1");
     char flipped = sig.charAt(0) == '0' ? '1' : '0';
 
-    assertThat(Wire.get(url.replace(sig, flipped + sig.substring(1)), null).status()).isEqualTo(403);
-    assertThat(Wire.get(url.replace("exp=" + exp, "exp=" + (Long.parseLong(exp) + 60_000)), null).status()).isEqualTo(403);
+    assertThat(Wire.get(url.replace(sig, flipped + sig.substring(1)), null).status())
+        .isEqualTo(403);
+    assertThat(
+            Wire.get(url.replace("exp=" + exp, "exp=" + (Long.parseLong(exp) + 60_000)), null)
+                .status())
+        .isEqualTo(403);
     assertThat(Wire.get(url.substring(0, url.indexOf('?')), null).status()).isEqualTo(403);
   }
 

@@ -53,14 +53,17 @@ class FakeBflApiPollingTest {
   void defaultScenarioWalksPendingGeneratingReadyThenStaysReady() {
     String url = submitForPollingUrl();
 
-    assertThat(statuses(url, 5)).containsExactly("Pending", "Generating", "Ready", "Ready", "Ready");
+    assertThat(statuses(url, 5))
+        .containsExactly("Pending", "Generating", "Ready", "Ready", "Ready");
   }
 
   @Test
   void pollAnswersEveryDocumentedField() {
     JsonNode first = poll(submitForPollingUrl());
 
-    assertThat(first.fieldNames()).toIterable().containsExactly("id", "status", "result", "progress", "details", "preview");
+    assertThat(first.fieldNames())
+        .toIterable()
+        .containsExactly("id", "status", "result", "progress", "details", "preview");
     assertThat(first.get("result").isNull()).isTrue();
   }
 
@@ -71,26 +74,39 @@ class FakeBflApiPollingTest {
 
     List<JsonNode> polls = List.of(poll(url), poll(url), poll(url), poll(url));
 
-    assertThat(polls).extracting(p -> p.get("status").asText()).containsExactly("Pending", "Reasoning", "Generating", "Ready");
-    assertThat(polls).extracting(p -> p.get("progress").isNull() ? null : p.get("progress").asDouble())
+    assertThat(polls)
+        .extracting(p -> p.get("status").asText())
+        .containsExactly("Pending", "Reasoning", "Generating", "Ready");
+    assertThat(polls)
+        .extracting(p -> p.get("progress").isNull() ? null : p.get("progress").asDouble())
         .containsExactly(0.0, 0.33, 0.67, null);
   }
 
   @Test
   void readyResultCarriesSampleSeedPromptAndTimes() {
-    String url = Wire.post(fake.baseUrl() + "/v1/flux-2-klein-4b", fake.key(), "{\"prompt\": \"a red fox\", \"seed\": 42}")
-        .json().get("polling_url").asText();
+    String url =
+        Wire.post(
+                fake.baseUrl() + "/v1/flux-2-klein-4b",
+                fake.key(),
+                "{\"prompt\": \"a red fox\", \"seed\": 42}")
+            .json()
+            .get("polling_url")
+            .asText();
     poll(url);
     clock.advance(Duration.ofMillis(2500));
     poll(url);
 
     JsonNode result = poll(url).get("result");
 
-    assertThat(result.get("sample").asText()).startsWith(fake.deliveryBaseUrl() + "/results/").contains("/sample.jpeg?exp=");
+    assertThat(result.get("sample").asText())
+        .startsWith(fake.deliveryBaseUrl() + "/results/")
+        .contains("/sample.jpeg?exp=");
     assertThat(result.get("seed").asLong()).isEqualTo(42);
     assertThat(result.get("prompt").asText()).isEqualTo("a red fox");
-    assertThat(result.get("start_time").asDouble()).isEqualTo(MutableClock.DEFAULT_START.getEpochSecond());
-    assertThat(result.get("end_time").asDouble()).isEqualTo(MutableClock.DEFAULT_START.getEpochSecond() + 2.5);
+    assertThat(result.get("start_time").asDouble())
+        .isEqualTo(MutableClock.DEFAULT_START.getEpochSecond());
+    assertThat(result.get("end_time").asDouble())
+        .isEqualTo(MutableClock.DEFAULT_START.getEpochSecond() + 2.5);
     assertThat(result.get("duration").asDouble()).isEqualTo(2.5);
     assertThat(poll(url).get("result")).isEqualTo(result);
   }
@@ -99,7 +115,8 @@ class FakeBflApiPollingTest {
   void scenarioSeedIsReportedWhenTheRequestHasNone() {
     fake.enqueue(Scenario.statuses("Ready").withSeed(7), Scenario.statuses("Ready").withSeed(7));
     String withoutSeed = submitForPollingUrl();
-    String withSeed = submit("{\"prompt\": \"a\", \"seed\": 99}").json().get("polling_url").asText();
+    String withSeed =
+        submit("{\"prompt\": \"a\", \"seed\": 99}").json().get("polling_url").asText();
 
     assertThat(poll(withoutSeed).get("result").get("seed").asLong()).isEqualTo(7);
     assertThat(poll(withSeed).get("result").get("seed").asLong()).isEqualTo(99);
@@ -136,7 +153,8 @@ class FakeBflApiPollingTest {
     Reply reply = Wire.get(fake.pollingBaseUrl() + "/v1/get_result", fake.key());
 
     assertThat(reply.status()).isEqualTo(422);
-    assertThat(reply.json().get("detail").get(0).get("loc").toString()).isEqualTo("[\"query\",\"id\"]");
+    assertThat(reply.json().get("detail").get(0).get("loc").toString())
+        .isEqualTo("[\"query\",\"id\"]");
   }
 
   @Test
@@ -145,7 +163,8 @@ class FakeBflApiPollingTest {
     JsonNode json = poll(submitForPollingUrl());
 
     assertThat(json.get("status").asText()).isEqualTo("Request Moderated");
-    assertThat(json.get("details").toString()).isEqualTo("{\"Moderation Reasons\":[\"Derivative Works Filter\"]}");
+    assertThat(json.get("details").toString())
+        .isEqualTo("{\"Moderation Reasons\":[\"Derivative Works Filter\"]}");
     assertThat(json.get("result").isNull()).isTrue();
   }
 
@@ -157,7 +176,8 @@ class FakeBflApiPollingTest {
     assertThat(fake.credits()).isEqualTo(7.0);
 
     assertThat(statuses(url, 3)).containsExactly("Pending", "Generating", "Content Moderated");
-    assertThat(poll(url).get("details").get("Moderation Reasons")).extracting(JsonNode::asText)
+    assertThat(poll(url).get("details").get("Moderation Reasons"))
+        .extracting(JsonNode::asText)
         .containsExactly("NSFW", "Public Figure");
     assertThat(fake.credits()).isEqualTo(10.0);
   }
@@ -300,9 +320,14 @@ class FakeBflApiPollingTest {
     String sample = poll(url).get("result").get("sample").asText();
     Wire.get(sample, null);
 
-    assertThat(fake.requests()).extracting(FakeBflApi.RecordedRequest::host).containsExactly(
-        FakeBflApi.Host.API, FakeBflApi.Host.POLLING, FakeBflApi.Host.POLLING, FakeBflApi.Host.POLLING,
-        FakeBflApi.Host.DELIVERY);
+    assertThat(fake.requests())
+        .extracting(FakeBflApi.RecordedRequest::host)
+        .containsExactly(
+            FakeBflApi.Host.API,
+            FakeBflApi.Host.POLLING,
+            FakeBflApi.Host.POLLING,
+            FakeBflApi.Host.POLLING,
+            FakeBflApi.Host.DELIVERY);
     assertThat(fake.polls()).allSatisfy(p -> assertThat(p.path()).isEqualTo("/v1/get_result"));
     assertThat(fake.polls().get(0).queryParameter("id")).isPresent();
     assertThat(fake.deliveries()).hasSize(1);

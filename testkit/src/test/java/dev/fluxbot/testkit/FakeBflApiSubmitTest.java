@@ -42,8 +42,9 @@ class FakeBflApiSubmitTest {
   }
 
   private static List<String> loc(JsonNode problem) {
-    return Wire.JSON.convertValue(problem.get("loc"), Wire.JSON.getTypeFactory()
-        .constructCollectionType(List.class, String.class));
+    return Wire.JSON.convertValue(
+        problem.get("loc"),
+        Wire.JSON.getTypeFactory().constructCollectionType(List.class, String.class));
   }
 
   @Test
@@ -58,7 +59,8 @@ class FakeBflApiSubmitTest {
     assertThat(fake.baseUrl()).startsWith("http://localhost:");
     assertThat(polling.getHost()).isEqualTo("127.0.0.1").isNotEqualTo(api.getHost());
     assertThat(polling.getPort()).isNotEqualTo(api.getPort());
-    assertThat(json.get("polling_url").asText()).isEqualTo(fake.pollingBaseUrl() + "/v1/get_result?id=" + id);
+    assertThat(json.get("polling_url").asText())
+        .isEqualTo(fake.pollingBaseUrl() + "/v1/get_result?id=" + id);
     assertThat(json.get("cost").asDouble()).isEqualTo(3.0);
     assertThat(json.get("input_mp").asInt()).isZero();
     assertThat(json.get("output_mp").asInt()).isEqualTo(1);
@@ -77,7 +79,8 @@ class FakeBflApiSubmitTest {
 
   @Test
   void submitWithWrongKeyIs403() {
-    Reply reply = Wire.post(fake.baseUrl() + "/v1/flux-2-pro", "not-the-key", "{\"prompt\": \"a\"}");
+    Reply reply =
+        Wire.post(fake.baseUrl() + "/v1/flux-2-pro", "not-the-key", "{\"prompt\": \"a\"}");
 
     assertThat(reply.status()).isEqualTo(403);
     assertThat(reply.json().get("detail").isTextual()).isTrue();
@@ -87,8 +90,14 @@ class FakeBflApiSubmitTest {
   @Test
   void builderSetsTheKey() {
     try (FakeBflApi other = FakeBflApi.builder().key("k-123").start()) {
-      assertThat(Wire.post(other.baseUrl() + "/v1/flux-2-max", "k-123", "{\"prompt\": \"a\"}").status()).isEqualTo(200);
-      assertThat(Wire.post(other.baseUrl() + "/v1/flux-2-max", "test-key", "{\"prompt\": \"a\"}").status()).isEqualTo(403);
+      assertThat(
+              Wire.post(other.baseUrl() + "/v1/flux-2-max", "k-123", "{\"prompt\": \"a\"}")
+                  .status())
+          .isEqualTo(200);
+      assertThat(
+              Wire.post(other.baseUrl() + "/v1/flux-2-max", "test-key", "{\"prompt\": \"a\"}")
+                  .status())
+          .isEqualTo(403);
     }
   }
 
@@ -102,14 +111,19 @@ class FakeBflApiSubmitTest {
 
   @Test
   void submitWithUnknownFieldIs422() {
-    JsonNode problem = onlyProblem(submit("flux-2-pro", "{\"prompt\": \"a\", \"disable_pup\": true}"));
+    JsonNode problem =
+        onlyProblem(submit("flux-2-pro", "{\"prompt\": \"a\", \"disable_pup\": true}"));
 
     assertThat(loc(problem)).containsExactly("body", "disable_pup");
     assertThat(problem.get("type").asText()).isEqualTo("extra_forbidden");
     assertThat(problem.get("msg").asText()).isEqualTo("Extra inputs are not permitted");
     assertThat(fake.validationErrors().get(0))
-        .isEqualTo(new ValidationError("/v1/flux-2-pro", List.of("body", "disable_pup"),
-            "Extra inputs are not permitted", "extra_forbidden"));
+        .isEqualTo(
+            new ValidationError(
+                "/v1/flux-2-pro",
+                List.of("body", "disable_pup"),
+                "Extra inputs are not permitted",
+                "extra_forbidden"));
   }
 
   @Test
@@ -118,7 +132,8 @@ class FakeBflApiSubmitTest {
 
     assertThat(loc(problem)).containsExactly("body", "seed");
     assertThat(problem.get("type").asText()).isEqualTo("int_type");
-    assertThat(problem.get("msg").asText()).isEqualTo("Input should be a valid integer, got the float 5.0");
+    assertThat(problem.get("msg").asText())
+        .isEqualTo("Input should be a valid integer, got the float 5.0");
     assertThat(problem.get("input").asDouble()).isEqualTo(5.0);
   }
 
@@ -141,9 +156,12 @@ class FakeBflApiSubmitTest {
   @Test
   void fifthInputImageOnKleinIs422() {
     String png = Wire.base64Png(8, 8);
-    String images = "\"input_image\": \"%1$s\", \"input_image_2\": \"%1$s\", \"input_image_3\": \"%1$s\", "
-        + "\"input_image_4\": \"%1$s\", \"input_image_5\": \"%1$s\"";
-    JsonNode problem = onlyProblem(submit("flux-2-klein-4b", "{\"prompt\": \"a\", " + images.formatted(png) + "}"));
+    String images =
+        "\"input_image\": \"%1$s\", \"input_image_2\": \"%1$s\", \"input_image_3\": \"%1$s\", "
+            + "\"input_image_4\": \"%1$s\", \"input_image_5\": \"%1$s\"";
+    JsonNode problem =
+        onlyProblem(
+            submit("flux-2-klein-4b", "{\"prompt\": \"a\", " + images.formatted(png) + "}"));
 
     assertThat(loc(problem)).containsExactly("body", "input_image_5");
     assertThat(problem.get("type").asText()).isEqualTo("extra_forbidden");
@@ -151,8 +169,14 @@ class FakeBflApiSubmitTest {
 
   @Test
   void eightInputImagesOnMaxAreAccepted() {
-    StringBuilder json = new StringBuilder("{\"prompt\": \"a\", \"input_image\": \"https://example.com/1.png\"");
-    for (int i = 2; i <= 8; i++) json.append(", \"input_image_").append(i).append("\": \"").append(Wire.base64Png(8, 8)).append('"');
+    StringBuilder json =
+        new StringBuilder("{\"prompt\": \"a\", \"input_image\": \"https://example.com/1.png\"");
+    for (int i = 2; i <= 8; i++)
+      json.append(", \"input_image_")
+          .append(i)
+          .append("\": \"")
+          .append(Wire.base64Png(8, 8))
+          .append('"');
     Reply reply = submit("flux-2-max", json.append('}').toString());
 
     assertThat(reply.status()).as(reply.text()).isEqualTo(200);
@@ -162,12 +186,14 @@ class FakeBflApiSubmitTest {
 
   @Test
   void widthNotAMultipleOf16Is422() {
-    JsonNode problem = onlyProblem(submit("flux-2-pro", "{\"prompt\": \"a\", \"width\": 1000, \"height\": 1024}"));
+    JsonNode problem =
+        onlyProblem(submit("flux-2-pro", "{\"prompt\": \"a\", \"width\": 1000, \"height\": 1024}"));
 
     assertThat(loc(problem)).containsExactly("body", "width");
     assertThat(problem.get("type").asText()).isEqualTo("value_error");
     assertThat(problem.get("msg").asText())
-        .isEqualTo("Value error, width must be a multiple of 16, got 1000; the nearest allowed values are 992 and 1008");
+        .isEqualTo(
+            "Value error, width must be a multiple of 16, got 1000; the nearest allowed values are 992 and 1008");
   }
 
   @Test
@@ -176,7 +202,8 @@ class FakeBflApiSubmitTest {
 
     assertThat(loc(problem)).containsExactly("body", "width");
     assertThat(problem.get("type").asText()).isEqualTo("greater_than_equal");
-    assertThat(problem.get("msg").asText()).isEqualTo("Input should be greater than or equal to 64");
+    assertThat(problem.get("msg").asText())
+        .isEqualTo("Input should be greater than or equal to 64");
   }
 
   @Test
@@ -189,7 +216,8 @@ class FakeBflApiSubmitTest {
 
   @Test
   void moreThanFourMegapixelsIs422() {
-    JsonNode problem = onlyProblem(submit("flux-2-max", "{\"prompt\": \"a\", \"width\": 2064, \"height\": 2048}"));
+    JsonNode problem =
+        onlyProblem(submit("flux-2-max", "{\"prompt\": \"a\", \"width\": 2064, \"height\": 2048}"));
 
     assertThat(loc(problem)).containsExactly("body");
     assertThat(problem.get("msg").asText()).contains("at most 4 MP", "2064 × 2048 = 4227072");
@@ -198,16 +226,21 @@ class FakeBflApiSubmitTest {
   @Test
   void dataUriPrefixIs422() {
     String image = "data:image/png;base64," + Wire.base64Png(8, 8);
-    JsonNode problem = onlyProblem(submit("flux-2-pro", "{\"prompt\": \"a\", \"input_image\": \"" + image + "\"}"));
+    JsonNode problem =
+        onlyProblem(
+            submit("flux-2-pro", "{\"prompt\": \"a\", \"input_image\": \"" + image + "\"}"));
 
     assertThat(loc(problem)).containsExactly("body", "input_image");
-    assertThat(problem.get("msg").asText()).isEqualTo(
-        "Value error, input_image must be an http(s) URL or raw base64 without a data: prefix; remove \"data:image/png;base64,\"");
+    assertThat(problem.get("msg").asText())
+        .isEqualTo(
+            "Value error, input_image must be an http(s) URL or raw base64 without a data: prefix; remove \"data:image/png;base64,\"");
   }
 
   @Test
   void base64ThatIsNotAnImageIs422() {
-    JsonNode problem = onlyProblem(submit("flux-2-pro", "{\"prompt\": \"a\", \"input_image_2\": \"aGVsbG8gd29ybGQ=\"}"));
+    JsonNode problem =
+        onlyProblem(
+            submit("flux-2-pro", "{\"prompt\": \"a\", \"input_image_2\": \"aGVsbG8gd29ybGQ=\"}"));
 
     assertThat(loc(problem)).containsExactly("body", "input_image_2");
     assertThat(problem.get("msg").asText()).contains("PNG, JPEG or WebP", "68 65 6c 6c 6f");
@@ -215,7 +248,8 @@ class FakeBflApiSubmitTest {
 
   @Test
   void textThatIsNeitherUrlNorBase64Is422() {
-    JsonNode problem = onlyProblem(submit("flux-2-pro", "{\"prompt\": \"a\", \"input_image\": \"/tmp/cat.png\"}"));
+    JsonNode problem =
+        onlyProblem(submit("flux-2-pro", "{\"prompt\": \"a\", \"input_image\": \"/tmp/cat.png\"}"));
 
     assertThat(problem.get("msg").asText()).contains("http(s) URL or raw base64", "/tmp/cat.png");
   }
@@ -231,7 +265,8 @@ class FakeBflApiSubmitTest {
 
   @Test
   void outputFormatOutsideTheEnumIs422() {
-    JsonNode problem = onlyProblem(submit("flux-2-pro", "{\"prompt\": \"a\", \"output_format\": \"gif\"}"));
+    JsonNode problem =
+        onlyProblem(submit("flux-2-pro", "{\"prompt\": \"a\", \"output_format\": \"gif\"}"));
 
     assertThat(loc(problem)).containsExactly("body", "output_format");
     assertThat(problem.get("type").asText()).isEqualTo("enum");
@@ -240,7 +275,8 @@ class FakeBflApiSubmitTest {
 
   @Test
   void safetyToleranceAboveFiveIs422() {
-    JsonNode problem = onlyProblem(submit("flux-2-pro", "{\"prompt\": \"a\", \"safety_tolerance\": 6}"));
+    JsonNode problem =
+        onlyProblem(submit("flux-2-pro", "{\"prompt\": \"a\", \"safety_tolerance\": 6}"));
 
     assertThat(problem.get("msg").asText()).isEqualTo("Input should be less than or equal to 5");
   }
@@ -250,7 +286,8 @@ class FakeBflApiSubmitTest {
     Reply reply = submit("flux-2-klein-4b", "{\"prompt\": 5, \"steps\": 3, \"width\": 1000}");
 
     assertThat(reply.status()).isEqualTo(422);
-    assertThat(reply.json().get("detail")).extracting(p -> p.get("loc").get(1).asText())
+    assertThat(reply.json().get("detail"))
+        .extracting(p -> p.get("loc").get(1).asText())
         .containsExactly("prompt", "steps", "width");
     assertThat(fake.validationErrors()).hasSize(3);
   }
@@ -265,11 +302,13 @@ class FakeBflApiSubmitTest {
 
   @Test
   void validFlexRequestWithStepsGuidanceAndReferencesIsAccepted() {
-    String json = """
+    String json =
+        """
         {"prompt": "a lighthouse", "steps": 28, "guidance": 4.5, "prompt_upsampling": false, "seed": 42,
          "width": 1344, "height": 768, "safety_tolerance": 2, "output_format": "png",
          "input_image": "%s", "input_image_2": "https://example.com/ref.jpg", "webhook_secret": null}
-        """.formatted(Wire.base64Png(16, 16));
+        """
+            .formatted(Wire.base64Png(16, 16));
     Reply reply = submit("flux-2-flex", json);
 
     assertThat(reply.status()).as(reply.text()).isEqualTo(200);
@@ -280,17 +319,20 @@ class FakeBflApiSubmitTest {
 
   @ParameterizedTest
   @CsvSource({
-      "flux-2-klein-4b, 1024, 1024, 1.4",
-      "flux-2-klein-4b, 2048, 2048, 1.7",
-      "flux-2-klein-9b, 1024, 1024, 1.5",
-      "flux-2-klein-9b-preview, 1344, 768, 1.5",
-      "flux-2-pro, 1024, 1024, 3.0",
-      "flux-2-pro-preview, 1024, 1040, 4.5",
-      "flux-2-max, 2048, 2048, 16.0",
-      "flux-2-flex, 0, 0, 5.0",
+    "flux-2-klein-4b, 1024, 1024, 1.4",
+    "flux-2-klein-4b, 2048, 2048, 1.7",
+    "flux-2-klein-9b, 1024, 1024, 1.5",
+    "flux-2-klein-9b-preview, 1344, 768, 1.5",
+    "flux-2-pro, 1024, 1024, 3.0",
+    "flux-2-pro-preview, 1024, 1040, 4.5",
+    "flux-2-max, 2048, 2048, 16.0",
+    "flux-2-flex, 0, 0, 5.0",
   })
   void costFollowsThePriceTable(String endpoint, int width, int height, double cost) {
-    Reply reply = submit(endpoint, "{\"prompt\": \"a\", \"width\": %d, \"height\": %d}".formatted(width, height));
+    Reply reply =
+        submit(
+            endpoint,
+            "{\"prompt\": \"a\", \"width\": %d, \"height\": %d}".formatted(width, height));
 
     assertThat(reply.status()).as(reply.text()).isEqualTo(200);
     assertThat(reply.json().get("cost").asDouble()).isEqualTo(cost);
@@ -298,7 +340,8 @@ class FakeBflApiSubmitTest {
 
   @Test
   void inputImagesAreBilledPerMegapixelRoundedUp() {
-    String json = "{\"prompt\": \"a\", \"input_image\": \"%s\"}".formatted(Wire.base64Png(1040, 1024));
+    String json =
+        "{\"prompt\": \"a\", \"input_image\": \"%s\"}".formatted(Wire.base64Png(1040, 1024));
     Reply reply = submit("flux-2-klein-4b", json);
 
     assertThat(reply.json().get("input_mp").asInt()).isEqualTo(2);
@@ -309,17 +352,22 @@ class FakeBflApiSubmitTest {
   void scenarioCostOverridesThePriceTable() {
     fake.enqueue(Scenario.ready().withCost(0.25));
 
-    assertThat(submit("flux-2-max", "{\"prompt\": \"a\"}").json().get("cost").asDouble()).isEqualTo(0.25);
+    assertThat(submit("flux-2-max", "{\"prompt\": \"a\"}").json().get("cost").asDouble())
+        .isEqualTo(0.25);
   }
 
   @Test
   void creditsReportTheBalanceThatSubmitsSpend() {
     fake.setCredits(10);
-    assertThat(Wire.get(fake.baseUrl() + "/v1/credits", fake.key()).json().get("credits").asDouble()).isEqualTo(10.0);
+    assertThat(
+            Wire.get(fake.baseUrl() + "/v1/credits", fake.key()).json().get("credits").asDouble())
+        .isEqualTo(10.0);
 
     submit("flux-2-pro", "{\"prompt\": \"a\"}");
 
-    assertThat(Wire.get(fake.baseUrl() + "/v1/credits", fake.key()).json().get("credits").asDouble()).isEqualTo(7.0);
+    assertThat(
+            Wire.get(fake.baseUrl() + "/v1/credits", fake.key()).json().get("credits").asDouble())
+        .isEqualTo(7.0);
     assertThat(Wire.get(fake.baseUrl() + "/v1/credits", null).status()).isEqualTo(403);
   }
 
@@ -335,7 +383,9 @@ class FakeBflApiSubmitTest {
 
   @Test
   void webhookSubmitAnswersWithoutPollingUrl() {
-    JsonNode json = submit("flux-2-pro", "{\"prompt\": \"a\", \"webhook_url\": \"https://bot.example/hook\"}").json();
+    JsonNode json =
+        submit("flux-2-pro", "{\"prompt\": \"a\", \"webhook_url\": \"https://bot.example/hook\"}")
+            .json();
 
     assertThat(json.has("polling_url")).isFalse();
     assertThat(json.get("status").asText()).isEqualTo("Pending");
@@ -360,7 +410,9 @@ class FakeBflApiSubmitTest {
 
   @Test
   void nonJsonContentTypeIs422() {
-    Reply reply = Wire.post(fake.baseUrl() + "/v1/flux-2-pro", fake.key(), "text/plain", "{\"prompt\": \"a\"}");
+    Reply reply =
+        Wire.post(
+            fake.baseUrl() + "/v1/flux-2-pro", fake.key(), "text/plain", "{\"prompt\": \"a\"}");
 
     JsonNode problem = onlyProblem(reply);
     assertThat(loc(problem)).containsExactly("body");

@@ -15,8 +15,10 @@ class MutableClockTest {
     MutableClock clock = new MutableClock();
 
     assertThat(clock.instant()).isEqualTo(MutableClock.DEFAULT_START);
-    assertThat(clock.advance(Duration.ofMinutes(10))).isEqualTo(MutableClock.DEFAULT_START.plusSeconds(600));
-    assertThat(clock.millis()).isEqualTo(MutableClock.DEFAULT_START.plusSeconds(600).toEpochMilli());
+    assertThat(clock.advance(Duration.ofMinutes(10)))
+        .isEqualTo(MutableClock.DEFAULT_START.plusSeconds(600));
+    assertThat(clock.millis())
+        .isEqualTo(MutableClock.DEFAULT_START.plusSeconds(600).toEpochMilli());
   }
 
   @Test

@@ -20,7 +20,8 @@ import javax.imageio.ImageIO;
 /** A plain java.net.http client for driving the fake over real sockets in tests. */
 final class Wire {
   static final ObjectMapper JSON = new ObjectMapper();
-  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   private Wire() {}
 
@@ -48,23 +49,28 @@ final class Wire {
   }
 
   static Reply post(String url, String key, String contentType, String body) {
-    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url))
-        .timeout(Duration.ofSeconds(10))
-        .header("Content-Type", contentType)
-        .POST(HttpRequest.BodyPublishers.ofString(body));
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(URI.create(url))
+            .timeout(Duration.ofSeconds(10))
+            .header("Content-Type", contentType)
+            .POST(HttpRequest.BodyPublishers.ofString(body));
     if (key != null) request.header("x-key", key);
     return send(request.build());
   }
 
   static Reply get(String url, String key) {
-    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).GET();
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).GET();
     if (key != null) request.header("x-key", key);
     return send(request.build());
   }
 
   static Reply head(String url) {
-    return send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
-        .method("HEAD", HttpRequest.BodyPublishers.noBody()).build());
+    return send(
+        HttpRequest.newBuilder(URI.create(url))
+            .timeout(Duration.ofSeconds(10))
+            .method("HEAD", HttpRequest.BodyPublishers.noBody())
+            .build());
   }
 
   private static Reply send(HttpRequest request) {

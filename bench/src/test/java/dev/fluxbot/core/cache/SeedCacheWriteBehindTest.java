@@ -31,8 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
 class SeedCacheWriteBehindTest {
   private static final SeedCache.Settings ROOMY = new SeedCache.Settings(1L << 20, 1L << 20);
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private final MutableClock clock = new MutableClock();
   private final Writer writer = new Writer();
@@ -86,16 +85,18 @@ class SeedCacheWriteBehindTest {
 
   /** fingerprint → "hits@last_hit_at" */
   private Map<String, String> rows() {
-    return db.read(c -> {
-      Map<String, String> rows = new TreeMap<>();
-      try (PreparedStatement st = c.prepareStatement("SELECT fingerprint, hits, last_hit_at FROM seed_cache");
-           ResultSet rs = st.executeQuery()) {
-        while (rs.next()) {
-          rows.put(rs.getString(1), rs.getLong(2) + "@" + rs.getLong(3));
-        }
-      }
-      return rows;
-    });
+    return db.read(
+        c -> {
+          Map<String, String> rows = new TreeMap<>();
+          try (PreparedStatement st =
+                  c.prepareStatement("SELECT fingerprint, hits, last_hit_at FROM seed_cache");
+              ResultSet rs = st.executeQuery()) {
+            while (rs.next()) {
+              rows.put(rs.getString(1), rs.getLong(2) + "@" + rs.getLong(3));
+            }
+          }
+          return rows;
+        });
   }
 
   @Test
@@ -105,7 +106,8 @@ class SeedCacheWriteBehindTest {
     long putAt = clock.millis();
     for (int i = 0; i < 3; i++) {
       clock.advance(Duration.ofSeconds(1));
-      assertThat(cache.lookup(fp("fox"))).hasValueSatisfying(hit -> assertThat(hit.fromMemory()).isTrue());
+      assertThat(cache.lookup(fp("fox")))
+          .hasValueSatisfying(hit -> assertThat(hit.fromMemory()).isTrue());
     }
     assertThat(rows()).containsExactly(Map.entry(fp("fox"), "0@" + putAt));
     assertThat(writer.tasks).as("one write for the three hits").hasSize(1);
@@ -155,7 +157,9 @@ class SeedCacheWriteBehindTest {
     put(second, "c", 3);
     clock.advance(Duration.ofSeconds(1));
     put(first, "d", 4);
-    assertThat(first.stats().diskBytes()).as("first counts 200 of its own; the others are not seen yet").isEqualTo(400);
+    assertThat(first.stats().diskBytes())
+        .as("first counts 200 of its own; the others are not seen yet")
+        .isEqualTo(400);
 
     clock.advance(Duration.ofSeconds(10));
     put(first, "e", 5);
@@ -170,7 +174,8 @@ class SeedCacheWriteBehindTest {
       clock.advance(Duration.ofMillis(10));
       assertThat(cache.stats().diskBytes()).isLessThanOrEqualTo(1_000);
     }
-    assertThat(rows().keySet()).containsExactlyInAnyOrderElementsOf(
-        java.util.stream.IntStream.range(40, 50).mapToObj(i -> fp("n" + i)).toList());
+    assertThat(rows().keySet())
+        .containsExactlyInAnyOrderElementsOf(
+            java.util.stream.IntStream.range(40, 50).mapToObj(i -> fp("n" + i)).toList());
   }
 }

@@ -46,8 +46,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Retries follow BFL's own SDK: a 429 always (after {@code Retry-After}); a GET after a 5xx or
  * an I/O error; a POST only when the connection never opened — never after a 5xx or a read
- * time-out, since BFL may already have accepted and billed it. At most {@code maxActiveTasks}
- * tasks are in flight per key; the rest wait for a slot.
+ * time-out, since BFL may already have accepted and billed it. At most {@code maxActiveTasks} tasks
+ * are in flight per key; the rest wait for a slot.
  */
 public final class BflBackend implements ImageBackend {
   private static final Logger log = LoggerFactory.getLogger(BflBackend.class);
@@ -64,15 +64,22 @@ public final class BflBackend implements ImageBackend {
   private final Semaphore slots;
   private final ObjectMapper mapper = new ObjectMapper();
 
-  public BflBackend(BflConfig config, OkHttpClient http, InstantSource clock, Sleeper sleeper, RandomGenerator random) {
+  public BflBackend(
+      BflConfig config,
+      OkHttpClient http,
+      InstantSource clock,
+      Sleeper sleeper,
+      RandomGenerator random) {
     this.config = Objects.requireNonNull(config, "config");
     this.http = http.newBuilder().followRedirects(false).build();
     // A fresh connection for every submit: a stale pooled one could fail after the POST was sent,
     // and OkHttp's silent retry would then send it twice.
-    this.submitHttp = this.http.newBuilder()
-        .retryOnConnectionFailure(false)
-        .connectionPool(new okhttp3.ConnectionPool(0, 1, TimeUnit.SECONDS))
-        .build();
+    this.submitHttp =
+        this.http
+            .newBuilder()
+            .retryOnConnectionFailure(false)
+            .connectionPool(new okhttp3.ConnectionPool(0, 1, TimeUnit.SECONDS))
+            .build();
     this.clock = Objects.requireNonNull(clock, "clock");
     this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
     this.random = Objects.requireNonNull(random, "random");
@@ -81,12 +88,14 @@ public final class BflBackend implements ImageBackend {
 
   /** With the system clock, real sleeps and a client with sensible time-outs. */
   public static BflBackend create(BflConfig config) {
-    OkHttpClient http = new OkHttpClient.Builder()
-        .connectTimeout(Duration.ofSeconds(10))
-        .readTimeout(Duration.ofSeconds(60))
-        .writeTimeout(Duration.ofSeconds(60))
-        .build();
-    return new BflBackend(config, http, InstantSource.system(), Sleeper.SYSTEM, new java.util.Random());
+    OkHttpClient http =
+        new OkHttpClient.Builder()
+            .connectTimeout(Duration.ofSeconds(10))
+            .readTimeout(Duration.ofSeconds(60))
+            .writeTimeout(Duration.ofSeconds(60))
+            .build();
+    return new BflBackend(
+        config, http, InstantSource.system(), Sleeper.SYSTEM, new java.util.Random());
   }
 
   public BflConfig config() {
@@ -101,7 +110,8 @@ public final class BflBackend implements ImageBackend {
   @Override
   public Optional<String> refusal(GenerationRequest request) {
     if (config.apiKey() == null) {
-      return Optional.of("no API key is configured; set BFL_API_KEY (create a key at https://dashboard.bfl.ai)");
+      return Optional.of(
+          "no API key is configured; set BFL_API_KEY (create a key at https://dashboard.bfl.ai)");
     }
     return Optional.empty();
   }
@@ -117,8 +127,13 @@ public final class BflBackend implements ImageBackend {
       acquireSlot(deadline, progress);
       try {
         Submitted task = submit(job, deadline);
-        log.info("job {}: BFL task {} submitted to {}", job.id(), task.id(), job.request().model().endpoint());
-        progress.onTask(new BackendTask(name(), task.id(), task.pollingUrl().toString(), task.cost()));
+        log.info(
+            "job {}: BFL task {} submitted to {}",
+            job.id(),
+            task.id(),
+            job.request().model().endpoint());
+        progress.onTask(
+            new BackendTask(name(), task.id(), task.pollingUrl().toString(), task.cost()));
         progress.onProgress(Progress.of(Progress.Stage.SUBMITTED, "task " + task.id()));
         return finish(job, task, start, deadline, progress);
       } finally {
@@ -148,8 +163,13 @@ public final class BflBackend implements ImageBackend {
   public GenerationResult resume(GenerationJob job, BackendTask task, ProgressListener progress) {
     HttpUrl pollingUrl = task.resumeUrl() == null ? null : HttpUrl.parse(task.resumeUrl());
     if (config.apiKey() == null || pollingUrl == null) {
-      throw new UserError(Code.BACKEND_UNAVAILABLE, "BFL task " + task.taskId()
-          + " cannot be resumed (" + (pollingUrl == null ? "no polling URL was stored" : "no API key") + ").");
+      throw new UserError(
+          Code.BACKEND_UNAVAILABLE,
+          "BFL task "
+              + task.taskId()
+              + " cannot be resumed ("
+              + (pollingUrl == null ? "no polling URL was stored" : "no API key")
+              + ").");
     }
     Instant start = clock.instant();
     Deadline deadline = new Deadline(start.plus(config.waitLimit()));
@@ -157,7 +177,8 @@ public final class BflBackend implements ImageBackend {
       acquireSlot(deadline, progress);
       try {
         log.info("job {}: resuming BFL task {}", job.id(), task.taskId());
-        return finish(job, new Submitted(task.taskId(), pollingUrl, task.cost()), start, deadline, progress);
+        return finish(
+            job, new Submitted(task.taskId(), pollingUrl, task.cost()), start, deadline, progress);
       } finally {
         slots.release();
       }
@@ -166,35 +187,68 @@ public final class BflBackend implements ImageBackend {
     }
   }
 
-  private GenerationResult finish(GenerationJob job, Submitted task, Instant start, Deadline deadline,
-      ProgressListener progress) throws InterruptedException, InterruptedIOException {
+  private GenerationResult finish(
+      GenerationJob job,
+      Submitted task,
+      Instant start,
+      Deadline deadline,
+      ProgressListener progress)
+      throws InterruptedException, InterruptedIOException {
     Ready ready = poll(task, deadline, progress);
     progress.onProgress(Progress.of(Progress.Stage.DOWNLOADING, ""));
     byte[] bytes = download(ready.sample(), task.id(), deadline);
-    ImageInfo info = ImageInfo.probe(bytes).orElseThrow(() -> new UserError(Code.BACKEND_FAILED,
-        "BFL task " + task.id() + " returned something that is not a PNG, JPEG or WebP image; try again."));
+    ImageInfo info =
+        ImageInfo.probe(bytes)
+            .orElseThrow(
+                () ->
+                    new UserError(
+                        Code.BACKEND_FAILED,
+                        "BFL task "
+                            + task.id()
+                            + " returned something that is not a PNG, JPEG or WebP image; try again."));
     long seed = ready.seed() != null ? ready.seed() : job.seed();
     Duration elapsed = Duration.between(start, clock.instant());
-    log.info("job {}: BFL task {} ready, {}x{} {}, cost {}, {} ms", job.id(), task.id(), info.width(),
-        info.height(), info.type().apiName(), task.cost(), elapsed.toMillis());
-    return new GenerationResult(bytes, info.type(), info.width(), info.height(), seed, task.cost(), name(),
-        task.id(), elapsed);
+    log.info(
+        "job {}: BFL task {} ready, {}x{} {}, cost {}, {} ms",
+        job.id(),
+        task.id(),
+        info.width(),
+        info.height(),
+        info.type().apiName(),
+        task.cost(),
+        elapsed.toMillis());
+    return new GenerationResult(
+        bytes,
+        info.type(),
+        info.width(),
+        info.height(),
+        seed,
+        task.cost(),
+        name(),
+        task.id(),
+        elapsed);
   }
 
   private static UserError interrupted(Exception e) {
     if (e instanceof SocketTimeoutException ste) {
-      return new UserError(Code.BACKEND_FAILED, "BFL did not answer in time (" + ste.getMessage() + "); try again.", e);
+      return new UserError(
+          Code.BACKEND_FAILED,
+          "BFL did not answer in time (" + ste.getMessage() + "); try again.",
+          e);
     }
     Thread.currentThread().interrupt();
     return new UserError(Code.CANCELLED, "The job was cancelled before BFL finished it.", e);
   }
 
-  private void acquireSlot(Deadline deadline, ProgressListener progress) throws InterruptedException {
+  private void acquireSlot(Deadline deadline, ProgressListener progress)
+      throws InterruptedException {
     boolean told = false;
     while (!slots.tryAcquire(config.pollInterval().toMillis(), TimeUnit.MILLISECONDS)) {
       if (!told) {
-        progress.onProgress(Progress.of(Progress.Stage.WAITING_FOR_SLOT,
-            "waiting for a free BFL slot (" + config.maxActiveTasks() + " in flight)"));
+        progress.onProgress(
+            Progress.of(
+                Progress.Stage.WAITING_FOR_SLOT,
+                "waiting for a free BFL slot (" + config.maxActiveTasks() + " in flight)"));
         told = true;
       }
       deadline.check(clock, "waiting for a free BFL slot");
@@ -205,14 +259,17 @@ public final class BflBackend implements ImageBackend {
 
   record Submitted(String id, HttpUrl pollingUrl, BigDecimal cost) {}
 
-  private Submitted submit(GenerationJob job, Deadline deadline) throws InterruptedException, InterruptedIOException {
-    HttpUrl url = HttpUrl.get(config.baseUrl().resolve(job.request().model().endpoint()).toString());
-    Request request = new Request.Builder()
-        .url(url)
-        .header("x-key", config.apiKey().reveal())
-        .header("accept", "application/json")
-        .post(RequestBody.create(body(job), JSON))
-        .build();
+  private Submitted submit(GenerationJob job, Deadline deadline)
+      throws InterruptedException, InterruptedIOException {
+    HttpUrl url =
+        HttpUrl.get(config.baseUrl().resolve(job.request().model().endpoint()).toString());
+    Request request =
+        new Request.Builder()
+            .url(url)
+            .header("x-key", config.apiKey().reveal())
+            .header("accept", "application/json")
+            .post(RequestBody.create(body(job), JSON))
+            .build();
     int connectFailures = 0;
     int rateLimited = 0;
     while (true) {
@@ -228,26 +285,44 @@ public final class BflBackend implements ImageBackend {
         }
         throw submitError(response.code(), text, job);
       } catch (InterruptedIOException e) {
-        if (e instanceof SocketTimeoutException && isConnectTimeout(e) && connectFailures < config.maxRetries()) {
+        if (e instanceof SocketTimeoutException
+            && isConnectTimeout(e)
+            && connectFailures < config.maxRetries()) {
           sleepBefore(deadline, backoff(++connectFailures), "connecting to BFL");
           continue;
         }
         if (e instanceof SocketTimeoutException) {
-          throw new UserError(Code.BACKEND_FAILED, "BFL did not answer the " + job.request().model().id()
-              + " submit in time. Not retried, since BFL may already have accepted and billed it; "
-              + "check your images at BFL and try again.", e);
+          throw new UserError(
+              Code.BACKEND_FAILED,
+              "BFL did not answer the "
+                  + job.request().model().id()
+                  + " submit in time. Not retried, since BFL may already have accepted and billed it; "
+                  + "check your images at BFL and try again.",
+              e);
         }
         throw e;
       } catch (ConnectException | UnknownHostException | NoRouteToHostException e) {
         if (connectFailures >= config.maxRetries()) {
-          throw new UserError(Code.BACKEND_UNAVAILABLE, "Could not reach the BFL API at " + url.host()
-              + " (" + e.getClass().getSimpleName() + ", " + (connectFailures + 1) + " tries). Check the "
-              + "network or the BFL base URL, then try again.", e);
+          throw new UserError(
+              Code.BACKEND_UNAVAILABLE,
+              "Could not reach the BFL API at "
+                  + url.host()
+                  + " ("
+                  + e.getClass().getSimpleName()
+                  + ", "
+                  + (connectFailures + 1)
+                  + " tries). Check the "
+                  + "network or the BFL base URL, then try again.",
+              e);
         }
         sleepBefore(deadline, backoff(++connectFailures), "connecting to BFL");
       } catch (IOException e) {
-        throw new UserError(Code.BACKEND_FAILED, "The connection to BFL broke during the submit ("
-            + redact(e.getMessage()) + "). Not retried, since BFL may already have accepted it; try again.", e);
+        throw new UserError(
+            Code.BACKEND_FAILED,
+            "The connection to BFL broke during the submit ("
+                + redact(e.getMessage())
+                + "). Not retried, since BFL may already have accepted it; try again.",
+            e);
       }
     }
   }
@@ -288,10 +363,16 @@ public final class BflBackend implements ImageBackend {
     String polling = node.path("polling_url").asText("");
     HttpUrl pollingUrl = HttpUrl.parse(polling);
     if (id.isEmpty() || pollingUrl == null) {
-      throw new UserError(Code.BACKEND_FAILED, "BFL accepted the task but sent no usable id and polling_url ("
-          + shorten(redact(text)) + "); try again.");
+      throw new UserError(
+          Code.BACKEND_FAILED,
+          "BFL accepted the task but sent no usable id and polling_url ("
+              + shorten(redact(text))
+              + "); try again.");
     }
-    BigDecimal cost = node.hasNonNull("cost") && node.get("cost").isNumber() ? node.get("cost").decimalValue() : null;
+    BigDecimal cost =
+        node.hasNonNull("cost") && node.get("cost").isNumber()
+            ? node.get("cost").decimalValue()
+            : null;
     return new Submitted(id, pollingUrl, cost);
   }
 
@@ -299,18 +380,48 @@ public final class BflBackend implements ImageBackend {
     String detail = detail(text);
     String model = job.request().model().id();
     return switch (code) {
-      case 400 -> new UserError(Code.BACKEND_REJECTED, "BFL refused the " + model + " request (400): " + detail + ".");
-      case 401, 403 -> new UserError(Code.BACKEND_AUTH, "BFL refused the API key (" + code + ": " + detail
-          + "). An admin should check BFL_API_KEY and the key's access to " + model + ".");
-      case 402 -> new UserError(Code.BACKEND_CREDITS, "The BFL account is out of credits (402: " + detail
-          + "). An admin must add credits at https://dashboard.bfl.ai; nothing was charged.");
-      case 404 -> new UserError(Code.BACKEND_REJECTED, "BFL has no endpoint " + job.request().model().endpoint()
-          + " (404); check the BFL base URL.");
-      case 422 -> new UserError(Code.BACKEND_REJECTED, "BFL rejected the " + model + " request: " + detail + ".");
-      default -> code >= 500
-          ? new UserError(Code.BACKEND_FAILED, "BFL answered " + code + " to the " + model + " submit (" + detail
-              + "). Not retried, since BFL may already have billed it; try again in a minute.")
-          : new UserError(Code.BACKEND_FAILED, "BFL answered " + code + " to the submit (" + detail + ").");
+      case 400 ->
+          new UserError(
+              Code.BACKEND_REJECTED,
+              "BFL refused the " + model + " request (400): " + detail + ".");
+      case 401, 403 ->
+          new UserError(
+              Code.BACKEND_AUTH,
+              "BFL refused the API key ("
+                  + code
+                  + ": "
+                  + detail
+                  + "). An admin should check BFL_API_KEY and the key's access to "
+                  + model
+                  + ".");
+      case 402 ->
+          new UserError(
+              Code.BACKEND_CREDITS,
+              "The BFL account is out of credits (402: "
+                  + detail
+                  + "). An admin must add credits at https://dashboard.bfl.ai; nothing was charged.");
+      case 404 ->
+          new UserError(
+              Code.BACKEND_REJECTED,
+              "BFL has no endpoint "
+                  + job.request().model().endpoint()
+                  + " (404); check the BFL base URL.");
+      case 422 ->
+          new UserError(
+              Code.BACKEND_REJECTED, "BFL rejected the " + model + " request: " + detail + ".");
+      default ->
+          code >= 500
+              ? new UserError(
+                  Code.BACKEND_FAILED,
+                  "BFL answered "
+                      + code
+                      + " to the "
+                      + model
+                      + " submit ("
+                      + detail
+                      + "). Not retried, since BFL may already have billed it; try again in a minute.")
+              : new UserError(
+                  Code.BACKEND_FAILED, "BFL answered " + code + " to the submit (" + detail + ").");
     };
   }
 
@@ -320,12 +431,13 @@ public final class BflBackend implements ImageBackend {
 
   private Ready poll(Submitted task, Deadline deadline, ProgressListener progress)
       throws InterruptedException, InterruptedIOException {
-    Request request = new Request.Builder()
-        .url(task.pollingUrl())
-        .header("x-key", config.apiKey().reveal())
-        .header("accept", "application/json")
-        .get()
-        .build();
+    Request request =
+        new Request.Builder()
+            .url(task.pollingUrl())
+            .header("x-key", config.apiKey().reveal())
+            .header("accept", "application/json")
+            .get()
+            .build();
     Duration interval = config.pollInterval();
     int failures = 0;
     int notFound = 0;
@@ -348,8 +460,15 @@ public final class BflBackend implements ImageBackend {
         if (response.code() == 404) {
           node = mapper.createObjectNode().put("status", "Task not found");
         } else if (response.code() != 200) {
-          throw new UserError(Code.BACKEND_FAILED, "BFL answered " + response.code() + " when asked about task "
-              + task.id() + " (" + detail(text) + ").");
+          throw new UserError(
+              Code.BACKEND_FAILED,
+              "BFL answered "
+                  + response.code()
+                  + " when asked about task "
+                  + task.id()
+                  + " ("
+                  + detail(text)
+                  + ").");
         } else {
           node = json(text);
         }
@@ -370,12 +489,19 @@ public final class BflBackend implements ImageBackend {
           return ready(task, node);
         }
         case "Request Moderated", "Content Moderated" -> throw moderated(status, node);
-        case "Error" -> throw new UserError(Code.BACKEND_FAILED, "BFL could not make the image (task " + task.id()
-            + "): " + errorDetail(node) + ". You were not charged for it; try again.");
+        case "Error" ->
+            throw new UserError(
+                Code.BACKEND_FAILED,
+                "BFL could not make the image (task "
+                    + task.id()
+                    + "): "
+                    + errorDetail(node)
+                    + ". You were not charged for it; try again.");
         case "Task not found" -> {
           if (++notFound >= MAX_TASK_NOT_FOUND) {
-            throw new UserError(Code.BACKEND_FAILED, "BFL no longer knows task " + task.id()
-                + " (Task not found); try again.");
+            throw new UserError(
+                Code.BACKEND_FAILED,
+                "BFL no longer knows task " + task.id() + " (Task not found); try again.");
           }
         }
         default -> last = report(progress, last, status, node);
@@ -383,10 +509,18 @@ public final class BflBackend implements ImageBackend {
     }
   }
 
-  private int pollFailed(Submitted task, int failures, Deadline deadline, String what) throws InterruptedException {
+  private int pollFailed(Submitted task, int failures, Deadline deadline, String what)
+      throws InterruptedException {
     if (failures >= config.maxRetries()) {
-      throw new UserError(Code.BACKEND_FAILED, "Lost contact with BFL while waiting for task " + task.id() + " ("
-          + what + ", " + (failures + 1) + " times in a row); try again later.");
+      throw new UserError(
+          Code.BACKEND_FAILED,
+          "Lost contact with BFL while waiting for task "
+              + task.id()
+              + " ("
+              + what
+              + ", "
+              + (failures + 1)
+              + " times in a row); try again later.");
     }
     log.warn("BFL poll for task {} failed ({}); retrying", task.id(), what);
     sleepBefore(deadline, backoff(failures + 1), "retrying the poll of task " + task.id());
@@ -394,11 +528,12 @@ public final class BflBackend implements ImageBackend {
   }
 
   private Progress report(ProgressListener listener, Progress last, String status, JsonNode node) {
-    Progress.Stage stage = switch (status) {
-      case "Reasoning" -> Progress.Stage.REASONING;
-      case "Generating" -> Progress.Stage.GENERATING;
-      default -> Progress.Stage.QUEUED; // Pending, and any status newer than this client
-    };
+    Progress.Stage stage =
+        switch (status) {
+          case "Reasoning" -> Progress.Stage.REASONING;
+          case "Generating" -> Progress.Stage.GENERATING;
+          default -> Progress.Stage.QUEUED; // Pending, and any status newer than this client
+        };
     double fraction = Double.NaN;
     JsonNode p = node.get("progress");
     if (p != null && p.isNumber()) {
@@ -416,20 +551,28 @@ public final class BflBackend implements ImageBackend {
     JsonNode result = node.path("result");
     HttpUrl sample = HttpUrl.parse(result.path("sample").asText(""));
     if (sample == null) {
-      throw new UserError(Code.BACKEND_FAILED, "BFL said task " + task.id() + " is ready but sent no image URL; try again.");
+      throw new UserError(
+          Code.BACKEND_FAILED,
+          "BFL said task " + task.id() + " is ready but sent no image URL; try again.");
     }
-    Long seed = result.path("seed").canConvertToLong() && result.path("seed").isIntegralNumber()
-        ? result.path("seed").asLong() : null;
+    Long seed =
+        result.path("seed").canConvertToLong() && result.path("seed").isIntegralNumber()
+            ? result.path("seed").asLong()
+            : null;
     return new Ready(sample, seed);
   }
 
   private UserError moderated(String status, JsonNode node) {
-    String what = status.equals("Request Moderated")
-        ? "BFL's moderation blocked the request (the prompt or a reference image)"
-        : "BFL's moderation blocked the generated image";
+    String what =
+        status.equals("Request Moderated")
+            ? "BFL's moderation blocked the request (the prompt or a reference image)"
+            : "BFL's moderation blocked the generated image";
     String reasons = moderationReasons(node);
-    return new UserError(Code.MODERATED, what + (reasons.isEmpty() ? "" : ": " + reasons)
-        + ". You were not charged. Rephrase the prompt or use other references.");
+    return new UserError(
+        Code.MODERATED,
+        what
+            + (reasons.isEmpty() ? "" : ": " + reasons)
+            + ". You were not charged. Rephrase the prompt or use other references.");
   }
 
   private static String moderationReasons(JsonNode node) {
@@ -453,7 +596,9 @@ public final class BflBackend implements ImageBackend {
       return shorten(redact(first.isTextual() ? first.asText() : details.toString()));
     }
     JsonNode error = node.path("result").path("error");
-    return error.isMissingNode() || error.isNull() ? "no reason given" : shorten(redact(error.asText()));
+    return error.isMissingNode() || error.isNull()
+        ? "no reason given"
+        : shorten(redact(error.asText()));
   }
 
   // --- download ---
@@ -477,8 +622,13 @@ public final class BflBackend implements ImageBackend {
           return bytes;
         }
         if (response.code() < 500 && response.code() != 429) {
-          throw new UserError(Code.BACKEND_FAILED, "The image of BFL task " + taskId + " could not be downloaded ("
-              + response.code() + "; the link lasts 10 minutes). Try again.");
+          throw new UserError(
+              Code.BACKEND_FAILED,
+              "The image of BFL task "
+                  + taskId
+                  + " could not be downloaded ("
+                  + response.code()
+                  + "; the link lasts 10 minutes). Try again.");
         }
       } catch (InterruptedIOException e) {
         if (!(e instanceof SocketTimeoutException)) {
@@ -488,8 +638,13 @@ public final class BflBackend implements ImageBackend {
         log.warn("download of task {} failed: {}", taskId, e.getClass().getSimpleName());
       }
       if (++failures > config.maxRetries()) {
-        throw new UserError(Code.BACKEND_FAILED, "The image of BFL task " + taskId + " could not be downloaded after "
-            + failures + " tries; try again.");
+        throw new UserError(
+            Code.BACKEND_FAILED,
+            "The image of BFL task "
+                + taskId
+                + " could not be downloaded after "
+                + failures
+                + " tries; try again.");
       }
       sleepBefore(deadline, backoff(failures), "retrying the download of task " + taskId);
     }
@@ -507,8 +662,13 @@ public final class BflBackend implements ImageBackend {
   }
 
   private UserError tooBig(String taskId) {
-    return new UserError(Code.BACKEND_FAILED, "The image of BFL task " + taskId + " is larger than "
-        + config.maxResultBytes() / (1024 * 1024) + " MiB; fluxbot refused to download it.");
+    return new UserError(
+        Code.BACKEND_FAILED,
+        "The image of BFL task "
+            + taskId
+            + " is larger than "
+            + config.maxResultBytes() / (1024 * 1024)
+            + " MiB; fluxbot refused to download it.");
   }
 
   // --- time ---
@@ -523,8 +683,13 @@ public final class BflBackend implements ImageBackend {
 
     void check(InstantSource clock, String doing) {
       if (!clock.instant().isBefore(at)) {
-        throw new UserError(Code.TIMED_OUT, "BFL did not finish within " + config.waitLimit().toSeconds()
-            + " s (gave up while " + doing + "). Try again later, or use a faster model.");
+        throw new UserError(
+            Code.TIMED_OUT,
+            "BFL did not finish within "
+                + config.waitLimit().toSeconds()
+                + " s (gave up while "
+                + doing
+                + "). Try again later, or use a faster model.");
       }
     }
 
@@ -533,7 +698,8 @@ public final class BflBackend implements ImageBackend {
     }
   }
 
-  private void sleepBefore(Deadline deadline, Duration wait, String doing) throws InterruptedException {
+  private void sleepBefore(Deadline deadline, Duration wait, String doing)
+      throws InterruptedException {
     deadline.check(clock, doing);
     Duration remaining = deadline.remaining(clock);
     sleeper.sleep(wait.compareTo(remaining) > 0 ? remaining : wait);
@@ -559,8 +725,10 @@ public final class BflBackend implements ImageBackend {
         return Duration.ofSeconds(Math.max(0, Long.parseLong(header.trim())));
       } catch (NumberFormatException e) {
         try {
-          Instant date = java.time.ZonedDateTime.parse(header.trim(),
-              java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+          Instant date =
+              java.time.ZonedDateTime.parse(
+                      header.trim(), java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME)
+                  .toInstant();
           Duration d = Duration.between(clock.instant(), date);
           return d.isNegative() ? Duration.ZERO : d;
         } catch (java.time.format.DateTimeParseException ignored) {
@@ -577,11 +745,15 @@ public final class BflBackend implements ImageBackend {
     try {
       return mapper.readTree(text);
     } catch (IOException e) {
-      throw new UserError(Code.BACKEND_FAILED, "BFL sent an answer that is not JSON (" + shorten(redact(text)) + ").");
+      throw new UserError(
+          Code.BACKEND_FAILED,
+          "BFL sent an answer that is not JSON (" + shorten(redact(text)) + ").");
     }
   }
 
-  /** The message of a {@code {"detail": …}} body (FastAPI's 422 list included), or the text itself. */
+  /**
+   * The message of a {@code {"detail": …}} body (FastAPI's 422 list included), or the text itself.
+   */
   String detail(String text) {
     try {
       JsonNode detail = mapper.readTree(text).path("detail");
@@ -592,8 +764,12 @@ public final class BflBackend implements ImageBackend {
         StringBuilder sb = new StringBuilder();
         for (JsonNode d : detail) {
           JsonNode loc = d.path("loc");
-          String field = loc.isArray() && !loc.isEmpty() ? loc.get(loc.size() - 1).asText() : "request";
-          sb.append(sb.isEmpty() ? "" : "; ").append(field).append(": ").append(d.path("msg").asText("invalid"));
+          String field =
+              loc.isArray() && !loc.isEmpty() ? loc.get(loc.size() - 1).asText() : "request";
+          sb.append(sb.isEmpty() ? "" : "; ")
+              .append(field)
+              .append(": ")
+              .append(d.path("msg").asText("invalid"));
         }
         return shorten(redact(sb.toString()));
       }

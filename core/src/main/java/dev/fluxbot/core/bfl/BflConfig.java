@@ -47,7 +47,8 @@ public record BflConfig(
       try {
         return valueOf(name.trim().toUpperCase(Locale.ROOT));
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("bfl.region: must be global, eu or us; got \"" + name + "\"");
+        throw new IllegalArgumentException(
+            "bfl.region: must be global, eu or us; got \"" + name + "\"");
       }
     }
   }
@@ -76,29 +77,61 @@ public record BflConfig(
 
   /** The defaults for a key: the global host, 24 tasks, 600 s, polls every 0.5 s growing to 1 s. */
   public static BflConfig defaults(Secret apiKey) {
-    return new BflConfig(apiKey, Region.GLOBAL.baseUrl(), 24, DEFAULT_WAIT_LIMIT,
-        Duration.ofMillis(500), Duration.ofSeconds(1), 3, 64L * 1024 * 1024);
+    return new BflConfig(
+        apiKey,
+        Region.GLOBAL.baseUrl(),
+        24,
+        DEFAULT_WAIT_LIMIT,
+        Duration.ofMillis(500),
+        Duration.ofSeconds(1),
+        3,
+        64L * 1024 * 1024);
   }
 
   public BflConfig withBaseUrl(URI url) {
-    return new BflConfig(apiKey, url, maxActiveTasks, waitLimit, pollInterval, maxPollInterval, maxRetries, maxResultBytes);
+    return new BflConfig(
+        apiKey,
+        url,
+        maxActiveTasks,
+        waitLimit,
+        pollInterval,
+        maxPollInterval,
+        maxRetries,
+        maxResultBytes);
   }
 
   public BflConfig withWaitLimit(Duration limit) {
-    return new BflConfig(apiKey, baseUrl, maxActiveTasks, limit, pollInterval, maxPollInterval, maxRetries, maxResultBytes);
+    return new BflConfig(
+        apiKey,
+        baseUrl,
+        maxActiveTasks,
+        limit,
+        pollInterval,
+        maxPollInterval,
+        maxRetries,
+        maxResultBytes);
   }
 
   public BflConfig withPolling(Duration first, Duration max) {
-    return new BflConfig(apiKey, baseUrl, maxActiveTasks, waitLimit, first, max, maxRetries, maxResultBytes);
+    return new BflConfig(
+        apiKey, baseUrl, maxActiveTasks, waitLimit, first, max, maxRetries, maxResultBytes);
   }
 
   public BflConfig withMaxActiveTasks(int n) {
-    return new BflConfig(apiKey, baseUrl, n, waitLimit, pollInterval, maxPollInterval, maxRetries, maxResultBytes);
+    return new BflConfig(
+        apiKey, baseUrl, n, waitLimit, pollInterval, maxPollInterval, maxRetries, maxResultBytes);
   }
 
   @Override
   public String toString() {
-    return "BflConfig[baseUrl=" + baseUrl + ", key=" + (apiKey == null ? "none" : "set") + ", maxActiveTasks="
-        + maxActiveTasks + ", waitLimit=" + waitLimit + "]";
+    return "BflConfig[baseUrl="
+        + baseUrl
+        + ", key="
+        + (apiKey == null ? "none" : "set")
+        + ", maxActiveTasks="
+        + maxActiveTasks
+        + ", waitLimit="
+        + waitLimit
+        + "]";
   }
 }

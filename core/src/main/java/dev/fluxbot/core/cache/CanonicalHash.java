@@ -6,9 +6,9 @@ import java.security.MessageDigest;
 import java.util.HexFormat;
 
 /**
- * A SHA-256 over a fixed sequence of typed fields, encoded so that no two different sequences
- * share bytes: numbers are fixed-width big-endian, text is its UTF-8 length then its bytes,
- * an optional value is a 0/1 byte then the value. Not API: the seed cache's fingerprint uses it.
+ * A SHA-256 over a fixed sequence of typed fields, encoded so that no two different sequences share
+ * bytes: numbers are fixed-width big-endian, text is its UTF-8 length then its bytes, an optional
+ * value is a 0/1 byte then the value. Not API: the seed cache's fingerprint uses it.
  */
 public final class CanonicalHash {
   private final MessageDigest digest = Hashes.sha256();

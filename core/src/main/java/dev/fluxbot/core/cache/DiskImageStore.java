@@ -23,23 +23,25 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A file per image, {@code dir/ab/cdef…}, the first two hex digits of the SHA-256 as the folder:
- * the store's layout before {@link PackImageStore}, which still reads and deletes images here. A write goes to a new temporary file in that folder ({@code .tmp-…}, never a valid hash,
- * so never read as an image; owner-only, opened with one call), then is renamed over the final
- * name in one step: a reader, or this process after a crash, sees the whole image or none.
+ * the store's layout before {@link PackImageStore}, which still reads and deletes images here. A
+ * write goes to a new temporary file in that folder ({@code .tmp-…}, never a valid hash, so never
+ * read as an image; owner-only, opened with one call), then is renamed over the final name in one
+ * step: a reader, or this process after a crash, sees the whole image or none.
  *
  * <p>Durability is shared, like SQLite's in WAL mode with {@code synchronous=NORMAL} (the setting
  * the database uses): {@code put} returns once the file has its name, and one background thread
- * forces every new file and its folder to disk, as many as have come in during its last
- * {@link #GATHER_MILLIS} (group commit). A power cut can therefore lose the last moments' images,
- * never corrupt one unseen: the first read in a process of a file it did not write checks the
- * bytes against their name (the SHA-256; files this process wrote or already checked are
- * remembered, up to {@link #CHECKED_ENTRIES}), a file that fails is dropped and reads as missing,
- * and a {@code put} over a file of the wrong length writes it again. {@link #flush} waits
- * until everything written so far is on disk. (A forced write per image, on the job's own thread,
- * was most of the pipeline's added latency: docs/benchmarks.md.)
+ * forces every new file and its folder to disk, as many as have come in during its last {@link
+ * #GATHER_MILLIS} (group commit). A power cut can therefore lose the last moments' images, never
+ * corrupt one unseen: the first read in a process of a file it did not write checks the bytes
+ * against their name (the SHA-256; files this process wrote or already checked are remembered, up
+ * to {@link #CHECKED_ENTRIES}), a file that fails is dropped and reads as missing, and a {@code
+ * put} over a file of the wrong length writes it again. {@link #flush} waits until everything
+ * written so far is on disk. (A forced write per image, on the job's own thread, was most of the
+ * pipeline's added latency: docs/benchmarks.md.)
  */
 public final class DiskImageStore implements ImageStore {
-  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(DiskImageStore.class);
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(DiskImageStore.class);
 
   static final String TEMP_PREFIX = ".tmp-";
 
@@ -59,21 +61,35 @@ public final class DiskImageStore implements ImageStore {
     void run(Path temp) throws IOException;
   }
 
-  private static final Set<StandardOpenOption> NEW_FILE = EnumSet.of(StandardOpenOption.CREATE_NEW,
-      StandardOpenOption.WRITE);
-  /** Read and write for the owner only, where the file system has POSIX permissions (also used by {@link PackImageStore}). */
+  private static final Set<StandardOpenOption> NEW_FILE =
+      EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+
+  /**
+   * Read and write for the owner only, where the file system has POSIX permissions (also used by
+   * {@link PackImageStore}).
+   */
   static final FileAttribute<?>[] OWNER_ONLY =
       FileSystems.getDefault().supportedFileAttributeViews().contains("posix")
-          ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))}
+          ? new FileAttribute<?>[] {
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))
+          }
           : new FileAttribute<?>[0];
 
   private final Path dir;
   private final BeforeMove beforeMove;
-  /** Temporary names: a random prefix per store and a counter, so no two writers (nor leftovers) meet. */
+
+  /**
+   * Temporary names: a random prefix per store and a counter, so no two writers (nor leftovers)
+   * meet.
+   */
   private final String tempPrefix = Long.toHexString(ThreadLocalRandom.current().nextLong()) + "-";
+
   private final AtomicLong tempIds = new AtomicLong();
-  private final java.util.concurrent.ConcurrentLinkedQueue<Path> unsynced = new java.util.concurrent.ConcurrentLinkedQueue<>();
-  private final GroupCommit sync = new GroupCommit("image-store-sync", GATHER_MILLIS, this::syncWaiting);
+  private final java.util.concurrent.ConcurrentLinkedQueue<Path> unsynced =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private final GroupCommit sync =
+      new GroupCommit("image-store-sync", GATHER_MILLIS, this::syncWaiting);
+
   /** Images this process wrote or has read back whole: a later read need not hash them again. */
   private final com.github.benmanes.caffeine.cache.Cache<String, Boolean> whole =
       com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(CHECKED_ENTRIES).build();
@@ -145,8 +161,14 @@ public final class DiskImageStore implements ImageStore {
   private void write(Path target, byte[] bytes) {
     Path temp = null;
     try {
-      temp = target.resolveSibling(TEMP_PREFIX + target.getFileName() + "." + tempPrefix + tempIds.incrementAndGet()
-          + ".part");
+      temp =
+          target.resolveSibling(
+              TEMP_PREFIX
+                  + target.getFileName()
+                  + "."
+                  + tempPrefix
+                  + tempIds.incrementAndGet()
+                  + ".part");
       try (FileChannel out = createNew(temp)) {
         ByteBuffer buffer = ByteBuffer.wrap(bytes);
         while (buffer.hasRemaining()) {
@@ -158,7 +180,8 @@ public final class DiskImageStore implements ImageStore {
       syncLater(target);
     } catch (IOException e) {
       deleteQuietly(temp);
-      throw new UncheckedIOException("image store " + dir + ": cannot write " + target.getFileName() + ": " + e, e);
+      throw new UncheckedIOException(
+          "image store " + dir + ": cannot write " + target.getFileName() + ": " + e, e);
     }
   }
 
@@ -179,7 +202,10 @@ public final class DiskImageStore implements ImageStore {
     try {
       Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
     } catch (AtomicMoveNotSupportedException e) {
-      Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING); // same folder: a rename on any sane disk
+      Files.move(
+          temp,
+          target,
+          StandardCopyOption.REPLACE_EXISTING); // same folder: a rename on any sane disk
     }
   }
 
@@ -194,7 +220,10 @@ public final class DiskImageStore implements ImageStore {
     }
   }
 
-  /** The bytes, checked against their name; a file that fails the check is dropped and reads as missing. */
+  /**
+   * The bytes, checked against their name; a file that fails the check is dropped and reads as
+   * missing.
+   */
   @Override
   public Optional<byte[]> get(String hash) {
     Path file = pathOf(hash);
@@ -204,8 +233,12 @@ public final class DiskImageStore implements ImageStore {
         return Optional.of(bytes);
       }
       if (!Hashes.sha256Hex(bytes).equals(hash)) {
-        log.warn("image store {}: {} does not hold the image its name says ({} bytes; cut short by a power loss?);"
-            + " dropping it", dir, hash, bytes.length);
+        log.warn(
+            "image store {}: {} does not hold the image its name says ({} bytes; cut short by a power loss?);"
+                + " dropping it",
+            dir,
+            hash,
+            bytes.length);
         Files.deleteIfExists(file);
         return Optional.empty();
       }
@@ -225,7 +258,8 @@ public final class DiskImageStore implements ImageStore {
     try {
       return Files.deleteIfExists(file);
     } catch (IOException e) {
-      throw new UncheckedIOException("image store " + dir + ": cannot delete " + hash + ": " + e, e);
+      throw new UncheckedIOException(
+          "image store " + dir + ": cannot delete " + hash + ": " + e, e);
     }
   }
 

@@ -9,14 +9,14 @@ import java.util.function.Function;
 import java.util.function.LongSupplier;
 
 /**
- * The seed cache's running total of its index's {@code size_bytes}, so that a put need not sum
- * the whole index to know whether it is over budget. Not API: {@link dev.fluxbot.core.SeedCache}'s own.
+ * The seed cache's running total of its index's {@code size_bytes}, so that a put need not sum the
+ * whole index to know whether it is over budget. Not API: {@link dev.fluxbot.core.SeedCache}'s own.
  *
  * <p>Exact within one instance. A change to the index (a put, a dropped row) runs under the read
  * side of {@code lock} and adds the bytes it reports after its transaction committed. The evictor
  * runs its transaction and sets the new total under the write side, so no change is in flight
- * between its reading the total and its setting it: each change is counted once, before or after.
- * A failed evictor leaves the total unknown, and the next put sums again.
+ * between its reading the total and its setting it: each change is counted once, before or after. A
+ * failed evictor leaves the total unknown, and the next put sums again.
  *
  * <p>Other instances sharing the database change the index unseen, so the evictor sums the index
  * again once the total is older than {@code recountMillis}; their puts are counted within that.
@@ -24,7 +24,9 @@ import java.util.function.LongSupplier;
 public final class DiskTotal {
   private static final long UNKNOWN = Long.MIN_VALUE;
 
-  /** What an evictor leaves: the index's total after it, and whether it summed the index to know it. */
+  /**
+   * What an evictor leaves: the index's total after it, and whether it summed the index to know it.
+   */
   public interface Counted {
     long bytesAfter();
 
@@ -42,7 +44,9 @@ public final class DiskTotal {
     this.recountMillis = recountMillis;
   }
 
-  /** Runs a change of the index; {@code change} returns how many bytes it added (negative: freed). */
+  /**
+   * Runs a change of the index; {@code change} returns how many bytes it added (negative: freed).
+   */
   public void change(LongSupplier change) {
     lock.readLock().lock();
     try {
@@ -53,7 +57,9 @@ public final class DiskTotal {
     }
   }
 
-  /** Whether the evictor must run: the total is unknown, over {@code budget}, or due for a recount. */
+  /**
+   * Whether the evictor must run: the total is unknown, over {@code budget}, or due for a recount.
+   */
   public boolean mayExceed(long budget) {
     long t = total.get();
     return t == UNKNOWN || t > budget || clock.millis() - countedAt >= recountMillis;

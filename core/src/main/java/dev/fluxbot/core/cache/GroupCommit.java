@@ -25,7 +25,10 @@ final class GroupCommit {
     this.round = round;
   }
 
-  /** Counts {@code units} more written (images, bytes: the caller's choice) and makes sure a round will force them. */
+  /**
+   * Counts {@code units} more written (images, bytes: the caller's choice) and makes sure a round
+   * will force them.
+   */
   void added(long units) {
     added.addAndGet(units);
     if (running.compareAndSet(false, true)) {
@@ -51,7 +54,8 @@ final class GroupCommit {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt(); // sync this round at once, then stop waiting
       }
-      long target = added.get(); // all of it was written before it was counted, so this round forces it
+      long target =
+          added.get(); // all of it was written before it was counted, so this round forces it
       round.run();
       synchronized (monitor) {
         synced = Math.max(synced, target);

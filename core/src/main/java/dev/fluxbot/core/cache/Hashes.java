@@ -5,7 +5,9 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Objects;
 
-/** SHA-256 in the one spelling fluxbot stores: 64 lowercase hex digits. Not API: the cache's own. */
+/**
+ * SHA-256 in the one spelling fluxbot stores: 64 lowercase hex digits. Not API: the cache's own.
+ */
 public final class Hashes {
   private static final int HEX_LENGTH = 64;
 
@@ -40,8 +42,11 @@ public final class Hashes {
   public static String requireSha256Hex(String field, String value) {
     Objects.requireNonNull(value, field);
     if (!isSha256Hex(value)) {
-      throw new IllegalArgumentException(field + " must be 64 lowercase hex digits (a SHA-256); got \""
-          + abbreviate(value) + "\"");
+      throw new IllegalArgumentException(
+          field
+              + " must be 64 lowercase hex digits (a SHA-256); got \""
+              + abbreviate(value)
+              + "\"");
     }
     return value;
   }

@@ -17,20 +17,21 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The seed cache's hits on their way to the index. Not API: {@link dev.fluxbot.core.SeedCache}'s own.
+ * The seed cache's hits on their way to the index. Not API: {@link dev.fluxbot.core.SeedCache}'s
+ * own.
  *
  * <p>A hit costs its caller one map update: hits wait in {@code pending}, one per fingerprint
- * (counts added, the latest time kept), and a flush on the injected executor writes all that
- * wait in one transaction. So a hit never waits for the database's write lock, and a burst of
- * hits is one write. At most one flush is queued at a time ({@code scheduled}); a flush clears the
- * flag before it takes the hits, so a hit that arrives during a flush queues the next one.
+ * (counts added, the latest time kept), and a flush on the injected executor writes all that wait
+ * in one transaction. So a hit never waits for the database's write lock, and a burst of hits is
+ * one write. At most one flush is queued at a time ({@code scheduled}); a flush clears the flag
+ * before it takes the hits, so a hit that arrives during a flush queues the next one.
  *
- * <p>A write that finds the row gone or holding another image (another instance evicted or
- * replaced it) reports it to {@code onGone}, which drops the entry from memory. The evictor takes
- * the waiting hits into its own transaction ({@link #drain}, {@link #write}) before it orders
- * rows by their last hit, so the order it evicts in counts every hit. A hit whose write fails is
- * lost, which only makes its entry look older. With {@code Runnable::run} as the executor every
- * hit is written before {@link #record} returns.
+ * <p>A write that finds the row gone or holding another image (another instance evicted or replaced
+ * it) reports it to {@code onGone}, which drops the entry from memory. The evictor takes the
+ * waiting hits into its own transaction ({@link #drain}, {@link #write}) before it orders rows by
+ * their last hit, so the order it evicts in counts every hit. A hit whose write fails is lost,
+ * which only makes its entry look older. With {@code Runnable::run} as the executor every hit is
+ * written before {@link #record} returns.
  */
 public final class HitRecorder {
   private static final Logger log = LoggerFactory.getLogger(HitRecorder.class);
@@ -52,8 +53,11 @@ public final class HitRecorder {
   private final ConcurrentMap<String, Hit> pending = new ConcurrentHashMap<>();
   private final AtomicBoolean scheduled = new AtomicBoolean();
 
-  /** @param onGone told (fingerprint, image hash) of each hit whose row is gone or replaced */
-  public HitRecorder(Database db, SeedIndex index, Executor executor, BiConsumer<String, String> onGone) {
+  /**
+   * @param onGone told (fingerprint, image hash) of each hit whose row is gone or replaced
+   */
+  public HitRecorder(
+      Database db, SeedIndex index, Executor executor, BiConsumer<String, String> onGone) {
     this.db = Objects.requireNonNull(db, "db");
     this.index = Objects.requireNonNull(index, "index");
     this.executor = Objects.requireNonNull(executor, "executor");
@@ -79,9 +83,13 @@ public final class HitRecorder {
       return;
     }
     try {
-      db.transaction(c -> write(c, batch)).forEach(h -> onGone.accept(h.fingerprint(), h.imageHash()));
+      db.transaction(c -> write(c, batch))
+          .forEach(h -> onGone.accept(h.fingerprint(), h.imageHash()));
     } catch (RuntimeException e) {
-      log.warn("seed cache: cannot record {} hits; their entries will look older: {}", batch.size(), e.getMessage());
+      log.warn(
+          "seed cache: cannot record {} hits; their entries will look older: {}",
+          batch.size(),
+          e.getMessage());
     }
   }
 
@@ -98,7 +106,10 @@ public final class HitRecorder {
     return batch;
   }
 
-  /** Writes {@code batch} in the caller's transaction; returns the hits whose row is gone or replaced. */
+  /**
+   * Writes {@code batch} in the caller's transaction; returns the hits whose row is gone or
+   * replaced.
+   */
   public List<Hit> write(Connection c, List<Hit> batch) throws SQLException {
     if (batch.isEmpty()) {
       return List.of();

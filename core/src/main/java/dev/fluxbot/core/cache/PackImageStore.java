@@ -34,8 +34,8 @@ import java.util.zip.CRC32C;
 /**
  * {@link ImageStore#onDisk}: images appended to pack files ({@code dir/packs/<writer>-<seq>.pack}),
  * found through an index in memory that is rebuilt from the packs' record headers when the store
- * opens. Images stored before packs existed ({@code dir/ab/cdef…}, {@link DiskImageStore}) are still
- * read, and deleted, where they are.
+ * opens. Images stored before packs existed ({@code dir/ab/cdef…}, {@link DiskImageStore}) are
+ * still read, and deleted, where they are.
  *
  * <p>Why packs: a file per image cost every new image a file creation and a rename on the job's
  * thread, and one forced write per file; together most of what the pipeline added to a job with a
@@ -57,22 +57,29 @@ import java.util.zip.CRC32C;
  * <p>Several stores may share the folder (several bot instances, or the CLI beside the bot): each
  * takes its own writer number by locking {@code dir/packs/w<n>.lock}, writes only its own packs,
  * and reads everyone's. A miss rescans the packs for what the others appended since. A delete
- * appends a tombstone naming the record it deletes, so the record stays deleted after a restart
- * and for the other stores once they rescan. A sealed pack of this store's writer whose records
- * are at least half dead is compacted: its live records are copied to the current pack, forced,
- * and the old pack deleted.
+ * appends a tombstone naming the record it deletes, so the record stays deleted after a restart and
+ * for the other stores once they rescan. A sealed pack of this store's writer whose records are at
+ * least half dead is compacted: its live records are copied to the current pack, forced, and the
+ * old pack deleted.
  */
 public final class PackImageStore implements ImageStore, AutoCloseable {
-  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(PackImageStore.class);
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(PackImageStore.class);
 
   static final int MAGIC = 0x46585031; // "FXP1"
   static final byte IMAGE = 1;
   static final byte TOMBSTONE = 2;
   static final int HEADER_BYTES = 72;
-  /** A pack is sealed once the next record would take it past this (a larger image gets a pack of its own). */
+
+  /**
+   * A pack is sealed once the next record would take it past this (a larger image gets a pack of
+   * its own).
+   */
   static final long DEFAULT_PACK_BYTES = 64L << 20;
+
   /** How long a sync round waits for more records before it forces the pack. */
   static final long GATHER_MILLIS = 50;
+
   /** How many images' names are remembered as checked (about 150 bytes each). */
   static final long CHECKED_ENTRIES = 100_000;
 
@@ -83,18 +90,27 @@ public final class PackImageStore implements ImageStore, AutoCloseable {
   private final Path packsDir;
   private final long packBytes;
   private final DiskImageStore legacy;
-  /** Whether the folder held images in the old layout when the store opened; if not, puts skip looking. */
+
+  /**
+   * Whether the folder held images in the old layout when the store opened; if not, puts skip
+   * looking.
+   */
   private final boolean legacyPresent;
 
   /** Hash → where its record(s) are; almost always one. */
   private final ConcurrentHashMap<String, Loc[]> index = new ConcurrentHashMap<>();
+
   /** Every pack seen, by file name. */
   private final ConcurrentHashMap<String, Pack> packs = new ConcurrentHashMap<>();
+
   /** Tombstones read before the record they delete (it is in a pack not scanned that far yet). */
   private final Set<String> deadAhead = ConcurrentHashMap.newKeySet();
+
   private final Object scanLock = new Object();
+
   /** Images this process wrote or has read back whole: a later read need not hash them again. */
-  private final Cache<String, Boolean> whole = Caffeine.newBuilder().maximumSize(CHECKED_ENTRIES).build();
+  private final Cache<String, Boolean> whole =
+      Caffeine.newBuilder().maximumSize(CHECKED_ENTRIES).build();
 
   private final ReentrantLock appendLock = new ReentrantLock();
   private FileChannel writerLockFile; // guarded by appendLock
@@ -105,7 +121,9 @@ public final class PackImageStore implements ImageStore, AutoCloseable {
   private volatile boolean folderDirty;
 
   /** Counts the records' bytes this store appended, and forces them in rounds. */
-  private final GroupCommit sync = new GroupCommit("image-store-sync", GATHER_MILLIS, this::syncActive);
+  private final GroupCommit sync =
+      new GroupCommit("image-store-sync", GATHER_MILLIS, this::syncActive);
+
   private final AtomicBoolean compacting = new AtomicBoolean();
   private final Object compactMonitor = new Object();
   private volatile boolean closing;
@@ -118,7 +136,8 @@ public final class PackImageStore implements ImageStore, AutoCloseable {
     this.dir = Objects.requireNonNull(dir, "dir").toAbsolutePath().normalize();
     this.packsDir = this.dir.resolve("packs");
     if (packBytes < HEADER_BYTES) {
-      throw new IllegalArgumentException("packBytes: at least " + HEADER_BYTES + "; provided: " + packBytes);
+      throw new IllegalArgumentException(
+          "packBytes: at least " + HEADER_BYTES + "; provided: " + packBytes);
     }
     this.packBytes = packBytes;
     this.legacy = new DiskImageStore(this.dir);
@@ -169,15 +188,21 @@ public final class PackImageStore implements ImageStore, AutoCloseable {
         }
         continue; // this store compacted it meanwhile: its new place is in the index
       } catch (IOException e) {
-        throw new UncheckedIOException("image store " + dir + ": cannot read " + hash + " from " + loc.pack.name
-            + ": " + e, e);
+        throw new UncheckedIOException(
+            "image store " + dir + ": cannot read " + hash + " from " + loc.pack.name + ": " + e,
+            e);
       }
       if (bytes.length == loc.length && whole.getIfPresent(hash) != null) {
         return Optional.of(bytes);
       }
       if (bytes.length != loc.length || !Hashes.sha256Hex(bytes).equals(hash)) {
-        log.warn("image store {}: the record of {} in {} does not hold the image its name says ({} bytes; cut short"
-            + " by a power loss?); dropping it", dir, hash, loc.pack.name, bytes.length);
+        log.warn(
+            "image store {}: the record of {} in {} does not hold the image its name says ({} bytes; cut short"
+                + " by a power loss?); dropping it",
+            dir,
+            hash,
+            loc.pack.name,
+            bytes.length);
         remove(hash, loc);
         continue;
       }
@@ -258,11 +283,15 @@ public final class PackImageStore implements ImageStore, AutoCloseable {
 
   // --- appending ---
 
-  /** Appends one record to this store's current pack, starting a pack (and taking a writer number) as needed. */
+  /**
+   * Appends one record to this store's current pack, starting a pack (and taking a writer number)
+   * as needed.
+   */
   private Loc append(byte kind, byte[] hash, byte[] payload, Loc target) {
     int length = payload == null ? 0 : payload.length;
     long size = HEADER_BYTES + (long) length;
-    boolean interrupted = Thread.interrupted(); // an interrupt would close the shared channel under everyone
+    boolean interrupted =
+        Thread.interrupted(); // an interrupt would close the shared channel under everyone
     appendLock.lock();
     try {
       if (closed) {
@@ -283,7 +312,8 @@ public final class PackImageStore implements ImageStore, AutoCloseable {
         // What was written of this record is now the pack's tail; no later record may follow it.
         seal(pack);
         active = null;
-        throw new UncheckedIOException("image store " + dir + ": cannot append to " + pack.name + ": " + e, e);
+        throw new UncheckedIOException(
+            "image store " + dir + ": cannot append to " + pack.name + ": " + e, e);
       }
       pack.end = offset + size;
       pack.scanned = pack.end;
@@ -316,8 +346,14 @@ public final class PackImageStore implements ImageStore, AutoCloseable {
         Path file = packsDir.resolve(name);
         FileChannel channel;
         try {
-          channel = FileChannel.open(file, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-              StandardOpenOption.WRITE), DiskImageStore.OWNER_ONLY);
+          channel =
+              FileChannel.open(
+                  file,
+                  Set.of(
+                      StandardOpenOption.CREATE_NEW,
+                      StandardOpenOption.READ,
+                      StandardOpenOption.WRITE),
+                  DiskImageStore.OWNER_ONLY);
         } catch (java.nio.file.FileAlreadyExistsException e) {
           continue; // left by an earlier run of this writer number that we did not see listed
         }
@@ -332,7 +368,8 @@ public final class PackImageStore implements ImageStore, AutoCloseable {
         return;
       }
     } catch (IOException e) {
-      throw new UncheckedIOException("image store " + dir + ": cannot start a pack in " + packsDir + ": " + e, e);
+      throw new UncheckedIOException(
+          "image store " + dir + ": cannot start a pack in " + packsDir + ": " + e, e);
     }
   }
 
@@ -340,8 +377,11 @@ public final class PackImageStore implements ImageStore, AutoCloseable {
   private void takeWriterNumber() throws IOException {
     Files.createDirectories(packsDir);
     for (int n = 0; ; n++) {
-      FileChannel lockFile = FileChannel.open(packsDir.resolve("w" + n + ".lock"),
-          Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE), DiskImageStore.OWNER_ONLY);
+      FileChannel lockFile =
+          FileChannel.open(
+              packsDir.resolve("w" + n + ".lock"),
+              Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE),
+              DiskImageStore.OWNER_ONLY);
       FileLock lock;
       try {
         lock = lockFile.tryLock();
@@ -394,7 +434,8 @@ public final class PackImageStore implements ImageStore, AutoCloseable {
     return b;
   }
 
-  private static void writeFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
+  private static void writeFully(FileChannel channel, ByteBuffer buffer, long position)
+      throws IOException {
     long at = position;
     while (buffer.hasRemaining()) {
       at += channel.write(buffer, at);
@@ -403,7 +444,10 @@ public final class PackImageStore implements ImageStore, AutoCloseable {
 
   // --- the background sync ---
 
-  /** One round of the group commit: forces the current pack (a sealed one was forced when sealed), and the folder after a new pack. */
+  /**
+   * One round of the group commit: forces the current pack (a sealed one was forced when sealed),
+   * and the folder after a new pack.
+   */
   private void syncActive() {
     FileChannel channel;
     appendLock.lock();
@@ -440,11 +484,13 @@ public final class PackImageStore implements ImageStore, AutoCloseable {
   /** Drops one record of {@code hash} (it failed its check) and keeps any others. */
   private void remove(String hash, Loc loc) {
     boolean[] removed = new boolean[1];
-    index.computeIfPresent(hash, (k, locs) -> {
-      Loc[] rest = without(locs, loc);
-      removed[0] = rest != locs;
-      return rest.length == 0 ? null : rest;
-    });
+    index.computeIfPresent(
+        hash,
+        (k, locs) -> {
+          Loc[] rest = without(locs, loc);
+          removed[0] = rest != locs;
+          return rest.length == 0 ? null : rest;
+        });
     if (removed[0]) {
       dropped(hash, loc);
     }
@@ -456,27 +502,35 @@ public final class PackImageStore implements ImageStore, AutoCloseable {
     try {
       append(TOMBSTONE, HEX.parseHex(hash), null, loc);
     } catch (RuntimeException e) {
-      // Without its tombstone the record comes back after a restart: an unused image, not a lost one.
+      // Without its tombstone the record comes back after a restart: an unused image, not a lost
+      // one.
       log.warn("image store {}: cannot record the deletion of {}: {}", dir, hash, e.toString());
     }
     maybeCompact(loc.pack);
   }
 
   private void maybeCompact(Pack pack) {
-    if (pack.writer == writer && pack.sealed && !pack.gone && !closing
-        && pack.liveBytes.get() * 2 <= pack.recordBytes.get() && compacting.compareAndSet(false, true)) {
-      Thread.ofVirtual().name("image-store-compact").start(() -> {
-        try {
-          compact(pack);
-        } catch (RuntimeException e) {
-          log.warn("image store {}: cannot compact {}: {}", dir, pack.name, e.toString());
-        } finally {
-          synchronized (compactMonitor) {
-            compacting.set(false);
-            compactMonitor.notifyAll();
-          }
-        }
-      });
+    if (pack.writer == writer
+        && pack.sealed
+        && !pack.gone
+        && !closing
+        && pack.liveBytes.get() * 2 <= pack.recordBytes.get()
+        && compacting.compareAndSet(false, true)) {
+      Thread.ofVirtual()
+          .name("image-store-compact")
+          .start(
+              () -> {
+                try {
+                  compact(pack);
+                } catch (RuntimeException e) {
+                  log.warn("image store {}: cannot compact {}: {}", dir, pack.name, e.toString());
+                } finally {
+                  synchronized (compactMonitor) {
+                    compacting.set(false);
+                    compactMonitor.notifyAll();
+                  }
+                }
+              });
     }
   }
 
@@ -490,7 +544,8 @@ public final class PackImageStore implements ImageStore, AutoCloseable {
     try {
       records = pack.records(0, Long.MAX_VALUE).records;
     } catch (IOException e) {
-      throw new UncheckedIOException("image store " + dir + ": cannot read " + pack.name + ": " + e, e);
+      throw new UncheckedIOException(
+          "image store " + dir + ": cannot read " + pack.name + ": " + e, e);
     }
     for (Record r : records) {
       if (r.kind == TOMBSTONE) {
@@ -509,20 +564,23 @@ public final class PackImageStore implements ImageStore, AutoCloseable {
       try {
         bytes = pack.read(r.offset + HEADER_BYTES, r.length);
       } catch (IOException e) {
-        throw new UncheckedIOException("image store " + dir + ": cannot read " + pack.name + ": " + e, e);
+        throw new UncheckedIOException(
+            "image store " + dir + ": cannot read " + pack.name + ": " + e, e);
       }
       Loc moved = append(IMAGE, HEX.parseHex(r.hash), bytes, null);
       boolean[] swapped = new boolean[1];
-      index.computeIfPresent(r.hash, (k, locs) -> {
-        int i = indexOf(locs, old);
-        if (i < 0) {
-          return locs;
-        }
-        Loc[] copy = locs.clone();
-        copy[i] = moved;
-        swapped[0] = true;
-        return copy;
-      });
+      index.computeIfPresent(
+          r.hash,
+          (k, locs) -> {
+            int i = indexOf(locs, old);
+            if (i < 0) {
+              return locs;
+            }
+            Loc[] copy = locs.clone();
+            copy[i] = moved;
+            swapped[0] = true;
+            return copy;
+          });
       if (!swapped[0]) { // deleted while it was copied
         moved.pack.liveBytes.addAndGet(-(HEADER_BYTES + (long) moved.length));
         append(TOMBSTONE, HEX.parseHex(r.hash), null, moved);
@@ -551,7 +609,8 @@ public final class PackImageStore implements ImageStore, AutoCloseable {
       } catch (NoSuchFileException e) {
         return;
       } catch (IOException e) {
-        throw new UncheckedIOException("image store " + dir + ": cannot list " + packsDir + ": " + e, e);
+        throw new UncheckedIOException(
+            "image store " + dir + ": cannot list " + packsDir + ": " + e, e);
       }
       Set<String> listed = new java.util.HashSet<>();
       for (Path file : files) {
@@ -589,7 +648,8 @@ public final class PackImageStore implements ImageStore, AutoCloseable {
             tombstones.add(r);
           } else if (!deadAhead.remove(pack.name + "@" + r.offset)) {
             pack.liveBytes.addAndGet(size);
-            index.merge(r.hash, new Loc[] {new Loc(pack, r.offset, r.length)}, PackImageStore::concat);
+            index.merge(
+                r.hash, new Loc[] {new Loc(pack, r.offset, r.length)}, PackImageStore::concat);
           }
         }
         pack.scanned = scan.end;
@@ -601,16 +661,18 @@ public final class PackImageStore implements ImageStore, AutoCloseable {
         }
         Loc loc = new Loc(target, t.targetOffset, 0);
         boolean[] removed = new boolean[1];
-        index.computeIfPresent(t.hash, (k, locs) -> {
-          int i = indexOf(locs, loc);
-          if (i < 0) {
-            return locs;
-          }
-          removed[0] = true;
-          target.liveBytes.addAndGet(-(HEADER_BYTES + (long) locs[i].length));
-          Loc[] rest = without(locs, locs[i]);
-          return rest.length == 0 ? null : rest;
-        });
+        index.computeIfPresent(
+            t.hash,
+            (k, locs) -> {
+              int i = indexOf(locs, loc);
+              if (i < 0) {
+                return locs;
+              }
+              removed[0] = true;
+              target.liveBytes.addAndGet(-(HEADER_BYTES + (long) locs[i].length));
+              Loc[] rest = without(locs, locs[i]);
+              return rest.length == 0 ? null : rest;
+            });
         if (!removed[0] && t.targetOffset >= target.scanned) {
           deadAhead.add(t.targetPack + "@" + t.targetOffset);
         }
@@ -618,7 +680,9 @@ public final class PackImageStore implements ImageStore, AutoCloseable {
     }
   }
 
-  /** A pack that no longer exists: its records leave the index (their copies are in newer records). */
+  /**
+   * A pack that no longer exists: its records leave the index (their copies are in newer records).
+   */
   private void forget(Pack pack) {
     pack.gone = true;
     packs.remove(pack.name, pack);
@@ -626,15 +690,17 @@ public final class PackImageStore implements ImageStore, AutoCloseable {
     for (Map.Entry<String, Loc[]> e : index.entrySet()) {
       for (Loc l : e.getValue()) {
         if (l.pack == pack) {
-          index.computeIfPresent(e.getKey(), (k, locs) -> {
-            Loc[] rest = locs;
-            for (Loc x : locs) {
-              if (x.pack == pack) {
-                rest = without(rest, x);
-              }
-            }
-            return rest.length == 0 ? null : rest;
-          });
+          index.computeIfPresent(
+              e.getKey(),
+              (k, locs) -> {
+                Loc[] rest = locs;
+                for (Loc x : locs) {
+                  if (x.pack == pack) {
+                    rest = without(rest, x);
+                  }
+                }
+                return rest.length == 0 ? null : rest;
+              });
           break;
         }
       }
@@ -643,8 +709,9 @@ public final class PackImageStore implements ImageStore, AutoCloseable {
   }
 
   private static boolean hasLegacyFolders(Path dir) {
-    try (DirectoryStream<Path> listing = Files.newDirectoryStream(dir,
-        p -> p.getFileName().toString().matches("[0-9a-f]{2}") && Files.isDirectory(p))) {
+    try (DirectoryStream<Path> listing =
+        Files.newDirectoryStream(
+            dir, p -> p.getFileName().toString().matches("[0-9a-f]{2}") && Files.isDirectory(p))) {
       return listing.iterator().hasNext();
     } catch (IOException e) {
       return false;
@@ -695,7 +762,8 @@ public final class PackImageStore implements ImageStore, AutoCloseable {
   }
 
   /** One record's header as read back. */
-  record Record(long offset, byte kind, int length, String hash, String targetPack, long targetOffset) {}
+  record Record(
+      long offset, byte kind, int length, String hash, String targetPack, long targetOffset) {}
 
   record Scan(List<Record> records, long end) {}
 
@@ -707,8 +775,13 @@ public final class PackImageStore implements ImageStore, AutoCloseable {
     final long seq;
     final AtomicLong recordBytes = new AtomicLong();
     final AtomicLong liveBytes = new AtomicLong();
-    /** Where reading stopped: the end of the last whole record seen. Guarded by the scan lock (own packs: append lock). */
+
+    /**
+     * Where reading stopped: the end of the last whole record seen. Guarded by the scan lock (own
+     * packs: append lock).
+     */
     long scanned;
+
     long end; // own packs: where the next record goes; guarded by the append lock
     boolean own; // written by this store
     volatile boolean sealed;
@@ -739,7 +812,9 @@ public final class PackImageStore implements ImageStore, AutoCloseable {
                 break;
               }
             }
-            return buffer.position() == length ? buffer.array() : Arrays.copyOf(buffer.array(), buffer.position());
+            return buffer.position() == length
+                ? buffer.array()
+                : Arrays.copyOf(buffer.array(), buffer.position());
           } catch (ClosedChannelException e) {
             if (gone || tries >= 2) {
               throw e;
@@ -775,7 +850,9 @@ public final class PackImageStore implements ImageStore, AutoCloseable {
       }
     }
 
-    /** Closes the reading channel (an own pack's is also its writing one: called once it is sealed). */
+    /**
+     * Closes the reading channel (an own pack's is also its writing one: called once it is sealed).
+     */
     synchronized void closeChannel() {
       if (channel != null) {
         closeQuietly(channel);
@@ -801,13 +878,17 @@ public final class PackImageStore implements ImageStore, AutoCloseable {
         crc.update(got, 0, 68);
         byte kind = h.get(4);
         int length = h.getInt(8);
-        if (h.getInt(0) != MAGIC || h.getInt(68) != (int) crc.getValue() || length < 0
-            || (kind != IMAGE && kind != TOMBSTONE) || at + HEADER_BYTES + (long) length > size) {
+        if (h.getInt(0) != MAGIC
+            || h.getInt(68) != (int) crc.getValue()
+            || length < 0
+            || (kind != IMAGE && kind != TOMBSTONE)
+            || at + HEADER_BYTES + (long) length > size) {
           break;
         }
         String hash = HEX.formatHex(got, 24, 56);
         String targetPack = kind == TOMBSTONE ? h.getInt(56) + "-" + h.getLong(60) + ".pack" : null;
-        out.add(new Record(at, kind, length, hash, targetPack, kind == TOMBSTONE ? h.getLong(16) : -1));
+        out.add(
+            new Record(at, kind, length, hash, targetPack, kind == TOMBSTONE ? h.getLong(16) : -1));
         at += HEADER_BYTES + (long) length;
       }
       return new Scan(out, at);

@@ -8,18 +8,17 @@ import java.util.Locale;
 import java.util.Optional;
 import okhttp3.Dns;
 import okhttp3.Interceptor;
-import okhttp3.Response;
 
 /**
  * Which addresses a reference may be downloaded from. Public addresses only, unless an admin
  * permits a host name or a network: a link a user gives must not reach the bot's own machine, its
  * LAN or a cloud's metadata service (server-side request forgery).
  *
- * <p>Refused: unspecified ({@code 0.0.0.0/8}, {@code ::}), loopback, private ({@code 10/8},
- * {@code 172.16/12}, {@code 192.168/16}, {@code fc00::/7}, {@code fec0::/10}), shared
- * ({@code 100.64/10}), link-local ({@code 169.254/16}, {@code fe80::/10}), multicast and broadcast;
- * an IPv6 address that carries an IPv4 one (mapped, compatible, NAT64 {@code 64:ff9b::/96}, 6to4
- * {@code 2002::/16}) is judged by that IPv4 address.
+ * <p>Refused: unspecified ({@code 0.0.0.0/8}, {@code ::}), loopback, private ({@code 10/8}, {@code
+ * 172.16/12}, {@code 192.168/16}, {@code fc00::/7}, {@code fec0::/10}), shared ({@code 100.64/10}),
+ * link-local ({@code 169.254/16}, {@code fe80::/10}), multicast and broadcast; an IPv6 address that
+ * carries an IPv4 one (mapped, compatible, NAT64 {@code 64:ff9b::/96}, 6to4 {@code 2002::/16}) is
+ * judged by that IPv4 address.
  *
  * <p>Enforced three times, so neither a redirect nor DNS rebinding gets past: an IP literal is
  * checked before its request, a host name's resolved addresses are filtered before OkHttp connects
@@ -43,8 +42,8 @@ public final class AddressPolicy {
   }
 
   /**
-   * Public addresses, and these: each entry a host name ({@code images.lan}), an address
-   * ({@code 192.168.1.20}, {@code ::1}) or a network in CIDR form ({@code 10.0.0.0/8}).
+   * Public addresses, and these: each entry a host name ({@code images.lan}), an address ({@code
+   * 192.168.1.20}, {@code ::1}) or a network in CIDR form ({@code 10.0.0.0/8}).
    *
    * @param field the setting the entries came from, named in errors
    * @throws IllegalArgumentException naming the field, the rule and the entry
@@ -55,21 +54,32 @@ public final class AddressPolicy {
     for (String raw : entries) {
       String entry = raw == null ? "" : raw.strip();
       if (entry.isEmpty()) {
-        throw new IllegalArgumentException(field + ": an entry is empty; give a host name, an address or a "
-            + "network like 10.0.0.0/8");
+        throw new IllegalArgumentException(
+            field
+                + ": an entry is empty; give a host name, an address or a "
+                + "network like 10.0.0.0/8");
       }
       if (entry.contains("://")) {
-        throw new IllegalArgumentException(field + ": must be a host name, an address or a network like 10.0.0.0/8, "
-            + "not a URL; got \"" + entry + "\"");
+        throw new IllegalArgumentException(
+            field
+                + ": must be a host name, an address or a network like 10.0.0.0/8, "
+                + "not a URL; got \""
+                + entry
+                + "\"");
       }
       Optional<Network> network = Network.parse(field, entry);
       if (network.isPresent()) {
         networks.add(network.get());
-      } else if (entry.matches("[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*")) {
+      } else if (entry.matches(
+          "[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*")) {
         hosts.add(entry.toLowerCase(Locale.ROOT));
       } else {
-        throw new IllegalArgumentException(field + ": must be a host name, an address or a network like 10.0.0.0/8; "
-            + "got \"" + entry + "\"");
+        throw new IllegalArgumentException(
+            field
+                + ": must be a host name, an address or a network like 10.0.0.0/8; "
+                + "got \""
+                + entry
+                + "\"");
       }
     }
     return hosts.isEmpty() && networks.isEmpty() ? PUBLIC_ONLY : new AddressPolicy(hosts, networks);
@@ -90,7 +100,10 @@ public final class AddressPolicy {
     return kind;
   }
 
-  /** An IP literal host, checked before any connection; empty for a name (its addresses are checked on lookup). */
+  /**
+   * An IP literal host, checked before any connection; empty for a name (its addresses are checked
+   * on lookup).
+   */
   Optional<Refused> refusalOfLiteral(String host) {
     String h = strip(host);
     if (!isIpLiteral(h)) {
@@ -104,7 +117,10 @@ public final class AddressPolicy {
     }
   }
 
-  /** {@code delegate}'s lookup without the addresses this policy refuses; refused outright when none is left. */
+  /**
+   * {@code delegate}'s lookup without the addresses this policy refuses; refused outright when none
+   * is left.
+   */
   Dns dns(Dns delegate) {
     return hostname -> {
       List<InetAddress> all = delegate.lookup(hostname);
@@ -119,8 +135,10 @@ public final class AddressPolicy {
   /** A network interceptor: refuses to send a request on a connection to a refused address. */
   Interceptor interceptor() {
     return chain -> {
-      InetAddress connected = chain.connection() == null ? null
-          : chain.connection().route().socketAddress().getAddress();
+      InetAddress connected =
+          chain.connection() == null
+              ? null
+              : chain.connection().route().socketAddress().getAddress();
       if (connected != null) {
         Optional<String> why = refusal(chain.request().url().host(), connected);
         if (why.isPresent()) {
@@ -208,16 +226,31 @@ public final class AddressPolicy {
     return Optional.empty();
   }
 
-  /** The IPv4 address an IPv6 one carries (mapped, compatible, NAT64, 6to4); null where it carries none. */
+  /**
+   * The IPv4 address an IPv6 one carries (mapped, compatible, NAT64, 6to4); null where it carries
+   * none.
+   */
   private static byte[] embeddedIpv4(byte[] a) {
     boolean firstTenZero = true;
     for (int i = 0; i < 10; i++) {
       firstTenZero &= a[i] == 0;
     }
     boolean mapped = firstTenZero && (a[10] & 0xff) == 0xff && (a[11] & 0xff) == 0xff;
-    boolean compatible = firstTenZero && a[10] == 0 && a[11] == 0 && ((a[12] | a[13]) != 0 || (a[14] & 0xff) > 1);
-    boolean nat64 = (a[0] & 0xff) == 0x00 && (a[1] & 0xff) == 0x64 && (a[2] & 0xff) == 0xff && (a[3] & 0xff) == 0x9b
-        && a[4] == 0 && a[5] == 0 && a[6] == 0 && a[7] == 0 && a[8] == 0 && a[9] == 0 && a[10] == 0 && a[11] == 0;
+    boolean compatible =
+        firstTenZero && a[10] == 0 && a[11] == 0 && ((a[12] | a[13]) != 0 || (a[14] & 0xff) > 1);
+    boolean nat64 =
+        (a[0] & 0xff) == 0x00
+            && (a[1] & 0xff) == 0x64
+            && (a[2] & 0xff) == 0xff
+            && (a[3] & 0xff) == 0x9b
+            && a[4] == 0
+            && a[5] == 0
+            && a[6] == 0
+            && a[7] == 0
+            && a[8] == 0
+            && a[9] == 0
+            && a[10] == 0
+            && a[11] == 0;
     if (mapped || compatible || nat64) {
       return new byte[] {a[12], a[13], a[14], a[15]};
     }
@@ -229,7 +262,8 @@ public final class AddressPolicy {
 
   /** A dotted-quad IPv4 or an IPv6 literal: parsed by InetAddress without a DNS lookup. */
   private static boolean isIpLiteral(String host) {
-    return host.matches("\\d{1,3}(\\.\\d{1,3}){3}") || (host.contains(":") && host.matches("[0-9A-Fa-f:.]+"));
+    return host.matches("\\d{1,3}(\\.\\d{1,3}){3}")
+        || (host.contains(":") && host.matches("[0-9A-Fa-f:.]+"));
   }
 
   private static String strip(String host) {
@@ -243,8 +277,12 @@ public final class AddressPolicy {
       String address = strip(slash < 0 ? entry : entry.substring(0, slash));
       if (!isIpLiteral(address)) {
         if (slash >= 0) {
-          throw new IllegalArgumentException(field + ": a network must be an address and a prefix length like "
-              + "10.0.0.0/8 or fd00::/8; got \"" + entry + "\"");
+          throw new IllegalArgumentException(
+              field
+                  + ": a network must be an address and a prefix length like "
+                  + "10.0.0.0/8 or fd00::/8; got \""
+                  + entry
+                  + "\"");
         }
         return Optional.empty();
       }
@@ -259,8 +297,13 @@ public final class AddressPolicy {
       if (slash >= 0) {
         String length = entry.substring(slash + 1);
         if (!length.matches("\\d{1,3}") || Integer.parseInt(length) > bits) {
-          throw new IllegalArgumentException(field + ": the prefix length after / must be 0 to " + bits + "; got \""
-              + entry + "\"");
+          throw new IllegalArgumentException(
+              field
+                  + ": the prefix length after / must be 0 to "
+                  + bits
+                  + "; got \""
+                  + entry
+                  + "\"");
         }
         prefix = Integer.parseInt(length);
       }
@@ -283,7 +326,9 @@ public final class AddressPolicy {
 
   @Override
   public String toString() {
-    return "AddressPolicy[public" + (hosts.isEmpty() ? "" : ", hosts " + hosts)
-        + (networks.isEmpty() ? "" : ", " + networks.size() + " network(s)") + "]";
+    return "AddressPolicy[public"
+        + (hosts.isEmpty() ? "" : ", hosts " + hosts)
+        + (networks.isEmpty() ? "" : ", " + networks.size() + " network(s)")
+        + "]";
   }
 }

@@ -36,7 +36,10 @@ final class Downloader {
   private final ReferenceLoader.Limits limits;
   private final AddressPolicy addresses;
 
-  /** {@code http} must not follow redirects itself and must enforce {@code addresses}; the loader builds it so. */
+  /**
+   * {@code http} must not follow redirects itself and must enforce {@code addresses}; the loader
+   * builds it so.
+   */
   Downloader(OkHttpClient http, ReferenceLoader.Limits limits, AddressPolicy addresses) {
     this.http = http;
     this.limits = limits;
@@ -51,15 +54,20 @@ final class Downloader {
     long deadline = System.nanoTime() + limits.callTimeout().toNanos();
     for (int redirects = 0; ; redirects++) {
       if (!sameOrigin(origin, url)) {
-        headers = Map.of(); // like a browser's Authorization: never sent to another origin, nor after it
+        headers =
+            Map.of(); // like a browser's Authorization: never sent to another origin, nor after it
       }
       long remaining = deadline - System.nanoTime();
       if (remaining <= 0) {
         throw Refusals.timedOut(label, limits.callTimeout());
       }
-      addresses.refusalOfLiteral(url.host()).ifPresent(r -> {
-        throw refusedAddress(label, r); // an IP literal, first hop or redirect: refused before connecting
-      });
+      addresses
+          .refusalOfLiteral(url.host())
+          .ifPresent(
+              r -> {
+                throw refusedAddress(
+                    label, r); // an IP literal, first hop or redirect: refused before connecting
+              });
       Call call = http.newCall(request(label, url, headers));
       call.timeout().timeout(remaining, TimeUnit.NANOSECONDS);
       try (Response response = call.execute()) {

@@ -23,7 +23,8 @@ import javax.imageio.stream.MemoryCacheImageOutputStream;
 /**
  * Decodes an image that is over the output pixel cap, shrinks it with its ratio kept, and encodes
  * it again: JPEG stays JPEG, PNG stays PNG, WebP becomes PNG when it has alpha and JPEG when not
- * (ImageIO writes no WebP). Decoding a 64 MP image takes a few hundred MB, so only a few run at once.
+ * (ImageIO writes no WebP). Decoding a 64 MP image takes a few hundred MB, so only a few run at
+ * once.
  */
 final class Downscaler {
   static final float JPEG_QUALITY = 0.92f;
@@ -42,17 +43,24 @@ final class Downscaler {
   }
 
   Encoded downscale(String label, byte[] bytes, ImageInfo info) {
-    return oneOfFewDecodes(label, () -> {
-      BufferedImage decoded = decode(label, bytes, info.type());
-      int orientation = info.type() == ImageType.JPEG ? ExifOrientation.read(bytes) : ExifOrientation.NORMAL;
-      int[] size = targetSize(decoded.getWidth(), decoded.getHeight(), maxOutputPixels);
-      BufferedImage scaled = ExifOrientation.apply(resize(decoded, size[0], size[1]), orientation);
-      ImageType outType = outputType(info.type(), scaled);
-      return new Encoded(outType, scaled.getWidth(), scaled.getHeight(), encode(scaled, outType));
-    });
+    return oneOfFewDecodes(
+        label,
+        () -> {
+          BufferedImage decoded = decode(label, bytes, info.type());
+          int orientation =
+              info.type() == ImageType.JPEG ? ExifOrientation.read(bytes) : ExifOrientation.NORMAL;
+          int[] size = targetSize(decoded.getWidth(), decoded.getHeight(), maxOutputPixels);
+          BufferedImage scaled =
+              ExifOrientation.apply(resize(decoded, size[0], size[1]), orientation);
+          ImageType outType = outputType(info.type(), scaled);
+          return new Encoded(
+              outType, scaled.getWidth(), scaled.getHeight(), encode(scaled, outType));
+        });
   }
 
-  /** Runs a decode once one of the few decode permits is free: a 64 MP image takes a few hundred MB. */
+  /**
+   * Runs a decode once one of the few decode permits is free: a 64 MP image takes a few hundred MB.
+   */
   private <T> T oneOfFewDecodes(String label, java.util.function.Supplier<T> work) {
     try {
       decodes.acquire();
@@ -90,11 +98,14 @@ final class Downscaler {
     try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
       reader.setInput(in, true, true);
       StringBuilder cutShort = new StringBuilder();
-      reader.addIIOReadWarningListener((source, warning) -> {
-        if (cutShort.isEmpty() && warning != null && warning.toLowerCase(java.util.Locale.ROOT).contains("premature end")) {
-          cutShort.append(warning);
-        }
-      });
+      reader.addIIOReadWarningListener(
+          (source, warning) -> {
+            if (cutShort.isEmpty()
+                && warning != null
+                && warning.toLowerCase(java.util.Locale.ROOT).contains("premature end")) {
+              cutShort.append(warning);
+            }
+          });
       int w = reader.getWidth(0);
       int h = reader.getHeight(0);
       if ((long) w * h > maxSourcePixels) {
@@ -105,19 +116,26 @@ final class Downscaler {
         throw Refusals.undecodable(label, type, "the decoder returned no image");
       }
       if (!cutShort.isEmpty()) {
-        throw Refusals.undecodable(label, type, "the file ends before its image data does: " + cutShort.toString().strip());
+        throw Refusals.undecodable(
+            label,
+            type,
+            "the file ends before its image data does: " + cutShort.toString().strip());
       }
       return image;
     } catch (UserError e) {
       throw e;
     } catch (IOException | RuntimeException e) {
-      throw Refusals.undecodable(label, type, reason(e)); // decoders throw unchecked on corrupt data too
+      throw Refusals.undecodable(
+          label, type, reason(e)); // decoders throw unchecked on corrupt data too
     } finally {
       reader.dispose();
     }
   }
 
-  /** The largest size with the same ratio and at most {@code maxPixels} pixels; each side at least 1. */
+  /**
+   * The largest size with the same ratio and at most {@code maxPixels} pixels; each side at least
+   * 1.
+   */
   static int[] targetSize(int width, int height, long maxPixels) {
     long pixels = (long) width * height;
     if (pixels <= maxPixels) {
@@ -145,22 +163,31 @@ final class Downscaler {
     int workType = alpha ? BufferedImage.TYPE_INT_ARGB_PRE : BufferedImage.TYPE_INT_RGB;
     BufferedImage current = source;
     while (current.getWidth() / 2 >= width && current.getHeight() / 2 >= height) {
-      current = draw(current, current.getWidth() / 2, current.getHeight() / 2, workType,
-          RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+      current =
+          draw(
+              current,
+              current.getWidth() / 2,
+              current.getHeight() / 2,
+              workType,
+              RenderingHints.VALUE_INTERPOLATION_BILINEAR);
     }
-    if (current.getWidth() != width || current.getHeight() != height || current.getType() != workType) {
+    if (current.getWidth() != width
+        || current.getHeight() != height
+        || current.getType() != workType) {
       current = draw(current, width, height, workType, RenderingHints.VALUE_INTERPOLATION_BICUBIC);
     }
     return current;
   }
 
-  private static BufferedImage draw(BufferedImage source, int width, int height, int type, Object interpolation) {
+  private static BufferedImage draw(
+      BufferedImage source, int width, int height, int type, Object interpolation) {
     BufferedImage out = new BufferedImage(width, height, type);
     Graphics2D g = out.createGraphics();
     try {
       g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, interpolation);
       g.setRenderingHint(RenderingHints.KEY_RENDERING, RenderingHints.VALUE_RENDER_QUALITY);
-      g.setRenderingHint(RenderingHints.KEY_ALPHA_INTERPOLATION, RenderingHints.VALUE_ALPHA_INTERPOLATION_QUALITY);
+      g.setRenderingHint(
+          RenderingHints.KEY_ALPHA_INTERPOLATION, RenderingHints.VALUE_ALPHA_INTERPOLATION_QUALITY);
       g.drawImage(source, 0, 0, width, height, null);
     } finally {
       g.dispose();
@@ -176,7 +203,10 @@ final class Downscaler {
     };
   }
 
-  /** Whether any pixel is less than opaque (a lossless WebP may carry an alpha channel it never uses). */
+  /**
+   * Whether any pixel is less than opaque (a lossless WebP may carry an alpha channel it never
+   * uses).
+   */
   static boolean hasTransparency(BufferedImage image) {
     if (!image.getColorModel().hasAlpha()) {
       return false;
@@ -196,8 +226,14 @@ final class Downscaler {
 
   static byte[] encode(BufferedImage image, ImageType type) {
     boolean jpeg = type == ImageType.JPEG;
-    BufferedImage ready = convert(image, jpeg ? BufferedImage.TYPE_INT_RGB
-        : image.getColorModel().hasAlpha() ? BufferedImage.TYPE_INT_ARGB : BufferedImage.TYPE_INT_RGB);
+    BufferedImage ready =
+        convert(
+            image,
+            jpeg
+                ? BufferedImage.TYPE_INT_RGB
+                : image.getColorModel().hasAlpha()
+                    ? BufferedImage.TYPE_INT_ARGB
+                    : BufferedImage.TYPE_INT_RGB);
     ImageWriter writer = ImageIO.getImageWritersByFormatName(type.apiName()).next();
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (ImageOutputStream out = new MemoryCacheImageOutputStream(bytes)) {
@@ -220,7 +256,12 @@ final class Downscaler {
     if (image.getType() == type) {
       return image;
     }
-    return draw(image, image.getWidth(), image.getHeight(), type, RenderingHints.VALUE_INTERPOLATION_NEAREST_NEIGHBOR);
+    return draw(
+        image,
+        image.getWidth(),
+        image.getHeight(),
+        type,
+        RenderingHints.VALUE_INTERPOLATION_NEAREST_NEIGHBOR);
   }
 
   /** A decoder's complaint, short and printable; the bytes' origin is not in it. */

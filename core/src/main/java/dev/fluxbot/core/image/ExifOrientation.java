@@ -3,15 +3,17 @@ package dev.fluxbot.core.image;
 import java.awt.image.BufferedImage;
 
 /**
- * The EXIF orientation of a JPEG (phones store photos sideways and say so here). ImageIO drops
- * EXIF when it writes, so a re-encoded photo gets the rotation applied to its pixels instead.
+ * The EXIF orientation of a JPEG (phones store photos sideways and say so here). ImageIO drops EXIF
+ * when it writes, so a re-encoded photo gets the rotation applied to its pixels instead.
  */
 final class ExifOrientation {
   static final int NORMAL = 1;
 
   private ExifOrientation() {}
 
-  /** The orientation tag (1..8) of a JPEG's EXIF block; 1 when absent, unreadable or out of range. */
+  /**
+   * The orientation tag (1..8) of a JPEG's EXIF block; 1 when absent, unreadable or out of range.
+   */
   static int read(byte[] jpeg) {
     try {
       int pos = 2;
@@ -37,7 +39,11 @@ final class ExifOrientation {
   }
 
   private static boolean isExif(byte[] b, int pos) {
-    return b[pos] == 'E' && b[pos + 1] == 'x' && b[pos + 2] == 'i' && b[pos + 3] == 'f' && b[pos + 4] == 0;
+    return b[pos] == 'E'
+        && b[pos + 1] == 'x'
+        && b[pos + 2] == 'i'
+        && b[pos + 3] == 'f'
+        && b[pos + 4] == 0;
   }
 
   /** Reads tag 0x0112 from IFD0 of the TIFF structure at {@code tiff}, bounded by {@code end}. */
@@ -74,7 +80,10 @@ final class ExifOrientation {
     return orientation >= 5 && orientation <= 8;
   }
 
-  /** Turns stored pixels into display pixels; {@code image} must be TYPE_INT_RGB or TYPE_INT_ARGB(_PRE). */
+  /**
+   * Turns stored pixels into display pixels; {@code image} must be TYPE_INT_RGB or
+   * TYPE_INT_ARGB(_PRE).
+   */
   static BufferedImage apply(BufferedImage image, int orientation) {
     if (orientation == NORMAL || orientation < 1 || orientation > 8) {
       return image;
@@ -92,13 +101,34 @@ final class ExifOrientation {
         int sx;
         int sy;
         switch (orientation) {
-          case 2 -> { sx = w - 1 - x; sy = y; }
-          case 3 -> { sx = w - 1 - x; sy = h - 1 - y; }
-          case 4 -> { sx = x; sy = h - 1 - y; }
-          case 5 -> { sx = y; sy = x; }
-          case 6 -> { sx = y; sy = h - 1 - x; }
-          case 7 -> { sx = w - 1 - y; sy = h - 1 - x; }
-          default -> { sx = w - 1 - y; sy = x; } // 8
+          case 2 -> {
+            sx = w - 1 - x;
+            sy = y;
+          }
+          case 3 -> {
+            sx = w - 1 - x;
+            sy = h - 1 - y;
+          }
+          case 4 -> {
+            sx = x;
+            sy = h - 1 - y;
+          }
+          case 5 -> {
+            sx = y;
+            sy = x;
+          }
+          case 6 -> {
+            sx = y;
+            sy = h - 1 - x;
+          }
+          case 7 -> {
+            sx = w - 1 - y;
+            sy = h - 1 - x;
+          }
+          default -> {
+            sx = w - 1 - y;
+            sy = x;
+          } // 8
         }
         dst[y * ow + x] = src[sy * w + sx];
       }

@@ -8,14 +8,15 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * What an image's first bytes say: its type and size, read from the header alone so that a huge
- * or hostile image can be refused before any pixel is decoded.
+ * What an image's first bytes say: its type and size, read from the header alone so that a huge or
+ * hostile image can be refused before any pixel is decoded.
  */
 public record ImageInfo(ImageType type, int width, int height) {
   public ImageInfo {
     Objects.requireNonNull(type, "type");
     if (width <= 0 || height <= 0) {
-      throw new IllegalArgumentException("width and height must be positive: " + width + "x" + height);
+      throw new IllegalArgumentException(
+          "width and height must be positive: " + width + "x" + height);
     }
   }
 
@@ -24,8 +25,8 @@ public record ImageInfo(ImageType type, int width, int height) {
   }
 
   /**
-   * Sniffs PNG, JPEG or WebP from the magic bytes and reads the size from the header. Empty for
-   * any other type and for truncated or corrupt headers; never throws.
+   * Sniffs PNG, JPEG or WebP from the magic bytes and reads the size from the header. Empty for any
+   * other type and for truncated or corrupt headers; never throws.
    */
   public static Optional<ImageInfo> probe(byte[] bytes) {
     if (bytes == null) {
@@ -49,8 +50,8 @@ public record ImageInfo(ImageType type, int width, int height) {
   }
 
   /**
-   * Says what bytes start with, for messages: {@code starts with "GIF89a"} when the first bytes
-   * are printable ASCII, else the first 8 bytes in hex; {@code is empty} for no bytes.
+   * Says what bytes start with, for messages: {@code starts with "GIF89a"} when the first bytes are
+   * printable ASCII, else the first 8 bytes in hex; {@code is empty} for no bytes.
    */
   public static String describeMagic(byte[] bytes) {
     if (bytes == null || bytes.length == 0) {
@@ -87,8 +88,8 @@ public record ImageInfo(ImageType type, int width, int height) {
   }
 
   /**
-   * Names a few common types that are not ours ("a GIF", "a HEIC/HEIF image"), so a refusal can
-   * say what was sent; empty when the bytes are not recognised.
+   * Names a few common types that are not ours ("a GIF", "a HEIC/HEIF image"), so a refusal can say
+   * what was sent; empty when the bytes are not recognised.
    */
   static Optional<String> knownKind(byte[] bytes) {
     if (bytes == null) {
@@ -106,16 +107,20 @@ public record ImageInfo(ImageType type, int width, int height) {
     }
     if (h.matches(4, ascii("ftyp")) && h.has(8, 4)) {
       String brand = new String(bytes, 8, 4, US_ASCII);
-      return Optional.of(switch (brand) {
-        case "avif", "avis" -> "an AVIF image";
-        case "heic", "heix", "hevc", "hevx", "heim", "heis", "mif1", "msf1" -> "a HEIC/HEIF image";
-        default -> "a video or other ISO media file";
-      });
+      return Optional.of(
+          switch (brand) {
+            case "avif", "avis" -> "an AVIF image";
+            case "heic", "heix", "hevc", "hevx", "heim", "heis", "mif1", "msf1" ->
+                "a HEIC/HEIF image";
+            default -> "a video or other ISO media file";
+          });
     }
     if (h.startsWith(ascii("%PDF"))) {
       return Optional.of("a PDF");
     }
-    if (h.has(0, 1) && (bytes[0] == '<' || h.startsWith(new byte[] {(byte) 0xef, (byte) 0xbb, (byte) 0xbf, '<'}))) {
+    if (h.has(0, 1)
+        && (bytes[0] == '<'
+            || h.startsWith(new byte[] {(byte) 0xef, (byte) 0xbb, (byte) 0xbf, '<'}))) {
       return Optional.of("markup (a web page or an SVG)");
     }
     return Optional.empty();
@@ -168,7 +173,9 @@ public record ImageInfo(ImageType type, int width, int height) {
         return Optional.empty();
       }
       if (isStartOfFrame(marker)) {
-        return h.has(pos, 7) ? of(ImageType.JPEG, h.u16be(pos + 5), h.u16be(pos + 3)) : Optional.empty();
+        return h.has(pos, 7)
+            ? of(ImageType.JPEG, h.u16be(pos + 5), h.u16be(pos + 3))
+            : Optional.empty();
       }
       pos += length;
     }
@@ -184,8 +191,11 @@ public record ImageInfo(ImageType type, int width, int height) {
     int data = 20;
     if (h.matches(12, VP8)) {
       // frame tag (3 bytes, bit 0 clear on a key frame), start code 9d 01 2a, then 14-bit sizes
-      if (!h.has(data, 10) || (h.u8(data) & 1) != 0
-          || h.u8(data + 3) != 0x9d || h.u8(data + 4) != 0x01 || h.u8(data + 5) != 0x2a) {
+      if (!h.has(data, 10)
+          || (h.u8(data) & 1) != 0
+          || h.u8(data + 3) != 0x9d
+          || h.u8(data + 4) != 0x01
+          || h.u8(data + 5) != 0x2a) {
         return Optional.empty();
       }
       return of(ImageType.WEBP, h.u16le(data + 6) & 0x3fff, h.u16le(data + 8) & 0x3fff);

@@ -9,11 +9,16 @@ import javax.imageio.ImageWriteParam;
 import javax.imageio.ImageWriter;
 import javax.imageio.stream.MemoryCacheImageOutputStream;
 
-/** JPEG encoding at a chosen quality, for the previews chat platforms get when an original is too big. */
+/**
+ * JPEG encoding at a chosen quality, for the previews chat platforms get when an original is too
+ * big.
+ */
 public final class Jpeg {
   private Jpeg() {}
 
-  /** @param quality 0..1 (0.85 is a good preview) */
+  /**
+   * @param quality 0..1 (0.85 is a good preview)
+   */
   public static byte[] encode(BufferedImage image, float quality) throws IOException {
     ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
     ByteArrayOutputStream out = new ByteArrayOutputStream();

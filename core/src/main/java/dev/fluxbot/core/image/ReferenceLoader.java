@@ -34,8 +34,14 @@ public final class ReferenceLoader {
    * @param maxRedirects how many redirects one download may follow
    * @param callTimeout the whole download, over all redirects
    */
-  public record Limits(long maxBytes, long maxSourcePixels, long maxOutputPixels, int maxRedirects,
-      Duration connectTimeout, Duration readTimeout, Duration callTimeout) {
+  public record Limits(
+      long maxBytes,
+      long maxSourcePixels,
+      long maxOutputPixels,
+      int maxRedirects,
+      Duration connectTimeout,
+      Duration readTimeout,
+      Duration callTimeout) {
     private static final long MAX_ARRAY = Integer.MAX_VALUE - 16;
 
     public Limits {
@@ -43,8 +49,11 @@ public final class ReferenceLoader {
         throw new IllegalArgumentException("maxBytes must be 1.." + MAX_ARRAY + ": " + maxBytes);
       }
       if (maxOutputPixels <= 0 || maxSourcePixels < maxOutputPixels) {
-        throw new IllegalArgumentException("need 0 < maxOutputPixels <= maxSourcePixels: "
-            + maxOutputPixels + ", " + maxSourcePixels);
+        throw new IllegalArgumentException(
+            "need 0 < maxOutputPixels <= maxSourcePixels: "
+                + maxOutputPixels
+                + ", "
+                + maxSourcePixels);
       }
       if (maxRedirects < 0) {
         throw new IllegalArgumentException("maxRedirects must not be negative: " + maxRedirects);
@@ -56,8 +65,14 @@ public final class ReferenceLoader {
 
     /** 20 MB, 64 MP in, 4 MP out, 5 redirects, 10 s to connect, 20 s per read, 60 s in all. */
     public static Limits defaults() {
-      return new Limits(20L * 1024 * 1024, 64L * 1024 * 1024, 4L * 1024 * 1024, 5,
-          Duration.ofSeconds(10), Duration.ofSeconds(20), Duration.ofSeconds(60));
+      return new Limits(
+          20L * 1024 * 1024,
+          64L * 1024 * 1024,
+          4L * 1024 * 1024,
+          5,
+          Duration.ofSeconds(10),
+          Duration.ofSeconds(20),
+          Duration.ofSeconds(60));
     }
 
     private static void requirePositive(Duration d, String name) {
@@ -72,7 +87,10 @@ public final class ReferenceLoader {
   private final Downloader downloader;
   private final Downscaler downscaler;
 
-  /** Fetches from public addresses only; see {@link #ReferenceLoader(OkHttpClient, Limits, AddressPolicy)}. */
+  /**
+   * Fetches from public addresses only; see {@link #ReferenceLoader(OkHttpClient, Limits,
+   * AddressPolicy)}.
+   */
   public ReferenceLoader(OkHttpClient http, Limits limits) {
     this(http, limits, AddressPolicy.publicOnly());
   }
@@ -84,15 +102,17 @@ public final class ReferenceLoader {
   public ReferenceLoader(OkHttpClient http, Limits limits, AddressPolicy addresses) {
     this.limits = Objects.requireNonNull(limits, "limits");
     Objects.requireNonNull(addresses, "addresses");
-    OkHttpClient client = Objects.requireNonNull(http, "http").newBuilder()
-        .dns(addresses.dns(http.dns()))
-        .addNetworkInterceptor(addresses.interceptor())
-        .followRedirects(false)
-        .followSslRedirects(false)
-        .connectTimeout(limits.connectTimeout())
-        .readTimeout(limits.readTimeout())
-        .callTimeout(limits.callTimeout())
-        .build();
+    OkHttpClient client =
+        Objects.requireNonNull(http, "http")
+            .newBuilder()
+            .dns(addresses.dns(http.dns()))
+            .addNetworkInterceptor(addresses.interceptor())
+            .followRedirects(false)
+            .followSslRedirects(false)
+            .connectTimeout(limits.connectTimeout())
+            .readTimeout(limits.readTimeout())
+            .callTimeout(limits.callTimeout())
+            .build();
     this.downloader = new Downloader(client, limits, addresses);
     this.downscaler = new Downscaler(limits.maxSourcePixels(), limits.maxOutputPixels());
   }
@@ -105,10 +125,11 @@ public final class ReferenceLoader {
    */
   public ReferenceImage fetch(ImageSource source) {
     Objects.requireNonNull(source, "source");
-    byte[] bytes = switch (source) {
-      case ImageSource.Remote remote -> downloader.download(remote);
-      case ImageSource.Inline inline -> inline(inline);
-    };
+    byte[] bytes =
+        switch (source) {
+          case ImageSource.Remote remote -> downloader.download(remote);
+          case ImageSource.Inline inline -> inline(inline);
+        };
     return prepare(source.label(), bytes);
   }
 
@@ -131,7 +152,8 @@ public final class ReferenceLoader {
         }
         return List.copyOf(images);
       } finally {
-        futures.forEach(f -> f.cancel(true)); // no-op for finished ones; stops the rest after a failure
+        futures.forEach(
+            f -> f.cancel(true)); // no-op for finished ones; stops the rest after a failure
       }
     }
   }
@@ -146,7 +168,10 @@ public final class ReferenceLoader {
       if (e.getCause() instanceof UserError error) {
         throw error;
       }
-      log.warn("reference {} failed unexpectedly: {}", source.label(), e.getCause().getClass().getName());
+      log.warn(
+          "reference {} failed unexpectedly: {}",
+          source.label(),
+          e.getCause().getClass().getName());
       throw Refusals.unexpected(source.label(), e.getCause());
     }
   }
@@ -163,9 +188,13 @@ public final class ReferenceLoader {
     if (bytes.length == 0) {
       throw Refusals.empty(label);
     }
-    ImageInfo info = ImageInfo.probe(bytes).orElseThrow(() -> ImageInfo.claimedType(bytes)
-        .map(type -> Refusals.unreadableHeader(label, type))
-        .orElseGet(() -> Refusals.notAnImage(label, bytes)));
+    ImageInfo info =
+        ImageInfo.probe(bytes)
+            .orElseThrow(
+                () ->
+                    ImageInfo.claimedType(bytes)
+                        .map(type -> Refusals.unreadableHeader(label, type))
+                        .orElseGet(() -> Refusals.notAnImage(label, bytes)));
     if (info.pixels() > limits.maxSourcePixels()) {
       throw Refusals.tooManyPixels(label, info.width(), info.height(), limits.maxSourcePixels());
     }
@@ -174,8 +203,15 @@ public final class ReferenceLoader {
       return ReferenceImage.of(label, info.type(), info.width(), info.height(), bytes);
     }
     Downscaler.Encoded out = downscaler.downscale(label, bytes, info);
-    log.debug("{}: downscaled {} {}x{} to {} {}x{}", label, info.type(), info.width(), info.height(),
-        out.type(), out.width(), out.height());
+    log.debug(
+        "{}: downscaled {} {}x{} to {} {}x{}",
+        label,
+        info.type(),
+        info.width(),
+        info.height(),
+        out.type(),
+        out.width(),
+        out.height());
     return ReferenceImage.of(label, out.type(), out.width(), out.height(), out.bytes());
   }
 }

@@ -17,8 +17,25 @@ import java.util.function.LongFunction;
  * hold bot tokens), so nothing here accepts one.
  */
 final class Refusals {
-  private static final Set<String> KNOWN_SCHEMES = Set.of("file", "ftp", "ftps", "sftp", "data",
-      "blob", "javascript", "mailto", "jar", "gopher", "ws", "wss", "ssh", "smb", "content", "tg", "about");
+  private static final Set<String> KNOWN_SCHEMES =
+      Set.of(
+          "file",
+          "ftp",
+          "ftps",
+          "sftp",
+          "data",
+          "blob",
+          "javascript",
+          "mailto",
+          "jar",
+          "gopher",
+          "ws",
+          "wss",
+          "ssh",
+          "smb",
+          "content",
+          "tg",
+          "about");
   private static final String RETRY = "try again or attach the image directly";
   private static final String CHECK_LINK = "check the link or attach the image directly";
 
@@ -34,23 +51,35 @@ final class Refusals {
   }
 
   static UserError badHeader(String label) {
-    return invalid(label, "the download could not be started because a request header is not valid; "
-        + "report this to the bot's admin");
+    return invalid(
+        label,
+        "the download could not be started because a request header is not valid; "
+            + "report this to the bot's admin");
   }
 
   static UserError redirectNotHttp(String label, String scheme) {
     String to = scheme == null ? "an invalid URL" : "a " + safeScheme(scheme) + " URL";
-    return invalid(label, "the link redirected to " + to + ", and only http(s) URLs can be used as references; "
-        + "attach the image directly");
+    return invalid(
+        label,
+        "the link redirected to "
+            + to
+            + ", and only http(s) URLs can be used as references; "
+            + "attach the image directly");
   }
 
   static UserError redirectWithoutTarget(String label, int status) {
-    return invalid(label, "the link answered HTTP " + status + " without a valid redirect target; " + CHECK_LINK);
+    return invalid(
+        label,
+        "the link answered HTTP " + status + " without a valid redirect target; " + CHECK_LINK);
   }
 
   static UserError tooManyRedirects(String label, int max) {
-    return invalid(label, "the link redirected more than " + max + (max == 1 ? " time" : " times")
-        + "; attach the image directly");
+    return invalid(
+        label,
+        "the link redirected more than "
+            + max
+            + (max == 1 ? " time" : " times")
+            + "; attach the image directly");
   }
 
   static UserError httpStatus(String label, int status) {
@@ -63,9 +92,13 @@ final class Refusals {
 
   /** The address itself is logged, not shown: it is part of the link. */
   static UserError refusedAddress(String label, String kind) {
-    return invalid(label, "the link leads to " + kind + ", and references are fetched from public "
-        + "addresses only (an admin can permit a host or network with references.permitted_hosts); attach the image "
-        + "directly");
+    return invalid(
+        label,
+        "the link leads to "
+            + kind
+            + ", and references are fetched from public "
+            + "addresses only (an admin can permit a host or network with references.permitted_hosts); attach the image "
+            + "directly");
   }
 
   static UserError network(String label, String what) {
@@ -77,18 +110,27 @@ final class Refusals {
   }
 
   static UserError unexpected(String label, Throwable t) {
-    String name = t.getClass().getSimpleName().isEmpty() ? t.getClass().getName() : t.getClass().getSimpleName();
-    return invalid(label, "the image could not be loaded (internal error: " + name
-        + "); " + RETRY);
+    String name =
+        t.getClass().getSimpleName().isEmpty()
+            ? t.getClass().getName()
+            : t.getClass().getSimpleName();
+    return invalid(label, "the image could not be loaded (internal error: " + name + "); " + RETRY);
   }
 
   static UserError fileTooLarge(String label, long size, long max) {
-    return tooLarge(label, "the file is " + moreThan(bytes(size), size, max, Refusals::bytes) + ", over the " + bytes(max)
-        + " limit for references; send a smaller image");
+    return tooLarge(
+        label,
+        "the file is "
+            + moreThan(bytes(size), size, max, Refusals::bytes)
+            + ", over the "
+            + bytes(max)
+            + " limit for references; send a smaller image");
   }
 
   static UserError downloadTooLarge(String label, long max) {
-    return tooLarge(label, "the download is over the " + bytes(max) + " limit for references; send a smaller image");
+    return tooLarge(
+        label,
+        "the download is over the " + bytes(max) + " limit for references; send a smaller image");
   }
 
   static UserError empty(String label) {
@@ -97,24 +139,41 @@ final class Refusals {
 
   static UserError notAnImage(String label, byte[] bytes) {
     String kind = ImageInfo.knownKind(bytes).map(k -> " (" + k + ")").orElse("");
-    return invalid(label, "the file is not a PNG, JPEG or WebP image: it " + ImageInfo.describeMagic(bytes) + kind
-        + "; convert it to PNG or JPEG and send it again");
+    return invalid(
+        label,
+        "the file is not a PNG, JPEG or WebP image: it "
+            + ImageInfo.describeMagic(bytes)
+            + kind
+            + "; convert it to PNG or JPEG and send it again");
   }
 
   static UserError unreadableHeader(String label, ImageType type) {
-    return invalid(label, "the " + typeName(type) + " header could not be read (the file is cut off or damaged); "
-        + "re-save or re-upload it");
+    return invalid(
+        label,
+        "the "
+            + typeName(type)
+            + " header could not be read (the file is cut off or damaged); "
+            + "re-save or re-upload it");
   }
 
   static UserError tooManyPixels(String label, int width, int height, long maxPixels) {
     long pixels = (long) width * height;
-    return tooLarge(label, width + "×" + height + " is " + moreThan(megapixels(pixels), pixels, maxPixels, Refusals::megapixels)
-        + ", over the "
-        + megapixels(maxPixels) + " limit for references; send a smaller image");
+    return tooLarge(
+        label,
+        width
+            + "×"
+            + height
+            + " is "
+            + moreThan(megapixels(pixels), pixels, maxPixels, Refusals::megapixels)
+            + ", over the "
+            + megapixels(maxPixels)
+            + " limit for references; send a smaller image");
   }
 
   static UserError undecodable(String label, ImageType type, String why) {
-    return invalid(label, "the " + typeName(type) + " could not be decoded (" + why + "); re-save or re-upload it");
+    return invalid(
+        label,
+        "the " + typeName(type) + " could not be decoded (" + why + "); re-save or re-upload it");
   }
 
   /** A value over a limit must not read as equal to it ("20 MB, over the 20 MB limit"). */

@@ -19,8 +19,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class DiskImageStoreTest {
   private static final byte[] FOX = "a fox, as a PNG would be".getBytes(UTF_8);
 
-  @TempDir
-  Path root;
+  @TempDir Path root;
 
   private Path images() {
     return root.resolve("data/images");
@@ -37,8 +36,10 @@ class DiskImageStoreTest {
     ImageStore store = new DiskImageStore(images());
     String hash = store.put(FOX);
     assertThat(hash).isEqualTo(Hashes.sha256Hex(FOX)).matches("[0-9a-f]{64}");
-    assertThat(filesUnder(images())).containsExactly(Path.of(hash.substring(0, 2), hash.substring(2)));
-    assertThat(images().resolve(hash.substring(0, 2)).resolve(hash.substring(2))).hasBinaryContent(FOX);
+    assertThat(filesUnder(images()))
+        .containsExactly(Path.of(hash.substring(0, 2), hash.substring(2)));
+    assertThat(images().resolve(hash.substring(0, 2)).resolve(hash.substring(2)))
+        .hasBinaryContent(FOX);
     assertThat(store.contains(hash)).isTrue();
     assertThat(store.get(hash)).hasValueSatisfying(bytes -> assertThat(bytes).isEqualTo(FOX));
   }
@@ -48,8 +49,10 @@ class DiskImageStoreTest {
     org.junit.jupiter.api.Assumptions.assumeTrue(
         java.nio.file.FileSystems.getDefault().supportedFileAttributeViews().contains("posix"));
     String hash = new DiskImageStore(images()).put(FOX);
-    assertThat(java.nio.file.attribute.PosixFilePermissions.toString(
-        Files.getPosixFilePermissions(images().resolve(hash.substring(0, 2)).resolve(hash.substring(2)))))
+    assertThat(
+            java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(
+                    images().resolve(hash.substring(0, 2)).resolve(hash.substring(2)))))
         .isEqualTo("rw-------");
   }
 
@@ -98,18 +101,25 @@ class DiskImageStoreTest {
   @Test
   void aWriteThatFailsBeforeTheMoveLeavesNothingUnderTheFinalName() throws IOException {
     List<Path> seen = new java.util.ArrayList<>();
-    DiskImageStore store = new DiskImageStore(images(), temp -> {
-      seen.add(temp);
-      assertThat(temp).hasBinaryContent(FOX); // the whole image is written before it gets its name
-      throw new IOException("disk pulled");
-    });
+    DiskImageStore store =
+        new DiskImageStore(
+            images(),
+            temp -> {
+              seen.add(temp);
+              assertThat(temp)
+                  .hasBinaryContent(FOX); // the whole image is written before it gets its name
+              throw new IOException("disk pulled");
+            });
     UncheckedIOException e = catchThrowableOfType(UncheckedIOException.class, () -> store.put(FOX));
     assertThat(e).hasMessageContaining("disk pulled");
     String hash = Hashes.sha256Hex(FOX);
-    assertThat(seen).singleElement().satisfies(temp -> {
-      assertThat(temp.getParent()).isEqualTo(images().resolve(hash.substring(0, 2)));
-      assertThat(temp.getFileName().toString()).startsWith(DiskImageStore.TEMP_PREFIX);
-    });
+    assertThat(seen)
+        .singleElement()
+        .satisfies(
+            temp -> {
+              assertThat(temp.getParent()).isEqualTo(images().resolve(hash.substring(0, 2)));
+              assertThat(temp.getFileName().toString()).startsWith(DiskImageStore.TEMP_PREFIX);
+            });
     assertThat(store.contains(hash)).isFalse();
     assertThat(filesUnder(images())).isEmpty();
   }
@@ -126,17 +136,26 @@ class DiskImageStoreTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"../../etc/passwd", "", "abc",
-      "EE0F4F6D7E3A2B2D67F1EF08F5FF9AB09C2D0D9E5E1C1D1B1D44BD7CB4A8D6FF",
-      "../../../../../../../../../../../../../../../../../../../etc/pwd",
-      "ee0f4f6d7e3a2b2d67f1ef08f5ff9ab09c2d0d9e5e1c1d1b1d44bd7cb4a8d6fg",
-      "ee0f4f6d7e3a2b2d67f1ef08f5ff9ab09c2d0d9e5e1c1d1b1d44bd7cb4a8d6ff0"})
+  @ValueSource(
+      strings = {
+        "../../etc/passwd",
+        "",
+        "abc",
+        "EE0F4F6D7E3A2B2D67F1EF08F5FF9AB09C2D0D9E5E1C1D1B1D44BD7CB4A8D6FF",
+        "../../../../../../../../../../../../../../../../../../../etc/pwd",
+        "ee0f4f6d7e3a2b2d67f1ef08f5ff9ab09c2d0d9e5e1c1d1b1d44bd7cb4a8d6fg",
+        "ee0f4f6d7e3a2b2d67f1ef08f5ff9ab09c2d0d9e5e1c1d1b1d44bd7cb4a8d6ff0"
+      })
   void aStringThatIsNotAHashIsRefusedBeforeAnyFileIsTouched(String bad) throws IOException {
     Path secret = Files.writeString(root.resolve("secret"), "keep");
     ImageStore store = new DiskImageStore(images());
-    for (Runnable call : List.<Runnable>of(() -> store.get(bad), () -> store.contains(bad), () -> store.delete(bad))) {
+    for (Runnable call :
+        List.<Runnable>of(
+            () -> store.get(bad), () -> store.contains(bad), () -> store.delete(bad))) {
       IllegalArgumentException e = catchThrowableOfType(IllegalArgumentException.class, call::run);
-      assertThat(e).hasMessage("image hash must be 64 lowercase hex digits (a SHA-256); got \"" + bad + "\"");
+      assertThat(e)
+          .hasMessage(
+              "image hash must be 64 lowercase hex digits (a SHA-256); got \"" + bad + "\"");
     }
     assertThat(secret).hasContent("keep");
     assertThat(images()).doesNotExist();
@@ -151,7 +170,8 @@ class DiskImageStoreTest {
   @Test
   void aFileCutShortByAPowerLossReadsAsMissingAndIsWrittenAgainByTheNextPut() throws IOException {
     String hash = new DiskImageStore(images()).put(FOX);
-    DiskImageStore store = new DiskImageStore(images()); // the next process, after the power came back
+    DiskImageStore store =
+        new DiskImageStore(images()); // the next process, after the power came back
     Path file = store.pathOf(hash);
     Files.write(file, new byte[0]); // what a new file can be after a power cut before its sync
     assertThat(store.get(hash)).isEmpty();
@@ -186,6 +206,8 @@ class DiskImageStoreTest {
     }
     store.flush();
     assertThat(store.pending()).isZero();
-    assertThat(hashes).doesNotHaveDuplicates().allSatisfy(h -> assertThat(store.contains(h)).isTrue());
+    assertThat(hashes)
+        .doesNotHaveDuplicates()
+        .allSatisfy(h -> assertThat(store.contains(h)).isTrue());
   }
 }

@@ -19,24 +19,62 @@ class FingerprintTest {
   private static final String REF_B = "0123456789abcdef".repeat(4);
 
   private static ModelSpec model(String id, String endpoint) {
-    return new ModelSpec(id, List.of(), endpoint, 8, false, false,
+    return new ModelSpec(
+        id,
+        List.of(),
+        endpoint,
+        8,
+        false,
+        false,
         new ModelSpec.Price(BigDecimal.ONE, BigDecimal.ONE, BigDecimal.ONE),
         new ModelSpec.SizeRules(64, 16, 2048, 4L << 20),
-        new ModelSpec.Range(1, 50, 50), new ModelSpec.Range(1.5, 10, 5));
+        new ModelSpec.Range(1, 50, 50),
+        new ModelSpec.Range(1.5, 10, 5));
   }
 
   private static final ModelSpec FLEX = model("flex", "/v1/flux-2-flex");
 
-  /** The request every test varies: flex, 1024x768, seed 42, 28 steps, guidance 4.5, safety 2, PNG, one reference. */
-  private record R(ModelSpec model, String prompt, ImageSize size, Long seed, Integer steps, Double guidance,
-      int safety, ImageType format, List<String> refs) {
+  /**
+   * The request every test varies: flex, 1024x768, seed 42, 28 steps, guidance 4.5, safety 2, PNG,
+   * one reference.
+   */
+  private record R(
+      ModelSpec model,
+      String prompt,
+      ImageSize size,
+      Long seed,
+      Integer steps,
+      Double guidance,
+      int safety,
+      ImageType format,
+      List<String> refs) {
     static R base() {
-      return new R(FLEX, "a red fox in snow", new ImageSize(1024, 768), 42L, 28, 4.5, 2, ImageType.PNG, List.of(REF_A));
+      return new R(
+          FLEX,
+          "a red fox in snow",
+          new ImageSize(1024, 768),
+          42L,
+          28,
+          4.5,
+          2,
+          ImageType.PNG,
+          List.of(REF_A));
     }
 
     GenerationRequest request() {
-      return new GenerationRequest(model, prompt, size, false, seed, false, steps, guidance, safety, format,
-          refs.size(), false);
+      return new GenerationRequest(
+          model,
+          prompt,
+          size,
+          false,
+          seed,
+          false,
+          steps,
+          guidance,
+          safety,
+          format,
+          refs.size(),
+          false);
     }
 
     String fingerprint() {
@@ -80,7 +118,10 @@ class FingerprintTest {
     }
   }
 
-  /** Pinned: computed once, and again by hand from the encoding in Python. A change here empties every cache. */
+  /**
+   * Pinned: computed once, and again by hand from the encoding in Python. A change here empties
+   * every cache.
+   */
   @Test
   void aFixedRequestGivesAFixedKnownFingerprint() {
     assertThat(R.base().fingerprint())
@@ -127,15 +168,28 @@ class FingerprintTest {
   void flagsThatDoNotShapeTheImageDoNotChangeIt() {
     R base = R.base();
     GenerationRequest r = base.request();
-    GenerationRequest flagged = new GenerationRequest(r.model(), r.prompt(), r.size(), true, r.seed(), true, r.steps(),
-        r.guidance(), r.safetyTolerance(), r.format(), r.referenceCount(), true);
+    GenerationRequest flagged =
+        new GenerationRequest(
+            r.model(),
+            r.prompt(),
+            r.size(),
+            true,
+            r.seed(),
+            true,
+            r.steps(),
+            r.guidance(),
+            r.safetyTolerance(),
+            r.format(),
+            r.referenceCount(),
+            true);
     assertThat(SeedCache.fingerprint(flagged, base.refs())).isEqualTo(base.fingerprint());
   }
 
   @Test
   void aRequestWithoutItsSeedIsRefused() {
-    IllegalArgumentException e = catchThrowableOfType(IllegalArgumentException.class,
-        () -> R.base().seed(null).fingerprint());
+    IllegalArgumentException e =
+        catchThrowableOfType(
+            IllegalArgumentException.class, () -> R.base().seed(null).fingerprint());
     assertThat(e).hasMessage("fingerprint: the request needs its seed first; got seed null");
   }
 
@@ -143,19 +197,27 @@ class FingerprintTest {
   void aRequestWithoutItsSizeIsRefused() {
     R base = R.base();
     GenerationRequest sizeless = base.request().withSize(null);
-    IllegalArgumentException e = catchThrowableOfType(IllegalArgumentException.class,
-        () -> SeedCache.fingerprint(sizeless, base.refs()));
+    IllegalArgumentException e =
+        catchThrowableOfType(
+            IllegalArgumentException.class, () -> SeedCache.fingerprint(sizeless, base.refs()));
     assertThat(e).hasMessage("fingerprint: the request needs its size first; got size null");
   }
 
   @Test
   void referenceHashesMustMatchTheRequestAndBeHashes() {
     GenerationRequest oneRef = R.base().request();
-    assertThat(catchThrowableOfType(IllegalArgumentException.class,
-        () -> SeedCache.fingerprint(oneRef, List.of(REF_A, REF_B))))
+    assertThat(
+            catchThrowableOfType(
+                IllegalArgumentException.class,
+                () -> SeedCache.fingerprint(oneRef, List.of(REF_A, REF_B))))
         .hasMessage("fingerprint: need one hash per reference; the request has 1, got 2");
-    assertThat(catchThrowableOfType(IllegalArgumentException.class,
-        () -> SeedCache.fingerprint(oneRef, List.of(REF_A.toUpperCase()))))
-        .hasMessage("reference hash must be 64 lowercase hex digits (a SHA-256); got \"" + REF_A.toUpperCase() + "\"");
+    assertThat(
+            catchThrowableOfType(
+                IllegalArgumentException.class,
+                () -> SeedCache.fingerprint(oneRef, List.of(REF_A.toUpperCase()))))
+        .hasMessage(
+            "reference hash must be 64 lowercase hex digits (a SHA-256); got \""
+                + REF_A.toUpperCase()
+                + "\"");
   }
 }

@@ -31,8 +31,7 @@ class PackImageStoreTest {
   private static final byte[] FOX = "a fox, as a PNG would be".getBytes(UTF_8);
   private static final byte[] HEN = "a hen, as a JPEG would be".getBytes(UTF_8);
 
-  @TempDir
-  Path root;
+  @TempDir Path root;
 
   private final List<PackImageStore> opened = new ArrayList<>();
 
@@ -66,7 +65,10 @@ class PackImageStoreTest {
     void apply(RandomAccessFile pack) throws IOException;
   }
 
-  /** Stores {@code images} in a new store, closes it, damages its one pack, and returns the images' names. */
+  /**
+   * Stores {@code images} in a new store, closes it, damages its one pack, and returns the images'
+   * names.
+   */
   private List<String> storeThenDamage(Damage damage, byte[]... images) throws IOException {
     PackImageStore store = open();
     List<String> names = java.util.Arrays.stream(images).map(store::put).toList();
@@ -83,7 +85,8 @@ class PackImageStoreTest {
     return bytes;
   }
 
-  private static void awaitTrue(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
+  private static void awaitTrue(String what, java.util.function.BooleanSupplier condition)
+      throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {
@@ -94,25 +97,32 @@ class PackImageStoreTest {
   }
 
   @Test
-  void putReturnsTheSha256AndTheImageIsReadBackFromItsPackAlsoByTheNextProcess() throws IOException {
+  void putReturnsTheSha256AndTheImageIsReadBackFromItsPackAlsoByTheNextProcess()
+      throws IOException {
     PackImageStore store = open();
     String hash = store.put(FOX);
 
     assertThat(hash).isEqualTo(Hashes.sha256Hex(FOX));
     assertThat(store.get(hash)).hasValueSatisfying(b -> assertThat(b).isEqualTo(FOX));
     assertThat(store.contains(hash)).isTrue();
-    assertThat(packFiles()).singleElement().satisfies(p -> {
-      assertThat(p.getFileName().toString()).isEqualTo("0-0.pack");
-      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(p))).isEqualTo("rw-------");
-      assertThat(Files.size(p)).isEqualTo(PackImageStore.HEADER_BYTES + FOX.length);
-    });
+    assertThat(packFiles())
+        .singleElement()
+        .satisfies(
+            p -> {
+              assertThat(p.getFileName().toString()).isEqualTo("0-0.pack");
+              assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(p)))
+                  .isEqualTo("rw-------");
+              assertThat(Files.size(p)).isEqualTo(PackImageStore.HEADER_BYTES + FOX.length);
+            });
     store.close();
 
     PackImageStore next = open();
     assertThat(next.get(hash)).hasValueSatisfying(b -> assertThat(b).isEqualTo(FOX));
     assertThat(next.put(HEN)).isEqualTo(Hashes.sha256Hex(HEN));
-    assertThat(packFiles()).as("a store never appends to a pack an earlier one wrote")
-        .extracting(p -> p.getFileName().toString()).containsExactly("0-0.pack", "0-1.pack");
+    assertThat(packFiles())
+        .as("a store never appends to a pack an earlier one wrote")
+        .extracting(p -> p.getFileName().toString())
+        .containsExactly("0-0.pack", "0-1.pack");
   }
 
   @Test
@@ -145,7 +155,9 @@ class PackImageStoreTest {
     assertThat(next.get(hen)).hasValueSatisfying(b -> assertThat(b).isEqualTo(HEN));
     assertThat(next.put(FOX)).isEqualTo(fox);
     next.close();
-    assertThat(open().get(fox)).as("stored again after its tombstone").hasValueSatisfying(b -> assertThat(b).isEqualTo(FOX));
+    assertThat(open().get(fox))
+        .as("stored again after its tombstone")
+        .hasValueSatisfying(b -> assertThat(b).isEqualTo(FOX));
   }
 
   @Test
@@ -168,10 +180,17 @@ class PackImageStoreTest {
 
   @Test
   void aHeaderThatDoesNotCheckOutEndsThePackThere() throws IOException {
-    List<String> names = storeThenDamage(file -> {
-      file.seek(PackImageStore.HEADER_BYTES + FOX.length + 30); // inside the hen's header: its hash
-      file.write(0x5a);
-    }, FOX, HEN);
+    List<String> names =
+        storeThenDamage(
+            file -> {
+              file.seek(
+                  PackImageStore.HEADER_BYTES
+                      + FOX.length
+                      + 30); // inside the hen's header: its hash
+              file.write(0x5a);
+            },
+            FOX,
+            HEN);
     String fox = names.get(0);
     String hen = names.get(1);
 
@@ -181,11 +200,18 @@ class PackImageStoreTest {
   }
 
   @Test
-  void anImageWhoseBytesDoNotMatchItsNameIsDroppedOnTheFirstReadAndStaysDropped() throws IOException {
-    String fox = storeThenDamage(file -> {
-      file.seek(PackImageStore.HEADER_BYTES); // the payload: a power cut kept the header, not the bytes
-      file.write(new byte[FOX.length]);
-    }, FOX).get(0);
+  void anImageWhoseBytesDoNotMatchItsNameIsDroppedOnTheFirstReadAndStaysDropped()
+      throws IOException {
+    String fox =
+        storeThenDamage(
+                file -> {
+                  file.seek(
+                      PackImageStore
+                          .HEADER_BYTES); // the payload: a power cut kept the header, not the bytes
+                  file.write(new byte[FOX.length]);
+                },
+                FOX)
+            .get(0);
 
     PackImageStore next = open();
     assertThat(next.contains(fox)).as("not read yet").isTrue();
@@ -220,8 +246,12 @@ class PackImageStoreTest {
     String fox = a.put(FOX);
     String hen = b.put(HEN);
 
-    assertThat(packFiles()).extracting(p -> p.getFileName().toString()).containsExactly("0-0.pack", "1-0.pack");
-    assertThat(b.get(fox)).as("a miss rescans").hasValueSatisfying(x -> assertThat(x).isEqualTo(FOX));
+    assertThat(packFiles())
+        .extracting(p -> p.getFileName().toString())
+        .containsExactly("0-0.pack", "1-0.pack");
+    assertThat(b.get(fox))
+        .as("a miss rescans")
+        .hasValueSatisfying(x -> assertThat(x).isEqualTo(FOX));
     assertThat(a.contains(hen)).isTrue();
 
     assertThat(a.delete(hen)).as("a deletes what b wrote").isTrue();
@@ -275,14 +305,18 @@ class PackImageStoreTest {
         assertThat(store.get(h)).as("image %d", i).isEmpty();
       } else {
         byte[] expected = image(i, size);
-        assertThat(store.get(h)).as("image %d", i).hasValueSatisfying(b -> assertThat(b).isEqualTo(expected));
+        assertThat(store.get(h))
+            .as("image %d", i)
+            .hasValueSatisfying(b -> assertThat(b).isEqualTo(expected));
       }
     }
     store.close();
     PackImageStore next = open(4 * (PackImageStore.HEADER_BYTES + size));
     for (int i = 0; i < 10; i++) {
       String h = hashes.get(i);
-      assertThat(next.get(h).isPresent()).as("image %d after a restart", i).isEqualTo(!deleted.contains(h));
+      assertThat(next.get(h).isPresent())
+          .as("image %d after a restart", i)
+          .isEqualTo(!deleted.contains(h));
     }
   }
 
@@ -308,35 +342,41 @@ class PackImageStoreTest {
     assertThat(b.get(hashes.get(1))).isEmpty();
     for (int i = 2; i < 10; i++) {
       byte[] expected = image(i, size);
-      assertThat(b.get(hashes.get(i))).as("image %d", i).hasValueSatisfying(x -> assertThat(x).isEqualTo(expected));
+      assertThat(b.get(hashes.get(i)))
+          .as("image %d", i)
+          .hasValueSatisfying(x -> assertThat(x).isEqualTo(expected));
     }
   }
 
   @Test
   void concurrentPutsGetsAndDeletesLeaveExactlyTheImagesNotDeleted() throws Exception {
     int size = 700;
-    PackImageStore store = open(8 * (PackImageStore.HEADER_BYTES + size)); // many packs, many compactions
+    PackImageStore store =
+        open(8 * (PackImageStore.HEADER_BYTES + size)); // many packs, many compactions
     Set<String> kept = ConcurrentHashMap.newKeySet();
     Set<String> deleted = ConcurrentHashMap.newKeySet();
     try (ExecutorService pool = Executors.newFixedThreadPool(6)) {
       List<Future<?>> work = new ArrayList<>();
       for (int t = 0; t < 6; t++) {
         int thread = t;
-        work.add(pool.submit(() -> {
-          for (int i = 0; i < 150; i++) {
-            int n = thread * 1000 + i;
-            byte[] bytes = image(n, size);
-            String h = store.put(bytes);
-            assertThat(store.get(h)).hasValueSatisfying(b -> assertThat(b).isEqualTo(bytes));
-            if (i % 3 != 0) {
-              assertThat(store.delete(h)).isTrue();
-              deleted.add(h);
-            } else {
-              kept.add(h);
-            }
-          }
-          return null;
-        }));
+        work.add(
+            pool.submit(
+                () -> {
+                  for (int i = 0; i < 150; i++) {
+                    int n = thread * 1000 + i;
+                    byte[] bytes = image(n, size);
+                    String h = store.put(bytes);
+                    assertThat(store.get(h))
+                        .hasValueSatisfying(b -> assertThat(b).isEqualTo(bytes));
+                    if (i % 3 != 0) {
+                      assertThat(store.delete(h)).isTrue();
+                      deleted.add(h);
+                    } else {
+                      kept.add(h);
+                    }
+                  }
+                  return null;
+                }));
       }
       for (Future<?> f : work) {
         f.get();
@@ -391,10 +431,18 @@ class PackImageStoreTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"../../etc/passwd", "ABCDEF", "", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeg"})
+  @ValueSource(
+      strings = {
+        "../../etc/passwd",
+        "ABCDEF",
+        "",
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeg"
+      })
   void aStringThatIsNotAHashIsRefusedBeforeAnythingIsTouched(String bad) {
     ImageStore store = open();
-    assertThatThrownBy(() -> store.get(bad)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("image hash");
+    assertThatThrownBy(() -> store.get(bad))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("image hash");
     assertThatThrownBy(() -> store.delete(bad)).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> store.contains(bad)).isInstanceOf(IllegalArgumentException.class);
     assertThat(images().resolve("packs")).doesNotExist();

@@ -19,7 +19,8 @@ class ImageInfoTest {
 
   @Test
   void pngSizeComesFromIhdr() {
-    assertThat(ImageInfo.probe(TestImages.png(37, 21))).contains(new ImageInfo(ImageType.PNG, 37, 21));
+    assertThat(ImageInfo.probe(TestImages.png(37, 21)))
+        .contains(new ImageInfo(ImageType.PNG, 37, 21));
   }
 
   @Test
@@ -30,7 +31,8 @@ class ImageInfoTest {
 
   @Test
   void jpegSizeComesFromTheStartOfFrame() {
-    assertThat(ImageInfo.probe(TestImages.jpeg(300, 200))).contains(new ImageInfo(ImageType.JPEG, 300, 200));
+    assertThat(ImageInfo.probe(TestImages.jpeg(300, 200)))
+        .contains(new ImageInfo(ImageType.JPEG, 300, 200));
   }
 
   @Test
@@ -38,13 +40,34 @@ class ImageInfoTest {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     out.writeBytes(new byte[] {(byte) 0xff, (byte) 0xd8});
     // APP1 whose payload holds a fake SOF0 marker: it must be skipped by length, not scanned
-    out.writeBytes(new byte[] {(byte) 0xff, (byte) 0xe1, 0, 14, 'E', 'x', 'i', 'f', 0, 0,
-        (byte) 0xff, (byte) 0xc0, 0, 1, 0, 1});
-    out.writeBytes(new byte[] {(byte) 0xff, (byte) 0xc4, 0, 4, 0, 0}); // DHT looks like SOF4: not a frame
+    out.writeBytes(
+        new byte[] {
+          (byte) 0xff,
+          (byte) 0xe1,
+          0,
+          14,
+          'E',
+          'x',
+          'i',
+          'f',
+          0,
+          0,
+          (byte) 0xff,
+          (byte) 0xc0,
+          0,
+          1,
+          0,
+          1
+        });
+    out.writeBytes(
+        new byte[] {(byte) 0xff, (byte) 0xc4, 0, 4, 0, 0}); // DHT looks like SOF4: not a frame
     out.writeBytes(new byte[] {(byte) 0xff, (byte) 0xcc, 0, 4, 0, 0}); // DAC
-    out.writeBytes(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff}); // fill bytes before a marker
-    out.writeBytes(new byte[] {(byte) 0xc2, 0, 11, 8, 0x03, (byte) 0xe8, 0x07, (byte) 0xd0, 1, 1, 0x11, 0});
-    assertThat(ImageInfo.probe(out.toByteArray())).contains(new ImageInfo(ImageType.JPEG, 2000, 1000));
+    out.writeBytes(
+        new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff}); // fill bytes before a marker
+    out.writeBytes(
+        new byte[] {(byte) 0xc2, 0, 11, 8, 0x03, (byte) 0xe8, 0x07, (byte) 0xd0, 1, 1, 0x11, 0});
+    assertThat(ImageInfo.probe(out.toByteArray()))
+        .contains(new ImageInfo(ImageType.JPEG, 2000, 1000));
   }
 
   @Test
@@ -67,19 +90,22 @@ class ImageInfoTest {
 
   @Test
   void translucentLosslessWebpDecodesWithItsAlpha() throws Exception {
-    BufferedImage decoded = ImageIO.read(new ByteArrayInputStream(TestImages.webpSolid(5, 4, 0x80ff0000)));
+    BufferedImage decoded =
+        ImageIO.read(new ByteArrayInputStream(TestImages.webpSolid(5, 4, 0x80ff0000)));
     assertThat(decoded.getColorModel().hasAlpha()).isTrue();
     assertThat(decoded.getRGB(2, 2) >>> 24).isEqualTo(0x80);
   }
 
   @Test
   void lossyWebpSizeComesFromTheKeyFrameHeaderWithoutScaleBits() {
-    assertThat(ImageInfo.probe(TestImages.webpLossyHeader(640, 480))).contains(new ImageInfo(ImageType.WEBP, 640, 480));
+    assertThat(ImageInfo.probe(TestImages.webpLossyHeader(640, 480)))
+        .contains(new ImageInfo(ImageType.WEBP, 640, 480));
   }
 
   @Test
   void extendedWebpSizeComesFromTheCanvas() {
-    assertThat(ImageInfo.probe(TestImages.webpExtendedHeader(100000, 3))).contains(new ImageInfo(ImageType.WEBP, 100000, 3));
+    assertThat(ImageInfo.probe(TestImages.webpExtendedHeader(100000, 3)))
+        .contains(new ImageInfo(ImageType.WEBP, 100000, 3));
   }
 
   @Test
@@ -99,14 +125,21 @@ class ImageInfoTest {
 
   @Test
   void everyTruncatedHeaderIsEmptyOrRight() {
-    List<byte[]> images = List.of(TestImages.png(9, 7), TestImages.jpeg(9, 7), TestImages.webpSolid(9, 7, 0xff000000),
-        TestImages.webpLossyHeader(9, 7), TestImages.webpExtendedHeader(9, 7));
+    List<byte[]> images =
+        List.of(
+            TestImages.png(9, 7),
+            TestImages.jpeg(9, 7),
+            TestImages.webpSolid(9, 7, 0xff000000),
+            TestImages.webpLossyHeader(9, 7),
+            TestImages.webpExtendedHeader(9, 7));
     for (byte[] image : images) {
       Optional<ImageInfo> full = ImageInfo.probe(image);
       assertThat(full).isPresent();
       for (int n = 0; n < image.length; n++) {
         Optional<ImageInfo> cut = ImageInfo.probe(Arrays.copyOf(image, n));
-        assertThat(cut.isEmpty() || cut.equals(full)).as("prefix of %d bytes gave %s", n, cut).isTrue();
+        assertThat(cut.isEmpty() || cut.equals(full))
+            .as("prefix of %d bytes gave %s", n, cut)
+            .isTrue();
       }
     }
   }
@@ -114,8 +147,13 @@ class ImageInfoTest {
   @Test
   void randomAndMangledBytesNeverThrow() {
     Random random = new Random(20240611L);
-    List<byte[]> seeds = List.of(TestImages.png(5, 5), TestImages.jpeg(5, 5), TestImages.webpSolid(5, 5, 0xff000000),
-        TestImages.webpLossyHeader(5, 5), TestImages.webpExtendedHeader(5, 5));
+    List<byte[]> seeds =
+        List.of(
+            TestImages.png(5, 5),
+            TestImages.jpeg(5, 5),
+            TestImages.webpSolid(5, 5, 0xff000000),
+            TestImages.webpLossyHeader(5, 5),
+            TestImages.webpExtendedHeader(5, 5));
     for (int i = 0; i < 20_000; i++) {
       byte[] bytes;
       if (i % 2 == 0) {
@@ -129,19 +167,22 @@ class ImageInfoTest {
         }
       }
       byte[] input = bytes;
-      assertThatCode(() -> {
-        ImageInfo.probe(input).ifPresent(info -> assertThat(info.width()).isPositive());
-        ImageInfo.describeMagic(input);
-        ImageInfo.knownKind(input);
-        ExifOrientation.read(input);
-      }).doesNotThrowAnyException();
+      assertThatCode(
+              () -> {
+                ImageInfo.probe(input).ifPresent(info -> assertThat(info.width()).isPositive());
+                ImageInfo.describeMagic(input);
+                ImageInfo.knownKind(input);
+                ExifOrientation.read(input);
+              })
+          .doesNotThrowAnyException();
     }
   }
 
   @Test
   void describeMagicShowsPrintableTextOrHex() {
     assertThat(ImageInfo.describeMagic(TestImages.gif(2, 2))).isEqualTo("starts with \"GIF89a\"");
-    assertThat(ImageInfo.describeMagic("hello, world".getBytes(US_ASCII))).isEqualTo("starts with \"hello, w\"");
+    assertThat(ImageInfo.describeMagic("hello, world".getBytes(US_ASCII)))
+        .isEqualTo("starts with \"hello, w\"");
     assertThat(ImageInfo.describeMagic(new byte[] {0, 1, 2, (byte) 0xff, 4, 5, 6, 7, 8, 9}))
         .isEqualTo("starts with bytes 00 01 02 ff 04 05 06 07");
     assertThat(ImageInfo.describeMagic(new byte[] {'o', 'k'})).isEqualTo("starts with \"ok\"");
@@ -151,9 +192,11 @@ class ImageInfoTest {
   @Test
   void knownKindsAreNamed() {
     assertThat(ImageInfo.knownKind(TestImages.gif(2, 2))).contains("a GIF");
-    assertThat(ImageInfo.knownKind(new byte[] {0, 0, 0, 0x18, 'f', 't', 'y', 'p', 'h', 'e', 'i', 'c'}))
+    assertThat(
+            ImageInfo.knownKind(new byte[] {0, 0, 0, 0x18, 'f', 't', 'y', 'p', 'h', 'e', 'i', 'c'}))
         .contains("a HEIC/HEIF image");
-    assertThat(ImageInfo.knownKind("<html>".getBytes(US_ASCII))).contains("markup (a web page or an SVG)");
+    assertThat(ImageInfo.knownKind("<html>".getBytes(US_ASCII)))
+        .contains("markup (a web page or an SVG)");
     assertThat(ImageInfo.knownKind("plain".getBytes(US_ASCII))).isEmpty();
   }
 }

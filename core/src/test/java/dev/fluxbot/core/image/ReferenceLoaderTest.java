@@ -36,8 +36,10 @@ import org.junit.jupiter.api.Test;
 
 class ReferenceLoaderTest {
   private static final OkHttpClient HTTP = new OkHttpClient();
+
   /** Where a Telegram file URL keeps the bot token: no message may ever show any of this. */
   private static final String SECRET_PATH = "/file/bot123:SECRET/photos/file_7.png?sig=QUERYSECRET";
+
   private static final Map<String, String> SECRET_HEADERS =
       Map.of("Authorization", "Bearer xoxb-HEADERSECRET", "X-Extra", "extra-HEADERSECRET");
   private static final List<String> NEVER_SHOWN =
@@ -91,7 +93,8 @@ class ReferenceLoaderTest {
     assertThat(decoded.getWidth()).isEqualTo(image.width());
     assertThat(decoded.getHeight()).isEqualTo(image.height());
     assertThat(decoded.getRGB(10, image.height() / 2)).satisfies(c -> assertMostly(c, 0xff0000));
-    assertThat(decoded.getRGB(image.width() - 10, image.height() / 2)).satisfies(c -> assertMostly(c, 0x0000ff));
+    assertThat(decoded.getRGB(image.width() - 10, image.height() / 2))
+        .satisfies(c -> assertMostly(c, 0x0000ff));
     assertThat(image.sha256()).isEqualTo(sha256(image.bytes()));
   }
 
@@ -105,8 +108,10 @@ class ReferenceLoaderTest {
 
     assertThat(image.width()).isLessThan(image.height());
     BufferedImage decoded = decode(image);
-    assertThat(decoded.getRGB(image.width() / 2, 10)).satisfies(c -> assertMostly(c, 0xff0000)); // left went up
-    assertThat(decoded.getRGB(image.width() / 2, image.height() - 10)).satisfies(c -> assertMostly(c, 0x0000ff));
+    assertThat(decoded.getRGB(image.width() / 2, 10))
+        .satisfies(c -> assertMostly(c, 0xff0000)); // left went up
+    assertThat(decoded.getRGB(image.width() / 2, image.height() - 10))
+        .satisfies(c -> assertMostly(c, 0x0000ff));
   }
 
   @Test
@@ -147,7 +152,11 @@ class ReferenceLoaderTest {
 
   @Test
   void anImageCutShortInItsPixelDataIsRefusedThoughItsHeaderIsWhole() {
-    byte[][] whole = {TestImages.jpeg(600, 400), TestImages.png(600, 400), TestImages.webpSolid(600, 400, 0xff2080c0)};
+    byte[][] whole = {
+      TestImages.jpeg(600, 400),
+      TestImages.png(600, 400),
+      TestImages.webpSolid(600, 400, 0xff2080c0)
+    };
     String[] names = {"JPEG", "PNG", "WebP"};
     for (int i = 0; i < whole.length; i++) {
       byte[] cut = java.util.Arrays.copyOf(whole[i], whole[i].length * 2 / 3);
@@ -155,8 +164,12 @@ class ReferenceLoaderTest {
       String label = "upload" + i;
       UserError error = refusal(() -> loader().fetch(ImageSource.bytes(label, cut)));
       assertThat(error.code()).isEqualTo(UserError.Code.INVALID_REFERENCE);
-      assertThat(error.getMessage()).as(names[i]).contains("could not be decoded").contains("re-save or re-upload it");
-      assertThat(loader().fetch(ImageSource.bytes("whole" + i, whole[i])).bytes()).isEqualTo(whole[i]);
+      assertThat(error.getMessage())
+          .as(names[i])
+          .contains("could not be decoded")
+          .contains("re-save or re-upload it");
+      assertThat(loader().fetch(ImageSource.bytes("whole" + i, whole[i])).bytes())
+          .isEqualTo(whole[i]);
     }
   }
 
@@ -165,8 +178,10 @@ class ReferenceLoaderTest {
     server.enqueue(ok(TestImages.gif(10, 10)));
     UserError error = refusal(() -> loader().fetch(remote("image1")));
     assertThat(error.code()).isEqualTo(UserError.Code.INVALID_REFERENCE);
-    assertThat(error).hasMessage("image1: the file is not a PNG, JPEG or WebP image: it starts with \"GIF89a\" "
-        + "(a GIF); convert it to PNG or JPEG and send it again");
+    assertThat(error)
+        .hasMessage(
+            "image1: the file is not a PNG, JPEG or WebP image: it starts with \"GIF89a\" "
+                + "(a GIF); convert it to PNG or JPEG and send it again");
   }
 
   @Test
@@ -174,8 +189,10 @@ class ReferenceLoaderTest {
     server.enqueue(ok("hello, this is not a picture".getBytes(US_ASCII)));
     UserError error = refusal(() -> loader().fetch(remote("image2")));
     assertThat(error.code()).isEqualTo(UserError.Code.INVALID_REFERENCE);
-    assertThat(error).hasMessage("image2: the file is not a PNG, JPEG or WebP image: it starts with \"hello, t\"; "
-        + "convert it to PNG or JPEG and send it again");
+    assertThat(error)
+        .hasMessage(
+            "image2: the file is not a PNG, JPEG or WebP image: it starts with \"hello, t\"; "
+                + "convert it to PNG or JPEG and send it again");
   }
 
   @Test
@@ -190,7 +207,9 @@ class ReferenceLoaderTest {
     server.enqueue(ok(new byte[3000]));
     UserError error = refusal(() -> loader(limits(2048)).fetch(remote("image1")));
     assertThat(error.code()).isEqualTo(UserError.Code.IMAGE_TOO_LARGE);
-    assertThat(error).hasMessage("image1: the file is 2.9 KB, over the 2 KB limit for references; send a smaller image");
+    assertThat(error)
+        .hasMessage(
+            "image1: the file is 2.9 KB, over the 2 KB limit for references; send a smaller image");
   }
 
   @Test
@@ -200,7 +219,9 @@ class ReferenceLoaderTest {
     server.enqueue(new MockResponse.Builder().chunkedBody(new Buffer().write(noise), 512).build());
     UserError error = refusal(() -> loader(limits(2048)).fetch(remote("image1")));
     assertThat(error.code()).isEqualTo(UserError.Code.IMAGE_TOO_LARGE);
-    assertThat(error).hasMessage("image1: the download is over the 2 KB limit for references; send a smaller image");
+    assertThat(error)
+        .hasMessage(
+            "image1: the download is over the 2 KB limit for references; send a smaller image");
   }
 
   @Test
@@ -212,19 +233,25 @@ class ReferenceLoaderTest {
 
   @Test
   void declaredSizeOverTheCapIsRefusedWithoutARequest() {
-    ImageSource source = new ImageSource.Remote("image1", uri(SECRET_PATH), SECRET_HEADERS,
-        OptionalLong.of(25L * 1024 * 1024));
+    ImageSource source =
+        new ImageSource.Remote(
+            "image1", uri(SECRET_PATH), SECRET_HEADERS, OptionalLong.of(25L * 1024 * 1024));
     UserError error = refusal(() -> loader().fetch(source));
     assertThat(error.code()).isEqualTo(UserError.Code.IMAGE_TOO_LARGE);
-    assertThat(error).hasMessage("image1: the file is 25 MB, over the 20 MB limit for references; send a smaller image");
+    assertThat(error)
+        .hasMessage(
+            "image1: the file is 25 MB, over the 20 MB limit for references; send a smaller image");
     assertThat(server.getRequestCount()).isZero();
   }
 
   @Test
   void inlineBytesOverTheCapAreRefused() {
-    UserError error = refusal(() -> loader(limits(2048)).fetch(ImageSource.bytes("upload.png", new byte[3000])));
+    UserError error =
+        refusal(() -> loader(limits(2048)).fetch(ImageSource.bytes("upload.png", new byte[3000])));
     assertThat(error.code()).isEqualTo(UserError.Code.IMAGE_TOO_LARGE);
-    assertThat(error).hasMessage("upload.png: the file is 2.9 KB, over the 2 KB limit for references; send a smaller image");
+    assertThat(error)
+        .hasMessage(
+            "upload.png: the file is 2.9 KB, over the 2 KB limit for references; send a smaller image");
   }
 
   @Test
@@ -234,25 +261,39 @@ class ReferenceLoaderTest {
     server.enqueue(ok(bomb));
     UserError error = refusal(() -> loader().fetch(remote("image1")));
     assertThat(error.code()).isEqualTo(UserError.Code.IMAGE_TOO_LARGE);
-    assertThat(error).hasMessage("image1: 20000×20000 is 381.5 MP, over the 64 MP limit for references; "
-        + "send a smaller image");
+    assertThat(error)
+        .hasMessage(
+            "image1: 20000×20000 is 381.5 MP, over the 64 MP limit for references; "
+                + "send a smaller image");
   }
 
   @Test
   void pixelCapMessageMatchesTheIssueExample() {
-    UserError error = refusal(() -> loader().fetch(ImageSource.bytes("image1",
-        TestImages.pngClaiming(12000, 12000, TestImages.tinyDeflate()))));
-    assertThat(error).hasMessage("image1: 12000×12000 is 137.3 MP, over the 64 MP limit for references; "
-        + "send a smaller image");
+    UserError error =
+        refusal(
+            () ->
+                loader()
+                    .fetch(
+                        ImageSource.bytes(
+                            "image1",
+                            TestImages.pngClaiming(12000, 12000, TestImages.tinyDeflate()))));
+    assertThat(error)
+        .hasMessage(
+            "image1: 12000×12000 is 137.3 MP, over the 64 MP limit for references; "
+                + "send a smaller image");
   }
 
   @Test
   void cutOffJpegHeaderIsRefusedAsDamaged() {
     byte[] jpeg = TestImages.jpeg(40, 30);
-    UserError error = refusal(() -> loader().fetch(ImageSource.bytes("image1", java.util.Arrays.copyOf(jpeg, 40))));
+    UserError error =
+        refusal(
+            () -> loader().fetch(ImageSource.bytes("image1", java.util.Arrays.copyOf(jpeg, 40))));
     assertThat(error.code()).isEqualTo(UserError.Code.INVALID_REFERENCE);
-    assertThat(error).hasMessage("image1: the JPEG header could not be read (the file is cut off or damaged); "
-        + "re-save or re-upload it");
+    assertThat(error)
+        .hasMessage(
+            "image1: the JPEG header could not be read (the file is cut off or damaged); "
+                + "re-save or re-upload it");
   }
 
   @Test
@@ -262,61 +303,109 @@ class ReferenceLoaderTest {
     server.enqueue(ok(TestImages.pngClaiming(3000, 2000, garbage)));
     UserError error = refusal(() -> loader().fetch(remote("image1")));
     assertThat(error.code()).isEqualTo(UserError.Code.INVALID_REFERENCE);
-    assertThat(error.getMessage()).startsWith("image1: the PNG could not be decoded (")
+    assertThat(error.getMessage())
+        .startsWith("image1: the PNG could not be decoded (")
         .endsWith("); re-save or re-upload it");
   }
 
   @Test
   void fileAndFtpUrlsAreRefusedWithoutARequest() {
-    UserError file = refusal(() -> loader().fetch(ImageSource.url("image1", URI.create("file:///etc/bot123:SECRET"))));
+    UserError file =
+        refusal(
+            () ->
+                loader().fetch(ImageSource.url("image1", URI.create("file:///etc/bot123:SECRET"))));
     assertThat(file.code()).isEqualTo(UserError.Code.INVALID_REFERENCE);
-    assertThat(file).hasMessage("image1: only http(s) URLs can be used as references; got a file: URL");
-    UserError ftp = refusal(() -> loader().fetch(ImageSource.url("image2", URI.create("ftp://h/bot123:SECRET.png"))));
-    assertThat(ftp).hasMessage("image2: only http(s) URLs can be used as references; got a ftp: URL");
-    UserError relative = refusal(() -> loader().fetch(ImageSource.url("image3", URI.create("bot123/SECRET.png"))));
-    assertThat(relative).hasMessage("image3: only http(s) URLs can be used as references; got a URL without a scheme");
-    UserError tokenAsScheme = refusal(() -> loader().fetch(ImageSource.url("image4", URI.create("bot123:SECRET/f.png"))));
-    assertThat(tokenAsScheme).hasMessage("image4: only http(s) URLs can be used as references; got a non-http(s) URL");
+    assertThat(file)
+        .hasMessage("image1: only http(s) URLs can be used as references; got a file: URL");
+    UserError ftp =
+        refusal(
+            () ->
+                loader().fetch(ImageSource.url("image2", URI.create("ftp://h/bot123:SECRET.png"))));
+    assertThat(ftp)
+        .hasMessage("image2: only http(s) URLs can be used as references; got a ftp: URL");
+    UserError relative =
+        refusal(() -> loader().fetch(ImageSource.url("image3", URI.create("bot123/SECRET.png"))));
+    assertThat(relative)
+        .hasMessage(
+            "image3: only http(s) URLs can be used as references; got a URL without a scheme");
+    UserError tokenAsScheme =
+        refusal(() -> loader().fetch(ImageSource.url("image4", URI.create("bot123:SECRET/f.png"))));
+    assertThat(tokenAsScheme)
+        .hasMessage("image4: only http(s) URLs can be used as references; got a non-http(s) URL");
     assertThat(server.getRequestCount()).isZero();
   }
 
   @Test
   void notFoundIsRefusedNamingTheStatus() {
-    server.enqueue(new MockResponse.Builder().code(404).body("no such file: " + SECRET_PATH).build());
+    server.enqueue(
+        new MockResponse.Builder().code(404).body("no such file: " + SECRET_PATH).build());
     UserError error = refusal(() -> loader().fetch(remote("image1")));
     assertThat(error.code()).isEqualTo(UserError.Code.INVALID_REFERENCE);
-    assertThat(error).hasMessage("image1: the download failed with HTTP 404; check the link or attach the image directly");
+    assertThat(error)
+        .hasMessage(
+            "image1: the download failed with HTTP 404; check the link or attach the image directly");
   }
 
   @Test
   void slowBodyTimesOutAfterTheReadTimeout() {
-    Limits limits = new Limits(1 << 20, 1 << 26, 1 << 22, 5, Duration.ofSeconds(2), Duration.ofMillis(200),
-        Duration.ofSeconds(10));
-    server.enqueue(new MockResponse.Builder().body(new Buffer().write(TestImages.png(50, 50)))
-        .throttleBody(1, 1, TimeUnit.SECONDS).build());
+    Limits limits =
+        new Limits(
+            1 << 20,
+            1 << 26,
+            1 << 22,
+            5,
+            Duration.ofSeconds(2),
+            Duration.ofMillis(200),
+            Duration.ofSeconds(10));
+    server.enqueue(
+        new MockResponse.Builder()
+            .body(new Buffer().write(TestImages.png(50, 50)))
+            .throttleBody(1, 1, TimeUnit.SECONDS)
+            .build());
     UserError error = refusal(() -> loader(limits).fetch(remote("image1")));
     assertThat(error.code()).isEqualTo(UserError.Code.INVALID_REFERENCE);
-    assertThat(error).hasMessage("image1: the download timed out after 200 ms; try again or attach the image directly");
+    assertThat(error)
+        .hasMessage(
+            "image1: the download timed out after 200 ms; try again or attach the image directly");
   }
 
   @Test
   void trickleBodyTimesOutAfterTheCallTimeout() {
-    Limits limits = new Limits(1 << 20, 1 << 26, 1 << 22, 5, Duration.ofSeconds(2), Duration.ofSeconds(2),
-        Duration.ofMillis(300));
-    byte[] png = java.util.Arrays.copyOf(TestImages.png(50, 50), 4000); // 8 bytes per 50 ms: 25 s in all
-    server.enqueue(new MockResponse.Builder().body(new Buffer().write(png))
-        .throttleBody(8, 50, TimeUnit.MILLISECONDS).build());
+    Limits limits =
+        new Limits(
+            1 << 20,
+            1 << 26,
+            1 << 22,
+            5,
+            Duration.ofSeconds(2),
+            Duration.ofSeconds(2),
+            Duration.ofMillis(300));
+    byte[] png =
+        java.util.Arrays.copyOf(TestImages.png(50, 50), 4000); // 8 bytes per 50 ms: 25 s in all
+    server.enqueue(
+        new MockResponse.Builder()
+            .body(new Buffer().write(png))
+            .throttleBody(8, 50, TimeUnit.MILLISECONDS)
+            .build());
     UserError error = refusal(() -> loader(limits).fetch(remote("image1")));
-    assertThat(error).hasMessage("image1: the download timed out after 300 ms; try again or attach the image directly");
+    assertThat(error)
+        .hasMessage(
+            "image1: the download timed out after 300 ms; try again or attach the image directly");
   }
 
   @Test
   void unreachableServerIsRefusedWithoutItsAddress() throws Exception {
     URI gone = uri(SECRET_PATH);
     server.close();
-    UserError error = refusal(() -> loader().fetch(new ImageSource.Remote("image1", gone, Map.of(), OptionalLong.empty())));
-    assertThat(error).hasMessage("image1: the download failed (the server could not be reached); "
-        + "try again or attach the image directly");
+    UserError error =
+        refusal(
+            () ->
+                loader()
+                    .fetch(new ImageSource.Remote("image1", gone, Map.of(), OptionalLong.empty())));
+    assertThat(error)
+        .hasMessage(
+            "image1: the download failed (the server could not be reached); "
+                + "try again or attach the image directly");
   }
 
   // ---- redirects
@@ -341,7 +430,8 @@ class ReferenceLoaderTest {
     server.enqueue(ok(TestImages.png(8, 8)));
 
     UserError error = refusal(() -> loader().fetch(remote("image1")));
-    assertThat(error).hasMessage("image1: the link redirected more than 5 times; attach the image directly");
+    assertThat(error)
+        .hasMessage("image1: the link redirected more than 5 times; attach the image directly");
     assertThat(server.getRequestCount()).isEqualTo(6);
   }
 
@@ -364,18 +454,22 @@ class ReferenceLoaderTest {
       other.start();
       String otherHost = server.getHostName().equals("127.0.0.1") ? "localhost" : "127.0.0.1";
       server.enqueue(redirect("http://" + otherHost + ":" + other.getPort() + "/cdn/image.png"));
-      other.enqueue(redirect("http://" + server.getHostName() + ":" + server.getPort() + "/back.png"));
+      other.enqueue(
+          redirect("http://" + server.getHostName() + ":" + server.getPort() + "/back.png"));
       server.enqueue(ok(TestImages.png(8, 8)));
 
       loader().fetch(remote("image1"));
 
-      assertThat(server.takeRequest(1, TimeUnit.SECONDS).getHeaders().get("Authorization")).isNotNull();
+      assertThat(server.takeRequest(1, TimeUnit.SECONDS).getHeaders().get("Authorization"))
+          .isNotNull();
       RecordedRequest atOther = other.takeRequest(1, TimeUnit.SECONDS);
       assertThat(atOther.getTarget()).isEqualTo("/cdn/image.png");
       assertThat(atOther.getHeaders().get("Authorization")).isNull();
       assertThat(atOther.getHeaders().get("X-Extra")).isNull();
       RecordedRequest back = server.takeRequest(1, TimeUnit.SECONDS);
-      assertThat(back.getHeaders().get("Authorization")).as("once dropped, headers stay dropped").isNull();
+      assertThat(back.getHeaders().get("Authorization"))
+          .as("once dropped, headers stay dropped")
+          .isNull();
     }
   }
 
@@ -383,16 +477,19 @@ class ReferenceLoaderTest {
   void redirectToAnFtpUrlIsRefused() {
     server.enqueue(redirect("ftp://files.example/bot123:SECRET.png"));
     UserError error = refusal(() -> loader().fetch(remote("image1")));
-    assertThat(error).hasMessage("image1: the link redirected to a ftp: URL, and only http(s) URLs can be used as "
-        + "references; attach the image directly");
+    assertThat(error)
+        .hasMessage(
+            "image1: the link redirected to a ftp: URL, and only http(s) URLs can be used as "
+                + "references; attach the image directly");
     assertThat(server.getRequestCount()).isEqualTo(1);
   }
 
   @Test
   void redirectWithoutALocationIsRefused() {
     server.enqueue(new MockResponse.Builder().code(302).build());
-    assertThat(refusal(() -> loader().fetch(remote("image1")))).hasMessage(
-        "image1: the link answered HTTP 302 without a valid redirect target; check the link or attach the image directly");
+    assertThat(refusal(() -> loader().fetch(remote("image1"))))
+        .hasMessage(
+            "image1: the link answered HTTP 302 without a valid redirect target; check the link or attach the image directly");
   }
 
   // ---- many at once
@@ -401,47 +498,77 @@ class ReferenceLoaderTest {
   void fetchAllKeepsTheOrder() {
     byte[] slowPng = TestImages.png(11, 11);
     byte[] fastJpeg = TestImages.jpeg(22, 11);
-    server.setDispatcher(byPath(Map.of(
-        "/slow.png", ok(slowPng).newBuilder().headersDelay(150, TimeUnit.MILLISECONDS).build(),
-        "/fast.jpg", ok(fastJpeg))));
+    server.setDispatcher(
+        byPath(
+            Map.of(
+                "/slow.png",
+                    ok(slowPng).newBuilder().headersDelay(150, TimeUnit.MILLISECONDS).build(),
+                "/fast.jpg", ok(fastJpeg))));
 
-    List<ReferenceImage> images = loader().fetchAll(List.of(
-        ImageSource.url("image1", uri("/slow.png")),
-        ImageSource.url("image2", uri("/fast.jpg")),
-        ImageSource.bytes("image3", TestImages.png(33, 3))));
+    List<ReferenceImage> images =
+        loader()
+            .fetchAll(
+                List.of(
+                    ImageSource.url("image1", uri("/slow.png")),
+                    ImageSource.url("image2", uri("/fast.jpg")),
+                    ImageSource.bytes("image3", TestImages.png(33, 3))));
 
-    assertThat(images).extracting(ReferenceImage::label).containsExactly("image1", "image2", "image3");
+    assertThat(images)
+        .extracting(ReferenceImage::label)
+        .containsExactly("image1", "image2", "image3");
     assertThat(images).extracting(ReferenceImage::width).containsExactly(11, 22, 33);
     assertThat(images.get(0).bytes()).isEqualTo(slowPng);
   }
 
   @Test
   void fetchAllReportsTheFirstFailureInListOrder() {
-    server.setDispatcher(byPath(Map.of(
-        "/ok.png", ok(TestImages.png(4, 4)),
-        "/missing.png", new MockResponse.Builder().code(404).headersDelay(150, TimeUnit.MILLISECONDS).build(),
-        "/anim.gif", ok(TestImages.gif(4, 4)))));
+    server.setDispatcher(
+        byPath(
+            Map.of(
+                "/ok.png", ok(TestImages.png(4, 4)),
+                "/missing.png",
+                    new MockResponse.Builder()
+                        .code(404)
+                        .headersDelay(150, TimeUnit.MILLISECONDS)
+                        .build(),
+                "/anim.gif", ok(TestImages.gif(4, 4)))));
 
-    UserError error = refusal(() -> loader().fetchAll(List.of(
-        ImageSource.url("image1", uri("/ok.png")),
-        ImageSource.url("image2", uri("/missing.png")),
-        ImageSource.url("image3", uri("/anim.gif")))));
+    UserError error =
+        refusal(
+            () ->
+                loader()
+                    .fetchAll(
+                        List.of(
+                            ImageSource.url("image1", uri("/ok.png")),
+                            ImageSource.url("image2", uri("/missing.png")),
+                            ImageSource.url("image3", uri("/anim.gif")))));
 
-    assertThat(error).hasMessage("image2: the download failed with HTTP 404; check the link or attach the image directly");
+    assertThat(error)
+        .hasMessage(
+            "image2: the download failed with HTTP 404; check the link or attach the image directly");
   }
 
   @Test
   void fetchAllTurnsAnUnexpectedFailureIntoAnInvalidReference() {
-    OkHttpClient broken = HTTP.newBuilder()
-        .addInterceptor(chain -> {
-          throw new IllegalStateException("bug while fetching " + chain.request().url());
-        })
-        .build();
-    UserError error = refusal(() -> new ReferenceLoader(broken, Limits.defaults())
-        .fetchAll(List.of(ImageSource.bytes("image1", TestImages.png(2, 2)), remote("image2"))));
+    OkHttpClient broken =
+        HTTP.newBuilder()
+            .addInterceptor(
+                chain -> {
+                  throw new IllegalStateException("bug while fetching " + chain.request().url());
+                })
+            .build();
+    UserError error =
+        refusal(
+            () ->
+                new ReferenceLoader(broken, Limits.defaults())
+                    .fetchAll(
+                        List.of(
+                            ImageSource.bytes("image1", TestImages.png(2, 2)), remote("image2"))));
     assertThat(error.code()).isEqualTo(UserError.Code.INVALID_REFERENCE);
-    assertThat(error).hasMessage("image2: the image could not be loaded (internal error: IllegalStateException); "
-        + "try again or attach the image directly");
+    assertThat(error)
+        .hasMessage(
+            "image2: the image could not be loaded (internal error: IllegalStateException); "
+                + "try again or attach the image directly");
   }
 
   @Test
@@ -466,30 +593,38 @@ class ReferenceLoaderTest {
   @Test
   void limitsRefuseNonsense() {
     Duration s = Duration.ofSeconds(1);
-    assertThatThrownBy(() -> new Limits(0, 10, 10, 1, s, s, s)).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> new Limits(10, 5, 10, 1, s, s, s)).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> new Limits(10, 10, 10, -1, s, s, s)).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> new Limits(10, 10, 10, 1, s, Duration.ZERO, s)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new Limits(0, 10, 10, 1, s, s, s))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new Limits(10, 5, 10, 1, s, s, s))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new Limits(10, 10, 10, -1, s, s, s))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new Limits(10, 10, 10, 1, s, Duration.ZERO, s))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
   void targetSizeKeepsTheRatioUnderTheCap() {
     assertThat(Downscaler.targetSize(3000, 2000, 4L * 1024 * 1024)).containsExactly(2508, 1672);
     assertThat(Downscaler.targetSize(100, 100, 10_000)).containsExactly(100, 100);
-    assertThat(Downscaler.targetSize(64_000_000, 1, 4L * 1024 * 1024)).containsExactly(4 * 1024 * 1024, 1);
+    assertThat(Downscaler.targetSize(64_000_000, 1, 4L * 1024 * 1024))
+        .containsExactly(4 * 1024 * 1024, 1);
   }
 
   // ---- where a link may lead
 
   /** A client whose lookups answer from this map (as a DNS server an attacker controls could). */
   private static OkHttpClient resolving(Map<String, String> names) {
-    return HTTP.newBuilder().dns(host -> {
-      String address = names.get(host);
-      if (address == null) {
-        throw new java.net.UnknownHostException(host);
-      }
-      return List.of(java.net.InetAddress.getByName(address));
-    }).build();
+    return HTTP.newBuilder()
+        .dns(
+            host -> {
+              String address = names.get(host);
+              if (address == null) {
+                throw new java.net.UnknownHostException(host);
+              }
+              return List.of(java.net.InetAddress.getByName(address));
+            })
+        .build();
   }
 
   private ImageSource link(String label, String url) {
@@ -501,66 +636,113 @@ class ReferenceLoaderTest {
     server.enqueue(ok(TestImages.png(8, 8)));
     ReferenceLoader strict = new ReferenceLoader(HTTP, Limits.defaults());
     int port = server.getPort();
-    for (String url : List.of("http://127.0.0.1:" + port + "/a.png", "http://localhost:" + port + "/a.png",
-        "http://[::1]:" + port + "/a.png", "http://[::ffff:127.0.0.1]:" + port + "/a.png",
-        "http://[0:0:0:0:0:ffff:7f00:1]:" + port + "/a.png")) {
+    for (String url :
+        List.of(
+            "http://127.0.0.1:" + port + "/a.png",
+            "http://localhost:" + port + "/a.png",
+            "http://[::1]:" + port + "/a.png",
+            "http://[::ffff:127.0.0.1]:" + port + "/a.png",
+            "http://[0:0:0:0:0:ffff:7f00:1]:" + port + "/a.png")) {
       UserError error = refusal(() -> strict.fetch(link("image1", url)));
       assertThat(error.code()).as(url).isEqualTo(UserError.Code.INVALID_REFERENCE);
-      assertThat(error.getMessage()).as(url).isEqualTo("image1: the link leads to a loopback address, and references "
-          + "are fetched from public addresses only (an admin can permit a host or network with "
-          + "references.permitted_hosts); attach the image directly");
+      assertThat(error.getMessage())
+          .as(url)
+          .isEqualTo(
+              "image1: the link leads to a loopback address, and references "
+                  + "are fetched from public addresses only (an admin can permit a host or network with "
+                  + "references.permitted_hosts); attach the image directly");
     }
     assertThat(server.getRequestCount()).isZero();
   }
 
   @Test
   void aNameThatResolvesToAPrivateAddressIsRefusedBeforeAnyConnection() {
-    ReferenceLoader strict = new ReferenceLoader(resolving(Map.of("lan.example", "10.1.2.3",
-        "metadata.example", "169.254.169.254", "six.example", "fd00::5", "mapped.example", "::ffff:192.168.1.1")),
-        Limits.defaults());
+    ReferenceLoader strict =
+        new ReferenceLoader(
+            resolving(
+                Map.of(
+                    "lan.example",
+                    "10.1.2.3",
+                    "metadata.example",
+                    "169.254.169.254",
+                    "six.example",
+                    "fd00::5",
+                    "mapped.example",
+                    "::ffff:192.168.1.1")),
+            Limits.defaults());
     assertThat(refusal(() -> strict.fetch(link("image1", "http://lan.example/a.png"))).getMessage())
         .contains("leads to a private network address");
-    assertThat(refusal(() -> strict.fetch(link("image1", "http://metadata.example/latest/meta-data/"))).getMessage())
+    assertThat(
+            refusal(() -> strict.fetch(link("image1", "http://metadata.example/latest/meta-data/")))
+                .getMessage())
         .contains("leads to a link-local address (cloud metadata services live there)");
     assertThat(refusal(() -> strict.fetch(link("image1", "http://six.example/a.png"))).getMessage())
         .contains("leads to a private network address");
-    assertThat(refusal(() -> strict.fetch(link("image1", "http://mapped.example/a.png"))).getMessage())
+    assertThat(
+            refusal(() -> strict.fetch(link("image1", "http://mapped.example/a.png"))).getMessage())
         .contains("leads to a private network address");
   }
 
   @Test
   void aRedirectToAPrivateAddressIsRefusedWhetherByAddressOrByName() {
     int port = server.getPort();
-    AddressPolicy onlyThisHost = AddressPolicy.permitting("references.permitted_hosts", List.of("images.example"));
-    ReferenceLoader loader = new ReferenceLoader(resolving(Map.of("images.example", "127.0.0.1",
-        "internal.example", "127.0.0.1")), Limits.defaults(), onlyThisHost);
-    server.enqueue(new MockResponse.Builder().code(302).addHeader("Location", "http://127.0.0.1:" + port + "/x.png")
-        .build());
-    server.enqueue(new MockResponse.Builder().code(302).addHeader("Location", "http://internal.example:" + port
-        + "/x.png").build());
+    AddressPolicy onlyThisHost =
+        AddressPolicy.permitting("references.permitted_hosts", List.of("images.example"));
+    ReferenceLoader loader =
+        new ReferenceLoader(
+            resolving(Map.of("images.example", "127.0.0.1", "internal.example", "127.0.0.1")),
+            Limits.defaults(),
+            onlyThisHost);
+    server.enqueue(
+        new MockResponse.Builder()
+            .code(302)
+            .addHeader("Location", "http://127.0.0.1:" + port + "/x.png")
+            .build());
+    server.enqueue(
+        new MockResponse.Builder()
+            .code(302)
+            .addHeader("Location", "http://internal.example:" + port + "/x.png")
+            .build());
     server.enqueue(ok(TestImages.png(8, 8)));
-    assertThat(refusal(() -> loader.fetch(link("image1", "http://images.example:" + port + "/a.png"))).getMessage())
+    assertThat(
+            refusal(() -> loader.fetch(link("image1", "http://images.example:" + port + "/a.png")))
+                .getMessage())
         .contains("leads to a loopback address");
-    assertThat(refusal(() -> loader.fetch(link("image1", "http://images.example:" + port + "/b.png"))).getMessage())
+    assertThat(
+            refusal(() -> loader.fetch(link("image1", "http://images.example:" + port + "/b.png")))
+                .getMessage())
         .contains("leads to a loopback address");
-    assertThat(server.getRequestCount()).as("only the permitted host's two redirects were asked for").isEqualTo(2);
-    assertThat(loader.fetch(link("image1", "http://images.example:" + port + "/c.png")).width()).isEqualTo(8);
+    assertThat(server.getRequestCount())
+        .as("only the permitted host's two redirects were asked for")
+        .isEqualTo(2);
+    assertThat(loader.fetch(link("image1", "http://images.example:" + port + "/c.png")).width())
+        .isEqualTo(8);
   }
 
   @Test
   void anAdminMayPermitANetwork() {
     server.enqueue(ok(TestImages.png(8, 8)));
-    ReferenceLoader permitted = new ReferenceLoader(HTTP, Limits.defaults(),
-        AddressPolicy.permitting("references.permitted_hosts", List.of("127.0.0.0/8")));
-    assertThat(permitted.fetch(link("image1", "http://127.0.0.1:" + server.getPort() + "/a.png")).width()).isEqualTo(8);
+    ReferenceLoader permitted =
+        new ReferenceLoader(
+            HTTP,
+            Limits.defaults(),
+            AddressPolicy.permitting("references.permitted_hosts", List.of("127.0.0.0/8")));
+    assertThat(
+            permitted
+                .fetch(link("image1", "http://127.0.0.1:" + server.getPort() + "/a.png"))
+                .width())
+        .isEqualTo(8);
   }
 
   @Test
   void theAddressActuallyConnectedToIsCheckedEvenWhenALookupLetItThrough() throws Exception {
-    OkHttpClient unfiltered = HTTP.newBuilder().addNetworkInterceptor(AddressPolicy.publicOnly().interceptor()).build();
+    OkHttpClient unfiltered =
+        HTTP.newBuilder().addNetworkInterceptor(AddressPolicy.publicOnly().interceptor()).build();
     server.enqueue(ok(TestImages.png(8, 8)));
-    try (okhttp3.Response r = unfiltered.newCall(new okhttp3.Request.Builder().url(server.url("/a.png")).build())
-        .execute()) {
+    try (okhttp3.Response r =
+        unfiltered
+            .newCall(new okhttp3.Request.Builder().url(server.url("/a.png")).build())
+            .execute()) {
       org.assertj.core.api.Assertions.fail("connected to loopback: " + r.code());
     } catch (AddressPolicy.Refused e) {
       assertThat(e.kind()).isEqualTo("a loopback address");
@@ -570,12 +752,17 @@ class ReferenceLoaderTest {
 
   // ---- helpers
 
-  /** Runs a call that must be refused; checks that the message leaks nothing from the URL or headers. */
+  /**
+   * Runs a call that must be refused; checks that the message leaks nothing from the URL or
+   * headers.
+   */
   private static UserError refusal(ThrowingCallable call) {
     UserError error = catchThrowableOfType(UserError.class, call);
     assertThat(error).as("expected a UserError").isNotNull();
     for (String secret : NEVER_SHOWN) {
-      assertThat(error.getMessage()).as("message must not contain %s", secret).doesNotContain(secret);
+      assertThat(error.getMessage())
+          .as("message must not contain %s", secret)
+          .doesNotContain(secret);
       assertThat(error.toString()).doesNotContain(secret);
     }
     return error;
@@ -585,17 +772,27 @@ class ReferenceLoaderTest {
     return loader(Limits.defaults());
   }
 
-  /** The tests' server is on loopback, which a real bot refuses: these loaders permit it as an admin could. */
+  /**
+   * The tests' server is on loopback, which a real bot refuses: these loaders permit it as an admin
+   * could.
+   */
   private ReferenceLoader loader(Limits limits) {
     return new ReferenceLoader(HTTP, limits, LOOPBACK);
   }
 
-  private static final AddressPolicy LOOPBACK = AddressPolicy.permitting("test", List.of("127.0.0.0/8", "::1"));
+  private static final AddressPolicy LOOPBACK =
+      AddressPolicy.permitting("test", List.of("127.0.0.0/8", "::1"));
 
   private static Limits limits(long maxBytes) {
     Limits d = Limits.defaults();
-    return new Limits(maxBytes, d.maxSourcePixels(), d.maxOutputPixels(), d.maxRedirects(), d.connectTimeout(),
-        d.readTimeout(), d.callTimeout());
+    return new Limits(
+        maxBytes,
+        d.maxSourcePixels(),
+        d.maxOutputPixels(),
+        d.maxRedirects(),
+        d.connectTimeout(),
+        d.readTimeout(),
+        d.callTimeout());
   }
 
   private ImageSource remote(String label) {
@@ -607,8 +804,11 @@ class ReferenceLoaderTest {
   }
 
   private static MockResponse ok(byte[] body) {
-    return new MockResponse.Builder().code(200).addHeader("Content-Type", "image/png")
-        .body(new Buffer().write(body)).build();
+    return new MockResponse.Builder()
+        .code(200)
+        .addHeader("Content-Type", "image/png")
+        .body(new Buffer().write(body))
+        .build();
   }
 
   private static MockResponse redirect(String location) {
@@ -619,7 +819,8 @@ class ReferenceLoaderTest {
     return new Dispatcher() {
       @Override
       public MockResponse dispatch(RecordedRequest request) {
-        return responses.getOrDefault(request.getUrl().encodedPath(), new MockResponse.Builder().code(500).build());
+        return responses.getOrDefault(
+            request.getUrl().encodedPath(), new MockResponse.Builder().code(500).build());
       }
     };
   }

@@ -14,7 +14,9 @@ import java.util.zip.CRC32;
 import java.util.zip.Deflater;
 import javax.imageio.ImageIO;
 
-/** Real image files made in the test: ImageIO for PNG, JPEG and GIF, by hand for WebP and oddities. */
+/**
+ * Real image files made in the test: ImageIO for PNG, JPEG and GIF, by hand for WebP and oddities.
+ */
 final class TestImages {
   private TestImages() {}
 
@@ -64,7 +66,9 @@ final class TestImages {
     Bits bits = new Bits();
     bits.write(width - 1, 14).write(height - 1, 14).write(alpha == 0xff ? 0 : 1, 1).write(0, 3);
     bits.write(0, 1).write(0, 1).write(0, 1); // no transform, no colour cache, no meta prefix codes
-    int[] literals = {(argb >>> 8) & 0xff, (argb >>> 16) & 0xff, argb & 0xff, alpha}; // green, red, blue, alpha
+    int[] literals = {
+      (argb >>> 8) & 0xff, (argb >>> 16) & 0xff, argb & 0xff, alpha
+    }; // green, red, blue, alpha
     for (int value : literals) {
       bits.write(1, 1).write(0, 1).write(1, 1).write(value, 8); // simple, one symbol, 8-bit symbol
     }
@@ -72,7 +76,8 @@ final class TestImages {
     ByteArrayOutputStream data = new ByteArrayOutputStream();
     data.write(0x2f);
     data.writeBytes(bits.toBytes());
-    data.writeBytes(new byte[8]); // zero padding: TwelveMonkeys' bit reader refills 8 bytes at a time
+    data.writeBytes(
+        new byte[8]); // zero padding: TwelveMonkeys' bit reader refills 8 bytes at a time
     return riff("VP8L", data.toByteArray());
   }
 
@@ -145,7 +150,11 @@ final class TestImages {
     ByteBuffer tiff = ByteBuffer.allocate(26).order(ByteOrder.BIG_ENDIAN);
     tiff.put((byte) 'M').put((byte) 'M').putShort((short) 42).putInt(8); // header, IFD0 at 8
     tiff.putShort((short) 1); // one entry
-    tiff.putShort((short) 0x0112).putShort((short) 3).putInt(1).putShort((short) orientation).putShort((short) 0);
+    tiff.putShort((short) 0x0112)
+        .putShort((short) 3)
+        .putInt(1)
+        .putShort((short) orientation)
+        .putShort((short) 0);
     tiff.putInt(0); // no next IFD
     byte[] exif = "Exif\0\0".getBytes(US_ASCII);
     int length = 2 + exif.length + tiff.capacity();

@@ -22,8 +22,9 @@ class JobSchedulerStressTest {
   private static final Map<String, Integer> CAPS = Map.of("bfl", 24, "local", 3);
   private static final List<String> BACKENDS = List.of("bfl", "local", "other");
 
-  private final JobScheduler scheduler = new JobScheduler(command -> Thread.ofVirtual().start(command),
-      new Settings(PER_USER_CAP, CAPS, 10_000));
+  private final JobScheduler scheduler =
+      new JobScheduler(
+          command -> Thread.ofVirtual().start(command), new Settings(PER_USER_CAP, CAPS, 10_000));
   private final CountDownLatch go = new CountDownLatch(1);
   private final CountDownLatch allFinished = new CountDownLatch(JOBS);
   private final AtomicIntegerArray runningPerUser = new AtomicIntegerArray(USERS);
@@ -35,7 +36,8 @@ class JobSchedulerStressTest {
   private final Map<String, RecordingListener> listeners = new ConcurrentHashMap<>();
 
   @Test
-  void twoThousandJobsFromFiftyUsersOnVirtualThreadsNeverExceedAnyCap() throws InterruptedException {
+  void twoThousandJobsFromFiftyUsersOnVirtualThreadsNeverExceedAnyCap()
+      throws InterruptedException {
     List<Thread> submitters = new ArrayList<>();
     for (int u = 0; u < USERS; u++) {
       int user = u;
@@ -64,12 +66,17 @@ class JobSchedulerStressTest {
     }
     assertThat(scheduler.running()).isZero();
     assertThat(scheduler.queued()).isZero();
-    listeners.forEach((id, listener) -> {
-      assertThat(listener.positions()).as(id).isSortedAccordingTo((x, y) -> Integer.compare(y, x));
-      List<String> events = listener.events();
-      assertThat(events.subList(0, events.size() - 2)).as(id).allMatch(e -> e.startsWith("queued "));
-      assertThat(events).as(id).endsWith("started", "finished");
-    });
+    listeners.forEach(
+        (id, listener) -> {
+          assertThat(listener.positions())
+              .as(id)
+              .isSortedAccordingTo((x, y) -> Integer.compare(y, x));
+          List<String> events = listener.events();
+          assertThat(events.subList(0, events.size() - 2))
+              .as(id)
+              .allMatch(e -> e.startsWith("queued "));
+          assertThat(events).as(id).endsWith("started", "finished");
+        });
   }
 
   private void submitAll(int user) {
@@ -90,7 +97,9 @@ class JobSchedulerStressTest {
     maxPerUser.accumulateAndGet(user, forUser, Math::max);
     AtomicInteger onBackend = runningPerBackend.computeIfAbsent(backend, b -> new AtomicInteger());
     int forBackend = onBackend.incrementAndGet();
-    maxPerBackend.computeIfAbsent(backend, b -> new AtomicInteger()).accumulateAndGet(forBackend, Math::max);
+    maxPerBackend
+        .computeIfAbsent(backend, b -> new AtomicInteger())
+        .accumulateAndGet(forBackend, Math::max);
     int cap = CAPS.getOrDefault(backend, Integer.MAX_VALUE);
     if (forUser > PER_USER_CAP || forBackend > cap || scheduler.running(backend) > cap) {
       violations.incrementAndGet();

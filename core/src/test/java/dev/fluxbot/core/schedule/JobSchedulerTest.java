@@ -24,7 +24,8 @@ class JobSchedulerTest {
   private final List<String> startOrder = new CopyOnWriteArrayList<>();
   private final List<String> ran = new CopyOnWriteArrayList<>();
   private final Map<String, RecordingListener> listeners = new HashMap<>();
-  private JobScheduler scheduler = new JobScheduler(executor, new Settings(1, Map.of("bfl", 1), 100));
+  private JobScheduler scheduler =
+      new JobScheduler(executor, new Settings(1, Map.of("bfl", 1), 100));
 
   private Ticket submit(String id, String user, String backend) {
     return submit(id, user, backend, () -> ran.add(id));
@@ -130,9 +131,12 @@ class JobSchedulerTest {
     assertThat(startOrder).containsExactly("a1", "a2", "b1", "a3", "a4");
     assertThat(listener("a1").events()).containsExactly("started", "finished");
     assertThat(listener("a2").events()).containsExactly("queued 1", "started", "finished");
-    assertThat(listener("a3").events()).containsExactly("queued 2", "queued 1", "started", "finished");
-    assertThat(listener("a4").events()).containsExactly("queued 3", "queued 2", "queued 1", "started", "finished");
-    assertThat(listener("b1").events()).containsExactly("queued 2", "queued 1", "started", "finished");
+    assertThat(listener("a3").events())
+        .containsExactly("queued 2", "queued 1", "started", "finished");
+    assertThat(listener("a4").events())
+        .containsExactly("queued 3", "queued 2", "queued 1", "started", "finished");
+    assertThat(listener("b1").events())
+        .containsExactly("queued 2", "queued 1", "started", "finished");
     assertThat(scheduler.position("a4")).isEmpty();
   }
 
@@ -146,13 +150,14 @@ class JobSchedulerTest {
     }
     executor.runAll();
     assertThat(ran).hasSize(60);
-    listeners.forEach((id, l) -> {
-      assertThat(l.positions()).as(id).isSortedAccordingTo((x, y) -> Integer.compare(y, x));
-      assertThat(l.events()).as(id).endsWith("started", "finished");
-      if (!l.positions().isEmpty()) {
-        assertThat(l.positions()).as(id).last().isEqualTo(1);
-      }
-    });
+    listeners.forEach(
+        (id, l) -> {
+          assertThat(l.positions()).as(id).isSortedAccordingTo((x, y) -> Integer.compare(y, x));
+          assertThat(l.events()).as(id).endsWith("started", "finished");
+          if (!l.positions().isEmpty()) {
+            assertThat(l.positions()).as(id).last().isEqualTo(1);
+          }
+        });
   }
 
   @Test
@@ -202,14 +207,18 @@ class JobSchedulerTest {
     scheduler = new JobScheduler(virtualThreads(), new Settings(1, Map.of("bfl", 1), 100));
     CountDownLatch inTask = new CountDownLatch(1);
     AtomicBoolean interrupted = new AtomicBoolean();
-    submit("a1", "alice", "bfl", () -> {
-      inTask.countDown();
-      try {
-        new CountDownLatch(1).await();
-      } catch (InterruptedException e) {
-        interrupted.set(true);
-      }
-    });
+    submit(
+        "a1",
+        "alice",
+        "bfl",
+        () -> {
+          inTask.countDown();
+          try {
+            new CountDownLatch(1).await();
+          } catch (InterruptedException e) {
+            interrupted.set(true);
+          }
+        });
     submit("a2", "alice", "bfl");
     assertThat(inTask.await(10, SECONDS)).isTrue();
 
@@ -234,9 +243,13 @@ class JobSchedulerTest {
 
   @Test
   void aTaskThatThrowsStillFreesItsSlots() {
-    submit("a1", "alice", "bfl", () -> {
-      throw new IllegalStateException("backend exploded");
-    });
+    submit(
+        "a1",
+        "alice",
+        "bfl",
+        () -> {
+          throw new IllegalStateException("backend exploded");
+        });
     submit("a2", "alice", "bfl");
     executor.runNext();
     assertThat(listener("a1").events()).containsExactly("started", "finished");
@@ -248,32 +261,47 @@ class JobSchedulerTest {
 
   @Test
   void aListenerThatThrowsDoesNotStopOtherJobsHearingAnything() {
-    scheduler.submit("a1", "alice", "bfl", () -> {}, new RecordingListener(() -> {
-      throw new IllegalStateException("chat platform down");
-    }, () -> {}));
+    scheduler.submit(
+        "a1",
+        "alice",
+        "bfl",
+        () -> {},
+        new RecordingListener(
+            () -> {
+              throw new IllegalStateException("chat platform down");
+            },
+            () -> {}));
     submit("b1", "bob", "bfl");
     executor.runAll();
     assertThat(listener("b1").events()).containsExactly("queued 1", "started", "finished");
   }
 
   @Test
-  void shutdownReturnsTheNeverStartedIdsInQueueOrderAndWaitsForRunningJobs() throws InterruptedException {
+  void shutdownReturnsTheNeverStartedIdsInQueueOrderAndWaitsForRunningJobs()
+      throws InterruptedException {
     scheduler = new JobScheduler(virtualThreads(), new Settings(1, Map.of(), 100));
     CountDownLatch release = new CountDownLatch(1);
     List<String> finishedTasks = new CopyOnWriteArrayList<>();
     for (String id : List.of("a1", "a2", "a3", "b1", "b2")) {
-      submit(id, id.substring(0, 1), "local", () -> {
-        awaitUninterruptibly(release);
-        finishedTasks.add(id);
-      });
+      submit(
+          id,
+          id.substring(0, 1),
+          "local",
+          () -> {
+            awaitUninterruptibly(release);
+            finishedTasks.add(id);
+          });
     }
     assertThat(scheduler.running()).isEqualTo(2);
-    Thread.ofVirtual().start(() -> {
-      while (scheduler.queued() > 0) { // nothing can start before shutdown: a and b are at their cap
-        Thread.yield();
-      }
-      release.countDown();
-    });
+    Thread.ofVirtual()
+        .start(
+            () -> {
+              while (scheduler.queued()
+                  > 0) { // nothing can start before shutdown: a and b are at their cap
+                Thread.yield();
+              }
+              release.countDown();
+            });
 
     List<String> neverStarted = scheduler.shutdown(Duration.ofSeconds(30));
 
@@ -344,8 +372,9 @@ class JobSchedulerTest {
 
     assertThatThrownBy(() -> submit("j5", "user5", "local"))
         .isInstanceOf(IllegalStateException.class)
-        .hasMessage("The job queue is full: 3 jobs wait (maxQueued 3); job j5 was not accepted."
-            + " Try again when some have finished.");
+        .hasMessage(
+            "The job queue is full: 3 jobs wait (maxQueued 3); job j5 was not accepted."
+                + " Try again when some have finished.");
     executor.runNext();
     assertThat(submit("j5", "user5", "local").initialPosition()).isZero();
   }
@@ -355,7 +384,9 @@ class JobSchedulerTest {
     Thread caller = Thread.currentThread();
     List<Thread> ranOn = new CopyOnWriteArrayList<>();
     RecordingListener listener = new RecordingListener(() -> startOrder.add("a1"), () -> {});
-    Ticket ticket = scheduler.runOrSubmit("a1", "alice", "bfl", () -> ranOn.add(Thread.currentThread()), listener);
+    Ticket ticket =
+        scheduler.runOrSubmit(
+            "a1", "alice", "bfl", () -> ranOn.add(Thread.currentThread()), listener);
 
     assertThat(ticket.initialPosition()).isZero();
     assertThat(ranOn).containsExactly(caller);
@@ -382,10 +413,15 @@ class JobSchedulerTest {
     scheduler = new JobScheduler(executor, new Settings(1, Map.of(), 100));
     submit("a1", "alice", "local");
     submit("a2", "alice", "local"); // waits for a1
-    scheduler.runOrSubmit("b1", "bob", "local", () -> {
-      ran.add("b1");
-      executor.runNext(); // a1 ends while b1 runs here; a2 goes to the executor
-    }, new RecordingListener(() -> {}, () -> {}));
+    scheduler.runOrSubmit(
+        "b1",
+        "bob",
+        "local",
+        () -> {
+          ran.add("b1");
+          executor.runNext(); // a1 ends while b1 runs here; a2 goes to the executor
+        },
+        new RecordingListener(() -> {}, () -> {}));
 
     assertThat(ran).containsExactly("b1", "a1");
     executor.runAll();
@@ -394,21 +430,30 @@ class JobSchedulerTest {
   }
 
   @Test
-  void cancellingAJobRunningOnTheCallingThreadInterruptsItOnceAndClearsTheFlag() throws InterruptedException {
+  void cancellingAJobRunningOnTheCallingThreadInterruptsItOnceAndClearsTheFlag()
+      throws InterruptedException {
     CountDownLatch inTask = new CountDownLatch(1);
     AtomicBoolean interrupted = new AtomicBoolean();
     AtomicBoolean flagAfter = new AtomicBoolean(true);
-    Thread caller = Thread.ofVirtual().start(() -> {
-      scheduler.runOrSubmit("a1", "alice", "bfl", () -> {
-        inTask.countDown();
-        try {
-          new CountDownLatch(1).await();
-        } catch (InterruptedException e) {
-          interrupted.set(true);
-        }
-      }, new RecordingListener(() -> {}, () -> {}));
-      flagAfter.set(Thread.currentThread().isInterrupted());
-    });
+    Thread caller =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  scheduler.runOrSubmit(
+                      "a1",
+                      "alice",
+                      "bfl",
+                      () -> {
+                        inTask.countDown();
+                        try {
+                          new CountDownLatch(1).await();
+                        } catch (InterruptedException e) {
+                          interrupted.set(true);
+                        }
+                      },
+                      new RecordingListener(() -> {}, () -> {}));
+                  flagAfter.set(Thread.currentThread().isInterrupted());
+                });
     assertThat(inTask.await(10, SECONDS)).isTrue();
 
     assertThat(scheduler.cancel("a1")).isTrue();
@@ -422,10 +467,19 @@ class JobSchedulerTest {
   void shutdownWaitsForAJobRunningOnTheCallingThread() throws InterruptedException {
     CountDownLatch inTask = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
-    Thread caller = Thread.ofVirtual().start(() -> scheduler.runOrSubmit("a1", "alice", "bfl", () -> {
-      inTask.countDown();
-      awaitUninterruptibly(release);
-    }, new RecordingListener(() -> {}, () -> {})));
+    Thread caller =
+        Thread.ofVirtual()
+            .start(
+                () ->
+                    scheduler.runOrSubmit(
+                        "a1",
+                        "alice",
+                        "bfl",
+                        () -> {
+                          inTask.countDown();
+                          awaitUninterruptibly(release);
+                        },
+                        new RecordingListener(() -> {}, () -> {})));
     assertThat(inTask.await(10, SECONDS)).isTrue();
 
     assertThat(scheduler.shutdown(Duration.ofMillis(50))).isEmpty();
@@ -446,7 +500,9 @@ class JobSchedulerTest {
     submit("b1", "bob", "bfl"); // the backend's one slot is a1's: b1 waits
     assertThat(scheduler.queued()).isOne();
     assertThat(scheduler.tryStart("c1", "carol", "bfl", listener)).as("backend full").isEmpty();
-    assertThat(scheduler.tryStart("a2", "alice", "local", listener)).as("alice at her cap").isEmpty();
+    assertThat(scheduler.tryStart("a2", "alice", "local", listener))
+        .as("alice at her cap")
+        .isEmpty();
     assertThatThrownBy(() -> scheduler.tryStart("a1", "alice", "local", listener))
         .hasMessageContaining("a1 is already queued or running");
 
@@ -462,7 +518,9 @@ class JobSchedulerTest {
 
     executor.runAll();
     assertThat(scheduler.running()).isZero();
-    submit("d1", "dave", "bfl"); // starts at once and runs below; then bfl is free for a tryStart again
+    submit(
+        "d1", "dave",
+        "bfl"); // starts at once and runs below; then bfl is free for a tryStart again
     executor.runAll();
     assertThat(scheduler.tryStart("e1", "erin", "bfl", listener)).isPresent();
   }
@@ -473,8 +531,11 @@ class JobSchedulerTest {
     submit("a1", "alice", "local");
     submit("a2", "alice", "local"); // waits for a1
     executor.runNext(); // a1 ends, a2 starts (on the executor, still pending there)
-    assertThat(scheduler.tryStart("a3", "alice", "local", new RecordingListener(() -> {}, () -> {}))).isEmpty();
-    assertThat(scheduler.tryStart("b1", "bob", "local", new RecordingListener(() -> {}, () -> {}))).isPresent();
+    assertThat(
+            scheduler.tryStart("a3", "alice", "local", new RecordingListener(() -> {}, () -> {})))
+        .isEmpty();
+    assertThat(scheduler.tryStart("b1", "bob", "local", new RecordingListener(() -> {}, () -> {})))
+        .isPresent();
   }
 
   @Test
@@ -489,7 +550,9 @@ class JobSchedulerTest {
 
     JobScheduler.Slot cancelled = scheduler.tryStart("a2", "alice", "bfl", listener).orElseThrow();
     assertThat(scheduler.cancel("a2")).isTrue();
-    assertThat(Thread.interrupted()).as("cancel interrupts the thread that holds the slot").isTrue();
+    assertThat(Thread.interrupted())
+        .as("cancel interrupts the thread that holds the slot")
+        .isTrue();
     cancelled.run(() -> ran.add("a2"));
     assertThat(ran).doesNotContain("a2");
     assertThat(scheduler.running()).isZero();
@@ -499,16 +562,23 @@ class JobSchedulerTest {
   void tryStartIsRefusedAfterShutdownAndShutdownWaitsForAStartedSlot() throws InterruptedException {
     CountDownLatch started = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
-    Thread caller = Thread.ofVirtual().start(() -> {
-      JobScheduler.Slot slot = scheduler.tryStart("a1", "alice", "bfl", new RecordingListener(() -> {}, () -> {}))
-          .orElseThrow();
-      started.countDown();
-      slot.run(() -> awaitUninterruptibly(release));
-    });
+    Thread caller =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  JobScheduler.Slot slot =
+                      scheduler
+                          .tryStart("a1", "alice", "bfl", new RecordingListener(() -> {}, () -> {}))
+                          .orElseThrow();
+                  started.countDown();
+                  slot.run(() -> awaitUninterruptibly(release));
+                });
     assertThat(started.await(10, SECONDS)).isTrue();
     assertThat(scheduler.shutdown(Duration.ofMillis(50))).isEmpty();
     assertThat(scheduler.running()).isOne();
-    assertThatThrownBy(() -> scheduler.tryStart("b1", "bob", "local", new RecordingListener(() -> {}, () -> {})))
+    assertThatThrownBy(
+            () ->
+                scheduler.tryStart("b1", "bob", "local", new RecordingListener(() -> {}, () -> {})))
         .hasMessageContaining("shut down");
     release.countDown();
     caller.join(SECONDS.toMillis(10));

@@ -4,7 +4,9 @@ import java.util.ArrayDeque;
 import java.util.Queue;
 import java.util.concurrent.Executor;
 
-/** Holds each task until the test runs it, so a test decides when every job's task runs and ends. */
+/**
+ * Holds each task until the test runs it, so a test decides when every job's task runs and ends.
+ */
 final class ManualExecutor implements Executor {
   private final Queue<Runnable> pending = new ArrayDeque<>();
 

@@ -29,8 +29,10 @@ public final class WorkerPool {
 
   private final List<Member> members;
   private final Executor executor;
+
   /** Makes choosing a worker and counting the job on it one step; held for no I/O. */
-  private final java.util.concurrent.locks.ReentrantLock choosing = new java.util.concurrent.locks.ReentrantLock();
+  private final java.util.concurrent.locks.ReentrantLock choosing =
+      new java.util.concurrent.locks.ReentrantLock();
 
   public WorkerPool(List<WorkerClient> clients, Executor executor) {
     this.members = clients.stream().map(Member::new).toList();
@@ -107,8 +109,12 @@ public final class WorkerPool {
     try {
       now = new Seen(m.client.retrieveHealth(), null);
     } catch (InterruptedIOException e) {
-      now = new Seen(before.health, e instanceof SocketTimeoutException ? "is not answering (timed out)"
-          : "was not asked (interrupted)");
+      now =
+          new Seen(
+              before.health,
+              e instanceof SocketTimeoutException
+                  ? "is not answering (timed out)"
+                  : "was not asked (interrupted)");
     } catch (IOException e) {
       now = new Seen(before.health, describe(e));
     }
@@ -133,8 +139,11 @@ public final class WorkerPool {
       return "is not answering (timed out)";
     }
     String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-    return message.startsWith("answered") || message.startsWith("sent") || message.startsWith("the stream")
-        ? message : "is not answering (" + message + ")";
+    return message.startsWith("answered")
+            || message.startsWith("sent")
+            || message.startsWith("the stream")
+        ? message
+        : "is not answering (" + message + ")";
   }
 
   /** Takes a slot on the least loaded healthy worker serving {@code model}; no I/O. */
@@ -143,17 +152,19 @@ public final class WorkerPool {
   }
 
   /**
-   * Like {@link #acquire(String)}, preferring any other worker to {@code avoid} (the one that
-   * just lost the job); {@code avoid} is taken only when no other is healthy.
+   * Like {@link #acquire(String)}, preferring any other worker to {@code avoid} (the one that just
+   * lost the job); {@code avoid} is taken only when no other is healthy.
    */
   public Optional<Lease> acquire(String model, URI avoid) {
-    Comparator<Member> order = Comparator.<Member>comparingInt(m -> m.client.url().equals(avoid) ? 1 : 0)
-        .thenComparingDouble(Member::load);
+    Comparator<Member> order =
+        Comparator.<Member>comparingInt(m -> m.client.url().equals(avoid) ? 1 : 0)
+            .thenComparingDouble(Member::load);
     choosing.lock();
     try {
-      Optional<Member> best = members.stream()
-          .filter(m -> m.healthy() && model.equals(m.seen.get().health.model()))
-          .min(order);
+      Optional<Member> best =
+          members.stream()
+              .filter(m -> m.healthy() && model.equals(m.seen.get().health.model()))
+              .min(order);
       best.ifPresent(m -> m.inFlight.incrementAndGet());
       return best.map(Lease::new);
     } finally {
@@ -177,11 +188,18 @@ public final class WorkerPool {
 
   /** The models the healthy workers serve. */
   public List<String> healthyModels() {
-    return members.stream().filter(Member::healthy).map(m -> m.seen.get().health.model()).distinct().toList();
+    return members.stream()
+        .filter(Member::healthy)
+        .map(m -> m.seen.get().health.model())
+        .distinct()
+        .toList();
   }
 
-  /** Whether any worker, healthy or not, last said it serves {@code model}, or never said anything. */
+  /**
+   * Whether any worker, healthy or not, last said it serves {@code model}, or never said anything.
+   */
   public boolean mayServe(String model) {
-    return members.stream().anyMatch(m -> m.seen.get().health == null || model.equals(m.seen.get().health.model()));
+    return members.stream()
+        .anyMatch(m -> m.seen.get().health == null || model.equals(m.seen.get().health.model()));
   }
 }

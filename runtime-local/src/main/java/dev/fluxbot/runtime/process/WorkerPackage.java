@@ -19,9 +19,9 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /**
- * The Python worker package ({@code fluxbot_klein}) shipped as resources of this jar, extracted
- * to {@code <dataDir>/worker/<hash of its contents>/fluxbot_klein/}: a new fluxbot with a new
- * worker gets a new folder, and the same one is reused across starts.
+ * The Python worker package ({@code fluxbot_klein}) shipped as resources of this jar, extracted to
+ * {@code <dataDir>/worker/<hash of its contents>/fluxbot_klein/}: a new fluxbot with a new worker
+ * gets a new folder, and the same one is reused across starts.
  */
 public final class WorkerPackage {
   public static final String NAME = "fluxbot_klein";
@@ -29,12 +29,16 @@ public final class WorkerPackage {
   private WorkerPackage() {}
 
   /**
-   * Extracts the package (unless that version already is) and returns the folder to put on
-   * {@code PYTHONPATH}, the one holding {@code fluxbot_klein/}.
+   * Extracts the package (unless that version already is) and returns the folder to put on {@code
+   * PYTHONPATH}, the one holding {@code fluxbot_klein/}.
    */
   public static Path extract(Path dataDir) {
     Map<String, byte[]> files = read();
-    Path root = dataDir.toAbsolutePath().resolve("worker").resolve(hash(files)); // PYTHONPATH must not depend on the cwd
+    Path root =
+        dataDir
+            .toAbsolutePath()
+            .resolve("worker")
+            .resolve(hash(files)); // PYTHONPATH must not depend on the cwd
     if (Files.isRegularFile(root.resolve(NAME).resolve("__init__.py"))) {
       return root;
     }
@@ -49,7 +53,8 @@ public final class WorkerPackage {
       try {
         Files.move(staging, root, StandardCopyOption.ATOMIC_MOVE);
       } catch (IOException e) {
-        if (!Files.isDirectory(root)) { // another process extracted the same version meanwhile: fine
+        if (!Files.isDirectory(
+            root)) { // another process extracted the same version meanwhile: fine
           throw e;
         }
       }
@@ -63,7 +68,8 @@ public final class WorkerPackage {
   static Map<String, byte[]> read() {
     URL marker = WorkerPackage.class.getClassLoader().getResource(NAME + "/__init__.py");
     if (marker == null) {
-      throw new IllegalStateException(NAME + "/__init__.py is missing from the fluxbot-runtime-local jar");
+      throw new IllegalStateException(
+          NAME + "/__init__.py is missing from the fluxbot-runtime-local jar");
     }
     try {
       URI uri = marker.toURI();
@@ -71,7 +77,8 @@ public final class WorkerPackage {
         try (FileSystem jar = FileSystems.newFileSystem(uri, Map.of())) {
           return files(jar.getPath("/" + NAME));
         } catch (java.nio.file.FileSystemAlreadyExistsException e) {
-          return files(FileSystems.getFileSystem(uri).getPath("/" + NAME)); // someone else's: left open
+          return files(
+              FileSystems.getFileSystem(uri).getPath("/" + NAME)); // someone else's: left open
         }
       }
       return files(Path.of(uri).getParent());
@@ -101,13 +108,15 @@ public final class WorkerPackage {
   static String hash(Map<String, byte[]> files) {
     try {
       MessageDigest sha = MessageDigest.getInstance("SHA-256");
-      files.forEach((path, bytes) -> {
-        sha.update(path.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        sha.update((byte) 0);
-        sha.update(Long.toString(bytes.length).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        sha.update((byte) 0);
-        sha.update(bytes);
-      });
+      files.forEach(
+          (path, bytes) -> {
+            sha.update(path.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            sha.update((byte) 0);
+            sha.update(
+                Long.toString(bytes.length).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            sha.update((byte) 0);
+            sha.update(bytes);
+          });
       return HexFormat.of().formatHex(sha.digest()).substring(0, 16);
     } catch (NoSuchAlgorithmException e) {
       throw new AssertionError("SHA-256 is in every JDK", e);

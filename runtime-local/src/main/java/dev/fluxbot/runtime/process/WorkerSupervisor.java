@@ -28,8 +28,8 @@ import org.slf4j.LoggerFactory;
  * {@code worker <port>:} prefix, waits for {@code /v1/health} to answer 200 (killing a start that
  * takes longer than the health timeout), and when the process exits waits {@link Backoff} before
  * starting it again. {@link #close} ends the loop, asks the process to stop (SIGTERM) and kills it
- * after the grace period. While another worker already answers on the port (one an earlier run
- * left behind), it starts none and uses that one. The loop never holds a lock while it waits.
+ * after the grace period. While another worker already answers on the port (one an earlier run left
+ * behind), it starts none and uses that one. The loop never holds a lock while it waits.
  */
 public final class WorkerSupervisor implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WorkerSupervisor.class);
@@ -54,8 +54,15 @@ public final class WorkerSupervisor implements AutoCloseable {
   /**
    * @param pythonPath the folder holding {@code fluxbot_klein/}, put first on {@code PYTHONPATH}
    */
-  public WorkerSupervisor(LocalRuntimeConfig.Spawn spawn, Path pythonPath, WorkerClient client, InstantSource clock,
-      Sleeper sleeper, Executor executor, Backoff backoff, Duration grace) {
+  public WorkerSupervisor(
+      LocalRuntimeConfig.Spawn spawn,
+      Path pythonPath,
+      WorkerClient client,
+      InstantSource clock,
+      Sleeper sleeper,
+      Executor executor,
+      Backoff backoff,
+      Duration grace) {
     this.spawn = Objects.requireNonNull(spawn, "spawn");
     this.pythonPath = Objects.requireNonNull(pythonPath, "pythonPath");
     this.client = Objects.requireNonNull(client, "client");
@@ -97,8 +104,11 @@ public final class WorkerSupervisor implements AutoCloseable {
       while (!closed) {
         if (occupied()) {
           if (!toldOccupied) {
-            log.warn("worker {}: a worker already answers on {} (one left from an earlier run?); using it, and "
-                + "starting none while it answers", spawn.listenPort(), spawn.url());
+            log.warn(
+                "worker {}: a worker already answers on {} (one left from an earlier run?); using it, and "
+                    + "starting none while it answers",
+                spawn.listenPort(),
+                spawn.url());
             toldOccupied = true;
           }
           sleeper.sleep(OCCUPIED_RECHECK);
@@ -109,7 +119,8 @@ public final class WorkerSupervisor implements AutoCloseable {
         if (closed) {
           break;
         }
-        Duration healthyFor = healthySince == null ? Duration.ZERO : Duration.between(healthySince, clock.instant());
+        Duration healthyFor =
+            healthySince == null ? Duration.ZERO : Duration.between(healthySince, clock.instant());
         Duration wait = backoff.after(healthyFor);
         log.warn("worker {}: restarting in {} s", spawn.listenPort(), wait.toMillis() / 1000.0);
         sleeper.sleep(wait);
@@ -121,13 +132,18 @@ public final class WorkerSupervisor implements AutoCloseable {
     }
   }
 
-  /** Starts the process and waits for it to exit; returns when it became healthy (null if never). */
+  /**
+   * Starts the process and waits for it to exit; returns when it became healthy (null if never).
+   */
   private Instant runOnce() throws InterruptedException {
     Process process;
     try {
       process = launch();
     } catch (IOException e) {
-      log.error("worker {}: cannot start {} ({}); check local.spawn", spawn.listenPort(), spawn.launcher().get(0),
+      log.error(
+          "worker {}: cannot start {} ({}); check local.spawn",
+          spawn.listenPort(),
+          spawn.launcher().get(0),
           e.getMessage());
       return null;
     }
@@ -137,12 +153,18 @@ public final class WorkerSupervisor implements AutoCloseable {
       return null;
     }
     int n = starts.incrementAndGet();
-    log.info("worker {}: started (pid {}, start {}): {}", spawn.listenPort(), process.pid(), n,
+    log.info(
+        "worker {}: started (pid {}, start {}): {}",
+        spawn.listenPort(),
+        process.pid(),
+        n,
         String.join(" ", spawn.command()));
     executor.execute(() -> pipe(process));
     Instant healthySince = awaitHealthy(process);
     if (healthySince == null && process.isAlive() && !closed) {
-      log.error("worker {}: no healthy /v1/health within {} s; killing it", spawn.listenPort(),
+      log.error(
+          "worker {}: no healthy /v1/health within {} s; killing it",
+          spawn.listenPort(),
           spawn.healthTimeout().toSeconds());
       process.destroyForcibly();
     }
@@ -153,7 +175,10 @@ public final class WorkerSupervisor implements AutoCloseable {
     return healthySince;
   }
 
-  /** Whether something already answers {@code /v1/health} on our port: then starting another would fail to bind. */
+  /**
+   * Whether something already answers {@code /v1/health} on our port: then starting another would
+   * fail to bind.
+   */
   private boolean occupied() {
     try {
       client.retrieveHealth();
@@ -166,13 +191,18 @@ public final class WorkerSupervisor implements AutoCloseable {
   private Process launch() throws IOException {
     ProcessBuilder pb = new ProcessBuilder(spawn.command()).redirectErrorStream(true);
     String old = pb.environment().get("PYTHONPATH");
-    pb.environment().put("PYTHONPATH", pythonPath + (old == null || old.isBlank() ? "" : java.io.File.pathSeparator + old));
+    pb.environment()
+        .put(
+            "PYTHONPATH",
+            pythonPath + (old == null || old.isBlank() ? "" : java.io.File.pathSeparator + old));
     pb.environment().put("PYTHONUNBUFFERED", "1");
     return pb.start();
   }
 
   private void pipe(Process process) {
-    try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+    try (BufferedReader in =
+        new BufferedReader(
+            new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
       String line;
       while ((line = in.readLine()) != null) {
         log.info("worker {}: {}", spawn.listenPort(), line);
@@ -206,7 +236,8 @@ public final class WorkerSupervisor implements AutoCloseable {
     }
     process.destroy();
     if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
-      log.warn("worker {}: did not stop within {} s; killing it", spawn.listenPort(), grace.toSeconds());
+      log.warn(
+          "worker {}: did not stop within {} s; killing it", spawn.listenPort(), grace.toSeconds());
       process.destroyForcibly();
       process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS);
     }

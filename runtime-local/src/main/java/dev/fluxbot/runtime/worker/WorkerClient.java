@@ -24,7 +24,10 @@ import okio.BufferedSource;
  */
 public final class WorkerClient {
   private static final MediaType JSON = MediaType.get("application/json");
-  /** A line longer than this is not a protocol line (an image of 2048² is about 16 MB of base64). */
+
+  /**
+   * A line longer than this is not a protocol line (an image of 2048² is about 16 MB of base64).
+   */
   private static final long MAX_LINE = 64L * 1024 * 1024;
 
   private final URI url;
@@ -57,7 +60,8 @@ public final class WorkerClient {
       try {
         return health(mapper.readTree(text));
       } catch (JsonProcessingException | IllegalArgumentException e) {
-        throw new IOException("answered /v1/health with something that is not the health JSON of protocol 1");
+        throw new IOException(
+            "answered /v1/health with something that is not the health JSON of protocol 1");
       }
     }
   }
@@ -68,13 +72,24 @@ public final class WorkerClient {
     }
     JsonNode memory = n.path("memory");
     JsonNode queue = n.path("queue");
-    return new WorkerHealth(n.path("status").asText(), n.path("protocol").asInt(0), n.path("model").asText(null),
-        n.path("variant").asText(null), n.path("device").asText(null), n.path("device_name").asText(null),
+    return new WorkerHealth(
+        n.path("status").asText(),
+        n.path("protocol").asInt(0),
+        n.path("model").asText(null),
+        n.path("variant").asText(null),
+        n.path("device").asText(null),
+        n.path("device_name").asText(null),
         n.path("dtype").asText(null),
-        new WorkerHealth.Memory(memory.path("allocated_bytes").asLong(0), memory.path("reserved_bytes").asLong(0),
+        new WorkerHealth.Memory(
+            memory.path("allocated_bytes").asLong(0),
+            memory.path("reserved_bytes").asLong(0),
             memory.path("total_bytes").asLong(0)),
-        queue.path("waiting").asInt(0), queue.path("running").asInt(0), n.path("batch_capacity").asInt(1),
-        n.path("max_references").asInt(0), n.path("max_prompt_tokens").asInt(0), n.path("default_steps").asInt(0));
+        queue.path("waiting").asInt(0),
+        queue.path("running").asInt(0),
+        n.path("batch_capacity").asInt(1),
+        n.path("max_references").asInt(0),
+        n.path("max_prompt_tokens").asInt(0),
+        n.path("default_steps").asInt(0));
   }
 
   /**
@@ -84,10 +99,14 @@ public final class WorkerClient {
    * @throws WorkerLost the connection broke, or the stream ended without an image or an error
    * @throws IOException the worker could not be reached
    */
-  public Generated generate(ObjectNode body, Consumer<StreamEvent> events) throws IOException, WorkerError {
-    Request request = new Request.Builder().url(base.resolve("/v1/generate"))
-        .header("accept", "application/x-ndjson")
-        .post(RequestBody.create(mapper.writeValueAsBytes(body), JSON)).build();
+  public Generated generate(ObjectNode body, Consumer<StreamEvent> events)
+      throws IOException, WorkerError {
+    Request request =
+        new Request.Builder()
+            .url(base.resolve("/v1/generate"))
+            .header("accept", "application/x-ndjson")
+            .post(RequestBody.create(mapper.writeValueAsBytes(body), JSON))
+            .build();
     try (Response response = http.newCall(request).execute()) {
       BufferedSource source = response.body().source();
       if (response.code() != 200) {
@@ -106,7 +125,8 @@ public final class WorkerClient {
     return error(error, status);
   }
 
-  private Generated read(BufferedSource source, Consumer<StreamEvent> events) throws IOException, WorkerError {
+  private Generated read(BufferedSource source, Consumer<StreamEvent> events)
+      throws IOException, WorkerError {
     while (true) {
       String line;
       try {
@@ -121,7 +141,9 @@ public final class WorkerClient {
       switch (event.path("event").asText()) {
         case "queued" -> events.accept(new StreamEvent.Queued(event.path("position").asInt(0)));
         case "started" -> events.accept(new StreamEvent.Started(event.path("batch").asInt(1)));
-        case "progress" -> events.accept(new StreamEvent.Step(event.path("step").asInt(0), event.path("steps").asInt(0)));
+        case "progress" ->
+            events.accept(
+                new StreamEvent.Step(event.path("step").asInt(0), event.path("steps").asInt(0)));
         case "image" -> {
           return image(event);
         }
@@ -155,13 +177,19 @@ public final class WorkerClient {
     if (data.length == 0) {
       throw new WorkerLost("sent an image event without data");
     }
-    return new Generated(data, event.path("format").asText("png"), event.path("width").asInt(0),
-        event.path("height").asInt(0), event.path("seed").asLong(-1), event.path("elapsed_ms").asLong(0));
+    return new Generated(
+        data,
+        event.path("format").asText("png"),
+        event.path("width").asInt(0),
+        event.path("height").asInt(0),
+        event.path("seed").asLong(-1),
+        event.path("elapsed_ms").asLong(0));
   }
 
   private static WorkerError error(JsonNode event, int status) {
     String field = event.hasNonNull("field") ? event.get("field").asText() : null;
-    return new WorkerError(event.path("code").asText("internal"), event.path("message").asText(""), field, status);
+    return new WorkerError(
+        event.path("code").asText("internal"), event.path("message").asText(""), field, status);
   }
 
   @Override

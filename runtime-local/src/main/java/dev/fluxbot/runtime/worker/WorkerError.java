@@ -22,7 +22,10 @@ public final class WorkerError extends Exception {
     this.httpStatus = httpStatus;
   }
 
-  /** One of the protocol's codes ({@code invalid_request}, {@code out_of_memory}, …), or a newer one. */
+  /**
+   * One of the protocol's codes ({@code invalid_request}, {@code out_of_memory}, …), or a newer
+   * one.
+   */
   public String code() {
     return code;
   }
@@ -35,7 +38,10 @@ public final class WorkerError extends Exception {
     return httpStatus;
   }
 
-  /** Whether another worker (or this one, restarted) could take the same request: busy or shutting down. */
+  /**
+   * Whether another worker (or this one, restarted) could take the same request: busy or shutting
+   * down.
+   */
   public boolean elsewhere() {
     return code.equals("busy") || code.equals("shutting_down");
   }

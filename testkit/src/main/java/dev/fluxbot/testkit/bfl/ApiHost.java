@@ -13,7 +13,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 
-/** The global API host: submits to the FLUX.2 endpoints, credits, and a get_result that finds nothing. */
+/**
+ * The global API host: submits to the FLUX.2 endpoints, credits, and a get_result that finds
+ * nothing.
+ */
 final class ApiHost implements RecordingHandler.Responder {
   private final KeyCheck keys;
   private final TaskBook book;
@@ -22,7 +25,8 @@ final class ApiHost implements RecordingHandler.Responder {
   private final String pollingBaseUrl;
   private final SubmitValidator validator = new SubmitValidator();
 
-  ApiHost(KeyCheck keys, TaskBook book, Recorder recorder, InstantSource clock, String pollingBaseUrl) {
+  ApiHost(
+      KeyCheck keys, TaskBook book, Recorder recorder, InstantSource clock, String pollingBaseUrl) {
     this.keys = keys;
     this.book = book;
     this.recorder = recorder;
@@ -33,9 +37,14 @@ final class ApiHost implements RecordingHandler.Responder {
   @Override
   public Response respond(RecordedRequest request) {
     Optional<Endpoint> endpoint = Endpoint.ofPath(request.path());
-    if (endpoint.isPresent()) return keys.only("POST", request, () -> submit(endpoint.get(), request));
+    if (endpoint.isPresent())
+      return keys.only("POST", request, () -> submit(endpoint.get(), request));
     return switch (request.path()) {
-      case "/v1/credits" -> keys.only("GET", request, () -> Response.json(200, Json.object().put("credits", book.credits())));
+      case "/v1/credits" ->
+          keys.only(
+              "GET",
+              request,
+              () -> Response.json(200, Json.object().put("credits", book.credits())));
       // Tasks live on regional hosts: the global host knows none of them.
       case "/v1/get_result" -> keys.only("GET", request, () -> Response.detail(404, "Not Found"));
       default -> Response.detail(404, "Not Found");
@@ -50,9 +59,12 @@ final class ApiHost implements RecordingHandler.Responder {
     } catch (JsonProcessingException e) {
       unreadable = e;
     }
-    List<Problem> problems = !isJson(request) ? List.of(notJson(request))
-        : unreadable != null ? List.of(jsonInvalid(unreadable))
-        : validator.validate(endpoint, body);
+    List<Problem> problems =
+        !isJson(request)
+            ? List.of(notJson(request))
+            : unreadable != null
+                ? List.of(jsonInvalid(unreadable))
+                : validator.validate(endpoint, body);
     recorder.submit(new RecordedSubmit(endpoint.slug(), body, request.headers()));
     if (!problems.isEmpty()) {
       recorder.problems(request.path(), problems);
@@ -83,12 +95,16 @@ final class ApiHost implements RecordingHandler.Responder {
     Optional<String> header = request.header("Content-Type");
     if (header.isEmpty()) return true;
     String type = header.get().split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
-    return type.equals("application/json") || (type.startsWith("application/") && type.endsWith("+json"));
+    return type.equals("application/json")
+        || (type.startsWith("application/") && type.endsWith("+json"));
   }
 
   private static Problem notJson(RecordedRequest request) {
-    return new Problem(List.of("body"), "Input should be a valid dictionary or object to extract fields from",
-        "model_attributes_type", TextNode.valueOf(request.bodyText()));
+    return new Problem(
+        List.of("body"),
+        "Input should be a valid dictionary or object to extract fields from",
+        "model_attributes_type",
+        TextNode.valueOf(request.bodyText()));
   }
 
   private static Problem jsonInvalid(JsonProcessingException e) {

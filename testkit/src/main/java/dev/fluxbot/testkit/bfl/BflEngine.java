@@ -35,7 +35,8 @@ public final class BflEngine implements AutoCloseable {
   private final DeliveryLinks links;
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private BflEngine(String key, InstantSource clock, Duration deliveryTtl, int activeTaskLimit, double credits)
+  private BflEngine(
+      String key, InstantSource clock, Duration deliveryTtl, int activeTaskLimit, double credits)
       throws IOException {
     this.key = key;
     this.book = new TaskBook(credits, activeTaskLimit);
@@ -49,8 +50,8 @@ public final class BflEngine implements AutoCloseable {
     serve(delivery, Host.DELIVERY, new DeliveryHost(book, clock, links));
   }
 
-  public static BflEngine start(String key, InstantSource clock, Duration deliveryTtl, int activeTaskLimit,
-      double credits) {
+  public static BflEngine start(
+      String key, InstantSource clock, Duration deliveryTtl, int activeTaskLimit, double credits) {
     try {
       return new BflEngine(key, clock, deliveryTtl, activeTaskLimit, credits);
     } catch (IOException e) {

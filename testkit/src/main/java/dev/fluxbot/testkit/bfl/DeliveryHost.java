@@ -30,14 +30,17 @@ final class DeliveryHost implements RecordingHandler.Responder {
     if (!sample.matches()) return Response.text(404, "Not Found");
     Optional<Long> expires = request.queryParameter("exp").flatMap(DeliveryHost::parseLong);
     Optional<String> signature = request.queryParameter("sig");
-    if (expires.isEmpty() || signature.isEmpty() || !links.verify(request.path(), expires.get(), signature.get())) {
+    if (expires.isEmpty()
+        || signature.isEmpty()
+        || !links.verify(request.path(), expires.get(), signature.get())) {
       return Response.text(403, "Signature does not match");
     }
     if (clock.millis() > expires.get()) {
       return Response.text(403, "This URL expired at " + Instant.ofEpochMilli(expires.get()));
     }
     Task task = book.task(sample.group(1));
-    if (task == null || !task.format().equals(sample.group(2))) return Response.text(404, "Not Found");
+    if (task == null || !task.format().equals(sample.group(2)))
+      return Response.text(404, "Not Found");
     return Response.bytes(ResultImages.contentType(task.format()), task.image());
   }
 

@@ -12,8 +12,8 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * Signed, expiring result URLs on the delivery host:
- * {@code /results/<id>/sample.<ext>?exp=<epochMillis>&sig=<HMAC-SHA256 of path and exp>}.
+ * Signed, expiring result URLs on the delivery host: {@code
+ * /results/<id>/sample.<ext>?exp=<epochMillis>&sig=<HMAC-SHA256 of path and exp>}.
  */
 final class DeliveryLinks {
   private final String baseUrl;
@@ -47,7 +47,8 @@ final class DeliveryLinks {
     try {
       Mac mac = Mac.getInstance("HmacSHA256");
       mac.init(key);
-      byte[] digest = mac.doFinal((path + "?exp=" + expiresAtMillis).getBytes(StandardCharsets.UTF_8));
+      byte[] digest =
+          mac.doFinal((path + "?exp=" + expiresAtMillis).getBytes(StandardCharsets.UTF_8));
       return HexFormat.of().formatHex(digest);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("HmacSHA256 is unavailable", e);
@@ -57,7 +58,8 @@ final class DeliveryLinks {
   private static Duration requirePositive(Duration ttl) {
     Objects.requireNonNull(ttl, "ttl");
     if (ttl.isNegative() || ttl.isZero()) {
-      throw new IllegalArgumentException("The delivery URL lifetime must be positive. Provided: " + ttl);
+      throw new IllegalArgumentException(
+          "The delivery URL lifetime must be positive. Provided: " + ttl);
     }
     return ttl;
   }

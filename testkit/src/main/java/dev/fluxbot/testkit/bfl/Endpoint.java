@@ -3,7 +3,9 @@ package dev.fluxbot.testkit.bfl;
 import java.math.BigDecimal;
 import java.util.Optional;
 
-/** The FLUX.2 submit endpoints and their prices (bfl-api.md); previews are priced as their models. */
+/**
+ * The FLUX.2 submit endpoints and their prices (bfl-api.md); previews are priced as their models.
+ */
 enum Endpoint {
   KLEIN_4B("flux-2-klein-4b", "1.4", "0.1"),
   KLEIN_9B("flux-2-klein-9b", "1.5", "0.2"),

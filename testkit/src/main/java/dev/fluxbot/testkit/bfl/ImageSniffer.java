@@ -18,8 +18,10 @@ final class ImageSniffer {
   /** {@code png}, {@code jpeg}, {@code webp}, or null for anything else. */
   static String formatOf(byte[] b) {
     if (startsWith(b, PNG)) return "png";
-    if (b.length >= 3 && (b[0] & 0xff) == 0xff && (b[1] & 0xff) == 0xd8 && (b[2] & 0xff) == 0xff) return "jpeg";
-    if (b.length >= 12 && ascii(b, 0, 4).equals("RIFF") && ascii(b, 8, 4).equals("WEBP")) return "webp";
+    if (b.length >= 3 && (b[0] & 0xff) == 0xff && (b[1] & 0xff) == 0xd8 && (b[2] & 0xff) == 0xff)
+      return "jpeg";
+    if (b.length >= 12 && ascii(b, 0, 4).equals("RIFF") && ascii(b, 8, 4).equals("WEBP"))
+      return "webp";
     return null;
   }
 

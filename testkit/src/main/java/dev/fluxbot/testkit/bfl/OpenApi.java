@@ -14,10 +14,18 @@ final class OpenApi {
 
   /** The schema of a POST path's JSON request body, usually a {@code $ref}. */
   static JsonNode requestSchema(String path) {
-    JsonNode schema = DOCUMENT.path("paths").path(path).path("post").path("requestBody")
-        .path("content").path("application/json").path("schema");
+    JsonNode schema =
+        DOCUMENT
+            .path("paths")
+            .path(path)
+            .path("post")
+            .path("requestBody")
+            .path("content")
+            .path("application/json")
+            .path("schema");
     if (schema.isMissingNode()) {
-      throw new IllegalStateException("The OpenAPI document " + RESOURCE + " has no JSON request body for POST " + path);
+      throw new IllegalStateException(
+          "The OpenAPI document " + RESOURCE + " has no JSON request body for POST " + path);
     }
     return schema;
   }

@@ -13,7 +13,8 @@ final class PollingHost implements RecordingHandler.Responder {
   private final InstantSource clock;
   private final DeliveryLinks links;
 
-  PollingHost(KeyCheck keys, TaskBook book, Recorder recorder, InstantSource clock, DeliveryLinks links) {
+  PollingHost(
+      KeyCheck keys, TaskBook book, Recorder recorder, InstantSource clock, DeliveryLinks links) {
     this.keys = keys;
     this.book = book;
     this.recorder = recorder;
@@ -30,7 +31,8 @@ final class PollingHost implements RecordingHandler.Responder {
   private Response poll(RecordedRequest request) {
     Optional<String> id = request.queryParameter("id");
     if (id.isEmpty()) {
-      List<Problem> problems = List.of(new Problem(List.of("query", "id"), "Field required", "missing", null));
+      List<Problem> problems =
+          List.of(new Problem(List.of("query", "id"), "Field required", "missing", null));
       recorder.problems(request.path(), problems);
       return Response.json(422, Problem.body(problems));
     }

@@ -10,7 +10,9 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
-/** Everything the fake received, for tests to read; each record lands before its response leaves. */
+/**
+ * Everything the fake received, for tests to read; each record lands before its response leaves.
+ */
 final class Recorder {
   private final List<RecordedRequest> requests = new ArrayList<>(); // guarded by this
   private final List<RecordedSubmit> submits = new ArrayList<>(); // guarded by this
@@ -27,7 +29,8 @@ final class Recorder {
   }
 
   synchronized void problems(String path, List<Problem> problems) {
-    for (Problem p : problems) validationErrors.add(new ValidationError(path, p.loc(), p.msg(), p.type()));
+    for (Problem p : problems)
+      validationErrors.add(new ValidationError(path, p.loc(), p.msg(), p.type()));
   }
 
   synchronized List<RecordedRequest> requests() {
@@ -46,8 +49,12 @@ final class Recorder {
     try {
       RecordedSubmit submit = untaken.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
       if (submit == null) {
-        throw new IllegalStateException("No submit arrived within " + wait.toSeconds() + " s; "
-            + submits().size() + " were received in all, every one already taken");
+        throw new IllegalStateException(
+            "No submit arrived within "
+                + wait.toSeconds()
+                + " s; "
+                + submits().size()
+                + " were received in all, every one already taken");
       }
       return submit;
     } catch (InterruptedException e) {

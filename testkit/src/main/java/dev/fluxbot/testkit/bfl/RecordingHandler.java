@@ -28,8 +28,13 @@ final class RecordingHandler implements HttpHandler {
   public void handle(HttpExchange exchange) throws IOException {
     try (exchange) {
       byte[] body = exchange.getRequestBody().readAllBytes();
-      RecordedRequest request = new RecordedRequest(host, exchange.getRequestMethod(), target(exchange.getRequestURI()),
-          exchange.getRequestHeaders(), body);
+      RecordedRequest request =
+          new RecordedRequest(
+              host,
+              exchange.getRequestMethod(),
+              target(exchange.getRequestURI()),
+              exchange.getRequestHeaders(),
+              body);
       recorder.request(request);
       response(request).send(exchange, request.method().equals("HEAD"));
     }
@@ -47,6 +52,8 @@ final class RecordingHandler implements HttpHandler {
   }
 
   private static String target(URI uri) {
-    return uri.getRawQuery() == null ? uri.getRawPath() : uri.getRawPath() + "?" + uri.getRawQuery();
+    return uri.getRawQuery() == null
+        ? uri.getRawPath()
+        : uri.getRawPath() + "?" + uri.getRawQuery();
   }
 }

@@ -15,7 +15,8 @@ record Response(int status, String contentType, byte[] body, Map<String, String>
   }
 
   static Response json(int status, String body) {
-    return new Response(status, "application/json", body.getBytes(StandardCharsets.UTF_8), Map.of());
+    return new Response(
+        status, "application/json", body.getBytes(StandardCharsets.UTF_8), Map.of());
   }
 
   /** BFL's error body, {@code {"detail": "<text>"}}. */
@@ -24,7 +25,8 @@ record Response(int status, String contentType, byte[] body, Map<String, String>
   }
 
   static Response text(int status, String text) {
-    return new Response(status, "text/plain; charset=utf-8", text.getBytes(StandardCharsets.UTF_8), Map.of());
+    return new Response(
+        status, "text/plain; charset=utf-8", text.getBytes(StandardCharsets.UTF_8), Map.of());
   }
 
   static Response bytes(String contentType, byte[] body) {

@@ -24,7 +24,8 @@ final class ResultImages {
     }
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try {
-      if (!ImageIO.write(image, format, out)) throw new IllegalArgumentException("ImageIO cannot write " + format);
+      if (!ImageIO.write(image, format, out))
+        throw new IllegalArgumentException("ImageIO cannot write " + format);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -12,8 +12,8 @@ import java.util.regex.Pattern;
 
 /**
  * The documented submit rules that the OpenAPI schemas do not express (bfl-api.md): sizes in
- * multiples of 16 up to 4 MP, and reference images as http(s) URLs or raw base64 of a PNG,
- * JPEG or WebP. Messages follow pydantic's "Value error, …" for custom validators.
+ * multiples of 16 up to 4 MP, and reference images as http(s) URLs or raw base64 of a PNG, JPEG or
+ * WebP. Messages follow pydantic's "Value error, …" for custom validators.
  */
 final class SubmitRules {
   static final int DEFAULT_SIDE = 1024;
@@ -28,7 +28,9 @@ final class SubmitRules {
     checkSize(body, faulty, out);
     for (Map.Entry<String, JsonNode> field : body.properties()) {
       String name = field.getKey();
-      if (INPUT_IMAGE.matcher(name).matches() && !faulty.contains(name) && field.getValue().isTextual()) {
+      if (INPUT_IMAGE.matcher(name).matches()
+          && !faulty.contains(name)
+          && field.getValue().isTextual()) {
         checkImage(name, field.getValue().textValue(), out);
       }
     }
@@ -48,16 +50,36 @@ final class SubmitRules {
       JsonNode v = body.get(field);
       if (v != null && v.isIntegralNumber() && v.longValue() % 16 != 0) {
         long n = v.longValue();
-        out.add(valueError(field, field + " must be a multiple of 16, got " + n + "; the nearest allowed values are "
-            + Math.floorDiv(n, 16) * 16 + " and " + (Math.floorDiv(n, 16) + 1) * 16, v));
+        out.add(
+            valueError(
+                field,
+                field
+                    + " must be a multiple of 16, got "
+                    + n
+                    + "; the nearest allowed values are "
+                    + Math.floorDiv(n, 16) * 16
+                    + " and "
+                    + (Math.floorDiv(n, 16) + 1) * 16,
+                v));
         multiples = false;
       }
     }
     long w = side(body, "width");
     long h = side(body, "height");
     if (multiples && w > MAX_PIXELS / h) {
-      out.add(new Problem(List.of("body"), "Value error, width × height must be at most 4 MP (" + MAX_PIXELS
-          + " pixels, e.g. 2048 × 2048), got " + w + " × " + h + " = " + w * h, "value_error", null));
+      out.add(
+          new Problem(
+              List.of("body"),
+              "Value error, width × height must be at most 4 MP ("
+                  + MAX_PIXELS
+                  + " pixels, e.g. 2048 × 2048), got "
+                  + w
+                  + " × "
+                  + h
+                  + " = "
+                  + w * h,
+              "value_error",
+              null));
     }
   }
 
@@ -65,10 +87,19 @@ final class SubmitRules {
     if (value.regionMatches(true, 0, "data:", 0, 5)) {
       int comma = value.indexOf(',');
       String prefix = comma < 0 ? abbreviate(value) : value.substring(0, comma + 1);
-      out.add(valueError(field, field + " must be an http(s) URL or raw base64 without a data: prefix; remove \""
-          + prefix + "\"", null));
+      out.add(
+          valueError(
+              field,
+              field
+                  + " must be an http(s) URL or raw base64 without a data: prefix; remove \""
+                  + prefix
+                  + "\"",
+              null));
     } else if (looksLikeUrl(value)) {
-      if (!isHttpUrl(value)) out.add(valueError(field, field + " is not a valid http(s) URL: \"" + abbreviate(value) + "\"", null));
+      if (!isHttpUrl(value))
+        out.add(
+            valueError(
+                field, field + " is not a valid http(s) URL: \"" + abbreviate(value) + "\"", null));
     } else {
       checkBase64Image(field, value, out);
     }
@@ -76,7 +107,8 @@ final class SubmitRules {
 
   /** Whether a reference image is given as a URL rather than base64. */
   static boolean looksLikeUrl(String value) {
-    return value.regionMatches(true, 0, "http://", 0, 7) || value.regionMatches(true, 0, "https://", 0, 8);
+    return value.regionMatches(true, 0, "http://", 0, 7)
+        || value.regionMatches(true, 0, "https://", 0, 8);
   }
 
   private static void checkBase64Image(String field, String value, List<Problem> out) {
@@ -84,12 +116,21 @@ final class SubmitRules {
     try {
       bytes = Base64.getDecoder().decode(value);
     } catch (IllegalArgumentException e) {
-      out.add(valueError(field, field + " must be an http(s) URL or raw base64, got \"" + abbreviate(value) + "\"", null));
+      out.add(
+          valueError(
+              field,
+              field + " must be an http(s) URL or raw base64, got \"" + abbreviate(value) + "\"",
+              null));
       return;
     }
     if (ImageSniffer.formatOf(bytes) == null) {
-      out.add(valueError(field, field + " must be a base64 PNG, JPEG or WebP image, but its bytes start with "
-          + (bytes.length == 0 ? "nothing" : ImageSniffer.hexPrefix(bytes)), null));
+      out.add(
+          valueError(
+              field,
+              field
+                  + " must be a base64 PNG, JPEG or WebP image, but its bytes start with "
+                  + (bytes.length == 0 ? "nothing" : ImageSniffer.hexPrefix(bytes)),
+              null));
     }
   }
 

@@ -12,9 +12,12 @@ final class SubmitValidator {
   private final SchemaChecker checker = SchemaChecker.forRequests(OpenApi.DOCUMENT);
 
   List<Problem> validate(Endpoint endpoint, JsonNode body) {
-    if (body.isMissingNode()) return List.of(new Problem(List.of("body"), "Field required", "missing", null));
-    List<Problem> problems = new ArrayList<>(
-        checker.check(OpenApi.requestSchema(endpoint.path()), withoutZeroSides(body), List.of("body")));
+    if (body.isMissingNode())
+      return List.of(new Problem(List.of("body"), "Field required", "missing", null));
+    List<Problem> problems =
+        new ArrayList<>(
+            checker.check(
+                OpenApi.requestSchema(endpoint.path()), withoutZeroSides(body), List.of("body")));
     if (body.isObject()) {
       Set<String> faulty = problems.stream().map(Problem::field).collect(Collectors.toSet());
       problems.addAll(SubmitRules.check(body, faulty));
@@ -23,8 +26,8 @@ final class SubmitValidator {
   }
 
   /**
-   * The schema says width and height are at least 64 yet defaults them to 0, and bfl-api.md
-   * says 0 lets the model choose: an explicit 0 is accepted, so hide it from the schema check.
+   * The schema says width and height are at least 64 yet defaults them to 0, and bfl-api.md says 0
+   * lets the model choose: an explicit 0 is accepted, so hide it from the schema check.
    */
   private static JsonNode withoutZeroSides(JsonNode body) {
     if (!body.isObject()) return body;

@@ -10,7 +10,8 @@ import java.util.Set;
 
 /** One submitted task: its order, its scenario, and how far its polls have walked. */
 final class Task {
-  static final Set<String> TERMINAL = Set.of("Ready", "Error", "Request Moderated", "Content Moderated", "Task not found");
+  static final Set<String> TERMINAL =
+      Set.of("Ready", "Error", "Request Moderated", "Content Moderated", "Task not found");
 
   private final String id;
   private final Order order;
@@ -34,7 +35,8 @@ final class Task {
     this.scenario = scenario;
     this.cost = cost;
     this.submittedAt = submittedAt;
-    this.seed = order.seed() != null ? order.seed() : scenario.seed().orElse(id.hashCode() & 0x7fffffffL);
+    this.seed =
+        order.seed() != null ? order.seed() : scenario.seed().orElse(id.hashCode() & 0x7fffffffL);
     this.format = scenario.image().map(Scenario.Image::format).orElse(order.format());
   }
 
@@ -77,8 +79,10 @@ final class Task {
     } else if (status.equals("Ready")) {
       body.set("result", readyResult(now, links));
     } else if (!status.equals("Task not found")) {
-      if (!scenario.details().isEmpty()) body.set("details", Json.MAPPER.valueToTree(scenario.details()));
-      if (!scenario.errorResult().isEmpty()) body.set("result", Json.MAPPER.valueToTree(scenario.errorResult()));
+      if (!scenario.details().isEmpty())
+        body.set("details", Json.MAPPER.valueToTree(scenario.details()));
+      if (!scenario.errorResult().isEmpty())
+        body.set("result", Json.MAPPER.valueToTree(scenario.errorResult()));
     }
     boolean justFinished = TERMINAL.contains(status) && !finished;
     finished |= justFinished;
@@ -113,8 +117,14 @@ final class Task {
   byte[] image() {
     synchronized (imageLock) {
       if (image == null) {
-        image = scenario.image().map(Scenario.Image::bytes).orElseGet(
-            () -> ResultImages.render(order.width(), order.height(), format, ResultImages.colourFor(seed)));
+        image =
+            scenario
+                .image()
+                .map(Scenario.Image::bytes)
+                .orElseGet(
+                    () ->
+                        ResultImages.render(
+                            order.width(), order.height(), format, ResultImages.colourFor(seed)));
       }
       return image;
     }

@@ -11,10 +11,10 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The fake's account: queued scenarios, tasks, the credit balance and the count of active
- * tasks. Admission (capacity check, scenario, charge, count) happens under one lock, so the
- * counts stay exact however many clients submit at once; polls run under each task's own lock
- * and report here only when a task first reaches a terminal status.
+ * The fake's account: queued scenarios, tasks, the credit balance and the count of active tasks.
+ * Admission (capacity check, scenario, charge, count) happens under one lock, so the counts stay
+ * exact however many clients submit at once; polls run under each task's own lock and report here
+ * only when a task first reaches a terminal status.
  */
 final class TaskBook {
   private final Map<String, Task> tasks = new ConcurrentHashMap<>();
@@ -38,8 +38,15 @@ final class TaskBook {
 
   synchronized Admission admit(Order order, Instant now) {
     if (active >= activeLimit) {
-      return new Admission.Refused(Response.detail(429, "You have " + active + " active tasks, the most allowed is "
-          + activeLimit + ". Wait for a task to finish before submitting another.").withHeader("Retry-After", "1"));
+      return new Admission.Refused(
+          Response.detail(
+                  429,
+                  "You have "
+                      + active
+                      + " active tasks, the most allowed is "
+                      + activeLimit
+                      + ". Wait for a task to finish before submitting another.")
+              .withHeader("Retry-After", "1"));
     }
     Scenario scenario = scenarios.isEmpty() ? Scenario.ready() : scenarios.poll();
     if (scenario.submitFailure().isPresent()) {
@@ -50,10 +57,19 @@ final class TaskBook {
       }
       return new Admission.Refused(response);
     }
-    BigDecimal cost = scenario.cost().isPresent() ? BigDecimal.valueOf(scenario.cost().getAsDouble()) : order.tableCost();
+    BigDecimal cost =
+        scenario.cost().isPresent()
+            ? BigDecimal.valueOf(scenario.cost().getAsDouble())
+            : order.tableCost();
     if (credits.compareTo(cost) < 0) {
-      return new Admission.Refused(Response.detail(402, "Insufficient credits: this request costs " + plain(cost)
-          + " credits and the balance is " + plain(credits) + ". Add credits at https://dashboard.bfl.ai."));
+      return new Admission.Refused(
+          Response.detail(
+              402,
+              "Insufficient credits: this request costs "
+                  + plain(cost)
+                  + " credits and the balance is "
+                  + plain(credits)
+                  + ". Add credits at https://dashboard.bfl.ai."));
     }
     credits = credits.subtract(cost);
     Task task = new Task(UUID.randomUUID().toString(), order, scenario, cost, now);
@@ -90,12 +106,15 @@ final class TaskBook {
   }
 
   synchronized void setCredits(double credits) {
-    if (!Double.isFinite(credits)) throw new IllegalArgumentException("credits must be a finite number. Provided: " + credits);
+    if (!Double.isFinite(credits))
+      throw new IllegalArgumentException("credits must be a finite number. Provided: " + credits);
     this.credits = BigDecimal.valueOf(credits);
   }
 
   synchronized void setActiveLimit(int limit) {
-    if (limit < 1) throw new IllegalArgumentException("The active task limit must be 1 or more. Provided: " + limit);
+    if (limit < 1)
+      throw new IllegalArgumentException(
+          "The active task limit must be 1 or more. Provided: " + limit);
     this.activeLimit = limit;
   }
 

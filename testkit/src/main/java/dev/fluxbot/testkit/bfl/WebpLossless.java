@@ -6,12 +6,12 @@ import java.util.Arrays;
 
 /**
  * Writes a lossless WebP (RIFF, {@code WEBP}, one {@code VP8L} chunk) of a single colour, as
- * ImageIO cannot write WebP. The bitstream: signature 0x2f; width−1 and height−1 in 14 bits
- * each; alpha hint; version 0; no transform; no colour cache; no meta prefix codes; then the
- * five prefix codes (green, red, blue, alpha, distance), each a "simple" code with one symbol.
- * A one-symbol code takes 0 bits, so every pixel is that literal colour and the pixel data is
- * empty, whatever the size. Eight zero bytes follow the bitstream inside the chunk: decoders
- * ignore them, and readers that prefetch 64 bits (TwelveMonkeys') need them.
+ * ImageIO cannot write WebP. The bitstream: signature 0x2f; width−1 and height−1 in 14 bits each;
+ * alpha hint; version 0; no transform; no colour cache; no meta prefix codes; then the five prefix
+ * codes (green, red, blue, alpha, distance), each a "simple" code with one symbol. A one-symbol
+ * code takes 0 bits, so every pixel is that literal colour and the pixel data is empty, whatever
+ * the size. Eight zero bytes follow the bitstream inside the chunk: decoders ignore them, and
+ * readers that prefetch 64 bits (TwelveMonkeys') need them.
  */
 public final class WebpLossless {
   static final int MAX_SIDE = 1 << 14;
@@ -20,8 +20,13 @@ public final class WebpLossless {
 
   public static byte[] solid(int width, int height, int argb) {
     if (width < 1 || height < 1 || width > MAX_SIDE || height > MAX_SIDE) {
-      throw new IllegalArgumentException("A lossless WebP is 1 to " + MAX_SIDE + " pixels a side. Provided: "
-          + width + " × " + height);
+      throw new IllegalArgumentException(
+          "A lossless WebP is 1 to "
+              + MAX_SIDE
+              + " pixels a side. Provided: "
+              + width
+              + " × "
+              + height);
     }
     int alpha = argb >>> 24;
     BitWriter bits = new BitWriter();

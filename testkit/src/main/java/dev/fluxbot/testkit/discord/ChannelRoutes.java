@@ -6,7 +6,10 @@ import dev.fluxbot.testkit.DiscordMessage.Kind;
 import dev.fluxbot.testkit.DiscordRole;
 import java.util.Optional;
 
-/** {@code /channels/{id}…} and {@code POST /users/@me/channels}: the bot's own messages outside interactions. */
+/**
+ * {@code /channels/{id}…} and {@code POST /users/@me/channels}: the bot's own messages outside
+ * interactions.
+ */
 final class ChannelRoutes {
   private final World world;
   private final MessageStore store;
@@ -19,33 +22,38 @@ final class ChannelRoutes {
   }
 
   Reply channel(Incoming in, String[] s) {
-    return world.locked(() -> {
-      Optional<ObjectNode> channel = world.channel(s[1]);
-      if (channel.isEmpty()) return Reply.error(404, "Unknown Channel", 10003);
-      if (s.length == 2) return in.method().equals("GET") ? Reply.ok(channel.get()) : Reply.methodNotAllowed();
-      if (s.length == 3 && s[2].equals("typing")) return Reply.noContent();
-      if (s.length == 3 && s[2].equals("messages")) {
-        return in.method().equals("POST") ? create(in, s[1]) : Reply.methodNotAllowed();
-      }
-      if (s.length == 4 && s[2].equals("messages")) return message(in, s[1], s[3]);
-      return Reply.notFound();
-    });
+    return world.locked(
+        () -> {
+          Optional<ObjectNode> channel = world.channel(s[1]);
+          if (channel.isEmpty()) return Reply.error(404, "Unknown Channel", 10003);
+          if (s.length == 2)
+            return in.method().equals("GET") ? Reply.ok(channel.get()) : Reply.methodNotAllowed();
+          if (s.length == 3 && s[2].equals("typing")) return Reply.noContent();
+          if (s.length == 3 && s[2].equals("messages")) {
+            return in.method().equals("POST") ? create(in, s[1]) : Reply.methodNotAllowed();
+          }
+          if (s.length == 4 && s[2].equals("messages")) return message(in, s[1], s[3]);
+          return Reply.notFound();
+        });
   }
 
   private Reply create(Incoming in, String channelId) {
-    Optional<Reply> refused = permissions(channelId, in)
-        .or(() -> Uploads.check(in.files(), world.attachmentSizeLimit))
-        .or(() -> MessageRules.check(in.json(), in.files().size(), true));
+    Optional<Reply> refused =
+        permissions(channelId, in)
+            .or(() -> Uploads.check(in.files(), world.attachmentSizeLimit))
+            .or(() -> MessageRules.check(in.json(), in.files().size(), true));
     if (refused.isPresent()) return refused.get();
     int type = in.json().has("message_reference") ? 19 : 0;
-    ObjectNode message = store.create(channelId, world.config.botUserId(), type, in.json(), in.files());
+    ObjectNode message =
+        store.create(channelId, world.config.botUserId(), type, in.json(), in.files());
     write(Kind.CHANNEL_MESSAGE, in, message);
     return Reply.ok(message.deepCopy());
   }
 
   private Reply message(Incoming in, String channelId, String messageId) {
     ObjectNode message = world.messages.get(messageId);
-    if (message == null || !message.path("channel_id").asText().equals(channelId)
+    if (message == null
+        || !message.path("channel_id").asText().equals(channelId)
         || (message.path("flags").asInt() & MessageStore.EPHEMERAL) != 0) {
       return Reply.error(404, "Unknown Message", 10008);
     }
@@ -56,15 +64,18 @@ final class ChannelRoutes {
         world.messages.remove(messageId);
         yield Reply.noContent();
       }
-      case "PATCH" -> own ? edit(in, message) : Reply.error(403, "Cannot edit a message authored by another user", 50005);
+      case "PATCH" ->
+          own
+              ? edit(in, message)
+              : Reply.error(403, "Cannot edit a message authored by another user", 50005);
       default -> Reply.methodNotAllowed();
     };
   }
 
   /**
-   * A message as the bot may read it. Without the privileged Message Content intent Discord
-   * empties the content, embeds, attachments and components of other users' messages, except in
-   * DMs and where the bot is mentioned.
+   * A message as the bot may read it. Without the privileged Message Content intent Discord empties
+   * the content, embeds, attachments and components of other users' messages, except in DMs and
+   * where the bot is mentioned.
    */
   private ObjectNode asSeen(ObjectNode message, boolean own) {
     ObjectNode copy = message.deepCopy();
@@ -82,8 +93,9 @@ final class ChannelRoutes {
   }
 
   private Reply edit(Incoming in, ObjectNode message) {
-    Optional<Reply> refused = Uploads.check(in.files(), world.attachmentSizeLimit)
-        .or(() -> MessageRules.check(in.json(), in.files().size(), false));
+    Optional<Reply> refused =
+        Uploads.check(in.files(), world.attachmentSizeLimit)
+            .or(() -> MessageRules.check(in.json(), in.files().size(), false));
     if (refused.isPresent()) return refused.get();
     store.edit(message, in.json(), in.files());
     write(Kind.CHANNEL_EDIT, in, message);
@@ -95,9 +107,11 @@ final class ChannelRoutes {
     Optional<Guilds.Guild> guild = world.guilds.guildOfChannel(channelId);
     if (guild.isEmpty()) return Optional.empty();
     long bits = guild.get().permissions(world.config.botUserId());
-    if ((bits & DiscordRole.VIEW_CHANNEL) == 0) return Optional.of(Reply.error(403, "Missing Access", 50001));
+    if ((bits & DiscordRole.VIEW_CHANNEL) == 0)
+      return Optional.of(Reply.error(403, "Missing Access", 50001));
     boolean files = !in.files().isEmpty();
-    if ((bits & DiscordRole.SEND_MESSAGES) == 0 || (files && (bits & DiscordRole.ATTACH_FILES) == 0)) {
+    if ((bits & DiscordRole.SEND_MESSAGES) == 0
+        || (files && (bits & DiscordRole.ATTACH_FILES) == 0)) {
       return Optional.of(Reply.error(403, "Missing Permissions", 50013));
     }
     return Optional.empty();
@@ -107,12 +121,21 @@ final class ChannelRoutes {
   Reply openDm(Incoming in) {
     if (!in.method().equals("POST")) return Reply.methodNotAllowed();
     String recipient = in.json().path("recipient_id").asText("");
-    if (!recipient.matches("[1-9][0-9]{0,19}")) return Reply.error(400, "Invalid Recipient(s)", 50033);
-    return world.locked(() -> Reply.ok(world.shapes.dmChannel(world.dmChannel(recipient), recipient)));
+    if (!recipient.matches("[1-9][0-9]{0,19}"))
+      return Reply.error(400, "Invalid Recipient(s)", 50033);
+    return world.locked(
+        () -> Reply.ok(world.shapes.dmChannel(world.dmChannel(recipient), recipient)));
   }
 
   private void write(Kind kind, Incoming in, ObjectNode message) {
-    recorder.message(new DiscordMessage(kind, message.get("id").asText(), message.get("channel_id").asText(), null,
-        in.json(), in.files(), message));
+    recorder.message(
+        new DiscordMessage(
+            kind,
+            message.get("id").asText(),
+            message.get("channel_id").asText(),
+            null,
+            in.json(),
+            in.files(),
+            message));
   }
 }

@@ -7,7 +7,9 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.regex.Pattern;
 
-/** What Discord checks when commands are registered; problems come back as 400 "Invalid Form Body". */
+/**
+ * What Discord checks when commands are registered; problems come back as 400 "Invalid Form Body".
+ */
 final class CommandRules {
   private static final Pattern NAME = Pattern.compile("^[-_'\\p{L}\\p{N}]{1,32}$");
 
@@ -21,7 +23,8 @@ final class CommandRules {
       List<String> at = List.of(Integer.toString(i));
       command(command, at, errors);
       if (!names.add(command.path("type").asInt(1) + ":" + command.path("name").asText())) {
-        errors.add(at, "APPLICATION_COMMANDS_DUPLICATE_NAME", "Application command names must be unique");
+        errors.add(
+            at, "APPLICATION_COMMANDS_DUPLICATE_NAME", "Application command names must be unique");
       }
     }
     return errors;
@@ -32,43 +35,62 @@ final class CommandRules {
     String name = command.path("name").asText("");
     if (type == 1) {
       slashName(name, MessageRules.plus(at, "name"), errors);
-      description(command.path("description").asText(""), MessageRules.plus(at, "description"), errors);
+      description(
+          command.path("description").asText(""), MessageRules.plus(at, "description"), errors);
       options(command.path("options"), MessageRules.plus(at, "options"), errors);
     } else if (name.isEmpty() || name.length() > 32) {
-      errors.add(MessageRules.plus(at, "name"), "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 32 in length.");
+      errors.add(
+          MessageRules.plus(at, "name"),
+          "BASE_TYPE_BAD_LENGTH",
+          "Must be between 1 and 32 in length.");
     } else if (!command.path("description").asText("").isEmpty()) {
-      errors.add(MessageRules.plus(at, "description"), "APPLICATION_COMMAND_CONTEXT_MENU_DESCRIPTION_INVALID",
+      errors.add(
+          MessageRules.plus(at, "description"),
+          "APPLICATION_COMMAND_CONTEXT_MENU_DESCRIPTION_INVALID",
           "Context menu commands cannot have description");
     }
   }
 
   private static void options(JsonNode options, List<String> at, FormErrors errors) {
-    if (options.size() > 25) errors.add(at, "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.");
+    if (options.size() > 25)
+      errors.add(at, "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.");
     Set<String> names = new HashSet<>();
     boolean optionalSeen = false;
     for (int i = 0; i < options.size(); i++) {
       JsonNode option = options.get(i);
       List<String> here = MessageRules.plus(at, Integer.toString(i));
       slashName(option.path("name").asText(""), MessageRules.plus(here, "name"), errors);
-      description(option.path("description").asText(""), MessageRules.plus(here, "description"), errors);
+      description(
+          option.path("description").asText(""), MessageRules.plus(here, "description"), errors);
       if (!names.add(option.path("name").asText())) {
-        errors.add(MessageRules.plus(here, "name"), "APPLICATION_COMMAND_OPTIONS_NAME_ALREADY_EXISTS",
+        errors.add(
+            MessageRules.plus(here, "name"),
+            "APPLICATION_COMMAND_OPTIONS_NAME_ALREADY_EXISTS",
             "Option name already exists");
       }
       int type = option.path("type").asInt();
       if (type < 1 || type > 11) {
-        errors.add(MessageRules.plus(here, "type"), "BASE_TYPE_CHOICES", "Value must be one of {1, …, 11}.");
+        errors.add(
+            MessageRules.plus(here, "type"),
+            "BASE_TYPE_CHOICES",
+            "Value must be one of {1, …, 11}.");
       }
       boolean required = option.path("required").asBoolean(false);
       if (required && optionalSeen) {
-        errors.add(here, "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID_ORDER",
+        errors.add(
+            here,
+            "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID_ORDER",
             "Required options must be placed before non-required options");
       }
       optionalSeen |= !required && type > 2;
       if (option.path("choices").size() > 25) {
-        errors.add(MessageRules.plus(here, "choices"), "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.");
+        errors.add(
+            MessageRules.plus(here, "choices"),
+            "BASE_TYPE_MAX_LENGTH",
+            "Must be 25 or fewer in length.");
       }
-      if (type == 1 || type == 2) options(option.path("options"), MessageRules.plus(here, "options"), errors);
+      if (type == 1 || type == 2)
+        options(option.path("options"), MessageRules.plus(here, "options"), errors);
     }
   }
 

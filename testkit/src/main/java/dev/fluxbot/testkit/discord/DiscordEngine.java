@@ -28,9 +28,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The machinery behind {@code FakeDiscord}; internal, use that class. A JDK HTTP server on
- * loopback (REST and CDN, virtual threads) and a WebSocket gateway share one {@link World} and
- * one {@link Recorder}.
+ * The machinery behind {@code FakeDiscord}; internal, use that class. A JDK HTTP server on loopback
+ * (REST and CDN, virtual threads) and a WebSocket gateway share one {@link World} and one {@link
+ * Recorder}.
  */
 public final class DiscordEngine implements AutoCloseable {
   static final InetAddress LOOPBACK = loopback();
@@ -53,8 +53,12 @@ public final class DiscordEngine implements AutoCloseable {
     this.http = HttpServer.create(new InetSocketAddress(LOOPBACK, 0), 256);
     world.baseUrl = "http://127.0.0.1:" + http.getAddress().getPort();
     gateway.startAndWait();
-    RestApi api = new RestApi(world, new InteractionRoutes(world, store, recorder),
-        new ChannelRoutes(world, store, recorder), gateway.url());
+    RestApi api =
+        new RestApi(
+            world,
+            new InteractionRoutes(world, store, recorder),
+            new ChannelRoutes(world, store, recorder),
+            gateway.url());
     http.createContext("/", new RestHandler(world, recorder, api));
     http.setExecutor(executor);
     http.start();
@@ -91,7 +95,8 @@ public final class DiscordEngine implements AutoCloseable {
 
   // --- interactions ---
 
-  public DiscordInteraction slashCommand(DiscordContext where, String command, Map<String, ?> options) {
+  public DiscordInteraction slashCommand(
+      DiscordContext where, String command, Map<String, ?> options) {
     return send(world.locked(() -> interactions.slashCommand(where, command, options)));
   }
 
@@ -99,11 +104,13 @@ public final class DiscordEngine implements AutoCloseable {
     return send(world.locked(() -> interactions.button(where, messageId, customId)));
   }
 
-  public DiscordInteraction modalSubmit(DiscordContext where, String customId, Map<String, String> fields) {
+  public DiscordInteraction modalSubmit(
+      DiscordContext where, String customId, Map<String, String> fields) {
     return send(world.locked(() -> interactions.modalSubmit(where, customId, fields)));
   }
 
-  public DiscordInteraction messageContextMenu(DiscordContext where, String name, String targetMessageId) {
+  public DiscordInteraction messageContextMenu(
+      DiscordContext where, String name, String targetMessageId) {
     return send(world.locked(() -> interactions.messageContextMenu(where, name, targetMessageId)));
   }
 
@@ -139,8 +146,11 @@ public final class DiscordEngine implements AutoCloseable {
   }
 
   public JsonNode awaitGatewayFrame(Predicate<JsonNode> predicate, String what) {
-    return recorder.await(r -> r.gatewayFrames().stream().filter(predicate).findFirst(), world.config.awaitTimeout(),
-        what, Recorder::gatewayFrames);
+    return recorder.await(
+        r -> r.gatewayFrames().stream().filter(predicate).findFirst(),
+        world.config.awaitTimeout(),
+        what,
+        Recorder::gatewayFrames);
   }
 
   public void awaitLiveGatewaySessions(int count) {
@@ -149,22 +159,38 @@ public final class DiscordEngine implements AutoCloseable {
 
   // --- messages and files ---
 
-  public DiscordAttachment addAttachment(byte[] bytes, String filename, String contentType, String channelId) {
+  public DiscordAttachment addAttachment(
+      byte[] bytes, String filename, String contentType, String channelId) {
     return world.locked(() -> store.attachment(channelId, bytes, filename, contentType));
   }
 
-  public DiscordMessage postMessageAsUser(DiscordContext where, String content, List<DiscordAttachment> attachments) {
-    DiscordMessage message = world.locked(() -> {
-      String channelId = interactions.channelOf(where);
-      ObjectNode json = store.create(channelId, where.userId(), 0, Json.object().put("content", content), List.of());
-      var list = json.putArray("attachments");
-      attachments.forEach(a -> list.add(a.json()));
-      var mentions = json.putArray("mentions");
-      Matcher m = USER_MENTION.matcher(content);
-      while (m.find()) mentions.add(world.shapes.user(m.group(1)));
-      return new DiscordMessage(DiscordMessage.Kind.USER_MESSAGE, json.get("id").asText(), channelId, null, json,
-          List.of(), json);
-    });
+  public DiscordMessage postMessageAsUser(
+      DiscordContext where, String content, List<DiscordAttachment> attachments) {
+    DiscordMessage message =
+        world.locked(
+            () -> {
+              String channelId = interactions.channelOf(where);
+              ObjectNode json =
+                  store.create(
+                      channelId,
+                      where.userId(),
+                      0,
+                      Json.object().put("content", content),
+                      List.of());
+              var list = json.putArray("attachments");
+              attachments.forEach(a -> list.add(a.json()));
+              var mentions = json.putArray("mentions");
+              Matcher m = USER_MENTION.matcher(content);
+              while (m.find()) mentions.add(world.shapes.user(m.group(1)));
+              return new DiscordMessage(
+                  DiscordMessage.Kind.USER_MESSAGE,
+                  json.get("id").asText(),
+                  channelId,
+                  null,
+                  json,
+                  List.of(),
+                  json);
+            });
     recorder.message(message);
     return message;
   }
@@ -178,29 +204,40 @@ public final class DiscordEngine implements AutoCloseable {
   public void rateLimitNext(String route, double retryAfterSeconds, boolean uploadsOnly) {
     RouteTemplate template = RouteTemplate.parse(route);
     if (!(retryAfterSeconds >= 0)) {
-      throw new IllegalArgumentException("retryAfterSeconds must not be negative. Provided: " + retryAfterSeconds);
+      throw new IllegalArgumentException(
+          "retryAfterSeconds must not be negative. Provided: " + retryAfterSeconds);
     }
-    ObjectNode body = Json.object().put("message", "You are being rate limited.").put("retry_after", retryAfterSeconds)
-        .put("global", false);
+    ObjectNode body =
+        Json.object()
+            .put("message", "You are being rate limited.")
+            .put("retry_after", retryAfterSeconds)
+            .put("global", false);
     double resetAt = System.currentTimeMillis() / 1000.0 + retryAfterSeconds;
-    Reply reply = Reply.json(429, body)
-        .withHeader("Retry-After", Long.toString((long) Math.ceil(retryAfterSeconds)))
-        .withHeader("X-RateLimit-Limit", "5").withHeader("X-RateLimit-Remaining", "0")
-        .withHeader("X-RateLimit-Reset", String.format(Locale.ROOT, "%.3f", resetAt))
-        .withHeader("X-RateLimit-Reset-After", String.format(Locale.ROOT, "%.3f", retryAfterSeconds))
-        .withHeader("X-RateLimit-Bucket", Integer.toHexString(template.text().hashCode()))
-        .withHeader("X-RateLimit-Scope", "user");
+    Reply reply =
+        Reply.json(429, body)
+            .withHeader("Retry-After", Long.toString((long) Math.ceil(retryAfterSeconds)))
+            .withHeader("X-RateLimit-Limit", "5")
+            .withHeader("X-RateLimit-Remaining", "0")
+            .withHeader("X-RateLimit-Reset", String.format(Locale.ROOT, "%.3f", resetAt))
+            .withHeader(
+                "X-RateLimit-Reset-After", String.format(Locale.ROOT, "%.3f", retryAfterSeconds))
+            .withHeader("X-RateLimit-Bucket", Integer.toHexString(template.text().hashCode()))
+            .withHeader("X-RateLimit-Scope", "user");
     world.locked(() -> world.scripted.add(new World.Scripted(template, reply, uploadsOnly)));
   }
 
   public void failNext(String route, int status, int code, String message, boolean uploadsOnly) {
     RouteTemplate template = RouteTemplate.parse(route);
-    world.locked(() -> world.scripted.add(new World.Scripted(template, Reply.error(status, message, code), uploadsOnly)));
+    world.locked(
+        () ->
+            world.scripted.add(
+                new World.Scripted(template, Reply.error(status, message, code), uploadsOnly)));
   }
 
   public void delayNext(String route, Duration delay) {
     RouteTemplate template = RouteTemplate.parse(route);
-    if (delay.isNegative()) throw new IllegalArgumentException("delay must not be negative. Provided: " + delay);
+    if (delay.isNegative())
+      throw new IllegalArgumentException("delay must not be negative. Provided: " + delay);
     world.locked(() -> world.delays.add(new World.Delay(template, delay)));
   }
 
@@ -227,26 +264,40 @@ public final class DiscordEngine implements AutoCloseable {
   }
 
   public List<JsonNode> registeredCommands(String scope) {
-    return world.locked(() -> world.commands(scope).values().stream().map(c -> (JsonNode) c.deepCopy()).toList());
+    return world.locked(
+        () -> world.commands(scope).values().stream().map(c -> (JsonNode) c.deepCopy()).toList());
   }
 
   public List<DiscordRequest> requests(String route) {
     RouteTemplate template = RouteTemplate.parse(route);
-    return recorder.requests().stream().filter(r -> r.path().startsWith(RestHandler.API_PREFIX + "/"))
-        .filter(r -> template.matches(r.method(), r.path().substring(RestHandler.API_PREFIX.length()))).toList();
+    return recorder.requests().stream()
+        .filter(r -> r.path().startsWith(RestHandler.API_PREFIX + "/"))
+        .filter(
+            r -> template.matches(r.method(), r.path().substring(RestHandler.API_PREFIX.length())))
+        .toList();
   }
 
   public DiscordRequest awaitRequest(String route, Predicate<DiscordRequest> predicate) {
-    return recorder.await(r -> requests(route).stream().filter(predicate).findFirst(), world.config.awaitTimeout(),
-        "matching request on " + route, Recorder::requests);
+    return recorder.await(
+        r -> requests(route).stream().filter(predicate).findFirst(),
+        world.config.awaitTimeout(),
+        "matching request on " + route,
+        Recorder::requests);
   }
 
   public <T> T await(Function<List<DiscordCallback>, Optional<T>> inCallbacks, String what) {
-    return recorder.await(r -> inCallbacks.apply(r.callbacks()), world.config.awaitTimeout(), what, Recorder::callbacks);
+    return recorder.await(
+        r -> inCallbacks.apply(r.callbacks()),
+        world.config.awaitTimeout(),
+        what,
+        Recorder::callbacks);
   }
 
   public DiscordMessage awaitMessage(Predicate<DiscordMessage> predicate, String what) {
-    return recorder.await(r -> r.messages().stream().filter(predicate).findFirst(), world.config.awaitTimeout(), what,
+    return recorder.await(
+        r -> r.messages().stream().filter(predicate).findFirst(),
+        world.config.awaitTimeout(),
+        what,
         Recorder::messages);
   }
 

@@ -11,9 +11,17 @@ import java.util.Objects;
  *
  * @param messageContentIntent whether the application has the privileged Message Content intent
  */
-public record EngineConfig(String token, String applicationId, String botUserId, String botUsername,
-    List<DiscordGuild> guilds, InstantSource clock, Duration awaitTimeout, int heartbeatIntervalMillis,
-    long attachmentSizeLimit, boolean messageContentIntent) {
+public record EngineConfig(
+    String token,
+    String applicationId,
+    String botUserId,
+    String botUsername,
+    List<DiscordGuild> guilds,
+    InstantSource clock,
+    Duration awaitTimeout,
+    int heartbeatIntervalMillis,
+    long attachmentSizeLimit,
+    boolean messageContentIntent) {
   public EngineConfig {
     Objects.requireNonNull(token, "token");
     Objects.requireNonNull(applicationId, "applicationId");

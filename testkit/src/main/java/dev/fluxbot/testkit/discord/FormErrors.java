@@ -5,8 +5,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
 
 /**
- * Discord's "Invalid Form Body" (code 50035): the problems nested by the path of the field,
- * {@code {"errors": {"components": {"0": {"components": {"_errors": [{"code", "message"}]}}}}}}.
+ * Discord's "Invalid Form Body" (code 50035): the problems nested by the path of the field, {@code
+ * {"errors": {"components": {"0": {"components": {"_errors": [{"code", "message"}]}}}}}}.
  */
 final class FormErrors {
   private final ObjectNode errors = Json.object();
@@ -16,7 +16,9 @@ final class FormErrors {
     ObjectNode node = errors;
     for (String key : path) node = node.has(key) ? (ObjectNode) node.get(key) : node.putObject(key);
     (node.has("_errors") ? (ArrayNode) node.get("_errors") : node.putArray("_errors"))
-        .addObject().put("code", code).put("message", message);
+        .addObject()
+        .put("code", code)
+        .put("message", message);
     count++;
   }
 

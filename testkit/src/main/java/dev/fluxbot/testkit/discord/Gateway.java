@@ -19,10 +19,10 @@ import org.java_websocket.handshake.ClientHandshake;
 import org.java_websocket.server.WebSocketServer;
 
 /**
- * Discord's gateway, JSON without compression: HELLO on connect, heartbeat ACKs, IDENTIFY →
- * READY and a GUILD_CREATE per guild, RESUME → the missed dispatches and RESUMED, member
- * chunks on request. A session ends when its client closes with 1000 or 1001, as on Discord;
- * other closes leave it resumable.
+ * Discord's gateway, JSON without compression: HELLO on connect, heartbeat ACKs, IDENTIFY → READY
+ * and a GUILD_CREATE per guild, RESUME → the missed dispatches and RESUMED, member chunks on
+ * request. A session ends when its client closes with 1000 or 1001, as on Discord; other closes
+ * leave it resumable.
  */
 final class Gateway extends WebSocketServer {
   private static final int GUILDS_INTENT = 1;
@@ -69,13 +69,19 @@ final class Gateway extends WebSocketServer {
   public void onOpen(WebSocket conn, ClientHandshake handshake) {
     String query = handshake.getResourceDescriptor();
     if (query.contains("compress=") || query.contains("encoding=etf")) {
-      // A client expecting zlib or ETF would read garbage; say so instead (JDA: setCompression(Compression.NONE)).
+      // A client expecting zlib or ETF would read garbage; say so instead (JDA:
+      // setCompression(Compression.NONE)).
       System.err.println("FakeDiscord gateway speaks plain JSON only; refused " + query);
-      conn.close(4000, "FakeDiscord speaks JSON without compression; connect with encoding=json and no compress");
+      conn.close(
+          4000,
+          "FakeDiscord speaks JSON without compression; connect with encoding=json and no compress");
       return;
     }
     ObjectNode hello = frame(10);
-    hello.putObject("d").put("heartbeat_interval", world.config.heartbeatIntervalMillis()).putArray("_trace")
+    hello
+        .putObject("d")
+        .put("heartbeat_interval", world.config.heartbeatIntervalMillis())
+        .putArray("_trace")
         .add("[\"fake-gateway\",{\"micros\":0}]");
     Session.trySend(conn, hello.toString());
   }
@@ -94,7 +100,7 @@ final class Gateway extends WebSocketServer {
     switch (frame.path("op").asInt(-1)) {
       case 1 -> Session.trySend(conn, frame(11).toString());
       case 2 -> identify(conn, d);
-      case 3, 4 -> { } // presence and voice state updates change nothing here
+      case 3, 4 -> {} // presence and voice state updates change nothing here
       case 6 -> resume(conn, d);
       case 8 -> requestMembers(conn, d);
       default -> conn.close(4001, "Unknown opcode.");
@@ -110,24 +116,40 @@ final class Gateway extends WebSocketServer {
       conn.close(4004, "Authentication failed.");
       return;
     }
-    Session session = new Session(world.ids.next().substring(0, 8) + Long.toHexString(System.nanoTime()),
-        d.path("intents").asInt(), conn);
+    Session session =
+        new Session(
+            world.ids.next().substring(0, 8) + Long.toHexString(System.nanoTime()),
+            d.path("intents").asInt(),
+            conn);
     session.dispatch("READY", ready(session));
     if ((session.intents & GUILDS_INTENT) != 0) {
-      world.guilds.all().forEach(g -> session.dispatch("GUILD_CREATE", world.shapes.guildCreate(g, world.clock.instant())));
+      world
+          .guilds
+          .all()
+          .forEach(
+              g ->
+                  session.dispatch(
+                      "GUILD_CREATE", world.shapes.guildCreate(g, world.clock.instant())));
     }
-    withLock(() -> {
-      sessions.put(session.id, session);
-      sessionsChanged.signalAll();
-    });
+    withLock(
+        () -> {
+          sessions.put(session.id, session);
+          sessionsChanged.signalAll();
+        });
   }
 
   private ObjectNode ready(Session session) {
     ObjectNode ready = Json.object().put("v", 10);
     ready.set("user", world.shapes.selfUser());
     ArrayNode guilds = ready.putArray("guilds");
-    world.guilds.all().forEach(g -> guilds.addObject().put("id", g.config().id()).put("unavailable", true));
-    ready.put("session_id", session.id).put("session_type", "normal").put("resume_gateway_url", url());
+    world
+        .guilds
+        .all()
+        .forEach(g -> guilds.addObject().put("id", g.config().id()).put("unavailable", true));
+    ready
+        .put("session_id", session.id)
+        .put("session_type", "normal")
+        .put("resume_gateway_url", url());
     ready.putObject("application").put("id", world.config.applicationId()).put("flags", 0);
     ready.putArray("private_channels");
     ready.putArray("relationships");
@@ -142,13 +164,17 @@ final class Gateway extends WebSocketServer {
 
   private void resume(WebSocket conn, JsonNode d) {
     Session session = withLock(() -> sessions.get(d.path("session_id").asText()));
-    if (session == null || !session.isLive() || !world.config.token().equals(d.path("token").asText())) {
+    if (session == null
+        || !session.isLive()
+        || !world.config.token().equals(d.path("token").asText())) {
       ObjectNode invalid = frame(9).put("d", false);
       Session.trySend(conn, invalid.toString());
       return;
     }
     session.resume(conn, d.path("seq").asLong());
-    session.dispatch("RESUMED", Json.object().set("_trace", Json.array().add("[\"fake-gateway\",{\"micros\":0}]")));
+    session.dispatch(
+        "RESUMED",
+        Json.object().set("_trace", Json.array().add("[\"fake-gateway\",{\"micros\":0}]")));
     withLock(sessionsChanged::signalAll);
   }
 
@@ -159,12 +185,16 @@ final class Gateway extends WebSocketServer {
     List<String> wanted = new ArrayList<>();
     d.path("user_ids").forEach(id -> wanted.add(id.asText()));
     String query = d.path("query").asText("");
-    ObjectNode chunk = Json.object().put("guild_id", guild.get().config().id()).put("chunk_index", 0)
-        .put("chunk_count", 1);
+    ObjectNode chunk =
+        Json.object()
+            .put("guild_id", guild.get().config().id())
+            .put("chunk_index", 0)
+            .put("chunk_count", 1);
     if (d.hasNonNull("nonce")) chunk.put("nonce", d.get("nonce").asText());
     ArrayNode members = chunk.putArray("members");
     guild.get().config().members().stream()
-        .filter(m -> wanted.isEmpty() ? m.username().startsWith(query) : wanted.contains(m.userId()))
+        .filter(
+            m -> wanted.isEmpty() ? m.username().startsWith(query) : wanted.contains(m.userId()))
         .forEach(m -> members.add(world.shapes.member(guild.get(), m, world.clock.instant())));
     chunk.putArray("not_found");
     session.dispatch("GUILD_MEMBERS_CHUNK", chunk);
@@ -173,10 +203,11 @@ final class Gateway extends WebSocketServer {
   @Override
   public void onClose(WebSocket conn, int code, String reason, boolean remote) {
     boolean end = remote && (code == 1000 || code == 1001);
-    withLock(() -> {
-      sessions.values().forEach(s -> s.detach(conn, end && s.isOn(conn)));
-      sessionsChanged.signalAll();
-    });
+    withLock(
+        () -> {
+          sessions.values().forEach(s -> s.detach(conn, end && s.isOn(conn)));
+          sessionsChanged.signalAll();
+        });
   }
 
   @Override
@@ -202,9 +233,13 @@ final class Gateway extends WebSocketServer {
         if (!live.isEmpty()) return live;
         long left = deadline - System.nanoTime();
         if (left <= 0) {
-          throw new AssertionError("No client identified with the fake Discord gateway (" + url() + ") within "
-              + timeout.toMillis() + " ms, so there is no one to send events to. Frames received: "
-              + recorder.gatewayFrames().size());
+          throw new AssertionError(
+              "No client identified with the fake Discord gateway ("
+                  + url()
+                  + ") within "
+                  + timeout.toMillis()
+                  + " ms, so there is no one to send events to. Frames received: "
+                  + recorder.gatewayFrames().size());
         }
         sessionsChanged.await(left, TimeUnit.NANOSECONDS);
       }
@@ -233,8 +268,13 @@ final class Gateway extends WebSocketServer {
       while (liveSessions() != count) {
         long left = deadline - System.nanoTime();
         if (left <= 0) {
-          throw new AssertionError("Expected " + count + " live gateway sessions within " + timeout.toMillis()
-              + " ms, but there are " + liveSessions());
+          throw new AssertionError(
+              "Expected "
+                  + count
+                  + " live gateway sessions within "
+                  + timeout.toMillis()
+                  + " ms, but there are "
+                  + liveSessions());
         }
         sessionsChanged.await(left, TimeUnit.NANOSECONDS);
       }
@@ -259,7 +299,8 @@ final class Gateway extends WebSocketServer {
   }
 
   private Session sessionOn(WebSocket conn) {
-    return withLock(() -> sessions.values().stream().filter(s -> s.isOn(conn)).findFirst().orElse(null));
+    return withLock(
+        () -> sessions.values().stream().filter(s -> s.isOn(conn)).findFirst().orElse(null));
   }
 
   private static ObjectNode frame(int op) {
@@ -276,9 +317,10 @@ final class Gateway extends WebSocketServer {
   }
 
   private void withLock(Runnable action) {
-    withLock(() -> {
-      action.run();
-      return null;
-    });
+    withLock(
+        () -> {
+          action.run();
+          return null;
+        });
   }
 }

@@ -31,7 +31,8 @@ final class Guilds {
       DiscordMember member = member(userId).orElse(null);
       long bits = role(config.id()).map(DiscordRole::permissions).orElse(0L);
       if (member != null) {
-        for (String roleId : member.roleIds()) bits |= role(roleId).map(DiscordRole::permissions).orElse(0L);
+        for (String roleId : member.roleIds())
+          bits |= role(roleId).map(DiscordRole::permissions).orElse(0L);
       }
       return (bits & DiscordRole.ADMINISTRATOR) != 0 ? DiscordRole.ALL : bits;
     }
@@ -45,7 +46,8 @@ final class Guilds {
     this.botUserId = botUserId;
     this.botUsername = botUsername;
     for (DiscordGuild guild : guilds) {
-      if (byId.containsKey(guild.id())) throw new IllegalArgumentException("Two guilds have the id " + guild.id());
+      if (byId.containsKey(guild.id()))
+        throw new IllegalArgumentException("Two guilds have the id " + guild.id());
       byId.put(guild.id(), complete(guild, ids));
     }
   }
@@ -68,14 +70,26 @@ final class Guilds {
   private static void check(DiscordGuild g) {
     Set<String> roleIds = g.roles().stream().map(DiscordRole::id).collect(Collectors.toSet());
     if (g.members().stream().noneMatch(m -> m.userId().equals(g.ownerId()))) {
-      throw new IllegalArgumentException("Guild " + g.id() + ": the owner " + g.ownerId()
-          + " must be one of its members; members are " + g.members().stream().map(DiscordMember::userId).toList());
+      throw new IllegalArgumentException(
+          "Guild "
+              + g.id()
+              + ": the owner "
+              + g.ownerId()
+              + " must be one of its members; members are "
+              + g.members().stream().map(DiscordMember::userId).toList());
     }
     for (DiscordMember m : g.members()) {
       for (String roleId : m.roleIds()) {
         if (!roleIds.contains(roleId)) {
-          throw new IllegalArgumentException("Guild " + g.id() + ": member " + m.userId() + " has role " + roleId
-              + ", which the guild does not define; its roles are " + roleIds);
+          throw new IllegalArgumentException(
+              "Guild "
+                  + g.id()
+                  + ": member "
+                  + m.userId()
+                  + " has role "
+                  + roleId
+                  + ", which the guild does not define; its roles are "
+                  + roleIds);
         }
       }
     }
@@ -91,7 +105,9 @@ final class Guilds {
 
   /** The guild a text channel belongs to. */
   Optional<Guild> guildOfChannel(String channelId) {
-    return byId.values().stream().filter(g -> g.config().textChannelIds().contains(channelId)).findFirst();
+    return byId.values().stream()
+        .filter(g -> g.config().textChannelIds().contains(channelId))
+        .findFirst();
   }
 
   /** A user as the fake knows them: a member of some guild, or a stranger with a made-up name. */
@@ -100,6 +116,7 @@ final class Guilds {
       Optional<DiscordMember> member = g.member(userId);
       if (member.isPresent()) return member.get();
     }
-    return new DiscordMember(userId, "user" + userId.substring(Math.max(0, userId.length() - 6)), null, List.of());
+    return new DiscordMember(
+        userId, "user" + userId.substring(Math.max(0, userId.length() - 6)), null, List.of());
   }
 }

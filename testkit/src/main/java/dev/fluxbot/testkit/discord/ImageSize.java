@@ -4,9 +4,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 
 /**
- * Reads an image's type, width and height from its header, as Discord reports them on
- * attachments: Discord looks at the file, not at the part's declared type (JDA always declares
- * {@code application/octet-stream}).
+ * Reads an image's type, width and height from its header, as Discord reports them on attachments:
+ * Discord looks at the file, not at the part's declared type (JDA always declares {@code
+ * application/octet-stream}).
  */
 final class ImageSize {
   record Size(int width, int height) {}
@@ -17,8 +17,10 @@ final class ImageSize {
   static Optional<String> mediaType(byte[] b) {
     if (startsWith(b, 0, new byte[] {(byte) 0x89, 'P', 'N', 'G'})) return Optional.of("image/png");
     if (ascii(b, 0, 4).equals("GIF8")) return Optional.of("image/gif");
-    if (ascii(b, 0, 4).equals("RIFF") && ascii(b, 8, 4).equals("WEBP")) return Optional.of("image/webp");
-    if (b.length > 3 && (b[0] & 0xff) == 0xff && (b[1] & 0xff) == 0xd8) return Optional.of("image/jpeg");
+    if (ascii(b, 0, 4).equals("RIFF") && ascii(b, 8, 4).equals("WEBP"))
+      return Optional.of("image/webp");
+    if (b.length > 3 && (b[0] & 0xff) == 0xff && (b[1] & 0xff) == 0xd8)
+      return Optional.of("image/jpeg");
     return Optional.empty();
   }
 
@@ -55,7 +57,8 @@ final class ImageSize {
       if ((b[i] & 0xff) != 0xff) return Optional.empty();
       int marker = b[i + 1] & 0xff;
       int length = (b[i + 2] & 0xff) << 8 | (b[i + 3] & 0xff);
-      boolean startOfFrame = marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 && marker != 0xcc;
+      boolean startOfFrame =
+          marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 && marker != 0xcc;
       if (startOfFrame) {
         int height = (b[i + 5] & 0xff) << 8 | (b[i + 6] & 0xff);
         int width = (b[i + 7] & 0xff) << 8 | (b[i + 8] & 0xff);
@@ -79,7 +82,10 @@ final class ImageSize {
   }
 
   private static int int32(byte[] b, int at) {
-    return (b[at] & 0xff) << 24 | (b[at + 1] & 0xff) << 16 | (b[at + 2] & 0xff) << 8 | (b[at + 3] & 0xff);
+    return (b[at] & 0xff) << 24
+        | (b[at + 1] & 0xff) << 16
+        | (b[at + 2] & 0xff) << 8
+        | (b[at + 3] & 0xff);
   }
 
   private static int u16le(byte[] b, int at) {

@@ -17,8 +17,16 @@ import java.util.Optional;
  * @param json the JSON body or a multipart {@code payload_json}; missing when there is none
  * @param badJson whether the body claimed to be JSON (or multipart) and was not
  */
-record Incoming(String method, String target, String route, Map<String, List<String>> headers, byte[] body,
-    JsonNode json, List<DiscordPart> parts, boolean badJson, Instant at) {
+record Incoming(
+    String method,
+    String target,
+    String route,
+    Map<String, List<String>> headers,
+    byte[] body,
+    JsonNode json,
+    List<DiscordPart> parts,
+    boolean badJson,
+    Instant at) {
   DiscordRequest record(int status) {
     return new DiscordRequest(method, target, headers, body, json, parts, status, at);
   }
@@ -38,8 +46,10 @@ record Incoming(String method, String target, String route, Map<String, List<Str
   }
 
   Optional<String> header(String name) {
-    return headers.entrySet().stream().filter(e -> e.getKey().equalsIgnoreCase(name))
-        .flatMap(e -> e.getValue().stream()).findFirst();
+    return headers.entrySet().stream()
+        .filter(e -> e.getKey().equalsIgnoreCase(name))
+        .flatMap(e -> e.getValue().stream())
+        .findFirst();
   }
 
   Optional<String> query(String name) {
@@ -47,8 +57,10 @@ record Incoming(String method, String target, String route, Map<String, List<Str
     if (q < 0) return Optional.empty();
     for (String pair : target.substring(q + 1).split("&")) {
       int eq = pair.indexOf('=');
-      if (URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8).equals(name)) {
-        return Optional.of(eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+      if (URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8)
+          .equals(name)) {
+        return Optional.of(
+            eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
       }
     }
     return Optional.empty();

@@ -5,7 +5,10 @@ import java.time.Instant;
 import java.util.LinkedHashSet;
 import java.util.Set;
 
-/** An interaction the fake sent, and what the bot has done with it so far; guarded by the world's lock. */
+/**
+ * An interaction the fake sent, and what the bot has done with it so far; guarded by the world's
+ * lock.
+ */
 final class Issued {
   final String id;
   final String token;
@@ -14,18 +17,33 @@ final class Issued {
   final String guildId;
   final String userId;
   final Instant issuedAt;
+
   /** The message a component sits on (or a modal came from); null otherwise. */
   final String sourceMessageId;
-  /** What the bot's reply message is typed as: 20 for a slash command, 23 for a context menu, 0 otherwise. */
+
+  /**
+   * What the bot's reply message is typed as: 20 for a slash command, 23 for a context menu, 0
+   * otherwise.
+   */
   final int replyMessageType;
+
   final ObjectNode payload;
 
   int callbackType;
   String originalMessageId;
   final Set<String> followupIds = new LinkedHashSet<>();
 
-  Issued(String id, String token, int type, String channelId, String guildId, String userId, Instant issuedAt,
-      String sourceMessageId, int replyMessageType, ObjectNode payload) {
+  Issued(
+      String id,
+      String token,
+      int type,
+      String channelId,
+      String guildId,
+      String userId,
+      Instant issuedAt,
+      String sourceMessageId,
+      int replyMessageType,
+      ObjectNode payload) {
     this.id = id;
     this.token = token;
     this.type = type;

@@ -11,7 +11,8 @@ import java.nio.charset.StandardCharsets;
 
 /** The one Jackson mapper of the fake Discord. */
 final class Json {
-  static final ObjectMapper MAPPER = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+  static final ObjectMapper MAPPER =
+      new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
   private Json() {}
 

@@ -7,7 +7,9 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
-/** Discord's limits on a message body, checked as Discord answers them (400, code 50035 or 50006). */
+/**
+ * Discord's limits on a message body, checked as Discord answers them (400, code 50035 or 50006).
+ */
 final class MessageRules {
   static final int IS_COMPONENTS_V2 = 1 << 15;
   private static final Set<Integer> SELECTS = Set.of(3, 5, 6, 7, 8);
@@ -22,24 +24,30 @@ final class MessageRules {
     FormErrors errors = new FormErrors();
     maxText(payload.path("content"), 2000, List.of("content"), errors);
     embeds(payload.path("embeds"), errors);
-    if ((payload.path("flags").asInt() & IS_COMPONENTS_V2) == 0) rows(payload.path("components"), errors);
+    if ((payload.path("flags").asInt() & IS_COMPONENTS_V2) == 0)
+      rows(payload.path("components"), errors);
     uniqueCustomIds(payload.path("components"), errors);
     if (payload.path("attachments").size() > 10 || newFiles > 10) {
       errors.add(List.of("attachments"), "BASE_TYPE_MAX_LENGTH", "Must be 10 or fewer in length.");
     }
     if (!errors.isEmpty()) return Optional.of(errors.reply());
-    if (creating && isEmpty(payload, newFiles)) return Optional.of(Reply.error(400, "Cannot send an empty message", 50006));
+    if (creating && isEmpty(payload, newFiles))
+      return Optional.of(Reply.error(400, "Cannot send an empty message", 50006));
     return Optional.empty();
   }
 
   private static boolean isEmpty(JsonNode payload, int newFiles) {
-    return payload.path("content").asText("").isEmpty() && payload.path("embeds").isEmpty()
-        && payload.path("components").isEmpty() && payload.path("sticker_ids").isEmpty() && newFiles == 0
+    return payload.path("content").asText("").isEmpty()
+        && payload.path("embeds").isEmpty()
+        && payload.path("components").isEmpty()
+        && payload.path("sticker_ids").isEmpty()
+        && newFiles == 0
         && !payload.has("poll");
   }
 
   private static void embeds(JsonNode embeds, FormErrors errors) {
-    if (embeds.size() > 10) errors.add(List.of("embeds"), "BASE_TYPE_MAX_LENGTH", "Must be 10 or fewer in length.");
+    if (embeds.size() > 10)
+      errors.add(List.of("embeds"), "BASE_TYPE_MAX_LENGTH", "Must be 10 or fewer in length.");
     for (int i = 0; i < embeds.size(); i++) {
       JsonNode embed = embeds.get(i);
       List<String> at = List.of("embeds", Integer.toString(i));
@@ -56,8 +64,11 @@ final class MessageRules {
   }
 
   private static int embedLength(JsonNode embed) {
-    int length = embed.path("title").asText("").length() + embed.path("description").asText("").length()
-        + embed.path("footer").path("text").asText("").length() + embed.path("author").path("name").asText("").length();
+    int length =
+        embed.path("title").asText("").length()
+            + embed.path("description").asText("").length()
+            + embed.path("footer").path("text").asText("").length()
+            + embed.path("author").path("name").asText("").length();
     for (JsonNode field : embed.path("fields")) {
       length += field.path("name").asText("").length() + field.path("value").asText("").length();
     }
@@ -65,12 +76,14 @@ final class MessageRules {
   }
 
   private static void rows(JsonNode rows, FormErrors errors) {
-    if (rows.size() > 5) errors.add(List.of("components"), "BASE_TYPE_MAX_LENGTH", "Must be 5 or fewer in length.");
+    if (rows.size() > 5)
+      errors.add(List.of("components"), "BASE_TYPE_MAX_LENGTH", "Must be 5 or fewer in length.");
     for (int i = 0; i < rows.size(); i++) {
       List<String> at = List.of("components", Integer.toString(i));
       JsonNode row = rows.get(i);
       if (row.path("type").asInt() != 1) {
-        errors.add(plus(at, "type"), "UNION_TYPE_CHOICES", "Value of field \"type\" must be one of (1,).");
+        errors.add(
+            plus(at, "type"), "UNION_TYPE_CHOICES", "Value of field \"type\" must be one of (1,).");
         continue;
       }
       row(row.path("components"), plus(at, "components"), errors);
@@ -88,24 +101,33 @@ final class MessageRules {
       if (item.path("type").asInt() == 2) button(item, plus(at, Integer.toString(i)), errors);
     }
     if (hasSelect && items.size() > 1) {
-      errors.add(at, "COMPONENT_LAYOUT_WIDTH_EXCEEDED", "The specified component exceeds the maximum width");
+      errors.add(
+          at,
+          "COMPONENT_LAYOUT_WIDTH_EXCEEDED",
+          "The specified component exceeds the maximum width");
     }
   }
 
   private static void button(JsonNode button, List<String> at, FormErrors errors) {
     int style = button.path("style").asInt();
     if (style < 1 || style > 6) {
-      errors.add(plus(at, "style"), "BASE_TYPE_CHOICES", "Value must be one of {1, 2, 3, 4, 5, 6}.");
+      errors.add(
+          plus(at, "style"), "BASE_TYPE_CHOICES", "Value must be one of {1, 2, 3, 4, 5, 6}.");
     }
     maxText(button.path("label"), 80, plus(at, "label"), errors);
     if (style == 5) {
-      if (!button.hasNonNull("url")) errors.add(plus(at, "url"), "BASE_TYPE_REQUIRED", "This field is required");
+      if (!button.hasNonNull("url"))
+        errors.add(plus(at, "url"), "BASE_TYPE_REQUIRED", "This field is required");
       maxText(button.path("url"), 512, plus(at, "url"), errors);
-      if (button.hasNonNull("url") && !button.get("url").asText().matches("(?i)(https?|discord)://.+")) {
+      if (button.hasNonNull("url")
+          && !button.get("url").asText().matches("(?i)(https?|discord)://.+")) {
         errors.add(plus(at, "url"), "URL_TYPE_INVALID_URL", "Not a well formed URL.");
       }
       if (button.hasNonNull("custom_id")) {
-        errors.add(plus(at, "custom_id"), "BUTTON_COMPONENT_CUSTOM_ID_NOT_ALLOWED", "A link button cannot have a custom id");
+        errors.add(
+            plus(at, "custom_id"),
+            "BUTTON_COMPONENT_CUSTOM_ID_NOT_ALLOWED",
+            "A link button cannot have a custom id");
       }
     } else if (style != 6) {
       if (!button.hasNonNull("custom_id")) {
@@ -120,7 +142,10 @@ final class MessageRules {
     Set<String> seen = new HashSet<>();
     for (String id : ids) {
       if (!seen.add(id)) {
-        errors.add(List.of("components"), "COMPONENT_CUSTOM_ID_DUPLICATED", "Component custom id cannot be duplicated");
+        errors.add(
+            List.of("components"),
+            "COMPONENT_CUSTOM_ID_DUPLICATED",
+            "Component custom id cannot be duplicated");
         return;
       }
     }

@@ -15,7 +15,10 @@ import java.util.Map;
 final class ModalAnswers {
   private ModalAnswers() {}
 
-  /** Fills the text inputs of a shown modal; every field must be one of them, every required input answered. */
+  /**
+   * Fills the text inputs of a shown modal; every field must be one of them, every required input
+   * answered.
+   */
   static ArrayNode fill(JsonNode shown, Map<String, String> fields) {
     Map<String, String> left = new HashMap<>(fields);
     List<String> inputs = new ArrayList<>();
@@ -34,7 +37,8 @@ final class ModalAnswers {
       }
     }
     if (!left.isEmpty()) {
-      throw new IllegalArgumentException("The modal has no text input " + left.keySet() + "; its inputs are " + inputs);
+      throw new IllegalArgumentException(
+          "The modal has no text input " + left.keySet() + "; its inputs are " + inputs);
     }
     return result;
   }
@@ -44,11 +48,17 @@ final class ModalAnswers {
     inputs.add(customId);
     String value = left.remove(customId);
     if (value == null && input.path("required").asBoolean(true)) {
-      throw new IllegalArgumentException("Text input \"" + customId + "\" of the modal is required; Discord's client"
-          + " would not submit it empty");
+      throw new IllegalArgumentException(
+          "Text input \""
+              + customId
+              + "\" of the modal is required; Discord's client"
+              + " would not submit it empty");
     }
-    return Json.object().put("type", input.path("type").asInt(4)).put("id", input.path("id").asInt())
-        .put("custom_id", customId).put("value", value == null ? "" : value);
+    return Json.object()
+        .put("type", input.path("type").asInt(4))
+        .put("id", input.path("id").asInt())
+        .put("custom_id", customId)
+        .put("value", value == null ? "" : value);
   }
 
   /** A submission for a modal the fake never saw: a label around each text input. */
@@ -57,7 +67,11 @@ final class ModalAnswers {
     int id = 1;
     for (Map.Entry<String, String> field : fields.entrySet()) {
       ObjectNode label = result.addObject().put("type", 18).put("id", id++);
-      label.putObject("component").put("type", 4).put("id", id++).put("custom_id", field.getKey())
+      label
+          .putObject("component")
+          .put("type", 4)
+          .put("id", id++)
+          .put("custom_id", field.getKey())
           .put("value", field.getValue());
     }
     return result;

@@ -15,9 +15,9 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
- * Everything the fake received and accepted, for tests to read and await; each record lands
- * before its response leaves, and a REST request's record is made under the same hold of the
- * world's lock as its effect.
+ * Everything the fake received and accepted, for tests to read and await; each record lands before
+ * its response leaves, and a REST request's record is made under the same hold of the world's lock
+ * as its effect.
  */
 final class Recorder {
   private final ReentrantLock lock = new ReentrantLock();
@@ -61,11 +61,14 @@ final class Recorder {
   }
 
   /**
-   * Waits until {@code find} finds something in what was recorded, or throws with {@code what}
-   * and a listing of the records that {@code listing} names. {@code find} runs without the lock
-   * held, on a snapshot, so it may call back into the fake.
+   * Waits until {@code find} finds something in what was recorded, or throws with {@code what} and
+   * a listing of the records that {@code listing} names. {@code find} runs without the lock held,
+   * on a snapshot, so it may call back into the fake.
    */
-  <T> T await(Function<Recorder, Optional<T>> find, Duration timeout, String what,
+  <T> T await(
+      Function<Recorder, Optional<T>> find,
+      Duration timeout,
+      String what,
       Function<Recorder, List<?>> listing) {
     long deadline = System.nanoTime() + timeout.toNanos();
     try {
@@ -98,12 +101,24 @@ final class Recorder {
   }
 
   private String failure(String what, Duration timeout, List<?> recorded) {
-    String records = recorded.isEmpty() ? " (none)"
-        : recorded.stream().map(r -> "\n  " + r).collect(Collectors.joining());
-    String recent = requests.subList(Math.max(0, requests.size() - 15), requests.size()).stream()
-        .map(r -> "\n  " + r).collect(Collectors.joining());
-    return "No " + what + " within " + timeout.toMillis() + " ms. Recorded" + records
-        + "\nLast REST requests (" + requests.size() + " in all):" + (recent.isEmpty() ? " (none)" : recent);
+    String records =
+        recorded.isEmpty()
+            ? " (none)"
+            : recorded.stream().map(r -> "\n  " + r).collect(Collectors.joining());
+    String recent =
+        requests.subList(Math.max(0, requests.size() - 15), requests.size()).stream()
+            .map(r -> "\n  " + r)
+            .collect(Collectors.joining());
+    return "No "
+        + what
+        + " within "
+        + timeout.toMillis()
+        + " ms. Recorded"
+        + records
+        + "\nLast REST requests ("
+        + requests.size()
+        + " in all):"
+        + (recent.isEmpty() ? " (none)" : recent);
   }
 
   private <T> void add(List<T> list, T item) {

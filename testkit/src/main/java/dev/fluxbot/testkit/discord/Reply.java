@@ -11,7 +11,8 @@ import java.util.Map;
 /** An HTTP response of the fake Discord. */
 record Reply(int status, String contentType, byte[] body, Map<String, String> headers) {
   static Reply json(int status, JsonNode body) {
-    return new Reply(status, "application/json", body.toString().getBytes(StandardCharsets.UTF_8), Map.of());
+    return new Reply(
+        status, "application/json", body.toString().getBytes(StandardCharsets.UTF_8), Map.of());
   }
 
   static Reply ok(JsonNode body) {
@@ -51,7 +52,8 @@ record Reply(int status, String contentType, byte[] body, Map<String, String> he
 
   void send(HttpExchange exchange, boolean head) throws IOException {
     exchange.getResponseHeaders().set("Content-Type", contentType);
-    // Discord's answers come through Google's front end; JDA reads a 429 without Via as Cloudflare's.
+    // Discord's answers come through Google's front end; JDA reads a 429 without Via as
+    // Cloudflare's.
     exchange.getResponseHeaders().set("Via", "1.1 google");
     headers.forEach((name, value) -> exchange.getResponseHeaders().set(name, value));
     if (head || body.length == 0) {

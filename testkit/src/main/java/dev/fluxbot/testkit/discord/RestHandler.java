@@ -38,11 +38,13 @@ final class RestHandler implements HttpHandler {
       hold(in);
       // The request's effect and its record are made under one hold of the world's lock, so a test
       // that sees the effect (an edited message) also sees the request in requests().
-      Reply reply = world.locked(() -> {
-        Reply r = respond(in);
-        recorder.request(in.record(r.status()));
-        return r;
-      });
+      Reply reply =
+          world.locked(
+              () -> {
+                Reply r = respond(in);
+                recorder.request(in.record(r.status()));
+                return r;
+              });
       reply.send(exchange, in.method().equals("HEAD"));
     }
   }
@@ -66,10 +68,12 @@ final class RestHandler implements HttpHandler {
     try {
       String path = in.path();
       if (path.startsWith(API_PREFIX + "/")) {
-        Optional<Reply> scripted = world.locked(() -> world.takeScripted(in.method(), in.route(), !in.files().isEmpty()));
+        Optional<Reply> scripted =
+            world.locked(() -> world.takeScripted(in.method(), in.route(), !in.files().isEmpty()));
         return scripted.orElseGet(() -> api.respond(in));
       }
-      if (path.startsWith("/attachments/") || path.startsWith("/media/attachments/")) return cdn(in, path);
+      if (path.startsWith("/attachments/") || path.startsWith("/media/attachments/"))
+        return cdn(in, path);
       return Reply.notFound();
     } catch (RuntimeException e) {
       // A bug in the fake: answer like a crashed server, and leave the trace in the test output.
@@ -88,7 +92,8 @@ final class RestHandler implements HttpHandler {
 
   private Incoming parse(HttpExchange exchange, byte[] body) {
     URI uri = exchange.getRequestURI();
-    String target = uri.getRawQuery() == null ? uri.getRawPath() : uri.getRawPath() + "?" + uri.getRawQuery();
+    String target =
+        uri.getRawQuery() == null ? uri.getRawPath() : uri.getRawPath() + "?" + uri.getRawQuery();
     String path = uri.getPath();
     String route = path.startsWith(API_PREFIX + "/") ? path.substring(API_PREFIX.length()) : path;
     String contentType = exchange.getRequestHeaders().getFirst("Content-Type");
@@ -99,7 +104,8 @@ final class RestHandler implements HttpHandler {
       Optional<String> boundary = Multipart.boundary(contentType);
       if (boundary.isPresent()) {
         parts = Multipart.parse(body, boundary.get());
-        Optional<DiscordPart> payload = parts.stream().filter(p -> p.name().equals("payload_json")).findFirst();
+        Optional<DiscordPart> payload =
+            parts.stream().filter(p -> p.name().equals("payload_json")).findFirst();
         if (payload.isPresent()) json = Json.parse(payload.get().bytes());
       } else if (isJson(contentType) || (contentType == null && body.length > 0)) {
         json = Json.parse(body);
@@ -107,11 +113,20 @@ final class RestHandler implements HttpHandler {
     } catch (JsonProcessingException | IllegalArgumentException e) {
       bad = true;
     }
-    return new Incoming(exchange.getRequestMethod().toUpperCase(Locale.ROOT), target, route,
-        exchange.getRequestHeaders(), body, json, parts, bad, world.clock.instant());
+    return new Incoming(
+        exchange.getRequestMethod().toUpperCase(Locale.ROOT),
+        target,
+        route,
+        exchange.getRequestHeaders(),
+        body,
+        json,
+        parts,
+        bad,
+        world.clock.instant());
   }
 
   private static boolean isJson(String contentType) {
-    return contentType != null && contentType.toLowerCase(Locale.ROOT).startsWith("application/json");
+    return contentType != null
+        && contentType.toLowerCase(Locale.ROOT).startsWith("application/json");
   }
 }

@@ -5,8 +5,8 @@ import java.util.Objects;
 
 /**
  * A route as tests name it: an optional method, then a path below {@code /api/v10} in which each
- * {@code {…}} segment matches any one segment, e.g.
- * {@code PATCH /webhooks/{app}/{token}/messages/@original}.
+ * {@code {…}} segment matches any one segment, e.g. {@code PATCH
+ * /webhooks/{app}/{token}/messages/@original}.
  */
 record RouteTemplate(String method, String[] segments, String text) {
   static RouteTemplate parse(String route) {
@@ -17,8 +17,11 @@ record RouteTemplate(String method, String[] segments, String text) {
     String path = space < 0 ? trimmed : trimmed.substring(space + 1).trim();
     if (path.startsWith("/api/v10/")) path = path.substring("/api/v10".length());
     if (!path.startsWith("/")) {
-      throw new IllegalArgumentException("A route is [METHOD ]/path below /api/v10, with {name} for any one segment."
-          + " Provided: \"" + route + "\"");
+      throw new IllegalArgumentException(
+          "A route is [METHOD ]/path below /api/v10, with {name} for any one segment."
+              + " Provided: \""
+              + route
+              + "\"");
     }
     return new RouteTemplate(method, path.substring(1).split("/", -1), trimmed);
   }

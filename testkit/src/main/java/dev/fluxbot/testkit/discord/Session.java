@@ -27,7 +27,10 @@ final class Session {
     this.connection = connection;
   }
 
-  /** Sends a dispatch (op 0) with the next sequence number; kept for a RESUME if no connection is live. */
+  /**
+   * Sends a dispatch (op 0) with the next sequence number; kept for a RESUME if no connection is
+   * live.
+   */
   void dispatch(String event, JsonNode data) {
     lock.lock();
     try {
@@ -53,7 +56,10 @@ final class Session {
     }
   }
 
-  /** Sends if the connection is still open; a frame for a connection that just closed waits for a RESUME. */
+  /**
+   * Sends if the connection is still open; a frame for a connection that just closed waits for a
+   * RESUME.
+   */
   static void trySend(WebSocket connection, String text) {
     try {
       if (connection.isOpen()) connection.send(text);

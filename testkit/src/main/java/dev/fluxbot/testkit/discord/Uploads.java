@@ -4,7 +4,10 @@ import dev.fluxbot.testkit.DiscordPart;
 import java.util.List;
 import java.util.Optional;
 
-/** Discord's upload limits: each file within {@code attachment_size_limit}, the request within 25 MiB or it. */
+/**
+ * Discord's upload limits: each file within {@code attachment_size_limit}, the request within 25
+ * MiB or it.
+ */
 final class Uploads {
   static final long REQUEST_LIMIT = 25L * 1024 * 1024;
 
@@ -16,7 +19,9 @@ final class Uploads {
       if (file.size() > perFileLimit) return Optional.of(tooLarge());
       total += file.size();
     }
-    return total > Math.max(REQUEST_LIMIT, perFileLimit) ? Optional.of(tooLarge()) : Optional.empty();
+    return total > Math.max(REQUEST_LIMIT, perFileLimit)
+        ? Optional.of(tooLarge())
+        : Optional.empty();
   }
 
   private static Reply tooLarge() {

@@ -13,17 +13,23 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 
 /**
- * The fake's state: messages, interactions, DM channels, commands, CDN files and scripted
- * failures. Every field is guarded by {@link #lock}; no I/O happens while it is held.
+ * The fake's state: messages, interactions, DM channels, commands, CDN files and scripted failures.
+ * Every field is guarded by {@link #lock}; no I/O happens while it is held.
  */
 final class World {
   /** A file on the CDN. */
   record CdnFile(byte[] bytes, String contentType) {}
 
-  /** A scripted answer for the next request that matches a route (and uploads files, where {@code uploadsOnly}). */
+  /**
+   * A scripted answer for the next request that matches a route (and uploads files, where {@code
+   * uploadsOnly}).
+   */
   record Scripted(RouteTemplate route, Reply reply, boolean uploadsOnly) {}
 
-  /** Latency scripted for the next request that matches a route: it is held this long before it is processed. */
+  /**
+   * Latency scripted for the next request that matches a route: it is held this long before it is
+   * processed.
+   */
   record Delay(RouteTemplate route, Duration delay) {}
 
   final EngineConfig config;
@@ -38,8 +44,10 @@ final class World {
   final Map<String, Issued> interactionsByToken = new HashMap<>();
   final Map<String, String> dmChannelByUser = new HashMap<>();
   final Map<String, String> dmUserByChannel = new HashMap<>();
+
   /** Registered commands: scope ("" for global, else a guild id) → "type:name" → command. */
   final Map<String, Map<String, ObjectNode>> commands = new HashMap<>();
+
   final Map<String, String> commandIds = new HashMap<>();
   final Map<String, CdnFile> cdn = new HashMap<>();
   final Deque<Scripted> scripted = new ArrayDeque<>();
@@ -66,22 +74,28 @@ final class World {
   }
 
   void locked(Runnable action) {
-    locked(() -> {
-      action.run();
-      return null;
-    });
+    locked(
+        () -> {
+          action.run();
+          return null;
+        });
   }
 
   /** The user's DM channel with the bot, opened on first use. Call with the lock held. */
   String dmChannel(String userId) {
-    return dmChannelByUser.computeIfAbsent(userId, u -> {
-      String channelId = ids.next();
-      dmUserByChannel.put(channelId, u);
-      return channelId;
-    });
+    return dmChannelByUser.computeIfAbsent(
+        userId,
+        u -> {
+          String channelId = ids.next();
+          dmUserByChannel.put(channelId, u);
+          return channelId;
+        });
   }
 
-  /** A guild text channel or an open DM channel, as {@code GET /channels/{id}} answers it. Lock held. */
+  /**
+   * A guild text channel or an open DM channel, as {@code GET /channels/{id}} answers it. Lock
+   * held.
+   */
   Optional<ObjectNode> channel(String channelId) {
     Optional<Guilds.Guild> guild = guilds.guildOfChannel(channelId);
     if (guild.isPresent()) return Optional.of(shapes.textChannel(guild.get(), channelId));
@@ -110,7 +124,10 @@ final class World {
     return Optional.empty();
   }
 
-  /** How long to hold this request before processing it, taken off the queue; zero when none is scripted. Lock held. */
+  /**
+   * How long to hold this request before processing it, taken off the queue; zero when none is
+   * scripted. Lock held.
+   */
   Duration takeDelay(String method, String route) {
     for (var it = delays.iterator(); it.hasNext(); ) {
       Delay d = it.next();

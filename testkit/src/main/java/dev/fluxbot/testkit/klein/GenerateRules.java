@@ -9,17 +9,26 @@ import java.util.Set;
 import javax.imageio.ImageIO;
 
 /**
- * The worker's request rules (protocol v1, {@code runtime-local/README.md}): the first broken
- * one, as the worker would name it. The prompt's tokens are estimated as one per word plus
- * {@value #TEMPLATE_TOKENS} for the chat template, where the worker counts real tokens.
+ * The worker's request rules (protocol v1, {@code runtime-local/README.md}): the first broken one,
+ * as the worker would name it. The prompt's tokens are estimated as one per word plus {@value
+ * #TEMPLATE_TOKENS} for the chat template, where the worker counts real tokens.
  */
 public final class GenerateRules {
   static final int TEMPLATE_TOKENS = 24;
   static final int MAX_PROMPT_CHARS = 10_000;
   static final long MAX_PIXELS = 4_194_304;
   static final long MAX_SEED = 4_294_967_295L;
-  private static final Set<String> FIELDS = Set.of("id", "prompt", "width", "height", "seed", "steps", "guidance",
-      "references", "output_format");
+  private static final Set<String> FIELDS =
+      Set.of(
+          "id",
+          "prompt",
+          "width",
+          "height",
+          "seed",
+          "steps",
+          "guidance",
+          "references",
+          "output_format");
 
   private GenerateRules() {}
 
@@ -34,7 +43,10 @@ public final class GenerateRules {
     for (Iterator<String> names = body.fieldNames(); names.hasNext(); ) {
       String name = names.next();
       if (!FIELDS.contains(name)) {
-        return invalid(name, "is not a field of /v1/generate; known: " + String.join(", ", FIELDS.stream().sorted().toList()));
+        return invalid(
+            name,
+            "is not a field of /v1/generate; known: "
+                + String.join(", ", FIELDS.stream().sorted().toList()));
       }
     }
     JsonNode prompt = body.path("prompt");
@@ -46,8 +58,14 @@ public final class GenerateRules {
     }
     int tokens = prompt.asText().strip().split("\\s+").length + TEMPLATE_TOKENS;
     if (tokens > maxPromptTokens) {
-      return new Violation("prompt_too_long", "prompt", "prompt: must fit in " + maxPromptTokens
-          + " tokens with the chat template; got about " + tokens + ". Shorten the prompt.");
+      return new Violation(
+          "prompt_too_long",
+          "prompt",
+          "prompt: must fit in "
+              + maxPromptTokens
+              + " tokens with the chat template; got about "
+              + tokens
+              + ". Shorten the prompt.");
     }
     Violation size = side(body, "width");
     size = size != null ? size : side(body, "height");
@@ -59,7 +77,10 @@ public final class GenerateRules {
       return invalid("width", "width × height must be at most 4194304 pixels; got " + pixels);
     }
     JsonNode seed = body.path("seed");
-    if (!seed.isIntegralNumber() || seed.asLong() < 0 || seed.asLong() > MAX_SEED || !seed.canConvertToLong()) {
+    if (!seed.isIntegralNumber()
+        || seed.asLong() < 0
+        || seed.asLong() > MAX_SEED
+        || !seed.canConvertToLong()) {
       return invalid("seed", "must be an integer 0..4294967295; got " + shown(seed));
     }
     Violation steps = optionalRange(body, "steps", 1, 100, true);
@@ -71,7 +92,9 @@ public final class GenerateRules {
       return guidance;
     }
     JsonNode format = body.path("output_format");
-    if (!format.isMissingNode() && !format.isNull() && !Set.of("png", "jpeg", "webp").contains(format.asText())) {
+    if (!format.isMissingNode()
+        && !format.isNull()
+        && !Set.of("png", "jpeg", "webp").contains(format.asText())) {
       return invalid("output_format", "must be png, jpeg or webp; got " + shown(format));
     }
     return references(body.path("references"), maxReferences);
@@ -85,14 +108,24 @@ public final class GenerateRules {
     return null;
   }
 
-  private static Violation optionalRange(JsonNode body, String field, double min, double max, boolean integral) {
+  private static Violation optionalRange(
+      JsonNode body, String field, double min, double max, boolean integral) {
     JsonNode v = body.path(field);
     if (v.isMissingNode() || v.isNull()) {
       return null;
     }
-    if (!(integral ? v.isIntegralNumber() : v.isNumber()) || v.asDouble() < min || v.asDouble() > max) {
-      return invalid(field, "must be null or " + (integral ? "an integer " : "a number ") + (int) min + ".." + (int) max
-          + "; got " + shown(v));
+    if (!(integral ? v.isIntegralNumber() : v.isNumber())
+        || v.asDouble() < min
+        || v.asDouble() > max) {
+      return invalid(
+          field,
+          "must be null or "
+              + (integral ? "an integer " : "a number ")
+              + (int) min
+              + ".."
+              + (int) max
+              + "; got "
+              + shown(v));
     }
     return null;
   }
@@ -105,8 +138,14 @@ public final class GenerateRules {
       return invalid("references", "must be a list of {\"data\": base64}; got " + shown(refs));
     }
     if (refs.size() > maxReferences) {
-      return new Violation("too_many_references", "references", "references: at most " + maxReferences
-          + " reference images; got " + refs.size() + ". Remove some.");
+      return new Violation(
+          "too_many_references",
+          "references",
+          "references: at most "
+              + maxReferences
+              + " reference images; got "
+              + refs.size()
+              + ". Remove some.");
     }
     for (int i = 0; i < refs.size(); i++) {
       String field = "references[" + i + "]";
@@ -118,8 +157,13 @@ public final class GenerateRules {
         return new Violation("bad_image", field, field + ": data is not base64.");
       }
       if (!decodable(bytes)) {
-        return new Violation("bad_image", field, field + ": not a decodable PNG, JPEG or WebP image ("
-            + bytes.length + " bytes). Attach another image.");
+        return new Violation(
+            "bad_image",
+            field,
+            field
+                + ": not a decodable PNG, JPEG or WebP image ("
+                + bytes.length
+                + " bytes). Attach another image.");
       }
     }
     return null;

@@ -27,7 +27,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 
-/** The machinery behind {@link dev.fluxbot.testkit.FakeKleinWorker}: one loopback HTTP server and its state. */
+/**
+ * The machinery behind {@link dev.fluxbot.testkit.FakeKleinWorker}: one loopback HTTP server and
+ * its state.
+ */
 public final class KleinEngine {
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -48,7 +51,11 @@ public final class KleinEngine {
     public volatile int maxPromptTokens = 512;
     public volatile int defaultSteps = 4;
     public volatile Duration stepDelay = Duration.ZERO;
-    /** Called instead of refusing connections when a {@code DIE} scenario runs (a child process halts). */
+
+    /**
+     * Called instead of refusing connections when a {@code DIE} scenario runs (a child process
+     * halts).
+     */
     public volatile Runnable onDie;
   }
 
@@ -59,7 +66,8 @@ public final class KleinEngine {
   private final ReentrantLock serverLock = new ReentrantLock();
   private final AtomicReference<HttpServer> server = new AtomicReference<>();
   private final ConcurrentLinkedQueue<KleinScenario> scenarios = new ConcurrentLinkedQueue<>();
-  private final List<RecordedGenerate> generates = java.util.Collections.synchronizedList(new ArrayList<>());
+  private final List<RecordedGenerate> generates =
+      java.util.Collections.synchronizedList(new ArrayList<>());
   private final BlockingQueue<RecordedGenerate> untaken = new LinkedBlockingQueue<>();
   private final AtomicInteger healthRequests = new AtomicInteger();
   private final AtomicInteger active = new AtomicInteger();
@@ -167,7 +175,9 @@ public final class KleinEngine {
 
   // --- HTTP ---
 
-  /** Thrown to cut a connection: the server then closes the socket without ending the chunked body. */
+  /**
+   * Thrown to cut a connection: the server then closes the socket without ending the chunked body.
+   */
   private static final class Cut extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
@@ -194,7 +204,11 @@ public final class KleinEngine {
       switch (path) {
         case "/v1/health" -> {
           if (!ex.getRequestMethod().equals("GET")) {
-            send(ex, 405, "application/json", error("invalid_request", "method", "use GET").toString() + "\n");
+            send(
+                ex,
+                405,
+                "application/json",
+                error("invalid_request", "method", "use GET").toString() + "\n");
             return;
           }
           healthRequests.incrementAndGet();
@@ -202,25 +216,43 @@ public final class KleinEngine {
         }
         case "/v1/generate" -> {
           if (!ex.getRequestMethod().equals("POST")) {
-            send(ex, 405, "application/json", error("invalid_request", "method", "use POST").toString() + "\n");
+            send(
+                ex,
+                405,
+                "application/json",
+                error("invalid_request", "method", "use POST").toString() + "\n");
             return;
           }
           generate(ex);
         }
-        default -> send(ex, 404, "application/json", error("invalid_request", "path", "no such path: " + path) + "\n");
+        default ->
+            send(
+                ex,
+                404,
+                "application/json",
+                error("invalid_request", "path", "no such path: " + path) + "\n");
       }
     }
   }
 
   private ObjectNode health() {
     ObjectNode h = JSON.createObjectNode();
-    h.put("status", state.status).put("protocol", 1).put("model", state.model).put("variant", state.variant)
-        .put("device", state.device).put("device_name", state.deviceName).put("dtype", state.dtype);
-    h.putObject("memory").put("allocated_bytes", state.allocatedBytes).put("reserved_bytes", 0)
+    h.put("status", state.status)
+        .put("protocol", 1)
+        .put("model", state.model)
+        .put("variant", state.variant)
+        .put("device", state.device)
+        .put("device_name", state.deviceName)
+        .put("dtype", state.dtype);
+    h.putObject("memory")
+        .put("allocated_bytes", state.allocatedBytes)
+        .put("reserved_bytes", 0)
         .put("total_bytes", state.totalBytes);
     h.putObject("queue").put("waiting", state.waiting).put("running", state.running + active.get());
-    h.put("batch_capacity", state.batchCapacity).put("max_references", state.maxReferences)
-        .put("max_prompt_tokens", state.maxPromptTokens).put("default_steps", state.defaultSteps);
+    h.put("batch_capacity", state.batchCapacity)
+        .put("max_references", state.maxReferences)
+        .put("max_prompt_tokens", state.maxPromptTokens)
+        .put("default_steps", state.defaultSteps);
     return h;
   }
 
@@ -232,10 +264,13 @@ public final class KleinEngine {
     } catch (IOException e) {
       body = null;
     }
-    GenerateRules.Violation v = GenerateRules.check(body, state.maxReferences, state.maxPromptTokens);
+    GenerateRules.Violation v =
+        GenerateRules.check(body, state.maxReferences, state.maxPromptTokens);
     KleinScenario scenario = v == null ? next() : null;
     if (v == null && !state.status.equals("ok")) {
-      v = new GenerateRules.Violation("busy", null, "the model is still loading; try again when /v1/health says ok");
+      v =
+          new GenerateRules.Violation(
+              "busy", null, "the model is still loading; try again when /v1/health says ok");
     }
     if (v == null && scenario.kind() == KleinScenario.Kind.REFUSE) {
       v = new GenerateRules.Violation(scenario.code(), null, scenario.message());
@@ -261,7 +296,8 @@ public final class KleinEngine {
   }
 
   private void record(JsonNode body, byte[] raw, String outcome) {
-    RecordedGenerate r = new RecordedGenerate(body, new String(raw, StandardCharsets.UTF_8), outcome);
+    RecordedGenerate r =
+        new RecordedGenerate(body, new String(raw, StandardCharsets.UTF_8), outcome);
     generates.add(r);
     untaken.add(r);
   }
@@ -276,7 +312,9 @@ public final class KleinEngine {
     for (int step = 0; step <= steps; step++) {
       if (step > 0) {
         pause();
-        line(out, JSON.createObjectNode().put("event", "progress").put("step", step).put("steps", steps));
+        line(
+            out,
+            JSON.createObjectNode().put("event", "progress").put("step", step).put("steps", steps));
       }
       if (step == Math.min(scenario.atStep(), steps)) {
         switch (scenario.kind()) {
@@ -300,8 +338,16 @@ public final class KleinEngine {
     long seed = body.get("seed").asLong();
     String format = body.path("output_format").asText("png");
     byte[] image = KleinImages.render(format, w, h, seed);
-    line(out, JSON.createObjectNode().put("event", "image").put("format", format).put("width", w).put("height", h)
-        .put("seed", seed).put("data", Base64.getEncoder().encodeToString(image)).put("elapsed_ms", steps));
+    line(
+        out,
+        JSON.createObjectNode()
+            .put("event", "image")
+            .put("format", format)
+            .put("width", w)
+            .put("height", h)
+            .put("seed", seed)
+            .put("data", Base64.getEncoder().encodeToString(image))
+            .put("elapsed_ms", steps));
   }
 
   private void die() {
@@ -330,14 +376,16 @@ public final class KleinEngine {
   }
 
   private static ObjectNode error(String code, String field, String message) {
-    ObjectNode e = JSON.createObjectNode().put("event", "error").put("code", code).put("message", message);
+    ObjectNode e =
+        JSON.createObjectNode().put("event", "error").put("code", code).put("message", message);
     if (field != null) {
       e.put("field", field);
     }
     return e;
   }
 
-  private static void send(HttpExchange ex, int status, String type, String body) throws IOException {
+  private static void send(HttpExchange ex, int status, String type, String body)
+      throws IOException {
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
     ex.getResponseHeaders().set("Content-Type", type);
     ex.sendResponseHeaders(status, bytes.length);

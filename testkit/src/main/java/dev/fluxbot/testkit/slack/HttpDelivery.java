@@ -8,7 +8,10 @@ import java.time.Duration;
  * @param elapsed how long the app took to answer, on the fake's clock
  */
 public record HttpDelivery(int status, String body, Duration elapsed) {
-  /** Over Slack's 3 seconds: Slack took it as a timeout (the user saw an error; an event is sent again). */
+  /**
+   * Over Slack's 3 seconds: Slack took it as a timeout (the user saw an error; an event is sent
+   * again).
+   */
   public boolean timedOut() {
     return elapsed.compareTo(SlackEnvelope.ACK_WITHIN) > 0;
   }

@@ -13,7 +13,8 @@ import java.util.Objects;
  * @param status the HTTP status the fake answered
  * @param error Slack's {@code error} code when {@code ok} was false, else null
  */
-public record SlackCall(String method, JsonNode params, boolean authorized, int status, String error, Instant at) {
+public record SlackCall(
+    String method, JsonNode params, boolean authorized, int status, String error, Instant at) {
   public static final String UPLOAD = "upload";
   public static final String DOWNLOAD = "files.download";
   public static final String RESPONSE_URL = "response_url";

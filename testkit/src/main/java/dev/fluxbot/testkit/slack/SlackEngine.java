@@ -36,9 +36,19 @@ public final class SlackEngine implements AutoCloseable {
   static final InetAddress LOOPBACK = loopback();
 
   /** Everything fixed when the fake starts. */
-  public record Config(String botToken, String appToken, String signingSecret, String teamId, String teamDomain,
-      String botUserId, String botId, String appId, List<SlackUser> users, List<String> channels,
-      InstantSource clock, Duration awaitTimeout) {
+  public record Config(
+      String botToken,
+      String appToken,
+      String signingSecret,
+      String teamId,
+      String teamDomain,
+      String botUserId,
+      String botId,
+      String appId,
+      List<SlackUser> users,
+      List<String> channels,
+      InstantSource clock,
+      Duration awaitTimeout) {
     public Config {
       Objects.requireNonNull(botToken, "botToken");
       Objects.requireNonNull(appToken, "appToken");
@@ -56,15 +66,17 @@ public final class SlackEngine implements AutoCloseable {
   private final HttpServer http;
   private final SocketModeServer socket;
   private final Map<String, String> triggerUsers = new HashMap<>(); // guarded by state's lock
-  private final HttpClient outbound = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient outbound =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   public SlackEngine(Config config) {
     this.config = config;
     this.state = new SlackState(config.awaitTimeout());
-    state.run(() -> {
-      config.users().forEach(u -> state.users.put(u.id(), u));
-      state.channels.addAll(config.channels());
-    });
+    state.run(
+        () -> {
+          config.users().forEach(u -> state.users.put(u.id(), u));
+          state.channels.addAll(config.channels());
+        });
     try {
       http = HttpServer.create(new InetSocketAddress(LOOPBACK, 0), 256);
     } catch (IOException e) {
@@ -127,9 +139,14 @@ public final class SlackEngine implements AutoCloseable {
     return config.appId();
   }
 
-  /** A message timestamp: the clock's seconds and a unique six-digit suffix, as Slack's {@code 1700000000.000100}. */
+  /**
+   * A message timestamp: the clock's seconds and a unique six-digit suffix, as Slack's {@code
+   * 1700000000.000100}.
+   */
   String nextTs() {
-    return config.clock().instant().getEpochSecond() + "." + String.format("%06d", state.next() % 1_000_000);
+    return config.clock().instant().getEpochSecond()
+        + "."
+        + String.format("%06d", state.next() % 1_000_000);
   }
 
   String nextFileId() {
@@ -141,9 +158,23 @@ public final class SlackEngine implements AutoCloseable {
   }
 
   SlackFile file(SlackState.FileEntry e) {
-    return new SlackFile(e.id, e.name, e.title, e.mimetype, e.bytes == null ? new byte[0] : e.bytes,
-        baseUrl() + "/files-pri/" + config.teamId() + "-" + e.id + "/" + URLEncoder.encode(e.name, StandardCharsets.UTF_8),
-        e.user, e.channel, e.threadTs, e.initialComment);
+    return new SlackFile(
+        e.id,
+        e.name,
+        e.title,
+        e.mimetype,
+        e.bytes == null ? new byte[0] : e.bytes,
+        baseUrl()
+            + "/files-pri/"
+            + config.teamId()
+            + "-"
+            + e.id
+            + "/"
+            + URLEncoder.encode(e.name, StandardCharsets.UTF_8),
+        e.user,
+        e.channel,
+        e.threadTs,
+        e.initialComment);
   }
 
   // --- what users do ---
@@ -152,31 +183,39 @@ public final class SlackEngine implements AutoCloseable {
   public SlackFile addUserFile(String userId, byte[] bytes, String name) {
     requireUser(userId);
     String id = nextFileId();
-    return state.update(() -> {
-      SlackState.FileEntry e = new SlackState.FileEntry(id, name, bytes.length, userId);
-      e.bytes = bytes.clone();
-      e.mimetype = Payloads.sniff(bytes);
-      e.title = name;
-      state.files.put(id, e);
-      return file(e);
-    });
+    return state.update(
+        () -> {
+          SlackState.FileEntry e = new SlackState.FileEntry(id, name, bytes.length, userId);
+          e.bytes = bytes.clone();
+          e.mimetype = Payloads.sniff(bytes);
+          e.title = name;
+          state.files.put(id, e);
+          return file(e);
+        });
   }
 
   /** A message a user posts, with files they uploaded before. */
-  public SlackMessage postAsUser(String userId, String channel, String threadTs, String text, List<SlackFile> files) {
+  public SlackMessage postAsUser(
+      String userId, String channel, String threadTs, String text, List<SlackFile> files) {
     requireUser(userId);
     requireChannel(channel);
-    return state.update(() -> {
-      List<SlackFile> shared = files.stream().map(f -> {
-        SlackState.FileEntry e = state.files.get(f.id());
-        e.channel = channel;
-        e.threadTs = threadTs;
-        return file(e);
-      }).toList();
-      SlackMessage m = new SlackMessage(channel, nextTs(), threadTs, userId, text, null, shared, null, 0);
-      state.messages.put(channel + "/" + m.ts(), m);
-      return m;
-    });
+    return state.update(
+        () -> {
+          List<SlackFile> shared =
+              files.stream()
+                  .map(
+                      f -> {
+                        SlackState.FileEntry e = state.files.get(f.id());
+                        e.channel = channel;
+                        e.threadTs = threadTs;
+                        return file(e);
+                      })
+                  .toList();
+          SlackMessage m =
+              new SlackMessage(channel, nextTs(), threadTs, userId, text, null, shared, null, 0);
+          state.messages.put(channel + "/" + m.ts(), m);
+          return m;
+        });
   }
 
   public SlackEnvelope slashCommand(String userId, String channel, String command, String text) {
@@ -184,38 +223,70 @@ public final class SlackEngine implements AutoCloseable {
     requireChannel(channel);
     String trigger = trigger(userId);
     String responseUrl = responseUrl();
-    ObjectNode p = WebApi.JSON.createObjectNode().put("token", "verification-token-unused")
-        .put("team_id", config.teamId()).put("team_domain", config.teamDomain()).put("channel_id", channel)
-        .put("channel_name", "general").put("user_id", userId).put("user_name", userName(userId))
-        .put("command", command).put("text", text).put("api_app_id", config.appId())
-        .put("is_enterprise_install", "false").put("response_url", responseUrl).put("trigger_id", trigger);
+    ObjectNode p =
+        WebApi.JSON
+            .createObjectNode()
+            .put("token", "verification-token-unused")
+            .put("team_id", config.teamId())
+            .put("team_domain", config.teamDomain())
+            .put("channel_id", channel)
+            .put("channel_name", "general")
+            .put("user_id", userId)
+            .put("user_name", userName(userId))
+            .put("command", command)
+            .put("text", text)
+            .put("api_app_id", config.appId())
+            .put("is_enterprise_install", "false")
+            .put("response_url", responseUrl)
+            .put("trigger_id", trigger);
     return new SlackEnvelope(envelopeId(), "slash_commands", p, trigger, responseUrl);
   }
 
   /** A click on the button with {@code actionId} in {@code message}, as it is now. */
   public SlackEnvelope blockAction(String userId, SlackMessage message, String actionId) {
     requireUser(userId);
-    SlackMessage current = state.read(() -> state.messages.get(message.channel() + "/" + message.ts()));
+    SlackMessage current =
+        state.read(() -> state.messages.get(message.channel() + "/" + message.ts()));
     if (current == null) {
-      throw new IllegalArgumentException("FakeSlack: no message " + message.channel() + "/" + message.ts());
+      throw new IllegalArgumentException(
+          "FakeSlack: no message " + message.channel() + "/" + message.ts());
     }
-    JsonNode button = current.buttons().stream().filter(b -> actionId.equals(b.path("action_id").asText())).findFirst()
-        .orElseThrow(() -> new IllegalArgumentException("FakeSlack: message " + current.ts() + " has no button "
-            + actionId + "; it has " + current.actionIds()));
+    JsonNode button =
+        current.buttons().stream()
+            .filter(b -> actionId.equals(b.path("action_id").asText()))
+            .findFirst()
+            .orElseThrow(
+                () ->
+                    new IllegalArgumentException(
+                        "FakeSlack: message "
+                            + current.ts()
+                            + " has no button "
+                            + actionId
+                            + "; it has "
+                            + current.actionIds()));
     String blockId = blockIdOf(current, actionId);
     String trigger = trigger(userId);
     String responseUrl = responseUrl();
     ObjectNode p = interactive("block_actions", userId, trigger);
-    ObjectNode container = p.putObject("container").put("type", "message").put("message_ts", current.ts())
-        .put("channel_id", current.channel()).put("is_ephemeral", false);
+    ObjectNode container =
+        p.putObject("container")
+            .put("type", "message")
+            .put("message_ts", current.ts())
+            .put("channel_id", current.channel())
+            .put("is_ephemeral", false);
     if (current.threadTs() != null) {
       container.put("thread_ts", current.threadTs());
     }
     p.putObject("channel").put("id", current.channel()).put("name", "general");
     p.set("message", Payloads.message(current));
     p.put("response_url", responseUrl);
-    ObjectNode action = p.putArray("actions").addObject().put("action_id", actionId).put("block_id", blockId)
-        .put("type", "button").put("action_ts", nextTs());
+    ObjectNode action =
+        p.putArray("actions")
+            .addObject()
+            .put("action_id", actionId)
+            .put("block_id", blockId)
+            .put("type", "button")
+            .put("action_ts", nextTs());
     action.set("text", button.path("text"));
     if (button.hasNonNull("value")) {
       action.put("value", button.get("value").asText());
@@ -228,8 +299,12 @@ public final class SlackEngine implements AutoCloseable {
     requireUser(userId);
     String trigger = trigger(userId);
     String responseUrl = responseUrl();
-    ObjectNode p = interactive("message_action", userId, trigger).put("callback_id", callbackId)
-        .put("action_ts", nextTs()).put("message_ts", message.ts()).put("response_url", responseUrl);
+    ObjectNode p =
+        interactive("message_action", userId, trigger)
+            .put("callback_id", callbackId)
+            .put("action_ts", nextTs())
+            .put("message_ts", message.ts())
+            .put("response_url", responseUrl);
     p.putObject("channel").put("id", message.channel()).put("name", "general");
     p.set("message", Payloads.message(message));
     return new SlackEnvelope(envelopeId(), "interactive", p, trigger, responseUrl);
@@ -244,8 +319,11 @@ public final class SlackEngine implements AutoCloseable {
       JsonNode element = block.path("element");
       String actionId = element.path("action_id").asText();
       if (values.containsKey(actionId)) {
-        stateValues.putObject(block.path("block_id").asText()).putObject(actionId)
-            .put("type", element.path("type").asText()).put("value", values.get(actionId));
+        stateValues
+            .putObject(block.path("block_id").asText())
+            .putObject(actionId)
+            .put("type", element.path("type").asText())
+            .put("value", values.get(actionId));
       }
     }
     v.put("hash", "h" + state.next());
@@ -258,14 +336,27 @@ public final class SlackEngine implements AutoCloseable {
 
   /** An {@code app_mention} event: the user mentioned the bot in {@code message}. */
   public SlackEnvelope appMention(SlackMessage message) {
-    ObjectNode event = Payloads.message(message).put("type", "app_mention").put("channel", message.channel())
-        .put("event_ts", message.ts());
-    ObjectNode p = WebApi.JSON.createObjectNode().put("token", "verification-token-unused")
-        .put("team_id", config.teamId()).put("api_app_id", config.appId()).put("type", "event_callback")
-        .put("event_id", "Ev" + state.next()).put("event_time", config.clock().instant().getEpochSecond());
+    ObjectNode event =
+        Payloads.message(message)
+            .put("type", "app_mention")
+            .put("channel", message.channel())
+            .put("event_ts", message.ts());
+    ObjectNode p =
+        WebApi.JSON
+            .createObjectNode()
+            .put("token", "verification-token-unused")
+            .put("team_id", config.teamId())
+            .put("api_app_id", config.appId())
+            .put("type", "event_callback")
+            .put("event_id", "Ev" + state.next())
+            .put("event_time", config.clock().instant().getEpochSecond());
     p.set("event", event);
-    p.putArray("authorizations").addObject().put("team_id", config.teamId()).put("user_id", config.botUserId())
-        .put("is_bot", true).put("is_enterprise_install", false);
+    p.putArray("authorizations")
+        .addObject()
+        .put("team_id", config.teamId())
+        .put("user_id", config.botUserId())
+        .put("is_bot", true)
+        .put("is_enterprise_install", false);
     return new SlackEnvelope(envelopeId(), "events_api", p, null, null);
   }
 
@@ -275,7 +366,10 @@ public final class SlackEngine implements AutoCloseable {
     socket.send(envelope);
   }
 
-  /** {@code envelope} as Slack resends an event whose ack was lost or late: same payload (event_id), new envelope id. */
+  /**
+   * {@code envelope} as Slack resends an event whose ack was lost or late: same payload (event_id),
+   * new envelope id.
+   */
   public SlackEnvelope resent(SlackEnvelope envelope) {
     return envelope.resent(envelopeId(), "timeout");
   }
@@ -283,20 +377,25 @@ public final class SlackEngine implements AutoCloseable {
   /** The envelope leaves now: its ack's 3 seconds start, and so do its trigger id's. */
   void markSent(SlackEnvelope envelope) {
     java.time.Instant now = config.clock().instant();
-    state.run(() -> {
-      state.sent.put(envelope.envelopeId(), now);
-      if (envelope.triggerId() != null) {
-        state.triggers.computeIfPresent(envelope.triggerId(), (t, issued) -> now);
-      }
-    });
+    state.run(
+        () -> {
+          state.sent.put(envelope.envelopeId(), now);
+          if (envelope.triggerId() != null) {
+            state.triggers.computeIfPresent(envelope.triggerId(), (t, issued) -> now);
+          }
+        });
   }
 
-  /** Sends Slack's {@code disconnect} (refresh_requested) and waits until the app has opened a new connection. */
+  /**
+   * Sends Slack's {@code disconnect} (refresh_requested) and waits until the app has opened a new
+   * connection.
+   */
   public void refreshSocket() {
     int before = socket.opened();
     socket.refresh();
-    await("a new Socket Mode connection after disconnect", r -> socket.opened() > before
-        ? java.util.Optional.of(true) : java.util.Optional.empty());
+    await(
+        "a new Socket Mode connection after disconnect",
+        r -> socket.opened() > before ? java.util.Optional.of(true) : java.util.Optional.empty());
   }
 
   public int socketConnections() {
@@ -318,7 +417,10 @@ public final class SlackEngine implements AutoCloseable {
       StringBuilder b = new StringBuilder();
       for (Iterator<Map.Entry<String, JsonNode>> it = envelope.payload().fields(); it.hasNext(); ) {
         Map.Entry<String, JsonNode> f = it.next();
-        b.append(b.isEmpty() ? "" : "&").append(enc(f.getKey())).append('=').append(enc(f.getValue().asText()));
+        b.append(b.isEmpty() ? "" : "&")
+            .append(enc(f.getKey()))
+            .append('=')
+            .append(enc(f.getValue().asText()));
       }
       body = b.toString();
       type = "application/x-www-form-urlencoded";
@@ -330,22 +432,33 @@ public final class SlackEngine implements AutoCloseable {
       type = "application/json";
     }
     String ts = String.valueOf(config.clock().instant().getEpochSecond());
-    HttpRequest.Builder request = HttpRequest.newBuilder(requestUrl).timeout(config.awaitTimeout())
-        .header("Content-Type", type).POST(HttpRequest.BodyPublishers.ofString(body));
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(requestUrl)
+            .timeout(config.awaitTimeout())
+            .header("Content-Type", type)
+            .POST(HttpRequest.BodyPublishers.ofString(body));
     if (signing != Signing.UNSIGNED) {
-      String secret = signing == Signing.SIGNED ? config.signingSecret() : config.signingSecret() + "-not-the-app's";
-      request.header("X-Slack-Request-Timestamp", ts).header("X-Slack-Signature", sign(secret, ts, body));
+      String secret =
+          signing == Signing.SIGNED
+              ? config.signingSecret()
+              : config.signingSecret() + "-not-the-app's";
+      request
+          .header("X-Slack-Request-Timestamp", ts)
+          .header("X-Slack-Signature", sign(secret, ts, body));
     }
-    if (envelope.retryAttempt() > 0) { // over HTTP a resend says so in headers; the reason is http_timeout
-      request.header("X-Slack-Retry-Num", String.valueOf(envelope.retryAttempt()))
+    if (envelope.retryAttempt()
+        > 0) { // over HTTP a resend says so in headers; the reason is http_timeout
+      request
+          .header("X-Slack-Retry-Num", String.valueOf(envelope.retryAttempt()))
           .header("X-Slack-Retry-Reason", "http_timeout");
     }
     try {
       markSent(envelope);
       java.time.Instant sent = config.clock().instant();
-      HttpResponse<String> response = outbound.send(request.build(), HttpResponse.BodyHandlers.ofString());
-      return new HttpDelivery(response.statusCode(), response.body(),
-          Duration.between(sent, config.clock().instant()));
+      HttpResponse<String> response =
+          outbound.send(request.build(), HttpResponse.BodyHandlers.ofString());
+      return new HttpDelivery(
+          response.statusCode(), response.body(), Duration.between(sent, config.clock().instant()));
     } catch (IOException e) {
       throw new UncheckedIOException("FakeSlack: could not reach the app at " + requestUrl, e);
     } catch (InterruptedException e) {
@@ -359,7 +472,9 @@ public final class SlackEngine implements AutoCloseable {
     try {
       Mac mac = Mac.getInstance("HmacSHA256");
       mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-      return "v0=" + HexFormat.of().formatHex(mac.doFinal(("v0:" + ts + ":" + body).getBytes(StandardCharsets.UTF_8)));
+      return "v0="
+          + HexFormat.of()
+              .formatHex(mac.doFinal(("v0:" + ts + ":" + body).getBytes(StandardCharsets.UTF_8)));
     } catch (java.security.GeneralSecurityException e) {
       throw new IllegalStateException(e);
     }
@@ -369,17 +484,19 @@ public final class SlackEngine implements AutoCloseable {
 
   public void setBotInChannel(String channel, boolean member) {
     requireChannel(channel);
-    state.run(() -> {
-      if (member) {
-        state.botAbsent.remove(channel);
-      } else {
-        state.botAbsent.add(channel);
-      }
-    });
+    state.run(
+        () -> {
+          if (member) {
+            state.botAbsent.remove(channel);
+          } else {
+            state.botAbsent.add(channel);
+          }
+        });
   }
 
   public void rateLimitNext(String method, int times, int retryAfterSeconds) {
-    state.run(() -> state.rateLimits.put(method, new SlackState.RateLimit(times, retryAfterSeconds)));
+    state.run(
+        () -> state.rateLimits.put(method, new SlackState.RateLimit(times, retryAfterSeconds)));
   }
 
   @Override
@@ -396,26 +513,43 @@ public final class SlackEngine implements AutoCloseable {
   // --- helpers ---
 
   private ObjectNode interactive(String type, String userId, String trigger) {
-    ObjectNode p = WebApi.JSON.createObjectNode().put("type", type).put("token", "verification-token-unused")
-        .put("api_app_id", config.appId()).put("trigger_id", trigger).put("is_enterprise_install", false);
+    ObjectNode p =
+        WebApi.JSON
+            .createObjectNode()
+            .put("type", type)
+            .put("token", "verification-token-unused")
+            .put("api_app_id", config.appId())
+            .put("trigger_id", trigger)
+            .put("is_enterprise_install", false);
     p.putObject("team").put("id", config.teamId()).put("domain", config.teamDomain());
-    p.putObject("user").put("id", userId).put("username", userName(userId)).put("name", userName(userId))
+    p.putObject("user")
+        .put("id", userId)
+        .put("username", userName(userId))
+        .put("name", userName(userId))
         .put("team_id", config.teamId());
     return p;
   }
 
   private String trigger(String userId) {
-    String t = state.next() + "." + config.teamId().hashCode() + ".fake" + Long.toHexString(state.next());
-    state.run(() -> {
-      state.triggers.put(t, config.clock().instant());
-      triggerUsers.put(t, userId);
-    });
+    String t =
+        state.next() + "." + config.teamId().hashCode() + ".fake" + Long.toHexString(state.next());
+    state.run(
+        () -> {
+          state.triggers.put(t, config.clock().instant());
+          triggerUsers.put(t, userId);
+        });
     return t;
   }
 
   private String responseUrl() {
-    String id = config.teamId() + "/" + state.next() + "/fake" + Long.toHexString(System.identityHashCode(this));
-    state.run(() -> state.responseUrls.put(id, new SlackState.ResponseUrl(config.clock().instant())));
+    String id =
+        config.teamId()
+            + "/"
+            + state.next()
+            + "/fake"
+            + Long.toHexString(System.identityHashCode(this));
+    state.run(
+        () -> state.responseUrls.put(id, new SlackState.ResponseUrl(config.clock().instant())));
     return baseUrl() + "/response/" + id;
   }
 
@@ -473,7 +607,8 @@ public final class SlackEngine implements AutoCloseable {
    *
    * @throws AssertionError naming {@code what} and listing the calls recorded instead
    */
-  public <T> T await(String what, java.util.function.Function<Records, java.util.Optional<T>> find) {
+  public <T> T await(
+      String what, java.util.function.Function<Records, java.util.Optional<T>> find) {
     return state.await(what, () -> find.apply(new Records(state)), () -> state.calls);
   }
 
@@ -516,7 +651,9 @@ public final class SlackEngine implements AutoCloseable {
     public List<JsonNode> responsePosts(String responseUrl) {
       String id = responseUrl.substring(responseUrl.indexOf("/response/") + "/response/".length());
       SlackState.ResponseUrl r = s.responseUrls.get(id);
-      return r == null ? List.<JsonNode>of() : r.posts.stream().<JsonNode>map(JsonNode::deepCopy).toList();
+      return r == null
+          ? List.<JsonNode>of()
+          : r.posts.stream().<JsonNode>map(JsonNode::deepCopy).toList();
     }
   }
 }

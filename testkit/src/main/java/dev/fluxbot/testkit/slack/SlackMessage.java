@@ -16,8 +16,16 @@ import java.util.Objects;
  * @param visibleTo for an ephemeral message, the one user who sees it; else null
  * @param edits how many times {@code chat.update} changed it
  */
-public record SlackMessage(String channel, String ts, String threadTs, String user, String text, JsonNode blocks,
-    List<SlackFile> files, String visibleTo, int edits) {
+public record SlackMessage(
+    String channel,
+    String ts,
+    String threadTs,
+    String user,
+    String text,
+    JsonNode blocks,
+    List<SlackFile> files,
+    String visibleTo,
+    int edits) {
   public SlackMessage {
     Objects.requireNonNull(channel, "channel");
     Objects.requireNonNull(ts, "ts");
@@ -53,14 +61,26 @@ public record SlackMessage(String channel, String ts, String threadTs, String us
   /** Its text and the text of its blocks, for assertions on what a reader sees. */
   public String allText() {
     StringBuilder b = new StringBuilder(text);
-    blocks.findValues("text").forEach(t -> b.append('\n').append(t.isTextual() ? t.asText() : t.path("text").asText()));
+    blocks
+        .findValues("text")
+        .forEach(t -> b.append('\n').append(t.isTextual() ? t.asText() : t.path("text").asText()));
     return b.toString();
   }
 
   @Override
   public String toString() {
-    return "SlackMessage[" + channel + "/" + ts + (threadTs == null ? "" : " in thread " + threadTs) + " by " + user
-        + (visibleTo == null ? "" : " to " + visibleTo) + ": " + text + (blocks.isMissingNode() ? "" : " blocks=" + blocks)
-        + (files.isEmpty() ? "" : " files=" + files) + "]";
+    return "SlackMessage["
+        + channel
+        + "/"
+        + ts
+        + (threadTs == null ? "" : " in thread " + threadTs)
+        + " by "
+        + user
+        + (visibleTo == null ? "" : " to " + visibleTo)
+        + ": "
+        + text
+        + (blocks.isMissingNode() ? "" : " blocks=" + blocks)
+        + (files.isEmpty() ? "" : " files=" + files)
+        + "]";
   }
 }

@@ -15,10 +15,9 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 
 /**
- * The fake workspace's state and its records, behind one lock: messages, files, views, trigger
- * ids, response URLs, envelope acks and every call. A Web API call's effect and its record are
- * made under one hold of the lock, before its answer leaves, and every change wakes the awaiting
- * tests.
+ * The fake workspace's state and its records, behind one lock: messages, files, views, trigger ids,
+ * response URLs, envelope acks and every call. A Web API call's effect and its record are made
+ * under one hold of the lock, before its answer leaves, and every change wakes the awaiting tests.
  */
 final class SlackState {
   /** A file as uploading goes: announced, bytes posted, then shared. */
@@ -54,7 +53,10 @@ final class SlackState {
 
   record RateLimit(int remaining, int retryAfterSeconds) {}
 
-  /** An app's ack of an envelope: what it answered, and how long after the envelope was sent (fake clock). */
+  /**
+   * An app's ack of an envelope: what it answered, and how long after the envelope was sent (fake
+   * clock).
+   */
   record Ack(JsonNode payload, Duration after) {}
 
   private final ReentrantLock lock = new ReentrantLock();
@@ -62,7 +64,8 @@ final class SlackState {
   private final Duration awaitTimeout;
   final Map<String, SlackUser> users = new LinkedHashMap<>();
   final List<String> channels = new ArrayList<>();
-  final java.util.Set<String> botAbsent = new java.util.HashSet<>(); // channels the bot is not a member of
+  final java.util.Set<String> botAbsent =
+      new java.util.HashSet<>(); // channels the bot is not a member of
   final Map<String, SlackMessage> messages = new LinkedHashMap<>(); // channel/ts → newest version
   final List<SlackMessage> ephemerals = new ArrayList<>();
   final Map<String, FileEntry> files = new LinkedHashMap<>();
@@ -92,10 +95,11 @@ final class SlackState {
   }
 
   void run(Runnable change) {
-    update(() -> {
-      change.run();
-      return null;
-    });
+    update(
+        () -> {
+          change.run();
+          return null;
+        });
   }
 
   <T> T read(Supplier<T> read) {
@@ -128,7 +132,8 @@ final class SlackState {
         }
         long left = deadline - System.nanoTime();
         if (left <= 0) {
-          throw new AssertionError("FakeSlack: no " + what + " within " + awaitTimeout + "; recorded: " + seen.get());
+          throw new AssertionError(
+              "FakeSlack: no " + what + " within " + awaitTimeout + "; recorded: " + seen.get());
         }
         changed.await(left, TimeUnit.NANOSECONDS);
       }

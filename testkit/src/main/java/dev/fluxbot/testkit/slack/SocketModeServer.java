@@ -15,9 +15,9 @@ import org.java_websocket.handshake.ClientHandshake;
 import org.java_websocket.server.WebSocketServer;
 
 /**
- * Socket Mode: a connection opened with a ticket from {@code apps.connections.open} gets
- * {@code hello}; envelopes go to the newest open connection; the app's acks
- * ({@code {"envelope_id": …, "payload": …}}) are recorded.
+ * Socket Mode: a connection opened with a ticket from {@code apps.connections.open} gets {@code
+ * hello}; envelopes go to the newest open connection; the app's acks ({@code {"envelope_id": …,
+ * "payload": …}}) are recorded.
  */
 final class SocketModeServer extends WebSocketServer {
   private final SlackEngine engine;
@@ -44,7 +44,8 @@ final class SocketModeServer extends WebSocketServer {
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new IllegalStateException("Interrupted while starting the fake Slack Socket Mode server", e);
+      throw new IllegalStateException(
+          "Interrupted while starting the fake Slack Socket Mode server", e);
     }
   }
 
@@ -63,15 +64,20 @@ final class SocketModeServer extends WebSocketServer {
       conn.close(1008, "FakeSlack: open Socket Mode with the URL apps.connections.open returns");
       return;
     }
-    ObjectNode hello = WebApi.JSON.createObjectNode().put("type", "hello").put("num_connections", 1);
-    hello.putObject("debug_info").put("host", "fake-slack").put("build_number", 1)
+    ObjectNode hello =
+        WebApi.JSON.createObjectNode().put("type", "hello").put("num_connections", 1);
+    hello
+        .putObject("debug_info")
+        .put("host", "fake-slack")
+        .put("build_number", 1)
         .put("approximate_connection_time", 18060);
     hello.putObject("connection_info").put("app_id", engine.appId());
     conn.send(hello.toString());
-    state.run(() -> {
-      open.add(conn);
-      opened++;
-    });
+    state.run(
+        () -> {
+          open.add(conn);
+          opened++;
+        });
   }
 
   @Override
@@ -88,18 +94,27 @@ final class SocketModeServer extends WebSocketServer {
       return;
     }
     if (frame.hasNonNull("envelope_id")) {
-      JsonNode payload = frame.has("payload") ? frame.get("payload") : WebApi.JSON.createObjectNode();
+      JsonNode payload =
+          frame.has("payload") ? frame.get("payload") : WebApi.JSON.createObjectNode();
       String id = frame.get("envelope_id").asText();
       java.time.Instant now = engine.clock().instant();
-      state.run(() -> {
-        java.time.Instant sent = state.sent.get(id);
-        state.acks.put(id, new SlackState.Ack(payload, sent == null ? java.time.Duration.ZERO
-            : java.time.Duration.between(sent, now)));
-      });
+      state.run(
+          () -> {
+            java.time.Instant sent = state.sent.get(id);
+            state.acks.put(
+                id,
+                new SlackState.Ack(
+                    payload,
+                    sent == null
+                        ? java.time.Duration.ZERO
+                        : java.time.Duration.between(sent, now)));
+          });
     }
   }
 
-  /** Answers a ping with a pong, as Slack does, unless told not to ({@link #answerPings(boolean)}). */
+  /**
+   * Answers a ping with a pong, as Slack does, unless told not to ({@link #answerPings(boolean)}).
+   */
   @Override
   public void onWebsocketPing(WebSocket conn, Framedata ping) {
     if (answerPings) {
@@ -107,7 +122,9 @@ final class SocketModeServer extends WebSocketServer {
     }
   }
 
-  /** Whether pings get pongs: off, the connections stay open but look dead to a client that checks. */
+  /**
+   * Whether pings get pongs: off, the connections stay open but look dead to a client that checks.
+   */
   void answerPings(boolean answer) {
     answerPings = answer;
   }
@@ -132,25 +149,38 @@ final class SocketModeServer extends WebSocketServer {
    * envelope's trigger id start now, as on Slack.
    */
   void send(SlackEnvelope envelope) {
-    ObjectNode frame = WebApi.JSON.createObjectNode().put("envelope_id", envelope.envelopeId())
-        .put("type", envelope.type()).put("accepts_response_payload", !envelope.type().equals("events_api"));
+    ObjectNode frame =
+        WebApi.JSON
+            .createObjectNode()
+            .put("envelope_id", envelope.envelopeId())
+            .put("type", envelope.type())
+            .put("accepts_response_payload", !envelope.type().equals("events_api"));
     if (envelope.retryAttempt() > 0) {
-      frame.put("retry_attempt", envelope.retryAttempt()).put("retry_reason", envelope.retryReason());
+      frame
+          .put("retry_attempt", envelope.retryAttempt())
+          .put("retry_reason", envelope.retryReason());
     }
     frame.set("payload", envelope.payload());
-    WebSocket conn = state.await("open Socket Mode connection",
-        () -> open.isEmpty() ? Optional.empty() : Optional.of(open.get(open.size() - 1)), () -> "none open");
+    WebSocket conn =
+        state.await(
+            "open Socket Mode connection",
+            () -> open.isEmpty() ? Optional.empty() : Optional.of(open.get(open.size() - 1)),
+            () -> "none open");
     engine.markSent(envelope);
     conn.send(frame.toString());
   }
 
-  /** Asks the app to reconnect, as Slack does now and then: a {@code disconnect} frame to the newest connection. */
+  /**
+   * Asks the app to reconnect, as Slack does now and then: a {@code disconnect} frame to the newest
+   * connection.
+   */
   void refresh() {
     WebSocket conn = state.read(() -> open.isEmpty() ? null : open.get(open.size() - 1));
     if (conn == null) {
       throw new IllegalStateException("FakeSlack: no open Socket Mode connection to refresh");
     }
-    ObjectNode frame = WebApi.JSON.createObjectNode().put("type", "disconnect").put("reason", "refresh_requested");
+    ObjectNode frame =
+        WebApi.JSON.createObjectNode().put("type", "disconnect").put("reason", "refresh_requested");
     frame.putObject("debug_info").put("host", "fake-slack");
     conn.send(frame.toString());
   }

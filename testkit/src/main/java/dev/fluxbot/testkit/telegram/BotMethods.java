@@ -8,7 +8,9 @@ import dev.fluxbot.testkit.telegram.TelegramEngine.BadRequest;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
-/** The Bot API methods that change or read the fake's world; each runs with the engine's lock held. */
+/**
+ * The Bot API methods that change or read the fake's world; each runs with the engine's lock held.
+ */
 final class BotMethods {
   static final int MAX_TEXT = 4096;
   static final int MAX_CAPTION = 1024;
@@ -119,10 +121,17 @@ final class BotMethods {
       int offset = e.path("offset").asInt(-1);
       int size = e.path("length").asInt(0);
       if (!e.hasNonNull("type") || offset < 0 || size < 1 || offset + size > length) {
-        throw new BadRequest("can't parse entities: entity " + e + " is outside the text of " + length + " characters");
+        throw new BadRequest(
+            "can't parse entities: entity "
+                + e
+                + " is outside the text of "
+                + length
+                + " characters");
       }
-      if (e.path("type").asText().equals("text_link") && !e.path("url").asText("").matches("(https?|tg)://\\S+")) {
-        throw new BadRequest("can't parse entities: wrong URL in a text_link entity: " + e.path("url").asText(""));
+      if (e.path("type").asText().equals("text_link")
+          && !e.path("url").asText("").matches("(https?|tg)://\\S+")) {
+        throw new BadRequest(
+            "can't parse entities: wrong URL in a text_link entity: " + e.path("url").asText(""));
       }
     }
     message.set("entities", entities);
@@ -147,8 +156,9 @@ final class BotMethods {
     m.remove("reply_markup");
     markup(m);
     if (m.equals(before)) {
-      throw new BadRequest("message is not modified: specified new message content and reply markup are exactly the same"
-          + " as a current content and reply markup of the message");
+      throw new BadRequest(
+          "message is not modified: specified new message content and reply markup are exactly the same"
+              + " as a current content and reply markup of the message");
     }
     m.put("edit_date", engine.config().clock().instant().getEpochSecond());
     return m.deepCopy();
@@ -166,7 +176,10 @@ final class BotMethods {
     return TelegramEngine.JSON.getNodeFactory().booleanNode(true);
   }
 
-  /** The bytes of an input file: an uploaded part ({@code attach://name} or the field's own name) or a known file id. */
+  /**
+   * The bytes of an input file: an uploaded part ({@code attach://name} or the field's own name) or
+   * a known file id.
+   */
   private byte[] inputFile(String field, String value) {
     var part = uploaded(field, value);
     if (part.isPresent()) {
@@ -175,12 +188,17 @@ final class BotMethods {
     if (value == null) {
       throw new BadRequest("there is no " + field + " in the request");
     }
-    return engine.fileById(value).map(TelegramEngine.StoredFile::bytes)
+    return engine
+        .fileById(value)
+        .map(TelegramEngine.StoredFile::bytes)
         .orElseThrow(() -> new BadRequest("wrong file identifier/HTTP URL specified"));
   }
 
   private java.util.Optional<TelegramCall.Part> uploaded(String field, String value) {
-    String partName = value != null && value.startsWith("attach://") ? value.substring("attach://".length()) : field;
+    String partName =
+        value != null && value.startsWith("attach://")
+            ? value.substring("attach://".length())
+            : field;
     return form.parts().stream().filter(p -> p.name().equals(partName)).findFirst();
   }
 
@@ -243,7 +261,9 @@ final class BotMethods {
   Answer sendMediaGroup() {
     JsonNode media = json("media");
     if (!media.isArray() || media.size() < 2 || media.size() > 10) {
-      throw new BadRequest("wrong number of media specified: must be 2-10 items; got " + (media.isArray() ? media.size() : 0));
+      throw new BadRequest(
+          "wrong number of media specified: must be 2-10 items; got "
+              + (media.isArray() ? media.size() : 0));
     }
     long chatId = chatId();
     if (!engine.knowsChat(chatId)) {
@@ -282,17 +302,23 @@ final class BotMethods {
     if (text != null && text.length() > 200) {
       throw new BadRequest("MESSAGE_TOO_LONG");
     }
-    return TelegramEngine.JSON.getNodeFactory().booleanNode(engine.answerQuery(required("callback_query_id")));
+    return TelegramEngine.JSON
+        .getNodeFactory()
+        .booleanNode(engine.answerQuery(required("callback_query_id")));
   }
 
   ObjectNode getFile() {
-    TelegramEngine.StoredFile f = engine.fileById(required("file_id"))
-        .orElseThrow(() -> new BadRequest("invalid file_id"));
+    TelegramEngine.StoredFile f =
+        engine.fileById(required("file_id")).orElseThrow(() -> new BadRequest("invalid file_id"));
     if (f.bytes().length > TelegramEngine.MAX_DOWNLOAD_BYTES) {
       throw new BadRequest("file is too big");
     }
-    return TelegramEngine.JSON.createObjectNode().put("file_id", f.fileId()).put("file_unique_id", f.uniqueId())
-        .put("file_size", f.bytes().length).put("file_path", f.path());
+    return TelegramEngine.JSON
+        .createObjectNode()
+        .put("file_id", f.fileId())
+        .put("file_unique_id", f.uniqueId())
+        .put("file_size", f.bytes().length)
+        .put("file_path", f.path());
   }
 
   ObjectNode getChatMember() {
@@ -313,13 +339,25 @@ final class BotMethods {
       case "creator" -> member.put("is_anonymous", false);
       case "administrator" -> {
         member.put("can_be_edited", false).put("is_anonymous", false);
-        for (String right : new String[] {"can_manage_chat", "can_delete_messages", "can_manage_video_chats",
-            "can_restrict_members", "can_promote_members", "can_change_info", "can_invite_users", "can_post_stories",
-            "can_edit_stories", "can_delete_stories", "can_pin_messages", "can_manage_topics"}) {
+        for (String right :
+            new String[] {
+              "can_manage_chat",
+              "can_delete_messages",
+              "can_manage_video_chats",
+              "can_restrict_members",
+              "can_promote_members",
+              "can_change_info",
+              "can_invite_users",
+              "can_post_stories",
+              "can_edit_stories",
+              "can_delete_stories",
+              "can_pin_messages",
+              "can_manage_topics"
+            }) {
           member.put(right, true);
         }
       }
-      default -> { }
+      default -> {}
     }
     return member;
   }

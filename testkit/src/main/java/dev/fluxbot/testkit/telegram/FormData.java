@@ -14,16 +14,21 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A Bot API request's parameters, from wherever the client put them: the query string, a JSON
- * body, a form body or a {@code multipart/form-data} body (files become {@link TelegramCall.Part}s).
+ * A Bot API request's parameters, from wherever the client put them: the query string, a JSON body,
+ * a form body or a {@code multipart/form-data} body (files become {@link TelegramCall.Part}s).
  */
 record FormData(Map<String, String> params, List<TelegramCall.Part> parts) {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Pattern BOUNDARY = Pattern.compile("boundary=\"?([^\";]+)\"?", Pattern.CASE_INSENSITIVE);
-  private static final Pattern NAME = Pattern.compile("\\bname=\"([^\"]*)\"", Pattern.CASE_INSENSITIVE);
-  private static final Pattern FILENAME = Pattern.compile("\\bfilename=\"([^\"]*)\"", Pattern.CASE_INSENSITIVE);
+  private static final Pattern BOUNDARY =
+      Pattern.compile("boundary=\"?([^\";]+)\"?", Pattern.CASE_INSENSITIVE);
+  private static final Pattern NAME =
+      Pattern.compile("\\bname=\"([^\"]*)\"", Pattern.CASE_INSENSITIVE);
+  private static final Pattern FILENAME =
+      Pattern.compile("\\bfilename=\"([^\"]*)\"", Pattern.CASE_INSENSITIVE);
 
-  /** @throws IllegalArgumentException for a body that does not parse as its content type says */
+  /**
+   * @throws IllegalArgumentException for a body that does not parse as its content type says
+   */
   static FormData read(String query, String contentType, byte[] body) {
     Map<String, String> params = new LinkedHashMap<>();
     List<TelegramCall.Part> parts = new ArrayList<>();
@@ -55,7 +60,8 @@ record FormData(Map<String, String> params, List<TelegramCall.Part> parts) {
       }
       int eq = pair.indexOf('=');
       String key = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
-      params.put(key, eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+      params.put(
+          key, eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
     }
   }
 
@@ -65,18 +71,21 @@ record FormData(Map<String, String> params, List<TelegramCall.Part> parts) {
       if (!root.isObject()) {
         throw new IllegalArgumentException("the JSON body is not an object");
       }
-      root.fields().forEachRemaining(e -> {
-        JsonNode v = e.getValue();
-        if (!v.isNull()) {
-          params.put(e.getKey(), v.isContainerNode() ? v.toString() : v.asText());
-        }
-      });
+      root.fields()
+          .forEachRemaining(
+              e -> {
+                JsonNode v = e.getValue();
+                if (!v.isNull()) {
+                  params.put(e.getKey(), v.isContainerNode() ? v.toString() : v.asText());
+                }
+              });
     } catch (IOException e) {
       throw new IllegalArgumentException("the body is not JSON: " + e.getMessage(), e);
     }
   }
 
-  private static void multipart(byte[] body, String boundary, Map<String, String> params, List<TelegramCall.Part> parts) {
+  private static void multipart(
+      byte[] body, String boundary, Map<String, String> params, List<TelegramCall.Part> parts) {
     byte[] delimiter = ("\r\n--" + boundary).getBytes(StandardCharsets.ISO_8859_1);
     byte[] first = ("--" + boundary).getBytes(StandardCharsets.ISO_8859_1);
     int at = find(body, first, 0);
@@ -91,14 +100,16 @@ record FormData(Map<String, String> params, List<TelegramCall.Part> parts) {
       if (next < 0) {
         throw new IllegalArgumentException("a multipart part is not closed");
       }
-      String headers = new String(body, headersStart, headersEnd - headersStart, StandardCharsets.UTF_8);
+      String headers =
+          new String(body, headersStart, headersEnd - headersStart, StandardCharsets.UTF_8);
       byte[] content = java.util.Arrays.copyOfRange(body, headersEnd + 4, next);
       part(headers, content, params, parts);
       cursor = next + delimiter.length;
     }
   }
 
-  private static void part(String headers, byte[] content, Map<String, String> params, List<TelegramCall.Part> parts) {
+  private static void part(
+      String headers, byte[] content, Map<String, String> params, List<TelegramCall.Part> parts) {
     String disposition = "";
     String type = null;
     for (String line : headers.split("\r\n")) {

@@ -5,8 +5,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A request the fake keeps in flight: it has arrived but has no effect and no answer until the
- * test releases it (or the await timeout passes). For tests that force the order of two calls.
+ * A request the fake keeps in flight: it has arrived but has no effect and no answer until the test
+ * releases it (or the await timeout passes). For tests that force the order of two calls.
  */
 public final class Hold {
   private final Duration timeout;
@@ -21,7 +21,8 @@ public final class Hold {
   public void awaitArrived() {
     try {
       if (!arrived.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-        throw new AssertionError("The held request did not arrive within " + timeout.toMillis() + " ms");
+        throw new AssertionError(
+            "The held request did not arrive within " + timeout.toMillis() + " ms");
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -64,14 +64,17 @@ final class Shapes {
     }
   }
 
-  /** A small JPEG of the image (Telegram's smallest photo size), or null when it does not decode. */
+  /**
+   * A small JPEG of the image (Telegram's smallest photo size), or null when it does not decode.
+   */
   static byte[] thumbnail(byte[] bytes) {
     try {
       BufferedImage image = ImageIO.read(new ByteArrayInputStream(bytes));
       if (image == null) {
         return null;
       }
-      double scale = Math.min(1.0, (double) THUMB_SIDE / Math.max(image.getWidth(), image.getHeight()));
+      double scale =
+          Math.min(1.0, (double) THUMB_SIDE / Math.max(image.getWidth(), image.getHeight()));
       int w = Math.max(1, (int) Math.round(image.getWidth() * scale));
       int h = Math.max(1, (int) Math.round(image.getHeight() * scale));
       BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);

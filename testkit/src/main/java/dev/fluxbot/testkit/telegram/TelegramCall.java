@@ -11,14 +11,16 @@ import java.util.Optional;
 /**
  * One Bot API request the fake received, with what it answered.
  *
- * @param method the method as the client wrote it in the path ({@code sendPhoto}, {@code getupdates})
+ * @param method the method as the client wrote it in the path ({@code sendPhoto}, {@code
+ *     getupdates})
  * @param params every non-file parameter: query, JSON body, form fields, multipart text parts; JSON
  *     objects and arrays as their JSON text
  * @param parts the multipart file parts, in the order they were sent
  * @param status the HTTP status of the answer
  * @param response the answer's JSON ({@code {"ok":…}})
  */
-public record TelegramCall(String method, Map<String, String> params, List<Part> parts, int status, String response) {
+public record TelegramCall(
+    String method, Map<String, String> params, List<Part> parts, int status, String response) {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   public TelegramCall {
@@ -37,7 +39,15 @@ public record TelegramCall(String method, Map<String, String> params, List<Part>
 
     @Override
     public String toString() {
-      return "Part[" + name + ", " + filename + ", " + contentType + ", " + bytes.length + " bytes]";
+      return "Part["
+          + name
+          + ", "
+          + filename
+          + ", "
+          + contentType
+          + ", "
+          + bytes.length
+          + " bytes]";
     }
   }
 
@@ -54,7 +64,10 @@ public record TelegramCall(String method, Map<String, String> params, List<Part>
     return Optional.ofNullable(params.get(name));
   }
 
-  /** A parameter read as JSON ({@code reply_markup}, {@code media}); missing reads as a missing node. */
+  /**
+   * A parameter read as JSON ({@code reply_markup}, {@code media}); missing reads as a missing
+   * node.
+   */
   public JsonNode json(String name) {
     String value = params.get(name);
     if (value == null) {
@@ -81,12 +94,15 @@ public record TelegramCall(String method, Map<String, String> params, List<Part>
   }
 
   /**
-   * The file uploaded for a field ({@code photo}, {@code document}): the part its
-   * {@code attach://name} value points at (as telegrambots sends them), else a part of the field's name.
+   * The file uploaded for a field ({@code photo}, {@code document}): the part its {@code
+   * attach://name} value points at (as telegrambots sends them), else a part of the field's name.
    */
   public Optional<Part> file(String field) {
     String value = params.get(field);
-    String name = value != null && value.startsWith("attach://") ? value.substring("attach://".length()) : field;
+    String name =
+        value != null && value.startsWith("attach://")
+            ? value.substring("attach://".length())
+            : field;
     return part(name);
   }
 
@@ -98,8 +114,14 @@ public record TelegramCall(String method, Map<String, String> params, List<Part>
   @Override
   public String toString() {
     String text = params.getOrDefault("text", params.getOrDefault("caption", ""));
-    return method + " " + status + " chat=" + params.get("chat_id")
-        + (text.isEmpty() ? "" : " \"" + (text.length() > 80 ? text.substring(0, 80) + "…" : text) + "\"")
+    return method
+        + " "
+        + status
+        + " chat="
+        + params.get("chat_id")
+        + (text.isEmpty()
+            ? ""
+            : " \"" + (text.length() > 80 ? text.substring(0, 80) + "…" : text) + "\"")
         + (parts.isEmpty() ? "" : " " + parts);
   }
 }

@@ -7,11 +7,15 @@ package dev.fluxbot.testkit.telegram;
  */
 public record TelegramContext(long chatId, String chatType, long userId) {
   public TelegramContext {
-    if (!chatType.equals("private") && !chatType.equals("group") && !chatType.equals("supergroup")) {
-      throw new IllegalArgumentException("chatType: must be private, group or supergroup; got \"" + chatType + "\"");
+    if (!chatType.equals("private")
+        && !chatType.equals("group")
+        && !chatType.equals("supergroup")) {
+      throw new IllegalArgumentException(
+          "chatType: must be private, group or supergroup; got \"" + chatType + "\"");
     }
     if (chatType.equals("private") && chatId != userId) {
-      throw new IllegalArgumentException("a private chat's id is its user's id; got chat " + chatId + " for user " + userId);
+      throw new IllegalArgumentException(
+          "a private chat's id is its user's id; got chat " + chatId + " for user " + userId);
     }
   }
 
@@ -20,7 +24,8 @@ public record TelegramContext(long chatId, String chatType, long userId) {
   }
 
   public static TelegramContext group(long chatId, long userId) {
-    return new TelegramContext(chatId, chatId < -1_000_000_000_000L ? "supergroup" : "group", userId);
+    return new TelegramContext(
+        chatId, chatId < -1_000_000_000_000L ? "supergroup" : "group", userId);
   }
 
   public boolean isPrivate() {

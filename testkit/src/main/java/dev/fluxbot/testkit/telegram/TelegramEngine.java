@@ -35,9 +35,9 @@ import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 /**
- * The machinery behind {@code FakeTelegram}; use that class. A JDK HTTP server on loopback
- * (virtual threads) answering {@code /bot<token>/<method>} and {@code /file/bot<token>/<path>};
- * one lock guards the chats, messages, files and records.
+ * The machinery behind {@code FakeTelegram}; use that class. A JDK HTTP server on loopback (virtual
+ * threads) answering {@code /bot<token>/<method>} and {@code /file/bot<token>/<path>}; one lock
+ * guards the chats, messages, files and records.
  */
 public final class TelegramEngine implements AutoCloseable {
   static final ObjectMapper JSON = new ObjectMapper();
@@ -52,14 +52,40 @@ public final class TelegramEngine implements AutoCloseable {
    * @param privacyMode a group shows the bot only what is meant for it (commands, replies to the
    *     bot), unless the bot is an administrator there, as Telegram does with privacy mode on
    */
-  public record Config(String token, long botId, String botUsername, Duration awaitTimeout, InstantSource clock, Pace pace,
+  public record Config(
+      String token,
+      long botId,
+      String botUsername,
+      Duration awaitTimeout,
+      InstantSource clock,
+      Pace pace,
       boolean privacyMode) {}
 
-  /** The methods that put a message in a chat or change one: what Telegram's per-chat pace counts. */
-  static final Set<String> PACED = Set.of("sendmessage", "editmessagetext", "editmessagecaption", "editmessagemedia",
-      "editmessagereplymarkup", "sendphoto", "senddocument", "sendmediagroup", "sendanimation", "sendvideo", "sendaudio",
-      "sendsticker", "sendpoll", "senddice", "sendlocation", "sendcontact", "sendvoice", "sendvideonote", "copymessage",
-      "forwardmessage");
+  /**
+   * The methods that put a message in a chat or change one: what Telegram's per-chat pace counts.
+   */
+  static final Set<String> PACED =
+      Set.of(
+          "sendmessage",
+          "editmessagetext",
+          "editmessagecaption",
+          "editmessagemedia",
+          "editmessagereplymarkup",
+          "sendphoto",
+          "senddocument",
+          "sendmediagroup",
+          "sendanimation",
+          "sendvideo",
+          "sendaudio",
+          "sendsticker",
+          "sendpoll",
+          "senddice",
+          "sendlocation",
+          "sendcontact",
+          "sendvoice",
+          "sendvideonote",
+          "copymessage",
+          "forwardmessage");
 
   record StoredFile(String fileId, String uniqueId, String path, byte[] bytes) {}
 
@@ -68,8 +94,9 @@ public final class TelegramEngine implements AutoCloseable {
   /** A webhook as {@code setWebhook} set it. */
   record Webhook(String url, String secretToken) {}
 
-  static final String WEBHOOK_ACTIVE = "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to"
-      + " delete the webhook first";
+  static final String WEBHOOK_ACTIVE =
+      "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to"
+          + " delete the webhook first";
 
   private final Config config;
   private final HttpServer http;
@@ -83,22 +110,28 @@ public final class TelegramEngine implements AutoCloseable {
   private final Map<Long, Map<Long, ObjectNode>> messages = new HashMap<>();
   private final Map<String, StoredFile> filesById = new HashMap<>();
   private final Map<String, StoredFile> filesByPath = new HashMap<>();
+
   /** The user Telegram sends an anonymous group administrator's messages from. */
   public static final long ANONYMOUS_ADMIN_BOT_ID = 1087968824L;
+
   private final Map<Long, Set<Long>> administrators = new HashMap<>();
   private final Map<Long, Long> creators = new HashMap<>();
   private final Map<String, Boolean> callbackQueries = new LinkedHashMap<>(); // id -> answered
   private final Map<String, Deque<Failure>> scripted = new HashMap<>();
   private final Map<String, Deque<Hold>> holds = new HashMap<>();
-  private final Map<Long, Deque<java.time.Instant>> paced = new HashMap<>(); // chat -> its messages of the last minute
+  private final Map<Long, Deque<java.time.Instant>> paced =
+      new HashMap<>(); // chat -> its messages of the last minute
   private final List<Pace.Violation> violations = new ArrayList<>();
   private long nextMessageId = 100;
   private long nextFile = 1;
   private long nextMediaGroup = 13_000_000_000_000_000L;
   private long nextQuery = 4_000_000_000_000_000_000L;
   private volatile Webhook webhook;
-  private final java.net.http.HttpClient pusher = java.net.http.HttpClient.newBuilder()
-      .connectTimeout(Duration.ofSeconds(5)).executor(executor).build();
+  private final java.net.http.HttpClient pusher =
+      java.net.http.HttpClient.newBuilder()
+          .connectTimeout(Duration.ofSeconds(5))
+          .executor(executor)
+          .build();
 
   private TelegramEngine(Config config) throws IOException {
     this.config = config;
@@ -136,10 +169,11 @@ public final class TelegramEngine implements AutoCloseable {
   }
 
   public void setAdministrator(long chatId, long userId, boolean admin) {
-    locked(() -> {
-      Set<Long> set = administrators.computeIfAbsent(chatId, c -> new HashSet<>());
-      return admin ? set.add(userId) : set.remove(userId);
-    });
+    locked(
+        () -> {
+          Set<Long> set = administrators.computeIfAbsent(chatId, c -> new HashSet<>());
+          return admin ? set.add(userId) : set.remove(userId);
+        });
   }
 
   private ObjectNode userNode(long id) {
@@ -159,85 +193,109 @@ public final class TelegramEngine implements AutoCloseable {
 
   /** A message from a user; queued as an update. Returns the message as the bot will see it. */
   public ObjectNode userMessage(TelegramContext where, String text, Long replyToMessageId) {
-    return locked(() -> {
-      ObjectNode m = newUserMessage(where, replyToMessageId);
-      if (text != null) {
-        texted(m, text);
-      }
-      return enqueueMessage(m);
-    });
+    return locked(
+        () -> {
+          ObjectNode m = newUserMessage(where, replyToMessageId);
+          if (text != null) {
+            texted(m, text);
+          }
+          return enqueueMessage(m);
+        });
   }
 
   /**
-   * A message from a group administrator who remains anonymous: Telegram sends it from its
-   * {@code GroupAnonymousBot} user with the group itself as {@code sender_chat}. Only the group's
+   * A message from a group administrator who remains anonymous: Telegram sends it from its {@code
+   * GroupAnonymousBot} user with the group itself as {@code sender_chat}. Only the group's
    * administrators (and its creator) can post so.
    */
   public ObjectNode anonymousAdminMessage(TelegramContext where, String text) {
-    return locked(() -> {
-      if (where.isPrivate() || memberStatus(where.chatId(), where.userId()).equals("member")) {
-        throw new IllegalArgumentException("only a group's administrators can post anonymously (as the group); user "
-            + where.userId() + " is not one in chat " + where.chatId() + " (setAdministrator first)");
-      }
-      ObjectNode m = newUserMessage(where, null);
-      m.set("from", Shapes.user(ANONYMOUS_ADMIN_BOT_ID, "Group", "GroupAnonymousBot", true));
-      m.set("sender_chat", chatNode(where));
-      texted(m, Objects.requireNonNull(text, "text"));
-      return enqueueMessage(m);
-    });
+    return locked(
+        () -> {
+          if (where.isPrivate() || memberStatus(where.chatId(), where.userId()).equals("member")) {
+            throw new IllegalArgumentException(
+                "only a group's administrators can post anonymously (as the group); user "
+                    + where.userId()
+                    + " is not one in chat "
+                    + where.chatId()
+                    + " (setAdministrator first)");
+          }
+          ObjectNode m = newUserMessage(where, null);
+          m.set("from", Shapes.user(ANONYMOUS_ADMIN_BOT_ID, "Group", "GroupAnonymousBot", true));
+          m.set("sender_chat", chatNode(where));
+          texted(m, Objects.requireNonNull(text, "text"));
+          return enqueueMessage(m);
+        });
   }
 
-  /** One photo message per image; several share a {@code media_group_id}, the caption goes on {@code captionIndex}. */
-  public List<ObjectNode> userPhotos(TelegramContext where, String caption, int captionIndex, List<byte[]> images,
+  /**
+   * One photo message per image; several share a {@code media_group_id}, the caption goes on {@code
+   * captionIndex}.
+   */
+  public List<ObjectNode> userPhotos(
+      TelegramContext where,
+      String caption,
+      int captionIndex,
+      List<byte[]> images,
       Long replyToMessageId) {
-    return locked(() -> {
-      String group = images.size() > 1 ? Long.toString(nextMediaGroup++) : null;
-      List<ObjectNode> album = new ArrayList<>();
-      for (int i = 0; i < images.size(); i++) {
-        ObjectNode m = newUserMessage(where, replyToMessageId);
-        m.set("photo", photoSizes(images.get(i)));
-        if (group != null) {
-          m.put("media_group_id", group);
-        }
-        if (caption != null && i == captionIndex) {
-          captioned(m, caption);
-        }
-        store(m);
-        album.add(m);
-      }
-      updates.addAll(album.stream().filter(this::reachesBot)
-          .map(m -> (ObjectNode) Shapes.F.objectNode().set("message", m.deepCopy())).toList());
-      return album;
-    });
+    return locked(
+        () -> {
+          String group = images.size() > 1 ? Long.toString(nextMediaGroup++) : null;
+          List<ObjectNode> album = new ArrayList<>();
+          for (int i = 0; i < images.size(); i++) {
+            ObjectNode m = newUserMessage(where, replyToMessageId);
+            m.set("photo", photoSizes(images.get(i)));
+            if (group != null) {
+              m.put("media_group_id", group);
+            }
+            if (caption != null && i == captionIndex) {
+              captioned(m, caption);
+            }
+            store(m);
+            album.add(m);
+          }
+          updates.addAll(
+              album.stream()
+                  .filter(this::reachesBot)
+                  .map(m -> (ObjectNode) Shapes.F.objectNode().set("message", m.deepCopy()))
+                  .toList());
+          return album;
+        });
   }
 
   /** A file sent "as a document" (uncompressed). */
-  public ObjectNode userDocument(TelegramContext where, String caption, byte[] bytes, String filename, String mimeType) {
-    return locked(() -> {
-      ObjectNode m = newUserMessage(where, null);
-      m.set("document", document(bytes, filename, mimeType));
-      if (caption != null) {
-        captioned(m, caption);
-      }
-      return enqueueMessage(m);
-    });
+  public ObjectNode userDocument(
+      TelegramContext where, String caption, byte[] bytes, String filename, String mimeType) {
+    return locked(
+        () -> {
+          ObjectNode m = newUserMessage(where, null);
+          m.set("document", document(bytes, filename, mimeType));
+          if (caption != null) {
+            captioned(m, caption);
+          }
+          return enqueueMessage(m);
+        });
   }
 
   /** A press of an inline button on a message the fake knows; returns the callback query's id. */
   public String pressButton(TelegramContext where, long messageId, String data) {
-    return locked(() -> {
-      ObjectNode message = storedMessage(where.chatId(), messageId)
-          .orElseThrow(() -> new IllegalArgumentException("no message " + messageId + " in chat " + where.chatId()));
-      String id = Long.toString(nextQuery++);
-      callbackQueries.put(id, false);
-      ObjectNode query = Shapes.F.objectNode().put("id", id);
-      query.set("from", userNode(where.userId()));
-      query.set("message", message.deepCopy());
-      query.put("chat_instance", Long.toString(where.chatId() * 31));
-      query.put("data", data);
-      updates.add((ObjectNode) Shapes.F.objectNode().set("callback_query", query));
-      return id;
-    });
+    return locked(
+        () -> {
+          ObjectNode message =
+              storedMessage(where.chatId(), messageId)
+                  .orElseThrow(
+                      () ->
+                          new IllegalArgumentException(
+                              "no message " + messageId + " in chat " + where.chatId()));
+          String id = Long.toString(nextQuery++);
+          callbackQueries.put(id, false);
+          ObjectNode query = Shapes.F.objectNode().put("id", id);
+          query.set("from", userNode(where.userId()));
+          query.set("message", message.deepCopy());
+          query.put("chat_instance", Long.toString(where.chatId() * 31));
+          query.put("data", data);
+          updates.add((ObjectNode) Shapes.F.objectNode().set("callback_query", query));
+          return id;
+        });
   }
 
   private ObjectNode newUserMessage(TelegramContext where, Long replyTo) {
@@ -247,8 +305,12 @@ public final class TelegramEngine implements AutoCloseable {
     m.set("chat", chatNode(where));
     m.put("date", config.clock().instant().getEpochSecond());
     if (replyTo != null) {
-      ObjectNode target = storedMessage(where.chatId(), replyTo)
-          .orElseThrow(() -> new IllegalArgumentException("no message " + replyTo + " in chat " + where.chatId()));
+      ObjectNode target =
+          storedMessage(where.chatId(), replyTo)
+              .orElseThrow(
+                  () ->
+                      new IllegalArgumentException(
+                          "no message " + replyTo + " in chat " + where.chatId()));
       ObjectNode copy = target.deepCopy();
       copy.remove("reply_to_message"); // Telegram nests one level only
       m.set("reply_to_message", copy);
@@ -281,14 +343,14 @@ public final class TelegramEngine implements AutoCloseable {
   }
 
   /**
-   * Whether the bot gets a user's message. With privacy mode on, in a group where the bot is not
-   * an administrator, only a command (for this bot, or for no bot in particular) and a reply to
-   * one of the bot's messages reach it; the other items of an album with a command in its caption
-   * do not.
+   * Whether the bot gets a user's message. With privacy mode on, in a group where the bot is not an
+   * administrator, only a command (for this bot, or for no bot in particular) and a reply to one of
+   * the bot's messages reach it; the other items of an album with a command in its caption do not.
    */
   private boolean reachesBot(ObjectNode m) {
     long chatId = m.path("chat").path("id").asLong();
-    if (!config.privacyMode() || m.path("chat").path("type").asText().equals("private")
+    if (!config.privacyMode()
+        || m.path("chat").path("type").asText().equals("private")
         || !memberStatus(chatId, config.botId()).equals("member")) {
       return true;
     }
@@ -305,7 +367,8 @@ public final class TelegramEngine implements AutoCloseable {
   }
 
   private void store(ObjectNode m) {
-    messages.computeIfAbsent(m.path("chat").path("id").asLong(), c -> new LinkedHashMap<>())
+    messages
+        .computeIfAbsent(m.path("chat").path("id").asLong(), c -> new LinkedHashMap<>())
         .put(m.path("message_id").asLong(), m);
   }
 
@@ -331,15 +394,23 @@ public final class TelegramEngine implements AutoCloseable {
   private ObjectNode photoSize(byte[] bytes) {
     StoredFile f = storeFile(bytes, "photos", "jpg");
     int[] d = Shapes.dimensions(bytes);
-    return Shapes.F.objectNode().put("file_id", f.fileId()).put("file_unique_id", f.uniqueId())
-        .put("file_size", bytes.length).put("width", d[0]).put("height", d[1]);
+    return Shapes.F.objectNode()
+        .put("file_id", f.fileId())
+        .put("file_unique_id", f.uniqueId())
+        .put("file_size", bytes.length)
+        .put("width", d[0])
+        .put("height", d[1]);
   }
 
   private ObjectNode document(byte[] bytes, String filename, String mimeType) {
     String ext = filename.contains(".") ? filename.substring(filename.lastIndexOf('.') + 1) : "bin";
     StoredFile f = storeFile(bytes, "documents", ext);
-    ObjectNode d = Shapes.F.objectNode().put("file_id", f.fileId()).put("file_unique_id", f.uniqueId())
-        .put("file_name", filename).put("file_size", bytes.length);
+    ObjectNode d =
+        Shapes.F.objectNode()
+            .put("file_id", f.fileId())
+            .put("file_unique_id", f.uniqueId())
+            .put("file_name", filename)
+            .put("file_size", bytes.length);
     if (mimeType != null) {
       d.put("mime_type", mimeType);
     }
@@ -348,8 +419,12 @@ public final class TelegramEngine implements AutoCloseable {
 
   private StoredFile storeFile(byte[] bytes, String folder, String ext) {
     long n = nextFile++;
-    StoredFile f = new StoredFile("AgACAgIAAxkB" + String.format(Locale.ROOT, "%012d", n) + "fake", "AQAD" + n,
-        folder + "/file_" + n + "." + ext, bytes.clone());
+    StoredFile f =
+        new StoredFile(
+            "AgACAgIAAxkB" + String.format(Locale.ROOT, "%012d", n) + "fake",
+            "AQAD" + n,
+            folder + "/file_" + n + "." + ext,
+            bytes.clone());
     filesById.put(f.fileId(), f);
     filesByPath.put(f.path(), f);
     return f;
@@ -358,8 +433,11 @@ public final class TelegramEngine implements AutoCloseable {
   // --- scripting ---
 
   public void failNext(String method, int status, String description, Integer retryAfter) {
-    locked(() -> scripted.computeIfAbsent(method.toLowerCase(Locale.ROOT), m -> new ArrayDeque<>())
-        .add(new Failure(status, description, retryAfter)));
+    locked(
+        () ->
+            scripted
+                .computeIfAbsent(method.toLowerCase(Locale.ROOT), m -> new ArrayDeque<>())
+                .add(new Failure(status, description, retryAfter)));
   }
 
   // --- what the bot did ---
@@ -401,9 +479,18 @@ public final class TelegramEngine implements AutoCloseable {
         }
         long left = deadline - System.nanoTime();
         if (left <= 0) {
-          throw new AssertionError("No " + what + " within " + config.awaitTimeout().toMillis() + " ms. Recorded ("
-              + calls.size() + "):" + calls.stream().filter(c -> !c.is("getUpdates"))
-              .map(c -> "\n  " + c).collect(Collectors.joining()));
+          throw new AssertionError(
+              "No "
+                  + what
+                  + " within "
+                  + config.awaitTimeout().toMillis()
+                  + " ms. Recorded ("
+                  + calls.size()
+                  + "):"
+                  + calls.stream()
+                      .filter(c -> !c.is("getUpdates"))
+                      .map(c -> "\n  " + c)
+                      .collect(Collectors.joining()));
         }
         recorded.awaitNanos(left);
       }
@@ -430,31 +517,53 @@ public final class TelegramEngine implements AutoCloseable {
       if (!path.startsWith(prefix) || path.length() == prefix.length()) {
         String method = path.startsWith("/bot") ? path.substring(path.lastIndexOf('/') + 1) : path;
         boolean known = path.startsWith("/bot") || path.startsWith("/file/bot");
-        respond(exchange, method, FormData.read(null, null, new byte[0]), known ? 401 : 404,
+        respond(
+            exchange,
+            method,
+            FormData.read(null, null, new byte[0]),
+            known ? 401 : 404,
             error(known ? 401 : 404, known ? "Unauthorized" : "Not Found", null));
         return;
       }
       String method = path.substring(prefix.length());
       FormData form;
       try {
-        form = FormData.read(exchange.getRequestURI().getRawQuery(), exchange.getRequestHeaders().getFirst("Content-Type"), body);
+        form =
+            FormData.read(
+                exchange.getRequestURI().getRawQuery(),
+                exchange.getRequestHeaders().getFirst("Content-Type"),
+                body);
       } catch (IllegalArgumentException e) {
-        respond(exchange, method, new FormData(Map.of(), List.of()), 400, error(400, "Bad Request: " + e.getMessage(), null));
+        respond(
+            exchange,
+            method,
+            new FormData(Map.of(), List.of()),
+            400,
+            error(400, "Bad Request: " + e.getMessage(), null));
         return;
       }
-      Failure failure = locked(() -> {
-        Deque<Failure> queue = scripted.get(method.toLowerCase(Locale.ROOT));
-        return queue == null ? null : queue.poll();
-      });
+      Failure failure =
+          locked(
+              () -> {
+                Deque<Failure> queue = scripted.get(method.toLowerCase(Locale.ROOT));
+                return queue == null ? null : queue.poll();
+              });
       if (failure != null) {
-        respond(exchange, method, form, failure.status(), error(failure.status(), failure.description(), failure.retryAfter()));
+        respond(
+            exchange,
+            method,
+            form,
+            failure.status(),
+            error(failure.status(), failure.description(), failure.retryAfter()));
         return;
       }
       if (!method.equalsIgnoreCase("getUpdates")) {
-        Hold hold = locked(() -> {
-          Deque<Hold> queue = holds.get(method.toLowerCase(Locale.ROOT));
-          return queue == null ? null : queue.poll();
-        });
+        Hold hold =
+            locked(
+                () -> {
+                  Deque<Hold> queue = holds.get(method.toLowerCase(Locale.ROOT));
+                  return queue == null ? null : queue.poll();
+                });
         if (hold != null) {
           try {
             hold.arriveAndWait();
@@ -464,21 +573,23 @@ public final class TelegramEngine implements AutoCloseable {
         }
         // The call's effect and its record are made under one hold of the lock, so a test that sees
         // the effect (an edited message) also sees the call in calls().
-        Answer answer = locked(() -> {
-          Answer a = tooSoon(method, form);
-          if (a == null) {
-            try {
-              a = call(method, form);
-            } catch (BadRequest e) {
-              a = Answer.fail(400, "Bad Request: " + e.getMessage());
-            }
-            if (a.status() == 200) {
-              countPaced(method, form);
-            }
-          }
-          record(method, form, a);
-          return a;
-        });
+        Answer answer =
+            locked(
+                () -> {
+                  Answer a = tooSoon(method, form);
+                  if (a == null) {
+                    try {
+                      a = call(method, form);
+                    } catch (BadRequest e) {
+                      a = Answer.fail(400, "Bad Request: " + e.getMessage());
+                    }
+                    if (a.status() == 200) {
+                      countPaced(method, form);
+                    }
+                  }
+                  record(method, form, a);
+                  return a;
+                });
         send(exchange, answer);
         return;
       }
@@ -498,21 +609,32 @@ public final class TelegramEngine implements AutoCloseable {
   private void download(HttpExchange exchange, String filePath) throws IOException {
     StoredFile f = locked(() -> filesByPath.get(filePath));
     byte[] body = f == null ? "Not Found".getBytes(StandardCharsets.UTF_8) : f.bytes();
-    record(new TelegramCall("file", Map.of("file_path", filePath), List.of(), f == null ? 404 : 200,
-        f == null ? "{\"ok\":false}" : "{\"ok\":true}"));
-    exchange.getResponseHeaders().set("Content-Type", f == null ? "text/plain" : "application/octet-stream");
+    record(
+        new TelegramCall(
+            "file",
+            Map.of("file_path", filePath),
+            List.of(),
+            f == null ? 404 : 200,
+            f == null ? "{\"ok\":false}" : "{\"ok\":true}"));
+    exchange
+        .getResponseHeaders()
+        .set("Content-Type", f == null ? "text/plain" : "application/octet-stream");
     exchange.sendResponseHeaders(f == null ? 404 : 200, body.length);
     exchange.getResponseBody().write(body);
   }
 
-  private void respond(HttpExchange exchange, String method, FormData form, int status, ObjectNode body) throws IOException {
+  private void respond(
+      HttpExchange exchange, String method, FormData form, int status, ObjectNode body)
+      throws IOException {
     Answer answer = new Answer(status, body);
     record(method, form, answer);
     send(exchange, answer);
   }
 
   private void record(String method, FormData form, Answer answer) {
-    record(new TelegramCall(method, form.params(), form.parts(), answer.status(), answer.body().toString()));
+    record(
+        new TelegramCall(
+            method, form.params(), form.parts(), answer.status(), answer.body().toString()));
   }
 
   private static void send(HttpExchange exchange, Answer answer) throws IOException {
@@ -523,15 +645,20 @@ public final class TelegramEngine implements AutoCloseable {
   }
 
   private void record(TelegramCall call) {
-    locked(() -> {
-      calls.add(call);
-      recorded.signalAll();
-      return null;
-    });
+    locked(
+        () -> {
+          calls.add(call);
+          recorded.signalAll();
+          return null;
+        });
   }
 
   static ObjectNode error(int status, String description, Integer retryAfter) {
-    ObjectNode e = Shapes.F.objectNode().put("ok", false).put("error_code", status).put("description", description);
+    ObjectNode e =
+        Shapes.F.objectNode()
+            .put("ok", false)
+            .put("error_code", status)
+            .put("description", description);
     if (retryAfter != null) {
       e.putObject("parameters").put("retry_after", retryAfter);
     }
@@ -575,11 +702,20 @@ public final class TelegramEngine implements AutoCloseable {
     Pace.Violation v;
     Duration wait;
     if (since != null && since.compareTo(gap) < 0) {
-      v = new Pace.Violation(method, chatId, since, "at least " + gap.toMillis() + " ms apart in a "
-          + (group ? "group" : "private chat"));
+      v =
+          new Pace.Violation(
+              method,
+              chatId,
+              since,
+              "at least "
+                  + gap.toMillis()
+                  + " ms apart in a "
+                  + (group ? "group" : "private chat"));
       wait = gap.minus(since);
     } else if (group && recent.size() >= pace.groupPerMinute()) {
-      v = new Pace.Violation(method, chatId, null, "at most " + pace.groupPerMinute() + " a minute in a group");
+      v =
+          new Pace.Violation(
+              method, chatId, null, "at most " + pace.groupPerMinute() + " a minute in a group");
       wait = Duration.between(now, recent.peekFirst().plusSeconds(60));
     } else {
       return null;
@@ -612,10 +748,17 @@ public final class TelegramEngine implements AutoCloseable {
     return locked(() -> List.copyOf(violations));
   }
 
-  /** Keeps the next request of {@code method} in flight, before its effect, until the hold is released. */
+  /**
+   * Keeps the next request of {@code method} in flight, before its effect, until the hold is
+   * released.
+   */
   public Hold holdNext(String method) {
     Hold hold = new Hold(config.awaitTimeout());
-    locked(() -> holds.computeIfAbsent(method.toLowerCase(Locale.ROOT), m -> new ArrayDeque<>()).add(hold));
+    locked(
+        () ->
+            holds
+                .computeIfAbsent(method.toLowerCase(Locale.ROOT), m -> new ArrayDeque<>())
+                .add(hold));
     return hold;
   }
 
@@ -633,9 +776,14 @@ public final class TelegramEngine implements AutoCloseable {
   private Answer call(String method, FormData form) {
     BotMethods m = new BotMethods(this, form);
     return switch (method.toLowerCase(Locale.ROOT)) {
-      case "getme" -> Answer.ok(botNode().put("can_join_groups", true).put("can_read_all_group_messages", !config.privacyMode())
-          .put("supports_inline_queries", false));
-      case "setmycommands", "deletemycommands", "sendchataction" -> Answer.ok(Shapes.F.booleanNode(true));
+      case "getme" ->
+          Answer.ok(
+              botNode()
+                  .put("can_join_groups", true)
+                  .put("can_read_all_group_messages", !config.privacyMode())
+                  .put("supports_inline_queries", false));
+      case "setmycommands", "deletemycommands", "sendchataction" ->
+          Answer.ok(Shapes.F.booleanNode(true));
       case "setwebhook" -> setWebhook(form);
       case "deletewebhook" -> {
         webhook = null;
@@ -644,8 +792,11 @@ public final class TelegramEngine implements AutoCloseable {
       }
       case "getwebhookinfo" -> {
         Webhook w = webhook;
-        yield Answer.ok(Shapes.F.objectNode().put("url", w == null ? "" : w.url()).put("has_custom_certificate", false)
-            .put("pending_update_count", updates.pendingCount()));
+        yield Answer.ok(
+            Shapes.F.objectNode()
+                .put("url", w == null ? "" : w.url())
+                .put("has_custom_certificate", false)
+                .put("pending_update_count", updates.pendingCount()));
       }
       case "sendmessage" -> Answer.ok(m.sendMessage());
       case "editmessagetext" -> Answer.ok(m.editMessageText());
@@ -669,11 +820,13 @@ public final class TelegramEngine implements AutoCloseable {
       return Answer.ok(Shapes.F.booleanNode(true));
     }
     if (!url.startsWith("http://") && !url.startsWith("https://")) {
-      return Answer.fail(400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook");
+      return Answer.fail(
+          400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook");
     }
     String secret = form.params().get("secret_token");
     if (secret != null && !secret.matches("[A-Za-z0-9_-]{1,256}")) {
-      return Answer.fail(400, "Bad Request: bad webhook: secret token contains unallowed characters");
+      return Answer.fail(
+          400, "Bad Request: bad webhook: secret token contains unallowed characters");
     }
     webhook = new Webhook(url, secret);
     updates.nudge();
@@ -682,8 +835,8 @@ public final class TelegramEngine implements AutoCloseable {
 
   /**
    * Sends each pending update to the webhook, oldest first, with the secret token header; one the
-   * bot does not take with a 2xx is sent again shortly, as Telegram does. Recorded as method
-   * {@code webhook} with the status the bot answered (0 when it could not be reached).
+   * bot does not take with a 2xx is sent again shortly, as Telegram does. Recorded as method {@code
+   * webhook} with the status the bot answered (0 when it could not be reached).
    */
   private void pushLoop() {
     try {
@@ -698,8 +851,13 @@ public final class TelegramEngine implements AutoCloseable {
           continue;
         }
         int status = push(hook, update);
-        record(new TelegramCall("webhook", Map.of("url", hook.url(), "update_id", update.path("update_id").asText()),
-            List.of(), status, update.toString()));
+        record(
+            new TelegramCall(
+                "webhook",
+                Map.of("url", hook.url(), "update_id", update.path("update_id").asText()),
+                List.of(),
+                status,
+                update.toString()));
         if (status >= 200 && status < 300) {
           updates.delivered(update.path("update_id").asLong());
         } else {
@@ -712,14 +870,20 @@ public final class TelegramEngine implements AutoCloseable {
   }
 
   private int push(Webhook hook, ObjectNode update) throws InterruptedException {
-    var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(hook.url())).timeout(Duration.ofSeconds(10))
-        .header("Content-Type", "application/json")
-        .POST(java.net.http.HttpRequest.BodyPublishers.ofString(update.toString(), StandardCharsets.UTF_8));
+    var request =
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create(hook.url()))
+            .timeout(Duration.ofSeconds(10))
+            .header("Content-Type", "application/json")
+            .POST(
+                java.net.http.HttpRequest.BodyPublishers.ofString(
+                    update.toString(), StandardCharsets.UTF_8));
     if (hook.secretToken() != null) {
       request.header("X-Telegram-Bot-Api-Secret-Token", hook.secretToken());
     }
     try {
-      return pusher.send(request.build(), java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
+      return pusher
+          .send(request.build(), java.net.http.HttpResponse.BodyHandlers.discarding())
+          .statusCode();
     } catch (IOException e) {
       return 0;
     }
@@ -748,11 +912,13 @@ public final class TelegramEngine implements AutoCloseable {
 
   void storeBotMessage(ObjectNode m, Long replyTo) {
     if (replyTo != null) {
-      storedMessage(m.path("chat").path("id").asLong(), replyTo).ifPresent(t -> {
-        ObjectNode copy = t.deepCopy();
-        copy.remove("reply_to_message");
-        m.set("reply_to_message", copy);
-      });
+      storedMessage(m.path("chat").path("id").asLong(), replyTo)
+          .ifPresent(
+              t -> {
+                ObjectNode copy = t.deepCopy();
+                copy.remove("reply_to_message");
+                m.set("reply_to_message", copy);
+              });
     }
     store(m);
   }
@@ -795,7 +961,9 @@ public final class TelegramEngine implements AutoCloseable {
     if (creators.getOrDefault(chatId, Long.MIN_VALUE) == userId) {
       return "creator";
     }
-    return administrators.getOrDefault(chatId, Set.of()).contains(userId) ? "administrator" : "member";
+    return administrators.getOrDefault(chatId, Set.of()).contains(userId)
+        ? "administrator"
+        : "member";
   }
 
   ObjectNode user(long id) {

@@ -11,12 +11,13 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The update queue behind {@code getUpdates}, played as Telegram does: an update stays until a
- * later call's {@code offset} passes it; a call with nothing to send is held up to its
- * {@code timeout}; a new call ends the held one with 409 Conflict (one poller per bot).
+ * later call's {@code offset} passes it; a call with nothing to send is held up to its {@code
+ * timeout}; a new call ends the held one with 409 Conflict (one poller per bot).
  */
 final class Updates {
   /** What a held call gets when a newer call replaces it. */
-  static final String CONFLICT = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running";
+  static final String CONFLICT =
+      "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running";
 
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed = lock.newCondition();
@@ -52,8 +53,8 @@ final class Updates {
   }
 
   /**
-   * One {@code getUpdates}: confirms everything below {@code offset}, then answers what is left
-   * (at most {@code limit}) or waits up to {@code timeoutSeconds} for something.
+   * One {@code getUpdates}: confirms everything below {@code offset}, then answers what is left (at
+   * most {@code limit}) or waits up to {@code timeoutSeconds} for something.
    *
    * @return the updates, or null when a newer poll replaced this one (answer 409)
    */
@@ -89,7 +90,9 @@ final class Updates {
     }
   }
 
-  /** The oldest update not yet delivered, waiting up to {@code maxWait} for one; null if none came. */
+  /**
+   * The oldest update not yet delivered, waiting up to {@code maxWait} for one; null if none came.
+   */
   ObjectNode first(long maxWaitNanos) throws InterruptedException {
     lock.lock();
     try {

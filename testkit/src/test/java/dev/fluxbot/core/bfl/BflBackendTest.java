@@ -49,13 +49,15 @@ import org.junit.jupiter.params.provider.ValueSource;
 class BflBackendTest {
   private final MutableClock clock = new MutableClock();
   private final List<Duration> sleeps = new CopyOnWriteArrayList<>();
-  private final Sleeper sleeper = d -> {
-    sleeps.add(d);
-    clock.advance(d);
-  };
+  private final Sleeper sleeper =
+      d -> {
+        sleeps.add(d);
+        clock.advance(d);
+      };
   private final FakeBflApi fake = FakeBflApi.builder().clock(clock).start();
   private final ModelCatalog catalog = ModelCatalog.builtIn();
-  private final CommandParser parser = new CommandParser(catalog, CommandParser.Settings.defaults());
+  private final CommandParser parser =
+      new CommandParser(catalog, CommandParser.Settings.defaults());
   private final List<Progress> progress = new CopyOnWriteArrayList<>();
 
   @AfterEach
@@ -115,13 +117,22 @@ class BflBackendTest {
     assertThat(body.get("output_format").asText()).isEqualTo("png");
     assertThat(fake.validationErrors()).isEmpty();
 
-    // Polls went to the regional host the submit named, never the API host; the key stayed off the delivery host.
-    assertThat(fake.polls()).isNotEmpty().allSatisfy(p -> assertThat(p.host()).isEqualTo(FakeBflApi.Host.POLLING));
-    assertThat(fake.requests(FakeBflApi.Host.API)).allSatisfy(p -> assertThat(p.method()).isEqualTo("POST"));
+    // Polls went to the regional host the submit named, never the API host; the key stayed off the
+    // delivery host.
+    assertThat(fake.polls())
+        .isNotEmpty()
+        .allSatisfy(p -> assertThat(p.host()).isEqualTo(FakeBflApi.Host.POLLING));
+    assertThat(fake.requests(FakeBflApi.Host.API))
+        .allSatisfy(p -> assertThat(p.method()).isEqualTo("POST"));
     assertThat(fake.deliveries()).hasSize(1);
     assertThat(fake.keySentToDelivery()).isFalse();
-    assertThat(progress).extracting(Progress::stage)
-        .contains(Progress.Stage.SUBMITTED, Progress.Stage.QUEUED, Progress.Stage.GENERATING, Progress.Stage.DOWNLOADING);
+    assertThat(progress)
+        .extracting(Progress::stage)
+        .contains(
+            Progress.Stage.SUBMITTED,
+            Progress.Stage.QUEUED,
+            Progress.Stage.GENERATING,
+            Progress.Stage.DOWNLOADING);
   }
 
   @Test
@@ -134,8 +145,13 @@ class BflBackendTest {
     for (ModelSpec model : catalog.models()) {
       String extra = model.takesSteps() ? " --steps 28 --guidance 4.5" : "";
       List<ReferenceImage> mine = refs.subList(0, model.maxReferences());
-      GenerationResult r = backend(config()).generate(
-          job("a fox --model " + model.id() + " --format webp --size 512x768" + extra, mine), progress::add);
+      GenerationResult r =
+          backend(config())
+              .generate(
+                  job(
+                      "a fox --model " + model.id() + " --format webp --size 512x768" + extra,
+                      mine),
+                  progress::add);
       assertThat(r.type()).isEqualTo(ImageType.WEBP);
       assertThat(r.width()).isEqualTo(512);
       assertThat(r.height()).isEqualTo(768);
@@ -146,19 +162,30 @@ class BflBackendTest {
       assertThat(submit.body().get("input_image").asText()).isEqualTo(mine.get(0).base64());
     }
     assertThat(fake.validationErrors()).isEmpty();
-    JsonNode flex = fake.submits().stream().filter(s -> s.endpoint().equals("flux-2-flex")).findFirst()
-        .orElseThrow().body();
+    JsonNode flex =
+        fake.submits().stream()
+            .filter(s -> s.endpoint().equals("flux-2-flex"))
+            .findFirst()
+            .orElseThrow()
+            .body();
     assertThat(flex.get("steps").asInt()).isEqualTo(28);
     assertThat(flex.get("guidance").asDouble()).isEqualTo(4.5);
   }
 
   @Test
   void reasoningGeneratingAndUnknownStatusesAreProgress() {
-    fake.enqueue(Scenario.statuses("Pending", "Reasoning", "Generating", "Thinking Harder", "Ready"));
+    fake.enqueue(
+        Scenario.statuses("Pending", "Reasoning", "Generating", "Thinking Harder", "Ready"));
     GenerationResult r = run("a fox");
     assertThat(r.width()).isEqualTo(1024);
-    assertThat(progress).extracting(Progress::stage).containsSubsequence(Progress.Stage.QUEUED,
-        Progress.Stage.REASONING, Progress.Stage.GENERATING, Progress.Stage.QUEUED, Progress.Stage.DOWNLOADING);
+    assertThat(progress)
+        .extracting(Progress::stage)
+        .containsSubsequence(
+            Progress.Stage.QUEUED,
+            Progress.Stage.REASONING,
+            Progress.Stage.GENERATING,
+            Progress.Stage.QUEUED,
+            Progress.Stage.DOWNLOADING);
     assertThat(progress).extracting(Progress::detail).contains("Thinking Harder");
   }
 
@@ -168,8 +195,10 @@ class BflBackendTest {
     UserError e = fails("a famous mouse");
     assertThat(e.code()).isEqualTo(Code.MODERATED);
     assertThat(e.code().kind()).isEqualTo(UserError.Kind.OUTCOME);
-    assertThat(e.getMessage()).isEqualTo("BFL's moderation blocked the request (the prompt or a reference image): "
-        + "Derivative Works Filter. You were not charged. Rephrase the prompt or use other references.");
+    assertThat(e.getMessage())
+        .isEqualTo(
+            "BFL's moderation blocked the request (the prompt or a reference image): "
+                + "Derivative Works Filter. You were not charged. Rephrase the prompt or use other references.");
   }
 
   @Test
@@ -204,7 +233,9 @@ class BflBackendTest {
     fake.enqueue(Scenario.submitError(402, "Insufficient credits"));
     UserError e = fails("a fox");
     assertThat(e.code()).isEqualTo(Code.BACKEND_CREDITS);
-    assertThat(e.getMessage()).startsWith("The BFL account is out of credits (402: Insufficient credits). An admin must add credits");
+    assertThat(e.getMessage())
+        .startsWith(
+            "The BFL account is out of credits (402: Insufficient credits). An admin must add credits");
   }
 
   @ParameterizedTest
@@ -218,8 +249,12 @@ class BflBackendTest {
 
   @Test
   void aWrongKeyIsRefusedByTheFakeAndNotEchoed() {
-    BflConfig wrong = BflConfig.defaults(Secret.of("sk-wrong-0123456789")).withBaseUrl(URI.create(fake.baseUrl()));
-    UserError e = catchThrowableOfType(UserError.class, () -> backend(wrong).generate(job("fox", List.of()), progress::add));
+    BflConfig wrong =
+        BflConfig.defaults(Secret.of("sk-wrong-0123456789"))
+            .withBaseUrl(URI.create(fake.baseUrl()));
+    UserError e =
+        catchThrowableOfType(
+            UserError.class, () -> backend(wrong).generate(job("fox", List.of()), progress::add));
     assertThat(e.code()).isEqualTo(Code.BACKEND_AUTH);
     assertThat(e.getMessage()).doesNotContain("sk-wrong-0123456789");
   }
@@ -234,7 +269,8 @@ class BflBackendTest {
     fake.enqueue(Scenario.validationError("width", "Input should be a multiple of 32"));
     UserError invalid = fails("a fox");
     assertThat(invalid.code()).isEqualTo(Code.BACKEND_REJECTED);
-    assertThat(invalid.getMessage()).isEqualTo("BFL rejected the klein-4b request: width: Input should be a multiple of 32.");
+    assertThat(invalid.getMessage())
+        .isEqualTo("BFL rejected the klein-4b request: width: Input should be a multiple of 32.");
   }
 
   @ParameterizedTest
@@ -268,7 +304,9 @@ class BflBackendTest {
     fake.enqueue(Scenario.ready().withPollFailures(500, 10));
     UserError e = fails("a fox");
     assertThat(e.code()).isEqualTo(Code.BACKEND_FAILED);
-    assertThat(e.getMessage()).startsWith("Lost contact with BFL while waiting for task").contains("4 times in a row");
+    assertThat(e.getMessage())
+        .startsWith("Lost contact with BFL while waiting for task")
+        .contains("4 times in a row");
   }
 
   @Test
@@ -284,13 +322,20 @@ class BflBackendTest {
 
   @Test
   void anExpiredResultLinkIsAClearError() {
-    // The link lasts 10 minutes; something holds the job up for 11 between "Ready" and the download.
+    // The link lasts 10 minutes; something holds the job up for 11 between "Ready" and the
+    // download.
     BflBackend patient = backend(config().withWaitLimit(Duration.ofMinutes(30)));
-    UserError e = catchThrowableOfType(UserError.class, () -> patient.generate(job("a fox", List.of()), p -> {
-      if (p.stage() == Progress.Stage.DOWNLOADING) {
-        clock.advance(Duration.ofMinutes(11));
-      }
-    }));
+    UserError e =
+        catchThrowableOfType(
+            UserError.class,
+            () ->
+                patient.generate(
+                    job("a fox", List.of()),
+                    p -> {
+                      if (p.stage() == Progress.Stage.DOWNLOADING) {
+                        clock.advance(Duration.ofMinutes(11));
+                      }
+                    }));
     assertThat(e.code()).isEqualTo(Code.BACKEND_FAILED);
     assertThat(e.getMessage()).contains("could not be downloaded (403");
   }
@@ -302,10 +347,14 @@ class BflBackendTest {
       closedPort = s.getLocalPort();
     }
     BflConfig unreachable = config().withBaseUrl(URI.create("http://127.0.0.1:" + closedPort));
-    UserError e = catchThrowableOfType(UserError.class,
-        () -> backend(unreachable).generate(job("fox", List.of()), progress::add));
+    UserError e =
+        catchThrowableOfType(
+            UserError.class,
+            () -> backend(unreachable).generate(job("fox", List.of()), progress::add));
     assertThat(e.code()).isEqualTo(Code.BACKEND_UNAVAILABLE);
-    assertThat(e.getMessage()).startsWith("Could not reach the BFL API at 127.0.0.1").contains("4 tries");
+    assertThat(e.getMessage())
+        .startsWith("Could not reach the BFL API at 127.0.0.1")
+        .contains("4 tries");
     assertThat(sleeps).hasSize(3);
   }
 
@@ -313,32 +362,46 @@ class BflBackendTest {
   void aReadTimeoutOnSubmitIsNotRetried() throws Exception {
     AtomicInteger connections = new AtomicInteger();
     try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-      Thread acceptor = Thread.ofVirtual().start(() -> {
-        List<Socket> open = new ArrayList<>();
-        try {
-          while (true) {
-            Socket s = silent.accept();
-            connections.incrementAndGet();
-            open.add(s);
-            InputStream in = s.getInputStream();
-            Thread.ofVirtual().start(() -> {
-              try {
-                in.transferTo(OutputStreamSink.INSTANCE);
-              } catch (IOException ignored) {
-                // closed by the test
-              }
-            });
-          }
-        } catch (IOException closed) {
-          open.forEach(BflBackendTest::closeQuietly);
-        }
-      });
-      OkHttpClient impatient = new OkHttpClient.Builder().readTimeout(Duration.ofMillis(300)).build();
-      BflBackend b = new BflBackend(config().withBaseUrl(URI.create("http://127.0.0.1:" + silent.getLocalPort())),
-          impatient, clock, sleeper, new Random(1));
-      UserError e = catchThrowableOfType(UserError.class, () -> b.generate(job("fox", List.of()), progress::add));
+      Thread acceptor =
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    List<Socket> open = new ArrayList<>();
+                    try {
+                      while (true) {
+                        Socket s = silent.accept();
+                        connections.incrementAndGet();
+                        open.add(s);
+                        InputStream in = s.getInputStream();
+                        Thread.ofVirtual()
+                            .start(
+                                () -> {
+                                  try {
+                                    in.transferTo(OutputStreamSink.INSTANCE);
+                                  } catch (IOException ignored) {
+                                    // closed by the test
+                                  }
+                                });
+                      }
+                    } catch (IOException closed) {
+                      open.forEach(BflBackendTest::closeQuietly);
+                    }
+                  });
+      OkHttpClient impatient =
+          new OkHttpClient.Builder().readTimeout(Duration.ofMillis(300)).build();
+      BflBackend b =
+          new BflBackend(
+              config().withBaseUrl(URI.create("http://127.0.0.1:" + silent.getLocalPort())),
+              impatient,
+              clock,
+              sleeper,
+              new Random(1));
+      UserError e =
+          catchThrowableOfType(
+              UserError.class, () -> b.generate(job("fox", List.of()), progress::add));
       assertThat(e.code()).isEqualTo(Code.BACKEND_FAILED);
-      assertThat(e.getMessage()).contains("did not answer the klein-4b submit in time. Not retried");
+      assertThat(e.getMessage())
+          .contains("did not answer the klein-4b submit in time. Not retried");
       assertThat(connections.get()).isEqualTo(1);
       silent.close();
       acceptor.join(2000);
@@ -366,21 +429,29 @@ class BflBackendTest {
   }
 
   @Test
-  void aTaskSubmittedBeforeARestartIsResumedFromItsPollingUrlWithoutASecondSubmit() throws Exception {
+  void aTaskSubmittedBeforeARestartIsResumedFromItsPollingUrlWithoutASecondSubmit()
+      throws Exception {
     fake.enqueue(Scenario.statuses("Pending", "Generating", "Ready").withSeed(9));
-    java.util.concurrent.atomic.AtomicReference<dev.fluxbot.core.BackendTask> started = new java.util.concurrent.atomic.AtomicReference<>();
-    // The first process submits, stores the task, and dies before the first poll (the listener throws).
-    catchThrowableOfType(IllegalStateException.class, () -> backend(config()).generate(job("a fox --seed 9", List.of()),
-        new dev.fluxbot.core.ProgressListener() {
-          @Override
-          public void onProgress(Progress p) {}
+    java.util.concurrent.atomic.AtomicReference<dev.fluxbot.core.BackendTask> started =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    // The first process submits, stores the task, and dies before the first poll (the listener
+    // throws).
+    catchThrowableOfType(
+        IllegalStateException.class,
+        () ->
+            backend(config())
+                .generate(
+                    job("a fox --seed 9", List.of()),
+                    new dev.fluxbot.core.ProgressListener() {
+                      @Override
+                      public void onProgress(Progress p) {}
 
-          @Override
-          public void onTask(dev.fluxbot.core.BackendTask task) {
-            started.set(task);
-            throw new IllegalStateException("process killed");
-          }
-        }));
+                      @Override
+                      public void onTask(dev.fluxbot.core.BackendTask task) {
+                        started.set(task);
+                        throw new IllegalStateException("process killed");
+                      }
+                    }));
     dev.fluxbot.core.BackendTask task = started.get();
     assertThat(task.backend()).isEqualTo("bfl");
     assertThat(task.resumeUrl()).startsWith(fake.pollingBaseUrl());
@@ -391,18 +462,30 @@ class BflBackendTest {
     assertThat(r.width()).isEqualTo(1024);
     assertThat(r.seed()).isEqualTo(9);
     assertThat(r.taskId()).isEqualTo(task.taskId());
-    assertThat(task.cost()).as("BFL's submit answer states the cost; it is kept with the task").isPositive();
-    assertThat(r.cost()).as("the resumed result carries the cost stated at submit").isEqualTo(task.cost());
+    assertThat(task.cost())
+        .as("BFL's submit answer states the cost; it is kept with the task")
+        .isPositive();
+    assertThat(r.cost())
+        .as("the resumed result carries the cost stated at submit")
+        .isEqualTo(task.cost());
     assertThat(fake.submits()).hasSize(1);
     assertThat(fake.polls()).isNotEmpty();
   }
 
   @Test
   void resumeWithoutAPollingUrlSaysWhy() {
-    UserError e = catchThrowableOfType(UserError.class, () -> backend(config()).resume(job("fox", List.of()),
-        new dev.fluxbot.core.BackendTask("bfl", "t-1", null), progress::add));
+    UserError e =
+        catchThrowableOfType(
+            UserError.class,
+            () ->
+                backend(config())
+                    .resume(
+                        job("fox", List.of()),
+                        new dev.fluxbot.core.BackendTask("bfl", "t-1", null),
+                        progress::add));
     assertThat(e.code()).isEqualTo(Code.BACKEND_UNAVAILABLE);
-    assertThat(e.getMessage()).isEqualTo("BFL task t-1 cannot be resumed (no polling URL was stored).");
+    assertThat(e.getMessage())
+        .isEqualTo("BFL task t-1 cannot be resumed (no polling URL was stored).");
   }
 
   @Test
@@ -419,7 +502,10 @@ class BflBackendTest {
     assertThat(BflConfig.Region.parse("eu").baseUrl()).hasToString("https://api.eu.bfl.ai");
     assertThat(BflConfig.Region.parse("US").baseUrl()).hasToString("https://api.us.bfl.ai");
     assertThat(BflConfig.Region.parse("global").baseUrl()).hasToString("https://api.bfl.ai");
-    assertThat(catchThrowableOfType(IllegalArgumentException.class, () -> BflConfig.Region.parse("mars")).getMessage())
+    assertThat(
+            catchThrowableOfType(
+                    IllegalArgumentException.class, () -> BflConfig.Region.parse("mars"))
+                .getMessage())
         .isEqualTo("bfl.region: must be global, eu or us; got \"mars\"");
     BflConfig d = BflConfig.defaults(Secret.of("k"));
     assertThat(d.maxActiveTasks()).isEqualTo(24);
@@ -429,8 +515,9 @@ class BflBackendTest {
   @Test
   void withoutAKeyTheBackendDeclinesSayingHowToGetOne() {
     BflBackend none = backend(BflConfig.defaults(null).withBaseUrl(URI.create(fake.baseUrl())));
-    assertThat(none.refusal(job("fox", List.of()).request())).hasValueSatisfying(
-        why -> assertThat(why).contains("BFL_API_KEY").contains("dashboard.bfl.ai"));
+    assertThat(none.refusal(job("fox", List.of()).request()))
+        .hasValueSatisfying(
+            why -> assertThat(why).contains("BFL_API_KEY").contains("dashboard.bfl.ai"));
   }
 
   private static byte[] png(int w, int h) throws IOException {

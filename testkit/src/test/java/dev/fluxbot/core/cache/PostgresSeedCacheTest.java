@@ -3,7 +3,10 @@ package dev.fluxbot.core.cache;
 import dev.fluxbot.testkit.PostgresServer;
 import org.junit.jupiter.api.Assumptions;
 
-/** The seed cache on a real PostgreSQL (skipped where its binaries are missing, unless CI requires it). */
+/**
+ * The seed cache on a real PostgreSQL (skipped where its binaries are missing, unless CI requires
+ * it).
+ */
 class PostgresSeedCacheTest extends SeedCacheContract {
   @Override
   String newDatabaseUrl() {

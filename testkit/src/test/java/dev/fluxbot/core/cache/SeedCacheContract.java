@@ -31,8 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
 abstract class SeedCacheContract {
   private static final Settings ROOMY = new Settings(1L << 20, 1L << 20);
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   final MutableClock clock = new MutableClock();
   private final List<Database> opened = new ArrayList<>();
@@ -89,66 +88,84 @@ abstract class SeedCacheContract {
 
   /** The index as name-free rows: fingerprint → hits. */
   private Map<String, Long> rows() {
-    return db.read(c -> {
-      Map<String, Long> rows = new TreeMap<>();
-      try (PreparedStatement st = c.prepareStatement("SELECT fingerprint, hits FROM seed_cache");
-           ResultSet rs = st.executeQuery()) {
-        while (rs.next()) {
-          rows.put(rs.getString(1), rs.getLong(2));
-        }
-      }
-      return rows;
-    });
+    return db.read(
+        c -> {
+          Map<String, Long> rows = new TreeMap<>();
+          try (PreparedStatement st =
+                  c.prepareStatement("SELECT fingerprint, hits FROM seed_cache");
+              ResultSet rs = st.executeQuery()) {
+            while (rs.next()) {
+              rows.put(rs.getString(1), rs.getLong(2));
+            }
+          }
+          return rows;
+        });
   }
 
   private long lastHitAt(String fingerprint) {
-    return db.read(c -> {
-      try (PreparedStatement st = c.prepareStatement("SELECT last_hit_at FROM seed_cache WHERE fingerprint = ?")) {
-        st.setString(1, fingerprint);
-        try (ResultSet rs = st.executeQuery()) {
-          assertThat(rs.next()).as("row for %s", fingerprint).isTrue();
-          return rs.getLong(1);
-        }
-      }
-    });
+    return db.read(
+        c -> {
+          try (PreparedStatement st =
+              c.prepareStatement("SELECT last_hit_at FROM seed_cache WHERE fingerprint = ?")) {
+            st.setString(1, fingerprint);
+            try (ResultSet rs = st.executeQuery()) {
+              assertThat(rs.next()).as("row for %s", fingerprint).isTrue();
+              return rs.getLong(1);
+            }
+          }
+        });
   }
 
-  /** A job row as the pipeline leaves it: {@code state}, its image, its references (JSON), where its answer goes and when it got there. */
-  private void insertJob(String id, String state, String imageHash, String referenceHashes, String replyAddress,
+  /**
+   * A job row as the pipeline leaves it: {@code state}, its image, its references (JSON), where its
+   * answer goes and when it got there.
+   */
+  private void insertJob(
+      String id,
+      String state,
+      String imageHash,
+      String referenceHashes,
+      String replyAddress,
       Long deliveredAt) {
-    db.transaction(c -> {
-      try (PreparedStatement st = c.prepareStatement("INSERT INTO jobs (id, platform, user_id, scope_id, requester,"
-          + " command_text, request, reference_hashes, state, model, seed, estimate_milli, created_at, image_hash,"
-          + " reply_address, delivered_at) VALUES (?, 'cli', 'alice', '*', '{}', 'a fox', '{}', ?, ?, 'klein-4b', 42,"
-          + " 1000, 0, ?, ?, ?)")) {
-        st.setString(1, id);
-        st.setString(2, referenceHashes);
-        st.setString(3, state);
-        st.setString(4, imageHash);
-        st.setString(5, replyAddress);
-        st.setObject(6, deliveredAt, java.sql.Types.BIGINT);
-        return st.executeUpdate();
-      }
-    });
+    db.transaction(
+        c -> {
+          try (PreparedStatement st =
+              c.prepareStatement(
+                  "INSERT INTO jobs (id, platform, user_id, scope_id, requester,"
+                      + " command_text, request, reference_hashes, state, model, seed, estimate_milli, created_at, image_hash,"
+                      + " reply_address, delivered_at) VALUES (?, 'cli', 'alice', '*', '{}', 'a fox', '{}', ?, ?, 'klein-4b', 42,"
+                      + " 1000, 0, ?, ?, ?)")) {
+            st.setString(1, id);
+            st.setString(2, referenceHashes);
+            st.setString(3, state);
+            st.setString(4, imageHash);
+            st.setString(5, replyAddress);
+            st.setObject(6, deliveredAt, java.sql.Types.BIGINT);
+            return st.executeUpdate();
+          }
+        });
   }
 
   @Test
   void aStoredImageComesBackFromMemory() {
     SeedCache cache = cache(ROOMY);
     byte[] fox = image(1, 100);
-    CachedImage stored = cache.put(fp("fox"), "01JOB0000000000000000000AA", ImageType.WEBP, 1024, 768, fox);
+    CachedImage stored =
+        cache.put(fp("fox"), "01JOB0000000000000000000AA", ImageType.WEBP, 1024, 768, fox);
     assertThat(stored.imageHash()).isEqualTo(Hashes.sha256Hex(fox));
     assertThat(stored.fromMemory()).isFalse();
     assertThat(store.contains(stored.imageHash())).isTrue();
 
-    assertThat(cache.lookup(fp("fox"))).hasValueSatisfying(hit -> {
-      assertThat(hit.fromMemory()).isTrue();
-      assertThat(hit.bytes()).isEqualTo(fox);
-      assertThat(hit.type()).isEqualTo(ImageType.WEBP);
-      assertThat(hit.width()).isEqualTo(1024);
-      assertThat(hit.height()).isEqualTo(768);
-      assertThat(hit.imageHash()).isEqualTo(stored.imageHash());
-    });
+    assertThat(cache.lookup(fp("fox")))
+        .hasValueSatisfying(
+            hit -> {
+              assertThat(hit.fromMemory()).isTrue();
+              assertThat(hit.bytes()).isEqualTo(fox);
+              assertThat(hit.type()).isEqualTo(ImageType.WEBP);
+              assertThat(hit.width()).isEqualTo(1024);
+              assertThat(hit.height()).isEqualTo(768);
+              assertThat(hit.imageHash()).isEqualTo(stored.imageHash());
+            });
   }
 
   @Test
@@ -165,12 +182,15 @@ abstract class SeedCacheContract {
   void afterARestartTheImageIsReadFromDiskThenKeptInMemory() {
     put(cache(ROOMY), "fox", image(1, 100));
     SeedCache restarted = restart(ROOMY);
-    assertThat(restarted.lookup(fp("fox"))).hasValueSatisfying(hit -> {
-      assertThat(hit.fromMemory()).isFalse();
-      assertThat(hit.bytes()).isEqualTo(image(1, 100));
-      assertThat(hit.type()).isEqualTo(ImageType.PNG);
-    });
-    assertThat(restarted.lookup(fp("fox"))).hasValueSatisfying(hit -> assertThat(hit.fromMemory()).isTrue());
+    assertThat(restarted.lookup(fp("fox")))
+        .hasValueSatisfying(
+            hit -> {
+              assertThat(hit.fromMemory()).isFalse();
+              assertThat(hit.bytes()).isEqualTo(image(1, 100));
+              assertThat(hit.type()).isEqualTo(ImageType.PNG);
+            });
+    assertThat(restarted.lookup(fp("fox")))
+        .hasValueSatisfying(hit -> assertThat(hit.fromMemory()).isTrue());
   }
 
   @Test
@@ -244,18 +264,32 @@ abstract class SeedCacheContract {
   void anImageWhoseAnswerIsStillToBeDeliveredSurvivesEviction() {
     SeedCache cache = cache(new Settings(1L << 20, 200));
     String hash = Hashes.sha256Hex(image(1, 100));
-    CachedImage a = putThenEvict(cache, () -> insertJob("01JOB0000000000000000000AA", "SUCCEEDED", hash, "[]",
-        "{\"chat\":1}", null));
+    CachedImage a =
+        putThenEvict(
+            cache,
+            () ->
+                insertJob(
+                    "01JOB0000000000000000000AA", "SUCCEEDED", hash, "[]", "{\"chat\":1}", null));
 
-    assertThat(store.get(a.imageHash())).hasValueSatisfying(bytes -> assertThat(bytes).isEqualTo(image(1, 100)));
+    assertThat(store.get(a.imageHash()))
+        .hasValueSatisfying(bytes -> assertThat(bytes).isEqualTo(image(1, 100)));
   }
 
   @Test
   void anImageThatAnUnfinishedJobUsesAsAReferenceSurvivesEviction() {
     SeedCache cache = cache(new Settings(1L << 20, 200));
     String hash = Hashes.sha256Hex(image(1, 100));
-    CachedImage a = putThenEvict(cache, () -> insertJob("01JOB0000000000000000000AB", "QUEUED", null,
-        "[\"" + "0".repeat(64) + "\",\"" + hash + "\"]", "{\"chat\":1}", null));
+    CachedImage a =
+        putThenEvict(
+            cache,
+            () ->
+                insertJob(
+                    "01JOB0000000000000000000AB",
+                    "QUEUED",
+                    null,
+                    "[\"" + "0".repeat(64) + "\",\"" + hash + "\"]",
+                    "{\"chat\":1}",
+                    null));
 
     assertThat(store.contains(a.imageHash())).isTrue();
   }
@@ -264,13 +298,30 @@ abstract class SeedCacheContract {
   void theImageOfADeliveredJobLeavesWithItsEntry() {
     SeedCache cache = cache(new Settings(1L << 20, 200));
     String hash = Hashes.sha256Hex(image(1, 100));
-    CachedImage a = putThenEvict(cache, () -> {
-      insertJob("01JOB0000000000000000000AC", "SUCCEEDED", hash, "[]", "{\"chat\":1}", 5L);
-      insertJob("01JOB0000000000000000000AD", "SUCCEEDED", hash, "[]", null, null); // the CLI's: no reply to deliver
-      insertJob("01JOB0000000000000000000AE", "FAILED", null, "[\"" + hash + "\"]", "{\"chat\":1}", null);
-    });
+    CachedImage a =
+        putThenEvict(
+            cache,
+            () -> {
+              insertJob("01JOB0000000000000000000AC", "SUCCEEDED", hash, "[]", "{\"chat\":1}", 5L);
+              insertJob(
+                  "01JOB0000000000000000000AD",
+                  "SUCCEEDED",
+                  hash,
+                  "[]",
+                  null,
+                  null); // the CLI's: no reply to deliver
+              insertJob(
+                  "01JOB0000000000000000000AE",
+                  "FAILED",
+                  null,
+                  "[\"" + hash + "\"]",
+                  "{\"chat\":1}",
+                  null);
+            });
 
-    assertThat(store.contains(a.imageHash())).as("the budget bounds the disk, not only the index").isFalse();
+    assertThat(store.contains(a.imageHash()))
+        .as("the budget bounds the disk, not only the index")
+        .isFalse();
   }
 
   @Test
@@ -317,10 +368,12 @@ abstract class SeedCacheContract {
     CachedImage first = put(cache, "fox", image(1, 100));
     CachedImage second = cache.put(fp("fox"), null, ImageType.JPEG, 32, 32, image(2, 50));
     assertThat(store.contains(first.imageHash())).isFalse();
-    assertThat(cache.lookup(fp("fox"))).hasValueSatisfying(hit -> {
-      assertThat(hit.imageHash()).isEqualTo(second.imageHash());
-      assertThat(hit.type()).isEqualTo(ImageType.JPEG);
-    });
+    assertThat(cache.lookup(fp("fox")))
+        .hasValueSatisfying(
+            hit -> {
+              assertThat(hit.imageHash()).isEqualTo(second.imageHash());
+              assertThat(hit.type()).isEqualTo(ImageType.JPEG);
+            });
     assertThat(restart(ROOMY).lookup(fp("fox")))
         .hasValueSatisfying(hit -> assertThat(hit.bytes()).isEqualTo(image(2, 50)));
     assertThat(cache(ROOMY).stats().diskBytes()).isEqualTo(50);
@@ -338,7 +391,8 @@ abstract class SeedCacheContract {
     assertThat(stats.memoryEntries()).isBetween(1L, 10L);
     for (int i = 0; i < 25; i++) {
       int fill = i;
-      assertThat(cache.lookup(fp("n" + i))).hasValueSatisfying(hit -> assertThat(hit.bytes()).isEqualTo(image(fill, 100)));
+      assertThat(cache.lookup(fp("n" + i)))
+          .hasValueSatisfying(hit -> assertThat(hit.bytes()).isEqualTo(image(fill, 100)));
     }
     assertThat(cache.stats().memoryBytes()).isLessThanOrEqualTo(1_000);
     assertThat(cache.stats().hits()).isEqualTo(25);
@@ -348,8 +402,10 @@ abstract class SeedCacheContract {
   void anImageLargerThanTheMemoryBoundIsServedFromDisk() {
     SeedCache cache = cache(new Settings(1_000, 1L << 20));
     put(cache, "big", image(7, 2_000));
-    assertThat(cache.lookup(fp("big"))).hasValueSatisfying(hit -> assertThat(hit.fromMemory()).isFalse());
-    assertThat(cache.lookup(fp("big"))).hasValueSatisfying(hit -> assertThat(hit.fromMemory()).isFalse());
+    assertThat(cache.lookup(fp("big")))
+        .hasValueSatisfying(hit -> assertThat(hit.fromMemory()).isFalse());
+    assertThat(cache.lookup(fp("big")))
+        .hasValueSatisfying(hit -> assertThat(hit.fromMemory()).isFalse());
     assertThat(cache.stats().memoryBytes()).isZero();
   }
 
@@ -373,13 +429,18 @@ abstract class SeedCacheContract {
       List<Future<?>> done = new ArrayList<>();
       for (int t = 0; t < 8; t++) {
         int thread = t;
-        done.add(threads.submit(() -> {
-          for (int i = 0; i < 20; i++) {
-            put(cache, "t" + thread + "-" + i, image(i % 5, 100)); // five distinct images, shared by many rows
-            cache.lookup(fp("t" + ((thread + 1) % 8) + "-" + i));
-          }
-          return null;
-        }));
+        done.add(
+            threads.submit(
+                () -> {
+                  for (int i = 0; i < 20; i++) {
+                    put(
+                        cache,
+                        "t" + thread + "-" + i,
+                        image(i % 5, 100)); // five distinct images, shared by many rows
+                    cache.lookup(fp("t" + ((thread + 1) % 8) + "-" + i));
+                  }
+                  return null;
+                }));
       }
       for (Future<?> f : done) {
         f.get();

@@ -43,8 +43,7 @@ abstract class QuotaServiceContract {
   /** A Wednesday, 5 h 12 min before midnight UTC. */
   static final Instant WEDNESDAY_EVENING = Instant.parse("2026-01-14T18:48:00Z");
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   final MutableClock clock = new MutableClock(WEDNESDAY_EVENING);
   private String url;
@@ -99,16 +98,21 @@ abstract class QuotaServiceContract {
   // No overspend under concurrency
 
   @Test
-  void twoHundredConcurrentReservationsAgainstFiftyCreditsLetExactlyFiftyThrough() throws Exception {
+  void twoHundredConcurrentReservationsAgainstFiftyCreditsLetExactlyFiftyThrough()
+      throws Exception {
     QuotaService q = quotas(withCap(1_000, null));
     Requester alice = user("alice");
-    List<String> reserved = runTogether(200, i -> {
-      q.reserve(alice, "c" + i, "klein-4b", 1_000, false);
-      return "c" + i;
-    }, () -> {
-      Status s = q.status(alice);
-      return s.spentMilli() + s.reservedMilli();
-    });
+    List<String> reserved =
+        runTogether(
+            200,
+            i -> {
+              q.reserve(alice, "c" + i, "klein-4b", 1_000, false);
+              return "c" + i;
+            },
+            () -> {
+              Status s = q.status(alice);
+              return s.spentMilli() + s.reservedMilli();
+            });
 
     assertThat(reserved).hasSize(50);
     assertThat(refused.get()).isEqualTo(150);
@@ -126,10 +130,14 @@ abstract class QuotaServiceContract {
   @Test
   void twoHundredConcurrentUsersNeverPassTheMonthlyBflBudget() throws Exception {
     QuotaService q = quotas(withCap(2, 50_000L));
-    List<String> reserved = runTogether(200, i -> {
-      q.reserve(user("u" + i), "b" + i, "pro", 1_000, true);
-      return "b" + i;
-    }, () -> 0L);
+    List<String> reserved =
+        runTogether(
+            200,
+            i -> {
+              q.reserve(user("u" + i), "b" + i, "pro", 1_000, true);
+              return "b" + i;
+            },
+            () -> 0L);
 
     assertThat(reserved).hasSize(50);
     assertThat(refused.get()).isEqualTo(150);
@@ -149,31 +157,38 @@ abstract class QuotaServiceContract {
     long read();
   }
 
-  /** Runs {@code attempt} on {@code n} virtual threads released together; counts refusals, samples a level. */
+  /**
+   * Runs {@code attempt} on {@code n} virtual threads released together; counts refusals, samples a
+   * level.
+   */
   private List<String> runTogether(int n, Attempt attempt, Sample level) throws Exception {
     CountDownLatch start = new CountDownLatch(1);
     ConcurrentLinkedQueue<String> ok = new ConcurrentLinkedQueue<>();
     AtomicBoolean done = new AtomicBoolean();
     try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
-      Future<?> sampler = threads.submit(() -> {
-        while (!done.get()) {
-          maxSeen.accumulateAndGet(level.read(), Math::max);
-        }
-        return null;
-      });
+      Future<?> sampler =
+          threads.submit(
+              () -> {
+                while (!done.get()) {
+                  maxSeen.accumulateAndGet(level.read(), Math::max);
+                }
+                return null;
+              });
       List<Future<?>> all = new ArrayList<>();
       for (int i = 0; i < n; i++) {
         int job = i;
-        all.add(threads.submit(() -> {
-          start.await();
-          try {
-            ok.add(attempt.run(job));
-          } catch (UserError e) {
-            assertThat(e.code()).isEqualTo(UserError.Code.QUOTA_EXCEEDED);
-            refused.incrementAndGet();
-          }
-          return null;
-        }));
+        all.add(
+            threads.submit(
+                () -> {
+                  start.await();
+                  try {
+                    ok.add(attempt.run(job));
+                  } catch (UserError e) {
+                    assertThat(e.code()).isEqualTo(UserError.Code.QUOTA_EXCEEDED);
+                    refused.incrementAndGet();
+                  }
+                  return null;
+                }));
       }
       start.countDown();
       for (Future<?> f : all) {
@@ -197,8 +212,9 @@ abstract class QuotaServiceContract {
     UserError e = refusal(() -> q.reserve(user("alice"), "j2", "pro", 7_000, false));
 
     assertThat(e.code()).isEqualTo(UserError.Code.QUOTA_EXCEEDED);
-    assertThat(e.getMessage()).isEqualTo(
-        "You have 3 of 50 credits left today; this image needs 7 (pro). Resets at 00:00 UTC (in 5 h 12 min).");
+    assertThat(e.getMessage())
+        .isEqualTo(
+            "You have 3 of 50 credits left today; this image needs 7 (pro). Resets at 00:00 UTC (in 5 h 12 min).");
   }
 
   @Test
@@ -209,21 +225,24 @@ abstract class QuotaServiceContract {
     q.reserve(user("alice"), "j1", "pro", 100_000, false);
     q.commit("j1", 100_000);
 
-    assertThat(refusal(() -> q.reserve(user("alice"), "j2", "klein-4b", 1_500, false)).getMessage()).isEqualTo(
-        "You have 0 of 100 credits left this week; this image needs 1.5 (klein-4b)."
-            + " Resets Monday at 00:00 UTC (in 4 d 12 h).");
+    assertThat(refusal(() -> q.reserve(user("alice"), "j2", "klein-4b", 1_500, false)).getMessage())
+        .isEqualTo(
+            "You have 0 of 100 credits left this week; this image needs 1.5 (klein-4b)."
+                + " Resets Monday at 00:00 UTC (in 4 d 12 h).");
   }
 
   @Test
   void refusalNamesTheFirstOfTheMonthInTheConfiguredZone() {
     clock.set(Instant.parse("2026-01-14T12:00:00Z"));
-    QuotaService q = quotas(new Settings(ZoneId.of("Europe/Berlin"), Period.MONTH, 20_000, 2, null));
+    QuotaService q =
+        quotas(new Settings(ZoneId.of("Europe/Berlin"), Period.MONTH, 20_000, 2, null));
     q.reserve(user("alice"), "j1", "max", 19_600, false);
     q.commit("j1", 19_600);
 
-    assertThat(refusal(() -> q.reserve(user("alice"), "j2", "max", 1_400, false)).getMessage()).isEqualTo(
-        "You have 0.4 of 20 credits left this month; this image needs 1.4 (max)."
-            + " Resets on 1 February at 00:00 Europe/Berlin (in 17 d 11 h).");
+    assertThat(refusal(() -> q.reserve(user("alice"), "j2", "max", 1_400, false)).getMessage())
+        .isEqualTo(
+            "You have 0.4 of 20 credits left this month; this image needs 1.4 (max)."
+                + " Resets on 1 February at 00:00 Europe/Berlin (in 17 d 11 h).");
   }
 
   @Test
@@ -235,17 +254,18 @@ abstract class QuotaServiceContract {
     assertThat(s.windowStart()).isEqualTo(Instant.parse("2026-01-14T23:00:00Z"));
     assertThat(s.resetsAt()).isEqualTo(Instant.parse("2026-01-15T23:00:00Z"));
     q.reserve(user("alice"), "j1", "pro", 1_000, false);
-    assertThat(refusal(() -> q.reserve(user("alice"), "j2", "pro", 1_000, false)).getMessage()).endsWith(
-        "Resets at 00:00 Europe/Berlin (in 23 h 30 min).");
+    assertThat(refusal(() -> q.reserve(user("alice"), "j2", "pro", 1_000, false)).getMessage())
+        .endsWith("Resets at 00:00 Europe/Berlin (in 23 h 30 min).");
   }
 
   @ParameterizedTest(name = "{0}")
   @CsvSource({
-      "DAY,   2026-01-14T00:00:00Z, 2026-01-14T23:59:00Z, 2026-01-15T00:00:00Z",
-      "WEEK,  2026-01-12T00:00:00Z, 2026-01-18T23:59:00Z, 2026-01-19T00:00:00Z",
-      "MONTH, 2026-01-01T00:00:00Z, 2026-01-31T23:59:00Z, 2026-02-01T00:00:00Z"})
-  void theWindowResetsWhenTheClockPassesMidnightMondayOrTheFirst(Period period, Instant firstInstant,
-      Instant lastMinute, Instant nextWindow) {
+    "DAY,   2026-01-14T00:00:00Z, 2026-01-14T23:59:00Z, 2026-01-15T00:00:00Z",
+    "WEEK,  2026-01-12T00:00:00Z, 2026-01-18T23:59:00Z, 2026-01-19T00:00:00Z",
+    "MONTH, 2026-01-01T00:00:00Z, 2026-01-31T23:59:00Z, 2026-02-01T00:00:00Z"
+  })
+  void theWindowResetsWhenTheClockPassesMidnightMondayOrTheFirst(
+      Period period, Instant firstInstant, Instant lastMinute, Instant nextWindow) {
     QuotaService q = quotas(new Settings(ZoneOffset.UTC, period, 10_000, 2, null));
     clock.set(firstInstant);
     q.reserve(user("alice"), "j1", "pro", 10_000, false);
@@ -284,7 +304,8 @@ abstract class QuotaServiceContract {
     assertThat(source(q, alice)).isEqualTo("role artists 25000 WEEK");
     q.setRule(Subject.role("discord", "guild1", "vip"), Period.DAY, 21_000);
     q.setRule(Subject.role("discord", "guild1", "mods"), Period.DAY, 22_000);
-    assertThat(source(q, alice)).as("the largest role rule in the scope, before any in every scope")
+    assertThat(source(q, alice))
+        .as("the largest role rule in the scope, before any in every scope")
         .isEqualTo("role mods 22000 DAY");
     assertThat(source(q, user("bob", "artists"))).isEqualTo("role artists 25000 WEEK");
 
@@ -304,7 +325,9 @@ abstract class QuotaServiceContract {
     q.removeRule(Subject.user("discord", "*", "alice"));
     assertThat(source(q, alice)).isEqualTo("role mods 22000 DAY");
     q.setRule(Subject.role("discord", "guild1", "mods"), Period.WEEK, 500);
-    assertThat(source(q, alice)).as("a rule set again replaces the old one").isEqualTo("role vip 21000 DAY");
+    assertThat(source(q, alice))
+        .as("a rule set again replaces the old one")
+        .isEqualTo("role vip 21000 DAY");
   }
 
   private static String source(QuotaService q, Requester who) {
@@ -320,8 +343,19 @@ abstract class QuotaServiceContract {
 
     Status shown = q.show("discord", "guild1", "alice", Set.of("vip"));
     assertThat(shown).isEqualTo(q.status(user("alice", "vip")));
-    assertThat(shown).isEqualTo(new Status(Period.WEEK, 80_000, 0, 7_000, 0, 73_000,
-        Instant.parse("2026-01-12T00:00:00Z"), Instant.parse("2026-01-19T00:00:00Z"), "role vip", false));
+    assertThat(shown)
+        .isEqualTo(
+            new Status(
+                Period.WEEK,
+                80_000,
+                0,
+                7_000,
+                0,
+                73_000,
+                Instant.parse("2026-01-12T00:00:00Z"),
+                Instant.parse("2026-01-19T00:00:00Z"),
+                "role vip",
+                false));
   }
 
   @Test
@@ -384,10 +418,12 @@ abstract class QuotaServiceContract {
 
     UserError e = refusal(() -> q.reserve(user("alice"), "j1", "pro", 1_000, false));
     assertThat(e.code()).isEqualTo(UserError.Code.BANNED);
-    assertThat(e.getMessage()).isEqualTo(
-        "You are banned from making images here (reason: spam). Ask an admin if you think this is a mistake.");
+    assertThat(e.getMessage())
+        .isEqualTo(
+            "You are banned from making images here (reason: spam). Ask an admin if you think this is a mistake.");
     assertThat(refusal(() -> q.reserve(user("alice"), "j1", "pro", 0, false)).code())
-        .as("a free cache hit still respects bans").isEqualTo(UserError.Code.BANNED);
+        .as("a free cache hit still respects bans")
+        .isEqualTo(UserError.Code.BANNED);
     assertThat(q.isBanned(user("alice"))).isTrue();
     assertThat(q.status(user("alice")).banned()).isTrue();
     assertThat(q.isBanned(in("guild2", "alice"))).isFalse();
@@ -406,12 +442,17 @@ abstract class QuotaServiceContract {
     assertThat(q.isBanned(user("alice"))).isTrue();
     assertThat(q.isBanned(in("guild2", "alice"))).isTrue();
     assertThat(q.isBanned(in(null, "alice"))).isTrue();
-    assertThat(q.isBanned(new Requester("telegram", "alice", "alice", null, Set.of(), false))).isFalse();
-    assertThat(refusal(() -> q.reserve(in("guild2", "alice"), "j1", "pro", 1_000, false)).getMessage())
-        .isEqualTo("You are banned from making images with this bot. Ask an admin if you think this is a mistake.");
+    assertThat(q.isBanned(new Requester("telegram", "alice", "alice", null, Set.of(), false)))
+        .isFalse();
+    assertThat(
+            refusal(() -> q.reserve(in("guild2", "alice"), "j1", "pro", 1_000, false)).getMessage())
+        .isEqualTo(
+            "You are banned from making images with this bot. Ask an admin if you think this is a mistake.");
 
     q.unban("discord", "guild1", "alice");
-    assertThat(q.isBanned(user("alice"))).as("unbanning one scope leaves the ban in every scope").isTrue();
+    assertThat(q.isBanned(user("alice")))
+        .as("unbanning one scope leaves the ban in every scope")
+        .isTrue();
     q.unban("discord", null, "alice");
     assertThat(q.isBanned(user("alice"))).isFalse();
   }
@@ -436,8 +477,9 @@ abstract class QuotaServiceContract {
 
     UserError e = refusal(() -> q.reserve(user("alice"), "j3", "pro", 1_000, false));
     assertThat(e.code()).isEqualTo(UserError.Code.QUOTA_EXCEEDED);
-    assertThat(e.getMessage()).isEqualTo(
-        "You have 2 images in progress; the limit is 2 at a time. Wait for one to finish.");
+    assertThat(e.getMessage())
+        .isEqualTo(
+            "You have 2 images in progress; the limit is 2 at a time. Wait for one to finish.");
     q.reserve(user("bob"), "j4", "pro", 1_000, false);
 
     q.commit("j1", 1_000);
@@ -449,16 +491,23 @@ abstract class QuotaServiceContract {
     QuotaService q = quotas(withCap(1, null));
     q.reserve(user("alice"), "j1", "pro", 1_000, false);
 
-    assertThat(refusal(() -> q.reserve(user("alice"), "j2", "pro", 1_000, false)).getMessage()).isEqualTo(
-        "You have 1 image in progress; the limit is 1 at a time. Wait for it to finish.");
+    assertThat(refusal(() -> q.reserve(user("alice"), "j2", "pro", 1_000, false)).getMessage())
+        .isEqualTo(
+            "You have 1 image in progress; the limit is 1 at a time. Wait for it to finish.");
   }
 
   @Test
   void commitChargesTheActualCostNotTheEstimate() {
     QuotaService q = quotas();
     List<Reservation> held = q.reserve(user("alice"), "j1", "pro", 7_000, false);
-    assertThat(held).containsExactly(new Reservation("j1", "user:discord:guild1:alice",
-        Instant.parse("2026-01-14T00:00:00Z").toEpochMilli(), 7_000, "pro"));
+    assertThat(held)
+        .containsExactly(
+            new Reservation(
+                "j1",
+                "user:discord:guild1:alice",
+                Instant.parse("2026-01-14T00:00:00Z").toEpochMilli(),
+                7_000,
+                "pro"));
     q.commit("j1", 4_500);
     q.reserve(user("alice"), "j2", "pro", 2_000, false);
     q.commit("j2", 3_000);
@@ -527,13 +576,15 @@ abstract class QuotaServiceContract {
 
     long today = Instant.parse("2026-01-14T00:00:00Z").toEpochMilli();
     long january = Instant.parse("2026-01-01T00:00:00Z").toEpochMilli();
-    assertThat(after.held()).containsExactlyInAnyOrder(
-        new Reservation("j1", "user:discord:guild1:alice", today, 7_000, "pro"),
-        new Reservation("j1", "bfl:spend", january, 7_000, "pro"),
-        new Reservation("j2", "user:discord:guild1:alice", today, 1_000, "klein-4b"));
+    assertThat(after.held())
+        .containsExactlyInAnyOrder(
+            new Reservation("j1", "user:discord:guild1:alice", today, 7_000, "pro"),
+            new Reservation("j1", "bfl:spend", january, 7_000, "pro"),
+            new Reservation("j2", "user:discord:guild1:alice", today, 1_000, "klein-4b"));
     assertThat(after.status(user("alice")).reservedMilli()).isEqualTo(8_000);
 
-    clock.advance(Duration.ofDays(1)); // settled tomorrow: the holds go back to the window they came from
+    clock.advance(
+        Duration.ofDays(1)); // settled tomorrow: the holds go back to the window they came from
     after.commit("j1", 6_000);
     after.refund("j2");
 
@@ -551,12 +602,15 @@ abstract class QuotaServiceContract {
   void theMonthlyBflBudgetRefusesEveryoneOnceUsedUp() {
     QuotaService q = quotas(new Settings(ZoneOffset.UTC, Period.DAY, 1_000_000, 5, 100_000L)); // $1
     List<Reservation> alice = q.reserve(user("alice"), "j1", "pro", 60_000, true);
-    assertThat(alice).extracting(Reservation::account).containsExactly("user:discord:guild1:alice", "bfl:spend");
+    assertThat(alice)
+        .extracting(Reservation::account)
+        .containsExactly("user:discord:guild1:alice", "bfl:spend");
     q.reserve(user("bob"), "j2", "pro", 40_000, true);
 
     UserError e = refusal(() -> q.reserve(user("carol"), "j3", "pro", 1_000, true));
     assertThat(e.code()).isEqualTo(UserError.Code.QUOTA_EXCEEDED);
-    assertThat(e.getMessage()).isEqualTo("This bot's monthly BFL budget ($1) is used up until 1 February; ask an admin.");
+    assertThat(e.getMessage())
+        .isEqualTo("This bot's monthly BFL budget ($1) is used up until 1 February; ask an admin.");
     assertThat(q.status(user("carol")).reservedMilli()).as("a refused job holds nothing").isZero();
     q.reserve(user("carol"), "j4", "klein-4b", 1_000, false);
 
@@ -584,16 +638,18 @@ abstract class QuotaServiceContract {
     Instant to = clock.advance(Duration.ofMinutes(1));
     commitJob(q, user("alice"), "j8", "pro", 9_000);
 
-    assertThat(q.usage(from, to)).containsExactly(
-        new UsageRow("discord", "*", "bob", "max", 1, 2_000),
-        new UsageRow("discord", "guild1", "alice", "klein-4b", 1, 1_000),
-        new UsageRow("discord", "guild1", "alice", "pro", 2, 10_000),
-        new UsageRow("discord", "guild1", "bob", "pro", 1, 5_000));
-    assertThat(q.usage(to, to.plusSeconds(60))).containsExactly(
-        new UsageRow("discord", "guild1", "alice", "pro", 1, 9_000));
+    assertThat(q.usage(from, to))
+        .containsExactly(
+            new UsageRow("discord", "*", "bob", "max", 1, 2_000),
+            new UsageRow("discord", "guild1", "alice", "klein-4b", 1, 1_000),
+            new UsageRow("discord", "guild1", "alice", "pro", 2, 10_000),
+            new UsageRow("discord", "guild1", "bob", "pro", 1, 5_000));
+    assertThat(q.usage(to, to.plusSeconds(60)))
+        .containsExactly(new UsageRow("discord", "guild1", "alice", "pro", 1, 9_000));
   }
 
-  private static void commitJob(QuotaService q, Requester who, String job, String model, long credits) {
+  private static void commitJob(
+      QuotaService q, Requester who, String job, String model, long credits) {
     q.reserve(who, job, model, credits, true);
     q.commit(job, credits);
   }

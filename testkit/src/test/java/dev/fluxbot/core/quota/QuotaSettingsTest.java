@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 class QuotaSettingsTest {
   @Test
   void defaultsAreFiftyCreditsADayInUtcTwoJobsAtATimeAndNoBflCap() {
-    assertThat(Settings.defaults()).isEqualTo(new Settings(ZoneOffset.UTC, Period.DAY, 50_000, 2, null));
+    assertThat(Settings.defaults())
+        .isEqualTo(new Settings(ZoneOffset.UTC, Period.DAY, 50_000, 2, null));
   }
 
   @Test
@@ -28,8 +29,10 @@ class QuotaSettingsTest {
 
   @Test
   void subjectsDefaultAMissingScopeToEveryScope() {
-    assertThat(Subject.scope("discord", null)).isEqualTo(new Subject("discord", "*", Subject.Kind.SCOPE, "*"));
-    assertThat(Subject.user("slack", null, "U1")).isEqualTo(new Subject("slack", "*", Subject.Kind.USER, "U1"));
+    assertThat(Subject.scope("discord", null))
+        .isEqualTo(new Subject("discord", "*", Subject.Kind.SCOPE, "*"));
+    assertThat(Subject.user("slack", null, "U1"))
+        .isEqualTo(new Subject("slack", "*", Subject.Kind.USER, "U1"));
     assertThat(Subject.role("discord", "g", "r").kind()).isEqualTo(Subject.Kind.ROLE);
   }
 
@@ -38,7 +41,8 @@ class QuotaSettingsTest {
     assertThatThrownBy(() -> Subject.role("discord", "g", "*"))
         .hasMessage("a role rule needs a role id, not \"*\"");
     assertThatThrownBy(() -> Subject.user("*", "*", "alice"))
-        .hasMessage("platform \"*\" is only for a scope rule in every scope; use the user's or role's own platform");
+        .hasMessage(
+            "platform \"*\" is only for a scope rule in every scope; use the user's or role's own platform");
     assertThatThrownBy(() -> new Subject("discord", "g", Subject.Kind.SCOPE, "x"))
         .hasMessage("a scope rule's id must be \"*\". Provided: \"x\"");
   }

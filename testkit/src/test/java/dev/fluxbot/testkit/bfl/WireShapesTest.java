@@ -21,9 +21,13 @@ class WireShapesTest {
     return Json.MAPPER.readTree(http.send(request, HttpResponse.BodyHandlers.ofString()).body());
   }
 
-  private static JsonNode post(HttpClient http, String url, String key, String body) throws Exception {
-    HttpRequest request = HttpRequest.newBuilder(URI.create(url)).header("x-key", key)
-        .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+  private static JsonNode post(HttpClient http, String url, String key, String body)
+      throws Exception {
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create(url))
+            .header("x-key", key)
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build();
     return Json.MAPPER.readTree(http.send(request, HttpResponse.BodyHandlers.ofString()).body());
   }
 
@@ -34,7 +38,8 @@ class WireShapesTest {
 
   @Test
   void submitPollCreditsAndValidationAnswersMatchTheDocument() throws Exception {
-    try (FakeBflApi fake = FakeBflApi.start(); HttpClient http = HttpClient.newHttpClient()) {
+    try (FakeBflApi fake = FakeBflApi.start();
+        HttpClient http = HttpClient.newHttpClient()) {
       fake.enqueue(Scenario.statuses("Pending", "Ready"), Scenario.error("boom"));
       String submitUrl = fake.baseUrl() + "/v1/flux-2-pro";
 
@@ -44,15 +49,25 @@ class WireShapesTest {
       assertMatches("ResultResponse", get(http, pollingUrl, fake.key()));
       assertMatches("ResultResponse", get(http, pollingUrl, fake.key()));
 
-      String failing = post(http, submitUrl, fake.key(), "{\"prompt\": \"a\"}").get("polling_url").asText();
+      String failing =
+          post(http, submitUrl, fake.key(), "{\"prompt\": \"a\"}").get("polling_url").asText();
       get(http, failing, fake.key());
       assertMatches("ResultResponse", get(http, failing, fake.key()));
 
-      assertMatches("AsyncWebhookResponse",
-          post(http, submitUrl, fake.key(), "{\"prompt\": \"a\", \"webhook_url\": \"https://x.example/h\"}"));
+      assertMatches(
+          "AsyncWebhookResponse",
+          post(
+              http,
+              submitUrl,
+              fake.key(),
+              "{\"prompt\": \"a\", \"webhook_url\": \"https://x.example/h\"}"));
       assertMatches("CreditsResponse", get(http, fake.baseUrl() + "/v1/credits", fake.key()));
-      assertMatches("HTTPValidationError", post(http, submitUrl, fake.key(), "{\"prompt\": 1, \"width\": 1000}"));
-      assertMatches("ResultResponse", get(http, fake.pollingBaseUrl() + "/v1/get_result?id=nope", fake.key()));
+      assertMatches(
+          "HTTPValidationError",
+          post(http, submitUrl, fake.key(), "{\"prompt\": 1, \"width\": 1000}"));
+      assertMatches(
+          "ResultResponse",
+          get(http, fake.pollingBaseUrl() + "/v1/get_result?id=nope", fake.key()));
     }
   }
 }

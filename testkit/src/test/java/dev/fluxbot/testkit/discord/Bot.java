@@ -19,7 +19,10 @@ import net.dv8tion.jda.api.requests.RestConfig;
 import net.dv8tion.jda.api.utils.Compression;
 import net.dv8tion.jda.api.utils.SessionControllerAdapter;
 
-/** The real JDA, logged into a {@link FakeDiscord}, with every event it fires kept for the test to await. */
+/**
+ * The real JDA, logged into a {@link FakeDiscord}, with every event it fires kept for the test to
+ * await.
+ */
 final class Bot implements AutoCloseable, EventListener {
   static final Duration WAIT = Duration.ofSeconds(10);
 
@@ -36,7 +39,8 @@ final class Bot implements AutoCloseable, EventListener {
     return login(discord, UnaryOperator.identity());
   }
 
-  static Bot login(FakeDiscord discord, UnaryOperator<JDABuilder> customize) throws InterruptedException {
+  static Bot login(FakeDiscord discord, UnaryOperator<JDABuilder> customize)
+      throws InterruptedException {
     return new Bot(customize.apply(builder(discord, discord.token())));
   }
 
@@ -44,12 +48,13 @@ final class Bot implements AutoCloseable, EventListener {
   static JDABuilder builder(FakeDiscord discord, String token) {
     return JDABuilder.createLight(token, EnumSet.noneOf(GatewayIntent.class))
         .setRestConfig(new RestConfig().setBaseUrl(discord.restBaseUrl()))
-        .setSessionController(new SessionControllerAdapter() {
-          @Override
-          public String getGateway() {
-            return discord.gatewayUrl();
-          }
-        })
+        .setSessionController(
+            new SessionControllerAdapter() {
+              @Override
+              public String getGateway() {
+                return discord.gatewayUrl();
+              }
+            })
         .setCompression(Compression.NONE)
         .setEnableShutdownHook(false);
   }
@@ -66,7 +71,8 @@ final class Bot implements AutoCloseable, EventListener {
   }
 
   /** The first event of that type matching {@code predicate}, waiting up to {@link #WAIT}. */
-  <T extends GenericEvent> T await(Class<T> type, Predicate<? super T> predicate) throws InterruptedException {
+  <T extends GenericEvent> T await(Class<T> type, Predicate<? super T> predicate)
+      throws InterruptedException {
     long deadline = System.nanoTime() + WAIT.toNanos();
     lock.lock();
     try {
@@ -76,8 +82,13 @@ final class Bot implements AutoCloseable, EventListener {
         }
         long left = deadline - System.nanoTime();
         if (left <= 0) {
-          throw new AssertionError("No " + type.getSimpleName() + " within " + WAIT + "; events: "
-              + events.stream().map(e -> e.getClass().getSimpleName()).toList());
+          throw new AssertionError(
+              "No "
+                  + type.getSimpleName()
+                  + " within "
+                  + WAIT
+                  + "; events: "
+                  + events.stream().map(e -> e.getClass().getSimpleName()).toList());
         }
         arrived.await(left, TimeUnit.NANOSECONDS);
       }

@@ -46,7 +46,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
-/** Interactions end to end: the fake sends them, the real JDA hands them to a listener, the answers come back. */
+/**
+ * Interactions end to end: the fake sends them, the real JDA hands them to a listener, the answers
+ * come back.
+ */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class FakeDiscordInteractionTest {
   private static final String EDIT_ORIGINAL = "PATCH /webhooks/{app}/{token}/messages/@original";
@@ -61,12 +64,15 @@ class FakeDiscordInteractionTest {
     discord = FakeDiscord.builder().clock(clock).start();
     bot = Bot.login(discord);
     alice = discord.inGuild(FakeDiscord.DEFAULT_USER_ID);
-    bot.jda.updateCommands().addCommands(
-        Commands.slash("imagine", "Generate an image")
-            .addOption(OptionType.STRING, "prompt", "What to draw", true)
-            .addOption(OptionType.INTEGER, "seed", "The seed")
-            .addOption(OptionType.ATTACHMENT, "image1", "A reference image"),
-        Commands.message("Imagine with this image")).complete();
+    bot.jda
+        .updateCommands()
+        .addCommands(
+            Commands.slash("imagine", "Generate an image")
+                .addOption(OptionType.STRING, "prompt", "What to draw", true)
+                .addOption(OptionType.INTEGER, "seed", "The seed")
+                .addOption(OptionType.ATTACHMENT, "image1", "A reference image"),
+            Commands.message("Imagine with this image"))
+        .complete();
   }
 
   @AfterAll
@@ -121,26 +127,44 @@ class FakeDiscordInteractionTest {
     event.deferReply().queue();
     byte[] image = png(32, 32);
 
-    Message edited = event.getHook().editOriginal(new MessageEditBuilder().setContent("seed 7")
-        .setFiles(FileUpload.fromData(image, "flux.png"))
-        .setComponents(ActionRow.of(Button.primary("fx:reroll:1", "Reroll"), Button.secondary("fx:vary:1", "Vary")))
-        .build()).complete();
+    Message edited =
+        event
+            .getHook()
+            .editOriginal(
+                new MessageEditBuilder()
+                    .setContent("seed 7")
+                    .setFiles(FileUpload.fromData(image, "flux.png"))
+                    .setComponents(
+                        ActionRow.of(
+                            Button.primary("fx:reroll:1", "Reroll"),
+                            Button.secondary("fx:vary:1", "Vary")))
+                    .build())
+            .complete();
 
     DiscordMessage write = discord.awaitOriginalEdit(sent.token(), m -> !m.files().isEmpty());
     DiscordRequest request = discord.requests(EDIT_ORIGINAL).getLast();
     assertThat(request.isMultipart()).isTrue();
-    assertThat(request.parts()).extracting(DiscordPart::name).containsExactlyInAnyOrder("files[0]", "payload_json");
+    assertThat(request.parts())
+        .extracting(DiscordPart::name)
+        .containsExactlyInAnyOrder("files[0]", "payload_json");
     DiscordPart file = write.file("flux.png").orElseThrow();
     assertThat(file.bytes()).isEqualTo(image);
-    assertThat(file.contentType()).as("JDA declares every file so").startsWith("application/octet-stream");
-    assertThat(write.attachments().get(0).path("content_type").asText()).as("Discord looks at the bytes")
+    assertThat(file.contentType())
+        .as("JDA declares every file so")
+        .startsWith("application/octet-stream");
+    assertThat(write.attachments().get(0).path("content_type").asText())
+        .as("Discord looks at the bytes")
         .isEqualTo("image/png");
     assertThat(write.payload().path("content").asText()).isEqualTo("seed 7");
     assertThat(write.customIds()).containsExactly("fx:reroll:1", "fx:vary:1");
     assertThat(write.attachments()).hasSize(1);
     assertThat(download(write.attachments().get(0).path("url").asText())).isEqualTo(image);
-    assertThat(edited.getAttachments()).extracting(Message.Attachment::getFileName).containsExactly("flux.png");
-    assertThat(edited.getComponentTree().findAll(Button.class)).extracting(Button::getCustomId).containsExactly("fx:reroll:1", "fx:vary:1");
+    assertThat(edited.getAttachments())
+        .extracting(Message.Attachment::getFileName)
+        .containsExactly("flux.png");
+    assertThat(edited.getComponentTree().findAll(Button.class))
+        .extracting(Button::getCustomId)
+        .containsExactly("fx:reroll:1", "fx:vary:1");
     assertThat(edited.getContentRaw()).isEqualTo("seed 7");
   }
 
@@ -150,12 +174,14 @@ class FakeDiscordInteractionTest {
 
     DiscordInteraction press = discord.button(alice, messageId, "fx:reroll:9");
 
-    ButtonInteractionEvent event = bot.await(ButtonInteractionEvent.class, e -> e.getId().equals(press.id()));
+    ButtonInteractionEvent event =
+        bot.await(ButtonInteractionEvent.class, e -> e.getId().equals(press.id()));
     assertThat(event.getComponentId()).isEqualTo("fx:reroll:9");
     assertThat(event.getMessage().getId()).isEqualTo(messageId);
     assertThat(event.getButton().getLabel()).isEqualTo("Reroll");
     event.deferEdit().complete();
-    assertThat(discord.awaitCallback(press.id()).type()).isEqualTo(DiscordCallback.DEFERRED_UPDATE_MESSAGE);
+    assertThat(discord.awaitCallback(press.id()).type())
+        .isEqualTo(DiscordCallback.DEFERRED_UPDATE_MESSAGE);
 
     event.getHook().editOriginal("rerolling…").complete();
     DiscordMessage edit = discord.awaitOriginalEdit(press.token(), m -> true);
@@ -167,25 +193,39 @@ class FakeDiscordInteractionTest {
   void replyModalIsType9AndTheModalSubmitArrivesWithItsFields() throws Exception {
     String messageId = imageWithButtons();
     DiscordInteraction press = discord.button(alice, messageId, "fx:vary:9");
-    ButtonInteractionEvent click = bot.await(ButtonInteractionEvent.class, e -> e.getId().equals(press.id()));
+    ButtonInteractionEvent click =
+        bot.await(ButtonInteractionEvent.class, e -> e.getId().equals(press.id()));
 
-    click.replyModal(Modal.create("fx:vary-modal:9", "Vary the prompt")
-        .addComponents(Label.of("Prompt", TextInput.create("prompt", TextInputStyle.PARAGRAPH).setValue("a fox").build()))
-        .build()).complete();
+    click
+        .replyModal(
+            Modal.create("fx:vary-modal:9", "Vary the prompt")
+                .addComponents(
+                    Label.of(
+                        "Prompt",
+                        TextInput.create("prompt", TextInputStyle.PARAGRAPH)
+                            .setValue("a fox")
+                            .build()))
+                .build())
+        .complete();
 
     DiscordCallback modal = discord.awaitCallback(press.id());
     assertThat(modal.type()).isEqualTo(DiscordCallback.MODAL);
     assertThat(modal.data().path("custom_id").asText()).isEqualTo("fx:vary-modal:9");
     assertThat(modal.data().path("title").asText()).isEqualTo("Vary the prompt");
 
-    DiscordInteraction submit = discord.modalSubmit(alice, "fx:vary-modal:9", Map.of("prompt", "a blue fox"));
+    DiscordInteraction submit =
+        discord.modalSubmit(alice, "fx:vary-modal:9", Map.of("prompt", "a blue fox"));
 
-    ModalInteractionEvent event = bot.await(ModalInteractionEvent.class, e -> e.getId().equals(submit.id()));
+    ModalInteractionEvent event =
+        bot.await(ModalInteractionEvent.class, e -> e.getId().equals(submit.id()));
     assertThat(event.getModalId()).isEqualTo("fx:vary-modal:9");
     assertThat(event.getValue("prompt").getAsString()).isEqualTo("a blue fox");
-    assertThat(event.getMessage().getId()).as("a modal from a button carries its message").isEqualTo(messageId);
+    assertThat(event.getMessage().getId())
+        .as("a modal from a button carries its message")
+        .isEqualTo(messageId);
     event.deferReply().complete();
-    assertThat(discord.awaitCallback(submit.id()).type()).isEqualTo(DiscordCallback.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE);
+    assertThat(discord.awaitCallback(submit.id()).type())
+        .isEqualTo(DiscordCallback.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE);
   }
 
   @Test
@@ -193,22 +233,25 @@ class FakeDiscordInteractionTest {
     DiscordAttachment photo = discord.addAttachment(png(20, 10), "cat.png", "image/png");
     DiscordMessage posted = discord.postMessageAsUser(alice, "look at this", photo);
 
-    DiscordInteraction sent = discord.messageContextMenu(alice, "Imagine with this image", posted.messageId());
+    DiscordInteraction sent =
+        discord.messageContextMenu(alice, "Imagine with this image", posted.messageId());
 
-    MessageContextInteractionEvent event = bot.await(MessageContextInteractionEvent.class,
-        e -> e.getId().equals(sent.id()));
+    MessageContextInteractionEvent event =
+        bot.await(MessageContextInteractionEvent.class, e -> e.getId().equals(sent.id()));
     assertThat(event.getName()).isEqualTo("Imagine with this image");
     assertThat(event.getTarget().getId()).isEqualTo(posted.messageId());
     assertThat(event.getTarget().getAuthor().getId()).isEqualTo(FakeDiscord.DEFAULT_USER_ID);
-    assertThat(event.getTarget().getAttachments()).singleElement()
+    assertThat(event.getTarget().getAttachments())
+        .singleElement()
         .satisfies(a -> assertThat(a.getUrl()).isEqualTo(photo.url()))
         .satisfies(a -> assertThat(a.getWidth()).isEqualTo(20));
   }
 
   @Test
   void aSlashCommandInADmHasNoGuildAndAnEphemeralReplyIsType4() throws Exception {
-    DiscordInteraction sent = discord.slashCommand(discord.inDm(FakeDiscord.DEFAULT_USER_ID), "imagine",
-        Map.of("prompt", "a fox"));
+    DiscordInteraction sent =
+        discord.slashCommand(
+            discord.inDm(FakeDiscord.DEFAULT_USER_ID), "imagine", Map.of("prompt", "a fox"));
 
     SlashCommandInteractionEvent event = slash(sent);
     assertThat(event.isFromGuild()).isFalse();
@@ -219,7 +262,9 @@ class FakeDiscordInteractionTest {
     DiscordCallback callback = discord.awaitCallback(sent.id());
     assertThat(callback.type()).isEqualTo(DiscordCallback.CHANNEL_MESSAGE_WITH_SOURCE);
     assertThat(callback.isEphemeral()).isTrue();
-    DiscordMessage reply = discord.awaitMessage(m -> m.kind() == DiscordMessage.Kind.CALLBACK && sent.token().equals(m.token()));
+    DiscordMessage reply =
+        discord.awaitMessage(
+            m -> m.kind() == DiscordMessage.Kind.CALLBACK && sent.token().equals(m.token()));
     assertThat(reply.channelId()).isEqualTo(discord.dmChannelId(FakeDiscord.DEFAULT_USER_ID));
     assertThat(reply.content()).isEqualTo("You have 3 of 50 credits left today.");
   }
@@ -235,10 +280,13 @@ class FakeDiscordInteractionTest {
     event.getHook().editOriginal("done").complete();
     Duration took = Duration.ofNanos(System.nanoTime() - started);
 
-    assertThat(discord.requests(EDIT_ORIGINAL)).filteredOn(r -> r.path().contains(sent.token()))
-        .extracting(DiscordRequest::status).containsExactly(429, 200);
+    assertThat(discord.requests(EDIT_ORIGINAL))
+        .filteredOn(r -> r.path().contains(sent.token()))
+        .extracting(DiscordRequest::status)
+        .containsExactly(429, 200);
     assertThat(discord.messages()).filteredOn(m -> sent.token().equals(m.token())).hasSize(1);
-    assertThat(took).as("JDA waits Retry-After, which Discord rounds up to whole seconds")
+    assertThat(took)
+        .as("JDA waits Retry-After, which Discord rounds up to whole seconds")
         .isGreaterThanOrEqualTo(Duration.ofMillis(900));
   }
 
@@ -251,7 +299,8 @@ class FakeDiscordInteractionTest {
     clock.advance(Duration.ofMinutes(15).plusSeconds(1));
 
     assertThatThrownBy(() -> event.getHook().editOriginal("too late").complete())
-        .isInstanceOfSatisfying(ErrorResponseException.class,
+        .isInstanceOfSatisfying(
+            ErrorResponseException.class,
             e -> assertThat(e.getErrorResponse()).isEqualTo(ErrorResponse.INVALID_WEBHOOK_TOKEN));
     assertThat(discord.requests(EDIT_ORIGINAL).getLast().status()).isEqualTo(401);
   }
@@ -266,10 +315,17 @@ class FakeDiscordInteractionTest {
       event = slash(sent);
       event.deferReply().complete();
 
-      assertThatThrownBy(() -> event.getHook().editOriginalAttachments(FileUpload.fromData(new byte[2048], "big.png"))
-          .complete())
-          .isInstanceOfSatisfying(ErrorResponseException.class,
-              e -> assertThat(e.getErrorResponse()).isEqualTo(ErrorResponse.REQUEST_ENTITY_TOO_LARGE));
+      assertThatThrownBy(
+              () ->
+                  event
+                      .getHook()
+                      .editOriginalAttachments(FileUpload.fromData(new byte[2048], "big.png"))
+                      .complete())
+          .isInstanceOfSatisfying(
+              ErrorResponseException.class,
+              e ->
+                  assertThat(e.getErrorResponse())
+                      .isEqualTo(ErrorResponse.REQUEST_ENTITY_TOO_LARGE));
     } finally {
       discord.setAttachmentSizeLimit(FakeDiscord.DEFAULT_ATTACHMENT_SIZE_LIMIT);
     }
@@ -280,30 +336,50 @@ class FakeDiscordInteractionTest {
   void aNewChannelMessageWithAFileIsRecordedForTheChannel() throws Exception {
     byte[] image = png(16, 16);
 
-    Message sent = bot.jda.getTextChannelById(FakeDiscord.DEFAULT_CHANNEL_ID).sendMessage("<@" + FakeDiscord.DEFAULT_USER_ID
-        + "> your image is ready").addFiles(FileUpload.fromData(image, "late.png")).complete();
+    Message sent =
+        bot.jda
+            .getTextChannelById(FakeDiscord.DEFAULT_CHANNEL_ID)
+            .sendMessage("<@" + FakeDiscord.DEFAULT_USER_ID + "> your image is ready")
+            .addFiles(FileUpload.fromData(image, "late.png"))
+            .complete();
 
-    DiscordMessage message = discord.awaitChannelMessage(FakeDiscord.DEFAULT_CHANNEL_ID, m -> m.content().contains("ready"));
+    DiscordMessage message =
+        discord.awaitChannelMessage(
+            FakeDiscord.DEFAULT_CHANNEL_ID, m -> m.content().contains("ready"));
     assertThat(message.messageId()).isEqualTo(sent.getId());
     assertThat(message.file("late.png").orElseThrow().bytes()).isEqualTo(image);
     assertThat(message.token()).isNull();
-    assertThat(sent.getAttachments()).singleElement().satisfies(a -> assertThat(a.getWidth()).isEqualTo(16));
+    assertThat(sent.getAttachments())
+        .singleElement()
+        .satisfies(a -> assertThat(a.getWidth()).isEqualTo(16));
   }
 
   private SlashCommandInteractionEvent slash(DiscordInteraction sent) throws InterruptedException {
     return bot.await(SlashCommandInteractionEvent.class, e -> e.getId().equals(sent.id()));
   }
 
-  /** A bot reply with the four buttons of an image, the way the adapter sends one; its message id. */
+  /**
+   * A bot reply with the four buttons of an image, the way the adapter sends one; its message id.
+   */
   private String imageWithButtons() throws Exception {
     DiscordInteraction sent = discord.slashCommand(alice, "imagine", Map.of("prompt", "a fox"));
     SlashCommandInteractionEvent event = slash(sent);
     event.deferReply().queue();
-    return event.getHook().editOriginal(new MessageEditBuilder().setContent("a fox")
-        .setFiles(FileUpload.fromData(png(8, 8), "flux.png"))
-        .setComponents(ActionRow.of(Button.primary("fx:reroll:9", "Reroll"), Button.secondary("fx:vary:9", "Vary"),
-            Button.secondary("fx:2k:9", "2K"), Button.secondary("fx:ref:9", "Use as reference")))
-        .build()).complete().getId();
+    return event
+        .getHook()
+        .editOriginal(
+            new MessageEditBuilder()
+                .setContent("a fox")
+                .setFiles(FileUpload.fromData(png(8, 8), "flux.png"))
+                .setComponents(
+                    ActionRow.of(
+                        Button.primary("fx:reroll:9", "Reroll"),
+                        Button.secondary("fx:vary:9", "Vary"),
+                        Button.secondary("fx:2k:9", "2K"),
+                        Button.secondary("fx:ref:9", "Use as reference")))
+                .build())
+        .complete()
+        .getId();
   }
 
   private static byte[] png(int width, int height) throws IOException {
@@ -315,7 +391,8 @@ class FakeDiscordInteractionTest {
   }
 
   private static byte[] download(String url) throws IOException {
-    try (Response response = new OkHttpClient().newCall(new Request.Builder().url(url).build()).execute()) {
+    try (Response response =
+        new OkHttpClient().newCall(new Request.Builder().url(url).build()).execute()) {
       assertThat(response.code()).isEqualTo(200);
       return response.body().bytes();
     }

@@ -70,10 +70,14 @@ class FakeDiscordWireTest {
     assertThat(d.path("application").path("id").asText()).isEqualTo(discord.applicationId());
     JsonNode guild = gateway.nextDispatch("GUILD_CREATE");
     assertThat(guild.path("s").asInt()).isEqualTo(2);
-    assertThat(guild.path("d").path("member_count").asInt()).isEqualTo(guild.path("d").path("members").size());
-    assertThat(guild.path("d").path("members")).extracting(m -> m.path("user").path("id").asText())
+    assertThat(guild.path("d").path("member_count").asInt())
+        .isEqualTo(guild.path("d").path("members").size());
+    assertThat(guild.path("d").path("members"))
+        .extracting(m -> m.path("user").path("id").asText())
         .contains(discord.botUserId(), FakeDiscord.DEFAULT_OWNER_ID);
-    assertThat(guild.path("d").path("roles")).extracting(r -> r.path("permissions").isTextual()).containsOnly(true);
+    assertThat(guild.path("d").path("roles"))
+        .extracting(r -> r.path("permissions").isTextual())
+        .containsOnly(true);
   }
 
   @Test
@@ -90,11 +94,17 @@ class FakeDiscordWireTest {
     String sessionId = gateway.nextDispatch("READY").path("d").path("session_id").asText();
     gateway.nextDispatch("GUILD_CREATE");
     gateway.drop();
-    discord.dispatch("TYPING_START", JSON.createObjectNode().put("channel_id", FakeDiscord.DEFAULT_CHANNEL_ID));
+    discord.dispatch(
+        "TYPING_START", JSON.createObjectNode().put("channel_id", FakeDiscord.DEFAULT_CHANNEL_ID));
 
     try (GatewayClient again = new GatewayClient(discord.gatewayUrl())) {
       again.nextOp(10);
-      again.send("{\"op\":6,\"d\":{\"token\":\"" + discord.token() + "\",\"session_id\":\"" + sessionId + "\",\"seq\":2}}");
+      again.send(
+          "{\"op\":6,\"d\":{\"token\":\""
+              + discord.token()
+              + "\",\"session_id\":\""
+              + sessionId
+              + "\",\"seq\":2}}");
       JsonNode missed = again.nextOp(0);
       assertThat(missed.path("t").asText()).isEqualTo("TYPING_START");
       assertThat(missed.path("s").asInt()).isEqualTo(3);
@@ -107,36 +117,55 @@ class FakeDiscordWireTest {
     login();
     DiscordAttachment file = discord.addAttachment(new byte[] {1, 2, 3}, "notes.txt", "text/plain");
 
-    DiscordInteraction sent = discord.slashCommand(discord.inGuild(FakeDiscord.DEFAULT_MODERATOR_ID),
-        "fluxbot-admin quota set", Map.of("credits", 50, "file", file));
+    DiscordInteraction sent =
+        discord.slashCommand(
+            discord.inGuild(FakeDiscord.DEFAULT_MODERATOR_ID),
+            "fluxbot-admin quota set",
+            Map.of("credits", 50, "file", file));
 
     JsonNode d = gateway.nextDispatch("INTERACTION_CREATE").path("d");
     assertThat(d.path("id").asText()).isEqualTo(sent.id());
     long createdMillis = (Long.parseUnsignedLong(sent.id()) >>> 22) + 1_420_070_400_000L;
-    assertThat(createdMillis).as("a fresh snowflake").isCloseTo(System.currentTimeMillis(), within(5_000L));
+    assertThat(createdMillis)
+        .as("a fresh snowflake")
+        .isCloseTo(System.currentTimeMillis(), within(5_000L));
     assertThat(d.path("type").asInt()).isEqualTo(2);
     assertThat(d.path("version").asInt()).isEqualTo(1);
     assertThat(d.path("guild_id").asText()).isEqualTo(FakeDiscord.DEFAULT_GUILD_ID);
     assertThat(d.path("channel").path("id").asText()).isEqualTo(FakeDiscord.DEFAULT_CHANNEL_ID);
-    assertThat(d.path("member").path("roles").get(0).asText()).isEqualTo(FakeDiscord.DEFAULT_MODERATOR_ROLE_ID);
-    assertThat(Long.parseLong(d.path("member").path("permissions").asText()) & (1L << 5)).isNotZero();
-    assertThat(d.path("authorizing_integration_owners").path("0").asText()).isEqualTo(FakeDiscord.DEFAULT_GUILD_ID);
-    assertThat(d.path("attachment_size_limit").asLong()).isEqualTo(FakeDiscord.DEFAULT_ATTACHMENT_SIZE_LIMIT);
+    assertThat(d.path("member").path("roles").get(0).asText())
+        .isEqualTo(FakeDiscord.DEFAULT_MODERATOR_ROLE_ID);
+    assertThat(Long.parseLong(d.path("member").path("permissions").asText()) & (1L << 5))
+        .isNotZero();
+    assertThat(d.path("authorizing_integration_owners").path("0").asText())
+        .isEqualTo(FakeDiscord.DEFAULT_GUILD_ID);
+    assertThat(d.path("attachment_size_limit").asLong())
+        .isEqualTo(FakeDiscord.DEFAULT_ATTACHMENT_SIZE_LIMIT);
     JsonNode group = d.path("data").path("options").get(0);
     assertThat(group.path("name").asText()).isEqualTo("quota");
     assertThat(group.path("type").asInt()).isEqualTo(2);
     JsonNode sub = group.path("options").get(0);
     assertThat(sub.path("name").asText()).isEqualTo("set");
-    assertThat(sub.path("options")).extracting(o -> o.path("type").asInt()).containsExactlyInAnyOrder(4, 11);
-    assertThat(d.path("data").path("resolved").path("attachments").path(file.id()).path("url").asText())
+    assertThat(sub.path("options"))
+        .extracting(o -> o.path("type").asInt())
+        .containsExactlyInAnyOrder(4, 11);
+    assertThat(
+            d.path("data")
+                .path("resolved")
+                .path("attachments")
+                .path(file.id())
+                .path("url")
+                .asText())
         .isEqualTo(file.url());
   }
 
   @Test
   void aSecondCallbackIsRefusedAndALateOneFindsNoInteraction() throws Exception {
     login();
-    DiscordInteraction first = discord.slashCommand(discord.inGuild(FakeDiscord.DEFAULT_USER_ID), "imagine", Map.of());
-    DiscordInteraction second = discord.slashCommand(discord.inGuild(FakeDiscord.DEFAULT_USER_ID), "imagine", Map.of());
+    DiscordInteraction first =
+        discord.slashCommand(discord.inGuild(FakeDiscord.DEFAULT_USER_ID), "imagine", Map.of());
+    DiscordInteraction second =
+        discord.slashCommand(discord.inGuild(FakeDiscord.DEFAULT_USER_ID), "imagine", Map.of());
 
     assertThat(post(callback(first), "{\"type\":5}").statusCode()).isEqualTo(204);
     HttpResponse<String> again = post(callback(first), "{\"type\":5}");
@@ -152,7 +181,8 @@ class FakeDiscordWireTest {
   @Test
   void theFirstFollowUpAfterADeferralReplacesTheThinkingMessage() throws Exception {
     login();
-    DiscordInteraction sent = discord.slashCommand(discord.inGuild(FakeDiscord.DEFAULT_USER_ID), "imagine", Map.of());
+    DiscordInteraction sent =
+        discord.slashCommand(discord.inGuild(FakeDiscord.DEFAULT_USER_ID), "imagine", Map.of());
     JsonNode deferred = json(post(callback(sent) + "?with_response=true", "{\"type\":5}"));
     String thinkingId = deferred.path("resource").path("message").path("id").asText();
     assertThat(deferred.path("interaction").path("response_message_loading").asBoolean()).isTrue();
@@ -170,75 +200,132 @@ class FakeDiscordWireTest {
   @Test
   void theFirstFollowUpAfterADeferralKeepsTheDeferralsVisibilityWhateverItAsks() throws Exception {
     login();
-    DiscordInteraction loud = discord.slashCommand(discord.inGuild(FakeDiscord.DEFAULT_USER_ID), "imagine", Map.of());
-    DiscordInteraction quiet = discord.slashCommand(discord.inGuild(FakeDiscord.DEFAULT_USER_ID), "imagine", Map.of());
+    DiscordInteraction loud =
+        discord.slashCommand(discord.inGuild(FakeDiscord.DEFAULT_USER_ID), "imagine", Map.of());
+    DiscordInteraction quiet =
+        discord.slashCommand(discord.inGuild(FakeDiscord.DEFAULT_USER_ID), "imagine", Map.of());
     post(callback(loud), "{\"type\":5}");
     post(callback(quiet), "{\"type\":5,\"data\":{\"flags\":64}}");
 
-    JsonNode secret = json(post(webhook(loud), "{\"content\":\"only you should see this\",\"flags\":64}"));
+    JsonNode secret =
+        json(post(webhook(loud), "{\"content\":\"only you should see this\",\"flags\":64}"));
     JsonNode open = json(post(webhook(quiet), "{\"content\":\"everyone should see this\"}"));
     JsonNode second = json(post(webhook(loud), "{\"content\":\"now only you\",\"flags\":64}"));
 
-    assertThat(secret.path("flags").asInt() & 64).as("the public deferral's message, public").isZero();
-    assertThat(open.path("flags").asInt() & 64).as("the ephemeral deferral's message, ephemeral").isEqualTo(64);
-    assertThat(second.path("flags").asInt() & 64).as("a later follow-up is its own message").isEqualTo(64);
+    assertThat(secret.path("flags").asInt() & 64)
+        .as("the public deferral's message, public")
+        .isZero();
+    assertThat(open.path("flags").asInt() & 64)
+        .as("the ephemeral deferral's message, ephemeral")
+        .isEqualTo(64);
+    assertThat(second.path("flags").asInt() & 64)
+        .as("a later follow-up is its own message")
+        .isEqualTo(64);
   }
 
   @Test
   void aDelayedRequestTakesEffectAfterOneTheClientSentLater() throws Exception {
     login();
-    DiscordInteraction sent = discord.slashCommand(discord.inGuild(FakeDiscord.DEFAULT_USER_ID), "imagine", Map.of());
-    String thinkingId = json(post(callback(sent) + "?with_response=true", "{\"type\":5}"))
-        .path("resource").path("message").path("id").asText();
+    DiscordInteraction sent =
+        discord.slashCommand(discord.inGuild(FakeDiscord.DEFAULT_USER_ID), "imagine", Map.of());
+    String thinkingId =
+        json(post(callback(sent) + "?with_response=true", "{\"type\":5}"))
+            .path("resource")
+            .path("message")
+            .path("id")
+            .asText();
     String deleteOriginal = "DELETE /webhooks/{app}/{token}/messages/@original";
     discord.delayNext(deleteOriginal, Duration.ofMillis(300));
 
-    CompletableFuture<HttpResponse<String>> delete = CompletableFuture.supplyAsync(() -> {
-      try {
-        return send("DELETE", webhook(sent) + "/messages/@original", "application/json", new byte[0]);
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
-      }
-    });
+    CompletableFuture<HttpResponse<String>> delete =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return send(
+                    "DELETE",
+                    webhook(sent) + "/messages/@original",
+                    "application/json",
+                    new byte[0]);
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
     JsonNode error = json(post(webhook(sent), "{\"content\":\"that flag is wrong\",\"flags\":64}"));
     assertThat(delete.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(204);
 
-    assertThat(error.path("id").asText()).as("the follow-up took the thinking message's place").isEqualTo(thinkingId);
-    assertThat(discord.requests()).extracting(r -> r.method() + " " + r.path())
+    assertThat(error.path("id").asText())
+        .as("the follow-up took the thinking message's place")
+        .isEqualTo(thinkingId);
+    assertThat(discord.requests())
+        .extracting(r -> r.method() + " " + r.path())
         .filteredOn(r -> r.contains("/webhooks/"))
-        .containsExactly("POST /api/v10/webhooks/" + discord.applicationId() + "/" + sent.token(),
-            "DELETE /api/v10/webhooks/" + discord.applicationId() + "/" + sent.token() + "/messages/@original");
+        .containsExactly(
+            "POST /api/v10/webhooks/" + discord.applicationId() + "/" + sent.token(),
+            "DELETE /api/v10/webhooks/"
+                + discord.applicationId()
+                + "/"
+                + sent.token()
+                + "/messages/@original");
     assertThat(discord.message(thinkingId)).as("the delete removed the error with it").isEmpty();
     assertThatThrownBy(() -> discord.delayNext(deleteOriginal, Duration.ofMillis(-1)))
         .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
-  void withoutTheMessageContentIntentAUsersMessageReadOverRestIsEmptiedUnlessItMentionsTheBot() throws Exception {
+  void withoutTheMessageContentIntentAUsersMessageReadOverRestIsEmptiedUnlessItMentionsTheBot()
+      throws Exception {
     DiscordContext alice = discord.inGuild(FakeDiscord.DEFAULT_USER_ID);
     DiscordAttachment photo = discord.addAttachment(new byte[] {1, 2, 3}, "a.txt", "text/plain");
     DiscordMessage plain = discord.postMessageAsUser(alice, "look", photo);
-    DiscordMessage mention = discord.postMessageAsUser(alice, "<@" + discord.botUserId() + "> look", photo);
-    DiscordMessage dm = discord.postMessageAsUser(discord.inDm(FakeDiscord.DEFAULT_USER_ID), "look", photo);
-    JsonNode own = json(post(discord.restBaseUrl() + "channels/" + alice.channelId() + "/messages", "{\"content\":\"mine\"}"));
+    DiscordMessage mention =
+        discord.postMessageAsUser(alice, "<@" + discord.botUserId() + "> look", photo);
+    DiscordMessage dm =
+        discord.postMessageAsUser(discord.inDm(FakeDiscord.DEFAULT_USER_ID), "look", photo);
+    JsonNode own =
+        json(
+            post(
+                discord.restBaseUrl() + "channels/" + alice.channelId() + "/messages",
+                "{\"content\":\"mine\"}"));
 
     JsonNode readPlain = json(get(messageUrl(plain.channelId(), plain.messageId())));
     assertThat(readPlain.path("content").asText()).isEmpty();
     assertThat(readPlain.path("attachments")).isEmpty();
     assertThat(readPlain.path("embeds")).isEmpty();
-    assertThat(readPlain.path("author").path("id").asText()).as("the rest stays").isEqualTo(FakeDiscord.DEFAULT_USER_ID);
-    assertThat(json(get(messageUrl(mention.channelId(), mention.messageId()))).path("attachments")).hasSize(1);
-    assertThat(json(get(messageUrl(dm.channelId(), dm.messageId()))).path("content").asText()).isEqualTo("look");
-    assertThat(json(get(messageUrl(alice.channelId(), own.path("id").asText()))).path("content").asText()).isEqualTo("mine");
-    assertThat(discord.message(plain.messageId()).orElseThrow().path("content").asText()).as("the test sees it all")
+    assertThat(readPlain.path("author").path("id").asText())
+        .as("the rest stays")
+        .isEqualTo(FakeDiscord.DEFAULT_USER_ID);
+    assertThat(json(get(messageUrl(mention.channelId(), mention.messageId()))).path("attachments"))
+        .hasSize(1);
+    assertThat(json(get(messageUrl(dm.channelId(), dm.messageId()))).path("content").asText())
         .isEqualTo("look");
-    assertThat(json(get(discord.restBaseUrl() + "applications/@me")).path("flags").asInt()).isZero();
+    assertThat(
+            json(get(messageUrl(alice.channelId(), own.path("id").asText())))
+                .path("content")
+                .asText())
+        .isEqualTo("mine");
+    assertThat(discord.message(plain.messageId()).orElseThrow().path("content").asText())
+        .as("the test sees it all")
+        .isEqualTo("look");
+    assertThat(json(get(discord.restBaseUrl() + "applications/@me")).path("flags").asInt())
+        .isZero();
 
     try (FakeDiscord granted = FakeDiscord.builder().messageContentIntent(true).start()) {
-      DiscordMessage posted = granted.postMessageAsUser(granted.inGuild(FakeDiscord.DEFAULT_USER_ID), "look",
-          granted.addAttachment(new byte[] {1, 2, 3}, "a.txt", "text/plain"));
-      JsonNode read = json(send("GET", granted.restBaseUrl() + "channels/" + posted.channelId() + "/messages/"
-          + posted.messageId(), "application/json", new byte[0]));
+      DiscordMessage posted =
+          granted.postMessageAsUser(
+              granted.inGuild(FakeDiscord.DEFAULT_USER_ID),
+              "look",
+              granted.addAttachment(new byte[] {1, 2, 3}, "a.txt", "text/plain"));
+      JsonNode read =
+          json(
+              send(
+                  "GET",
+                  granted.restBaseUrl()
+                      + "channels/"
+                      + posted.channelId()
+                      + "/messages/"
+                      + posted.messageId(),
+                  "application/json",
+                  new byte[0]));
       assertThat(read.path("content").asText()).isEqualTo("look");
       assertThat(read.path("attachments")).hasSize(1);
     }
@@ -247,42 +334,66 @@ class FakeDiscordWireTest {
   @Test
   void sixButtonsInARowAreAnInvalidFormBody() throws Exception {
     login();
-    DiscordInteraction sent = discord.slashCommand(discord.inGuild(FakeDiscord.DEFAULT_USER_ID), "imagine", Map.of());
+    DiscordInteraction sent =
+        discord.slashCommand(discord.inGuild(FakeDiscord.DEFAULT_USER_ID), "imagine", Map.of());
     post(callback(sent), "{\"type\":5}");
     StringBuilder buttons = new StringBuilder();
     for (int i = 0; i < 6; i++) {
-      buttons.append(i == 0 ? "" : ",").append("{\"type\":2,\"style\":1,\"label\":\"b\",\"custom_id\":\"b").append(i).append("\"}");
+      buttons
+          .append(i == 0 ? "" : ",")
+          .append("{\"type\":2,\"style\":1,\"label\":\"b\",\"custom_id\":\"b")
+          .append(i)
+          .append("\"}");
     }
 
-    HttpResponse<String> reply = patch(webhook(sent) + "/messages/@original",
-        "{\"components\":[{\"type\":1,\"components\":[" + buttons + "]}]}");
+    HttpResponse<String> reply =
+        patch(
+            webhook(sent) + "/messages/@original",
+            "{\"components\":[{\"type\":1,\"components\":[" + buttons + "]}]}");
 
     assertThat(reply.statusCode()).isEqualTo(400);
     JsonNode body = json(reply);
     assertThat(body.path("code").asInt()).isEqualTo(50035);
-    assertThat(body.path("errors").path("components").path("0").path("components").path("_errors").get(0)
-        .path("code").asText()).isEqualTo("BASE_TYPE_BAD_LENGTH");
+    assertThat(
+            body.path("errors")
+                .path("components")
+                .path("0")
+                .path("components")
+                .path("_errors")
+                .get(0)
+                .path("code")
+                .asText())
+        .isEqualTo("BASE_TYPE_BAD_LENGTH");
   }
 
   @Test
   void aMultipartUploadOverTheLimitGets413AndOneWithinItLandsOnTheCdn() throws Exception {
     login();
     discord.setAttachmentSizeLimit(100);
-    DiscordInteraction sent = discord.slashCommand(discord.inGuild(FakeDiscord.DEFAULT_USER_ID), "imagine", Map.of());
+    DiscordInteraction sent =
+        discord.slashCommand(discord.inGuild(FakeDiscord.DEFAULT_USER_ID), "imagine", Map.of());
     post(callback(sent), "{\"type\":5}");
     String url = webhook(sent) + "/messages/@original";
 
-    HttpResponse<String> big = multipart("PATCH", url, "{\"attachments\":[{\"id\":0}]}", "big.bin", new byte[101]);
-    HttpResponse<String> small = multipart("PATCH", url, "{\"content\":\"ok\",\"attachments\":[{\"id\":0}]}",
-        "small file.bin", new byte[] {9, 8, 7});
+    HttpResponse<String> big =
+        multipart("PATCH", url, "{\"attachments\":[{\"id\":0}]}", "big.bin", new byte[101]);
+    HttpResponse<String> small =
+        multipart(
+            "PATCH",
+            url,
+            "{\"content\":\"ok\",\"attachments\":[{\"id\":0}]}",
+            "small file.bin",
+            new byte[] {9, 8, 7});
 
     assertThat(big.statusCode()).isEqualTo(413);
     assertThat(json(big).path("code").asInt()).isEqualTo(40005);
     assertThat(small.statusCode()).isEqualTo(200);
     JsonNode attachment = json(small).path("attachments").get(0);
     assertThat(attachment.path("filename").asText()).isEqualTo("small_file.bin");
-    HttpResponse<byte[]> download = HTTP.send(HttpRequest.newBuilder(URI.create(attachment.path("url").asText())).build(),
-        HttpResponse.BodyHandlers.ofByteArray());
+    HttpResponse<byte[]> download =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create(attachment.path("url").asText())).build(),
+            HttpResponse.BodyHandlers.ofByteArray());
     assertThat(download.body()).containsExactly(9, 8, 7);
     DiscordMessage edit = discord.awaitOriginalEdit(sent.token(), m -> m.content().equals("ok"));
     assertThat(edit.file("small file.bin").orElseThrow().bytes()).containsExactly(9, 8, 7);
@@ -290,10 +401,19 @@ class FakeDiscordWireTest {
 
   @Test
   void aWrongBotTokenGets401AndAnUnknownInteractionTokenGets50027() throws Exception {
-    HttpResponse<String> self = HTTP.send(HttpRequest.newBuilder(URI.create(discord.restBaseUrl() + "users/@me"))
-        .header("Authorization", "Bot nope").build(), HttpResponse.BodyHandlers.ofString());
-    HttpResponse<String> webhook = patch(discord.restBaseUrl() + "webhooks/" + discord.applicationId()
-        + "/no-such-token/messages/@original", "{\"content\":\"x\"}");
+    HttpResponse<String> self =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create(discord.restBaseUrl() + "users/@me"))
+                .header("Authorization", "Bot nope")
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> webhook =
+        patch(
+            discord.restBaseUrl()
+                + "webhooks/"
+                + discord.applicationId()
+                + "/no-such-token/messages/@original",
+            "{\"content\":\"x\"}");
 
     assertThat(self.statusCode()).isEqualTo(401);
     assertThat(json(self).path("message").asText()).isEqualTo("401: Unauthorized");
@@ -319,7 +439,8 @@ class FakeDiscordWireTest {
     assertThat(json(limited).path("retry_after").asDouble()).isEqualTo(1.5);
     assertThat(json(limited).path("global").asBoolean()).isFalse();
     assertThat(next.statusCode()).isEqualTo(200);
-    assertThat(discord.awaitChannelMessage(FakeDiscord.DEFAULT_CHANNEL_ID, m -> true).content()).isEqualTo("hi");
+    assertThat(discord.awaitChannelMessage(FakeDiscord.DEFAULT_CHANNEL_ID, m -> true).content())
+        .isEqualTo("hi");
   }
 
   @Test
@@ -337,7 +458,8 @@ class FakeDiscordWireTest {
     assertThat(third.statusCode()).isEqualTo(200);
     assertThat(discord.messages()).extracting(DiscordMessage::content).containsExactly("three");
     assertThatThrownBy(() -> discord.failNext("POST /channels/{channel}/messages", 500, 0, "x", 0))
-        .isInstanceOf(IllegalArgumentException.class).hasMessage("times must be at least 1. Provided: 0");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("times must be at least 1. Provided: 0");
   }
 
   @Test
@@ -347,68 +469,117 @@ class FakeDiscordWireTest {
     byte[] hello = "hello".getBytes(StandardCharsets.UTF_8);
 
     HttpResponse<String> plain = post(url, "{\"content\":\"no file\"}");
-    HttpResponse<String> upload = multipart("POST", url, "{\"content\":\"with a file\"}", "a.txt", hello);
-    HttpResponse<String> again = multipart("POST", url, "{\"content\":\"with a file\"}", "a.txt", hello);
+    HttpResponse<String> upload =
+        multipart("POST", url, "{\"content\":\"with a file\"}", "a.txt", hello);
+    HttpResponse<String> again =
+        multipart("POST", url, "{\"content\":\"with a file\"}", "a.txt", hello);
 
     assertThat(plain.statusCode()).isEqualTo(200);
     assertThat(upload.statusCode()).isEqualTo(502);
     assertThat(again.statusCode()).isEqualTo(200);
-    assertThat(discord.messages()).extracting(DiscordMessage::content).containsExactly("no file", "with a file");
+    assertThat(discord.messages())
+        .extracting(DiscordMessage::content)
+        .containsExactly("no file", "with a file");
   }
 
   @Test
   void aLinkButtonNeedsAWellFormedUrlOfAtMost512Characters() throws Exception {
     String url = discord.restBaseUrl() + "channels/" + FakeDiscord.DEFAULT_CHANNEL_ID + "/messages";
-    String button = "{\"content\":\"x\",\"components\":[{\"type\":1,\"components\":[{\"type\":2,\"style\":5,"
-        + "\"label\":\"Original\",\"url\":\"%s\"}]}]}";
+    String button =
+        "{\"content\":\"x\",\"components\":[{\"type\":1,\"components\":[{\"type\":2,\"style\":5,"
+            + "\"label\":\"Original\",\"url\":\"%s\"}]}]}";
 
-    HttpResponse<String> tooLong = post(url, button.formatted("https://example.com/" + "a".repeat(500)));
+    HttpResponse<String> tooLong =
+        post(url, button.formatted("https://example.com/" + "a".repeat(500)));
     HttpResponse<String> notUrl = post(url, button.formatted("example.com/x"));
-    HttpResponse<String> fine = post(url, button.formatted("https://example.com/originals/1?sig=x"));
+    HttpResponse<String> fine =
+        post(url, button.formatted("https://example.com/originals/1?sig=x"));
 
-    JsonNode at = json(tooLong).path("errors").path("components").path("0").path("components").path("0").path("url");
+    JsonNode at =
+        json(tooLong)
+            .path("errors")
+            .path("components")
+            .path("0")
+            .path("components")
+            .path("0")
+            .path("url");
     assertThat(at.path("_errors").get(0).path("code").asText()).isEqualTo("BASE_TYPE_MAX_LENGTH");
-    assertThat(json(notUrl).path("errors").path("components").path("0").path("components").path("0").path("url")
-        .path("_errors").get(0).path("code").asText()).isEqualTo("URL_TYPE_INVALID_URL");
+    assertThat(
+            json(notUrl)
+                .path("errors")
+                .path("components")
+                .path("0")
+                .path("components")
+                .path("0")
+                .path("url")
+                .path("_errors")
+                .get(0)
+                .path("code")
+                .asText())
+        .isEqualTo("URL_TYPE_INVALID_URL");
     assertThat(fine.statusCode()).isEqualTo(200);
   }
 
   @Test
   void aCommandListWithARequiredOptionAfterAnOptionalOneIsRefused() throws Exception {
-    String commands = "[{\"name\":\"imagine\",\"description\":\"d\",\"options\":["
-        + "{\"type\":3,\"name\":\"style\",\"description\":\"d\"},"
-        + "{\"type\":3,\"name\":\"prompt\",\"description\":\"d\",\"required\":true}]}]";
+    String commands =
+        "[{\"name\":\"imagine\",\"description\":\"d\",\"options\":["
+            + "{\"type\":3,\"name\":\"style\",\"description\":\"d\"},"
+            + "{\"type\":3,\"name\":\"prompt\",\"description\":\"d\",\"required\":true}]}]";
 
-    HttpResponse<String> reply = HTTP.send(HttpRequest.newBuilder(URI.create(discord.restBaseUrl() + "applications/"
-        + discord.applicationId() + "/commands")).header("Authorization", "Bot " + discord.token())
-        .header("Content-Type", "application/json").PUT(HttpRequest.BodyPublishers.ofString(commands)).build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> reply =
+        HTTP.send(
+            HttpRequest.newBuilder(
+                    URI.create(
+                        discord.restBaseUrl()
+                            + "applications/"
+                            + discord.applicationId()
+                            + "/commands"))
+                .header("Authorization", "Bot " + discord.token())
+                .header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString(commands))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
 
     assertThat(reply.statusCode()).isEqualTo(400);
-    assertThat(json(reply).path("errors").path("0").path("options").path("1").path("_errors").get(0).path("code")
-        .asText()).isEqualTo("APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID_ORDER");
+    assertThat(
+            json(reply)
+                .path("errors")
+                .path("0")
+                .path("options")
+                .path("1")
+                .path("_errors")
+                .get(0)
+                .path("code")
+                .asText())
+        .isEqualTo("APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID_ORDER");
     assertThat(discord.registeredCommands()).isEmpty();
   }
 
   @Test
   void anEditThatCanBeSeenIsAlreadyAmongTheRecordedRequests() throws Exception {
-    String channel = discord.restBaseUrl() + "channels/" + FakeDiscord.DEFAULT_CHANNEL_ID + "/messages";
+    String channel =
+        discord.restBaseUrl() + "channels/" + FakeDiscord.DEFAULT_CHANNEL_ID + "/messages";
     String id = json(post(channel, "{\"content\":\"0\"}")).path("id").asText();
     String route = "PATCH /channels/{channel}/messages/{message}";
     int edits = 300;
-    CompletableFuture<Void> editor = CompletableFuture.runAsync(() -> {
-      for (int i = 1; i <= edits; i++) {
-        try {
-          assertThat(patch(channel + "/" + id, "{\"content\":\"" + i + "\"}").statusCode()).isEqualTo(200);
-        } catch (Exception e) {
-          throw new IllegalStateException(e);
-        }
-      }
-    });
+    CompletableFuture<Void> editor =
+        CompletableFuture.runAsync(
+            () -> {
+              for (int i = 1; i <= edits; i++) {
+                try {
+                  assertThat(patch(channel + "/" + id, "{\"content\":\"" + i + "\"}").statusCode())
+                      .isEqualTo(200);
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+              }
+            });
     int seen;
     do {
       seen = discord.message(id).orElseThrow().path("content").asInt();
-      assertThat(discord.requests(route)).as("%s requests once edit %d is visible", route, seen)
+      assertThat(discord.requests(route))
+          .as("%s requests once edit %d is visible", route, seen)
           .hasSizeGreaterThanOrEqualTo(seen);
     } while (!editor.isDone());
     editor.get(30, TimeUnit.SECONDS);
@@ -420,8 +591,14 @@ class FakeDiscordWireTest {
     DiscordContext alice = discord.inGuild(FakeDiscord.DEFAULT_USER_ID);
     DiscordMessage posted = discord.postMessageAsUser(alice, "mine");
 
-    HttpResponse<String> reply = patch(discord.restBaseUrl() + "channels/" + alice.channelId() + "/messages/"
-        + posted.messageId(), "{\"content\":\"hijacked\"}");
+    HttpResponse<String> reply =
+        patch(
+            discord.restBaseUrl()
+                + "channels/"
+                + alice.channelId()
+                + "/messages/"
+                + posted.messageId(),
+            "{\"content\":\"hijacked\"}");
 
     assertThat(reply.statusCode()).isEqualTo(403);
     assertThat(json(reply).path("code").asInt()).isEqualTo(50005);
@@ -434,10 +611,16 @@ class FakeDiscordWireTest {
 
       assertThatThrownBy(() -> quick.awaitChannelMessage(FakeDiscord.DEFAULT_CHANNEL_ID, m -> true))
           .isInstanceOf(AssertionError.class)
-          .hasMessageContaining("No matching new message in channel " + FakeDiscord.DEFAULT_CHANNEL_ID + " within 200 ms")
+          .hasMessageContaining(
+              "No matching new message in channel "
+                  + FakeDiscord.DEFAULT_CHANNEL_ID
+                  + " within 200 ms")
           .hasMessageContaining("USER_MESSAGE")
           .hasMessageContaining("hello there");
-      assertThatThrownBy(() -> quick.slashCommand(quick.inGuild(FakeDiscord.DEFAULT_USER_ID), "imagine", Map.of()))
+      assertThatThrownBy(
+              () ->
+                  quick.slashCommand(
+                      quick.inGuild(FakeDiscord.DEFAULT_USER_ID), "imagine", Map.of()))
           .isInstanceOf(AssertionError.class)
           .hasMessageContaining("No client identified with the fake Discord gateway");
     }
@@ -454,11 +637,20 @@ class FakeDiscordWireTest {
   }
 
   private String callback(DiscordInteraction interaction) {
-    return discord.restBaseUrl() + "interactions/" + interaction.id() + "/" + interaction.token() + "/callback";
+    return discord.restBaseUrl()
+        + "interactions/"
+        + interaction.id()
+        + "/"
+        + interaction.token()
+        + "/callback";
   }
 
   private String webhook(DiscordInteraction interaction) {
-    return discord.restBaseUrl() + "webhooks/" + discord.applicationId() + "/" + interaction.token();
+    return discord.restBaseUrl()
+        + "webhooks/"
+        + discord.applicationId()
+        + "/"
+        + interaction.token();
   }
 
   private HttpResponse<String> post(String url, String json) throws Exception {
@@ -477,22 +669,39 @@ class FakeDiscordWireTest {
     return send("PATCH", url, "application/json", json.getBytes(StandardCharsets.UTF_8));
   }
 
-  private HttpResponse<String> multipart(String method, String url, String payload, String filename, byte[] file)
-      throws Exception {
+  private HttpResponse<String> multipart(
+      String method, String url, String payload, String filename, byte[] file) throws Exception {
     String boundary = "fake-discord-boundary";
     ByteArrayOutputStream body = new ByteArrayOutputStream();
-    body.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"files[0]\"; filename=\"" + filename
-        + "\"\r\nContent-Type: application/octet-stream\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+    body.writeBytes(
+        ("--"
+                + boundary
+                + "\r\nContent-Disposition: form-data; name=\"files[0]\"; filename=\""
+                + filename
+                + "\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+            .getBytes(StandardCharsets.UTF_8));
     body.writeBytes(file);
-    body.writeBytes(("\r\n--" + boundary + "\r\nContent-Disposition: form-data; name=\"payload_json\"\r\n"
-        + "Content-Type: application/json\r\n\r\n" + payload + "\r\n--" + boundary + "--\r\n")
-        .getBytes(StandardCharsets.UTF_8));
+    body.writeBytes(
+        ("\r\n--"
+                + boundary
+                + "\r\nContent-Disposition: form-data; name=\"payload_json\"\r\n"
+                + "Content-Type: application/json\r\n\r\n"
+                + payload
+                + "\r\n--"
+                + boundary
+                + "--\r\n")
+            .getBytes(StandardCharsets.UTF_8));
     return send(method, url, "multipart/form-data; boundary=" + boundary, body.toByteArray());
   }
 
-  private HttpResponse<String> send(String method, String url, String contentType, byte[] body) throws Exception {
-    return HTTP.send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bot " + discord.token())
-        .header("Content-Type", contentType).method(method, HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+  private HttpResponse<String> send(String method, String url, String contentType, byte[] body)
+      throws Exception {
+    return HTTP.send(
+        HttpRequest.newBuilder(URI.create(url))
+            .header("Authorization", "Bot " + discord.token())
+            .header("Content-Type", contentType)
+            .method(method, HttpRequest.BodyPublishers.ofByteArray(body))
+            .build(),
         HttpResponse.BodyHandlers.ofString());
   }
 

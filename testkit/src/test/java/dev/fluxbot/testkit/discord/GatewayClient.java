@@ -25,21 +25,28 @@ final class GatewayClient implements AutoCloseable, WebSocket.Listener {
   private final WebSocket socket;
 
   GatewayClient(String url) {
-    this.socket = HttpClient.newHttpClient().newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5))
-        .buildAsync(URI.create(url + "?v=10&encoding=json"), this).join();
+    this.socket =
+        HttpClient.newHttpClient()
+            .newWebSocketBuilder()
+            .connectTimeout(Duration.ofSeconds(5))
+            .buildAsync(URI.create(url + "?v=10&encoding=json"), this)
+            .join();
   }
 
   void send(String json) {
     socket.sendText(json, true).join();
   }
 
-  /** The next frame with that op, skipping others; fails after 20 seconds (a shared, busy machine). */
+  /**
+   * The next frame with that op, skipping others; fails after 20 seconds (a shared, busy machine).
+   */
   JsonNode next(Predicate<JsonNode> wanted) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
     java.util.List<String> seen = new java.util.ArrayList<>();
     while (true) {
       JsonNode frame = frames.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-      if (frame == null) throw new AssertionError("No matching gateway frame within 20 s; got so far: " + seen);
+      if (frame == null)
+        throw new AssertionError("No matching gateway frame within 20 s; got so far: " + seen);
       if (wanted.test(frame)) return frame;
       seen.add(frame.path("op").asInt() + "/" + frame.path("t").asText());
     }

@@ -34,8 +34,11 @@ class FakeTelegramStrictnessTest {
 
   private void start(FakeTelegram.Builder builder) {
     telegram = builder.clock(clock).start();
-    client = new OkHttpTelegramClient(new OkHttpClient(), telegram.token(),
-        new TelegramUrl("http", "127.0.0.1", telegram.port(), false));
+    client =
+        new OkHttpTelegramClient(
+            new OkHttpClient(),
+            telegram.token(),
+            new TelegramUrl("http", "127.0.0.1", telegram.port(), false));
   }
 
   private Message say(long chatId, String text) throws TelegramApiException {
@@ -79,9 +82,11 @@ class FakeTelegramStrictnessTest {
     clock.advance(Duration.ofSeconds(2));
     say(FakeTelegram.GROUP, "three seconds after the first");
 
-    assertThat(telegram.paceViolations()).extracting(Pace.Violation::chatId)
+    assertThat(telegram.paceViolations())
+        .extracting(Pace.Violation::chatId)
         .containsExactly(FakeTelegram.ALICE, FakeTelegram.GROUP);
-    assertThat(telegram.paceViolations().get(1).toString()).contains("1000 ms after the previous one")
+    assertThat(telegram.paceViolations().get(1).toString())
+        .contains("1000 ms after the previous one")
         .contains("at least 3000 ms apart in a group");
   }
 
@@ -93,8 +98,12 @@ class FakeTelegramStrictnessTest {
       say(FakeTelegram.GROUP, "message " + i);
       clock.advance(Duration.ofSeconds(1));
     }
-    assertThat(retryAfterOfRefused(FakeTelegram.GROUP)).as("the first of the minute leaves at 60 s").isEqualTo(40);
-    assertThat(telegram.paceViolations()).singleElement().satisfies(v -> assertThat(v.rule()).contains("20 a minute"));
+    assertThat(retryAfterOfRefused(FakeTelegram.GROUP))
+        .as("the first of the minute leaves at 60 s")
+        .isEqualTo(40);
+    assertThat(telegram.paceViolations())
+        .singleElement()
+        .satisfies(v -> assertThat(v.rule()).contains("20 a minute"));
   }
 
   @Test
@@ -107,7 +116,8 @@ class FakeTelegramStrictnessTest {
   }
 
   @Test
-  void withPrivacyModeAGroupShowsTheBotOnlyCommandsRepliesToItAndAnAlbumsCaptionedItem() throws Exception {
+  void withPrivacyModeAGroupShowsTheBotOnlyCommandsRepliesToItAndAnAlbumsCaptionedItem()
+      throws Exception {
     start(FakeTelegram.builder().privacyMode(true));
     assertThat(client.execute(new GetMe()).getCanReadAllGroupMessages()).isFalse();
     var bob = FakeTelegram.inGroup(FakeTelegram.BOB);
@@ -118,12 +128,16 @@ class FakeTelegramStrictnessTest {
     telegram.sendText(bob, "/quota");
     assertThat(telegram.pendingUpdates()).isEqualTo(2);
     byte[] png = FakeTelegramWireTest.png(8, 8, 0x336699);
-    telegram.sendPhotos(bob, "/imagine@" + telegram.botUsername() + " blend", 1, List.of(png, png, png));
-    assertThat(telegram.pendingUpdates()).as("of the album, only the item with the command").isEqualTo(3);
+    telegram.sendPhotos(
+        bob, "/imagine@" + telegram.botUsername() + " blend", 1, List.of(png, png, png));
+    assertThat(telegram.pendingUpdates())
+        .as("of the album, only the item with the command")
+        .isEqualTo(3);
     Message mine = say(FakeTelegram.GROUP, "a question");
     telegram.replyText(bob, mine.getMessageId(), "an answer");
     assertThat(telegram.pendingUpdates()).as("a reply to the bot").isEqualTo(4);
-    telegram.sendText(FakeTelegram.privateChat(FakeTelegram.ALICE), "a private chat shows everything");
+    telegram.sendText(
+        FakeTelegram.privateChat(FakeTelegram.ALICE), "a private chat shows everything");
     assertThat(telegram.pendingUpdates()).isEqualTo(5);
 
     telegram.setAdministrator(FakeTelegram.GROUP, telegram.botId(), true);
@@ -138,13 +152,35 @@ class FakeTelegramStrictnessTest {
     var alice = FakeTelegram.privateChat(FakeTelegram.ALICE);
     telegram.sendText(alice, "hi");
     String text = "\u200Bhidden link";
-    Message sent = client.execute(SendMessage.builder().chatId(FakeTelegram.ALICE).text(text).entities(List.of(
-        MessageEntity.builder().type("text_link").offset(0).length(1).url("https://t.me/bot?start=x-1").build())).build());
+    Message sent =
+        client.execute(
+            SendMessage.builder()
+                .chatId(FakeTelegram.ALICE)
+                .text(text)
+                .entities(
+                    List.of(
+                        MessageEntity.builder()
+                            .type("text_link")
+                            .offset(0)
+                            .length(1)
+                            .url("https://t.me/bot?start=x-1")
+                            .build()))
+                .build());
     JsonNode reply = telegram.replyText(alice, sent.getMessageId(), "answer");
-    assertThat(reply.path("reply_to_message").path("entities").get(0).path("url").asText()).isEqualTo("https://t.me/bot?start=x-1");
+    assertThat(reply.path("reply_to_message").path("entities").get(0).path("url").asText())
+        .isEqualTo("https://t.me/bot?start=x-1");
 
-    var outside = catchRequest(() -> client.execute(SendMessage.builder().chatId(FakeTelegram.ALICE).text("short")
-        .entities(List.of(MessageEntity.builder().type("bold").offset(3).length(5).build())).build()));
+    var outside =
+        catchRequest(
+            () ->
+                client.execute(
+                    SendMessage.builder()
+                        .chatId(FakeTelegram.ALICE)
+                        .text("short")
+                        .entities(
+                            List.of(
+                                MessageEntity.builder().type("bold").offset(3).length(5).build()))
+                        .build()));
     assertThat(outside.getApiResponse()).startsWith("Bad Request: can't parse entities");
   }
 
@@ -153,18 +189,22 @@ class FakeTelegramStrictnessTest {
     start(FakeTelegram.builder());
     telegram.sendText(FakeTelegram.privateChat(FakeTelegram.ALICE), "hi");
     Hold hold = telegram.holdNext("sendMessage");
-    CompletableFuture<Message> sent = CompletableFuture.supplyAsync(() -> {
-      try {
-        return say(FakeTelegram.ALICE, "held");
-      } catch (TelegramApiException e) {
-        throw new IllegalStateException(e);
-      }
-    });
+    CompletableFuture<Message> sent =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return say(FakeTelegram.ALICE, "held");
+              } catch (TelegramApiException e) {
+                throw new IllegalStateException(e);
+              }
+            });
     hold.awaitArrived();
     assertThat(telegram.calls("sendMessage")).isEmpty();
     assertThat(sent).isNotDone();
     hold.release();
     assertThat(sent.get(10, TimeUnit.SECONDS).getText()).isEqualTo("held");
-    assertThat(telegram.calls("sendMessage")).singleElement().satisfies(c -> assertThat(c.ok()).isTrue());
+    assertThat(telegram.calls("sendMessage"))
+        .singleElement()
+        .satisfies(c -> assertThat(c.ok()).isTrue());
   }
 }
