@@ -1,7 +1,7 @@
 package dev.fluxbot.app;
 
-import dev.fluxbot.core.Database;
 import dev.fluxbot.core.Secret;
+import dev.fluxbot.core.store.Database;
 import dev.fluxbot.runtime.LocalKleinBackend;
 import dev.fluxbot.runtime.LocalRuntimeConfig;
 import dev.fluxbot.runtime.WorkerHealth;
@@ -55,7 +55,7 @@ final class DoctorCli implements Callable<Integer> {
     try {
       file = main.configFile(env);
       config = main.loadConfig(env);
-      Wiring.check(config, dev.fluxbot.core.ModelCatalog.builtIn());
+      Wiring.check(config, dev.fluxbot.core.model.ModelCatalog.builtIn());
       Wiring.bflConfig(config, env);
       line(
           OK,

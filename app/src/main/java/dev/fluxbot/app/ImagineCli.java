@@ -2,13 +2,13 @@ package dev.fluxbot.app;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.fluxbot.core.GenerationRequest;
-import dev.fluxbot.core.GenerationResult;
 import dev.fluxbot.core.ImageReply;
 import dev.fluxbot.core.ImageSource;
 import dev.fluxbot.core.ImagineCommand;
 import dev.fluxbot.core.Requester;
 import dev.fluxbot.core.UserError;
+import dev.fluxbot.core.model.GenerationRequest;
+import dev.fluxbot.core.model.GenerationResult;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -143,7 +143,7 @@ final class ImagineCli implements Callable<Integer> {
    */
   private int dryRun(FluxbotConfig config, PrintWriter out, PrintWriter err) {
     try {
-      var parser = Wiring.parser(config, dev.fluxbot.core.ModelCatalog.builtIn());
+      var parser = Wiring.parser(config, dev.fluxbot.core.model.ModelCatalog.builtIn());
       GenerationRequest request = parser.parse(text, Map.of(), sources().size());
       // klein with a local runtime configured runs there, at the local price
       boolean local = config.local().enabled() && request.model().local();

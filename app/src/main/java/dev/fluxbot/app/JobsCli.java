@@ -1,7 +1,7 @@
 package dev.fluxbot.app;
 
 import dev.fluxbot.core.ImageReply;
-import dev.fluxbot.core.JobStore;
+import dev.fluxbot.core.store.JobStore;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;

@@ -84,7 +84,7 @@ public final class Main {
    * that refuses or does not answer is exit 1, like a backend; anything else is a defect of ours.
    */
   static int lastResort(Exception e, boolean verbose, PrintWriter err) {
-    if (e instanceof dev.fluxbot.core.Database.UnavailableException unavailable) {
+    if (e instanceof dev.fluxbot.core.store.Database.UnavailableException unavailable) {
       err.println("fluxbot: " + unavailable.getMessage());
     } else {
       err.println(

@@ -1,6 +1,6 @@
 package dev.fluxbot.app;
 
-import dev.fluxbot.core.QuotaService;
+import dev.fluxbot.core.quota.QuotaService;
 import java.io.PrintWriter;
 import java.math.BigDecimal;
 import java.time.Duration;

@@ -2,9 +2,9 @@ package dev.fluxbot.app;
 
 import dev.fluxbot.core.ChatReply;
 import dev.fluxbot.core.ImagineService;
-import dev.fluxbot.core.JobStore;
 import dev.fluxbot.core.Secret;
 import dev.fluxbot.core.Sleeper;
+import dev.fluxbot.core.store.JobStore;
 import dev.fluxbot.discord.DiscordBot;
 import dev.fluxbot.discord.OriginalLinks;
 import dev.fluxbot.slack.SlackBot;

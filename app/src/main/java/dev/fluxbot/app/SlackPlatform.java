@@ -1,8 +1,8 @@
 package dev.fluxbot.app;
 
-import dev.fluxbot.core.DeliveryLog;
 import dev.fluxbot.core.Secret;
 import dev.fluxbot.core.Sleeper;
+import dev.fluxbot.core.store.DeliveryLog;
 import dev.fluxbot.slack.SlackBot;
 import java.net.InetSocketAddress;
 import java.time.Duration;

@@ -2,16 +2,16 @@ package dev.fluxbot.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.fluxbot.core.CommandParser;
-import dev.fluxbot.core.Database;
-import dev.fluxbot.core.GenerationRequest;
-import dev.fluxbot.core.ImageStore;
-import dev.fluxbot.core.ImageType;
 import dev.fluxbot.core.JobIds;
-import dev.fluxbot.core.JobStore;
-import dev.fluxbot.core.ModelCatalog;
 import dev.fluxbot.core.Requester;
 import dev.fluxbot.core.UserError;
+import dev.fluxbot.core.command.CommandParser;
+import dev.fluxbot.core.imagestore.ImageStore;
+import dev.fluxbot.core.model.GenerationRequest;
+import dev.fluxbot.core.model.ImageType;
+import dev.fluxbot.core.model.ModelCatalog;
+import dev.fluxbot.core.store.Database;
+import dev.fluxbot.core.store.JobStore;
 import dev.fluxbot.testkit.MutableClock;
 import java.net.InetSocketAddress;
 import java.net.URI;

@@ -1,6 +1,6 @@
 package dev.fluxbot.bench;
 
-import dev.fluxbot.core.Database;
+import dev.fluxbot.core.store.Database;
 import dev.fluxbot.testkit.PostgresServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -16,7 +16,10 @@ import java.util.stream.Stream;
  * Databases, folders and ids for the benchmarks; what every test fixture would do, minus the
  * asserts.
  */
-final class Fixtures {
+public final class Fixtures {
+  /** The size of the benchmarks' stand-in image: 16 KiB. */
+  public static final int IMAGE_BYTES = 16 * 1024;
+
   private static final AtomicLong IDS = new AtomicLong();
 
   private Fixtures() {}
@@ -25,7 +28,7 @@ final class Fixtures {
    * {@code sqlite}: a new file in {@code dir}; {@code postgresql}: a new database on the testkit's
    * server.
    */
-  static Database open(String kind, Path dir) {
+  public static Database open(String kind, Path dir) {
     return switch (kind) {
       case "sqlite" -> Database.sqlite(dir.resolve("fluxbot.db"));
       case "postgresql" -> Database.open(PostgresServer.newDatabaseUrl(), null, null);
@@ -35,7 +38,7 @@ final class Fixtures {
     };
   }
 
-  static Path tempDir(String name) {
+  public static Path tempDir(String name) {
     try {
       return Files.createTempDirectory("fluxbot-bench-" + name + "-");
     } catch (IOException e) {
@@ -43,7 +46,7 @@ final class Fixtures {
     }
   }
 
-  static void deleteTree(Path dir) {
+  public static void deleteTree(Path dir) {
     try (Stream<Path> files = Files.walk(dir)) {
       files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     } catch (IOException ignored) {
@@ -52,12 +55,12 @@ final class Fixtures {
   }
 
   /** A fresh 26-character job id (the column's width), unique in this JVM. */
-  static String jobId() {
+  public static String jobId() {
     return "BENCH" + String.format("%021d", IDS.incrementAndGet());
   }
 
   /** The floor every store operation stands on: a table for {@link #insertOneRow}. */
-  static void createFloorTable(Database db) {
+  public static void createFloorTable(Database db) {
     db.transaction(
         c -> {
           try (Statement st = c.createStatement()) {
@@ -72,7 +75,7 @@ final class Fixtures {
    * One write transaction with one single-row INSERT, through the same pool and settings as the
    * app.
    */
-  static void insertOneRow(Database db) {
+  public static void insertOneRow(Database db) {
     long id = IDS.incrementAndGet();
     db.transaction(
         c -> {

@@ -1,11 +1,11 @@
 package dev.fluxbot.bench;
 
-import dev.fluxbot.core.GenerationJob;
-import dev.fluxbot.core.GenerationRequest;
-import dev.fluxbot.core.GenerationResult;
-import dev.fluxbot.core.ImageBackend;
-import dev.fluxbot.core.ImageType;
 import dev.fluxbot.core.ProgressListener;
+import dev.fluxbot.core.backend.ImageBackend;
+import dev.fluxbot.core.model.GenerationJob;
+import dev.fluxbot.core.model.GenerationRequest;
+import dev.fluxbot.core.model.GenerationResult;
+import dev.fluxbot.core.model.ImageType;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Optional;
@@ -17,7 +17,7 @@ import java.util.SplittableRandom;
  * every job stores a new file, as real images would; otherwise every job returns the same bytes.
  */
 final class InstantBackend implements ImageBackend {
-  static final int IMAGE_BYTES = 16 * 1024;
+  static final int IMAGE_BYTES = Fixtures.IMAGE_BYTES;
 
   private final byte[] image;
   private final boolean unique;

@@ -1,8 +1,8 @@
 package dev.fluxbot.bench;
 
-import dev.fluxbot.core.Database;
-import dev.fluxbot.core.QuotaService;
 import dev.fluxbot.core.Requester;
+import dev.fluxbot.core.quota.QuotaService;
+import dev.fluxbot.core.store.Database;
 import java.nio.file.Path;
 import java.time.InstantSource;
 import java.time.ZoneOffset;

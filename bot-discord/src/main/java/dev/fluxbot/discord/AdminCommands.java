@@ -1,12 +1,12 @@
 package dev.fluxbot.discord;
 
-import dev.fluxbot.core.AspectPreset;
-import dev.fluxbot.core.ImageType;
-import dev.fluxbot.core.ModelCatalog;
-import dev.fluxbot.core.ModelSpec;
-import dev.fluxbot.core.QuotaService;
 import dev.fluxbot.core.Requester;
-import dev.fluxbot.core.SettingsStore;
+import dev.fluxbot.core.model.AspectPreset;
+import dev.fluxbot.core.model.ImageType;
+import dev.fluxbot.core.model.ModelCatalog;
+import dev.fluxbot.core.model.ModelSpec;
+import dev.fluxbot.core.quota.QuotaService;
+import dev.fluxbot.core.store.SettingsStore;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.util.Locale;

@@ -1,9 +1,9 @@
 package dev.fluxbot.discord;
 
-import dev.fluxbot.core.AspectPreset;
-import dev.fluxbot.core.ImageType;
-import dev.fluxbot.core.ModelCatalog;
-import dev.fluxbot.core.ModelSpec;
+import dev.fluxbot.core.model.AspectPreset;
+import dev.fluxbot.core.model.ImageType;
+import dev.fluxbot.core.model.ModelCatalog;
+import dev.fluxbot.core.model.ModelSpec;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;

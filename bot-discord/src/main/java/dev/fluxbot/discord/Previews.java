@@ -1,6 +1,6 @@
 package dev.fluxbot.discord;
 
-import dev.fluxbot.core.ImageType;
+import dev.fluxbot.core.model.ImageType;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;

@@ -1,11 +1,11 @@
 package dev.fluxbot.discord;
 
-import dev.fluxbot.core.GenerationRequest;
-import dev.fluxbot.core.GenerationResult;
 import dev.fluxbot.core.ImageReply;
-import dev.fluxbot.core.ImageType;
 import dev.fluxbot.core.Progress;
 import dev.fluxbot.core.UserError;
+import dev.fluxbot.core.model.GenerationRequest;
+import dev.fluxbot.core.model.GenerationResult;
+import dev.fluxbot.core.model.ImageType;
 import java.math.BigDecimal;
 import java.util.Locale;
 

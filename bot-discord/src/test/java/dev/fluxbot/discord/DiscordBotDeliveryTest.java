@@ -3,27 +3,27 @@ package dev.fluxbot.discord;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.fluxbot.core.BackendRouter;
-import dev.fluxbot.core.CommandParser;
-import dev.fluxbot.core.Database;
-import dev.fluxbot.core.GenerationJob;
-import dev.fluxbot.core.GenerationResult;
-import dev.fluxbot.core.ImageBackend;
-import dev.fluxbot.core.ImageStore;
-import dev.fluxbot.core.ImageType;
 import dev.fluxbot.core.ImagineService;
-import dev.fluxbot.core.JobScheduler;
-import dev.fluxbot.core.JobStore;
-import dev.fluxbot.core.ModelCatalog;
 import dev.fluxbot.core.ProgressListener;
-import dev.fluxbot.core.QuotaService;
 import dev.fluxbot.core.Secret;
-import dev.fluxbot.core.SeedCache;
-import dev.fluxbot.core.SeedHistory;
-import dev.fluxbot.core.SettingsStore;
 import dev.fluxbot.core.UserError;
+import dev.fluxbot.core.backend.BackendRouter;
+import dev.fluxbot.core.backend.ImageBackend;
+import dev.fluxbot.core.command.CommandParser;
 import dev.fluxbot.core.image.AddressPolicy;
 import dev.fluxbot.core.image.ReferenceLoader;
+import dev.fluxbot.core.imagestore.ImageStore;
+import dev.fluxbot.core.model.GenerationJob;
+import dev.fluxbot.core.model.GenerationResult;
+import dev.fluxbot.core.model.ImageType;
+import dev.fluxbot.core.model.ModelCatalog;
+import dev.fluxbot.core.quota.QuotaService;
+import dev.fluxbot.core.schedule.JobScheduler;
+import dev.fluxbot.core.seedcache.SeedCache;
+import dev.fluxbot.core.seedcache.SeedHistory;
+import dev.fluxbot.core.store.Database;
+import dev.fluxbot.core.store.JobStore;
+import dev.fluxbot.core.store.SettingsStore;
 import dev.fluxbot.testkit.DiscordAttachment;
 import dev.fluxbot.testkit.DiscordCallback;
 import dev.fluxbot.testkit.DiscordContext;
@@ -663,7 +663,7 @@ class DiscordBotDeliveryTest {
     }
 
     @Override
-    public Optional<String> refusal(dev.fluxbot.core.GenerationRequest request) {
+    public Optional<String> refusal(dev.fluxbot.core.model.GenerationRequest request) {
       return Optional.empty();
     }
 

@@ -2,13 +2,13 @@ package dev.fluxbot.discord;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.fluxbot.core.CommandParser;
-import dev.fluxbot.core.GenerationRequest;
-import dev.fluxbot.core.GenerationResult;
 import dev.fluxbot.core.ImageReply;
-import dev.fluxbot.core.ImageType;
-import dev.fluxbot.core.ModelCatalog;
 import dev.fluxbot.core.UserError;
+import dev.fluxbot.core.command.CommandParser;
+import dev.fluxbot.core.model.GenerationRequest;
+import dev.fluxbot.core.model.GenerationResult;
+import dev.fluxbot.core.model.ImageType;
+import dev.fluxbot.core.model.ModelCatalog;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;

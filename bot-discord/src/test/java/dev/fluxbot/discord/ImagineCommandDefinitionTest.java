@@ -2,7 +2,7 @@ package dev.fluxbot.discord;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.fluxbot.core.ModelCatalog;
+import dev.fluxbot.core.model.ModelCatalog;
 import java.util.ArrayList;
 import java.util.List;
 import net.dv8tion.jda.api.utils.data.DataArray;

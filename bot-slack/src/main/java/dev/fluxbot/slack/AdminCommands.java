@@ -1,9 +1,9 @@
 package dev.fluxbot.slack;
 
-import dev.fluxbot.core.ModelCatalog;
-import dev.fluxbot.core.ModelSpec;
-import dev.fluxbot.core.QuotaService;
-import dev.fluxbot.core.SettingsStore;
+import dev.fluxbot.core.model.ModelCatalog;
+import dev.fluxbot.core.model.ModelSpec;
+import dev.fluxbot.core.quota.QuotaService;
+import dev.fluxbot.core.store.SettingsStore;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.util.Arrays;

@@ -7,7 +7,7 @@ import com.slack.api.bolt.request.builtin.EventRequest;
 import com.slack.api.bolt.request.builtin.MessageShortcutRequest;
 import com.slack.api.bolt.request.builtin.SlashCommandRequest;
 import com.slack.api.bolt.request.builtin.ViewSubmissionRequest;
-import dev.fluxbot.core.DeliveryLog;
+import dev.fluxbot.core.store.DeliveryLog;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;

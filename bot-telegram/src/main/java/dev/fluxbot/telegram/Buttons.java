@@ -2,9 +2,9 @@ package dev.fluxbot.telegram;
 
 import dev.fluxbot.core.ActionRef;
 import dev.fluxbot.core.ImageReply.FollowUp;
-import dev.fluxbot.core.JobStore;
 import dev.fluxbot.core.Requester;
 import dev.fluxbot.core.UserError;
+import dev.fluxbot.core.store.JobStore;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;

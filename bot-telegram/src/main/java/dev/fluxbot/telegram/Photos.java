@@ -1,6 +1,6 @@
 package dev.fluxbot.telegram;
 
-import dev.fluxbot.core.GenerationResult;
+import dev.fluxbot.core.model.GenerationResult;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;

@@ -1,17 +1,17 @@
 package dev.fluxbot.telegram;
 
 import dev.fluxbot.core.ChatReply;
-import dev.fluxbot.core.ImageStore;
 import dev.fluxbot.core.ImagineCommand;
 import dev.fluxbot.core.ImagineService;
-import dev.fluxbot.core.JobStore;
-import dev.fluxbot.core.ModelCatalog;
-import dev.fluxbot.core.QuotaService;
 import dev.fluxbot.core.Requester;
 import dev.fluxbot.core.Secret;
-import dev.fluxbot.core.SettingsStore;
 import dev.fluxbot.core.Sleeper;
 import dev.fluxbot.core.UserError;
+import dev.fluxbot.core.imagestore.ImageStore;
+import dev.fluxbot.core.model.ModelCatalog;
+import dev.fluxbot.core.quota.QuotaService;
+import dev.fluxbot.core.store.JobStore;
+import dev.fluxbot.core.store.SettingsStore;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;

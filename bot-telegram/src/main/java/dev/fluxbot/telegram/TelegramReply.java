@@ -1,11 +1,11 @@
 package dev.fluxbot.telegram;
 
 import dev.fluxbot.core.ChatReply;
-import dev.fluxbot.core.GenerationRequest;
-import dev.fluxbot.core.GenerationResult;
 import dev.fluxbot.core.ImageReply;
 import dev.fluxbot.core.Progress;
 import dev.fluxbot.core.UserError;
+import dev.fluxbot.core.model.GenerationRequest;
+import dev.fluxbot.core.model.GenerationResult;
 import java.io.ByteArrayInputStream;
 import java.util.ArrayList;
 import java.util.List;

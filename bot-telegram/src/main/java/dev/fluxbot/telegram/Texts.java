@@ -1,11 +1,11 @@
 package dev.fluxbot.telegram;
 
-import dev.fluxbot.core.GenerationRequest;
-import dev.fluxbot.core.GenerationResult;
 import dev.fluxbot.core.ImageReply;
 import dev.fluxbot.core.Progress;
-import dev.fluxbot.core.QuotaService;
 import dev.fluxbot.core.UserError;
+import dev.fluxbot.core.model.GenerationRequest;
+import dev.fluxbot.core.model.GenerationResult;
+import dev.fluxbot.core.quota.QuotaService;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;

@@ -1,5 +1,7 @@
 package dev.fluxbot.core;
 
+import dev.fluxbot.core.model.GenerationRequest;
+
 /**
  * What the core says back while a job runs; each platform implements it once (edit the deferred
  * message, post a new one, send a document…). Calls arrive in order from the job's thread.

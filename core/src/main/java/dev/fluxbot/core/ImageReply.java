@@ -1,5 +1,7 @@
 package dev.fluxbot.core;
 
+import dev.fluxbot.core.model.GenerationRequest;
+import dev.fluxbot.core.model.GenerationResult;
 import java.util.List;
 import java.util.Objects;
 

@@ -1,5 +1,6 @@
 package dev.fluxbot.core;
 
+import dev.fluxbot.core.command.CommandParser;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;

@@ -1,6 +1,24 @@
 package dev.fluxbot.core;
 
+import dev.fluxbot.core.backend.BackendRouter;
+import dev.fluxbot.core.backend.BackendTask;
+import dev.fluxbot.core.backend.ImageBackend;
+import dev.fluxbot.core.command.CommandParser;
 import dev.fluxbot.core.image.ReferenceLoader;
+import dev.fluxbot.core.imagestore.ImageStore;
+import dev.fluxbot.core.model.AspectPreset;
+import dev.fluxbot.core.model.GenerationJob;
+import dev.fluxbot.core.model.GenerationRequest;
+import dev.fluxbot.core.model.GenerationResult;
+import dev.fluxbot.core.model.ImageSize;
+import dev.fluxbot.core.model.ModelSpec;
+import dev.fluxbot.core.model.ReferenceImage;
+import dev.fluxbot.core.model.Sizes;
+import dev.fluxbot.core.quota.QuotaService;
+import dev.fluxbot.core.schedule.JobScheduler;
+import dev.fluxbot.core.seedcache.SeedCache;
+import dev.fluxbot.core.seedcache.SeedHistory;
+import dev.fluxbot.core.store.JobStore;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.time.Duration;

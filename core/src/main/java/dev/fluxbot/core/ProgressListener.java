@@ -1,5 +1,7 @@
 package dev.fluxbot.core;
 
+import dev.fluxbot.core.backend.BackendTask;
+
 /** Receives a job's progress. Called from the job's thread; must not block for long. */
 @FunctionalInterface
 public interface ProgressListener {

@@ -3,13 +3,13 @@ package dev.fluxbot.core;
 import java.math.BigDecimal;
 
 /** Small text helpers for user-facing messages. */
-final class Text {
-  static final int MAX_QUOTED = 60;
+public final class Text {
+  public static final int MAX_QUOTED = 60;
 
   private Text() {}
 
   /** The value in double quotes, shortened and with control characters made visible. */
-  static String quote(String value) {
+  public static String quote(String value) {
     if (value == null) {
       return "nothing";
     }
@@ -32,7 +32,7 @@ final class Text {
   }
 
   /** 1.5 → "1.5", 10.0 → "10". */
-  static String number(double value) {
+  public static String number(double value) {
     return BigDecimal.valueOf(value).stripTrailingZeros().toPlainString();
   }
 }

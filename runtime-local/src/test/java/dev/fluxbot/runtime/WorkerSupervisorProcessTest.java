@@ -2,9 +2,9 @@ package dev.fluxbot.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.fluxbot.core.GenerationResult;
 import dev.fluxbot.core.Progress;
 import dev.fluxbot.core.Sleeper;
+import dev.fluxbot.core.model.GenerationResult;
 import dev.fluxbot.runtime.process.WorkerSupervisor;
 import dev.fluxbot.testkit.FakeKleinWorkerMain;
 import java.io.IOException;

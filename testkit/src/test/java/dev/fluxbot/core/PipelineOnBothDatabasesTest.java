@@ -2,7 +2,24 @@ package dev.fluxbot.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.fluxbot.core.backend.BackendRouter;
+import dev.fluxbot.core.backend.BackendTask;
+import dev.fluxbot.core.backend.ImageBackend;
+import dev.fluxbot.core.command.CommandParser;
 import dev.fluxbot.core.image.ReferenceLoader;
+import dev.fluxbot.core.imagestore.ImageStore;
+import dev.fluxbot.core.model.GenerationJob;
+import dev.fluxbot.core.model.GenerationRequest;
+import dev.fluxbot.core.model.GenerationResult;
+import dev.fluxbot.core.model.ImageType;
+import dev.fluxbot.core.model.ModelCatalog;
+import dev.fluxbot.core.quota.QuotaService;
+import dev.fluxbot.core.schedule.JobScheduler;
+import dev.fluxbot.core.seedcache.SeedCache;
+import dev.fluxbot.core.seedcache.SeedHistory;
+import dev.fluxbot.core.store.Database;
+import dev.fluxbot.core.store.DatabaseTest;
+import dev.fluxbot.core.store.JobStore;
 import dev.fluxbot.testkit.MutableClock;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;

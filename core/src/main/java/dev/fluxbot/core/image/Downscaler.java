@@ -1,7 +1,7 @@
 package dev.fluxbot.core.image;
 
-import dev.fluxbot.core.ImageType;
 import dev.fluxbot.core.UserError;
+import dev.fluxbot.core.model.ImageType;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;

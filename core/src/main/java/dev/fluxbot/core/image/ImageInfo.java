@@ -2,7 +2,7 @@ package dev.fluxbot.core.image;
 
 import static java.nio.charset.StandardCharsets.US_ASCII;
 
-import dev.fluxbot.core.ImageType;
+import dev.fluxbot.core.model.ImageType;
 import java.util.HexFormat;
 import java.util.Objects;
 import java.util.Optional;

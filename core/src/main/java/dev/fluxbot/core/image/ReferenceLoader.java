@@ -1,8 +1,8 @@
 package dev.fluxbot.core.image;
 
 import dev.fluxbot.core.ImageSource;
-import dev.fluxbot.core.ReferenceImage;
 import dev.fluxbot.core.UserError;
+import dev.fluxbot.core.model.ReferenceImage;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -4,8 +4,8 @@ import static dev.fluxbot.core.UserError.Code.CANCELLED;
 import static dev.fluxbot.core.UserError.Code.IMAGE_TOO_LARGE;
 import static dev.fluxbot.core.UserError.Code.INVALID_REFERENCE;
 
-import dev.fluxbot.core.ImageType;
 import dev.fluxbot.core.UserError;
+import dev.fluxbot.core.model.ImageType;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Set;

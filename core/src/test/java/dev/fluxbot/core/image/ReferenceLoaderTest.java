@@ -8,10 +8,10 @@ import static org.assertj.core.api.Assertions.offset;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.fluxbot.core.ImageSource;
-import dev.fluxbot.core.ImageType;
-import dev.fluxbot.core.ReferenceImage;
 import dev.fluxbot.core.UserError;
 import dev.fluxbot.core.image.ReferenceLoader.Limits;
+import dev.fluxbot.core.model.ImageType;
+import dev.fluxbot.core.model.ReferenceImage;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.net.URI;

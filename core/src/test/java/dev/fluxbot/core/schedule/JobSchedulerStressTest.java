@@ -3,8 +3,7 @@ package dev.fluxbot.core.schedule;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.fluxbot.core.JobScheduler;
-import dev.fluxbot.core.JobScheduler.Settings;
+import dev.fluxbot.core.schedule.JobScheduler.Settings;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -4,9 +4,8 @@ import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.fluxbot.core.JobScheduler;
-import dev.fluxbot.core.JobScheduler.Settings;
-import dev.fluxbot.core.JobScheduler.Ticket;
+import dev.fluxbot.core.schedule.JobScheduler.Settings;
+import dev.fluxbot.core.schedule.JobScheduler.Ticket;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;

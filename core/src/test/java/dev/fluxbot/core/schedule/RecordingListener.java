@@ -1,6 +1,5 @@
 package dev.fluxbot.core.schedule;
 
-import dev.fluxbot.core.JobScheduler;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;

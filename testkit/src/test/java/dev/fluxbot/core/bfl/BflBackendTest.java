@@ -4,19 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.fluxbot.core.CommandParser;
-import dev.fluxbot.core.GenerationJob;
-import dev.fluxbot.core.GenerationRequest;
-import dev.fluxbot.core.GenerationResult;
-import dev.fluxbot.core.ImageType;
-import dev.fluxbot.core.ModelCatalog;
-import dev.fluxbot.core.ModelSpec;
 import dev.fluxbot.core.Progress;
-import dev.fluxbot.core.ReferenceImage;
 import dev.fluxbot.core.Secret;
 import dev.fluxbot.core.Sleeper;
 import dev.fluxbot.core.UserError;
 import dev.fluxbot.core.UserError.Code;
+import dev.fluxbot.core.command.CommandParser;
+import dev.fluxbot.core.model.GenerationJob;
+import dev.fluxbot.core.model.GenerationRequest;
+import dev.fluxbot.core.model.GenerationResult;
+import dev.fluxbot.core.model.ImageType;
+import dev.fluxbot.core.model.ModelCatalog;
+import dev.fluxbot.core.model.ModelSpec;
+import dev.fluxbot.core.model.ReferenceImage;
 import dev.fluxbot.testkit.FakeBflApi;
 import dev.fluxbot.testkit.MutableClock;
 import dev.fluxbot.testkit.Scenario;
@@ -79,7 +79,7 @@ class BflBackendTest {
       r = r.withSeed(42);
     }
     if (r.size() == null) {
-      r = r.withSize(new dev.fluxbot.core.ImageSize(1024, 1024));
+      r = r.withSize(new dev.fluxbot.core.model.ImageSize(1024, 1024));
     }
     return new GenerationJob("job-1", r, refs);
   }
@@ -432,7 +432,7 @@ class BflBackendTest {
   void aTaskSubmittedBeforeARestartIsResumedFromItsPollingUrlWithoutASecondSubmit()
       throws Exception {
     fake.enqueue(Scenario.statuses("Pending", "Generating", "Ready").withSeed(9));
-    java.util.concurrent.atomic.AtomicReference<dev.fluxbot.core.BackendTask> started =
+    java.util.concurrent.atomic.AtomicReference<dev.fluxbot.core.backend.BackendTask> started =
         new java.util.concurrent.atomic.AtomicReference<>();
     // The first process submits, stores the task, and dies before the first poll (the listener
     // throws).
@@ -447,12 +447,12 @@ class BflBackendTest {
                       public void onProgress(Progress p) {}
 
                       @Override
-                      public void onTask(dev.fluxbot.core.BackendTask task) {
+                      public void onTask(dev.fluxbot.core.backend.BackendTask task) {
                         started.set(task);
                         throw new IllegalStateException("process killed");
                       }
                     }));
-    dev.fluxbot.core.BackendTask task = started.get();
+    dev.fluxbot.core.backend.BackendTask task = started.get();
     assertThat(task.backend()).isEqualTo("bfl");
     assertThat(task.resumeUrl()).startsWith(fake.pollingBaseUrl());
 
@@ -481,7 +481,7 @@ class BflBackendTest {
                 backend(config())
                     .resume(
                         job("fox", List.of()),
-                        new dev.fluxbot.core.BackendTask("bfl", "t-1", null),
+                        new dev.fluxbot.core.backend.BackendTask("bfl", "t-1", null),
                         progress::add));
     assertThat(e.code()).isEqualTo(Code.BACKEND_UNAVAILABLE);
     assertThat(e.getMessage())

@@ -3,9 +3,9 @@ package dev.fluxbot.core.quota;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.fluxbot.core.QuotaService.Period;
-import dev.fluxbot.core.QuotaService.Settings;
-import dev.fluxbot.core.QuotaService.Subject;
+import dev.fluxbot.core.quota.QuotaService.Period;
+import dev.fluxbot.core.quota.QuotaService.Settings;
+import dev.fluxbot.core.quota.QuotaService.Subject;
 import java.time.ZoneOffset;
 import org.junit.jupiter.api.Test;
 

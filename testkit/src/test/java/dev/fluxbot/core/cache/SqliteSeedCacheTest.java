@@ -1,9 +1,0 @@
-package dev.fluxbot.core.cache;
-
-/** The seed cache on the embedded default. */
-class SqliteSeedCacheTest extends SeedCacheContract {
-  @Override
-  String newDatabaseUrl() {
-    return "jdbc:sqlite:" + dir.resolve("fluxbot.db").toAbsolutePath();
-  }
-}
