@@ -1,5 +1,6 @@
 package dev.fluxbot.app;
 
+import dev.fluxbot.core.quota.Credits;
 import dev.fluxbot.core.quota.QuotaService;
 import java.io.PrintWriter;
 import java.math.BigDecimal;
@@ -237,28 +238,12 @@ final class QuotaCli {
   /**
    * The most credits a rule or a grant may name: a billion ($10 million), far past any real budget.
    */
-  static final BigDecimal MAX_CREDITS = BigDecimal.valueOf(1_000_000_000);
-
   static long milli(String field, BigDecimal credits) {
-    if (credits.signum() < 0 || credits.compareTo(MAX_CREDITS) > 0) {
-      throw new IllegalArgumentException(
-          field
-              + ": must be from 0 to "
-              + MAX_CREDITS.toPlainString()
-              + " credits; got "
-              + shown(credits)
-              + ". Example: "
-              + field
-              + " 50");
+    try {
+      return Credits.parse(field, credits);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(e.getMessage() + ". Example: " + field + " 50");
     }
-    return credits.movePointRight(3).setScale(0, java.math.RoundingMode.HALF_UP).longValueExact();
-  }
-
-  /** A typed number as written, but never a thousand-digit expansion of 1e400. */
-  private static String shown(BigDecimal value) {
-    String plain =
-        value.abs().compareTo(MAX_CREDITS) > 0 ? value.toString() : value.toPlainString();
-    return plain.length() > 40 ? plain.substring(0, 39) + "…" : plain;
   }
 
   static String credits(long milli) {

@@ -90,11 +90,18 @@ class CliBadInputTest {
     assertThat(run.exit()).isEqualTo(2);
     assertThat(run.err().strip())
         .isEqualTo(
-            "fluxbot: --credits: must be from 0 to 1000000000 credits; got 1E+400. "
-                + "Example: --credits 50");
+            "fluxbot: --credits: must be a number from 0 to 1000000000 with at most 3 decimals"
+                + " (1 credit = $0.01); got \"1E+400\". Example: --credits 50");
     Run grant = fluxbot("quota", "grant", "--credits", "-3", "--user", "cli:bob");
     assertThat(grant.exit()).isEqualTo(2);
-    assertThat(grant.err()).contains("--credits: must be from 0 to 1000000000 credits; got -3.");
+    assertThat(grant.err())
+        .contains("--credits: must be a number from 0 to 1000000000 with at most 3 decimals")
+        .contains("got \"-3\".");
+    Run fraction = fluxbot("quota", "grant", "--credits", "0.0005", "--user", "cli:bob");
+    assertThat(fraction.exit())
+        .as("a fraction past a millicredit is refused, not rounded")
+        .isEqualTo(2);
+    assertThat(fraction.err()).contains("got \"0.0005\"");
   }
 
   @Test

@@ -14,13 +14,13 @@ import dev.fluxbot.core.model.ImageSize;
 import dev.fluxbot.core.model.ModelSpec;
 import dev.fluxbot.core.model.ReferenceImage;
 import dev.fluxbot.core.model.Sizes;
+import dev.fluxbot.core.quota.Credits;
 import dev.fluxbot.core.quota.QuotaService;
 import dev.fluxbot.core.schedule.JobScheduler;
 import dev.fluxbot.core.seedcache.SeedCache;
 import dev.fluxbot.core.seedcache.SeedHistory;
 import dev.fluxbot.core.store.JobStore;
 import java.math.BigDecimal;
-import java.math.RoundingMode;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -454,10 +454,7 @@ public final class ImagineService {
       String hash = p.images().put(result.image()); // hashed once; the cache reuses it
       BigDecimal reported =
           result.cost() != null ? result.cost() : resumeTask == null ? null : resumeTask.cost();
-      long cost =
-          reported == null
-              ? job.estimateMilli()
-              : reported.multiply(MILLI).setScale(0, RoundingMode.HALF_UP).longValueExact();
+      long cost = reported == null ? job.estimateMilli() : Credits.milli(reported);
       if (!backend.spendsBflCredits()) {
         cost = job.estimateMilli();
       }
@@ -804,11 +801,7 @@ public final class ImagineService {
     if (!backend.spendsBflCredits()) {
       return settings.localImageMilli();
     }
-    return request
-        .estimatedCost(refs)
-        .multiply(MILLI)
-        .setScale(0, RoundingMode.HALF_UP)
-        .longValueExact();
+    return Credits.milli(request.estimatedCost(refs));
   }
 
   private List<ImageSource> storedImages(List<String> hashes, String what) {

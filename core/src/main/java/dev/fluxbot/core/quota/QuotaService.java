@@ -981,12 +981,12 @@ public final class QuotaService {
 
   /** "1 credit", "2.5 credits". */
   static String creditsNoun(long milli) {
-    return credits(milli) + (milli == 1000 ? " credit" : " credits");
+    return Credits.count(milli);
   }
 
   /** Millicredits as credits: 1400 → "1.4", 50000 → "50". */
   static String credits(long milli) {
-    return BigDecimal.valueOf(milli, 3).stripTrailingZeros().toPlainString();
+    return Credits.format(milli);
   }
 
   /** Millicredits as dollars: "50", "12.50". */

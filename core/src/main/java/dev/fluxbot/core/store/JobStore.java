@@ -12,6 +12,7 @@ import dev.fluxbot.core.model.GenerationRequest;
 import dev.fluxbot.core.model.ImageSize;
 import dev.fluxbot.core.model.ImageType;
 import dev.fluxbot.core.model.ModelCatalog;
+import dev.fluxbot.core.quota.Credits;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -211,13 +212,7 @@ public final class JobStore {
 
   /** Stores the backend's task, so a restart polls it instead of starting it again. */
   public void recordTask(String id, BackendTask task) {
-    Long costMilli =
-        task.cost() == null
-            ? null
-            : task.cost()
-                .movePointRight(3)
-                .setScale(0, java.math.RoundingMode.HALF_UP)
-                .longValueExact();
+    Long costMilli = task.cost() == null ? null : Credits.milli(task.cost());
     update(
         "UPDATE jobs SET task_id = ?, polling_url = ?, task_cost_milli = ? WHERE id = ?",
         task.taskId(),
