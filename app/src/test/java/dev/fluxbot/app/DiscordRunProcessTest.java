@@ -255,7 +255,8 @@ class DiscordRunProcessTest {
             "fluxbot-admin quota set",
             Map.of("user", DiscordMention.user(FakeDiscord.DEFAULT_USER_ID), "credits", 2.0));
     assertThat(discord.awaitFollowup(set.token(), DiscordMessage::isEphemeral).content())
-        .isEqualTo("Set <@" + FakeDiscord.DEFAULT_USER_ID + "> to 2 credits per day.");
+        .isEqualTo(
+            "Set <@" + FakeDiscord.DEFAULT_USER_ID + "> on this server to 2 credits per day.");
     DiscordInteraction model =
         discord.slashCommand(
             mod, "fluxbot-admin server default-model", Map.of("model", "klein-9b"));

@@ -1,14 +1,16 @@
 package dev.fluxbot.discord;
 
 import dev.fluxbot.core.Requester;
+import dev.fluxbot.core.chat.ChatAdmin;
 import dev.fluxbot.core.model.AspectPreset;
 import dev.fluxbot.core.model.ImageType;
 import dev.fluxbot.core.model.ModelCatalog;
 import dev.fluxbot.core.model.ModelSpec;
+import dev.fluxbot.core.quota.Credits;
 import dev.fluxbot.core.quota.QuotaService;
 import dev.fluxbot.core.store.SettingsStore;
 import java.math.BigDecimal;
-import java.math.RoundingMode;
+import java.time.InstantSource;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
@@ -33,14 +35,12 @@ final class AdminCommands {
   static final String ADMIN = "fluxbot-admin";
   static final String SETTINGS = "settings";
 
-  private final QuotaService quota;
   private final SettingsStore settings;
-  private final ModelCatalog catalog;
+  private final ChatAdmin admin;
 
   AdminCommands(QuotaService quota, SettingsStore settings, ModelCatalog catalog) {
-    this.quota = quota;
     this.settings = settings;
-    this.catalog = catalog;
+    this.admin = new ChatAdmin(quota, settings, catalog, Texts.TEXTS, InstantSource.system());
   }
 
   static SlashCommandData adminCommand(ModelCatalog catalog) {
@@ -152,64 +152,33 @@ final class AdminCommands {
   /** {@code /fluxbot-admin …}; the caller has checked the member's rights. */
   String admin(String guildId, SlashCommandInteractionEvent event) {
     String sub = event.getSubcommandGroup() + " " + event.getSubcommandName();
-    return switch (sub) {
-      case "quota set" -> quotaSet(guildId, event);
-      case "quota grant" -> {
-        String user = event.getOption("user").getAsUser().getId();
-        quota.grant("discord", guildId, user, milli(event.getOption("credits").getAsDouble()));
-        yield "Granted "
-            + credits(event.getOption("credits").getAsDouble())
-            + " credits to <@"
-            + user
-            + ">. "
-            + show(guildId, user);
-      }
-      case "quota reset" -> {
-        String user = event.getOption("user").getAsUser().getId();
-        quota.reset("discord", guildId, user);
-        yield "Reset <@" + user + ">'s spending in this window. " + show(guildId, user);
-      }
-      case "quota show" -> show(guildId, event.getOption("user").getAsUser().getId());
-      case "quota ban" -> {
-        String user = event.getOption("user").getAsUser().getId();
-        String reason = option(event, "reason").map(OptionMapping::getAsString).orElse(null);
-        quota.ban("discord", guildId, user, reason);
-        yield "Banned <@"
-            + user
-            + "> from making images here"
-            + (reason == null ? "" : " (" + reason + ")")
-            + ".";
-      }
-      case "quota unban" -> {
-        String user = event.getOption("user").getAsUser().getId();
-        quota.unban("discord", guildId, user);
-        yield "Unbanned <@" + user + ">.";
-      }
-      case "server default-model" -> {
-        String model = event.getOption("model").getAsString();
-        SettingsStore.ScopeSettings s = settings.scope("discord", guildId);
-        settings.setScope(
-            "discord",
-            guildId,
-            new SettingsStore.ScopeSettings(model, s.maxSafety(), s.allowedChannels()));
-        yield "This server's default model is now **" + model + "**.";
-      }
-      case "server max-safety" -> {
-        int value = (int) event.getOption("value").getAsLong();
-        SettingsStore.ScopeSettings s = settings.scope("discord", guildId);
-        settings.setScope(
-            "discord",
-            guildId,
-            new SettingsStore.ScopeSettings(s.defaultModel(), value, s.allowedChannels()));
-        yield "Users here may now ask for --safety up to **" + value + "**.";
-      }
-      case "server channels" -> channels(guildId, event);
-      default -> "⚠️ Unknown admin command " + sub + ".";
-    };
+    ChatAdmin.Scope scope = new ChatAdmin.Scope("discord", guildId, "on this server");
+    try {
+      return switch (sub) {
+        case "quota set" -> quotaSet(scope, event);
+        case "quota grant" -> admin.grant(scope, user(event), credits(event));
+        case "quota reset" -> admin.reset(scope, user(event));
+        case "quota show" -> admin.show(scope, user(event));
+        case "quota ban" ->
+            admin.ban(
+                scope,
+                user(event),
+                option(event, "reason").map(OptionMapping::getAsString).orElse(null));
+        case "quota unban" -> admin.unban(scope, user(event));
+        case "server default-model" ->
+            admin.defaultModel(scope, event.getOption("model").getAsString());
+        case "server max-safety" ->
+            admin.maxSafety(scope, Long.toString(event.getOption("value").getAsLong()));
+        case "server channels" -> channels(guildId, event);
+        default -> Texts.TEXTS.mistake("command: unknown admin command " + sub + ".");
+      };
+    } catch (IllegalArgumentException e) {
+      return Texts.TEXTS.mistake(e.getMessage() + ".");
+    }
   }
 
-  private String quotaSet(String guildId, SlashCommandInteractionEvent event) {
-    double credits = event.getOption("credits").getAsDouble();
+  private String quotaSet(ChatAdmin.Scope scope, SlashCommandInteractionEvent event) {
+    long milli = credits(event);
     QuotaService.Period period =
         QuotaService.Period.valueOf(
             option(event, "period")
@@ -219,27 +188,22 @@ final class AdminCommands {
     Optional<OptionMapping> user = option(event, "user");
     Optional<OptionMapping> role = option(event, "role");
     if (user.isPresent() && role.isPresent()) {
-      return "⚠️ user and role: give one of them, not both.";
+      return Texts.TEXTS.mistake("user and role: give one of them, not both.");
     }
-    QuotaService.Subject subject =
-        user.map(u -> QuotaService.Subject.user("discord", guildId, u.getAsUser().getId()))
-            .or(
-                () ->
-                    role.map(
-                        r -> QuotaService.Subject.role("discord", guildId, r.getAsRole().getId())))
-            .orElse(QuotaService.Subject.scope("discord", guildId));
-    quota.setRule(subject, period, milli(credits));
-    String who =
-        user.map(u -> "<@" + u.getAsUser().getId() + ">")
-            .or(() -> role.map(r -> "role <@&" + r.getAsRole().getId() + ">"))
-            .orElse("everyone on this server");
-    return "Set "
-        + who
-        + " to "
-        + credits(credits)
-        + " credits per "
-        + period.name().toLowerCase(Locale.ROOT)
-        + ".";
+    if (role.isPresent()) {
+      String id = role.get().getAsRole().getId();
+      return admin.setRoleQuota(scope, id, "role <@&" + id + ">", period, milli);
+    }
+    return admin.setQuota(scope, user.map(u -> u.getAsUser().getId()).orElse(null), period, milli);
+  }
+
+  private static String user(SlashCommandInteractionEvent event) {
+    return event.getOption("user").getAsUser().getId();
+  }
+
+  /** Discord hands the credits over as a number; the one credit rule still applies. */
+  private static long credits(SlashCommandInteractionEvent event) {
+    return Credits.parse("credits", BigDecimal.valueOf(event.getOption("credits").getAsDouble()));
   }
 
   private String channels(String guildId, SlashCommandInteractionEvent event) {
@@ -269,36 +233,11 @@ final class AdminCommands {
             + ".";
   }
 
-  private String show(String guildId, String userId) {
-    QuotaService.Status s = quota.show("discord", guildId, userId, Set.of());
-    return "<@"
-        + userId
-        + "> has "
-        + s.summary()
-        + "; limit from "
-        + s.source()
-        + (s.banned() ? "; banned" : "")
-        + "; resets <t:"
-        + s.resetsAt().getEpochSecond()
-        + ":R>.";
-  }
-
   private static Optional<OptionMapping> option(SlashCommandInteractionEvent event, String name) {
     return Optional.ofNullable(event.getOption(name));
   }
 
   private static String orDefault(String value) {
     return value == null ? "(the server's default)" : value;
-  }
-
-  static long milli(double credits) {
-    return BigDecimal.valueOf(credits)
-        .movePointRight(3)
-        .setScale(0, RoundingMode.HALF_UP)
-        .longValueExact();
-  }
-
-  private static String credits(double credits) {
-    return BigDecimal.valueOf(credits).stripTrailingZeros().toPlainString();
   }
 }

@@ -4,11 +4,12 @@ import dev.fluxbot.core.ChatReply;
 import dev.fluxbot.core.ImageReply;
 import dev.fluxbot.core.Progress;
 import dev.fluxbot.core.UserError;
+import dev.fluxbot.core.chat.DeliveryException;
+import dev.fluxbot.core.chat.ProgressThrottle;
 import dev.fluxbot.core.model.GenerationRequest;
 import dev.fluxbot.core.model.GenerationResult;
 import java.net.URI;
 import java.time.Duration;
-import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -42,8 +43,6 @@ final class DiscordReply implements ChatReply {
   /** Interaction tokens live 15 minutes; past this, deliver as a channel message instead. */
   static final Duration TOKEN_LIFE = Duration.ofMinutes(14);
 
-  private static final Duration PROGRESS_EVERY = Duration.ofSeconds(1);
-
   /** A job that took longer than this pings its user when the image is there. */
   static final Duration PING_AFTER = Duration.ofMinutes(1);
 
@@ -52,8 +51,7 @@ final class DiscordReply implements ChatReply {
   private final InstantSource clock;
   private final java.util.function.LongSupplier uploadLimit;
   private final OriginalLinks originals;
-  private volatile Instant lastEdit = Instant.EPOCH;
-  private volatile String lastText = "";
+  private final ProgressThrottle throttle;
 
   /**
    * @param uploadLimit read when the image is ready (the interaction's own limit arrives with its
@@ -68,6 +66,7 @@ final class DiscordReply implements ChatReply {
     this.jda = jda;
     this.address = address;
     this.clock = clock;
+    this.throttle = new ProgressThrottle(clock, ProgressThrottle.EVERY);
     this.uploadLimit = uploadLimit;
     this.originals = originals;
   }
@@ -85,14 +84,9 @@ final class DiscordReply implements ChatReply {
   }
 
   private void status(String text, boolean force) {
-    Instant now = clock.instant();
-    if (!tokenAlive()
-        || text.equals(lastText)
-        || (!force && now.isBefore(lastEdit.plus(PROGRESS_EVERY)))) {
+    if (!tokenAlive() || !throttle.admit(text, force)) {
       return;
     }
-    lastEdit = now;
-    lastText = text;
     hook()
         .editOriginal(text)
         .queue(ok -> {}, e -> log.debug("status edit failed: {}", e.toString()));
@@ -253,14 +247,5 @@ final class DiscordReply implements ChatReply {
           "channel " + address.channelId() + " is not visible to the bot", null);
     }
     return channel;
-  }
-
-  /** Delivery to Discord failed: the job keeps its image and is delivered again later. */
-  static final class DeliveryException extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-
-    DeliveryException(String message, Throwable cause) {
-      super(message, cause);
-    }
   }
 }

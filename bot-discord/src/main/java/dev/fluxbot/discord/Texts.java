@@ -3,15 +3,47 @@ package dev.fluxbot.discord;
 import dev.fluxbot.core.ImageReply;
 import dev.fluxbot.core.Progress;
 import dev.fluxbot.core.UserError;
+import dev.fluxbot.core.chat.ChatTexts;
+import dev.fluxbot.core.chat.Markup;
 import dev.fluxbot.core.model.GenerationRequest;
 import dev.fluxbot.core.model.GenerationResult;
 import dev.fluxbot.core.model.ImageType;
-import java.math.BigDecimal;
-import java.util.Locale;
+import java.time.Instant;
 
-/** The words fluxbot shows on Discord. Message content is at most 2000 characters. */
+/** The words fluxbot shows on Discord: core's {@link ChatTexts} in Discord's markdown. */
 final class Texts {
   static final int MAX_CONTENT = 2000;
+
+  /** Discord's markdown: {@code **bold**}, {@code <@id>} mentions, {@code <t:…:R>} times. */
+  static final Markup MARKUP =
+      new Markup() {
+        @Override
+        public String bold(String safeText) {
+          return "**" + safeText + "**";
+        }
+
+        @Override
+        public String escape(String userText) {
+          return userText.replace("**", "");
+        }
+
+        @Override
+        public String user(String userId) {
+          return "<@" + userId + ">";
+        }
+
+        @Override
+        public String time(Instant at, Instant now) {
+          return "<t:" + at.getEpochSecond() + ":R>";
+        }
+
+        @Override
+        public int maxText() {
+          return MAX_CONTENT;
+        }
+      };
+
+  static final ChatTexts TEXTS = new ChatTexts(MARKUP);
 
   private Texts() {}
 
@@ -20,7 +52,7 @@ final class Texts {
   }
 
   static String progress(Progress p) {
-    return p.text();
+    return ChatTexts.progress(p);
   }
 
   /**
@@ -29,32 +61,10 @@ final class Texts {
    * else the same prompt and seed again in a format (or size) that fits.
    */
   static String caption(ImageReply reply, String userId, Previews.Fitted fitted, boolean hasLink) {
-    GenerationResult r = reply.result();
-    String cost =
-        reply.cached()
-            ? "cached"
-                + (r.cost() == null || r.cost().signum() == 0
-                    ? " (free)"
-                    : " (" + credits(r.cost()) + " credits)")
-            : r.cost() == null ? "cost not reported" : credits(r.cost()) + " credits";
-    String line =
-        reply.request().model().id()
-            + " · "
-            + r.width()
-            + "×"
-            + r.height()
-            + " · seed "
-            + r.seed()
-            + " · "
-            + cost;
     String note = fitted.preview() ? "\n-# " + previewNote(reply, hasLink) : "";
-    String head = " — <@" + userId + ">\n" + line + note;
+    String head = " — " + MARKUP.user(userId) + "\n" + ChatTexts.facts(reply) + note;
     String prompt = reply.request().prompt().replace("**", "");
-    int room = MAX_CONTENT - head.length() - 4;
-    if (prompt.length() > room) {
-      prompt = prompt.substring(0, Math.max(0, room - 1)) + "…";
-    }
-    return "**" + prompt + "**" + head;
+    return MARKUP.bold(ChatTexts.cut(prompt, MAX_CONTENT - head.length() - 4)) + head;
   }
 
   /**
@@ -66,7 +76,7 @@ final class Texts {
     GenerationResult r = reply.result();
     String head =
         "Preview: the original is "
-            + mb(r.image().length)
+            + ChatTexts.mb(r.image().length)
             + " ("
             + r.type().name()
             + "), over this channel's "
@@ -82,20 +92,6 @@ final class Texts {
   }
 
   static String error(UserError e) {
-    String text =
-        switch (e.code().kind()) {
-          case INPUT -> "⚠️ " + e.getMessage();
-          case OUTCOME -> "🚫 " + e.getMessage();
-          case BACKEND -> "❌ " + e.getMessage();
-        };
-    return text.length() <= MAX_CONTENT ? text : text.substring(0, MAX_CONTENT - 1) + "…";
-  }
-
-  static String credits(BigDecimal c) {
-    return c.stripTrailingZeros().toPlainString();
-  }
-
-  static String mb(long bytes) {
-    return String.format(Locale.ROOT, "%.1f MB", bytes / (1024.0 * 1024.0));
+    return TEXTS.error(e);
   }
 }

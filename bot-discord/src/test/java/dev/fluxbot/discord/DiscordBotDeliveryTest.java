@@ -242,7 +242,7 @@ class DiscordBotDeliveryTest {
     assertThat(image.content())
         .contains(
             "Preview: the original is "
-                + Texts.mb(big.length)
+                + dev.fluxbot.core.chat.ChatTexts.mb(big.length)
                 + " (PNG), over this "
                 + "channel's upload limit")
         .contains("The **Original** button downloads the full image.");

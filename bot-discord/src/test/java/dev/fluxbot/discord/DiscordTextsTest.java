@@ -101,7 +101,7 @@ class DiscordTextsTest {
     Previews.Fitted preview = new Previews.Fitted(new byte[1], ImageType.JPEG, true);
     assertThat(Texts.caption(big, "42", preview, true))
         .endsWith(
-            "\n-# Preview: the original is 3.0 MB (PNG), over this channel's upload limit, so this is a smaller JPEG. "
+            "\n-# Preview: the original is 3.1 MB (PNG), over this channel's upload limit, so this is a smaller JPEG. "
                 + "The **Original** button downloads the full image.");
     assertThat(Texts.caption(big, "42", preview, false))
         .endsWith(

@@ -1,15 +1,13 @@
 package dev.fluxbot.slack;
 
+import dev.fluxbot.core.chat.ChatAdmin;
 import dev.fluxbot.core.model.ModelCatalog;
-import dev.fluxbot.core.model.ModelSpec;
 import dev.fluxbot.core.quota.QuotaService;
 import dev.fluxbot.core.store.SettingsStore;
-import java.math.BigDecimal;
-import java.math.RoundingMode;
+import java.time.InstantSource;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -45,14 +43,10 @@ final class AdminCommands {
     }
   }
 
-  private final QuotaService quota;
-  private final SettingsStore settings;
-  private final ModelCatalog catalog;
+  private final ChatAdmin admin;
 
   AdminCommands(QuotaService quota, SettingsStore settings, ModelCatalog catalog) {
-    this.quota = quota;
-    this.settings = settings;
-    this.catalog = catalog;
+    this.admin = new ChatAdmin(quota, settings, catalog, Texts.TEXTS, InstantSource.system());
   }
 
   /** Runs one command for workspace {@code teamId}; returns the answer (mrkdwn). */
@@ -61,75 +55,65 @@ final class AdminCommands {
     if (text.isBlank() || words.get(0).equals("help")) {
       return USAGE;
     }
+    ChatAdmin.Scope scope = new ChatAdmin.Scope("slack", teamId, "in this workspace");
     try {
       return switch (words.get(0)) {
-        case "quota" -> quota(teamId, words);
-        case "default-model" -> defaultModel(teamId, arg(words, 1, "model", "default-model klein"));
-        case "max-safety" -> maxSafety(teamId, arg(words, 1, "value", "max-safety 2"));
+        case "quota" -> quota(scope, words);
+        case "default-model" ->
+            ruled(
+                () -> admin.defaultModel(scope, arg(words, 1, "model", "default-model klein")),
+                "default-model klein");
+        case "max-safety" ->
+            ruled(
+                () -> admin.maxSafety(scope, arg(words, 1, "value", "max-safety 2")),
+                "max-safety 2");
         default ->
             throw new Mistake(
                 "command: expected quota, default-model or max-safety; got \""
-                    + words.get(0)
+                    + Texts.escape(words.get(0))
                     + "\". Try `"
                     + COMMAND
                     + " help`.");
       };
     } catch (Mistake m) {
-      return "⚠️ " + m.getMessage();
+      return Texts.TEXTS.mistake(m.getMessage());
     }
   }
 
-  private String quota(String teamId, List<String> w) {
+  private String quota(ChatAdmin.Scope scope, List<String> w) {
     String sub = arg(w, 1, "quota command", "quota show @alice");
     return switch (sub) {
-      case "set" -> quotaSet(teamId, w);
+      case "set" -> quotaSet(scope, w);
       case "grant" -> {
-        String user = user(arg(w, 2, "user", "quota grant @alice 10"), "quota grant @alice 10");
-        long milli =
-            credits(arg(w, 3, "credits", "quota grant @alice 10"), "quota grant @alice 10");
-        quota.grant("slack", teamId, user, milli);
-        yield "Granted "
-            + Texts.milli(milli)
-            + " credits to <@"
-            + user
-            + ">. "
-            + show(teamId, user);
+        String example = "quota grant @alice 10";
+        String user = user(arg(w, 2, "user", example), example);
+        long milli = credits(arg(w, 3, "credits", example), example);
+        yield admin.grant(scope, user, milli);
       }
-      case "reset" -> {
-        String user = user(arg(w, 2, "user", "quota reset @alice"), "quota reset @alice");
-        quota.reset("slack", teamId, user);
-        yield "Reset <@" + user + ">'s spending in this window. " + show(teamId, user);
-      }
+      case "reset" ->
+          admin.reset(scope, user(arg(w, 2, "user", "quota reset @alice"), "quota reset @alice"));
       case "show" ->
-          show(teamId, user(arg(w, 2, "user", "quota show @alice"), "quota show @alice"));
+          admin.show(scope, user(arg(w, 2, "user", "quota show @alice"), "quota show @alice"));
       case "ban" -> {
-        String user =
-            user(arg(w, 2, "user", "quota ban @alice spamming"), "quota ban @alice spamming");
+        String example = "quota ban @alice spamming";
+        String user = user(arg(w, 2, "user", example), example);
         String reason =
             w.size() > 3 ? SlackText.unescape(String.join(" ", w.subList(3, w.size()))) : null;
-        quota.ban("slack", teamId, user, reason);
-        yield "Banned <@"
-            + user
-            + "> from making images here"
-            + (reason == null ? "" : " (" + Texts.escape(reason) + ")")
-            + ".";
+        yield admin.ban(scope, user, reason);
       }
-      case "unban" -> {
-        String user = user(arg(w, 2, "user", "quota unban @alice"), "quota unban @alice");
-        quota.unban("slack", teamId, user);
-        yield "Unbanned <@" + user + ">.";
-      }
+      case "unban" ->
+          admin.unban(scope, user(arg(w, 2, "user", "quota unban @alice"), "quota unban @alice"));
       default ->
           throw new Mistake(
               "quota command: expected set, grant, reset, show, ban or unban; got \""
-                  + sub
+                  + Texts.escape(sub)
                   + "\". Example: `"
                   + COMMAND
                   + " quota show @alice`.");
     };
   }
 
-  private String quotaSet(String teamId, List<String> w) {
+  private String quotaSet(ChatAdmin.Scope scope, List<String> w) {
     String example = "quota set 50 day @alice";
     long milli = credits(arg(w, 2, "credits", example), example);
     QuotaService.Period period = QuotaService.Period.DAY;
@@ -142,7 +126,7 @@ final class AdminCommands {
           if (user != null) {
             throw new Mistake(
                 "quota set: takes one user; got \""
-                    + word
+                    + Texts.escape(word)
                     + "\" after <@"
                     + user
                     + ">. Example: `"
@@ -155,81 +139,17 @@ final class AdminCommands {
         }
       }
     }
-    QuotaService.Subject subject =
-        user == null
-            ? QuotaService.Subject.scope("slack", teamId)
-            : QuotaService.Subject.user("slack", teamId, user);
-    quota.setRule(subject, period, milli);
-    return "Set "
-        + (user == null ? "everyone in this workspace" : "<@" + user + ">")
-        + " to "
-        + Texts.milli(milli)
-        + " credits per "
-        + period.name().toLowerCase(Locale.ROOT)
-        + ".";
+    return admin.setQuota(scope, user, period, milli);
   }
 
-  private String defaultModel(String teamId, String model) {
-    ModelSpec spec =
-        catalog
-            .find(model)
-            .filter(m -> !m.preview())
-            .orElseThrow(
-                () ->
-                    new Mistake(
-                        "model: must be one of "
-                            + String.join(
-                                ", ",
-                                catalog.models().stream()
-                                    .filter(m -> !m.preview())
-                                    .map(ModelSpec::id)
-                                    .toList())
-                            + "; got \""
-                            + model
-                            + "\". Example: `"
-                            + COMMAND
-                            + " default-model klein`."));
-    SettingsStore.ScopeSettings s = settings.scope("slack", teamId);
-    settings.setScope(
-        "slack",
-        teamId,
-        new SettingsStore.ScopeSettings(spec.id(), s.maxSafety(), s.allowedChannels()));
-    return "This workspace's default model is now *" + spec.id() + "*.";
-  }
-
-  private String maxSafety(String teamId, String value) {
-    int v;
+  /** Runs a settings change; a broken rule is a mistake with an example. */
+  private static String ruled(java.util.function.Supplier<String> change, String example) {
     try {
-      v = Integer.parseInt(value);
-    } catch (NumberFormatException e) {
-      v = -1;
-    }
-    if (v < 0 || v > 5) {
+      return change.get();
+    } catch (IllegalArgumentException e) {
       throw new Mistake(
-          "max-safety: must be a whole number from 0 (strict) to 5; got \""
-              + value
-              + "\". Example: `"
-              + COMMAND
-              + " max-safety 2`.");
+          Texts.escape(e.getMessage()) + ". Example: `" + COMMAND + " " + example + "`.");
     }
-    SettingsStore.ScopeSettings s = settings.scope("slack", teamId);
-    settings.setScope(
-        "slack", teamId, new SettingsStore.ScopeSettings(s.defaultModel(), v, s.allowedChannels()));
-    return "Users here may now ask for --safety up to *" + v + "*.";
-  }
-
-  private String show(String teamId, String userId) {
-    QuotaService.Status s = quota.show("slack", teamId, userId, Set.of());
-    return "<@"
-        + userId
-        + "> has "
-        + s.summary()
-        + "; limit from "
-        + s.source()
-        + (s.banned() ? "; banned" : "")
-        + "; resets "
-        + Texts.date(s.resetsAt())
-        + ".";
   }
 
   private static String arg(List<String> w, int i, String field, String example) {
@@ -263,20 +183,10 @@ final class AdminCommands {
 
   static long credits(String word, String example) {
     try {
-      BigDecimal c = new BigDecimal(word);
-      if (c.signum() < 0 || c.scale() > 3) {
-        throw new NumberFormatException();
-      }
-      return c.movePointRight(3).setScale(0, RoundingMode.UNNECESSARY).longValueExact();
-    } catch (NumberFormatException | ArithmeticException e) {
+      return ChatAdmin.credits(word);
+    } catch (IllegalArgumentException e) {
       throw new Mistake(
-          "credits: must be a number, 0 or more, with at most 3 decimals (1 credit = $0.01); got \""
-              + Texts.escape(word)
-              + "\". Example: `"
-              + COMMAND
-              + " "
-              + example
-              + "`.");
+          Texts.escape(e.getMessage()) + ". Example: `" + COMMAND + " " + example + "`.");
     }
   }
 }

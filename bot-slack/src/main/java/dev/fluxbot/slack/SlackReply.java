@@ -13,9 +13,9 @@ import dev.fluxbot.core.ImageReply;
 import dev.fluxbot.core.Progress;
 import dev.fluxbot.core.Secret;
 import dev.fluxbot.core.UserError;
+import dev.fluxbot.core.chat.DeliveryException;
+import dev.fluxbot.core.chat.ProgressThrottle;
 import dev.fluxbot.core.model.GenerationRequest;
-import java.time.Duration;
-import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,7 +41,6 @@ import org.slf4j.LoggerFactory;
  */
 final class SlackReply implements ChatReply {
   private static final Logger log = LoggerFactory.getLogger(SlackReply.class);
-  static final Duration PROGRESS_EVERY = Duration.ofSeconds(1);
   private static final MediaType JSON = MediaType.get("application/json; charset=utf-8");
 
   /** Slack's answers when the bot may not post in a channel. */
@@ -56,8 +55,7 @@ final class SlackReply implements ChatReply {
   private final OkHttpClient http;
   private volatile String prompt = "";
   private volatile String progressTs;
-  private volatile Instant lastEdit = Instant.EPOCH;
-  private volatile String lastText = "";
+  private final ProgressThrottle throttle;
   private volatile boolean positionSent;
   private volatile String uploadedFileId;
   private volatile boolean shared;
@@ -71,6 +69,7 @@ final class SlackReply implements ChatReply {
     this.botToken = botToken;
     this.address = address;
     this.clock = clock;
+    this.throttle = new ProgressThrottle(clock, ProgressThrottle.EVERY);
     this.http = http;
   }
 
@@ -267,17 +266,13 @@ final class SlackReply implements ChatReply {
   }
 
   /**
-   * Posts or edits the progress message; edits wait {@link #PROGRESS_EVERY} unless forced. Never
-   * fails the job.
+   * Posts or edits the progress message; edits wait {@link ProgressThrottle#EVERY} unless forced.
+   * Never fails the job.
    */
   private void status(String text, boolean force) {
-    Instant now = clock.instant();
-    if (text.equals(lastText)
-        || (!force && progressTs != null && now.isBefore(lastEdit.plus(PROGRESS_EVERY)))) {
+    if (!throttle.admit(text, force || progressTs == null)) {
       return;
     }
-    lastEdit = now;
-    lastText = text;
     if (cannotPost || ended) {
       return;
     }
@@ -352,15 +347,6 @@ final class SlackReply implements ChatReply {
     } catch (java.io.IOException | RuntimeException e) {
       log.debug("slack: response_url post failed: {}", e.getMessage());
       return false;
-    }
-  }
-
-  /** Delivery to Slack failed: the job keeps its image and the core delivers it again later. */
-  static final class DeliveryException extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-
-    DeliveryException(String message, Throwable cause) {
-      super(message, cause);
     }
   }
 }

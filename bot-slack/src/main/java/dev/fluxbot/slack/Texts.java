@@ -3,22 +3,53 @@ package dev.fluxbot.slack;
 import dev.fluxbot.core.ImageReply;
 import dev.fluxbot.core.Progress;
 import dev.fluxbot.core.UserError;
+import dev.fluxbot.core.chat.ChatTexts;
+import dev.fluxbot.core.chat.Markup;
 import dev.fluxbot.core.model.GenerationRequest;
-import dev.fluxbot.core.model.GenerationResult;
 import dev.fluxbot.core.quota.QuotaService;
-import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 
-/** The words fluxbot shows on Slack, in Slack's mrkdwn (user text escaped: {@code & < >}). */
+/** The words fluxbot shows on Slack: core's {@link ChatTexts} in Slack's mrkdwn. */
 final class Texts {
   /** Slack shows up to 40,000 characters; a caption and a message stay far shorter. */
   static final int MAX_TEXT = 3000;
 
   private static final DateTimeFormatter FALLBACK_TIME =
       DateTimeFormatter.ofPattern("EEE d MMM HH:mm 'UTC'", Locale.ROOT).withZone(ZoneOffset.UTC);
+
+  /** Slack's mrkdwn: {@code *bold*}, {@code <@U…>} mentions, {@code <!date^…>} times. */
+  static final Markup MARKUP =
+      new Markup() {
+        @Override
+        public String bold(String safeText) {
+          return "*" + safeText + "*";
+        }
+
+        @Override
+        public String escape(String userText) {
+          return Texts.escape(userText);
+        }
+
+        @Override
+        public String user(String userId) {
+          return "<@" + userId + ">";
+        }
+
+        @Override
+        public String time(Instant at, Instant now) {
+          return date(at);
+        }
+
+        @Override
+        public int maxText() {
+          return MAX_TEXT;
+        }
+      };
+
+  static final ChatTexts TEXTS = new ChatTexts(MARKUP);
 
   private Texts() {}
 
@@ -37,48 +68,18 @@ final class Texts {
   }
 
   static String progress(Progress p) {
-    return p.text();
+    return ChatTexts.progress(p);
   }
 
   /** The image's comment: the prompt in bold, who asked, model, size, seed, cost or "cached". */
   static String caption(ImageReply reply, String userId) {
-    GenerationResult r = reply.result();
-    String cost =
-        reply.cached()
-            ? "cached"
-                + (r.cost() == null || r.cost().signum() == 0
-                    ? " (free)"
-                    : " (" + credits(r.cost()) + " credits)")
-            : r.cost() == null ? "cost not reported" : credits(r.cost()) + " credits";
-    String tail =
-        " — <@"
-            + userId
-            + ">\n"
-            + reply.request().model().id()
-            + " · "
-            + r.width()
-            + "×"
-            + r.height()
-            + " · seed "
-            + r.seed()
-            + " · "
-            + cost;
+    String tail = " — " + MARKUP.user(userId) + "\n" + ChatTexts.facts(reply);
     String prompt = escape(reply.request().prompt().replace("*", "").strip());
-    int room = MAX_TEXT - tail.length() - 2;
-    if (prompt.length() > room) {
-      prompt = prompt.substring(0, Math.max(0, room - 1)) + "…";
-    }
-    return "*" + prompt + "*" + tail;
+    return MARKUP.bold(ChatTexts.cut(prompt, MAX_TEXT - tail.length() - 2)) + tail;
   }
 
   static String error(UserError e) {
-    String text =
-        switch (e.code().kind()) {
-          case INPUT -> "⚠️ " + e.getMessage();
-          case OUTCOME -> "🚫 " + e.getMessage();
-          case BACKEND -> "❌ " + e.getMessage();
-        };
-    return text.length() <= MAX_TEXT ? text : text.substring(0, MAX_TEXT - 1) + "…";
+    return TEXTS.error(e);
   }
 
   /**
@@ -86,10 +87,7 @@ final class Texts {
    * (in the reader's time zone).
    */
   static String quota(QuotaService.Status s) {
-    if (s.banned()) {
-      return "🚫 You are banned from making images in this workspace; ask an admin.";
-    }
-    return "You have " + s.summary() + ". Resets " + date(s.resetsAt()) + ".";
+    return TEXTS.quota(s, Instant.now());
   }
 
   /** A time Slack shows in the reader's zone, with a UTC fallback. */
@@ -99,13 +97,5 @@ final class Texts {
         + "^{date_short_pretty} at {time}|"
         + FALLBACK_TIME.format(at)
         + ">";
-  }
-
-  static String credits(BigDecimal c) {
-    return c.stripTrailingZeros().toPlainString();
-  }
-
-  static String milli(long milli) {
-    return BigDecimal.valueOf(milli).movePointLeft(3).stripTrailingZeros().toPlainString();
   }
 }

@@ -35,7 +35,8 @@ class AdminCommandsTest {
     for (String bad : new String[] {"-1", "0.0001", "ten"}) {
       assertThatThrownBy(() -> AdminCommands.credits(bad, "quota grant @alice 10"))
           .hasMessage(
-              "credits: must be a number, 0 or more, with at most 3 decimals (1 credit = $0.01); got \""
+              "credits: must be a number from 0 to 1000000000 with at most 3 decimals"
+                  + " (1 credit = $0.01); got \""
                   + bad
                   + "\". Example: `/imagine-admin quota grant @alice 10`.");
     }

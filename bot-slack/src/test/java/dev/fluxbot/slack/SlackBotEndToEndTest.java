@@ -380,7 +380,7 @@ class SlackBotEndToEndTest {
     startBot(SlackBot.Mode.SOCKET, Set.of());
     slack.slashCommand(FakeSlack.OWNER, FakeSlack.CHANNEL, "/imagine-admin", "default-model pro");
     assertThat(slack.awaitEphemeral(m -> m.visibleTo().equals(FakeSlack.OWNER)).text())
-        .isEqualTo("This workspace's default model is now *pro*.");
+        .isEqualTo("The default model in this workspace is now *pro*.");
     slack.slashCommand(FakeSlack.OWNER, FakeSlack.CHANNEL, "/imagine-admin", "max-safety 1");
     slack.awaitEphemeral(
         m -> m.visibleTo().equals(FakeSlack.OWNER) && m.text().contains("--safety"));
@@ -457,13 +457,13 @@ class SlackBotEndToEndTest {
         "/imagine-admin",
         "quota ban <@U0BOB|bob> spam &amp; noise");
     assertThat(slack.awaitEphemeral(m -> m.visibleTo().equals(FakeSlack.ADMIN)).text())
-        .isEqualTo("Banned <@U0BOB> from making images here (spam &amp; noise).");
+        .isEqualTo("Banned <@U0BOB> from making images in this workspace (spam &amp; noise).");
 
     slack.slashCommand(FakeSlack.BOB, FakeSlack.CHANNEL, "/imagine", "a boat");
     SlackMessage refusal = slack.awaitEphemeral(m -> m.visibleTo().equals(FakeSlack.BOB));
     slack.slashCommand(
         FakeSlack.ADMIN, FakeSlack.CHANNEL, "/imagine-admin", "quota unban <@U0BOB|bob>");
-    slack.awaitEphemeral(m -> m.text().equals("Unbanned <@U0BOB>."));
+    slack.awaitEphemeral(m -> m.text().equals("Unbanned <@U0BOB> in this workspace."));
     slack.slashCommand(
         FakeSlack.ADMIN, FakeSlack.CHANNEL, "/imagine-admin", "quota grant <@U0BOB|bob> 2.5");
     SlackMessage granted = slack.awaitEphemeral(m -> m.text().startsWith("Granted"));
@@ -526,7 +526,7 @@ class SlackBotEndToEndTest {
         .isEqualTo(
             "⛔ /imagine-admin is for workspace admins and owners and the bot's admins; "
                 + "you are none of these.");
-    assertThat(served.text()).isEqualTo("Set <@U0BOB> to 3 credits per week.");
+    assertThat(served.text()).isEqualTo("Set <@U0BOB> in this workspace to 3 credits per week.");
     assertThat(slack.calls("users.info"))
         .extracting(c -> c.param("user"))
         .containsExactly(FakeSlack.ALICE, FakeSlack.ADMIN);

@@ -1,21 +1,19 @@
 package dev.fluxbot.telegram;
 
 import dev.fluxbot.core.Requester;
+import dev.fluxbot.core.chat.ChatAdmin;
+import dev.fluxbot.core.chat.ChatTexts;
 import dev.fluxbot.core.model.AspectPreset;
 import dev.fluxbot.core.model.ImageType;
 import dev.fluxbot.core.model.ModelCatalog;
-import dev.fluxbot.core.model.ModelSpec;
 import dev.fluxbot.core.quota.QuotaService;
 import dev.fluxbot.core.store.SettingsStore;
-import java.math.BigDecimal;
-import java.math.RoundingMode;
 import java.time.InstantSource;
 import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
@@ -49,8 +47,9 @@ final class ChatCommands {
   private final QuotaService quota;
   private final SettingsStore settings;
   private final ModelCatalog catalog;
-  private final ZoneId zone;
   private final InstantSource clock;
+  private final ChatTexts texts;
+  private final ChatAdmin admin;
 
   ChatCommands(
       QuotaService quota,
@@ -61,12 +60,13 @@ final class ChatCommands {
     this.quota = quota;
     this.settings = settings;
     this.catalog = catalog;
-    this.zone = zone;
     this.clock = clock;
+    this.texts = Texts.texts(zone);
+    this.admin = new ChatAdmin(quota, settings, catalog, texts, clock);
   }
 
   String quota(Requester who) {
-    return Texts.quota(quota.status(who), zone, clock.instant());
+    return texts.quota(quota.status(who), clock.instant());
   }
 
   /**
@@ -169,58 +169,23 @@ final class ChatCommands {
     if (w.isEmpty()) {
       return ADMIN_HELP;
     }
-    String where = scopeId == null ? "in every chat" : "in this group";
-    switch (w.get(0).toLowerCase(Locale.ROOT)) {
-      case "model" -> {
-        if (scopeId == null) {
-          return "⚠️ /admin model: sets a group's default, so send it in that group; got it in a private chat.";
-        }
-        if (w.size() != 2 || catalog.find(w.get(1)).isEmpty()) {
-          return "⚠️ /admin model: needs one known model; got \""
-              + String.join(" ", w.subList(1, w.size()))
-              + "\". Known: "
-              + catalog.models().stream()
-                  .filter(m -> !m.preview())
-                  .map(ModelSpec::id)
-                  .collect(Collectors.joining(", "))
-              + ".";
-        }
-        String model = catalog.require(w.get(1)).id();
-        SettingsStore.ScopeSettings s = settings.scope(PLATFORM, scopeId);
-        settings.setScope(
-            PLATFORM,
-            scopeId,
-            new SettingsStore.ScopeSettings(model, s.maxSafety(), s.allowedChannels()));
-        return "This group's default model is now " + model + ".";
-      }
-      case "max-safety" -> {
-        if (scopeId == null) {
-          return "⚠️ /admin max-safety: sets a group's cap, so send it in that group; got it in a private chat.";
-        }
-        Integer value =
-            w.size() == 2 && w.get(1).matches("[0-5]") ? Integer.parseInt(w.get(1)) : null;
-        if (value == null) {
-          return "⚠️ /admin max-safety: needs a whole number from 0 (strict) to 5; got \""
-              + String.join(" ", w.subList(1, w.size()))
-              + "\".";
-        }
-        SettingsStore.ScopeSettings s = settings.scope(PLATFORM, scopeId);
-        settings.setScope(
-            PLATFORM,
-            scopeId,
-            new SettingsStore.ScopeSettings(s.defaultModel(), value, s.allowedChannels()));
-        return "Users " + where + " may now ask for --safety up to " + value + ".";
-      }
-      case "quota" -> {
-        return quotaAdmin(scopeId, w.subList(1, w.size()), repliedUserId, where);
-      }
-      default -> {
-        return "⚠️ /admin: unknown command \"" + w.get(0) + "\".\n\n" + ADMIN_HELP;
-      }
+    ChatAdmin.Scope scope =
+        new ChatAdmin.Scope(PLATFORM, scopeId, scopeId == null ? "in every chat" : "in this group");
+    String command = w.get(0).toLowerCase(Locale.ROOT);
+    String value = String.join(" ", w.subList(1, w.size()));
+    try {
+      return switch (command) {
+        case "model" -> admin.defaultModel(scope, value);
+        case "max-safety" -> admin.maxSafety(scope, value);
+        case "quota" -> quotaAdmin(scope, w.subList(1, w.size()), repliedUserId);
+        default -> texts.mistake("/admin: unknown command \"" + w.get(0) + "\".\n\n" + ADMIN_HELP);
+      };
+    } catch (IllegalArgumentException e) {
+      return texts.mistake("/admin " + command + ": " + e.getMessage() + ".");
     }
   }
 
-  private String quotaAdmin(String scopeId, List<String> w, Long replied, String where) {
+  private String quotaAdmin(ChatAdmin.Scope scope, List<String> w, Long replied) {
     if (w.isEmpty()) {
       return ADMIN_HELP;
     }
@@ -229,80 +194,34 @@ final class ChatCommands {
     try {
       return switch (sub) {
         case "set" -> {
-          long milli = credits(take(rest, "credits"));
+          long milli = ChatAdmin.credits(take(rest, "credits"));
           QuotaService.Period period = QuotaService.Period.DAY;
           if (!rest.isEmpty() && rest.get(0).matches("(?i)day|week|month")) {
             period = QuotaService.Period.valueOf(rest.remove(0).toUpperCase(Locale.ROOT));
           }
           Long user = rest.isEmpty() ? replied : userId(take(rest, "user id"));
-          QuotaService.Subject subject =
-              user == null
-                  ? QuotaService.Subject.scope(PLATFORM, scopeId)
-                  : QuotaService.Subject.user(PLATFORM, scopeId, Long.toString(user));
-          quota.setRule(subject, period, milli);
-          yield "Set "
-              + (user == null ? "everyone " + where : "user " + user + " " + where)
-              + " to "
-              + Texts.creditCount(milli)
-              + " per "
-              + period.name().toLowerCase(Locale.ROOT)
-              + ".";
+          yield admin.setQuota(scope, user == null ? null : Long.toString(user), period, milli);
         }
         case "grant" -> {
-          long milli = credits(take(rest, "credits"));
-          long user = target(rest, replied);
-          quota.grant(PLATFORM, scopeId, Long.toString(user), milli);
-          yield "Granted "
-              + Texts.creditCount(milli)
-              + " to user "
-              + user
-              + ". "
-              + show(scopeId, user);
+          long milli = ChatAdmin.credits(take(rest, "credits"));
+          yield admin.grant(scope, target(rest, replied), milli);
         }
-        case "reset" -> {
-          long user = target(rest, replied);
-          quota.reset(PLATFORM, scopeId, Long.toString(user));
-          yield "Reset user " + user + "'s spending in this window. " + show(scopeId, user);
-        }
-        case "show" -> show(scopeId, target(rest, replied));
+        case "reset" -> admin.reset(scope, target(rest, replied));
+        case "show" -> admin.show(scope, target(rest, replied));
         case "ban" -> {
-          long user = target(rest, replied);
-          String reason = rest.isEmpty() ? null : String.join(" ", rest);
-          quota.ban(PLATFORM, scopeId, Long.toString(user), reason);
-          yield "Banned user "
-              + user
-              + " from making images "
-              + where
-              + (reason == null ? "" : " (" + reason + ")")
-              + ".";
+          String user = target(rest, replied);
+          yield admin.ban(scope, user, rest.isEmpty() ? null : String.join(" ", rest));
         }
-        case "unban" -> {
-          long user = target(rest, replied);
-          quota.unban(PLATFORM, scopeId, Long.toString(user));
-          yield "Unbanned user " + user + " " + where + ".";
-        }
+        case "unban" -> admin.unban(scope, target(rest, replied));
         default ->
-            "⚠️ /admin quota: unknown command \""
-                + sub
-                + "\"; use set, grant, reset, show, ban or unban.";
+            texts.mistake(
+                "/admin quota: unknown command \""
+                    + sub
+                    + "\"; use set, grant, reset, show, ban or unban.");
       };
     } catch (IllegalArgumentException e) {
-      return "⚠️ /admin quota " + sub + ": " + e.getMessage();
+      return texts.mistake("/admin quota " + sub + ": " + e.getMessage() + ".");
     }
-  }
-
-  private String show(String scopeId, long user) {
-    QuotaService.Status s = quota.show(PLATFORM, scopeId, Long.toString(user), Set.of());
-    return "User "
-        + user
-        + " has "
-        + s.summary()
-        + "; limit from "
-        + s.source()
-        + (s.banned() ? "; banned" : "")
-        + "; resets in "
-        + Texts.span(java.time.Duration.between(clock.instant(), s.resetsAt()))
-        + ".";
   }
 
   private static String take(List<String> rest, String what) {
@@ -313,12 +232,12 @@ final class ChatCommands {
     return rest.remove(0);
   }
 
-  private static long target(List<String> rest, Long replied) {
+  private static String target(List<String> rest, Long replied) {
     if (!rest.isEmpty() && rest.get(0).matches("\\d{1,19}")) {
-      return userId(rest.remove(0));
+      return Long.toString(userId(rest.remove(0)));
     }
     if (replied != null) {
-      return replied;
+      return Long.toString(replied);
     }
     throw new IllegalArgumentException(
         "which user? Reply to one of their messages, or give their numeric user id.");
@@ -332,19 +251,6 @@ final class ChatCommands {
               + "\". Reply to one of the user's messages instead if you do not know it.");
     }
     return Long.parseLong(text);
-  }
-
-  private static long credits(String text) {
-    try {
-      BigDecimal credits = new BigDecimal(text);
-      if (credits.signum() < 0) {
-        throw new NumberFormatException();
-      }
-      return credits.movePointRight(3).setScale(0, RoundingMode.HALF_UP).longValueExact();
-    } catch (NumberFormatException | ArithmeticException e) {
-      throw new IllegalArgumentException(
-          "credits: must be a number of 0 or more (1 credit = $0.01); got \"" + text + "\".");
-    }
   }
 
   private static List<String> words(String args) {

@@ -4,6 +4,7 @@ import dev.fluxbot.core.ChatReply;
 import dev.fluxbot.core.ImageReply;
 import dev.fluxbot.core.Progress;
 import dev.fluxbot.core.UserError;
+import dev.fluxbot.core.chat.DeliveryException;
 import dev.fluxbot.core.model.GenerationRequest;
 import dev.fluxbot.core.model.GenerationResult;
 import java.io.ByteArrayInputStream;
@@ -128,6 +129,14 @@ final class TelegramReply implements ChatReply {
   @Override
   public void image(ImageReply reply) {
     finished.set(true); // no status edit after this
+    try {
+      deliver(reply);
+    } catch (BotApi.Failure e) {
+      throw new DeliveryException("Telegram did not take the image: " + e.getMessage(), e);
+    }
+  }
+
+  private void deliver(ImageReply reply) {
     GenerationResult r = reply.result();
     String name = "fluxbot-" + r.seed() + "." + r.type().extension();
     boolean fits = Photos.fits(r);

@@ -3,13 +3,13 @@ package dev.fluxbot.telegram;
 import dev.fluxbot.core.ImageReply;
 import dev.fluxbot.core.Progress;
 import dev.fluxbot.core.UserError;
+import dev.fluxbot.core.chat.ChatTexts;
+import dev.fluxbot.core.chat.Markup;
 import dev.fluxbot.core.model.GenerationRequest;
-import dev.fluxbot.core.model.GenerationResult;
-import dev.fluxbot.core.quota.QuotaService;
-import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 
@@ -39,24 +39,7 @@ final class Texts {
   }
 
   static String progress(Progress p) {
-    String label =
-        switch (p.stage()) {
-          case WAITING_FOR_SLOT -> "⏳ Waiting for a free slot";
-          case SUBMITTED -> "📨 Submitted";
-          case QUEUED -> "⏳ Queued at the backend";
-          case REASONING -> "🧠 Reasoning about the prompt";
-          case GENERATING -> "🎨 Generating";
-          case DOWNLOADING -> "📥 Almost there";
-          case RETRYING ->
-              "🔁 "
-                  + (p.detail().isEmpty()
-                      ? "Retrying"
-                      : Character.toUpperCase(p.detail().charAt(0)) + p.detail().substring(1));
-        };
-    return label
-        + (Double.isNaN(p.fraction())
-            ? "…"
-            : String.format(Locale.ROOT, " %.0f%%…", p.fraction() * 100));
+    return ChatTexts.progress(p);
   }
 
   /**
@@ -64,60 +47,61 @@ final class Texts {
    * preview.
    */
   static String caption(ImageReply reply, boolean preview) {
-    GenerationResult r = reply.result();
-    String cost =
-        reply.cached()
-            ? "cached"
-                + (r.cost() == null || r.cost().signum() == 0
-                    ? " (free)"
-                    : " (" + creditCount(r.cost()) + ")")
-            : r.cost() == null ? "cost not reported" : creditCount(r.cost());
     String tail =
         "\n"
-            + reply.request().model().id()
-            + " · "
-            + r.width()
-            + "×"
-            + r.height()
-            + " · seed "
-            + r.seed()
-            + " · "
-            + cost
+            + ChatTexts.facts(reply)
             + (preview
                 ? "\nA compressed preview; the original ("
-                    + mb(r.image().length)
+                    + mb(reply.result().image().length)
                     + ") follows as a file."
                 : "");
     return cut(reply.request().prompt(), MAX_CAPTION - tail.length()) + tail;
   }
 
   static String error(UserError e) {
-    String text =
-        switch (e.code().kind()) {
-          case INPUT -> "⚠️ " + e.getMessage();
-          case OUTCOME -> "🚫 " + e.getMessage();
-          case BACKEND -> "❌ " + e.getMessage();
-        };
-    return cut(text, MAX_TEXT);
+    return texts(ZoneOffset.UTC).error(e);
   }
 
-  static String quota(QuotaService.Status s, ZoneId zone, Instant now) {
-    if (s.banned()) {
-      return "🚫 You are banned from making images here.";
-    }
-    String when =
-        DateTimeFormatter.ofPattern("EEE d MMM HH:mm", Locale.ROOT)
-            .withZone(zone)
-            .format(s.resetsAt());
-    return "You have "
-        + s.summary()
-        + ". Resets "
-        + when
-        + " "
-        + zoneName(zone)
-        + " (in "
-        + span(Duration.between(now, s.resetsAt()))
-        + ").";
+  /** Core's texts in Telegram's plain text; times are shown in {@code zone}. */
+  static ChatTexts texts(ZoneId zone) {
+    return new ChatTexts(markup(zone));
+  }
+
+  /** Plain text: no emphasis, nothing to escape, users by id, times with the zone and a span. */
+  static Markup markup(ZoneId zone) {
+    DateTimeFormatter format =
+        DateTimeFormatter.ofPattern("EEE d MMM HH:mm", Locale.ROOT).withZone(zone);
+    return new Markup() {
+      @Override
+      public String bold(String safeText) {
+        return safeText;
+      }
+
+      @Override
+      public String escape(String userText) {
+        return userText;
+      }
+
+      @Override
+      public String user(String userId) {
+        return "user " + userId;
+      }
+
+      @Override
+      public String time(Instant at, Instant now) {
+        return format.format(at)
+            + " "
+            + zoneName(zone)
+            + " (in "
+            + span(Duration.between(now, at))
+            + ")";
+      }
+
+      @Override
+      public int maxText() {
+        return MAX_TEXT;
+      }
+    };
   }
 
   static String zoneName(ZoneId zone) {
@@ -130,30 +114,10 @@ final class Texts {
   }
 
   static String cut(String text, int max) {
-    if (text.length() <= max) {
-      return text;
-    }
-    int end = Math.max(0, max - 1);
-    if (end > 0 && Character.isHighSurrogate(text.charAt(end - 1))) {
-      end--;
-    }
-    return text.substring(0, end) + "…";
-  }
-
-  static String credits(BigDecimal c) {
-    return c.stripTrailingZeros().toPlainString();
-  }
-
-  /** "1 credit", "0.5 credits", "2 credits". */
-  static String creditCount(BigDecimal c) {
-    return credits(c) + (c.compareTo(BigDecimal.ONE) == 0 ? " credit" : " credits");
-  }
-
-  static String creditCount(long milli) {
-    return creditCount(BigDecimal.valueOf(milli).movePointLeft(3));
+    return ChatTexts.cut(text, max);
   }
 
   static String mb(long bytes) {
-    return String.format(Locale.ROOT, "%.1f MB", bytes / 1_000_000.0);
+    return ChatTexts.mb(bytes);
   }
 }

@@ -164,11 +164,12 @@ class PiecesTest {
 
   @Test
   void oneCreditIsSingular() {
-    assertThat(Texts.creditCount(1_000)).isEqualTo("1 credit");
-    assertThat(Texts.creditCount(500)).isEqualTo("0.5 credits");
-    assertThat(Texts.creditCount(0)).isEqualTo("0 credits");
-    assertThat(Texts.creditCount(new BigDecimal("1.000"))).isEqualTo("1 credit");
-    assertThat(Texts.creditCount(new BigDecimal("1.4"))).isEqualTo("1.4 credits");
+    assertThat(dev.fluxbot.core.quota.Credits.count(1_000)).isEqualTo("1 credit");
+    assertThat(dev.fluxbot.core.quota.Credits.count(500)).isEqualTo("0.5 credits");
+    assertThat(dev.fluxbot.core.quota.Credits.count(0)).isEqualTo("0 credits");
+    assertThat(dev.fluxbot.core.quota.Credits.count(new BigDecimal("1.000"))).isEqualTo("1 credit");
+    assertThat(dev.fluxbot.core.quota.Credits.count(new BigDecimal("1.4")))
+        .isEqualTo("1.4 credits");
   }
 
   @Test

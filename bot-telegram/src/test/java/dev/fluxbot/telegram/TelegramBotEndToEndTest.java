@@ -438,7 +438,7 @@ class TelegramBotEndToEndTest {
                 .awaitCall("sendMessage", c -> replyTo(c) == model.path("message_id").asLong())
                 .param("text")
                 .orElseThrow())
-        .isEqualTo("This group's default model is now pro.");
+        .isEqualTo("The default model in this group is now pro.");
 
     telegram.sendText(aliceInGroup, "/imagine@" + telegram.botUsername() + " a heron");
     TelegramCall photo = photoIn(FakeTelegram.GROUP, 1);
@@ -589,7 +589,8 @@ class TelegramBotEndToEndTest {
         .isEqualTo("Unbanned user " + FakeTelegram.ALICE + " in this group.");
     assertThat(answer(telegram.sendText(owner, "/admin quota grant lots " + FakeTelegram.ALICE)))
         .isEqualTo(
-            "⚠️ /admin quota grant: credits: must be a number of 0 or more (1 credit = $0.01); got \"lots\".");
+            "⚠️ /admin quota grant: credits: must be a number from 0 to 1000000000 with at most 3 decimals"
+                + " (1 credit = $0.01); got \"lots\".");
     assertThat(answer(telegram.sendText(owner, "/admin quota show")))
         .startsWith("⚠️ /admin quota show: which user?");
 

@@ -44,7 +44,12 @@ public interface ChatReply {
 
   void progress(Progress progress);
 
-  /** The image, with everything the reply shows under it. */
+  /**
+   * The image, with everything the reply shows under it.
+   *
+   * @throws dev.fluxbot.core.chat.DeliveryException when the platform did not take it; the core
+   *     delivers it again later
+   */
   void image(ImageReply reply);
 
   /** The job ended without an image; the message says why and what to do. */
