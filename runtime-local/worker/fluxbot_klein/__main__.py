@@ -86,7 +86,7 @@ def _log(text):
 
 
 def serve(args):
-    from .loader import load_klein, resolve_device, resolve_dtype
+    from .checkpoint.loader import load_klein, resolve_device, resolve_dtype
     from .pipeline import KleinPipeline
     from .server import WorkerServer
 
@@ -154,7 +154,7 @@ def main(argv=None):
     if args.command == "serve":
         return serve(args)
     if args.command == "tiny":
-        from .tiny import write_tiny_checkpoint
+        from .checkpoint.tiny import write_tiny_checkpoint
         print(write_tiny_checkpoint(args.folder, args.layout))
         return 0
     if args.command == "compare":

@@ -19,13 +19,17 @@ from concurrent.futures import ThreadPoolExecutor
 
 import torch
 
-from . import sampler
-from . import text_encoder as te
-from . import transformer as tr
-from . import vae as vae_mod
-from .loader import KleinModel
+from .checkpoint import text_encoder as te_ckpt
+from .checkpoint import transformer as tr_ckpt
+from .checkpoint import vae as vae_ckpt
+from .checkpoint.loader import KleinModel
+from .checkpoint.tiny import write_tiny_tokenizer
+from .models import sampler
+from .models import text_encoder as te
+from .models import transformer as tr
+from .models import vae as vae_mod
 from .pipeline import GenerateRequest, KleinPipeline
-from .tokenizer import Tokenizer, write_tiny_tokenizer
+from .tokenizer import Tokenizer
 
 # klein.md: 4B at 1024², 4 steps, ~800 TFLOP/s bf16 dense
 LIMITS_4B_1024 = {"image_s": 0.19, "transformer_s": 0.17, "images_per_s": 5.0}
@@ -79,16 +83,16 @@ def build_random_model(model="4b", device="cuda", dtype=torch.bfloat16, tiny=Fal
     else:
         te_config, t_config, v_config = te.Qwen3Config.qwen3_4b(), tr.TransformerConfig.klein_4b(), vae_mod.VaeConfig.klein()
     with torch.no_grad():
-        state = _random_state(tr.expected_shapes(t_config, "bfl"), device, dtype, 1)
-        transformer = tr.build_transformer(state, t_config, device=device, dtype=dtype)
+        state = _random_state(tr_ckpt.expected_shapes(t_config, "bfl"), device, dtype, 1)
+        transformer = tr_ckpt.build_transformer(state, t_config, device=device, dtype=dtype)
         del state
-        shapes = te.expected_shapes(te_config, te_config.num_layers)
-        needed = set(te.required_names(te_config))
+        shapes = te_ckpt.expected_shapes(te_config, te_config.num_layers)
+        needed = set(te_ckpt.required_names(te_config))
         state = _random_state({k: v for k, v in shapes.items() if k in needed}, device, dtype, 2)
-        encoder = te.build_text_encoder(state, te_config, device=device, dtype=dtype)
+        encoder = te_ckpt.build_text_encoder(state, te_config, device=device, dtype=dtype)
         del state
-        state = _random_state(vae_mod.expected_shapes(v_config, "bfl"), device, dtype, 3)
-        vae = vae_mod.build_vae(state, v_config, device=device, dtype=dtype)
+        state = _random_state(vae_ckpt.expected_shapes(v_config, "bfl"), device, dtype, 3)
+        vae = vae_ckpt.build_vae(state, v_config, device=device, dtype=dtype)
         del state
     name = "tiny" if tiny else t_config.model_name
     return KleinModel(name=name, variant="distilled", transformer=transformer, text_encoder=encoder,

@@ -52,11 +52,16 @@ import types
 import torch
 import torch.nn.functional as F
 
-from . import sampler as sm
-from .text_encoder import OUTPUT_LAYERS, Qwen3Config, build_text_encoder, tiny_text_encoder_state
-from .tokenizer import CHAT_TEMPLATE, Tokenizer, write_tiny_tokenizer
-from .transformer import TransformerConfig, build_transformer, tiny_transformer_state
-from .vae import VaeConfig, build_vae, patchify, tiny_vae_state, to_diffusers_vae_names, unpatchify
+from .checkpoint.text_encoder import build_text_encoder
+from .checkpoint.tiny import (tiny_text_encoder_state, tiny_transformer_state, tiny_vae_state, vae_config_json,
+                              write_tiny_tokenizer)
+from .checkpoint.transformer import build_transformer
+from .checkpoint.vae import build_vae, to_diffusers_vae_names
+from .models import sampler as sm
+from .models.text_encoder import OUTPUT_LAYERS, Qwen3Config
+from .models.transformer import TransformerConfig
+from .models.vae import VaeConfig, patchify, unpatchify
+from .tokenizer import CHAT_TEMPLATE, Tokenizer
 
 TOLERANCES = {"float32": 1e-4, "bfloat16": 5e-2}
 SHAPES = ("tiny", "4b")
@@ -511,8 +516,7 @@ def _bfl_vae(modules, state, config, device, dtype):
 def _diffusers_vae(state, config, device, dtype):
     from diffusers import AutoencoderKLFlux2
 
-    from .tiny import _vae_config_json
-    cfg = {k: v for k, v in _vae_config_json(config).items() if not k.startswith("_")}
+    cfg = {k: v for k, v in vae_config_json(config).items() if not k.startswith("_")}
     model = AutoencoderKLFlux2.from_config(cfg)
     theirs = model.state_dict()
     full = to_diffusers_vae_names(state)

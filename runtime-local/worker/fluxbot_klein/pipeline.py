@@ -10,7 +10,8 @@ from typing import List, Optional
 
 import torch
 
-from . import images, sampler
+from . import images
+from .models import sampler
 
 MAX_REFERENCES = 4
 MAX_PROMPT_TOKENS = 512
