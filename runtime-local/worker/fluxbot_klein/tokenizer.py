@@ -6,9 +6,12 @@ and the ByteLevel decoder. ``chat_ids`` applies Qwen3's chat template with think
 pads to a fixed length on the right, as FLUX.2 [klein] prompts are encoded.
 """
 
+from __future__ import annotations
+
 import json
 import os
 import unicodedata
+from typing import Any, Iterable, Mapping, NoReturn, Sequence
 
 import regex
 
@@ -23,7 +26,7 @@ QWEN_SPLIT_PATTERN = (
 _CACHE_LIMIT = 50000
 
 
-def bytes_to_unicode():
+def bytes_to_unicode() -> dict[int, str]:
     """GPT-2's reversible map from the 256 byte values to printable characters."""
     keep = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(
         range(ord("®"), ord("ÿ") + 1))
@@ -41,15 +44,16 @@ _BYTE_TO_CHAR = bytes_to_unicode()
 _CHAR_TO_BYTE = {c: b for b, c in _BYTE_TO_CHAR.items()}
 
 
-def _fail(path, what):
+def _fail(path: str, what: str) -> NoReturn:
     raise CheckpointError(f"tokenizer file {path}: {what}")
 
 
 class Tokenizer:
     """Byte-level BPE tokenizer with verbatim added tokens; see the module docstring."""
 
-    def __init__(self, vocab, merges, added_tokens, split_pattern, normalizer="NFC",
-                 ignore_merges=False, source="<memory>"):
+    def __init__(self, vocab: Mapping[str, int], merges: Sequence[tuple[str, str]],
+                 added_tokens: Sequence[Mapping[str, Any]], split_pattern: str | None, normalizer: str | None = "NFC",
+                 ignore_merges: bool = False, source: str = "<memory>") -> None:
         self.source = source
         self._vocab = dict(vocab)
         self._id_to_token = {i: t for t, i in self._vocab.items()}
@@ -81,7 +85,7 @@ class Tokenizer:
         self._cache = {}
 
     @staticmethod
-    def _compile_added(added_tokens):
+    def _compile_added(added_tokens: Sequence[Mapping[str, Any]]) -> tuple[regex.Pattern | None, list[str | None]]:
         if not added_tokens:
             return None, []
         parts = []
@@ -98,7 +102,7 @@ class Tokenizer:
             added_tokens, key=lambda t: -len(t["content"]))]
 
     @classmethod
-    def from_file(cls, path):
+    def from_file(cls, path: str) -> Tokenizer:
         """Reads a Hugging Face ``tokenizer.json`` (a file, or a folder holding one)."""
         if os.path.isdir(path):
             path = os.path.join(path, "tokenizer.json")
@@ -113,7 +117,7 @@ class Tokenizer:
         return cls.from_dict(data, source=path)
 
     @classmethod
-    def from_dict(cls, data, source="<memory>"):
+    def from_dict(cls, data: Mapping[str, Any], source: str = "<memory>") -> Tokenizer:
         """Builds a tokenizer from the parsed JSON of a ``tokenizer.json``."""
         model = data.get("model") or {}
         if model.get("type", "BPE") != "BPE":
@@ -144,7 +148,7 @@ class Tokenizer:
                    ignore_merges=bool(model.get("ignore_merges", False)), source=source)
 
     @staticmethod
-    def _read_normalizer(spec, source):
+    def _read_normalizer(spec: Mapping[str, Any] | None, source: str) -> str | None:
         if spec is None:
             return None
         kind = spec.get("type")
@@ -155,7 +159,7 @@ class Tokenizer:
         _fail(source, f"normalizer {kind!r} is not supported (Qwen uses NFC)")
 
     @staticmethod
-    def _read_pre_tokenizer(spec, source):
+    def _read_pre_tokenizer(spec: Mapping[str, Any] | None, source: str) -> str | None:
         if spec is None:
             _fail(source, "pre_tokenizer is missing; a byte-level BPE needs ByteLevel")
         steps = spec.get("pretokenizers") if spec.get("type") == "Sequence" else [spec]
@@ -188,7 +192,7 @@ class Tokenizer:
 
     # encoding
 
-    def _bpe(self, word):
+    def _bpe(self, word: str) -> tuple[int, ...]:
         """Token ids of one pre-tokenized word (already mapped to byte-level characters)."""
         hit = self._cache.get(word)
         if hit is not None:
@@ -229,7 +233,7 @@ class Tokenizer:
         self._cache[word] = out
         return out
 
-    def _encode_plain(self, text, out):
+    def _encode_plain(self, text: str, out: list[int]) -> None:
         if not text:
             return
         if self._normalizer:
@@ -251,7 +255,7 @@ class Tokenizer:
             word = "".join(_BYTE_TO_CHAR[b] for b in piece.encode("utf-8"))
             out.extend(self._bpe(word))
 
-    def encode(self, text):
+    def encode(self, text: str) -> list[int]:
         """Token ids of text; added tokens (``<|im_start|>``…) are matched verbatim, never split."""
         out = []
         pos = 0
@@ -263,7 +267,7 @@ class Tokenizer:
         self._encode_plain(text[pos:], out)
         return out
 
-    def decode(self, ids, skip_special_tokens=False):
+    def decode(self, ids: Iterable[int], skip_special_tokens: bool = False) -> str:
         """Text of token ids (invalid UTF-8 byte runs become U+FFFD)."""
         buf = bytearray()
         for i in ids:
@@ -279,7 +283,7 @@ class Tokenizer:
             buf.extend(_CHAR_TO_BYTE[c] for c in token)
         return buf.decode("utf-8", errors="replace")
 
-    def chat_ids(self, prompt, max_length=512):
+    def chat_ids(self, prompt: str, max_length: int = 512) -> tuple[list[int], list[int], int]:
         """Qwen3 chat template (one user turn, generation prompt, thinking off), right-padded.
 
         Returns (ids of length max_length, mask with 1 for real tokens, real token count).

@@ -91,30 +91,23 @@ class NameTable:
         """The first rule matching name on the source side, with the target name(s); None when none does."""
         for rule, bfl, others in zip(self.rules, self._bfl, self._other):
             if to_bfl:
-                hits = [(i, m) for i, m in enumerate(p.match(name) for p in others) if m]
-                if not hits:
-                    continue
-                part, m = hits[0]
+                part, m = next(((i, m) for i, m in enumerate(p.match(name) for p in others) if m), (0, None))
+            elif rule.read_only:
+                continue
             else:
-                if rule.read_only:
-                    continue
                 part, m = 0, bfl.match(name)
-                if m is None:
-                    continue
+            if m is None:
+                continue
             fields = m.groupdict()
             target_fields = dict(fields)
             if rule.param is not None and "param" in fields:
-                source, target = rule.param if not to_bfl else rule.param[::-1]
-                if fields["param"] == source:
-                    target_fields["param"] = target
+                source_param, target_param = rule.param[::-1] if to_bfl else rule.param
+                if fields["param"] == source_param:
+                    target_fields["param"] = target_param
             if rule.reverse:
                 count = (levels or {}).get(rule.reverse, 0)
                 target_fields[rule.reverse] = str(count - 1 - int(fields[rule.reverse]))
-            if to_bfl:
-                target = rule.bfl.format(**target_fields)
-            else:
-                target = tuple(p.format(**target_fields) for p in rule.others)
-                if not isinstance(rule.other, tuple):
-                    target = target[0]
-            return Renamed(rule, part, target, fields)
+            targets = tuple(p.format(**target_fields) for p in ((rule.bfl,) if to_bfl else rule.others))
+            split = not to_bfl and isinstance(rule.other, tuple)
+            return Renamed(rule, part, targets if split else targets[0], fields)
         return None

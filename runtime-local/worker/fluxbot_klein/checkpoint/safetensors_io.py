@@ -8,13 +8,14 @@ offsets are relative to the start of the data section.
 from __future__ import annotations
 
 import glob
+import io
 import json
 import math
 import os
 import struct
 import sys
 from collections import namedtuple
-from typing import BinaryIO, Collection, Iterable, Mapping, Union
+from typing import Collection, Iterable, Mapping, Union
 
 import torch
 
@@ -73,7 +74,7 @@ def _dtype_name(dtype: torch.dtype) -> str:
                      f"{', '.join(sorted(_DTYPES))})")
 
 
-def _read_raw_header(f: BinaryIO, path: str) -> tuple[dict, int, int]:
+def _read_raw_header(f: io.BufferedReader, path: str) -> tuple[dict, int, int]:
     size = os.fstat(f.fileno()).st_size
     if size < 8:
         raise CheckpointError(f"{path}: file is {size} bytes, too short for a safetensors header "
@@ -245,7 +246,7 @@ def load(paths: Paths, names: Collection[str] | None = None, device: Device = "c
     return out
 
 
-def _read_tensor(f: BinaryIO, path: str, name: str, info: TensorInfo, data_start: int, device: Device,
+def _read_tensor(f: io.BufferedReader, path: str, name: str, info: TensorInfo, data_start: int, device: Device,
                  dtype: torch.dtype | None) -> torch.Tensor:
     tdtype = torch_dtype(info.dtype, path, name)
     nbytes = info.end - info.start

@@ -56,7 +56,7 @@ def expected_shapes(config: Qwen3Config, total_layers: int, lm_head: bool = Fals
                     prefix: str = PREFIX) -> dict[str, tuple[int, ...]]:
     """Shapes of a full Qwen3 checkpoint with total_layers layers (plus model.norm, optional lm_head)."""
     h, d = config.hidden_size, config.head_dim
-    per_layer = {
+    per_layer: dict[str, tuple[int, ...]] = {
         "input_layernorm.weight": (h,),
         "self_attn.q_proj.weight": (config.num_heads * d, h),
         "self_attn.k_proj.weight": (config.num_kv_heads * d, h),

@@ -219,7 +219,7 @@ def expected_shapes(config: TransformerConfig, layout: str = "bfl") -> dict[str,
     """name -> shape of every tensor a transformer with this config has, in "bfl" or "diffusers" names."""
     h, c = config.hidden_size, config
     m, d = c.mlp_hidden_dim, c.head_dim
-    s = {
+    s: dict[str, tuple[int, ...]] = {
         "img_in.weight": (h, c.in_channels),
         "txt_in.weight": (h, c.context_in_dim),
         "time_in.in_layer.weight": (h, TIME_EMBED_DIM),

@@ -11,7 +11,7 @@ import math
 import os
 import sys
 import types
-from typing import Any, Callable, ContextManager, Iterator, Mapping, Sequence
+from typing import Any, Callable, ContextManager, Iterator, Mapping
 
 import torch
 import torch.nn.functional as F
@@ -252,6 +252,6 @@ def shapes_for(shape: str) -> tuple[TransformerConfig, Qwen3Config, VaeConfig, t
     raise CompareError(f"--shape must be one of {', '.join(SHAPES)}, got {shape!r}")
 
 
-def randn(shape: Sequence[int], seed: int, device: torch.device | str, dtype: torch.dtype) -> torch.Tensor:
+def randn(shape: tuple[int, ...], seed: int, device: torch.device | str, dtype: torch.dtype) -> torch.Tensor:
     g = torch.Generator().manual_seed(seed)
     return torch.randn(shape, generator=g).to(device=device, dtype=dtype)

@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import importlib
 import math
+from typing import Mapping
 
 import torch
 from torch import nn
@@ -44,7 +45,7 @@ def _prompt_batch(tokenizer: Tokenizer) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.tensor(ids), torch.tensor(masks)
 
 
-def _hf_qwen3(state: dict[str, torch.Tensor], config: Qwen3Config, device: torch.device,
+def _hf_qwen3(state: Mapping[str, torch.Tensor], config: Qwen3Config, device: torch.device,
               dtype: torch.dtype) -> nn.Module:
     import transformers
 

@@ -7,6 +7,7 @@ import dataclasses
 import inspect
 import os
 from types import ModuleType
+from typing import Mapping
 
 import torch
 
@@ -22,7 +23,7 @@ from .common import (EXACT_T, FORWARD_T, SEED, STEPS, TEXT_TOKENS, CompareError,
 class _OurTransformerReference:
     """Our own transformer and sampler behind the reference interface (for --self-reference)."""
 
-    def __init__(self, state: dict[str, torch.Tensor], config: TransformerConfig, device: torch.device,
+    def __init__(self, state: Mapping[str, torch.Tensor], config: TransformerConfig, device: torch.device,
                  dtype: torch.dtype) -> None:
         self.model = build_transformer(state, config, device, dtype)
         self.description = "fluxbot_klein itself (--self-reference)"
@@ -49,7 +50,7 @@ class _OurTransformerReference:
 class _Flux2TransformerReference:
     """BFL's Flux2 and sampling functions, built with klein's shapes and loaded with our weights."""
 
-    def __init__(self, modules: dict[str, ModuleType], state: dict[str, torch.Tensor], config: TransformerConfig,
+    def __init__(self, modules: dict[str, ModuleType], state: Mapping[str, torch.Tensor], config: TransformerConfig,
                  device: torch.device, dtype: torch.dtype, notes: list[str]) -> None:
         self.model_mod, self.sampling = modules["model"], modules["sampling"]
         params_cls = self.model_mod.Flux2Params

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from types import ModuleType
+from typing import Mapping
 
 import torch
 from torch import nn
@@ -16,7 +17,7 @@ from fluxbot_klein.models.vae import Flux2Vae, VaeConfig, unpatchify
 from .common import SEED, CompareError, Section, error_row, load_flux2, perturb, randn, sdpa_available, shapes_for
 
 
-def _bfl_vae(modules: dict[str, ModuleType], state: dict[str, torch.Tensor], config: VaeConfig,
+def _bfl_vae(modules: dict[str, ModuleType], state: Mapping[str, torch.Tensor], config: VaeConfig,
              device: torch.device, dtype: torch.dtype) -> nn.Module:
     ae_mod = modules["autoencoder"]
     fields = {f.name for f in dataclasses.fields(ae_mod.AutoEncoderParams)}
@@ -37,7 +38,7 @@ def _bfl_vae(modules: dict[str, ModuleType], state: dict[str, torch.Tensor], con
     return model.to(device=device, dtype=dtype).eval().requires_grad_(False)
 
 
-def _diffusers_vae(state: dict[str, torch.Tensor], config: VaeConfig, device: torch.device,
+def _diffusers_vae(state: Mapping[str, torch.Tensor], config: VaeConfig, device: torch.device,
                    dtype: torch.dtype) -> nn.Module:
     from diffusers import AutoencoderKLFlux2
 
