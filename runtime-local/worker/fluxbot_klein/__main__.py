@@ -1,15 +1,18 @@
-"""`python -m fluxbot_klein serve | tiny | bench | compare`."""
+"""`python -m fluxbot_klein serve | tiny` (the developer tools are in fluxbot_klein_tools, outside the jar)."""
+
+from __future__ import annotations
 
 import argparse
 import signal
 import sys
 import threading
 import time
+from types import FrameType
 
 from .errors import CheckpointError
 
 
-def parse_listen(text):
+def parse_listen(text: str) -> tuple[str, int]:
     """"HOST:PORT" (or "[v6]:PORT") -> (host, port); port 0 picks a free one."""
     host, sep, port = text.rpartition(":")
     if not sep or not host:
@@ -25,7 +28,7 @@ def parse_listen(text):
     return host, number
 
 
-def parse_size(text):
+def parse_size(text: str) -> tuple[int, int]:
     """"WxH" -> (width, height), both multiples of 16 in 64..2048."""
     parts = text.lower().split("x")
     try:
@@ -38,16 +41,16 @@ def parse_size(text):
     return w, h
 
 
-def _positive(text):
+def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
     return value
 
 
-def build_parser():
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m fluxbot_klein",
-                                     description="FLUX.2 [klein] worker: serve, write a tiny checkpoint, benchmark")
+                                     description="FLUX.2 [klein] worker: serve, write a tiny checkpoint")
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="load a checkpoint and serve /v1/health and /v1/generate")
@@ -69,24 +72,16 @@ def build_parser():
     tiny = sub.add_parser("tiny", help="write a tiny random checkpoint (for tests)")
     tiny.add_argument("folder")
     tiny.add_argument("--layout", choices=("hf", "bfl"), default="hf")
-
-    bench = sub.add_parser("bench", help="benchmark at the real 4B shapes with random weights (GPU)")
-    from .bench import add_arguments
-    add_arguments(bench)
-
-    compare = sub.add_parser("compare", help="compare with reference implementations on the same random weights")
-    from .compare import add_arguments as add_compare_arguments
-    add_compare_arguments(compare)
     return parser
 
 
-def _log(text):
+def _log(text: str) -> None:
     sys.stderr.write(text + "\n")
     sys.stderr.flush()
 
 
-def serve(args):
-    from .loader import load_klein, resolve_device, resolve_dtype
+def serve(args: argparse.Namespace) -> int:
+    from .checkpoint.loader import load_klein, resolve_device, resolve_dtype
     from .pipeline import KleinPipeline
     from .server import WorkerServer
 
@@ -110,7 +105,7 @@ def serve(args):
     stop = threading.Event()
     ready = threading.Event()
 
-    def on_signal(signum, frame):
+    def on_signal(signum: int, frame: FrameType | None) -> None:
         if not ready.is_set():
             raise SystemExit(128 + signum)  # still loading: nothing to finish
         stop.set()
@@ -149,19 +144,13 @@ def serve(args):
     return 0
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "serve":
         return serve(args)
-    if args.command == "tiny":
-        from .tiny import write_tiny_checkpoint
-        print(write_tiny_checkpoint(args.folder, args.layout))
-        return 0
-    if args.command == "compare":
-        from .compare import main as compare_main
-        return compare_main(args)
-    from .bench import run
-    return run(args)
+    from .checkpoint.tiny import write_tiny_checkpoint
+    print(write_tiny_checkpoint(args.folder, args.layout))
+    return 0
 
 
 if __name__ == "__main__":

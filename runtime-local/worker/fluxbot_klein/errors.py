@@ -1,5 +1,7 @@
 """The two kinds of failure the worker names to its callers."""
 
+from __future__ import annotations
+
 
 class CheckpointError(ValueError):
     """A checkpoint cannot be used: a file or tensor is missing, truncated, or of another model.
@@ -16,13 +18,13 @@ class RequestError(ValueError):
     at fault where there is one.
     """
 
-    def __init__(self, code, message, field=None):
+    def __init__(self, code: str, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.field = field
 
-    def to_event(self):
+    def to_event(self) -> dict[str, str]:
         event = {"event": "error", "code": self.code, "message": self.message}
         if self.field is not None:
             event["field"] = self.field

@@ -12,6 +12,8 @@ level 6, for a somewhat larger file; the image is on the critical path of a sub-
 subsampling, as BFL's CLI saves) or WebP (lossy, quality 95).
 """
 
+from __future__ import annotations
+
 import io
 import math
 import warnings
@@ -34,16 +36,16 @@ WEBP_QUALITY = 95
 _SEND_INSTEAD = "send a PNG, JPEG, WebP or GIF file (base64 of the file's bytes)"
 
 
-def webp_supported():
+def webp_supported() -> bool:
     """Whether this Pillow can write WebP."""
     return bool(features.check("webp"))
 
 
-def _bad(field, what):
+def _bad(field: str, what: str) -> RequestError:
     return RequestError("bad_image", f"{field}: {what}; {_SEND_INSTEAD}", field=field)
 
 
-def _open(data, field):
+def _open(data: bytes | bytearray | memoryview, field: str) -> Image.Image:
     if isinstance(data, (bytearray, memoryview)):
         data = bytes(data)
     if not isinstance(data, bytes):
@@ -71,7 +73,7 @@ def _open(data, field):
     return img
 
 
-def _to_rgb(img):
+def _to_rgb(img: Image.Image) -> Image.Image:
     """RGB with any transparency composited over white; 16-bit greyscale scaled to 8 bits."""
     if img.mode.startswith("I") and img.mode != "I;8" or img.mode == "F":
         arr = np.asarray(img, dtype=np.float64)
@@ -88,14 +90,14 @@ def _to_rgb(img):
     return img.convert("RGB")
 
 
-def _target_size(w, h, max_pixels):
+def _target_size(w: int, h: int, max_pixels: int) -> tuple[int, int]:
     if w * h <= max_pixels:
         return w, h
     s = math.sqrt(max_pixels / (w * h))
     return max(1, int(w * s)), max(1, int(h * s))
 
 
-def decode_reference(data, field, max_pixels=1024 * 1024):
+def decode_reference(data: bytes | bytearray | memoryview, field: str, max_pixels: int = 1024 * 1024) -> torch.Tensor:
     """Image file bytes -> float32 tensor [3, H, W] in [-1, 1], H*W <= max_pixels, sides multiples of 16.
 
     Raises RequestError("bad_image", ..., field) for anything that is not a usable PNG/JPEG/WebP/GIF
@@ -135,14 +137,14 @@ def decode_reference(data, field, max_pixels=1024 * 1024):
     return image_to_tensor(img)
 
 
-def image_to_tensor(img):
+def image_to_tensor(img: Image.Image) -> torch.Tensor:
     """An RGB PIL image -> float32 [3, H, W] in [-1, 1] (2 * x/255 - 1)."""
     arr = np.asarray(img.convert("RGB"), dtype=np.uint8)
     x = torch.from_numpy(arr.copy()).permute(2, 0, 1).float().div(255.0)
     return 2.0 * x - 1.0
 
 
-def tensor_to_uint8(x):
+def tensor_to_uint8(x: torch.Tensor) -> np.ndarray:
     """[3, H, W] in [-1, 1] -> uint8 array [H, W, 3]: clamp, then (x/2 + 0.5) * 255 rounded."""
     if x.dim() != 3 or x.shape[0] != 3:
         raise ValueError(f"expected an image tensor [3, H, W], got {tuple(x.shape)}")
@@ -150,7 +152,7 @@ def tensor_to_uint8(x):
     return v.round().to(torch.uint8).permute(1, 2, 0).cpu().numpy()
 
 
-def encode_image(x, fmt="png"):
+def encode_image(x: torch.Tensor, fmt: str = "png") -> bytes:
     """[3, H, W] in [-1, 1] -> PNG, JPEG or WebP file bytes."""
     name = str(fmt).lower()
     if name == "jpg":

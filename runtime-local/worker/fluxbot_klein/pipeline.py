@@ -1,16 +1,24 @@
 """KleinPipeline: prompt and reference caches, batched generation of same-size requests."""
 
+from __future__ import annotations
+
 import hashlib
 import threading
 import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Hashable, Iterable, Sequence
 
 import torch
 
-from . import images, sampler
+from . import images
+from .models import sampler
+
+if TYPE_CHECKING:  # the loader is not needed at run time here
+    from .checkpoint.loader import KleinModel
+
+Progress = Callable[[int, int], None]  # on_progress(step, steps)
 
 MAX_REFERENCES = 4
 MAX_PROMPT_TOKENS = 512
@@ -27,8 +35,8 @@ class GenerateRequest:
     height: int
     seed: int
     steps: int
-    guidance: Optional[float] = None
-    references: List = field(default_factory=list)
+    guidance: float | None = None
+    references: list[torch.Tensor] = field(default_factory=list)
     output_format: str = "png"
 
 
@@ -46,13 +54,13 @@ class GeneratedImage:
 class _LRU:
     """A small bounded least-recently-used map with hit/miss counters."""
 
-    def __init__(self, capacity):
+    def __init__(self, capacity: int) -> None:
         self.capacity = max(0, int(capacity))
         self.items = OrderedDict()
         self.hits = 0
         self.misses = 0
 
-    def get(self, key):
+    def get(self, key: Hashable) -> Any:
         value = self.items.get(key)
         if value is None:
             self.misses += 1
@@ -61,7 +69,7 @@ class _LRU:
         self.items.move_to_end(key)
         return value
 
-    def put(self, key, value):
+    def put(self, key: Hashable, value: Any) -> None:
         if self.capacity == 0:
             return
         self.items[key] = value
@@ -69,7 +77,7 @@ class _LRU:
         while len(self.items) > self.capacity:
             self.items.popitem(last=False)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.items)
 
 
@@ -82,7 +90,7 @@ class KleinPipeline:
     max_references = MAX_REFERENCES
     max_prompt_tokens = MAX_PROMPT_TOKENS
 
-    def __init__(self, model, prompt_cache_size=256, reference_cache_size=64):
+    def __init__(self, model: KleinModel, prompt_cache_size: int = 256, reference_cache_size: int = 64) -> None:
         self.model = model
         distilled = model.variant == "distilled"
         self.default_steps = DISTILLED_STEPS if distilled else BASE_STEPS
@@ -94,16 +102,16 @@ class KleinPipeline:
         self.downscale = model.vae.config.downscale
 
     # request checks (called from the server's handler threads) --------------------------------
-    def check_prompt(self, prompt):
+    def check_prompt(self, prompt: str) -> None:
         """RequestError prompt_too_long when the chat-templated prompt exceeds 512 tokens."""
         self.model.tokenizer.chat_ids(prompt, self.max_prompt_tokens)
 
-    def decode_reference(self, data, field):
+    def decode_reference(self, data: bytes, field: str) -> torch.Tensor:
         """Image file bytes -> [3,H,W] in [-1,1] (about 1 MP, sides of 16)."""
         return images.decode_reference(data, field)
 
     # conditioning ------------------------------------------------------------------------------
-    def encode_prompts(self, prompts):
+    def encode_prompts(self, prompts: Sequence[str]) -> torch.Tensor:
         """Text embeddings [B, 512, 3·hidden] for prompts, through the LRU cache."""
         m = self.model
         out = [None] * len(prompts)
@@ -133,14 +141,14 @@ class KleinPipeline:
         return torch.stack(out)
 
     @staticmethod
-    def _reference_key(x):
+    def _reference_key(x: torch.Tensor) -> str:
         x = x.detach().to("cpu", torch.float32).contiguous()
         h = hashlib.blake2b(digest_size=20)
         h.update(repr(tuple(x.shape)).encode())
         h.update(x.numpy().tobytes())
         return h.hexdigest()
 
-    def encode_reference(self, x):
+    def encode_reference(self, x: torch.Tensor) -> torch.Tensor:
         """VAE latent [128, h, w] (model dtype, on the device) of one [3,H,W] image, through the LRU cache."""
         key = self._reference_key(x)
         with self._lock:
@@ -154,22 +162,23 @@ class KleinPipeline:
         return lat
 
     # generation --------------------------------------------------------------------------------
-    def _guidance(self, request):
+    def _guidance(self, request: GenerateRequest) -> float | None:
         if self.model.variant == "distilled":
             return None
         return float(request.guidance) if request.guidance is not None else float(BASE_GUIDANCE)
 
-    def _group_key(self, r):
+    def _group_key(self, r: GenerateRequest) -> tuple:
         return (r.width, r.height, r.steps, self._guidance(r),
                 tuple(tuple(x.shape) for x in r.references))
 
-    def generate(self, requests, on_progress=None):
+    def generate(self, requests: Sequence[GenerateRequest], on_progress: Progress | None = None) -> list[GeneratedImage]:
         """Images for requests, in order. Same-size requests (and same reference shapes) run as one
         batch; on_progress(step, steps) counts steps over all the batches."""
         jobs = [_ENCODERS.submit(finish) for finish in self.render(requests, on_progress)]
         return [j.result() for j in jobs]
 
-    def render(self, requests, on_progress=None):
+    def render(self, requests: Sequence[GenerateRequest],
+               on_progress: Progress | None = None) -> list[Callable[[], GeneratedImage]]:
         """The device part of generate: per request, in order, a callable that encodes its image on
         the CPU and returns the GeneratedImage (the server runs these beside the next batch)."""
         for r in requests:
@@ -181,7 +190,7 @@ class KleinPipeline:
         total = sum(requests[idx[0]].steps for idx in groups.values())
         done = [0]
 
-        def step_done(step, steps):
+        def step_done(step: int, steps: int) -> None:
             if on_progress is not None:
                 on_progress(done[0] + step, total)
 
@@ -194,7 +203,7 @@ class KleinPipeline:
                 done[0] += batch[0].steps
         return results
 
-    def _render_batch(self, batch, on_step):
+    def _render_batch(self, batch: list[GenerateRequest], on_step: Progress) -> list[Callable[[], GeneratedImage]]:
         m = self.model
         started = time.monotonic()
         first = batch[0]
@@ -221,8 +230,8 @@ class KleinPipeline:
                             uncond_txt_ids=txt_ids if uncond is not None else None, on_step=on_step)
         pixels = m.vae.decode(sampler.unpack(x, h, w)).to("cpu", torch.float32)
 
-        def finisher(x, r):
-            def finish():
+        def finisher(x: torch.Tensor, r: GenerateRequest) -> Callable[[], GeneratedImage]:
+            def finish() -> GeneratedImage:
                 data = images.encode_image(x, r.output_format)
                 elapsed = int((time.monotonic() - started) * 1000)
                 return GeneratedImage(data, r.output_format, r.width, r.height, r.seed, elapsed)
@@ -230,7 +239,7 @@ class KleinPipeline:
 
         return [finisher(pixels[i], r) for i, r in enumerate(batch)]
 
-    def warmup(self, sizes, steps=None):
+    def warmup(self, sizes: Iterable[tuple[int, int]], steps: int | None = None) -> None:
         """Run one request per (width, height) so later requests at these sizes pay no one-off costs."""
         for width, height in sizes:
             self.generate([GenerateRequest(prompt="warm-up", width=int(width), height=int(height), seed=0,

@@ -10,7 +10,10 @@ The pipeline object must provide:
 - `check_prompt(prompt)` raising `RequestError("prompt_too_long", ...)`;
 - `decode_reference(data: bytes, field: str)` -> [3,H,W] tensor, raising `RequestError("bad_image", ...)`;
 - `generate(requests, on_progress)` -> list of `GeneratedImage`, `on_progress(step, steps)`.
+`Pipeline` spells this out for type checkers.
 """
+
+from __future__ import annotations
 
 import base64
 import binascii
@@ -27,10 +30,14 @@ import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Protocol, TextIO
 
 from . import PROTOCOL
 from .errors import RequestError
-from .pipeline import GenerateRequest
+from .pipeline import GeneratedImage, GenerateRequest
+
+if TYPE_CHECKING:  # torch is imported where it is used
+    import torch
 
 MAX_BODY_BYTES = 96 * 1024 * 1024
 MAX_PROMPT_CHARS = 10_000
@@ -41,26 +48,43 @@ OUTPUT_FORMATS = ("png", "jpeg", "webp")
 _END = object()
 
 
-def _show(value, limit=60):
+class Pipeline(Protocol):
+    """What the server needs of a pipeline (see the module docstring); KleinPipeline is one."""
+
+    model: Any
+    default_steps: int
+    default_guidance: float | None
+    max_references: int
+    max_prompt_tokens: int
+
+    def check_prompt(self, prompt: str) -> None: ...
+
+    def decode_reference(self, data: bytes, field: str) -> torch.Tensor: ...
+
+    def generate(self, requests: list[GenerateRequest],
+                 on_progress: Callable[[int, int], None]) -> list[GeneratedImage]: ...
+
+
+def _show(value: Any, limit: int = 60) -> str:
     """A short, log- and message-safe rendering of a client value."""
     text = json.dumps(value) if not isinstance(value, (bytes, bytearray)) else repr(value)
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def _invalid(field, rule, value):
+def _invalid(field: str, rule: str, value: Any) -> RequestError:
     return RequestError("invalid_request", f"{field} must be {rule} (got {_show(value)})", field=field)
 
 
-def _is_int(value):
+def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _is_number(value):
+def _is_number(value: object) -> bool:
     return (isinstance(value, (int, float)) and not isinstance(value, bool)
             and math.isfinite(float(value)))
 
 
-def _side(body, field):
+def _side(body: dict[str, Any], field: str) -> int:
     rule = "an integer multiple of 16 in 64..2048"
     if field not in body or body[field] is None:
         return 1024
@@ -70,7 +94,7 @@ def _side(body, field):
     return value
 
 
-def _decode_base64(text, field):
+def _decode_base64(text: str, field: str) -> bytes:
     if "," in text[:100] and text.startswith("data:"):
         text = text.split(",", 1)[1]
     text = "".join(text.split())
@@ -84,7 +108,7 @@ def _decode_base64(text, field):
     return data
 
 
-def parse_request(body, pipeline):
+def parse_request(body: Any, pipeline: Pipeline) -> tuple[GenerateRequest, str | None]:
     """Validate one /v1/generate body; returns (GenerateRequest, id). Raises RequestError."""
     if not isinstance(body, dict):
         raise RequestError("invalid_request",
@@ -160,7 +184,7 @@ def parse_request(body, pipeline):
 class Job:
     """One accepted request: its events go from the GPU thread to the handler thread."""
 
-    def __init__(self, request, req_id):
+    def __init__(self, request: GenerateRequest, req_id: str | None) -> None:
         self.request = request
         self.id = req_id
         self.key = (request.width, request.height, request.steps, request.guidance)
@@ -171,11 +195,11 @@ class Job:
         self.finished = threading.Event()
         self.submitted = time.monotonic()
 
-    def put(self, event):
+    def put(self, event: Any) -> None:
         self.events.append(event)
         self.ready.set()
 
-    def get(self, timeout):
+    def get(self, timeout: float) -> Any:
         while True:
             try:
                 return self.events.popleft()
@@ -186,7 +210,7 @@ class Job:
             self.ready.clear()
 
 
-def _is_oom(exc):
+def _is_oom(exc: BaseException) -> bool:
     import torch
     oom_type = getattr(torch.cuda, "OutOfMemoryError", None)
     if oom_type is not None and isinstance(exc, oom_type):
@@ -195,7 +219,7 @@ def _is_oom(exc):
         "out of memory" in str(exc).lower() or isinstance(exc, MemoryError))
 
 
-def _device_info(device):
+def _device_info(device: torch.device | str | None) -> tuple[str, dict[str, int]]:
     """(device_name, memory dict) for the health answer."""
     dev = str(device) if device is not None else "cpu"
     try:
@@ -220,7 +244,7 @@ def _device_info(device):
     return name, {"allocated_bytes": rss, "reserved_bytes": 0, "total_bytes": 0}
 
 
-def _dtype_name(dtype):
+def _dtype_name(dtype: torch.dtype | None) -> str | None:
     return str(dtype).replace("torch.", "") if dtype is not None else None
 
 
@@ -230,8 +254,9 @@ class WorkerServer:
     pipeline may be None at first (health says loading); call set_pipeline when loaded.
     """
 
-    def __init__(self, pipeline=None, host="127.0.0.1", port=8188, batch_capacity=4,
-                 queue_size=64, log=None, device=None, dtype=None):
+    def __init__(self, pipeline: Pipeline | None = None, host: str = "127.0.0.1", port: int = 8188,
+                 batch_capacity: int = 4, queue_size: int = 64, log: TextIO | None = None,
+                 device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> None:
         if batch_capacity < 1 or queue_size < 1:
             raise ValueError(f"batch_capacity and queue_size must be >= 1 "
                              f"(got {batch_capacity}, {queue_size})")
@@ -260,16 +285,16 @@ class WorkerServer:
 
     # lifecycle -----------------------------------------------------------------------------
     @property
-    def address(self):
+    def address(self) -> tuple[str, int]:
         host, port = self.httpd.server_address[:2]
         return host, port
 
     @property
-    def url(self):
+    def url(self) -> str:
         host, port = self.address
         return f"http://{host}:{port}"
 
-    def set_pipeline(self, pipeline):
+    def set_pipeline(self, pipeline: Pipeline) -> None:
         """The model is loaded and warm: /v1/health says ok and /v1/generate accepts work."""
         with self._cond:
             self._pipeline = pipeline
@@ -277,7 +302,7 @@ class WorkerServer:
             self._dtype = pipeline.model.dtype
             self._cond.notify_all()
 
-    def start(self):
+    def start(self) -> WorkerServer:
         """Serve HTTP and run the GPU thread in the background."""
         self._gpu_thread = threading.Thread(target=self._gpu_loop, name="klein-gpu", daemon=True)
         self._gpu_thread.start()
@@ -286,7 +311,7 @@ class WorkerServer:
         self._http_thread.start()
         return self
 
-    def close(self, timeout=600.0):
+    def close(self, timeout: float = 600.0) -> None:
         """Graceful stop: no new connections, queued requests answered shutting_down, the running
         batch finishes and its images are sent."""
         if self._http_thread is not None:
@@ -311,7 +336,7 @@ class WorkerServer:
             job.finished.wait(max(0.0, min(5.0, deadline - time.monotonic())))
 
     # queue -----------------------------------------------------------------------------------
-    def health(self):
+    def health(self) -> dict[str, Any]:
         with self._cond:
             pipeline = self._pipeline
             waiting, running = len(self._waiting), self._running
@@ -333,7 +358,7 @@ class WorkerServer:
             "default_steps": pipeline.default_steps if pipeline else None,
         }
 
-    def pipeline_or_refuse(self):
+    def pipeline_or_refuse(self) -> Pipeline:
         with self._cond:
             if self._stopping:
                 raise RequestError("shutting_down", "the worker is shutting down; retry on another worker")
@@ -341,12 +366,12 @@ class WorkerServer:
                 raise RequestError("busy", "the model is still loading; retry when /v1/health says ok")
             return self._pipeline
 
-    def next_id(self):
+    def next_id(self) -> str:
         with self._cond:
             self._counter += 1
             return f"r{self._counter}"
 
-    def submit(self, request, req_id):
+    def submit(self, request: GenerateRequest, req_id: str | None) -> Job:
         """Queue a validated request; RequestError busy / shutting_down when it cannot wait."""
         job = Job(request, req_id)
         with self._cond:
@@ -362,7 +387,7 @@ class WorkerServer:
             self._cond.notify_all()
         return job
 
-    def cancel(self, job):
+    def cancel(self, job: Job) -> None:
         """The client went away: drop the job if it still waits."""
         with self._cond:
             job.cancelled = True
@@ -373,18 +398,18 @@ class WorkerServer:
             self._active.discard(job)
         job.finished.set()
 
-    def done(self, job):
+    def done(self, job: Job) -> None:
         with self._cond:
             self._active.discard(job)
         job.finished.set()
 
-    def _renumber(self):
+    def _renumber(self) -> None:
         for index, job in enumerate(self._waiting):
             if job.position != index:
                 job.position = index
                 job.put({"event": "queued", "position": index})
 
-    def _take_batch(self):
+    def _take_batch(self) -> list[Job]:
         head = self._waiting[0]
         batch = [j for j in self._waiting if j.key == head.key][:self.batch_capacity]
         taken = set(map(id, batch))
@@ -392,7 +417,7 @@ class WorkerServer:
         self._renumber()
         return batch
 
-    def _gpu_loop(self):
+    def _gpu_loop(self) -> None:
         while True:
             with self._cond:
                 while not self._stopping and (not self._waiting or self._pipeline is None):
@@ -408,12 +433,12 @@ class WorkerServer:
                 with self._cond:
                     self._running = 0
 
-    def _run_batch(self, pipeline, batch):
+    def _run_batch(self, pipeline: Pipeline, batch: list[Job]) -> None:
         started = time.monotonic()
         for job in batch:
             job.put({"event": "started", "batch": len(batch)})
 
-        def on_progress(step, steps):
+        def on_progress(step: int, steps: int) -> None:
             event = {"event": "progress", "step": int(step), "steps": int(steps)}
             for job in batch:
                 job.put(event)
@@ -454,13 +479,13 @@ class WorkerServer:
             except RuntimeError:  # closing: the encoder threads are gone, finish here
                 self._finish(job, finish, len(batch), started)
 
-    def _internal(self, exc):
+    def _internal(self, exc: BaseException) -> RequestError:
         with self._log_lock:
             traceback.print_exception(type(exc), exc, exc.__traceback__, file=self.log_stream)
             self.log_stream.flush()
         return RequestError("internal", f"generation failed: {type(exc).__name__}: {exc}")
 
-    def _finish(self, job, finish, batch_size, started):
+    def _finish(self, job: Job, finish: Callable[[], GeneratedImage], batch_size: int, started: float) -> None:
         try:
             image = finish()
         except Exception as exc:
@@ -474,7 +499,7 @@ class WorkerServer:
         self._log(job, batch_size, "ok", int((time.monotonic() - started) * 1000))
 
     @staticmethod
-    def _free_memory():
+    def _free_memory() -> None:
         try:
             import torch
             if torch.cuda.is_available():
@@ -483,7 +508,7 @@ class WorkerServer:
             pass
 
     # logs ------------------------------------------------------------------------------------
-    def _log_text(self, text):
+    def _log_text(self, text: str) -> None:
         with self._log_lock:
             try:
                 self.log_stream.write(text + "\n")
@@ -491,7 +516,7 @@ class WorkerServer:
             except (OSError, ValueError):
                 pass
 
-    def _log(self, job, batch, outcome, ms=None):
+    def _log(self, job: Job, batch: int, outcome: str, ms: int | None = None) -> None:
         r = job.request
         if ms is None:
             ms = int((time.monotonic() - job.submitted) * 1000)
@@ -499,7 +524,7 @@ class WorkerServer:
             f"request id={json.dumps(job.id)} size={r.width}x{r.height} steps={r.steps} batch={batch} "
             f"ms={ms} result={outcome} refs={len(r.references)} prompt={json.dumps(r.prompt[:80])}")
 
-    def log_rejected(self, req_id, error):
+    def log_rejected(self, req_id: str | None, error: RequestError) -> None:
         self._log_text(f"request id={json.dumps(req_id)} rejected code={error.code} "
                        f"field={error.field} message={json.dumps(error.message[:200])}")
 
@@ -507,7 +532,7 @@ class WorkerServer:
 class _HttpServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def handle_error(self, request, client_address):
+    def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that goes away is normal; anything else is logged (never sent to a client)."""
         exc = sys.exc_info()[1]
         if isinstance(exc, (ConnectionError, TimeoutError)):
@@ -520,7 +545,7 @@ class _HttpServer(ThreadingHTTPServer):
             sys.stderr.write(text)
 
 
-def _image_event(image):
+def _image_event(image: GeneratedImage) -> dict[str, Any]:
     return {"event": "image", "format": image.format, "width": image.width, "height": image.height,
             "seed": image.seed, "data": base64.b64encode(image.data).decode("ascii"),
             "elapsed_ms": int(image.elapsed_ms)}
@@ -530,11 +555,11 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "fluxbot-klein/1"
 
-    def log_message(self, format, *args):  # the app logs one line per request itself
+    def log_message(self, format: str, *args: Any) -> None:  # the app logs one line per request itself
         pass
 
     # plumbing --------------------------------------------------------------------------------
-    def _send_json(self, status, obj, extra_headers=()):
+    def _send_json(self, status: int, obj: dict[str, Any], extra_headers: Iterable[tuple[str, str]] = ()) -> None:
         data = (json.dumps(obj) + "\n").encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", "application/x-ndjson" if obj.get("event") == "error"
@@ -546,18 +571,18 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
         self.wfile.flush()
 
-    def _send_error_line(self, error, status=None):
+    def _send_error_line(self, error: RequestError, status: int | None = None) -> None:
         if status is None:
             status = 503 if error.code in ("busy", "shutting_down") else 400
         extra = [("Retry-After", "1")] if status == 503 else []
         self._send_json(status, error.to_event(), extra)
 
-    def _chunk(self, obj):
+    def _chunk(self, obj: dict[str, Any]) -> None:
         data = (json.dumps(obj) + "\n").encode("utf-8")
         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
         self.wfile.flush()
 
-    def _read_body(self):
+    def _read_body(self) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             parts, total = [], 0
             while True:
@@ -594,7 +619,7 @@ class _Handler(BaseHTTPRequestHandler):
                                f"the body must be at most {MAX_BODY_BYTES:,} bytes (got {n:,}); send smaller references")
         return self.rfile.read(n)
 
-    def _client_gone(self):
+    def _client_gone(self) -> bool:
         try:
             readable, _, _ = select.select([self.connection], [], [], 0)
             if not readable:
@@ -604,7 +629,7 @@ class _Handler(BaseHTTPRequestHandler):
             return True
 
     # routes ----------------------------------------------------------------------------------
-    def do_GET(self):
+    def do_GET(self) -> None:
         app = self.server.app
         if self.path.split("?")[0] == "/v1/health":
             body = app.health()
@@ -615,7 +640,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error_line(RequestError("invalid_request", f"no such endpoint {_show(self.path)}; "
                                                "use /v1/health or /v1/generate"), 404)
 
-    def do_POST(self):
+    def do_POST(self) -> None:
         app = self.server.app
         path = self.path.split("?")[0]
         if path != "/v1/generate":
@@ -646,7 +671,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._stream(app, job)
 
-    def _stream(self, app, job):
+    def _stream(self, app: WorkerServer, job: Job) -> None:
         try:
             self.send_response(200)
             self.send_header("Content-Type", "application/x-ndjson")

@@ -6,10 +6,12 @@ and the ByteLevel decoder. ``chat_ids`` applies Qwen3's chat template with think
 pads to a fixed length on the right, as FLUX.2 [klein] prompts are encoded.
 """
 
+from __future__ import annotations
+
 import json
 import os
 import unicodedata
-from collections import Counter
+from typing import Any, Iterable, Mapping, NoReturn, Sequence
 
 import regex
 
@@ -24,7 +26,7 @@ QWEN_SPLIT_PATTERN = (
 _CACHE_LIMIT = 50000
 
 
-def bytes_to_unicode():
+def bytes_to_unicode() -> dict[int, str]:
     """GPT-2's reversible map from the 256 byte values to printable characters."""
     keep = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(
         range(ord("®"), ord("ÿ") + 1))
@@ -42,15 +44,16 @@ _BYTE_TO_CHAR = bytes_to_unicode()
 _CHAR_TO_BYTE = {c: b for b, c in _BYTE_TO_CHAR.items()}
 
 
-def _fail(path, what):
+def _fail(path: str, what: str) -> NoReturn:
     raise CheckpointError(f"tokenizer file {path}: {what}")
 
 
 class Tokenizer:
     """Byte-level BPE tokenizer with verbatim added tokens; see the module docstring."""
 
-    def __init__(self, vocab, merges, added_tokens, split_pattern, normalizer="NFC",
-                 ignore_merges=False, source="<memory>"):
+    def __init__(self, vocab: Mapping[str, int], merges: Sequence[tuple[str, str]],
+                 added_tokens: Sequence[Mapping[str, Any]], split_pattern: str | None, normalizer: str | None = "NFC",
+                 ignore_merges: bool = False, source: str = "<memory>") -> None:
         self.source = source
         self._vocab = dict(vocab)
         self._id_to_token = {i: t for t, i in self._vocab.items()}
@@ -82,7 +85,7 @@ class Tokenizer:
         self._cache = {}
 
     @staticmethod
-    def _compile_added(added_tokens):
+    def _compile_added(added_tokens: Sequence[Mapping[str, Any]]) -> tuple[regex.Pattern | None, list[str | None]]:
         if not added_tokens:
             return None, []
         parts = []
@@ -99,7 +102,7 @@ class Tokenizer:
             added_tokens, key=lambda t: -len(t["content"]))]
 
     @classmethod
-    def from_file(cls, path):
+    def from_file(cls, path: str) -> Tokenizer:
         """Reads a Hugging Face ``tokenizer.json`` (a file, or a folder holding one)."""
         if os.path.isdir(path):
             path = os.path.join(path, "tokenizer.json")
@@ -114,7 +117,7 @@ class Tokenizer:
         return cls.from_dict(data, source=path)
 
     @classmethod
-    def from_dict(cls, data, source="<memory>"):
+    def from_dict(cls, data: Mapping[str, Any], source: str = "<memory>") -> Tokenizer:
         """Builds a tokenizer from the parsed JSON of a ``tokenizer.json``."""
         model = data.get("model") or {}
         if model.get("type", "BPE") != "BPE":
@@ -145,7 +148,7 @@ class Tokenizer:
                    ignore_merges=bool(model.get("ignore_merges", False)), source=source)
 
     @staticmethod
-    def _read_normalizer(spec, source):
+    def _read_normalizer(spec: Mapping[str, Any] | None, source: str) -> str | None:
         if spec is None:
             return None
         kind = spec.get("type")
@@ -156,7 +159,7 @@ class Tokenizer:
         _fail(source, f"normalizer {kind!r} is not supported (Qwen uses NFC)")
 
     @staticmethod
-    def _read_pre_tokenizer(spec, source):
+    def _read_pre_tokenizer(spec: Mapping[str, Any] | None, source: str) -> str | None:
         if spec is None:
             _fail(source, "pre_tokenizer is missing; a byte-level BPE needs ByteLevel")
         steps = spec.get("pretokenizers") if spec.get("type") == "Sequence" else [spec]
@@ -189,7 +192,7 @@ class Tokenizer:
 
     # encoding
 
-    def _bpe(self, word):
+    def _bpe(self, word: str) -> tuple[int, ...]:
         """Token ids of one pre-tokenized word (already mapped to byte-level characters)."""
         hit = self._cache.get(word)
         if hit is not None:
@@ -230,7 +233,7 @@ class Tokenizer:
         self._cache[word] = out
         return out
 
-    def _encode_plain(self, text, out):
+    def _encode_plain(self, text: str, out: list[int]) -> None:
         if not text:
             return
         if self._normalizer:
@@ -252,7 +255,7 @@ class Tokenizer:
             word = "".join(_BYTE_TO_CHAR[b] for b in piece.encode("utf-8"))
             out.extend(self._bpe(word))
 
-    def encode(self, text):
+    def encode(self, text: str) -> list[int]:
         """Token ids of text; added tokens (``<|im_start|>``…) are matched verbatim, never split."""
         out = []
         pos = 0
@@ -264,7 +267,7 @@ class Tokenizer:
         self._encode_plain(text[pos:], out)
         return out
 
-    def decode(self, ids, skip_special_tokens=False):
+    def decode(self, ids: Iterable[int], skip_special_tokens: bool = False) -> str:
         """Text of token ids (invalid UTF-8 byte runs become U+FFFD)."""
         buf = bytearray()
         for i in ids:
@@ -280,7 +283,7 @@ class Tokenizer:
             buf.extend(_CHAR_TO_BYTE[c] for c in token)
         return buf.decode("utf-8", errors="replace")
 
-    def chat_ids(self, prompt, max_length=512):
+    def chat_ids(self, prompt: str, max_length: int = 512) -> tuple[list[int], list[int], int]:
         """Qwen3 chat template (one user turn, generation prompt, thinking off), right-padded.
 
         Returns (ids of length max_length, mask with 1 for real tokens, real token count).
@@ -302,106 +305,3 @@ class Tokenizer:
                 field="prompt")
         pad = max_length - count
         return ids + [self.pad_id] * pad, [1] * count + [0] * pad, count
-
-
-# The tiny tokenizer for tests: Qwen3's added tokens, merges learned from this text.
-
-QWEN3_ADDED_TOKENS = [
-    ("<|endoftext|>", True), ("<|im_start|>", True), ("<|im_end|>", True),
-    ("<|object_ref_start|>", True), ("<|object_ref_end|>", True), ("<|box_start|>", True),
-    ("<|box_end|>", True), ("<|quad_start|>", True), ("<|quad_end|>", True),
-    ("<|vision_start|>", True), ("<|vision_end|>", True), ("<|vision_pad|>", True),
-    ("<|image_pad|>", True), ("<|video_pad|>", True), ("<tool_call>", False),
-    ("</tool_call>", False), ("<|fim_prefix|>", True), ("<|fim_middle|>", True),
-    ("<|fim_suffix|>", True), ("<|fim_pad|>", True), ("<|repo_name|>", True),
-    ("<|file_sep|>", True), ("<tool_response>", False), ("</tool_response>", False),
-    ("<think>", False), ("</think>", False),
-]
-
-_TRAINING_TEXT = """\
-A photograph of a red fox sitting in the snow at sunrise, soft light, shallow depth of field.
-An oil painting of a lighthouse on a rocky coast during a storm, dramatic waves and clouds.
-A watercolor illustration of a small village with colorful houses along a quiet river.
-The cat is sleeping on the window sill while the rain is falling on the garden outside.
-A portrait of an old sailor with a white beard and a blue hat, looking at the sea.
-A futuristic city at night with neon lights, flying cars and tall glass towers.
-A bowl of fresh fruit on a wooden table: apples, oranges, grapes and a banana.
-The mountains are covered with green forests and the sky is clear and bright.
-A child is reading a book under a large tree in the park on a sunny afternoon.
-Make the image brighter and add a rainbow in the sky above the lake.
-user assistant think the and of in on with a an is are at to for this that there
-"""
-
-
-def _learn_merges(text, count):
-    """Learns up to count merges from text with the standard pair-frequency BPE procedure."""
-    split = regex.compile(QWEN_SPLIT_PATTERN)
-    words = Counter("".join(_BYTE_TO_CHAR[b] for b in w.encode("utf-8")) for w in split.findall(text))
-    seqs = {w: list(w) for w in words}
-    merges = []
-    while len(merges) < count:
-        pairs = Counter()
-        for w, n in words.items():
-            s = seqs[w]
-            for p in zip(s, s[1:]):
-                pairs[p] += n
-        if not pairs:
-            break
-        best = max(pairs.items(), key=lambda kv: (kv[1], -len(kv[0][0] + kv[0][1]), kv[0]))[0]
-        merges.append(best)
-        a, b = best
-        for w in seqs:
-            s = seqs[w]
-            out, i = [], 0
-            while i < len(s):
-                if i + 1 < len(s) and s[i] == a and s[i + 1] == b:
-                    out.append(a + b)
-                    i += 2
-                else:
-                    out.append(s[i])
-                    i += 1
-            seqs[w] = out
-    return merges
-
-
-def tiny_tokenizer_json(merge_count=300):
-    """A small tokenizer.json (as a dict) in Qwen3's exact structure."""
-    vocab = {}
-    for ch in sorted(_BYTE_TO_CHAR.values()):
-        vocab[ch] = len(vocab)
-    merges = []
-    for a, b in _learn_merges(_TRAINING_TEXT, merge_count):
-        if a + b not in vocab:
-            vocab[a + b] = len(vocab)
-        merges.append([a, b])
-    added = [{"id": len(vocab) + i, "content": c, "single_word": False, "lstrip": False,
-              "rstrip": False, "normalized": False, "special": special}
-             for i, (c, special) in enumerate(QWEN3_ADDED_TOKENS)]
-    byte_level = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": False, "use_regex": False}
-    return {
-        "version": "1.0",
-        "truncation": None,
-        "padding": None,
-        "added_tokens": added,
-        "normalizer": {"type": "NFC"},
-        "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
-            {"type": "Split", "pattern": {"Regex": QWEN_SPLIT_PATTERN}, "behavior": "Isolated",
-             "invert": False},
-            dict(byte_level),
-        ]},
-        "post_processor": dict(byte_level),
-        "decoder": dict(byte_level),
-        "model": {"type": "BPE", "dropout": None, "unk_token": None, "continuing_subword_prefix": "",
-                  "end_of_word_suffix": "", "fuse_unk": False, "byte_fallback": False,
-                  "ignore_merges": False, "vocab": vocab, "merges": merges},
-    }
-
-
-def write_tiny_tokenizer(path):
-    """Writes a tiny Qwen3-structured tokenizer.json to path (a file, or a folder) and returns its vocab size."""
-    if os.path.isdir(path):
-        path = os.path.join(path, "tokenizer.json")
-    data = tiny_tokenizer_json()
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(data, f, ensure_ascii=False, indent=2)
-    return max(t["id"] for t in data["added_tokens"]) + 1

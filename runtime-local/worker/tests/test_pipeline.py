@@ -12,9 +12,9 @@ import torch
 from PIL import Image
 
 from fluxbot_klein.errors import RequestError
-from fluxbot_klein.loader import load_klein
+from fluxbot_klein.checkpoint.loader import load_klein
 from fluxbot_klein.pipeline import GenerateRequest, KleinPipeline
-from fluxbot_klein.tiny import write_tiny_checkpoint
+from fluxbot_klein.checkpoint.tiny import write_tiny_checkpoint
 
 MODEL = None
 ROOT = None

@@ -1,7 +1,6 @@
 """The HTTP server over a real socket, with a fast test double in place of the model."""
 
 import base64
-import contextlib
 import hashlib
 import http.client
 import io
@@ -21,7 +20,6 @@ import unittest
 import torch
 from PIL import Image
 
-from fluxbot_klein.__main__ import main
 from fluxbot_klein.errors import RequestError
 from fluxbot_klein.pipeline import GeneratedImage
 from fluxbot_klein.server import WorkerServer, parse_request
@@ -542,15 +540,6 @@ class CommandLineTest(unittest.TestCase):
         self.assertIn("missing", err)
         self.assertNotIn("Traceback", err)
         self.assertNotIn("listening", out)
-
-    def test_bench_quick(self):
-        buf = io.StringIO()
-        with contextlib.redirect_stdout(buf):
-            self.assertEqual(main(["bench", "--quick", "--batches", "1,2"]), 0)
-        text = buf.getvalue()
-        self.assertIn("| end-to-end, 1 image (new prompt) |", text)
-        self.assertIn("| transformer only (all steps) |", text)
-        self.assertIn("| throughput, batch 2 |", text)
 
 
 if __name__ == "__main__":

@@ -3,9 +3,9 @@ import os
 import tempfile
 import unittest
 
+from fluxbot_klein.checkpoint.tiny import tiny_tokenizer_json, write_tiny_tokenizer
 from fluxbot_klein.errors import CheckpointError, RequestError
-from fluxbot_klein.tokenizer import (
-    CHAT_TEMPLATE, Tokenizer, bytes_to_unicode, tiny_tokenizer_json, write_tiny_tokenizer)
+from fluxbot_klein.tokenizer import CHAT_TEMPLATE, Tokenizer, bytes_to_unicode
 
 TEMPLATE_TEXT = "<|im_start|>user\n{}<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n"
 

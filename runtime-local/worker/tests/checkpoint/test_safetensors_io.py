@@ -6,7 +6,7 @@ import unittest
 
 import torch
 
-from fluxbot_klein import safetensors_io as st
+from fluxbot_klein.checkpoint import safetensors_io as st
 from fluxbot_klein.errors import CheckpointError
 
 

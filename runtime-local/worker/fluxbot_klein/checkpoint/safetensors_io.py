@@ -5,17 +5,24 @@ Format: 8-byte little-endian header length N, N bytes of JSON (name -> {"dtype",
 offsets are relative to the start of the data section.
 """
 
+from __future__ import annotations
+
 import glob
+import io
 import json
 import math
 import os
 import struct
 import sys
 from collections import namedtuple
+from typing import Collection, Iterable, Mapping, Union
 
 import torch
 
-from .errors import CheckpointError
+from ..errors import CheckpointError
+from ..models import Device
+
+Paths = Union[str, os.PathLike, Iterable[Union[str, os.PathLike]]]  # one file or several
 
 TensorInfo = namedtuple("TensorInfo", ["dtype", "shape", "start", "end"])
 TensorInfo.__doc__ = "One tensor's header entry: dtype name, shape tuple, byte range in the data section."
@@ -44,7 +51,7 @@ if sys.byteorder != "little":  # pragma: no cover - every supported machine is l
     raise ImportError("fluxbot_klein.safetensors_io needs a little-endian machine")
 
 
-def torch_dtype(name, path="?", tensor="?"):
+def torch_dtype(name: str, path: str = "?", tensor: str = "?") -> torch.dtype:
     """The torch dtype for a safetensors dtype name; CheckpointError when torch lacks it."""
     if name not in _DTYPES:
         raise CheckpointError(
@@ -59,7 +66,7 @@ def torch_dtype(name, path="?", tensor="?"):
     return dtype
 
 
-def _dtype_name(dtype):
+def _dtype_name(dtype: torch.dtype) -> str:
     for name, (_, attr) in _DTYPES.items():
         if getattr(torch, attr, None) == dtype:
             return name
@@ -67,7 +74,7 @@ def _dtype_name(dtype):
                      f"{', '.join(sorted(_DTYPES))})")
 
 
-def _read_raw_header(f, path):
+def _read_raw_header(f: io.BufferedReader, path: str) -> tuple[dict, int, int]:
     size = os.fstat(f.fileno()).st_size
     if size < 8:
         raise CheckpointError(f"{path}: file is {size} bytes, too short for a safetensors header "
@@ -87,7 +94,7 @@ def _read_raw_header(f, path):
     return header, 8 + n, size
 
 
-def read_header(path):
+def read_header(path: str | os.PathLike[str]) -> tuple[dict[str, TensorInfo], dict[str, str]]:
     """Return (name -> TensorInfo, metadata dict) of one file, checking every tensor fits in it."""
     path = os.fspath(path)
     try:
@@ -123,7 +130,7 @@ def read_header(path):
     return infos, {str(k): str(v) for k, v in metadata.items()}
 
 
-def _choose_index(folder, indexes):
+def _choose_index(folder: str, indexes: list[str]) -> str:
     if len(indexes) == 1:
         return indexes[0]
     for preferred in _PREFERRED_INDEXES:
@@ -134,7 +141,7 @@ def _choose_index(folder, indexes):
                           f"keep only the one for the weights to use")
 
 
-def files_in(folder):
+def files_in(folder: str | os.PathLike[str]) -> list[str]:
     """The `*.safetensors` files of a component folder (through its index.json when there is one)."""
     folder = os.fspath(folder)
     if os.path.isfile(folder):
@@ -152,7 +159,7 @@ def files_in(folder):
     return files
 
 
-def _files_from_index(index_path):
+def _files_from_index(index_path: str) -> list[str]:
     try:
         with open(index_path, "r", encoding="utf-8") as f:
             index = json.load(f)
@@ -180,13 +187,13 @@ def _files_from_index(index_path):
     return paths
 
 
-def _as_list(paths):
+def _as_list(paths: Paths) -> list[str]:
     if isinstance(paths, (str, bytes, os.PathLike)):
         return [os.fspath(paths)]
     return [os.fspath(p) for p in paths]
 
 
-def _headers(paths):
+def _headers(paths: Paths) -> list[tuple[str, dict[str, TensorInfo]]]:
     seen = {}
     out = []
     for p in _as_list(paths):
@@ -200,7 +207,7 @@ def _headers(paths):
     return out
 
 
-def shapes(paths):
+def shapes(paths: Paths) -> dict[str, tuple[int, ...]]:
     """name -> shape tuple over one path or a list of paths; reads headers only."""
     result = {}
     for _, infos in _headers(paths):
@@ -209,7 +216,8 @@ def shapes(paths):
     return result
 
 
-def load(paths, names=None, device="cpu", dtype=None):
+def load(paths: Paths, names: Collection[str] | None = None, device: Device = "cpu",
+         dtype: torch.dtype | None = None) -> dict[str, torch.Tensor]:
     """Load tensors (all, or only `names`) onto device; dtype converts floating-point tensors."""
     headers = _headers(paths)
     wanted = None
@@ -238,7 +246,8 @@ def load(paths, names=None, device="cpu", dtype=None):
     return out
 
 
-def _read_tensor(f, path, name, info, data_start, device, dtype):
+def _read_tensor(f: io.BufferedReader, path: str, name: str, info: TensorInfo, data_start: int, device: Device,
+                 dtype: torch.dtype | None) -> torch.Tensor:
     tdtype = torch_dtype(info.dtype, path, name)
     nbytes = info.end - info.start
     if nbytes == 0:
@@ -261,7 +270,7 @@ def _read_tensor(f, path, name, info, data_start, device, dtype):
     return t.to(device)
 
 
-def _tensor_bytes(t):
+def _tensor_bytes(t: torch.Tensor) -> bytes:
     t = t.detach().to("cpu").contiguous().reshape(-1)
     if t.numel() == 0:
         return b""
@@ -270,7 +279,8 @@ def _tensor_bytes(t):
     return t.view(torch.uint8).numpy().tobytes()
 
 
-def save(tensors, path, metadata=None):
+def save(tensors: Mapping[str, torch.Tensor], path: str | os.PathLike[str],
+         metadata: Mapping[str, str] | None = None) -> None:
     """Write tensors (name -> tensor) to a `.safetensors` file other tools can read."""
     path = os.fspath(path)
     header = {}

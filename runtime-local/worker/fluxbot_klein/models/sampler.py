@@ -6,14 +6,20 @@ sequence and their predictions are dropped. Flow matching: x <- x + (t_next - t)
 (noise) to t = 0 (image).
 """
 
+from __future__ import annotations
+
 import math
+from typing import Callable, Sequence
 
 import torch
+from torch import Tensor, nn
+
+from . import Device
 
 REFERENCE_T_OFFSET = 10
 
 
-def compute_empirical_mu(image_seq_len, num_steps):
+def compute_empirical_mu(image_seq_len: int, num_steps: int) -> float:
     """The schedule shift μ fitted by BFL for an image of image_seq_len tokens and num_steps steps."""
     a1, b1 = 8.73809524e-05, 1.89833333
     a2, b2 = 0.00016927, 0.45666666
@@ -26,12 +32,12 @@ def compute_empirical_mu(image_seq_len, num_steps):
     return float(a * num_steps + b)
 
 
-def time_shift(mu, t):
+def time_shift(mu: float, t: Tensor) -> Tensor:
     """exp(μ) / (exp(μ) + (1/t - 1)) on a float32 tensor t (t = 0 gives 0)."""
     return math.exp(mu) / (math.exp(mu) + (1 / t - 1))
 
 
-def get_schedule(num_steps, image_seq_len):
+def get_schedule(num_steps: int, image_seq_len: int) -> list[float]:
     """num_steps + 1 timesteps from 1 down to 0, linspace shifted by the empirical μ."""
     if num_steps < 1:
         raise ValueError(f"num_steps must be at least 1, got {num_steps}")
@@ -39,32 +45,32 @@ def get_schedule(num_steps, image_seq_len):
     return time_shift(mu, torch.linspace(1, 0, num_steps + 1)).tolist()
 
 
-def image_ids(h, w, t=0):
+def image_ids(h: int, w: int, t: int = 0) -> Tensor:
     """Ids (t, y, x, 0) of an h×w token grid in row-major order: LongTensor [h*w, 4]."""
     ys, xs = torch.meshgrid(torch.arange(h), torch.arange(w), indexing="ij")
     ids = torch.stack([torch.full_like(ys, t), ys, xs, torch.zeros_like(ys)], dim=-1)
     return ids.reshape(h * w, 4)
 
 
-def reference_ids(index, h, w):
+def reference_ids(index: int, h: int, w: int) -> Tensor:
     """Ids of reference image `index` (0-based): T = 10 + 10·index."""
     return image_ids(h, w, t=REFERENCE_T_OFFSET + REFERENCE_T_OFFSET * index)
 
 
-def text_ids(length):
+def text_ids(length: int) -> Tensor:
     """Ids (0, 0, 0, l) of length text tokens: LongTensor [length, 4]."""
     ids = torch.zeros(length, 4, dtype=torch.long)
     ids[:, 3] = torch.arange(length)
     return ids
 
 
-def pack(latents):
+def pack(latents: Tensor) -> Tensor:
     """[B, C, h, w] -> tokens [B, h*w, C] (row-major over h, then w)."""
     b, c, h, w = latents.shape
     return latents.reshape(b, c, h * w).transpose(1, 2).contiguous()
 
 
-def unpack(tokens, h, w):
+def unpack(tokens: Tensor, h: int, w: int) -> Tensor:
     """tokens [B, h*w, C] -> [B, C, h, w]."""
     b, n, c = tokens.shape
     if n != h * w:
@@ -72,7 +78,7 @@ def unpack(tokens, h, w):
     return tokens.transpose(1, 2).reshape(b, c, h, w)
 
 
-def pack_references(latents):
+def pack_references(latents: Sequence[Tensor]) -> tuple[Tensor, Tensor]:
     """Reference latents (each [C, h, w] or [1, C, h, w]) -> (tokens [1, R, C], ids [R, 4]), in order."""
     tokens, ids = [], []
     for i, lat in enumerate(latents):
@@ -83,7 +89,8 @@ def pack_references(latents):
     return torch.cat(tokens, dim=1), torch.cat(ids, dim=0)
 
 
-def initial_noise(seeds, channels, h, w, device="cpu", dtype=torch.float32):
+def initial_noise(seeds: Sequence[int], channels: int, h: int, w: int, device: Device = "cpu",
+                  dtype: torch.dtype = torch.float32) -> Tensor:
     """Gaussian noise [B, C, h, w]; item i comes from seeds[i] alone on a CPU generator."""
     items = []
     for seed in seeds:
@@ -92,7 +99,7 @@ def initial_noise(seeds, channels, h, w, device="cpu", dtype=torch.float32):
     return torch.stack(items).to(device=device, dtype=dtype)
 
 
-def _batched(x, b, what):
+def _batched(x: Tensor | None, b: int, what: str) -> Tensor | None:
     if x is None:
         return None
     if x.dim() == 2:
@@ -104,8 +111,10 @@ def _batched(x, b, what):
     raise ValueError(f"{what} has batch {x.shape[0]}, expected 1 or {b}")
 
 
-def denoise(model, img, img_ids, txt, txt_ids, schedule, ref=None, ref_ids=None, guidance_scale=None,
-            uncond_txt=None, uncond_txt_ids=None, on_step=None):
+def denoise(model: nn.Module | Callable[..., Tensor], img: Tensor, img_ids: Tensor, txt: Tensor, txt_ids: Tensor,
+            schedule: Sequence[float], ref: Tensor | None = None, ref_ids: Tensor | None = None,
+            guidance_scale: float | None = None, uncond_txt: Tensor | None = None,
+            uncond_txt_ids: Tensor | None = None, on_step: Callable[[int, int], None] | None = None) -> Tensor:
     """Euler steps over schedule; returns the denoised image tokens [B, N, C] in img's dtype.
 
     ref / ref_ids: reference tokens appended after the image tokens (batch 1 or B), predictions
@@ -145,7 +154,7 @@ def denoise(model, img, img_ids, txt, txt_ids, schedule, ref=None, ref_ids=None,
         pe = {"img_pe": rope(all_ids), "txt_pe": rope(txt_ids)}
         pe_u = {"img_pe": pe["img_pe"], "txt_pe": rope(uncond_txt_ids)} if cfg else {}
 
-    def predict(x_in, t_vec):
+    def predict(x_in: Tensor, t_vec: Tensor) -> Tensor:
         if ref is not None:
             x_in = torch.cat((x_in, ref.to(x_in.dtype)), dim=1)
         if not cfg:

@@ -7,10 +7,10 @@ import shutil
 import tempfile
 import unittest
 
-from fluxbot_klein import safetensors_io
-from fluxbot_klein.tiny import BFL_FILE, write_tiny_checkpoint
-from fluxbot_klein.transformer import detect_layout
-from fluxbot_klein.vae import detect_vae_layout
+from fluxbot_klein.checkpoint import safetensors_io
+from fluxbot_klein.checkpoint.tiny import BFL_FILE, write_tiny_checkpoint
+from fluxbot_klein.checkpoint.transformer import detect_layout
+from fluxbot_klein.checkpoint.vae import detect_vae_layout
 
 
 def tree_digest(folder):

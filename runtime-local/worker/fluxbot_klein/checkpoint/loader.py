@@ -9,16 +9,23 @@ Two layouts:
 Every shape is read from the headers and checked before any tensor data is read.
 """
 
+from __future__ import annotations
+
 import json
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 import torch
 
+from ..errors import CheckpointError
+from ..models.text_encoder import Qwen3Config, Qwen3Encoder
+from ..models.transformer import Flux2Transformer, TransformerConfig
+from ..models.vae import Flux2Vae, VaeConfig
+from ..tokenizer import Tokenizer
 from . import safetensors_io, text_encoder as te, transformer as tr, vae as vae_mod
-from .errors import CheckpointError
-from .tokenizer import Tokenizer
+
+T = TypeVar("T")
 
 HF_LAYOUT = ("transformer/", "text_encoder/", "vae/", "tokenizer/tokenizer.json")
 BFL_VAE_FILES = ("ae.safetensors", "flux2-vae.safetensors", "flux2_vae.safetensors")
@@ -33,10 +40,10 @@ class KleinModel:
     """A loaded klein model: its four parts, where they live and what they are."""
     name: str
     variant: str
-    transformer: Any
-    text_encoder: Any
-    tokenizer: Any
-    vae: Any
+    transformer: Flux2Transformer
+    text_encoder: Qwen3Encoder
+    tokenizer: Tokenizer
+    vae: Flux2Vae
     device: torch.device
     dtype: torch.dtype
 
@@ -45,14 +52,14 @@ class KleinModel:
 class Components:
     """Where each part of a checkpoint is (lists of .safetensors files, paths)."""
     layout: str  # "hf" or "bfl"
-    transformer: list
-    text_encoder: list
-    text_encoder_config: Any  # dict from config.json, or None
-    vae: list
+    transformer: list[str]
+    text_encoder: list[str]
+    text_encoder_config: dict[str, Any] | None  # from config.json
+    vae: list[str]
     tokenizer: str
 
 
-def resolve_device(device):
+def resolve_device(device: torch.device | str | None) -> torch.device:
     """"auto" -> cuda when available, else cpu; returns a torch.device."""
     if device is None or device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -71,7 +78,7 @@ def resolve_device(device):
     return dev
 
 
-def resolve_dtype(dtype, device):
+def resolve_dtype(dtype: torch.dtype | str | None, device: torch.device | str) -> torch.dtype:
     """None -> bfloat16 on CUDA, float32 elsewhere; accepts torch dtypes and names like "bf16"."""
     if dtype is None:
         return torch.bfloat16 if torch.device(device).type == "cuda" else torch.float32
@@ -83,7 +90,7 @@ def resolve_dtype(dtype, device):
     return _DTYPES[key]
 
 
-def resolve_variant(path, variant=None):
+def resolve_variant(path: str | os.PathLike[str], variant: str | None = None) -> str:
     """The variant argument, else "base" when the file or folder name says base, else "distilled"."""
     if variant is not None:
         if variant not in VARIANTS:
@@ -93,14 +100,14 @@ def resolve_variant(path, variant=None):
     return "base" if "base" in name else "distilled"
 
 
-def _missing(path, component, expected):
+def _missing(path: str, component: str, expected: str) -> CheckpointError:
     return CheckpointError(
         f"{path}: the {component} is missing: expected {expected}. A klein checkpoint is either a Hugging "
         f"Face folder ({', '.join(HF_LAYOUT)}) or BFL's single file flux-2-klein-*.safetensors beside "
         "text_encoder/, tokenizer/tokenizer.json and the VAE (ae.safetensors or vae/)")
 
 
-def _component_files(folder, path, component, expected):
+def _component_files(folder: str, path: str, component: str, expected: str) -> list[str]:
     if not os.path.isdir(folder):
         raise _missing(path, component, expected)
     try:
@@ -109,7 +116,7 @@ def _component_files(folder, path, component, expected):
         raise CheckpointError(f"{path}: the {component} ({expected}) is incomplete: {e}") from None
 
 
-def _read_json(path, what):
+def _read_json(path: str, what: str) -> Any:
     try:
         with open(path, "r", encoding="utf-8") as f:
             return json.load(f)
@@ -117,7 +124,7 @@ def _read_json(path, what):
         raise CheckpointError(f"{path}: the {what} is unreadable ({type(e).__name__}: {e})") from None
 
 
-def _tokenizer_path(root, path):
+def _tokenizer_path(root: str, path: str) -> str:
     for candidate in (os.path.join(root, "tokenizer", "tokenizer.json"), os.path.join(root, "tokenizer.json"),
                       os.path.join(root, "text_encoder", "tokenizer.json")):
         if os.path.isfile(candidate):
@@ -125,7 +132,7 @@ def _tokenizer_path(root, path):
     raise _missing(path, "tokenizer", f"{os.path.join(root, 'tokenizer', 'tokenizer.json')}")
 
 
-def _text_encoder(root, path):
+def _text_encoder(root: str, path: str) -> tuple[list[str], dict[str, Any] | None]:
     folder = os.path.join(root, "text_encoder")
     files = _component_files(folder, path, "text encoder",
                              f"a folder {folder}/ with Qwen3 *.safetensors (and config.json)")
@@ -134,7 +141,7 @@ def _text_encoder(root, path):
     return files, config
 
 
-def find_components(path):
+def find_components(path: str | os.PathLike[str]) -> Components:
     """Components of the checkpoint at path (a Hugging Face folder or a BFL single file)."""
     path = os.fspath(path)
     if os.path.isdir(path):
@@ -177,21 +184,21 @@ class Plan:
     """What a checkpoint holds, from its headers alone."""
     components: Components
     transformer_layout: str
-    transformer_config: Any
-    text_encoder_config: Any
+    transformer_config: TransformerConfig
+    text_encoder_config: Qwen3Config
     vae_layout: str
-    vae_config: Any
+    vae_config: VaeConfig
     has_fp8: bool
 
 
-def _in_part(what, files, fn):
+def _in_part(what: str, files: list[str], fn: Callable[[], T]) -> T:
     try:
         return fn()
     except CheckpointError as e:
         raise CheckpointError(f"{what} ({', '.join(files[:3])}{' ...' if len(files) > 3 else ''}): {e}") from None
 
 
-def plan(path):
+def plan(path: str | os.PathLike[str]) -> Plan:
     """Read every header of the checkpoint at path, infer configs and check that the parts fit."""
     c = find_components(path)
     tshapes = safetensors_io.shapes(c.transformer)
@@ -220,7 +227,7 @@ DECLARED_MODEL_KEY = "fluxbot.model"
 CATALOG_MODELS = ("klein-4b", "klein-9b")
 
 
-def model_name(p):
+def model_name(p: Plan) -> str:
     """The catalog model the checkpoint serves: klein-4b or klein-9b by the transformer's shapes.
 
     A transformer of other shapes (a test's tiny random checkpoint, a pruned model) is "custom",
@@ -239,7 +246,8 @@ def model_name(p):
     return declared
 
 
-def load_klein(path, device="cpu", dtype=None, variant=None):
+def load_klein(path: str | os.PathLike[str], device: torch.device | str | None = "cpu",
+               dtype: torch.dtype | str | None = None, variant: str | None = None) -> KleinModel:
     """Load a klein checkpoint (Hugging Face folder or BFL single file) onto device in dtype."""
     device = resolve_device(device)
     dtype = resolve_dtype(dtype, device)

@@ -4,11 +4,16 @@ Builds the 4B (or 9B) transformer, the Qwen3 text encoder (27 layers) and the FL
 random bf16 weights on the GPU, then measures through KleinPipeline: end-to-end latency of one
 image (new prompt each time), the transformer alone, text encoder, VAE decode and image encoding,
 throughput at batch 1, 2, 4 (batches back to back, images encoded on CPU threads meanwhile, as
-the server runs them) and peak GPU memory. Ratios compare with the compute limits in
-shared/reference/klein.md (4B, 1024², 4 steps on H100/H200: ≥ 0.17 s transformer, ≥ 0.19 s per
-image, ≤ 5 images/s). `--quick` runs tiny shapes on the CPU as a smoke test.
+the server runs them) and peak GPU memory. Ratios compare with klein's compute limits (4B,
+1024², 4 steps on H100/H200: ≥ 0.17 s transformer, ≥ 0.19 s per image, ≤ 5 images/s; see
+docs/benchmarks.md). `--quick` runs tiny shapes on the CPU as a smoke test.
+
+`python -m fluxbot_klein_tools bench [--quick] [--model 4b|9b] [--size N] [--batches 1,2,4]`
 """
 
+from __future__ import annotations
+
+import argparse
 import math
 import os
 import statistics
@@ -16,23 +21,29 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Mapping
 
 import torch
 
-from . import sampler
-from . import text_encoder as te
-from . import transformer as tr
-from . import vae as vae_mod
-from .loader import KleinModel
-from .pipeline import GenerateRequest, KleinPipeline
-from .tokenizer import Tokenizer, write_tiny_tokenizer
+from fluxbot_klein.checkpoint import text_encoder as te_ckpt
+from fluxbot_klein.checkpoint import transformer as tr_ckpt
+from fluxbot_klein.checkpoint import vae as vae_ckpt
+from fluxbot_klein.checkpoint.loader import KleinModel
+from fluxbot_klein.checkpoint.tiny import write_tiny_tokenizer
+from fluxbot_klein.images import encode_image
+from fluxbot_klein.models import sampler
+from fluxbot_klein.models import text_encoder as te
+from fluxbot_klein.models import transformer as tr
+from fluxbot_klein.models import vae as vae_mod
+from fluxbot_klein.pipeline import GenerateRequest, KleinPipeline
+from fluxbot_klein.tokenizer import Tokenizer
 
-# klein.md: 4B at 1024², 4 steps, ~800 TFLOP/s bf16 dense
+# compute limits: 4B at 1024², 4 steps, ~800 TFLOP/s bf16 dense
 LIMITS_4B_1024 = {"image_s": 0.19, "transformer_s": 0.17, "images_per_s": 5.0}
 LIMITS_9B_1024 = {"image_s": 0.40, "transformer_s": 0.38, "images_per_s": 2.5}
 
 
-def add_arguments(parser):
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true", help="tiny shapes on the CPU (a smoke test)")
     parser.add_argument("--model", choices=("4b", "9b"), default="4b")
     parser.add_argument("--device", default=None, help="default cuda (cpu with --quick)")
@@ -43,7 +54,8 @@ def add_arguments(parser):
     parser.add_argument("--batches", default=None, help="batch sizes for throughput (default 1,2,4; 1,2 with --quick)")
 
 
-def _random_state(shapes, device, dtype, gen_seed=0):
+def _random_state(shapes: Mapping[str, tuple[int, ...]], device: torch.device | str, dtype: torch.dtype,
+                  gen_seed: int = 0) -> dict[str, torch.Tensor]:
     """Random weights for name -> shape: norms near 1, matrices scaled by 1/sqrt(fan_in)."""
     torch.manual_seed(gen_seed)
     state = {}
@@ -65,7 +77,8 @@ def _random_state(shapes, device, dtype, gen_seed=0):
     return state
 
 
-def build_random_model(model="4b", device="cuda", dtype=torch.bfloat16, tiny=False):
+def build_random_model(model: str = "4b", device: torch.device | str = "cuda", dtype: torch.dtype = torch.bfloat16,
+                       tiny: bool = False) -> KleinModel:
     """A KleinModel with random weights at the real shapes (or tiny ones) and a tiny tokenizer."""
     folder = tempfile.mkdtemp(prefix="klein-bench-")
     vocab = write_tiny_tokenizer(os.path.join(folder, "tokenizer.json"))
@@ -79,28 +92,28 @@ def build_random_model(model="4b", device="cuda", dtype=torch.bfloat16, tiny=Fal
     else:
         te_config, t_config, v_config = te.Qwen3Config.qwen3_4b(), tr.TransformerConfig.klein_4b(), vae_mod.VaeConfig.klein()
     with torch.no_grad():
-        state = _random_state(tr.expected_shapes(t_config, "bfl"), device, dtype, 1)
-        transformer = tr.build_transformer(state, t_config, device=device, dtype=dtype)
+        state = _random_state(tr_ckpt.expected_shapes(t_config, "bfl"), device, dtype, 1)
+        transformer = tr_ckpt.build_transformer(state, t_config, device=device, dtype=dtype)
         del state
-        shapes = te.expected_shapes(te_config, te_config.num_layers)
-        needed = set(te.required_names(te_config))
+        shapes = te_ckpt.expected_shapes(te_config, te_config.num_layers)
+        needed = set(te_ckpt.required_names(te_config))
         state = _random_state({k: v for k, v in shapes.items() if k in needed}, device, dtype, 2)
-        encoder = te.build_text_encoder(state, te_config, device=device, dtype=dtype)
+        encoder = te_ckpt.build_text_encoder(state, te_config, device=device, dtype=dtype)
         del state
-        state = _random_state(vae_mod.expected_shapes(v_config, "bfl"), device, dtype, 3)
-        vae = vae_mod.build_vae(state, v_config, device=device, dtype=dtype)
+        state = _random_state(vae_ckpt.expected_shapes(v_config, "bfl"), device, dtype, 3)
+        vae = vae_ckpt.build_vae(state, v_config, device=device, dtype=dtype)
         del state
     name = "tiny" if tiny else t_config.model_name
     return KleinModel(name=name, variant="distilled", transformer=transformer, text_encoder=encoder,
                       tokenizer=tokenizer, vae=vae, device=torch.device(device), dtype=dtype)
 
 
-def _sync(device):
+def _sync(device: torch.device | str) -> None:
     if torch.device(device).type == "cuda":
         torch.cuda.synchronize()
 
 
-def _median_time(fn, iters, warmup, device):
+def _median_time(fn: Callable[[int], Any], iters: int, warmup: int, device: torch.device) -> float:
     for i in range(warmup):
         fn(-1 - i)
     _sync(device)
@@ -114,7 +127,8 @@ def _median_time(fn, iters, warmup, device):
     return statistics.median(times)
 
 
-def measure(pipe, size, steps, iters, warmup, batches):
+def measure(pipe: KleinPipeline, size: int, steps: int, iters: int, warmup: int,
+            batches: list[int]) -> dict[str, float]:
     """Median timings (seconds) and peak memory (bytes, CUDA only) through the pipeline."""
     m = pipe.model
     dev = m.device
@@ -122,7 +136,7 @@ def measure(pipe, size, steps, iters, warmup, batches):
     out = {}
     counter = [0]
 
-    def request(i, j=0):
+    def request(i: int, j: int = 0) -> GenerateRequest:
         counter[0] += 1
         return GenerateRequest(prompt=f"benchmark prompt {counter[0]}: a red fox in snow, photo {i} {j}",
                                width=size, height=size, seed=counter[0], steps=steps)
@@ -141,22 +155,21 @@ def measure(pipe, size, steps, iters, warmup, batches):
         schedule = sampler.get_schedule(steps, h * w)
         noise = sampler.pack(sampler.initial_noise([0], pipe.latent_channels, h, w, dev, m.dtype))
 
-        def transformer_only(i):
+        def transformer_only(i: int) -> None:
             sampler.denoise(m.transformer, noise, img_ids, txt, txt_ids, schedule)
 
-        def text_only(i):
+        def text_only(i: int) -> None:
             ids, mask, _ = m.tokenizer.chat_ids(f"a new prompt {i} {time.perf_counter()}")
             m.text_encoder(torch.tensor([ids], device=dev), torch.tensor([mask], device=dev))
 
         lat = torch.randn(1, pipe.latent_channels, h, w, device=dev, dtype=m.dtype)
 
-        def decode_only(i):
+        def decode_only(i: int) -> None:
             m.vae.decode(lat)
 
         pixels = torch.rand(3, size, size) * 2 - 1
 
-        def encode_only(i):
-            from .images import encode_image
+        def encode_only(i: int) -> None:
             encode_image(pixels, "png")
 
         out["transformer_s"] = _median_time(transformer_only, iters, warmup, dev)
@@ -191,12 +204,12 @@ def measure(pipe, size, steps, iters, warmup, batches):
     return out
 
 
-def table(results, limits, title):
+def table(results: Mapping[str, float], limits: Mapping[str, float] | None, title: str) -> str:
     """A markdown table of the results, with ratios to the compute limits where they apply."""
-    def ratio_time(value, limit):
+    def ratio_time(value: float, limit: float | None) -> str:
         return f"{value / limit:.2f}× the limit" if limit else "n/a"
 
-    def fmt(s):
+    def fmt(s: float) -> str:
         return f"{s * 1000:.1f} ms"
 
     rows = [
@@ -224,7 +237,7 @@ def table(results, limits, title):
     return "\n".join(lines)
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     quick = args.quick
     device = torch.device(args.device or ("cpu" if quick else "cuda"))
     if device.type == "cuda" and not torch.cuda.is_available():

@@ -9,12 +9,12 @@ import unittest
 
 import torch
 
-from fluxbot_klein import safetensors_io
+from fluxbot_klein.checkpoint import safetensors_io
+from fluxbot_klein.checkpoint.loader import find_components, load_klein, plan, resolve_dtype, resolve_variant
+from fluxbot_klein.checkpoint.tiny import BFL_FILE, tiny_transformer_state, write_tiny_checkpoint
 from fluxbot_klein.errors import CheckpointError
-from fluxbot_klein.loader import find_components, load_klein, plan, resolve_dtype, resolve_variant
+from fluxbot_klein.models.transformer import TransformerConfig
 from fluxbot_klein.pipeline import GenerateRequest, KleinPipeline
-from fluxbot_klein.tiny import BFL_FILE, write_tiny_checkpoint
-from fluxbot_klein.transformer import TransformerConfig, tiny_transformer_state
 
 ROOT = None
 

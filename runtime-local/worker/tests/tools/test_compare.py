@@ -1,4 +1,4 @@
-"""`python -m fluxbot_klein compare`: the parts that need no reference, and BFL's flux2 when FLUX2_SRC is set.
+"""`python -m fluxbot_klein_tools compare`: the parts that need no reference, and BFL's flux2 when FLUX2_SRC is set.
 
 Our own implementation serves as its own reference (--self-reference) through the same code
 path as the real references: every error must be exactly 0, and a perturbed reference weight
@@ -17,21 +17,21 @@ from unittest import mock
 
 import torch
 
-from fluxbot_klein import compare
-from fluxbot_klein.__main__ import build_parser, main
+from fluxbot_klein_tools.__main__ import build_parser, main
+from fluxbot_klein_tools.compare import common
 
 OPTIONAL = ("tokenizers", "transformers", "diffusers")
 
 
 def run_cli(*argv, missing=()):
-    """Run `python -m fluxbot_klein compare ARGV` in-process; returns (exit code, stdout)."""
-    real = compare._installed
+    """Run `python -m fluxbot_klein_tools compare ARGV` in-process; returns (exit code, stdout)."""
+    real = common.installed
 
     def installed(package):
         return False if package in missing else real(package)
 
     out = io.StringIO()
-    with mock.patch.object(compare, "_installed", installed), contextlib.redirect_stdout(out):
+    with mock.patch.object(common, "installed", installed), contextlib.redirect_stdout(out):
         code = main(["compare", *argv])
     return code, out.getvalue()
 
@@ -44,30 +44,30 @@ class ErrorMeasureTest(unittest.TestCase):
     def test_abs_and_rel(self):
         ref = torch.tensor([[1.0, -4.0], [2.0, 0.0]])
         ours = ref + torch.tensor([[0.0, 0.02], [-0.01, 0.0]])
-        max_abs, max_rel = compare.errors(ours, ref)
+        max_abs, max_rel = common.errors(ours, ref)
         self.assertAlmostEqual(max_abs, 0.02, places=6)
         self.assertAlmostEqual(max_rel, 0.02 / 4.0, places=6)  # relative to the reference's largest value
 
     def test_identical_and_zero(self):
-        self.assertEqual(compare.errors(torch.zeros(3), torch.zeros(3)), (0.0, 0.0))
-        self.assertEqual(compare.errors(torch.ones(3), torch.zeros(3)), (1.0, math.inf))
+        self.assertEqual(common.errors(torch.zeros(3), torch.zeros(3)), (0.0, 0.0))
+        self.assertEqual(common.errors(torch.ones(3), torch.zeros(3)), (1.0, math.inf))
 
     def test_non_finite_fails(self):
-        row = compare._row("x", torch.tensor([float("nan"), 1.0]), torch.tensor([0.0, 1.0]), 1e-4)
+        row = common.error_row("x", torch.tensor([float("nan"), 1.0]), torch.tensor([0.0, 1.0]), 1e-4)
         self.assertFalse(row.ok)
         self.assertEqual(row.as_dict()["max_abs"], "inf")
 
     def test_shape_mismatch_is_an_error(self):
-        with self.assertRaisesRegex(compare.CompareError, r"shapes differ: ours \(2,\), reference \(3,\)"):
-            compare.errors(torch.zeros(2), torch.zeros(3))
+        with self.assertRaisesRegex(common.CompareError, r"shapes differ: ours \(2,\), reference \(3,\)"):
+            common.errors(torch.zeros(2), torch.zeros(3))
 
     def test_exact_rows(self):
-        self.assertTrue(compare._exact_row("ids", [1, 2, 3], [1, 2, 3]).ok)
-        row = compare._exact_row("ids", [1, 2, 3], [1, 5, 3])
+        self.assertTrue(common.exact_row("ids", [1, 2, 3], [1, 2, 3]).ok)
+        row = common.exact_row("ids", [1, 2, 3], [1, 5, 3])
         self.assertFalse(row.ok)
         self.assertEqual(row.max_abs, 3.0)
         self.assertAlmostEqual(row.max_rel, 1 / 3)
-        self.assertFalse(compare._exact_row("ids", [1, 2], [1, 2, 3]).ok)
+        self.assertFalse(common.exact_row("ids", [1, 2], [1, 2, 3]).ok)
 
 
 class SelfReferenceTest(unittest.TestCase):

@@ -3,8 +3,10 @@ import unittest
 
 import torch
 
-from fluxbot_klein import sampler as sm
-from fluxbot_klein import transformer as tr
+from fluxbot_klein.checkpoint.tiny import tiny_transformer_state
+from fluxbot_klein.checkpoint.transformer import build_transformer
+from fluxbot_klein.models import sampler as sm
+from fluxbot_klein.models import transformer as tr
 
 CTX = 48
 
@@ -113,7 +115,7 @@ class ConstantModel:
 
 class DenoiseTest(unittest.TestCase):
     config = tr.TransformerConfig.tiny(CTX)
-    model = tr.build_transformer(tr.tiny_transformer_state(config, seed=2), config)
+    model = build_transformer(tiny_transformer_state(config, seed=2), config)
 
     def setUp(self):
         g = torch.Generator().manual_seed(0)
@@ -191,7 +193,7 @@ class DenoiseTest(unittest.TestCase):
         self.assertTrue(torch.allclose(out, expected, atol=1e-4))
 
     def test_bfloat16_latents(self):
-        model = tr.build_transformer(tr.tiny_transformer_state(self.config, seed=2), self.config, dtype=torch.bfloat16)
+        model = build_transformer(tiny_transformer_state(self.config, seed=2), self.config, dtype=torch.bfloat16)
         out = sm.denoise(model, self.img.bfloat16(), self.img_ids, self.txt, self.txt_ids, self.schedule)
         self.assertEqual(out.dtype, torch.bfloat16)
         self.assertTrue(torch.isfinite(out.float()).all())
