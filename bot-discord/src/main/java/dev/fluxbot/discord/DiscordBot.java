@@ -2,12 +2,12 @@ package dev.fluxbot.discord;
 
 import dev.fluxbot.core.ActionRef;
 import dev.fluxbot.core.ChatReply;
-import dev.fluxbot.core.ImageReply.FollowUp;
 import dev.fluxbot.core.ImageSource;
 import dev.fluxbot.core.ImagineCommand;
 import dev.fluxbot.core.ImagineService;
 import dev.fluxbot.core.Requester;
 import dev.fluxbot.core.Secret;
+import dev.fluxbot.core.chat.ButtonPress;
 import dev.fluxbot.core.model.ModelCatalog;
 import dev.fluxbot.core.quota.QuotaService;
 import dev.fluxbot.core.store.JobStore;
@@ -447,33 +447,18 @@ public final class DiscordBot implements AutoCloseable {
 
     @Override
     public void onButtonInteraction(@NonNull ButtonInteractionEvent event) {
-      ActionRef ref;
-      try {
-        ref = ButtonIds.parse(event.getComponentId());
-      } catch (IllegalArgumentException e) {
-        event
-            .reply("⚠️ This button is not fluxbot's, or comes from an older version.")
-            .setEphemeral(true)
-            .queue();
-        return;
+      switch (ButtonPress.of(ButtonIds.CARRIER, event.getComponentId())) {
+        case ButtonPress.NotOurs n -> event.reply(ButtonPress.NOT_OURS).setEphemeral(true).queue();
+        case ButtonPress.AskForPrompt ask ->
+            event
+                .replyModal(
+                    promptModal(
+                        ButtonIds.format(ask.ref().followUp(), ask.ref().jobId()),
+                        ask.vary() ? "Vary: edit the prompt" : "Use as reference: what to make",
+                        ask.prefill(services.jobs())))
+                .queue();
+        case ButtonPress.Run run -> followUp(event, run.ref(), null);
       }
-      if (ref.followUp() == FollowUp.VARY || ref.followUp() == FollowUp.USE_AS_REFERENCE) {
-        String prefill =
-            ref.followUp() == FollowUp.VARY
-                ? services.jobs().find(ref.jobId()).map(j -> j.request().prompt()).orElse("")
-                : "";
-        event
-            .replyModal(
-                promptModal(
-                    ButtonIds.format(ref.followUp(), ref.jobId()),
-                    ref.followUp() == FollowUp.VARY
-                        ? "Vary: edit the prompt"
-                        : "Use as reference: what to make",
-                    prefill))
-            .queue();
-        return;
-      }
-      followUp(event, ref, null);
     }
 
     @Override

@@ -26,7 +26,6 @@ import com.slack.api.model.event.AppMentionEvent;
 import com.slack.api.socket_mode.SocketModeClient;
 import dev.fluxbot.core.ActionRef;
 import dev.fluxbot.core.ChatReply;
-import dev.fluxbot.core.ImageReply.FollowUp;
 import dev.fluxbot.core.ImageSource;
 import dev.fluxbot.core.ImagineCommand;
 import dev.fluxbot.core.ImagineService;
@@ -34,6 +33,7 @@ import dev.fluxbot.core.Requester;
 import dev.fluxbot.core.Secret;
 import dev.fluxbot.core.Sleeper;
 import dev.fluxbot.core.UserError;
+import dev.fluxbot.core.chat.ButtonPress;
 import dev.fluxbot.core.model.ModelCatalog;
 import dev.fluxbot.core.quota.QuotaService;
 import dev.fluxbot.core.store.DeliveryLog;
@@ -506,18 +506,14 @@ public final class SlackBot implements AutoCloseable {
     SlackAddress address =
         new SlackAddress(
             p.getTeam().getId(), channel, thread, p.getUser().getId(), p.getResponseUrl());
-    ActionRef ref;
-    try {
-      ref = ActionIds.parse(action.getActionId());
-    } catch (IllegalArgumentException e) {
-      run(
-          "button",
-          () ->
-              ephemeral(
-                  address, "⚠️ This button is not fluxbot's, or comes from an older version."));
+    ButtonPress press = ButtonPress.of(ActionIds.CARRIER, action.getActionId());
+    if (press instanceof ButtonPress.NotOurs) {
+      run("button", () -> ephemeral(address, ButtonPress.NOT_OURS));
       return ctx.ack();
     }
-    if (ref.followUp() == FollowUp.VARY || ref.followUp() == FollowUp.USE_AS_REFERENCE) {
+    ActionRef ref =
+        press instanceof ButtonPress.Run run ? run.ref() : ((ButtonPress.AskForPrompt) press).ref();
+    if (press instanceof ButtonPress.AskForPrompt ask) {
       String metadata =
           JSON.createObjectNode()
               .put("ref", ActionIds.format(ref.followUp(), ref.jobId()))
@@ -528,10 +524,7 @@ public final class SlackBot implements AutoCloseable {
       run(
           "form",
           () -> {
-            String prefill =
-                ref.followUp() == FollowUp.VARY
-                    ? services.jobs().find(ref.jobId()).map(j -> j.request().prompt()).orElse("")
-                    : "";
+            String prefill = ask.prefill(services.jobs());
             openModal(
                 trigger,
                 Modals.prompt(FOLLOW_UP_VIEW, ref.followUp().label(), prefill, metadata),

@@ -4,6 +4,7 @@ import dev.fluxbot.core.ActionRef;
 import dev.fluxbot.core.ImageReply.FollowUp;
 import dev.fluxbot.core.Requester;
 import dev.fluxbot.core.UserError;
+import dev.fluxbot.core.chat.ButtonPress;
 import dev.fluxbot.core.store.JobStore;
 import java.util.List;
 import java.util.Optional;
@@ -78,18 +79,17 @@ final class Buttons {
       sendOriginal(original.get(), chatId, under.getMessageId(), q.getFrom().getId(), group);
       return;
     }
-    ActionRef ref;
-    try {
-      ref = CallbackData.decode(data);
-    } catch (IllegalArgumentException e) {
-      answer(q, "⚠️ This button is not fluxbot's, or comes from an older version.");
+    ButtonPress press = ButtonPress.of(CallbackData.CARRIER, data);
+    if (press instanceof ButtonPress.NotOurs) {
+      answer(q, ButtonPress.NOT_OURS);
       return;
     }
     answer(q, null);
-    if (ref.followUp() == FollowUp.VARY || ref.followUp() == FollowUp.USE_AS_REFERENCE) {
-      askForPrompt(ref, chatId, under.getMessageId(), q.getFrom(), group);
+    if (press instanceof ButtonPress.AskForPrompt ask) {
+      askForPrompt(ask, chatId, under.getMessageId(), q.getFrom(), group);
       return;
     }
+    ActionRef ref = ((ButtonPress.Run) press).ref();
     followUp(
         who,
         ref.jobId(),
@@ -107,16 +107,12 @@ final class Buttons {
    * sees an internal id; in a group it mentions the presser, whose client alone then opens the
    * reply (selective).
    */
-  private void askForPrompt(ActionRef ref, long chatId, int under, User presser, boolean group) {
-    boolean vary = ref.followUp() == FollowUp.VARY;
-    String was =
-        vary
-            ? services
-                .jobs()
-                .find(ref.jobId())
-                .map(j -> "\nThe prompt was: " + j.request().prompt())
-                .orElse("")
-            : "";
+  private void askForPrompt(
+      ButtonPress.AskForPrompt ask, long chatId, int under, User presser, boolean group) {
+    ActionRef ref = ask.ref();
+    boolean vary = ask.vary();
+    String previous = ask.prefill(services.jobs());
+    String was = previous.isEmpty() ? "" : "\nThe prompt was: " + previous;
     String mention = !group || presser.getUserName() == null ? "" : "\n@" + presser.getUserName();
     String text =
         Texts.cut(
