@@ -3,7 +3,6 @@ package dev.fluxbot.app;
 import dev.fluxbot.core.ChatReply;
 import dev.fluxbot.core.ImagineService;
 import dev.fluxbot.core.Secret;
-import dev.fluxbot.core.Sleeper;
 import dev.fluxbot.core.store.JobStore;
 import dev.fluxbot.discord.DiscordBot;
 import dev.fluxbot.discord.OriginalLinks;
@@ -250,14 +249,8 @@ final class RunCli implements Callable<Integer> {
                     .orElse(config.discord().gatewayUrl()),
                 new HashSet<>(config.discord().adminRoles()),
                 config.discord().allowDms()),
-            new DiscordBot.Services(
-                wiring.imagine,
-                wiring.quota,
-                wiring.jobs,
-                wiring.settings,
-                wiring.catalog,
-                InstantSource.system(),
-                originals));
+            wiring.chatServices(),
+            originals);
     return new Platform("discord", bot::start, bot::replyFor, bot::close);
   }
 
@@ -301,18 +294,7 @@ final class RunCli implements Callable<Integer> {
                   t.webhook().path(),
                   secret));
     }
-    TelegramBot bot =
-        new TelegramBot(
-            tc,
-            new TelegramBot.Services(
-                wiring.imagine,
-                wiring.quota,
-                wiring.jobs,
-                wiring.settings,
-                wiring.images,
-                wiring.catalog,
-                InstantSource.system(),
-                Sleeper.SYSTEM));
+    TelegramBot bot = new TelegramBot(tc, wiring.chatServices());
     return new Platform("telegram", bot::start, bot::replyFor, bot::close);
   }
 

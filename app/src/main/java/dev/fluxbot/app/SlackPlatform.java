@@ -1,12 +1,9 @@
 package dev.fluxbot.app;
 
 import dev.fluxbot.core.Secret;
-import dev.fluxbot.core.Sleeper;
-import dev.fluxbot.core.store.DeliveryLog;
 import dev.fluxbot.slack.SlackBot;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.time.InstantSource;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -141,19 +138,7 @@ final class SlackPlatform {
             .connectTimeout(Duration.ofSeconds(10))
             .readTimeout(Duration.ofSeconds(60))
             .build();
-    return new SlackBot(
-        config,
-        new SlackBot.Services(
-            wiring.imagine,
-            wiring.quota,
-            wiring.jobs,
-            wiring.settings,
-            wiring.catalog,
-            InstantSource.system(),
-            Sleeper.SYSTEM,
-            http,
-            wiring.scheduler::queued,
-            new DeliveryLog(wiring.db, InstantSource.system(), SlackBot.DELIVERIES_KEPT)));
+    return new SlackBot(config, wiring.chatServices(), http);
   }
 
   /**

@@ -6,6 +6,7 @@ import dev.fluxbot.core.Sleeper;
 import dev.fluxbot.core.backend.BackendRouter;
 import dev.fluxbot.core.bfl.BflBackend;
 import dev.fluxbot.core.bfl.BflConfig;
+import dev.fluxbot.core.chat.ChatServices;
 import dev.fluxbot.core.command.CommandParser;
 import dev.fluxbot.core.image.AddressPolicy;
 import dev.fluxbot.core.image.ReferenceLoader;
@@ -17,10 +18,12 @@ import dev.fluxbot.core.schedule.JobScheduler;
 import dev.fluxbot.core.seedcache.SeedCache;
 import dev.fluxbot.core.seedcache.SeedHistory;
 import dev.fluxbot.core.store.Database;
+import dev.fluxbot.core.store.DeliveryLog;
 import dev.fluxbot.core.store.JobStore;
 import dev.fluxbot.core.store.SettingsStore;
 import dev.fluxbot.runtime.LocalKleinBackend;
 import dev.fluxbot.runtime.LocalRuntimeConfig;
+import dev.fluxbot.slack.SlackBot;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -381,5 +384,23 @@ final class Wiring implements AutoCloseable {
     }
     images.close();
     db.close();
+  }
+
+  /**
+   * The core's parts as every chat platform takes them. Deliveries are remembered for Slack's
+   * resend window, the longest any platform needs.
+   */
+  ChatServices chatServices() {
+    return new ChatServices(
+        imagine,
+        quota,
+        jobs,
+        settings,
+        images,
+        catalog,
+        new DeliveryLog(db, InstantSource.system(), SlackBot.DELIVERIES_KEPT),
+        scheduler::queued,
+        InstantSource.system(),
+        Sleeper.SYSTEM);
   }
 }

@@ -4,18 +4,16 @@ import dev.fluxbot.core.ActionRef;
 import dev.fluxbot.core.ChatReply;
 import dev.fluxbot.core.ImageSource;
 import dev.fluxbot.core.ImagineCommand;
-import dev.fluxbot.core.ImagineService;
 import dev.fluxbot.core.Requester;
 import dev.fluxbot.core.Secret;
 import dev.fluxbot.core.chat.ButtonPress;
-import dev.fluxbot.core.model.ModelCatalog;
+import dev.fluxbot.core.chat.ChatServices;
 import dev.fluxbot.core.quota.QuotaService;
 import dev.fluxbot.core.store.JobStore;
 import dev.fluxbot.core.store.SettingsStore;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
-import java.time.InstantSource;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
@@ -88,46 +86,25 @@ public final class DiscordBot implements AutoCloseable {
     }
   }
 
-  /**
-   * The core services the adapter talks to.
-   *
-   * @param clock decides when an interaction token is too old to use (Discord's 15 minutes)
-   * @param originals links to the originals of images that only fit as a preview; {@link
-   *     OriginalLinks#NONE} for none
-   */
-  public record Services(
-      ImagineService imagine,
-      QuotaService quota,
-      JobStore jobs,
-      SettingsStore settings,
-      ModelCatalog catalog,
-      InstantSource clock,
-      OriginalLinks originals) {
-    public Services {
-      Objects.requireNonNull(originals, "originals");
-    }
-
-    /** Without links to originals: a preview's message says how an admin gets the original. */
-    public Services(
-        ImagineService imagine,
-        QuotaService quota,
-        JobStore jobs,
-        SettingsStore settings,
-        ModelCatalog catalog,
-        InstantSource clock) {
-      this(imagine, quota, jobs, settings, catalog, clock, OriginalLinks.NONE);
-    }
-  }
-
   private final Config config;
-  private final Services services;
+  private final ChatServices services;
+  private final OriginalLinks originals;
   private final AdminCommands admin;
   private final FormImages forms;
   private JDA jda;
 
-  public DiscordBot(Config config, Services services) {
+  /** Without links to originals: a preview's message says how an admin gets the original. */
+  public DiscordBot(Config config, ChatServices services) {
+    this(config, services, OriginalLinks.NONE);
+  }
+
+  /**
+   * @param originals links to the originals of images that only fit as a preview
+   */
+  public DiscordBot(Config config, ChatServices services, OriginalLinks originals) {
     this.config = Objects.requireNonNull(config, "config");
     this.services = Objects.requireNonNull(services, "services");
+    this.originals = Objects.requireNonNull(originals, "originals");
     this.admin = new AdminCommands(services.quota(), services.settings(), services.catalog());
     this.forms = new FormImages(services.clock());
   }
@@ -208,9 +185,7 @@ public final class DiscordBot implements AutoCloseable {
   public Optional<ChatReply> replyFor(JobStore.Job job) {
     return DiscordAddress.parse(job.replyAddress())
         .map(
-            a ->
-                new DiscordReply(
-                    jda, a, services.clock(), () -> DEFAULT_UPLOAD_LIMIT, services.originals()));
+            a -> new DiscordReply(jda, a, services.clock(), () -> DEFAULT_UPLOAD_LIMIT, originals));
   }
 
   @Override
@@ -252,7 +227,7 @@ public final class DiscordBot implements AutoCloseable {
             event.getTimeCreated().toInstant(),
             event.getChannelType() == ChannelType.PRIVATE);
     long limit = uploadLimit(event.getRawData());
-    return new DiscordReply(jda, address, services.clock(), () -> limit, services.originals());
+    return new DiscordReply(jda, address, services.clock(), () -> limit, originals);
   }
 
   /**

@@ -6,9 +6,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.fluxbot.core.ImagineService;
 import dev.fluxbot.core.ProgressListener;
 import dev.fluxbot.core.Secret;
+import dev.fluxbot.core.Sleeper;
 import dev.fluxbot.core.UserError;
 import dev.fluxbot.core.backend.BackendRouter;
 import dev.fluxbot.core.backend.ImageBackend;
+import dev.fluxbot.core.chat.ChatServices;
 import dev.fluxbot.core.command.CommandParser;
 import dev.fluxbot.core.image.AddressPolicy;
 import dev.fluxbot.core.image.ReferenceLoader;
@@ -22,6 +24,7 @@ import dev.fluxbot.core.schedule.JobScheduler;
 import dev.fluxbot.core.seedcache.SeedCache;
 import dev.fluxbot.core.seedcache.SeedHistory;
 import dev.fluxbot.core.store.Database;
+import dev.fluxbot.core.store.DeliveryLog;
 import dev.fluxbot.core.store.JobStore;
 import dev.fluxbot.core.store.SettingsStore;
 import dev.fluxbot.testkit.DiscordAttachment;
@@ -88,7 +91,8 @@ class DiscordBotDeliveryTest {
   private JobStore jobs;
   private ImagineService imagine;
   private DiscordBot.Config config;
-  private DiscordBot.Services services;
+  private ChatServices services;
+  private OriginalLinks links;
   private DiscordBot bot;
 
   @TempDir Path dir;
@@ -146,8 +150,20 @@ class DiscordBotDeliveryTest {
             discord.gatewayUrl(),
             Set.of(),
             allowDms);
-    services = new DiscordBot.Services(imagine, quota, jobs, settings, catalog, clock, links);
-    bot = new DiscordBot(config, services);
+    services =
+        new ChatServices(
+            imagine,
+            quota,
+            jobs,
+            settings,
+            images,
+            catalog,
+            new DeliveryLog(db, clock, Duration.ofHours(1)),
+            scheduler::queued,
+            clock,
+            Sleeper.SYSTEM);
+    this.links = links;
+    bot = new DiscordBot(config, services, links);
     bot.start();
   }
 
@@ -158,7 +174,7 @@ class DiscordBotDeliveryTest {
   private void restartBot() throws InterruptedException {
     bot.close();
     discord.awaitLiveGatewaySessions(0);
-    bot = new DiscordBot(config, services);
+    bot = new DiscordBot(config, services, links);
     bot.start();
     DiscordBot restarted = bot;
     imagine.resumeUnfinished(j -> true, j -> restarted.replyFor(j).orElse(null));

@@ -28,20 +28,15 @@ import dev.fluxbot.core.ActionRef;
 import dev.fluxbot.core.ChatReply;
 import dev.fluxbot.core.ImageSource;
 import dev.fluxbot.core.ImagineCommand;
-import dev.fluxbot.core.ImagineService;
 import dev.fluxbot.core.Requester;
 import dev.fluxbot.core.Secret;
-import dev.fluxbot.core.Sleeper;
 import dev.fluxbot.core.UserError;
 import dev.fluxbot.core.chat.ButtonPress;
-import dev.fluxbot.core.model.ModelCatalog;
-import dev.fluxbot.core.quota.QuotaService;
-import dev.fluxbot.core.store.DeliveryLog;
+import dev.fluxbot.core.chat.ChatServices;
 import dev.fluxbot.core.store.JobStore;
 import dev.fluxbot.core.store.SettingsStore;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.time.InstantSource;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -49,7 +44,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import okhttp3.OkHttpClient;
@@ -131,44 +125,9 @@ public final class SlackBot implements AutoCloseable {
     }
   }
 
-  /**
-   * The core services the adapter talks to.
-   *
-   * @param sleeper waits out Slack's rate limits
-   * @param http downloads users' files and posts to response URLs
-   * @param waiting how many jobs wait for a slot now ({@code JobScheduler::queued}), for the first
-   *     answer's queue number
-   */
-  /**
-   * @param deliveries what Slack delivered before, kept across restarts: a resent event runs once
-   */
-  public record Services(
-      ImagineService imagine,
-      QuotaService quota,
-      JobStore jobs,
-      SettingsStore settings,
-      ModelCatalog catalog,
-      InstantSource clock,
-      Sleeper sleeper,
-      OkHttpClient http,
-      IntSupplier waiting,
-      DeliveryLog deliveries) {
-    public Services {
-      Objects.requireNonNull(imagine, "imagine");
-      Objects.requireNonNull(quota, "quota");
-      Objects.requireNonNull(jobs, "jobs");
-      Objects.requireNonNull(settings, "settings");
-      Objects.requireNonNull(catalog, "catalog");
-      Objects.requireNonNull(clock, "clock");
-      Objects.requireNonNull(sleeper, "sleeper");
-      Objects.requireNonNull(http, "http");
-      Objects.requireNonNull(waiting, "waiting");
-      Objects.requireNonNull(deliveries, "deliveries");
-    }
-  }
-
   private final Config config;
-  private final Services services;
+  private final ChatServices services;
+  private final OkHttpClient http;
   private final AdminCommands admin;
   private final PendingShortcuts shortcuts;
   private final Deliveries deliveries;
@@ -179,9 +138,13 @@ public final class SlackBot implements AutoCloseable {
   private SocketModeApp socket;
   private RequestUrlServer server;
 
-  public SlackBot(Config config, Services services) {
+  /**
+   * @param http downloads users' files and posts to response URLs
+   */
+  public SlackBot(Config config, ChatServices services, OkHttpClient http) {
     this.config = Objects.requireNonNull(config, "config");
     this.services = Objects.requireNonNull(services, "services");
+    this.http = Objects.requireNonNull(http, "http");
     this.admin = new AdminCommands(services.quota(), services.settings(), services.catalog());
     this.shortcuts = new PendingShortcuts(services.clock());
     this.deliveries = new Deliveries(services.clock(), services.deliveries());
@@ -224,7 +187,7 @@ public final class SlackBot implements AutoCloseable {
               + ". Copy the Bot User OAuth Token (xoxb-…) again from OAuth & Permissions.",
           e);
     }
-    files = new SlackFiles(services.http(), config.botToken(), trustedHosts());
+    files = new SlackFiles(http, config.botToken(), trustedHosts());
     AppConfig.AppConfigBuilder ac =
         AppConfig.builder().singleTeamBotToken(config.botToken().reveal()).slack(slack);
     if (config.mode() == Mode.HTTP) {
@@ -321,7 +284,7 @@ public final class SlackBot implements AutoCloseable {
   }
 
   private SlackReply reply(SlackAddress address) {
-    return new SlackReply(api, config.botToken(), address, services.clock(), services.http());
+    return new SlackReply(api, config.botToken(), address, services.clock(), http);
   }
 
   private Requester requester(String userId, String name, String teamId) {
@@ -743,7 +706,7 @@ public final class SlackBot implements AutoCloseable {
                             .toString(),
                         okhttp3.MediaType.get("application/json")))
                 .build();
-        services.http().newCall(post).execute().close();
+        http.newCall(post).execute().close();
       } catch (java.io.IOException io) {
         log.warn("slack: could not answer {}: {}", address, io.getMessage());
       }

@@ -15,6 +15,7 @@ import dev.fluxbot.core.Sleeper;
 import dev.fluxbot.core.backend.BackendRouter;
 import dev.fluxbot.core.bfl.BflBackend;
 import dev.fluxbot.core.bfl.BflConfig;
+import dev.fluxbot.core.chat.ChatServices;
 import dev.fluxbot.core.command.CommandParser;
 import dev.fluxbot.core.image.AddressPolicy;
 import dev.fluxbot.core.image.ReferenceLoader;
@@ -170,17 +171,18 @@ class SlackBotEndToEndTest {
                 slack.apiUrl(),
                 new InetSocketAddress("127.0.0.1", 0),
                 admins),
-            new SlackBot.Services(
+            new ChatServices(
                 imagine,
                 quota,
                 jobs,
                 settings,
+                images,
                 catalog,
-                clock,
-                slackSleeper,
-                http,
+                new DeliveryLog(db, clock, SlackBot.DELIVERIES_KEPT),
                 scheduler::queued,
-                new DeliveryLog(db, clock, SlackBot.DELIVERIES_KEPT)));
+                clock,
+                slackSleeper),
+            http);
     bot.start();
     SlackBot started = bot;
     imagine.resumeUnfinished(j -> true, j -> started.replyFor(j).orElse(null));
@@ -671,17 +673,18 @@ class SlackBotEndToEndTest {
             new Random(1));
     return new SlackBot(
         config,
-        new SlackBot.Services(
+        new ChatServices(
             imagine,
             quota,
             jobStore,
             new SettingsStore(db, clock),
+            store,
             catalog,
-            clock,
-            recordingSleeper,
-            http,
+            new DeliveryLog(db, clock, SlackBot.DELIVERIES_KEPT),
             scheduler::queued,
-            new DeliveryLog(db, clock, SlackBot.DELIVERIES_KEPT)));
+            clock,
+            recordingSleeper),
+        http);
   }
 
   @Test

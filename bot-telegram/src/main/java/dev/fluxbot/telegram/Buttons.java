@@ -5,6 +5,7 @@ import dev.fluxbot.core.ImageReply.FollowUp;
 import dev.fluxbot.core.Requester;
 import dev.fluxbot.core.UserError;
 import dev.fluxbot.core.chat.ButtonPress;
+import dev.fluxbot.core.chat.ChatServices;
 import dev.fluxbot.core.store.JobStore;
 import java.util.List;
 import java.util.Optional;
@@ -46,14 +47,14 @@ final class Buttons {
 
   private final BotApi api;
   private final Pacer pacer;
-  private final TelegramBot.Services services;
+  private final ChatServices services;
   private final Set<Long> admins;
   private final Supplier<String> botUsername;
 
   Buttons(
       BotApi api,
       Pacer pacer,
-      TelegramBot.Services services,
+      ChatServices services,
       Set<Long> admins,
       Supplier<String> botUsername) {
     this.api = api;

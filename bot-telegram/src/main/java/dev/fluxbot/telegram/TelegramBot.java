@@ -2,20 +2,16 @@ package dev.fluxbot.telegram;
 
 import dev.fluxbot.core.ChatReply;
 import dev.fluxbot.core.ImagineCommand;
-import dev.fluxbot.core.ImagineService;
 import dev.fluxbot.core.Requester;
 import dev.fluxbot.core.Secret;
 import dev.fluxbot.core.Sleeper;
 import dev.fluxbot.core.UserError;
-import dev.fluxbot.core.imagestore.ImageStore;
-import dev.fluxbot.core.model.ModelCatalog;
+import dev.fluxbot.core.chat.ChatServices;
 import dev.fluxbot.core.quota.QuotaService;
 import dev.fluxbot.core.store.JobStore;
-import dev.fluxbot.core.store.SettingsStore;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
-import java.time.InstantSource;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -160,30 +156,8 @@ public final class TelegramBot implements AutoCloseable {
     }
   }
 
-  /** The core services the adapter talks to; the sleeper waits out Telegram's pace and 429s. */
-  public record Services(
-      ImagineService imagine,
-      QuotaService quota,
-      JobStore jobs,
-      SettingsStore settings,
-      ImageStore images,
-      ModelCatalog catalog,
-      InstantSource clock,
-      Sleeper sleeper) {
-    public Services {
-      Objects.requireNonNull(imagine, "imagine");
-      Objects.requireNonNull(quota, "quota");
-      Objects.requireNonNull(jobs, "jobs");
-      Objects.requireNonNull(settings, "settings");
-      Objects.requireNonNull(images, "images");
-      Objects.requireNonNull(catalog, "catalog");
-      Objects.requireNonNull(clock, "clock");
-      Objects.requireNonNull(sleeper, "sleeper");
-    }
-  }
-
   private final Config config;
-  private final Services services;
+  private final ChatServices services;
   private final OkHttpClient http;
   private final BotApi api;
   private final Pacer pacer;
@@ -198,7 +172,7 @@ public final class TelegramBot implements AutoCloseable {
   private WebhookServer webhookServer;
   private volatile InetSocketAddress webhookAddress;
 
-  public TelegramBot(Config config, Services services) {
+  public TelegramBot(Config config, ChatServices services) {
     this.config = Objects.requireNonNull(config, "config");
     this.services = Objects.requireNonNull(services, "services");
     this.http =

@@ -6,6 +6,7 @@ import dev.fluxbot.core.Sleeper;
 import dev.fluxbot.core.backend.BackendRouter;
 import dev.fluxbot.core.bfl.BflBackend;
 import dev.fluxbot.core.bfl.BflConfig;
+import dev.fluxbot.core.chat.ChatServices;
 import dev.fluxbot.core.command.CommandParser;
 import dev.fluxbot.core.image.AddressPolicy;
 import dev.fluxbot.core.image.ReferenceLoader;
@@ -16,6 +17,7 @@ import dev.fluxbot.core.schedule.JobScheduler;
 import dev.fluxbot.core.seedcache.SeedCache;
 import dev.fluxbot.core.seedcache.SeedHistory;
 import dev.fluxbot.core.store.Database;
+import dev.fluxbot.core.store.DeliveryLog;
 import dev.fluxbot.core.store.JobStore;
 import dev.fluxbot.core.store.SettingsStore;
 import dev.fluxbot.testkit.FakeBflApi;
@@ -136,8 +138,17 @@ final class Harness implements AutoCloseable {
                     .withAdmins(ADMINS)
                     .withAlbumQuiet(Duration.ofMillis(300))
                     .withPollTimeoutSeconds(1)),
-            new TelegramBot.Services(
-                imagine, quota, jobs, settings, images, catalog, sleeper, sleeper));
+            new ChatServices(
+                imagine,
+                quota,
+                jobs,
+                settings,
+                images,
+                catalog,
+                new DeliveryLog(db, sleeper, Duration.ofHours(1)),
+                scheduler::queued,
+                sleeper,
+                sleeper));
     bot.start();
   }
 
