@@ -1,33 +1,21 @@
 package dev.fluxbot.core;
 
 import dev.fluxbot.core.backend.BackendRouter;
-import dev.fluxbot.core.backend.BackendTask;
-import dev.fluxbot.core.backend.ImageBackend;
 import dev.fluxbot.core.command.CommandParser;
 import dev.fluxbot.core.image.ReferenceLoader;
 import dev.fluxbot.core.imagestore.ImageStore;
-import dev.fluxbot.core.model.AspectPreset;
-import dev.fluxbot.core.model.GenerationJob;
 import dev.fluxbot.core.model.GenerationRequest;
-import dev.fluxbot.core.model.GenerationResult;
 import dev.fluxbot.core.model.ImageSize;
-import dev.fluxbot.core.model.ModelSpec;
-import dev.fluxbot.core.model.ReferenceImage;
 import dev.fluxbot.core.model.Sizes;
-import dev.fluxbot.core.quota.Credits;
 import dev.fluxbot.core.quota.QuotaService;
 import dev.fluxbot.core.schedule.JobScheduler;
 import dev.fluxbot.core.seedcache.SeedCache;
 import dev.fluxbot.core.seedcache.SeedHistory;
 import dev.fluxbot.core.store.JobStore;
-import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.InstantSource;
-import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -35,8 +23,6 @@ import java.util.concurrent.CompletionException;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.random.RandomGenerator;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The imagine pipeline every platform shares: parse, recall or draw the seed, load the references,
@@ -47,11 +33,12 @@ import org.slf4j.LoggerFactory;
  * task is written as soon as it exists, and {@link #resumeUnfinished} picks up both after a
  * restart. Credits are held before a job runs and settled exactly once when it ends (a settle is
  * idempotent), so a crash between the two is settled on the next start.
+ *
+ * <p>This class turns commands and button presses into requests and hands them on to
+ * package-private helpers: JobPipeline (from request to reply), JobDelivery (handing the image
+ * over, with retries) and JobRecovery (what a restart finds unfinished).
  */
 public final class ImagineService {
-  private static final Logger log = LoggerFactory.getLogger(ImagineService.class);
-  private static final BigDecimal MILLI = BigDecimal.valueOf(1000);
-
   /**
    * Prices that are not BFL's.
    *
@@ -78,9 +65,6 @@ public final class ImagineService {
     }
   }
 
-  /** How many deliveries a finished job gets across restarts before it is left alone. */
-  static final int MAX_DELIVERY_ATTEMPTS = 20;
-
   /** Everything the pipeline uses; one seam each. */
   public record Parts(
       CommandParser parser,
@@ -105,24 +89,22 @@ public final class ImagineService {
     }
   }
 
-  /** A queued or running job's listeners, so a cancel can answer them. */
-  private record Pending(ChatReply reply, CompletableFuture<ImageReply> done) {}
-
-  private final java.util.concurrent.ConcurrentMap<String, Pending> pending =
-      new java.util.concurrent.ConcurrentHashMap<>();
   private final Parts p;
-  private final Settings settings;
-  private final InstantSource clock;
   private final RandomGenerator random;
   private final JobIds jobIds;
+  private final JobPipeline pipeline;
+  private final JobRecovery recovery;
 
   public ImagineService(
       Parts parts, Settings settings, InstantSource clock, RandomGenerator random) {
     this.p = Objects.requireNonNull(parts, "parts");
-    this.settings = Objects.requireNonNull(settings, "settings");
-    this.clock = Objects.requireNonNull(clock, "clock");
+    Objects.requireNonNull(settings, "settings");
+    Objects.requireNonNull(clock, "clock");
     this.random = Objects.requireNonNull(random, "random");
     this.jobIds = new JobIds(clock, random);
+    JobDelivery delivery = new JobDelivery(parts, settings.deliveryRetries());
+    this.pipeline = new JobPipeline(parts, settings, clock, delivery);
+    this.recovery = new JobRecovery(parts, pipeline, delivery);
   }
 
   /** Parses without running anything: for {@code --dry-run} and for checking a command early. */
@@ -169,19 +151,15 @@ public final class ImagineService {
     String jobId = jobIds.next();
     try {
       GenerationRequest request = withSeed(plan(command), command.requester());
-      return start(
-          jobId,
-          command.requester(),
-          command.text(),
+      return pipeline.start(
+          new JobPipeline.Origin(
+              jobId, command.requester(), command.text(), replyAddress, null, null),
           request,
           command.attachments(),
           reply,
-          replyAddress,
-          null,
-          null,
           callerRuns);
     } catch (RuntimeException e) {
-      return failed(jobId, e, reply);
+      return pipeline.failed(jobId, e, reply);
     }
   }
 
@@ -211,7 +189,7 @@ public final class ImagineService {
                           UserError.Code.INVALID_OPTION,
                           "That image's job is not known here any more (it may have been removed). Start a new /imagine."));
       GenerationRequest base = parent.request();
-      List<ImageSource> refs = storedImages(parent.referenceHashes(), "reference");
+      List<ImageSource> refs = pipeline.storedImages(parent.referenceHashes(), "reference");
       GenerationRequest request =
           switch (action) {
             case REROLL -> base.withSeed(drawSeed());
@@ -225,7 +203,7 @@ public final class ImagineService {
                         + parent.state().name().toLowerCase(java.util.Locale.ROOT)
                         + "). Attach an image to a new /imagine.");
               }
-              refs = storedImages(List.of(parent.imageHash()), "image");
+              refs = pipeline.storedImages(List.of(parent.imageHash()), "image");
               GenerationRequest asked =
                   p.parser()
                       .parse(
@@ -237,402 +215,15 @@ public final class ImagineService {
               yield withSeed(asked, who);
             }
           };
-      return start(
-          jobId,
-          who,
-          request.prompt(),
+      return pipeline.start(
+          new JobPipeline.Origin(jobId, who, request.prompt(), replyAddress, parentJobId, action),
           request,
           refs,
           reply,
-          replyAddress,
-          parentJobId,
-          action,
           true);
     } catch (RuntimeException e) {
-      return failed(jobId, e, reply);
+      return pipeline.failed(jobId, e, reply);
     }
-  }
-
-  private CompletableFuture<ImageReply> start(
-      String jobId,
-      Requester who,
-      String text,
-      GenerationRequest planned,
-      List<ImageSource> sources,
-      ChatReply reply,
-      String replyAddress,
-      String parentJobId,
-      ImageReply.FollowUp followUp,
-      boolean callerRuns) {
-    if (!who.isOperator()) {
-      p.quota()
-          .reserve(
-              who,
-              jobId,
-              planned.model().id(),
-              0,
-              false); // holds nothing; refuses a banned user early
-    }
-    reply.accepted(jobId, planned);
-    List<ReferenceImage> refs = p.references().fetchAll(sources);
-    GenerationRequest request = withSize(planned, refs);
-    List<String> refHashes = refs.stream().map(ReferenceImage::sha256).toList();
-    String fingerprint =
-        request.model().preview() ? null : SeedCache.fingerprint(request, refHashes);
-    if (fingerprint != null && !request.noCache()) {
-      Optional<SeedCache.CachedImage> hit = p.cache().lookup(fingerprint);
-      if (hit.isPresent()) {
-        return CompletableFuture.completedFuture(
-            deliverCached(
-                jobId,
-                who,
-                text,
-                request,
-                refHashes,
-                replyAddress,
-                parentJobId,
-                followUp,
-                hit.get(),
-                reply));
-      }
-    }
-    ImageBackend backend = p.router().route(request);
-    long estimate = estimateMilli(request, refs, backend);
-    refs.forEach(r -> p.images().put(r.bytes()));
-    JobStore.Job job =
-        JobStore.Job.queued(
-            jobId,
-            who,
-            text,
-            request,
-            refHashes,
-            replyAddress,
-            fingerprint,
-            estimate,
-            parentJobId,
-            followUp,
-            clock.instant());
-    // A caller that waits for the job anyway runs it here if it can start now; then the job row is
-    // created already RUNNING, one commit fewer than QUEUED and then RUNNING.
-    JobScheduler.Slot here = callerRuns ? startHere(jobId, who, backend) : null;
-    try {
-      p.jobs()
-          .atomically(
-              () -> { // the hold and the job row: both or neither
-                if (!who.isOperator()) {
-                  p.quota()
-                      .reserve(
-                          who, jobId, request.model().id(), estimate, backend.spendsBflCredits());
-                }
-                p.jobs().create(job);
-                if (here != null) {
-                  p.jobs().markRunning(jobId, backend.name());
-                }
-                return null;
-              });
-    } catch (RuntimeException e) {
-      if (here != null) {
-        here.release();
-      }
-      throw e;
-    }
-    GenerationJob work = new GenerationJob(jobId, request, refs);
-    if (here == null) {
-      return enqueue(job, work, backend, null, reply, callerRuns);
-    }
-    CompletableFuture<ImageReply> done = track(job, reply);
-    here.run(() -> run(job, work, backend, null, reply, done, true));
-    return done;
-  }
-
-  /**
-   * A slot for the job on this thread if it can start at once; null if it must queue (or the
-   * scheduler refuses it: then queueing reports why).
-   */
-  private JobScheduler.Slot startHere(String jobId, Requester who, ImageBackend backend) {
-    try {
-      return p.scheduler()
-          .tryStart(jobId, who.key(), backend.name(), JobScheduler.Listener.NONE)
-          .orElse(null);
-    } catch (IllegalStateException e) {
-      return null;
-    }
-  }
-
-  /** Registers a job's reply and future, so that cancelling it while queued can tell its user. */
-  private CompletableFuture<ImageReply> track(JobStore.Job job, ChatReply reply) {
-    CompletableFuture<ImageReply> done = new CompletableFuture<>();
-    pending.put(job.id(), new Pending(reply, done));
-    done.whenComplete((r, e) -> pending.remove(job.id()));
-    return done;
-  }
-
-  private CompletableFuture<ImageReply> enqueue(
-      JobStore.Job job,
-      GenerationJob work,
-      ImageBackend backend,
-      BackendTask resumeTask,
-      ChatReply reply,
-      boolean callerRuns) {
-    CompletableFuture<ImageReply> done = track(job, reply);
-    JobScheduler.Listener listener =
-        new JobScheduler.Listener() {
-          @Override
-          public void queued(int position) {
-            reply.queued(position);
-          }
-
-          @Override
-          public void started() {}
-
-          @Override
-          public void finished() {}
-        };
-    try {
-      Runnable task = () -> run(job, work, backend, resumeTask, reply, done, false);
-      if (callerRuns) {
-        p.scheduler().runOrSubmit(job.id(), job.requester().key(), backend.name(), task, listener);
-      } else {
-        p.scheduler().submit(job.id(), job.requester().key(), backend.name(), task, listener);
-      }
-    } catch (IllegalStateException e) {
-      log.warn("job {}: the scheduler refused it: {}", job.id(), e.getMessage());
-      UserError error =
-          new UserError(
-              UserError.Code.BACKEND_UNAVAILABLE,
-              "The bot cannot take new images right now; try again in a minute.",
-              e);
-      settleFailure(job.id(), error);
-      reply.failed(error);
-      done.completeExceptionally(error);
-    }
-    return done;
-  }
-
-  /**
-   * @param markedRunning whether the job's row already says RUNNING (created so, by a job started
-   *     at once)
-   */
-  private void run(
-      JobStore.Job job,
-      GenerationJob work,
-      ImageBackend backend,
-      BackendTask resumeTask,
-      ChatReply reply,
-      CompletableFuture<ImageReply> done,
-      boolean markedRunning) {
-    String id = job.id();
-    try {
-      if (!markedRunning && !p.jobs().markRunning(id, backend.name())) {
-        throw new UserError(UserError.Code.CANCELLED, "The job was cancelled before it started.");
-      }
-      ProgressListener listener =
-          new ProgressListener() {
-            @Override
-            public void onProgress(Progress progress) {
-              reply.progress(progress);
-            }
-
-            @Override
-            public void onTask(BackendTask task) {
-              p.jobs().recordTask(id, task);
-            }
-          };
-      log.info(
-          "job {}: {} {} {} seed {} on {}{}",
-          id,
-          job.requester().key(),
-          work.request().model().id(),
-          work.request().size(),
-          work.seed(),
-          backend.name(),
-          resumeTask == null ? "" : " (resumed)");
-      GenerationResult result =
-          resumeTask == null
-              ? backend.generate(work, listener)
-              : backend.resume(work, resumeTask, listener);
-      String hash = p.images().put(result.image()); // hashed once; the cache reuses it
-      BigDecimal reported =
-          result.cost() != null ? result.cost() : resumeTask == null ? null : resumeTask.cost();
-      long cost = reported == null ? job.estimateMilli() : Credits.milli(reported);
-      if (!backend.spendsBflCredits()) {
-        cost = job.estimateMilli();
-      }
-      long charged = cost;
-      p.jobs()
-          .atomically(
-              () -> { // the cache entry, the charge, the image's row and the last seed: all or none
-                if (job.fingerprint() != null) {
-                  p.cache()
-                      .putStored(
-                          job.fingerprint(),
-                          id,
-                          result.type(),
-                          result.width(),
-                          result.height(),
-                          result.image(),
-                          hash);
-                }
-                p.quota().commit(id, charged);
-                p.jobs()
-                    .succeed(
-                        id, charged, hash, result.type(), result.width(), result.height(), false);
-                p.seeds().remember(job.requester(), result.seed());
-                return null;
-              });
-      if (!p.images().contains(hash)) {
-        p.images().put(result.image()); // a cache eviction removed it before the row above existed
-      }
-      ImageReply image =
-          new ImageReply(
-              id,
-              work.request(),
-              result.withCost(BigDecimal.valueOf(charged, 3)),
-              false,
-              List.of(ImageReply.FollowUp.values()));
-      deliver(image, reply, true); // the caption shows what was charged
-      done.complete(image);
-    } catch (RuntimeException e) {
-      UserError error = asUserError(id, e);
-      settleFailure(id, error);
-      reply.failed(error);
-      done.completeExceptionally(error);
-    }
-  }
-
-  private ImageReply deliverCached(
-      String jobId,
-      Requester who,
-      String text,
-      GenerationRequest request,
-      List<String> refHashes,
-      String replyAddress,
-      String parentJobId,
-      ImageReply.FollowUp followUp,
-      SeedCache.CachedImage hit,
-      ChatReply reply) {
-    long price = who.isOperator() ? 0 : settings.cacheHitMilli();
-    if (price > 0) {
-      p.quota().reserve(who, jobId, request.model().id(), price, false);
-    }
-    JobStore.Job job =
-        JobStore.Job.queued(
-            jobId,
-            who,
-            text,
-            request,
-            refHashes,
-            replyAddress,
-            hit.fingerprint(),
-            price,
-            parentJobId,
-            followUp,
-            clock.instant());
-    p.jobs()
-        .atomically(
-            () -> {
-              p.jobs().create(job);
-              p.jobs()
-                  .succeed(
-                      jobId, price, hit.imageHash(), hit.type(), hit.width(), hit.height(), true);
-              if (price > 0) {
-                p.quota().commit(jobId, price);
-              }
-              p.seeds().remember(who, request.seed());
-              return null;
-            });
-    GenerationResult result =
-        new GenerationResult(
-            hit.bytes(),
-            hit.type(),
-            hit.width(),
-            hit.height(),
-            request.seed(),
-            BigDecimal.valueOf(price).divide(MILLI),
-            "cache",
-            null,
-            Duration.ZERO);
-    ImageReply image =
-        new ImageReply(jobId, request, result, true, List.of(ImageReply.FollowUp.values()));
-    log.info("job {}: {} answered from the seed cache", jobId, who.key());
-    deliver(image, reply, false);
-    return image;
-  }
-
-  /**
-   * Hands a finished job's image to its reply. A failure there (a platform's error or rate limit)
-   * loses nothing: the job keeps its image, the delivery is tried again a few times on its own
-   * thread, and after a restart {@link #resumeUnfinished} tries once more.
-   *
-   * @return whether this first try reached the user
-   */
-  private boolean deliver(ImageReply image, ChatReply reply, boolean retryLater) {
-    if (deliverOnce(image, reply)) {
-      return true;
-    }
-    if (retryLater && !settings.deliveryRetries().isEmpty()) {
-      Thread.ofVirtual()
-          .name("deliver-" + image.jobId())
-          .start(
-              () -> {
-                for (Duration wait : settings.deliveryRetries()) {
-                  try {
-                    Thread.sleep(wait);
-                  } catch (InterruptedException e) {
-                    return;
-                  }
-                  if (deliverOnce(image, reply)) {
-                    return;
-                  }
-                }
-              });
-    }
-    return false;
-  }
-
-  private boolean deliverOnce(ImageReply image, ChatReply reply) {
-    try {
-      reply.image(image);
-      p.jobs().markDelivered(image.jobId());
-      return true;
-    } catch (RuntimeException e) {
-      p.jobs().deliveryFailed(image.jobId());
-      log.warn(
-          "job {}: delivery failed ({}); the image is kept and delivery will be retried",
-          image.jobId(),
-          e.toString());
-      return false;
-    }
-  }
-
-  /** Rebuilds a stored, finished job's answer from its row and the image store. */
-  private Optional<ImageReply> storedAnswer(JobStore.Job job) {
-    if (job.imageHash() == null) {
-      return Optional.empty();
-    }
-    return p.images()
-        .get(job.imageHash())
-        .map(
-            bytes ->
-                new ImageReply(
-                    job.id(),
-                    job.request(),
-                    new GenerationResult(
-                        bytes,
-                        job.imageType(),
-                        job.width(),
-                        job.height(),
-                        job.request().seed(),
-                        job.costMilli() == null
-                            ? null
-                            : BigDecimal.valueOf(job.costMilli()).divide(MILLI),
-                        job.cached()
-                            ? "cache"
-                            : Objects.requireNonNullElse(job.backend(), "unknown"),
-                        job.task() == null ? null : job.task().taskId(),
-                        Duration.ZERO),
-                    job.cached(),
-                    List.of(ImageReply.FollowUp.values())));
   }
 
   /**
@@ -655,10 +246,7 @@ public final class ImagineService {
    * right after a restart) is this process's own and is never taken for one of them.
    */
   public Leftovers leftovers() {
-    Set<String> ids = new HashSet<>();
-    p.jobs().undelivered(MAX_DELIVERY_ATTEMPTS).forEach(j -> ids.add(j.id()));
-    p.jobs().unfinished().forEach(j -> ids.add(j.id()));
-    return new Leftovers(ids);
+    return recovery.leftovers();
   }
 
   /**
@@ -678,67 +266,7 @@ public final class ImagineService {
       Leftovers leftovers,
       Predicate<JobStore.Job> which,
       Function<JobStore.Job, ChatReply> replies) {
-    Predicate<JobStore.Job> mine = j -> leftovers.jobIds().contains(j.id()) && which.test(j);
-    settleOrphanedReservations();
-    List<CompletableFuture<ImageReply>> resumed = new ArrayList<>();
-    for (JobStore.Job job : p.jobs().undelivered(MAX_DELIVERY_ATTEMPTS)) {
-      ChatReply reply = mine.test(job) ? replies.apply(job) : null;
-      Optional<ImageReply> answer = reply == null ? Optional.empty() : storedAnswer(job);
-      if (answer.isPresent()) {
-        log.info("job {}: delivering the image a restart left undelivered", job.id());
-        deliver(answer.get(), reply, false);
-        resumed.add(CompletableFuture.completedFuture(answer.get()));
-      }
-    }
-    for (JobStore.Job job : p.jobs().unfinished()) {
-      if (!mine.test(job)) {
-        continue;
-      }
-      ChatReply reply = Objects.requireNonNullElse(replies.apply(job), ChatReply.silent());
-      try {
-        List<ReferenceImage> refs =
-            p.references().fetchAll(storedImages(job.referenceHashes(), "reference"));
-        ImageBackend backend = p.router().route(job.request());
-        BackendTask task =
-            job.state() == JobStore.State.RUNNING
-                    && job.task() != null
-                    && backend.canResume()
-                    && backend.name().equals(job.task().backend())
-                ? job.task()
-                : null;
-        log.info(
-            "job {}: resuming ({}, {})",
-            job.id(),
-            job.state(),
-            task == null ? "queued again" : "task " + task.taskId());
-        resumed.add(
-            enqueue(
-                job,
-                new GenerationJob(job.id(), job.request(), refs),
-                backend,
-                task,
-                reply,
-                false));
-      } catch (RuntimeException e) {
-        resumed.add(failed(job.id(), e, reply));
-      }
-    }
-    return resumed;
-  }
-
-  private void settleOrphanedReservations() {
-    for (QuotaService.Reservation r : p.quota().held()) {
-      Optional<JobStore.Job> job = p.jobs().find(r.jobId());
-      if (job.isEmpty()) {
-        p.quota().refund(r.jobId());
-      } else if (job.get().state() == JobStore.State.SUCCEEDED) {
-        p.quota()
-            .commit(
-                r.jobId(), job.get().costMilli() == null ? r.amountMilli() : job.get().costMilli());
-      } else if (job.get().state().isTerminal()) {
-        p.quota().refund(r.jobId());
-      }
-    }
+    return recovery.resume(leftovers, which, replies);
   }
 
   /**
@@ -748,82 +276,7 @@ public final class ImagineService {
    * @return false where the job is unknown or has already ended
    */
   public boolean cancel(String jobId) {
-    Optional<JobStore.Job> job = p.jobs().find(jobId);
-    if (job.isEmpty() || job.get().state().isTerminal()) {
-      return false;
-    }
-    boolean wasScheduled = p.scheduler().cancel(jobId);
-    if (job.get().state() == JobStore.State.QUEUED) {
-      UserError error =
-          new UserError(
-              UserError.Code.CANCELLED,
-              "The job was cancelled before it started; " + "its credits were returned.");
-      settleFailure(jobId, error);
-      Pending waiting = pending.remove(jobId);
-      if (waiting != null) {
-        waiting.reply().failed(error);
-        waiting.done().completeExceptionally(error);
-      }
-      return true;
-    }
-    return wasScheduled;
-  }
-
-  private CompletableFuture<ImageReply> failed(String jobId, RuntimeException e, ChatReply reply) {
-    UserError error = asUserError(jobId, e);
-    log.info("job {}: {} {}", jobId, error.code(), error.getMessage());
-    p.quota().refund(jobId);
-    p.jobs().fail(jobId, error);
-    reply.failed(error);
-    return CompletableFuture.failedFuture(error);
-  }
-
-  private void settleFailure(String jobId, UserError error) {
-    p.quota().refund(jobId);
-    p.jobs().fail(jobId, error);
-  }
-
-  private static UserError asUserError(String jobId, RuntimeException e) {
-    if (e instanceof UserError u) {
-      return u;
-    }
-    log.error("job {} failed unexpectedly", jobId, e);
-    return new UserError(
-        UserError.Code.BACKEND_FAILED,
-        "Something went wrong on our side (job "
-            + jobId
-            + "); try again, and tell the admin if it repeats.",
-        e);
-  }
-
-  private long estimateMilli(
-      GenerationRequest request, List<ReferenceImage> refs, ImageBackend backend) {
-    if (!backend.spendsBflCredits()) {
-      return settings.localImageMilli();
-    }
-    return Credits.milli(request.estimatedCost(refs));
-  }
-
-  private List<ImageSource> storedImages(List<String> hashes, String what) {
-    List<ImageSource> sources = new ArrayList<>();
-    boolean itsImage = what.equals("image");
-    for (int i = 0; i < hashes.size(); i++) {
-      String hash = hashes.get(i);
-      byte[] bytes =
-          p.images()
-              .get(hash)
-              .orElseThrow(
-                  () ->
-                      new UserError(
-                          UserError.Code.INVALID_REFERENCE,
-                          (itsImage ? "That job's image is" : "That job's reference images are")
-                              + " no longer stored (the image "
-                              + "store keeps within its size limit by removing what was used least recently). Attach the "
-                              + (itsImage ? "image" : "images")
-                              + " to a new /imagine instead."));
-      sources.add(ImageSource.bytes(what + (i + 1), bytes));
-    }
-    return sources;
+    return pipeline.cancel(jobId);
   }
 
   private static String promptFor(ImageReply.FollowUp action, String prompt) {
@@ -870,23 +323,6 @@ public final class ImagineService {
       return request.withSeed(last.getAsLong());
     }
     return request.seed() != null ? request : request.withSeed(drawSeed());
-  }
-
-  /** Without --ar or --size, the output takes the first reference's ratio at about 1 MP. */
-  static GenerationRequest withSize(GenerationRequest request, List<ReferenceImage> refs) {
-    if (request.size() != null) {
-      return request;
-    }
-    ModelSpec.SizeRules rules = request.model().sizeRules();
-    ImageSize size = AspectPreset.SQUARE_1_1.size();
-    if (!refs.isEmpty()) {
-      long w = refs.get(0).width();
-      long h = refs.get(0).height();
-      w = Math.min(w, h * Sizes.MAX_RATIO);
-      h = Math.min(h, w * Sizes.MAX_RATIO);
-      size = Sizes.ofRatio(w, h, rules);
-    }
-    return request.withSize(request.hiRes() ? Sizes.twoK(size, rules) : size);
   }
 
   private static ImageReply join(CompletableFuture<ImageReply> future) {

@@ -229,43 +229,16 @@ public final class CommandParser {
             ? settings.maxSafetyTolerance()
             : Math.min(settings.maxSafetyTolerance(), context.maxSafety());
     checkPrompt(prompt);
-    if (referenceCount > model.maxReferences()) {
-      String more =
-          catalog.models().stream()
-              .filter(m -> m.maxReferences() >= referenceCount && !m.preview())
-              .map(ModelSpec::id)
-              .findFirst()
-              .map(id -> " or use --model " + id)
-              .orElse("");
-      throw new UserError(
-          UserError.Code.TOO_MANY_REFERENCES,
-          "references: "
-              + model.id()
-              + " takes at most "
-              + model.maxReferences()
-              + " reference images; got "
-              + referenceCount
-              + ". Remove "
-              + (referenceCount - model.maxReferences())
-              + more
-              + ".");
-    }
+    checkReferences(model, referenceCount);
     boolean hiRes = v.containsKey(CommandOption.RES) && resolution(v.get(CommandOption.RES));
     ImageSize size =
         size(v.get(CommandOption.AR), v.get(CommandOption.SIZE), model, referenceCount);
     if (size != null && hiRes) {
       size = Sizes.twoK(size, model.sizeRules());
     }
-    Long seed = null;
-    boolean seedFromLast = false;
-    if (v.containsKey(CommandOption.SEED)) {
-      Value s = v.get(CommandOption.SEED);
-      if (s.raw().trim().equalsIgnoreCase("last")) {
-        seedFromLast = true;
-      } else {
-        seed = seed(s);
-      }
-    }
+    Value typedSeed = v.get(CommandOption.SEED);
+    boolean seedFromLast = typedSeed != null && typedSeed.raw().trim().equalsIgnoreCase("last");
+    Long seed = typedSeed == null || seedFromLast ? null : seed(typedSeed);
     Integer steps =
         v.containsKey(CommandOption.STEPS) ? steps(v.get(CommandOption.STEPS), model) : null;
     Double guidance =
@@ -294,6 +267,31 @@ public final class CommandParser {
         format,
         referenceCount,
         noCache);
+  }
+
+  /** Refuses more references than the model takes, naming a model that takes them. */
+  private void checkReferences(ModelSpec model, int referenceCount) {
+    if (referenceCount > model.maxReferences()) {
+      String more =
+          catalog.models().stream()
+              .filter(m -> m.maxReferences() >= referenceCount && !m.preview())
+              .map(ModelSpec::id)
+              .findFirst()
+              .map(id -> " or use --model " + id)
+              .orElse("");
+      throw new UserError(
+          UserError.Code.TOO_MANY_REFERENCES,
+          "references: "
+              + model.id()
+              + " takes at most "
+              + model.maxReferences()
+              + " reference images; got "
+              + referenceCount
+              + ". Remove "
+              + (referenceCount - model.maxReferences())
+              + more
+              + ".");
+    }
   }
 
   private void checkPrompt(String prompt) {

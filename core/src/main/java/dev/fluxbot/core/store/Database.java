@@ -170,6 +170,34 @@ public final class Database implements AutoCloseable {
     if (dialect == Dialect.SQLITE) {
       sqliteFile(jdbcUrl).ifPresent(Database::createSqliteFile);
     }
+    HikariConfig config = poolConfig(jdbcUrl, user, password, dialect, maxConnections);
+    HikariDataSource ds;
+    try {
+      ds = new HikariDataSource(config);
+    } catch (RuntimeException e) {
+      if (UnavailableException.isUnavailable(e)) {
+        throw new UnavailableException(redact(jdbcUrl), rootMessage(e), e);
+      }
+      throw new IllegalStateException(
+          "cannot open the database " + redact(jdbcUrl) + ": " + rootMessage(e), e);
+    }
+    Database db = new Database(ds, dialect, redact(jdbcUrl));
+    try {
+      db.migrate();
+      if (db.checkpointer != null) {
+        db.checkpointer.start();
+      }
+    } catch (RuntimeException e) {
+      ds.close();
+      throw new IllegalStateException(
+          "cannot migrate the database " + redact(jdbcUrl) + ": " + rootMessage(e), e);
+    }
+    return db;
+  }
+
+  /** The pool's settings: SQLite's pragmas and a pool kept full, PostgreSQL's opened on demand. */
+  private static HikariConfig poolConfig(
+      String jdbcUrl, String user, Secret password, Dialect dialect, int maxConnections) {
     HikariConfig config = new HikariConfig();
     config.setJdbcUrl(jdbcUrl);
     config.setPoolName("fluxbot-db");
@@ -198,28 +226,7 @@ public final class Database implements AutoCloseable {
       config.setMaximumPoolSize(maxConnections == 0 ? POSTGRES_POOL : maxConnections);
       config.setMinimumIdle(1);
     }
-    HikariDataSource ds;
-    try {
-      ds = new HikariDataSource(config);
-    } catch (RuntimeException e) {
-      if (UnavailableException.isUnavailable(e)) {
-        throw new UnavailableException(redact(jdbcUrl), rootMessage(e), e);
-      }
-      throw new IllegalStateException(
-          "cannot open the database " + redact(jdbcUrl) + ": " + rootMessage(e), e);
-    }
-    Database db = new Database(ds, dialect, redact(jdbcUrl));
-    try {
-      db.migrate();
-      if (db.checkpointer != null) {
-        db.checkpointer.start();
-      }
-    } catch (RuntimeException e) {
-      ds.close();
-      throw new IllegalStateException(
-          "cannot migrate the database " + redact(jdbcUrl) + ": " + rootMessage(e), e);
-    }
-    return db;
+    return config;
   }
 
   /**

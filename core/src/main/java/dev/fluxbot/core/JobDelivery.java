@@ -1,0 +1,67 @@
+package dev.fluxbot.core;
+
+import java.time.Duration;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Hands a finished job's image to its reply. A failure there (a platform's error or rate limit)
+ * loses nothing: the job keeps its image, the delivery is tried again a few times on its own
+ * thread, and after a restart {@link JobRecovery} tries once more.
+ */
+final class JobDelivery {
+  // the pipeline logs under one name, ImagineService's, as before it was split
+  private static final Logger log = LoggerFactory.getLogger(ImagineService.class);
+
+  private final ImagineService.Parts p;
+  private final List<Duration> retries;
+
+  JobDelivery(ImagineService.Parts parts, List<Duration> retries) {
+    this.p = parts;
+    this.retries = retries;
+  }
+
+  /**
+   * @param retryLater whether a failed first try is tried again after each of the waits
+   * @return whether this first try reached the user
+   */
+  boolean deliver(ImageReply image, ChatReply reply, boolean retryLater) {
+    if (deliverOnce(image, reply)) {
+      return true;
+    }
+    if (retryLater && !retries.isEmpty()) {
+      Thread.ofVirtual()
+          .name("deliver-" + image.jobId())
+          .start(
+              () -> {
+                for (Duration wait : retries) {
+                  try {
+                    Thread.sleep(wait);
+                  } catch (InterruptedException e) {
+                    return;
+                  }
+                  if (deliverOnce(image, reply)) {
+                    return;
+                  }
+                }
+              });
+    }
+    return false;
+  }
+
+  private boolean deliverOnce(ImageReply image, ChatReply reply) {
+    try {
+      reply.image(image);
+      p.jobs().markDelivered(image.jobId());
+      return true;
+    } catch (RuntimeException e) {
+      p.jobs().deliveryFailed(image.jobId());
+      log.warn(
+          "job {}: delivery failed ({}); the image is kept and delivery will be retried",
+          image.jobId(),
+          e.toString());
+      return false;
+    }
+  }
+}
