@@ -1,6 +1,7 @@
 package dev.fluxbot.telegram;
 
 import dev.fluxbot.core.Requester;
+import dev.fluxbot.core.chat.AdminWords;
 import dev.fluxbot.core.chat.ChatAdmin;
 import dev.fluxbot.core.chat.ChatTexts;
 import dev.fluxbot.core.model.AspectPreset;
@@ -14,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
@@ -49,7 +51,7 @@ final class ChatCommands {
   private final ModelCatalog catalog;
   private final InstantSource clock;
   private final ChatTexts texts;
-  private final ChatAdmin admin;
+  private final AdminWords words;
 
   ChatCommands(
       QuotaService quota,
@@ -62,7 +64,7 @@ final class ChatCommands {
     this.catalog = catalog;
     this.clock = clock;
     this.texts = Texts.texts(zone);
-    this.admin = new ChatAdmin(quota, settings, catalog, texts, clock);
+    this.words = new AdminWords(new ChatAdmin(quota, settings, catalog, texts, clock));
   }
 
   String quota(Requester who) {
@@ -165,92 +167,42 @@ final class ChatCommands {
    * @param repliedUserId the author of the message the command replies to, if any
    */
   String admin(String scopeId, String args, Long repliedUserId) {
-    List<String> w = words(args);
-    if (w.isEmpty()) {
+    List<String> w = AdminWords.words(args);
+    if (w.isEmpty() || w.get(0).equalsIgnoreCase("help")) {
       return ADMIN_HELP;
     }
     ChatAdmin.Scope scope =
         new ChatAdmin.Scope(PLATFORM, scopeId, scopeId == null ? "in every chat" : "in this group");
-    String command = w.get(0).toLowerCase(Locale.ROOT);
-    String value = String.join(" ", w.subList(1, w.size()));
     try {
-      return switch (command) {
-        case "model" -> admin.defaultModel(scope, value);
-        case "max-safety" -> admin.maxSafety(scope, value);
-        case "quota" -> quotaAdmin(scope, w.subList(1, w.size()), repliedUserId);
-        default -> texts.mistake("/admin: unknown command \"" + w.get(0) + "\".\n\n" + ADMIN_HELP);
-      };
-    } catch (IllegalArgumentException e) {
-      return texts.mistake("/admin " + command + ": " + e.getMessage() + ".");
+      return words.run(scope, w, users(repliedUserId));
+    } catch (AdminWords.Mistake m) {
+      return texts.mistake(m.getMessage() + ". Example: /admin " + m.example());
     }
   }
 
-  private String quotaAdmin(ChatAdmin.Scope scope, List<String> w, Long replied) {
-    if (w.isEmpty()) {
-      return ADMIN_HELP;
-    }
-    String sub = w.get(0).toLowerCase(Locale.ROOT);
-    List<String> rest = new ArrayList<>(w.subList(1, w.size()));
-    try {
-      return switch (sub) {
-        case "set" -> {
-          long milli = ChatAdmin.credits(take(rest, "credits"));
-          QuotaService.Period period = QuotaService.Period.DAY;
-          if (!rest.isEmpty() && rest.get(0).matches("(?i)day|week|month")) {
-            period = QuotaService.Period.valueOf(rest.remove(0).toUpperCase(Locale.ROOT));
-          }
-          Long user = rest.isEmpty() ? replied : userId(take(rest, "user id"));
-          yield admin.setQuota(scope, user == null ? null : Long.toString(user), period, milli);
-        }
-        case "grant" -> {
-          long milli = ChatAdmin.credits(take(rest, "credits"));
-          yield admin.grant(scope, target(rest, replied), milli);
-        }
-        case "reset" -> admin.reset(scope, target(rest, replied));
-        case "show" -> admin.show(scope, target(rest, replied));
-        case "ban" -> {
-          String user = target(rest, replied);
-          yield admin.ban(scope, user, rest.isEmpty() ? null : String.join(" ", rest));
-        }
-        case "unban" -> admin.unban(scope, target(rest, replied));
-        default ->
-            texts.mistake(
-                "/admin quota: unknown command \""
-                    + sub
-                    + "\"; use set, grant, reset, show, ban or unban.");
-      };
-    } catch (IllegalArgumentException e) {
-      return texts.mistake("/admin quota " + sub + ": " + e.getMessage() + ".");
-    }
-  }
+  /** Telegram names a user by the numeric id, or by replying to one of their messages. */
+  static AdminWords.Users users(Long replied) {
+    return new AdminWords.Users() {
+      @Override
+      public Optional<String> parse(String word) {
+        return word.matches("\\d{1,19}") ? Optional.of(word) : Optional.empty();
+      }
 
-  private static String take(List<String> rest, String what) {
-    if (rest.isEmpty()) {
-      throw new IllegalArgumentException(
-          what + " is missing. Example: /admin quota set 20 day 123456789");
-    }
-    return rest.remove(0);
-  }
+      @Override
+      public String implied() {
+        return replied == null ? null : Long.toString(replied);
+      }
 
-  private static String target(List<String> rest, Long replied) {
-    if (!rest.isEmpty() && rest.get(0).matches("\\d{1,19}")) {
-      return Long.toString(userId(rest.remove(0)));
-    }
-    if (replied != null) {
-      return Long.toString(replied);
-    }
-    throw new IllegalArgumentException(
-        "which user? Reply to one of their messages, or give their numeric user id.");
-  }
+      @Override
+      public String hint() {
+        return "the user's numeric Telegram id, or reply to one of their messages";
+      }
 
-  private static long userId(String text) {
-    if (!text.matches("\\d{1,19}")) {
-      throw new IllegalArgumentException(
-          "user id: must be the numeric Telegram id; got \""
-              + text
-              + "\". Reply to one of the user's messages instead if you do not know it.");
-    }
-    return Long.parseLong(text);
+      @Override
+      public String example() {
+        return "123456789";
+      }
+    };
   }
 
   private static List<String> words(String args) {

@@ -589,10 +589,10 @@ class TelegramBotEndToEndTest {
         .isEqualTo("Unbanned user " + FakeTelegram.ALICE + " in this group.");
     assertThat(answer(telegram.sendText(owner, "/admin quota grant lots " + FakeTelegram.ALICE)))
         .isEqualTo(
-            "⚠️ /admin quota grant: credits: must be a number from 0 to 1000000000 with at most 3 decimals"
-                + " (1 credit = $0.01); got \"lots\".");
+            "⚠️ credits: must be a number from 0 to 1000000000 with at most 3 decimals"
+                + " (1 credit = $0.01); got \"lots\". Example: /admin quota grant 10 123456789");
     assertThat(answer(telegram.sendText(owner, "/admin quota show")))
-        .startsWith("⚠️ /admin quota show: which user?");
+        .startsWith("⚠️ which user? Give the user's numeric Telegram id, or reply to one");
 
     long admin = Harness.ADMINS.iterator().next();
     assertThat(

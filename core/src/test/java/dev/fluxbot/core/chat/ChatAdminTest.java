@@ -121,4 +121,57 @@ class ChatAdminTest {
     assertThat(ChatTexts.mb(12_600_000)).isEqualTo("12.6 MB");
     assertThat(ChatTexts.cut("a\uD83E\uDD8Ab", 3)).as("no half emoji").isEqualTo("a…");
   }
+
+  /** Users named by numbers, as on Telegram, with a replied-to author standing in. */
+  private static AdminWords.Users numbers(String replied) {
+    return new AdminWords.Users() {
+      @Override
+      public java.util.Optional<String> parse(String word) {
+        return word.matches("\\d+") ? java.util.Optional.of(word) : java.util.Optional.empty();
+      }
+
+      @Override
+      public String implied() {
+        return replied;
+      }
+
+      @Override
+      public String hint() {
+        return "a number";
+      }
+
+      @Override
+      public String example() {
+        return "42";
+      }
+    };
+  }
+
+  @Test
+  void adminWordsReadTheSameGrammarWhereverTheyAreTyped() {
+    AdminWords words = new AdminWords(admin);
+    assertThat(words.run(here, AdminWords.words("quota set 5 week 7"), numbers(null)))
+        .isEqualTo("Set {user:7} in this group to 5 credits per week.");
+    assertThat(words.run(here, AdminWords.words("quota set 2"), numbers(null)))
+        .as("no user and none replied to: everyone")
+        .isEqualTo("Set everyone in this group to 2 credits per day.");
+    assertThat(words.run(here, AdminWords.words("quota grant 10"), numbers("8")))
+        .as("the first number is the credits; the replied-to author is the user")
+        .startsWith("Granted 10 credits to {user:8}.");
+    assertThat(words.run(here, AdminWords.words("quota ban 7 too many dragons"), numbers(null)))
+        .isEqualTo("Banned {user:7} from making images in this group (too many dragons).");
+    assertThat(words.run(here, AdminWords.words("model pro"), numbers(null)))
+        .isEqualTo("The default model in this group is now [b:pro].");
+
+    assertThatThrownBy(() -> words.run(here, AdminWords.words("quota grant lots 7"), numbers(null)))
+        .isInstanceOfSatisfying(
+            AdminWords.Mistake.class, m -> assertThat(m.example()).isEqualTo("quota grant 10 42"))
+        .hasMessageStartingWith("credits: must be a number from 0");
+    assertThatThrownBy(() -> words.run(here, AdminWords.words("quota show"), numbers(null)))
+        .hasMessage("which user? Give a number");
+    assertThatThrownBy(() -> words.run(here, AdminWords.words("quota show bob"), numbers(null)))
+        .hasMessage("user: expected a number; got \"bob\"");
+    assertThatThrownBy(() -> words.run(here, AdminWords.words("quota fly"), numbers(null)))
+        .hasMessage("quota command: expected set, grant, reset, show, ban or unban; got \"fly\"");
+  }
 }
