@@ -2,6 +2,7 @@ package dev.fluxbot.discord;
 
 import dev.fluxbot.core.Requester;
 import dev.fluxbot.core.chat.ChatAdmin;
+import dev.fluxbot.core.chat.ChatSettings;
 import dev.fluxbot.core.model.AspectPreset;
 import dev.fluxbot.core.model.ImageType;
 import dev.fluxbot.core.model.ModelCatalog;
@@ -37,10 +38,12 @@ final class AdminCommands {
 
   private final SettingsStore settings;
   private final ChatAdmin admin;
+  private final ChatSettings userSettings;
 
   AdminCommands(QuotaService quota, SettingsStore settings, ModelCatalog catalog) {
     this.settings = settings;
     this.admin = new ChatAdmin(quota, settings, catalog, Texts.TEXTS, InstantSource.system());
+    this.userSettings = new ChatSettings(settings, catalog, Texts.TEXTS);
   }
 
   static SlashCommandData adminCommand(ModelCatalog catalog) {
@@ -128,25 +131,17 @@ final class AdminCommands {
 
   /** {@code /settings}: with no options it shows the user's defaults. */
   String settings(Requester who, SlashCommandInteractionEvent event) {
-    SettingsStore.UserDefaults current = settings.user(who.platform(), who.userId());
-    if (option(event, "reset").map(OptionMapping::getAsBoolean).orElse(false)) {
-      current = SettingsStore.UserDefaults.NONE;
+    ChatSettings.Change change =
+        new ChatSettings.Change(
+            option(event, "reset").map(OptionMapping::getAsBoolean).orElse(false),
+            option(event, "model").map(OptionMapping::getAsString).orElse(null),
+            option(event, "aspect").map(OptionMapping::getAsString).orElse(null),
+            option(event, "format").map(OptionMapping::getAsString).orElse(null));
+    try {
+      return userSettings.change(who.platform(), who.userId(), change);
+    } catch (IllegalArgumentException e) {
+      return Texts.TEXTS.mistake(e.getMessage() + ".");
     }
-    SettingsStore.UserDefaults next =
-        new SettingsStore.UserDefaults(
-            option(event, "model").map(OptionMapping::getAsString).orElse(current.model()),
-            option(event, "aspect").map(OptionMapping::getAsString).orElse(current.aspect()),
-            option(event, "format").map(OptionMapping::getAsString).orElse(current.format()));
-    if (!next.equals(settings.user(who.platform(), who.userId()))) {
-      settings.setUser(who.platform(), who.userId(), next);
-    }
-    return "Your defaults: model **"
-        + orDefault(next.model())
-        + "**, aspect **"
-        + orDefault(next.aspect())
-        + "**, format **"
-        + orDefault(next.format())
-        + "**. Anything you type in /imagine wins over them.";
   }
 
   /** {@code /fluxbot-admin …}; the caller has checked the member's rights. */
@@ -235,9 +230,5 @@ final class AdminCommands {
 
   private static Optional<OptionMapping> option(SlashCommandInteractionEvent event, String name) {
     return Optional.ofNullable(event.getOption(name));
-  }
-
-  private static String orDefault(String value) {
-    return value == null ? "(the server's default)" : value;
   }
 }

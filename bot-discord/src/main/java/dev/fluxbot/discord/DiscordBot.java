@@ -8,19 +8,15 @@ import dev.fluxbot.core.Requester;
 import dev.fluxbot.core.Secret;
 import dev.fluxbot.core.chat.ButtonPress;
 import dev.fluxbot.core.chat.ChatServices;
-import dev.fluxbot.core.quota.QuotaService;
 import dev.fluxbot.core.store.JobStore;
 import dev.fluxbot.core.store.SettingsStore;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -402,21 +398,7 @@ public final class DiscordBot implements AutoCloseable {
               event.getUser(),
               event.getMember(),
               event.getGuild() == null ? null : event.getGuild().getId());
-      QuotaService.Status s = services.quota().status(who);
-      String when =
-          DateTimeFormatter.ofPattern("EEE d MMM HH:mm 'UTC'", Locale.ROOT)
-              .withZone(ZoneOffset.UTC)
-              .format(s.resetsAt());
-      String text =
-          s.banned()
-              ? "🚫 You are banned from making images here."
-              : "You have "
-                  + s.summary()
-                  + ". Resets <t:"
-                  + s.resetsAt().getEpochSecond()
-                  + ":R> ("
-                  + when
-                  + ").";
+      String text = Texts.TEXTS.quota(services.quota().status(who), services.clock().instant());
       event.reply(text).setEphemeral(true).queue();
     }
 

@@ -9,10 +9,17 @@ import dev.fluxbot.core.model.GenerationRequest;
 import dev.fluxbot.core.model.GenerationResult;
 import dev.fluxbot.core.model.ImageType;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.Locale;
 
 /** The words fluxbot shows on Discord: core's {@link ChatTexts} in Discord's markdown. */
 final class Texts {
   static final int MAX_CONTENT = 2000;
+
+  /** Beside Discord's relative time, for clients that show the raw text. */
+  private static final DateTimeFormatter UTC_TIME =
+      DateTimeFormatter.ofPattern("EEE d MMM HH:mm 'UTC'", Locale.ROOT).withZone(ZoneOffset.UTC);
 
   /** Discord's markdown: {@code **bold**}, {@code <@id>} mentions, {@code <t:…:R>} times. */
   static final Markup MARKUP =
@@ -34,7 +41,7 @@ final class Texts {
 
         @Override
         public String time(Instant at, Instant now) {
-          return "<t:" + at.getEpochSecond() + ":R>";
+          return "<t:" + at.getEpochSecond() + ":R> (" + UTC_TIME.format(at) + ")";
         }
 
         @Override

@@ -3,20 +3,16 @@ package dev.fluxbot.telegram;
 import dev.fluxbot.core.Requester;
 import dev.fluxbot.core.chat.AdminWords;
 import dev.fluxbot.core.chat.ChatAdmin;
+import dev.fluxbot.core.chat.ChatSettings;
 import dev.fluxbot.core.chat.ChatTexts;
-import dev.fluxbot.core.model.AspectPreset;
-import dev.fluxbot.core.model.ImageType;
 import dev.fluxbot.core.model.ModelCatalog;
 import dev.fluxbot.core.quota.QuotaService;
 import dev.fluxbot.core.store.SettingsStore;
 import java.time.InstantSource;
 import java.time.ZoneId;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.stream.Collectors;
 
 /**
  * {@code /quota}, {@code /settings} and {@code /admin} as text commands. Admin commands name their
@@ -36,6 +32,7 @@ import java.util.stream.Collectors;
  */
 final class ChatCommands {
   static final String PLATFORM = "telegram";
+  private static final String SETTINGS_EXAMPLE = "/settings --model pro --ar 16:9 --format png";
   static final String ADMIN_HELP =
       """
       Admin commands (reply to a user's message, or give their numeric id):
@@ -52,6 +49,7 @@ final class ChatCommands {
   private final InstantSource clock;
   private final ChatTexts texts;
   private final AdminWords words;
+  private final ChatSettings userSettings;
 
   ChatCommands(
       QuotaService quota,
@@ -65,6 +63,7 @@ final class ChatCommands {
     this.clock = clock;
     this.texts = Texts.texts(zone);
     this.words = new AdminWords(new ChatAdmin(quota, settings, catalog, texts, clock));
+    this.userSettings = new ChatSettings(settings, catalog, texts);
   }
 
   String quota(Requester who) {
@@ -76,87 +75,41 @@ final class ChatCommands {
    * defaults.
    */
   String settings(Requester who, String args) {
-    SettingsStore.UserDefaults current = settings.user(PLATFORM, who.userId());
-    List<String> words = words(args);
-    SettingsStore.UserDefaults next = current;
+    List<String> words = AdminWords.words(args);
+    ChatSettings.Change change;
     if (words.size() == 1 && words.get(0).equalsIgnoreCase("reset")) {
-      next = SettingsStore.UserDefaults.NONE;
+      change = new ChatSettings.Change(true, null, null, null);
     } else {
+      String model = null;
+      String aspect = null;
+      String format = null;
       for (int i = 0; i < words.size(); i += 2) {
         String flag = words.get(i).toLowerCase(Locale.ROOT);
         if (i + 1 >= words.size()) {
-          return "⚠️ "
-              + flag
-              + ": needs a value; got nothing. Example: /settings --model pro --ar 16:9 --format png";
+          return texts.mistake(flag + ": needs a value; got nothing. Example: " + SETTINGS_EXAMPLE);
         }
         String value = words.get(i + 1);
         switch (flag) {
-          case "--model" -> {
-            if (catalog.find(value).isEmpty()) {
-              return "⚠️ --model: unknown model \""
-                  + value
-                  + "\"; known: "
-                  + String.join(", ", catalog.names())
-                  + ".";
-            }
-            next =
-                new SettingsStore.UserDefaults(
-                    catalog.require(value).id(), next.aspect(), next.format());
-          }
-          case "--ar" -> {
-            var preset = aspect(value);
-            if (preset == null) {
-              return "⚠️ --ar: \""
-                  + value
-                  + "\" is not a preset; use one of "
-                  + Arrays.stream(AspectPreset.values())
-                      .map(p -> p.id() + " (" + p.ratio() + ")")
-                      .collect(Collectors.joining(", "))
-                  + ".";
-            }
-            next = new SettingsStore.UserDefaults(next.model(), preset.id(), next.format());
-          }
-          case "--format" -> {
-            var type = ImageType.fromName(value);
-            if (type.isEmpty()) {
-              return "⚠️ --format: must be jpeg, png or webp; got \"" + value + "\".";
-            }
-            next =
-                new SettingsStore.UserDefaults(next.model(), next.aspect(), type.get().apiName());
-          }
+          case "--model" -> model = value;
+          case "--ar" -> aspect = value;
+          case "--format" -> format = value;
           default -> {
-            return "⚠️ /settings: unknown option \""
-                + flag
-                + "\"; use --model, --ar, --format, or reset.";
+            return texts.mistake(
+                "/settings: unknown option \""
+                    + flag
+                    + "\"; use --model, --ar, --format, or reset.");
           }
         }
       }
+      change = new ChatSettings.Change(false, model, aspect, format);
     }
-    if (!next.equals(current)) {
-      settings.setUser(PLATFORM, who.userId(), next);
-    }
-    return "Your defaults: model "
-        + orDefault(next.model())
-        + ", aspect "
-        + orDefault(next.aspect())
-        + ", format "
-        + orDefault(next.format())
-        + ". What you type in /imagine wins over them. Change them with "
-        + "/settings --model pro --ar 16:9 --format png, or /settings reset.";
-  }
-
-  private static AspectPreset aspect(String value) {
-    var byId = AspectPreset.byId(value);
-    if (byId.isPresent()) {
-      return byId.get();
-    }
-    String[] wh = value.split(":");
     try {
-      return wh.length == 2
-          ? AspectPreset.byRatio(Long.parseLong(wh[0]), Long.parseLong(wh[1])).orElse(null)
-          : null;
-    } catch (NumberFormatException e) {
-      return null;
+      return userSettings.change(PLATFORM, who.userId(), change)
+          + " Change them with "
+          + SETTINGS_EXAMPLE
+          + ", or /settings reset.";
+    } catch (IllegalArgumentException e) {
+      return texts.mistake(e.getMessage() + ". Example: " + SETTINGS_EXAMPLE);
     }
   }
 
@@ -203,14 +156,5 @@ final class ChatCommands {
         return "123456789";
       }
     };
-  }
-
-  private static List<String> words(String args) {
-    String s = args == null ? "" : args.strip();
-    return s.isEmpty() ? List.of() : new ArrayList<>(Arrays.asList(s.split("\\s+")));
-  }
-
-  private static String orDefault(String value) {
-    return value == null ? "(the chat's default)" : value;
   }
 }

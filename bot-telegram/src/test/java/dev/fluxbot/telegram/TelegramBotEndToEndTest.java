@@ -429,8 +429,7 @@ class TelegramBotEndToEndTest {
                 .awaitCall("sendMessage", c -> replyTo(c) == settings.path("message_id").asLong())
                 .param("text")
                 .orElseThrow())
-        .startsWith(
-            "Your defaults: model (the chat's default), aspect widescreen_16_9, format png.");
+        .startsWith("Your defaults: model (the default here), aspect widescreen_16_9, format png.");
     JsonNode model =
         telegram.sendText(FakeTelegram.inGroup(FakeTelegram.OWNER), "/admin model pro");
     assertThat(
@@ -458,7 +457,8 @@ class TelegramBotEndToEndTest {
                 .awaitCall("sendMessage", c -> replyTo(c) == bad.path("message_id").asLong())
                 .param("text")
                 .orElseThrow())
-        .startsWith("⚠️ --model: unknown model \"nope\"; known: ");
+        .startsWith("⚠️ --model: must be one of ")
+        .contains("; got \"nope\". Example: /settings --model pro");
     assertThat(telegram.calls("sendMessage"))
         .as("a command for another bot is not ours")
         .noneMatch(c -> replyTo(c) == other.path("message_id").asLong());

@@ -174,4 +174,24 @@ class ChatAdminTest {
     assertThatThrownBy(() -> words.run(here, AdminWords.words("quota fly"), numbers(null)))
         .hasMessage("quota command: expected set, grant, reset, show, ban or unban; got \"fly\"");
   }
+
+  @Test
+  void aUsersDefaultsAreCheckedKeptAndShown() {
+    ChatSettings own = new ChatSettings(settings, ModelCatalog.builtIn(), new ChatTexts(SEEN));
+    assertThat(own.change("test", "u1", new ChatSettings.Change(false, null, "16:9", "PNG")))
+        .isEqualTo(
+            "Your defaults: model (the default here), aspect [b:widescreen_16_9], format [b:png]."
+                + " What you type in /imagine wins over them.");
+    assertThat(settings.user("test", "u1"))
+        .isEqualTo(new SettingsStore.UserDefaults(null, "widescreen_16_9", "png"));
+    assertThatThrownBy(
+            () -> own.change("test", "u1", new ChatSettings.Change(false, null, "7:3", null)))
+        .hasMessageStartingWith("--ar: must be one of the presets ")
+        .hasMessageEndingWith("; got \"7:3\"");
+    assertThat(settings.user("test", "u1").aspect())
+        .as("nothing kept from a refused change")
+        .isEqualTo("widescreen_16_9");
+    assertThat(own.change("test", "u1", new ChatSettings.Change(true, "pro", null, null)))
+        .startsWith("Your defaults: model [b:pro], aspect (the default here), format (the default");
+  }
 }

@@ -1,0 +1,112 @@
+package dev.fluxbot.core.chat;
+
+import dev.fluxbot.core.Text;
+import dev.fluxbot.core.model.AspectPreset;
+import dev.fluxbot.core.model.ImageType;
+import dev.fluxbot.core.model.ModelCatalog;
+import dev.fluxbot.core.store.SettingsStore;
+import java.util.Arrays;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/**
+ * A user's own defaults for {@code /imagine} (model, aspect, format), checked and answered the same
+ * way on every platform.
+ */
+public final class ChatSettings {
+  /**
+   * A change; a null field is left as it is.
+   *
+   * @param reset forget every default first
+   */
+  public record Change(boolean reset, String model, String aspect, String format) {
+    public static final Change NONE = new Change(false, null, null, null);
+  }
+
+  private final SettingsStore settings;
+  private final ModelCatalog catalog;
+  private final ChatTexts texts;
+
+  public ChatSettings(SettingsStore settings, ModelCatalog catalog, ChatTexts texts) {
+    this.settings = settings;
+    this.catalog = catalog;
+    this.texts = texts;
+  }
+
+  /**
+   * Applies the change and says what the defaults are now.
+   *
+   * @throws IllegalArgumentException naming the option, the rule and the value
+   */
+  public String change(String platform, String userId, Change c) {
+    SettingsStore.UserDefaults current = settings.user(platform, userId);
+    SettingsStore.UserDefaults base = c.reset() ? SettingsStore.UserDefaults.NONE : current;
+    SettingsStore.UserDefaults next =
+        new SettingsStore.UserDefaults(
+            c.model() == null ? base.model() : model(c.model()),
+            c.aspect() == null ? base.aspect() : aspect(c.aspect()),
+            c.format() == null ? base.format() : format(c.format()));
+    if (!next.equals(current)) {
+      settings.setUser(platform, userId, next);
+    }
+    return "Your defaults: model "
+        + shown(next.model())
+        + ", aspect "
+        + shown(next.aspect())
+        + ", format "
+        + shown(next.format())
+        + ". What you type in /imagine wins over them.";
+  }
+
+  private String shown(String value) {
+    return value == null ? "(the default here)" : texts.markup().bold(value);
+  }
+
+  private String model(String value) {
+    return catalog
+        .find(value)
+        .orElseThrow(
+            () ->
+                new IllegalArgumentException(
+                    "--model: must be one of "
+                        + String.join(", ", catalog.names())
+                        + "; got "
+                        + Text.quote(value)))
+        .id();
+  }
+
+  private static String aspect(String value) {
+    return AspectPreset.byId(value)
+        .or(() -> ratio(value))
+        .orElseThrow(
+            () ->
+                new IllegalArgumentException(
+                    "--ar: must be one of the presets "
+                        + Arrays.stream(AspectPreset.values())
+                            .map(p -> p.id() + " (" + p.ratio() + ")")
+                            .collect(Collectors.joining(", "))
+                        + "; got "
+                        + Text.quote(value)))
+        .id();
+  }
+
+  private static Optional<AspectPreset> ratio(String value) {
+    String[] wh = value.split(":");
+    try {
+      return wh.length == 2
+          ? AspectPreset.byRatio(Long.parseLong(wh[0]), Long.parseLong(wh[1]))
+          : Optional.empty();
+    } catch (NumberFormatException e) {
+      return Optional.empty();
+    }
+  }
+
+  private static String format(String value) {
+    return ImageType.fromName(value)
+        .orElseThrow(
+            () ->
+                new IllegalArgumentException(
+                    "--format: must be jpeg, png or webp; got " + Text.quote(value)))
+        .apiName();
+  }
+}
