@@ -58,6 +58,11 @@ public final class RetryPolicy {
     return new RetryPolicy(MAX_RETRIES, MAX_WAIT, InstantSource.system(), new Random());
   }
 
+  /** The same rule with another number of retries (0: try once). */
+  public RetryPolicy withMaxRetries(int maxRetries) {
+    return new RetryPolicy(maxRetries, maxWait, clock, random);
+  }
+
   public int maxRetries() {
     return maxRetries;
   }

@@ -76,6 +76,8 @@ class RetryPolicyTest {
     }
     assertThat(p.next(6, Optional.of(Duration.ofSeconds(1)))).as("6 tries in all").isEmpty();
     assertThat(policy(0, Duration.ofMinutes(2), 0.5).next(1, Optional.empty())).isEmpty();
+    assertThat(p.withMaxRetries(0).next(1, Optional.of(Duration.ofSeconds(1)))).isEmpty();
+    assertThat(p.withMaxRetries(0).maxWait()).isEqualTo(p.maxWait());
     assertThat(p.delay(100, Optional.of(Duration.ofSeconds(3))))
         .as("a caller bounded by a deadline")
         .isEqualTo(Duration.ofSeconds(3));
