@@ -5,26 +5,31 @@ import com.slack.api.methods.SlackApiException;
 import com.slack.api.methods.SlackApiTextResponse;
 import com.slack.api.methods.SlackFilesUploadV2Exception;
 import dev.fluxbot.core.Sleeper;
+import dev.fluxbot.core.http.RetryPolicy;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The Web API as the adapter calls it: a 429 waits the {@code Retry-After} Slack asked for and
- * tries again (a few times), an answer with {@code ok: false} becomes a {@link SlackCallException}
- * that names the method and Slack's error code. Tokens never appear in messages.
+ * tries again, as {@link RetryPolicy#standard()} rules; an answer with {@code ok: false} becomes a
+ * {@link SlackCallException} that names the method and Slack's error code. Tokens never appear in
+ * messages.
  */
 final class SlackApi {
   private static final Logger log = LoggerFactory.getLogger(SlackApi.class);
-  static final int MAX_RATE_LIMITED_TRIES = 6;
+
+  /** The 429 rule every chat platform follows: 5 retries, no wait over 2 minutes. */
+  static final RetryPolicy RATE_LIMITS = RetryPolicy.standard();
+
+  /** No retry: for calls not worth waiting for. */
+  private static final RetryPolicy ONCE = RATE_LIMITS.withMaxRetries(0);
 
   /** Slack's error code for a 429, where the answer named none. */
   static final String RATE_LIMITED = "ratelimited";
-
-  private static final Duration DEFAULT_RETRY_AFTER = Duration.ofSeconds(1);
-  private static final Duration MAX_RETRY_AFTER = Duration.ofMinutes(2);
 
   /** A call to Slack that did not work; {@link #error} is Slack's code where it gave one. */
   static final class SlackCallException extends RuntimeException {
@@ -51,7 +56,7 @@ final class SlackApi {
 
   /** Runs one Web API call, waiting out rate limits; blocking. */
   <T extends SlackApiTextResponse> T call(String method, Callable<T> call) {
-    return call(method, call, MAX_RATE_LIMITED_TRIES);
+    return call(method, call, RATE_LIMITS);
   }
 
   /**
@@ -60,10 +65,11 @@ final class SlackApi {
    * trigger id that lives 3 s.
    */
   <T extends SlackApiTextResponse> T callOnce(String method, Callable<T> call) {
-    return call(method, call, 1);
+    return call(method, call, ONCE);
   }
 
-  private <T extends SlackApiTextResponse> T call(String method, Callable<T> call, int maxTries) {
+  private <T extends SlackApiTextResponse> T call(
+      String method, Callable<T> call, RetryPolicy retry) {
     for (int attempt = 1; ; attempt++) {
       try {
         T response = call.call();
@@ -76,7 +82,11 @@ final class SlackApi {
         return response;
       } catch (SlackApiException e) {
         int status = e.getResponse().code();
-        if (status != 429 || attempt >= maxTries) {
+        Optional<Duration> wait =
+            status == 429
+                ? retry.next(attempt, retry.retryAfter(e.getResponse().header("Retry-After")))
+                : Optional.empty();
+        if (wait.isEmpty()) {
           throw new SlackCallException(
               "Slack answered "
                   + method
@@ -86,14 +96,13 @@ final class SlackApi {
               status == 429 ? RATE_LIMITED : null,
               e);
         }
-        Duration wait = retryAfter(e.getResponse().header("Retry-After"));
         log.info(
-            "slack: {} rate limited; waiting {} s as Slack asked (try {} of {})",
+            "slack: {} rate limited; waiting {} ms as Slack asked (try {} of {})",
             method,
-            wait.toSeconds(),
+            wait.get().toMillis(),
             attempt,
-            maxTries);
-        sleep(wait);
+            retry.maxRetries() + 1);
+        sleep(wait.get());
       } catch (SlackFilesUploadV2Exception e) {
         String error = uploadError(e);
         throw new SlackCallException("Slack answered " + method + " with " + error, error, e);
@@ -126,23 +135,6 @@ final class SlackApi {
       }
     }
     return "an upload error";
-  }
-
-  /**
-   * Slack's {@code Retry-After} (seconds); a missing or odd one waits a second, a huge one two
-   * minutes.
-   */
-  static Duration retryAfter(String header) {
-    if (header == null) {
-      return DEFAULT_RETRY_AFTER;
-    }
-    try {
-      long seconds = Long.parseLong(header.strip());
-      Duration d = Duration.ofSeconds(Math.max(1, seconds));
-      return d.compareTo(MAX_RETRY_AFTER) > 0 ? MAX_RETRY_AFTER : d;
-    } catch (NumberFormatException e) {
-      return DEFAULT_RETRY_AFTER;
-    }
   }
 
   private void sleep(Duration d) {

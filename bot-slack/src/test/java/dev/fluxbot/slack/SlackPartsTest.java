@@ -2,6 +2,7 @@ package dev.fluxbot.slack;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.fluxbot.core.http.RetryPolicy;
 import dev.fluxbot.testkit.MutableClock;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -28,11 +29,17 @@ class SlackPartsTest {
 
   @Test
   void retryAfter_secondsAsSlackSaysWithinBounds() {
-    assertThat(SlackApi.retryAfter("7")).isEqualTo(Duration.ofSeconds(7));
-    assertThat(SlackApi.retryAfter("0")).isEqualTo(Duration.ofSeconds(1));
-    assertThat(SlackApi.retryAfter(null)).isEqualTo(Duration.ofSeconds(1));
-    assertThat(SlackApi.retryAfter("soon")).isEqualTo(Duration.ofSeconds(1));
-    assertThat(SlackApi.retryAfter("3600")).isEqualTo(Duration.ofMinutes(2));
+    RetryPolicy rule = SlackApi.RATE_LIMITS;
+    assertThat(rule.next(1, rule.retryAfter("7"))).contains(Duration.ofSeconds(7));
+    assertThat(rule.next(1, rule.retryAfter("0"))).contains(Duration.ZERO);
+    assertThat(rule.next(1, rule.retryAfter(null)).orElseThrow())
+        .as("no Retry-After: the backoff")
+        .isLessThanOrEqualTo(Duration.ofMillis(500));
+    assertThat(rule.next(1, rule.retryAfter("soon")).orElseThrow())
+        .isLessThanOrEqualTo(Duration.ofMillis(500));
+    assertThat(rule.next(1, rule.retryAfter("3600"))).contains(Duration.ofMinutes(2));
+    assertThat(rule.next(5, rule.retryAfter("7"))).isPresent();
+    assertThat(rule.next(6, rule.retryAfter("7"))).as("6 tries in all").isEmpty();
   }
 
   @Test

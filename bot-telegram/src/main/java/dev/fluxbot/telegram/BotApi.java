@@ -2,10 +2,12 @@ package dev.fluxbot.telegram;
 
 import dev.fluxbot.core.Secret;
 import dev.fluxbot.core.Sleeper;
+import dev.fluxbot.core.http.RetryPolicy;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.URI;
 import java.time.Duration;
+import java.util.Optional;
 import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
@@ -22,15 +24,16 @@ import org.telegram.telegrambots.meta.exceptions.TelegramApiRequestException;
 
 /**
  * The Bot API as the adapter uses it: every call through {@link #call}, which waits out a 429 for
- * the {@code retry_after} Telegram names and tries again; file downloads from the configured base.
- * The token is in every URL, so no URL and no OkHttp message is ever logged or shown.
+ * the {@code retry_after} Telegram names and tries again, as {@link RetryPolicy#standard()} rules;
+ * file downloads from the configured base. The token is in every URL, so no URL and no OkHttp
+ * message is ever logged or shown.
  */
 final class BotApi {
   private static final Logger log = LoggerFactory.getLogger(BotApi.class);
   static final URI DEFAULT_BASE = URI.create("https://api.telegram.org");
 
-  /** How many 429s one call waits out before it gives up. */
-  static final int MAX_RATE_LIMITED = 5;
+  /** The 429 rule every chat platform follows: 5 retries, no wait over 2 minutes. */
+  private static final RetryPolicy RATE_LIMITS = RetryPolicy.standard();
 
   /** Bots may download files up to 20 MB. */
   static final long MAX_DOWNLOAD = 20L * 1024 * 1024;
@@ -95,19 +98,26 @@ final class BotApi {
 
   /** Runs a call, waiting out 429s for their {@code retry_after}. */
   <T> T call(String what, Call<T> call) {
-    for (int limited = 0; ; limited++) {
+    for (int tries = 1; ; tries++) {
       try {
         return call.run();
       } catch (TelegramApiRequestException e) {
         int code = e.getErrorCode() == null ? 0 : e.getErrorCode();
-        if (code != 429 || limited >= MAX_RATE_LIMITED) {
+        Integer after = e.getParameters() == null ? null : e.getParameters().getRetryAfter();
+        Optional<Duration> wait =
+            code == 429
+                ? RATE_LIMITS.next(tries, Optional.ofNullable(after).map(Duration::ofSeconds))
+                : Optional.empty();
+        if (wait.isEmpty()) {
           throw new Failure(what, code, description(e));
         }
-        Integer after = e.getParameters() == null ? null : e.getParameters().getRetryAfter();
-        Duration wait = Duration.ofSeconds(after == null || after < 1 ? 1 : after);
         log.info(
-            "telegram: {} rate-limited; waiting {} s as Telegram asks", what, wait.toSeconds());
-        sleep(wait);
+            "telegram: {} rate-limited; waiting {} ms (try {} of {})",
+            what,
+            wait.get().toMillis(),
+            tries,
+            RATE_LIMITS.maxRetries() + 1);
+        sleep(wait.get());
       } catch (TelegramApiException e) {
         throw new Failure(what, 0, "did not get through (" + e.getClass().getSimpleName() + ")");
       }

@@ -1,8 +1,6 @@
 package dev.fluxbot.core.bfl;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.fluxbot.core.Progress;
 import dev.fluxbot.core.ProgressListener;
 import dev.fluxbot.core.Sleeper;
@@ -10,11 +8,11 @@ import dev.fluxbot.core.UserError;
 import dev.fluxbot.core.UserError.Code;
 import dev.fluxbot.core.backend.BackendTask;
 import dev.fluxbot.core.backend.ImageBackend;
+import dev.fluxbot.core.http.RetryPolicy;
 import dev.fluxbot.core.image.ImageInfo;
 import dev.fluxbot.core.model.GenerationJob;
 import dev.fluxbot.core.model.GenerationRequest;
 import dev.fluxbot.core.model.GenerationResult;
-import dev.fluxbot.core.model.ReferenceImage;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.math.BigDecimal;
@@ -25,7 +23,6 @@ import java.net.UnknownHostException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
-import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
@@ -46,23 +43,23 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Retries follow BFL's own SDK: a 429 always (after {@code Retry-After}); a GET after a 5xx or
  * an I/O error; a POST only when the connection never opened — never after a 5xx or a read
- * time-out, since BFL may already have accepted and billed it. At most {@code maxActiveTasks} tasks
- * are in flight per key; the rest wait for a slot.
+ * time-out, since BFL may already have accepted and billed it. {@link RetryPolicy} sets the waits.
+ * At most {@code maxActiveTasks} tasks are in flight per key; the rest wait for a slot.
  */
 public final class BflBackend implements ImageBackend {
   private static final Logger log = LoggerFactory.getLogger(BflBackend.class);
   private static final MediaType JSON = MediaType.get("application/json");
   private static final int MAX_TASK_NOT_FOUND = 3;
-  private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+  private static final String CONNECTING = "connecting to BFL";
 
   private final BflConfig config;
   private final OkHttpClient http;
   private final OkHttpClient submitHttp;
   private final InstantSource clock;
   private final Sleeper sleeper;
-  private final RandomGenerator random;
+  private final RetryPolicy retry;
   private final Semaphore slots;
-  private final ObjectMapper mapper = new ObjectMapper();
+  private final BflJson json;
 
   public BflBackend(
       BflConfig config,
@@ -82,7 +79,9 @@ public final class BflBackend implements ImageBackend {
             .build();
     this.clock = Objects.requireNonNull(clock, "clock");
     this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
-    this.random = Objects.requireNonNull(random, "random");
+    // 429s wait out BFL's Retry-After until the deadline; maxRetries bounds the failures.
+    this.retry = new RetryPolicy(config.maxRetries(), config.waitLimit(), clock, random);
+    this.json = new BflJson(config);
     this.slots = new Semaphore(config.maxActiveTasks(), true);
   }
 
@@ -268,7 +267,7 @@ public final class BflBackend implements ImageBackend {
             .url(url)
             .header("x-key", config.apiKey().reveal())
             .header("accept", "application/json")
-            .post(RequestBody.create(body(job), JSON))
+            .post(RequestBody.create(json.body(job), JSON))
             .build();
     int connectFailures = 0;
     int rateLimited = 0;
@@ -277,152 +276,36 @@ public final class BflBackend implements ImageBackend {
       try (Response response = submitHttp.newCall(request).execute()) {
         String text = response.body().string();
         if (response.code() == 200) {
-          return submitted(text);
+          return json.submitted(text);
         }
         if (response.code() == 429) {
-          sleepBefore(deadline, retryAfter(response, ++rateLimited), "BFL is busy (429)");
+          sleepBefore(deadline, rateLimitWait(response, ++rateLimited), "BFL is busy (429)");
           continue;
         }
-        throw submitError(response.code(), text, job);
+        throw json.submitError(response.code(), text, job);
       } catch (InterruptedIOException e) {
-        if (e instanceof SocketTimeoutException
-            && isConnectTimeout(e)
-            && connectFailures < config.maxRetries()) {
-          sleepBefore(deadline, backoff(++connectFailures), "connecting to BFL");
-          continue;
+        if (!(e instanceof SocketTimeoutException timeout)) {
+          throw e;
         }
-        if (e instanceof SocketTimeoutException) {
-          throw new UserError(
-              Code.BACKEND_FAILED,
-              "BFL did not answer the "
-                  + job.request().model().id()
-                  + " submit in time. Not retried, since BFL may already have accepted and billed it; "
-                  + "check your images at BFL and try again.",
-              e);
-        }
-        throw e;
+        // Only a connect time-out is retried: after a read time-out BFL may have billed the POST.
+        Optional<Duration> wait =
+            isConnectTimeout(e)
+                ? retry.next(++connectFailures, Optional.empty())
+                : Optional.empty();
+        sleepBefore(
+            deadline, wait.orElseThrow(() -> json.submitTimedOut(job, timeout)), CONNECTING);
       } catch (ConnectException | UnknownHostException | NoRouteToHostException e) {
-        if (connectFailures >= config.maxRetries()) {
-          throw new UserError(
-              Code.BACKEND_UNAVAILABLE,
-              "Could not reach the BFL API at "
-                  + url.host()
-                  + " ("
-                  + e.getClass().getSimpleName()
-                  + ", "
-                  + (connectFailures + 1)
-                  + " tries). Check the "
-                  + "network or the BFL base URL, then try again.",
-              e);
-        }
-        sleepBefore(deadline, backoff(++connectFailures), "connecting to BFL");
+        int tries = ++connectFailures;
+        Optional<Duration> wait = retry.next(tries, Optional.empty());
+        sleepBefore(deadline, wait.orElseThrow(() -> json.unreachable(url, e, tries)), CONNECTING);
       } catch (IOException e) {
-        throw new UserError(
-            Code.BACKEND_FAILED,
-            "The connection to BFL broke during the submit ("
-                + redact(e.getMessage())
-                + "). Not retried, since BFL may already have accepted it; try again.",
-            e);
+        throw json.submitBroke(e);
       }
     }
   }
 
   private static boolean isConnectTimeout(IOException e) {
     return e.getMessage() != null && e.getMessage().toLowerCase(Locale.ROOT).contains("connect");
-  }
-
-  byte[] body(GenerationJob job) {
-    GenerationRequest r = job.request();
-    ObjectNode body = mapper.createObjectNode();
-    body.put("prompt", r.prompt());
-    List<ReferenceImage> refs = job.references();
-    for (int i = 0; i < refs.size(); i++) {
-      body.put(i == 0 ? "input_image" : "input_image_" + (i + 1), refs.get(i).base64());
-    }
-    body.put("seed", r.seed());
-    body.put("width", r.size().width());
-    body.put("height", r.size().height());
-    body.put("safety_tolerance", r.safetyTolerance());
-    body.put("output_format", r.format().apiName());
-    if (r.steps() != null) {
-      body.put("steps", r.steps());
-    }
-    if (r.guidance() != null) {
-      body.put("guidance", r.guidance());
-    }
-    try {
-      return mapper.writeValueAsBytes(body);
-    } catch (IOException e) {
-      throw new IllegalStateException("writing JSON", e);
-    }
-  }
-
-  private Submitted submitted(String text) {
-    JsonNode node = json(text);
-    String id = node.path("id").asText("");
-    String polling = node.path("polling_url").asText("");
-    HttpUrl pollingUrl = HttpUrl.parse(polling);
-    if (id.isEmpty() || pollingUrl == null) {
-      throw new UserError(
-          Code.BACKEND_FAILED,
-          "BFL accepted the task but sent no usable id and polling_url ("
-              + shorten(redact(text))
-              + "); try again.");
-    }
-    BigDecimal cost =
-        node.hasNonNull("cost") && node.get("cost").isNumber()
-            ? node.get("cost").decimalValue()
-            : null;
-    return new Submitted(id, pollingUrl, cost);
-  }
-
-  private UserError submitError(int code, String text, GenerationJob job) {
-    String detail = detail(text);
-    String model = job.request().model().id();
-    return switch (code) {
-      case 400 ->
-          new UserError(
-              Code.BACKEND_REJECTED,
-              "BFL refused the " + model + " request (400): " + detail + ".");
-      case 401, 403 ->
-          new UserError(
-              Code.BACKEND_AUTH,
-              "BFL refused the API key ("
-                  + code
-                  + ": "
-                  + detail
-                  + "). An admin should check BFL_API_KEY and the key's access to "
-                  + model
-                  + ".");
-      case 402 ->
-          new UserError(
-              Code.BACKEND_CREDITS,
-              "The BFL account is out of credits (402: "
-                  + detail
-                  + "). An admin must add credits at https://dashboard.bfl.ai; nothing was charged.");
-      case 404 ->
-          new UserError(
-              Code.BACKEND_REJECTED,
-              "BFL has no endpoint "
-                  + job.request().model().endpoint()
-                  + " (404); check the BFL base URL.");
-      case 422 ->
-          new UserError(
-              Code.BACKEND_REJECTED, "BFL rejected the " + model + " request: " + detail + ".");
-      default ->
-          code >= 500
-              ? new UserError(
-                  Code.BACKEND_FAILED,
-                  "BFL answered "
-                      + code
-                      + " to the "
-                      + model
-                      + " submit ("
-                      + detail
-                      + "). Not retried, since BFL may already have billed it; try again in a minute.")
-              : new UserError(
-                  Code.BACKEND_FAILED, "BFL answered " + code + " to the submit (" + detail + ").");
-    };
   }
 
   // --- poll ---
@@ -450,28 +333,14 @@ public final class BflBackend implements ImageBackend {
       try (Response response = http.newCall(request).execute()) {
         String text = response.body().string();
         if (response.code() == 429) {
-          sleepBefore(deadline, retryAfter(response, ++rateLimited), "BFL is busy (429)");
+          sleepBefore(deadline, rateLimitWait(response, ++rateLimited), "BFL is busy (429)");
           continue;
         }
         if (response.code() >= 500) {
           failures = pollFailed(task, failures, deadline, "HTTP " + response.code());
           continue;
         }
-        if (response.code() == 404) {
-          node = mapper.createObjectNode().put("status", "Task not found");
-        } else if (response.code() != 200) {
-          throw new UserError(
-              Code.BACKEND_FAILED,
-              "BFL answered "
-                  + response.code()
-                  + " when asked about task "
-                  + task.id()
-                  + " ("
-                  + detail(text)
-                  + ").");
-        } else {
-          node = json(text);
-        }
+        node = json.pollAnswer(task, response.code(), text);
       } catch (InterruptedIOException e) {
         if (!(e instanceof SocketTimeoutException)) {
           throw e;
@@ -486,22 +355,13 @@ public final class BflBackend implements ImageBackend {
       String status = node.path("status").asText("");
       switch (status) {
         case "Ready" -> {
-          return ready(task, node);
+          return json.ready(task, node);
         }
-        case "Request Moderated", "Content Moderated" -> throw moderated(status, node);
-        case "Error" ->
-            throw new UserError(
-                Code.BACKEND_FAILED,
-                "BFL could not make the image (task "
-                    + task.id()
-                    + "): "
-                    + errorDetail(node)
-                    + ". You were not charged for it; try again.");
+        case "Request Moderated", "Content Moderated" -> throw json.moderated(status, node);
+        case "Error" -> throw json.failed(task, node);
         case "Task not found" -> {
           if (++notFound >= MAX_TASK_NOT_FOUND) {
-            throw new UserError(
-                Code.BACKEND_FAILED,
-                "BFL no longer knows task " + task.id() + " (Task not found); try again.");
+            throw json.gone(task);
           }
         }
         default -> last = report(progress, last, status, node);
@@ -511,7 +371,8 @@ public final class BflBackend implements ImageBackend {
 
   private int pollFailed(Submitted task, int failures, Deadline deadline, String what)
       throws InterruptedException {
-    if (failures >= config.maxRetries()) {
+    Optional<Duration> wait = retry.next(failures + 1, Optional.empty());
+    if (wait.isEmpty()) {
       throw new UserError(
           Code.BACKEND_FAILED,
           "Lost contact with BFL while waiting for task "
@@ -523,7 +384,7 @@ public final class BflBackend implements ImageBackend {
               + " times in a row); try again later.");
     }
     log.warn("BFL poll for task {} failed ({}); retrying", task.id(), what);
-    sleepBefore(deadline, backoff(failures + 1), "retrying the poll of task " + task.id());
+    sleepBefore(deadline, wait.get(), "retrying the poll of task " + task.id());
     return failures + 1;
   }
 
@@ -547,60 +408,6 @@ public final class BflBackend implements ImageBackend {
     return now;
   }
 
-  private Ready ready(Submitted task, JsonNode node) {
-    JsonNode result = node.path("result");
-    HttpUrl sample = HttpUrl.parse(result.path("sample").asText(""));
-    if (sample == null) {
-      throw new UserError(
-          Code.BACKEND_FAILED,
-          "BFL said task " + task.id() + " is ready but sent no image URL; try again.");
-    }
-    Long seed =
-        result.path("seed").canConvertToLong() && result.path("seed").isIntegralNumber()
-            ? result.path("seed").asLong()
-            : null;
-    return new Ready(sample, seed);
-  }
-
-  private UserError moderated(String status, JsonNode node) {
-    String what =
-        status.equals("Request Moderated")
-            ? "BFL's moderation blocked the request (the prompt or a reference image)"
-            : "BFL's moderation blocked the generated image";
-    String reasons = moderationReasons(node);
-    return new UserError(
-        Code.MODERATED,
-        what
-            + (reasons.isEmpty() ? "" : ": " + reasons)
-            + ". You were not charged. Rephrase the prompt or use other references.");
-  }
-
-  private static String moderationReasons(JsonNode node) {
-    JsonNode details = node.path("details");
-    JsonNode reasons = details.path("Moderation Reasons");
-    if (reasons.isArray() && !reasons.isEmpty()) {
-      StringBuilder sb = new StringBuilder();
-      reasons.forEach(r -> sb.append(sb.isEmpty() ? "" : ", ").append(r.asText()));
-      return sb.toString();
-    }
-    return details.isTextual() ? details.asText() : "";
-  }
-
-  private String errorDetail(JsonNode node) {
-    JsonNode details = node.path("details");
-    if (details.isTextual()) {
-      return shorten(redact(details.asText()));
-    }
-    if (details.isObject() && !details.isEmpty()) {
-      JsonNode first = details.elements().next();
-      return shorten(redact(first.isTextual() ? first.asText() : details.toString()));
-    }
-    JsonNode error = node.path("result").path("error");
-    return error.isMissingNode() || error.isNull()
-        ? "no reason given"
-        : shorten(redact(error.asText()));
-  }
-
   // --- download ---
 
   private byte[] download(HttpUrl sample, String taskId, Deadline deadline)
@@ -613,11 +420,11 @@ public final class BflBackend implements ImageBackend {
         if (response.code() == 200) {
           long declared = response.body().contentLength();
           if (declared > config.maxResultBytes()) {
-            throw tooBig(taskId);
+            throw json.tooBig(taskId);
           }
           byte[] bytes = readAtMost(response, config.maxResultBytes());
           if (bytes == null) {
-            throw tooBig(taskId);
+            throw json.tooBig(taskId);
           }
           return bytes;
         }
@@ -637,7 +444,8 @@ public final class BflBackend implements ImageBackend {
       } catch (IOException e) {
         log.warn("download of task {} failed: {}", taskId, e.getClass().getSimpleName());
       }
-      if (++failures > config.maxRetries()) {
+      Optional<Duration> wait = retry.next(++failures, Optional.empty());
+      if (wait.isEmpty()) {
         throw new UserError(
             Code.BACKEND_FAILED,
             "The image of BFL task "
@@ -646,7 +454,7 @@ public final class BflBackend implements ImageBackend {
                 + failures
                 + " tries; try again.");
       }
-      sleepBefore(deadline, backoff(failures), "retrying the download of task " + taskId);
+      sleepBefore(deadline, wait.get(), "retrying the download of task " + taskId);
     }
   }
 
@@ -659,16 +467,6 @@ public final class BflBackend implements ImageBackend {
       }
     }
     return null;
-  }
-
-  private UserError tooBig(String taskId) {
-    return new UserError(
-        Code.BACKEND_FAILED,
-        "The image of BFL task "
-            + taskId
-            + " is larger than "
-            + config.maxResultBytes() / (1024 * 1024)
-            + " MiB; fluxbot refused to download it.");
   }
 
   // --- time ---
@@ -713,80 +511,11 @@ public final class BflBackend implements ImageBackend {
 
   /** 0.5·2^(n−1) s with full jitter, capped at 30 s: BFL's SDK policy. */
   Duration backoff(int attempt) {
-    double capSeconds = Math.min(MAX_BACKOFF.toMillis() / 1000.0, 0.5 * Math.pow(2, attempt - 1));
-    return Duration.ofMillis((long) (random.nextDouble() * capSeconds * 1000));
+    return retry.backoff(attempt);
   }
 
   /** {@code Retry-After} in seconds or as an HTTP date; without one, the backoff. */
-  private Duration retryAfter(Response response, int attempt) {
-    String header = response.header("Retry-After");
-    if (header != null) {
-      try {
-        return Duration.ofSeconds(Math.max(0, Long.parseLong(header.trim())));
-      } catch (NumberFormatException e) {
-        try {
-          Instant date =
-              java.time.ZonedDateTime.parse(
-                      header.trim(), java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME)
-                  .toInstant();
-          Duration d = Duration.between(clock.instant(), date);
-          return d.isNegative() ? Duration.ZERO : d;
-        } catch (java.time.format.DateTimeParseException ignored) {
-          // neither seconds nor a date: use the backoff
-        }
-      }
-    }
-    return backoff(attempt);
-  }
-
-  // --- text ---
-
-  private JsonNode json(String text) {
-    try {
-      return mapper.readTree(text);
-    } catch (IOException e) {
-      throw new UserError(
-          Code.BACKEND_FAILED,
-          "BFL sent an answer that is not JSON (" + shorten(redact(text)) + ").");
-    }
-  }
-
-  /**
-   * The message of a {@code {"detail": …}} body (FastAPI's 422 list included), or the text itself.
-   */
-  String detail(String text) {
-    try {
-      JsonNode detail = mapper.readTree(text).path("detail");
-      if (detail.isTextual()) {
-        return shorten(redact(detail.asText()));
-      }
-      if (detail.isArray() && !detail.isEmpty()) {
-        StringBuilder sb = new StringBuilder();
-        for (JsonNode d : detail) {
-          JsonNode loc = d.path("loc");
-          String field =
-              loc.isArray() && !loc.isEmpty() ? loc.get(loc.size() - 1).asText() : "request";
-          sb.append(sb.isEmpty() ? "" : "; ")
-              .append(field)
-              .append(": ")
-              .append(d.path("msg").asText("invalid"));
-        }
-        return shorten(redact(sb.toString()));
-      }
-    } catch (IOException e) {
-      // not JSON: fall through to the text
-    }
-    return text.isBlank() ? "no details" : shorten(redact(text.strip()));
-  }
-
-  private String redact(String text) {
-    if (text == null) {
-      return "";
-    }
-    return config.apiKey() == null ? text : text.replace(config.apiKey().reveal(), "[redacted]");
-  }
-
-  private static String shorten(String text) {
-    return text.length() <= 300 ? text : text.substring(0, 300) + "…";
+  private Duration rateLimitWait(Response response, int attempt) {
+    return retry.delay(attempt, retry.retryAfter(response.header("Retry-After")));
   }
 }

@@ -1,11 +1,9 @@
 package dev.fluxbot.core.schedule;
 
+import dev.fluxbot.core.schedule.JobBook.Job;
+import dev.fluxbot.core.schedule.JobBook.State;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.Iterator;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -30,9 +28,10 @@ import org.slf4j.LoggerFactory;
  * <h2>Design notes</h2>
  *
  * <p><b>One lock, short critical sections.</b> A single {@link ReentrantLock} guards every field
- * below it: the users' FIFOs, the rotation, the running counts and the job index. Nothing slow
- * happens under it: no task, no listener, no {@link Executor#execute} (a direct executor would run
- * the task under the lock). Each operation costs O(users + queued jobs) under the lock.
+ * below it and the {@code JobBook}: the users' FIFOs, the rotation, the running counts and the job
+ * index. Nothing slow happens under it: no task, no listener, no {@link Executor#execute} (a direct
+ * executor would run the task under the lock). Each operation costs O(users + queued jobs) under
+ * the lock.
  *
  * <p><b>Dispatch invariant.</b> After every operation no user in the rotation could start its head
  * job. Only submit, cancel and completion can break that, so only they dispatch. Dispatch walks the
@@ -132,17 +131,13 @@ public final class JobScheduler implements AutoCloseable {
 
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition idle = lock.newCondition();
-  private final Map<String, Job> jobs = new HashMap<>();
-  private final Map<String, UserQueue> users = new HashMap<>();
-  private final LinkedHashSet<UserQueue> rotation = new LinkedHashSet<>();
-  private final Map<String, Integer> runningByBackend = new HashMap<>();
-  private int queuedCount;
-  private int runningCount;
+  private final JobBook book;
   private boolean accepting = true;
 
   public JobScheduler(Executor executor, Settings settings) {
     this.executor = Objects.requireNonNull(executor, "executor");
     this.settings = Objects.requireNonNull(settings, "settings");
+    this.book = new JobBook(settings, outbox);
   }
 
   /**
@@ -196,18 +191,10 @@ public final class JobScheduler implements AutoCloseable {
     lock.lock();
     try {
       checkOpen(jobId);
-      UserQueue user = users.get(userKey);
-      boolean room =
-          user == null ? backendHasRoom(backend) : user.waiting.isEmpty() && hasRoom(user, backend);
-      if (!room) {
+      if (!book.canStartNow(userKey, backend)) {
         return Optional.empty();
       }
-      if (user == null) {
-        user = new UserQueue(userKey);
-        users.put(userKey, user);
-      }
-      jobs.put(jobId, job);
-      markStarted(user, job);
+      book.startNow(job);
       job.thread = Thread.currentThread();
     } finally {
       lock.unlock();
@@ -271,13 +258,9 @@ public final class JobScheduler implements AutoCloseable {
     lock.lock();
     try {
       checkAccepts(jobId);
-      jobs.put(jobId, job);
-      UserQueue user = users.computeIfAbsent(userKey, UserQueue::new);
-      user.waiting.add(job);
-      rotation.add(user);
-      queuedCount++;
-      launches = dispatch();
-      refreshPositions();
+      book.enqueue(job);
+      launches = book.dispatch();
+      book.refreshPositions();
       initialPosition = job.position;
     } finally {
       lock.unlock();
@@ -292,10 +275,10 @@ public final class JobScheduler implements AutoCloseable {
 
   private void checkAccepts(String jobId) {
     checkOpen(jobId);
-    if (queuedCount >= settings.maxQueued()) {
+    if (book.queued() >= settings.maxQueued()) {
       throw new IllegalStateException(
           "The job queue is full: "
-              + queuedCount
+              + book.queued()
               + " jobs wait (maxQueued "
               + settings.maxQueued()
               + "); job "
@@ -310,7 +293,7 @@ public final class JobScheduler implements AutoCloseable {
       throw new IllegalStateException(
           "The job scheduler is shut down; job " + jobId + " was not accepted.");
     }
-    if (jobs.containsKey(jobId)) {
+    if (book.contains(jobId)) {
       throw new IllegalStateException(
           "Job id " + jobId + " is already queued or running; job ids must be unique.");
     }
@@ -326,7 +309,7 @@ public final class JobScheduler implements AutoCloseable {
     List<Job> launches = List.of();
     lock.lock();
     try {
-      Job job = jobs.get(jobId);
+      Job job = book.job(jobId);
       if (job == null) {
         return false;
       }
@@ -337,9 +320,9 @@ public final class JobScheduler implements AutoCloseable {
         }
         return true;
       }
-      removeQueued(job);
-      launches = dispatch();
-      refreshPositions();
+      book.removeQueued(job);
+      launches = book.dispatch();
+      book.refreshPositions();
     } finally {
       lock.unlock();
     }
@@ -347,22 +330,11 @@ public final class JobScheduler implements AutoCloseable {
     return true;
   }
 
-  private void removeQueued(Job job) {
-    UserQueue user = users.get(job.user);
-    user.waiting.remove(job);
-    jobs.remove(job.id);
-    queuedCount--;
-    if (user.waiting.isEmpty()) {
-      rotation.remove(user);
-      forgetIfIdle(user);
-    }
-  }
-
   /** The job's queue position (1 = next), or empty when it is not waiting. */
   public OptionalInt position(String jobId) {
     lock.lock();
     try {
-      Job job = jobs.get(jobId);
+      Job job = book.job(jobId);
       return job == null || job.state != State.QUEUED
           ? OptionalInt.empty()
           : OptionalInt.of(job.position);
@@ -375,7 +347,7 @@ public final class JobScheduler implements AutoCloseable {
   public int queued() {
     lock.lock();
     try {
-      return queuedCount;
+      return book.queued();
     } finally {
       lock.unlock();
     }
@@ -385,7 +357,7 @@ public final class JobScheduler implements AutoCloseable {
   public int running() {
     lock.lock();
     try {
-      return runningCount;
+      return book.running();
     } finally {
       lock.unlock();
     }
@@ -395,7 +367,7 @@ public final class JobScheduler implements AutoCloseable {
   public int running(String backend) {
     lock.lock();
     try {
-      return runningByBackend.getOrDefault(backend, 0);
+      return book.running(backend);
     } finally {
       lock.unlock();
     }
@@ -412,13 +384,13 @@ public final class JobScheduler implements AutoCloseable {
     lock.lock();
     try {
       accepting = false;
-      List<String> neverStarted = new ArrayList<>(queuedCount);
-      for (Job job : inStartOrder()) {
+      List<String> neverStarted = new ArrayList<>(book.queued());
+      for (Job job : book.inStartOrder()) {
         neverStarted.add(job.id);
-        removeQueued(job);
+        book.removeQueued(job);
       }
       long nanos = nanos(grace);
-      while (runningCount > 0 && nanos > 0) {
+      while (book.running() > 0 && nanos > 0) {
         nanos = idle.awaitNanos(nanos);
       }
       return neverStarted;
@@ -442,96 +414,6 @@ public final class JobScheduler implements AutoCloseable {
       shutdown(Duration.ZERO);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    }
-  }
-
-  // ---- dispatch (lock held) ----
-
-  private List<Job> dispatch() {
-    List<Job> launches = new ArrayList<>();
-    boolean startedAny = true;
-    while (startedAny && !rotation.isEmpty()) {
-      startedAny = false;
-      for (UserQueue user : rotation.toArray(UserQueue[]::new)) {
-        if (canStartHead(user)) {
-          launches.add(startHead(user));
-          startedAny = true;
-        }
-      }
-    }
-    return launches;
-  }
-
-  private boolean canStartHead(UserQueue user) {
-    return hasRoom(user, user.waiting.peek().backend);
-  }
-
-  /** Whether the user is under the per-user cap and {@code backend} under its own. */
-  private boolean hasRoom(UserQueue user, String backend) {
-    return user.running < settings.perUserCap() && backendHasRoom(backend);
-  }
-
-  private boolean backendHasRoom(String backend) {
-    Integer cap = settings.backendCaps().get(backend);
-    return cap == null || runningByBackend.getOrDefault(backend, 0) < cap;
-  }
-
-  private Job startHead(UserQueue user) {
-    Job job = user.waiting.poll();
-    rotation.remove(user);
-    if (!user.waiting.isEmpty()) {
-      rotation.add(user);
-    }
-    queuedCount--;
-    markStarted(user, job);
-    return job;
-  }
-
-  /** Counts the job as running for its user and backend, and queues its {@code started} event. */
-  private void markStarted(UserQueue user, Job job) {
-    runningCount++;
-    user.running++;
-    runningByBackend.merge(job.backend, 1, Integer::sum);
-    job.state = State.RUNNING;
-    job.position = 0;
-    outbox.add(job.listener::started);
-  }
-
-  private void refreshPositions() {
-    int rank = 0;
-    for (Job job : inStartOrder()) {
-      rank++;
-      int position = job.position == 0 ? rank : Math.min(job.position, rank);
-      if (position != job.position) {
-        job.position = position;
-        outbox.add(() -> job.listener.queued(position));
-      }
-    }
-  }
-
-  /** The waiting jobs in the order the rotation would start them if every cap were free. */
-  private List<Job> inStartOrder() {
-    List<Job> order = new ArrayList<>(queuedCount);
-    List<Iterator<Job>> round = new ArrayList<>(rotation.size());
-    for (UserQueue user : rotation) {
-      round.add(user.waiting.iterator());
-    }
-    while (!round.isEmpty()) {
-      List<Iterator<Job>> next = new ArrayList<>(round.size());
-      for (Iterator<Job> fifo : round) {
-        order.add(fifo.next());
-        if (fifo.hasNext()) {
-          next.add(fifo);
-        }
-      }
-      round = next;
-    }
-    return order;
-  }
-
-  private void forgetIfIdle(UserQueue user) {
-    if (user.running == 0 && user.waiting.isEmpty()) {
-      users.remove(user.key);
     }
   }
 
@@ -586,19 +468,13 @@ public final class JobScheduler implements AutoCloseable {
       if (job.cancelled && onJobThread) {
         Thread.interrupted(); // our own cancel's interrupt must not reach the thread's next task
       }
-      jobs.remove(job.id);
-      UserQueue user = users.get(job.user);
-      user.running--;
-      forgetIfIdle(user);
-      runningByBackend.merge(job.backend, -1, (a, b) -> a + b == 0 ? null : a + b);
-      runningCount--;
-      if (runningCount == 0) {
+      if (book.finish(job)) {
         idle.signalAll();
       }
       outbox.add(job.listener::finished);
-      launches = dispatch();
+      launches = book.dispatch();
       if (!launches.isEmpty()) {
-        refreshPositions();
+        book.refreshPositions();
       }
     } finally {
       lock.unlock();
@@ -623,41 +499,6 @@ public final class JobScheduler implements AutoCloseable {
       event.run();
     } catch (RuntimeException e) {
       log.warn("A job listener threw; the scheduler carries on", e);
-    }
-  }
-
-  private enum State {
-    QUEUED,
-    RUNNING
-  }
-
-  private static final class Job {
-    final String id;
-    final String user;
-    final String backend;
-    final Runnable task;
-    final Listener listener;
-    State state = State.QUEUED;
-    int position; // last reported while queued; 0 before the first report and once started
-    boolean cancelled;
-    Thread thread;
-
-    Job(String id, String user, String backend, Runnable task, Listener listener) {
-      this.id = id;
-      this.user = user;
-      this.backend = backend;
-      this.task = task;
-      this.listener = listener;
-    }
-  }
-
-  private static final class UserQueue {
-    final String key;
-    final ArrayDeque<Job> waiting = new ArrayDeque<>();
-    int running;
-
-    UserQueue(String key) {
-      this.key = key;
     }
   }
 }
