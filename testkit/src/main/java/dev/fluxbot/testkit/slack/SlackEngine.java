@@ -648,6 +648,19 @@ public final class SlackEngine implements AutoCloseable {
       return a == null ? null : a.after();
     }
 
+    /** The envelopes acked later than {@code limit} after they were sent, with how late. */
+    public List<String> acksLaterThan(Duration limit) {
+      return s.acks.entrySet().stream()
+          .filter(a -> a.getValue().after().compareTo(limit) > 0)
+          .map(
+              a ->
+                  a.getKey()
+                      + " acked "
+                      + a.getValue().after().toMillis()
+                      + " ms after it was sent")
+          .toList();
+    }
+
     public List<JsonNode> responsePosts(String responseUrl) {
       String id = responseUrl.substring(responseUrl.indexOf("/response/") + "/response/".length());
       SlackState.ResponseUrl r = s.responseUrls.get(id);

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.fluxbot.testkit.Await;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -28,7 +29,6 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -103,7 +103,6 @@ public final class TelegramEngine implements AutoCloseable {
   private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
   private final Updates updates = new Updates();
   private final ReentrantLock lock = new ReentrantLock();
-  private final Condition recorded = lock.newCondition();
   private final List<TelegramCall> calls = new ArrayList<>();
   private final Map<Long, ObjectNode> users = new HashMap<>();
   private final Map<Long, TelegramContext> chats = new HashMap<>();
@@ -468,38 +467,23 @@ public final class TelegramEngine implements AutoCloseable {
 
   /** Waits until a recorded call matches; fails with what was recorded instead. */
   public TelegramCall await(Predicate<TelegramCall> predicate, String what) {
-    long deadline = System.nanoTime() + config.awaitTimeout().toNanos();
-    lock.lock();
-    try {
-      while (true) {
-        for (TelegramCall c : calls) {
-          if (predicate.test(c)) {
-            return c;
-          }
-        }
-        long left = deadline - System.nanoTime();
-        if (left <= 0) {
-          throw new AssertionError(
-              "No "
-                  + what
-                  + " within "
-                  + config.awaitTimeout().toMillis()
-                  + " ms. Recorded ("
-                  + calls.size()
-                  + "):"
-                  + calls.stream()
-                      .filter(c -> !c.is("getUpdates"))
-                      .map(c -> "\n  " + c)
-                      .collect(Collectors.joining()));
-        }
-        recorded.awaitNanos(left);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("Interrupted while waiting for " + what, e);
-    } finally {
-      lock.unlock();
-    }
+    return Await.present(
+        config.awaitTimeout(),
+        () -> calls().stream().filter(predicate).findFirst(),
+        () -> {
+          List<TelegramCall> seen = calls();
+          return "No "
+              + what
+              + " within "
+              + config.awaitTimeout().toMillis()
+              + " ms. Recorded ("
+              + seen.size()
+              + "):"
+              + seen.stream()
+                  .filter(c -> !c.is("getUpdates"))
+                  .map(c -> "\n  " + c)
+                  .collect(Collectors.joining());
+        });
   }
 
   // --- HTTP ---
@@ -648,7 +632,6 @@ public final class TelegramEngine implements AutoCloseable {
     locked(
         () -> {
           calls.add(call);
-          recorded.signalAll();
           return null;
         });
   }
