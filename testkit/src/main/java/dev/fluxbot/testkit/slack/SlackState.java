@@ -69,6 +69,7 @@ final class SlackState {
   final Map<String, FileEntry> files = new LinkedHashMap<>();
   final Map<String, SlackView> views = new LinkedHashMap<>();
   final Map<String, Instant> triggers = new HashMap<>(); // issued, not yet used
+  final Map<String, String> triggerUsers = new HashMap<>(); // trigger id → the user's id
   final Map<String, ResponseUrl> responseUrls = new HashMap<>();
   final Map<String, Ack> acks = new LinkedHashMap<>();
   final Map<String, Instant> sent = new HashMap<>(); // envelope id → when it went to the app
