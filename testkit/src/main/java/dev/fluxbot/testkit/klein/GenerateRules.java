@@ -13,7 +13,7 @@ import javax.imageio.ImageIO;
  * as the worker would name it. The prompt's tokens are estimated as one per word plus {@value
  * #TEMPLATE_TOKENS} for the chat template, where the worker counts real tokens.
  */
-public final class GenerateRules {
+final class GenerateRules {
   static final int TEMPLATE_TOKENS = 24;
   static final int MAX_PROMPT_CHARS = 10_000;
   static final long MAX_PIXELS = 4_194_304;
@@ -33,10 +33,10 @@ public final class GenerateRules {
   private GenerateRules() {}
 
   /** A broken rule: an error line's code, field and message. */
-  public record Violation(String code, String field, String message) {}
+  record Violation(String code, String field, String message) {}
 
   /** The first broken rule of {@code body}, or null when it is valid. */
-  public static Violation check(JsonNode body, int maxReferences, int maxPromptTokens) {
+  static Violation check(JsonNode body, int maxReferences, int maxPromptTokens) {
     if (body == null || !body.isObject()) {
       return invalid("body", "must be a JSON object");
     }

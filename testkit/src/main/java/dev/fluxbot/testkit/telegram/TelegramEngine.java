@@ -77,7 +77,7 @@ public final class TelegramEngine implements AutoCloseable {
   private final Webhooks webhooks;
 
   /** The user Telegram sends an anonymous group administrator's messages from. */
-  public static final long ANONYMOUS_ADMIN_BOT_ID = 1087968824L;
+  static final long ANONYMOUS_ADMIN_BOT_ID = 1087968824L;
 
   private final Map<Long, Set<Long>> administrators = new HashMap<>();
   private final Map<Long, Long> creators = new HashMap<>();
