@@ -53,7 +53,6 @@ class ArchitectureTest {
   }
 
   @Test
-  @Test
   void aChatAdapterUsesOnlyCoresApiPackages() {
     classes()
         .that()

@@ -14,6 +14,8 @@ import dev.fluxbot.testkit.FakeBflApi;
 import dev.fluxbot.testkit.FakeDiscord;
 import dev.fluxbot.testkit.Scenario;
 import dev.fluxbot.testkit.TestImages;
+import dev.fluxbot.testkit.junit.FakeBflApiExtension;
+import dev.fluxbot.testkit.junit.FakeDiscordExtension;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.net.InetAddress;
@@ -34,6 +36,7 @@ import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -45,9 +48,15 @@ class DiscordRunProcessTest {
   private static final String UPLOAD = "PATCH /webhooks/{app}/{token}/messages/@original";
   private static final String BFL_KEY = "sk-discord-e2e";
 
-  private final FakeBflApi bfl = FakeBflApi.builder().key(BFL_KEY).start();
-  private final FakeDiscord discord =
-      FakeDiscord.builder().awaitTimeout(Duration.ofSeconds(30)).start();
+  @RegisterExtension
+  final FakeBflApiExtension bflFake = new FakeBflApiExtension(b -> b.key(BFL_KEY));
+
+  @RegisterExtension
+  final FakeDiscordExtension discordFake =
+      new FakeDiscordExtension(b -> b.awaitTimeout(Duration.ofSeconds(30)));
+
+  private final FakeBflApi bfl = bflFake.get();
+  private final FakeDiscord discord = discordFake.get();
   private final DiscordContext alice = discord.inGuild(FakeDiscord.DEFAULT_USER_ID);
   private RunningApp app;
   private String webBase;
@@ -70,8 +79,6 @@ class DiscordRunProcessTest {
   @AfterEach
   void stop() throws Exception {
     stopApp();
-    discord.close();
-    bfl.close();
   }
 
   private ProcessBuilder fluxbot(String... args) {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fluxbot.testkit.FakeBflApi;
 import dev.fluxbot.testkit.Scenario;
+import dev.fluxbot.testkit.junit.FakeBflApiExtension;
 import java.awt.image.BufferedImage;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -15,8 +16,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Runs {@code fluxbot imagine} as a real child process against the fake BFL API. */
@@ -24,14 +25,10 @@ class ImagineCliProcessTest {
   private static final String KEY = "sk-live-TESTSECRET-9f8e7d6c";
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private final FakeBflApi fake = FakeBflApi.builder().key(KEY).start();
+  @RegisterExtension final FakeBflApiExtension bflFake = new FakeBflApiExtension(b -> b.key(KEY));
+  private final FakeBflApi fake = bflFake.get();
 
   @TempDir Path dir;
-
-  @AfterEach
-  void stop() {
-    fake.close();
-  }
 
   record Run(int exit, String out, String err) {
     String all() {

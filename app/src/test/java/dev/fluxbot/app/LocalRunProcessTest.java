@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.fluxbot.testkit.FakeKleinWorker;
 import dev.fluxbot.testkit.FakeTelegram;
 import dev.fluxbot.testkit.KleinScenario;
+import dev.fluxbot.testkit.junit.FakeKleinWorkerExtension;
+import dev.fluxbot.testkit.junit.FakeTelegramExtension;
 import dev.fluxbot.testkit.telegram.TelegramCall;
 import dev.fluxbot.testkit.telegram.TelegramContext;
 import java.nio.file.Files;
@@ -14,6 +16,7 @@ import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -21,9 +24,14 @@ import org.junit.jupiter.api.io.TempDir;
  * no BFL key.
  */
 class LocalRunProcessTest {
-  private final FakeKleinWorker worker = FakeKleinWorker.start();
-  private final FakeTelegram telegram =
-      FakeTelegram.builder().awaitTimeout(Duration.ofSeconds(30)).start();
+  @RegisterExtension final FakeKleinWorkerExtension workerFake = new FakeKleinWorkerExtension();
+
+  @RegisterExtension
+  final FakeTelegramExtension telegramFake =
+      new FakeTelegramExtension(b -> b.awaitTimeout(Duration.ofSeconds(30)));
+
+  private final FakeKleinWorker worker = workerFake.get();
+  private final FakeTelegram telegram = telegramFake.get();
   private final TelegramContext alice = FakeTelegram.privateChat(FakeTelegram.ALICE);
   private RunningApp app;
 
@@ -34,8 +42,6 @@ class LocalRunProcessTest {
     if (app != null) {
       app.stop();
     }
-    telegram.close();
-    worker.close();
   }
 
   private String log() {

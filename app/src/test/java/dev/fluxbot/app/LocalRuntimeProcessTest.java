@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fluxbot.testkit.FakeKleinWorker;
 import dev.fluxbot.testkit.FakeKleinWorkerMain;
+import dev.fluxbot.testkit.junit.FakeKleinWorkerExtension;
 import java.awt.image.BufferedImage;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -14,8 +15,8 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -27,18 +28,14 @@ class LocalRuntimeProcessTest {
   private static final String BFL_KEY = "sk-live-DOCTOR-SECRET-1234";
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private final FakeKleinWorker worker =
-      FakeKleinWorker.builder()
-          .device("cuda:0", "NVIDIA H100 80GB HBM3", 80L << 30)
-          .queue(1, 0)
-          .start();
+  @RegisterExtension
+  final FakeKleinWorkerExtension workerFake =
+      new FakeKleinWorkerExtension(
+          b -> b.device("cuda:0", "NVIDIA H100 80GB HBM3", 80L << 30).queue(1, 0));
+
+  private final FakeKleinWorker worker = workerFake.get();
 
   @TempDir Path dir;
-
-  @AfterEach
-  void stop() {
-    worker.close();
-  }
 
   record Run(int exit, String out, String err) {
     String all() {

@@ -2,9 +2,11 @@ package dev.fluxbot.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.fluxbot.testkit.Await;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
@@ -32,10 +34,10 @@ final class RunningApp {
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .start(),
             log);
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (!ready.getAsBoolean() && System.nanoTime() < deadline && app.process.isAlive()) {
-      Thread.sleep(50); // waiting for another process, bounded
-    }
+    Await.until(
+        "the app ready or gone",
+        Duration.ofSeconds(60),
+        () -> ready.getAsBoolean() || !app.process.isAlive());
     assertThat(ready.getAsBoolean()).as("the app got ready; its log:\n%s", app.log()).isTrue();
     return app;
   }

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.fluxbot.testkit.FakeBflApi;
 import dev.fluxbot.testkit.FakeSlack;
 import dev.fluxbot.testkit.TestImages;
+import dev.fluxbot.testkit.junit.FakeBflApiExtension;
+import dev.fluxbot.testkit.junit.FakeSlackExtension;
 import dev.fluxbot.testkit.slack.HttpDelivery;
 import dev.fluxbot.testkit.slack.Signing;
 import dev.fluxbot.testkit.slack.SlackEnvelope;
@@ -25,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -33,8 +36,15 @@ import org.junit.jupiter.api.io.TempDir;
 class SlackRunProcessTest {
   private static final String BFL_KEY = "sk-slack-process";
 
-  private final FakeBflApi bfl = FakeBflApi.builder().key(BFL_KEY).start();
-  private final FakeSlack slack = FakeSlack.builder().awaitTimeout(Duration.ofSeconds(30)).start();
+  @RegisterExtension
+  final FakeBflApiExtension bflFake = new FakeBflApiExtension(b -> b.key(BFL_KEY));
+
+  @RegisterExtension
+  final FakeSlackExtension slackFake =
+      new FakeSlackExtension(b -> b.awaitTimeout(Duration.ofSeconds(30)));
+
+  private final FakeBflApi bfl = bflFake.get();
+  private final FakeSlack slack = slackFake.get();
   private RunningApp app;
 
   @TempDir Path dir;
@@ -42,8 +52,6 @@ class SlackRunProcessTest {
   @AfterEach
   void stop() throws Exception {
     stopApp();
-    slack.close();
-    bfl.close();
     assertThat(log())
         .as("no token or secret in the log")
         .doesNotContain(slack.botToken())

@@ -2,21 +2,22 @@ package dev.fluxbot.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.fluxbot.testkit.Await;
 import dev.fluxbot.testkit.FakeBflApi;
 import dev.fluxbot.testkit.Scenario;
+import dev.fluxbot.testkit.junit.FakeBflApiExtension;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -26,14 +27,10 @@ import org.junit.jupiter.api.io.TempDir;
 class StoreCliProcessTest {
   private static final String KEY = "sk-store-test-0000";
 
-  private final FakeBflApi fake = FakeBflApi.builder().key(KEY).start();
+  @RegisterExtension final FakeBflApiExtension bflFake = new FakeBflApiExtension(b -> b.key(KEY));
+  private final FakeBflApi fake = bflFake.get();
 
   @TempDir Path dir;
-
-  @AfterEach
-  void stop() {
-    fake.close();
-  }
 
   record Run(int exit, String out, String err) {
     String all() {
@@ -184,10 +181,10 @@ class StoreCliProcessTest {
             .redirectOutput(dir.resolve("doomed.out").toFile())
             .redirectError(dir.resolve("doomed.err").toFile())
             .start();
-    Instant until = Instant.now().plus(Duration.ofSeconds(60));
-    while (fake.polls().size() < 2 && Instant.now().isBefore(until) && doomed.isAlive()) {
-      Thread.sleep(50); // waiting on another process, bounded: not a timed assertion
-    }
+    Await.until(
+        "two polls, or the process gone",
+        Duration.ofSeconds(60),
+        () -> fake.polls().size() >= 2 || !doomed.isAlive());
     assertThat(fake.polls())
         .as(Files.readString(dir.resolve("doomed.err")))
         .hasSizeGreaterThanOrEqualTo(2);

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.fluxbot.testkit.FakeBflApi;
 import dev.fluxbot.testkit.FakeTelegram;
 import dev.fluxbot.testkit.TestImages;
+import dev.fluxbot.testkit.junit.FakeBflApiExtension;
+import dev.fluxbot.testkit.junit.FakeTelegramExtension;
 import dev.fluxbot.testkit.telegram.Pace;
 import dev.fluxbot.testkit.telegram.TelegramCall;
 import dev.fluxbot.testkit.telegram.TelegramContext;
@@ -21,6 +23,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -30,18 +33,23 @@ import org.junit.jupiter.api.io.TempDir;
 class TelegramRunProcessTest {
   private static final String BFL_KEY = "sk-telegram-process";
 
-  private final FakeBflApi bfl = FakeBflApi.builder().key(BFL_KEY).start();
+  @RegisterExtension
+  final FakeBflApiExtension bflFake = new FakeBflApiExtension(b -> b.key(BFL_KEY));
 
   /**
    * Telegram's pace (a group's messages 3 s apart, as README promises) on the real clock, and
-   * privacy mode on.
+   * privacy mode on; every chat's messages and edits must keep the pace.
    */
-  private final FakeTelegram telegram =
-      FakeTelegram.builder()
-          .awaitTimeout(Duration.ofSeconds(30))
-          .pace(Pace.TELEGRAM.withGroupGap(Duration.ofSeconds(3)))
-          .privacyMode(true)
-          .start();
+  @RegisterExtension
+  final FakeTelegramExtension telegramFake =
+      new FakeTelegramExtension(
+          b ->
+              b.awaitTimeout(Duration.ofSeconds(30))
+                  .pace(Pace.TELEGRAM.withGroupGap(Duration.ofSeconds(3)))
+                  .privacyMode(true));
+
+  private final FakeBflApi bfl = bflFake.get();
+  private final FakeTelegram telegram = telegramFake.get();
 
   private final TelegramContext alice = FakeTelegram.privateChat(FakeTelegram.ALICE);
   private RunningApp app;
@@ -51,15 +59,10 @@ class TelegramRunProcessTest {
   @AfterEach
   void stop() throws Exception {
     stopApp();
-    telegram.close();
-    bfl.close();
     String secretPart = telegram.token().substring(telegram.token().indexOf(':') + 1);
     assertThat(log()).as("the bot token never reaches the log").doesNotContain(secretPart);
     assertThat(log().lines().filter(l -> l.matches("\\S+ ERROR .*")))
         .as("stopping is normal: nothing at ERROR")
-        .isEmpty();
-    assertThat(telegram.paceViolations())
-        .as("every chat's messages and edits kept the pace")
         .isEmpty();
     bfl.requests().forEach(r -> assertThat(r.bodyText() + r.target()).doesNotContain(secretPart));
   }

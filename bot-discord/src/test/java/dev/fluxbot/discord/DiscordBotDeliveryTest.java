@@ -27,6 +27,7 @@ import dev.fluxbot.core.store.Database;
 import dev.fluxbot.core.store.DeliveryLog;
 import dev.fluxbot.core.store.JobStore;
 import dev.fluxbot.core.store.SettingsStore;
+import dev.fluxbot.testkit.Await;
 import dev.fluxbot.testkit.DiscordAttachment;
 import dev.fluxbot.testkit.DiscordCallback;
 import dev.fluxbot.testkit.DiscordContext;
@@ -37,6 +38,7 @@ import dev.fluxbot.testkit.DiscordRequest;
 import dev.fluxbot.testkit.FakeDiscord;
 import dev.fluxbot.testkit.MutableClock;
 import dev.fluxbot.testkit.TestImages;
+import dev.fluxbot.testkit.junit.FakeDiscordExtension;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -62,6 +64,7 @@ import javax.imageio.ImageIO;
 import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -84,7 +87,11 @@ class DiscordBotDeliveryTest {
    */
   private final MutableClock clock = new MutableClock(Instant.now());
 
-  private final FakeDiscord discord = FakeDiscord.builder().clock(clock).awaitTimeout(WAIT).start();
+  @RegisterExtension
+  final FakeDiscordExtension discordFake =
+      new FakeDiscordExtension(b -> b.clock(clock).awaitTimeout(WAIT));
+
+  private final FakeDiscord discord = discordFake.get();
   private final DiscordContext alice = discord.inGuild(FakeDiscord.DEFAULT_USER_ID);
   private final GatedBackend backend = new GatedBackend();
   private final List<AutoCloseable> open = new ArrayList<>();
@@ -105,7 +112,6 @@ class DiscordBotDeliveryTest {
     for (int i = open.size() - 1; i >= 0; i--) {
       open.get(i).close();
     }
-    discord.close();
   }
 
   private void startBot(OriginalLinks links, boolean allowDms) throws InterruptedException {
@@ -218,15 +224,13 @@ class DiscordBotDeliveryTest {
    * Waits (bounded) until the core has marked the image's job delivered, which it does once Discord
    * answered the upload; by then the fake has recorded every request of the delivery.
    */
-  private void awaitDelivered(DiscordMessage image) throws InterruptedException {
+  private void awaitDelivered(DiscordMessage image) {
     String jobId = jobIdOf(image);
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (jobs.undelivered(20).stream().anyMatch(j -> j.id().equals(jobId))) {
-      assertThat(System.nanoTime())
-          .as("job %s marked delivered within %s", jobId, WAIT)
-          .isLessThan(deadline);
-      Thread.sleep(20); // the core marks it on its own thread, right after Discord's answer
-    }
+    // the core marks it on its own thread, right after Discord's answer
+    Await.until(
+        "job " + jobId + " marked delivered",
+        WAIT,
+        () -> jobs.undelivered(20).stream().noneMatch(j -> j.id().equals(jobId)));
     assertThat(jobs.find(jobId).orElseThrow().state()).isEqualTo(JobStore.State.SUCCEEDED);
   }
 
@@ -410,12 +414,11 @@ class DiscordBotDeliveryTest {
   }
 
   /** Waits (bounded) until the one job's delivery has failed on every retry of this run. */
-  private JobStore.Job awaitUndeliverableJob() throws InterruptedException {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (discord.requests("POST /channels/{channel}/messages").size() < 4) {
-      assertThat(System.nanoTime()).as("4 failed deliveries within %s", WAIT).isLessThan(deadline);
-      Thread.sleep(20); // the core retries on its own thread
-    }
+  private JobStore.Job awaitUndeliverableJob() {
+    Await.until(
+        "4 failed deliveries", // the core retries on its own thread
+        WAIT,
+        () -> discord.requests("POST /channels/{channel}/messages").size() >= 4);
     List<JobStore.Job> undelivered = jobs.undelivered(20);
     assertThat(undelivered).hasSize(1);
     return undelivered.get(0);

@@ -29,10 +29,13 @@ import dev.fluxbot.core.store.Database;
 import dev.fluxbot.core.store.DeliveryLog;
 import dev.fluxbot.core.store.JobStore;
 import dev.fluxbot.core.store.SettingsStore;
+import dev.fluxbot.testkit.Await;
 import dev.fluxbot.testkit.FakeBflApi;
 import dev.fluxbot.testkit.FakeSlack;
 import dev.fluxbot.testkit.Scenario;
 import dev.fluxbot.testkit.TestImages;
+import dev.fluxbot.testkit.junit.FakeBflApiExtension;
+import dev.fluxbot.testkit.junit.FakeSlackExtension;
 import dev.fluxbot.testkit.slack.HttpDelivery;
 import dev.fluxbot.testkit.slack.Signing;
 import dev.fluxbot.testkit.slack.SlackCall;
@@ -54,10 +57,10 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
-import java.util.function.BooleanSupplier;
 import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
@@ -74,8 +77,12 @@ class SlackBotEndToEndTest {
 
   private static final Duration WAIT = Duration.ofSeconds(30);
 
-  private final FakeSlack slack = FakeSlack.builder().awaitTimeout(WAIT).start();
-  private final FakeBflApi bfl = FakeBflApi.start();
+  @RegisterExtension
+  final FakeSlackExtension slackFake = new FakeSlackExtension(b -> b.awaitTimeout(WAIT));
+
+  @RegisterExtension final FakeBflApiExtension bflFake = new FakeBflApiExtension();
+  private final FakeSlack slack = slackFake.get();
+  private final FakeBflApi bfl = bflFake.get();
   private final List<Duration> slackWaits = new CopyOnWriteArrayList<>();
   private final Sleeper recordingSleeper = slackWaits::add;
 
@@ -95,8 +102,6 @@ class SlackBotEndToEndTest {
   @AfterEach
   void stop() throws Exception {
     closeBot();
-    bfl.close();
-    slack.close();
   }
 
   private void closeBot() throws Exception {
@@ -193,19 +198,6 @@ class SlackBotEndToEndTest {
 
   private void startBot() throws Exception {
     startBot(SlackBot.Mode.SOCKET, Set.of());
-  }
-
-  /**
-   * Polls {@code condition} every 20 ms until it holds; fails, saying {@code what}, after {@link
-   * #WAIT}.
-   */
-  private static void awaitTrue(String what, BooleanSupplier condition)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (!condition.getAsBoolean()) {
-      assertThat(System.nanoTime()).as(what).isLessThan(deadline);
-      Thread.sleep(20);
-    }
   }
 
   private static SlackMessage buttonsOf(FakeSlack slack, int nth) {
@@ -412,8 +404,9 @@ class SlackBotEndToEndTest {
     closeBot();
 
     slack.awaitSocketConnections(0);
-    awaitTrue(
+    Await.until(
         "Bolt's Socket Mode threads (session monitor, message processors) stop",
+        WAIT,
         () ->
             Thread.getAllStackTraces().keySet().stream()
                 .noneMatch(t -> t.getName().contains(SocketModeClient.EXECUTOR_GROUP_NAME_PREFIX)));
@@ -436,7 +429,7 @@ class SlackBotEndToEndTest {
             "⚠️ fluxbot is not in this channel, so it cannot post your image. "
                 + "Invite it (`/invite @fluxbot`); the image is kept and follows on the next try.");
     // the core records the failed delivery on the job's thread
-    awaitTrue("the job is kept undelivered", () -> !jobs.undelivered(20).isEmpty());
+    Await.until("the job is kept undelivered", WAIT, () -> !jobs.undelivered(20).isEmpty());
     assertThat(imageMessages()).isEmpty();
 
     slack.setBotInChannel(FakeSlack.CHANNEL, true);
@@ -835,7 +828,7 @@ class SlackBotEndToEndTest {
     buttonsOf(slack, 0);
     slack.awaitAck(
         slack.slashCommand(FakeSlack.BOB, FakeSlack.CHANNEL, "/imagine", "a later lark --seed 4"));
-    awaitTrue("the later command's image", () -> imageMessages().size() >= 2);
+    Await.until("the later command's image", WAIT, () -> imageMessages().size() >= 2);
 
     assertThat(submittedPrompts()).containsExactly("a wading heron", "a later lark");
     assertThat(imageMessages()).hasSize(2);
@@ -861,15 +854,12 @@ class SlackBotEndToEndTest {
     slack.awaitAck(resent);
     slack.awaitAck(
         slack.slashCommand(FakeSlack.BOB, FakeSlack.CHANNEL, "/imagine", "a later lark --seed 4"));
-    awaitTrue("the later command's image", () -> imageMessages().size() >= 2);
-    long until =
-        System.nanoTime() + Duration.ofMillis(1500).toNanos(); // a second run would start within ms
-    while (System.nanoTime() < until) {
-      assertThat(jobs.list("slack", FakeSlack.ALICE, 10))
-          .as("the resent mention made no second job")
-          .hasSize(1);
-      Thread.sleep(50);
-    }
+    Await.until("the later command's image", WAIT, () -> imageMessages().size() >= 2);
+    Await.during(
+        "the resent mention made no second job", // a second run would start within ms
+        Duration.ofMillis(1500),
+        () -> jobs.list("slack", FakeSlack.ALICE, 10),
+        list -> list.size() == 1);
 
     assertThat(submittedPrompts()).containsExactly("a sleeping otter", "a later lark");
     assertThat(imageMessages()).hasSize(2);
@@ -895,7 +885,7 @@ class SlackBotEndToEndTest {
         url,
         slack.slashCommandEnvelope(FakeSlack.BOB, FakeSlack.CHANNEL, "/imagine", "a later lark"),
         Signing.SIGNED);
-    awaitTrue("the later command's image", () -> imageMessages().size() >= 2);
+    Await.until("the later command's image", WAIT, () -> imageMessages().size() >= 2);
 
     assertThat(first.status()).isEqualTo(200);
     assertThat(first.timedOut()).isFalse();
@@ -919,7 +909,7 @@ class SlackBotEndToEndTest {
     buttonsOf(slack, 1);
     slack.awaitAck(
         slack.slashCommand(FakeSlack.BOB, FakeSlack.CHANNEL, "/imagine", "a later lark"));
-    awaitTrue("the later command's image", () -> imageMessages().size() >= 3);
+    Await.until("the later command's image", WAIT, () -> imageMessages().size() >= 3);
 
     assertThat(submittedPrompts()).containsExactly("a red kite", "a red kite", "a later lark");
   }
@@ -982,8 +972,8 @@ class SlackBotEndToEndTest {
     slack.slashCommand(FakeSlack.BOB, FakeSlack.CHANNEL, "/imagine", "a stoat");
     slack.slashCommand(FakeSlack.OWNER, FakeSlack.CHANNEL, "/imagine", "a mink");
 
-    awaitTrue("three images", () -> imageMessages().size() == 3);
-    awaitTrue("the progress messages are gone", () -> slack.messages().size() == 3);
+    Await.until("three images", WAIT, () -> imageMessages().size() == 3);
+    Await.until("the progress messages are gone", WAIT, () -> slack.messages().size() == 3);
     assertThat(slack.messages())
         .allSatisfy(
             m -> {
@@ -1013,7 +1003,7 @@ class SlackBotEndToEndTest {
     startBot(SlackBot.Mode.SOCKET, Set.of(FakeSlack.ADMIN));
     bfl.enqueue(Scenario.neverFinishes());
     slack.slashCommand(FakeSlack.ALICE, FakeSlack.CHANNEL, "/imagine", "a slow snail");
-    awaitTrue("the job is at BFL", () -> bfl.submits().size() == 1);
+    Await.until("the job is at BFL", WAIT, () -> bfl.submits().size() == 1);
 
     String own =
         slack

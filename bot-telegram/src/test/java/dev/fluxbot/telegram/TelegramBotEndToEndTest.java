@@ -7,9 +7,12 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.fluxbot.core.quota.QuotaService;
+import dev.fluxbot.testkit.Await;
 import dev.fluxbot.testkit.FakeBflApi;
 import dev.fluxbot.testkit.FakeTelegram;
 import dev.fluxbot.testkit.TestImages;
+import dev.fluxbot.testkit.junit.FakeBflApiExtension;
+import dev.fluxbot.testkit.junit.FakeTelegramExtension;
 import dev.fluxbot.testkit.telegram.Pace;
 import dev.fluxbot.testkit.telegram.TelegramCall;
 import dev.fluxbot.testkit.telegram.TelegramContext;
@@ -20,6 +23,7 @@ import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
@@ -33,19 +37,26 @@ class TelegramBotEndToEndTest {
   /** The pace README promises: Telegram's, with a group's messages at least 3 s apart. */
   static final Pace README_PACE = Pace.TELEGRAM.withGroupGap(Duration.ofSeconds(3));
 
-  private final FakeBflApi bfl = FakeBflApi.builder().key(BFL_KEY).start();
   private final Harness.RecordingSleeper sleeper = new Harness.RecordingSleeper();
+
+  @RegisterExtension
+  final FakeBflApiExtension bflFake = new FakeBflApiExtension(b -> b.key(BFL_KEY));
 
   /**
    * As Telegram sets up a new bot: privacy mode on, so a group shows it only what is meant for it.
+   * Every message and edit a chat receives must keep the pace.
    */
-  private final FakeTelegram telegram =
-      FakeTelegram.builder()
-          .awaitTimeout(Duration.ofSeconds(20))
-          .clock(sleeper)
-          .pace(README_PACE)
-          .privacyMode(true)
-          .start();
+  @RegisterExtension
+  final FakeTelegramExtension telegramFake =
+      new FakeTelegramExtension(
+          b ->
+              b.awaitTimeout(Duration.ofSeconds(20))
+                  .clock(sleeper)
+                  .pace(README_PACE)
+                  .privacyMode(true));
+
+  private final FakeBflApi bfl = bflFake.get();
+  private final FakeTelegram telegram = telegramFake.get();
 
   private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
   private final TelegramContext alice = FakeTelegram.privateChat(FakeTelegram.ALICE);
@@ -65,12 +76,7 @@ class TelegramBotEndToEndTest {
       app.close();
     }
     ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).detachAppender(logs);
-    telegram.close();
-    bfl.close();
     assertNoTokenLeaked();
-    assertThat(telegram.paceViolations())
-        .as("every message and edit a chat received kept the pace")
-        .isEmpty();
   }
 
   private Harness startApp() {
@@ -699,12 +705,8 @@ class TelegramBotEndToEndTest {
         .isEmpty();
   }
 
-  private void awaitHeldPoll() throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-    while (telegram.heldPolls() == 0) {
-      assertThat(System.nanoTime()).as("a getUpdates held").isLessThan(deadline);
-      Thread.sleep(10);
-    }
+  private void awaitHeldPoll() {
+    Await.until("a getUpdates held", Duration.ofSeconds(20), () -> telegram.heldPolls() > 0);
   }
 
   @Test

@@ -7,33 +7,33 @@ import dev.fluxbot.core.Progress;
 import dev.fluxbot.core.Secret;
 import dev.fluxbot.core.UserError;
 import dev.fluxbot.testkit.FakeTelegram;
+import dev.fluxbot.testkit.junit.FakeTelegramExtension;
 import dev.fluxbot.testkit.telegram.Hold;
 import java.net.URI;
 import java.time.Duration;
 import okhttp3.OkHttpClient;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.telegram.telegrambots.meta.api.methods.send.SendMessage;
 import org.telegram.telegrambots.meta.api.objects.message.Message;
 
 /** One job's reply against the fake Bot API, with the order of its calls forced. */
 class TelegramReplyOrderTest {
   private final Harness.RecordingSleeper time = new Harness.RecordingSleeper();
-  private final FakeTelegram telegram =
-      FakeTelegram.builder()
-          .awaitTimeout(Duration.ofSeconds(20))
-          .clock(time)
-          .pace(TelegramBotEndToEndTest.README_PACE)
-          .start();
+
+  @RegisterExtension
+  final FakeTelegramExtension telegramFake =
+      new FakeTelegramExtension(
+          b ->
+              b.awaitTimeout(Duration.ofSeconds(20))
+                  .clock(time)
+                  .pace(TelegramBotEndToEndTest.README_PACE));
+
+  private final FakeTelegram telegram = telegramFake.get();
   private final BotApi api =
       new BotApi(
           Secret.of(telegram.token()), URI.create(telegram.baseUrl()), new OkHttpClient(), time);
   private final Pacer pacer = new Pacer(time, api);
-
-  @AfterEach
-  void stop() {
-    telegram.close();
-  }
 
   @Test
   void anErrorIsTheLastWordEvenWhenAStatusEditWasAlreadyOnItsWay() throws Exception {

@@ -29,6 +29,8 @@ import dev.fluxbot.testkit.FakeKleinWorker;
 import dev.fluxbot.testkit.KleinScenario;
 import dev.fluxbot.testkit.MutableClock;
 import dev.fluxbot.testkit.Scenario;
+import dev.fluxbot.testkit.junit.FakeBflApiExtension;
+import dev.fluxbot.testkit.junit.FakeKleinWorkerExtension;
 import java.math.BigDecimal;
 import java.net.URI;
 import java.nio.file.Path;
@@ -43,6 +45,7 @@ import java.util.concurrent.Executors;
 import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The whole imagine pipeline with the local runtime first and the fake BFL API behind it. */
@@ -52,8 +55,13 @@ class LocalRoutingTest {
   private final MutableClock clock = new MutableClock();
   private final Sleeper sleeper = clock::advance;
   private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
-  private final FakeBflApi bfl = FakeBflApi.builder().clock(clock).start();
-  private final FakeKleinWorker worker = FakeKleinWorker.start();
+
+  @RegisterExtension
+  final FakeBflApiExtension bflFake = new FakeBflApiExtension(b -> b.clock(clock));
+
+  @RegisterExtension final FakeKleinWorkerExtension workerFake = new FakeKleinWorkerExtension();
+  private final FakeBflApi bfl = bflFake.get();
+  private final FakeKleinWorker worker = workerFake.get();
   private final Requester alice =
       new Requester("telegram", "alice", "Alice", "chat9", Set.of(), false);
   private final List<AutoCloseable> open = new ArrayList<>();
@@ -66,8 +74,6 @@ class LocalRoutingTest {
     for (AutoCloseable c : open.reversed()) {
       c.close();
     }
-    worker.close();
-    bfl.close();
     executor.shutdownNow();
   }
 

@@ -6,6 +6,7 @@ import dev.fluxbot.core.Progress;
 import dev.fluxbot.core.Sleeper;
 import dev.fluxbot.core.model.GenerationResult;
 import dev.fluxbot.runtime.process.WorkerSupervisor;
+import dev.fluxbot.testkit.Await;
 import dev.fluxbot.testkit.FakeKleinWorkerMain;
 import java.io.IOException;
 import java.math.BigDecimal;
@@ -19,7 +20,6 @@ import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -90,15 +90,6 @@ class WorkerSupervisorProcessTest {
     return backend;
   }
 
-  private static void await(String what, java.util.function.BooleanSupplier condition)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
-      Thread.sleep(50); // waiting for another process, bounded
-    }
-    assertThat(condition.getAsBoolean()).as(what).isTrue();
-  }
-
   @Test
   void theWorkerIsStartedRestartedWhenKilledAndStoppedOnClose() throws Exception {
     LocalKleinBackend b = start();
@@ -110,8 +101,9 @@ class WorkerSupervisorProcessTest {
     assertThat(b.generate(LocalKleinBackendTest.job(), p -> {}).width()).isEqualTo(768);
 
     ProcessHandle.of(firstPid).orElseThrow().destroyForcibly();
-    await(
+    Await.until(
         "a new worker process was started",
+        Duration.ofSeconds(60), // another process
         () ->
             supervisor.starts() == 2
                 && supervisor.pid().isPresent()

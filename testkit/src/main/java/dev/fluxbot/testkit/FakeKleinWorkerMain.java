@@ -1,5 +1,9 @@
 package dev.fluxbot.testkit;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 
@@ -18,59 +22,10 @@ public final class FakeKleinWorkerMain {
   private FakeKleinWorkerMain() {}
 
   public static void main(String[] args) throws InterruptedException {
-    String listen = "127.0.0.1:8188";
-    String device = "cpu";
-    String model = "klein-4b";
-    String variant = "distilled";
-    long stepDelayMs = 0;
-    long loadMs = 0;
-    int dieAfterStep = -1;
-    java.nio.file.Path dieOnce = null;
-    for (int i = 0; i < args.length; i++) {
-      switch (args[i]) {
-        case "serve" -> {
-          // the real worker's sub-command
-        }
-        case "--listen" -> listen = args[++i];
-        case "--device" -> device = args[++i];
-        case "--checkpoint" -> ++i;
-        case "--model" -> model = args[++i];
-        case "--variant" -> variant = args[++i];
-        case "--step-delay-ms" -> stepDelayMs = Long.parseLong(args[++i]);
-        case "--load-ms" -> loadMs = Long.parseLong(args[++i]);
-        case "--die-after-step" -> dieAfterStep = Integer.parseInt(args[++i]);
-        case "--die-once" -> dieOnce = java.nio.file.Path.of(args[++i]);
-        default -> {
-          System.err.println("fake klein worker: unknown argument " + args[i]);
-          System.exit(2);
-        }
-      }
-    }
-    java.nio.file.Path marker = dieOnce;
-    int colon = listen.lastIndexOf(':');
-    FakeKleinWorker worker =
-        FakeKleinWorker.builder()
-            .listen(listen.substring(0, colon), Integer.parseInt(listen.substring(colon + 1)))
-            .model(model, variant)
-            .device(device, "fake " + device, 0)
-            .stepDelay(Duration.ofMillis(stepDelayMs))
-            .status(loadMs > 0 ? "loading" : "ok")
-            .onDie(
-                () -> {
-                  if (marker != null) {
-                    try {
-                      java.nio.file.Files.writeString(marker, "died");
-                    } catch (java.io.IOException e) {
-                      throw new java.io.UncheckedIOException(e);
-                    }
-                  }
-                  System.out.println("fake klein worker: dying as scripted");
-                  System.out.flush();
-                  Runtime.getRuntime().halt(137);
-                })
-            .start();
-    if (dieAfterStep >= 0 && (marker == null || !java.nio.file.Files.exists(marker))) {
-      worker.enqueue(KleinScenario.dieAfterStep(dieAfterStep));
+    Options o = Options.parse(args);
+    FakeKleinWorker worker = start(o);
+    if (o.dieAfterStep >= 0 && (o.dieOnce == null || !Files.exists(o.dieOnce))) {
+      worker.enqueue(KleinScenario.dieAfterStep(o.dieAfterStep));
     }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
@@ -87,11 +42,74 @@ public final class FakeKleinWorkerMain {
             + ProcessHandle.current().pid()
             + ")");
     System.out.flush();
-    if (loadMs > 0) {
-      Thread.sleep(loadMs); // the fake's stand-in for loading a model
+    if (o.loadMs > 0) {
+      Thread.sleep(o.loadMs); // the fake's stand-in for loading a model
       worker.setStatus("ok");
       System.out.println("fake klein worker: loaded");
     }
     stopped.await();
+  }
+
+  private static FakeKleinWorker start(Options o) {
+    int colon = o.listen.lastIndexOf(':');
+    return FakeKleinWorker.builder()
+        .listen(o.listen.substring(0, colon), Integer.parseInt(o.listen.substring(colon + 1)))
+        .model(o.model, o.variant)
+        .device(o.device, "fake " + o.device, 0)
+        .stepDelay(Duration.ofMillis(o.stepDelayMs))
+        .status(o.loadMs > 0 ? "loading" : "ok")
+        .onDie(() -> die(o.dieOnce))
+        .start();
+  }
+
+  /** A scripted death: the marker written (when there is one), then the whole process halts. */
+  private static void die(Path marker) {
+    if (marker != null) {
+      try {
+        Files.writeString(marker, "died");
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    System.out.println("fake klein worker: dying as scripted");
+    System.out.flush();
+    Runtime.getRuntime().halt(137);
+  }
+
+  /** The command line: the real worker's, and the fake's own options. */
+  private static final class Options {
+    String listen = "127.0.0.1:8188";
+    String device = "cpu";
+    String model = "klein-4b";
+    String variant = "distilled";
+    long stepDelayMs;
+    long loadMs;
+    int dieAfterStep = -1;
+    Path dieOnce;
+
+    static Options parse(String[] args) {
+      Options o = new Options();
+      for (int i = 0; i < args.length; i++) {
+        switch (args[i]) {
+          case "serve" -> {
+            // the real worker's sub-command
+          }
+          case "--listen" -> o.listen = args[++i];
+          case "--device" -> o.device = args[++i];
+          case "--checkpoint" -> ++i;
+          case "--model" -> o.model = args[++i];
+          case "--variant" -> o.variant = args[++i];
+          case "--step-delay-ms" -> o.stepDelayMs = Long.parseLong(args[++i]);
+          case "--load-ms" -> o.loadMs = Long.parseLong(args[++i]);
+          case "--die-after-step" -> o.dieAfterStep = Integer.parseInt(args[++i]);
+          case "--die-once" -> o.dieOnce = Path.of(args[++i]);
+          default -> {
+            System.err.println("fake klein worker: unknown argument " + args[i]);
+            System.exit(2);
+          }
+        }
+      }
+      return o;
+    }
   }
 }

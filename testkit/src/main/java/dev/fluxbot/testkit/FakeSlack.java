@@ -309,6 +309,14 @@ public final class FakeSlack implements AutoCloseable {
     return engine.read(r -> Optional.ofNullable(r.ackDelay(envelope.envelopeId())));
   }
 
+  /**
+   * Every ack that came later than Slack waits ({@link SlackEnvelope#ACK_WITHIN}, the fake's
+   * clock), awaited or not, one line each: Slack had shown the user a timeout and dropped it.
+   */
+  public List<String> lateAcks() {
+    return engine.read(r -> r.acksLaterThan(SlackEnvelope.ACK_WITHIN));
+  }
+
   /** The first call of {@code method} that passes {@code test}. */
   public SlackCall awaitCall(String method, Predicate<SlackCall> test) {
     return engine.await(

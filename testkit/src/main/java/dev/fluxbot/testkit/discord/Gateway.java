@@ -3,15 +3,16 @@ package dev.fluxbot.testkit.discord;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.fluxbot.testkit.Await;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 import org.java_websocket.WebSocket;
@@ -31,7 +32,6 @@ final class Gateway extends WebSocketServer {
   private final Recorder recorder;
   private final CountDownLatch started = new CountDownLatch(1);
   private final ReentrantLock lock = new ReentrantLock();
-  private final Condition sessionsChanged = lock.newCondition();
   private final Map<String, Session> sessions = new LinkedHashMap<>(); // guarded by lock
   private volatile Exception startFailure;
 
@@ -131,11 +131,7 @@ final class Gateway extends WebSocketServer {
                   session.dispatch(
                       "GUILD_CREATE", world.shapes.guildCreate(g, world.clock.instant())));
     }
-    withLock(
-        () -> {
-          sessions.put(session.id, session);
-          sessionsChanged.signalAll();
-        });
+    withLock(() -> sessions.put(session.id, session));
   }
 
   private ObjectNode ready(Session session) {
@@ -175,7 +171,6 @@ final class Gateway extends WebSocketServer {
     session.dispatch(
         "RESUMED",
         Json.object().set("_trace", Json.array().add("[\"fake-gateway\",{\"micros\":0}]")));
-    withLock(sessionsChanged::signalAll);
   }
 
   private void requestMembers(WebSocket conn, JsonNode d) {
@@ -203,11 +198,7 @@ final class Gateway extends WebSocketServer {
   @Override
   public void onClose(WebSocket conn, int code, String reason, boolean remote) {
     boolean end = remote && (code == 1000 || code == 1001);
-    withLock(
-        () -> {
-          sessions.values().forEach(s -> s.detach(conn, end && s.isOn(conn)));
-          sessionsChanged.signalAll();
-        });
+    withLock(() -> sessions.values().forEach(s -> s.detach(conn, end && s.isOn(conn))));
   }
 
   @Override
@@ -225,30 +216,20 @@ final class Gateway extends WebSocketServer {
   }
 
   private List<Session> awaitSessions(Duration timeout) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    lock.lock();
-    try {
-      while (true) {
-        List<Session> live = sessions.values().stream().filter(Session::isLive).toList();
-        if (!live.isEmpty()) return live;
-        long left = deadline - System.nanoTime();
-        if (left <= 0) {
-          throw new AssertionError(
-              "No client identified with the fake Discord gateway ("
-                  + url()
-                  + ") within "
-                  + timeout.toMillis()
-                  + " ms, so there is no one to send events to. Frames received: "
-                  + recorder.gatewayFrames().size());
-        }
-        sessionsChanged.await(left, TimeUnit.NANOSECONDS);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("Interrupted while waiting for a gateway session", e);
-    } finally {
-      lock.unlock();
-    }
+    return Await.present(
+        timeout,
+        () -> {
+          List<Session> live =
+              withLock(() -> sessions.values().stream().filter(Session::isLive).toList());
+          return live.isEmpty() ? Optional.empty() : Optional.of(live);
+        },
+        () ->
+            "No client identified with the fake Discord gateway ("
+                + url()
+                + ") within "
+                + timeout.toMillis()
+                + " ms, so there is no one to send events to. Frames received: "
+                + recorder.gatewayFrames().size());
   }
 
   /** Sends a raw frame (op 7 RECONNECT, op 9 INVALID SESSION, …) on every open connection. */
@@ -262,28 +243,16 @@ final class Gateway extends WebSocketServer {
   }
 
   void awaitLiveSessions(int count, Duration timeout) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    lock.lock();
-    try {
-      while (liveSessions() != count) {
-        long left = deadline - System.nanoTime();
-        if (left <= 0) {
-          throw new AssertionError(
-              "Expected "
-                  + count
-                  + " live gateway sessions within "
-                  + timeout.toMillis()
-                  + " ms, but there are "
-                  + liveSessions());
-        }
-        sessionsChanged.await(left, TimeUnit.NANOSECONDS);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("Interrupted while waiting for gateway sessions", e);
-    } finally {
-      lock.unlock();
-    }
+    Await.present(
+        timeout,
+        () -> liveSessions() == count ? Optional.of(count) : Optional.empty(),
+        () ->
+            "Expected "
+                + count
+                + " live gateway sessions within "
+                + timeout.toMillis()
+                + " ms, but there are "
+                + liveSessions());
   }
 
   int liveSessions() {

@@ -1,6 +1,7 @@
 package dev.fluxbot.testkit.discord;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.fluxbot.testkit.Await;
 import dev.fluxbot.testkit.DiscordCallback;
 import dev.fluxbot.testkit.DiscordMessage;
 import dev.fluxbot.testkit.DiscordRequest;
@@ -8,8 +9,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -21,12 +20,10 @@ import java.util.stream.Collectors;
  */
 final class Recorder {
   private final ReentrantLock lock = new ReentrantLock();
-  private final Condition changed = lock.newCondition();
   private final List<DiscordRequest> requests = new ArrayList<>();
   private final List<DiscordCallback> callbacks = new ArrayList<>();
   private final List<DiscordMessage> messages = new ArrayList<>();
   private final List<JsonNode> gatewayFrames = new ArrayList<>();
-  private long version; // guarded by lock; counts additions
 
   void request(DiscordRequest request) {
     add(requests, request);
@@ -70,34 +67,8 @@ final class Recorder {
       Duration timeout,
       String what,
       Function<Recorder, List<?>> listing) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    try {
-      while (true) {
-        long seen = version();
-        Optional<T> found = find.apply(this);
-        if (found.isPresent()) return found.get();
-        lock.lock();
-        try {
-          long left = deadline - System.nanoTime();
-          if (left <= 0) throw new AssertionError(failure(what, timeout, listing.apply(this)));
-          if (version == seen) changed.await(left, TimeUnit.NANOSECONDS);
-        } finally {
-          lock.unlock();
-        }
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("Interrupted while waiting for " + what, e);
-    }
-  }
-
-  private long version() {
-    lock.lock();
-    try {
-      return version;
-    } finally {
-      lock.unlock();
-    }
+    return Await.present(
+        timeout, () -> find.apply(this), () -> failure(what, timeout, listing.apply(this)));
   }
 
   private String failure(String what, Duration timeout, List<?> recorded) {
@@ -105,6 +76,7 @@ final class Recorder {
         recorded.isEmpty()
             ? " (none)"
             : recorded.stream().map(r -> "\n  " + r).collect(Collectors.joining());
+    List<DiscordRequest> requests = requests();
     String recent =
         requests.subList(Math.max(0, requests.size() - 15), requests.size()).stream()
             .map(r -> "\n  " + r)
@@ -125,8 +97,6 @@ final class Recorder {
     lock.lock();
     try {
       list.add(item);
-      version++;
-      changed.signalAll();
     } finally {
       lock.unlock();
     }

@@ -13,7 +13,7 @@ import javax.imageio.ImageIO;
  * as the worker would name it. The prompt's tokens are estimated as one per word plus {@value
  * #TEMPLATE_TOKENS} for the chat template, where the worker counts real tokens.
  */
-public final class GenerateRules {
+final class GenerateRules {
   static final int TEMPLATE_TOKENS = 24;
   static final int MAX_PROMPT_CHARS = 10_000;
   static final long MAX_PIXELS = 4_194_304;
@@ -33,39 +33,20 @@ public final class GenerateRules {
   private GenerateRules() {}
 
   /** A broken rule: an error line's code, field and message. */
-  public record Violation(String code, String field, String message) {}
+  record Violation(String code, String field, String message) {}
 
   /** The first broken rule of {@code body}, or null when it is valid. */
-  public static Violation check(JsonNode body, int maxReferences, int maxPromptTokens) {
+  static Violation check(JsonNode body, int maxReferences, int maxPromptTokens) {
     if (body == null || !body.isObject()) {
       return invalid("body", "must be a JSON object");
     }
-    for (Iterator<String> names = body.fieldNames(); names.hasNext(); ) {
-      String name = names.next();
-      if (!FIELDS.contains(name)) {
-        return invalid(
-            name,
-            "is not a field of /v1/generate; known: "
-                + String.join(", ", FIELDS.stream().sorted().toList()));
-      }
+    Violation fields = unknownField(body);
+    if (fields != null) {
+      return fields;
     }
-    JsonNode prompt = body.path("prompt");
-    if (!prompt.isTextual() || prompt.asText().isBlank()) {
-      return invalid("prompt", "must be a non-empty string; got " + shown(prompt));
-    }
-    if (prompt.asText().length() > MAX_PROMPT_CHARS) {
-      return invalid("prompt", "must be at most 10000 characters; got " + prompt.asText().length());
-    }
-    int tokens = prompt.asText().strip().split("\\s+").length + TEMPLATE_TOKENS;
-    if (tokens > maxPromptTokens) {
-      return new Violation(
-          "prompt_too_long",
-          "prompt",
-          "prompt: must fit in "
-              + maxPromptTokens
-              + " tokens with the chat template; got about "
-              + tokens
-              + ". Shorten the prompt.");
+    Violation prompt = prompt(body.path("prompt"), maxPromptTokens);
+    if (prompt != null) {
+      return prompt;
     }
     Violation size = side(body, "width");
     size = size != null ? size : side(body, "height");
@@ -98,6 +79,40 @@ public final class GenerateRules {
       return invalid("output_format", "must be png, jpeg or webp; got " + shown(format));
     }
     return references(body.path("references"), maxReferences);
+  }
+
+  private static Violation unknownField(JsonNode body) {
+    for (Iterator<String> names = body.fieldNames(); names.hasNext(); ) {
+      String name = names.next();
+      if (!FIELDS.contains(name)) {
+        return invalid(
+            name,
+            "is not a field of /v1/generate; known: "
+                + String.join(", ", FIELDS.stream().sorted().toList()));
+      }
+    }
+    return null;
+  }
+
+  private static Violation prompt(JsonNode prompt, int maxPromptTokens) {
+    if (!prompt.isTextual() || prompt.asText().isBlank()) {
+      return invalid("prompt", "must be a non-empty string; got " + shown(prompt));
+    }
+    if (prompt.asText().length() > MAX_PROMPT_CHARS) {
+      return invalid("prompt", "must be at most 10000 characters; got " + prompt.asText().length());
+    }
+    int tokens = prompt.asText().strip().split("\\s+").length + TEMPLATE_TOKENS;
+    if (tokens > maxPromptTokens) {
+      return new Violation(
+          "prompt_too_long",
+          "prompt",
+          "prompt: must fit in "
+              + maxPromptTokens
+              + " tokens with the chat template; got about "
+              + tokens
+              + ". Shorten the prompt.");
+    }
+    return null;
   }
 
   private static Violation side(JsonNode body, String field) {

@@ -41,8 +41,8 @@ public final class KleinEngine {
     public volatile String variant = "distilled";
     public volatile String device = "cpu";
     public volatile String deviceName = "fake CPU";
-    public volatile String dtype = "float32";
-    public volatile long allocatedBytes = 1L << 30;
+    volatile String dtype = "float32";
+    volatile long allocatedBytes = 1L << 30;
     public volatile long totalBytes = 0;
     public volatile int waiting;
     public volatile int running;
@@ -164,7 +164,7 @@ public final class KleinEngine {
     }
   }
 
-  public boolean accepting() {
+  boolean accepting() {
     return server.get() != null;
   }
 

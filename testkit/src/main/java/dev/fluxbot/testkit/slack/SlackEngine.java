@@ -1,7 +1,6 @@
 package dev.fluxbot.testkit.slack;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -16,7 +15,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.InstantSource;
-import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
@@ -30,6 +28,7 @@ import javax.crypto.spec.SecretKeySpec;
 /**
  * The machinery behind {@code FakeSlack}: one HTTP server (Web API, uploads, file downloads,
  * response URLs) and one WebSocket server (Socket Mode) on loopback, over one {@link SlackState}.
+ * {@link Envelopes} makes what users do; {@link WebApi} and {@link WebMethods} answer the app.
  * Tests use {@code FakeSlack}; this class is public only for it.
  */
 public final class SlackEngine implements AutoCloseable {
@@ -65,13 +64,14 @@ public final class SlackEngine implements AutoCloseable {
   private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
   private final HttpServer http;
   private final SocketModeServer socket;
-  private final Map<String, String> triggerUsers = new HashMap<>(); // guarded by state's lock
+  private final Envelopes envelopes;
   private final HttpClient outbound =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   public SlackEngine(Config config) {
     this.config = config;
     this.state = new SlackState(config.awaitTimeout());
+    this.envelopes = new Envelopes(this);
     state.run(
         () -> {
           config.users().forEach(u -> state.users.put(u.id(), u));
@@ -154,7 +154,7 @@ public final class SlackEngine implements AutoCloseable {
   }
 
   String triggerUser(String trigger) {
-    return state.read(() -> triggerUsers.get(trigger));
+    return state.read(() -> state.triggerUsers.get(trigger));
   }
 
   SlackFile file(SlackState.FileEntry e) {
@@ -218,146 +218,26 @@ public final class SlackEngine implements AutoCloseable {
         });
   }
 
+  // --- envelopes, made by Envelopes ---
+
   public SlackEnvelope slashCommand(String userId, String channel, String command, String text) {
-    requireUser(userId);
-    requireChannel(channel);
-    String trigger = trigger(userId);
-    String responseUrl = responseUrl();
-    ObjectNode p =
-        WebApi.JSON
-            .createObjectNode()
-            .put("token", "verification-token-unused")
-            .put("team_id", config.teamId())
-            .put("team_domain", config.teamDomain())
-            .put("channel_id", channel)
-            .put("channel_name", "general")
-            .put("user_id", userId)
-            .put("user_name", userName(userId))
-            .put("command", command)
-            .put("text", text)
-            .put("api_app_id", config.appId())
-            .put("is_enterprise_install", "false")
-            .put("response_url", responseUrl)
-            .put("trigger_id", trigger);
-    return new SlackEnvelope(envelopeId(), "slash_commands", p, trigger, responseUrl);
+    return envelopes.slashCommand(userId, channel, command, text);
   }
 
-  /** A click on the button with {@code actionId} in {@code message}, as it is now. */
   public SlackEnvelope blockAction(String userId, SlackMessage message, String actionId) {
-    requireUser(userId);
-    SlackMessage current =
-        state.read(() -> state.messages.get(message.channel() + "/" + message.ts()));
-    if (current == null) {
-      throw new IllegalArgumentException(
-          "FakeSlack: no message " + message.channel() + "/" + message.ts());
-    }
-    JsonNode button =
-        current.buttons().stream()
-            .filter(b -> actionId.equals(b.path("action_id").asText()))
-            .findFirst()
-            .orElseThrow(
-                () ->
-                    new IllegalArgumentException(
-                        "FakeSlack: message "
-                            + current.ts()
-                            + " has no button "
-                            + actionId
-                            + "; it has "
-                            + current.actionIds()));
-    String blockId = blockIdOf(current, actionId);
-    String trigger = trigger(userId);
-    String responseUrl = responseUrl();
-    ObjectNode p = interactive("block_actions", userId, trigger);
-    ObjectNode container =
-        p.putObject("container")
-            .put("type", "message")
-            .put("message_ts", current.ts())
-            .put("channel_id", current.channel())
-            .put("is_ephemeral", false);
-    if (current.threadTs() != null) {
-      container.put("thread_ts", current.threadTs());
-    }
-    p.putObject("channel").put("id", current.channel()).put("name", "general");
-    p.set("message", Payloads.message(current));
-    p.put("response_url", responseUrl);
-    ObjectNode action =
-        p.putArray("actions")
-            .addObject()
-            .put("action_id", actionId)
-            .put("block_id", blockId)
-            .put("type", "button")
-            .put("action_ts", nextTs());
-    action.set("text", button.path("text"));
-    if (button.hasNonNull("value")) {
-      action.put("value", button.get("value").asText());
-    }
-    return new SlackEnvelope(envelopeId(), "interactive", p, trigger, responseUrl);
+    return envelopes.blockAction(userId, message, actionId);
   }
 
-  /** A message shortcut ({@code callbackId}) run on {@code message}. */
   public SlackEnvelope messageShortcut(String userId, SlackMessage message, String callbackId) {
-    requireUser(userId);
-    String trigger = trigger(userId);
-    String responseUrl = responseUrl();
-    ObjectNode p =
-        interactive("message_action", userId, trigger)
-            .put("callback_id", callbackId)
-            .put("action_ts", nextTs())
-            .put("message_ts", message.ts())
-            .put("response_url", responseUrl);
-    p.putObject("channel").put("id", message.channel()).put("name", "general");
-    p.set("message", Payloads.message(message));
-    return new SlackEnvelope(envelopeId(), "interactive", p, trigger, responseUrl);
+    return envelopes.messageShortcut(userId, message, callbackId);
   }
 
-  /** Submits a modal the bot opened, with input values by {@code action_id}. */
   public SlackEnvelope viewSubmission(String userId, SlackView view, Map<String, String> values) {
-    requireUser(userId);
-    ObjectNode v = (ObjectNode) view.view();
-    ObjectNode stateValues = v.putObject("state").putObject("values");
-    for (JsonNode block : v.path("blocks")) {
-      JsonNode element = block.path("element");
-      String actionId = element.path("action_id").asText();
-      if (values.containsKey(actionId)) {
-        stateValues
-            .putObject(block.path("block_id").asText())
-            .putObject(actionId)
-            .put("type", element.path("type").asText())
-            .put("value", values.get(actionId));
-      }
-    }
-    v.put("hash", "h" + state.next());
-    String trigger = trigger(userId);
-    ObjectNode p = interactive("view_submission", userId, trigger);
-    p.set("view", v);
-    p.putArray("response_urls");
-    return new SlackEnvelope(envelopeId(), "interactive", p, trigger, null);
+    return envelopes.viewSubmission(userId, view, values);
   }
 
-  /** An {@code app_mention} event: the user mentioned the bot in {@code message}. */
   public SlackEnvelope appMention(SlackMessage message) {
-    ObjectNode event =
-        Payloads.message(message)
-            .put("type", "app_mention")
-            .put("channel", message.channel())
-            .put("event_ts", message.ts());
-    ObjectNode p =
-        WebApi.JSON
-            .createObjectNode()
-            .put("token", "verification-token-unused")
-            .put("team_id", config.teamId())
-            .put("api_app_id", config.appId())
-            .put("type", "event_callback")
-            .put("event_id", "Ev" + state.next())
-            .put("event_time", config.clock().instant().getEpochSecond());
-    p.set("event", event);
-    p.putArray("authorizations")
-        .addObject()
-        .put("team_id", config.teamId())
-        .put("user_id", config.botUserId())
-        .put("is_bot", true)
-        .put("is_enterprise_install", false);
-    return new SlackEnvelope(envelopeId(), "events_api", p, null, null);
+    return envelopes.appMention(message);
   }
 
   // --- delivering to the app ---
@@ -371,7 +251,7 @@ public final class SlackEngine implements AutoCloseable {
    * new envelope id.
    */
   public SlackEnvelope resent(SlackEnvelope envelope) {
-    return envelope.resent(envelopeId(), "timeout");
+    return envelope.resent(Envelopes.envelopeId(), "timeout");
   }
 
   /** The envelope leaves now: its ack's 3 seconds start, and so do its trigger id's. */
@@ -512,73 +392,17 @@ public final class SlackEngine implements AutoCloseable {
 
   // --- helpers ---
 
-  private ObjectNode interactive(String type, String userId, String trigger) {
-    ObjectNode p =
-        WebApi.JSON
-            .createObjectNode()
-            .put("type", type)
-            .put("token", "verification-token-unused")
-            .put("api_app_id", config.appId())
-            .put("trigger_id", trigger)
-            .put("is_enterprise_install", false);
-    p.putObject("team").put("id", config.teamId()).put("domain", config.teamDomain());
-    p.putObject("user")
-        .put("id", userId)
-        .put("username", userName(userId))
-        .put("name", userName(userId))
-        .put("team_id", config.teamId());
-    return p;
-  }
-
-  private String trigger(String userId) {
-    String t =
-        state.next() + "." + config.teamId().hashCode() + ".fake" + Long.toHexString(state.next());
-    state.run(
-        () -> {
-          state.triggers.put(t, config.clock().instant());
-          triggerUsers.put(t, userId);
-        });
-    return t;
-  }
-
-  private String responseUrl() {
-    String id =
-        config.teamId()
-            + "/"
-            + state.next()
-            + "/fake"
-            + Long.toHexString(System.identityHashCode(this));
-    state.run(
-        () -> state.responseUrls.put(id, new SlackState.ResponseUrl(config.clock().instant())));
-    return baseUrl() + "/response/" + id;
-  }
-
-  private String envelopeId() {
-    return java.util.UUID.randomUUID().toString();
-  }
-
-  private static String blockIdOf(SlackMessage m, String actionId) {
-    for (JsonNode block : m.blocks()) {
-      for (JsonNode e : block.path("elements")) {
-        if (actionId.equals(e.path("action_id").asText())) {
-          return block.path("block_id").asText("b" + Math.abs(block.hashCode()));
-        }
-      }
-    }
-    return "";
-  }
-
-  private String userName(String userId) {
+  String userName(String userId) {
     return state.read(() -> state.users.get(userId).name());
   }
 
-  private void requireUser(String userId) {
+  void requireUser(String userId) {
     if (!state.read(() -> state.users.containsKey(userId))) {
       throw new IllegalArgumentException("FakeSlack: no user " + userId + " in the workspace");
     }
   }
 
-  private void requireChannel(String channel) {
+  void requireChannel(String channel) {
     if (!state.read(() -> state.channels.contains(channel))) {
       throw new IllegalArgumentException("FakeSlack: no channel " + channel);
     }
@@ -646,6 +470,19 @@ public final class SlackEngine implements AutoCloseable {
     public Duration ackDelay(String envelopeId) {
       SlackState.Ack a = s.acks.get(envelopeId);
       return a == null ? null : a.after();
+    }
+
+    /** The envelopes acked later than {@code limit} after they were sent, with how late. */
+    public List<String> acksLaterThan(Duration limit) {
+      return s.acks.entrySet().stream()
+          .filter(a -> a.getValue().after().compareTo(limit) > 0)
+          .map(
+              a ->
+                  a.getKey()
+                      + " acked "
+                      + a.getValue().after().toMillis()
+                      + " ms after it was sent")
+          .toList();
     }
 
     public List<JsonNode> responsePosts(String responseUrl) {

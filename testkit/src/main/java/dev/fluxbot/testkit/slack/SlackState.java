@@ -1,6 +1,7 @@
 package dev.fluxbot.testkit.slack;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.fluxbot.testkit.Await;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -9,15 +10,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 
 /**
  * The fake workspace's state and its records, behind one lock: messages, files, views, trigger ids,
  * response URLs, envelope acks and every call. A Web API call's effect and its record are made
- * under one hold of the lock, before its answer leaves, and every change wakes the awaiting tests.
+ * under one hold of the lock, before its answer leaves.
  */
 final class SlackState {
   /** A file as uploading goes: announced, bytes posted, then shared. */
@@ -60,7 +59,6 @@ final class SlackState {
   record Ack(JsonNode payload, Duration after) {}
 
   private final ReentrantLock lock = new ReentrantLock();
-  private final Condition changed = lock.newCondition();
   private final Duration awaitTimeout;
   final Map<String, SlackUser> users = new LinkedHashMap<>();
   final List<String> channels = new ArrayList<>();
@@ -71,6 +69,7 @@ final class SlackState {
   final Map<String, FileEntry> files = new LinkedHashMap<>();
   final Map<String, SlackView> views = new LinkedHashMap<>();
   final Map<String, Instant> triggers = new HashMap<>(); // issued, not yet used
+  final Map<String, String> triggerUsers = new HashMap<>(); // trigger id → the user's id
   final Map<String, ResponseUrl> responseUrls = new HashMap<>();
   final Map<String, Ack> acks = new LinkedHashMap<>();
   final Map<String, Instant> sent = new HashMap<>(); // envelope id → when it went to the app
@@ -82,16 +81,9 @@ final class SlackState {
     this.awaitTimeout = awaitTimeout;
   }
 
-  /** Runs {@code change} under the lock and wakes the waiters. */
+  /** Runs {@code change} under the lock. */
   <T> T update(Supplier<T> change) {
-    lock.lock();
-    try {
-      T result = change.get();
-      changed.signalAll();
-      return result;
-    } finally {
-      lock.unlock();
-    }
+    return read(change);
   }
 
   void run(Runnable change) {
@@ -122,26 +114,17 @@ final class SlackState {
    * @throws AssertionError naming what was awaited and listing {@code seen} instead
    */
   <T> T await(String what, Supplier<Optional<T>> find, Supplier<Object> seen) {
-    long deadline = System.nanoTime() + awaitTimeout.toNanos();
-    lock.lock();
-    try {
-      while (true) {
-        Optional<T> found = find.get();
-        if (found.isPresent()) {
-          return found.get();
-        }
-        long left = deadline - System.nanoTime();
-        if (left <= 0) {
-          throw new AssertionError(
-              "FakeSlack: no " + what + " within " + awaitTimeout + "; recorded: " + seen.get());
-        }
-        changed.await(left, TimeUnit.NANOSECONDS);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError("FakeSlack: interrupted while awaiting " + what, e);
-    } finally {
-      lock.unlock();
-    }
+    return Await.present(
+        awaitTimeout,
+        () -> read(find),
+        () ->
+            read(
+                () ->
+                    "FakeSlack: no "
+                        + what
+                        + " within "
+                        + awaitTimeout
+                        + "; recorded: "
+                        + seen.get()));
   }
 }

@@ -3,8 +3,6 @@ package dev.fluxbot.testkit.telegram;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.fluxbot.testkit.telegram.TelegramEngine.Answer;
-import dev.fluxbot.testkit.telegram.TelegramEngine.BadRequest;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
@@ -190,7 +188,7 @@ final class BotMethods {
     }
     return engine
         .fileById(value)
-        .map(TelegramEngine.StoredFile::bytes)
+        .map(FileStore.StoredFile::bytes)
         .orElseThrow(() -> new BadRequest("wrong file identifier/HTTP URL specified"));
   }
 
@@ -308,7 +306,7 @@ final class BotMethods {
   }
 
   ObjectNode getFile() {
-    TelegramEngine.StoredFile f =
+    FileStore.StoredFile f =
         engine.fileById(required("file_id")).orElseThrow(() -> new BadRequest("invalid file_id"));
     if (f.bytes().length > TelegramEngine.MAX_DOWNLOAD_BYTES) {
       throw new BadRequest("file is too big");

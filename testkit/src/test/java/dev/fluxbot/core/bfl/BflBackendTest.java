@@ -20,6 +20,7 @@ import dev.fluxbot.core.model.ReferenceImage;
 import dev.fluxbot.testkit.FakeBflApi;
 import dev.fluxbot.testkit.MutableClock;
 import dev.fluxbot.testkit.Scenario;
+import dev.fluxbot.testkit.junit.FakeBflApiExtension;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -40,8 +41,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.imageio.ImageIO;
 import okhttp3.OkHttpClient;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -54,16 +55,15 @@ class BflBackendTest {
         sleeps.add(d);
         clock.advance(d);
       };
-  private final FakeBflApi fake = FakeBflApi.builder().clock(clock).start();
+
+  @RegisterExtension
+  final FakeBflApiExtension bflFake = new FakeBflApiExtension(b -> b.clock(clock));
+
+  private final FakeBflApi fake = bflFake.get();
   private final ModelCatalog catalog = ModelCatalog.builtIn();
   private final CommandParser parser =
       new CommandParser(catalog, CommandParser.Settings.defaults());
   private final List<Progress> progress = new CopyOnWriteArrayList<>();
-
-  @AfterEach
-  void stop() {
-    fake.close();
-  }
 
   private BflConfig config() {
     return BflConfig.defaults(Secret.of(fake.key())).withBaseUrl(URI.create(fake.baseUrl()));

@@ -1,12 +1,11 @@
 package dev.fluxbot.testkit.discord;
 
+import dev.fluxbot.testkit.Await;
 import dev.fluxbot.testkit.FakeDiscord;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
@@ -28,7 +27,6 @@ final class Bot implements AutoCloseable, EventListener {
 
   final JDA jda;
   private final ReentrantLock lock = new ReentrantLock();
-  private final Condition arrived = lock.newCondition();
   private final List<GenericEvent> events = new ArrayList<>(); // guarded by lock
 
   private Bot(JDABuilder builder) throws InterruptedException {
@@ -64,34 +62,34 @@ final class Bot implements AutoCloseable, EventListener {
     lock.lock();
     try {
       events.add(event);
-      arrived.signalAll();
     } finally {
       lock.unlock();
     }
   }
 
   /** The first event of that type matching {@code predicate}, waiting up to {@link #WAIT}. */
-  <T extends GenericEvent> T await(Class<T> type, Predicate<? super T> predicate)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + WAIT.toNanos();
+  <T extends GenericEvent> T await(Class<T> type, Predicate<? super T> predicate) {
+    return Await.present(
+        WAIT,
+        () ->
+            events().stream()
+                .filter(type::isInstance)
+                .map(type::cast)
+                .filter(predicate)
+                .findFirst(),
+        () ->
+            "No "
+                + type.getSimpleName()
+                + " within "
+                + WAIT
+                + "; events: "
+                + events().stream().map(e -> e.getClass().getSimpleName()).toList());
+  }
+
+  private List<GenericEvent> events() {
     lock.lock();
     try {
-      while (true) {
-        for (GenericEvent e : events) {
-          if (type.isInstance(e) && predicate.test(type.cast(e))) return type.cast(e);
-        }
-        long left = deadline - System.nanoTime();
-        if (left <= 0) {
-          throw new AssertionError(
-              "No "
-                  + type.getSimpleName()
-                  + " within "
-                  + WAIT
-                  + "; events: "
-                  + events.stream().map(e -> e.getClass().getSimpleName()).toList());
-        }
-        arrived.await(left, TimeUnit.NANOSECONDS);
-      }
+      return List.copyOf(events);
     } finally {
       lock.unlock();
     }

@@ -2,12 +2,16 @@ package dev.fluxbot.testkit.discord;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.fluxbot.testkit.Await;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -40,23 +44,25 @@ final class GatewayClient implements AutoCloseable, WebSocket.Listener {
   /**
    * The next frame with that op, skipping others; fails after 20 seconds (a shared, busy machine).
    */
-  JsonNode next(Predicate<JsonNode> wanted) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    java.util.List<String> seen = new java.util.ArrayList<>();
-    while (true) {
-      JsonNode frame = frames.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-      if (frame == null)
-        throw new AssertionError("No matching gateway frame within 20 s; got so far: " + seen);
-      if (wanted.test(frame)) return frame;
-      seen.add(frame.path("op").asInt() + "/" + frame.path("t").asText());
-    }
+  JsonNode next(Predicate<JsonNode> wanted) {
+    List<String> skipped = new ArrayList<>();
+    return Await.present(
+        Duration.ofSeconds(20),
+        () -> {
+          for (JsonNode frame = frames.poll(); frame != null; frame = frames.poll()) {
+            if (wanted.test(frame)) return Optional.of(frame);
+            skipped.add(frame.path("op").asInt() + "/" + frame.path("t").asText());
+          }
+          return Optional.empty();
+        },
+        () -> "No matching gateway frame within 20 s; got so far: " + skipped);
   }
 
-  JsonNode nextOp(int op) throws InterruptedException {
+  JsonNode nextOp(int op) {
     return next(f -> f.path("op").asInt() == op);
   }
 
-  JsonNode nextDispatch(String event) throws InterruptedException {
+  JsonNode nextDispatch(String event) {
     return next(f -> f.path("op").asInt() == 0 && f.path("t").asText().equals(event));
   }
 

@@ -3,10 +3,12 @@ package dev.fluxbot.testkit.telegram;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.fluxbot.testkit.Await;
 import dev.fluxbot.testkit.FakeTelegram;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -46,6 +48,8 @@ import org.telegram.telegrambots.meta.exceptions.TelegramApiRequestException;
 
 /** The real telegrambots client (OkHttp client and long polling) against the fake Bot API. */
 class FakeTelegramWireTest {
+  private static final Duration TEN_SECONDS = Duration.ofSeconds(10);
+
   private final FakeTelegram telegram = FakeTelegram.start();
   private final OkHttpClient http = new OkHttpClient();
   private final TelegramUrl url = new TelegramUrl("http", "127.0.0.1", telegram.port(), false);
@@ -140,11 +144,10 @@ class FakeTelegramWireTest {
     assertThat(reply.getReplyToMessage().getMessageId()).isEqualTo(items.get(0).getMessageId());
     assertThat(reply.getReplyToMessage().getPhoto()).isNotEmpty();
 
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (telegram.pendingUpdates() > 0 && System.nanoTime() < deadline) {
-      Thread.sleep(20); // the next poll confirms by offset, bounded
-    }
-    assertThat(telegram.pendingUpdates()).as("confirmed by the next offset").isZero();
+    Await.until(
+        "the updates confirmed by the next offset",
+        TEN_SECONDS,
+        () -> telegram.pendingUpdates() == 0);
     assertThat(telegram.calls("deleteWebhook")).isNotEmpty();
   }
 
@@ -404,11 +407,8 @@ class FakeTelegramWireTest {
                 throw new java.io.UncheckedIOException(e);
               }
             });
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (telegram.heldPolls() == 0 && System.nanoTime() < deadline) {
-      Thread.sleep(10); // until the first poll is held, bounded
-    }
-    assertThat(telegram.heldPolls()).isEqualTo(1);
+    assertThat(Await.until("the first poll held", TEN_SECONDS, telegram::heldPolls, n -> n > 0))
+        .isEqualTo(1);
     try (Response second =
         slow.newCall(
                 new Request.Builder()
@@ -469,11 +469,8 @@ class FakeTelegramWireTest {
       assertThat(update.getMessage().getText()).isEqualTo("/imagine by webhook");
       assertThat(telegram.calls("webhook")).extracting(TelegramCall::status).startsWith(500, 200);
 
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      while (telegram.pendingUpdates() > 0 && System.nanoTime() < deadline) {
-        Thread.sleep(20); // the push loop confirms the update, bounded
-      }
-      assertThat(telegram.pendingUpdates()).isZero();
+      Await.until(
+          "the push loop confirmed the update", TEN_SECONDS, () -> telegram.pendingUpdates() == 0);
       assertThatThrownBy(
               () ->
                   client.execute(
