@@ -8,8 +8,8 @@ import dev.fluxbot.core.Requester;
 import dev.fluxbot.core.Secret;
 import dev.fluxbot.core.chat.ButtonPress;
 import dev.fluxbot.core.chat.ChatServices;
+import dev.fluxbot.core.chat.ChatSettings;
 import dev.fluxbot.core.store.JobStore;
-import dev.fluxbot.core.store.SettingsStore;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
@@ -86,6 +86,7 @@ public final class DiscordBot implements AutoCloseable {
   private final ChatServices services;
   private final OriginalLinks originals;
   private final AdminCommands admin;
+  private final ChatSettings channels;
   private final FormImages forms;
   private JDA jda;
 
@@ -102,6 +103,7 @@ public final class DiscordBot implements AutoCloseable {
     this.services = Objects.requireNonNull(services, "services");
     this.originals = Objects.requireNonNull(originals, "originals");
     this.admin = new AdminCommands(services.quota(), services.settings(), services.catalog());
+    this.channels = new ChatSettings(services.settings(), services.catalog(), Texts.TEXTS);
     this.forms = new FormImages(services.clock());
   }
 
@@ -248,19 +250,10 @@ public final class DiscordBot implements AutoCloseable {
     if (event.getGuild() == null) {
       return false;
     }
-    SettingsStore.ScopeSettings s = services.settings().scope("discord", event.getGuild().getId());
-    if (s.allows(event.getChannelId())) {
-      return false;
-    }
-    event
-        .reply(
-            "⚠️ /imagine is not on in this channel; use "
-                + String.join(
-                    ", ", s.allowedChannels().stream().sorted().map(c -> "<#" + c + ">").toList())
-                + ".")
-        .setEphemeral(true)
-        .queue();
-    return true;
+    Optional<String> refusal =
+        channels.channelRefusal("discord", event.getGuild().getId(), event.getChannelId());
+    refusal.ifPresent(text -> event.reply(text).setEphemeral(true).queue());
+    return refusal.isPresent();
   }
 
   private boolean refuseDm(IReplyCallback event) {

@@ -45,6 +45,11 @@ final class Texts {
         }
 
         @Override
+        public String channel(String channelId) {
+          return "<#" + channelId + ">";
+        }
+
+        @Override
         public int maxText() {
           return MAX_CONTENT;
         }

@@ -98,6 +98,11 @@ final class Texts {
       }
 
       @Override
+      public String channel(String channelId) {
+        return "chat " + channelId;
+      }
+
+      @Override
       public int maxText() {
         return MAX_TEXT;
       }

@@ -58,6 +58,24 @@ public final class ChatSettings {
         + ". What you type in /imagine wins over them.";
   }
 
+  /**
+   * Why {@code /imagine} does not answer in this channel, or empty where it does: a scope's admin
+   * may limit it to some channels.
+   */
+  public Optional<String> channelRefusal(String platform, String scopeId, String channelId) {
+    SettingsStore.ScopeSettings s = settings.scope(platform, scopeId);
+    if (s.allows(channelId)) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        "⚠️ /imagine is not on in this channel; use "
+            + s.allowedChannels().stream()
+                .sorted()
+                .map(texts.markup()::channel)
+                .collect(Collectors.joining(", "))
+            + ".");
+  }
+
   private String shown(String value) {
     return value == null ? "(the default here)" : texts.markup().bold(value);
   }

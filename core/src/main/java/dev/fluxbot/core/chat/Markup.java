@@ -16,6 +16,9 @@ public interface Markup {
   /** A user, as the platform shows a mention (or, without mentions, by id). */
   String user(String userId);
 
+  /** A channel, as the platform links one. */
+  String channel(String channelId);
+
   /** When something happens, for a sentence like "resets …". */
   String time(Instant at, Instant now);
 

@@ -43,6 +43,11 @@ class ChatAdminTest {
         }
 
         @Override
+        public String channel(String channelId) {
+          return "#" + channelId;
+        }
+
+        @Override
         public int maxText() {
           return 40;
         }
@@ -193,5 +198,16 @@ class ChatAdminTest {
         .isEqualTo("widescreen_16_9");
     assertThat(own.change("test", "u1", new ChatSettings.Change(true, "pro", null, null)))
         .startsWith("Your defaults: model [b:pro], aspect (the default here), format (the default");
+  }
+
+  @Test
+  void aChannelOutsideTheAllowedOnesIsRefusedNamingThem() {
+    ChatSettings own = new ChatSettings(settings, ModelCatalog.builtIn(), new ChatTexts(SEEN));
+    assertThat(own.channelRefusal("test", "g1", "c9")).isEmpty();
+    settings.setScope(
+        "test", "g1", new SettingsStore.ScopeSettings(null, null, java.util.Set.of("c2", "c1")));
+    assertThat(own.channelRefusal("test", "g1", "c1")).isEmpty();
+    assertThat(own.channelRefusal("test", "g1", "c9"))
+        .contains("⚠️ /imagine is not on in this channel; use #c1, #c2.");
   }
 }
