@@ -21,6 +21,7 @@ import dev.fluxbot.core.Secret;
 import dev.fluxbot.core.UserError;
 import dev.fluxbot.core.chat.ButtonPress;
 import dev.fluxbot.core.chat.ChatServices;
+import dev.fluxbot.core.chat.ChatTexts;
 import dev.fluxbot.core.store.JobStore;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -285,7 +286,7 @@ public final class SlackBot implements AutoCloseable {
                         + " is for workspace admins and owners and the bot's admins; you are none of these.";
           } catch (RuntimeException e) {
             log.warn("slack: admin command failed: {}", e.toString());
-            answer = "❌ That did not work (" + e.getMessage() + ").";
+            answer = ChatTexts.failed(e);
           }
           actions.ephemeral(
               new SlackAddress(

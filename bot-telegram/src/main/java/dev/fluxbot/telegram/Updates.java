@@ -5,6 +5,7 @@ import dev.fluxbot.core.Requester;
 import dev.fluxbot.core.Sleeper;
 import dev.fluxbot.core.UserError;
 import dev.fluxbot.core.chat.ChatServices;
+import dev.fluxbot.core.chat.ChatTexts;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -337,7 +338,7 @@ final class Updates {
       answer = commands.admin(group ? Long.toString(chatId) : null, args, repliedUser);
     } catch (RuntimeException e) {
       log.warn("telegram: admin command failed", e);
-      answer = "❌ That did not work (" + e.getMessage() + ").";
+      answer = ChatTexts.failed(e);
     }
     send(m, answer);
   }
