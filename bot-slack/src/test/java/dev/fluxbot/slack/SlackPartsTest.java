@@ -76,13 +76,13 @@ class SlackPartsTest {
   void formRefusal_aBusyOrExpiredTriggerAsksToPressAgainWithoutSlacksCode() {
     for (String error :
         new String[] {SlackApi.RATE_LIMITED, "expired_trigger_id", "invalid_trigger_id"}) {
-      assertThat(SlackBot.formRefusal(error, "Vary"))
+      assertThat(SlackForms.formRefusal(error, "Vary"))
           .startsWith("⏳")
           .contains("within 3 seconds")
           .contains("Press *Vary* again")
           .doesNotContain(error);
     }
-    assertThat(SlackBot.formRefusal("not_allowed", "Use as reference"))
+    assertThat(SlackForms.formRefusal("not_allowed", "Use as reference"))
         .startsWith("❌")
         .contains("Slack said: not_allowed")
         .contains("Press *Use as reference* again");

@@ -41,6 +41,11 @@ public final class ChatTexts {
     };
   }
 
+  /** A command that failed for no fault of the user's, with the failure's own words. */
+  public static String failed(RuntimeException e) {
+    return "❌ That did not work (" + e.getMessage() + ").";
+  }
+
   /** An image's facts: "pro · 1024×768 · seed 42 · 3 credits" (or "cached (free)"). */
   public static String facts(ImageReply reply) {
     GenerationResult r = reply.result();

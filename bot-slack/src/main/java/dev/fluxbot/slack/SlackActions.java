@@ -1,0 +1,158 @@
+package dev.fluxbot.slack;
+
+import com.slack.api.model.User;
+import dev.fluxbot.core.ImageSource;
+import dev.fluxbot.core.ImagineCommand;
+import dev.fluxbot.core.Requester;
+import dev.fluxbot.core.UserError;
+import dev.fluxbot.core.chat.ChatServices;
+import dev.fluxbot.core.store.SettingsStore;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
+import okhttp3.OkHttpClient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the handlers of a connected {@link SlackBot} share: who acts, work on a thread of its own, a
+ * job submitted, a message only the user sees, and where /imagine may answer.
+ */
+final class SlackActions {
+  // logs under SlackBot's name, as before the split
+  private static final Logger log = LoggerFactory.getLogger(SlackBot.class);
+
+  private final SlackBot.Config config;
+  private final ChatServices services;
+  private final OkHttpClient http;
+  private final SlackApi api;
+  private final SlackFiles files;
+
+  SlackActions(
+      SlackBot.Config config,
+      ChatServices services,
+      OkHttpClient http,
+      SlackApi api,
+      SlackFiles files) {
+    this.config = config;
+    this.services = services;
+    this.http = http;
+    this.api = api;
+    this.files = files;
+  }
+
+  ChatServices services() {
+    return services;
+  }
+
+  SlackApi api() {
+    return api;
+  }
+
+  SlackFiles files() {
+    return files;
+  }
+
+  SlackReply reply(SlackAddress address) {
+    return new SlackReply(api, config.botToken(), address, services.clock(), http);
+  }
+
+  Requester requester(String userId, String name, String teamId) {
+    return new Requester(
+        "slack",
+        userId,
+        name == null ? userId : name,
+        teamId,
+        Set.of(),
+        config.adminUserIds().contains(userId));
+  }
+
+  /** A configured admin, or a workspace admin or owner as {@code users.info} says (blocking). */
+  boolean retrieveIsAdmin(String userId) {
+    if (config.adminUserIds().contains(userId)) {
+      return true;
+    }
+    User u = api.call("users.info", () -> api.methods().usersInfo(r -> r.user(userId))).getUser();
+    return u != null && (u.isAdmin() || u.isOwner() || u.isPrimaryOwner());
+  }
+
+  void run(String what, Runnable work) {
+    Thread.ofVirtual()
+        .name("slack-" + what)
+        .start(
+            () -> {
+              try {
+                work.run();
+              } catch (RuntimeException e) {
+                log.warn("slack: {} failed: {}", what, e.toString());
+              }
+            });
+  }
+
+  void submit(Requester who, String text, Supplier<List<ImageSource>> refs, SlackAddress address) {
+    SlackReply reply = reply(address);
+    List<ImageSource> sources;
+    try {
+      sources = refs.get();
+    } catch (UserError e) {
+      reply.failed(e);
+      return;
+    }
+    services
+        .imagine()
+        .runOrSubmit(
+            new ImagineCommand(who, text, Map.of(), sources, services.settings().contextFor(who)),
+            reply,
+            address.toJson());
+  }
+
+  /** Where /imagine may answer in this workspace; null when here is fine, else the refusal. */
+  String channelRefusal(String teamId, String channel) {
+    SettingsStore.ScopeSettings s = services.settings().scope("slack", teamId);
+    return s.allows(channel)
+        ? null
+        : "⚠️ /imagine is not on in this channel; use "
+            + String.join(
+                ", ", s.allowedChannels().stream().sorted().map(c -> "<#" + c + ">").toList())
+            + ".";
+  }
+
+  /** A message only the user sees: {@code chat.postEphemeral}, else the response_url. */
+  void ephemeral(SlackAddress address, String text) {
+    try {
+      api.call(
+          "chat.postEphemeral",
+          () ->
+              api.methods()
+                  .chatPostEphemeral(
+                      r ->
+                          r.channel(address.channel())
+                              .user(address.userId())
+                              .threadTs(address.threadTs())
+                              .text(text)));
+    } catch (RuntimeException e) {
+      if (address.responseUrl() == null) {
+        log.warn("slack: could not answer {}: {}", address, e.getMessage());
+        return;
+      }
+      try {
+        okhttp3.Request post =
+            new okhttp3.Request.Builder()
+                .url(address.responseUrl()) // needs no token
+                .post(
+                    okhttp3.RequestBody.create(
+                        SlackBot.JSON
+                            .createObjectNode()
+                            .put("response_type", "ephemeral")
+                            .put("text", text)
+                            .toString(),
+                        okhttp3.MediaType.get("application/json")))
+                .build();
+        http.newCall(post).execute().close();
+      } catch (java.io.IOException io) {
+        log.warn("slack: could not answer {}: {}", address, io.getMessage());
+      }
+    }
+  }
+}

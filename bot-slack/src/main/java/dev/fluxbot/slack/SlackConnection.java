@@ -1,0 +1,168 @@
+package dev.fluxbot.slack;
+
+import com.slack.api.Slack;
+import com.slack.api.SlackConfig;
+import com.slack.api.bolt.App;
+import com.slack.api.bolt.AppConfig;
+import com.slack.api.bolt.socket_mode.SocketModeApp;
+import com.slack.api.methods.response.auth.AuthTestResponse;
+import com.slack.api.socket_mode.SocketModeClient;
+import dev.fluxbot.core.Sleeper;
+import java.net.URI;
+import java.util.Optional;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * How a {@link SlackBot} reaches Slack and Slack reaches it: the Web API client checked with {@code
+ * auth.test}, then the Bolt app over Socket Mode or a Request URL, and their orderly close.
+ */
+final class SlackConnection {
+  // logs under SlackBot's name, as before the split
+  private static final Logger log = LoggerFactory.getLogger(SlackBot.class);
+
+  private final SlackBot.Config config;
+  private Slack slack;
+  private SlackApi api;
+  private App app;
+  private SocketModeApp socket;
+  private RequestUrlServer server;
+
+  SlackConnection(SlackBot.Config config) {
+    this.config = config;
+  }
+
+  /**
+   * Makes the Web API client and checks the bot token with it ({@code auth.test}).
+   *
+   * @throws IllegalStateException with a clear message when Slack refuses the token or cannot be
+   *     reached
+   */
+  AuthTestResponse open(Sleeper sleeper) {
+    SlackConfig sc = new SlackConfig();
+    // The SDK's call statistics look up the team with an auth.test of their own before each call
+    // and log
+    // its failure as an ERROR with a stack trace; the bot keeps no such statistics and says what
+    // failed itself.
+    sc.setStatsEnabled(false);
+    if (config.apiBaseUrl() != null) {
+      sc.setMethodsEndpointUrlPrefix(config.apiBaseUrl());
+    }
+    slack = Slack.getInstance(sc);
+    api = new SlackApi(slack.methods(config.botToken().reveal()), sleeper);
+    try {
+      return api.call("auth.test", () -> api.methods().authTest(r -> r));
+    } catch (SlackApi.SlackCallException e) {
+      if (e.getCause() instanceof java.io.IOException network) {
+        throw new IllegalStateException(
+            "Slack could not be reached for auth.test ("
+                + network.getClass().getSimpleName()
+                + "). Check this machine's network and DNS (slack.com, or slack.api_base_url, must be reachable), then run "
+                + "again.",
+            e);
+      }
+      throw new IllegalStateException(
+          "Slack refused the bot token (FLUXBOT_SLACK_BOT_TOKEN): "
+              + e.getMessage()
+              + ". Copy the Bot User OAuth Token (xoxb-…) again from OAuth & Permissions.",
+          e);
+    }
+  }
+
+  /** The Web API client; null before {@link #open}. */
+  SlackApi api() {
+    return api;
+  }
+
+  /**
+   * A new Bolt app on the bot token (and the signing secret in HTTP mode); the caller registers its
+   * handlers.
+   */
+  App app() {
+    AppConfig.AppConfigBuilder ac =
+        AppConfig.builder().singleTeamBotToken(config.botToken().reveal()).slack(slack);
+    if (config.mode() == SlackBot.Mode.HTTP) {
+      ac.signingSecret(config.signingSecret().reveal());
+    }
+    app = new App(ac.build());
+    return app;
+  }
+
+  /**
+   * Connects (Socket Mode) or starts serving the Request URL (HTTP mode), with the handlers now
+   * registered on {@link #app}.
+   */
+  void serve(AuthTestResponse auth) {
+    if (config.mode() == SlackBot.Mode.SOCKET) {
+      try {
+        socket =
+            new SocketModeApp(
+                config.appToken().reveal(), SocketModeClient.Backend.JavaWebSocket, app);
+        socket.startAsync();
+      } catch (Exception e) {
+        throw new IllegalStateException(
+            "Slack refused Socket Mode with the app token (FLUXBOT_SLACK_APP_TOKEN): "
+                + e.getMessage()
+                + ". Make an app-level token with connections:write under Basic Information and turn "
+                + "Socket Mode on.",
+            e);
+      }
+    } else {
+      app.start();
+      server = new RequestUrlServer(app, config.httpListen());
+    }
+    log.info(
+        "slack: connected to {} as {} ({})",
+        auth.getTeam(),
+        auth.getUser(),
+        config.mode() == SlackBot.Mode.SOCKET
+            ? "Socket Mode"
+            : "HTTP mode at " + server.requestUrl());
+  }
+
+  /** HTTP mode's Request URL on this machine; empty in Socket Mode. */
+  Optional<URI> requestUrl() {
+    return Optional.ofNullable(server).map(RequestUrlServer::requestUrl);
+  }
+
+  /** Stops what {@link #open} and {@link #serve} started, whatever of it started. */
+  void close() {
+    if (server != null) {
+      server.close();
+    }
+    try {
+      if (socket != null) {
+        closeSocketMode(socket);
+      }
+      if (app != null && config.mode() == SlackBot.Mode.HTTP) {
+        app.stop();
+      }
+      if (slack != null) {
+        slack.close();
+      }
+    } catch (Exception e) {
+      log.warn("slack: did not close cleanly: {}", e.toString());
+    }
+  }
+
+  /**
+   * Closes the Socket Mode client itself, then the app. Bolt's {@code SocketModeApp.close} alone
+   * disconnects only if a ping is answered within 3 s, and never stops the client's threads: on a
+   * loaded machine the connection stayed open, and Slack went on sending events to a closed bot.
+   */
+  private static void closeSocketMode(SocketModeApp socket) throws Exception {
+    SocketModeClient client = socket.getClient();
+    if (client != null) {
+      client.close(); // no more reconnects; disconnects; stops the session monitor and the message
+      // threads
+      Optional<ScheduledExecutorService> monitor = client.getSessionMonitorExecutor();
+      if (monitor.isPresent() && !monitor.get().awaitTermination(5, TimeUnit.SECONDS)) {
+        log.warn("slack: the Socket Mode session monitor did not stop within 5 s");
+      }
+      client.disconnect(); // a reconnection the monitor had begun before it stopped
+    }
+    socket.close();
+  }
+}
