@@ -9,6 +9,7 @@ import dev.fluxbot.core.Secret;
 import dev.fluxbot.core.chat.ButtonPress;
 import dev.fluxbot.core.chat.ChatServices;
 import dev.fluxbot.core.chat.ChatSettings;
+import dev.fluxbot.core.chat.ChatTexts;
 import dev.fluxbot.core.store.JobStore;
 import java.io.IOException;
 import java.net.URI;
@@ -335,7 +336,7 @@ public final class DiscordBot implements AutoCloseable {
               answer = admin.admin(event.getGuild().getId(), event);
             } catch (RuntimeException e) {
               log.warn("discord: admin command failed", e);
-              answer = "❌ That did not work (" + e.getMessage() + ").";
+              answer = ChatTexts.failed(e);
             }
             event.getHook().sendMessage(answer).setEphemeral(true).queue();
           });

@@ -6,7 +6,7 @@ import dev.fluxbot.core.ImagineCommand;
 import dev.fluxbot.core.Requester;
 import dev.fluxbot.core.UserError;
 import dev.fluxbot.core.chat.ChatServices;
-import dev.fluxbot.core.store.SettingsStore;
+import dev.fluxbot.core.chat.ChatSettings;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -109,13 +109,9 @@ final class SlackActions {
 
   /** Where /imagine may answer in this workspace; null when here is fine, else the refusal. */
   String channelRefusal(String teamId, String channel) {
-    SettingsStore.ScopeSettings s = services.settings().scope("slack", teamId);
-    return s.allows(channel)
-        ? null
-        : "⚠️ /imagine is not on in this channel; use "
-            + String.join(
-                ", ", s.allowedChannels().stream().sorted().map(c -> "<#" + c + ">").toList())
-            + ".";
+    return new ChatSettings(services.settings(), services.catalog(), Texts.TEXTS)
+        .channelRefusal("slack", teamId, channel)
+        .orElse(null);
   }
 
   /** A message only the user sees: {@code chat.postEphemeral}, else the response_url. */
