@@ -283,13 +283,7 @@ public final class LocalKleinBackend
     try {
       for (int attempt = 1; attempt <= config.maxAttempts(); attempt++) {
         if (loss != null) {
-          progress.onProgress(
-              Progress.of(
-                  Progress.Stage.RETRYING,
-                  loss.busy() ? "local worker busy, retrying" : "worker restarted, retrying"));
-          if (loss.busy()) {
-            sleeper.sleep(BUSY_WAIT.multipliedBy(attempt - 1)); // a full queue empties in seconds
-          }
+          retrying(loss, attempt, progress);
         }
         try (WorkerPool.Lease lease = awaitWorker(model, loss == null ? null : loss.worker())) {
           WorkerClient worker = lease.client();
@@ -324,19 +318,36 @@ public final class LocalKleinBackend
       throw new UserError(
           Code.CANCELLED, "The job was cancelled before the local worker finished it.", e);
     }
+    throw lostEveryAttempt(loss);
+  }
+
+  /** Tells the user a try is repeated; after a full queue, waits longer with each attempt. */
+  private void retrying(Loss loss, int attempt, ProgressListener progress)
+      throws InterruptedException {
+    progress.onProgress(
+        Progress.of(
+            Progress.Stage.RETRYING,
+            loss.busy() ? "local worker busy, retrying" : "worker restarted, retrying"));
     if (loss.busy()) {
-      throw new UserError(
+      sleeper.sleep(BUSY_WAIT.multipliedBy(attempt - 1)); // a full queue empties in seconds
+    }
+  }
+
+  /** The error when every attempt ended without an answer, {@code last} being the last loss. */
+  private UserError lostEveryAttempt(Loss last) {
+    if (last.busy()) {
+      return new UserError(
           Code.BACKEND_UNAVAILABLE,
           "The local klein workers are busy (last: "
-              + loss.text()
+              + last.text()
               + "). You were not charged; try again in a minute.");
     }
-    throw new UserError(
+    return new UserError(
         Code.BACKEND_FAILED,
         "The local klein runtime lost this image "
             + config.maxAttempts()
             + " times (last: "
-            + loss.text()
+            + last.text()
             + "). You were not charged; try again in a minute, and tell an admin if it "
             + "repeats.");
   }
