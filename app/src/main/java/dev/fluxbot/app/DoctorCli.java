@@ -63,7 +63,8 @@ final class DoctorCli implements Callable<Integer> {
       return summary();
     }
     database(config, env);
-    secrets(config, env);
+    chatTokens(config, env);
+    bflKey(config, env);
     if (config.local().enabled()) {
       local(config);
     } else {
@@ -108,7 +109,8 @@ final class DoctorCli implements Callable<Integer> {
     }
   }
 
-  private void secrets(FluxbotConfig config, Environment env) {
+  /** One line per chat platform, and a failure when none has a token. */
+  private void chatTokens(FluxbotConfig config, Environment env) {
     int platforms = 0;
     platforms +=
         present(
@@ -151,6 +153,10 @@ final class DoctorCli implements Callable<Integer> {
               + Environment.TELEGRAM_TOKEN
               + " or the Slack tokens");
     }
+  }
+
+  /** Whether BFL has a key; none is only a note where the local klein runtime alone may serve. */
+  private void bflKey(FluxbotConfig config, Environment env) {
     Optional<Secret> key;
     try {
       key = env.bflKey(config);
