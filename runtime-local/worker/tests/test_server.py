@@ -22,7 +22,8 @@ from PIL import Image
 
 from fluxbot_klein.errors import RequestError
 from fluxbot_klein.pipeline import GeneratedImage
-from fluxbot_klein.server import WorkerServer, parse_request
+from fluxbot_klein.server import WorkerServer
+from fluxbot_klein.validation import parse_request
 
 
 def png_bytes(width=32, height=48, color=(200, 30, 30)):

@@ -5,8 +5,6 @@ import dev.fluxbot.core.store.Database;
 import dev.fluxbot.runtime.LocalKleinBackend;
 import dev.fluxbot.runtime.LocalRuntimeConfig;
 import dev.fluxbot.runtime.WorkerHealth;
-import dev.fluxbot.runtime.pool.WorkerPool;
-import dev.fluxbot.runtime.worker.WorkerClient;
 import java.io.File;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -65,7 +63,8 @@ final class DoctorCli implements Callable<Integer> {
       return summary();
     }
     database(config, env);
-    secrets(config, env);
+    chatTokens(config, env);
+    bflKey(config, env);
     if (config.local().enabled()) {
       local(config);
     } else {
@@ -110,7 +109,8 @@ final class DoctorCli implements Callable<Integer> {
     }
   }
 
-  private void secrets(FluxbotConfig config, Environment env) {
+  /** One line per chat platform, and a failure when none has a token. */
+  private void chatTokens(FluxbotConfig config, Environment env) {
     int platforms = 0;
     platforms +=
         present(
@@ -153,6 +153,10 @@ final class DoctorCli implements Callable<Integer> {
               + Environment.TELEGRAM_TOKEN
               + " or the Slack tokens");
     }
+  }
+
+  /** Whether BFL has a key; none is only a note where the local klein runtime alone may serve. */
+  private void bflKey(FluxbotConfig config, Environment env) {
     Optional<Secret> key;
     try {
       key = env.bflKey(config);
@@ -209,11 +213,11 @@ final class DoctorCli implements Callable<Integer> {
     }
     OkHttpClient http = LocalKleinBackend.defaultHttp();
     for (URI url : rc.workers()) {
-      worker(new WorkerClient(url, http), false);
+      worker(url, http, false);
     }
     if (rc.spawn() != null) {
       spawn(config.local().spawn(), rc.spawn());
-      worker(new WorkerClient(rc.spawn().url(), http), true);
+      worker(rc.spawn().url(), http, true);
     }
     line(
         NOTE,
@@ -258,22 +262,25 @@ final class DoctorCli implements Callable<Integer> {
     return false;
   }
 
-  private void worker(WorkerClient client, boolean spawned) {
-    String name = "local worker " + client.url();
+  private void worker(URI url, OkHttpClient http, boolean spawned) {
+    String name = "local worker " + url;
     WorkerHealth h;
     try {
-      h = client.retrieveHealth();
+      h = LocalKleinBackend.retrieveHealth(url, http);
     } catch (IOException e) {
       if (spawned) {
         line(
             NOTE,
-            name + ": " + WorkerPool.describe(e) + "; fluxbot run starts it (the spawned worker)");
+            name
+                + ": "
+                + LocalKleinBackend.whyUnreachable(e)
+                + "; fluxbot run starts it (the spawned worker)");
       } else {
         line(
             FAIL,
             name
                 + ": "
-                + WorkerPool.describe(e)
+                + LocalKleinBackend.whyUnreachable(e)
                 + "; start the worker there (PYTHONPATH=runtime-local/worker "
                 + "python3 -m fluxbot_klein serve --checkpoint … --listen HOST:PORT) or fix local.workers");
       }

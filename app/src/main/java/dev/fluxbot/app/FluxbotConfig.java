@@ -1,19 +1,15 @@
 package dev.fluxbot.app;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonMappingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.PropertyNamingStrategies;
-import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import java.io.IOException;
+import static dev.fluxbot.app.ConfigValues.duration;
+import static dev.fluxbot.app.ConfigValues.nonNegative;
+import static dev.fluxbot.app.ConfigValues.positive;
+
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.stream.Collectors;
 
 /**
  * {@code fluxbot.yaml}. Every field has a default, so an empty file (or none) runs. Secrets are
@@ -98,7 +94,7 @@ public record FluxbotConfig(
       return durationOrZero("local.requeue_wait", requeueWait);
     }
 
-    /** As {@link FluxbotConfig#duration}, or zero ({@code 0s}). */
+    /** As {@link ConfigValues#duration}, or zero ({@code 0s}). */
     private static java.time.Duration durationOrZero(String field, String text) {
       return text.matches("0+\\s*[smh]?") ? java.time.Duration.ZERO : duration(field, text);
     }
@@ -199,22 +195,6 @@ public record FluxbotConfig(
     }
   }
 
-  /** {@code 90s}, {@code 10m}, {@code 1h} or a bare number of seconds; positive. */
-  static java.time.Duration duration(String field, String text) {
-    java.util.regex.Matcher m =
-        java.util.regex.Pattern.compile("(\\d{1,9})\\s*(s|m|h)?").matcher(text);
-    if (!m.matches() || Long.parseLong(m.group(1)) == 0) {
-      throw new IllegalArgumentException(
-          field + ": must be a positive duration like 90s, 10m or 1h; got \"" + text + "\"");
-    }
-    long n = Long.parseLong(m.group(1));
-    return switch (m.group(2) == null ? "s" : m.group(2)) {
-      case "m" -> java.time.Duration.ofMinutes(n);
-      case "h" -> java.time.Duration.ofHours(n);
-      default -> java.time.Duration.ofSeconds(n);
-    };
-  }
-
   /**
    * The bot's own web server, which serves the originals of images that reached a chat only as a
    * preview, at signed links that expire. On when {@code public_url} is set; the signing key is
@@ -266,29 +246,7 @@ public record FluxbotConfig(
     }
 
     static InetSocketAddress address(String field, String listen, String example) {
-      int colon = listen.lastIndexOf(':');
-      String host = colon <= 0 ? "" : listen.substring(0, colon);
-      if (host.startsWith("[") && host.endsWith("]")) {
-        host = host.substring(1, host.length() - 1);
-      }
-      int port = -1;
-      try {
-        port = Integer.parseInt(listen.substring(colon + 1));
-      } catch (NumberFormatException e) {
-        // reported below
-      }
-      if (host.isEmpty() || port < 1 || port > 65535) {
-        throw new IllegalArgumentException(
-            field
-                + ": must be HOST:PORT with a port 1..65535, e.g. "
-                + example
-                + " (or 0.0.0.0:"
-                + example.substring(example.lastIndexOf(':') + 1)
-                + " for every interface); got \""
-                + listen
-                + "\"");
-      }
-      return InetSocketAddress.createUnresolved(host, port);
+      return ConfigValues.address(field, listen, example);
     }
 
     private static String checkedPublicUrl(String url) {
@@ -517,12 +475,6 @@ public record FluxbotConfig(
     }
   }
 
-  private static void nonNegative(String field, double value) {
-    if (!(value >= 0) || Double.isInfinite(value)) {
-      throw new IllegalArgumentException(field + ": must be a number >= 0; got " + value);
-    }
-  }
-
   /**
    * @param region {@code global}, {@code eu} or {@code us}
    * @param baseUrl overrides the region's host (env {@code FLUXBOT_BFL_BASE_URL} overrides both)
@@ -596,57 +548,11 @@ public record FluxbotConfig(
     }
   }
 
-  private static void positive(String field, int value) {
-    if (value <= 0) {
-      throw new IllegalArgumentException(field + ": must be a positive number; got " + value);
-    }
-  }
-
-  static ObjectMapper yaml() {
-    return new ObjectMapper(new YAMLFactory())
-        .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-        .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
-  }
-
   /**
    * Reads a config file; every problem becomes a {@link ConfigException} naming the file and field.
    */
   public static FluxbotConfig load(Path file) {
-    if (!Files.isRegularFile(file)) {
-      throw new ConfigException("Config file " + file + " does not exist or is not a file.");
-    }
-    try {
-      String text = Files.readString(file);
-      if (text.isBlank()) {
-        return DEFAULTS;
-      }
-      FluxbotConfig config = yaml().readValue(text, FluxbotConfig.class);
-      return config == null ? DEFAULTS : config;
-    } catch (UnrecognizedPropertyException e) {
-      String known =
-          e.getKnownPropertyIds().stream()
-              .map(Object::toString)
-              .sorted()
-              .collect(Collectors.joining(", "));
-      throw new ConfigException(
-          file + ": unknown setting '" + path(e) + "'; known here: " + known + ".");
-    } catch (JsonMappingException e) {
-      Throwable root = e;
-      while (root.getCause() != null) {
-        root = root.getCause();
-      }
-      String why =
-          root instanceof IllegalArgumentException ? root.getMessage() : e.getOriginalMessage();
-      throw new ConfigException(file + ": " + (path(e).isEmpty() ? "" : path(e) + ": ") + why);
-    } catch (IOException e) {
-      throw new ConfigException(file + ": cannot be read (" + e.getMessage() + ").");
-    }
-  }
-
-  private static String path(JsonMappingException e) {
-    return e.getPath().stream()
-        .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
-        .collect(Collectors.joining("."));
+    return ConfigFile.load(file);
   }
 
   /** A configuration problem: the message says which file and field, and what is wrong. */

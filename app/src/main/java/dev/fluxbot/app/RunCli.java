@@ -82,114 +82,26 @@ final class RunCli implements Callable<Integer> {
     List<Platform> platforms = new ArrayList<>();
     OriginalsServer web = null;
     try {
-      Optional<Secret> discordToken =
-          main.environment.secret(
-              Environment.DISCORD_TOKEN, config.discord().tokenFile(), "discord.token_file");
-      Optional<Secret> telegramToken =
-          main.environment.secret(
-              Environment.TELEGRAM_TOKEN, config.telegram().tokenFile(), "telegram.token_file");
-      Optional<SlackBot.Config> slackConfig;
-      try {
-        slackConfig = SlackPlatform.config(main.environment, config.slack());
-      } catch (FluxbotConfig.ConfigException e) {
-        err.println("fluxbot: " + e.getMessage());
-        wiring.close();
+      Optional<Chats> chats = chats(err, config, wiring);
+      if (chats.isEmpty()) {
         return Main.USER_ERROR;
       }
-      if (discordToken.isEmpty() && telegramToken.isEmpty() && slackConfig.isEmpty()) {
-        err.println(
-            "fluxbot: no chat platform is configured. For Discord, set FLUXBOT_DISCORD_TOKEN to the bot's token "
-                + "(Developer Portal → your app → Bot → Reset Token); for Telegram, set FLUXBOT_TELEGRAM_TOKEN to the token "
-                + "@BotFather gave you; for Slack, set FLUXBOT_SLACK_BOT_TOKEN (xoxb-…) and FLUXBOT_SLACK_APP_TOKEN (xapp-…, "
-                + "Socket Mode). Then run again.");
-        wiring.close();
-        return Main.USER_ERROR;
-      }
-      log.info(
-          "backend bfl: {} ({})",
-          wiring.bfl.config().baseUrl(),
-          wiring.bfl.config().apiKey() == null ? "NO KEY: set BFL_API_KEY" : "key set");
-      if (wiring.local != null) {
-        for (var w : wiring.local.workers()) {
-          log.info(
-              "backend local-klein: worker {} {}",
-              w.url(),
-              w.healthy()
-                  ? "healthy, " + w.health().describe()
-                  : w.problem()
-                      + (wiring.local.config().spawn() != null
-                          ? " (the spawned worker may still be loading)"
-                          : ""));
-        }
-        log.info(
-            "backend local-klein: klein requests go local first; fallback to BFL {}",
-            wiring.local.config().fallbackToBfl() ? "on" : "off");
-      }
+      logBackends(wiring);
       ImagineService.Leftovers leftovers =
           wiring.imagine.leftovers(); // before any platform can make a job
-      SignedLinks links;
       try {
-        links = signedLinks(config);
-        if (discordToken.isPresent()) {
-          platforms.add(discord(config, discordToken.get(), links, wiring));
-        }
-        if (telegramToken.isPresent()) {
-          platforms.add(telegram(config, telegramToken.get(), wiring));
-        }
-        if (slackConfig.isPresent()) {
-          platforms.add(slack(slackConfig.get(), wiring));
-        }
-        for (Platform platform : platforms) {
-          platform.start(); // a bad token fails before any port is taken
-          log.info("platform {}: ready", platform.name());
-        }
-        web = links == null ? null : startWeb(config.web(), links, wiring);
+        web = startPlatforms(config, chats.get(), wiring, platforms);
       } catch (IllegalStateException
           | IllegalArgumentException
           | java.io.UncheckedIOException
           | FluxbotConfig.ConfigException e) {
         err.println("fluxbot: " + e.getMessage());
         platforms.forEach(Platform::close);
-        closeWeb(web);
         wiring.close();
         return Main.USER_ERROR;
       }
-      var resumed =
-          wiring.imagine.resumeUnfinished(
-              leftovers,
-              j -> !"cli".equals(j.requester().platform()),
-              j ->
-                  platforms.stream()
-                      .map(platform -> platform.replyFor(j))
-                      .flatMap(Optional::stream)
-                      .findFirst()
-                      .orElse(null));
-      if (!resumed.isEmpty()) {
-        log.info("resumed {} job(s) left from the last run", resumed.size());
-      }
-      err.println(
-          "fluxbot: running ("
-              + String.join(", ", platforms.stream().map(Platform::name).toList())
-              + "). Stop with Ctrl-C or SIGTERM.");
-      err.flush();
-      CountDownLatch stopped = new CountDownLatch(1);
-      CountDownLatch done = new CountDownLatch(1);
-      Runtime.getRuntime()
-          .addShutdownHook(
-              new Thread(
-                  () -> {
-                    stopped.countDown();
-                    try {
-                      done.await();
-                    } catch (InterruptedException e) {
-                      Thread.currentThread().interrupt();
-                    }
-                  },
-                  "fluxbot-shutdown"));
-      stopped.await();
-      log.info(
-          "stopping: running jobs get {} s to finish; queued ones wait for the next start",
-          graceSeconds);
+      resume(wiring, leftovers, platforms);
+      CountDownLatch done = runUntilStopped(err, platforms);
       wiring.shutdown(Duration.ofSeconds(graceSeconds));
       platforms.forEach(Platform::close);
       closeWeb(web);
@@ -202,6 +114,139 @@ final class RunCli implements Callable<Integer> {
       wiring.close();
       throw e;
     }
+  }
+
+  /** The configured chat platforms' credentials; each present one is started. */
+  private record Chats(
+      Optional<Secret> discord, Optional<Secret> telegram, Optional<SlackBot.Config> slack) {}
+
+  /**
+   * The chat platforms' credentials; empty, with the wiring closed, after telling the user why none
+   * can run.
+   */
+  private Optional<Chats> chats(PrintWriter err, FluxbotConfig config, Wiring wiring) {
+    Optional<Secret> discordToken =
+        main.environment.secret(
+            Environment.DISCORD_TOKEN, config.discord().tokenFile(), "discord.token_file");
+    Optional<Secret> telegramToken =
+        main.environment.secret(
+            Environment.TELEGRAM_TOKEN, config.telegram().tokenFile(), "telegram.token_file");
+    Optional<SlackBot.Config> slackConfig;
+    try {
+      slackConfig = SlackPlatform.config(main.environment, config.slack());
+    } catch (FluxbotConfig.ConfigException e) {
+      err.println("fluxbot: " + e.getMessage());
+      wiring.close();
+      return Optional.empty();
+    }
+    if (discordToken.isEmpty() && telegramToken.isEmpty() && slackConfig.isEmpty()) {
+      err.println(
+          "fluxbot: no chat platform is configured. For Discord, set FLUXBOT_DISCORD_TOKEN to the bot's token "
+              + "(Developer Portal → your app → Bot → Reset Token); for Telegram, set FLUXBOT_TELEGRAM_TOKEN to the token "
+              + "@BotFather gave you; for Slack, set FLUXBOT_SLACK_BOT_TOKEN (xoxb-…) and FLUXBOT_SLACK_APP_TOKEN (xapp-…, "
+              + "Socket Mode). Then run again.");
+      wiring.close();
+      return Optional.empty();
+    }
+    return Optional.of(new Chats(discordToken, telegramToken, slackConfig));
+  }
+
+  /** Logs where images are made: BFL (whether a key is set) and each local worker. */
+  private static void logBackends(Wiring wiring) {
+    log.info(
+        "backend bfl: {} ({})",
+        wiring.bfl.config().baseUrl(),
+        wiring.bfl.config().apiKey() == null ? "NO KEY: set BFL_API_KEY" : "key set");
+    if (wiring.local != null) {
+      for (var w : wiring.local.workers()) {
+        log.info(
+            "backend local-klein: worker {} {}",
+            w.url(),
+            w.healthy()
+                ? "healthy, " + w.health().describe()
+                : w.problem()
+                    + (wiring.local.config().spawn() != null
+                        ? " (the spawned worker may still be loading)"
+                        : ""));
+      }
+      log.info(
+          "backend local-klein: klein requests go local first; fallback to BFL {}",
+          wiring.local.config().fallbackToBfl() ? "on" : "off");
+    }
+  }
+
+  /**
+   * Starts each configured platform into {@code platforms} (so that the caller can close those that
+   * started), then the web server where links are signed; returns it, or null.
+   */
+  private OriginalsServer startPlatforms(
+      FluxbotConfig config, Chats chats, Wiring wiring, List<Platform> platforms)
+      throws InterruptedException {
+    SignedLinks links = signedLinks(config);
+    if (chats.discord().isPresent()) {
+      platforms.add(discord(config, chats.discord().get(), links, wiring));
+    }
+    if (chats.telegram().isPresent()) {
+      platforms.add(telegram(config, chats.telegram().get(), wiring));
+    }
+    if (chats.slack().isPresent()) {
+      platforms.add(slack(chats.slack().get(), wiring));
+    }
+    for (Platform platform : platforms) {
+      platform.start(); // a bad token fails before any port is taken
+      log.info("platform {}: ready", platform.name());
+    }
+    return links == null ? null : startWeb(config.web(), links, wiring);
+  }
+
+  /** Resumes the jobs a previous run left, each answered on the platform it came from. */
+  private static void resume(
+      Wiring wiring, ImagineService.Leftovers leftovers, List<Platform> platforms) {
+    var resumed =
+        wiring.imagine.resumeUnfinished(
+            leftovers,
+            j -> !"cli".equals(j.requester().platform()),
+            j ->
+                platforms.stream()
+                    .map(platform -> platform.replyFor(j))
+                    .flatMap(Optional::stream)
+                    .findFirst()
+                    .orElse(null));
+    if (!resumed.isEmpty()) {
+      log.info("resumed {} job(s) left from the last run", resumed.size());
+    }
+  }
+
+  /**
+   * Says the bot runs and waits for SIGTERM or Ctrl-C; the shutdown hook then waits on the returned
+   * latch, so count it down once everything is closed.
+   */
+  private CountDownLatch runUntilStopped(PrintWriter err, List<Platform> platforms)
+      throws InterruptedException {
+    err.println(
+        "fluxbot: running ("
+            + String.join(", ", platforms.stream().map(Platform::name).toList())
+            + "). Stop with Ctrl-C or SIGTERM.");
+    err.flush();
+    CountDownLatch stopped = new CountDownLatch(1);
+    CountDownLatch done = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  stopped.countDown();
+                  try {
+                    done.await();
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                },
+                "fluxbot-shutdown"));
+    stopped.await();
+    log.info(
+        "stopping: running jobs get {} s to finish; queued ones wait for the next start",
+        graceSeconds);
+    return done;
   }
 
   /**

@@ -68,18 +68,7 @@ final class SlackPlatform {
     if (bot.isEmpty()) {
       return Optional.empty();
     }
-    Named mode = pick(env, MODE, "slack.mode", yaml.mode());
-    SlackBot.Mode m =
-        switch (Objects.requireNonNullElse(mode.value(), "socket").toLowerCase(Locale.ROOT)) {
-          case "socket" -> SlackBot.Mode.SOCKET;
-          case "http" -> SlackBot.Mode.HTTP;
-          default ->
-              throw new FluxbotConfig.ConfigException(
-                  mode.name()
-                      + ": must be socket or http; got \""
-                      + mode.value()
-                      + "\". Leave it unset for Socket Mode.");
-        };
+    SlackBot.Mode m = mode(pick(env, MODE, "slack.mode", yaml.mode()));
     Secret app = env.secret(APP_TOKEN, yaml.appTokenFile(), "slack.app_token_file").orElse(null);
     if (m == SlackBot.Mode.SOCKET && app == null) {
       throw new FluxbotConfig.ConfigException(
@@ -98,23 +87,8 @@ final class SlackPlatform {
               + "every request with the app's signing secret; none is set. Copy it from Basic Information → App "
               + "Credentials.");
     }
-    Named apiUrl = pick(env, API_URL, "slack.api_base_url", yaml.apiBaseUrl());
-    if (apiUrl.value() != null
-        && !(apiUrl.value().startsWith("https://") || apiUrl.value().startsWith("http://"))) {
-      throw new FluxbotConfig.ConfigException(
-          apiUrl.name()
-              + ": must be an http(s) URL such as https://slack.com/api/; "
-              + "got \""
-              + apiUrl.value()
-              + "\".");
-    }
-    List<String> adminList =
-        env.get(ADMINS).map(list -> Arrays.asList(list.split(","))).orElse(yaml.adminUserIds());
-    Set<String> admins =
-        adminList.stream()
-            .map(String::strip)
-            .filter(s -> !s.isEmpty())
-            .collect(Collectors.toUnmodifiableSet());
+    Named apiUrl = checkedApiUrl(pick(env, API_URL, "slack.api_base_url", yaml.apiBaseUrl()));
+    Set<String> admins = admins(env, yaml);
     Named listen = pick(env, HTTP_LISTEN, "slack.http_listen", yaml.httpListen());
     try {
       return Optional.of(
@@ -129,6 +103,44 @@ final class SlackPlatform {
     } catch (IllegalArgumentException e) {
       throw new FluxbotConfig.ConfigException(e.getMessage());
     }
+  }
+
+  /** Socket Mode unless {@code mode} says http. */
+  private static SlackBot.Mode mode(Named mode) {
+    return switch (Objects.requireNonNullElse(mode.value(), "socket").toLowerCase(Locale.ROOT)) {
+      case "socket" -> SlackBot.Mode.SOCKET;
+      case "http" -> SlackBot.Mode.HTTP;
+      default ->
+          throw new FluxbotConfig.ConfigException(
+              mode.name()
+                  + ": must be socket or http; got \""
+                  + mode.value()
+                  + "\". Leave it unset for Socket Mode.");
+    };
+  }
+
+  /** The Web API's prefix as given, once it is an http(s) URL; null for Slack's. */
+  private static Named checkedApiUrl(Named apiUrl) {
+    if (apiUrl.value() != null
+        && !(apiUrl.value().startsWith("https://") || apiUrl.value().startsWith("http://"))) {
+      throw new FluxbotConfig.ConfigException(
+          apiUrl.name()
+              + ": must be an http(s) URL such as https://slack.com/api/; "
+              + "got \""
+              + apiUrl.value()
+              + "\".");
+    }
+    return apiUrl;
+  }
+
+  /** The admins' user ids: the variable's comma-separated list, else the setting's. */
+  private static Set<String> admins(Environment env, FluxbotConfig.Slack yaml) {
+    List<String> adminList =
+        env.get(ADMINS).map(list -> Arrays.asList(list.split(","))).orElse(yaml.adminUserIds());
+    return adminList.stream()
+        .map(String::strip)
+        .filter(s -> !s.isEmpty())
+        .collect(Collectors.toUnmodifiableSet());
   }
 
   /** The bot on the app's core; start it with {@link SlackBot#start}. */

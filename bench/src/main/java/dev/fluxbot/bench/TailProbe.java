@@ -59,32 +59,71 @@ public final class TailProbe {
     Thread[] jobThread = new Thread[1];
     executor.submit(() -> jobThread[0] = Thread.currentThread()).get();
     JobScheduler scheduler = new JobScheduler(executor, JobScheduler.Settings.defaults());
+    ImagineService service = service(database, clock, catalog, store, scheduler, unique);
+    Requester who = new Requester("discord", "u1", "u1", "guild1", Set.of(), false);
+    ImagineCommand command =
+        new ImagineCommand(who, "a red fox in the snow --no-cache", Map.of(), List.of());
+    ConcurrentLinkedQueue<Object[]> samples = new ConcurrentLinkedQueue<>();
+    Thread sampler = sampler(samples, virtual, jobThread, Thread.currentThread());
+    long[] start = new long[jobs];
+    long[] end = new long[jobs];
+    for (int i = 0; i < 3000; i++) service.imagine(command, ChatReply.silent(), "{}");
+    sampler.start();
+    for (int i = 0; i < jobs; i++) {
+      start[i] = System.nanoTime();
+      service.imagine(command, ChatReply.silent(), "{}");
+      end[i] = System.nanoTime();
+    }
+    sampler.interrupt();
+    long[] d = new long[jobs];
+    for (int i = 0; i < jobs; i++) d[i] = end[i] - start[i];
+    printPercentiles(d);
+    printFrames(samples, start, end, d);
+    System.out.println(
+        "WAL bytes at the end: " + java.nio.file.Files.size(dir.resolve("fluxbot.db-wal")));
+    scheduler.close();
+    executor.shutdownNow();
+    database.close();
+    Fixtures.deleteTree(dir);
+    System.exit(0);
+  }
+
+  /** The pipeline as {@link PipelineBench} wires it, on one instant backend. */
+  private static ImagineService service(
+      Database database,
+      InstantSource clock,
+      ModelCatalog catalog,
+      ImageStore store,
+      JobScheduler scheduler,
+      boolean unique) {
     QuotaService quota =
         new QuotaService(
             database,
             new QuotaService.Settings(
                 ZoneOffset.UTC, QuotaService.Period.DAY, Long.MAX_VALUE / 4, 2, null),
             clock);
-    ImagineService service =
-        new ImagineService(
-            new ImagineService.Parts(
-                new CommandParser(catalog, CommandParser.Settings.defaults()),
-                new ReferenceLoader(new OkHttpClient(), ReferenceLoader.Limits.defaults()),
-                new BackendRouter(List.of(new InstantBackend(unique))),
-                SeedHistory.inDatabase(database, clock),
-                new JobStore(database, catalog, clock),
-                quota,
-                new SeedCache(database, store, SeedCache.Settings.defaults(), clock),
-                store,
-                scheduler),
-            ImagineService.Settings.defaults(),
-            clock,
-            new SecureRandom());
-    Requester who = new Requester("discord", "u1", "u1", "guild1", Set.of(), false);
-    ImagineCommand command =
-        new ImagineCommand(who, "a red fox in the snow --no-cache", Map.of(), List.of());
-    Thread main = Thread.currentThread();
-    ConcurrentLinkedQueue<Object[]> samples = new ConcurrentLinkedQueue<>();
+    return new ImagineService(
+        new ImagineService.Parts(
+            new CommandParser(catalog, CommandParser.Settings.defaults()),
+            new ReferenceLoader(new OkHttpClient(), ReferenceLoader.Limits.defaults()),
+            new BackendRouter(List.of(new InstantBackend(unique))),
+            SeedHistory.inDatabase(database, clock),
+            new JobStore(database, catalog, clock),
+            quota,
+            new SeedCache(database, store, SeedCache.Settings.defaults(), clock),
+            store,
+            scheduler),
+        ImagineService.Settings.defaults(),
+        clock,
+        new SecureRandom());
+  }
+
+  /**
+   * A daemon thread (not started) that adds {time, job thread's stack, main's stack} to {@code
+   * samples} every 0.2 ms; the job thread's stack is empty with {@code virtual}.
+   */
+  private static Thread sampler(
+      ConcurrentLinkedQueue<Object[]> samples, boolean virtual, Thread[] jobThread, Thread main) {
     Thread sampler =
         new Thread(
             () -> {
@@ -98,18 +137,11 @@ public final class TailProbe {
               }
             });
     sampler.setDaemon(true);
-    long[] start = new long[jobs];
-    long[] end = new long[jobs];
-    for (int i = 0; i < 3000; i++) service.imagine(command, ChatReply.silent(), "{}");
-    sampler.start();
-    for (int i = 0; i < jobs; i++) {
-      start[i] = System.nanoTime();
-      service.imagine(command, ChatReply.silent(), "{}");
-      end[i] = System.nanoTime();
-    }
-    sampler.interrupt();
-    long[] d = new long[jobs];
-    for (int i = 0; i < jobs; i++) d[i] = end[i] - start[i];
+    return sampler;
+  }
+
+  private static void printPercentiles(long[] d) {
+    int jobs = d.length;
     long[] sorted = d.clone();
     Arrays.sort(sorted);
     System.out.printf(
@@ -118,6 +150,15 @@ public final class TailProbe {
         sorted[jobs * 9 / 10] / 1000,
         sorted[jobs * 99 / 100] / 1000,
         sorted[jobs * 999 / 1000] / 1000);
+  }
+
+  /**
+   * Counts the samples taken during each job by their top frames, and prints the most frequent in
+   * the jobs over 2 ms and in all.
+   */
+  private static void printFrames(
+      ConcurrentLinkedQueue<Object[]> samples, long[] start, long[] end, long[] d) {
+    int jobs = d.length;
     long threshold = 2_000_000;
     Map<String, Integer> slowFrames = new HashMap<>();
     Map<String, Integer> allFrames = new HashMap<>();
@@ -146,13 +187,6 @@ public final class TailProbe {
         .sorted(Map.Entry.<String, Integer>comparingByValue().reversed())
         .limit(15)
         .forEach(e -> System.out.println(e.getValue() + "  " + e.getKey()));
-    System.out.println(
-        "WAL bytes at the end: " + java.nio.file.Files.size(dir.resolve("fluxbot.db-wal")));
-    scheduler.close();
-    executor.shutdownNow();
-    database.close();
-    Fixtures.deleteTree(dir);
-    System.exit(0);
   }
 
   private static String describe(StackTraceElement[] st) {

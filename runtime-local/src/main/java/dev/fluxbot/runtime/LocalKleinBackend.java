@@ -16,14 +16,12 @@ import dev.fluxbot.core.model.GenerationRequest;
 import dev.fluxbot.core.model.GenerationResult;
 import dev.fluxbot.core.model.ImageType;
 import dev.fluxbot.core.model.ReferenceImage;
-import dev.fluxbot.runtime.pool.WorkerPool;
-import dev.fluxbot.runtime.process.Backoff;
-import dev.fluxbot.runtime.process.WorkerPackage;
-import dev.fluxbot.runtime.process.WorkerSupervisor;
-import dev.fluxbot.runtime.worker.Generated;
-import dev.fluxbot.runtime.worker.StreamEvent;
-import dev.fluxbot.runtime.worker.WorkerClient;
-import dev.fluxbot.runtime.worker.WorkerError;
+import dev.fluxbot.runtime.internal.Generated;
+import dev.fluxbot.runtime.internal.StreamEvent;
+import dev.fluxbot.runtime.internal.WorkerClient;
+import dev.fluxbot.runtime.internal.WorkerError;
+import dev.fluxbot.runtime.internal.WorkerPool;
+import dev.fluxbot.runtime.internal.WorkerSupervisor;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.math.BigDecimal;
@@ -122,6 +120,20 @@ public final class LocalKleinBackend
   }
 
   /**
+   * Asks one worker's {@code /v1/health} once, outside any runtime: for {@code fluxbot doctor}.
+   *
+   * @throws IOException when the worker does not answer, or answers something else
+   */
+  public static WorkerHealth retrieveHealth(URI worker, OkHttpClient http) throws IOException {
+    return new WorkerClient(worker, http).retrieveHealth();
+  }
+
+  /** Why a worker could not be reached, in words ("is not answering (connection refused)"). */
+  public static String whyUnreachable(IOException e) {
+    return WorkerPool.describe(e);
+  }
+
+  /**
    * Starts the spawned worker (if any), asks every worker's health once, then keeps asking every
    * {@code healthInterval} on the executor. Blocks only for the first round of health checks. The
    * worker package is extracted into the data folder first where a worker is spawned.
@@ -133,16 +145,7 @@ public final class LocalKleinBackend
     started = true;
     LocalRuntimeConfig.Spawn spawn = config.spawn();
     if (spawn != null) {
-      supervisor =
-          new WorkerSupervisor(
-              spawn,
-              WorkerPackage.extract(spawn.dataDir()),
-              new WorkerClient(spawn.url(), http),
-              clock,
-              sleeper,
-              executor,
-              Backoff.defaults(),
-              WorkerSupervisor.DEFAULT_GRACE);
+      supervisor = WorkerSupervisor.extracting(spawn, http, clock, sleeper, executor);
       supervisor.start();
     }
     refreshHealth();
@@ -179,7 +182,7 @@ public final class LocalKleinBackend
   }
 
   /** The supervisor of the worker fluxbot starts itself, once {@link #start} started it. */
-  public Optional<WorkerSupervisor> supervisor() {
+  Optional<WorkerSupervisor> supervisor() { // for tests: the supervisor is not API
     return Optional.ofNullable(supervisor);
   }
 
@@ -280,13 +283,7 @@ public final class LocalKleinBackend
     try {
       for (int attempt = 1; attempt <= config.maxAttempts(); attempt++) {
         if (loss != null) {
-          progress.onProgress(
-              Progress.of(
-                  Progress.Stage.RETRYING,
-                  loss.busy() ? "local worker busy, retrying" : "worker restarted, retrying"));
-          if (loss.busy()) {
-            sleeper.sleep(BUSY_WAIT.multipliedBy(attempt - 1)); // a full queue empties in seconds
-          }
+          retrying(loss, attempt, progress);
         }
         try (WorkerPool.Lease lease = awaitWorker(model, loss == null ? null : loss.worker())) {
           WorkerClient worker = lease.client();
@@ -321,19 +318,36 @@ public final class LocalKleinBackend
       throw new UserError(
           Code.CANCELLED, "The job was cancelled before the local worker finished it.", e);
     }
+    throw lostEveryAttempt(loss);
+  }
+
+  /** Tells the user a try is repeated; after a full queue, waits longer with each attempt. */
+  private void retrying(Loss loss, int attempt, ProgressListener progress)
+      throws InterruptedException {
+    progress.onProgress(
+        Progress.of(
+            Progress.Stage.RETRYING,
+            loss.busy() ? "local worker busy, retrying" : "worker restarted, retrying"));
     if (loss.busy()) {
-      throw new UserError(
+      sleeper.sleep(BUSY_WAIT.multipliedBy(attempt - 1)); // a full queue empties in seconds
+    }
+  }
+
+  /** The error when every attempt ended without an answer, {@code last} being the last loss. */
+  private UserError lostEveryAttempt(Loss last) {
+    if (last.busy()) {
+      return new UserError(
           Code.BACKEND_UNAVAILABLE,
           "The local klein workers are busy (last: "
-              + loss.text()
+              + last.text()
               + "). You were not charged; try again in a minute.");
     }
-    throw new UserError(
+    return new UserError(
         Code.BACKEND_FAILED,
         "The local klein runtime lost this image "
             + config.maxAttempts()
             + " times (last: "
-            + loss.text()
+            + last.text()
             + "). You were not charged; try again in a minute, and tell an admin if it "
             + "repeats.");
   }

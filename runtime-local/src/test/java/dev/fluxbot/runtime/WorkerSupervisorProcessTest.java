@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.fluxbot.core.Progress;
 import dev.fluxbot.core.Sleeper;
 import dev.fluxbot.core.model.GenerationResult;
-import dev.fluxbot.runtime.process.WorkerSupervisor;
+import dev.fluxbot.runtime.internal.WorkerSupervisor;
 import dev.fluxbot.testkit.Await;
 import dev.fluxbot.testkit.FakeKleinWorkerMain;
 import java.io.IOException;
@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The supervisor with {@link FakeKleinWorkerMain} as a real child process, started through the same
  * command line as the Python worker. These tests wait for real processes (bounded), and the restart
- * backoff's waits (checked in {@link BackoffAndPackageTest}) are shortened to 50 ms.
+ * backoff's waits (checked in {@code internal.BackoffAndPackageTest}) are shortened to 50 ms.
  */
 class WorkerSupervisorProcessTest {
   private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();

@@ -1,4 +1,4 @@
-package dev.fluxbot.runtime.worker;
+package dev.fluxbot.runtime.internal;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;

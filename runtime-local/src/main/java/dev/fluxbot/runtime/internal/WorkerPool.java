@@ -1,8 +1,7 @@
-package dev.fluxbot.runtime.pool;
+package dev.fluxbot.runtime.internal;
 
 import dev.fluxbot.runtime.WorkerHealth;
 import dev.fluxbot.runtime.WorkerReport;
-import dev.fluxbot.runtime.worker.WorkerClient;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.ConnectException;

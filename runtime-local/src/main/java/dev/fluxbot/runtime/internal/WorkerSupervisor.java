@@ -1,9 +1,8 @@
-package dev.fluxbot.runtime.process;
+package dev.fluxbot.runtime.internal;
 
 import dev.fluxbot.core.Sleeper;
 import dev.fluxbot.runtime.LocalRuntimeConfig;
 import dev.fluxbot.runtime.WorkerHealth;
-import dev.fluxbot.runtime.worker.WorkerClient;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -18,6 +17,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import okhttp3.OkHttpClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,7 +35,7 @@ public final class WorkerSupervisor implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WorkerSupervisor.class);
   private static final Duration HEALTH_POLL = Duration.ofMillis(250);
   private static final Duration OCCUPIED_RECHECK = Duration.ofSeconds(5);
-  public static final Duration DEFAULT_GRACE = Duration.ofSeconds(10);
+  static final Duration DEFAULT_GRACE = Duration.ofSeconds(10);
 
   private final LocalRuntimeConfig.Spawn spawn;
   private final Path pythonPath;
@@ -54,7 +54,7 @@ public final class WorkerSupervisor implements AutoCloseable {
   /**
    * @param pythonPath the folder holding {@code fluxbot_klein/}, put first on {@code PYTHONPATH}
    */
-  public WorkerSupervisor(
+  WorkerSupervisor(
       LocalRuntimeConfig.Spawn spawn,
       Path pythonPath,
       WorkerClient client,
@@ -71,6 +71,27 @@ public final class WorkerSupervisor implements AutoCloseable {
     this.executor = Objects.requireNonNull(executor, "executor");
     this.backoff = Objects.requireNonNull(backoff, "backoff");
     this.grace = Objects.requireNonNull(grace, "grace");
+  }
+
+  /**
+   * The supervisor of {@code spawn}'s worker: extracts the worker package into the spawn's data
+   * folder now, and restarts with the default backoff and grace period.
+   */
+  public static WorkerSupervisor extracting(
+      LocalRuntimeConfig.Spawn spawn,
+      OkHttpClient http,
+      InstantSource clock,
+      Sleeper sleeper,
+      Executor executor) {
+    return new WorkerSupervisor(
+        spawn,
+        WorkerPackage.extract(spawn.dataDir()),
+        new WorkerClient(spawn.url(), http),
+        clock,
+        sleeper,
+        executor,
+        Backoff.defaults(),
+        DEFAULT_GRACE);
   }
 
   /** Starts the loop; returns at once. */

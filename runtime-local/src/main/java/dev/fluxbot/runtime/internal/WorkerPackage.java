@@ -1,4 +1,4 @@
-package dev.fluxbot.runtime.process;
+package dev.fluxbot.runtime.internal;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,8 +23,8 @@ import java.util.stream.Stream;
  * {@code <dataDir>/worker/<hash of its contents>/fluxbot_klein/}: a new fluxbot with a new worker
  * gets a new folder, and the same one is reused across starts.
  */
-public final class WorkerPackage {
-  public static final String NAME = "fluxbot_klein";
+final class WorkerPackage {
+  static final String NAME = "fluxbot_klein";
 
   private WorkerPackage() {}
 
@@ -32,7 +32,7 @@ public final class WorkerPackage {
    * Extracts the package (unless that version already is) and returns the folder to put on {@code
    * PYTHONPATH}, the one holding {@code fluxbot_klein/}.
    */
-  public static Path extract(Path dataDir) {
+  static Path extract(Path dataDir) {
     Map<String, byte[]> files = read();
     Path root =
         dataDir

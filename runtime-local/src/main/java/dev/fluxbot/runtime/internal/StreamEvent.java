@@ -1,4 +1,4 @@
-package dev.fluxbot.runtime.worker;
+package dev.fluxbot.runtime.internal;
 
 /** A progress line of a {@code /v1/generate} stream. */
 public sealed interface StreamEvent {

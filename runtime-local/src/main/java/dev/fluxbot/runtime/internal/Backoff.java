@@ -1,4 +1,4 @@
-package dev.fluxbot.runtime.process;
+package dev.fluxbot.runtime.internal;
 
 import java.time.Duration;
 import java.util.Objects;
@@ -8,17 +8,17 @@ import java.util.Objects;
  * back to {@code initial} once a worker has been healthy for {@code resetAfter}. Not thread-safe:
  * one supervisor loop owns it.
  */
-public final class Backoff {
-  public static final Duration DEFAULT_INITIAL = Duration.ofSeconds(1);
-  public static final Duration DEFAULT_MAX = Duration.ofSeconds(60);
-  public static final Duration DEFAULT_RESET_AFTER = Duration.ofMinutes(5);
+final class Backoff {
+  static final Duration DEFAULT_INITIAL = Duration.ofSeconds(1);
+  static final Duration DEFAULT_MAX = Duration.ofSeconds(60);
+  static final Duration DEFAULT_RESET_AFTER = Duration.ofMinutes(5);
 
   private final Duration initial;
   private final Duration max;
   private final Duration resetAfter;
   private Duration next;
 
-  public Backoff(Duration initial, Duration max, Duration resetAfter) {
+  Backoff(Duration initial, Duration max, Duration resetAfter) {
     this.initial = Objects.requireNonNull(initial, "initial");
     this.max = Objects.requireNonNull(max, "max");
     this.resetAfter = Objects.requireNonNull(resetAfter, "resetAfter");
@@ -28,12 +28,12 @@ public final class Backoff {
     this.next = initial;
   }
 
-  public static Backoff defaults() {
+  static Backoff defaults() {
     return new Backoff(DEFAULT_INITIAL, DEFAULT_MAX, DEFAULT_RESET_AFTER);
   }
 
   /** The wait before the next start, given how long the worker that just exited was healthy. */
-  public Duration after(Duration healthyFor) {
+  Duration after(Duration healthyFor) {
     if (healthyFor.compareTo(resetAfter) >= 0) {
       next = initial;
     }

@@ -1,4 +1,4 @@
-package dev.fluxbot.runtime.worker;
+package dev.fluxbot.runtime.internal;
 
 import java.util.Objects;
 
