@@ -102,11 +102,14 @@ final class RunCli implements Callable<Integer> {
       }
       resume(wiring, leftovers, platforms);
       CountDownLatch done = runUntilStopped(err, platforms);
-      wiring.shutdown(Duration.ofSeconds(graceSeconds));
-      platforms.forEach(Platform::close);
-      closeWeb(web);
-      wiring.close();
-      done.countDown();
+      try {
+        wiring.shutdown(Duration.ofSeconds(graceSeconds));
+        platforms.forEach(Platform::close);
+        closeWeb(web);
+        wiring.close();
+      } finally {
+        done.countDown(); // the shutdown hook waits on this; a failed close must not hang the exit
+      }
       return Main.OK;
     } catch (RuntimeException e) {
       platforms.forEach(Platform::close);
