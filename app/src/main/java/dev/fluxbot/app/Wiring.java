@@ -1,9 +1,9 @@
 package dev.fluxbot.app;
 
+import dev.fluxbot.core.FluxbotCore;
 import dev.fluxbot.core.ImagineService;
 import dev.fluxbot.core.Secret;
 import dev.fluxbot.core.Sleeper;
-import dev.fluxbot.core.backend.BackendRouter;
 import dev.fluxbot.core.bfl.BflBackend;
 import dev.fluxbot.core.bfl.BflConfig;
 import dev.fluxbot.core.chat.ChatServices;
@@ -16,11 +16,8 @@ import dev.fluxbot.core.model.ModelCatalog;
 import dev.fluxbot.core.quota.QuotaService;
 import dev.fluxbot.core.schedule.JobScheduler;
 import dev.fluxbot.core.seedcache.SeedCache;
-import dev.fluxbot.core.seedcache.SeedHistory;
 import dev.fluxbot.core.store.Database;
-import dev.fluxbot.core.store.DeliveryLog;
 import dev.fluxbot.core.store.JobStore;
-import dev.fluxbot.core.store.SettingsStore;
 import dev.fluxbot.runtime.LocalKleinBackend;
 import dev.fluxbot.runtime.LocalRuntimeConfig;
 import dev.fluxbot.slack.SlackBot;
@@ -56,12 +53,13 @@ final class Wiring implements AutoCloseable {
   final LocalKleinBackend local;
 
   final Database db;
+
+  /** The core's parts on {@link #db}; the fields below are its, named for the commands. */
+  final FluxbotCore core;
+
   final JobStore jobs;
   final QuotaService quota;
-  final SettingsStore settings;
   final ImageStore images;
-  final SeedCache cache;
-  final JobScheduler scheduler;
   final ImagineService imagine;
 
   /**
@@ -82,7 +80,7 @@ final class Wiring implements AutoCloseable {
     this.config = config;
     this.catalog = ModelCatalog.builtIn();
     QuotaService.Settings quotaSettings = quotaSettings(config.quotas());
-    CommandParser parser = parser(config, catalog);
+    CommandParser.Settings parserSettings = parserSettings(config, catalog);
     OkHttpClient http =
         new OkHttpClient.Builder()
             .connectTimeout(Duration.ofSeconds(10))
@@ -92,21 +90,8 @@ final class Wiring implements AutoCloseable {
     InstantSource clock = InstantSource.system();
     this.bfl =
         new BflBackend(bflConfig(config, env), http, clock, Sleeper.SYSTEM, new SecureRandom());
-    FluxbotConfig.References r = config.references();
-    ReferenceLoader.Limits d = ReferenceLoader.Limits.defaults();
-    ReferenceLoader loader =
-        new ReferenceLoader(
-            http,
-            new ReferenceLoader.Limits(
-                r.maxMegabytes() * 1024L * 1024L,
-                r.maxSourceMegapixels() * 1024L * 1024L,
-                d.maxOutputPixels(),
-                r.maxRedirects(),
-                d.connectTimeout(),
-                d.readTimeout(),
-                d.callTimeout()),
-            permittedAddresses(r, env));
-
+    ReferenceLoader.Limits referenceLimits = referenceLimits(config.references());
+    AddressPolicy addresses = permittedAddresses(config.references(), env);
     Path dataDir = Path.of(config.storage().dataDir());
     this.local =
         config.local().enabled()
@@ -116,47 +101,59 @@ final class Wiring implements AutoCloseable {
             : null;
     this.db = database(config.storage(), env, dataDir, oneShot);
     try {
-      this.jobs = new JobStore(db, catalog, clock);
-      this.quota = new QuotaService(db, quotaSettings, clock);
-      this.settings = new SettingsStore(db, clock);
-      this.images = ImageStore.onDisk(dataDir.resolve("images"));
-      this.cache =
-          new SeedCache(
-              db,
-              images,
-              new SeedCache.Settings(
-                  config.cache().memoryMegabytes() * 1024L * 1024L,
-                  config.cache().diskMegabytes() * 1024L * 1024L),
-              clock,
-              Executors.newVirtualThreadPerTaskExecutor());
-      this.scheduler =
-          new JobScheduler(
-              Executors.newVirtualThreadPerTaskExecutor(),
-              new JobScheduler.Settings(
-                  config.scheduler().perUser(),
-                  Map.of(bfl.name(), config.bfl().maxActiveTasks()),
-                  10_000));
-      this.imagine =
-          new ImagineService(
-              new ImagineService.Parts(
-                  parser,
-                  loader,
-                  new BackendRouter(local == null ? List.of(bfl) : List.of(local, bfl)),
-                  SeedHistory.inDatabase(db, clock),
-                  jobs,
-                  quota,
-                  cache,
-                  images,
-                  scheduler),
-              new ImagineService.Settings(
-                  Math.round(config.quotas().localImageCredits() * MILLI),
-                  Math.round(config.quotas().cacheHitCredits() * MILLI)),
-              clock,
-              new SecureRandom());
+      this.core =
+          FluxbotCore.builder(db)
+              .catalog(catalog)
+              .parserSettings(parserSettings)
+              .referenceHttp(http)
+              .referenceLimits(referenceLimits)
+              .referenceAddresses(addresses)
+              .backends(local == null ? List.of(bfl) : List.of(local, bfl))
+              .imagesIn(dataDir.resolve("images"))
+              .quotaSettings(quotaSettings)
+              .seedCacheSettings(cacheSettings(config.cache()))
+              .seedCacheHitWriter(Executors.newVirtualThreadPerTaskExecutor())
+              .schedulerSettings(
+                  new JobScheduler.Settings(
+                      config.scheduler().perUser(),
+                      Map.of(bfl.name(), config.bfl().maxActiveTasks()),
+                      10_000))
+              .imagineSettings(prices(config.quotas()))
+              .clock(clock)
+              .build();
     } catch (RuntimeException e) {
       db.close();
       throw e;
     }
+    this.jobs = core.jobs();
+    this.quota = core.quota();
+    this.images = core.images();
+    this.imagine = core.imagine();
+  }
+
+  /** The seed cache's bounds from {@code cache:}, in bytes. */
+  static SeedCache.Settings cacheSettings(FluxbotConfig.Cache c) {
+    return new SeedCache.Settings(
+        c.memoryMegabytes() * 1024L * 1024L, c.diskMegabytes() * 1024L * 1024L);
+  }
+
+  /** What a local image and a seed-cache hit cost, in milli-credits. */
+  static ImagineService.Settings prices(FluxbotConfig.Quotas q) {
+    return new ImagineService.Settings(
+        Math.round(q.localImageCredits() * MILLI), Math.round(q.cacheHitCredits() * MILLI));
+  }
+
+  /** The config's limits on a reference image, the rest {@link ReferenceLoader.Limits}'s. */
+  static ReferenceLoader.Limits referenceLimits(FluxbotConfig.References r) {
+    ReferenceLoader.Limits d = ReferenceLoader.Limits.defaults();
+    return new ReferenceLoader.Limits(
+        r.maxMegabytes() * 1024L * 1024L,
+        r.maxSourceMegapixels() * 1024L * 1024L,
+        d.maxOutputPixels(),
+        r.maxRedirects(),
+        d.connectTimeout(),
+        d.readTimeout(),
+        d.callTimeout());
   }
 
   /**
@@ -191,14 +188,17 @@ final class Wiring implements AutoCloseable {
    * it alone).
    */
   static CommandParser parser(FluxbotConfig config, ModelCatalog catalog) {
+    return new CommandParser(catalog, parserSettings(config, catalog));
+  }
+
+  /** The config's defaults and limits for the grammar, checked ({@link #check}). */
+  static CommandParser.Settings parserSettings(FluxbotConfig config, ModelCatalog catalog) {
     ImageType format = check(config, catalog);
-    return new CommandParser(
-        catalog,
-        new CommandParser.Settings(
-            config.imagine().defaultModel(),
-            config.imagine().maxPromptLength(),
-            config.imagine().maxSafetyTolerance(),
-            format));
+    return new CommandParser.Settings(
+        config.imagine().defaultModel(),
+        config.imagine().maxPromptLength(),
+        config.imagine().maxSafetyTolerance(),
+        format);
   }
 
   /**
@@ -370,7 +370,7 @@ final class Wiring implements AutoCloseable {
    */
   void shutdown(Duration grace) {
     try {
-      scheduler.shutdown(grace);
+      core.shutdown(grace);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
@@ -382,7 +382,7 @@ final class Wiring implements AutoCloseable {
     if (local != null) {
       local.close();
     }
-    images.close();
+    core.close(); // the scheduler, shut down above, and the image store
     db.close();
   }
 
@@ -391,16 +391,6 @@ final class Wiring implements AutoCloseable {
    * resend window, the longest any platform needs.
    */
   ChatServices chatServices() {
-    return new ChatServices(
-        imagine,
-        quota,
-        jobs,
-        settings,
-        images,
-        catalog,
-        new DeliveryLog(db, InstantSource.system(), SlackBot.DELIVERIES_KEPT),
-        scheduler::queued,
-        InstantSource.system(),
-        Sleeper.SYSTEM);
+    return core.chatServices(SlackBot.DELIVERIES_KEPT, Sleeper.SYSTEM);
   }
 }

@@ -1,24 +1,14 @@
 package dev.fluxbot.bench;
 
 import dev.fluxbot.core.ChatReply;
+import dev.fluxbot.core.FluxbotCore;
 import dev.fluxbot.core.ImageReply;
 import dev.fluxbot.core.ImagineCommand;
 import dev.fluxbot.core.ImagineService;
 import dev.fluxbot.core.Requester;
-import dev.fluxbot.core.backend.BackendRouter;
-import dev.fluxbot.core.command.CommandParser;
-import dev.fluxbot.core.image.ReferenceLoader;
-import dev.fluxbot.core.imagestore.ImageStore;
-import dev.fluxbot.core.model.ModelCatalog;
 import dev.fluxbot.core.quota.QuotaService;
-import dev.fluxbot.core.schedule.JobScheduler;
-import dev.fluxbot.core.seedcache.SeedCache;
-import dev.fluxbot.core.seedcache.SeedHistory;
 import dev.fluxbot.core.store.Database;
-import dev.fluxbot.core.store.JobStore;
 import java.nio.file.Path;
-import java.security.SecureRandom;
-import java.time.InstantSource;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
@@ -27,7 +17,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import okhttp3.OkHttpClient;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -69,7 +58,7 @@ public class PipelineBench {
 
     private Path dir;
     private Database database;
-    private JobScheduler scheduler;
+    private FluxbotCore core;
     private ExecutorService executor;
     ImagineService service;
 
@@ -77,37 +66,22 @@ public class PipelineBench {
     public void open() {
       dir = Fixtures.tempDir("pipeline");
       database = Fixtures.open("sqlite", dir);
-      InstantSource clock = InstantSource.system();
-      ModelCatalog catalog = ModelCatalog.builtIn();
-      ImageStore store = ImageStore.onDisk(dir.resolve("images"));
       executor = Executors.newVirtualThreadPerTaskExecutor();
-      scheduler = new JobScheduler(executor, JobScheduler.Settings.defaults());
-      QuotaService quota =
-          new QuotaService(
-              database,
-              new QuotaService.Settings(
-                  ZoneOffset.UTC, QuotaService.Period.DAY, Long.MAX_VALUE / 4, 2, null),
-              clock);
-      service =
-          new ImagineService(
-              new ImagineService.Parts(
-                  new CommandParser(catalog, CommandParser.Settings.defaults()),
-                  new ReferenceLoader(new OkHttpClient(), ReferenceLoader.Limits.defaults()),
-                  new BackendRouter(List.of(new InstantBackend(images.equals("unique")))),
-                  SeedHistory.inDatabase(database, clock),
-                  new JobStore(database, catalog, clock),
-                  quota,
-                  new SeedCache(database, store, SeedCache.Settings.defaults(), clock),
-                  store,
-                  scheduler),
-              ImagineService.Settings.defaults(),
-              clock,
-              new SecureRandom());
+      core =
+          FluxbotCore.builder(database)
+              .imagesIn(dir.resolve("images"))
+              .executor(executor)
+              .backends(new InstantBackend(images.equals("unique")))
+              .quotaSettings(
+                  new QuotaService.Settings(
+                      ZoneOffset.UTC, QuotaService.Period.DAY, Long.MAX_VALUE / 4, 2, null))
+              .build();
+      service = core.imagine();
     }
 
     @TearDown(Level.Trial)
     public void close() {
-      scheduler.close();
+      core.close();
       executor.close();
       database.close();
       Fixtures.deleteTree(dir);

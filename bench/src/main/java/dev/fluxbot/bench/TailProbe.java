@@ -1,23 +1,13 @@
 package dev.fluxbot.bench;
 
 import dev.fluxbot.core.ChatReply;
+import dev.fluxbot.core.FluxbotCore;
 import dev.fluxbot.core.ImagineCommand;
 import dev.fluxbot.core.ImagineService;
 import dev.fluxbot.core.Requester;
-import dev.fluxbot.core.backend.BackendRouter;
-import dev.fluxbot.core.command.CommandParser;
-import dev.fluxbot.core.image.ReferenceLoader;
-import dev.fluxbot.core.imagestore.ImageStore;
-import dev.fluxbot.core.model.ModelCatalog;
 import dev.fluxbot.core.quota.QuotaService;
-import dev.fluxbot.core.schedule.JobScheduler;
-import dev.fluxbot.core.seedcache.SeedCache;
-import dev.fluxbot.core.seedcache.SeedHistory;
 import dev.fluxbot.core.store.Database;
-import dev.fluxbot.core.store.JobStore;
 import java.nio.file.Path;
-import java.security.SecureRandom;
-import java.time.InstantSource;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -29,7 +19,6 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.locks.LockSupport;
-import okhttp3.OkHttpClient;
 
 /**
  * A diagnostic, not a benchmark: where the slowest jobs spend their time. Runs the pipeline as
@@ -48,9 +37,6 @@ public final class TailProbe {
     int jobs = args.length > 1 ? Integer.parseInt(args[1]) : 20000;
     Path dir = Fixtures.tempDir("probe");
     Database database = Fixtures.open("sqlite", dir);
-    InstantSource clock = InstantSource.system();
-    ModelCatalog catalog = ModelCatalog.builtIn();
-    ImageStore store = ImageStore.onDisk(dir.resolve("images"));
     boolean virtual = args.length > 2 && args[2].equals("virtual");
     ExecutorService executor =
         virtual
@@ -58,8 +44,16 @@ public final class TailProbe {
             : Executors.newSingleThreadExecutor(r -> new Thread(r, "job"));
     Thread[] jobThread = new Thread[1];
     executor.submit(() -> jobThread[0] = Thread.currentThread()).get();
-    JobScheduler scheduler = new JobScheduler(executor, JobScheduler.Settings.defaults());
-    ImagineService service = service(database, clock, catalog, store, scheduler, unique);
+    FluxbotCore core =
+        FluxbotCore.builder(database)
+            .imagesIn(dir.resolve("images"))
+            .executor(executor)
+            .backends(new InstantBackend(unique))
+            .quotaSettings(
+                new QuotaService.Settings(
+                    ZoneOffset.UTC, QuotaService.Period.DAY, Long.MAX_VALUE / 4, 2, null))
+            .build();
+    ImagineService service = core.imagine();
     Requester who = new Requester("discord", "u1", "u1", "guild1", Set.of(), false);
     ImagineCommand command =
         new ImagineCommand(who, "a red fox in the snow --no-cache", Map.of(), List.of());
@@ -81,41 +75,11 @@ public final class TailProbe {
     printFrames(samples, start, end, d);
     System.out.println(
         "WAL bytes at the end: " + java.nio.file.Files.size(dir.resolve("fluxbot.db-wal")));
-    scheduler.close();
+    core.close();
     executor.shutdownNow();
     database.close();
     Fixtures.deleteTree(dir);
     System.exit(0);
-  }
-
-  /** The pipeline as {@link PipelineBench} wires it, on one instant backend. */
-  private static ImagineService service(
-      Database database,
-      InstantSource clock,
-      ModelCatalog catalog,
-      ImageStore store,
-      JobScheduler scheduler,
-      boolean unique) {
-    QuotaService quota =
-        new QuotaService(
-            database,
-            new QuotaService.Settings(
-                ZoneOffset.UTC, QuotaService.Period.DAY, Long.MAX_VALUE / 4, 2, null),
-            clock);
-    return new ImagineService(
-        new ImagineService.Parts(
-            new CommandParser(catalog, CommandParser.Settings.defaults()),
-            new ReferenceLoader(new OkHttpClient(), ReferenceLoader.Limits.defaults()),
-            new BackendRouter(List.of(new InstantBackend(unique))),
-            SeedHistory.inDatabase(database, clock),
-            new JobStore(database, catalog, clock),
-            quota,
-            new SeedCache(database, store, SeedCache.Settings.defaults(), clock),
-            store,
-            scheduler),
-        ImagineService.Settings.defaults(),
-        clock,
-        new SecureRandom());
   }
 
   /**

@@ -3,30 +3,19 @@ package dev.fluxbot.discord;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.fluxbot.core.FluxbotCore;
 import dev.fluxbot.core.ImagineService;
 import dev.fluxbot.core.ProgressListener;
 import dev.fluxbot.core.Secret;
 import dev.fluxbot.core.Sleeper;
 import dev.fluxbot.core.UserError;
-import dev.fluxbot.core.backend.BackendRouter;
 import dev.fluxbot.core.backend.ImageBackend;
 import dev.fluxbot.core.chat.ChatServices;
-import dev.fluxbot.core.command.CommandParser;
 import dev.fluxbot.core.image.AddressPolicy;
-import dev.fluxbot.core.image.ReferenceLoader;
-import dev.fluxbot.core.imagestore.ImageStore;
 import dev.fluxbot.core.model.GenerationJob;
 import dev.fluxbot.core.model.GenerationResult;
 import dev.fluxbot.core.model.ImageType;
-import dev.fluxbot.core.model.ModelCatalog;
-import dev.fluxbot.core.quota.QuotaService;
-import dev.fluxbot.core.schedule.JobScheduler;
-import dev.fluxbot.core.seedcache.SeedCache;
-import dev.fluxbot.core.seedcache.SeedHistory;
-import dev.fluxbot.core.store.Database;
-import dev.fluxbot.core.store.DeliveryLog;
 import dev.fluxbot.core.store.JobStore;
-import dev.fluxbot.core.store.SettingsStore;
 import dev.fluxbot.testkit.Await;
 import dev.fluxbot.testkit.DiscordAttachment;
 import dev.fluxbot.testkit.DiscordCallback;
@@ -39,15 +28,14 @@ import dev.fluxbot.testkit.FakeDiscord;
 import dev.fluxbot.testkit.MutableClock;
 import dev.fluxbot.testkit.TestImages;
 import dev.fluxbot.testkit.junit.FakeDiscordExtension;
+import dev.fluxbot.testkit.junit.FluxbotCoreExtension;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.net.URI;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -55,17 +43,15 @@ import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.imageio.ImageIO;
-import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The adapter in-process, on the real JDA logged into the fake Discord, over the real core (SQLite,
@@ -94,7 +80,25 @@ class DiscordBotDeliveryTest {
   private final FakeDiscord discord = discordFake.get();
   private final DiscordContext alice = discord.inGuild(FakeDiscord.DEFAULT_USER_ID);
   private final GatedBackend backend = new GatedBackend();
-  private final List<AutoCloseable> open = new ArrayList<>();
+
+  /** The core on the system clock (the bot's and the fake's is {@link #clock}). */
+  @Order(Integer.MAX_VALUE) // registered last, so it stops before the fake Discord closes
+  @RegisterExtension
+  final FluxbotCoreExtension cores =
+      new FluxbotCoreExtension(
+          b ->
+              b.backends(backend)
+                  .referenceAddresses(FAKES_ON_LOOPBACK)
+                  .imagineSettings(
+                      new ImagineService.Settings(
+                          1000,
+                          0,
+                          List.of(
+                              Duration.ofMillis(100),
+                              Duration.ofMillis(200),
+                              Duration.ofMillis(400))))
+                  .random(new Random(1)));
+
   private JobStore jobs;
   private ImagineService imagine;
   private DiscordBot.Config config;
@@ -102,53 +106,17 @@ class DiscordBotDeliveryTest {
   private OriginalLinks links;
   private DiscordBot bot;
 
-  @TempDir Path dir;
-
   @AfterEach
   void stop() throws Exception {
     if (bot != null) {
       bot.close();
     }
-    for (int i = open.size() - 1; i >= 0; i--) {
-      open.get(i).close();
-    }
   }
 
   private void startBot(OriginalLinks links, boolean allowDms) throws InterruptedException {
-    InstantSource system = InstantSource.system();
-    Database db = Database.sqlite(dir.resolve("fluxbot.db"));
-    open.add(db);
-    ModelCatalog catalog = ModelCatalog.builtIn();
-    jobs = new JobStore(db, catalog, system);
-    QuotaService quota = new QuotaService(db, QuotaService.Settings.defaults(), system);
-    SettingsStore settings = new SettingsStore(db, system);
-    ImageStore images = ImageStore.onDisk(dir.resolve("images"));
-    JobScheduler scheduler =
-        new JobScheduler(
-            Executors.newVirtualThreadPerTaskExecutor(), JobScheduler.Settings.defaults());
-    open.add(
-        () ->
-            scheduler.shutdown(
-                Duration.ofSeconds(10))); // running jobs finish, as fluxbot run lets them
-    imagine =
-        new ImagineService(
-            new ImagineService.Parts(
-                new CommandParser(catalog, CommandParser.Settings.defaults()),
-                new ReferenceLoader(
-                    new OkHttpClient(), ReferenceLoader.Limits.defaults(), FAKES_ON_LOOPBACK),
-                new BackendRouter(List.of(backend)),
-                SeedHistory.inDatabase(db, system),
-                jobs,
-                quota,
-                new SeedCache(db, images, SeedCache.Settings.defaults(), system),
-                images,
-                scheduler),
-            new ImagineService.Settings(
-                1000,
-                0,
-                List.of(Duration.ofMillis(100), Duration.ofMillis(200), Duration.ofMillis(400))),
-            system,
-            new Random(1));
+    FluxbotCore core = cores.get();
+    jobs = core.jobs();
+    imagine = core.imagine();
     config =
         new DiscordBot.Config(
             Secret.of(discord.token()),
@@ -156,18 +124,7 @@ class DiscordBotDeliveryTest {
             discord.gatewayUrl(),
             Set.of(),
             allowDms);
-    services =
-        new ChatServices(
-            imagine,
-            quota,
-            jobs,
-            settings,
-            images,
-            catalog,
-            new DeliveryLog(db, clock, Duration.ofHours(1)),
-            scheduler::queued,
-            clock,
-            Sleeper.SYSTEM);
+    services = core.chatServices(Duration.ofHours(1), clock, Sleeper.SYSTEM);
     this.links = links;
     bot = new DiscordBot(config, services, links);
     bot.start();

@@ -9,26 +9,15 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.slack.api.socket_mode.SocketModeClient;
+import dev.fluxbot.core.FluxbotCore;
 import dev.fluxbot.core.ImagineService;
 import dev.fluxbot.core.Secret;
 import dev.fluxbot.core.Sleeper;
-import dev.fluxbot.core.backend.BackendRouter;
 import dev.fluxbot.core.bfl.BflBackend;
 import dev.fluxbot.core.bfl.BflConfig;
-import dev.fluxbot.core.chat.ChatServices;
-import dev.fluxbot.core.command.CommandParser;
 import dev.fluxbot.core.image.AddressPolicy;
-import dev.fluxbot.core.image.ReferenceLoader;
 import dev.fluxbot.core.imagestore.ImageStore;
-import dev.fluxbot.core.model.ModelCatalog;
-import dev.fluxbot.core.quota.QuotaService;
-import dev.fluxbot.core.schedule.JobScheduler;
-import dev.fluxbot.core.seedcache.SeedCache;
-import dev.fluxbot.core.seedcache.SeedHistory;
-import dev.fluxbot.core.store.Database;
-import dev.fluxbot.core.store.DeliveryLog;
 import dev.fluxbot.core.store.JobStore;
-import dev.fluxbot.core.store.SettingsStore;
 import dev.fluxbot.testkit.Await;
 import dev.fluxbot.testkit.FakeBflApi;
 import dev.fluxbot.testkit.FakeSlack;
@@ -36,6 +25,7 @@ import dev.fluxbot.testkit.Scenario;
 import dev.fluxbot.testkit.TestImages;
 import dev.fluxbot.testkit.junit.FakeBflApiExtension;
 import dev.fluxbot.testkit.junit.FakeSlackExtension;
+import dev.fluxbot.testkit.junit.FluxbotCoreExtension;
 import dev.fluxbot.testkit.slack.HttpDelivery;
 import dev.fluxbot.testkit.slack.Signing;
 import dev.fluxbot.testkit.slack.SlackCall;
@@ -46,22 +36,19 @@ import dev.fluxbot.testkit.slack.SlackView;
 import java.awt.Color;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
 import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -92,12 +79,15 @@ class SlackBotEndToEndTest {
    */
   private Sleeper slackSleeper = recordingSleeper;
 
-  private final List<AutoCloseable> open = new ArrayList<>();
+  /** The core a bot runs on; {@link #startBot} again is a restart on the same database. */
+  @Order(Integer.MAX_VALUE) // registered last, so it stops before the fakes close
+  @RegisterExtension
+  final FluxbotCoreExtension cores =
+      new FluxbotCoreExtension(b -> b.referenceAddresses(FAKES_ON_LOOPBACK).random(new Random(1)));
+
   private JobStore jobs;
   private ImageStore images;
   private SlackBot bot;
-
-  @TempDir Path dir;
 
   @AfterEach
   void stop() throws Exception {
@@ -109,13 +99,10 @@ class SlackBotEndToEndTest {
       bot.close();
       bot = null;
     }
-    for (int i = open.size() - 1; i >= 0; i--) {
-      open.get(i).close();
-    }
-    open.clear();
+    cores.stop(); // as the process stops: running jobs finish, the database closes
   }
 
-  /** The core on the database in {@code dir}, and a bot on it: what {@code fluxbot run} wires. */
+  /** A core (on the extension's database) and a bot on it: what {@code fluxbot run} wires. */
   private void startBot(SlackBot.Mode mode, Set<String> admins) throws Exception {
     startBot(mode, admins, List.of(Duration.ofMillis(100), Duration.ofMillis(200)));
   }
@@ -126,21 +113,6 @@ class SlackBotEndToEndTest {
    */
   private void startBot(SlackBot.Mode mode, Set<String> admins, List<Duration> deliveryRetries)
       throws Exception {
-    InstantSource clock = InstantSource.system();
-    Database db = Database.sqlite(dir.resolve("fluxbot.db"));
-    open.add(db);
-    ModelCatalog catalog = ModelCatalog.builtIn();
-    jobs = new JobStore(db, catalog, clock);
-    QuotaService quota = new QuotaService(db, QuotaService.Settings.defaults(), clock);
-    SettingsStore settings = new SettingsStore(db, clock);
-    images = ImageStore.onDisk(dir.resolve("images"));
-    JobScheduler scheduler =
-        new JobScheduler(
-            Executors.newVirtualThreadPerTaskExecutor(), JobScheduler.Settings.defaults());
-    open.add(
-        () ->
-            scheduler.shutdown(
-                Duration.ofSeconds(10))); // running jobs finish, as fluxbot run lets them
     OkHttpClient http = new OkHttpClient();
     BflBackend backend =
         new BflBackend(
@@ -148,24 +120,17 @@ class SlackBotEndToEndTest {
                 .withBaseUrl(URI.create(bfl.baseUrl()))
                 .withPolling(Duration.ofMillis(10), Duration.ofMillis(50)),
             http,
-            clock,
+            InstantSource.system(),
             Sleeper.SYSTEM,
             new Random(3));
-    ImagineService imagine =
-        new ImagineService(
-            new ImagineService.Parts(
-                new CommandParser(catalog, CommandParser.Settings.defaults()),
-                new ReferenceLoader(http, ReferenceLoader.Limits.defaults(), FAKES_ON_LOOPBACK),
-                new BackendRouter(List.of(backend)),
-                SeedHistory.inDatabase(db, clock),
-                jobs,
-                quota,
-                new SeedCache(db, images, SeedCache.Settings.defaults(), clock),
-                images,
-                scheduler),
-            new ImagineService.Settings(1000, 0, deliveryRetries),
-            clock,
-            new Random(1));
+    FluxbotCore core =
+        cores.start(
+            b ->
+                b.backends(backend)
+                    .referenceHttp(http)
+                    .imagineSettings(new ImagineService.Settings(1000, 0, deliveryRetries)));
+    jobs = core.jobs();
+    images = core.images();
     bot =
         new SlackBot(
             new SlackBot.Config(
@@ -176,21 +141,11 @@ class SlackBotEndToEndTest {
                 slack.apiUrl(),
                 new InetSocketAddress("127.0.0.1", 0),
                 admins),
-            new ChatServices(
-                imagine,
-                quota,
-                jobs,
-                settings,
-                images,
-                catalog,
-                new DeliveryLog(db, clock, SlackBot.DELIVERIES_KEPT),
-                scheduler::queued,
-                clock,
-                slackSleeper),
+            core.chatServices(SlackBot.DELIVERIES_KEPT, slackSleeper),
             http);
     bot.start();
     SlackBot started = bot;
-    imagine.resumeUnfinished(j -> true, j -> started.replyFor(j).orElse(null));
+    core.imagine().resumeUnfinished(j -> true, j -> started.replyFor(j).orElse(null));
     if (mode == SlackBot.Mode.SOCKET) {
       slack.awaitSocketConnections(1);
     }
@@ -634,50 +589,10 @@ class SlackBotEndToEndTest {
 
   /** A bot on a core with no backend: for starts that must fail before any job. */
   private SlackBot botWith(SlackBot.Config config) {
-    Database db = Database.sqlite(dir.resolve("fluxbot.db"));
-    open.add(db);
-    ModelCatalog catalog = ModelCatalog.builtIn();
-    InstantSource clock = InstantSource.system();
-    JobScheduler scheduler =
-        new JobScheduler(
-            Executors.newVirtualThreadPerTaskExecutor(), JobScheduler.Settings.defaults());
-    open.add(
-        () ->
-            scheduler.shutdown(
-                Duration.ofSeconds(10))); // running jobs finish, as fluxbot run lets them
-    ImageStore store = ImageStore.onDisk(dir.resolve("images"));
-    QuotaService quota = new QuotaService(db, QuotaService.Settings.defaults(), clock);
-    JobStore jobStore = new JobStore(db, catalog, clock);
-    OkHttpClient http = new OkHttpClient();
-    ImagineService imagine =
-        new ImagineService(
-            new ImagineService.Parts(
-                new CommandParser(catalog, CommandParser.Settings.defaults()),
-                new ReferenceLoader(http, ReferenceLoader.Limits.defaults(), FAKES_ON_LOOPBACK),
-                new BackendRouter(List.of()),
-                SeedHistory.inDatabase(db, clock),
-                jobStore,
-                quota,
-                new SeedCache(db, store, SeedCache.Settings.defaults(), clock),
-                store,
-                scheduler),
-            ImagineService.Settings.defaults(),
-            clock,
-            new Random(1));
     return new SlackBot(
         config,
-        new ChatServices(
-            imagine,
-            quota,
-            jobStore,
-            new SettingsStore(db, clock),
-            store,
-            catalog,
-            new DeliveryLog(db, clock, SlackBot.DELIVERIES_KEPT),
-            scheduler::queued,
-            clock,
-            recordingSleeper),
-        http);
+        cores.get().chatServices(SlackBot.DELIVERIES_KEPT, recordingSleeper),
+        new OkHttpClient());
   }
 
   @Test

@@ -1,29 +1,19 @@
 package dev.fluxbot.telegram;
 
+import dev.fluxbot.core.FluxbotCore;
 import dev.fluxbot.core.ImagineService;
 import dev.fluxbot.core.Secret;
 import dev.fluxbot.core.Sleeper;
-import dev.fluxbot.core.backend.BackendRouter;
 import dev.fluxbot.core.bfl.BflBackend;
 import dev.fluxbot.core.bfl.BflConfig;
-import dev.fluxbot.core.chat.ChatServices;
-import dev.fluxbot.core.command.CommandParser;
 import dev.fluxbot.core.image.AddressPolicy;
-import dev.fluxbot.core.image.ReferenceLoader;
-import dev.fluxbot.core.imagestore.ImageStore;
-import dev.fluxbot.core.model.ModelCatalog;
 import dev.fluxbot.core.quota.QuotaService;
 import dev.fluxbot.core.schedule.JobScheduler;
-import dev.fluxbot.core.seedcache.SeedCache;
-import dev.fluxbot.core.seedcache.SeedHistory;
-import dev.fluxbot.core.store.Database;
-import dev.fluxbot.core.store.DeliveryLog;
 import dev.fluxbot.core.store.JobStore;
-import dev.fluxbot.core.store.SettingsStore;
 import dev.fluxbot.testkit.FakeBflApi;
 import dev.fluxbot.testkit.FakeTelegram;
+import dev.fluxbot.testkit.junit.FluxbotCoreExtension;
 import java.net.URI;
-import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
@@ -32,14 +22,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicReference;
 import okhttp3.OkHttpClient;
 
 /**
- * One running bot as {@code fluxbot run} wires it: the core on SQLite in {@code dir} with the BFL
+ * One running bot as {@code fluxbot run} wires it: the core on the test's database with the BFL
  * backend pointed at the fake BFL API, and the Telegram adapter pointed at the fake Bot API.
- * Closing it and opening another on the same folder is a restart.
+ * Closing it and opening another on the same extension is a restart.
  */
 final class Harness implements AutoCloseable {
   /** The fake serves its files on loopback, which a real bot refuses to fetch references from. */
@@ -71,32 +60,33 @@ final class Harness implements AutoCloseable {
     }
   }
 
-  final Database db;
-  final JobScheduler scheduler;
+  private final FluxbotCoreExtension cores;
+  final FluxbotCore core;
   final QuotaService quota;
   final JobStore jobs;
   final ImagineService imagine;
   final TelegramBot bot;
 
   Harness(
-      Path dir,
+      FluxbotCoreExtension cores,
       FakeTelegram telegram,
       FakeBflApi bfl,
       RecordingSleeper sleeper,
       QuotaService.Settings quotaSettings) {
-    this(dir, telegram, bfl, sleeper, quotaSettings, c -> c);
+    this(cores, telegram, bfl, sleeper, quotaSettings, c -> c);
   }
 
+  /**
+   * @param cores where the core runs; a core running there is stopped first (a restart)
+   */
   Harness(
-      Path dir,
+      FluxbotCoreExtension cores,
       FakeTelegram telegram,
       FakeBflApi bfl,
       RecordingSleeper sleeper,
       QuotaService.Settings quotaSettings,
       java.util.function.UnaryOperator<TelegramBot.Config> tweak) {
-    InstantSource clock = InstantSource.system();
-    ModelCatalog catalog = ModelCatalog.builtIn();
-    db = Database.sqlite(dir.resolve("fluxbot.db"));
+    this.cores = cores;
     OkHttpClient http = new OkHttpClient();
     BflBackend backend =
         new BflBackend(
@@ -104,32 +94,22 @@ final class Harness implements AutoCloseable {
                 .withBaseUrl(URI.create(bfl.baseUrl()))
                 .withPolling(Duration.ofMillis(20), Duration.ofMillis(100)),
             http,
-            clock,
+            InstantSource.system(),
             Sleeper.SYSTEM,
             new SecureRandom());
-    scheduler =
-        new JobScheduler(
-            Executors.newVirtualThreadPerTaskExecutor(),
-            new JobScheduler.Settings(4, Map.of(), 1_000));
-    ImageStore images = ImageStore.onDisk(dir.resolve("images"));
-    jobs = new JobStore(db, catalog, clock);
-    quota = new QuotaService(db, quotaSettings, clock);
-    SettingsStore settings = new SettingsStore(db, clock);
-    imagine =
-        new ImagineService(
-            new ImagineService.Parts(
-                new CommandParser(catalog, CommandParser.Settings.defaults()),
-                new ReferenceLoader(http, ReferenceLoader.Limits.defaults(), FAKES_ON_LOOPBACK),
-                new BackendRouter(List.of(backend)),
-                SeedHistory.inDatabase(db, clock),
-                jobs,
-                quota,
-                new SeedCache(db, images, SeedCache.Settings.defaults(), clock),
-                images,
-                scheduler),
-            new ImagineService.Settings(1000, 0, List.of(Duration.ofMillis(50))),
-            clock,
-            new SecureRandom());
+    core =
+        cores.start(
+            b ->
+                b.backends(backend)
+                    .referenceHttp(http)
+                    .referenceAddresses(FAKES_ON_LOOPBACK)
+                    .quotaSettings(quotaSettings)
+                    .schedulerSettings(new JobScheduler.Settings(4, Map.of(), 1_000))
+                    .imagineSettings(
+                        new ImagineService.Settings(1000, 0, List.of(Duration.ofMillis(50)))));
+    quota = core.quota();
+    jobs = core.jobs();
+    imagine = core.imagine();
     bot =
         new TelegramBot(
             tweak.apply(
@@ -138,17 +118,7 @@ final class Harness implements AutoCloseable {
                     .withAdmins(ADMINS)
                     .withAlbumQuiet(Duration.ofMillis(300))
                     .withPollTimeoutSeconds(1)),
-            new ChatServices(
-                imagine,
-                quota,
-                jobs,
-                settings,
-                images,
-                catalog,
-                new DeliveryLog(db, sleeper, Duration.ofHours(1)),
-                scheduler::queued,
-                sleeper,
-                sleeper));
+            core.chatServices(Duration.ofHours(1), sleeper, sleeper));
     bot.start();
   }
 
@@ -158,14 +128,15 @@ final class Harness implements AutoCloseable {
         "telegram", Long.toString(userId), "user" + userId, null, Set.of(), false);
   }
 
-  Harness(Path dir, FakeTelegram telegram, FakeBflApi bfl, RecordingSleeper sleeper) {
-    this(dir, telegram, bfl, sleeper, QuotaService.Settings.defaults());
+  Harness(
+      FluxbotCoreExtension cores, FakeTelegram telegram, FakeBflApi bfl, RecordingSleeper sleeper) {
+    this(cores, telegram, bfl, sleeper, QuotaService.Settings.defaults());
   }
 
+  /** The bot, then the core as the process stops: running jobs finish, the database closes. */
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     bot.close();
-    scheduler.shutdown(Duration.ofSeconds(10));
-    db.close();
+    cores.stop();
   }
 }

@@ -13,18 +13,18 @@ import dev.fluxbot.testkit.FakeTelegram;
 import dev.fluxbot.testkit.TestImages;
 import dev.fluxbot.testkit.junit.FakeBflApiExtension;
 import dev.fluxbot.testkit.junit.FakeTelegramExtension;
+import dev.fluxbot.testkit.junit.FluxbotCoreExtension;
 import dev.fluxbot.testkit.telegram.Pace;
 import dev.fluxbot.testkit.telegram.TelegramCall;
 import dev.fluxbot.testkit.telegram.TelegramContext;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -60,9 +60,12 @@ class TelegramBotEndToEndTest {
 
   private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
   private final TelegramContext alice = FakeTelegram.privateChat(FakeTelegram.ALICE);
-  private Harness app;
 
-  @TempDir Path dir;
+  @Order(Integer.MAX_VALUE) // registered last, so it stops before the fakes close
+  @RegisterExtension
+  final FluxbotCoreExtension cores = new FluxbotCoreExtension();
+
+  private Harness app;
 
   @BeforeEach
   void start() {
@@ -80,7 +83,7 @@ class TelegramBotEndToEndTest {
   }
 
   private Harness startApp() {
-    app = new Harness(dir, telegram, bfl, sleeper);
+    app = new Harness(cores, telegram, bfl, sleeper);
     return app;
   }
 
@@ -352,7 +355,7 @@ class TelegramBotEndToEndTest {
   void overQuotaIsRefusedWithTheResetTimeAndNothingReachesBfl() throws Exception {
     app =
         new Harness(
-            dir,
+            cores,
             telegram,
             bfl,
             sleeper,
@@ -474,7 +477,7 @@ class TelegramBotEndToEndTest {
   void inWebhookModeUpdatesComeByPostAndARequestWithoutTheSecretIsRefused() throws Exception {
     app =
         new Harness(
-            dir,
+            cores,
             telegram,
             bfl,
             sleeper,

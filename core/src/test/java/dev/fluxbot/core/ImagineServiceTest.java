@@ -3,12 +3,8 @@ package dev.fluxbot.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import dev.fluxbot.core.backend.BackendRouter;
 import dev.fluxbot.core.backend.BackendTask;
 import dev.fluxbot.core.backend.ImageBackend;
-import dev.fluxbot.core.command.CommandParser;
-import dev.fluxbot.core.image.ReferenceLoader;
-import dev.fluxbot.core.imagestore.ImageStore;
 import dev.fluxbot.core.model.GenerationJob;
 import dev.fluxbot.core.model.GenerationRequest;
 import dev.fluxbot.core.model.GenerationResult;
@@ -18,7 +14,6 @@ import dev.fluxbot.core.model.ModelCatalog;
 import dev.fluxbot.core.quota.QuotaService;
 import dev.fluxbot.core.schedule.JobScheduler;
 import dev.fluxbot.core.seedcache.SeedCache;
-import dev.fluxbot.core.seedcache.SeedHistory;
 import dev.fluxbot.core.store.Database;
 import dev.fluxbot.core.store.JobStore;
 import java.awt.image.BufferedImage;
@@ -42,7 +37,6 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
-import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -90,31 +84,27 @@ class ImagineServiceTest {
       Executor executor,
       JobScheduler.Settings settings,
       SeedCache.Settings cacheSettings) {
-    JobScheduler scheduler = new JobScheduler(executor, settings);
-    open.add(scheduler);
-    ImageStore images = ImageStore.onDisk(dir.resolve("images"));
-    QuotaService quota = quota();
-    return new ImagineService(
-        new ImagineService.Parts(
-            new CommandParser(ModelCatalog.builtIn(), CommandParser.Settings.defaults()),
-            new ReferenceLoader(new OkHttpClient(), ReferenceLoader.Limits.defaults()),
-            new BackendRouter(List.of(backend)),
-            SeedHistory.inDatabase(db, clock),
-            new JobStore(db, ModelCatalog.builtIn(), clock),
-            quota,
-            new SeedCache(db, images, cacheSettings, clock),
-            images,
-            scheduler),
-        new ImagineService.Settings(1000, 0, List.of()),
-        clock,
-        new Random(7 + services++));
+    FluxbotCore core =
+        FluxbotCore.builder(db)
+            .imagesIn(dir.resolve("images"))
+            .backends(backend)
+            .executor(executor)
+            .schedulerSettings(settings)
+            .seedCacheSettings(cacheSettings)
+            .quotaSettings(QUOTA)
+            .imagineSettings(new ImagineService.Settings(1000, 0, List.of()))
+            .clock(clock)
+            .random(new Random(7 + services++))
+            .build();
+    open.add(core);
+    return core.imagine();
   }
 
+  private static final QuotaService.Settings QUOTA =
+      new QuotaService.Settings(ZoneOffset.UTC, QuotaService.Period.DAY, 50_000, 2, null);
+
   private QuotaService quota() {
-    return new QuotaService(
-        db,
-        new QuotaService.Settings(ZoneOffset.UTC, QuotaService.Period.DAY, 50_000, 2, null),
-        clock);
+    return new QuotaService(db, QUOTA, clock);
   }
 
   private ImagineService service(ImageBackend backend) {

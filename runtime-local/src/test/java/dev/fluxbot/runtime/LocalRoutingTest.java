@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.fluxbot.core.ChatReply;
+import dev.fluxbot.core.FluxbotCore;
 import dev.fluxbot.core.ImageReply;
 import dev.fluxbot.core.ImagineCommand;
 import dev.fluxbot.core.ImagineService;
@@ -11,19 +12,11 @@ import dev.fluxbot.core.Requester;
 import dev.fluxbot.core.Secret;
 import dev.fluxbot.core.Sleeper;
 import dev.fluxbot.core.UserError;
-import dev.fluxbot.core.backend.BackendRouter;
 import dev.fluxbot.core.bfl.BflBackend;
 import dev.fluxbot.core.bfl.BflConfig;
-import dev.fluxbot.core.command.CommandParser;
-import dev.fluxbot.core.image.ReferenceLoader;
-import dev.fluxbot.core.imagestore.ImageStore;
-import dev.fluxbot.core.model.ModelCatalog;
 import dev.fluxbot.core.quota.QuotaService;
 import dev.fluxbot.core.schedule.JobScheduler;
-import dev.fluxbot.core.seedcache.SeedCache;
-import dev.fluxbot.core.seedcache.SeedHistory;
 import dev.fluxbot.core.store.Database;
-import dev.fluxbot.core.store.JobStore;
 import dev.fluxbot.testkit.FakeBflApi;
 import dev.fluxbot.testkit.FakeKleinWorker;
 import dev.fluxbot.testkit.KleinScenario;
@@ -80,7 +73,6 @@ class LocalRoutingTest {
   private ImagineService service(boolean fallbackToBfl) {
     Database db = Database.sqlite(dir.resolve("fluxbot.db"));
     open.add(db);
-    ModelCatalog catalog = ModelCatalog.builtIn();
     LocalKleinBackend local =
         new LocalKleinBackend(
             LocalRuntimeConfig.of(List.of(worker.url()), null, fallbackToBfl),
@@ -98,29 +90,21 @@ class LocalRoutingTest {
             clock,
             sleeper,
             new Random(1));
-    JobScheduler scheduler =
-        new JobScheduler(executor, new JobScheduler.Settings(4, Map.of(), 100));
-    open.add(scheduler);
-    quota =
-        new QuotaService(
-            db,
-            new QuotaService.Settings(ZoneOffset.UTC, QuotaService.Period.DAY, 50_000, 4, null),
-            clock);
-    ImageStore images = ImageStore.onDisk(dir.resolve("images"));
-    return new ImagineService(
-        new ImagineService.Parts(
-            new CommandParser(catalog, CommandParser.Settings.defaults()),
-            new ReferenceLoader(new OkHttpClient(), ReferenceLoader.Limits.defaults()),
-            new BackendRouter(List.of(local, remote)),
-            SeedHistory.inDatabase(db, clock),
-            new JobStore(db, catalog, clock),
-            quota,
-            new SeedCache(db, images, SeedCache.Settings.defaults(), clock),
-            images,
-            scheduler),
-        new ImagineService.Settings(LOCAL_PRICE_MILLI, 0),
-        clock,
-        new Random(7));
+    FluxbotCore core =
+        FluxbotCore.builder(db)
+            .imagesIn(dir.resolve("images"))
+            .backends(local, remote)
+            .executor(executor)
+            .schedulerSettings(new JobScheduler.Settings(4, Map.of(), 100))
+            .quotaSettings(
+                new QuotaService.Settings(ZoneOffset.UTC, QuotaService.Period.DAY, 50_000, 4, null))
+            .imagineSettings(new ImagineService.Settings(LOCAL_PRICE_MILLI, 0))
+            .clock(clock)
+            .random(new Random(7))
+            .build();
+    open.add(core);
+    quota = core.quota();
+    return core.imagine();
   }
 
   private ImageReply imagine(ImagineService service, String text) {

@@ -2,12 +2,9 @@ package dev.fluxbot.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.fluxbot.core.backend.BackendRouter;
 import dev.fluxbot.core.backend.BackendTask;
 import dev.fluxbot.core.backend.ImageBackend;
 import dev.fluxbot.core.command.CommandParser;
-import dev.fluxbot.core.image.ReferenceLoader;
-import dev.fluxbot.core.imagestore.ImageStore;
 import dev.fluxbot.core.model.GenerationJob;
 import dev.fluxbot.core.model.GenerationRequest;
 import dev.fluxbot.core.model.GenerationResult;
@@ -15,17 +12,14 @@ import dev.fluxbot.core.model.ImageType;
 import dev.fluxbot.core.model.ModelCatalog;
 import dev.fluxbot.core.quota.QuotaService;
 import dev.fluxbot.core.schedule.JobScheduler;
-import dev.fluxbot.core.seedcache.SeedCache;
-import dev.fluxbot.core.seedcache.SeedHistory;
 import dev.fluxbot.core.store.Database;
-import dev.fluxbot.core.store.DatabaseTest;
 import dev.fluxbot.core.store.JobStore;
 import dev.fluxbot.testkit.MutableClock;
+import dev.fluxbot.testkit.junit.FluxbotCoreExtension;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.math.BigDecimal;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -40,10 +34,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
 import javax.imageio.ImageIO;
-import okhttp3.OkHttpClient;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -55,55 +48,29 @@ class PipelineOnBothDatabasesTest {
   private final MutableClock clock = new MutableClock(Instant.parse("2026-11-21T12:00:00Z"));
   private final Requester alice =
       new Requester("telegram", "alice", "Alice", "chat9", Set.of("r1"), false);
-  private final List<AutoCloseable> open = new ArrayList<>();
+  private static final QuotaService.Settings QUOTA =
+      new QuotaService.Settings(ZoneOffset.UTC, QuotaService.Period.DAY, 50_000, 1_000, null);
+
+  @RegisterExtension
+  final FluxbotCoreExtension cores =
+      new FluxbotCoreExtension(
+          b ->
+              b.clock(clock)
+                  .quotaSettings(QUOTA)
+                  .schedulerSettings(new JobScheduler.Settings(4, Map.of(), 10_000)));
+
   private int services;
 
-  @TempDir Path dir;
-
-  @AfterEach
-  void close() throws Exception {
-    for (int i = open.size() - 1; i >= 0; i--) {
-      open.get(i).close();
-    }
-  }
-
   private Database db(Database.Dialect dialect) {
-    Database db =
-        dialect == Database.Dialect.SQLITE
-            ? Database.sqlite(dir.resolve("fluxbot.db"))
-            : DatabaseTest.postgres();
-    open.add(db);
-    return db;
+    return cores.on(dialect).database();
   }
 
   private QuotaService quota(Database db) {
-    return new QuotaService(
-        db,
-        new QuotaService.Settings(ZoneOffset.UTC, QuotaService.Period.DAY, 50_000, 1_000, null),
-        clock);
+    return new QuotaService(db, QUOTA, clock);
   }
 
-  private ImagineService service(Database db, ImageBackend backend) {
-    JobScheduler scheduler =
-        new JobScheduler(
-            Executors.newVirtualThreadPerTaskExecutor(),
-            new JobScheduler.Settings(4, Map.of(), 10_000));
-    open.add(scheduler);
-    ImageStore images = ImageStore.onDisk(dir.resolve("images"));
-    return new ImagineService(
-        new ImagineService.Parts(
-            new CommandParser(ModelCatalog.builtIn(), CommandParser.Settings.defaults()),
-            new ReferenceLoader(new OkHttpClient(), ReferenceLoader.Limits.defaults()),
-            new BackendRouter(List.of(backend)),
-            SeedHistory.inDatabase(db, clock),
-            new JobStore(db, ModelCatalog.builtIn(), clock),
-            quota(db),
-            new SeedCache(db, images, SeedCache.Settings.defaults(), clock),
-            images,
-            scheduler),
-        ImagineService.Settings.defaults(),
-        clock,
-        new Random(100 + services++));
+  private UnaryOperator<FluxbotCore.Builder> with(ImageBackend backend) {
+    return b -> b.backends(backend).random(new Random(100 + services++));
   }
 
   @ParameterizedTest
@@ -187,7 +154,7 @@ class PipelineOnBothDatabasesTest {
       throws Exception {
     Database db = db(dialect);
     InstantBackend backend = new InstantBackend();
-    ImagineService s = service(db, backend);
+    ImagineService s = cores.start(with(backend)).imagine();
     int jobs = 200;
     CountDownLatch go = new CountDownLatch(1);
     List<CompletableFuture<ImageReply>> results = new ArrayList<>();
@@ -237,7 +204,9 @@ class PipelineOnBothDatabasesTest {
     InstantBackend dying = new InstantBackend();
     dying.hang = new CountDownLatch(1);
     CompletableFuture<ImageReply> lost =
-        service(db, dying)
+        cores
+            .start(with(dying))
+            .imagine()
             .submit(
                 new ImagineCommand(alice, "a fox --seed 3", Map.of(), List.of()),
                 ChatReply.silent(),
@@ -246,7 +215,10 @@ class PipelineOnBothDatabasesTest {
 
     InstantBackend after = new InstantBackend();
     List<CompletableFuture<ImageReply>> resumed =
-        service(db, after).resumeUnfinished(j -> true, j -> ChatReply.silent());
+        cores
+            .startBeside(with(after)) // the first process hangs, not stopped
+            .imagine()
+            .resumeUnfinished(j -> true, j -> ChatReply.silent());
     assertThat(resumed).hasSize(1);
     ImageReply done = resumed.get(0).get(30, TimeUnit.SECONDS);
     assertThat(done.request().seed()).isEqualTo(3);
