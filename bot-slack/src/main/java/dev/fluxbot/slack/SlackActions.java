@@ -28,6 +28,7 @@ final class SlackActions {
   private final OkHttpClient http;
   private final SlackApi api;
   private final SlackFiles files;
+  private final ChatSettings channels;
 
   SlackActions(
       SlackBot.Config config,
@@ -40,6 +41,7 @@ final class SlackActions {
     this.http = http;
     this.api = api;
     this.files = files;
+    this.channels = new ChatSettings(services.settings(), services.catalog(), Texts.TEXTS);
   }
 
   ChatServices services() {
@@ -109,46 +111,11 @@ final class SlackActions {
 
   /** Where /imagine may answer in this workspace; null when here is fine, else the refusal. */
   String channelRefusal(String teamId, String channel) {
-    return new ChatSettings(services.settings(), services.catalog(), Texts.TEXTS)
-        .channelRefusal("slack", teamId, channel)
-        .orElse(null);
+    return channels.channelRefusal("slack", teamId, channel).orElse(null);
   }
 
   /** A message only the user sees: {@code chat.postEphemeral}, else the response_url. */
   void ephemeral(SlackAddress address, String text) {
-    try {
-      api.call(
-          "chat.postEphemeral",
-          () ->
-              api.methods()
-                  .chatPostEphemeral(
-                      r ->
-                          r.channel(address.channel())
-                              .user(address.userId())
-                              .threadTs(address.threadTs())
-                              .text(text)));
-    } catch (RuntimeException e) {
-      if (address.responseUrl() == null) {
-        log.warn("slack: could not answer {}: {}", address, e.getMessage());
-        return;
-      }
-      try {
-        okhttp3.Request post =
-            new okhttp3.Request.Builder()
-                .url(address.responseUrl()) // needs no token
-                .post(
-                    okhttp3.RequestBody.create(
-                        SlackBot.JSON
-                            .createObjectNode()
-                            .put("response_type", "ephemeral")
-                            .put("text", text)
-                            .toString(),
-                        okhttp3.MediaType.get("application/json")))
-                .build();
-        http.newCall(post).execute().close();
-      } catch (java.io.IOException io) {
-        log.warn("slack: could not answer {}: {}", address, io.getMessage());
-      }
-    }
+    reply(address).tellUser(text);
   }
 }

@@ -132,21 +132,9 @@ final class SlackReply implements ChatReply {
             "⚠️ fluxbot is not in this channel, so it cannot post your image. Invite it (`/invite @fluxbot`); "
                 + "the image is kept and follows on the next try.");
       }
-      throw new DeliveryException(
-          "job "
-              + reply.jobId()
-              + ": the image could not be sent to Slack ("
-              + e.getMessage()
-              + ")",
-          e);
+      throw undelivered(reply, e);
     } catch (RuntimeException e) {
-      throw new DeliveryException(
-          "job "
-              + reply.jobId()
-              + ": the image could not be sent to Slack ("
-              + e.getMessage()
-              + ")",
-          e);
+      throw undelivered(reply, e);
     }
     removeProgress();
   }
@@ -242,11 +230,17 @@ final class SlackReply implements ChatReply {
     removeProgress();
   }
 
+  private static DeliveryException undelivered(ImageReply reply, RuntimeException e) {
+    return new DeliveryException(
+        "job " + reply.jobId() + ": the image could not be sent to Slack (" + e.getMessage() + ")",
+        e);
+  }
+
   /**
    * A message only the user sees: {@code chat.postEphemeral}, else (the bot not in the channel) the
    * response_url.
    */
-  private void tellUser(String text) {
+  void tellUser(String text) {
     try {
       api.call(
           "chat.postEphemeral",

@@ -44,8 +44,6 @@ final class ChatCommands {
       /admin max-safety 0-5: the highest --safety users here may ask for""";
 
   private final QuotaService quota;
-  private final SettingsStore settings;
-  private final ModelCatalog catalog;
   private final InstantSource clock;
   private final ChatTexts texts;
   private final AdminWords words;
@@ -58,8 +56,6 @@ final class ChatCommands {
       ZoneId zone,
       InstantSource clock) {
     this.quota = quota;
-    this.settings = settings;
-    this.catalog = catalog;
     this.clock = clock;
     this.texts = Texts.texts(zone);
     this.words = new AdminWords(new ChatAdmin(quota, settings, catalog, texts, clock));

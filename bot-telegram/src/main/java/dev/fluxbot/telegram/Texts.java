@@ -58,8 +58,11 @@ final class Texts {
     return cut(reply.request().prompt(), MAX_CAPTION - tail.length()) + tail;
   }
 
+  /** For errors, which show no time: the zone does not matter. */
+  private static final ChatTexts PLAIN = texts(ZoneOffset.UTC);
+
   static String error(UserError e) {
-    return texts(ZoneOffset.UTC).error(e);
+    return PLAIN.error(e);
   }
 
   /** Core's texts in Telegram's plain text; times are shown in {@code zone}. */

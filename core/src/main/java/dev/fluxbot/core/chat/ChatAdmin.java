@@ -160,11 +160,6 @@ public final class ChatAdmin {
         + ".";
   }
 
-  /** A user's credit count, for the platforms that parse text (Slack, Telegram). */
-  public static long credits(String text) {
-    return Credits.parse("credits", text);
-  }
-
   private SettingsStore.ScopeSettings scopeSettings(Scope scope) {
     return scope.id() == null
         ? SettingsStore.ScopeSettings.NONE

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.fluxbot.core.Progress;
 import dev.fluxbot.core.UserError;
 import dev.fluxbot.core.model.ModelCatalog;
+import dev.fluxbot.core.quota.Credits;
 import dev.fluxbot.core.quota.QuotaService;
 import dev.fluxbot.core.store.Database;
 import dev.fluxbot.core.store.SettingsStore;
@@ -110,8 +111,8 @@ class ChatAdminTest {
 
   @Test
   void creditsFollowTheOneRule() {
-    assertThat(ChatAdmin.credits("0.005")).isEqualTo(5);
-    assertThatThrownBy(() -> ChatAdmin.credits("0.0005"))
+    assertThat(Credits.parse("credits", "0.005")).isEqualTo(5);
+    assertThatThrownBy(() -> Credits.parse("credits", "0.0005"))
         .hasMessageStartingWith("credits: must be a number from 0 to 1000000000");
   }
 
