@@ -14,7 +14,9 @@ import dev.fluxbot.core.seedcache.SeedCache;
 import dev.fluxbot.core.seedcache.SeedHistory;
 import dev.fluxbot.core.store.Database;
 import dev.fluxbot.core.store.DeliveryLog;
+import dev.fluxbot.core.store.JobLeases;
 import dev.fluxbot.core.store.JobStore;
+import dev.fluxbot.core.store.Owner;
 import dev.fluxbot.core.store.SettingsStore;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -40,6 +42,7 @@ import okhttp3.OkHttpClient;
  * per task and hold no thread while idle, so they need no closing.
  */
 public final class FluxbotCore implements AutoCloseable {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(FluxbotCore.class);
   private final Database database;
   private final ModelCatalog catalog;
   private final InstantSource clock;
@@ -50,7 +53,9 @@ public final class FluxbotCore implements AutoCloseable {
   private final boolean ownsImages;
   private final SeedCache seedCache;
   private final JobScheduler scheduler;
+  private final JobLeases leases;
   private final ImagineService imagine;
+  private final java.util.concurrent.ScheduledExecutorService heartbeat;
 
   private FluxbotCore(Builder b, ImageStore images, boolean ownsImages) {
     this.database = b.database;
@@ -58,7 +63,8 @@ public final class FluxbotCore implements AutoCloseable {
     this.clock = b.clock;
     this.images = images;
     this.ownsImages = ownsImages;
-    this.jobs = new JobStore(database, catalog, clock);
+    this.jobs = new JobStore(database, catalog, clock, b.owner);
+    this.leases = new JobLeases(jobs, database, clock);
     this.quota = new QuotaService(database, b.quotaSettings, clock);
     this.settings = new SettingsStore(database, clock);
     this.seedCache =
@@ -81,10 +87,46 @@ public final class FluxbotCore implements AutoCloseable {
                 quota,
                 seedCache,
                 images,
-                scheduler),
+                scheduler,
+                leases),
             b.imagineSettings,
             clock,
             b.random != null ? b.random : new SecureRandom());
+    this.heartbeat = startHeartbeat(leases);
+  }
+
+  /**
+   * Renews the leases of this instance's jobs a few times per lease, on a daemon thread, so that
+   * they stay this instance's while it lives and another instance takes them over soon after it
+   * dies.
+   */
+  private static java.util.concurrent.ScheduledExecutorService startHeartbeat(JobLeases leases) {
+    var timer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> Thread.ofPlatform().daemon().name("fluxbot-heartbeat").unstarted(r));
+    long every = Math.max(1, leases.owner().lease().toMillis() / 3);
+    java.util.concurrent.atomic.AtomicBoolean failing =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    timer.scheduleWithFixedDelay(
+        () -> {
+          try {
+            leases.heartbeat();
+            if (failing.getAndSet(false)) {
+              log.info("heartbeat: the database answers again; this instance's leases are renewed");
+            }
+          } catch (RuntimeException e) {
+            if (!failing.getAndSet(true)) {
+              log.warn(
+                  "heartbeat: cannot renew this instance's job leases ({}); another instance takes"
+                      + " its jobs over if this lasts past the lease",
+                  e.getMessage());
+            }
+          }
+        },
+        every,
+        every,
+        java.util.concurrent.TimeUnit.MILLISECONDS);
+    return timer;
   }
 
   /**
@@ -136,6 +178,11 @@ public final class FluxbotCore implements AutoCloseable {
     return scheduler;
   }
 
+  /** The leases of this instance's jobs; see {@link JobLeases}. */
+  public JobLeases leases() {
+    return leases;
+  }
+
   /**
    * The parts as every chat platform takes them, on this core's clock.
    *
@@ -172,7 +219,18 @@ public final class FluxbotCore implements AutoCloseable {
    * @return the ids of the jobs that never started
    */
   public List<String> shutdown(Duration grace) throws InterruptedException {
-    return scheduler.shutdown(grace);
+    List<String> neverStarted = scheduler.shutdown(grace);
+    for (String id : neverStarted) {
+      try {
+        leases.release(id); // another instance may start it at once
+      } catch (RuntimeException e) {
+        log.warn(
+            "job {}: could not hand it back ({}); it is taken over when its lease ends",
+            id,
+            e.getMessage());
+      }
+    }
+    return neverStarted;
   }
 
   /**
@@ -181,6 +239,7 @@ public final class FluxbotCore implements AutoCloseable {
    */
   @Override
   public void close() {
+    heartbeat.shutdownNow();
     scheduler.close();
     if (ownsImages) {
       images.close();
@@ -208,6 +267,7 @@ public final class FluxbotCore implements AutoCloseable {
     private SeedCache.Settings seedCacheSettings = SeedCache.Settings.defaults();
     private ImagineService.Settings imagineSettings = ImagineService.Settings.defaults();
     private InstantSource clock = InstantSource.system();
+    private Owner owner = Owner.local();
     private RandomGenerator random;
     private Executor executor;
     private Executor seedCacheHitWriter = Runnable::run;
@@ -287,6 +347,15 @@ public final class FluxbotCore implements AutoCloseable {
     public Builder imagineSettings(ImagineService.Settings settings) {
       Objects.requireNonNull(settings, "settings");
       return with(b -> b.imagineSettings = settings);
+    }
+
+    /**
+     * The instance this core acts for: it owns the jobs it creates, under a lease its heartbeat
+     * renews; default {@link Owner#local()}. Each bot instance on a shared database needs its own.
+     */
+    public Builder owner(Owner owner) {
+      Objects.requireNonNull(owner, "owner");
+      return with(b -> b.owner = owner);
     }
 
     /** The time every part reads; default {@link InstantSource#system()}. */

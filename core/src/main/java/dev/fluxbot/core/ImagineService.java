@@ -11,6 +11,7 @@ import dev.fluxbot.core.quota.QuotaService;
 import dev.fluxbot.core.schedule.JobScheduler;
 import dev.fluxbot.core.seedcache.SeedCache;
 import dev.fluxbot.core.seedcache.SeedHistory;
+import dev.fluxbot.core.store.JobLeases;
 import dev.fluxbot.core.store.JobStore;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -75,7 +76,8 @@ public final class ImagineService {
       QuotaService quota,
       SeedCache cache,
       ImageStore images,
-      JobScheduler scheduler) {
+      JobScheduler scheduler,
+      JobLeases leases) {
     public Parts {
       Objects.requireNonNull(parser, "parser");
       Objects.requireNonNull(references, "references");
@@ -86,6 +88,7 @@ public final class ImagineService {
       Objects.requireNonNull(cache, "cache");
       Objects.requireNonNull(images, "images");
       Objects.requireNonNull(scheduler, "scheduler");
+      Objects.requireNonNull(leases, "leases");
     }
   }
 
@@ -267,6 +270,19 @@ public final class ImagineService {
       Predicate<JobStore.Job> which,
       Function<JobStore.Job, ChatReply> replies) {
     return recovery.resume(leftovers, which, replies);
+  }
+
+  /**
+   * Takes over the jobs of instances that died (their leases ran out) and resumes them here, each
+   * answered through {@code replies}; never this instance's own jobs. A bot on a shared database
+   * calls this every few seconds.
+   *
+   * @param which the jobs this instance can answer (its chat platforms)
+   * @return one future per job taken over
+   */
+  public List<CompletableFuture<ImageReply>> takeOverOrphans(
+      Predicate<JobStore.Job> which, Function<JobStore.Job, ChatReply> replies) {
+    return recovery.resume(null, which, replies);
   }
 
   /**

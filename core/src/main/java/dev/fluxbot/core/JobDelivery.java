@@ -31,23 +31,32 @@ final class JobDelivery {
       return true;
     }
     if (retryLater && !retries.isEmpty()) {
-      Thread.ofVirtual()
-          .name("deliver-" + image.jobId())
-          .start(
-              () -> {
-                for (Duration wait : retries) {
-                  try {
-                    Thread.sleep(wait);
-                  } catch (InterruptedException e) {
-                    return;
-                  }
-                  if (deliverOnce(image, reply)) {
-                    return;
-                  }
-                }
-              });
+      Thread.ofVirtual().name("deliver-" + image.jobId()).start(() -> retry(image, reply));
+    } else {
+      p.leases().release(image.jobId());
     }
     return false;
+  }
+
+  /**
+   * Tries again after each wait while the job is still this instance's, then lets it go: another
+   * instance, or this one's next start, tries once more.
+   */
+  private void retry(ImageReply image, ChatReply reply) {
+    for (Duration wait : retries) {
+      try {
+        Thread.sleep(wait);
+      } catch (InterruptedException e) {
+        return;
+      }
+      if (!p.leases().renew(image.jobId())) {
+        return; // another instance took it over, or it needs no delivery any more
+      }
+      if (deliverOnce(image, reply)) {
+        return;
+      }
+    }
+    p.leases().release(image.jobId());
   }
 
   private boolean deliverOnce(ImageReply image, ChatReply reply) {

@@ -13,6 +13,7 @@ import dev.fluxbot.core.model.Sizes;
 import dev.fluxbot.core.quota.Credits;
 import dev.fluxbot.core.schedule.JobScheduler;
 import dev.fluxbot.core.seedcache.SeedCache;
+import dev.fluxbot.core.store.JobLeases;
 import dev.fluxbot.core.store.JobStore;
 import java.math.BigDecimal;
 import java.time.Duration;
@@ -125,7 +126,9 @@ final class JobPipeline {
     // A caller that waits for the job anyway runs it here if it can start now; then the job row is
     // created already RUNNING, one commit fewer than QUEUED and then RUNNING.
     JobScheduler.Slot here = callerRuns ? startHere(job.id(), origin.who(), backend) : null;
-    create(job, backend, estimate, here);
+    if (!create(job, backend, estimate, here)) {
+      here = null; // the installation has no room now (other instances' jobs): it waits its turn
+    }
     GenerationJob work = new GenerationJob(job.id(), request, refs);
     if (here == null) {
       return enqueue(job, work, backend, null, reply, callerRuns);
@@ -135,34 +138,88 @@ final class JobPipeline {
     return done;
   }
 
-  /** Holds the job's credits and writes its row, both or neither; a failure frees the slot. */
-  private void create(
+  /**
+   * Holds the job's credits and writes its row, both or neither; a failure frees the slot. With a
+   * slot {@code here}, the row is written RUNNING if the installation has room for it.
+   *
+   * @return whether the job runs now (false: it is queued, and the slot was given back)
+   */
+  private boolean create(
       JobStore.Job job, ImageBackend backend, long estimate, JobScheduler.Slot here) {
     Requester who = job.requester();
+    boolean started;
     try {
-      p.jobs()
-          .atomically(
-              () -> { // the hold and the job row: both or neither
-                if (!who.isOperator()) {
-                  p.quota()
-                      .reserve(
-                          who,
-                          job.id(),
-                          job.request().model().id(),
-                          estimate,
-                          backend.spendsBflCredits());
-                }
-                p.jobs().create(job);
-                if (here != null) {
-                  p.jobs().markRunning(job.id(), backend.name());
-                }
-                return null;
-              });
+      started =
+          p.jobs()
+              .atomically(
+                  () -> { // the hold and the job row: both or neither
+                    if (!who.isOperator()) {
+                      p.quota()
+                          .reserve(
+                              who,
+                              job.id(),
+                              job.request().model().id(),
+                              estimate,
+                              backend.spendsBflCredits());
+                    }
+                    p.jobs().create(job);
+                    return here != null
+                        && startInInstallation(job, backend) == JobLeases.Start.STARTED;
+                  });
     } catch (RuntimeException e) {
       if (here != null) {
         here.release();
       }
       throw e;
+    }
+    if (here != null && !started) {
+      here.release();
+    }
+    return started;
+  }
+
+  private JobLeases.Start startInInstallation(JobStore.Job job, ImageBackend backend) {
+    JobScheduler.Settings caps = p.scheduler().settings();
+    return p.leases()
+        .start(
+            job.id(),
+            backend.name(),
+            job.requester(),
+            caps.perUserCap(),
+            caps.backendCaps().get(backend.name()));
+  }
+
+  /**
+   * Waits until the installation has room for the job (other instances may run the user's or the
+   * backend's other jobs), then marks it running.
+   *
+   * @throws UserError CANCELLED when the job was cancelled meanwhile, or this thread interrupted
+   * @throws JobStore.LeaseLostException when another instance took the job over
+   */
+  private void startWhenThereIsRoom(JobStore.Job job, ImageBackend backend) {
+    long pause = 20;
+    while (true) {
+      switch (startInInstallation(job, backend)) {
+        case STARTED -> {
+          return;
+        }
+        case GONE -> {
+          if (!p.jobs().isMine(job.id())) {
+            throw new JobStore.LeaseLostException(job.id());
+          }
+          throw new UserError(UserError.Code.CANCELLED, "The job was cancelled before it started.");
+        }
+        case WAIT -> {
+          try {
+            Thread.sleep(pause);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new UserError(
+                UserError.Code.CANCELLED, "The job was cancelled before it started.");
+          }
+          pause = Math.min(500, pause * 2);
+        }
+      }
     }
   }
 
@@ -245,19 +302,35 @@ final class JobPipeline {
       boolean markedRunning) {
     String id = job.id();
     try {
-      if (!markedRunning && !p.jobs().markRunning(id, backend.name())) {
-        throw new UserError(UserError.Code.CANCELLED, "The job was cancelled before it started.");
+      if (!markedRunning) {
+        startWhenThereIsRoom(job, backend);
       }
       GenerationResult result = generate(job, work, backend, resumeTask, reply);
       ImageReply image = finish(job, work, backend, resumeTask, result);
       delivery.deliver(image, reply, true); // the caption shows what was charged
       done.complete(image);
+    } catch (JobStore.LeaseLostException e) {
+      done.completeExceptionally(leftToAnother(id));
     } catch (RuntimeException e) {
       UserError error = asUserError(id, e);
-      settleFailure(id, error);
-      reply.failed(error);
-      done.completeExceptionally(error);
+      if (settleFailure(id, error) || p.jobs().isMine(id)) {
+        reply.failed(error);
+        done.completeExceptionally(error);
+      } else { // the failure came from a job another instance had taken over meanwhile
+        done.completeExceptionally(leftToAnother(id));
+      }
     }
+  }
+
+  /**
+   * This instance lost the job to another (its lease ran out during a pause): that one answers it;
+   * this one says nothing to the user and charges nothing.
+   */
+  private static UserError leftToAnother(String id) {
+    log.warn("job {}: another instance took it over (this one's lease ran out); leaving it", id);
+    return new UserError(
+        UserError.Code.BACKEND_UNAVAILABLE,
+        "Job " + id + " was taken over by another bot instance, which answers it.");
   }
 
   /** Runs the job on its backend, or polls the backend's task when resuming one. */
@@ -351,13 +424,13 @@ final class JobPipeline {
     String jobId = origin.jobId();
     Requester who = origin.who();
     long price = who.isOperator() ? 0 : settings.cacheHitMilli();
-    if (price > 0) {
-      p.quota().reserve(who, jobId, request.model().id(), price, false);
-    }
     JobStore.Job job = origin.queued(request, refHashes, hit.fingerprint(), price, clock.instant());
     p.jobs()
         .atomically(
-            () -> {
+            () -> { // the hold, the row and the charge: all or none
+              if (price > 0) {
+                p.quota().reserve(who, jobId, request.model().id(), price, false);
+              }
               p.jobs().create(job);
               p.jobs()
                   .succeed(
@@ -398,7 +471,19 @@ final class JobPipeline {
           new UserError(
               UserError.Code.CANCELLED,
               "The job was cancelled before it started; " + "its credits were returned.");
-      settleFailure(jobId, error);
+      boolean ended =
+          p.jobs()
+              .atomically(
+                  () -> { // any instance may cancel a queued job: its owner finds it ended
+                    boolean now = p.jobs().failQueued(jobId, error);
+                    if (now) {
+                      p.quota().refund(jobId);
+                    }
+                    return now;
+                  });
+      if (!ended) {
+        return wasScheduled;
+      }
       Pending waiting = pending.remove(jobId);
       if (waiting != null) {
         waiting.reply().failed(error);
@@ -419,9 +504,21 @@ final class JobPipeline {
     return CompletableFuture.failedFuture(error);
   }
 
-  private void settleFailure(String jobId, UserError error) {
-    p.quota().refund(jobId);
-    p.jobs().fail(jobId, error);
+  /**
+   * Ends this instance's job as failed and returns its credits, both or neither.
+   *
+   * @return false where the job had already ended or is another instance's (nothing changed)
+   */
+  private boolean settleFailure(String jobId, UserError error) {
+    return p.jobs()
+        .atomically(
+            () -> {
+              boolean ended = p.jobs().fail(jobId, error);
+              if (ended) {
+                p.quota().refund(jobId);
+              }
+              return ended;
+            });
   }
 
   private static UserError asUserError(String jobId, RuntimeException e) {

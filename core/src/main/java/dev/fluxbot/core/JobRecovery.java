@@ -10,11 +10,9 @@ import dev.fluxbot.core.store.JobStore;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import java.util.function.Predicate;
@@ -29,9 +27,6 @@ final class JobRecovery {
   // the pipeline logs under one name, ImagineService's, as before it was split
   private static final Logger log = LoggerFactory.getLogger(ImagineService.class);
 
-  /** How many deliveries a finished job gets across restarts before it is left alone. */
-  static final int MAX_DELIVERY_ATTEMPTS = 20;
-
   private final ImagineService.Parts p;
   private final JobPipeline pipeline;
   private final JobDelivery delivery;
@@ -42,35 +37,44 @@ final class JobRecovery {
     this.delivery = delivery;
   }
 
-  /** See {@link ImagineService#leftovers()}. */
+  /**
+   * See {@link ImagineService#leftovers()}: what this instance's previous run left, and what other
+   * instances left with their leases run out.
+   */
   ImagineService.Leftovers leftovers() {
-    Set<String> ids = new HashSet<>();
-    p.jobs().undelivered(MAX_DELIVERY_ATTEMPTS).forEach(j -> ids.add(j.id()));
-    p.jobs().unfinished().forEach(j -> ids.add(j.id()));
-    return new ImagineService.Leftovers(ids);
+    return new ImagineService.Leftovers(p.leases().takeable(true));
   }
 
-  /** See {@link ImagineService#resumeUnfinished(ImagineService.Leftovers, Predicate, Function)}. */
+  /**
+   * Takes over and resumes jobs that have no live owner.
+   *
+   * @param leftovers at start, the jobs read by {@link #leftovers()} (this instance's own among
+   *     them); null afterwards: then only jobs whose lease ran out, never this instance's own
+   */
   List<CompletableFuture<ImageReply>> resume(
       ImagineService.Leftovers leftovers,
       Predicate<JobStore.Job> which,
       Function<JobStore.Job, ChatReply> replies) {
-    Predicate<JobStore.Job> mine = j -> leftovers.jobIds().contains(j.id()) && which.test(j);
-    settleOrphanedReservations();
-    List<CompletableFuture<ImageReply>> resumed = new ArrayList<>();
-    for (JobStore.Job job : p.jobs().undelivered(MAX_DELIVERY_ATTEMPTS)) {
-      ChatReply reply = mine.test(job) ? replies.apply(job) : null;
-      Optional<ImageReply> answer = reply == null ? Optional.empty() : storedAnswer(job);
-      if (answer.isPresent()) {
-        log.info("job {}: delivering the image a restart left undelivered", job.id());
-        delivery.deliver(answer.get(), reply, false);
-        resumed.add(CompletableFuture.completedFuture(answer.get()));
-      }
+    if (leftovers != null) {
+      settleOrphanedReservations();
     }
-    for (JobStore.Job job : p.jobs().unfinished()) {
-      if (mine.test(job)) {
-        resumed.add(
-            resumeOne(job, Objects.requireNonNullElse(replies.apply(job), ChatReply.silent())));
+    List<CompletableFuture<ImageReply>> resumed = new ArrayList<>();
+    List<JobStore.Job> taken =
+        p.leases()
+            .takeOver(which, leftovers != null, leftovers == null ? null : leftovers.jobIds());
+    for (JobStore.Job job : taken) {
+      ChatReply reply = replies.apply(job);
+      if (job.state() == JobStore.State.SUCCEEDED) {
+        Optional<ImageReply> answer = reply == null ? Optional.empty() : storedAnswer(job);
+        if (answer.isPresent()) {
+          log.info("job {}: delivering the image left undelivered", job.id());
+          delivery.deliver(answer.get(), reply, false);
+          resumed.add(CompletableFuture.completedFuture(answer.get()));
+        } else {
+          p.leases().release(job.id()); // another instance (or the next start) may deliver it
+        }
+      } else {
+        resumed.add(resumeOne(job, Objects.requireNonNullElse(reply, ChatReply.silent())));
       }
     }
     return resumed;

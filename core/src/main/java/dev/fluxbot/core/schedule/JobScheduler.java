@@ -140,6 +140,11 @@ public final class JobScheduler implements AutoCloseable {
     this.book = new JobBook(settings, outbox);
   }
 
+  /** The caps it keeps. */
+  public Settings settings() {
+    return settings;
+  }
+
   /**
    * Queues a job and starts it if its user and backend have room.
    *

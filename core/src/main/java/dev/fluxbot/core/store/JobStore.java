@@ -132,11 +132,39 @@ public final class JobStore {
   private final Database db;
   private final ModelCatalog catalog;
   private final InstantSource clock;
+  private final Owner owner;
 
+  /** A store whose jobs belong to {@link Owner#local()}, the single-instance default. */
   public JobStore(Database db, ModelCatalog catalog, InstantSource clock) {
+    this(db, catalog, clock, Owner.local());
+  }
+
+  /**
+   * @param owner the instance this store creates and changes jobs for: every change to a running
+   *     job is made only while the row still names it (see {@link LeaseLostException})
+   */
+  public JobStore(Database db, ModelCatalog catalog, InstantSource clock, Owner owner) {
     this.db = Objects.requireNonNull(db, "db");
     this.catalog = Objects.requireNonNull(catalog, "catalog");
     this.clock = Objects.requireNonNull(clock, "clock");
+    this.owner = Objects.requireNonNull(owner, "owner");
+  }
+
+  /** The instance this store acts for. */
+  public Owner owner() {
+    return owner;
+  }
+
+  /**
+   * Another instance has taken a job over (this one's lease ran out: a long pause, a lost
+   * database): this one must leave the job alone, neither charging, failing nor delivering it.
+   */
+  public static final class LeaseLostException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    public LeaseLostException(String jobId) {
+      super("job " + jobId + " is no longer this instance's: another instance took it over");
+    }
   }
 
   /**
@@ -158,8 +186,8 @@ public final class JobStore {
           INSERT INTO jobs (id, platform, user_id, scope_id, requester, command_text, request, reference_hashes,
             reply_address, state, model, seed, fingerprint, backend, task_id, polling_url, estimate_milli,
             cost_milli, cached, image_hash, image_type, width, height, parent_job_id, follow_up, created_at,
-            started_at, finished_at, error_code, error_message)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
+            started_at, finished_at, error_code, error_message, owner, lease_until)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
             Requester r = job.requester();
             int i = 0;
             st.setString(++i, job.id());
@@ -192,6 +220,8 @@ public final class JobStore {
             setLong(st, ++i, job.finishedAt() == null ? null : job.finishedAt().toEpochMilli());
             st.setString(++i, job.errorCode() == null ? null : job.errorCode().name());
             st.setString(++i, job.errorMessage());
+            st.setString(++i, owner.id());
+            st.setLong(++i, leaseEnd());
             st.executeUpdate();
           } catch (JsonProcessingException e) {
             throw new IllegalStateException("job " + job.id() + " cannot be written as JSON", e);
@@ -200,27 +230,50 @@ public final class JobStore {
         });
   }
 
-  /** QUEUED → RUNNING on a backend; false if the job is no longer queued (cancelled meanwhile). */
+  /**
+   * QUEUED → RUNNING on a backend, without checking any cap (see {@link JobLeases#start} for the
+   * installation's caps); false if the job is no longer queued (cancelled meanwhile) or no longer
+   * this instance's.
+   */
   public boolean markRunning(String id, String backend) {
     return update(
-            "UPDATE jobs SET state = 'RUNNING', backend = ?, started_at = ? WHERE id = ? AND state IN ('QUEUED', 'RUNNING')",
+            "UPDATE jobs SET state = 'RUNNING', backend = ?, started_at = ?, lease_until = ?, wait_since = NULL"
+                + " WHERE id = ? AND owner = ? AND state IN ('QUEUED', 'RUNNING')",
             backend,
             clock.millis(),
-            id)
+            leaseEnd(),
+            id,
+            owner.id())
         == 1;
   }
 
-  /** Stores the backend's task, so a restart polls it instead of starting it again. */
+  /**
+   * Stores the backend's task, so a restart polls it instead of starting it again.
+   *
+   * @throws LeaseLostException when another instance has taken the job over
+   */
   public void recordTask(String id, BackendTask task) {
     Long costMilli = task.cost() == null ? null : Credits.milli(task.cost());
-    update(
-        "UPDATE jobs SET task_id = ?, polling_url = ?, task_cost_milli = ? WHERE id = ?",
-        task.taskId(),
-        task.resumeUrl(),
-        costMilli,
-        id);
+    int changed =
+        update(
+            "UPDATE jobs SET task_id = ?, polling_url = ?, task_cost_milli = ? WHERE id = ? AND owner = ?",
+            task.taskId(),
+            task.resumeUrl(),
+            costMilli,
+            id,
+            owner.id());
+    if (changed == 0) {
+      throw new LeaseLostException(id);
+    }
   }
 
+  /**
+   * The job made its image. It stays this instance's until its answer is delivered (a job with no
+   * reply address has nothing to deliver and is let go at once).
+   *
+   * @throws LeaseLostException when the job has ended or is another instance's now: inside {@link
+   *     #atomically}, that rolls back the charge that goes with it
+   */
   public void succeed(
       String id,
       long costMilli,
@@ -229,38 +282,67 @@ public final class JobStore {
       int width,
       int height,
       boolean cached) {
-    update(
-        "UPDATE jobs SET state = 'SUCCEEDED', cost_milli = ?, image_hash = ?, image_type = ?, width = ?, height = ?,"
-            + " cached = ?, finished_at = ?, error_code = NULL, error_message = NULL WHERE id = ?",
-        costMilli,
-        imageHash,
-        type.apiName(),
-        width,
-        height,
-        cached ? 1 : 0,
-        clock.millis(),
-        id);
+    int changed =
+        update(
+            "UPDATE jobs SET state = 'SUCCEEDED', cost_milli = ?, image_hash = ?, image_type = ?, width = ?, height = ?,"
+                + " cached = ?, finished_at = ?, error_code = NULL, error_message = NULL, wait_since = NULL,"
+                + " lease_until = CASE WHEN reply_address IS NULL THEN NULL ELSE ? END"
+                + " WHERE id = ? AND owner = ? AND state IN ('QUEUED', 'RUNNING')",
+            costMilli,
+            imageHash,
+            type.apiName(),
+            width,
+            height,
+            cached ? 1 : 0,
+            clock.millis(),
+            leaseEnd(),
+            id,
+            owner.id());
+    if (changed == 0) {
+      throw new LeaseLostException(id);
+    }
   }
 
   /**
    * Ends a job without an image; the state follows from the error (moderated, cancelled, failed).
    * Its user is told at once, so its reply address (a possible credential) is dropped.
+   *
+   * @return false where the job had already ended or is another instance's (nothing changed)
    */
-  public void fail(String id, UserError error) {
+  public boolean fail(String id, UserError error) {
+    return end(id, error, "owner = ? AND state IN ('QUEUED', 'RUNNING')", owner.id());
+  }
+
+  /**
+   * Ends a job that has not started yet, whichever instance owns it (a user's cancel can reach any
+   * instance); its owner finds it ended when it comes to start it.
+   *
+   * @return false where the job is not queued (any more)
+   */
+  public boolean failQueued(String id, UserError error) {
+    return end(id, error, "state = 'QUEUED'");
+  }
+
+  private boolean end(String id, UserError error, String condition, Object... args) {
     State state =
         switch (error.code()) {
           case MODERATED -> State.MODERATED;
           case CANCELLED -> State.CANCELLED;
           default -> State.FAILED;
         };
-    update(
-        "UPDATE jobs SET state = ?, finished_at = ?, error_code = ?, error_message = ?, reply_address = NULL"
-            + " WHERE id = ? AND state IN ('QUEUED', 'RUNNING')",
-        state.name(),
-        clock.millis(),
-        error.code().name(),
-        error.getMessage(),
-        id);
+    Object[] all = new Object[5 + args.length];
+    all[0] = state.name();
+    all[1] = clock.millis();
+    all[2] = error.code().name();
+    all[3] = error.getMessage();
+    all[4] = id;
+    System.arraycopy(args, 0, all, 5, args.length);
+    return update(
+            "UPDATE jobs SET state = ?, finished_at = ?, error_code = ?, error_message = ?, reply_address = NULL,"
+                + " lease_until = NULL, wait_since = NULL WHERE id = ? AND "
+                + condition,
+            all)
+        == 1;
   }
 
   public Optional<Job> find(String id) {
@@ -289,12 +371,37 @@ public final class JobStore {
    */
   public void markDelivered(String id) {
     update(
-        "UPDATE jobs SET delivered_at = ?, reply_address = NULL WHERE id = ?", clock.millis(), id);
+        "UPDATE jobs SET delivered_at = ?, reply_address = NULL, lease_until = NULL WHERE id = ?",
+        clock.millis(),
+        id);
   }
 
-  /** One more failed attempt to deliver a finished job's answer. */
+  /** How many deliveries a finished job gets, across restarts and instances, before it is left. */
+  public static final int MAX_DELIVERY_ATTEMPTS = 20;
+
+  /**
+   * One more failed attempt to deliver a finished job's answer; after {@link
+   * #MAX_DELIVERY_ATTEMPTS} nobody owns it any more (no instance tries again).
+   */
   public void deliveryFailed(String id) {
-    update("UPDATE jobs SET delivery_attempts = delivery_attempts + 1 WHERE id = ?", id);
+    update(
+        "UPDATE jobs SET delivery_attempts = delivery_attempts + 1,"
+            + " lease_until = CASE WHEN delivery_attempts + 1 >= ? THEN NULL ELSE lease_until END WHERE id = ?",
+        MAX_DELIVERY_ATTEMPTS,
+        id);
+  }
+
+  /** Whether the job's row names this instance as its owner. */
+  public boolean isMine(String id) {
+    return db.read(
+        c -> {
+          try (PreparedStatement st = c.prepareStatement("SELECT owner FROM jobs WHERE id = ?")) {
+            st.setString(1, id);
+            try (ResultSet rs = st.executeQuery()) {
+              return rs.next() && owner.id().equals(rs.getString(1));
+            }
+          }
+        });
   }
 
   /**
@@ -313,7 +420,12 @@ public final class JobStore {
     return query("SELECT * FROM jobs WHERE state IN ('QUEUED', 'RUNNING') ORDER BY id");
   }
 
-  private int update(String sql, Object... args) {
+  /** When a lease taken or renewed now runs out. */
+  long leaseEnd() {
+    return clock.millis() + owner.leaseMillis();
+  }
+
+  int update(String sql, Object... args) {
     return db.transaction(
         c -> {
           try (PreparedStatement st = c.prepareStatement(sql)) {
@@ -323,7 +435,7 @@ public final class JobStore {
         });
   }
 
-  private List<Job> query(String sql, Object... args) {
+  List<Job> query(String sql, Object... args) {
     return db.read(
         c -> {
           try (PreparedStatement st = c.prepareStatement(sql)) {

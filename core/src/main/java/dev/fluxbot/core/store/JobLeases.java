@@ -1,0 +1,304 @@
+package dev.fluxbot.core.store;
+
+import dev.fluxbot.core.Requester;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Predicate;
+
+/**
+ * Who runs which job when several instances share one database: each job row names its owner and a
+ * lease ({@code owner}, {@code lease_until}), renewed by the owner's {@link #heartbeat}. An
+ * instance takes a job over only once its lease has run out ({@link #takeOver}, which locks the
+ * rows it takes with {@code FOR UPDATE SKIP LOCKED} on PostgreSQL), and starts a job only when the
+ * whole installation has room for it ({@link #start}).
+ *
+ * <p><b>Caps for the installation.</b> {@link #start} counts the running jobs of the user and of
+ * the backend in the database, under one lock for the whole installation (a PostgreSQL advisory
+ * transaction lock; SQLite's single writer), so no cap is passed even for a moment, whichever
+ * instance starts a job. A job that finds no room is marked waiting ({@code wait_since}); when room
+ * frees, the waiting job of the user with the fewest running jobs goes first (ties: the one that
+ * waited longest), whichever instance it is on: fairness decided from the database, not from one
+ * process's queue.
+ */
+public final class JobLeases {
+  /** The advisory lock every job start takes on PostgreSQL ("fluxjobs" as a number). */
+  static final long START_LOCK = 0x666c75786a6f6273L;
+
+  /** What {@link #start} found. */
+  public enum Start {
+    /** The job runs now and counts against the caps. */
+    STARTED,
+    /** No room: the job is marked waiting; try again later. */
+    WAIT,
+    /** The job has ended (a cancel) or is another instance's now: leave it alone. */
+    GONE
+  }
+
+  private final JobStore jobs;
+  private final Database db;
+  private final InstantSource clock;
+  private final Owner owner;
+
+  public JobLeases(JobStore jobs, Database db, InstantSource clock) {
+    this.jobs = Objects.requireNonNull(jobs, "jobs");
+    this.db = Objects.requireNonNull(db, "db");
+    this.clock = Objects.requireNonNull(clock, "clock");
+    this.owner = jobs.owner();
+  }
+
+  public Owner owner() {
+    return owner;
+  }
+
+  /**
+   * Starts a queued job of this instance if the installation has room: its user runs fewer than
+   * {@code perUserCap} jobs, its backend fewer than {@code backendCap} (null: no cap), and no
+   * waiting job comes before it. Inside a transaction of this database it joins that transaction
+   * (the job's row may have been created in it).
+   */
+  public Start start(String id, String backend, Requester who, int perUserCap, Integer backendCap) {
+    return db.transaction(
+        c -> {
+          lockStarts(c);
+          List<Object[]> rows =
+              rows(c, "SELECT state, owner, wait_since FROM jobs WHERE id = ?", id);
+          if (rows.isEmpty() || !owner.id().equals(rows.get(0)[1])) {
+            return Start.GONE;
+          }
+          String state = (String) rows.get(0)[0];
+          if (state.equals("RUNNING")) {
+            return Start.STARTED; // taken over while running: it counts already
+          }
+          if (!state.equals("QUEUED")) {
+            return Start.GONE;
+          }
+          Long waitSince = rows.get(0)[2] == null ? null : ((Number) rows.get(0)[2]).longValue();
+          long now = clock.millis();
+          long mine = userRunning(c, who.platform(), who.userId());
+          boolean room =
+              mine < perUserCap
+                  && (backendCap == null
+                      || count(
+                              c,
+                              "SELECT count(*) FROM jobs WHERE state = 'RUNNING' AND backend = ?",
+                              backend)
+                          < backendCap)
+                  && !someoneComesFirst(
+                      c, id, backend, mine, waitSince == null ? now : waitSince, perUserCap);
+          if (!room) {
+            if (waitSince == null) {
+              jobs.update(
+                  "UPDATE jobs SET wait_since = ?, backend = ? WHERE id = ?", now, backend, id);
+            }
+            return Start.WAIT;
+          }
+          jobs.update(
+              "UPDATE jobs SET state = 'RUNNING', backend = ?, started_at = ?, lease_until = ?, wait_since = NULL"
+                  + " WHERE id = ?",
+              backend,
+              now,
+              jobs.leaseEnd(),
+              id);
+          return Start.STARTED;
+        });
+  }
+
+  /**
+   * Whether another instance's or user's waiting job on {@code backend} should start before this
+   * one: its user runs fewer jobs, or as many and it has waited longer. Waiters whose user is at
+   * the per-user cap, or whose lease ran out, do not count.
+   */
+  private boolean someoneComesFirst(
+      java.sql.Connection c, String id, String backend, long mine, long since, int perUserCap)
+      throws SQLException {
+    List<Object[]> waiters =
+        rows(
+            c,
+            "SELECT platform, user_id, wait_since FROM jobs WHERE state = 'QUEUED' AND wait_since IS NOT NULL"
+                + " AND backend = ? AND lease_until >= ? AND id <> ?",
+            backend,
+            clock.millis(),
+            id);
+    Map<String, Long> running = new HashMap<>();
+    for (Object[] w : waiters) {
+      String platform = (String) w[0];
+      String user = (String) w[1];
+      long theirs =
+          running.computeIfAbsent(platform + ":" + user, k -> countUnchecked(c, platform, user));
+      long waited = ((Number) w[2]).longValue();
+      if (theirs < perUserCap && (theirs < mine || (theirs == mine && waited < since))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private long countUnchecked(java.sql.Connection c, String platform, String user) {
+    try {
+      return userRunning(c, platform, user);
+    } catch (SQLException e) {
+      throw new Database.StoreException("counting running jobs: " + e.getMessage(), e);
+    }
+  }
+
+  private long userRunning(java.sql.Connection c, String platform, String user)
+      throws SQLException {
+    return count(
+        c,
+        "SELECT count(*) FROM jobs WHERE state = 'RUNNING' AND platform = ? AND user_id = ?",
+        platform,
+        user);
+  }
+
+  /**
+   * Takes over the jobs that need an owner and have none that is alive: unfinished, or finished and
+   * undelivered, with their lease run out. Each is this instance's afterwards, under a fresh lease;
+   * on PostgreSQL the rows are locked as they are read ({@code FOR UPDATE SKIP LOCKED}), so two
+   * instances never take the same job.
+   *
+   * @param which the jobs this instance can serve (its chat platforms)
+   * @param ownToo whether jobs already named this instance's are taken too: at start, for what this
+   *     instance's previous run left (read before the instance makes any job of its own)
+   * @param only the job ids to consider, or null for all
+   * @return the jobs taken, oldest first
+   */
+  public List<JobStore.Job> takeOver(
+      Predicate<JobStore.Job> which, boolean ownToo, Set<String> only) {
+    long now = clock.millis();
+    String lock = db.dialect() == Database.Dialect.POSTGRESQL ? " FOR UPDATE SKIP LOCKED" : "";
+    return db.transaction(
+        c -> {
+          List<JobStore.Job> taken = new ArrayList<>();
+          for (JobStore.Job job :
+              jobs.query(
+                  "SELECT * FROM jobs WHERE " + TAKEABLE + " ORDER BY id LIMIT 200" + lock,
+                  takeableArgs(now, ownToo))) {
+            if ((only == null || only.contains(job.id())) && which.test(job)) {
+              jobs.update(
+                  "UPDATE jobs SET owner = ?, lease_until = ? WHERE id = ?",
+                  owner.id(),
+                  jobs.leaseEnd(),
+                  job.id());
+              taken.add(job);
+            }
+          }
+          return taken;
+        });
+  }
+
+  /**
+   * The ids of the jobs {@link #takeOver} would consider now (at start: before any new job of this
+   * instance exists).
+   */
+  public Set<String> takeable(boolean ownToo) {
+    Set<String> ids = new java.util.HashSet<>();
+    db.read(
+        c -> {
+          for (Object[] row :
+              rows(
+                  c,
+                  "SELECT id FROM jobs WHERE " + TAKEABLE,
+                  takeableArgs(clock.millis(), ownToo))) {
+            ids.add((String) row[0]);
+          }
+          return null;
+        });
+    return ids;
+  }
+
+  /**
+   * A job that needs an owner and has no live one: its lease ran out, or nobody owns it, or (at
+   * start only) this instance's id owns it. Never this instance's own job otherwise: a late
+   * heartbeat must not make it take over a job it is running.
+   */
+  private static final String TAKEABLE =
+      "lease_until IS NOT NULL AND (lease_until < ? OR owner IS NULL OR owner = ?)"
+          + " AND (owner IS NULL OR owner <> ? OR ? = 1)";
+
+  private Object[] takeableArgs(long now, boolean ownToo) {
+    return new Object[] {now, owner.id(), owner.id(), ownToo ? 1 : 0};
+  }
+
+  /** Renews one job's lease; false when it is no longer this instance's (or needs no owner). */
+  public boolean renew(String id) {
+    return jobs.update(
+            "UPDATE jobs SET lease_until = ? WHERE id = ? AND owner = ? AND lease_until IS NOT NULL",
+            jobs.leaseEnd(),
+            id,
+            owner.id())
+        == 1;
+  }
+
+  /**
+   * Lets a job go: its lease ends now, so another instance takes it at once (a queued job left by a
+   * shutdown, an answer this instance gave up delivering).
+   */
+  public void release(String id) {
+    jobs.update(
+        "UPDATE jobs SET lease_until = 0 WHERE id = ? AND owner = ? AND lease_until IS NOT NULL",
+        id,
+        owner.id());
+  }
+
+  /**
+   * Renews the lease of every job this instance owns, in one statement, and its row in {@code
+   * instances}.
+   *
+   * @return how many jobs it holds
+   */
+  public int heartbeat() {
+    long now = clock.millis();
+    return db.transaction(
+        c -> {
+          int held =
+              jobs.update(
+                  "UPDATE jobs SET lease_until = ? WHERE owner = ? AND lease_until > 0",
+                  jobs.leaseEnd(),
+                  owner.id());
+          jobs.update("UPDATE instances SET heartbeat_at = ? WHERE id = ?", now, owner.id());
+          return held;
+        });
+  }
+
+  private void lockStarts(java.sql.Connection c) throws SQLException {
+    if (db.dialect() == Database.Dialect.POSTGRESQL) {
+      try (PreparedStatement st = c.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
+        st.setLong(1, START_LOCK);
+        st.executeQuery().close();
+      }
+    }
+  }
+
+  static long count(java.sql.Connection c, String sql, Object... args) throws SQLException {
+    return ((Number) rows(c, sql, args).get(0)[0]).longValue();
+  }
+
+  static List<Object[]> rows(java.sql.Connection c, String sql, Object... args)
+      throws SQLException {
+    try (PreparedStatement st = c.prepareStatement(sql)) {
+      for (int i = 0; i < args.length; i++) {
+        st.setObject(i + 1, args[i]);
+      }
+      try (ResultSet rs = st.executeQuery()) {
+        List<Object[]> out = new ArrayList<>();
+        int n = rs.getMetaData().getColumnCount();
+        while (rs.next()) {
+          Object[] row = new Object[n];
+          for (int i = 0; i < n; i++) {
+            row[i] = rs.getObject(i + 1);
+          }
+          out.add(row);
+        }
+        return out;
+      }
+    }
+  }
+}
