@@ -13,6 +13,7 @@ record Environment(Map<String, String> vars) {
   static final String BFL_BASE_URL = "FLUXBOT_BFL_BASE_URL";
   static final String CONFIG = "FLUXBOT_CONFIG";
   static final String DATABASE_URL = "FLUXBOT_DATABASE_URL";
+  static final String INSTANCE_ID = "FLUXBOT_INSTANCE_ID";
   static final String DISCORD_TOKEN = "FLUXBOT_DISCORD_TOKEN";
   static final String DISCORD_REST_URL = "FLUXBOT_DISCORD_REST_URL";
   static final String DISCORD_GATEWAY_URL = "FLUXBOT_DISCORD_GATEWAY_URL";

@@ -27,7 +27,8 @@ public record FluxbotConfig(
     Web web,
     Telegram telegram,
     Slack slack,
-    Local local) {
+    Local local,
+    InstanceSettings instance) {
 
   public FluxbotConfig {
     bfl = bfl == null ? Bfl.DEFAULTS : bfl;
@@ -42,10 +43,12 @@ public record FluxbotConfig(
     telegram = telegram == null ? Telegram.DEFAULTS : telegram;
     slack = slack == null ? Slack.DEFAULTS : slack;
     local = local == null ? Local.DEFAULTS : local;
+    instance = instance == null ? InstanceSettings.DEFAULTS : instance;
   }
 
   public static final FluxbotConfig DEFAULTS =
-      new FluxbotConfig(null, null, null, null, null, null, null, null, null, null, null, null);
+      new FluxbotConfig(
+          null, null, null, null, null, null, null, null, null, null, null, null, null);
 
   /**
    * The local FLUX.2 [klein] runtime: on when {@code workers} lists a worker or {@code spawn} is

@@ -71,6 +71,7 @@ final class RunCli implements Callable<Integer> {
       return Main.USER_ERROR;
     }
     try {
+      wiring.core.leases().register(); // refuses a second live process with this instance id
       wiring.startLocal();
     } catch (FluxbotConfig.ConfigException
         | IllegalStateException
@@ -101,9 +102,12 @@ final class RunCli implements Callable<Integer> {
         return Main.USER_ERROR;
       }
       resume(wiring, leftovers, platforms);
+      var sweep = takeOverOrphans(wiring, platforms);
       CountDownLatch done = runUntilStopped(err, platforms);
       try {
+        sweep.shutdownNow();
         wiring.shutdown(Duration.ofSeconds(graceSeconds));
+        unregister(wiring);
         platforms.forEach(Platform::close);
         closeWeb(web);
         wiring.close();
@@ -207,16 +211,60 @@ final class RunCli implements Callable<Integer> {
       Wiring wiring, ImagineService.Leftovers leftovers, List<Platform> platforms) {
     var resumed =
         wiring.imagine.resumeUnfinished(
-            leftovers,
-            j -> !"cli".equals(j.requester().platform()),
-            j ->
-                platforms.stream()
-                    .map(platform -> platform.replyFor(j))
-                    .flatMap(Optional::stream)
-                    .findFirst()
-                    .orElse(null));
+            leftovers, servedBy(platforms), j -> replyFor(platforms, j));
     if (!resumed.isEmpty()) {
       log.info("resumed {} job(s) left from the last run", resumed.size());
+    }
+  }
+
+  /** The jobs this instance can answer: those of its chat platforms. */
+  private static java.util.function.Predicate<JobStore.Job> servedBy(List<Platform> platforms) {
+    Set<String> names = new HashSet<>();
+    platforms.forEach(p -> names.add(p.name()));
+    return j -> names.contains(j.requester().platform());
+  }
+
+  private static ChatReply replyFor(List<Platform> platforms, JobStore.Job j) {
+    return platforms.stream()
+        .map(platform -> platform.replyFor(j))
+        .flatMap(Optional::stream)
+        .findFirst()
+        .orElse(null);
+  }
+
+  /**
+   * Every few seconds, takes over the jobs of instances that died (their leases ran out) and
+   * resumes them here: on a shared database no job waits for its own instance to come back.
+   */
+  private static java.util.concurrent.ScheduledExecutorService takeOverOrphans(
+      Wiring wiring, List<Platform> platforms) {
+    var timer =
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+            r -> Thread.ofPlatform().daemon().name("fluxbot-takeover").unstarted(r));
+    long every = Math.max(1000, wiring.core.leases().owner().lease().toMillis() / 6);
+    timer.scheduleWithFixedDelay(
+        () -> {
+          try {
+            var taken =
+                wiring.imagine.takeOverOrphans(servedBy(platforms), j -> replyFor(platforms, j));
+            if (!taken.isEmpty()) {
+              log.info("took over {} job(s) whose instance stopped answering", taken.size());
+            }
+          } catch (RuntimeException e) {
+            log.warn("taking over other instances' jobs failed ({}); trying again", e.getMessage());
+          }
+        },
+        every,
+        every,
+        java.util.concurrent.TimeUnit.MILLISECONDS);
+    return timer;
+  }
+
+  private static void unregister(Wiring wiring) {
+    try {
+      wiring.core.leases().unregister();
+    } catch (RuntimeException e) {
+      log.debug("could not remove this instance's row: {}", e.getMessage());
     }
   }
 

@@ -18,6 +18,7 @@ import dev.fluxbot.core.schedule.JobScheduler;
 import dev.fluxbot.core.seedcache.SeedCache;
 import dev.fluxbot.core.store.Database;
 import dev.fluxbot.core.store.JobStore;
+import dev.fluxbot.core.store.Owner;
 import dev.fluxbot.runtime.LocalKleinBackend;
 import dev.fluxbot.runtime.LocalRuntimeConfig;
 import dev.fluxbot.slack.SlackBot;
@@ -53,6 +54,7 @@ final class Wiring implements AutoCloseable {
   final LocalKleinBackend local;
 
   final Database db;
+  private final RunLock runLock;
 
   /** The core's parts on {@link #db}; the fields below are its, named for the commands. */
   final FluxbotCore core;
@@ -93,13 +95,21 @@ final class Wiring implements AutoCloseable {
     ReferenceLoader.Limits referenceLimits = referenceLimits(config.references());
     AddressPolicy addresses = permittedAddresses(config.references(), env);
     Path dataDir = Path.of(config.storage().dataDir());
-    this.local =
-        config.local().enabled()
-            ? LocalKleinBackend.create(
-                localConfig(config.local(), dataDir),
-                java.math.BigDecimal.valueOf(config.quotas().localImageCredits()))
-            : null;
-    this.db = database(config.storage(), env, dataDir, oneShot);
+    boolean sqlite =
+        env.get(Environment.DATABASE_URL).orElse(config.storage().databaseUrl()) == null;
+    this.runLock = !oneShot && sqlite ? RunLock.take(dataDir.resolve("fluxbot.db")) : null;
+    try {
+      this.local =
+          config.local().enabled()
+              ? LocalKleinBackend.create(
+                  localConfig(config.local(), dataDir),
+                  java.math.BigDecimal.valueOf(config.quotas().localImageCredits()))
+              : null;
+      this.db = database(config.storage(), env, dataDir, oneShot);
+    } catch (RuntimeException e) {
+      closeLock();
+      throw e;
+    }
     try {
       this.core =
           FluxbotCore.builder(db)
@@ -120,9 +130,19 @@ final class Wiring implements AutoCloseable {
                       10_000))
               .imagineSettings(prices(config.quotas()))
               .clock(clock)
+              .owner(
+                  oneShot
+                      ? Owner.oneShot("cli")
+                      : config
+                          .instance()
+                          .owner(
+                              env.get(Environment.INSTANCE_ID).orElse(null),
+                              db.dialect() == Database.Dialect.POSTGRESQL,
+                              dataDir))
               .build();
     } catch (RuntimeException e) {
       db.close();
+      closeLock();
       throw e;
     }
     this.jobs = core.jobs();
@@ -384,6 +404,13 @@ final class Wiring implements AutoCloseable {
     }
     core.close(); // the scheduler, shut down above, and the image store
     db.close();
+    closeLock();
+  }
+
+  private void closeLock() {
+    if (runLock != null) {
+      runLock.close();
+    }
   }
 
   /**

@@ -4,6 +4,8 @@ import dev.fluxbot.core.Requester;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -265,6 +267,119 @@ public final class JobLeases {
                   owner.id());
           jobs.update("UPDATE instances SET heartbeat_at = ? WHERE id = ?", now, owner.id());
           return held;
+        });
+  }
+
+  /** A bot instance as its row in {@code instances} says. */
+  public record Instance(
+      String id, String host, long pid, Instant startedAt, Instant heartbeatAt) {}
+
+  /**
+   * The jobs that need an owner: held under a live lease, and waiting to be taken over (their lease
+   * ran out; {@code oldestWait}: for how long the longest-waiting one has, or zero).
+   */
+  public record Health(long held, long orphaned, Duration oldestWait) {}
+
+  /**
+   * Records this process as the running instance of its id, for {@code doctor} and so that a second
+   * process with the same id is refused.
+   *
+   * @throws IllegalStateException when a live process has this id: its heartbeat is recent and it
+   *     runs on another host, or on this host with its process still alive
+   */
+  public void register() {
+    String host = Owner.host();
+    long pid = ProcessHandle.current().pid();
+    long now = clock.millis();
+    db.transaction(
+        c -> {
+          List<Object[]> rows =
+              rows(c, "SELECT host, pid, heartbeat_at FROM instances WHERE id = ?", owner.id());
+          if (!rows.isEmpty()) {
+            String theirHost = (String) rows.get(0)[0];
+            long theirPid = ((Number) rows.get(0)[1]).longValue();
+            long beat = ((Number) rows.get(0)[2]).longValue();
+            boolean sameHost = theirHost.equals(host);
+            boolean alive =
+                sameHost
+                    ? theirPid != pid
+                        && ProcessHandle.of(theirPid).map(ProcessHandle::isAlive).orElse(false)
+                    : now - beat < owner.leaseMillis();
+            if (alive) {
+              throw new IllegalStateException(
+                  "another bot instance with the id '"
+                      + owner.id()
+                      + "' is running (host "
+                      + theirHost
+                      + ", pid "
+                      + theirPid
+                      + "). Give each instance its own instance.id (FLUXBOT_INSTANCE_ID), or stop"
+                      + " the other one first.");
+            }
+            jobs.update("DELETE FROM instances WHERE id = ?", owner.id());
+          }
+          jobs.update(
+              "INSERT INTO instances (id, host, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?)",
+              owner.id(),
+              host,
+              pid,
+              now,
+              now);
+          return null;
+        });
+  }
+
+  /** Removes this instance's row: it has stopped. */
+  public void unregister() {
+    jobs.update(
+        "DELETE FROM instances WHERE id = ? AND pid = ?",
+        owner.id(),
+        ProcessHandle.current().pid());
+  }
+
+  /** The instances that have recorded themselves, the most recent heartbeat first. */
+  public List<Instance> instances() {
+    return db.read(
+        c -> {
+          List<Instance> out = new ArrayList<>();
+          for (Object[] r :
+              rows(
+                  c,
+                  "SELECT id, host, pid, started_at, heartbeat_at FROM instances ORDER BY heartbeat_at DESC")) {
+            out.add(
+                new Instance(
+                    (String) r[0],
+                    (String) r[1],
+                    ((Number) r[2]).longValue(),
+                    Instant.ofEpochMilli(((Number) r[3]).longValue()),
+                    Instant.ofEpochMilli(((Number) r[4]).longValue())));
+          }
+          return out;
+        });
+  }
+
+  /** See {@link Health}. */
+  public Health health() {
+    long now = clock.millis();
+    return db.read(
+        c -> {
+          long held =
+              count(
+                  c,
+                  "SELECT count(*) FROM jobs WHERE lease_until IS NOT NULL AND lease_until >= ?",
+                  now);
+          List<Object[]> orphans =
+              rows(
+                  c,
+                  "SELECT count(*), min(lease_until) FROM jobs WHERE lease_until IS NOT NULL AND lease_until < ?",
+                  now);
+          long orphaned = ((Number) orphans.get(0)[0]).longValue();
+          Object oldest = orphans.get(0)[1];
+          Duration wait =
+              orphaned == 0 || oldest == null
+                  ? Duration.ZERO
+                  : Duration.ofMillis(now - Math.max(0, ((Number) oldest).longValue()));
+          return new Health(held, orphaned, wait);
         });
   }
 
