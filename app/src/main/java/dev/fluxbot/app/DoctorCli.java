@@ -2,6 +2,9 @@ package dev.fluxbot.app;
 
 import dev.fluxbot.core.Secret;
 import dev.fluxbot.core.store.Database;
+import dev.fluxbot.core.store.JobLeases;
+import dev.fluxbot.core.store.JobStore;
+import dev.fluxbot.core.store.Owner;
 import dev.fluxbot.runtime.LocalKleinBackend;
 import dev.fluxbot.runtime.LocalRuntimeConfig;
 import dev.fluxbot.runtime.WorkerHealth;
@@ -97,6 +100,9 @@ final class DoctorCli implements Callable<Integer> {
     String where = url == null ? "SQLite " + dataDir.resolve("fluxbot.db") : Database.redact(url);
     try (Database db = Wiring.database(config.storage(), env, dataDir, true)) {
       line(OK, "database: " + where + " opens, schema up to date");
+      instances(config, env, db, dataDir);
+    } catch (FluxbotConfig.ConfigException e) {
+      line(FAIL, e.getMessage());
     } catch (RuntimeException e) {
       line(
           FAIL,
@@ -107,6 +113,61 @@ final class DoctorCli implements Callable<Integer> {
               + "); check storage.data_dir, "
               + "storage.database_url and the password");
     }
+  }
+
+  /**
+   * The id {@code run} would take here, the instances that recorded a heartbeat, and the jobs held
+   * under a live lease or waiting to be taken over.
+   */
+  private void instances(FluxbotConfig config, Environment env, Database db, Path dataDir) {
+    boolean shared = db.dialect() == Database.Dialect.POSTGRESQL;
+    Owner owner =
+        config.instance().owner(env.get(Environment.INSTANCE_ID).orElse(null), shared, dataDir);
+    java.time.InstantSource clock = java.time.InstantSource.system();
+    JobLeases leases =
+        new JobLeases(
+            new JobStore(db, dev.fluxbot.core.model.ModelCatalog.builtIn(), clock, owner),
+            db,
+            clock);
+    line(
+        OK,
+        "instance: this machine runs as '"
+            + owner.id()
+            + "' (lease "
+            + owner.lease().toSeconds()
+            + " s)"
+            + (shared ? "" : "; one bot per SQLite file"));
+    for (JobLeases.Instance i : leases.instances()) {
+      long age = Math.max(0, clock.millis() - i.heartbeatAt().toEpochMilli()) / 1000;
+      boolean live = age <= owner.lease().toSeconds();
+      line(
+          live ? OK : NOTE,
+          "instance "
+              + i.id()
+              + ": host "
+              + i.host()
+              + ", pid "
+              + i.pid()
+              + ", last heartbeat "
+              + age
+              + " s ago"
+              + (live ? "" : " (stopped answering; its jobs are taken over)"));
+    }
+    JobLeases.Health health = leases.health();
+    line(
+        health.orphaned() > 0 && health.oldestWait().compareTo(owner.lease().multipliedBy(2)) > 0
+            ? FAIL
+            : OK,
+        "leases: "
+            + health.held()
+            + " job(s) held by live instances, "
+            + health.orphaned()
+            + " waiting to be taken over"
+            + (health.orphaned() > 0
+                ? " (the oldest for "
+                    + health.oldestWait().toSeconds()
+                    + " s; a running bot takes them)"
+                : ""));
   }
 
   /** One line per chat platform, and a failure when none has a token. */

@@ -93,6 +93,12 @@ final class JobRecovery {
                   && backend.name().equals(job.task().backend())
               ? job.task()
               : null;
+      if (job.state() == JobStore.State.RUNNING && job.task() == null && backend.canResume()) {
+        log.warn(
+            "job {}: taken over while RUNNING with no task recorded; its previous owner may have"
+                + " submitted it before it died, so it may be billed twice",
+            job.id());
+      }
       log.info(
           "job {}: resuming ({}, {})",
           job.id(),
