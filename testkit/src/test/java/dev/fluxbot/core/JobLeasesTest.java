@@ -160,35 +160,38 @@ class JobLeasesTest {
     cores.on(dialect);
     GateBackend a = new GateBackend();
     GateBackend b = new GateBackend();
+    GateBackend c = new GateBackend();
     FluxbotCore first = cores.start(instance("a", a, caps(4, 1)));
     FluxbotCore second = cores.startBeside(instance("b", b, caps(4, 1)));
+    FluxbotCore third = cores.startBeside(instance("c", c, caps(4, 1)));
     submit(first, bob, 1, ChatReply.silent());
     String bobs = a.awaitStarted(1).get(0);
-    // alice asks twice on one instance, then carol once on the other: all wait for the one slot
-    // (alice's second in that instance's own queue, behind her first)
+    // alice asks twice on one instance (her second waits behind her first in that instance's own
+    // queue), then carol once on another: all wait for the installation's one slot
     submit(second, alice, 2, ChatReply.silent());
     Await.until("alice's first job waits", WAIT, () -> waiting(second) == 1);
     clock.advance(Duration.ofMillis(10));
     submit(second, alice, 3, ChatReply.silent());
     clock.advance(Duration.ofMillis(10));
-    submit(first, carol, 4, ChatReply.silent());
+    submit(third, carol, 4, ChatReply.silent());
     Await.until("carol's job waits", WAIT, () -> waiting(second) == 2);
     Thread.sleep(300);
-    assertThat(a.started.size() + b.started.size()).as("one slot in all").isEqualTo(1);
+    List<GateBackend> all = List.of(a, b, c);
+    assertThat(startedIn(all)).as("one slot in all").isEqualTo(1);
 
     a.release(bobs);
-    String next = awaitAnyStarted(a, b, 2);
+    String next = awaitOneMoreStarted(all, 2);
     assertThat(seedOf(second, next)).as("alice waited longest").isEqualTo(2);
-    release(a, b, next);
-    String then = awaitAnyStarted(a, b, 3);
+    release(all, next);
+    String then = awaitOneMoreStarted(all, 3);
     assertThat(seedOf(second, then))
-        .as("carol runs nothing, alice one: carol comes before alice's second")
+        .as("carol and alice run nothing now; carol waited longer than alice's second")
         .isEqualTo(4);
-    release(a, b, then);
-    String last = awaitAnyStarted(a, b, 4);
+    release(all, then);
+    String last = awaitOneMoreStarted(all, 4);
     assertThat(seedOf(second, last)).isEqualTo(3);
-    release(a, b, last);
-    assertThat(Math.max(a.maxRunning.get(), b.maxRunning.get())).isEqualTo(1);
+    release(all, last);
+    assertThat(all).allMatch(g -> g.maxRunning.get() <= 1);
   }
 
   @ParameterizedTest
@@ -239,18 +242,22 @@ class JobLeasesTest {
     return core.jobs().find(jobId).orElseThrow().request().seed();
   }
 
-  private static String awaitAnyStarted(GateBackend a, GateBackend b, int total) {
-    Await.until(total + " jobs started", WAIT, () -> a.started.size() + b.started.size() >= total);
-    List<String> all = new java.util.ArrayList<>(a.started);
-    all.addAll(b.started);
-    all.removeAll(List.copyOf(GateBackend.released));
-    assertThat(all).hasSize(1);
-    return all.get(0);
+  private static int startedIn(List<GateBackend> gates) {
+    return gates.stream().mapToInt(g -> g.started.size()).sum();
   }
 
-  private static void release(GateBackend a, GateBackend b, String jobId) {
-    a.release(jobId);
-    b.release(jobId);
+  /** The one job among the gates that has started and not been released, once {@code total} did. */
+  private static String awaitOneMoreStarted(List<GateBackend> gates, int total) {
+    Await.until(total + " jobs started", WAIT, () -> startedIn(gates) >= total);
+    List<String> open = new java.util.ArrayList<>();
+    gates.forEach(g -> open.addAll(g.started));
+    open.removeAll(List.copyOf(GateBackend.released));
+    assertThat(open).hasSize(1);
+    return open.get(0);
+  }
+
+  private static void release(List<GateBackend> gates, String jobId) {
+    gates.forEach(g -> g.release(jobId));
   }
 
   /** A reply that records what reached the user. */
