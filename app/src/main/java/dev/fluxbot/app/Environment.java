@@ -17,6 +17,8 @@ record Environment(Map<String, String> vars) {
   static final String DISCORD_TOKEN = "FLUXBOT_DISCORD_TOKEN";
   static final String DISCORD_REST_URL = "FLUXBOT_DISCORD_REST_URL";
   static final String DISCORD_GATEWAY_URL = "FLUXBOT_DISCORD_GATEWAY_URL";
+  static final String DISCORD_SHARDS_TOTAL = "FLUXBOT_DISCORD_SHARDS_TOTAL";
+  static final String DISCORD_SHARD_IDS = "FLUXBOT_DISCORD_SHARD_IDS";
   static final String DATABASE_PASSWORD = "FLUXBOT_DATABASE_PASSWORD";
 
   /** Comma-separated hosts or networks that references may come from although not public. */

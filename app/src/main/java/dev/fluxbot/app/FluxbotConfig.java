@@ -286,18 +286,26 @@ public record FluxbotConfig(
    * @param adminRoles role ids whose members may administer the bot, besides those with Manage
    *     Server
    * @param allowDms whether /imagine works in direct messages
+   * @param shardsTotal the bot's gateway shards in all, or {@code auto} (Discord's recommendation)
+   * @param shardIds the shards this instance runs: {@code all}, or ids and ranges like {@code 0,1}
+   *     or {@code 0-3} (see {@link DiscordSharding})
    */
   public record Discord(
       String tokenFile,
       String restBaseUrl,
       String gatewayUrl,
       java.util.List<String> adminRoles,
-      Boolean allowDms) {
-    static final Discord DEFAULTS = new Discord(null, null, null, null, null);
+      Boolean allowDms,
+      String shardsTotal,
+      String shardIds) {
+    static final Discord DEFAULTS = new Discord(null, null, null, null, null, null, null);
 
     public Discord {
       adminRoles = adminRoles == null ? java.util.List.of() : java.util.List.copyOf(adminRoles);
       allowDms = allowDms == null ? Boolean.TRUE : allowDms;
+      shardsTotal = shardsTotal == null ? DiscordSharding.AUTO : shardsTotal.strip();
+      shardIds = shardIds == null ? DiscordSharding.ALL : shardIds.strip();
+      DiscordSharding.parse(shardsTotal, "discord.shards_total", shardIds, "discord.shard_ids");
     }
   }
 

@@ -6,6 +6,7 @@ import dev.fluxbot.core.Secret;
 import dev.fluxbot.core.store.JobStore;
 import dev.fluxbot.discord.DiscordBot;
 import dev.fluxbot.discord.OriginalLinks;
+import dev.fluxbot.discord.Shards;
 import dev.fluxbot.slack.SlackBot;
 import dev.fluxbot.telegram.TelegramBot;
 import java.io.PrintWriter;
@@ -125,7 +126,10 @@ final class RunCli implements Callable<Integer> {
 
   /** The configured chat platforms' credentials; each present one is started. */
   private record Chats(
-      Optional<Secret> discord, Optional<Secret> telegram, Optional<SlackBot.Config> slack) {}
+      Optional<Secret> discord,
+      Shards discordShards,
+      Optional<Secret> telegram,
+      Optional<SlackBot.Config> slack) {}
 
   /**
    * The chat platforms' credentials; empty, with the wiring closed, after telling the user why none
@@ -139,9 +143,11 @@ final class RunCli implements Callable<Integer> {
         main.environment.secret(
             Environment.TELEGRAM_TOKEN, config.telegram().tokenFile(), "telegram.token_file");
     Optional<SlackBot.Config> slackConfig;
+    Shards discordShards;
     try {
       slackConfig = SlackPlatform.config(main.environment, config.slack());
-    } catch (FluxbotConfig.ConfigException e) {
+      discordShards = DiscordSharding.shards(main.environment, config.discord());
+    } catch (FluxbotConfig.ConfigException | IllegalArgumentException e) {
       err.println("fluxbot: " + e.getMessage());
       wiring.close();
       return Optional.empty();
@@ -155,7 +161,7 @@ final class RunCli implements Callable<Integer> {
       wiring.close();
       return Optional.empty();
     }
-    return Optional.of(new Chats(discordToken, telegramToken, slackConfig));
+    return Optional.of(new Chats(discordToken, discordShards, telegramToken, slackConfig));
   }
 
   /** Logs where images are made: BFL (whether a key is set) and each local worker. */
@@ -191,7 +197,7 @@ final class RunCli implements Callable<Integer> {
       throws InterruptedException {
     SignedLinks links = signedLinks(config);
     if (chats.discord().isPresent()) {
-      platforms.add(discord(config, chats.discord().get(), links, wiring));
+      platforms.add(discord(config, chats.discord().get(), chats.discordShards(), links, wiring));
     }
     if (chats.telegram().isPresent()) {
       platforms.add(telegram(config, chats.telegram().get(), wiring));
@@ -330,7 +336,8 @@ final class RunCli implements Callable<Integer> {
     }
   }
 
-  private Platform discord(FluxbotConfig config, Secret token, SignedLinks links, Wiring wiring) {
+  private Platform discord(
+      FluxbotConfig config, Secret token, Shards shards, SignedLinks links, Wiring wiring) {
     OriginalLinks originals =
         links == null ? OriginalLinks.NONE : jobId -> Optional.of(links.linkFor(jobId));
     DiscordBot bot =
@@ -344,7 +351,8 @@ final class RunCli implements Callable<Integer> {
                     .get(Environment.DISCORD_GATEWAY_URL)
                     .orElse(config.discord().gatewayUrl()),
                 new HashSet<>(config.discord().adminRoles()),
-                config.discord().allowDms()),
+                config.discord().allowDms(),
+                shards),
             wiring.chatServices(),
             originals);
     return new Platform("discord", bot::start, bot::replyFor, bot::close);

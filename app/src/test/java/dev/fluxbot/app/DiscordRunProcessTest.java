@@ -299,6 +299,26 @@ class DiscordRunProcessTest {
   }
 
   @Test
+  void badShardSettingsStopTheStartNamingTheVariableTheRuleAndTheValue() throws Exception {
+    assertThat(app.log())
+        .as("one instance runs the one shard the fake recommends, and says so")
+        .contains("this instance runs shard(s) 0 of 1, as Discord recommends");
+    ProcessBuilder pb = fluxbot("run");
+    pb.environment().put("FLUXBOT_DISCORD_SHARDS_TOTAL", "2");
+    pb.environment().put("FLUXBOT_DISCORD_SHARD_IDS", "1-2");
+    Process p =
+        pb.redirectErrorStream(true).redirectOutput(dir.resolve("shards.log").toFile()).start();
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    String log = Files.readString(dir.resolve("shards.log"));
+    assertThat(p.exitValue()).as(log).isEqualTo(2);
+    assertThat(log)
+        .contains(
+            "fluxbot: FLUXBOT_DISCORD_SHARD_IDS: shard 2 is outside 0..1, as the bot has 2 shard(s)"
+                + " in all; got \"1-2\"")
+        .doesNotContain("Exception");
+  }
+
+  @Test
   void aBadTokenFailsFastWithAClearMessage() throws Exception {
     ProcessBuilder pb = fluxbot("run");
     pb.environment().put("FLUXBOT_DISCORD_TOKEN", "MTIz.not-the-token.xyz");

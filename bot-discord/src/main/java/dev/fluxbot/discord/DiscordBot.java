@@ -11,11 +11,8 @@ import dev.fluxbot.core.chat.ChatServices;
 import dev.fluxbot.core.chat.ChatSettings;
 import dev.fluxbot.core.chat.ChatTexts;
 import dev.fluxbot.core.store.JobStore;
-import java.io.IOException;
 import java.net.URI;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,7 +22,6 @@ import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeSet;
 import net.dv8tion.jda.api.JDA;
-import net.dv8tion.jda.api.JDABuilder;
 import net.dv8tion.jda.api.Permission;
 import net.dv8tion.jda.api.components.label.Label;
 import net.dv8tion.jda.api.components.textinput.TextInput;
@@ -40,16 +36,11 @@ import net.dv8tion.jda.api.events.interaction.ModalInteractionEvent;
 import net.dv8tion.jda.api.events.interaction.command.MessageContextInteractionEvent;
 import net.dv8tion.jda.api.events.interaction.command.SlashCommandInteractionEvent;
 import net.dv8tion.jda.api.events.interaction.component.ButtonInteractionEvent;
-import net.dv8tion.jda.api.exceptions.InvalidTokenException;
 import net.dv8tion.jda.api.hooks.ListenerAdapter;
 import net.dv8tion.jda.api.interactions.callbacks.IReplyCallback;
 import net.dv8tion.jda.api.interactions.commands.OptionMapping;
 import net.dv8tion.jda.api.interactions.commands.build.Commands;
 import net.dv8tion.jda.api.modals.Modal;
-import net.dv8tion.jda.api.requests.GatewayIntent;
-import net.dv8tion.jda.api.requests.RestConfig;
-import net.dv8tion.jda.api.utils.Compression;
-import net.dv8tion.jda.api.utils.SessionControllerAdapter;
 import net.dv8tion.jda.api.utils.data.DataObject;
 import org.jspecify.annotations.NonNull;
 import org.slf4j.Logger;
@@ -70,16 +61,29 @@ public final class DiscordBot implements AutoCloseable {
    * @param restBaseUrl Discord's REST base ({@code …/api/v10/}); null for Discord itself
    * @param gatewayUrl the gateway's WebSocket URL; null to ask Discord
    * @param adminRoleIds roles whose members may administer the bot, besides Manage Server
+   * @param shards the gateway shards this instance runs
    */
   public record Config(
       Secret token,
       String restBaseUrl,
       String gatewayUrl,
       Set<String> adminRoleIds,
-      boolean allowDms) {
+      boolean allowDms,
+      Shards shards) {
     public Config {
       Objects.requireNonNull(token, "token");
       adminRoleIds = Set.copyOf(adminRoleIds);
+      Objects.requireNonNull(shards, "shards");
+    }
+
+    /** One instance with as many shards as Discord recommends. */
+    public Config(
+        Secret token,
+        String restBaseUrl,
+        String gatewayUrl,
+        Set<String> adminRoleIds,
+        boolean allowDms) {
+      this(token, restBaseUrl, gatewayUrl, adminRoleIds, allowDms, Shards.AUTOMATIC);
     }
   }
 
@@ -89,7 +93,7 @@ public final class DiscordBot implements AutoCloseable {
   private final AdminCommands admin;
   private final ChatSettings channels;
   private final FormImages forms;
-  private JDA jda;
+  private ShardRunner shards;
 
   /** Without links to originals: a preview's message says how an admin gets the original. */
   public DiscordBot(Config config, ChatServices services) {
@@ -109,96 +113,56 @@ public final class DiscordBot implements AutoCloseable {
   }
 
   /**
-   * Logs in, waits until ready and registers the commands (blocking).
+   * Logs in, waits until every shard this instance runs is ready and registers the commands
+   * (blocking). The commands are global, so only the instance that runs shard 0 registers them: one
+   * writer, however many instances start at once (an instance of another version that starts
+   * without shard 0 changes nothing).
    *
-   * @throws IllegalStateException with a clear message when Discord refuses the token
+   * @throws IllegalStateException with a clear message when Discord refuses the token or a shard
    */
-  /**
-   * The network failure behind a failed login (JDA wraps it in an ErrorResponseException); null if
-   * none.
-   */
-  private static IOException networkCause(Throwable e) {
-    for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
-      if (t instanceof IOException io) {
-        return io;
-      }
-    }
-    return null;
-  }
-
   public void start() throws InterruptedException {
-    JDABuilder builder =
-        JDABuilder.createLight(config.token().reveal(), EnumSet.noneOf(GatewayIntent.class))
-            .setEventPassthrough(true)
-            .addEventListeners(new Listener());
-    if (config.restBaseUrl() != null) {
-      builder.setRestConfig(new RestConfig().setBaseUrl(config.restBaseUrl()));
+    shards = ShardRunner.start(config, new Listener());
+    shards.awaitReady();
+    JDA first = shards.any();
+    if (shards.runsShardZero()) {
+      shards
+          .manager()
+          .getShardById(0)
+          .updateCommands()
+          .addCommands(
+              ImagineCommandDefinition.create(services.catalog()),
+              Commands.slash("quota", "Your credits, usage and when they reset"),
+              AdminCommands.settingsCommand(services.catalog()),
+              AdminCommands.adminCommand(services.catalog()),
+              Commands.message(CONTEXT_MENU))
+          .complete();
     }
-    if (config.gatewayUrl() != null) {
-      String url = config.gatewayUrl();
-      builder
-          .setCompression(Compression.NONE)
-          .setSessionController(
-              new SessionControllerAdapter() {
-                @Override
-                public @NonNull String getGateway() {
-                  return url;
-                }
-              });
-    }
-    try {
-      jda = builder.build();
-    } catch (InvalidTokenException e) {
-      throw new IllegalStateException(
-          "Discord refused the bot token (FLUXBOT_DISCORD_TOKEN): "
-              + e.getMessage()
-              + ". Copy the token again from the Developer Portal (Bot → Reset Token).",
-          e);
-    } catch (RuntimeException e) {
-      IOException network = networkCause(e);
-      if (network == null) {
-        throw e;
-      }
-      throw new IllegalStateException(
-          "Discord could not be reached to log in ("
-              + network.getClass().getSimpleName()
-              + "). Check this machine's network and DNS (discord.com must be reachable), then run again.",
-          e);
-    }
-    jda.awaitReady();
-    jda.updateCommands()
-        .addCommands(
-            ImagineCommandDefinition.create(services.catalog()),
-            Commands.slash("quota", "Your credits, usage and when they reset"),
-            AdminCommands.settingsCommand(services.catalog()),
-            AdminCommands.adminCommand(services.catalog()),
-            Commands.message(CONTEXT_MENU))
-        .complete();
     log.info(
-        "discord: logged in as {} ({} guild(s))",
-        jda.getSelfUser().getName(),
-        jda.getGuilds().size());
+        "discord: logged in as {}; this instance runs shard(s) {} of {}{} ({} guild(s)){}",
+        first.getSelfUser().getName(),
+        Shards.describe(shards.running()),
+        shards.total(),
+        config.shards().automatic() ? ", as Discord recommends" : "",
+        shards.manager().getGuilds().size(),
+        shards.runsShardZero() ? "" : "; the instance with shard 0 registers the commands");
   }
 
-  /** Rebuilds a stored job's reply, for delivery after a restart; empty if it is not Discord's. */
+  /**
+   * Rebuilds a stored job's reply, for delivery after a restart; empty if it is not Discord's. Any
+   * shard delivers it: the interaction's webhook and a channel's REST route need none.
+   */
   public Optional<ChatReply> replyFor(JobStore.Job job) {
     return DiscordAddress.parse(job.replyAddress())
         .map(
-            a -> new DiscordReply(jda, a, services.clock(), () -> DEFAULT_UPLOAD_LIMIT, originals));
+            a ->
+                new DiscordReply(
+                    shards.any(), a, services.clock(), () -> DEFAULT_UPLOAD_LIMIT, originals));
   }
 
   @Override
   public void close() {
-    if (jda != null) {
-      jda.shutdown();
-      try {
-        if (!jda.awaitShutdown(Duration.ofSeconds(10))) {
-          jda.shutdownNow();
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        jda.shutdownNow();
-      }
+    if (shards != null) {
+      shards.close();
     }
   }
 
@@ -226,7 +190,7 @@ public final class DiscordBot implements AutoCloseable {
             event.getTimeCreated().toInstant(),
             event.getChannelType() == ChannelType.PRIVATE);
     long limit = uploadLimit(event.getRawData());
-    return new DiscordReply(jda, address, services.clock(), () -> limit, originals);
+    return new DiscordReply(event.getJDA(), address, services.clock(), () -> limit, originals);
   }
 
   /**

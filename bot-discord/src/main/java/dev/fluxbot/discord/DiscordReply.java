@@ -24,6 +24,7 @@ import net.dv8tion.jda.api.entities.channel.middleman.MessageChannel;
 import net.dv8tion.jda.api.exceptions.ErrorResponseException;
 import net.dv8tion.jda.api.interactions.InteractionHook;
 import net.dv8tion.jda.api.requests.ErrorResponse;
+import net.dv8tion.jda.api.sharding.ShardManager;
 import net.dv8tion.jda.api.utils.FileUpload;
 import net.dv8tion.jda.api.utils.messages.MessageCreateBuilder;
 import net.dv8tion.jda.api.utils.messages.MessageEditBuilder;
@@ -231,20 +232,31 @@ final class DiscordReply implements ChatReply {
   }
 
   /**
-   * The interaction's channel; a DM this JDA session has not seen (after a restart) is reopened
-   * through its user, blocking.
+   * The interaction's channel, from the cache of whichever of this instance's shards holds its
+   * guild; a DM this session has not seen (after a restart) is reopened through its user, blocking.
    */
   private MessageChannel channel() {
-    MessageChannel channel = jda.getChannelById(MessageChannel.class, address.channelId());
+    ShardManager shards = jda.getShardManager();
+    MessageChannel channel =
+        shards != null
+            ? shards.getChannelById(MessageChannel.class, address.channelId())
+            : jda.getChannelById(MessageChannel.class, address.channelId());
     if (channel == null) {
-      channel = jda.getPrivateChannelById(address.channelId());
+      channel =
+          shards != null
+              ? shards.getPrivateChannelById(address.channelId())
+              : jda.getPrivateChannelById(address.channelId());
     }
     if (channel == null && address.dm()) {
       channel = jda.openPrivateChannelById(address.userId()).complete();
     }
     if (channel == null) {
       throw new DeliveryException(
-          "channel " + address.channelId() + " is not visible to the bot", null);
+          "channel "
+              + address.channelId()
+              + " is not visible to the bot here (the bot left it, or its server is on a shard "
+              + "another instance runs)",
+          null);
     }
     return channel;
   }

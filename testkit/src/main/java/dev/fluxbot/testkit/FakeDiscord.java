@@ -26,9 +26,12 @@ import java.util.function.Predicate;
  * interaction token (on the injected clock), the upload limit, message and command limits,
  * Discord's error codes, the first follow-up after a deferral taking the place (and the visibility)
  * of the "thinking" message, and the Message Content intent for messages read over REST; rate
- * limits are scripted with {@link #rateLimitNext}, latency with {@link #delayNext}. Every {@code
- * await…} method and every event send waits at most the builder's await timeout, then throws an
- * {@link AssertionError} that lists what was recorded instead.
+ * limits are scripted with {@link #rateLimitNext}, latency with {@link #delayNext}. Sharding is
+ * played too: {@code GET /gateway/bot} recommends {@link Builder#recommendedShards} shards, an
+ * invalid {@code shard} in IDENTIFY closes the session with 4010, a shard with too many guilds with
+ * 4011, and a guild's events go only to the session on its shard ({@link DiscordShard}). Every
+ * {@code await…} method and every event send waits at most the builder's await timeout, then throws
+ * an {@link AssertionError} that lists what was recorded instead.
  *
  * <pre>{@code
  * try (FakeDiscord discord = FakeDiscord.start()) {
@@ -224,7 +227,8 @@ public final class FakeDiscord implements AutoCloseable {
   // --- the gateway ---
 
   /**
-   * Sends op 0 with the next {@code s} to every live session, waiting (bounded) for one to exist.
+   * Sends op 0 with the next {@code s} to every live session whose shard gets it (that of its
+   * {@code guild_id}, or shard 0 for no guild), waiting (bounded) for one to exist.
    */
   public void dispatch(String event, JsonNode data) {
     engine.dispatch(event, data);
@@ -251,6 +255,11 @@ public final class FakeDiscord implements AutoCloseable {
   /** Sessions identified and not ended by their client (closing with 1000 or 1001 ends one). */
   public int liveGatewaySessions() {
     return engine.liveGatewaySessions();
+  }
+
+  /** The live sessions' shards, in the order they identified ({@code [0, 1]} for no shard). */
+  public List<DiscordShard> liveGatewayShards() {
+    return engine.liveGatewayShards();
   }
 
   /** Every frame clients sent on the gateway (IDENTIFY, heartbeats, RESUME, …), in order. */
@@ -387,10 +396,7 @@ public final class FakeDiscord implements AutoCloseable {
    * requests on {@code route}.
    */
   public void rateLimitNext(String route, double retryAfterSeconds, int times) {
-    checkTimes(times);
-    for (int i = 0; i < times; i++) {
-      engine.rateLimitNext(route, retryAfterSeconds, false);
-    }
+    engine.rateLimitNext(route, retryAfterSeconds, false, times);
   }
 
   /**
@@ -399,10 +405,7 @@ public final class FakeDiscord implements AutoCloseable {
    * edits of the message its image goes into.
    */
   public void rateLimitNextUpload(String route, double retryAfterSeconds, int times) {
-    checkTimes(times);
-    for (int i = 0; i < times; i++) {
-      engine.rateLimitNext(route, retryAfterSeconds, true);
-    }
+    engine.rateLimitNext(route, retryAfterSeconds, true, times);
   }
 
   /**
@@ -418,10 +421,7 @@ public final class FakeDiscord implements AutoCloseable {
    * {"message", "code"}}, e.g. a 503 that outlasts JDA's own retries of a 5xx.
    */
   public void failNext(String route, int status, int code, String message, int times) {
-    checkTimes(times);
-    for (int i = 0; i < times; i++) {
-      engine.failNext(route, status, code, message, false);
-    }
+    engine.failNext(route, status, code, message, false, times);
   }
 
   /**
@@ -429,15 +429,7 @@ public final class FakeDiscord implements AutoCloseable {
    * #failNext(String, int, int, String, int)} does; other requests on the route pass.
    */
   public void failNextUpload(String route, int status, int code, String message, int times) {
-    checkTimes(times);
-    for (int i = 0; i < times; i++) {
-      engine.failNext(route, status, code, message, true);
-    }
-  }
-
-  private static void checkTimes(int times) {
-    if (times < 1)
-      throw new IllegalArgumentException("times must be at least 1. Provided: " + times);
+    engine.failNext(route, status, code, message, true, times);
   }
 
   /**
@@ -487,8 +479,29 @@ public final class FakeDiscord implements AutoCloseable {
     private Duration heartbeatInterval = Duration.ofMillis(41_250);
     private long attachmentSizeLimit = DEFAULT_ATTACHMENT_SIZE_LIMIT;
     private boolean messageContentIntent;
+    private int recommendedShards = 1;
+    private int maxConcurrency = 1;
+    private int maxGuildsPerShard = DiscordShard.MAX_GUILDS;
 
     private Builder() {}
+
+    /** {@code shards} of {@code GET /gateway/bot}: the shards Discord recommends (default 1). */
+    public Builder recommendedShards(int shards) {
+      this.recommendedShards = shards;
+      return this;
+    }
+
+    /** {@code max_concurrency} of {@code GET /gateway/bot}: IDENTIFYs per 5 s (default 1). */
+    public Builder maxConcurrency(int sessions) {
+      this.maxConcurrency = sessions;
+      return this;
+    }
+
+    /** More guilds than this on one shard close its session with 4011 (default 2,500). */
+    public Builder maxGuildsPerShard(int guilds) {
+      this.maxGuildsPerShard = guilds;
+      return this;
+    }
 
     /** The bot token the fake accepts, without the {@code Bot } prefix. */
     public Builder token(String token) {
@@ -576,7 +589,10 @@ public final class FakeDiscord implements AutoCloseable {
                   awaitTimeout,
                   (int) heartbeatInterval.toMillis(),
                   attachmentSizeLimit,
-                  messageContentIntent)));
+                  messageContentIntent,
+                  recommendedShards,
+                  maxConcurrency,
+                  maxGuildsPerShard)));
     }
   }
 }

@@ -10,6 +10,7 @@ import dev.fluxbot.testkit.DiscordGuild;
 import dev.fluxbot.testkit.DiscordInteraction;
 import dev.fluxbot.testkit.DiscordMessage;
 import dev.fluxbot.testkit.DiscordRequest;
+import dev.fluxbot.testkit.DiscordShard;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -141,6 +142,10 @@ public final class DiscordEngine implements AutoCloseable {
     return gateway.liveSessions();
   }
 
+  public List<DiscordShard> liveGatewayShards() {
+    return gateway.liveShards();
+  }
+
   public List<JsonNode> gatewayFrames() {
     return recorder.gatewayFrames();
   }
@@ -224,6 +229,27 @@ public final class DiscordEngine implements AutoCloseable {
             .withHeader("X-RateLimit-Bucket", Integer.toHexString(template.text().hashCode()))
             .withHeader("X-RateLimit-Scope", "user");
     world.locked(() -> world.scripted.add(new World.Scripted(template, reply, uploadsOnly)));
+  }
+
+  /**
+   * {@link #rateLimitNext(String, double, boolean)} for each of the next {@code times} requests.
+   */
+  public void rateLimitNext(
+      String route, double retryAfterSeconds, boolean uploadsOnly, int times) {
+    checkTimes(times);
+    for (int i = 0; i < times; i++) rateLimitNext(route, retryAfterSeconds, uploadsOnly);
+  }
+
+  /** {@link #failNext(String, int, int, String, boolean)} for each of the next {@code times}. */
+  public void failNext(
+      String route, int status, int code, String message, boolean uploadsOnly, int times) {
+    checkTimes(times);
+    for (int i = 0; i < times; i++) failNext(route, status, code, message, uploadsOnly);
+  }
+
+  private static void checkTimes(int times) {
+    if (times < 1)
+      throw new IllegalArgumentException("times must be at least 1. Provided: " + times);
   }
 
   public void failNext(String route, int status, int code, String message, boolean uploadsOnly) {

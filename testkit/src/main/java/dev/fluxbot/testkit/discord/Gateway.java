@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.fluxbot.testkit.Await;
+import dev.fluxbot.testkit.DiscordShard;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,6 +25,13 @@ import org.java_websocket.server.WebSocketServer;
  * and a GUILD_CREATE per guild, RESUME → the missed dispatches and RESUMED, member chunks on
  * request. A session ends when its client closes with 1000 or 1001, as on Discord; other closes
  * leave it resumable.
+ *
+ * <p>Sharding as Discord documents it: IDENTIFY's {@code shard: [id, total]} (none is {@code [0,
+ * 1]}) must have {@code 0 <= id < total}, else 4010 Invalid shard; a shard that would hold more
+ * guilds than the limit (Discord's is 2,500) is closed with 4011 Sharding required. A session's
+ * READY and GUILD_CREATEs cover its shard's guilds only; a guild's events go to the sessions whose
+ * shard is {@code (guild_id >> 22) % total}, and events of no guild (DMs) to shard 0. Sessions with
+ * different totals may run side by side, as while a bot re-shards.
  */
 final class Gateway extends WebSocketServer {
   private static final int GUILDS_INTENT = 1;
@@ -116,32 +124,59 @@ final class Gateway extends WebSocketServer {
       conn.close(4004, "Authentication failed.");
       return;
     }
+    Optional<DiscordShard> shard = shard(d.get("shard"));
+    if (shard.isEmpty()) {
+      conn.close(4010, "Invalid shard.");
+      return;
+    }
+    List<Guilds.Guild> guilds = guildsOn(shard.get());
+    if (guilds.size() > world.config.maxGuildsPerShard()) {
+      conn.close(4011, "Sharding required.");
+      return;
+    }
     Session session =
         new Session(
             world.ids.next().substring(0, 8) + Long.toHexString(System.nanoTime()),
             d.path("intents").asInt(),
+            shard.get(),
             conn);
-    session.dispatch("READY", ready(session));
+    session.dispatch("READY", ready(session, guilds));
     if ((session.intents & GUILDS_INTENT) != 0) {
-      world
-          .guilds
-          .all()
-          .forEach(
-              g ->
-                  session.dispatch(
-                      "GUILD_CREATE", world.shapes.guildCreate(g, world.clock.instant())));
+      guilds.forEach(
+          g ->
+              session.dispatch("GUILD_CREATE", world.shapes.guildCreate(g, world.clock.instant())));
     }
     withLock(() -> sessions.put(session.id, session));
   }
 
-  private ObjectNode ready(Session session) {
+  /** IDENTIFY's {@code shard}: none is {@code [0, 1]}; empty when it is not a valid shard. */
+  private static Optional<DiscordShard> shard(JsonNode shard) {
+    if (shard == null || shard.isNull()) return Optional.of(DiscordShard.ONLY);
+    if (!shard.isArray()
+        || shard.size() != 2
+        || !shard.get(0).canConvertToInt()
+        || !shard.get(1).canConvertToInt()
+        || !shard.get(0).isIntegralNumber()
+        || !shard.get(1).isIntegralNumber()) {
+      return Optional.empty();
+    }
+    int id = shard.get(0).asInt();
+    int total = shard.get(1).asInt();
+    return total >= 1 && id >= 0 && id < total
+        ? Optional.of(new DiscordShard(id, total))
+        : Optional.empty();
+  }
+
+  private List<Guilds.Guild> guildsOn(DiscordShard shard) {
+    return world.guilds.all().stream().filter(g -> shard.receives(g.config().id())).toList();
+  }
+
+  private ObjectNode ready(Session session, List<Guilds.Guild> onShard) {
     ObjectNode ready = Json.object().put("v", 10);
     ready.set("user", world.shapes.selfUser());
     ArrayNode guilds = ready.putArray("guilds");
-    world
-        .guilds
-        .all()
-        .forEach(g -> guilds.addObject().put("id", g.config().id()).put("unavailable", true));
+    onShard.forEach(g -> guilds.addObject().put("id", g.config().id()).put("unavailable", true));
+    ready.putArray("shard").add(session.shard.id()).add(session.shard.total());
     ready
         .put("session_id", session.id)
         .put("session_type", "normal")
@@ -176,7 +211,8 @@ final class Gateway extends WebSocketServer {
   private void requestMembers(WebSocket conn, JsonNode d) {
     Session session = sessionOn(conn);
     var guild = world.guilds.guild(d.path("guild_id").asText(null));
-    if (session == null || guild.isEmpty()) return;
+    if (session == null || guild.isEmpty() || !session.shard.receives(guild.get().config().id()))
+      return;
     List<String> wanted = new ArrayList<>();
     d.path("user_ids").forEach(id -> wanted.add(id.asText()));
     String query = d.path("query").asText("");
@@ -209,27 +245,64 @@ final class Gateway extends WebSocketServer {
     }
   }
 
-  /** Sends a dispatch to every live session, waiting (bounded) for a client to identify first. */
+  /**
+   * Sends a dispatch to every live session whose shard gets it (see the class comment), waiting
+   * (bounded) for such a client to identify first.
+   */
   void dispatch(String event, JsonNode data, Duration timeout) {
-    List<Session> live = awaitSessions(timeout);
+    String guildId = guildOf(event, data);
+    List<Session> live = awaitSessions(guildId, timeout);
     live.forEach(s -> s.dispatch(event, data));
   }
 
-  private List<Session> awaitSessions(Duration timeout) {
+  /**
+   * The guild whose shard gets an event: its {@code guild_id}, a GUILD_CREATE/UPDATE/DELETE's
+   * {@code id}, or the guild of its {@code channel_id}; null for none (a DM).
+   */
+  private String guildOf(String event, JsonNode data) {
+    if (data.hasNonNull("guild_id")) return data.get("guild_id").asText();
+    if (event.matches("GUILD_(CREATE|UPDATE|DELETE)") && data.hasNonNull("id")) {
+      return data.get("id").asText();
+    }
+    if (data.hasNonNull("channel_id")) {
+      return world
+          .guilds
+          .guildOfChannel(data.get("channel_id").asText())
+          .map(g -> g.config().id())
+          .orElse(null);
+    }
+    return null;
+  }
+
+  private List<Session> awaitSessions(String guildId, Duration timeout) {
     return Await.present(
         timeout,
         () -> {
           List<Session> live =
-              withLock(() -> sessions.values().stream().filter(Session::isLive).toList());
+              withLock(
+                  () ->
+                      sessions.values().stream()
+                          .filter(s -> s.isLive() && s.shard.receives(guildId))
+                          .toList());
           return live.isEmpty() ? Optional.empty() : Optional.of(live);
         },
         () ->
             "No client identified with the fake Discord gateway ("
                 + url()
-                + ") within "
+                + ") on the shard that gets "
+                + (guildId == null ? "events of no guild (shard 0)" : "guild " + guildId)
+                + " within "
                 + timeout.toMillis()
-                + " ms, so there is no one to send events to. Frames received: "
+                + " ms, so there is no one to send the event to. Live sessions' shards: "
+                + liveShards()
+                + "; frames received: "
                 + recorder.gatewayFrames().size());
+  }
+
+  /** The shards of the live sessions, in the order they identified. */
+  List<DiscordShard> liveShards() {
+    return withLock(
+        () -> sessions.values().stream().filter(Session::isLive).map(s -> s.shard).toList());
   }
 
   /** Sends a raw frame (op 7 RECONNECT, op 9 INVALID SESSION, …) on every open connection. */

@@ -75,12 +75,12 @@ final class RestApi {
     ObjectNode body = Json.object().put("url", gatewayUrl);
     if (s.length == 1) return Reply.ok(body);
     if (s.length != 2 || !s[1].equals("bot")) return Reply.notFound();
-    body.put("shards", 1)
+    body.put("shards", world.config.recommendedShards())
         .putObject("session_start_limit")
         .put("total", 1000)
         .put("remaining", 999)
         .put("reset_after", 14_400_000)
-        .put("max_concurrency", 1);
+        .put("max_concurrency", world.config.maxConcurrency());
     return Reply.ok(body);
   }
 

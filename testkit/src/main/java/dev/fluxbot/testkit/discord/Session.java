@@ -2,6 +2,7 @@ package dev.fluxbot.testkit.discord;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.fluxbot.testkit.DiscordShard;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
@@ -9,21 +10,23 @@ import org.java_websocket.WebSocket;
 import org.java_websocket.exceptions.WebsocketNotConnectedException;
 
 /**
- * A gateway session: its sequence, every dispatch it was sent (for a RESUME to replay), and the
- * connection it lives on now, if any. Sends are serialized, so {@code s} rises on the wire.
+ * A gateway session: its shard, its sequence, every dispatch it was sent (for a RESUME to replay),
+ * and the connection it lives on now, if any. Sends are serialized, so {@code s} rises on the wire.
  */
 final class Session {
   final String id;
   final int intents;
+  final DiscordShard shard;
   private final ReentrantLock lock = new ReentrantLock();
   private final List<ObjectNode> sent = new ArrayList<>(); // guarded by lock
   private int seq; // guarded by lock
   private WebSocket connection; // guarded by lock
   private boolean ended; // guarded by lock
 
-  Session(String id, int intents, WebSocket connection) {
+  Session(String id, int intents, DiscordShard shard, WebSocket connection) {
     this.id = id;
     this.intents = intents;
+    this.shard = shard;
     this.connection = connection;
   }
 
