@@ -115,7 +115,7 @@ public final class JobLeases {
 
   /**
    * Whether another instance's or user's waiting job on {@code backend} should start before this
-   * one: its user runs fewer jobs, or as many and it has waited longer. Waiters whose user is at
+   * one: its user runs fewer jobs, or as many and it has waited longer (or as long, and is older). Waiters whose user is at
    * the per-user cap, or whose lease ran out, do not count.
    */
   private boolean someoneComesFirst(
@@ -124,7 +124,7 @@ public final class JobLeases {
     List<Object[]> waiters =
         rows(
             c,
-            "SELECT platform, user_id, wait_since FROM jobs WHERE state = 'QUEUED' AND wait_since IS NOT NULL"
+            "SELECT platform, user_id, wait_since, id FROM jobs WHERE state = 'QUEUED' AND wait_since IS NOT NULL"
                 + " AND backend = ? AND lease_until >= ? AND id <> ?",
             backend,
             clock.millis(),
@@ -136,7 +136,8 @@ public final class JobLeases {
       long theirs =
           running.computeIfAbsent(platform + ":" + user, k -> countUnchecked(c, platform, user));
       long waited = ((Number) w[2]).longValue();
-      if (theirs < perUserCap && (theirs < mine || (theirs == mine && waited < since))) {
+      boolean longer = waited < since || (waited == since && ((String) w[3]).compareTo(id) < 0);
+      if (theirs < perUserCap && (theirs < mine || (theirs == mine && longer))) {
         return true;
       }
     }
