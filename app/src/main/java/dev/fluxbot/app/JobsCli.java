@@ -258,6 +258,7 @@ final class JobsCli {
           && !ImagineCli.awaitLocal(wiring, err)) {
         return Main.BACKEND_FAILURE;
       }
+      wiring.core.leases().releaseDeadOneShots("cli"); // a killed imagine's jobs: no need to wait
       List<CompletableFuture<ImageReply>> resumed =
           wiring.imagine.resumeUnfinished(
               j -> "cli".equals(j.requester().platform()),

@@ -15,6 +15,11 @@ final class RunningApp {
   private final Process process;
   private final Path log;
 
+  /** Whether the app still runs. */
+  boolean isAlive() {
+    return process.isAlive();
+  }
+
   private RunningApp(Process process, Path log) {
     this.process = process;
     this.log = log;

@@ -208,4 +208,29 @@ class StoreCliProcessTest {
         .contains("held by running jobs 0,");
     assertThat(fluxbot("jobs", "resume").out()).contains("Nothing to resume.");
   }
+
+  @Test
+  void resumeBesideARunningImagineLeavesItsJobToIt() throws Exception {
+    List<String> walk = new ArrayList<>(Collections.nCopies(20, "Pending"));
+    walk.add("Ready");
+    fake.enqueue(Scenario.statuses(walk.toArray(String[]::new)));
+    Process running =
+        builder("imagine", "a slow fox --seed 5 --model pro", "--user", "bob", "-o", "slow.png")
+            .redirectOutput(dir.resolve("running.out").toFile())
+            .redirectError(dir.resolve("running.err").toFile())
+            .start();
+    Await.until(
+        "a poll, or the process gone",
+        Duration.ofSeconds(60),
+        () -> !fake.polls().isEmpty() || !running.isAlive());
+    Run resume = fluxbot("jobs", "resume");
+    boolean overlapped = running.isAlive();
+    assertThat(resume.exit()).as(resume.all()).isZero();
+    assertThat(resume.out()).contains("Nothing to resume.");
+    assertThat(running.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    assertThat(running.exitValue()).as(Files.readString(dir.resolve("running.err"))).isZero();
+    assertThat(overlapped).as("the resume ran while the imagine was polling").isTrue();
+    assertThat(fake.submits()).as("one submit: the resume took nothing").hasSize(1);
+    assertThat(fluxbot("quota", "show", "--user", "bob").out()).contains("spent 3,");
+  }
 }

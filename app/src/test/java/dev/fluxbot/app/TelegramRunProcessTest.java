@@ -220,6 +220,36 @@ class TelegramRunProcessTest {
   }
 
   @Test
+  void aSecondBotOnTheSameSqliteFileIsRefusedWhileOneShotCommandsWorkBeside() throws Exception {
+    startApp();
+    int getMe = telegram.calls("getMe").size();
+    Path secondLog = dir.resolve("second.log");
+    Process second =
+        fluxbot(telegram.token(), "run")
+            .redirectErrorStream(true)
+            .redirectOutput(secondLog.toFile())
+            .start();
+    assertThat(second.waitFor(30, TimeUnit.SECONDS)).as("refused within 30 s").isTrue();
+    String said = RunningApp.read(secondLog);
+    assertThat(second.exitValue()).as(said).isEqualTo(2);
+    assertThat(said)
+        .contains("another bot is running on the database")
+        .contains("fluxbot.db")
+        .doesNotContain("\tat ")
+        .doesNotContain("Exception");
+    assertThat(telegram.calls("getMe")).as("no platform call").hasSize(getMe);
+
+    Process list =
+        fluxbot(telegram.token(), "jobs", "list")
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("list.log").toFile())
+            .start();
+    assertThat(list.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(list.exitValue()).as(RunningApp.read(dir.resolve("list.log"))).isZero();
+    assertThat(app.isAlive()).as("the running bot goes on").isTrue();
+  }
+
+  @Test
   void aTokenTelegramRefusesFailsFastWithAClearMessage() throws Exception {
     Process p =
         fluxbot("42:not-the-fakes-token", "run")

@@ -115,8 +115,8 @@ public final class JobLeases {
 
   /**
    * Whether another instance's or user's waiting job on {@code backend} should start before this
-   * one: its user runs fewer jobs, or as many and it has waited longer (or as long, and is older). Waiters whose user is at
-   * the per-user cap, or whose lease ran out, do not count.
+   * one: its user runs fewer jobs, or as many and it has waited longer (or as long, and is older).
+   * Waiters whose user is at the per-user cap, or whose lease ran out, do not count.
    */
   private boolean someoneComesFirst(
       java.sql.Connection c, String id, String backend, long mine, long since, int perUserCap)
@@ -228,6 +228,42 @@ public final class JobLeases {
 
   private Object[] takeableArgs(long now, boolean ownToo) {
     return new Object[] {now, owner.id(), owner.id(), ownToo ? 1 : 0};
+  }
+
+  /**
+   * Lets go at once of the jobs of this machine's one-shot commands of {@code kind} (see {@link
+   * Owner#oneShot}) whose process has died, a killed {@code imagine} say, instead of waiting for
+   * their leases to run out.
+   *
+   * @return how many jobs were let go
+   */
+  public int releaseDeadOneShots(String kind) {
+    String prefix = kind + "-" + Owner.host() + "-";
+    int released = 0;
+    List<Object[]> owners =
+        db.read(
+            c ->
+                rows(
+                    c,
+                    "SELECT DISTINCT owner FROM jobs WHERE lease_until IS NOT NULL AND lease_until > 0"
+                        + " AND owner LIKE ?",
+                    prefix + "%"));
+    for (Object[] row : owners) {
+      String id = (String) row[0];
+      long pid;
+      try {
+        pid = Long.parseLong(id.substring(prefix.length()));
+      } catch (NumberFormatException e) {
+        continue; // not one of ours
+      }
+      if (pid != ProcessHandle.current().pid()
+          && !ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+        released +=
+            jobs.update(
+                "UPDATE jobs SET lease_until = 0 WHERE owner = ? AND lease_until IS NOT NULL", id);
+      }
+    }
+    return released;
   }
 
   /** Renews one job's lease; false when it is no longer this instance's (or needs no owner). */
