@@ -3,6 +3,7 @@ package dev.fluxbot.app;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.fluxbot.testkit.Await;
 import dev.fluxbot.testkit.DiscordAttachment;
 import dev.fluxbot.testkit.DiscordCallback;
 import dev.fluxbot.testkit.DiscordContext;
@@ -300,9 +301,14 @@ class DiscordRunProcessTest {
 
   @Test
   void badShardSettingsStopTheStartNamingTheVariableTheRuleAndTheValue() throws Exception {
+    Await.until(
+        "the start's shard line",
+        Duration.ofSeconds(30),
+        () -> app.log().contains("this instance runs shard(s)"));
     assertThat(app.log())
         .as("one instance runs the one shard the fake recommends, and says so")
         .contains("this instance runs shard(s) 0 of 1, as Discord recommends");
+    stopApp(); // one bot per SQLite file: this start is tried on its own
     ProcessBuilder pb = fluxbot("run");
     pb.environment().put("FLUXBOT_DISCORD_SHARDS_TOTAL", "2");
     pb.environment().put("FLUXBOT_DISCORD_SHARD_IDS", "1-2");
@@ -320,6 +326,7 @@ class DiscordRunProcessTest {
 
   @Test
   void aBadTokenFailsFastWithAClearMessage() throws Exception {
+    stopApp(); // one bot per SQLite file: this start is tried on its own
     ProcessBuilder pb = fluxbot("run");
     pb.environment().put("FLUXBOT_DISCORD_TOKEN", "MTIz.not-the-token.xyz");
     Process p =
@@ -337,6 +344,7 @@ class DiscordRunProcessTest {
     try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
       port = socket.getLocalPort(); // closed again: nothing listens there
     }
+    stopApp(); // one bot per SQLite file: this start is tried on its own
     ProcessBuilder pb =
         FluxbotProcess.builder(
             dir,
