@@ -297,11 +297,6 @@ public final class Database implements AutoCloseable {
     return lock;
   }
 
-  /** A failure's message for a log line: its innermost cause's, any password masked. */
-  static String message(Throwable e) {
-    return rootMessage(e);
-  }
-
   public DataSource dataSource() {
     return dataSource;
   }

@@ -126,7 +126,7 @@ public final class LeaderLock implements AutoCloseable {
       held = true;
       return true;
     } catch (SQLException e) {
-      log.info("leader lock {}: cannot ask the database ({})", name, Database.message(e));
+      log.info("leader lock {}: cannot ask the database ({})", name, reason(e));
       return false;
     }
   }
@@ -160,7 +160,7 @@ public final class LeaderLock implements AutoCloseable {
       log.warn(
           "leader lock {}: its database connection broke ({}); no longer the leader",
           name,
-          Database.message(e));
+          reason(e));
     }
     drop();
     return false;
@@ -226,6 +226,16 @@ public final class LeaderLock implements AutoCloseable {
     Connection c = DriverManager.getConnection(jdbcUrl, p);
     c.setAutoCommit(true);
     return c;
+  }
+
+  /** A failure's innermost message, with any {@code user:password@} masked. */
+  private static String reason(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null) {
+      t = t.getCause();
+    }
+    String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+    return m.replaceAll("([^\\s/:@()\"']+):[^\\s/@()\"']+@", "$1:***@");
   }
 
   private static void closeQuietly(Connection c) {
