@@ -1,22 +1,25 @@
 package dev.fluxbot.slack;
 
-import java.security.SecureRandom;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.fluxbot.core.store.PendingForms;
+import java.net.URI;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.InstantSource;
-import java.util.HexFormat;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The files of a message shortcut while its form is open. The form's {@code private_metadata}
- * carries only a random key to them, so the files' private URLs stay in this process.
+ * The files of a message shortcut while its form is open, kept in the database ({@link
+ * PendingForms}): the form may be submitted to another bot instance than the one that opened it
+ * (HTTP mode behind a load balancer), or after a restart. The form's {@code private_metadata}
+ * carries only a random key to them, so the files' private URLs never reach Slack's client; they
+ * are never logged. Each is taken once; expired ones are deleted.
  */
 final class PendingShortcuts {
   static final Duration LIFE = Duration.ofMinutes(30);
-  private static final int MAX = 10_000;
 
   record Pending(List<SlackFiles.FileRef> files, String channel, String threadTs) {
     Pending {
@@ -24,34 +27,58 @@ final class PendingShortcuts {
     }
   }
 
-  private record Entry(Pending pending, Instant expires) {}
+  private final PendingForms forms;
 
-  private final InstantSource clock;
-  private final SecureRandom random = new SecureRandom();
-  private final Map<String, Entry> entries = new ConcurrentHashMap<>();
-
-  PendingShortcuts(InstantSource clock) {
-    this.clock = clock;
+  PendingShortcuts(PendingForms forms) {
+    this.forms = forms;
   }
 
+  /**
+   * Keeps {@code pending} for {@link #LIFE}; the key to take it with.
+   *
+   * @throws dev.fluxbot.core.store.Database.StoreException when the database fails
+   */
   String put(Pending pending) {
-    Instant now = clock.instant();
-    entries.values().removeIf(e -> e.expires().isBefore(now));
-    if (entries.size() >= MAX) {
-      entries.clear(); // a flood of forms nobody submits; the oldest users run the shortcut again
+    ObjectNode json = SlackBot.JSON.createObjectNode();
+    ArrayNode files = json.putArray("files");
+    for (SlackFiles.FileRef f : pending.files()) {
+      files
+          .addObject()
+          .put("name", f.name())
+          .put("mimetype", f.mimetype())
+          .put("url", f.urlPrivate().toString())
+          .put("size", f.size());
     }
-    byte[] key = new byte[16];
-    random.nextBytes(key);
-    String k = HexFormat.of().formatHex(key);
-    entries.put(k, new Entry(pending, now.plus(LIFE)));
-    return k;
+    json.put("channel", pending.channel());
+    json.put("thread", pending.threadTs());
+    return forms.put(json.toString(), LIFE);
   }
 
-  /** The pending files for {@code key}, once; empty when unknown or expired. */
+  /**
+   * The pending files for {@code key}, once; empty when unknown, taken or expired.
+   *
+   * @throws dev.fluxbot.core.store.Database.StoreException when the database fails
+   */
   Optional<Pending> take(String key) {
-    Entry e = key == null ? null : entries.remove(key);
-    return e == null || e.expires().isBefore(clock.instant())
-        ? Optional.empty()
-        : Optional.of(e.pending());
+    return forms.take(key).flatMap(PendingShortcuts::parse);
+  }
+
+  private static Optional<Pending> parse(String payload) {
+    try {
+      JsonNode json = SlackBot.JSON.readTree(payload);
+      List<SlackFiles.FileRef> files = new ArrayList<>();
+      for (JsonNode f : json.path("files")) {
+        files.add(
+            new SlackFiles.FileRef(
+                f.path("name").asText(null),
+                f.path("mimetype").asText(null),
+                URI.create(f.path("url").asText()),
+                f.path("size").asLong()));
+      }
+      return Optional.of(
+          new Pending(files, json.path("channel").asText(), json.path("thread").asText(null)));
+    } catch (JsonProcessingException | IllegalArgumentException e) {
+      return Optional.empty(); // not one this version wrote: the user runs the shortcut again
+    }
   }
 }

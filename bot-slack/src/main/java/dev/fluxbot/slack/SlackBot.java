@@ -128,7 +128,7 @@ public final class SlackBot implements AutoCloseable {
     this.services = Objects.requireNonNull(services, "services");
     this.http = Objects.requireNonNull(http, "http");
     this.admin = new AdminCommands(services.quota(), services.settings(), services.catalog());
-    this.shortcuts = new PendingShortcuts(services.clock());
+    this.shortcuts = new PendingShortcuts(services.state().forms());
     this.deliveries = new Deliveries(services.clock(), services.deliveries());
   }
 

@@ -100,8 +100,8 @@ final class SlackForms {
   }
 
   /**
-   * "Imagine with these images" on a message: its image files wait in memory while the prompt form
-   * is open.
+   * "Imagine with these images" on a message: its image files wait in the database while the prompt
+   * form is open, for whichever bot instance gets the form's submission.
    */
   Response shortcut(MessageShortcutPayload p, MessageShortcutContext ctx) {
     var message = p.getMessage();
@@ -124,8 +124,14 @@ final class SlackForms {
                       + "\"Imagine with these images\" on a message with images attached."));
       return ctx.ack();
     }
-    String token =
-        shortcuts.put(new PendingShortcuts.Pending(images, p.getChannel().getId(), thread));
+    String token;
+    try {
+      token = shortcuts.put(new PendingShortcuts.Pending(images, p.getChannel().getId(), thread));
+    } catch (RuntimeException e) {
+      log.warn("slack: could not keep a shortcut's files for its form: {}", e.getMessage());
+      actions.run("shortcut", () -> actions.ephemeral(address, NOT_KEPT));
+      return ctx.ack();
+    }
     String metadata = SlackBot.JSON.createObjectNode().put("refs", token).toString();
     String trigger = p.getTriggerId();
     actions.run(
@@ -139,11 +145,26 @@ final class SlackForms {
     return ctx.ack();
   }
 
+  /** What the user reads when the shortcut's files could not be kept for its form. */
+  static final String NOT_KEPT =
+      "❌ I could not open the form: my database did not answer. Run \"Imagine with these images\""
+          + " again in a moment; if it keeps failing, ask an admin to look at the bot's log.";
+
+  /** What the form says when its files could not be read back. */
+  static final String NOT_READ =
+      "My database did not answer, so I could not find this form's images. Submit again in a"
+          + " moment; if it keeps failing, close the form and run the shortcut again.";
+
   /** The shortcut's prompt form, submitted: the files are downloaded and the job starts. */
   Response shortcutForm(ViewSubmissionPayload p, ViewSubmissionContext ctx) {
     String prompt = Modals.value(p.getView());
-    Optional<PendingShortcuts.Pending> pending =
-        shortcuts.take(Modals.metadata(p.getView()).path("refs").asText());
+    Optional<PendingShortcuts.Pending> pending;
+    try {
+      pending = shortcuts.take(Modals.metadata(p.getView()).path("refs").asText());
+    } catch (RuntimeException e) {
+      log.warn("slack: could not read a shortcut form's files: {}", e.getMessage());
+      return ctx.ack(r -> r.responseAction("errors").errors(Map.of(Modals.PROMPT, NOT_READ)));
+    }
     if (pending.isEmpty()) {
       return ctx.ack(
           r ->
@@ -151,10 +172,9 @@ final class SlackForms {
                   .errors(
                       Map.of(
                           Modals.PROMPT,
-                          "This form expired (the bot "
-                              + "restarted, or it was open over "
+                          "This form expired (it was open over "
                               + PendingShortcuts.LIFE.toMinutes()
-                              + " minutes). Close it and run "
+                              + " minutes, or it was submitted already). Close it and run "
                               + "the shortcut again.")));
     }
     PendingShortcuts.Pending s = pending.get();

@@ -32,13 +32,19 @@ import org.telegram.telegrambots.meta.api.objects.commands.BotCommand;
  * user's reply to it runs the job (it carries the job in a hidden link, so it works across
  * restarts).
  *
- * <p>Updates arrive by long polling, or by webhook ({@link Webhook}). Every update is handled on
- * its own virtual thread; the items of an album are gathered first ({@link Albums}). Everything a
- * chat receives goes through one {@link Pacer}.
+ * <p>Updates arrive by long polling, or by webhook ({@link Webhook}). Several instances may serve
+ * one bot on one PostgreSQL database: one of them polls at a time (the others stand by and take
+ * over when it is gone), and behind a load balancer in webhook mode an album whose items reach
+ * different instances is gathered in the database and runs once. Every update is handled on its own
+ * virtual thread; the items of an album are gathered first ({@link Albums}). Everything a chat
+ * receives goes through one {@link Pacer}.
  */
 public final class TelegramBot implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TelegramBot.class);
   static final String PLATFORM = ChatCommands.PLATFORM;
+
+  /** The leader lock of the instance that polls, followed by the bot's id. */
+  static final String POLLING_LOCK = "telegram-polling:";
 
   /**
    * @param apiBaseUrl the Bot API's base, {@code scheme://host[:port]}; null for {@code
@@ -176,13 +182,13 @@ public final class TelegramBot implements AutoCloseable {
   public void start() {
     User me = me();
     username = me.getUserName();
-    updates.named(username);
+    updates.named(username, me.getId());
     registerCommands();
     if (config.webhook() != null) {
       feed.webhook(config.webhook(), username);
       return;
     }
-    feed.poll(username);
+    feed.poll(username, services.state().leaderLock(POLLING_LOCK + me.getId()));
   }
 
   /** Who the token belongs to ({@code getMe}): the check that Telegram takes the token. */
@@ -229,6 +235,14 @@ public final class TelegramBot implements AutoCloseable {
   /** Where the webhook listens, once started in webhook mode. */
   public Optional<InetSocketAddress> webhookAddress() {
     return feed.webhookAddress();
+  }
+
+  /**
+   * Whether this instance polls Telegram now: in polling mode, of the instances on one database,
+   * the one that holds the polling lock.
+   */
+  public boolean polling() {
+    return feed.polling();
   }
 
   /** The bot's username, as {@code getMe} said; null before {@link #start}. */

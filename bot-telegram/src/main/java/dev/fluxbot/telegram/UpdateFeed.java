@@ -1,9 +1,12 @@
 package dev.fluxbot.telegram;
 
+import dev.fluxbot.core.store.LeaderLock;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,8 +28,19 @@ final class UpdateFeed {
   private final TelegramBot.Config config;
   private final BotApi api;
   private final Consumer<List<Update>> consumer;
-  private TelegramBotsLongPollingApplication polling;
-  private Polls polls;
+
+  /** How often a standby tries to take the polling lock. */
+  static final Duration RETRY_EVERY = Duration.ofSeconds(5);
+
+  /** How often the polling instance checks that it still holds the lock. */
+  static final Duration CHECK_EVERY = Duration.ofSeconds(5);
+
+  private final CountDownLatch stopped = new CountDownLatch(1);
+  private TelegramBotsLongPollingApplication polling; // guarded by this
+  private Polls polls; // guarded by this
+  private LeaderLock lock;
+  private String username;
+  private Thread watcher;
   private WebhookServer webhookServer;
   private volatile InetSocketAddress webhookAddress;
 
@@ -40,19 +54,84 @@ final class UpdateFeed {
   }
 
   /**
-   * Starts long polling for the bot {@code username}.
+   * Long polling for the bot {@code username}, by one instance at a time: this one polls while it
+   * holds {@code lock} (on SQLite, always). A standby makes no {@code getUpdates} call; it says so
+   * once, tries the lock every {@link #RETRY_EVERY} and polls when it gets it. The leader checks
+   * its lock every {@link #CHECK_EVERY} and stops polling when it lost it (its database connection
+   * broke). The lock is released when the feed closes.
    *
    * @throws IllegalStateException when telegrambots does not start polling
    */
-  void poll(String username) {
+  void poll(String username, LeaderLock lock) {
+    this.lock = lock;
+    this.username = username;
+    if (lock.tryAcquire()) {
+      try {
+        startPolling();
+      } catch (IllegalStateException e) {
+        lock.close();
+        throw e;
+      }
+    } else {
+      log.info("telegram: another instance is polling Telegram; standing by");
+    }
+    watcher = Thread.ofVirtual().name("telegram-leader").start(this::watch);
+  }
+
+  /** The leader's check and the standby's retry, until the feed closes. */
+  private void watch() {
+    try {
+      while (!stopped.await(
+          (polling() ? CHECK_EVERY : RETRY_EVERY).toMillis(), TimeUnit.MILLISECONDS)) {
+        synchronized (this) {
+          if (stopped.getCount() == 0) {
+            return;
+          }
+          if (polling != null) {
+            if (!lock.check()) {
+              log.warn(
+                  "telegram: lost the polling lock (its database connection broke); stopped"
+                      + " polling, another instance may take over");
+              stopPolling();
+            }
+          } else if (lock.tryAcquire()) {
+            takeOver();
+          }
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void takeOver() {
+    try {
+      startPolling();
+      log.info("telegram: no other instance polls Telegram now; this one took over");
+    } catch (IllegalStateException e) {
+      log.warn("telegram: {}; trying again in {} s", e.getMessage(), RETRY_EVERY.toSeconds());
+      lock.release();
+    }
+  }
+
+  /** Whether this instance polls now (it holds the lock). */
+  synchronized boolean polling() {
+    return polling != null;
+  }
+
+  /**
+   * Starts telegrambots' poller.
+   *
+   * @throws IllegalStateException when telegrambots does not start polling
+   */
+  private void startPolling() {
     Polls polls = new Polls(Duration.ofSeconds(config.pollTimeoutSeconds() + 15L));
-    this.polls = polls;
-    polling =
+    TelegramBotsLongPollingApplication app =
         new TelegramBotsLongPollingApplication(
             com.fasterxml.jackson.databind.ObjectMapper::new, polls::client);
     int timeout = config.pollTimeoutSeconds();
     try {
-      polling.registerBot(
+      app.registerBot(
           config.token().reveal(),
           () ->
               BotApi.telegramUrl(
@@ -66,9 +145,12 @@ final class UpdateFeed {
                   .build(),
           (LongPollingUpdateConsumer) consumer::accept);
     } catch (TelegramApiException e) {
+      stop(app, polls);
       throw new IllegalStateException(
           "Telegram long polling did not start (" + e.getClass().getSimpleName() + ")");
     }
+    this.polls = polls;
+    this.polling = app;
     log.info("telegram: polling as @{}", username);
   }
 
@@ -116,37 +198,60 @@ final class UpdateFeed {
     return Optional.ofNullable(webhookAddress);
   }
 
-  /** Stops the webhook's server, or the poller without waiting out its held poll. */
+  /**
+   * Stops the webhook's server, or the poller without waiting out its held poll, and releases the
+   * polling lock.
+   */
   void close() {
     if (webhookServer != null) {
       webhookServer.close();
     }
-    if (polling != null) {
-      TelegramBotsLongPollingApplication app = polling;
-      polls.closing(); // the held poll ends with no updates, not as a failure telegrambots logs at
-      // ERROR
-      Thread stopper =
-          Thread.ofVirtual()
-              .name("telegram-stop")
-              .start(
-                  () -> {
-                    try {
-                      app.close();
-                    } catch (Exception e) {
-                      log.debug("telegram: stopping the poller: {}", e.toString());
-                    }
-                  });
-      // the poller waits for its held getUpdates (up to 50 s) unless that call is cut short
-      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-      try {
-        while (stopper.isAlive() && System.nanoTime() < deadline) {
-          polls.cutShort();
-          stopper.join(Duration.ofMillis(100));
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      polls.shutdown();
+    stopped.countDown();
+    if (watcher != null) {
+      watcher.interrupt();
     }
+    synchronized (this) {
+      stopPolling();
+      if (lock != null) {
+        lock.close();
+      }
+    }
+  }
+
+  private void stopPolling() {
+    if (polling != null) {
+      stop(polling, polls);
+      polling = null;
+      polls = null;
+    }
+  }
+
+  /** Stops a poller without waiting out its held poll. */
+  private static void stop(TelegramBotsLongPollingApplication app, Polls polls) {
+    polls.closing(); // the held poll ends with no updates, not as a failure telegrambots logs at
+    // ERROR
+    Thread stopper =
+        Thread.ofVirtual()
+            .name("telegram-stop")
+            .start(
+                () -> {
+                  try {
+                    app.close();
+                  } catch (Exception e) {
+                    log.debug("telegram: stopping the poller: {}", e.toString());
+                  }
+                });
+    // the poller waits for its held getUpdates (up to 50 s) unless that call is cut short
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    try {
+      while (stopper.isAlive() && System.nanoTime() < deadline) {
+        polls.cutShort();
+        stopper.join(Duration.ofMillis(100));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    polls.cutShort(); // a poll still held ends with no updates
+    polls.shutdown();
   }
 }

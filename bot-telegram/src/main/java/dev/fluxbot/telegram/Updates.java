@@ -28,6 +28,7 @@ import org.telegram.telegrambots.meta.api.objects.message.Message;
 final class Updates {
   // logs under TelegramBot's name, as before the split
   private static final Logger log = LoggerFactory.getLogger(TelegramBot.class);
+  private static final String PLATFORM = TelegramBot.PLATFORM;
   static final String HELP =
       """
       Send /imagine and a prompt, e.g. /imagine a red fox in snow --ar 16:9
@@ -42,9 +43,10 @@ final class Updates {
   private final Pacer pacer;
   private final ChatCommands commands;
   private final Buttons buttons;
-  private final Albums albums;
   private final References references;
+  private volatile Albums albums;
   private volatile CommandText commandText;
+  private volatile String deliveryScope;
 
   Updates(
       TelegramBot.Config config,
@@ -59,18 +61,33 @@ final class Updates {
     this.pacer = pacer;
     this.commands = commands;
     this.buttons = buttons;
-    this.albums = new Albums(config.albumQuiet(), Sleeper.SYSTEM, this::album);
     this.references = new References(api);
   }
 
-  /** The bot's username, as {@code getMe} said: commands may name it ({@code /imagine@bot}). */
-  void named(String username) {
+  /**
+   * The bot as {@code getMe} said, before the first update: commands may name it ({@code
+   * /imagine@bot}); its id sets its albums and updates apart from other bots' on the database.
+   */
+  void named(String username, long botId) {
     commandText = new CommandText(username);
+    String scope = PLATFORM + ":" + botId;
+    deliveryScope = scope + ":update:";
+    albums =
+        new Albums(
+            config.albumQuiet(), Sleeper.SYSTEM, services.state().groups(), scope, this::album);
   }
 
-  /** Takes a batch of updates: album items are gathered, the rest handled each on a thread. */
+  /**
+   * Takes a batch of updates: album items are gathered, the rest handled each on a thread. An
+   * update seen before (by any instance on the database: Telegram sends a webhook's update again
+   * when its answer was lost; a new poller is sent what the last one did not confirm) is dropped.
+   */
   void consume(List<Update> updates) {
     for (Update u : updates) {
+      if (!services.deliveries().first(deliveryScope + u.getUpdateId())) {
+        log.info("telegram: update {} came again; handled once already", u.getUpdateId());
+        continue;
+      }
       if (u.hasMessage() && u.getMessage().getMediaGroupId() != null) {
         albums.add(u.getMessage()); // gathered first, in arrival order
       } else {

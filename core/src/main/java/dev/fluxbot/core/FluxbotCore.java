@@ -3,6 +3,7 @@ package dev.fluxbot.core;
 import dev.fluxbot.core.backend.BackendRouter;
 import dev.fluxbot.core.backend.ImageBackend;
 import dev.fluxbot.core.chat.ChatServices;
+import dev.fluxbot.core.chat.ChatState;
 import dev.fluxbot.core.command.CommandParser;
 import dev.fluxbot.core.image.AddressPolicy;
 import dev.fluxbot.core.image.ReferenceLoader;
@@ -209,7 +210,8 @@ public final class FluxbotCore implements AutoCloseable {
         new DeliveryLog(database, clock, deliveriesKept),
         scheduler::queued,
         clock,
-        sleeper);
+        sleeper,
+        new ChatState(database, clock));
   }
 
   /**

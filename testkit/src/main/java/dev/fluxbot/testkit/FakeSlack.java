@@ -175,6 +175,21 @@ public final class FakeSlack implements AutoCloseable {
     return engine.appMention(message);
   }
 
+  /**
+   * The envelope of a message shortcut on {@code message}, to send over HTTP with {@link
+   * #sendOverHttp}.
+   */
+  public SlackEnvelope messageShortcutEnvelope(
+      String userId, SlackMessage message, String callbackId) {
+    return engine.messageShortcut(userId, message, callbackId);
+  }
+
+  /** The envelope of a modal's submission, to send over HTTP with {@link #sendOverHttp}. */
+  public SlackEnvelope viewSubmissionEnvelope(
+      String userId, SlackView view, Map<String, String> values) {
+    return engine.viewSubmission(userId, view, values);
+  }
+
   /** Posts {@code envelope} to an app's Request URL, signed as asked; returns the app's answer. */
   public HttpDelivery sendOverHttp(URI requestUrl, SlackEnvelope envelope, Signing signing) {
     return engine.sendOverHttp(requestUrl, envelope, signing);

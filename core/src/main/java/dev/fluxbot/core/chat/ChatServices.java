@@ -20,6 +20,8 @@ import java.util.function.IntSupplier;
  * @param waiting how many jobs wait for a slot, for a queued answer's number
  * @param clock decides when an interaction is too old, windows reset, forms expire
  * @param sleeper waits out a platform's pace and its 429s
+ * @param state what the bot instances on the database share: leader locks, gathered messages, open
+ *     forms
  */
 public record ChatServices(
     ImagineService imagine,
@@ -31,7 +33,8 @@ public record ChatServices(
     DeliveryLog deliveries,
     IntSupplier waiting,
     InstantSource clock,
-    Sleeper sleeper) {
+    Sleeper sleeper,
+    ChatState state) {
   public ChatServices {
     Objects.requireNonNull(imagine, "imagine");
     Objects.requireNonNull(quota, "quota");
@@ -43,5 +46,6 @@ public record ChatServices(
     Objects.requireNonNull(waiting, "waiting");
     Objects.requireNonNull(clock, "clock");
     Objects.requireNonNull(sleeper, "sleeper");
+    Objects.requireNonNull(state, "state");
   }
 }

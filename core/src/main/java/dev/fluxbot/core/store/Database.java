@@ -10,6 +10,7 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
@@ -69,6 +70,7 @@ public final class Database implements AutoCloseable {
   private final Checkpointer checkpointer;
   private volatile boolean closed;
   private final LongAdder commits = new LongAdder();
+  private final Set<LeaderLock> leaderLocks = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   /** The transaction a thread is in: its connection and what waits for its commit. */
   private static final class Open {
@@ -273,6 +275,26 @@ public final class Database implements AutoCloseable {
 
   public Dialect dialect() {
     return dialect;
+  }
+
+  /**
+   * A {@link LeaderLock} named {@code name} (e.g. {@code telegram-polling:<bot id>}), not yet
+   * taken: of all the instances on this database, one holds a name at a time (on SQLite, always
+   * this one). Closed with the database.
+   */
+  public LeaderLock leaderLock(String name) {
+    requireOpen();
+    LeaderLock lock =
+        dialect == Dialect.SQLITE
+            ? LeaderLock.always(name, leaderLocks::remove)
+            : LeaderLock.postgres(
+                name,
+                dataSource.getJdbcUrl(),
+                dataSource.getUsername(),
+                dataSource.getPassword(),
+                leaderLocks::remove);
+    leaderLocks.add(lock);
+    return lock;
   }
 
   public DataSource dataSource() {
@@ -524,6 +546,9 @@ public final class Database implements AutoCloseable {
     }
     if (checkpointer != null) {
       checkpointer.close();
+    }
+    for (LeaderLock lock : List.copyOf(leaderLocks)) {
+      lock.close();
     }
     // A write that began waits for its end (its connection goes back to the pool, so none is left
     // holding SQLite's write lock for the next opener); later ones fail with "closed".

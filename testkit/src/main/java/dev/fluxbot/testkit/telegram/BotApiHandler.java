@@ -58,7 +58,7 @@ final class BotApiHandler implements HttpHandler {
         respond(exchange, method, form, getUpdates(form));
       } else {
         engine.holdIfAsked(method);
-        send(exchange, answer(method, form));
+        send(exchange, answer(method, form, hostOf(exchange)));
       }
     }
   }
@@ -79,7 +79,7 @@ final class BotApiHandler implements HttpHandler {
    * The call's effect and its record, made under one hold of the lock, so a test that sees the
    * effect (an edited message) also sees the call in calls().
    */
-  private Answer answer(String method, FormData form) {
+  private Answer answer(String method, FormData form, String host) {
     return engine.locked(
         () -> {
           Answer a = engine.pacing().tooSoon(method, form);
@@ -93,7 +93,7 @@ final class BotApiHandler implements HttpHandler {
               engine.pacing().count(method, form);
             }
           }
-          record(method, form, a);
+          record(method, form, a, host);
           return a;
         });
   }
@@ -167,14 +167,19 @@ final class BotApiHandler implements HttpHandler {
 
   private void respond(HttpExchange exchange, String method, FormData form, Answer answer)
       throws IOException {
-    record(method, form, answer);
+    record(method, form, answer, hostOf(exchange));
     send(exchange, answer);
   }
 
-  private void record(String method, FormData form, Answer answer) {
+  private void record(String method, FormData form, Answer answer, String host) {
     engine.record(
         new TelegramCall(
-            method, form.params(), form.parts(), answer.status(), answer.body().toString()));
+            method, form.params(), form.parts(), answer.status(), answer.body().toString(), host));
+  }
+
+  /** The {@code Host} the client addressed: which of several clients made a call. */
+  private static String hostOf(HttpExchange exchange) {
+    return exchange.getRequestHeaders().getFirst("Host");
   }
 
   private static void send(HttpExchange exchange, Answer answer) throws IOException {

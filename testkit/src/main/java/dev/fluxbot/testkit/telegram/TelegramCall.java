@@ -18,9 +18,17 @@ import java.util.Optional;
  * @param parts the multipart file parts, in the order they were sent
  * @param status the HTTP status of the answer
  * @param response the answer's JSON ({@code {"ok":…}})
+ * @param host the {@code Host} header the client sent ({@code 127.0.0.1:<port>}, or another name of
+ *     the fake such as {@code localhost:<port>}): which client made the call, where several share
+ *     the fake; null for what the fake sent itself (webhook pushes)
  */
 public record TelegramCall(
-    String method, Map<String, String> params, List<Part> parts, int status, String response) {
+    String method,
+    Map<String, String> params,
+    List<Part> parts,
+    int status,
+    String response,
+    String host) {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   public TelegramCall {
@@ -28,6 +36,12 @@ public record TelegramCall(
     params = Map.copyOf(params);
     parts = List.copyOf(parts);
     Objects.requireNonNull(response, "response");
+  }
+
+  /** A call with no {@code Host} recorded (what the fake sent itself). */
+  public TelegramCall(
+      String method, Map<String, String> params, List<Part> parts, int status, String response) {
+    this(method, params, parts, status, response, null);
   }
 
   /** A file part of a multipart request. */
