@@ -71,14 +71,7 @@ final class RunCli implements Callable<Integer> {
       err.println("fluxbot: " + e.getMessage());
       return Main.USER_ERROR;
     }
-    try {
-      wiring.core.leases().register(); // refuses a second live process with this instance id
-      wiring.startLocal();
-    } catch (FluxbotConfig.ConfigException
-        | IllegalStateException
-        | java.io.UncheckedIOException e) {
-      err.println("fluxbot: " + e.getMessage());
-      wiring.close();
+    if (!startInstance(err, wiring)) {
       return Main.USER_ERROR;
     }
     List<Platform> platforms = new ArrayList<>();
@@ -109,19 +102,39 @@ final class RunCli implements Callable<Integer> {
         sweep.shutdownNow();
         wiring.shutdown(Duration.ofSeconds(graceSeconds));
         unregister(wiring);
-        platforms.forEach(Platform::close);
-        closeWeb(web);
-        wiring.close();
+        closeAll(platforms, web, wiring);
       } finally {
         done.countDown(); // the shutdown hook waits on this; a failed close must not hang the exit
       }
       return Main.OK;
     } catch (RuntimeException e) {
-      platforms.forEach(Platform::close);
-      closeWeb(web);
-      wiring.close();
+      closeAll(platforms, web, wiring);
       throw e;
     }
+  }
+
+  /**
+   * Records this instance (a second live process with its id is refused) and starts the local
+   * runtime; false, with the wiring closed, after saying why it cannot.
+   */
+  private static boolean startInstance(PrintWriter err, Wiring wiring) {
+    try {
+      wiring.core.leases().register();
+      wiring.startLocal();
+      return true;
+    } catch (FluxbotConfig.ConfigException
+        | IllegalStateException
+        | java.io.UncheckedIOException e) {
+      err.println("fluxbot: " + e.getMessage());
+      wiring.close();
+      return false;
+    }
+  }
+
+  private static void closeAll(List<Platform> platforms, OriginalsServer web, Wiring wiring) {
+    platforms.forEach(Platform::close);
+    closeWeb(web);
+    wiring.close();
   }
 
   /** The configured chat platforms' credentials; each present one is started. */

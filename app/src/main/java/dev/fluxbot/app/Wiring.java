@@ -83,12 +83,7 @@ final class Wiring implements AutoCloseable {
     this.catalog = ModelCatalog.builtIn();
     QuotaService.Settings quotaSettings = quotaSettings(config.quotas());
     CommandParser.Settings parserSettings = parserSettings(config, catalog);
-    OkHttpClient http =
-        new OkHttpClient.Builder()
-            .connectTimeout(Duration.ofSeconds(10))
-            .readTimeout(Duration.ofSeconds(60))
-            .writeTimeout(Duration.ofSeconds(60))
-            .build();
+    OkHttpClient http = httpClient();
     InstantSource clock = InstantSource.system();
     this.bfl =
         new BflBackend(bflConfig(config, env), http, clock, Sleeper.SYSTEM, new SecureRandom());
@@ -130,15 +125,7 @@ final class Wiring implements AutoCloseable {
                       10_000))
               .imagineSettings(prices(config.quotas()))
               .clock(clock)
-              .owner(
-                  oneShot
-                      ? Owner.oneShot("cli")
-                      : config
-                          .instance()
-                          .owner(
-                              env.get(Environment.INSTANCE_ID).orElse(null),
-                              db.dialect() == Database.Dialect.POSTGRESQL,
-                              dataDir))
+              .owner(owner(config, env, db, dataDir, oneShot))
               .build();
     } catch (RuntimeException e) {
       db.close();
@@ -149,6 +136,31 @@ final class Wiring implements AutoCloseable {
     this.quota = core.quota();
     this.images = core.images();
     this.imagine = core.imagine();
+  }
+
+  private static OkHttpClient httpClient() {
+    return new OkHttpClient.Builder()
+        .connectTimeout(Duration.ofSeconds(10))
+        .readTimeout(Duration.ofSeconds(60))
+        .writeTimeout(Duration.ofSeconds(60))
+        .build();
+  }
+
+  /**
+   * The instance a command acts as: {@code run} as the configured (or default) instance id, a
+   * one-shot command as itself alone, so that it never takes a running bot's jobs.
+   */
+  private static Owner owner(
+      FluxbotConfig config, Environment env, Database db, Path dataDir, boolean oneShot) {
+    if (oneShot) {
+      return Owner.oneShot("cli");
+    }
+    return config
+        .instance()
+        .owner(
+            env.get(Environment.INSTANCE_ID).orElse(null),
+            db.dialect() == Database.Dialect.POSTGRESQL,
+            dataDir);
   }
 
   /** The seed cache's bounds from {@code cache:}, in bytes. */

@@ -15,6 +15,7 @@ import dev.fluxbot.core.schedule.JobScheduler;
 import dev.fluxbot.core.seedcache.SeedCache;
 import dev.fluxbot.core.store.JobLeases;
 import dev.fluxbot.core.store.JobStore;
+import dev.fluxbot.core.store.LeaseLostException;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;
@@ -194,7 +195,7 @@ final class JobPipeline {
    * backend's other jobs), then marks it running.
    *
    * @throws UserError CANCELLED when the job was cancelled meanwhile, or this thread interrupted
-   * @throws JobStore.LeaseLostException when another instance took the job over
+   * @throws LeaseLostException when another instance took the job over
    */
   private void startWhenThereIsRoom(JobStore.Job job, ImageBackend backend) {
     long pause = 20;
@@ -205,7 +206,7 @@ final class JobPipeline {
         }
         case GONE -> {
           if (!p.jobs().isMine(job.id())) {
-            throw new JobStore.LeaseLostException(job.id());
+            throw new LeaseLostException(job.id());
           }
           throw new UserError(UserError.Code.CANCELLED, "The job was cancelled before it started.");
         }
@@ -309,7 +310,7 @@ final class JobPipeline {
       ImageReply image = finish(job, work, backend, resumeTask, result);
       delivery.deliver(image, reply, true); // the caption shows what was charged
       done.complete(image);
-    } catch (JobStore.LeaseLostException e) {
+    } catch (LeaseLostException e) {
       done.completeExceptionally(leftToAnother(id));
     } catch (RuntimeException e) {
       UserError error = asUserError(id, e);

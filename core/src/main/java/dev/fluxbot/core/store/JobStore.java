@@ -156,18 +156,6 @@ public final class JobStore {
   }
 
   /**
-   * Another instance has taken a job over (this one's lease ran out: a long pause, a lost
-   * database): this one must leave the job alone, neither charging, failing nor delivering it.
-   */
-  public static final class LeaseLostException extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-
-    public LeaseLostException(String jobId) {
-      super("job " + jobId + " is no longer this instance's: another instance took it over");
-    }
-  }
-
-  /**
    * Runs {@code work} in one transaction of this store's database: the job store's calls in it, and
    * those of the quota ledger and the seed history where they share the database, commit together
    * or not at all. What {@code work} throws rolls all of it back and is thrown here.
