@@ -60,6 +60,12 @@ final class RunningApp {
     }
   }
 
+  /** SIGKILL: the process dies at once, as in a crash; waits until it has. */
+  void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(30, TimeUnit.SECONDS);
+  }
+
   /** SIGTERM (the graceful path), then a kill after 30 s. */
   void stop() throws InterruptedException {
     if (process.isAlive()) {
