@@ -71,7 +71,7 @@ final class RunCli implements Callable<Integer> {
       return Main.USER_ERROR;
     }
     try {
-      wiring.startLocal();
+      wiring.start(); // S3 that does not answer or refuses us: said now, not at the first job
     } catch (FluxbotConfig.ConfigException
         | IllegalStateException
         | java.io.UncheckedIOException e) {
@@ -154,8 +154,9 @@ final class RunCli implements Callable<Integer> {
     return Optional.of(new Chats(discordToken, telegramToken, slackConfig));
   }
 
-  /** Logs where images are made: BFL (whether a key is set) and each local worker. */
+  /** Logs where images are made (BFL, whether a key is set, each local worker) and kept. */
   private static void logBackends(Wiring wiring) {
+    log.info("image store: {}", wiring.images);
     log.info(
         "backend bfl: {} ({})",
         wiring.bfl.config().baseUrl(),

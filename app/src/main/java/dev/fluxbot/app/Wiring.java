@@ -63,6 +63,11 @@ final class Wiring implements AutoCloseable {
   final ImagineService imagine;
 
   /**
+   * The S3 image store this wiring opened (the core does not close a store it was given); or null.
+   */
+  private final ImageStore s3Images;
+
+  /**
    * How many database connections a one-shot command's PostgreSQL pool may hold when the config
    * names none.
    */
@@ -81,12 +86,7 @@ final class Wiring implements AutoCloseable {
     this.catalog = ModelCatalog.builtIn();
     QuotaService.Settings quotaSettings = quotaSettings(config.quotas());
     CommandParser.Settings parserSettings = parserSettings(config, catalog);
-    OkHttpClient http =
-        new OkHttpClient.Builder()
-            .connectTimeout(Duration.ofSeconds(10))
-            .readTimeout(Duration.ofSeconds(60))
-            .writeTimeout(Duration.ofSeconds(60))
-            .build();
+    OkHttpClient http = http();
     InstantSource clock = InstantSource.system();
     this.bfl =
         new BflBackend(bflConfig(config, env), http, clock, Sleeper.SYSTEM, new SecureRandom());
@@ -100,35 +100,53 @@ final class Wiring implements AutoCloseable {
                 java.math.BigDecimal.valueOf(config.quotas().localImageCredits()))
             : null;
     this.db = database(config.storage(), env, dataDir, oneShot);
+    ImageStore s3 = null;
     try {
+      s3 = ImageStores.openS3(config.storage(), env).orElse(null); // sends nothing yet
       this.core =
-          FluxbotCore.builder(db)
+          (s3 != null
+                  ? FluxbotCore.builder(db).images(s3) // this wiring closes it
+                  : FluxbotCore.builder(db).imagesIn(ImageStores.localFolder(dataDir)))
               .catalog(catalog)
               .parserSettings(parserSettings)
               .referenceHttp(http)
               .referenceLimits(referenceLimits)
               .referenceAddresses(addresses)
               .backends(local == null ? List.of(bfl) : List.of(local, bfl))
-              .imagesIn(dataDir.resolve("images"))
               .quotaSettings(quotaSettings)
               .seedCacheSettings(cacheSettings(config.cache()))
               .seedCacheHitWriter(Executors.newVirtualThreadPerTaskExecutor())
-              .schedulerSettings(
-                  new JobScheduler.Settings(
-                      config.scheduler().perUser(),
-                      Map.of(bfl.name(), config.bfl().maxActiveTasks()),
-                      10_000))
+              .schedulerSettings(schedulerSettings(config, bfl))
               .imagineSettings(prices(config.quotas()))
               .clock(clock)
               .build();
     } catch (RuntimeException e) {
+      if (s3 != null) {
+        s3.close();
+      }
       db.close();
       throw e;
     }
+    this.s3Images = s3;
     this.jobs = core.jobs();
     this.quota = core.quota();
     this.images = core.images();
     this.imagine = core.imagine();
+  }
+
+  /** The client references are fetched with, and BFL called with. */
+  private static OkHttpClient http() {
+    return new OkHttpClient.Builder()
+        .connectTimeout(Duration.ofSeconds(10))
+        .readTimeout(Duration.ofSeconds(60))
+        .writeTimeout(Duration.ofSeconds(60))
+        .build();
+  }
+
+  /** A user's jobs at once, and BFL's tasks in flight. */
+  private static JobScheduler.Settings schedulerSettings(FluxbotConfig config, BflBackend bfl) {
+    return new JobScheduler.Settings(
+        config.scheduler().perUser(), Map.of(bfl.name(), config.bfl().maxActiveTasks()), 10_000);
   }
 
   /** The seed cache's bounds from {@code cache:}, in bytes. */
@@ -382,8 +400,23 @@ final class Wiring implements AutoCloseable {
     if (local != null) {
       local.close();
     }
-    core.close(); // the scheduler, shut down above, and the image store
+    core.close(); // the scheduler, shut down above, and the local image store
+    if (s3Images != null) {
+      s3Images.close();
+    }
     db.close();
+  }
+
+  /**
+   * For {@code run}, before the bot takes work: checks that the image store can be written, read
+   * and deleted from (S3: a small test object; the local store: nothing), then starts the local
+   * runtime ({@link #startLocal}).
+   *
+   * @throws java.io.UncheckedIOException saying, in one line, why the image store cannot be used
+   */
+  void start() {
+    images.check();
+    startLocal();
   }
 
   /**
