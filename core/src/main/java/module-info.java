@@ -12,6 +12,14 @@ module dev.fluxbot.core {
   requires com.github.benmanes.caffeine;
   requires com.zaxxer.hikari;
   requires flyway.core;
+  // the S3 image store (ImageStore.s3): the AWS SDK's automatic modules
+  requires software.amazon.awssdk.services.s3;
+  requires software.amazon.awssdk.core;
+  requires software.amazon.awssdk.awscore;
+  requires software.amazon.awssdk.auth;
+  requires software.amazon.awssdk.regions;
+  requires software.amazon.awssdk.http;
+  requires software.amazon.awssdk.http.urlconnection;
 
   exports dev.fluxbot.core;
   exports dev.fluxbot.core.chat;

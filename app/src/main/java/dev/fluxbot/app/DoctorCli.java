@@ -25,14 +25,16 @@ import picocli.CommandLine.Command;
 
 /**
  * {@code fluxbot doctor}: checks what {@code run} needs, one line each (what is wrong and what to
- * do), without starting anything: the config, the database, the chat tokens and the BFL key (never
- * printed), and each local klein worker's health.
+ * do), without starting anything: the config, the database, the image store (S3: a test object
+ * written, read and deleted), the chat tokens and the BFL key (never printed), and each local klein
+ * worker's health.
  */
 @Command(
     name = "doctor",
     mixinStandardHelpOptions = true,
     description = {
-      "Checks the config, the database, the chat tokens, the BFL key and the local klein workers.",
+      "Checks the config, the database, the image store, the chat tokens, the BFL key and the local"
+          + " klein workers.",
       "Exit status 0 when all is well, 1 otherwise; each line says what is wrong and what to do."
     })
 final class DoctorCli implements Callable<Integer> {
@@ -66,6 +68,7 @@ final class DoctorCli implements Callable<Integer> {
       return summary();
     }
     database(config, env);
+    images(config, env);
     chatTokens(config, env);
     bflKey(config, env);
     if (config.local().enabled()) {
@@ -168,6 +171,44 @@ final class DoctorCli implements Callable<Integer> {
                     + health.oldestWait().toSeconds()
                     + " s; a running bot takes them)"
                 : ""));
+  }
+
+  /**
+   * Where the images live; S3 is checked as {@code run} checks it (a test object written, read and
+   * deleted). Names the location and where the credentials come from, never a key.
+   */
+  private void images(FluxbotConfig config, Environment env) {
+    Optional<dev.fluxbot.core.imagestore.S3Location> where;
+    String credentials;
+    try {
+      where = ImageStores.s3(config.storage(), env);
+      credentials = ImageStores.credentialsSource(env);
+    } catch (FluxbotConfig.ConfigException e) {
+      line(FAIL, "image store: " + e.getMessage());
+      return;
+    }
+    if (where.isEmpty()) {
+      line(
+          OK,
+          "image store: local pack files in "
+              + ImageStores.localFolder(Path.of(config.storage().dataDir()))
+              + " (set storage.images_url to s3://BUCKET/PREFIX to share images between machines)");
+      return;
+    }
+    try (dev.fluxbot.core.imagestore.ImageStore store =
+        dev.fluxbot.core.imagestore.ImageStore.s3(where.get(), ImageStores.credentials(env))) {
+      store.check();
+      line(
+          OK,
+          "image store: S3, "
+              + where.get().describe()
+              + ": writes, reads and deletes work (credentials: "
+              + credentials
+              + ")");
+    } catch (RuntimeException e) {
+      String why = e.getMessage() == null ? "image store: " + e : e.getMessage();
+      line(FAIL, why + " (credentials: " + credentials + ")");
+    }
   }
 
   /** One line per chat platform, and a failure when none has a token. */

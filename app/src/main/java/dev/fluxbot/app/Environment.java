@@ -27,6 +27,19 @@ record Environment(Map<String, String> vars) {
   /** The key that signs download links of the web server; else one is kept in the data folder. */
   static final String WEB_SECRET = "FLUXBOT_WEB_SECRET";
 
+  /** {@code s3://BUCKET/PREFIX}: overrides {@code storage.images_url}. */
+  static final String IMAGES_URL = "FLUXBOT_IMAGES_URL";
+
+  /** An S3-compatible server: overrides {@code storage.s3_endpoint}. */
+  static final String S3_ENDPOINT = "FLUXBOT_S3_ENDPOINT";
+
+  /** The AWS tools' own variables, read for the S3 image store. */
+  static final String AWS_REGION = "AWS_REGION";
+
+  static final String AWS_ACCESS_KEY_ID = "AWS_ACCESS_KEY_ID";
+  static final String AWS_SECRET_ACCESS_KEY = "AWS_SECRET_ACCESS_KEY";
+  static final String AWS_SESSION_TOKEN = "AWS_SESSION_TOKEN";
+
   static final String TELEGRAM_TOKEN = "FLUXBOT_TELEGRAM_TOKEN";
   static final String TELEGRAM_API_URL = "FLUXBOT_TELEGRAM_API_URL";
   static final String TELEGRAM_WEBHOOK_SECRET = "FLUXBOT_TELEGRAM_WEBHOOK_SECRET";

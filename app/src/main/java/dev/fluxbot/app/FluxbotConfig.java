@@ -405,18 +405,30 @@ public record FluxbotConfig(
    *     FLUXBOT_DATABASE_PASSWORD} wins)
    * @param databasePoolSize the most database connections one process keeps; null: 4 on SQLite, and
    *     on PostgreSQL 10 for {@code run} and 2 for one-shot commands
+   * @param imagesUrl {@code s3://BUCKET/PREFIX}: the images in S3, shared by several instances (env
+   *     {@code FLUXBOT_IMAGES_URL} wins); null: pack files in {@code data_dir/images} (see {@link
+   *     ImageStores})
+   * @param s3Endpoint an S3-compatible server's {@code http(s)://HOST[:PORT]} (env {@code
+   *     FLUXBOT_S3_ENDPOINT} wins); null: AWS
+   * @param s3Region the bucket's region; null: {@code AWS_REGION}, else {@code us-east-1}
    */
   public record Storage(
       String dataDir,
       String databaseUrl,
       String databaseUser,
       String databasePasswordFile,
-      Integer databasePoolSize) {
-    static final Storage DEFAULTS = new Storage(null, null, null, null, null);
+      Integer databasePoolSize,
+      String imagesUrl,
+      String s3Endpoint,
+      String s3Region) {
+    static final Storage DEFAULTS = new Storage(null, null, null, null, null, null, null, null);
     static final int MAX_POOL_SIZE = 100;
 
     public Storage {
       dataDir = dataDir == null ? "data" : dataDir;
+      imagesUrl = ImageStores.checkedUrl("storage.images_url", imagesUrl);
+      s3Endpoint = ImageStores.checkedEndpoint("storage.s3_endpoint", s3Endpoint);
+      s3Region = ImageStores.checkedRegion("storage.s3_region", s3Region);
       if (databasePoolSize != null && (databasePoolSize < 2 || databasePoolSize > MAX_POOL_SIZE)) {
         throw new ConfigException(
             "storage.database_pool_size: must be from 2 to "

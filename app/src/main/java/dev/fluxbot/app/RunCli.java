@@ -114,13 +114,13 @@ final class RunCli implements Callable<Integer> {
   }
 
   /**
-   * Records this instance (a second live process with its id is refused) and starts the local
-   * runtime; false, with the wiring closed, after saying why it cannot.
+   * Records this instance (a second live process with its id is refused), checks the image store
+   * and starts the local runtime; false, with the wiring closed, after saying why it cannot.
    */
   private static boolean startInstance(PrintWriter err, Wiring wiring) {
     try {
       wiring.core.leases().register();
-      wiring.startLocal();
+      wiring.start(); // S3 that does not answer or refuses us: said now, not at the first job
       return true;
     } catch (FluxbotConfig.ConfigException
         | IllegalStateException
@@ -177,8 +177,9 @@ final class RunCli implements Callable<Integer> {
     return Optional.of(new Chats(discordToken, discordShards, telegramToken, slackConfig));
   }
 
-  /** Logs where images are made: BFL (whether a key is set) and each local worker. */
+  /** Logs where images are made (BFL, whether a key is set, each local worker) and kept. */
   private static void logBackends(Wiring wiring) {
+    log.info("image store: {}", wiring.images);
     log.info(
         "backend bfl: {} ({})",
         wiring.bfl.config().baseUrl(),

@@ -65,6 +65,11 @@ final class Wiring implements AutoCloseable {
   final ImagineService imagine;
 
   /**
+   * The S3 image store this wiring opened (the core does not close a store it was given); or null.
+   */
+  private final ImageStore s3Images;
+
+  /**
    * How many database connections a one-shot command's PostgreSQL pool may hold when the config
    * names none.
    */
@@ -90,9 +95,7 @@ final class Wiring implements AutoCloseable {
     ReferenceLoader.Limits referenceLimits = referenceLimits(config.references());
     AddressPolicy addresses = permittedAddresses(config.references(), env);
     Path dataDir = Path.of(config.storage().dataDir());
-    boolean sqlite =
-        env.get(Environment.DATABASE_URL).orElse(config.storage().databaseUrl()) == null;
-    this.runLock = !oneShot && sqlite ? RunLock.take(dataDir.resolve("fluxbot.db")) : null;
+    this.runLock = oneShot ? null : runLock(config, env, dataDir);
     try {
       this.local =
           config.local().enabled()
@@ -105,37 +108,47 @@ final class Wiring implements AutoCloseable {
       closeLock();
       throw e;
     }
+    ImageStore s3 = null;
     try {
+      s3 = ImageStores.openS3(config.storage(), env).orElse(null); // sends nothing yet
       this.core =
-          FluxbotCore.builder(db)
+          (s3 != null
+                  ? FluxbotCore.builder(db).images(s3) // this wiring closes it
+                  : FluxbotCore.builder(db).imagesIn(ImageStores.localFolder(dataDir)))
               .catalog(catalog)
               .parserSettings(parserSettings)
               .referenceHttp(http)
               .referenceLimits(referenceLimits)
               .referenceAddresses(addresses)
               .backends(local == null ? List.of(bfl) : List.of(local, bfl))
-              .imagesIn(dataDir.resolve("images"))
               .quotaSettings(quotaSettings)
               .seedCacheSettings(cacheSettings(config.cache()))
               .seedCacheHitWriter(Executors.newVirtualThreadPerTaskExecutor())
-              .schedulerSettings(
-                  new JobScheduler.Settings(
-                      config.scheduler().perUser(),
-                      Map.of(bfl.name(), config.bfl().maxActiveTasks()),
-                      10_000))
+              .schedulerSettings(schedulerSettings(config, bfl))
               .imagineSettings(prices(config.quotas()))
               .clock(clock)
               .owner(owner(config, env, db, dataDir, oneShot))
               .build();
     } catch (RuntimeException e) {
+      if (s3 != null) {
+        s3.close();
+      }
       db.close();
       closeLock();
       throw e;
     }
+    this.s3Images = s3;
     this.jobs = core.jobs();
     this.quota = core.quota();
     this.images = core.images();
     this.imagine = core.imagine();
+  }
+
+  /** {@code run} on SQLite: one bot per database file. */
+  private static RunLock runLock(FluxbotConfig config, Environment env, Path dataDir) {
+    boolean sqlite =
+        env.get(Environment.DATABASE_URL).orElse(config.storage().databaseUrl()) == null;
+    return sqlite ? RunLock.take(dataDir.resolve("fluxbot.db")) : null;
   }
 
   private static OkHttpClient httpClient() {
@@ -161,6 +174,12 @@ final class Wiring implements AutoCloseable {
             env.get(Environment.INSTANCE_ID).orElse(null),
             db.dialect() == Database.Dialect.POSTGRESQL,
             dataDir);
+  }
+
+  /** A user's jobs at once, and BFL's tasks in flight. */
+  private static JobScheduler.Settings schedulerSettings(FluxbotConfig config, BflBackend bfl) {
+    return new JobScheduler.Settings(
+        config.scheduler().perUser(), Map.of(bfl.name(), config.bfl().maxActiveTasks()), 10_000);
   }
 
   /** The seed cache's bounds from {@code cache:}, in bytes. */
@@ -414,7 +433,10 @@ final class Wiring implements AutoCloseable {
     if (local != null) {
       local.close();
     }
-    core.close(); // the scheduler, shut down above, and the image store
+    core.close(); // the scheduler, shut down above, and the local image store
+    if (s3Images != null) {
+      s3Images.close();
+    }
     db.close();
     closeLock();
   }
@@ -423,6 +445,18 @@ final class Wiring implements AutoCloseable {
     if (runLock != null) {
       runLock.close();
     }
+  }
+
+  /**
+   * For {@code run}, before the bot takes work: checks that the image store can be written, read
+   * and deleted from (S3: a small test object; the local store: nothing), then starts the local
+   * runtime ({@link #startLocal}).
+   *
+   * @throws java.io.UncheckedIOException saying, in one line, why the image store cannot be used
+   */
+  void start() {
+    images.check();
+    startLocal();
   }
 
   /**

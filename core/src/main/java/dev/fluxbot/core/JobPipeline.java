@@ -13,9 +13,9 @@ import dev.fluxbot.core.model.Sizes;
 import dev.fluxbot.core.quota.Credits;
 import dev.fluxbot.core.schedule.JobScheduler;
 import dev.fluxbot.core.seedcache.SeedCache;
-import dev.fluxbot.core.store.JobLeases;
 import dev.fluxbot.core.store.JobStore;
 import dev.fluxbot.core.store.LeaseLostException;
+import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;
@@ -37,6 +37,11 @@ final class JobPipeline {
   // the pipeline logs under one name, ImagineService's, as before it was split
   private static final Logger log = LoggerFactory.getLogger(ImagineService.class);
   static final BigDecimal MILLI = BigDecimal.valueOf(1000);
+
+  /** What a user hears when the image store cannot take a finished job's image. */
+  static final String IMAGE_NOT_STORED =
+      "The image was made but could not be stored: the image store is unavailable. Your credits"
+          + " were returned; try again in a minute.";
 
   /** Who asked for a new job and where its answer goes: what its row keeps besides the request. */
   record Origin(
@@ -75,6 +80,7 @@ final class JobPipeline {
   private final ImagineService.Settings settings;
   private final InstantSource clock;
   private final JobDelivery delivery;
+  private final InstallationSlots slots;
 
   JobPipeline(
       ImagineService.Parts parts,
@@ -85,6 +91,7 @@ final class JobPipeline {
     this.settings = settings;
     this.clock = clock;
     this.delivery = delivery;
+    this.slots = new InstallationSlots(parts);
   }
 
   /**
@@ -122,7 +129,14 @@ final class JobPipeline {
     }
     ImageBackend backend = p.router().route(request);
     long estimate = estimateMilli(request, refs, backend);
-    refs.forEach(r -> p.images().put(r.bytes()));
+    try {
+      refs.forEach(r -> p.images().put(r.bytes()));
+    } catch (UncheckedIOException e) {
+      throw notStored(
+          "The reference images could not be stored: the image store is unavailable."
+              + " Nothing was charged; try again in a minute.",
+          e);
+    }
     JobStore.Job job = origin.queued(request, refHashes, fingerprint, estimate, clock.instant());
     // A caller that waits for the job anyway runs it here if it can start now; then the job row is
     // created already RUNNING, one commit fewer than QUEUED and then RUNNING.
@@ -164,8 +178,7 @@ final class JobPipeline {
                               backend.spendsBflCredits());
                     }
                     p.jobs().create(job);
-                    return here != null
-                        && startInInstallation(job, backend) == JobLeases.Start.STARTED;
+                    return here != null && slots.startNow(job, backend);
                   });
     } catch (RuntimeException e) {
       if (here != null) {
@@ -177,51 +190,6 @@ final class JobPipeline {
       here.release();
     }
     return started;
-  }
-
-  private JobLeases.Start startInInstallation(JobStore.Job job, ImageBackend backend) {
-    JobScheduler.Settings caps = p.scheduler().settings();
-    return p.leases()
-        .start(
-            job.id(),
-            backend.name(),
-            job.requester(),
-            caps.perUserCap(),
-            caps.backendCaps().get(backend.name()));
-  }
-
-  /**
-   * Waits until the installation has room for the job (other instances may run the user's or the
-   * backend's other jobs), then marks it running.
-   *
-   * @throws UserError CANCELLED when the job was cancelled meanwhile, or this thread interrupted
-   * @throws LeaseLostException when another instance took the job over
-   */
-  private void startWhenThereIsRoom(JobStore.Job job, ImageBackend backend) {
-    long pause = 20;
-    while (true) {
-      switch (startInInstallation(job, backend)) {
-        case STARTED -> {
-          return;
-        }
-        case GONE -> {
-          if (!p.jobs().isMine(job.id())) {
-            throw new LeaseLostException(job.id());
-          }
-          throw new UserError(UserError.Code.CANCELLED, "The job was cancelled before it started.");
-        }
-        case WAIT -> {
-          try {
-            Thread.sleep(pause);
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new UserError(
-                UserError.Code.CANCELLED, "The job was cancelled before it started.");
-          }
-          pause = Math.min(500, pause * 2);
-        }
-      }
-    }
   }
 
   /**
@@ -304,7 +272,7 @@ final class JobPipeline {
     String id = job.id();
     try {
       if (!markedRunning) {
-        startWhenThereIsRoom(job, backend);
+        slots.startWhenThereIsRoom(job, backend);
       }
       GenerationResult result = generate(job, work, backend, resumeTask, reply);
       ImageReply image = finish(job, work, backend, resumeTask, result);
@@ -376,7 +344,12 @@ final class JobPipeline {
       BackendTask resumeTask,
       GenerationResult result) {
     String id = job.id();
-    String hash = p.images().put(result.image()); // hashed once; the cache reuses it
+    String hash;
+    try {
+      hash = p.images().put(result.image()); // hashed once; the cache reuses it
+    } catch (UncheckedIOException e) {
+      throw notStored(IMAGE_NOT_STORED, e); // run() refunds the job's credits
+    }
     BigDecimal reported =
         result.cost() != null ? result.cost() : resumeTask == null ? null : resumeTask.cost();
     long cost = reported == null ? job.estimateMilli() : Credits.milli(reported);
@@ -384,9 +357,33 @@ final class JobPipeline {
       cost = job.estimateMilli();
     }
     long charged = cost;
+    try {
+      store(job, result, hash, charged);
+    } catch (UncheckedIOException e) {
+      throw notStored(IMAGE_NOT_STORED, e); // rolled back; run() refunds the credits
+    }
+    try {
+      if (!p.images().contains(hash)) {
+        p.images().put(result.image()); // a cache eviction removed it before the row above existed
+      }
+    } catch (UncheckedIOException e) {
+      // charged and recorded already: the user gets the image; a later read says if it is gone
+      log.warn("job {}: cannot check that its image is still stored: {}", id, e.getMessage());
+    }
+    return new ImageReply(
+        id,
+        work.request(),
+        result.withCost(BigDecimal.valueOf(charged, 3)),
+        false,
+        List.of(ImageReply.FollowUp.values()));
+  }
+
+  /** The cache entry, the charge, the image's row and the last seed: all or none. */
+  private void store(JobStore.Job job, GenerationResult result, String hash, long charged) {
+    String id = job.id();
     p.jobs()
         .atomically(
-            () -> { // the cache entry, the charge, the image's row and the last seed: all or none
+            () -> {
               if (job.fingerprint() != null) {
                 p.cache()
                     .putStored(
@@ -405,15 +402,15 @@ final class JobPipeline {
               p.seeds().remember(job.requester(), result.seed());
               return null;
             });
-    if (!p.images().contains(hash)) {
-      p.images().put(result.image()); // a cache eviction removed it before the row above existed
-    }
-    return new ImageReply(
-        id,
-        work.request(),
-        result.withCost(BigDecimal.valueOf(charged, 3)),
-        false,
-        List.of(ImageReply.FollowUp.values()));
+  }
+
+  /**
+   * A store that could not take an image (its disk, or an S3 server that does not answer): the job
+   * fails with a message that says so, and its credits come back.
+   */
+  private static UserError notStored(String message, UncheckedIOException e) {
+    log.warn("{}", e.getMessage());
+    return new UserError(UserError.Code.BACKEND_UNAVAILABLE, message, e);
   }
 
   private ImageReply deliverCached(

@@ -54,12 +54,17 @@ class WorkerSupervisorProcessTest {
   }
 
   private LocalKleinBackend start(int port, String... fakeOptions) throws Exception {
+    // The class path goes in an argument file: spelled out, it pushes the worker's own arguments
+    // past the first 4 KiB of the command line, all that ProcessHandle.Info reads back on Linux.
+    Path classPath =
+        Files.writeString(
+            dir.resolve("classpath.args"),
+            "-cp \"" + System.getProperty("java.class.path") + "\"\n");
     List<String> launcher =
         new ArrayList<>(
             List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp",
-                System.getProperty("java.class.path"),
+                "@" + classPath,
                 FakeKleinWorkerMain.class.getName()));
     launcher.addAll(List.of(fakeOptions));
     LocalRuntimeConfig.Spawn spawn =

@@ -240,8 +240,9 @@ public final class SeedCache {
   /**
    * The image stored for {@code fingerprint}: from memory if it is there, else from the index and
    * the disk (and then kept in memory). A hit moves the entry's {@code last_hit_at} (through the
-   * hit writer) and counts in {@code hits}. An index row whose file is gone is dropped, and the
-   * lookup is a miss.
+   * hit writer) and counts in {@code hits}. An index row whose image the store says is gone is
+   * dropped, and the lookup is a miss; a store that cannot say (S3 that does not answer) throws,
+   * and the row stays: an instance that cannot read an image never drops it for the others.
    */
   public Optional<CachedImage> lookup(String fingerprint) {
     Hashes.requireSha256Hex("fingerprint", fingerprint);
