@@ -11,6 +11,7 @@ import dev.fluxbot.testkit.DiscordMessage;
 import dev.fluxbot.testkit.FakeBflApi;
 import dev.fluxbot.testkit.FakeDiscord;
 import dev.fluxbot.testkit.PostgresServer;
+import dev.fluxbot.testkit.S3Server;
 import dev.fluxbot.testkit.Scenario;
 import dev.fluxbot.testkit.junit.FakeBflApiExtension;
 import dev.fluxbot.testkit.junit.FakeDiscordExtension;
@@ -47,8 +48,8 @@ class SeveralInstancesChaosTest {
   private static final int SHARDS = 3;
   private static final int USERS = 10;
   private static final int JOBS_PER_USER = 6;
-  private static final int PER_USER = 1;
-  private static final int ACTIVE_TASKS = 4;
+  private static final int PER_USER = 2;
+  private static final int ACTIVE_TASKS = 6;
   private static final String OWNER = "900000000000000001";
   private static final Duration WAIT = Duration.ofSeconds(90);
 
@@ -89,6 +90,8 @@ class SeveralInstancesChaosTest {
   private final List<RunningApp> apps = new ArrayList<>(List.of());
   private final Map<Integer, RunningApp> byShard = new HashMap<>();
   private String databaseUrl;
+  private final S3Server s3 = S3Server.shared();
+  private final String bucket = s3.newBucket();
 
   @TempDir Path dir;
 
@@ -111,6 +114,8 @@ class SeveralInstancesChaosTest {
             + ACTIVE_TASKS
             + "\nscheduler:\n  per_user: "
             + PER_USER
+            + "\nquotas:\n  max_concurrent_jobs: "
+            + JOBS_PER_USER
             + "\ninstance:\n  lease_seconds: 5\n");
     Map<String, String> env = new LinkedHashMap<>();
     env.put("BFL_API_KEY", BFL_KEY);
@@ -122,6 +127,11 @@ class SeveralInstancesChaosTest {
     env.put("FLUXBOT_DISCORD_SHARD_IDS", Integer.toString(shard));
     env.put("FLUXBOT_DATABASE_URL", databaseUrl);
     env.put("FLUXBOT_INSTANCE_ID", "bot-" + shard);
+    env.put("FLUXBOT_IMAGES_URL", "s3://" + bucket + "/images");
+    env.put("FLUXBOT_S3_ENDPOINT", s3.endpoint().toString());
+    env.put("AWS_ACCESS_KEY_ID", S3Server.ACCESS_KEY);
+    env.put("AWS_SECRET_ACCESS_KEY", S3Server.SECRET_KEY);
+    env.put("AWS_REGION", S3Server.REGION);
     return FluxbotProcess.builder(home, env, args);
   }
 
@@ -139,6 +149,14 @@ class SeveralInstancesChaosTest {
 
   @Test
   void threeInstancesOneKilledMidRunLoseRepeatAndDoubleBillNothing() throws Exception {
+    try {
+      run();
+    } catch (AssertionError e) {
+      throw new AssertionError(e.getMessage() + diagnostics(), e);
+    }
+  }
+
+  private void run() throws Exception {
     if (!PostgresServer.isRequired()) {
       Assumptions.assumeTrue(PostgresServer.isAvailable(), "PostgreSQL binaries not installed");
     }
@@ -154,11 +172,11 @@ class SeveralInstancesChaosTest {
     DiscordInteraction first = imagine(0, 0, "a lighthouse at dusk --seed 4242");
     assertThat(imageOf(first).content()).doesNotContain("cached");
 
-    // every third job is slow at BFL (a few seconds of Pending)
+    // every fifth job is slow at BFL (a few seconds of Pending)
     for (int i = 0; i < USERS * JOBS_PER_USER; i++) {
       bfl.enqueue(
-          i % 3 == 0
-              ? Scenario.statuses("Pending", "Pending", "Pending", "Pending", "Ready")
+          i % 5 == 0
+              ? Scenario.statuses("Pending", "Pending", "Pending", "Ready")
               : Scenario.ready());
     }
     List<DiscordInteraction> asked = new ArrayList<>();
@@ -216,6 +234,23 @@ class SeveralInstancesChaosTest {
     assertThat(cached.content())
         .as("answered from the cache another instance filled")
         .contains("cached");
+    for (String hash : imageHashes()) {
+      assertThat(
+              s3.client().headObject(r -> r.bucket(bucket).key("images/" + hash)).contentLength())
+          .as("image " + hash + " is in the shared store")
+          .isPositive();
+    }
+    String madeOnOne = jobMadeBy("bot-1");
+    Process show =
+        fluxbot(0, "jobs", "show", madeOnOne, "-o", "from-another.png")
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("show.log").toFile())
+            .start();
+    assertThat(show.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    assertThat(show.exitValue()).as(Files.readString(dir.resolve("show.log"))).isZero();
+    assertThat(dir.resolve("instance-0/from-another.png"))
+        .as("another instance's image, read here")
+        .isNotEmptyFile();
     assertThat(report.jobs).isEqualTo(USERS * JOBS_PER_USER + 2);
     assertThat(report.succeeded).isEqualTo(report.jobs);
     for (DiscordInteraction i : asked) {
@@ -224,7 +259,10 @@ class SeveralInstancesChaosTest {
     assertThat(again)
         .as("submitted again only in the crash window")
         .isLessThanOrEqualTo(orphaned.size());
-    assertThat(report.charges).as("one charge per job that ran").isEqualTo(report.jobs);
+    assertThat(report.cached).as("the one repeat, answered free from the cache").isEqualTo(1);
+    assertThat(report.charges)
+        .as("one charge per job that ran (a cache answer is free)")
+        .isEqualTo(report.jobs - report.cached);
     assertThat(report.held).as("no credits left held").isZero();
     assertThat(report.spentMatchesJobs)
         .as("every user charged exactly what their jobs cost")
@@ -247,7 +285,41 @@ class SeveralInstancesChaosTest {
   }
 
   private DiscordMessage imageOf(DiscordInteraction i) {
-    return discord.awaitOriginalEdit(i.token(), m -> !m.files().isEmpty());
+    try {
+      return discord.awaitOriginalEdit(i.token(), m -> !m.files().isEmpty());
+    } catch (AssertionError e) {
+      throw new AssertionError(e.getMessage() + diagnostics(), e);
+    }
+  }
+
+  /** The undelivered jobs and each instance's last log lines, for a failure's message. */
+  private String diagnostics() {
+    StringBuilder logs = new StringBuilder();
+    try (Connection c = DriverManager.getConnection(databaseUrl);
+        Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT id, state, owner, lease_until, delivered_at, error_message, command_text FROM jobs"
+                    + " WHERE delivered_at IS NULL ORDER BY id")) {
+      while (rs.next()) {
+        logs.append("\nundelivered: ");
+        for (int k = 1; k <= 7; k++) {
+          logs.append(rs.getString(k)).append(' ');
+        }
+      }
+    } catch (SQLException q) {
+      logs.append("\n(no job rows: ").append(q.getMessage()).append(')');
+    }
+    for (int shard = 0; shard < SHARDS; shard++) {
+      String log = RunningApp.read(dir.resolve("instance-" + shard).resolve("app.log"));
+      logs.append("\n--- instance ").append(shard).append(" ---\n");
+      logs.append(
+          log.lines()
+              .filter(l -> !l.contains(" DEBUG "))
+              .skip(Math.max(0, log.lines().count() - 60))
+              .collect(Collectors.joining("\n")));
+    }
+    return logs.toString();
   }
 
   private int deliveries(List<DiscordInteraction> asked) {
@@ -310,14 +382,41 @@ class SeveralInstancesChaosTest {
     return System.nanoTime();
   }
 
+  private List<String> imageHashes() throws SQLException {
+    List<String> hashes = new ArrayList<>();
+    try (Connection c = DriverManager.getConnection(databaseUrl);
+        Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery("SELECT DISTINCT image_hash FROM jobs WHERE image_hash IS NOT NULL")) {
+      while (rs.next()) {
+        hashes.add(rs.getString(1));
+      }
+    }
+    return hashes;
+  }
+
+  private String jobMadeBy(String owner) throws SQLException {
+    try (Connection c = DriverManager.getConnection(databaseUrl);
+        Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT id FROM jobs WHERE owner = '"
+                    + owner
+                    + "' AND state = 'SUCCEEDED' AND cached = 0 ORDER BY id LIMIT 1")) {
+      assertThat(rs.next()).as("a job made by " + owner).isTrue();
+      return rs.getString(1);
+    }
+  }
+
   private record Report(
-      long jobs, long succeeded, long charges, long held, boolean spentMatchesJobs) {}
+      long jobs, long succeeded, long cached, long charges, long held, boolean spentMatchesJobs) {}
 
   private Report report() throws SQLException {
     try (Connection c = DriverManager.getConnection(databaseUrl);
         Statement st = c.createStatement()) {
       long jobs = one(st, "SELECT count(*) FROM jobs");
       long succeeded = one(st, "SELECT count(*) FROM jobs WHERE state = 'SUCCEEDED'");
+      long cached = one(st, "SELECT count(*) FROM jobs WHERE cached = 1");
       long charges =
           one(
               st,
@@ -330,7 +429,7 @@ class SeveralInstancesChaosTest {
                   + " WHERE r.state = 'COMMITTED' AND r.account LIKE 'user:%' GROUP BY r.account) x"
                   + " JOIN (SELECT account, sum(spent_milli) AS spent FROM quota_usage GROUP BY account) u"
                   + " ON u.account = x.account WHERE u.spent <> x.charged");
-      return new Report(jobs, succeeded, charges, held, mismatched == 0);
+      return new Report(jobs, succeeded, cached, charges, held, mismatched == 0);
     }
   }
 

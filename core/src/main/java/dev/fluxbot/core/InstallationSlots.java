@@ -19,10 +19,10 @@ final class InstallationSlots {
 
   /** Starts the job now if the installation has room (inside the caller's transaction, if any). */
   boolean startNow(JobStore.Job job, ImageBackend backend) {
-    return start(job, backend) == JobLeases.Start.STARTED;
+    return start(job, backend, false) == JobLeases.Start.STARTED;
   }
 
-  private JobLeases.Start start(JobStore.Job job, ImageBackend backend) {
+  private JobLeases.Start start(JobStore.Job job, ImageBackend backend, boolean waitsHere) {
     JobScheduler.Settings caps = p.scheduler().settings();
     return p.leases()
         .start(
@@ -30,7 +30,8 @@ final class InstallationSlots {
             backend.name(),
             job.requester(),
             caps.perUserCap(),
-            caps.backendCaps().get(backend.name()));
+            caps.backendCaps().get(backend.name()),
+            waitsHere);
   }
 
   /**
@@ -43,7 +44,7 @@ final class InstallationSlots {
   void startWhenThereIsRoom(JobStore.Job job, ImageBackend backend) {
     long pause = 20;
     while (true) {
-      switch (start(job, backend)) {
+      switch (start(job, backend, true)) {
         case STARTED -> {
           return;
         }

@@ -65,8 +65,18 @@ public final class JobLeases {
    * {@code perUserCap} jobs, its backend fewer than {@code backendCap} (null: no cap), and no
    * waiting job comes before it. Inside a transaction of this database it joins that transaction
    * (the job's row may have been created in it).
+   *
+   * @param waitsHere whether the caller, finding no room, waits for it by calling again: only then
+   *     is the job marked waiting, so a job that goes back to its instance's own queue instead
+   *     never holds others back
    */
-  public Start start(String id, String backend, Requester who, int perUserCap, Integer backendCap) {
+  public Start start(
+      String id,
+      String backend,
+      Requester who,
+      int perUserCap,
+      Integer backendCap,
+      boolean waitsHere) {
     return db.transaction(
         c -> {
           lockStarts(c);
@@ -96,7 +106,7 @@ public final class JobLeases {
                   && !someoneComesFirst(
                       c, id, backend, mine, waitSince == null ? now : waitSince, perUserCap);
           if (!room) {
-            if (waitSince == null) {
+            if (waitSince == null && waitsHere) {
               jobs.update(
                   "UPDATE jobs SET wait_since = ?, backend = ? WHERE id = ?", now, backend, id);
             }
@@ -188,7 +198,8 @@ public final class JobLeases {
                   takeableArgs(now, ownToo))) {
             if ((only == null || only.contains(job.id())) && which.test(job)) {
               jobs.update(
-                  "UPDATE jobs SET owner = ?, lease_until = ? WHERE id = ?",
+                  // not waiting any more: it joins this instance's own queue first
+                  "UPDATE jobs SET owner = ?, lease_until = ?, wait_since = NULL WHERE id = ?",
                   owner.id(),
                   jobs.leaseEnd(),
                   job.id());
