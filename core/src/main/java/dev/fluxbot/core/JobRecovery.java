@@ -65,19 +65,40 @@ final class JobRecovery {
     for (JobStore.Job job : taken) {
       ChatReply reply = replies.apply(job);
       if (job.state() == JobStore.State.SUCCEEDED) {
-        Optional<ImageReply> answer = reply == null ? Optional.empty() : storedAnswer(job);
-        if (answer.isPresent()) {
-          log.info("job {}: delivering the image left undelivered", job.id());
-          delivery.deliver(answer.get(), reply, false);
-          resumed.add(CompletableFuture.completedFuture(answer.get()));
-        } else {
-          p.leases().release(job.id()); // another instance (or the next start) may deliver it
-        }
+        deliverLeftover(job, reply)
+            .ifPresent(a -> resumed.add(CompletableFuture.completedFuture(a)));
       } else {
         resumed.add(resumeOne(job, Objects.requireNonNullElse(reply, ChatReply.silent())));
       }
     }
     return resumed;
+  }
+
+  /**
+   * Delivers a finished job's stored answer. An image store that does not answer now lets the job
+   * go for a later try; an answer that can never be delivered (no address this instance can use,
+   * the image gone from the store) is given up, so no instance tries it again and again.
+   */
+  private Optional<ImageReply> deliverLeftover(JobStore.Job job, ChatReply reply) {
+    Optional<ImageReply> answer;
+    try {
+      answer = reply == null ? Optional.empty() : storedAnswer(job);
+    } catch (RuntimeException e) {
+      log.warn("job {}: its image cannot be read now ({}); trying later", job.id(), e.getMessage());
+      p.leases().release(job.id());
+      return Optional.empty();
+    }
+    if (answer.isEmpty()) {
+      log.warn(
+          "job {}: its answer cannot be delivered ({}); giving up on it",
+          job.id(),
+          reply == null ? "no reply address this bot can use" : "its image is no longer stored");
+      p.leases().giveUp(job.id());
+      return Optional.empty();
+    }
+    log.info("job {}: delivering the image left undelivered", job.id());
+    delivery.deliver(answer.get(), reply, false);
+    return answer;
   }
 
   /** A started backend task is polled, not started again; any other job is queued again. */

@@ -300,6 +300,14 @@ public final class JobLeases {
         owner.id());
   }
 
+  /** Leaves a job with no owner for good: nothing is left that any instance can do for it. */
+  public void giveUp(String id) {
+    jobs.update(
+        "UPDATE jobs SET lease_until = NULL WHERE id = ? AND owner = ? AND lease_until IS NOT NULL",
+        id,
+        owner.id());
+  }
+
   /**
    * Renews the lease of every job this instance owns, in one statement, and its row in {@code
    * instances}.
