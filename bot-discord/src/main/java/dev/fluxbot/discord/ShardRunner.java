@@ -44,6 +44,7 @@ final class ShardRunner implements AutoCloseable {
    *     reached
    */
   static ShardRunner start(DiscordBot.Config config, Object listener) {
+    reachable(config.restBaseUrl() != null ? config.restBaseUrl() : "https://discord.com/api/v10/");
     Map<Integer, CloseCode> closed = new ConcurrentHashMap<>();
     DefaultShardManagerBuilder builder =
         DefaultShardManagerBuilder.createLight(
@@ -79,6 +80,27 @@ final class ShardRunner implements AutoCloseable {
           "Discord could not be reached to log in ("
               + network.getClass().getSimpleName()
               + "). Check this machine's network and DNS (discord.com must be reachable), then run again.",
+          e);
+    }
+  }
+
+  /**
+   * Connects once to Discord's REST host before JDA does: JDA's shard manager asks for the shard
+   * count through its rate limiter, which logs a network failure as an ERROR with a stack trace
+   * before the login fails; this says it in one line instead.
+   */
+  private static void reachable(String restBaseUrl) {
+    java.net.URI uri = java.net.URI.create(restBaseUrl);
+    int port = uri.getPort() != -1 ? uri.getPort() : "http".equals(uri.getScheme()) ? 80 : 443;
+    try (java.net.Socket socket = new java.net.Socket()) {
+      socket.connect(new java.net.InetSocketAddress(uri.getHost(), port), 10_000);
+    } catch (IOException e) {
+      throw new IllegalStateException(
+          "Discord could not be reached to log in ("
+              + e.getClass().getSimpleName()
+              + "). Check this machine's network and DNS ("
+              + uri.getHost()
+              + " must be reachable), then run again.",
           e);
     }
   }
