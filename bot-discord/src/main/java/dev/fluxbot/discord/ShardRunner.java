@@ -76,11 +76,7 @@ final class ShardRunner implements AutoCloseable {
       if (network == null) {
         throw e;
       }
-      throw new IllegalStateException(
-          "Discord could not be reached to log in ("
-              + network.getClass().getSimpleName()
-              + "). Check this machine's network and DNS (discord.com must be reachable), then run again.",
-          e);
+      throw unreachable(network, "discord.com", e);
     }
   }
 
@@ -95,14 +91,18 @@ final class ShardRunner implements AutoCloseable {
     try (java.net.Socket socket = new java.net.Socket()) {
       socket.connect(new java.net.InetSocketAddress(uri.getHost(), port), 10_000);
     } catch (IOException e) {
-      throw new IllegalStateException(
-          "Discord could not be reached to log in ("
-              + e.getClass().getSimpleName()
-              + "). Check this machine's network and DNS ("
-              + uri.getHost()
-              + " must be reachable), then run again.",
-          e);
+      throw unreachable(e, uri.getHost(), e);
     }
+  }
+
+  private static IllegalStateException unreachable(IOException network, String host, Exception e) {
+    return new IllegalStateException(
+        "Discord could not be reached to log in ("
+            + network.getClass().getSimpleName()
+            + "). Check this machine's network and DNS ("
+            + host
+            + " must be reachable), then run again.",
+        e);
   }
 
   /**

@@ -469,17 +469,8 @@ final class JobPipeline {
           new UserError(
               UserError.Code.CANCELLED,
               "The job was cancelled before it started; " + "its credits were returned.");
-      boolean ended =
-          p.jobs()
-              .atomically(
-                  () -> { // any instance may cancel a queued job: its owner finds it ended
-                    boolean now = p.jobs().failQueued(jobId, error);
-                    if (now) {
-                      p.quota().refund(jobId);
-                    }
-                    return now;
-                  });
-      if (!ended) {
+      // any instance may cancel a queued job: its owner finds it ended
+      if (!refundIfEnded(jobId, () -> p.jobs().failQueued(jobId, error))) {
         return wasScheduled;
       }
       Pending waiting = pending.remove(jobId);
@@ -508,10 +499,17 @@ final class JobPipeline {
    * @return false where the job had already ended or is another instance's (nothing changed)
    */
   private boolean settleFailure(String jobId, UserError error) {
+    return refundIfEnded(jobId, () -> p.jobs().fail(jobId, error));
+  }
+
+  /**
+   * Ends a job by {@code end} and, if that changed its row, returns its credits: both or neither.
+   */
+  private boolean refundIfEnded(String jobId, java.util.function.BooleanSupplier end) {
     return p.jobs()
         .atomically(
             () -> {
-              boolean ended = p.jobs().fail(jobId, error);
+              boolean ended = end.getAsBoolean();
               if (ended) {
                 p.quota().refund(jobId);
               }

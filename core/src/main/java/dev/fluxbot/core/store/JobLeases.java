@@ -457,9 +457,7 @@ public final class JobLeases {
   static List<Object[]> rows(java.sql.Connection c, String sql, Object... args)
       throws SQLException {
     try (PreparedStatement st = c.prepareStatement(sql)) {
-      for (int i = 0; i < args.length; i++) {
-        st.setObject(i + 1, args[i]);
-      }
+      JobStore.bind(st, args);
       try (ResultSet rs = st.executeQuery()) {
         List<Object[]> out = new ArrayList<>();
         int n = rs.getMetaData().getColumnCount();

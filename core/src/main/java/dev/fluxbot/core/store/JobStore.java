@@ -439,7 +439,7 @@ public final class JobStore {
         });
   }
 
-  private static void bind(PreparedStatement st, Object[] args) throws SQLException {
+  static void bind(PreparedStatement st, Object[] args) throws SQLException {
     for (int i = 0; i < args.length; i++) {
       st.setObject(i + 1, args[i]);
     }
