@@ -7,8 +7,10 @@ import dev.fluxbot.core.ImageSource;
 import dev.fluxbot.core.ImagineCommand;
 import dev.fluxbot.core.Requester;
 import dev.fluxbot.core.UserError;
+import dev.fluxbot.core.command.CommandParser;
 import dev.fluxbot.core.model.GenerationRequest;
 import dev.fluxbot.core.model.GenerationResult;
+import dev.fluxbot.core.model.ImageType;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -52,7 +54,9 @@ final class ImagineCli implements Callable<Integer> {
   @Option(
       names = {"-o", "--output"},
       paramLabel = "FILE",
-      description = "Where to write the image (default: fluxbot-<job id>.<format> here).")
+      description =
+          "Where to write the image (default: fluxbot-<job id>.<format> here). Its extension"
+              + " (.jpg, .png, .webp) chooses the format when --format is not typed.")
   Path output;
 
   @Option(
@@ -94,9 +98,9 @@ final class ImagineCli implements Callable<Integer> {
       return dryRun(config, out, err);
     }
     try (Wiring wiring = new Wiring(config, main.environment, true)) {
-      ImagineCommand command = new ImagineCommand(who, text, Map.of(), sources());
+      ImagineCommand command = new ImagineCommand(who, text, Map.of(), sources(), outputContext());
       GenerationRequest request =
-          wiring.imagine.plan(command); // input errors first, before any key check
+          checkOutput(wiring.imagine.plan(command)); // input errors first, before any key check
       if (request.model().local()) { // a pro image starts no klein worker
         wiring.startLocal();
         if (wiring.local != null
@@ -144,7 +148,8 @@ final class ImagineCli implements Callable<Integer> {
   private int dryRun(FluxbotConfig config, PrintWriter out, PrintWriter err) {
     try {
       var parser = Wiring.parser(config, dev.fluxbot.core.model.ModelCatalog.builtIn());
-      GenerationRequest request = parser.parse(text, Map.of(), sources().size());
+      GenerationRequest request =
+          checkOutput(parser.parse(text, Map.of(), sources().size(), outputContext()));
       // klein with a local runtime configured runs there, at the local price
       boolean local = config.local().enabled() && request.model().local();
       java.math.BigDecimal estimate =
@@ -163,6 +168,64 @@ final class ImagineCli implements Callable<Integer> {
       err.println("fluxbot: " + e.getMessage());
       return Main.BACKEND_FAILURE;
     }
+  }
+
+  /**
+   * The type {@code -o}'s extension names, or null when {@code -o} is absent or has no extension.
+   *
+   * @throws UserError for an extension that is no image type fluxbot writes
+   */
+  ImageType outputType() {
+    if (output == null || output.getFileName() == null) {
+      return null;
+    }
+    String name = output.getFileName().toString();
+    int dot = name.lastIndexOf('.');
+    if (dot <= 0 || dot == name.length() - 1) {
+      return null;
+    }
+    String extension = name.substring(dot + 1);
+    return ImageType.fromName(extension)
+        .orElseThrow(
+            () ->
+                new UserError(
+                    UserError.Code.INVALID_OPTION,
+                    "-o: the file's extension chooses the image's format and must be .jpg, .jpeg,"
+                        + " .png or .webp; got "
+                        + quoted(name)
+                        + ". Name the file with one of those, or leave the extension out and add"
+                        + " --format."));
+  }
+
+  /** The extension of {@code -o} as the weakest default: a typed {@code --format} wins over it. */
+  private CommandParser.Context outputContext() {
+    ImageType type = outputType();
+    return type == null
+        ? CommandParser.Context.NONE
+        : new CommandParser.Context(Map.of("format", type.apiName()), null, null);
+  }
+
+  /**
+   * A typed {@code --format} that contradicts {@code -o}'s extension is an error, not a surprise.
+   */
+  private GenerationRequest checkOutput(GenerationRequest request) {
+    ImageType type = outputType();
+    if (type != null && request.format() != type) {
+      throw new UserError(
+          UserError.Code.INVALID_OPTION,
+          "-o "
+              + quoted(output.getFileName().toString())
+              + " names a "
+              + type.apiName().toUpperCase(Locale.ROOT)
+              + " file, but --format asks for "
+              + request.format().apiName()
+              + ". Use -o with the ."
+              + request.format().extension()
+              + " extension, or --format "
+              + type.apiName()
+              + ".");
+    }
+    return request;
   }
 
   /**

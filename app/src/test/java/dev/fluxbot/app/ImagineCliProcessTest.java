@@ -81,6 +81,37 @@ class ImagineCliProcessTest {
   }
 
   @Test
+  void theExtensionOfOutputChoosesTheFormatWhenNoneIsTyped() throws Exception {
+    Run run = fluxbot(env(), "imagine", "a red fox in snow", "-o", "fox.png");
+
+    assertThat(run.exit()).as(run.all()).isZero();
+    assertThat(fake.takeSubmit().body().get("output_format").asText()).isEqualTo("png");
+    byte[] bytes = Files.readAllBytes(dir.resolve("fox.png"));
+    assertThat(bytes).as("PNG bytes in fox.png").startsWith(0x89, 'P', 'N', 'G');
+  }
+
+  @Test
+  void anOutputExtensionThatContradictsTheTypedFormatIsAClearError() throws Exception {
+    Run run = fluxbot(env(), "imagine", "a red fox --format jpeg", "-o", "fox.png");
+
+    assertThat(run.exit()).isEqualTo(2);
+    assertThat(run.err())
+        .contains("-o \"fox.png\" names a PNG file, but --format asks for jpeg")
+        .contains("--format png")
+        .doesNotContain("Exception");
+    assertThat(fake.submits()).isEmpty();
+    assertThat(dir.resolve("fox.png")).doesNotExist();
+
+    Run gif = fluxbot(env(), "imagine", "a red fox", "-o", "fox.gif", "--dry-run");
+    assertThat(gif.exit()).isEqualTo(2);
+    assertThat(gif.err()).contains("-o: the file's extension").contains("\"fox.gif\"");
+
+    Run dry = fluxbot(Map.of(), "imagine", "a red fox", "-o", "fox.webp", "--dry-run", "--json");
+    assertThat(dry.exit()).as(dry.all()).isZero();
+    assertThat(JSON.readTree(dry.out()).get("output_format").asText()).isEqualTo("webp");
+  }
+
+  @Test
   void withoutASeedOneIsDrawnAndPrintedAndTheDefaultFileNameComesFromTheJob() throws Exception {
     Run run = fluxbot(env(), "imagine", "a red fox", "--json");
     assertThat(run.exit()).as(run.all()).isZero();
