@@ -1,15 +1,22 @@
 package dev.fluxbot.app;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.fluxbot.app.FluxbotConfig.ConfigException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Locale;
 import java.util.stream.Collectors;
 
 /**
@@ -45,6 +52,8 @@ final class ConfigFile {
               .collect(Collectors.joining(", "));
       throw new ConfigException(
           file + ": unknown setting '" + path(e) + "'; known here: " + known + ".");
+    } catch (MismatchedInputException e) {
+      throw new ConfigException(wrongType(file, e));
     } catch (JsonMappingException e) {
       Throwable root = e;
       while (root.getCause() != null) {
@@ -53,8 +62,85 @@ final class ConfigFile {
       String why =
           root instanceof IllegalArgumentException ? root.getMessage() : e.getOriginalMessage();
       throw new ConfigException(file + ": " + (path(e).isEmpty() ? "" : path(e) + ": ") + why);
+    } catch (JsonProcessingException e) {
+      JsonLocation at = e.getLocation();
+      throw new ConfigException(
+          file
+              + (at == null ? "" : " line " + at.getLineNr() + ", column " + at.getColumnNr())
+              + ": not valid YAML ("
+              + e.getOriginalMessage().lines().findFirst().orElse("")
+              + "). Check the indentation (spaces, not tabs) and the quoting there.");
     } catch (IOException e) {
       throw new ConfigException(file + ": cannot be read (" + e.getMessage() + ").");
+    }
+  }
+
+  /**
+   * A value of the wrong type ({@code quotas.credits: lots}): the field, the type it must have, and
+   * the value as written, read back from the file's tree, instead of Jackson's message.
+   */
+  private static String wrongType(Path file, MismatchedInputException e) {
+    String field = path(e);
+    String got;
+    try {
+      JsonNode node = yaml().readTree(Files.readString(file));
+      for (var ref : e.getPath()) {
+        node =
+            ref.getFieldName() != null ? node.path(ref.getFieldName()) : node.path(ref.getIndex());
+      }
+      got = describe(node);
+    } catch (IOException | RuntimeException unreadable) {
+      got = "something else";
+    }
+    return file
+        + ": "
+        + (field.isEmpty() ? "the file" : field)
+        + ": "
+        + rule(e.getTargetType())
+        + "; got "
+        + got
+        + ". See docs/configuration.md for this setting.";
+  }
+
+  private static String describe(JsonNode node) {
+    if (node.isMissingNode()) {
+      return "something else";
+    } else if (node.isArray()) {
+      return "a list";
+    } else if (node.isObject()) {
+      return "a mapping (nested settings)";
+    } else if (node.isNull()) {
+      return "nothing";
+    }
+    String text = node.asText();
+    return "'" + (text.length() > 80 ? text.substring(0, 79) + "…" : text) + "'";
+  }
+
+  private static String rule(Class<?> type) {
+    if (type == null) {
+      return "has the wrong type";
+    } else if (type == Integer.class
+        || type == int.class
+        || type == Long.class
+        || type == long.class
+        || type == Short.class
+        || type == short.class) {
+      return "must be a whole number";
+    } else if (Number.class.isAssignableFrom(type) || type == double.class || type == float.class) {
+      return "must be a number";
+    } else if (type == Boolean.class || type == boolean.class) {
+      return "must be true or false";
+    } else if (type == String.class || type == Path.class) {
+      return "must be a single value (text)";
+    } else if (type.isEnum()) {
+      return "must be one of "
+          + Arrays.stream(type.getEnumConstants())
+              .map(c -> c.toString().toLowerCase(Locale.ROOT))
+              .collect(Collectors.joining(", "));
+    } else if (Collection.class.isAssignableFrom(type) || type.isArray()) {
+      return "must be a list";
+    } else {
+      return "must be a mapping of settings (key: value lines, indented below it)";
     }
   }
 

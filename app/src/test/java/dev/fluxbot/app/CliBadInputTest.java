@@ -153,6 +153,34 @@ class CliBadInputTest {
   }
 
   @Test
+  void aValueOfTheWrongTypeNamesTheFieldTheRuleAndTheValue() throws Exception {
+    Files.writeString(
+        config, "storage:\n  data_dir: " + dir.resolve("data") + "\nquotas:\n  credits: lots\n");
+    Run run = fluxbot("quota", "show", "--user", "cli:bob");
+    assertThat(run.exit()).isEqualTo(2);
+    assertThat(run.err()).contains("quotas.credits: must be a number; got 'lots'.");
+    assertOneLineWithoutTrace(run);
+    assertThat(run.err()).doesNotContain("java.lang").doesNotContain("Cannot deserialize");
+
+    Files.writeString(config, "storage:\n  data_dir: [a, b]\n");
+    run = fluxbot("quota", "show", "--user", "cli:bob");
+    assertThat(run.err()).contains("storage.data_dir: must be a single value (text); got a list.");
+    assertOneLineWithoutTrace(run);
+
+    Files.writeString(config, "storage:\n  database_pool_size: {a: 1}\n");
+    run = fluxbot("quota", "show", "--user", "cli:bob");
+    assertThat(run.err())
+        .contains("storage.database_pool_size: must be a whole number; got a mapping");
+    assertOneLineWithoutTrace(run);
+
+    Files.writeString(config, "storage:\n\tdata_dir: x\n  - oops: [\n");
+    run = fluxbot("quota", "show", "--user", "cli:bob");
+    assertThat(run.exit()).isEqualTo(2);
+    assertThat(run.err()).contains("line ").contains("not valid YAML");
+    assertOneLineWithoutTrace(run);
+  }
+
+  @Test
   void aReferenceOnTheBotsOwnMachineIsRefusedUnlessAnAdminPermitsIt() throws Exception {
     java.util.concurrent.atomic.AtomicInteger requests =
         new java.util.concurrent.atomic.AtomicInteger();
