@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.fluxbot.app.FluxbotConfig.ConfigException;
 import java.io.IOException;
@@ -16,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.List;
 import java.util.Locale;
 import java.util.stream.Collectors;
 
@@ -42,7 +44,12 @@ final class ConfigFile {
       if (text.isBlank()) {
         return FluxbotConfig.DEFAULTS;
       }
-      FluxbotConfig config = yaml().readValue(text, FluxbotConfig.class);
+      ObjectMapper yaml = yaml();
+      JsonNode tree = yaml.readTree(text);
+      if (tree instanceof ObjectNode settings) {
+        besideTheFile(settings, file);
+      }
+      FluxbotConfig config = yaml.treeToValue(tree, FluxbotConfig.class);
       return config == null ? FluxbotConfig.DEFAULTS : config;
     } catch (UnrecognizedPropertyException e) {
       String known =
@@ -74,6 +81,40 @@ final class ConfigFile {
       throw new ConfigException(file + ": cannot be read (" + e.getMessage() + ").");
     }
   }
+
+  /**
+   * Makes each relative path in the file relative to the file's folder, not to wherever the bot
+   * happens to be started: {@code data_dir: data} in {@code /etc/fluxbot/fluxbot.yaml} means {@code
+   * /etc/fluxbot/data}. A setting's default (data_dir {@code data}) stays in the working folder.
+   */
+  private static void besideTheFile(ObjectNode settings, Path file) {
+    Path folder = file.toAbsolutePath().normalize().getParent();
+    for (String pointer : PATH_SETTINGS) {
+      int slash = pointer.lastIndexOf('/');
+      JsonNode parent = settings.at(pointer.substring(0, slash));
+      String name = pointer.substring(slash + 1);
+      if (parent instanceof ObjectNode section && section.path(name).isTextual()) {
+        String value = section.path(name).asText();
+        if (!value.isBlank() && !value.startsWith("~") && !Path.of(value).isAbsolute()) {
+          section.put(name, folder.resolve(value).normalize().toString());
+        }
+      }
+    }
+  }
+
+  /** The settings that name a file or folder on this machine. */
+  static final List<String> PATH_SETTINGS =
+      List.of(
+          "/storage/data_dir",
+          "/storage/database_password_file",
+          "/bfl/api_key_file",
+          "/discord/token_file",
+          "/telegram/token_file",
+          "/telegram/webhook/secret_file",
+          "/slack/bot_token_file",
+          "/slack/app_token_file",
+          "/slack/signing_secret_file",
+          "/local/spawn/checkpoint");
 
   /**
    * A value of the wrong type ({@code quotas.credits: lots}): the field, the type it must have, and

@@ -29,7 +29,11 @@ class ConfigReferenceTest {
     int end = doc.indexOf("```", start);
     Path file = Files.writeString(dir.resolve("fluxbot.yaml"), doc.substring(start, end));
 
-    assertThat(FluxbotConfig.load(file)).isEqualTo(FluxbotConfig.DEFAULTS);
+    FluxbotConfig loaded = FluxbotConfig.load(file);
+    // data_dir: data written in a file is beside the file; the built-in default is ./data
+    assertThat(loaded.storage().dataDir()).isEqualTo(dir.resolve("data").toString());
+    assertThat(loaded.toString().replace("dataDir=" + dir.resolve("data"), "dataDir=data"))
+        .isEqualTo(FluxbotConfig.DEFAULTS.toString());
   }
 
   @Test
