@@ -1,5 +1,6 @@
 package dev.fluxbot.app;
 
+import dev.fluxbot.core.Requester;
 import dev.fluxbot.core.quota.Credits;
 import dev.fluxbot.core.quota.QuotaService;
 import java.io.PrintWriter;
@@ -202,7 +203,10 @@ final class QuotaCli {
     }
   }
 
-  @Command(name = "usage", description = "Jobs and credits per user and model.")
+  @Command(
+      name = "usage",
+      description =
+          "Images made and credits charged per user and model (the operator's too, never debited).")
   static final class Usage extends Base {
     @Option(
         names = "--days",
@@ -217,10 +221,13 @@ final class QuotaCli {
       }
       Instant to = Instant.now();
       List<QuotaService.UsageRow> rows = quota.usage(to.minus(Duration.ofDays(days)), to);
-      out.printf(Locale.ROOT, "%-40s %-18s %6s %10s%n", "user", "model", "jobs", "credits");
+      out.printf(Locale.ROOT, "%-40s %-18s %6s %10s%n", "user", "model", "images", "credits");
       for (QuotaService.UsageRow r : rows) {
         String who =
             r.platform() + ":" + r.userId() + ("*".equals(r.scopeId()) ? "" : "@" + r.scopeId());
+        if ("cli".equals(r.platform()) && Requester.OPERATOR.equals(r.userId())) {
+          who = "operator (not debited)";
+        }
         out.printf(
             Locale.ROOT,
             "%-40s %-18s %6d %10s%n",
@@ -230,7 +237,7 @@ final class QuotaCli {
             credits(r.creditsMilli()));
       }
       if (rows.isEmpty()) {
-        out.println("(no jobs in the last " + days + " days)");
+        out.println("(no images in the last " + days + " days)");
       }
     }
   }

@@ -98,8 +98,13 @@ class StoreCliProcessTest {
                 .exit())
         .isZero();
 
+    assertThat(fluxbot("imagine", "a fox --model pro --seed 9", "-o", "3.jpg").exit()).isZero();
+
     Run usage = fluxbot("quota", "usage");
-    assertThat(usage.out()).containsPattern("cli:alice\\s+pro\\s+2\\s+6");
+    assertThat(usage.out())
+        .containsPattern("cli:alice\\s+pro\\s+2\\s+6")
+        .as("the operator's images are listed, and were never debited")
+        .containsPattern("operator \\(not debited\\)\\s+pro\\s+1\\s+3");
 
     assertThat(fluxbot("quota", "reset", "--user", "alice").out())
         .contains("Reset cli:alice.")

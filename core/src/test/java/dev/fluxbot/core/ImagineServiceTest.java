@@ -723,7 +723,15 @@ class ImagineServiceTest {
     ImagineService s = service(new FakeBackend());
     imagine(s, Requester.operator(), "a fox --model max");
     assertThat(quota().held()).isEmpty();
-    assertThat(quota().usage(Instant.EPOCH, Instant.parse("2030-01-01T00:00:00Z"))).isEmpty();
+    // listed in the usage report all the same: an operator who made images sees them there
+    assertThat(quota().usage(Instant.EPOCH, Instant.parse("2030-01-01T00:00:00Z")))
+        .singleElement()
+        .satisfies(
+            r -> {
+              assertThat(r.userId()).isEqualTo(Requester.OPERATOR);
+              assertThat(r.modelId()).isEqualTo("max");
+              assertThat(r.jobs()).isEqualTo(1);
+            });
   }
 
   private static ImageReply join(CompletableFuture<ImageReply> f) {

@@ -16,7 +16,9 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 
@@ -27,6 +29,20 @@ final class QuotaAdmin {
           .thenComparing(UsageRow::scopeId)
           .thenComparing(UsageRow::userId)
           .thenComparing(UsageRow::modelId);
+
+  private static void add(Map<List<String>, UsageRow> byKey, UsageRow row) {
+    byKey.merge(
+        List.of(row.platform(), row.scopeId(), row.userId(), row.modelId()),
+        row,
+        (a, b) ->
+            new UsageRow(
+                a.platform(),
+                a.scopeId(),
+                a.userId(),
+                a.modelId(),
+                a.jobs() + b.jobs(),
+                a.creditsMilli() + b.creditsMilli()));
+  }
 
   private final Database db;
   private final QuotaService.Settings settings;
@@ -184,7 +200,7 @@ final class QuotaAdmin {
     long toMilli = to.toEpochMilli();
     return db.read(
         c -> {
-          List<UsageRow> rows = new ArrayList<>();
+          Map<List<String>, UsageRow> byKey = new HashMap<>();
           try (PreparedStatement ps =
                   prepare(
                       c,
@@ -198,11 +214,38 @@ final class QuotaAdmin {
             while (rs.next()) {
               // user:<platform>:<scope>:<user>; the user id is last, so it may hold ':' itself
               String[] parts = rs.getString(1).split(":", 4);
-              rows.add(
+              add(
+                  byKey,
                   new UsageRow(
                       parts[1], parts[2], parts[3], rs.getString(2), rs.getLong(3), rs.getLong(4)));
             }
           }
+          // the images that held no credits: the operator's, and free cache hits
+          try (PreparedStatement ps =
+                  prepare(
+                      c,
+                      """
+          SELECT platform, scope_id, user_id, model, COUNT(*), COALESCE(SUM(cost_milli), 0) FROM jobs j
+          WHERE state = 'SUCCEEDED' AND finished_at >= ? AND finished_at < ?
+            AND NOT EXISTS (SELECT 1 FROM quota_reservations r
+                            WHERE r.job_id = j.id AND r.state = 'COMMITTED' AND r.account LIKE 'user:%')
+          GROUP BY platform, scope_id, user_id, model""",
+                      fromMilli,
+                      toMilli);
+              ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              add(
+                  byKey,
+                  new UsageRow(
+                      rs.getString(1),
+                      rs.getString(2),
+                      rs.getString(3),
+                      rs.getString(4),
+                      rs.getLong(5),
+                      rs.getLong(6)));
+            }
+          }
+          List<UsageRow> rows = new ArrayList<>(byKey.values());
           rows.sort(
               USAGE_ORDER); // in Java: a PostgreSQL collation may order ':' and '*' differently
           return List.copyOf(rows);

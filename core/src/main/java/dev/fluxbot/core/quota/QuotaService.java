@@ -199,7 +199,10 @@ public final class QuotaService {
     }
   }
 
-  /** One line of the usage report: committed jobs and credits for a user and a model. */
+  /**
+   * One line of the usage report: the images a user made with a model and what they were charged
+   * (the operator's images are listed too, never debited).
+   */
   public record UsageRow(
       String platform,
       String scopeId,
