@@ -101,9 +101,27 @@ final class DoctorCli implements Callable<Integer> {
     Path dataDir = Path.of(config.storage().dataDir());
     String url = env.get(Environment.DATABASE_URL).orElse(config.storage().databaseUrl());
     String where = url == null ? "SQLite " + dataDir.resolve("fluxbot.db") : Database.redact(url);
-    try (Database db = Wiring.database(config.storage(), env, dataDir, true)) {
-      line(OK, "database: " + where + " opens, schema up to date");
-      instances(config, env, db, dataDir);
+    Path sqliteFile = dataDir.resolve("fluxbot.db");
+    if (url == null && !Files.exists(sqliteFile)) {
+      line(NOTE, "database: " + where + " does not exist yet; run (or imagine) creates it");
+      return;
+    }
+    try {
+      SchemaCheck.Schema schema =
+          SchemaCheck.inspect(
+              url != null ? url : "jdbc:sqlite:" + sqliteFile.toAbsolutePath(),
+              config.storage().databaseUser(),
+              Wiring.databasePassword(config.storage(), env));
+      if (schema.newer() != null || schema.pending() > 0) {
+        line(
+            schema.newer() != null ? FAIL : NOTE,
+            "database: " + where + " opens; " + schema.describe());
+        return; // opening it through the store would migrate it: doctor changes nothing
+      }
+      try (Database db = Wiring.database(config.storage(), env, dataDir, true)) {
+        line(OK, "database: " + where + " opens, " + schema.describe());
+        instances(config, env, db, dataDir);
+      }
     } catch (FluxbotConfig.ConfigException e) {
       line(FAIL, e.getMessage());
     } catch (RuntimeException e) {
@@ -112,10 +130,21 @@ final class DoctorCli implements Callable<Integer> {
           "database: "
               + where
               + " does not open ("
-              + e.getMessage()
+              + rootLine(e)
               + "); check storage.data_dir, "
               + "storage.database_url and the password");
     }
+  }
+
+  /** The innermost cause's message, first line only (Flyway's and JDBC's run to many lines). */
+  private static String rootLine(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    String message =
+        root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+    return message.lines().findFirst().orElse("").strip();
   }
 
   /**

@@ -342,24 +342,34 @@ final class Wiring implements AutoCloseable {
       if (url == null) {
         return Database.sqlite(dataDir.resolve("fluxbot.db"), pool);
       }
-      Secret password = env.get(Environment.DATABASE_PASSWORD).map(Secret::of).orElse(null);
-      if (password == null && s.databasePasswordFile() != null) {
-        password = Secret.of(Files.readString(Path.of(s.databasePasswordFile())));
-      }
       return Database.open(
-          url, s.databaseUser(), password, pool == 0 && oneShot ? ONE_SHOT_POOL : pool);
-    } catch (IOException e) {
-      throw new FluxbotConfig.ConfigException(
-          "storage.database_password_file: cannot read "
-              + s.databasePasswordFile()
-              + " ("
-              + e.getClass().getSimpleName()
-              + ")");
+          url,
+          s.databaseUser(),
+          databasePassword(s, env),
+          pool == 0 && oneShot ? ONE_SHOT_POOL : pool);
     } catch (Database.UnavailableException e) {
       throw e; // not a mistake in the settings: the server refused or did not answer
     } catch (IllegalArgumentException | IllegalStateException e) {
       throw new FluxbotConfig.ConfigException("storage: " + e.getMessage());
     }
+  }
+
+  /** {@code FLUXBOT_DATABASE_PASSWORD}, else the file {@code storage.database_password_file}. */
+  static Secret databasePassword(FluxbotConfig.Storage s, Environment env) {
+    Secret password = env.get(Environment.DATABASE_PASSWORD).map(Secret::of).orElse(null);
+    if (password == null && s.databasePasswordFile() != null) {
+      try {
+        password = Secret.of(Files.readString(Path.of(s.databasePasswordFile())));
+      } catch (IOException e) {
+        throw new FluxbotConfig.ConfigException(
+            "storage.database_password_file: cannot read "
+                + s.databasePasswordFile()
+                + " ("
+                + e.getClass().getSimpleName()
+                + ")");
+      }
+    }
+    return password;
   }
 
   static QuotaService.Settings quotaSettings(FluxbotConfig.Quotas q) {

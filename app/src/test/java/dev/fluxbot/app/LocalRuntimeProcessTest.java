@@ -78,7 +78,8 @@ class LocalRuntimeProcessTest {
     assertThat(run.exit()).as(run.all()).isZero();
     assertThat(run.out())
         .contains("ok    config: fluxbot.yaml")
-        .contains("ok    database: SQLite data/fluxbot.db opens, schema up to date")
+        .contains(
+            "--    database: SQLite data/fluxbot.db does not exist yet; run (or imagine) creates it")
         .contains("ok    telegram: token set")
         .contains(
             "--    discord: not configured; set FLUXBOT_DISCORD_TOKEN (or discord.token_file) to use Discord")
