@@ -71,16 +71,20 @@ final class RunCli implements Callable<Integer> {
       err.println("fluxbot: " + e.getMessage());
       return Main.USER_ERROR;
     }
+    Optional<Chats> chats = chats(err, config, wiring); // closes the wiring when empty
+    if (chats.isEmpty()) {
+      return Main.USER_ERROR;
+    }
+    if (!backendsCanServe(err, config, wiring)) {
+      wiring.close();
+      return Main.USER_ERROR;
+    }
     if (!startInstance(err, wiring)) {
       return Main.USER_ERROR;
     }
     List<Platform> platforms = new ArrayList<>();
     OriginalsServer web = null;
     try {
-      Optional<Chats> chats = chats(err, config, wiring);
-      if (chats.isEmpty()) {
-        return Main.USER_ERROR;
-      }
       logBackends(wiring);
       ImagineService.Leftovers leftovers =
           wiring.imagine.leftovers(); // before any platform can make a job
@@ -175,6 +179,29 @@ final class RunCli implements Callable<Integer> {
       return Optional.empty();
     }
     return Optional.of(new Chats(discordToken, discordShards, telegramToken, slackConfig));
+  }
+
+  /**
+   * With no BFL key and no local klein runtime no image could ever be made: {@code run} refuses to
+   * start (false, after saying so) instead of letting users learn it at their first {@code
+   * /imagine}. With a local runtime but no key only klein can be served: said loudly, and started.
+   */
+  static boolean backendsCanServe(PrintWriter err, FluxbotConfig config, Wiring wiring) {
+    if (wiring.bfl.config().apiKey() != null) {
+      return true;
+    }
+    if (!config.local().enabled()) {
+      err.println(
+          "fluxbot: no backend can make images: set BFL_API_KEY (create a key at"
+              + " https://dashboard.bfl.ai, API keys) or bfl.api_key_file in fluxbot.yaml, or"
+              + " configure a local klein worker (the local: section; see docs/local-klein.md)");
+      return false;
+    }
+    log.warn(
+        "NO BFL API KEY: only klein is served, on the local worker(s); /imagine with pro, max or"
+            + " flex is refused{} until BFL_API_KEY (or bfl.api_key_file) is set",
+        config.local().fallbackToBfl() ? ", and klein has no fallback to BFL," : "");
+    return true;
   }
 
   /** Logs where images are made (BFL, whether a key is set, each local worker) and kept. */

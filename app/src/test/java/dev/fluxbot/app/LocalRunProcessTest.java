@@ -92,6 +92,8 @@ class LocalRunProcessTest {
         .contains(
             "backend local-klein: worker " + worker.url() + " healthy, klein-4b distilled on cpu")
         .contains("(attempt 1 of 3)")
+        .as("no BFL key: said loudly at start")
+        .contains("NO BFL API KEY: only klein is served, on the local worker(s)")
         .doesNotContain(telegram.token().substring(telegram.token().indexOf(':') + 1));
   }
 }

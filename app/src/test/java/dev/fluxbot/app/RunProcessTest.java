@@ -35,4 +35,22 @@ class RunProcessTest {
         .as("the embedded database is created on first run")
         .exists();
   }
+
+  @Test
+  void withoutAnyBackendItRefusesToStartInsteadOfFailingEveryImagine() throws Exception {
+    Path err = dir.resolve("err.txt");
+    Process p =
+        fluxbot(Map.of("FLUXBOT_TELEGRAM_TOKEN", "123:not-used"), "run")
+            .redirectError(err.toFile())
+            .redirectOutput(dir.resolve("out.txt").toFile())
+            .start();
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).isEqualTo(2);
+    assertThat(Files.readString(err))
+        .doesNotContain("Exception")
+        .contains(
+            "fluxbot: no backend can make images: set BFL_API_KEY (create a key at"
+                + " https://dashboard.bfl.ai, API keys) or bfl.api_key_file in fluxbot.yaml, or"
+                + " configure a local klein worker (the local: section; see docs/local-klein.md)");
+  }
 }
