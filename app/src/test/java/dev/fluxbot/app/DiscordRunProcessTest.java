@@ -368,7 +368,7 @@ class DiscordRunProcessTest {
     String log = Files.readString(dir.resolve("unreachable.log"));
     assertThat(p.exitValue()).as(log).isEqualTo(2);
     assertThat(log)
-        .contains("fluxbot: Discord could not be reached to log in (ConnectException)")
+        .contains("fluxbot: Discord could not be reached for the login (connection refused)")
         .doesNotContain("unexpected error")
         .doesNotContain(discord.token());
   }

@@ -262,4 +262,26 @@ class TelegramRunProcessTest {
         .contains("Telegram refused the bot token (FLUXBOT_TELEGRAM_TOKEN)")
         .doesNotContain("not-the-fakes-token");
   }
+
+  @Test
+  void aBotApiThatCannotBeReachedIsOneLineNotARefusedToken() throws Exception {
+    int port;
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+      port = socket.getLocalPort(); // closed again: nothing listens there
+    }
+    ProcessBuilder pb = fluxbot(telegram.token(), "run");
+    pb.environment().put("FLUXBOT_TELEGRAM_API_URL", "http://127.0.0.1:" + port);
+    Process p =
+        pb.redirectErrorStream(true).redirectOutput(dir.resolve("app.log").toFile()).start();
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(log()).isEqualTo(2);
+    assertThat(log())
+        .contains(
+            "fluxbot: Telegram's Bot API could not be reached for getMe (connection refused)."
+                + " Check this machine's network and DNS (127.0.0.1 (telegram.api_base_url) must"
+                + " be reachable), then run again.")
+        .doesNotContain("refused the bot token")
+        .doesNotContain("\tat ")
+        .doesNotContain(telegram.token());
+  }
 }

@@ -97,12 +97,7 @@ final class ShardRunner implements AutoCloseable {
 
   private static IllegalStateException unreachable(IOException network, String host, Exception e) {
     return new IllegalStateException(
-        "Discord could not be reached to log in ("
-            + network.getClass().getSimpleName()
-            + "). Check this machine's network and DNS ("
-            + host
-            + " must be reachable), then run again.",
-        e);
+        dev.fluxbot.core.chat.Unreachable.message("Discord", "the login", network, host), e);
   }
 
   /**

@@ -55,20 +55,46 @@ final class SlackConnection {
     try {
       return api.call("auth.test", () -> api.methods().authTest(r -> r));
     } catch (SlackApi.SlackCallException e) {
-      if (e.getCause() instanceof java.io.IOException network) {
-        throw new IllegalStateException(
-            "Slack could not be reached for auth.test ("
-                + network.getClass().getSimpleName()
-                + "). Check this machine's network and DNS (slack.com, or slack.api_base_url, must be reachable), then run "
-                + "again.",
-            e);
-      }
-      throw new IllegalStateException(
-          "Slack refused the bot token (FLUXBOT_SLACK_BOT_TOKEN): "
-              + e.getMessage()
-              + ". Copy the Bot User OAuth Token (xoxb-…) again from OAuth & Permissions.",
-          e);
+      throw new IllegalStateException(whyNotOpen(e, config.apiBaseUrl()), e);
     }
+  }
+
+  /** Slack's answers to auth.test that mean the token itself is refused. */
+  private static final java.util.Set<String> TOKEN_REFUSED =
+      java.util.Set.of(
+          "invalid_auth",
+          "not_authed",
+          "account_inactive",
+          "token_revoked",
+          "token_expired",
+          "not_allowed_token_type",
+          "no_permission",
+          "missing_scope",
+          "ekm_access_denied");
+
+  /**
+   * Why auth.test failed, in one line: Slack not reached at all, Slack refusing the token (only
+   * when its answer says so), or any other answer as Slack gave it.
+   */
+  static String whyNotOpen(SlackApi.SlackCallException e, String apiBaseUrl) {
+    var network = dev.fluxbot.core.chat.Unreachable.cause(e);
+    if (network.isPresent()) {
+      return dev.fluxbot.core.chat.Unreachable.message(
+          "Slack",
+          "auth.test",
+          network.get(),
+          apiBaseUrl == null
+              ? "slack.com"
+              : java.net.URI.create(apiBaseUrl).getHost() + " (slack.api_base_url)");
+    }
+    if (e.error != null && TOKEN_REFUSED.contains(e.error)) {
+      return "Slack refused the bot token (FLUXBOT_SLACK_BOT_TOKEN): "
+          + e.getMessage()
+          + ". Copy the Bot User OAuth Token (xoxb-…) again from OAuth & Permissions.";
+    }
+    return e.getMessage()
+        + ": Slack did not take the bot in, but did not refuse the token either; try again in a"
+        + " minute, and see https://slack-status.com if it persists.";
   }
 
   /** The Web API client; null before {@link #open}. */

@@ -639,9 +639,41 @@ class SlackBotEndToEndTest {
     assertThatThrownBy(unreachable::start)
         .isInstanceOf(IllegalStateException.class)
         .hasMessage(
-            "Slack could not be reached for auth.test (ConnectException). Check this machine's network and DNS "
-                + "(slack.com, or slack.api_base_url, must be reachable), then run again.");
+            "Slack could not be reached for auth.test (connection refused). Check this machine's"
+                + " network and DNS (127.0.0.1 (slack.api_base_url) must be reachable), then run"
+                + " again.");
     unreachable.close();
+  }
+
+  @Test
+  void onlyAnAnswerThatRefusesTheTokenIsCalledARefusedToken() {
+    assertThat(
+            SlackConnection.whyNotOpen(
+                new SlackApi.SlackCallException(
+                    "Slack answered auth.test with HTTP 503", null, null),
+                null))
+        .startsWith("Slack answered auth.test with HTTP 503: Slack did not take the bot in, but")
+        .doesNotContain("refused");
+    assertThat(
+            SlackConnection.whyNotOpen(
+                new SlackApi.SlackCallException(
+                    "Slack answered auth.test with HTTP 429", SlackApi.RATE_LIMITED, null),
+                null))
+        .doesNotContain("refused");
+    assertThat(
+            SlackConnection.whyNotOpen(
+                new SlackApi.SlackCallException(
+                    "Slack answered auth.test with token_revoked", "token_revoked", null),
+                null))
+        .startsWith("Slack refused the bot token (FLUXBOT_SLACK_BOT_TOKEN)");
+    assertThat(
+            SlackConnection.whyNotOpen(
+                new SlackApi.SlackCallException(
+                    "could not reach Slack", null, new java.net.UnknownHostException("slack.com")),
+                null))
+        .isEqualTo(
+            "Slack could not be reached for auth.test (unknown host slack.com (DNS)). Check this"
+                + " machine's network and DNS (slack.com must be reachable), then run again.");
   }
 
   @Test

@@ -2,6 +2,7 @@ package dev.fluxbot.telegram;
 
 import dev.fluxbot.core.Secret;
 import dev.fluxbot.core.Sleeper;
+import dev.fluxbot.core.chat.Unreachable;
 import dev.fluxbot.core.http.RetryPolicy;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -48,10 +49,21 @@ final class BotApi {
   static final class Failure extends RuntimeException {
     private static final long serialVersionUID = 1L;
     private final int errorCode;
+    private final transient IOException network;
 
     Failure(String what, int errorCode, String description) {
+      this(what, errorCode, description, null);
+    }
+
+    Failure(String what, int errorCode, String description, IOException network) {
       super(what + ": " + (errorCode > 0 ? errorCode + " " : "") + description, null, false, false);
       this.errorCode = errorCode;
+      this.network = network;
+    }
+
+    /** The network failure when the call did not get through to Telegram at all. */
+    java.util.Optional<IOException> network() {
+      return java.util.Optional.ofNullable(network);
     }
 
     int errorCode() {
@@ -119,7 +131,14 @@ final class BotApi {
             RATE_LIMITS.maxRetries() + 1);
         sleep(wait.get());
       } catch (TelegramApiException e) {
-        throw new Failure(what, 0, "did not get through (" + e.getClass().getSimpleName() + ")");
+        IOException network = Unreachable.cause(e).orElse(null);
+        throw new Failure(
+            what,
+            0,
+            "did not get through ("
+                + (network != null ? Unreachable.reason(network) : e.getClass().getSimpleName())
+                + ")",
+            network);
       }
     }
   }

@@ -5,6 +5,7 @@ import dev.fluxbot.core.Requester;
 import dev.fluxbot.core.Secret;
 import dev.fluxbot.core.UserError;
 import dev.fluxbot.core.chat.ChatServices;
+import dev.fluxbot.core.chat.Unreachable;
 import dev.fluxbot.core.quota.QuotaService;
 import dev.fluxbot.core.store.JobStore;
 import java.net.InetSocketAddress;
@@ -196,6 +197,16 @@ public final class TelegramBot implements AutoCloseable {
     try {
       return api.call("getMe", () -> api.client().execute(new GetMe()));
     } catch (BotApi.Failure e) {
+      if (e.network().isPresent()) {
+        throw new IllegalStateException(
+            Unreachable.message(
+                "Telegram's Bot API",
+                "getMe",
+                e.network().get(),
+                config.apiBaseUrl() == null
+                    ? "api.telegram.org"
+                    : config.apiBaseUrl().getHost() + " (telegram.api_base_url)"));
+      }
       throw new IllegalStateException(
           e.errorCode() == 401 || e.errorCode() == 404
               ? "Telegram refused the bot token (FLUXBOT_TELEGRAM_TOKEN): "
