@@ -2,9 +2,11 @@ package dev.fluxbot.app;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.fluxbot.app.FluxbotConfig.ConfigException;
 import java.io.IOException;
@@ -27,11 +29,33 @@ final class ConfigFile {
 
   /** As {@link FluxbotConfig#load}. */
   static FluxbotConfig load(Path file) {
+    return load(file, null);
+  }
+
+  /**
+   * The config {@code file} holds (the built-in defaults when it is null), with {@code
+   * storage.data_dir} replaced by {@code dataDir} when that is not null ({@code $FLUXBOT_DATA_DIR}:
+   * a container or a service names its data folder so, whatever the file says).
+   */
+  static FluxbotConfig load(Path file, String dataDir) {
+    if (file == null && dataDir == null) {
+      return FluxbotConfig.DEFAULTS;
+    }
+    if (file == null) {
+      try {
+        return withDataDir("", dataDir);
+      } catch (IOException e) {
+        throw new ConfigException(Environment.DATA_DIR + ": " + e.getMessage());
+      }
+    }
     if (!Files.isRegularFile(file)) {
       throw new ConfigException("Config file " + file + " does not exist or is not a file.");
     }
     try {
       String text = Files.readString(file);
+      if (dataDir != null) {
+        return withDataDir(text, dataDir);
+      }
       if (text.isBlank()) {
         return FluxbotConfig.DEFAULTS;
       }
@@ -56,6 +80,16 @@ final class ConfigFile {
     } catch (IOException e) {
       throw new ConfigException(file + ": cannot be read (" + e.getMessage() + ").");
     }
+  }
+
+  private static FluxbotConfig withDataDir(String text, String dataDir) throws IOException {
+    ObjectMapper yaml = yaml();
+    JsonNode read = text.isBlank() ? null : yaml.readTree(text);
+    ObjectNode root = read instanceof ObjectNode o ? o : yaml.createObjectNode();
+    ObjectNode storage =
+        root.get("storage") instanceof ObjectNode o ? o : root.putObject("storage");
+    storage.put("data_dir", dataDir);
+    return yaml.treeToValue(root, FluxbotConfig.class);
   }
 
   private static String path(JsonMappingException e) {

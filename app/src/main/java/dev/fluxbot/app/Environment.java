@@ -12,6 +12,10 @@ record Environment(Map<String, String> vars) {
   static final String BFL_API_KEY = "BFL_API_KEY";
   static final String BFL_BASE_URL = "FLUXBOT_BFL_BASE_URL";
   static final String CONFIG = "FLUXBOT_CONFIG";
+
+  /** The data folder: overrides {@code storage.data_dir} (the container's entrypoint sets it). */
+  static final String DATA_DIR = "FLUXBOT_DATA_DIR";
+
   static final String DATABASE_URL = "FLUXBOT_DATABASE_URL";
   static final String INSTANCE_ID = "FLUXBOT_INSTANCE_ID";
   static final String DISCORD_TOKEN = "FLUXBOT_DISCORD_TOKEN";
