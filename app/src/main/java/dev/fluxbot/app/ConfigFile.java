@@ -12,6 +12,7 @@ import dev.fluxbot.app.FluxbotConfig.ConfigException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
@@ -29,32 +30,29 @@ final class ConfigFile {
 
   /** As {@link FluxbotConfig#load}. */
   static FluxbotConfig load(Path file) {
-    return load(file, null);
+    return load(file, Map.of());
   }
 
   /**
-   * The config {@code file} holds (the built-in defaults when it is null), with {@code
-   * storage.data_dir} replaced by {@code dataDir} when that is not null ({@code $FLUXBOT_DATA_DIR}:
-   * a container or a service names its data folder so, whatever the file says).
+   * The config {@code file} holds (the built-in defaults when it is null), with the settings the
+   * environment overrides (see {@link Environment#configOverrides}: setting path like {@code
+   * storage.data_dir} to its value) put in place of the file's; problems name the file, or the
+   * environment when there is no file.
    */
-  static FluxbotConfig load(Path file, String dataDir) {
-    if (file == null && dataDir == null) {
+  static FluxbotConfig load(Path file, Map<String, Object> overrides) {
+    if (file == null && overrides.isEmpty()) {
       return FluxbotConfig.DEFAULTS;
     }
-    if (file == null) {
-      try {
-        return withDataDir("", dataDir);
-      } catch (IOException e) {
-        throw new ConfigException(Environment.DATA_DIR + ": " + e.getMessage());
-      }
-    }
-    if (!Files.isRegularFile(file)) {
+    if (file != null && !Files.isRegularFile(file)) {
       throw new ConfigException("Config file " + file + " does not exist or is not a file.");
     }
+    String set = "the environment's " + String.join(", ", overrides.keySet());
+    String source =
+        file == null ? set : overrides.isEmpty() ? file.toString() : file + " with " + set;
     try {
-      String text = Files.readString(file);
-      if (dataDir != null) {
-        return withDataDir(text, dataDir);
+      String text = file == null ? "" : Files.readString(file);
+      if (!overrides.isEmpty()) {
+        return overridden(text, overrides);
       }
       if (text.isBlank()) {
         return FluxbotConfig.DEFAULTS;
@@ -68,7 +66,7 @@ final class ConfigFile {
               .sorted()
               .collect(Collectors.joining(", "));
       throw new ConfigException(
-          file + ": unknown setting '" + path(e) + "'; known here: " + known + ".");
+          source + ": unknown setting '" + path(e) + "'; known here: " + known + ".");
     } catch (JsonMappingException e) {
       Throwable root = e;
       while (root.getCause() != null) {
@@ -76,19 +74,23 @@ final class ConfigFile {
       }
       String why =
           root instanceof IllegalArgumentException ? root.getMessage() : e.getOriginalMessage();
-      throw new ConfigException(file + ": " + (path(e).isEmpty() ? "" : path(e) + ": ") + why);
+      throw new ConfigException(source + ": " + (path(e).isEmpty() ? "" : path(e) + ": ") + why);
     } catch (IOException e) {
-      throw new ConfigException(file + ": cannot be read (" + e.getMessage() + ").");
+      throw new ConfigException(source + ": cannot be read (" + e.getMessage() + ").");
     }
   }
 
-  private static FluxbotConfig withDataDir(String text, String dataDir) throws IOException {
+  private static FluxbotConfig overridden(String text, Map<String, Object> overrides)
+      throws IOException {
     ObjectMapper yaml = yaml();
     JsonNode read = text.isBlank() ? null : yaml.readTree(text);
     ObjectNode root = read instanceof ObjectNode o ? o : yaml.createObjectNode();
-    ObjectNode storage =
-        root.get("storage") instanceof ObjectNode o ? o : root.putObject("storage");
-    storage.put("data_dir", dataDir);
+    overrides.forEach(
+        (setting, value) -> {
+          String section = setting.substring(0, setting.indexOf('.'));
+          ObjectNode node = root.get(section) instanceof ObjectNode o ? o : root.putObject(section);
+          node.set(setting.substring(section.length() + 1), yaml.valueToTree(value));
+        });
     return yaml.treeToValue(root, FluxbotConfig.class);
   }
 

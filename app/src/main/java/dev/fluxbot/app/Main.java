@@ -131,8 +131,7 @@ public final class Main {
 
   /** The config the flags, the environment and the working folder point at. */
   FluxbotConfig loadConfig(Environment env) {
-    return ConfigFile.load(
-        configFile(env).orElse(null), env.get(Environment.DATA_DIR).orElse(null));
+    return ConfigFile.load(configFile(env).orElse(null), env.configOverrides());
   }
 
   /**

@@ -67,13 +67,39 @@ class DataDirEnvTest {
   }
 
   @Test
+  void localWorkersComeFromACommaSeparatedListAndAreChecked() throws Exception {
+    Path file = Files.writeString(dir.resolve("fluxbot.yaml"), "local:\n  max_attempts: 5\n");
+
+    FluxbotConfig config =
+        load(
+            Map.of(
+                Environment.CONFIG,
+                file.toString(),
+                Environment.LOCAL_WORKERS,
+                " http://klein:8188, http://gpu-box:8188 ,"));
+
+    assertThat(config.local().workers())
+        .containsExactly("http://klein:8188", "http://gpu-box:8188");
+    assertThat(config.local().maxAttempts()).isEqualTo(5);
+    assertThat(config.local().enabled()).isTrue();
+    assertThatThrownBy(() -> load(Map.of(Environment.LOCAL_WORKERS, "klein:8188")))
+        .isInstanceOf(FluxbotConfig.ConfigException.class)
+        .hasMessage(
+            "the environment's local.workers: local: local.workers[0]: must be a worker's"
+                + " http://HOST:PORT URL, e.g. http://127.0.0.1:8188; got \"klein:8188\"");
+  }
+
+  @Test
   void anUnknownSettingIsStillNamedWithItsFile() throws Exception {
     Path file = Files.writeString(dir.resolve("bad.yaml"), "storage:\n  data_dri: x\n");
 
     assertThatThrownBy(
             () -> load(Map.of(Environment.CONFIG, file.toString(), Environment.DATA_DIR, "/d")))
         .isInstanceOf(FluxbotConfig.ConfigException.class)
-        .hasMessageStartingWith(file + ": unknown setting 'storage.data_dri'; known here: ");
+        .hasMessageStartingWith(
+            file
+                + " with the environment's storage.data_dir: unknown setting 'storage.data_dri';"
+                + " known here: ");
   }
 
   @Test
