@@ -37,7 +37,8 @@ COPY docker/entrypoint.sh /opt/fluxbot/bin/docker-entrypoint
 # FLUXBOT_OPS_LISTEN: the ops listener (/healthz, /readyz, /metrics) on every interface of the
 # container (on a bare host it is 127.0.0.1:9464). The config: FLUXBOT_CONFIG, else
 # /data/fluxbot.yaml when present, else the built-in defaults; secrets from the environment.
-ENV FLUXBOT_HOME=/opt/fluxbot \
+ENV LANG=C.UTF-8 \
+    FLUXBOT_HOME=/opt/fluxbot \
     FLUXBOT_DATA_DIR=/data \
     FLUXBOT_OPS_LISTEN=0.0.0.0:9464 \
     PATH=/opt/fluxbot/bin:$PATH
