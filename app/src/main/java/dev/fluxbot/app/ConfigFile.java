@@ -19,6 +19,7 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
@@ -36,18 +37,42 @@ final class ConfigFile {
 
   /** As {@link FluxbotConfig#load}. */
   static FluxbotConfig load(Path file) {
-    if (!Files.isRegularFile(file)) {
+    return load(file, Map.of());
+  }
+
+  /**
+   * The config {@code file} holds (the built-in defaults when it is null), with the settings the
+   * environment overrides (see {@link Environment#configOverrides}: setting path like {@code
+   * storage.data_dir} to its value) put in place of the file's; problems name the file, or the
+   * environment when there is no file.
+   */
+  static FluxbotConfig load(Path file, Map<String, Object> overrides) {
+    if (file == null && overrides.isEmpty()) {
+      return FluxbotConfig.DEFAULTS;
+    }
+    if (file != null && !Files.isRegularFile(file)) {
       throw new ConfigException("Config file " + file + " does not exist or is not a file.");
     }
+    String set = "the environment's " + String.join(", ", overrides.keySet());
+    String source =
+        file == null ? set : overrides.isEmpty() ? file.toString() : file + " with " + set;
+    ObjectNode tree = null;
     try {
-      String text = Files.readString(file);
-      if (text.isBlank()) {
-        return FluxbotConfig.DEFAULTS;
-      }
+      String text = file == null ? "" : Files.readString(file);
       ObjectMapper yaml = yaml();
-      JsonNode tree = yaml.readTree(text);
-      if (tree instanceof ObjectNode settings) {
-        besideTheFile(settings, file);
+      JsonNode read = text.isBlank() ? null : yaml.readTree(text);
+      if (read != null && !read.isObject()) {
+        throw new ConfigException(
+            source
+                + ": must be a mapping of settings (key: value lines); see docs/configuration.md");
+      }
+      tree = read instanceof ObjectNode o ? o : yaml.createObjectNode();
+      if (file != null) {
+        besideTheFile(tree, file);
+      }
+      override(yaml, tree, overrides);
+      if (tree.isEmpty()) {
+        return FluxbotConfig.DEFAULTS;
       }
       FluxbotConfig config = yaml.treeToValue(tree, FluxbotConfig.class);
       return config == null ? FluxbotConfig.DEFAULTS : config;
@@ -58,9 +83,9 @@ final class ConfigFile {
               .sorted()
               .collect(Collectors.joining(", "));
       throw new ConfigException(
-          file + ": unknown setting '" + path(e) + "'; known here: " + known + ".");
+          source + ": unknown setting '" + path(e) + "'; known here: " + known + ".");
     } catch (MismatchedInputException e) {
-      throw new ConfigException(wrongType(file, e));
+      throw new ConfigException(wrongType(source, tree, e));
     } catch (JsonMappingException e) {
       Throwable root = e;
       while (root.getCause() != null) {
@@ -68,18 +93,28 @@ final class ConfigFile {
       }
       String why =
           root instanceof IllegalArgumentException ? root.getMessage() : e.getOriginalMessage();
-      throw new ConfigException(file + ": " + (path(e).isEmpty() ? "" : path(e) + ": ") + why);
+      throw new ConfigException(source + ": " + (path(e).isEmpty() ? "" : path(e) + ": ") + why);
     } catch (JsonProcessingException e) {
       JsonLocation at = e.getLocation();
       throw new ConfigException(
-          file
+          source
               + (at == null ? "" : " line " + at.getLineNr() + ", column " + at.getColumnNr())
               + ": not valid YAML ("
               + e.getOriginalMessage().lines().findFirst().orElse("")
               + "). Check the indentation (spaces, not tabs) and the quoting there.");
     } catch (IOException e) {
-      throw new ConfigException(file + ": cannot be read (" + e.getMessage() + ").");
+      throw new ConfigException(source + ": cannot be read (" + e.getMessage() + ").");
     }
+  }
+
+  /** The environment's settings (path like {@code storage.data_dir}) in place of the file's. */
+  private static void override(ObjectMapper yaml, ObjectNode root, Map<String, Object> overrides) {
+    overrides.forEach(
+        (setting, value) -> {
+          String section = setting.substring(0, setting.indexOf('.'));
+          ObjectNode node = root.get(section) instanceof ObjectNode o ? o : root.putObject(section);
+          node.set(setting.substring(section.length() + 1), yaml.valueToTree(value));
+        });
   }
 
   /**
@@ -120,20 +155,15 @@ final class ConfigFile {
    * A value of the wrong type ({@code quotas.credits: lots}): the field, the type it must have, and
    * the value as written, read back from the file's tree, instead of Jackson's message.
    */
-  private static String wrongType(Path file, MismatchedInputException e) {
+  private static String wrongType(String source, JsonNode tree, MismatchedInputException e) {
     String field = path(e);
-    String got;
-    try {
-      JsonNode node = yaml().readTree(Files.readString(file));
-      for (var ref : e.getPath()) {
-        node =
-            ref.getFieldName() != null ? node.path(ref.getFieldName()) : node.path(ref.getIndex());
-      }
-      got = describe(node);
-    } catch (IOException | RuntimeException unreadable) {
-      got = "something else";
+    JsonNode node =
+        tree == null ? com.fasterxml.jackson.databind.node.MissingNode.getInstance() : tree;
+    for (var ref : e.getPath()) {
+      node = ref.getFieldName() != null ? node.path(ref.getFieldName()) : node.path(ref.getIndex());
     }
-    return file
+    String got = describe(node);
+    return source
         + ": "
         + (field.isEmpty() ? "the file" : field)
         + ": "

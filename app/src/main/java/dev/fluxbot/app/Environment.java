@@ -4,6 +4,8 @@ import dev.fluxbot.core.Secret;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 
@@ -12,6 +14,13 @@ record Environment(Map<String, String> vars) {
   static final String BFL_API_KEY = "BFL_API_KEY";
   static final String BFL_BASE_URL = "FLUXBOT_BFL_BASE_URL";
   static final String CONFIG = "FLUXBOT_CONFIG";
+
+  /** The data folder: overrides {@code storage.data_dir} (the container's entrypoint sets it). */
+  static final String DATA_DIR = "FLUXBOT_DATA_DIR";
+
+  /** Comma-separated klein worker URLs: replaces {@code local.workers}. */
+  static final String LOCAL_WORKERS = "FLUXBOT_LOCAL_WORKERS";
+
   static final String DATABASE_URL = "FLUXBOT_DATABASE_URL";
   static final String INSTANCE_ID = "FLUXBOT_INSTANCE_ID";
   static final String DISCORD_TOKEN = "FLUXBOT_DISCORD_TOKEN";
@@ -55,6 +64,25 @@ record Environment(Map<String, String> vars) {
   Optional<String> get(String name) {
     String v = vars.get(name);
     return v == null || v.isBlank() ? Optional.empty() : Optional.of(v.strip());
+  }
+
+  /**
+   * The settings of {@code fluxbot.yaml} that variables override, by path ({@code
+   * storage.data_dir}): what a container or a service sets without writing a config file.
+   */
+  Map<String, Object> configOverrides() {
+    Map<String, Object> overrides = new LinkedHashMap<>();
+    get(DATA_DIR).ifPresent(v -> overrides.put("storage.data_dir", v));
+    get(LOCAL_WORKERS)
+        .ifPresent(
+            v ->
+                overrides.put(
+                    "local.workers",
+                    Arrays.stream(v.split(","))
+                        .map(String::strip)
+                        .filter(w -> !w.isEmpty())
+                        .toList()));
+    return overrides;
   }
 
   /** A secret from the environment, else from the file a setting names; empty if neither is set. */

@@ -131,7 +131,7 @@ public final class Main {
 
   /** The config the flags, the environment and the working folder point at. */
   FluxbotConfig loadConfig(Environment env) {
-    return configFile(env).map(FluxbotConfig::load).orElse(FluxbotConfig.DEFAULTS);
+    return ConfigFile.load(configFile(env).orElse(null), env.configOverrides());
   }
 
   /**
