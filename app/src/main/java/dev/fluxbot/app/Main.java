@@ -20,6 +20,8 @@ import picocli.CommandLine.Option;
       QuotaCli.class,
       JobsCli.class,
       DoctorCli.class,
+      BackupCli.class,
+      RestoreCli.class,
       CommandLine.HelpCommand.class
     })
 public final class Main {
