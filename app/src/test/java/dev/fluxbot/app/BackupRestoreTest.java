@@ -64,6 +64,10 @@ class BackupRestoreTest {
 
   /** {@code fluxbot --config <dir>/NAME.yaml ARGS} in this JVM, on the data folder {@code data}. */
   private Result fluxbot(String data, String... args) throws Exception {
+    return fluxbot(Map.of(), data, args);
+  }
+
+  private Result fluxbot(Map<String, String> env, String data, String... args) throws Exception {
     Path config = dir.resolve(data + ".yaml");
     Files.writeString(config, "storage:\n  data_dir: " + dir.resolve(data) + "\n");
     List<String> all = new ArrayList<>(List.of("--config", config.toString()));
@@ -73,7 +77,7 @@ class BackupRestoreTest {
     int exit =
         Main.run(
             all.toArray(String[]::new),
-            new Environment(Map.of()),
+            new Environment(env),
             new PrintWriter(out, true),
             new PrintWriter(err, true));
     return new Result(exit, out.toString(), err.toString());
@@ -261,5 +265,36 @@ class BackupRestoreTest {
         .contains("fluxbot 9.9.9")
         .contains("V10");
     assertThat(dir.resolve("target/fluxbot.db")).doesNotExist();
+  }
+
+  @Test
+  void onPostgresqlItGivesTheExactPgDumpCommandWithoutThePasswordAndCopiesTheLocalImages()
+      throws Exception {
+    Files.createDirectories(dir.resolve("live/images/packs"));
+    Files.write(dir.resolve("live/images/packs/0-0.pack"), new byte[] {1, 2, 3});
+    Files.write(dir.resolve("live/images/packs/w0.lock"), new byte[0]);
+    Result r =
+        fluxbot(
+            Map.of(
+                "FLUXBOT_DATABASE_URL",
+                "jdbc:postgresql://db.internal:5433/fluxbot?user=bot&password=hunter2"),
+            "live",
+            "backup",
+            dir.resolve("pg").toString());
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out())
+        .contains(
+            "pg_dump --format=custom --file="
+                + dir.resolve("pg/fluxbot.pgdump")
+                + " 'postgresql://bot@db.internal:5433/fluxbot'")
+        .contains("PGPASSWORD")
+        .contains("pg_restore")
+        .contains("Copied 1 image file(s)")
+        .doesNotContain("hunter2");
+    assertThat(dir.resolve("pg/images/packs/0-0.pack")).exists();
+    assertThat(dir.resolve("pg/images/packs/w0.lock")).doesNotExist();
+    assertThat(Files.readString(dir.resolve("pg/manifest.json")))
+        .contains("postgresql (not in this backup: pg_dump)")
+        .contains("packs/0-0.pack");
   }
 }
