@@ -1,12 +1,9 @@
 package dev.fluxbot.app;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.LoggerContext;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
-import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -23,6 +20,8 @@ import picocli.CommandLine.Option;
       QuotaCli.class,
       JobsCli.class,
       DoctorCli.class,
+      BackupCli.class,
+      RestoreCli.class,
       CommandLine.HelpCommand.class
     })
 public final class Main {
@@ -46,8 +45,8 @@ public final class Main {
   @Option(
       names = {"-v", "--verbose"},
       scope = CommandLine.ScopeType.INHERIT,
-      description = "Log what happens.")
-  boolean verbose;
+      description = "Log what happens (-vv: fluxbot's debug lines too).")
+  boolean[] verbosity = new boolean[0];
 
   /** The process environment (tests give their own). */
   Environment environment = Environment.system();
@@ -66,17 +65,21 @@ public final class Main {
     main.environment = env;
     CommandLine cli = new CommandLine(main);
     cli.setOut(out);
-    cli.setErr(err);
+    PrintWriter console = Logs.console(err); // in log.format json, each line becomes JSON
+    cli.setErr(console);
     cli.setExecutionStrategy(
         parsed -> {
-          logLevel(main.verbose ? Level.INFO : Level.WARN);
+          Logs.verbosity(main.verbosity.length);
           return new CommandLine.RunLast().execute(parsed);
         });
     // The prompt may begin with a flag ("--ar 16:9 a fox"): it is the COMMAND, not an unknown
     // option.
     cli.getSubcommands().get("imagine").setUnmatchedOptionsArePositionalParams(true);
-    cli.setExecutionExceptionHandler((e, commandLine, parsed) -> lastResort(e, main.verbose, err));
-    return cli.execute(args);
+    cli.setExecutionExceptionHandler(
+        (e, commandLine, parsed) -> lastResort(e, main.verbosity.length > 0, console));
+    int code = cli.execute(args);
+    Logs.exited(code);
+    return code;
   }
 
   /**
@@ -131,7 +134,9 @@ public final class Main {
 
   /** The config the flags, the environment and the working folder point at. */
   FluxbotConfig loadConfig(Environment env) {
-    return ConfigFile.load(configFile(env).orElse(null), env.configOverrides());
+    FluxbotConfig config = ConfigFile.load(configFile(env).orElse(null), env.configOverrides());
+    Logs.format(config.log().format(env)); // text or json from here on
+    return config;
   }
 
   /**
@@ -144,15 +149,12 @@ public final class Main {
         .or(() -> Optional.of(Path.of("fluxbot.yaml")).filter(Files::isRegularFile));
   }
 
-  /** The bot logs what it does (a line per platform and backend) unless told to be quieter. */
+  /**
+   * The bot logs what it does (a line per platform and backend); the libraries' start-up lines only
+   * with {@code -v} ({@link Logs}).
+   */
   void logLevelAtLeastInfo() {
-    logLevel(Level.INFO);
-  }
-
-  private static void logLevel(Level level) {
-    if (LoggerFactory.getILoggerFactory() instanceof LoggerContext ctx) {
-      ctx.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).setLevel(level);
-    }
+    Logs.fluxbotAtLeastInfo();
   }
 
   static final class Version implements CommandLine.IVersionProvider {

@@ -255,10 +255,11 @@ public final class DiscordBot implements AutoCloseable {
         .name("discord-" + what)
         .start(
             () -> {
+              dev.fluxbot.core.LogContext.platform("discord"); // this thread does this work alone
               try {
                 work.run();
               } catch (RuntimeException e) {
-                log.warn("discord: {} failed", what, e);
+                dev.fluxbot.core.LogContext.failed(log, "discord: " + what, e);
               }
             });
   }
@@ -299,7 +300,7 @@ public final class DiscordBot implements AutoCloseable {
             try {
               answer = admin.admin(event.getGuild().getId(), event);
             } catch (RuntimeException e) {
-              log.warn("discord: admin command failed", e);
+              dev.fluxbot.core.LogContext.failed(log, "discord: admin command", e);
               answer = ChatTexts.failed(e);
             }
             event.getHook().sendMessage(answer).setEphemeral(true).queue();

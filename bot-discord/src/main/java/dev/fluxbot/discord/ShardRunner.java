@@ -50,7 +50,11 @@ final class ShardRunner implements AutoCloseable {
         DefaultShardManagerBuilder.createLight(
                 config.token().reveal(), EnumSet.noneOf(GatewayIntent.class))
             .setEventPassthrough(true)
-            .addEventListeners(listener, new CloseWatcher(closed))
+            .addEventListeners( // first: JDA's event threads handle Discord's events alone
+                (net.dv8tion.jda.api.hooks.EventListener)
+                    event -> dev.fluxbot.core.LogContext.platform("discord"),
+                listener,
+                new CloseWatcher(closed))
             .setShardsTotal(config.shards().automatic() ? -1 : config.shards().total());
     if (!config.shards().ids().isEmpty()) {
       builder.setShards(config.shards().ids());

@@ -84,6 +84,7 @@ final class SlackActions {
         .name("slack-" + what)
         .start(
             () -> {
+              dev.fluxbot.core.LogContext.platform("slack"); // this thread does this work alone
               try {
                 work.run();
               } catch (RuntimeException e) {

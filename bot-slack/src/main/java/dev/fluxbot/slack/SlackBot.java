@@ -188,6 +188,11 @@ public final class SlackBot implements AutoCloseable {
   }
 
   private void register(App app) {
+    app.use( // Bolt's handler threads handle Slack's events alone
+        (req, resp, chain) -> {
+          dev.fluxbot.core.LogContext.platform("slack");
+          return chain.next(req);
+        });
     app.use(this::once);
     app.command(IMAGINE, (req, ctx) -> imagine(req.getPayload(), ctx));
     app.command(QUOTA, (req, ctx) -> quota(req.getPayload(), ctx));

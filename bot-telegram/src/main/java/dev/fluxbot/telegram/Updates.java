@@ -83,6 +83,7 @@ final class Updates {
    * when its answer was lost; a new poller is sent what the last one did not confirm) is dropped.
    */
   void consume(List<Update> updates) {
+    dev.fluxbot.core.LogContext.platform("telegram");
     for (Update u : updates) {
       if (!services.deliveries().first(deliveryScope + u.getUpdateId())) {
         log.info("telegram: update {} came again; handled once already", u.getUpdateId());
@@ -97,6 +98,7 @@ final class Updates {
   }
 
   private void handle(Update u) {
+    dev.fluxbot.core.LogContext.platform("telegram"); // this thread handles this update alone
     try {
       if (u.hasCallbackQuery()) {
         buttons.press(u.getCallbackQuery());
@@ -109,6 +111,7 @@ final class Updates {
   }
 
   private void album(List<Message> items) {
+    dev.fluxbot.core.LogContext.platform("telegram");
     Thread.ofVirtual()
         .name("telegram-album")
         .start(
@@ -354,7 +357,7 @@ final class Updates {
     try {
       answer = commands.admin(group ? Long.toString(chatId) : null, args, repliedUser);
     } catch (RuntimeException e) {
-      log.warn("telegram: admin command failed", e);
+      dev.fluxbot.core.LogContext.failed(log, "telegram: admin command", e);
       answer = ChatTexts.failed(e);
     }
     send(m, answer);

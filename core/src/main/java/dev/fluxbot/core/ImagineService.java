@@ -154,15 +154,20 @@ public final class ImagineService {
     String jobId = jobIds.next();
     try {
       GenerationRequest request = withSeed(plan(command), command.requester());
-      return pipeline.start(
-          new JobPipeline.Origin(
-              jobId, command.requester(), command.text(), replyAddress, null, null),
-          request,
-          command.attachments(),
-          reply,
-          callerRuns);
+      return LogContext.inJob( // each line of the job carries its id and platform
+          jobId,
+          command.requester().platform(),
+          () ->
+              pipeline.start(
+                  new JobPipeline.Origin(
+                      jobId, command.requester(), command.text(), replyAddress, null, null),
+                  request,
+                  command.attachments(),
+                  reply,
+                  callerRuns));
     } catch (RuntimeException e) {
-      return pipeline.failed(jobId, e, reply);
+      return LogContext.inJob(
+          jobId, command.requester().platform(), () -> pipeline.failed(jobId, e, reply));
     }
   }
 
@@ -218,14 +223,21 @@ public final class ImagineService {
               yield withSeed(asked, who);
             }
           };
-      return pipeline.start(
-          new JobPipeline.Origin(jobId, who, request.prompt(), replyAddress, parentJobId, action),
-          request,
-          refs,
-          reply,
-          true);
+      GenerationRequest asked = request;
+      List<ImageSource> sources = refs;
+      return LogContext.inJob(
+          jobId,
+          who.platform(),
+          () ->
+              pipeline.start(
+                  new JobPipeline.Origin(
+                      jobId, who, asked.prompt(), replyAddress, parentJobId, action),
+                  asked,
+                  sources,
+                  reply,
+                  true));
     } catch (RuntimeException e) {
-      return pipeline.failed(jobId, e, reply);
+      return LogContext.inJob(jobId, who.platform(), () -> pipeline.failed(jobId, e, reply));
     }
   }
 

@@ -31,7 +31,9 @@ final class JobDelivery {
       return true;
     }
     if (retryLater && !retries.isEmpty()) {
-      Thread.ofVirtual().name("deliver-" + image.jobId()).start(() -> retry(image, reply));
+      Thread.ofVirtual()
+          .name("deliver-" + image.jobId())
+          .start(LogContext.inheriting(() -> retry(image, reply)));
     } else {
       p.leases().release(image.jobId());
     }

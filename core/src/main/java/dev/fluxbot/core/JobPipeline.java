@@ -237,7 +237,11 @@ final class JobPipeline {
           public void finished() {}
         };
     try {
-      Runnable task = () -> run(job, work, backend, resumeTask, reply, done, false);
+      Runnable task =
+          LogContext.job(
+              job.id(),
+              job.requester().platform(),
+              () -> run(job, work, backend, resumeTask, reply, done, false));
       if (callerRuns) {
         p.scheduler().runOrSubmit(job.id(), job.requester().key(), backend.name(), task, listener);
       } else {

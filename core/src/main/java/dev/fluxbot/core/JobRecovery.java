@@ -63,12 +63,14 @@ final class JobRecovery {
         p.leases()
             .takeOver(which, leftovers != null, leftovers == null ? null : leftovers.jobIds());
     for (JobStore.Job job : taken) {
-      ChatReply reply = replies.apply(job);
-      if (job.state() == JobStore.State.SUCCEEDED) {
-        deliverLeftover(job, reply)
-            .ifPresent(a -> resumed.add(CompletableFuture.completedFuture(a)));
-      } else {
-        resumed.add(resumeOne(job, Objects.requireNonNullElse(reply, ChatReply.silent())));
+      try (LogContext.Scope ignored = LogContext.job(job.id(), job.requester().platform())) {
+        ChatReply reply = replies.apply(job);
+        if (job.state() == JobStore.State.SUCCEEDED) {
+          deliverLeftover(job, reply)
+              .ifPresent(a -> resumed.add(CompletableFuture.completedFuture(a)));
+        } else {
+          resumed.add(resumeOne(job, Objects.requireNonNullElse(reply, ChatReply.silent())));
+        }
       }
     }
     return resumed;

@@ -143,7 +143,7 @@ public final class ReferenceLoader {
     try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
       List<Future<ReferenceImage>> futures = new ArrayList<>(list.size());
       for (ImageSource source : list) {
-        futures.add(threads.submit(() -> fetch(source)));
+        futures.add(threads.submit(dev.fluxbot.core.LogContext.inheriting(() -> fetch(source))));
       }
       try {
         List<ReferenceImage> images = new ArrayList<>(list.size());

@@ -430,7 +430,10 @@ public final class JobScheduler implements AutoCloseable {
       try {
         executor.execute(() -> run(job));
       } catch (RejectedExecutionException e) {
-        log.warn("Job {} could not start: the executor refused it; its slots are freed", job.id, e);
+        log.warn( // the executor is shut down: the bot is stopping
+            "Job {} could not start: the executor refused it ({}); its slots are freed",
+            job.id,
+            e.toString());
         end(job, false);
       }
     }
@@ -449,7 +452,7 @@ public final class JobScheduler implements AutoCloseable {
         task.run();
       }
     } catch (RuntimeException e) {
-      log.warn("Job {} on backend {} failed: its task threw", job.id, job.backend, e);
+      log.error("Job {} on backend {} failed: its task threw", job.id, job.backend, e);
     } finally {
       end(job, true);
     }
@@ -503,7 +506,7 @@ public final class JobScheduler implements AutoCloseable {
     try {
       event.run();
     } catch (RuntimeException e) {
-      log.warn("A job listener threw; the scheduler carries on", e);
+      log.error("A job listener threw; the scheduler carries on", e);
     }
   }
 }

@@ -189,6 +189,9 @@ public final class Database implements AutoCloseable {
       if (db.checkpointer != null) {
         db.checkpointer.start();
       }
+    } catch (SchemaVersions.NewerSchemaException e) {
+      ds.close();
+      throw e; // says what to do
     } catch (RuntimeException e) {
       ds.close();
       throw new IllegalStateException(
@@ -258,12 +261,9 @@ public final class Database implements AutoCloseable {
   }
 
   private void migrate() {
-    var result =
-        Flyway.configure(getClass().getClassLoader())
-            .dataSource(dataSource)
-            .locations("classpath:db/migration")
-            .load()
-            .migrate();
+    Flyway flyway = SchemaVersions.flyway(dataSource);
+    SchemaVersions.refuseNewer(flyway); // an older fluxbot on a newer schema: refused, not run
+    var result = flyway.migrate();
     if (result.migrationsExecuted > 0) {
       log.info(
           "database {}: applied {} migration(s), now at version {}",
