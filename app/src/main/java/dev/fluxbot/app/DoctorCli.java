@@ -5,6 +5,7 @@ import dev.fluxbot.core.store.Database;
 import dev.fluxbot.core.store.JobLeases;
 import dev.fluxbot.core.store.JobStore;
 import dev.fluxbot.core.store.Owner;
+import dev.fluxbot.core.store.SchemaVersions;
 import dev.fluxbot.runtime.LocalKleinBackend;
 import dev.fluxbot.runtime.LocalRuntimeConfig;
 import dev.fluxbot.runtime.WorkerHealth;
@@ -107,19 +108,18 @@ final class DoctorCli implements Callable<Integer> {
       return;
     }
     try {
-      SchemaCheck.Schema schema =
-          SchemaCheck.inspect(
+      Secret password = Wiring.databasePassword(config.storage(), env);
+      SchemaVersions.Status schema =
+          SchemaVersions.status(
               url != null ? url : "jdbc:sqlite:" + sqliteFile.toAbsolutePath(),
               config.storage().databaseUser(),
-              Wiring.databasePassword(config.storage(), env));
-      if (schema.newer() != null || schema.pending() > 0) {
-        line(
-            schema.newer() != null ? FAIL : NOTE,
-            "database: " + where + " opens; " + schema.describe());
+              password == null ? null : password.reveal());
+      if (schema.isNewer() || schema.pending() > 0) {
+        line(schema.isNewer() ? FAIL : NOTE, "database: " + where + " opens; " + describe(schema));
         return; // opening it through the store would migrate it: doctor changes nothing
       }
       try (Database db = Wiring.database(config.storage(), env, dataDir, true)) {
-        line(OK, "database: " + where + " opens, " + schema.describe());
+        line(OK, "database: " + where + " opens, " + describe(schema));
         instances(config, env, db, dataDir);
       }
     } catch (FluxbotConfig.ConfigException e) {
@@ -134,6 +134,24 @@ final class DoctorCli implements Callable<Integer> {
               + "); check storage.data_dir, "
               + "storage.database_url and the password");
     }
+  }
+
+  /** The schema in words: up to date, what run would migrate, or newer than this fluxbot. */
+  private static String describe(SchemaVersions.Status schema) {
+    if (schema.isNewer()) {
+      return "refused: " + schema.refusal();
+    } else if (schema.pending() == 0) {
+      return "schema " + schema.applied() + ", up to date";
+    } else if (schema.applied() == null) {
+      return "empty; run creates the schema (" + schema.known() + ") at its start";
+    }
+    return "schema "
+        + schema.applied()
+        + "; run brings it to "
+        + schema.known()
+        + " at its start ("
+        + schema.pending()
+        + " migration(s))";
   }
 
   /** The innermost cause's message, first line only (Flyway's and JDBC's run to many lines). */

@@ -90,8 +90,11 @@ class DoctorCliTest {
     assertThat(run.exit()).isEqualTo(Main.BACKEND_FAILURE);
     assertThat(run.out())
         .contains(
-            "FAIL  database: SQLite " + db + " opens; schema V999 was written by a newer fluxbot")
-        .contains("Run the newer fluxbot, or restore the backup");
+            "FAIL  database: SQLite "
+                + db
+                + " opens; refused: the database was upgraded by a newer fluxbot (schema [V999"
+                + " future]) and this fluxbot")
+        .contains("run the newer fluxbot, or restore the backup");
   }
 
   private static String previous(String version) {

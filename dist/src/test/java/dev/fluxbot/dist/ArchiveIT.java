@@ -122,9 +122,7 @@ class ArchiveIT {
     assertThat(r.out().lines().toList())
         .containsExactly(
             "ok    config: " + sample,
-            "ok    database: SQLite data/fluxbot.db opens, schema up to date",
-            "ok    instance: this machine runs as 'local' (lease 30 s); one bot per SQLite file",
-            "ok    leases: 0 job(s) held by live instances, 0 waiting to be taken over",
+            "--    database: SQLite data/fluxbot.db does not exist yet; run (or imagine) creates it",
             "ok    image store: local pack files in data/images (set storage.images_url to"
                 + " s3://BUCKET/PREFIX to share images between machines)",
             "--    discord: not configured; set FLUXBOT_DISCORD_TOKEN (or discord.token_file) to"
@@ -140,7 +138,7 @@ class ArchiveIT {
             "--    local klein: not configured; klein runs on BFL (add a local: section to run it"
                 + " on your own GPU)",
             "2 problem(s) found; fix the FAIL lines above.");
-    assertThat(dir.resolve("data/fluxbot.db")).isRegularFile();
+    assertThat(dir.resolve("data")).as("doctor creates nothing").doesNotExist();
   }
 
   @Test

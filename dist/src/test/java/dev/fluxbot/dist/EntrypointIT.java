@@ -91,12 +91,14 @@ class EntrypointIT {
       Files.setAttribute(config, "unix:uid", NOBODY);
     }
 
+    Processes.Result quota = entrypoint(env(), "quota", "show", "--user", "cli:bob");
+    assertThat(quota.code()).as(quota.toString()).isZero(); // creates the database in /data
     Processes.Result r = entrypoint(env(), "doctor");
 
     assertThat(r.code()).as(r.toString()).isEqualTo(1); // no token, no key
     assertThat(r.out())
         .contains("ok    config: " + config + "\n")
-        .contains("ok    database: SQLite " + data.resolve("fluxbot.db") + " opens")
+        .contains("ok    database: SQLite " + data.resolve("fluxbot.db") + " opens, schema V")
         .contains("ok    image store: local pack files in " + data.resolve("images"));
     assertThat(data.resolve("fluxbot.db")).isRegularFile();
     if (Processes.runAsRoot()) {

@@ -43,9 +43,10 @@ public final class SchemaVersions {
    *
    * @param applied the newest version the database has had ({@code V9}), or null for an empty one
    * @param known the newest version this fluxbot carries
+   * @param pending how many migrations this fluxbot would apply at its start
    * @param newer the versions the database has and this fluxbot does not know, oldest first
    */
-  public record Status(String applied, String known, List<MigrationInfo> newer) {
+  public record Status(String applied, String known, int pending, List<MigrationInfo> newer) {
     public Status {
       newer = List.copyOf(newer);
     }
@@ -80,8 +81,21 @@ public final class SchemaVersions {
     return status(flyway(dataSource));
   }
 
+  /**
+   * Reads the history of the database at {@code jdbcUrl} over one plain connection (it changes
+   * nothing; a SQLite file must exist, or the driver creates it).
+   */
+  public static Status status(String jdbcUrl, String user, String password) {
+    return status(
+        Flyway.configure(SchemaVersions.class.getClassLoader())
+            .dataSource(jdbcUrl, user, password)
+            .locations("classpath:db/migration")
+            .load());
+  }
+
   static Status status(Flyway flyway) {
-    MigrationInfo[] all = flyway.info().all();
+    var info = flyway.info();
+    MigrationInfo[] all = info.all();
     List<MigrationInfo> newer =
         Arrays.stream(all)
             .filter(
@@ -102,6 +116,7 @@ public final class SchemaVersions {
     return new Status(
         applied.map(m -> "V" + m.getVersion()).orElse(null),
         known.map(m -> "V" + m.getVersion()).orElse("V0"),
+        info.pending().length,
         newer);
   }
 
