@@ -28,7 +28,8 @@ public record FluxbotConfig(
     Telegram telegram,
     Slack slack,
     Local local,
-    InstanceSettings instance) {
+    InstanceSettings instance,
+    OpsSettings ops) {
 
   public FluxbotConfig {
     bfl = bfl == null ? Bfl.DEFAULTS : bfl;
@@ -44,11 +45,12 @@ public record FluxbotConfig(
     slack = slack == null ? Slack.DEFAULTS : slack;
     local = local == null ? Local.DEFAULTS : local;
     instance = instance == null ? InstanceSettings.DEFAULTS : instance;
+    ops = ops == null ? OpsSettings.DEFAULTS : ops;
   }
 
   public static final FluxbotConfig DEFAULTS =
       new FluxbotConfig(
-          null, null, null, null, null, null, null, null, null, null, null, null, null);
+          null, null, null, null, null, null, null, null, null, null, null, null, null, null);
 
   /**
    * The local FLUX.2 [klein] runtime: on when {@code workers} lists a worker or {@code spawn} is

@@ -56,6 +56,11 @@ final class Wiring implements AutoCloseable {
   final Database db;
   private final RunLock runLock;
 
+  /** The core's meters, which {@code run}'s ops listener serves at {@code /metrics}. */
+  final io.micrometer.prometheusmetrics.PrometheusMeterRegistry meters =
+      new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
+          io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
+
   /** The core's parts on {@link #db}; the fields below are its, named for the commands. */
   final FluxbotCore core;
 
@@ -128,6 +133,7 @@ final class Wiring implements AutoCloseable {
               .imagineSettings(prices(config.quotas()))
               .clock(clock)
               .owner(owner(config, env, db, dataDir, oneShot))
+              .meters(meters)
               .build();
     } catch (RuntimeException e) {
       if (s3 != null) {
@@ -438,6 +444,7 @@ final class Wiring implements AutoCloseable {
       s3Images.close();
     }
     db.close();
+    meters.close();
     closeLock();
   }
 
