@@ -71,7 +71,7 @@ public record OpsSettings(String listen) {
     try {
       return Optional.of(ConfigValues.address(field, v, DEFAULT_LISTEN));
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(rule, e);
+      throw new IllegalArgumentException(rule); // this rule, which also allows 0 and off
     }
   }
 }
