@@ -118,8 +118,8 @@ final class Wiring implements AutoCloseable {
       s3 = ImageStores.openS3(config.storage(), env).orElse(null); // sends nothing yet
       this.core =
           (s3 != null
-                  ? FluxbotCore.builder(db).images(s3) // this wiring closes it
-                  : FluxbotCore.builder(db).imagesIn(ImageStores.localFolder(dataDir)))
+                  ? coreBuilder().images(s3) // this wiring closes it
+                  : coreBuilder().imagesIn(ImageStores.localFolder(dataDir)))
               .catalog(catalog)
               .parserSettings(parserSettings)
               .referenceHttp(http)
@@ -133,7 +133,6 @@ final class Wiring implements AutoCloseable {
               .imagineSettings(prices(config.quotas()))
               .clock(clock)
               .owner(owner(config, env, db, dataDir, oneShot))
-              .meters(meters)
               .build();
     } catch (RuntimeException e) {
       if (s3 != null) {
@@ -148,6 +147,11 @@ final class Wiring implements AutoCloseable {
     this.quota = core.quota();
     this.images = core.images();
     this.imagine = core.imagine();
+  }
+
+  /** A core on {@link #db} that counts into {@link #meters}. */
+  private FluxbotCore.Builder coreBuilder() {
+    return FluxbotCore.builder(db).meters(meters);
   }
 
   /** {@code run} on SQLite: one bot per database file. */
