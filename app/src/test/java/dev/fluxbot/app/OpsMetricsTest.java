@@ -178,6 +178,10 @@ class OpsMetricsTest {
     assertThat(hit.cached()).isTrue();
 
     System.gc(); // so that the GC's meters have a pause to show
+    // the month's BFL spending is read from the database beside the scrape, which waits for it at
+    // most a second: on a loaded machine the first scrape may show NaN, a later one the figure
+    dev.fluxbot.testkit.Await.until(
+        "a scrape with the BFL spending", Duration.ofSeconds(30), () -> !Double.isNaN(spent()));
     Scrape s = Scrape.metrics(port);
     String[] bfl = {"backend", "bfl", "model", "klein-4b", "platform", "cli"};
     assertThat(s.sum("fluxbot_jobs_total", with(bfl, "state", "submitted"))).isEqualTo(4);
@@ -239,6 +243,17 @@ class OpsMetricsTest {
             "system_cpu_count");
 
     dashboardQueriesOnlyExportedSeries(s.names());
+  }
+
+  private double spent() {
+    try {
+      return Scrape.metrics(port).sum("fluxbot_bfl_spent_dollars");
+    } catch (IOException e) {
+      return Double.NaN;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Double.NaN;
+    }
   }
 
   /** Every metric the Grafana dashboard queries is one this scrape has. */
