@@ -11,6 +11,7 @@ module dev.fluxbot.core {
   requires org.slf4j;
   requires com.github.benmanes.caffeine;
   requires com.zaxxer.hikari;
+  requires transitive micrometer.core; // FluxbotCore.Builder.meters takes its MeterRegistry
   requires flyway.core;
   // the S3 image store (ImageStore.s3): the AWS SDK's automatic modules
   requires software.amazon.awssdk.services.s3;

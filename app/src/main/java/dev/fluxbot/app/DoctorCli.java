@@ -72,6 +72,7 @@ final class DoctorCli implements Callable<Integer> {
     images(config, env);
     chatTokens(config, env);
     bflKey(config, env);
+    line(OpsDoctor.listener(config, env));
     if (config.local().enabled()) {
       local(config);
     } else {
@@ -98,6 +99,16 @@ final class DoctorCli implements Callable<Integer> {
     out.println(status + text);
   }
 
+  private void line(OpsDoctor.Finding f) {
+    line(
+        switch (f.level()) {
+          case OK -> OK;
+          case NOTE -> NOTE;
+          case FAIL -> FAIL;
+        },
+        f.text());
+  }
+
   private void database(FluxbotConfig config, Environment env) {
     Path dataDir = Path.of(config.storage().dataDir());
     String url = env.get(Environment.DATABASE_URL).orElse(config.storage().databaseUrl());
@@ -121,6 +132,7 @@ final class DoctorCli implements Callable<Integer> {
       try (Database db = Wiring.database(config.storage(), env, dataDir, true)) {
         line(OK, "database: " + where + " opens, " + describe(schema));
         instances(config, env, db, dataDir);
+        OpsDoctor.budget(config, db).ifPresent(this::line);
       }
     } catch (FluxbotConfig.ConfigException e) {
       line(FAIL, e.getMessage());

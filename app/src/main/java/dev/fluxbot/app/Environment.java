@@ -49,6 +49,9 @@ record Environment(Map<String, String> vars) {
   static final String AWS_SECRET_ACCESS_KEY = "AWS_SECRET_ACCESS_KEY";
   static final String AWS_SESSION_TOKEN = "AWS_SESSION_TOKEN";
 
+  /** The operations listener's {@code HOST:PORT}, or {@code off}: overrides {@code ops.listen}. */
+  static final String OPS_LISTEN = "FLUXBOT_OPS_LISTEN";
+
   static final String TELEGRAM_TOKEN = "FLUXBOT_TELEGRAM_TOKEN";
   static final String TELEGRAM_API_URL = "FLUXBOT_TELEGRAM_API_URL";
   static final String TELEGRAM_WEBHOOK_SECRET = "FLUXBOT_TELEGRAM_WEBHOOK_SECRET";

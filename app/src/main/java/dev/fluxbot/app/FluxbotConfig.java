@@ -29,7 +29,8 @@ public record FluxbotConfig(
     Slack slack,
     Local local,
     InstanceSettings instance,
-    LogSettings log) {
+    LogSettings log,
+    OpsSettings ops) {
 
   public FluxbotConfig {
     bfl = bfl == null ? Bfl.DEFAULTS : bfl;
@@ -46,6 +47,7 @@ public record FluxbotConfig(
     local = local == null ? Local.DEFAULTS : local;
     instance = instance == null ? InstanceSettings.DEFAULTS : instance;
     log = log == null ? LogSettings.DEFAULTS : log;
+    ops = ops == null ? OpsSettings.DEFAULTS : ops;
   }
 
   public static final FluxbotConfig DEFAULTS =

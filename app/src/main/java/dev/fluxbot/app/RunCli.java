@@ -58,6 +58,9 @@ final class RunCli implements Callable<Integer> {
       description = "On shutdown, how long running jobs may take to finish (default: 30).")
   int graceSeconds;
 
+  /** The operations listener once started ({@code ops.listen}); null while off or not yet. */
+  private OpsServer ops;
+
   @Override
   public Integer call() throws InterruptedException {
     PrintWriter err = spec.commandLine().getErr();
@@ -96,12 +99,16 @@ final class RunCli implements Callable<Integer> {
           | FluxbotConfig.ConfigException e) {
         err.println("fluxbot: " + e.getMessage());
         platforms.forEach(Platform::close);
+        closeOps();
         wiring.close();
         return Main.USER_ERROR;
       }
       resume(wiring, leftovers, platforms);
       var sweep = takeOverOrphans(wiring, platforms);
       CountDownLatch done = runUntilStopped(err, platforms);
+      if (ops != null) {
+        ops.stopping(); // /readyz says 503 while the jobs finish
+      }
       try {
         sweep.shutdownNow();
         wiring.shutdown(Duration.ofSeconds(graceSeconds));
@@ -135,10 +142,35 @@ final class RunCli implements Callable<Integer> {
     }
   }
 
-  private static void closeAll(List<Platform> platforms, OriginalsServer web, Wiring wiring) {
+  private void closeAll(List<Platform> platforms, OriginalsServer web, Wiring wiring) {
     platforms.forEach(Platform::close);
     closeWeb(web);
+    closeOps();
     wiring.close();
+  }
+
+  private void closeOps() {
+    if (ops != null) {
+      ops.close();
+      ops = null;
+    }
+  }
+
+  /**
+   * Starts the operations listener where {@code ops.listen} is not off, with the platforms' own
+   * connection states; a taken port is an {@link IllegalStateException} saying so in one line.
+   */
+  private void startOps(FluxbotConfig config, Wiring wiring, List<Platform> platforms) {
+    var listen = config.ops().address(main.environment);
+    if (listen.isEmpty()) {
+      log.info("ops: off (ops.listen); no /healthz, /readyz or /metrics");
+      return;
+    }
+    List<dev.fluxbot.core.chat.ChatConnection> connections =
+        platforms.stream().map(Platform::connection).toList();
+    Readiness readiness =
+        new Readiness(wiring.db, wiring.quota, wiring.bfl, wiring.local, () -> connections);
+    ops = OpsServer.start(listen.get(), wiring.meters, readiness, connections);
   }
 
   /** The configured chat platforms' credentials; each present one is started. */
@@ -246,6 +278,7 @@ final class RunCli implements Callable<Integer> {
     if (chats.slack().isPresent()) {
       platforms.add(slack(chats.slack().get(), wiring));
     }
+    startOps(config, wiring, platforms); // a taken port is said before any platform connects
     for (Platform platform : platforms) {
       platform.start(); // a bad token fails before any port is taken
       log.info("platform {}: ready", platform.name());
@@ -355,7 +388,8 @@ final class RunCli implements Callable<Integer> {
       String name,
       Starter starter,
       Function<JobStore.Job, Optional<ChatReply>> replies,
-      Runnable closer) {
+      Runnable closer,
+      dev.fluxbot.core.chat.ChatConnection connection) {
     /**
      * Starts the bot; a refused token or a taken port is an {@link IllegalStateException} with the
      * reason.
@@ -396,12 +430,12 @@ final class RunCli implements Callable<Integer> {
                 shards),
             wiring.chatServices(),
             originals);
-    return new Platform("discord", bot::start, bot::replyFor, bot::close);
+    return new Platform("discord", bot::start, bot::replyFor, bot::close, bot);
   }
 
   private static Platform slack(SlackBot.Config config, Wiring wiring) {
     SlackBot bot = SlackPlatform.bot(config, wiring);
-    return new Platform("slack", bot::start, bot::replyFor, bot::close);
+    return new Platform("slack", bot::start, bot::replyFor, bot::close, bot);
   }
 
   private Platform telegram(FluxbotConfig config, Secret token, Wiring wiring) {
@@ -440,7 +474,7 @@ final class RunCli implements Callable<Integer> {
                   secret));
     }
     TelegramBot bot = new TelegramBot(tc, wiring.chatServices());
-    return new Platform("telegram", bot::start, bot::replyFor, bot::close);
+    return new Platform("telegram", bot::start, bot::replyFor, bot::close, bot);
   }
 
   /**

@@ -56,6 +56,11 @@ final class Wiring implements AutoCloseable {
   final Database db;
   private final RunLock runLock;
 
+  /** The core's meters, which {@code run}'s ops listener serves at {@code /metrics}. */
+  final io.micrometer.prometheusmetrics.PrometheusMeterRegistry meters =
+      new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
+          io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
+
   /** The core's parts on {@link #db}; the fields below are its, named for the commands. */
   final FluxbotCore core;
 
@@ -113,8 +118,8 @@ final class Wiring implements AutoCloseable {
       s3 = ImageStores.openS3(config.storage(), env).orElse(null); // sends nothing yet
       this.core =
           (s3 != null
-                  ? FluxbotCore.builder(db).images(s3) // this wiring closes it
-                  : FluxbotCore.builder(db).imagesIn(ImageStores.localFolder(dataDir)))
+                  ? coreBuilder().images(s3) // this wiring closes it
+                  : coreBuilder().imagesIn(ImageStores.localFolder(dataDir)))
               .catalog(catalog)
               .parserSettings(parserSettings)
               .referenceHttp(http)
@@ -142,6 +147,11 @@ final class Wiring implements AutoCloseable {
     this.quota = core.quota();
     this.images = core.images();
     this.imagine = core.imagine();
+  }
+
+  /** A core on {@link #db} that counts into {@link #meters}. */
+  private FluxbotCore.Builder coreBuilder() {
+    return FluxbotCore.builder(db).meters(meters);
   }
 
   /** {@code run} on SQLite: one bot per database file. */
@@ -448,6 +458,7 @@ final class Wiring implements AutoCloseable {
       s3Images.close();
     }
     db.close();
+    meters.close();
     closeLock();
   }
 

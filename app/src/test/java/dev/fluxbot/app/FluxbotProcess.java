@@ -31,6 +31,8 @@ final class FluxbotProcess {
     pb.environment().keySet().removeIf(k -> k.startsWith("FLUXBOT_") || k.equals("BFL_API_KEY"));
     // the fakes serve their files on loopback, which a real bot refuses to fetch references from
     pb.environment().put(Environment.REFERENCES_PERMITTED_HOSTS, "127.0.0.0/8,::1");
+    // any free port for the ops listener: tests (and other checkouts) run side by side
+    pb.environment().put(Environment.OPS_LISTEN, "127.0.0.1:0");
     pb.environment().putAll(env);
     return pb;
   }

@@ -7,6 +7,7 @@ import dev.fluxbot.core.ImagineCommand;
 import dev.fluxbot.core.Requester;
 import dev.fluxbot.core.Secret;
 import dev.fluxbot.core.chat.ButtonPress;
+import dev.fluxbot.core.chat.ChatConnection;
 import dev.fluxbot.core.chat.ChatServices;
 import dev.fluxbot.core.chat.ChatSettings;
 import dev.fluxbot.core.chat.ChatTexts;
@@ -51,7 +52,7 @@ import org.slf4j.LoggerFactory;
  * "Imagine with this image" message command, as a thin layer over the core. Every interaction is
  * acknowledged at once (deferred) and the work runs on a virtual thread.
  */
-public final class DiscordBot implements AutoCloseable {
+public final class DiscordBot implements AutoCloseable, ChatConnection {
   private static final Logger log = LoggerFactory.getLogger(DiscordBot.class);
   static final String CONTEXT_MENU = "Imagine with this image";
   static final long DEFAULT_UPLOAD_LIMIT = 10L * 1024 * 1024;
@@ -93,7 +94,8 @@ public final class DiscordBot implements AutoCloseable {
   private final AdminCommands admin;
   private final ChatSettings channels;
   private final FormImages forms;
-  private ShardRunner shards;
+  private volatile ShardRunner shards;
+  private volatile boolean closed;
 
   /** Without links to originals: a preview's message says how an admin gets the original. */
   public DiscordBot(Config config, ChatServices services) {
@@ -160,7 +162,23 @@ public final class DiscordBot implements AutoCloseable {
   }
 
   @Override
+  public String platform() {
+    return "discord";
+  }
+
+  /** Every shard this instance runs connected (JDA's status of each); no I/O. */
+  @Override
+  public Status connection() {
+    ShardRunner running = shards;
+    if (closed) {
+      return Status.disconnected("closed");
+    }
+    return running == null ? Status.connecting("not started") : running.connection();
+  }
+
+  @Override
   public void close() {
+    closed = true;
     if (shards != null) {
       shards.close();
     }

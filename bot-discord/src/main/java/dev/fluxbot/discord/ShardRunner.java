@@ -143,6 +143,37 @@ final class ShardRunner implements AutoCloseable {
   }
 
   /**
+   * Whether every shard this instance runs is connected now, from JDA's own status of each (no
+   * I/O); a shard the manager has not built yet counts as connecting.
+   */
+  dev.fluxbot.core.chat.ChatConnection.Status connection() {
+    List<Integer> ids = running();
+    int connected = 0;
+    boolean lost = false;
+    for (int id : ids) {
+      JDA shard = manager.getShardById(id);
+      JDA.Status status = shard == null ? JDA.Status.INITIALIZING : shard.getStatus();
+      if (status == JDA.Status.CONNECTED) {
+        connected++;
+      } else if (status == JDA.Status.SHUTDOWN
+          || status == JDA.Status.FAILED_TO_LOGIN
+          || status == JDA.Status.DISCONNECTED
+          || status == JDA.Status.RECONNECT_QUEUED
+          || status == JDA.Status.WAITING_TO_RECONNECT
+          || status == JDA.Status.ATTEMPTING_TO_RECONNECT) {
+        lost = true;
+      }
+    }
+    String detail = connected + " of " + ids.size() + " shard(s) connected";
+    if (connected == ids.size()) {
+      return dev.fluxbot.core.chat.ChatConnection.Status.connected(detail);
+    }
+    return lost
+        ? dev.fluxbot.core.chat.ChatConnection.Status.disconnected(detail)
+        : dev.fluxbot.core.chat.ChatConnection.Status.connecting(detail);
+  }
+
+  /**
    * Waits until every shard this instance runs is connected.
    *
    * @throws IllegalStateException naming the shard and why, when Discord refused one

@@ -165,6 +165,25 @@ class DiscordBotShardingTest {
   }
 
   @Test
+  void theBotSaysWhetherEveryShardIsConnected() throws Exception {
+    fake(2, 1);
+    DiscordBot bot = bot(cores.start(b -> b.backends(new CountingBackend())), Shards.AUTOMATIC);
+    assertThat(bot.platform()).isEqualTo("discord");
+    assertThat(bot.connection())
+        .isEqualTo(
+            dev.fluxbot.core.chat.ChatConnection.Status.connected("2 of 2 shard(s) connected"));
+    discord.close(); // Discord is gone: JDA tries to reconnect
+    dev.fluxbot.testkit.Await.until(
+        "the bot says it is disconnected",
+        WAIT,
+        () -> bot.connection().state() == dev.fluxbot.core.chat.ChatConnection.State.DISCONNECTED);
+    assertThat(bot.connection().detail()).endsWith("of 2 shard(s) connected");
+    bot.close();
+    assertThat(bot.connection())
+        .isEqualTo(dev.fluxbot.core.chat.ChatConnection.Status.disconnected("closed"));
+  }
+
+  @Test
   void tooFewShardsForTheGuildsStopTheStartWithWhatToChange() {
     fake(2, 1);
     FluxbotCore core = cores.start(b -> b.backends(new CountingBackend()));

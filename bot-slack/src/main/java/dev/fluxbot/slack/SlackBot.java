@@ -42,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * request's signature checked) as an option. Every request is acknowledged at once (Slack's 3
  * seconds); the work runs on a virtual thread.
  */
-public final class SlackBot implements AutoCloseable {
+public final class SlackBot implements AutoCloseable, dev.fluxbot.core.chat.ChatConnection {
   /**
    * How long a delivery's id is remembered: past Slack's last retry, about five minutes after the
    * first.
@@ -116,7 +116,7 @@ public final class SlackBot implements AutoCloseable {
   private final AdminCommands admin;
   private final PendingShortcuts shortcuts;
   private final Deliveries deliveries;
-  private SlackConnection connection;
+  private volatile SlackConnection connection;
   private SlackActions actions;
   private SlackForms forms;
 
@@ -153,6 +153,21 @@ public final class SlackBot implements AutoCloseable {
   /** HTTP mode's Request URL on this machine; empty in Socket Mode. */
   public Optional<URI> requestUrl() {
     return connection == null ? Optional.empty() : connection.requestUrl();
+  }
+
+  @Override
+  public String platform() {
+    return "slack";
+  }
+
+  /**
+   * Socket Mode: connected from the start until the WebSocket closes, and again with Slack's next
+   * message; HTTP mode: connected while the Request URL is served. No I/O.
+   */
+  @Override
+  public Status connection() {
+    SlackConnection c = connection;
+    return c == null ? Status.connecting("not started") : c.connection();
   }
 
   /** Rebuilds a stored job's reply, for delivery after a restart; empty if it is not Slack's. */

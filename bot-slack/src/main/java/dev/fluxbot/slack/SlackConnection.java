@@ -30,6 +30,10 @@ final class SlackConnection {
   private SocketModeApp socket;
   private RequestUrlServer server;
 
+  /** The connection as Bolt's listeners last told it; see {@link #connection}. */
+  private volatile dev.fluxbot.core.chat.ChatConnection.Status status =
+      dev.fluxbot.core.chat.ChatConnection.Status.connecting("not started");
+
   SlackConnection(SlackBot.Config config) {
     this.config = config;
   }
@@ -127,6 +131,7 @@ final class SlackConnection {
             new SocketModeApp(
                 config.appToken().reveal(), SocketModeClient.Backend.JavaWebSocket, app);
         socket.startAsync();
+        watch(socket.getClient());
       } catch (Exception e) {
         throw new IllegalStateException(
             "Slack refused Socket Mode with the app token (FLUXBOT_SLACK_APP_TOKEN): "
@@ -139,6 +144,9 @@ final class SlackConnection {
       app.start();
       server = new RequestUrlServer(app, config.httpListen());
     }
+    status =
+        dev.fluxbot.core.chat.ChatConnection.Status.connected(
+            config.mode() == SlackBot.Mode.SOCKET ? "Socket Mode" : "HTTP mode");
     log.info(
         "slack: connected to {} as {} ({})",
         auth.getTeam(),
@@ -148,6 +156,32 @@ final class SlackConnection {
             : "HTTP mode at " + server.requestUrl());
   }
 
+  /**
+   * Socket Mode: disconnected when the WebSocket closes (Bolt reconnects by itself), connected
+   * again with the next message Slack sends on it (its {@code hello} first).
+   */
+  private void watch(SocketModeClient client) {
+    if (client == null) {
+      return;
+    }
+    client.addWebSocketCloseListener(
+        (code, reason) ->
+            status =
+                dev.fluxbot.core.chat.ChatConnection.Status.disconnected(
+                    "Socket Mode: the WebSocket closed (" + code + ")"));
+    client.addWebSocketMessageListener(
+        message -> {
+          if (!status.connected()) {
+            status = dev.fluxbot.core.chat.ChatConnection.Status.connected("Socket Mode");
+          }
+        });
+  }
+
+  /** The connection now, as the last event said; no I/O. */
+  dev.fluxbot.core.chat.ChatConnection.Status connection() {
+    return status;
+  }
+
   /** HTTP mode's Request URL on this machine; empty in Socket Mode. */
   Optional<URI> requestUrl() {
     return Optional.ofNullable(server).map(RequestUrlServer::requestUrl);
@@ -155,6 +189,7 @@ final class SlackConnection {
 
   /** Stops what {@link #open} and {@link #serve} started, whatever of it started. */
   void close() {
+    status = dev.fluxbot.core.chat.ChatConnection.Status.disconnected("closed");
     if (server != null) {
       server.close();
     }

@@ -178,6 +178,26 @@ class SlackBotEndToEndTest {
   }
 
   @Test
+  void theBotSaysWhetherItsSocketIsConnected() throws Exception {
+    startBot();
+    assertThat(bot.platform()).isEqualTo("slack");
+    assertThat(bot.connection())
+        .isEqualTo(dev.fluxbot.core.chat.ChatConnection.Status.connected("Socket Mode"));
+    slack.refreshSocket(); // Slack asks for a new connection: the old one closes, a new one opens
+    Await.until("connected again", WAIT, () -> bot.connection().connected());
+    slack.close(); // Slack is gone
+    Await.until(
+        "the bot says it is disconnected",
+        WAIT,
+        () -> bot.connection().state() == dev.fluxbot.core.chat.ChatConnection.State.DISCONNECTED);
+    assertThat(bot.connection().detail()).startsWith("Socket Mode: the WebSocket closed");
+    bot.close();
+    assertThat(bot.connection())
+        .isEqualTo(dev.fluxbot.core.chat.ChatConnection.Status.disconnected("closed"));
+    bot = null;
+  }
+
+  @Test
   void imagineIsAckedAtOnceShowsProgressThenLeavesOneMessageTheImageWithItsCaptionAndFourButtons()
       throws Exception {
     startBot();

@@ -45,6 +45,12 @@ final class Polls {
   private volatile boolean inConflict;
 
   /**
+   * Whether the last {@code getUpdates} was answered (true until one is not); see {@link
+   * #answering}.
+   */
+  private volatile boolean answering = true;
+
+  /**
    * @param readTimeout how long a held poll may stay silent: longer than the poll's own timeout
    */
   Polls(Duration readTimeout) {
@@ -82,6 +88,7 @@ final class Polls {
         response.close();
         return noUpdates(request);
       }
+      answering = response.isSuccessful();
       if (response.code() == 409) {
         conflict(description(response));
         return noUpdates(request);
@@ -95,6 +102,7 @@ final class Polls {
       if (closing) {
         return noUpdates(request);
       }
+      answering = false;
       throw e;
     }
   }
@@ -153,6 +161,15 @@ final class Polls {
         .message("OK")
         .body(ResponseBody.create(NO_UPDATES, JSON))
         .build();
+  }
+
+  /**
+   * Whether Telegram answered the last {@code getUpdates} with success (a held poll counts as the
+   * one before it): false after a refusal, a conflict, or a poll that could not reach Telegram,
+   * until a poll succeeds again.
+   */
+  boolean answering() {
+    return answering;
   }
 
   /** From now on every poll ends with no updates, at once. */

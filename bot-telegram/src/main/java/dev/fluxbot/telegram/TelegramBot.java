@@ -40,7 +40,7 @@ import org.telegram.telegrambots.meta.api.objects.commands.BotCommand;
  * virtual thread; the items of an album are gathered first ({@link Albums}). Everything a chat
  * receives goes through one {@link Pacer}.
  */
-public final class TelegramBot implements AutoCloseable {
+public final class TelegramBot implements AutoCloseable, dev.fluxbot.core.chat.ChatConnection {
   private static final Logger log = LoggerFactory.getLogger(TelegramBot.class);
   static final String PLATFORM = ChatCommands.PLATFORM;
 
@@ -254,6 +254,20 @@ public final class TelegramBot implements AutoCloseable {
    */
   public boolean polling() {
     return feed.polling();
+  }
+
+  @Override
+  public String platform() {
+    return PLATFORM;
+  }
+
+  /**
+   * Long polling: connected while Telegram answered the last {@code getUpdates} (or another
+   * instance polls and this one stands by); webhook: connected once Telegram took it. No I/O.
+   */
+  @Override
+  public Status connection() {
+    return feed.connection();
   }
 
   /** The bot's username, as {@code getMe} said; null before {@link #start}. */

@@ -43,6 +43,7 @@ final class UpdateFeed {
   private Thread watcher;
   private WebhookServer webhookServer;
   private volatile InetSocketAddress webhookAddress;
+  private volatile boolean webhookSet;
 
   /**
    * @param consumer takes each batch of updates, in the order Telegram sent them
@@ -190,7 +191,35 @@ final class UpdateFeed {
               + e.getMessage()
               + "); check telegram.webhook.public_url: Telegram needs HTTPS on port 443, 80, 88 or 8443.");
     }
+    webhookSet = true;
     log.info("telegram: receiving updates for @{} by webhook at {}", username, url);
+  }
+
+  /**
+   * The feed's connection now: by webhook, connected once Telegram took the webhook; by long
+   * polling, connected while the last poll was answered, or standing by while another instance
+   * polls.
+   */
+  synchronized dev.fluxbot.core.chat.ChatConnection.Status connection() {
+    if (stopped.getCount() == 0) {
+      return dev.fluxbot.core.chat.ChatConnection.Status.disconnected("closed");
+    }
+    if (webhookServer != null) {
+      return webhookSet
+          ? dev.fluxbot.core.chat.ChatConnection.Status.connected("webhook")
+          : dev.fluxbot.core.chat.ChatConnection.Status.connecting("setting the webhook");
+    }
+    if (lock == null) {
+      return dev.fluxbot.core.chat.ChatConnection.Status.connecting("not started");
+    }
+    if (polling == null) {
+      return dev.fluxbot.core.chat.ChatConnection.Status.connected(
+          "standby: another instance polls Telegram");
+    }
+    return polls.answering()
+        ? dev.fluxbot.core.chat.ChatConnection.Status.connected("long polling")
+        : dev.fluxbot.core.chat.ChatConnection.Status.disconnected(
+            "long polling: the last getUpdates failed");
   }
 
   /** Where the webhook listens, once started in webhook mode. */

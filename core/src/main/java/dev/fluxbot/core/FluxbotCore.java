@@ -19,6 +19,8 @@ import dev.fluxbot.core.store.JobLeases;
 import dev.fluxbot.core.store.JobStore;
 import dev.fluxbot.core.store.Owner;
 import dev.fluxbot.core.store.SettingsStore;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -57,6 +59,8 @@ public final class FluxbotCore implements AutoCloseable {
   private final JobLeases leases;
   private final ImagineService imagine;
   private final java.util.concurrent.ScheduledExecutorService heartbeat;
+  private final MeterRegistry meters;
+  private final CoreMeters coreMeters;
 
   private FluxbotCore(Builder b, ImageStore images, boolean ownsImages) {
     this.database = b.database;
@@ -92,7 +96,11 @@ public final class FluxbotCore implements AutoCloseable {
                 leases),
             b.imagineSettings,
             clock,
-            b.random != null ? b.random : new SecureRandom());
+            b.random != null ? b.random : new SecureRandom(),
+            b.meters);
+    this.meters = b.meters;
+    this.coreMeters =
+        new CoreMeters(meters, scheduler, seedCache, quota, b.quotaSettings, b.backends);
     this.heartbeat = startHeartbeat(leases);
   }
 
@@ -179,6 +187,14 @@ public final class FluxbotCore implements AutoCloseable {
     return scheduler;
   }
 
+  /**
+   * Where the core's meters are (docs/operations-metrics.md); a no-op registry unless the builder
+   * was given one ({@link Builder#meters}).
+   */
+  public MeterRegistry meters() {
+    return meters;
+  }
+
   /** The leases of this instance's jobs; see {@link JobLeases}. */
   public JobLeases leases() {
     return leases;
@@ -242,6 +258,7 @@ public final class FluxbotCore implements AutoCloseable {
   @Override
   public void close() {
     heartbeat.shutdownNow();
+    coreMeters.close();
     scheduler.close();
     if (ownsImages) {
       images.close();
@@ -276,6 +293,7 @@ public final class FluxbotCore implements AutoCloseable {
     private OkHttpClient referenceHttp;
     private ReferenceLoader.Limits referenceLimits = ReferenceLoader.Limits.defaults();
     private AddressPolicy referenceAddresses = AddressPolicy.publicOnly();
+    private MeterRegistry meters = new CompositeMeterRegistry(); // records nothing
 
     private Builder(Database database) {
       this.database = database;
@@ -409,6 +427,16 @@ public final class FluxbotCore implements AutoCloseable {
     public Builder referenceAddresses(AddressPolicy addresses) {
       Objects.requireNonNull(addresses, "addresses");
       return with(b -> b.referenceAddresses = addresses);
+    }
+
+    /**
+     * Where the core counts and times its jobs, its queue, its seed cache, its BFL spending and
+     * (each backend that is a {@code MeterBinder}) its backends' calls; default a registry that
+     * records nothing. The app gives its Prometheus registry.
+     */
+    public Builder meters(MeterRegistry meters) {
+      Objects.requireNonNull(meters, "meters");
+      return with(b -> b.meters = meters);
     }
 
     /**

@@ -100,13 +100,37 @@ public final class ImagineService {
 
   public ImagineService(
       Parts parts, Settings settings, InstantSource clock, RandomGenerator random) {
+    this(
+        parts,
+        settings,
+        clock,
+        random,
+        new io.micrometer.core.instrument.composite.CompositeMeterRegistry());
+  }
+
+  /**
+   * @param meters where the jobs are counted and timed ({@code fluxbot_jobs_total} and the rest:
+   *     docs/operations-metrics.md)
+   */
+  public ImagineService(
+      Parts parts,
+      Settings settings,
+      InstantSource clock,
+      RandomGenerator random,
+      io.micrometer.core.instrument.MeterRegistry meters) {
     this.p = Objects.requireNonNull(parts, "parts");
     Objects.requireNonNull(settings, "settings");
     Objects.requireNonNull(clock, "clock");
     this.random = Objects.requireNonNull(random, "random");
     this.jobIds = new JobIds(clock, random);
     JobDelivery delivery = new JobDelivery(parts, settings.deliveryRetries());
-    this.pipeline = new JobPipeline(parts, settings, clock, delivery);
+    this.pipeline =
+        new JobPipeline(
+            parts,
+            settings,
+            clock,
+            delivery,
+            new JobMeters(meters, clock, parts.router(), parts.jobs()));
     this.recovery = new JobRecovery(parts, pipeline, delivery);
   }
 

@@ -81,13 +81,16 @@ final class JobPipeline {
   private final InstantSource clock;
   private final JobDelivery delivery;
   private final InstallationSlots slots;
+  private final JobMeters meters;
 
   JobPipeline(
       ImagineService.Parts parts,
       ImagineService.Settings settings,
       InstantSource clock,
-      JobDelivery delivery) {
+      JobDelivery delivery,
+      JobMeters meters) {
     this.p = parts;
+    this.meters = meters;
     this.settings = settings;
     this.clock = clock;
     this.delivery = delivery;
@@ -186,6 +189,7 @@ final class JobPipeline {
       }
       throw e;
     }
+    meters.submitted(job, backend.name());
     if (here != null && !started) {
       here.release();
     }
@@ -237,11 +241,10 @@ final class JobPipeline {
           public void finished() {}
         };
     try {
+      String platform = job.requester().platform();
       Runnable task =
           LogContext.job(
-              job.id(),
-              job.requester().platform(),
-              () -> run(job, work, backend, resumeTask, reply, done, false));
+              job.id(), platform, () -> run(job, work, backend, resumeTask, reply, done, false));
       if (callerRuns) {
         p.scheduler().runOrSubmit(job.id(), job.requester().key(), backend.name(), task, listener);
       } else {
@@ -255,6 +258,7 @@ final class JobPipeline {
               "The bot cannot take new images right now; try again in a minute.",
               e);
       settleFailure(job.id(), error);
+      meters.refused(job, backend.name());
       reply.failed(error);
       done.completeExceptionally(error);
     }
@@ -274,12 +278,15 @@ final class JobPipeline {
       CompletableFuture<ImageReply> done,
       boolean markedRunning) {
     String id = job.id();
+    JobMeters.Run metered = meters.run(job, backend.name());
     try {
       if (!markedRunning) {
         slots.startWhenThereIsRoom(job, backend);
       }
+      metered.started();
       GenerationResult result = generate(job, work, backend, resumeTask, reply);
       ImageReply image = finish(job, work, backend, resumeTask, result);
+      metered.succeeded(image.result().cost());
       delivery.deliver(image, reply, true); // the caption shows what was charged
       done.complete(image);
     } catch (LeaseLostException e) {
@@ -287,6 +294,7 @@ final class JobPipeline {
     } catch (RuntimeException e) {
       UserError error = asUserError(id, e);
       if (settleFailure(id, error) || p.jobs().isMine(id)) {
+        metered.ended(error);
         reply.failed(error);
         done.completeExceptionally(error);
       } else { // the failure came from a job another instance had taken over meanwhile
@@ -443,6 +451,7 @@ final class JobPipeline {
               p.seeds().remember(who, request.seed());
               return null;
             });
+    meters.cacheHit(job, price);
     GenerationResult result =
         new GenerationResult(
             hit.bytes(),
@@ -477,6 +486,7 @@ final class JobPipeline {
       if (!refundIfEnded(jobId, () -> p.jobs().failQueued(jobId, error))) {
         return wasScheduled;
       }
+      meters.cancelled(job.get());
       Pending waiting = pending.remove(jobId);
       if (waiting != null) {
         waiting.reply().failed(error);
@@ -492,7 +502,9 @@ final class JobPipeline {
     UserError error = asUserError(jobId, e);
     log.info("job {}: {} {}", jobId, error.code(), error.getMessage());
     p.quota().refund(jobId);
-    p.jobs().fail(jobId, error);
+    if (p.jobs().fail(jobId, error)) {
+      meters.failed(jobId);
+    }
     reply.failed(error);
     return CompletableFuture.failedFuture(error);
   }

@@ -22,6 +22,9 @@ import dev.fluxbot.runtime.internal.WorkerClient;
 import dev.fluxbot.runtime.internal.WorkerError;
 import dev.fluxbot.runtime.internal.WorkerPool;
 import dev.fluxbot.runtime.internal.WorkerSupervisor;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.math.BigDecimal;
@@ -53,7 +56,7 @@ import org.slf4j.LoggerFactory;
  * memory; other failures get a general message and a log line.
  */
 public final class LocalKleinBackend
-    implements ImageBackend, BackendRouter.Claiming, AutoCloseable {
+    implements ImageBackend, BackendRouter.Claiming, AutoCloseable, MeterBinder {
   private static final Logger log = LoggerFactory.getLogger(LocalKleinBackend.class);
   public static final String NAME = "local-klein";
   private static final long FIRST_RETRY_MILLIS = 250;
@@ -173,6 +176,45 @@ public final class LocalKleinBackend
   /** Every worker as the last health check saw it; no I/O. */
   public List<WorkerReport> workers() {
     return pool.reports();
+  }
+
+  /**
+   * Gauges per worker URL from the last health check (no I/O at a scrape): {@code
+   * fluxbot_local_worker_healthy} (1 or 0), {@code fluxbot_local_worker_load} (jobs at the worker
+   * per batch slot, as its health said) and {@code fluxbot_local_worker_in_flight} (this fluxbot's
+   * jobs on it).
+   */
+  @Override
+  public void bindTo(MeterRegistry registry) {
+    for (URI url : config.allWorkers()) {
+      String worker = url.toString();
+      Gauge.builder(
+              "fluxbot.local.worker.healthy",
+              () -> report(url).map(r -> r.healthy() ? 1 : 0).orElse(0))
+          .description("1 while the local klein worker is healthy, else 0")
+          .tag("worker", worker)
+          .register(registry);
+      Gauge.builder(
+              "fluxbot.local.worker.load",
+              () ->
+                  report(url)
+                      .flatMap(WorkerReport::lastHealth)
+                      .map(WorkerHealth::load)
+                      .orElse(Double.NaN))
+          .description("Jobs at the worker per batch slot, (waiting + running) / batch capacity")
+          .tag("worker", worker)
+          .register(registry);
+      Gauge.builder(
+              "fluxbot.local.worker.in.flight",
+              () -> report(url).map(WorkerReport::inFlight).orElse(0))
+          .description("This instance's jobs running on the worker")
+          .tag("worker", worker)
+          .register(registry);
+    }
+  }
+
+  private Optional<WorkerReport> report(URI url) {
+    return workers().stream().filter(r -> r.url().equals(url)).findFirst();
   }
 
   /** Asks every worker's health now: for {@code fluxbot doctor}. */

@@ -13,6 +13,8 @@ import dev.fluxbot.core.image.ImageInfo;
 import dev.fluxbot.core.model.GenerationJob;
 import dev.fluxbot.core.model.GenerationRequest;
 import dev.fluxbot.core.model.GenerationResult;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.math.BigDecimal;
@@ -46,7 +48,7 @@ import org.slf4j.LoggerFactory;
  * time-out, since BFL may already have accepted and billed it. {@link RetryPolicy} sets the waits.
  * At most {@code maxActiveTasks} tasks are in flight per key; the rest wait for a slot.
  */
-public final class BflBackend implements ImageBackend {
+public final class BflBackend implements ImageBackend, MeterBinder {
   private static final Logger log = LoggerFactory.getLogger(BflBackend.class);
   private static final MediaType JSON = MediaType.get("application/json");
   private static final int MAX_TASK_NOT_FOUND = 3;
@@ -60,6 +62,7 @@ public final class BflBackend implements ImageBackend {
   private final RetryPolicy retry;
   private final Semaphore slots;
   private final BflJson json;
+  private final BflHttpMeters httpMeters = new BflHttpMeters();
 
   public BflBackend(
       BflConfig config,
@@ -68,7 +71,7 @@ public final class BflBackend implements ImageBackend {
       Sleeper sleeper,
       RandomGenerator random) {
     this.config = Objects.requireNonNull(config, "config");
-    this.http = http.newBuilder().followRedirects(false).build();
+    this.http = http.newBuilder().followRedirects(false).addInterceptor(httpMeters).build();
     // A fresh connection for every submit: a stale pooled one could fail after the POST was sent,
     // and OkHttp's silent retry would then send it twice.
     this.submitHttp =
@@ -99,6 +102,12 @@ public final class BflBackend implements ImageBackend {
 
   public BflConfig config() {
     return config;
+  }
+
+  /** Counts each call to BFL in {@code fluxbot_bfl_http_requests_total} (see BflHttpMeters). */
+  @Override
+  public void bindTo(MeterRegistry registry) {
+    httpMeters.bindTo(registry);
   }
 
   @Override
@@ -267,6 +276,7 @@ public final class BflBackend implements ImageBackend {
             .url(url)
             .header("x-key", config.apiKey().reveal())
             .header("accept", "application/json")
+            .tag(BflHttpMeters.Endpoint.class, BflHttpMeters.Endpoint.SUBMIT)
             .post(RequestBody.create(json.body(job), JSON))
             .build();
     int connectFailures = 0;
@@ -319,6 +329,7 @@ public final class BflBackend implements ImageBackend {
             .url(task.pollingUrl())
             .header("x-key", config.apiKey().reveal())
             .header("accept", "application/json")
+            .tag(BflHttpMeters.Endpoint.class, BflHttpMeters.Endpoint.POLL)
             .get()
             .build();
     Duration interval = config.pollInterval();
@@ -412,7 +423,12 @@ public final class BflBackend implements ImageBackend {
 
   private byte[] download(HttpUrl sample, String taskId, Deadline deadline)
       throws InterruptedException, InterruptedIOException {
-    Request request = new Request.Builder().url(sample).get().build(); // no x-key: a delivery host
+    Request request = // no x-key: a delivery host
+        new Request.Builder()
+            .url(sample)
+            .tag(BflHttpMeters.Endpoint.class, BflHttpMeters.Endpoint.DOWNLOAD)
+            .get()
+            .build();
     int failures = 0;
     while (true) {
       deadline.check(clock, "downloading the result of task " + taskId);

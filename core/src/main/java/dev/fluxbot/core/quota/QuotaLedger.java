@@ -174,6 +174,14 @@ final class QuotaLedger {
         });
   }
 
+  /** See {@link QuotaService#bflSpendThisMonth}. */
+  QuotaService.BflSpend bflSpendThisMonth() {
+    Window month = Window.of(Period.MONTH, clock.instant(), settings.zone());
+    Usage usage = db.read(c -> readUsage(c, BFL_ACCOUNT, month.startMilli(), false));
+    return new QuotaService.BflSpend(
+        usage.spent(), usage.reserved(), settings.monthlyBflSpendCapMilli());
+  }
+
   /** Every hold not yet settled, oldest first. */
   List<Reservation> held() {
     return db.read(

@@ -258,6 +258,31 @@ public final class QuotaService {
     ledger.settle(Objects.requireNonNull(jobId, "jobId"), "REFUNDED", 0);
   }
 
+  /**
+   * The installation's BFL spending in the current calendar month (in {@link Settings#zone}), read
+   * from the database, and its cap.
+   */
+  public BflSpend bflSpendThisMonth() {
+    return ledger.bflSpendThisMonth();
+  }
+
+  /**
+   * @param spentMilli credits charged for BFL images this month, in thousandths (1 credit = $0.01)
+   * @param reservedMilli credits held by BFL jobs in progress
+   * @param capMilli {@code quotas.monthly_bfl_budget_dollars} in milli-credits; null: no cap
+   */
+  public record BflSpend(long spentMilli, long reservedMilli, Long capMilli) {
+    /** Whether no new BFL job fits in the budget now. */
+    public boolean exhausted() {
+      return capMilli != null && spentMilli + reservedMilli >= capMilli;
+    }
+
+    /** Credits in milli-credits as dollars. */
+    public static double dollars(long milli) {
+      return milli / 100_000.0;
+    }
+  }
+
   /** Every hold not yet settled, oldest first: after a restart the app settles each one. */
   public List<Reservation> held() {
     return ledger.held();

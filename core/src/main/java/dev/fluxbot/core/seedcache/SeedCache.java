@@ -438,6 +438,16 @@ public final class SeedCache {
     }
   }
 
+  /** Lookups this instance answered since it was made; no I/O (for the metrics). */
+  public long hits() {
+    return hits.sum();
+  }
+
+  /** Lookups this instance could not answer since it was made; no I/O (for the metrics). */
+  public long misses() {
+    return misses.sum();
+  }
+
   /** Reads the index's totals; the memory figures are after pending upkeep. */
   public Stats stats() {
     SeedIndex.Totals totals = db.read(index::totals);
