@@ -74,15 +74,8 @@ final class RunCli implements Callable<Integer> {
       err.println("fluxbot: " + e.getMessage());
       return Main.USER_ERROR;
     }
-    Optional<Chats> chats = chats(err, config, wiring); // closes the wiring when empty
+    Optional<Chats> chats = preflight(err, config, wiring);
     if (chats.isEmpty()) {
-      return Main.USER_ERROR;
-    }
-    if (!backendsCanServe(err, config, wiring)) {
-      wiring.close();
-      return Main.USER_ERROR;
-    }
-    if (!startInstance(err, wiring)) {
       return Main.USER_ERROR;
     }
     List<Platform> platforms = new ArrayList<>();
@@ -122,6 +115,23 @@ final class RunCli implements Callable<Integer> {
       closeAll(platforms, web, wiring);
       throw e;
     }
+  }
+
+  /**
+   * What must hold before anything starts: a chat platform configured, a backend that can make
+   * images, this instance recorded and the image store usable. Empty, with the wiring closed and
+   * the reason said, when one does not.
+   */
+  private Optional<Chats> preflight(PrintWriter err, FluxbotConfig config, Wiring wiring) {
+    Optional<Chats> chats = chats(err, config, wiring); // closes the wiring when empty
+    if (chats.isEmpty()) {
+      return chats;
+    }
+    if (!backendsCanServe(err, config, wiring)) {
+      wiring.close();
+      return Optional.empty();
+    }
+    return startInstance(err, wiring) ? chats : Optional.empty();
   }
 
   /**

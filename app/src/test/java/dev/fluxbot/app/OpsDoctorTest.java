@@ -56,6 +56,11 @@ class OpsDoctorTest {
   @Test
   void aFreeAddressIsWhereRunWillServe() throws Exception {
     int port = freePort();
+    Main.run( // the database, which doctor reads but never creates
+        new String[] {"quota", "--config=" + config, "show", "--user", "cli:bob"},
+        new Environment(Map.of()),
+        new PrintWriter(new StringWriter(), true),
+        new PrintWriter(new StringWriter(), true));
     assertThat(doctor("127.0.0.1:" + port))
         .contains("ok    ops: run will serve /healthz, /readyz and /metrics on 127.0.0.1:" + port)
         .contains("ok    bfl budget: $0.00 of $5.00 spent this month ($0.00 held by jobs in")
