@@ -116,7 +116,13 @@ class ArchiveIT {
   void doctorRunsOnTheSampleConfigAndSaysWhatIsMissing() throws Exception {
     Path sample = home.resolve("fluxbot.example.yaml");
 
-    Processes.Result r = fluxbot(dir, onlyJava(), "--config", sample.toString(), "doctor");
+    int port;
+    try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+      port = free.getLocalPort(); // the default 9464 may be taken on a test machine
+    }
+    Map<String, String> env = new java.util.HashMap<>(onlyJava());
+    env.put("FLUXBOT_OPS_LISTEN", "127.0.0.1:" + port);
+    Processes.Result r = fluxbot(dir, env, "--config", sample.toString(), "doctor");
 
     assertThat(r.code()).as(r.toString()).isEqualTo(1);
     assertThat(r.out().lines().toList())
@@ -135,6 +141,7 @@ class ArchiveIT {
                 + " FLUXBOT_DISCORD_TOKEN, FLUXBOT_TELEGRAM_TOKEN or the Slack tokens",
             "FAIL  bfl: no API key; set BFL_API_KEY or bfl.api_key_file (create a key at"
                 + " https://dashboard.bfl.ai)",
+            "ok    ops: run will serve /healthz, /readyz and /metrics on 127.0.0.1:" + port,
             "--    local klein: not configured; klein runs on BFL (add a local: section to run it"
                 + " on your own GPU)",
             "2 problem(s) found; fix the FAIL lines above.");
