@@ -47,10 +47,7 @@ final class BackupCli implements Callable<Integer> {
       FluxbotConfig config = main.loadConfig(main.environment);
       Path dataDir = Path.of(config.storage().dataDir());
       boolean s3 = ImageStores.s3(config.storage(), main.environment).isPresent();
-      Optional<String> postgres =
-          main.environment
-              .get(Environment.DATABASE_URL)
-              .or(() -> Optional.ofNullable(config.storage().databaseUrl()));
+      Optional<String> postgres = Wiring.databaseUrl(config.storage(), main.environment);
       if (postgres.isPresent()) {
         return postgres(out, err, postgres.get(), config.storage().databaseUser(), s3, dataDir);
       }

@@ -111,7 +111,7 @@ final class DoctorCli implements Callable<Integer> {
 
   private void database(FluxbotConfig config, Environment env) {
     Path dataDir = Path.of(config.storage().dataDir());
-    String url = env.get(Environment.DATABASE_URL).orElse(config.storage().databaseUrl());
+    String url = Wiring.databaseUrl(config.storage(), env).orElse(null);
     String where = url == null ? "SQLite " + dataDir.resolve("fluxbot.db") : Database.redact(url);
     Path sqliteFile = dataDir.resolve("fluxbot.db");
     if (url == null && !Files.exists(sqliteFile)) {

@@ -49,8 +49,7 @@ final class RestoreCli implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     try {
       FluxbotConfig config = main.loadConfig(main.environment);
-      if (main.environment.get(Environment.DATABASE_URL).isPresent()
-          || config.storage().databaseUrl() != null) {
+      if (Wiring.databaseUrl(config.storage(), main.environment).isPresent()) {
         err.println(
             "fluxbot: restore: the database is PostgreSQL; restore it with pg_restore (the command"
                 + " fluxbot backup printed; see docs/operations.md), not with fluxbot restore");

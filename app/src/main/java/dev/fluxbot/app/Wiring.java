@@ -156,8 +156,7 @@ final class Wiring implements AutoCloseable {
 
   /** {@code run} on SQLite: one bot per database file. */
   private static RunLock runLock(FluxbotConfig config, Environment env, Path dataDir) {
-    boolean sqlite =
-        env.get(Environment.DATABASE_URL).orElse(config.storage().databaseUrl()) == null;
+    boolean sqlite = databaseUrl(config.storage(), env).isEmpty();
     return sqlite ? RunLock.take(dataDir.resolve("fluxbot.db")) : null;
   }
 
@@ -346,7 +345,7 @@ final class Wiring implements AutoCloseable {
 
   static Database database(
       FluxbotConfig.Storage s, Environment env, Path dataDir, boolean oneShot) {
-    String url = env.get(Environment.DATABASE_URL).orElse(s.databaseUrl());
+    String url = databaseUrl(s, env).orElse(null);
     int pool = s.databasePoolSize() != null ? s.databasePoolSize() : 0;
     try {
       if (url == null) {
@@ -362,6 +361,14 @@ final class Wiring implements AutoCloseable {
     } catch (IllegalArgumentException | IllegalStateException e) {
       throw new FluxbotConfig.ConfigException("storage: " + e.getMessage());
     }
+  }
+
+  /**
+   * The database's JDBC URL: {@code FLUXBOT_DATABASE_URL}, else {@code storage.database_url}; empty
+   * for the embedded SQLite file in the data folder.
+   */
+  static Optional<String> databaseUrl(FluxbotConfig.Storage s, Environment env) {
+    return env.get(Environment.DATABASE_URL).or(() -> Optional.ofNullable(s.databaseUrl()));
   }
 
   /** {@code FLUXBOT_DATABASE_PASSWORD}, else the file {@code storage.database_password_file}. */
