@@ -16,7 +16,7 @@ import java.util.List;
  * never in this file: they come from the environment or from a file the config points at.
  */
 public record FluxbotConfig(
-    Bfl bfl,
+    BflSettings bfl,
     Imagine imagine,
     References references,
     Storage storage,
@@ -33,7 +33,7 @@ public record FluxbotConfig(
     OpsSettings ops) {
 
   public FluxbotConfig {
-    bfl = bfl == null ? Bfl.DEFAULTS : bfl;
+    bfl = bfl == null ? BflSettings.DEFAULTS : bfl;
     imagine = imagine == null ? Imagine.DEFAULTS : imagine;
     references = references == null ? References.DEFAULTS : references;
     storage = storage == null ? Storage.DEFAULTS : storage;
@@ -499,28 +499,6 @@ public record FluxbotConfig(
     public Scheduler {
       perUser = perUser == null ? 2 : perUser;
       positive("scheduler.per_user", perUser);
-    }
-  }
-
-  /**
-   * @param region {@code global}, {@code eu} or {@code us}
-   * @param baseUrl overrides the region's host (env {@code FLUXBOT_BFL_BASE_URL} overrides both)
-   * @param apiKeyFile a file holding the key (env {@code BFL_API_KEY} wins)
-   */
-  public record Bfl(
-      String region,
-      String baseUrl,
-      String apiKeyFile,
-      Integer maxActiveTasks,
-      Integer waitLimitSeconds) {
-    static final Bfl DEFAULTS = new Bfl(null, null, null, null, null);
-
-    public Bfl {
-      region = region == null ? "global" : region;
-      maxActiveTasks = maxActiveTasks == null ? 24 : maxActiveTasks;
-      waitLimitSeconds = waitLimitSeconds == null ? 600 : waitLimitSeconds;
-      positive("bfl.max_active_tasks", maxActiveTasks);
-      positive("bfl.wait_limit_seconds", waitLimitSeconds);
     }
   }
 

@@ -3,6 +3,7 @@ package dev.fluxbot.app;
 import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.fluxbot.core.bfl.BflWebhooks;
 import dev.fluxbot.core.imagestore.ImageStore;
 import dev.fluxbot.core.store.JobStore;
 import java.io.IOException;
@@ -28,6 +29,9 @@ import org.slf4j.LoggerFactory;
  * stored original image when the link's signature holds and its time is not over. It reads the job
  * row and the image store and changes nothing. Every refusal is a short text that says what to do;
  * no request path (which holds a signature) reaches the log.
+ *
+ * <p>With BFL webhooks on, it also takes BFL's calls at {@code <base>/bfl/webhook} (POST) and hands
+ * them to {@link BflWebhooks}, which checks their signature.
  */
 final class OriginalsServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(OriginalsServer.class);
@@ -39,6 +43,7 @@ final class OriginalsServer implements AutoCloseable {
   private final JobStore jobs;
   private final ImageStore images;
   private final InstantSource clock;
+  private volatile BflWebhooks hooks;
 
   private OriginalsServer(
       InetSocketAddress listen,
@@ -91,12 +96,22 @@ final class OriginalsServer implements AutoCloseable {
     }
   }
 
+  /** Takes BFL's calls from now on. */
+  void takeWebhooks(BflWebhooks hooks) {
+    this.hooks = hooks;
+  }
+
   /** Where it listens. */
   InetSocketAddress address() {
     return http.getAddress();
   }
 
   private void handle(HttpExchange exchange) {
+    BflWebhooks h = hooks;
+    if (h != null && h.url().getRawPath().equals(exchange.getRequestURI().getRawPath())) {
+      webhook(exchange, h);
+      return;
+    }
     try (exchange) {
       Reply reply;
       try {
@@ -115,6 +130,41 @@ final class OriginalsServer implements AutoCloseable {
     } catch (IOException | UncheckedIOException e) {
       log.debug("web: the client went away ({})", e.toString());
     }
+  }
+
+  /** One call from BFL: 200 taken, 202 another instance's, 401 bad signature, 404 unknown. */
+  private static void webhook(HttpExchange exchange, BflWebhooks hooks) {
+    try (exchange) {
+      Reply reply;
+      if (!"POST".equals(exchange.getRequestMethod())) {
+        reply = Reply.text(405, "Only POST works here.").withHeader("Allow", "POST");
+      } else {
+        byte[] body = exchange.getRequestBody().readNBytes(BflWebhooks.MAX_BODY_BYTES + 1);
+        if (body.length > BflWebhooks.MAX_BODY_BYTES) {
+          reply =
+              Reply.text(413, "A BFL call is at most " + BflWebhooks.MAX_BODY_BYTES + " bytes.");
+        } else {
+          Map<String, String> headers = new HashMap<>();
+          exchange.getRequestHeaders().forEach((k, v) -> headers.put(k, String.join(",", v)));
+          BflWebhooks.Receipt receipt = hooks.receive(body, headers);
+          reply = Reply.text(receipt.status(), receiptText(receipt));
+        }
+      }
+      reply.send(exchange, false);
+    } catch (IOException | UncheckedIOException e) {
+      log.debug("web: a BFL call went away ({})", e.toString());
+    }
+  }
+
+  private static String receiptText(BflWebhooks.Receipt receipt) {
+    return switch (receipt) {
+      case TAKEN -> "ok";
+      case LATE -> "ok (the job had finished already)";
+      case ELSEWHERE -> "accepted (another instance's task)";
+      case BAD_SIGNATURE -> "The signature does not match this installation's webhook secret.";
+      case UNKNOWN_TASK -> "No job here waits for this task.";
+      case REPLAYED -> "This task's call was taken already.";
+    };
   }
 
   private Reply answer(String method, String rawPath, String rawQuery) {

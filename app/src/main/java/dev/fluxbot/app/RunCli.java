@@ -3,6 +3,7 @@ package dev.fluxbot.app;
 import dev.fluxbot.core.ChatReply;
 import dev.fluxbot.core.ImagineService;
 import dev.fluxbot.core.Secret;
+import dev.fluxbot.core.bfl.BflWebhooks;
 import dev.fluxbot.core.store.JobStore;
 import dev.fluxbot.discord.DiscordBot;
 import dev.fluxbot.discord.OriginalLinks;
@@ -293,7 +294,7 @@ final class RunCli implements Callable<Integer> {
       platform.start(); // a bad token fails before any port is taken
       log.info("platform {}: ready", platform.name());
     }
-    return links == null ? null : startWeb(config.web(), links, wiring);
+    return links == null ? null : startWeb(config, links, wiring);
   }
 
   /** Resumes the jobs a previous run left, each answered on the platform it came from. */
@@ -507,10 +508,26 @@ final class RunCli implements Callable<Integer> {
         key.bytes(), w.publicUrl(), Duration.ofDays(w.linkDays()), InstantSource.system());
   }
 
-  private static OriginalsServer startWeb(FluxbotConfig.Web w, SignedLinks links, Wiring wiring) {
+  private static OriginalsServer startWeb(FluxbotConfig config, SignedLinks links, Wiring wiring) {
+    FluxbotConfig.Web w = config.web();
     OriginalsServer web =
         OriginalsServer.start(
             w.address(), links, wiring.jobs, wiring.images, InstantSource.system());
+    if (config.bfl().webhooks()) {
+      BflWebhooks hooks =
+          new BflWebhooks(
+              URI.create(w.publicUrl()),
+              links.webhookSecret(),
+              config.bfl().webhookPollDuration(),
+              InstantSource.system());
+      hooks.knownElsewhere(wiring.jobs::waitsForTask);
+      web.takeWebhooks(hooks);
+      wiring.bfl.useWebhooks(hooks);
+      log.info(
+          "web: BFL calls back at {} (polls every {} s as a safety net)",
+          hooks.url(),
+          hooks.safetyPoll().toSeconds());
+    }
     log.info(
         "web: serving originals on {}:{} as {}{}…",
         web.address().getHostString(),

@@ -34,6 +34,7 @@ final class SignedLinks {
   }
 
   private final SecretKeySpec key;
+  private final dev.fluxbot.core.Secret webhookSecret;
   private final String publicUrl;
   private final Duration life;
   private final InstantSource clock;
@@ -47,6 +48,7 @@ final class SignedLinks {
           "the link key must be at least 32 bytes; got " + key.length);
     }
     this.key = new SecretKeySpec(key, MAC);
+    this.webhookSecret = dev.fluxbot.core.bfl.BflWebhooks.deriveSecret(key);
     this.publicUrl = Objects.requireNonNull(publicUrl, "publicUrl");
     this.life = Objects.requireNonNull(life, "life");
     this.clock = Objects.requireNonNull(clock, "clock");
@@ -57,6 +59,11 @@ final class SignedLinks {
   }
 
   /** The path the server answers below: the public URL's own path, then {@link #PATH}. */
+  /** The {@code webhook_secret} for BFL's calls, derived from the same key. */
+  dev.fluxbot.core.Secret webhookSecret() {
+    return webhookSecret;
+  }
+
   String basePath() {
     String path = URI.create(publicUrl).getRawPath();
     return (path == null ? "" : path) + PATH;

@@ -418,7 +418,7 @@ final class Wiring implements AutoCloseable {
   }
 
   static BflConfig bflConfig(FluxbotConfig config, Environment env) {
-    FluxbotConfig.Bfl b = config.bfl();
+    BflSettings b = config.bfl();
     URI base;
     try {
       base =
@@ -436,7 +436,8 @@ final class Wiring implements AutoCloseable {
       return BflConfig.defaults(env.bflKey(config).orElse(null))
           .withBaseUrl(base)
           .withMaxActiveTasks(b.maxActiveTasks())
-          .withWaitLimit(Duration.ofSeconds(b.waitLimitSeconds()));
+          .withWaitLimit(Duration.ofSeconds(b.waitLimitSeconds()))
+          .withFirstPoll(b.firstPollDuration());
     } catch (IllegalArgumentException e) {
       throw new FluxbotConfig.ConfigException(e.getMessage());
     }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.fluxbot.testkit.bfl.BflEngine;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.InstantSource;
 import java.util.Arrays;
 import java.util.Collections;
@@ -158,6 +159,56 @@ public final class FakeBflApi implements AutoCloseable {
   public boolean keySentToDelivery() {
     return deliveries().stream().anyMatch(r -> r.header("x-key").isPresent());
   }
+
+  /**
+   * From now on each task takes {@code time} from its submit to its end: polls before then answer
+   * an in-progress status, polls after it the scenario's last status, and a task with a {@code
+   * webhook_url} is called back at that moment. Null (the default) walks one status per poll, and
+   * calls webhooks back after 50 ms.
+   */
+  public void setWorkTime(Duration time) {
+    engine.setWorkTime(time);
+  }
+
+  /** How webhook calls prove the secret from now on (the default: {@code X-BFL-Signature}). */
+  public void setWebhookSigning(WebhookSigning signing) {
+    engine.setWebhookSigning(signing);
+  }
+
+  /**
+   * When task {@code id} ended or ends, with a work time set ({@link #setWorkTime}): its submit
+   * plus that time; empty for an unknown task or without a work time.
+   */
+  public Optional<Instant> readyTime(String id) {
+    return engine.readyTime(id);
+  }
+
+  /** Every webhook call made, in order. */
+  public List<RecordedWebhook> webhookCalls() {
+    return engine.webhooks();
+  }
+
+  /** How the fake signs its webhook calls. */
+  public enum WebhookSigning {
+    /** {@code X-BFL-Signature: sha256=<hex HMAC-SHA256 of the raw body under the secret>}. */
+    HMAC_SIGNATURE,
+    /** {@code X-Webhook-Secret: <the secret>}, as BFL's API reference describes it. */
+    SECRET_HEADER,
+    /** An HMAC under the wrong key: a forged call. */
+    WRONG_SIGNATURE,
+    /** No proof at all. */
+    NONE
+  }
+
+  /**
+   * One webhook call.
+   *
+   * @param status the task's status in the call
+   * @param httpStatus what the receiver answered (-1: no answer)
+   * @param readyAt when the task ended and the call left
+   */
+  public record RecordedWebhook(
+      String taskId, String status, int httpStatus, Instant readyAt, WebhookSigning signing) {}
 
   /** Tasks submitted whose terminal status no poll has reported yet. */
   public int activeTasks() {

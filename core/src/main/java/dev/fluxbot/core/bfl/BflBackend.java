@@ -63,6 +63,7 @@ public final class BflBackend implements ImageBackend, MeterBinder {
   private final Semaphore slots;
   private final BflJson json;
   private final BflHttpMeters httpMeters = new BflHttpMeters();
+  private volatile BflWebhooks hooks;
 
   public BflBackend(
       BflConfig config,
@@ -102,6 +103,24 @@ public final class BflBackend implements ImageBackend, MeterBinder {
 
   public BflConfig config() {
     return config;
+  }
+
+  /**
+   * From now on, submits ask BFL to call {@code hooks}' URL when a task ends (the web server passes
+   * the calls to {@code hooks}); polls go on as a safety net, slowly.
+   */
+  public void useWebhooks(BflWebhooks hooks) {
+    this.hooks = hooks;
+  }
+
+  /** The webhooks in use, if any. */
+  public Optional<BflWebhooks> webhooks() {
+    return Optional.ofNullable(hooks);
+  }
+
+  private BflWebhooks activeHooks() {
+    BflWebhooks h = hooks;
+    return h != null && h.active() ? h : null;
   }
 
   /** Counts each call to BFL in {@code fluxbot_bfl_http_requests_total} (see BflHttpMeters). */
@@ -185,8 +204,15 @@ public final class BflBackend implements ImageBackend, MeterBinder {
       acquireSlot(deadline, progress);
       try {
         log.info("job {}: resuming BFL task {}", job.id(), task.taskId());
+        BflWebhooks hooks = activeHooks();
+        boolean guessed = pollingUrl.equals(json.getResult(task.taskId()));
         return finish(
-            job, new Submitted(task.taskId(), pollingUrl, task.cost()), start, deadline, progress);
+            job,
+            new Submitted(
+                task.taskId(), pollingUrl, task.cost(), hooks != null && guessed, guessed),
+            start,
+            deadline,
+            progress);
       } finally {
         slots.release();
       }
@@ -202,7 +228,7 @@ public final class BflBackend implements ImageBackend, MeterBinder {
       Deadline deadline,
       ProgressListener progress)
       throws InterruptedException, InterruptedIOException {
-    Ready ready = poll(task, deadline, progress);
+    Ready ready = poll(task, job, deadline, progress);
     progress.onProgress(Progress.of(Progress.Stage.DOWNLOADING, ""));
     byte[] bytes = download(ready.sample(), task.id(), deadline);
     ImageInfo info =
@@ -265,10 +291,19 @@ public final class BflBackend implements ImageBackend, MeterBinder {
 
   // --- submit ---
 
-  record Submitted(String id, HttpUrl pollingUrl, BigDecimal cost) {}
+  /**
+   * A task BFL took.
+   *
+   * @param webhook BFL calls back when it ends
+   * @param guessedUrl BFL sent no polling URL (a webhook submit); this one is {@code
+   *     <base>/v1/get_result}
+   */
+  record Submitted(
+      String id, HttpUrl pollingUrl, BigDecimal cost, boolean webhook, boolean guessedUrl) {}
 
   private Submitted submit(GenerationJob job, Deadline deadline)
       throws InterruptedException, InterruptedIOException {
+    BflWebhooks hooks = activeHooks();
     HttpUrl url =
         HttpUrl.get(config.baseUrl().resolve(job.request().model().endpoint()).toString());
     Request request =
@@ -277,7 +312,7 @@ public final class BflBackend implements ImageBackend, MeterBinder {
             .header("x-key", config.apiKey().reveal())
             .header("accept", "application/json")
             .tag(BflHttpMeters.Endpoint.class, BflHttpMeters.Endpoint.SUBMIT)
-            .post(RequestBody.create(json.body(job), JSON))
+            .post(RequestBody.create(json.body(job, hooks), JSON))
             .build();
     int connectFailures = 0;
     int rateLimited = 0;
@@ -286,7 +321,7 @@ public final class BflBackend implements ImageBackend, MeterBinder {
       try (Response response = submitHttp.newCall(request).execute()) {
         String text = response.body().string();
         if (response.code() == 200) {
-          return json.submitted(text);
+          return json.submitted(text, hooks != null);
         }
         if (response.code() == 429) {
           sleepBefore(deadline, rateLimitWait(response, ++rateLimited), "BFL is busy (429)");
@@ -322,62 +357,150 @@ public final class BflBackend implements ImageBackend, MeterBinder {
 
   record Ready(HttpUrl sample, Long seed) {}
 
-  private Ready poll(Submitted task, Deadline deadline, ProgressListener progress)
+  private Ready poll(
+      Submitted task, GenerationJob job, Deadline deadline, ProgressListener progress)
       throws InterruptedException, InterruptedIOException {
-    Request request =
-        new Request.Builder()
-            .url(task.pollingUrl())
-            .header("x-key", config.apiKey().reveal())
-            .header("accept", "application/json")
-            .tag(BflHttpMeters.Endpoint.class, BflHttpMeters.Endpoint.POLL)
-            .get()
-            .build();
-    Duration interval = config.pollInterval();
-    int failures = 0;
-    int notFound = 0;
-    int rateLimited = 0;
-    Progress last = null;
-    while (true) {
-      sleepBefore(deadline, interval, "waiting for BFL task " + task.id());
-      interval = grow(interval);
-      JsonNode node;
-      try (Response response = http.newCall(request).execute()) {
-        String text = response.body().string();
-        if (response.code() == 429) {
-          sleepBefore(deadline, rateLimitWait(response, ++rateLimited), "BFL is busy (429)");
-          continue;
-        }
-        if (response.code() >= 500) {
-          failures = pollFailed(task, failures, deadline, "HTTP " + response.code());
-          continue;
-        }
-        node = json.pollAnswer(task, response.code(), text);
-      } catch (InterruptedIOException e) {
-        if (!(e instanceof SocketTimeoutException)) {
-          throw e;
-        }
-        failures = pollFailed(task, failures, deadline, "time-out");
-        continue;
-      } catch (IOException e) {
-        failures = pollFailed(task, failures, deadline, e.getClass().getSimpleName());
-        continue;
-      }
-      failures = 0;
-      String status = node.path("status").asText("");
-      switch (status) {
-        case "Ready" -> {
-          return json.ready(task, node);
-        }
-        case "Request Moderated", "Content Moderated" -> throw json.moderated(status, node);
-        case "Error" -> throw json.failed(task, node);
-        case "Task not found" -> {
-          if (++notFound >= MAX_TASK_NOT_FOUND) {
-            throw json.gone(task);
+    BflWebhooks hooks = task.webhook() ? this.hooks : null;
+    PollPlan plan =
+        hooks != null ? PollPlan.webhook(hooks) : PollPlan.polling(config, job.request().model());
+    Polling state =
+        new Polling(
+            task,
+            new Request.Builder()
+                .url(task.pollingUrl())
+                .header("x-key", config.apiKey().reveal())
+                .header("accept", "application/json")
+                .tag(BflHttpMeters.Endpoint.class, BflHttpMeters.Endpoint.POLL)
+                .get()
+                .build());
+    try (BflWebhooks.Waiter call = hooks == null ? null : hooks.expect(task.id())) {
+      while (true) {
+        Duration wait = plan.next();
+        JsonNode node = null;
+        if (call != null) {
+          deadline.check(clock, "waiting for BFL task " + task.id());
+          node = call.await(min(wait, deadline.remaining(clock))).orElse(null);
+          if (node != null && !node.path("status").isTextual()) {
+            node = null; // a call we cannot read: ask BFL at once
+            wait = Duration.ZERO;
+          } else if (node == null && !state.canPoll) {
+            missedCall(hooks, task, state, wait);
+            continue;
           }
         }
-        default -> last = report(progress, last, status, node);
+        if (node == null) {
+          if (call == null) {
+            sleepBefore(deadline, wait, "waiting for BFL task " + task.id());
+          }
+          node = pollOnce(state, deadline);
+          if (node == null) {
+            continue;
+          }
+          if (call != null && state.guessedUrlUnknown(node)) {
+            continue;
+          }
+        }
+        Ready ready = answer(task, node, state, progress);
+        if (ready != null) {
+          if (call != null && !call.arrived()) {
+            hooks.missed(task.id());
+          }
+          return ready;
+        }
       }
     }
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) > 0 ? b : a;
+  }
+
+  /** A webhook job whose task cannot be polled here, and whose call has not come yet. */
+  private void missedCall(BflWebhooks hooks, Submitted task, Polling state, Duration waited) {
+    state.waitedWithoutCall = state.waitedWithoutCall.plus(waited);
+    if (!state.toldMissing && state.waitedWithoutCall.compareTo(BflWebhooks.MISSING_AFTER) >= 0) {
+      state.toldMissing = true;
+      hooks.missed(task.id());
+    }
+  }
+
+  /** One poll's status, as a poll or a call said it: the result, a failure, or progress. */
+  private Ready answer(Submitted task, JsonNode node, Polling state, ProgressListener progress) {
+    String status = node.path("status").asText("");
+    switch (status) {
+      case "Ready" -> {
+        return json.ready(task, node);
+      }
+      case "Request Moderated", "Content Moderated" -> throw json.moderated(status, node);
+      case "Error" -> throw json.failed(task, node);
+      case "Task not found" -> {
+        if (++state.notFound >= MAX_TASK_NOT_FOUND) {
+          throw json.gone(task);
+        }
+      }
+      default -> state.last = report(progress, state.last, status, node);
+    }
+    return null;
+  }
+
+  /** The counters of one task's polls. */
+  private static final class Polling {
+    final Submitted task;
+    final Request request;
+    final boolean guessedUrl;
+    boolean canPoll = true;
+    int failures;
+    int notFound;
+    int rateLimited;
+    Progress last;
+    Duration waitedWithoutCall = Duration.ZERO;
+    boolean toldMissing;
+
+    Polling(Submitted task, Request request) {
+      this.task = task;
+      this.request = request;
+      this.guessedUrl = task.guessedUrl();
+    }
+
+    /**
+     * A guessed get_result URL whose host does not know the task (BFL's global host keeps none):
+     * stop polling it and wait for the call alone.
+     */
+    boolean guessedUrlUnknown(JsonNode node) {
+      if (guessedUrl && "Task not found".equals(node.path("status").asText())) {
+        canPoll = false;
+        return true;
+      }
+      return false;
+    }
+  }
+
+  /** Asks BFL once; null when the answer was a failure that is retried after a wait. */
+  private JsonNode pollOnce(Polling state, Deadline deadline)
+      throws InterruptedException, InterruptedIOException {
+    Submitted task = state.task;
+    try (Response response = http.newCall(state.request).execute()) {
+      String text = response.body().string();
+      if (response.code() == 429) {
+        sleepBefore(deadline, rateLimitWait(response, ++state.rateLimited), "BFL is busy (429)");
+        return null;
+      }
+      if (response.code() >= 500) {
+        state.failures = pollFailed(task, state.failures, deadline, "HTTP " + response.code());
+        return null;
+      }
+      JsonNode node = json.pollAnswer(task, response.code(), text);
+      state.failures = 0;
+      return node;
+    } catch (InterruptedIOException e) {
+      if (!(e instanceof SocketTimeoutException)) {
+        throw e;
+      }
+      state.failures = pollFailed(task, state.failures, deadline, "time-out");
+    } catch (IOException e) {
+      state.failures = pollFailed(task, state.failures, deadline, e.getClass().getSimpleName());
+    }
+    return null;
   }
 
   private int pollFailed(Submitted task, int failures, Deadline deadline, String what)
@@ -518,11 +641,6 @@ public final class BflBackend implements ImageBackend, MeterBinder {
     Duration remaining = deadline.remaining(clock);
     sleeper.sleep(wait.compareTo(remaining) > 0 ? remaining : wait);
     deadline.check(clock, doing);
-  }
-
-  private Duration grow(Duration interval) {
-    Duration next = interval.multipliedBy(3).dividedBy(2);
-    return next.compareTo(config.maxPollInterval()) > 0 ? config.maxPollInterval() : next;
   }
 
   /** 0.5·2^(n−1) s with full jitter, capped at 30 s: BFL's SDK policy. */

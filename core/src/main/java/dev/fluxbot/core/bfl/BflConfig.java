@@ -13,9 +13,11 @@ import java.util.Objects;
  * @param baseUrl the submit host; {@link Region#baseUrl()} unless overridden
  * @param maxActiveTasks BFL allows 24 tasks in flight per key
  * @param waitLimit how long one job may take, from the moment it asks for a slot
- * @param pollInterval the first wait between polls; it grows to {@code maxPollInterval}
+ * @param pollInterval the wait between polls after the first; it grows to {@code maxPollInterval}
  * @param maxRetries retries of one call (connect failures, 5xx on GET), with jittered backoff
  * @param maxResultBytes the largest result image it downloads
+ * @param firstPoll the wait before the first poll; null: the model's typical time ({@code
+ *     firstPollMs} in models.json), else {@code pollInterval}
  */
 public record BflConfig(
     Secret apiKey,
@@ -25,7 +27,8 @@ public record BflConfig(
     Duration pollInterval,
     Duration maxPollInterval,
     int maxRetries,
-    long maxResultBytes) {
+    long maxResultBytes,
+    Duration firstPoll) {
 
   /** BFL's API hosts. */
   public enum Region {
@@ -75,17 +78,21 @@ public record BflConfig(
     }
   }
 
-  /** The defaults for a key: the global host, 24 tasks, 600 s, polls every 0.5 s growing to 1 s. */
+  /**
+   * The defaults for a key: the global host, 24 tasks, 600 s; the first poll after the model's
+   * typical time, then every 0.25 s growing to 1 s.
+   */
   public static BflConfig defaults(Secret apiKey) {
     return new BflConfig(
         apiKey,
         Region.GLOBAL.baseUrl(),
         24,
         DEFAULT_WAIT_LIMIT,
-        Duration.ofMillis(500),
+        Duration.ofMillis(250),
         Duration.ofSeconds(1),
         3,
-        64L * 1024 * 1024);
+        64L * 1024 * 1024,
+        null);
   }
 
   public BflConfig withBaseUrl(URI url) {
@@ -97,7 +104,8 @@ public record BflConfig(
         pollInterval,
         maxPollInterval,
         maxRetries,
-        maxResultBytes);
+        maxResultBytes,
+        firstPoll);
   }
 
   public BflConfig withWaitLimit(Duration limit) {
@@ -109,17 +117,44 @@ public record BflConfig(
         pollInterval,
         maxPollInterval,
         maxRetries,
-        maxResultBytes);
+        maxResultBytes,
+        firstPoll);
   }
 
+  /** Polls at {@code first}, then from {@code first} growing to {@code max}, for every model. */
   public BflConfig withPolling(Duration first, Duration max) {
     return new BflConfig(
-        apiKey, baseUrl, maxActiveTasks, waitLimit, first, max, maxRetries, maxResultBytes);
+        apiKey, baseUrl, maxActiveTasks, waitLimit, first, max, maxRetries, maxResultBytes, first);
   }
 
   public BflConfig withMaxActiveTasks(int n) {
     return new BflConfig(
-        apiKey, baseUrl, n, waitLimit, pollInterval, maxPollInterval, maxRetries, maxResultBytes);
+        apiKey,
+        baseUrl,
+        n,
+        waitLimit,
+        pollInterval,
+        maxPollInterval,
+        maxRetries,
+        maxResultBytes,
+        firstPoll);
+  }
+
+  /**
+   * The first poll after {@code first} for every model (null: each model's typical time), then the
+   * configured intervals.
+   */
+  public BflConfig withFirstPoll(Duration first) {
+    return new BflConfig(
+        apiKey,
+        baseUrl,
+        maxActiveTasks,
+        waitLimit,
+        pollInterval,
+        maxPollInterval,
+        maxRetries,
+        maxResultBytes,
+        first);
   }
 
   @Override

@@ -27,7 +27,7 @@ final class BflJson {
 
   // --- submit ---
 
-  byte[] body(GenerationJob job) {
+  byte[] body(GenerationJob job, BflWebhooks hooks) {
     GenerationRequest r = job.request();
     ObjectNode body = mapper.createObjectNode();
     body.put("prompt", r.prompt());
@@ -46,6 +46,10 @@ final class BflJson {
     if (r.guidance() != null) {
       body.put("guidance", r.guidance());
     }
+    if (hooks != null) {
+      body.put("webhook_url", hooks.url().toString());
+      body.put("webhook_secret", hooks.secret().reveal());
+    }
     try {
       return mapper.writeValueAsBytes(body);
     } catch (IOException e) {
@@ -53,11 +57,21 @@ final class BflJson {
     }
   }
 
-  Submitted submitted(String text) {
+  /**
+   * The submit's answer. With a webhook BFL sends no {@code polling_url}; the task is then asked
+   * about at {@code <base>/v1/get_result?id=} (marked as guessed: a host that does not know it
+   * stops the safety polls, not the job).
+   */
+  Submitted submitted(String text, boolean webhook) {
     JsonNode node = json(text);
     String id = node.path("id").asText("");
     String polling = node.path("polling_url").asText("");
     HttpUrl pollingUrl = HttpUrl.parse(polling);
+    boolean guessed = false;
+    if (pollingUrl == null && webhook && !id.isEmpty()) {
+      pollingUrl = getResult(id);
+      guessed = true;
+    }
     if (id.isEmpty() || pollingUrl == null) {
       throw new UserError(
           Code.BACKEND_FAILED,
@@ -69,7 +83,15 @@ final class BflJson {
         node.hasNonNull("cost") && node.get("cost").isNumber()
             ? node.get("cost").decimalValue()
             : null;
-    return new Submitted(id, pollingUrl, cost);
+    return new Submitted(id, pollingUrl, cost, webhook, guessed);
+  }
+
+  /** {@code <base>/v1/get_result?id=<id>}. */
+  HttpUrl getResult(String id) {
+    return HttpUrl.get(config.baseUrl().resolve("/v1/get_result").toString())
+        .newBuilder()
+        .addQueryParameter("id", id)
+        .build();
   }
 
   UserError submitError(int code, String text, GenerationJob job) {

@@ -84,6 +84,9 @@ public final class ModelCatalog {
                   : null,
               m.hasNonNull("guidance")
                   ? mapper.convertValue(m.get("guidance"), ModelSpec.Range.class)
+                  : null,
+              m.hasNonNull("firstPollMs")
+                  ? java.time.Duration.ofMillis(m.get("firstPollMs").asLong())
                   : null));
     }
     return new ModelCatalog(models);

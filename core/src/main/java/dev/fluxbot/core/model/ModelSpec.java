@@ -13,6 +13,8 @@ import java.util.Objects;
  * @param local the local klein runtime can serve it
  * @param steps the accepted {@code --steps}, or null where the model takes none
  * @param guidance the accepted {@code --guidance}, or null where the model takes none
+ * @param firstPoll how long BFL typically takes to make it: when its first poll is due (null: the
+ *     BFL backend's poll interval)
  */
 public record ModelSpec(
     String id,
@@ -24,7 +26,8 @@ public record ModelSpec(
     Price price,
     SizeRules sizeRules,
     Range steps,
-    Range guidance) {
+    Range guidance,
+    java.time.Duration firstPoll) {
 
   public ModelSpec {
     Objects.requireNonNull(id, "id");

@@ -338,6 +338,12 @@ public final class JobStore {
     return jobs.isEmpty() ? Optional.empty() : Optional.of(jobs.get(0));
   }
 
+  /** Whether a queued or running job waits for backend task {@code taskId} (any instance's). */
+  public boolean waitsForTask(String taskId) {
+    return !query("SELECT * FROM jobs WHERE task_id = ? AND state IN ('QUEUED', 'RUNNING')", taskId)
+        .isEmpty();
+  }
+
   /**
    * The newest jobs, optionally of one user ({@code platform} and {@code userId} both null for
    * all).

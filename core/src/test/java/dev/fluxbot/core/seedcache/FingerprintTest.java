@@ -29,7 +29,8 @@ class FingerprintTest {
         new ModelSpec.Price(BigDecimal.ONE, BigDecimal.ONE, BigDecimal.ONE),
         new ModelSpec.SizeRules(64, 16, 2048, 4L << 20),
         new ModelSpec.Range(1, 50, 50),
-        new ModelSpec.Range(1.5, 10, 5));
+        new ModelSpec.Range(1.5, 10, 5),
+        null);
   }
 
   private static final ModelSpec FLEX = model("flex", "/v1/flux-2-flex");

@@ -24,9 +24,16 @@ final class ApiHost implements RecordingHandler.Responder {
   private final InstantSource clock;
   private final String pollingBaseUrl;
   private final SubmitValidator validator = new SubmitValidator();
+  private final WebhookSender webhooks;
 
   ApiHost(
-      KeyCheck keys, TaskBook book, Recorder recorder, InstantSource clock, String pollingBaseUrl) {
+      KeyCheck keys,
+      TaskBook book,
+      Recorder recorder,
+      InstantSource clock,
+      String pollingBaseUrl,
+      WebhookSender webhooks) {
+    this.webhooks = webhooks;
     this.keys = keys;
     this.book = book;
     this.recorder = recorder;
@@ -73,7 +80,12 @@ final class ApiHost implements RecordingHandler.Responder {
     Order order = Order.of(endpoint, body);
     return switch (book.admit(order, clock.instant())) {
       case TaskBook.Admission.Refused refused -> refused.response();
-      case TaskBook.Admission.Accepted accepted -> Response.json(200, accepted(accepted.task()));
+      case TaskBook.Admission.Accepted accepted -> {
+        if (order.webhookUrl() != null) {
+          webhooks.schedule(accepted.task());
+        }
+        yield Response.json(200, accepted(accepted.task()));
+      }
     };
   }
 

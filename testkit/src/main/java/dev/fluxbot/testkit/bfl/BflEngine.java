@@ -34,6 +34,7 @@ public final class BflEngine implements AutoCloseable {
   private final HttpServer delivery;
   private final DeliveryLinks links;
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final WebhookSender webhooks;
 
   private BflEngine(
       String key, InstantSource clock, Duration deliveryTtl, int activeTaskLimit, double credits)
@@ -45,7 +46,8 @@ public final class BflEngine implements AutoCloseable {
     this.delivery = bind();
     this.links = new DeliveryLinks(deliveryBaseUrl(), deliveryTtl);
     KeyCheck keys = new KeyCheck(key);
-    serve(api, Host.API, new ApiHost(keys, book, recorder, clock, pollingBaseUrl()));
+    this.webhooks = new WebhookSender(book, links, clock);
+    serve(api, Host.API, new ApiHost(keys, book, recorder, clock, pollingBaseUrl(), webhooks));
     serve(polling, Host.POLLING, new PollingHost(keys, book, recorder, clock, links));
     serve(delivery, Host.DELIVERY, new DeliveryHost(book, clock, links));
   }
@@ -127,6 +129,25 @@ public final class BflEngine implements AutoCloseable {
     return recorder.validationErrors();
   }
 
+  public void setWorkTime(Duration time) {
+    book.setWorkTime(time);
+  }
+
+  public java.util.Optional<java.time.Instant> readyTime(String id) {
+    Task task = book.task(id);
+    return task == null || book.workTime() == null
+        ? java.util.Optional.empty()
+        : java.util.Optional.of(task.readyTime());
+  }
+
+  public void setWebhookSigning(FakeBflApi.WebhookSigning signing) {
+    webhooks.setSigning(signing);
+  }
+
+  public List<FakeBflApi.RecordedWebhook> webhooks() {
+    return webhooks.sent();
+  }
+
   public int activeTasks() {
     return book.active();
   }
@@ -141,6 +162,7 @@ public final class BflEngine implements AutoCloseable {
     api.stop(0);
     polling.stop(0);
     delivery.stop(0);
+    webhooks.close();
     executor.shutdownNow();
   }
 

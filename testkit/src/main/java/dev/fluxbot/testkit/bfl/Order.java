@@ -12,6 +12,7 @@ import java.util.Map;
  *
  * @param seed the request's seed, or null
  * @param webhookUrl the request's webhook URL, or null
+ * @param webhookSecret the request's webhook secret, or null
  */
 record Order(
     Endpoint endpoint,
@@ -22,12 +23,14 @@ record Order(
     String format,
     long inputMegapixels,
     long outputMegapixels,
-    String webhookUrl) {
+    String webhookUrl,
+    String webhookSecret) {
 
   static Order of(Endpoint endpoint, JsonNode body) {
     JsonNode seed = body.path("seed");
     JsonNode format = body.path("output_format");
     JsonNode webhook = body.path("webhook_url");
+    JsonNode secret = body.path("webhook_secret");
     int width = (int) SubmitRules.side(body, "width");
     int height = (int) SubmitRules.side(body, "height");
     return new Order(
@@ -39,7 +42,8 @@ record Order(
         format.isTextual() ? format.textValue().toLowerCase(Locale.ROOT) : "jpeg",
         inputMegapixels(body),
         Endpoint.megapixels((long) width * height),
-        webhook.isTextual() ? webhook.textValue() : null);
+        webhook.isTextual() ? webhook.textValue() : null,
+        secret.isTextual() ? secret.textValue() : null);
   }
 
   BigDecimal tableCost() {

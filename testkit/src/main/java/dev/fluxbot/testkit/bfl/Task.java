@@ -20,6 +20,7 @@ final class Task {
   private final long seed;
   private final Instant submittedAt;
   private final String format;
+  private final Duration workTime;
 
   private int polls; // guarded by this
   private boolean finished; // guarded by this
@@ -29,8 +30,15 @@ final class Task {
   private final Object imageLock = new Object();
   private byte[] image; // guarded by imageLock
 
-  Task(String id, Order order, Scenario scenario, BigDecimal cost, Instant submittedAt) {
+  Task(
+      String id,
+      Order order,
+      Scenario scenario,
+      BigDecimal cost,
+      Instant submittedAt,
+      Duration workTime) {
     this.id = id;
+    this.workTime = workTime;
     this.order = order;
     this.scenario = scenario;
     this.cost = cost;
@@ -72,6 +80,12 @@ final class Task {
     }
     List<String> walk = scenario.statuses();
     int step = Math.min(polls - scenario.pollFailureCount() - 1, walk.size() - 1);
+    if (workTime != null) { // timed: in progress until the work time is over, then the end
+      step =
+          now.isBefore(readyTime())
+              ? Math.min(step, Math.max(0, walk.size() - 2))
+              : walk.size() - 1;
+    }
     String status = walk.get(step);
     ObjectNode body = emptyResult(id, status);
     if (!TERMINAL.contains(status)) {
@@ -87,6 +101,20 @@ final class Task {
     boolean justFinished = TERMINAL.contains(status) && !finished;
     finished |= justFinished;
     return new Poll(Response.json(200, body), status, justFinished);
+  }
+
+  /** When a timed task ends: its submit plus the fake's work time (or at once without one). */
+  Instant readyTime() {
+    return workTime == null ? submittedAt : submittedAt.plus(workTime);
+  }
+
+  /**
+   * The answer for the end of the walk, as a webhook call carries it (it moves the task to its
+   * terminal status like a poll would).
+   */
+  synchronized Poll end(Instant now, DeliveryLinks links) {
+    polls = Math.max(polls, scenario.pollFailureCount() + scenario.statuses().size());
+    return poll(now, links);
   }
 
   /** The first Ready poll fixes the end time and signs the sample URL; later polls repeat them. */

@@ -23,6 +23,7 @@ final class TaskBook {
   private int activeLimit; // guarded by this
   private int active; // guarded by this
   private int maxActive; // guarded by this
+  private java.time.Duration workTime; // guarded by this
 
   TaskBook(double credits, int activeLimit) {
     setCredits(credits);
@@ -72,7 +73,7 @@ final class TaskBook {
                   + ". Add credits at https://dashboard.bfl.ai."));
     }
     credits = credits.subtract(cost);
-    Task task = new Task(UUID.randomUUID().toString(), order, scenario, cost, now);
+    Task task = new Task(UUID.randomUUID().toString(), order, scenario, cost, now, workTime);
     tasks.put(task.id(), task);
     active++;
     maxActive = Math.max(maxActive, active);
@@ -116,6 +117,15 @@ final class TaskBook {
       throw new IllegalArgumentException(
           "The active task limit must be 1 or more. Provided: " + limit);
     this.activeLimit = limit;
+  }
+
+  /** From now on, tasks take {@code time} to end (null: each poll walks one status). */
+  synchronized void setWorkTime(java.time.Duration time) {
+    this.workTime = time;
+  }
+
+  synchronized java.time.Duration workTime() {
+    return workTime;
   }
 
   synchronized int active() {
