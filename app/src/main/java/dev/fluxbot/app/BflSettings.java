@@ -33,12 +33,12 @@ public record BflSettings(
     firstPoll = firstPoll == null ? "auto" : firstPoll.strip();
     ConfigValues.positive("bfl.max_active_tasks", maxActiveTasks);
     ConfigValues.positive("bfl.wait_limit_seconds", waitLimitSeconds);
-    Duration poll = webhookPollDuration();
+    Duration poll = ConfigValues.duration("bfl.webhook_poll_interval", webhookPollInterval);
     if (poll.compareTo(Duration.ofSeconds(1)) < 0 || poll.compareTo(Duration.ofMinutes(5)) > 0) {
       throw new IllegalArgumentException(
           "bfl.webhook_poll_interval: must be 1s..5m; got \"" + webhookPollInterval + "\"");
     }
-    Duration first = firstPollDuration();
+    Duration first = firstPoll(firstPoll);
     if (first != null && (first.isZero() || first.compareTo(Duration.ofMinutes(1)) > 0)) {
       throw new IllegalArgumentException(
           "bfl.first_poll: must be auto or 1ms..1m (e.g. 500ms, 2s); got \"" + firstPoll + "\"");
@@ -52,6 +52,10 @@ public record BflSettings(
 
   /** {@code first_poll} as a duration; null for {@code auto}. */
   public Duration firstPollDuration() {
+    return firstPoll(firstPoll);
+  }
+
+  private static Duration firstPoll(String firstPoll) {
     if (firstPoll.equalsIgnoreCase("auto")) {
       return null;
     }

@@ -374,6 +374,37 @@ class DiscordRunProcessTest {
   }
 
   @Test
+  void bflsCallThroughTheWebServerFinishesTheJobWithoutAPollAndAForgedCallIsRefused()
+      throws Exception {
+    bfl.setWorkTime(java.time.Duration.ofMillis(200));
+    DiscordInteraction imagine =
+        discord.slashCommand(alice, "imagine", Map.of("prompt", "a quick heron --seed 3"));
+    DiscordMessage image = imageOf(imagine);
+
+    assertThat(image.content()).contains("seed 3");
+    assertThat(bfl.submits().get(0).body().path("webhook_url").asText())
+        .isEqualTo(webBase + "/bfl/webhook");
+    assertThat(bfl.webhookCalls())
+        .singleElement()
+        .satisfies(c -> assertThat(c.httpStatus()).isEqualTo(200));
+    assertThat(bfl.polls()).isEmpty();
+
+    String taskId = bfl.webhookCalls().get(0).taskId();
+    java.net.http.HttpResponse<String> forged =
+        java.net.http.HttpClient.newHttpClient()
+            .send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(webBase + "/bfl/webhook"))
+                    .header("X-BFL-Signature", "sha256=" + "00".repeat(32))
+                    .POST(
+                        java.net.http.HttpRequest.BodyPublishers.ofString(
+                            "{\"id\":\"" + taskId + "\",\"status\":\"Error\"}"))
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(forged.statusCode()).isEqualTo(401);
+    assertThat(bfl.submits()).hasSize(1);
+  }
+
+  @Test
   void aRateLimitOnTheImageUploadLosesNothing() throws Exception {
     discord.rateLimitNextUpload(UPLOAD, 1.0, 1);
     DiscordInteraction imagine =

@@ -382,7 +382,6 @@ public final class BflBackend implements ImageBackend, MeterBinder {
           node = call.await(min(wait, deadline.remaining(clock))).orElse(null);
           if (node != null && !node.path("status").isTextual()) {
             node = null; // a call we cannot read: ask BFL at once
-            wait = Duration.ZERO;
           } else if (node == null && !state.canPoll) {
             missedCall(hooks, task, state, wait);
             continue;

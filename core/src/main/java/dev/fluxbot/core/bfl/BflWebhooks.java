@@ -19,11 +19,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -64,6 +61,8 @@ public final class BflWebhooks {
   private static final int DONE_KEEP = 4096;
   private static final String MAC = "HmacSHA256";
   private static final ObjectMapper MAPPER = new ObjectMapper();
+  private static final java.util.Set<String> TERMINAL =
+      java.util.Set.of("Ready", "Error", "Request Moderated", "Content Moderated");
 
   private final URI url;
   private final Secret secret;
@@ -281,47 +280,49 @@ public final class BflWebhooks {
 
   private record Early(JsonNode node, Instant at) {}
 
-  /** One job's wait for its task's call. */
+  /** One job's wait for its task's calls. */
   final class Waiter implements AutoCloseable {
     private final String id;
-    private final CompletableFuture<Optional<JsonNode>> call = new CompletableFuture<>();
+    private final java.util.concurrent.BlockingQueue<JsonNode> calls =
+        new java.util.concurrent.LinkedBlockingQueue<>();
+    private volatile boolean arrived;
+    private volatile boolean ended;
 
     private Waiter(String id) {
       this.id = id;
     }
 
-    private boolean offer(JsonNode node) {
-      return call.complete(Optional.ofNullable(node));
+    /** Takes a call; false once a call that ended the task was taken (a replay). */
+    private synchronized boolean offer(JsonNode node) {
+      if (ended) {
+        return false;
+      }
+      JsonNode n = node == null ? MAPPER.createObjectNode() : node;
+      ended = TERMINAL.contains(n.path("status").asText(""));
+      arrived = true;
+      calls.add(n);
+      return true;
     }
 
-    /** Whether the call came. */
+    /** Whether a call came. */
     boolean arrived() {
-      return call.isDone();
+      return arrived;
     }
 
     /**
-     * Waits up to {@code limit} for the call.
+     * Waits up to {@code limit} for the next call.
      *
-     * @return empty when it did not come in time; the body (or an empty node when unreadable) when
-     *     it did
+     * @return empty when none came in time; the body (an empty node when unreadable) when one did
      */
     Optional<JsonNode> await(Duration limit) throws InterruptedException {
-      try {
-        return Optional.of(
-            call.get(Math.max(0, limit.toMillis()), TimeUnit.MILLISECONDS)
-                .orElseGet(MAPPER::createObjectNode));
-      } catch (TimeoutException e) {
-        return Optional.empty();
-      } catch (ExecutionException e) {
-        throw new IllegalStateException(e);
-      }
+      return Optional.ofNullable(calls.poll(Math.max(0, limit.toMillis()), TimeUnit.MILLISECONDS));
     }
 
     @Override
     public void close() {
       waiting.remove(id, this);
       synchronized (done) {
-        done.put(id, arrived());
+        done.put(id, arrived);
       }
     }
   }

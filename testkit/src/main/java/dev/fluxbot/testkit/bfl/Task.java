@@ -114,7 +114,8 @@ final class Task {
    */
   synchronized Poll end(Instant now, DeliveryLinks links) {
     polls = Math.max(polls, scenario.pollFailureCount() + scenario.statuses().size());
-    return poll(now, links);
+    Instant end = readyTime();
+    return poll(now.isBefore(end) ? end : now, links);
   }
 
   /** The first Ready poll fixes the end time and signs the sample URL; later polls repeat them. */
