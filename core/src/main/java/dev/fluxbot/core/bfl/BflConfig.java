@@ -18,6 +18,7 @@ import java.util.Objects;
  * @param maxResultBytes the largest result image it downloads
  * @param firstPoll the wait before the first poll; null: the model's typical time ({@code
  *     firstPollMs} in models.json), else {@code pollInterval}
+ * @param pollGrowth each wait after the second is the one before times this (at least 1)
  */
 public record BflConfig(
     Secret apiKey,
@@ -28,7 +29,8 @@ public record BflConfig(
     Duration maxPollInterval,
     int maxRetries,
     long maxResultBytes,
-    Duration firstPoll) {
+    Duration firstPoll,
+    double pollGrowth) {
 
   /** BFL's API hosts. */
   public enum Region {
@@ -73,6 +75,9 @@ public record BflConfig(
     if (waitLimit.isNegative() || waitLimit.isZero()) {
       throw new IllegalArgumentException("waitLimit must be positive: " + waitLimit);
     }
+    if (!(pollGrowth >= 1 && pollGrowth <= 4)) {
+      throw new IllegalArgumentException("pollGrowth must be 1..4: " + pollGrowth);
+    }
     if (maxRetries < 0) {
       throw new IllegalArgumentException("maxRetries must be >= 0: " + maxRetries);
     }
@@ -92,7 +97,8 @@ public record BflConfig(
         Duration.ofSeconds(1),
         3,
         64L * 1024 * 1024,
-        null);
+        null,
+        1.25);
   }
 
   public BflConfig withBaseUrl(URI url) {
@@ -105,7 +111,8 @@ public record BflConfig(
         maxPollInterval,
         maxRetries,
         maxResultBytes,
-        firstPoll);
+        firstPoll,
+        pollGrowth);
   }
 
   public BflConfig withWaitLimit(Duration limit) {
@@ -118,13 +125,26 @@ public record BflConfig(
         maxPollInterval,
         maxRetries,
         maxResultBytes,
-        firstPoll);
+        firstPoll,
+        pollGrowth);
   }
 
-  /** Polls at {@code first}, then from {@code first} growing to {@code max}, for every model. */
+  /**
+   * The schedule before polls adapted to the model: the first poll after {@code first}, then from
+   * {@code first} growing by half to {@code max}, for every model.
+   */
   public BflConfig withPolling(Duration first, Duration max) {
     return new BflConfig(
-        apiKey, baseUrl, maxActiveTasks, waitLimit, first, max, maxRetries, maxResultBytes, first);
+        apiKey,
+        baseUrl,
+        maxActiveTasks,
+        waitLimit,
+        first,
+        max,
+        maxRetries,
+        maxResultBytes,
+        first,
+        1.5);
   }
 
   public BflConfig withMaxActiveTasks(int n) {
@@ -137,7 +157,8 @@ public record BflConfig(
         maxPollInterval,
         maxRetries,
         maxResultBytes,
-        firstPoll);
+        firstPoll,
+        pollGrowth);
   }
 
   /**
@@ -154,7 +175,8 @@ public record BflConfig(
         maxPollInterval,
         maxRetries,
         maxResultBytes,
-        first);
+        first,
+        pollGrowth);
   }
 
   @Override

@@ -8,17 +8,21 @@ import java.time.Duration;
  *
  * <p>Without a webhook: the first poll after the model's typical time ({@code firstPollMs} in
  * models.json; {@link BflConfig#firstPoll()} overrides it), then short intervals from {@link
- * BflConfig#pollInterval()} growing by half to {@link BflConfig#maxPollInterval()}. With a webhook
- * the call ends the wait at once, and polls come only every {@link BflWebhooks#safetyPoll()}.
+ * BflConfig#pollInterval()} growing by {@link BflConfig#pollGrowth()} to {@link
+ * BflConfig#maxPollInterval()}. With a webhook the call ends the wait at once, and polls come only
+ * every {@link BflWebhooks#safetyPoll()}.
  */
 final class PollPlan {
   private final Duration max;
+  private final double growth;
   private final boolean webhook;
   private Duration next;
   private boolean first = true;
   private final Duration afterFirst;
 
-  private PollPlan(Duration first, Duration afterFirst, Duration max, boolean webhook) {
+  private PollPlan(
+      Duration first, Duration afterFirst, Duration max, double growth, boolean webhook) {
+    this.growth = growth;
     this.next = first;
     this.afterFirst = afterFirst;
     this.max = max;
@@ -30,11 +34,12 @@ final class PollPlan {
         config.firstPoll() != null
             ? config.firstPoll()
             : model.firstPoll() != null ? model.firstPoll() : config.pollInterval();
-    return new PollPlan(first, config.pollInterval(), config.maxPollInterval(), false);
+    return new PollPlan(
+        first, config.pollInterval(), config.maxPollInterval(), config.pollGrowth(), false);
   }
 
   static PollPlan webhook(BflWebhooks hooks) {
-    return new PollPlan(hooks.safetyPoll(), hooks.safetyPoll(), hooks.safetyPoll(), true);
+    return new PollPlan(hooks.safetyPoll(), hooks.safetyPoll(), hooks.safetyPoll(), 1, true);
   }
 
   boolean webhook() {
@@ -48,7 +53,7 @@ final class PollPlan {
       first = false;
       next = afterFirst;
     } else {
-      Duration grown = next.multipliedBy(3).dividedBy(2);
+      Duration grown = Duration.ofNanos((long) (next.toNanos() * growth));
       next = grown.compareTo(max) > 0 ? max : grown;
     }
     return now;
