@@ -520,7 +520,18 @@ final class RunCli implements Callable<Integer> {
               links.webhookSecret(),
               config.bfl().webhookPollDuration(),
               InstantSource.system());
-      hooks.knownElsewhere(wiring.jobs::waitsForTask);
+      hooks.elsewhere(
+          new BflWebhooks.Elsewhere() {
+            @Override
+            public boolean handOver(String taskId, String body) {
+              return wiring.jobs.keepBackendCall(taskId, body);
+            }
+
+            @Override
+            public Optional<String> handedOver(String taskId) {
+              return wiring.jobs.backendCall(taskId);
+            }
+          });
       web.takeWebhooks(hooks);
       wiring.bfl.useWebhooks(hooks);
       log.info(

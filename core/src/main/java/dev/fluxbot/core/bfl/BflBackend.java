@@ -379,7 +379,10 @@ public final class BflBackend implements ImageBackend, MeterBinder {
         JsonNode node = null;
         if (call != null) {
           deadline.check(clock, "waiting for BFL task " + task.id());
-          node = call.await(min(wait, deadline.remaining(clock))).orElse(null);
+          node =
+              call.await(min(wait, deadline.remaining(clock)))
+                  .or(() -> hooks.handedOver(task.id()))
+                  .orElse(null);
           if (node != null && !node.path("status").isTextual()) {
             node = null; // a call we cannot read: ask BFL at once
           } else if (node == null && !state.canPoll) {

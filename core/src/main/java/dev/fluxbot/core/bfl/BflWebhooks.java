@@ -21,7 +21,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import org.slf4j.Logger;
@@ -71,7 +70,7 @@ public final class BflWebhooks {
   private final Map<String, Waiter> waiting = new ConcurrentHashMap<>();
   private final Map<String, Early> early = new ConcurrentHashMap<>();
   private final Map<String, Boolean> done = lru(DONE_KEEP);
-  private volatile Predicate<String> knownElsewhere = id -> false;
+  private volatile Elsewhere elsewhere = Elsewhere.NONE;
   private final java.util.concurrent.atomic.AtomicInteger missesInARow =
       new java.util.concurrent.atomic.AtomicInteger();
   private volatile boolean stopped;
@@ -140,19 +139,55 @@ public final class BflWebhooks {
   }
 
   /**
-   * Tells calls for tasks that another instance of this installation waits for (they share the
-   * database) from unknown ones: those are answered 202, and their owner learns of them from its
-   * next poll.
+   * Where calls for other instances' tasks go: instances that share a database hand each other the
+   * calls through it ({@code jobs.webhook_call}), since BFL calls whichever instance the public URL
+   * reaches.
    */
-  public void knownElsewhere(Predicate<String> taskIds) {
-    this.knownElsewhere = Objects.requireNonNull(taskIds, "taskIds");
+  public interface Elsewhere {
+    Elsewhere NONE =
+        new Elsewhere() {
+          @Override
+          public boolean handOver(String taskId, String body) {
+            return false;
+          }
+
+          @Override
+          public Optional<String> handedOver(String taskId) {
+            return Optional.empty();
+          }
+        };
+
+    /** Keeps the call for the instance whose queued or running job waits for it; false: none. */
+    boolean handOver(String taskId, String body);
+
+    /** A call another instance kept for this task, if any. */
+    Optional<String> handedOver(String taskId);
+  }
+
+  /** Sets where calls for tasks this instance does not wait for go. */
+  public void elsewhere(Elsewhere elsewhere) {
+    this.elsewhere = Objects.requireNonNull(elsewhere, "elsewhere");
+  }
+
+  /** A call for {@code id} that another instance took and kept, if any. */
+  Optional<JsonNode> handedOver(String id) {
+    return elsewhere
+        .handedOver(id)
+        .map(
+            text -> {
+              try {
+                return MAPPER.readTree(text);
+              } catch (IOException e) {
+                return MAPPER.createObjectNode();
+              }
+            });
   }
 
   /** What a call got. */
   public enum Receipt {
     /** A waiting job has it. */
     TAKEN(200),
-    /** Another instance's task. */
+    /** Another instance's task: kept in the database for it. */
     ELSEWHERE(202),
     /** Its job had already finished by polling; nothing changes. */
     LATE(200),
@@ -222,8 +257,8 @@ public final class BflWebhooks {
       missesInARow.set(0);
       return Receipt.TAKEN;
     }
-    if (knownElsewhere.test(id)) {
-      log.debug("BFL webhook for task {}: another instance waits for it (202)", id);
+    if (elsewhere.handOver(id, new String(body, UTF_8))) {
+      log.debug("BFL webhook for task {}: kept for the instance that waits for it (202)", id);
       return Receipt.ELSEWHERE;
     }
     prune();

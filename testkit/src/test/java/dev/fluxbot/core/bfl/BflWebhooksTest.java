@@ -144,9 +144,25 @@ class BflWebhooksTest {
   void anotherInstancesTaskIsAcceptedAndAJobFinishedByPollingTakesItsLateCallQuietly()
       throws Exception {
     BflWebhooks hooks = hooks(Duration.ofSeconds(5));
-    hooks.knownElsewhere("elsewhere"::equals);
+    Map<String, String> kept = new HashMap<>();
+    hooks.elsewhere(
+        new BflWebhooks.Elsewhere() {
+          @Override
+          public boolean handOver(String taskId, String body) {
+            return taskId.equals("elsewhere") && kept.put(taskId, body) == null;
+          }
+
+          @Override
+          public java.util.Optional<String> handedOver(String taskId) {
+            return java.util.Optional.ofNullable(kept.get(taskId));
+          }
+        });
     byte[] body = call("elsewhere", "Ready");
     assertThat(hooks.receive(body, signed(body))).isEqualTo(BflWebhooks.Receipt.ELSEWHERE);
+    assertThat(hooks.handedOver("elsewhere"))
+        .get()
+        .extracting(n -> n.path("status").asText())
+        .isEqualTo("Ready");
     hooks.expect("polled").close(); // finished by a poll, no call yet
     byte[] late = call("polled", "Ready");
     assertThat(hooks.receive(late, signed(late))).isEqualTo(BflWebhooks.Receipt.LATE);
