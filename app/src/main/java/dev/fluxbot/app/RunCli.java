@@ -4,6 +4,7 @@ import dev.fluxbot.core.ChatReply;
 import dev.fluxbot.core.ImagineService;
 import dev.fluxbot.core.Secret;
 import dev.fluxbot.core.bfl.BflWebhooks;
+import dev.fluxbot.core.store.BackendCalls;
 import dev.fluxbot.core.store.JobStore;
 import dev.fluxbot.discord.DiscordBot;
 import dev.fluxbot.discord.OriginalLinks;
@@ -520,16 +521,17 @@ final class RunCli implements Callable<Integer> {
               links.webhookSecret(),
               config.bfl().webhookPollDuration(),
               InstantSource.system());
+      BackendCalls calls = new BackendCalls(wiring.db);
       hooks.elsewhere(
           new BflWebhooks.Elsewhere() {
             @Override
             public boolean handOver(String taskId, String body) {
-              return wiring.jobs.keepBackendCall(taskId, body);
+              return calls.keep(taskId, body);
             }
 
             @Override
             public Optional<String> handedOver(String taskId) {
-              return wiring.jobs.backendCall(taskId);
+              return calls.kept(taskId);
             }
           });
       web.takeWebhooks(hooks);

@@ -84,28 +84,7 @@ public final class ReadyToChatProbe {
     BflBackend backend =
         new BflBackend(
             config, new OkHttpClient(), InstantSource.system(), Sleeper.SYSTEM, new SecureRandom());
-    HttpServer receiver = null;
-    if (mode.equals("webhook")) {
-      receiver = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
-      BflWebhooks hooks =
-          new BflWebhooks(
-              URI.create("http://127.0.0.1:" + receiver.getAddress().getPort()),
-              Secret.of("probe-secret-0123456789abcdef0123456789"),
-              Duration.ofSeconds(5),
-              InstantSource.system());
-      receiver.createContext(
-          BflWebhooks.PATH,
-          exchange -> {
-            try (exchange) {
-              Map<String, String> headers = new HashMap<>();
-              exchange.getRequestHeaders().forEach((k, v) -> headers.put(k, v.get(0)));
-              byte[] body = exchange.getRequestBody().readAllBytes();
-              exchange.sendResponseHeaders(hooks.receive(body, headers).status(), -1);
-            }
-          });
-      receiver.start();
-      backend.useWebhooks(hooks);
-    }
+    HttpServer receiver = mode.equals("webhook") ? receiver(backend) : null;
     Database database = Fixtures.open("sqlite", dir);
     List<Long> delays = new ArrayList<>();
     try (FluxbotCore core =
@@ -145,6 +124,31 @@ public final class ReadyToChatProbe {
         bfl.requests(FakeBflApi.Host.API).stream()
             .filter(r -> r.path().equals("/v1/get_result"))
             .count();
+  }
+
+  /** A web server that takes the fake BFL's calls for {@code backend}. */
+  private static HttpServer receiver(BflBackend backend) throws java.io.IOException {
+    HttpServer receiver =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
+    BflWebhooks hooks =
+        new BflWebhooks(
+            URI.create("http://127.0.0.1:" + receiver.getAddress().getPort()),
+            Secret.of("probe-secret-0123456789abcdef0123456789"),
+            Duration.ofSeconds(5),
+            InstantSource.system());
+    receiver.createContext(
+        BflWebhooks.PATH,
+        exchange -> {
+          try (exchange) {
+            Map<String, String> headers = new HashMap<>();
+            exchange.getRequestHeaders().forEach((k, v) -> headers.put(k, v.get(0)));
+            byte[] body = exchange.getRequestBody().readAllBytes();
+            exchange.sendResponseHeaders(hooks.receive(body, headers).status(), -1);
+          }
+        });
+    receiver.start();
+    backend.useWebhooks(hooks);
+    return receiver;
   }
 
   private static void print(String mode, List<Long> delays, double pollsPerJob) {

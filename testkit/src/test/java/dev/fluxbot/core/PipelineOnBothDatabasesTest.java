@@ -114,10 +114,11 @@ class PipelineOnBothDatabasesTest {
             new BackendTask("bfl", "task-7", "https://api.eu2.bfl.ai/v1/get_result?id=task-7"));
     assertThat(running.startedAt()).isEqualTo(clock.instant());
     // BFL's call reached another instance: it keeps it in the row for this one
-    assertThat(jobs.backendCall("task-7")).isEmpty();
-    assertThat(jobs.keepBackendCall("task-7", "{\"id\":\"task-7\",\"status\":\"Ready\"}")).isTrue();
-    assertThat(jobs.backendCall("task-7")).contains("{\"id\":\"task-7\",\"status\":\"Ready\"}");
-    assertThat(jobs.keepBackendCall("task-unknown", "{}")).isFalse();
+    dev.fluxbot.core.store.BackendCalls calls = new dev.fluxbot.core.store.BackendCalls(db);
+    assertThat(calls.kept("task-7")).isEmpty();
+    assertThat(calls.keep("task-7", "{\"id\":\"task-7\",\"status\":\"Ready\"}")).isTrue();
+    assertThat(calls.kept("task-7")).contains("{\"id\":\"task-7\",\"status\":\"Ready\"}");
+    assertThat(calls.keep("task-unknown", "{}")).isFalse();
 
     jobs.succeed(job.id(), 14_500, "c".repeat(64), ImageType.PNG, 1344, 768, false);
     JobStore.Job done = jobs.find(job.id()).orElseThrow();
@@ -127,7 +128,7 @@ class PipelineOnBothDatabasesTest {
     assertThat(done.request()).isEqualTo(request);
     assertThat(done.requester()).isEqualTo(alice);
     assertThat(jobs.unfinished()).isEmpty();
-    assertThat(jobs.keepBackendCall("task-7", "{}")).isFalse(); // its job has ended
+    assertThat(calls.keep("task-7", "{}")).isFalse(); // its job has ended
 
     JobStore.Job other =
         JobStore.Job.queued(

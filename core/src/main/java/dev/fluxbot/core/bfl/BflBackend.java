@@ -363,8 +363,8 @@ public final class BflBackend implements ImageBackend, MeterBinder {
     BflWebhooks hooks = task.webhook() ? this.hooks : null;
     PollPlan plan =
         hooks != null ? PollPlan.webhook(hooks) : PollPlan.polling(config, job.request().model());
-    Polling state =
-        new Polling(
+    PollState state =
+        new PollState(
             task,
             new Request.Builder()
                 .url(task.pollingUrl())
@@ -380,13 +380,13 @@ public final class BflBackend implements ImageBackend, MeterBinder {
         if (call != null) {
           deadline.check(clock, "waiting for BFL task " + task.id());
           node =
-              call.await(min(wait, deadline.remaining(clock)))
+              call.await(PollState.min(wait, deadline.remaining(clock)))
                   .or(() -> hooks.handedOver(task.id()))
                   .orElse(null);
           if (node != null && !node.path("status").isTextual()) {
             node = null; // a call we cannot read: ask BFL at once
           } else if (node == null && !state.canPoll) {
-            missedCall(hooks, task, state, wait);
+            state.waitedWithoutCall(hooks, wait);
             continue;
           }
         }
@@ -413,21 +413,8 @@ public final class BflBackend implements ImageBackend, MeterBinder {
     }
   }
 
-  private static Duration min(Duration a, Duration b) {
-    return a.compareTo(b) > 0 ? b : a;
-  }
-
-  /** A webhook job whose task cannot be polled here, and whose call has not come yet. */
-  private void missedCall(BflWebhooks hooks, Submitted task, Polling state, Duration waited) {
-    state.waitedWithoutCall = state.waitedWithoutCall.plus(waited);
-    if (!state.toldMissing && state.waitedWithoutCall.compareTo(BflWebhooks.MISSING_AFTER) >= 0) {
-      state.toldMissing = true;
-      hooks.missed(task.id());
-    }
-  }
-
   /** One poll's status, as a poll or a call said it: the result, a failure, or progress. */
-  private Ready answer(Submitted task, JsonNode node, Polling state, ProgressListener progress) {
+  private Ready answer(Submitted task, JsonNode node, PollState state, ProgressListener progress) {
     String status = node.path("status").asText("");
     switch (status) {
       case "Ready" -> {
@@ -440,45 +427,13 @@ public final class BflBackend implements ImageBackend, MeterBinder {
           throw json.gone(task);
         }
       }
-      default -> state.last = report(progress, state.last, status, node);
+      default -> state.report(progress, status, node);
     }
     return null;
   }
 
-  /** The counters of one task's polls. */
-  private static final class Polling {
-    final Submitted task;
-    final Request request;
-    final boolean guessedUrl;
-    boolean canPoll = true;
-    int failures;
-    int notFound;
-    int rateLimited;
-    Progress last;
-    Duration waitedWithoutCall = Duration.ZERO;
-    boolean toldMissing;
-
-    Polling(Submitted task, Request request) {
-      this.task = task;
-      this.request = request;
-      this.guessedUrl = task.guessedUrl();
-    }
-
-    /**
-     * A guessed get_result URL whose host does not know the task (BFL's global host keeps none):
-     * stop polling it and wait for the call alone.
-     */
-    boolean guessedUrlUnknown(JsonNode node) {
-      if (guessedUrl && "Task not found".equals(node.path("status").asText())) {
-        canPoll = false;
-        return true;
-      }
-      return false;
-    }
-  }
-
   /** Asks BFL once; null when the answer was a failure that is retried after a wait. */
-  private JsonNode pollOnce(Polling state, Deadline deadline)
+  private JsonNode pollOnce(PollState state, Deadline deadline)
       throws InterruptedException, InterruptedIOException {
     Submitted task = state.task;
     try (Response response = http.newCall(state.request).execute()) {
@@ -522,26 +477,6 @@ public final class BflBackend implements ImageBackend, MeterBinder {
     log.warn("BFL poll for task {} failed ({}); retrying", task.id(), what);
     sleepBefore(deadline, wait.get(), "retrying the poll of task " + task.id());
     return failures + 1;
-  }
-
-  private Progress report(ProgressListener listener, Progress last, String status, JsonNode node) {
-    Progress.Stage stage =
-        switch (status) {
-          case "Reasoning" -> Progress.Stage.REASONING;
-          case "Generating" -> Progress.Stage.GENERATING;
-          default -> Progress.Stage.QUEUED; // Pending, and any status newer than this client
-        };
-    double fraction = Double.NaN;
-    JsonNode p = node.get("progress");
-    if (p != null && p.isNumber()) {
-      double v = p.asDouble();
-      fraction = Math.max(0, Math.min(1, v > 1 ? v / 100 : v));
-    }
-    Progress now = new Progress(stage, fraction, status.isEmpty() ? "waiting" : status);
-    if (!now.equals(last)) {
-      listener.onProgress(now);
-    }
-    return now;
   }
 
   // --- download ---

@@ -339,33 +339,6 @@ public final class JobStore {
   }
 
   /**
-   * Keeps a backend's call (BFL's webhook body) for the queued or running job that waits for task
-   * {@code taskId}, whichever instance owns it; false when no such job exists.
-   */
-  public boolean keepBackendCall(String taskId, String body) {
-    return update(
-            "UPDATE jobs SET backend_call = ? WHERE task_id = ? AND state IN ('QUEUED', 'RUNNING')",
-            body,
-            taskId)
-        > 0;
-  }
-
-  /** The call kept for task {@code taskId} by {@link #keepBackendCall}, if any. */
-  public Optional<String> backendCall(String taskId) {
-    return db.read(
-        c -> {
-          try (PreparedStatement st =
-              c.prepareStatement(
-                  "SELECT backend_call FROM jobs WHERE task_id = ? AND backend_call IS NOT NULL")) {
-            st.setString(1, taskId);
-            try (ResultSet rs = st.executeQuery()) {
-              return rs.next() ? Optional.of(rs.getString(1)) : Optional.<String>empty();
-            }
-          }
-        });
-  }
-
-  /**
    * The newest jobs, optionally of one user ({@code platform} and {@code userId} both null for
    * all).
    */
