@@ -131,7 +131,6 @@ final class Wiring implements AutoCloseable {
               .seedCacheHitWriter(Executors.newVirtualThreadPerTaskExecutor())
               .schedulerSettings(schedulerSettings(config, bfl))
               .imagineSettings(prices(config.quotas()))
-              .filters(config.filters().rules())
               .clock(clock)
               .owner(owner(config, env, db, dataDir, oneShot))
               .build();
@@ -150,9 +149,9 @@ final class Wiring implements AutoCloseable {
     this.imagine = core.imagine();
   }
 
-  /** A core on {@link #db} that counts into {@link #meters}. */
+  /** A core on {@link #db} that counts into {@link #meters}, with the config's word filters. */
   private FluxbotCore.Builder coreBuilder() {
-    return FluxbotCore.builder(db).meters(meters);
+    return FluxbotCore.builder(db).meters(meters).filters(config.filters().rules());
   }
 
   /** {@code run} on SQLite: one bot per database file. */
