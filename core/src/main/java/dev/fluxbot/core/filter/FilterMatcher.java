@@ -2,7 +2,6 @@ package dev.fluxbot.core.filter;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
-import dev.fluxbot.core.Text;
 import java.text.Normalizer;
 import java.time.Duration;
 import java.util.Locale;
@@ -91,22 +90,10 @@ public final class FilterMatcher {
   public Pattern compile(FilterRule rule, String setting) {
     String p = rule.pattern().strip();
     if (p.isEmpty() || rule.pattern().length() > FilterRule.MAX_LENGTH) {
-      throw new IllegalArgumentException(
-          setting
-              + ": must be 1 to "
-              + FilterRule.MAX_LENGTH
-              + " characters; got "
-              + rule.pattern().length()
-              + " ("
-              + Text.quote(rule.pattern())
-              + "). Give a shorter word or pattern");
+      throw FilterMessages.badLength(setting, rule.pattern());
     }
     if (!rule.regex() && fold(p).isBlank()) {
-      throw new IllegalArgumentException(
-          setting
-              + ": must hold a letter, digit or sign; "
-              + Text.quote(p)
-              + " has none once accents are dropped. Give a word");
+      throw FilterMessages.noWord(setting, p);
     }
     Pattern pattern = build(new FilterRule(p, rule.regex()), setting);
     if (rule.regex()) {
@@ -114,15 +101,7 @@ public final class FilterMatcher {
         try {
           find(pattern, probe);
         } catch (TooSlow e) {
-          throw new IllegalArgumentException(
-              setting
-                  + ": a regex must answer within "
-                  + LIMIT.toMillis()
-                  + " ms, and "
-                  + Text.quote(p)
-                  + " takes longer on a short test string (repeats inside repeats, like (x+x+)+"
-                  + " or (.*a){20}, backtrack without end). Rewrite it with fewer nested repeats,"
-                  + " e.g. x+ for (x+x+)+");
+          throw FilterMessages.slowOnAdd(setting, p);
         }
       }
     }
@@ -165,14 +144,7 @@ public final class FilterMatcher {
     try {
       return Pattern.compile(unmarked, Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE);
     } catch (PatternSyntaxException e) {
-      throw new IllegalArgumentException(
-          setting
-              + ": must be a valid regular expression; "
-              + Text.quote(rule.pattern())
-              + " is not ("
-              + e.getDescription()
-              + (e.getIndex() >= 0 ? " near character " + (e.getIndex() + 1) : "")
-              + "). Fix it, or leave out --regex to match the words as typed");
+      throw FilterMessages.badRegex(setting, rule.pattern(), e.getDescription(), e.getIndex());
     }
   }
 

@@ -98,6 +98,64 @@ public final class FilterMessages {
     return sb.toString();
   }
 
+  /** A pattern that is empty or longer than {@link FilterRule#MAX_LENGTH}. */
+  public static IllegalArgumentException badLength(String setting, String pattern) {
+    return new IllegalArgumentException(
+        setting
+            + ": must be 1 to "
+            + FilterRule.MAX_LENGTH
+            + " characters; got "
+            + pattern.length()
+            + " ("
+            + Text.quote(pattern)
+            + "). Give a shorter word or pattern");
+  }
+
+  /** A word filter with nothing left once accents are dropped. */
+  public static IllegalArgumentException noWord(String setting, String pattern) {
+    return new IllegalArgumentException(
+        setting
+            + ": must hold a letter, digit or sign; "
+            + Text.quote(pattern)
+            + " has none once accents are dropped. Give a word");
+  }
+
+  /** A regex that does not compile, with the compiler's words and where. */
+  public static IllegalArgumentException badRegex(
+      String setting, String pattern, String why, int index) {
+    return new IllegalArgumentException(
+        setting
+            + ": must be a valid regular expression; "
+            + Text.quote(pattern)
+            + " is not ("
+            + why
+            + (index >= 0 ? " near character " + (index + 1) : "")
+            + "). Fix it, or leave out --regex to match the words as typed");
+  }
+
+  /** A regex too slow on a short test string (catastrophic backtracking). */
+  public static IllegalArgumentException slowOnAdd(String setting, String pattern) {
+    return new IllegalArgumentException(
+        setting
+            + ": a regex must answer within "
+            + FilterMatcher.LIMIT.toMillis()
+            + " ms, and "
+            + Text.quote(pattern)
+            + " takes longer on a short test string (repeats inside repeats, like (x+x+)+"
+            + " or (.*a){20}, backtrack without end). Rewrite it with fewer nested repeats,"
+            + " e.g. x+ for (x+x+)+");
+  }
+
+  /** A scope that has as many filters as it may. */
+  public static IllegalArgumentException tooMany(int max) {
+    return new IllegalArgumentException(
+        "filter: at most "
+            + max
+            + " filters per scope; this one has "
+            + max
+            + ". Remove some, or join words into one regex with --regex");
+  }
+
   /** A filter command's words that make no sense: the field, the rule, the value. */
   public static IllegalArgumentException usage(String got) {
     return new IllegalArgumentException(

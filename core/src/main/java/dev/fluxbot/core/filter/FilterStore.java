@@ -48,12 +48,7 @@ public final class FilterStore {
     return db.transaction(
         c -> {
           if (list(platform, scope).size() >= MAX_PER_SCOPE) {
-            throw new IllegalArgumentException(
-                "filter: at most "
-                    + MAX_PER_SCOPE
-                    + " filters per scope; this one has "
-                    + MAX_PER_SCOPE
-                    + ". Remove some, or join words into one regex with --regex");
+            throw FilterMessages.tooMany(MAX_PER_SCOPE);
           }
           try (PreparedStatement st =
               c.prepareStatement(
