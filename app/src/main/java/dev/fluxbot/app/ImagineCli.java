@@ -159,6 +159,9 @@ final class ImagineCli implements Callable<Integer> {
           checkOutput(parser.parse(text, Map.of(), sources().size(), outputContext()));
       List<GenerationRequest> requests =
           PromptVariants.requests(request, parser.repeat(text, Map.of()));
+      new dev.fluxbot.core.filter.PromptFilters(
+              null, config.filters().rules(), new dev.fluxbot.core.filter.FilterMatcher())
+          .check(Requester.operator(), requests.stream().map(GenerationRequest::prompt).toList());
       // klein with a local runtime configured runs there, at the local price
       boolean local = config.local().enabled() && request.model().local();
       java.math.BigDecimal estimate =

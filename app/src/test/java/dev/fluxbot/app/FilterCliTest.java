@@ -128,6 +128,11 @@ class FilterCliTest {
         .startsWith("fluxbot: prompt: must not match the word filters set for this bot; it matches")
         .contains("\"red fox\" (word, installation-wide, in fluxbot.yaml) in \"a red Fox\"");
 
+    Run dry = fluxbot(config, Map.of(), "imagine", "a {blue, red} fox", "--dry-run", "--json");
+    assertThat(dry.exit()).as("the dry run checks the config's filters").isEqualTo(2);
+    assertThat(dry.err()).contains("it matches the filter \"red fox\"");
+    assertThat(fluxbot(config, Map.of(), "imagine", "a blue fox", "--dry-run").exit()).isZero();
+
     assertThat(fluxbot(config, Map.of(), "filter", "add", "--scope", "cli:*", "x").err())
         .as("the CLI is no chat platform")
         .contains("--scope: must be");

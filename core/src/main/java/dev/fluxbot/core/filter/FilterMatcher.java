@@ -46,6 +46,14 @@ public final class FilterMatcher {
     " ".repeat(120) + "x",
   };
 
+  /**
+   * How many characters a regex may read on a probe of n characters: 16 n². A regex that reads each
+   * character a few times per start (a quadratic one, like {@code .*foo.*}) stays far below; one
+   * whose work grows as n³ or faster ({@code (x+x+)+y}, {@code .*a.*b.*c}) passes it many times
+   * over. Counting, unlike timing, gives the same answer on a fast and a busy machine.
+   */
+  private static final long PROBE_STEPS_PER_SQUARE = 16;
+
   private final Cache<FilterRule, Pattern> compiled =
       Caffeine.newBuilder().maximumSize(10_000).build();
   private final long limitNanos;
@@ -99,7 +107,7 @@ public final class FilterMatcher {
     if (rule.regex()) {
       for (String probe : PROBES) {
         try {
-          find(pattern, probe);
+          find(pattern, probe, PROBE_STEPS_PER_SQUARE * probe.length() * probe.length());
         } catch (TooSlow e) {
           throw FilterMessages.slowOnAdd(setting, p);
         }
@@ -119,12 +127,14 @@ public final class FilterMatcher {
   public boolean matches(FilterRule rule, String folded) {
     FilterRule key = new FilterRule(rule.pattern().strip(), rule.regex());
     Pattern pattern = compiled.get(key, k -> build(k, "pattern"));
-    return find(pattern, folded);
+    return find(pattern, folded, Long.MAX_VALUE);
   }
 
-  private boolean find(Pattern pattern, String text) {
+  private boolean find(Pattern pattern, String text, long maxSteps) {
     try {
-      return pattern.matcher(new Deadline(text, System.nanoTime() + limitNanos)).find();
+      return pattern
+          .matcher(new Deadline(text, System.nanoTime() + limitNanos, maxSteps, new long[1]))
+          .find();
     } catch (StackOverflowError e) { // a deeply recursive match: as unusable as a slow one
       throw new TooSlow();
     }
@@ -148,15 +158,16 @@ public final class FilterMatcher {
     }
   }
 
-  /** The prompt as a regex sees it, giving up once the deadline has passed. */
-  private record Deadline(String text, long deadline, int[] calls) implements CharSequence {
-    Deadline(String text, long deadline) {
-      this(text, deadline, new int[1]);
-    }
-
+  /**
+   * The prompt as a regex sees it, giving up once the deadline has passed or (on a probe) once the
+   * regex has read more characters than {@code maxSteps}.
+   */
+  private record Deadline(String text, long deadline, long maxSteps, long[] steps)
+      implements CharSequence {
     @Override
     public char charAt(int index) {
-      if ((++calls[0] & 0x3FF) == 0 && System.nanoTime() > deadline) {
+      long n = ++steps[0];
+      if (n > maxSteps || ((n & 0x3FF) == 0 && System.nanoTime() > deadline)) {
         throw new TooSlow();
       }
       return text.charAt(index);
@@ -169,7 +180,7 @@ public final class FilterMatcher {
 
     @Override
     public CharSequence subSequence(int start, int end) {
-      return new Deadline(text.substring(start, end), deadline, calls);
+      return new Deadline(text.substring(start, end), deadline, maxSteps, steps);
     }
 
     @Override

@@ -139,11 +139,11 @@ public final class FilterMessages {
         setting
             + ": a regex must answer within "
             + FilterMatcher.LIMIT.toMillis()
-            + " ms, and "
+            + " ms on any prompt, and "
             + Text.quote(pattern)
-            + " takes longer on a short test string (repeats inside repeats, like (x+x+)+"
-            + " or (.*a){20}, backtrack without end). Rewrite it with fewer nested repeats,"
-            + " e.g. x+ for (x+x+)+");
+            + " backtracks too much already on a short test string (repeats inside repeats,"
+            + " like (x+x+)+, or several .* in a row, grow without bound). Rewrite it with fewer"
+            + " nested repeats, e.g. x+ for (x+x+)+");
   }
 
   /** A scope that has as many filters as it may. */
