@@ -24,6 +24,7 @@ module dev.fluxbot.core {
 
   exports dev.fluxbot.core;
   exports dev.fluxbot.core.chat;
+  exports dev.fluxbot.core.filter;
   exports dev.fluxbot.core.model;
   exports dev.fluxbot.core.quota;
   exports dev.fluxbot.core.store;

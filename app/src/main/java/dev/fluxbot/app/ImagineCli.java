@@ -8,6 +8,7 @@ import dev.fluxbot.core.ImagineCommand;
 import dev.fluxbot.core.Requester;
 import dev.fluxbot.core.UserError;
 import dev.fluxbot.core.command.CommandParser;
+import dev.fluxbot.core.command.PromptVariants;
 import dev.fluxbot.core.model.GenerationRequest;
 import dev.fluxbot.core.model.GenerationResult;
 import dev.fluxbot.core.model.ImageType;
@@ -74,10 +75,16 @@ final class ImagineCli implements Callable<Integer> {
 
   @Option(
       names = "--dry-run",
-      description = "Print the normalized request and its estimated cost; send nothing.")
+      description =
+          "Print the normalized request (each one, where prompt variants or --repeat make"
+              + " several) and its estimated cost; send nothing.")
   boolean dryRun;
 
-  @Option(names = "--json", description = "Print one JSON object instead of text.")
+  @Option(
+      names = "--json",
+      description =
+          "Print JSON instead of text: one object, or with --dry-run an array of objects when"
+              + " the command makes several requests.")
   boolean json;
 
   @Override
@@ -150,16 +157,28 @@ final class ImagineCli implements Callable<Integer> {
       var parser = Wiring.parser(config, dev.fluxbot.core.model.ModelCatalog.builtIn());
       GenerationRequest request =
           checkOutput(parser.parse(text, Map.of(), sources().size(), outputContext()));
+      List<GenerationRequest> requests =
+          PromptVariants.requests(request, parser.repeat(text, Map.of()));
+      new dev.fluxbot.core.filter.PromptFilters(
+              null, config.filters().rules(), new dev.fluxbot.core.filter.FilterMatcher())
+          .check(Requester.operator(), requests.stream().map(GenerationRequest::prompt).toList());
       // klein with a local runtime configured runs there, at the local price
       boolean local = config.local().enabled() && request.model().local();
       java.math.BigDecimal estimate =
           local
               ? java.math.BigDecimal.valueOf(config.quotas().localImageCredits())
               : request.estimatedCost(List.of());
-      out.println(
-          json
-              ? JSON.writeValueAsString(describe(request, local, estimate))
-              : summary(request, local, estimate));
+      if (json) {
+        var described = JSON.createArrayNode();
+        requests.forEach(r -> described.add(describe(r, local, estimate)));
+        out.println(JSON.writeValueAsString(described.size() == 1 ? described.get(0) : described));
+      } else {
+        for (int i = 0; i < requests.size(); i++) {
+          out.println(
+              (requests.size() == 1 ? "" : "Request " + (i + 1) + " of " + requests.size() + ": ")
+                  + summary(requests.get(i), local, estimate));
+        }
+      }
       return Main.OK;
     } catch (UserError | FluxbotConfig.ConfigException e) {
       err.println("fluxbot: " + e.getMessage());

@@ -18,6 +18,7 @@ import picocli.CommandLine.Option;
       RunCli.class,
       ImagineCli.class,
       QuotaCli.class,
+      FilterCli.class,
       JobsCli.class,
       DoctorCli.class,
       BackupCli.class,

@@ -149,9 +149,9 @@ final class Wiring implements AutoCloseable {
     this.imagine = core.imagine();
   }
 
-  /** A core on {@link #db} that counts into {@link #meters}. */
+  /** A core on {@link #db} that counts into {@link #meters}, with the config's word filters. */
   private FluxbotCore.Builder coreBuilder() {
-    return FluxbotCore.builder(db).meters(meters);
+    return FluxbotCore.builder(db).meters(meters).filters(config.filters().rules());
   }
 
   /** {@code run} on SQLite: one bot per database file. */

@@ -34,6 +34,7 @@ class ArchitectureTest {
   private static final String[] CORE_API = {
     "dev.fluxbot.core",
     "dev.fluxbot.core.chat",
+    "dev.fluxbot.core.filter",
     "dev.fluxbot.core.model",
     "dev.fluxbot.core.quota",
     "dev.fluxbot.core.store",

@@ -64,17 +64,18 @@ class DoctorCliTest {
         .contains("ok    database: SQLite " + db + " opens, schema V" + latest + ", up to date");
 
     sql("DELETE FROM flyway_schema_history WHERE version = '" + latest + "'");
+    String previous = latestVersion(); // versions may skip numbers: branches take theirs ahead
     Run older = fluxbot("doctor");
     assertThat(older.out())
         .contains(
             "--    database: SQLite "
                 + db
                 + " opens; schema V"
-                + previous(latest)
+                + previous
                 + "; run brings it to V"
                 + latest
                 + " at its start (1 migration(s))");
-    assertThat(latestVersion()).as("doctor migrated nothing").isEqualTo(previous(latest));
+    assertThat(latestVersion()).as("doctor migrated nothing").isEqualTo(previous);
   }
 
   @Test
@@ -95,10 +96,6 @@ class DoctorCliTest {
                 + " opens; refused: the database was upgraded by a newer fluxbot (schema [V999"
                 + " future]) and this fluxbot")
         .contains("run the newer fluxbot, or restore the backup");
-  }
-
-  private static String previous(String version) {
-    return String.valueOf(Integer.parseInt(version) - 1);
   }
 
   private String latestVersion() throws Exception {

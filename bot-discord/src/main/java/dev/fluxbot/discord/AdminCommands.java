@@ -3,6 +3,7 @@ package dev.fluxbot.discord;
 import dev.fluxbot.core.Requester;
 import dev.fluxbot.core.chat.ChatAdmin;
 import dev.fluxbot.core.chat.ChatSettings;
+import dev.fluxbot.core.filter.FilterRule;
 import dev.fluxbot.core.model.AspectPreset;
 import dev.fluxbot.core.model.ImageType;
 import dev.fluxbot.core.model.ModelCatalog;
@@ -99,7 +100,25 @@ final class AdminCommands {
                                 .addChoice("remove", "remove")
                                 .addChoice("everywhere", "everywhere"))
                         .addOption(
-                            OptionType.CHANNEL, "channel", "The channel (for allow and remove)")));
+                            OptionType.CHANNEL, "channel", "The channel (for allow and remove)")),
+            filterGroup());
+  }
+
+  /** {@code /fluxbot-admin filter add|remove|list}: word filters for prompts on this server. */
+  private static SubcommandGroupData filterGroup() {
+    OptionData pattern =
+        new OptionData(OptionType.STRING, "pattern", "Words, or a regex with regex:True", true)
+            .setMaxLength(FilterRule.MAX_LENGTH);
+    return new SubcommandGroupData("filter", "Words and patterns prompts here must not match")
+        .addSubcommands(
+            new SubcommandData("add", "Refuse prompts that match words or a regex")
+                .addOptions(pattern)
+                .addOption(OptionType.BOOLEAN, "regex", "The pattern is a regex (default: words)"),
+            new SubcommandData("remove", "Remove a filter")
+                .addOptions(
+                    new OptionData(OptionType.STRING, "pattern", "As the list shows it", true)
+                        .setMaxLength(FilterRule.MAX_LENGTH)),
+            new SubcommandData("list", "The filters set on this server"));
   }
 
   static SlashCommandData settingsCommand(ModelCatalog catalog) {
@@ -165,6 +184,17 @@ final class AdminCommands {
         case "server max-safety" ->
             admin.maxSafety(scope, Long.toString(event.getOption("value").getAsLong()));
         case "server channels" -> channels(guildId, event);
+        case "filter add" ->
+            admin
+                .filters()
+                .add(
+                    scope,
+                    event.getOption("pattern").getAsString(),
+                    option(event, "regex").map(OptionMapping::getAsBoolean).orElse(false),
+                    "discord:" + event.getUser().getId());
+        case "filter remove" ->
+            admin.filters().remove(scope, event.getOption("pattern").getAsString());
+        case "filter list" -> admin.filters().list(scope);
         default -> Texts.TEXTS.mistake("command: unknown admin command " + sub + ".");
       };
     } catch (IllegalArgumentException e) {

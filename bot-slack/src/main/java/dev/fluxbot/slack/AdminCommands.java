@@ -32,7 +32,9 @@ final class AdminCommands {
           "• `quota reset @user` · `quota show @user`",
           "• `quota ban @user [reason]` · `quota unban @user`",
           "• `default-model MODEL`: the model when a command names none",
-          "• `max-safety 0-5`: the highest --safety users may ask for");
+          "• `max-safety 0-5`: the highest --safety users may ask for",
+          "• `filter add [--regex] PATTERN` · `filter remove PATTERN` · `filter list`: words (or a"
+              + " regex) prompts here must not match");
 
   /** Slack names a user by an escaped mention or a bare id; a ban's reason arrives escaped. */
   static final AdminWords.Users USERS =

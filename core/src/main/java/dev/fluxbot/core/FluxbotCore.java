@@ -5,6 +5,10 @@ import dev.fluxbot.core.backend.ImageBackend;
 import dev.fluxbot.core.chat.ChatServices;
 import dev.fluxbot.core.chat.ChatState;
 import dev.fluxbot.core.command.CommandParser;
+import dev.fluxbot.core.filter.FilterMatcher;
+import dev.fluxbot.core.filter.FilterRule;
+import dev.fluxbot.core.filter.FilterStore;
+import dev.fluxbot.core.filter.PromptFilters;
 import dev.fluxbot.core.image.AddressPolicy;
 import dev.fluxbot.core.image.ReferenceLoader;
 import dev.fluxbot.core.imagestore.ImageStore;
@@ -61,6 +65,7 @@ public final class FluxbotCore implements AutoCloseable {
   private final java.util.concurrent.ScheduledExecutorService heartbeat;
   private final MeterRegistry meters;
   private final CoreMeters coreMeters;
+  private final PromptFilters filters;
 
   private FluxbotCore(Builder b, ImageStore images, boolean ownsImages) {
     this.database = b.database;
@@ -74,6 +79,8 @@ public final class FluxbotCore implements AutoCloseable {
     this.settings = new SettingsStore(database, clock);
     this.seedCache =
         new SeedCache(database, images, b.seedCacheSettings, clock, b.seedCacheHitWriter);
+    this.filters =
+        new PromptFilters(new FilterStore(database, clock), b.filters, new FilterMatcher());
     this.scheduler =
         new JobScheduler(
             b.executor != null ? b.executor : Executors.newVirtualThreadPerTaskExecutor(),
@@ -93,7 +100,8 @@ public final class FluxbotCore implements AutoCloseable {
                 seedCache,
                 images,
                 scheduler,
-                leases),
+                leases,
+                filters),
             b.imagineSettings,
             clock,
             b.random != null ? b.random : new SecureRandom(),
@@ -195,6 +203,11 @@ public final class FluxbotCore implements AutoCloseable {
     return meters;
   }
 
+  /** The word filters every prompt passes before any credit is held. */
+  public PromptFilters filters() {
+    return filters;
+  }
+
   /** The leases of this instance's jobs; see {@link JobLeases}. */
   public JobLeases leases() {
     return leases;
@@ -294,6 +307,7 @@ public final class FluxbotCore implements AutoCloseable {
     private ReferenceLoader.Limits referenceLimits = ReferenceLoader.Limits.defaults();
     private AddressPolicy referenceAddresses = AddressPolicy.publicOnly();
     private MeterRegistry meters = new CompositeMeterRegistry(); // records nothing
+    private List<FilterRule> filters = List.of();
 
     private Builder(Database database) {
       this.database = database;
@@ -444,6 +458,15 @@ public final class FluxbotCore implements AutoCloseable {
      *
      * @throws IllegalStateException when neither {@link #imagesIn} nor {@link #images} was set
      */
+    /**
+     * The installation's word filters from the config ({@code filters:}), checked with {@link
+     * dev.fluxbot.core.filter.FilterMatcher#compile}; the admins' are in the database.
+     */
+    public Builder filters(List<FilterRule> filters) {
+      List<FilterRule> copy = List.copyOf(filters);
+      return with(b -> b.filters = copy);
+    }
+
     public FluxbotCore build() {
       if (images != null) {
         return new FluxbotCore(this, images, false);

@@ -2,6 +2,7 @@ package dev.fluxbot.core;
 
 import dev.fluxbot.core.backend.BackendRouter;
 import dev.fluxbot.core.command.CommandParser;
+import dev.fluxbot.core.filter.PromptFilters;
 import dev.fluxbot.core.image.ReferenceLoader;
 import dev.fluxbot.core.imagestore.ImageStore;
 import dev.fluxbot.core.model.GenerationRequest;
@@ -77,7 +78,34 @@ public final class ImagineService {
       SeedCache cache,
       ImageStore images,
       JobScheduler scheduler,
-      JobLeases leases) {
+      JobLeases leases,
+      PromptFilters filters) {
+    /** Without word filters. */
+    public Parts(
+        CommandParser parser,
+        ReferenceLoader references,
+        BackendRouter router,
+        SeedHistory seeds,
+        JobStore jobs,
+        QuotaService quota,
+        SeedCache cache,
+        ImageStore images,
+        JobScheduler scheduler,
+        JobLeases leases) {
+      this(
+          parser,
+          references,
+          router,
+          seeds,
+          jobs,
+          quota,
+          cache,
+          images,
+          scheduler,
+          leases,
+          PromptFilters.none());
+    }
+
     public Parts {
       Objects.requireNonNull(parser, "parser");
       Objects.requireNonNull(references, "references");
@@ -89,6 +117,7 @@ public final class ImagineService {
       Objects.requireNonNull(images, "images");
       Objects.requireNonNull(scheduler, "scheduler");
       Objects.requireNonNull(leases, "leases");
+      Objects.requireNonNull(filters, "filters");
     }
   }
 

@@ -98,9 +98,8 @@ final class JobPipeline {
   }
 
   /**
-   * Answers from the seed cache, or holds the credits, stores the job and runs or queues it.
-   *
-   * @param callerRuns whether the calling thread waits for the job anyway, so may run it
+   * Refuses a prompt a word filter matches; then answers from the seed cache, or holds the credits,
+   * stores the job and runs or queues it ({@code callerRuns}: the caller waits anyway, may run it).
    */
   CompletableFuture<ImageReply> start(
       Origin origin,
@@ -108,6 +107,7 @@ final class JobPipeline {
       List<ImageSource> sources,
       ChatReply reply,
       boolean callerRuns) {
+    p.filters().check(origin.who(), planned.prompt()); // before any credit is held or cache read
     if (!origin.who().isOperator()) {
       p.quota()
           .reserve(

@@ -20,6 +20,7 @@ public final class UserError extends RuntimeException {
     IMAGE_TOO_LARGE(Kind.INPUT),
     QUOTA_EXCEEDED(Kind.INPUT),
     BANNED(Kind.INPUT),
+    FILTERED(Kind.INPUT),
     MODERATED(Kind.OUTCOME),
     BACKEND_UNAVAILABLE(Kind.BACKEND),
     BACKEND_REJECTED(Kind.BACKEND),

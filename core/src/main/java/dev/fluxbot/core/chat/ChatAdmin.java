@@ -1,6 +1,8 @@
 package dev.fluxbot.core.chat;
 
 import dev.fluxbot.core.Text;
+import dev.fluxbot.core.filter.FilterMatcher;
+import dev.fluxbot.core.filter.FilterStore;
 import dev.fluxbot.core.model.ModelCatalog;
 import dev.fluxbot.core.model.ModelSpec;
 import dev.fluxbot.core.quota.Credits;
@@ -32,6 +34,7 @@ public final class ChatAdmin {
   private final ModelCatalog catalog;
   private final ChatTexts texts;
   private final InstantSource clock;
+  private final FilterAdmin filters;
 
   public ChatAdmin(
       QuotaService quota,
@@ -44,6 +47,13 @@ public final class ChatAdmin {
     this.catalog = catalog;
     this.texts = texts;
     this.clock = clock;
+    this.filters =
+        new FilterAdmin(new FilterStore(settings.database(), clock), new FilterMatcher(), texts);
+  }
+
+  /** The scope's word filters: {@code filter add|remove|list}. */
+  public FilterAdmin filters() {
+    return filters;
   }
 
   /** Credits per window for a user, or for everyone in the scope when {@code userId} is null. */

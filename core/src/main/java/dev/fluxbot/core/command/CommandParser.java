@@ -254,6 +254,7 @@ public final class CommandParser {
             ? format(v.get(CommandOption.FORMAT))
             : settings.defaultFormat();
     boolean noCache = v.containsKey(CommandOption.NO_CACHE) && flag(v.get(CommandOption.NO_CACHE));
+    repeat(v.get(CommandOption.REPEAT)); // refused here too; read by repeat(String, Map)
     return new GenerationRequest(
         model,
         prompt,
@@ -465,6 +466,30 @@ public final class CommandParser {
   private static ImageType format(Value v) {
     return ImageType.fromName(v.raw())
         .orElseThrow(() -> invalid(v, "must be jpeg, png or webp", "Example: --format png"));
+  }
+
+  /**
+   * {@code --repeat K}: how many times the command runs its prompt (each with a new seed, like a
+   * reroll); 1 when not typed.
+   *
+   * @throws UserError for anything but a whole number from 1 to {@value PromptVariants#MAX_REPEAT}
+   */
+  public int repeat(String text, Map<String, String> nativeOptions) {
+    Value v = flagValues(CommandScanner.scan(text)).get(CommandOption.REPEAT);
+    String typed = nativeOptions.get(CommandOption.REPEAT.id());
+    return repeat(typed != null ? new Value(CommandOption.REPEAT.id(), typed) : v);
+  }
+
+  private static int repeat(Value v) {
+    if (v == null) {
+      return 1;
+    }
+    String s = v.raw().trim();
+    if (s.matches("[1-9]") && Integer.parseInt(s) <= PromptVariants.MAX_REPEAT) {
+      return Integer.parseInt(s);
+    }
+    throw invalid(
+        v, "must be a whole number from 1 to " + PromptVariants.MAX_REPEAT, "Example: --repeat 2");
   }
 
   private static boolean flag(Value v) {

@@ -69,6 +69,11 @@ public final class SettingsStore {
     this.clock = Objects.requireNonNull(clock, "clock");
   }
 
+  /** The database these settings live in (the word filters' store shares it). */
+  public Database database() {
+    return db;
+  }
+
   public ScopeSettings scope(String platform, String scopeId) {
     if (scopeId == null) {
       return ScopeSettings.NONE;
