@@ -16,7 +16,8 @@ enum CommandOption {
   GUIDANCE("guidance", true),
   FORMAT("format", true),
   SAFETY("safety", true, "safety_tolerance"),
-  NO_CACHE("no-cache", false, "nocache", "no_cache");
+  NO_CACHE("no-cache", false, "nocache", "no_cache"),
+  N("n", true, "count");
 
   private final String id;
   private final boolean takesValue;

@@ -116,6 +116,7 @@ final class CommandScanner {
       case FORMAT -> "--format png";
       case SAFETY -> "--safety 2";
       case NO_CACHE -> "--no-cache";
+      case N -> "--n 4";
     };
   }
 
