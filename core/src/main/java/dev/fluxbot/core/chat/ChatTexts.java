@@ -127,6 +127,13 @@ public final class ChatTexts {
     return sb.toString();
   }
 
+  /** Under a group sent as one grid image: where the images are and how to get one whole. */
+  public static String gridNote() {
+    return "The images did not fit this chat's upload limit one by one, so they come as one grid"
+        + " (1 top left, 2 top right, 3 bottom left, 4 bottom right). U1 to U4 make that image"
+        + " again at 2K with its seed (charged as a new image).";
+  }
+
   /** What an image cost: "1.4 credits", "cached (free)", "cost not reported". */
   public static String cost(ImageReply reply) {
     GenerationResult r = reply.result();
