@@ -135,8 +135,12 @@ public final class ImagineService {
 
   /** Parses without running anything: for {@code --dry-run} and for checking a command early. */
   public GenerationRequest plan(ImagineCommand command) {
-    return p.parser()
-        .parse(command.text(), command.options(), command.attachments().size(), command.context());
+    GenerationRequest request =
+        p.parser()
+            .parse(
+                command.text(), command.options(), command.attachments().size(), command.context());
+    count(command); // --n is checked with the rest
+    return request;
   }
 
   /**
