@@ -101,6 +101,14 @@ final class ImagineCli implements Callable<Integer> {
       ImagineCommand command = new ImagineCommand(who, text, Map.of(), sources(), outputContext());
       GenerationRequest request =
           checkOutput(wiring.imagine.plan(command)); // input errors first, before any key check
+      if (wiring.imagine.count(command) > 1) {
+        throw new UserError(
+            UserError.Code.INVALID_OPTION,
+            "--n: fluxbot imagine writes one image per run; got "
+                + wiring.imagine.count(command)
+                + ". Leave --n out and run it once per image (--seed s, s+1, …), or use --n in"
+                + " chat.");
+      }
       if (request.model().local()) { // a pro image starts no klein worker
         wiring.startLocal();
         if (wiring.local != null
@@ -156,10 +164,13 @@ final class ImagineCli implements Callable<Integer> {
           local
               ? java.math.BigDecimal.valueOf(config.quotas().localImageCredits())
               : request.estimatedCost(List.of());
+      int n = parser.count(text, Map.of(), outputContext()); // --n: how many images
+      ObjectNode described = describe(request, local, estimate);
+      described.put("n", n);
       out.println(
           json
-              ? JSON.writeValueAsString(describe(request, local, estimate))
-              : summary(request, local, estimate));
+              ? JSON.writeValueAsString(described)
+              : summary(request, local, estimate) + (n > 1 ? " (" + n + " images)" : ""));
       return Main.OK;
     } catch (UserError | FluxbotConfig.ConfigException e) {
       err.println("fluxbot: " + e.getMessage());
