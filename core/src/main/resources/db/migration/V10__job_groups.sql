@@ -9,3 +9,14 @@ CREATE TABLE job_groups (
   group_size  INTEGER     NOT NULL
 );
 CREATE INDEX job_groups_by_group ON job_groups (group_id);
+
+-- The default for --n: a user's own (/settings --n 4) and a scope's (an admin's default-n), each
+-- 1 to 4. A user's wins over their scope's; a typed --n wins over both.
+CREATE TABLE count_defaults (
+  platform   VARCHAR(32)  NOT NULL,
+  subject    VARCHAR(8)   NOT NULL,   -- 'user' or 'scope'
+  subject_id VARCHAR(100) NOT NULL,
+  n          INTEGER      NOT NULL,
+  updated_at BIGINT       NOT NULL,
+  PRIMARY KEY (platform, subject, subject_id)
+);

@@ -243,4 +243,95 @@ class GroupImagineTest {
     assertThat(catchThrowableOfType(CompletionException.class, lost::join)).isNotNull();
     assertThat(resumed.groups).hasSize(1);
   }
+
+  @Test
+  void theUsersDefaultNWinsOverTheScopesAndATypedNWinsOverBoth() {
+    ImagineService s = service(new FakeBackend(), 50_000, 2);
+    dev.fluxbot.core.store.SettingsStore settings =
+        new dev.fluxbot.core.store.SettingsStore(db, clock);
+    dev.fluxbot.core.chat.ChatTexts texts =
+        new dev.fluxbot.core.chat.ChatTexts(
+            new dev.fluxbot.core.chat.Markup() {
+              @Override
+              public String bold(String safeText) {
+                return "*" + safeText + "*";
+              }
+
+              @Override
+              public String escape(String userText) {
+                return userText;
+              }
+
+              @Override
+              public String user(String userId) {
+                return "@" + userId;
+              }
+
+              @Override
+              public String time(Instant at, Instant now) {
+                return at.toString();
+              }
+
+              @Override
+              public String channel(String channelId) {
+                return "#" + channelId;
+              }
+
+              @Override
+              public int maxText() {
+                return 4000;
+              }
+            });
+    dev.fluxbot.core.chat.ChatAdmin admin =
+        new dev.fluxbot.core.chat.ChatAdmin(
+            new QuotaService(db, quota(50_000), clock),
+            settings,
+            ModelCatalog.builtIn(),
+            texts,
+            clock);
+    dev.fluxbot.core.chat.ChatSettings mine =
+        new dev.fluxbot.core.chat.ChatSettings(settings, ModelCatalog.builtIn(), texts);
+    dev.fluxbot.core.chat.ChatAdmin.Scope server =
+        new dev.fluxbot.core.chat.ChatAdmin.Scope("discord", "g1", "on this server");
+
+    assertThat(admin.defaultCount(server, "2"))
+        .isEqualTo(
+            "The default --n on this server is now *2*: each /imagine makes that many images"
+                + " unless it says --n (1 to 4).");
+    assertThat(count(s, settings, "a fox")).isEqualTo(2);
+    assertThat(mine.changeCount("discord", "alice", "3")).startsWith("Your default --n is now *3*");
+    assertThat(count(s, settings, "a fox")).isEqualTo(3);
+    assertThat(count(s, settings, "a fox --n 1")).isEqualTo(1);
+    GroupRecorder reply = new GroupRecorder();
+    s.imagine(
+        new ImagineCommand(
+            alice, "a fox --seed 1", Map.of(), List.of(), settings.contextFor(alice)),
+        reply,
+        "{}");
+    assertThat(reply.groups.get(0).members()).hasSize(3);
+
+    for (String bad : List.of("0", "5", "x")) {
+      assertThat(
+              catchThrowableOfType(
+                      IllegalArgumentException.class,
+                      () -> mine.changeCount("discord", "alice", bad))
+                  .getMessage())
+          .startsWith("--n: must be a whole number from 1 to 4")
+          .endsWith("got \"" + bad + "\"");
+      assertThat(
+              catchThrowableOfType(
+                      IllegalArgumentException.class, () -> admin.defaultCount(server, bad))
+                  .getMessage())
+          .startsWith("default-n: must be a whole number from 1 to 4");
+    }
+    mine.changeCount("discord", "alice", "reset");
+    assertThat(count(s, settings, "a fox")).isEqualTo(2);
+    admin.defaultCount(server, "reset");
+    assertThat(count(s, settings, "a fox")).isEqualTo(1);
+  }
+
+  private int count(ImagineService s, dev.fluxbot.core.store.SettingsStore settings, String text) {
+    return s.count(
+        new ImagineCommand(alice, text, Map.of(), List.of(), settings.contextFor(alice)));
+  }
 }

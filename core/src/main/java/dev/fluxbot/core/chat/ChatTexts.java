@@ -127,6 +127,26 @@ public final class ChatTexts {
     return sb.toString();
   }
 
+  /**
+   * A default for {@code --n} set or forgotten: "Your default --n is now **4**: each /imagine makes
+   * 4 images unless it says --n." / "… is forgotten: …".
+   *
+   * @param whose "Your", or "The … on this server" (the sentence's start)
+   * @param shownN the number as the platform shows it in bold; null: forgotten
+   */
+  public static String countDefault(String whose, String shownN) {
+    String head =
+        whose.startsWith("The ") ? "The default --n " + whose.substring(4) : whose + " default --n";
+    return shownN == null
+        ? head
+            + " is forgotten: /imagine makes 1 image (or the default set here) unless it says --n"
+            + " (1 to 4)."
+        : head
+            + " is now "
+            + shownN
+            + ": each /imagine makes that many images unless it says --n (1 to 4).";
+  }
+
   /** Under a group sent as one grid image: where the images are and how to get one whole. */
   public static String gridNote() {
     return "The images did not fit this chat's upload limit one by one, so they come as one grid"
