@@ -252,6 +252,19 @@ class DiscordGroupTest {
     assertThat(services.quota().held()).isEmpty();
   }
 
+  @Test
+  void aUsersDefaultNFromSettingsApplies() throws Exception {
+    startBot();
+    DiscordInteraction settings = discord.slashCommand(alice, "settings", Map.of("n", 2));
+    assertThat(discord.awaitCallback(settings.id()).data().path("content").asText())
+        .contains("Your default --n is now **2**");
+
+    DiscordMessage two = imagineAndAwait("a fox --seed 3");
+
+    assertThat(two.files()).hasSize(2);
+    assertThat(two.content()).contains("seeds 1: 3, 2: 4");
+  }
+
   /** Makes a small noise PNG per job at once, seeded by the job's seed; records every job. */
   private static final class NoiseBackend implements ImageBackend {
     final List<GenerationJob> jobs = new CopyOnWriteArrayList<>();

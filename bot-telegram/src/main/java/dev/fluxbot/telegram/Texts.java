@@ -68,7 +68,7 @@ final class Texts {
 
   /** One photo of an album: "1 · seed 42". */
   static String albumItem(int index, long seed) {
-    return index + " · seed " + seed;
+    return ChatTexts.groupItem(index, seed);
   }
 
   /** For errors, which show no time: the zone does not matter. */

@@ -155,9 +155,9 @@ class TelegramGroupTest {
   void badCountsAndTooFewCreditsAreRefusedAndNothingIsSubmitted() {
     startApp(1_000);
     telegram.sendText(alice, "/imagine a fox --n 5");
-    TelegramCall bad =
+    TelegramCall bad = // refused as it is read, before any status message
         telegram.awaitCall(
-            "editMessageText",
+            "sendMessage",
             c -> c.param("text").orElse("").contains("--n: must be a whole number from 1 to 4"));
     assertThat(bad.param("text").orElseThrow()).contains("got \"5\"");
 

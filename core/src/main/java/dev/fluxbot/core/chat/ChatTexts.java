@@ -147,6 +147,11 @@ public final class ChatTexts {
             + ": each /imagine makes that many images unless it says --n (1 to 4).";
   }
 
+  /** One image of a group, where it is shown alone (a photo of an album): "1 · seed 42". */
+  public static String groupItem(int index, long seed) {
+    return index + " · seed " + seed;
+  }
+
   /** Under a group sent as one grid image: where the images are and how to get one whole. */
   public static String gridNote() {
     return "The images did not fit this chat's upload limit one by one, so they come as one grid"
