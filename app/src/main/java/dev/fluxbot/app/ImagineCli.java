@@ -101,14 +101,7 @@ final class ImagineCli implements Callable<Integer> {
       ImagineCommand command = new ImagineCommand(who, text, Map.of(), sources(), outputContext());
       GenerationRequest request =
           checkOutput(wiring.imagine.plan(command)); // input errors first, before any key check
-      if (wiring.imagine.count(command) > 1) {
-        throw new UserError(
-            UserError.Code.INVALID_OPTION,
-            "--n: fluxbot imagine writes one image per run; got "
-                + wiring.imagine.count(command)
-                + ". Leave --n out and run it once per image (--seed s, s+1, …), or use --n in"
-                + " chat.");
-      }
+      oneImage(wiring.imagine.count(command));
       if (request.model().local()) { // a pro image starts no klein worker
         wiring.startLocal();
         if (wiring.local != null
@@ -146,6 +139,18 @@ final class ImagineCli implements Callable<Integer> {
     } catch (IOException | UncheckedIOException e) {
       err.println("fluxbot: " + e.getMessage());
       return Main.BACKEND_FAILURE;
+    }
+  }
+
+  /** The command line writes one file per run: {@code --n} above 1 is refused with what to do. */
+  private static void oneImage(int n) {
+    if (n > 1) {
+      throw new UserError(
+          UserError.Code.INVALID_OPTION,
+          "--n: fluxbot imagine writes one image per run; got "
+              + n
+              + ". Leave --n out and run it once per image (--seed s, s+1, …), or use --n in"
+              + " chat.");
     }
   }
 

@@ -294,14 +294,7 @@ public final class ImagineService {
       String replyAddress) {
     String jobId = jobIds.next();
     try {
-      JobStore.Job parent =
-          p.jobs()
-              .find(parentJobId)
-              .orElseThrow(
-                  () ->
-                      new UserError(
-                          UserError.Code.INVALID_OPTION,
-                          "That image's job is not known here any more (it may have been removed). Start a new /imagine."));
+      JobStore.Job parent = parent(parentJobId);
       if (action == ImageReply.FollowUp.REROLL) {
         Optional<JobGroups.Group> group = groups.groups().of(parentJobId);
         if (group.isPresent()) {
@@ -417,6 +410,16 @@ public final class ImagineService {
    */
   public boolean cancel(String jobId) {
     return pipeline.cancel(jobId);
+  }
+
+  private JobStore.Job parent(String parentJobId) {
+    return p.jobs()
+        .find(parentJobId)
+        .orElseThrow(
+            () ->
+                new UserError(
+                    UserError.Code.INVALID_OPTION,
+                    "That image's job is not known here any more (it may have been removed). Start a new /imagine."));
   }
 
   private static String promptFor(ImageReply.FollowUp action, String prompt) {
