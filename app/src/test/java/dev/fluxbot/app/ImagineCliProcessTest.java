@@ -150,7 +150,7 @@ class ImagineCliProcessTest {
     Run wide = fluxbot(Map.of(), "imagine", "a fox --model flex --ar 21:9", "--dry-run", "--json");
     assertThat(wide.out())
         .contains("\"width\":1568,\"height\":672")
-        .contains("\"estimated_cost_credits\":10}");
+        .contains("\"estimated_cost_credits\":10,\"n\":1}");
 
     Run absent =
         fluxbot(
