@@ -108,6 +108,7 @@ final class ImagineCli implements Callable<Integer> {
       ImagineCommand command = new ImagineCommand(who, text, Map.of(), sources(), outputContext());
       GenerationRequest request =
           checkOutput(wiring.imagine.plan(command)); // input errors first, before any key check
+      oneImage(wiring.imagine.images(command));
       if (request.model().local()) { // a pro image starts no klein worker
         wiring.startLocal();
         if (wiring.local != null
@@ -148,6 +149,18 @@ final class ImagineCli implements Callable<Integer> {
     }
   }
 
+  /** The command line writes one file per run: {@code --n} above 1 is refused with what to do. */
+  private static void oneImage(int n) {
+    if (n > 1) {
+      throw new UserError(
+          UserError.Code.INVALID_OPTION,
+          "--n, --repeat, {…}: fluxbot imagine writes one image per run; this command makes "
+              + n
+              + ". Leave --n and --repeat out and write one prompt without {…} groups, run it"
+              + " once per image (--seed s, s+1, …), or ask in chat; --dry-run shows them all.");
+    }
+  }
+
   /**
    * {@code --dry-run}: parses and prices the request with the config alone; opens no database and
    * writes nothing.
@@ -168,15 +181,18 @@ final class ImagineCli implements Callable<Integer> {
           local
               ? java.math.BigDecimal.valueOf(config.quotas().localImageCredits())
               : request.estimatedCost(List.of());
+      int n = parser.count(text, Map.of(), outputContext()); // --n: how many images
+      PromptVariants.expand(request.prompt(), parser.repeat(text, Map.of()), n); // at most 4
       if (json) {
         var described = JSON.createArrayNode();
-        requests.forEach(r -> described.add(describe(r, local, estimate)));
+        requests.forEach(r -> described.add(describe(r, local, estimate).put("n", n)));
         out.println(JSON.writeValueAsString(described.size() == 1 ? described.get(0) : described));
       } else {
         for (int i = 0; i < requests.size(); i++) {
           out.println(
               (requests.size() == 1 ? "" : "Request " + (i + 1) + " of " + requests.size() + ": ")
-                  + summary(requests.get(i), local, estimate));
+                  + summary(requests.get(i), local, estimate)
+                  + (n > 1 ? " (" + n + " images)" : ""));
         }
       }
       return Main.OK;

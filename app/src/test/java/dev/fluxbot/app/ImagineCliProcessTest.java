@@ -144,13 +144,13 @@ class ImagineCliProcessTest {
                 """
         {"model":"flex","backend":"bfl","endpoint":"/v1/flux-2-flex","prompt":"a fox","width":2048,"height":1168,"seed":7,
          "steps":28,"guidance":4.5,"safety_tolerance":2,"output_format":"jpeg","references":0,
-         "estimated_cost_credits":15}"""));
+         "estimated_cost_credits":15,"n":1}"""));
     assertThat(fake.requests()).isEmpty();
 
     Run wide = fluxbot(Map.of(), "imagine", "a fox --model flex --ar 21:9", "--dry-run", "--json");
     assertThat(wide.out())
         .contains("\"width\":1568,\"height\":672")
-        .contains("\"estimated_cost_credits\":10}");
+        .contains("\"estimated_cost_credits\":10,\"n\":1}");
 
     Run absent =
         fluxbot(

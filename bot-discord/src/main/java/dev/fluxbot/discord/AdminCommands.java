@@ -89,6 +89,10 @@ final class AdminCommands {
                         .addOptions(
                             new OptionData(OptionType.INTEGER, "value", "0 to 5", true)
                                 .setRequiredRange(0, 5)),
+                    new SubcommandData(
+                            "default-n", "How many images /imagine makes without --n (1 to 4)")
+                        .addOptions(
+                            new OptionData(OptionType.STRING, "value", "1 to 4, or reset", true)),
                     new SubcommandData("channels", "Where /imagine answers")
                         .addOptions(
                             new OptionData(
@@ -135,7 +139,9 @@ final class AdminCommands {
             modelOption(catalog, false),
             aspect,
             format,
-            new OptionData(OptionType.BOOLEAN, "reset", "Forget your defaults"));
+            new OptionData(OptionType.BOOLEAN, "reset", "Forget your defaults"),
+            new OptionData(OptionType.INTEGER, "n", "How many images /imagine makes (--n)")
+                .setRequiredRange(1, 4));
   }
 
   private static OptionData modelOption(ModelCatalog catalog, boolean required) {
@@ -157,7 +163,14 @@ final class AdminCommands {
             option(event, "aspect").map(OptionMapping::getAsString).orElse(null),
             option(event, "format").map(OptionMapping::getAsString).orElse(null));
     try {
-      return userSettings.change(who.platform(), who.userId(), change);
+      String answer = userSettings.change(who.platform(), who.userId(), change);
+      Optional<OptionMapping> n = option(event, "n");
+      return n.isEmpty()
+          ? answer
+          : answer
+              + " "
+              + userSettings.changeCount(
+                  who.platform(), who.userId(), Long.toString(n.get().getAsLong()));
     } catch (IllegalArgumentException e) {
       return Texts.TEXTS.mistake(e.getMessage() + ".");
     }
@@ -183,6 +196,8 @@ final class AdminCommands {
             admin.defaultModel(scope, event.getOption("model").getAsString());
         case "server max-safety" ->
             admin.maxSafety(scope, Long.toString(event.getOption("value").getAsLong()));
+        case "server default-n" ->
+            admin.defaultCount(scope, event.getOption("value").getAsString());
         case "server channels" -> channels(guildId, event);
         case "filter add" ->
             admin

@@ -1,13 +1,17 @@
 package dev.fluxbot.discord;
 
 import dev.fluxbot.core.ChatReply;
+import dev.fluxbot.core.GroupButtons;
+import dev.fluxbot.core.GroupReply;
 import dev.fluxbot.core.ImageReply;
 import dev.fluxbot.core.Progress;
 import dev.fluxbot.core.UserError;
 import dev.fluxbot.core.chat.DeliveryException;
 import dev.fluxbot.core.chat.ProgressThrottle;
+import dev.fluxbot.core.image.GridImage;
 import dev.fluxbot.core.model.GenerationRequest;
 import dev.fluxbot.core.model.GenerationResult;
+import dev.fluxbot.core.model.ImageType;
 import java.net.URI;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -130,6 +134,89 @@ final class DiscordReply implements ChatReply {
     }
   }
 
+  /**
+   * A group ({@code --n}): one message with every image as an attachment and the group's buttons;
+   * where the files would not fit this channel's upload limit (each file, and the request within
+   * the larger of 25 MiB and that limit), one 2×2 grid image instead (a JPEG that fits).
+   */
+  @Override
+  public void group(GroupReply group) {
+    long limit = uploadLimit.getAsLong();
+    List<ImageReply> images = group.images();
+    long total = images.stream().mapToLong(i -> i.result().image().length).sum();
+    boolean fits =
+        images.size() <= MAX_FILES
+            && images.stream().allMatch(i -> i.result().image().length <= limit)
+            && total <= Math.max(REQUEST_LIMIT, limit);
+    List<FileUpload> files = new ArrayList<>();
+    if (fits) {
+      for (ImageReply i : images) {
+        files.add(
+            FileUpload.fromData(
+                i.result().image(),
+                "fluxbot-" + i.result().seed() + "." + i.result().type().extension()));
+      }
+    } else {
+      byte[] grid =
+          GridImage.compose(images.stream().map(i -> i.result().image()).toList(), 1024, 0.85f);
+      Previews.Fitted fitted = Previews.fit(grid, ImageType.JPEG, limit);
+      files.add(FileUpload.fromData(fitted.bytes(), "fluxbot-grid-" + group.groupId() + ".jpg"));
+    }
+    List<ActionRow> rows = new ArrayList<>();
+    for (List<GroupButtons.Button> row : GroupButtons.rows(group)) {
+      rows.add(
+          ActionRow.of(
+              row.stream()
+                  .map(
+                      b -> {
+                        String id = ButtonIds.format(b.ref().followUp(), b.ref().jobId());
+                        return b.primary()
+                            ? Button.primary(id, b.label())
+                            : Button.secondary(id, b.label());
+                      })
+                  .toList()));
+    }
+    try {
+      post(Texts.groupCaption(group, address.userId(), !fits), files, rows);
+    } catch (RuntimeException e) {
+      throw new DeliveryException(
+          "group " + group.groupId() + ": the images could not be sent (" + e.getMessage() + ")",
+          e);
+    }
+  }
+
+  /** Discord's limits on one message: 10 attachments, a request of 25 MiB (or the file limit). */
+  static final int MAX_FILES = 10;
+
+  static final long REQUEST_LIMIT = 25L * 1024 * 1024;
+
+  /** The answer: the deferred reply edited while its token lives, else a new channel message. */
+  private void post(String caption, List<FileUpload> files, List<ActionRow> rows) {
+    if (tokenAlive()) {
+      Message message =
+          hook()
+              .editOriginal(
+                  new MessageEditBuilder()
+                      .setContent(caption)
+                      .setFiles(files)
+                      .setComponents(rows)
+                      .build())
+              .complete();
+      pingIfLong(message);
+    } else {
+      channel()
+          .sendMessage(
+              new MessageCreateBuilder()
+                  .setContent(caption)
+                  .addFiles(files)
+                  .setComponents(rows)
+                  .setAllowedMentions(EnumSet.noneOf(MentionType.class))
+                  .mentionUsers(address.userId())
+                  .build())
+          .complete();
+    }
+  }
+
   private void send(ImageReply reply, Previews.Fitted fitted) {
     GenerationResult r = reply.result();
     Optional<URI> original = fitted.preview() ? originals.linkFor(reply.jobId()) : Optional.empty();
@@ -144,30 +231,10 @@ final class DiscordReply implements ChatReply {
               : Button.secondary(id, f.label()));
     }
     original.ifPresent(link -> buttons.add(Button.link(link.toString(), "Original")));
-    if (tokenAlive()) {
-      Message image =
-          hook()
-              .editOriginal(
-                  new MessageEditBuilder()
-                      .setContent(caption)
-                      .setFiles(FileUpload.fromData(fitted.bytes(), file))
-                      .setComponents(ActionRow.of(buttons))
-                      .build())
-              .complete();
-      pingIfLong(image);
-    } else {
-      // A new message notifies: only its user, whatever the prompt says (@everyone, roles).
-      channel()
-          .sendMessage(
-              new MessageCreateBuilder()
-                  .setContent(caption)
-                  .addFiles(FileUpload.fromData(fitted.bytes(), file))
-                  .setComponents(ActionRow.of(buttons))
-                  .setAllowedMentions(EnumSet.noneOf(MentionType.class))
-                  .mentionUsers(address.userId())
-                  .build())
-          .complete();
-    }
+    post(
+        caption,
+        List.of(FileUpload.fromData(fitted.bytes(), file)),
+        List.of(ActionRow.of(buttons)));
   }
 
   /**

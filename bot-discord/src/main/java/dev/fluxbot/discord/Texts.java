@@ -1,5 +1,6 @@
 package dev.fluxbot.discord;
 
+import dev.fluxbot.core.GroupReply;
 import dev.fluxbot.core.ImageReply;
 import dev.fluxbot.core.Progress;
 import dev.fluxbot.core.UserError;
@@ -77,6 +78,19 @@ final class Texts {
     String head = " — " + MARKUP.user(userId) + "\n" + ChatTexts.facts(reply) + note;
     String prompt = reply.request().prompt().replace("**", "");
     return MARKUP.bold(ChatTexts.cut(prompt, MAX_CONTENT - head.length() - 4)) + head;
+  }
+
+  /**
+   * A group's caption: the prompt, who asked, the group's facts (every seed, by image number), the
+   * images that failed, and, when the images came as one grid, how to get one at full size.
+   */
+  static String groupCaption(GroupReply group, String userId, boolean grid) {
+    String note = grid ? "\n-# " + ChatTexts.gridNote() : "";
+    String head = " — " + MARKUP.user(userId) + "\n" + ChatTexts.groupFacts(group) + note;
+    String prompt = group.images().get(0).request().prompt().replace("**", "");
+    return ChatTexts.cut(
+        MARKUP.bold(ChatTexts.cut(prompt, Math.max(20, MAX_CONTENT - head.length() - 4))) + head,
+        MAX_CONTENT);
   }
 
   /**

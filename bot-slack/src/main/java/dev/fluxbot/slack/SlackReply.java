@@ -9,6 +9,8 @@ import com.slack.api.model.block.element.BlockElements;
 import com.slack.api.model.block.element.ButtonElement;
 import com.slack.api.util.json.GsonFactory;
 import dev.fluxbot.core.ChatReply;
+import dev.fluxbot.core.GroupButtons;
+import dev.fluxbot.core.GroupReply;
 import dev.fluxbot.core.ImageReply;
 import dev.fluxbot.core.Progress;
 import dev.fluxbot.core.Secret;
@@ -122,7 +124,10 @@ final class SlackReply implements ChatReply {
   public void image(ImageReply reply) {
     try {
       if (!shared) {
-        share(reply, uploadedFileId != null ? uploadedFileId : upload(reply));
+        if (uploadedFileId == null) {
+          uploadedFileId = upload(reply);
+        }
+        share(reply, uploadedFileId);
         shared = true;
       }
     } catch (SlackApi.SlackCallException e) {
@@ -137,6 +142,66 @@ final class SlackReply implements ChatReply {
       throw undelivered(reply, e);
     }
     removeProgress();
+  }
+
+  /**
+   * A group ({@code --n}): every image uploaded (the first two steps, once each, kept across the
+   * core's retries), then shared in one completeUploadExternal as one message with the caption and
+   * the group's buttons (a row each: U1…U4 and R, V1…V4, Ref 1…4) as blocks.
+   */
+  @Override
+  public void group(GroupReply group) {
+    List<ImageReply> images = group.images();
+    try {
+      if (!shared) {
+        List<String> ids = new ArrayList<>();
+        for (ImageReply i : images) {
+          String id = groupFiles.get(i.jobId());
+          if (id == null) {
+            id = upload(i);
+            groupFiles.put(i.jobId(), id);
+          }
+          ids.add(id);
+        }
+        shareAll(images, ids, groupBlocks(group, address.userId()));
+        shared = true;
+      }
+    } catch (RuntimeException e) {
+      throw new DeliveryException(
+          "group "
+              + group.groupId()
+              + ": the images could not be sent to Slack ("
+              + e.getMessage()
+              + ")",
+          e);
+    }
+    removeProgress();
+  }
+
+  /** The files a group's delivery uploaded already, by job: a retry shares them, not new ones. */
+  private final java.util.Map<String, String> groupFiles =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** A group's blocks: the caption, then one actions block per row of {@link GroupButtons}. */
+  static List<LayoutBlock> groupBlocks(GroupReply group, String userId) {
+    List<LayoutBlock> blocks = new ArrayList<>();
+    blocks.add(
+        Blocks.section(
+            s -> s.text(BlockCompositions.markdownText(Texts.groupCaption(group, userId)))));
+    for (List<GroupButtons.Button> row : GroupButtons.rows(group)) {
+      List<ButtonElement> buttons = new ArrayList<>();
+      for (GroupButtons.Button b : row) {
+        String id = ActionIds.format(b.ref().followUp(), b.ref().jobId());
+        buttons.add(
+            BlockElements.button(
+                e -> {
+                  e.actionId(id).value(id).text(BlockCompositions.plainText(b.label()));
+                  return b.primary() ? e.style("primary") : e;
+                }));
+      }
+      blocks.add(Blocks.actions(a -> a.elements(new ArrayList<>(buttons))));
+    }
+    return blocks;
   }
 
   /**
@@ -165,8 +230,7 @@ final class SlackReply implements ChatReply {
       throw new SlackApi.SlackCallException(
           "could not reach Slack for the upload: " + e.getMessage(), null, e);
     }
-    uploadedFileId = url.getFileId();
-    return uploadedFileId;
+    return url.getFileId();
   }
 
   /**
@@ -175,17 +239,23 @@ final class SlackReply implements ChatReply {
    * initial_comment}, since Slack ignores blocks next to one.
    */
   private void share(ImageReply reply, String fileId) {
-    String title = reply.request().prompt().strip();
-    String files =
-        SlackBot.JSON
-            .createArrayNode()
-            .add(
-                SlackBot.JSON
-                    .createObjectNode()
-                    .put("id", fileId)
-                    .put("title", title.length() > 200 ? title.substring(0, 199) + "…" : title))
-            .toString();
-    String blocks = GsonFactory.createSnakeCase().toJson(blocks(reply, address.userId()));
+    shareAll(List.of(reply), List.of(fileId), blocks(reply, address.userId()));
+  }
+
+  /** Shares the uploaded files, in order, as one message with {@code blockList}. */
+  private void shareAll(
+      List<ImageReply> images, List<String> fileIds, List<LayoutBlock> blockList) {
+    var list = SlackBot.JSON.createArrayNode();
+    for (int i = 0; i < images.size(); i++) {
+      String title = images.get(i).request().prompt().strip();
+      list.add(
+          SlackBot.JSON
+              .createObjectNode()
+              .put("id", fileIds.get(i))
+              .put("title", title.length() > 200 ? title.substring(0, 199) + "…" : title));
+    }
+    String files = list.toString();
+    String blocks = GsonFactory.createSnakeCase().toJson(blockList);
     api.call(
         "files.completeUploadExternal",
         () ->

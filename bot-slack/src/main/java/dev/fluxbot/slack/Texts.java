@@ -1,5 +1,6 @@
 package dev.fluxbot.slack;
 
+import dev.fluxbot.core.GroupReply;
 import dev.fluxbot.core.ImageReply;
 import dev.fluxbot.core.Progress;
 import dev.fluxbot.core.UserError;
@@ -81,6 +82,15 @@ final class Texts {
     String tail = " — " + MARKUP.user(userId) + "\n" + ChatTexts.facts(reply);
     String prompt = escape(reply.request().prompt().replace("*", "").strip());
     return MARKUP.bold(ChatTexts.cut(prompt, MAX_TEXT - tail.length() - 2)) + tail;
+  }
+
+  /** A group's caption: the prompt, who asked, the group's facts (every seed) and failures. */
+  static String groupCaption(GroupReply group, String userId) {
+    String tail = " — " + MARKUP.user(userId) + "\n" + ChatTexts.groupFacts(group);
+    String prompt = escape(group.images().get(0).request().prompt().replace("*", "").strip());
+    return ChatTexts.cut(
+        MARKUP.bold(ChatTexts.cut(prompt, Math.max(20, MAX_TEXT - tail.length() - 2))) + tail,
+        MAX_TEXT);
   }
 
   static String error(UserError e) {

@@ -44,7 +44,8 @@ final class ChatCommands {
       /admin model MODEL: this group's default model
       /admin max-safety 0-5: the highest --safety users here may ask for
       /admin filter add [--regex] PATTERN · /admin filter remove PATTERN · /admin filter list: \
-      words (or a regex) prompts here must not match""";
+      words (or a regex) prompts here must not match
+      /admin default-n 1-4|reset: how many images /imagine makes here without --n""";
 
   private final QuotaService quota;
   private final InstantSource clock;
@@ -82,6 +83,7 @@ final class ChatCommands {
       String model = null;
       String aspect = null;
       String format = null;
+      String count = null;
       for (int i = 0; i < words.size(); i += 2) {
         String flag = words.get(i).toLowerCase(Locale.ROOT);
         if (i + 1 >= words.size()) {
@@ -92,15 +94,26 @@ final class ChatCommands {
           case "--model" -> model = value;
           case "--ar" -> aspect = value;
           case "--format" -> format = value;
+          case "--n" -> count = value;
           default -> {
             return texts.mistake(
                 "/settings: unknown option \""
                     + flag
-                    + "\"; use --model, --ar, --format, or reset.");
+                    + "\"; use --model, --ar, --format, --n, or reset.");
           }
         }
       }
       change = new ChatSettings.Change(false, model, aspect, format);
+      if (count != null) {
+        try {
+          String n = userSettings.changeCount(PLATFORM, who.userId(), count);
+          if (model == null && aspect == null && format == null) {
+            return n;
+          }
+        } catch (IllegalArgumentException e) {
+          return texts.mistake(e.getMessage() + ". Example: /settings --n 4");
+        }
+      }
     }
     try {
       return userSettings.change(PLATFORM, who.userId(), change)

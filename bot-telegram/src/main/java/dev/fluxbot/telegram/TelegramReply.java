@@ -1,6 +1,8 @@
 package dev.fluxbot.telegram;
 
 import dev.fluxbot.core.ChatReply;
+import dev.fluxbot.core.GroupButtons;
+import dev.fluxbot.core.GroupReply;
 import dev.fluxbot.core.ImageReply;
 import dev.fluxbot.core.Progress;
 import dev.fluxbot.core.UserError;
@@ -16,12 +18,14 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.telegram.telegrambots.meta.api.methods.send.SendDocument;
+import org.telegram.telegrambots.meta.api.methods.send.SendMediaGroup;
 import org.telegram.telegrambots.meta.api.methods.send.SendMessage;
 import org.telegram.telegrambots.meta.api.methods.send.SendPhoto;
 import org.telegram.telegrambots.meta.api.methods.updatingmessages.DeleteMessage;
 import org.telegram.telegrambots.meta.api.methods.updatingmessages.EditMessageText;
 import org.telegram.telegrambots.meta.api.objects.InputFile;
 import org.telegram.telegrambots.meta.api.objects.ReplyParameters;
+import org.telegram.telegrambots.meta.api.objects.media.InputMediaPhoto;
 import org.telegram.telegrambots.meta.api.objects.message.Message;
 import org.telegram.telegrambots.meta.api.objects.replykeyboard.InlineKeyboardMarkup;
 import org.telegram.telegrambots.meta.api.objects.replykeyboard.buttons.InlineKeyboardButton;
@@ -179,6 +183,115 @@ final class TelegramReply implements ChatReply {
       sendDocument(r.image(), name, caption, under, sent == null ? keyboard : null);
     }
     finish();
+  }
+
+  /**
+   * A group ({@code --n}): the images as one album (sendMediaGroup: 2 to 10 photos, each captioned
+   * with its number and seed; an album takes no buttons), answering the command, then one message
+   * under it with the prompt, the group's facts and its buttons. A group with only one image made
+   * is one photo with those. An image that breaks the photo rules goes as its compressed preview.
+   */
+  @Override
+  public void group(GroupReply group) {
+    finished.set(true); // no status edit after this
+    List<ImageReply> images = group.images();
+    List<byte[]> photos = new ArrayList<>();
+    for (ImageReply i : images) {
+      GenerationResult r = i.result();
+      photos.add(Photos.fits(r) ? r.image() : Photos.preview(r.image()).orElse(null));
+    }
+    if (photos.contains(null)) { // no photo form at all: one image at a time, as documents
+      ChatReply.super.group(group);
+      return;
+    }
+    try {
+      InlineKeyboardMarkup keyboard = groupKeyboard(group);
+      String text = Texts.groupCaption(group);
+      if (images.size() == 1) {
+        sendGroupPhoto(images.get(0), photos.get(0), text, keyboard);
+      } else {
+        List<Message> album = album(images, photos);
+        sendButtons(text, album.get(0).getMessageId(), keyboard);
+      }
+    } catch (BotApi.Failure e) {
+      throw new DeliveryException("Telegram did not take the images: " + e.getMessage(), e);
+    }
+    finish();
+  }
+
+  private List<Message> album(List<ImageReply> images, List<byte[]> photos) {
+    List<InputMediaPhoto> media = new ArrayList<>();
+    for (int i = 0; i < images.size(); i++) {
+      GenerationResult r = images.get(i).result();
+      InputMediaPhoto photo =
+          new InputMediaPhoto(
+              new ByteArrayInputStream(photos.get(i)), "fluxbot-" + r.seed() + ".jpg");
+      photo.setCaption(Texts.albumItem(i + 1, r.seed()));
+      media.add(photo);
+    }
+    return pacer.send(
+        address.chatId(),
+        address.group(),
+        "sendMediaGroup",
+        () ->
+            api.client()
+                .execute(
+                    SendMediaGroup.builder()
+                        .chatId(address.chatId())
+                        .medias(media)
+                        .replyParameters(replyTo(address.replyToMessageId()))
+                        .build()));
+  }
+
+  private void sendButtons(String text, Integer under, InlineKeyboardMarkup keyboard) {
+    pacer.send(
+        address.chatId(),
+        address.group(),
+        "sendMessage",
+        () ->
+            api.client()
+                .execute(
+                    SendMessage.builder()
+                        .chatId(address.chatId())
+                        .text(Texts.cut(text, Texts.MAX_TEXT))
+                        .replyMarkup(keyboard)
+                        .replyParameters(replyTo(under))
+                        .build()));
+  }
+
+  private void sendGroupPhoto(
+      ImageReply image, byte[] photo, String text, InlineKeyboardMarkup keyboard) {
+    String name = "fluxbot-" + image.result().seed() + ".jpg";
+    pacer.send(
+        address.chatId(),
+        address.group(),
+        "sendPhoto",
+        () ->
+            api.client()
+                .execute(
+                    SendPhoto.builder()
+                        .chatId(address.chatId())
+                        .photo(new InputFile(new ByteArrayInputStream(photo), name))
+                        .caption(Texts.cut(text, Texts.MAX_CAPTION))
+                        .replyMarkup(keyboard)
+                        .replyParameters(replyTo(address.replyToMessageId()))
+                        .build()));
+  }
+
+  /** The group's buttons ({@link GroupButtons}), each carrying its image's job. */
+  static InlineKeyboardMarkup groupKeyboard(GroupReply group) {
+    List<InlineKeyboardRow> rows = new ArrayList<>();
+    for (List<GroupButtons.Button> row : GroupButtons.rows(group)) {
+      rows.add(
+          new InlineKeyboardRow(
+              row.stream()
+                  .map(
+                      b ->
+                          button(
+                              b.label(), CallbackData.encode(b.ref().followUp(), b.ref().jobId())))
+                  .toList()));
+    }
+    return new InlineKeyboardMarkup(rows);
   }
 
   /** Sends a file; one over Telegram's 50 MB gets a note instead. */

@@ -1,5 +1,6 @@
 package dev.fluxbot.telegram;
 
+import dev.fluxbot.core.GroupReply;
 import dev.fluxbot.core.ImageReply;
 import dev.fluxbot.core.Progress;
 import dev.fluxbot.core.UserError;
@@ -56,6 +57,18 @@ final class Texts {
                     + ") follows as a file."
                 : "");
     return cut(reply.request().prompt(), MAX_CAPTION - tail.length()) + tail;
+  }
+
+  /** A group's text under its album: the prompt, then the group's facts and failures. */
+  static String groupCaption(GroupReply group) {
+    String tail = "\n" + ChatTexts.groupFacts(group);
+    String prompt = group.images().get(0).request().prompt();
+    return cut(cut(prompt, Math.max(20, MAX_CAPTION - tail.length())) + tail, MAX_CAPTION);
+  }
+
+  /** One photo of an album: "1 · seed 42". */
+  static String albumItem(int index, long seed) {
+    return ChatTexts.groupItem(index, seed);
   }
 
   /** For errors, which show no time: the zone does not matter. */

@@ -1,6 +1,7 @@
 package dev.fluxbot.core;
 
 import dev.fluxbot.core.model.GenerationRequest;
+import java.util.List;
 
 /**
  * What the core says back while a job runs; each platform implements it once (edit the deferred
@@ -54,4 +55,21 @@ public interface ChatReply {
 
   /** The job ended without an image; the message says why and what to do. */
   void failed(UserError error);
+
+  /**
+   * Several images made by one command ({@code --n 2..4}), in one answer, once every image has
+   * ended: the images made, the ones that failed named with why, and the group's buttons ({@link
+   * GroupButtons}). A reply that shows one image at a time gets each image, then (where some failed
+   * and none was made) the first failure.
+   *
+   * @throws dev.fluxbot.core.chat.DeliveryException when the platform did not take it; the core
+   *     delivers the whole group again later
+   */
+  default void group(GroupReply group) {
+    List<ImageReply> images = group.images();
+    images.forEach(this::image);
+    if (images.isEmpty()) {
+      failed(group.failed().get(0).error());
+    }
+  }
 }

@@ -2,6 +2,7 @@ package dev.fluxbot.core;
 
 import dev.fluxbot.core.backend.BackendRouter;
 import dev.fluxbot.core.command.CommandParser;
+import dev.fluxbot.core.command.PromptVariants;
 import dev.fluxbot.core.filter.PromptFilters;
 import dev.fluxbot.core.image.ReferenceLoader;
 import dev.fluxbot.core.imagestore.ImageStore;
@@ -12,12 +13,14 @@ import dev.fluxbot.core.quota.QuotaService;
 import dev.fluxbot.core.schedule.JobScheduler;
 import dev.fluxbot.core.seedcache.SeedCache;
 import dev.fluxbot.core.seedcache.SeedHistory;
+import dev.fluxbot.core.store.JobGroups;
 import dev.fluxbot.core.store.JobLeases;
 import dev.fluxbot.core.store.JobStore;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -126,6 +129,7 @@ public final class ImagineService {
   private final JobIds jobIds;
   private final JobPipeline pipeline;
   private final JobRecovery recovery;
+  private final GroupPipeline groups;
 
   public ImagineService(
       Parts parts, Settings settings, InstantSource clock, RandomGenerator random) {
@@ -153,20 +157,45 @@ public final class ImagineService {
     this.random = Objects.requireNonNull(random, "random");
     this.jobIds = new JobIds(clock, random);
     JobDelivery delivery = new JobDelivery(parts, settings.deliveryRetries());
-    this.pipeline =
-        new JobPipeline(
-            parts,
-            settings,
-            clock,
-            delivery,
-            new JobMeters(meters, clock, parts.router(), parts.jobs()));
-    this.recovery = new JobRecovery(parts, pipeline, delivery);
+    JobMeters jobMeters = new JobMeters(meters, clock, parts.router(), parts.jobs());
+    this.pipeline = new JobPipeline(parts, settings, clock, delivery, jobMeters);
+    this.groups = new GroupPipeline(parts, settings, clock, pipeline, delivery, jobMeters);
+    this.recovery = new JobRecovery(parts, pipeline, delivery, groups);
   }
 
   /** Parses without running anything: for {@code --dry-run} and for checking a command early. */
   public GenerationRequest plan(ImagineCommand command) {
-    return p.parser()
-        .parse(command.text(), command.options(), command.attachments().size(), command.context());
+    GenerationRequest request =
+        p.parser()
+            .parse(
+                command.text(), command.options(), command.attachments().size(), command.context());
+    // --n, --repeat and the {…} variants are checked with the rest
+    PromptVariants.expand(request.prompt(), repeat(command), count(command));
+    return request;
+  }
+
+  /** {@code --repeat}: how many times each prompt variant runs (1 without it). */
+  public int repeat(ImagineCommand command) {
+    return p.parser().repeat(command.text(), command.options());
+  }
+
+  /** How many images the command makes in all: prompt variants × {@code --repeat} × {@code --n}. */
+  public int images(ImagineCommand command) {
+    GenerationRequest request =
+        p.parser()
+            .parse(
+                command.text(), command.options(), command.attachments().size(), command.context());
+    int n = count(command);
+    int repeat = repeat(command);
+    return PromptVariants.expand(request.prompt(), repeat, n).size() * n * repeat;
+  }
+
+  /**
+   * How many images the command asks for ({@code --n}, else the user's or the scope's default, else
+   * 1); without running anything.
+   */
+  public int count(ImagineCommand command) {
+    return p.parser().count(command.text(), command.options(), command.context());
   }
 
   /**
@@ -206,7 +235,24 @@ public final class ImagineService {
       ImagineCommand command, ChatReply reply, String replyAddress, boolean callerRuns) {
     String jobId = jobIds.next();
     try {
-      GenerationRequest request = withSeed(plan(command), command.requester());
+      GenerationRequest seeded = withSeed(plan(command), command.requester());
+      List<GenerationRequest> requests = GroupRequests.of(seeded, count(command), repeat(command));
+      GenerationRequest request = requests.get(0);
+      if (requests.size() > 1) {
+        p.filters()
+            .check(
+                command.requester(),
+                requests.stream().map(GenerationRequest::prompt).distinct().toList());
+        return startGroup(
+            jobId,
+            command.requester(),
+            command.text(),
+            requests,
+            command.attachments(),
+            reply,
+            replyAddress,
+            null);
+      }
       return LogContext.inJob( // each line of the job carries its id and platform
           jobId,
           command.requester().platform(),
@@ -222,6 +268,65 @@ public final class ImagineService {
       return LogContext.inJob(
           jobId, command.requester().platform(), () -> pipeline.failed(jobId, e, reply));
     }
+  }
+
+  /**
+   * Starts a group ({@code --n}): one job per request, the first with {@code firstJobId}, the
+   * group's id. The future completes with the first image once the group is delivered.
+   */
+  private CompletableFuture<ImageReply> startGroup(
+      String firstJobId,
+      Requester who,
+      String text,
+      List<GenerationRequest> requests,
+      List<ImageSource> sources,
+      ChatReply reply,
+      String replyAddress,
+      String parentJobId) {
+    List<JobPipeline.Origin> origins = new java.util.ArrayList<>();
+    for (int i = 0; i < requests.size(); i++) {
+      origins.add(
+          new JobPipeline.Origin(
+              i == 0 ? firstJobId : jobIds.next(),
+              who,
+              text,
+              replyAddress,
+              parentJobId,
+              parentJobId == null ? null : ImageReply.FollowUp.REROLL));
+    }
+    try {
+      return LogContext.inJob(
+              firstJobId, who.platform(), () -> groups.start(origins, requests, sources, reply))
+          .thenApply(g -> g.images().get(0));
+    } catch (RuntimeException e) {
+      return LogContext.inJob(
+          firstJobId, who.platform(), () -> pipeline.failed(firstJobId, e, reply));
+    }
+  }
+
+  /** R under a group: every image of the group again, with new seeds s, s+1, … (same n). */
+  private CompletableFuture<ImageReply> rerollGroup(
+      String jobId,
+      Requester who,
+      JobStore.Job parent,
+      JobGroups.Group group,
+      ChatReply reply,
+      String replyAddress) {
+    long seed = drawSeed();
+    List<GenerationRequest> requests = new java.util.ArrayList<>();
+    for (int i = 0; i < group.size(); i++) {
+      JobStore.Job member = p.jobs().find(group.jobIds().get(i)).orElse(parent);
+      requests.add(member.request().withSeed(GroupRequests.seedAfter(seed, i)));
+    }
+    return startGroup(
+        jobId,
+        who,
+        parent.commandText(),
+        requests,
+        StoredImages.of(p.images(), parent.referenceHashes(), "reference"),
+        reply,
+        replyAddress,
+        parent.id());
   }
 
   /**
@@ -241,16 +346,15 @@ public final class ImagineService {
       String replyAddress) {
     String jobId = jobIds.next();
     try {
-      JobStore.Job parent =
-          p.jobs()
-              .find(parentJobId)
-              .orElseThrow(
-                  () ->
-                      new UserError(
-                          UserError.Code.INVALID_OPTION,
-                          "That image's job is not known here any more (it may have been removed). Start a new /imagine."));
+      JobStore.Job parent = parent(parentJobId);
+      if (action == ImageReply.FollowUp.REROLL) {
+        Optional<JobGroups.Group> group = groups.groups().of(parentJobId);
+        if (group.isPresent()) {
+          return rerollGroup(jobId, who, parent, group.get(), reply, replyAddress);
+        }
+      }
       GenerationRequest base = parent.request();
-      List<ImageSource> refs = pipeline.storedImages(parent.referenceHashes(), "reference");
+      List<ImageSource> refs = StoredImages.of(p.images(), parent.referenceHashes(), "reference");
       GenerationRequest request =
           switch (action) {
             case REROLL -> base.withSeed(drawSeed());
@@ -264,7 +368,7 @@ public final class ImagineService {
                         + parent.state().name().toLowerCase(java.util.Locale.ROOT)
                         + "). Attach an image to a new /imagine.");
               }
-              refs = pipeline.storedImages(List.of(parent.imageHash()), "image");
+              refs = StoredImages.of(p.images(), List.of(parent.imageHash()), "image");
               GenerationRequest asked =
                   p.parser()
                       .parse(
@@ -358,6 +462,16 @@ public final class ImagineService {
    */
   public boolean cancel(String jobId) {
     return pipeline.cancel(jobId);
+  }
+
+  private JobStore.Job parent(String parentJobId) {
+    return p.jobs()
+        .find(parentJobId)
+        .orElseThrow(
+            () ->
+                new UserError(
+                    UserError.Code.INVALID_OPTION,
+                    "That image's job is not known here any more (it may have been removed). Start a new /imagine."));
   }
 
   private static String promptFor(ImageReply.FollowUp action, String prompt) {

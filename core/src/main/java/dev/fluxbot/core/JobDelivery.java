@@ -27,6 +27,9 @@ final class JobDelivery {
    * @return whether this first try reached the user
    */
   boolean deliver(ImageReply image, ChatReply reply, boolean retryLater) {
+    if (reply instanceof GroupMemberReply) {
+      return true; // its group delivers it, with the group's other images: deliverGroup
+    }
     if (deliverOnce(image, reply)) {
       return true;
     }
@@ -59,6 +62,64 @@ final class JobDelivery {
       }
     }
     p.leases().release(image.jobId());
+  }
+
+  /**
+   * A group's answer, once: every image in one reply; then every member is marked delivered in one
+   * transaction, so a restart never delivers part of a group again. Retried like one image.
+   *
+   * @return whether this first try reached the user
+   */
+  boolean deliverGroup(GroupReply group, ChatReply reply, boolean retryLater) {
+    if (deliverGroupOnce(group, reply)) {
+      return true;
+    }
+    if (retryLater && !retries.isEmpty()) {
+      Thread.ofVirtual()
+          .name("deliver-" + group.groupId())
+          .start(LogContext.inheriting(() -> retryGroup(group, reply)));
+    } else {
+      group.jobIds().forEach(p.leases()::release);
+    }
+    return false;
+  }
+
+  private void retryGroup(GroupReply group, ChatReply reply) {
+    for (Duration wait : retries) {
+      try {
+        Thread.sleep(wait);
+      } catch (InterruptedException e) {
+        return;
+      }
+      List<String> made = group.images().stream().map(ImageReply::jobId).toList();
+      if (!made.stream().allMatch(p.leases()::renew)) {
+        return; // another instance took it over, or it needs no delivery any more
+      }
+      if (deliverGroupOnce(group, reply)) {
+        return;
+      }
+    }
+    group.jobIds().forEach(p.leases()::release);
+  }
+
+  private boolean deliverGroupOnce(GroupReply group, ChatReply reply) {
+    try {
+      reply.group(group);
+      p.jobs()
+          .atomically(
+              () -> {
+                group.jobIds().forEach(p.jobs()::markDelivered);
+                return null;
+              });
+      return true;
+    } catch (RuntimeException e) {
+      group.images().forEach(i -> p.jobs().deliveryFailed(i.jobId()));
+      log.warn(
+          "group {}: delivery failed ({}); the images are kept and delivery will be retried",
+          group.groupId(),
+          e.toString());
+      return false;
+    }
   }
 
   private boolean deliverOnce(ImageReply image, ChatReply reply) {

@@ -20,7 +20,6 @@ import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -242,13 +241,14 @@ final class JobPipeline {
         };
     try {
       String platform = job.requester().platform();
+      String key = reply instanceof GroupMemberReply m ? m.schedulerKey() : job.requester().key();
       Runnable task =
           LogContext.job(
               job.id(), platform, () -> run(job, work, backend, resumeTask, reply, done, false));
       if (callerRuns) {
-        p.scheduler().runOrSubmit(job.id(), job.requester().key(), backend.name(), task, listener);
+        p.scheduler().runOrSubmit(job.id(), key, backend.name(), task, listener);
       } else {
-        p.scheduler().submit(job.id(), job.requester().key(), backend.name(), task, listener);
+        p.scheduler().submit(job.id(), key, backend.name(), task, listener);
       }
     } catch (IllegalStateException e) {
       log.warn("job {}: the scheduler refused it: {}", job.id(), e.getMessage());
@@ -552,33 +552,6 @@ final class JobPipeline {
       return settings.localImageMilli();
     }
     return Credits.milli(request.estimatedCost(refs));
-  }
-
-  /**
-   * Stored images as sources, named {@code <what>1}, {@code <what>2}…
-   *
-   * @param what {@code "image"} (a job's own image) or {@code "reference"}
-   */
-  List<ImageSource> storedImages(List<String> hashes, String what) {
-    List<ImageSource> sources = new ArrayList<>();
-    boolean itsImage = what.equals("image");
-    for (int i = 0; i < hashes.size(); i++) {
-      String hash = hashes.get(i);
-      byte[] bytes =
-          p.images()
-              .get(hash)
-              .orElseThrow(
-                  () ->
-                      new UserError(
-                          UserError.Code.INVALID_REFERENCE,
-                          (itsImage ? "That job's image is" : "That job's reference images are")
-                              + " no longer stored (the image "
-                              + "store keeps within its size limit by removing what was used least recently). Attach the "
-                              + (itsImage ? "image" : "images")
-                              + " to a new /imagine instead."));
-      sources.add(ImageSource.bytes(what + (i + 1), bytes));
-    }
-    return sources;
   }
 
   /** Without --ar or --size, the output takes the first reference's ratio at about 1 MP. */

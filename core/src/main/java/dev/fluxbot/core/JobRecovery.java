@@ -6,6 +6,7 @@ import dev.fluxbot.core.model.GenerationJob;
 import dev.fluxbot.core.model.GenerationResult;
 import dev.fluxbot.core.model.ReferenceImage;
 import dev.fluxbot.core.quota.QuotaService;
+import dev.fluxbot.core.store.JobGroups;
 import dev.fluxbot.core.store.JobStore;
 import java.math.BigDecimal;
 import java.time.Duration;
@@ -30,11 +31,17 @@ final class JobRecovery {
   private final ImagineService.Parts p;
   private final JobPipeline pipeline;
   private final JobDelivery delivery;
+  private final GroupPipeline groups;
 
-  JobRecovery(ImagineService.Parts parts, JobPipeline pipeline, JobDelivery delivery) {
+  JobRecovery(
+      ImagineService.Parts parts,
+      JobPipeline pipeline,
+      JobDelivery delivery,
+      GroupPipeline groups) {
     this.p = parts;
     this.pipeline = pipeline;
     this.delivery = delivery;
+    this.groups = groups;
   }
 
   /**
@@ -62,7 +69,13 @@ final class JobRecovery {
     List<JobStore.Job> taken =
         p.leases()
             .takeOver(which, leftovers != null, leftovers == null ? null : leftovers.jobIds());
+    java.util.Map<String, List<JobStore.Job>> grouped = new java.util.LinkedHashMap<>();
     for (JobStore.Job job : taken) {
+      Optional<JobGroups.Group> group = groups.groups().of(job.id());
+      if (group.isPresent()) { // its group is finished and delivered as one, below
+        grouped.computeIfAbsent(group.get().groupId(), g -> new ArrayList<>()).add(job);
+        continue;
+      }
       try (LogContext.Scope ignored = LogContext.job(job.id(), job.requester().platform())) {
         ChatReply reply = replies.apply(job);
         if (job.state() == JobStore.State.SUCCEEDED) {
@@ -73,7 +86,64 @@ final class JobRecovery {
         }
       }
     }
+    grouped.forEach(
+        (groupId, jobs) -> {
+          try (LogContext.Scope ignored =
+              LogContext.job(groupId, jobs.get(0).requester().platform())) {
+            resumed.addAll(resumeGroup(groupId, jobs, replies.apply(jobs.get(0))));
+          }
+        });
     return resumed;
+  }
+
+  /**
+   * A group a previous run left: its unfinished images are resumed, its finished ones read back,
+   * and the group is delivered once when the last has ended.
+   *
+   * @param taken the group's jobs this instance took over (the others ended, or another instance
+   *     has them)
+   */
+  private List<CompletableFuture<ImageReply>> resumeGroup(
+      String groupId, List<JobStore.Job> taken, ChatReply reply) {
+    JobGroups.Group group = groups.groups().of(groupId).orElseThrow();
+    java.util.Set<String> mine = new java.util.HashSet<>();
+    taken.forEach(j -> mine.add(j.id()));
+    ChatReply to = Objects.requireNonNullElse(reply, ChatReply.silent());
+    List<JobStore.Job> jobs = new ArrayList<>();
+    List<CompletableFuture<ImageReply>> images = new ArrayList<>();
+    boolean speaker = true;
+    for (String id : group.jobIds()) {
+      JobStore.Job job = p.jobs().find(id).orElseThrow();
+      jobs.add(job);
+      if (job.state() == JobStore.State.SUCCEEDED) {
+        images.add(
+            storedAnswer(job)
+                .map(CompletableFuture::completedFuture)
+                .orElseGet(() -> CompletableFuture.failedFuture(gone(job))));
+      } else if (!job.state().isTerminal() && mine.contains(id)) {
+        images.add(resumeOne(job, GroupPipeline.memberReply(to, speaker, job)));
+        speaker = false;
+      } else {
+        images.add(CompletableFuture.failedFuture(ended(job)));
+      }
+    }
+    log.info("group {}: resuming its {} images", groupId, jobs.size());
+    CompletableFuture<GroupReply> done = groups.deliverWhenDone(groupId, jobs, images, to);
+    return List.of(done.thenApply(g -> g.images().get(0)));
+  }
+
+  private static UserError gone(JobStore.Job job) {
+    return new UserError(
+        UserError.Code.BACKEND_FAILED,
+        "its image is no longer stored (job " + job.id() + "); run it again.");
+  }
+
+  private static UserError ended(JobStore.Job job) {
+    return job.errorCode() == null
+        ? new UserError(
+            UserError.Code.BACKEND_FAILED,
+            "it ended " + job.state().name().toLowerCase(java.util.Locale.ROOT) + ".")
+        : new UserError(job.errorCode(), job.errorMessage());
   }
 
   /**
@@ -107,7 +177,7 @@ final class JobRecovery {
   private CompletableFuture<ImageReply> resumeOne(JobStore.Job job, ChatReply reply) {
     try {
       List<ReferenceImage> refs =
-          p.references().fetchAll(pipeline.storedImages(job.referenceHashes(), "reference"));
+          p.references().fetchAll(StoredImages.of(p.images(), job.referenceHashes(), "reference"));
       ImageBackend backend = p.router().route(job.request());
       BackendTask task =
           job.state() == JobStore.State.RUNNING

@@ -20,6 +20,7 @@ import java.util.Optional;
  * default-model MODEL                         (or: model MODEL)
  * max-safety 0-5
  * filter add [--regex] PATTERN | filter remove PATTERN | filter list   (word filters: FilterAdmin)
+ * default-n 1-4|reset                         (how many images a command makes: --n)
  * </pre>
  *
  * A mistake is a {@link Mistake} naming the field, the rule and the value, with an example of the
@@ -84,6 +85,7 @@ public final class AdminWords {
       case "default-model", "model" -> command + " klein";
       case "max-safety" -> "max-safety 2";
       case "filter" -> "filter add some words";
+      case "default-n" -> "default-n 4";
       default ->
           switch (sub) {
             case "set" -> "quota set 50 day " + user;
@@ -103,9 +105,10 @@ public final class AdminWords {
       case "default-model", "model" -> admin.defaultModel(scope, one(rest, "model"));
       case "max-safety" -> admin.maxSafety(scope, one(rest, "max-safety"));
       case "filter" -> admin.filters().words(scope, rest, scope.platform() + " admin", users::text);
+      case "default-n" -> admin.defaultCount(scope, one(rest, "default-n"));
       default ->
           throw new IllegalArgumentException(
-              "command: expected quota, default-model, max-safety or filter; got "
+              "command: expected quota, default-model, max-safety, default-n or filter; got "
                   + Text.quote(command));
     };
   }

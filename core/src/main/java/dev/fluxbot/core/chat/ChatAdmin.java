@@ -170,6 +170,14 @@ public final class ChatAdmin {
         + ".";
   }
 
+  /** How many images a command makes here when it types no {@code --n}: 1 to 4, or reset. */
+  public String defaultCount(Scope scope, String value) {
+    Integer n = ChatSettings.count("default-n", value);
+    settings.counts().setScope(scope.platform(), requireScope(scope, "default-n"), n);
+    return ChatTexts.countDefault(
+        "The " + scope.here(), n == null ? null : texts.markup().bold(Integer.toString(n)));
+  }
+
   private SettingsStore.ScopeSettings scopeSettings(Scope scope) {
     return scope.id() == null
         ? SettingsStore.ScopeSettings.NONE

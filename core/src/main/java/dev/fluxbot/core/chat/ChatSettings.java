@@ -49,6 +49,9 @@ public final class ChatSettings {
     if (!next.equals(current)) {
       settings.setUser(platform, userId, next);
     }
+    if (c.reset()) {
+      settings.counts().setUser(platform, userId, null); // --n's default goes with the rest
+    }
     return "Your defaults: model "
         + shown(next.model())
         + ", aspect "
@@ -56,6 +59,35 @@ public final class ChatSettings {
         + ", format "
         + shown(next.format())
         + ". What you type in /imagine wins over them.";
+  }
+
+  /**
+   * Sets the user's default for {@code --n} (1 to 4), or forgets it ({@code reset}, {@code
+   * default}); says what it is now. {@link #change} with {@code reset} forgets it too.
+   *
+   * @throws IllegalArgumentException naming --n, the rule and the value
+   */
+  public String changeCount(String platform, String userId, String value) {
+    Integer n = count("--n", value);
+    settings.counts().setUser(platform, userId, n);
+    return ChatTexts.countDefault(
+        "Your", n == null ? null : texts.markup().bold(Integer.toString(n)));
+  }
+
+  /** 1 to 4, or null for {@code reset}/{@code default}; else a refusal naming {@code field}. */
+  static Integer count(String field, String value) {
+    String v = value == null ? "" : value.strip();
+    if (v.equalsIgnoreCase("reset") || v.equalsIgnoreCase("default")) {
+      return null;
+    }
+    if (!v.matches("[1-4]")) {
+      throw new IllegalArgumentException(
+          field
+              + ": must be a whole number from 1 to 4 (how many images each /imagine makes), or"
+              + " reset; got "
+              + Text.quote(value == null ? "" : value));
+    }
+    return Integer.parseInt(v);
   }
 
   /**

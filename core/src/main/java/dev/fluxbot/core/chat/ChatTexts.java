@@ -1,13 +1,17 @@
 package dev.fluxbot.core.chat;
 
+import dev.fluxbot.core.GroupReply;
 import dev.fluxbot.core.ImageReply;
 import dev.fluxbot.core.Progress;
 import dev.fluxbot.core.UserError;
 import dev.fluxbot.core.model.GenerationResult;
 import dev.fluxbot.core.quota.Credits;
 import dev.fluxbot.core.quota.QuotaService;
+import java.math.BigDecimal;
 import java.time.Instant;
+import java.util.List;
 import java.util.Locale;
+import java.util.stream.Collectors;
 
 /**
  * The words fluxbot shows on every chat platform, written through the platform's {@link Markup}.
@@ -58,6 +62,101 @@ public final class ChatTexts {
         + r.seed()
         + " · "
         + cost(reply);
+  }
+
+  /**
+   * {@code --n} above what is left: "--n 4: these 4 images need 4 credits together; you have 2
+   * left. Ask for fewer (--n 2), or see /quota for when your credits come back." Nothing is held.
+   */
+  public static String groupCredits(int n, long neededMilli, long leftMilli) {
+    long each = Math.max(1, neededMilli / n);
+    long fits = Math.min(n - 1, leftMilli / each);
+    return "--n "
+        + n
+        + ": these "
+        + n
+        + " images need "
+        + Credits.count(neededMilli)
+        + " together; you have "
+        + Credits.format(leftMilli)
+        + " left. "
+        + (fits >= 1 ? "Ask for fewer (--n " + fits + "), or see" : "See")
+        + " /quota for when your credits come back.";
+  }
+
+  /**
+   * A group's facts: "4 images · klein-4b · 1024×1024 · seeds 42, 43, 44, 45 · 4 credits"; the
+   * images that failed are named after it: "Image 3 (seed 44) failed: …".
+   */
+  public static String groupFacts(GroupReply group) {
+    List<ImageReply> images = group.images();
+    ImageReply first = images.get(0);
+    BigDecimal cost = BigDecimal.ZERO;
+    boolean allCached = true;
+    for (ImageReply i : images) {
+      cost = i.result().cost() == null ? cost : cost.add(i.result().cost());
+      allCached &= i.cached();
+    }
+    StringBuilder sb =
+        new StringBuilder()
+            .append(group.members().size())
+            .append(" images · ")
+            .append(first.request().model().id())
+            .append(" · ")
+            .append(first.result().width())
+            .append("×")
+            .append(first.result().height())
+            .append(" · seeds ")
+            .append(
+                group.members().stream()
+                    .map(m -> m.index() + ": " + m.request().seed())
+                    .collect(Collectors.joining(", ")))
+            .append(" · ")
+            .append(
+                allCached && cost.signum() == 0
+                    ? "cached (free)"
+                    : Credits.count(cost) + (allCached ? " (cached)" : ""));
+    for (GroupReply.Member m : group.failed()) {
+      sb.append("\nImage ")
+          .append(m.index())
+          .append(" (seed ")
+          .append(m.request().seed())
+          .append(") failed: ")
+          .append(m.error().getMessage());
+    }
+    return sb.toString();
+  }
+
+  /**
+   * A default for {@code --n} set or forgotten: "Your default --n is now **4**: each /imagine makes
+   * 4 images unless it says --n." / "… is forgotten: …".
+   *
+   * @param whose "Your", or "The … on this server" (the sentence's start)
+   * @param shownN the number as the platform shows it in bold; null: forgotten
+   */
+  public static String countDefault(String whose, String shownN) {
+    String head =
+        whose.startsWith("The ") ? "The default --n " + whose.substring(4) : whose + " default --n";
+    return shownN == null
+        ? head
+            + " is forgotten: /imagine makes 1 image (or the default set here) unless it says --n"
+            + " (1 to 4)."
+        : head
+            + " is now "
+            + shownN
+            + ": each /imagine makes that many images unless it says --n (1 to 4).";
+  }
+
+  /** One image of a group, where it is shown alone (a photo of an album): "1 · seed 42". */
+  public static String groupItem(int index, long seed) {
+    return index + " · seed " + seed;
+  }
+
+  /** Under a group sent as one grid image: where the images are and how to get one whole. */
+  public static String gridNote() {
+    return "The images did not fit this chat's upload limit one by one, so they come as one grid"
+        + " (1 top left, 2 top right, 3 bottom left, 4 bottom right). U1 to U4 make that image"
+        + " again at 2K with its seed (charged as a new image).";
   }
 
   /** What an image cost: "1.4 credits", "cached (free)", "cost not reported". */

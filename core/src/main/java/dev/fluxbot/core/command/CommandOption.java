@@ -17,7 +17,8 @@ enum CommandOption {
   FORMAT("format", true),
   SAFETY("safety", true, "safety_tolerance"),
   NO_CACHE("no-cache", false, "nocache", "no_cache"),
-  REPEAT("repeat", true);
+  REPEAT("repeat", true),
+  N("n", true, "count");
 
   private final String id;
   private final boolean takesValue;

@@ -131,6 +131,45 @@ public final class CommandParser {
     return build(scanned.prompt(), values, referenceCount, context);
   }
 
+  /** The most images one command makes ({@code --n 4}: a grid of four). */
+  public static final int MAX_N = 4;
+
+  /**
+   * How many images the command asks for: {@code --n} typed (or a native {@code n} option), else
+   * the default in {@code context} (the user's, else the scope's), else 1. Read apart from {@link
+   * #parse}, which makes the one request every image of the group starts from.
+   *
+   * @throws UserError naming {@code --n}, the rule 1 to 4 and the value
+   */
+  public int count(String text, Map<String, String> nativeOptions, Context context) {
+    Objects.requireNonNull(text, "text");
+    Value v = flagValues(CommandScanner.scan(text)).get(CommandOption.N);
+    for (Map.Entry<String, String> e : nativeOptions.entrySet()) {
+      if (e.getValue() != null
+          && CommandOption.byName(e.getKey()).orElse(null) == CommandOption.N) {
+        v = new Value(CommandOption.N.flag(), e.getValue());
+      }
+    }
+    if (v == null && context.defaults().get(CommandOption.N.id()) != null) {
+      v = new Value("your default n", context.defaults().get(CommandOption.N.id()));
+    }
+    return v == null ? 1 : count(v);
+  }
+
+  private static int count(Value v) {
+    String s = v.raw().trim();
+    if (s.matches("\\d{1,2}")) {
+      int n = Integer.parseInt(s);
+      if (n >= 1 && n <= MAX_N) {
+        return n;
+      }
+    }
+    throw invalid(
+        v,
+        "must be a whole number from 1 to " + MAX_N + " (how many images)",
+        "Example: --n 4 for four images with seeds s, s+1, s+2, s+3");
+  }
+
   /**
    * The text typed for Vary: parsed with the same grammar and rules as {@code /imagine}, where each
    * flag typed wins and every option not typed keeps the original job's value (its seed too, unless

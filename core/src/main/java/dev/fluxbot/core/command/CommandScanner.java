@@ -117,6 +117,7 @@ final class CommandScanner {
       case SAFETY -> "--safety 2";
       case NO_CACHE -> "--no-cache";
       case REPEAT -> "--repeat 2";
+      case N -> "--n 4";
     };
   }
 

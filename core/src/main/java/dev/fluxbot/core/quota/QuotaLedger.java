@@ -105,7 +105,7 @@ final class QuotaLedger {
           if (!existing.isEmpty()) {
             return existing;
           }
-          checkConcurrency(c, account);
+          checkConcurrency(c, account, jobId);
           long left = usage.left(rule.creditsMilli());
           if (estimateMilli > left) {
             throw new UserError(
@@ -228,13 +228,23 @@ final class QuotaLedger {
     return lock && db.dialect() == Database.Dialect.POSTGRESQL ? " FOR UPDATE" : "";
   }
 
-  private void checkConcurrency(Connection c, String account) throws SQLException {
+  /**
+   * Refuses a job when the user holds credits for as many jobs as the cap allows. The images of one
+   * command ({@code --n}) count as one: a group's hold is counted once, and a job joins its
+   * group's.
+   */
+  private void checkConcurrency(Connection c, String account, String jobId) throws SQLException {
     long running;
     try (PreparedStatement ps =
             prepare(
                 c,
-                "SELECT COUNT(*) FROM quota_reservations WHERE state = 'HELD' AND account = ?",
-                account);
+                "SELECT COUNT(DISTINCT COALESCE(g.group_id, r.job_id)) FROM quota_reservations r"
+                    + " LEFT JOIN job_groups g ON g.job_id = r.job_id"
+                    + " WHERE r.state = 'HELD' AND r.account = ? AND COALESCE(g.group_id, r.job_id)"
+                    + " <> COALESCE((SELECT group_id FROM job_groups WHERE job_id = ?), ?)",
+                account,
+                jobId,
+                jobId);
         ResultSet rs = ps.executeQuery()) {
       rs.next();
       running = rs.getLong(1);

@@ -94,7 +94,8 @@ public final class JobLeases {
           }
           Long waitSince = rows.get(0)[2] == null ? null : ((Number) rows.get(0)[2]).longValue();
           long now = clock.millis();
-          long mine = userRunning(c, who.platform(), who.userId());
+          // a group's images (--n) run together: its running mates do not count against it
+          long mine = userRunning(c, who.platform(), who.userId()) - JobGroups.runningMates(c, id);
           boolean room =
               mine < perUserCap
                   && (backendCap == null

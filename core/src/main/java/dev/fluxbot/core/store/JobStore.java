@@ -151,6 +151,11 @@ public final class JobStore {
   }
 
   /** The instance this store acts for. */
+  /** The database, for the stores that keep rows beside the jobs' ({@link JobGroups}). */
+  Database database() {
+    return db;
+  }
+
   public Owner owner() {
     return owner;
   }

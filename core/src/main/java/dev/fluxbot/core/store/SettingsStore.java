@@ -63,10 +63,17 @@ public final class SettingsStore {
 
   private final Database db;
   private final InstantSource clock;
+  private final CountDefaults counts;
 
   public SettingsStore(Database db, InstantSource clock) {
     this.db = Objects.requireNonNull(db, "db");
     this.clock = Objects.requireNonNull(clock, "clock");
+    this.counts = new CountDefaults(db, clock);
+  }
+
+  /** The defaults for {@code --n}, a user's and a scope's. */
+  public CountDefaults counts() {
+    return counts;
   }
 
   /** The database these settings live in (the word filters' store shares it). */
@@ -181,7 +188,14 @@ public final class SettingsStore {
   /** The parser context for a requester: the scope's model and safety cap, the user's defaults. */
   public CommandParser.Context contextFor(Requester who) {
     ScopeSettings s = scope(who.platform(), who.scopeId());
-    return new CommandParser.Context(
-        user(who.platform(), who.userId()).asOptions(), s.defaultModel(), s.maxSafety());
+    Map<String, String> defaults =
+        new LinkedHashMap<>(user(who.platform(), who.userId()).asOptions());
+    java.util.OptionalInt n = counts.user(who.platform(), who.userId());
+    if (n.isEmpty()) {
+      n = counts.scope(who.platform(), who.scopeId());
+    }
+    n.ifPresent(
+        v -> defaults.put("n", Integer.toString(v))); // --n's default: the user's, else the scope's
+    return new CommandParser.Context(defaults, s.defaultModel(), s.maxSafety());
   }
 }

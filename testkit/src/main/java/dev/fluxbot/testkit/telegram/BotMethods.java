@@ -263,6 +263,10 @@ final class BotMethods {
           "wrong number of media specified: must be 2-10 items; got "
               + (media.isArray() ? media.size() : 0));
     }
+    if (form.params().containsKey("reply_markup")) {
+      // the Bot API's sendMediaGroup has no reply_markup: an album takes no inline keyboard
+      throw new BadRequest("sendMediaGroup takes no reply_markup (an album has no buttons)");
+    }
     long chatId = chatId();
     if (!engine.knowsChat(chatId)) {
       throw new BadRequest("chat not found");
