@@ -16,6 +16,7 @@ import com.slack.api.model.event.AppMentionEvent;
 import dev.fluxbot.core.ActionRef;
 import dev.fluxbot.core.ChatReply;
 import dev.fluxbot.core.ImagineCommand;
+import dev.fluxbot.core.Messages;
 import dev.fluxbot.core.Requester;
 import dev.fluxbot.core.Secret;
 import dev.fluxbot.core.UserError;
@@ -263,7 +264,7 @@ public final class SlackBot implements AutoCloseable, dev.fluxbot.core.chat.Chat
               new ImagineCommand(
                   who, text, Map.of(), List.of(), services.settings().contextFor(who)));
     } catch (UserError e) {
-      return ctx.ack(r -> r.responseType("ephemeral").text(Texts.error(e)));
+      return ctx.ack(r -> r.responseType("ephemeral").text(Texts.error(e, who.locale())));
     }
     SlackAddress address =
         new SlackAddress(p.getTeamId(), p.getChannelId(), null, p.getUserId(), p.getResponseUrl());
@@ -273,20 +274,14 @@ public final class SlackBot implements AutoCloseable, dev.fluxbot.core.chat.Chat
         r ->
             r.responseType("ephemeral")
                 .text(
-                    "Queued #"
-                        + position
-                        + ": "
-                        + Texts.shortPrompt(text)
-                        + ". Progress shows in the channel."));
+                    Messages.format(
+                        who.locale(), "slack.queued.private", position, Texts.shortPrompt(text))));
   }
 
   /** /imagine-quota: the user's credits, answered in the acknowledgement. */
   private Response quota(SlashCommandPayload p, SlashCommandContext ctx) {
-    String text =
-        Texts.quota(
-            services
-                .quota()
-                .status(actions.requester(p.getUserId(), p.getUserName(), p.getTeamId())));
+    Requester who = actions.requester(p.getUserId(), p.getUserName(), p.getTeamId());
+    String text = Texts.quota(services.quota().status(who), who.locale());
     return ctx.ack(r -> r.responseType("ephemeral").text(text));
   }
 
@@ -352,8 +347,8 @@ public final class SlackBot implements AutoCloseable, dev.fluxbot.core.chat.Chat
                     ref.jobId(),
                     ref.followUp(),
                     null,
-                    actions.reply(address),
-                    address.toJson()));
+                    actions.reply(address.withLocale(who.locale())),
+                    address.withLocale(who.locale()).toJson()));
     return ctx.ack();
   }
 

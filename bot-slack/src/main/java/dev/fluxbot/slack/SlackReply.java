@@ -10,6 +10,7 @@ import com.slack.api.model.block.element.ButtonElement;
 import com.slack.api.util.json.GsonFactory;
 import dev.fluxbot.core.ChatReply;
 import dev.fluxbot.core.ImageReply;
+import dev.fluxbot.core.Messages;
 import dev.fluxbot.core.Progress;
 import dev.fluxbot.core.Secret;
 import dev.fluxbot.core.UserError;
@@ -19,6 +20,7 @@ import dev.fluxbot.core.model.GenerationRequest;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
@@ -87,18 +89,13 @@ final class SlackReply implements ChatReply {
     if (!positionSent && address.responseUrl() != null) {
       positionSent = true;
       respond(
-          "Queued #"
-              + position
-              + ": "
-              + Texts.shortPrompt(prompt)
-              + ". Progress shows in the channel.",
+          Messages.format(
+              address.locale(), "slack.queued.private", position, Texts.shortPrompt(prompt)),
           true);
     }
     status(
-        "⏳ Queued #"
-            + position
-            + ": "
-            + Texts.shortPrompt(prompt)
+        "⏳ "
+            + Messages.format(address.locale(), "slack.queued", position, Texts.shortPrompt(prompt))
             + " — <@"
             + address.userId()
             + ">",
@@ -109,7 +106,7 @@ final class SlackReply implements ChatReply {
   public void progress(Progress p) {
     status(
         "🎨 "
-            + Texts.progress(p)
+            + Texts.progress(p, address.locale())
             + " "
             + Texts.shortPrompt(prompt)
             + " — <@"
@@ -185,7 +182,8 @@ final class SlackReply implements ChatReply {
                     .put("id", fileId)
                     .put("title", title.length() > 200 ? title.substring(0, 199) + "…" : title))
             .toString();
-    String blocks = GsonFactory.createSnakeCase().toJson(blocks(reply, address.userId()));
+    String blocks =
+        GsonFactory.createSnakeCase().toJson(blocks(reply, address.userId(), address.locale()));
     api.call(
         "files.completeUploadExternal",
         () ->
@@ -209,24 +207,30 @@ final class SlackReply implements ChatReply {
    * fx:<id>:<jobId>} in both action_id and value (read back after a restart too).
    */
   static List<LayoutBlock> blocks(ImageReply reply, String userId) {
+    return blocks(reply, userId, Locale.ENGLISH);
+  }
+
+  /** The caption and the buttons under an image, in {@code locale}'s language. */
+  static List<LayoutBlock> blocks(ImageReply reply, String userId, Locale locale) {
     List<ButtonElement> buttons = new ArrayList<>();
     for (ImageReply.FollowUp f : reply.actions()) {
       String id = ActionIds.format(f, reply.jobId());
       buttons.add(
           BlockElements.button(
               b -> {
-                b.actionId(id).value(id).text(BlockCompositions.plainText(f.label()));
+                b.actionId(id).value(id).text(BlockCompositions.plainText(f.label(locale)));
                 return f == ImageReply.FollowUp.REROLL ? b.style("primary") : b;
               }));
     }
     return List.of(
-        Blocks.section(s -> s.text(BlockCompositions.markdownText(Texts.caption(reply, userId)))),
+        Blocks.section(
+            s -> s.text(BlockCompositions.markdownText(Texts.caption(reply, userId, locale)))),
         Blocks.actions(a -> a.elements(new ArrayList<>(buttons))));
   }
 
   @Override
   public void failed(UserError error) {
-    tellUser(Texts.error(error));
+    tellUser(Texts.error(error, address.locale()));
     removeProgress();
   }
 

@@ -205,6 +205,9 @@ final class WebMethods {
             .put("is_bot", false)
             .put("deleted", false);
     user.putObject("profile").put("display_name", u.name()).put("real_name", u.name());
+    if ("true".equals(p.path("include_locale").asText())) {
+      user.put("locale", u.locale()); // Slack sends the locale only when asked for it
+    }
     return (ObjectNode) WebApi.JSON.createObjectNode().set("user", user);
   }
 
