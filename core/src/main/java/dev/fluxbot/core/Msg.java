@@ -14,7 +14,9 @@ import java.util.Objects;
 public record Msg(String key, List<Object> args) implements Localized {
   public Msg {
     Objects.requireNonNull(key, "key");
-    args = List.copyOf(args);
+    args =
+        java.util.Collections.unmodifiableList(
+            new java.util.ArrayList<>(args)); // nulls shown as ""
   }
 
   public static Msg of(String key, Object... args) {
