@@ -138,7 +138,7 @@ final class AdminCommands {
             option(event, "aspect").map(OptionMapping::getAsString).orElse(null),
             option(event, "format").map(OptionMapping::getAsString).orElse(null));
     try {
-      return userSettings.change(who.platform(), who.userId(), change);
+      return userSettings.change(who.platform(), who.userId(), change, who.locale());
     } catch (IllegalArgumentException e) {
       return Texts.TEXTS.mistake(e.getMessage() + ".");
     }

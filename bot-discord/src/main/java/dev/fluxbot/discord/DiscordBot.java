@@ -260,7 +260,8 @@ public final class DiscordBot implements AutoCloseable, ChatConnection {
       return false;
     }
     Optional<String> refusal =
-        channels.channelRefusal("discord", event.getGuild().getId(), event.getChannelId());
+        channels.channelRefusal(
+            "discord", event.getGuild().getId(), event.getChannelId(), locale(event));
     refusal.ifPresent(text -> event.reply(text).setEphemeral(true).queue());
     return refusal.isPresent();
   }

@@ -115,8 +115,8 @@ final class SlackActions {
   }
 
   /** Where /imagine may answer in this workspace; null when here is fine, else the refusal. */
-  String channelRefusal(String teamId, String channel) {
-    return channels.channelRefusal("slack", teamId, channel).orElse(null);
+  String channelRefusal(String teamId, String channel, String userId) {
+    return channels.channelRefusal("slack", teamId, channel, locales.of(userId)).orElse(null);
   }
 
   /** A message only the user sees: {@code chat.postEphemeral}, else the response_url. */

@@ -243,7 +243,7 @@ public final class SlackBot implements AutoCloseable, dev.fluxbot.core.chat.Chat
    * sees it); else acknowledged with the queue number and the job starts on its own thread.
    */
   private Response imagine(SlashCommandPayload p, SlashCommandContext ctx) {
-    String refusal = actions.channelRefusal(p.getTeamId(), p.getChannelId());
+    String refusal = actions.channelRefusal(p.getTeamId(), p.getChannelId(), p.getUserId());
     if (refusal != null) {
       return ctx.ack(r -> r.responseType("ephemeral").text(refusal));
     }
@@ -372,7 +372,7 @@ public final class SlackBot implements AutoCloseable, dev.fluxbot.core.chat.Chat
             .strip();
     SlackAddress address =
         new SlackAddress(teamId, e.getChannel(), e.getThreadTs(), e.getUser(), null);
-    String refusal = actions.channelRefusal(teamId, e.getChannel());
+    String refusal = actions.channelRefusal(teamId, e.getChannel(), e.getUser());
     List<SlackFiles.FileRef> images = SlackFiles.images(e.getFiles());
     Requester who = actions.requester(e.getUser(), null, teamId);
     actions.run(

@@ -100,10 +100,10 @@ final class ChatCommands {
       change = new ChatSettings.Change(false, model, aspect, format);
     }
     try {
-      return userSettings.change(PLATFORM, who.userId(), change)
-          + " Change them with "
-          + SETTINGS_EXAMPLE
-          + ", or /settings reset.";
+      return userSettings.change(PLATFORM, who.userId(), change, who.locale())
+          + " "
+          + dev.fluxbot.core.Messages.format(
+              who.locale(), "telegram.settings.change", SETTINGS_EXAMPLE);
     } catch (IllegalArgumentException e) {
       return texts.mistake(e.getMessage() + ". Example: " + SETTINGS_EXAMPLE);
     }
