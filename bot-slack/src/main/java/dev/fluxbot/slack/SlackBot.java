@@ -248,15 +248,13 @@ public final class SlackBot implements AutoCloseable, dev.fluxbot.core.chat.Chat
       return ctx.ack(r -> r.responseType("ephemeral").text(refusal));
     }
     String text = SlackText.unescape(p.getText() == null ? "" : p.getText());
+    Requester who = actions.requester(p.getUserId(), p.getUserName(), p.getTeamId());
     if (text.isBlank()) {
       return ctx.ack(
           r ->
               r.responseType("ephemeral")
-                  .text(
-                      "⚠️ prompt: missing. Type what to make after the command, "
-                          + "e.g. `/imagine a red fox in snow --ar 16:9`."));
+                  .text("⚠️ " + Messages.format(who.locale(), "slack.prompt.missing")));
     }
-    Requester who = actions.requester(p.getUserId(), p.getUserName(), p.getTeamId());
     try {
       services
           .imagine()

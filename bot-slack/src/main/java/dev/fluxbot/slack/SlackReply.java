@@ -125,9 +125,7 @@ final class SlackReply implements ChatReply {
     } catch (SlackApi.SlackCallException e) {
       if (e.error != null && NOT_MEMBER.contains(e.error) && !toldNotMember) {
         toldNotMember = true;
-        tellUser(
-            "⚠️ fluxbot is not in this channel, so it cannot post your image. Invite it (`/invite @fluxbot`); "
-                + "the image is kept and follows on the next try.");
+        tellUser("⚠️ " + Messages.format(address.locale(), "slack.not_in_channel"));
       }
       throw undelivered(reply, e);
     } catch (RuntimeException e) {
