@@ -163,7 +163,7 @@ final class AdminCommands {
             option(event, "aspect").map(OptionMapping::getAsString).orElse(null),
             option(event, "format").map(OptionMapping::getAsString).orElse(null));
     try {
-      String answer = userSettings.change(who.platform(), who.userId(), change);
+      String answer = userSettings.change(who.platform(), who.userId(), change, who.locale());
       Optional<OptionMapping> n = option(event, "n");
       return n.isEmpty()
           ? answer

@@ -4,6 +4,7 @@ import dev.fluxbot.core.ActionRef;
 import dev.fluxbot.core.ChatReply;
 import dev.fluxbot.core.ImageSource;
 import dev.fluxbot.core.ImagineCommand;
+import dev.fluxbot.core.Messages;
 import dev.fluxbot.core.Requester;
 import dev.fluxbot.core.Secret;
 import dev.fluxbot.core.chat.ButtonPress;
@@ -11,11 +12,13 @@ import dev.fluxbot.core.chat.ChatConnection;
 import dev.fluxbot.core.chat.ChatServices;
 import dev.fluxbot.core.chat.ChatSettings;
 import dev.fluxbot.core.chat.ChatTexts;
+import dev.fluxbot.core.model.ModelCatalog;
 import dev.fluxbot.core.store.JobStore;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -38,8 +41,11 @@ import net.dv8tion.jda.api.events.interaction.command.MessageContextInteractionE
 import net.dv8tion.jda.api.events.interaction.command.SlashCommandInteractionEvent;
 import net.dv8tion.jda.api.events.interaction.component.ButtonInteractionEvent;
 import net.dv8tion.jda.api.hooks.ListenerAdapter;
+import net.dv8tion.jda.api.interactions.DiscordLocale;
+import net.dv8tion.jda.api.interactions.Interaction;
 import net.dv8tion.jda.api.interactions.callbacks.IReplyCallback;
 import net.dv8tion.jda.api.interactions.commands.OptionMapping;
+import net.dv8tion.jda.api.interactions.commands.build.CommandData;
 import net.dv8tion.jda.api.interactions.commands.build.Commands;
 import net.dv8tion.jda.api.modals.Modal;
 import net.dv8tion.jda.api.utils.data.DataObject;
@@ -131,12 +137,7 @@ public final class DiscordBot implements AutoCloseable, ChatConnection {
           .manager()
           .getShardById(0)
           .updateCommands()
-          .addCommands(
-              ImagineCommandDefinition.create(services.catalog()),
-              Commands.slash("quota", "Your credits, usage and when they reset"),
-              AdminCommands.settingsCommand(services.catalog()),
-              AdminCommands.adminCommand(services.catalog()),
-              Commands.message(CONTEXT_MENU))
+          .addCommands(commands(services.catalog()))
           .complete();
     }
     log.info(
@@ -159,6 +160,19 @@ public final class DiscordBot implements AutoCloseable, ChatConnection {
             a ->
                 new DiscordReply(
                     shards.any(), a, services.clock(), () -> DEFAULT_UPLOAD_LIMIT, originals));
+  }
+
+  /**
+   * Every command this bot registers, descriptions localized ({@link CommandTexts}): {@code
+   * /imagine}, {@code /quota}, {@code /settings}, {@code /fluxbot-admin} and the message command.
+   */
+  static List<CommandData> commands(ModelCatalog catalog) {
+    return List.of(
+        CommandTexts.localized(ImagineCommandDefinition.create(catalog)),
+        CommandTexts.localized(Commands.slash("quota", "Your credits, usage and when they reset")),
+        CommandTexts.localized(AdminCommands.settingsCommand(catalog)),
+        CommandTexts.localized(AdminCommands.adminCommand(catalog)),
+        Commands.message(CONTEXT_MENU));
   }
 
   @Override
@@ -184,7 +198,9 @@ public final class DiscordBot implements AutoCloseable, ChatConnection {
     }
   }
 
-  private Requester requester(User user, Member member, String guildId) {
+  private Requester requester(Interaction event, String guildId) {
+    User user = event.getUser();
+    Member member = event.getMember();
     Set<String> roles = new TreeSet<>();
     boolean admin = false;
     if (member != null) {
@@ -196,7 +212,7 @@ public final class DiscordBot implements AutoCloseable, ChatConnection {
               || roles.stream().anyMatch(config.adminRoleIds()::contains);
     }
     String name = member != null ? member.getEffectiveName() : user.getEffectiveName();
-    return new Requester("discord", user.getId(), name, guildId, roles, admin);
+    return new Requester("discord", user.getId(), name, guildId, roles, admin, locale(event));
   }
 
   private DiscordReply reply(GenericInteractionCreateEvent event) {
@@ -206,7 +222,8 @@ public final class DiscordBot implements AutoCloseable, ChatConnection {
             event.getChannelId(),
             event.getUser().getId(),
             event.getTimeCreated().toInstant(),
-            event.getChannelType() == ChannelType.PRIVATE);
+            event.getChannelType() == ChannelType.PRIVATE,
+            locale(event));
     long limit = uploadLimit(event.getRawData());
     return new DiscordReply(event.getJDA(), address, services.clock(), () -> limit, originals);
   }
@@ -225,6 +242,15 @@ public final class DiscordBot implements AutoCloseable, ChatConnection {
     return DEFAULT_UPLOAD_LIMIT;
   }
 
+  /**
+   * The language of the user's Discord client (the interaction's {@code locale}); English for a
+   * language fluxbot does not ship (the bundles fall back to it).
+   */
+  static Locale locale(Interaction event) {
+    DiscordLocale l = event.getUserLocale();
+    return l == DiscordLocale.UNKNOWN ? Locale.ENGLISH : Messages.locale(l.getLocale());
+  }
+
   private static String guildId(IReplyCallback event) {
     return event.getGuild() == null ? null : event.getGuild().getId();
   }
@@ -234,7 +260,8 @@ public final class DiscordBot implements AutoCloseable, ChatConnection {
       return false;
     }
     Optional<String> refusal =
-        channels.channelRefusal("discord", event.getGuild().getId(), event.getChannelId());
+        channels.channelRefusal(
+            "discord", event.getGuild().getId(), event.getChannelId(), locale(event));
     refusal.ifPresent(text -> event.reply(text).setEphemeral(true).queue());
     return refusal.isPresent();
   }
@@ -242,7 +269,7 @@ public final class DiscordBot implements AutoCloseable, ChatConnection {
   private boolean refuseDm(IReplyCallback event) {
     if (event.getGuild() == null && !config.allowDms()) {
       event
-          .reply("⚠️ This bot works in servers only; its admin turned DMs off.")
+          .reply("⚠️ " + Messages.format(locale(event), "discord.dms_off"))
           .setEphemeral(true)
           .queue();
       return true;
@@ -290,22 +317,24 @@ public final class DiscordBot implements AutoCloseable, ChatConnection {
         case "quota" -> quota(event);
         case AdminCommands.SETTINGS ->
             event
-                .reply(
-                    admin.settings(
-                        requester(event.getUser(), event.getMember(), guildId(event)), event))
+                .reply(admin.settings(requester(event, guildId(event)), event))
                 .setEphemeral(true)
                 .queue();
         case AdminCommands.ADMIN -> administer(event);
         default ->
-            event.reply("⚠️ Unknown command /" + event.getName() + ".").setEphemeral(true).queue();
+            event
+                .reply(
+                    "⚠️ " + Messages.format(locale(event), "chat.unknown_command", event.getName()))
+                .setEphemeral(true)
+                .queue();
       }
     }
 
     private void administer(SlashCommandInteractionEvent event) {
-      Requester who = requester(event.getUser(), event.getMember(), guildId(event));
+      Requester who = requester(event, guildId(event));
       if (event.getGuild() == null || !who.admin()) {
         event
-            .reply("⛔ /fluxbot-admin is for members with Manage Server or a fluxbot admin role.")
+            .reply("⛔ " + Messages.format(who.locale(), "discord.admin_only"))
             .setEphemeral(true)
             .queue();
         return;
@@ -319,7 +348,7 @@ public final class DiscordBot implements AutoCloseable, ChatConnection {
               answer = admin.admin(event.getGuild().getId(), event);
             } catch (RuntimeException e) {
               dev.fluxbot.core.LogContext.failed(log, "discord: admin command", e);
-              answer = ChatTexts.failed(e);
+              answer = ChatTexts.failed(e, who.locale());
             }
             event.getHook().sendMessage(answer).setEphemeral(true).queue();
           });
@@ -329,7 +358,7 @@ public final class DiscordBot implements AutoCloseable, ChatConnection {
       if (refuseDm(event) || refuseChannel(event)) {
         return;
       }
-      Requester who = requester(event.getUser(), event.getMember(), guildId(event));
+      Requester who = requester(event, guildId(event));
       String text =
           Optional.ofNullable(event.getOption(ImagineCommandDefinition.PROMPT))
               .map(OptionMapping::getAsString)
@@ -370,26 +399,29 @@ public final class DiscordBot implements AutoCloseable, ChatConnection {
     }
 
     private void quota(SlashCommandInteractionEvent event) {
-      Requester who =
-          requester(
-              event.getUser(),
-              event.getMember(),
-              event.getGuild() == null ? null : event.getGuild().getId());
-      String text = Texts.TEXTS.quota(services.quota().status(who), services.clock().instant());
+      Requester who = requester(event, event.getGuild() == null ? null : event.getGuild().getId());
+      String text =
+          Texts.TEXTS
+              .in(who.locale())
+              .quota(services.quota().status(who), services.clock().instant());
       event.reply(text).setEphemeral(true).queue();
     }
 
     @Override
     public void onButtonInteraction(@NonNull ButtonInteractionEvent event) {
       switch (ButtonPress.of(ButtonIds.CARRIER, event.getComponentId())) {
-        case ButtonPress.NotOurs n -> event.reply(ButtonPress.NOT_OURS).setEphemeral(true).queue();
+        case ButtonPress.NotOurs n ->
+            event.reply(ButtonPress.notOurs(locale(event))).setEphemeral(true).queue();
         case ButtonPress.AskForPrompt ask ->
             event
                 .replyModal(
                     promptModal(
                         ButtonIds.format(ask.ref().followUp(), ask.ref().jobId()),
-                        ask.vary() ? "Vary: edit the prompt" : "Use as reference: what to make",
-                        ask.prefill(services.jobs())))
+                        Messages.format(
+                            locale(event),
+                            ask.vary() ? "discord.form.vary" : "discord.form.reference"),
+                        ask.prefill(services.jobs()),
+                        locale(event)))
                 .queue();
         case ButtonPress.Run run -> followUp(event, run.ref(), null);
       }
@@ -407,7 +439,10 @@ public final class DiscordBot implements AutoCloseable, ChatConnection {
       try {
         ref = ButtonIds.parse(event.getModalId());
       } catch (IllegalArgumentException e) {
-        event.reply("⚠️ This form is not fluxbot's.").setEphemeral(true).queue();
+        event
+            .reply("⚠️ " + Messages.format(locale(event), "discord.form.not_ours"))
+            .setEphemeral(true)
+            .queue();
         return;
       }
       followUp(event, ref, prompt);
@@ -415,11 +450,7 @@ public final class DiscordBot implements AutoCloseable, ChatConnection {
 
     private <E extends GenericInteractionCreateEvent & IReplyCallback> void followUp(
         E event, ActionRef ref, String prompt) {
-      Requester who =
-          requester(
-              event.getUser(),
-              event.getMember(),
-              event.getGuild() == null ? null : event.getGuild().getId());
+      Requester who = requester(event, event.getGuild() == null ? null : event.getGuild().getId());
       DiscordReply reply = reply(event);
       String address = reply.address().toJson();
       acknowledged(
@@ -451,14 +482,19 @@ public final class DiscordBot implements AutoCloseable, ChatConnection {
       }
       if (refs.isEmpty()) {
         event
-            .reply("⚠️ That message has no images to use as references.")
+            .reply("⚠️ " + Messages.format(locale(event), "discord.message.no_images"))
             .setEphemeral(true)
             .queue();
         return;
       }
       forms.put(event.getId(), refs);
       event
-          .replyModal(promptModal(MESSAGE_MODAL + event.getId(), "Imagine with this image", ""))
+          .replyModal(
+              promptModal(
+                  MESSAGE_MODAL + event.getId(),
+                  Messages.format(locale(event), "discord.form.with_image"),
+                  "",
+                  locale(event)))
           .queue();
     }
 
@@ -468,21 +504,17 @@ public final class DiscordBot implements AutoCloseable, ChatConnection {
       if (refs.isEmpty()) {
         event
             .reply(
-                "⚠️ The images of that message are no longer at hand (a form keeps them for "
-                    + FormImages.KEEP.toMinutes()
-                    + " minutes, and not across a restart of the bot), so nothing was made or "
-                    + "charged. Use \""
-                    + CONTEXT_MENU
-                    + "\" on the message again.")
+                "⚠️ "
+                    + Messages.format(
+                        locale(event),
+                        "discord.form.expired",
+                        FormImages.KEEP.toMinutes(),
+                        CONTEXT_MENU))
             .setEphemeral(true)
             .queue();
         return;
       }
-      Requester who =
-          requester(
-              event.getUser(),
-              event.getMember(),
-              event.getGuild() == null ? null : event.getGuild().getId());
+      Requester who = requester(event, event.getGuild() == null ? null : event.getGuild().getId());
       DiscordReply reply = reply(event);
       String address = reply.address().toJson();
       acknowledged(
@@ -499,15 +531,17 @@ public final class DiscordBot implements AutoCloseable, ChatConnection {
     }
   }
 
-  private static Modal promptModal(String id, String title, String prefill) {
+  private static Modal promptModal(String id, String title, String prefill, Locale locale) {
     TextInput.Builder input =
         TextInput.create("prompt", TextInputStyle.PARAGRAPH)
             .setRequired(true)
             .setMaxLength(4000)
-            .setPlaceholder("a red fox in snow --ar 16:9");
+            .setPlaceholder(Messages.format(locale, "discord.form.placeholder"));
     if (!prefill.isEmpty()) {
       input.setValue(prefill.length() > 4000 ? prefill.substring(0, 4000) : prefill);
     }
-    return Modal.create(id, title).addComponents(Label.of("Prompt", input.build())).build();
+    return Modal.create(id, title)
+        .addComponents(Label.of(Messages.format(locale, "discord.form.prompt"), input.build()))
+        .build();
   }
 }

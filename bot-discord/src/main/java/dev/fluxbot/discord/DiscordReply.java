@@ -4,6 +4,7 @@ import dev.fluxbot.core.ChatReply;
 import dev.fluxbot.core.GroupButtons;
 import dev.fluxbot.core.GroupReply;
 import dev.fluxbot.core.ImageReply;
+import dev.fluxbot.core.Messages;
 import dev.fluxbot.core.Progress;
 import dev.fluxbot.core.UserError;
 import dev.fluxbot.core.chat.DeliveryException;
@@ -18,6 +19,7 @@ import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import net.dv8tion.jda.api.JDA;
 import net.dv8tion.jda.api.components.actionrow.ActionRow;
@@ -80,6 +82,11 @@ final class DiscordReply implements ChatReply {
     return address;
   }
 
+  /** The language of the user who asked, kept in the address across restarts. */
+  private Locale locale() {
+    return address.locale();
+  }
+
   private boolean tokenAlive() {
     return clock.instant().isBefore(address.created().plus(TOKEN_LIFE));
   }
@@ -99,17 +106,17 @@ final class DiscordReply implements ChatReply {
 
   @Override
   public void accepted(String jobId, GenerationRequest request) {
-    status("Working on it: " + Texts.describe(request), true);
+    status(Texts.working(request, locale()), true);
   }
 
   @Override
   public void queued(int position) {
-    status("Queued #" + position + " — waiting for a free slot.", true);
+    status(Messages.format(locale(), "discord.queued", position), true);
   }
 
   @Override
   public void progress(Progress p) {
-    status(Texts.progress(p), false);
+    status(Texts.progress(p, locale()), false);
   }
 
   @Override
@@ -220,17 +227,20 @@ final class DiscordReply implements ChatReply {
   private void send(ImageReply reply, Previews.Fitted fitted) {
     GenerationResult r = reply.result();
     Optional<URI> original = fitted.preview() ? originals.linkFor(reply.jobId()) : Optional.empty();
-    String caption = Texts.caption(reply, address.userId(), fitted, original.isPresent());
+    String caption = Texts.caption(reply, address.userId(), fitted, original.isPresent(), locale());
     String file = "fluxbot-" + r.seed() + "." + fitted.type().extension();
     List<Button> buttons = new ArrayList<>();
     for (ImageReply.FollowUp f : reply.actions()) {
       String id = ButtonIds.format(f, reply.jobId());
       buttons.add(
           f == ImageReply.FollowUp.REROLL
-              ? Button.primary(id, f.label())
-              : Button.secondary(id, f.label()));
+              ? Button.primary(id, f.label(locale()))
+              : Button.secondary(id, f.label(locale())));
     }
-    original.ifPresent(link -> buttons.add(Button.link(link.toString(), "Original")));
+    original.ifPresent(
+        link ->
+            buttons.add(
+                Button.link(link.toString(), Messages.format(locale(), "button.original"))));
     post(
         caption,
         List.of(FileUpload.fromData(fitted.bytes(), file)),
@@ -248,7 +258,11 @@ final class DiscordReply implements ChatReply {
     }
     try {
       hook()
-          .sendMessage("<@" + address.userId() + "> your image is ready: " + image.getJumpUrl())
+          .sendMessage(
+              "<@"
+                  + address.userId()
+                  + "> "
+                  + Messages.format(locale(), "discord.ready", image.getJumpUrl()))
           .setAllowedMentions(EnumSet.noneOf(MentionType.class))
           .mentionUsers(address.userId())
           .complete();
@@ -267,7 +281,7 @@ final class DiscordReply implements ChatReply {
    */
   @Override
   public void failed(UserError error) {
-    String text = Texts.error(error);
+    String text = Texts.error(error, locale());
     if (!tokenAlive()) {
       channel()
           .sendMessage("<@" + address.userId() + "> " + text)

@@ -2,6 +2,7 @@ package dev.fluxbot.discord;
 
 import dev.fluxbot.core.GroupReply;
 import dev.fluxbot.core.ImageReply;
+import dev.fluxbot.core.Messages;
 import dev.fluxbot.core.Progress;
 import dev.fluxbot.core.UserError;
 import dev.fluxbot.core.chat.ChatTexts;
@@ -64,8 +65,21 @@ final class Texts {
     return r.summary();
   }
 
+  /** "Working on it: klein-4b, 1024×1024, seed 7" in {@code locale}. */
+  static String working(GenerationRequest r, Locale locale) {
+    return Messages.format(locale, "discord.working", r.summary(locale));
+  }
+
   static String progress(Progress p) {
     return ChatTexts.progress(p);
+  }
+
+  static String progress(Progress p, Locale locale) {
+    return ChatTexts.progress(p, locale);
+  }
+
+  static String caption(ImageReply reply, String userId, Previews.Fitted fitted, boolean hasLink) {
+    return caption(reply, userId, fitted, hasLink, Locale.ENGLISH);
   }
 
   /**
@@ -73,9 +87,10 @@ final class Texts {
    * that says so and how the user gets the full image: the Original button when {@code hasLink},
    * else the same prompt and seed again in a format (or size) that fits.
    */
-  static String caption(ImageReply reply, String userId, Previews.Fitted fitted, boolean hasLink) {
-    String note = fitted.preview() ? "\n-# " + previewNote(reply, hasLink) : "";
-    String head = " — " + MARKUP.user(userId) + "\n" + ChatTexts.facts(reply) + note;
+  static String caption(
+      ImageReply reply, String userId, Previews.Fitted fitted, boolean hasLink, Locale locale) {
+    String note = fitted.preview() ? "\n-# " + previewNote(reply, hasLink, locale) : "";
+    String head = " — " + MARKUP.user(userId) + "\n" + ChatTexts.facts(reply, locale) + note;
     String prompt = reply.request().prompt().replace("**", "");
     return MARKUP.bold(ChatTexts.cut(prompt, MAX_CONTENT - head.length() - 4)) + head;
   }
@@ -98,26 +113,23 @@ final class Texts {
    * the same prompt and seed make the same picture, and a JPEG (or, already a JPEG, 1k) fits
    * Discord's limits; it is a new image, so it says that it is charged.
    */
-  private static String previewNote(ImageReply reply, boolean hasLink) {
+  private static String previewNote(ImageReply reply, boolean hasLink, Locale locale) {
     GenerationResult r = reply.result();
-    String head =
-        "Preview: the original is "
-            + ChatTexts.mb(r.image().length)
-            + " ("
-            + r.type().name()
-            + "), over this channel's "
-            + "upload limit, so this is a smaller JPEG.";
     String flags =
         "--seed " + r.seed() + (r.type() == ImageType.JPEG ? " --res 1k" : " --format jpeg");
-    return hasLink
-        ? head + " The **Original** button downloads the full image."
-        : head
-            + " For the full image in a file that fits here, run /imagine again with the same prompt and `"
-            + flags
-            + "` (charged as a new image).";
+    return Messages.format(
+        locale,
+        hasLink ? "discord.preview.link" : "discord.preview.again",
+        ChatTexts.mb(r.image().length),
+        r.type().name(),
+        flags);
   }
 
   static String error(UserError e) {
     return TEXTS.error(e);
+  }
+
+  static String error(UserError e, Locale locale) {
+    return TEXTS.in(locale).error(e);
   }
 }

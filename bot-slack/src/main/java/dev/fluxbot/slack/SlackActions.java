@@ -29,6 +29,7 @@ final class SlackActions {
   private final SlackApi api;
   private final SlackFiles files;
   private final ChatSettings channels;
+  private final SlackLocales locales;
 
   SlackActions(
       SlackBot.Config config,
@@ -42,6 +43,7 @@ final class SlackActions {
     this.api = api;
     this.files = files;
     this.channels = new ChatSettings(services.settings(), services.catalog(), Texts.TEXTS);
+    this.locales = new SlackLocales(api);
   }
 
   ChatServices services() {
@@ -67,7 +69,8 @@ final class SlackActions {
         name == null ? userId : name,
         teamId,
         Set.of(),
-        config.adminUserIds().contains(userId));
+        config.adminUserIds().contains(userId),
+        locales.of(userId));
   }
 
   /** A configured admin, or a workspace admin or owner as {@code users.info} says (blocking). */
@@ -93,7 +96,8 @@ final class SlackActions {
             });
   }
 
-  void submit(Requester who, String text, Supplier<List<ImageSource>> refs, SlackAddress address) {
+  void submit(Requester who, String text, Supplier<List<ImageSource>> refs, SlackAddress to) {
+    SlackAddress address = to.withLocale(who.locale());
     SlackReply reply = reply(address);
     List<ImageSource> sources;
     try {
@@ -111,8 +115,8 @@ final class SlackActions {
   }
 
   /** Where /imagine may answer in this workspace; null when here is fine, else the refusal. */
-  String channelRefusal(String teamId, String channel) {
-    return channels.channelRefusal("slack", teamId, channel).orElse(null);
+  String channelRefusal(String teamId, String channel, String userId) {
+    return channels.channelRefusal("slack", teamId, channel, locales.of(userId)).orElse(null);
   }
 
   /** A message only the user sees: {@code chat.postEphemeral}, else the response_url. */

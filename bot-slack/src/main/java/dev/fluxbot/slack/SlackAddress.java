@@ -3,22 +3,41 @@ package dev.fluxbot.slack;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.fluxbot.core.Messages;
 import java.io.IOException;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 
 /**
  * Where a job's answer goes on Slack, stored with the job: the channel, the thread (or null for the
- * channel itself) and the user to mention and to tell errors to. The command's {@code response_url}
- * lives 30 minutes and is kept in memory only, never stored.
+ * channel itself), the user to mention and to tell errors to, and the user's language (so that an
+ * answer after a restart is still in it). The command's {@code response_url} lives 30 minutes and
+ * is kept in memory only, never stored.
  */
 record SlackAddress(
-    String teamId, String channel, String threadTs, String userId, String responseUrl) {
+    String teamId,
+    String channel,
+    String threadTs,
+    String userId,
+    String responseUrl,
+    Locale locale) {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   SlackAddress {
     Objects.requireNonNull(channel, "channel");
     Objects.requireNonNull(userId, "userId");
+    locale = locale == null ? Locale.ENGLISH : locale;
+  }
+
+  /** An address whose user's language is not known yet: English. */
+  SlackAddress(String teamId, String channel, String threadTs, String userId, String responseUrl) {
+    this(teamId, channel, threadTs, userId, responseUrl, Locale.ENGLISH);
+  }
+
+  /** The same address, answered in {@code language}. */
+  SlackAddress withLocale(Locale language) {
+    return new SlackAddress(teamId, channel, threadTs, userId, responseUrl, language);
   }
 
   String toJson() {
@@ -27,7 +46,8 @@ record SlackAddress(
             .put("kind", "slack")
             .put("team", teamId)
             .put("channel", channel)
-            .put("user", userId);
+            .put("user", userId)
+            .put("locale", locale.toLanguageTag());
     if (threadTs != null) {
       o.put("thread", threadTs);
     }
@@ -51,7 +71,8 @@ record SlackAddress(
               a.path("channel").asText(),
               a.hasNonNull("thread") ? a.path("thread").asText() : null,
               a.path("user").asText(),
-              null));
+              null,
+              Messages.locale(a.path("locale").asText(null))));
     } catch (IOException e) {
       return Optional.empty();
     }

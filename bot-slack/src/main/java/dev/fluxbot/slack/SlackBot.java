@@ -16,6 +16,7 @@ import com.slack.api.model.event.AppMentionEvent;
 import dev.fluxbot.core.ActionRef;
 import dev.fluxbot.core.ChatReply;
 import dev.fluxbot.core.ImagineCommand;
+import dev.fluxbot.core.Messages;
 import dev.fluxbot.core.Requester;
 import dev.fluxbot.core.Secret;
 import dev.fluxbot.core.UserError;
@@ -242,20 +243,18 @@ public final class SlackBot implements AutoCloseable, dev.fluxbot.core.chat.Chat
    * sees it); else acknowledged with the queue number and the job starts on its own thread.
    */
   private Response imagine(SlashCommandPayload p, SlashCommandContext ctx) {
-    String refusal = actions.channelRefusal(p.getTeamId(), p.getChannelId());
+    String refusal = actions.channelRefusal(p.getTeamId(), p.getChannelId(), p.getUserId());
     if (refusal != null) {
       return ctx.ack(r -> r.responseType("ephemeral").text(refusal));
     }
     String text = SlackText.unescape(p.getText() == null ? "" : p.getText());
+    Requester who = actions.requester(p.getUserId(), p.getUserName(), p.getTeamId());
     if (text.isBlank()) {
       return ctx.ack(
           r ->
               r.responseType("ephemeral")
-                  .text(
-                      "⚠️ prompt: missing. Type what to make after the command, "
-                          + "e.g. `/imagine a red fox in snow --ar 16:9`."));
+                  .text("⚠️ " + Messages.format(who.locale(), "slack.prompt.missing")));
     }
-    Requester who = actions.requester(p.getUserId(), p.getUserName(), p.getTeamId());
     try {
       services
           .imagine()
@@ -263,7 +262,7 @@ public final class SlackBot implements AutoCloseable, dev.fluxbot.core.chat.Chat
               new ImagineCommand(
                   who, text, Map.of(), List.of(), services.settings().contextFor(who)));
     } catch (UserError e) {
-      return ctx.ack(r -> r.responseType("ephemeral").text(Texts.error(e)));
+      return ctx.ack(r -> r.responseType("ephemeral").text(Texts.error(e, who.locale())));
     }
     SlackAddress address =
         new SlackAddress(p.getTeamId(), p.getChannelId(), null, p.getUserId(), p.getResponseUrl());
@@ -273,20 +272,14 @@ public final class SlackBot implements AutoCloseable, dev.fluxbot.core.chat.Chat
         r ->
             r.responseType("ephemeral")
                 .text(
-                    "Queued #"
-                        + position
-                        + ": "
-                        + Texts.shortPrompt(text)
-                        + ". Progress shows in the channel."));
+                    Messages.format(
+                        who.locale(), "slack.queued.private", position, Texts.shortPrompt(text))));
   }
 
   /** /imagine-quota: the user's credits, answered in the acknowledgement. */
   private Response quota(SlashCommandPayload p, SlashCommandContext ctx) {
-    String text =
-        Texts.quota(
-            services
-                .quota()
-                .status(actions.requester(p.getUserId(), p.getUserName(), p.getTeamId())));
+    Requester who = actions.requester(p.getUserId(), p.getUserName(), p.getTeamId());
+    String text = Texts.quota(services.quota().status(who), who.locale());
     return ctx.ack(r -> r.responseType("ephemeral").text(text));
   }
 
@@ -352,8 +345,8 @@ public final class SlackBot implements AutoCloseable, dev.fluxbot.core.chat.Chat
                     ref.jobId(),
                     ref.followUp(),
                     null,
-                    actions.reply(address),
-                    address.toJson()));
+                    actions.reply(address.withLocale(who.locale())),
+                    address.withLocale(who.locale()).toJson()));
     return ctx.ack();
   }
 
@@ -377,7 +370,7 @@ public final class SlackBot implements AutoCloseable, dev.fluxbot.core.chat.Chat
             .strip();
     SlackAddress address =
         new SlackAddress(teamId, e.getChannel(), e.getThreadTs(), e.getUser(), null);
-    String refusal = actions.channelRefusal(teamId, e.getChannel());
+    String refusal = actions.channelRefusal(teamId, e.getChannel(), e.getUser());
     List<SlackFiles.FileRef> images = SlackFiles.images(e.getFiles());
     Requester who = actions.requester(e.getUser(), null, teamId);
     actions.run(

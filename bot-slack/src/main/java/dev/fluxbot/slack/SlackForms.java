@@ -94,8 +94,8 @@ final class SlackForms {
                     ref.jobId(),
                     ref.followUp(),
                     prompt,
-                    actions.reply(address),
-                    address.toJson()));
+                    actions.reply(address.withLocale(who.locale())),
+                    address.withLocale(who.locale()).toJson()));
     return ctx.ack();
   }
 

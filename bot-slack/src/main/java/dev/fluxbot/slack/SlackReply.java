@@ -12,6 +12,7 @@ import dev.fluxbot.core.ChatReply;
 import dev.fluxbot.core.GroupButtons;
 import dev.fluxbot.core.GroupReply;
 import dev.fluxbot.core.ImageReply;
+import dev.fluxbot.core.Messages;
 import dev.fluxbot.core.Progress;
 import dev.fluxbot.core.Secret;
 import dev.fluxbot.core.UserError;
@@ -21,6 +22,7 @@ import dev.fluxbot.core.model.GenerationRequest;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
@@ -89,18 +91,13 @@ final class SlackReply implements ChatReply {
     if (!positionSent && address.responseUrl() != null) {
       positionSent = true;
       respond(
-          "Queued #"
-              + position
-              + ": "
-              + Texts.shortPrompt(prompt)
-              + ". Progress shows in the channel.",
+          Messages.format(
+              address.locale(), "slack.queued.private", position, Texts.shortPrompt(prompt)),
           true);
     }
     status(
-        "⏳ Queued #"
-            + position
-            + ": "
-            + Texts.shortPrompt(prompt)
+        "⏳ "
+            + Messages.format(address.locale(), "slack.queued", position, Texts.shortPrompt(prompt))
             + " — <@"
             + address.userId()
             + ">",
@@ -111,7 +108,7 @@ final class SlackReply implements ChatReply {
   public void progress(Progress p) {
     status(
         "🎨 "
-            + Texts.progress(p)
+            + Texts.progress(p, address.locale())
             + " "
             + Texts.shortPrompt(prompt)
             + " — <@"
@@ -133,9 +130,7 @@ final class SlackReply implements ChatReply {
     } catch (SlackApi.SlackCallException e) {
       if (e.error != null && NOT_MEMBER.contains(e.error) && !toldNotMember) {
         toldNotMember = true;
-        tellUser(
-            "⚠️ fluxbot is not in this channel, so it cannot post your image. Invite it (`/invite @fluxbot`); "
-                + "the image is kept and follows on the next try.");
+        tellUser("⚠️ " + Messages.format(address.locale(), "slack.not_in_channel"));
       }
       throw undelivered(reply, e);
     } catch (RuntimeException e) {
@@ -239,7 +234,7 @@ final class SlackReply implements ChatReply {
    * initial_comment}, since Slack ignores blocks next to one.
    */
   private void share(ImageReply reply, String fileId) {
-    shareAll(List.of(reply), List.of(fileId), blocks(reply, address.userId()));
+    shareAll(List.of(reply), List.of(fileId), blocks(reply, address.userId(), address.locale()));
   }
 
   /** Shares the uploaded files, in order, as one message with {@code blockList}. */
@@ -279,24 +274,30 @@ final class SlackReply implements ChatReply {
    * fx:<id>:<jobId>} in both action_id and value (read back after a restart too).
    */
   static List<LayoutBlock> blocks(ImageReply reply, String userId) {
+    return blocks(reply, userId, Locale.ENGLISH);
+  }
+
+  /** The caption and the buttons under an image, in {@code locale}'s language. */
+  static List<LayoutBlock> blocks(ImageReply reply, String userId, Locale locale) {
     List<ButtonElement> buttons = new ArrayList<>();
     for (ImageReply.FollowUp f : reply.actions()) {
       String id = ActionIds.format(f, reply.jobId());
       buttons.add(
           BlockElements.button(
               b -> {
-                b.actionId(id).value(id).text(BlockCompositions.plainText(f.label()));
+                b.actionId(id).value(id).text(BlockCompositions.plainText(f.label(locale)));
                 return f == ImageReply.FollowUp.REROLL ? b.style("primary") : b;
               }));
     }
     return List.of(
-        Blocks.section(s -> s.text(BlockCompositions.markdownText(Texts.caption(reply, userId)))),
+        Blocks.section(
+            s -> s.text(BlockCompositions.markdownText(Texts.caption(reply, userId, locale)))),
         Blocks.actions(a -> a.elements(new ArrayList<>(buttons))));
   }
 
   @Override
   public void failed(UserError error) {
-    tellUser(Texts.error(error));
+    tellUser(Texts.error(error, address.locale()));
     removeProgress();
   }
 

@@ -77,9 +77,17 @@ final class Texts {
     return ChatTexts.progress(p);
   }
 
-  /** The image's comment: the prompt in bold, who asked, model, size, seed, cost or "cached". */
+  static String progress(Progress p, Locale locale) {
+    return ChatTexts.progress(p, locale);
+  }
+
   static String caption(ImageReply reply, String userId) {
-    String tail = " — " + MARKUP.user(userId) + "\n" + ChatTexts.facts(reply);
+    return caption(reply, userId, Locale.ENGLISH);
+  }
+
+  /** The image's comment: the prompt in bold, who asked, model, size, seed, cost or "cached". */
+  static String caption(ImageReply reply, String userId, Locale locale) {
+    String tail = " — " + MARKUP.user(userId) + "\n" + ChatTexts.facts(reply, locale);
     String prompt = escape(reply.request().prompt().replace("*", "").strip());
     return MARKUP.bold(ChatTexts.cut(prompt, MAX_TEXT - tail.length() - 2)) + tail;
   }
@@ -97,12 +105,20 @@ final class Texts {
     return TEXTS.error(e);
   }
 
+  static String error(UserError e, Locale locale) {
+    return TEXTS.in(locale).error(e);
+  }
+
   /**
    * {@code /imagine-quota}: core's summary (left, total, spent, held), and when the window resets
    * (in the reader's time zone).
    */
   static String quota(QuotaService.Status s) {
-    return TEXTS.quota(s, Instant.now());
+    return quota(s, Locale.ENGLISH);
+  }
+
+  static String quota(QuotaService.Status s, Locale locale) {
+    return TEXTS.in(locale).quota(s, Instant.now());
   }
 
   /** A time Slack shows in the reader's zone, with a UTC fallback. */

@@ -2,12 +2,14 @@ package dev.fluxbot.telegram;
 
 import dev.fluxbot.core.ActionRef;
 import dev.fluxbot.core.ImageReply.FollowUp;
+import dev.fluxbot.core.Messages;
 import dev.fluxbot.core.Requester;
 import dev.fluxbot.core.UserError;
 import dev.fluxbot.core.chat.ButtonPress;
 import dev.fluxbot.core.chat.ChatServices;
 import dev.fluxbot.core.store.JobStore;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
@@ -68,7 +70,11 @@ final class Buttons {
     String data = q.getData() == null ? "" : q.getData();
     MaybeInaccessibleMessage under = q.getMessage();
     if (under == null) {
-      answer(q, "⚠️ That message is too old for its buttons; start a new /imagine.");
+      answer(
+          q,
+          "⚠️ "
+              + Messages.format(
+                  Messages.locale(q.getFrom().getLanguageCode()), "telegram.button.too_old"));
       return;
     }
     long chatId = under.getChatId();
@@ -77,17 +83,17 @@ final class Buttons {
     Optional<String> original = CallbackData.originalJobId(data);
     if (original.isPresent()) {
       answer(q, null);
-      sendOriginal(original.get(), chatId, under.getMessageId(), q.getFrom().getId(), group);
+      sendOriginal(original.get(), chatId, under.getMessageId(), who, group);
       return;
     }
     ButtonPress press = ButtonPress.of(CallbackData.CARRIER, data);
     if (press instanceof ButtonPress.NotOurs) {
-      answer(q, ButtonPress.NOT_OURS);
+      answer(q, ButtonPress.notOurs(who.locale()));
       return;
     }
     answer(q, null);
     if (press instanceof ButtonPress.AskForPrompt ask) {
-      askForPrompt(ask, chatId, under.getMessageId(), q.getFrom(), group);
+      askForPrompt(ask, chatId, under.getMessageId(), q.getFrom(), group, who.locale());
       return;
     }
     ActionRef ref = ((ButtonPress.Run) press).ref();
@@ -109,19 +115,26 @@ final class Buttons {
    * reply (selective).
    */
   private void askForPrompt(
-      ButtonPress.AskForPrompt ask, long chatId, int under, User presser, boolean group) {
+      ButtonPress.AskForPrompt ask,
+      long chatId,
+      int under,
+      User presser,
+      boolean group,
+      Locale locale) {
     ActionRef ref = ask.ref();
     boolean vary = ask.vary();
     String previous = ask.prefill(services.jobs());
-    String was = previous.isEmpty() ? "" : "\nThe prompt was: " + previous;
+    String was =
+        previous.isEmpty() ? "" : "\n" + Messages.format(locale, "telegram.ask.previous", previous);
     String mention = !group || presser.getUserName() == null ? "" : "\n@" + presser.getUserName();
     String text =
         Texts.cut(
                 HIDDEN
                     + "✏️ "
-                    + ref.followUp().label()
-                    + ": reply to this message with the "
-                    + (vary ? "new prompt." : "prompt for a new image made from this one.")
+                    + Messages.format(
+                        locale,
+                        vary ? "telegram.ask.vary" : "telegram.ask.reference",
+                        ref.followUp().label(locale))
                     + was,
                 Texts.MAX_TEXT - mention.length())
             + mention;
@@ -155,7 +168,12 @@ final class Buttons {
                             ForceReplyKeyboard.builder()
                                 .forceReply(true)
                                 .selective(!mention.isEmpty())
-                                .inputFieldPlaceholder(vary ? "the new prompt" : "what to make")
+                                .inputFieldPlaceholder(
+                                    Messages.format(
+                                        locale,
+                                        vary
+                                            ? "telegram.ask.vary.placeholder"
+                                            : "telegram.ask.reference.placeholder"))
                                 .build())
                         .replyParameters(TelegramReply.replyTo(under))
                         .build()));
@@ -225,7 +243,8 @@ final class Buttons {
       boolean group) {
     Optional<UserError> refused = refusedEarly(who, jobId, action);
     if (refused.isPresent()) { // before any status: no "working on it…" that turns into an error
-      new TelegramReply(api, pacer, new ReplyAddress(chatId, null, answerTo, userId, group))
+      new TelegramReply(
+              api, pacer, new ReplyAddress(chatId, null, answerTo, userId, group, who.locale()))
           .failed(refused.get());
       return;
     }
@@ -239,10 +258,16 @@ final class Buttons {
                     .execute(
                         SendMessage.builder()
                             .chatId(chatId)
-                            .text("⏳ " + action.label() + ": working on it…")
+                            .text(
+                                "⏳ "
+                                    + Messages.format(
+                                        who.locale(),
+                                        "telegram.follow_up.working",
+                                        action.label(who.locale())))
                             .replyParameters(TelegramReply.replyTo(answerTo))
                             .build()));
-    ReplyAddress address = new ReplyAddress(chatId, status.getMessageId(), answerTo, userId, group);
+    ReplyAddress address =
+        new ReplyAddress(chatId, status.getMessageId(), answerTo, userId, group, who.locale());
     services
         .imagine()
         .followUp(
@@ -257,11 +282,10 @@ final class Buttons {
     Optional<JobStore.Job> parent = services.jobs().find(jobId);
     if (parent.isEmpty()) {
       return Optional.of(
-          new UserError(
+          UserError.of(
               UserError.Code.INVALID_OPTION,
-              action.label()
-                  + ": this image is no longer stored"
-                  + " here (it was removed), so its buttons do nothing now. Start a new /imagine."));
+              "telegram.button.gone",
+              (dev.fluxbot.core.Localized) action::label));
     }
     try {
       TelegramBot.refuseIfBanned(services.quota(), who, parent.get().request().model().id());
@@ -271,18 +295,16 @@ final class Buttons {
     }
   }
 
-  private void sendOriginal(String jobId, long chatId, int under, long userId, boolean group) {
+  private void sendOriginal(String jobId, long chatId, int under, Requester who, boolean group) {
+    long userId = Long.parseLong(who.userId());
     TelegramReply reply =
-        new TelegramReply(api, pacer, new ReplyAddress(chatId, null, under, userId, group));
+        new TelegramReply(
+            api, pacer, new ReplyAddress(chatId, null, under, userId, group, who.locale()));
     Optional<JobStore.Job> job = services.jobs().find(jobId);
     Optional<byte[]> bytes =
         job.filter(j -> j.imageHash() != null).flatMap(j -> services.images().get(j.imageHash()));
     if (bytes.isEmpty()) {
-      reply.failed(
-          new UserError(
-              UserError.Code.INVALID_REFERENCE,
-              "Original as file: this image's original is no"
-                  + " longer stored (it was removed, or the job did not finish). Start a new /imagine."));
+      reply.failed(UserError.of(UserError.Code.INVALID_REFERENCE, "telegram.original.gone"));
       return;
     }
     JobStore.Job j = job.get();
@@ -290,7 +312,7 @@ final class Buttons {
     reply.sendDocument(
         bytes.get(),
         "fluxbot-" + j.request().seed() + "." + ext,
-        "The original, " + j.width() + "×" + j.height() + ", " + Texts.mb(bytes.get().length) + ".",
+        Texts.original(j.width(), j.height(), bytes.get().length, who.locale()),
         under,
         null);
   }

@@ -116,10 +116,10 @@ final class ChatCommands {
       }
     }
     try {
-      return userSettings.change(PLATFORM, who.userId(), change)
-          + " Change them with "
-          + SETTINGS_EXAMPLE
-          + ", or /settings reset.";
+      return userSettings.change(PLATFORM, who.userId(), change, who.locale())
+          + " "
+          + dev.fluxbot.core.Messages.format(
+              who.locale(), "telegram.settings.change", SETTINGS_EXAMPLE);
     } catch (IllegalArgumentException e) {
       return texts.mistake(e.getMessage() + ". Example: " + SETTINGS_EXAMPLE);
     }

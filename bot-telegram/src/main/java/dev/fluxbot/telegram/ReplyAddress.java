@@ -3,7 +3,9 @@ package dev.fluxbot.telegram;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.fluxbot.core.Messages;
 import java.io.IOException;
+import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -13,10 +15,27 @@ import java.util.Optional;
  *     is none
  * @param replyToMessageId the message the image answers (the user's command, or the image a button
  *     was under)
+ * @param locale the language of the user who asked (Telegram's {@code language_code}), kept so that
+ *     an answer after a restart is still in it
  */
 record ReplyAddress(
-    long chatId, Integer statusMessageId, Integer replyToMessageId, long userId, boolean group) {
+    long chatId,
+    Integer statusMessageId,
+    Integer replyToMessageId,
+    long userId,
+    boolean group,
+    Locale locale) {
   private static final ObjectMapper JSON = new ObjectMapper();
+
+  ReplyAddress {
+    locale = locale == null ? Locale.ENGLISH : locale;
+  }
+
+  /** An address whose user's language is not known: answered in English. */
+  ReplyAddress(
+      long chatId, Integer statusMessageId, Integer replyToMessageId, long userId, boolean group) {
+    this(chatId, statusMessageId, replyToMessageId, userId, group, Locale.ENGLISH);
+  }
 
   String toJson() {
     ObjectNode o =
@@ -24,7 +43,8 @@ record ReplyAddress(
             .put("platform", "telegram")
             .put("chat", chatId)
             .put("user", userId)
-            .put("group", group);
+            .put("group", group)
+            .put("locale", locale.toLanguageTag());
     if (statusMessageId != null) {
       o.put("status", statusMessageId);
     }
@@ -50,7 +70,8 @@ record ReplyAddress(
               o.has("status") ? o.get("status").asInt() : null,
               o.has("reply_to") ? o.get("reply_to").asInt() : null,
               o.path("user").asLong(),
-              o.path("group").asBoolean()));
+              o.path("group").asBoolean(),
+              Messages.locale(o.path("locale").asText(null))));
     } catch (IOException e) {
       return Optional.empty();
     }

@@ -1,6 +1,7 @@
 package dev.fluxbot.telegram;
 
 import dev.fluxbot.core.ChatReply;
+import dev.fluxbot.core.Messages;
 import dev.fluxbot.core.Requester;
 import dev.fluxbot.core.Secret;
 import dev.fluxbot.core.UserError;
@@ -315,6 +316,7 @@ public final class TelegramBot implements AutoCloseable, dev.fluxbot.core.chat.C
         name,
         group ? Long.toString(chatId) : null,
         Set.of(),
-        admins.contains(user.getId()));
+        admins.contains(user.getId()),
+        Messages.locale(user.getLanguageCode()));
   }
 }

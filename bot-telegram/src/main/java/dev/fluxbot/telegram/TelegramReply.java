@@ -4,6 +4,7 @@ import dev.fluxbot.core.ChatReply;
 import dev.fluxbot.core.GroupButtons;
 import dev.fluxbot.core.GroupReply;
 import dev.fluxbot.core.ImageReply;
+import dev.fluxbot.core.Messages;
 import dev.fluxbot.core.Progress;
 import dev.fluxbot.core.UserError;
 import dev.fluxbot.core.chat.DeliveryException;
@@ -12,6 +13,7 @@ import dev.fluxbot.core.model.GenerationResult;
 import java.io.ByteArrayInputStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -59,19 +61,24 @@ final class TelegramReply implements ChatReply {
     return address;
   }
 
+  /** The language of the user who asked, kept in the address across restarts. */
+  private Locale locale() {
+    return address.locale();
+  }
+
   @Override
   public void accepted(String jobId, GenerationRequest request) {
-    status(Texts.working(request));
+    status(Texts.working(request, locale()));
   }
 
   @Override
   public void queued(int position) {
-    status(Texts.queued(position));
+    status(Texts.queued(position, locale()));
   }
 
   @Override
   public void progress(Progress progress) {
-    status(Texts.progress(progress));
+    status(Texts.progress(progress, locale()));
   }
 
   /**
@@ -145,11 +152,11 @@ final class TelegramReply implements ChatReply {
     String name = "fluxbot-" + r.seed() + "." + r.type().extension();
     boolean fits = Photos.fits(r);
     Optional<byte[]> photo = fits ? Optional.of(r.image()) : Photos.preview(r.image());
-    InlineKeyboardMarkup keyboard = keyboard(reply);
+    InlineKeyboardMarkup keyboard = keyboard(reply, locale());
     Integer answerTo = address.replyToMessageId();
     Message sent = null;
     if (photo.isPresent()) {
-      String caption = Texts.caption(reply, !fits);
+      String caption = Texts.caption(reply, !fits, locale());
       byte[] bytes = photo.get();
       String photoName = fits ? name : "fluxbot-" + r.seed() + "-preview.jpg";
       sent =
@@ -172,14 +179,8 @@ final class TelegramReply implements ChatReply {
       Integer under = sent == null ? answerTo : sent.getMessageId();
       String caption =
           sent == null
-              ? Texts.caption(reply, false)
-              : "The original, "
-                  + r.width()
-                  + "×"
-                  + r.height()
-                  + ", "
-                  + Texts.mb(r.image().length)
-                  + ".";
+              ? Texts.caption(reply, false, locale())
+              : Texts.original(r.width(), r.height(), r.image().length, locale());
       sendDocument(r.image(), name, caption, under, sent == null ? keyboard : null);
     }
     finish();
@@ -299,9 +300,7 @@ final class TelegramReply implements ChatReply {
       byte[] bytes, String name, String caption, Integer under, InlineKeyboardMarkup keyboard) {
     if (bytes.length > Photos.MAX_DOCUMENT_BYTES) {
       text(
-          "⚠️ The original ("
-              + Texts.mb(bytes.length)
-              + ") is over Telegram's 50 MB for bots' files, so it cannot be sent here.",
+          "⚠️ " + Messages.format(locale(), "telegram.original.too_large", Texts.mb(bytes.length)),
           under);
       return;
     }
@@ -343,18 +342,26 @@ final class TelegramReply implements ChatReply {
   }
 
   static InlineKeyboardMarkup keyboard(ImageReply reply) {
+    return keyboard(reply, Locale.ENGLISH);
+  }
+
+  /** The buttons under an image, labelled in {@code locale}'s language. */
+  static InlineKeyboardMarkup keyboard(ImageReply reply, Locale locale) {
     List<InlineKeyboardButton> buttons = new ArrayList<>();
     for (ImageReply.FollowUp f : reply.actions()) {
       if (f != ImageReply.FollowUp.USE_AS_REFERENCE) {
-        buttons.add(button(f.label(), CallbackData.encode(f, reply.jobId())));
+        buttons.add(button(f.label(locale), CallbackData.encode(f, reply.jobId())));
       }
     }
     List<InlineKeyboardButton> second = new ArrayList<>();
-    second.add(button("Original as file", CallbackData.encodeOriginal(reply.jobId())));
+    second.add(
+        button(
+            Messages.format(locale, "telegram.button.original_file"),
+            CallbackData.encodeOriginal(reply.jobId())));
     if (reply.actions().contains(ImageReply.FollowUp.USE_AS_REFERENCE)) {
       second.add(
           button(
-              ImageReply.FollowUp.USE_AS_REFERENCE.label(),
+              ImageReply.FollowUp.USE_AS_REFERENCE.label(locale),
               CallbackData.encode(ImageReply.FollowUp.USE_AS_REFERENCE, reply.jobId())));
     }
     List<InlineKeyboardRow> rows = new ArrayList<>();
@@ -371,7 +378,7 @@ final class TelegramReply implements ChatReply {
 
   @Override
   public void failed(UserError error) {
-    String text = Texts.error(error);
+    String text = Texts.error(error, locale());
     if (!finished.compareAndSet(false, true)) {
       return;
     }

@@ -2,6 +2,7 @@ package dev.fluxbot.telegram;
 
 import dev.fluxbot.core.GroupReply;
 import dev.fluxbot.core.ImageReply;
+import dev.fluxbot.core.Messages;
 import dev.fluxbot.core.Progress;
 import dev.fluxbot.core.UserError;
 import dev.fluxbot.core.chat.ChatTexts;
@@ -24,37 +25,45 @@ final class Texts {
   private Texts() {}
 
   static String working(GenerationRequest r) {
-    return "🎨 Working on it: "
-        + r.model().id()
-        + ", "
-        + (r.size() == null
-            ? "the first reference's shape"
-            : r.size().width() + "×" + r.size().height())
-        + ", seed "
-        + r.seed()
-        + "…";
+    return working(r, Locale.ENGLISH);
+  }
+
+  /** "🎨 Working on it: klein-4b, 1024×1024, seed 7…" in {@code locale}. */
+  static String working(GenerationRequest r, Locale locale) {
+    return "🎨 " + Messages.format(locale, "telegram.working", r.summary(locale));
   }
 
   static String queued(int position) {
-    return "⏳ Queued #" + position + ": waiting for a free slot.";
+    return queued(position, Locale.ENGLISH);
+  }
+
+  static String queued(int position, Locale locale) {
+    return "⏳ " + Messages.format(locale, "telegram.queued", position);
   }
 
   static String progress(Progress p) {
     return ChatTexts.progress(p);
   }
 
+  static String progress(Progress p, Locale locale) {
+    return ChatTexts.progress(p, locale);
+  }
+
+  static String caption(ImageReply reply, boolean preview) {
+    return caption(reply, preview, Locale.ENGLISH);
+  }
+
   /**
    * Prompt (cut to fit), then model, size, seed and cost or "cached"; a note when the photo is a
    * preview.
    */
-  static String caption(ImageReply reply, boolean preview) {
+  static String caption(ImageReply reply, boolean preview, Locale locale) {
     String tail =
         "\n"
-            + ChatTexts.facts(reply)
+            + ChatTexts.facts(reply, locale)
             + (preview
-                ? "\nA compressed preview; the original ("
-                    + mb(reply.result().image().length)
-                    + ") follows as a file."
+                ? "\n"
+                    + Messages.format(locale, "telegram.preview", mb(reply.result().image().length))
                 : "");
     return cut(reply.request().prompt(), MAX_CAPTION - tail.length()) + tail;
   }
@@ -71,11 +80,20 @@ final class Texts {
     return ChatTexts.groupItem(index, seed);
   }
 
+  /** The caption of the original sent as a file: "The original, 2048×2048, 12.3 MB." */
+  static String original(int width, int height, long bytes, Locale locale) {
+    return Messages.format(locale, "telegram.original", width + "×" + height, mb(bytes));
+  }
+
   /** For errors, which show no time: the zone does not matter. */
   private static final ChatTexts PLAIN = texts(ZoneOffset.UTC);
 
   static String error(UserError e) {
     return PLAIN.error(e);
+  }
+
+  static String error(UserError e, Locale locale) {
+    return PLAIN.in(locale).error(e);
   }
 
   /** Core's texts in Telegram's plain text; times are shown in {@code zone}. */

@@ -1,6 +1,7 @@
 package dev.fluxbot.telegram;
 
 import dev.fluxbot.core.ImagineCommand;
+import dev.fluxbot.core.Messages;
 import dev.fluxbot.core.Requester;
 import dev.fluxbot.core.Sleeper;
 import dev.fluxbot.core.UserError;
@@ -216,7 +217,7 @@ final class Updates {
     Requester who = requester(m.getFrom(), m.getChat().getId(), group);
     Optional<UserError> notImage = References.notAnImage(withImages);
     if (notImage.isPresent()) {
-      send(m, Texts.error(notImage.get()));
+      send(m, Texts.error(notImage.get(), who.locale()));
       return;
     }
     List<Message> sources =
@@ -252,17 +253,20 @@ final class Updates {
       send(
           m,
           Texts.error(
-              e)); // refused before any status: no "Working on it…" that turns into an error
+              e,
+              who.locale())); // refused before any status: no "Working on it…" that turns into an
+      // error
       return;
     }
-    Message status = send(m, "⏳ Working on it…");
+    Message status = send(m, "⏳ " + Messages.format(who.locale(), "telegram.working.start"));
     ReplyAddress address =
         new ReplyAddress(
             m.getChat().getId(),
             status.getMessageId(),
             m.getMessageId(),
             m.getFrom().getId(),
-            group);
+            group,
+            who.locale());
     services
         .imagine()
         .runOrSubmit(command, new TelegramReply(api, pacer, address), address.toJson());
@@ -358,7 +362,7 @@ final class Updates {
       answer = commands.admin(group ? Long.toString(chatId) : null, args, repliedUser);
     } catch (RuntimeException e) {
       dev.fluxbot.core.LogContext.failed(log, "telegram: admin command", e);
-      answer = ChatTexts.failed(e);
+      answer = ChatTexts.failed(e, Messages.locale(m.getFrom().getLanguageCode()));
     }
     send(m, answer);
   }

@@ -51,6 +51,11 @@ public record ImageReply(
       return label;
     }
 
+    /** The button's label in {@code locale}'s language ("Reroll", "Neu würfeln"). */
+    public String label(java.util.Locale locale) {
+      return Messages.format(locale, "button." + id);
+    }
+
     public static java.util.Optional<FollowUp> byId(String id) {
       for (FollowUp f : values()) {
         if (f.id.equals(id)) {

@@ -362,11 +362,10 @@ public final class ImagineService {
             case UPSCALE_2K -> base.hiRes() ? base : upscaled(base);
             case USE_AS_REFERENCE -> {
               if (parent.imageHash() == null) {
-                throw new UserError(
+                throw UserError.of(
                     UserError.Code.INVALID_REFERENCE,
-                    "Use as reference: that job made no image (it ended "
-                        + parent.state().name().toLowerCase(java.util.Locale.ROOT)
-                        + "). Attach an image to a new /imagine.");
+                    "error.job.no_image",
+                    parent.state().name().toLowerCase(java.util.Locale.ROOT));
               }
               refs = StoredImages.of(p.images(), List.of(parent.imageHash()), "image");
               GenerationRequest asked =
@@ -467,21 +466,13 @@ public final class ImagineService {
   private JobStore.Job parent(String parentJobId) {
     return p.jobs()
         .find(parentJobId)
-        .orElseThrow(
-            () ->
-                new UserError(
-                    UserError.Code.INVALID_OPTION,
-                    "That image's job is not known here any more (it may have been removed). Start a new /imagine."));
+        .orElseThrow(() -> UserError.of(UserError.Code.INVALID_OPTION, "error.job.unknown"));
   }
 
   private static String promptFor(ImageReply.FollowUp action, String prompt) {
     if (prompt == null || prompt.isBlank()) {
-      throw new UserError(
-          UserError.Code.EMPTY_PROMPT,
-          "prompt: "
-              + action.label()
-              + " needs a prompt; got nothing. "
-              + "Type what should change.");
+      throw UserError.of(
+          UserError.Code.EMPTY_PROMPT, "error.prompt.follow_up_empty", (Localized) action::label);
     }
     return prompt.strip();
   }
@@ -511,9 +502,7 @@ public final class ImagineService {
     if (request.seedFromLast()) {
       OptionalLong last = p.seeds().lastSeed(requester);
       if (last.isEmpty()) {
-        throw new UserError(
-            UserError.Code.INVALID_OPTION,
-            "--seed last: you have no earlier image to take the seed from; got last. Give a number, e.g. --seed 42.");
+        throw UserError.of(UserError.Code.INVALID_OPTION, "error.seed.no_last");
       }
       return request.withSeed(last.getAsLong());
     }

@@ -52,15 +52,14 @@ final class InstallationSlots {
           if (!p.jobs().isMine(job.id())) {
             throw new LeaseLostException(job.id());
           }
-          throw new UserError(UserError.Code.CANCELLED, "The job was cancelled before it started.");
+          throw UserError.of(UserError.Code.CANCELLED, "error.job.cancelled");
         }
         case WAIT -> {
           try {
             Thread.sleep(pause);
           } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new UserError(
-                UserError.Code.CANCELLED, "The job was cancelled before it started.");
+            throw UserError.of(UserError.Code.CANCELLED, "error.job.cancelled");
           }
           pause = Math.min(500, pause * 2);
         }

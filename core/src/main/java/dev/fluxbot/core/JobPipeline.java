@@ -38,9 +38,7 @@ final class JobPipeline {
   static final BigDecimal MILLI = BigDecimal.valueOf(1000);
 
   /** What a user hears when the image store cannot take a finished job's image. */
-  static final String IMAGE_NOT_STORED =
-      "The image was made but could not be stored: the image store is unavailable. Your credits"
-          + " were returned; try again in a minute.";
+  static final String IMAGE_NOT_STORED = Msg.of("error.store.image").english();
 
   /** Who asked for a new job and where its answer goes: what its row keeps besides the request. */
   record Origin(
@@ -134,10 +132,7 @@ final class JobPipeline {
     try {
       refs.forEach(r -> p.images().put(r.bytes()));
     } catch (UncheckedIOException e) {
-      throw notStored(
-          "The reference images could not be stored: the image store is unavailable."
-              + " Nothing was charged; try again in a minute.",
-          e);
+      throw notStored(Msg.of("error.store.references"), e);
     }
     JobStore.Job job = origin.queued(request, refHashes, fingerprint, estimate, clock.instant());
     // A caller that waits for the job anyway runs it here if it can start now; then the job row is
@@ -253,10 +248,7 @@ final class JobPipeline {
     } catch (IllegalStateException e) {
       log.warn("job {}: the scheduler refused it: {}", job.id(), e.getMessage());
       UserError error =
-          new UserError(
-              UserError.Code.BACKEND_UNAVAILABLE,
-              "The bot cannot take new images right now; try again in a minute.",
-              e);
+          new UserError(UserError.Code.BACKEND_UNAVAILABLE, Msg.of("error.job.refused"), e);
       settleFailure(job.id(), error);
       meters.refused(job, backend.name());
       reply.failed(error);
@@ -309,9 +301,7 @@ final class JobPipeline {
    */
   private static UserError leftToAnother(String id) {
     log.warn("job {}: another instance took it over (this one's lease ran out); leaving it", id);
-    return new UserError(
-        UserError.Code.BACKEND_UNAVAILABLE,
-        "Job " + id + " was taken over by another bot instance, which answers it.");
+    return UserError.of(UserError.Code.BACKEND_UNAVAILABLE, "error.job.taken_over", id);
   }
 
   /** Runs the job on its backend, or polls the backend's task when resuming one. */
@@ -360,7 +350,7 @@ final class JobPipeline {
     try {
       hash = p.images().put(result.image()); // hashed once; the cache reuses it
     } catch (UncheckedIOException e) {
-      throw notStored(IMAGE_NOT_STORED, e); // run() refunds the job's credits
+      throw notStored(Msg.of("error.store.image"), e); // run() refunds the job's credits
     }
     BigDecimal reported =
         result.cost() != null ? result.cost() : resumeTask == null ? null : resumeTask.cost();
@@ -372,7 +362,7 @@ final class JobPipeline {
     try {
       store(job, result, hash, charged);
     } catch (UncheckedIOException e) {
-      throw notStored(IMAGE_NOT_STORED, e); // rolled back; run() refunds the credits
+      throw notStored(Msg.of("error.store.image"), e); // rolled back; run() refunds the credits
     }
     try {
       if (!p.images().contains(hash)) {
@@ -420,7 +410,7 @@ final class JobPipeline {
    * A store that could not take an image (its disk, or an S3 server that does not answer): the job
    * fails with a message that says so, and its credits come back.
    */
-  private static UserError notStored(String message, UncheckedIOException e) {
+  private static UserError notStored(Msg message, UncheckedIOException e) {
     log.warn("{}", e.getMessage());
     return new UserError(UserError.Code.BACKEND_UNAVAILABLE, message, e);
   }
@@ -478,10 +468,7 @@ final class JobPipeline {
     }
     boolean wasScheduled = p.scheduler().cancel(jobId);
     if (job.get().state() == JobStore.State.QUEUED) {
-      UserError error =
-          new UserError(
-              UserError.Code.CANCELLED,
-              "The job was cancelled before it started; " + "its credits were returned.");
+      UserError error = UserError.of(UserError.Code.CANCELLED, "error.job.cancelled_refunded");
       // any instance may cancel a queued job: its owner finds it ended
       if (!refundIfEnded(jobId, () -> p.jobs().failQueued(jobId, error))) {
         return wasScheduled;
@@ -538,12 +525,7 @@ final class JobPipeline {
       return u;
     }
     log.error("job {} failed unexpectedly", jobId, e);
-    return new UserError(
-        UserError.Code.BACKEND_FAILED,
-        "Something went wrong on our side (job "
-            + jobId
-            + "); try again, and tell the admin if it repeats.",
-        e);
+    return new UserError(UserError.Code.BACKEND_FAILED, Msg.of("error.job.unexpected", jobId), e);
   }
 
   private long estimateMilli(

@@ -37,18 +37,26 @@ public record Progress(Stage stage, double fraction, String detail) {
 
   /** For a chat's status line: "Generating 40%…", "Reasoning about the prompt…". */
   public String text() {
+    return text(java.util.Locale.ENGLISH);
+  }
+
+  /**
+   * The status line in {@code locale}'s language. A retry's detail is the backend's own words (in
+   * English) after the translated "Retrying".
+   */
+  public String text(java.util.Locale locale) {
     String label =
         switch (stage) {
-          case WAITING_FOR_SLOT -> "Waiting for a free slot";
-          case SUBMITTED -> "Submitted";
-          case QUEUED -> "Queued at the backend";
-          case REASONING -> "Reasoning about the prompt";
-          case GENERATING -> "Generating";
-          case DOWNLOADING -> "Almost there";
           case RETRYING ->
               detail.isEmpty()
-                  ? "Retrying"
-                  : Character.toUpperCase(detail.charAt(0)) + detail.substring(1);
+                  ? Messages.format(locale, "progress.retrying")
+                  : Messages.format(
+                      locale,
+                      "progress.retrying_because",
+                      Character.toUpperCase(detail.charAt(0)) + detail.substring(1));
+          default ->
+              Messages.format(
+                  locale, "progress." + stage.name().toLowerCase(java.util.Locale.ROOT));
         };
     return label
         + (Double.isNaN(fraction)

@@ -1,5 +1,6 @@
 package dev.fluxbot.core;
 
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
 
@@ -10,6 +11,8 @@ import java.util.Set;
  * @param scopeId the guild, workspace or chat the command came from; null in a DM or the CLI
  * @param roles the user's role ids in that scope
  * @param admin whether the platform says this user may administer the bot in that scope
+ * @param locale the language the platform says the user reads (Discord's interaction locale,
+ *     Telegram's {@code language_code}, Slack's user locale); English where it says none
  */
 public record Requester(
     String platform,
@@ -17,12 +20,30 @@ public record Requester(
     String displayName,
     String scopeId,
     Set<String> roles,
-    boolean admin) {
+    boolean admin,
+    Locale locale) {
   public Requester {
+    locale = locale == null ? Locale.ENGLISH : locale;
     Objects.requireNonNull(platform, "platform");
     Objects.requireNonNull(userId, "userId");
     Objects.requireNonNull(displayName, "displayName");
     roles = Set.copyOf(roles);
+  }
+
+  /** Someone whose platform says no language: answered in English. */
+  public Requester(
+      String platform,
+      String userId,
+      String displayName,
+      String scopeId,
+      Set<String> roles,
+      boolean admin) {
+    this(platform, userId, displayName, scopeId, roles, admin, Locale.ENGLISH);
+  }
+
+  /** The same person, reading {@code language}. */
+  public Requester withLocale(Locale language) {
+    return new Requester(platform, userId, displayName, scopeId, roles, admin, language);
   }
 
   /** A stable key for per-user state: {@code discord:1234}. */

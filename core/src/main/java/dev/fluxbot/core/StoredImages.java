@@ -23,13 +23,9 @@ final class StoredImages {
               .get(hash)
               .orElseThrow(
                   () ->
-                      new UserError(
+                      UserError.of(
                           UserError.Code.INVALID_REFERENCE,
-                          (itsImage ? "That job's image is" : "That job's reference images are")
-                              + " no longer stored (the image "
-                              + "store keeps within its size limit by removing what was used least recently). Attach the "
-                              + (itsImage ? "image" : "images")
-                              + " to a new /imagine instead."));
+                          itsImage ? "error.store.image_gone" : "error.store.references_gone"));
       sources.add(ImageSource.bytes(what + (i + 1), bytes));
     }
     return sources;

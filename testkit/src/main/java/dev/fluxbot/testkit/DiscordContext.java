@@ -6,10 +6,26 @@ package dev.fluxbot.testkit;
  *
  * @param guildId null for a DM
  * @param channelId null for a DM: the fake opens (or reuses) the user's DM channel
+ * @param locale the language of the user's Discord client, sent as the interaction's {@code locale}
+ *     ({@code en-US}, {@code de}, {@code es-ES}…; see {@link #LOCALES})
  */
-public record DiscordContext(String guildId, String channelId, String userId) {
+public record DiscordContext(String guildId, String channelId, String userId, String locale) {
+  /** The locales Discord knows (its "Locales" reference), as the interaction's locale. */
+  public static final java.util.Set<String> LOCALES =
+      java.util.Set.of(
+          "id", "da", "de", "en-GB", "en-US", "es-ES", "es-419", "fr", "hr", "it", "lt", "hu", "nl",
+          "no", "pl", "pt-BR", "ro", "fi", "sv-SE", "vi", "tr", "cs", "el", "bg", "ru", "uk", "hi",
+          "th", "zh-CN", "ja", "zh-TW", "ko");
+
   public DiscordContext {
     DiscordRole.Snowflake.check("userId", userId);
+    if (!LOCALES.contains(locale)) {
+      throw new IllegalArgumentException(
+          "locale: must be one of Discord's locales "
+              + new java.util.TreeSet<>(LOCALES)
+              + "; got "
+              + locale);
+    }
     if ((guildId == null) != (channelId == null)) {
       throw new IllegalArgumentException(
           "A guild context needs both guildId and channelId, a DM neither. Provided: guildId="
@@ -21,6 +37,16 @@ public record DiscordContext(String guildId, String channelId, String userId) {
       DiscordRole.Snowflake.check("guildId", guildId);
       DiscordRole.Snowflake.check("channelId", channelId);
     }
+  }
+
+  /** A user whose Discord client is in American English, as the fake's users are by default. */
+  public DiscordContext(String guildId, String channelId, String userId) {
+    this(guildId, channelId, userId, "en-US");
+  }
+
+  /** The same place and user, with the client in {@code language} ({@code de}, {@code es-ES}…). */
+  public DiscordContext withLocale(String language) {
+    return new DiscordContext(guildId, channelId, userId, language);
   }
 
   public static DiscordContext guild(String guildId, String channelId, String userId) {

@@ -120,6 +120,14 @@ public final class FakeTelegram implements AutoCloseable {
   }
 
   /**
+   * The language of a user's Telegram app, sent as {@code from.language_code} ({@code en} unless
+   * set); null leaves it out, as Telegram does for some users.
+   */
+  public void setLanguage(long userId, String languageCode) {
+    engine.setLanguage(userId, languageCode);
+  }
+
+  /**
    * Makes a user an administrator of a group, or a plain member again; {@code getChatMember} says
    * so.
    */

@@ -45,21 +45,19 @@ public final class BackendRouter {
         return backend;
       }
       if (backend instanceof Claiming claiming && claiming.claims(request)) {
-        throw new UserError(
+        throw UserError.of(
             UserError.Code.BACKEND_UNAVAILABLE,
-            capitalized(refusal.get())
-                + ". No other backend runs "
-                + request.model().id()
-                + " here; try again in a minute, or tell an admin if it lasts.");
+            "error.backend.declined",
+            capitalized(refusal.get()),
+            request.model().id());
       }
       tried.add(backend.name() + ": " + refusal.get());
     }
     if (backends.isEmpty()) {
       tried.add("none are configured");
     }
-    throw new UserError(
-        UserError.Code.BACKEND_UNAVAILABLE,
-        "No image backend can run " + request.model().id() + " right now. Tried: " + tried + ".");
+    throw UserError.of(
+        UserError.Code.BACKEND_UNAVAILABLE, "error.backend.none", request.model().id(), tried);
   }
 
   private static String capitalized(String text) {

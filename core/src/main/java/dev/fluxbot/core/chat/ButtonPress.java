@@ -9,7 +9,13 @@ import dev.fluxbot.core.store.JobStore;
  * old or foreign button), a prompt first (Vary, Use as reference), or a follow-up job at once.
  */
 public sealed interface ButtonPress {
-  String NOT_OURS = "⚠️ This button is not fluxbot's, or comes from an older version.";
+  /** In English; {@link #notOurs(java.util.Locale)} in the presser's language. */
+  String NOT_OURS = notOurs(java.util.Locale.ENGLISH);
+
+  /** The answer to a press of a button that is not fluxbot's (or is from an older version). */
+  static String notOurs(java.util.Locale locale) {
+    return "⚠️ " + dev.fluxbot.core.Messages.format(locale, "chat.button.not_ours");
+  }
 
   /** Reads a button's data as the platform's carrier holds it. */
   static ButtonPress of(ActionRef.Carrier carrier, String data) {

@@ -1,5 +1,6 @@
 package dev.fluxbot.core.chat;
 
+import dev.fluxbot.core.Messages;
 import dev.fluxbot.core.Text;
 import dev.fluxbot.core.model.AspectPreset;
 import dev.fluxbot.core.model.ImageType;
@@ -39,6 +40,11 @@ public final class ChatSettings {
    * @throws IllegalArgumentException naming the option, the rule and the value
    */
   public String change(String platform, String userId, Change c) {
+    return change(platform, userId, c, java.util.Locale.ENGLISH);
+  }
+
+  /** {@link #change(String, String, Change)}, answered in {@code locale}'s language. */
+  public String change(String platform, String userId, Change c, java.util.Locale locale) {
     SettingsStore.UserDefaults current = settings.user(platform, userId);
     SettingsStore.UserDefaults base = c.reset() ? SettingsStore.UserDefaults.NONE : current;
     SettingsStore.UserDefaults next =
@@ -52,13 +58,12 @@ public final class ChatSettings {
     if (c.reset()) {
       settings.counts().setUser(platform, userId, null); // --n's default goes with the rest
     }
-    return "Your defaults: model "
-        + shown(next.model())
-        + ", aspect "
-        + shown(next.aspect())
-        + ", format "
-        + shown(next.format())
-        + ". What you type in /imagine wins over them.";
+    return Messages.format(
+        locale,
+        "settings.defaults",
+        shown(next.model(), locale),
+        shown(next.aspect(), locale),
+        shown(next.format(), locale));
   }
 
   /**
@@ -95,21 +100,31 @@ public final class ChatSettings {
    * may limit it to some channels.
    */
   public Optional<String> channelRefusal(String platform, String scopeId, String channelId) {
+    return channelRefusal(platform, scopeId, channelId, java.util.Locale.ENGLISH);
+  }
+
+  /** {@link #channelRefusal(String, String, String)} in {@code locale}'s language. */
+  public Optional<String> channelRefusal(
+      String platform, String scopeId, String channelId, java.util.Locale locale) {
     SettingsStore.ScopeSettings s = settings.scope(platform, scopeId);
     if (s.allows(channelId)) {
       return Optional.empty();
     }
     return Optional.of(
-        "⚠️ /imagine is not on in this channel; use "
-            + s.allowedChannels().stream()
-                .sorted()
-                .map(texts.markup()::channel)
-                .collect(Collectors.joining(", "))
-            + ".");
+        "⚠️ "
+            + Messages.format(
+                locale,
+                "settings.channel_off",
+                s.allowedChannels().stream()
+                    .sorted()
+                    .map(texts.markup()::channel)
+                    .collect(Collectors.joining(", "))));
   }
 
-  private String shown(String value) {
-    return value == null ? "(the default here)" : texts.markup().bold(value);
+  private String shown(String value, java.util.Locale locale) {
+    return value == null
+        ? Messages.format(locale, "settings.default_here")
+        : texts.markup().bold(value);
   }
 
   private String model(String value) {

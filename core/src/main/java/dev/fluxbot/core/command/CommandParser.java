@@ -2,6 +2,7 @@ package dev.fluxbot.core.command;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.fluxbot.core.Msg;
 import dev.fluxbot.core.Text;
 import dev.fluxbot.core.UserError;
 import dev.fluxbot.core.model.AspectPreset;
@@ -108,13 +109,11 @@ public final class CommandParser {
               CommandOption.byName(name)
                   .orElseThrow(
                       () ->
-                          new UserError(
+                          UserError.of(
                               UserError.Code.UNKNOWN_OPTION,
-                              "Unknown option "
-                                  + Text.quote(name)
-                                  + "; known options: "
-                                  + CommandOption.knownNames()
-                                  + "."));
+                              "error.option.unknown",
+                              Text.quote(name),
+                              CommandOption.knownNames()));
           if (value != null) {
             values.put(option, new Value(option.id(), value));
           }
@@ -127,7 +126,8 @@ public final class CommandParser {
                     .ifPresent(
                         option ->
                             values.putIfAbsent(
-                                option, new Value("your default " + option.id(), value))));
+                                option,
+                                new Value(Msg.of("field.your_default", option.id()), value))));
     return build(scanned.prompt(), values, referenceCount, context);
   }
 
@@ -151,7 +151,9 @@ public final class CommandParser {
       }
     }
     if (v == null && context.defaults().get(CommandOption.N.id()) != null) {
-      v = new Value("your default n", context.defaults().get(CommandOption.N.id()));
+      v =
+          new Value(
+              Msg.of("field.your_default", "n"), context.defaults().get(CommandOption.N.id()));
     }
     return v == null ? 1 : count(v);
   }
@@ -164,10 +166,7 @@ public final class CommandParser {
         return n;
       }
     }
-    throw invalid(
-        v,
-        "must be a whole number from 1 to " + MAX_N + " (how many images)",
-        "Example: --n 4 for four images with seeds s, s+1, s+2, s+3");
+    throw invalid(v, Msg.of("rule.count", MAX_N), Msg.of("fix.count"));
   }
 
   /**
@@ -210,7 +209,7 @@ public final class CommandParser {
     if (!sizeTyped && !resTyped && original.size() != null && !model.equals(original.model())) {
       exactSize(
           new Value(
-              "the original image's size",
+              Msg.of("field.original_size"),
               original.size().width() + "x" + original.size().height()),
           model.sizeRules()); // the kept size must suit the newly typed model
     }
@@ -220,18 +219,16 @@ public final class CommandParser {
   }
 
   private static void inherit(Map<CommandOption, Value> values, CommandOption option, String raw) {
-    values.putIfAbsent(option, new Value("the original image's " + option.id(), raw));
+    values.putIfAbsent(option, new Value(Msg.of("field.original_option", option.id()), raw));
   }
 
   private void checkLength(String text) {
     if (text.length() > 4L * settings.maxPromptLength() + 1000) {
-      throw new UserError(
+      throw UserError.of(
           UserError.Code.PROMPT_TOO_LONG,
-          "prompt: at most "
-              + settings.maxPromptLength()
-              + " characters; got "
-              + text.length()
-              + ". Shorten it.");
+          "error.prompt.too_long",
+          settings.maxPromptLength(),
+          text.length());
     }
   }
 
@@ -240,20 +237,22 @@ public final class CommandParser {
     for (CommandScanner.Flag f : scanned.flags()) {
       Value old = values.put(f.option(), new Value(f.option().flag(), f.value()));
       if (old != null) {
-        throw new UserError(
+        throw UserError.of(
             UserError.Code.INVALID_OPTION,
-            f.option().flag()
-                + " was given twice ("
-                + Text.quote(old.raw())
-                + " and "
-                + Text.quote(f.value())
-                + "); keep one.");
+            "error.option.twice",
+            f.option().flag(),
+            Text.quote(old.raw()),
+            Text.quote(f.value()));
       }
     }
     return values;
   }
 
-  private record Value(String field, String raw) {}
+  /**
+   * A value and where it came from: {@code field} is a flag ({@code --ar}) or, for an inherited or
+   * default value, a {@link Msg} ("your default ar") rendered in the reader's language.
+   */
+  private record Value(Object field, String raw) {}
 
   private GenerationRequest build(
       String prompt, Map<CommandOption, Value> v, int referenceCount, Context context) {
@@ -317,40 +316,30 @@ public final class CommandParser {
               .filter(m -> m.maxReferences() >= referenceCount && !m.preview())
               .map(ModelSpec::id)
               .findFirst()
-              .map(id -> " or use --model " + id)
-              .orElse("");
-      throw new UserError(
+              .orElse(null);
+      throw UserError.of(
           UserError.Code.TOO_MANY_REFERENCES,
-          "references: "
-              + model.id()
-              + " takes at most "
-              + model.maxReferences()
-              + " reference images; got "
-              + referenceCount
-              + ". Remove "
-              + (referenceCount - model.maxReferences())
-              + more
-              + ".");
+          more == null ? "error.references.too_many" : "error.references.too_many.or_model",
+          model.id(),
+          model.maxReferences(),
+          referenceCount,
+          referenceCount - model.maxReferences(),
+          more);
     }
   }
 
   private void checkPrompt(String prompt) {
     if (prompt.isBlank()) {
-      throw new UserError(
-          UserError.Code.EMPTY_PROMPT,
-          "prompt: must not be empty. Describe the image, e.g. /imagine a red fox in snow --ar 16:9");
+      throw UserError.of(UserError.Code.EMPTY_PROMPT, "error.prompt.empty");
     }
     int length = prompt.codePointCount(0, prompt.length());
     if (length > settings.maxPromptLength()) {
-      throw new UserError(
+      throw UserError.of(
           UserError.Code.PROMPT_TOO_LONG,
-          "prompt: at most "
-              + settings.maxPromptLength()
-              + " characters; got "
-              + length
-              + ". Shorten it by "
-              + (length - settings.maxPromptLength())
-              + ".");
+          "error.prompt.too_long_by",
+          settings.maxPromptLength(),
+          length,
+          length - settings.maxPromptLength());
     }
   }
 
@@ -361,28 +350,26 @@ public final class CommandParser {
             () ->
                 invalid(
                     v,
-                    "must be one of " + String.join(", ", catalog.names()),
-                    "Example: --model pro"));
+                    Msg.of("rule.one_of", String.join(", ", catalog.names())),
+                    Msg.of("fix.example", "--model pro")));
   }
 
   private static boolean resolution(Value v) {
     return switch (v.raw().trim().toLowerCase(Locale.ROOT)) {
       case "1k", "1" -> false;
       case "2k", "2" -> true;
-      default -> throw invalid(v, "must be 1k or 2k", "Example: --res 2k");
+      default -> throw invalid(v, Msg.of("rule.res"), Msg.of("fix.example", "--res 2k"));
     };
   }
 
   private ImageSize size(Value ar, Value size, ModelSpec model, int referenceCount) {
     if (ar != null && size != null) {
-      throw new UserError(
+      throw UserError.of(
           UserError.Code.INVALID_OPTION,
-          size.field()
-              + ": cannot be combined with "
-              + ar.field()
-              + " ("
-              + Text.quote(ar.raw())
-              + "); keep one of them.");
+          "error.option.not_with",
+          size.field(),
+          ar.field(),
+          Text.quote(ar.raw()));
     }
     if (size != null) {
       return exactSize(size, model.sizeRules());
@@ -400,16 +387,15 @@ public final class CommandParser {
     }
     Matcher m = RATIO.matcher(v.raw().trim());
     if (!m.matches()) {
-      throw invalid(
-          v, "must be W:H (like 16:9) or a preset (" + presetNames() + ")", "Example: --ar 16:9");
+      throw invalid(v, Msg.of("rule.ratio", presetNames()), Msg.of("fix.example", "--ar 16:9"));
     }
     long w = Long.parseLong(m.group(1));
     long h = Long.parseLong(m.group(2));
     if (w == 0 || h == 0 || w > h * Sizes.MAX_RATIO || h > w * Sizes.MAX_RATIO) {
       throw invalid(
           v,
-          "the ratio must lie between 1:" + Sizes.MAX_RATIO + " and " + Sizes.MAX_RATIO + ":1",
-          "Example: --ar 3:2");
+          Msg.of("rule.ratio_range", "1:" + Sizes.MAX_RATIO, Sizes.MAX_RATIO + ":1"),
+          Msg.of("fix.example", "--ar 3:2"));
     }
     return Sizes.ofRatio(w, h, rules);
   }
@@ -417,29 +403,22 @@ public final class CommandParser {
   private static ImageSize exactSize(Value v, ModelSpec.SizeRules rules) {
     Matcher m = SIZE.matcher(v.raw().trim());
     if (!m.matches()) {
-      throw invalid(v, "must be WIDTHxHEIGHT in pixels", "Example: --size 1536x1024");
+      throw invalid(v, Msg.of("rule.size"), Msg.of("fix.example", "--size 1536x1024"));
     }
     int w = Sizes.roundSide(Long.parseLong(m.group(1)), rules);
     int h = Sizes.roundSide(Long.parseLong(m.group(2)), rules);
     if (w > rules.maxSide() || h > rules.maxSide()) {
-      throw invalid(
-          v,
-          "each side must be at most " + rules.maxSide() + " px",
-          "Use --size with smaller sides, or --ar for a ratio");
+      throw invalid(v, Msg.of("rule.max_side", rules.maxSide()), Msg.of("fix.smaller_size"));
     }
     if ((long) w * h > rules.maxPixels()) {
       throw invalid(
           v,
-          "must be at most "
-              + rules.maxPixels() / Sizes.ONE_MP
-              + " MP ("
-              + w
-              + "x"
-              + h
-              + " is "
-              + String.format(Locale.ROOT, "%.2f", (double) w * h / Sizes.ONE_MP)
-              + " MP)",
-          "Use smaller sides");
+          Msg.of(
+              "rule.max_pixels",
+              rules.maxPixels() / Sizes.ONE_MP,
+              w + "x" + h,
+              String.format(Locale.ROOT, "%.2f", (double) w * h / Sizes.ONE_MP)),
+          Msg.of("fix.smaller_sides"));
     }
     return new ImageSize(w, h);
   }
@@ -453,9 +432,7 @@ public final class CommandParser {
       }
     }
     throw invalid(
-        v,
-        "must be a whole number from 0 to " + GenerationRequest.MAX_SEED + ", or last",
-        "Example: --seed 42");
+        v, Msg.of("rule.seed", GenerationRequest.MAX_SEED), Msg.of("fix.example", "--seed 42"));
   }
 
   private static Integer steps(Value v, ModelSpec model) {
@@ -469,8 +446,8 @@ public final class CommandParser {
     }
     throw invalid(
         v,
-        "must be a whole number from " + (int) r.min() + " to " + (int) r.max(),
-        "Example: --steps 28");
+        Msg.of("rule.whole_range", (int) r.min(), (int) r.max()),
+        Msg.of("fix.example", "--steps 28"));
   }
 
   private static Double guidance(Value v, ModelSpec model) {
@@ -484,27 +461,26 @@ public final class CommandParser {
     }
     throw invalid(
         v,
-        "must be a number from " + Text.number(r.min()) + " to " + Text.number(r.max()),
-        "Example: --guidance 4.5");
+        Msg.of("rule.number_range", Text.number(r.min()), Text.number(r.max())),
+        Msg.of("fix.example", "--guidance 4.5"));
   }
 
   private static int safety(Value v, int max) {
     String s = v.raw().trim();
     if (!s.matches("[0-5]")) {
-      throw invalid(
-          v, "must be a whole number from 0 (strict) to 5 (permissive)", "Example: --safety 2");
+      throw invalid(v, Msg.of("rule.safety"), Msg.of("fix.example", "--safety 2"));
     }
     int safety = Integer.parseInt(s);
     if (safety > max) {
-      throw invalid(
-          v, "this bot allows at most " + max + " here", "Use --safety " + max + " or lower");
+      throw invalid(v, Msg.of("rule.safety_max", max), Msg.of("fix.safety_max", "--safety " + max));
     }
     return safety;
   }
 
   private static ImageType format(Value v) {
     return ImageType.fromName(v.raw())
-        .orElseThrow(() -> invalid(v, "must be jpeg, png or webp", "Example: --format png"));
+        .orElseThrow(
+            () -> invalid(v, Msg.of("rule.format"), Msg.of("fix.example", "--format png")));
   }
 
   /**
@@ -528,34 +504,37 @@ public final class CommandParser {
       return Integer.parseInt(s);
     }
     throw invalid(
-        v, "must be a whole number from 1 to " + PromptVariants.MAX_REPEAT, "Example: --repeat 2");
+        v,
+        Msg.of("rule.whole_range", 1, PromptVariants.MAX_REPEAT),
+        Msg.of("fix.example", "--repeat 2"));
   }
 
   private static boolean flag(Value v) {
     return switch (v.raw().trim().toLowerCase(Locale.ROOT)) {
       case "", "true", "yes", "on", "1" -> true;
       case "false", "no", "off", "0" -> false;
-      default -> throw invalid(v, "must be true or false", "Example: --no-cache");
+      default -> throw invalid(v, Msg.of("rule.boolean"), Msg.of("fix.example", "--no-cache"));
     };
   }
 
   private static UserError notFor(Value v, ModelSpec model) {
-    return new UserError(
+    return UserError.of(
         UserError.Code.INVALID_OPTION,
-        v.field()
-            + ": only the flex model takes it, not "
-            + model.id()
-            + "; got "
-            + Text.quote(v.raw())
-            + ". Add --model flex or drop "
-            + v.field()
-            + ".");
+        "error.option.flex_only",
+        v.field(),
+        model.id(),
+        Text.quote(v.raw()));
   }
 
-  private static UserError invalid(Value v, String rule, String fix) {
-    return new UserError(
+  /** "FIELD: RULE; got "VALUE". FIX." in the reader's language. */
+  private static UserError invalid(Value v, Msg rule, Msg fix) {
+    return UserError.of(
         UserError.Code.INVALID_OPTION,
-        v.field() + ": " + rule + "; got " + Text.quote(v.raw()) + ". " + fix + ".");
+        "error.option.invalid",
+        v.field(),
+        rule,
+        Text.quote(v.raw()),
+        fix);
   }
 
   private static String presetNames() {

@@ -74,14 +74,11 @@ final class CommandScanner {
         CommandOption.byName(name)
             .orElseThrow(
                 () ->
-                    new UserError(
+                    UserError.of(
                         UserError.Code.UNKNOWN_OPTION,
-                        "Unknown option --"
-                            + Text.quote(name).replace("\"", "")
-                            + "; known options: "
-                            + CommandOption.knownNames()
-                            + ". To keep the text in the prompt, "
-                            + "put it in double quotes."));
+                        "error.option.unknown_flag",
+                        "--" + Text.quote(name).replace("\"", ""),
+                        CommandOption.knownNames()));
     int end = nameEnd;
     String value = "";
     if (end < text.length() && text.charAt(end) == '=') {
@@ -91,9 +88,8 @@ final class CommandScanner {
     } else if (option.takesValue()) {
       int valueStart = skipSpace(end);
       if (valueStart >= text.length() || flagNameStart(valueStart) > 0) {
-        throw new UserError(
-            UserError.Code.INVALID_OPTION,
-            option.flag() + ": needs a value; got nothing. " + "Example: " + example(option) + ".");
+        throw UserError.of(
+            UserError.Code.INVALID_OPTION, "error.option.no_value", option.flag(), example(option));
       }
       end = valueEnd(valueStart);
       value = unquote(text.substring(valueStart, end));

@@ -122,10 +122,19 @@ public record GenerationRequest(
 
   /** For a chat's status line: "klein-4b, 1024×1024, seed 7". */
   public String summary() {
-    return model().id()
-        + ", "
-        + (size() == null ? "size of the first reference" : size().width() + "×" + size().height())
-        + ", seed "
-        + seed();
+    return summary(java.util.Locale.ENGLISH);
+  }
+
+  /** {@link #summary()} in {@code locale}'s language. */
+  public String summary(java.util.Locale locale) {
+    return size() == null
+        ? dev.fluxbot.core.Messages.format(
+            locale, "request.summary.reference_size", model().id(), seed())
+        : dev.fluxbot.core.Messages.format(
+            locale,
+            "request.summary",
+            model().id(),
+            size().width() + "×" + size().height(),
+            seed());
   }
 }

@@ -1,5 +1,8 @@
 package dev.fluxbot.core.quota;
 
+import dev.fluxbot.core.Localized;
+import dev.fluxbot.core.Messages;
+import dev.fluxbot.core.Msg;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.time.Duration;
@@ -12,12 +15,7 @@ import java.util.Locale;
 
 /** The words a refused user reads; credits themselves are written by {@link Credits}. */
 final class QuotaMessages {
-  private static final DateTimeFormatter TIME =
-      DateTimeFormatter.ofPattern("HH:mm", Locale.ENGLISH);
-  private static final DateTimeFormatter WEEKDAY =
-      DateTimeFormatter.ofPattern("EEEE", Locale.ENGLISH);
-  private static final DateTimeFormatter DAY_MONTH =
-      DateTimeFormatter.ofPattern("d MMMM", Locale.ENGLISH);
+  private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm", Locale.ROOT);
 
   private QuotaMessages() {}
 
@@ -25,71 +23,65 @@ final class QuotaMessages {
    * "You have 3 of 50 credits left today; this image needs 7 (pro). Resets at 00:00 UTC (in 5 h 12
    * min)."
    */
-  static String creditsRefusal(
+  static Msg creditsRefusal(
       long left, long total, long needs, String modelId, Window window, Instant now, ZoneId zone) {
-    return "You have "
-        + Credits.format(left)
-        + " of "
-        + Credits.count(total)
-        + " left "
-        + window.period().phrase()
-        + "; this image needs "
-        + Credits.format(needs)
-        + " ("
-        + modelId
-        + "). "
-        + resets(window, now, zone)
-        + ".";
+    return Msg.of(
+        "quota.refused.credits",
+        Credits.format(left),
+        credits(total),
+        period(window.period()),
+        Credits.format(needs),
+        modelId,
+        resets(window, now, zone));
   }
 
   /** "You have 2 images in progress; the limit is 2 at a time. Wait for one to finish." */
-  static String concurrencyRefusal(long running, int cap) {
-    return "You have "
-        + running
-        + (running == 1 ? " image" : " images")
-        + " in progress; the limit is "
-        + cap
-        + " at a time. Wait for "
-        + (running == 1 ? "it" : "one")
-        + " to finish.";
+  static Msg concurrencyRefusal(long running, int cap) {
+    return Msg.of(
+        running == 1 ? "quota.refused.running.one" : "quota.refused.running.many", running, cap);
   }
 
   /** "This bot's monthly BFL budget ($50) is used up until 1 July; ask an admin." */
-  static String bflBudgetRefusal(long capMilli, Window month) {
-    return "This bot's monthly BFL budget ($"
-        + dollars(capMilli)
-        + ") is used up until "
-        + month.end().format(DAY_MONTH)
-        + "; ask an admin.";
+  static Msg bflBudgetRefusal(long capMilli, Window month) {
+    ZonedDateTime end = month.end();
+    return Msg.of("quota.refused.bfl_budget", dollars(capMilli), dayMonth(end));
   }
 
   /** A banned user's refusal; a ban in scope {@code "*"} is "with this bot", else "here". */
-  static String banned(String scopeId, String reason) {
-    String where = scopeId.equals(QuotaService.EVERY) ? "with this bot" : "here";
-    String why = reason == null || reason.isBlank() ? "" : " (reason: " + reason.strip() + ")";
-    return "You are banned from making images "
-        + where
-        + why
-        + ". Ask an admin if you think this is a mistake.";
+  static Msg banned(String scopeId, String reason) {
+    boolean everywhere = scopeId.equals(QuotaService.EVERY);
+    boolean why = reason != null && !reason.isBlank();
+    return Msg.of(
+        "quota.banned." + (everywhere ? "everywhere" : "here") + (why ? ".reason" : ""),
+        why ? reason.strip() : "");
   }
 
-  private static String resets(Window window, Instant now, ZoneId zone) {
+  static Localized credits(long milli) {
+    return l -> dev.fluxbot.core.chat.ChatTexts.credits(milli, l);
+  }
+
+  static Localized period(QuotaService.Period p) {
+    return l -> Messages.format(l, "period." + p.name().toLowerCase(Locale.ROOT));
+  }
+
+  private static Localized dayMonth(ZonedDateTime at) {
+    return l -> at.format(DateTimeFormatter.ofPattern(Messages.format(l, "format.day_month"), l));
+  }
+
+  private static Msg resets(Window window, Instant now, ZoneId zone) {
     ZonedDateTime end = window.end();
-    String when =
-        switch (window.period()) {
-          case DAY -> "";
-          case WEEK -> end.format(WEEKDAY) + " ";
-          case MONTH -> "on " + end.format(DAY_MONTH) + " ";
-        };
-    return "Resets "
-        + when
-        + "at "
-        + end.format(TIME)
-        + " "
-        + zoneName(zone)
-        + " (in "
-        + span(Duration.between(now, end.toInstant()))
-        + ")";
+    String at = end.format(TIME) + " " + zoneName(zone);
+    String in = span(Duration.between(now, end.toInstant()));
+    return switch (window.period()) {
+      case DAY -> Msg.of("quota.resets.day", at, in);
+      case WEEK ->
+          Msg.of(
+              "quota.resets.week",
+              (Localized) l -> end.format(DateTimeFormatter.ofPattern("EEEE", l)),
+              at,
+              in);
+      case MONTH -> Msg.of("quota.resets.month", dayMonth(end), at, in);
+    };
   }
 
   private static String zoneName(ZoneId zone) {

@@ -28,7 +28,7 @@ final class QuotaRules {
   record Rule(Period period, long creditsMilli, String source) {}
 
   record Ban(String scopeId, String reason) {
-    String message() {
+    dev.fluxbot.core.Msg message() {
       return QuotaMessages.banned(scopeId, reason);
     }
   }

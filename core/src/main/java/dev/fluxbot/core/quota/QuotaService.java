@@ -133,18 +133,21 @@ public final class QuotaService {
      * when some are held; the total is the rule's limit plus grants.
      */
     public String summary() {
+      return summary(java.util.Locale.ENGLISH);
+    }
+
+    /** {@link #summary()} in {@code locale}'s language. */
+    public String summary(java.util.Locale locale) {
       long total = limitMilli + grantedMilli;
-      return Credits.format(leftMilli)
-          + " of "
-          + Credits.count(total)
-          + " left "
-          + period.phrase
-          + " (spent "
-          + Credits.format(spentMilli)
-          + (reservedMilli > 0
-              ? ", " + Credits.format(reservedMilli) + " held by images in progress"
-              : "")
-          + ")";
+      return dev.fluxbot.core.Messages.format(
+          locale,
+          reservedMilli > 0 ? "quota.summary.held" : "quota.summary",
+          Credits.format(leftMilli),
+          dev.fluxbot.core.chat.ChatTexts.credits(total, locale),
+          dev.fluxbot.core.Messages.format(
+              locale, "period." + period.name().toLowerCase(java.util.Locale.ROOT)),
+          Credits.format(spentMilli),
+          Credits.format(reservedMilli));
     }
   }
 

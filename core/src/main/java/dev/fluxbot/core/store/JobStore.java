@@ -513,6 +513,7 @@ public final class JobStore {
     o.put("scope_id", r.scopeId());
     o.set("roles", JSON.valueToTree(new TreeSet<>(r.roles())));
     o.put("admin", r.admin());
+    o.put("locale", r.locale().toLanguageTag());
     return JSON.writeValueAsString(o);
   }
 
@@ -525,7 +526,8 @@ public final class JobStore {
         o.path("display_name").asText(),
         o.hasNonNull("scope_id") ? o.get("scope_id").asText() : null,
         roles,
-        o.path("admin").asBoolean());
+        o.path("admin").asBoolean(),
+        dev.fluxbot.core.Messages.locale(o.path("locale").asText(null)));
   }
 
   static String requestJson(GenerationRequest r) throws JsonProcessingException {

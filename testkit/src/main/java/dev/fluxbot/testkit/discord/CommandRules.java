@@ -1,6 +1,7 @@
 package dev.fluxbot.testkit.discord;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.fluxbot.testkit.DiscordContext;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -37,6 +38,7 @@ final class CommandRules {
       slashName(name, MessageRules.plus(at, "name"), errors);
       description(
           command.path("description").asText(""), MessageRules.plus(at, "description"), errors);
+      localizations(command, at, errors);
       options(command.path("options"), MessageRules.plus(at, "options"), errors);
     } else if (name.isEmpty() || name.length() > 32) {
       errors.add(
@@ -62,6 +64,7 @@ final class CommandRules {
       slashName(option.path("name").asText(""), MessageRules.plus(here, "name"), errors);
       description(
           option.path("description").asText(""), MessageRules.plus(here, "description"), errors);
+      localizations(option, here, errors);
       if (!names.add(option.path("name").asText())) {
         errors.add(
             MessageRules.plus(here, "name"),
@@ -97,6 +100,36 @@ final class CommandRules {
   private static void slashName(String name, List<String> at, FormErrors errors) {
     if (!NAME.matcher(name).matches() || !name.equals(name.toLowerCase(Locale.ROOT))) {
       errors.add(at, "APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid");
+    }
+  }
+
+  /**
+   * {@code description_localizations} and {@code name_localizations}: keys among Discord's locales,
+   * descriptions 1 to 100 characters, names like a command's name.
+   */
+  private static void localizations(JsonNode item, List<String> at, FormErrors errors) {
+    for (String field : List.of("description_localizations", "name_localizations")) {
+      JsonNode map = item.path(field);
+      if (map.isMissingNode() || map.isNull()) {
+        continue;
+      }
+      List<String> here = MessageRules.plus(at, field);
+      if (!map.isObject()) {
+        errors.add(here, "MODEL_TYPE_CONVERT", "Only dictionaries may be used in a DictType");
+        continue;
+      }
+      map.properties()
+          .forEach(
+              e -> {
+                List<String> entry = MessageRules.plus(here, e.getKey());
+                if (!DiscordContext.LOCALES.contains(e.getKey())) {
+                  errors.add(entry, "BASE_TYPE_CHOICES", "Value must be one of Discord's locales.");
+                } else if (field.startsWith("name")) {
+                  slashName(e.getValue().asText(""), entry, errors);
+                } else {
+                  description(e.getValue().asText(""), entry, errors);
+                }
+              });
     }
   }
 

@@ -245,7 +245,7 @@ final class InteractionFactory {
           .put("context", 0);
       p.putObject("authorizing_integration_owners").put("0", guild.config().id());
     }
-    p.put("locale", "en-US").put("attachment_size_limit", world.attachmentSizeLimit);
+    p.put("locale", where.locale()).put("attachment_size_limit", world.attachmentSizeLimit);
     p.putArray("entitlements");
     p.putArray("entitlement_sku_ids");
     return p;

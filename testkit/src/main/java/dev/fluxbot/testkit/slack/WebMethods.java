@@ -205,6 +205,10 @@ final class WebMethods {
             .put("is_bot", false)
             .put("deleted", false);
     user.putObject("profile").put("display_name", u.name()).put("real_name", u.name());
+    String includeLocale = p.path("include_locale").asText();
+    if (includeLocale.equals("true") || includeLocale.equals("1")) {
+      user.put("locale", u.locale()); // only when asked for (true or 1), as Slack does
+    }
     return (ObjectNode) WebApi.JSON.createObjectNode().set("user", user);
   }
 

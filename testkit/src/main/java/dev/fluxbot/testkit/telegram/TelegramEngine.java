@@ -117,6 +117,20 @@ public final class TelegramEngine implements AutoCloseable {
 
   // --- the world ---
 
+  public void setLanguage(long id, String languageCode) {
+    locked(
+        () -> {
+          ObjectNode u =
+              users.computeIfAbsent(id, x -> Shapes.user(x, "User" + x, "user" + x, false));
+          if (languageCode == null) {
+            u.remove("language_code");
+          } else {
+            u.put("language_code", languageCode);
+          }
+          return null;
+        });
+  }
+
   public void addUser(long id, String firstName, String username) {
     locked(() -> users.put(id, Shapes.user(id, firstName, username, false)));
   }
