@@ -24,14 +24,14 @@ import org.junit.jupiter.api.io.TempDir;
 class UpgradeTest {
   @TempDir Path dir;
 
-  /** Records a migration V10 that no fluxbot of this build has, applied by "fluxbot 9.9.9". */
+  /** Records a migration V99 that no fluxbot of this build has, applied by "fluxbot 9.9.9". */
   static void insertFutureMigration(Connection c, Database.Dialect dialect) throws SQLException {
     try (Statement st = c.createStatement()) {
       st.executeUpdate(
           "INSERT INTO flyway_schema_history (installed_rank, version, description, type, script,"
               + " checksum, installed_by, execution_time, success) VALUES ((SELECT MAX(installed_rank)"
-              + " + 1 FROM flyway_schema_history), '10', 'future feature', 'SQL',"
-              + " 'V10__future_feature.sql', 0, 'fluxbot 9.9.9', 1, "
+              + " + 1 FROM flyway_schema_history), '99', 'future feature', 'SQL',"
+              + " 'V99__future_feature.sql', 0, 'fluxbot 9.9.9', 1, "
               + (dialect == Database.Dialect.SQLITE ? "1" : "TRUE")
               + ")");
     }
@@ -53,8 +53,8 @@ class UpgradeTest {
   private static void assertRefusal(Run run) {
     assertThat(run.exit()).as(run.err()).isEqualTo(2);
     assertThat(run.err())
-        .contains("the database was upgraded by fluxbot 9.9.9 (schema [V10 future feature])")
-        .contains("knows only up to V9")
+        .contains("the database was upgraded by fluxbot 9.9.9 (schema [V99 future feature])")
+        .contains("knows only up to V12")
         .contains("run the newer fluxbot, or restore the backup taken before the upgrade")
         .doesNotContain("Exception")
         .doesNotContain("\tat ");

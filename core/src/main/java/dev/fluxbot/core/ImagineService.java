@@ -97,6 +97,7 @@ public final class ImagineService {
   private final JobIds jobIds;
   private final JobPipeline pipeline;
   private final JobRecovery recovery;
+  private final PromptEnhancing enhancing;
 
   public ImagineService(
       Parts parts, Settings settings, InstantSource clock, RandomGenerator random) {
@@ -118,6 +119,18 @@ public final class ImagineService {
       InstantSource clock,
       RandomGenerator random,
       io.micrometer.core.instrument.MeterRegistry meters) {
+    this(parts, settings, clock, random, meters, null);
+  }
+
+  /** With {@code --enhance} ({@link PromptEnhancing}; null: off). */
+  ImagineService(
+      Parts parts,
+      Settings settings,
+      InstantSource clock,
+      RandomGenerator random,
+      io.micrometer.core.instrument.MeterRegistry meters,
+      PromptEnhancing enhancing) {
+    this.enhancing = enhancing;
     this.p = Objects.requireNonNull(parts, "parts");
     Objects.requireNonNull(settings, "settings");
     Objects.requireNonNull(clock, "clock");
@@ -177,18 +190,36 @@ public final class ImagineService {
       ImagineCommand command, ChatReply reply, String replyAddress, boolean callerRuns) {
     String jobId = jobIds.next();
     try {
-      GenerationRequest request = withSeed(plan(command), command.requester());
-      return LogContext.inJob( // each line of the job carries its id and platform
-          jobId,
-          command.requester().platform(),
-          () ->
-              pipeline.start(
-                  new JobPipeline.Origin(
-                      jobId, command.requester(), command.text(), replyAddress, null, null),
-                  request,
-                  command.attachments(),
-                  reply,
-                  callerRuns));
+      GenerationRequest planned = withSeed(plan(command), command.requester());
+      PromptEnhancing.Result enhanced =
+          enhancing == null
+              ? new PromptEnhancing.Result(planned, reply, false)
+              : LogContext.inJob(
+                  jobId,
+                  command.requester().platform(),
+                  () -> enhancing.apply(jobId, command, planned, reply));
+      GenerationRequest request = enhanced.request(); // the prompt actually sent
+      try {
+        return LogContext.inJob( // each line of the job carries its id and platform
+            jobId,
+            command.requester().platform(),
+            () ->
+                pipeline.start(
+                    new JobPipeline.Origin(
+                        jobId, command.requester(), command.text(), replyAddress, null, null),
+                    request,
+                    command.attachments(),
+                    enhanced.reply(),
+                    callerRuns));
+      } catch (RuntimeException e) {
+        if (enhanced.recorded() && p.jobs().find(jobId).isEmpty()) {
+          enhancing.forget(jobId); // refused before its row was written
+        }
+        return LogContext.inJob(
+            jobId,
+            command.requester().platform(),
+            () -> pipeline.failed(jobId, e, enhanced.reply()));
+      }
     } catch (RuntimeException e) {
       return LogContext.inJob(
           jobId, command.requester().platform(), () -> pipeline.failed(jobId, e, reply));
@@ -305,7 +336,7 @@ public final class ImagineService {
       Leftovers leftovers,
       Predicate<JobStore.Job> which,
       Function<JobStore.Job, ChatReply> replies) {
-    return recovery.resume(leftovers, which, replies);
+    return recovery.resume(leftovers, which, withEnhancements(replies));
   }
 
   /**
@@ -318,7 +349,24 @@ public final class ImagineService {
    */
   public List<CompletableFuture<ImageReply>> takeOverOrphans(
       Predicate<JobStore.Job> which, Function<JobStore.Job, ChatReply> replies) {
-    return recovery.resume(null, which, replies);
+    return recovery.resume(null, which, withEnhancements(replies));
+  }
+
+  /** Replies that show a resumed job's {@code --enhance} with its image, as its first run would. */
+  private Function<JobStore.Job, ChatReply> withEnhancements(
+      Function<JobStore.Job, ChatReply> replies) {
+    if (enhancing == null) {
+      return replies;
+    }
+    return job -> {
+      ChatReply reply = replies.apply(job);
+      return reply == null
+          ? null
+          : enhancing
+              .forJob(job.id())
+              .<ChatReply>map(e -> new PromptEnhancing.Told(reply, e, false))
+              .orElse(reply);
+    };
   }
 
   /**

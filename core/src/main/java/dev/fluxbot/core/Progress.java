@@ -10,6 +10,8 @@ import java.util.Objects;
  */
 public record Progress(Stage stage, double fraction, String detail) {
   public enum Stage {
+    /** {@code --enhance}: an OpenAI-compatible endpoint rewrites the prompt before the job runs. */
+    ENHANCING,
     WAITING_FOR_SLOT,
     SUBMITTED,
     QUEUED,
@@ -39,6 +41,7 @@ public record Progress(Stage stage, double fraction, String detail) {
   public String text() {
     String label =
         switch (stage) {
+          case ENHANCING -> "Enhancing the prompt";
           case WAITING_FOR_SLOT -> "Waiting for a free slot";
           case SUBMITTED -> "Submitted";
           case QUEUED -> "Queued at the backend";

@@ -16,7 +16,9 @@ enum CommandOption {
   GUIDANCE("guidance", true),
   FORMAT("format", true),
   SAFETY("safety", true, "safety_tolerance"),
-  NO_CACHE("no-cache", false, "nocache", "no_cache");
+  NO_CACHE("no-cache", false, "nocache", "no_cache"),
+  ENHANCE("enhance", false),
+  NO_ENHANCE("no-enhance", false, "noenhance", "no_enhance");
 
   private final String id;
   private final boolean takesValue;

@@ -116,6 +116,8 @@ final class CommandScanner {
       case FORMAT -> "--format png";
       case SAFETY -> "--safety 2";
       case NO_CACHE -> "--no-cache";
+      case ENHANCE -> "--enhance";
+      case NO_ENHANCE -> "--no-enhance";
     };
   }
 
