@@ -30,7 +30,8 @@ public record FluxbotConfig(
     Local local,
     InstanceSettings instance,
     LogSettings log,
-    OpsSettings ops) {
+    OpsSettings ops,
+    EnhanceSettings enhance) {
 
   public FluxbotConfig {
     bfl = bfl == null ? Bfl.DEFAULTS : bfl;
@@ -48,11 +49,13 @@ public record FluxbotConfig(
     instance = instance == null ? InstanceSettings.DEFAULTS : instance;
     log = log == null ? LogSettings.DEFAULTS : log;
     ops = ops == null ? OpsSettings.DEFAULTS : ops;
+    enhance = enhance == null ? EnhanceSettings.DEFAULTS : enhance;
   }
 
   public static final FluxbotConfig DEFAULTS =
       new FluxbotConfig(
-          null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+          null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+          null);
 
   /**
    * The local FLUX.2 [klein] runtime: on when {@code workers} lists a worker or {@code spawn} is

@@ -131,6 +131,7 @@ final class Wiring implements AutoCloseable {
               .seedCacheHitWriter(Executors.newVirtualThreadPerTaskExecutor())
               .schedulerSettings(schedulerSettings(config, bfl))
               .imagineSettings(prices(config.quotas()))
+              .enhance(config.enhance().options(env))
               .clock(clock)
               .owner(owner(config, env, db, dataDir, oneShot))
               .build();
