@@ -88,6 +88,13 @@ final class AdminCommands {
                         .addOptions(
                             new OptionData(OptionType.INTEGER, "value", "0 to 5", true)
                                 .setRequiredRange(0, 5)),
+                    new SubcommandData(
+                            "enhance", "Whether prompts are enhanced when a command does not say")
+                        .addOptions(
+                            new OptionData(OptionType.STRING, "value", "on, off or default", true)
+                                .addChoice("on", "on")
+                                .addChoice("off", "off")
+                                .addChoice("default", "default")),
                     new SubcommandData("channels", "Where /imagine answers")
                         .addOptions(
                             new OptionData(
@@ -164,6 +171,7 @@ final class AdminCommands {
             admin.defaultModel(scope, event.getOption("model").getAsString());
         case "server max-safety" ->
             admin.maxSafety(scope, Long.toString(event.getOption("value").getAsLong()));
+        case "server enhance" -> admin.enhance(scope, event.getOption("value").getAsString());
         case "server channels" -> channels(guildId, event);
         default -> Texts.TEXTS.mistake("command: unknown admin command " + sub + ".");
       };

@@ -32,7 +32,8 @@ final class AdminCommands {
           "• `quota reset @user` · `quota show @user`",
           "• `quota ban @user [reason]` · `quota unban @user`",
           "• `default-model MODEL`: the model when a command names none",
-          "• `max-safety 0-5`: the highest --safety users may ask for");
+          "• `max-safety 0-5`: the highest --safety users may ask for",
+          "• `enhance on|off|default`: whether prompts are enhanced when a command does not say");
 
   /** Slack names a user by an escaped mention or a bare id; a ban's reason arrives escaped. */
   static final AdminWords.Users USERS =

@@ -76,11 +76,19 @@ final class Texts {
     return ChatTexts.progress(p);
   }
 
-  /** The image's comment: the prompt in bold, who asked, model, size, seed, cost or "cached". */
+  /**
+   * The image's comment: the prompt in bold, who asked, what --enhance did, model, size, seed, cost
+   * or "cached".
+   */
   static String caption(ImageReply reply, String userId) {
-    String tail = " — " + MARKUP.user(userId) + "\n" + ChatTexts.facts(reply);
-    String prompt = escape(reply.request().prompt().replace("*", "").strip());
-    return MARKUP.bold(ChatTexts.cut(prompt, MAX_TEXT - tail.length() - 2)) + tail;
+    String who = " — " + MARKUP.user(userId);
+    String tail = "\n" + ChatTexts.facts(reply);
+    ChatTexts.CaptionPrompts shown =
+        ChatTexts.captionPrompts(
+            reply,
+            MAX_TEXT - who.length() - tail.length() - 2,
+            t -> escape(t.replace("*", "").strip()));
+    return MARKUP.bold(shown.prompt()) + who + shown.line() + tail;
   }
 
   static String error(UserError e) {

@@ -25,6 +25,7 @@ import java.util.Optional;
  * /admin quota ban USER_ID [reason…]
  * /admin model MODEL            this group's default model
  * /admin max-safety 0…5         the highest --safety users here may ask for
+ * /admin enhance on|off|default whether prompts are enhanced when a command does not say
  * </pre>
  *
  * In a group the rules are that group's; in a private chat (configured admins only) they hold in
@@ -41,7 +42,8 @@ final class ChatCommands {
       /admin quota reset USER_ID · /admin quota show USER_ID
       /admin quota ban USER_ID [reason] · /admin quota unban USER_ID
       /admin model MODEL: this group's default model
-      /admin max-safety 0-5: the highest --safety users here may ask for""";
+      /admin max-safety 0-5: the highest --safety users here may ask for
+      /admin enhance on|off|default: whether prompts are enhanced when a command does not say""";
 
   private final QuotaService quota;
   private final InstantSource clock;

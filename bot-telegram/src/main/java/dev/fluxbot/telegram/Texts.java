@@ -43,8 +43,8 @@ final class Texts {
   }
 
   /**
-   * Prompt (cut to fit), then model, size, seed and cost or "cached"; a note when the photo is a
-   * preview.
+   * Prompt (cut to fit), what --enhance did (cut to fit), then model, size, seed and cost or
+   * "cached"; a note when the photo is a preview.
    */
   static String caption(ImageReply reply, boolean preview) {
     String tail =
@@ -55,7 +55,9 @@ final class Texts {
                     + mb(reply.result().image().length)
                     + ") follows as a file."
                 : "");
-    return cut(reply.request().prompt(), MAX_CAPTION - tail.length()) + tail;
+    ChatTexts.CaptionPrompts shown =
+        ChatTexts.captionPrompts(reply, MAX_CAPTION - tail.length(), t -> t);
+    return shown.prompt() + shown.line() + tail;
   }
 
   /** For errors, which show no time: the zone does not matter. */

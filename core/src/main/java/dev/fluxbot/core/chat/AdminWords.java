@@ -19,6 +19,7 @@ import java.util.Optional;
  * quota ban USER [reason…]
  * default-model MODEL                         (or: model MODEL)
  * max-safety 0-5
+ * enhance on|off|default                      (--enhance when a command says nothing)
  * </pre>
  *
  * A mistake is a {@link Mistake} naming the field, the rule and the value, with an example of the
@@ -82,6 +83,7 @@ public final class AdminWords {
     return switch (command) {
       case "default-model", "model" -> command + " klein";
       case "max-safety" -> "max-safety 2";
+      case "enhance" -> "enhance on";
       default ->
           switch (sub) {
             case "set" -> "quota set 50 day " + user;
@@ -100,9 +102,11 @@ public final class AdminWords {
       case "quota" -> quota(scope, rest, users);
       case "default-model", "model" -> admin.defaultModel(scope, one(rest, "model"));
       case "max-safety" -> admin.maxSafety(scope, one(rest, "max-safety"));
+      case "enhance" -> admin.enhance(scope, one(rest, "enhance"));
       default ->
           throw new IllegalArgumentException(
-              "command: expected quota, default-model or max-safety; got " + Text.quote(command));
+              "command: expected quota, default-model, max-safety or enhance; got "
+                  + Text.quote(command));
     };
   }
 
