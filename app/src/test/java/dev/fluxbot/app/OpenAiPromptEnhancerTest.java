@@ -42,8 +42,7 @@ class OpenAiPromptEnhancerTest {
   @AfterEach
   void noKeyInTheLogs() {
     root.detachAppender(logs);
-    assertThat(logs.list)
-        .allSatisfy(e -> assertThat(e.getFormattedMessage()).doesNotContain(KEY));
+    assertThat(logs.list).allSatisfy(e -> assertThat(e.getFormattedMessage()).doesNotContain(KEY));
   }
 
   private OpenAiPromptEnhancer enhancer(String baseUrl, String key, Duration timeout) {
@@ -93,8 +92,7 @@ class OpenAiPromptEnhancerTest {
   void aSlowEndpointTimesOutWithinItsTimeout() {
     llm.behave(Behaviour.answer("late").slow(Duration.ofSeconds(5)));
     long start = System.nanoTime();
-    assertThatThrownBy(
-            () -> enhancer(llm.baseUrl(), KEY, Duration.ofSeconds(1)).enhance("a fox"))
+    assertThatThrownBy(() -> enhancer(llm.baseUrl(), KEY, Duration.ofSeconds(1)).enhance("a fox"))
         .isInstanceOf(EnhanceException.class)
         .hasMessage("the enhancer did not answer within 1.0 s");
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(4));
