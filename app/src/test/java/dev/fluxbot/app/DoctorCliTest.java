@@ -64,17 +64,18 @@ class DoctorCliTest {
         .contains("ok    database: SQLite " + db + " opens, schema V" + latest + ", up to date");
 
     sql("DELETE FROM flyway_schema_history WHERE version = '" + latest + "'");
+    String before = latestVersion(); // versions may have gaps (each branch of issue 18 has its own)
     Run older = fluxbot("doctor");
     assertThat(older.out())
         .contains(
             "--    database: SQLite "
                 + db
                 + " opens; schema V"
-                + previous(latest)
+                + before
                 + "; run brings it to V"
                 + latest
                 + " at its start (1 migration(s))");
-    assertThat(latestVersion()).as("doctor migrated nothing").isEqualTo(previous(latest));
+    assertThat(latestVersion()).as("doctor migrated nothing").isEqualTo(before);
   }
 
   @Test
@@ -95,10 +96,6 @@ class DoctorCliTest {
                 + " opens; refused: the database was upgraded by a newer fluxbot (schema [V999"
                 + " future]) and this fluxbot")
         .contains("run the newer fluxbot, or restore the backup");
-  }
-
-  private static String previous(String version) {
-    return String.valueOf(Integer.parseInt(version) - 1);
   }
 
   private String latestVersion() throws Exception {
