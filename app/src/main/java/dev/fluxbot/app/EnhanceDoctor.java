@@ -40,37 +40,7 @@ final class EnhanceDoctor {
     HttpClient http = HttpClient.newBuilder().connectTimeout(s.timeoutDuration()).build();
     try {
       HttpResponse<String> r = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-      if (r.statusCode() == 401 || r.statusCode() == 403) {
-        return new Finding(
-            Level.FAIL,
-            "enhance: "
-                + base
-                + " refuses the key (HTTP "
-                + r.statusCode()
-                + "; "
-                + keyNote
-                + "); set the right key in "
-                + s.apiKeyEnv());
-      }
-      if (r.statusCode() != 200) {
-        return new Finding(
-            Level.FAIL,
-            "enhance: "
-                + base
-                + "/models answers HTTP "
-                + r.statusCode()
-                + "; check enhance.base_url (it ends in /v1)");
-      }
-      boolean listed = lists(r.body(), s.model());
-      return new Finding(
-          listed ? Level.OK : Level.NOTE,
-          "enhance: "
-              + base
-              + " answers, "
-              + keyNote
-              + "; model "
-              + s.model()
-              + (listed ? "" : " is not among the models it lists (check enhance.model)"));
+      return answered(s, base, keyNote, r);
     } catch (HttpTimeoutException e) {
       return new Finding(
           Level.FAIL,
@@ -87,6 +57,42 @@ final class EnhanceDoctor {
       Thread.currentThread().interrupt();
       return new Finding(Level.FAIL, "enhance: interrupted while asking " + base);
     }
+  }
+
+  /** What an answer to {@code GET /models} says about the endpoint, the key and the model. */
+  private static Finding answered(
+      EnhanceSettings s, String base, String keyNote, HttpResponse<String> r) {
+    if (r.statusCode() == 401 || r.statusCode() == 403) {
+      return new Finding(
+          Level.FAIL,
+          "enhance: "
+              + base
+              + " refuses the key (HTTP "
+              + r.statusCode()
+              + "; "
+              + keyNote
+              + "); set the right key in "
+              + s.apiKeyEnv());
+    }
+    if (r.statusCode() != 200) {
+      return new Finding(
+          Level.FAIL,
+          "enhance: "
+              + base
+              + "/models answers HTTP "
+              + r.statusCode()
+              + "; check enhance.base_url (it ends in /v1)");
+    }
+    boolean listed = lists(r.body(), s.model());
+    return new Finding(
+        listed ? Level.OK : Level.NOTE,
+        "enhance: "
+            + base
+            + " answers, "
+            + keyNote
+            + "; model "
+            + s.model()
+            + (listed ? "" : " is not among the models it lists (check enhance.model)"));
   }
 
   private static boolean lists(String body, String model) {

@@ -118,8 +118,8 @@ final class Wiring implements AutoCloseable {
       s3 = ImageStores.openS3(config.storage(), env).orElse(null); // sends nothing yet
       this.core =
           (s3 != null
-                  ? coreBuilder().images(s3) // this wiring closes it
-                  : coreBuilder().imagesIn(ImageStores.localFolder(dataDir)))
+                  ? coreBuilder(env).images(s3) // this wiring closes it
+                  : coreBuilder(env).imagesIn(ImageStores.localFolder(dataDir)))
               .catalog(catalog)
               .parserSettings(parserSettings)
               .referenceHttp(http)
@@ -131,7 +131,6 @@ final class Wiring implements AutoCloseable {
               .seedCacheHitWriter(Executors.newVirtualThreadPerTaskExecutor())
               .schedulerSettings(schedulerSettings(config, bfl))
               .imagineSettings(prices(config.quotas()))
-              .enhance(config.enhance().options(env))
               .clock(clock)
               .owner(owner(config, env, db, dataDir, oneShot))
               .build();
@@ -151,8 +150,9 @@ final class Wiring implements AutoCloseable {
   }
 
   /** A core on {@link #db} that counts into {@link #meters}. */
-  private FluxbotCore.Builder coreBuilder() {
-    return FluxbotCore.builder(db).meters(meters);
+  /** The core's builder on {@link #db}, with the meters and {@code --enhance} (enhance:). */
+  private FluxbotCore.Builder coreBuilder(Environment env) {
+    return FluxbotCore.builder(db).meters(meters).enhance(config.enhance().options(env));
   }
 
   /** {@code run} on SQLite: one bot per database file. */

@@ -88,13 +88,7 @@ final class AdminCommands {
                         .addOptions(
                             new OptionData(OptionType.INTEGER, "value", "0 to 5", true)
                                 .setRequiredRange(0, 5)),
-                    new SubcommandData(
-                            "enhance", "Whether prompts are enhanced when a command does not say")
-                        .addOptions(
-                            new OptionData(OptionType.STRING, "value", "on, off or default", true)
-                                .addChoice("on", "on")
-                                .addChoice("off", "off")
-                                .addChoice("default", "default")),
+                    enhanceSubcommand(),
                     new SubcommandData("channels", "Where /imagine answers")
                         .addOptions(
                             new OptionData(
@@ -107,6 +101,16 @@ final class AdminCommands {
                                 .addChoice("everywhere", "everywhere"))
                         .addOption(
                             OptionType.CHANNEL, "channel", "The channel (for allow and remove)")));
+  }
+
+  /** {@code server enhance on|off|default}: the server's default for {@code --enhance}. */
+  private static SubcommandData enhanceSubcommand() {
+    return new SubcommandData("enhance", "Whether prompts are enhanced when a command does not say")
+        .addOptions(
+            new OptionData(OptionType.STRING, "value", "on, off or default", true)
+                .addChoice("on", "on")
+                .addChoice("off", "off")
+                .addChoice("default", "default"));
   }
 
   static SlashCommandData settingsCommand(ModelCatalog catalog) {
