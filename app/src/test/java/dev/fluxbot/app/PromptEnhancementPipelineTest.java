@@ -18,6 +18,7 @@ import dev.fluxbot.core.bfl.BflConfig;
 import dev.fluxbot.core.enhance.EnhanceOptions;
 import dev.fluxbot.core.enhance.PromptCheck;
 import dev.fluxbot.core.model.GenerationRequest;
+import dev.fluxbot.core.store.Database;
 import dev.fluxbot.core.store.EnhanceStore;
 import dev.fluxbot.core.store.JobStore;
 import dev.fluxbot.testkit.FakeBflApi;
@@ -60,7 +61,12 @@ class PromptEnhancementPipelineTest {
 
   @RegisterExtension
   @Order(Integer.MAX_VALUE)
-  final FluxbotCoreExtension core = new FluxbotCoreExtension(this::wire);
+  final FluxbotCoreExtension core = new FluxbotCoreExtension(this::wire).on(dialect());
+
+  /** The database these tests run on; {@link PromptEnhancementPostgresTest} runs them on PostgreSQL. */
+  Database.Dialect dialect() {
+    return Database.Dialect.SQLITE;
+  }
 
   private FluxbotCore.Builder wire(FluxbotCore.Builder b) {
     BflBackend backend =
@@ -127,6 +133,7 @@ class PromptEnhancementPipelineTest {
 
   @Test
   void theEnhancedPromptIsSentStoredAndShownAndARepeatHitsBothCaches() {
+    assertThat(core.database().dialect()).isEqualTo(dialect());
     llm.behave(Behaviour.answer("a red fox in deep snow at golden hour, 85 mm"));
     Shown first = new Shown();
     ImageReply one = imagine("a red fox in snow --enhance --seed 7", first);
