@@ -56,13 +56,13 @@ final class PromptEnhancing {
   Result apply(String jobId, ImagineCommand command, GenerationRequest request, ChatReply reply) {
     Boolean typed = CommandParser.enhanceFlag(command.text(), command.options());
     Requester who = command.requester();
-    if (!wanted(typed, who)) {
-      return new Result(request, reply, false);
-    }
-    if (!options.on()) {
+    if (!options.on()) { // off: no database read, and --enhance says how to turn it on
       if (Boolean.TRUE.equals(typed)) {
         throw new UserError(UserError.Code.INVALID_OPTION, ChatTexts.enhanceOff());
       }
+      return new Result(request, reply, false);
+    }
+    if (!wanted(typed, who)) {
       return new Result(request, reply, false);
     }
     PromptEnhancer enhancer = options.enhancer();
