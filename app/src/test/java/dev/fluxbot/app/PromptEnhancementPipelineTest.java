@@ -63,7 +63,9 @@ class PromptEnhancementPipelineTest {
   @Order(Integer.MAX_VALUE)
   final FluxbotCoreExtension core = new FluxbotCoreExtension(this::wire).on(dialect());
 
-  /** The database these tests run on; {@link PromptEnhancementPostgresTest} runs them on PostgreSQL. */
+  /**
+   * The database these tests run on; {@link PromptEnhancementPostgresTest} runs them on PostgreSQL.
+   */
   Database.Dialect dialect() {
     return Database.Dialect.SQLITE;
   }

@@ -336,7 +336,7 @@ public final class ImagineService {
       Leftovers leftovers,
       Predicate<JobStore.Job> which,
       Function<JobStore.Job, ChatReply> replies) {
-    return recovery.resume(leftovers, which, withEnhancements(replies));
+    return recovery.resume(leftovers, which, replies);
   }
 
   /**
@@ -349,24 +349,7 @@ public final class ImagineService {
    */
   public List<CompletableFuture<ImageReply>> takeOverOrphans(
       Predicate<JobStore.Job> which, Function<JobStore.Job, ChatReply> replies) {
-    return recovery.resume(null, which, withEnhancements(replies));
-  }
-
-  /** Replies that show a resumed job's {@code --enhance} with its image, as its first run would. */
-  private Function<JobStore.Job, ChatReply> withEnhancements(
-      Function<JobStore.Job, ChatReply> replies) {
-    if (enhancing == null) {
-      return replies;
-    }
-    return job -> {
-      ChatReply reply = replies.apply(job);
-      return reply == null
-          ? null
-          : enhancing
-              .forJob(job.id())
-              .<ChatReply>map(e -> new PromptEnhancing.Told(reply, e, false))
-              .orElse(reply);
-    };
+    return recovery.resume(null, which, replies);
   }
 
   /**
