@@ -73,6 +73,7 @@ final class DoctorCli implements Callable<Integer> {
     chatTokens(config, env);
     bflKey(config, env);
     line(OpsDoctor.listener(config, env));
+    line(EnhanceDoctor.check(config, env));
     if (config.local().enabled()) {
       local(config);
     } else {

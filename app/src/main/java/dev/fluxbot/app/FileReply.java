@@ -106,6 +106,7 @@ final class FileReply implements ChatReply {
     }
     String label =
         switch (p.stage()) {
+          case ENHANCING -> "Enhancing the prompt";
           case WAITING_FOR_SLOT -> "Waiting for a free slot";
           case SUBMITTED -> "Submitted";
           case QUEUED -> "Queued";

@@ -31,7 +31,8 @@ public record FluxbotConfig(
     InstanceSettings instance,
     LogSettings log,
     OpsSettings ops,
-    FilterSettings filters) {
+    FilterSettings filters,
+    EnhanceSettings enhance) {
 
   public FluxbotConfig {
     bfl = bfl == null ? BflSettings.DEFAULTS : bfl;
@@ -50,6 +51,7 @@ public record FluxbotConfig(
     log = log == null ? LogSettings.DEFAULTS : log;
     ops = ops == null ? OpsSettings.DEFAULTS : ops;
     filters = filters == null ? FilterSettings.DEFAULTS : filters;
+    enhance = enhance == null ? EnhanceSettings.DEFAULTS : enhance;
   }
 
   public static final FluxbotConfig DEFAULTS =

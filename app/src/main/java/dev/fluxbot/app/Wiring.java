@@ -118,8 +118,8 @@ final class Wiring implements AutoCloseable {
       s3 = ImageStores.openS3(config.storage(), env).orElse(null); // sends nothing yet
       this.core =
           (s3 != null
-                  ? coreBuilder().images(s3) // this wiring closes it
-                  : coreBuilder().imagesIn(ImageStores.localFolder(dataDir)))
+                  ? coreBuilder(env).images(s3) // this wiring closes it
+                  : coreBuilder(env).imagesIn(ImageStores.localFolder(dataDir)))
               .catalog(catalog)
               .parserSettings(parserSettings)
               .referenceHttp(http)
@@ -149,9 +149,15 @@ final class Wiring implements AutoCloseable {
     this.imagine = core.imagine();
   }
 
-  /** A core on {@link #db} that counts into {@link #meters}, with the config's word filters. */
-  private FluxbotCore.Builder coreBuilder() {
-    return FluxbotCore.builder(db).meters(meters).filters(config.filters().rules());
+  /**
+   * The core's builder on {@link #db}, with the meters, the config's word filters and {@code
+   * --enhance} (enhance:).
+   */
+  private FluxbotCore.Builder coreBuilder(Environment env) {
+    return FluxbotCore.builder(db)
+        .meters(meters)
+        .filters(config.filters().rules())
+        .enhance(config.enhance().options(env));
   }
 
   /** {@code run} on SQLite: one bot per database file. */

@@ -89,10 +89,8 @@ final class AdminCommands {
                         .addOptions(
                             new OptionData(OptionType.INTEGER, "value", "0 to 5", true)
                                 .setRequiredRange(0, 5)),
-                    new SubcommandData(
-                            "default-n", "How many images /imagine makes without --n (1 to 4)")
-                        .addOptions(
-                            new OptionData(OptionType.STRING, "value", "1 to 4, or reset", true)),
+                    defaultCountSubcommand(),
+                    enhanceSubcommand(),
                     new SubcommandData("channels", "Where /imagine answers")
                         .addOptions(
                             new OptionData(
@@ -106,6 +104,12 @@ final class AdminCommands {
                         .addOption(
                             OptionType.CHANNEL, "channel", "The channel (for allow and remove)")),
             filterGroup());
+  }
+
+  /** {@code /fluxbot-admin server default-n}: how many images a command makes without --n. */
+  private static SubcommandData defaultCountSubcommand() {
+    return new SubcommandData("default-n", "How many images /imagine makes without --n (1 to 4)")
+        .addOptions(new OptionData(OptionType.STRING, "value", "1 to 4, or reset", true));
   }
 
   /** {@code /fluxbot-admin filter add|remove|list}: word filters for prompts on this server. */
@@ -123,6 +127,16 @@ final class AdminCommands {
                     new OptionData(OptionType.STRING, "pattern", "As the list shows it", true)
                         .setMaxLength(FilterRule.MAX_LENGTH)),
             new SubcommandData("list", "The filters set on this server"));
+  }
+
+  /** {@code server enhance on|off|default}: the server's default for {@code --enhance}. */
+  private static SubcommandData enhanceSubcommand() {
+    return new SubcommandData("enhance", "Whether prompts are enhanced when a command does not say")
+        .addOptions(
+            new OptionData(OptionType.STRING, "value", "on, off or default", true)
+                .addChoice("on", "on")
+                .addChoice("off", "off")
+                .addChoice("default", "default"));
   }
 
   static SlashCommandData settingsCommand(ModelCatalog catalog) {
@@ -198,6 +212,7 @@ final class AdminCommands {
             admin.maxSafety(scope, Long.toString(event.getOption("value").getAsLong()));
         case "server default-n" ->
             admin.defaultCount(scope, event.getOption("value").getAsString());
+        case "server enhance" -> admin.enhance(scope, event.getOption("value").getAsString());
         case "server channels" -> channels(guildId, event);
         case "filter add" ->
             admin

@@ -83,16 +83,20 @@ final class Texts {
   }
 
   /**
-   * Prompt, who asked, model, size, seed, cost or "cached", and, when only a preview fits, a note
-   * that says so and how the user gets the full image: the Original button when {@code hasLink},
-   * else the same prompt and seed again in a format (or size) that fits.
+   * Prompt, who asked, what --enhance did (the enhanced prompt, or why it failed), model, size,
+   * seed, cost or "cached", and, when only a preview fits, a note that says so and how the user
+   * gets the full image: the Original button when {@code hasLink}, else the same prompt and seed
+   * again in a format (or size) that fits.
    */
   static String caption(
       ImageReply reply, String userId, Previews.Fitted fitted, boolean hasLink, Locale locale) {
     String note = fitted.preview() ? "\n-# " + previewNote(reply, hasLink, locale) : "";
-    String head = " — " + MARKUP.user(userId) + "\n" + ChatTexts.facts(reply, locale) + note;
-    String prompt = reply.request().prompt().replace("**", "");
-    return MARKUP.bold(ChatTexts.cut(prompt, MAX_CONTENT - head.length() - 4)) + head;
+    String who = " — " + MARKUP.user(userId);
+    String tail = "\n" + ChatTexts.facts(reply, locale) + note;
+    ChatTexts.CaptionPrompts shown =
+        ChatTexts.captionPrompts(
+            reply, MAX_CONTENT - who.length() - tail.length() - 4, t -> t.replace("**", ""));
+    return MARKUP.bold(shown.prompt()) + who + shown.line() + tail;
   }
 
   /**

@@ -168,4 +168,24 @@ class DiscordTextsTest {
         .isEqualTo(DiscordBot.DEFAULT_UPLOAD_LIMIT);
     assertThat(DiscordBot.uploadLimit(null)).isEqualTo(DiscordBot.DEFAULT_UPLOAD_LIMIT);
   }
+
+  @Test
+  void anEnhancedPromptIsShownBesideTheTypedOneWithinDiscordsLimit() {
+    ImageReply plain = reply("a fox", new BigDecimal("1.40"), false);
+    ImageReply enhanced =
+        plain.withEnhancement(
+            dev.fluxbot.core.Enhancement.enhanced("a fox", "a red **fox** in snow", "llama3.2:3b"));
+    Previews.Fitted full = new Previews.Fitted(new byte[1], ImageType.JPEG, false);
+    assertThat(Texts.caption(enhanced, "42", full, false))
+        .isEqualTo(
+            "**a fox** — <@42>\n✨ Enhanced by llama3.2:3b: a red fox in snow\n"
+                + "klein-4b · 1024×1024 · seed 7 · 1.4 credits");
+    ImageReply huge =
+        plain.withEnhancement(
+            dev.fluxbot.core.Enhancement.enhanced("t".repeat(3000), "e".repeat(5000), "m"));
+    Previews.Fitted preview = new Previews.Fitted(new byte[1], ImageType.JPEG, true);
+    String caption = Texts.caption(huge, "42", preview, false);
+    assertThat(caption.length()).isLessThanOrEqualTo(Texts.MAX_CONTENT);
+    assertThat(caption).contains("✨ Enhanced by m: eee").contains("seed 7").contains("-# Preview");
+  }
 }

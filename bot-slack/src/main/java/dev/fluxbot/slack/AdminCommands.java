@@ -35,7 +35,8 @@ final class AdminCommands {
           "• `max-safety 0-5`: the highest --safety users may ask for",
           "• `filter add [--regex] PATTERN` · `filter remove PATTERN` · `filter list`: words (or a"
               + " regex) prompts here must not match",
-          "• `default-n 1-4|reset`: how many images /imagine makes without --n");
+          "• `default-n 1-4|reset`: how many images /imagine makes without --n",
+          "• `enhance on|off|default`: whether prompts are enhanced when a command does not say");
 
   /** Slack names a user by an escaped mention or a bare id; a ban's reason arrives escaped. */
   static final AdminWords.Users USERS =

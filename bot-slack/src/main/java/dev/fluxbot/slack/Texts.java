@@ -85,11 +85,19 @@ final class Texts {
     return caption(reply, userId, Locale.ENGLISH);
   }
 
-  /** The image's comment: the prompt in bold, who asked, model, size, seed, cost or "cached". */
+  /**
+   * The image's comment: the prompt in bold, who asked, what --enhance did, model, size, seed, cost
+   * or "cached".
+   */
   static String caption(ImageReply reply, String userId, Locale locale) {
-    String tail = " — " + MARKUP.user(userId) + "\n" + ChatTexts.facts(reply, locale);
-    String prompt = escape(reply.request().prompt().replace("*", "").strip());
-    return MARKUP.bold(ChatTexts.cut(prompt, MAX_TEXT - tail.length() - 2)) + tail;
+    String who = " — " + MARKUP.user(userId);
+    String tail = "\n" + ChatTexts.facts(reply, locale);
+    ChatTexts.CaptionPrompts shown =
+        ChatTexts.captionPrompts(
+            reply,
+            MAX_TEXT - who.length() - tail.length() - 2,
+            t -> escape(t.replace("*", "").strip()));
+    return MARKUP.bold(shown.prompt()) + who + shown.line() + tail;
   }
 
   /** A group's caption: the prompt, who asked, the group's facts (every seed) and failures. */

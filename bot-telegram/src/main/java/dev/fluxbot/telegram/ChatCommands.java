@@ -26,6 +26,7 @@ import java.util.Optional;
  * /admin model MODEL            this group's default model
  * /admin max-safety 0…5         the highest --safety users here may ask for
  * /admin filter add [--regex] PATTERN · remove PATTERN · list   word filters for prompts
+ * /admin enhance on|off|default whether prompts are enhanced when a command does not say
  * </pre>
  *
  * In a group the rules are that group's; in a private chat (configured admins only) they hold in
@@ -45,7 +46,9 @@ final class ChatCommands {
       /admin max-safety 0-5: the highest --safety users here may ask for
       /admin filter add [--regex] PATTERN · /admin filter remove PATTERN · /admin filter list: \
       words (or a regex) prompts here must not match
-      /admin default-n 1-4|reset: how many images /imagine makes here without --n""";
+      /admin default-n 1-4|reset: how many images /imagine makes here without --n
+
+      /admin enhance on|off|default: whether prompts are enhanced when a command does not say""";
 
   private final QuotaService quota;
   private final InstantSource clock;

@@ -54,8 +54,8 @@ final class Texts {
   }
 
   /**
-   * Prompt (cut to fit), then model, size, seed and cost or "cached"; a note when the photo is a
-   * preview.
+   * Prompt (cut to fit), what --enhance did (cut to fit), then model, size, seed and cost or
+   * "cached"; a note when the photo is a preview.
    */
   static String caption(ImageReply reply, boolean preview, Locale locale) {
     String tail =
@@ -65,7 +65,9 @@ final class Texts {
                 ? "\n"
                     + Messages.format(locale, "telegram.preview", mb(reply.result().image().length))
                 : "");
-    return cut(reply.request().prompt(), MAX_CAPTION - tail.length()) + tail;
+    ChatTexts.CaptionPrompts shown =
+        ChatTexts.captionPrompts(reply, MAX_CAPTION - tail.length(), t -> t);
+    return shown.prompt() + shown.line() + tail;
   }
 
   /** A group's text under its album: the prompt, then the group's facts and failures. */

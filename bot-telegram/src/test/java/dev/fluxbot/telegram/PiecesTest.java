@@ -179,4 +179,24 @@ class PiecesTest {
             dev.fluxbot.core.UserError.Code.QUOTA_EXCEEDED, "x".repeat(5000));
     assertThat(Texts.error(error)).startsWith("⚠️ ").hasSize(Texts.MAX_TEXT).endsWith("…");
   }
+
+  @Test
+  void anEnhancedCaptionFitsTelegramsCaptionLimit() {
+    ImageReply r =
+        reply("a fox", new byte[10], 1024, 1024, false)
+            .withEnhancement(
+                dev.fluxbot.core.Enhancement.enhanced("t".repeat(2000), "e".repeat(3000), "m"));
+    String caption = Texts.caption(r, true);
+    assertThat(caption.length()).isLessThanOrEqualTo(Texts.MAX_CAPTION);
+    assertThat(caption).contains("\n✨ Enhanced by m: eee").contains("seed 42");
+    ImageReply failed =
+        reply("a fox", new byte[10], 1024, 1024, false)
+            .withEnhancement(
+                dev.fluxbot.core.Enhancement.failed(
+                    "a fox", "m", "the enhancer answered HTTP 503"));
+    assertThat(Texts.caption(failed, false))
+        .startsWith(
+            "a fox\n⚠️ Prompt not enhanced (the enhancer answered HTTP 503); this image is from"
+                + " your prompt as typed.\n");
+  }
 }

@@ -105,7 +105,12 @@ public final class FluxbotCore implements AutoCloseable {
             b.imagineSettings,
             clock,
             b.random != null ? b.random : new SecureRandom(),
-            b.meters);
+            b.meters,
+            new PromptEnhancing(
+                b.enhance,
+                new dev.fluxbot.core.store.EnhanceStore(database, clock),
+                settings,
+                b.parserSettings.maxPromptLength()));
     this.meters = b.meters;
     this.coreMeters =
         new CoreMeters(meters, scheduler, seedCache, quota, b.quotaSettings, b.backends);
@@ -308,6 +313,8 @@ public final class FluxbotCore implements AutoCloseable {
     private AddressPolicy referenceAddresses = AddressPolicy.publicOnly();
     private MeterRegistry meters = new CompositeMeterRegistry(); // records nothing
     private List<FilterRule> filters = List.of();
+    private dev.fluxbot.core.enhance.EnhanceOptions enhance =
+        dev.fluxbot.core.enhance.EnhanceOptions.OFF;
 
     private Builder(Database database) {
       this.database = database;
@@ -441,6 +448,12 @@ public final class FluxbotCore implements AutoCloseable {
     public Builder referenceAddresses(AddressPolicy addresses) {
       Objects.requireNonNull(addresses, "addresses");
       return with(b -> b.referenceAddresses = addresses);
+    }
+
+    /** {@code --enhance}: the enhancer, its defaults and the prompt check; default off. */
+    public Builder enhance(dev.fluxbot.core.enhance.EnhanceOptions options) {
+      Objects.requireNonNull(options, "options");
+      return with(b -> b.enhance = options);
     }
 
     /**

@@ -11,18 +11,35 @@ import java.util.Objects;
  * @param request the request as run: its seed and size are set
  * @param cached true when it came from the seed cache (then it cost nothing)
  * @param actions the follow-up buttons to offer
+ * @param enhancement what {@code --enhance} did to the prompt, or null where it was not asked for
  */
 public record ImageReply(
     String jobId,
     GenerationRequest request,
     GenerationResult result,
     boolean cached,
-    List<FollowUp> actions) {
+    List<FollowUp> actions,
+    Enhancement enhancement) {
   public ImageReply {
     Objects.requireNonNull(jobId, "jobId");
     Objects.requireNonNull(request, "request");
     Objects.requireNonNull(result, "result");
     actions = List.copyOf(actions);
+  }
+
+  /** An image whose prompt was not enhanced. */
+  public ImageReply(
+      String jobId,
+      GenerationRequest request,
+      GenerationResult result,
+      boolean cached,
+      List<FollowUp> actions) {
+    this(jobId, request, result, cached, actions, null);
+  }
+
+  /** The same image with what {@code --enhance} did to its prompt. */
+  public ImageReply withEnhancement(Enhancement e) {
+    return new ImageReply(jobId, request, result, cached, actions, e);
   }
 
   /**

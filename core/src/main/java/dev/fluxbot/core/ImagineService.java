@@ -130,6 +130,7 @@ public final class ImagineService {
   private final JobPipeline pipeline;
   private final JobRecovery recovery;
   private final GroupPipeline groups;
+  private final PromptEnhancing enhancing;
 
   public ImagineService(
       Parts parts, Settings settings, InstantSource clock, RandomGenerator random) {
@@ -151,6 +152,18 @@ public final class ImagineService {
       InstantSource clock,
       RandomGenerator random,
       io.micrometer.core.instrument.MeterRegistry meters) {
+    this(parts, settings, clock, random, meters, null);
+  }
+
+  /** With {@code --enhance} ({@link PromptEnhancing}; null: off). */
+  ImagineService(
+      Parts parts,
+      Settings settings,
+      InstantSource clock,
+      RandomGenerator random,
+      io.micrometer.core.instrument.MeterRegistry meters,
+      PromptEnhancing enhancing) {
+    this.enhancing = enhancing;
     this.p = Objects.requireNonNull(parts, "parts");
     Objects.requireNonNull(settings, "settings");
     Objects.requireNonNull(clock, "clock");
@@ -237,8 +250,10 @@ public final class ImagineService {
     try {
       GenerationRequest seeded = withSeed(plan(command), command.requester());
       List<GenerationRequest> requests = GroupRequests.of(seeded, count(command), repeat(command));
-      GenerationRequest request = requests.get(0);
       if (requests.size() > 1) {
+        if (Boolean.TRUE.equals(CommandParser.enhanceFlag(command.text(), command.options()))) {
+          throw UserError.of(UserError.Code.INVALID_OPTION, "error.enhance.group", requests.size());
+        }
         p.filters()
             .check(
                 command.requester(),
@@ -253,17 +268,36 @@ public final class ImagineService {
             replyAddress,
             null);
       }
-      return LogContext.inJob( // each line of the job carries its id and platform
-          jobId,
-          command.requester().platform(),
-          () ->
-              pipeline.start(
-                  new JobPipeline.Origin(
-                      jobId, command.requester(), command.text(), replyAddress, null, null),
-                  request,
-                  command.attachments(),
-                  reply,
-                  callerRuns));
+      GenerationRequest planned = requests.get(0);
+      PromptEnhancing.Result enhanced =
+          enhancing == null
+              ? new PromptEnhancing.Result(planned, reply, false)
+              : LogContext.inJob(
+                  jobId,
+                  command.requester().platform(),
+                  () -> enhancing.apply(jobId, command, planned, reply));
+      GenerationRequest request = enhanced.request(); // the prompt actually sent
+      try {
+        return LogContext.inJob( // each line of the job carries its id and platform
+            jobId,
+            command.requester().platform(),
+            () ->
+                pipeline.start(
+                    new JobPipeline.Origin(
+                        jobId, command.requester(), command.text(), replyAddress, null, null),
+                    request,
+                    command.attachments(),
+                    enhanced.reply(),
+                    callerRuns));
+      } catch (RuntimeException e) {
+        if (enhanced.recorded() && p.jobs().find(jobId).isEmpty()) {
+          enhancing.forget(jobId); // refused before its row was written
+        }
+        return LogContext.inJob(
+            jobId,
+            command.requester().platform(),
+            () -> pipeline.failed(jobId, e, enhanced.reply()));
+      }
     } catch (RuntimeException e) {
       return LogContext.inJob(
           jobId, command.requester().platform(), () -> pipeline.failed(jobId, e, reply));

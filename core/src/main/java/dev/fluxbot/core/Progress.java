@@ -10,6 +10,8 @@ import java.util.Objects;
  */
 public record Progress(Stage stage, double fraction, String detail) {
   public enum Stage {
+    /** {@code --enhance}: an OpenAI-compatible endpoint rewrites the prompt before the job runs. */
+    ENHANCING,
     WAITING_FOR_SLOT,
     SUBMITTED,
     QUEUED,

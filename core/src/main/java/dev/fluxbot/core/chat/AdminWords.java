@@ -21,6 +21,7 @@ import java.util.Optional;
  * max-safety 0-5
  * filter add [--regex] PATTERN | filter remove PATTERN | filter list   (word filters: FilterAdmin)
  * default-n 1-4|reset                         (how many images a command makes: --n)
+ * enhance on|off|default                      (--enhance when a command says nothing)
  * </pre>
  *
  * A mistake is a {@link Mistake} naming the field, the rule and the value, with an example of the
@@ -86,6 +87,7 @@ public final class AdminWords {
       case "max-safety" -> "max-safety 2";
       case "filter" -> "filter add some words";
       case "default-n" -> "default-n 4";
+      case "enhance" -> "enhance on";
       default ->
           switch (sub) {
             case "set" -> "quota set 50 day " + user;
@@ -106,9 +108,10 @@ public final class AdminWords {
       case "max-safety" -> admin.maxSafety(scope, one(rest, "max-safety"));
       case "filter" -> admin.filters().words(scope, rest, scope.platform() + " admin", users::text);
       case "default-n" -> admin.defaultCount(scope, one(rest, "default-n"));
+      case "enhance" -> admin.enhance(scope, one(rest, "enhance"));
       default ->
           throw new IllegalArgumentException(
-              "command: expected quota, default-model, max-safety, default-n or filter; got "
+              "command: expected quota, default-model, max-safety, default-n, filter or enhance; got "
                   + Text.quote(command));
     };
   }

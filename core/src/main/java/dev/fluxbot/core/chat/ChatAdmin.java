@@ -14,11 +14,11 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * The admin commands every platform offers (quotas, bans, a scope's default model and safety cap),
- * with one set of rules and answers. A platform turns its own input (Discord's options, words after
- * a Slack or Telegram command) into these calls; the caller has checked the admin's rights. A value
- * that breaks a rule is refused with an {@link IllegalArgumentException} naming the field, the rule
- * and the value.
+ * The admin commands every platform offers (quotas, bans, a scope's default model, safety cap and
+ * prompt enhancement), with one set of rules and answers. A platform turns its own input (Discord's
+ * options, words after a Slack or Telegram command) into these calls; the caller has checked the
+ * admin's rights. A value that breaks a rule is refused with an {@link IllegalArgumentException}
+ * naming the field, the rule and the value.
  */
 public final class ChatAdmin {
   /**
@@ -176,6 +176,26 @@ public final class ChatAdmin {
     settings.counts().setScope(scope.platform(), requireScope(scope, "default-n"), n);
     return ChatTexts.countDefault(
         "The " + scope.here(), n == null ? null : texts.markup().bold(Integer.toString(n)));
+  }
+
+  /**
+   * Whether prompts are enhanced here when a command says neither {@code --enhance} nor {@code
+   * --no-enhance}: {@code on}, {@code off}, or {@code default} (the bot's {@code
+   * enhance.on_by_default}).
+   */
+  public String enhance(Scope scope, String value) {
+    String v = value == null ? "" : value.strip().toLowerCase(Locale.ROOT);
+    Boolean on =
+        switch (v) {
+          case "on", "true", "yes" -> Boolean.TRUE;
+          case "off", "false", "no" -> Boolean.FALSE;
+          case "default" -> null;
+          default ->
+              throw new IllegalArgumentException(
+                  "enhance: must be on, off or default; got " + Text.quote(value));
+        };
+    settings.setScopeEnhance(scope.platform(), requireScope(scope, "enhance"), on);
+    return texts.enhanceDefault(scope.here(), on);
   }
 
   private SettingsStore.ScopeSettings scopeSettings(Scope scope) {

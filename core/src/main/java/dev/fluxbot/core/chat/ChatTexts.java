@@ -1,5 +1,6 @@
 package dev.fluxbot.core.chat;
 
+import dev.fluxbot.core.Enhancement;
 import dev.fluxbot.core.GroupReply;
 import dev.fluxbot.core.ImageReply;
 import dev.fluxbot.core.Messages;
@@ -225,6 +226,7 @@ public final class ChatTexts {
   public static String progress(Progress p, Locale locale) {
     String icon =
         switch (p.stage()) {
+          case ENHANCING -> "✨";
           case WAITING_FOR_SLOT, QUEUED -> "⏳";
           case SUBMITTED -> "📨";
           case REASONING -> "🧠";
@@ -253,6 +255,117 @@ public final class ChatTexts {
             s.source(),
             markup.time(s.resetsAt(), now));
     return Character.toUpperCase(text.charAt(0)) + text.substring(1);
+  }
+
+  /**
+   * What an image's caption shows of its prompt: the prompt (as typed, where {@code --enhance}
+   * rewrote it) and, for {@code --enhance}, a line of its own ("\n✨ Enhanced by …: …", or the note
+   * saying why it failed), both already escaped and cut so that together they take at most {@code
+   * budget} characters; the prompt as typed keeps at least a third of them.
+   *
+   * @param escape the platform's escaping of user text, applied before cutting
+   */
+  public static CaptionPrompts captionPrompts(
+      ImageReply reply, int budget, java.util.function.UnaryOperator<String> escape) {
+    Enhancement e = reply.enhancement();
+    if (e == null) {
+      return new CaptionPrompts(cut(escape.apply(reply.request().prompt()), budget), "");
+    }
+    String prompt = escape.apply(e.original());
+    if (!e.worked()) {
+      String note = "\n⚠️ " + enhanceFailedNote(escape.apply(e.note()));
+      String shownNote = cut(note, Math.max(0, budget - Math.min(prompt.length(), budget / 3)));
+      return new CaptionPrompts(cut(prompt, budget - shownNote.length()), shownNote);
+    }
+    String head = "\n✨ Enhanced by " + escape.apply(e.enhancer()) + ": ";
+    String enhanced = escape.apply(e.enhanced());
+    int forPrompt =
+        Math.min(prompt.length(), Math.max(budget / 3, budget - head.length() - enhanced.length()));
+    String line = cut(head + enhanced, Math.max(0, budget - forPrompt));
+    return new CaptionPrompts(cut(prompt, budget - line.length()), line);
+  }
+
+  /**
+   * The prompt part of a caption: {@code prompt} for the platform to emphasise, {@code line} to
+   * follow after the requester (empty without {@code --enhance}).
+   */
+  public record CaptionPrompts(String prompt, String line) {}
+
+  /** The note under an image whose enhancement failed. */
+  public static String enhanceFailedNote(String why) {
+    return "Prompt not enhanced (" + why + "); this image is from your prompt as typed.";
+  }
+
+  /** {@code --enhance} where the installation has no enhancer: the field, the rule, what to do. */
+  public static String enhanceOff() {
+    return "--enhance: this bot has no prompt enhancer (enhance.base_url is not set in its"
+        + " fluxbot.yaml); got --enhance. Drop --enhance, or ask the bot's operator to set"
+        + " enhance.base_url (see docs/configuration.md, section enhance).";
+  }
+
+  /** Both flags in one command. */
+  public static String enhanceTwice() {
+    return "--enhance and --no-enhance: give at most one of them; got both. Keep one.";
+  }
+
+  /** Why a JSON prompt was sent as typed. */
+  public static String enhanceJson() {
+    return "a JSON prompt is sent as written, never enhanced";
+  }
+
+  /** The enhancer could not be reached at all. */
+  public static String enhanceUnreachable(String endpoint) {
+    return "the enhancer at " + endpoint + " cannot be reached";
+  }
+
+  /** The enhancer did not answer in time. */
+  public static String enhanceTimeout(java.time.Duration timeout) {
+    return "the enhancer did not answer within " + timeout.toMillis() / 1000.0 + " s";
+  }
+
+  /** The enhancer refused the key. */
+  public static String enhanceKeyRefused(int status) {
+    return "the enhancer refused the API key (HTTP "
+        + status
+        + "); the operator should check FLUXBOT_ENHANCE_API_KEY";
+  }
+
+  /** The enhancer answered with an HTTP error. */
+  public static String enhanceHttpError(int status) {
+    return "the enhancer answered HTTP " + status;
+  }
+
+  /** The enhancer answered something that is not a chat completion. */
+  public static String enhanceGarbled() {
+    return "the enhancer's answer was not a chat completion";
+  }
+
+  /** The enhancer answered with no text. */
+  public static String enhanceEmpty() {
+    return "the enhancer answered with an empty prompt";
+  }
+
+  /** The enhancer answered with too long a prompt. */
+  public static String enhanceTooLong(int length, int max) {
+    return "the enhanced prompt has " + length + " characters, over the limit of " + max;
+  }
+
+  /** The enhanced prompt matched a filter. */
+  public static String enhanceFiltered() {
+    return "the enhanced prompt did not pass this chat's filters";
+  }
+
+  /** An admin set a scope's {@code --enhance} default. */
+  public String enhanceDefault(String here, Boolean on) {
+    return on == null
+        ? "Prompt enhancement " + here + " now follows the bot's default (enhance.on_by_default)."
+        : "Prompt enhancement is now "
+            + markup.bold(on ? "on" : "off")
+            + " by default "
+            + here
+            + "; users can still type "
+            + (on ? "--no-enhance" : "--enhance")
+            + ".";
   }
 
   /** A size in megabytes (10⁶ bytes), one decimal: "12.3 MB". */

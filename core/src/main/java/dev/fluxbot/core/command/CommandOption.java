@@ -18,7 +18,9 @@ enum CommandOption {
   SAFETY("safety", true, "safety_tolerance"),
   NO_CACHE("no-cache", false, "nocache", "no_cache"),
   REPEAT("repeat", true),
-  N("n", true, "count");
+  N("n", true, "count"),
+  ENHANCE("enhance", false),
+  NO_ENHANCE("no-enhance", false, "noenhance", "no_enhance");
 
   private final String id;
   private final boolean takesValue;

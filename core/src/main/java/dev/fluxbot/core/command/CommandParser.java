@@ -545,8 +545,38 @@ public final class CommandParser {
     return sb.toString();
   }
 
+  /**
+   * What the command says about {@code --enhance}: true for {@code --enhance}, false for {@code
+   * --no-enhance} (in the text or as a native option), null where it says nothing (the scope's and
+   * the installation's defaults decide).
+   *
+   * @throws UserError when both are given
+   */
+  public static Boolean enhanceFlag(String text, Map<String, String> nativeOptions) {
+    Map<CommandOption, Value> values = flagValues(CommandScanner.scan(text));
+    nativeOptions.forEach(
+        (name, value) ->
+            CommandOption.byName(name)
+                .filter(o -> value != null)
+                .ifPresent(o -> values.put(o, new Value(o.flag(), value))));
+    Boolean on =
+        values.containsKey(CommandOption.ENHANCE) ? flag(values.get(CommandOption.ENHANCE)) : null;
+    Boolean off =
+        values.containsKey(CommandOption.NO_ENHANCE)
+            ? flag(values.get(CommandOption.NO_ENHANCE))
+            : null;
+    if (Boolean.TRUE.equals(on) && Boolean.TRUE.equals(off)) {
+      throw new UserError(
+          UserError.Code.INVALID_OPTION, dev.fluxbot.core.chat.ChatTexts.enhanceTwice());
+    }
+    if (on != null && (off == null || !off)) {
+      return on;
+    }
+    return off == null ? null : !off;
+  }
+
   /** True if the text is exactly one JSON object (a FLUX.2 structured prompt). */
-  static boolean isJsonObject(String text) {
+  public static boolean isJsonObject(String text) {
     try {
       return JSON.readTree(text).isObject();
     } catch (JsonProcessingException e) {

@@ -114,6 +114,8 @@ final class CommandScanner {
       case NO_CACHE -> "--no-cache";
       case REPEAT -> "--repeat 2";
       case N -> "--n 4";
+      case ENHANCE -> "--enhance";
+      case NO_ENHANCE -> "--no-enhance";
     };
   }
 

@@ -185,6 +185,55 @@ public final class SettingsStore {
         });
   }
 
+  /**
+   * A scope's default for {@code --enhance}: true on, false off, null where its admin set none (the
+   * installation's {@code enhance.on_by_default} then decides).
+   */
+  public Boolean scopeEnhance(String platform, String scopeId) {
+    if (scopeId == null) {
+      return null;
+    }
+    return db.read(
+        c -> {
+          try (PreparedStatement st =
+              c.prepareStatement(
+                  "SELECT enhance FROM scope_settings WHERE platform = ? AND scope_id = ?")) {
+            st.setString(1, platform);
+            st.setString(2, scopeId);
+            try (ResultSet rs = st.executeQuery()) {
+              if (!rs.next()) {
+                return (Boolean) null;
+              }
+              int v = rs.getInt(1);
+              return rs.wasNull() ? null : (Boolean) (v == 1);
+            }
+          }
+        });
+  }
+
+  /** Sets a scope's default for {@code --enhance}; null gives the decision back to the config. */
+  public void setScopeEnhance(String platform, String scopeId, Boolean on) {
+    db.transaction(
+        c -> {
+          try (PreparedStatement st =
+              c.prepareStatement(
+                  """
+          INSERT INTO scope_settings (platform, scope_id, enhance, updated_at) VALUES (?, ?, ?, ?)
+          ON CONFLICT (platform, scope_id) DO UPDATE SET enhance = excluded.enhance,
+            updated_at = excluded.updated_at""")) {
+            st.setString(1, platform);
+            st.setString(2, scopeId);
+            if (on == null) {
+              st.setNull(3, Types.INTEGER);
+            } else {
+              st.setInt(3, on ? 1 : 0);
+            }
+            st.setLong(4, clock.millis());
+            return st.executeUpdate();
+          }
+        });
+  }
+
   /** The parser context for a requester: the scope's model and safety cap, the user's defaults. */
   public CommandParser.Context contextFor(Requester who) {
     ScopeSettings s = scope(who.platform(), who.scopeId());
