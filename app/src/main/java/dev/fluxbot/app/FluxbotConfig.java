@@ -57,7 +57,7 @@ public record FluxbotConfig(
   public static final FluxbotConfig DEFAULTS =
       new FluxbotConfig(
           null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-          null);
+          null, null);
 
   /**
    * The local FLUX.2 [klein] runtime: on when {@code workers} lists a worker or {@code spawn} is

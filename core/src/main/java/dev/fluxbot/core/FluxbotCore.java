@@ -107,7 +107,9 @@ public final class FluxbotCore implements AutoCloseable {
             b.random != null ? b.random : new SecureRandom(),
             b.meters,
             new PromptEnhancing(
-                b.enhance,
+                b.enhance.check() == dev.fluxbot.core.enhance.PromptCheck.NONE
+                    ? b.enhance.withCheck(filters::check) // the word filters, before and after
+                    : b.enhance,
                 new dev.fluxbot.core.store.EnhanceStore(database, clock),
                 settings,
                 b.parserSettings.maxPromptLength()));
