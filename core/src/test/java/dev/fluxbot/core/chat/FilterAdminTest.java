@@ -104,6 +104,6 @@ class FilterAdminTest {
         .hasMessageStartingWith("filter remove: no filter \"owl\" is set in this workspace");
     assertThatThrownBy(() -> run("nonsense"))
         .hasMessage(
-            "command: expected quota, default-model, max-safety or filter; got \"nonsense\"");
+            "command: expected quota, default-model, max-safety, default-n, filter or enhance; got \"nonsense\"");
   }
 }
