@@ -122,7 +122,8 @@ class FilterCliTest {
     Map<String, String> env = new HashMap<>();
     env.put("BFL_API_KEY", "sk-filters-test");
     env.put("FLUXBOT_BFL_BASE_URL", "http://127.0.0.1:" + closed);
-    Run run = fluxbot(config, env, "imagine", "a {blue, red} Fox --seed 1");
+    Run run =
+        fluxbot(config, env, "imagine", "a {red} Fox --seed 1"); // one image: the CLI writes one
     assertThat(run.exit()).as(run.err()).isEqualTo(2);
     assertThat(run.err().strip())
         .startsWith("fluxbot: prompt: must not match the word filters set for this bot; it matches")
