@@ -142,6 +142,8 @@ class ArchiveIT {
             "FAIL  bfl: no API key; set BFL_API_KEY or bfl.api_key_file (create a key at"
                 + " https://dashboard.bfl.ai)",
             "ok    ops: run will serve /healthz, /readyz and /metrics on 127.0.0.1:" + port,
+            "--    enhance: off; --enhance is refused (set enhance.base_url and enhance.model to turn"
+                + " it on)",
             "--    local klein: not configured; klein runs on BFL (add a local: section to run it"
                 + " on your own GPU)",
             "2 problem(s) found; fix the FAIL lines above.");
