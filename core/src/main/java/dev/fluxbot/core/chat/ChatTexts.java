@@ -149,7 +149,7 @@ public final class ChatTexts {
         allCached && cost.signum() == 0
             ? Messages.format(locale, "chat.cost.cached_free")
             : allCached
-                ? Messages.format(locale, "chat.cost.cached", credits(Credits.milli(cost), locale))
+                ? Messages.format(locale, "group.cost.cached", credits(Credits.milli(cost), locale))
                 : credits(Credits.milli(cost), locale);
     StringBuilder sb =
         new StringBuilder(

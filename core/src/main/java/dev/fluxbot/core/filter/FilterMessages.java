@@ -6,7 +6,8 @@ import dev.fluxbot.core.UserError;
 import java.util.List;
 
 /**
- * What the filters say, in English, in one place (to move into the resource bundles with the rest).
+ * What the filters say, in one place: a refusal is a {@link UserError} keyed into the message
+ * bundles (written in the reader's language when shown); the admin answers are still English.
  */
 public final class FilterMessages {
   private FilterMessages() {}
