@@ -184,7 +184,7 @@ final class AdminCommands {
           : answer
               + " "
               + userSettings.changeCount(
-                  who.platform(), who.userId(), Long.toString(n.get().getAsLong()));
+                  who.platform(), who.userId(), Long.toString(n.get().getAsLong()), who.locale());
     } catch (IllegalArgumentException e) {
       return Texts.TEXTS.mistake(e.getMessage() + ".");
     }

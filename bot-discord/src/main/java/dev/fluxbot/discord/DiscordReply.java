@@ -170,7 +170,7 @@ final class DiscordReply implements ChatReply {
       files.add(FileUpload.fromData(fitted.bytes(), "fluxbot-grid-" + group.groupId() + ".jpg"));
     }
     List<ActionRow> rows = new ArrayList<>();
-    for (List<GroupButtons.Button> row : GroupButtons.rows(group)) {
+    for (List<GroupButtons.Button> row : GroupButtons.rows(group, locale())) {
       rows.add(
           ActionRow.of(
               row.stream()
@@ -184,7 +184,7 @@ final class DiscordReply implements ChatReply {
                   .toList()));
     }
     try {
-      post(Texts.groupCaption(group, address.userId(), !fits), files, rows);
+      post(Texts.groupCaption(group, address.userId(), !fits, locale()), files, rows);
     } catch (RuntimeException e) {
       throw new DeliveryException(
           "group " + group.groupId() + ": the images could not be sent (" + e.getMessage() + ")",

@@ -95,7 +95,10 @@ final class Texts {
     String tail = "\n" + ChatTexts.facts(reply, locale) + note;
     ChatTexts.CaptionPrompts shown =
         ChatTexts.captionPrompts(
-            reply, MAX_CONTENT - who.length() - tail.length() - 4, t -> t.replace("**", ""));
+            reply,
+            MAX_CONTENT - who.length() - tail.length() - 4,
+            t -> t.replace("**", ""),
+            locale);
     return MARKUP.bold(shown.prompt()) + who + shown.line() + tail;
   }
 
@@ -103,9 +106,9 @@ final class Texts {
    * A group's caption: the prompt, who asked, the group's facts (every seed, by image number), the
    * images that failed, and, when the images came as one grid, how to get one at full size.
    */
-  static String groupCaption(GroupReply group, String userId, boolean grid) {
-    String note = grid ? "\n-# " + ChatTexts.gridNote() : "";
-    String head = " — " + MARKUP.user(userId) + "\n" + ChatTexts.groupFacts(group) + note;
+  static String groupCaption(GroupReply group, String userId, boolean grid, Locale locale) {
+    String note = grid ? "\n-# " + ChatTexts.gridNote(locale) : "";
+    String head = " — " + MARKUP.user(userId) + "\n" + ChatTexts.groupFacts(group, locale) + note;
     String prompt = group.images().get(0).request().prompt().replace("**", "");
     return ChatTexts.cut(
         MARKUP.bold(ChatTexts.cut(prompt, Math.max(20, MAX_CONTENT - head.length() - 4))) + head,

@@ -158,7 +158,7 @@ final class SlackReply implements ChatReply {
           }
           ids.add(id);
         }
-        shareAll(images, ids, groupBlocks(group, address.userId()));
+        shareAll(images, ids, groupBlocks(group, address.userId(), address.locale()));
         shared = true;
       }
     } catch (RuntimeException e) {
@@ -178,12 +178,13 @@ final class SlackReply implements ChatReply {
       new java.util.concurrent.ConcurrentHashMap<>();
 
   /** A group's blocks: the caption, then one actions block per row of {@link GroupButtons}. */
-  static List<LayoutBlock> groupBlocks(GroupReply group, String userId) {
+  static List<LayoutBlock> groupBlocks(GroupReply group, String userId, Locale locale) {
     List<LayoutBlock> blocks = new ArrayList<>();
     blocks.add(
         Blocks.section(
-            s -> s.text(BlockCompositions.markdownText(Texts.groupCaption(group, userId)))));
-    for (List<GroupButtons.Button> row : GroupButtons.rows(group)) {
+            s ->
+                s.text(BlockCompositions.markdownText(Texts.groupCaption(group, userId, locale)))));
+    for (List<GroupButtons.Button> row : GroupButtons.rows(group, locale)) {
       List<ButtonElement> buttons = new ArrayList<>();
       for (GroupButtons.Button b : row) {
         String id = ActionIds.format(b.ref().followUp(), b.ref().jobId());

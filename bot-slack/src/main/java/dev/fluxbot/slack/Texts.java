@@ -96,13 +96,14 @@ final class Texts {
         ChatTexts.captionPrompts(
             reply,
             MAX_TEXT - who.length() - tail.length() - 2,
-            t -> escape(t.replace("*", "").strip()));
+            t -> escape(t.replace("*", "").strip()),
+            locale);
     return MARKUP.bold(shown.prompt()) + who + shown.line() + tail;
   }
 
   /** A group's caption: the prompt, who asked, the group's facts (every seed) and failures. */
-  static String groupCaption(GroupReply group, String userId) {
-    String tail = " — " + MARKUP.user(userId) + "\n" + ChatTexts.groupFacts(group);
+  static String groupCaption(GroupReply group, String userId, Locale locale) {
+    String tail = " — " + MARKUP.user(userId) + "\n" + ChatTexts.groupFacts(group, locale);
     String prompt = escape(group.images().get(0).request().prompt().replace("*", "").strip());
     return ChatTexts.cut(
         MARKUP.bold(ChatTexts.cut(prompt, Math.max(20, MAX_TEXT - tail.length() - 2))) + tail,

@@ -35,6 +35,8 @@ import java.util.Optional;
 final class ChatCommands {
   static final String PLATFORM = "telegram";
   private static final String SETTINGS_EXAMPLE = "/settings --model pro --ar 16:9 --format png";
+  private static final String COUNT_EXAMPLE =
+      "/settings --n 4"; // a command: the same in every language
   static final String ADMIN_HELP =
       """
       Admin commands (reply to a user's message, or give their numeric id):
@@ -100,21 +102,23 @@ final class ChatCommands {
           case "--n" -> count = value;
           default -> {
             return texts.mistake(
-                "/settings: unknown option \""
-                    + flag
-                    + "\"; use --model, --ar, --format, --n, or reset.");
+                dev.fluxbot.core.Messages.format(
+                    who.locale(), "telegram.settings.unknown_option", flag));
           }
         }
       }
       change = new ChatSettings.Change(false, model, aspect, format);
       if (count != null) {
         try {
-          String n = userSettings.changeCount(PLATFORM, who.userId(), count);
+          String n = userSettings.changeCount(PLATFORM, who.userId(), count, who.locale());
           if (model == null && aspect == null && format == null) {
             return n;
           }
         } catch (IllegalArgumentException e) {
-          return texts.mistake(e.getMessage() + ". Example: /settings --n 4");
+          return texts.mistake(
+              e.getMessage()
+                  + ". "
+                  + dev.fluxbot.core.Messages.format(who.locale(), "fix.example", COUNT_EXAMPLE));
         }
       }
     }

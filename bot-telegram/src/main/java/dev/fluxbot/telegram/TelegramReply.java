@@ -206,8 +206,8 @@ final class TelegramReply implements ChatReply {
       return;
     }
     try {
-      InlineKeyboardMarkup keyboard = groupKeyboard(group);
-      String text = Texts.groupCaption(group);
+      InlineKeyboardMarkup keyboard = groupKeyboard(group, locale());
+      String text = Texts.groupCaption(group, locale());
       if (images.size() == 1) {
         sendGroupPhoto(images.get(0), photos.get(0), text, keyboard);
       } else {
@@ -227,7 +227,7 @@ final class TelegramReply implements ChatReply {
       InputMediaPhoto photo =
           new InputMediaPhoto(
               new ByteArrayInputStream(photos.get(i)), "fluxbot-" + r.seed() + ".jpg");
-      photo.setCaption(Texts.albumItem(i + 1, r.seed()));
+      photo.setCaption(Texts.albumItem(i + 1, r.seed(), locale()));
       media.add(photo);
     }
     return pacer.send(
@@ -280,9 +280,9 @@ final class TelegramReply implements ChatReply {
   }
 
   /** The group's buttons ({@link GroupButtons}), each carrying its image's job. */
-  static InlineKeyboardMarkup groupKeyboard(GroupReply group) {
+  static InlineKeyboardMarkup groupKeyboard(GroupReply group, Locale locale) {
     List<InlineKeyboardRow> rows = new ArrayList<>();
-    for (List<GroupButtons.Button> row : GroupButtons.rows(group)) {
+    for (List<GroupButtons.Button> row : GroupButtons.rows(group, locale)) {
       rows.add(
           new InlineKeyboardRow(
               row.stream()

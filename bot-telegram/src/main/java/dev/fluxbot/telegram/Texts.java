@@ -66,20 +66,20 @@ final class Texts {
                     + Messages.format(locale, "telegram.preview", mb(reply.result().image().length))
                 : "");
     ChatTexts.CaptionPrompts shown =
-        ChatTexts.captionPrompts(reply, MAX_CAPTION - tail.length(), t -> t);
+        ChatTexts.captionPrompts(reply, MAX_CAPTION - tail.length(), t -> t, locale);
     return shown.prompt() + shown.line() + tail;
   }
 
   /** A group's text under its album: the prompt, then the group's facts and failures. */
-  static String groupCaption(GroupReply group) {
-    String tail = "\n" + ChatTexts.groupFacts(group);
+  static String groupCaption(GroupReply group, Locale locale) {
+    String tail = "\n" + ChatTexts.groupFacts(group, locale);
     String prompt = group.images().get(0).request().prompt();
     return cut(cut(prompt, Math.max(20, MAX_CAPTION - tail.length())) + tail, MAX_CAPTION);
   }
 
   /** One photo of an album: "1 · seed 42". */
-  static String albumItem(int index, long seed) {
-    return ChatTexts.groupItem(index, seed);
+  static String albumItem(int index, long seed, Locale locale) {
+    return ChatTexts.groupItem(index, seed, locale);
   }
 
   /** The caption of the original sent as a file: "The original, 2048×2048, 12.3 MB." */

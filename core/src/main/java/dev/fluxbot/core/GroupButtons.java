@@ -23,6 +23,11 @@ public final class GroupButtons {
 
   /** The rows of buttons for the group. */
   public static List<List<Button>> rows(GroupReply group) {
+    return rows(group, java.util.Locale.ENGLISH);
+  }
+
+  /** The rows of buttons for the group, labelled in {@code locale}'s language. */
+  public static List<List<Button>> rows(GroupReply group, java.util.Locale locale) {
     List<Button> upscale = new ArrayList<>();
     List<Button> vary = new ArrayList<>();
     List<Button> reference = new ArrayList<>();
@@ -32,7 +37,11 @@ public final class GroupButtons {
       }
       upscale.add(button("U" + m.index(), FollowUp.UPSCALE_2K, m.jobId()));
       vary.add(button("V" + m.index(), FollowUp.VARY, m.jobId()));
-      reference.add(button("Ref " + m.index(), FollowUp.USE_AS_REFERENCE, m.jobId()));
+      reference.add(
+          button(
+              Messages.format(locale, "button.group_ref", m.index()),
+              FollowUp.USE_AS_REFERENCE,
+              m.jobId()));
     }
     upscale.add(new Button("R", new ActionRef(FollowUp.REROLL, group.groupId()), true));
     List<List<Button>> rows = new ArrayList<>();

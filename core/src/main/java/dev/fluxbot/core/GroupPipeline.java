@@ -95,11 +95,7 @@ final class GroupPipeline {
     try {
       refs.forEach(r -> p.images().put(r.bytes()));
     } catch (UncheckedIOException e) {
-      throw new UserError(
-          UserError.Code.BACKEND_UNAVAILABLE,
-          "The reference images could not be stored: the image store is unavailable."
-              + " Nothing was charged; try again in a minute.",
-          e);
+      throw new UserError(UserError.Code.BACKEND_UNAVAILABLE, Msg.of("error.store.references"), e);
     }
     create(who, plans);
     List<CompletableFuture<ImageReply>> images = new ArrayList<>();
@@ -189,7 +185,7 @@ final class GroupPipeline {
         throw e; // not the credits: the number of images in progress, or the BFL budget
       }
       throw new UserError(
-          UserError.Code.QUOTA_EXCEEDED, ChatTexts.groupCredits(plans.size(), needed, left), e);
+          UserError.Code.QUOTA_EXCEEDED, ChatTexts.groupCreditsMsg(plans.size(), needed, left), e);
     }
   }
 
@@ -272,9 +268,7 @@ final class GroupPipeline {
       UserError error =
           e.getCause() instanceof UserError u
               ? u
-              : new UserError(
-                  UserError.Code.BACKEND_FAILED,
-                  "Something went wrong on our side (job " + job.id() + ").");
+              : UserError.of(UserError.Code.BACKEND_FAILED, "error.job.unexpected", job.id());
       return new GroupReply.Member(i + 1, job.id(), job.request(), null, error);
     }
   }

@@ -252,7 +252,8 @@ public final class ImagineService {
       List<GenerationRequest> requests = GroupRequests.of(seeded, count(command), repeat(command));
       if (requests.size() > 1) {
         if (Boolean.TRUE.equals(CommandParser.enhanceFlag(command.text(), command.options()))) {
-          throw UserError.of(UserError.Code.INVALID_OPTION, "error.enhance.group", requests.size());
+          throw UserError.of(
+              UserError.Code.INVALID_OPTION, "error.enhance.group", requests.size(), "{…}");
         }
         p.filters()
             .check(

@@ -133,16 +133,15 @@ final class JobRecovery {
   }
 
   private static UserError gone(JobStore.Job job) {
-    return new UserError(
-        UserError.Code.BACKEND_FAILED,
-        "its image is no longer stored (job " + job.id() + "); run it again.");
+    return UserError.of(UserError.Code.BACKEND_FAILED, "error.recovery.image_gone", job.id());
   }
 
   private static UserError ended(JobStore.Job job) {
     return job.errorCode() == null
-        ? new UserError(
+        ? UserError.of(
             UserError.Code.BACKEND_FAILED,
-            "it ended " + job.state().name().toLowerCase(java.util.Locale.ROOT) + ".")
+            "error.recovery.ended",
+            job.state().name().toLowerCase(java.util.Locale.ROOT))
         : new UserError(job.errorCode(), job.errorMessage());
   }
 

@@ -58,7 +58,7 @@ final class PromptEnhancing {
     Requester who = command.requester();
     if (!options.on()) { // off: no database read, and --enhance says how to turn it on
       if (Boolean.TRUE.equals(typed)) {
-        throw new UserError(UserError.Code.INVALID_OPTION, ChatTexts.enhanceOff());
+        throw UserError.of(UserError.Code.INVALID_OPTION, "enhance.off");
       }
       return new Result(request, reply, false);
     }

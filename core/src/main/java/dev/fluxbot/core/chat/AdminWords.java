@@ -1,5 +1,6 @@
 package dev.fluxbot.core.chat;
 
+import dev.fluxbot.core.Messages;
 import dev.fluxbot.core.Text;
 import dev.fluxbot.core.quota.Credits;
 import dev.fluxbot.core.quota.QuotaService;
@@ -75,19 +76,19 @@ public final class AdminWords {
     try {
       return dispatch(scope, words, users);
     } catch (IllegalArgumentException e) {
-      throw new Mistake(e.getMessage(), example(words, users.example()));
+      throw new Mistake(e.getMessage(), example(words, users.example(), admin.locale()));
     }
   }
 
-  private static String example(List<String> words, String user) {
+  private static String example(List<String> words, String user, Locale locale) {
     String command = words.get(0).toLowerCase(Locale.ROOT);
     String sub = words.size() > 1 ? words.get(1).toLowerCase(Locale.ROOT) : "";
     return switch (command) {
       case "default-model", "model" -> command + " klein";
       case "max-safety" -> "max-safety 2";
-      case "filter" -> "filter add some words";
+      case "filter" -> Messages.format(locale, "admin.example.filter");
       case "default-n" -> "default-n 4";
-      case "enhance" -> "enhance on";
+      case "enhance" -> Messages.format(locale, "admin.example.enhance");
       default ->
           switch (sub) {
             case "set" -> "quota set 50 day " + user;
@@ -106,13 +107,12 @@ public final class AdminWords {
       case "quota" -> quota(scope, rest, users);
       case "default-model", "model" -> admin.defaultModel(scope, one(rest, "model"));
       case "max-safety" -> admin.maxSafety(scope, one(rest, "max-safety"));
-      case "filter" -> admin.filters().words(scope, rest, scope.platform() + " admin", users::text);
+      case "filter" -> admin.filters().words(scope, rest, scope.platform() + ":admin", users::text);
       case "default-n" -> admin.defaultCount(scope, one(rest, "default-n"));
       case "enhance" -> admin.enhance(scope, one(rest, "enhance"));
       default ->
           throw new IllegalArgumentException(
-              "command: expected quota, default-model, max-safety, default-n, filter or enhance; got "
-                  + Text.quote(command));
+              Messages.format(admin.locale(), "error.admin.command", Text.quote(command)));
     };
   }
 

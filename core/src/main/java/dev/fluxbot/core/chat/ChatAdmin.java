@@ -52,6 +52,11 @@ public final class ChatAdmin {
   }
 
   /** The scope's word filters: {@code filter add|remove|list}. */
+  /** The language this admin's answers are written in. */
+  public Locale locale() {
+    return texts.locale();
+  }
+
   public FilterAdmin filters() {
     return filters;
   }
@@ -172,10 +177,13 @@ public final class ChatAdmin {
 
   /** How many images a command makes here when it types no {@code --n}: 1 to 4, or reset. */
   public String defaultCount(Scope scope, String value) {
-    Integer n = ChatSettings.count("default-n", value);
+    Integer n = ChatSettings.count("default-n", value, texts.locale());
     settings.counts().setScope(scope.platform(), requireScope(scope, "default-n"), n);
     return ChatTexts.countDefault(
-        "The " + scope.here(), n == null ? null : texts.markup().bold(Integer.toString(n)));
+        false,
+        scope.here(),
+        n == null ? null : texts.markup().bold(Integer.toString(n)),
+        texts.locale());
   }
 
   /**
@@ -192,7 +200,7 @@ public final class ChatAdmin {
           case "default" -> null;
           default ->
               throw new IllegalArgumentException(
-                  "enhance: must be on, off or default; got " + Text.quote(value));
+                  texts.say("error.enhance.bad_value", Text.quote(value)));
         };
     settings.setScopeEnhance(scope.platform(), requireScope(scope, "enhance"), on);
     return texts.enhanceDefault(scope.here(), on);

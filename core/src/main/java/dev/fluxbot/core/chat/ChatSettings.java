@@ -73,24 +73,26 @@ public final class ChatSettings {
    * @throws IllegalArgumentException naming --n, the rule and the value
    */
   public String changeCount(String platform, String userId, String value) {
-    Integer n = count("--n", value);
+    return changeCount(platform, userId, value, java.util.Locale.ENGLISH);
+  }
+
+  /** {@link #changeCount(String, String, String)}, answered in {@code locale}'s language. */
+  public String changeCount(String platform, String userId, String value, java.util.Locale locale) {
+    Integer n = count("--n", value, locale);
     settings.counts().setUser(platform, userId, n);
     return ChatTexts.countDefault(
-        "Your", n == null ? null : texts.markup().bold(Integer.toString(n)));
+        true, null, n == null ? null : texts.markup().bold(Integer.toString(n)), locale);
   }
 
   /** 1 to 4, or null for {@code reset}/{@code default}; else a refusal naming {@code field}. */
-  static Integer count(String field, String value) {
+  static Integer count(String field, String value, java.util.Locale locale) {
     String v = value == null ? "" : value.strip();
     if (v.equalsIgnoreCase("reset") || v.equalsIgnoreCase("default")) {
       return null;
     }
     if (!v.matches("[1-4]")) {
       throw new IllegalArgumentException(
-          field
-              + ": must be a whole number from 1 to 4 (how many images each /imagine makes), or"
-              + " reset; got "
-              + Text.quote(value == null ? "" : value));
+          Messages.format(locale, "error.count", field, Text.quote(value == null ? "" : value)));
     }
     return Integer.parseInt(v);
   }

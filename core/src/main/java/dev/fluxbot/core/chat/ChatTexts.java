@@ -105,19 +105,23 @@ public final class ChatTexts {
    * left. Ask for fewer (--n 2), or see /quota for when your credits come back." Nothing is held.
    */
   public static String groupCredits(int n, long neededMilli, long leftMilli) {
+    return groupCredits(n, neededMilli, leftMilli, Locale.ENGLISH);
+  }
+
+  public static String groupCredits(int n, long neededMilli, long leftMilli, Locale locale) {
+    return groupCreditsMsg(n, neededMilli, leftMilli).render(locale);
+  }
+
+  /** {@link #groupCredits(int, long, long)}, to be written in the reader's language when shown. */
+  public static Msg groupCreditsMsg(int n, long neededMilli, long leftMilli) {
     long each = Math.max(1, neededMilli / n);
     long fits = Math.min(n - 1, leftMilli / each);
-    return "--n "
-        + n
-        + ": these "
-        + n
-        + " images need "
-        + Credits.count(neededMilli)
-        + " together; you have "
-        + Credits.format(leftMilli)
-        + " left. "
-        + (fits >= 1 ? "Ask for fewer (--n " + fits + "), or see" : "See")
-        + " /quota for when your credits come back.";
+    return Msg.of(
+        "group.credits",
+        n,
+        Msg.of(neededMilli == 1000 ? "credits.one" : "credits.many", Credits.format(neededMilli)),
+        Credits.format(leftMilli),
+        fits >= 1 ? Msg.of("group.credits.fewer", fits) : Msg.of("group.credits.see"));
   }
 
   /**
@@ -125,6 +129,10 @@ public final class ChatTexts {
    * images that failed are named after it: "Image 3 (seed 44) failed: …".
    */
   public static String groupFacts(GroupReply group) {
+    return groupFacts(group, Locale.ENGLISH);
+  }
+
+  public static String groupFacts(GroupReply group, Locale locale) {
     List<ImageReply> images = group.images();
     ImageReply first = images.get(0);
     BigDecimal cost = BigDecimal.ZERO;
@@ -133,32 +141,35 @@ public final class ChatTexts {
       cost = i.result().cost() == null ? cost : cost.add(i.result().cost());
       allCached &= i.cached();
     }
+    String seeds =
+        group.members().stream()
+            .map(m -> m.index() + ": " + m.request().seed())
+            .collect(Collectors.joining(", "));
+    String shownCost =
+        allCached && cost.signum() == 0
+            ? Messages.format(locale, "chat.cost.cached_free")
+            : allCached
+                ? Messages.format(locale, "group.cost.cached", credits(Credits.milli(cost), locale))
+                : credits(Credits.milli(cost), locale);
     StringBuilder sb =
-        new StringBuilder()
-            .append(group.members().size())
-            .append(" images · ")
-            .append(first.request().model().id())
-            .append(" · ")
-            .append(first.result().width())
-            .append("×")
-            .append(first.result().height())
-            .append(" · seeds ")
-            .append(
-                group.members().stream()
-                    .map(m -> m.index() + ": " + m.request().seed())
-                    .collect(Collectors.joining(", ")))
-            .append(" · ")
-            .append(
-                allCached && cost.signum() == 0
-                    ? "cached (free)"
-                    : Credits.count(cost) + (allCached ? " (cached)" : ""));
+        new StringBuilder(
+            Messages.format(
+                locale,
+                "group.facts",
+                group.members().size(),
+                first.request().model().id(),
+                first.result().width() + "×" + first.result().height(),
+                seeds,
+                shownCost));
     for (GroupReply.Member m : group.failed()) {
-      sb.append("\nImage ")
-          .append(m.index())
-          .append(" (seed ")
-          .append(m.request().seed())
-          .append(") failed: ")
-          .append(m.error().getMessage());
+      sb.append('\n')
+          .append(
+              Messages.format(
+                  locale,
+                  "group.failed",
+                  m.index(),
+                  m.request().seed(),
+                  m.error().message(locale)));
     }
     return sb.toString();
   }
@@ -167,32 +178,33 @@ public final class ChatTexts {
    * A default for {@code --n} set or forgotten: "Your default --n is now **4**: each /imagine makes
    * 4 images unless it says --n." / "… is forgotten: …".
    *
-   * @param whose "Your", or "The … on this server" (the sentence's start)
+   * @param mine true: the user's own default; false: the one for {@code here} (a scope, "on this
+   *     server")
    * @param shownN the number as the platform shows it in bold; null: forgotten
    */
-  public static String countDefault(String whose, String shownN) {
-    String head =
-        whose.startsWith("The ") ? "The default --n " + whose.substring(4) : whose + " default --n";
+  public static String countDefault(boolean mine, String here, String shownN, Locale locale) {
+    Msg head = mine ? Msg.of("count_default.mine") : Msg.of("count_default.here", here);
     return shownN == null
-        ? head
-            + " is forgotten: /imagine makes 1 image (or the default set here) unless it says --n"
-            + " (1 to 4)."
-        : head
-            + " is now "
-            + shownN
-            + ": each /imagine makes that many images unless it says --n (1 to 4).";
+        ? Messages.format(locale, "count_default.forgotten", head)
+        : Messages.format(locale, "count_default.set", head, shownN);
   }
 
   /** One image of a group, where it is shown alone (a photo of an album): "1 · seed 42". */
   public static String groupItem(int index, long seed) {
-    return index + " · seed " + seed;
+    return groupItem(index, seed, Locale.ENGLISH);
+  }
+
+  public static String groupItem(int index, long seed, Locale locale) {
+    return Messages.format(locale, "group.item", index, seed);
   }
 
   /** Under a group sent as one grid image: where the images are and how to get one whole. */
   public static String gridNote() {
-    return "The images did not fit this chat's upload limit one by one, so they come as one grid"
-        + " (1 top left, 2 top right, 3 bottom left, 4 bottom right). U1 to U4 make that image"
-        + " again at 2K with its seed (charged as a new image).";
+    return gridNote(Locale.ENGLISH);
+  }
+
+  public static String gridNote(Locale locale) {
+    return Messages.format(locale, "group.grid_note");
   }
 
   /** What an image cost: "1.4 credits", "cached (free)", "cost not reported". */
@@ -267,17 +279,26 @@ public final class ChatTexts {
    */
   public static CaptionPrompts captionPrompts(
       ImageReply reply, int budget, java.util.function.UnaryOperator<String> escape) {
+    return captionPrompts(reply, budget, escape, Locale.ENGLISH);
+  }
+
+  public static CaptionPrompts captionPrompts(
+      ImageReply reply,
+      int budget,
+      java.util.function.UnaryOperator<String> escape,
+      Locale locale) {
     Enhancement e = reply.enhancement();
     if (e == null) {
       return new CaptionPrompts(cut(escape.apply(reply.request().prompt()), budget), "");
     }
     String prompt = escape.apply(e.original());
     if (!e.worked()) {
-      String note = "\n⚠️ " + enhanceFailedNote(escape.apply(e.note()));
+      String note = "\n⚠️ " + enhanceFailedNote(escape.apply(e.note()), locale);
       String shownNote = cut(note, Math.max(0, budget - Math.min(prompt.length(), budget / 3)));
       return new CaptionPrompts(cut(prompt, budget - shownNote.length()), shownNote);
     }
-    String head = "\n✨ Enhanced by " + escape.apply(e.enhancer()) + ": ";
+    String head =
+        "\n✨ " + Messages.format(locale, "enhance.enhanced_by", escape.apply(e.enhancer())) + " ";
     String enhanced = escape.apply(e.enhanced());
     int forPrompt =
         Math.min(prompt.length(), Math.max(budget / 3, budget - head.length() - enhanced.length()));
@@ -293,79 +314,85 @@ public final class ChatTexts {
 
   /** The note under an image whose enhancement failed. */
   public static String enhanceFailedNote(String why) {
-    return "Prompt not enhanced (" + why + "); this image is from your prompt as typed.";
+    return enhanceFailedNote(why, Locale.ENGLISH);
+  }
+
+  public static String enhanceFailedNote(String why, Locale locale) {
+    return Messages.format(locale, "enhance.failed_note", why);
   }
 
   /** {@code --enhance} where the installation has no enhancer: the field, the rule, what to do. */
   public static String enhanceOff() {
-    return "--enhance: this bot has no prompt enhancer (enhance.base_url is not set in its"
-        + " fluxbot.yaml); got --enhance. Drop --enhance, or ask the bot's operator to set"
-        + " enhance.base_url (see docs/configuration.md, section enhance).";
+    return english("enhance.off");
   }
 
   /** Both flags in one command. */
   public static String enhanceTwice() {
-    return "--enhance and --no-enhance: give at most one of them; got both. Keep one.";
+    return english("enhance.twice");
   }
 
   /** Why a JSON prompt was sent as typed. */
   public static String enhanceJson() {
-    return "a JSON prompt is sent as written, never enhanced";
+    return english("enhance.json");
   }
 
   /** The enhancer could not be reached at all. */
   public static String enhanceUnreachable(String endpoint) {
-    return "the enhancer at " + endpoint + " cannot be reached";
+    return english("enhance.unreachable", endpoint);
   }
 
   /** The enhancer did not answer in time. */
   public static String enhanceTimeout(java.time.Duration timeout) {
-    return "the enhancer did not answer within " + timeout.toMillis() / 1000.0 + " s";
+    return english("enhance.timeout", timeout.toMillis() / 1000.0);
   }
 
   /** The enhancer refused the key. */
   public static String enhanceKeyRefused(int status) {
-    return "the enhancer refused the API key (HTTP "
-        + status
-        + "); the operator should check FLUXBOT_ENHANCE_API_KEY";
+    return english("enhance.key_refused", status);
   }
 
   /** The enhancer answered with an HTTP error. */
   public static String enhanceHttpError(int status) {
-    return "the enhancer answered HTTP " + status;
+    return english("enhance.http_error", status);
   }
 
   /** The enhancer answered something that is not a chat completion. */
   public static String enhanceGarbled() {
-    return "the enhancer's answer was not a chat completion";
+    return english("enhance.garbled");
   }
 
   /** The enhancer answered with no text. */
   public static String enhanceEmpty() {
-    return "the enhancer answered with an empty prompt";
+    return english("enhance.empty");
   }
 
   /** The enhancer answered with too long a prompt. */
   public static String enhanceTooLong(int length, int max) {
-    return "the enhanced prompt has " + length + " characters, over the limit of " + max;
+    return english("enhance.too_long", length, max);
   }
 
   /** The enhanced prompt matched a filter. */
   public static String enhanceFiltered() {
-    return "the enhanced prompt did not pass this chat's filters";
+    return english("enhance.filtered");
+  }
+
+  /**
+   * The English text of {@code key}: the enhancement notes are stored with the job as they are
+   * written, so they are kept in English (the caption's own words around them are translated).
+   */
+  private static String english(String key, Object... args) {
+    return Messages.format(Locale.ENGLISH, key, args);
   }
 
   /** An admin set a scope's {@code --enhance} default. */
   public String enhanceDefault(String here, Boolean on) {
     return on == null
-        ? "Prompt enhancement " + here + " now follows the bot's default (enhance.on_by_default)."
-        : "Prompt enhancement is now "
-            + markup.bold(on ? "on" : "off")
-            + " by default "
-            + here
-            + "; users can still type "
-            + (on ? "--no-enhance" : "--enhance")
-            + ".";
+        ? say("enhance.default.bot", here)
+        : say(
+            "enhance.default.set",
+            markup.bold(on ? "on" : "off"),
+            here,
+            on ? "--no-enhance" : "--enhance");
   }
 
   /** A size in megabytes (10⁶ bytes), one decimal: "12.3 MB". */

@@ -566,8 +566,7 @@ public final class CommandParser {
             ? flag(values.get(CommandOption.NO_ENHANCE))
             : null;
     if (Boolean.TRUE.equals(on) && Boolean.TRUE.equals(off)) {
-      throw new UserError(
-          UserError.Code.INVALID_OPTION, dev.fluxbot.core.chat.ChatTexts.enhanceTwice());
+      throw UserError.of(UserError.Code.INVALID_OPTION, "enhance.twice");
     }
     if (on != null && (off == null || !off)) {
       return on;

@@ -1,5 +1,6 @@
 package dev.fluxbot.core.command;
 
+import dev.fluxbot.core.Msg;
 import dev.fluxbot.core.Text;
 import dev.fluxbot.core.UserError;
 import dev.fluxbot.core.model.GenerationRequest;
@@ -123,20 +124,17 @@ public final class PromptVariants {
   private static void checkTotal(long variants, int repeat, int n) {
     long total = Node.mul(Node.mul(variants, repeat), n);
     if (total > MAX_IMAGES) {
-      throw new UserError(
+      throw UserError.of(
           UserError.Code.INVALID_OPTION,
-          "prompt: at most "
-              + MAX_IMAGES
-              + " images per command (variants × --repeat × --n); got "
-              + (total >= Node.CAP ? "more than " + Node.CAP : Long.toString(total))
-              + " ("
-              + (variants >= Node.CAP ? "over " + Node.CAP : Long.toString(variants))
-              + (variants == 1 ? " variant" : " variants")
-              + " × "
-              + repeat
-              + " × "
-              + n
-              + "). Remove alternatives from the {…} groups, or lower --repeat or --n.");
+          "error.variants.total",
+          MAX_IMAGES,
+          total >= Node.CAP ? Msg.of("variants.more_than", Node.CAP) : Long.toString(total),
+          variants >= Node.CAP
+              ? Msg.of("variants.over", Node.CAP)
+              : Msg.of(variants == 1 ? "variants.one" : "variants.many", variants),
+          repeat,
+          n,
+          "{…}");
     }
   }
 
@@ -231,13 +229,14 @@ public final class PromptVariants {
     Node.Seq read() {
       Node.Seq top = seq(false, -1);
       if (i < text.length()) { // only a '}' stops the top level early
-        throw new UserError(
+        throw UserError.of(
             UserError.Code.INVALID_OPTION,
-            "prompt: the \"}\" at character "
-                + (i + 1)
-                + " closes no \"{\"; got "
-                + Text.quote(text)
-                + ". Remove it, or write \\} for a literal brace.");
+            "error.variants.stray_close",
+            "}",
+            i + 1,
+            "{",
+            Text.quote(text),
+            "\\}");
       }
       return top;
     }
@@ -268,13 +267,14 @@ public final class PromptVariants {
         }
       }
       if (inGroup && i >= text.length()) {
-        throw new UserError(
+        throw UserError.of(
             UserError.Code.INVALID_OPTION,
-            "prompt: the \"{\" at character "
-                + (groupStart + 1)
-                + " is never closed; got "
-                + Text.quote(text)
-                + ". Close it with \"}\", or write \\{ for a literal brace.");
+            "error.variants.unclosed",
+            "{",
+            groupStart + 1,
+            Text.quote(text),
+            "}",
+            "\\{");
       }
       flush(literal, parts);
       return new Node.Seq(List.copyOf(parts));
@@ -284,13 +284,13 @@ public final class PromptVariants {
     private Node.Group group() {
       int start = i;
       if (++depth > MAX_DEPTH) {
-        throw new UserError(
+        throw UserError.of(
             UserError.Code.INVALID_OPTION,
-            "prompt: {…} groups nest at most "
-                + MAX_DEPTH
-                + " deep; the one at character "
-                + (start + 1)
-                + " is deeper. Flatten the groups, or write \\{ for a literal brace.");
+            "error.variants.depth",
+            "{…}",
+            MAX_DEPTH,
+            start + 1,
+            "\\{");
       }
       i++;
       List<Node.Seq> alternatives = new ArrayList<>();
@@ -298,15 +298,14 @@ public final class PromptVariants {
         int altStart = i;
         Node.Seq alternative = seq(true, start);
         if (text.substring(altStart, i).isBlank()) {
-          throw new UserError(
+          throw UserError.of(
               UserError.Code.INVALID_OPTION,
-              "prompt: the {…} group at character "
-                  + (start + 1)
-                  + " has an empty alternative (at character "
-                  + (altStart + 1)
-                  + "); got "
-                  + Text.quote(text)
-                  + ". Give every alternative some words, like {red, blue}.");
+              "error.variants.empty",
+              "{…}",
+              start + 1,
+              altStart + 1,
+              Text.quote(text),
+              "{red, blue}");
         }
         alternatives.add(alternative);
         char end = text.charAt(i++); // ',' or '}': seq() stops only there inside a group

@@ -1,46 +1,37 @@
 package dev.fluxbot.core.filter;
 
+import dev.fluxbot.core.Msg;
 import dev.fluxbot.core.Text;
 import dev.fluxbot.core.UserError;
 import java.util.List;
 
 /**
- * What the filters say, in English, in one place (to move into the resource bundles with the rest).
+ * What the filters say, in one place: a refusal is a {@link UserError} keyed into the message
+ * bundles (written in the reader's language when shown); the admin answers are still English.
  */
 public final class FilterMessages {
   private FilterMessages() {}
 
   /** A prompt matched a filter; only an admin hears which, and where it was set. */
   public static UserError refused(boolean admin, FilterRule rule, String where, String variant) {
-    String which =
-        admin
-            ? "; it matches the filter "
-                + Text.quote(rule.pattern())
-                + " ("
-                + (rule.regex() ? "regex" : "word")
-                + ", "
-                + where
-                + ") in "
-                + Text.quote(variant)
-            : "; one of them matched";
-    return new UserError(
-        UserError.Code.FILTERED,
-        "prompt: must not match the word filters set for this bot"
-            + which
-            + ". Nothing was made or charged. Rephrase the prompt"
-            + (admin ? ", or remove the filter (filter remove)." : " and try again."));
+    return admin
+        ? UserError.of(
+            UserError.Code.FILTERED,
+            "error.filter.refused.admin",
+            Text.quote(rule.pattern()),
+            Msg.of(rule.regex() ? "filter.kind.regex" : "filter.kind.word"),
+            where,
+            Text.quote(variant))
+        : UserError.of(UserError.Code.FILTERED, "error.filter.refused");
   }
 
   /** A filter took longer than its limit on this prompt: refused, as it could not be checked. */
   public static UserError tooSlow(boolean admin, FilterRule rule) {
-    return new UserError(
-        UserError.Code.FILTERED,
-        "prompt: could not be checked against the word filters within "
-            + FilterMatcher.LIMIT.toMillis()
-            + " ms"
-            + (admin ? " (the regex " + Text.quote(rule.pattern()) + " took longer)" : "")
-            + ", so it is refused. Nothing was made or charged. Try a shorter prompt"
-            + (admin ? ", or simplify that regex." : ", or ask an admin to check the filters."));
+    long ms = FilterMatcher.LIMIT.toMillis();
+    return admin
+        ? UserError.of(
+            UserError.Code.FILTERED, "error.filter.too_slow.admin", ms, Text.quote(rule.pattern()))
+        : UserError.of(UserError.Code.FILTERED, "error.filter.too_slow", ms);
   }
 
   /** Where a filter applies, as an admin's answer says it. */
