@@ -206,9 +206,18 @@ final class CommandScanner {
    * The index after a JSON object that starts at {@code i}, or -1 if no valid object starts there.
    */
   private int jsonEnd(int i) {
+    return jsonEnd(text, i, CommandParser::isJsonObject);
+  }
+
+  /**
+   * The index after the balanced JSON value that starts at {@code start} in {@code text} (strings
+   * and escapes skipped), when {@code accept} takes it; else -1. Shared with {@link
+   * PromptVariants}.
+   */
+  static int jsonEnd(String text, int start, java.util.function.Predicate<String> accept) {
     int depth = 0;
     boolean inString = false;
-    for (int j = i; j < text.length(); j++) {
+    for (int j = start; j < text.length(); j++) {
       char c = text.charAt(j);
       if (inString) {
         if (c == '\\') {
@@ -223,7 +232,7 @@ final class CommandScanner {
       } else if (c == '}' || c == ']') {
         depth--;
         if (depth == 0) {
-          return CommandParser.isJsonObject(text.substring(i, j + 1)) ? j + 1 : -1;
+          return accept.test(text.substring(start, j + 1)) ? j + 1 : -1;
         }
       }
     }

@@ -327,28 +327,7 @@ public final class PromptVariants {
      * The index after a JSON object with at least one member that starts at {@code start}, or -1.
      */
     private int jsonEnd(int start) {
-      int depth = 0;
-      boolean inString = false;
-      for (int j = start; j < text.length(); j++) {
-        char c = text.charAt(j);
-        if (inString) {
-          if (c == '\\') {
-            j++;
-          } else if (c == '"') {
-            inString = false;
-          }
-        } else if (c == '"') {
-          inString = true;
-        } else if (c == '{' || c == '[') {
-          depth++;
-        } else if (c == '}' || c == ']') {
-          depth--;
-          if (depth == 0) {
-            return structured(text.substring(start, j + 1)) ? j + 1 : -1;
-          }
-        }
-      }
-      return -1;
+      return CommandScanner.jsonEnd(text, start, PromptVariants::structured);
     }
   }
 }
