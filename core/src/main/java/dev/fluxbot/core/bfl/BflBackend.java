@@ -381,8 +381,9 @@ public final class BflBackend implements ImageBackend, MeterBinder {
           deadline.check(clock, "waiting for BFL task " + task.id());
           node =
               call.await(PollState.min(wait, deadline.remaining(clock)))
-                  .or(() -> hooks.handedOver(task.id()))
+                  .or(() -> hooks.handedOver(task.id())) // it reached another instance
                   .orElse(null);
+          state.heard |= node != null;
           if (node != null && !node.path("status").isTextual()) {
             node = null; // a call we cannot read: ask BFL at once
           } else if (node == null && !state.canPoll) {
@@ -404,7 +405,7 @@ public final class BflBackend implements ImageBackend, MeterBinder {
         }
         Ready ready = answer(task, node, state, progress);
         if (ready != null) {
-          if (call != null && !call.arrived()) {
+          if (call != null && !state.heard) {
             hooks.missed(task.id());
           }
           return ready;

@@ -12,6 +12,10 @@ final class PollState {
   final Request request;
   final boolean guessedUrl;
   boolean canPoll = true;
+
+  /** A call came for the task, here or (kept in the database) at another instance. */
+  boolean heard;
+
   int failures;
   int notFound;
   int rateLimited;

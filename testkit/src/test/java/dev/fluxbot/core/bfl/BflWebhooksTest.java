@@ -241,6 +241,43 @@ class BflWebhooksTest {
   }
 
   @Test
+  void aCallThatReachesAnotherInstanceIsKeptForTheOwnerAndDoesNotCountAsMissed()
+      throws IOException {
+    Map<String, String> database = new java.util.concurrent.ConcurrentHashMap<>();
+    BflWebhooks.Elsewhere shared =
+        new BflWebhooks.Elsewhere() {
+          @Override
+          public boolean handOver(String taskId, String body) {
+            database.put(taskId, body);
+            return true;
+          }
+
+          @Override
+          public java.util.Optional<String> handedOver(String taskId) {
+            return java.util.Optional.ofNullable(database.get(taskId));
+          }
+        };
+    BflWebhooks other = serve(Duration.ofSeconds(60)); // the instance the public URL reaches
+    other.elsewhere(shared);
+    BflWebhooks owner =
+        new BflWebhooks(
+            other.url().resolve("/"), SECRET, Duration.ofSeconds(1), InstantSource.system());
+    owner.elsewhere(shared);
+    BflBackend bfl = backend(Duration.ofSeconds(30));
+    bfl.useWebhooks(owner);
+
+    for (int i = 0; i < BflWebhooks.MISSES_TO_STOP; i++) {
+      assertThat(bfl.generate(job("a fox " + i), progress::add).image()).isNotEmpty();
+    }
+
+    assertThat(fake.webhookCalls())
+        .extracting(FakeBflApi.RecordedWebhook::httpStatus)
+        .containsOnly(202);
+    assertThat(database).hasSize(BflWebhooks.MISSES_TO_STOP);
+    assertThat(owner.active()).as("calls kept by another instance are not missed").isTrue();
+  }
+
+  @Test
   void theSharedSecretStyleOfCallFinishesTheJobToo() throws IOException {
     BflWebhooks hooks = serve(Duration.ofSeconds(60));
     BflBackend bfl = backend(Duration.ofSeconds(30));
