@@ -159,21 +159,7 @@ final class TelegramReply implements ChatReply {
       String caption = Texts.caption(reply, !fits, locale());
       byte[] bytes = photo.get();
       String photoName = fits ? name : "fluxbot-" + r.seed() + "-preview.jpg";
-      sent =
-          pacer.send(
-              address.chatId(),
-              address.group(),
-              "sendPhoto",
-              () ->
-                  api.client()
-                      .execute(
-                          SendPhoto.builder()
-                              .chatId(address.chatId())
-                              .photo(new InputFile(new ByteArrayInputStream(bytes), photoName))
-                              .caption(caption)
-                              .replyMarkup(keyboard)
-                              .replyParameters(replyTo(answerTo))
-                              .build()));
+      sent = sendPhoto(bytes, photoName, caption, keyboard, answerTo);
     }
     if (!fits) {
       Integer under = sent == null ? answerTo : sent.getMessageId();
@@ -263,7 +249,14 @@ final class TelegramReply implements ChatReply {
   private void sendGroupPhoto(
       ImageReply image, byte[] photo, String text, InlineKeyboardMarkup keyboard) {
     String name = "fluxbot-" + image.result().seed() + ".jpg";
-    pacer.send(
+    sendPhoto(
+        photo, name, Texts.cut(text, Texts.MAX_CAPTION), keyboard, address.replyToMessageId());
+  }
+
+  /** One sendPhoto with its caption and buttons, as a reply to {@code under} (if any). */
+  private Message sendPhoto(
+      byte[] bytes, String name, String caption, InlineKeyboardMarkup keyboard, Integer under) {
+    return pacer.send(
         address.chatId(),
         address.group(),
         "sendPhoto",
@@ -272,10 +265,10 @@ final class TelegramReply implements ChatReply {
                 .execute(
                     SendPhoto.builder()
                         .chatId(address.chatId())
-                        .photo(new InputFile(new ByteArrayInputStream(photo), name))
-                        .caption(Texts.cut(text, Texts.MAX_CAPTION))
+                        .photo(new InputFile(new ByteArrayInputStream(bytes), name))
+                        .caption(caption)
                         .replyMarkup(keyboard)
-                        .replyParameters(replyTo(address.replyToMessageId()))
+                        .replyParameters(replyTo(under))
                         .build()));
   }
 
