@@ -113,11 +113,6 @@ public final class BflBackend implements ImageBackend, MeterBinder {
     this.hooks = hooks;
   }
 
-  /** The webhooks in use, if any. */
-  public Optional<BflWebhooks> webhooks() {
-    return Optional.ofNullable(hooks);
-  }
-
   private BflWebhooks activeHooks() {
     BflWebhooks h = hooks;
     return h != null && h.active() ? h : null;
